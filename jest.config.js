@@ -1,0 +1,16 @@
+/**
+ * Jest transpiles with SWC (no per-file type-checking): `npm test` runs
+ * `tsc --noEmit` once for the whole project before jest starts.
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
+  },
+  setupFilesAfterEnv: ["<rootDir>/test/support/setup.ts"],
+  snapshotFormat: { escapeString: false, printBasicPrototype: false },
+  testTimeout: 60000,
+};
