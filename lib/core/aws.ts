@@ -1,0 +1,38 @@
+import { check } from "./errors";
+import { isUnresolved } from "./tokens";
+
+/** A 12-digit AWS account id. */
+export const ACCOUNT_ID = /^\d{12}$/;
+/** An AWS region name such as `eu-central-1`, `us-gov-west-1` or `cn-north-1`. */
+export const REGION = /^(?:[a-z]{2}|[a-z]{2}-gov|[a-z]{2}-iso[a-z]?)-[a-z]+-\d{1,2}$/;
+
+/** Checks a 12-digit account id (tokens pass). */
+export function validateAccountId(path: string, subject: string, value: string): void {
+  if (isUnresolved(value)) return;
+  check(ACCOUNT_ID.test(value), {
+    path,
+    subject,
+    value,
+    rule: "an AWS account id is exactly 12 digits",
+    fix: "copy the id from `aws sts get-caller-identity --query Account` (keep leading zeros, quote it as a string)",
+  });
+}
+
+/** Checks a region name (tokens pass). */
+export function validateRegion(path: string, subject: string, value: string): void {
+  if (isUnresolved(value)) return;
+  check(REGION.test(value), {
+    path,
+    subject,
+    value,
+    rule: "an AWS region looks like eu-central-1 (lower case, area-name-number)",
+    fix: "use a region code, not a display name such as 'Frankfurt'",
+  });
+}
+
+/** The partition of a region (aws, aws-cn, aws-us-gov). */
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}

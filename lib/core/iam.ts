@@ -1,0 +1,113 @@
+/**
+ * A small, typed IAM policy model: statements that constructs hand to each
+ * other through `grantXxx(grantee)` methods, rendered with JSON.stringify.
+ */
+
+/** IAM condition block: operator -> condition key -> value(s). */
+export type PolicyConditions = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+
+/** One IAM policy statement. */
+export interface PolicyStatement {
+  /**
+   * Statement id (letters and digits only).
+   * @default none
+   */
+  readonly sid?: string;
+  /**
+   * Allow or Deny.
+   * @default "Allow"
+   */
+  readonly effect?: "Allow" | "Deny";
+  /** Actions, e.g. `ecr:BatchGetImage`. */
+  readonly actions: readonly string[];
+  /** Resource ARNs (tokens allowed). */
+  readonly resources: readonly string[];
+  /**
+   * Conditions.
+   * @default none
+   */
+  readonly conditions?: PolicyConditions;
+}
+
+/** Something that can be granted permissions: a role, a user, or a policy document. */
+export interface IGrantable {
+  /** Adds a statement to the principal's identity policy. */
+  addToPrincipalPolicy(statement: PolicyStatement): void;
+}
+
+/** The JSON shape of an IAM policy document. */
+export interface PolicyDocumentJson {
+  readonly Version: "2012-10-17";
+  readonly Statement: ReadonlyArray<Record<string, unknown>>;
+}
+
+const sortedUnique = (values: readonly string[]): string[] => [...new Set(values)].sort();
+const conditionKey = (c: PolicyConditions | undefined): string => (c ? JSON.stringify(c) : "");
+
+/**
+ * An identity policy document that merges what it is given: statements with
+ * the same effect, conditions and resources share one statement, and so do
+ * statements with the same effect, conditions and actions. Also an
+ * {@link IGrantable}, so grants can be collected before a principal exists.
+ */
+export class PolicyDocument implements IGrantable {
+  private readonly statements: PolicyStatement[] = [];
+
+  public constructor(statements: readonly PolicyStatement[] = []) {
+    statements.forEach((s) => this.addToPrincipalPolicy(s));
+  }
+
+  /** Adds a statement. */
+  public addToPrincipalPolicy(statement: PolicyStatement): void {
+    this.statements.push(statement);
+  }
+
+  /** True when no statement was added. */
+  public get isEmpty(): boolean {
+    return this.statements.length === 0;
+  }
+
+  /** The merged statements, in a stable order. */
+  public get mergedStatements(): PolicyStatement[] {
+    return mergeStatements(this.statements);
+  }
+
+  /** The document as IAM JSON. */
+  public toJson(): PolicyDocumentJson {
+    return { Version: "2012-10-17", Statement: this.mergedStatements.map(statementToJson) };
+  }
+
+  /** The document rendered with JSON.stringify. */
+  public render(): string {
+    return JSON.stringify(this.toJson());
+  }
+}
+
+/** Merges statements that differ only in actions, then those that differ only in resources. */
+export function mergeStatements(statements: readonly PolicyStatement[]): PolicyStatement[] {
+  const byResources = new Map<string, PolicyStatement>();
+  for (const s of statements) {
+    const resources = sortedUnique(s.resources);
+    const key = JSON.stringify([s.effect ?? "Allow", s.sid ?? "", conditionKey(s.conditions), resources]);
+    const prior = byResources.get(key);
+    byResources.set(key, { ...s, resources, actions: sortedUnique([...(prior?.actions ?? []), ...s.actions]) });
+  }
+  const byActions = new Map<string, PolicyStatement>();
+  for (const s of byResources.values()) {
+    const key = JSON.stringify([s.effect ?? "Allow", s.sid ?? "", conditionKey(s.conditions), s.actions]);
+    const prior = byActions.get(key);
+    byActions.set(key, { ...s, resources: sortedUnique([...(prior?.resources ?? []), ...s.resources]) });
+  }
+  return [...byActions.values()];
+}
+
+/** One statement as IAM JSON. */
+export function statementToJson(s: PolicyStatement): Record<string, unknown> {
+  return {
+    ...(s.sid ? { Sid: s.sid } : {}),
+    Effect: s.effect ?? "Allow",
+    Action: [...s.actions],
+    Resource: [...s.resources],
+    ...(s.conditions ? { Condition: s.conditions } : {}),
+  };
+}

@@ -1,0 +1,278 @@
+import { EcrPullThroughCacheRule } from "@cdktf/provider-aws/lib/ecr-pull-through-cache-rule";
+import { EcrRegistryScanningConfiguration } from "@cdktf/provider-aws/lib/ecr-registry-scanning-configuration";
+import { EcrRepositoryCreationTemplate } from "@cdktf/provider-aws/lib/ecr-repository-creation-template";
+import { Construct } from "constructs";
+import { check, ValidationError } from "../core/errors";
+import { isUnresolved } from "../core/tokens";
+import { renderLifecyclePolicy, validateLifecyclePolicy, type LifecyclePolicyDocument } from "./lifecycle/policy";
+import { type RepositoryEncryption } from "./repository";
+
+/** Upstream registries ECR pull-through cache supports, with their registry URL. */
+export const PULL_THROUGH_UPSTREAMS = {
+  "ecr-public": { url: "public.ecr.aws", needsCredential: false },
+  k8s: { url: "registry.k8s.io", needsCredential: false },
+  quay: { url: "quay.io", needsCredential: false },
+  "docker-hub": { url: "registry-1.docker.io", needsCredential: true },
+  ghcr: { url: "ghcr.io", needsCredential: true },
+  "gitlab-container-registry": { url: "registry.gitlab.com", needsCredential: true },
+} as const;
+
+/** One of the upstreams in {@link PULL_THROUGH_UPSTREAMS}. */
+export type PullThroughUpstream = keyof typeof PULL_THROUGH_UPSTREAMS;
+
+/** A pull-through cache rule: `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<upstream image>`. */
+export interface PullThroughCacheRuleOptions {
+  /** The upstream registry. */
+  readonly upstream: PullThroughUpstream;
+  /**
+   * The repository prefix images are pulled through, e.g. `docker-hub`.
+   * @default the upstream's name
+   */
+  readonly prefix?: string;
+  /**
+   * ARN of a Secrets Manager secret in this account and region whose name starts with
+   * `ecr-pullthroughcache/` (keys `username` and `accessToken`). Required by docker-hub,
+   * ghcr and gitlab-container-registry; not allowed for the anonymous upstreams.
+   * @default none
+   */
+  readonly credentialSecretArn?: string;
+}
+
+/** Registry-wide vulnerability scanning. */
+export interface RegistryScanningOptions {
+  /**
+   * BASIC (free, on push) or ENHANCED (Amazon Inspector, billed per image, continuous).
+   * @default "BASIC"
+   */
+  readonly scanType?: "BASIC" | "ENHANCED";
+  /**
+   * Scan frequency applied to every repository.
+   * @default "SCAN_ON_PUSH" for BASIC, "CONTINUOUS_SCAN" for ENHANCED
+   */
+  readonly frequency?: "SCAN_ON_PUSH" | "CONTINUOUS_SCAN" | "MANUAL";
+}
+
+/** Props of {@link RegistrySettings}. */
+export interface RegistrySettingsProps {
+  /**
+   * Registry scanning configuration (one per account and region).
+   * @default basic scan on push for every repository
+   */
+  readonly scanning?: RegistryScanningOptions;
+  /**
+   * Pull-through cache rules.
+   * @default none
+   */
+  readonly pullThroughCache?: readonly PullThroughCacheRuleOptions[];
+  /**
+   * Days after its last pull that a pull-through cached image expires (the
+   * creation template's lifecycle policy); untagged images expire after 1 day.
+   * @default 30
+   */
+  readonly cachedImageExpiryDays?: number;
+  /**
+   * Encryption of repositories created on first pull.
+   * @default { type: "AES256" }
+   */
+  readonly cacheEncryption?: RepositoryEncryption;
+  /**
+   * Role ECR assumes to apply KMS encryption or tags from the creation template.
+   * Required with KMS encryption.
+   * @default none
+   */
+  readonly creationTemplateRoleArn?: string;
+  /**
+   * The account id the settings are deployed to, to check credential secrets against.
+   * @default not checked
+   */
+  readonly accountId?: string;
+  /**
+   * The region the settings are deployed to, to check credential secrets against.
+   * @default not checked
+   */
+  readonly region?: string;
+}
+
+/** `ecrRepositoryPrefix`: 2-30 characters of repository-name grammar. */
+const PREFIX = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):(\d{12}):secret:(.+)$/;
+/** The name prefix ECR requires of pull-through cache credential secrets. */
+export const PULL_THROUGH_SECRET_PREFIX = "ecr-pullthroughcache/";
+
+/**
+ * Registry-wide ECR settings: one per account and region, so they belong in
+ * the account stack. Registry scanning, pull-through cache rules, and a
+ * repository creation template that gives repositories created on first pull
+ * encryption and an expiry lifecycle policy.
+ */
+export class RegistrySettings extends Construct {
+  /** The pull-through cache rules by prefix. */
+  public readonly pullThroughRules: ReadonlyMap<string, EcrPullThroughCacheRule>;
+  /** The lifecycle policy applied to repositories created by pull-through cache. */
+  public readonly cacheLifecyclePolicy: LifecyclePolicyDocument;
+
+  public constructor(scope: Construct, id: string, props: RegistrySettingsProps = {}) {
+    super(scope, id);
+    const path = this.node.path;
+
+    const scanType = props.scanning?.scanType ?? "BASIC";
+    const frequency = props.scanning?.frequency ?? (scanType === "BASIC" ? "SCAN_ON_PUSH" : "CONTINUOUS_SCAN");
+    check(!(scanType === "BASIC" && frequency === "CONTINUOUS_SCAN"), {
+      path,
+      subject: "scanning.frequency",
+      value: frequency,
+      rule: "continuous scanning needs ENHANCED scanning (Amazon Inspector)",
+      fix: 'use frequency "SCAN_ON_PUSH", or scanType "ENHANCED"',
+    });
+    new EcrRegistryScanningConfiguration(this, "scanning", {
+      scanType,
+      rule: [{ scanFrequency: frequency, repositoryFilter: [{ filter: "*", filterType: "WILDCARD" }] }],
+    });
+
+    const rules = new Map<string, EcrPullThroughCacheRule>();
+    (props.pullThroughCache ?? []).forEach((options, i) => {
+      const where = `${path}/pullThroughCache[${i}]`;
+      const upstream = PULL_THROUGH_UPSTREAMS[options.upstream];
+      if (!upstream) {
+        throw new ValidationError({
+          path: where,
+          subject: "upstream",
+          value: options.upstream,
+          rule: `pull-through cache supports ${Object.keys(PULL_THROUGH_UPSTREAMS).join(", ")}`,
+          fix: "use one of those upstreams",
+        });
+      }
+      const prefix = options.prefix ?? options.upstream;
+      validatePrefix(where, prefix);
+      check(!rules.has(prefix), {
+        path: where,
+        subject: "prefix",
+        value: prefix,
+        rule: "each pull-through cache rule needs its own repository prefix",
+        fix: "give the rules different prefixes",
+      });
+      validateCredential(where, options, upstream.needsCredential, props);
+      rules.set(
+        prefix,
+        new EcrPullThroughCacheRule(this, `pull-through-${prefix.replace(/[^a-z0-9]+/g, "-")}`, {
+          ecrRepositoryPrefix: prefix,
+          upstreamRegistryUrl: upstream.url,
+          ...(options.credentialSecretArn ? { credentialArn: options.credentialSecretArn } : {}),
+        }),
+      );
+    });
+    this.pullThroughRules = rules;
+
+    const expiryDays = props.cachedImageExpiryDays ?? 30;
+    this.cacheLifecyclePolicy = {
+      rules: [
+        {
+          rulePriority: 1,
+          description: "Expire untagged cached layers after 1 day",
+          selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 },
+          action: { type: "expire" },
+        },
+        {
+          rulePriority: 2,
+          description: `Expire cached images not pulled for ${expiryDays} days (pulled again from upstream on demand)`,
+          selection: { tagStatus: "any", countType: "sinceImagePulled", countUnit: "days", countNumber: expiryDays },
+          action: { type: "expire" },
+        },
+      ],
+    };
+    validateLifecyclePolicy(`${path}/cachedImageExpiryDays`, this.cacheLifecyclePolicy);
+
+    if (rules.size > 0) {
+      const encryption = props.cacheEncryption ?? { type: "AES256" };
+      check(encryption.type !== "KMS" || props.creationTemplateRoleArn !== undefined, {
+        path,
+        subject: "creationTemplateRoleArn",
+        value: props.creationTemplateRoleArn,
+        rule: "a repository creation template with KMS encryption needs a role ECR can assume to use the key",
+        fix: "pass creationTemplateRoleArn, or use AES256 encryption for cached repositories",
+      });
+      new EcrRepositoryCreationTemplate(this, "pull-through-template", {
+        prefix: "ROOT",
+        appliedFor: ["PULL_THROUGH_CACHE"],
+        description: "Repositories created on first pull through the cache",
+        imageTagMutability: "MUTABLE",
+        encryptionConfiguration: [
+          encryption.type === "KMS"
+            ? { encryptionType: "KMS", ...(encryption.kmsKeyArn ? { kmsKey: encryption.kmsKeyArn } : {}) }
+            : { encryptionType: "AES256" },
+        ],
+        lifecyclePolicy: renderLifecyclePolicy(this.cacheLifecyclePolicy),
+        ...(props.creationTemplateRoleArn ? { customRoleArn: props.creationTemplateRoleArn } : {}),
+      });
+    }
+  }
+}
+
+function validatePrefix(path: string, prefix: string): void {
+  check(prefix.length >= 2 && prefix.length <= 30 && PREFIX.test(prefix), {
+    path,
+    subject: "prefix",
+    value: prefix,
+    rule: "a pull-through cache prefix is 2-30 lower-case letters, digits and '.', '_', '-', '/' separators",
+    fix: "use a short lower-case prefix such as docker-hub",
+  });
+}
+
+function validateCredential(
+  path: string,
+  options: PullThroughCacheRuleOptions,
+  needsCredential: boolean,
+  props: RegistrySettingsProps,
+): void {
+  const arn = options.credentialSecretArn;
+  if (!needsCredential) {
+    check(arn === undefined, {
+      path,
+      subject: "credentialSecretArn",
+      value: arn,
+      rule: `the ${options.upstream} upstream is pulled anonymously and takes no credential`,
+      fix: "remove credentialSecretArn",
+    });
+    return;
+  }
+  check(arn !== undefined, {
+    path,
+    subject: "credentialSecretArn",
+    value: arn,
+    rule: `the ${options.upstream} upstream needs a Secrets Manager secret with the upstream credentials`,
+    fix: `create a secret named ${PULL_THROUGH_SECRET_PREFIX}${options.upstream} (keys username, accessToken) and pass its ARN`,
+  });
+  if (isUnresolved(arn)) return;
+  const match = SECRET_ARN.exec(arn);
+  if (!match) {
+    throw new ValidationError({
+      path,
+      subject: "credentialSecretArn",
+      value: arn,
+      rule: "must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)",
+      fix: "pass the secret's ARN, not its name",
+    });
+  }
+  const [, region, account, name] = match;
+  check(name!.startsWith(PULL_THROUGH_SECRET_PREFIX), {
+    path,
+    subject: "credentialSecretArn",
+    value: arn,
+    rule: `ECR only reads pull-through credentials from secrets whose name starts with "${PULL_THROUGH_SECRET_PREFIX}"`,
+    fix: `recreate the secret as ${PULL_THROUGH_SECRET_PREFIX}${name!.replace(/-[A-Za-z0-9]{6}$/, "")}`,
+  });
+  check(props.region === undefined || isUnresolved(props.region) || region === props.region, {
+    path,
+    subject: "credentialSecretArn region",
+    value: region,
+    rule: `the secret must be in the registry's region ${props.region}`,
+    fix: `create the secret in ${props.region}`,
+  });
+  check(props.accountId === undefined || isUnresolved(props.accountId) || account === props.accountId, {
+    path,
+    subject: "credentialSecretArn account",
+    value: account,
+    rule: `the secret must be in the registry's account ${props.accountId}`,
+    fix: `create the secret in account ${props.accountId}`,
+  });
+}

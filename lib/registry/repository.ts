@@ -1,0 +1,268 @@
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
+import { EcrRepository, type EcrRepositoryConfig } from "@cdktf/provider-aws/lib/ecr-repository";
+import { Fn } from "cdktf";
+import { EcrRepositoryPolicy } from "@cdktf/provider-aws/lib/ecr-repository-policy";
+import { Construct } from "constructs";
+import { validateAccountId } from "../core/aws";
+import { check, ValidationError } from "../core/errors";
+import { type IGrantable, type PolicyStatement } from "../core/iam";
+import { isUnresolved } from "../core/tokens";
+import { selectorPattern } from "./glob";
+import {
+  lifecyclePolicyFromTagScheme,
+  renderLifecyclePolicy,
+  validateLifecyclePolicy,
+  type LifecyclePolicyDocument,
+} from "./lifecycle/policy";
+import { type Retention, type TagKindName, TagScheme } from "./tag-scheme";
+
+/** Actions needed to pull from a repository (besides `ecr:GetAuthorizationToken`). */
+export const ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] as const;
+/** Actions needed, on top of pull, to push to a repository. */
+export const ECR_PUSH_ACTIONS = ["ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"] as const;
+/** The one ECR action without a resource-level form: it must be granted on `*`. */
+export const ECR_AUTH_ACTION = "ecr:GetAuthorizationToken";
+
+/** Tag kinds whose tags move to a new image on every push, so they must stay mutable. */
+export const MOVING_TAG_KINDS: readonly TagKindName[] = ["latest", "mergeRequest", "branch"];
+
+/** Encryption at rest of a repository. */
+export type RepositoryEncryption = { readonly type: "AES256" } | { readonly type: "KMS"; readonly kmsKeyArn?: string };
+
+/**
+ * Tag mutability:
+ * - `immutable-except-moving` (IMMUTABLE_WITH_EXCLUSION): every tag is immutable except
+ *   those of the moving kinds (`latest`, `MR-*`, `branch-*` by default), so a pushed
+ *   `sha-…`, `pipeline-…` or release tag can never be overwritten;
+ * - `immutable`: every tag is immutable (moving tags cannot be pushed twice);
+ * - `mutable`: every tag may be overwritten.
+ */
+export type TagMutabilityMode = "immutable-except-moving" | "immutable" | "mutable";
+
+/** Props of a {@link ContainerRepository}. */
+export interface ContainerRepositoryProps {
+  /** ECR repository name, e.g. `acme/app` (lower case; `/` separates namespaces). */
+  readonly repositoryName: string;
+  /**
+   * The tag conventions; the lifecycle policy and the mutability exclusions derive from it.
+   * @default a {@link TagScheme} with the built-in kinds
+   */
+  readonly tagScheme?: TagScheme;
+  /**
+   * Tag mutability.
+   * @default "immutable-except-moving"
+   */
+  readonly tagMutability?: TagMutabilityMode;
+  /**
+   * Kinds whose tags stay mutable with `immutable-except-moving` (ECR allows at most 5 exclusion filters).
+   * @default the kinds of {@link MOVING_TAG_KINDS} that the tag scheme uses
+   */
+  readonly movingTagKinds?: readonly TagKindName[];
+  /**
+   * Encryption at rest.
+   * @default { type: "AES256" }
+   */
+  readonly encryption?: RepositoryEncryption;
+  /**
+   * Scan images for vulnerabilities on push (basic scanning).
+   * @default true
+   */
+  readonly scanOnPush?: boolean;
+  /**
+   * Let `terraform destroy` delete the repository while it still holds images. Data loss: opt-in only.
+   * @default false
+   */
+  readonly forceDelete?: boolean;
+  /**
+   * Add Terraform's `prevent_destroy` so no plan can delete the repository.
+   * @default false
+   */
+  readonly preventDestroy?: boolean;
+  /**
+   * An optional catch-all rule, evaluated last, for images that no tag kind selects.
+   * @default none: images of unknown tags are kept
+   */
+  readonly catchAllRetention?: Retention;
+  /**
+   * A hand-written lifecycle policy replacing the one derived from the tag scheme.
+   * It is still checked against every ECR rule and must keep the scheme's protected tags.
+   * @default derived from the tag scheme
+   */
+  readonly lifecyclePolicy?: LifecyclePolicyDocument;
+  /**
+   * AWS account ids whose principals may pull (repository policy, `arn:aws:iam::<id>:root`).
+   * The other account must still grant its own principals pull in their identity policies.
+   * @default none
+   */
+  readonly crossAccountPullAccountIds?: readonly string[];
+  /**
+   * Resource tags.
+   * @default none (the provider's default tags still apply)
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** ECR repository names: path components of `[a-z0-9]` separated by `.`, `_`, `-`, joined by `/`. */
+const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/**
+ * An ECR repository with safe defaults: scan on push, encryption, immutable
+ * tags except the moving ones, a lifecycle policy derived from the tag scheme
+ * that can never expire a protected tag, and no `force_delete`.
+ *
+ * @example
+ * const repo = new ContainerRepository(this, "app", { repositoryName: "acme/app", tagScheme });
+ * repo.grantPush(buildRole);
+ */
+export class ContainerRepository extends Construct {
+  /** The underlying `aws_ecr_repository`. */
+  public readonly resource: EcrRepository;
+  /** The lifecycle policy document applied to the repository. */
+  public readonly lifecyclePolicy: LifecyclePolicyDocument;
+  /** The tag scheme the repository follows. */
+  public readonly tagScheme: TagScheme;
+  /** The repository name. */
+  public readonly repositoryName: string;
+
+  public constructor(scope: Construct, id: string, props: ContainerRepositoryProps) {
+    super(scope, id);
+    const path = this.node.path;
+    validateRepositoryName(path, props.repositoryName);
+    this.repositoryName = props.repositoryName;
+    this.tagScheme = props.tagScheme ?? new TagScheme(`${path}/tagScheme`);
+    const encryption = props.encryption ?? { type: "AES256" };
+
+    this.resource = new EcrRepository(this, "repository", {
+      name: props.repositoryName,
+      forceDelete: props.forceDelete ?? false,
+      imageScanningConfiguration: { scanOnPush: props.scanOnPush ?? true },
+      encryptionConfiguration: [
+        encryption.type === "KMS"
+          ? { encryptionType: "KMS", ...(encryption.kmsKeyArn ? { kmsKey: encryption.kmsKeyArn } : {}) }
+          : { encryptionType: "AES256" },
+      ],
+      ...mutabilityConfig(path, this.tagScheme, props.tagMutability ?? "immutable-except-moving", props.movingTagKinds),
+      ...(props.tags ? { tags: { ...props.tags } } : {}),
+      ...(props.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
+    });
+
+    this.lifecyclePolicy = props.lifecyclePolicy ?? lifecyclePolicyFromTagScheme(this.tagScheme, { catchAll: props.catchAllRetention });
+    validateLifecyclePolicy(`${path}/lifecyclePolicy`, this.lifecyclePolicy, {
+      protectedSelectors: this.tagScheme.protectedKinds.map((k) => k.selector),
+    });
+    new EcrLifecyclePolicy(this, "lifecycle", {
+      repository: this.resource.name,
+      policy: renderLifecyclePolicy(this.lifecyclePolicy),
+    });
+
+    const accounts = props.crossAccountPullAccountIds ?? [];
+    accounts.forEach((account, i) => validateAccountId(path, `crossAccountPullAccountIds[${i}]`, account));
+    if (accounts.length > 0) {
+      new EcrRepositoryPolicy(this, "policy", {
+        repository: this.resource.name,
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "CrossAccountPull",
+              Effect: "Allow",
+              Principal: { AWS: accounts.map((a) => `arn:aws:iam::${a}:root`) },
+              Action: [...ECR_PULL_ACTIONS],
+            },
+          ],
+        }),
+      });
+    }
+  }
+
+  /** The repository ARN. */
+  public get repositoryArn(): string {
+    return this.resource.arn;
+  }
+
+  /** The repository URL, `<account>.dkr.ecr.<region>.amazonaws.com/<name>`. */
+  public get repositoryUrl(): string {
+    return this.resource.repositoryUrl;
+  }
+
+  /** The registry host, `<account>.dkr.ecr.<region>.amazonaws.com`. */
+  public get registryHost(): string {
+    return Fn.element(Fn.split("/", this.resource.repositoryUrl), 0);
+  }
+
+  /** Statements that let a principal pull from this repository. */
+  public pullStatements(): PolicyStatement[] {
+    return [
+      { actions: [ECR_AUTH_ACTION], resources: ["*"] },
+      { actions: [...ECR_PULL_ACTIONS], resources: [this.repositoryArn] },
+    ];
+  }
+
+  /** Statements that let a principal push to (and pull from) this repository. */
+  public pushStatements(): PolicyStatement[] {
+    return [
+      { actions: [ECR_AUTH_ACTION], resources: ["*"] },
+      { actions: [...ECR_PULL_ACTIONS, ...ECR_PUSH_ACTIONS].sort(), resources: [this.repositoryArn] },
+    ];
+  }
+
+  /** Grants pull: `ecr:GetAuthorizationToken` on `*`, the pull actions on this repository only. */
+  public grantPull(grantee: IGrantable): PolicyStatement[] {
+    const statements = this.pullStatements();
+    statements.forEach((s) => grantee.addToPrincipalPolicy(s));
+    return statements;
+  }
+
+  /** Grants push and pull: `ecr:GetAuthorizationToken` on `*`, everything else on this repository only. */
+  public grantPush(grantee: IGrantable): PolicyStatement[] {
+    const statements = this.pushStatements();
+    statements.forEach((s) => grantee.addToPrincipalPolicy(s));
+    return statements;
+  }
+}
+
+/** Checks an ECR repository name: 2-256 characters of the documented grammar. */
+export function validateRepositoryName(path: string, name: string): void {
+  if (isUnresolved(name)) return;
+  check(name.length >= 2 && name.length <= 256, {
+    path,
+    subject: "repository name",
+    value: name,
+    rule: "an ECR repository name is 2 to 256 characters long",
+    fix: "shorten or lengthen the name",
+  });
+  check(REPOSITORY_NAME.test(name), {
+    path,
+    subject: "repository name",
+    value: name,
+    rule: "an ECR repository name is lower-case letters and digits, separated by '.', '_' or '-', with '/' between namespaces (no leading, trailing or doubled separators, no upper case)",
+    fix: `use a name such as ${JSON.stringify(name.toLowerCase().replace(/[^a-z0-9/._-]+/g, "-").replace(/^[-._/]+|[-._/]+$/g, "") || "acme/app")}`,
+  });
+}
+
+function mutabilityConfig(
+  path: string,
+  scheme: TagScheme,
+  mode: TagMutabilityMode,
+  movingKinds: readonly TagKindName[] | undefined,
+): Pick<EcrRepositoryConfig, "imageTagMutability" | "imageTagMutabilityExclusionFilter"> {
+  if (mode === "mutable") return { imageTagMutability: "MUTABLE" };
+  if (mode === "immutable") return { imageTagMutability: "IMMUTABLE" };
+  const kinds = movingKinds ?? MOVING_TAG_KINDS.filter((k) => scheme.has(k));
+  const filters = kinds.map((k) => selectorPattern(scheme.kind(k, `${path}/movingTagKinds`).selector));
+  check(filters.length >= 1 && filters.length <= 5, {
+    path,
+    subject: "movingTagKinds",
+    value: kinds,
+    rule: "IMMUTABLE_WITH_EXCLUSION takes 1 to 5 exclusion filters",
+    fix: 'name 1 to 5 moving tag kinds, or use tagMutability "immutable" or "mutable"',
+  });
+  const tooLong = filters.find((f) => f.length > 128);
+  if (tooLong) {
+    throw new ValidationError({ path, subject: "mutability exclusion filter", value: tooLong, rule: "a filter is at most 128 characters", fix: "shorten the tag kind's selector" });
+  }
+  return {
+    imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+    imageTagMutabilityExclusionFilter: filters.map((filter) => ({ filter, filterType: "WILDCARD" })),
+  };
+}

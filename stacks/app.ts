@@ -1,0 +1,32 @@
+import { type App } from "cdktf";
+import { AccountStack } from "./account-stack";
+import { accountOf, accountStackName, type PlatformConfig, validateConfig } from "./config";
+import { EnvironmentStack } from "./environment-stack";
+
+/** The stacks built from one configuration. */
+export interface PlatformStacks {
+  /** Account stacks by account config name. */
+  readonly accounts: ReadonlyMap<string, AccountStack>;
+  /** Environment stacks by environment name. */
+  readonly environments: ReadonlyMap<string, EnvironmentStack>;
+}
+
+/**
+ * Validates `config` and adds every stack to `app`: one account stack per
+ * (account, region), one stack per environment, each environment depending
+ * on its account stack so `cdktf deploy '*'` deploys the account first.
+ */
+export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks {
+  validateConfig(config);
+  const accounts = new Map<string, AccountStack>();
+  for (const account of config.accounts) {
+    accounts.set(account.name, new AccountStack(app, accountStackName(account), config, account));
+  }
+  const environments = new Map<string, EnvironmentStack>();
+  for (const env of config.environments) {
+    const stack = new EnvironmentStack(app, env.name, config, env);
+    stack.addDependency(accounts.get(accountOf(config, env).name)!);
+    environments.set(env.name, stack);
+  }
+  return { accounts, environments };
+}

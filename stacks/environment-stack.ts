@@ -1,0 +1,43 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import { type Construct } from "constructs";
+import { ContainerRepository } from "../lib/registry/repository";
+import { TagScheme } from "../lib/registry/tag-scheme";
+import { type EnvironmentConfig, type PlatformConfig, repositoryPrefixOf } from "./config";
+
+/** Everything one environment owns: its registries (and, later, identities, runners, cache, mirror, GitLab side). */
+export class EnvironmentStack extends TerraformStack {
+  /** The environment's tag scheme, shared by lifecycle rules, CI templates and variables. */
+  public readonly tagScheme: TagScheme;
+  /** Repositories by config id. */
+  public readonly repositories: ReadonlyMap<string, ContainerRepository>;
+
+  public constructor(scope: Construct, id: string, platform: PlatformConfig, env: EnvironmentConfig) {
+    super(scope, id);
+    new AwsProvider(this, "aws", {
+      region: env.region,
+      allowedAccountIds: [env.accountId],
+      defaultTags: [{ tags: { platform: platform.project, environment: env.name, "managed-by": "cdktf" } }],
+    });
+
+    this.tagScheme = new TagScheme(`${this.node.path}/tagScheme`, env.registry.tagScheme);
+    const prefix = repositoryPrefixOf(env);
+    const repositories = new Map<string, ContainerRepository>();
+    for (const repo of env.registry.repositories) {
+      const repository = new ContainerRepository(this, `repository-${repo.id}`, {
+        repositoryName: `${prefix}/${repo.id}`,
+        tagScheme: this.tagScheme,
+        preventDestroy: env.production ?? false,
+        ...(repo.catchAllRetention ? { catchAllRetention: repo.catchAllRetention } : {}),
+        tags: { description: repo.description.slice(0, 256) },
+      });
+      repositories.set(repo.id, repository);
+      new TerraformOutput(this, `repository-url-${repo.id}`, {
+        staticId: true,
+        value: repository.repositoryUrl,
+        description: repo.description,
+      });
+    }
+    this.repositories = repositories;
+  }
+}

@@ -1,0 +1,71 @@
+import fc from "fast-check";
+import { matchesPattern, matchesSelector, patternsOverlap, selectorsOverlap, wildcardCount } from "../../lib/registry/glob";
+
+describe("ECR tag globs", () => {
+  test.each([
+    ["latest", "latest", true],
+    ["latest", "latest-1", false],
+    ["v1.2.3", "v*.*.*", true],
+    ["v1.2", "v*.*.*", false],
+    ["prod-1", "prod*", true],
+    ["xprod", "prod*", false],
+    ["a.b", "a?b", false], // '?' is literal, only '*' is a wildcard
+    ["MR-12", "*-12", true],
+  ])("tag %s against pattern %s -> %s", (tag, pattern, expected) => {
+    expect(matchesPattern(tag, pattern)).toBe(expected);
+  });
+
+  test("a prefix selector matches tags that start with it", () => {
+    expect(matchesSelector("MR-7", { prefix: "MR-" })).toBe(true);
+    expect(matchesSelector("mr-7", { prefix: "MR-" })).toBe(false);
+  });
+
+  test.each([
+    ["latest", "l*", true],
+    ["latest", "branch-*", false],
+    ["v*.*.*", "sha-*", false],
+    ["v*.*.*", "*3", true],
+    ["pipeline-*", "pipe*", true],
+    ["a*b", "*c", false],
+    ["*", "anything", true],
+  ])("overlap(%s, %s) -> %s", (a, b, expected) => {
+    expect(patternsOverlap(a, b)).toBe(expected);
+    expect(patternsOverlap(b, a)).toBe(expected);
+  });
+
+  test("selector overlap treats a prefix as prefix*", () => {
+    expect(selectorsOverlap({ prefix: "MR-" }, { pattern: "MR-1*" })).toBe(true);
+    expect(selectorsOverlap({ prefix: "MR-" }, { prefix: "branch-" })).toBe(false);
+  });
+
+  test("wildcardCount counts stars", () => {
+    expect(wildcardCount("v*.*.*")).toBe(3);
+    expect(wildcardCount("latest")).toBe(0);
+  });
+
+  // Overlap must agree with matching: any tag matching both patterns implies overlap.
+  test("property: a tag matching both patterns implies they overlap", () => {
+    const alphabet = fc.constantFrom("a", "b", "-", "*");
+    const pattern = fc.array(alphabet, { maxLength: 6 }).map((cs) => cs.join(""));
+    const tag = fc.array(fc.constantFrom("a", "b", "-"), { maxLength: 6 }).map((cs) => cs.join(""));
+    fc.assert(
+      fc.property(pattern, pattern, tag, (a, b, t) => {
+        if (matchesPattern(t, a) && matchesPattern(t, b)) expect(patternsOverlap(a, b)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("property: overlap is witnessed by some short tag", () => {
+    const pattern = fc.array(fc.constantFrom("a", "b", "*"), { maxLength: 4 }).map((cs) => cs.join(""));
+    const words: string[] = [""];
+    for (let len = 1; len <= 5; len++) for (const w of words.filter((x) => x.length === len - 1)) words.push(`${w}a`, `${w}b`);
+    fc.assert(
+      fc.property(pattern, pattern, (a, b) => {
+        const witnessed = words.some((w) => matchesPattern(w, a) && matchesPattern(w, b));
+        expect(patternsOverlap(a, b)).toBe(witnessed);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
