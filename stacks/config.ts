@@ -41,7 +41,7 @@ export interface AccountConfig {
      */
     readonly pullThroughCache?: readonly PullThroughCacheRuleOptions[];
     /**
-     * Days after its last pull that a pull-through cached image expires.
+     * Days after it was cached that a pull-through cached image expires.
      * @default 30
      */
     readonly cachedImageExpiryDays?: number;

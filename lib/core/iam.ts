@@ -3,6 +3,25 @@
  * other through `grantXxx(grantee)` methods, rendered with JSON.stringify.
  */
 
+/**
+ * What the SSM agent needs for Session Manager: AWS's own minimal set (the
+ * AWSCloud9SSMInstanceProfile managed policy grants exactly these, on `*`;
+ * the ssmmessages actions have no resource-level form).
+ */
+export const SESSION_MANAGER_ACTIONS = [
+  "ssm:UpdateInstanceInformation",
+  "ssmmessages:CreateControlChannel",
+  "ssmmessages:CreateDataChannel",
+  "ssmmessages:OpenControlChannel",
+  "ssmmessages:OpenDataChannel",
+] as const;
+
+/**
+ * Actions that may be granted on `*` because IAM offers them no resource-level
+ * form. Any other action on `*` is a finding.
+ */
+export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = ["ecr:GetAuthorizationToken", ...SESSION_MANAGER_ACTIONS];
+
 /** IAM condition block: operator -> condition key -> value(s). */
 export type PolicyConditions = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
 

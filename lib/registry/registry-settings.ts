@@ -65,8 +65,9 @@ export interface RegistrySettingsProps {
    */
   readonly pullThroughCache?: readonly PullThroughCacheRuleOptions[];
   /**
-   * Days after its last pull that a pull-through cached image expires (the
-   * creation template's lifecycle policy); untagged images expire after 1 day.
+   * Days after it was cached that a pull-through cached image expires (the
+   * creation template's lifecycle policy; the next pull fetches it from
+   * upstream again); untagged images expire after 1 day.
    * @default 30
    */
   readonly cachedImageExpiryDays?: number;
@@ -174,8 +175,8 @@ export class RegistrySettings extends Construct {
         },
         {
           rulePriority: 2,
-          description: `Expire cached images not pulled for ${expiryDays} days (pulled again from upstream on demand)`,
-          selection: { tagStatus: "any", countType: "sinceImagePulled", countUnit: "days", countNumber: expiryDays },
+          description: `Expire images cached more than ${expiryDays} days ago (the next pull fetches them from upstream again)`,
+          selection: { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: expiryDays },
           action: { type: "expire" },
         },
       ],

@@ -1,0 +1,51 @@
+/**
+ * Public API: cdktf constructs for a fast GitLab CI platform on AWS.
+ * Import from the package root; it never loads a provider package root.
+ */
+
+// Conventions shared by every construct.
+export { ValidationError, type Violation, formatViolation } from "./core/errors";
+export {
+  PolicyDocument,
+  type PolicyStatement,
+  type PolicyConditions,
+  type PolicyDocumentJson,
+  type IGrantable,
+  mergeStatements,
+  statementToJson,
+} from "./core/iam";
+export { validateAccountId, validateRegion, partitionOf } from "./core/aws";
+
+// Container registries.
+export {
+  TagScheme,
+  TAG_KINDS,
+  DEFAULT_TAG_KINDS,
+  type TagKindName,
+  type TagKind,
+  type TagKindOptions,
+  type TagSchemeProps,
+  type Retention,
+} from "./registry/tag-scheme";
+export { type TagSelector, matchesPattern, matchesSelector, patternsOverlap, selectorsOverlap } from "./registry/glob";
+export {
+  ContainerRepository,
+  type ContainerRepositoryProps,
+  type RepositoryEncryption,
+  type TagMutabilityMode,
+  ECR_PULL_ACTIONS,
+  ECR_PUSH_ACTIONS,
+  ECR_AUTH_ACTION,
+  MOVING_TAG_KINDS,
+  validateRepositoryName,
+} from "./registry/repository";
+export {
+  RegistrySettings,
+  type RegistrySettingsProps,
+  type RegistryScanningOptions,
+  type PullThroughCacheRuleOptions,
+  type PullThroughUpstream,
+  PULL_THROUGH_UPSTREAMS,
+  PULL_THROUGH_SECRET_PREFIX,
+} from "./registry/registry-settings";
+export * from "./registry/lifecycle";

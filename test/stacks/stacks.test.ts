@@ -1,0 +1,65 @@
+import { Testing } from "cdktf";
+import { buildPlatform } from "../../stacks/app";
+import { exampleConfig } from "../../stacks/example-config";
+import { resourcesOf, type SynthJson } from "../support/synth";
+
+const app = Testing.app();
+const stacks = buildPlatform(app, exampleConfig);
+const synthOf = (stack: Parameters<typeof Testing.synth>[0]) => Testing.synth(stack);
+const all = new Map<string, string>([
+  ...[...stacks.accounts].map(([name, s]) => [`account-${name}`, synthOf(s)] as const),
+  ...[...stacks.environments].map(([name, s]) => [name, synthOf(s)] as const),
+]);
+const json = (name: string) => JSON.parse(all.get(name)!) as SynthJson;
+
+describe("example stacks", () => {
+  test("one account stack per (account, region) and one stack per environment", () => {
+    expect([...all.keys()]).toEqual(["account-nonprod", "account-prod", "dev", "staging", "production"]);
+  });
+
+  test("each environment depends on its account stack (deploy order)", () => {
+    const deps = (name: string) => stacks.environments.get(name)!.dependencies.map((d) => d.node.id);
+    expect(deps("dev")).toEqual(["account-nonprod"]);
+    expect(deps("staging")).toEqual(["account-nonprod"]);
+    expect(deps("production")).toEqual(["account-prod"]);
+  });
+
+  test("providers are pinned to their account and region", () => {
+    const provider = (json("production").provider as { aws: Array<Record<string, unknown>> }).aws[0]!;
+    expect(provider).toEqual(expect.objectContaining({ region: "eu-central-1", allowed_account_ids: ["222222222222"] }));
+  });
+
+  test("every environment gets the seed repositories, production with prevent_destroy", () => {
+    for (const env of ["dev", "staging", "production"]) {
+      const repos = Object.values(resourcesOf(json(env), "aws_ecr_repository"));
+      expect(repos.map((r) => r.name).sort()).toEqual([`acme/${env}/app`, `acme/${env}/app-ci`, `acme/${env}/toolbox`]);
+      for (const r of repos) {
+        if (env === "production") expect(r.lifecycle).toEqual({ prevent_destroy: true });
+        else expect(r).not.toHaveProperty("lifecycle");
+        expect(r.force_delete).toBe(false);
+      }
+    }
+  });
+
+  test("production's tag scheme overrides reach its lifecycle policy", () => {
+    const policies = Object.values(resourcesOf(json("production"), "aws_ecr_lifecycle_policy")).map(
+      (p) => JSON.parse(p.policy as string) as { rules: Array<{ selection: Record<string, unknown> }> },
+    );
+    const commitRule = policies[0]!.rules.find((r) => (r.selection.tagPrefixList as string[] | undefined)?.[0] === "sha-");
+    expect(commitRule?.selection.countNumber).toBe(300);
+  });
+
+  test("repository URLs are outputs with stable ids", () => {
+    expect(Object.keys(json("dev").output ?? {})).toEqual(["repository-url-app", "repository-url-app-ci", "repository-url-toolbox"]);
+  });
+
+  test("no stack contains a secret literal", () => {
+    for (const [name, text] of all) {
+      expect({ name, leaks: text.match(/glrt-[A-Za-z0-9_-]{8,}|AKIA[0-9A-Z]{16}|"password"\s*:\s*"[^$]/g) }).toEqual({ name, leaks: null });
+    }
+  });
+
+  test.each([...all.keys()])("snapshot of stack %s", (name) => {
+    expect(all.get(name)).toMatchSnapshot();
+  });
+});
