@@ -61,11 +61,12 @@ if (!args.includes("--skip-jest")) {
   const r = timed(process.execPath, [require.resolve("jest/bin/jest"), "--silent", "--json", `--outputFile=${report}`]);
   if (r.status !== 0) throw new Error(`jest failed:\n${r.stderr.slice(-4000)}`);
   const results = JSON.parse(readFileSync(report, "utf8")) as {
-    testResults: Array<{ name: string; perfStats: { runtime: number } }>;
+    testResults: Array<{ name: string; startTime: number; endTime: number }>;
   };
-  const slowest = results.testResults.reduce((a, b) => (b.perfStats.runtime > a.perfStats.runtime ? b : a));
+  const runtime = (t: { startTime: number; endTime: number }) => t.endTime - t.startTime;
+  const slowest = results.testResults.reduce((a, b) => (runtime(b) > runtime(a) ? b : a));
   record(`jest suite wall time (${results.testResults.length} files, 2 workers)`, fmt(r.ms), "<= 60 s", r.ms <= 60_000);
-  record(`slowest test file: ${path.relative(root, slowest.name)}`, fmt(slowest.perfStats.runtime), "<= 3.00 s", slowest.perfStats.runtime <= 3000);
+  record(`slowest test file: ${path.relative(root, slowest.name)}`, fmt(runtime(slowest)), "<= 3.00 s", runtime(slowest) <= 3000);
 }
 
 const width = Math.max(...rows.map((r) => r[0].length));

@@ -68,7 +68,6 @@ export function describeWithTool(
     });
     return;
   }
-  // eslint-disable-next-line no-console
   console.warn(`\n${"!".repeat(78)}\n${message}\nSKIPPING. Install it (see .ci/run) or set CONFORMANCE_REQUIRED=1 to make this fail.\n${"!".repeat(78)}\n`);
   describe.skip(`${name} [${tool} MISSING: skipped]`, body);
 }

@@ -1,0 +1,227 @@
+/**
+ * `npm run lifecycle:preview -- <policy.json> <images.json> [--now <ISO date>] [--json]`
+ *
+ * Previews offline which images an ECR lifecycle policy would expire. The policy is the raw
+ * document or the output of `aws ecr get-lifecycle-policy`; the images are an array of
+ * `{ digest, tags, pushedAt, lastPulledAt? }` (ISO dates) or the output of `aws ecr describe-images`.
+ * Exit code 0 on success, 2 on bad input.
+ */
+import { readFileSync } from "node:fs";
+import { check, ValidationError } from "../../core/errors";
+import { validateLifecyclePolicy, type LifecyclePolicyDocument } from "./policy";
+import { simulateLifecycle, type ImageDecision, type LifecycleImage, type SimulationResult } from "./simulator";
+
+/** Where {@link main} writes. */
+export interface CliIo {
+  /** Writes to standard output. */
+  readonly stdout: (text: string) => void;
+  /** Writes to standard error. */
+  readonly stderr: (text: string) => void;
+}
+
+/** The command line synopsis. */
+export const USAGE = "usage: npm run lifecycle:preview -- <policy.json> <images.json> [--now <ISO date>] [--json]";
+
+const processIo: CliIo = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function parseJson(path: string, what: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError({ path, subject: what, value: (error as Error).message, rule: "must be valid JSON", fix: "fix the JSON syntax" });
+  }
+}
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ValidationError({ path, subject: "file", value: (error as Error).message, rule: "the file must exist and be readable", fix: "check the path" });
+  }
+  return parseJson(path, "file content", text);
+}
+
+/** Parses a time: an ISO 8601 string, or (`aws ecr describe-images` wire format) epoch seconds. */
+function parseTime(path: string, subject: string, value: unknown, epochSeconds: boolean): Date {
+  const date =
+    typeof value === "string" && ISO_DATE.test(value) ? new Date(value) : epochSeconds && typeof value === "number" ? new Date(value * 1000) : undefined;
+  check(date !== undefined && Number.isFinite(date.getTime()), {
+    path,
+    subject,
+    value,
+    rule: `a time is an ISO 8601 date such as "2024-06-01T12:00:00Z"${epochSeconds ? " or epoch seconds" : ""}`,
+    fix: "correct the date",
+  });
+  return date;
+}
+
+function parseTags(path: string, subject: string, value: unknown): readonly string[] {
+  check(Array.isArray(value) && value.every((tag) => typeof tag === "string"), {
+    path,
+    subject,
+    value,
+    rule: "tags are an array of strings (empty for an untagged image)",
+    fix: "list the image's tags",
+  });
+  return value;
+}
+
+/** Reads a policy: the document itself or `aws ecr get-lifecycle-policy` output; validated without protected selectors. */
+export function parsePolicyInput(path: string, json: unknown): LifecyclePolicyDocument {
+  let doc = json;
+  if (isRecord(json) && "lifecyclePolicyText" in json) {
+    const text = json.lifecyclePolicyText;
+    check(typeof text === "string", {
+      path,
+      subject: "lifecyclePolicyText",
+      value: text,
+      rule: "get-lifecycle-policy output holds the policy as a JSON string",
+      fix: "pass the unmodified output of `aws ecr get-lifecycle-policy`",
+    });
+    doc = parseJson(path, "lifecyclePolicyText", text);
+  }
+  validateLifecyclePolicy(path, doc);
+  return doc;
+}
+
+/** Reads images: an array of `{ digest, tags, pushedAt, lastPulledAt? }` or `aws ecr describe-images` output. */
+export function parseImagesInput(path: string, json: unknown): readonly LifecycleImage[] {
+  const describe = isRecord(json) && Array.isArray(json.imageDetails);
+  const list: unknown = describe ? json.imageDetails : json;
+  check(Array.isArray(list), {
+    path,
+    subject: "images",
+    value: json,
+    rule: 'images are an array of { digest, tags, pushedAt, lastPulledAt? } or describe-images output { "imageDetails": [...] }',
+    fix: "pass a JSON array of images or the output of `aws ecr describe-images`",
+  });
+  const digests = new Set<string>();
+  return list.map((item: unknown, i: number): LifecycleImage => {
+    const at = describe ? `imageDetails[${i}]` : `[${i}]`;
+    check(isRecord(item), { path, subject: at, value: item, rule: "each image is a JSON object", fix: "remove or fix the entry" });
+    const [digestKey, tagsKey, pushedKey, pulledKey] = describe
+      ? ["imageDigest", "imageTags", "imagePushedAt", "lastRecordedPullTime"]
+      : ["digest", "tags", "pushedAt", "lastPulledAt"];
+    const digest = item[digestKey];
+    check(typeof digest === "string" && digest.length > 0 && !digests.has(digest), {
+      path,
+      subject: `${at}.${digestKey}`,
+      value: digest,
+      rule: "every image has a digest, unique in the list",
+      fix: "give each image its own digest",
+    });
+    digests.add(digest);
+    // describe-images omits imageTags for untagged images.
+    const tags = describe && item[tagsKey] === undefined ? [] : parseTags(path, `${at}.${tagsKey}`, item[tagsKey]);
+    const pulled = item[pulledKey];
+    return {
+      digest,
+      tags,
+      pushedAt: parseTime(path, `${at}.${pushedKey}`, item[pushedKey], describe),
+      ...(pulled === undefined ? {} : { lastPulledAt: parseTime(path, `${at}.${pulledKey}`, pulled, describe) }),
+    };
+  });
+}
+
+interface Args {
+  readonly policyPath: string;
+  readonly imagesPath: string;
+  readonly now: Date;
+  readonly json: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args | "help" {
+  const positional: string[] = [];
+  let now: Date | undefined;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") return "help";
+    if (arg === "--json") json = true;
+    else if (arg === "--now") now = parseTime("command line", "--now", argv[++i], false);
+    else {
+      check(!arg.startsWith("-"), { path: "command line", subject: "option", value: arg, rule: "the options are --now <ISO date>, --json and --help", fix: "remove the option" });
+      positional.push(arg);
+    }
+  }
+  check(positional.length === 2, {
+    path: "command line",
+    subject: "arguments",
+    value: positional,
+    rule: "give exactly two files: the policy and the images",
+    fix: USAGE.replace("usage: ", "run "),
+  });
+  return { policyPath: positional[0]!, imagesPath: positional[1]!, now: now ?? new Date(), json };
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  return rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join("  ")).join("\n");
+}
+
+function shortDigest(digest: string): string {
+  return /^sha256:[0-9a-f]{64}$/.test(digest) ? digest.slice(0, 19) : digest;
+}
+
+function formatText(result: SimulationResult, images: readonly LifecycleImage[], now: Date): string {
+  const summary = `${result.expired.length} of ${result.decisions.length} images would be expired, ${result.kept.length} kept (as of ${now.toISOString()}).`;
+  if (result.expired.length === 0) return `${summary}\n`;
+  const pushed = new Map(images.map((image) => [image.digest, image.pushedAt.toISOString()]));
+  const rows = result.expired.map((d: ImageDecision) => [
+    shortDigest(d.digest),
+    d.tags.length > 0 ? d.tags.join(",") : "<untagged>",
+    pushed.get(d.digest)!,
+    String(d.rule!.rulePriority),
+    d.rule!.description ?? "",
+    d.reason,
+  ]);
+  return `${table([["DIGEST", "TAGS", "PUSHED", "RULE", "DESCRIPTION", "WHY"], ...rows])}\n\n${summary}\n`;
+}
+
+/**
+ * Runs the preview with command line arguments `argv` (without `node` and the script) and
+ * returns the exit code: 0 on success, 2 on bad input (the message goes to stderr).
+ */
+export function main(argv: readonly string[], io: CliIo = processIo): number {
+  try {
+    const args = parseArgs(argv);
+    if (args === "help") {
+      io.stdout(`${USAGE}\n`);
+      return 0;
+    }
+    const policy = parsePolicyInput(args.policyPath, readJson(args.policyPath));
+    const images = parseImagesInput(args.imagesPath, readJson(args.imagesPath));
+    images.forEach((image, i) =>
+      check(image.pushedAt <= args.now, {
+        path: args.imagesPath,
+        subject: `image ${i} push time`,
+        value: image.pushedAt.toISOString(),
+        rule: `the preview time (--now ${args.now.toISOString()}) must not be before an image's push`,
+        fix: "give a later --now, or leave it out to preview at the current time",
+      }),
+    );
+    const result = simulateLifecycle(policy, images, args.now);
+    io.stdout(
+      args.json
+        ? `${JSON.stringify(
+            { now: args.now.toISOString(), summary: { images: result.decisions.length, expired: result.expired.length, kept: result.kept.length }, expired: result.expired, kept: result.kept },
+            null,
+            2,
+          )}\n`
+        : formatText(result, images, args.now),
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    io.stderr(`lifecycle:preview: ${error.message}\n${USAGE}\n`);
+    return 2;
+  }
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
