@@ -49,3 +49,15 @@ export {
   PULL_THROUGH_SECRET_PREFIX,
 } from "./registry/registry-settings";
 export * from "./registry/lifecycle";
+
+// Identity (shared pieces; the OIDC and CI roles land with the identities issue).
+export { RunnerHostRole, type RunnerHostRoleProps, validateRoleName, ROLE_NAME } from "./identity/runner-host-role";
+export { RoleGrants, serviceTrustPolicy, ROLE_INLINE_POLICY_MAX_CHARS } from "./identity/role-policy";
+export { SESSION_MANAGER_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from "./core/iam";
+
+// Contracts between the parts (producers and consumers land with their issues).
+export { type RunnerCacheSettings, cacheObjectPrefix } from "./cache/runner-cache-settings";
+export { type MirrorEndpoint } from "./mirror/mirror-endpoint";
+export { type NetworkRef } from "./network/network-ref";
+export { type RunnerTokenSource } from "./gitlab/runner-token-source";
+export { ExistingRunnerTokenParameter, type ExistingRunnerTokenParameterProps } from "./gitlab/existing-runner-token";
