@@ -1,6 +1,7 @@
 import { type App } from "cdktf";
 import { AccountStack } from "./account-stack";
-import { accountOf, accountStackName, type PlatformConfig, validateConfig } from "./config";
+import { applyBackend } from "./backend";
+import { accountOf, accountStackName, type PlatformConfig, stateKeyOf, validateConfig } from "./config";
 import { EnvironmentStack } from "./environment-stack";
 
 /** The stacks built from one configuration. */
@@ -20,11 +21,14 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   validateConfig(config);
   const accounts = new Map<string, AccountStack>();
   for (const account of config.accounts) {
-    accounts.set(account.name, new AccountStack(app, accountStackName(account), config, account));
+    const stack = new AccountStack(app, accountStackName(account), config, account);
+    applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, stack.node.id, account.stateKey));
+    accounts.set(account.name, stack);
   }
   const environments = new Map<string, EnvironmentStack>();
   for (const env of config.environments) {
     const stack = new EnvironmentStack(app, env.name, config, env);
+    applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, env.name, env.stateKey));
     stack.addDependency(accounts.get(accountOf(config, env).name)!);
     environments.set(env.name, stack);
   }

@@ -1,7 +1,8 @@
-import { validateAccountId, validateRegion } from "../lib/core/aws";
+import { validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
 import { check, ValidationError } from "../lib/core/errors";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
 import { type Retention, type TagSchemeProps } from "../lib/registry/tag-scheme";
+import { type BackendConfig } from "./backend";
 
 /**
  * The platform's configuration: typed, validated before any construct is
@@ -15,6 +16,11 @@ export interface PlatformConfig {
   readonly accounts: readonly AccountConfig[];
   /** One stack per environment. */
   readonly environments: readonly EnvironmentConfig[];
+  /**
+   * Where every stack keeps its state.
+   * @default { kind: "local" } (state files next to the synthesized stacks)
+   */
+  readonly backend?: BackendConfig;
 }
 
 /** A shared account stack: registry-wide singletons of one account and region. */
@@ -25,6 +31,11 @@ export interface AccountConfig {
   readonly accountId: string;
   /** AWS region, e.g. `eu-central-1`. */
   readonly region: string;
+  /**
+   * State key of the stack.
+   * @default `<backend keyPrefix or project>/account-<name>.tfstate`
+   */
+  readonly stateKey?: string;
   /**
    * Registry-wide settings of this account and region.
    * @default basic scan on push, no pull-through cache
@@ -82,10 +93,22 @@ export interface EnvironmentConfig {
   /** GitLab instance and scope. */
   readonly gitlab: GitLabConfig;
   /**
-   * Marks a production environment (stricter defaults: destroy protection on data).
+   * Marks a production environment: data (registries, the mirror's data
+   * volume) gets `prevent_destroy`, and turning that off needs a written
+   * {@link EnvironmentConfig.destroyProtectionWaiver}.
    * @default false
    */
   readonly production?: boolean;
+  /**
+   * A written reason for switching destroy protection off in a production environment.
+   * @default none (production data must be protected)
+   */
+  readonly destroyProtectionWaiver?: string;
+  /**
+   * State key of the stack.
+   * @default `<backend keyPrefix or project>/<name>.tfstate`
+   */
+  readonly stateKey?: string;
   /** Registries of this environment. */
   readonly registry: {
     /**
@@ -98,6 +121,11 @@ export interface EnvironmentConfig {
      * @default the built-in tag kinds
      */
     readonly tagScheme?: TagSchemeProps;
+    /**
+     * `prevent_destroy` on the repositories.
+     * @default true in production, false elsewhere
+     */
+    readonly preventDestroy?: boolean;
     /** The repositories. */
     readonly repositories: readonly RepositoryConfig[];
   };
@@ -109,6 +137,18 @@ const GITLAB_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_.][A-Za-z0-9_.
 /** The repository name prefix of an environment. */
 export function repositoryPrefixOf(env: EnvironmentConfig): string {
   return env.registry.repositoryPrefix ?? `${env.gitlab.group}/${env.name}`;
+}
+
+/** The state key of a stack: the configured one, or `<keyPrefix or project>/<stack>.tfstate`. */
+export function stateKeyOf(config: PlatformConfig, stackName: string, configured: string | undefined): string {
+  if (configured !== undefined) return configured;
+  const prefix = config.backend?.kind === "s3" ? (config.backend.keyPrefix ?? config.project) : config.project;
+  return `${prefix}/${stackName}.tfstate`;
+}
+
+/** Whether an environment's data gets `prevent_destroy`. */
+export function protectsData(env: EnvironmentConfig, explicit: boolean | undefined): boolean {
+  return explicit ?? env.production ?? false;
 }
 
 /** The id of the account stack serving (accountId, region). */
@@ -236,7 +276,55 @@ export function validateConfig(config: PlatformConfig): void {
       });
       repositoryNames.set(name, env.name);
     });
+    validateDestroyProtection(path, env);
   });
+  validateBackend(config);
+}
+
+/** Production data stays protected unless a written waiver says why not. */
+function validateDestroyProtection(path: string, env: EnvironmentConfig): void {
+  if (!env.production) return;
+  const unprotected = [["registry.preventDestroy", env.registry.preventDestroy]].filter(([, v]) => v === false).map(([k]) => k as string);
+  check(unprotected.length === 0 || (env.destroyProtectionWaiver ?? "").trim().length >= 10, {
+    path,
+    subject: unprotected.join(", ") || "destroy protection",
+    value: false,
+    rule: "a production environment keeps prevent_destroy on its data (registries, mirror data volume)",
+    fix: "remove the override, or give destroyProtectionWaiver a written reason (at least 10 characters)",
+  });
+}
+
+const STATE_KEY = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+
+/** The backend: a valid bucket, and one state key per stack. */
+function validateBackend(config: PlatformConfig): void {
+  if (config.backend?.kind === "s3") {
+    validateBucketName("config/backend", "bucket", config.backend.bucket);
+    validateRegion("config/backend", "region", config.backend.region);
+  }
+  const keys = new Map<string, string>();
+  const stacks = [
+    ...config.accounts.map((a, i) => ({ path: `config/accounts[${i}]`, name: accountStackName(a), key: stateKeyOf(config, accountStackName(a), a.stateKey) })),
+    ...config.environments.map((e, i) => ({ path: `config/environments[${i}]`, name: e.name, key: stateKeyOf(config, e.name, e.stateKey) })),
+  ];
+  for (const stack of stacks) {
+    check(STATE_KEY.test(stack.key) && !stack.key.split("/").includes(".."), {
+      path: stack.path,
+      subject: "stateKey",
+      value: stack.key,
+      rule: "a state key is a relative path of letters, digits, '_', '.', '-' (no leading '/', no '..')",
+      fix: "use a key such as acme-ci/dev.tfstate",
+    });
+    const other = keys.get(stack.key);
+    check(other === undefined, {
+      path: stack.path,
+      subject: "stateKey",
+      value: stack.key,
+      rule: `every stack needs its own state, but stack ${other} already uses this key (two stacks on one state destroy each other's resources)`,
+      fix: "give the stacks different stateKey values",
+    });
+    keys.set(stack.key, stack.name);
+  }
 }
 
 /** Checks a GitLab instance URL: https, a host, no path, query, fragment or trailing slash. */

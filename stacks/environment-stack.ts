@@ -3,7 +3,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import { type Construct } from "constructs";
 import { ContainerRepository } from "../lib/registry/repository";
 import { TagScheme } from "../lib/registry/tag-scheme";
-import { type EnvironmentConfig, type PlatformConfig, repositoryPrefixOf } from "./config";
+import { type EnvironmentConfig, type PlatformConfig, protectsData, repositoryPrefixOf } from "./config";
 
 /** Everything one environment owns: its registries (and, later, identities, runners, cache, mirror, GitLab side). */
 export class EnvironmentStack extends TerraformStack {
@@ -27,7 +27,7 @@ export class EnvironmentStack extends TerraformStack {
       const repository = new ContainerRepository(this, `repository-${repo.id}`, {
         repositoryName: `${prefix}/${repo.id}`,
         tagScheme: this.tagScheme,
-        preventDestroy: env.production ?? false,
+        preventDestroy: protectsData(env, env.registry.preventDestroy),
         ...(repo.catchAllRetention ? { catchAllRetention: repo.catchAllRetention } : {}),
         tags: { description: repo.description.slice(0, 256) },
       });

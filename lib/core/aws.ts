@@ -36,3 +36,20 @@ export function partitionOf(region: string): string {
   if (region.startsWith("us-gov-")) return "aws-us-gov";
   return "aws";
 }
+
+const BUCKET_CHARS = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const RESERVED_BUCKET_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+const RESERVED_BUCKET_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
+/** Checks a general-purpose S3 bucket name against AWS's naming rules (tokens pass). */
+export function validateBucketName(path: string, subject: string, name: string): void {
+  if (isUnresolved(name)) return;
+  const violation = (rule: string) => ({ path, subject, value: name, rule, fix: "use 3-63 lower-case letters, digits and hyphens, e.g. acme-ci-terraform-state-111111111111" });
+  check(BUCKET_CHARS.test(name), violation("an S3 bucket name is 3-63 characters of lower-case letters, digits, '.' and '-', starting and ending with a letter or digit"));
+  check(!name.includes(".."), violation("an S3 bucket name has no two adjacent periods"));
+  check(!/^\d{1,3}(\.\d{1,3}){3}$/.test(name), violation("an S3 bucket name is not formatted as an IP address"));
+  const prefix = RESERVED_BUCKET_PREFIXES.find((p) => name.startsWith(p));
+  check(prefix === undefined, violation(`S3 reserves the bucket name prefix "${prefix}"`));
+  const suffix = RESERVED_BUCKET_SUFFIXES.find((s) => name.endsWith(s));
+  check(suffix === undefined, violation(`S3 reserves the bucket name suffix "${suffix}"`));
+}
