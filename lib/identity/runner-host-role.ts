@@ -1,9 +1,7 @@
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Construct } from "constructs";
-import { check } from "../core/errors";
-import { type IGrantable, type PolicyStatement, SESSION_MANAGER_ACTIONS } from "../core/iam";
-import { isUnresolved } from "../core/tokens";
+import { IAM_NAME, type IGrantable, type PolicyStatement, SESSION_MANAGER_ACTIONS, validateIamName } from "../core/iam";
 import { RoleGrants, serviceTrustPolicy } from "./role-policy";
 
 /** Props of a {@link RunnerHostRole}. */
@@ -23,18 +21,11 @@ export interface RunnerHostRoleProps {
 }
 
 /** IAM role names: 1-64 characters of `\w+=,.@-`. */
-export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+export const ROLE_NAME = IAM_NAME;
 
 /** Checks an IAM role name (tokens pass). */
 export function validateRoleName(path: string, name: string): void {
-  if (isUnresolved(name)) return;
-  check(ROLE_NAME.test(name), {
-    path,
-    subject: "role name",
-    value: name,
-    rule: "an IAM role name is 1-64 characters of letters, digits and + = , . @ _ -",
-    fix: name.length > 64 ? `shorten it by ${name.length - 64} characters` : "remove the other characters",
-  });
+  validateIamName(path, "role", name);
 }
 
 /**
