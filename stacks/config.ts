@@ -1,5 +1,6 @@
 import { validateAccountId, validateRegion } from "../lib/core/aws";
 import { check, ValidationError } from "../lib/core/errors";
+import { validateGitLabUrl } from "../lib/core/gitlab-url";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
 import { type Retention, type TagSchemeProps } from "../lib/registry/tag-scheme";
 
@@ -240,28 +241,4 @@ export function validateConfig(config: PlatformConfig): void {
 }
 
 /** Checks a GitLab instance URL: https, a host, no path, query, fragment or trailing slash. */
-export function validateGitLabUrl(path: string, url: string): void {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  check(
-    parsed !== undefined &&
-      parsed.protocol === "https:" &&
-      parsed.pathname === "/" &&
-      !url.endsWith("/") &&
-      parsed.search === "" &&
-      parsed.hash === "" &&
-      parsed.username === "" &&
-      parsed.password === "",
-    {
-      path,
-      subject: "GitLab URL",
-      value: url,
-      rule: "the instance URL is https://<host>[:port] with no path, query or trailing slash (it is also the OIDC issuer)",
-      fix: "use e.g. https://gitlab.com or https://gitlab.example.com",
-    },
-  );
-}
+export { validateGitLabUrl };
