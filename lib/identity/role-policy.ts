@@ -1,9 +1,11 @@
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { IamUserPolicy } from "@cdktf/provider-aws/lib/iam-user-policy";
 import { Lazy, type TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { check, ValidationError } from "../core/errors";
 import { type IGrantable, PolicyDocument, type PolicyStatement, type TrustStatement, trustPolicyJson } from "../core/iam";
+import { isUnresolved } from "../core/tokens";
 
 /**
  * IAM's quota for the inline policies of one role: 10,240 characters, counted
@@ -132,4 +134,34 @@ export function renderTrustPolicy(path: string, statements: readonly TrustStatem
     fix: "trust fewer subjects (a group path or a ref pattern instead of many exact values), split them over several roles, or raise the quota and build the role yourself",
   });
   return text;
+}
+
+/** Managed policy ARNs: AWS-managed (`arn:aws:iam::aws:policy/...`) or customer-managed. */
+const MANAGED_POLICY_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}|aws):policy\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,128})$/;
+
+/**
+ * Attaches managed policies to a role with one `aws_iam_role_policy_attachment`
+ * each (never the deprecated `managed_policy_arns` argument of `aws_iam_role`).
+ * The construct id is derived from the ARN (`managed-<account|aws>-<path>-<name>`),
+ * so reordering the list replaces nothing.
+ * @param scope where the attachments are created; its path names errors
+ */
+export function attachManagedPolicies(scope: Construct, roleName: string, policyArns: readonly string[]): IamRolePolicyAttachment[] {
+  return policyArns.map((arn, i) => {
+    const path = `${scope.node.path}/managedPolicyArns[${i}]`;
+    let id = `managed-${i}`;
+    if (!isUnresolved(arn)) {
+      const match = MANAGED_POLICY_ARN.exec(arn);
+      check(match !== null, {
+        path,
+        subject: "managed policy ARN",
+        value: arn,
+        rule: "a managed policy ARN is arn:<partition>:iam::<account id|aws>:policy/[<path>/]<name>",
+        fix: "copy the ARN from the policy's page, e.g. arn:aws:iam::aws:policy/ReadOnlyAccess",
+      });
+      check(policyArns.indexOf(arn) === i, { path, subject: "managed policy ARN", value: arn, rule: "each policy is attached once", fix: "remove the duplicate" });
+      id = `managed-${match[1]}-${match[2]!.replace(/\//g, "-")}${match[3]}`;
+    }
+    return new IamRolePolicyAttachment(scope, id, { role: roleName, policyArn: arn });
+  });
 }
