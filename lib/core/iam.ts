@@ -182,3 +182,8 @@ export function validateIamName(path: string, kind: string, name: string): void 
     fix: name.length > 64 ? `shorten it by ${name.length - 64} characters` : "remove the other characters",
   });
 }
+
+/** The ARN of an IAM role, known before the role exists: `arn:<partition>:iam::<account>:role/<name>`. */
+export function iamRoleArn(partition: string, accountId: string, roleName: string): string {
+  return `arn:${partition}:iam::${accountId}:role/${roleName}`;
+}

@@ -2,15 +2,12 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Construct } from "constructs";
 import { validateRegion } from "../core/aws";
 import { check } from "../core/errors";
-import { type IGrantable, type PolicyStatement, validateIamName } from "../core/iam";
+import { iamRoleArn, type IGrantable, type PolicyStatement, validateIamName } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
-import { type CiAwsAccess, type CiSnippet, type CiSnippetOptions, MAX_SESSION_SECONDS, ciSnippet } from "./ci-access";
+import { type CiAwsAccess, type CiSnippet, type CiSnippetOptions, ciSnippet } from "./ci-access";
 import { type IGitLabOidcProvider } from "./gitlab-oidc-provider";
 import { type GitLabSubject, type ProtectedRefRequirement, type ResolvedSubject, resolveSubject, subjectConditions } from "./gitlab-subject";
-import { attachManagedPolicies, renderTrustPolicy, RoleGrants } from "./role-policy";
-
-/** IAM's bounds of a role's maximum session duration, in seconds. */
-export const ROLE_MIN_SESSION_SECONDS = 3600;
+import { attachManagedPolicies, renderTrustPolicy, RoleGrants, validateMaxSessionDuration } from "./role-policy";
 
 /** Props of a {@link GitLabCiRole}. */
 export interface GitLabCiRoleProps {
@@ -52,17 +49,6 @@ export interface GitLabCiRoleProps {
    * @default none
    */
   readonly tags?: Readonly<Record<string, string>>;
-}
-
-/** Checks a role's maximum session duration. */
-export function validateMaxSessionDuration(path: string, seconds: number): void {
-  check(Number.isInteger(seconds) && seconds >= ROLE_MIN_SESSION_SECONDS && seconds <= MAX_SESSION_SECONDS, {
-    path,
-    subject: "maxSessionDurationSeconds",
-    value: seconds,
-    rule: `a role's maximum session duration is a whole number of seconds from ${ROLE_MIN_SESSION_SECONDS} (1 hour) to ${MAX_SESSION_SECONDS} (12 hours)`,
-    fix: "use e.g. 3600; CI jobs longer than that can request a new session",
-  });
 }
 
 /**
@@ -146,7 +132,7 @@ export class GitLabCiRole extends Construct implements IGrantable {
     this.grants = new RoleGrants(this, "grants", this.role.name);
     attachManagedPolicies(this, this.role.name, props.managedPolicyArns ?? []);
     this.ciAccess = {
-      roleArn: `arn:${provider.partition}:iam::${provider.accountId}:role/${props.roleName}`,
+      roleArn: iamRoleArn(provider.partition, provider.accountId, props.roleName),
       audience: this.audience,
       region: props.region,
     };

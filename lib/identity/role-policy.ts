@@ -6,6 +6,7 @@ import { Construct } from "constructs";
 import { check, ValidationError } from "../core/errors";
 import { type IGrantable, PolicyDocument, type PolicyStatement, type TrustStatement, trustPolicyJson } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
+import { MAX_SESSION_SECONDS } from "./ci-access";
 
 /**
  * IAM's quota for the inline policies of one role: 10,240 characters, counted
@@ -163,5 +164,19 @@ export function attachManagedPolicies(scope: Construct, roleName: string, policy
       id = `managed-${match[1]}-${match[2]!.replace(/\//g, "-")}${match[3]}`;
     }
     return new IamRolePolicyAttachment(scope, id, { role: roleName, policyArn: arn });
+  });
+}
+
+/** IAM's lower bound of a role's maximum session duration, in seconds (the upper bound is {@link MAX_SESSION_SECONDS}). */
+export const ROLE_MIN_SESSION_SECONDS = 3600;
+
+/** Checks a role's maximum session duration. */
+export function validateMaxSessionDuration(path: string, seconds: number): void {
+  check(Number.isInteger(seconds) && seconds >= ROLE_MIN_SESSION_SECONDS && seconds <= MAX_SESSION_SECONDS, {
+    path,
+    subject: "maxSessionDurationSeconds",
+    value: seconds,
+    rule: `a role's maximum session duration is a whole number of seconds from ${ROLE_MIN_SESSION_SECONDS} (1 hour) to ${MAX_SESSION_SECONDS} (12 hours)`,
+    fix: "use e.g. 3600; CI jobs longer than that can request a new session",
   });
 }
