@@ -36,3 +36,27 @@ export function partitionOf(region: string): string {
   if (region.startsWith("us-gov-")) return "aws-us-gov";
   return "aws";
 }
+
+/** SSM parameter names: `/`-separated path of `[a-zA-Z0-9_.-]`, not starting with aws or ssm. */
+const SSM_PARAMETER_NAME = /^\/?(?!(?:aws|ssm)(?:\/|$))[a-zA-Z0-9_.-]+(?:\/[a-zA-Z0-9_.-]+)*$/i;
+
+/**
+ * Checks an SSM parameter name (tokens pass): a `/`-separated path of letters,
+ * digits, `_`, `.`, `-`, at most 1011 characters, not under `aws` or `ssm`.
+ * @param example a well-formed name for the fix, e.g. `/acme-ci/dev/runner/token`
+ */
+export function validateSsmParameterName(path: string, subject: string, name: string, example: string): void {
+  if (isUnresolved(name)) return;
+  check(name.length <= 1011 && SSM_PARAMETER_NAME.test(name), {
+    path,
+    subject,
+    value: name,
+    rule: "an SSM parameter name is a /-separated path of letters, digits, '_', '.', '-' (at most 1011 characters, not under aws or ssm)",
+    fix: `use a name such as ${example}`,
+  });
+}
+
+/** The ARN of an SSM parameter: `arn:<partition>:ssm:<region>:<account>:parameter/<name without leading />`. */
+export function ssmParameterArn(region: string, accountId: string, name: string): string {
+  return `arn:${partitionOf(region)}:ssm:${region}:${accountId}:parameter/${name.replace(/^\//, "")}`;
+}
