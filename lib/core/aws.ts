@@ -30,8 +30,11 @@ export function validateRegion(path: string, subject: string, value: string): vo
   });
 }
 
+/** An AWS partition. */
+export type AwsPartition = "aws" | "aws-cn" | "aws-us-gov";
+
 /** The partition of a region (aws, aws-cn, aws-us-gov). */
-export function partitionOf(region: string): string {
+export function partitionOf(region: string): AwsPartition {
   if (region.startsWith("cn-")) return "aws-cn";
   if (region.startsWith("us-gov-")) return "aws-us-gov";
   return "aws";

@@ -1,12 +1,9 @@
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { Construct } from "constructs";
-import { validateAccountId } from "../core/aws";
+import { type AwsPartition, validateAccountId } from "../core/aws";
 import { check } from "../core/errors";
 import { gitLabHostOf, validateGitLabUrl } from "../core/gitlab-url";
 import { isUnresolved } from "../core/tokens";
-
-/** An AWS partition. */
-export type AwsPartition = "aws" | "aws-cn" | "aws-us-gov";
 
 /**
  * A GitLab OIDC identity provider in IAM, created here or already present in
