@@ -1,6 +1,7 @@
 import { validateAccountId, validateRegion } from "../lib/core/aws";
 import { check, ValidationError } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
+import { type AccountIdentityConfig, type EnvironmentIdentityConfig, validateIdentityConfig } from "./identity-config";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
 import { type Retention, type TagSchemeProps } from "../lib/registry/tag-scheme";
 
@@ -47,6 +48,12 @@ export interface AccountConfig {
      */
     readonly cachedImageExpiryDays?: number;
   };
+  // --- Identity (issue 3) ---
+  /**
+   * Identity settings: GitLab OIDC providers that already exist in the account.
+   * @default the account stack creates the OIDC providers its environments need
+   */
+  readonly identity?: AccountIdentityConfig;
 }
 
 /** The GitLab instance and the part of it an environment serves. */
@@ -102,6 +109,13 @@ export interface EnvironmentConfig {
     /** The repositories. */
     readonly repositories: readonly RepositoryConfig[];
   };
+  // --- Identity (issue 3) ---
+  /**
+   * CI identities: build, merge-request build and pull roles (GitLab OIDC), an
+   * optional deployment role, the runner host role, opt-in static credentials.
+   * @default build, merge-request build, pull and runner host roles with the defaults of {@link EnvironmentIdentityConfig}; no deployment role; no static credentials
+   */
+  readonly identity?: EnvironmentIdentityConfig;
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -238,6 +252,8 @@ export function validateConfig(config: PlatformConfig): void {
       repositoryNames.set(name, env.name);
     });
   });
+  // --- Identity (issue 3) ---
+  validateIdentityConfig(config);
 }
 
 /** Checks a GitLab instance URL: https, a host, no path, query, fragment or trailing slash. */
