@@ -102,11 +102,17 @@ function validateReference(path: string, props: GitLabOidcProviderReference): re
 
 /** The checked, resolved fields every provider (created or referenced) exposes. */
 abstract class GitLabOidcProviderBase extends Construct implements IGitLabOidcProvider {
+  /** The GitLab instance URL (the token issuer). */
   public readonly url: string;
+  /** The issuer host, prefix of the IAM condition keys. */
   public readonly host: string;
+  /** The accepted audiences; the first is the default audience of CI roles. */
   public readonly audiences: readonly string[];
+  /** The account the provider lives in. */
   public readonly accountId: string;
+  /** The account's partition. */
   public readonly partition: AwsPartition;
+  /** The provider's ARN. */
   public abstract readonly providerArn: string;
 
   protected constructor(scope: Construct, id: string, props: GitLabOidcProviderReference) {
@@ -157,6 +163,7 @@ export class GitLabOidcProvider extends GitLabOidcProviderBase {
 
 /** A provider that exists already, referenced by its deterministic ARN. */
 class ExistingGitLabOidcProvider extends GitLabOidcProviderBase {
+  /** The deterministic ARN. */
   public readonly providerArn: string;
 
   public constructor(scope: Construct, id: string, props: GitLabOidcProviderReference) {

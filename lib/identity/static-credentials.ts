@@ -18,7 +18,10 @@ export type StaticCredentialsStore =
       readonly type: "ssm-parameter";
       /** Parameter name, e.g. `/acme-ci/dev/legacy-pull/secret-access-key`. */
       readonly parameterName: string;
-      /** ARN of a customer-managed KMS key; without one, the AWS-managed `aws/ssm` key encrypts it. */
+      /**
+       * ARN of a customer-managed KMS key.
+       * @default the AWS-managed `aws/ssm` key
+       */
       readonly kmsKeyArn?: string;
     }
   | {
@@ -26,9 +29,15 @@ export type StaticCredentialsStore =
       readonly type: "secrets-manager";
       /** Secret name, e.g. `acme-ci/dev/legacy-pull`. */
       readonly secretName: string;
-      /** ARN of a customer-managed KMS key; without one, the AWS-managed `aws/secretsmanager` key encrypts it. */
+      /**
+       * ARN of a customer-managed KMS key.
+       * @default the AWS-managed `aws/secretsmanager` key
+       */
       readonly kmsKeyArn?: string;
-      /** Days a deleted secret can be restored (0 deletes at once, else 7-30); Secrets Manager's default is 30. */
+      /**
+       * Days a deleted secret can be restored (0 deletes at once, else 7-30).
+       * @default 30 (Secrets Manager's default)
+       */
       readonly recoveryWindowInDays?: number;
     };
 
