@@ -48,6 +48,13 @@ export interface GitLabOidcProviderReference {
 /** Props of {@link GitLabOidcProvider}. */
 export interface GitLabOidcProviderProps extends GitLabOidcProviderReference {
   /**
+   * SHA-1 thumbprints (40 hex digits) of the issuer's certificate chain. IAM
+   * verifies issuers whose certificate chains to a CA it trusts without them;
+   * only an instance behind a private CA needs one.
+   * @default none
+   */
+  readonly thumbprints?: readonly string[];
+  /**
    * Resource tags.
    * @default none
    */
@@ -130,8 +137,9 @@ abstract class GitLabOidcProviderBase extends Construct implements IGitLabOidcPr
  * ID token (`id_tokens`) for role credentials with
  * `sts:AssumeRoleWithWebIdentity`. IAM allows one provider per URL per account,
  * so it belongs in the account stack; other stacks use
- * {@link GitLabOidcProvider.fromExisting}. No thumbprint is set: IAM verifies
- * the issuer's TLS certificate through its own trusted CAs.
+ * {@link GitLabOidcProvider.fromExisting}. No thumbprint is needed when the
+ * instance's TLS certificate chains to a CA that IAM trusts (gitlab.com and
+ * public CAs); pass `thumbprints` for a private CA.
  */
 export class GitLabOidcProvider extends GitLabOidcProviderBase {
   /**
@@ -148,9 +156,20 @@ export class GitLabOidcProvider extends GitLabOidcProviderBase {
 
   public constructor(scope: Construct, id: string, props: GitLabOidcProviderProps) {
     super(scope, id, props);
+    const thumbprints = props.thumbprints ?? [];
+    thumbprints.forEach((thumbprint, i) =>
+      check(isUnresolved(thumbprint) || /^[0-9a-fA-F]{40}$/.test(thumbprint), {
+        path: this.node.path,
+        subject: `thumbprints[${i}]`,
+        value: thumbprint,
+        rule: "a certificate thumbprint is the SHA-1 fingerprint: 40 hex digits, no colons",
+        fix: "take it from `openssl x509 -fingerprint -sha1 -noout` and remove the colons",
+      }),
+    );
     this.resource = new IamOpenidConnectProvider(this, "provider", {
       url: props.url,
       clientIdList: [...this.audiences],
+      ...(thumbprints.length > 0 ? { thumbprintList: [...thumbprints] } : {}),
       ...(props.tags ? { tags: { ...props.tags } } : {}),
     });
   }

@@ -27,6 +27,12 @@ describe("GitLabOidcProvider", () => {
     });
   });
 
+  test("thumbprints for an instance behind a private CA", () => {
+    const stack = testStack();
+    new GitLabOidcProvider(stack, "gitlab", { ...props, thumbprints: ["a".repeat(40)] });
+    expect(onlyResource(synth(stack).json, "aws_iam_openid_connect_provider").thumbprint_list).toEqual(["a".repeat(40)]);
+  });
+
   test("fromExisting references a provider by its deterministic ARN and creates nothing", () => {
     const stack = testStack();
     const existing = GitLabOidcProvider.fromExisting(stack, "gitlab", { ...props, partition: "aws-cn" });
@@ -57,6 +63,11 @@ describe("GitLabOidcProvider", () => {
       expect(error.message).toMatch(
         /^test\/gitlab: invalid OIDC provider URL "https:\/\/gitlab\.example\.com:8443"\. Rule: IAM OIDC provider URLs carry no port number.*Fix: serve GitLab's/,
       );
+    });
+
+    test("a thumbprint that is not 40 hex digits", () => {
+      const error = violationOf(() => new GitLabOidcProvider(testStack(), "gitlab", { ...props, thumbprints: ["AB:CD"] }));
+      expect(error.message).toMatch(/^test\/gitlab: invalid thumbprints\[0\] "AB:CD"\. Rule: a certificate thumbprint is the SHA-1 fingerprint: 40 hex digits.*Fix: take it from/);
     });
 
     test("a malformed account id", () => {
