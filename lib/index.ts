@@ -14,7 +14,8 @@ export {
   mergeStatements,
   statementToJson,
 } from "./core/iam";
-export { validateAccountId, validateRegion, partitionOf } from "./core/aws";
+export { validateAccountId, validateRegion, partitionOf, type AwsPartition, validateSsmParameterName, ssmParameterArn } from "./core/aws";
+export { validateGitLabUrl, gitLabHostOf } from "./core/gitlab-url";
 
 // Container registries.
 export {
@@ -50,10 +51,53 @@ export {
 } from "./registry/registry-settings";
 export * from "./registry/lifecycle";
 
-// Identity (shared pieces; the OIDC and CI roles land with the identities issue).
+// --- Identity: GitLab OIDC provider and CI roles, deployment role, runner host role, static credentials ---
+export {
+  GitLabOidcProvider,
+  type GitLabOidcProviderProps,
+  type GitLabOidcProviderReference,
+  type IGitLabOidcProvider,
+  oidcProviderArn,
+} from "./identity/gitlab-oidc-provider";
+export { type GitLabSubject, type ResolvedSubject, type ProtectedRefRequirement, resolveSubject, subjectConditions } from "./identity/gitlab-subject";
+export { GitLabCiRole, type GitLabCiRoleProps } from "./identity/gitlab-ci-role";
+export {
+  type CiAwsAccess,
+  type CiSnippet,
+  type CiSnippetOptions,
+  type GitLabCiJobTemplate,
+  ciSnippet,
+  CI_ID_TOKEN_VARIABLE,
+  MIN_SESSION_SECONDS,
+  MAX_SESSION_SECONDS,
+} from "./identity/ci-access";
+export { DeploymentRole, type DeploymentRoleProps, type IAssumingRole } from "./identity/deployment-role";
+export { StaticCredentials, type StaticCredentialsProps, type StaticCredentialsStore } from "./identity/static-credentials";
 export { RunnerHostRole, type RunnerHostRoleProps, validateRoleName, ROLE_NAME } from "./identity/runner-host-role";
-export { RoleGrants, serviceTrustPolicy, ROLE_INLINE_POLICY_MAX_CHARS } from "./identity/role-policy";
-export { SESSION_MANAGER_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from "./core/iam";
+export {
+  InlinePolicyGrants,
+  type InlinePolicyTarget,
+  RoleGrants,
+  UserGrants,
+  serviceTrustPolicy,
+  renderTrustPolicy,
+  attachManagedPolicies,
+  validateMaxSessionDuration,
+  ROLE_INLINE_POLICY_MAX_CHARS,
+  USER_INLINE_POLICY_MAX_CHARS,
+  TRUST_POLICY_MAX_CHARS,
+  ROLE_MIN_SESSION_SECONDS,
+} from "./identity/role-policy";
+export {
+  SESSION_MANAGER_ACTIONS,
+  WILDCARD_RESOURCE_ACTIONS,
+  type TrustPrincipal,
+  type TrustStatement,
+  trustPolicyJson,
+  IAM_NAME,
+  validateIamName,
+  iamRoleArn,
+} from "./core/iam";
 
 // Contracts between the parts (producers and consumers land with their issues).
 export { type RunnerCacheSettings, cacheObjectPrefix } from "./cache/runner-cache-settings";

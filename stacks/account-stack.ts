@@ -2,16 +2,24 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack } from "cdktf";
 import { type Construct } from "constructs";
 import { RegistrySettings } from "../lib/registry/registry-settings";
+import { partitionOf } from "../lib/core/aws";
+import { gitLabHostOf } from "../lib/core/gitlab-url";
+import { GitLabOidcProvider } from "../lib/identity/gitlab-oidc-provider";
 import { type AccountConfig, type PlatformConfig } from "./config";
+import { oidcProvidersToCreate } from "./identity-config";
 
 /**
  * Account- and region-wide singletons shared by every environment deployed
  * there: registry scanning, pull-through cache rules and their creation
- * template. Deploy it before the environments.
+ * template, and (account-wide) the GitLab OIDC providers. Deploy it before
+ * the environments.
  */
 export class AccountStack extends TerraformStack {
   /** Registry-wide ECR settings. */
   public readonly registry: RegistrySettings;
+  // --- Identity (issue 3) ---
+  /** GitLab OIDC providers this stack creates, by GitLab URL (IAM is account-wide: only the account's first stack creates them). */
+  public readonly oidcProviders: ReadonlyMap<string, GitLabOidcProvider>;
 
   public constructor(scope: Construct, id: string, platform: PlatformConfig, account: AccountConfig) {
     super(scope, id);
@@ -25,5 +33,17 @@ export class AccountStack extends TerraformStack {
       region: account.region,
       ...account.registry,
     });
+
+    // --- Identity (issue 3) ---
+    this.oidcProviders = new Map(
+      oidcProvidersToCreate(platform, account).map((url) => [
+        url,
+        new GitLabOidcProvider(this, `gitlab-oidc-${gitLabHostOf(url)}`, {
+          url,
+          accountId: account.accountId,
+          partition: partitionOf(account.region),
+        }),
+      ]),
+    );
   }
 }

@@ -1,5 +1,7 @@
 import { validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
 import { check, ValidationError } from "../lib/core/errors";
+import { validateGitLabUrl } from "../lib/core/gitlab-url";
+import { type AccountIdentityConfig, type EnvironmentIdentityConfig, validateIdentityConfig } from "./identity-config";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
 import { type Retention, type TagSchemeProps } from "../lib/registry/tag-scheme";
 import { type BackendConfig } from "./backend";
@@ -57,6 +59,12 @@ export interface AccountConfig {
      */
     readonly cachedImageExpiryDays?: number;
   };
+  // --- Identity (issue 3) ---
+  /**
+   * Identity settings: GitLab OIDC providers that already exist in the account.
+   * @default the account stack creates the OIDC providers its environments need
+   */
+  readonly identity?: AccountIdentityConfig;
 }
 
 /** The GitLab instance and the part of it an environment serves. */
@@ -129,6 +137,13 @@ export interface EnvironmentConfig {
     /** The repositories. */
     readonly repositories: readonly RepositoryConfig[];
   };
+  // --- Identity (issue 3) ---
+  /**
+   * CI identities: build, merge-request build and pull roles (GitLab OIDC), an
+   * optional deployment role, the runner host role, opt-in static credentials.
+   * @default build, merge-request build, pull and runner host roles with the defaults of {@link EnvironmentIdentityConfig}; no deployment role; no static credentials
+   */
+  readonly identity?: EnvironmentIdentityConfig;
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -279,6 +294,8 @@ export function validateConfig(config: PlatformConfig): void {
     validateDestroyProtection(path, env);
   });
   validateBackend(config);
+  // --- Identity (issue 3) ---
+  validateIdentityConfig(config);
 }
 
 /** Production data stays protected unless a written waiver says why not. */
@@ -328,28 +345,4 @@ function validateBackend(config: PlatformConfig): void {
 }
 
 /** Checks a GitLab instance URL: https, a host, no path, query, fragment or trailing slash. */
-export function validateGitLabUrl(path: string, url: string): void {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  check(
-    parsed !== undefined &&
-      parsed.protocol === "https:" &&
-      parsed.pathname === "/" &&
-      !url.endsWith("/") &&
-      parsed.search === "" &&
-      parsed.hash === "" &&
-      parsed.username === "" &&
-      parsed.password === "",
-    {
-      path,
-      subject: "GitLab URL",
-      value: url,
-      rule: "the instance URL is https://<host>[:port] with no path, query or trailing slash (it is also the OIDC issuer)",
-      fix: "use e.g. https://gitlab.com or https://gitlab.example.com",
-    },
-  );
-}
+export { validateGitLabUrl };

@@ -4,6 +4,7 @@ import { type Construct } from "constructs";
 import { ContainerRepository } from "../lib/registry/repository";
 import { TagScheme } from "../lib/registry/tag-scheme";
 import { type EnvironmentConfig, type PlatformConfig, protectsData, repositoryPrefixOf } from "./config";
+import { EnvironmentIdentity } from "./environment-identity";
 
 /** Everything one environment owns: its registries (and, later, identities, runners, cache, mirror, GitLab side). */
 export class EnvironmentStack extends TerraformStack {
@@ -11,6 +12,9 @@ export class EnvironmentStack extends TerraformStack {
   public readonly tagScheme: TagScheme;
   /** Repositories by config id. */
   public readonly repositories: ReadonlyMap<string, ContainerRepository>;
+  // --- Identity (issue 3) ---
+  /** CI identities: OIDC build/merge-request/pull roles, deployment role, runner host role, static credentials. */
+  public readonly identity: EnvironmentIdentity;
 
   public constructor(scope: Construct, id: string, platform: PlatformConfig, env: EnvironmentConfig) {
     super(scope, id);
@@ -39,5 +43,8 @@ export class EnvironmentStack extends TerraformStack {
       });
     }
     this.repositories = repositories;
+
+    // --- Identity (issue 3) ---
+    this.identity = new EnvironmentIdentity(this, "identity", { platform, env, repositories });
   }
 }

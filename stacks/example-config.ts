@@ -1,3 +1,4 @@
+import { type PolicyStatement } from "../lib/core/iam";
 import { type PlatformConfig, type RepositoryConfig } from "./config";
 
 /**
@@ -17,6 +18,19 @@ const gitlab = {
   group: "acme",
   projects: ["acme/app", "acme/toolbox"],
 } as const;
+
+// --- Identity (issue 3) ---
+/**
+ * Example permissions of a deployment role: read and write its environment's
+ * Terraform state in a state bucket (your deployments add what they manage).
+ */
+function stateBucketStatements(accountId: string, env: string): PolicyStatement[] {
+  const bucket = `arn:aws:s3:::acme-ci-terraform-state-${accountId}`;
+  return [
+    { actions: ["s3:ListBucket"], resources: [bucket] },
+    { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`${bucket}/${env}/*`] },
+  ];
+}
 
 export const exampleConfig: PlatformConfig = {
   project: "acme-ci",
@@ -51,6 +65,12 @@ export const exampleConfig: PlatformConfig = {
       region: "eu-central-1",
       gitlab,
       registry: { repositories: seedRepositories },
+      identity: {
+        // Seed 003: the deployment role is also assumable from the runner hosts' instance credentials.
+        deployment: { statements: stateBucketStatements("111111111111", "dev"), trustRunnerHost: true },
+        // Seeds 000/004: a tool that cannot use OIDC pulls with a static key (secret in SSM, and in state).
+        staticCredentials: [{ id: "legacy-pull", access: "pull", repositories: ["app"] }],
+      },
     },
     {
       name: "staging",
@@ -58,6 +78,7 @@ export const exampleConfig: PlatformConfig = {
       region: "eu-central-1",
       gitlab,
       registry: { repositories: seedRepositories },
+      identity: { deployment: { statements: stateBucketStatements("111111111111", "staging") } },
     },
     {
       name: "production",
@@ -68,6 +89,14 @@ export const exampleConfig: PlatformConfig = {
       registry: {
         tagScheme: { kinds: { commit: { retention: { maxCount: 300 } }, mergeRequest: { retention: { maxAgeDays: 14 } } } },
         repositories: seedRepositories,
+      },
+      identity: {
+        // Merge-request pipelines may push CI images only; release images come from main and tags.
+        mergeRequestPushRepositories: ["app-ci"],
+        deployment: {
+          statements: stateBucketStatements("222222222222", "production"),
+          permissionsBoundaryArn: "arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary",
+        },
       },
     },
   ],

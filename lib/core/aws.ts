@@ -30,8 +30,11 @@ export function validateRegion(path: string, subject: string, value: string): vo
   });
 }
 
+/** An AWS partition. */
+export type AwsPartition = "aws" | "aws-cn" | "aws-us-gov";
+
 /** The partition of a region (aws, aws-cn, aws-us-gov). */
-export function partitionOf(region: string): string {
+export function partitionOf(region: string): AwsPartition {
   if (region.startsWith("cn-")) return "aws-cn";
   if (region.startsWith("us-gov-")) return "aws-us-gov";
   return "aws";
@@ -52,4 +55,28 @@ export function validateBucketName(path: string, subject: string, name: string):
   check(prefix === undefined, violation(`S3 reserves the bucket name prefix "${prefix}"`));
   const suffix = RESERVED_BUCKET_SUFFIXES.find((s) => name.endsWith(s));
   check(suffix === undefined, violation(`S3 reserves the bucket name suffix "${suffix}"`));
+}
+
+/** SSM parameter names: `/`-separated path of `[a-zA-Z0-9_.-]`, not starting with aws or ssm. */
+const SSM_PARAMETER_NAME = /^\/?(?!(?:aws|ssm)(?:\/|$))[a-zA-Z0-9_.-]+(?:\/[a-zA-Z0-9_.-]+)*$/i;
+
+/**
+ * Checks an SSM parameter name (tokens pass): a `/`-separated path of letters,
+ * digits, `_`, `.`, `-`, at most 1011 characters, not under `aws` or `ssm`.
+ * @param example a well-formed name for the fix, e.g. `/acme-ci/dev/runner/token`
+ */
+export function validateSsmParameterName(path: string, subject: string, name: string, example: string): void {
+  if (isUnresolved(name)) return;
+  check(name.length <= 1011 && SSM_PARAMETER_NAME.test(name), {
+    path,
+    subject,
+    value: name,
+    rule: "an SSM parameter name is a /-separated path of letters, digits, '_', '.', '-' (at most 1011 characters, not under aws or ssm)",
+    fix: `use a name such as ${example}`,
+  });
+}
+
+/** The ARN of an SSM parameter: `arn:<partition>:ssm:<region>:<account>:parameter/<name without leading />`. */
+export function ssmParameterArn(region: string, accountId: string, name: string): string {
+  return `arn:${partitionOf(region)}:ssm:${region}:${accountId}:parameter/${name.replace(/^\//, "")}`;
 }

@@ -2,6 +2,8 @@
  * A small, typed IAM policy model: statements that constructs hand to each
  * other through `grantXxx(grantee)` methods, rendered with JSON.stringify.
  */
+import { check } from "./errors";
+import { isUnresolved } from "./tokens";
 
 /**
  * What the SSM agent needs for Session Manager: AWS's own minimal set (the
@@ -129,4 +131,59 @@ export function statementToJson(s: PolicyStatement): Record<string, unknown> {
     Resource: [...s.resources],
     ...(s.conditions ? { Condition: s.conditions } : {}),
   };
+}
+
+/** Who a trust policy lets assume a role: an AWS service, AWS principals (ARNs) or a federated (OIDC) provider. */
+export type TrustPrincipal =
+  | { readonly Service: string }
+  | { readonly AWS: string | readonly string[] }
+  | { readonly Federated: string };
+
+/** One statement of a role trust policy. */
+export interface TrustStatement {
+  /** The principal allowed to assume the role. */
+  readonly principal: TrustPrincipal;
+  /** Actions, e.g. `sts:AssumeRole` or `sts:AssumeRoleWithWebIdentity`. */
+  readonly actions: readonly string[];
+  /**
+   * Conditions.
+   * @default none
+   */
+  readonly conditions?: PolicyConditions;
+}
+
+/** A role trust policy (assume-role policy document) as IAM JSON. */
+export function trustPolicyJson(statements: readonly TrustStatement[]): PolicyDocumentJson {
+  return {
+    Version: "2012-10-17",
+    Statement: statements.map((s) => ({
+      Effect: "Allow",
+      Principal: s.principal,
+      Action: [...s.actions],
+      ...(s.conditions ? { Condition: s.conditions } : {}),
+    })),
+  };
+}
+
+/** Names of IAM users, roles and instance profiles: 1-64 characters of `\w+=,.@-`. */
+export const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/**
+ * Checks the name of an IAM role, user or instance profile (tokens pass).
+ * @param kind what is named, e.g. `role` or `user`
+ */
+export function validateIamName(path: string, kind: string, name: string): void {
+  if (isUnresolved(name)) return;
+  check(IAM_NAME.test(name), {
+    path,
+    subject: `${kind} name`,
+    value: name,
+    rule: `an IAM ${kind} name is 1-64 characters of letters, digits and + = , . @ _ -`,
+    fix: name.length > 64 ? `shorten it by ${name.length - 64} characters` : "remove the other characters",
+  });
+}
+
+/** The ARN of an IAM role, known before the role exists: `arn:<partition>:iam::<account>:role/<name>`. */
+export function iamRoleArn(partition: string, accountId: string, roleName: string): string {
+  return `arn:${partition}:iam::${accountId}:role/${roleName}`;
 }

@@ -2,9 +2,12 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Construct } from "constructs";
 import { check } from "../core/errors";
-import { type IGrantable, type PolicyStatement, SESSION_MANAGER_ACTIONS } from "../core/iam";
+import { IAM_NAME, type IGrantable, type PolicyStatement, SESSION_MANAGER_ACTIONS, validateIamName } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 import { RoleGrants, serviceTrustPolicy } from "./role-policy";
+
+/** CloudWatch Logs log group ARNs (without the `:*` suffix). */
+const LOG_GROUP_ARN = /^arn:aws(?:-cn|-us-gov)?:logs:[a-z0-9-]+:\d{12}:log-group:[A-Za-z0-9_./#-]{1,512}$/;
 
 /** Props of a {@link RunnerHostRole}. */
 export interface RunnerHostRoleProps {
@@ -23,18 +26,11 @@ export interface RunnerHostRoleProps {
 }
 
 /** IAM role names: 1-64 characters of `\w+=,.@-`. */
-export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+export const ROLE_NAME = IAM_NAME;
 
 /** Checks an IAM role name (tokens pass). */
 export function validateRoleName(path: string, name: string): void {
-  if (isUnresolved(name)) return;
-  check(ROLE_NAME.test(name), {
-    path,
-    subject: "role name",
-    value: name,
-    rule: "an IAM role name is 1-64 characters of letters, digits and + = , . @ _ -",
-    fix: name.length > 64 ? `shorten it by ${name.length - 64} characters` : "remove the other characters",
-  });
+  validateIamName(path, "role", name);
 }
 
 /**
@@ -73,6 +69,27 @@ export class RunnerHostRole extends Construct implements IGrantable {
   /** Adds a statement to the role's inline policy. */
   public addToPrincipalPolicy(statement: PolicyStatement): void {
     this.grants.addToPrincipalPolicy(statement);
+  }
+
+  /**
+   * Lets the host's log agent write to one CloudWatch Logs group:
+   * `logs:CreateLogStream` and `logs:DescribeLogStreams` on the group,
+   * `logs:PutLogEvents` on its streams. No `logs:CreateLogGroup`: create the
+   * group in Terraform (with a retention).
+   * @param logGroupArn the group's ARN without the `:*` suffix (the `arn` of `aws_cloudwatch_log_group`)
+   */
+  public grantWriteLogs(logGroupArn: string): void {
+    if (!isUnresolved(logGroupArn)) {
+      check(LOG_GROUP_ARN.test(logGroupArn), {
+        path: `${this.node.path}/grantWriteLogs`,
+        subject: "log group ARN",
+        value: logGroupArn,
+        rule: "a log group ARN is arn:<partition>:logs:<region>:<account>:log-group:<name>, without a trailing :* (the streams are added)",
+        fix: "pass the arn attribute of the aws_cloudwatch_log_group",
+      });
+    }
+    this.addToPrincipalPolicy({ actions: ["logs:CreateLogStream", "logs:DescribeLogStreams"], resources: [logGroupArn] });
+    this.addToPrincipalPolicy({ actions: ["logs:PutLogEvents"], resources: [`${logGroupArn}:log-stream:*`] });
   }
 
   /** The role ARN. */

@@ -43,4 +43,24 @@ describe("RunnerHostRole", () => {
     const error = violationOf(() => new RunnerHostRole(testStack(), "host", { roleName: name }));
     expect(error.message).toMatch(/^test\/host: invalid role name "r{65}"\. Rule: an IAM role name is 1-64 characters.*Fix: shorten it by 1 characters/);
   });
+
+  test("grantWriteLogs: stream creation on the group, PutLogEvents on its streams, nothing on *", () => {
+    const stack = testStack();
+    const role = new RunnerHostRole(stack, "host", { roleName: "acme-ci-dev-runner" });
+    const group = "arn:aws:logs:eu-central-1:111111111111:log-group:/acme-ci/dev/runner";
+    role.grantWriteLogs(group);
+    const statements = JSON.parse(onlyResource(synth(stack).json, "aws_iam_role_policy").policy as string).Statement as Array<{ Action: string[] }>;
+    expect(statements.filter((s) => s.Action.some((a) => a.startsWith("logs:")))).toEqual([
+      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:DescribeLogStreams"], Resource: [group] },
+      { Effect: "Allow", Action: ["logs:PutLogEvents"], Resource: [`${group}:log-stream:*`] },
+    ]);
+  });
+
+  test("grantWriteLogs with a log group ARN that carries the :* suffix", () => {
+    const role = new RunnerHostRole(testStack(), "host", { roleName: "r" });
+    const error = violationOf(() => role.grantWriteLogs("arn:aws:logs:eu-central-1:111111111111:log-group:runner:*"));
+    expect(error.message).toMatch(
+      /^test\/host\/grantWriteLogs: invalid log group ARN "arn:aws:logs:eu-central-1:111111111111:log-group:runner:\*"\. Rule: a log group ARN is .*without a trailing :\*.*Fix: pass the arn attribute/,
+    );
+  });
 });

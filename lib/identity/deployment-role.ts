@@ -1,0 +1,127 @@
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { Construct } from "constructs";
+import { check } from "../core/errors";
+import { type IGrantable, type PolicyStatement, validateIamName } from "../core/iam";
+import { attachManagedPolicies, renderTrustPolicy, RoleGrants, validateMaxSessionDuration } from "./role-policy";
+
+/** A role that may assume other roles: a {@link GitLabCiRole}, a {@link RunnerHostRole}, ... */
+export interface IAssumingRole extends IGrantable {
+  /** The role's ARN. */
+  readonly roleArn: string;
+}
+
+/** Props of a {@link DeploymentRole}. */
+export interface DeploymentRoleProps {
+  /** Role name, at most 64 characters (seed 003 calls it `terraform-deployment-role`). */
+  readonly roleName: string;
+  /** The roles allowed to assume it (their trust entry, and `sts:AssumeRole` on this role in their policy); at least one. */
+  readonly assumedBy: readonly IAssumingRole[];
+  /**
+   * Managed policies to attach. With `statements`, at least one permission is required.
+   * @default none
+   */
+  readonly managedPolicyArns?: readonly string[];
+  /**
+   * Inline permission statements. With `managedPolicyArns`, at least one permission is required.
+   * @default none
+   */
+  readonly statements?: readonly PolicyStatement[];
+  /**
+   * ARN of a permissions boundary capping what the role can ever do.
+   * @default none
+   */
+  readonly permissionsBoundaryArn?: string;
+  /**
+   * Maximum session duration in seconds (3600 to 43200; role chaining caps sessions at one hour).
+   * @default 3600
+   */
+  readonly maxSessionDurationSeconds?: number;
+  /**
+   * Role description.
+   * @default "Deployments (Terraform) from CI"
+   */
+  readonly description?: string;
+  /**
+   * Resource tags.
+   * @default none
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The role deployments run as (seed 003's `terraform-deployment-role`):
+ * assumed with `sts:AssumeRole` from a CI role and/or the runner host role,
+ * never directly from a token. Its permissions come from the caller (managed
+ * policy ARNs and/or statements); a role without any is rejected.
+ */
+export class DeploymentRole extends Construct implements IGrantable {
+  /** The `aws_iam_role`. */
+  public readonly role: IamRole;
+  /** The inline grants (the `statements`, plus what is granted later). */
+  public readonly grants: RoleGrants;
+
+  public constructor(scope: Construct, id: string, props: DeploymentRoleProps) {
+    super(scope, id);
+    const path = this.node.path;
+    validateIamName(path, "role", props.roleName);
+    check(props.assumedBy.length > 0, {
+      path: `${path}/assumedBy`,
+      subject: "assumedBy",
+      value: [],
+      rule: "a deployment role is assumed from at least one role (a CI role or the runner host role)",
+      fix: "pass the CI role that deploys, e.g. assumedBy: [buildRole]",
+    });
+    const statements = props.statements ?? [];
+    const managedPolicyArns = props.managedPolicyArns ?? [];
+    check(managedPolicyArns.length + statements.length > 0, {
+      path,
+      subject: "permissions",
+      value: { managedPolicyArns, statements },
+      rule: "a deployment role needs permissions supplied by its caller: at least one managed policy ARN or statement",
+      fix: "pass managedPolicyArns (e.g. a policy your organisation maintains for Terraform) or statements scoped to what the deployment manages",
+    });
+    statements.forEach((s, i) =>
+      check(s.actions.length > 0 && s.resources.length > 0, {
+        path: `${path}/statements[${i}]`,
+        subject: "statement",
+        value: s,
+        rule: "a statement grants at least one action on at least one resource",
+        fix: "fill in actions and resources, or remove the statement",
+      }),
+    );
+    const maxSessionDuration = props.maxSessionDurationSeconds ?? 3600;
+    validateMaxSessionDuration(path, maxSessionDuration);
+
+    this.role = new IamRole(this, "role", {
+      name: props.roleName,
+      description: props.description ?? "Deployments (Terraform) from CI",
+      assumeRolePolicy: renderTrustPolicy(path, [
+        { principal: { AWS: props.assumedBy.map((r) => r.roleArn) }, actions: ["sts:AssumeRole"] },
+      ]),
+      maxSessionDuration,
+      ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),
+      ...(props.tags ? { tags: { ...props.tags } } : {}),
+    });
+    this.grants = new RoleGrants(this, "grants", this.role.name);
+    statements.forEach((s) => this.grants.addToPrincipalPolicy(s));
+    attachManagedPolicies(this, this.role.name, managedPolicyArns);
+    for (const caller of props.assumedBy) {
+      caller.addToPrincipalPolicy({ actions: ["sts:AssumeRole"], resources: [this.role.arn] });
+    }
+  }
+
+  /** Adds a statement to the role's inline policy. */
+  public addToPrincipalPolicy(statement: PolicyStatement): void {
+    this.grants.addToPrincipalPolicy(statement);
+  }
+
+  /** The role ARN. */
+  public get roleArn(): string {
+    return this.role.arn;
+  }
+
+  /** The role name. */
+  public get roleName(): string {
+    return this.role.name;
+  }
+}

@@ -1,0 +1,81 @@
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { Testing } from "cdktf";
+import { buildPlatform } from "../../stacks/app";
+import { exampleConfig } from "../../stacks/example-config";
+import { iamWildcardFindings, policiesOf } from "../support/iam-policies";
+import { synth, testStack, type SynthJson } from "../support/synth";
+
+const stacks = buildPlatform(Testing.app(), exampleConfig);
+const synthesized = new Map<string, SynthJson>(
+  [...stacks.accounts.values(), ...stacks.environments.values()].map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as SynthJson]),
+);
+
+describe("IAM wildcards in the example stacks", () => {
+  test.each([...synthesized.keys()])("stack %s: no * action, no * resource except for actions without a resource-level form", (name) => {
+    expect(iamWildcardFindings(synthesized.get(name)!)).toEqual([]);
+  });
+
+  test("the walker reads every kind of policy the stacks hold", () => {
+    const kinds = new Set(
+      [...synthesized.values()].flatMap((json) => policiesOf(json).policies.map((p) => p.location.replace(/^(\w+)\.[^.]+\.(.+)$/, "$1.$2"))),
+    );
+    expect([...kinds].sort()).toEqual([
+      "aws_iam_role.assume_role_policy",
+      "aws_iam_role_policy.policy",
+      "aws_iam_user_policy.policy",
+    ]);
+    // Every role's trust policy and every inline policy of dev is among them.
+    const dev = synthesized.get("dev")!;
+    const count = (type: string) => Object.keys(dev.resource?.[type] ?? {}).length;
+    const found = policiesOf(dev).policies.map((p) => p.location.split(".")[0]);
+    expect(found.filter((t) => t === "aws_iam_role")).toHaveLength(count("aws_iam_role"));
+    expect(found.filter((t) => t === "aws_iam_role_policy")).toHaveLength(count("aws_iam_role_policy"));
+    expect(count("aws_iam_role")).toBe(5);
+  });
+});
+
+describe("the wildcard walker can fail", () => {
+  const stack = testStack("bad");
+  const doc = (statement: Record<string, unknown>) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+  new IamRolePolicy(stack, "star-action", { role: "r", policy: doc({ Effect: "Allow", Action: ["s3:*"], Resource: ["arn:aws:s3:::b/*"] }) });
+  new IamRolePolicy(stack, "star-resource", { role: "r", policy: doc({ Effect: "Allow", Action: ["ecr:BatchGetImage", "ecr:GetAuthorizationToken"], Resource: "*" }) });
+  new IamPolicy(stack, "not-action", { name: "p", policy: doc({ Effect: "Allow", NotAction: "iam:*", Resource: "*" }) });
+  new IamRole(stack, "anyone", { name: "r", assumeRolePolicy: doc({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }) });
+  new S3BucketPolicy(stack, "bucket", { bucket: "b", policy: doc({ Effect: "Allow", Principal: "*", Action: "*", Resource: "arn:aws:s3:::b" }) });
+  const hcl = new DataAwsIamPolicyDocument(stack, "hcl", { statement: [{ actions: ["kms:Decrypt"], resources: ["*"] }] });
+  new IamRolePolicy(stack, "reference", { role: "r", policy: hcl.json });
+  const findings = iamWildcardFindings(synth(stack).json);
+  const problemsAt = (prefix: string) => findings.filter((f) => f.location.startsWith(prefix)).map((f) => f.problem);
+
+  test("a * action", () => {
+    expect(problemsAt("aws_iam_role_policy.star-action")).toEqual(['wildcard action "s3:*"']);
+  });
+
+  test("a * resource for an action that has a resource-level form (GetAuthorizationToken alone would pass)", () => {
+    expect(problemsAt("aws_iam_role_policy.star-resource")).toEqual([
+      'resource "*" for ecr:BatchGetImage (only ecr:GetAuthorizationToken, ssm:UpdateInstanceInformation, ssmmessages:CreateControlChannel, ssmmessages:CreateDataChannel, ssmmessages:OpenControlChannel, ssmmessages:OpenDataChannel may use "*")',
+    ]);
+  });
+
+  test("NotAction in a managed policy", () => {
+    expect(problemsAt("aws_iam_policy.not-action")).toEqual(["NotAction (grants every other action)"]);
+  });
+
+  test("a * principal in a trust policy and in a bucket policy", () => {
+    expect(problemsAt("aws_iam_role.anyone")).toEqual(['wildcard principal "*"']);
+    expect(problemsAt("aws_s3_bucket_policy.bucket")).toEqual(['wildcard action "*"', 'wildcard principal "*"']);
+  });
+
+  test("an aws_iam_policy_document data source and a policy the walker cannot read", () => {
+    expect(problemsAt("data.aws_iam_policy_document.hcl")).toEqual([
+      expect.stringMatching(/^resource "\*" for kms:Decrypt /),
+    ]);
+    expect(problemsAt("aws_iam_role_policy.reference")).toEqual([
+      expect.stringMatching(/^policy attribute is not a JSON document: \$\{data\.aws_iam_policy_document\.hcl\.json\}/),
+    ]);
+  });
+});
