@@ -22,6 +22,18 @@ export interface ExistingRunnerTokenParameterProps {
 /** SSM parameter names: `/`-separated path of `[a-zA-Z0-9_.-]`, at most 1011 characters, not starting with aws or ssm. */
 const PARAMETER_NAME = /^\/?(?!(?:aws|ssm)(?:\/|$))[a-zA-Z0-9_.-]+(?:\/[a-zA-Z0-9_.-]+)*$/i;
 
+/** Checks an SSM parameter name (tokens pass). */
+export function validateParameterName(path: string, name: string): void {
+  if (isUnresolved(name)) return;
+  check(name.length <= 1011 && PARAMETER_NAME.test(name), {
+    path,
+    subject: "parameterName",
+    value: name,
+    rule: "an SSM parameter name is a /-separated path of letters, digits, '_', '.', '-' (at most 1011 characters, not under aws or ssm)",
+    fix: "use a name such as /acme-ci/dev/runner/token",
+  });
+}
+
 /**
  * A runner token created outside Terraform (e.g. in the GitLab UI) and put in
  * an SSM SecureString parameter by hand: nothing of the token reaches
@@ -38,15 +50,7 @@ export class ExistingRunnerTokenParameter implements RunnerTokenSource {
   public constructor(path: string, props: ExistingRunnerTokenParameterProps) {
     validateAccountId(path, "accountId", props.accountId);
     validateRegion(path, "region", props.region);
-    if (!isUnresolved(props.parameterName)) {
-      check(props.parameterName.length <= 1011 && PARAMETER_NAME.test(props.parameterName), {
-        path,
-        subject: "parameterName",
-        value: props.parameterName,
-        rule: "an SSM parameter name is a /-separated path of letters, digits, '_', '.', '-' (at most 1011 characters, not under aws or ssm)",
-        fix: "use a name such as /acme-ci/dev/runner/token",
-      });
-    }
+    validateParameterName(path, props.parameterName);
     this.parameterName = props.parameterName;
     const name = props.parameterName.startsWith("/") ? props.parameterName.slice(1) : props.parameterName;
     this.parameterArn = `arn:${partitionOf(props.region)}:ssm:${props.region}:${props.accountId}:parameter/${name}`;
