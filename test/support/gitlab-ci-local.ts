@@ -9,13 +9,13 @@ import { runTool, type ToolRun } from "./conformance";
  * `rules:` (including `rules:changes` against `origin/<default branch>`) and,
  * with `--force-shell-executor`, runs the job scripts on this host. The
  * helpers here run generated templates in a throw-away git repository where
- * `docker`, `aws`, `terraform` and `npm` are shims that only log their
+ * `docker`, `aws`, `terraform`, `npm` and `apk` are shims that only log their
  * arguments, so a test sees exactly which images a pipeline pushes.
  */
 export const GITLAB_CI_LOCAL = path.resolve(__dirname, "../../node_modules/.bin/gitlab-ci-local");
 
 /** Commands replaced by logging shims in pipeline runs. */
-export const SHIMMED_COMMANDS = ["docker", "aws", "terraform", "npm"] as const;
+export const SHIMMED_COMMANDS = ["docker", "aws", "terraform", "npm", "apk"] as const;
 
 /** A throw-away git repository for gitlab-ci-local. */
 export class CiRepo {
