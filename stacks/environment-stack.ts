@@ -4,6 +4,7 @@ import { type Construct } from "constructs";
 import { ContainerRepository } from "../lib/registry/repository";
 import { TagScheme } from "../lib/registry/tag-scheme";
 import { type EnvironmentConfig, type PlatformConfig, repositoryPrefixOf } from "./config";
+import { addGitLabSide, type GitLabSide } from "./gitlab-side";
 
 /** Everything one environment owns: its registries (and, later, identities, runners, cache, mirror, GitLab side). */
 export class EnvironmentStack extends TerraformStack {
@@ -11,6 +12,9 @@ export class EnvironmentStack extends TerraformStack {
   public readonly tagScheme: TagScheme;
   /** Repositories by config id. */
   public readonly repositories: ReadonlyMap<string, ContainerRepository>;
+  // ---- GitLab side (issue 6) ----
+  /** Runner registrations, group CI/CD variables, published templates and toolbox project. */
+  public readonly gitlab: GitLabSide;
 
   public constructor(scope: Construct, id: string, platform: PlatformConfig, env: EnvironmentConfig) {
     super(scope, id);
@@ -39,5 +43,8 @@ export class EnvironmentStack extends TerraformStack {
       });
     }
     this.repositories = repositories;
+
+    // ---- GitLab side (issue 6) ----
+    this.gitlab = addGitLabSide(this, platform, env, { tagScheme: this.tagScheme, repositories });
   }
 }
