@@ -25,9 +25,15 @@ export interface GitLabSide {
   readonly variables: CiVariables;
   /** OIDC access the variables point jobs at. */
   readonly ciAwsAccess: CiAwsAccess;
-  /** The published templates, when this environment publishes them. */
+  /**
+   * The published templates.
+   * @default none, unless the environment configures `gitlab.ciTemplates`
+   */
   readonly templates?: CiTemplatesProject;
-  /** The toolbox project, when this environment creates it. */
+  /**
+   * The toolbox project.
+   * @default none, unless the environment configures `gitlab.toolboxProject`
+   */
   readonly toolbox?: ToolboxImageProject;
 }
 

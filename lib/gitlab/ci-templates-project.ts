@@ -54,7 +54,7 @@ export interface CiTemplatesProjectProps {
    */
   readonly branch?: string;
   /**
-   * Directory inside the project.
+   * Directory inside the project, e.g. `templates` (no leading or trailing `/`).
    * @default "" (the root)
    */
   readonly directory?: string;
@@ -96,7 +96,14 @@ export class CiTemplatesProject extends Construct {
       });
       this.projectRef = this.project.id;
     }
-    const directory = (props.directory ?? "").replace(/^\/+|\/+$/g, "");
+    const directory = props.directory ?? "";
+    check(directory === "" || /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/.test(directory), {
+      path: this.node.path,
+      subject: "directory",
+      value: directory,
+      rule: "a directory inside the repository: segments of letters, digits, '_', '.', '-' separated by '/', no leading or trailing '/'",
+      fix: 'use e.g. "templates", or "" for the root',
+    });
     const files = new Map<string, RepositoryFile>();
     props.templates.forEach((template, i) => {
       const filePath = directory ? `${directory}/${template.fileName}` : template.fileName;

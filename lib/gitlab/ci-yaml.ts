@@ -10,15 +10,30 @@ export type CiWhen = "on_success" | "manual" | "never" | "always" | "on_failure"
 
 /** One `rules:` entry. */
 export interface CiRule {
-  /** Condition (GitLab CI expression). */
+  /**
+   * Condition (GitLab CI expression).
+   * @default omitted (GitLab's default applies)
+   */
   readonly if?: string;
-  /** Files whose change makes the rule match. */
+  /**
+   * Files whose change makes the rule match.
+   * @default omitted (GitLab's default applies)
+   */
   readonly changes?: readonly string[];
-  /** When the job runs if the rule matches. */
+  /**
+   * When the job runs if the rule matches.
+   * @default omitted (GitLab's default applies)
+   */
   readonly when?: CiWhen;
-  /** Let a manual job be skipped without blocking the pipeline. */
+  /**
+   * Let a manual job be skipped without blocking the pipeline.
+   * @default omitted (GitLab's default applies)
+   */
   readonly allow_failure?: boolean;
-  /** Variables set when the rule matches. */
+  /**
+   * Variables set when the rule matches.
+   * @default omitted (GitLab's default applies)
+   */
   readonly variables?: Readonly<Record<string, string>>;
 }
 
@@ -26,70 +41,115 @@ export interface CiRule {
 export interface CiEnvironment {
   /** Environment name (CI variables allowed). */
   readonly name: string;
-  /** `start` (default) or `stop`. */
-  readonly action?: "start" | "stop" | "prepare" | "verify" | "access";
-  /** The job that stops this environment. */
+  /**
+   * `start` (default) or `stop`.
+   * @default omitted (GitLab's default applies)
+   */
+  readonly action?: "start" | "stop";
+  /**
+   * The job that stops this environment.
+   * @default omitted (GitLab's default applies)
+   */
   readonly on_stop?: string;
-  /** Stop the environment automatically after this period. */
+  /**
+   * Stop the environment automatically after this period.
+   * @default omitted (GitLab's default applies)
+   */
   readonly auto_stop_in?: string;
-  /** URL of the environment. */
-  readonly url?: string;
 }
 
 /** A `needs:` entry. */
 export interface CiNeed {
   /** Job name. */
   readonly job: string;
-  /** Do not fail when the job is not in the pipeline. */
+  /**
+   * Do not fail when the job is not in the pipeline.
+   * @default omitted (GitLab's default applies)
+   */
   readonly optional?: boolean;
-  /** Download the job's artifacts. */
-  readonly artifacts?: boolean;
 }
 
 /** One job (or hidden job, name starting with `.`). */
 export interface CiJob {
-  /** Stage. */
+  /**
+   * Stage.
+   * @default omitted (GitLab's default applies)
+   */
   readonly stage?: string;
-  /** Hidden jobs this job extends. */
+  /**
+   * Hidden jobs this job extends.
+   * @default omitted (GitLab's default applies)
+   */
   readonly extends?: string | readonly string[];
-  /** Job image. */
-  readonly image?: string | { readonly name: string; readonly entrypoint?: readonly string[] };
-  /** Runner tags. */
+  /**
+   * Job image.
+   * @default omitted (GitLab's default applies)
+   */
+  readonly image?: string;
+  /**
+   * Runner tags.
+   * @default omitted (GitLab's default applies)
+   */
   readonly tags?: readonly string[];
-  /** Cancel the job when a newer pipeline starts on the same ref. */
+  /**
+   * Cancel the job when a newer pipeline starts on the same ref.
+   * @default omitted (GitLab's default applies)
+   */
   readonly interruptible?: boolean;
-  /** OIDC ID tokens. */
+  /**
+   * OIDC ID tokens.
+   * @default omitted (GitLab's default applies)
+   */
   readonly id_tokens?: Readonly<Record<string, { readonly aud: string | readonly string[] }>>;
-  /** Job variables. */
+  /**
+   * Job variables.
+   * @default omitted (GitLab's default applies)
+   */
   readonly variables?: Readonly<Record<string, string>>;
-  /** Jobs this job needs. */
+  /**
+   * Jobs this job needs.
+   * @default omitted (GitLab's default applies)
+   */
   readonly needs?: readonly (string | CiNeed)[];
-  /** Rules. */
+  /**
+   * Rules.
+   * @default omitted (GitLab's default applies)
+   */
   readonly rules?: readonly CiRule[];
-  /** Commands before `script`. */
+  /**
+   * Commands before `script`.
+   * @default omitted (GitLab's default applies)
+   */
   readonly before_script?: readonly string[];
-  /** Commands. */
+  /**
+   * Commands.
+   * @default omitted (GitLab's default applies)
+   */
   readonly script?: readonly string[];
-  /** Environment. */
+  /**
+   * Environment.
+   * @default omitted (GitLab's default applies)
+   */
   readonly environment?: CiEnvironment;
-  /** Allow the job to fail. */
-  readonly allow_failure?: boolean;
-  /** When the job runs. */
-  readonly when?: CiWhen;
-  /** Resource group (one job at a time). */
-  readonly resource_group?: string;
 }
 
 /** A `.gitlab-ci.yml` document: global keywords plus jobs. */
 export interface CiConfig {
-  /** `include:` entries. */
+  /**
+   * `include:` entries.
+   * @default omitted (GitLab's default applies)
+   */
   readonly include?: ReadonlyArray<{ readonly project: string; readonly file: string | readonly string[]; readonly ref?: string } | { readonly local: string }>;
-  /** Stages in order. */
+  /**
+   * Stages in order.
+   * @default omitted (GitLab's default applies)
+   */
   readonly stages?: readonly string[];
-  /** Pipeline-level rules. */
+  /**
+   * Pipeline-level rules.
+   * @default omitted (GitLab's default applies)
+   */
   readonly workflow?: { readonly rules: readonly CiRule[] };
-  /** Global variables. */
-  readonly variables?: Readonly<Record<string, string>>;
   /** Jobs by name. */
   readonly jobs: Readonly<Record<string, CiJob>>;
 }

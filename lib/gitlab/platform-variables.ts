@@ -136,7 +136,14 @@ export function platformVariables(path: string, props: PlatformVariablesProps): 
       rule: `the mirror has no raw proxy of that name (it has ${Object.keys(mirror!.rawProxyUrls).join(", ") || "none"})`,
       fix: "use one of the mirror's raw proxy names, or add the proxy to the mirror",
     });
-    const url = ref.path ? `${base.replace(/\/$/, "")}/${ref.path.replace(/^\//, "")}` : base;
+    check(ref.path === undefined || !ref.path.startsWith("/"), {
+      path: where,
+      subject: "path",
+      value: ref.path,
+      rule: "the path is appended to the proxy's base URL, so it is relative",
+      fix: `drop the leading '/': ${JSON.stringify((ref.path ?? "").replace(/^\/+/, ""))}`,
+    });
+    const url = ref.path ? new URL(ref.path, base.endsWith("/") ? base : `${base}/`).toString() : base;
     return variable(key, url, `Raw proxy ${ref.proxy} of the mirror`);
   });
   const forwarded = props.autoDevOps && raw.length > 0 ? [variable(PLATFORM_VARIABLES.autoDevOpsForwarded, raw.map((v) => v.key).join(","), "Variables Auto DevOps forwards into the build")] : [];

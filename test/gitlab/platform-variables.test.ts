@@ -73,6 +73,12 @@ describe("platformVariables", () => {
     expect(error.message).toMatch(/^cfg\/vars\/rawProxyVariables\/BUILDPACK_STDLIB_URL: invalid proxy "lang-jvm"\. Rule: the mirror has no raw proxy of that name \(it has lang-common\)/);
   });
 
+  test("a raw proxy path with a leading slash", () => {
+    expect(violationOf(() => platformVariables("cfg/vars", { ...props, mirror, rawProxyVariables: { STDLIB_URL: { proxy: "lang-common", path: "/stdlib.sh" } } })).message).toMatch(
+      /^cfg\/vars\/rawProxyVariables\/STDLIB_URL: invalid path "\/stdlib\.sh"\. Rule: the path is appended to the proxy's base URL, so it is relative\. Fix: drop the leading '\/': "stdlib\.sh"/,
+    );
+  });
+
   test("raw proxy variables without a mirror", () => {
     expect(violationOf(() => platformVariables("cfg/vars", { ...props, rawProxyVariables: { X_URL: { proxy: "a" } } })).message).toMatch(/^cfg\/vars: invalid rawProxyVariables \["X_URL"\]\. Rule: raw-proxy variables point into the mirror's raw proxies, so they need a mirror/);
   });

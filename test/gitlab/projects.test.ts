@@ -11,7 +11,7 @@ const template = imageReuseTemplate("cfg/templates", { tagScheme: scheme });
 describe("CiTemplatesProject", () => {
   test("creates a private project and commits each template as a text file on main", () => {
     const stack = testStack();
-    new CiTemplatesProject(stack, "templates", { project: { namespaceId: 5, path: "ci-templates" }, templates: [template], directory: "/templates/" });
+    new CiTemplatesProject(stack, "templates", { project: { namespaceId: 5, path: "ci-templates" }, templates: [template], directory: "templates" });
     const { json } = synth(stack);
     expect(onlyResource(json, "gitlab_project")).toEqual(
       expect.objectContaining({ name: "ci-templates", path: "ci-templates", namespace_id: 5, visibility_level: "private", initialize_with_readme: true, default_branch: "main" }),
@@ -34,6 +34,11 @@ describe("CiTemplatesProject", () => {
     const { json } = synth(stack);
     expect(resourcesOf(json, "gitlab_project")).toEqual({});
     expect(onlyResource(json, "gitlab_repository_file")).toEqual(expect.objectContaining({ project: "acme/ci-templates", branch: "templates", file_path: "image-reuse.yml" }));
+  });
+
+  test("a directory with a leading slash", () => {
+    const error = violationOf(() => new CiTemplatesProject(testStack(), "templates", { project: { existingPath: "acme/ci-templates" }, templates: [template], directory: "/templates/" }));
+    expect(error.message).toMatch(/^test\/templates: invalid directory "\/templates\/"\. Rule: a directory inside the repository/);
   });
 
   test("two templates with one file name", () => {
