@@ -134,6 +134,7 @@ export {
   type ProjectCiFileProps,
   projectCiFile,
   publishFile,
+  managedProject,
   EXAMPLE_PROJECT_JOBS,
 } from "./gitlab/ci-templates-project";
 export { ToolboxImageProject, type ToolboxImageProjectProps, toolboxCiFile, DEFAULT_TOOLBOX_DOCKERFILE, BOOTSTRAP_BUILDER_SETUP } from "./gitlab/toolbox-project";

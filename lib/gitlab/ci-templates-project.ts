@@ -1,4 +1,4 @@
-import { Project } from "@cdktf/provider-gitlab/lib/project";
+import { Project, type ProjectConfig } from "@cdktf/provider-gitlab/lib/project";
 import { RepositoryFile } from "@cdktf/provider-gitlab/lib/repository-file";
 import { Construct } from "constructs";
 import { check } from "../core/errors";
@@ -85,13 +85,11 @@ export class CiTemplatesProject extends Construct {
     if ("existingPath" in ref) {
       this.projectRef = ref.existingPath;
     } else {
-      this.project = new Project(this, "project", {
-        name: ref.path,
+      this.project = managedProject(this, "project", {
         path: ref.path,
         namespaceId: ref.namespaceId,
         description: "Generated GitLab CI templates of the platform (managed by Terraform: do not edit by hand)",
         visibilityLevel: ref.visibility ?? "private",
-        initializeWithReadme: true,
         defaultBranch: this.branch,
       });
       this.projectRef = this.project.id;
@@ -118,6 +116,18 @@ export class CiTemplatesProject extends Construct {
     });
     this.files = files;
   }
+}
+
+/**
+ * A project whose files Terraform commits: named after its path and
+ * initialized with a README, so its default branch exists for `gitlab_repository_file`.
+ */
+export function managedProject(
+  scope: Construct,
+  id: string,
+  config: Required<Pick<ProjectConfig, "path" | "namespaceId" | "description" | "visibilityLevel" | "defaultBranch">> & Partial<ProjectConfig>,
+): Project {
+  return new Project(scope, id, { name: config.path, initializeWithReadme: true, ...config });
 }
 
 /** Commits one generated file (text encoding, overwriting on create). */

@@ -1,9 +1,9 @@
-import { Project } from "@cdktf/provider-gitlab/lib/project";
+import { type Project } from "@cdktf/provider-gitlab/lib/project";
 import { type RepositoryFile } from "@cdktf/provider-gitlab/lib/repository-file";
 import { Construct } from "constructs";
 import { check } from "../core/errors";
 import { type TagScheme } from "../registry/tag-scheme";
-import { publishFile } from "./ci-templates-project";
+import { managedProject, publishFile } from "./ci-templates-project";
 import { type CleanupPolicyOptions, cleanupPolicyFromTagScheme } from "./gitlab-registry";
 import { type CiTemplate, DOCKER_CLI_IMAGE, imageReuseTemplate, type TemplateRegistry } from "./image-reuse-template";
 import { imageVariable } from "./platform-variables";
@@ -103,13 +103,11 @@ export class ToolboxImageProject extends Construct {
       fix: 'drop cleanupPolicy, or set registry: "gitlab"',
     });
     this.ciFile = toolboxCiFile(path, props.tagScheme, registry, props.runnerTags);
-    this.project = new Project(this, "project", {
-      name: props.path,
+    this.project = managedProject(this, "project", {
       path: props.path,
       namespaceId: props.namespaceId,
       description: "Toolbox image (terraform, AWS CLI, docker CLI) for CI jobs; CI file managed by Terraform",
       visibilityLevel: props.visibility ?? "private",
-      initializeWithReadme: true,
       defaultBranch: branch,
       containerRegistryAccessLevel: registry === "gitlab" ? "private" : "disabled",
       ...(registry === "gitlab" ? { containerExpirationPolicy: cleanupPolicyFromTagScheme(`${path}/cleanupPolicy`, props.tagScheme, props.cleanupPolicy) } : {}),
