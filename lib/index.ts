@@ -28,7 +28,7 @@ export {
   type TagSchemeProps,
   type Retention,
 } from "./registry/tag-scheme";
-export { type TagSelector, matchesPattern, matchesSelector, patternsOverlap, selectorsOverlap } from "./registry/glob";
+export { type TagSelector, matchesPattern, matchesSelector, patternsOverlap, selectorsOverlap, selectorRegex } from "./registry/glob";
 export {
   ContainerRepository,
   type ContainerRepositoryProps,
@@ -105,3 +105,89 @@ export { type MirrorEndpoint } from "./mirror/mirror-endpoint";
 export { type NetworkRef } from "./network/network-ref";
 export { type RunnerTokenSource } from "./gitlab/runner-token-source";
 export { ExistingRunnerTokenParameter, type ExistingRunnerTokenParameterProps } from "./gitlab/existing-runner-token";
+
+// ---- GitLab side: runner registration, CI/CD variables, DOCKER_AUTH_CONFIG, CI templates,
+// ---- toolbox image project, GitLab container registry option.
+export { RunnerRegistration, type RunnerRegistrationProps, type RunnerScope, validateRunnerProps, MIN_RUNNER_TIMEOUT_SECONDS } from "./gitlab/runner-registration";
+export {
+  CiVariables,
+  type CiVariablesProps,
+  type CiVariableOptions,
+  type CiVariableTarget,
+  type CiVariableType,
+  type MaskRuleOptions,
+  validateCiVariable,
+  validateVariableKey,
+  validateMaskedValue,
+  variableConstructId,
+  VARIABLE_KEY,
+  MAX_VARIABLE_KEY_LENGTH,
+  MAX_VARIABLE_VALUE_LENGTH,
+  MASKED_EXPANDED_VALUE,
+  MASKED_RAW_VALUE,
+  MIN_MASKED_LENGTH,
+} from "./gitlab/ci-variable";
+export {
+  DockerAuthConfig,
+  type DockerAuthConfigProps,
+  type DockerAuthVariableOptions,
+  type RegistryCredentials,
+  type DeployTokenCredentials,
+  validateStaticCredentials,
+  validateDeployTokenForPull,
+  DOCKER_AUTH_CONFIG,
+  ECR_CREDENTIAL_HELPER,
+  READ_REGISTRY_SCOPE,
+} from "./gitlab/docker-auth-config";
+export {
+  platformVariables,
+  type PlatformVariablesProps,
+  type ImageRepositoryRef,
+  type RawProxyVariable,
+  PLATFORM_VARIABLES,
+  imageVariable,
+  mirrorPrefixVariable,
+} from "./gitlab/platform-variables";
+export { type CiConfig, type CiJob, type CiRule, type CiNeed, type CiEnvironment, type CiWhen, renderCiYaml } from "./gitlab/ci-yaml";
+export {
+  imageReuseTemplate,
+  type ImageReuseTemplateProps,
+  type TemplateImage,
+  type TemplateRegistry,
+  type PipelineTagPlan,
+  type ReviewEnvironment,
+  type CiTemplate,
+  awsOidcSetup,
+  registryLogin,
+  DEFAULT_TEMPLATE_IMAGES,
+  DOCKER_CLI_IMAGE,
+  TEMPLATE_STAGES,
+  MERGE_REQUEST_PIPELINE,
+  DEFAULT_BRANCH_PIPELINE,
+  AWS_JOB,
+  DOCKER_JOB,
+} from "./gitlab/image-reuse-template";
+export { platformCiTemplates, TERRAFORM_REVIEW_ENVIRONMENT, IMAGE_REUSE_TEMPLATE, IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE } from "./gitlab/platform-templates";
+export {
+  CiTemplatesProject,
+  type CiTemplatesProjectProps,
+  type TemplatesProjectRef,
+  type TemplateInclude,
+  type ProjectCiFileProps,
+  projectCiFile,
+  publishFile,
+  managedProject,
+  EXAMPLE_PROJECT_JOBS,
+} from "./gitlab/ci-templates-project";
+export { ToolboxImageProject, type ToolboxImageProjectProps, toolboxCiFile, DEFAULT_TOOLBOX_DOCKERFILE, BOOTSTRAP_BUILDER_SETUP } from "./gitlab/toolbox-project";
+export {
+  RegistryDeployToken,
+  type RegistryDeployTokenProps,
+  type DeployTokenScope,
+  REGISTRY_SCOPES,
+  cleanupPolicyFromTagScheme,
+  type CleanupPolicyOptions,
+  type CleanupCadence,
+  CLEANUP_KEEP_N,
+  CLEANUP_OLDER_THAN_DAYS,
+} from "./gitlab/gitlab-registry";

@@ -75,6 +75,115 @@ export interface GitLabConfig {
   readonly group: string;
   /** Project paths served, e.g. `acme/app`. */
   readonly projects: readonly string[];
+  // ---- GitLab side (issue 6): runner registration, CI/CD variables, templates, toolbox project ----
+  /**
+   * Runners registered for this environment's fleets (group runners of `group`).
+   * @default a `build` runner (tag `<project>-build`, also untagged jobs); production adds a
+   * `deploy` runner (tag `<project>-deploy`, protected branches and tags only)
+   */
+  readonly runners?: readonly RunnerRegistrationConfig[];
+  /**
+   * The group CI/CD variables (platform variables and DOCKER_AUTH_CONFIG) of this environment.
+   * @default environment scope `*`, protected in production
+   */
+  readonly variables?: {
+    /**
+     * Environment scope: environments sharing a group need distinct scopes; `*` serves jobs without `environment:` (builds).
+     * @default "*"
+     */
+    readonly environmentScope?: string;
+    /**
+     * Only protected branches and tags get the variables.
+     * @default the environment's `production` flag
+     */
+    readonly protected?: boolean;
+  };
+  /**
+   * Which repository (by `registry.repositories[].id`) serves which image role of the CI templates.
+   * @default { app: "app", ci: "app-ci", toolbox: "toolbox" }, limited to the ids that exist
+   */
+  readonly imageRoles?: Readonly<Record<string, string>>;
+  /**
+   * Registries with static credentials added to DOCKER_AUTH_CONFIG (e.g. Alibaba ACR). The
+   * password comes from a sensitive stack variable named `passwordVariable` (set it with
+   * `TF_VAR_<name>`); it lands in Terraform state.
+   * @default none
+   */
+  readonly externalRegistries?: readonly ExternalRegistryConfig[];
+  /**
+   * GitLab container registry host, for the GitLab registry option: a read_registry group
+   * deploy token is added to DOCKER_AUTH_CONFIG.
+   * @default none (ECR only)
+   */
+  readonly containerRegistryHost?: string;
+  /**
+   * Publish the CI templates into a project (one environment per instance publishes).
+   * @default none: templates are not published by this environment
+   */
+  readonly ciTemplates?: {
+    /** Full project path, e.g. `acme/ci-templates`. */
+    readonly project: string;
+    /**
+     * Create the project (in `group`), or use an existing one.
+     * @default true
+     */
+    readonly create?: boolean;
+  };
+  /**
+   * Create the toolbox image project (one environment per instance creates it).
+   * @default none
+   */
+  readonly toolboxProject?: {
+    /** Full project path inside `group`; it must be listed in `projects` (so the CI roles trust it). */
+    readonly path: string;
+    /**
+     * Dockerfile.
+     * @default the pinned default (terraform, AWS CLI, docker CLI)
+     */
+    readonly dockerfile?: string;
+  };
+}
+
+/** One runner registration of an environment. */
+export interface RunnerRegistrationConfig {
+  /** Name, e.g. `build` or `deploy`: 1-20 of `a-z0-9-`; names the token parameter `/<project>/<env>/runner/<name>/token`. */
+  readonly name: string;
+  /**
+   * Tags.
+   * @default none
+   */
+  readonly tags?: readonly string[];
+  /**
+   * Take untagged jobs.
+   * @default false
+   */
+  readonly untagged?: boolean;
+  /**
+   * Protected branches and tags only (deploy runners).
+   * @default false
+   */
+  readonly protectedRefsOnly?: boolean;
+  /**
+   * Maximum job timeout in seconds (>= 600).
+   * @default 3600
+   */
+  readonly maximumTimeoutSeconds?: number;
+  /**
+   * Use a token created outside Terraform, stored by hand in this SSM SecureString parameter,
+   * instead of registering the runner with `gitlab_user_runner` (keeps the token out of state).
+   * @default none: the runner is registered by Terraform
+   */
+  readonly existingTokenParameter?: string;
+}
+
+/** A registry with static credentials (e.g. Alibaba ACR from seed 000). */
+export interface ExternalRegistryConfig {
+  /** Registry host, e.g. `registry.cn-hangzhou.aliyuncs.com`. */
+  readonly registry: string;
+  /** User name. */
+  readonly username: string;
+  /** Name of the sensitive stack variable holding the password (a Terraform identifier). */
+  readonly passwordVariable: string;
 }
 
 /** One container repository of an environment. */
@@ -147,6 +256,7 @@ export interface EnvironmentConfig {
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
+const TERRAFORM_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const GITLAB_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*$/;
 
 /** The repository name prefix of an environment. */
@@ -296,6 +406,8 @@ export function validateConfig(config: PlatformConfig): void {
   validateBackend(config);
   // --- Identity (issue 3) ---
   validateIdentityConfig(config);
+  // ---- GitLab side (issue 6) ----
+  validateGitLabSide(config);
 }
 
 /** Production data stays protected unless a written waiver says why not. */
@@ -308,6 +420,104 @@ function validateDestroyProtection(path: string, env: EnvironmentConfig): void {
     value: false,
     rule: "a production environment keeps prevent_destroy on its data (registries, mirror data volume)",
     fix: "remove the override, or give destroyProtectionWaiver a written reason (at least 10 characters)",
+  });
+}
+
+// ---- GitLab side (issue 6) ----
+
+/** The runners of an environment, defaults applied. */
+export function runnersOf(config: PlatformConfig, env: EnvironmentConfig): readonly RunnerRegistrationConfig[] {
+  const build: RunnerRegistrationConfig = { name: "build", tags: [`${config.project}-build`], untagged: true };
+  const deploy: RunnerRegistrationConfig = { name: "deploy", tags: [`${config.project}-deploy`], protectedRefsOnly: true };
+  return env.gitlab.runners ?? (env.production ? [build, deploy] : [build]);
+}
+
+/** Default image roles of the CI templates. */
+export const DEFAULT_IMAGE_ROLES: Readonly<Record<string, string>> = { app: "app", ci: "app-ci", toolbox: "toolbox" };
+
+/** The image roles of an environment: configured, or the defaults whose repository exists. */
+export function imageRolesOf(env: EnvironmentConfig): Readonly<Record<string, string>> {
+  const ids = new Set(env.registry.repositories.map((r) => r.id));
+  return env.gitlab.imageRoles ?? Object.fromEntries(Object.entries(DEFAULT_IMAGE_ROLES).filter(([, id]) => ids.has(id)));
+}
+
+/** Checks the GitLab-side fields of every environment, and what environments sharing a GitLab instance must not both own. */
+export function validateGitLabSide(config: PlatformConfig): void {
+  const owners = new Map<string, string>();
+  const own = (what: string, key: string, env: EnvironmentConfig, path: string, fix: string): void => {
+    const identity = JSON.stringify([what, env.gitlab.url, key]);
+    const other = owners.get(identity);
+    check(other === undefined, {
+      path,
+      subject: what,
+      value: key,
+      rule: `only one environment may own the ${what} on ${env.gitlab.url}, but environment ${other} already does (separate stacks would overwrite each other)`,
+      fix,
+    });
+    owners.set(identity, env.name);
+  };
+  config.environments.forEach((env, i) => {
+    const path = `config/environments[${i}]/gitlab`;
+    const gitlab = env.gitlab;
+    const names = new Set<string>();
+    runnersOf(config, env).forEach((runner, j) => {
+      check(NAME.test(runner.name) && !names.has(runner.name), {
+        path: `${path}/runners[${j}]`,
+        subject: "runner name",
+        value: runner.name,
+        rule: "runner names are unique, 1-20 lower-case letters, digits and '-'",
+        fix: "use names such as build and deploy",
+      });
+      names.add(runner.name);
+    });
+    const scope = gitlab.variables?.environmentScope ?? "*";
+    own("group variables", `${gitlab.group} (environment scope ${scope})`, env, `${path}/variables`, "give the environments sharing the group distinct variables.environmentScope values (e.g. * for the build environment, staging, production)");
+    const ids = new Set(env.registry.repositories.map((r) => r.id));
+    for (const [role, id] of Object.entries(imageRolesOf(env))) {
+      check(ids.has(id), {
+        path: `${path}/imageRoles/${role}`,
+        subject: "repository id",
+        value: id,
+        rule: `an image role names one of the environment's repositories (${[...ids].join(", ")})`,
+        fix: "use a repository id from registry.repositories",
+      });
+    }
+    (gitlab.externalRegistries ?? []).forEach((ext, j) => {
+      check(TERRAFORM_IDENTIFIER.test(ext.passwordVariable), {
+        path: `${path}/externalRegistries[${j}]`,
+        subject: "passwordVariable",
+        value: ext.passwordVariable,
+        rule: "the password variable is a Terraform variable name: letters, digits, '_' and '-', starting with a letter or '_'",
+        fix: "use a name such as acr_password",
+      });
+    });
+    if (gitlab.ciTemplates) {
+      check(GITLAB_PATH.test(gitlab.ciTemplates.project) && gitlab.ciTemplates.project.startsWith(`${gitlab.group}/`), {
+        path: `${path}/ciTemplates`,
+        subject: "project",
+        value: gitlab.ciTemplates.project,
+        rule: `the templates project is a project path inside the group, such as ${gitlab.group}/ci-templates`,
+        fix: `use a path starting with ${gitlab.group}/`,
+      });
+      own("CI templates project", gitlab.ciTemplates.project, env, `${path}/ciTemplates`, "publish the templates from one environment only");
+    }
+    if (gitlab.toolboxProject) {
+      check(gitlab.projects.includes(gitlab.toolboxProject.path) && gitlab.toolboxProject.path.split("/").length === 2, {
+        path: `${path}/toolboxProject`,
+        subject: "path",
+        value: gitlab.toolboxProject.path,
+        rule: "the toolbox project is a direct child of the group and listed in gitlab.projects (so the CI roles trust its pipelines)",
+        fix: `add it to gitlab.projects, e.g. ${gitlab.group}/toolbox`,
+      });
+      check(ids.has(DEFAULT_IMAGE_ROLES.toolbox!) || imageRolesOf(env).toolbox !== undefined, {
+        path: `${path}/toolboxProject`,
+        subject: "path",
+        value: gitlab.toolboxProject.path,
+        rule: "the toolbox project pushes to the environment's toolbox repository, but there is none",
+        fix: "add a repository with id toolbox, or map imageRoles.toolbox",
+      });
+      own("toolbox project", gitlab.toolboxProject.path, env, `${path}/toolboxProject`, "create the toolbox project from one environment only");
+    }
   });
 }
 

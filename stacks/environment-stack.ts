@@ -5,6 +5,7 @@ import { ContainerRepository } from "../lib/registry/repository";
 import { TagScheme } from "../lib/registry/tag-scheme";
 import { type EnvironmentConfig, type PlatformConfig, protectsData, repositoryPrefixOf } from "./config";
 import { EnvironmentIdentity } from "./environment-identity";
+import { addGitLabSide, type GitLabSide } from "./gitlab-side";
 
 /** Everything one environment owns: its registries (and, later, identities, runners, cache, mirror, GitLab side). */
 export class EnvironmentStack extends TerraformStack {
@@ -15,6 +16,10 @@ export class EnvironmentStack extends TerraformStack {
   // --- Identity (issue 3) ---
   /** CI identities: OIDC build/merge-request/pull roles, deployment role, runner host role, static credentials. */
   public readonly identity: EnvironmentIdentity;
+
+  // ---- GitLab side (issue 6) ----
+  /** Runner registrations, group CI/CD variables, published templates and toolbox project. */
+  public readonly gitlab: GitLabSide;
 
   public constructor(scope: Construct, id: string, platform: PlatformConfig, env: EnvironmentConfig) {
     super(scope, id);
@@ -46,5 +51,8 @@ export class EnvironmentStack extends TerraformStack {
 
     // --- Identity (issue 3) ---
     this.identity = new EnvironmentIdentity(this, "identity", { platform, env, repositories });
+
+    // ---- GitLab side (issue 6) ----
+    this.gitlab = addGitLabSide(this, platform, env, { tagScheme: this.tagScheme, repositories }, this.identity);
   }
 }

@@ -32,6 +32,24 @@ function stateBucketStatements(accountId: string, env: string): PolicyStatement[
   ];
 }
 
+// ---- GitLab side (issue 6) ----
+// dev owns the unscoped (`*`) group variables that build jobs use, publishes the CI
+// templates and creates the toolbox project; staging and production scope their
+// variables to their deployment environments. Production also pulls from an
+// external registry (Alibaba ACR, seed 000) whose password is the sensitive stack
+// variable acr_password (TF_VAR_acr_password).
+const gitlabDev = {
+  ...gitlab,
+  ciTemplates: { project: "acme/ci-templates" },
+  toolboxProject: { path: "acme/toolbox" },
+};
+const gitlabStaging = { ...gitlab, variables: { environmentScope: "staging" } };
+const gitlabProduction = {
+  ...gitlab,
+  variables: { environmentScope: "production" },
+  externalRegistries: [{ registry: "registry.cn-hangzhou.aliyuncs.com", username: "acme-ci@acme", passwordVariable: "acr_password" }],
+};
+
 export const exampleConfig: PlatformConfig = {
   project: "acme-ci",
   accounts: [
@@ -63,7 +81,7 @@ export const exampleConfig: PlatformConfig = {
       name: "dev",
       accountId: "111111111111",
       region: "eu-central-1",
-      gitlab,
+      gitlab: gitlabDev,
       registry: { repositories: seedRepositories },
       identity: {
         // Seed 003: the deployment role is also assumable from the runner hosts' instance credentials.
@@ -76,7 +94,7 @@ export const exampleConfig: PlatformConfig = {
       name: "staging",
       accountId: "111111111111",
       region: "eu-central-1",
-      gitlab,
+      gitlab: gitlabStaging,
       registry: { repositories: seedRepositories },
       identity: { deployment: { statements: stateBucketStatements("111111111111", "staging") } },
     },
@@ -85,7 +103,7 @@ export const exampleConfig: PlatformConfig = {
       accountId: "222222222222",
       region: "eu-central-1",
       production: true,
-      gitlab,
+      gitlab: gitlabProduction,
       registry: {
         tagScheme: { kinds: { commit: { retention: { maxCount: 300 } }, mergeRequest: { retention: { maxAgeDays: 14 } } } },
         repositories: seedRepositories,

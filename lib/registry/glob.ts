@@ -77,3 +77,17 @@ export function selectorsOverlap(a: TagSelector, b: TagSelector): boolean {
 export function wildcardCount(pattern: string): number {
   return pattern.split("*").length - 1;
 }
+
+/**
+ * The selector as an unanchored RE2 / Ruby regular expression body that
+ * matches exactly the selected tags when anchored at both ends: literal
+ * characters escaped, `*` as `.*`, a prefix followed by `.*`. Used where
+ * GitLab wants a regex (cleanup-policy keep/delete patterns, which GitLab
+ * anchors itself with `\A` and `\Z`; `=~` rules, anchored by the caller).
+ */
+export function selectorRegex(selector: TagSelector): string {
+  return selectorPattern(selector)
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
+    .join(".*");
+}

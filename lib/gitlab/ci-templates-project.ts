@@ -1,0 +1,144 @@
+import { Project, type ProjectConfig } from "@cdktf/provider-gitlab/lib/project";
+import { RepositoryFile } from "@cdktf/provider-gitlab/lib/repository-file";
+import { Construct } from "constructs";
+import { check } from "../core/errors";
+import { type CiJob, renderCiYaml } from "./ci-yaml";
+import { type CiTemplate } from "./image-reuse-template";
+
+/** A project's `include:` of a template: from the templates project, or a local file (tests). */
+export type TemplateInclude = { readonly project: string; readonly file: string; readonly ref?: string } | { readonly local: string };
+
+/** Props of {@link projectCiFile}. */
+export interface ProjectCiFileProps {
+  /** Where the template comes from. */
+  readonly include: TemplateInclude;
+  /** The project's own jobs, e.g. tests that `extends: .in-ci-image`. */
+  readonly jobs: Readonly<Record<string, CiJob>>;
+}
+
+/** A project's `.gitlab-ci.yml` that includes a template and adds its own jobs. */
+export function projectCiFile(props: ProjectCiFileProps): string {
+  return renderCiYaml({ include: [props.include], jobs: props.jobs });
+}
+
+/** The worked example's own jobs: tests that run inside the CI image built by the template. */
+export const EXAMPLE_PROJECT_JOBS: Readonly<Record<string, CiJob>> = {
+  "unit-tests": { extends: ".in-ci-image", stage: "test", script: ["npm ci --prefer-offline", "npm test"] },
+  lint: { extends: ".in-ci-image", stage: "test", script: ["npm run lint"] },
+};
+
+/** An existing templates project, or one to create. */
+export type TemplatesProjectRef =
+  | { readonly existingPath: string }
+  | {
+      /** Numeric id of the group to create the project in (tokens fine, e.g. a `data.gitlab_group`'s `groupId`). */
+      readonly namespaceId: number;
+      /** Project path (last URL segment), e.g. `ci-templates`. */
+      readonly path: string;
+      /**
+       * Visibility: members of the including projects need read access.
+       * @default "private" (group members inherit access)
+       */
+      readonly visibility?: "private" | "internal" | "public";
+    };
+
+/** Props of {@link CiTemplatesProject}. */
+export interface CiTemplatesProjectProps {
+  /** The project that holds the templates. */
+  readonly project: TemplatesProjectRef;
+  /** The templates to publish. */
+  readonly templates: readonly CiTemplate[];
+  /**
+   * Branch the files are committed to (projects include from it).
+   * @default "main"
+   */
+  readonly branch?: string;
+  /**
+   * Directory inside the project, e.g. `templates` (no leading or trailing `/`).
+   * @default "" (the root)
+   */
+  readonly directory?: string;
+}
+
+/**
+ * Publishes generated CI templates into a GitLab project with
+ * `gitlab_repository_file`, so projects `include:` them. Creates the project
+ * (private, initialized, so the branch exists) or uses an existing one.
+ * Generated files overwrite what is at their path (`overwrite_on_create`).
+ *
+ * Construct ids: `project` (when created), `file-<template file name>` per template.
+ */
+export class CiTemplatesProject extends Construct {
+  /** The created project, if any. */
+  public readonly project?: Project;
+  /** Project id or full path, for `project:` arguments. */
+  public readonly projectRef: string;
+  /** The file resources by path. */
+  public readonly files: ReadonlyMap<string, RepositoryFile>;
+  /** The branch the files are on. */
+  public readonly branch: string;
+
+  public constructor(scope: Construct, id: string, props: CiTemplatesProjectProps) {
+    super(scope, id);
+    this.branch = props.branch ?? "main";
+    const ref = props.project;
+    if ("existingPath" in ref) {
+      this.projectRef = ref.existingPath;
+    } else {
+      this.project = managedProject(this, "project", {
+        path: ref.path,
+        namespaceId: ref.namespaceId,
+        description: "Generated GitLab CI templates of the platform (managed by Terraform: do not edit by hand)",
+        visibilityLevel: ref.visibility ?? "private",
+        defaultBranch: this.branch,
+      });
+      this.projectRef = this.project.id;
+    }
+    const directory = props.directory ?? "";
+    check(directory === "" || /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/.test(directory), {
+      path: this.node.path,
+      subject: "directory",
+      value: directory,
+      rule: "a directory inside the repository: segments of letters, digits, '_', '.', '-' separated by '/', no leading or trailing '/'",
+      fix: 'use e.g. "templates", or "" for the root',
+    });
+    const files = new Map<string, RepositoryFile>();
+    props.templates.forEach((template, i) => {
+      const filePath = directory ? `${directory}/${template.fileName}` : template.fileName;
+      check(!files.has(filePath), {
+        path: `${this.node.path}/templates[${i}]`,
+        subject: "template file name",
+        value: filePath,
+        rule: "each template needs its own file",
+        fix: "give the templates different `fileName`s",
+      });
+      files.set(filePath, publishFile(this, `file-${template.fileName}`, { project: this.projectRef, branch: this.branch, filePath, content: template.content }));
+    });
+    this.files = files;
+  }
+}
+
+/**
+ * A project whose files Terraform commits: named after its path and
+ * initialized with a README, so its default branch exists for `gitlab_repository_file`.
+ */
+export function managedProject(
+  scope: Construct,
+  id: string,
+  config: Required<Pick<ProjectConfig, "path" | "namespaceId" | "description" | "visibilityLevel" | "defaultBranch">> & Partial<ProjectConfig>,
+): Project {
+  return new Project(scope, id, { name: config.path, initializeWithReadme: true, ...config });
+}
+
+/** Commits one generated file (text encoding, overwriting on create). */
+export function publishFile(scope: Construct, id: string, file: { project: string; branch: string; filePath: string; content: string }): RepositoryFile {
+  return new RepositoryFile(scope, id, {
+    project: file.project,
+    branch: file.branch,
+    filePath: file.filePath,
+    content: file.content,
+    encoding: "text",
+    overwriteOnCreate: true,
+    commitMessage: `Update ${file.filePath} (generated by gitlab-ci-platform)`,
+  });
+}

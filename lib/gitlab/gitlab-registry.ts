@@ -1,0 +1,171 @@
+import { DeployToken } from "@cdktf/provider-gitlab/lib/deploy-token";
+import { type ProjectContainerExpirationPolicy } from "@cdktf/provider-gitlab/lib/project";
+import { Construct } from "constructs";
+import { check, ValidationError } from "../core/errors";
+import { selectorRegex } from "../registry/glob";
+import { type TagScheme } from "../registry/tag-scheme";
+import { type DeployTokenCredentials, READ_REGISTRY_SCOPE } from "./docker-auth-config";
+
+/**
+ * The GitLab container registry option, for teams that use GitLab's
+ * built-in registry instead of ECR: deploy tokens feeding DOCKER_AUTH_CONFIG,
+ * and a cleanup policy derived from the same tag scheme as ECR's lifecycle rules.
+ */
+
+/** Deploy-token scopes (GitLab 18.x provider). */
+export type DeployTokenScope =
+  | "read_repository"
+  | "read_registry"
+  | "write_registry"
+  | "read_virtual_registry"
+  | "write_virtual_registry"
+  | "read_package_registry"
+  | "write_package_registry";
+
+/** Scopes that give access to the container registry. */
+export const REGISTRY_SCOPES: readonly DeployTokenScope[] = [READ_REGISTRY_SCOPE, "write_registry"];
+
+/** Props of {@link RegistryDeployToken}. */
+export interface RegistryDeployTokenProps {
+  /** Project or group (full path or id) the token belongs to. */
+  readonly target: { readonly project: string } | { readonly group: string };
+  /** Token name shown in GitLab. */
+  readonly name: string;
+  /** GitLab registry host the token is for, e.g. `registry.gitlab.example.com`. */
+  readonly registryHost: string;
+  /**
+   * Scopes; at least one registry scope.
+   * @default ["read_registry"]
+   */
+  readonly scopes?: readonly DeployTokenScope[];
+  /**
+   * Expiry, RFC 3339.
+   * @default never expires
+   */
+  readonly expiresAt?: string;
+  /**
+   * User name.
+   * @default GitLab's `gitlab+deploy-token-<n>`
+   */
+  readonly username?: string;
+}
+
+/**
+ * A GitLab deploy token for the container registry (`gitlab_deploy_token`).
+ * Its value is a resource attribute (in Terraform state, never in the
+ * synthesized JSON); pass the token to {@link DockerAuthConfig} `deployTokens`.
+ *
+ * Construct ids: `token`.
+ */
+export class RegistryDeployToken extends Construct implements DeployTokenCredentials {
+  /** The `gitlab_deploy_token`. */
+  public readonly resource: DeployToken;
+  /** Registry host. */
+  public readonly registry: string;
+  /** Scopes. */
+  public readonly scopes: readonly DeployTokenScope[];
+
+  public constructor(scope: Construct, id: string, props: RegistryDeployTokenProps) {
+    super(scope, id);
+    this.scopes = props.scopes ?? [READ_REGISTRY_SCOPE];
+    check(this.scopes.some((s) => REGISTRY_SCOPES.includes(s)), {
+      path: this.node.path,
+      subject: "scopes",
+      value: this.scopes,
+      rule: "a registry deploy token needs read_registry (pull) or write_registry (push)",
+      fix: 'use scopes ["read_registry"] for pulling job images',
+    });
+    this.registry = props.registryHost;
+    this.resource = new DeployToken(this, "token", {
+      name: props.name,
+      scopes: [...this.scopes],
+      ...("project" in props.target ? { project: props.target.project } : { group: props.target.group }),
+      ...(props.expiresAt ? { expiresAt: props.expiresAt } : {}),
+      ...(props.username ? { username: props.username } : {}),
+    });
+  }
+
+  /** The token's user name. */
+  public get username(): string {
+    return this.resource.username;
+  }
+
+  /** The token (sensitive attribute). */
+  public get password(): string {
+    return this.resource.token;
+  }
+}
+
+/** Cleanup cadences GitLab accepts. */
+export type CleanupCadence = "1d" | "7d" | "14d" | "1month" | "3month";
+/** `keep_n` values GitLab accepts. */
+export const CLEANUP_KEEP_N = [1, 5, 10, 25, 50, 100] as const;
+/** `older_than` values GitLab accepts, in days (`ContainerExpirationPolicy.older_than_options`; 60d was added in 2021). */
+export const CLEANUP_OLDER_THAN_DAYS = [7, 14, 30, 60, 90] as const;
+
+/** Options of {@link cleanupPolicyFromTagScheme}. */
+export interface CleanupPolicyOptions {
+  /**
+   * How often the policy runs.
+   * @default "1d"
+   */
+  readonly cadence?: CleanupCadence;
+  /**
+   * Newest tags kept per image name whatever they match.
+   * @default 10
+   */
+  readonly keepN?: (typeof CLEANUP_KEEP_N)[number];
+  /**
+   * Enable the policy.
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/**
+ * GitLab's container registry cleanup policy derived from a tag scheme:
+ * - `name_regex_keep`: the protected kinds' selectors as a regex (GitLab
+ *   anchors it with `\A` and `\Z` itself; keep wins over delete, and
+ *   `latest` is always kept);
+ * - `name_regex_delete`: the kinds retained by age;
+ * - `older_than`: the smallest value GitLab offers that is at least the longest
+ *   of those ages, so no tag is deleted earlier than the scheme promises.
+ *
+ * Kinds retained by count (`commit`, "keep the newest 100") are neither kept
+ * nor deleted by name: GitLab's `keep_n` counts all tags of an image, so it
+ * cannot keep the newest N of one kind. They are left out of the delete
+ * regex, so GitLab keeps them (ECR expires them by count).
+ *
+ * @param path where the policy is configured, for error messages
+ */
+export function cleanupPolicyFromTagScheme(path: string, scheme: TagScheme, options: CleanupPolicyOptions = {}): ProjectContainerExpirationPolicy {
+  const byAge = scheme.retainedKinds.flatMap((k) => (k.retention && "maxAgeDays" in k.retention ? [{ kind: k, days: k.retention.maxAgeDays }] : []));
+  check(byAge.length > 0, {
+    path,
+    subject: "tag scheme",
+    value: scheme.kinds.map((k) => k.name),
+    rule: "GitLab's cleanup policy deletes by age, but no tag kind of the scheme is retained by age",
+    fix: "give a kind such as pipeline or mergeRequest a { maxAgeDays } retention, or do not enable the cleanup policy",
+  });
+  const longest = Math.max(...byAge.map((a) => a.days));
+  const olderThan = CLEANUP_OLDER_THAN_DAYS.find((d) => d >= longest);
+  if (olderThan === undefined) {
+    throw new ValidationError({
+      path,
+      subject: "tag retention",
+      value: byAge.map((a) => `${a.kind.name}: ${a.days} days`),
+      rule: `GitLab's cleanup policy offers older_than up to ${CLEANUP_OLDER_THAN_DAYS.at(-1)} days, so it cannot keep tags for ${longest} days before deleting them`,
+      fix: `lower the maxAgeDays of the tag kinds to at most ${CLEANUP_OLDER_THAN_DAYS.at(-1)}`,
+    });
+  }
+  const alternation = (regexes: readonly string[]) => regexes.map((r) => `(?:${r})`).join("|");
+  const keep = scheme.protectedKinds.map((k) => selectorRegex(k.selector));
+  return {
+    enabled: options.enabled ?? true,
+    cadence: options.cadence ?? "1d",
+    keepN: options.keepN ?? 10,
+    olderThan: `${olderThan}d`,
+    nameRegexDelete: alternation(byAge.map((a) => selectorRegex(a.kind.selector))),
+    ...(keep.length > 0 ? { nameRegexKeep: alternation(keep) } : {}),
+  };
+}

@@ -1,0 +1,38 @@
+import { type TagScheme } from "../registry/tag-scheme";
+import { type CiTemplate, imageReuseTemplate, type ReviewEnvironment } from "./image-reuse-template";
+
+/**
+ * Review environments deployed with terraform from the project's
+ * `deploy/review` directory (the toolbox image has terraform): the deploy job
+ * applies with the merge request's image, the manual stop job destroys.
+ */
+export const TERRAFORM_REVIEW_ENVIRONMENT: ReviewEnvironment = {
+  deployScript: [
+    "terraform -chdir=deploy/review init -input=false",
+    'terraform -chdir=deploy/review apply -input=false -auto-approve -var "image=$REVIEW_IMAGE" -var "name=mr-$CI_MERGE_REQUEST_IID"',
+  ],
+  stopScript: [
+    "terraform -chdir=deploy/review init -input=false",
+    'terraform -chdir=deploy/review destroy -input=false -auto-approve -var "image=$REVIEW_IMAGE" -var "name=mr-$CI_MERGE_REQUEST_IID"',
+  ],
+};
+
+/** File name of the ECR image-reuse template. */
+export const IMAGE_REUSE_TEMPLATE = "image-reuse.yml";
+/** File name of the GitLab-registry image-reuse template. */
+export const IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE = "image-reuse-gitlab-registry.yml";
+
+/**
+ * The templates the platform publishes for projects to include: the
+ * image-reuse pipeline for ECR (with terraform review environments) and the
+ * same pipeline for GitLab's container registry. Both derive their tags from
+ * `tagScheme`.
+ *
+ * @param path where the templates are configured, for error messages
+ */
+export function platformCiTemplates(path: string, tagScheme: TagScheme): CiTemplate[] {
+  return [
+    imageReuseTemplate(`${path}/${IMAGE_REUSE_TEMPLATE}`, { tagScheme, review: TERRAFORM_REVIEW_ENVIRONMENT, fileName: IMAGE_REUSE_TEMPLATE }),
+    imageReuseTemplate(`${path}/${IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE}`, { tagScheme, registry: "gitlab", fileName: IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE }),
+  ];
+}

@@ -1,0 +1,158 @@
+import { check } from "../core/errors";
+import { validateRegion } from "../core/aws";
+import { type CiAwsAccess } from "../identity/ci-access";
+import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
+import { type CiVariableOptions, validateVariableKey } from "./ci-variable";
+
+
+/** A container repository as CI needs it: its URL (tokens fine). `ContainerRepository` fits. */
+export interface ImageRepositoryRef {
+  /** `<registry host>/<name>`. */
+  readonly repositoryUrl: string;
+}
+
+/**
+ * Names of the platform's CI/CD variables. The templates reference exactly
+ * these names and {@link platformVariables} defines them, so the two cannot drift.
+ */
+export const PLATFORM_VARIABLES = {
+  /** Registry host jobs log in to, e.g. `<acct>.dkr.ecr.<region>.amazonaws.com`. */
+  registryHost: "PLATFORM_REGISTRY_HOST",
+  /** AWS region. */
+  region: "PLATFORM_AWS_REGION",
+  /** Role ARN jobs of the default branch and of release tags assume with their OIDC token. */
+  roleArn: "PLATFORM_AWS_ROLE_ARN",
+  /** Role ARN jobs of other branches and of merge requests assume (falls back to {@link PLATFORM_VARIABLES.roleArn}). */
+  branchRoleArn: "PLATFORM_AWS_BRANCH_ROLE_ARN",
+  /** Audience of the OIDC token (`id_tokens:aud`). */
+  audience: "PLATFORM_OIDC_AUDIENCE",
+  /** First `registry-mirrors` entry of the mirror (Docker Hub mirror URL). */
+  registryMirror: "PLATFORM_REGISTRY_MIRROR",
+  /** Auto DevOps: the variables the build job forwards into the build. */
+  autoDevOpsForwarded: "AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES",
+} as const;
+
+/** The variable holding the repository URL of image role `role` (e.g. `app` -> `PLATFORM_APP_IMAGE`). */
+export function imageVariable(role: string): string {
+  return `PLATFORM_${role.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_IMAGE`;
+}
+
+/** The variable holding the mirror's image prefix for an upstream registry host (e.g. `registry.gitlab.com` -> `PLATFORM_MIRROR_PREFIX_REGISTRY_GITLAB_COM`). */
+export function mirrorPrefixVariable(upstreamHost: string): string {
+  return `PLATFORM_MIRROR_PREFIX_${upstreamHost.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}`;
+}
+
+/** A CI variable pointing at a file behind one of the mirror's raw proxies (seed 002: BUILDPACK_STDLIB_URL and friends). */
+export interface RawProxyVariable {
+  /** Name of the raw proxy in {@link MirrorEndpoint.rawProxyUrls}, e.g. `lang-common`. */
+  readonly proxy: string;
+  /**
+   * Path appended to the proxy's base URL, without leading slash.
+   * @default "" (the base URL itself)
+   */
+  readonly path?: string;
+}
+
+/** Props of {@link platformVariables}. */
+export interface PlatformVariablesProps {
+  /** OIDC access for jobs of the default branch and of release tags. */
+  readonly aws: CiAwsAccess;
+  /**
+   * OIDC access for jobs of other branches and of merge requests (a role trusted by any branch, with less to push).
+   * @default `aws`: those jobs assume the same role
+   */
+  readonly branchAws?: CiAwsAccess;
+  /** Registry host jobs log in to (e.g. `ContainerRepository.registryHost`). */
+  readonly registryHost: string;
+  /** Repositories by image role (`app`, `ci`, `toolbox` …): one `PLATFORM_<ROLE>_IMAGE` variable each. */
+  readonly images: Readonly<Record<string, ImageRepositoryRef>>;
+  /**
+   * Registry mirror (Nexus host or ECR pull-through).
+   * @default none: no mirror variables
+   */
+  readonly mirror?: MirrorEndpoint;
+  /**
+   * Variables pointing at files behind the mirror's raw proxies, by variable key.
+   * Requires `mirror`.
+   * @default none
+   */
+  readonly rawProxyVariables?: Readonly<Record<string, RawProxyVariable>>;
+  /**
+   * Projects use Auto DevOps: also set `AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES`
+   * to the raw-proxy variable keys, so the build forwards them into buildpacks.
+   * @default false
+   */
+  readonly autoDevOps?: boolean;
+  /**
+   * Environment scope of every variable.
+   * @default "*"
+   */
+  readonly environmentScope?: string;
+  /**
+   * Make every variable protected (only protected branches and tags get them).
+   * @default false
+   */
+  readonly protected?: boolean;
+}
+
+/**
+ * The platform variables the CI templates need, derived from the
+ * constructs (repositories, CI role, mirror) rather than typed by hand.
+ * None of them is secret, so none is masked.
+ *
+ * @param path where they are configured (construct or config path), for error messages
+ */
+export function platformVariables(path: string, props: PlatformVariablesProps): CiVariableOptions[] {
+  validateRegion(path, "aws.region", props.aws.region);
+  const common = { environmentScope: props.environmentScope ?? "*", protected: props.protected ?? false, raw: true };
+  const variable = (key: string, value: string, description: string): CiVariableOptions => ({ key, value, description, ...common });
+
+  const images = Object.entries(props.images).map(([role, repo]) => {
+    validateVariableKey(`${path}/images/${role}`, imageVariable(role));
+    return variable(imageVariable(role), repo.repositoryUrl, `Repository of the ${role} image`);
+  });
+  const mirror = props.mirror;
+  const rawProxies = Object.entries(props.rawProxyVariables ?? {});
+  check(rawProxies.length === 0 || mirror !== undefined, {
+    path,
+    subject: "rawProxyVariables",
+    value: rawProxies.map(([key]) => key),
+    rule: "raw-proxy variables point into the mirror's raw proxies, so they need a mirror",
+    fix: "pass `mirror`, or drop `rawProxyVariables`",
+  });
+  const raw = rawProxies.map(([key, ref]) => {
+    const where = `${path}/rawProxyVariables/${key}`;
+    validateVariableKey(where, key);
+    const base = mirror!.rawProxyUrls[ref.proxy];
+    check(base !== undefined, {
+      path: where,
+      subject: "proxy",
+      value: ref.proxy,
+      rule: `the mirror has no raw proxy of that name (it has ${Object.keys(mirror!.rawProxyUrls).join(", ") || "none"})`,
+      fix: "use one of the mirror's raw proxy names, or add the proxy to the mirror",
+    });
+    check(ref.path === undefined || !ref.path.startsWith("/"), {
+      path: where,
+      subject: "path",
+      value: ref.path,
+      rule: "the path is appended to the proxy's base URL, so it is relative",
+      fix: `drop the leading '/': ${JSON.stringify((ref.path ?? "").replace(/^\/+/, ""))}`,
+    });
+    const url = ref.path ? new URL(ref.path, base.endsWith("/") ? base : `${base}/`).toString() : base;
+    return variable(key, url, `Raw proxy ${ref.proxy} of the mirror`);
+  });
+  const forwarded = props.autoDevOps && raw.length > 0 ? [variable(PLATFORM_VARIABLES.autoDevOpsForwarded, raw.map((v) => v.key).join(","), "Variables Auto DevOps forwards into the build")] : [];
+
+  return [
+    variable(PLATFORM_VARIABLES.registryHost, props.registryHost, "Registry host jobs log in to"),
+    variable(PLATFORM_VARIABLES.region, props.aws.region, "AWS region"),
+    variable(PLATFORM_VARIABLES.roleArn, props.aws.roleArn, "Role default-branch and release-tag jobs assume with their GitLab OIDC token"),
+    variable(PLATFORM_VARIABLES.branchRoleArn, (props.branchAws ?? props.aws).roleArn, "Role jobs of other branches and merge requests assume"),
+    variable(PLATFORM_VARIABLES.audience, props.aws.audience, "Audience of the GitLab OIDC token"),
+    ...images,
+    ...(mirror && mirror.registryMirrors.length > 0 ? [variable(PLATFORM_VARIABLES.registryMirror, mirror.registryMirrors[0]!, "Docker Hub mirror")] : []),
+    ...Object.entries(mirror?.imagePrefixes ?? {}).map(([host, prefix]) => variable(mirrorPrefixVariable(host), prefix, `Image prefix serving ${host} through the mirror`)),
+    ...raw,
+    ...forwarded,
+  ];
+}

@@ -1,0 +1,209 @@
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { UserRunner } from "@cdktf/provider-gitlab/lib/user-runner";
+import { Construct } from "constructs";
+import { validateSsmParameterName } from "../core/aws";
+import { check } from "../core/errors";
+import { type IGrantable } from "../core/iam";
+import { isUnresolved } from "../core/tokens";
+import { type RunnerTokenSource } from "./runner-token-source";
+
+/** Where a runner is registered: the whole instance, one group, or one project (numeric ids; tokens fine). */
+export type RunnerScope = { readonly type: "instance" } | { readonly type: "group"; readonly groupId: number } | { readonly type: "project"; readonly projectId: number };
+
+/** Props of {@link RunnerRegistration}. */
+export interface RunnerRegistrationProps {
+  /** Instance, group or project runner. Instance runners need an administrator's token. */
+  readonly scope: RunnerScope;
+  /** Description shown in GitLab, e.g. `acme-ci dev build`. */
+  readonly description: string;
+  /**
+   * Runner tags: jobs with `tags:` run only on runners carrying all of them.
+   * A runner needs tags, or `untagged: true`, or it never gets a job.
+   * @default none
+   */
+  readonly tags?: readonly string[];
+  /**
+   * Also pick up jobs without tags.
+   * @default false
+   */
+  readonly untagged?: boolean;
+  /**
+   * Run only jobs of protected branches and tags (`ref_protected`): for deploy runners
+   * whose hosts hold deploy credentials.
+   * @default false (`not_protected`)
+   */
+  readonly protectedRefsOnly?: boolean;
+  /**
+   * Maximum job timeout in seconds, overriding longer project timeouts. GitLab requires at least 600.
+   * @default none (the project's timeout applies)
+   */
+  readonly maximumTimeoutSeconds?: number;
+  /**
+   * Register the runner paused (it takes no jobs until unpaused).
+   * @default false
+   */
+  readonly paused?: boolean;
+  /**
+   * Lock a project runner to its project (other projects cannot enable it).
+   * @default false
+   */
+  readonly locked?: boolean;
+  /**
+   * Maintenance note shown to administrators (at most 1024 characters).
+   * @default none
+   */
+  readonly maintenanceNote?: string;
+  /** Name of the SSM SecureString parameter that receives the authentication token, e.g. `/acme-ci/dev/runner/build/token`. */
+  readonly parameterName: string;
+  /**
+   * ARN of a customer-managed KMS key for the parameter; readers also get `kms:Decrypt` on it.
+   * @default the AWS-managed `aws/ssm` key
+   */
+  readonly kmsKeyArn?: string;
+  /**
+   * AWS resource tags for the SSM parameter.
+   * @default none
+   */
+  readonly parameterTags?: Readonly<Record<string, string>>;
+}
+
+/** GitLab's minimum for a runner's maximum timeout. */
+export const MIN_RUNNER_TIMEOUT_SECONDS = 600;
+
+/**
+ * A runner registered in GitLab with `gitlab_user_runner` (the runner
+ * creation workflow of GitLab 16+, `glrt-` authentication tokens), whose
+ * token is stored in an SSM SecureString parameter that runner hosts read at
+ * boot: it never appears in user data or in the synthesized JSON.
+ *
+ * The token does land in Terraform state, twice: as `gitlab_user_runner.token`
+ * and as the parameter's value. Protect the state accordingly, or create the
+ * runner outside Terraform and use {@link ExistingRunnerTokenParameter}.
+ *
+ * Construct ids: `runner` (gitlab_user_runner), `token` (aws_ssm_parameter).
+ *
+ * @example
+ * const build = new RunnerRegistration(this, "build-runner", {
+ *   scope: { type: "group", groupId: group.groupId },
+ *   description: "acme-ci dev build",
+ *   tags: ["acme-ci-build"],
+ *   untagged: true,
+ *   parameterName: "/acme-ci/dev/runner/build/token",
+ * });
+ * build.grantRead(runnerHostRole);
+ */
+export class RunnerRegistration extends Construct implements RunnerTokenSource {
+  /** The `gitlab_user_runner`. */
+  public readonly runner: UserRunner;
+  /** The `aws_ssm_parameter` holding the token. */
+  public readonly parameter: SsmParameter;
+  /** Parameter name. */
+  public readonly parameterName: string;
+  private readonly kmsKeyArn?: string;
+
+  public constructor(scope: Construct, id: string, props: RunnerRegistrationProps) {
+    super(scope, id);
+    const path = this.node.path;
+    validateRunnerProps(path, props);
+    validateSsmParameterName(path, "parameterName", props.parameterName, "/acme-ci/dev/runner/token");
+    this.parameterName = props.parameterName;
+    this.kmsKeyArn = props.kmsKeyArn;
+
+    const where = props.scope;
+    this.runner = new UserRunner(this, "runner", {
+      runnerType: `${where.type}_type`,
+      ...(where.type === "group" ? { groupId: where.groupId } : {}),
+      ...(where.type === "project" ? { projectId: where.projectId } : {}),
+      description: props.description,
+      tagList: [...(props.tags ?? [])],
+      untagged: props.untagged ?? false,
+      accessLevel: props.protectedRefsOnly ? "ref_protected" : "not_protected",
+      paused: props.paused ?? false,
+      locked: props.locked ?? false,
+      ...(props.maximumTimeoutSeconds !== undefined ? { maximumTimeout: props.maximumTimeoutSeconds } : {}),
+      ...(props.maintenanceNote ? { maintenanceNote: props.maintenanceNote } : {}),
+    });
+    this.parameter = new SsmParameter(this, "token", {
+      name: props.parameterName,
+      description: `GitLab runner authentication token: ${props.description}`.slice(0, 1024),
+      type: "SecureString",
+      value: this.runner.token,
+      ...(props.kmsKeyArn ? { keyId: props.kmsKeyArn } : {}),
+      ...(props.parameterTags ? { tags: { ...props.parameterTags } } : {}),
+    });
+  }
+
+  /** Parameter ARN. */
+  public get parameterArn(): string {
+    return this.parameter.arn;
+  }
+
+  /** The runner's GitLab id. */
+  public get runnerId(): string {
+    return this.runner.id;
+  }
+
+  /** Grants `ssm:GetParameter` on this parameter only (and `kms:Decrypt` on its customer key, if any). */
+  public grantRead(grantee: IGrantable): void {
+    grantee.addToPrincipalPolicy({ actions: ["ssm:GetParameter"], resources: [this.parameterArn] });
+    if (this.kmsKeyArn) grantee.addToPrincipalPolicy({ actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] });
+  }
+}
+
+/** Runner tags: no commas (GitLab splits tag lists on them), no surrounding white space, 1-255 characters. */
+const RUNNER_TAG = /^[^,\s](?:[^,]{0,253}[^,\s])?$/;
+
+/** Checks runner props: tags or untagged, tag format, timeout >= 600 s, ids for group/project runners. */
+export function validateRunnerProps(path: string, props: RunnerRegistrationProps): void {
+  const tags = props.tags ?? [];
+  check(tags.length > 0 || props.untagged === true, {
+    path,
+    subject: "tags",
+    value: { tags, untagged: props.untagged ?? false },
+    rule: "a runner with neither tags nor `untagged: true` never receives a job",
+    fix: "give the tags its jobs use (e.g. tags: [\"acme-ci-build\"]), or set `untagged: true` to take untagged jobs",
+  });
+  tags.forEach((tag, i) => {
+    if (isUnresolved(tag)) return;
+    check(RUNNER_TAG.test(tag), {
+      path: `${path}/tags[${i}]`,
+      subject: "runner tag",
+      value: tag,
+      rule: "a runner tag is 1-255 characters without commas and without leading or trailing white space",
+      fix: "split it into separate tags",
+    });
+  });
+  check(new Set(tags).size === tags.length, {
+    path,
+    subject: "tags",
+    value: tags,
+    rule: "runner tags are unique",
+    fix: "remove the duplicate tag",
+  });
+  const timeout = props.maximumTimeoutSeconds;
+  if (timeout !== undefined && !isUnresolved(timeout)) {
+    check(Number.isInteger(timeout) && timeout >= MIN_RUNNER_TIMEOUT_SECONDS, {
+      path,
+      subject: "maximumTimeoutSeconds",
+      value: timeout,
+      rule: `GitLab requires a runner's maximum timeout to be a whole number of at least ${MIN_RUNNER_TIMEOUT_SECONDS} seconds (10 minutes)`,
+      fix: `use ${MIN_RUNNER_TIMEOUT_SECONDS} or more, or leave it out to use the project's timeout`,
+    });
+  }
+  check(props.locked !== true || props.scope.type === "project", {
+    path,
+    subject: "locked",
+    value: { locked: props.locked, scope: props.scope.type },
+    rule: "only a project runner can be locked to its project",
+    fix: "drop `locked`, or register a project runner",
+  });
+  if (props.maintenanceNote !== undefined) {
+    check(props.maintenanceNote.length <= 1024, {
+      path,
+      subject: "maintenanceNote",
+      value: `${props.maintenanceNote.length} characters`,
+      rule: "a maintenance note is at most 1024 characters",
+      fix: "shorten the note",
+    });
+  }
+}

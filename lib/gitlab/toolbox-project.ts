@@ -1,0 +1,145 @@
+import { type Project } from "@cdktf/provider-gitlab/lib/project";
+import { type RepositoryFile } from "@cdktf/provider-gitlab/lib/repository-file";
+import { Construct } from "constructs";
+import { check } from "../core/errors";
+import { type TagScheme } from "../registry/tag-scheme";
+import { managedProject, publishFile } from "./ci-templates-project";
+import { type CleanupPolicyOptions, cleanupPolicyFromTagScheme } from "./gitlab-registry";
+import { type CiTemplate, DOCKER_CLI_IMAGE, imageReuseTemplate, type TemplateRegistry } from "./image-reuse-template";
+import { imageVariable } from "./platform-variables";
+
+/**
+ * The default toolbox Dockerfile: terraform, the AWS CLI and the docker CLI
+ * (with buildx), each from a version-pinned official image. Build jobs of the
+ * image-reuse template run in this image (ECR login needs the AWS CLI,
+ * builds need docker), deploy jobs use terraform.
+ */
+export const DEFAULT_TOOLBOX_DOCKERFILE = [
+  "# syntax=docker/dockerfile:1",
+  "# Toolbox image: terraform, AWS CLI and docker CLI, pinned by version.",
+  "FROM hashicorp/terraform:1.9.8 AS terraform",
+  `FROM ${DOCKER_CLI_IMAGE} AS docker`,
+  "FROM amazon/aws-cli:2.17.0",
+  "COPY --from=terraform /bin/terraform /usr/local/bin/terraform",
+  "COPY --from=docker /usr/local/bin/docker /usr/local/bin/docker",
+  "COPY --from=docker /usr/local/libexec/docker/cli-plugins/docker-buildx /usr/local/libexec/docker/cli-plugins/docker-buildx",
+  "# GitLab runs job scripts through a shell: no aws entrypoint.",
+  "ENTRYPOINT []",
+  'CMD ["/bin/bash"]',
+  "",
+].join("\n");
+
+/** Commands that make the bare docker CLI image able to log in to ECR (bootstrap: the toolbox cannot build itself). */
+export const BOOTSTRAP_BUILDER_SETUP: readonly string[] = ["apk add --no-cache aws-cli"];
+
+/** Props of {@link ToolboxImageProject}. */
+export interface ToolboxImageProjectProps {
+  /** Numeric id of the group the project is created in (tokens fine). */
+  readonly namespaceId: number;
+  /** Project path (last URL segment), e.g. `toolbox`. */
+  readonly path: string;
+  /** The tag scheme the pushed tags come from (the `pipeline` and `latest` kinds; `mergeRequest` for MR builds). */
+  readonly tagScheme: TagScheme;
+  /**
+   * Dockerfile content.
+   * @default {@link DEFAULT_TOOLBOX_DOCKERFILE}
+   */
+  readonly dockerfile?: string;
+  /**
+   * Registry the image is pushed to: ECR (`$PLATFORM_TOOLBOX_IMAGE`, OIDC role) or the project's GitLab registry.
+   * @default "ecr"
+   */
+  readonly registry?: TemplateRegistry;
+  /**
+   * Cleanup policy of the project's GitLab registry (only with `registry: "gitlab"`).
+   * @default derived from the tag scheme with GitLab's defaults
+   */
+  readonly cleanupPolicy?: CleanupPolicyOptions;
+  /**
+   * Runner tags of the build job.
+   * @default none
+   */
+  readonly runnerTags?: readonly string[];
+  /**
+   * Default branch.
+   * @default "main"
+   */
+  readonly branch?: string;
+  /**
+   * Project visibility.
+   * @default "private"
+   */
+  readonly visibility?: "private" | "internal" | "public";
+}
+
+/**
+ * A GitLab project that builds the toolbox image (seed 000): a Dockerfile
+ * (yours, or a pinned default with terraform and the AWS CLI) and a CI file
+ * that builds it with `--cache-from` and pushes it to its registry, tagged
+ * with the scheme's pipeline kind and `latest` on the default branch (and
+ * the merge-request kind in merge requests). With the GitLab registry the
+ * project gets a cleanup policy derived from the same tag scheme.
+ *
+ * Construct ids: `project`, `dockerfile`, `ci-file`.
+ */
+export class ToolboxImageProject extends Construct {
+  /** The `gitlab_project`. */
+  public readonly project: Project;
+  /** The generated CI file. */
+  public readonly ciFile: CiTemplate;
+  /** The committed files. */
+  public readonly files: readonly RepositoryFile[];
+
+  public constructor(scope: Construct, id: string, props: ToolboxImageProjectProps) {
+    super(scope, id);
+    const path = this.node.path;
+    const registry = props.registry ?? "ecr";
+    const branch = props.branch ?? "main";
+    check(props.cleanupPolicy === undefined || registry === "gitlab", {
+      path,
+      subject: "cleanupPolicy",
+      value: props.cleanupPolicy,
+      rule: "the cleanup policy applies to the GitLab registry; ECR repositories expire images by their lifecycle policy",
+      fix: 'drop cleanupPolicy, or set registry: "gitlab"',
+    });
+    this.ciFile = toolboxCiFile(path, props.tagScheme, registry, props.runnerTags);
+    this.project = managedProject(this, "project", {
+      path: props.path,
+      namespaceId: props.namespaceId,
+      description: "Toolbox image (terraform, AWS CLI, docker CLI) for CI jobs; CI file managed by Terraform",
+      visibilityLevel: props.visibility ?? "private",
+      defaultBranch: branch,
+      containerRegistryAccessLevel: registry === "gitlab" ? "private" : "disabled",
+      ...(registry === "gitlab" ? { containerExpirationPolicy: cleanupPolicyFromTagScheme(`${path}/cleanupPolicy`, props.tagScheme, props.cleanupPolicy) } : {}),
+    });
+    this.files = [
+      publishFile(this, "dockerfile", { project: this.project.id, branch, filePath: "Dockerfile", content: props.dockerfile ?? DEFAULT_TOOLBOX_DOCKERFILE }),
+      publishFile(this, "ci-file", { project: this.project.id, branch, filePath: ".gitlab-ci.yml", content: this.ciFile.content }),
+    ];
+  }
+}
+
+/**
+ * The toolbox project's CI file: one image, rebuilt when the Dockerfile or
+ * the CI file changes, with a bootstrap builder (the bare docker CLI image,
+ * plus the AWS CLI for ECR) because the toolbox cannot build itself.
+ */
+export function toolboxCiFile(path: string, tagScheme: TagScheme, registry: TemplateRegistry = "ecr", runnerTags: readonly string[] = []): CiTemplate {
+  return imageReuseTemplate(path, {
+    tagScheme,
+    registry,
+    images: [
+      {
+        name: "toolbox",
+        repository: registry === "ecr" ? `$${imageVariable("toolbox")}` : "$CI_REGISTRY_IMAGE",
+        changes: ["Dockerfile", ".gitlab-ci.yml"],
+        reuse: false,
+      },
+    ],
+    tags: { mergeRequest: ["mergeRequest"], defaultBranch: ["latest"], gitTag: [] },
+    builderImage: DOCKER_CLI_IMAGE,
+    builderSetup: registry === "ecr" ? BOOTSTRAP_BUILDER_SETUP : [],
+    runnerTags,
+    fileName: ".gitlab-ci.yml",
+  });
+}

@@ -1,0 +1,43 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Testing } from "cdktf";
+import { buildPlatform } from "../../stacks/app";
+import { exampleProjectCiFile, writeCiTemplates } from "../../stacks/ci-templates";
+import { exampleConfig } from "../../stacks/example-config";
+import { runTool } from "../support/conformance";
+import { resourcesOf, type SynthJson } from "../support/synth";
+
+const root = path.resolve(__dirname, "../..");
+
+describe("npm run ci-templates", () => {
+  const out = mkdtempSync(path.join(tmpdir(), "ci-templates-"));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  test("writes exactly what the dev stack publishes with gitlab_repository_file", () => {
+    const written = writeCiTemplates(exampleConfig, out);
+    expect(written.sort()).toEqual(
+      ["acme/ci-templates/image-reuse-gitlab-registry.yml", "acme/ci-templates/image-reuse.yml", "acme/toolbox/.gitlab-ci.yml", "acme/toolbox/Dockerfile", "example/.gitlab-ci.yml"].map((f) =>
+        path.normalize(f),
+      ),
+    );
+    const dev = JSON.parse(Testing.synth(buildPlatform(Testing.app(), exampleConfig).environments.get("dev")!)) as SynthJson;
+    const published = Object.values(resourcesOf(dev, "gitlab_repository_file"));
+    expect(published).toHaveLength(4);
+    for (const file of published) {
+      const project = String(file.project).includes("toolbox") ? "acme/toolbox" : "acme/ci-templates";
+      expect({ file: file.file_path, same: readFileSync(path.join(out, project, String(file.file_path)), "utf8") === file.content }).toEqual({ file: file.file_path, same: true });
+    }
+  });
+
+  test("the script runs from the command line", () => {
+    const run = runTool(process.execPath, ["-r", "@swc-node/register", "stacks/ci-templates.ts", path.join(out, "cli")], { cwd: root });
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim().split("\n")).toContain(path.join(out, "cli", "example", ".gitlab-ci.yml"));
+  });
+
+  test("README's worked .gitlab-ci.yml is the generated example", () => {
+    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+    expect(readme).toContain(["```yaml", exampleProjectCiFile("acme/ci-templates").trimEnd(), "```"].join("\n"));
+  });
+});

@@ -1,0 +1,131 @@
+import { Testing } from "cdktf";
+import { buildPlatform } from "../../stacks/app";
+import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
+import { exampleConfig } from "../../stacks/example-config";
+import { resourcesOf, type SynthJson, violationOf } from "../support/synth";
+
+const app = Testing.app();
+const stacks = buildPlatform(app, exampleConfig);
+const text = new Map([...stacks.environments].map(([name, stack]) => [name, Testing.synth(stack)]));
+const json = (name: string) => JSON.parse(text.get(name)!) as SynthJson;
+const values = (name: string, type: string) => Object.values(resourcesOf(json(name), type));
+
+describe("example stacks: GitLab side", () => {
+  test("the GitLab provider points at the instance API and holds no token (GITLAB_TOKEN is read by the provider)", () => {
+    for (const name of text.keys()) {
+      const provider = (json(name).provider as { gitlab: Array<Record<string, unknown>> }).gitlab;
+      expect(provider).toEqual([{ base_url: "https://gitlab.example.com/api/v4/" }]);
+    }
+  });
+
+  test("a build runner per environment fleet, plus a protected deploy runner in production; tokens go to SecureString parameters", () => {
+    const runners = (name: string) => values(name, "gitlab_user_runner").map((r) => [r.description, r.access_level, r.tag_list, r.untagged]);
+    expect(runners("dev")).toEqual([["acme-ci dev build", "not_protected", ["acme-ci-build"], true]]);
+    expect(runners("production")).toEqual([
+      ["acme-ci production build", "not_protected", ["acme-ci-build"], true],
+      ["acme-ci production deploy", "ref_protected", ["acme-ci-deploy"], false],
+    ]);
+    expect(values("production", "aws_ssm_parameter").map((p) => [p.name, p.type])).toEqual([
+      ["/acme-ci/production/runner/build/token", "SecureString"],
+      ["/acme-ci/production/runner/deploy/token", "SecureString"],
+    ]);
+    const sources = stacks.environments.get("production")!.gitlab.runnerTokens;
+    expect([...sources.keys()]).toEqual(["build", "deploy"]);
+  });
+
+  test("group variables: dev unscoped for builds, staging and production scoped and protected in production", () => {
+    const scopes = (name: string) => [...new Set(values(name, "gitlab_group_variable").map((v) => `${v.environment_scope} protected=${v.protected}`))];
+    expect(scopes("dev")).toEqual(["* protected=false"]);
+    expect(scopes("staging")).toEqual(["staging protected=false"]);
+    expect(scopes("production")).toEqual(["production protected=true"]);
+    const keys = values("dev", "gitlab_group_variable").map((v) => v.key);
+    expect(keys.sort()).toEqual([
+      "DOCKER_AUTH_CONFIG",
+      "PLATFORM_APP_IMAGE",
+      "PLATFORM_AWS_BRANCH_ROLE_ARN",
+      "PLATFORM_AWS_REGION",
+      "PLATFORM_AWS_ROLE_ARN",
+      "PLATFORM_CI_IMAGE",
+      "PLATFORM_OIDC_AUDIENCE",
+      "PLATFORM_REGISTRY_HOST",
+      "PLATFORM_TOOLBOX_IMAGE",
+    ]);
+  });
+
+  test("DOCKER_AUTH_CONFIG: credHelpers only in dev (not masked), with the external registry from a sensitive variable in production (masked, hidden)", () => {
+    const auth = (name: string) => values(name, "gitlab_group_variable").find((v) => v.key === "DOCKER_AUTH_CONFIG")!;
+    expect(auth("dev")).toEqual(expect.objectContaining({ masked: false, raw: true }));
+    expect(JSON.parse(String(auth("dev").value).replace(/"\$\{[^}]*\}[^"]*"/, '"ecr"'))).toEqual({ credHelpers: { ecr: "ecr-login" } });
+    expect(auth("production")).toEqual(expect.objectContaining({ masked: true, hidden: true, raw: true }));
+    expect(auth("production").value).toContain('base64encode(join(":", ["acme-ci@acme", var.acr_password]))');
+    expect((json("production") as { variable?: unknown }).variable).toEqual({ acr_password: expect.objectContaining({ sensitive: true, type: "string" }) });
+  });
+
+  test("dev publishes the templates into acme/ci-templates and creates the toolbox project; the others do not", () => {
+    expect(values("dev", "gitlab_project").map((p) => p.path).sort()).toEqual(["ci-templates", "toolbox"]);
+    expect(values("dev", "gitlab_repository_file").map((f) => f.file_path).sort()).toEqual([".gitlab-ci.yml", "Dockerfile", "image-reuse-gitlab-registry.yml", "image-reuse.yml"]);
+    expect(values("staging", "gitlab_project")).toEqual([]);
+    expect(values("production", "gitlab_repository_file")).toEqual([]);
+  });
+
+  test("no runner token, deploy token or registry password is a literal", () => {
+    for (const [name, t] of text) expect({ name, leaks: t.match(/glrt-|gldt-|"auth"\s*:\s*"/g) }).toEqual({ name, leaks: null });
+  });
+});
+
+describe("configuration: GitLab side", () => {
+  const withGitLab = (index: number, patch: Partial<EnvironmentConfig["gitlab"]>): PlatformConfig => ({
+    ...exampleConfig,
+    environments: exampleConfig.environments.map((e, i) => (i === index ? { ...e, gitlab: { ...e.gitlab, ...patch } } : e)),
+  });
+
+  test("two environments owning the unscoped group variables", () => {
+    const error = violationOf(() => validateConfig(withGitLab(1, { variables: { environmentScope: "*" } })));
+    expect(error.message).toMatch(
+      /^config\/environments\[1\]\/gitlab\/variables: invalid group variables "acme \(environment scope \*\)"\. Rule: only one environment may own the group variables on https:\/\/gitlab\.example\.com, but environment dev already does .*Fix: give the environments sharing the group distinct variables\.environmentScope values/,
+    );
+  });
+
+  test("two environments publishing the templates", () => {
+    expect(violationOf(() => validateConfig(withGitLab(1, { ciTemplates: { project: "acme/ci-templates" } }))).message).toMatch(
+      /^config\/environments\[1\]\/gitlab\/ciTemplates: invalid CI templates project "acme\/ci-templates"\. Rule: only one environment may own/,
+    );
+  });
+
+  test("a toolbox project that is not in gitlab.projects", () => {
+    expect(violationOf(() => validateConfig(withGitLab(0, { toolboxProject: { path: "acme/tools" } }))).message).toMatch(
+      /^config\/environments\[0\]\/gitlab\/toolboxProject: invalid path "acme\/tools"\. Rule: the toolbox project is a direct child of the group and listed in gitlab\.projects/,
+    );
+  });
+
+  test("duplicate runner names", () => {
+    expect(violationOf(() => validateConfig(withGitLab(0, { runners: [{ name: "build", untagged: true }, { name: "build", tags: ["x"] }] }))).message).toMatch(
+      /^config\/environments\[0\]\/gitlab\/runners\[1\]: invalid runner name "build"\. Rule: runner names are unique/,
+    );
+  });
+
+  test("an image role naming a missing repository", () => {
+    expect(violationOf(() => validateConfig(withGitLab(0, { imageRoles: { app: "web" } }))).message).toMatch(/^config\/environments\[0\]\/gitlab\/imageRoles\/app: invalid repository id "web"/);
+  });
+
+  test("a password variable that is not a Terraform identifier", () => {
+    expect(
+      violationOf(() => validateConfig(withGitLab(2, { externalRegistries: [{ registry: "r.example.com", username: "u", passwordVariable: "acr password" }] }))).message,
+    ).toMatch(/^config\/environments\[2\]\/gitlab\/externalRegistries\[0\]: invalid passwordVariable "acr password"/);
+  });
+
+  test("a templates project outside the group", () => {
+    expect(violationOf(() => validateConfig(withGitLab(0, { ciTemplates: { project: "other/ci-templates" } }))).message).toMatch(/invalid project "other\/ci-templates"/);
+  });
+
+  test("a runner registered from an existing token parameter creates no gitlab_user_runner", () => {
+    const config = withGitLab(1, { runners: [{ name: "build", untagged: true, existingTokenParameter: "/acme-ci/staging/runner/manual-token" }] });
+    const built = buildPlatform(Testing.app(), config);
+    const staging = JSON.parse(Testing.synth(built.environments.get("staging")!)) as SynthJson;
+    expect(resourcesOf(staging, "gitlab_user_runner")).toEqual({});
+    expect(resourcesOf(staging, "aws_ssm_parameter")).toEqual({});
+    expect(built.environments.get("staging")!.gitlab.runnerTokens.get("build")!.parameterArn).toBe(
+      "arn:aws:ssm:eu-central-1:111111111111:parameter/acme-ci/staging/runner/manual-token",
+    );
+  });
+});

@@ -1,0 +1,133 @@
+import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { runTool, type ToolRun } from "./conformance";
+
+/**
+ * gitlab-ci-local (a devDependency, 4.70.1: later 4.7x releases need a newer
+ * Node) validates a pipeline against GitLab's JSON schema, evaluates
+ * `rules:` (including `rules:changes` against `origin/<default branch>`) and,
+ * with `--force-shell-executor`, runs the job scripts on this host. The
+ * helpers here run generated templates in a throw-away git repository where
+ * `docker`, `aws`, `terraform`, `npm` and `apk` are shims that only log their
+ * arguments, so a test sees exactly which images a pipeline pushes.
+ *
+ * gitlab-ci-local takes about a second per run (most of it JSON-schema
+ * validation), so the calls are asynchronous, each with its own state
+ * directory and shim log: a test file starts all its runs at once.
+ */
+export const GITLAB_CI_LOCAL = path.resolve(__dirname, "../../node_modules/.bin/gitlab-ci-local");
+
+/** Commands replaced by logging shims in pipeline runs. */
+export const SHIMMED_COMMANDS = ["docker", "aws", "terraform", "npm", "apk"] as const;
+
+/** A pipeline run: gitlab-ci-local's result, the jobs that passed (sorted) and the shimmed commands in the order they ran. */
+export interface PipelineRun {
+  readonly run: ToolRun;
+  readonly passed: string[];
+  readonly commands: string[];
+}
+
+/** A throw-away git repository for gitlab-ci-local. */
+export class CiRepo {
+  public readonly dir: string;
+  private readonly shims: string;
+  private runs = 0;
+
+  /** Creates the repository with `files`, commits them on `main` and makes that commit `origin/main`. */
+  public constructor(files: Readonly<Record<string, string>>) {
+    this.dir = mkdtempSync(path.join(tmpdir(), "gcl-"));
+    this.shims = path.join(this.dir, ".shims");
+    mkdirSync(this.shims);
+    for (const command of SHIMMED_COMMANDS) {
+      const shim = path.join(this.shims, command);
+      // The aws shim also records the role it would act as (`role <AWS_ROLE_ARN>`).
+      const role = command === "aws" ? `printf 'role %s\\n' "\${AWS_ROLE_ARN:-}" >> "$SHIM_LOG"\n` : "";
+      writeFileSync(shim, `#!/bin/sh\nprintf '%s\\n' "${command} $*" >> "$SHIM_LOG"\n${role}`);
+      chmodSync(shim, 0o755);
+    }
+    this.git("init", "-q", "-b", "main");
+    this.git("config", "user.email", "ci@example.com");
+    this.git("config", "user.name", "ci");
+    writeFileSync(path.join(this.dir, ".gitignore"), ".shims/\n.shim*.log\n.gitlab-ci-local*/\n.home/\n");
+    this.commit(files, "initial");
+    this.git("update-ref", "refs/remotes/origin/main", "HEAD");
+    this.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main");
+    this.git("remote", "add", "origin", "https://gitlab.example.com/acme/app.git");
+  }
+
+  /** Writes and commits files. */
+  public commit(files: Readonly<Record<string, string>>, message: string): void {
+    for (const [name, content] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(this.dir, name)), { recursive: true });
+      writeFileSync(path.join(this.dir, name), content);
+    }
+    this.git("add", "-A");
+    this.git("commit", "-q", "-m", message);
+  }
+
+  /** The HEAD commit SHA. */
+  public get sha(): string {
+    return this.git("rev-parse", "HEAD").stdout.trim();
+  }
+
+  /** Runs gitlab-ci-local with `args` plus the pipeline variables, in its own state directory; `log` receives the shims' lines. */
+  public gitlabCiLocal(args: readonly string[], variables: Readonly<Record<string, string>>, unset: readonly string[], log: string): Promise<ToolRun> {
+    const run = ++this.runs;
+    const predefined = Object.keys(variables).filter((k) => k.startsWith("CI_"));
+    const argv = [
+      ...args,
+      "--state-dir",
+      `.gitlab-ci-local-${run}`,
+      "--home",
+      path.join(this.dir, ".home"),
+      "--no-color",
+      ...Object.entries(variables).flatMap(([k, v]) => ["--variable", `${k}=${v}`]),
+      ...unset.flatMap((k) => ["--unset-variable", k]),
+      ...(predefined.length > 0 ? ["--ignore-predefined-vars", predefined.join(",")] : []),
+    ];
+    return new Promise((resolve, reject) => {
+      const child = spawn(GITLAB_CI_LOCAL, argv, { cwd: this.dir, env: { ...process.env, PATH: `${this.shims}:${process.env.PATH}`, SHIM_LOG: log } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("error", reject);
+      child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
+  /** Jobs of the pipeline with `when` after rules (`never` = not in the pipeline); schema-validated. */
+  public async listJobs(variables: Readonly<Record<string, string>>, unset: readonly string[] = []): Promise<Record<string, string>> {
+    const run = await this.gitlabCiLocal(["--list-json"], variables, unset, path.join(this.dir, `.shim-list-${this.runs + 1}.log`));
+    if (run.status !== 0) throw new Error(`gitlab-ci-local --list-json failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+    const jobs = JSON.parse(run.stdout) as Array<{ name: string; when: string }>;
+    return Object.fromEntries(jobs.map((j) => [j.name, j.when]));
+  }
+
+  /** Runs the pipeline with the shell executor; returns the jobs that passed and the shimmed commands they ran. */
+  public async runPipeline(variables: Readonly<Record<string, string>>, unset: readonly string[] = []): Promise<PipelineRun> {
+    const log = path.join(this.dir, `.shim-${this.runs + 1}.log`);
+    const run = await this.gitlabCiLocal(["--force-shell-executor"], variables, unset, log);
+    const passed = [...run.stdout.matchAll(/^\s*PASS\s+(\S+)/gm)].map((m) => m[1]!).sort();
+    const commands = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
+    return { run, passed, commands };
+  }
+
+  /** The images pushed by a pipeline run (`docker push` arguments), in order. */
+  public static pushes(commands: readonly string[]): string[] {
+    return commands.filter((c) => c.startsWith("docker push ")).map((c) => c.slice("docker push ".length));
+  }
+
+  /** Removes the repository. */
+  public remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private git(...args: string[]): ToolRun {
+    const run = runTool("git", args, { cwd: this.dir });
+    if (run.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${run.stderr}`);
+    return run;
+  }
+}
