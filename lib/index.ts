@@ -52,6 +52,7 @@ export * from "./registry/lifecycle";
 
 // Identity (shared pieces; the OIDC and CI roles land with the identities issue).
 export { RunnerHostRole, type RunnerHostRoleProps, validateRoleName, ROLE_NAME } from "./identity/runner-host-role";
+export { InstanceRole, type InstanceRoleProps } from "./identity/instance-role";
 export { RoleGrants, serviceTrustPolicy, ROLE_INLINE_POLICY_MAX_CHARS } from "./identity/role-policy";
 export { SESSION_MANAGER_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from "./core/iam";
 
