@@ -14,7 +14,17 @@ export {
   mergeStatements,
   statementToJson,
 } from "./core/iam";
-export { validateAccountId, validateRegion, partitionOf } from "./core/aws";
+export {
+  validateAccountId,
+  validateRegion,
+  partitionOf,
+  dnsSuffixOf,
+  parseSecretArn,
+  type SecretArnParts,
+  SECRET_ARN,
+} from "./core/aws";
+export { escapeTerraformTemplate } from "./core/terraform-text";
+export { isIpv4Network, IPV4_CIDR } from "./core/net";
 
 // Container registries.
 export {
@@ -45,6 +55,7 @@ export {
   type RegistryScanningOptions,
   type PullThroughCacheRuleOptions,
   type PullThroughUpstream,
+  type PullThroughCacheRuleInfo,
   PULL_THROUGH_UPSTREAMS,
   PULL_THROUGH_SECRET_PREFIX,
 } from "./registry/registry-settings";
@@ -55,6 +66,17 @@ export { RunnerHostRole, type RunnerHostRoleProps, validateRoleName, ROLE_NAME }
 export { InstanceRole, type InstanceRoleProps } from "./identity/instance-role";
 export { RoleGrants, serviceTrustPolicy, ROLE_INLINE_POLICY_MAX_CHARS } from "./identity/role-policy";
 export { SESSION_MANAGER_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from "./core/iam";
+
+// Runner cache: the S3 bucket behind [runners.cache], and the settings the runner's config.toml is written from.
+export {
+  RunnerCacheBucket,
+  type RunnerCacheBucketProps,
+  type CacheBucketEncryption,
+  CACHE_OBJECT_ACTIONS,
+  CACHE_KMS_ACTIONS,
+  tlsOnlyPolicy,
+  validateBucketName,
+} from "./cache/cache-bucket";
 
 // Contracts between the parts (producers and consumers land with their issues).
 export { type RunnerCacheSettings, cacheObjectPrefix } from "./cache/runner-cache-settings";
