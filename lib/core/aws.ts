@@ -60,3 +60,23 @@ export function parseSecretArn(arn: string): SecretArnParts | undefined {
   const match = SECRET_ARN.exec(arn);
   return match ? { region: match[1]!, accountId: match[2]!, name: match[3]! } : undefined;
 }
+
+/** SSM parameter names: `/`-separated path of `[a-zA-Z0-9_.-]`, not starting with aws or ssm. */
+export const SSM_PARAMETER_NAME = /^\/?(?!(?:aws|ssm)(?:\/|$))[a-zA-Z0-9_.-]+(?:\/[a-zA-Z0-9_.-]+)*$/i;
+
+/** Checks an SSM parameter name (tokens pass): the path grammar, at most 1011 characters. */
+export function validateParameterName(path: string, subject: string, name: string): void {
+  if (isUnresolved(name)) return;
+  check(name.length <= 1011 && SSM_PARAMETER_NAME.test(name), {
+    path,
+    subject,
+    value: name,
+    rule: "an SSM parameter name is a /-separated path of letters, digits, '_', '.', '-' (at most 1011 characters, not under aws or ssm)",
+    fix: "use a name such as /acme-ci/dev/runner/token",
+  });
+}
+
+/** The ARN of an SSM parameter (names with or without a leading `/`). */
+export function ssmParameterArn(region: string, accountId: string, name: string): string {
+  return `arn:${partitionOf(region)}:ssm:${region}:${accountId}:parameter/${name.startsWith("/") ? name.slice(1) : name}`;
+}

@@ -1,7 +1,5 @@
-import { validateAccountId, validateRegion, partitionOf } from "../core/aws";
-import { check } from "../core/errors";
+import { ssmParameterArn, validateAccountId, validateParameterName, validateRegion } from "../core/aws";
 import { type IGrantable } from "../core/iam";
-import { isUnresolved } from "../core/tokens";
 import { type RunnerTokenSource } from "./runner-token-source";
 
 /** Props of {@link ExistingRunnerTokenParameter}. */
@@ -19,8 +17,6 @@ export interface ExistingRunnerTokenParameterProps {
   readonly kmsKeyArn?: string;
 }
 
-/** SSM parameter names: `/`-separated path of `[a-zA-Z0-9_.-]`, at most 1011 characters, not starting with aws or ssm. */
-const PARAMETER_NAME = /^\/?(?!(?:aws|ssm)(?:\/|$))[a-zA-Z0-9_.-]+(?:\/[a-zA-Z0-9_.-]+)*$/i;
 
 /**
  * A runner token created outside Terraform (e.g. in the GitLab UI) and put in
@@ -38,18 +34,9 @@ export class ExistingRunnerTokenParameter implements RunnerTokenSource {
   public constructor(path: string, props: ExistingRunnerTokenParameterProps) {
     validateAccountId(path, "accountId", props.accountId);
     validateRegion(path, "region", props.region);
-    if (!isUnresolved(props.parameterName)) {
-      check(props.parameterName.length <= 1011 && PARAMETER_NAME.test(props.parameterName), {
-        path,
-        subject: "parameterName",
-        value: props.parameterName,
-        rule: "an SSM parameter name is a /-separated path of letters, digits, '_', '.', '-' (at most 1011 characters, not under aws or ssm)",
-        fix: "use a name such as /acme-ci/dev/runner/token",
-      });
-    }
+    validateParameterName(path, "parameterName", props.parameterName);
     this.parameterName = props.parameterName;
-    const name = props.parameterName.startsWith("/") ? props.parameterName.slice(1) : props.parameterName;
-    this.parameterArn = `arn:${partitionOf(props.region)}:ssm:${props.region}:${props.accountId}:parameter/${name}`;
+    this.parameterArn = ssmParameterArn(props.region, props.accountId, props.parameterName);
     this.kmsKeyArn = props.kmsKeyArn;
   }
 
