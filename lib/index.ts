@@ -19,6 +19,9 @@ export {
   validateRegion,
   partitionOf,
   dnsSuffixOf,
+  validateParameterName,
+  ssmParameterArn,
+  SSM_PARAMETER_NAME,
   parseSecretArn,
   type SecretArnParts,
   SECRET_ARN,
@@ -78,9 +81,73 @@ export {
   validateBucketName,
 } from "./cache/cache-bucket";
 
+// Registry mirror: a Nexus host (Docker Hub + registry.gitlab.com + raw proxies) or ECR pull-through cache,
+// both producing a MirrorEndpoint for the runner fleet and the GitLab side.
+export {
+  NexusMirror,
+  type NexusMirrorProps,
+  type NexusDataVolumeOptions,
+  type MirrorDnsOptions,
+  type DockerProxyPorts,
+  NEXUS_IMAGE,
+  DEFAULT_MIRROR_INSTANCE_TYPE,
+  MIN_DATA_VOLUME_GIB,
+  USER_DATA_MAX_BYTES,
+  DATA_VOLUME_DEVICE,
+  SNAPSHOT_TAG_KEY,
+  AL2023_AMI_PARAMETER,
+} from "./mirror/nexus-mirror";
+export {
+  EcrPullThroughMirror,
+  type EcrPullThroughMirrorProps,
+  type PullThroughCacheRuleSource,
+  ECR_PULL_THROUGH_ACTIONS,
+} from "./mirror/ecr-pull-through-mirror";
+export {
+  INSTANCE_MEMORY_MIB,
+  NEXUS_RECOMMENDED_MEMORY_MIB,
+  NEXUS_MIN_MEMORY_MIB,
+  NEXUS_MIN_HEAP_MIB,
+  NEXUS_MAX_HEAP_MIB,
+  type NexusJvmMemory,
+  type InstanceMemoryOptions,
+  nexusJvmMemory,
+  resolveInstanceMemory,
+} from "./mirror/instance-memory";
+export {
+  type NexusProvisioningConfig,
+  type NexusProvisioningOptions,
+  type NexusRepositorySpec,
+  type NexusTaskSpec,
+  type RawProxyOptions,
+  nexusProvisioningConfig,
+  NEXUS_REQUIRED_REALMS,
+  NEXUS_DOCKER_HUB_PROXY,
+  NEXUS_GITLAB_PROXY,
+  NEXUS_DOCKER_GROUP,
+  NEXUS_HTTP_PORT,
+  DOCKER_HUB_REMOTE,
+  GITLAB_REGISTRY_REMOTE,
+  DOCKER_METADATA_MAX_AGE_MINUTES,
+  CONTENT_MAX_AGE_MINUTES,
+} from "./mirror/nexus-provisioning";
+export {
+  type CloudConfig,
+  type CloudConfigFile,
+  type SystemdUnit,
+  type NexusHostOptions,
+  renderCloudConfig,
+  renderSystemdUnit,
+  renderEnvFile,
+  nexusCloudConfig,
+  NEXUS_HOST_PATHS,
+  NEXUS_PROVISION_SCRIPT,
+  NEXUS_DATA_VOLUME_SCRIPT,
+} from "./mirror/nexus-user-data";
+
 // Contracts between the parts (producers and consumers land with their issues).
 export { type RunnerCacheSettings, cacheObjectPrefix } from "./cache/runner-cache-settings";
-export { type MirrorEndpoint } from "./mirror/mirror-endpoint";
+export { type MirrorEndpoint, RUNNER_HELPER_IMAGE_PATH, DEFAULT_HELPER_IMAGE_TAG } from "./mirror/mirror-endpoint";
 export { type NetworkRef } from "./network/network-ref";
 export { type RunnerTokenSource } from "./gitlab/runner-token-source";
 export { ExistingRunnerTokenParameter, type ExistingRunnerTokenParameterProps } from "./gitlab/existing-runner-token";
