@@ -24,8 +24,9 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   }
   const environments = new Map<string, EnvironmentStack>();
   for (const env of config.environments) {
-    const stack = new EnvironmentStack(app, env.name, config, env);
-    stack.addDependency(accounts.get(accountOf(config, env).name)!);
+    const account = accounts.get(accountOf(config, env).name)!;
+    const stack = new EnvironmentStack(app, env.name, config, env, account);
+    stack.addDependency(account);
     environments.set(env.name, stack);
   }
   return { accounts, environments };

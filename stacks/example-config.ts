@@ -12,6 +12,14 @@ const seedRepositories: readonly RepositoryConfig[] = [
   { id: "toolbox", description: "The terraform/deploy toolbox image (terraform, aws cli)" },
 ];
 
+// --- Runner cache and registry mirror (issue 5) ---
+/** Seed 002's buildpack download hosts, proxied by the production Nexus (BUILDPACK_STDLIB_URL etc.). */
+const buildpackProxies = [
+  { name: "lang-common", remoteUrl: "https://lang-common.s3.amazonaws.com" },
+  { name: "buildpack-registry", remoteUrl: "https://buildpack-registry.s3.amazonaws.com" },
+  { name: "lang-jvm", remoteUrl: "https://lang-jvm.s3.amazonaws.com" },
+] as const;
+
 const gitlab = {
   url: "https://gitlab.example.com",
   group: "acme",
@@ -51,6 +59,9 @@ export const exampleConfig: PlatformConfig = {
       region: "eu-central-1",
       gitlab,
       registry: { repositories: seedRepositories },
+      // --- Runner cache and registry mirror (issue 5) ---
+      cache: { expirationDays: 7 },
+      mirror: { kind: "ecr-pull-through" },
     },
     {
       name: "staging",
@@ -58,6 +69,8 @@ export const exampleConfig: PlatformConfig = {
       region: "eu-central-1",
       gitlab,
       registry: { repositories: seedRepositories },
+      // --- Runner cache and registry mirror (issue 5) ---
+      mirror: { kind: "ecr-pull-through", prefixes: ["ecr-public", "quay"] },
     },
     {
       name: "production",
@@ -68,6 +81,20 @@ export const exampleConfig: PlatformConfig = {
       registry: {
         tagScheme: { kinds: { commit: { retention: { maxCount: 300 } }, mergeRequest: { retention: { maxAgeDays: 14 } } } },
         repositories: seedRepositories,
+      },
+      // --- Runner cache and registry mirror (issue 5) ---
+      cache: { expirationDays: 30 },
+      mirror: {
+        kind: "nexus",
+        // Fake but valid ids until the network construct provides them.
+        network: {
+          vpcId: "vpc-0a1b2c3d4e5f60718",
+          privateSubnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0f9e8d7c6b5a40312"],
+          vpcCidr: "10.20.0.0/16",
+        },
+        // The same secret as the account's docker-hub pull-through rule (keys username, accessToken).
+        dockerHubCredentialSecretArn: "arn:aws:secretsmanager:eu-central-1:222222222222:secret:ecr-pullthroughcache/docker-hub-AbCdEf",
+        rawProxies: buildpackProxies,
       },
     },
   ],

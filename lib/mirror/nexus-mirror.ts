@@ -128,7 +128,7 @@ export interface DockerProxyPorts {
 
 /** Props of a {@link NexusMirror}. */
 export interface NexusMirrorProps {
-  /** Name prefix of the mirror's resources (role, security group, tags, parameter), e.g. `acme-ci-production-mirror`; 1-40 of `a-z0-9-`. */
+  /** Name prefix of the mirror's resources (role, security group, tags, parameter), e.g. `acme-ci-production-mirror`; 1-50 of `a-z0-9-`. */
   readonly name: string;
   /** Account the mirror is deployed to (for the ARNs it grants itself). */
   readonly accountId: string;
@@ -238,7 +238,7 @@ export interface NexusMirrorProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const NAME = /^[a-z][a-z0-9-]{0,49}$/;
 const VPC_ID = /^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
 const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
@@ -602,7 +602,7 @@ function validateProps(path: string, props: NexusMirrorProps): void {
     path,
     subject: "name",
     value: props.name,
-    rule: "the mirror name is 1-40 lower-case letters, digits and '-', starting with a letter (it prefixes role, security group and parameter names)",
+    rule: "the mirror name is 1-50 lower-case letters, digits and '-', starting with a letter (it prefixes role, security group and parameter names)",
     fix: "use a name such as acme-ci-production-mirror",
   });
   validateAccountId(path, "accountId", props.accountId);

@@ -447,7 +447,7 @@ describe("NexusMirror", () => {
         path: "test/mirror",
         subject: "name",
         value: "Acme_Mirror",
-        rule: /1-40 lower-case letters, digits and '-'/,
+        rule: /1-50 lower-case letters, digits and '-'/,
         fix: /acme-ci-production-mirror/,
       });
     });
