@@ -93,7 +93,8 @@ wait_until_writable() {
 
 read_admin_password() {
   aws_call ssm get-parameter --name "$parameter" --with-decryption --query Parameter.Value --output text > "$work/password" || return 1
-  admin_password=$(cat "$work/password")
+  # read fails at a missing final newline, but still assigns the value.
+  IFS= read -r admin_password < "$work/password" || [ -n "$admin_password" ]
 }
 
 ensure_admin_password_parameter() {
@@ -117,7 +118,9 @@ ensure_admin_password_parameter() {
 converge_admin_password() {
   local initial="$data_dir/admin.password"
   if [ -s "$initial" ]; then
-    use_password "$(cat "$initial")"
+    local initial_password
+    IFS= read -r initial_password < "$initial" || true
+    use_password "$initial_password"
     printf '%s' "$admin_password" > "$work/body"
     api PUT /v1/security/users/admin/change-password "$work/body" text/plain
     case $status in
@@ -157,10 +160,10 @@ converge_realms() {
     log "realms: required realms already active"
     return
   fi
-  jq --slurpfile c "$config" '. + ($c[0].realms - .)' "$work/response" > "$work/realms"
+  jq -c --slurpfile c "$config" '. + ($c[0].realms - .)' "$work/response" > "$work/realms"
   api PUT /v1/security/realms/active "$work/realms"
   expect_success "activating realms"
-  changed "realms: active realms are now $(jq -c . "$work/realms")"
+  changed "realms: active realms are now $(< "$work/realms")"
 }
 
 converge_anonymous() {
@@ -176,13 +179,14 @@ converge_anonymous() {
   changed "anonymous access: enabled"
 }
 
+# One jq call lists every repository (or task) as two lines: its fields
+# (tab-separated) and its request body (compact JSON). The loops read them
+# from fd 3, so that nothing inside can consume the list from stdin.
 converge_repositories() {
-  local i=0 format type name secret
-  # fd 3, so that nothing in the loop can read the list from stdin.
-  while IFS=$'\t' read -r -u 3 format type name secret; do
-    jq --argjson i "$i" '.repositories[$i].body' "$config" > "$work/desired"
-    i=$((i + 1))
-    cp "$work/desired" "$work/compare"
+  local format type name secret body compare
+  while IFS=$'\t' read -r -u 3 format type name secret && IFS= read -r -u 3 body; do
+    printf '%s\n' "$body" > "$work/desired"
+    compare="$work/desired"
     if [ -n "$secret" ]; then
       aws_call secretsmanager get-secret-value --secret-id "$secret" --query SecretString --output text > "$work/secret" ||
         die "cannot read upstream credentials for $name from $secret: $(cat "$work/aws-error")"
@@ -190,10 +194,11 @@ converge_repositories() {
         'if ($s[0] | type) == "object" and ($s[0] | has("username") and has("accessToken"))
          then .httpClient.authentication = {type: "username", username: $s[0].username, password: $s[0].accessToken}
          else error("the secret must hold a JSON object with the keys username and accessToken") end' \
-        "$work/compare" > "$work/desired" 2> "$work/jq-error" ||
+        <<< "$body" > "$work/desired" 2> /dev/null ||
         die "secret $secret must hold a JSON object with the keys username and accessToken"
       # Nexus never returns the password: compare everything else.
       jq 'del(.httpClient.authentication.password)' "$work/desired" > "$work/compare"
+      compare="$work/compare"
     fi
     api GET "/v1/repositories/$format/$type/$name"
     case $status in
@@ -203,7 +208,7 @@ converge_repositories() {
         changed "repository $name: created"
         ;;
       200)
-        if jq -e --slurpfile want "$work/compare" "$subset_jq"' subset($want[0]; .)' "$work/response" > /dev/null; then
+        if jq -e --slurpfile want "$compare" "$subset_jq"' subset($want[0]; .)' "$work/response" > /dev/null; then
           log "repository $name: up to date"
         else
           api PUT "/v1/repositories/$format/$type/$name" "$work/desired"
@@ -213,14 +218,13 @@ converge_repositories() {
         ;;
       *) die "reading repository $name failed with status $status" ;;
     esac
-  done 3< <(jq -r '.repositories[] | [.format, .type, .name, .credentialSecretArn // ""] | @tsv' "$config")
+  done 3< <(jq -r '.repositories[] | ([.format, .type, .name, .credentialSecretArn // ""] | @tsv), (.body | tojson)' "$config")
 }
 
 converge_tasks() {
-  local i=0 type name
-  while IFS=$'\t' read -r -u 3 type name; do
-    jq --argjson i "$i" '.tasks[$i]' "$config" > "$work/task"
-    i=$((i + 1))
+  local type name task
+  while IFS=$'\t' read -r -u 3 type name && IFS= read -r -u 3 task; do
+    printf '%s\n' "$task" > "$work/task"
     api GET "/v1/tasks?type=$type"
     if [ "$status" != 200 ]; then
       log "task \"$name\": cannot list $type tasks (status $status), schedule it in the UI (Administration > System > Tasks)"
@@ -235,7 +239,7 @@ converge_tasks() {
       2??) changed "task \"$name\": scheduled" ;;
       *) log "task \"$name\": this Nexus edition or version cannot create $type tasks through the REST API (status $status), schedule it in the UI (Administration > System > Tasks)" ;;
     esac
-  done 3< <(jq -r '.tasks[] | [.type, .name] | @tsv' "$config")
+  done 3< <(jq -r '.tasks[] | ([.type, .name] | @tsv), tojson' "$config")
 }
 
 wait_until_writable
