@@ -111,7 +111,7 @@ export class RunnerCacheBucket extends Construct {
     const cachePath = props.path ?? "runner-cache";
     validateCachePath(path, cachePath);
     const expirationDays = props.expirationDays ?? 14;
-    check(Number.isInteger(expirationDays) && expirationDays >= 1, {
+    check(isUnresolved(expirationDays) || (Number.isInteger(expirationDays) && expirationDays >= 1), {
       path,
       subject: "expirationDays",
       value: expirationDays,

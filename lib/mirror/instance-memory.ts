@@ -72,9 +72,15 @@ export function nexusJvmMemory(memoryMiB: number): NexusJvmMemory {
 export interface InstanceMemoryOptions {
   /** The instance type. */
   readonly instanceType: string;
-  /** Memory stated by hand (required for types missing from {@link INSTANCE_MEMORY_MIB}). */
+  /**
+   * Memory stated by hand (required for types missing from {@link INSTANCE_MEMORY_MIB}).
+   * @default from INSTANCE_MEMORY_MIB
+   */
   readonly memoryMiB?: number;
-  /** Accept less than {@link NEXUS_RECOMMENDED_MEMORY_MIB}. */
+  /**
+   * Accept less than {@link NEXUS_RECOMMENDED_MEMORY_MIB} (at least {@link NEXUS_MIN_MEMORY_MIB}).
+   * @default false
+   */
   readonly allowSmallInstance?: boolean;
 }
 

@@ -515,35 +515,36 @@ function resolveDataVolume(path: string, options: NexusDataVolumeOptions): Resol
     snapshotTimeUtc: options.snapshotTimeUtc ?? "03:00",
     ...(options.kmsKeyArn ? { kmsKeyArn: options.kmsKeyArn } : {}),
   };
-  check(Number.isInteger(resolved.sizeGiB) && resolved.sizeGiB >= MIN_DATA_VOLUME_GIB && resolved.sizeGiB <= 16384, {
+  const literal = (n: number) => !isUnresolved(n);
+  check(!literal(resolved.sizeGiB) || (Number.isInteger(resolved.sizeGiB) && resolved.sizeGiB >= MIN_DATA_VOLUME_GIB && resolved.sizeGiB <= 16384), {
     path,
     subject: "sizeGiB",
     value: resolved.sizeGiB,
     rule: `the data volume holds the whole cache, blob store and database: at least ${MIN_DATA_VOLUME_GIB} GiB (a gp3 volume is at most 16384 GiB)`,
     fix: `use ${MIN_DATA_VOLUME_GIB} GiB or more (default 200); gp3 costs about $0.08 per GiB-month`,
   });
-  check(Number.isInteger(resolved.iops) && resolved.iops >= 3000 && resolved.iops <= 16000, {
+  check(!literal(resolved.iops) || (Number.isInteger(resolved.iops) && resolved.iops >= 3000 && resolved.iops <= 16000), {
     path,
     subject: "iops",
     value: resolved.iops,
     rule: "gp3 volumes take 3000-16000 IOPS",
     fix: "use 3000 (the free baseline) or more",
   });
-  check(Number.isInteger(resolved.throughputMiBps) && resolved.throughputMiBps >= 125 && resolved.throughputMiBps <= 1000, {
+  check(!literal(resolved.throughputMiBps) || (Number.isInteger(resolved.throughputMiBps) && resolved.throughputMiBps >= 125 && resolved.throughputMiBps <= 1000), {
     path,
     subject: "throughputMiBps",
     value: resolved.throughputMiBps,
     rule: "gp3 volumes take 125-1000 MiB/s",
     fix: "use 125 (the free baseline) or more",
   });
-  check(Number.isInteger(resolved.snapshotRetentionCount) && resolved.snapshotRetentionCount >= 1 && resolved.snapshotRetentionCount <= 1000, {
+  check(!literal(resolved.snapshotRetentionCount) || (Number.isInteger(resolved.snapshotRetentionCount) && resolved.snapshotRetentionCount >= 1 && resolved.snapshotRetentionCount <= 1000), {
     path,
     subject: "snapshotRetentionCount",
     value: resolved.snapshotRetentionCount,
     rule: "DLM keeps 1-1000 snapshots per schedule",
     fix: "keep e.g. 7 daily snapshots",
   });
-  check(HH_MM.test(resolved.snapshotTimeUtc), {
+  check(isUnresolved(resolved.snapshotTimeUtc) || HH_MM.test(resolved.snapshotTimeUtc), {
     path,
     subject: "snapshotTimeUtc",
     value: resolved.snapshotTimeUtc,
@@ -598,7 +599,7 @@ function validateId(path: string, subject: string, value: string, pattern: RegEx
 }
 
 function validateProps(path: string, props: NexusMirrorProps): void {
-  check(NAME.test(props.name), {
+  check(isUnresolved(props.name) || NAME.test(props.name), {
     path,
     subject: "name",
     value: props.name,
@@ -637,7 +638,7 @@ function validateProps(path: string, props: NexusMirrorProps): void {
     });
   }
   if (props.amiId !== undefined) validateId(path, "amiId", props.amiId, AMI_ID, "ami-0a1b2c3d4e5f60718");
-  if (props.rootVolumeSizeGiB !== undefined) {
+  if (props.rootVolumeSizeGiB !== undefined && !isUnresolved(props.rootVolumeSizeGiB)) {
     check(Number.isInteger(props.rootVolumeSizeGiB) && props.rootVolumeSizeGiB >= 20, {
       path,
       subject: "rootVolumeSizeGiB",
@@ -647,7 +648,7 @@ function validateProps(path: string, props: NexusMirrorProps): void {
     });
   }
   const image = props.nexusImage ?? NEXUS_IMAGE;
-  check(PINNED_IMAGE.test(image) && (/:[^/]+$/.test(image) || image.includes("@sha256:")), {
+  check(isUnresolved(image) || (PINNED_IMAGE.test(image) && (/:[^/]+$/.test(image) || image.includes("@sha256:"))), {
     path,
     subject: "nexusImage",
     value: image,
@@ -675,7 +676,7 @@ function validateProps(path: string, props: NexusMirrorProps): void {
     });
   }
   const dns = props.dns ?? {};
-  if (dns.zoneName !== undefined) {
+  if (dns.zoneName !== undefined && !isUnresolved(dns.zoneName)) {
     check(DNS_NAME.test(dns.zoneName), {
       path: `${path}/dns`,
       subject: "zoneName",
@@ -684,7 +685,7 @@ function validateProps(path: string, props: NexusMirrorProps): void {
       fix: 'use e.g. "ci.internal"',
     });
   }
-  if (dns.hostName !== undefined) {
+  if (dns.hostName !== undefined && !isUnresolved(dns.hostName)) {
     check(HOST_LABEL.test(dns.hostName), {
       path: `${path}/dns`,
       subject: "hostName",

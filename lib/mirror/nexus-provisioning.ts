@@ -93,7 +93,10 @@ export interface NexusProvisioningOptions {
   readonly dockerGroupPort: number;
   /** Own connector ports of the proxies, if any. */
   readonly dockerProxyPorts: { readonly dockerHub?: number; readonly gitlab?: number };
-  /** Docker Hub credential secret, if any. */
+  /**
+   * Docker Hub credential secret.
+   * @default anonymous Docker Hub pulls
+   */
   readonly dockerHubCredentialSecretArn?: string;
   /** Raw proxies. */
   readonly rawProxies: readonly RawProxyOptions[];

@@ -1,4 +1,4 @@
-import { TerraformOutput } from "cdktf";
+import { TerraformOutput, TerraformVariable } from "cdktf";
 import { gzipSync } from "node:zlib";
 import YAML from "yaml";
 import { WILDCARD_RESOURCE_ACTIONS } from "../../lib/core/iam";
@@ -461,5 +461,30 @@ describe("NexusMirror", () => {
         fix: /"ci\.internal"/,
       });
     });
+  });
+});
+
+describe("NexusMirror with unresolved tokens", () => {
+  test("tokens are not validated, and reach the user data as Terraform references", () => {
+    const stack = testStack();
+    const size = new TerraformVariable(stack, "data-size", { type: "number" });
+    const secret = new TerraformVariable(stack, "docker-hub-secret", { type: "string" });
+    const mirror = new NexusMirror(stack, "mirror", {
+      name: "acme-mirror",
+      accountId: "222222222222",
+      region: "eu-central-1",
+      network: NETWORK,
+      dataVolume: { sizeGiB: size.numberValue },
+      dockerHubCredentialSecretArn: secret.stringValue,
+    });
+    const json = synth(stack).json as SynthJson & { locals: Record<string, string> };
+    expect(onlyResource(json, "aws_ebs_volume").size).toBe("${var.data-size}");
+    expect(Object.values(json.locals)[0]).toContain('"credentialSecretArn": "${var.docker-hub-secret}"');
+    expect(JSON.parse(String(onlyResource(json, "aws_iam_role_policy").policy)).Statement[2]).toEqual({
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: ["${var.docker-hub-secret}"],
+    });
+    expect(mirror.userData).toContain("credentialSecretArn");
   });
 });
