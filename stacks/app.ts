@@ -27,9 +27,10 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   }
   const environments = new Map<string, EnvironmentStack>();
   for (const env of config.environments) {
-    const stack = new EnvironmentStack(app, env.name, config, env);
+    const account = accounts.get(accountOf(config, env).name)!;
+    const stack = new EnvironmentStack(app, env.name, config, env, account);
     applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, env.name, env.stateKey));
-    stack.addDependency(accounts.get(accountOf(config, env).name)!);
+    stack.addDependency(account);
     environments.set(env.name, stack);
   }
   return { accounts, environments };

@@ -3,6 +3,9 @@ import { check, ValidationError } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
 import { type AccountIdentityConfig, type EnvironmentIdentityConfig, validateIdentityConfig } from "./identity-config";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
+import { type RawProxyVariable } from "../lib/gitlab/platform-variables";
+import { type RawProxyOptions } from "../lib/mirror/nexus-provisioning";
+import { type NetworkRef } from "../lib/network/network-ref";
 import { type Retention, type TagSchemeProps } from "../lib/registry/tag-scheme";
 import { type BackendConfig } from "./backend";
 
@@ -142,6 +145,18 @@ export interface GitLabConfig {
      */
     readonly dockerfile?: string;
   };
+  /**
+   * CI variables pointing at files behind the mirror's raw proxies (seed 002's
+   * BUILDPACK_STDLIB_URL and friends), by variable name. Needs a Nexus mirror with those proxies.
+   * @default none
+   */
+  readonly rawProxyVariables?: Readonly<Record<string, RawProxyVariable>>;
+  /**
+   * The projects use Auto DevOps: publish AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES
+   * so its build job forwards the raw proxy variables into the build.
+   * @default false
+   */
+  readonly autoDevOps?: boolean;
 }
 
 /** One runner registration of an environment. */
@@ -253,6 +268,131 @@ export interface EnvironmentConfig {
    * @default build, merge-request build, pull and runner host roles with the defaults of {@link EnvironmentIdentityConfig}; no deployment role; no static credentials
    */
   readonly identity?: EnvironmentIdentityConfig;
+  // --- Runner cache and registry mirror (issue 5) ---
+  /**
+   * The S3 runner cache (one bucket per environment, named `<project>-<name>-cache-<accountId>`).
+   * @default a cache with the defaults of {@link CacheConfig}
+   */
+  readonly cache?: CacheConfig;
+  /**
+   * The registry mirror the runners pull through.
+   * @default none
+   */
+  readonly mirror?: MirrorConfig;
+}
+
+// ---------------------------------------------------------------------------
+// Runner cache and registry mirror (issue 5)
+// ---------------------------------------------------------------------------
+
+/** An environment's S3 runner cache. */
+export interface CacheConfig {
+  /**
+   * Days after which cache objects expire.
+   * @default 14
+   */
+  readonly expirationDays?: number;
+  /**
+   * Key prefix of the cache (`[runners.cache] Path`).
+   * @default "runner-cache"
+   */
+  readonly path?: string;
+  /**
+   * Whether all runners share one cache (`Shared`).
+   * @default true
+   */
+  readonly shared?: boolean;
+  /**
+   * Let `terraform destroy` delete a non-empty bucket.
+   * @default false
+   */
+  readonly forceDestroy?: boolean;
+}
+
+/** A Nexus mirror host (Docker Hub, registry.gitlab.com, raw proxies). */
+export interface NexusMirrorConfig {
+  /** The mirror kind. */
+  readonly kind: "nexus";
+  /** The network of the host (until the network construct provides it). */
+  readonly network: NetworkRef;
+  /**
+   * EC2 instance type.
+   * @default "m7i.large"
+   */
+  readonly instanceType?: string;
+  /**
+   * Data volume size in GiB (at least 50).
+   * @default 200
+   */
+  readonly dataVolumeSizeGiB?: number;
+  /**
+   * Daily snapshots kept.
+   * @default 7
+   */
+  readonly snapshotRetentionCount?: number;
+  /**
+   * IPv4 CIDR admitted to the Nexus UI on 8081.
+   * @default none
+   */
+  readonly adminCidr?: string;
+  /**
+   * Secrets Manager secret ARN (keys `username`, `accessToken`) with Docker Hub credentials.
+   * @default anonymous Docker Hub pulls
+   */
+  readonly dockerHubCredentialSecretArn?: string;
+  /**
+   * Raw (file download) proxies.
+   * @default none
+   */
+  readonly rawProxies?: readonly RawProxyOptions[];
+  /**
+   * Private hosted zone of the mirror's DNS name (`mirror.<zone>`).
+   * @default "ci.internal"
+   */
+  readonly dnsZoneName?: string;
+}
+
+/** ECR pull-through cache as the mirror: rules of the account stack, no host. */
+export interface EcrPullThroughMirrorConfig {
+  /** The mirror kind. */
+  readonly kind: "ecr-pull-through";
+  /**
+   * The account's rule prefixes to offer.
+   * @default every pull-through rule of the account
+   */
+  readonly prefixes?: readonly string[];
+}
+
+/** The registry mirror of an environment. */
+export type MirrorConfig = NexusMirrorConfig | EcrPullThroughMirrorConfig;
+
+/** The S3 bucket name of an environment's runner cache (at most 20+20+12+8 = 60 characters). */
+export function cacheBucketNameOf(platform: PlatformConfig, env: EnvironmentConfig): string {
+  return `${platform.project}-${env.name}-cache-${env.accountId}`;
+}
+
+/** Checks the cache and mirror sections that depend on other parts of the configuration. */
+export function validateCacheAndMirrorConfig(config: PlatformConfig, env: EnvironmentConfig, path: string): void {
+  const mirror = env.mirror;
+  if (mirror?.kind !== "ecr-pull-through") return;
+  const account = accountOf(config, env);
+  const prefixes = (account.registry?.pullThroughCache ?? []).map((r) => r.prefix ?? r.upstream);
+  check(prefixes.length > 0, {
+    path: `${path}/mirror`,
+    subject: "kind",
+    value: mirror.kind,
+    rule: `an ECR pull-through mirror uses the pull-through cache rules of its account stack, and account ${account.name} has none`,
+    fix: `add registry.pullThroughCache rules to account ${account.name}, or use kind "nexus"`,
+  });
+  (mirror.prefixes ?? []).forEach((prefix, i) => {
+    check(prefixes.includes(prefix), {
+      path: `${path}/mirror/prefixes[${i}]`,
+      subject: "prefix",
+      value: prefix,
+      rule: `the prefix must be one of account ${account.name}'s pull-through rules (${prefixes.join(", ")})`,
+      fix: "add the rule to the account, or remove the prefix",
+    });
+  });
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -401,6 +541,7 @@ export function validateConfig(config: PlatformConfig): void {
       });
       repositoryNames.set(name, env.name);
     });
+    validateCacheAndMirrorConfig(config, env, path);
     validateDestroyProtection(path, env);
   });
   validateBackend(config);

@@ -13,6 +13,14 @@ const seedRepositories: readonly RepositoryConfig[] = [
   { id: "toolbox", description: "The terraform/deploy toolbox image (terraform, aws cli)" },
 ];
 
+// --- Runner cache and registry mirror (issue 5) ---
+/** Seed 002's buildpack download hosts, proxied by the production Nexus (BUILDPACK_STDLIB_URL etc.). */
+const buildpackProxies = [
+  { name: "lang-common", remoteUrl: "https://lang-common.s3.amazonaws.com" },
+  { name: "buildpack-registry", remoteUrl: "https://buildpack-registry.s3.amazonaws.com" },
+  { name: "lang-jvm", remoteUrl: "https://lang-jvm.s3.amazonaws.com" },
+] as const;
+
 const gitlab = {
   url: "https://gitlab.example.com",
   group: "acme",
@@ -48,6 +56,13 @@ const gitlabProduction = {
   ...gitlab,
   variables: { environmentScope: "production" },
   externalRegistries: [{ registry: "registry.cn-hangzhou.aliyuncs.com", username: "acme-ci@acme", passwordVariable: "acr_password" }],
+  // Seed 002: buildpack downloads go through the mirror's raw proxies; Auto DevOps forwards them into the build.
+  rawProxyVariables: {
+    BUILDPACK_STDLIB_URL: { proxy: "lang-common", path: "buildpack-stdlib/v8/stdlib.sh" },
+    BUILDPACK_REGISTRY_URL: { proxy: "buildpack-registry" },
+    BUILDPACK_JVM_URL: { proxy: "lang-jvm" },
+  },
+  autoDevOps: true,
 };
 
 export const exampleConfig: PlatformConfig = {
@@ -89,6 +104,9 @@ export const exampleConfig: PlatformConfig = {
         // Seeds 000/004: a tool that cannot use OIDC pulls with a static key (secret in SSM, and in state).
         staticCredentials: [{ id: "legacy-pull", access: "pull", repositories: ["app"] }],
       },
+      // --- Runner cache and registry mirror (issue 5) ---
+      cache: { expirationDays: 7 },
+      mirror: { kind: "ecr-pull-through" },
     },
     {
       name: "staging",
@@ -97,6 +115,8 @@ export const exampleConfig: PlatformConfig = {
       gitlab: gitlabStaging,
       registry: { repositories: seedRepositories },
       identity: { deployment: { statements: stateBucketStatements("111111111111", "staging") } },
+      // --- Runner cache and registry mirror (issue 5) ---
+      mirror: { kind: "ecr-pull-through", prefixes: ["ecr-public", "quay"] },
     },
     {
       name: "production",
@@ -115,6 +135,20 @@ export const exampleConfig: PlatformConfig = {
           statements: stateBucketStatements("222222222222", "production"),
           permissionsBoundaryArn: "arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary",
         },
+      },
+      // --- Runner cache and registry mirror (issue 5) ---
+      cache: { expirationDays: 30 },
+      mirror: {
+        kind: "nexus",
+        // Fake but valid ids until the network construct provides them.
+        network: {
+          vpcId: "vpc-0a1b2c3d4e5f60718",
+          privateSubnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0f9e8d7c6b5a40312"],
+          vpcCidr: "10.20.0.0/16",
+        },
+        // The same secret as the account's docker-hub pull-through rule (keys username, accessToken).
+        dockerHubCredentialSecretArn: "arn:aws:secretsmanager:eu-central-1:222222222222:secret:ecr-pullthroughcache/docker-hub-AbCdEf",
+        rawProxies: buildpackProxies,
       },
     },
   ],

@@ -10,6 +10,7 @@ import { RegistryDeployToken } from "../lib/gitlab/gitlab-registry";
 import { platformCiTemplates } from "../lib/gitlab/platform-templates";
 import { platformVariables } from "../lib/gitlab/platform-variables";
 import { type CiAwsAccess } from "../lib/identity/ci-access";
+import { type MirrorEndpoint } from "../lib/mirror/mirror-endpoint";
 import { RunnerRegistration } from "../lib/gitlab/runner-registration";
 import { type RunnerTokenSource } from "../lib/gitlab/runner-token-source";
 import { ToolboxImageProject } from "../lib/gitlab/toolbox-project";
@@ -54,6 +55,7 @@ export function addGitLabSide(
   env: EnvironmentConfig,
   registry: { readonly tagScheme: TagScheme; readonly repositories: ReadonlyMap<string, ContainerRepository> },
   identity: { readonly build: { readonly ciAccess: CiAwsAccess }; readonly buildMergeRequest: { readonly ciAccess: CiAwsAccess } },
+  mirror?: MirrorEndpoint,
 ): GitLabSide {
   const gitlab = env.gitlab;
   new GitlabProvider(stack, "gitlab", { baseUrl: `${gitlab.url}/api/v4/` });
@@ -98,7 +100,17 @@ export function addGitLabSide(
   const variables = new CiVariables(stack, "group-variables", {
     target: { group: gitlab.group },
     variables: [
-      ...(registryHost ? platformVariables(`${stack.node.path}/group-variables`, { aws: ciAwsAccess, branchAws: identity.buildMergeRequest.ciAccess, registryHost, images, environmentScope: scope, protected: isProtected }) : []),
+      ...(registryHost ? platformVariables(`${stack.node.path}/group-variables`, {
+            aws: ciAwsAccess,
+            branchAws: identity.buildMergeRequest.ciAccess,
+            registryHost,
+            images,
+            environmentScope: scope,
+            protected: isProtected,
+            ...(mirror ? { mirror } : {}),
+            ...(gitlab.rawProxyVariables ? { rawProxyVariables: gitlab.rawProxyVariables } : {}),
+            ...(gitlab.autoDevOps ? { autoDevOps: true } : {}),
+          }) : []),
       dockerAuth.toVariable({ protected: isProtected, environmentScope: scope }),
     ],
   });

@@ -80,3 +80,27 @@ export function validateSsmParameterName(path: string, subject: string, name: st
 export function ssmParameterArn(region: string, accountId: string, name: string): string {
   return `arn:${partitionOf(region)}:ssm:${region}:${accountId}:parameter/${name.replace(/^\//, "")}`;
 }
+
+/** The DNS suffix of a region's service endpoints (`amazonaws.com`, `amazonaws.com.cn` in China). */
+export function dnsSuffixOf(region: string): string {
+  return region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+}
+
+/** A Secrets Manager secret ARN: `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`. */
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):(\d{12}):secret:(.+)$/;
+
+/** The parts of a Secrets Manager secret ARN. */
+export interface SecretArnParts {
+  /** Region of the secret. */
+  readonly region: string;
+  /** Account id of the secret. */
+  readonly accountId: string;
+  /** Secret name, including the 6-character suffix Secrets Manager appends to full ARNs. */
+  readonly name: string;
+}
+
+/** Splits a Secrets Manager secret ARN, or returns undefined when `arn` is not one. */
+export function parseSecretArn(arn: string): SecretArnParts | undefined {
+  const match = SECRET_ARN.exec(arn);
+  return match ? { region: match[1]!, accountId: match[2]!, name: match[3]! } : undefined;
+}

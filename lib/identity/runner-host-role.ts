@@ -1,37 +1,10 @@
-import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { Construct } from "constructs";
-import { check } from "../core/errors";
-import { IAM_NAME, type IGrantable, type PolicyStatement, SESSION_MANAGER_ACTIONS, validateIamName } from "../core/iam";
-import { isUnresolved } from "../core/tokens";
-import { RoleGrants, serviceTrustPolicy } from "./role-policy";
+import { type Construct } from "constructs";
+import { InstanceRole, type InstanceRoleProps } from "./instance-role";
 
-/** CloudWatch Logs log group ARNs (without the `:*` suffix). */
-const LOG_GROUP_ARN = /^arn:aws(?:-cn|-us-gov)?:logs:[a-z0-9-]+:\d{12}:log-group:[A-Za-z0-9_./#-]{1,512}$/;
+export { ROLE_NAME, validateRoleName } from "./instance-role";
 
-/** Props of a {@link RunnerHostRole}. */
-export interface RunnerHostRoleProps {
-  /** Role name (also the instance profile's name), at most 64 characters. */
-  readonly roleName: string;
-  /**
-   * ARN of a permissions boundary for the role.
-   * @default none
-   */
-  readonly permissionsBoundaryArn?: string;
-  /**
-   * Resource tags.
-   * @default none
-   */
-  readonly tags?: Readonly<Record<string, string>>;
-}
-
-/** IAM role names: 1-64 characters of `\w+=,.@-`. */
-export const ROLE_NAME = IAM_NAME;
-
-/** Checks an IAM role name (tokens pass). */
-export function validateRoleName(path: string, name: string): void {
-  validateIamName(path, "role", name);
-}
+/** Props of a {@link RunnerHostRole}: those of an {@link InstanceRole} without the description. */
+export interface RunnerHostRoleProps extends Omit<InstanceRoleProps, "description"> {}
 
 /**
  * The identity of runner hosts: an EC2 role and instance profile with SSM
@@ -40,75 +13,8 @@ export function validateRoleName(path: string, name: string): void {
  * constructs add to it through their grant methods: `repository.grantPull(role)`,
  * `cache.grantReadWrite(role)`, `token.grantRead(role)` and so on.
  */
-export class RunnerHostRole extends Construct implements IGrantable {
-  /** The `aws_iam_role`. */
-  public readonly role: IamRole;
-  /** The `aws_iam_instance_profile` for launch templates. */
-  public readonly instanceProfile: IamInstanceProfile;
-  /** The grants collected for the role (one inline policy). */
-  public readonly grants: RoleGrants;
-
+export class RunnerHostRole extends InstanceRole {
   public constructor(scope: Construct, id: string, props: RunnerHostRoleProps) {
-    super(scope, id);
-    validateRoleName(this.node.path, props.roleName);
-    this.role = new IamRole(this, "role", {
-      name: props.roleName,
-      description: "GitLab runner hosts: SSM access plus what other constructs grant",
-      assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com"),
-      ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),
-      ...(props.tags ? { tags: { ...props.tags } } : {}),
-    });
-    this.instanceProfile = new IamInstanceProfile(this, "profile", { name: props.roleName, role: this.role.name });
-    this.grants = new RoleGrants(this, "grants", this.role.name);
-    // Session Manager only. Not AmazonSSMManagedInstanceCore: it also grants
-    // ssm:GetParameter(s) on *, which would let a runner host read every
-    // SecureString in the account (other runners' tokens, the mirror's admin password).
-    this.grants.addToPrincipalPolicy({ actions: [...SESSION_MANAGER_ACTIONS], resources: ["*"] });
-  }
-
-  /** Adds a statement to the role's inline policy. */
-  public addToPrincipalPolicy(statement: PolicyStatement): void {
-    this.grants.addToPrincipalPolicy(statement);
-  }
-
-  /**
-   * Lets the host's log agent write to one CloudWatch Logs group:
-   * `logs:CreateLogStream` and `logs:DescribeLogStreams` on the group,
-   * `logs:PutLogEvents` on its streams. No `logs:CreateLogGroup`: create the
-   * group in Terraform (with a retention).
-   * @param logGroupArn the group's ARN without the `:*` suffix (the `arn` of `aws_cloudwatch_log_group`)
-   */
-  public grantWriteLogs(logGroupArn: string): void {
-    if (!isUnresolved(logGroupArn)) {
-      check(LOG_GROUP_ARN.test(logGroupArn), {
-        path: `${this.node.path}/grantWriteLogs`,
-        subject: "log group ARN",
-        value: logGroupArn,
-        rule: "a log group ARN is arn:<partition>:logs:<region>:<account>:log-group:<name>, without a trailing :* (the streams are added)",
-        fix: "pass the arn attribute of the aws_cloudwatch_log_group",
-      });
-    }
-    this.addToPrincipalPolicy({ actions: ["logs:CreateLogStream", "logs:DescribeLogStreams"], resources: [logGroupArn] });
-    this.addToPrincipalPolicy({ actions: ["logs:PutLogEvents"], resources: [`${logGroupArn}:log-stream:*`] });
-  }
-
-  /** The role ARN. */
-  public get roleArn(): string {
-    return this.role.arn;
-  }
-
-  /** The role name. */
-  public get roleName(): string {
-    return this.role.name;
-  }
-
-  /** The instance profile name, for launch templates. */
-  public get instanceProfileName(): string {
-    return this.instanceProfile.name;
-  }
-
-  /** The instance profile ARN. */
-  public get instanceProfileArn(): string {
-    return this.instanceProfile.arn;
+    super(scope, id, { ...props, description: "GitLab runner hosts: SSM access plus what other constructs grant" });
   }
 }

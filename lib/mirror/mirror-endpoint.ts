@@ -17,6 +17,8 @@ export interface MirrorEndpoint {
   readonly imagePrefixes: Readonly<Record<string, string>>;
   /**
    * The gitlab-runner helper image reference through the mirror, if the mirror serves registry.gitlab.com.
+   * Its tag may hold gitlab-runner variables such as `${CI_RUNNER_VERSION}` (the runner expands them):
+   * escape it with `escapeTerraformTemplate` when it passes through a Terraform string.
    * @default none (the runner pulls its helper from registry.gitlab.com)
    */
   readonly helperImage?: string;
@@ -28,3 +30,13 @@ export interface MirrorEndpoint {
    */
   readonly securityGroupId?: string;
 }
+
+/** The image path of the GitLab runner helper under registry.gitlab.com. */
+export const RUNNER_HELPER_IMAGE_PATH = "gitlab-org/gitlab-runner/gitlab-runner-helper";
+
+/**
+ * The helper image tag mirrors put into {@link MirrorEndpoint.helperImage}:
+ * gitlab-runner expands `${CI_RUNNER_VERSION}` itself (it is a runner
+ * variable, not a Terraform one).
+ */
+export const DEFAULT_HELPER_IMAGE_TAG = "x86_64-v${CI_RUNNER_VERSION}";

@@ -2,6 +2,7 @@ import { EcrPullThroughCacheRule } from "@cdktf/provider-aws/lib/ecr-pull-throug
 import { EcrRegistryScanningConfiguration } from "@cdktf/provider-aws/lib/ecr-registry-scanning-configuration";
 import { EcrRepositoryCreationTemplate } from "@cdktf/provider-aws/lib/ecr-repository-creation-template";
 import { Construct } from "constructs";
+import { parseSecretArn } from "../core/aws";
 import { check, ValidationError } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { renderLifecyclePolicy, validateLifecyclePolicy, type LifecyclePolicyDocument } from "./lifecycle/policy";
@@ -36,6 +37,20 @@ export interface PullThroughCacheRuleOptions {
    * @default none
    */
   readonly credentialSecretArn?: string;
+}
+
+/**
+ * One pull-through cache rule as plain values (no tokens), so that consumers
+ * in other stacks (the ECR pull-through mirror, CI templates) can derive image
+ * names from it without cross-stack references.
+ */
+export interface PullThroughCacheRuleInfo {
+  /** The repository prefix, e.g. `docker-hub`. */
+  readonly prefix: string;
+  /** The upstream registry. */
+  readonly upstream: PullThroughUpstream;
+  /** The upstream registry's host, e.g. `registry-1.docker.io`. */
+  readonly upstreamRegistryUrl: string;
 }
 
 /** Registry-wide vulnerability scanning. */
@@ -96,7 +111,6 @@ export interface RegistrySettingsProps {
 
 /** `ecrRepositoryPrefix`: 2-30 characters of repository-name grammar. */
 const PREFIX = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):(\d{12}):secret:(.+)$/;
 /** The name prefix ECR requires of pull-through cache credential secrets. */
 export const PULL_THROUGH_SECRET_PREFIX = "ecr-pullthroughcache/";
 
@@ -109,6 +123,8 @@ export const PULL_THROUGH_SECRET_PREFIX = "ecr-pullthroughcache/";
 export class RegistrySettings extends Construct {
   /** The pull-through cache rules by prefix. */
   public readonly pullThroughRules: ReadonlyMap<string, EcrPullThroughCacheRule>;
+  /** The pull-through cache rules as plain values, in configuration order. */
+  public readonly pullThroughCacheRules: readonly PullThroughCacheRuleInfo[];
   /** The lifecycle policy applied to repositories created by pull-through cache. */
   public readonly cacheLifecyclePolicy: LifecyclePolicyDocument;
 
@@ -131,6 +147,7 @@ export class RegistrySettings extends Construct {
     });
 
     const rules = new Map<string, EcrPullThroughCacheRule>();
+    const ruleInfos: PullThroughCacheRuleInfo[] = [];
     (props.pullThroughCache ?? []).forEach((options, i) => {
       const where = `${path}/pullThroughCache[${i}]`;
       const upstream = PULL_THROUGH_UPSTREAMS[options.upstream];
@@ -153,6 +170,7 @@ export class RegistrySettings extends Construct {
         fix: "give the rules different prefixes",
       });
       validateCredential(where, options, upstream.needsCredential, props);
+      ruleInfos.push({ prefix, upstream: options.upstream, upstreamRegistryUrl: upstream.url });
       rules.set(
         prefix,
         new EcrPullThroughCacheRule(this, `pull-through-${prefix.replace(/[^a-z0-9]+/g, "-")}`, {
@@ -163,6 +181,7 @@ export class RegistrySettings extends Construct {
       );
     });
     this.pullThroughRules = rules;
+    this.pullThroughCacheRules = ruleInfos;
 
     const expiryDays = props.cachedImageExpiryDays ?? 30;
     this.cacheLifecyclePolicy = {
@@ -244,8 +263,8 @@ function validateCredential(
     fix: `create a secret named ${PULL_THROUGH_SECRET_PREFIX}${options.upstream} (keys username, accessToken) and pass its ARN`,
   });
   if (isUnresolved(arn)) return;
-  const match = SECRET_ARN.exec(arn);
-  if (!match) {
+  const parts = parseSecretArn(arn);
+  if (!parts) {
     throw new ValidationError({
       path,
       subject: "credentialSecretArn",
@@ -254,13 +273,13 @@ function validateCredential(
       fix: "pass the secret's ARN, not its name",
     });
   }
-  const [, region, account, name] = match;
-  check(name!.startsWith(PULL_THROUGH_SECRET_PREFIX), {
+  const { region, accountId: account, name } = parts;
+  check(name.startsWith(PULL_THROUGH_SECRET_PREFIX), {
     path,
     subject: "credentialSecretArn",
     value: arn,
     rule: `ECR only reads pull-through credentials from secrets whose name starts with "${PULL_THROUGH_SECRET_PREFIX}"`,
-    fix: `recreate the secret as ${PULL_THROUGH_SECRET_PREFIX}${name!.replace(/-[A-Za-z0-9]{6}$/, "")}`,
+    fix: `recreate the secret as ${PULL_THROUGH_SECRET_PREFIX}${name.replace(/-[A-Za-z0-9]{6}$/, "")}`,
   });
   check(props.region === undefined || isUnresolved(props.region) || region === props.region, {
     path,

@@ -58,8 +58,10 @@ describe("ECR tag globs", () => {
 
   test("property: overlap is witnessed by some short tag", () => {
     const pattern = fc.array(fc.constantFrom("a", "b", "*"), { maxLength: 4 }).map((cs) => cs.join(""));
+    // Two patterns of at most 4 characters overlap, if at all, on a tag of at most 8 letters
+    // (both patterns' literals, e.g. "aaa*" and "*baa" only on "aaabaa"): words up to length 8.
     const words: string[] = [""];
-    for (let len = 1; len <= 5; len++) for (const w of words.filter((x) => x.length === len - 1)) words.push(`${w}a`, `${w}b`);
+    for (let len = 1; len <= 8; len++) for (const w of words.filter((x) => x.length === len - 1)) words.push(`${w}a`, `${w}b`);
     fc.assert(
       fc.property(pattern, pattern, (a, b) => {
         const witnessed = words.some((w) => matchesPattern(w, a) && matchesPattern(w, b));

@@ -34,6 +34,14 @@ describe("RegistrySettings", () => {
     ]);
   });
 
+  test("the rules are also exposed as plain values for consumers in other stacks", () => {
+    const { settings } = build({ pullThroughCache: [{ upstream: "quay", prefix: "quay-io" }, { upstream: "docker-hub", credentialSecretArn: SECRET }] });
+    expect(settings.pullThroughCacheRules).toEqual([
+      { prefix: "quay-io", upstream: "quay", upstreamRegistryUrl: "quay.io" },
+      { prefix: "docker-hub", upstream: "docker-hub", upstreamRegistryUrl: "registry-1.docker.io" },
+    ]);
+  });
+
   test("a creation template gives cached repositories encryption and an expiry lifecycle policy", () => {
     const { json, settings } = build({ pullThroughCache: [{ upstream: "k8s" }], cachedImageExpiryDays: 45 });
     const template = onlyResource(json, "aws_ecr_repository_creation_template");

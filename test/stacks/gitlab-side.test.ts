@@ -46,10 +46,22 @@ describe("example stacks: GitLab side", () => {
       "PLATFORM_AWS_REGION",
       "PLATFORM_AWS_ROLE_ARN",
       "PLATFORM_CI_IMAGE",
+      // dev's mirror is ECR pull-through: one image prefix per upstream of the account's rules
+      "PLATFORM_MIRROR_PREFIX_PUBLIC_ECR_AWS",
+      "PLATFORM_MIRROR_PREFIX_QUAY_IO",
+      "PLATFORM_MIRROR_PREFIX_REGISTRY_K8S_IO",
       "PLATFORM_OIDC_AUDIENCE",
       "PLATFORM_REGISTRY_HOST",
       "PLATFORM_TOOLBOX_IMAGE",
     ]);
+  });
+
+  test("production publishes the Nexus mirror: Docker Hub mirror, raw proxy URLs (seed 002) and the Auto DevOps forwarding list", () => {
+    const vars = Object.fromEntries(values("production", "gitlab_group_variable").map((v) => [v.key, v.value]));
+    expect(vars.PLATFORM_REGISTRY_MIRROR).toMatch(/^http:\/\/mirror\.[a-z.]+:8082$/);
+    expect(vars.BUILDPACK_STDLIB_URL).toMatch(/^http:\/\/mirror\.[a-z.]+:8081\/repository\/lang-common\/buildpack-stdlib\/v8\/stdlib\.sh$/);
+    expect(vars.BUILDPACK_REGISTRY_URL).toMatch(/\/repository\/buildpack-registry\/?$/);
+    expect(vars.AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES).toBe("BUILDPACK_STDLIB_URL,BUILDPACK_REGISTRY_URL,BUILDPACK_JVM_URL");
   });
 
   test("DOCKER_AUTH_CONFIG: credHelpers only in dev (not masked), with the external registry from a sensitive variable in production (masked, hidden)", () => {

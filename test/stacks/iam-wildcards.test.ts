@@ -27,6 +27,7 @@ describe("IAM wildcards in the example stacks", () => {
       "aws_iam_role.assume_role_policy",
       "aws_iam_role_policy.policy",
       "aws_iam_user_policy.policy",
+      "aws_s3_bucket_policy.policy",
     ]);
     // Every role's trust policy and every inline policy of dev is among them.
     const dev = synthesized.get("dev")!;
@@ -48,8 +49,17 @@ describe("the wildcard walker can fail", () => {
   new S3BucketPolicy(stack, "bucket", { bucket: "b", policy: doc({ Effect: "Allow", Principal: "*", Action: "*", Resource: "arn:aws:s3:::b" }) });
   const hcl = new DataAwsIamPolicyDocument(stack, "hcl", { statement: [{ actions: ["kms:Decrypt"], resources: ["*"] }] });
   new IamRolePolicy(stack, "reference", { role: "r", policy: hcl.json });
+  // The TLS-only guard: wildcards in a Deny restrict, they grant nothing.
+  new S3BucketPolicy(stack, "tls-only", {
+    bucket: "b",
+    policy: doc({ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+  });
   const findings = iamWildcardFindings(synth(stack).json);
   const problemsAt = (prefix: string) => findings.filter((f) => f.location.startsWith(prefix)).map((f) => f.problem);
+
+  test("a Deny with wildcards (the TLS-only bucket policy) is not a finding", () => {
+    expect(problemsAt("aws_s3_bucket_policy.tls-only")).toEqual([]);
+  });
 
   test("a * action", () => {
     expect(problemsAt("aws_iam_role_policy.star-action")).toEqual(['wildcard action "s3:*"']);

@@ -87,14 +87,18 @@ function hclStatementToJson(block: unknown): Record<string, unknown> {
 }
 
 /**
- * The wildcard findings of one policy document: any action with `*` or `?`,
- * `NotAction` / `NotResource`, a `*` principal, and a `*` resource for any
- * action outside `allowedOnStar` (IAM's actions without a resource-level form).
+ * The wildcard findings of one policy document's Allow statements: any action
+ * with `*` or `?`, `NotAction` / `NotResource`, a `*` principal, and a `*`
+ * resource for any action outside `allowedOnStar` (IAM's actions without a
+ * resource-level form). Deny statements grant nothing, and wildcards are what
+ * makes a guard such as the TLS-only bucket policy (`Deny s3:*` to `*` without
+ * `aws:SecureTransport`) complete, so they are not findings.
  */
 export function wildcardFindings(policy: FoundPolicy, allowedOnStar: readonly string[] = WILDCARD_RESOURCE_ACTIONS): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
   asArray(policy.document.Statement).forEach((raw, i) => {
     const s = raw as Record<string, unknown>;
+    if (s.Effect === "Deny") return;
     const location = `${policy.location} Statement[${i}]`;
     const add = (problem: string) => findings.push({ location, problem });
     const actions = asArray(s.Action).map(String);

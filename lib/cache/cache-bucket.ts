@@ -1,0 +1,277 @@
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { Construct } from "constructs";
+import { dnsSuffixOf, partitionOf, validateBucketName, validateRegion } from "../core/aws";
+import { check } from "../core/errors";
+import { type IGrantable, type PolicyStatement } from "../core/iam";
+import { isUnresolved } from "../core/tokens";
+import { cacheObjectPrefix, type RunnerCacheSettings } from "./runner-cache-settings";
+
+/** Server-side encryption of the cache bucket. */
+export type CacheBucketEncryption =
+  | { readonly type: "S3" }
+  | {
+      readonly type: "KMS";
+      /** ARN of the customer-managed KMS key (`arn:aws:kms:<region>:<account>:key/<id>`), used with an S3 bucket key. */
+      readonly kmsKeyArn: string;
+    };
+
+/** Props of a {@link RunnerCacheBucket}. */
+export interface RunnerCacheBucketProps {
+  /** Globally unique bucket name: 3-63 lower-case letters, digits and '-'. */
+  readonly bucketName: string;
+  /** The bucket's region (the runner's `BucketLocation`). */
+  readonly region: string;
+  /**
+   * Key prefix the runners write under (`[runners.cache] Path`), without leading or trailing slash; "" for the whole bucket.
+   * @default "runner-cache"
+   */
+  readonly path?: string;
+  /**
+   * Whether all runners share one cache (`[runners.cache] Shared`).
+   * @default true
+   */
+  readonly shared?: boolean;
+  /**
+   * Days after which cache objects expire (lifecycle rule on the cache prefix).
+   * @default 14
+   */
+  readonly expirationDays?: number;
+  /**
+   * The lifecycle rule's prefix, if you want to state it by hand. It must equal
+   * the prefix derived from `path` (`<path>/`), otherwise the rule would miss the cache.
+   * @default derived from `path` with {@link cacheObjectPrefix}
+   */
+  readonly lifecyclePrefix?: string;
+  /**
+   * Server-side encryption.
+   * @default { type: "S3" } (SSE-S3, AES256)
+   */
+  readonly encryption?: CacheBucketEncryption;
+  /**
+   * Let `terraform destroy` delete the bucket while it still holds cache objects. Opt-in only.
+   * @default false
+   */
+  readonly forceDestroy?: boolean;
+  /**
+   * Resource tags.
+   * @default none (the provider's default tags still apply)
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** Actions the runner manager needs on cache objects (it signs the URLs the helper uses). */
+export const CACHE_OBJECT_ACTIONS = ["s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"] as const;
+/** Actions needed on the KMS key when the bucket uses SSE-KMS. */
+export const CACHE_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"] as const;
+
+const CACHE_PATH = /^[A-Za-z0-9!_.*'()-]+(?:\/[A-Za-z0-9!_.*'()-]+)*$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/**
+ * The S3 bucket behind the runners' distributed cache: SSE (S3 or KMS with a
+ * bucket key), all public access blocked, bucket-owner-enforced ownership, a
+ * policy denying requests without TLS, versioning off, and a lifecycle that
+ * expires cache objects on exactly the prefix the runners write to (derived
+ * from the same {@link RunnerCacheSettings} the runner's config.toml uses) and
+ * aborts incomplete multipart uploads after a day.
+ *
+ * @example
+ * const cache = new RunnerCacheBucket(this, "cache", { bucketName: "acme-ci-dev-cache-111111111111", region: "eu-central-1" });
+ * cache.grantReadWrite(runnerHostRole);
+ * // fleet: [runners.cache] from cache.cacheSettings
+ */
+export class RunnerCacheBucket extends Construct {
+  /** The `aws_s3_bucket`. */
+  public readonly bucket: S3Bucket;
+  /** The `aws_s3_bucket_lifecycle_configuration`. */
+  public readonly lifecycle: S3BucketLifecycleConfiguration;
+  /** The settings the runner's `[runners.cache]` section is written from. */
+  public readonly cacheSettings: RunnerCacheSettings;
+  /** The prefix the expiry rule applies to: `<path>/`, or "" for the whole bucket. */
+  public readonly lifecyclePrefix: string;
+  /** The bucket ARN (`arn:<partition>:s3:::<name>`). */
+  public readonly bucketArn: string;
+  /** The bucket's region. */
+  public readonly region: string;
+  private readonly kmsKeyArn?: string;
+
+  public constructor(scope: Construct, id: string, props: RunnerCacheBucketProps) {
+    super(scope, id);
+    const path = this.node.path;
+    validateCacheBucketName(path, props.bucketName);
+    validateRegion(path, "region", props.region);
+    const cachePath = props.path ?? "runner-cache";
+    validateCachePath(path, cachePath);
+    const expirationDays = props.expirationDays ?? 14;
+    check(isUnresolved(expirationDays) || (Number.isInteger(expirationDays) && expirationDays >= 1), {
+      path,
+      subject: "expirationDays",
+      value: expirationDays,
+      rule: "cache objects expire after a whole number of days, at least 1 (S3 lifecycle expiration days are > 0)",
+      fix: "use e.g. 14; to keep cache objects forever, raise the number instead of using 0",
+    });
+    this.lifecyclePrefix = cacheObjectPrefix({ path: cachePath });
+    if (props.lifecyclePrefix !== undefined) {
+      check(props.lifecyclePrefix === this.lifecyclePrefix, {
+        path,
+        subject: "lifecyclePrefix",
+        value: props.lifecyclePrefix,
+        rule: `the expiry rule must cover exactly the prefix the runners write to, ${JSON.stringify(this.lifecyclePrefix)} for cache path ${JSON.stringify(cachePath)}`,
+        fix: `remove lifecyclePrefix (it is derived from path), or set path to ${JSON.stringify(props.lifecyclePrefix.replace(/\/+$/, ""))}`,
+      });
+    }
+    const encryption = props.encryption ?? { type: "S3" };
+    if (encryption.type === "KMS") validateKmsKeyArn(path, encryption.kmsKeyArn, props.region);
+    this.kmsKeyArn = encryption.type === "KMS" ? encryption.kmsKeyArn : undefined;
+    this.region = props.region;
+    this.bucketArn = `arn:${partitionOf(props.region)}:s3:::${props.bucketName}`;
+
+    this.bucket = new S3Bucket(this, "bucket", {
+      bucket: props.bucketName,
+      forceDestroy: props.forceDestroy ?? false,
+      ...(props.tags ? { tags: { ...props.tags } } : {}),
+    });
+    const bucket = this.bucket.id;
+    new S3BucketOwnershipControls(this, "ownership", { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } });
+    new S3BucketPublicAccessBlock(this, "public-access-block", {
+      bucket,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
+      bucket,
+      rule: [
+        encryption.type === "KMS"
+          ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: encryption.kmsKeyArn }, bucketKeyEnabled: true }
+          : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+      ],
+    });
+    // Cache objects are disposable: no versions to pay for or to expire.
+    new S3BucketVersioningA(this, "versioning", { bucket, versioningConfiguration: { status: "Disabled" } });
+    new S3BucketPolicy(this, "tls-only-policy", { bucket, policy: JSON.stringify(tlsOnlyPolicy(this.bucketArn)) });
+    this.lifecycle = new S3BucketLifecycleConfiguration(this, "lifecycle", {
+      bucket,
+      rule: [
+        {
+          id: "expire-runner-cache",
+          status: "Enabled",
+          filter: [this.lifecyclePrefix === "" ? {} : { prefix: this.lifecyclePrefix }],
+          expiration: [{ days: expirationDays }],
+        },
+        {
+          id: "abort-incomplete-multipart-uploads",
+          status: "Enabled",
+          filter: [{}],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+      ],
+    });
+
+    this.cacheSettings = {
+      bucketName: this.bucket.bucket,
+      bucketRegion: props.region,
+      serverAddress: `s3.${props.region}.${dnsSuffixOf(props.region)}`,
+      path: cachePath,
+      shared: props.shared ?? true,
+      serverSideEncryption: encryption.type,
+      ...(encryption.type === "KMS" ? { kmsKeyArn: encryption.kmsKeyArn } : {}),
+    };
+  }
+
+  /** The bucket name (a reference to the bucket resource). */
+  public get bucketName(): string {
+    return this.bucket.bucket;
+  }
+
+  /**
+   * What the runner manager needs (it signs the cache URLs the helper uses):
+   * object get/put/delete/get-version on the cache prefix only, `s3:ListBucket`
+   * on the bucket (so a missing key is a 404, not a 403), and the KMS actions
+   * on the key when the bucket uses SSE-KMS.
+   */
+  public readWriteStatements(): PolicyStatement[] {
+    return [
+      { actions: [...CACHE_OBJECT_ACTIONS], resources: [`${this.bucketArn}/${this.lifecyclePrefix}*`] },
+      { actions: ["s3:ListBucket"], resources: [this.bucketArn] },
+      ...(this.kmsKeyArn ? [{ actions: [...CACHE_KMS_ACTIONS], resources: [this.kmsKeyArn] }] : []),
+    ];
+  }
+
+  /** Grants {@link readWriteStatements} to `grantee` (the runner host role) and returns them. */
+  public grantReadWrite(grantee: IGrantable): PolicyStatement[] {
+    const statements = this.readWriteStatements();
+    statements.forEach((s) => grantee.addToPrincipalPolicy(s));
+    return statements;
+  }
+}
+
+/** A bucket policy denying every request that does not use TLS. */
+export function tlsOnlyPolicy(bucketArn: string): Record<string, unknown> {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  };
+}
+
+/**
+ * Checks a cache bucket name: S3's naming rules, and no dots (a dotted name
+ * breaks TLS for virtual-hosted requests, which the runner makes).
+ */
+export function validateCacheBucketName(path: string, name: string): void {
+  validateBucketName(path, "bucketName", name);
+  if (isUnresolved(name)) return;
+  check(!name.includes("."), {
+    path,
+    subject: "bucketName",
+    value: name,
+    rule: "a cache bucket name has no dots: they break TLS for the runner's virtual-hosted S3 requests",
+    fix: `use hyphens instead: ${JSON.stringify(name.replace(/\./g, "-"))}`,
+  });
+}
+
+function validateCachePath(path: string, cachePath: string): void {
+  if (isUnresolved(cachePath) || cachePath === "") return;
+  check(cachePath.length <= 256 && CACHE_PATH.test(cachePath), {
+    path,
+    subject: "path",
+    value: cachePath,
+    rule: "the cache path is a key prefix of safe S3 key characters (letters, digits, ! _ . * ' ( ) -) in '/'-separated parts, without leading, trailing or doubled '/', at most 256 characters",
+    fix: `use e.g. ${JSON.stringify(cachePath.replace(/^\/+|\/+$/g, "").replace(/\/{2,}/g, "/") || "runner-cache")}`,
+  });
+}
+
+function validateKmsKeyArn(path: string, arn: string, region: string): void {
+  if (isUnresolved(arn)) return;
+  const match = KMS_KEY_ARN.exec(arn);
+  check(match !== null, {
+    path,
+    subject: "encryption.kmsKeyArn",
+    value: arn,
+    rule: "SSE-KMS needs the key's ARN (arn:aws:kms:<region>:<account>:key/<id>); IAM grants do not work on aliases or key ids",
+    fix: "pass the key ARN, e.g. from `aws kms describe-key --key-id alias/<name> --query KeyMetadata.Arn`",
+  });
+  check(isUnresolved(region) || match[1] === region, {
+    path,
+    subject: "encryption.kmsKeyArn region",
+    value: match[1],
+    rule: `S3 only uses KMS keys in the bucket's region ${region}`,
+    fix: `create (or replicate) the key in ${region}`,
+  });
+}

@@ -1,0 +1,121 @@
+import { Construct } from "constructs";
+import { dnsSuffixOf, partitionOf, validateAccountId, validateRegion } from "../core/aws";
+import { check } from "../core/errors";
+import { type IGrantable, type PolicyStatement } from "../core/iam";
+import { ECR_AUTH_ACTION, ECR_PULL_ACTIONS } from "../registry/repository";
+import { type PullThroughCacheRuleInfo } from "../registry/registry-settings";
+import { DEFAULT_HELPER_IMAGE_TAG, type MirrorEndpoint, RUNNER_HELPER_IMAGE_PATH } from "./mirror-endpoint";
+
+/** Actions that let a pull through the cache create the repository and import the image on first pull. */
+export const ECR_PULL_THROUGH_ACTIONS = ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"] as const;
+
+/** Where the pull-through cache rules come from: the account stack's `RegistrySettings` (or the same values written out). */
+export interface PullThroughCacheRuleSource {
+  /** The rules as plain values. */
+  readonly pullThroughCacheRules: readonly PullThroughCacheRuleInfo[];
+}
+
+/** Props of an {@link EcrPullThroughMirror}. */
+export interface EcrPullThroughMirrorProps {
+  /** The registry settings of the account and region (`AccountStack.registry`): the rules are defined there, once. */
+  readonly registry: PullThroughCacheRuleSource;
+  /** The account of the registry. */
+  readonly accountId: string;
+  /** The region of the registry. */
+  readonly region: string;
+  /**
+   * The rule prefixes this mirror offers.
+   * @default every rule of the registry
+   */
+  readonly prefixes?: readonly string[];
+  /**
+   * Tag of the runner helper image, when a gitlab-container-registry rule exists.
+   * @default DEFAULT_HELPER_IMAGE_TAG
+   */
+  readonly helperImageTag?: string;
+}
+
+/**
+ * The registry mirror kind that needs no host: ECR pull-through cache. The
+ * rules live in the account stack (`RegistrySettings`); this gives CI
+ * templates the image prefixes (`<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/`)
+ * and the runner hosts' role the permissions to pull through them. Images are
+ * renamed and need ECR authentication, so this is never a docker
+ * `registry-mirrors` entry: jobs must name images with the prefix (Docker Hub
+ * official images as `<prefix>/library/<name>`).
+ */
+export class EcrPullThroughMirror extends Construct {
+  /** What the runner fleet and the GitLab side consume (no registry-mirrors, no security group). */
+  public readonly endpoint: MirrorEndpoint;
+  /** The registry host, `<account>.dkr.ecr.<region>.amazonaws.com`. */
+  public readonly registryHost: string;
+  /** The rules this mirror offers. */
+  public readonly rules: readonly PullThroughCacheRuleInfo[];
+  private readonly accountId: string;
+  private readonly region: string;
+
+  public constructor(scope: Construct, id: string, props: EcrPullThroughMirrorProps) {
+    super(scope, id);
+    const path = this.node.path;
+    validateAccountId(path, "accountId", props.accountId);
+    validateRegion(path, "region", props.region);
+    const available = props.registry.pullThroughCacheRules;
+    check(available.length > 0, {
+      path,
+      subject: "registry pull-through cache rules",
+      value: [],
+      rule: "an ECR pull-through mirror needs at least one pull-through cache rule in the account's registry settings",
+      fix: "add pullThroughCache rules to the account's registry settings (e.g. { upstream: \"ecr-public\" })",
+    });
+    (props.prefixes ?? []).forEach((prefix, i) => {
+      check(
+        available.some((r) => r.prefix === prefix),
+        {
+          path: `${path}/prefixes[${i}]`,
+          subject: "prefix",
+          value: prefix,
+          rule: `a mirror prefix must be one of the account's pull-through cache rules (${available.map((r) => r.prefix).join(", ")})`,
+          fix: "add the rule to the account's registry settings, or remove the prefix",
+        },
+      );
+    });
+    this.rules = props.prefixes ? available.filter((r) => props.prefixes!.includes(r.prefix)) : available;
+    this.accountId = props.accountId;
+    this.region = props.region;
+    this.registryHost = `${props.accountId}.dkr.ecr.${props.region}.${dnsSuffixOf(props.region)}`;
+    const gitlab = this.rules.find((r) => r.upstream === "gitlab-container-registry");
+    this.endpoint = {
+      registryMirrors: [],
+      insecureRegistries: [],
+      imagePrefixes: Object.fromEntries(this.rules.map((r) => [r.upstreamRegistryUrl, `${this.registryHost}/${r.prefix}/`])),
+      ...(gitlab
+        ? { helperImage: `${this.registryHost}/${gitlab.prefix}/${RUNNER_HELPER_IMAGE_PATH}:${props.helperImageTag ?? DEFAULT_HELPER_IMAGE_TAG}` }
+        : {}),
+      rawProxyUrls: {},
+    };
+  }
+
+  /** `arn:<partition>:ecr:<region>:<account>:repository/<prefix>/*` for each rule. */
+  public repositoryArnPatterns(): string[] {
+    return this.rules.map((r) => `arn:${partitionOf(this.region)}:ecr:${this.region}:${this.accountId}:repository/${r.prefix}/*`);
+  }
+
+  /**
+   * Pull through the cache: `ecr:GetAuthorizationToken` on `*`, the pull
+   * actions plus `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository`
+   * (first pull) on the rules' repositories only.
+   */
+  public pullThroughStatements(): PolicyStatement[] {
+    return [
+      { actions: [ECR_AUTH_ACTION], resources: ["*"] },
+      { actions: [...ECR_PULL_ACTIONS, ...ECR_PULL_THROUGH_ACTIONS].sort(), resources: this.repositoryArnPatterns() },
+    ];
+  }
+
+  /** Grants {@link pullThroughStatements} to `grantee` (the runner host role) and returns them. */
+  public grantPullThrough(grantee: IGrantable): PolicyStatement[] {
+    const statements = this.pullThroughStatements();
+    statements.forEach((s) => grantee.addToPrincipalPolicy(s));
+    return statements;
+  }
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import { type NexusJvmMemory } from "./instance-memory";
+import { type NexusProvisioningConfig } from "./nexus-provisioning";
+
+/** The first-boot provisioning script (scripts/nexus-provision.sh): idempotent, shellcheck-clean. */
+export const NEXUS_PROVISION_SCRIPT = readFileSync(path.join(__dirname, "scripts", "nexus-provision.sh"), "utf8");
+/** The data-volume script (scripts/nexus-data-volume.sh): format only when empty, mount by UUID, owned by uid 200. */
+export const NEXUS_DATA_VOLUME_SCRIPT = readFileSync(path.join(__dirname, "scripts", "nexus-data-volume.sh"), "utf8");
+
+/** Where the host keeps the mirror's files. */
+export const NEXUS_HOST_PATHS = {
+  provisionConfig: "/etc/nexus-mirror/provision.json",
+  environment: "/etc/nexus-mirror/nexus.env",
+  unit: "/etc/systemd/system/nexus.service",
+  provisionScript: "/usr/local/sbin/nexus-provision",
+  dataVolumeScript: "/usr/local/sbin/nexus-data-volume",
+  data: "/nexus-data",
+} as const;
+
+/** One `write_files` entry of a cloud-config. */
+export interface CloudConfigFile {
+  /** Absolute path on the host. */
+  readonly path: string;
+  /** File content. */
+  readonly content: string;
+  /** Octal mode as a string, e.g. "0755". */
+  readonly permissions: string;
+}
+
+/** The subset of cloud-config the mirror host uses. */
+export interface CloudConfig {
+  /** Packages installed by the distribution's package manager. */
+  readonly packages: readonly string[];
+  /** Files written before packages are installed. */
+  readonly write_files: readonly CloudConfigFile[];
+  /** Commands run once, on the instance's first boot, in order (argv form, no shell). */
+  readonly runcmd: ReadonlyArray<readonly string[]>;
+}
+
+/** Renders a cloud-config with the `#cloud-config` header (YAML via the yaml library). */
+export function renderCloudConfig(config: CloudConfig): string {
+  return `#cloud-config\n${YAML.stringify(config, { lineWidth: 0 })}`;
+}
+
+/** A systemd unit: sections of ordered key/value pairs (keys may repeat). */
+export type SystemdUnit = Readonly<Record<string, ReadonlyArray<readonly [string, string]>>>;
+
+/** Renders a systemd unit file; a value containing a line break is a programming error. */
+export function renderSystemdUnit(unit: SystemdUnit): string {
+  return Object.entries(unit)
+    .map(([section, entries]) => [`[${section}]`, ...entries.map(([key, value]) => `${key}=${singleLine(value)}`)].join("\n"))
+    .join("\n\n")
+    .concat("\n");
+}
+
+/** Renders a docker `--env-file` (`KEY=value` lines, taken literally by docker). */
+export function renderEnvFile(variables: Readonly<Record<string, string>>): string {
+  return Object.entries(variables)
+    .map(([key, value]) => `${key}=${singleLine(value)}`)
+    .join("\n")
+    .concat("\n");
+}
+
+function singleLine(value: string): string {
+  if (/[\r\n]/.test(value)) throw new Error(`a unit or env-file value must be one line: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** What the mirror host's cloud-config is built from. */
+export interface NexusHostOptions {
+  /** The pinned Nexus image. */
+  readonly image: string;
+  /** JVM memory of the container. */
+  readonly jvm: NexusJvmMemory;
+  /** Container ports published on the host: 8081 and the docker connectors. */
+  readonly ports: readonly number[];
+  /** The desired Nexus state for the provisioning script. */
+  readonly provisioning: NexusProvisioningConfig;
+}
+
+/**
+ * The mirror host's cloud-config: docker and jq from the distribution
+ * (Amazon Linux 2023 ships curl and the AWS CLI), the data-volume and
+ * provisioning scripts, Nexus as a systemd service that starts only once
+ * /nexus-data is mounted and always restarts, and the first-boot order:
+ * mount the data volume, start Nexus, provision it.
+ */
+export function nexusCloudConfig(options: NexusHostOptions): CloudConfig {
+  const { heapMiB, directMemoryMiB } = options.jvm;
+  const environment = renderEnvFile({
+    // The image's defaults (userRoot, encoding) plus the heap: -Xms = -Xmx.
+    INSTALL4J_ADD_VM_PARAMS: [
+      `-Xms${heapMiB}m`,
+      `-Xmx${heapMiB}m`,
+      `-XX:MaxDirectMemorySize=${directMemoryMiB}m`,
+      `-Djava.util.prefs.userRoot=${NEXUS_HOST_PATHS.data}/javaprefs`,
+      "-Dfile.encoding=UTF-8",
+    ].join(" "),
+  });
+  const dockerRun = [
+    "/usr/bin/docker",
+    "run",
+    "--rm",
+    "--name",
+    "nexus",
+    "--ulimit",
+    "nofile=65536:65536",
+    "--env-file",
+    NEXUS_HOST_PATHS.environment,
+    ...options.ports.flatMap((port) => ["--publish", `${port}:${port}`]),
+    "--volume",
+    `${NEXUS_HOST_PATHS.data}:${NEXUS_HOST_PATHS.data}`,
+    options.image,
+  ];
+  const unit = renderSystemdUnit({
+    Unit: [
+      ["Description", "Sonatype Nexus Repository (registry mirror)"],
+      ["Requires", "docker.service"],
+      ["After", "docker.service network-online.target"],
+      ["Wants", "network-online.target"],
+      // Never start on an unmounted /nexus-data (it would fill the root volume).
+      ["RequiresMountsFor", NEXUS_HOST_PATHS.data],
+    ],
+    Service: [
+      ["ExecStartPre", "-/usr/bin/docker rm --force nexus"],
+      ["ExecStart", dockerRun.join(" ")],
+      ["ExecStop", "/usr/bin/docker stop --time 120 nexus"],
+      ["Restart", "always"],
+      ["RestartSec", "10"],
+      ["TimeoutStopSec", "150"],
+    ],
+    Install: [["WantedBy", "multi-user.target"]],
+  });
+  return {
+    packages: ["docker", "jq"],
+    write_files: [
+      { path: NEXUS_HOST_PATHS.provisionConfig, content: `${JSON.stringify(options.provisioning, null, 2)}\n`, permissions: "0600" },
+      { path: NEXUS_HOST_PATHS.environment, content: environment, permissions: "0644" },
+      { path: NEXUS_HOST_PATHS.unit, content: unit, permissions: "0644" },
+      { path: NEXUS_HOST_PATHS.dataVolumeScript, content: NEXUS_DATA_VOLUME_SCRIPT, permissions: "0755" },
+      { path: NEXUS_HOST_PATHS.provisionScript, content: NEXUS_PROVISION_SCRIPT, permissions: "0755" },
+    ],
+    runcmd: [
+      [NEXUS_HOST_PATHS.dataVolumeScript],
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", "--now", "docker.service", "nexus.service"],
+      [NEXUS_HOST_PATHS.provisionScript],
+    ],
+  };
+}
