@@ -61,3 +61,32 @@ export { type MirrorEndpoint } from "./mirror/mirror-endpoint";
 export { type NetworkRef } from "./network/network-ref";
 export { type RunnerTokenSource } from "./gitlab/runner-token-source";
 export { ExistingRunnerTokenParameter, type ExistingRunnerTokenParameterProps } from "./gitlab/existing-runner-token";
+
+// Security and policy rule pack (cdktf aspects over the synthesized JSON of a stack).
+// Apply it to each stack: Aspects.of(stack).add(new SecurityRulePack({ production }));
+// accept a finding with suppressRule(construct, "RULE-ID", "reason"). Rule table: README.
+export {
+  SecurityRulePack,
+  type SecurityRulePackProps,
+  type Finding,
+  evaluateSecurityRules,
+  formatFinding,
+  protectedTagPatterns,
+  suppressRule,
+  suppressionsOn,
+  type Suppression,
+  SUPPRESSION_METADATA_TYPE,
+  SECURITY_RULES,
+  SECURITY_RULE_IDS,
+  type SecurityRule,
+  type RuleDefinition,
+  type RuleOptions,
+  type Severity,
+  type RuleViolation,
+  StackModel,
+  type StackElement,
+  type ElementKind,
+  type Reference,
+  referencesIn,
+  SECRET_SOURCES,
+} from "./checks";

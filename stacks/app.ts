@@ -1,4 +1,5 @@
-import { type App } from "cdktf";
+import { Aspects, type App } from "cdktf";
+import { protectedTagPatterns, SecurityRulePack } from "../lib/checks/pack";
 import { AccountStack } from "./account-stack";
 import { accountOf, accountStackName, type PlatformConfig, validateConfig } from "./config";
 import { EnvironmentStack } from "./environment-stack";
@@ -15,17 +16,22 @@ export interface PlatformStacks {
  * Validates `config` and adds every stack to `app`: one account stack per
  * (account, region), one stack per environment, each environment depending
  * on its account stack so `cdktf deploy '*'` deploys the account first.
+ * Every stack gets the security rule pack (account stacks as non-production):
+ * an error finding fails synth.
  */
 export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks {
   validateConfig(config);
   const accounts = new Map<string, AccountStack>();
   for (const account of config.accounts) {
-    accounts.set(account.name, new AccountStack(app, accountStackName(account), config, account));
+    const stack = new AccountStack(app, accountStackName(account), config, account);
+    Aspects.of(stack).add(new SecurityRulePack({ production: false }));
+    accounts.set(account.name, stack);
   }
   const environments = new Map<string, EnvironmentStack>();
   for (const env of config.environments) {
     const stack = new EnvironmentStack(app, env.name, config, env);
     stack.addDependency(accounts.get(accountOf(config, env).name)!);
+    Aspects.of(stack).add(new SecurityRulePack({ production: env.production ?? false, protectedTags: protectedTagPatterns(stack.tagScheme) }));
     environments.set(env.name, stack);
   }
   return { accounts, environments };
