@@ -1,4 +1,4 @@
-import { Annotations, App, type IAspect, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { AnnotationMetadataEntryType, App, type IAspect, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { type IConstruct } from "constructs";
 import { check } from "../core/errors";
 import { selectorPattern } from "../registry/glob";
@@ -173,7 +173,9 @@ export class SecurityRulePack implements IAspect {
     const stack = TerraformStack.of(node);
     if (this.seen.has(stack)) return;
     this.seen.add(stack);
-    Annotations.of(node).addWarning(
+    annotate(
+      node,
+      AnnotationMetadataEntryType.WARN,
       `${PACK} was added to ${node.node.path}, below its stack, and checks nothing: it evaluates whole stacks. ` +
         `Add it to the stack: Aspects.of(stack).add(new SecurityRulePack(...)).`,
     );
@@ -198,23 +200,31 @@ export class SecurityRulePack implements IAspect {
         suppression.hidden.push(finding);
         continue;
       }
-      const message = formatFinding(finding, target.node.path);
-      if (finding.severity === "error") Annotations.of(target).addError(message);
-      else Annotations.of(target).addWarning(message);
+      annotate(target, finding.severity === "error" ? AnnotationMetadataEntryType.ERROR : AnnotationMetadataEntryType.WARN, formatFinding(finding, target.node.path));
     }
 
     for (const s of suppressions) {
       const where = s.scope.node.path;
       if (s.hidden.length > 0) {
         const addresses = [...new Set(s.hidden.map((f) => f.element.address))].join(", ");
-        Annotations.of(s.scope).addInfo(`${PACK}: ${s.ruleId} suppressed at ${where}, reason: ${JSON.stringify(s.reason)} (hides ${s.hidden.length} finding(s) on ${addresses})`);
+        annotate(s.scope, AnnotationMetadataEntryType.INFO, `${PACK}: ${s.ruleId} suppressed at ${where}, reason: ${JSON.stringify(s.reason)} (hides ${s.hidden.length} finding(s) on ${addresses})`);
       } else {
-        Annotations.of(s.scope).addWarning(
+        annotate(
+          s.scope,
+          AnnotationMetadataEntryType.WARN,
           `${PACK}: the suppression of ${s.ruleId} at ${where} (reason: ${JSON.stringify(s.reason)}) matches no finding; remove it so that it cannot hide a future one`,
         );
       }
     }
   }
+}
+
+/**
+ * Adds a cdktf annotation (what `Annotations.of(scope).addError/addWarning/addInfo` add) without
+ * a stack trace: the trace would point into this pack, and the cdktf CLI prints it under every error.
+ */
+function annotate(scope: IConstruct, level: AnnotationMetadataEntryType, message: string): void {
+  scope.node.addMetadata(level, message, { stackTrace: false });
 }
 
 /** The suppression of `ruleId` closest to `target` on the path from its stack down to it. */
