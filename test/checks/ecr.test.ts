@@ -69,7 +69,7 @@ describe("ECR003 lifecycle policies and protected tags (simulated)", () => {
     const annotations = checkStack((s) => lifecycle(s, [expireAfter(1, "MR-", 30), keep(2, "latest"), keep(3, "v*.*.*")]));
     const finding = onlyFinding(annotations, "ECR003", "test/lifecycle");
     expect(finding.message).toContain(
-      'rule 1 ("Expire MR-* after 30 days") would expire an image tagged latest, MR-example0, which carries the protected tag pattern "latest" (expired by rule 1: pushed 31.0 days ago, more than the 30 days of rule 1)',
+      'rule 1 ("Expire MR-* after 30 days") would expire an image tagged latest, MR-0, which carries the protected tag pattern "latest" (expired by rule 1: pushed 31.0 days ago, more than the 30 days of rule 1)',
     );
     expect(finding.message).toContain('pattern "v*.*.*"');
     expect(finding.message).toContain("Fix: give each protected tag its own keep rule before every other tagged rule");

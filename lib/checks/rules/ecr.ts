@@ -1,6 +1,6 @@
 import { describeValue, ValidationError } from "../../core/errors";
-import { matchesPattern, type TagSelector } from "../../registry/glob";
-import { ruleSelectors, validateLifecyclePolicy, type LifecyclePolicyDocument } from "../../registry/lifecycle/policy";
+import { matchesPattern, matchesSelector, type TagSelector } from "../../registry/glob";
+import { ruleSelectors, validateLifecyclePolicy, type LifecyclePolicyDocument, type LifecycleRule } from "../../registry/lifecycle/policy";
 import { simulateLifecycle, type ImageDecision, type LifecycleImage } from "../../registry/lifecycle/simulator";
 import { type SecurityRule } from "../rule";
 import { blocks, isExpression, isTrue, type StackModel } from "../stack-model";
@@ -55,8 +55,27 @@ const NOW = new Date("2030-01-01T00:00:00Z");
 const DAY_MS = 86_400_000;
 
 /** A concrete tag the selector matches; `index` makes tags of wildcard selectors unique. */
-function exampleTag(selector: TagSelector, index: number): string {
-  return "prefix" in selector ? `${selector.prefix}example${index}` : selector.pattern.replace(/\*/g, String(index));
+function exampleTag(selector: TagSelector, index: number | string): string {
+  return "prefix" in selector ? `${selector.prefix}${index}` : selector.pattern.replace(/\*/g, String(index));
+}
+
+/** What probes fill wildcards and prefixes with: different fills escape different selectors of other rules. */
+const FILLS = ["0", "x", "1.2.3", ""];
+
+/** Concrete tags the selector matches, one per fill (a literal pattern has one). */
+function exampleTags(selector: TagSelector): string[] {
+  return [...new Set(FILLS.map((fill) => exampleTag(selector, fill)))].filter((tag) => tag !== "");
+}
+
+/**
+ * One tag per entry of `rule` that as few other rules' entries as possible also match: a real
+ * tag that escapes an earlier keep rule is the worst case the probe must cover.
+ */
+function escapingTags(rule: LifecycleRule, others: readonly TagSelector[]): string[] {
+  return ruleSelectors(rule).map((entry) => {
+    const score = (tag: string): number => others.filter((s) => matchesSelector(tag, s)).length;
+    return exampleTags(entry).reduce((best, tag) => (score(tag) < score(best) ? tag : best));
+  });
 }
 
 /** A literal selector matches one tag only, and a tag sits on one image at a time. */
@@ -85,23 +104,46 @@ function countFillers(doc: LifecyclePolicyDocument, keepCount: number): Lifecycl
 }
 
 /**
+ * The policy with every `imageCountMoreThan` count below the keep count lowered to 1. Which rule
+ * claims an image, and whether a rule can expire it, does not depend on such a count, only on how
+ * many newer images it takes: the lowered policy expires a probe exactly when the real one would,
+ * with one filler per rule instead of hundreds.
+ */
+function withMinimalCounts(doc: LifecyclePolicyDocument, keepCount: number): LifecyclePolicyDocument {
+  return {
+    rules: doc.rules.map((rule) =>
+      rule.selection.countType === "imageCountMoreThan" && rule.selection.countNumber < keepCount ? { ...rule, selection: { ...rule.selection, countNumber: 1 } } : rule,
+    ),
+  };
+}
+
+/** The first expired image carrying a protected tag when `doc` runs on the probe plus count fillers. */
+function protectedExpiry(doc: LifecyclePolicyDocument, probe: LifecycleImage, keepCount: number, isProtected: (tag: string) => boolean): ImageDecision | undefined {
+  return simulateLifecycle(doc, [probe, ...countFillers(doc, keepCount)], NOW).expired.find((d) => d.tags.some(isProtected));
+}
+
+/**
  * Simulates the policy on synthetic images and returns, per protected pattern, the first expired
  * image that carries a protected tag. The probe image is older than every age rule and carries an
- * example of the protected tag alone, with the tags of each tagged rule, and with all of them.
+ * example of the protected tag alone, with the tags of each tagged rule, and with all of them;
+ * newer filler images exceed every count below the keep count.
  */
 export function protectedTagExpiries(doc: LifecyclePolicyDocument, protectedTags: readonly string[], keepCount: number): Array<{ pattern: string; decision: ImageDecision }> {
   const oldest = Math.max(0, ...doc.rules.filter((r) => r.selection.countType !== "imageCountMoreThan").map((r) => r.selection.countNumber));
   const pushedAt = new Date(NOW.getTime() - (oldest + 1) * DAY_MS);
-  const fillers = countFillers(doc, keepCount);
-  const ruleTags = doc.rules.filter((r) => r.selection.tagStatus === "tagged").map((r) => ruleSelectors(r).map((s) => exampleTag(s, 0)));
+  const minimal = withMinimalCounts(doc, keepCount);
+  const tagged = doc.rules.filter((r) => r.selection.tagStatus === "tagged");
+  const ruleTags = tagged.map((rule) => escapingTags(rule, tagged.filter((r) => r !== rule).flatMap(ruleSelectors)));
   const isProtected = (tag: string): boolean => protectedTags.some((p) => matchesPattern(tag, p));
   return protectedTags.flatMap((pattern) => {
-    const tag = exampleTag({ pattern }, 0);
-    const variants = [[tag], ...ruleTags.map((tags) => [tag, ...tags]), [tag, ...ruleTags.flat()]].map((tags) => [...new Set(tags)]);
+    const variants = exampleTags({ pattern }).flatMap((tag) =>
+      [[tag], ...ruleTags.map((tags) => [tag, ...tags]), [tag, ...ruleTags.flat()]].map((tags) => [...new Set(tags)]),
+    );
     for (const tags of variants) {
       const probe: LifecycleImage = { digest: "sha256:probe", tags, pushedAt };
-      const expired = simulateLifecycle(doc, [probe, ...fillers], NOW).expired.find((d) => d.tags.some(isProtected));
-      if (expired) return [{ pattern, decision: expired }];
+      const quick = protectedExpiry(minimal, probe, keepCount, isProtected);
+      // Found: run the real policy on this probe for the exact reason (real counts, enough fillers).
+      if (quick) return [{ pattern, decision: protectedExpiry(doc, probe, keepCount, isProtected) ?? quick }];
     }
     return [];
   });
@@ -140,6 +182,13 @@ export const lifecycleExpiresProtectedTags: SecurityRule = {
   severity: "error",
   resourceTypes: ["aws_ecr_lifecycle_policy"],
   fix: 'give each protected tag its own keep rule before every other tagged rule (tagged, tagPatternList ["latest"], imageCountMoreThan 100000), as ContainerRepository derives from the TagScheme',
-  check: (model, options) =>
-    violationsOf(model.resources("aws_ecr_lifecycle_policy"), (e) => lifecycleProblems(e.address, e.config.policy, options.protectedTags, options.protectedKeepCount)),
+  check: (model, options) => {
+    // Repositories of one tag scheme share their policy text: simulate each text once.
+    const byText = new Map<unknown, string[]>();
+    return violationsOf(model.resources("aws_ecr_lifecycle_policy"), (e) => {
+      const policy = e.config.policy;
+      if (!byText.has(policy)) byText.set(policy, lifecycleProblems(e.address, policy, options.protectedTags, options.protectedKeepCount));
+      return byText.get(policy)!;
+    });
+  },
 };
