@@ -4,15 +4,13 @@
  * some repository content would lose.
  */
 import fc from "fast-check";
-import { type TagSelector } from "../../lib/registry/glob";
 import { lifecyclePolicyFromTagScheme, simulateLifecycle, validateLifecyclePolicy, type LifecycleImage, type LifecycleRule } from "../../lib/registry/lifecycle";
-import { matchesPattern } from "../../lib/registry/glob";
+import { matchesPattern, type TagSelector } from "../../lib/registry/glob";
 import { TAG_KINDS, TagScheme, type Retention, type TagKindOptions } from "../../lib/registry/tag-scheme";
 import { protectedTagPatterns } from "../../lib/checks/pack";
 import { protectedTagExpiries } from "../../lib/checks/rules/ecr";
 
 const KEEP = 100_000;
-const DAY = 86_400_000;
 const now = new Date("2024-06-15T12:00:00Z");
 const PROTECTED = ["latest", "v*.*.*"];
 const numRuns = 300;
