@@ -12,7 +12,7 @@ import path from "node:path";
 
 const root = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf("--runs") + 1] || 5);
+const runs = args.includes("--runs") ? Number(args[args.indexOf("--runs") + 1]) : 5;
 const env = { ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1" };
 
 interface Timed {
