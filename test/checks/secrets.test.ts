@@ -31,7 +31,7 @@ describe("GL001 secret CI/CD variables", () => {
       new ProjectVariable(s, "docker-auth", {
         project: "acme/app",
         key: "DOCKER_AUTH_CONFIG",
-        value: Fn.jsonencode({ auths: { "registry.example.com": { auth: Fn.base64encode(`${token.username}:${token.token}`) } } }),
+        value: Fn.jsonencode({ auths: { "registry.example.com": { auth: Fn.base64encode(Fn.join(":", [token.username, token.token])) } } }),
       });
     });
     const finding = onlyFinding(annotations, "GL001", "test/docker-auth");
