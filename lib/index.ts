@@ -70,7 +70,6 @@ export {
   type SecurityRulePackProps,
   type Finding,
   evaluateSecurityRules,
-  formatFinding,
   protectedTagPatterns,
   suppressRule,
   suppressionsOn,
@@ -86,7 +85,5 @@ export {
   StackModel,
   type StackElement,
   type ElementKind,
-  type Reference,
-  referencesIn,
   SECRET_SOURCES,
 } from "./checks";

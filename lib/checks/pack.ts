@@ -75,6 +75,7 @@ export function formatFinding(finding: Finding, constructPath: string): string {
   );
 }
 
+/** Validates the props and resolves their defaults. */
 function resolveOptions(props: SecurityRulePackProps): { options: RuleOptions; severity: ReadonlyMap<string, Severity> } {
   const protectedTags = props.protectedTags ?? protectedTagPatterns(new TagScheme(PACK));
   protectedTags.forEach((pattern, i) => validateSelector(`${PACK}/protectedTags[${i}]`, { pattern }));
@@ -125,6 +126,7 @@ export function evaluateSecurityRules(json: unknown, props: SecurityRulePackProp
   return evaluate(new StackModel(json), options, severity);
 }
 
+/** Runs every rule on one stack model, applying severity overrides. */
 function evaluate(model: StackModel, options: RuleOptions, severity: ReadonlyMap<string, Severity>): Finding[] {
   return SECURITY_RULES.flatMap((rule) =>
     rule.check(model, options).map((v) => ({

@@ -142,22 +142,27 @@ export function readPolicy(model: StackModel, value: unknown, depth = 0): Policy
   return { statements, problems };
 }
 
+/** A policy of which nothing could be read, and why. */
 function unreadable(problem: string): PolicyRead {
   return { statements: [], problems: [problem] };
 }
 
+/** Shortens a value for a message. */
 function truncate(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** `statement "Sid"` or `statement <n>` (1-based), for messages. */
 function label(sid: unknown, index: number): string {
   return typeof sid === "string" && sid !== "" ? `statement "${sid}"` : `statement ${index + 1}`;
 }
 
+/** The statement effect; anything but `Deny` allows (IAM's `Effect` is required, so this errs on the side of checking). */
 function effectOf(value: unknown): "Allow" | "Deny" {
   return value === "Deny" ? "Deny" : "Allow";
 }
 
+/** Normalises one JSON statement. */
 function fromJson(s: Record<string, unknown>, index: number): NormalizedStatement {
   const principals = (value: unknown): PolicyPrincipal[] =>
     value === "*"
@@ -184,6 +189,7 @@ function fromJson(s: Record<string, unknown>, index: number): NormalizedStatemen
   };
 }
 
+/** Reads an `aws_iam_policy_document` data source: its statement blocks plus its source and override documents. */
 function readPolicyDocumentData(model: StackModel, doc: StackElement, depth: number): PolicyRead {
   const statements: NormalizedStatement[] = [];
   const problems: string[] = [];

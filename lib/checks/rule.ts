@@ -32,7 +32,7 @@ export interface RuleOptions {
 }
 
 /** One problem a rule found on one element. */
-export interface Violation {
+export interface RuleViolation {
   /** The element at fault (its construct path locates the annotation). */
   readonly element: StackElement;
   /** What is wrong, specifically, e.g. `statement 2 allows s3:GetObject on Resource "*"`. */
@@ -47,5 +47,5 @@ export interface Violation {
 /** A rule: its definition and the check that finds violations in a stack. */
 export interface SecurityRule extends RuleDefinition {
   /** Finds the violations of this rule in one stack; at most one per element. */
-  check(model: StackModel, options: RuleOptions): readonly Violation[];
+  check(model: StackModel, options: RuleOptions): readonly RuleViolation[];
 }

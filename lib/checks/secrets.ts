@@ -34,6 +34,7 @@ const NOT_A_LITERAL = /^(?:[$%<`(@/]|\{\{|__)|^(?:true|false|yes|no|null|none|ni
 const PLACEHOLDER_NAME = /^[A-Z][A-Z0-9_]*$/;
 const MIN_LITERAL_LENGTH = 6;
 
+/** The first characters of a secret and an ellipsis, so messages never repeat it. */
 function mask(text: string): string {
   return `${text.slice(0, Math.min(7, Math.floor(text.length / 2)))}…`;
 }
@@ -62,6 +63,7 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const BASE64_BLOB = /[A-Za-z0-9+/]{40,}={0,2}/g;
 const HCL_STRING_CALL = /\$\{\s*(?:base64encode|base64gzip)\(\s*"((?:[^"\\]|\\.)*)"\s*\)\s*\}/g;
 
+/** True when nearly all characters are printable text (decoded user data, not binary). */
 function printable(text: string): boolean {
   if (text.length === 0) return false;
   let ok = 0;

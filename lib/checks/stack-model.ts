@@ -148,6 +148,7 @@ function withoutMetadata(block: Record<string, unknown>): Record<string, unknown
   return config;
 }
 
+/** The construct path cdktf records in a block's `"//"` metadata. */
 function metadataPath(block: Record<string, unknown>): string | undefined {
   const meta = block["//"];
   if (!isRecord(meta) || !isRecord(meta.metadata)) return undefined;

@@ -10,10 +10,12 @@ function usesLaunchTemplate(e: StackElement): boolean {
   return blocks(e.config.launch_template).length > 0;
 }
 
+/** `block device /dev/xvda`, for messages. */
 function deviceName(block: Record<string, unknown>): string {
   return typeof block.device_name === "string" ? `block device ${block.device_name}` : "a block device";
 }
 
+/** The unencrypted volumes of a volume, launch template, launch configuration or instance. */
 function volumeProblems(e: StackElement): string[] {
   const c = e.config;
   switch (e.type) {
@@ -48,6 +50,7 @@ export const unencryptedVolumes: SecurityRule = {
   check: (model) => violationsOf(model.resources("aws_ebs_volume", ...HOST_TYPES), volumeProblems),
 };
 
+/** The `metadata_options` block, if set. */
 function metadataOptions(e: StackElement): Record<string, unknown> | undefined {
   return blocks(e.config.metadata_options)[0];
 }

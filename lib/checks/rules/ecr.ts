@@ -149,6 +149,7 @@ export function protectedTagExpiries(doc: LifecyclePolicyDocument, protectedTags
   });
 }
 
+/** Why a lifecycle policy value fails ECR003: unreadable, rejected by ECR, or expiring protected tags. */
 function lifecycleProblems(address: string, policy: unknown, protectedTags: readonly string[], keepCount: number): string[] {
   if (typeof policy !== "string") return [`the policy is not a JSON string (${describeValue(policy)})`];
   let doc: unknown;

@@ -1,7 +1,7 @@
 import { WILDCARD_RESOURCE_ACTIONS } from "../../core/iam";
 import { matchesPattern } from "../../registry/glob";
 import { policiesOf, type NormalizedStatement, type PolicyAttribute } from "../policy-statements";
-import { type SecurityRule, type Violation } from "../rule";
+import { type SecurityRule, type RuleViolation } from "../rule";
 import { type StackModel } from "../stack-model";
 
 const POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role", "data.aws_iam_policy_document"];
@@ -29,16 +29,18 @@ export function coversAction(pattern: string, action: string): boolean {
 const ALLOWED_ON_ANY_RESOURCE = new Set(WILDCARD_RESOURCE_ACTIONS.map((a) => a.toLowerCase()));
 const PASS_ROLE = "iam:PassRole";
 
+/** True for `Resource: "*"` or a `NotResource` (every resource but some). */
 function onAnyResource(s: NormalizedStatement): boolean {
   return s.resources.includes("*") || s.notResources.length > 0;
 }
 
+/** The statement's wildcard resource, for messages. */
 function resourceText(s: NormalizedStatement): string {
   return s.notResources.length > 0 ? `NotResource ${JSON.stringify(s.notResources)} (every other resource)` : 'Resource "*"';
 }
 
 /** One violation per element, joining the details of all its policies' statements. */
-function perElement(policies: readonly PolicyAttribute[], detailsOf: (p: PolicyAttribute) => string[]): Violation[] {
+function perElement(policies: readonly PolicyAttribute[], detailsOf: (p: PolicyAttribute) => string[]): RuleViolation[] {
   const byElement = new Map<string, { element: PolicyAttribute["element"]; details: string[] }>();
   for (const p of policies) {
     const details = detailsOf(p).map((d) => (p.attribute === "policy" ? d : `${p.attribute}: ${d}`));
@@ -50,10 +52,12 @@ function perElement(policies: readonly PolicyAttribute[], detailsOf: (p: PolicyA
   return [...byElement.values()].map(({ element, details }) => ({ element, detail: details.join("; ") }));
 }
 
+/** The `Allow` statements of a policy (wildcards in `Deny` statements are fine). */
 function allowStatements(p: PolicyAttribute): NormalizedStatement[] {
   return p.policy.statements.filter((s) => s.effect === "Allow");
 }
 
+/** The identity policies of a stack (role, user, group and managed policies). */
 const identityPolicies = (model: StackModel): readonly PolicyAttribute[] => policiesOf(model).filter((p) => p.kind === "identity");
 
 /** IAM001: Allow statements with `*`/`service:*` actions or NotAction, in any policy. */

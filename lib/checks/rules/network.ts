@@ -8,6 +8,7 @@ export function isWholeInternet(cidr: string): boolean {
   return /\/0+$/.test(cidr.trim());
 }
 
+/** `tcp 22`, `tcp 8081-8082` or `all traffic`, for messages. */
 function ports(block: Record<string, unknown>, protocolKey: string): string {
   const protocol = String(block[protocolKey] ?? "");
   if (protocol === "-1" || protocol === "all") return "all traffic";
@@ -16,6 +17,7 @@ function ports(block: Record<string, unknown>, protocolKey: string): string {
   return `${protocol} ${from === to ? String(from) : `${String(from)}-${String(to)}`}`;
 }
 
+/** The ingress rules of an element that admit a `/0` CIDR. */
 function openIngress(e: StackElement): string[] {
   const open = (cidrs: unknown): string[] => strings(cidrs).filter(isWholeInternet);
   switch (e.type) {
@@ -64,6 +66,7 @@ function mirrorEvidence(e: StackElement, pattern: RegExp): string | undefined {
   return userDataTexts(e).some((t) => /sonatype\/nexus/i.test(t)) ? "its user data runs sonatype/nexus" : undefined;
 }
 
+/** How a host gets a public IP, if it does. */
 function publicIpSources(model: StackModel, e: StackElement): string[] {
   if (e.type === "aws_launch_template") {
     return blocks(e.config.network_interfaces).some((n) => isTrue(n.associate_public_ip_address)) ? ['network_interfaces.associate_public_ip_address = "true"'] : [];

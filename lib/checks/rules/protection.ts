@@ -4,10 +4,12 @@ import { violationsOf } from "./violations";
 
 const DATA_TYPES = ["aws_ecr_repository", "aws_ecrpublic_repository", "aws_ebs_volume", "aws_instance"];
 
+/** True when `lifecycle.prevent_destroy` is set. */
 function preventsDestroy(e: StackElement): boolean {
   return blocks(e.config.lifecycle).some((l) => isTrue(l.prevent_destroy));
 }
 
+/** Why an element's data is not protected from destroy. */
 function unprotectedData(e: StackElement): string[] {
   if (preventsDestroy(e)) return [];
   if (e.type !== "aws_instance") return ["lifecycle.prevent_destroy is not set"];

@@ -17,6 +17,7 @@ function eachBucket(model: StackModel, problemOf: (bucket: StackElement) => stri
   });
 }
 
+/** The resources of `type` whose `bucket` names the bucket (by reference or literal name). */
 function attached(model: StackModel, bucket: StackElement, type: string): StackElement[] {
   return model.attachedTo(bucket, [type], "bucket", BUCKET_NAME);
 }
@@ -41,6 +42,7 @@ export const bucketPublicAccessBlock: SecurityRule = {
   },
 };
 
+/** True when an encryption configuration sets a default `sse_algorithm`. */
 function hasDefaultEncryption(config: Readonly<Record<string, unknown>>): boolean {
   return blocks(config.rule).some((rule) =>
     blocks(rule.apply_server_side_encryption_by_default).some((d) => typeof d.sse_algorithm === "string" && d.sse_algorithm !== ""),

@@ -3,6 +3,7 @@ import { findSecrets, findTokens, USER_DATA_ATTRIBUTES, userDataElements, userDa
 import { isRecord, type StackElement } from "../stack-model";
 import { violationsOf } from "./violations";
 
+/** The distinct matches, for a message. */
 function describe(matches: readonly SecretMatch[]): string {
   const unique = [...new Map(matches.map((m) => [`${m.kind} ${m.excerpt}`, m])).values()];
   return unique.map((m) => `${m.kind} (${m.excerpt})`).join(", ");
@@ -31,6 +32,7 @@ function stringLeaves(value: unknown, path: string, skip: ReadonlySet<string>): 
   return Object.entries(value).flatMap(([k, v]) => (path === "" && skip.has(k) ? [] : stringLeaves(v, path === "" ? k : `${path}.${k}`, skip)));
 }
 
+/** Attributes of an element holding token-format secrets (user data is SEC001's). */
 function literalTokens(e: StackElement): string[] {
   if (e.type === "cloudinit_config" && e.kind === "data") return [];
   const skip = new Set(e.kind === "resource" ? (USER_DATA_ATTRIBUTES[e.type] ?? []) : []);
