@@ -25,13 +25,16 @@ export const TOKEN_PATTERNS: ReadonlyArray<{ readonly kind: string; readonly pat
 
 /**
  * `key = value` / `key: value` assignments of secret-named keys. The value is a secret unless it
- * is a reference resolved at boot or apply time (`$VAR`, `$(cmd)`, `${...}`, `{{ ... }}`), a
- * placeholder (`__TOKEN__`, `<token>`, `ALL_CAPS_NAME`), a path, a boolean or a number.
+ * is a reference resolved at boot or apply time (`$VAR`, `$(cmd)`, `${...}`, `{{ ... }}`, `%VAR%`), a
+ * placeholder (`__TOKEN__`, `<token>`, `@TOKEN@`, `ALL_CAPS_NAME`), a path, a boolean, a number, or
+ * shorter than {@link MIN_LITERAL_LENGTH} characters.
  */
 const ASSIGNMENT = /(?:^|[^\w-])([\w.-]*(?:password|passwd|secret|token|api_?key|secret_access_key))["']?[ \t]*[:=][ \t]*["']?([^\s"',;}\]\\]*)/gi;
+/** Values that are references, placeholders, paths, booleans or numbers rather than secrets. */
 const NOT_A_LITERAL = /^(?:[$%<`(@/]|\{\{|__)|^(?:true|false|yes|no|null|none|nil|~)$|^\d+$/i;
 /** An environment-variable-style name, e.g. `RUNNER_TOKEN`: a placeholder, not a value. */
 const PLACEHOLDER_NAME = /^[A-Z][A-Z0-9_]*$/;
+/** Shorter values are too often flags or units (`token: none`, `secret=yes`) to report. */
 const MIN_LITERAL_LENGTH = 6;
 
 /** The first characters of a secret and an ellipsis, so messages never repeat it. */
