@@ -112,7 +112,7 @@ function resolveOptions(props: SecurityRulePackProps): { options: RuleOptions; s
       // Without the g/y flags, RegExp.test keeps no state between calls.
       mirrorHostPattern: new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, "")),
     },
-    severity: new Map(Object.entries(props.severity ?? {})),
+    severity: new Map<string, Severity>(Object.entries(props.severity ?? {})),
   };
 }
 
@@ -186,7 +186,7 @@ export class SecurityRulePack implements IAspect {
   private evaluateStack(stack: TerraformStack): void {
     const findings = evaluate(new StackModel(stack.toTerraform()), this.options, this.severity);
     const constructs = stack.node.findAll();
-    const byPath = new Map(constructs.map((c) => [c.node.path, c]));
+    const byPath = new Map(constructs.map((c): [string, IConstruct] => [c.node.path, c]));
     const stackLevel = new Map<string, IConstruct>();
     for (const c of constructs) {
       if (c instanceof TerraformVariable) stackLevel.set(`var.${c.friendlyUniqueId}`, c);

@@ -196,7 +196,7 @@ export class StackModel {
       });
     }
     this.elements = elements;
-    this.byAddress = new Map(elements.map((e) => [e.address, e]));
+    this.byAddress = new Map(elements.map((e): [string, StackElement] => [e.address, e]));
     for (const e of elements) {
       if (e.kind !== "resource" && e.kind !== "data") continue;
       const key = `${e.kind}:${e.type}`;

@@ -137,7 +137,7 @@ export function protectedTagExpiries(doc: LifecyclePolicyDocument, protectedTags
   const isProtected = (tag: string): boolean => protectedTags.some((p) => matchesPattern(tag, p));
   return protectedTags.flatMap((pattern) => {
     const variants = exampleTags({ pattern }).flatMap((tag) =>
-      [[tag], ...ruleTags.map((tags) => [tag, ...tags]), [tag, ...ruleTags.flat()]].map((tags) => [...new Set(tags)]),
+      [[tag], ...ruleTags.map((tags) => [tag, ...tags]), [tag, ...ruleTags.flatMap((tags) => tags)]].map((tags) => [...new Set(tags)]),
     );
     for (const tags of variants) {
       const probe: LifecycleImage = { digest: "sha256:probe", tags, pushedAt };

@@ -5,7 +5,7 @@ import { violationsOf } from "./violations";
 
 /** The distinct matches, for a message. */
 function describe(matches: readonly SecretMatch[]): string {
-  const unique = [...new Map(matches.map((m) => [`${m.kind} ${m.excerpt}`, m])).values()];
+  const unique = [...new Map(matches.map((m): [string, SecretMatch] => [`${m.kind} ${m.excerpt}`, m])).values()];
   return unique.map((m) => `${m.kind} (${m.excerpt})`).join(", ");
 }
 
