@@ -282,3 +282,29 @@ export {
   CLEANUP_KEEP_N,
   CLEANUP_OLDER_THAN_DAYS,
 } from "./gitlab/gitlab-registry";
+
+// Security and policy rule pack (cdktf aspects over the synthesized JSON of a stack).
+// Apply it to each stack: Aspects.of(stack).add(new SecurityRulePack({ production }));
+// accept a finding with suppressRule(construct, "RULE-ID", "reason"). Rule table: README.
+export {
+  SecurityRulePack,
+  type SecurityRulePackProps,
+  type Finding,
+  evaluateSecurityRules,
+  protectedTagPatterns,
+  suppressRule,
+  suppressionsOn,
+  type Suppression,
+  SUPPRESSION_METADATA_TYPE,
+  SECURITY_RULES,
+  SECURITY_RULE_IDS,
+  type SecurityRule,
+  type RuleDefinition,
+  type RuleOptions,
+  type Severity,
+  type RuleViolation,
+  StackModel,
+  type StackElement,
+  type ElementKind,
+  SECRET_SOURCES,
+} from "./checks";

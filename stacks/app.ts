@@ -1,4 +1,5 @@
-import { type App } from "cdktf";
+import { Aspects, type App } from "cdktf";
+import { protectedTagPatterns, SecurityRulePack } from "../lib/checks/pack";
 import { AccountStack } from "./account-stack";
 import { applyBackend } from "./backend";
 import { accountOf, accountStackName, type PlatformConfig, stateKeyOf, validateConfig } from "./config";
@@ -16,6 +17,8 @@ export interface PlatformStacks {
  * Validates `config` and adds every stack to `app`: one account stack per
  * (account, region), one stack per environment, each environment depending
  * on its account stack so `cdktf deploy '*'` deploys the account first.
+ * Every stack gets the security rule pack (account stacks as non-production):
+ * an error finding fails synth.
  */
 export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks {
   validateConfig(config);
@@ -23,6 +26,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   for (const account of config.accounts) {
     const stack = new AccountStack(app, accountStackName(account), config, account);
     applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, stack.node.id, account.stateKey));
+    Aspects.of(stack).add(new SecurityRulePack({ production: false }));
     accounts.set(account.name, stack);
   }
   const environments = new Map<string, EnvironmentStack>();
@@ -31,6 +35,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     const stack = new EnvironmentStack(app, env.name, config, env, account);
     applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, env.name, env.stateKey));
     stack.addDependency(account);
+    Aspects.of(stack).add(new SecurityRulePack({ production: env.production ?? false, protectedTags: protectedTagPatterns(stack.tagScheme) }));
     environments.set(env.name, stack);
   }
   return { accounts, environments };

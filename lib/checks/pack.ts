@@ -1,0 +1,240 @@
+import { AnnotationMetadataEntryType, App, type IAspect, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { type IConstruct } from "constructs";
+import { check } from "../core/errors";
+import { selectorPattern } from "../registry/glob";
+import { DEFAULT_PROTECTED_KEEP_COUNT } from "../registry/lifecycle/policy";
+import { TagScheme, validateSelector } from "../registry/tag-scheme";
+import { type RuleOptions, type Severity } from "./rule";
+import { SECURITY_RULE_IDS, SECURITY_RULES } from "./rules";
+import { type StackElement, StackModel } from "./stack-model";
+import { type Suppression, suppressionsOn } from "./suppressions";
+
+/** Props of a {@link SecurityRulePack}. */
+export interface SecurityRulePackProps {
+  /**
+   * The stacks are a production environment: DATA001 then requires `prevent_destroy` on
+   * registries and data volumes.
+   * @default false
+   */
+  readonly production?: boolean;
+  /**
+   * ECR tag patterns (`*` wildcards, ECR `tagPatternList` syntax) that lifecycle policies must
+   * never expire (ECR003).
+   * @default the protected kinds of the default TagScheme: ["latest", "v*.*.*"]
+   */
+  readonly protectedTags?: readonly string[];
+  /**
+   * `imageCountMoreThan` counts at or above this never expire anything in the lifecycle simulation
+   * (ECR003): the account's "Images per repository" quota.
+   * @default DEFAULT_PROTECTED_KEEP_COUNT (100,000, the default quota)
+   */
+  readonly protectedKeepCount?: number;
+  /**
+   * Severity per rule id, overriding the rule's default (e.g. `{ EC2003: "error" }`).
+   * @default each rule's own severity (see SECURITY_RULES)
+   */
+  readonly severity?: Readonly<Record<string, Severity>>;
+  /**
+   * Identifies hosts that serve a registry mirror (NET002), tested against construct path
+   * segments and the values of `Name`, `role`, `component`, `service` and `app` tags.
+   * User data that runs `sonatype/nexus` also marks a mirror host.
+   * @default /mirror|nexus/i
+   */
+  readonly mirrorHostPattern?: RegExp;
+}
+
+/** One finding of one rule on one element of a stack. */
+export interface Finding {
+  /** The rule's id, e.g. `IAM002`. */
+  readonly ruleId: string;
+  /** The rule's title. */
+  readonly title: string;
+  /** The effective severity (after overrides). */
+  readonly severity: Severity;
+  /** The element at fault. */
+  readonly element: StackElement;
+  /** What is wrong, specifically. */
+  readonly detail: string;
+  /** How to fix it. */
+  readonly fix: string;
+}
+
+const PACK = "SecurityRulePack";
+
+/** The ECR patterns of a tag scheme's protected kinds, e.g. `["latest", "v*.*.*"]`: the pack's `protectedTags`. */
+export function protectedTagPatterns(scheme: TagScheme): string[] {
+  return scheme.protectedKinds.map((kind) => selectorPattern(kind.selector));
+}
+
+/** Renders a finding as an annotation message: rule id, what is wrong, the construct path, the fix. */
+export function formatFinding(finding: Finding, constructPath: string): string {
+  return (
+    `${finding.ruleId} ${finding.title}: ${finding.detail}. ` +
+    `Construct: ${constructPath} (${finding.element.address}). Fix: ${finding.fix}. ` +
+    `To accept it, suppressRule(construct, "${finding.ruleId}", "<reason>").`
+  );
+}
+
+/** Validates the props and resolves their defaults. */
+function resolveOptions(props: SecurityRulePackProps): { options: RuleOptions; severity: ReadonlyMap<string, Severity> } {
+  const protectedTags = props.protectedTags ?? protectedTagPatterns(new TagScheme(PACK));
+  protectedTags.forEach((pattern, i) => validateSelector(`${PACK}/protectedTags[${i}]`, { pattern }));
+  const protectedKeepCount = props.protectedKeepCount ?? DEFAULT_PROTECTED_KEEP_COUNT;
+  check(Number.isInteger(protectedKeepCount) && protectedKeepCount > 0, {
+    path: PACK,
+    subject: "protectedKeepCount",
+    value: protectedKeepCount,
+    rule: "a whole number greater than 0 (the images-per-repository quota)",
+    fix: "pass the account's quota, or leave it out for 100,000",
+  });
+  for (const [id, level] of Object.entries(props.severity ?? {})) {
+    check(SECURITY_RULE_IDS.includes(id), {
+      path: `${PACK}/severity`,
+      subject: "rule id",
+      value: id,
+      rule: `severity overrides name rules of the pack (${SECURITY_RULE_IDS.join(", ")})`,
+      fix: "use a rule id from the README's rule table",
+    });
+    check(level === "error" || level === "warning", {
+      path: `${PACK}/severity/${id}`,
+      subject: "severity",
+      value: level,
+      rule: 'a severity is "error" (fails synth) or "warning" (annotates)',
+      fix: 'use "error" or "warning"; to accept a finding, suppress it with a reason',
+    });
+  }
+  const pattern = props.mirrorHostPattern ?? /mirror|nexus/i;
+  return {
+    options: {
+      production: props.production ?? false,
+      protectedTags,
+      protectedKeepCount,
+      // Without the g/y flags, RegExp.test keeps no state between calls.
+      mirrorHostPattern: new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, "")),
+    },
+    severity: new Map<string, Severity>(Object.entries(props.severity ?? {})),
+  };
+}
+
+/**
+ * Evaluates every rule on a synthesized stack (`stack.toTerraform()` or a parsed `cdk.tf.json`)
+ * and returns the findings, without suppressions (those live on constructs). For tooling that
+ * reads synthesized JSON; in a cdktf app use the {@link SecurityRulePack} aspect.
+ */
+export function evaluateSecurityRules(json: unknown, props: SecurityRulePackProps = {}): Finding[] {
+  const { options, severity } = resolveOptions(props);
+  return evaluate(new StackModel(json), options, severity);
+}
+
+/** Runs every rule on one stack model, applying severity overrides. */
+function evaluate(model: StackModel, options: RuleOptions, severity: ReadonlyMap<string, Severity>): Finding[] {
+  return SECURITY_RULES.flatMap((rule) =>
+    rule.check(model, options).map((v) => ({
+      ruleId: rule.id,
+      title: rule.title,
+      severity: severity.get(rule.id) ?? rule.severity,
+      element: v.element,
+      detail: v.detail,
+      fix: v.fix ?? rule.fix,
+    })),
+  );
+}
+
+/**
+ * The security and policy rule pack as a cdktf aspect. When it visits a stack it takes the
+ * stack's resolved Terraform JSON (`toTerraform()`: lazily rendered policies included), runs
+ * every rule, and annotates the construct behind each finding (found by its metadata path):
+ * `error` findings fail synth, `warning` findings are listed. Suppressions
+ * ({@link suppressRule}) are honoured and listed as info; unused ones as warnings.
+ *
+ * Add it to every stack. cdktf 0.21 invokes aspects from each stack down, so a pack added to
+ * the App is never run.
+ * @example
+ * Aspects.of(stack).add(new SecurityRulePack({ production: true }));
+ */
+export class SecurityRulePack implements IAspect {
+  private readonly options: RuleOptions;
+  private readonly severity: ReadonlyMap<string, Severity>;
+  /** Stacks already evaluated (each synth runs aspects again; annotate only once). */
+  private readonly seen = new WeakSet<TerraformStack>();
+
+  /** @throws ValidationError for invalid props (unknown rule ids, bad tag patterns) */
+  public constructor(props: SecurityRulePackProps = {}) {
+    ({ options: this.options, severity: this.severity } = resolveOptions(props));
+  }
+
+  /** Called by cdktf for the scope the aspect was added to and every construct below it. */
+  public visit(node: IConstruct): void {
+    if (App.isApp(node)) return; // not reached in cdktf 0.21 (aspects run from each stack down); harmless
+    if (TerraformStack.isStack(node)) {
+      if (!this.seen.has(node)) this.evaluateStack(node);
+      this.seen.add(node);
+      return;
+    }
+    // Reached a construct before its stack: the pack was added below the stack.
+    const stack = TerraformStack.of(node);
+    if (this.seen.has(stack)) return;
+    this.seen.add(stack);
+    annotate(
+      node,
+      AnnotationMetadataEntryType.WARN,
+      `${PACK} was added to ${node.node.path}, below its stack, and checks nothing: it evaluates whole stacks. ` +
+        `Add it to the stack: Aspects.of(stack).add(new SecurityRulePack(...)).`,
+    );
+  }
+
+  private evaluateStack(stack: TerraformStack): void {
+    const findings = evaluate(new StackModel(stack.toTerraform()), this.options, this.severity);
+    const constructs = stack.node.findAll();
+    const byPath = new Map(constructs.map((c): [string, IConstruct] => [c.node.path, c]));
+    const stackLevel = new Map<string, IConstruct>();
+    for (const c of constructs) {
+      if (c instanceof TerraformVariable) stackLevel.set(`var.${c.friendlyUniqueId}`, c);
+      else if (c instanceof TerraformOutput) stackLevel.set(`output.${c.friendlyUniqueId}`, c);
+      else if (c instanceof TerraformLocal) stackLevel.set(`local.${c.friendlyUniqueId}`, c);
+    }
+    const suppressions = constructs.flatMap((c) => suppressionsOn(c).map((s) => ({ ...s, hidden: [] as Finding[] })));
+
+    for (const finding of findings) {
+      const target = (finding.element.path && byPath.get(finding.element.path)) || stackLevel.get(finding.element.address) || stack;
+      const suppression = nearestSuppression(target, finding.ruleId, suppressions);
+      if (suppression) {
+        suppression.hidden.push(finding);
+        continue;
+      }
+      annotate(target, finding.severity === "error" ? AnnotationMetadataEntryType.ERROR : AnnotationMetadataEntryType.WARN, formatFinding(finding, target.node.path));
+    }
+
+    for (const s of suppressions) {
+      const where = s.scope.node.path;
+      if (s.hidden.length > 0) {
+        const addresses = [...new Set(s.hidden.map((f) => f.element.address))].join(", ");
+        annotate(s.scope, AnnotationMetadataEntryType.INFO, `${PACK}: ${s.ruleId} suppressed at ${where}, reason: ${JSON.stringify(s.reason)} (hides ${s.hidden.length} finding(s) on ${addresses})`);
+      } else {
+        annotate(
+          s.scope,
+          AnnotationMetadataEntryType.WARN,
+          `${PACK}: the suppression of ${s.ruleId} at ${where} (reason: ${JSON.stringify(s.reason)}) matches no finding; remove it so that it cannot hide a future one`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Adds a cdktf annotation (what `Annotations.of(scope).addError/addWarning/addInfo` add) without
+ * a stack trace: the trace would point into this pack, and the cdktf CLI prints it under every error.
+ */
+function annotate(scope: IConstruct, level: AnnotationMetadataEntryType, message: string): void {
+  scope.node.addMetadata(level, message, { stackTrace: false });
+}
+
+/** The suppression of `ruleId` closest to `target` on the path from its stack down to it. */
+function nearestSuppression<S extends Suppression>(target: IConstruct, ruleId: string, suppressions: readonly S[]): S | undefined {
+  const scopes = target.node.scopes;
+  for (let i = scopes.length - 1; i >= 0; i--) {
+    const hit = suppressions.find((s) => s.scope === scopes[i] && s.ruleId === ruleId);
+    if (hit) return hit;
+  }
+  return undefined;
+}

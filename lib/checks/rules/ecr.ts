@@ -1,0 +1,195 @@
+import { describeValue, ValidationError } from "../../core/errors";
+import { matchesPattern, matchesSelector, type TagSelector } from "../../registry/glob";
+import { ruleSelectors, validateLifecyclePolicy, type LifecyclePolicyDocument, type LifecycleRule } from "../../registry/lifecycle/policy";
+import { simulateLifecycle, type ImageDecision, type LifecycleImage } from "../../registry/lifecycle/simulator";
+import { type SecurityRule } from "../rule";
+import { blocks, isExpression, isTrue, type StackModel } from "../stack-model";
+import { violationsOf } from "./violations";
+
+const REPOSITORY = "aws_ecr_repository";
+const SCANNING_FREQUENCIES = ["SCAN_ON_PUSH", "CONTINUOUS_SCAN"];
+
+/** True when a registry scanning configuration in the stack scans `repositoryName` on push or continuously. */
+function registryScans(model: StackModel, repositoryName: unknown): boolean {
+  return model.resources("aws_ecr_registry_scanning_configuration").some((c) =>
+    blocks(c.config.rule).some(
+      (rule) =>
+        SCANNING_FREQUENCIES.includes(String(rule.scan_frequency)) &&
+        blocks(rule.repository_filter).some(
+          (f) =>
+            f.filter === "*" ||
+            (typeof f.filter === "string" && typeof repositoryName === "string" && !isExpression(repositoryName) && matchesPattern(repositoryName, f.filter)),
+        ),
+    ),
+  );
+}
+
+/** ECR001: repositories scan images on push (or a registry scanning rule covers them). */
+export const repositoryScanOnPush: SecurityRule = {
+  id: "ECR001",
+  title: "ECR repository without scan on push",
+  rationale: "Images pulled by every CI job should be scanned for known vulnerabilities when pushed, not found later in production.",
+  severity: "error",
+  resourceTypes: [REPOSITORY, "aws_ecr_registry_scanning_configuration"],
+  fix: "set image_scanning_configuration { scan_on_push = true } (or a registry scanning configuration rule that matches the repository)",
+  check: (model) =>
+    violationsOf(model.resources(REPOSITORY), (e) =>
+      blocks(e.config.image_scanning_configuration).some((s) => isTrue(s.scan_on_push)) || registryScans(model, e.config.name)
+        ? []
+        : ["image_scanning_configuration.scan_on_push is not true and no registry scanning rule covers the repository"],
+    ),
+};
+
+/** ECR002: repositories never set force_delete. */
+export const repositoryForceDelete: SecurityRule = {
+  id: "ECR002",
+  title: "ECR repository with force_delete",
+  rationale: "force_delete lets one `terraform destroy` or a renamed construct id delete the repository with every image in it, releases included.",
+  severity: "error",
+  resourceTypes: [REPOSITORY],
+  fix: "remove force_delete (or set it to false); delete images deliberately before removing a repository",
+  check: (model) => violationsOf(model.resources(REPOSITORY), (e) => (isTrue(e.config.force_delete) ? ["force_delete is true"] : [])),
+};
+
+const NOW = new Date("2030-01-01T00:00:00Z");
+const DAY_MS = 86_400_000;
+
+/** A concrete tag the selector matches; `index` makes tags of wildcard selectors unique. */
+function exampleTag(selector: TagSelector, index: number | string): string {
+  return "prefix" in selector ? `${selector.prefix}${index}` : selector.pattern.replace(/\*/g, String(index));
+}
+
+/** What probes fill wildcards and prefixes with: different fills escape different selectors of other rules. */
+const FILLS = ["0", "x", "1.2.3", ""];
+
+/** Concrete tags the selector matches, one per fill (a literal pattern has one). */
+function exampleTags(selector: TagSelector): string[] {
+  return [...new Set(FILLS.map((fill) => exampleTag(selector, fill)))].filter((tag) => tag !== "");
+}
+
+/**
+ * One tag per entry of `rule` that as few other rules' entries as possible also match: a real
+ * tag that escapes an earlier keep rule is the worst case the probe must cover.
+ */
+function escapingTags(rule: LifecycleRule, others: readonly TagSelector[]): string[] {
+  return ruleSelectors(rule).map((entry) => {
+    const score = (tag: string): number => others.filter((s) => matchesSelector(tag, s)).length;
+    return exampleTags(entry).reduce((best, tag) => (score(tag) < score(best) ? tag : best));
+  });
+}
+
+/** A literal selector matches one tag only, and a tag sits on one image at a time. */
+function isLiteral(selector: TagSelector): boolean {
+  return "pattern" in selector && !selector.pattern.includes("*");
+}
+
+/**
+ * Newer images that make every `imageCountMoreThan` rule (below the keep count) select more
+ * images than it keeps, so an old image it selects is beyond its count.
+ */
+function countFillers(doc: LifecyclePolicyDocument, keepCount: number): LifecycleImage[] {
+  const fillers: LifecycleImage[] = [];
+  let unique = 1;
+  for (const rule of doc.rules) {
+    const { countType, countNumber, tagStatus } = rule.selection;
+    if (countType !== "imageCountMoreThan" || countNumber >= keepCount) continue;
+    const selectors = ruleSelectors(rule);
+    if (selectors.some(isLiteral)) continue;
+    for (let k = 0; k < countNumber; k++, unique++) {
+      const tags = tagStatus === "tagged" ? selectors.map((s) => exampleTag(s, unique)) : [];
+      fillers.push({ digest: `sha256:filler-${unique}`, tags, pushedAt: new Date(NOW.getTime() - (fillers.length + 1) * 60_000) });
+    }
+  }
+  return fillers;
+}
+
+/**
+ * The policy with every `imageCountMoreThan` count below the keep count lowered to 1. Which rule
+ * claims an image, and whether a rule can expire it, does not depend on such a count, only on how
+ * many newer images it takes: the lowered policy expires a probe exactly when the real one would,
+ * with one filler per rule instead of hundreds.
+ */
+function withMinimalCounts(doc: LifecyclePolicyDocument, keepCount: number): LifecyclePolicyDocument {
+  return {
+    rules: doc.rules.map((rule) =>
+      rule.selection.countType === "imageCountMoreThan" && rule.selection.countNumber < keepCount ? { ...rule, selection: { ...rule.selection, countNumber: 1 } } : rule,
+    ),
+  };
+}
+
+/** The first expired image carrying a protected tag when `doc` runs on the probe plus count fillers. */
+function protectedExpiry(doc: LifecyclePolicyDocument, probe: LifecycleImage, keepCount: number, isProtected: (tag: string) => boolean): ImageDecision | undefined {
+  return simulateLifecycle(doc, [probe, ...countFillers(doc, keepCount)], NOW).expired.find((d) => d.tags.some(isProtected));
+}
+
+/**
+ * Simulates the policy on synthetic images and returns, per protected pattern, the first expired
+ * image that carries a protected tag. The probe image is older than every age rule and carries an
+ * example of the protected tag alone, with the tags of each tagged rule, and with all of them;
+ * newer filler images exceed every count below the keep count.
+ */
+export function protectedTagExpiries(doc: LifecyclePolicyDocument, protectedTags: readonly string[], keepCount: number): Array<{ pattern: string; decision: ImageDecision }> {
+  const oldest = Math.max(0, ...doc.rules.filter((r) => r.selection.countType !== "imageCountMoreThan").map((r) => r.selection.countNumber));
+  const pushedAt = new Date(NOW.getTime() - (oldest + 1) * DAY_MS);
+  const minimal = withMinimalCounts(doc, keepCount);
+  const tagged = doc.rules.filter((r) => r.selection.tagStatus === "tagged");
+  const ruleTags = tagged.map((rule) => escapingTags(rule, tagged.filter((r) => r !== rule).flatMap(ruleSelectors)));
+  const isProtected = (tag: string): boolean => protectedTags.some((p) => matchesPattern(tag, p));
+  return protectedTags.flatMap((pattern) => {
+    const variants = exampleTags({ pattern }).flatMap((tag) =>
+      [[tag], ...ruleTags.map((tags) => [tag, ...tags]), [tag, ...ruleTags.flatMap((tags) => tags)]].map((tags) => [...new Set(tags)]),
+    );
+    for (const tags of variants) {
+      const probe: LifecycleImage = { digest: "sha256:probe", tags, pushedAt };
+      const quick = protectedExpiry(minimal, probe, keepCount, isProtected);
+      // Found: run the real policy on this probe for the exact reason (real counts, enough fillers).
+      if (quick) return [{ pattern, decision: protectedExpiry(doc, probe, keepCount, isProtected) ?? quick }];
+    }
+    return [];
+  });
+}
+
+/** Why a lifecycle policy value fails ECR003: unreadable, rejected by ECR, or expiring protected tags. */
+function lifecycleProblems(address: string, policy: unknown, protectedTags: readonly string[], keepCount: number): string[] {
+  if (typeof policy !== "string") return [`the policy is not a JSON string (${describeValue(policy)})`];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(policy);
+  } catch {
+    return [
+      isExpression(policy)
+        ? `the policy is a Terraform expression (${describeValue(policy)}), so it cannot be simulated offline`
+        : `the policy is not valid JSON (${describeValue(policy)})`,
+    ];
+  }
+  try {
+    validateLifecyclePolicy(address, doc);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return [`ECR rejects the policy: ${error.subject} ${describeValue(error.value)}: ${error.rule}`];
+  }
+  return protectedTagExpiries(doc, protectedTags, keepCount).map(({ pattern, decision }) => {
+    const rule = decision.rule!;
+    const name = `rule ${rule.rulePriority}${rule.description ? ` ("${rule.description}")` : ""}`;
+    return `${name} would expire an image tagged ${decision.tags.join(", ")}, which carries the protected tag pattern "${pattern}" (${decision.reason})`;
+  });
+}
+
+/** ECR003: simulated lifecycle policies never expire an image carrying a protected tag. */
+export const lifecycleExpiresProtectedTags: SecurityRule = {
+  id: "ECR003",
+  title: "ECR lifecycle policy can expire protected tags",
+  rationale: "Expiring an image deletes all its tags, so a rule that claims an image tagged MR-12 and latest deletes latest; protected tags need top-priority keep rules.",
+  severity: "error",
+  resourceTypes: ["aws_ecr_lifecycle_policy"],
+  fix: 'give each protected tag its own keep rule before every other tagged rule (tagged, tagPatternList ["latest"], imageCountMoreThan 100000), as ContainerRepository derives from the TagScheme',
+  check: (model, options) => {
+    // Repositories of one tag scheme share their policy text: simulate each text once.
+    const byText = new Map<unknown, string[]>();
+    return violationsOf(model.resources("aws_ecr_lifecycle_policy"), (e) => {
+      const policy = e.config.policy;
+      if (!byText.has(policy)) byText.set(policy, lifecycleProblems(e.address, policy, options.protectedTags, options.protectedKeepCount));
+      return byText.get(policy)!;
+    });
+  },
+};

@@ -1,0 +1,54 @@
+import { type SecurityRule } from "../rule";
+import { findSecrets, findTokens, USER_DATA_ATTRIBUTES, userDataElements, userDataTexts, type SecretMatch } from "../secrets";
+import { isRecord, type StackElement } from "../stack-model";
+import { violationsOf } from "./violations";
+
+/** The distinct matches, for a message. */
+function describe(matches: readonly SecretMatch[]): string {
+  const unique = [...new Map(matches.map((m): [string, SecretMatch] => [`${m.kind} ${m.excerpt}`, m])).values()];
+  return unique.map((m) => `${m.kind} (${m.excerpt})`).join(", ");
+}
+
+/** SEC001: user data (decoded) contains nothing that looks like a token, key or literal password. */
+export const secretInUserData: SecurityRule = {
+  id: "SEC001",
+  title: "Secret in user data",
+  rationale: "User data is readable by anyone with ec2:DescribeInstanceAttribute, from the instance's metadata service, and sits in Terraform state and plan output.",
+  severity: "error",
+  resourceTypes: [...Object.keys(USER_DATA_ATTRIBUTES), "data.cloudinit_config"],
+  fix: "read the secret at boot from an SSM SecureString parameter or Secrets Manager (aws ssm get-parameter --with-decryption) and grant the instance role read on that parameter only; user data may reference it by name",
+  check: (model) =>
+    violationsOf(userDataElements(model), (e) => {
+      const matches = userDataTexts(e).flatMap(findSecrets);
+      return matches.length > 0 ? [`its user data (decoded) contains ${describe(matches)}`] : [];
+    }),
+};
+
+/** Every string leaf of a config with its attribute path, e.g. `ingress[0].description`. */
+function stringLeaves(value: unknown, path: string, skip: ReadonlySet<string>): Array<[string, string]> {
+  if (typeof value === "string") return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringLeaves(v, `${path}[${i}]`, skip));
+  if (!isRecord(value)) return [];
+  return Object.entries(value).flatMap(([k, v]) => (path === "" && skip.has(k) ? [] : stringLeaves(v, path === "" ? k : `${path}.${k}`, skip)));
+}
+
+/** Attributes of an element holding token-format secrets (user data is SEC001's). */
+function literalTokens(e: StackElement): string[] {
+  if (e.type === "cloudinit_config" && e.kind === "data") return [];
+  const skip = new Set(e.kind === "resource" ? (USER_DATA_ATTRIBUTES[e.type] ?? []) : []);
+  return stringLeaves(e.config, "", skip).flatMap(([attribute, text]) => {
+    const matches = findTokens(text);
+    return matches.length > 0 ? [`${attribute || "its value"} holds ${describe(matches)}`] : [];
+  });
+}
+
+/** SEC002: no token, access key id or private key appears literally anywhere else in the stack. */
+export const literalSecret: SecurityRule = {
+  id: "SEC002",
+  title: "Secret literal in the synthesized configuration",
+  rationale: "A literal secret lands in the repository, the synthesized JSON, the plan and the state; it cannot be rotated without a code change.",
+  severity: "error",
+  resourceTypes: ["*"],
+  fix: "pass the secret through a sensitive stack variable, a secret-producing resource, or an SSM/Secrets Manager reference, never as a literal",
+  check: (model) => violationsOf(model.elements, literalTokens),
+};

@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { App, Aspects } from "cdktf";
+import { SecurityRulePack } from "../../lib/checks/pack";
+import { SUPPRESSION_METADATA_TYPE } from "../../lib/checks/suppressions";
+import { buildPlatform } from "../../stacks/app";
+import { exampleConfig } from "../../stacks/example-config";
+import { annotationsOf } from "../support/annotations";
+
+function withApp<T>(fn: (app: App, outdir: string) => T): T {
+  const outdir = mkdtempSync(path.join(tmpdir(), "checks-example-"));
+  try {
+    return fn(new App({ outdir, stackTraces: false }), outdir);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+describe("the example stacks and the security rule pack", () => {
+  test("every stack carries the pack and synthesizes with no finding and no suppression", () => {
+    withApp((app, outdir) => {
+      const stacks = buildPlatform(app, exampleConfig);
+      const all = [...stacks.accounts.values(), ...stacks.environments.values()];
+      for (const stack of all) expect(Aspects.of(stack).all.filter((a) => a instanceof SecurityRulePack)).toHaveLength(1);
+      app.synth(); // would throw on an error finding
+      const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { annotations: unknown[] }> };
+      expect(Object.fromEntries(Object.entries(manifest.stacks).map(([name, s]) => [name, s.annotations]))).toEqual({
+        "account-nonprod": [],
+        "account-prod": [],
+        dev: [],
+        staging: [],
+        production: [],
+      });
+      expect(app.node.findAll().filter((c) => c.node.metadata.some((m) => m.type === SUPPRESSION_METADATA_TYPE))).toEqual([]);
+    });
+  });
+
+  test("only the production environment is checked as production (DATA001)", () => {
+    withApp((app) => {
+      const stacks = buildPlatform(app, exampleConfig);
+      const unprotected = (stack: Parameters<typeof annotationsOf>[0]) =>
+        new EbsVolume(stack, "scratch", { availabilityZone: "eu-central-1a", size: 10, encrypted: true });
+      for (const name of ["dev", "production"]) unprotected(stacks.environments.get(name)!);
+      unprotected(stacks.accounts.get("prod")!);
+      expect(() => app.synth()).toThrow(/\[production\/scratch\] DATA001 Production data without destroy protection/);
+      expect(annotationsOf(app).map((a) => `${a.level} ${a.path} ${a.message.slice(0, 7)}`)).toEqual(["error production/scratch DATA001"]);
+    });
+  });
+});

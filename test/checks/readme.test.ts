@@ -1,0 +1,30 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { SECURITY_RULES } from "../../lib/checks/rules";
+
+const readme = readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
+const section = readme.slice(readme.indexOf("## Security rule pack"));
+/** The rule table's rows, split into cells, with markdown escapes (`\*`, `\|`) undone. */
+const rows = section
+  .split("\n")
+  .filter((line) => /^\| [A-Z][A-Z0-9]{3,7} \| (error|warning) \|/.test(line))
+  .map((line) =>
+    line
+      .slice(2, -2)
+      .split(/ (?<!\\)\| /)
+      .map((cell) => cell.replace(/\\([*|])/g, "$1")),
+  );
+
+test("the README rule table lists every rule with its code's severity, title, rationale and fix, and nothing else", () => {
+  expect(rows.map((r) => r[0])).toEqual(SECURITY_RULES.map((r) => r.id));
+  for (const rule of SECURITY_RULES) {
+    const [, severity, what, why, fix] = rows.find((r) => r[0] === rule.id)!;
+    expect({ id: rule.id, severity, title: what!.startsWith(`**${rule.title}**`), why, fix }).toEqual({
+      id: rule.id,
+      severity: rule.severity,
+      title: true,
+      why: rule.rationale,
+      fix: rule.fix,
+    });
+  }
+});
