@@ -61,3 +61,8 @@ export { type MirrorEndpoint } from "./mirror/mirror-endpoint";
 export { type NetworkRef } from "./network/network-ref";
 export { type RunnerTokenSource } from "./gitlab/runner-token-source";
 export { ExistingRunnerTokenParameter, type ExistingRunnerTokenParameterProps } from "./gitlab/existing-runner-token";
+
+// Network: a small VPC for runner hosts, or an existing one given by ids (both are NetworkRefs).
+export { Network, type NetworkProps, type NatGatewayMode } from "./network/network";
+export { ExistingNetwork, type ExistingNetworkProps } from "./network/existing-network";
+export { type Ipv4Cidr, parseCidr, formatCidr, subnetOf } from "./network/cidr";
