@@ -1,6 +1,7 @@
 import { statSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import { renderEnvironmentFile } from "../../lib/runner/host-files";
+import { RUNNER_FLEET_SCRIPT, renderEnvironmentFile } from "../../lib/runner/host-files";
+import { DEFAULT_RUNNER_HOST_VERSIONS, type RunnerHostInput, runnerHostEnvironment } from "../../lib/runner/user-data";
 import { FAIL, FakeHost } from "../support/fake-host";
 
 const script = path.resolve(__dirname, "../../lib/runner/assets/runner-fleet.sh");
@@ -19,6 +20,31 @@ const metrics = (...jobs: number[]) =>
     "",
   ].join("\n");
 
+/** The settings a fleet renders for its hosts (lib/runner/user-data.ts). */
+const hostInput: RunnerHostInput = {
+  runnerConfigTemplate: "",
+  daemonJson: "",
+  tokenParameterNames: ["/acme-ci/dev/runner/build/token", "/acme-ci/dev/runner/test/token"],
+  autoScalingGroupName: "acme-ci-dev-runners",
+  lifecycleHookName: "acme-ci-dev-drain",
+  concurrent: 4,
+  drainTimeoutSeconds: 30,
+  heartbeatIntervalSeconds: 15,
+  metric: { namespace: "GitLab/RunnerFleet", name: "JobSlotUtilization" },
+  logGroupName: "/gitlab-runner/acme-ci-dev",
+  versions: DEFAULT_RUNNER_HOST_VERSIONS,
+  architecture: "x86_64",
+};
+
+test("the fleet's environment file provides every setting the script requires", () => {
+  const required = [...RUNNER_FLEET_SCRIPT.matchAll(/\$\{([A-Z_]+):\?\}/g)].map((m) => m[1]!);
+  const dynamic = [...RUNNER_FLEET_SCRIPT.matchAll(/_var="([A-Z_]+)\$i"/g)].flatMap((m) => [0, 1].map((i) => `${m[1]}${i}`));
+  expect(required.length).toBeGreaterThan(5);
+  expect(dynamic).toEqual(["RUNNER_TOKEN_PARAMETER_0", "RUNNER_TOKEN_PARAMETER_1", "RUNNER_TOKEN_PLACEHOLDER_0", "RUNNER_TOKEN_PLACEHOLDER_1"]);
+  const provided = Object.keys(runnerHostEnvironment(hostInput));
+  expect([...new Set([...required, ...dynamic])].filter((name) => !provided.includes(name))).toEqual([]);
+});
+
 let host: FakeHost;
 beforeEach(() => {
   host = new FakeHost()
@@ -31,21 +57,12 @@ function run(command: string, overrides: Record<string, string | number> = {}) {
   const envFile = host.file(
     "fleet.env",
     renderEnvironmentFile("test", {
-      ASG_NAME: "acme-ci-dev-runners",
-      LIFECYCLE_HOOK_NAME: "acme-ci-dev-runners-drain",
-      CONCURRENT: 4,
-      METRIC_NAMESPACE: "GitLab/RunnerFleet",
-      METRIC_NAME: "JobSlotUtilization",
-      HEARTBEAT_INTERVAL: 0,
-      DRAIN_TIMEOUT: 30,
-      RUNNER_SERVICE: "gitlab-runner.service",
-      METRICS_TIMER: "runner-fleet-metrics.timer",
+      ...runnerHostEnvironment(hostInput),
+      // The fakes: the metrics endpoint, files in the fake host's directory, short timings.
       METRICS_URL: "http://metrics.invalid/metrics",
-      RUNNER_COUNT: 2,
-      RUNNER_TOKEN_PARAMETER_0: "/acme-ci/dev/runner/build/token",
-      RUNNER_TOKEN_PARAMETER_1: "/acme-ci/dev/runner/test/token",
       RUNNER_CONFIG: path.join(host.dir, "config.toml"),
       RUNNER_CONFIG_TEMPLATE: path.join(host.dir, "config.toml.template"),
+      HEARTBEAT_INTERVAL: 0,
       ...overrides,
     }),
   );
@@ -78,7 +95,7 @@ describe("drain watcher", () => {
     const result = run("watch");
     expect(result.status).toBe(0);
     const lifecycle =
-      "--region eu-central-1 --auto-scaling-group-name acme-ci-dev-runners --lifecycle-hook-name acme-ci-dev-runners-drain --instance-id i-0123456789abcdef0";
+      "--region eu-central-1 --auto-scaling-group-name acme-ci-dev-runners --lifecycle-hook-name acme-ci-dev-drain --instance-id i-0123456789abcdef0";
     expect(actions()).toEqual([
       "systemctl stop --no-block gitlab-runner.service",
       "systemctl stop --no-block runner-fleet-metrics.timer",
@@ -96,12 +113,20 @@ describe("drain watcher", () => {
     expect(host.calls().some((c) => c.includes("metrics.invalid"))).toBe(false);
   });
 
-  test("keeps waiting while the runner runs but its metrics do not answer, and completes at the drain timeout", () => {
-    host.respond(STATE, "Terminated").respond("state", "deactivating").respond("metrics", FAIL);
-    const result = run("watch", { DRAIN_TIMEOUT: 1, HEARTBEAT_INTERVAL: 3600, DRAIN_POLL_INTERVAL: 0.2 });
+  test("keeps waiting while the runner runs but its metrics do not answer", () => {
+    host.respond(STATE, "Terminated").respond("state", "deactivating").respond("metrics", FAIL, FAIL, metrics(0));
+    const result = run("watch");
     expect(result.status).toBe(0);
-    expect(result.stderr).toMatch(/waiting for unknown running job\(s\)/);
-    expect(result.stderr).toMatch(/drain timeout \(1s\) with jobs=unknown: completing the lifecycle action anyway/);
+    expect(result.stderr.match(/waiting for unknown running job\(s\)/g)).toHaveLength(2);
+    expect(result.stderr).toMatch(/no job is running/);
+    expect(actions().at(-1)).toMatch(/^aws autoscaling complete-lifecycle-action /);
+  });
+
+  test("completes the lifecycle action at the drain timeout even if jobs still run (AWS would terminate anyway)", () => {
+    host.respond(STATE, "Terminated").respond("state", "deactivating").respond("metrics", metrics(1));
+    const result = run("watch", { DRAIN_TIMEOUT: 0 });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/drain timeout \(0s\) with jobs=1: completing the lifecycle action anyway/);
     expect(actions().filter((c) => c.startsWith("aws"))).toEqual([expect.stringMatching(/^aws autoscaling complete-lifecycle-action /)]);
   });
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # runner-fleet: the on-host part of a RunnerFleet (lib/runner/fleet.ts).
 #
-#   runner-fleet configure       Write config.toml from its template with the runner
-#                                tokens read from SSM SecureString parameters (0600).
+#   runner-fleet configure       Write config.toml from its template, each runner's
+#                                placeholder replaced by its token read from an SSM
+#                                SecureString parameter (file mode 0600).
 #                                Runs as ExecStartPre of gitlab-runner.service.
 #   runner-fleet watch           Drain watcher. When the instance enters
 #                                Terminating:Wait, stop taking jobs (graceful stop =
@@ -167,13 +168,14 @@ fetch_token() {
 
 configure() {
   : "${RUNNER_COUNT:?}" "${RUNNER_CONFIG:?}" "${RUNNER_CONFIG_TEMPLATE:?}"
-  local region content i name_var name token placeholder tmp
+  local region content i name_var name placeholder_var placeholder token tmp
   region=$(imds placement/region)
   content=$(<"$RUNNER_CONFIG_TEMPLATE")
   for ((i = 0; i < RUNNER_COUNT; i++)); do
     name_var="RUNNER_TOKEN_PARAMETER_$i"
     name=${!name_var:?}
-    placeholder="@@RUNNER_TOKEN_${i}@@"
+    placeholder_var="RUNNER_TOKEN_PLACEHOLDER_$i"
+    placeholder=${!placeholder_var:?}
     if [[ $content != *"$placeholder"* ]]; then
       log "$RUNNER_CONFIG_TEMPLATE has no $placeholder"
       return 1
@@ -185,10 +187,6 @@ configure() {
     fi
     content=${content//"$placeholder"/"$token"}
   done
-  if [[ $content == *"@@RUNNER_TOKEN_"* ]]; then
-    log "$RUNNER_CONFIG_TEMPLATE has more token placeholders than RUNNER_COUNT=$RUNNER_COUNT"
-    return 1
-  fi
   tmp=$(mktemp "$RUNNER_CONFIG.XXXXXX")
   chmod 600 "$tmp"
   printf '%s\n' "$content" >"$tmp"
