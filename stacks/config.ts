@@ -2,6 +2,12 @@ import { validateAccountId, validateRegion } from "../lib/core/aws";
 import { check, ValidationError } from "../lib/core/errors";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
 import { type Retention, type TagSchemeProps } from "../lib/registry/tag-scheme";
+// Runner fleet (issue 4) imports.
+import { type ExistingNetworkProps } from "../lib/network/existing-network";
+import { type NatGatewayMode } from "../lib/network/network";
+import { type DockerAccess } from "../lib/runner/config-toml";
+import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../lib/runner/fleet";
+import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedule } from "../lib/runner/schedule";
 
 /**
  * The platform's configuration: typed, validated before any construct is
@@ -101,6 +107,12 @@ export interface EnvironmentConfig {
     /** The repositories. */
     readonly repositories: readonly RepositoryConfig[];
   };
+  // ---- Runner fleet (issue 4) ----
+  /**
+   * Autoscaling GitLab runner hosts for this environment (and their network).
+   * @default none
+   */
+  readonly runners?: RunnersConfig;
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -199,6 +211,7 @@ export function validateConfig(config: PlatformConfig): void {
     validateRegion(path, "region", env.region);
     accountOf(config, env);
     validateGitLabUrl(`${path}/gitlab`, env.gitlab.url);
+    validateRunnersConfig(config, env, path); // Runner fleet (issue 4)
     check(GITLAB_PATH.test(env.gitlab.group) && !env.gitlab.group.includes("/"), {
       path: `${path}/gitlab`,
       subject: "group",
@@ -264,4 +277,119 @@ export function validateGitLabUrl(path: string, url: string): void {
       fix: "use e.g. https://gitlab.com or https://gitlab.example.com",
     },
   );
+}
+
+// ---- Runner fleet (issue 4) ----
+
+/** One runner (`[[runners]]` entry) on every host of an environment's fleet. */
+export interface RunnerConfigEntry {
+  /** Runner name, e.g. `build`; also part of the token parameter name. */
+  readonly name: string;
+  /** Jobs at once per host. */
+  readonly limit: number;
+  /** How jobs reach docker: `socket-binding` (layer cache, trusted projects), `dind` (privileged) or `none`. */
+  readonly dockerAccess: DockerAccess;
+  /** Default job image. */
+  readonly image: string;
+  /**
+   * Privileged job containers (needed by dind).
+   * @default false
+   */
+  readonly privileged?: boolean;
+  /**
+   * SSM SecureString parameter holding the runner's `glrt-` token.
+   * @default `/<project>/<environment>/runner/<name>/token`
+   */
+  readonly tokenParameterName?: string;
+}
+
+/** An environment's runner fleet. */
+export interface RunnersConfig {
+  /**
+   * The network: an existing VPC (`{ existing: { vpcId, privateSubnetIds } }`) or a new small VPC.
+   * @default a new VPC 10.0.0.0/16 in two zones with a single NAT gateway
+   */
+  readonly network?: { readonly existing: ExistingNetworkProps } | { readonly cidr?: string; readonly natGateways?: NatGatewayMode };
+  /** The runners on every host. */
+  readonly runners: readonly RunnerConfigEntry[];
+  /**
+   * Instance types.
+   * @default m7i/m6i/m5 xlarge
+   */
+  readonly instanceTypes?: readonly string[];
+  /**
+   * Group sizes.
+   * @default { minSize: 1, maxSize: 3 }
+   */
+  readonly capacity?: RunnerFleetCapacity;
+  /**
+   * On-demand/spot mix.
+   * @default all spot
+   */
+  readonly purchase?: RunnerFleetPurchaseOptions;
+  /**
+   * Run only during office hours (scale to zero at night and on weekends).
+   * @default always on
+   */
+  readonly officeHours?: OfficeHoursOptions;
+  /**
+   * The longest job timeout the drain must cover, in seconds.
+   * @default 3600
+   */
+  readonly maxJobTimeoutSeconds?: number;
+  /**
+   * Disk for image layers and build cache, GiB.
+   * @default 50
+   */
+  readonly imageStorageGiB?: number;
+}
+
+/** The runner fleet's name in an environment: `<project>-<environment>`. */
+export function runnerFleetName(config: PlatformConfig, env: EnvironmentConfig): string {
+  return `${config.project}-${env.name}`;
+}
+
+/** The SSM parameter name of a runner's token. */
+export function runnerTokenParameterName(config: PlatformConfig, env: EnvironmentConfig, runner: RunnerConfigEntry): string {
+  return runner.tokenParameterName ?? `/${config.project}/${env.name}/runner/${runner.name}/token`;
+}
+
+/**
+ * Checks an environment's runner section before any construct is built (the
+ * fleet checks the rest at construction, with its construct path).
+ */
+export function validateRunnersConfig(config: PlatformConfig, env: EnvironmentConfig, path: string): void {
+  const runners = env.runners;
+  if (!runners) return;
+  const at = `${path}/runners`;
+  const fleetName = runnerFleetName(config, env);
+  check(fleetName.length <= 40, {
+    path: at,
+    subject: "fleet name",
+    value: fleetName,
+    rule: "the fleet name <project>-<environment> is at most 40 characters (it names the role, group and log group)",
+    fix: "shorten the project or environment name",
+  });
+  check(runners.runners.length >= 1, {
+    path: at,
+    subject: "runners",
+    value: [],
+    rule: "a fleet runs at least one runner",
+    fix: "add a runner, or remove the runners section",
+  });
+  const names = new Set<string>();
+  runners.runners.forEach((runner, i) => {
+    check(!names.has(runner.name), {
+      path: `${at}/runners[${i}]`,
+      subject: "runner name",
+      value: runner.name,
+      rule: "runner names are unique in a fleet (they name the token parameters)",
+      fix: "rename one of the runners",
+    });
+    names.add(runner.name);
+  });
+  if (runners.capacity) validateCapacity(at, "capacity", runners.capacity);
+  if (runners.officeHours) {
+    officeHours(runners.officeHours).forEach((schedule, i) => validateSchedule(`${at}/officeHours[${i}]`, schedule, true));
+  }
 }

@@ -1,4 +1,4 @@
-import { type PlatformConfig, type RepositoryConfig } from "./config";
+import { type PlatformConfig, type RepositoryConfig, type RunnerConfigEntry } from "./config";
 
 /**
  * The example configuration: fake but well-formed values (documentation
@@ -11,6 +11,16 @@ const seedRepositories: readonly RepositoryConfig[] = [
   { id: "app-ci", description: "The CI image derived from the application image (test tools on top)" },
   { id: "toolbox", description: "The terraform/deploy toolbox image (terraform, aws cli)" },
 ];
+
+// ---- Runner fleet (issue 4) ----
+/** A socket-binding build runner (docker layer cache on the host) and a plain test runner. */
+const seedRunners: readonly RunnerConfigEntry[] = [
+  { name: "build", limit: 4, dockerAccess: "socket-binding", image: "docker:27" },
+  { name: "test", limit: 4, dockerAccess: "none", image: "alpine:3.20" },
+];
+/** Weekdays 07:00-20:00 Berlin time; zero hosts at night and on weekends. */
+const officeHours = { timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 } as const;
+// ---- end runner fleet ----
 
 const gitlab = {
   url: "https://gitlab.example.com",
@@ -51,6 +61,8 @@ export const exampleConfig: PlatformConfig = {
       region: "eu-central-1",
       gitlab,
       registry: { repositories: seedRepositories },
+      // Runner fleet (issue 4): all spot, off outside office hours.
+      runners: { network: { cidr: "10.10.0.0/16" }, runners: seedRunners, capacity: { minSize: 1, maxSize: 4 }, officeHours },
     },
     {
       name: "staging",
@@ -58,6 +70,8 @@ export const exampleConfig: PlatformConfig = {
       region: "eu-central-1",
       gitlab,
       registry: { repositories: seedRepositories },
+      // Runner fleet (issue 4): like dev, smaller.
+      runners: { network: { cidr: "10.20.0.0/16" }, runners: seedRunners, capacity: { minSize: 1, maxSize: 2 }, officeHours: { ...officeHours, maxSize: 2 } },
     },
     {
       name: "production",
@@ -68,6 +82,14 @@ export const exampleConfig: PlatformConfig = {
       registry: {
         tagScheme: { kinds: { commit: { retention: { maxCount: 300 } }, mergeRequest: { retention: { maxAgeDays: 14 } } } },
         repositories: seedRepositories,
+      },
+      // Runner fleet (issue 4): always on, one on-demand host, spot above it, a NAT gateway per zone.
+      runners: {
+        network: { cidr: "10.30.0.0/16", natGateways: "per-az" },
+        runners: seedRunners,
+        capacity: { minSize: 1, maxSize: 6 },
+        purchase: { onDemandBaseCapacity: 1 },
+        maxJobTimeoutSeconds: 7200,
       },
     },
   ],

@@ -216,7 +216,7 @@ export interface RunnerEgressRule {
 
 /** Props of a {@link RunnerFleet}. */
 export interface RunnerFleetProps {
-  /** Fleet name, 1-32 of `a-z0-9-` starting with a letter; names the group, role, log group, security group. */
+  /** Fleet name, 1-40 of `a-z0-9-` starting with a letter; names the group, role, log group, security group. */
   readonly fleetName: string;
   /** Where the hosts run (private subnets). */
   readonly network: NetworkRef;
@@ -376,7 +376,7 @@ const DEFAULT_INSTANCE_TYPES: Readonly<Record<RunnerHostArchitecture, readonly s
   x86_64: ["m7i.xlarge", "m6i.xlarge", "m5.xlarge"],
   arm64: ["m7g.xlarge", "m6g.xlarge"],
 };
-const FLEET_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const FLEET_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const SECRET_LITERAL = /glrt-[A-Za-z0-9_.-]{8,}|AKIA[0-9A-Z]{16}|"auths"/;
 
@@ -722,7 +722,7 @@ function validateFleetProps(path: string, props: RunnerFleetProps): void {
     path,
     subject: "fleetName",
     value: props.fleetName,
-    rule: "1-32 lower-case letters, digits and '-', starting with a letter (it names the group, role, log group and security group)",
+    rule: "1-40 lower-case letters, digits and '-', starting with a letter (it names the group, role, log group and security group)",
     fix: "use a short name such as acme-ci-dev",
   });
   check(isUnresolved(props.network.privateSubnetIds) || props.network.privateSubnetIds.length >= 1, {
