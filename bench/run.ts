@@ -12,7 +12,8 @@ import path from "node:path";
 
 const root = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf("--runs") + 1] || 5);
+// Without --runs, indexOf is -1 and args[0] (e.g. --skip-cdktf) would be read as the count.
+const runs = args.includes("--runs") ? Number(args[args.indexOf("--runs") + 1]) : 5;
 const env = { ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1" };
 
 interface Timed {
