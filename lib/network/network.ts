@@ -81,71 +81,79 @@ export class Network extends Construct implements NetworkRef {
     const tags = (name: string) => ({ ...props.tags, Name: `${props.name}-${name}` });
 
     this.vpc = new Vpc(this, "vpc", { cidrBlock: formatCidr(cidr), enableDnsHostnames: true, enableDnsSupport: true, tags: tags("vpc") });
-    new DefaultSecurityGroup(this, "default-security-group", { vpcId: this.vpc.id, ingress: [], egress: [], tags: tags("default-unused") });
+    // One reference per attribute: each access of a resource attribute creates a new token.
+    const vpcId = this.vpc.id;
+    new DefaultSecurityGroup(this, "default-security-group", { vpcId, ingress: [], egress: [], tags: tags("default-unused") });
 
     const zoneCount = props.availabilityZones?.length ?? DEFAULT_AZ_COUNT;
     const zones = props.availabilityZones ? [...props.availabilityZones] : firstZones(this, zoneCount);
 
-    const igw = new InternetGateway(this, "internet-gateway", { vpcId: this.vpc.id, tags: tags("igw") });
-    const publicTable = new RouteTable(this, "public-route-table", { vpcId: this.vpc.id, tags: tags("public") });
-    new Route(this, "public-default-route", { routeTableId: publicTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
+    const igw = new InternetGateway(this, "internet-gateway", { vpcId, tags: tags("igw") });
+    const publicTable = new RouteTable(this, "public-route-table", { vpcId, tags: tags("public") });
+    const publicTableId = publicTable.id;
+    new Route(this, "public-default-route", { routeTableId: publicTableId, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
 
     const publicSubnets = zones.map((zone, i) => {
       const subnet = new Subnet(this, `public-subnet-${i}`, {
-        vpcId: this.vpc.id,
+        vpcId,
         availabilityZone: zone,
         cidrBlock: formatCidr(subnetOf(subnetOf(cidr, cidr.prefix + 2, 3), cidr.prefix + 4, i)),
         mapPublicIpOnLaunch: false,
         tags: tags(`public-${i}`),
       });
-      new RouteTableAssociation(this, `public-route-table-association-${i}`, { subnetId: subnet.id, routeTableId: publicTable.id });
-      return subnet;
+      const subnetId = subnet.id;
+      new RouteTableAssociation(this, `public-route-table-association-${i}`, { subnetId, routeTableId: publicTableId });
+      return subnetId;
     });
 
     const natCount = (props.natGateways ?? "single") === "single" ? 1 : zoneCount;
+    const natIds: string[] = [];
     this.natGateways = Array.from({ length: natCount }, (_, i) => {
       const eip = new Eip(this, `nat-eip-${i}`, { domain: "vpc", tags: tags(`nat-${i}`) });
-      return new NatGateway(this, `nat-gateway-${i}`, {
+      const nat = new NatGateway(this, `nat-gateway-${i}`, {
         allocationId: eip.allocationId,
-        subnetId: publicSubnets[i]!.id,
+        subnetId: publicSubnets[i]!,
         tags: tags(`nat-${i}`),
         dependsOn: [igw],
       });
+      natIds.push(nat.id);
+      return nat;
     });
 
-    const privateTables: RouteTable[] = [];
+    const privateTableIds: string[] = [];
     const privateSubnets = zones.map((zone, i) => {
       const subnet = new Subnet(this, `private-subnet-${i}`, {
-        vpcId: this.vpc.id,
+        vpcId,
         availabilityZone: zone,
         cidrBlock: formatCidr(subnetOf(cidr, cidr.prefix + 2, i)),
         mapPublicIpOnLaunch: false,
         tags: tags(`private-${i}`),
       });
-      const table = new RouteTable(this, `private-route-table-${i}`, { vpcId: this.vpc.id, tags: tags(`private-${i}`) });
+      const tableId = new RouteTable(this, `private-route-table-${i}`, { vpcId, tags: tags(`private-${i}`) }).id;
       new Route(this, `private-default-route-${i}`, {
-        routeTableId: table.id,
+        routeTableId: tableId,
         destinationCidrBlock: "0.0.0.0/0",
-        natGatewayId: this.natGateways[Math.min(i, natCount - 1)]!.id,
+        natGatewayId: natIds[Math.min(i, natCount - 1)]!,
       });
-      new RouteTableAssociation(this, `private-route-table-association-${i}`, { subnetId: subnet.id, routeTableId: table.id });
-      privateTables.push(table);
-      return subnet;
+      const subnetId = subnet.id;
+      new RouteTableAssociation(this, `private-route-table-association-${i}`, { subnetId, routeTableId: tableId });
+      privateTableIds.push(tableId);
+      return subnetId;
     });
 
     const s3 = new DataAwsVpcEndpointService(this, "s3-service", { service: "s3", serviceType: "Gateway" });
     const endpoint = new VpcEndpoint(this, "s3-endpoint", {
-      vpcId: this.vpc.id,
+      vpcId,
       serviceName: s3.serviceName,
       vpcEndpointType: "Gateway",
-      routeTableIds: privateTables.map((t) => t.id),
+      routeTableIds: privateTableIds,
       tags: tags("s3"),
     });
 
-    this.vpcId = this.vpc.id;
+    this.vpcId = vpcId;
     this.vpcCidr = formatCidr(cidr);
-    this.privateSubnetIds = privateSubnets.map((s) => s.id);
-    this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.privateSubnetIds = privateSubnets;
+    this.publicSubnetIds = publicSubnets;
     this.s3EndpointId = endpoint.id;
   }
 }

@@ -8,7 +8,6 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { Annotations, Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import { type RunnerCacheSettings } from "../cache/runner-cache-settings";
@@ -446,12 +445,13 @@ export class RunnerFleet extends Construct {
     this.hostRole = props.hostRole ?? new RunnerHostRole(this, "host-role", { roleName: `${name}-runner-host`, tags: props.tags });
 
     // config.toml and daemon.json, validated by their models.
+    const registryHosts = [...new Set((props.repositories ?? []).map((repo) => repo.registryHost))];
     this.runnerConfig = {
       concurrent: props.concurrent,
       checkInterval: props.checkInterval,
       logFormat: props.logFormat ?? "json",
       shutdownTimeout: props.shutdownTimeoutSeconds,
-      runners: props.runners.map((r, i) => runnerEntry(`${path}/runners[${i}]`, r, i, props)),
+      runners: props.runners.map((r, i) => runnerEntry(`${path}/runners[${i}]`, r, i, props, registryHosts)),
     };
     const runnerConfigToml = renderRunnerConfig(path, this.runnerConfig);
     this.concurrent = this.runnerConfig.concurrent ?? sumOfLimits(this.runnerConfig);
@@ -470,6 +470,7 @@ export class RunnerFleet extends Construct {
       retentionInDays: props.logRetentionDays ?? 30,
       ...(props.tags ? { tags: { ...props.tags } } : {}),
     });
+    const logGroupArn = logGroup.arn;
     props.runners.forEach((r) => r.tokenSource.grantRead(this.hostRole));
     props.repositories?.forEach((r) => r.grantPull(this.hostRole));
     props.cache?.grantReadWrite(this.hostRole);
@@ -480,7 +481,7 @@ export class RunnerFleet extends Construct {
     });
     this.hostRole.addToPrincipalPolicy({
       actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-      resources: [logGroup.arn, `${logGroup.arn}:*`],
+      resources: [logGroupArn, `${logGroupArn}:*`],
     });
     if (scaling) {
       this.hostRole.addToPrincipalPolicy({
@@ -508,31 +509,35 @@ export class RunnerFleet extends Construct {
     this.userData = renderRunnerHostUserData(hostInput);
     validateUserDataSize(path, this.userData);
 
-    // Network: no inbound rule at all (Session Manager only); outbound HTTP(S) and the mirror.
+    // Network: no inbound rule at all (Session Manager only; `ingress = []` also makes
+    // Terraform remove inbound rules added by hand); outbound HTTP(S) and the mirror.
+    // Inline rules are attributes in Terraform JSON: every field must be present.
+    const egress = (description: string, rule: { port: number; toPort?: number; protocol?: string; cidrIpv4?: string; securityGroupId?: string }) => ({
+      description,
+      protocol: rule.protocol ?? "tcp",
+      fromPort: rule.port,
+      toPort: rule.toPort ?? rule.port,
+      cidrBlocks: rule.securityGroupId ? [] : [rule.cidrIpv4 ?? "0.0.0.0/0"],
+      securityGroups: rule.securityGroupId ? [rule.securityGroupId] : [],
+      ipv6CidrBlocks: [],
+      prefixListIds: [],
+      selfAttribute: false,
+    });
+    const mirrorSecurityGroup = props.mirror?.securityGroupId;
     const securityGroup = new SecurityGroup(this, "security-group", {
       name: `${name}-runner-hosts`,
       description: `GitLab runner hosts of ${name}: no inbound; outbound HTTP(S) and the registry mirror`,
       vpcId: props.network.vpcId,
+      ingress: [],
+      egress: [
+        egress("HTTPS: GitLab, registries, AWS APIs, package repositories", { port: 443 }),
+        egress("HTTP: package mirrors used by jobs (apt, dnf)", { port: 80 }),
+        ...(mirrorSecurityGroup ? mirrorPorts(props.mirror!).map((port) => egress(`Registry mirror port ${port}`, { port, securityGroupId: mirrorSecurityGroup })) : []),
+        ...(props.additionalEgress ?? []).map((rule) => egress(rule.description, rule)),
+      ],
       tags: { ...props.tags, Name: `${name}-runner-hosts` },
     });
     this.securityGroupId = securityGroup.id;
-    const egress = (ruleId: string, description: string, rule: { port: number; toPort?: number; protocol?: string; cidrIpv4?: string; sg?: string }) =>
-      new VpcSecurityGroupEgressRule(this, ruleId, {
-        securityGroupId: securityGroup.id,
-        description,
-        ipProtocol: rule.protocol ?? "tcp",
-        fromPort: rule.port,
-        toPort: rule.toPort ?? rule.port,
-        ...(rule.sg ? { referencedSecurityGroupId: rule.sg } : { cidrIpv4: rule.cidrIpv4 ?? "0.0.0.0/0" }),
-      });
-    egress("egress-https", "HTTPS: GitLab, registries, AWS APIs, package repositories", { port: 443 });
-    egress("egress-http", "HTTP: package mirrors used by jobs (apt, dnf)", { port: 80 });
-    if (props.mirror?.securityGroupId) {
-      for (const port of mirrorPorts(props.mirror)) {
-        egress(`egress-mirror-${port}`, `Registry mirror port ${port}`, { port, sg: props.mirror.securityGroupId });
-      }
-    }
-    props.additionalEgress?.forEach((rule, i) => egress(`egress-${i}`, rule.description, rule));
 
     const tags = { ...props.tags, Name: `${name}-runner`, "gitlab-runner-fleet": name, "gitlab-runners": props.runners.map((r) => r.name).join(" ") };
     const volume = props.rootVolume ?? {};
@@ -608,9 +613,10 @@ export class RunnerFleet extends Construct {
       dependsOn: this.hostRole.grants.policyResource ? [this.hostRole.grants.policyResource] : [],
     });
 
+    const groupName = this.autoScalingGroup.name;
     new AutoscalingLifecycleHook(this, "drain-hook", {
       name: this.lifecycleHookName,
-      autoscalingGroupName: this.autoScalingGroup.name,
+      autoscalingGroupName: groupName,
       lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
       heartbeatTimeout: this.heartbeatTimeoutSeconds,
       defaultResult: "CONTINUE",
@@ -619,7 +625,7 @@ export class RunnerFleet extends Construct {
     if (scaling) {
       new AutoscalingPolicy(this, "job-slot-scaling", {
         name: `${name}-job-slots`,
-        autoscalingGroupName: this.autoScalingGroup.name,
+        autoscalingGroupName: groupName,
         policyType: "TargetTrackingScaling",
         targetTrackingConfiguration: {
           targetValue: scaling.targetUtilizationPercent,
@@ -637,7 +643,7 @@ export class RunnerFleet extends Construct {
     for (const schedule of props.schedules ?? []) {
       new AutoscalingSchedule(this, `schedule-${schedule.name}`, {
         scheduledActionName: schedule.name,
-        autoscalingGroupName: this.autoScalingGroup.name,
+        autoscalingGroupName: groupName,
         recurrence: schedule.cron,
         timeZone: schedule.timeZone,
         // -1 leaves a size unchanged (the provider's default would be 0).
@@ -660,7 +666,7 @@ function instanceTypes(props: RunnerFleetProps): readonly string[] {
 }
 
 /** The config.toml entry of a runner definition. */
-function runnerEntry(path: string, r: RunnerDefinition, index: number, props: RunnerFleetProps): RunnerEntry {
+function runnerEntry(path: string, r: RunnerDefinition, index: number, props: RunnerFleetProps, registryHosts: readonly string[]): RunnerEntry {
   const environment = { ...r.environment };
   check(!("DOCKER_AUTH_CONFIG" in environment), {
     path,
@@ -678,9 +684,8 @@ function runnerEntry(path: string, r: RunnerDefinition, index: number, props: Ru
       fix: "store the secret as a masked CI/CD variable in GitLab instead",
     });
   }
-  const hosts = [...new Set((props.repositories ?? []).map((repo) => repo.registryHost))];
-  if (hosts.length > 0) {
-    environment.DOCKER_AUTH_CONFIG = JSON.stringify({ credHelpers: Object.fromEntries(hosts.map((h) => [h, "ecr-login"])) });
+  if (registryHosts.length > 0) {
+    environment.DOCKER_AUTH_CONFIG = JSON.stringify({ credHelpers: Object.fromEntries(registryHosts.map((h) => [h, "ecr-login"])) });
   }
   const helperImage = r.docker.helperImage ?? props.mirror?.helperImage;
   return {

@@ -144,14 +144,26 @@ const IANA_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
  */
 export function timeZoneProblem(timeZone: string): string | undefined {
   if (!IANA_NAME.test(timeZone)) return "it is not an IANA zone name (Area/Location such as Europe/Berlin, or UTC)";
-  let resolved: string;
-  try {
-    resolved = new Intl.DateTimeFormat("en-US", { timeZone }).resolvedOptions().timeZone;
-  } catch {
-    return "the IANA time zone database has no such zone";
-  }
+  const resolved = resolveTimeZone(timeZone);
+  if (resolved === undefined) return "the IANA time zone database has no such zone";
   if (resolved !== timeZone && resolved.toLowerCase() === timeZone.toLowerCase()) return `the zone is spelled ${resolved}`;
   return undefined;
+}
+
+const resolvedTimeZones = new Map<string, string | undefined>();
+
+/** The runtime's canonical name of a zone, or undefined; cached (an Intl.DateTimeFormat costs milliseconds). */
+function resolveTimeZone(timeZone: string): string | undefined {
+  if (!resolvedTimeZones.has(timeZone)) {
+    let resolved: string | undefined;
+    try {
+      resolved = new Intl.DateTimeFormat("en-US", { timeZone }).resolvedOptions().timeZone;
+    } catch {
+      resolved = undefined;
+    }
+    resolvedTimeZones.set(timeZone, resolved);
+  }
+  return resolvedTimeZones.get(timeZone);
 }
 
 /** Sizes of an Auto Scaling group (or of a scheduled change to it). */

@@ -65,20 +65,26 @@ describe("RunnerFleet defaults", () => {
   });
 
   test("no inbound rule anywhere; outbound only HTTPS, HTTP and the mirror's ports to its security group", () => {
-    const sg = onlyResource(json, "aws_security_group");
-    expect(sg).not.toHaveProperty("ingress");
+    const sg = onlyResource(json, "aws_security_group") as { ingress: unknown[]; egress: Array<Record<string, unknown>> };
+    expect(sg.ingress).toEqual([]);
     expect(resourcesOf(json, "aws_vpc_security_group_ingress_rule")).toEqual({});
     expect(resourcesOf(json, "aws_security_group_rule")).toEqual({});
-    const egress = Object.values(resourcesOf(json, "aws_vpc_security_group_egress_rule"))
-      .map((r) => [r.from_port, r.cidr_ipv4 ?? r.referenced_security_group_id])
-      .sort((a, b) => Number(a[0]) - Number(b[0]));
-    expect(egress).toEqual([
-      [80, "0.0.0.0/0"],
-      [443, "0.0.0.0/0"],
-      [8081, "sg-0123456789abcdef0"],
-      [8082, "sg-0123456789abcdef0"],
+    expect(sg.egress.map((r) => [r.from_port, r.to_port, r.protocol, r.cidr_blocks, r.security_groups])).toEqual([
+      [443, 443, "tcp", ["0.0.0.0/0"], []],
+      [80, 80, "tcp", ["0.0.0.0/0"], []],
+      [8081, 8081, "tcp", [], ["sg-0123456789abcdef0"]],
+      [8082, 8082, "tcp", [], ["sg-0123456789abcdef0"]],
     ]);
+    // Inline rules are attributes in Terraform JSON: every field is present.
+    for (const rule of sg.egress) {
+      expect(Object.keys(rule).sort()).toEqual(["cidr_blocks", "description", "from_port", "ipv6_cidr_blocks", "prefix_list_ids", "protocol", "security_groups", "self", "to_port"]);
+    }
     expect(fleet.securityGroupId).toMatch(/TOKEN/);
+  });
+
+  test("extra egress rules", () => {
+    const sg = onlyResource(build({ additionalEgress: [{ description: "git over ssh", port: 22, cidrIpv4: "0.0.0.0/0" }] }).json, "aws_security_group") as { egress: Array<Record<string, unknown>> };
+    expect(sg.egress.at(-1)).toEqual(expect.objectContaining({ description: "git over ssh", from_port: 22, to_port: 22, cidr_blocks: ["0.0.0.0/0"] }));
   });
 
   test("mixed instances: all spot above an on-demand base of 0, capacity-optimized, capacity rebalance", () => {
