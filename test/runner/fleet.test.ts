@@ -183,8 +183,10 @@ describe("RunnerFleet defaults", () => {
     expect(fleet.userData).toContain('"registry-mirrors": [\n          "http://10.0.1.10:8082"\n        ]');
   });
 
-  test("snapshot of a fleet", () => {
-    expect(Testing.synth(build({ cache: fakeCache, mirror: fakeMirror, schedules: officeHours({ timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 }) }).stack)).toMatchSnapshot();
+  test("snapshot of a fleet (Terraform JSON, and the user data as the host reads it, for readable diffs)", () => {
+    const built = build({ cache: fakeCache, mirror: fakeMirror, schedules: officeHours({ timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 }) });
+    expect(Testing.synth(built.stack)).toMatchSnapshot("terraform json");
+    expect(built.fleet.userData).toMatchSnapshot("user data");
   });
 });
 
