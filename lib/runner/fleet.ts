@@ -266,7 +266,8 @@ export interface RunnerFleetProps {
    */
   readonly imageId?: string;
   /**
-   * Group sizes.
+   * Group sizes. With schedules, these are the sizes at creation only: the
+   * schedules own min and max afterwards (Terraform ignores their changes).
    * @default { minSize: 1, maxSize: 3 }
    */
   readonly capacity?: RunnerFleetCapacity;
@@ -607,8 +608,9 @@ export class RunnerFleet extends Construct {
             },
           }
         : {}),
-      // Scaling policies and schedules own the desired capacity after creation.
-      lifecycle: { ignoreChanges: ["desired_capacity"] },
+      // Scaling owns the desired capacity after creation, and schedules own min and max:
+      // an apply at night must not start the hosts a schedule stopped.
+      lifecycle: { ignoreChanges: ["desired_capacity", ...((props.schedules ?? []).length > 0 ? ["min_size", "max_size"] : [])] },
       // Tokens are read at boot: let the role's policy exist before the first host starts.
       dependsOn: this.hostRole.grants.policyResource ? [this.hostRole.grants.policyResource] : [],
     });

@@ -191,7 +191,7 @@ describe("RunnerFleet defaults", () => {
 });
 
 describe("RunnerFleet options", () => {
-  test("schedules: a time zone, and -1 for the sizes they leave alone", () => {
+  test("schedules: a time zone, -1 for the sizes they leave alone, and Terraform leaves their sizes alone", () => {
     const { json } = build({ schedules: [...officeHours({ timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 }), { name: "weekend-cap", cron: "0 0 * * SAT", timeZone: "UTC", maxSize: 1 }] });
     const schedules = Object.values(resourcesOf(json, "aws_autoscaling_schedule"));
     expect(schedules.map((s) => [s.scheduled_action_name, s.recurrence, s.time_zone, s.min_size, s.max_size, s.desired_capacity]).sort()).toEqual([
@@ -199,6 +199,7 @@ describe("RunnerFleet options", () => {
       ["office-hours-start", "0 7 * * MON-FRI", "Europe/Berlin", 1, 4, -1],
       ["weekend-cap", "0 0 * * SAT", "UTC", -1, 1, -1],
     ]);
+    expect(groupOf(json).lifecycle).toEqual({ ignore_changes: ["desired_capacity", "min_size", "max_size"] });
   });
 
   test("an on-demand base with spot above; all on-demand turns capacity rebalance off", () => {
