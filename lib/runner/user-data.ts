@@ -133,6 +133,8 @@ export function cloudwatchAgentConfig(logGroupName: string): Record<string, unkn
     log_stream_name: `{instance_id}/${stream}`,
   });
   return {
+    // root reads cloud-init's and the runner's logs whatever their modes.
+    agent: { run_as_user: "root" },
     logs: {
       logs_collected: {
         files: {

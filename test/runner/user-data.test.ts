@@ -4,6 +4,7 @@ import { officeHours } from "../../lib/runner/schedule";
 import {
   DEFAULT_RUNNER_HOST_VERSIONS,
   USER_DATA_LIMIT_BYTES,
+  cloudwatchAgentConfig,
   compressedUserDataSize,
   renderRunnerHostUserData,
   validateUserDataSize,
@@ -91,5 +92,24 @@ describe("user data", () => {
     });
     expect(text).toContain("  - - docker\n    - 25.0.16\n  - - amazon-ecr-credential-helper\n    - 0.9.0\n  - - amazon-cloudwatch-agent\n    - 1.300044.0\n");
     expect(text).toContain("gitlab-runner-downloads/v18.11.2/rpm/gitlab-runner_amd64.rpm");
+  });
+});
+
+describe("CloudWatch agent configuration", () => {
+  test("ships cloud-init, runner and watcher logs to the fleet's log group, one stream per instance and file", () => {
+    expect(cloudwatchAgentConfig("/gitlab-runner/acme-ci-dev")).toEqual({
+      agent: { run_as_user: "root" },
+      logs: {
+        logs_collected: {
+          files: {
+            collect_list: [
+              { file_path: "/var/log/cloud-init-output.log", log_group_name: "/gitlab-runner/acme-ci-dev", log_stream_name: "{instance_id}/cloud-init" },
+              { file_path: "/var/log/runner-fleet/gitlab-runner.log", log_group_name: "/gitlab-runner/acme-ci-dev", log_stream_name: "{instance_id}/gitlab-runner" },
+              { file_path: "/var/log/runner-fleet/runner-fleet.log", log_group_name: "/gitlab-runner/acme-ci-dev", log_stream_name: "{instance_id}/runner-fleet" },
+            ],
+          },
+        },
+      },
+    });
   });
 });
