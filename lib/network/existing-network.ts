@@ -31,8 +31,11 @@ const SUBNET_ID = /^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
  * const network = new ExistingNetwork("config/runners/network", { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0a1b2c3d", "subnet-4e5f6a7b"] });
  */
 export class ExistingNetwork implements NetworkRef {
+  /** The VPC id. */
   public readonly vpcId: string;
+  /** The private subnets the hosts run in. */
   public readonly privateSubnetIds: readonly string[];
+  /** The VPC's IPv4 CIDR, when given. */
   public readonly vpcCidr?: string;
 
   /**

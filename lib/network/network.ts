@@ -62,8 +62,11 @@ const DEFAULT_AZ_COUNT = 2;
  * subnet i = block i of /(p+4) inside the last /(p+2).
  */
 export class Network extends Construct implements NetworkRef {
+  /** The VPC id. */
   public readonly vpcId: string;
+  /** The private subnets the hosts run in. */
   public readonly privateSubnetIds: readonly string[];
+  /** The VPC's IPv4 CIDR. */
   public readonly vpcCidr: string;
   /** Public subnet ids (NAT gateways only). */
   public readonly publicSubnetIds: readonly string[];
