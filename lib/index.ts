@@ -30,6 +30,7 @@ export {
 export { validateGitLabUrl, gitLabHostOf } from "./core/gitlab-url";
 export { escapeTerraformTemplate } from "./core/terraform-text";
 export { isIpv4Network, IPV4_CIDR } from "./core/net";
+export { type StringPart, isUnresolved, splitTokens, replaceTokens, escapeForFunctionArgument } from "./core/tokens";
 
 // Container registries.
 export {
@@ -177,12 +178,9 @@ export {
   CONTENT_MAX_AGE_MINUTES,
 } from "./mirror/nexus-provisioning";
 export {
-  type CloudConfig,
-  type CloudConfigFile,
-  type SystemdUnit,
+  type SystemdUnit as NexusSystemdUnit,
   type NexusHostOptions,
-  renderCloudConfig,
-  renderSystemdUnit,
+  renderSystemdUnit as renderNexusSystemdUnit,
   renderEnvFile,
   nexusCloudConfig,
   NEXUS_HOST_PATHS,
@@ -308,3 +306,91 @@ export {
   type ElementKind,
   SECRET_SOURCES,
 } from "./checks";
+// Network: a small VPC for runner hosts, or an existing one given by ids (both are NetworkRefs).
+export { Network, type NetworkProps, type NatGatewayMode } from "./network/network";
+export { ExistingNetwork, type ExistingNetworkProps } from "./network/existing-network";
+export { type Ipv4Cidr, parseCidr, formatCidr, subnetOf } from "./network/cidr";
+
+// Runner fleet: autoscaling GitLab runner hosts (docker executor) with a typed
+// config.toml, cloud-init user data, token at boot, graceful drain and
+// job-slot scaling; the models and validators are usable on their own.
+export {
+  RunnerFleet,
+  type RunnerFleetProps,
+  type RunnerDefinition,
+  type RunnerFleetCapacity,
+  type RunnerFleetPurchaseOptions,
+  type JobSlotScalingOptions,
+  type RunnerRootVolume,
+  type RunnerInstanceRefreshOptions,
+  type RunnerEgressRule,
+  type PullableRepository,
+  type RunnerCacheAccess,
+  mirrorPorts,
+  DRAIN_MARGIN_SECONDS,
+  MAX_HEARTBEAT_TIMEOUT_SECONDS,
+  MAX_LIFECYCLE_WAIT_SECONDS,
+  SYSTEM_DISK_GIB,
+  JOB_SLOT_METRIC_NAME,
+  LOG_RETENTION_DAYS,
+} from "./runner/fleet";
+export {
+  type RunnerManagerConfig,
+  type RunnerEntry,
+  type DockerExecutorSettings,
+  type DockerAccess,
+  type PullPolicy,
+  type RunnerLogFormat,
+  type RunnerLogLevel,
+  RUNNER_METRICS_ADDRESS,
+  DOCKER_SOCKET_VOLUME,
+  DIND_CERTS_VOLUME,
+  STATIC_DOCKER_AUTH_PRE_BUILD_SCRIPT,
+  validateRunnerConfig,
+  validateGitLabInstanceUrl,
+  runnerConfigDocument,
+  renderRunnerConfig,
+  effectiveVolumes,
+  sumOfLimits,
+} from "./runner/config-toml";
+export {
+  type DockerDaemonSettings,
+  type DockerLogDriver,
+  DOCKERD_CONFIG_KEYS,
+  LOG_OPT_KEYS,
+  validateMirrorUrl,
+  validateInsecureRegistry,
+  validateDaemonSettings,
+  daemonConfigDocument,
+  renderDaemonJson,
+} from "./runner/daemon-json";
+export {
+  type RunnerSchedule,
+  type OfficeHoursOptions,
+  type CapacityValues,
+  officeHours,
+  cronProblem,
+  timeZoneProblem,
+  validateCapacity,
+  validateSchedule,
+} from "./runner/schedule";
+export { type CloudConfigDocument, type CloudConfigFile, type CloudConfigPackage, renderCloudConfig } from "./core/cloud-config";
+export {
+  type RunnerHostInput,
+  type RunnerHostVersions,
+  type RunnerHostArchitecture,
+  DEFAULT_RUNNER_HOST_VERSIONS,
+  USER_DATA_LIMIT_BYTES,
+  HOST_PATHS,
+  HOST_UNITS,
+  tokenPlaceholder,
+  gitlabRunnerPackageUrls,
+  runnerHostEnvironment,
+  runnerHostCloudConfig,
+  renderRunnerHostUserData,
+  cloudwatchAgentConfig,
+  compressedUserDataSize,
+  validateUserDataSize,
+  validateVersions,
+} from "./runner/user-data";
+export { RUNNER_FLEET_SCRIPT, RUNNER_FLEET_LOGROTATE, renderEnvironmentFile, renderSystemdUnit, type SystemdUnit } from "./runner/host-files";

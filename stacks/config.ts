@@ -8,6 +8,12 @@ import { type RawProxyOptions } from "../lib/mirror/nexus-provisioning";
 import { type NetworkRef } from "../lib/network/network-ref";
 import { type Retention, type TagSchemeProps } from "../lib/registry/tag-scheme";
 import { type BackendConfig } from "./backend";
+// Runner fleet (issue 4) imports.
+import { type ExistingNetworkProps } from "../lib/network/existing-network";
+import { type NatGatewayMode } from "../lib/network/network";
+import { type DockerAccess } from "../lib/runner/config-toml";
+import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../lib/runner/fleet";
+import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedule } from "../lib/runner/schedule";
 
 /**
  * The platform's configuration: typed, validated before any construct is
@@ -279,6 +285,12 @@ export interface EnvironmentConfig {
    * @default none
    */
   readonly mirror?: MirrorConfig;
+  // ---- Runner fleet (issue 4) ----
+  /**
+   * Autoscaling GitLab runner hosts for this environment (and their network).
+   * @default none
+   */
+  readonly runners?: RunnersConfig;
 }
 
 // ---------------------------------------------------------------------------
@@ -313,8 +325,11 @@ export interface CacheConfig {
 export interface NexusMirrorConfig {
   /** The mirror kind. */
   readonly kind: "nexus";
-  /** The network of the host (until the network construct provides it). */
-  readonly network: NetworkRef;
+  /**
+   * The network of the host.
+   * @default the environment's runner network (`runners.network`), so runner hosts reach it directly
+   */
+  readonly network?: NetworkRef;
   /**
    * EC2 instance type.
    * @default "m7i.large"
@@ -504,6 +519,7 @@ export function validateConfig(config: PlatformConfig): void {
     validateRegion(path, "region", env.region);
     accountOf(config, env);
     validateGitLabUrl(`${path}/gitlab`, env.gitlab.url);
+    validateRunnersConfig(config, env, path); // Runner fleet (issue 4)
     check(GITLAB_PATH.test(env.gitlab.group) && !env.gitlab.group.includes("/"), {
       path: `${path}/gitlab`,
       subject: "group",
@@ -549,7 +565,47 @@ export function validateConfig(config: PlatformConfig): void {
   validateIdentityConfig(config);
   // ---- GitLab side (issue 6) ----
   validateGitLabSide(config);
+  config.environments.forEach((env, i) => validateRunnerRegistrations(config, env, `config/environments[${i}]`));
 }
+
+/**
+ * Registrations and fleets agree: every registration runs on a fleet, every
+ * fleet runner has a token, and no registration lets a job run longer than
+ * the drain on scale-in covers.
+ */
+function validateRunnerRegistrations(config: PlatformConfig, env: EnvironmentConfig, path: string): void {
+  if (!env.runners) return;
+  const registrations = runnersOf(config, env);
+  const hosted = new Set([...env.runners.runners.map((r) => r.name), ...(env.runners.deploy ? [DEPLOY_RUNNER] : [])]);
+  const timeout = env.runners.maxJobTimeoutSeconds ?? 3600;
+  registrations.forEach((registration, i) => {
+    check(hosted.has(registration.name), {
+      path: `${path}/gitlab/runners[${i}]`,
+      subject: "runner registration",
+      value: registration.name,
+      rule: `every registered runner needs hosts, but no fleet runner is named "${registration.name}" (fleet runners: ${[...hosted].join(", ")})`,
+      fix: "add the runner to runners.runners (or runners.deploy), or drop the registration",
+    });
+    check((registration.maximumTimeoutSeconds ?? 3600) <= timeout, {
+      path: `${path}/gitlab/runners[${i}]`,
+      subject: "maximumTimeoutSeconds",
+      value: registration.maximumTimeoutSeconds,
+      rule: `a job may not outlive the fleet's drain window (runners.maxJobTimeoutSeconds = ${timeout}), or scale-in would kill it`,
+      fix: "lower the registration's maximum timeout, or raise runners.maxJobTimeoutSeconds",
+    });
+  });
+  const registered = new Set(registrations.map((r) => r.name));
+  env.runners.runners.forEach((runner, i) => {
+    check(registered.has(runner.name) || runner.tokenParameterName !== undefined, {
+      path: `${path}/runners/runners[${i}]`,
+      subject: "runner",
+      value: runner.name,
+      rule: "a fleet runner needs a token: a GitLab registration of the same name, or tokenParameterName for a token made outside Terraform",
+      fix: `add { name: "${runner.name}", tags: [...] } to gitlab.runners, or give tokenParameterName`,
+    });
+  });
+}
+
 
 /** Production data stays protected unless a written waiver says why not. */
 function validateDestroyProtection(path: string, env: EnvironmentConfig): void {
@@ -568,9 +624,16 @@ function validateDestroyProtection(path: string, env: EnvironmentConfig): void {
 
 /** The runners of an environment, defaults applied. */
 export function runnersOf(config: PlatformConfig, env: EnvironmentConfig): readonly RunnerRegistrationConfig[] {
-  const build: RunnerRegistrationConfig = { name: "build", tags: [`${config.project}-build`], untagged: true };
-  const deploy: RunnerRegistrationConfig = { name: "deploy", tags: [`${config.project}-deploy`], protectedRefsOnly: true };
-  return env.gitlab.runners ?? (env.production ? [build, deploy] : [build]);
+  if (env.gitlab.runners) return env.gitlab.runners;
+  // One registration per fleet runner: tag `<project>-<name>`; the first also takes untagged jobs.
+  const timeout = env.runners?.maxJobTimeoutSeconds ?? 3600;
+  const fleet = (env.runners?.runners ?? [])
+    .filter((r) => r.tokenParameterName === undefined)
+    .map((r, i): RunnerRegistrationConfig => ({ name: r.name, tags: [`${config.project}-${r.name}`], untagged: i === 0, maximumTimeoutSeconds: timeout }));
+  const deploy: RunnerRegistrationConfig[] = env.runners?.deploy
+    ? [{ name: DEPLOY_RUNNER, tags: [`${config.project}-${DEPLOY_RUNNER}`], protectedRefsOnly: true, maximumTimeoutSeconds: timeout }]
+    : [];
+  return [...fleet, ...deploy];
 }
 
 /** Default image roles of the CI templates. */
@@ -697,3 +760,167 @@ function validateBackend(config: PlatformConfig): void {
 
 /** Checks a GitLab instance URL: https, a host, no path, query, fragment or trailing slash. */
 export { validateGitLabUrl };
+
+// ---- Runner fleet (issue 4) ----
+
+/** One runner (`[[runners]]` entry) on every host of an environment's fleet. */
+export interface RunnerConfigEntry {
+  /** Runner name, e.g. `build`; also part of the token parameter name. */
+  readonly name: string;
+  /** Jobs at once per host. */
+  readonly limit: number;
+  /** How jobs reach docker: `socket-binding` (layer cache, trusted projects), `dind` (privileged) or `none`. */
+  readonly dockerAccess: DockerAccess;
+  /** Default job image. */
+  readonly image: string;
+  /**
+   * Privileged job containers (needed by dind).
+   * @default false
+   */
+  readonly privileged?: boolean;
+  /**
+   * SSM SecureString parameter holding the runner's `glrt-` token.
+   * @default `/<project>/<environment>/runner/<name>/token`
+   */
+  readonly tokenParameterName?: string;
+}
+
+/** An environment's runner fleet. */
+export interface RunnersConfig {
+  /**
+   * The network: an existing VPC (`{ existing: { vpcId, privateSubnetIds } }`) or a new small VPC.
+   * @default a new VPC 10.0.0.0/16 in two zones with a single NAT gateway
+   */
+  readonly network?: { readonly existing: ExistingNetworkProps } | { readonly cidr?: string; readonly natGateways?: NatGatewayMode };
+  /** The runners on every host. */
+  readonly runners: readonly RunnerConfigEntry[];
+  /**
+   * Instance types.
+   * @default m7i/m6i/m5 xlarge
+   */
+  readonly instanceTypes?: readonly string[];
+  /**
+   * Group sizes.
+   * @default { minSize: 1, maxSize: 3 }
+   */
+  readonly capacity?: RunnerFleetCapacity;
+  /**
+   * On-demand/spot mix.
+   * @default all spot
+   */
+  readonly purchase?: RunnerFleetPurchaseOptions;
+  /**
+   * Run only during office hours (scale to zero at night and on weekends).
+   * @default always on
+   */
+  readonly officeHours?: OfficeHoursOptions;
+  /**
+   * The longest job timeout the drain must cover, in seconds.
+   * @default 3600
+   */
+  readonly maxJobTimeoutSeconds?: number;
+  /**
+   * Disk for image layers and build cache, GiB.
+   * @default 50
+   */
+  readonly imageStorageGiB?: number;
+  /**
+   * A separate fleet for deploy jobs: its own hosts and host role, no docker
+   * socket and no shared cache, and one runner registered for protected
+   * branches and tags only (tag `<project>-deploy`). Build jobs with socket
+   * binding are root on their host, so deploy jobs must not share it.
+   * @default none
+   */
+  readonly deploy?: DeployRunnersConfig;
+}
+
+/** The deploy fleet of an environment (see {@link RunnersConfig.deploy}). */
+export interface DeployRunnersConfig {
+  /**
+   * Deploy jobs at once per host.
+   * @default 2
+   */
+  readonly limit?: number;
+  /**
+   * Default job image of deploy jobs.
+   * @default "alpine:3.20"
+   */
+  readonly image?: string;
+  /**
+   * Group sizes.
+   * @default { minSize: 1, maxSize: 2 }
+   */
+  readonly capacity?: RunnerFleetCapacity;
+  /**
+   * On-demand/spot mix.
+   * @default all on-demand (a deploy must not be interrupted)
+   */
+  readonly purchase?: RunnerFleetPurchaseOptions;
+  /**
+   * Instance types.
+   * @default m7i/m6i/m5 large
+   */
+  readonly instanceTypes?: readonly string[];
+}
+
+/** The name of the deploy runner and its registration. */
+export const DEPLOY_RUNNER = "deploy";
+
+/** The runner fleet's name in an environment: `<project>-<environment>`. */
+export function runnerFleetName(config: PlatformConfig, env: EnvironmentConfig): string {
+  return `${config.project}-${env.name}`;
+}
+
+/** The SSM parameter name of a runner's token. */
+export function runnerTokenParameterName(config: PlatformConfig, env: EnvironmentConfig, runner: RunnerConfigEntry): string {
+  return runner.tokenParameterName ?? `/${config.project}/${env.name}/runner/${runner.name}/token`;
+}
+
+/**
+ * Checks an environment's runner section before any construct is built (the
+ * fleet checks the rest at construction, with its construct path).
+ */
+export function validateRunnersConfig(config: PlatformConfig, env: EnvironmentConfig, path: string): void {
+  const runners = env.runners;
+  if (!runners) return;
+  const at = `${path}/runners`;
+  const fleetName = runnerFleetName(config, env);
+  check(fleetName.length <= 40, {
+    path: at,
+    subject: "fleet name",
+    value: fleetName,
+    rule: "the fleet name <project>-<environment> is at most 40 characters (it names the role, group and log group)",
+    fix: "shorten the project or environment name",
+  });
+  check(runners.runners.length >= 1, {
+    path: at,
+    subject: "runners",
+    value: [],
+    rule: "a fleet runs at least one runner",
+    fix: "add a runner, or remove the runners section",
+  });
+  const names = new Set<string>();
+  runners.runners.forEach((runner, i) => {
+    check(!names.has(runner.name), {
+      path: `${at}/runners[${i}]`,
+      subject: "runner name",
+      value: runner.name,
+      rule: "runner names are unique in a fleet (they name the token parameters)",
+      fix: "rename one of the runners",
+    });
+    names.add(runner.name);
+  });
+  if (runners.capacity) validateCapacity(at, "capacity", runners.capacity);
+  if (runners.deploy?.capacity) validateCapacity(`${at}/deploy`, "capacity", runners.deploy.capacity);
+  check(!names.has(DEPLOY_RUNNER) || !runners.deploy, {
+    path: `${at}/runners`,
+    subject: "runner name",
+    value: DEPLOY_RUNNER,
+    rule: `"${DEPLOY_RUNNER}" names the deploy fleet's runner`,
+    fix: "rename the build-fleet runner",
+  });
+
+  if (runners.officeHours) {
+    officeHours(runners.officeHours).forEach((schedule, i) => validateSchedule(`${at}/officeHours[${i}]`, schedule, true));
+  }
+}

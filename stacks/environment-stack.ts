@@ -8,12 +8,22 @@ import { EnvironmentIdentity } from "./environment-identity";
 import { addGitLabSide, type GitLabSide } from "./gitlab-side";
 // --- Runner cache and registry mirror (issue 5) ---
 import { RunnerCacheBucket } from "../lib/cache/cache-bucket";
+import { dnsSuffixOf } from "../lib/core/aws";
+import { type IGrantable } from "../lib/core/iam";
 import { check } from "../lib/core/errors";
 import { EcrPullThroughMirror } from "../lib/mirror/ecr-pull-through-mirror";
 import { type MirrorEndpoint } from "../lib/mirror/mirror-endpoint";
 import { NexusMirror } from "../lib/mirror/nexus-mirror";
 import { type AccountStack } from "./account-stack";
-import { cacheBucketNameOf } from "./config";
+import { cacheBucketNameOf, type NexusMirrorConfig } from "./config";
+// Runner fleet (issue 4) imports.
+import { ExistingRunnerTokenParameter } from "../lib/gitlab/existing-runner-token";
+import { ExistingNetwork } from "../lib/network/existing-network";
+import { Network } from "../lib/network/network";
+import { type NetworkRef } from "../lib/network/network-ref";
+import { RunnerFleet } from "../lib/runner/fleet";
+import { officeHours } from "../lib/runner/schedule";
+import { DEPLOY_RUNNER, runnerFleetName, runnerTokenParameterName } from "./config";
 
 /** Everything one environment owns: its registries (and, later, identities, runners, cache, mirror, GitLab side). */
 export class EnvironmentStack extends TerraformStack {
@@ -28,6 +38,14 @@ export class EnvironmentStack extends TerraformStack {
   public readonly mirror?: NexusMirror | EcrPullThroughMirror;
   /** What the runner fleet and the GitLab side consume from the mirror. */
   public readonly mirrorEndpoint?: MirrorEndpoint;
+
+  // ---- Runner fleet (issue 4) ----
+  /** The runner hosts' network, when the environment has runners. */
+  public readonly network?: NetworkRef;
+  /** The runner fleet, when the environment has runners. */
+  public readonly runnerFleet?: RunnerFleet;
+  /** The deploy fleet (protected refs only, own hosts), when configured. */
+  public readonly deployFleet?: RunnerFleet;
 
   // --- Identity (issue 3) ---
   /** CI identities: OIDC build/merge-request/pull roles, deployment role, runner host role, static credentials. */
@@ -68,6 +86,17 @@ export class EnvironmentStack extends TerraformStack {
     }
     this.repositories = repositories;
 
+    // ---- Runner fleet network (issue 4): the mirror host joins it too ----
+    const runners = env.runners;
+    const runnersPath = `config/environments/${env.name}/runners`;
+    if (runners) {
+      const network = runners.network;
+      this.network =
+        network && "existing" in network
+          ? new ExistingNetwork(`${runnersPath}/network`, network.existing)
+          : new Network(this, "network", { name: runnerFleetName(platform, env), ...network });
+    }
+
     // --- Runner cache and registry mirror (issue 5) ---
     this.cache = new RunnerCacheBucket(this, "runner-cache", {
       bucketName: cacheBucketNameOf(platform, env),
@@ -75,7 +104,7 @@ export class EnvironmentStack extends TerraformStack {
       ...env.cache,
     });
     new TerraformOutput(this, "runner-cache-bucket", { staticId: true, value: this.cache.bucketName, description: "S3 bucket of the runner cache" });
-    this.mirror = buildMirror(this, platform, env, account);
+    this.mirror = buildMirror(this, platform, env, account, this.network);
     this.mirrorEndpoint = this.mirror?.endpoint;
     if (this.mirror) {
       new TerraformOutput(this, "mirror-image-prefixes", {
@@ -98,6 +127,81 @@ export class EnvironmentStack extends TerraformStack {
 
     // ---- GitLab side (issue 6) ----
     this.gitlab = addGitLabSide(this, platform, env, { tagScheme: this.tagScheme, repositories }, this.identity, this.mirrorEndpoint);
+
+    // ---- Runner fleet (issue 4): tokens from the registrations, the identity's host role ----
+    if (runners && this.network) {
+      const hostRole = this.identity.runnerHost;
+      // Every repository of the environment lives in one registry: name it once, as a literal,
+      // so DOCKER_AUTH_CONFIG gets one credHelpers entry (not one token per repository).
+      const registryHost = `${env.accountId}.dkr.ecr.${env.region}.${dnsSuffixOf(env.region)}`;
+      const pullable = [...repositories.values()].map((repository) => ({ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }));
+      this.runnerFleet = new RunnerFleet(this, "runner-fleet", {
+        fleetName: runnerFleetName(platform, env),
+        network: this.network,
+        gitlabUrl: env.gitlab.url,
+        hostRole,
+        runners: runners.runners.map((runner) => ({
+          name: runner.name,
+          limit: runner.limit,
+          tokenSource:
+            this.gitlab.runnerTokens.get(runner.name) ??
+            new ExistingRunnerTokenParameter(`${runnersPath}/${runner.name}`, {
+              parameterName: runnerTokenParameterName(platform, env, runner),
+              accountId: env.accountId,
+              region: env.region,
+            }),
+          docker: { image: runner.image, dockerAccess: runner.dockerAccess, privileged: runner.privileged ?? false },
+        })),
+        repositories: pullable,
+        cache: { settings: this.cache.cacheSettings, grantReadWrite: (grantee) => this.cache.grantReadWrite(grantee) },
+        ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
+        ...(runners.instanceTypes ? { instanceTypes: runners.instanceTypes } : {}),
+        ...(runners.capacity ? { capacity: runners.capacity } : {}),
+        ...(runners.purchase ? { purchase: runners.purchase } : {}),
+        ...(runners.officeHours ? { schedules: officeHours(runners.officeHours) } : {}),
+        ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
+        ...(runners.imageStorageGiB ? { imageStorageGiB: runners.imageStorageGiB } : {}),
+      });
+      if (this.mirror instanceof EcrPullThroughMirror) this.mirror.grantPullThrough(hostRole);
+      if (this.mirror instanceof NexusMirror) this.mirror.allowClients(this.runnerFleet.securityGroupId);
+
+      // The deploy fleet: own hosts and host role (created by the fleet), no docker socket, no shared cache.
+      if (runners.deploy) {
+        const deploy = runners.deploy;
+        this.deployFleet = new RunnerFleet(this, "deploy-fleet", {
+          fleetName: `${runnerFleetName(platform, env)}-${DEPLOY_RUNNER}`,
+          network: this.network,
+          gitlabUrl: env.gitlab.url,
+          runners: [
+            {
+              name: DEPLOY_RUNNER,
+              limit: deploy.limit ?? 2,
+              tokenSource: this.gitlab.runnerTokens.get(DEPLOY_RUNNER)!,
+              docker: { image: deploy.image ?? "alpine:3.20", dockerAccess: "none", privileged: false },
+              useCache: false,
+            },
+          ],
+          repositories: pullable,
+          capacity: deploy.capacity ?? { minSize: 1, maxSize: 2 },
+          purchase: deploy.purchase ?? { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100 },
+          instanceTypes: deploy.instanceTypes ?? ["m7i.large", "m6i.large", "m5.large"],
+          ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
+          ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
+        });
+        if (this.mirror instanceof EcrPullThroughMirror) this.mirror.grantPullThrough(this.deployFleet.hostRole);
+        if (this.mirror instanceof NexusMirror) this.mirror.allowClients(this.deployFleet.securityGroupId);
+        new TerraformOutput(this, "deploy-runner-group-name", {
+          staticId: true,
+          value: this.deployFleet.autoScalingGroupName,
+          description: "Auto Scaling group of the deploy runner hosts (protected refs only)",
+        });
+      }
+      new TerraformOutput(this, "runner-group-name", {
+        staticId: true,
+        value: this.runnerFleet.autoScalingGroupName,
+        description: "Auto Scaling group of the runner hosts",
+      });
+    }
   }
 }
 
@@ -107,6 +211,7 @@ function buildMirror(
   platform: PlatformConfig,
   env: EnvironmentConfig,
   account: AccountStack | undefined,
+  runnerNetwork: NetworkRef | undefined,
 ): NexusMirror | EcrPullThroughMirror | undefined {
   const mirror = env.mirror;
   if (mirror === undefined) return undefined;
@@ -129,7 +234,7 @@ function buildMirror(
     name: `${platform.project}-${env.name}-mirror`,
     accountId: env.accountId,
     region: env.region,
-    network: mirror.network,
+    network: mirrorNetworkOf(stack, mirror, runnerNetwork),
     ...(mirror.instanceType ? { instanceType: mirror.instanceType } : {}),
     dataVolume: {
       ...(mirror.dataVolumeSizeGiB !== undefined ? { sizeGiB: mirror.dataVolumeSizeGiB } : {}),
@@ -140,5 +245,17 @@ function buildMirror(
     ...(mirror.rawProxies ? { rawProxies: mirror.rawProxies } : {}),
     ...(mirror.dnsZoneName ? { dns: { zoneName: mirror.dnsZoneName } } : {}),
   });
-  // The runner fleet's security group is admitted with mirror.allowClients(fleet.securityGroupId) when the fleet lands.
+}
+
+/** The Nexus host's network: its own, or the runners' (so the fleet reaches it without peering). */
+function mirrorNetworkOf(stack: EnvironmentStack, mirror: NexusMirrorConfig, runnerNetwork: NetworkRef | undefined): NetworkRef {
+  const network = mirror.network ?? runnerNetwork;
+  check(network !== undefined, {
+    path: `${stack.node.path}/mirror`,
+    subject: "network",
+    value: undefined,
+    rule: "a Nexus mirror host needs a network: its own, or the environment's runner network",
+    fix: "give mirror.network, or add a runners section",
+  });
+  return network;
 }

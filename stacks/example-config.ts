@@ -1,5 +1,5 @@
 import { type PolicyStatement } from "../lib/core/iam";
-import { type PlatformConfig, type RepositoryConfig } from "./config";
+import { type PlatformConfig, type RepositoryConfig, type RunnerConfigEntry } from "./config";
 
 /**
  * The example configuration: fake but well-formed values (documentation
@@ -20,6 +20,15 @@ const buildpackProxies = [
   { name: "buildpack-registry", remoteUrl: "https://buildpack-registry.s3.amazonaws.com" },
   { name: "lang-jvm", remoteUrl: "https://lang-jvm.s3.amazonaws.com" },
 ] as const;
+// ---- Runner fleet (issue 4) ----
+/** A socket-binding build runner (docker layer cache on the host) and a plain test runner. */
+const seedRunners: readonly RunnerConfigEntry[] = [
+  { name: "build", limit: 4, dockerAccess: "socket-binding", image: "docker:27" },
+  { name: "test", limit: 4, dockerAccess: "none", image: "alpine:3.20" },
+];
+/** Weekdays 07:00-20:00 Berlin time; zero hosts at night and on weekends. */
+const officeHours = { timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 } as const;
+// ---- end runner fleet ----
 
 const gitlab = {
   url: "https://gitlab.example.com",
@@ -107,6 +116,8 @@ export const exampleConfig: PlatformConfig = {
       // --- Runner cache and registry mirror (issue 5) ---
       cache: { expirationDays: 7 },
       mirror: { kind: "ecr-pull-through" },
+      // Runner fleet (issue 4): all spot, off outside office hours.
+      runners: { network: { cidr: "10.10.0.0/16" }, runners: seedRunners, capacity: { minSize: 1, maxSize: 4 }, officeHours },
     },
     {
       name: "staging",
@@ -117,6 +128,8 @@ export const exampleConfig: PlatformConfig = {
       identity: { deployment: { statements: stateBucketStatements("111111111111", "staging") } },
       // --- Runner cache and registry mirror (issue 5) ---
       mirror: { kind: "ecr-pull-through", prefixes: ["ecr-public", "quay"] },
+      // Runner fleet (issue 4): like dev, smaller.
+      runners: { network: { cidr: "10.20.0.0/16" }, runners: seedRunners, capacity: { minSize: 1, maxSize: 2 }, officeHours: { ...officeHours, maxSize: 2 } },
     },
     {
       name: "production",
@@ -149,6 +162,16 @@ export const exampleConfig: PlatformConfig = {
         // The same secret as the account's docker-hub pull-through rule (keys username, accessToken).
         dockerHubCredentialSecretArn: "arn:aws:secretsmanager:eu-central-1:222222222222:secret:ecr-pullthroughcache/docker-hub-AbCdEf",
         rawProxies: buildpackProxies,
+      },
+      // Runner fleet (issue 4): always on, one on-demand host, spot above it, a NAT gateway per zone.
+      runners: {
+        network: { cidr: "10.30.0.0/16", natGateways: "per-az" },
+        runners: seedRunners,
+        capacity: { minSize: 1, maxSize: 6 },
+        purchase: { onDemandBaseCapacity: 1 },
+        maxJobTimeoutSeconds: 7200,
+        // Protected-refs-only deploy runners on their own on-demand hosts.
+        deploy: { capacity: { minSize: 1, maxSize: 2 } },
       },
     },
   ],

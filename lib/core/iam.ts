@@ -21,8 +21,16 @@ export const SESSION_MANAGER_ACTIONS = [
 /**
  * Actions that may be granted on `*` because IAM offers them no resource-level
  * form. Any other action on `*` is a finding.
+ *
+ * `cloudwatch:PutMetricData` has no resource type at all: grant it on `*`
+ * and always scope it with a `cloudwatch:namespace` condition (AWS CloudWatch
+ * user guide, "Using condition keys to limit access to CloudWatch namespaces").
  */
-export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = ["ecr:GetAuthorizationToken", ...SESSION_MANAGER_ACTIONS];
+export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = [
+  "ecr:GetAuthorizationToken",
+  ...SESSION_MANAGER_ACTIONS,
+  "cloudwatch:PutMetricData",
+];
 
 /** IAM condition block: operator -> condition key -> value(s). */
 export type PolicyConditions = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;

@@ -34,7 +34,8 @@ import {
   nexusProvisioningConfig,
   type RawProxyOptions,
 } from "./nexus-provisioning";
-import { nexusCloudConfig, renderCloudConfig } from "./nexus-user-data";
+import { renderCloudConfig } from "../core/cloud-config";
+import { nexusCloudConfig } from "./nexus-user-data";
 
 /** The Nexus image the mirror runs: the official image, pinned. Bump deliberately (read the release notes). */
 export const NEXUS_IMAGE = "docker.io/sonatype/nexus3:3.93.1";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import YAML from "yaml";
+import { type CloudConfigDocument } from "../core/cloud-config";
 import { type NexusJvmMemory } from "./instance-memory";
 import { type NexusProvisioningConfig } from "./nexus-provisioning";
 
@@ -18,31 +18,6 @@ export const NEXUS_HOST_PATHS = {
   dataVolumeScript: "/usr/local/sbin/nexus-data-volume",
   data: "/nexus-data",
 } as const;
-
-/** One `write_files` entry of a cloud-config. */
-export interface CloudConfigFile {
-  /** Absolute path on the host. */
-  readonly path: string;
-  /** File content. */
-  readonly content: string;
-  /** Octal mode as a string, e.g. "0755". */
-  readonly permissions: string;
-}
-
-/** The subset of cloud-config the mirror host uses. */
-export interface CloudConfig {
-  /** Packages installed by the distribution's package manager. */
-  readonly packages: readonly string[];
-  /** Files written before packages are installed. */
-  readonly write_files: readonly CloudConfigFile[];
-  /** Commands run once, on the instance's first boot, in order (argv form, no shell). */
-  readonly runcmd: ReadonlyArray<readonly string[]>;
-}
-
-/** Renders a cloud-config with the `#cloud-config` header (YAML via the yaml library). */
-export function renderCloudConfig(config: CloudConfig): string {
-  return `#cloud-config\n${YAML.stringify(config, { lineWidth: 0 })}`;
-}
 
 /** A systemd unit: sections of ordered key/value pairs (keys may repeat). */
 export type SystemdUnit = Readonly<Record<string, ReadonlyArray<readonly [string, string]>>>;
@@ -87,7 +62,7 @@ export interface NexusHostOptions {
  * /nexus-data is mounted and always restarts, and the first-boot order:
  * mount the data volume, start Nexus, provision it.
  */
-export function nexusCloudConfig(options: NexusHostOptions): CloudConfig {
+export function nexusCloudConfig(options: NexusHostOptions): CloudConfigDocument {
   const { heapMiB, directMemoryMiB } = options.jvm;
   const environment = renderEnvFile({
     // The image's defaults (userRoot, encoding) plus the heap: -Xms = -Xmx.

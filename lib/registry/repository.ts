@@ -123,6 +123,9 @@ export class ContainerRepository extends Construct {
   public readonly tagScheme: TagScheme;
   /** The repository name. */
   public readonly repositoryName: string;
+  private arnToken?: string;
+  private urlToken?: string;
+  private hostToken?: string;
 
   public constructor(scope: Construct, id: string, props: ContainerRepositoryProps) {
     super(scope, id);
@@ -177,17 +180,18 @@ export class ContainerRepository extends Construct {
 
   /** The repository ARN. */
   public get repositoryArn(): string {
-    return this.resource.arn;
+    // One token per repository: grants merge identical ARNs only when their tokens are equal.
+    return (this.arnToken ??= this.resource.arn);
   }
 
   /** The repository URL, `<account>.dkr.ecr.<region>.amazonaws.com/<name>`. */
   public get repositoryUrl(): string {
-    return this.resource.repositoryUrl;
+    return (this.urlToken ??= this.resource.repositoryUrl);
   }
 
   /** The registry host, `<account>.dkr.ecr.<region>.amazonaws.com`. */
   public get registryHost(): string {
-    return Fn.element(Fn.split("/", this.resource.repositoryUrl), 0);
+    return (this.hostToken ??= Fn.element(Fn.split("/", this.repositoryUrl), 0));
   }
 
   /** Statements that let a principal pull from this repository. */

@@ -4,7 +4,8 @@ import YAML from "yaml";
 import { WILDCARD_RESOURCE_ACTIONS } from "../../lib/core/iam";
 import { escapeTerraformTemplate } from "../../lib/core/terraform-text";
 import { NEXUS_IMAGE, NexusMirror, type NexusMirrorProps, USER_DATA_MAX_BYTES } from "../../lib/mirror/nexus-mirror";
-import { type CloudConfig, NEXUS_HOST_PATHS } from "../../lib/mirror/nexus-user-data";
+import { type CloudConfigDocument as CloudConfig } from "../../lib/core/cloud-config";
+import { NEXUS_HOST_PATHS } from "../../lib/mirror/nexus-user-data";
 import { onlyResource, resourcesOf, synth, type SynthJson, testStack } from "../support/synth";
 import { expectViolation } from "../support/violations";
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 import { NexusMirror, type NexusMirrorProps } from "../../lib/mirror/nexus-mirror";
-import { type CloudConfig } from "../../lib/mirror/nexus-user-data";
+import { type CloudConfigDocument as CloudConfig } from "../../lib/core/cloud-config";
 import { describeWithTool, runTool } from "../support/conformance";
 import { testStack } from "../support/synth";
 

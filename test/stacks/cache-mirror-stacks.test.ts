@@ -43,7 +43,7 @@ describe("runner cache and registry mirror in the example stacks", () => {
   });
 
   test("outputs: the cache bucket, the mirror's image prefixes, the Nexus URL and the name (not the value) of its admin-password parameter", () => {
-    expect(Object.keys(json("dev").output!).filter((k) => !k.startsWith("repository-url-"))).toEqual(["mirror-image-prefixes", "runner-cache-bucket"]);
+    expect(Object.keys(json("dev").output!).filter((k) => !k.startsWith("repository-url-"))).toEqual(["mirror-image-prefixes", "runner-cache-bucket", "runner-group-name"]);
     const outputs = json("production").output!;
     expect(outputs["mirror-url"]!.value).toBe("http://mirror.ci.internal:8081");
     expect(outputs["mirror-admin-password-parameter"]!.value).toBe("/acme-ci-production-mirror/admin-password");

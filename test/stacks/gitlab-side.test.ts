@@ -18,19 +18,28 @@ describe("example stacks: GitLab side", () => {
     }
   });
 
-  test("a build runner per environment fleet, plus a protected deploy runner in production; tokens go to SecureString parameters", () => {
-    const runners = (name: string) => values(name, "gitlab_user_runner").map((r) => [r.description, r.access_level, r.tag_list, r.untagged]);
-    expect(runners("dev")).toEqual([["acme-ci dev build", "not_protected", ["acme-ci-build"], true]]);
-    expect(runners("production")).toEqual([
-      ["acme-ci production build", "not_protected", ["acme-ci-build"], true],
-      ["acme-ci production deploy", "ref_protected", ["acme-ci-deploy"], false],
+  test("one registration per fleet runner (the first takes untagged jobs), plus a protected deploy runner in production; tokens go to SecureString parameters", () => {
+    const runners = (name: string) =>
+      values(name, "gitlab_user_runner")
+        .map((r) => [r.description, r.access_level, r.tag_list, r.untagged, r.maximum_timeout])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(runners("dev")).toEqual([
+      ["acme-ci dev build", "not_protected", ["acme-ci-build"], true, 3600],
+      ["acme-ci dev test", "not_protected", ["acme-ci-test"], false, 3600],
     ]);
-    expect(values("production", "aws_ssm_parameter").map((p) => [p.name, p.type])).toEqual([
+    // Production's fleet drains for 2 h, so its registrations allow 2 h jobs.
+    expect(runners("production")).toEqual([
+      ["acme-ci production build", "not_protected", ["acme-ci-build"], true, 7200],
+      ["acme-ci production deploy", "ref_protected", ["acme-ci-deploy"], false, 7200],
+      ["acme-ci production test", "not_protected", ["acme-ci-test"], false, 7200],
+    ]);
+    expect(values("production", "aws_ssm_parameter").map((p) => [p.name, p.type]).sort()).toEqual([
       ["/acme-ci/production/runner/build/token", "SecureString"],
       ["/acme-ci/production/runner/deploy/token", "SecureString"],
+      ["/acme-ci/production/runner/test/token", "SecureString"],
     ]);
     const sources = stacks.environments.get("production")!.gitlab.runnerTokens;
-    expect([...sources.keys()]).toEqual(["build", "deploy"]);
+    expect([...sources.keys()]).toEqual(["build", "test", "deploy"]);
   });
 
   test("group variables: dev unscoped for builds, staging and production scoped and protected in production", () => {
@@ -131,7 +140,12 @@ describe("configuration: GitLab side", () => {
   });
 
   test("a runner registered from an existing token parameter creates no gitlab_user_runner", () => {
-    const config = withGitLab(1, { runners: [{ name: "build", untagged: true, existingTokenParameter: "/acme-ci/staging/runner/manual-token" }] });
+    const config = withGitLab(1, {
+      runners: [
+        { name: "build", untagged: true, existingTokenParameter: "/acme-ci/staging/runner/manual-token" },
+        { name: "test", tags: ["acme-ci-test"], existingTokenParameter: "/acme-ci/staging/runner/manual-test-token" },
+      ],
+    });
     const built = buildPlatform(Testing.app(), config);
     const staging = JSON.parse(Testing.synth(built.environments.get("staging")!)) as SynthJson;
     expect(resourcesOf(staging, "gitlab_user_runner")).toEqual({});

@@ -5,7 +5,8 @@ import path from "node:path";
 import YAML from "yaml";
 import { NexusMirror } from "../../../lib/mirror/nexus-mirror";
 import { type NexusProvisioningConfig } from "../../../lib/mirror/nexus-provisioning";
-import { type CloudConfig, NEXUS_HOST_PATHS } from "../../../lib/mirror/nexus-user-data";
+import { type CloudConfigDocument as CloudConfig } from "../../../lib/core/cloud-config";
+import { NEXUS_HOST_PATHS } from "../../../lib/mirror/nexus-user-data";
 import { testStack } from "../../support/synth";
 import { EULA_DISCLAIMER, firstBootState, type NexusStub, type NexusStubState, startNexusStub } from "./nexus-stub";
 

@@ -1,0 +1,64 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { check } from "../core/errors";
+import { isUnresolved } from "../core/tokens";
+
+/** Reads a file shipped next to this module in `assets/` (copied to dist/ by `npm run build`). */
+function asset(name: string): string {
+  return readFileSync(path.join(__dirname, "assets", name), "utf8");
+}
+
+/** The on-host script (`runner-fleet configure|watch|publish-metric`). */
+export const RUNNER_FLEET_SCRIPT: string = asset("runner-fleet.sh");
+
+/** logrotate rules for the fleet's log files. */
+export const RUNNER_FLEET_LOGROTATE: string = asset("logrotate.conf");
+
+const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
+const ENV_VALUE = /^[A-Za-z0-9_./:@+,=%-]*$/;
+
+/**
+ * Renders `KEY=value` lines, readable both as a systemd EnvironmentFile and by
+ * bash's `.`: values are restricted to characters that need no quoting in
+ * either (tokens are skipped: they resolve to AWS names and ARNs).
+ */
+export function renderEnvironmentFile(where: string, variables: Readonly<Record<string, string | number>>): string {
+  return Object.entries(variables)
+    .map(([key, raw]) => {
+      const value = String(raw);
+      check(ENV_KEY.test(key), {
+        path: where,
+        subject: "environment variable name",
+        value: key,
+        rule: "upper-case letters, digits and '_'",
+        fix: "rename the variable",
+      });
+      check(isUnresolved(value) || ENV_VALUE.test(value), {
+        path: where,
+        subject: `environment value of ${key}`,
+        value,
+        rule: "letters, digits and _ . / : @ + , = % - only (no spaces, quotes or $), so systemd and bash read it the same",
+        fix: "use a simpler value (names, numbers, ARNs)",
+      });
+      return `${key}=${value}\n`;
+    })
+    .join("");
+}
+
+/** A systemd unit or drop-in: sections of `Key=value` settings; a list repeats the key. */
+export type SystemdUnit = Readonly<Record<string, Readonly<Record<string, string | number | readonly string[]>>>>;
+
+/** Renders a systemd unit file (`[Section]` then `Key=value` lines). Values may not contain newlines. */
+export function renderSystemdUnit(unit: SystemdUnit): string {
+  return Object.entries(unit)
+    .map(([section, settings]) => {
+      const lines = Object.entries(settings).flatMap(([key, value]) =>
+        (Array.isArray(value) ? value : [value]).map((v: string | number) => {
+          if (/[\r\n]/.test(String(v))) throw new Error(`systemd setting ${section}.${key} contains a newline`);
+          return `${key}=${v}`;
+        }),
+      );
+      return `[${section}]\n${lines.join("\n")}\n`;
+    })
+    .join("\n");
+}

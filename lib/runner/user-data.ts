@@ -1,0 +1,272 @@
+import { gzipSync } from "node:zlib";
+import { check } from "../core/errors";
+import { type CloudConfigDocument, type CloudConfigFile, renderCloudConfig } from "../core/cloud-config";
+import { RUNNER_METRICS_ADDRESS } from "./config-toml";
+import { RUNNER_FLEET_LOGROTATE, RUNNER_FLEET_SCRIPT, renderEnvironmentFile, renderSystemdUnit } from "./host-files";
+
+/** CPU architecture of the runner hosts. */
+export type RunnerHostArchitecture = "x86_64" | "arm64";
+
+/** Pinned versions of what the hosts install. */
+export interface RunnerHostVersions {
+  /** Amazon Linux 2023 `docker` package version, e.g. `25.0.16`. */
+  readonly docker: string;
+  /** GitLab Runner version, e.g. `18.11.2` (RPMs from GitLab's S3 download bucket). */
+  readonly gitlabRunner: string;
+  /** Amazon Linux 2023 `amazon-ecr-credential-helper` package version. */
+  readonly ecrCredentialHelper: string;
+  /** Amazon Linux 2023 `amazon-cloudwatch-agent` package version. */
+  readonly cloudwatchAgent: string;
+}
+
+/**
+ * Default pins. The Amazon Linux versions are ones the AL2023 release notes
+ * list (docker 25.0.16 in 2023.12, the ECR credential helper 0.9.0 and the
+ * CloudWatch agent 1.300044.0 since 2023.6); AL2023 locks each AMI to its
+ * repository release, so check `dnf list --showduplicates <package>` on your
+ * AMI and override them when you pin an older AMI.
+ */
+export const DEFAULT_RUNNER_HOST_VERSIONS: RunnerHostVersions = {
+  docker: "25.0.16",
+  gitlabRunner: "18.11.2",
+  ecrCredentialHelper: "0.9.0",
+  cloudwatchAgent: "1.300044.0",
+};
+
+/** AWS's limit for EC2 user data: 16 KB (of the raw bytes, before the launch template's base64). */
+export const USER_DATA_LIMIT_BYTES = 16_384;
+
+/** Paths on a runner host. */
+export const HOST_PATHS = {
+  script: "/usr/local/bin/runner-fleet",
+  environment: "/etc/runner-fleet/fleet.env",
+  configTemplate: "/etc/runner-fleet/config.toml.template",
+  config: "/etc/gitlab-runner/config.toml",
+  daemonJson: "/etc/docker/daemon.json",
+  runnerDropIn: "/etc/systemd/system/gitlab-runner.service.d/10-runner-fleet.conf",
+  watcherUnit: "/etc/systemd/system/runner-fleet-watcher.service",
+  metricsService: "/etc/systemd/system/runner-fleet-metrics.service",
+  metricsTimer: "/etc/systemd/system/runner-fleet-metrics.timer",
+  cloudwatchAgentConfig: "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json",
+  logrotate: "/etc/logrotate.d/runner-fleet",
+  logDirectory: "/var/log/runner-fleet",
+} as const;
+
+/** systemd units on a runner host. */
+export const HOST_UNITS = {
+  runner: "gitlab-runner.service",
+  watcher: "runner-fleet-watcher.service",
+  metricsTimer: "runner-fleet-metrics.timer",
+} as const;
+
+/** The placeholder of runner `index`'s token in the config.toml template. */
+export function tokenPlaceholder(index: number): string {
+  return `@@RUNNER_TOKEN_${index}@@`;
+}
+
+/** What a runner host needs to know, all of it rendered into user data (no secret among it). */
+export interface RunnerHostInput {
+  /** config.toml with a {@link tokenPlaceholder} as each runner's token. */
+  readonly runnerConfigTemplate: string;
+  /** daemon.json. */
+  readonly daemonJson: string;
+  /** SSM parameter name of each runner's token, in runner order. */
+  readonly tokenParameterNames: readonly string[];
+  /** The Auto Scaling group's name. */
+  readonly autoScalingGroupName: string;
+  /** The termination lifecycle hook's name. */
+  readonly lifecycleHookName: string;
+  /** The host's `concurrent`. */
+  readonly concurrent: number;
+  /** How long a drain may take: the longest job plus a margin (also systemd's stop timeout for the runner). */
+  readonly drainTimeoutSeconds: number;
+  /** Seconds between lifecycle heartbeats while draining. */
+  readonly heartbeatIntervalSeconds: number;
+  /**
+   * The job-slot utilisation metric the host publishes every minute.
+   * @default none: no publisher
+   */
+  readonly metric?: { readonly namespace: string; readonly name: string };
+  /** CloudWatch log group for the host's logs. */
+  readonly logGroupName: string;
+  /** Pinned versions. */
+  readonly versions: RunnerHostVersions;
+  /** CPU architecture. */
+  readonly architecture: RunnerHostArchitecture;
+}
+
+/** The GitLab Runner RPMs of a version and architecture (helper images first: the runner package needs it). */
+export function gitlabRunnerPackageUrls(version: string, architecture: RunnerHostArchitecture): string[] {
+  const base = `https://s3.dualstack.us-east-1.amazonaws.com/gitlab-runner-downloads/v${version}/rpm`;
+  return [`${base}/gitlab-runner-helper-images.rpm`, `${base}/gitlab-runner_${architecture === "x86_64" ? "amd64" : "arm64"}.rpm`];
+}
+
+/** The environment file the on-host script reads (names, numbers and paths; no secret). */
+export function runnerHostEnvironment(input: RunnerHostInput): Record<string, string | number> {
+  return {
+    ASG_NAME: input.autoScalingGroupName,
+    LIFECYCLE_HOOK_NAME: input.lifecycleHookName,
+    CONCURRENT: input.concurrent,
+    DRAIN_TIMEOUT: input.drainTimeoutSeconds,
+    HEARTBEAT_INTERVAL: input.heartbeatIntervalSeconds,
+    ...(input.metric ? { METRIC_NAMESPACE: input.metric.namespace, METRIC_NAME: input.metric.name } : {}),
+    METRICS_URL: `http://${RUNNER_METRICS_ADDRESS}/metrics`,
+    RUNNER_SERVICE: HOST_UNITS.runner,
+    METRICS_TIMER: HOST_UNITS.metricsTimer,
+    RUNNER_CONFIG: HOST_PATHS.config,
+    RUNNER_CONFIG_TEMPLATE: HOST_PATHS.configTemplate,
+    RUNNER_COUNT: input.tokenParameterNames.length,
+    ...Object.fromEntries(
+      input.tokenParameterNames.flatMap((name, i) => [
+        [`RUNNER_TOKEN_PARAMETER_${i}`, name],
+        [`RUNNER_TOKEN_PLACEHOLDER_${i}`, tokenPlaceholder(i)],
+      ]),
+    ),
+  };
+}
+
+/** The CloudWatch agent's configuration: the host's log files to the fleet's log group. */
+export function cloudwatchAgentConfig(logGroupName: string): Record<string, unknown> {
+  const file = (filePath: string, stream: string) => ({
+    file_path: filePath,
+    log_group_name: logGroupName,
+    log_stream_name: `{instance_id}/${stream}`,
+  });
+  return {
+    // root reads cloud-init's and the runner's logs whatever their modes.
+    agent: { run_as_user: "root" },
+    logs: {
+      logs_collected: {
+        files: {
+          collect_list: [
+            file("/var/log/cloud-init-output.log", "cloud-init"),
+            file(`${HOST_PATHS.logDirectory}/gitlab-runner.log`, "gitlab-runner"),
+            file(`${HOST_PATHS.logDirectory}/runner-fleet.log`, "runner-fleet"),
+          ],
+        },
+      },
+    },
+  };
+}
+
+const logTo = (file: string) => ({ StandardOutput: `append:${HOST_PATHS.logDirectory}/${file}`, StandardError: "inherit" });
+
+/** The cloud-config document of a runner host. */
+export function runnerHostCloudConfig(input: RunnerHostInput): CloudConfigDocument {
+  const v = input.versions;
+  const file = (path: string, content: string, permissions = "0644"): CloudConfigFile => ({ path, content, permissions, owner: "root:root" });
+  const files: CloudConfigFile[] = [
+    file(HOST_PATHS.script, RUNNER_FLEET_SCRIPT, "0755"),
+    file(HOST_PATHS.environment, renderEnvironmentFile(HOST_PATHS.environment, runnerHostEnvironment(input))),
+    file(HOST_PATHS.configTemplate, input.runnerConfigTemplate, "0600"),
+    file(HOST_PATHS.daemonJson, input.daemonJson),
+    file(
+      HOST_PATHS.runnerDropIn,
+      renderSystemdUnit({
+        Unit: { Wants: "docker.service", After: "docker.service" },
+        Service: {
+          ExecStartPre: `${HOST_PATHS.script} configure`,
+          // Reading the tokens retries while IAM propagates.
+          TimeoutStartSec: 900,
+          // Graceful stop: the runner takes no new jobs and exits when its jobs are done.
+          KillSignal: "SIGQUIT",
+          TimeoutStopSec: input.drainTimeoutSeconds,
+          ...logTo("gitlab-runner.log"),
+        },
+      }),
+    ),
+    file(
+      HOST_PATHS.watcherUnit,
+      renderSystemdUnit({
+        Unit: { Description: "Drain this GitLab runner host before it terminates", After: "network-online.target", Wants: "network-online.target" },
+        Service: { ExecStart: `${HOST_PATHS.script} watch`, Restart: "on-failure", RestartSec: 5, ...logTo("runner-fleet.log") },
+        Install: { WantedBy: "multi-user.target" },
+      }),
+    ),
+    ...(input.metric
+      ? [
+          file(
+            HOST_PATHS.metricsService,
+            renderSystemdUnit({
+              Unit: { Description: "Publish this host's job-slot utilisation to CloudWatch" },
+              Service: { Type: "oneshot", ExecStart: `${HOST_PATHS.script} publish-metric`, ...logTo("runner-fleet.log") },
+            }),
+          ),
+          file(
+            HOST_PATHS.metricsTimer,
+            renderSystemdUnit({
+              Unit: { Description: "Publish the job-slot utilisation every minute" },
+              Timer: { OnActiveSec: 60, OnUnitActiveSec: 60, AccuracySec: 5 },
+              Install: { WantedBy: "timers.target" },
+            }),
+          ),
+        ]
+      : []),
+    file(HOST_PATHS.cloudwatchAgentConfig, `${JSON.stringify(cloudwatchAgentConfig(input.logGroupName), null, 2)}\n`),
+    file(HOST_PATHS.logrotate, RUNNER_FLEET_LOGROTATE),
+  ];
+  return {
+    package_update: false,
+    packages: [
+      ["docker", v.docker],
+      ["amazon-ecr-credential-helper", v.ecrCredentialHelper],
+      ["amazon-cloudwatch-agent", v.cloudwatchAgent],
+      "logrotate",
+    ],
+    write_files: files,
+    runcmd: [
+      ["mkdir", "-p", HOST_PATHS.logDirectory],
+      ["systemctl", "daemon-reload"],
+      [
+        "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
+        ...["-a", "fetch-config", "-m", "ec2", "-s", "-c", `file:${HOST_PATHS.cloudwatchAgentConfig}`],
+      ],
+      ["systemctl", "enable", "--now", "docker.service"],
+      // The package's postinstall starts the runner; our drop-in (already written) makes it configure first.
+      ["dnf", "install", "-y", ...gitlabRunnerPackageUrls(v.gitlabRunner, input.architecture)],
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", HOST_UNITS.runner],
+      ["systemctl", "restart", HOST_UNITS.runner],
+      ["systemctl", "enable", "--now", HOST_UNITS.watcher, ...(input.metric ? [HOST_UNITS.metricsTimer] : [])],
+    ],
+  };
+}
+
+/** Renders a runner host's user data (cloud-config YAML). */
+export function renderRunnerHostUserData(input: RunnerHostInput): string {
+  return renderCloudConfig(runnerHostCloudConfig(input));
+}
+
+/**
+ * Bytes the launch template sends to EC2 for `userData`: gzip (as Terraform's
+ * `base64gzip` does, default compression) then base64. cloud-init unpacks
+ * gzip user data itself.
+ */
+export function compressedUserDataSize(userData: string): number {
+  return gzipSync(Buffer.from(userData, "utf8")).toString("base64").length;
+}
+
+/** Checks that user data fits AWS's 16 KB limit once compressed. */
+export function validateUserDataSize(path: string, userData: string): void {
+  const size = compressedUserDataSize(userData);
+  check(size <= USER_DATA_LIMIT_BYTES, {
+    path,
+    subject: "user data size",
+    value: `${size} bytes gzip+base64 (${Buffer.byteLength(userData)} bytes uncompressed)`,
+    rule: `EC2 user data is at most ${USER_DATA_LIMIT_BYTES} bytes`,
+    fix: "use fewer runners per host or shorter settings (environment, allowed images)",
+  });
+}
+
+/** Version strings dnf and the download URL accept (digits and dots, optionally a suffix). */
+export function validateVersions(path: string, versions: RunnerHostVersions): void {
+  for (const [key, value] of Object.entries(versions)) {
+    check(/^\d+(\.\d+){1,3}(-[0-9A-Za-z.]+)?$/.test(value), {
+      path,
+      subject: `versions.${key}`,
+      value,
+      rule: "a package version such as 25.0.16 or 18.11.2",
+      fix: "copy the version from `dnf list --showduplicates <package>` or the GitLab Runner releases",
+    });
+  }
+}

@@ -1,0 +1,137 @@
+import { RunnerFleet, type RunnerFleetProps } from "../../lib/runner/fleet";
+import { officeHours } from "../../lib/runner/schedule";
+import { testStack, violationOf } from "../support/synth";
+import { fakeMirror, fleetProps } from "./fixtures";
+
+/** Builds (without synthesizing) a fleet: every validation runs at construction. */
+function build(patch: Partial<RunnerFleetProps> = {}) {
+  const stack = testStack();
+  return new RunnerFleet(stack, "fleet", fleetProps(stack, patch));
+}
+
+describe("RunnerFleet validation", () => {
+  const fails = (patch: Partial<RunnerFleetProps>) => violationOf(() => build(patch));
+
+  test("concurrent < 1", () => {
+    const e = fails({ concurrent: 0 });
+    expect([e.path, e.value, e.rule]).toEqual(["test/fleet", 0, "concurrent is a whole number ≥ 1 (jobs at once on one host)"]);
+    expect(e.fix).toMatch(/set concurrent to 1 or more/);
+  });
+
+  test("concurrent below the sum of limits", () => {
+    const e = fails({ concurrent: 5 });
+    expect([e.path, e.value]).toEqual(["test/fleet", 5]);
+    expect(e.rule).toMatch(/at least the sum of the runners' limits \(build: 4 \+ test: 2 = 6\)/);
+    expect(e.fix).toMatch(/raise concurrent to 6/);
+  });
+
+  test("min > max", () => {
+    const e = fails({ capacity: { minSize: 4, maxSize: 2 } });
+    expect(e.message).toBe('test/fleet: invalid capacity minSize > maxSize {"minSize":4,"maxSize":2}. Rule: minSize ≤ maxSize. Fix: raise maxSize to at least 4 or lower minSize');
+  });
+
+  test("desired outside [min, max]", () => {
+    const e = fails({ capacity: { minSize: 1, maxSize: 3, desiredCapacity: 5 } });
+    expect(e.message).toMatch(/^test\/fleet: invalid capacity\.desiredCapacity \{"minSize":1,"desiredCapacity":5,"maxSize":3\}\. Rule: desiredCapacity lies within \[minSize, maxSize\]\. Fix: set desiredCapacity between 1 and 3/);
+  });
+
+  test("a schedule with an invalid cron expression", () => {
+    const e = fails({ schedules: [{ name: "morning", cron: "0 7 * * MON-FRI *", timeZone: "Europe/Berlin", minSize: 1 }] });
+    expect([e.path, e.subject, e.value]).toEqual(["test/fleet/schedules[0]", "cron expression", "0 7 * * MON-FRI *"]);
+    expect(e.rule).toMatch(/it has 6 fields, cron has 5/);
+    expect(e.fix).toMatch(/0 7 \* \* MON-FRI/);
+  });
+
+  test("a schedule with an invalid time zone", () => {
+    const e = fails({ schedules: officeHours({ timeZone: "Europe/Frankfurt", minSize: 1, maxSize: 2 }) });
+    expect([e.path, e.subject, e.value]).toEqual(["test/fleet/schedules[0]", "time zone", "Europe/Frankfurt"]);
+    expect(e.rule).toMatch(/no such zone/);
+    expect(e.fix).toMatch(/Europe\/Berlin/);
+  });
+
+  test("two schedules with one name", () => {
+    const s = { name: "up", cron: "0 7 * * *", timeZone: "UTC", minSize: 1 };
+    expect(fails({ schedules: [s, s] }).message).toMatch(/^test\/fleet\/schedules\[1\]: invalid schedule name "up"\. Rule: schedule names are unique in a fleet/);
+  });
+
+  test("an empty instance type list", () => {
+    const e = fails({ instanceTypes: [] });
+    expect(e.message).toBe(
+      'test/fleet: invalid instanceTypes []. Rule: a mixed instances policy takes 1 to 40 instance types. Fix: list at least one type, e.g. ["m7i.xlarge", "m6i.xlarge"]; more types give spot more pools',
+    );
+  });
+
+  test("a misspelt instance type", () => {
+    expect(fails({ instanceTypes: ["m7i-xlarge"] }).message).toMatch(/invalid instanceTypes\[0\] "m7i-xlarge"/);
+  });
+
+  test.each([0, 65, 1.5])("hop limit %p outside 1-64", (imdsHopLimit) => {
+    const e = fails({ imdsHopLimit });
+    expect([e.path, e.subject, e.value]).toEqual(["test/fleet", "imdsHopLimit", imdsHopLimit]);
+    expect(e.rule).toBe("the IMDS hop limit is a whole number from 1 to 64 (1 keeps job containers away from the host role)");
+    expect(e.fix).toBe("use 1");
+  });
+
+  test("a volume too small for the chosen images", () => {
+    const e = fails({ imageStorageGiB: 80, rootVolume: { sizeGiB: 60 } });
+    expect(e.message).toBe(
+      "test/fleet: invalid rootVolume.sizeGiB 60. Rule: the root volume holds the system (20 GiB) and the chosen images and build cache (imageStorageGiB 80), so at least 100 GiB (at most 16384). Fix: set sizeGiB to 100 or more, or lower imageStorageGiB if the images are smaller",
+    );
+  });
+
+  test("a job timeout longer than the lifecycle hook can cover", () => {
+    const e = fails({ maxJobTimeoutSeconds: 172_501 });
+    expect([e.path, e.subject, e.value]).toEqual(["test/fleet", "maxJobTimeoutSeconds", 172_501]);
+    expect(e.rule).toMatch(/holds an instance at most 172800 s \(48 h, with heartbeats\), and the drain needs the longest job plus 300 s/);
+    expect(e.fix).toMatch(/at most 172500 s/);
+    expect(() => build({ maxJobTimeoutSeconds: 172_500 })).not.toThrow();
+  });
+
+  test("socket binding together with privileged without the explicit opt-in", () => {
+    const stack = testStack();
+    const props = fleetProps(stack);
+    const runners = [{ ...props.runners[0]!, docker: { ...props.runners[0]!.docker, privileged: true } }];
+    const e = violationOf(() => new RunnerFleet(stack, "fleet", { ...props, runners }));
+    expect([e.path, e.subject]).toEqual(["test/fleet/runners[0]/docker", "privileged with socket binding"]);
+    expect(e.rule).toMatch(/makes every job root on the host; it is refused unless explicitly allowed/);
+    expect(e.fix).toMatch(/allowPrivilegedWithSocketBinding: true/);
+  });
+
+  test("a mirror URL with a path", () => {
+    const e = fails({ mirror: { ...fakeMirror, registryMirrors: ["http://10.0.1.10:8081/repository/docker-group"] } });
+    expect([e.path, e.subject, e.value]).toEqual(["test/fleet/mirror", "registryMirrors[0]", "http://10.0.1.10:8081/repository/docker-group"]);
+    expect(e.rule).toMatch(/scheme \+ host\[:port\] .* with no path/);
+  });
+
+  test("zero hosts with job-slot scaling (it could never scale out again)", () => {
+    const e = fails({ capacity: { minSize: 0, maxSize: 3 } });
+    expect([e.path, e.subject, e.value]).toEqual(["test/fleet", "capacity.minSize", 0]);
+    expect(e.fix).toMatch(/officeHours/);
+  });
+
+  test("DOCKER_AUTH_CONFIG or a secret in a runner's environment", () => {
+    const stack = testStack();
+    const props = fleetProps(stack);
+    const withEnv = (environment: Record<string, string>) => violationOf(() => new RunnerFleet(stack, `fleet-${Object.keys(environment)[0]}`, { ...props, runners: [{ ...props.runners[0]!, environment }] }));
+    expect(withEnv({ DOCKER_AUTH_CONFIG: '{"auths":{}}' }).message).toMatch(/runners\[0\]: invalid environment DOCKER_AUTH_CONFIG "\(set\)"\. Rule: DOCKER_AUTH_CONFIG is derived from the fleet's repositories/);
+    const e = withEnv({ NPM_TOKEN_FOR_X: "glrt-abcdefghijklmnop" });
+    expect(e.message).toMatch(/invalid environment NPM_TOKEN_FOR_X "\(a secret-looking value, not shown\)"/);
+    expect(e.message).not.toContain("glrt-abcdefghijklmnop");
+  });
+
+  test.each([
+    [{ fleetName: "Acme CI" }, "fleetName"],
+    [{ logRetentionDays: 10 }, "logRetentionDays"],
+    [{ jobSlotScaling: { targetUtilizationPercent: 120 } }, "jobSlotScaling.targetUtilizationPercent"],
+    [{ jobSlotScaling: { metricNamespace: "AWS/EC2" } }, "jobSlotScaling.metricNamespace"],
+    [{ purchase: { onDemandPercentageAboveBaseCapacity: 150 } }, "purchase.onDemandPercentageAboveBaseCapacity"],
+    [{ instanceRefresh: { minHealthyPercentage: 50, maxHealthyPercentage: 200 } }, "instanceRefresh"],
+    [{ versions: { docker: "latest" } }, "versions.docker"],
+    [{ rootVolume: { iops: 100 } }, "rootVolume.iops"],
+    [{ additionalEgress: [{ description: "ssh", port: 22, cidrIpv4: "anywhere" }] }, "additionalEgress[0]"],
+  ] as const)("%p", (patch, subject) => {
+    const e = fails(patch as Partial<RunnerFleetProps>);
+    expect([e.path, e.subject]).toEqual(["test/fleet", subject]);
+    expect(e.fix).not.toBe("");
+  });
+});
