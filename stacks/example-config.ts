@@ -153,12 +153,7 @@ export const exampleConfig: PlatformConfig = {
       cache: { expirationDays: 30 },
       mirror: {
         kind: "nexus",
-        // Fake but valid ids until the network construct provides them.
-        network: {
-          vpcId: "vpc-0a1b2c3d4e5f60718",
-          privateSubnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0f9e8d7c6b5a40312"],
-          vpcCidr: "10.20.0.0/16",
-        },
+        // No network given: the host joins the runners' VPC (runners.network), so the fleet reaches it directly.
         // The same secret as the account's docker-hub pull-through rule (keys username, accessToken).
         dockerHubCredentialSecretArn: "arn:aws:secretsmanager:eu-central-1:222222222222:secret:ecr-pullthroughcache/docker-hub-AbCdEf",
         rawProxies: buildpackProxies,
