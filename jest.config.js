@@ -13,4 +13,7 @@ module.exports = {
   setupFilesAfterEnv: ["<rootDir>/test/support/setup.ts"],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
   testTimeout: 60000,
+  // Two workers on the 2-core machines: many tests wait on child processes
+  // (tsc, gitlab-ci-local, shellcheck, cloud-init), so they overlap well.
+  maxWorkers: 2,
 };
