@@ -47,7 +47,10 @@ export class EnvironmentIdentity extends Construct {
   public readonly buildMergeRequest: GitLabCiRole;
   /** Any pipeline of the group: pull every repository. */
   public readonly pull: GitLabCiRole;
-  /** The deployment role, when configured. */
+  /**
+   * The deployment role.
+   * @default none, unless the environment configures `identity.deployment`
+   */
   public readonly deployment?: DeploymentRole;
   /** The runner hosts' role and instance profile. */
   public readonly runnerHost: RunnerHostRole;
