@@ -394,3 +394,49 @@ export {
   validateVersions,
 } from "./runner/user-data";
 export { RUNNER_FLEET_SCRIPT, RUNNER_FLEET_LOGROTATE, renderEnvironmentFile, renderSystemdUnit, type SystemdUnit } from "./runner/host-files";
+
+// ---- Platform: one environment composed from one typed configuration ----
+// GitLabCiPlatform wires the constructs above (repositories, network, cache, mirror,
+// identities, GitLab side, runner fleets) for one environment and exposes each piece;
+// it creates no provider (the stack supplies the AWS and GitLab providers). The
+// environment configuration, its defaults and its per-environment checks come with it.
+export { GitLabCiPlatform, type GitLabCiPlatformProps } from "./platform/platform";
+export { EnvironmentIdentity, type EnvironmentIdentityProps } from "./platform/environment-identity";
+export { EnvironmentGitLabSide, type EnvironmentGitLabSideProps, type GitLabSide } from "./platform/gitlab-side";
+export {
+  type PlatformInfo,
+  type EnvironmentConfig,
+  type GitLabConfig,
+  type RunnerRegistrationConfig,
+  type ExternalRegistryConfig,
+  type RepositoryConfig,
+  type CacheConfig,
+  type MirrorConfig,
+  type NexusMirrorConfig,
+  type EcrPullThroughMirrorConfig,
+  type RunnersConfig,
+  type RunnerConfigEntry,
+  type DeployRunnersConfig,
+  CONFIG_NAME,
+  DEPLOY_RUNNER,
+  DEFAULT_IMAGE_ROLES,
+  cacheBucketNameOf,
+  repositoryPrefixOf,
+  protectsData,
+  runnerFleetName,
+  runnerTokenParameterName,
+  runnersOf,
+  imageRolesOf,
+  validateEnvironmentConfig,
+  validateEnvironmentBasics,
+  validateEnvironmentGitLab,
+  validateRunnersConfig,
+  validateRunnerRegistrations,
+  validateDestroyProtection,
+} from "./platform/config";
+export {
+  type EnvironmentIdentityConfig,
+  type DeploymentConfig,
+  type StaticCredentialsConfig,
+  validateEnvironmentIdentity,
+} from "./platform/identity-config";

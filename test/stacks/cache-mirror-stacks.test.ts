@@ -40,12 +40,16 @@ describe("runner cache and registry mirror in the example stacks", () => {
     expect(Object.keys(production.mirrorEndpoint!.rawProxyUrls)).toEqual(["lang-common", "buildpack-registry", "lang-jvm"]);
     expect(onlyResource(json("production"), "aws_ebs_volume").lifecycle).toEqual({ prevent_destroy: true });
     // Without a network of its own, the Nexus host joins the runners' VPC (first private subnet).
-    expect(onlyResource(json("production"), "aws_instance").subnet_id).toMatch(/^\$\{aws_subnet\.network_private-subnet-0_[A-F0-9]+\.id\}$/);
+    expect(onlyResource(json("production"), "aws_instance").subnet_id).toMatch(/^\$\{aws_subnet\.platform_network_private-subnet-0_[A-F0-9]+\.id\}$/);
   });
 
   test("outputs: the cache bucket, the mirror's image prefixes, the Nexus URL and the name (not the value) of its admin-password parameter", () => {
-    expect(Object.keys(json("dev").output!).filter((k) => !k.startsWith("repository-url-"))).toEqual(["mirror-image-prefixes", "runner-cache-bucket", "runner-group-name"]);
+    const cacheAndMirror = (env: string) => Object.keys(json(env).output!).filter((k) => k.startsWith("mirror-") || k.startsWith("runner-cache"));
+    expect(cacheAndMirror("dev")).toEqual(["mirror-image-prefixes", "mirror-registry-mirrors", "runner-cache-bucket"]);
+    expect(cacheAndMirror("production")).toEqual(["mirror-admin-password-parameter", "mirror-image-prefixes", "mirror-registry-mirrors", "mirror-url", "runner-cache-bucket"]);
     const outputs = json("production").output!;
+    expect(outputs["mirror-registry-mirrors"]!.value).toEqual(["http://mirror.ci.internal:8082"]);
+    expect(json("dev").output!["mirror-registry-mirrors"]!.value).toEqual([]);
     expect(outputs["mirror-url"]!.value).toBe("http://mirror.ci.internal:8081");
     expect(outputs["mirror-admin-password-parameter"]!.value).toBe("/acme-ci-production-mirror/admin-password");
   });
@@ -61,11 +65,11 @@ describe("runner cache and registry mirror in the example stacks", () => {
   test("an ECR pull-through mirror without the account stack is a clear error", () => {
     const env = exampleConfig.environments[0]!;
     expectViolation(() => new EnvironmentStack(Testing.app(), "dev", exampleConfig as PlatformConfig, env), {
-      path: "dev/mirror",
-      subject: "account stack",
+      path: "dev/platform/mirror",
+      subject: "registry settings",
       value: undefined,
-      rule: /reuses the pull-through cache rules of the environment's account stack/,
-      fix: /pass the AccountStack/,
+      rule: /reuses the pull-through cache rules of the environment's account and region/,
+      fix: /pass registrySettings .*pass the AccountStack/,
     });
   });
 

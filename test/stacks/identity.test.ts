@@ -18,9 +18,9 @@ const role = (j: SynthJson, name: string) => Object.values(resourcesOf(j, "aws_i
 const trust = (j: SynthJson, name: string) => JSON.parse(role(j, name).assume_role_policy as string) as { Statement: Array<Record<string, unknown>> };
 const policyOfRole = (j: SynthJson, construct: string) =>
   JSON.parse(
-    Object.entries(resourcesOf(j, "aws_iam_role_policy")).find(([id]) => id.startsWith(`identity_${construct}_grants_policy`))![1].policy as string,
+    Object.entries(resourcesOf(j, "aws_iam_role_policy")).find(([id]) => id.startsWith(`platform_identity_${construct}_grants_policy`))![1].policy as string,
   ) as { Statement: Array<{ Action: string[]; Resource: string[] }> };
-const repoRef = (id: string) => expect.stringMatching(new RegExp(`^\\$\\{aws_ecr_repository\\.repository-${id}_repository_[A-F0-9]+\\.arn\\}$`));
+const repoRef = (id: string) => expect.stringMatching(new RegExp(`^\\$\\{aws_ecr_repository\\.platform_repository-${id}_repository_[A-F0-9]+\\.arn\\}$`));
 const PUSH = [
   "ecr:BatchCheckLayerAvailability",
   "ecr:BatchGetImage",
@@ -117,7 +117,7 @@ describe("environment identities", () => {
 
   test("the deployment role: from the build role everywhere, from the runner hosts in dev only, boundary in production", () => {
     const callers = (env: string) => (trust(json(env), `acme-ci-${env}-deployment`).Statement[0]!.Principal as { AWS: string[] }).AWS;
-    const roleRef = (construct: string) => expect.stringMatching(new RegExp(`^\\$\\{aws_iam_role\\.identity_${construct}_role_[A-F0-9]+\\.arn\\}$`));
+    const roleRef = (construct: string) => expect.stringMatching(new RegExp(`^\\$\\{aws_iam_role\\.platform_identity_${construct}_role_[A-F0-9]+\\.arn\\}$`));
     expect(callers("dev")).toEqual([roleRef("build"), roleRef("runner-host")]);
     expect(callers("staging")).toEqual([roleRef("build")]);
     expect(role(json("production"), "acme-ci-production-deployment").permissions_boundary).toBe("arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary");
@@ -161,6 +161,6 @@ describe("environment identities", () => {
       environments: exampleConfig.environments.map((e, i) => (i === 1 ? { ...e, identity: { deployment: {} } } : e)),
     };
     const error = violationOf(() => buildPlatform(Testing.app(), config));
-    expect(error.message).toMatch(/^staging\/identity\/deployment: invalid permissions .*Rule: a deployment role needs permissions supplied by its caller/);
+    expect(error.message).toMatch(/^staging\/platform\/identity\/deployment: invalid permissions .*Rule: a deployment role needs permissions supplied by its caller/);
   });
 });

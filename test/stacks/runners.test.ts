@@ -68,8 +68,8 @@ describe("example stacks: runner fleets", () => {
     const hostPolicy = Object.values(resourcesOf(dev, "aws_iam_role_policy")).find((p) => String(p.role).includes("identity_runner-host"))!;
     const policy = JSON.parse(hostPolicy.policy as string) as { Statement: Array<{ Action: string[]; Resource: string[] }> };
     expect(policy.Statement.find((s) => s.Action.includes("ssm:GetParameter"))!.Resource).toEqual([
-      expect.stringMatching(/^\$\{aws_ssm_parameter\.runner-build_token_[A-F0-9]+\.arn\}$/),
-      expect.stringMatching(/^\$\{aws_ssm_parameter\.runner-test_token_[A-F0-9]+\.arn\}$/),
+      expect.stringMatching(/^\$\{aws_ssm_parameter\.platform_gitlab_runner-build_token_[A-F0-9]+\.arn\}$/),
+      expect.stringMatching(/^\$\{aws_ssm_parameter\.platform_gitlab_runner-test_token_[A-F0-9]+\.arn\}$/),
     ]);
     // The environment's three repositories, each once (granted by identity and by the fleet: merged).
     const pulls = policy.Statement.find((s) => s.Action.includes("ecr:BatchGetImage") && !s.Action.includes("ecr:BatchImportUpstreamImage"))!;

@@ -1,20 +1,20 @@
 import { Construct } from "constructs";
-import { partitionOf } from "../lib/core/aws";
-import { iamRoleArn } from "../lib/core/iam";
-import { type CiSnippet } from "../lib/identity/ci-access";
-import { DeploymentRole } from "../lib/identity/deployment-role";
-import { GitLabCiRole } from "../lib/identity/gitlab-ci-role";
-import { GitLabOidcProvider, type IGitLabOidcProvider } from "../lib/identity/gitlab-oidc-provider";
-import { type GitLabSubject } from "../lib/identity/gitlab-subject";
-import { RunnerHostRole } from "../lib/identity/runner-host-role";
-import { StaticCredentials } from "../lib/identity/static-credentials";
-import { type ContainerRepository } from "../lib/registry/repository";
-import { type EnvironmentConfig, type PlatformConfig } from "./config";
+import { partitionOf } from "../core/aws";
+import { iamRoleArn } from "../core/iam";
+import { type CiSnippet } from "../identity/ci-access";
+import { DeploymentRole } from "../identity/deployment-role";
+import { GitLabCiRole } from "../identity/gitlab-ci-role";
+import { GitLabOidcProvider, type IGitLabOidcProvider } from "../identity/gitlab-oidc-provider";
+import { type GitLabSubject } from "../identity/gitlab-subject";
+import { RunnerHostRole } from "../identity/runner-host-role";
+import { StaticCredentials } from "../identity/static-credentials";
+import { type ContainerRepository } from "../registry/repository";
+import { type EnvironmentConfig, type PlatformInfo } from "./config";
 
 /** Props of {@link EnvironmentIdentity}. */
 export interface EnvironmentIdentityProps {
-  /** The platform configuration (resource name prefix). */
-  readonly platform: PlatformConfig;
+  /** The project (its name prefixes every role and user name). */
+  readonly platform: PlatformInfo;
   /** The environment. */
   readonly env: EnvironmentConfig;
   /** The environment's repositories by config id. */
@@ -32,7 +32,11 @@ export interface EnvironmentIdentityProps {
  *   runner host role when configured); only when `identity.deployment` is set.
  * - `runnerHost`: the hosts' instance role (Session Manager; pulls every repository).
  * - `staticCredentials`: opt-in IAM users (seeds 000, 004).
- * The OIDC provider is the account stack's, referenced by its deterministic ARN.
+ * The OIDC provider is the account's (created once per account, e.g. by the app's account
+ * stack), referenced by its deterministic ARN.
+ *
+ * Construct ids: `oidc-provider`, `build`, `build-mr`, `pull`, `runner-host`, `deployment`,
+ * `static-<id>`.
  */
 export class EnvironmentIdentity extends Construct {
   /** The account's GitLab OIDC provider (referenced, not created here). */
@@ -43,7 +47,10 @@ export class EnvironmentIdentity extends Construct {
   public readonly buildMergeRequest: GitLabCiRole;
   /** Any pipeline of the group: pull every repository. */
   public readonly pull: GitLabCiRole;
-  /** The deployment role, when configured. */
+  /**
+   * The deployment role.
+   * @default none, unless the environment configures `identity.deployment`
+   */
   public readonly deployment?: DeploymentRole;
   /** The runner hosts' role and instance profile. */
   public readonly runnerHost: RunnerHostRole;
@@ -52,6 +59,11 @@ export class EnvironmentIdentity extends Construct {
   /** Resource name prefix, `<project>-<env>`. */
   private readonly prefix: string;
 
+  /**
+   * @param scope parent construct (`GitLabCiPlatform` uses id `identity`)
+   * @param id construct id
+   * @param props the project, the environment and its repositories
+   */
   public constructor(scope: Construct, id: string, props: EnvironmentIdentityProps) {
     super(scope, id);
     const { platform, env, repositories } = props;

@@ -1,0 +1,188 @@
+import { DataGitlabGroup } from "@cdktf/provider-gitlab/lib/data-gitlab-group";
+import { TerraformVariable } from "cdktf";
+import { Construct } from "constructs";
+import { CiTemplatesProject } from "../gitlab/ci-templates-project";
+import { CiVariables } from "../gitlab/ci-variable";
+import { DockerAuthConfig } from "../gitlab/docker-auth-config";
+import { ExistingRunnerTokenParameter } from "../gitlab/existing-runner-token";
+import { RegistryDeployToken } from "../gitlab/gitlab-registry";
+import { platformCiTemplates } from "../gitlab/platform-templates";
+import { platformVariables } from "../gitlab/platform-variables";
+import { RunnerRegistration } from "../gitlab/runner-registration";
+import { type RunnerTokenSource } from "../gitlab/runner-token-source";
+import { ToolboxImageProject } from "../gitlab/toolbox-project";
+import { type CiAwsAccess } from "../identity/ci-access";
+import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
+import { type ContainerRepository } from "../registry/repository";
+import { type TagScheme } from "../registry/tag-scheme";
+import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, runnersOf } from "./config";
+
+/** What the GitLab side of an environment exposes. */
+export interface GitLabSide {
+  /** Runner token sources by runner name (consumed by the runner fleets). */
+  readonly runnerTokens: ReadonlyMap<string, RunnerTokenSource>;
+  /** The group CI/CD variables. */
+  readonly variables: CiVariables;
+  /** The keys of the group CI/CD variables, in creation order (no values: some are secrets). */
+  readonly variableNames: readonly string[];
+  /** OIDC access the variables point jobs at. */
+  readonly ciAwsAccess: CiAwsAccess;
+  /**
+   * The published templates.
+   * @default none, unless the environment configures `gitlab.ciTemplates`
+   */
+  readonly templates?: CiTemplatesProject;
+  /**
+   * The toolbox project.
+   * @default none, unless the environment configures `gitlab.toolboxProject`
+   */
+  readonly toolbox?: ToolboxImageProject;
+}
+
+/** Props of {@link EnvironmentGitLabSide}. */
+export interface EnvironmentGitLabSideProps {
+  /** The project (its name prefixes runner descriptions, token parameters and deploy token names). */
+  readonly platform: PlatformInfo;
+  /** The environment: its `gitlab` section, name, account and region. */
+  readonly environment: EnvironmentConfig;
+  /** The tag scheme the CI templates and the toolbox project push with. */
+  readonly tagScheme: TagScheme;
+  /** The environment's repositories by config id (image roles and the registry host come from them). */
+  readonly repositories: ReadonlyMap<string, ContainerRepository>;
+  /** The OIDC roles the variables point jobs at: `build` (protected refs) and `buildMergeRequest` (any branch). */
+  readonly identity: { readonly build: { readonly ciAccess: CiAwsAccess }; readonly buildMergeRequest: { readonly ciAccess: CiAwsAccess } };
+  /**
+   * The registry mirror the variables publish (image prefixes, Docker Hub mirror, raw proxy URLs).
+   * @default none
+   */
+  readonly mirror?: MirrorEndpoint;
+}
+
+/** The last segment of a project path. */
+const lastSegment = (projectPath: string): string => projectPath.slice(projectPath.lastIndexOf("/") + 1);
+
+/**
+ * The GitLab side of one environment: runner registrations (or existing
+ * token parameters), the group CI/CD variables (platform variables and
+ * DOCKER_AUTH_CONFIG) and, where configured, the published CI templates and
+ * the toolbox project.
+ *
+ * It creates no provider: the stack that holds it needs a GitLab provider
+ * (`new GitlabProvider(stack, "gitlab", { baseUrl: "<instance>/api/v4/" })`,
+ * the token from `GITLAB_TOKEN`), and an AWS provider for the token parameters.
+ *
+ * Construct ids: `gitlab-group` (data source), `runner-<name>`, `docker-auth-config`
+ * (a path only), `registry-pull-token`, `group-variables`, `ci-templates`,
+ * `toolbox-project`. The sensitive password variables of external registries keep
+ * their configured names (`passwordVariable`) as Terraform variable names, so that
+ * `TF_VAR_<name>` sets them wherever this construct sits.
+ */
+export class EnvironmentGitLabSide extends Construct implements GitLabSide {
+  /** Runner token sources by runner name (consumed by the runner fleets). */
+  public readonly runnerTokens: ReadonlyMap<string, RunnerTokenSource>;
+  /** The group CI/CD variables. */
+  public readonly variables: CiVariables;
+  /** The keys of the group CI/CD variables, in creation order. */
+  public readonly variableNames: readonly string[];
+  /** OIDC access the variables point jobs at (the build role's). */
+  public readonly ciAwsAccess: CiAwsAccess;
+  /**
+   * The published templates.
+   * @default none, unless the environment configures `gitlab.ciTemplates`
+   */
+  public readonly templates?: CiTemplatesProject;
+  /**
+   * The toolbox project.
+   * @default none, unless the environment configures `gitlab.toolboxProject`
+   */
+  public readonly toolbox?: ToolboxImageProject;
+
+  /**
+   * @param scope parent construct (`GitLabCiPlatform` uses id `gitlab`)
+   * @param id construct id
+   * @param props the environment, its registry, identities and mirror
+   */
+  public constructor(scope: Construct, id: string, props: EnvironmentGitLabSideProps) {
+    super(scope, id);
+    const { platform, environment: env, tagScheme, repositories, identity, mirror } = props;
+    const gitlab = env.gitlab;
+    const group = new DataGitlabGroup(this, "gitlab-group", { fullPath: gitlab.group });
+
+    const runnerTokens = new Map<string, RunnerTokenSource>();
+    for (const runner of runnersOf(platform, env)) {
+      const parameterName = runner.existingTokenParameter ?? `/${platform.project}/${env.name}/runner/${runner.name}/token`;
+      runnerTokens.set(
+        runner.name,
+        runner.existingTokenParameter
+          ? new ExistingRunnerTokenParameter(`${this.node.path}/runner-${runner.name}`, { parameterName, accountId: env.accountId, region: env.region })
+          : new RunnerRegistration(this, `runner-${runner.name}`, {
+              scope: { type: "group", groupId: group.groupId },
+              description: `${platform.project} ${env.name} ${runner.name}`,
+              tags: runner.tags ?? [],
+              untagged: runner.untagged ?? false,
+              protectedRefsOnly: runner.protectedRefsOnly ?? false,
+              maximumTimeoutSeconds: runner.maximumTimeoutSeconds ?? 3600,
+              parameterName,
+            }),
+      );
+    }
+    this.runnerTokens = runnerTokens;
+
+    this.ciAwsAccess = identity.build.ciAccess;
+    const images = Object.fromEntries(Object.entries(imageRolesOf(env)).map(([role, id]) => [role, repositories.get(id)!]));
+    const registryHost = [...repositories.values()][0]?.registryHost;
+    const environmentScope = gitlab.variables?.environmentScope ?? "*";
+    const isProtected = gitlab.variables?.protected ?? env.production ?? false;
+
+    const dockerAuth = new DockerAuthConfig(`${this.node.path}/docker-auth-config`, {
+      ecrRegistries: registryHost ? [registryHost] : [],
+      staticCredentials: (gitlab.externalRegistries ?? []).map((ext) => {
+        const password = new TerraformVariable(this, ext.passwordVariable, {
+          type: "string",
+          sensitive: true,
+          description: `Password of ${ext.username} at ${ext.registry} (DOCKER_AUTH_CONFIG)`,
+        });
+        // The configured name is the Terraform variable name (TF_VAR_<name>), not a path-derived id.
+        password.overrideLogicalId(ext.passwordVariable);
+        return { registry: ext.registry, username: ext.username, password: password.stringValue };
+      }),
+      deployTokens: gitlab.containerRegistryHost
+        ? [new RegistryDeployToken(this, "registry-pull-token", { target: { group: gitlab.group }, name: `${platform.project}-${env.name}-ci-pull`, registryHost: gitlab.containerRegistryHost })]
+        : [],
+    });
+    const variables = [
+      ...(registryHost
+        ? platformVariables(`${this.node.path}/group-variables`, {
+            aws: this.ciAwsAccess,
+            branchAws: identity.buildMergeRequest.ciAccess,
+            registryHost,
+            images,
+            environmentScope,
+            protected: isProtected,
+            ...(mirror ? { mirror } : {}),
+            ...(gitlab.rawProxyVariables ? { rawProxyVariables: gitlab.rawProxyVariables } : {}),
+            ...(gitlab.autoDevOps ? { autoDevOps: true } : {}),
+          })
+        : []),
+      dockerAuth.toVariable({ protected: isProtected, environmentScope }),
+    ];
+    this.variables = new CiVariables(this, "group-variables", { target: { group: gitlab.group }, variables });
+    this.variableNames = variables.map((v) => v.key);
+
+    const templatesConfig = gitlab.ciTemplates;
+    if (templatesConfig) {
+      this.templates = new CiTemplatesProject(this, "ci-templates", {
+        project: templatesConfig.create === false ? { existingPath: templatesConfig.project } : { namespaceId: group.groupId, path: lastSegment(templatesConfig.project) },
+        templates: platformCiTemplates(`${this.node.path}/ci-templates`, tagScheme),
+      });
+    }
+    if (gitlab.toolboxProject) {
+      this.toolbox = new ToolboxImageProject(this, "toolbox-project", {
+        namespaceId: group.groupId,
+        path: lastSegment(gitlab.toolboxProject.path),
+        tagScheme,
+        ...(gitlab.toolboxProject.dockerfile ? { dockerfile: gitlab.toolboxProject.dockerfile } : {}),
+      });
+    }
+  }
+}

@@ -1,0 +1,340 @@
+import { TerraformOutput } from "cdktf";
+import { Construct } from "constructs";
+import { RunnerCacheBucket } from "../cache/cache-bucket";
+import { dnsSuffixOf } from "../core/aws";
+import { check } from "../core/errors";
+import { type IGrantable } from "../core/iam";
+import { ExistingRunnerTokenParameter } from "../gitlab/existing-runner-token";
+import { EcrPullThroughMirror, type PullThroughCacheRuleSource } from "../mirror/ecr-pull-through-mirror";
+import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
+import { NexusMirror } from "../mirror/nexus-mirror";
+import { ExistingNetwork } from "../network/existing-network";
+import { Network } from "../network/network";
+import { type NetworkRef } from "../network/network-ref";
+import { ContainerRepository } from "../registry/repository";
+import { TagScheme } from "../registry/tag-scheme";
+import { RunnerFleet } from "../runner/fleet";
+import { officeHours } from "../runner/schedule";
+import {
+  cacheBucketNameOf,
+  DEPLOY_RUNNER,
+  type EnvironmentConfig,
+  type NexusMirrorConfig,
+  type PlatformInfo,
+  protectsData,
+  repositoryPrefixOf,
+  runnerFleetName,
+  runnerTokenParameterName,
+  validateEnvironmentConfig,
+} from "./config";
+import { EnvironmentIdentity } from "./environment-identity";
+import { EnvironmentGitLabSide } from "./gitlab-side";
+
+/** Props of {@link GitLabCiPlatform}. */
+export interface GitLabCiPlatformProps {
+  /** The project: its name prefixes resource names (`<project>-<environment>-…`). */
+  readonly platform: PlatformInfo;
+  /** The environment to build, validated at construction (see `validateEnvironmentConfig`). */
+  readonly environment: EnvironmentConfig;
+  /**
+   * The registry-wide settings of the environment's account and region (the
+   * app's `AccountStack.registry`, a `RegistrySettings`): an `ecr-pull-through`
+   * mirror offers their pull-through cache rules. Rules are account-wide
+   * singletons, so they are defined once there, not by the platform.
+   * @default none: an environment with an `ecr-pull-through` mirror fails at construction
+   */
+  readonly registrySettings?: PullThroughCacheRuleSource;
+}
+
+/**
+ * The GitLab CI platform of one environment: it composes, from one typed
+ * {@link EnvironmentConfig}, the container repositories (one tag scheme for
+ * lifecycle rules, templates and variables), the runner network, the S3
+ * runner cache, the registry mirror (Nexus host or ECR pull-through), the CI
+ * identities, the GitLab side (runner registrations, group CI/CD variables,
+ * templates and toolbox projects) and the runner fleets, and exposes every
+ * piece. Each piece is a construct usable on its own; the platform only wires
+ * them.
+ *
+ * Providers: the platform creates none (a construct library should not). The
+ * stack that holds it needs an AWS provider for the environment's account and
+ * region, and a GitLab provider for the instance (`new GitlabProvider(stack,
+ * "gitlab", { baseUrl: "<gitlab.url>/api/v4/" })`, token from `GITLAB_TOKEN`);
+ * the app's `EnvironmentStack` creates both.
+ *
+ * Construct ids (the logical ids of every resource derive from them):
+ * `repository-<id>`, `network`, `runner-cache`, `mirror`, `identity`, `gitlab`,
+ * `runner-fleet`, `deploy-fleet`.
+ *
+ * Outputs, with static ids (one platform per stack; the ids do not depend on
+ * where the platform sits): `repository-url-<id>`; `role-arn-build`,
+ * `role-arn-build-mr`, `role-arn-pull`, `role-arn-runner-host`, and where they
+ * exist `role-arn-deployment` and `role-arn-deploy-runner-host`;
+ * `runner-cache-bucket`; with a mirror `mirror-image-prefixes` and
+ * `mirror-registry-mirrors`, with a Nexus mirror also `mirror-url` and
+ * `mirror-admin-password-parameter`; with runners `runner-group-name` (and
+ * `deploy-runner-group-name`); `ci-variable-names`.
+ *
+ * @example
+ * const stack = new TerraformStack(app, "dev");
+ * new AwsProvider(stack, "aws", { region: "eu-central-1", allowedAccountIds: ["111111111111"] });
+ * new GitlabProvider(stack, "gitlab", { baseUrl: "https://gitlab.example.com/api/v4/" });
+ * const platform = new GitLabCiPlatform(stack, "platform", {
+ *   platform: { project: "acme-ci" },
+ *   environment: {
+ *     name: "dev",
+ *     accountId: "111111111111",
+ *     region: "eu-central-1",
+ *     gitlab: { url: "https://gitlab.example.com", group: "acme", projects: ["acme/app"] },
+ *     registry: { repositories: [{ id: "app", description: "The application image" }] },
+ *   },
+ * });
+ * platform.repositories.get("app")!.grantPull(myRole);
+ */
+export class GitLabCiPlatform extends Construct {
+  /** The environment's tag scheme, shared by lifecycle rules, CI templates and variables. */
+  public readonly tagScheme: TagScheme;
+  /** Repositories by config id. */
+  public readonly repositories: ReadonlyMap<string, ContainerRepository>;
+  /**
+   * The runner hosts' network (created, or an existing VPC).
+   * @default none, unless the environment has runners
+   */
+  public readonly network?: NetworkRef;
+  /** The S3 runner cache; the runner fleet writes `[runners.cache]` from `cache.cacheSettings`. */
+  public readonly cache: RunnerCacheBucket;
+  /**
+   * The registry mirror.
+   * @default none, unless the environment configures `mirror`
+   */
+  public readonly mirror?: NexusMirror | EcrPullThroughMirror;
+  /**
+   * What the runner fleets and the GitLab side consume from the mirror.
+   * @default none, unless the environment configures `mirror`
+   */
+  public readonly mirrorEndpoint?: MirrorEndpoint;
+  /** CI identities: OIDC build/merge-request/pull roles, deployment role, runner host role, static credentials. */
+  public readonly identity: EnvironmentIdentity;
+  /** Runner registrations, group CI/CD variables, published templates and toolbox project. */
+  public readonly gitlab: EnvironmentGitLabSide;
+  /**
+   * The runner fleet.
+   * @default none, unless the environment has runners
+   */
+  public readonly runnerFleet?: RunnerFleet;
+  /**
+   * The deploy fleet (protected refs only, own hosts and host role).
+   * @default none, unless the environment configures `runners.deploy`
+   */
+  public readonly deployFleet?: RunnerFleet;
+
+  /**
+   * @param scope the stack (or a construct in it) that holds the AWS and GitLab providers
+   * @param id construct id (the app uses `platform`)
+   * @param props the project, the environment and the account's registry settings
+   */
+  public constructor(scope: Construct, id: string, props: GitLabCiPlatformProps) {
+    super(scope, id);
+    const { platform, environment: env } = props;
+    validateEnvironmentConfig(platform, env, this.node.path);
+
+    this.tagScheme = new TagScheme(`${this.node.path}/tagScheme`, env.registry.tagScheme);
+    const prefix = repositoryPrefixOf(env);
+    const repositories = new Map<string, ContainerRepository>();
+    for (const repo of env.registry.repositories) {
+      const repository = new ContainerRepository(this, `repository-${repo.id}`, {
+        repositoryName: `${prefix}/${repo.id}`,
+        tagScheme: this.tagScheme,
+        preventDestroy: protectsData(env, env.registry.preventDestroy),
+        ...(repo.catchAllRetention ? { catchAllRetention: repo.catchAllRetention } : {}),
+        tags: { description: repo.description.slice(0, 256) },
+      });
+      repositories.set(repo.id, repository);
+      new TerraformOutput(this, `repository-url-${repo.id}`, { staticId: true, value: repository.repositoryUrl, description: repo.description });
+    }
+    this.repositories = repositories;
+
+    // The runner network; the Nexus host joins it unless it has its own.
+    const runners = env.runners;
+    const runnersPath = `${this.node.path}/runners`;
+    if (runners) {
+      const network = runners.network;
+      this.network =
+        network && "existing" in network
+          ? new ExistingNetwork(`${runnersPath}/network`, network.existing)
+          : new Network(this, "network", { name: runnerFleetName(platform, env), ...network });
+    }
+
+    this.cache = new RunnerCacheBucket(this, "runner-cache", { bucketName: cacheBucketNameOf(platform, env), region: env.region, ...env.cache });
+    new TerraformOutput(this, "runner-cache-bucket", { staticId: true, value: this.cache.bucketName, description: "S3 bucket of the runner cache" });
+    this.mirror = this.buildMirror(platform, env, props.registrySettings);
+    this.mirrorEndpoint = this.mirror?.endpoint;
+    if (this.mirror) {
+      new TerraformOutput(this, "mirror-image-prefixes", {
+        staticId: true,
+        value: this.mirror.endpoint.imagePrefixes,
+        description: "Image-name prefixes that pull through the mirror, by upstream registry",
+      });
+      new TerraformOutput(this, "mirror-registry-mirrors", {
+        staticId: true,
+        value: this.mirror.endpoint.registryMirrors,
+        description: "Docker Hub registry mirrors for daemon.json (none for an ECR pull-through mirror: use the image prefixes)",
+      });
+    }
+    if (this.mirror instanceof NexusMirror) {
+      new TerraformOutput(this, "mirror-url", { staticId: true, value: this.mirror.url, description: "Nexus UI and REST API" });
+      new TerraformOutput(this, "mirror-admin-password-parameter", {
+        staticId: true,
+        value: this.mirror.adminPasswordParameterName,
+        description: "SSM parameter the mirror host writes its admin password to (never in Terraform state)",
+      });
+    }
+
+    this.identity = new EnvironmentIdentity(this, "identity", { platform, env, repositories });
+    const roleArn = (name: string, value: string, description: string) =>
+      new TerraformOutput(this, `role-arn-${name}`, { staticId: true, value, description });
+    roleArn("build", this.identity.build.roleArn, "OIDC role of default-branch and release-tag pipelines (push)");
+    roleArn("build-mr", this.identity.buildMergeRequest.roleArn, "OIDC role of merge-request (any-branch) pipelines");
+    roleArn("pull", this.identity.pull.roleArn, "OIDC role of any pipeline of the group (pull)");
+    roleArn("runner-host", this.identity.runnerHost.roleArn, "Instance role of the runner hosts");
+    if (this.identity.deployment) roleArn("deployment", this.identity.deployment.roleArn, "Deployment role, assumed from the build role");
+
+    this.gitlab = new EnvironmentGitLabSide(this, "gitlab", {
+      platform,
+      environment: env,
+      tagScheme: this.tagScheme,
+      repositories,
+      identity: this.identity,
+      ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
+    });
+    new TerraformOutput(this, "ci-variable-names", {
+      staticId: true,
+      value: this.gitlab.variableNames,
+      description: "Keys of the group CI/CD variables the platform manages",
+    });
+
+    if (runners && this.network) {
+      const hostRole = this.identity.runnerHost;
+      // Every repository of the environment lives in one registry: name it once, as a literal,
+      // so DOCKER_AUTH_CONFIG gets one credHelpers entry (not one token per repository).
+      const registryHost = `${env.accountId}.dkr.ecr.${env.region}.${dnsSuffixOf(env.region)}`;
+      const pullable = [...repositories.values()].map((repository) => ({ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }));
+      this.runnerFleet = new RunnerFleet(this, "runner-fleet", {
+        fleetName: runnerFleetName(platform, env),
+        network: this.network,
+        gitlabUrl: env.gitlab.url,
+        hostRole,
+        runners: runners.runners.map((runner) => ({
+          name: runner.name,
+          limit: runner.limit,
+          tokenSource:
+            this.gitlab.runnerTokens.get(runner.name) ??
+            new ExistingRunnerTokenParameter(`${runnersPath}/${runner.name}`, {
+              parameterName: runnerTokenParameterName(platform, env, runner),
+              accountId: env.accountId,
+              region: env.region,
+            }),
+          docker: { image: runner.image, dockerAccess: runner.dockerAccess, privileged: runner.privileged ?? false },
+        })),
+        repositories: pullable,
+        cache: { settings: this.cache.cacheSettings, grantReadWrite: (grantee) => this.cache.grantReadWrite(grantee) },
+        ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
+        ...(runners.instanceTypes ? { instanceTypes: runners.instanceTypes } : {}),
+        ...(runners.capacity ? { capacity: runners.capacity } : {}),
+        ...(runners.purchase ? { purchase: runners.purchase } : {}),
+        ...(runners.officeHours ? { schedules: officeHours(runners.officeHours) } : {}),
+        ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
+        ...(runners.imageStorageGiB ? { imageStorageGiB: runners.imageStorageGiB } : {}),
+      });
+      if (this.mirror instanceof EcrPullThroughMirror) this.mirror.grantPullThrough(hostRole);
+      if (this.mirror instanceof NexusMirror) this.mirror.allowClients(this.runnerFleet.securityGroupId);
+
+      // The deploy fleet: own hosts and host role (created by the fleet), no docker socket, no shared cache.
+      if (runners.deploy) {
+        const deploy = runners.deploy;
+        this.deployFleet = new RunnerFleet(this, "deploy-fleet", {
+          fleetName: `${runnerFleetName(platform, env)}-${DEPLOY_RUNNER}`,
+          network: this.network,
+          gitlabUrl: env.gitlab.url,
+          runners: [
+            {
+              name: DEPLOY_RUNNER,
+              limit: deploy.limit ?? 2,
+              tokenSource: this.gitlab.runnerTokens.get(DEPLOY_RUNNER)!,
+              docker: { image: deploy.image ?? "alpine:3.20", dockerAccess: "none", privileged: false },
+              useCache: false,
+            },
+          ],
+          repositories: pullable,
+          capacity: deploy.capacity ?? { minSize: 1, maxSize: 2 },
+          purchase: deploy.purchase ?? { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100 },
+          instanceTypes: deploy.instanceTypes ?? ["m7i.large", "m6i.large", "m5.large"],
+          ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
+          ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
+        });
+        if (this.mirror instanceof EcrPullThroughMirror) this.mirror.grantPullThrough(this.deployFleet.hostRole);
+        if (this.mirror instanceof NexusMirror) this.mirror.allowClients(this.deployFleet.securityGroupId);
+        new TerraformOutput(this, "deploy-runner-group-name", {
+          staticId: true,
+          value: this.deployFleet.autoScalingGroupName,
+          description: "Auto Scaling group of the deploy runner hosts (protected refs only)",
+        });
+        roleArn("deploy-runner-host", this.deployFleet.hostRole.roleArn, "Instance role of the deploy runner hosts");
+      }
+      new TerraformOutput(this, "runner-group-name", {
+        staticId: true,
+        value: this.runnerFleet.autoScalingGroupName,
+        description: "Auto Scaling group of the runner hosts",
+      });
+    }
+  }
+
+  /** The registry mirror: an ECR pull-through mirror over the account's rules, or a Nexus host. */
+  private buildMirror(platform: PlatformInfo, env: EnvironmentConfig, registrySettings: PullThroughCacheRuleSource | undefined): NexusMirror | EcrPullThroughMirror | undefined {
+    const mirror = env.mirror;
+    if (mirror === undefined) return undefined;
+    if (mirror.kind === "ecr-pull-through") {
+      check(registrySettings !== undefined, {
+        path: `${this.node.path}/mirror`,
+        subject: "registry settings",
+        value: undefined,
+        rule: "an ECR pull-through mirror reuses the pull-through cache rules of the environment's account and region",
+        fix: "pass registrySettings (the account's RegistrySettings; with EnvironmentStack, pass the AccountStack, as buildPlatform does)",
+      });
+      return new EcrPullThroughMirror(this, "mirror", {
+        registry: registrySettings,
+        accountId: env.accountId,
+        region: env.region,
+        ...(mirror.prefixes ? { prefixes: mirror.prefixes } : {}),
+      });
+    }
+    return new NexusMirror(this, "mirror", {
+      name: `${platform.project}-${env.name}-mirror`,
+      accountId: env.accountId,
+      region: env.region,
+      network: this.mirrorNetworkOf(mirror),
+      ...(mirror.instanceType ? { instanceType: mirror.instanceType } : {}),
+      dataVolume: {
+        ...(mirror.dataVolumeSizeGiB !== undefined ? { sizeGiB: mirror.dataVolumeSizeGiB } : {}),
+        ...(mirror.snapshotRetentionCount !== undefined ? { snapshotRetentionCount: mirror.snapshotRetentionCount } : {}),
+      },
+      ...(mirror.adminCidr ? { adminCidr: mirror.adminCidr } : {}),
+      ...(mirror.dockerHubCredentialSecretArn ? { dockerHubCredentialSecretArn: mirror.dockerHubCredentialSecretArn } : {}),
+      ...(mirror.rawProxies ? { rawProxies: mirror.rawProxies } : {}),
+      ...(mirror.dnsZoneName ? { dns: { zoneName: mirror.dnsZoneName } } : {}),
+    });
+  }
+
+  /** The Nexus host's network: its own, or the runners' (so the fleet reaches it without peering). */
+  private mirrorNetworkOf(mirror: NexusMirrorConfig): NetworkRef {
+    const network = mirror.network ?? this.network;
+    check(network !== undefined, {
+      path: `${this.node.path}/mirror`,
+      subject: "network",
+      value: undefined,
+      rule: "a Nexus mirror host needs a network: its own, or the environment's runner network",
+      fix: "give mirror.network, or add a runners section",
+    });
+    return network;
+  }
+}

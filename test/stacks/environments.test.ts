@@ -1,0 +1,137 @@
+import { Testing } from "cdktf";
+import { DOCKER_SOCKET_VOLUME, renderRunnerConfig } from "../../lib/runner/config-toml";
+import { buildPlatform } from "../../stacks/app";
+import { exampleConfig } from "../../stacks/example-config";
+import { resourcesOf, type SynthJson } from "../support/synth";
+
+// The differences between the example environments, asserted explicitly (the snapshots show
+// them too, but a reviewer should not have to diff three stacks to see them).
+
+const stacks = buildPlatform(Testing.app(), exampleConfig);
+const json = new Map([...stacks.environments].map(([name, stack]) => [name, JSON.parse(Testing.synth(stack)) as SynthJson]));
+const of = (env: string) => json.get(env)!;
+const values = (env: string, type: string) => Object.values(resourcesOf(of(env), type));
+
+type Group = { name: string; min_size: number; max_size: number; mixed_instances_policy: { instances_distribution: Record<string, unknown> } };
+const groups = (env: string) => values(env, "aws_autoscaling_group") as unknown as Group[];
+const group = (env: string, name: string) => groups(env).find((g) => g.name === name)!;
+const distribution = (env: string, name = `acme-ci-${env}-runners`) => group(env, name).mixed_instances_policy.instances_distribution;
+
+describe.each(["dev", "staging"])("%s: cheap and off at night", (env) => {
+  test("all spot: no on-demand base, no on-demand share above it", () => {
+    expect(distribution(env)).toEqual(expect.objectContaining({ on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 0 }));
+  });
+
+  test("office-hours schedules in Europe/Berlin: up on weekday mornings, zero hosts in the evening", () => {
+    const max = env === "dev" ? 4 : 2;
+    const schedules = values(env, "aws_autoscaling_schedule").map((s) => ({ recurrence: s.recurrence, timeZone: s.time_zone, min: s.min_size, max: s.max_size }));
+    expect(schedules).toHaveLength(2);
+    expect(schedules).toEqual(
+      expect.arrayContaining([
+        { recurrence: "0 7 * * MON-FRI", timeZone: "Europe/Berlin", min: 1, max },
+        { recurrence: "0 20 * * MON-FRI", timeZone: "Europe/Berlin", min: 0, max: 0 },
+      ]),
+    );
+  });
+
+  test("one fleet only: no deploy fleet, no protected registration", () => {
+    expect(stacks.environments.get(env)!.deployFleet).toBeUndefined();
+    expect(groups(env).map((g) => g.name)).toEqual([`acme-ci-${env}-runners`]);
+    expect(values(env, "gitlab_user_runner").map((r) => r.access_level)).toEqual(["not_protected", "not_protected"]);
+  });
+
+  test("no destroy protection: repositories without prevent_destroy, no Nexus data volume", () => {
+    for (const repository of values(env, "aws_ecr_repository")) expect(repository).not.toHaveProperty("lifecycle");
+    expect(values(env, "aws_ebs_volume")).toEqual([]);
+  });
+});
+
+describe("production: always on, protected, longer retention", () => {
+  test("an on-demand base of one host, spot above it", () => {
+    expect(distribution("production")).toEqual(expect.objectContaining({ on_demand_base_capacity: 1, on_demand_percentage_above_base_capacity: 0 }));
+  });
+
+  test("no schedules: the fleet never scales to zero", () => {
+    expect(values("production", "aws_autoscaling_schedule")).toEqual([]);
+    expect(group("production", "acme-ci-production-runners").min_size).toBe(1);
+  });
+
+  test("a separate deploy fleet: its own on-demand hosts, registered for protected refs only, without the docker socket", () => {
+    const environment = stacks.environments.get("production")!;
+    const deploy = environment.deployFleet!;
+    expect(distribution("production", "acme-ci-production-deploy-runners")).toEqual(
+      expect.objectContaining({ on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 100 }),
+    );
+    expect(deploy.hostRole).not.toBe(environment.runnerFleet!.hostRole);
+    const registrations = Object.fromEntries(values("production", "gitlab_user_runner").map((r) => [r.description, r.access_level]));
+    expect(registrations["acme-ci production deploy"]).toBe("ref_protected");
+    expect(deploy.runnerConfig.runners.map((r) => r.docker.dockerAccess)).toEqual(["none"]);
+    // config.toml as the hosts get it: the build fleet binds the socket (why deploy jobs get their own hosts).
+    expect(renderRunnerConfig("deploy", deploy.runnerConfig)).not.toContain(DOCKER_SOCKET_VOLUME);
+    expect(renderRunnerConfig("build", environment.runnerFleet!.runnerConfig)).toContain(DOCKER_SOCKET_VOLUME);
+  });
+
+  test("prevent_destroy on every repository and on the Nexus data volume", () => {
+    const repositories = values("production", "aws_ecr_repository");
+    expect(repositories).toHaveLength(3);
+    for (const repository of repositories) expect(repository.lifecycle).toEqual({ prevent_destroy: true });
+    expect(values("production", "aws_ebs_volume").map((v) => v.lifecycle)).toEqual([{ prevent_destroy: true }]);
+  });
+});
+
+describe("retention per environment", () => {
+  const commitCount = (env: string) => {
+    const policy = JSON.parse(values(env, "aws_ecr_lifecycle_policy")[0]!.policy as string) as { rules: Array<{ selection: Record<string, unknown> }> };
+    return policy.rules.find((r) => (r.selection.tagPrefixList as string[] | undefined)?.[0] === "sha-")!.selection.countNumber;
+  };
+  const cacheExpiry = (env: string) => (values(env, "aws_s3_bucket_lifecycle_configuration")[0]!.rule as Array<{ expiration: Array<{ days: number }> }>)[0]!.expiration[0]!.days;
+
+  test.each([
+    ["dev", 100, 7],
+    ["staging", 100, 14],
+    ["production", 300, 30],
+  ])("%s keeps %d commit images and expires cache objects after %d days", (env, commits, days) => {
+    expect(commitCount(env)).toBe(commits);
+    expect(cacheExpiry(env)).toBe(days);
+  });
+});
+
+describe("outputs", () => {
+  const common = [
+    "ci-variable-names",
+    "mirror-image-prefixes",
+    "mirror-registry-mirrors",
+    "repository-url-app",
+    "repository-url-app-ci",
+    "repository-url-toolbox",
+    "role-arn-build",
+    "role-arn-build-mr",
+    "role-arn-deployment",
+    "role-arn-pull",
+    "role-arn-runner-host",
+    "runner-cache-bucket",
+    "runner-group-name",
+  ];
+
+  test.each(["dev", "staging", "production"])("%s has every common output, with a static id", (env) => {
+    expect(Object.keys(of(env).output!)).toEqual(expect.arrayContaining(common));
+  });
+
+  test("dev and staging have exactly the common ones; production adds the deploy fleet and the Nexus mirror", () => {
+    expect(Object.keys(of("dev").output!).sort()).toEqual(common);
+    expect(Object.keys(of("staging").output!).sort()).toEqual(common);
+    expect(Object.keys(of("production").output!).filter((k) => !common.includes(k)).sort()).toEqual([
+      "deploy-runner-group-name",
+      "mirror-admin-password-parameter",
+      "mirror-url",
+      "role-arn-deploy-runner-host",
+    ]);
+  });
+
+  test("the CI variable names are the keys of the group variables the stack creates", () => {
+    for (const env of ["dev", "staging", "production"]) {
+      const names = of(env).output!["ci-variable-names"]!.value as string[];
+      expect([...names].sort()).toEqual(values(env, "gitlab_group_variable").map((v) => String(v.key)).sort());
+    }
+  });
+});
