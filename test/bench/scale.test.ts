@@ -20,16 +20,23 @@ function byId(type: string, prefix: string): Record<string, unknown> {
 }
 
 describe("scale benchmark stack", () => {
-  test("resource counts per type: two repositories, one role, one inline policy and seven variables per project", () => {
+  test("resource counts per type: two repositories, one role, one inline policy and five variables per project; one group variable", () => {
     const counts = Object.fromEntries(Object.entries(json.resource ?? {}).map(([type, byId]) => [type, Object.keys(byId).length]));
     expect(counts).toEqual({
       aws_ecr_repository: 2 * PROJECTS,
       aws_ecr_lifecycle_policy: 2 * PROJECTS,
       aws_iam_role: PROJECTS,
       aws_iam_role_policy: PROJECTS,
-      gitlab_project_variable: 7 * PROJECTS,
+      gitlab_project_variable: 5 * PROJECTS,
+      gitlab_group_variable: 1,
     });
     expect(json.data).toBeUndefined();
+  });
+
+  test("the registry host is one group variable", () => {
+    expect(Object.values(resourcesOf(json, "gitlab_group_variable"))).toEqual([
+      expect.objectContaining({ group: "group", key: "PLATFORM_REGISTRY_HOST", value: "111111111111.dkr.ecr.eu-central-1.amazonaws.com", raw: true }),
+    ]);
   });
 
   test("providers: AWS with the account guard, GitLab with its base URL only (no token)", () => {
@@ -58,10 +65,8 @@ describe("scale benchmark stack", () => {
 
     const variables = Object.values(resourcesOf(json, "gitlab_project_variable")).filter((v) => v.project === path);
     expect(Object.fromEntries(variables.map((v) => [v.key, v.value]))).toEqual({
-      PLATFORM_REGISTRY_HOST: expect.stringContaining(`aws_ecr_repository.project-${i}_app_repository`),
       PLATFORM_AWS_REGION: "eu-central-1",
       PLATFORM_AWS_ROLE_ARN: `arn:aws:iam::111111111111:role/scale-project-${i}-ci`,
-      PLATFORM_AWS_BRANCH_ROLE_ARN: `arn:aws:iam::111111111111:role/scale-project-${i}-ci`,
       PLATFORM_OIDC_AUDIENCE: "https://gitlab.example.com",
       PLATFORM_APP_IMAGE: expect.stringContaining(`aws_ecr_repository.project-${i}_app_repository`),
       PLATFORM_CI_IMAGE: expect.stringContaining(`aws_ecr_repository.project-${i}_app-ci_repository`),
