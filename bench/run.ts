@@ -3,18 +3,26 @@
  * this machine. Targets (2 cores): all-stack synth <= 1.0 s and <= 250 MB in
  * a node process; one test file <= 3 s. Exits 1 when a target is missed.
  *
- * Options: --runs N (synth repetitions, default 5), --skip-jest, --skip-cdktf.
+ * Then the scale benchmark (bench/scale-run.ts, also `npm run bench:scale`):
+ * construct + synth of 1,000 projects <= 5 s, growing linearly from 250.
+ *
+ * Options: --runs N (synth repetitions, default 5), --scale-runs N (scale
+ * repetitions per size, default 3), --skip-jest, --skip-cdktf, --skip-scale.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { busy, DEFAULT_SIZES, formatScale, measureScale, SCALE_TARGET_MS, SCALE_TARGET_PROJECTS } from "./scale-run";
 
 const root = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
 const runsFlag = args.indexOf("--runs");
 const runs = runsFlag >= 0 ? Number(args[runsFlag + 1]) : 5;
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a whole number >= 1, got ${args[runsFlag + 1]}`);
+const scaleRunsFlag = args.indexOf("--scale-runs");
+const scaleRuns = scaleRunsFlag >= 0 ? Number(args[scaleRunsFlag + 1]) : 3;
+if (!Number.isInteger(scaleRuns) || scaleRuns < 1) throw new Error(`--scale-runs takes a whole number >= 1, got ${args[scaleRunsFlag + 1]}`);
 const env = { ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1" };
 
 interface Timed {
@@ -76,7 +84,33 @@ if (!args.includes("--skip-jest")) {
   record(`slowest test file: ${path.relative(root, slowest.name)}`, fmt(runtime(slowest)), "<= 3.00 s", runtime(slowest) <= 3000);
 }
 
+// 4. The scale benchmark: 250 / 500 / 1,000 projects, a fresh process per run.
+let scaleReport = "";
+if (!args.includes("--skip-scale")) {
+  const scale = measureScale(DEFAULT_SIZES, scaleRuns);
+  scaleReport = formatScale(scale);
+  for (const row of scale.rows) {
+    const target = row.projects === SCALE_TARGET_PROJECTS;
+    record(
+      `scale: ${row.projects.toLocaleString("en-US")} projects, construct + synth (median of ${row.runs}; ${row.perProjectMs.toFixed(2)} ms/project)`,
+      fmt(row.totalMs),
+      target ? `<= ${fmt(SCALE_TARGET_MS)}` : "",
+      target ? row.totalMs <= SCALE_TARGET_MS : undefined,
+    );
+  }
+  const largest = scale.rows[scale.rows.length - 1]!;
+  record(`scale: peak RSS at ${largest.projects.toLocaleString("en-US")} projects`, `${largest.maxRssMb} MB`, "", undefined);
+  record(
+    `scale: growth t(${largest.projects})/t(${scale.rows[0]!.projects}) (least squares R² ${scale.fit.r2.toFixed(3)})`,
+    scale.growth.ratio.toFixed(2),
+    `<= ${scale.growth.limit.toFixed(1)}`,
+    scale.growth.ok,
+  );
+  if (busy(scale)) record("scale: note: wall time > CPU time, other load shared the cores", "", "", undefined);
+}
+
 const width = Math.max(...rows.map((r) => r[0].length));
+if (scaleReport) process.stdout.write(`\nscale benchmark (npm run bench:scale)\n${scaleReport}\n`);
 process.stdout.write(`\nbench on ${require("node:os").cpus().length} cores, node ${process.version}\n\n`);
 for (const [what, value, target, ok] of rows) {
   process.stdout.write(`${what.padEnd(width)}  ${value.padStart(9)}  ${target.padEnd(10)} ${ok === undefined ? "" : ok ? "ok" : "MISSED"}\n`);

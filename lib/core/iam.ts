@@ -70,7 +70,20 @@ export interface PolicyDocumentJson {
   readonly Statement: ReadonlyArray<Record<string, unknown>>;
 }
 
-const sortedUnique = (values: readonly string[]): string[] => [...new Set(values)].sort();
+/**
+ * An unresolved cdktf string token is `${TfToken[<hint>.<n>]}`, n a counter
+ * over the whole app. Compared as text, `TOKEN.1000` sorts before `TOKEN.999`,
+ * so the order of references in a policy would flip whenever an unrelated
+ * change moved the counter across a power of ten; with the counter padded,
+ * references keep the order in which they were created.
+ */
+const TOKEN_COUNTER = /(\$\{TfToken\[[A-Za-z0-9:._-]*?\.)(\d+)(\]\})/g;
+const sortKey = (value: string): string => value.replace(TOKEN_COUNTER, (_, head: string, n: string, tail: string) => `${head}${n.padStart(16, "0")}${tail}`);
+const sortedUnique = (values: readonly string[]): string[] =>
+  [...new Set(values)]
+    .map((value) => [sortKey(value), value] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, value]) => value);
 const conditionKey = (c: PolicyConditions | undefined): string => (c ? JSON.stringify(c) : "");
 
 /**

@@ -84,6 +84,8 @@ export class GitLabCiRole extends Construct implements IGrantable {
    * these with protected branches / protected tags in GitLab.
    */
   public readonly requiredProtectedRefs: readonly ProtectedRefRequirement[];
+  private readonly roleNameToken: string;
+  private roleArnToken?: string;
 
   public constructor(scope: Construct, id: string, props: GitLabCiRoleProps) {
     super(scope, id);
@@ -129,8 +131,10 @@ export class GitLabCiRole extends Construct implements IGrantable {
       ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),
       ...(props.tags ? { tags: { ...props.tags } } : {}),
     });
-    this.grants = new RoleGrants(this, "grants", this.role.name);
-    attachManagedPolicies(this, this.role.name, props.managedPolicyArns ?? []);
+    // One token for the name (cdktf captures a stack trace per token it creates).
+    this.roleNameToken = this.role.name;
+    this.grants = new RoleGrants(this, "grants", this.roleNameToken);
+    attachManagedPolicies(this, this.roleNameToken, props.managedPolicyArns ?? []);
     this.ciAccess = {
       roleArn: iamRoleArn(provider.partition, provider.accountId, props.roleName),
       audience: this.audience,
@@ -145,12 +149,12 @@ export class GitLabCiRole extends Construct implements IGrantable {
 
   /** The role ARN (a reference to the role resource). */
   public get roleArn(): string {
-    return this.role.arn;
+    return (this.roleArnToken ??= this.role.arn);
   }
 
-  /** The role name. */
+  /** The role name (a reference to the role resource). */
   public get roleName(): string {
-    return this.role.name;
+    return this.roleNameToken;
   }
 
   /**

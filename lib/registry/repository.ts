@@ -123,9 +123,6 @@ export class ContainerRepository extends Construct {
   public readonly tagScheme: TagScheme;
   /** The repository name. */
   public readonly repositoryName: string;
-  private arnToken?: string;
-  private urlToken?: string;
-  private hostToken?: string;
 
   public constructor(scope: Construct, id: string, props: ContainerRepositoryProps) {
     super(scope, id);
@@ -149,13 +146,13 @@ export class ContainerRepository extends Construct {
       ...(props.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
     });
 
-    this.lifecyclePolicy = props.lifecyclePolicy ?? lifecyclePolicyFromTagScheme(this.tagScheme, { catchAll: props.catchAllRetention });
-    validateLifecyclePolicy(`${path}/lifecyclePolicy`, this.lifecyclePolicy, {
-      protectedSelectors: this.tagScheme.protectedKinds.map((k) => k.selector),
-    });
+    const policy = props.lifecyclePolicy
+      ? checkedPolicy(`${path}/lifecyclePolicy`, this.tagScheme, props.lifecyclePolicy)
+      : derivedPolicy(`${path}/lifecyclePolicy`, this.tagScheme, props.catchAllRetention);
+    this.lifecyclePolicy = policy.document;
     new EcrLifecyclePolicy(this, "lifecycle", {
       repository: this.resource.name,
-      policy: renderLifecyclePolicy(this.lifecyclePolicy),
+      policy: policy.text,
     });
 
     const accounts = props.crossAccountPullAccountIds ?? [];
@@ -178,9 +175,16 @@ export class ContainerRepository extends Construct {
     }
   }
 
+  // Each read of a resource attribute creates a new cdktf token, and cdktf
+  // captures a full stack trace for every token: the attributes are read once
+  // and the same token is handed out again (it resolves the same everywhere).
+  // Equal tokens also let grants merge identical ARNs.
+  private arnToken?: string;
+  private urlToken?: string;
+  private hostToken?: string;
+
   /** The repository ARN. */
   public get repositoryArn(): string {
-    // One token per repository: grants merge identical ARNs only when their tokens are equal.
     return (this.arnToken ??= this.resource.arn);
   }
 
@@ -223,6 +227,38 @@ export class ContainerRepository extends Construct {
     statements.forEach((s) => grantee.addToPrincipalPolicy(s));
     return statements;
   }
+}
+
+/** A lifecycle policy that passed {@link validateLifecyclePolicy}, and its rendered text. */
+interface CheckedPolicy {
+  readonly document: LifecyclePolicyDocument;
+  readonly text: string;
+}
+
+/** Validates a policy against ECR's rules and the scheme's protected kinds, and renders it. */
+function checkedPolicy(path: string, scheme: TagScheme, document: LifecyclePolicyDocument): CheckedPolicy {
+  validateLifecyclePolicy(path, document, { protectedSelectors: scheme.protectedKinds.map((k) => k.selector) });
+  return { document, text: renderLifecyclePolicy(document) };
+}
+
+/**
+ * Policies derived from a tag scheme, by scheme and catch-all retention. A
+ * {@link TagScheme} is immutable, so repositories sharing one (the usual case:
+ * one scheme per environment, hundreds of repositories) derive, check and
+ * render the policy once. Only policies that passed validation are kept, so a
+ * bad one fails at every repository with that repository's path.
+ */
+const derivedPolicies = new WeakMap<TagScheme, Map<string, CheckedPolicy>>();
+
+function derivedPolicy(path: string, scheme: TagScheme, catchAll: Retention | undefined): CheckedPolicy {
+  const key = catchAll ? JSON.stringify(catchAll) : "";
+  const byCatchAll = derivedPolicies.get(scheme) ?? new Map<string, CheckedPolicy>();
+  derivedPolicies.set(scheme, byCatchAll);
+  const known = byCatchAll.get(key);
+  if (known) return known;
+  const policy = checkedPolicy(path, scheme, lifecyclePolicyFromTagScheme(scheme, { catchAll }));
+  byCatchAll.set(key, policy);
+  return policy;
 }
 
 /** Checks an ECR repository name: 2-256 characters of the documented grammar. */

@@ -43,6 +43,20 @@ describe("ContainerRepository", () => {
     );
   });
 
+  test("repositories sharing a tag scheme share its derived policy; a catch-all makes another", () => {
+    const stack = testStack();
+    const tagScheme = new TagScheme("scheme");
+    const [a, b, c] = ["a", "b", "c"].map((id) => new ContainerRepository(stack, id, { repositoryName: `acme/${id}`, tagScheme, ...(id === "c" ? { catchAllRetention: { maxCount: 500 } } : {}) }));
+    expect(b!.lifecyclePolicy).toBe(a!.lifecyclePolicy);
+    expect(c!.lifecyclePolicy).not.toBe(a!.lifecyclePolicy);
+    expect(c!.lifecyclePolicy.rules.at(-1)?.selection.tagStatus).toBe("any");
+    const policies = Object.values(resourcesOf(synth(stack).json, "aws_ecr_lifecycle_policy")).map((p) => p.policy);
+    expect(policies[0]).toBe(policies[1]);
+    expect(policies[2]).not.toBe(policies[0]);
+    // A repository with its own scheme of the same settings gets an equal policy.
+    expect(new ContainerRepository(stack, "d", { repositoryName: "acme/d" }).lifecyclePolicy).toEqual(a!.lifecyclePolicy);
+  });
+
   test("KMS encryption, mutable tags, prevent_destroy and force_delete are options", () => {
     const { json } = build({
       encryption: { type: "KMS", kmsKeyArn: "arn:aws:kms:eu-central-1:111111111111:key/abc" },
