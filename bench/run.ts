@@ -45,7 +45,7 @@ const record = (what: string, value: string, target: string, ok?: boolean) => ro
 
 // 1. All-stack synth in one node process (process wall time includes module loading).
 const synthRuns = Array.from({ length: runs }, () => {
-  const r = timed(process.execPath, ["-r", "@swc-node/register", "bench/synth-once.ts"]);
+  const r = timed(process.execPath, ["-r", "./stacks/register.cjs", "bench/synth-once.ts"]);
   if (r.status !== 0) throw new Error(`synth failed:\n${r.stderr}`);
   return { wall: r.ms, ...(JSON.parse(r.stdout.trim().split("\n").pop()!) as { importMs: number; synthMs: number; stacks: number; maxRssMb: number }) };
 });

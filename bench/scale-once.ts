@@ -1,6 +1,6 @@
 /**
  * One cold build and synthesis of the scale stack in this process, into a
- * temporary directory: `node -r @swc-node/register bench/scale-once.ts <projects>`.
+ * temporary directory: `node -r ./stacks/register.cjs bench/scale-once.ts <projects>`.
  * Prints one JSON line: { projects, importMs (process start to imports done),
  * constructMs, synthMs, totalMs (construct + synth), cpuMs (CPU time of construct + synth,
  * all threads: less sensitive than wall time to other load on a shared machine),

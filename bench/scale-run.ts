@@ -100,7 +100,7 @@ export function leastSquares(points: ReadonlyArray<readonly [number, number]>): 
 /** Builds and synthesizes `projects` projects in a fresh node process. */
 export function runOnce(projects: number): ScaleSample {
   const start = performance.now();
-  const r = spawnSync(process.execPath, ["-r", "@swc-node/register", "bench/scale-once.ts", String(projects)], {
+  const r = spawnSync(process.execPath, ["-r", "./stacks/register.cjs", "bench/scale-once.ts", String(projects)], {
     cwd: root,
     env: { ...process.env, CHECKPOINT_DISABLE: "1" },
     encoding: "utf8",
