@@ -5,22 +5,11 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { type Construct } from "constructs";
+import { tlsOnlyPolicy } from "../../lib/cache/cache-bucket";
 import { checkStack, findingsOf, onlyFinding } from "../support/annotations";
 
-const tlsOnly = (bucketArn: string) =>
-  JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "s3:*",
-        Resource: [bucketArn, `${bucketArn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-      },
-    ],
-  });
+// The policy our cache bucket writes: the rule must accept exactly that.
+const tlsOnly = (bucketArn: string) => JSON.stringify(tlsOnlyPolicy(bucketArn));
 
 /** A bucket with everything the S3 rules ask for; `omit` leaves one part out. */
 function bucket(scope: Construct, omit?: "pab" | "sse" | "policy"): S3Bucket {

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { runTool } from "../support/conformance";
 
@@ -7,22 +7,18 @@ import { runTool } from "../support/conformance";
 const root = path.resolve(__dirname, "../..");
 const dir = path.join(root, "test", "project", `.lint-fixtures-${process.pid}`);
 
-const bad = {
-  "root-import.ts": 'import { EcrRepository } from "@cdktf/provider-aws";\nexport { EcrRepository };\n',
-  "root-namespace.ts": 'import * as gitlab from "@cdktf/provider-gitlab";\nexport { gitlab };\n',
-  "root-reexport.ts": 'export { AwsProvider } from "@cdktf/provider-aws";\n',
-  "root-require.ts": 'const aws = require("@cdktf/provider-aws");\nexport { aws };\n',
-  "root-dynamic.ts": 'export async function f() {\n  return import("@cdktf/provider-gitlab");\n}\n',
-};
-const good = {
-  "deep-import.ts": 'import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";\nexport { EcrRepository };\n',
-};
+// The fixtures are data (lint-fixtures/*.txt, so no source file of the project
+// imports a provider root); each is linted as a .ts file.
+const fixtures = path.join(__dirname, "lint-fixtures");
+const names = readdirSync(fixtures).filter((f) => f.endsWith(".txt")).map((f) => f.replace(/\.txt$/, ""));
+const bad = names.filter((n) => n.startsWith("root-"));
+const good = names.filter((n) => !n.startsWith("root-"));
 
 let results: Record<string, string[]> = {};
 
 beforeAll(() => {
   mkdirSync(dir, { recursive: true });
-  for (const [name, code] of Object.entries({ ...bad, ...good })) writeFileSync(path.join(dir, name), code);
+  for (const name of names) writeFileSync(path.join(dir, `${name}.ts`), readFileSync(path.join(fixtures, `${name}.txt`), "utf8"));
   const run = runTool(process.execPath, [path.join(root, "node_modules", "eslint", "bin", "eslint.js"), "--format", "json", "--no-warn-ignored", dir], {
     cwd: root,
     timeoutMs: 60_000,
@@ -34,11 +30,16 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("import lint (part of npm test)", () => {
-  test.each(Object.keys(bad))("rejects a provider package root: %s", (file) => {
-    expect(results[file]?.join("\n")).toMatch(/no-restricted-(imports|syntax): .*(deep path|loads every resource class)/);
+  test("has fixtures for every form of root import, and a good one", () => {
+    expect(bad).toEqual(["root-dynamic", "root-import", "root-namespace", "root-reexport", "root-require"]);
+    expect(good).toEqual(["deep-import"]);
   });
 
-  test("accepts deep imports", () => {
-    expect(results["deep-import.ts"]).toEqual([]);
+  test.each(bad)("rejects a provider package root: %s", (name) => {
+    expect(results[`${name}.ts`]?.join("\n")).toMatch(/no-restricted-(imports|syntax): .*(deep path|loads every resource class)/);
+  });
+
+  test.each(good)("accepts deep imports: %s", (name) => {
+    expect(results[`${name}.ts`]).toEqual([]);
   });
 });
