@@ -440,3 +440,19 @@ export {
   type StaticCredentialsConfig,
   validateEnvironmentIdentity,
 } from "./platform/identity-config";
+export {
+  type TrustLevel,
+  type ProjectConfig,
+  type Tenant,
+  type TenancyEnvironment,
+  type TenancyPlatform,
+  TRUST_LEVELS,
+  DEFAULT_BRANCH,
+  DEFAULT_RELEASE_TAG_PATTERN,
+  audienceOf,
+  cachePathOf,
+  defaultTenantName,
+  projectConfigOf,
+  tenantRepositoryName,
+  tenantsOf,
+} from "./platform/tenancy";

@@ -6,11 +6,14 @@ import { type RawProxyOptions } from "../mirror/nexus-provisioning";
 import { type ExistingNetworkProps } from "../network/existing-network";
 import { type NatGatewayMode } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
-import { type Retention, type TagSchemeProps } from "../registry/tag-scheme";
+import { type TagSchemeProps } from "../registry/tag-scheme";
 import { type DockerAccess } from "../runner/config-toml";
 import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../runner/fleet";
 import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedule } from "../runner/schedule";
 import { type EnvironmentIdentityConfig, validateEnvironmentIdentity } from "./identity-config";
+import { type ProjectConfig, type RepositoryConfig, tenantsOf } from "./tenancy";
+
+export { type RepositoryConfig } from "./tenancy";
 
 /*
  * The typed configuration of one platform environment, its defaults and the
@@ -34,8 +37,12 @@ export interface GitLabConfig {
   readonly url: string;
   /** Top-level group path served, e.g. `acme`. */
   readonly group: string;
-  /** Project paths served, e.g. `acme/app`. */
-  readonly projects: readonly string[];
+  /**
+   * The GitLab projects served (the platform's tenants): a project path such as `acme/app`, or a
+   * {@link ProjectConfig} with its own name, repositories and default branch. Each gets its own
+   * repositories, CI roles and project-level CI/CD variables (see lib/platform/tenancy.ts).
+   */
+  readonly projects: readonly (string | ProjectConfig)[];
   // ---- GitLab side (issue 6): runner registration, CI/CD variables, templates, toolbox project ----
   /**
    * Runners registered for this environment's fleets (group runners of `group`).
@@ -159,18 +166,6 @@ export interface ExternalRegistryConfig {
   readonly passwordVariable: string;
 }
 
-/** One container repository of an environment. */
-export interface RepositoryConfig {
-  /** Logical id, also the last part of the repository name, e.g. `app`. */
-  readonly id: string;
-  /** What the image is, for the README and descriptions. */
-  readonly description: string;
-  /**
-   * Catch-all retention for images no tag kind selects.
-   * @default none
-   */
-  readonly catchAllRetention?: Retention;
-}
 
 /** One environment: its account, GitLab scope, registries, identities, cache, mirror and runners. */
 export interface EnvironmentConfig {
@@ -614,7 +609,7 @@ export function validateEnvironmentBasics(path: string, env: EnvironmentConfig):
     rule: "a top-level GitLab group path: letters, digits, '_', '.', '-'",
     fix: "use the group's path as in its URL, e.g. acme",
   });
-  env.gitlab.projects.forEach((project, j) => {
+  tenantsOf(env).forEach(({ path: project }, j) => {
     check(GITLAB_PATH.test(project) && project.startsWith(`${env.gitlab.group}/`), {
       path: `${path}/gitlab/projects[${j}]`,
       subject: "project path",
@@ -684,7 +679,7 @@ export function validateEnvironmentGitLab(platform: PlatformInfo, env: Environme
     });
   }
   if (gitlab.toolboxProject) {
-    check(gitlab.projects.includes(gitlab.toolboxProject.path) && gitlab.toolboxProject.path.split("/").length === 2, {
+    check(tenantsOf(env).some((t) => t.path === gitlab.toolboxProject!.path) && gitlab.toolboxProject.path.split("/").length === 2, {
       path: `${path}/toolboxProject`,
       subject: "path",
       value: gitlab.toolboxProject.path,

@@ -10,6 +10,7 @@ import { RunnerHostRole } from "../identity/runner-host-role";
 import { StaticCredentials } from "../identity/static-credentials";
 import { type ContainerRepository } from "../registry/repository";
 import { type EnvironmentConfig, type PlatformInfo } from "./config";
+import { tenantsOf } from "./tenancy";
 
 /** Props of {@link EnvironmentIdentity}. */
 export interface EnvironmentIdentityProps {
@@ -92,7 +93,7 @@ export class EnvironmentIdentity extends Construct {
     this.build = ciRole(
       "build",
       `${prefix}-build`,
-      env.gitlab.projects.flatMap((projectPath) => [
+      tenantsOf(env).flatMap(({ path: projectPath }) => [
         { projectPath, branch, protectedRefsOnly: true },
         { projectPath, ...tagSelector, protectedRefsOnly: true },
       ]),
@@ -102,7 +103,7 @@ export class EnvironmentIdentity extends Construct {
     this.buildMergeRequest = ciRole(
       "build-mr",
       `${prefix}-build-mr`,
-      env.gitlab.projects.map((projectPath) => ({ projectPath, refType: "branch" })),
+      tenantsOf(env).map(({ path: projectPath }) => ({ projectPath, refType: "branch" })),
     );
     pick(identity.mergeRequestPushRepositories).forEach((r) => r.grantPush(this.buildMergeRequest));
 

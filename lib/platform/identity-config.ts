@@ -69,6 +69,12 @@ export interface EnvironmentIdentityConfig {
    */
   readonly mergeRequestPushRepositories?: readonly string[];
   /**
+   * The OIDC audience (`aud`) this environment's CI roles accept and its jobs request: one per
+   * environment, so a token minted for one environment is refused by the others' roles.
+   * @default `<platform project>-<environment name>` (see `audienceOf`)
+   */
+  readonly audience?: string;
+  /**
    * Maximum session duration of the CI roles, in seconds (3600-43200).
    * @default 3600
    */
