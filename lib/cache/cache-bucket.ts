@@ -196,20 +196,49 @@ export class RunnerCacheBucket extends Construct {
    * object get/put/delete/get-version on the cache prefix only, `s3:ListBucket`
    * on the bucket (so a missing key is a 404, not a 403), and the KMS actions
    * on the key when the bucket uses SSE-KMS.
+   * @param subPath limit the object grant to `<path>/<subPath>/` (see {@link cacheAccessFor})
    */
-  public readWriteStatements(): PolicyStatement[] {
+  public readWriteStatements(subPath?: string): PolicyStatement[] {
+    const prefix = subPath === undefined ? this.lifecyclePrefix : cacheObjectPrefix({ path: this.subPathOf(subPath) });
     return [
-      { actions: [...CACHE_OBJECT_ACTIONS], resources: [`${this.bucketArn}/${this.lifecyclePrefix}*`] },
+      { actions: [...CACHE_OBJECT_ACTIONS], resources: [`${this.bucketArn}/${prefix}*`] },
       { actions: ["s3:ListBucket"], resources: [this.bucketArn] },
       ...(this.kmsKeyArn ? [{ actions: [...CACHE_KMS_ACTIONS], resources: [this.kmsKeyArn] }] : []),
     ];
   }
 
-  /** Grants {@link readWriteStatements} to `grantee` (the runner host role) and returns them. */
-  public grantReadWrite(grantee: IGrantable): PolicyStatement[] {
-    const statements = this.readWriteStatements();
+  /**
+   * Grants {@link readWriteStatements} to `grantee` (the runner host role) and returns them.
+   * @param subPath a part of the cache (e.g. `protected`): the grant covers `<path>/<subPath>/` only
+   */
+  public grantReadWrite(grantee: IGrantable, subPath?: string): PolicyStatement[] {
+    const statements = this.readWriteStatements(subPath);
     statements.forEach((s) => grantee.addToPrincipalPolicy(s));
     return statements;
+  }
+
+  /**
+   * The cache settings and grant of one part of the cache, `<path>/<subPath>`: runners
+   * of different trust levels get separate parts, so an untrusted job cannot plant cache
+   * content that a trusted job restores. The bucket's expiry rule covers every part
+   * (it applies to `<path>/`).
+   * @param subPath 1-63 of `a-z0-9-`, e.g. `protected` or `unprotected`
+   * @throws ValidationError for a sub-path that is not a plain name
+   */
+  public cacheAccessFor(subPath: string): { readonly settings: RunnerCacheSettings; grantReadWrite(grantee: IGrantable): void } {
+    const settings = { ...this.cacheSettings, path: this.subPathOf(subPath) };
+    return { settings, grantReadWrite: (grantee) => void this.grantReadWrite(grantee, subPath) };
+  }
+
+  private subPathOf(subPath: string): string {
+    check(/^[a-z0-9][a-z0-9-]{0,62}$/.test(subPath), {
+      path: this.node.path,
+      subject: "cache sub-path",
+      value: subPath,
+      rule: "a part of the cache is named by 1-63 lower-case letters, digits and '-' (one key segment below the cache path)",
+      fix: "use e.g. protected or unprotected",
+    });
+    return this.cacheSettings.path === "" ? subPath : `${this.cacheSettings.path}/${subPath}`;
   }
 }
 

@@ -69,6 +69,21 @@ export interface DockerExecutorSettings {
    * @default docker's default (64 MB)
    */
   readonly shmSizeBytes?: number;
+  /**
+   * Security options of job containers (`security_opt`, docker's `--security-opt`), as
+   * `key:value` (GitLab Runner 18.11 `common/config.go` `DockerConfig.SecurityOpt`; the runner
+   * does not support `systempaths`). Rootless BuildKit needs
+   * {@link BUILDKIT_ROOTLESS_SECURITY_OPT}; see `lib/runner/image-builder.ts`.
+   * @default none (docker's default seccomp and AppArmor profiles)
+   */
+  readonly securityOpt?: readonly string[];
+  /**
+   * Turn off the docker executor's local cache volumes (`disable_cache`): the automatically
+   * created volumes that keep `/cache` of a project between jobs on one host. The S3
+   * distributed cache is not affected (GitLab Runner advanced configuration, `disable_cache`).
+   * @default false
+   */
+  readonly disableCache?: boolean;
 }
 
 /** One `[[runners]]` entry. */
@@ -155,6 +170,34 @@ export const DOCKER_SOCKET_VOLUME = "/var/run/docker.sock:/var/run/docker.sock";
 export const DIND_CERTS_VOLUME = "/certs/client";
 
 /**
+ * The runner `security_opt` that rootless BuildKit (`moby/buildkit:rootless`) needs in an
+ * unprivileged docker executor container: the default seccomp profile blocks the `unshare`
+ * and `mount` calls of rootlesskit, AppArmor blocks the mounts. Source: GitLab's "Build
+ * Docker images with BuildKit" page (https://docs.gitlab.com/ci/docker/using_buildkit/,
+ * troubleshooting for unprivileged Docker executors, gitlab-org/gitlab!244172) and moby's
+ * docs/rootless.md ("Justification of the --security-opt flags"). `systempaths=unconfined`
+ * is not settable through the runner, hence `--oci-worker-no-process-sandbox`.
+ */
+export const BUILDKIT_ROOTLESS_SECURITY_OPT: readonly string[] = ["seccomp:unconfined", "apparmor:unconfined"];
+
+/**
+ * Host paths a job container must never get from an untrusted job's runner: the host root,
+ * the docker and containerd sockets (`/var/run`, `/run`), docker's data, and the kernel's
+ * pseudo file systems. Returns the matched rule, or undefined for a harmless volume.
+ */
+export function hostSensitiveVolume(volume: string): string | undefined {
+  const parts = volume.split(":");
+  if (volume.includes("docker.sock") || volume.includes("containerd.sock")) return "mounts a container runtime socket";
+  if (parts.length < 2) return undefined;
+  const host = parts[0]!.replace(/\/+$/, "") || "/";
+  if (host === "/") return "mounts the host's root file system";
+  for (const prefix of ["/var/run", "/run", "/var/lib/docker", "/var/lib/containerd", "/proc", "/sys", "/dev", "/etc", "/root", "/boot"]) {
+    if (host === prefix || host.startsWith(`${prefix}/`)) return `mounts ${prefix} of the host`;
+  }
+  return undefined;
+}
+
+/**
  * The seed pipelines' `pre_build_script`: write a static `DOCKER_AUTH_CONFIG`
  * (one with `auths`, e.g. from a CI/CD variable) to the job's
  * `~/.docker/config.json`, so the docker CLI inside the job can pull and push.
@@ -173,6 +216,7 @@ export const STATIC_DOCKER_AUTH_PRE_BUILD_SCRIPT = [
 
 const RUNNER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SECURITY_OPT = /^(?:seccomp|apparmor|label|no-new-privileges):\S+$/;
 const PULL_POLICIES: readonly PullPolicy[] = ["always", "if-not-present", "never"];
 const LOG_FORMATS: readonly RunnerLogFormat[] = ["runner", "text", "json"];
 const LOG_LEVELS: readonly RunnerLogLevel[] = ["debug", "info", "warn", "error", "fatal", "panic"];
@@ -349,6 +393,16 @@ function validateDockerSettings(path: string, docker: DockerExecutorSettings): v
     fix: 'use e.g. ["always"] or ["if-not-present"]',
   });
   positiveInteger(path, "shmSizeBytes", docker.shmSizeBytes, "bytes of /dev/shm", "268435456");
+  (docker.securityOpt ?? []).forEach((opt, i) => {
+    if (isUnresolved(opt)) return;
+    check(SECURITY_OPT.test(opt), {
+      path,
+      subject: `securityOpt[${i}]`,
+      value: opt,
+      rule: "a security option is <key>:<value> with key seccomp, apparmor, label or no-new-privileges (GitLab Runner takes ':'-separated options and does not support systempaths)",
+      fix: 'use e.g. "no-new-privileges:true", or ["seccomp:unconfined", "apparmor:unconfined"] for rootless BuildKit',
+    });
+  });
 }
 
 /** Checks a GitLab instance URL for `[[runners]] url`: https, a host, optionally a path; no query, fragment or credentials. */
@@ -431,6 +485,8 @@ export function runnerConfigDocument(config: RunnerManagerConfig): Record<string
         ...(r.docker.helperImage !== undefined ? { helper_image: r.docker.helperImage } : {}),
         ...(r.docker.allowedImages !== undefined ? { allowed_images: [...r.docker.allowedImages] } : {}),
         ...(r.docker.shmSizeBytes !== undefined ? { shm_size: r.docker.shmSizeBytes } : {}),
+        ...(r.docker.securityOpt !== undefined && r.docker.securityOpt.length > 0 ? { security_opt: [...r.docker.securityOpt] } : {}),
+        ...(r.docker.disableCache ? { disable_cache: true } : {}),
       },
       ...(r.cache ? { cache: cacheSection(r.cache) } : {}),
     })),

@@ -1,0 +1,188 @@
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { Lazy } from "cdktf";
+import { Construct } from "constructs";
+import { dnsSuffixOf, partitionOf, validateAccountId, validateRegion } from "../core/aws";
+import { check } from "../core/errors";
+import { isUnresolved } from "../core/tokens";
+
+/** Props of a {@link SecretsKey}. */
+export interface SecretsKeyProps {
+  /** Alias name without the `alias/` prefix, e.g. `acme-ci-dev-secrets`: 1-250 of `A-Za-z0-9/_-`, not starting with `aws`. */
+  readonly aliasName: string;
+  /** The key's account. */
+  readonly accountId: string;
+  /** The key's region (SSM parameters under it must live there too). */
+  readonly region: string;
+  /**
+   * Days a scheduled deletion waits (7-30): a deleted key makes every parameter under it unreadable.
+   * @default 30
+   */
+  readonly deletionWindowInDays?: number;
+  /**
+   * `prevent_destroy` on the key (use it in production).
+   * @default false
+   */
+  readonly preventDestroy?: boolean;
+  /**
+   * Resource tags.
+   * @default none
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** One principal's use of the key through SSM Parameter Store, for {@link SecretsKey}. */
+export interface SecretsKeyUse {
+  /** IAM role ARN (a token of the role resource is fine). */
+  readonly principalArn: string;
+  /** The SSM parameter ARNs it may decrypt (and, with `write`, encrypt), literal ARNs. */
+  readonly parameterArns: readonly string[];
+  /**
+   * Also encrypt (the principal writes the parameters itself, e.g. the Nexus host its admin password).
+   * @default false
+   */
+  readonly write?: boolean;
+}
+
+/** KMS actions SSM Parameter Store calls for a reader (standard tier: Decrypt; advanced tier: Decrypt of the data key). */
+export const SSM_DECRYPT_ACTIONS = ["kms:Decrypt"] as const;
+/** KMS actions SSM Parameter Store calls for a writer (standard tier: Encrypt; advanced tier: GenerateDataKey). */
+export const SSM_ENCRYPT_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"] as const;
+
+const ALIAS_NAME = /^[A-Za-z0-9/_-]{1,250}$/;
+
+/**
+ * A customer-managed KMS key for an environment's SSM SecureString parameters
+ * (runner tokens, the mirror's admin password), so that `ssm:GetParameter` alone
+ * no longer reads them: with the AWS-managed `aws/ssm` key every principal of the
+ * account that may call `ssm:GetParameter` (e.g. any instance with
+ * AmazonSSMManagedInstanceCore) decrypts them.
+ *
+ * The key policy:
+ * - `AccountRootAdministers`: the account root gets `kms:*`: AWS's default key
+ *   policy statement, which keeps the key manageable and lets IAM policies grant
+ *   access (AWS KMS developer guide, "Default key policy",
+ *   https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+ *   Principals need an IAM grant of `kms:Decrypt` on this key for that path; the
+ *   deploying principal needs it to refresh the parameters Terraform writes.
+ * - `DenyDecryptOutsideSsm`: nobody decrypts except through SSM
+ *   (`kms:ViaService` = `ssm.<region>.amazonaws.com`), so a stolen ciphertext or
+ *   a direct `kms:Decrypt` grant is useless.
+ * - one `Decrypt…`/`Encrypt…` statement per use ({@link allowParameters}): the
+ *   named role, through SSM only, and only for its own parameters (encryption
+ *   context `PARAMETER_ARN`, which Parameter Store sets on every SecureString:
+ *   "How AWS Systems Manager Parameter Store uses AWS KMS",
+ *   https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html).
+ *
+ * Rotation is on; deletion waits `deletionWindowInDays`.
+ *
+ * Construct ids: `key`, `alias`.
+ *
+ * @example
+ * const key = new SecretsKey(this, "secrets-key", { aliasName: "acme-ci-dev-secrets", accountId, region });
+ * key.allowParameters({ principalArn: hostRole.roleArn, parameterArns: [tokenParameterArn] });
+ */
+export class SecretsKey extends Construct {
+  /** The `aws_kms_key`. */
+  public readonly key: KmsKey;
+  /** The `aws_kms_alias`. */
+  public readonly alias: KmsAlias;
+  /** The alias, `alias/<aliasName>`. */
+  public readonly aliasName: string;
+  private readonly uses: SecretsKeyUse[] = [];
+  private readonly accountId: string;
+  private readonly region: string;
+
+  public constructor(scope: Construct, id: string, props: SecretsKeyProps) {
+    super(scope, id);
+    const path = this.node.path;
+    validateAccountId(path, "accountId", props.accountId);
+    validateRegion(path, "region", props.region);
+    check(isUnresolved(props.aliasName) || (ALIAS_NAME.test(props.aliasName) && !props.aliasName.startsWith("aws")), {
+      path,
+      subject: "aliasName",
+      value: props.aliasName,
+      rule: "a KMS alias name is 1-250 of letters, digits, '/', '_' and '-' and does not start with aws (reserved for AWS-managed keys)",
+      fix: "use e.g. acme-ci-dev-secrets",
+    });
+    const window = props.deletionWindowInDays ?? 30;
+    check(Number.isInteger(window) && window >= 7 && window <= 30, {
+      path,
+      subject: "deletionWindowInDays",
+      value: window,
+      rule: "KMS waits 7 to 30 days before deleting a key",
+      fix: "use 30 (the longest time to notice a mistaken deletion)",
+    });
+    this.accountId = props.accountId;
+    this.region = props.region;
+    this.aliasName = `alias/${props.aliasName}`;
+    this.key = new KmsKey(this, "key", {
+      description: `SSM SecureString parameters of ${props.aliasName} (runner tokens, mirror admin password)`,
+      enableKeyRotation: true,
+      deletionWindowInDays: window,
+      policy: Lazy.stringValue({ produce: () => JSON.stringify(this.policyDocument()) }),
+      ...(props.tags ? { tags: { ...props.tags } } : {}),
+      ...(props.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
+    });
+    this.alias = new KmsAlias(this, "alias", { name: this.aliasName, targetKeyId: this.key.keyId });
+  }
+
+  /** The key ARN (for `key_id` of SSM parameters and IAM grants). */
+  public get keyArn(): string {
+    return this.key.arn;
+  }
+
+  /** The key id. */
+  public get keyId(): string {
+    return this.key.keyId;
+  }
+
+  /**
+   * Lets one principal decrypt (and with `write`, encrypt) its own parameters through SSM.
+   * @throws ValidationError for a use without parameters
+   */
+  public allowParameters(use: SecretsKeyUse): void {
+    check(use.parameterArns.length > 0, {
+      path: this.node.path,
+      subject: "parameterArns",
+      value: [],
+      rule: "a key policy statement names the parameters the principal may decrypt",
+      fix: "pass the ARNs of the principal's parameters",
+    });
+    this.uses.push(use);
+  }
+
+  /** The key policy as JSON (statements in the order the uses were added). */
+  public policyDocument(): Record<string, unknown> {
+    const partition = partitionOf(this.region);
+    const viaSsm = `ssm.${this.region}.${dnsSuffixOf(this.region)}`;
+    const statements: Record<string, unknown>[] = [
+      {
+        Sid: "AccountRootAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${this.accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "DenyDecryptOutsideSsm",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "kms:Decrypt",
+        Resource: "*",
+        Condition: { StringNotEquals: { "kms:ViaService": viaSsm } },
+      },
+    ];
+    this.uses.forEach((use, i) => {
+      statements.push({
+        Sid: `${use.write ? "ReadWrite" : "Read"}Parameters${i}`,
+        Effect: "Allow",
+        Principal: { AWS: use.principalArn },
+        Action: use.write ? [...SSM_DECRYPT_ACTIONS, ...SSM_ENCRYPT_ACTIONS] : [...SSM_DECRYPT_ACTIONS],
+        Resource: "*",
+        Condition: { StringEquals: { "kms:ViaService": viaSsm, "kms:EncryptionContext:PARAMETER_ARN": [...use.parameterArns] } },
+      });
+    });
+    return { Version: "2012-10-17", Statement: statements };
+  }
+}
