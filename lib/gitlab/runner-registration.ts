@@ -1,5 +1,7 @@
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { ProjectRunnerEnablement } from "@cdktf/provider-gitlab/lib/project-runner-enablement";
 import { UserRunner } from "@cdktf/provider-gitlab/lib/user-runner";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { validateSsmParameterName } from "../core/aws";
 import { check } from "../core/errors";
@@ -61,6 +63,13 @@ export interface RunnerRegistrationProps {
    */
   readonly kmsKeyArn?: string;
   /**
+   * Further projects (ids or full paths) a project runner is enabled for, with
+   * `gitlab_project_runner_enablement` (GitLab provider 15.6.2: `project`, `runner_id`;
+   * REST `POST /projects/:id/runners`). Only for project runners, which must not be `locked`.
+   * @default none
+   */
+  readonly enableForProjects?: readonly string[];
+  /**
    * AWS resource tags for the SSM parameter.
    * @default none
    */
@@ -80,7 +89,8 @@ export const MIN_RUNNER_TIMEOUT_SECONDS = 600;
  * and as the parameter's value. Protect the state accordingly, or create the
  * runner outside Terraform and use {@link ExistingRunnerTokenParameter}.
  *
- * Construct ids: `runner` (gitlab_user_runner), `token` (aws_ssm_parameter).
+ * Construct ids: `runner` (gitlab_user_runner), `token` (aws_ssm_parameter),
+ * `enable-<i>` (gitlab_project_runner_enablement of `enableForProjects[i]`).
  *
  * @example
  * const build = new RunnerRegistration(this, "build-runner", {
@@ -122,6 +132,9 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
       locked: props.locked ?? false,
       ...(props.maximumTimeoutSeconds !== undefined ? { maximumTimeout: props.maximumTimeoutSeconds } : {}),
       ...(props.maintenanceNote ? { maintenanceNote: props.maintenanceNote } : {}),
+    });
+    (props.enableForProjects ?? []).forEach((project, i) => {
+      new ProjectRunnerEnablement(this, `enable-${i}`, { project, runnerId: Token.asNumber(this.runner.id) });
     });
     this.parameter = new SsmParameter(this, "token", {
       name: props.parameterName,
@@ -196,6 +209,14 @@ export function validateRunnerProps(path: string, props: RunnerRegistrationProps
     value: { locked: props.locked, scope: props.scope.type },
     rule: "only a project runner can be locked to its project",
     fix: "drop `locked`, or register a project runner",
+  });
+  const enabled = props.enableForProjects ?? [];
+  check(enabled.length === 0 || (props.scope.type === "project" && props.locked !== true), {
+    path,
+    subject: "enableForProjects",
+    value: { enableForProjects: enabled, scope: props.scope.type, locked: props.locked ?? false },
+    rule: "only an unlocked project runner can be enabled for further projects",
+    fix: "register a project runner with locked: false, or drop enableForProjects",
   });
   if (props.maintenanceNote !== undefined) {
     check(props.maintenanceNote.length <= 1024, {

@@ -8,9 +8,11 @@ import { type NatGatewayMode } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
 import { type TagSchemeProps } from "../registry/tag-scheme";
 import { type DockerAccess } from "../runner/config-toml";
+import { type ImageBuilder } from "../runner/image-builder";
 import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../runner/fleet";
 import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedule } from "../runner/schedule";
 import { type EnvironmentIdentityConfig, validateEnvironmentIdentity } from "./identity-config";
+import { defaultRunnerRegistrations, validateRunnerPools } from "./runner-pools";
 import { type ProjectConfig, type RepositoryConfig, tenantsOf } from "./tenancy";
 
 export { type RepositoryConfig } from "./tenancy";
@@ -45,9 +47,13 @@ export interface GitLabConfig {
   readonly projects: readonly (string | ProjectConfig)[];
   // ---- GitLab side (issue 6): runner registration, CI/CD variables, templates, toolbox project ----
   /**
-   * Runners registered for this environment's fleets (group runners of `group`).
-   * @default a `build` runner (tag `<project>-build`, also untagged jobs); production adds a
-   * `deploy` runner (tag `<project>-deploy`, protected branches and tags only)
+   * Runners registered for this environment's fleets. Each takes the jobs of one pool (see
+   * `runnerPoolsOf` in lib/platform/runner-pools.ts).
+   * @default one registration per fleet runner: protected-pool runners `ref_protected` with tag
+   * `<project>-<env>-protected-<runner>` (project runners of the tenants when they bind the docker
+   * socket or run privileged, group runners otherwise), unprotected-pool runners `not_protected`
+   * with tag `<project>-<env>-unprotected-<runner>`, the deploy runner `ref_protected` with tag
+   * `<project>-<env>-deploy`; none takes untagged jobs
    */
   readonly runners?: readonly RunnerRegistrationConfig[];
   /**
@@ -154,6 +160,20 @@ export interface RunnerRegistrationConfig {
    * @default none: the runner is registered by Terraform
    */
   readonly existingTokenParameter?: string;
+  /**
+   * Register a runner whose hosts bind the docker socket or run privileged as a group runner
+   * (every project of the group, and of its subgroups, may then use it) instead of a project
+   * runner of the environment's tenants. A written reason (at least 20 characters) is required.
+   * @default none: such runners are project runners of the tenants
+   */
+  readonly groupRunner?: { readonly reason: string };
+  /**
+   * Let a runner whose hosts bind the docker socket, run privileged or serve the protected pool
+   * take jobs of unprotected refs (`not_protected`). Any such job is root on the host, or reaches
+   * protected tokens and caches. A written reason (at least 20 characters) is required.
+   * @default none: such runners are `ref_protected`
+   */
+  readonly allowUnprotectedJobs?: { readonly reason: string };
 }
 
 /** A registry with static credentials (e.g. Alibaba ACR from seed 000). */
@@ -353,7 +373,11 @@ export function protectsData(env: EnvironmentConfig, explicit: boolean | undefin
 export function validateRunnerRegistrations(platform: PlatformInfo, env: EnvironmentConfig, path: string): void {
   if (!env.runners) return;
   const registrations = runnersOf(platform, env);
-  const hosted = new Set([...env.runners.runners.map((r) => r.name), ...(env.runners.deploy ? [DEPLOY_RUNNER] : [])]);
+  const hosted = new Set([
+    ...env.runners.runners.map((r) => r.name),
+    ...(env.runners.unprotected?.runners ?? []).map((r) => r.name),
+    ...(env.runners.deploy ? [DEPLOY_RUNNER] : []),
+  ]);
   const timeout = env.runners.maxJobTimeoutSeconds ?? 3600;
   registrations.forEach((registration, i) => {
     check(hosted.has(registration.name), {
@@ -372,9 +396,13 @@ export function validateRunnerRegistrations(platform: PlatformInfo, env: Environ
     });
   });
   const registered = new Set(registrations.map((r) => r.name));
-  env.runners.runners.forEach((runner, i) => {
+  const poolEntries = [
+    ...env.runners.runners.map((runner, i) => ({ runner, at: `${path}/runners/runners[${i}]` })),
+    ...(env.runners.unprotected?.runners ?? []).map((runner, i) => ({ runner, at: `${path}/runners/unprotected/runners[${i}]` })),
+  ];
+  poolEntries.forEach(({ runner, at }) => {
     check(registered.has(runner.name) || runner.tokenParameterName !== undefined, {
-      path: `${path}/runners/runners[${i}]`,
+      path: at,
       subject: "runner",
       value: runner.name,
       rule: "a fleet runner needs a token: a GitLab registration of the same name, or tokenParameterName for a token made outside Terraform",
@@ -402,15 +430,8 @@ export function validateDestroyProtection(path: string, env: EnvironmentConfig):
 /** The runners of an environment, defaults applied. */
 export function runnersOf(platform: PlatformInfo, env: EnvironmentConfig): readonly RunnerRegistrationConfig[] {
   if (env.gitlab.runners) return env.gitlab.runners;
-  // One registration per fleet runner: tag `<project>-<name>`; the first also takes untagged jobs.
-  const timeout = env.runners?.maxJobTimeoutSeconds ?? 3600;
-  const fleet = (env.runners?.runners ?? [])
-    .filter((r) => r.tokenParameterName === undefined)
-    .map((r, i): RunnerRegistrationConfig => ({ name: r.name, tags: [`${platform.project}-${r.name}`], untagged: i === 0, maximumTimeoutSeconds: timeout }));
-  const deploy: RunnerRegistrationConfig[] = env.runners?.deploy
-    ? [{ name: DEPLOY_RUNNER, tags: [`${platform.project}-${DEPLOY_RUNNER}`], protectedRefsOnly: true, maximumTimeoutSeconds: timeout }]
-    : [];
-  return [...fleet, ...deploy];
+  // One registration per pool runner, tagged with environment, pool and runner (lib/platform/runner-pools.ts).
+  return defaultRunnerRegistrations(platform, env);
 }
 
 /** Default image roles of the CI templates. */
@@ -444,6 +465,18 @@ export interface RunnerConfigEntry {
    * @default `/<project>/<environment>/runner/<name>/token`
    */
   readonly tokenParameterName?: string;
+  /**
+   * How jobs on this runner build images, published to jobs as `PLATFORM_IMAGE_BUILDER`
+   * (`buildkit-rootless` adds the runner security options rootless BuildKit needs).
+   * @default "docker" with socket binding or dind, else "none"
+   */
+  readonly builder?: ImageBuilder;
+  /**
+   * Extra volumes of job containers (docker -v syntax). Refused on the unprotected pool: the
+   * host root, `/var/run`, `/run`, docker's data, the kernel's file systems, the docker socket.
+   * @default ["/cache"]
+   */
+  readonly volumes?: readonly string[];
 }
 
 /** An environment's runner fleet. */
@@ -486,6 +519,14 @@ export interface RunnersConfig {
    */
   readonly imageStorageGiB?: number;
   /**
+   * The unprotected pool: hosts of their own (own fleet, own host role without access to
+   * protected tokens, the protected cache or protected repositories) for jobs of merge
+   * requests, forks and unprotected branches and tags. No docker socket, no privileged mode:
+   * image builds use rootless BuildKit. `runners` above is the protected pool.
+   * @default none: unprotected jobs have no runner in this environment
+   */
+  readonly unprotected?: UnprotectedPoolConfig;
+  /**
    * A separate fleet for deploy jobs: its own hosts and host role, no docker
    * socket and no shared cache, and one runner registered for protected
    * branches and tags only (tag `<project>-deploy`). Build jobs with socket
@@ -493,6 +534,32 @@ export interface RunnersConfig {
    * @default none
    */
   readonly deploy?: DeployRunnersConfig;
+}
+
+/** The unprotected pool of an environment (see {@link RunnersConfig.unprotected}). */
+export interface UnprotectedPoolConfig {
+  /** Its runners (names unique across the environment's pools). */
+  readonly runners: readonly RunnerConfigEntry[];
+  /**
+   * Group sizes.
+   * @default { minSize: 1, maxSize: 2 }
+   */
+  readonly capacity?: RunnerFleetCapacity;
+  /**
+   * On-demand/spot mix.
+   * @default all spot
+   */
+  readonly purchase?: RunnerFleetPurchaseOptions;
+  /**
+   * Instance types.
+   * @default m7i/m6i/m5 xlarge
+   */
+  readonly instanceTypes?: readonly string[];
+  /**
+   * Disk for image layers and build cache, GiB.
+   * @default the environment's `runners.imageStorageGiB`
+   */
+  readonly imageStorageGiB?: number;
 }
 
 /** The deploy fleet of an environment (see {@link RunnersConfig.deploy}). */
@@ -561,16 +628,37 @@ export function validateRunnersConfig(platform: PlatformInfo, env: EnvironmentCo
     fix: "add a runner, or remove the runners section",
   });
   const names = new Set<string>();
-  runners.runners.forEach((runner, i) => {
+  const entries = [
+    ...runners.runners.map((runner, i) => ({ runner, where: `${at}/runners[${i}]` })),
+    ...(runners.unprotected?.runners ?? []).map((runner, i) => ({ runner, where: `${at}/unprotected/runners[${i}]` })),
+  ];
+  entries.forEach(({ runner, where }) => {
     check(!names.has(runner.name), {
-      path: `${at}/runners[${i}]`,
+      path: where,
       subject: "runner name",
       value: runner.name,
-      rule: "runner names are unique in a fleet (they name the token parameters)",
-      fix: "rename one of the runners",
+      rule: "runner names are unique in an environment, across its pools (they name the registrations and token parameters)",
+      fix: "rename one of the runners, e.g. mr-build for the unprotected pool",
     });
     names.add(runner.name);
   });
+  if (runners.unprotected) {
+    check(runners.unprotected.runners.length >= 1, {
+      path: `${at}/unprotected`,
+      subject: "runners",
+      value: [],
+      rule: "the unprotected pool runs at least one runner",
+      fix: "add a runner, or remove the unprotected section",
+    });
+    check(fleetName.length + "-unprotected".length <= 40, {
+      path: `${at}/unprotected`,
+      subject: "fleet name",
+      value: `${fleetName}-unprotected`,
+      rule: "the unprotected pool's fleet name <project>-<environment>-unprotected is at most 40 characters",
+      fix: "shorten the project or environment name",
+    });
+    if (runners.unprotected.capacity) validateCapacity(`${at}/unprotected`, "capacity", runners.unprotected.capacity);
+  }
   if (runners.capacity) validateCapacity(at, "capacity", runners.capacity);
   if (runners.deploy?.capacity) validateCapacity(`${at}/deploy`, "capacity", runners.deploy.capacity);
   check(!names.has(DEPLOY_RUNNER) || !runners.deploy, {
@@ -717,4 +805,5 @@ export function validateEnvironmentConfig(platform: PlatformInfo, env: Environme
   validateEnvironmentIdentity(`${path}/identity`, env);
   validateEnvironmentGitLab(platform, env, `${path}/gitlab`);
   validateRunnerRegistrations(platform, env, path);
+  validateRunnerPools(env, runnersOf(platform, env), path);
 }
