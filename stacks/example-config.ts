@@ -21,11 +21,24 @@ const buildpackProxies = [
   { name: "lang-jvm", remoteUrl: "https://lang-jvm.s3.amazonaws.com" },
 ] as const;
 // ---- Runner fleet (issue 4) ----
-/** A socket-binding build runner (docker layer cache on the host) and a plain test runner. */
+/**
+ * The protected pool (jobs of protected branches and tags only): a socket-binding build runner
+ * (docker layer cache on the host; registered as a project runner of the tenants) and a plain
+ * test runner.
+ */
 const seedRunners: readonly RunnerConfigEntry[] = [
   { name: "build", limit: 4, dockerAccess: "socket-binding", image: "docker:27" },
   { name: "test", limit: 4, dockerAccess: "none", image: "alpine:3.20" },
 ];
+/**
+ * The unprotected pool of dev (merge requests, forks, other branches and tags): its own hosts,
+ * no docker socket, no privileged mode; images are built with rootless BuildKit. Staging and
+ * production have none: unprotected jobs never reach their hosts or roles.
+ */
+const unprotectedPool = {
+  runners: [{ name: "mr", limit: 4, dockerAccess: "none", builder: "buildkit-rootless", image: "alpine:3.20" }],
+  capacity: { minSize: 1, maxSize: 3 },
+} as const;
 /** Weekdays 07:00-20:00 Berlin time; zero hosts at night and on weekends. */
 const officeHours = { timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 } as const;
 // ---- end runner fleet ----
@@ -117,7 +130,7 @@ export const exampleConfig: PlatformConfig = {
       cache: { expirationDays: 7 },
       mirror: { kind: "ecr-pull-through" },
       // Runner fleet (issue 4): all spot, off outside office hours.
-      runners: { network: { cidr: "10.10.0.0/16" }, runners: seedRunners, capacity: { minSize: 1, maxSize: 4 }, officeHours },
+      runners: { network: { cidr: "10.10.0.0/16" }, runners: seedRunners, unprotected: unprotectedPool, capacity: { minSize: 1, maxSize: 4 }, officeHours },
     },
     {
       name: "staging",

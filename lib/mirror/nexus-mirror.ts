@@ -15,7 +15,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Fn, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import { gzipSync } from "node:zlib";
-import { parseSecretArn, partitionOf, ssmParameterArn, validateAccountId, validateRegion, validateSsmParameterName } from "../core/aws";
+import { dnsSuffixOf, parseSecretArn, partitionOf, ssmParameterArn, validateAccountId, validateRegion, validateSsmParameterName } from "../core/aws";
 import { check, ValidationError } from "../core/errors";
 import { isIpv4Network } from "../core/net";
 import { escapeTerraformTemplate } from "../core/terraform-text";
@@ -223,6 +223,14 @@ export interface NexusMirrorProps {
    */
   readonly adminPasswordParameterName?: string;
   /**
+   * ARN of a customer-managed KMS key the host creates the admin password parameter with
+   * (`aws ssm put-parameter --key-id`). The host role gets `kms:Decrypt`, `kms:Encrypt` and
+   * `kms:GenerateDataKey` on it through SSM only; the key's policy must allow the host role too
+   * (`SecretsKey.allowParameters` with `write: true`).
+   * @default the AWS-managed `aws/ssm` key (readable by any principal with `ssm:GetParameter` on the parameter)
+   */
+  readonly adminPasswordKmsKeyArn?: string;
+  /**
    * Tag of the runner helper image in {@link MirrorEndpoint.helperImage}.
    * @default DEFAULT_HELPER_IMAGE_TAG (`x86_64-v${CI_RUNNER_VERSION}`, expanded by gitlab-runner)
    */
@@ -335,6 +343,13 @@ export class NexusMirror extends Construct {
       tags,
     });
     this.role.addToPrincipalPolicy({ actions: ["ssm:GetParameter", "ssm:PutParameter"], resources: [this.adminPasswordParameterArn] });
+    if (props.adminPasswordKmsKeyArn) {
+      this.role.addToPrincipalPolicy({
+        actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+        resources: [props.adminPasswordKmsKeyArn],
+        conditions: { StringEquals: { "kms:ViaService": `ssm.${region}.${dnsSuffixOf(region)}` } },
+      });
+    }
     if (props.dockerHubCredentialSecretArn) {
       this.role.addToPrincipalPolicy({ actions: ["secretsmanager:GetSecretValue"], resources: [props.dockerHubCredentialSecretArn] });
     }
@@ -389,6 +404,7 @@ export class NexusMirror extends Construct {
     this.provisioningConfig = nexusProvisioningConfig({
       region,
       adminPasswordParameter: this.adminPasswordParameterName,
+      ...(props.adminPasswordKmsKeyArn ? { adminPasswordKmsKeyArn: props.adminPasswordKmsKeyArn } : {}),
       dockerGroupPort: groupPort,
       dockerProxyPorts: proxyPorts,
       ...(props.dockerHubCredentialSecretArn ? { dockerHubCredentialSecretArn: props.dockerHubCredentialSecretArn } : {}),

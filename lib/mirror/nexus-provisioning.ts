@@ -65,6 +65,10 @@ export interface NexusProvisioningConfig {
   readonly region: string;
   /** SSM SecureString parameter holding the admin password (created on the host on first boot). */
   readonly adminPasswordParameter: string;
+  /**
+   * KMS key (ARN or id) the host creates the parameter with (`aws ssm put-parameter --key-id`); empty for `aws/ssm`.
+   */
+  readonly adminPasswordKmsKeyId: string;
   /** Realms that must be active (others already active stay). */
   readonly realms: readonly string[];
   /** Anonymous access settings (`PUT /v1/security/anonymous`). */
@@ -89,6 +93,11 @@ export interface NexusProvisioningOptions {
   readonly region: string;
   /** SSM parameter name for the admin password. */
   readonly adminPasswordParameter: string;
+  /**
+   * Customer-managed KMS key (ARN) for the admin password parameter.
+   * @default the AWS-managed `aws/ssm` key
+   */
+  readonly adminPasswordKmsKeyArn?: string;
   /** Port of the docker group connector. */
   readonly dockerGroupPort: number;
   /** Own connector ports of the proxies, if any. */
@@ -130,6 +139,7 @@ export function nexusProvisioningConfig(options: NexusProvisioningOptions): Nexu
   return {
     region: options.region,
     adminPasswordParameter: options.adminPasswordParameter,
+    adminPasswordKmsKeyId: options.adminPasswordKmsKeyArn ?? "",
     realms: [...NEXUS_REQUIRED_REALMS],
     anonymous: { enabled: true, userId: "anonymous", realmName: "NexusAuthorizingRealm" },
     repositories: [

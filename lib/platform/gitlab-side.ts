@@ -1,5 +1,6 @@
 import { DataGitlabGroup } from "@cdktf/provider-gitlab/lib/data-gitlab-group";
-import { TerraformVariable } from "cdktf";
+import { DataGitlabProject } from "@cdktf/provider-gitlab/lib/data-gitlab-project";
+import { TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CiTemplatesProject } from "../gitlab/ci-templates-project";
 import { CiVariables } from "../gitlab/ci-variable";
@@ -15,7 +16,10 @@ import { type CiAwsAccess } from "../identity/ci-access";
 import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
 import { type ContainerRepository } from "../registry/repository";
 import { type TagScheme } from "../registry/tag-scheme";
+import { check } from "../core/errors";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, runnersOf } from "./config";
+import { runnerPoolsOf } from "./runner-pools";
+import { tenantsOf } from "./tenancy";
 
 /** What the GitLab side of an environment exposes. */
 export interface GitLabSide {
@@ -56,6 +60,12 @@ export interface EnvironmentGitLabSideProps {
    * @default none
    */
   readonly mirror?: MirrorEndpoint;
+  /**
+   * ARN of the customer-managed KMS key the runner token parameters are encrypted with
+   * (the platform's `SecretsKey`); readers get `kms:Decrypt` on it.
+   * @default the AWS-managed `aws/ssm` key
+   */
+  readonly secretsKeyArn?: string;
 }
 
 /** The last segment of a project path. */
@@ -71,7 +81,8 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
  * (`new GitlabProvider(stack, "gitlab", { baseUrl: "<instance>/api/v4/" })`,
  * the token from `GITLAB_TOKEN`), and an AWS provider for the token parameters.
  *
- * Construct ids: `gitlab-group` (data source), `runner-<name>`, `docker-auth-config`
+ * Construct ids: `gitlab-group` (data source), `project-<tenant>` (data source of the project
+ * owning project runners), `runner-<name>`, `docker-auth-config`
  * (a path only), `registry-pull-token`, `group-variables`, `ci-templates`,
  * `toolbox-project`. The sensitive password variables of external registries keep
  * their configured names (`passwordVariable`) as Terraform variable names, so that
@@ -109,14 +120,40 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     const group = new DataGitlabGroup(this, "gitlab-group", { fullPath: gitlab.group });
 
     const runnerTokens = new Map<string, RunnerTokenSource>();
-    for (const runner of runnersOf(platform, env)) {
+    const registrations = runnersOf(platform, env);
+    const pools = runnerPoolsOf(env, registrations, this.node.path);
+    const tenants = tenantsOf(env);
+    const kms = props.secretsKeyArn ? { kmsKeyArn: props.secretsKeyArn } : {};
+    const projects = new Map<string, DataGitlabProject>();
+    for (const runner of registrations) {
       const parameterName = runner.existingTokenParameter ?? `/${platform.project}/${env.name}/runner/${runner.name}/token`;
+      // Socket-binding or privileged hosts: a project runner of the tenants (unless a reasoned group runner).
+      const projectRunner = pools.find((p) => p.name === runner.name)?.scope === "project";
+      if (projectRunner && !runner.existingTokenParameter) {
+        check(tenants.length > 0, {
+          path: `${this.node.path}/runner-${runner.name}`,
+          subject: "runner scope",
+          value: runner.name,
+          rule: "a runner whose hosts bind the docker socket or run privileged is a project runner of the environment's tenants, and gitlab.projects lists none",
+          fix: 'list the trusted projects in gitlab.projects, or give the registration groupRunner: { reason: "..." }',
+        });
+      }
+      const owner = tenants[0];
+      const ownerProject = () => {
+        const existing = projects.get(owner!.path);
+        if (existing) return existing;
+        const project = new DataGitlabProject(this, `project-${owner!.name}`, { pathWithNamespace: owner!.path });
+        projects.set(owner!.path, project);
+        return project;
+      };
       runnerTokens.set(
         runner.name,
         runner.existingTokenParameter
-          ? new ExistingRunnerTokenParameter(`${this.node.path}/runner-${runner.name}`, { parameterName, accountId: env.accountId, region: env.region })
+          ? new ExistingRunnerTokenParameter(`${this.node.path}/runner-${runner.name}`, { parameterName, accountId: env.accountId, region: env.region, ...kms })
           : new RunnerRegistration(this, `runner-${runner.name}`, {
-              scope: { type: "group", groupId: group.groupId },
+              scope: projectRunner ? { type: "project", projectId: Token.asNumber(ownerProject().id) } : { type: "group", groupId: group.groupId },
+              ...(projectRunner && tenants.length > 1 ? { enableForProjects: tenants.slice(1).map((t) => t.path) } : {}),
+              ...kms,
               description: `${platform.project} ${env.name} ${runner.name}`,
               tags: runner.tags ?? [],
               untagged: runner.untagged ?? false,

@@ -1,7 +1,7 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { RunnerCacheBucket } from "../cache/cache-bucket";
-import { dnsSuffixOf } from "../core/aws";
+import { dnsSuffixOf, ssmParameterArn } from "../core/aws";
 import { check } from "../core/errors";
 import { type IGrantable } from "../core/iam";
 import { ExistingRunnerTokenParameter } from "../gitlab/existing-runner-token";
@@ -13,7 +13,10 @@ import { Network } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
 import { ContainerRepository } from "../registry/repository";
 import { TagScheme } from "../registry/tag-scheme";
-import { RunnerFleet } from "../runner/fleet";
+import { type RunnerTokenSource } from "../gitlab/runner-token-source";
+import { type RunnerDefinition, RunnerFleet } from "../runner/fleet";
+import { IMAGE_BUILDER_VARIABLE, type ImageBuilder, imageBuilderSettings } from "../runner/image-builder";
+import { SecretsKey } from "../secrets/secrets-key";
 import { officeHours } from "../runner/schedule";
 import {
   cacheBucketNameOf,
@@ -24,11 +27,35 @@ import {
   protectsData,
   repositoryPrefixOf,
   runnerFleetName,
+  runnersOf,
   runnerTokenParameterName,
+  type RunnerConfigEntry,
   validateEnvironmentConfig,
 } from "./config";
+import { type PoolRunner, type RunnerPoolName, runnerPoolsOf } from "./runner-pools";
+import { type TrustLevel } from "./tenancy";
 import { EnvironmentIdentity } from "./environment-identity";
 import { EnvironmentGitLabSide } from "./gitlab-side";
+
+/** One registered runner of a pool, as CI templates and operators route jobs by it. */
+export interface RunnerPoolInfo {
+  /** Runner name. */
+  readonly name: string;
+  /** Its pool. */
+  readonly pool: RunnerPoolName;
+  /** The trust level its hosts serve. */
+  readonly trust: TrustLevel;
+  /** Its tags: a job with these tags (all of them) runs on it. */
+  readonly tags: readonly string[];
+  /** Whether it also takes untagged jobs. */
+  readonly untagged: boolean;
+  /** GitLab access level: `ref_protected` runs only jobs of protected branches and tags. */
+  readonly accessLevel: "ref_protected" | "not_protected";
+  /** Group runner, or project runner(s) of the tenants. */
+  readonly scope: "group" | "project";
+  /** The image builder its jobs see as `PLATFORM_IMAGE_BUILDER`. */
+  readonly builder: ImageBuilder;
+}
 
 /** Props of {@link GitLabCiPlatform}. */
 export interface GitLabCiPlatformProps {
@@ -63,17 +90,18 @@ export interface GitLabCiPlatformProps {
  * the app's `EnvironmentStack` creates both.
  *
  * Construct ids (the logical ids of every resource derive from them):
- * `repository-<id>`, `network`, `runner-cache`, `mirror`, `identity`, `gitlab`,
- * `runner-fleet`, `deploy-fleet`.
+ * `repository-<id>`, `network`, `secrets-key`, `runner-cache`, `mirror`, `identity`, `gitlab`,
+ * `runner-fleet` (the protected pool), `unprotected-fleet`, `deploy-fleet`.
  *
  * Outputs, with static ids (one platform per stack; the ids do not depend on
  * where the platform sits): `repository-url-<id>`; `role-arn-build`,
  * `role-arn-build-mr`, `role-arn-pull`, `role-arn-runner-host`, and where they
- * exist `role-arn-deployment` and `role-arn-deploy-runner-host`;
+ * exist `role-arn-deployment`, `role-arn-unprotected-runner-host` and `role-arn-deploy-runner-host`;
  * `runner-cache-bucket`; with a mirror `mirror-image-prefixes` and
  * `mirror-registry-mirrors`, with a Nexus mirror also `mirror-url` and
  * `mirror-admin-password-parameter`; with runners `runner-group-name` (and
- * `deploy-runner-group-name`); `ci-variable-names`.
+ * `unprotected-runner-group-name`, `deploy-runner-group-name`) and `runner-pools`
+ * (tags and image builder of every registered runner); `ci-variable-names`.
  *
  * @example
  * const stack = new TerraformStack(app, "dev");
@@ -127,6 +155,20 @@ export class GitLabCiPlatform extends Construct {
    * @default none, unless the environment configures `runners.deploy`
    */
   public readonly deployFleet?: RunnerFleet;
+  /**
+   * The unprotected pool's fleet: own hosts and host role (no protected token, cache prefix or
+   * repository push), no docker socket, no privileged mode.
+   * @default none, unless the environment configures `runners.unprotected`
+   */
+  public readonly unprotectedFleet?: RunnerFleet;
+  /**
+   * The customer-managed KMS key of the environment's SSM SecureStrings (runner tokens, the
+   * Nexus admin password); its policy lets each host role decrypt only its own parameters.
+   * @default none, unless the environment has runners or a Nexus mirror
+   */
+  public readonly secretsKey?: SecretsKey;
+  /** Every registered runner by pool: tags, access level and image builder (what CI templates route by). */
+  public readonly runnerPools: readonly RunnerPoolInfo[];
 
   /**
    * @param scope the stack (or a construct in it) that holds the AWS and GitLab providers
@@ -165,9 +207,24 @@ export class GitLabCiPlatform extends Construct {
           : new Network(this, "network", { name: runnerFleetName(platform, env), ...network });
     }
 
+    // Secrets: one customer-managed key per environment for the SSM SecureStrings (runner tokens, mirror password).
+    if (runners || env.mirror?.kind === "nexus") {
+      this.secretsKey = new SecretsKey(this, "secrets-key", {
+        aliasName: `${platform.project}-${env.name}-secrets`,
+        accountId: env.accountId,
+        region: env.region,
+        preventDestroy: env.production ?? false,
+      });
+    }
+    const secretsKey = this.secretsKey;
+    const parameterArnOf = (token: RunnerTokenSource) => ssmParameterArn(env.region, env.accountId, token.parameterName);
+
     this.cache = new RunnerCacheBucket(this, "runner-cache", { bucketName: cacheBucketNameOf(platform, env), region: env.region, ...env.cache });
     new TerraformOutput(this, "runner-cache-bucket", { staticId: true, value: this.cache.bucketName, description: "S3 bucket of the runner cache" });
     this.mirror = this.buildMirror(platform, env, props.registrySettings);
+    if (this.mirror instanceof NexusMirror && secretsKey) {
+      secretsKey.allowParameters({ principalArn: this.mirror.role.roleArn, parameterArns: [this.mirror.adminPasswordParameterArn], write: true });
+    }
     this.mirrorEndpoint = this.mirror?.endpoint;
     if (this.mirror) {
       new TerraformOutput(this, "mirror-image-prefixes", {
@@ -206,6 +263,7 @@ export class GitLabCiPlatform extends Construct {
       repositories,
       identity: this.identity,
       ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
+      ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
     });
     new TerraformOutput(this, "ci-variable-names", {
       staticId: true,
@@ -213,18 +271,40 @@ export class GitLabCiPlatform extends Construct {
       description: "Keys of the group CI/CD variables the platform manages",
     });
 
+    const registrations = runnersOf(platform, env);
+    const pools = runnerPoolsOf(env, registrations, this.node.path);
+    this.runnerPools = pools
+      .filter((pool) => pool.registration !== undefined)
+      .map((pool) => ({
+        name: pool.name,
+        pool: pool.pool,
+        trust: pool.trust,
+        tags: [...(pool.registration!.tags ?? [])],
+        untagged: pool.registration!.untagged ?? false,
+        accessLevel: pool.registration!.protectedRefsOnly ? ("ref_protected" as const) : ("not_protected" as const),
+        scope: pool.scope,
+        builder: pool.builder,
+      }));
+    if (this.runnerPools.length > 0) {
+      new TerraformOutput(this, "runner-pools", {
+        staticId: true,
+        value: this.runnerPools.map((p) => ({ name: p.name, pool: p.pool, tags: p.tags, builder: p.builder })),
+        description: `Registered runners by pool: the tags jobs use, and the image builder jobs see as ${IMAGE_BUILDER_VARIABLE}`,
+      });
+    }
+
     if (runners && this.network) {
-      const hostRole = this.identity.runnerHost;
+      const network = this.network;
       // Every repository of the environment lives in one registry: name it once, as a literal,
       // so DOCKER_AUTH_CONFIG gets one credHelpers entry (not one token per repository).
       const registryHost = `${env.accountId}.dkr.ecr.${env.region}.${dnsSuffixOf(env.region)}`;
       const pullable = [...repositories.values()].map((repository) => ({ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }));
-      this.runnerFleet = new RunnerFleet(this, "runner-fleet", {
-        fleetName: runnerFleetName(platform, env),
-        network: this.network,
-        gitlabUrl: env.gitlab.url,
-        hostRole,
-        runners: runners.runners.map((runner) => ({
+      const kms = secretsKey ? { kmsKeyArn: secretsKey.keyArn } : {};
+      const poolOf = (name: string): PoolRunner => pools.find((p) => p.name === name)!;
+      const definition = (runner: RunnerConfigEntry): RunnerDefinition => {
+        const pool = poolOf(runner.name);
+        const builder = imageBuilderSettings(pool.builder);
+        return {
           name: runner.name,
           limit: runner.limit,
           tokenSource:
@@ -233,47 +313,100 @@ export class GitLabCiPlatform extends Construct {
               parameterName: runnerTokenParameterName(platform, env, runner),
               accountId: env.accountId,
               region: env.region,
+              ...kms,
             }),
-          docker: { image: runner.image, dockerAccess: runner.dockerAccess, privileged: runner.privileged ?? false },
-        })),
+          docker: {
+            image: runner.image,
+            dockerAccess: runner.dockerAccess,
+            privileged: runner.privileged ?? false,
+            ...(runner.volumes ? { volumes: runner.volumes } : {}),
+            ...(builder.securityOpt.length > 0 ? { securityOpt: builder.securityOpt } : {}),
+            // Untrusted jobs keep nothing on the host between jobs (docker's local cache volumes).
+            ...(pool.trust === "unprotected" ? { disableCache: true } : {}),
+          },
+          environment: builder.environment,
+        };
+      };
+      const common = {
+        network,
+        gitlabUrl: env.gitlab.url,
         repositories: pullable,
-        cache: { settings: this.cache.cacheSettings, grantReadWrite: (grantee) => this.cache.grantReadWrite(grantee) },
         ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
+        ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
+      };
+      const cacheOf = (trust: TrustLevel) => {
+        const access = this.cache.cacheAccessFor(trust);
+        return { settings: access.settings, grantReadWrite: (grantee: IGrantable) => access.grantReadWrite(grantee) };
+      };
+      const secure = (fleet: RunnerFleet, definitions: readonly RunnerDefinition[]) => {
+        if (this.mirror instanceof EcrPullThroughMirror) this.mirror.grantPullThrough(fleet.hostRole);
+        if (this.mirror instanceof NexusMirror) this.mirror.allowClients(fleet.securityGroupId);
+        // The key lets each pool's host role decrypt its own runners' tokens only.
+        secretsKey?.allowParameters({ principalArn: fleet.hostRole.roleArn, parameterArns: definitions.map((d) => parameterArnOf(d.tokenSource)) });
+      };
+
+      // The protected pool: protected jobs only; may bind the docker socket.
+      const protectedRunners = runners.runners.map(definition);
+      this.runnerFleet = new RunnerFleet(this, "runner-fleet", {
+        ...common,
+        fleetName: runnerFleetName(platform, env),
+        hostRole: this.identity.runnerHost,
+        runners: protectedRunners,
+        cache: cacheOf("protected"),
         ...(runners.instanceTypes ? { instanceTypes: runners.instanceTypes } : {}),
         ...(runners.capacity ? { capacity: runners.capacity } : {}),
         ...(runners.purchase ? { purchase: runners.purchase } : {}),
         ...(runners.officeHours ? { schedules: officeHours(runners.officeHours) } : {}),
-        ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
         ...(runners.imageStorageGiB ? { imageStorageGiB: runners.imageStorageGiB } : {}),
       });
-      if (this.mirror instanceof EcrPullThroughMirror) this.mirror.grantPullThrough(hostRole);
-      if (this.mirror instanceof NexusMirror) this.mirror.allowClients(this.runnerFleet.securityGroupId);
+      secure(this.runnerFleet, protectedRunners);
+
+      // The unprotected pool: own hosts and host role (created by the fleet), own cache prefix.
+      if (runners.unprotected) {
+        const unprotected = runners.unprotected;
+        const unprotectedRunners = unprotected.runners.map(definition);
+        this.unprotectedFleet = new RunnerFleet(this, "unprotected-fleet", {
+          ...common,
+          fleetName: `${runnerFleetName(platform, env)}-unprotected`,
+          runners: unprotectedRunners,
+          cache: cacheOf("unprotected"),
+          capacity: unprotected.capacity ?? { minSize: 1, maxSize: 2 },
+          ...(unprotected.instanceTypes ? { instanceTypes: unprotected.instanceTypes } : {}),
+          ...(unprotected.purchase ? { purchase: unprotected.purchase } : {}),
+          ...(runners.officeHours ? { schedules: officeHours(runners.officeHours) } : {}),
+          ...((unprotected.imageStorageGiB ?? runners.imageStorageGiB) ? { imageStorageGiB: unprotected.imageStorageGiB ?? runners.imageStorageGiB } : {}),
+        });
+        secure(this.unprotectedFleet, unprotectedRunners);
+        new TerraformOutput(this, "unprotected-runner-group-name", {
+          staticId: true,
+          value: this.unprotectedFleet.autoScalingGroupName,
+          description: "Auto Scaling group of the unprotected pool's runner hosts",
+        });
+        roleArn("unprotected-runner-host", this.unprotectedFleet.hostRole.roleArn, "Instance role of the unprotected pool's runner hosts");
+      }
 
       // The deploy fleet: own hosts and host role (created by the fleet), no docker socket, no shared cache.
       if (runners.deploy) {
         const deploy = runners.deploy;
+        const deployRunners: RunnerDefinition[] = [
+          {
+            name: DEPLOY_RUNNER,
+            limit: deploy.limit ?? 2,
+            tokenSource: this.gitlab.runnerTokens.get(DEPLOY_RUNNER)!,
+            docker: { image: deploy.image ?? "alpine:3.20", dockerAccess: "none", privileged: false },
+            environment: imageBuilderSettings("none").environment,
+            useCache: false,
+          },
+        ];
         this.deployFleet = new RunnerFleet(this, "deploy-fleet", {
+          ...common,
           fleetName: `${runnerFleetName(platform, env)}-${DEPLOY_RUNNER}`,
-          network: this.network,
-          gitlabUrl: env.gitlab.url,
-          runners: [
-            {
-              name: DEPLOY_RUNNER,
-              limit: deploy.limit ?? 2,
-              tokenSource: this.gitlab.runnerTokens.get(DEPLOY_RUNNER)!,
-              docker: { image: deploy.image ?? "alpine:3.20", dockerAccess: "none", privileged: false },
-              useCache: false,
-            },
-          ],
-          repositories: pullable,
+          runners: deployRunners,
           capacity: deploy.capacity ?? { minSize: 1, maxSize: 2 },
           purchase: deploy.purchase ?? { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100 },
           instanceTypes: deploy.instanceTypes ?? ["m7i.large", "m6i.large", "m5.large"],
-          ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
-          ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
         });
-        if (this.mirror instanceof EcrPullThroughMirror) this.mirror.grantPullThrough(this.deployFleet.hostRole);
-        if (this.mirror instanceof NexusMirror) this.mirror.allowClients(this.deployFleet.securityGroupId);
+        secure(this.deployFleet, deployRunners);
         new TerraformOutput(this, "deploy-runner-group-name", {
           staticId: true,
           value: this.deployFleet.autoScalingGroupName,
@@ -322,6 +455,7 @@ export class GitLabCiPlatform extends Construct {
       ...(mirror.dockerHubCredentialSecretArn ? { dockerHubCredentialSecretArn: mirror.dockerHubCredentialSecretArn } : {}),
       ...(mirror.rawProxies ? { rawProxies: mirror.rawProxies } : {}),
       ...(mirror.dnsZoneName ? { dns: { zoneName: mirror.dnsZoneName } } : {}),
+      ...(this.secretsKey ? { adminPasswordKmsKeyArn: this.secretsKey.keyArn } : {}),
     });
   }
 

@@ -136,7 +136,7 @@ describe("GitLabCiPlatform with runners and an ECR pull-through mirror", () => {
     expect([...platform.gitlab.runnerTokens.keys()]).toEqual(["build"]);
     const json = synthJson(stack);
     expect(Object.keys(resourcesOf(json, "aws_vpc"))).toHaveLength(1);
-    expect(Object.values(resourcesOf(json, "gitlab_user_runner")).map((r) => r.tag_list)).toEqual([["acme-build"]]);
+    expect(Object.values(resourcesOf(json, "gitlab_user_runner")).map((r) => r.tag_list)).toEqual([["acme-sandbox-protected-build"]]);
     expect(Object.keys(json.output!)).toEqual(expect.arrayContaining(["runner-group-name", "mirror-image-prefixes", "mirror-registry-mirrors"]));
     expect(json.output!["runner-group-name"]!.value).toBe("acme-sandbox-runners");
   });

@@ -13,6 +13,9 @@ const withRunners = (runners: EnvironmentConfig["runners"], index = 0): Platform
   environments: exampleConfig.environments.map((e, i) => (i === index ? { ...e, runners } : e)),
 });
 
+type Group = { name: string; mixed_instances_policy: { instances_distribution: Record<string, unknown> } };
+const groupNamed = (json: SynthJson, name: string) => Object.values(resourcesOf(json, "aws_autoscaling_group")).find((g) => g.name === name) as Group;
+
 describe("example stacks: runner fleets", () => {
   test("every environment gets a network and one fleet named <project>-<environment>", () => {
     for (const env of ["dev", "staging", "production"]) {
@@ -23,19 +26,20 @@ describe("example stacks: runner fleets", () => {
   });
 
   test("dev: all spot, off outside office hours in Berlin", () => {
-    const group = onlyResource(dev, "aws_autoscaling_group") as { mixed_instances_policy: { instances_distribution: Record<string, unknown> }; min_size: number; max_size: number };
+    const group = groupNamed(dev, "acme-ci-dev-runners") as unknown as { mixed_instances_policy: { instances_distribution: Record<string, unknown> }; min_size: number; max_size: number };
     expect(group.mixed_instances_policy.instances_distribution).toEqual(expect.objectContaining({ on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 0 }));
     expect({ min: group.min_size, max: group.max_size }).toEqual({ min: 1, max: 4 });
     const schedules = Object.values(resourcesOf(dev, "aws_autoscaling_schedule")).map((s) => [s.recurrence, s.time_zone, s.min_size, s.max_size]).sort();
+    // The protected pool and the unprotected pool follow the same office hours.
     expect(schedules).toEqual([
       ["0 20 * * MON-FRI", "Europe/Berlin", 0, 0],
+      ["0 20 * * MON-FRI", "Europe/Berlin", 0, 0],
+      ["0 7 * * MON-FRI", "Europe/Berlin", 1, 4],
       ["0 7 * * MON-FRI", "Europe/Berlin", 1, 4],
     ]);
     expect(Object.keys(resourcesOf(dev, "aws_nat_gateway"))).toHaveLength(1);
   });
 
-  type Group = { name: string; mixed_instances_policy: { instances_distribution: Record<string, unknown> } };
-  const groupNamed = (json: SynthJson, name: string) => Object.values(resourcesOf(json, "aws_autoscaling_group")).find((g) => g.name === name) as Group;
   const hooksOf = (json: SynthJson) => Object.values(resourcesOf(json, "aws_autoscaling_lifecycle_hook"));
 
   test("production: an on-demand base, always on, a NAT gateway per zone, a 2 h job timeout", () => {
@@ -88,7 +92,7 @@ describe("example stacks: runner fleets", () => {
     const built = buildPlatform(app, withRunners({ ...exampleConfig.environments[0]!.runners!, network: existing }));
     const j = JSON.parse(Testing.synth(built.environments.get("dev")!)) as SynthJson;
     expect(resourcesOf(j, "aws_vpc")).toEqual({});
-    expect(onlyResource(j, "aws_autoscaling_group").vpc_zone_identifier).toEqual(["subnet-0a1b2c3d", "subnet-4e5f6a7b"]);
+    for (const group of Object.values(resourcesOf(j, "aws_autoscaling_group"))) expect(group.vpc_zone_identifier).toEqual(["subnet-0a1b2c3d", "subnet-4e5f6a7b"]);
   });
 });
 
@@ -97,7 +101,7 @@ describe("runner configuration validation", () => {
 
   test("duplicate runner names", () => {
     const error = violationOf(() => validateConfig(withRunners({ ...runners, runners: [runners.runners[0]!, runners.runners[0]!] })));
-    expect(error.message).toMatch(/^config\/environments\[0\]\/runners\/runners\[1\]: invalid runner name "build"\. Rule: runner names are unique in a fleet/);
+    expect(error.message).toMatch(/^config\/environments\[0\]\/runners\/runners\[1\]: invalid runner name "build"\. Rule: runner names are unique in an environment, across its pools/);
   });
 
   test("an office-hours time zone that does not exist", () => {

@@ -46,7 +46,7 @@ log() { TZ=UTC printf '%(%Y-%m-%dT%H:%M:%SZ)T nexus-provision: %s\n' -1 "$*" >&2
 die() { log "ERROR: $*"; exit 1; }
 changed() { changes=$((changes + 1)); log "$*"; }
 
-IFS=$'\t' read -r region parameter < <(jq -r '[.region, .adminPasswordParameter] | @tsv' "$config")
+IFS=$'\t' read -r region parameter kms_key_id < <(jq -r '[.region, .adminPasswordParameter, (.adminPasswordKmsKeyId // "")] | @tsv' "$config")
 
 # Basic auth for curl from a file (mode 600), never on a command line.
 use_password() {
@@ -105,7 +105,11 @@ ensure_admin_password_parameter() {
   grep -q ParameterNotFound "$work/aws-error" || die "cannot read SSM parameter $parameter: $(cat "$work/aws-error")"
   log "admin password: $parameter does not exist, generating one on this host"
   head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > "$work/new-password"
-  if aws_call ssm put-parameter --name "$parameter" --type SecureString \
+  local key_args=()
+  if [ -n "$kms_key_id" ]; then
+    key_args=(--key-id "$kms_key_id")
+  fi
+  if aws_call ssm put-parameter --name "$parameter" --type SecureString "${key_args[@]}" \
     --description "Nexus mirror admin password (written by nexus-provision)" --value "file://$work/new-password" > /dev/null; then
     changed "admin password: stored in SSM parameter $parameter"
   else
