@@ -49,6 +49,42 @@ export const SSM_DECRYPT_ACTIONS = ["kms:Decrypt"] as const;
 /** KMS actions SSM Parameter Store calls for a writer (standard tier: Encrypt; advanced tier: GenerateDataKey). */
 export const SSM_ENCRYPT_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"] as const;
 
+/**
+ * What the account root (and through it, IAM policies of the account) may do with the key:
+ * AWS's default key policy statement (`kms:*` for the root, "Default key policy") with the
+ * actions listed: administration (including `kms:PutKeyPolicy`, so the key can never become
+ * unmanageable), and the encrypt/decrypt calls SSM makes for the principal deploying the
+ * parameters. Not listed: grants (`kms:CreateGrant`), `kms:ReEncrypt*`, data-key variants.
+ */
+export const ACCOUNT_ROOT_ACTIONS = [
+  "kms:CancelKeyDeletion",
+  "kms:CreateAlias",
+  "kms:Decrypt",
+  "kms:DeleteAlias",
+  "kms:DescribeKey",
+  "kms:DisableKey",
+  "kms:DisableKeyRotation",
+  "kms:EnableKey",
+  "kms:EnableKeyRotation",
+  "kms:Encrypt",
+  "kms:GenerateDataKey",
+  "kms:GetKeyPolicy",
+  "kms:GetKeyRotationStatus",
+  "kms:ListAliases",
+  "kms:ListGrants",
+  "kms:ListKeyPolicies",
+  "kms:ListKeyRotations",
+  "kms:ListResourceTags",
+  "kms:PutKeyPolicy",
+  "kms:RevokeGrant",
+  "kms:RotateKeyOnDemand",
+  "kms:ScheduleKeyDeletion",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:UpdateAlias",
+  "kms:UpdateKeyDescription",
+] as const;
+
 const ALIAS_NAME = /^[A-Za-z0-9/_-]{1,250}$/;
 
 /**
@@ -59,10 +95,11 @@ const ALIAS_NAME = /^[A-Za-z0-9/_-]{1,250}$/;
  * AmazonSSMManagedInstanceCore) decrypts them.
  *
  * The key policy:
- * - `AccountRootAdministers`: the account root gets `kms:*`: AWS's default key
- *   policy statement, which keeps the key manageable and lets IAM policies grant
- *   access (AWS KMS developer guide, "Default key policy",
- *   https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+ * - `AccountRootAdministers`: AWS's default key policy statement for the account
+ *   root, which keeps the key manageable and lets IAM policies grant access (AWS
+ *   KMS developer guide, "Default key policy",
+ *   https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html),
+ *   with its `kms:*` listed as {@link ACCOUNT_ROOT_ACTIONS}.
  *   Principals need an IAM grant of `kms:Decrypt` on this key for that path; the
  *   deploying principal needs it to refresh the parameters Terraform writes.
  * - `DenyDecryptOutsideSsm`: nobody decrypts except through SSM
@@ -161,7 +198,7 @@ export class SecretsKey extends Construct {
         Sid: "AccountRootAdministers",
         Effect: "Allow",
         Principal: { AWS: `arn:${partition}:iam::${this.accountId}:root` },
-        Action: "kms:*",
+        Action: [...ACCOUNT_ROOT_ACTIONS],
         Resource: "*",
       },
       {

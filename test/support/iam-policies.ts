@@ -96,6 +96,8 @@ function hclStatementToJson(block: unknown): Record<string, unknown> {
  */
 export function wildcardFindings(policy: FoundPolicy, allowedOnStar: readonly string[] = WILDCARD_RESOURCE_ACTIONS): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
+  // A KMS key policy's `Resource: "*"` is the key itself (AWS KMS developer guide, "Key policies").
+  const keyPolicy = /^aws_kms_key(?:_policy)?\./.test(policy.location);
   asArray(policy.document.Statement).forEach((raw, i) => {
     const s = raw as Record<string, unknown>;
     if (s.Effect === "Deny") return;
@@ -107,7 +109,7 @@ export function wildcardFindings(policy: FoundPolicy, allowedOnStar: readonly st
     if (s.NotResource !== undefined) add("NotResource (applies to every other resource)");
     const principals = s.Principal === "*" ? ["*"] : Object.values((s.Principal as Record<string, unknown>) ?? {}).flatMap(asArray);
     if (principals.includes("*")) add("wildcard principal \"*\"");
-    if (asArray(s.Resource).includes("*")) {
+    if (asArray(s.Resource).includes("*") && !keyPolicy) {
       const disallowed = actions.filter((a) => !allowedOnStar.includes(a));
       if (disallowed.length > 0) add(`resource "*" for ${disallowed.join(", ")} (only ${allowedOnStar.join(", ")} may use "*")`);
     }
