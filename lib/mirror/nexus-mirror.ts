@@ -231,6 +231,13 @@ export interface NexusMirrorProps {
    */
   readonly adminPasswordKmsKeyArn?: string;
   /**
+   * What the host passes as `--key-id` for that key, e.g. its alias `alias/acme-ci-production-secrets`
+   * (SSM's PutParameter takes a key id, key ARN, alias name or alias ARN): a literal keeps the key's
+   * ARN, a value known only after apply, out of the user data.
+   * @default adminPasswordKmsKeyArn
+   */
+  readonly adminPasswordKmsKeyAlias?: string;
+  /**
    * Tag of the runner helper image in {@link MirrorEndpoint.helperImage}.
    * @default DEFAULT_HELPER_IMAGE_TAG (`x86_64-v${CI_RUNNER_VERSION}`, expanded by gitlab-runner)
    */
@@ -404,7 +411,7 @@ export class NexusMirror extends Construct {
     this.provisioningConfig = nexusProvisioningConfig({
       region,
       adminPasswordParameter: this.adminPasswordParameterName,
-      ...(props.adminPasswordKmsKeyArn ? { adminPasswordKmsKeyArn: props.adminPasswordKmsKeyArn } : {}),
+      ...(props.adminPasswordKmsKeyArn ? { adminPasswordKmsKeyArn: props.adminPasswordKmsKeyAlias ?? props.adminPasswordKmsKeyArn } : {}),
       dockerGroupPort: groupPort,
       dockerProxyPorts: proxyPorts,
       ...(props.dockerHubCredentialSecretArn ? { dockerHubCredentialSecretArn: props.dockerHubCredentialSecretArn } : {}),

@@ -94,7 +94,7 @@ export interface NexusProvisioningOptions {
   /** SSM parameter name for the admin password. */
   readonly adminPasswordParameter: string;
   /**
-   * Customer-managed KMS key (ARN) for the admin password parameter.
+   * Customer-managed KMS key (ARN, id or alias name) for the admin password parameter.
    * @default the AWS-managed `aws/ssm` key
    */
   readonly adminPasswordKmsKeyArn?: string;

@@ -365,15 +365,17 @@ export class GitLabCiPlatform extends Construct {
       if (runners.unprotected) {
         const unprotected = runners.unprotected;
         const unprotectedRunners = unprotected.runners.map(definition);
+        const capacity = unprotected.capacity ?? { minSize: 1, maxSize: 2 };
         this.unprotectedFleet = new RunnerFleet(this, "unprotected-fleet", {
           ...common,
           fleetName: `${runnerFleetName(platform, env)}-unprotected`,
           runners: unprotectedRunners,
           cache: cacheOf("unprotected"),
-          capacity: unprotected.capacity ?? { minSize: 1, maxSize: 2 },
+          capacity,
           ...(unprotected.instanceTypes ? { instanceTypes: unprotected.instanceTypes } : {}),
           ...(unprotected.purchase ? { purchase: unprotected.purchase } : {}),
-          ...(runners.officeHours ? { schedules: officeHours(runners.officeHours) } : {}),
+          // The environment's office hours, at the pool's own sizes.
+          ...(runners.officeHours ? { schedules: officeHours({ ...runners.officeHours, minSize: capacity.minSize, maxSize: capacity.maxSize }) } : {}),
           ...((unprotected.imageStorageGiB ?? runners.imageStorageGiB) ? { imageStorageGiB: unprotected.imageStorageGiB ?? runners.imageStorageGiB } : {}),
         });
         secure(this.unprotectedFleet, unprotectedRunners);
@@ -455,7 +457,7 @@ export class GitLabCiPlatform extends Construct {
       ...(mirror.dockerHubCredentialSecretArn ? { dockerHubCredentialSecretArn: mirror.dockerHubCredentialSecretArn } : {}),
       ...(mirror.rawProxies ? { rawProxies: mirror.rawProxies } : {}),
       ...(mirror.dnsZoneName ? { dns: { zoneName: mirror.dnsZoneName } } : {}),
-      ...(this.secretsKey ? { adminPasswordKmsKeyArn: this.secretsKey.keyArn } : {}),
+      ...(this.secretsKey ? { adminPasswordKmsKeyArn: this.secretsKey.keyArn, adminPasswordKmsKeyAlias: this.secretsKey.aliasName } : {}),
     });
   }
 

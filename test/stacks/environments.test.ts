@@ -25,7 +25,8 @@ describe.each(["dev", "staging"])("%s: cheap and off at night", (env) => {
   test("office-hours schedules in Europe/Berlin: up on weekday mornings, zero hosts in the evening", () => {
     const max = env === "dev" ? 4 : 2;
     const schedules = values(env, "aws_autoscaling_schedule").map((s) => ({ recurrence: s.recurrence, timeZone: s.time_zone, min: s.min_size, max: s.max_size }));
-    expect(schedules).toHaveLength(2);
+    // dev's unprotected pool follows the same office hours as its protected pool.
+    expect(schedules).toHaveLength(env === "dev" ? 4 : 2);
     expect(schedules).toEqual(
       expect.arrayContaining([
         { recurrence: "0 7 * * MON-FRI", timeZone: "Europe/Berlin", min: 1, max },
@@ -34,10 +35,15 @@ describe.each(["dev", "staging"])("%s: cheap and off at night", (env) => {
     );
   });
 
-  test("one fleet only: no deploy fleet, no protected registration", () => {
+  test("no deploy fleet; the protected pool's registrations are ref_protected, only dev has an unprotected pool", () => {
     expect(stacks.environments.get(env)!.deployFleet).toBeUndefined();
-    expect(groups(env).map((g) => g.name)).toEqual([`acme-ci-${env}-runners`]);
-    expect(values(env, "gitlab_user_runner").map((r) => r.access_level)).toEqual(["not_protected", "not_protected"]);
+    const unprotected = env === "dev" ? [`acme-ci-${env}-unprotected-runners`] : [];
+    expect(groups(env).map((g) => g.name)).toEqual([`acme-ci-${env}-runners`, ...unprotected]);
+    expect(values(env, "gitlab_user_runner").map((r) => r.access_level).sort()).toEqual([
+      ...(env === "dev" ? ["not_protected"] : []),
+      "ref_protected",
+      "ref_protected",
+    ]);
   });
 
   test("no destroy protection: repositories without prevent_destroy, no Nexus data volume", () => {
@@ -111,14 +117,15 @@ describe("outputs", () => {
     "role-arn-runner-host",
     "runner-cache-bucket",
     "runner-group-name",
+    "runner-pools",
   ];
 
   test.each(["dev", "staging", "production"])("%s has every common output, with a static id", (env) => {
     expect(Object.keys(of(env).output!)).toEqual(expect.arrayContaining(common));
   });
 
-  test("dev and staging have exactly the common ones; production adds the deploy fleet and the Nexus mirror", () => {
-    expect(Object.keys(of("dev").output!).sort()).toEqual(common);
+  test("staging has exactly the common ones; dev adds the unprotected pool, production the deploy fleet and the Nexus mirror", () => {
+    expect(Object.keys(of("dev").output!).filter((k) => !common.includes(k)).sort()).toEqual(["role-arn-unprotected-runner-host", "unprotected-runner-group-name"]);
     expect(Object.keys(of("staging").output!).sort()).toEqual(common);
     expect(Object.keys(of("production").output!).filter((k) => !common.includes(k)).sort()).toEqual([
       "deploy-runner-group-name",

@@ -18,21 +18,25 @@ describe("example stacks: GitLab side", () => {
     }
   });
 
-  test("one registration per fleet runner (the first takes untagged jobs), plus a protected deploy runner in production; tokens go to SecureString parameters", () => {
+  test("one registration per pool runner, tagged with environment, pool and runner, none untagged; protected pools ref_protected; tokens go to SecureString parameters", () => {
     const runners = (name: string) =>
       values(name, "gitlab_user_runner")
-        .map((r) => [r.description, r.access_level, r.tag_list, r.untagged, r.maximum_timeout])
+        .map((r) => [r.description, r.runner_type, r.access_level, r.tag_list, r.untagged, r.maximum_timeout])
         .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    // The socket-binding build runner is a project runner of the tenants; dev's unprotected pool takes unprotected jobs.
     expect(runners("dev")).toEqual([
-      ["acme-ci dev build", "not_protected", ["acme-ci-build"], true, 3600],
-      ["acme-ci dev test", "not_protected", ["acme-ci-test"], false, 3600],
+      ["acme-ci dev build", "project_type", "ref_protected", ["acme-ci-dev-protected-build"], false, 3600],
+      ["acme-ci dev mr", "group_type", "not_protected", ["acme-ci-dev-unprotected-mr"], false, 3600],
+      ["acme-ci dev test", "group_type", "ref_protected", ["acme-ci-dev-protected-test"], false, 3600],
     ]);
     // Production's fleet drains for 2 h, so its registrations allow 2 h jobs.
     expect(runners("production")).toEqual([
-      ["acme-ci production build", "not_protected", ["acme-ci-build"], true, 7200],
-      ["acme-ci production deploy", "ref_protected", ["acme-ci-deploy"], false, 7200],
-      ["acme-ci production test", "not_protected", ["acme-ci-test"], false, 7200],
+      ["acme-ci production build", "project_type", "ref_protected", ["acme-ci-production-protected-build"], false, 7200],
+      ["acme-ci production deploy", "group_type", "ref_protected", ["acme-ci-production-deploy"], false, 7200],
+      ["acme-ci production test", "group_type", "ref_protected", ["acme-ci-production-protected-test"], false, 7200],
     ]);
+    // The project runner is enabled for the environment's other tenant.
+    expect(values("production", "gitlab_project_runner_enablement").map((e) => e.project)).toEqual(["acme/toolbox"]);
     expect(values("production", "aws_ssm_parameter").map((p) => [p.name, p.type]).sort()).toEqual([
       ["/acme-ci/production/runner/build/token", "SecureString"],
       ["/acme-ci/production/runner/deploy/token", "SecureString"],
@@ -142,8 +146,8 @@ describe("configuration: GitLab side", () => {
   test("a runner registered from an existing token parameter creates no gitlab_user_runner", () => {
     const config = withGitLab(1, {
       runners: [
-        { name: "build", untagged: true, existingTokenParameter: "/acme-ci/staging/runner/manual-token" },
-        { name: "test", tags: ["acme-ci-test"], existingTokenParameter: "/acme-ci/staging/runner/manual-test-token" },
+        { name: "build", tags: ["acme-ci-staging-build"], protectedRefsOnly: true, existingTokenParameter: "/acme-ci/staging/runner/manual-token" },
+        { name: "test", tags: ["acme-ci-staging-test"], protectedRefsOnly: true, existingTokenParameter: "/acme-ci/staging/runner/manual-test-token" },
       ],
     });
     const built = buildPlatform(Testing.app(), config);
