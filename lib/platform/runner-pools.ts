@@ -151,6 +151,7 @@ function reasonGiven(optIn: { readonly reason: string } | undefined): boolean {
 
 /**
  * The trust boundaries of an environment's pools, checked at construction:
+ * - a production environment's runners take no untagged jobs;
  * - a runner whose hosts bind the docker socket or run privileged, or that
  *   serves the protected pool, takes no unprotected jobs unless its registration
  *   says why (`allowUnprotectedJobs: { reason }`);
@@ -161,6 +162,17 @@ function reasonGiven(optIn: { readonly reason: string } | undefined): boolean {
  * @throws ValidationError naming the config path, the value, the rule and the fix
  */
 export function validateRunnerPools(env: EnvironmentConfig, registrations: readonly RunnerRegistrationConfig[], path: string): void {
+  if (env.production) {
+    registrations.forEach((registration, i) => {
+      check(registration.untagged !== true, {
+        path: `${path}/gitlab/runners[${i}]`,
+        subject: "untagged",
+        value: { runner: registration.name, untagged: true },
+        rule: "a production runner takes only jobs tagged for it: a job without tags names no environment, so an untagged production runner takes jobs meant for any environment of the group",
+        fix: `drop untagged and give the jobs the runner's tag (e.g. ${registration.tags?.[0] ?? "<project>-<env>-protected-<runner>"})`,
+      });
+    });
+  }
   const pools = runnerPoolsOf(env, registrations, path);
   for (const runner of pools) {
     validateImageBuilder(runner.configPath, runner.builder, runner.dockerAccess, runner.privileged);

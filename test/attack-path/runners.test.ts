@@ -1,0 +1,231 @@
+/*
+ * Attack paths through the runners, evaluated on the synthesized JSON of all
+ * stacks together: where can an actor's job land, and what do those hosts
+ * reach (tokens, cache prefixes, repositories)? On the example app, on named
+ * faults, and on generated configurations.
+ */
+import { Testing } from "cdktf";
+import fc from "fast-check";
+import { ValidationError } from "../../lib/core/errors";
+import { cachePathOf } from "../../lib/platform/tenancy";
+import { buildPlatform } from "../../stacks/app";
+import { type EnvironmentConfig, type PlatformConfig, type RunnerConfigEntry, validateConfig } from "../../stacks/config";
+import { exampleConfig } from "../../stacks/example-config";
+import { actorsFor } from "../support/gitlab-actors";
+import { type SynthJson, violationOf } from "../support/synth";
+import { type StackModel, stackModelOf } from "./runner-model";
+import { controlsHost, hostsOf, type Job, reachOf, registrationsFor, tokensReadBy } from "./runner-routing";
+
+/** Builds every stack of `config` and reads the runner side of each environment stack. */
+export function modelsOf(config: PlatformConfig): StackModel[] {
+  const built = buildPlatform(Testing.app(), config);
+  return [...built.environments.entries()].map(([name, stack]) => stackModelOf(name, JSON.parse(Testing.synth(stack)) as SynthJson));
+}
+
+const tenantsIn = (config: PlatformConfig) => [...new Set(config.environments.flatMap((e) => e.gitlab.projects.map((p) => (typeof p === "string" ? p : p.path))))];
+const unprotectedActors = (config: PlatformConfig) =>
+  tenantsIn(config).flatMap((path) => actorsFor(path, { defaultBranch: "main", releaseTag: "v1.2.3" }).filter((a) => !a.refProtected));
+/** Every single-tag job and the untagged job: a job with more tags lands on a subset of where its single tags land. */
+const tagChoices = (models: readonly StackModel[]) => [[], ...[...new Set(models.flatMap((m) => m.registrations.flatMap((r) => r.tags)))].map((t) => [t])];
+const unprotectedJobs = (config: PlatformConfig, models: readonly StackModel[]): Job[] =>
+  unprotectedActors(config).flatMap((actor) => tagChoices(models).map((tags) => ({ projectPath: actor.projectPath, refProtected: false, tags })));
+
+/** The attack-path properties every configuration the platform accepts must have. */
+function assertRunnerBoundaries(config: PlatformConfig, models: readonly StackModel[]): void {
+  // No unprotected job lands on a socket-binding or privileged host, or on a host that also serves protected jobs.
+  for (const job of unprotectedJobs(config, models)) {
+    for (const registration of registrationsFor(job, models)) {
+      expect({ job, runner: registration.description, controlsHost: controlsHost(registration, models) }).toEqual({ job, runner: registration.description, controlsHost: false });
+      const model = models.find((m) => m.stack === registration.stack)!;
+      const protectedOnSameHosts = hostsOf(registration, models).flatMap((host) =>
+        host.runners.filter((r) => model.registrations.some((reg) => reg.tokenParameter === r.tokenParameter && reg.accessLevel === "ref_protected")).map((r) => r.name),
+      );
+      expect({ job, runner: registration.description, protectedOnSameHosts }).toEqual({ job, runner: registration.description, protectedOnSameHosts: [] });
+    }
+  }
+  // Unprotected pools' host roles: only their own tokens, only the unprotected cache prefix, no push to protected repositories.
+  for (const model of models) {
+    const env = config.environments.find((e) => e.name === model.stack)!;
+    const prefixes = { protected: cachePathOf(env, "protected"), unprotected: cachePathOf(env, "unprotected") };
+    const unprotectedRoles = new Set(
+      model.registrations.filter((r) => r.accessLevel === "not_protected").flatMap((r) => hostsOf(r, models).map((h) => h.role)),
+    );
+    for (const role of unprotectedRoles) {
+      const reach = reachOf(model, role, [prefixes.protected, prefixes.unprotected]);
+      expect({ role, tokens: tokensReadBy(model, role).filter((r) => r.accessLevel === "ref_protected").map((r) => r.description) }).toEqual({ role, tokens: [] });
+      expect({ role, writes: reach.cacheWrites, reads: reach.cacheReads }).toEqual({ role, writes: reach.cacheWrites.filter((p) => p !== prefixes.protected), reads: reach.cacheReads.filter((p) => p !== prefixes.protected) });
+      expect({ role, pushes: reach.pushes.filter((name) => !name.includes("/unprotected/")) }).toEqual({ role, pushes: [] });
+    }
+  }
+  // Jobs of one environment (tagged for it) never land on another's runners; untagged jobs reach at most one environment.
+  for (const model of models) {
+    for (const tag of new Set(model.registrations.flatMap((r) => r.tags))) {
+      for (const projectPath of tenantsIn(config)) {
+        for (const refProtected of [true, false]) {
+          const stacks = registrationsFor({ projectPath, refProtected, tags: [tag] }, models).map((r) => r.stack);
+          expect({ tag, stacks: [...new Set(stacks)] }).toEqual({ tag, stacks: stacks.length > 0 ? [model.stack] : [] });
+        }
+      }
+    }
+  }
+  for (const projectPath of tenantsIn(config)) {
+    expect(new Set(registrationsFor({ projectPath, refProtected: true, tags: [] }, models).map((r) => r.stack)).size).toBeLessThanOrEqual(1);
+  }
+}
+
+describe("attack paths through the runners: the example app", () => {
+  const models = modelsOf(exampleConfig);
+
+  test("the model reads registrations, hosts, token parameters, key and role policies from the JSON", () => {
+    const dev = models.find((m) => m.stack === "dev")!;
+    expect(dev.registrations.map((r) => r.tags[0]).sort()).toEqual(["acme-ci-dev-protected-build", "acme-ci-dev-protected-test", "acme-ci-dev-unprotected-mr"]);
+    expect(dev.hosts.map((h) => h.runners.map((r) => r.name))).toEqual([["build", "test"], ["mr"]]);
+    expect(dev.hosts.every((h) => dev.rolePolicies.has(h.role))).toBe(true);
+    expect(dev.keyPolicies.size).toBe(1);
+    const build = dev.registrations.find((r) => r.tags[0] === "acme-ci-dev-protected-build")!;
+    expect(build.scope).toEqual({ kind: "project", paths: ["acme/app", "acme/toolbox"] });
+    expect(controlsHost(build, models)).toBe(true);
+  });
+
+  test("unprotected actors land only on dev's unprotected pool, never on a socket-binding, privileged, staging or production host", () => {
+    const landings = unprotectedJobs(exampleConfig, models).flatMap((job) => registrationsFor(job, models).map((r) => r.description));
+    expect([...new Set(landings)]).toEqual(["acme-ci dev mr"]);
+    assertRunnerBoundaries(exampleConfig, models);
+  });
+
+  test("a protected job lands on its own environment's protected runners only when tagged for them", () => {
+    const job = { projectPath: "acme/app", refProtected: true };
+    expect(registrationsFor({ ...job, tags: ["acme-ci-production-deploy"] }, models).map((r) => r.description)).toEqual(["acme-ci production deploy"]);
+    expect(registrationsFor({ ...job, tags: ["acme-ci-staging-protected-build"] }, models).map((r) => r.description)).toEqual(["acme-ci staging build"]);
+    expect(registrationsFor({ ...job, tags: [] }, models)).toEqual([]);
+  });
+
+  test("the checks catch a broken boundary: the build runner's registration turned not_protected in the model", () => {
+    const broken = models.map((m) => ({
+      ...m,
+      registrations: m.registrations.map((r) => (r.tags[0] === "acme-ci-dev-protected-build" ? { ...r, accessLevel: "not_protected" as const } : r)),
+    }));
+    expect(() => assertRunnerBoundaries(exampleConfig, broken)).toThrow(/controlsHost/);
+  });
+
+  // ---- One test per runner fault of the issue (each fails on the old defaults) ----
+
+  test("fault: a shared tag across environments (every environment registered <project>-build)", () => {
+    const stacksByTag = new Map<string, Set<string>>();
+    for (const m of models) for (const r of m.registrations) for (const t of r.tags) stacksByTag.set(t, new Set([...(stacksByTag.get(t) ?? []), m.stack]));
+    expect([...stacksByTag].filter(([, stacks]) => stacks.size > 1)).toEqual([]);
+    const shared = structuredClone(exampleConfig) as PlatformConfig & { environments: EnvironmentConfig[] };
+    (shared.environments[2] as { gitlab: unknown }).gitlab = { ...shared.environments[2]!.gitlab, runners: [{ name: "build", tags: ["acme-ci-dev-protected-build"], protectedRefsOnly: true }, { name: "test", tags: ["x"], protectedRefsOnly: true }, { name: "deploy", tags: ["y"], protectedRefsOnly: true }] };
+    expect(violationOf(() => validateConfig(shared)).message).toMatch(/^config\/environments\[2\]\/gitlab\/runners\[0\]: invalid runner registration .*shared tag\(s\) acme-ci-dev-protected-build/);
+  });
+
+  test("fault: an untagged production runner", () => {
+    expect(models.filter((m) => m.stack !== "dev").flatMap((m) => m.registrations.filter((r) => r.untagged).map((r) => r.description))).toEqual([]);
+    const config = structuredClone(exampleConfig) as PlatformConfig;
+    const production = config.environments[2] as { gitlab: Record<string, unknown> };
+    production.gitlab = { ...production.gitlab, runners: [{ name: "build", untagged: true, protectedRefsOnly: true }, { name: "test", tags: ["t"], protectedRefsOnly: true }, { name: "deploy", tags: ["d"], protectedRefsOnly: true }] };
+    expect(violationOf(() => validateConfig(config)).message).toMatch(/^config\/environments\[2\]\/gitlab\/runners\[0\]: invalid untagged .*Rule: a production runner takes only jobs tagged for it/);
+  });
+
+  test("fault: socket binding on a runner that takes unprotected jobs", () => {
+    for (const m of models) {
+      for (const r of m.registrations.filter((reg) => controlsHost(reg, models))) expect({ runner: r.description, access: r.accessLevel }).toEqual({ runner: r.description, access: "ref_protected" });
+    }
+    const config = structuredClone(exampleConfig) as PlatformConfig;
+    const dev = config.environments[0] as { runners: { unprotected: { runners: RunnerConfigEntry[] } } };
+    dev.runners.unprotected.runners = [{ name: "mr", limit: 2, dockerAccess: "socket-binding", image: "docker:27" }];
+    expect(violationOf(() => validateConfig(config)).message).toMatch(/^config\/environments\[0\]\/runners\/unprotected\/runners\[0\]: invalid docker access/);
+    const optedOut = structuredClone(exampleConfig) as PlatformConfig;
+    (optedOut.environments[0] as { gitlab: Record<string, unknown> }).gitlab = {
+      ...optedOut.environments[0]!.gitlab,
+      runners: [{ name: "build", tags: ["b"] }, { name: "test", tags: ["t"], protectedRefsOnly: true }, { name: "mr", tags: ["m"] }],
+    };
+    expect(violationOf(() => validateConfig(optedOut)).message).toMatch(/^config\/environments\[0\]\/gitlab\/runners\[0\]: invalid protectedRefsOnly .*bind the docker socket/);
+  });
+
+  test("fault: one cache prefix for both trust levels", () => {
+    for (const m of models) {
+      const env = exampleConfig.environments.find((e) => e.name === m.stack)!;
+      for (const registration of m.registrations) {
+        const trust = registration.accessLevel === "ref_protected" ? "protected" : "unprotected";
+        for (const host of hostsOf(registration, models)) {
+          const runner = host.runners.find((r) => r.tokenParameter === registration.tokenParameter)!;
+          if (runner.cachePath !== undefined) expect({ runner: registration.description, path: runner.cachePath }).toEqual({ runner: registration.description, path: cachePathOf(env, trust) });
+          const reach = reachOf(m, host.role, [cachePathOf(env, "protected"), cachePathOf(env, "unprotected")]);
+          expect(reach.cacheWrites.every((p) => p === cachePathOf(env, trust))).toBe(true);
+        }
+      }
+    }
+  });
+
+  test("fault: runner tokens under the AWS-managed aws/ssm key (readable with ssm:GetParameter alone)", () => {
+    for (const m of models) {
+      const tokens = new Set(m.registrations.map((r) => r.tokenParameter));
+      expect(m.parameters.filter((p) => tokens.has(p.name) && p.key === "aws/ssm").map((p) => p.name)).toEqual([]);
+      expect(m.parameters.filter((p) => tokens.has(p.name))).toHaveLength(m.registrations.length);
+      // Each host role reads exactly the tokens of the runners on its hosts.
+      for (const host of m.hosts) {
+        const own = host.runners.map((r) => r.tokenParameter).sort();
+        expect(tokensReadBy(m, host.role).map((r) => r.tokenParameter).sort()).toEqual(own.filter((p) => m.registrations.some((r) => r.tokenParameter === p)));
+      }
+    }
+  });
+});
+
+describe("attack paths through the runners: generated configurations", () => {
+  const runnerEntry = (name: string) =>
+    fc.oneof(
+      fc.constant<RunnerConfigEntry>({ name, limit: 2, dockerAccess: "socket-binding", image: "docker:27" }),
+      fc.constant<RunnerConfigEntry>({ name, limit: 2, dockerAccess: "dind", privileged: true, image: "docker:27" }),
+      fc.constant<RunnerConfigEntry>({ name, limit: 2, dockerAccess: "none", image: "alpine:3.20" }),
+      fc.constant<RunnerConfigEntry>({ name, limit: 2, dockerAccess: "none", builder: "buildkit-rootless", image: "alpine:3.20" }),
+      fc.constant<RunnerConfigEntry>({ name, limit: 2, dockerAccess: "none", image: "alpine:3.20", volumes: ["/var/run:/host-run"] }),
+    );
+  const environment = fc.record({
+    protected: fc.array(runnerEntry("p"), { minLength: 1, maxLength: 2 }),
+    unprotected: fc.option(fc.array(runnerEntry("u"), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+    deploy: fc.boolean(),
+  });
+
+  test("a configuration the platform accepts keeps every runner boundary; the rest fail validation", () => {
+    const outcomes = { accepted: 0, refused: 0 };
+    fc.assert(
+      fc.property(fc.tuple(environment, environment), ([dev, production]) => {
+        const pools = [dev, production];
+        const config: PlatformConfig = {
+          ...exampleConfig,
+          environments: exampleConfig.environments
+            .filter((e) => e.name !== "staging")
+            .map((e, i) => {
+              const pool = pools[i]!;
+              const name = (prefix: string, j: number) => `${prefix}${j}`;
+              return {
+                ...e,
+                runners: {
+                  ...e.runners!,
+                  runners: pool.protected.map((r, j) => ({ ...r, name: name("p", j) })),
+                  unprotected: pool.unprotected ? { runners: pool.unprotected.map((r, j) => ({ ...r, name: name("u", j) })) } : undefined,
+                  deploy: pool.deploy ? {} : undefined,
+                },
+              } as EnvironmentConfig;
+            }),
+        };
+        try {
+          validateConfig(config);
+        } catch (e) {
+          if (e instanceof ValidationError) {
+            outcomes.refused += 1;
+            return;
+          }
+          throw e;
+        }
+        outcomes.accepted += 1;
+        assertRunnerBoundaries(config, modelsOf(config));
+      }),
+      { numRuns: 12, seed: 20261130 },
+    );
+    // Both branches were exercised: the generator yields safe and unsafe configurations.
+    expect(outcomes.accepted).toBeGreaterThan(0);
+    expect(outcomes.refused).toBeGreaterThan(0);
+  });
+});
