@@ -238,3 +238,25 @@ describe("RunnerCacheBucket", () => {
     expect(Object.keys(resourcesOf(json, "aws_s3_bucket_lifecycle_configuration"))[0]).toMatch(/^cache_lifecycle_/);
   });
 });
+
+describe("cache parts per trust level", () => {
+  test("each part gets its own Path and a grant on its own prefix only; the expiry rule covers both", () => {
+    const { cache: bucket, json } = build({ path: "runner-cache" });
+    const protectedAccess = bucket.cacheAccessFor("protected");
+    const unprotectedAccess = bucket.cacheAccessFor("unprotected");
+    expect([protectedAccess.settings.path, unprotectedAccess.settings.path]).toEqual(["runner-cache/protected", "runner-cache/unprotected"]);
+    const policy = new PolicyDocument();
+    unprotectedAccess.grantReadWrite(policy);
+    const objects = policy.mergedStatements.find((s) => s.actions.includes("s3:PutObject"))!;
+    expect(objects.resources).toEqual([`arn:aws:s3:::${NAME}/runner-cache/unprotected/*`]);
+    const rule = (onlyResource(json, "aws_s3_bucket_lifecycle_configuration").rule as { filter: { prefix?: string }[] }[])[0]!;
+    for (const access of [protectedAccess, unprotectedAccess]) expect(`${access.settings.path}/`.startsWith(rule.filter[0]!.prefix!)).toBe(true);
+  });
+
+  test("a part is one plain key segment", () => {
+    const { cache: bucket } = build();
+    for (const bad of ["", "a/b", "../protected", "Protected"]) {
+      expect(() => bucket.cacheAccessFor(bad)).toThrow(/invalid cache sub-path .*Rule: a part of the cache is named by 1-63 lower-case letters/);
+    }
+  });
+});

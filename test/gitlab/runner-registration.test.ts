@@ -115,3 +115,18 @@ describe("RunnerRegistration validation", () => {
     expect(violationOf(() => registration({ parameterName: "/aws/runner" })).message).toMatch(/^test\/build-runner: invalid parameterName "\/aws\/runner"/);
   });
 });
+
+describe("project runners of several tenants", () => {
+  test("a project runner is enabled for the further projects with gitlab_project_runner_enablement", () => {
+    const { json } = registration({ scope: { type: "project", projectId: 7 }, enableForProjects: ["acme/toolbox", "acme/web"] });
+    expect(onlyResource(json, "gitlab_user_runner")).toEqual(expect.objectContaining({ runner_type: "project_type", project_id: 7, locked: false }));
+    const enablements = Object.values(json.resource!.gitlab_project_runner_enablement!);
+    expect(enablements.map((e) => e.project)).toEqual(["acme/toolbox", "acme/web"]);
+    expect(enablements.every((e) => /^\$\{gitlab_user_runner\.build-runner_[0-9A-F]{8}\.id\}$/.test(String(e.runner_id)))).toBe(true);
+  });
+
+  test("enabling a group runner or a locked project runner elsewhere is refused", () => {
+    expect(violationOf(() => registration({ enableForProjects: ["acme/web"] })).message).toMatch(/invalid enableForProjects .*only an unlocked project runner/);
+    expect(violationOf(() => registration({ scope: { type: "project", projectId: 7 }, locked: true, enableForProjects: ["acme/web"] })).message).toMatch(/only an unlocked project runner/);
+  });
+});

@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     --secret-id) secret_id=$2; shift 2 ;;
     --query) query=$2; shift 2 ;;
     --output) output=$2; shift 2 ;;
-    --type | --description) shift 2 ;;
+    --type | --description | --key-id) shift 2 ;;
     --with-decryption) decrypt=yes; shift ;;
     --overwrite) overwrite=yes; shift ;;
     --*) fail Usage any "unknown option $1" ;;
