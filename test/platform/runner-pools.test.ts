@@ -1,0 +1,92 @@
+import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
+import { exampleConfig } from "../../stacks/example-config";
+import { defaultRunnerRegistrations, poolRunnerTag, runnerPoolsOf, tagsOverlap } from "../../lib/platform/runner-pools";
+import { violationOf } from "../support/synth";
+
+/** The example configuration with environment `index` changed. */
+function withEnvironment(index: number, change: (env: EnvironmentConfig) => EnvironmentConfig): PlatformConfig {
+  return { ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i === index ? change(e) : e)) };
+}
+const dev = exampleConfig.environments[0]!;
+const reason = "every project of this group is maintained by the platform team";
+
+describe("runner pools: defaults", () => {
+  test("tags carry project, environment, pool and runner; protected and deploy pools are ref_protected; nothing is untagged", () => {
+    expect(defaultRunnerRegistrations(exampleConfig, dev)).toEqual([
+      { name: "build", tags: ["acme-ci-dev-protected-build"], untagged: false, protectedRefsOnly: true, maximumTimeoutSeconds: 3600 },
+      { name: "test", tags: ["acme-ci-dev-protected-test"], untagged: false, protectedRefsOnly: true, maximumTimeoutSeconds: 3600 },
+      { name: "mr", tags: ["acme-ci-dev-unprotected-mr"], untagged: false, protectedRefsOnly: false, maximumTimeoutSeconds: 3600 },
+    ]);
+    expect(poolRunnerTag(exampleConfig, { name: "production" }, "deploy", "deploy")).toBe("acme-ci-production-deploy");
+  });
+
+  test("socket-binding and privileged runners are project runners; the builder follows the docker access", () => {
+    const pools = runnerPoolsOf(dev, defaultRunnerRegistrations(exampleConfig, dev));
+    expect(pools.map((p) => [p.name, p.pool, p.trust, p.scope, p.builder])).toEqual([
+      ["build", "protected", "protected", "project", "docker"],
+      ["test", "protected", "protected", "group", "none"],
+      ["mr", "unprotected", "unprotected", "group", "buildkit-rootless"],
+    ]);
+  });
+
+  test("tag overlap follows GitLab's routing: a shared tag, or untagged on both", () => {
+    expect(tagsOverlap({ tags: ["a", "b"] }, { tags: ["b"] })).toBe(true);
+    expect(tagsOverlap({ tags: ["a"], untagged: true }, { tags: ["b"], untagged: true })).toBe(true);
+    expect(tagsOverlap({ tags: ["a"], untagged: true }, { tags: ["b"] })).toBe(false);
+  });
+});
+
+describe("runner pools: bad input gets a clear error", () => {
+  test("two environments registering untagged runners in one group", () => {
+    const both = (env: EnvironmentConfig): EnvironmentConfig => ({
+      ...env,
+      gitlab: { ...env.gitlab, runners: [{ name: "build", untagged: true, protectedRefsOnly: true }, { name: "test", tags: [`t-${env.name}`], protectedRefsOnly: true }, ...(env.runners?.unprotected ? [{ name: "mr", tags: ["mr"] }] : [])] },
+    });
+    const config = withEnvironment(1, both);
+    const twice = { ...config, environments: config.environments.map((e, i) => (i === 0 ? both(e) : e)) };
+    expect(violationOf(() => validateConfig(twice)).message).toMatch(
+      /^config\/environments\[1\]\/gitlab\/runners\[0\]: invalid runner registration .*Rule: runners of different environments must not take the same jobs, but runner "build" of environment dev serves an overlapping scope \(acme\/app, acme\/toolbox\) with untagged jobs on both.*Fix: use the default tags/,
+    );
+  });
+
+  test("a socket-binding runner taking unprotected jobs: refused without a reason, accepted with one", () => {
+    const registrations = (allow?: { reason: string }) => (env: EnvironmentConfig): EnvironmentConfig => ({
+      ...env,
+      gitlab: { ...env.gitlab, runners: [{ name: "build", tags: ["acme-ci-dev-b"], ...(allow ? { allowUnprotectedJobs: allow } : {}) }, { name: "test", tags: ["acme-ci-dev-t"], protectedRefsOnly: true }, { name: "mr", tags: ["acme-ci-dev-m"] }] },
+    });
+    expect(violationOf(() => validateConfig(withEnvironment(0, registrations({ reason: "too short" })))).message).toMatch(/invalid protectedRefsOnly .*allowUnprotectedJobs: \{ reason/);
+    expect(() => validateConfig(withEnvironment(0, registrations({ reason })))).not.toThrow();
+  });
+
+  test("a socket-binding group runner without a written reason", () => {
+    const config = withEnvironment(0, (env) => ({
+      ...env,
+      gitlab: { ...env.gitlab, runners: [{ name: "build", tags: ["acme-ci-dev-b"], protectedRefsOnly: true, groupRunner: { reason: "" } }, { name: "test", tags: ["acme-ci-dev-t"], protectedRefsOnly: true }, { name: "mr", tags: ["acme-ci-dev-m"] }] },
+    }));
+    expect(violationOf(() => validateConfig(config)).message).toMatch(/^config\/environments\[0\]\/gitlab\/runners\[0\]: invalid groupRunner .*needs a written reason/);
+  });
+
+  test("host volumes on the unprotected pool: the docker runtime directory", () => {
+    const config = withEnvironment(0, (env) => ({
+      ...env,
+      runners: { ...env.runners!, unprotected: { runners: [{ name: "mr", limit: 2, dockerAccess: "none", image: "alpine:3.20", volumes: ["/cache", "/var/run:/host-run"] }] } },
+    }));
+    expect(violationOf(() => validateConfig(config)).message).toMatch(/^config\/environments\[0\]\/runners\/unprotected\/runners\[0\]\/volumes\[1\]: invalid volume "\/var\/run:\/host-run"\. Rule: .*mounts \/var\/run of the host/);
+  });
+
+  test("privileged docker-in-docker on the unprotected pool", () => {
+    const config = withEnvironment(0, (env) => ({
+      ...env,
+      runners: { ...env.runners!, unprotected: { runners: [{ name: "mr", limit: 2, dockerAccess: "dind", privileged: true, image: "docker:27" }] } },
+    }));
+    expect(violationOf(() => validateConfig(config)).message).toMatch(/^config\/environments\[0\]\/runners\/unprotected\/runners\[0\]: invalid docker access .*buildkit-rootless/);
+  });
+
+  test("the docker builder on a runner without docker", () => {
+    const config = withEnvironment(0, (env) => ({
+      ...env,
+      runners: { ...env.runners!, unprotected: { runners: [{ name: "mr", limit: 2, dockerAccess: "none", builder: "docker", image: "alpine:3.20" }] } },
+    }));
+    expect(violationOf(() => validateConfig(config)).message).toMatch(/^config\/environments\[0\]\/runners\/unprotected\/runners\[0\]: invalid builder .*needs a docker daemon/);
+  });
+});
