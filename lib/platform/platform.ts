@@ -1,10 +1,7 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { RunnerCacheBucket } from "../cache/cache-bucket";
-import { dnsSuffixOf, ssmParameterArn } from "../core/aws";
 import { check } from "../core/errors";
-import { type IGrantable } from "../core/iam";
-import { ExistingRunnerTokenParameter } from "../gitlab/existing-runner-token";
 import { EcrPullThroughMirror, type PullThroughCacheRuleSource } from "../mirror/ecr-pull-through-mirror";
 import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
 import { NexusMirror } from "../mirror/nexus-mirror";
@@ -13,14 +10,11 @@ import { Network } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
 import { ContainerRepository } from "../registry/repository";
 import { TagScheme } from "../registry/tag-scheme";
-import { type RunnerTokenSource } from "../gitlab/runner-token-source";
-import { type RunnerDefinition, RunnerFleet } from "../runner/fleet";
-import { IMAGE_BUILDER_VARIABLE, type ImageBuilder, imageBuilderSettings } from "../runner/image-builder";
+import { type RunnerFleet } from "../runner/fleet";
+import { IMAGE_BUILDER_VARIABLE, type ImageBuilder } from "../runner/image-builder";
 import { SecretsKey } from "../secrets/secrets-key";
-import { officeHours } from "../runner/schedule";
 import {
   cacheBucketNameOf,
-  DEPLOY_RUNNER,
   type EnvironmentConfig,
   type NexusMirrorConfig,
   type PlatformInfo,
@@ -28,11 +22,10 @@ import {
   repositoryPrefixOf,
   runnerFleetName,
   runnersOf,
-  runnerTokenParameterName,
-  type RunnerConfigEntry,
   validateEnvironmentConfig,
 } from "./config";
-import { type PoolRunner, type RunnerPoolName, runnerPoolsOf } from "./runner-pools";
+import { buildRunnerFleets } from "./runner-fleets";
+import { type RunnerPoolName, runnerPoolsOf } from "./runner-pools";
 import { type TrustLevel } from "./tenancy";
 import { EnvironmentIdentity } from "./environment-identity";
 import { EnvironmentGitLabSide } from "./gitlab-side";
@@ -217,7 +210,6 @@ export class GitLabCiPlatform extends Construct {
       });
     }
     const secretsKey = this.secretsKey;
-    const parameterArnOf = (token: RunnerTokenSource) => ssmParameterArn(env.region, env.accountId, token.parameterName);
 
     this.cache = new RunnerCacheBucket(this, "runner-cache", { bucketName: cacheBucketNameOf(platform, env), region: env.region, ...env.cache });
     new TerraformOutput(this, "runner-cache-bucket", { staticId: true, value: this.cache.bucketName, description: "S3 bucket of the runner cache" });
@@ -294,133 +286,22 @@ export class GitLabCiPlatform extends Construct {
     }
 
     if (runners && this.network) {
-      const network = this.network;
-      // Every repository of the environment lives in one registry: name it once, as a literal,
-      // so DOCKER_AUTH_CONFIG gets one credHelpers entry (not one token per repository).
-      const registryHost = `${env.accountId}.dkr.ecr.${env.region}.${dnsSuffixOf(env.region)}`;
-      const pullable = [...repositories.values()].map((repository) => ({ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }));
-      const kms = secretsKey ? { kmsKeyArn: secretsKey.keyArn } : {};
-      const poolOf = (name: string): PoolRunner => pools.find((p) => p.name === name)!;
-      const definition = (runner: RunnerConfigEntry): RunnerDefinition => {
-        const pool = poolOf(runner.name);
-        const builder = imageBuilderSettings(pool.builder);
-        return {
-          name: runner.name,
-          limit: runner.limit,
-          tokenSource:
-            this.gitlab.runnerTokens.get(runner.name) ??
-            new ExistingRunnerTokenParameter(`${runnersPath}/${runner.name}`, {
-              parameterName: runnerTokenParameterName(platform, env, runner),
-              accountId: env.accountId,
-              region: env.region,
-              ...kms,
-            }),
-          docker: {
-            image: runner.image,
-            dockerAccess: runner.dockerAccess,
-            privileged: runner.privileged ?? false,
-            ...(runner.volumes ? { volumes: runner.volumes } : {}),
-            ...(builder.securityOpt.length > 0 ? { securityOpt: builder.securityOpt } : {}),
-            // Untrusted jobs keep nothing on the host between jobs (docker's local cache volumes).
-            ...(pool.trust === "unprotected" ? { disableCache: true } : {}),
-          },
-          environment: builder.environment,
-        };
-      };
-      const common = {
-        network,
-        gitlabUrl: env.gitlab.url,
-        repositories: pullable,
-        ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
-        ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
-      };
-      const cacheOf = (trust: TrustLevel) => {
-        const access = this.cache.cacheAccessFor(trust);
-        return { settings: access.settings, grantReadWrite: (grantee: IGrantable) => access.grantReadWrite(grantee) };
-      };
-      const secure = (fleet: RunnerFleet, definitions: readonly RunnerDefinition[]) => {
-        if (this.mirror instanceof EcrPullThroughMirror) this.mirror.grantPullThrough(fleet.hostRole);
-        if (this.mirror instanceof NexusMirror) this.mirror.allowClients(fleet.securityGroupId);
-        // The key lets each pool's host role decrypt its own runners' tokens only.
-        secretsKey?.allowParameters({ principalArn: fleet.hostRole.roleArn, parameterArns: definitions.map((d) => parameterArnOf(d.tokenSource)) });
-      };
-
-      // The protected pool: protected jobs only; may bind the docker socket.
-      const protectedRunners = runners.runners.map(definition);
-      this.runnerFleet = new RunnerFleet(this, "runner-fleet", {
-        ...common,
-        fleetName: runnerFleetName(platform, env),
-        hostRole: this.identity.runnerHost,
-        runners: protectedRunners,
-        cache: cacheOf("protected"),
-        ...(runners.instanceTypes ? { instanceTypes: runners.instanceTypes } : {}),
-        ...(runners.capacity ? { capacity: runners.capacity } : {}),
-        ...(runners.purchase ? { purchase: runners.purchase } : {}),
-        ...(runners.officeHours ? { schedules: officeHours(runners.officeHours) } : {}),
-        ...(runners.imageStorageGiB ? { imageStorageGiB: runners.imageStorageGiB } : {}),
+      const fleets = buildRunnerFleets(this, {
+        platform,
+        env,
+        network: this.network,
+        pools,
+        runnerTokens: this.gitlab.runnerTokens,
+        protectedHostRole: this.identity.runnerHost,
+        cache: this.cache,
+        repositories,
+        ...(this.mirror ? { mirror: this.mirror } : {}),
+        ...(secretsKey ? { secretsKey } : {}),
+        roleArn,
       });
-      secure(this.runnerFleet, protectedRunners);
-
-      // The unprotected pool: own hosts and host role (created by the fleet), own cache prefix.
-      if (runners.unprotected) {
-        const unprotected = runners.unprotected;
-        const unprotectedRunners = unprotected.runners.map(definition);
-        const capacity = unprotected.capacity ?? { minSize: 1, maxSize: 2 };
-        this.unprotectedFleet = new RunnerFleet(this, "unprotected-fleet", {
-          ...common,
-          fleetName: `${runnerFleetName(platform, env)}-unprotected`,
-          runners: unprotectedRunners,
-          cache: cacheOf("unprotected"),
-          capacity,
-          ...(unprotected.instanceTypes ? { instanceTypes: unprotected.instanceTypes } : {}),
-          ...(unprotected.purchase ? { purchase: unprotected.purchase } : {}),
-          // The environment's office hours, at the pool's own sizes.
-          ...(runners.officeHours ? { schedules: officeHours({ ...runners.officeHours, minSize: capacity.minSize, maxSize: capacity.maxSize }) } : {}),
-          ...((unprotected.imageStorageGiB ?? runners.imageStorageGiB) ? { imageStorageGiB: unprotected.imageStorageGiB ?? runners.imageStorageGiB } : {}),
-        });
-        secure(this.unprotectedFleet, unprotectedRunners);
-        new TerraformOutput(this, "unprotected-runner-group-name", {
-          staticId: true,
-          value: this.unprotectedFleet.autoScalingGroupName,
-          description: "Auto Scaling group of the unprotected pool's runner hosts",
-        });
-        roleArn("unprotected-runner-host", this.unprotectedFleet.hostRole.roleArn, "Instance role of the unprotected pool's runner hosts");
-      }
-
-      // The deploy fleet: own hosts and host role (created by the fleet), no docker socket, no shared cache.
-      if (runners.deploy) {
-        const deploy = runners.deploy;
-        const deployRunners: RunnerDefinition[] = [
-          {
-            name: DEPLOY_RUNNER,
-            limit: deploy.limit ?? 2,
-            tokenSource: this.gitlab.runnerTokens.get(DEPLOY_RUNNER)!,
-            docker: { image: deploy.image ?? "alpine:3.20", dockerAccess: "none", privileged: false },
-            environment: imageBuilderSettings("none").environment,
-            useCache: false,
-          },
-        ];
-        this.deployFleet = new RunnerFleet(this, "deploy-fleet", {
-          ...common,
-          fleetName: `${runnerFleetName(platform, env)}-${DEPLOY_RUNNER}`,
-          runners: deployRunners,
-          capacity: deploy.capacity ?? { minSize: 1, maxSize: 2 },
-          purchase: deploy.purchase ?? { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100 },
-          instanceTypes: deploy.instanceTypes ?? ["m7i.large", "m6i.large", "m5.large"],
-        });
-        secure(this.deployFleet, deployRunners);
-        new TerraformOutput(this, "deploy-runner-group-name", {
-          staticId: true,
-          value: this.deployFleet.autoScalingGroupName,
-          description: "Auto Scaling group of the deploy runner hosts (protected refs only)",
-        });
-        roleArn("deploy-runner-host", this.deployFleet.hostRole.roleArn, "Instance role of the deploy runner hosts");
-      }
-      new TerraformOutput(this, "runner-group-name", {
-        staticId: true,
-        value: this.runnerFleet.autoScalingGroupName,
-        description: "Auto Scaling group of the runner hosts",
-      });
+      this.runnerFleet = fleets.runnerFleet;
+      this.unprotectedFleet = fleets.unprotectedFleet;
+      this.deployFleet = fleets.deployFleet;
     }
   }
 

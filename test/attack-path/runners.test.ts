@@ -122,7 +122,7 @@ describe("attack paths through the runners: the example app", () => {
   test("fault: an untagged production runner", () => {
     expect(models.filter((m) => m.stack !== "dev").flatMap((m) => m.registrations.filter((r) => r.untagged).map((r) => r.description))).toEqual([]);
     const config = structuredClone(exampleConfig) as PlatformConfig;
-    const production = config.environments[2] as { gitlab: Record<string, unknown> };
+    const production = config.environments[2] as unknown as { gitlab: Record<string, unknown> };
     production.gitlab = { ...production.gitlab, runners: [{ name: "build", untagged: true, protectedRefsOnly: true }, { name: "test", tags: ["t"], protectedRefsOnly: true }, { name: "deploy", tags: ["d"], protectedRefsOnly: true }] };
     expect(violationOf(() => validateConfig(config)).message).toMatch(/^config\/environments\[2\]\/gitlab\/runners\[0\]: invalid untagged .*Rule: a production runner takes only jobs tagged for it/);
   });
@@ -132,11 +132,11 @@ describe("attack paths through the runners: the example app", () => {
       for (const r of m.registrations.filter((reg) => controlsHost(reg, models))) expect({ runner: r.description, access: r.accessLevel }).toEqual({ runner: r.description, access: "ref_protected" });
     }
     const config = structuredClone(exampleConfig) as PlatformConfig;
-    const dev = config.environments[0] as { runners: { unprotected: { runners: RunnerConfigEntry[] } } };
+    const dev = config.environments[0] as unknown as { runners: { unprotected: { runners: RunnerConfigEntry[] } } };
     dev.runners.unprotected.runners = [{ name: "mr", limit: 2, dockerAccess: "socket-binding", image: "docker:27" }];
     expect(violationOf(() => validateConfig(config)).message).toMatch(/^config\/environments\[0\]\/runners\/unprotected\/runners\[0\]: invalid docker access/);
     const optedOut = structuredClone(exampleConfig) as PlatformConfig;
-    (optedOut.environments[0] as { gitlab: Record<string, unknown> }).gitlab = {
+    (optedOut.environments[0] as unknown as { gitlab: Record<string, unknown> }).gitlab = {
       ...optedOut.environments[0]!.gitlab,
       runners: [{ name: "build", tags: ["b"] }, { name: "test", tags: ["t"], protectedRefsOnly: true }, { name: "mr", tags: ["m"] }],
     };

@@ -30,11 +30,11 @@ describe("example stacks: runner fleets", () => {
     expect(group.mixed_instances_policy.instances_distribution).toEqual(expect.objectContaining({ on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 0 }));
     expect({ min: group.min_size, max: group.max_size }).toEqual({ min: 1, max: 4 });
     const schedules = Object.values(resourcesOf(dev, "aws_autoscaling_schedule")).map((s) => [s.recurrence, s.time_zone, s.min_size, s.max_size]).sort();
-    // The protected pool and the unprotected pool follow the same office hours.
+    // The unprotected pool follows the same office hours, at its own sizes (1-3).
     expect(schedules).toEqual([
       ["0 20 * * MON-FRI", "Europe/Berlin", 0, 0],
       ["0 20 * * MON-FRI", "Europe/Berlin", 0, 0],
-      ["0 7 * * MON-FRI", "Europe/Berlin", 1, 4],
+      ["0 7 * * MON-FRI", "Europe/Berlin", 1, 3],
       ["0 7 * * MON-FRI", "Europe/Berlin", 1, 4],
     ]);
     expect(Object.keys(resourcesOf(dev, "aws_nat_gateway"))).toHaveLength(1);

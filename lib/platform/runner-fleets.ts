@@ -1,0 +1,192 @@
+import { TerraformOutput } from "cdktf";
+import { type Construct } from "constructs";
+import { type RunnerCacheBucket } from "../cache/cache-bucket";
+import { dnsSuffixOf, ssmParameterArn } from "../core/aws";
+import { type IGrantable } from "../core/iam";
+import { ExistingRunnerTokenParameter } from "../gitlab/existing-runner-token";
+import { type RunnerTokenSource } from "../gitlab/runner-token-source";
+import { type RunnerHostRole } from "../identity/runner-host-role";
+import { EcrPullThroughMirror } from "../mirror/ecr-pull-through-mirror";
+import { NexusMirror } from "../mirror/nexus-mirror";
+import { type NetworkRef } from "../network/network-ref";
+import { type ContainerRepository } from "../registry/repository";
+import { type RunnerDefinition, RunnerFleet } from "../runner/fleet";
+import { imageBuilderSettings } from "../runner/image-builder";
+import { officeHours } from "../runner/schedule";
+import { type SecretsKey } from "../secrets/secrets-key";
+import { DEPLOY_RUNNER, type EnvironmentConfig, type PlatformInfo, type RunnerConfigEntry, runnerFleetName, runnerTokenParameterName } from "./config";
+import { type PoolRunner } from "./runner-pools";
+import { type TrustLevel } from "./tenancy";
+
+/** What {@link buildRunnerFleets} wires together (the platform's pieces). */
+export interface RunnerFleetsProps {
+  readonly platform: PlatformInfo;
+  readonly env: EnvironmentConfig;
+  readonly network: NetworkRef;
+  /** The environment's pool runners (`runnerPoolsOf`). */
+  readonly pools: readonly PoolRunner[];
+  /** Token sources by runner name (the GitLab side's registrations). */
+  readonly runnerTokens: ReadonlyMap<string, RunnerTokenSource>;
+  /** The protected pool's host role (the identity's runner host role). */
+  readonly protectedHostRole: RunnerHostRole;
+  readonly cache: RunnerCacheBucket;
+  readonly repositories: ReadonlyMap<string, ContainerRepository>;
+  /** @default none */
+  readonly mirror?: NexusMirror | EcrPullThroughMirror;
+  /** @default none (tokens under the AWS-managed key) */
+  readonly secretsKey?: SecretsKey;
+  /** Adds a `role-arn-<name>` output. */
+  readonly roleArn: (name: string, value: string, description: string) => void;
+}
+
+/** The fleets of an environment's pools. */
+export interface RunnerFleets {
+  /** The protected pool (construct id `runner-fleet`). */
+  readonly runnerFleet: RunnerFleet;
+  /** The unprotected pool (`unprotected-fleet`), if configured. */
+  readonly unprotectedFleet?: RunnerFleet;
+  /** The deploy pool (`deploy-fleet`), if configured. */
+  readonly deployFleet?: RunnerFleet;
+}
+
+/**
+ * Builds the fleets of an environment's runner pools in `scope` (the platform):
+ * the protected pool on the identity's runner host role with the protected cache
+ * prefix, the unprotected pool and the deploy pool each with a host role of their
+ * own; each pool's host role may decrypt only its own runners' tokens.
+ */
+export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): RunnerFleets {
+  const { platform, env, network, pools, repositories, secretsKey, roleArn } = props;
+  const runners = env.runners!;
+  const runnersPath = `${scope.node.path}/runners`;
+  const parameterArnOf = (token: RunnerTokenSource) => ssmParameterArn(env.region, env.accountId, token.parameterName);
+  // Every repository of the environment lives in one registry: name it once, as a literal,
+  // so DOCKER_AUTH_CONFIG gets one credHelpers entry (not one token per repository).
+  const registryHost = `${env.accountId}.dkr.ecr.${env.region}.${dnsSuffixOf(env.region)}`;
+  const pullable = [...repositories.values()].map((repository) => ({ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }));
+  const kms = secretsKey ? { kmsKeyArn: secretsKey.keyArn } : {};
+  const poolOf = (name: string): PoolRunner => pools.find((p) => p.name === name)!;
+  const definition = (runner: RunnerConfigEntry): RunnerDefinition => {
+    const pool = poolOf(runner.name);
+    const builder = imageBuilderSettings(pool.builder);
+    return {
+      name: runner.name,
+      limit: runner.limit,
+      tokenSource:
+        props.runnerTokens.get(runner.name) ??
+        new ExistingRunnerTokenParameter(`${runnersPath}/${runner.name}`, {
+          parameterName: runnerTokenParameterName(platform, env, runner),
+          accountId: env.accountId,
+          region: env.region,
+          ...kms,
+        }),
+      docker: {
+        image: runner.image,
+        dockerAccess: runner.dockerAccess,
+        privileged: runner.privileged ?? false,
+        ...(runner.volumes ? { volumes: runner.volumes } : {}),
+        ...(builder.securityOpt.length > 0 ? { securityOpt: builder.securityOpt } : {}),
+        // Untrusted jobs keep nothing on the host between jobs (docker's local cache volumes).
+        ...(pool.trust === "unprotected" ? { disableCache: true } : {}),
+      },
+      environment: builder.environment,
+    };
+  };
+  const common = {
+    network,
+    gitlabUrl: env.gitlab.url,
+    repositories: pullable,
+    ...(props.mirror ? { mirror: props.mirror.endpoint } : {}),
+    ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
+  };
+  const cacheOf = (trust: TrustLevel) => {
+    const access = props.cache.cacheAccessFor(trust);
+    return { settings: access.settings, grantReadWrite: (grantee: IGrantable) => access.grantReadWrite(grantee) };
+  };
+  const secure = (fleet: RunnerFleet, definitions: readonly RunnerDefinition[]) => {
+    if (props.mirror instanceof EcrPullThroughMirror) props.mirror.grantPullThrough(fleet.hostRole);
+    if (props.mirror instanceof NexusMirror) props.mirror.allowClients(fleet.securityGroupId);
+    // The key lets each pool's host role decrypt its own runners' tokens only.
+    secretsKey?.allowParameters({ principalArn: fleet.hostRole.roleArn, parameterArns: definitions.map((d) => parameterArnOf(d.tokenSource)) });
+  };
+
+  // The protected pool: protected jobs only; may bind the docker socket.
+  const protectedRunners = runners.runners.map(definition);
+  const runnerFleet = new RunnerFleet(scope, "runner-fleet", {
+    ...common,
+    fleetName: runnerFleetName(platform, env),
+    hostRole: props.protectedHostRole,
+    runners: protectedRunners,
+    cache: cacheOf("protected"),
+    ...(runners.instanceTypes ? { instanceTypes: runners.instanceTypes } : {}),
+    ...(runners.capacity ? { capacity: runners.capacity } : {}),
+    ...(runners.purchase ? { purchase: runners.purchase } : {}),
+    ...(runners.officeHours ? { schedules: officeHours(runners.officeHours) } : {}),
+    ...(runners.imageStorageGiB ? { imageStorageGiB: runners.imageStorageGiB } : {}),
+  });
+  secure(runnerFleet, protectedRunners);
+
+  let unprotectedFleet: RunnerFleet | undefined;
+  let deployFleet: RunnerFleet | undefined;
+  // The unprotected pool: own hosts and host role (created by the fleet), own cache prefix.
+  if (runners.unprotected) {
+    const unprotected = runners.unprotected;
+    const unprotectedRunners = unprotected.runners.map(definition);
+    const capacity = unprotected.capacity ?? { minSize: 1, maxSize: 2 };
+    unprotectedFleet = new RunnerFleet(scope, "unprotected-fleet", {
+      ...common,
+      fleetName: `${runnerFleetName(platform, env)}-unprotected`,
+      runners: unprotectedRunners,
+      cache: cacheOf("unprotected"),
+      capacity,
+      ...(unprotected.instanceTypes ? { instanceTypes: unprotected.instanceTypes } : {}),
+      ...(unprotected.purchase ? { purchase: unprotected.purchase } : {}),
+      // The environment's office hours, at the pool's own sizes.
+      ...(runners.officeHours ? { schedules: officeHours({ ...runners.officeHours, minSize: capacity.minSize, maxSize: capacity.maxSize }) } : {}),
+      ...((unprotected.imageStorageGiB ?? runners.imageStorageGiB) ? { imageStorageGiB: unprotected.imageStorageGiB ?? runners.imageStorageGiB } : {}),
+    });
+    secure(unprotectedFleet, unprotectedRunners);
+    new TerraformOutput(scope, "unprotected-runner-group-name", {
+      staticId: true,
+      value: unprotectedFleet.autoScalingGroupName,
+      description: "Auto Scaling group of the unprotected pool's runner hosts",
+    });
+    roleArn("unprotected-runner-host", unprotectedFleet.hostRole.roleArn, "Instance role of the unprotected pool's runner hosts");
+  }
+
+  // The deploy fleet: own hosts and host role (created by the fleet), no docker socket, no shared cache.
+  if (runners.deploy) {
+    const deploy = runners.deploy;
+    const deployRunners: RunnerDefinition[] = [
+      {
+        name: DEPLOY_RUNNER,
+        limit: deploy.limit ?? 2,
+        tokenSource: props.runnerTokens.get(DEPLOY_RUNNER)!,
+        docker: { image: deploy.image ?? "alpine:3.20", dockerAccess: "none", privileged: false },
+        environment: imageBuilderSettings("none").environment,
+        useCache: false,
+      },
+    ];
+    deployFleet = new RunnerFleet(scope, "deploy-fleet", {
+      ...common,
+      fleetName: `${runnerFleetName(platform, env)}-${DEPLOY_RUNNER}`,
+      runners: deployRunners,
+      capacity: deploy.capacity ?? { minSize: 1, maxSize: 2 },
+      purchase: deploy.purchase ?? { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100 },
+      instanceTypes: deploy.instanceTypes ?? ["m7i.large", "m6i.large", "m5.large"],
+    });
+    secure(deployFleet, deployRunners);
+    new TerraformOutput(scope, "deploy-runner-group-name", {
+      staticId: true,
+      value: deployFleet.autoScalingGroupName,
+      description: "Auto Scaling group of the deploy runner hosts (protected refs only)",
+    });
+    roleArn("deploy-runner-host", deployFleet.hostRole.roleArn, "Instance role of the deploy runner hosts");
+  }
+  new TerraformOutput(scope, "runner-group-name", {
+    staticId: true,
+    value: runnerFleet.autoScalingGroupName,
+    description: "Auto Scaling group of the runner hosts",
+  });
+  return { runnerFleet, ...(unprotectedFleet ? { unprotectedFleet } : {}), ...(deployFleet ? { deployFleet } : {}) };
+}
