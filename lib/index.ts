@@ -456,3 +456,37 @@ export {
   tenantRepositoryName,
   tenantsOf,
 } from "./platform/tenancy";
+
+// ---- Runner pools and trust boundaries (runner side) ----
+// Pools by environment and trust level (protected, unprotected, deploy), their tags and
+// opt-ins, the image builder each runner offers (PLATFORM_IMAGE_BUILDER), and the
+// customer-managed KMS key of the SSM SecureStrings (runner tokens, mirror password).
+export { type RunnerPoolInfo } from "./platform/platform";
+export { type UnprotectedPoolConfig } from "./platform/config";
+export {
+  type RunnerPoolName,
+  type PoolRunner,
+  RUNNER_POOLS,
+  MIN_REASON_LENGTH,
+  trustOfPool,
+  poolRunnerTag,
+  controlsHost,
+  defaultRunnerRegistrations,
+  runnerPoolsOf,
+  takesUnprotectedJobs,
+  validateRunnerPools,
+  tagsOverlap,
+} from "./platform/runner-pools";
+export { buildRunnerFleets, type RunnerFleets, type RunnerFleetsProps } from "./platform/runner-fleets";
+export {
+  type ImageBuilder,
+  type ImageBuilderSettings,
+  IMAGE_BUILDERS,
+  IMAGE_BUILDER_VARIABLE,
+  BUILDKITD_ROOTLESS_FLAGS,
+  defaultImageBuilder,
+  imageBuilderSettings,
+  validateImageBuilder,
+} from "./runner/image-builder";
+export { BUILDKIT_ROOTLESS_SECURITY_OPT, hostSensitiveVolume } from "./runner/config-toml";
+export { SecretsKey, type SecretsKeyProps, type SecretsKeyUse, ACCOUNT_ROOT_ACTIONS, SSM_DECRYPT_ACTIONS, SSM_ENCRYPT_ACTIONS } from "./secrets/secrets-key";

@@ -23,6 +23,7 @@ import { type AccountIdentityConfig, validateIdentityConfig } from "./identity-c
 export {
   type CacheConfig,
   type DeployRunnersConfig,
+  type UnprotectedPoolConfig,
   type EcrPullThroughMirrorConfig,
   type ExternalRegistryConfig,
   type GitLabConfig,
