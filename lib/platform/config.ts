@@ -486,7 +486,11 @@ export interface RunnersConfig {
    * @default a new VPC 10.0.0.0/16 in two zones with a single NAT gateway
    */
   readonly network?: { readonly existing: ExistingNetworkProps } | { readonly cidr?: string; readonly natGateways?: NatGatewayMode };
-  /** The runners on every host. */
+  /**
+   * The protected pool's runners (on every host of the environment's main fleet): their
+   * registrations take jobs of protected branches and tags only, and they may bind the docker
+   * socket or run privileged.
+   */
   readonly runners: readonly RunnerConfigEntry[];
   /**
    * Instance types.

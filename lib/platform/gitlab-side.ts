@@ -1,6 +1,6 @@
 import { DataGitlabGroup } from "@cdktf/provider-gitlab/lib/data-gitlab-group";
 import { DataGitlabProject } from "@cdktf/provider-gitlab/lib/data-gitlab-project";
-import { TerraformVariable, Token } from "cdktf";
+import { Annotations, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CiTemplatesProject } from "../gitlab/ci-templates-project";
 import { CiVariables } from "../gitlab/ci-variable";
@@ -146,6 +146,15 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
         projects.set(owner!.path, project);
         return project;
       };
+      // Opt-ins are allowed, but never silent: the synth output says what they expose.
+      if (runner.allowUnprotectedJobs) {
+        Annotations.of(this).addWarning(
+          `runner ${runner.name}: allowUnprotectedJobs (${runner.allowUnprotectedJobs.reason}): jobs of unprotected refs run on hosts that bind the docker socket, run privileged or serve protected jobs`,
+        );
+      }
+      if (runner.groupRunner) {
+        Annotations.of(this).addWarning(`runner ${runner.name}: groupRunner (${runner.groupRunner.reason}): every project of ${gitlab.group} can use it`);
+      }
       runnerTokens.set(
         runner.name,
         runner.existingTokenParameter
@@ -153,6 +162,8 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
           : new RunnerRegistration(this, `runner-${runner.name}`, {
               scope: projectRunner ? { type: "project", projectId: Token.asNumber(ownerProject().id) } : { type: "group", groupId: group.groupId },
               ...(projectRunner && tenants.length > 1 ? { enableForProjects: tenants.slice(1).map((t) => t.path) } : {}),
+              // A project runner of a single tenant is locked to it: no other project can enable it.
+              ...(projectRunner && tenants.length === 1 ? { locked: true } : {}),
               ...kms,
               description: `${platform.project} ${env.name} ${runner.name}`,
               tags: runner.tags ?? [],

@@ -187,7 +187,7 @@ describe("attack paths through the runners: generated configurations", () => {
     deploy: fc.boolean(),
   });
 
-  test("a configuration the platform accepts keeps every runner boundary; the rest fail validation", () => {
+  test("without opt-ins, a configuration the platform accepts keeps every runner boundary; the rest fail validation", () => {
     const outcomes = { accepted: 0, refused: 0 };
     fc.assert(
       fc.property(fc.tuple(environment, environment), ([dev, production]) => {

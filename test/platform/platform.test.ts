@@ -10,6 +10,7 @@ import { GitLabCiPlatform, type GitLabCiPlatformProps } from "../../lib/platform
 import { RegistrySettings } from "../../lib/registry/registry-settings";
 import { ContainerRepository } from "../../lib/registry/repository";
 import { RunnerFleet } from "../../lib/runner/fleet";
+import { annotationsOf } from "../support/annotations";
 import { resourcesOf, type SynthJson } from "../support/synth";
 import { expectViolation } from "../support/violations";
 
@@ -176,5 +177,32 @@ describe("GitLabCiPlatform validates its environment at construction", () => {
       rule: /every registered runner needs hosts/,
       fix: /add the runner to runners\.runners/,
     });
+  });
+});
+
+describe("GitLabCiPlatform: pools of one tenant, and opt-ins", () => {
+  const socket: EnvironmentConfig = {
+    ...minimal,
+    runners: { runners: [{ name: "build", limit: 2, dockerAccess: "socket-binding", image: "docker:27" }] },
+  };
+
+  test("a socket-binding runner of a single tenant is a project runner locked to it", () => {
+    const { stack } = build(socket);
+    const [runner] = Object.values(resourcesOf(synthJson(stack), "gitlab_user_runner"));
+    expect(runner).toEqual(expect.objectContaining({ runner_type: "project_type", locked: true, access_level: "ref_protected" }));
+  });
+
+  test("opt-ins synthesize, with a warning naming what they expose", () => {
+    const reason = "a sandbox group whose projects are all trusted";
+    const { platform } = build({
+      ...socket,
+      gitlab: { ...socket.gitlab, runners: [{ name: "build", tags: ["acme-sandbox-build"], allowUnprotectedJobs: { reason }, groupRunner: { reason } }] },
+    });
+    const warnings = annotationsOf(platform).filter((a) => a.level === "warning").map((a) => a.message);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^runner build: allowUnprotectedJobs \(a sandbox group whose projects are all trusted\): jobs of unprotected refs run on hosts that bind the docker socket/),
+      expect.stringMatching(/^runner build: groupRunner \(.*\): every project of acme can use it/),
+    ]);
+  });
   });
 });
