@@ -204,5 +204,4 @@ describe("GitLabCiPlatform: pools of one tenant, and opt-ins", () => {
       expect.stringMatching(/^runner build: groupRunner \(.*\): every project of acme can use it/),
     ]);
   });
-  });
 });
