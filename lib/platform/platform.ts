@@ -294,7 +294,7 @@ export class GitLabCiPlatform extends Construct {
         runnerTokens: this.gitlab.runnerTokens,
         protectedHostRole: this.identity.runnerHost,
         cache: this.cache,
-        repositories,
+        repositories: [...repositories.values()],
         ...(this.mirror ? { mirror: this.mirror } : {}),
         ...(secretsKey ? { secretsKey } : {}),
         roleArn,

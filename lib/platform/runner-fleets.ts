@@ -30,7 +30,8 @@ export interface RunnerFleetsProps {
   /** The protected pool's host role (the identity's runner host role). */
   readonly protectedHostRole: RunnerHostRole;
   readonly cache: RunnerCacheBucket;
-  readonly repositories: ReadonlyMap<string, ContainerRepository>;
+  /** Every repository the hosts pull from (pull is granted to each pool's host role). */
+  readonly repositories: readonly ContainerRepository[];
   /** @default none */
   readonly mirror?: NexusMirror | EcrPullThroughMirror;
   /** @default none (tokens under the AWS-managed key) */
@@ -63,7 +64,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
   // Every repository of the environment lives in one registry: name it once, as a literal,
   // so DOCKER_AUTH_CONFIG gets one credHelpers entry (not one token per repository).
   const registryHost = `${env.accountId}.dkr.ecr.${env.region}.${dnsSuffixOf(env.region)}`;
-  const pullable = [...repositories.values()].map((repository) => ({ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }));
+  const pullable = repositories.map((repository) => ({ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }));
   const kms = secretsKey ? { kmsKeyArn: secretsKey.keyArn } : {};
   const poolOf = (name: string): PoolRunner => pools.find((p) => p.name === name)!;
   const definition = (runner: RunnerConfigEntry): RunnerDefinition => {
