@@ -89,4 +89,14 @@ describe("runner pools: bad input gets a clear error", () => {
     }));
     expect(violationOf(() => validateConfig(config)).message).toMatch(/^config\/environments\[0\]\/runners\/unprotected\/runners\[0\]: invalid builder .*needs a docker daemon/);
   });
+
+  test("an unprotected pool without runners, and a runner name used in two pools", () => {
+    const empty = withEnvironment(0, (env) => ({ ...env, runners: { ...env.runners!, unprotected: { runners: [] } } }));
+    expect(violationOf(() => validateConfig(empty)).message).toMatch(/^config\/environments\[0\]\/runners\/unprotected: invalid runners \[\]\. Rule: the unprotected pool runs at least one runner/);
+    const twice = withEnvironment(0, (env) => ({
+      ...env,
+      runners: { ...env.runners!, unprotected: { runners: [{ name: "build", limit: 2, dockerAccess: "none", builder: "buildkit-rootless", image: "alpine:3.20" }] } },
+    }));
+    expect(violationOf(() => validateConfig(twice)).message).toMatch(/^config\/environments\[0\]\/runners\/unprotected\/runners\[0\]: invalid runner name "build"\. Rule: runner names are unique in an environment, across its pools/);
+  });
 });
