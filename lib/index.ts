@@ -107,7 +107,7 @@ export {
 } from "./identity/role-policy";
 export {
   SESSION_MANAGER_ACTIONS,
-  WILDCARD_RESOURCE_ACTIONS,
+  allowedOnAnyResource,
   type TrustPrincipal,
   type TrustStatement,
   trustPolicyJson,

@@ -4,7 +4,7 @@ import { check } from "../core/errors";
 import { selectorPattern } from "../registry/glob";
 import { DEFAULT_PROTECTED_KEEP_COUNT } from "../registry/lifecycle/policy";
 import { TagScheme, validateSelector } from "../registry/tag-scheme";
-import { type RuleOptions, type Severity } from "./rule";
+import { type FindingSeverity, type RuleOptions, type Severity } from "./rule";
 import { SECURITY_RULE_IDS, SECURITY_RULES } from "./rules";
 import { type StackElement, StackModel } from "./stack-model";
 import { type Suppression, suppressionsOn } from "./suppressions";
@@ -49,8 +49,8 @@ export interface Finding {
   readonly ruleId: string;
   /** The rule's title. */
   readonly title: string;
-  /** The effective severity (after overrides). */
-  readonly severity: Severity;
+  /** The effective severity (after overrides); `info` for an unchecked value. */
+  readonly severity: FindingSeverity;
   /** The element at fault. */
   readonly element: StackElement;
   /** What is wrong, specifically. */
@@ -60,6 +60,13 @@ export interface Finding {
 }
 
 const PACK = "SecurityRulePack";
+
+/** The annotation level of each finding severity. */
+const LEVEL: Readonly<Record<FindingSeverity, AnnotationMetadataEntryType>> = {
+  error: AnnotationMetadataEntryType.ERROR,
+  warning: AnnotationMetadataEntryType.WARN,
+  info: AnnotationMetadataEntryType.INFO,
+};
 
 /** The ECR patterns of a tag scheme's protected kinds, e.g. `["latest", "v*.*.*"]`: the pack's `protectedTags`. */
 export function protectedTagPatterns(scheme: TagScheme): string[] {
@@ -132,9 +139,9 @@ function evaluate(model: StackModel, options: RuleOptions, severity: ReadonlyMap
     rule.check(model, options).map((v) => ({
       ruleId: rule.id,
       title: rule.title,
-      severity: severity.get(rule.id) ?? rule.severity,
+      severity: v.unchecked ? ("info" as const) : (severity.get(rule.id) ?? rule.severity),
       element: v.element,
-      detail: v.detail,
+      detail: v.unchecked ? `unchecked: ${v.detail}` : v.detail,
       fix: v.fix ?? rule.fix,
     })),
   );
@@ -202,7 +209,7 @@ export class SecurityRulePack implements IAspect {
         suppression.hidden.push(finding);
         continue;
       }
-      annotate(target, finding.severity === "error" ? AnnotationMetadataEntryType.ERROR : AnnotationMetadataEntryType.WARN, formatFinding(finding, target.node.path));
+      annotate(target, LEVEL[finding.severity], formatFinding(finding, target.node.path));
     }
 
     for (const s of suppressions) {

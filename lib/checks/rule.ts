@@ -3,6 +3,9 @@ import { type StackElement, type StackModel } from "./stack-model";
 /** `error` fails synth; `warning` annotates the construct and lets synth pass. */
 export type Severity = "error" | "warning";
 
+/** The severity of a finding: a rule's severity, or `info` for a value the rule could not check. */
+export type FindingSeverity = Severity | "info";
+
 /** What every rule documents about itself (the README rule table is this data). */
 export interface RuleDefinition {
   /** Stable id, e.g. `IAM002`; used in messages, suppressions and severity overrides. Never reused. */
@@ -42,6 +45,12 @@ export interface RuleViolation {
    * @default the rule's general fix
    */
   readonly fix?: string;
+  /**
+   * The rule could not check the element because a value it needs is known only at apply time
+   * (`detail` says which). Reported at `info` severity: never as passing, never failing synth.
+   * @default false
+   */
+  readonly unchecked?: boolean;
 }
 
 /** A rule: its definition and the check that finds violations in a stack. */

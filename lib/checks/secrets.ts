@@ -5,7 +5,8 @@
  * base64 blobs inside cloud-init `write_files` or MIME parts).
  */
 import { gunzipSync } from "node:zlib";
-import { blocks, strings, type StackElement, type StackModel } from "./stack-model";
+import { blocks, isExpression, strings, type StackElement, type StackModel } from "./stack-model";
+import { evaluateString } from "./terraform-eval";
 
 /** A secret-looking match. The secret itself is never repeated in full. */
 export interface SecretMatch {
@@ -128,8 +129,48 @@ export function userDataElements(model: StackModel): StackElement[] {
   return [...model.resources(...Object.keys(USER_DATA_ATTRIBUTES)), ...model.dataSources("cloudinit_config")];
 }
 
-/** Every decoded layer of an element's user data (a `cloudinit_config`'s part contents included). */
-export function userDataTexts(element: StackElement): string[] {
+/** An element's user data as the rules read it: every decoded layer, and why parts could not be read. */
+export interface UserDataRead {
+  /** The text and every decoding of it (Terraform expressions evaluated where known at synth). */
+  readonly texts: readonly string[];
+  /** Why (parts of) the user data are known only at apply time; empty when read completely. */
+  readonly unresolved: readonly string[];
+}
+
+const reads = new WeakMap<StackModel, Map<string, UserDataRead>>();
+
+/**
+ * Reads an element's user data (a `cloudinit_config`'s part contents included): Terraform
+ * expressions are evaluated where their value is known at synth (locals, `base64gzip`,
+ * `base64encode`, `join`, `format` of literals; see terraform-eval.ts), then every layer is
+ * decoded. Parts known only at apply time are listed in `unresolved`. Cached per model.
+ */
+export function readUserData(model: StackModel, element: StackElement): UserDataRead {
+  const cache = reads.get(model) ?? new Map<string, UserDataRead>();
+  reads.set(model, cache);
+  const cached = cache.get(element.address);
+  if (cached) return cached;
+  const raw =
+    element.kind === "data"
+      ? blocks(element.config.part).flatMap((part) => strings(part.content))
+      : (USER_DATA_ATTRIBUTES[element.type] ?? []).flatMap((attribute) => strings(element.config[attribute]));
+  const texts: string[] = [];
+  const unresolved: string[] = [];
+  for (const text of raw) {
+    texts.push(...decodedLayers(text));
+    if (!isExpression(text)) continue;
+    const value = evaluateString(model, text, 0, "text");
+    if (value.known && typeof value.value === "string") texts.push(...decodedLayers(value.value));
+    else if (!value.known) unresolved.push(value.reason);
+  }
+  const read = { texts: [...new Set(texts)], unresolved };
+  cache.set(element.address, read);
+  return read;
+}
+
+/** Every decoded layer of an element's user data (see {@link readUserData}). */
+export function userDataTexts(element: StackElement, model?: StackModel): string[] {
+  if (model) return [...readUserData(model, element).texts];
   const raw =
     element.kind === "data"
       ? blocks(element.config.part).flatMap((part) => strings(part.content))

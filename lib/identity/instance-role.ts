@@ -1,3 +1,5 @@
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Construct } from "constructs";
@@ -67,7 +69,14 @@ export class InstanceRole extends Construct implements IGrantable {
     // Session Manager only. Not AmazonSSMManagedInstanceCore: it also grants
     // ssm:GetParameter(s) on *, which would let a host read every SecureString
     // in the account (runner tokens, the mirror's admin password).
-    this.grants.addToPrincipalPolicy({ actions: [...SESSION_MANAGER_ACTIONS], resources: ["*"] });
+    // The ssmmessages actions take no resource type (only "*"); ssm:UpdateInstanceInformation
+    // takes the instance type, so it is granted on the account's instances (AWS Service
+    // Authorization Reference, Systems Manager and Session Manager Message Gateway Service).
+    const partition = new DataAwsPartition(this, "partition");
+    const account = new DataAwsCallerIdentity(this, "account");
+    const [register, ...channels] = SESSION_MANAGER_ACTIONS;
+    this.grants.addToPrincipalPolicy({ actions: [register], resources: [`arn:${partition.partition}:ec2:*:${account.accountId}:instance/*`] });
+    this.grants.addToPrincipalPolicy({ actions: channels, resources: ["*"] });
   }
 
   /** Adds a statement to the role's inline policy. */

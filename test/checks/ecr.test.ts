@@ -10,6 +10,7 @@ const repository = (scope: Construct, config: { scanOnPush?: boolean; forceDelet
   new EcrRepository(scope, "repo", {
     name: config.name ?? "acme/app",
     forceDelete: config.forceDelete ?? false,
+    imageTagMutability: "IMMUTABLE",
     ...(config.scanOnPush === undefined ? {} : { imageScanningConfiguration: { scanOnPush: config.scanOnPush } }),
   });
 

@@ -55,7 +55,7 @@ describe("EC2001 unencrypted volumes", () => {
     expect(onlyFinding(annotations, "EC2001", "test/runners").message).toContain('block device /dev/xvda is not encrypted (ebs.encrypted is not "true")');
 
     const unmapped = checkStack((s) => launchTemplate(s, "runners", { blockDeviceMappings: [] }));
-    expect(onlyFinding(unmapped, "EC2001", "test/runners").message).toContain("it maps no EBS volume, so the root volume's encryption depends on the AMI");
+    expect(onlyFinding(unmapped, "EC2001", "test/runners").message).toContain("it maps no root device (/dev/xvda or /dev/sda1) and its AMI's root device is not known at synth");
   });
 
   test("fires on an instance's unencrypted root and data volumes", () => {
@@ -99,7 +99,7 @@ describe("NET001 open ingress", () => {
     const annotations = checkStack((s) => {
       new SecurityGroup(s, "inline", { ingress: [{ fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] }] });
       new SecurityGroupRule(s, "rule", { type: "ingress", fromPort: 8081, toPort: 8082, protocol: "tcp", securityGroupId: "sg-1", ipv6CidrBlocks: ["::/0"] });
-      new VpcSecurityGroupIngressRule(s, "vpc-rule", { securityGroupId: "sg-1", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" });
+      new VpcSecurityGroupIngressRule(s, "vpc-rule", { securityGroupId: "sg-2", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" });
     });
     expect(findingsOf(annotations, "NET001").map((a) => a.path)).toEqual(["test/inline", "test/rule", "test/vpc-rule"]);
     expect(onlyFinding(annotations.filter((a) => a.path === "test/inline"), "NET001", "test/inline").message).toContain("inline ingress tcp 22 from 0.0.0.0/0");

@@ -142,7 +142,7 @@ describe("suppressions", () => {
   test("the nearest suppression wins and only its rule is hidden", () => {
     const annotations = checkStack((s) => {
       suppressRule(s, "ECR001", "registry scanning is configured in the account stack");
-      const repo = new EcrRepository(s, "repo", { name: "acme/app", forceDelete: true });
+      const repo = new EcrRepository(s, "repo", { name: "acme/app", forceDelete: true, imageTagMutability: "IMMUTABLE" });
       suppressRule(repo, "ECR001", "scanned by the registry-wide ENHANCED configuration");
     });
     expect(annotations.map((a) => [a.level, a.path, a.message.split(":")[0]])).toEqual([

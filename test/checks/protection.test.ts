@@ -6,7 +6,7 @@ import { ContainerRepository } from "../../lib/registry/repository";
 import { checkStack, findingsOf, onlyFinding } from "../support/annotations";
 
 const registryAndData = (s: TerraformStack) => {
-  new EcrRepository(s, "repo", { name: "acme/app", imageScanningConfiguration: { scanOnPush: true } });
+  new EcrRepository(s, "repo", { name: "acme/app", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
   new EbsVolume(s, "nexus-data", { availabilityZone: "eu-central-1a", size: 500, encrypted: true });
 };
 

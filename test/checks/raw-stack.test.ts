@@ -57,6 +57,7 @@ function teamStack(insecure: boolean): TerraformStack {
     name: "team/builder",
     imageScanningConfiguration: { scanOnPush: !insecure },
     forceDelete: insecure,
+    imageTagMutability: insecure ? "MUTABLE" : "IMMUTABLE",
     lifecycle: { preventDestroy: true },
   });
   const keepLatest = { rulePriority: 1, selection: { tagStatus: "tagged", tagPatternList: ["latest"], countType: "imageCountMoreThan", countNumber: 100000 }, action: { type: "expire" } };
@@ -130,6 +131,7 @@ describe("the pack on another team's raw-resource stack", () => {
       "error S3002  team-builds/artifacts",
       "error ECR001 team-builds/images",
       "error ECR002 team-builds/images",
+      "error ECR004 team-builds/images",
       "error ECR003 team-builds/images-lifecycle",
       "error IAM001 team-builds/builder-policy",
       "error IAM002 team-builds/builder-policy",
@@ -151,6 +153,6 @@ describe("the pack on another team's raw-resource stack", () => {
     ]);
     // Tooling without constructs (e.g. over cdktf.out/stacks/*/cdk.tf.json) gets the same findings.
     const findings = evaluateSecurityRules(teamStack(true).toTerraform());
-    expect(new Set(findings.map((f) => f.ruleId))).toEqual(new Set(["S3001", "S3002", "ECR001", "ECR002", "ECR003", "IAM001", "IAM002", "IAM003", "NET001", "EC2001", "EC2002", "SEC001", "GL001"]));
+    expect(new Set(findings.map((f) => f.ruleId))).toEqual(new Set(["S3001", "S3002", "ECR001", "ECR002", "ECR003", "ECR004", "IAM001", "IAM002", "IAM003", "NET001", "EC2001", "EC2002", "SEC001", "GL001"]));
   });
 });

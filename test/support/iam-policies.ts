@@ -1,4 +1,4 @@
-import { WILDCARD_RESOURCE_ACTIONS } from "../../lib/core/iam";
+import { allowedOnAnyResource } from "../../lib/core/iam";
 import { type SynthJson } from "./synth";
 
 /**
@@ -89,12 +89,12 @@ function hclStatementToJson(block: unknown): Record<string, unknown> {
 /**
  * The wildcard findings of one policy document's Allow statements: any action
  * with `*` or `?`, `NotAction` / `NotResource`, a `*` principal, and a `*`
- * resource for any action outside `allowedOnStar` (IAM's actions without a
- * resource-level form). Deny statements grant nothing, and wildcards are what
+ * resource for any action that `allowedOnStar` refuses (by default: actions that
+ * take a resource type in the AWS service authorization reference). Deny statements grant nothing, and wildcards are what
  * makes a guard such as the TLS-only bucket policy (`Deny s3:*` to `*` without
  * `aws:SecureTransport`) complete, so they are not findings.
  */
-export function wildcardFindings(policy: FoundPolicy, allowedOnStar: readonly string[] = WILDCARD_RESOURCE_ACTIONS): PolicyFinding[] {
+export function wildcardFindings(policy: FoundPolicy, allowedOnStar: (action: string, narrowed: boolean) => boolean = allowedOnAnyResource): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
   // A KMS key policy's `Resource: "*"` is the key itself (AWS KMS developer guide, "Key policies").
   const keyPolicy = /^aws_kms_key(?:_policy)?\./.test(policy.location);
@@ -118,7 +118,7 @@ export function wildcardFindings(policy: FoundPolicy, allowedOnStar: readonly st
 }
 
 /** Every wildcard finding in `json` (including policy attributes that could not be read). */
-export function iamWildcardFindings(json: SynthJson, allowedOnStar: readonly string[] = WILDCARD_RESOURCE_ACTIONS): PolicyFinding[] {
+export function iamWildcardFindings(json: SynthJson, allowedOnStar: (action: string, narrowed: boolean) => boolean = allowedOnAnyResource): PolicyFinding[] {
   const { policies, unreadable } = policiesOf(json);
   return [...unreadable, ...policies.flatMap((p) => wildcardFindings(p, allowedOnStar))];
 }

@@ -15,22 +15,48 @@ function deviceName(block: Record<string, unknown>): string {
   return typeof block.device_name === "string" ? `block device ${block.device_name}` : "a block device";
 }
 
+/** Root device names of the common Linux and Windows AMIs. */
+const COMMON_ROOT_DEVICES = ["/dev/xvda", "/dev/sda1"];
+
+/**
+ * The root device name of an AMI given as a public SSM parameter (`resolve:ssm:/aws/service/...`),
+ * when the family fixes it: Amazon Linux and Bottlerocket use /dev/xvda, Ubuntu (Canonical) and
+ * Windows /dev/sda1 (EC2 User Guide, "Root device volume"; the AMIs' BlockDeviceMappings). An AMI
+ * id or a data source gives undefined.
+ */
+export function amiRootDevice(imageId: unknown): string | undefined {
+  if (typeof imageId !== "string") return undefined;
+  if (/^resolve:ssm:\/aws\/service\/(ami-amazon-linux-latest|bottlerocket)\//.test(imageId)) return "/dev/xvda";
+  if (/^resolve:ssm:\/aws\/service\/(canonical|ami-windows-latest)\//.test(imageId)) return "/dev/sda1";
+  return undefined;
+}
+
 /** The unencrypted volumes of a volume, launch template, launch configuration or instance. */
-function volumeProblems(e: StackElement): string[] {
+function volumeProblems(e: StackElement, encryptedByDefault: boolean): string[] {
   const c = e.config;
   switch (e.type) {
     case "aws_ebs_volume":
       return isTrue(c.encrypted) ? [] : ["the volume is not encrypted (encrypted is not true)"];
     case "aws_launch_template": {
       const ebs = blocks(c.block_device_mappings).filter((m) => blocks(m.ebs).length > 0);
-      if (ebs.length === 0) return ["it maps no EBS volume, so the root volume's encryption depends on the AMI and the account default"];
-      return ebs.filter((m) => !blocks(m.ebs).every((v) => isTrue(v.encrypted))).map((m) => `${deviceName(m)} is not encrypted (ebs.encrypted is not "true")`);
+      const problems = ebs.filter((m) => !blocks(m.ebs).every((v) => isTrue(v.encrypted))).map((m) => `${deviceName(m)} is not encrypted (ebs.encrypted is not "true")`);
+      if (encryptedByDefault) return problems;
+      const root = amiRootDevice(c.image_id);
+      const mapped = ebs.some((m) => (root ? m.device_name === root : COMMON_ROOT_DEVICES.includes(String(m.device_name))));
+      if (!mapped) {
+        problems.unshift(
+          root
+            ? `it does not map the AMI's root device ${root}, so the root volume keeps the AMI snapshot's encryption (public AMIs: none)`
+            : `it maps no root device (${COMMON_ROOT_DEVICES.join(" or ")}) and its AMI's root device is not known at synth, so the root volume's encryption depends on the AMI`,
+        );
+      }
+      return problems;
     }
     default: {
       const root = blocks(c.root_block_device);
       const problems =
         root.length === 0
-          ? usesLaunchTemplate(e)
+          ? usesLaunchTemplate(e) || encryptedByDefault
             ? []
             : ["it sets no root_block_device, so the root volume's encryption depends on the AMI and the account default"]
           : root.filter((r) => !isTrue(r.encrypted)).map(() => "the root volume is not encrypted (root_block_device.encrypted is not true)");
@@ -46,8 +72,11 @@ export const unencryptedVolumes: SecurityRule = {
   rationale: "Runner and mirror disks hold images, caches and checked-out code; an unencrypted volume or snapshot exposes them to anyone who can copy it.",
   severity: "error",
   resourceTypes: ["aws_ebs_volume", ...HOST_TYPES],
-  fix: 'set encrypted = true on the volume (launch templates: map the root device, e.g. /dev/xvda, with ebs { encrypted = "true" }; instances: root_block_device { encrypted = true })',
-  check: (model) => violationsOf(model.resources("aws_ebs_volume", ...HOST_TYPES), volumeProblems),
+  fix: 'set encrypted = true on the volume (launch templates: map the AMI\'s root device, e.g. /dev/xvda, with ebs { encrypted = "true" }; instances: root_block_device { encrypted = true }), or enable aws_ebs_encryption_by_default',
+  check: (model) => {
+    const byDefault = model.resources("aws_ebs_encryption_by_default").some((e) => e.config.enabled === undefined || isTrue(e.config.enabled));
+    return violationsOf(model.resources("aws_ebs_volume", ...HOST_TYPES), (e) => volumeProblems(e, byDefault));
+  },
 };
 
 /** The `metadata_options` block, if set. */

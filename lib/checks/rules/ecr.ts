@@ -193,3 +193,33 @@ export const lifecycleExpiresProtectedTags: SecurityRule = {
     });
   },
 };
+
+/**
+ * ECR004: repositories (and repository creation templates for pushed or replicated repositories)
+ * keep image tags immutable. The provider's default for `image_tag_mutability` is `MUTABLE`;
+ * `IMMUTABLE` and `IMMUTABLE_WITH_EXCLUSION` (immutable except for the tags of the exclusion
+ * filters, e.g. `latest`, `MR-*`) pass. Pull-through-cache templates are not checked: the cache
+ * updates upstream tags such as `latest` in place.
+ * Source: Amazon ECR User Guide, "Preventing image tags from being overwritten"; Terraform AWS
+ * provider docs for aws_ecr_repository (`image_tag_mutability`, default MUTABLE).
+ */
+export const mutableTags: SecurityRule = {
+  id: "ECR004",
+  title: "ECR repository with mutable image tags",
+  rationale: "With mutable tags anyone who can push can replace a release tag (v1.2.3) or a deployed image behind everyone's back; what was tested is no longer what runs.",
+  severity: "error",
+  resourceTypes: [REPOSITORY, "aws_ecr_repository_creation_template"],
+  fix: 'set image_tag_mutability = "IMMUTABLE", or "IMMUTABLE_WITH_EXCLUSION" with exclusion filters for the moving tags (latest, MR-*) as ContainerRepository does',
+  check: (model) =>
+    violationsOf(
+      [
+        ...model.resources(REPOSITORY),
+        ...model.resources("aws_ecr_repository_creation_template").filter((t) => !(Array.isArray(t.config.applied_for) && t.config.applied_for.length === 1 && t.config.applied_for[0] === "PULL_THROUGH_CACHE")),
+      ],
+      (e) => {
+        const value = e.config.image_tag_mutability;
+        if (value === "IMMUTABLE" || value === "IMMUTABLE_WITH_EXCLUSION" || isExpression(value)) return [];
+        return [value === undefined ? "image_tag_mutability is not set, so it is MUTABLE (the provider's default)" : `image_tag_mutability is ${JSON.stringify(value)}`];
+      },
+    ),
+};

@@ -1,5 +1,6 @@
 import { type SecurityRule } from "../rule";
-import { isTrue, referencesIn, type StackModel } from "../stack-model";
+import { expressionSpans, isRecord, isTrue, referencesIn, type StackModel } from "../stack-model";
+import { localReferences } from "../terraform-eval";
 import { violationsOf } from "./violations";
 
 /**
@@ -30,14 +31,31 @@ export const SECRET_SOURCES: Readonly<Record<string, readonly string[]>> = {
   "data.aws_secretsmanager_random_password": ["random_password"],
 };
 
-/** The secret sources `value` references, as Terraform expressions (e.g. `gitlab_deploy_token.x.token`, `var.token`). */
-export function secretReferences(model: StackModel, value: unknown): string[] {
+/**
+ * The secret sources `value` references, as Terraform expressions (e.g. `gitlab_deploy_token.x.token`,
+ * `var.token`), following `local.<name>` references through the stack's locals: passing a secret
+ * through a local does not hide it.
+ */
+export function secretReferences(model: StackModel, value: unknown, seen: Set<string> = new Set()): string[] {
   const found = referencesIn(value).flatMap((ref) => {
     if (ref.kind === "variable") return model.isSensitiveVariable(ref.name) ? [ref.address] : [];
     const attributes = SECRET_SOURCES[`${ref.kind === "data" ? "data." : ""}${ref.type}`];
     return attributes && (ref.attribute === undefined || attributes.includes(ref.attribute)) ? [`${ref.address}${ref.attribute ? `.${ref.attribute}` : ""}`] : [];
   });
+  for (const name of expressionTexts(value).flatMap(localReferences)) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const local = model.get(`local.${name}`);
+    if (local) found.push(...secretReferences(model, local.config.value, seen).map((s) => `${s} (through local.${name})`));
+  }
   return [...new Set(found)];
+}
+
+/** The `${...}` expressions of every string inside a value. */
+function expressionTexts(value: unknown): string[] {
+  if (typeof value === "string") return expressionSpans(value);
+  if (Array.isArray(value)) return value.flatMap(expressionTexts);
+  return isRecord(value) ? Object.values(value).flatMap(expressionTexts) : [];
 }
 
 const VARIABLE_TYPES = ["gitlab_project_variable", "gitlab_group_variable", "gitlab_instance_variable"];

@@ -1,12 +1,15 @@
 import { type SecurityRule } from "../rule";
 import { unencryptedVolumes, imdsv2Required, imdsHopLimit } from "./ec2";
-import { lifecycleExpiresProtectedTags, repositoryForceDelete, repositoryScanOnPush } from "./ecr";
+import { lifecycleExpiresProtectedTags, mutableTags, repositoryForceDelete, repositoryScanOnPush } from "./ecr";
 import { secretVariableExposed } from "./gitlab";
-import { passRoleOnAnyResource, unreadablePolicy, wildcardActions, wildcardResources } from "./iam";
+import { passRoleOnAnyResource, unknownAction, unreadablePolicy, wildcardActions, wildcardResources } from "./iam";
+import { adminPolicyAttached, adminPolicyReachableFromCi } from "./managed-policies";
 import { openIngressRule, publicMirrorHost } from "./network";
 import { productionDestroyProtection } from "./protection";
+import { runnerHostExposure } from "./runner";
 import { bucketEncryption, bucketPublicAccessBlock, bucketTlsOnly } from "./s3";
 import { literalSecret, secretInUserData } from "./secrets";
+import { publicResourcePolicy, trustPolicy } from "./trust";
 
 /** Every rule of the pack, in the order of the README's rule table. Ids are stable and never reused. */
 export const SECURITY_RULES: readonly SecurityRule[] = [
@@ -14,17 +17,24 @@ export const SECURITY_RULES: readonly SecurityRule[] = [
   wildcardResources,
   passRoleOnAnyResource,
   unreadablePolicy,
+  unknownAction,
+  adminPolicyReachableFromCi,
+  adminPolicyAttached,
+  trustPolicy,
+  publicResourcePolicy,
   bucketPublicAccessBlock,
   bucketEncryption,
   bucketTlsOnly,
   unencryptedVolumes,
   imdsv2Required,
   imdsHopLimit,
+  runnerHostExposure,
   openIngressRule,
   publicMirrorHost,
   repositoryScanOnPush,
   repositoryForceDelete,
   lifecycleExpiresProtectedTags,
+  mutableTags,
   secretVariableExposed,
   secretInUserData,
   literalSecret,

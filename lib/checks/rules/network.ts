@@ -1,5 +1,6 @@
 import { type SecurityRule } from "../rule";
 import { userDataTexts } from "../secrets";
+import { coversWholeInternet } from "../cidr-set";
 import { blocks, isRecord, isTrue, strings, type StackElement, type StackModel } from "../stack-model";
 import { violationsOf } from "./violations";
 
@@ -17,45 +18,78 @@ function ports(block: Record<string, unknown>, protocolKey: string): string {
   return `${protocol} ${from === to ? String(from) : `${String(from)}-${String(to)}`}`;
 }
 
-/** The ingress rules of an element that admit a `/0` CIDR. */
-function openIngress(e: StackElement): string[] {
-  const open = (cidrs: unknown): string[] => strings(cidrs).filter(isWholeInternet);
+/** One ingress rule: where it is declared, what it admits, and the CIDRs it admits it from. */
+interface Ingress {
+  readonly element: StackElement;
+  readonly text: string;
+  readonly cidrs: readonly string[];
+}
+
+/** The ingress rules of an element (inline blocks of a group, or one rule resource). */
+function ingressOf(e: StackElement): Ingress[] {
   switch (e.type) {
     case "aws_security_group":
-      return blocks(e.config.ingress).flatMap((rule) => {
-        const cidrs = [...open(rule.cidr_blocks), ...open(rule.ipv6_cidr_blocks)];
-        return cidrs.length > 0 ? [`inline ingress ${ports(rule, "protocol")} from ${cidrs.join(", ")}`] : [];
-      });
-    case "aws_security_group_rule": {
-      if (e.config.type !== "ingress") return [];
-      const cidrs = [...open(e.config.cidr_blocks), ...open(e.config.ipv6_cidr_blocks)];
-      return cidrs.length > 0 ? [`ingress ${ports(e.config, "protocol")} from ${cidrs.join(", ")}`] : [];
-    }
-    default: {
-      const cidrs = [...open(e.config.cidr_ipv4), ...open(e.config.cidr_ipv6)];
-      return cidrs.length > 0 ? [`ingress ${ports(e.config, "ip_protocol")} from ${cidrs.join(", ")}`] : [];
-    }
+      return blocks(e.config.ingress).map((rule) => ({ element: e, text: `inline ingress ${ports(rule, "protocol")}`, cidrs: [...strings(rule.cidr_blocks), ...strings(rule.ipv6_cidr_blocks)] }));
+    case "aws_security_group_rule":
+      return e.config.type === "ingress" ? [{ element: e, text: `ingress ${ports(e.config, "protocol")}`, cidrs: [...strings(e.config.cidr_blocks), ...strings(e.config.ipv6_cidr_blocks)] }] : [];
+    default:
+      return [{ element: e, text: `ingress ${ports(e.config, "ip_protocol")}`, cidrs: [...strings(e.config.cidr_ipv4), ...strings(e.config.cidr_ipv6)] }];
   }
 }
 
 const INGRESS_TYPES = ["aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule"];
 
-/** NET001: no security group admits the whole internet. */
+/**
+ * The ingress rules of a stack by security group: a rule resource joins the group of the stack
+ * its `security_group_id` references (or, for a group outside the stack, the others naming the
+ * same id). The element reported is the group when it is in the stack.
+ */
+function ingressByGroup(model: StackModel): Array<{ element: StackElement; rules: Ingress[] }> {
+  const groups = new Map<string, { element: StackElement; rules: Ingress[] }>();
+  const add = (key: string, element: StackElement, rules: Ingress[]) => {
+    const entry = groups.get(key) ?? { element, rules: [] };
+    entry.rules.push(...rules);
+    groups.set(key, entry);
+  };
+  for (const group of model.resources("aws_security_group")) add(group.address, group, ingressOf(group));
+  for (const rule of model.resources("aws_security_group_rule", "aws_vpc_security_group_ingress_rule")) {
+    const id = rule.config.security_group_id;
+    const group = model.resources("aws_security_group").find((g) => model.identifies(id, g, []));
+    add(group ? group.address : `id:${JSON.stringify(id)}`, group ?? rule, ingressOf(rule));
+  }
+  return [...groups.values()];
+}
+
+/** NET001: no security group admits the whole internet, judged on the union of its ingress CIDRs. */
 export const openIngressRule: SecurityRule = {
   id: "NET001",
-  title: "Security group admits 0.0.0.0/0 or ::/0",
-  rationale: "Runner hosts and mirrors need no inbound traffic from the internet (Session Manager replaces SSH); an open port is scanned within minutes.",
+  title: "Security group admits the whole internet",
+  rationale:
+    "Runner hosts and mirrors need no inbound traffic from the internet (Session Manager replaces SSH); an open port is scanned within minutes. Judged on the union of a group's CIDRs, so 0.0.0.0/1 plus 128.0.0.0/1 counts as 0.0.0.0/0.",
   severity: "error",
   resourceTypes: INGRESS_TYPES,
   fix: "admit only the security groups or VPC CIDRs that need the port (e.g. the runner hosts' group to the mirror port); use Session Manager instead of SSH",
-  check: (model) => violationsOf(model.resources(...INGRESS_TYPES), openIngress),
+  check: (model) => {
+    const groups = ingressByGroup(model);
+    return violationsOf(
+      groups.map((g) => g.element),
+      (element) => {
+        const rules = groups.find((g) => g.element === element)?.rules ?? [];
+        const cidrs = rules.flatMap((r) => r.cidrs);
+        if (!coversWholeInternet(cidrs)) return [];
+        const open = rules.filter((r) => r.cidrs.length > 0).map((r) => `${r.element === element ? "" : `${r.element.address}: `}${r.text} from ${r.cidrs.join(", ")}`);
+        const whole = cidrs.some(isWholeInternet) ? "" : " (together the blocks cover every address)";
+        return [`its ingress rules admit the whole internet${whole}: ${open.join("; ")}`];
+      },
+    );
+  },
 };
 
 const HOST_TYPES = ["aws_instance", "aws_spot_instance_request", "aws_launch_template"];
 const ROLE_TAG_KEYS = new Set(["name", "role", "component", "service", "app"]);
 
 /** Why a host looks like a registry mirror (construct path, tags, Nexus in user data), or undefined. */
-function mirrorEvidence(e: StackElement, pattern: RegExp): string | undefined {
+function mirrorEvidence(model: StackModel, e: StackElement, pattern: RegExp): string | undefined {
   const segment = e.path?.split("/").find((s) => pattern.test(s));
   if (segment) return `its construct path segment "${segment}" matches ${String(pattern)}`;
   const tagMaps = [e.config.tags, ...blocks(e.config.tag_specifications).map((t) => t.tags)].filter(isRecord);
@@ -63,7 +97,7 @@ function mirrorEvidence(e: StackElement, pattern: RegExp): string | undefined {
     const hit = Object.entries(tags).find(([k, v]) => ROLE_TAG_KEYS.has(k.toLowerCase()) && typeof v === "string" && pattern.test(v));
     if (hit) return `its tag ${hit[0]}=${JSON.stringify(hit[1])} matches ${String(pattern)}`;
   }
-  return userDataTexts(e).some((t) => /sonatype\/nexus/i.test(t)) ? "its user data runs sonatype/nexus" : undefined;
+  return userDataTexts(e, model).some((t) => /sonatype\/nexus/i.test(t)) ? "its user data runs sonatype/nexus" : undefined;
 }
 
 /** How a host gets a public IP, if it does. */
@@ -95,7 +129,7 @@ export const publicMirrorHost: SecurityRule = {
   check: (model, options) =>
     violationsOf(model.resources(...HOST_TYPES), (e) => {
       const sources = publicIpSources(model, e);
-      const evidence = sources.length > 0 ? mirrorEvidence(e, options.mirrorHostPattern) : undefined;
+      const evidence = sources.length > 0 ? mirrorEvidence(model, e, options.mirrorHostPattern) : undefined;
       return evidence ? [`it serves a registry mirror (${evidence}) and gets a public IP: ${sources.join(", ")}`] : [];
     }),
 };

@@ -1,5 +1,6 @@
 import { type SecurityRule } from "../rule";
-import { findSecrets, findTokens, USER_DATA_ATTRIBUTES, userDataElements, userDataTexts, type SecretMatch } from "../secrets";
+import { type RuleViolation } from "../rule";
+import { findSecrets, findTokens, readUserData, USER_DATA_ATTRIBUTES, userDataElements, type SecretMatch } from "../secrets";
 import { isRecord, type StackElement } from "../stack-model";
 import { violationsOf } from "./violations";
 
@@ -18,9 +19,12 @@ export const secretInUserData: SecurityRule = {
   resourceTypes: [...Object.keys(USER_DATA_ATTRIBUTES), "data.cloudinit_config"],
   fix: "read the secret at boot from an SSM SecureString parameter or Secrets Manager (aws ssm get-parameter --with-decryption) and grant the instance role read on that parameter only; user data may reference it by name",
   check: (model) =>
-    violationsOf(userDataElements(model), (e) => {
-      const matches = userDataTexts(e).flatMap(findSecrets);
-      return matches.length > 0 ? [`its user data (decoded) contains ${describe(matches)}`] : [];
+    userDataElements(model).flatMap((element): RuleViolation[] => {
+      const read = readUserData(model, element);
+      const matches = read.texts.flatMap(findSecrets);
+      if (matches.length > 0) return [{ element, detail: `its user data (decoded) contains ${describe(matches)}` }];
+      if (read.unresolved.length > 0) return [{ element, unchecked: true, detail: `its user data is known only at apply time (${read.unresolved.join("; ")}), so it was not scanned for secrets` }];
+      return [];
     }),
 };
 
