@@ -7,7 +7,7 @@ import { TagScheme, validateSelector } from "../registry/tag-scheme";
 import { type FindingSeverity, type RuleOptions, type Severity } from "./rule";
 import { SECURITY_RULE_IDS, SECURITY_RULES } from "./rules";
 import { type StackElement, StackModel } from "./stack-model";
-import { type Suppression, suppressionsOn } from "./suppressions";
+import { isExpired, type Suppression, suppressionsOn } from "./suppressions";
 
 /** Props of a {@link SecurityRulePack}. */
 export interface SecurityRulePackProps {
@@ -41,6 +41,27 @@ export interface SecurityRulePackProps {
    * @default /mirror|nexus/i
    */
   readonly mirrorHostPattern?: RegExp;
+  /**
+   * Named, reasoned exceptions that allow a severity override to downgrade an error-level rule
+   * in production (`severity: { IAM002: "warning" }` with `production: true` is refused without one).
+   * @default none
+   */
+  readonly exceptions?: readonly ProductionException[];
+  /**
+   * The date suppressions are judged against (expired suppressions hide nothing).
+   * @default the current date
+   */
+  readonly today?: Date;
+}
+
+/** A production exception: who accepted downgrading an error-level rule, and why. */
+export interface ProductionException {
+  /** The downgraded rule's id, e.g. `IAM002`. */
+  readonly ruleId: string;
+  /** Who accepted the exception (a person or a team, e.g. `platform-security`). */
+  readonly name: string;
+  /** Why the downgrade is acceptable in production. */
+  readonly reason: string;
 }
 
 /** One finding of one rule on one element of a stack. */
@@ -78,12 +99,12 @@ export function formatFinding(finding: Finding, constructPath: string): string {
   return (
     `${finding.ruleId} ${finding.title}: ${finding.detail}. ` +
     `Construct: ${constructPath} (${finding.element.address}). Fix: ${finding.fix}. ` +
-    `To accept it, suppressRule(construct, "${finding.ruleId}", "<reason>").`
+    `To accept it, suppressRule(construct, "${finding.ruleId}", "<reason>", "<expiry YYYY-MM-DD>").`
   );
 }
 
 /** Validates the props and resolves their defaults. */
-function resolveOptions(props: SecurityRulePackProps): { options: RuleOptions; severity: ReadonlyMap<string, Severity> } {
+function resolveOptions(props: SecurityRulePackProps): { options: RuleOptions; severity: ReadonlyMap<string, Severity>; today: Date } {
   const protectedTags = props.protectedTags ?? protectedTagPatterns(new TagScheme(PACK));
   protectedTags.forEach((pattern, i) => validateSelector(`${PACK}/protectedTags[${i}]`, { pattern }));
   const protectedKeepCount = props.protectedKeepCount ?? DEFAULT_PROTECTED_KEEP_COUNT;
@@ -110,8 +131,10 @@ function resolveOptions(props: SecurityRulePackProps): { options: RuleOptions; s
       fix: 'use "error" or "warning"; to accept a finding, suppress it with a reason',
     });
   }
+  validateExceptions(props);
   const pattern = props.mirrorHostPattern ?? /mirror|nexus/i;
   return {
+    today: props.today ?? new Date(),
     options: {
       production: props.production ?? false,
       protectedTags,
@@ -121,6 +144,28 @@ function resolveOptions(props: SecurityRulePackProps): { options: RuleOptions; s
     },
     severity: new Map<string, Severity>(Object.entries(props.severity ?? {})),
   };
+}
+
+/** Refuses downgrades of error-level rules in production without a named, reasoned exception. */
+function validateExceptions(props: SecurityRulePackProps): void {
+  (props.exceptions ?? []).forEach((e, i) => {
+    const path = `${PACK}/exceptions[${i}]`;
+    check(SECURITY_RULE_IDS.includes(e.ruleId), { path, subject: "rule id", value: e.ruleId, rule: "an exception names a rule of the pack", fix: "use the id printed in the finding" });
+    check(typeof e.name === "string" && e.name.trim() !== "", { path, subject: "name", value: e.name, rule: "an exception names who accepted it", fix: 'set name, e.g. "platform-security"' });
+    check(typeof e.reason === "string" && e.reason.trim() !== "", { path, subject: "reason", value: e.reason, rule: "an exception says why the downgrade is acceptable", fix: "write the reason reviewers will read" });
+  });
+  if (!props.production) return;
+  for (const [id, level] of Object.entries(props.severity ?? {})) {
+    const rule = SECURITY_RULES.find((r) => r.id === id);
+    if (rule?.severity !== "error" || level === "error") continue;
+    check((props.exceptions ?? []).some((e) => e.ruleId === id), {
+      path: `${PACK}/severity/${id}`,
+      subject: "severity override",
+      value: level,
+      rule: `${id} is an error-level rule and the stacks are production: it cannot be downgraded without a named, reasoned exception`,
+      fix: `fix the findings, suppress single findings with a reason and expiry, or add exceptions: [{ ruleId: "${id}", name: "<who accepts it>", reason: "<why>" }]`,
+    });
+  }
 }
 
 /**
@@ -162,12 +207,13 @@ function evaluate(model: StackModel, options: RuleOptions, severity: ReadonlyMap
 export class SecurityRulePack implements IAspect {
   private readonly options: RuleOptions;
   private readonly severity: ReadonlyMap<string, Severity>;
+  private readonly today: Date;
   /** Stacks already evaluated (each synth runs aspects again; annotate only once). */
   private readonly seen = new WeakSet<TerraformStack>();
 
   /** @throws ValidationError for invalid props (unknown rule ids, bad tag patterns) */
   public constructor(props: SecurityRulePackProps = {}) {
-    ({ options: this.options, severity: this.severity } = resolveOptions(props));
+    ({ options: this.options, severity: this.severity, today: this.today } = resolveOptions(props));
   }
 
   /** Called by cdktf for the scope the aspect was added to and every construct below it. */
@@ -200,7 +246,9 @@ export class SecurityRulePack implements IAspect {
       else if (c instanceof TerraformOutput) stackLevel.set(`output.${c.friendlyUniqueId}`, c);
       else if (c instanceof TerraformLocal) stackLevel.set(`local.${c.friendlyUniqueId}`, c);
     }
-    const suppressions = constructs.flatMap((c) => suppressionsOn(c).map((s) => ({ ...s, hidden: [] as Finding[] })));
+    const all = constructs.flatMap((c) => suppressionsOn(c).map((s) => ({ ...s, hidden: [] as Finding[] })));
+    const suppressions = all.filter((s) => !isExpired(s, this.today));
+    const expired = all.filter((s) => isExpired(s, this.today));
 
     for (const finding of findings) {
       const target = (finding.element.path && byPath.get(finding.element.path)) || stackLevel.get(finding.element.address) || stack;
@@ -209,14 +257,16 @@ export class SecurityRulePack implements IAspect {
         suppression.hidden.push(finding);
         continue;
       }
-      annotate(target, LEVEL[finding.severity], formatFinding(finding, target.node.path));
+      const lapsed = nearestSuppression(target, finding.ruleId, expired);
+      const note = lapsed ? ` (The suppression at ${lapsed.scope.node.path} expired on ${lapsed.expires}; reason was ${JSON.stringify(lapsed.reason)}.)` : "";
+      annotate(target, LEVEL[finding.severity], formatFinding(finding, target.node.path) + note);
     }
 
     for (const s of suppressions) {
       const where = s.scope.node.path;
       if (s.hidden.length > 0) {
         const addresses = [...new Set(s.hidden.map((f) => f.element.address))].join(", ");
-        annotate(s.scope, AnnotationMetadataEntryType.INFO, `${PACK}: ${s.ruleId} suppressed at ${where}, reason: ${JSON.stringify(s.reason)} (hides ${s.hidden.length} finding(s) on ${addresses})`);
+        annotate(s.scope, AnnotationMetadataEntryType.INFO, `${PACK}: ${s.ruleId} suppressed at ${where}, reason: ${JSON.stringify(s.reason)}, expires ${s.expires} (hides ${s.hidden.length} finding(s) on ${addresses})`);
       } else {
         annotate(
           s.scope,

@@ -109,7 +109,7 @@ describe("suppressions", () => {
   test("a suppression on a construct hides its children's findings and is listed with its reason", () => {
     const stack = diskStack();
     const disk = stack.node.findChild("disk");
-    suppressRule(disk, "EC2001", "scratch disk for throwaway build output, encrypted by the account default");
+    suppressRule(disk, "EC2001", "scratch disk for throwaway build output, encrypted by the account default", "2099-12-31");
     Aspects.of(stack).add(new SecurityRulePack());
     const outdir = Testing.fullSynth(stack); // no error: the finding is suppressed
     try {
@@ -118,7 +118,7 @@ describe("suppressions", () => {
           constructPath: "test/disk",
           level: "@cdktf/info",
           message: expect.stringMatching(
-            /^SecurityRulePack: EC2001 suppressed at test\/disk, reason: "scratch disk for throwaway build output, encrypted by the account default" \(hides 1 finding\(s\) on aws_ebs_volume\.disk_volume_[0-9A-F]{8}\)$/,
+            /^SecurityRulePack: EC2001 suppressed at test\/disk, reason: "scratch disk for throwaway build output, encrypted by the account default", expires 2099-12-31 \(hides 1 finding\(s\) on aws_ebs_volume\.disk_volume_[0-9A-F]{8}\)$/,
           ),
         },
       ]);
@@ -130,7 +130,7 @@ describe("suppressions", () => {
   test("a suppression of another rule hides nothing, and an unused suppression is reported", () => {
     const annotations = checkStack((s) => {
       const disk = new DataDisk(s, "disk");
-      suppressRule(disk, "EC2002", "the disk has no metadata service");
+      suppressRule(disk, "EC2002", "the disk has no metadata service", "2099-12-31");
     });
     expect(annotations.map((a) => [a.level, a.path, a.message.slice(0, 52)])).toEqual([
       ["warning", "test/disk", "SecurityRulePack: the suppression of EC2002 at test/"],
@@ -141,25 +141,62 @@ describe("suppressions", () => {
 
   test("the nearest suppression wins and only its rule is hidden", () => {
     const annotations = checkStack((s) => {
-      suppressRule(s, "ECR001", "registry scanning is configured in the account stack");
-      const repo = new EcrRepository(s, "repo", { name: "acme/app", forceDelete: true, imageTagMutability: "IMMUTABLE" });
-      suppressRule(repo, "ECR001", "scanned by the registry-wide ENHANCED configuration");
+      const team = new Construct(s, "team");
+      suppressRule(team, "ECR001", "registry scanning is configured in the account stack", "2099-12-31");
+      const repo = new EcrRepository(team, "repo", { name: "acme/app", forceDelete: true, imageTagMutability: "IMMUTABLE" });
+      suppressRule(repo, "ECR001", "scanned by the registry-wide ENHANCED configuration", "2099-12-31");
     });
     expect(annotations.map((a) => [a.level, a.path, a.message.split(":")[0]])).toEqual([
-      ["warning", "test", "SecurityRulePack"],
-      ["error", "test/repo", "ECR002 ECR repository with force_delete"],
-      ["info", "test/repo", "SecurityRulePack"],
+      ["warning", "test/team", "SecurityRulePack"],
+      ["error", "test/team/repo", "ECR002 ECR repository with force_delete"],
+      ["info", "test/team/repo", "SecurityRulePack"],
     ]);
   });
 
-  test("suppressRule requires a known rule id and a written reason, once per construct", () => {
+  test("suppressRule requires a known rule id, a written reason and a real expiry date, once per construct", () => {
     const stack = testStack();
-    expect(violationOf(() => suppressRule(stack, "EC2001", "  ")).message).toMatch(
-      /^test: invalid reason for suppressing EC2001 " {2}"\. Rule: every suppression needs a written reason/,
+    const disk = new DataDisk(stack, "disk");
+    expect(violationOf(() => suppressRule(disk, "EC2001", "  ", "2099-12-31")).message).toMatch(
+      /^test\/disk: invalid reason for suppressing EC2001 " {2}"\. Rule: every suppression needs a written reason/,
     );
-    expect(violationOf(() => suppressRule(stack, "EC201", "typo")).message).toMatch(/^test: invalid suppressed rule id "EC201"\. Rule: a suppression names a rule of the security rule pack \(IAM001, /);
-    suppressRule(stack, "EC2001", "first");
-    expect(violationOf(() => suppressRule(stack, "EC2001", "second")).message).toContain('the construct already suppresses EC2001 with the reason "first"');
+    expect(violationOf(() => suppressRule(disk, "EC201", "typo", "2099-12-31")).message).toMatch(/^test\/disk: invalid suppressed rule id "EC201"\. Rule: a suppression names a rule of the security rule pack \(IAM001, /);
+    expect(violationOf(() => suppressRule(disk, "EC2001", "no date", "2099-02-30")).message).toMatch(/^test\/disk: invalid expiry date of the suppression of EC2001 "2099-02-30"\. Rule: every suppression expires/);
+    expect(violationOf(() => suppressRule(disk, "EC2001", "no date", undefined as unknown as string)).message).toContain("every suppression expires");
+    suppressRule(disk, "EC2001", "first", "2099-12-31");
+    expect(violationOf(() => suppressRule(disk, "EC2001", "second", "2099-12-31")).message).toContain('the construct already suppresses EC2001 with the reason "first"');
+  });
+
+  test("a stack-wide (blanket) suppression is refused", () => {
+    const stack = testStack();
+    expect(violationOf(() => suppressRule(stack, "NET001", "all of them are fine", "2099-12-31")).message).toMatch(
+      /^test: invalid scope of the suppression of NET001 "test"\. Rule: a suppression names the resources it accepts: a stack-wide/,
+    );
+  });
+
+  test("an expired suppression hides nothing: the finding returns with a note", () => {
+    const build = (s: TerraformStack) => suppressRule(new DataDisk(s, "disk"), "EC2001", "scratch disk", "2026-01-31");
+    const before = checkStack(build, { today: new Date("2026-01-31T23:00:00Z") });
+    expect(before.map((a) => a.level)).toEqual(["info"]);
+    const after = checkStack(build, { today: new Date("2026-02-01T00:00:00Z") });
+    expect(after.map((a) => [a.level, a.path])).toEqual([["error", "test/disk/volume"]]);
+    expect(after[0]!.message).toMatch(/EC2001 Unencrypted EBS volume: .*\(The suppression at test\/disk expired on 2026-01-31; reason was "scratch disk"\.\)$/);
+  });
+});
+
+describe("production exceptions", () => {
+  test("an error-level rule cannot be downgraded in production without a named, reasoned exception", () => {
+    expect(violationOf(() => new SecurityRulePack({ production: true, severity: { IAM002: "warning" } })).message).toMatch(
+      /^SecurityRulePack\/severity\/IAM002: invalid severity override "warning"\. Rule: IAM002 is an error-level rule and the stacks are production/,
+    );
+    expect(violationOf(() => new SecurityRulePack({ production: true, severity: { IAM002: "warning" }, exceptions: [{ ruleId: "IAM002", name: "", reason: "x" }] })).message).toMatch(
+      /^SecurityRulePack\/exceptions\[0\]: invalid name ""/,
+    );
+    const disk = (s: TerraformStack) => new DataDisk(s, "disk");
+    const accepted = { production: true, severity: { EC2001: "warning" as const }, exceptions: [{ ruleId: "EC2001", name: "platform-security", reason: "scratch disks, encrypted by the account default" }] };
+    expect(findingsOf(checkStack(disk, accepted), "EC2001").map((a) => a.level)).toEqual(["warning"]);
+    // Outside production, and for warning-level rules, an override needs no exception.
+    expect(checkStack(disk, { severity: { EC2001: "warning" } }).map((a) => a.level)).toEqual(["warning"]);
+    expect(() => new SecurityRulePack({ production: true, severity: { EC2003: "error" } })).not.toThrow();
   });
 });
 

@@ -146,7 +146,7 @@ describe("the pack on another team's raw-resource stack", () => {
 
   test("suppressions with reasons let a team accept a finding, and the same rules run on plain JSON", () => {
     const stack = teamStack(true);
-    suppressRule(stack.node.findChild("builders"), "NET001", "temporary SSH for the migration week, removed by TEAM-123");
+    suppressRule(stack.node.findChild("builders"), "NET001", "temporary SSH for the migration week, removed by TEAM-123", "2099-12-31");
     const annotations = check(stack, false);
     expect(annotations.filter((a) => a.message.includes("NET001")).map((a) => [a.level, a.message.slice(0, 45)])).toEqual([
       ["info", "SecurityRulePack: NET001 suppressed at team-b"],

@@ -47,6 +47,6 @@ export function onlyFinding(annotations: readonly Annotation[], ruleId: string, 
   const finding = found[0]!;
   expect(finding.message).toContain(`Construct: ${path} (`);
   expect(finding.message).toMatch(/\. Fix: .{20,}\. To accept it, /);
-  expect(finding.message.endsWith(`To accept it, suppressRule(construct, "${ruleId}", "<reason>").`)).toBe(true);
+  expect(finding.message.endsWith(`To accept it, suppressRule(construct, "${ruleId}", "<reason>", "<expiry YYYY-MM-DD>").`)).toBe(true);
   return finding;
 }
