@@ -490,3 +490,6 @@ export {
 } from "./runner/image-builder";
 export { BUILDKIT_ROOTLESS_SECURITY_OPT, hostSensitiveVolume } from "./runner/config-toml";
 export { SecretsKey, type SecretsKeyProps, type SecretsKeyUse, ACCOUNT_ROOT_ACTIONS, SSM_DECRYPT_ACTIONS, SSM_ENCRYPT_ACTIONS } from "./secrets/secrets-key";
+// Security rule pack v2: duplicate physical names, production exceptions, the IAM dataset.
+export { UniquePhysicalNames, type UniquePhysicalNamesProps, PHYSICAL_NAMES, type ProductionException, isExpired, type FindingSeverity } from "./checks";
+export { expandAction, iamDataVersion, loadedServices, type IamAction } from "./core/iam-data";

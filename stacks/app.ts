@@ -1,5 +1,6 @@
 import { Aspects, type App } from "cdktf";
 import { protectedTagPatterns, SecurityRulePack } from "../lib/checks/pack";
+import { UniquePhysicalNames } from "../lib/checks/unique-names";
 import { AccountStack } from "./account-stack";
 import { applyBackend } from "./backend";
 import { accountOf, accountStackName, type PlatformConfig, stateKeyOf, validateConfig } from "./config";
@@ -23,10 +24,14 @@ export interface PlatformStacks {
 export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks {
   validateConfig(config);
   const accounts = new Map<string, AccountStack>();
+  // One duplicate-name check per AWS account, shared by every stack deployed into it.
+  const names = new Map<string, UniquePhysicalNames>();
+  const namesOf = (accountId: string) => names.get(accountId) ?? names.set(accountId, new UniquePhysicalNames({ account: accountId })).get(accountId)!;
   for (const account of config.accounts) {
     const stack = new AccountStack(app, accountStackName(account), config, account);
     applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, stack.node.id, account.stateKey));
     Aspects.of(stack).add(new SecurityRulePack({ production: false }));
+    Aspects.of(stack).add(namesOf(account.accountId));
     accounts.set(account.name, stack);
   }
   const environments = new Map<string, EnvironmentStack>();
@@ -36,6 +41,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, env.name, env.stateKey));
     stack.addDependency(account);
     Aspects.of(stack).add(new SecurityRulePack({ production: env.production ?? false, protectedTags: protectedTagPatterns(stack.tagScheme) }));
+    Aspects.of(stack).add(namesOf(accountOf(config, env).accountId));
     environments.set(env.name, stack);
   }
   return { accounts, environments };

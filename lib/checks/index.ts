@@ -5,3 +5,7 @@ export { SECURITY_RULES, SECURITY_RULE_IDS } from "./rules";
 export { type SecurityRule, type RuleDefinition, type RuleOptions, type Severity, type RuleViolation } from "./rule";
 export { StackModel, type StackElement, type ElementKind } from "./stack-model";
 export { SECRET_SOURCES } from "./rules/gitlab";
+export { UniquePhysicalNames, type UniquePhysicalNamesProps, PHYSICAL_NAMES } from "./unique-names";
+export { type ProductionException } from "./pack";
+export { isExpired } from "./suppressions";
+export { type FindingSeverity } from "./rule";

@@ -1,0 +1,62 @@
+import { EcrRegistryScanningConfiguration } from "@cdktf/provider-aws/lib/ecr-registry-scanning-configuration";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Aspects, TerraformStack, Testing } from "cdktf";
+import { UniquePhysicalNames } from "../../lib/checks/unique-names";
+import { annotationsOf } from "../support/annotations";
+
+const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+
+function stackIn(app = Testing.app(), id = "test", region = "eu-central-1"): TerraformStack {
+  const stack = new TerraformStack(app, id);
+  new AwsProvider(stack, "aws", { region });
+  return stack;
+}
+
+describe("duplicate physical names", () => {
+  test("two constructs of one stack creating the same role, repository, OIDC provider or registry scanning configuration are refused", () => {
+    const stack = stackIn();
+    for (const id of ["a", "b"]) {
+      new IamRole(stack, `role-${id}`, { name: "ci-build", assumeRolePolicy: trust });
+      new EcrRepository(stack, `repo-${id}`, { name: "acme/app" });
+      new IamOpenidConnectProvider(stack, `oidc-${id}`, { url: "https://gitlab.example.com", clientIdList: ["x"] });
+      new EcrRegistryScanningConfiguration(stack, `scanning-${id}`, { scanType: "BASIC" });
+    }
+    Aspects.of(stack).add(new UniquePhysicalNames({ account: "111111111111" }));
+    Testing.synth(stack);
+    const errors = annotationsOf(stack).filter((a) => a.level === "error");
+    expect(errors.map((a) => a.path)).toEqual(["test/role-b", "test/repo-b", "test/oidc-b", "test/scanning-b"]);
+    expect(errors[0]!.message).toMatch(/^Duplicate IAM role name "ci-build" in account 111111111111: test\/role-b \(aws_iam_role\.role-b\) and test\/role-a \(aws_iam_role\.role-a\) would both create it/);
+    expect(errors[1]!.message).toContain("in account 111111111111, region eu-central-1");
+  });
+
+  test("across stacks of one account: account-wide names clash, regional names only in the same region", () => {
+    const app = Testing.app();
+    const names = new UniquePhysicalNames({ account: "111111111111" });
+    const one = stackIn(app, "one", "eu-central-1");
+    const two = stackIn(app, "two", "eu-west-1");
+    for (const stack of [one, two]) {
+      new IamRole(stack, "role", { name: "ci-build", assumeRolePolicy: trust });
+      new EcrRepository(stack, "repo", { name: "acme/app" });
+      Aspects.of(stack).add(names);
+    }
+    Testing.synth(one);
+    Testing.synth(two);
+    expect(annotationsOf(one)).toEqual([]);
+    expect(annotationsOf(two).map((a) => [a.level, a.path, a.message.slice(0, 31)])).toEqual([["error", "two/role", 'Duplicate IAM role name "ci-bui']]);
+  });
+
+  test("different accounts and names known only at apply time do not clash", () => {
+    const app = Testing.app();
+    for (const [id, account] of [["one", "111111111111"], ["two", "222222222222"]] as const) {
+      const stack = stackIn(app, id);
+      new IamRole(stack, "role", { name: "ci-build", assumeRolePolicy: trust });
+      new IamRole(stack, "generated", { namePrefix: "x", assumeRolePolicy: trust });
+      Aspects.of(stack).add(new UniquePhysicalNames({ account }));
+      Testing.synth(stack);
+      expect(annotationsOf(stack)).toEqual([]);
+    }
+  });
+});
