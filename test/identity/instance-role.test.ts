@@ -8,7 +8,7 @@ describe("InstanceRole", () => {
     const role = onlyResource(json, "aws_iam_role");
     expect(role.description).toBe("Nexus mirror host");
     expect(JSON.parse(role.assume_role_policy as string).Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
-    expect(JSON.parse(onlyResource(json, "aws_iam_role_policy").policy as string).Statement).toHaveLength(1);
+    expect(JSON.parse(onlyResource(json, "aws_iam_role_policy").policy as string).Statement).toHaveLength(2); // ssm:UpdateInstanceInformation on the instances, the ssmmessages actions on "*"
   });
 
   test("RunnerHostRole keeps its construct ids and description", () => {

@@ -16,9 +16,14 @@ describe("RunnerHostRole", () => {
     expect(resourcesOf(json, "aws_iam_role_policy_attachment")).toEqual({});
     expect(JSON.parse(onlyResource(json, "aws_iam_role_policy").policy as string).Statement).toEqual([
       {
+        // ssm:UpdateInstanceInformation takes the instance resource type: the account's instances, not "*".
+        Effect: "Allow",
+        Action: ["ssm:UpdateInstanceInformation"],
+        Resource: [expect.stringMatching(/^arn:\$\{data\.aws_partition\.[^}]+\.partition\}:ec2:\*:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:instance\/\*$/)],
+      },
+      {
         Effect: "Allow",
         Action: [
-          "ssm:UpdateInstanceInformation",
           "ssmmessages:CreateControlChannel",
           "ssmmessages:CreateDataChannel",
           "ssmmessages:OpenControlChannel",

@@ -144,9 +144,10 @@ describe("NexusMirror", () => {
     expect(policy).toEqual({
       Version: "2012-10-17",
       Statement: [
+        { Effect: "Allow", Action: ["ssm:UpdateInstanceInformation"], Resource: [expect.stringMatching(/:ec2:\*:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:instance\/\*$/)] },
         {
           Effect: "Allow",
-          Action: ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+          Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
           Resource: ["*"],
         },
         { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: [PARAMETER_ARN] },
@@ -156,7 +157,7 @@ describe("NexusMirror", () => {
     for (const s of policy.Statement.filter((st) => st.Resource.includes("*"))) {
       expect(s.Action.filter((a) => !allowedOnAnyResource(a, "Condition" in s))).toEqual([]);
     }
-    expect(JSON.parse(String(onlyResource(build().json, "aws_iam_role_policy").policy)).Statement).toHaveLength(2);
+    expect(JSON.parse(String(onlyResource(build().json, "aws_iam_role_policy").policy)).Statement).toHaveLength(3);
   });
 
   test("a private DNS name in a private hosted zone of the VPC, or in an existing zone", () => {
@@ -481,7 +482,7 @@ describe("NexusMirror with unresolved tokens", () => {
     const json = synth(stack).json as SynthJson & { locals: Record<string, string> };
     expect(onlyResource(json, "aws_ebs_volume").size).toBe("${var.data-size}");
     expect(Object.values(json.locals)[0]).toContain('"credentialSecretArn": "${var.docker-hub-secret}"');
-    expect(JSON.parse(String(onlyResource(json, "aws_iam_role_policy").policy)).Statement[2]).toEqual({
+    expect(JSON.parse(String(onlyResource(json, "aws_iam_role_policy").policy)).Statement[3]).toEqual({
       Effect: "Allow",
       Action: ["secretsmanager:GetSecretValue"],
       Resource: ["${var.docker-hub-secret}"],
