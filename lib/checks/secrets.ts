@@ -43,6 +43,17 @@ function mask(text: string): string {
   return `${text.slice(0, Math.min(7, Math.floor(text.length / 2)))}…`;
 }
 
+/**
+ * True when the key starting at `index` is in a key position: first on its line (after indentation,
+ * `export`, `local`, `declare`, `readonly`, `-` or `--`), or after `{`, `,`, `(`, `[` or a quote.
+ * Prose such as `log "admin password: stored in SSM"` is not an assignment.
+ */
+function atKeyPosition(text: string, index: number): boolean {
+  const lineStart = text.lastIndexOf("\n", index - 1) + 1;
+  const before = text.slice(lineStart, index).trimEnd();
+  return before === "" || /(?:^|\s)(?:export|local|declare|readonly|-|--)$/.test(before) || /[{,(["']$/.test(before);
+}
+
 /** The token-format secrets in `text` (GitLab tokens, AWS key ids, private keys). */
 export function findTokens(text: string): SecretMatch[] {
   return TOKEN_PATTERNS.flatMap(({ kind, pattern }) => {
@@ -55,7 +66,10 @@ export function findTokens(text: string): SecretMatch[] {
 export function findSecrets(text: string): SecretMatch[] {
   const found = findTokens(text);
   for (const m of text.matchAll(ASSIGNMENT)) {
-    const [, key, value] = m;
+    const [whole, key, value] = m;
+    // `...:secret:name` is a segment of an ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), not an assignment.
+    if (whole.startsWith(":")) continue;
+    if (!atKeyPosition(text, m.index + whole.indexOf(key!))) continue;
     if (!value || value.length < MIN_LITERAL_LENGTH || NOT_A_LITERAL.test(value) || PLACEHOLDER_NAME.test(value)) continue;
     if (findTokens(value).length > 0) continue; // already reported as a token
     found.push({ kind: `a literal value assigned to "${key}"`, excerpt: `${key}=${mask(value)}` });

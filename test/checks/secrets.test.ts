@@ -141,4 +141,15 @@ describe("decoding and matching", () => {
     expect(findSecrets('password: "${NEXUS_PASSWORD}"\ntoken: {{ token }}\napi_key = <api-key>\nsecret: none')).toEqual([]);
     expect(findSecrets("db_password=hunter2pass").map((m) => m.kind)).toEqual(['a literal value assigned to "db_password"']);
   });
+
+  test("an ARN's secret:<name> segment is not an assignment (the Nexus provisioning JSON names its upstream credential by ARN)", () => {
+    expect(findSecrets('"credentialSecretArn": "arn:aws:secretsmanager:eu-central-1:222222222222:secret:ecr-pullthroughcache/docker-hub-AbCdEf"')).toEqual([]);
+    expect(findSecrets("secret: hunter2pass").map((m) => m.kind)).toEqual(['a literal value assigned to "secret"']);
+  });
+
+  test("prose is not an assignment (the Nexus script logs 'admin password: stored in SSM parameter'), keys are", () => {
+    expect(findSecrets('log "admin password: stored in SSM parameter $parameter"\n# 2. admin password: read it from SSM')).toEqual([]);
+    const keys = ['  password: hunter2pass', 'export DB_PASSWORD=hunter2pass', '{"password": "hunter2pass"}', "- token=hunter2pass"].map((t) => findSecrets(t).length);
+    expect(keys).toEqual([1, 1, 1, 1]);
+  });
 });
