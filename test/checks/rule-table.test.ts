@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { SECURITY_RULES } from "../../lib/checks/rules";
+import { iamDataVersion } from "../../lib/core/iam-data";
 
-const readme = readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
-const section = readme.slice(readme.indexOf("## Security rule pack"));
+const doc = readFileSync(path.resolve(__dirname, "../../docs/rule-pack.md"), "utf8");
+const section = doc.slice(doc.indexOf("## Rules"));
 /** The rule table's rows, split into cells, with markdown escapes (`\*`, `\|`) undone. */
 const rows = section
   .split("\n")
@@ -15,7 +16,7 @@ const rows = section
       .map((cell) => cell.replace(/\\([*|])/g, "$1")),
   );
 
-test("the README rule table lists every rule with its code's severity, title, rationale and fix, and nothing else", () => {
+test("the rule table of docs/rule-pack.md lists every rule with its code's severity, title, rationale and fix, and nothing else", () => {
   expect(rows.map((r) => r[0])).toEqual(SECURITY_RULES.map((r) => r.id));
   for (const rule of SECURITY_RULES) {
     const [, severity, what, why, fix] = rows.find((r) => r[0] === rule.id)!;
@@ -27,4 +28,8 @@ test("the README rule table lists every rule with its code's severity, title, ra
       fix: rule.fix,
     });
   }
+});
+
+test("docs/rule-pack.md names the installed IAM dataset version", () => {
+  expect(doc).toContain(`\`${iamDataVersion().version}\``);
 });
