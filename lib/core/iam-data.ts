@@ -34,6 +34,8 @@ export interface IamAction {
   readonly accessLevel: string;
   /** The resource types it takes; empty when it supports only `Resource: "*"`. */
   readonly resourceTypes: readonly ActionResourceType[];
+  /** The condition keys the action supports at action level, e.g. `cloudwatch:namespace`. */
+  readonly conditionKeys: readonly string[];
 }
 
 /** The `service:Action` spelling of an action, e.g. `ecr:BatchGetImage`. */
@@ -44,6 +46,7 @@ export function actionName(action: IamAction): string {
 interface RawAction {
   readonly name: string;
   readonly accessLevel: string;
+  readonly conditionKeys?: readonly string[];
   readonly resourceTypes: ReadonlyArray<{ readonly name: string; readonly required: boolean }>;
 }
 
@@ -98,6 +101,7 @@ export function actionsOfService(service: string): readonly IamAction[] {
     name: a.name,
     accessLevel: a.accessLevel,
     resourceTypes: a.resourceTypes.map((r) => ({ name: r.name, required: r.required })),
+    conditionKeys: [...(a.conditionKeys ?? [])],
   }));
 }
 
@@ -165,7 +169,7 @@ function opaqueReferences(text: string): string {
  * the granted resource, so a grant is not judged broader for naming one region.
  */
 function probeArn(format: string, resource: string): string {
-  const fields = resource.split(":");
+  const fields = opaqueReferences(resource).split(":");
   return format.replace(/\$\{(\w+)\}/g, (_, variable: string) => {
     if (variable === "Partition") return fields[1] ?? "aws";
     if (variable === "Region") return fields[3] ?? "probe-region-1";
@@ -194,9 +198,9 @@ export function coversWholeResourceType(action: IamAction, resource: string): bo
 export function coversEveryResourceOfAccount(action: IamAction, resource: string): boolean {
   if (resource === "*") return true;
   const pattern = globRegex(opaqueReferences(resource));
-  const fields = resource.split(":");
+  const fields = opaqueReferences(resource).split(":");
   return arnFormatsOf(action).some((format) => {
-    const probe = probeArn(format, resource).replace(":000000000000:", `:${opaqueReferences(fields[4] ?? "")}:`);
+    const probe = probeArn(format, resource).replace(":000000000000:", `:${fields[4] ?? ""}:`);
     return pattern.test(probe);
   });
 }

@@ -29,21 +29,23 @@ export const SESSION_MANAGER_ACTIONS = [
  *   `ssmmessages:OpenDataChannel`) can only be granted on `*`;
  * - an action whose resource types are all optional (e.g.
  *   `cloudwatch:PutMetricData`, optional `dataset`) may stay on `*` only when
- *   the statement narrows it with a condition (`cloudwatch:namespace`);
- * - every other action has a required resource type and must name its ARNs.
+ *   the statement narrows it with one of the action's own condition keys
+ *   (`cloudwatch:namespace`); a global key such as `aws:SourceIp` does not count;
+ * - every other action must name its ARNs.
  *
  * Unknown actions and wildcard patterns are never allowed on `*`.
  * Source: AWS Service Authorization Reference, "Resource types" column
- * ("Required resources are indicated with an asterisk").
+ * ("Required resources are indicated with an asterisk") and "Condition keys" column.
  * @param action `service:Action`, e.g. `ecr:GetAuthorizationToken`
- * @param narrowed whether the statement carries a Condition
+ * @param conditionKeys the condition keys the statement's Condition uses
  */
-export function allowedOnAnyResource(action: string, narrowed = false): boolean {
+export function allowedOnAnyResource(action: string, conditionKeys: readonly string[] = []): boolean {
   if (hasActionWildcard(action)) return false;
   const [found] = expandAction(action);
   if (!found) return false;
   if (found.resourceTypes.length === 0) return true;
-  return narrowed && found.resourceTypes.every((r) => !r.required);
+  const own = new Set(found.conditionKeys.map((k) => k.toLowerCase()));
+  return found.resourceTypes.every((r) => !r.required) && conditionKeys.some((k) => own.has(k.toLowerCase()));
 }
 
 /** IAM condition block: operator -> condition key -> value(s). */

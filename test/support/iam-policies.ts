@@ -90,11 +90,11 @@ function hclStatementToJson(block: unknown): Record<string, unknown> {
  * The wildcard findings of one policy document's Allow statements: any action
  * with `*` or `?`, `NotAction` / `NotResource`, a `*` principal, and a `*`
  * resource for any action that `allowedOnStar` refuses (by default: actions that
- * take a resource type in the AWS service authorization reference). Deny statements grant nothing, and wildcards are what
- * makes a guard such as the TLS-only bucket policy (`Deny s3:*` to `*` without
+ * take a resource type in the AWS service authorization reference). Deny
+ * statements grant nothing, and wildcards are what makes a guard such as the TLS-only bucket policy (`Deny s3:*` to `*` without
  * `aws:SecureTransport`) complete, so they are not findings.
  */
-export function wildcardFindings(policy: FoundPolicy, allowedOnStar: (action: string, narrowed: boolean) => boolean = allowedOnAnyResource): PolicyFinding[] {
+export function wildcardFindings(policy: FoundPolicy, allowedOnStar: (action: string, conditionKeys: readonly string[]) => boolean = allowedOnAnyResource): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
   // A KMS key policy's `Resource: "*"` is the key itself (AWS KMS developer guide, "Key policies").
   const keyPolicy = /^aws_kms_key(?:_policy)?\./.test(policy.location);
@@ -110,15 +110,16 @@ export function wildcardFindings(policy: FoundPolicy, allowedOnStar: (action: st
     const principals = s.Principal === "*" ? ["*"] : Object.values((s.Principal as Record<string, unknown>) ?? {}).flatMap(asArray);
     if (principals.includes("*")) add("wildcard principal \"*\"");
     if (asArray(s.Resource).includes("*") && !keyPolicy) {
-      const disallowed = actions.filter((a) => !allowedOnStar.includes(a));
-      if (disallowed.length > 0) add(`resource "*" for ${disallowed.join(", ")} (only ${allowedOnStar.join(", ")} may use "*")`);
+      const conditionKeys = Object.values((s.Condition as Record<string, Record<string, unknown>>) ?? {}).flatMap((c) => Object.keys(c));
+      const disallowed = actions.filter((a) => !allowedOnStar(a, conditionKeys));
+      if (disallowed.length > 0) add(`resource "*" for ${disallowed.join(", ")} (they take a resource type: name its ARNs)`);
     }
   });
   return findings;
 }
 
 /** Every wildcard finding in `json` (including policy attributes that could not be read). */
-export function iamWildcardFindings(json: SynthJson, allowedOnStar: (action: string, narrowed: boolean) => boolean = allowedOnAnyResource): PolicyFinding[] {
+export function iamWildcardFindings(json: SynthJson, allowedOnStar: (action: string, conditionKeys: readonly string[]) => boolean = allowedOnAnyResource): PolicyFinding[] {
   const { policies, unreadable } = policiesOf(json);
   return [...unreadable, ...policies.flatMap((p) => wildcardFindings(p, allowedOnStar))];
 }

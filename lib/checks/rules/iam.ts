@@ -90,7 +90,7 @@ export const wildcardActions: SecurityRule = {
 
 /** The actions of a statement that may not stay on `*`, per the reference. */
 function actionsNeedingResources(s: NormalizedStatement): string[] {
-  const narrowed = s.conditions.length > 0;
+  const narrowed = s.conditions.map((c) => c.variable);
   return s.actions.flatMap((a) => {
     if (a.toLowerCase() === PASS_ROLE.toLowerCase()) return [];
     if (a === "*") return ['"*"'];
