@@ -174,6 +174,31 @@ describe("probe stack: locals and encodings", () => {
     expect(at(a, "SEC001")).toEqual([["error", "test/host"]]);
   });
 
+  test("a Nexus host recognised only through its ${base64gzip(local...)} user data, with a public IP from a local, is an error", () => {
+    const a = checkStack((s) => {
+      const userData = new TerraformLocal(s, "boot", "#!/bin/bash\ndocker run -d -p 8081:8081 sonatype/nexus3:3.70.1\n");
+      const publicIp = new TerraformLocal(s, "public", true);
+      new Instance(s, "host", {
+        ami: "ami-123",
+        instanceType: "t3.large",
+        metadataOptions: metadata,
+        rootBlockDevice: { encrypted: true },
+        associatePublicIpAddress: publicIp.asBoolean,
+        userDataBase64: Fn.base64gzip(userData.asString),
+      });
+    });
+    expect(at(a, "NET002")).toEqual([["error", "test/host"]]);
+    expect(findingsOf(a, "NET002")[0]!.message).toContain("its user data runs sonatype/nexus");
+  });
+
+  test("a mirror host whose public IP depends on a variable is unchecked (info)", () => {
+    const a = checkStack((s) => {
+      const publicIp = new TerraformVariable(s, "public", { type: "bool" });
+      new Instance(s, "mirror", { ami: "ami-123", instanceType: "t3.large", metadataOptions: metadata, rootBlockDevice: { encrypted: true }, associatePublicIpAddress: publicIp.booleanValue });
+    });
+    expect(at(a, "NET002")).toEqual([["info", "test/mirror"]]);
+  });
+
   test("a value known only at apply time is reported as unchecked (info), never as passing", () => {
     const a = checkStack((s) => {
       new Instance(s, "host", { ami: "ami-123", instanceType: "t3.micro", metadataOptions: metadata, rootBlockDevice: { encrypted: true }, userData: "${templatefile(\"boot.sh\", {})}" });

@@ -1,7 +1,8 @@
-import { type SecurityRule } from "../rule";
+import { type RuleViolation, type SecurityRule } from "../rule";
 import { userDataTexts } from "../secrets";
 import { coversWholeInternet } from "../cidr-set";
-import { blocks, isRecord, isTrue, strings, type StackElement, type StackModel } from "../stack-model";
+import { blocks, isExpression, isRecord, isTrue, strings, type StackElement, type StackModel } from "../stack-model";
+import { evaluateValue } from "../terraform-eval";
 import { violationsOf } from "./violations";
 
 /** True for a CIDR with prefix length 0 (`0.0.0.0/0`, `::/0`): the whole internet. */
@@ -100,14 +101,28 @@ function mirrorEvidence(model: StackModel, e: StackElement, pattern: RegExp): st
   return userDataTexts(e, model).some((t) => /sonatype\/nexus/i.test(t)) ? "its user data runs sonatype/nexus" : undefined;
 }
 
-/** How a host gets a public IP, if it does. */
-function publicIpSources(model: StackModel, e: StackElement): string[] {
-  if (e.type === "aws_launch_template") {
-    return blocks(e.config.network_interfaces).some((n) => isTrue(n.associate_public_ip_address)) ? ['network_interfaces.associate_public_ip_address = "true"'] : [];
-  }
+/** A boolean attribute with locals followed: true, false, or the reason it is known only at apply time. */
+function flag(model: StackModel, value: unknown): boolean | string {
+  if (!isExpression(value)) return isTrue(value);
+  const r = evaluateValue(model, value);
+  return r.known ? isTrue(r.value) : r.reason;
+}
+
+/** How a host gets a public IP (`sources`), and what about it is known only at apply time (`unknown`). */
+function publicIpSources(model: StackModel, e: StackElement): { sources: string[]; unknown: string[] } {
   const sources: string[] = [];
-  if (isTrue(e.config.associate_public_ip_address)) sources.push("associate_public_ip_address = true");
-  else if (e.config.associate_public_ip_address === undefined) {
+  const unknown: string[] = [];
+  const judge = (value: unknown, text: string) => {
+    const f = flag(model, value);
+    if (f === true) sources.push(text);
+    else if (typeof f === "string") unknown.push(`${text.split(" = ")[0]} (${f})`);
+  };
+  if (e.type === "aws_launch_template") {
+    for (const n of blocks(e.config.network_interfaces)) judge(n.associate_public_ip_address, 'network_interfaces.associate_public_ip_address = "true"');
+    return { sources, unknown };
+  }
+  if (e.config.associate_public_ip_address !== undefined) judge(e.config.associate_public_ip_address, "associate_public_ip_address = true");
+  else {
     const subnet = model.resources("aws_subnet").find((s) => model.identifies(e.config.subnet_id, s, []) && isTrue(s.config.map_public_ip_on_launch));
     if (subnet) sources.push(`its subnet ${subnet.address} has map_public_ip_on_launch = true`);
   }
@@ -115,7 +130,7 @@ function publicIpSources(model: StackModel, e: StackElement): string[] {
     ...model.resources("aws_eip").filter((eip) => model.identifies(eip.config.instance, e, [])).map((eip) => `Elastic IP ${eip.address}`),
     ...model.resources("aws_eip_association").filter((a) => model.identifies(a.config.instance_id, e, [])).map((a) => `Elastic IP association ${a.address}`),
   );
-  return sources;
+  return { sources, unknown };
 }
 
 /** NET002: hosts that serve a registry mirror get no public IP. */
@@ -127,9 +142,12 @@ export const publicMirrorHost: SecurityRule = {
   resourceTypes: [...HOST_TYPES, "aws_eip", "aws_eip_association", "aws_subnet"],
   fix: "run the mirror in a private subnet without a public IP (associate_public_ip_address = false, no Elastic IP); runners reach it inside the VPC",
   check: (model, options) =>
-    violationsOf(model.resources(...HOST_TYPES), (e) => {
-      const sources = publicIpSources(model, e);
-      const evidence = sources.length > 0 ? mirrorEvidence(model, e, options.mirrorHostPattern) : undefined;
-      return evidence ? [`it serves a registry mirror (${evidence}) and gets a public IP: ${sources.join(", ")}`] : [];
+    model.resources(...HOST_TYPES).flatMap((element): RuleViolation[] => {
+      const { sources, unknown } = publicIpSources(model, element);
+      if (sources.length === 0 && unknown.length === 0) return [];
+      const evidence = mirrorEvidence(model, element, options.mirrorHostPattern);
+      if (!evidence) return [];
+      if (sources.length > 0) return [{ element, detail: `it serves a registry mirror (${evidence}) and gets a public IP: ${sources.join(", ")}` }];
+      return [{ element, unchecked: true, detail: `it serves a registry mirror (${evidence}) and whether it gets a public IP is known only at apply time: ${unknown.join(", ")}` }];
     }),
 };
