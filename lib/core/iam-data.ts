@@ -107,8 +107,10 @@ export function actionsOfService(service: string): readonly IamAction[] {
 
 /** The ARN format of a service's resource type, e.g. `arn:${Partition}:ecr:${Region}:${Account}:repository/${RepositoryName}`. */
 export function resourceArnFormat(service: string, resourceType: string): string | undefined {
-  const raw = readData<Record<string, RawResourceType>>("resourceTypes", `${service.toLowerCase()}.json`);
-  return raw?.[resourceType]?.arn;
+  const raw = readData<Record<string, RawResourceType>>("resourceTypes", `${service.toLowerCase()}.json`) ?? {};
+  // Actions name resource types as the reference spells them (`Secret`); the type file keys them in lower case.
+  const wanted = resourceType.toLowerCase();
+  return (raw[resourceType] ?? Object.entries(raw).find(([key]) => key.toLowerCase() === wanted)?.[1])?.arn;
 }
 
 /** The ARN formats of every resource type an action takes. */
@@ -209,4 +211,22 @@ export function coversEveryResourceOfAccount(action: IamAction, resource: string
 export function iamDataVersion(): { readonly version: string; readonly updatedAt: string } {
   const pkg = JSON.parse(readFileSync(path.join(dataRoot(), "..", "package.json"), "utf8")) as { version: string; updatedAt?: string };
   return { version: pkg.version, updatedAt: pkg.updatedAt ?? "unknown" };
+}
+
+/**
+ * True when a literal resource pattern (no Terraform references) can name a resource of one of
+ * the action's types: a sample of the pattern (wildcards filled) matches one of the ARN formats
+ * of the reference, whose `${Variable}` parts match any non-empty text. Actions without resource
+ * types, `*`, and patterns with references count as matching.
+ */
+export function matchesSomeResourceType(action: IamAction, resource: string): boolean {
+  if (resource === "*" || resource.includes("${") || action.resourceTypes.length === 0) return true;
+  const sample = resource.replace(/[*?]/g, "x");
+  return arnFormatsOf(action).some((format) => {
+    const body = format
+      .split(/\$\{\w+\}/)
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".+");
+    return new RegExp(`^${body}$`, "i").test(sample);
+  });
 }

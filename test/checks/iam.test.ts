@@ -123,3 +123,32 @@ describe("IAM004 unreadable policies", () => {
     expect(annotations).toEqual([]);
   });
 });
+
+describe("IAM008 resources of the wrong type", () => {
+  test("warns on s3:GetObject on a bucket ARN (objects are bucket/key), and passes the right formats", () => {
+    const annotations = checkStack((s) => rolePolicy(s, policy({ Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::cache" })));
+    const finding = onlyFinding(annotations, "IAM008", "test/policy");
+    expect(finding.level).toBe("warning");
+    expect(finding.message).toContain('s3:GetObject on "arn:aws:s3:::cache" (it takes ');
+    expect(finding.message).toContain(' or arn:${Partition}:s3:::${BucketName}/${ObjectName})');
+    const right = checkStack((s) =>
+      rolePolicy(
+        s,
+        policy(
+          { Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::cache/*" },
+          { Effect: "Allow", Action: ["s3:ListBucket"], Resource: "arn:aws:s3:::cache" },
+          // The reference spells this type "Secret"; its file keys it "secret".
+          { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: "arn:aws:secretsmanager:eu-central-1:111111111111:secret:x-AbCdEf" },
+        ),
+      ),
+    );
+    expect(findingsOf(right, "IAM008")).toEqual([]);
+  });
+});
+
+describe("IAM005 unknown actions", () => {
+  test("warns on a typo, which IAM accepts and grants nothing for", () => {
+    const annotations = checkStack((s) => rolePolicy(s, policy({ Effect: "Allow", Action: ["ecr:BatchGetImages"], Resource: "arn:aws:ecr:eu-central-1:111111111111:repository/x" })));
+    expect(onlyFinding(annotations, "IAM005", "test/policy").message).toContain('names "ecr:BatchGetImages", which match no action of the reference');
+  });
+});

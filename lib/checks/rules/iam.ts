@@ -5,7 +5,17 @@
  * action, `iam:Put*` includes `iam:PutRolePolicy`, and `arn:aws:iam::*:role/*`
  * is every role there is.
  */
-import { actionCovers, actionName, coversEveryResourceOfAccount, coversWholeResourceType, expandAction, hasActionWildcard, type IamAction } from "../../core/iam-data";
+import {
+  actionCovers,
+  actionName,
+  arnFormatsOf,
+  coversEveryResourceOfAccount,
+  coversWholeResourceType,
+  expandAction,
+  hasActionWildcard,
+  matchesSomeResourceType,
+  type IamAction,
+} from "../../core/iam-data";
 import { allowedOnAnyResource } from "../../core/iam";
 import { policiesOf, type NormalizedStatement, type PolicyAttribute } from "../policy-statements";
 import { type SecurityRule, type RuleViolation } from "../rule";
@@ -192,6 +202,32 @@ export const unknownAction: SecurityRule = {
       allowStatements(p).flatMap((s) => {
         const unknown = s.actions.filter((a) => a !== "*" && !a.includes("${") && expandAction(a).length === 0);
         return unknown.length > 0 ? [`${s.label} names ${unknown.map((a) => JSON.stringify(a)).join(", ")}, which match no action of the reference`] : [];
+      }),
+    ),
+};
+
+/** IAM008: literal resources that are no ARN of any resource type the action takes (the grant does nothing for them). */
+export const resourceTypeMismatch: SecurityRule = {
+  id: "IAM008",
+  title: "IAM statement names a resource the action cannot act on",
+  rationale: "IAM accepts any ARN in Resource; one of the wrong type (s3:GetObject on a bucket ARN instead of its objects) grants nothing and fails only at run time.",
+  severity: "warning",
+  resourceTypes: POLICY_TYPES,
+  fix: "use the ARN format of the action's resource type from the AWS service authorization reference (e.g. arn:aws:s3:::bucket/* for objects, arn:aws:s3:::bucket for ListBucket)",
+  check: (model) =>
+    perElement(identityPolicies(model), (p) =>
+      allowStatements(p).flatMap((s) => {
+        const found: string[] = [];
+        for (const entry of s.actions) {
+          if (hasActionWildcard(entry)) continue;
+          const [action] = expandAction(entry);
+          if (!action) continue;
+          const wrong = s.resources.filter((r) => !matchesSomeResourceType(action, r));
+          if (wrong.length > 0 && wrong.length === s.resources.length) {
+            found.push(`${entry} on ${wrong.map((r) => JSON.stringify(r)).join(", ")} (it takes ${arnFormatsOf(action).join(" or ")})`);
+          }
+        }
+        return found.length > 0 ? [`${s.label} grants ${found.join("; ")}`] : [];
       }),
     ),
 };

@@ -2,7 +2,7 @@ import { type SecurityRule } from "../rule";
 import { unencryptedVolumes, imdsv2Required, imdsHopLimit } from "./ec2";
 import { lifecycleExpiresProtectedTags, mutableTags, repositoryForceDelete, repositoryScanOnPush } from "./ecr";
 import { secretVariableExposed } from "./gitlab";
-import { passRoleOnAnyResource, unknownAction, unreadablePolicy, wildcardActions, wildcardResources } from "./iam";
+import { passRoleOnAnyResource, resourceTypeMismatch, unknownAction, unreadablePolicy, wildcardActions, wildcardResources } from "./iam";
 import { adminPolicyAttached, adminPolicyReachableFromCi } from "./managed-policies";
 import { openIngressRule, publicMirrorHost } from "./network";
 import { productionDestroyProtection } from "./protection";
@@ -18,6 +18,7 @@ export const SECURITY_RULES: readonly SecurityRule[] = [
   passRoleOnAnyResource,
   unreadablePolicy,
   unknownAction,
+  resourceTypeMismatch,
   adminPolicyReachableFromCi,
   adminPolicyAttached,
   trustPolicy,
