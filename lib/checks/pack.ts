@@ -132,6 +132,13 @@ function resolveOptions(props: SecurityRulePackProps): { options: RuleOptions; s
     });
   }
   validateExceptions(props);
+  check(props.today === undefined || (props.today instanceof Date && !Number.isNaN(props.today.getTime())), {
+    path: PACK,
+    subject: "today",
+    value: props.today,
+    rule: "the date suppressions are judged against is a valid Date",
+    fix: "pass new Date(\"2027-01-31\"), or leave it out for the current date",
+  });
   const pattern = props.mirrorHostPattern ?? /mirror|nexus/i;
   return {
     today: props.today ?? new Date(),

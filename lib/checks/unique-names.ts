@@ -7,6 +7,7 @@
  */
 import { AnnotationMetadataEntryType, type IAspect, TerraformStack } from "cdktf";
 import { type IConstruct } from "constructs";
+import { check } from "../core/errors";
 import { blocks, isExpression, StackModel, type StackElement } from "./stack-model";
 
 /** Where a name must be unique: in the partition (S3 buckets), the account, or the account's region. */
@@ -60,7 +61,15 @@ export class UniquePhysicalNames implements IAspect {
   private readonly seen = new WeakSet<TerraformStack>();
   private readonly owners = new Map<string, { path: string; address: string }>();
 
+  /** @throws ValidationError when `account` is given but is not a non-empty string */
   public constructor(props: UniquePhysicalNamesProps = {}) {
+    check(props.account === undefined || (typeof props.account === "string" && props.account.trim() !== ""), {
+      path: "UniquePhysicalNames",
+      subject: "account",
+      value: props.account,
+      rule: "the account the stacks deploy into, as a non-empty string (its id or a name)",
+      fix: 'pass the account id, e.g. "111111111111", or leave it out for a single account',
+    });
     this.account = props.account ?? "(this account)";
   }
 

@@ -221,5 +221,6 @@ describe("options", () => {
     );
     expect(violationOf(() => new SecurityRulePack({ protectedTags: ["v*.*.*.*.*"] })).message).toMatch(/^SecurityRulePack\/protectedTags\[0\]: invalid tag pattern/);
     expect(violationOf(() => new SecurityRulePack({ protectedKeepCount: 0 })).message).toMatch(/^SecurityRulePack: invalid protectedKeepCount 0/);
+    expect(violationOf(() => new SecurityRulePack({ today: new Date("not a date") })).message).toMatch(/^SecurityRulePack: invalid today .*Rule: the date suppressions are judged against is a valid Date/);
   });
 });

@@ -60,3 +60,7 @@ describe("duplicate physical names", () => {
     }
   });
 });
+
+test("a plain-JavaScript caller passing a non-string account is refused", () => {
+  expect(() => new UniquePhysicalNames({ account: 111111111111 as unknown as string })).toThrow(/^UniquePhysicalNames: invalid account 111111111111\. Rule: the account the stacks deploy into/);
+});
