@@ -7,6 +7,7 @@
  */
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcrRepositoryPolicy } from "@cdktf/provider-aws/lib/ecr-repository-policy";
+import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
@@ -266,5 +267,47 @@ describe("probe stack: runner configs", () => {
   test("the same runner registered ref_protected passes", () => {
     const a = checkStack((s) => host(s, ["/var/run/docker.sock:/var/run/docker.sock"], true, "ref_protected"));
     expect(at(a, "RUN001")).toEqual([]);
+  });
+});
+
+describe("probe stack: trust policy edge cases", () => {
+  test("the provider host is read from a referenced aws_iam_openid_connect_provider; its claims must be conditioned", () => {
+    const a = checkStack((s) => {
+      const provider = new IamOpenidConnectProvider(s, "gitlab", { url: "https://gitlab.example.com", clientIdList: ["https://gitlab.example.com"] });
+      const trust = (sub: string) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Federated: provider.arn }, Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringEquals: { ...AUD }, StringLike: { "other.example.com:sub": sub } } }],
+        });
+      new IamRole(s, "wrong-host", { assumeRolePolicy: trust("project_path:acme/app:*") });
+    });
+    // The sub condition names another issuer's claim, so this provider's sub is unconditioned.
+    expect(findingsOf(a, "TRUST001")[0]!.message).toContain("no condition on the token's sub claim");
+  });
+
+  test("a ForAllValues sub condition is refused (it is true for a token without the claim)", () => {
+    const a = checkStack((s) => new IamRole(s, "for-all", { assumeRolePolicy: oidcTrust({ StringEquals: AUD, "ForAllValues:StringLike": { "gitlab.example.com:sub": "project_path:acme/app:*" } }) }));
+    expect(findingsOf(a, "TRUST001")[0]!.message).toContain("uses ForAllValues:StringLike");
+  });
+
+  test("Cognito identity pools are not GitLab and are left to their own conditions", () => {
+    const a = checkStack((s) => new IamRole(s, "cognito", { assumeRolePolicy: doc({ Effect: "Allow", Principal: { Federated: "cognito-identity.amazonaws.com" }, Action: "sts:AssumeRoleWithWebIdentity" }) }));
+    expect(findingsOf(a, "TRUST001")).toEqual([]);
+  });
+});
+
+describe("probe stack: literal secrets in CI/CD variables", () => {
+  test("a literal password in an unmasked, unprotected variable is an error, also through a local", () => {
+    const a = checkStack((s) => {
+      new GroupVariable(s, "direct", { group: "acme", key: "DB_PASSWORD", value: "hunter2-but-longer" });
+      const local = new TerraformLocal(s, "token", "glpat-abcdefghijklmnopqrst");
+      new GroupVariable(s, "via-local", { group: "acme", key: "API", value: local.asString, masked: true });
+      new GroupVariable(s, "harmless", { group: "acme", key: "REGION", value: "eu-central-1" });
+    });
+    expect(at(a, "GL001")).toEqual([
+      ["error", "test/direct"],
+      ["error", "test/via-local"],
+    ]);
+    expect(findingsOf(a, "GL001")[1]!.message).toContain("a literal secret (a GitLab token, glpat-a…)");
   });
 });

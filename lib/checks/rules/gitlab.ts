@@ -1,6 +1,7 @@
 import { type SecurityRule } from "../rule";
 import { expressionSpans, isRecord, isTrue, referencesIn, type StackModel } from "../stack-model";
-import { localReferences } from "../terraform-eval";
+import { findSecrets, findTokens } from "../secrets";
+import { evaluateString, localReferences } from "../terraform-eval";
 import { violationsOf } from "./violations";
 
 /**
@@ -58,6 +59,18 @@ function expressionTexts(value: unknown): string[] {
   return isRecord(value) ? Object.values(value).flatMap(expressionTexts) : [];
 }
 
+/**
+ * A variable whose value, known at synth (locals followed), is itself a secret: a token format
+ * (glpat-, AKIA…), a private key, or a literal assigned to a secret-named key (`DB_PASSWORD`).
+ */
+function literalSecrets(model: StackModel, key: unknown, value: unknown): string[] {
+  if (typeof value !== "string") return [];
+  const known = evaluateString(model, value, 0, "text");
+  const text = known.known && typeof known.value === "string" ? known.value : value;
+  const matches = [...findTokens(text), ...(typeof key === "string" && !text.includes("\n") ? findSecrets(`${key}=${text}`) : [])];
+  return [...new Set(matches.map((m) => `a literal secret (${m.kind}, ${m.excerpt})`))];
+}
+
 const VARIABLE_TYPES = ["gitlab_project_variable", "gitlab_group_variable", "gitlab_instance_variable"];
 
 /** GL001: CI/CD variables carrying secrets are masked (or hidden) and protected. */
@@ -70,7 +83,7 @@ export const secretVariableExposed: SecurityRule = {
   fix: "set masked = true (or hidden = true) and protected = true on the variable; jobs on unprotected branches should use credentials that hold no secret (e.g. a credHelpers-only DOCKER_AUTH_CONFIG)",
   check: (model) =>
     violationsOf(model.resources(...VARIABLE_TYPES), (e) => {
-      const sources = secretReferences(model, e.config.value);
+      const sources = [...secretReferences(model, e.config.value), ...literalSecrets(model, e.config.key, e.config.value)];
       if (sources.length === 0) return [];
       const missing = [
         ...(isTrue(e.config.masked) || isTrue(e.config.hidden) ? [] : ["not masked or hidden"]),

@@ -4,16 +4,30 @@
  */
 import { includesEveryone, policiesOf, type NormalizedStatement, type PolicyCondition } from "../policy-statements";
 import { type SecurityRule } from "../rule";
-import { isExpression } from "../stack-model";
+import { isExpression, soleReference, type StackModel } from "../stack-model";
 import { allowStatements, perElement } from "./iam";
 
 const WEB_IDENTITY = "sts:assumerolewithwebidentity";
 
-/** The OIDC provider host of a `Federated` principal ARN (`arn:aws:iam::1:oidc-provider/gitlab.example.com`), if literal. */
-function providerHost(identifier: string): string | undefined {
-  if (isExpression(identifier)) return undefined;
+/**
+ * The OIDC provider host of a `Federated` principal: from a literal ARN
+ * (`arn:aws:iam::1:oidc-provider/gitlab.example.com`), or from the literal `url` of the
+ * `aws_iam_openid_connect_provider` a reference points to; undefined when not known at synth.
+ */
+function providerHost(model: StackModel, identifier: string): string | undefined {
+  if (isExpression(identifier)) {
+    const ref = soleReference(identifier);
+    const provider = ref && ref.type === "aws_iam_openid_connect_provider" ? model.get(ref.address) : undefined;
+    const url = provider?.config.url;
+    return typeof url === "string" && !isExpression(url) ? url.replace(/^https:\/\//, "") : undefined;
+  }
   const m = /^arn:[^:]+:iam::[^:]*:oidc-provider\/(.+)$/.exec(identifier);
   return m ? m[1] : undefined;
+}
+
+/** True for a web identity federation that is not an OIDC provider of the account (Cognito, Google, Amazon, Facebook). */
+function isBuiltInFederation(identifier: string): boolean {
+  return /^(cognito-identity\.amazonaws\.com|accounts\.google\.com|www\.amazon\.com|graph\.facebook\.com)$/.test(identifier);
 }
 
 /** True when a condition key names the claim of one of the hosts (or of any host when none is known). */
@@ -35,8 +49,10 @@ export function isAnchoredSubject(value: string): boolean {
 }
 
 /** Why a web identity statement's conditions do not pin the audience and a project-anchored subject. */
-function webIdentityProblems(s: NormalizedStatement): string[] {
-  const hosts = s.principals.filter((p) => p.type === "Federated").flatMap((p) => p.identifiers.map(providerHost)).filter((h): h is string => h !== undefined);
+function webIdentityProblems(model: StackModel, s: NormalizedStatement): string[] {
+  const identifiers = s.principals.filter((p) => p.type === "Federated").flatMap((p) => p.identifiers);
+  if (identifiers.every(isBuiltInFederation)) return [];
+  const hosts = identifiers.map((id) => providerHost(model, id)).filter((h): h is string => h !== undefined);
   const claim = (c: PolicyCondition, name: "aud" | "sub") => isClaimKey(c.variable, name, hosts);
   const problems: string[] = [];
   const aud = s.conditions.filter((c) => claim(c, "aud"));
@@ -57,7 +73,10 @@ function webIdentityProblems(s: NormalizedStatement): string[] {
         problems.push(`its sub condition uses ${c.test} (only StringEquals or StringLike bind every token; ForAllValues/IfExists pass tokens without the claim)`);
         continue;
       }
-      const loose = c.values.filter((v) => !isAnchoredSubject(v));
+      // GitLab's sub starts with project_path:; another issuer (e.g. GitHub: repo:<owner>/<repo>:...) is
+      // held to the same shape: a literal namespace before the first wildcard.
+      const gitlab = hosts.length === 0 || hosts.some((h) => /gitlab/i.test(h)) || c.values.some((v) => v.startsWith("project_path:"));
+      const loose = c.values.filter((v) => (gitlab ? !isAnchoredSubject(v) : !(v.split(/[*?]/)[0] ?? "").includes("/")));
       if (loose.length > 0) problems.push(`its sub condition allows ${loose.map((v) => JSON.stringify(v)).join(", ")}, not anchored at project_path:<group>/<project>`);
     }
   }
@@ -65,12 +84,12 @@ function webIdentityProblems(s: NormalizedStatement): string[] {
 }
 
 /** The trust-policy problems of one statement. */
-function trustProblems(s: NormalizedStatement): string[] {
+function trustProblems(model: StackModel, s: NormalizedStatement): string[] {
   if (includesEveryone(s.principals)) return [`${s.label} trusts every principal (${s.principals.some((p) => p.type === "*") ? '"*"' : '{"AWS": "*"}'})`];
   const federated = s.principals.some((p) => p.type === "Federated");
   const webIdentity = s.actions.some((a) => a.toLowerCase() === WEB_IDENTITY || a === "*" || a.toLowerCase() === "sts:*") || s.notActions.length > 0;
   if (!federated || !webIdentity) return [];
-  return webIdentityProblems(s).map((p) => `${s.label}: ${p}`);
+  return webIdentityProblems(model, s).map((p) => `${s.label}: ${p}`);
 }
 
 /**
@@ -85,7 +104,7 @@ export const trustPolicy: SecurityRule = {
   severity: "error",
   resourceTypes: ["aws_iam_role", "data.aws_iam_policy_document"],
   fix: 'condition the statement with StringEquals "<host>:aud" = ["<audience>"] and StringEquals/StringLike "<host>:sub" = ["project_path:<group>/<project>:ref_type:branch:ref:main"] (GitLabCiRole does this); trust named principals, never "*"',
-  check: (model) => perElement(policiesOf(model).filter((p) => p.kind === "trust"), (p) => allowStatements(p).flatMap(trustProblems)),
+  check: (model) => perElement(policiesOf(model).filter((p) => p.kind === "trust"), (p) => allowStatements(p).flatMap((s) => trustProblems(model, s))),
 };
 
 /**
