@@ -30,7 +30,8 @@ export interface SecurityRulePackProps {
    */
   readonly protectedKeepCount?: number;
   /**
-   * Severity per rule id, overriding the rule's default (e.g. `{ EC2003: "error" }`).
+   * Severity per rule id, overriding the rule's default (e.g. `{ EC2003: "error" }`). With
+   * `production: true`, downgrading an error-level rule needs a matching entry in `exceptions`.
    * @default each rule's own severity (see SECURITY_RULES)
    */
   readonly severity?: Readonly<Record<string, Severity>>;
