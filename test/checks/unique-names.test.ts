@@ -5,6 +5,8 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Aspects, TerraformStack, Testing } from "cdktf";
 import { UniquePhysicalNames } from "../../lib/checks/unique-names";
+import { buildPlatform } from "../../stacks/app";
+import { exampleConfig } from "../../stacks/example-config";
 import { annotationsOf } from "../support/annotations";
 
 const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
@@ -63,4 +65,20 @@ describe("duplicate physical names", () => {
 
 test("a plain-JavaScript caller passing a non-string account is refused", () => {
   expect(() => new UniquePhysicalNames({ account: 111111111111 as unknown as string })).toThrow(/^UniquePhysicalNames: invalid account 111111111111\. Rule: the account the stacks deploy into/);
+});
+
+test("the platform app compares names across the stacks of one account (dev and staging share one)", () => {
+  const app = Testing.app();
+  const stacks = buildPlatform(app, exampleConfig);
+  const dev = stacks.environments.get("dev")!;
+  const staging = stacks.environments.get("staging")!;
+  const production = stacks.environments.get("production")!;
+  new IamRole(staging, "copy", { name: "acme-ci-dev-build", assumeRolePolicy: trust });
+  new IamRole(production, "copy", { name: "acme-ci-dev-build", assumeRolePolicy: trust });
+  for (const stack of [dev, staging, production]) Testing.synth(stack);
+  const duplicates = (s: TerraformStack) => annotationsOf(s).filter((a) => a.message.startsWith("Duplicate IAM role name"));
+  expect(duplicates(staging).map((a) => a.path)).toEqual(["staging/copy"]);
+  expect(duplicates(staging)[0]!.message).toContain("dev/platform/");
+  // Production deploys into another account: the same name is no clash there.
+  expect(duplicates(production)).toEqual([]);
 });
