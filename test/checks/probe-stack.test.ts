@@ -16,6 +16,7 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { GroupVariable } from "@cdktf/provider-gitlab/lib/group-variable";
 import { UserRunner } from "@cdktf/provider-gitlab/lib/user-runner";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Fn, TerraformLocal, TerraformVariable, type TerraformStack } from "cdktf";
 import { loadedServices } from "../../lib/core/iam-data";
 import { findingsOf, checkStack, type Annotation } from "../support/annotations";
@@ -309,5 +310,35 @@ describe("probe stack: literal secrets in CI/CD variables", () => {
       ["error", "test/via-local"],
     ]);
     expect(findingsOf(a, "GL001")[1]!.message).toContain("a literal secret (a GitLab token, glpat-a…)");
+  });
+});
+
+describe("probe stack: unchecked values in network and ECR rules", () => {
+  test("an ingress CIDR from a variable is unchecked (info); through a local it is judged; the VPC's own CIDR is internal", () => {
+    const a = checkStack((s) => {
+      const cidr = new TerraformVariable(s, "admin-cidr", { type: "string" });
+      new SecurityGroup(s, "from-variable", { ingress: [{ fromPort: 8081, toPort: 8081, protocol: "tcp", cidrBlocks: [cidr.stringValue] }] });
+      const open = new TerraformLocal(s, "everyone", "0.0.0.0/0");
+      new SecurityGroup(s, "from-local", { ingress: [{ fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: [open.asString] }] });
+      const vpc = new Vpc(s, "vpc", { cidrBlock: "10.0.0.0/16" });
+      new SecurityGroup(s, "from-vpc", { vpcId: vpc.id, ingress: [{ fromPort: 443, toPort: 443, protocol: "tcp", cidrBlocks: [vpc.cidrBlock] }] });
+    });
+    expect(at(a, "NET001")).toEqual([
+      ["info", "test/from-variable"],
+      ["error", "test/from-local"],
+    ]);
+  });
+
+  test("image_tag_mutability from a variable is unchecked (info), MUTABLE through a local is an error", () => {
+    const a = checkStack((s) => {
+      const mutability = new TerraformVariable(s, "mutability", { type: "string" });
+      new EcrRepository(s, "from-variable", { name: "acme/a", imageTagMutability: mutability.stringValue, imageScanningConfiguration: { scanOnPush: true } });
+      const local = new TerraformLocal(s, "mutable", "MUTABLE");
+      new EcrRepository(s, "from-local", { name: "acme/b", imageTagMutability: local.asString, imageScanningConfiguration: { scanOnPush: true } });
+    });
+    expect(at(a, "ECR004")).toEqual([
+      ["info", "test/from-variable"],
+      ["error", "test/from-local"],
+    ]);
   });
 });

@@ -2,7 +2,8 @@ import { describeValue, ValidationError } from "../../core/errors";
 import { matchesPattern, matchesSelector, type TagSelector } from "../../registry/glob";
 import { ruleSelectors, validateLifecyclePolicy, type LifecyclePolicyDocument, type LifecycleRule } from "../../registry/lifecycle/policy";
 import { simulateLifecycle, type ImageDecision, type LifecycleImage } from "../../registry/lifecycle/simulator";
-import { type SecurityRule } from "../rule";
+import { type RuleViolation, type SecurityRule } from "../rule";
+import { evaluateValue } from "../terraform-eval";
 import { blocks, isExpression, isTrue, type StackModel } from "../stack-model";
 import { violationsOf } from "./violations";
 
@@ -212,14 +213,36 @@ export const mutableTags: SecurityRule = {
   fix: 'set image_tag_mutability = "IMMUTABLE", or "IMMUTABLE_WITH_EXCLUSION" with exclusion filters for the moving tags (latest, MR-*) as ContainerRepository does',
   check: (model) =>
     violationsOf(
-      [
-        ...model.resources(REPOSITORY),
-        ...model.resources("aws_ecr_repository_creation_template").filter((t) => !(Array.isArray(t.config.applied_for) && t.config.applied_for.length === 1 && t.config.applied_for[0] === "PULL_THROUGH_CACHE")),
-      ],
-      (e) => {
-        const value = e.config.image_tag_mutability;
-        if (value === "IMMUTABLE" || value === "IMMUTABLE_WITH_EXCLUSION" || isExpression(value)) return [];
-        return [value === undefined ? "image_tag_mutability is not set, so it is MUTABLE (the provider's default)" : `image_tag_mutability is ${JSON.stringify(value)}`];
-      },
-    ),
+      mutabilityTargets(model),
+      (e) => mutabilityProblems(model, e.config.image_tag_mutability),
+    ).concat(uncheckedMutability(model)),
 };
+
+/** Repositories, and creation templates other than pull-through-cache-only ones. */
+function mutabilityTargets(model: StackModel) {
+  return [
+    ...model.resources(REPOSITORY),
+    ...model
+      .resources("aws_ecr_repository_creation_template")
+      .filter((t) => !(Array.isArray(t.config.applied_for) && t.config.applied_for.length === 1 && t.config.applied_for[0] === "PULL_THROUGH_CACHE")),
+  ];
+}
+
+/** What is wrong with an `image_tag_mutability` value (locals followed); none when known only at apply time. */
+function mutabilityProblems(model: StackModel, raw: unknown): string[] {
+  const r = isExpression(raw) ? evaluateValue(model, raw) : { known: true as const, value: raw };
+  if (!r.known) return [];
+  const value = r.value;
+  if (value === "IMMUTABLE" || value === "IMMUTABLE_WITH_EXCLUSION") return [];
+  return [value === undefined ? "image_tag_mutability is not set, so it is MUTABLE (the provider's default)" : `image_tag_mutability is ${JSON.stringify(value)}`];
+}
+
+/** Repositories whose mutability is known only at apply time: unchecked, never passing. */
+function uncheckedMutability(model: StackModel): RuleViolation[] {
+  return mutabilityTargets(model).flatMap((element) => {
+    const raw = element.config.image_tag_mutability;
+    if (!isExpression(raw)) return [];
+    const r = evaluateValue(model, raw);
+    return r.known ? [] : [{ element, unchecked: true, detail: `image_tag_mutability is ${String(raw)}, known only at apply time (${r.reason})` }];
+  });
+}

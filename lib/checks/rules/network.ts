@@ -1,9 +1,8 @@
 import { type RuleViolation, type SecurityRule } from "../rule";
 import { userDataTexts } from "../secrets";
 import { coversWholeInternet } from "../cidr-set";
-import { blocks, isExpression, isRecord, isTrue, strings, type StackElement, type StackModel } from "../stack-model";
+import { blocks, isExpression, isRecord, isTrue, referencesIn, strings, type StackElement, type StackModel } from "../stack-model";
 import { evaluateValue } from "../terraform-eval";
-import { violationsOf } from "./violations";
 
 /** True for a CIDR with prefix length 0 (`0.0.0.0/0`, `::/0`): the whole internet. */
 export function isWholeInternet(cidr: string): boolean {
@@ -72,19 +71,35 @@ export const openIngressRule: SecurityRule = {
   fix: "admit only the security groups or VPC CIDRs that need the port (e.g. the runner hosts' group to the mirror port); use Session Manager instead of SSH",
   check: (model) => {
     const groups = ingressByGroup(model);
-    return violationsOf(
-      groups.map((g) => g.element),
-      (element) => {
-        const rules = groups.find((g) => g.element === element)?.rules ?? [];
-        const cidrs = rules.flatMap((r) => r.cidrs);
-        if (!coversWholeInternet(cidrs)) return [];
+    return groups.flatMap(({ element, rules }): RuleViolation[] => {
+      const resolved = rules.map((r) => ({ ...r, cidrs: r.cidrs.map((c) => resolveCidr(model, c)) }));
+      const cidrs = resolved.flatMap((r) => r.cidrs.filter((c): c is string => typeof c === "string"));
+      if (coversWholeInternet(cidrs)) {
         const open = rules.filter((r) => r.cidrs.length > 0).map((r) => `${r.element === element ? "" : `${r.element.address}: `}${r.text} from ${r.cidrs.join(", ")}`);
         const whole = cidrs.some(isWholeInternet) ? "" : " (together the blocks cover every address)";
-        return [`its ingress rules admit the whole internet${whole}: ${open.join("; ")}`];
-      },
-    );
+        return [{ element, detail: `its ingress rules admit the whole internet${whole}: ${open.join("; ")}` }];
+      }
+      const unknown = resolved.flatMap((r) => r.cidrs.filter((c): c is { unknown: string } => typeof c !== "string" && c !== null).map((c) => `${r.text} from ${c.unknown}`));
+      return unknown.length > 0 ? [{ element, unchecked: true, detail: `its ingress CIDRs are known only at apply time: ${unknown.join("; ")}` }] : [];
+    });
   },
 };
+
+/** Attributes whose CIDR is the network's own address space (never the internet). */
+const NETWORK_CIDR_REFERENCE = /^(?:data\.)?aws_(?:vpc|subnet|vpc_ipv4_cidr_block_association)$/;
+
+/**
+ * A CIDR value with locals followed: the block, `null` for the CIDR of a VPC or subnet of the
+ * stack (a reference to its `cidr_block`: the network's own range), or why it is known only at apply time.
+ */
+function resolveCidr(model: StackModel, value: string): string | null | { unknown: string } {
+  if (!isExpression(value)) return value;
+  const r = evaluateValue(model, value);
+  if (r.known && typeof r.value === "string") return r.value;
+  const refs = referencesIn(value);
+  if (refs.length > 0 && refs.every((ref) => NETWORK_CIDR_REFERENCE.test(`${ref.kind === "data" ? "data." : ""}${ref.type}`) && /cidr_block$/.test(ref.attribute ?? ""))) return null;
+  return { unknown: value };
+}
 
 const HOST_TYPES = ["aws_instance", "aws_spot_instance_request", "aws_launch_template"];
 const ROLE_TAG_KEYS = new Set(["name", "role", "component", "service", "app"]);
