@@ -122,7 +122,7 @@ function resolveOptions(props: SecurityRulePackProps): { options: RuleOptions; s
       subject: "rule id",
       value: id,
       rule: `severity overrides name rules of the pack (${SECURITY_RULE_IDS.join(", ")})`,
-      fix: "use a rule id from the README's rule table",
+      fix: "use a rule id from the rule table in docs/rule-pack.md",
     });
     check(level === "error" || level === "warning", {
       path: `${PACK}/severity/${id}`,

@@ -6,7 +6,7 @@ export type Severity = "error" | "warning";
 /** The severity of a finding: a rule's severity, or `info` for a value the rule could not check. */
 export type FindingSeverity = Severity | "info";
 
-/** What every rule documents about itself (the README rule table is this data). */
+/** What every rule documents about itself (the rule table of docs/rule-pack.md is this data). */
 export interface RuleDefinition {
   /** Stable id, e.g. `IAM002`; used in messages, suppressions and severity overrides. Never reused. */
   readonly id: string;

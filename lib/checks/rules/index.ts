@@ -11,7 +11,7 @@ import { bucketEncryption, bucketPublicAccessBlock, bucketTlsOnly } from "./s3";
 import { literalSecret, secretInUserData } from "./secrets";
 import { publicResourcePolicy, trustPolicy } from "./trust";
 
-/** Every rule of the pack, in the order of the README's rule table. Ids are stable and never reused. */
+/** Every rule of the pack, in the order of the rule table in docs/rule-pack.md. Ids are stable and never reused. */
 export const SECURITY_RULES: readonly SecurityRule[] = [
   wildcardActions,
   wildcardResources,
