@@ -91,8 +91,9 @@ function hclStatementToJson(block: unknown): Record<string, unknown> {
  * with `*` or `?`, `NotAction` / `NotResource`, a `*` principal, and a `*`
  * resource for any action that `allowedOnStar` refuses (by default: actions that
  * take a resource type in the AWS service authorization reference). Deny
- * statements grant nothing, and wildcards are what makes a guard such as the TLS-only bucket policy (`Deny s3:*` to `*` without
- * `aws:SecureTransport`) complete, so they are not findings.
+ * statements grant nothing, and wildcards are what makes a guard such as the
+ * TLS-only bucket policy (`Deny s3:*` to `*` without `aws:SecureTransport`)
+ * complete, so they are not findings.
  */
 export function wildcardFindings(policy: FoundPolicy, allowedOnStar: (action: string, conditionKeys: readonly string[]) => boolean = allowedOnAnyResource): PolicyFinding[] {
   const findings: PolicyFinding[] = [];
