@@ -1,8 +1,41 @@
+import path from "node:path";
 import { App } from "cdktf";
+import { ValidationError, violationsOf } from "./lib/core/errors";
 import { buildPlatform } from "./stacks/app";
-import { exampleConfig } from "./stacks/example-config";
+import { type PlatformConfig } from "./stacks/config";
 
-// The cdktf app: every stack from the example configuration.
-const app = new App();
-buildPlatform(app, exampleConfig);
-app.synth();
+// The cdktf app: every stack of one configuration.
+//
+// The configuration is the example (stacks/example-config.ts) unless PLATFORM_CONFIG names a
+// module (.ts, .js or .json, relative to the working directory) whose `config` or default
+// export is the PlatformConfig.
+//
+// Bad input ends the process with exit code 1 and every problem on stderr, one per line with its
+// config path (or construct path), value, rule and fix: no stack trace, nothing synthesized.
+
+/** Exit code of a configuration or construct validation failure. */
+const INVALID_INPUT = 1;
+
+function loadConfig(): PlatformConfig {
+  const file = process.env.PLATFORM_CONFIG;
+  if (!file) return (require("./stacks/example-config") as { exampleConfig: PlatformConfig }).exampleConfig;
+  const loaded = require(path.resolve(file)) as { config?: PlatformConfig; default?: PlatformConfig } & Partial<PlatformConfig>;
+  return loaded.config ?? loaded.default ?? (loaded as PlatformConfig);
+}
+
+try {
+  const app = new App();
+  buildPlatform(app, loadConfig());
+  app.synth();
+} catch (error) {
+  if (!(error instanceof ValidationError)) throw error;
+  const violations = violationsOf(error);
+  process.stderr.write(
+    `${violations.length === 1 ? "1 problem" : `${violations.length} problems`} found; nothing was synthesized:\n` +
+      `${error.message
+        .split("\n")
+        .map((line) => `  - ${line}`)
+        .join("\n")}\n`,
+  );
+  process.exitCode = INVALID_INPUT;
+}

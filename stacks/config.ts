@@ -1,5 +1,5 @@
 import { validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
-import { check, ValidationError } from "../lib/core/errors";
+import { check, collectViolations, ValidationError, type ValidationSection } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
 import {
   CONFIG_NAME,
@@ -174,21 +174,32 @@ export function accountOf(config: PlatformConfig, env: EnvironmentConfig): Accou
 }
 
 /**
- * Validates the whole configuration; throws a {@link ValidationError} naming
- * the config path, the value, the rule and the fix of the first problem.
+ * Validates the whole configuration and reports every problem at once: each
+ * account, each environment and each cross-cutting part (backend, identity,
+ * GitLab side) is checked on its own, so one mistake neither hides nor breaks
+ * the checks of the others.
+ *
+ * @throws ValidationError naming the config path, the value, the rule and the
+ *   fix, when there is one problem; ValidationErrors (a
+ *   `ValidationError` whose `violations` list them all) when there are several
  */
 export function validateConfig(config: PlatformConfig): void {
-  check(CONFIG_NAME.test(config.project), {
+  collectViolations((section) => validateConfigSections(config, section));
+}
+
+function validateConfigSections(config: PlatformConfig, section: ValidationSection): void {
+  section(() => validateLists(config));
+  section(() => check(CONFIG_NAME.test(config.project), {
     path: "config/project",
     subject: "project name",
     value: config.project,
     rule: "1-20 lower-case letters, digits and '-', starting with a letter (it prefixes resource names)",
     fix: "use a short name such as acme-ci",
-  });
+  }));
 
   const accountNames = new Set<string>();
   const accountKeys = new Set<string>();
-  config.accounts.forEach((account, i) => {
+  listOf(config.accounts).forEach((account, i) => section(() => {
     const path = `config/accounts[${i}]`;
     check(CONFIG_NAME.test(account.name), {
       path,
@@ -216,11 +227,11 @@ export function validateConfig(config: PlatformConfig): void {
       fix: "merge the two account entries",
     });
     accountKeys.add(key);
-  });
+  }));
 
   const envNames = new Set<string>();
   const repositoryNames = new Map<string, string>();
-  config.environments.forEach((env, i) => {
+  listOf(config.environments).forEach((env, i) => section(() => {
     const path = `config/environments[${i}]`;
     // Everything the environment alone decides (the platform construct runs the same checks).
     validateEnvironmentConfig(config, env, path);
@@ -246,13 +257,14 @@ export function validateConfig(config: PlatformConfig): void {
       repositoryNames.set(name, env.name);
     });
     validateCacheAndMirrorConfig(config, env, path);
-  });
-  validateBackend(config);
-  // --- Identity (issue 3): the accounts' existing OIDC providers ---
-  validateIdentityConfig(config);
-  // ---- GitLab side (issue 6): what environments sharing a GitLab instance must not both own ----
-  validateGitLabSide(config);
-  validateRunnerIsolation(config);
+  }));
+  section(() => validateBackend(config));
+  // The accounts' existing OIDC providers.
+  section(() => validateIdentityConfig(config));
+  // What environments sharing a GitLab instance must not both own.
+  section(() => validateGitLabSide(config));
+  // No job can land on the runners of two environments.
+  section(() => validateRunnerIsolation(config));
 }
 
 /** Whether a job of a project under `a` can see a runner scoped to `b` or the other way round (same path, or one contains the other). */
@@ -292,6 +304,24 @@ export function validateRunnerIsolation(config: PlatformConfig): void {
       seen.push(mine);
     });
   });
+}
+
+/** `accounts` and `environments` are lists (a plain-JavaScript or JSON configuration may get that wrong). */
+function validateLists(config: PlatformConfig): void {
+  for (const key of ["accounts", "environments"] as const) {
+    check(Array.isArray(config[key]), {
+      path: `config/${key}`,
+      subject: key,
+      value: config[key],
+      rule: `${key} is a list`,
+      fix: `give ${key} as an array, e.g. ${key}: [{ name: "..." }]`,
+    });
+  }
+}
+
+/** The list, or nothing to iterate when it is not one (validateLists reports that). */
+function listOf<T>(value: readonly T[]): readonly T[] {
+  return Array.isArray(value) ? value : [];
 }
 
 /** Checks the GitLab-side fields of every environment, and what environments sharing a GitLab instance must not both own. */
@@ -334,11 +364,23 @@ function validateBackend(config: PlatformConfig): void {
   }
   const keys = new Map<string, string>();
   const stacks = [
-    ...config.accounts.map((a, i) => ({ path: `config/accounts[${i}]`, name: accountStackName(a), key: stateKeyOf(config, accountStackName(a), a.stateKey) })),
-    ...config.environments.map((e, i) => ({ path: `config/environments[${i}]`, name: e.name, key: stateKeyOf(config, e.name, e.stateKey) })),
+    ...config.accounts.map((a, i) => ({ path: `config/accounts[${i}]`, name: accountStackName(a), configured: a.stateKey, key: stateKeyOf(config, accountStackName(a), a.stateKey) })),
+    ...config.environments.map((e, i) => ({ path: `config/environments[${i}]`, name: e.name, configured: e.stateKey, key: stateKeyOf(config, e.name, e.stateKey) })),
   ];
+  // A default key is `<keyPrefix or project>/<stack>.tfstate`: project and stack names are checked
+  // on their own, so only the prefix is checked here, once, and not again in every default key.
+  const keyPrefix = config.backend?.kind === "s3" ? config.backend.keyPrefix : undefined;
+  if (keyPrefix !== undefined) {
+    check(STATE_KEY.test(keyPrefix) && !keyPrefix.split("/").includes(".."), {
+      path: "config/backend",
+      subject: "keyPrefix",
+      value: keyPrefix,
+      rule: "a state key prefix is a relative path of letters, digits, '_', '.', '-' (no leading or trailing '/', no '..')",
+      fix: "use a prefix such as acme-ci",
+    });
+  }
   for (const stack of stacks) {
-    check(STATE_KEY.test(stack.key) && !stack.key.split("/").includes(".."), {
+    check(stack.configured === undefined || (STATE_KEY.test(stack.key) && !stack.key.split("/").includes("..")), {
       path: stack.path,
       subject: "stateKey",
       value: stack.key,

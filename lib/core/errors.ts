@@ -60,7 +60,122 @@ export function formatViolation(v: Violation): string {
   return `${v.path}: invalid ${v.subject} ${describeValue(v.value)}. Rule: ${v.rule}. Fix: ${v.fix}`;
 }
 
-/** Throws a {@link ValidationError} unless `condition` holds. */
+/**
+ * Several violations found in one pass (see {@link collectViolations}). It is a
+ * {@link ValidationError} too: `path`, `subject`, `value`, `rule` and `fix` are
+ * those of the first violation, and the message is every violation's
+ * {@link formatViolation} line, one per line, first one first. So code that
+ * catches a `ValidationError` keeps working, and a message that used to start
+ * with the first violation still does.
+ */
+export class ValidationErrors extends ValidationError {
+  /** Every violation, in the order found, without duplicates. */
+  public readonly violations: readonly Violation[];
+
+  /** @param violations at least one violation */
+  public constructor(violations: readonly Violation[]) {
+    if (violations.length === 0) throw new RangeError("ValidationErrors needs at least one violation");
+    super(violations[0]!);
+    this.name = "ValidationErrors";
+    this.violations = violations;
+    this.message = violations.map(formatViolation).join("\n");
+  }
+}
+
+/** The violations of a whole error: its list for {@link ValidationErrors}, else itself. */
+export function violationsOf(error: ValidationError): readonly Violation[] {
+  return error instanceof ValidationErrors ? error.violations : [error];
+}
+
+/** Errors a section let through as defects, so that no enclosing collection drops them. */
+const defects = new WeakSet<object>();
+
+/** The collector {@link check} records into while {@link collectViolations} runs; undefined otherwise. */
+let collector: Violation[] | undefined;
+
+/**
+ * Throws a {@link ValidationError} unless `condition` holds. Inside
+ * {@link collectViolations} it records the violation instead and returns.
+ */
 export function check(condition: boolean, violation: Violation): asserts condition {
-  if (!condition) throw new ValidationError(violation);
+  if (condition) return;
+  if (collector) {
+    collector.push(violation);
+    return;
+  }
+  throw new ValidationError(violation);
+}
+
+/**
+ * Runs one independent part of a validation inside {@link collectViolations}.
+ * A {@link ValidationError} thrown in it (by code that throws rather than calls
+ * {@link check}) is recorded. Any other error thrown after the section recorded
+ * a violation is taken as a follow-on of that violation (code after a failed
+ * `check` assumed it held, e.g. read a field of a value that is not an object)
+ * and dropped: the recorded violation explains it. An error in a section that
+ * recorded nothing is a defect and propagates.
+ */
+export type ValidationSection = (body: () => void) => void;
+
+/**
+ * Runs `fn` in collecting mode: every failed {@link check} inside it (however
+ * deeply nested) is recorded instead of thrown, and `fn` continues. When `fn`
+ * returns, throws the violations found: a plain {@link ValidationError} for
+ * one, a {@link ValidationErrors} for several (the same subject, value and rule
+ * found again at another path is dropped), nothing for
+ * none. Split `fn` into independent parts with the `section` it is given, so a
+ * follow-on error of one part does not hide the violations of the others.
+ * Nested calls join the outer collection. Synchronous code only.
+ *
+ * @returns what `fn` returns, when nothing was violated
+ * @throws ValidationError or ValidationErrors with every violation found
+ */
+export function collectViolations<T>(fn: (section: ValidationSection) => T): T {
+  const outer = collector;
+  const found: Violation[] = outer ?? [];
+  const record = (error: ValidationError): void => {
+    found.push(...violationsOf(error));
+  };
+  const section: ValidationSection = (body) => {
+    const before = found.length;
+    try {
+      body();
+    } catch (error) {
+      if (error instanceof ValidationError) record(error);
+      else if (found.length === before) {
+        if (typeof error === "object" && error !== null) defects.add(error);
+        throw error;
+      }
+    }
+  };
+  collector = found;
+  let result: T;
+  try {
+    result = fn(section);
+  } catch (error) {
+    collector = outer;
+    if (error instanceof ValidationError) record(error);
+    else if (found.length === 0 || (typeof error === "object" && error !== null && defects.has(error))) throw error;
+    if (outer) throw error;
+    throw errorOf(found);
+  }
+  collector = outer;
+  if (outer || found.length === 0) return result;
+  throw errorOf(found);
+}
+
+/**
+ * One error for the violations found. The same problem reached through several paths (a value
+ * checked by each part that uses it: the same subject, value and rule) is reported once, at the
+ * first path it was found.
+ */
+function errorOf(violations: readonly Violation[]): ValidationError {
+  const seen = new Set<string>();
+  const unique = violations.filter((v) => {
+    const key = JSON.stringify([v.subject, describeValue(v.value), v.rule]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.length === 1 ? new ValidationError(unique[0]!) : new ValidationErrors(unique);
 }

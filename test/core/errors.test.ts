@@ -1,0 +1,129 @@
+import fc from "fast-check";
+import { check, collectViolations, formatViolation, ValidationError, ValidationErrors, type Violation, violationsOf } from "../../lib/core/errors";
+
+const violation = (path: string, value: unknown = "x"): Violation => ({ path, subject: "field", value, rule: `rule of ${path}`, fix: "fix it" });
+
+describe("check", () => {
+  test("throws a ValidationError outside a collection", () => {
+    expect(() => check(false, violation("a"))).toThrow(new ValidationError(violation("a")));
+    expect(() => check(true, violation("a"))).not.toThrow();
+  });
+});
+
+describe("collectViolations", () => {
+  test("records every failed check and throws them together, first one first", () => {
+    let reachedEnd = false;
+    const error = (() => {
+      try {
+        collectViolations(() => {
+          check(false, violation("config/a"));
+          check(true, violation("config/b"));
+          check(false, violation("config/c"));
+          reachedEnd = true;
+        });
+      } catch (e) {
+        return e as ValidationError;
+      }
+      throw new Error("nothing thrown");
+    })();
+    expect(reachedEnd).toBe(true);
+    expect(error).toBeInstanceOf(ValidationErrors);
+    expect(violationsOf(error).map((v) => v.path)).toEqual(["config/a", "config/c"]);
+    expect(error.path).toBe("config/a");
+    expect(error.message).toBe(`${formatViolation(violation("config/a"))}\n${formatViolation(violation("config/c"))}`);
+  });
+
+  test("one violation is a plain ValidationError with the message check would have thrown", () => {
+    expect(() => collectViolations(() => check(false, violation("config/a")))).toThrow(
+      expect.objectContaining({ name: "ValidationError", message: formatViolation(violation("config/a")) }) as Error,
+    );
+  });
+
+  test("returns fn's result when nothing is violated", () => {
+    expect(collectViolations(() => 42)).toBe(42);
+  });
+
+  test("a follow-on TypeError after a recorded violation does not hide the other sections", () => {
+    const config = { accounts: "not a list" as unknown as string[], project: "Bad Name" };
+    let error: unknown;
+    try {
+      collectViolations((section) => {
+        section(() => {
+          check(Array.isArray(config.accounts), violation("config/accounts", config.accounts));
+          config.accounts.forEach(() => undefined); // would throw TypeError: follow-on, dropped
+        });
+        section(() => check(/^[a-z]+$/.test(config.project), violation("config/project", config.project)));
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationErrors);
+    expect(violationsOf(error as ValidationError).map((v) => v.path)).toEqual(["config/accounts", "config/project"]);
+  });
+
+  test("an error in a section that recorded nothing is a defect and propagates", () => {
+    expect(() =>
+      collectViolations((section) => {
+        section(() => check(false, violation("config/a")));
+        section(() => {
+          throw new TypeError("bug");
+        });
+      }),
+    ).toThrow(TypeError);
+  });
+
+  test("a thrown ValidationError (from code that throws instead of calling check) is recorded and the next section runs", () => {
+    let error: unknown;
+    try {
+      collectViolations((section) => {
+        section(() => {
+          throw new ValidationError(violation("config/thrown"));
+        });
+        section(() => check(false, violation("config/next")));
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(violationsOf(error as ValidationError).map((v) => v.path)).toEqual(["config/thrown", "config/next"]);
+  });
+
+  test("the same problem found at a second path is reported once, at the first", () => {
+    const same = (path: string): Violation => ({ path, subject: "project name", value: "Bad", rule: "lower case", fix: "rename" });
+    expect(() =>
+      collectViolations(() => {
+        check(false, same("config/project"));
+        check(false, same("config/environments[0]"));
+      }),
+    ).toThrow(new ValidationError(same("config/project")));
+  });
+
+  test("nested collections join the outer one; check throws again after the collection ends", () => {
+    let error: unknown;
+    try {
+      collectViolations((section) => {
+        section(() => collectViolations(() => check(false, violation("config/inner"))));
+        check(false, violation("config/outer"));
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(violationsOf(error as ValidationError).map((v) => v.path)).toEqual(["config/inner", "config/outer"]);
+    expect(() => check(false, violation("after"))).toThrow(ValidationError);
+  });
+
+  test("property: every failed check of independent sections is reported, in order", () => {
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { maxLength: 12 }), (outcomes) => {
+        const failing = outcomes.flatMap((ok, i) => (ok ? [] : [`config/s${i}`]));
+        let error: unknown;
+        try {
+          collectViolations((section) => outcomes.forEach((ok, i) => section(() => check(ok, violation(`config/s${i}`, i)))));
+        } catch (e) {
+          error = e;
+        }
+        if (failing.length === 0) return error === undefined;
+        return JSON.stringify(violationsOf(error as ValidationError).map((v) => v.path)) === JSON.stringify(failing);
+      }),
+    );
+  });
+});

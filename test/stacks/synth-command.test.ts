@@ -1,0 +1,73 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+/**
+ * The app's synth command (`npm run synth`: `node -r ./stacks/register.cjs main.ts`) run as a
+ * user runs it, on a configuration file named by PLATFORM_CONFIG: bad input ends it with every
+ * problem listed, each with its config path, and no stack trace.
+ */
+const root = path.resolve(__dirname, "../..");
+
+function synth(configSource: string): { status: number | null; stdout: string; stderr: string; synthesized: boolean } {
+  const dir = mkdtempSync(path.join(tmpdir(), "synth-command-"));
+  try {
+    writeFileSync(path.join(dir, "platform.config.ts"), configSource);
+    const r = spawnSync(process.execPath, ["-r", path.join(root, "stacks/register.cjs"), path.join(root, "main.ts")], {
+      cwd: dir,
+      env: { ...process.env, PLATFORM_CONFIG: "platform.config.ts" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, synthesized: existsSync(path.join(dir, "cdktf.out", "manifest.json")) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const example = JSON.stringify(path.join(root, "stacks/example-config"));
+
+describe("the synth command", () => {
+  test("reports five independent mistakes in one run, each with its config path, without a stack trace", () => {
+    const r = synth(`
+      import { exampleConfig } from ${example};
+      const [nonprod, prod] = exampleConfig.accounts;
+      const [dev, staging, production] = exampleConfig.environments;
+      export const config = {
+        ...exampleConfig,
+        project: "Acme CI",                                             // 1. not a valid name
+        accounts: [{ ...nonprod, name: "Non_Prod" }, prod],            // 2. not a valid stack name
+        environments: [
+          { ...dev, gitlab: { ...dev.gitlab, url: "http://gitlab.example.com" } }, // 3. not https
+          { ...staging, name: "Staging" },                              // 4. not a valid stack name
+          production,
+        ],
+        backend: { kind: "s3", bucket: "Bad_Bucket", region: "eu-central-1" }, // 5. not a bucket name
+      };
+    `);
+    expect(r.status).toBe(1);
+    expect(r.synthesized).toBe(false);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toBe("5 problems found; nothing was synthesized:");
+    const problems = lines.slice(1);
+    expect(problems.map((line) => /^ {2}- (\S+): invalid /.exec(line)?.[1])).toEqual([
+      "config/project",
+      "config/accounts[0]",
+      "config/environments[0]/gitlab",
+      "config/environments[1]",
+      "config/backend",
+    ]);
+    for (const line of problems) expect(line).toMatch(/: invalid .+\. Rule: .+\. Fix: .+/);
+    expect(problems.join("\n")).toContain('"Acme CI"');
+    expect(problems.join("\n")).toContain('"Bad_Bucket"');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stderr).not.toMatch(/Error:|\.ts:\d+/);
+  });
+
+  test("a valid configuration synthesizes and exits 0", () => {
+    const r = synth(`export { exampleConfig as config } from ${example};`);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(r.synthesized).toBe(true);
+  });
+});
