@@ -1,10 +1,10 @@
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack } from "cdktf";
 import { type Construct } from "constructs";
 import { RegistrySettings } from "../lib/registry/registry-settings";
 import { partitionOf } from "../lib/core/aws";
 import { gitLabHostOf } from "../lib/core/gitlab-url";
 import { GitLabOidcProvider } from "../lib/identity/gitlab-oidc-provider";
+import { addAwsProvider } from "./aws-provider";
 import { type AccountConfig, type PlatformConfig } from "./config";
 import { oidcProvidersToCreate } from "./identity-config";
 
@@ -23,10 +23,12 @@ export class AccountStack extends TerraformStack {
 
   public constructor(scope: Construct, id: string, platform: PlatformConfig, account: AccountConfig) {
     super(scope, id);
-    new AwsProvider(this, "aws", {
+    addAwsProvider(this, {
+      accountId: account.accountId,
       region: account.region,
-      allowedAccountIds: [account.accountId],
-      defaultTags: [{ tags: { platform: platform.project, stack: id, "managed-by": "cdktf" } }],
+      ...(account.deployRole ? { deployRole: account.deployRole } : {}),
+      defaultSessionName: `${platform.project}-${id}`,
+      tags: { platform: platform.project, stack: id, "managed-by": "cdktf" },
     });
     this.registry = new RegistrySettings(this, "registry", {
       accountId: account.accountId,

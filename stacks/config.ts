@@ -13,6 +13,7 @@ import {
 import { runnerPoolsOf, tagsOverlap } from "../lib/platform/runner-pools";
 import { tenantsOf } from "../lib/platform/tenancy";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
+import { type AccountDeployRole, validateDeployRole } from "./aws-provider";
 import { type BackendConfig } from "./backend";
 import { type AccountIdentityConfig, validateIdentityConfig } from "./identity-config";
 
@@ -73,6 +74,14 @@ export interface AccountConfig {
   readonly accountId: string;
   /** AWS region, e.g. `eu-central-1`. */
   readonly region: string;
+  /**
+   * The role the AWS provider of this account's stacks (the account stack and
+   * every environment in this account and region) assumes, so that one
+   * credential chain deploys every account (`npx cdktf deploy '*'`). See
+   * docs/deploy.md for the role's trust policy.
+   * @default none: the caller's credentials must already be this account's
+   */
+  readonly deployRole?: AccountDeployRole;
   /**
    * State key of the stack.
    * @default `<backend keyPrefix or project>/account-<name>.tfstate`
@@ -218,6 +227,7 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
     accountNames.add(account.name);
     validateAccountId(path, "accountId", account.accountId);
     validateRegion(path, "region", account.region);
+    if (account.deployRole !== undefined) validateDeployRole(`${path}/deployRole`, account.deployRole, account.accountId, account.region);
     const key = `${account.accountId}/${account.region}`;
     check(!accountKeys.has(key), {
       path,

@@ -1,4 +1,3 @@
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { GitlabProvider } from "@cdktf/provider-gitlab/lib/provider";
 import { TerraformStack } from "cdktf";
 import { type Construct } from "constructs";
@@ -14,6 +13,7 @@ import { type ContainerRepository } from "../lib/registry/repository";
 import { type TagScheme } from "../lib/registry/tag-scheme";
 import { type RunnerFleet } from "../lib/runner/fleet";
 import { type AccountStack } from "./account-stack";
+import { addAwsProvider } from "./aws-provider";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
 
 /**
@@ -35,10 +35,14 @@ export class EnvironmentStack extends TerraformStack {
    */
   public constructor(scope: Construct, id: string, platform: PlatformConfig, env: EnvironmentConfig, account?: AccountStack) {
     super(scope, id);
-    new AwsProvider(this, "aws", {
+    // The deploy role of the environment's (account, region) entry, when the configuration names one.
+    const deployRole = platform.accounts.find((a) => a.accountId === env.accountId && a.region === env.region)?.deployRole;
+    addAwsProvider(this, {
+      accountId: env.accountId,
       region: env.region,
-      allowedAccountIds: [env.accountId],
-      defaultTags: [{ tags: { platform: platform.project, environment: env.name, "managed-by": "cdktf" } }],
+      ...(deployRole ? { deployRole } : {}),
+      defaultSessionName: `${platform.project}-${id}`,
+      tags: { platform: platform.project, environment: env.name, "managed-by": "cdktf" },
     });
     new GitlabProvider(this, "gitlab", { baseUrl: `${env.gitlab.url}/api/v4/` });
     this.platform = new GitLabCiPlatform(this, "platform", {

@@ -94,6 +94,8 @@ export const exampleConfig: PlatformConfig = {
       name: "nonprod",
       accountId: "111111111111",
       region: "eu-central-1",
+      // The role every nonprod stack's AWS provider assumes (see docs/deploy.md, "Credentials").
+      deployRole: { roleArn: "arn:aws:iam::111111111111:role/acme-ci-deploy" },
       registry: {
         pullThroughCache: [{ upstream: "ecr-public" }, { upstream: "quay" }, { upstream: "k8s" }],
       },
@@ -102,6 +104,7 @@ export const exampleConfig: PlatformConfig = {
       name: "prod",
       accountId: "222222222222",
       region: "eu-central-1",
+      deployRole: { roleArn: "arn:aws:iam::222222222222:role/acme-ci-deploy" },
       registry: {
         pullThroughCache: [
           { upstream: "ecr-public" },
