@@ -5,6 +5,7 @@ import { AccountStack } from "./account-stack";
 import { applyBackend } from "./backend";
 import { accountOf, accountStackName, type PlatformConfig, stateKeyOf, validateConfig } from "./config";
 import { EnvironmentStack } from "./environment-stack";
+import { gitLabSharedStackName, GitLabSharedStack, sharedGitLabPiecesOf, sharedGitLabUrls, withoutSharedGitLabPieces } from "./gitlab-shared-stack";
 
 /** The stacks built from one configuration. */
 export interface PlatformStacks {
@@ -12,12 +13,16 @@ export interface PlatformStacks {
   readonly accounts: ReadonlyMap<string, AccountStack>;
   /** Environment stacks by environment name. */
   readonly environments: ReadonlyMap<string, EnvironmentStack>;
+  /** Shared GitLab stacks (templates and toolbox projects) by GitLab instance URL. */
+  readonly gitlabShared: ReadonlyMap<string, GitLabSharedStack>;
 }
 
 /**
  * Validates `config` and adds every stack to `app`: one account stack per
  * (account, region), one stack per environment, each environment depending
- * on its account stack so `cdktf deploy '*'` deploys the account first.
+ * on its account stack so `cdktf deploy '*'` deploys the account first, and a
+ * `gitlab-shared` stack per GitLab instance for the CI templates and toolbox
+ * projects (protected from destroy, outliving every environment).
  * Every stack gets the security rule pack (account stacks as non-production):
  * an error finding fails synth.
  */
@@ -37,12 +42,20 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const environments = new Map<string, EnvironmentStack>();
   for (const env of config.environments) {
     const account = accounts.get(accountOf(config, env).name)!;
-    const stack = new EnvironmentStack(app, env.name, config, env, account);
+    const stack = new EnvironmentStack(app, env.name, config, withoutSharedGitLabPieces(env), account);
     applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, env.name, env.stateKey));
     stack.addDependency(account);
     Aspects.of(stack).add(new SecurityRulePack({ production: env.production ?? false, protectedTags: protectedTagPatterns(stack.tagScheme) }));
     Aspects.of(stack).add(namesOf(accountOf(config, env).accountId));
     environments.set(env.name, stack);
   }
-  return { accounts, environments };
+  const gitlabShared = new Map<string, GitLabSharedStack>();
+  for (const url of sharedGitLabUrls(config)) {
+    const name = gitLabSharedStackName(config, url);
+    const stack = new GitLabSharedStack(app, name, sharedGitLabPiecesOf(config, url));
+    applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, name, undefined));
+    Aspects.of(stack).add(new SecurityRulePack({ production: true }));
+    gitlabShared.set(url, stack);
+  }
+  return { accounts, environments, gitlabShared };
 }

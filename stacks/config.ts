@@ -15,6 +15,7 @@ import { tenantsOf } from "../lib/platform/tenancy";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
 import { type AccountDeployRole, validateDeployRole } from "./aws-provider";
 import { type BackendConfig } from "./backend";
+import { gitLabSharedStackName, sharedGitLabUrls } from "./gitlab-shared-stack";
 import { type AccountIdentityConfig, validateIdentityConfig } from "./identity-config";
 
 // The environment configuration, its defaults and its per-environment checks live with the
@@ -253,6 +254,13 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
       fix: "rename one of the environments",
     });
     envNames.add(env.name);
+    check(!sharedGitLabUrls(config).some((url) => gitLabSharedStackName(config, url) === env.name), {
+      path,
+      subject: "environment name",
+      value: env.name,
+      rule: "the shared GitLab stack (CI templates and toolbox projects) has this name",
+      fix: "rename the environment",
+    });
     accountOf(config, env);
     env.registry.repositories.forEach((repo, j) => {
       const name = `${env.accountId}/${env.region}/${repositoryPrefixOf(env)}/${repo.id}`;
@@ -376,6 +384,10 @@ function validateBackend(config: PlatformConfig): void {
   const stacks = [
     ...config.accounts.map((a, i) => ({ path: `config/accounts[${i}]`, name: accountStackName(a), configured: a.stateKey, key: stateKeyOf(config, accountStackName(a), a.stateKey) })),
     ...config.environments.map((e, i) => ({ path: `config/environments[${i}]`, name: e.name, configured: e.stateKey, key: stateKeyOf(config, e.name, e.stateKey) })),
+    ...sharedGitLabUrls(config).map((url) => {
+      const name = gitLabSharedStackName(config, url);
+      return { path: `config/environments[${config.environments.findIndex((e) => e.gitlab.url === url && (e.gitlab.ciTemplates || e.gitlab.toolboxProject))}]/gitlab`, name, configured: undefined, key: stateKeyOf(config, name, undefined) };
+    }),
   ];
   // A default key is `<keyPrefix or project>/<stack>.tfstate`: project and stack names are checked
   // on their own, so only the prefix is checked here, once, and not again in every default key.

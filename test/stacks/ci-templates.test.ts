@@ -14,15 +14,15 @@ describe("npm run ci-templates", () => {
   const out = mkdtempSync(path.join(tmpdir(), "ci-templates-"));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  test("writes exactly what the dev stack publishes with gitlab_repository_file", () => {
+  test("writes exactly what the shared GitLab stack publishes with gitlab_repository_file", () => {
     const written = writeCiTemplates(exampleConfig, out);
     expect(written.sort()).toEqual(
       ["acme/ci-templates/image-reuse-gitlab-registry.yml", "acme/ci-templates/image-reuse.yml", "acme/toolbox/.gitlab-ci.yml", "acme/toolbox/Dockerfile", "example/.gitlab-ci.yml"].map((f) =>
         path.normalize(f),
       ),
     );
-    const dev = JSON.parse(Testing.synth(buildPlatform(Testing.app(), exampleConfig).environments.get("dev")!)) as SynthJson;
-    const published = Object.values(resourcesOf(dev, "gitlab_repository_file"));
+    const shared = JSON.parse(Testing.synth(buildPlatform(Testing.app(), exampleConfig).gitlabShared.get("https://gitlab.example.com")!)) as SynthJson;
+    const published = Object.values(resourcesOf(shared, "gitlab_repository_file"));
     expect(published).toHaveLength(4);
     for (const file of published) {
       const project = String(file.project).includes("toolbox") ? "acme/toolbox" : "acme/ci-templates";

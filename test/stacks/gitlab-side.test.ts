@@ -6,7 +6,7 @@ import { resourcesOf, type SynthJson, violationOf } from "../support/synth";
 
 const app = Testing.app();
 const stacks = buildPlatform(app, exampleConfig);
-const text = new Map([...stacks.environments].map(([name, stack]) => [name, Testing.synth(stack)]));
+const text = new Map([...stacks.environments, ...[...stacks.gitlabShared.values()].map((s) => [s.node.id, s] as const)].map(([name, stack]) => [name, Testing.synth(stack)]));
 const json = (name: string) => JSON.parse(text.get(name)!) as SynthJson;
 const values = (name: string, type: string) => Object.values(resourcesOf(json(name), type));
 
@@ -86,11 +86,20 @@ describe("example stacks: GitLab side", () => {
     expect((json("production") as { variable?: unknown }).variable).toEqual({ acr_password: expect.objectContaining({ sensitive: true, type: "string" }) });
   });
 
-  test("dev publishes the templates into acme/ci-templates and creates the toolbox project; the others do not", () => {
-    expect(values("dev", "gitlab_project").map((p) => p.path).sort()).toEqual(["ci-templates", "toolbox"]);
-    expect(values("dev", "gitlab_repository_file").map((f) => f.file_path).sort()).toEqual([".gitlab-ci.yml", "Dockerfile", "image-reuse-gitlab-registry.yml", "image-reuse.yml"]);
-    expect(values("staging", "gitlab_project")).toEqual([]);
-    expect(values("production", "gitlab_repository_file")).toEqual([]);
+  test("the templates project (acme/ci-templates) and the toolbox project dev declares live in the gitlab-shared stack, protected from destroy; no environment owns them", () => {
+    expect([...stacks.gitlabShared.keys()]).toEqual(["https://gitlab.example.com"]);
+    expect(values("gitlab-shared", "gitlab_project").map((p) => p.path).sort()).toEqual(["ci-templates", "toolbox"]);
+    expect(values("gitlab-shared", "gitlab_repository_file").map((f) => f.file_path).sort()).toEqual([".gitlab-ci.yml", "Dockerfile", "image-reuse-gitlab-registry.yml", "image-reuse.yml"]);
+    for (const type of ["gitlab_project", "gitlab_repository_file"]) {
+      for (const resource of values("gitlab-shared", type)) expect(resource.lifecycle).toEqual(expect.objectContaining({ prevent_destroy: true }));
+    }
+    // Destroying an environment (dev declared them) no longer deletes what production pipelines include.
+    for (const env of ["dev", "staging", "production"]) {
+      expect(values(env, "gitlab_project")).toEqual([]);
+      expect(values(env, "gitlab_repository_file")).toEqual([]);
+    }
+    // The shared stack needs no AWS credentials.
+    expect(json("gitlab-shared").provider).not.toHaveProperty("aws");
   });
 
   test("no runner token, deploy token or registry password is a literal", () => {

@@ -9,12 +9,13 @@ const synthOf = (stack: Parameters<typeof Testing.synth>[0]) => Testing.synth(st
 const all = new Map<string, string>([
   ...[...stacks.accounts].map(([name, s]) => [`account-${name}`, synthOf(s)] as const),
   ...[...stacks.environments].map(([name, s]) => [name, synthOf(s)] as const),
+  ...[...stacks.gitlabShared.values()].map((s) => [s.node.id, synthOf(s)] as const),
 ]);
 const json = (name: string) => JSON.parse(all.get(name)!) as SynthJson;
 
 describe("example stacks", () => {
-  test("one account stack per (account, region) and one stack per environment", () => {
-    expect([...all.keys()]).toEqual(["account-nonprod", "account-prod", "dev", "staging", "production"]);
+  test("one account stack per (account, region), one stack per environment, one shared GitLab stack", () => {
+    expect([...all.keys()]).toEqual(["account-nonprod", "account-prod", "dev", "staging", "production", "gitlab-shared"]);
   });
 
   test("each environment depends on its account stack (deploy order)", () => {
