@@ -32,7 +32,7 @@ describe("a consumer app that installs the packed library", () => {
   const work = mkdtempSync(path.join(tmpdir(), "consumer-"));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  test("compiles the README example against the published types, synthesizes it, and gets the resources", () => {
+  test("compiles the README example against the published types, synthesizes it, gets the resources, and runs the lifecycle preview bin", () => {
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
     run(npm, ["pack", "--pack-destination", work], root, 180_000);
     const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"))!;
@@ -92,5 +92,20 @@ describe("a consumer app that installs the packed library", () => {
     const rootImports = runTool("grep", ["-rlE", '(require\\(|import\\(|from )"@cdktf/provider-(aws|gitlab)"', installed]);
     expect({ status: rootImports.status, files: rootImports.stdout.trim() }).toEqual({ status: 1, files: "" });
     expect(readdirSync(path.join(installed, "dist", "lib"))).toContain("index.d.ts");
+
+    // The lifecycle preview ships as a bin: run through the installed link and through npx.
+    const fixtures = path.join(root, "test", "registry", "lifecycle", "fixtures");
+    const preview = (command: string, args: string[]) =>
+      runTool(command, [...args, path.join(fixtures, "images.json"), "--now", "2024-06-15T12:00:00Z"], { cwd: app, timeoutMs: 60_000, env: { ...process.env, npm_config_update_notifier: "false" } });
+    const bin = path.join(app, "node_modules", ".bin", "ecr-lifecycle-preview");
+    const safe = preview(bin, [path.join(fixtures, "policy.json"), "--fail-on-protected"]);
+    expect({ status: safe.status, stderr: safe.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(safe.stdout).toMatch(/Kept images per rule:\nRULE +KEPT +DESCRIPTION\n1 +1 +Keep latest\n/);
+    expect(safe.stdout).toMatch(/3 of 8 images would be expired, 5 kept/);
+    // A policy that would expire `latest` fails the gate, through npx as well.
+    const unsafe = preview(npm, ["exec", "--no", "--", "ecr-lifecycle-preview", path.join(fixtures, "expires-latest-policy.json"), "--fail-on-protected"]);
+    expect(unsafe.status).toBe(1);
+    expect(unsafe.stdout).toMatch(/PROTECTED IMAGES WOULD BE EXPIRED .*\n {2}sha256:111111111111 carries latest and would be expired by rule 1/);
+    expect(unsafe.stderr).toMatch(/ecr-lifecycle-preview: 1 image\(s\) carrying a protected tag would be expired \(--fail-on-protected\)/);
   }, 240_000);
 });

@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lifecyclePreviewMain as main, parseImagesInput } from "../../../lib/registry/lifecycle";
 
@@ -27,7 +29,17 @@ describe("lifecycle:preview", () => {
     ]);
     // Columns line up.
     expect(new Set(lines.slice(0, 4).map((line) => line.indexOf(line.includes("WHY") ? "WHY" : "expired by")))).toHaveProperty("size", 1);
-    expect(lines.slice(4)).toEqual(["", "3 of 8 images would be expired, 5 kept (as of 2024-06-15T12:00:00.000Z)."]);
+    expect(lines.slice(4)).toEqual([
+      "",
+      "Kept images per rule:",
+      "RULE  KEPT  DESCRIPTION",
+      "1     1     Keep latest",
+      "2     1     Expire merge request images after 30 days",
+      "3     2     Keep the newest 2 commit images",
+      "4     1     Expire untagged images after 1 day",
+      "",
+      "3 of 8 images would be expired, 5 kept (as of 2024-06-15T12:00:00.000Z).",
+    ]);
   });
 
   it("reads get-lifecycle-policy and describe-images output, with the same result as the plain formats", () => {
@@ -36,7 +48,7 @@ describe("lifecycle:preview", () => {
     expect(aws.code).toBe(0);
     const result = JSON.parse(aws.stdout) as { now: string; summary: unknown; expired: Array<{ digest: string; rule: { rulePriority: number } }>; kept: unknown[] };
     expect(result.now).toBe("2024-06-15T12:00:00.000Z");
-    expect(result.summary).toEqual({ images: 8, expired: 3, kept: 5 });
+    expect(result.summary).toEqual({ images: 8, expired: 3, kept: 5, protectedExpired: 0 });
     expect(result.expired.map((d) => [d.digest, d.rule.rulePriority])).toEqual([
       [digest(2), 2],
       [digest(6), 3],
@@ -48,17 +60,17 @@ describe("lifecycle:preview", () => {
   it("says so when nothing would be expired", () => {
     const { code, stdout } = run(fixture("policy.json"), fixture("recent-images.json"), ...NOW);
     expect(code).toBe(0);
-    expect(stdout).toBe("0 of 2 images would be expired, 2 kept (as of 2024-06-15T12:00:00.000Z).\n");
+    expect(stdout).toMatch(/^Kept images per rule:\nRULE +KEPT +DESCRIPTION\n(.+\n)+\n0 of 2 images would be expired, 2 kept \(as of 2024-06-15T12:00:00\.000Z\)\.\n$/);
   });
 
   it("prints usage for --help", () => {
-    expect(run("--help")).toEqual({ code: 0, stdout: expect.stringMatching(/^usage: npm run lifecycle:preview -- <policy\.json> <images\.json>/), stderr: "" });
+    expect(run("--help")).toEqual({ code: 0, stdout: expect.stringMatching(/^usage: ecr-lifecycle-preview <policy\.json> <images\.json>/), stderr: "" });
   });
 
   it.each([
     ["an invalid policy", [fixture("bad-policy.json"), fixture("images.json")], /bad-policy\.json\/rules\/0: invalid selection\.countUnit "days"\. Rule: countUnit is only allowed with the since\* count types\. Fix: remove countUnit/],
-    ["a missing argument", [fixture("policy.json")], /command line: invalid arguments \[".*policy\.json"\]\. Rule: give exactly two files: the policy and the images\. Fix: run npm run lifecycle:preview/],
-    ["an unknown option", [fixture("policy.json"), fixture("images.json"), "--verbose"], /command line: invalid option "--verbose"\. Rule: the options are --now <ISO date>, --json and --help/],
+    ["a missing argument", [fixture("policy.json")], /command line: invalid arguments \[".*policy\.json"\]\. Rule: give exactly two files: the policy and the images\. Fix: run ecr-lifecycle-preview/],
+    ["an unknown option", [fixture("policy.json"), fixture("images.json"), "--verbose"], /command line: invalid option "--verbose"\. Rule: the options are --now <ISO date>, --json, --fail-on-protected, --protected <pattern>, --tag-scheme <file> and --help/],
     ["a bad --now", [fixture("policy.json"), fixture("images.json"), "--now", "yesterday"], /command line: invalid --now "yesterday"\. Rule: a time is an ISO 8601 date/],
     ["a missing file", [fixture("policy.json"), fixture("missing.json")], /missing\.json: invalid file "ENOENT: no such file or directory.*Rule: the file must exist and be readable\. Fix: check the path/],
     ["a file that is not JSON", [fixture("not-json.txt"), fixture("images.json")], /not-json\.txt: invalid file content ".*JSON.*"\. Rule: must be valid JSON\. Fix: fix the JSON syntax/],
@@ -69,9 +81,48 @@ describe("lifecycle:preview", () => {
     const { code, stdout, stderr } = run(...argv);
     expect(code).toBe(2);
     expect(stdout).toBe("");
-    expect(stderr).toMatch(/^lifecycle:preview: /);
+    expect(stderr).toMatch(/^ecr-lifecycle-preview: /);
     expect(stderr).toMatch(message);
-    expect(stderr).toMatch(/\nusage: npm run lifecycle:preview -- <policy\.json> <images\.json> \[--now <ISO date>\] \[--json\]\n$/);
+    expect(stderr).toMatch(/\nusage: ecr-lifecycle-preview <policy\.json> <images\.json> \[--now <ISO date>\] \[--json\] \[--fail-on-protected\]/);
+  });
+
+  it("--fail-on-protected exits 1 when a protected tag (latest, by default) would expire, and names the image", () => {
+    const { code, stdout, stderr } = run(fixture("expires-latest-policy.json"), fixture("images.json"), ...NOW, "--fail-on-protected");
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/PROTECTED IMAGES WOULD BE EXPIRED \(protected tags: latest, v\*\.\*\.\*\):\n {2}sha256:111111111111 carries latest and would be expired by rule 1\n/);
+    expect(stderr).toMatch(/^ecr-lifecycle-preview: 1 image\(s\) carrying a protected tag would be expired \(--fail-on-protected\)\n$/);
+  });
+
+  it("without --fail-on-protected the same preview warns but exits 0; a safe policy passes the gate", () => {
+    const warned = run(fixture("expires-latest-policy.json"), fixture("images.json"), ...NOW);
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toContain("PROTECTED IMAGES WOULD BE EXPIRED");
+    const safe = run(fixture("policy.json"), fixture("images.json"), ...NOW, "--fail-on-protected");
+    expect({ code: safe.code, stderr: safe.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(safe.stdout).not.toContain("PROTECTED");
+  });
+
+  it("--protected patterns replace the default protected tags; --json reports the protected expiries", () => {
+    const commits = run(fixture("policy.json"), fixture("images.json"), ...NOW, "--protected", "sha-*", "--fail-on-protected", "--json");
+    expect(commits.code).toBe(1);
+    const result = JSON.parse(commits.stdout) as { protectedTags: string[]; protectedExpired: Array<{ digest: string; protectedTags: string[]; rulePriority: number }> };
+    expect(result.protectedTags).toEqual(["sha-*"]);
+    expect(result.protectedExpired).toEqual([{ digest: digest(6), protectedTags: ["sha-ddd"], rulePriority: 3 }]);
+  });
+
+  it("--tag-scheme takes the protected kinds of a tag scheme document", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tag-scheme-"));
+    try {
+      const scheme = join(dir, "scheme.json");
+      writeFileSync(scheme, JSON.stringify({ kinds: { commit: { protected: true } } }));
+      const r = run(fixture("policy.json"), fixture("images.json"), ...NOW, "--tag-scheme", scheme, "--fail-on-protected", "--json");
+      const result = JSON.parse(r.stdout) as { protectedTags: string[]; protectedExpired: Array<{ digest: string }> };
+      expect(result.protectedTags).toContain("sha-*");
+      expect(result.protectedExpired.map((e) => e.digest)).toEqual([digest(6)]);
+      expect(r.code).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("exits with the code of main when run as a script", () => {
