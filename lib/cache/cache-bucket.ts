@@ -10,6 +10,7 @@ import { dnsSuffixOf, partitionOf, validateBucketName, validateRegion } from "..
 import { check } from "../core/errors";
 import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
+import { type RunnerCacheAccess } from "../runner/fleet";
 import { cacheObjectPrefix, type RunnerCacheSettings } from "./runner-cache-settings";
 
 /** Server-side encryption of the cache bucket. */
@@ -83,10 +84,9 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$
  *
  * @example
  * const cache = new RunnerCacheBucket(this, "cache", { bucketName: "acme-ci-dev-cache-111111111111", region: "eu-central-1" });
- * cache.grantReadWrite(runnerHostRole);
- * // fleet: [runners.cache] from cache.cacheSettings
+ * new RunnerFleet(this, "runners", { cache, ... }); // a RunnerCacheAccess: settings + grant
  */
-export class RunnerCacheBucket extends Construct {
+export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
   /** The `aws_s3_bucket`. */
   public readonly bucket: S3Bucket;
   /** The `aws_s3_bucket_lifecycle_configuration`. */
@@ -184,6 +184,16 @@ export class RunnerCacheBucket extends Construct {
       serverSideEncryption: encryption.type,
       ...(encryption.type === "KMS" ? { kmsKeyArn: encryption.kmsKeyArn } : {}),
     };
+  }
+
+  /**
+   * The shared cache settings, as {@link RunnerCacheAccess} names them: pass the
+   * bucket itself as a fleet's `cache` (`new RunnerFleet(scope, id, { cache: bucket, ... })`),
+   * and the fleet writes `[runners.cache]` from these settings and grants its hosts
+   * {@link grantReadWrite}. The same object as {@link cacheSettings}.
+   */
+  public get settings(): RunnerCacheSettings {
+    return this.cacheSettings;
   }
 
   /** The bucket name (a reference to the bucket resource). */
