@@ -28,6 +28,12 @@ try {
   buildPlatform(app, loadConfig());
   app.synth();
 } catch (error) {
+  // cdktf's own validations (e.g. no terraform binary for the terraform_data version check)
+  // name their construct paths in the message: print it without the stack trace.
+  if (error instanceof Error && !(error instanceof ValidationError) && error.message.startsWith("Validation failed with the following errors")) {
+    process.stderr.write(`${error.message.trim()}\n`);
+    process.exit(INVALID_INPUT);
+  }
   if (!(error instanceof ValidationError)) throw error;
   const violations = violationsOf(error);
   process.stderr.write(

@@ -1,6 +1,6 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { type TerraformStack } from "cdktf";
-import { partitionOf } from "../lib/core/aws";
+import { ACCOUNT_ID, partitionOf } from "../lib/core/aws";
 import { check } from "../lib/core/errors";
 import { isUnresolved } from "../lib/core/tokens";
 
@@ -57,7 +57,8 @@ export function validateDeployRole(path: string, role: AccountDeployRole, accoun
       rule: "a role ARN looks like arn:aws:iam::<12-digit account>:role/<name>",
       fix: `copy the role's ARN from \`aws iam get-role --role-name <name> --query Role.Arn\`, e.g. arn:${partitionOf(region)}:iam::${accountId}:role/platform-deploy`,
     });
-    check(match[2] === accountId, {
+    // An account id that is itself malformed is reported on its own; comparing with it adds nothing.
+    check(match[2] === accountId || !ACCOUNT_ID.test(accountId), {
       path,
       subject: "roleArn",
       value: role.roleArn,

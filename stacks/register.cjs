@@ -1,10 +1,63 @@
-// Loads TypeScript for the app (`node -r ./stacks/register.cjs main.ts`).
+// Loads TypeScript for the app (`node -r ./stacks/register.cjs main.ts`): a require hook that
+// strips types with SWC (@swc/core, the native transpiler jest uses here too) and caches the
+// JavaScript on disk, so a synth after no change loads JavaScript only.
 //
-// cdktf records a full stack trace for every token it creates, and the default
-// source-map support of @swc-node/register maps every frame of every trace:
-// that was half of the example app's construct + synth time. Inline source
-// maps keep TypeScript positions for the debugger while the traces cdktf
-// keeps stay unmapped (validation errors name construct paths, not frames).
-// Measured in bench/README.md.
-process.env.SWC_NODE_SOURCE_MAP_MODE ??= "inline";
-require("@swc-node/register");
+// Why not @swc-node/register: it loads the whole `typescript` package to read tsconfig.json
+// before any code runs (~0.2 s on an idle 2-core machine, more under load), and its
+// source-map support maps every frame of the stack trace cdktf records for every token.
+// This hook needs neither: the options below are tsconfig.json's (target ES2022, CommonJS,
+// esModuleInterop) written out. Like any transpile-only loader it does not type-check:
+// `npm test` runs `tsc --noEmit`. Measured in bench/README.md.
+//
+// The cache lives in node_modules/.cache/platform-ts (delete it freely); a file is compiled
+// again when its size, modification time or this hook's options change. Set
+// PLATFORM_TS_CACHE=0 to compile in memory only.
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+const crypto = require("node:crypto");
+
+const OPTIONS = {
+  jsc: { parser: { syntax: "typescript" }, target: "es2022", keepClassNames: true },
+  module: { type: "commonjs", strictMode: true, noInterop: false },
+  sourceMaps: "inline",
+  swcrc: false,
+  configFile: false,
+};
+const VERSION = crypto.createHash("sha256").update(JSON.stringify(OPTIONS)).update(require("@swc/core/package.json").version).digest("hex").slice(0, 12);
+const cacheDir = process.env.PLATFORM_TS_CACHE === "0" ? undefined : path.join(__dirname, "..", "node_modules", ".cache", "platform-ts");
+let swc;
+
+function compile(source, filename) {
+  swc ??= require("@swc/core");
+  return swc.transformSync(source, { ...OPTIONS, filename }).code;
+}
+
+function load(filename) {
+  const stat = fs.statSync(filename);
+  const key = crypto.createHash("sha256").update(`${VERSION}\0${filename}\0${stat.size}\0${stat.mtimeMs}`).digest("hex");
+  const cached = cacheDir && path.join(cacheDir, `${key}.js`);
+  if (cached) {
+    try {
+      return fs.readFileSync(cached, "utf8");
+    } catch {
+      // not cached yet
+    }
+  }
+  const code = compile(fs.readFileSync(filename, "utf8"), filename);
+  if (cached) {
+    try {
+      fs.mkdirSync(cacheDir, { recursive: true });
+      const tmp = `${cached}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, code);
+      fs.renameSync(tmp, cached);
+    } catch {
+      // a read-only checkout compiles in memory
+    }
+  }
+  return code;
+}
+
+require.extensions[".ts"] = function (module, filename) {
+  module._compile(load(filename), filename);
+};
