@@ -9,7 +9,7 @@
 // esModuleInterop) written out. Like any transpile-only loader it does not type-check:
 // `npm test` runs `tsc --noEmit`. Measured in bench/README.md.
 //
-// The cache lives in node_modules/.cache/platform-ts (delete it freely); a file is compiled
+// The cache lives in .gen/ts-cache (git-ignored; delete it freely); a file is compiled
 // again when its size, modification time or this hook's options change. Set
 // PLATFORM_TS_CACHE=0 to compile in memory only.
 "use strict";
@@ -25,7 +25,7 @@ const OPTIONS = {
   configFile: false,
 };
 const VERSION = crypto.createHash("sha256").update(JSON.stringify(OPTIONS)).update(require("@swc/core/package.json").version).digest("hex").slice(0, 12);
-const cacheDir = process.env.PLATFORM_TS_CACHE === "0" ? undefined : path.join(__dirname, "..", "node_modules", ".cache", "platform-ts");
+const cacheDir = process.env.PLATFORM_TS_CACHE === "0" ? undefined : path.join(__dirname, "..", ".gen", "ts-cache");
 let swc;
 
 function compile(source, filename) {
