@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale`: the scale benchmark of issue 7. For each size
+ * `npm run bench:scale`: the scale benchmark. For each size
  * (default 250, 500 and 1,000 projects) it runs `bench/scale-once.ts` in a
  * fresh node process, `--runs` times (default 3, sizes interleaved so that
  * load on a shared machine spreads over all of them), and reports the medians:
@@ -73,7 +73,7 @@ export const SCALE_TARGET_PROJECTS = 1000;
 export const SCALE_TARGET_MS = 5000;
 /** Tolerance of the linearity check: growth may exceed the size ratio by this factor. */
 export const LINEARITY_TOLERANCE = 1.5;
-/** The sizes of issue 7. */
+/** The measured sizes (projects). */
 export const DEFAULT_SIZES: readonly number[] = [250, 500, 1000];
 
 const root = path.resolve(__dirname, "..");

@@ -1,5 +1,5 @@
 /**
- * The scale benchmark's stack (issue 7): one stack serving many GitLab
+ * The scale benchmark's stack: one stack serving many GitLab
  * projects, each with its own repositories, CI role and project variables,
  * built from the public API only (as a consumer would).
  */

@@ -17,7 +17,6 @@ import { oidcProvidersToCreate } from "./identity-config";
 export class AccountStack extends TerraformStack {
   /** Registry-wide ECR settings. */
   public readonly registry: RegistrySettings;
-  // --- Identity (issue 3) ---
   /** GitLab OIDC providers this stack creates, by GitLab URL (IAM is account-wide: only the account's first stack creates them). */
   public readonly oidcProviders: ReadonlyMap<string, GitLabOidcProvider>;
 
@@ -36,7 +35,7 @@ export class AccountStack extends TerraformStack {
       ...account.registry,
     });
 
-    // --- Identity (issue 3) ---
+    // The account-wide GitLab OIDC providers.
     this.oidcProviders = new Map(
       oidcProvidersToCreate(platform, account).map((url) => [
         url,

@@ -109,7 +109,6 @@ export interface AccountConfig {
      */
     readonly cachedImageExpiryDays?: number;
   };
-  // --- Identity (issue 3) ---
   /**
    * Identity settings: GitLab OIDC providers that already exist in the account.
    * @default the account stack creates the OIDC providers its environments need

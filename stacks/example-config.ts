@@ -6,27 +6,25 @@ import { type PlatformConfig, type RepositoryConfig, type RunnerConfigEntry } fr
  * account ids, example.com hosts). Copy it and change the values to deploy.
  */
 
-/** The repositories of the seed pipelines. */
-const seedRepositories: readonly RepositoryConfig[] = [
+/** The repositories every example environment creates. */
+const exampleRepositories: readonly RepositoryConfig[] = [
   { id: "app", description: "The application image built by the project's pipeline" },
   { id: "app-ci", description: "The CI image derived from the application image (test tools on top)" },
   { id: "toolbox", description: "The terraform/deploy toolbox image (terraform, aws cli)" },
 ];
 
-// --- Runner cache and registry mirror (issue 5) ---
-/** Seed 002's buildpack download hosts, proxied by the production Nexus (BUILDPACK_STDLIB_URL etc.). */
+/** Buildpack download hosts (buildpacks fetch from them), proxied by the production Nexus (BUILDPACK_STDLIB_URL etc.). */
 const buildpackProxies = [
   { name: "lang-common", remoteUrl: "https://lang-common.s3.amazonaws.com" },
   { name: "buildpack-registry", remoteUrl: "https://buildpack-registry.s3.amazonaws.com" },
   { name: "lang-jvm", remoteUrl: "https://lang-jvm.s3.amazonaws.com" },
 ] as const;
-// ---- Runner fleet (issue 4) ----
 /**
  * The protected pool (jobs of protected branches and tags only): a socket-binding build runner
  * (docker layer cache on the host; registered as a project runner of the tenants) and a plain
  * test runner.
  */
-const seedRunners: readonly RunnerConfigEntry[] = [
+const exampleRunners: readonly RunnerConfigEntry[] = [
   { name: "build", limit: 4, dockerAccess: "socket-binding", image: "docker:27" },
   { name: "test", limit: 4, dockerAccess: "none", image: "alpine:3.20" },
 ];
@@ -41,7 +39,6 @@ const unprotectedPool = {
 } as const;
 /** Weekdays 07:00-20:00 Berlin time; zero hosts at night and on weekends. */
 const officeHours = { timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 } as const;
-// ---- end runner fleet ----
 
 const gitlab = {
   url: "https://gitlab.example.com",
@@ -49,7 +46,6 @@ const gitlab = {
   projects: ["acme/app", "acme/toolbox"],
 } as const;
 
-// --- Identity (issue 3) ---
 /**
  * Example permissions of a deployment role: read and write its environment's
  * Terraform state in a state bucket (your deployments add what they manage).
@@ -62,11 +58,11 @@ function stateBucketStatements(accountId: string, env: string): PolicyStatement[
   ];
 }
 
-// ---- GitLab side (issue 6) ----
-// dev owns the unscoped (`*`) group variables that build jobs use, publishes the CI
-// templates and creates the toolbox project; staging and production scope their
+// dev owns the unscoped (`*`) group variables that build jobs use and declares the CI
+// templates and the toolbox project (they live in the gitlab-shared stack, which outlives
+// dev); staging and production scope their
 // variables to their deployment environments. Production also pulls from an
-// external registry (Alibaba ACR, seed 000) whose password is the sensitive stack
+// external registry (Alibaba Cloud ACR) whose password is the sensitive stack
 // variable acr_password (TF_VAR_acr_password).
 const gitlabDev = {
   ...gitlab,
@@ -78,7 +74,7 @@ const gitlabProduction = {
   ...gitlab,
   variables: { environmentScope: "production" },
   externalRegistries: [{ registry: "registry.cn-hangzhou.aliyuncs.com", username: "acme-ci@acme", passwordVariable: "acr_password" }],
-  // Seed 002: buildpack downloads go through the mirror's raw proxies; Auto DevOps forwards them into the build.
+  // Buildpack downloads go through the mirror's raw proxies; Auto DevOps forwards them into the build.
   rawProxyVariables: {
     BUILDPACK_STDLIB_URL: { proxy: "lang-common", path: "buildpack-stdlib/v8/stdlib.sh" },
     BUILDPACK_REGISTRY_URL: { proxy: "buildpack-registry" },
@@ -122,30 +118,28 @@ export const exampleConfig: PlatformConfig = {
       accountId: "111111111111",
       region: "eu-central-1",
       gitlab: gitlabDev,
-      registry: { repositories: seedRepositories },
+      registry: { repositories: exampleRepositories },
       identity: {
-        // Seed 003: the deployment role is also assumable from the runner hosts' instance credentials.
+        // The deployment role is also assumable from the runner hosts' instance credentials.
         deployment: { statements: stateBucketStatements("111111111111", "dev"), trustRunnerHost: true },
-        // Seeds 000/004: a tool that cannot use OIDC pulls with a static key (secret in SSM, and in state).
+        // A tool that cannot use OIDC pulls with a static key (secret in SSM, and in state).
         staticCredentials: [{ id: "legacy-pull", access: "pull", repositories: ["app"] }],
       },
-      // --- Runner cache and registry mirror (issue 5) ---
       cache: { expirationDays: 7 },
       mirror: { kind: "ecr-pull-through" },
-      // Runner fleet (issue 4): all spot, off outside office hours.
-      runners: { network: { cidr: "10.10.0.0/16" }, runners: seedRunners, unprotected: unprotectedPool, capacity: { minSize: 1, maxSize: 4 }, officeHours },
+      // Runner fleet: all spot, off outside office hours.
+      runners: { network: { cidr: "10.10.0.0/16" }, runners: exampleRunners, unprotected: unprotectedPool, capacity: { minSize: 1, maxSize: 4 }, officeHours },
     },
     {
       name: "staging",
       accountId: "111111111111",
       region: "eu-central-1",
       gitlab: gitlabStaging,
-      registry: { repositories: seedRepositories },
+      registry: { repositories: exampleRepositories },
       identity: { deployment: { statements: stateBucketStatements("111111111111", "staging") } },
-      // --- Runner cache and registry mirror (issue 5) ---
       mirror: { kind: "ecr-pull-through", prefixes: ["ecr-public", "quay"] },
-      // Runner fleet (issue 4): like dev, smaller.
-      runners: { network: { cidr: "10.20.0.0/16" }, runners: seedRunners, capacity: { minSize: 1, maxSize: 2 }, officeHours: { ...officeHours, maxSize: 2 } },
+      // Runner fleet: like dev, smaller.
+      runners: { network: { cidr: "10.20.0.0/16" }, runners: exampleRunners, capacity: { minSize: 1, maxSize: 2 }, officeHours: { ...officeHours, maxSize: 2 } },
     },
     {
       name: "production",
@@ -155,7 +149,7 @@ export const exampleConfig: PlatformConfig = {
       gitlab: gitlabProduction,
       registry: {
         tagScheme: { kinds: { commit: { retention: { maxCount: 300 } }, mergeRequest: { retention: { maxAgeDays: 14 } } } },
-        repositories: seedRepositories,
+        repositories: exampleRepositories,
       },
       identity: {
         // Merge-request pipelines may push CI images only; release images come from main and tags.
@@ -165,7 +159,6 @@ export const exampleConfig: PlatformConfig = {
           permissionsBoundaryArn: "arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary",
         },
       },
-      // --- Runner cache and registry mirror (issue 5) ---
       cache: { expirationDays: 30 },
       mirror: {
         kind: "nexus",
@@ -174,10 +167,10 @@ export const exampleConfig: PlatformConfig = {
         dockerHubCredentialSecretArn: "arn:aws:secretsmanager:eu-central-1:222222222222:secret:ecr-pullthroughcache/docker-hub-AbCdEf",
         rawProxies: buildpackProxies,
       },
-      // Runner fleet (issue 4): always on, one on-demand host, spot above it, a NAT gateway per zone.
+      // Runner fleet: always on, one on-demand host, spot above it, a NAT gateway per zone.
       runners: {
         network: { cidr: "10.30.0.0/16", natGateways: "per-az" },
-        runners: seedRunners,
+        runners: exampleRunners,
         capacity: { minSize: 1, maxSize: 6 },
         purchase: { onDemandBaseCapacity: 1 },
         maxJobTimeoutSeconds: 7200,
