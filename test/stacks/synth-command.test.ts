@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -14,9 +14,13 @@ function synth(configSource: string): { status: number | null; stdout: string; s
   const dir = mkdtempSync(path.join(tmpdir(), "synth-command-"));
   try {
     writeFileSync(path.join(dir, "platform.config.ts"), configSource);
+    // cdktf runs `terraform version` during synth (a version check for terraform_data): a stand-in
+    // binary keeps this test independent of the machine's terraform.
+    mkdirSync(path.join(dir, "bin"));
+    writeFileSync(path.join(dir, "bin", "terraform"), "#!/bin/sh\necho 'Terraform v1.11.4'\n", { mode: 0o755 });
     const r = spawnSync(process.execPath, ["-r", path.join(root, "stacks/register.cjs"), path.join(root, "main.ts")], {
       cwd: dir,
-      env: { ...process.env, PLATFORM_CONFIG: "platform.config.ts" },
+      env: { ...process.env, PLATFORM_CONFIG: "platform.config.ts", PATH: `${path.join(dir, "bin")}${path.delimiter}${process.env.PATH ?? ""}` },
       encoding: "utf8",
       timeout: 60_000,
     });
