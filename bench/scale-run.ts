@@ -63,14 +63,20 @@ export interface ScaleResult {
   readonly fit: { readonly slopeMs: number; readonly interceptMs: number; readonly r2: number };
   /** t(largest) / t(smallest), and the largest ratio accepted as linear. */
   readonly growth: { readonly ratio: number; readonly limit: number; readonly ok: boolean };
-  /** Construct + synth of {@link SCALE_TARGET_PROJECTS} projects against {@link SCALE_TARGET_MS}; absent when that size was not run. */
-  readonly target?: { readonly projects: number; readonly totalMs: number; readonly limitMs: number; readonly ok: boolean };
+  /** CPU time of construct + synth of {@link SCALE_TARGET_PROJECTS} projects against {@link SCALE_TARGET_CPU_MS}; absent when that size was not run. */
+  readonly target?: { readonly projects: number; readonly cpuMs: number; readonly limitMs: number; readonly ok: boolean };
 }
 
 /** The size the time target is for. */
 export const SCALE_TARGET_PROJECTS = 1000;
-/** Target for construct + synth of {@link SCALE_TARGET_PROJECTS} projects, in milliseconds. */
-export const SCALE_TARGET_MS = 5000;
+/**
+ * Target for the CPU time (user + system, all threads) of construct + synth of
+ * {@link SCALE_TARGET_PROJECTS} projects, in milliseconds. CPU time, not wall time: on a
+ * shared machine wall time measures the other load as much as this code (wall time is
+ * reported next to it). Idle 2-core machines measured 2.6-4.3 s of wall and up to 5.3 s of
+ * CPU time (GC threads count too): 8 s leaves the margin noisy neighbours need.
+ */
+export const SCALE_TARGET_CPU_MS = 8000;
 /** Tolerance of the linearity check: growth may exceed the size ratio by this factor. */
 export const LINEARITY_TOLERANCE = 1.5;
 /** The measured sizes (projects). */
@@ -157,7 +163,7 @@ export function measureScale(sizes: readonly number[] = DEFAULT_SIZES, runs = 3,
     fit: { slopeMs: line.slope, interceptMs: line.intercept, r2: line.r2 },
     growth: { ratio, limit, ok: ratio <= limit },
     ...(targetRow
-      ? { target: { projects: targetRow.projects, totalMs: targetRow.totalMs, limitMs: SCALE_TARGET_MS, ok: targetRow.totalMs <= SCALE_TARGET_MS } }
+      ? { target: { projects: targetRow.projects, cpuMs: targetRow.cpuMs, limitMs: SCALE_TARGET_CPU_MS, ok: targetRow.cpuMs <= SCALE_TARGET_CPU_MS } }
       : {}),
   };
 }
@@ -196,7 +202,7 @@ export function formatScale(result: ScaleResult): string {
     `least-squares fit: ${fit.slopeMs.toFixed(2)} ms per project + ${s(fit.interceptMs)} fixed, R² = ${fit.r2.toFixed(4)}`,
     `growth t(${largest})/t(${smallest}) = ${growth.ratio.toFixed(2)}  (linear: <= ${growth.limit.toFixed(1)})  ${growth.ok ? "ok" : "MISSED"}`,
     target
-      ? `construct + synth of ${target.projects.toLocaleString("en-US")} projects = ${s(target.totalMs)}  (<= ${s(target.limitMs)})  ${target.ok ? "ok" : "MISSED"}`
+      ? `construct + synth of ${target.projects.toLocaleString("en-US")} projects: CPU time ${s(target.cpuMs)}  (<= ${s(target.limitMs)})  ${target.ok ? "ok" : "MISSED"}`
       : `no time target: ${SCALE_TARGET_PROJECTS} projects were not run`,
     ...(busy(result)
       ? ["note: wall time exceeded CPU time (GC threads alone make CPU time the larger one on an idle machine): other load shared these cores"]
