@@ -1,4 +1,5 @@
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { DataGitlabGroup } from "@cdktf/provider-gitlab/lib/data-gitlab-group";
 import { ProjectRunnerEnablement } from "@cdktf/provider-gitlab/lib/project-runner-enablement";
 import { UserRunner } from "@cdktf/provider-gitlab/lib/user-runner";
 import { Token } from "cdktf";
@@ -9,8 +10,19 @@ import { type IGrantable } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 import { type RunnerTokenSource } from "./runner-token-source";
 
-/** Where a runner is registered: the whole instance, one group, or one project (numeric ids; tokens fine). */
-export type RunnerScope = { readonly type: "instance" } | { readonly type: "group"; readonly groupId: number } | { readonly type: "project"; readonly projectId: number };
+/**
+ * Where a runner is registered: the whole instance, one group (by numeric id, or by full path:
+ * the construct then looks the id up with a `gitlab_group` data source), or one project
+ * (numeric id). Tokens are fine for ids and paths.
+ */
+export type RunnerScope =
+  | { readonly type: "instance" }
+  | { readonly type: "group"; readonly groupId: number }
+  | { readonly type: "group"; readonly groupPath: string }
+  | { readonly type: "project"; readonly projectId: number };
+
+/** A GitLab group's full path: `/`-separated segments of letters, digits, `_`, `.` and `-` (no leading or trailing `/`). */
+const GROUP_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
 
 /** Props of {@link RunnerRegistration}. */
 export interface RunnerRegistrationProps {
@@ -90,11 +102,12 @@ export const MIN_RUNNER_TIMEOUT_SECONDS = 600;
  * runner outside Terraform and use {@link ExistingRunnerTokenParameter}.
  *
  * Construct ids: `runner` (gitlab_user_runner), `token` (aws_ssm_parameter),
- * `enable-<i>` (gitlab_project_runner_enablement of `enableForProjects[i]`).
+ * `enable-<i>` (gitlab_project_runner_enablement of `enableForProjects[i]`),
+ * `group` (gitlab_group data source, only for a group given by path).
  *
  * @example
  * const build = new RunnerRegistration(this, "build-runner", {
- *   scope: { type: "group", groupId: group.groupId },
+ *   scope: { type: "group", groupPath: "acme" }, // or { type: "group", groupId: 42 }
  *   description: "acme-ci dev build",
  *   tags: ["acme-ci-build"],
  *   untagged: true,
@@ -120,9 +133,11 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     this.kmsKeyArn = props.kmsKeyArn;
 
     const where = props.scope;
+    // A group given by path: look its id up (construct id `group`).
+    const groupId = where.type !== "group" ? undefined : "groupPath" in where ? new DataGitlabGroup(this, "group", { fullPath: where.groupPath }).groupId : where.groupId;
     this.runner = new UserRunner(this, "runner", {
       runnerType: `${where.type}_type`,
-      ...(where.type === "group" ? { groupId: where.groupId } : {}),
+      ...(groupId !== undefined ? { groupId } : {}),
       ...(where.type === "project" ? { projectId: where.projectId } : {}),
       description: props.description,
       tagList: [...(props.tags ?? [])],
@@ -202,6 +217,32 @@ export function validateRunnerProps(path: string, props: RunnerRegistrationProps
       rule: `GitLab requires a runner's maximum timeout to be a whole number of at least ${MIN_RUNNER_TIMEOUT_SECONDS} seconds (10 minutes)`,
       fix: `use ${MIN_RUNNER_TIMEOUT_SECONDS} or more, or leave it out to use the project's timeout`,
     });
+  }
+  const scope = props.scope as { type?: unknown; groupId?: unknown; groupPath?: unknown; projectId?: unknown };
+  check(scope.type === "instance" || scope.type === "group" || scope.type === "project", {
+    path: `${path}/scope`,
+    subject: "type",
+    value: scope.type,
+    rule: 'a runner scope type is "instance", "group" or "project"',
+    fix: 'use { type: "group", groupPath: "acme" } for a group runner',
+  });
+  if (scope.type === "group") {
+    check((scope.groupId === undefined) !== (scope.groupPath === undefined), {
+      path: `${path}/scope`,
+      subject: "group",
+      value: { groupId: scope.groupId, groupPath: scope.groupPath },
+      rule: "a group runner names its group by groupId or by groupPath, exactly one of them",
+      fix: 'give { type: "group", groupPath: "acme/platform" } or { type: "group", groupId: 42 }',
+    });
+    if (typeof scope.groupPath === "string" && !isUnresolved(scope.groupPath)) {
+      check(GROUP_PATH.test(scope.groupPath), {
+        path: `${path}/scope`,
+        subject: "groupPath",
+        value: scope.groupPath,
+        rule: "a group's full path is /-separated segments of letters, digits, '_', '.' and '-', without a leading or trailing '/'",
+        fix: `use the path as shown in the group's URL, e.g. ${JSON.stringify(scope.groupPath.replace(/^\/+|\/+$/g, "") || "acme")}`,
+      });
+    }
   }
   check(props.locked !== true || props.scope.type === "project", {
     path,
