@@ -493,3 +493,8 @@ export { SecretsKey, type SecretsKeyProps, type SecretsKeyUse, ACCOUNT_ROOT_ACTI
 // Security rule pack v2: duplicate physical names, production exceptions, the IAM dataset.
 export { UniquePhysicalNames, type UniquePhysicalNamesProps, PHYSICAL_NAMES, type ProductionException, isExpired, type FindingSeverity } from "./checks";
 export { expandAction, iamDataVersion, loadedServices, type IamAction } from "./core/iam-data";
+
+
+// --- Every configuration error at once; the lifecycle preview's gate ---
+export { collectViolations, ValidationErrors, type ValidationSection, violationsOf } from "./core/errors";
+export { EXIT_BAD_INPUT, EXIT_PROTECTED_EXPIRES, protectedExpiries, type ProtectedExpiry } from "./registry/lifecycle/cli";
