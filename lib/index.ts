@@ -498,3 +498,4 @@ export { expandAction, iamDataVersion, loadedServices, type IamAction } from "./
 // --- Every configuration error at once; the lifecycle preview's gate ---
 export { collectViolations, ValidationErrors, type ValidationSection, violationsOf } from "./core/errors";
 export { EXIT_BAD_INPUT, EXIT_PROTECTED_EXPIRES, protectedExpiries, type ProtectedExpiry } from "./registry/lifecycle/cli";
+export { type AwsProviderContext, awsProviderContextOf, checkAgainstAwsProvider } from "./core/provider-context";

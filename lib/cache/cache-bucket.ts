@@ -9,6 +9,7 @@ import { Construct } from "constructs";
 import { dnsSuffixOf, partitionOf, validateBucketName, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { type IGrantable, type PolicyStatement } from "../core/iam";
+import { checkAgainstAwsProvider } from "../core/provider-context";
 import { isUnresolved } from "../core/tokens";
 import { type RunnerCacheAccess } from "../runner/fleet";
 import { cacheObjectPrefix, type RunnerCacheSettings } from "./runner-cache-settings";
@@ -26,7 +27,10 @@ export type CacheBucketEncryption =
 export interface RunnerCacheBucketProps {
   /** Globally unique bucket name: 3-63 lower-case letters, digits and '-'. */
   readonly bucketName: string;
-  /** The bucket's region (the runner's `BucketLocation`). */
+  /**
+   * The bucket's region (the runner's `BucketLocation`). When the stack's default AWS
+   * provider sets a region, this must be it (the bucket is created there).
+   */
   readonly region: string;
   /**
    * Key prefix the runners write under (`[runners.cache] Path`), without leading or trailing slash; "" for the whole bucket.
@@ -106,6 +110,7 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
     const path = this.node.path;
     validateCacheBucketName(path, props.bucketName);
     validateRegion(path, "region", props.region);
+    checkAgainstAwsProvider(this, path, { region: props.region });
     const cachePath = props.path ?? "runner-cache";
     validateCachePath(path, cachePath);
     const expirationDays = props.expirationDays ?? 14;
