@@ -7,8 +7,8 @@ import { type PlatformConfig } from "./stacks/config";
 // The cdktf app: every stack of one configuration.
 //
 // The configuration is the example (stacks/example-config.ts) unless PLATFORM_CONFIG names a
-// module (.ts, .js or .json, relative to the working directory) whose `config` or default
-// export is the PlatformConfig.
+// module (.ts, .js or .json, relative to the working directory) whose `config` export, default
+// export or only export is the PlatformConfig.
 //
 // Bad input ends the process with exit code 1 and every problem on stderr, one per line with its
 // config path (or construct path), value, rule and fix: no stack trace, nothing synthesized.
@@ -19,8 +19,10 @@ const INVALID_INPUT = 1;
 function loadConfig(): PlatformConfig {
   const file = process.env.PLATFORM_CONFIG;
   if (!file) return (require("./stacks/example-config") as { exampleConfig: PlatformConfig }).exampleConfig;
-  const loaded = require(path.resolve(file)) as { config?: PlatformConfig; default?: PlatformConfig } & Partial<PlatformConfig>;
-  return loaded.config ?? loaded.default ?? (loaded as PlatformConfig);
+  const loaded = require(path.resolve(file)) as Record<string, unknown>;
+  const exported = Object.values(loaded);
+  // `config`, a default export, or the module's only export (a copy of example-config.ts exports `exampleConfig`).
+  return (loaded.config ?? loaded.default ?? (exported.length === 1 ? exported[0] : loaded)) as PlatformConfig;
 }
 
 try {
