@@ -30,9 +30,11 @@ try {
   buildPlatform(app, loadConfig());
   app.synth();
 } catch (error) {
-  // cdktf's own validations (e.g. no terraform binary for the terraform_data version check)
-  // name their construct paths in the message: print it without the stack trace.
-  if (error instanceof Error && !(error instanceof ValidationError) && error.message.startsWith("Validation failed with the following errors")) {
+  // cdktf's own validations (e.g. no terraform binary for the terraform_data version check) and
+  // the rule pack's error findings (annotations) name their construct paths in the message: print
+  // it without the stack trace.
+  const cdktfFailures = ["Validation failed with the following errors", 'Encountered Annotations with level "ERROR"'];
+  if (error instanceof Error && !(error instanceof ValidationError) && cdktfFailures.some((start) => error.message.startsWith(start))) {
     process.stderr.write(`${error.message.trim()}\n`);
     process.exit(INVALID_INPUT);
   }
