@@ -1,20 +1,13 @@
 import { DataGitlabGroup } from "@cdktf/provider-gitlab/lib/data-gitlab-group";
 import { GitlabProvider } from "@cdktf/provider-gitlab/lib/provider";
-import { Aspects, type IAspect, TerraformResource, TerraformStack } from "cdktf";
-import { type Construct, type IConstruct } from "constructs";
+import { TerraformResource, TerraformStack } from "cdktf";
+import { type Construct } from "constructs";
 import { gitLabHostOf } from "../lib/core/gitlab-url";
 import { CiTemplatesProject } from "../lib/gitlab/ci-templates-project";
 import { platformCiTemplates } from "../lib/gitlab/platform-templates";
 import { ToolboxImageProject } from "../lib/gitlab/toolbox-project";
 import { TagScheme } from "../lib/registry/tag-scheme";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
-
-/** Sets `lifecycle.prevent_destroy` on every resource it visits (data sources are not resources). */
-class PreventDestroy implements IAspect {
-  public visit(node: IConstruct): void {
-    if (node instanceof TerraformResource) node.lifecycle = { ...node.lifecycle, preventDestroy: true };
-  }
-}
 
 /** The GitLab pieces every environment on one instance shares: what moves out of the environment stacks. */
 export interface SharedGitLabPieces {
@@ -110,7 +103,12 @@ export class GitLabSharedStack extends TerraformStack {
         ...(toolboxConfig.dockerfile ? { dockerfile: toolboxConfig.dockerfile } : {}),
       });
     }
-    Aspects.of(this).add(new PreventDestroy());
+    // prevent_destroy on every resource (data sources are not resources), set here rather than
+    // by an aspect so that the stack's rule pack, which evaluates the stack from an aspect of its
+    // own, sees it too.
+    for (const node of this.node.findAll()) {
+      if (node instanceof TerraformResource) node.lifecycle = { ...node.lifecycle, preventDestroy: true };
+    }
   }
 }
 
