@@ -1,9 +1,10 @@
 /**
  * The same resource graph as plain cdktf in plain JavaScript: reads an app's synthesized
  * output (`cdktf.out`) and writes a CommonJS program that builds every stack again with the
- * prebuilt provider classes (deep imports), one `new <Class>(stack, id, {})` per resource, data
- * source and provider, its logical id and attributes set as written (overrides), and the rest of
- * each stack (backend, variables, outputs, locals) as stack overrides. No configuration model, no
+ * prebuilt provider classes (deep imports), one `new <Class>(stack, id, config)` per resource,
+ * data source and provider with its logical id and its attributes as the constructor config
+ * (camelCase; meta-arguments as overrides), and the rest of each stack (backend, variables,
+ * outputs, locals) as stack overrides. No configuration model, no
  * validation, no library: what any cdktf program producing this JSON must at least do. The
  * benchmark runs both and checks that they synthesize the same JSON before timing them.
  */
