@@ -36,8 +36,8 @@ describe("npm run ci-templates", () => {
     expect(run.stdout.trim().split("\n")).toContain(path.join(out, "cli", "example", ".gitlab-ci.yml"));
   });
 
-  test("README's worked .gitlab-ci.yml is the generated example", () => {
-    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  test("the GitLab side docs' worked .gitlab-ci.yml is the generated example", () => {
+    const readme = readFileSync(path.join(root, "docs", "constructs", "gitlab.md"), "utf8");
     expect(readme).toContain(["```yaml", exampleProjectCiFile("acme/ci-templates").trimEnd(), "```"].join("\n"));
   });
 });
