@@ -22,7 +22,7 @@ describe("the example stacks and the security rule pack", () => {
   test("every stack carries the pack and synthesizes with no finding and no suppression", () => {
     withApp((app, outdir) => {
       const stacks = buildPlatform(app, exampleConfig);
-      const all = [...stacks.accounts.values(), ...stacks.environments.values()];
+      const all = [...stacks.accounts.values(), ...stacks.environments.values(), ...stacks.gitlabShared.values()];
       for (const stack of all) expect(Aspects.of(stack).all.filter((a) => a instanceof SecurityRulePack)).toHaveLength(1);
       app.synth(); // would throw on an error finding
       const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { annotations: unknown[] }> };
@@ -32,6 +32,7 @@ describe("the example stacks and the security rule pack", () => {
         dev: [],
         staging: [],
         production: [],
+        "gitlab-shared": [],
       });
       expect(app.node.findAll().filter((c) => c.node.metadata.some((m) => m.type === SUPPRESSION_METADATA_TYPE))).toEqual([]);
     });
