@@ -42,7 +42,7 @@ export function mirrorPrefixVariable(upstreamHost: string): string {
   return `PLATFORM_MIRROR_PREFIX_${upstreamHost.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}`;
 }
 
-/** A CI variable pointing at a file behind one of the mirror's raw proxies (seed 002: BUILDPACK_STDLIB_URL and friends). */
+/** A CI variable pointing at a file behind one of the mirror's raw proxies (e.g. buildpacks' BUILDPACK_STDLIB_URL and friends). */
 export interface RawProxyVariable {
   /** Name of the raw proxy in {@link MirrorEndpoint.rawProxyUrls}, e.g. `lang-common`. */
   readonly proxy: string;

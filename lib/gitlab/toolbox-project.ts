@@ -73,7 +73,7 @@ export interface ToolboxImageProjectProps {
 }
 
 /**
- * A GitLab project that builds the toolbox image (seed 000): a Dockerfile
+ * A GitLab project that builds the toolbox image: a Dockerfile
  * (yours, or a pinned default with terraform and the AWS CLI) and a CI file
  * that builds it with `--cache-from` and pushes it to its registry, tagged
  * with the scheme's pipeline kind and `latest` on the default branch (and

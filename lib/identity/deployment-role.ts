@@ -12,7 +12,7 @@ export interface IAssumingRole extends IGrantable {
 
 /** Props of a {@link DeploymentRole}. */
 export interface DeploymentRoleProps {
-  /** Role name, at most 64 characters (seed 003 calls it `terraform-deployment-role`). */
+  /** Role name, at most 64 characters (a hand-made setup often calls it `terraform-deployment-role`). */
   readonly roleName: string;
   /** The roles allowed to assume it (their trust entry, and `sts:AssumeRole` on this role in their policy); at least one. */
   readonly assumedBy: readonly IAssumingRole[];
@@ -49,7 +49,7 @@ export interface DeploymentRoleProps {
 }
 
 /**
- * The role deployments run as (seed 003's `terraform-deployment-role`):
+ * The role deployments run as (what a hand-made `terraform-deployment-role` does):
  * assumed with `sts:AssumeRole` from a CI role and/or the runner host role,
  * never directly from a token. Its permissions come from the caller (managed
  * policy ARNs and/or statements); a role without any is rejected.

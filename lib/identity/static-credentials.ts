@@ -73,7 +73,7 @@ const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 /**
  * Opt-in static credentials for registries and tools that cannot use OIDC
- * (seeds 000 and 004): an IAM user with an access key, the secret access key
+ * (tools that cannot use OIDC): an IAM user with an access key, the secret access key
  * stored as an SSM SecureString (default) or a Secrets Manager secret. The
  * user starts with no permissions; scope them with `repository.grantPull(creds)`
  * / `grantPush(creds)` (one inline user policy, IAM's 2,048-character quota).

@@ -45,7 +45,7 @@ export interface GitLabConfig {
    * repositories, CI roles and project-level CI/CD variables (see lib/platform/tenancy.ts).
    */
   readonly projects: readonly (string | ProjectConfig)[];
-  // ---- GitLab side (issue 6): runner registration, CI/CD variables, templates, toolbox project ----
+  // ---- GitLab side: runner registration, CI/CD variables, templates, toolbox project ----
   /**
    * Runners registered for this environment's fleets. Each takes the jobs of one pool (see
    * `runnerPoolsOf` in lib/platform/runner-pools.ts).
@@ -117,7 +117,7 @@ export interface GitLabConfig {
     readonly dockerfile?: string;
   };
   /**
-   * CI variables pointing at files behind the mirror's raw proxies (seed 002's
+   * CI variables pointing at files behind the mirror's raw proxies (buildpacks'
    * BUILDPACK_STDLIB_URL and friends), by variable name. Needs a Nexus mirror with those proxies.
    * @default none
    */
@@ -176,7 +176,7 @@ export interface RunnerRegistrationConfig {
   readonly allowUnprotectedJobs?: { readonly reason: string };
 }
 
-/** A registry with static credentials (e.g. Alibaba ACR from seed 000). */
+/** A registry with static credentials (e.g. Alibaba Cloud ACR). */
 export interface ExternalRegistryConfig {
   /** Registry host, e.g. `registry.cn-hangzhou.aliyuncs.com`. */
   readonly registry: string;
@@ -229,14 +229,14 @@ export interface EnvironmentConfig {
     /** The repositories. */
     readonly repositories: readonly RepositoryConfig[];
   };
-  // --- Identity (issue 3) ---
+  // --- Identity ---
   /**
    * CI identities: build, merge-request build and pull roles (GitLab OIDC), an
    * optional deployment role, the runner host role, opt-in static credentials.
    * @default build, merge-request build, pull and runner host roles with the defaults of {@link EnvironmentIdentityConfig}; no deployment role; no static credentials
    */
   readonly identity?: EnvironmentIdentityConfig;
-  // --- Runner cache and registry mirror (issue 5) ---
+  // --- Runner cache and registry mirror ---
   /**
    * The S3 runner cache (one bucket per environment, named `<project>-<name>-cache-<accountId>`).
    * @default a cache with the defaults of {@link CacheConfig}
@@ -247,7 +247,7 @@ export interface EnvironmentConfig {
    * @default none
    */
   readonly mirror?: MirrorConfig;
-  // ---- Runner fleet (issue 4) ----
+  // ---- Runner fleet ----
   /**
    * Autoscaling GitLab runner hosts for this environment (and their network).
    * @default none
@@ -257,7 +257,7 @@ export interface EnvironmentConfig {
 
 
 // ---------------------------------------------------------------------------
-// Runner cache and registry mirror (issue 5)
+// Runner cache and registry mirror
 // ---------------------------------------------------------------------------
 
 /** An environment's S3 runner cache. */
@@ -425,7 +425,7 @@ export function validateDestroyProtection(path: string, env: EnvironmentConfig):
   });
 }
 
-// ---- GitLab side (issue 6) ----
+// ---- GitLab side ----
 
 /** The runners of an environment, defaults applied. */
 export function runnersOf(platform: PlatformInfo, env: EnvironmentConfig): readonly RunnerRegistrationConfig[] {
@@ -443,7 +443,7 @@ export function imageRolesOf(env: EnvironmentConfig): Readonly<Record<string, st
   return env.gitlab.imageRoles ?? Object.fromEntries(Object.entries(DEFAULT_IMAGE_ROLES).filter(([, id]) => ids.has(id)));
 }
 
-// ---- Runner fleet (issue 4) ----
+// ---- Runner fleet ----
 
 /** One runner (`[[runners]]` entry) on every host of an environment's fleet. */
 export interface RunnerConfigEntry {

@@ -29,10 +29,10 @@ export interface EnvironmentIdentityProps {
  * - `buildMergeRequest`: OIDC role for pipelines on any branch (merge requests); pushes to
  *   `identity.mergeRequestPushRepositories`.
  * - `pull`: OIDC role for any pipeline of the group; pulls every repository.
- * - `deployment`: seed 003's `terraform-deployment-role`, assumed from `build` (and the
+ * - `deployment`: the deployment role (a hand-made `terraform-deployment-role`), assumed from `build` (and the
  *   runner host role when configured); only when `identity.deployment` is set.
  * - `runnerHost`: the hosts' instance role (Session Manager; pulls every repository).
- * - `staticCredentials`: opt-in IAM users (seeds 000, 004).
+ * - `staticCredentials`: opt-in IAM users for tools that cannot use OIDC.
  * The OIDC provider is the account's (created once per account, e.g. by the app's account
  * stack), referenced by its deterministic ARN.
  *

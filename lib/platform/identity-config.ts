@@ -2,7 +2,7 @@ import { check } from "../core/errors";
 import { type PolicyStatement } from "../core/iam";
 import { type EnvironmentConfig } from "./config";
 
-/** Opt-in static credentials for a tool that cannot use OIDC (seeds 000 and 004). */
+/** Opt-in static credentials for a tool that cannot use OIDC. */
 export interface StaticCredentialsConfig {
   /** Id, also the user name suffix (`<project>-<env>-<id>`): 1-20 of `a-z0-9-`, starting with a letter. */
   readonly id: string;
@@ -26,7 +26,7 @@ export interface StaticCredentialsConfig {
   readonly rotation?: number;
 }
 
-/** The deployment role of an environment (seed 003's `terraform-deployment-role`). */
+/** The deployment role of an environment (what a hand-made `terraform-deployment-role` does). */
 export interface DeploymentConfig {
   /**
    * Managed policies the deployment role gets. With `statements`, at least one is required.
@@ -44,7 +44,7 @@ export interface DeploymentConfig {
    */
   readonly permissionsBoundaryArn?: string;
   /**
-   * Also let the runner host role assume it (seed 003's instance-credential path;
+   * Also let the runner host role assume it (the instance-credential path;
    * every job on those hosts can then deploy). The build role always may.
    * @default false
    */
