@@ -240,7 +240,7 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
    * @param subPath 1-63 of `a-z0-9-`, e.g. `protected` or `unprotected`
    * @throws ValidationError for a sub-path that is not a plain name
    */
-  public cacheAccessFor(subPath: string): { readonly settings: RunnerCacheSettings; grantReadWrite(grantee: IGrantable): void } {
+  public cacheAccessFor(subPath: string): RunnerCacheAccess {
     const settings = { ...this.cacheSettings, path: this.subPathOf(subPath) };
     return { settings, grantReadWrite: (grantee) => void this.grantReadWrite(grantee, subPath) };
   }

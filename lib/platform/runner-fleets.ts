@@ -100,10 +100,8 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     ...(props.mirror ? { mirror: props.mirror.endpoint } : {}),
     ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
   };
-  const cacheOf = (trust: TrustLevel) => {
-    const access = props.cache.cacheAccessFor(trust);
-    return { settings: access.settings, grantReadWrite: (grantee: IGrantable) => access.grantReadWrite(grantee) };
-  };
+  // The cache bucket hands out the RunnerCacheAccess of each trust level's part of the cache.
+  const cacheOf = (trust: TrustLevel) => props.cache.cacheAccessFor(trust);
   const secure = (fleet: RunnerFleet, definitions: readonly RunnerDefinition[]) => {
     if (props.mirror instanceof EcrPullThroughMirror) props.mirror.grantPullThrough(fleet.hostRole);
     if (props.mirror instanceof NexusMirror) props.mirror.allowClients(fleet.securityGroupId);
