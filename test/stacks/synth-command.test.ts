@@ -69,6 +69,19 @@ describe("the synth command", () => {
     expect(r.stderr).not.toMatch(/Error:|\.ts:\d+/);
   });
 
+  test("an error only a construct finds is printed the same way, with the construct path, and nothing is synthesized", () => {
+    const r = synth(`
+      import { exampleConfig } from ${example};
+      const [dev, ...rest] = exampleConfig.environments;
+      export const config = { ...exampleConfig, environments: [{ ...dev, cache: { ...dev.cache, expirationDays: 0 } }, ...rest] };
+    `);
+    expect(r.status).toBe(1);
+    expect(r.synthesized).toBe(false);
+    // The cache bucket construct checks it (a configuration-level check would name config/environments[0]/cache).
+    expect(r.stderr).toMatch(/^1 problem found; nothing was synthesized:\n {2}- (dev\/platform\/runner-cache|config\/environments\[0\]\/cache)\S*: invalid expirationDays 0\. Rule: .+\. Fix: .+\n$/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
   test("a valid configuration synthesizes and exits 0", () => {
     const r = synth(`export { exampleConfig as config } from ${example};`);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
