@@ -15,7 +15,7 @@ export function validateAccountId(path: string, subject: string, value: string):
     path,
     subject,
     value,
-    rule: `an AWS account id is a string of exactly 12 digits, and this one has ${typeof value === "string" ? digits : `the type ${typeof value}`}`,
+    rule: `an AWS account id is exactly 12 digits, given as a string, and this one has ${typeof value === "string" ? digits : `the type ${typeof value}`}`,
     fix: "copy the id from `aws sts get-caller-identity --query Account --output text` (keep leading zeros, quote it as a string)",
   });
 }

@@ -49,7 +49,7 @@ export function validateGitLabUrl(path: string, url: string): void {
     path,
     subject: "GitLab URL",
     value: url,
-    rule: "the instance URL is https://<host> with no path, query, credentials or trailing slash (it is also the OIDC issuer)",
+    rule: "the instance URL is https://<host> with no path, query or trailing slash, and no credentials (it is also the OIDC issuer)",
     fix: `use e.g. ${parsed?.hostname ? `https://${parsed.hostname}` : "https://gitlab.example.com"} (or https://gitlab.com)`,
   });
 }
@@ -57,4 +57,19 @@ export function validateGitLabUrl(path: string, url: string): void {
 /** The host of a GitLab instance URL, e.g. `gitlab.example.com`. */
 export function gitLabHostOf(url: string): string {
   return url.replace(/^https:\/\//, "");
+}
+
+/**
+ * A valid GitLab namespace path close to `value`, for a fix: wildcards, empty
+ * segments and leading or trailing slashes removed; `example` when nothing
+ * valid is left (never an empty path, which GitLab has not).
+ */
+export function suggestGitLabPath(value: string, example: string): string {
+  const cleaned = String(value)
+    .replace(/[*?].*$/, "")
+    .split("/")
+    .map((s) => s.trim())
+    .filter((s) => /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(s))
+    .join("/");
+  return cleaned === "" ? example : cleaned;
 }

@@ -1,6 +1,7 @@
 import { validateAccountId, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { validateGitLabUrl } from "../core/gitlab-url";
+import { type CacheAccessLogOptions } from "../cache/access-log-bucket";
 import { type RawProxyVariable } from "../gitlab/platform-variables";
 import { type RawProxyOptions } from "../mirror/nexus-provisioning";
 import { type ExistingNetworkProps } from "../network/existing-network";
@@ -13,6 +14,7 @@ import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../ru
 import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedule } from "../runner/schedule";
 import { type EnvironmentIdentityConfig, validateEnvironmentIdentity } from "./identity-config";
 import { defaultRunnerRegistrations, validateRunnerPools } from "./runner-pools";
+import { suggestTopLevelGroup, validateEnvironmentInputs, validateEnvironmentLists } from "./input-checks";
 import { type ProjectConfig, type RepositoryConfig, tenantsOf } from "./tenancy";
 
 export { type RepositoryConfig } from "./tenancy";
@@ -282,6 +284,11 @@ export interface CacheConfig {
    * @default false
    */
   readonly forceDestroy?: boolean;
+  /**
+   * S3 server access logs of the cache bucket (`false` turns the audit trail off).
+   * @default on: `<bucket>-logs`, 90 days
+   */
+  readonly accessLogs?: CacheAccessLogOptions | false;
 }
 
 /** A Nexus mirror host (Docker Hub, registry.gitlab.com, raw proxies). */
@@ -309,8 +316,8 @@ export interface NexusMirrorConfig {
    */
   readonly snapshotRetentionCount?: number;
   /**
-   * IPv4 CIDR admitted to the Nexus UI on 8081.
-   * @default none
+   * IPv4 CIDR admitted to the Nexus UI on 8081 (at most a /16); runner hosts never reach 8081.
+   * @default none (Session Manager port forwarding only)
    */
   readonly adminCidr?: string;
   /**
@@ -318,6 +325,12 @@ export interface NexusMirrorConfig {
    * @default anonymous Docker Hub pulls
    */
   readonly dockerHubCredentialSecretArn?: string;
+  /**
+   * Required with `dockerHubCredentialSecretArn`: the written reason why anonymous pulls through
+   * the credentialed proxy are acceptable (e.g. the token's access is "Public Repo Read-only").
+   * @default none (a credential without it is refused)
+   */
+  readonly credentialedAnonymousPull?: { readonly reason: string };
   /**
    * Raw (file download) proxies.
    * @default none
@@ -698,8 +711,8 @@ export function validateEnvironmentBasics(path: string, env: EnvironmentConfig):
     path: `${path}/gitlab`,
     subject: "group",
     value: env.gitlab.group,
-    rule: "a top-level GitLab group path: letters, digits, '_', '.', '-'",
-    fix: "use the group's path as in its URL, e.g. acme",
+    rule: "a top-level GitLab group path: letters, digits, '_', '.', '-' (no '/', no leading or trailing slash)",
+    fix: `use the top-level group's path as in its URL: ${JSON.stringify(suggestTopLevelGroup(env.gitlab.group))} (subgroup projects are listed in gitlab.projects)`,
   });
   tenantsOf(env).forEach(({ path: project }, j) => {
     check(GITLAB_PATH.test(project) && project.startsWith(`${env.gitlab.group}/`), {
@@ -803,7 +816,9 @@ export function validateEnvironmentConfig(platform: PlatformInfo, env: Environme
     rule: "1-20 lower-case letters, digits and '-', starting with a letter (it prefixes resource names)",
     fix: "use a short name such as acme-ci",
   });
+  validateEnvironmentLists(path, env);
   validateEnvironmentBasics(path, env);
+  validateEnvironmentInputs(env, path, runnersOf(platform, env), DEPLOY_RUNNER);
   validateRunnersConfig(platform, env, path);
   validateDestroyProtection(path, env);
   validateEnvironmentIdentity(`${path}/identity`, env);
