@@ -174,3 +174,14 @@ export function validateEcrRegistryHost(path: string, subject: string, host: str
   validateAccountId(path, `${subject} account id`, loose[1]!);
   validateRegion(path, `${subject} region`, loose[2]!);
 }
+
+/** IAM's limit on a role description (CreateRole `Description`, at most 1000 characters). */
+export const ROLE_DESCRIPTION_MAX_LENGTH = 1000;
+/** SSM Parameter Store's limit on a parameter description (PutParameter `Description`, at most 1024 characters). */
+export const SSM_DESCRIPTION_MAX_LENGTH = 1024;
+
+/** `arn` after {@link validatePermissionsBoundaryArn} (for use inline in resource props). */
+export function checkedBoundary(path: string, arn: string, region?: string): string {
+  validatePermissionsBoundaryArn(path, arn, region);
+  return arn;
+}
