@@ -5,6 +5,7 @@ import { type CacheAccessLogOptions } from "../cache/access-log-bucket";
 import { type RawProxyVariable } from "../gitlab/platform-variables";
 import { type RawProxyOptions } from "../mirror/nexus-provisioning";
 import { type ExistingNetworkProps } from "../network/existing-network";
+import { type FlowLogOptions } from "../network/flow-logs";
 import { type NatGatewayMode } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
 import { type TagSchemeProps } from "../registry/tag-scheme";
@@ -495,10 +496,11 @@ export interface RunnerConfigEntry {
 /** An environment's runner fleet. */
 export interface RunnersConfig {
   /**
-   * The network: an existing VPC (`{ existing: { vpcId, privateSubnetIds } }`) or a new small VPC.
-   * @default a new VPC 10.0.0.0/16 in two zones with a single NAT gateway
+   * The network: an existing VPC (`{ existing: { vpcId, privateSubnetIds } }`) or a new small VPC
+   * (with VPC flow logs into CloudWatch Logs unless `flowLogs: false`).
+   * @default a new VPC 10.0.0.0/16 in two zones with a single NAT gateway and flow logs (90 days)
    */
-  readonly network?: { readonly existing: ExistingNetworkProps } | { readonly cidr?: string; readonly natGateways?: NatGatewayMode };
+  readonly network?: { readonly existing: ExistingNetworkProps } | { readonly cidr?: string; readonly natGateways?: NatGatewayMode; readonly flowLogs?: FlowLogOptions | false };
   /**
    * The protected pool's runners (on every host of the environment's main fleet): their
    * registrations take jobs of protected branches and tags only, and they may bind the docker
