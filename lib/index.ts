@@ -493,3 +493,35 @@ export { SecretsKey, type SecretsKeyProps, type SecretsKeyUse, ACCOUNT_ROOT_ACTI
 // Security rule pack v2: duplicate physical names, production exceptions, the IAM dataset.
 export { UniquePhysicalNames, type UniquePhysicalNamesProps, PHYSICAL_NAMES, type ProductionException, isExpired, type FindingSeverity } from "./checks";
 export { expandAction, iamDataVersion, loadedServices, type IamAction } from "./core/iam-data";
+// Input checks and secure defaults: validators users can call on their own input, the audit-trail
+// constructs (cache access logs, VPC flow logs), the Nexus raw-proxy gateway, run-time enum lists.
+export { checkOneOf } from "./core/errors";
+export {
+  suggestRegion,
+  validatePermissionsBoundaryArn,
+  checkedBoundary,
+  MANAGED_POLICY_ARN,
+  validateEcrRegistryHost,
+  ECR_REGISTRY_HOST,
+  ROLE_DESCRIPTION_MAX_LENGTH,
+  SSM_DESCRIPTION_MAX_LENGTH,
+} from "./core/aws";
+export { suggestGitLabPath } from "./core/gitlab-url";
+export { nonPublicHostReason, parseIpv4, parseIpv6, ipv4PrefixOf } from "./core/net";
+export { FORBIDDEN_HOST_PATHS, normaliseHostPath, forbiddenHostPathOf, validateHostMount } from "./core/host-path";
+export { validateCachePath } from "./cache/cache-bucket";
+export { CacheAccessLogBucket, type CacheAccessLogBucketProps, type CacheAccessLogOptions, ACCESS_LOG_PREFIX } from "./cache/access-log-bucket";
+export { VpcFlowLogs, type VpcFlowLogsProps, type FlowLogOptions } from "./network/flow-logs";
+export { NAT_GATEWAY_MODES } from "./network/network";
+export {
+  validateUpstreamUrl,
+  validateAdminCidr,
+  validateCredentialedAnonymousPull,
+  NEXUS_ADMIN_CIDR_MIN_PREFIX,
+} from "./mirror/nexus-validation";
+export { RAW_GATEWAY_IMAGE, DEFAULT_RAW_GATEWAY_PORT, renderRawGatewayConfig, type RawGatewayConfig } from "./mirror/raw-gateway";
+export { CI_VARIABLE_TYPES, SECRET_VARIABLE_KEY, secretKindOf, validateSecretVariable } from "./gitlab/ci-variable";
+export { TAG_MUTABILITY_MODES, TAG_KEY_MAX_LENGTH, TAG_VALUE_MAX_LENGTH, validateResourceTags } from "./registry/repository";
+export { STATIC_CREDENTIALS_STORES } from "./identity/static-credentials";
+export { DOCKER_ACCESS_MODES } from "./runner/config-toml";
+export { MIRROR_KINDS, validateEnvironmentInputs, validateEnvironmentLists, validateExternalRegistries, validateDeployRegistration } from "./platform/input-checks";

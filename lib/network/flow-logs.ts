@@ -44,8 +44,8 @@ export interface FlowLogOptions {
   readonly trafficType?: "ACCEPT" | "REJECT" | "ALL";
 }
 
-/** Retention values CloudWatch Logs accepts (`PutRetentionPolicy`). */
-export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+/** Retention values CloudWatch Logs accepts (`PutRetentionPolicy`; the same list as the runner fleet's log group). */
+const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
