@@ -115,6 +115,14 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     super(scope, id);
     const path = this.node.path;
     validateRunnerProps(path, props);
+    const parameterDescription = `GitLab runner authentication token: ${props.description}`;
+    check(isUnresolved(props.description) || parameterDescription.length <= SSM_DESCRIPTION_MAX_LENGTH, {
+      path,
+      subject: "description",
+      value: `${String(props.description).length} characters`,
+      rule: `the description also describes the token's SSM parameter ("GitLab runner authentication token: <description>"), which SSM limits to ${SSM_DESCRIPTION_MAX_LENGTH} characters; it is never cut short`,
+      fix: `shorten the description by ${parameterDescription.length - SSM_DESCRIPTION_MAX_LENGTH} characters`,
+    });
     validateSsmParameterName(path, "parameterName", props.parameterName, "/acme-ci/dev/runner/token");
     this.parameterName = props.parameterName;
     this.kmsKeyArn = props.kmsKeyArn;
@@ -135,14 +143,6 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     });
     (props.enableForProjects ?? []).forEach((project, i) => {
       new ProjectRunnerEnablement(this, `enable-${i}`, { project, runnerId: Token.asNumber(this.runner.id) });
-    });
-    const parameterDescription = `GitLab runner authentication token: ${props.description}`;
-    check(isUnresolved(props.description) || parameterDescription.length <= SSM_DESCRIPTION_MAX_LENGTH, {
-      path,
-      subject: "description",
-      value: `${String(props.description).length} characters`,
-      rule: `the description also describes the token's SSM parameter ("GitLab runner authentication token: <description>"), which SSM limits to ${SSM_DESCRIPTION_MAX_LENGTH} characters; it is never cut short`,
-      fix: `shorten the description by ${parameterDescription.length - SSM_DESCRIPTION_MAX_LENGTH} characters`,
     });
     this.parameter = new SsmParameter(this, "token", {
       name: props.parameterName,

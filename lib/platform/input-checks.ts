@@ -2,6 +2,7 @@ import { validatePermissionsBoundaryArn } from "../core/aws";
 import { check, checkOneOf } from "../core/errors";
 import { suggestGitLabPath } from "../core/gitlab-url";
 import { validateCachePath } from "../cache/cache-bucket";
+import { TAG_VALUE_MAX_LENGTH } from "../registry/repository";
 import { validateAdminCidr, validateCredentialedAnonymousPull, validateUpstreamUrl } from "../mirror/nexus-validation";
 import { type EnvironmentConfig, type RunnerRegistrationConfig } from "./config";
 
@@ -11,8 +12,6 @@ import { type EnvironmentConfig, type RunnerRegistrationConfig } from "./config"
  * problem is reported where it was written, before any construct is built.
  */
 
-/** AWS's limit on a tag value (characters); repository descriptions become the `description` tag. */
-export const TAG_VALUE_MAX_LENGTH = 256;
 
 /** The mirror kinds an environment may configure. */
 export const MIRROR_KINDS = ["nexus", "ecr-pull-through"] as const;
@@ -42,6 +41,7 @@ export function validateEnvironmentLists(path: string, env: EnvironmentConfig): 
       rule: "every repository says what its image is (it becomes the repository's description tag and output)",
       fix: 'add a short description, e.g. "The application image"',
     });
+    // The description becomes the repository's `description` tag.
     check(repo.description.length <= TAG_VALUE_MAX_LENGTH, {
       path: where,
       subject: "description",
