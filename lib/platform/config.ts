@@ -15,7 +15,7 @@ import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../ru
 import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedule } from "../runner/schedule";
 import { type EnvironmentIdentityConfig, validateEnvironmentIdentity } from "./identity-config";
 import { defaultRunnerRegistrations, validateRunnerPools } from "./runner-pools";
-import { suggestTopLevelGroup, validateEnvironmentInputs, validateEnvironmentLists } from "./input-checks";
+import { suggestTopLevelGroup, validateEnvironmentInputs, validateEnvironmentLists, validateRunnerVolumes } from "./input-checks";
 import { type ProjectConfig, type RepositoryConfig, tenantsOf } from "./tenancy";
 
 export { type RepositoryConfig } from "./tenancy";
@@ -827,4 +827,6 @@ export function validateEnvironmentConfig(platform: PlatformInfo, env: Environme
   validateEnvironmentGitLab(platform, env, `${path}/gitlab`);
   validateRunnerRegistrations(platform, env, path);
   validateRunnerPools(env, runnersOf(platform, env), path);
+  // After the pools' own (more specific) checks: host mounts no pool may have.
+  validateRunnerVolumes(env, path);
 }

@@ -1,6 +1,7 @@
 import { validatePermissionsBoundaryArn } from "../core/aws";
 import { check, checkOneOf } from "../core/errors";
 import { suggestGitLabPath } from "../core/gitlab-url";
+import { validateHostMount } from "../core/host-path";
 import { validateCachePath } from "../cache/cache-bucket";
 import { TAG_VALUE_MAX_LENGTH } from "../registry/repository";
 import { validateAdminCidr, validateCredentialedAnonymousPull, validateUpstreamUrl } from "../mirror/nexus-validation";
@@ -141,4 +142,24 @@ export function validateDeployRegistration(env: EnvironmentConfig, path: string,
       fix: "set protectedRefsOnly: true on the deploy registration (or remove the explicit runners list to get the default)",
     });
   });
+}
+
+/**
+ * Host mounts of every pool's runners, at the config path: the host's root,
+ * the docker socket under any spelling (`/var/run`, `//var//run/`,
+ * `/var/lib/../run`), the runner's configuration and the kernel's file
+ * systems are refused on every pool (the socket comes only through
+ * `dockerAccess`, an explicit choice the pools check), before the fleet
+ * refuses them with its construct path.
+ */
+export function validateRunnerVolumes(env: EnvironmentConfig, path: string): void {
+  const runners = env.runners;
+  if (!runners) return;
+  const pools = [
+    ...runners.runners.map((r, i) => ({ runner: r, at: `${path}/runners/runners[${i}]` })),
+    ...(runners.unprotected?.runners ?? []).map((r, i) => ({ runner: r, at: `${path}/runners/unprotected/runners[${i}]` })),
+  ];
+  for (const { runner, at } of pools) {
+    (runner.volumes ?? []).forEach((volume, j) => validateHostMount(`${at}/volumes[${j}]`, "volume", volume));
+  }
 }

@@ -119,6 +119,18 @@ export const configRows: readonly BadInput[] = [
   { name: "a password variable that is no Terraform name", run: withGitLab({ externalRegistries: [{ registry: "a.example.com", username: "u", passwordVariable: "acr password" }] }), path: `${E0}/gitlab/externalRegistries[0]`, subject: "passwordVariable", value: "acr password", rule: /a Terraform variable name/, fix: /acr_password/ },
   // Runners: an explicit list that registers the deploy runner for every branch.
   { name: "the deploy runner registered unprotected", run: withGitLab({ runners: [{ name: "build", tags: ["acme-ci-build"], untagged: true }, { name: "test", tags: ["acme-ci-test"] }, { name: "deploy", tags: ["acme-ci-deploy"] }] }, 2), path: `${E2}/gitlab/runners[2]`, subject: "protectedRefsOnly", value: undefined, rule: /takes jobs of protected branches and tags only/, fix: /protectedRefsOnly: true/ },
+  // Host mounts on the protected pool: refused at the config path (the socket comes only through dockerAccess).
+  ...["/:/host", "/var/run:/var/run", "//var//run//docker.sock:/s"].map(
+    (spec): BadInput => ({
+      name: `protected runner volume ${spec}`,
+      run: withEnv({ runners: { ...dev.runners!, runners: [{ ...dev.runners!.runners[0]!, volumes: [spec] }] } }),
+      path: `${E0}/runners/runners[0]/volumes[0]`,
+      subject: "volume",
+      value: spec,
+      rule: /a job container must not mount (the host's root|\/var\/run\/docker\.sock)/,
+      fix: /remove the volume|dedicated directory/,
+    }),
+  ),
   // Names and state.
   { name: "a project name with upper case", run: withConfig({ project: "Acme" }), path: "config/project", subject: "project name", value: "Acme", rule: /lower-case letters/, fix: /acme-ci/ },
   { name: "an environment name with upper case", run: withEnv({ name: "Dev" }), path: E0, subject: "environment name", value: "Dev", rule: /lower-case letters/, fix: /dev, staging or production/ },
