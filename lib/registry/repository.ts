@@ -119,7 +119,7 @@ export interface ContainerRepositoryProps {
    */
   readonly lifecyclePolicy?: LifecyclePolicyDocument;
   /**
-   * AWS account ids whose principals may pull (repository policy, `arn:aws:iam::<id>:root`).
+   * AWS account ids whose principals may pull (repository policy, `arn:<partition>:iam::<id>:root`, the partition from `aws_partition`).
    * The other account must still grant its own principals pull in their identity policies.
    * @default none
    */
