@@ -499,3 +499,35 @@ export { expandAction, iamDataVersion, loadedServices, type IamAction } from "./
 export { collectViolations, ValidationErrors, type ValidationSection, violationsOf } from "./core/errors";
 export { EXIT_BAD_INPUT, EXIT_PROTECTED_EXPIRES, protectedExpiries, type ProtectedExpiry } from "./registry/lifecycle/cli";
 export { type AwsProviderContext, awsProviderContextOf, checkAgainstAwsProvider } from "./core/provider-context";
+// Input checks and secure defaults: validators users can call on their own input, the audit-trail
+// constructs (cache access logs, VPC flow logs), the Nexus raw-proxy gateway, run-time enum lists.
+export { checkOneOf } from "./core/errors";
+export {
+  suggestRegion,
+  validatePermissionsBoundaryArn,
+  checkedBoundary,
+  MANAGED_POLICY_ARN,
+  validateEcrRegistryHost,
+  ECR_REGISTRY_HOST,
+  ROLE_DESCRIPTION_MAX_LENGTH,
+  SSM_DESCRIPTION_MAX_LENGTH,
+} from "./core/aws";
+export { suggestGitLabPath } from "./core/gitlab-url";
+export { nonPublicHostReason, parseIpv4, parseIpv6, ipv4PrefixOf } from "./core/net";
+export { FORBIDDEN_HOST_PATHS, normaliseHostPath, forbiddenHostPathOf, validateHostMount } from "./core/host-path";
+export { validateCachePath } from "./cache/cache-bucket";
+export { CacheAccessLogBucket, type CacheAccessLogBucketProps, type CacheAccessLogOptions, ACCESS_LOG_PREFIX } from "./cache/access-log-bucket";
+export { VpcFlowLogs, type VpcFlowLogsProps, type FlowLogOptions } from "./network/flow-logs";
+export { NAT_GATEWAY_MODES } from "./network/network";
+export {
+  validateUpstreamUrl,
+  validateAdminCidr,
+  validateCredentialedAnonymousPull,
+  NEXUS_ADMIN_CIDR_MIN_PREFIX,
+} from "./mirror/nexus-validation";
+export { RAW_GATEWAY_IMAGE, DEFAULT_RAW_GATEWAY_PORT, renderRawGatewayConfig, type RawGatewayConfig } from "./mirror/raw-gateway";
+export { CI_VARIABLE_TYPES, SECRET_VARIABLE_KEY, secretKindOf, validateSecretVariable } from "./gitlab/ci-variable";
+export { TAG_MUTABILITY_MODES, TAG_KEY_MAX_LENGTH, TAG_VALUE_MAX_LENGTH, validateResourceTags } from "./registry/repository";
+export { STATIC_CREDENTIALS_STORES } from "./identity/static-credentials";
+export { DOCKER_ACCESS_MODES } from "./runner/config-toml";
+export { MIRROR_KINDS, validateEnvironmentInputs, validateEnvironmentLists, validateExternalRegistries, validateDeployRegistration } from "./platform/input-checks";

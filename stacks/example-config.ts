@@ -1,3 +1,4 @@
+import { partitionOf } from "../lib/core/aws";
 import { type PolicyStatement } from "../lib/core/iam";
 import { type PlatformConfig, type RepositoryConfig, type RunnerConfigEntry } from "./config";
 
@@ -50,10 +51,11 @@ const gitlab = {
  * Example permissions of a deployment role: read and write its environment's
  * Terraform state in a state bucket (your deployments add what they manage).
  */
-function stateBucketStatements(accountId: string, env: string): PolicyStatement[] {
-  const bucket = `arn:aws:s3:::acme-ci-terraform-state-${accountId}`;
+function stateBucketStatements(accountId: string, env: string, region = "eu-central-1"): PolicyStatement[] {
+  const bucket = `arn:${partitionOf(region)}:s3:::acme-ci-terraform-state-${accountId}`;
   return [
-    { actions: ["s3:ListBucket"], resources: [bucket] },
+    // Listing narrowed to the environment's prefix, like the object grant below.
+    { actions: ["s3:ListBucket"], resources: [bucket], conditions: { StringLike: { "s3:prefix": [`${env}/`, `${env}/*`] } } },
     { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`${bucket}/${env}/*`] },
   ];
 }
@@ -165,6 +167,8 @@ export const exampleConfig: PlatformConfig = {
         // No network given: the host joins the runners' VPC (runners.network), so the fleet reaches it directly.
         // The same secret as the account's docker-hub pull-through rule (keys username, accessToken).
         dockerHubCredentialSecretArn: "arn:aws:secretsmanager:eu-central-1:222222222222:secret:ecr-pullthroughcache/docker-hub-AbCdEf",
+        // The docker group serves anonymous pulls, so every job pulls as this account: its token must reach no private image.
+        credentialedAnonymousPull: { reason: "the Docker Hub token's access is Public Repo Read-only: it raises the pull rate limit and reaches no private image" },
         rawProxies: buildpackProxies,
       },
       // Runner fleet: always on, one on-demand host, spot above it, a NAT gateway per zone.

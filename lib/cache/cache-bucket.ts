@@ -7,11 +7,12 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
 import { dnsSuffixOf, partitionOf, validateBucketName, validateRegion } from "../core/aws";
-import { check } from "../core/errors";
+import { check, checkOneOf } from "../core/errors";
 import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { checkAgainstAwsProvider } from "../core/provider-context";
 import { isUnresolved } from "../core/tokens";
 import { type RunnerCacheAccess } from "../runner/fleet";
+import { CacheAccessLogBucket, type CacheAccessLogOptions } from "./access-log-bucket";
 import { cacheObjectPrefix, type RunnerCacheSettings } from "./runner-cache-settings";
 
 /** Server-side encryption of the cache bucket. */
@@ -64,6 +65,13 @@ export interface RunnerCacheBucketProps {
    */
   readonly forceDestroy?: boolean;
   /**
+   * S3 server access logs of the cache bucket, into a log bucket this
+   * construct creates (see {@link CacheAccessLogOptions} for what it costs).
+   * `false` turns the audit trail off.
+   * @default on: a `<bucketName>-logs` bucket, logs kept 90 days
+   */
+  readonly accessLogs?: CacheAccessLogOptions | false;
+  /**
    * Resource tags.
    * @default none (the provider's default tags still apply)
    */
@@ -75,7 +83,8 @@ export const CACHE_OBJECT_ACTIONS = ["s3:DeleteObject", "s3:GetObject", "s3:GetO
 /** Actions needed on the KMS key when the bucket uses SSE-KMS. */
 export const CACHE_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"] as const;
 
-const CACHE_PATH = /^[A-Za-z0-9!_.*'()-]+(?:\/[A-Za-z0-9!_.*'()-]+)*$/;
+/** One segment of a cache path: S3's safe key characters without the IAM wildcards `*` and `?`. */
+const CACHE_PATH_SEGMENT = /^[A-Za-z0-9!_.'()-]+$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
 
 /**
@@ -103,6 +112,8 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
   public readonly bucketArn: string;
   /** The bucket's region. */
   public readonly region: string;
+  /** The access-log bucket, unless `accessLogs: false`. */
+  public readonly accessLogs?: CacheAccessLogBucket;
   private readonly kmsKeyArn?: string;
 
   public constructor(scope: Construct, id: string, props: RunnerCacheBucketProps) {
@@ -132,6 +143,7 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
       });
     }
     const encryption = props.encryption ?? { type: "S3" };
+    checkOneOf(path, "encryption.type", encryption.type, ["S3", "KMS"]);
     if (encryption.type === "KMS") validateKmsKeyArn(path, encryption.kmsKeyArn, props.region);
     this.kmsKeyArn = encryption.type === "KMS" ? encryption.kmsKeyArn : undefined;
     this.region = props.region;
@@ -180,6 +192,17 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
       ],
     });
 
+    if (props.accessLogs !== false) {
+      this.accessLogs = new CacheAccessLogBucket(this, "access-logs", {
+        ...(props.accessLogs ?? {}),
+        sourceBucketName: props.bucketName,
+        sourceBucketId: bucket,
+        sourceBucketArn: this.bucketArn,
+        region: props.region,
+        ...(props.tags ? { tags: props.tags } : {}),
+      });
+    }
+
     this.cacheSettings = {
       bucketName: this.bucket.bucket,
       bucketRegion: props.region,
@@ -209,15 +232,23 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
   /**
    * What the runner manager needs (it signs the cache URLs the helper uses):
    * object get/put/delete/get-version on the cache prefix only, `s3:ListBucket`
-   * on the bucket (so a missing key is a 404, not a 403), and the KMS actions
-   * on the key when the bucket uses SSE-KMS.
-   * @param subPath limit the object grant to `<path>/<subPath>/` (see {@link cacheAccessFor})
+   * on the bucket narrowed by an `s3:prefix` condition to the same prefix (a
+   * listing of any other key space is refused; the condition key is documented
+   * for ListBucket in the Service Authorization Reference, "Actions, resources,
+   * and condition keys for Amazon S3"), and the KMS actions on the key when the
+   * bucket uses SSE-KMS. With the cache path "" and no sub-path (the whole
+   * bucket) the listing is the bucket, unconditioned.
+   * @param subPath limit the object grant and the listing to `<path>/<subPath>/` (see {@link cacheAccessFor})
    */
   public readWriteStatements(subPath?: string): PolicyStatement[] {
     const prefix = subPath === undefined ? this.lifecyclePrefix : cacheObjectPrefix({ path: this.subPathOf(subPath) });
     return [
       { actions: [...CACHE_OBJECT_ACTIONS], resources: [`${this.bucketArn}/${prefix}*`] },
-      { actions: ["s3:ListBucket"], resources: [this.bucketArn] },
+      {
+        actions: ["s3:ListBucket"],
+        resources: [this.bucketArn],
+        ...(prefix === "" ? {} : { conditions: { StringLike: { "s3:prefix": [prefix, `${prefix}*`] } } }),
+      },
       ...(this.kmsKeyArn ? [{ actions: [...CACHE_KMS_ACTIONS], resources: [this.kmsKeyArn] }] : []),
     ];
   }
@@ -290,15 +321,31 @@ export function validateCacheBucketName(path: string, name: string): void {
   });
 }
 
-function validateCachePath(path: string, cachePath: string): void {
+/**
+ * Checks a cache path (`[runners.cache] Path`; tokens pass; "" is the whole
+ * bucket). GitLab Runner builds object keys with Go's `path.Join(Path, ...)`
+ * (cache/cache.go, `generateObjectName`), which cleans the path: `.` and `..`
+ * segments, doubled and trailing slashes vanish, so keys would land outside
+ * the prefix the IAM grant and the lifecycle rule use (403s, nothing expires).
+ * `*` and `?` are IAM wildcards: in the grant `bucket/<path>/*` they widen it.
+ * So the path must already be clean: segments of S3's safe characters, no
+ * `.`/`..` segment, no empty segment, no leading or trailing `/`.
+ */
+export function validateCachePath(path: string, cachePath: string, subject = "path"): void {
   if (isUnresolved(cachePath) || cachePath === "") return;
-  check(cachePath.length <= 256 && CACHE_PATH.test(cachePath), {
-    path,
-    subject: "path",
-    value: cachePath,
-    rule: "the cache path is a key prefix of safe S3 key characters (letters, digits, ! _ . * ' ( ) -) in '/'-separated parts, without leading, trailing or doubled '/', at most 256 characters",
-    fix: `use e.g. ${JSON.stringify(cachePath.replace(/^\/+|\/+$/g, "").replace(/\/{2,}/g, "/") || "runner-cache")}`,
-  });
+  const segments = typeof cachePath === "string" ? cachePath.split("/") : [];
+  const clean = segments.filter((s) => s !== "" && s !== "." && s !== "..").map((s) => s.replace(/[*?]/g, "")).filter((s) => s !== "");
+  const suggestion = JSON.stringify(clean.join("/") || "runner-cache");
+  const violation = (rule: string) => ({ path, subject, value: cachePath, rule, fix: `use e.g. ${suggestion}` });
+  check(typeof cachePath === "string" && cachePath.length <= 256, violation("the cache path is a string of at most 256 characters"));
+  check(
+    segments.every((s) => s !== "" && s !== "." && s !== ".."),
+    violation("GitLab Runner cleans the cache path with Go's path.Join, so empty, '.' and '..' segments and leading, trailing or doubled '/' would move the keys outside the IAM grant and the expiry rule"),
+  );
+  check(
+    segments.every((s) => CACHE_PATH_SEGMENT.test(s)),
+    violation("a cache path segment holds only S3's safe key characters (letters, digits, ! _ . ' ( ) -); '*' and '?' are IAM wildcards and would widen the grant"),
+  );
 }
 
 function validateKmsKeyArn(path: string, arn: string, region: string): void {

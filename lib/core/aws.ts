@@ -9,24 +9,38 @@ export const REGION = /^(?:[a-z]{2}|[a-z]{2}-gov|[a-z]{2}-iso[a-z]?)-[a-z]+-\d{1
 /** Checks a 12-digit account id (tokens pass). */
 export function validateAccountId(path: string, subject: string, value: string): void {
   if (isUnresolved(value)) return;
-  check(ACCOUNT_ID.test(value), {
+  const text = typeof value === "string" ? value : String(value);
+  const digits = /^\d+$/.test(text) ? `${text.length} digits` : "characters other than digits";
+  check(typeof value === "string" && ACCOUNT_ID.test(value), {
     path,
     subject,
     value,
-    rule: "an AWS account id is exactly 12 digits",
-    fix: "copy the id from `aws sts get-caller-identity --query Account` (keep leading zeros, quote it as a string)",
+    rule: `an AWS account id is exactly 12 digits, given as a string, and this one has ${typeof value === "string" ? digits : `the type ${typeof value}`}`,
+    fix: "copy the id from `aws sts get-caller-identity --query Account --output text` (keep leading zeros, quote it as a string)",
   });
 }
 
-/** Checks a region name (tokens pass). */
+/** The region code a near-miss such as `eu-central1`, `EU-CENTRAL-1` or `eu_central_1` was meant to be, if it is evident. */
+export function suggestRegion(value: string): string | undefined {
+  const normalised = value.trim().toLowerCase().replace(/_/g, "-");
+  if (REGION.test(normalised)) return normalised;
+  const missingDash = /^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+)(\d{1,2})$/.exec(normalised);
+  if (missingDash) return `${missingDash[1]}-${missingDash[2]}`;
+  const missingNumber = /^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+)-?$/.exec(normalised);
+  if (missingNumber) return `${missingNumber[1]}-1`;
+  return undefined;
+}
+
+/** Checks a region name (tokens pass); the fix names the evident correction of a near-miss. */
 export function validateRegion(path: string, subject: string, value: string): void {
   if (isUnresolved(value)) return;
-  check(REGION.test(value), {
+  const suggestion = typeof value === "string" ? suggestRegion(value) : undefined;
+  check(typeof value === "string" && REGION.test(value), {
     path,
     subject,
     value,
-    rule: "an AWS region looks like eu-central-1 (lower case, area-name-number)",
-    fix: "use a region code, not a display name such as 'Frankfurt'",
+    rule: "an AWS region looks like eu-central-1 (lower case, area-name-number; also us-gov-west-1, cn-north-1)",
+    fix: suggestion ? `did you mean ${JSON.stringify(suggestion)}? (list codes with \`aws ec2 describe-regions --query Regions[].RegionName\`)` : "use a region code such as eu-central-1, not a display name such as 'Frankfurt' (list codes with `aws ec2 describe-regions --query Regions[].RegionName`)",
   });
 }
 
@@ -103,4 +117,71 @@ export interface SecretArnParts {
 export function parseSecretArn(arn: string): SecretArnParts | undefined {
   const match = SECRET_ARN.exec(arn);
   return match ? { region: match[1]!, accountId: match[2]!, name: match[3]! } : undefined;
+}
+
+/**
+ * IAM managed policy ARNs: AWS-managed (`arn:<partition>:iam::aws:policy/...`)
+ * or customer-managed (`arn:<partition>:iam::<account>:policy/<path>/<name>`).
+ * Source: IAM identifiers, "IAM ARNs" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns).
+ */
+export const MANAGED_POLICY_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}|aws):policy\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,128})$/;
+
+/**
+ * Checks a permissions boundary (tokens pass): IAM accepts only a managed
+ * policy ARN there (`PutRolePermissionsBoundary` / `PutUserPermissionsBoundary`
+ * take `PermissionsBoundary`, "The ARN of the managed policy"); anything else
+ * fails only at apply. When `region` is given, the ARN's partition must be the region's.
+ */
+export function validatePermissionsBoundaryArn(path: string, arn: string, region?: string): void {
+  if (isUnresolved(arn)) return;
+  const match = typeof arn === "string" ? MANAGED_POLICY_ARN.exec(arn) : null;
+  check(match !== null, {
+    path,
+    subject: "permissionsBoundaryArn",
+    value: arn,
+    rule: "a permissions boundary is the ARN of a managed policy, arn:<partition>:iam::<account id|aws>:policy/[<path>/]<name> (not a policy name, role ARN or policy document)",
+    fix: "copy the policy's ARN, e.g. `aws iam list-policies --scope Local --query \"Policies[?PolicyName=='<name>'].Arn\"`",
+  });
+  if (region !== undefined && !isUnresolved(region)) {
+    const expected = partitionOf(region);
+    check(match[1] === expected, {
+      path,
+      subject: "permissionsBoundaryArn partition",
+      value: arn,
+      rule: `the boundary must be in the partition of ${region} (${expected}), where the principal lives`,
+      fix: `use the policy's ARN in ${expected}: arn:${expected}:iam::...`,
+    });
+  }
+}
+
+/** An ECR registry host: `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`. */
+export const ECR_REGISTRY_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+
+/**
+ * Checks an ECR registry host (tokens, or hosts with embedded tokens, pass):
+ * the account id and region are named separately, so a typo in either says so.
+ */
+export function validateEcrRegistryHost(path: string, subject: string, host: string): void {
+  if (isUnresolved(host)) return;
+  const loose = /^([^.]*)\.dkr\.ecr(?:-fips)?\.([^.]*)\.amazonaws\.com(?:\.cn)?$/.exec(host);
+  check(loose !== null, {
+    path,
+    subject,
+    value: host,
+    rule: "an ECR registry host is <12-digit account>.dkr.ecr.<region>.amazonaws.com (the ecr-login credential helper serves only ECR)",
+    fix: "use the repository's registryHost, e.g. 111111111111.dkr.ecr.eu-central-1.amazonaws.com; put other registries under staticCredentials",
+  });
+  validateAccountId(path, `${subject} account id`, loose[1]!);
+  validateRegion(path, `${subject} region`, loose[2]!);
+}
+
+/** IAM's limit on a role description (CreateRole `Description`, at most 1000 characters). */
+export const ROLE_DESCRIPTION_MAX_LENGTH = 1000;
+/** SSM Parameter Store's limit on a parameter description (PutParameter `Description`, at most 1024 characters). */
+export const SSM_DESCRIPTION_MAX_LENGTH = 1024;
+
+/** `arn` after {@link validatePermissionsBoundaryArn} (for use inline in resource props). */
+export function checkedBoundary(path: string, arn: string, region?: string): string {
+  validatePermissionsBoundaryArn(path, arn, region);
+  return arn;
 }

@@ -179,3 +179,19 @@ function errorOf(violations: readonly Violation[]): ValidationError {
   });
   return unique.length === 1 ? new ValidationError(unique[0]!) : new ValidationErrors(unique);
 }
+
+/**
+ * Checks at run time that `value` is one of `allowed` (a TypeScript union
+ * does not protect plain-JavaScript callers, and a misspelt value would
+ * otherwise fall through to a default branch). Throws a {@link ValidationError}
+ * naming `path`, `subject`, the value and the allowed values.
+ */
+export function checkOneOf<T extends string | number | boolean>(path: string, subject: string, value: unknown, allowed: readonly T[]): asserts value is T {
+  check((allowed as readonly unknown[]).includes(value), {
+    path,
+    subject,
+    value,
+    rule: `${subject} is one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`,
+    fix: `use one of ${allowed.map((a) => JSON.stringify(a)).join(", ")} (values are case-sensitive)`,
+  });
+}

@@ -2,7 +2,8 @@ import { GroupVariable } from "@cdktf/provider-gitlab/lib/group-variable";
 import { ProjectVariable } from "@cdktf/provider-gitlab/lib/project-variable";
 import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { check } from "../core/errors";
+import { findTokens } from "../checks/secrets";
+import { check, checkOneOf } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 
 /**
@@ -176,9 +177,73 @@ export function validateMaskedValue(path: string, subject: string, value: string
   }
 }
 
+/** Every {@link CiVariableType} (for run-time checks of plain-JavaScript input). */
+export const CI_VARIABLE_TYPES: readonly CiVariableType[] = ["env_var", "file"];
+
+/**
+ * Variable names that hold secrets by convention (`*_PASSWORD`, `*_TOKEN`,
+ * `*_SECRET`, `*_API_KEY`, `*_PRIVATE_KEY`, `*_SECRET_ACCESS_KEY`, `*_CREDENTIALS`).
+ */
+export const SECRET_VARIABLE_KEY = /(?:^|_)(?:PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|ACCESS_KEY|SECRET_ACCESS_KEY|CREDENTIALS?)(?:_|$)/i;
+
+/**
+ * What makes a variable's value a secret: its key follows a secret naming
+ * convention, or its literal value has a token format (GitLab tokens, AWS
+ * access key ids, private keys); undefined when neither.
+ */
+export function secretKindOf(variable: Pick<CiVariableOptions, "key" | "value">): string | undefined {
+  if (!isUnresolved(variable.value) && typeof variable.value === "string") {
+    const token = findTokens(variable.value)[0];
+    if (token) return `its value looks like ${token.kind}`;
+  }
+  if (typeof variable.key === "string" && SECRET_VARIABLE_KEY.test(variable.key)) return `its key ${variable.key} names a secret`;
+  return undefined;
+}
+
+/**
+ * A secret variable: its value is a reference (never a literal in the
+ * synthesized JSON), masked (or hidden), and protected. A literal secret would
+ * be written in clear into the Terraform JSON and state; an unmasked one is
+ * printed in job logs; an unprotected one reaches every branch (GitLab docs,
+ * "CI/CD variable security": protect and mask variables that hold secrets).
+ */
+export function validateSecretVariable(path: string, variable: CiVariableOptions): void {
+  const kind = secretKindOf(variable);
+  if (kind === undefined) return;
+  const literal = !isUnresolved(variable.value);
+  const trivial = literal && (variable.value.length < 6 || /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/.test(variable.value));
+  if (trivial) return; // empty, a flag, or a reference to another variable: nothing secret in the JSON
+  check(!literal, {
+    path,
+    subject: `value of ${variable.key}`,
+    value: `<literal, ${variable.value.length} characters, hidden>`,
+    rule: `the variable holds a secret (${kind}), and a literal value would be written in clear into the synthesized Terraform JSON and state`,
+    fix: "pass the value as a token: a sensitive TerraformVariable declared at stack level (TF_VAR_<name>) or a resource attribute; or rename the key if it holds no secret",
+  });
+  check((variable.masked === true || variable.hidden === true) && variable.protected === true, {
+    path,
+    subject: `protection of ${variable.key}`,
+    value: { masked: variable.masked ?? false, hidden: variable.hidden ?? false, protected: variable.protected ?? false },
+    rule: `the variable holds a secret (${kind}): unmasked it is printed in job logs, unprotected it reaches every branch and merge request pipeline`,
+    fix: "set masked: true (or masked and hidden) and protected: true",
+  });
+}
+
 /** Checks one variable's options; `path` names it (e.g. `<construct>/variables[2]`). */
 export function validateCiVariable(path: string, variable: CiVariableOptions): void {
   validateVariableKey(path, variable.key);
+  if (variable.variableType !== undefined) checkOneOf(path, "variableType", variable.variableType, CI_VARIABLE_TYPES);
+  for (const flag of ["masked", "hidden", "protected", "raw"] as const) {
+    const value = variable[flag];
+    check(value === undefined || typeof value === "boolean", {
+      path,
+      subject: flag,
+      value,
+      rule: `${flag} is true or false`,
+      fix: `pass a boolean (a string such as "false" would count as true)`,
+    });
+  }
+  validateSecretVariable(path, variable);
   const scope = variable.environmentScope ?? "*";
   if (!isUnresolved(scope)) {
     check(scope.length >= 1 && scope.length <= 255 && !/[\s]/.test(scope), {

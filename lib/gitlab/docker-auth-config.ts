@@ -1,4 +1,5 @@
 import { Fn } from "cdktf";
+import { validateEcrRegistryHost } from "../core/aws";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { type CiVariableOptions } from "./ci-variable";
@@ -116,8 +117,8 @@ export class DockerAuthConfig {
       path,
       subject: "registries",
       value: props,
-      rule: "DOCKER_AUTH_CONFIG needs at least one registry",
-      fix: "give ecrRegistries, staticCredentials or deployTokens",
+      rule: "DOCKER_AUTH_CONFIG needs at least one registry: it tells the runner how to log in to registries (none given; with the platform, the environment has no repository)",
+      fix: "give ecrRegistries (e.g. repository.registryHost), staticCredentials or deployTokens; with the platform, add a repository to registry.repositories",
     });
 
     const seen = new Map<string, string>();
@@ -140,7 +141,10 @@ export class DockerAuthConfig {
       });
       seen.set(host.toLowerCase(), where);
     };
-    this.ecrRegistries.forEach((host, i) => register(host, `${path}/ecrRegistries[${i}]`));
+    this.ecrRegistries.forEach((host, i) => {
+      register(host, `${path}/ecrRegistries[${i}]`);
+      validateEcrRegistryHost(`${path}/ecrRegistries[${i}]`, "ECR registry host", host);
+    });
     this.staticCredentials.forEach((creds, i) => {
       const where = `${path}/staticCredentials[${i}]`;
       register(creds.registry, where);

@@ -4,7 +4,7 @@ import { ProjectRunnerEnablement } from "@cdktf/provider-gitlab/lib/project-runn
 import { UserRunner } from "@cdktf/provider-gitlab/lib/user-runner";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
-import { validateSsmParameterName } from "../core/aws";
+import { SSM_DESCRIPTION_MAX_LENGTH, validateSsmParameterName } from "../core/aws";
 import { check } from "../core/errors";
 import { type IGrantable } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
@@ -128,6 +128,14 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     super(scope, id);
     const path = this.node.path;
     validateRunnerProps(path, props);
+    const parameterDescription = `GitLab runner authentication token: ${props.description}`;
+    check(isUnresolved(props.description) || parameterDescription.length <= SSM_DESCRIPTION_MAX_LENGTH, {
+      path,
+      subject: "description",
+      value: `${String(props.description).length} characters`,
+      rule: `the description also describes the token's SSM parameter ("GitLab runner authentication token: <description>"), which SSM limits to ${SSM_DESCRIPTION_MAX_LENGTH} characters; it is never cut short`,
+      fix: `shorten the description by ${parameterDescription.length - SSM_DESCRIPTION_MAX_LENGTH} characters`,
+    });
     validateSsmParameterName(path, "parameterName", props.parameterName, "/acme-ci/dev/runner/token");
     this.parameterName = props.parameterName;
     this.kmsKeyArn = props.kmsKeyArn;
@@ -153,7 +161,7 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     });
     this.parameter = new SsmParameter(this, "token", {
       name: props.parameterName,
-      description: `GitLab runner authentication token: ${props.description}`.slice(0, 1024),
+      description: parameterDescription,
       type: "SecureString",
       value: this.runner.token,
       ...(props.kmsKeyArn ? { keyId: props.kmsKeyArn } : {}),

@@ -1,5 +1,6 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Construct } from "constructs";
+import { checkedBoundary } from "../core/aws";
 import { check } from "../core/errors";
 import { type IGrantable, type PolicyStatement, validateIamName } from "../core/iam";
 import { attachManagedPolicies, renderTrustPolicy, RoleGrants, validateMaxSessionDuration } from "./role-policy";
@@ -99,7 +100,7 @@ export class DeploymentRole extends Construct implements IGrantable {
         { principal: { AWS: props.assumedBy.map((r) => r.roleArn) }, actions: ["sts:AssumeRole"] },
       ]),
       maxSessionDuration,
-      ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),
+      ...(props.permissionsBoundaryArn !== undefined ? { permissionsBoundary: checkedBoundary(path, props.permissionsBoundaryArn) } : {}),
       ...(props.tags ? { tags: { ...props.tags } } : {}),
     });
     this.grants = new RoleGrants(this, "grants", this.role.name);

@@ -1,6 +1,6 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Construct } from "constructs";
-import { validateRegion } from "../core/aws";
+import { ROLE_DESCRIPTION_MAX_LENGTH, validatePermissionsBoundaryArn, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { iamRoleArn, type IGrantable, type PolicyStatement, validateIamName } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
@@ -122,10 +122,22 @@ export class GitLabCiRole extends Construct implements IGrantable {
         conditions,
       })),
     );
-    const description = props.description ?? `GitLab CI (OIDC): ${this.subjects.map((s) => s.sub).join(", ")}`;
+    if (props.description !== undefined && !isUnresolved(props.description)) {
+      check(props.description.length <= ROLE_DESCRIPTION_MAX_LENGTH, {
+        path,
+        subject: "description",
+        value: `${props.description.length} characters`,
+        rule: `IAM limits a role description to ${ROLE_DESCRIPTION_MAX_LENGTH} characters; it is never cut short`,
+        fix: `shorten the description by ${props.description.length - ROLE_DESCRIPTION_MAX_LENGTH} characters`,
+      });
+    }
+    // The derived default lists the trusted subjects, or counts them when the list does not fit IAM's limit.
+    const listed = `GitLab CI (OIDC): ${this.subjects.map((s) => s.sub).join(", ")}`;
+    const description = props.description ?? (listed.length <= ROLE_DESCRIPTION_MAX_LENGTH ? listed : `GitLab CI (OIDC): ${this.subjects.length} subjects (see the trust policy)`);
+    if (props.permissionsBoundaryArn !== undefined) validatePermissionsBoundaryArn(path, props.permissionsBoundaryArn);
     this.role = new IamRole(this, "role", {
       name: props.roleName,
-      description: description.length > 1000 ? `${description.slice(0, 997)}...` : description,
+      description,
       assumeRolePolicy: trustPolicy,
       maxSessionDuration: this.maxSessionDurationSeconds,
       ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),

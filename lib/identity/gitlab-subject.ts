@@ -12,6 +12,7 @@
  * trusts is expressed through `sub` (and `aud`).
  */
 import { check } from "../core/errors";
+import { suggestGitLabPath } from "../core/gitlab-url";
 import { type PolicyConditions } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 
@@ -176,15 +177,15 @@ function resolveProject(path: string, subject: GitLabSubject): string {
       subject: "project path",
       value: projectPath,
       rule: "projectPath is an exact match (StringEquals): it takes no wildcard",
-      fix: `to trust every project of a group, use groupPath: ${JSON.stringify(projectPath.replace(/\/?[*?].*$/, ""))}`,
+      fix: `to trust every project of a group, use groupPath: ${JSON.stringify(suggestGitLabPath(projectPath, "acme"))}`,
     });
     const segments = projectPath.split("/");
     check(segments.length >= 2 && segments.every((s) => PATH_SEGMENT.test(s)), {
       path: `${path}/projectPath`,
       subject: "project path",
       value: projectPath,
-      rule: "a project path is <group>[/<subgroup>...]/<project>, each part letters, digits, '_', '.', '-' (not empty)",
-      fix: "copy the path from the project's URL, e.g. acme/app",
+      rule: "a project path is <group>[/<subgroup>...]/<project>, each part letters, digits, '_', '.', '-' (not empty, no leading or trailing '/')",
+      fix: `copy the path from the project's URL, e.g. ${JSON.stringify(suggestGitLabPath(projectPath, "acme/app").includes("/") ? suggestGitLabPath(projectPath, "acme/app") : "acme/app")}`,
     });
     return projectPath;
   }
@@ -195,14 +196,14 @@ function resolveProject(path: string, subject: GitLabSubject): string {
     subject: "group path",
     value: group,
     rule: "groupPath is the group's exact path; the wildcard over its projects is added (project_path:<group>/*)",
-    fix: `remove the wildcard: groupPath: ${JSON.stringify(group.replace(/\/?[*?].*$/, ""))}`,
+    fix: `remove the wildcard: groupPath: ${JSON.stringify(suggestGitLabPath(group, "acme"))}`,
   });
   check(group.split("/").every((s) => PATH_SEGMENT.test(s)), {
     path: `${path}/groupPath`,
     subject: "group path",
     value: group,
-    rule: "a group path is <group>[/<subgroup>...], each part letters, digits, '_', '.', '-' (not empty)",
-    fix: "copy the path from the group's URL, e.g. acme",
+    rule: "a group path is <group>[/<subgroup>...], each part letters, digits, '_', '.', '-' (not empty, no leading or trailing '/')",
+    fix: `copy the path from the group's URL, e.g. ${JSON.stringify(suggestGitLabPath(group, "acme"))}`,
   });
   return `${group}/*`;
 }

@@ -3,6 +3,7 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Construct } from "constructs";
+import { checkedBoundary } from "../core/aws";
 import { check } from "../core/errors";
 import { IAM_NAME, type IGrantable, type PolicyStatement, SESSION_MANAGER_ACTIONS, validateIamName } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
@@ -61,7 +62,7 @@ export class InstanceRole extends Construct implements IGrantable {
       name: props.roleName,
       description: props.description ?? "EC2 host: SSM Session Manager access plus what other constructs grant",
       assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com"),
-      ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),
+      ...(props.permissionsBoundaryArn !== undefined ? { permissionsBoundary: checkedBoundary(this.node.path, props.permissionsBoundaryArn) } : {}),
       ...(props.tags ? { tags: { ...props.tags } } : {}),
     });
     this.instanceProfile = new IamInstanceProfile(this, "profile", { name: props.roleName, role: this.role.name });

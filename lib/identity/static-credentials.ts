@@ -5,8 +5,8 @@ import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmana
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { DataResource } from "cdktf";
 import { Construct } from "constructs";
-import { validateSsmParameterName } from "../core/aws";
-import { check } from "../core/errors";
+import { checkedBoundary, validateSsmParameterName } from "../core/aws";
+import { check, checkOneOf } from "../core/errors";
 import { type IGrantable, type PolicyStatement, validateIamName } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 import { UserGrants } from "./role-policy";
@@ -40,6 +40,9 @@ export type StaticCredentialsStore =
        */
       readonly recoveryWindowInDays?: number;
     };
+
+/** Every {@link StaticCredentialsStore} type (for run-time checks of plain-JavaScript input). */
+export const STATIC_CREDENTIALS_STORES = ["ssm-parameter", "secrets-manager"] as const;
 
 /** Props of {@link StaticCredentials}. */
 export interface StaticCredentialsProps {
@@ -108,11 +111,12 @@ export class StaticCredentials extends Construct implements IGrantable {
       fix: "start at 1 and add 1 for each rotation",
     });
     const store = props.store ?? { type: "ssm-parameter", parameterName: `/${props.userName}/secret-access-key` };
+    checkOneOf(`${path}/store`, "type", store.type, STATIC_CREDENTIALS_STORES);
     const tags = props.tags ? { tags: { ...props.tags } } : {};
 
     this.user = new IamUser(this, "user", {
       name: props.userName,
-      ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),
+      ...(props.permissionsBoundaryArn !== undefined ? { permissionsBoundary: checkedBoundary(path, props.permissionsBoundaryArn) } : {}),
       ...tags,
     });
     this.grants = new UserGrants(this, "grants", this.user.name);

@@ -3,6 +3,7 @@ import path from "node:path";
 import { type CloudConfigDocument } from "../core/cloud-config";
 import { type NexusJvmMemory } from "./instance-memory";
 import { type NexusProvisioningConfig } from "./nexus-provisioning";
+import { type RawGatewayConfig, renderRawGatewayConfig } from "./raw-gateway";
 
 /** The first-boot provisioning script (scripts/nexus-provision.sh): idempotent, shellcheck-clean. */
 export const NEXUS_PROVISION_SCRIPT = readFileSync(path.join(__dirname, "scripts", "nexus-provision.sh"), "utf8");
@@ -15,6 +16,8 @@ export const NEXUS_HOST_PATHS = {
   environment: "/etc/nexus-mirror/nexus.env",
   unit: "/etc/systemd/system/nexus.service",
   provisionScript: "/usr/local/sbin/nexus-provision",
+  rawGatewayConfig: "/etc/nexus-mirror/raw-gateway.conf",
+  rawGatewayUnit: "/etc/systemd/system/nexus-raw-gateway.service",
   dataVolumeScript: "/usr/local/sbin/nexus-data-volume",
   data: "/nexus-data",
 } as const;
@@ -53,6 +56,44 @@ export interface NexusHostOptions {
   readonly ports: readonly number[];
   /** The desired Nexus state for the provisioning script. */
   readonly provisioning: NexusProvisioningConfig;
+  /**
+   * The raw-proxy gateway (nginx on the host network), when the mirror has raw proxies.
+   * @default none
+   */
+  readonly rawGateway?: { readonly image: string; readonly config: RawGatewayConfig };
+}
+
+/** The systemd unit of the raw-proxy gateway container. */
+function rawGatewayUnit(image: string): string {
+  const dockerRun = [
+    "/usr/bin/docker",
+    "run",
+    "--rm",
+    "--name",
+    "nexus-raw-gateway",
+    "--network",
+    "host",
+    "--security-opt",
+    "no-new-privileges",
+    "--volume",
+    `${NEXUS_HOST_PATHS.rawGatewayConfig}:/etc/nginx/conf.d/default.conf:ro`,
+    image,
+  ];
+  return renderSystemdUnit({
+    Unit: [
+      ["Description", "Raw-proxy gateway of the Nexus mirror (GET/HEAD on /repository/<raw proxy>/ only)"],
+      ["Requires", "docker.service"],
+      ["After", "docker.service nexus.service"],
+    ],
+    Service: [
+      ["ExecStartPre", "-/usr/bin/docker rm --force nexus-raw-gateway"],
+      ["ExecStart", dockerRun.join(" ")],
+      ["ExecStop", "/usr/bin/docker stop nexus-raw-gateway"],
+      ["Restart", "always"],
+      ["RestartSec", "10"],
+    ],
+    Install: [["WantedBy", "multi-user.target"]],
+  });
 }
 
 /**
@@ -108,6 +149,7 @@ export function nexusCloudConfig(options: NexusHostOptions): CloudConfigDocument
     ],
     Install: [["WantedBy", "multi-user.target"]],
   });
+  const gateway = options.rawGateway;
   return {
     packages: ["docker", "jq"],
     write_files: [
@@ -116,11 +158,17 @@ export function nexusCloudConfig(options: NexusHostOptions): CloudConfigDocument
       { path: NEXUS_HOST_PATHS.unit, content: unit, permissions: "0644" },
       { path: NEXUS_HOST_PATHS.dataVolumeScript, content: NEXUS_DATA_VOLUME_SCRIPT, permissions: "0755" },
       { path: NEXUS_HOST_PATHS.provisionScript, content: NEXUS_PROVISION_SCRIPT, permissions: "0755" },
+      ...(gateway
+        ? [
+            { path: NEXUS_HOST_PATHS.rawGatewayConfig, content: renderRawGatewayConfig(gateway.config), permissions: "0644" },
+            { path: NEXUS_HOST_PATHS.rawGatewayUnit, content: rawGatewayUnit(gateway.image), permissions: "0644" },
+          ]
+        : []),
     ],
     runcmd: [
       [NEXUS_HOST_PATHS.dataVolumeScript],
       ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "--now", "docker.service", "nexus.service"],
+      ["systemctl", "enable", "--now", "docker.service", "nexus.service", ...(gateway ? ["nexus-raw-gateway.service"] : [])],
       [NEXUS_HOST_PATHS.provisionScript],
     ],
   };

@@ -12,13 +12,17 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
-import { check } from "../core/errors";
+import { check, checkOneOf } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { type Ipv4Cidr, formatCidr, parseCidr, subnetOf } from "./cidr";
+import { type FlowLogOptions, VpcFlowLogs } from "./flow-logs";
 import { type NetworkRef } from "./network-ref";
 
 /** How many NAT gateways a {@link Network} runs. */
 export type NatGatewayMode = "single" | "per-az";
+
+/** Every {@link NatGatewayMode} (for run-time checks of plain-JavaScript input). */
+export const NAT_GATEWAY_MODES: readonly NatGatewayMode[] = ["single", "per-az"];
 
 /** Props of a {@link Network}. */
 export interface NetworkProps {
@@ -40,6 +44,12 @@ export interface NetworkProps {
    * @default "single"
    */
   readonly natGateways?: NatGatewayMode;
+  /**
+   * VPC flow logs into CloudWatch Logs (an audit trail of every connection; see
+   * {@link FlowLogOptions} for what it costs). `false` turns them off.
+   * @default on: all traffic, 90 days retention, CloudWatch Logs' own encryption
+   */
+  readonly flowLogs?: FlowLogOptions | false;
   /**
    * Resource tags.
    * @default none (the provider's default tags still apply)
@@ -76,6 +86,8 @@ export class Network extends Construct implements NetworkRef {
   public readonly vpc: Vpc;
   /** The NAT gateways (one, or one per zone). */
   public readonly natGateways: readonly NatGateway[];
+  /** The VPC flow logs, unless `flowLogs: false`. */
+  public readonly flowLogs?: VpcFlowLogs;
 
   public constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -87,6 +99,9 @@ export class Network extends Construct implements NetworkRef {
     // One reference per attribute: each access of a resource attribute creates a new token.
     const vpcId = this.vpc.id;
     new DefaultSecurityGroup(this, "default-security-group", { vpcId, ingress: [], egress: [], tags: tags("default-unused") });
+    if (props.flowLogs !== false) {
+      this.flowLogs = new VpcFlowLogs(this, "flow-logs", { ...(props.flowLogs ?? {}), vpcId, name: props.name, ...(props.tags ? { tags: props.tags } : {}) });
+    }
 
     const zoneCount = props.availabilityZones?.length ?? DEFAULT_AZ_COUNT;
     const zones = props.availabilityZones ? [...props.availabilityZones] : firstZones(this, zoneCount);
@@ -175,6 +190,7 @@ function validateNetworkProps(path: string, props: NetworkProps): Ipv4Cidr {
     rule: "1-48 letters, digits and '-', starting with a letter or digit (it prefixes Name tags)",
     fix: "use a short name such as acme-ci-dev",
   });
+  checkOneOf(path, "natGateways", props.natGateways ?? "single", NAT_GATEWAY_MODES);
   const text = props.cidr ?? "10.0.0.0/16";
   const cidr = parseCidr(text);
   check(cidr !== undefined && cidr.prefix >= 16 && cidr.prefix <= 24, {

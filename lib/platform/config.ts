@@ -1,9 +1,11 @@
 import { validateAccountId, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { validateGitLabUrl } from "../core/gitlab-url";
+import { type CacheAccessLogOptions } from "../cache/access-log-bucket";
 import { type RawProxyVariable } from "../gitlab/platform-variables";
 import { type RawProxyOptions } from "../mirror/nexus-provisioning";
 import { type ExistingNetworkProps } from "../network/existing-network";
+import { type FlowLogOptions } from "../network/flow-logs";
 import { type NatGatewayMode } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
 import { type TagSchemeProps } from "../registry/tag-scheme";
@@ -13,6 +15,7 @@ import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../ru
 import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedule } from "../runner/schedule";
 import { type EnvironmentIdentityConfig, validateEnvironmentIdentity } from "./identity-config";
 import { defaultRunnerRegistrations, validateRunnerPools } from "./runner-pools";
+import { suggestTopLevelGroup, validateEnvironmentInputs, validateEnvironmentLists, validateRunnerVolumes } from "./input-checks";
 import { type ProjectConfig, type RepositoryConfig, tenantsOf } from "./tenancy";
 
 export { type RepositoryConfig } from "./tenancy";
@@ -282,6 +285,11 @@ export interface CacheConfig {
    * @default false
    */
   readonly forceDestroy?: boolean;
+  /**
+   * S3 server access logs of the cache bucket (`false` turns the audit trail off).
+   * @default on: `<bucket>-logs`, 90 days
+   */
+  readonly accessLogs?: CacheAccessLogOptions | false;
 }
 
 /** A Nexus mirror host (Docker Hub, registry.gitlab.com, raw proxies). */
@@ -309,8 +317,8 @@ export interface NexusMirrorConfig {
    */
   readonly snapshotRetentionCount?: number;
   /**
-   * IPv4 CIDR admitted to the Nexus UI on 8081.
-   * @default none
+   * IPv4 CIDR admitted to the Nexus UI on 8081 (at most a /16); runner hosts never reach 8081.
+   * @default none (Session Manager port forwarding only)
    */
   readonly adminCidr?: string;
   /**
@@ -318,6 +326,12 @@ export interface NexusMirrorConfig {
    * @default anonymous Docker Hub pulls
    */
   readonly dockerHubCredentialSecretArn?: string;
+  /**
+   * Required with `dockerHubCredentialSecretArn`: the written reason why anonymous pulls through
+   * the credentialed proxy are acceptable (e.g. the token's access is "Public Repo Read-only").
+   * @default none (a credential without it is refused)
+   */
+  readonly credentialedAnonymousPull?: { readonly reason: string };
   /**
    * Raw (file download) proxies.
    * @default none
@@ -482,10 +496,11 @@ export interface RunnerConfigEntry {
 /** An environment's runner fleet. */
 export interface RunnersConfig {
   /**
-   * The network: an existing VPC (`{ existing: { vpcId, privateSubnetIds } }`) or a new small VPC.
-   * @default a new VPC 10.0.0.0/16 in two zones with a single NAT gateway
+   * The network: an existing VPC (`{ existing: { vpcId, privateSubnetIds } }`) or a new small VPC
+   * (with VPC flow logs into CloudWatch Logs unless `flowLogs: false`).
+   * @default a new VPC 10.0.0.0/16 in two zones with a single NAT gateway and flow logs (90 days)
    */
-  readonly network?: { readonly existing: ExistingNetworkProps } | { readonly cidr?: string; readonly natGateways?: NatGatewayMode };
+  readonly network?: { readonly existing: ExistingNetworkProps } | { readonly cidr?: string; readonly natGateways?: NatGatewayMode; readonly flowLogs?: FlowLogOptions | false };
   /**
    * The protected pool's runners (on every host of the environment's main fleet): their
    * registrations take jobs of protected branches and tags only, and they may bind the docker
@@ -698,8 +713,8 @@ export function validateEnvironmentBasics(path: string, env: EnvironmentConfig):
     path: `${path}/gitlab`,
     subject: "group",
     value: env.gitlab.group,
-    rule: "a top-level GitLab group path: letters, digits, '_', '.', '-'",
-    fix: "use the group's path as in its URL, e.g. acme",
+    rule: "a top-level GitLab group path: letters, digits, '_', '.', '-' (no '/', no leading or trailing slash)",
+    fix: `use the top-level group's path as in its URL: ${JSON.stringify(suggestTopLevelGroup(env.gitlab.group))} (subgroup projects are listed in gitlab.projects)`,
   });
   tenantsOf(env).forEach(({ path: project }, j) => {
     check(GITLAB_PATH.test(project) && project.startsWith(`${env.gitlab.group}/`), {
@@ -803,11 +818,15 @@ export function validateEnvironmentConfig(platform: PlatformInfo, env: Environme
     rule: "1-20 lower-case letters, digits and '-', starting with a letter (it prefixes resource names)",
     fix: "use a short name such as acme-ci",
   });
+  validateEnvironmentLists(path, env);
   validateEnvironmentBasics(path, env);
+  validateEnvironmentInputs(env, path, runnersOf(platform, env), DEPLOY_RUNNER);
   validateRunnersConfig(platform, env, path);
   validateDestroyProtection(path, env);
   validateEnvironmentIdentity(`${path}/identity`, env);
   validateEnvironmentGitLab(platform, env, `${path}/gitlab`);
   validateRunnerRegistrations(platform, env, path);
   validateRunnerPools(env, runnersOf(platform, env), path);
+  // After the pools' own (more specific) checks: host mounts no pool may have.
+  validateRunnerVolumes(env, path);
 }

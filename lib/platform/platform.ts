@@ -182,7 +182,7 @@ export class GitLabCiPlatform extends Construct {
         tagScheme: this.tagScheme,
         preventDestroy: protectsData(env, env.registry.preventDestroy),
         ...(repo.catchAllRetention ? { catchAllRetention: repo.catchAllRetention } : {}),
-        tags: { description: repo.description.slice(0, 256) },
+        tags: { description: repo.description },
       });
       repositories.set(repo.id, repository);
       new TerraformOutput(this, `repository-url-${repo.id}`, { staticId: true, value: repository.repositoryUrl, description: repo.description });
@@ -336,6 +336,7 @@ export class GitLabCiPlatform extends Construct {
       },
       ...(mirror.adminCidr ? { adminCidr: mirror.adminCidr } : {}),
       ...(mirror.dockerHubCredentialSecretArn ? { dockerHubCredentialSecretArn: mirror.dockerHubCredentialSecretArn } : {}),
+      ...(mirror.credentialedAnonymousPull ? { credentialedAnonymousPull: mirror.credentialedAnonymousPull } : {}),
       ...(mirror.rawProxies ? { rawProxies: mirror.rawProxies } : {}),
       ...(mirror.dnsZoneName ? { dns: { zoneName: mirror.dnsZoneName } } : {}),
       ...(this.secretsKey ? { adminPasswordKmsKeyArn: this.secretsKey.keyArn, adminPasswordKmsKeyAlias: this.secretsKey.aliasName } : {}),

@@ -2,9 +2,10 @@ import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy
 import { EcrRepository, type EcrRepositoryConfig } from "@cdktf/provider-aws/lib/ecr-repository";
 import { Fn } from "cdktf";
 import { EcrRepositoryPolicy } from "@cdktf/provider-aws/lib/ecr-repository-policy";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { Construct } from "constructs";
 import { validateAccountId } from "../core/aws";
-import { check, ValidationError } from "../core/errors";
+import { check, checkOneOf, ValidationError } from "../core/errors";
 import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 import { selectorPattern } from "./glob";
@@ -38,6 +39,34 @@ export type RepositoryEncryption = { readonly type: "AES256" } | { readonly type
  * - `mutable`: every tag may be overwritten.
  */
 export type TagMutabilityMode = "immutable-except-moving" | "immutable" | "mutable";
+
+/** Every {@link TagMutabilityMode} (for run-time checks of plain-JavaScript input). */
+export const TAG_MUTABILITY_MODES: readonly TagMutabilityMode[] = ["immutable-except-moving", "immutable", "mutable"];
+
+/** AWS tag limits (ECR `TagResource`: keys 1-128 characters, values 0-256). */
+export const TAG_KEY_MAX_LENGTH = 128;
+/** See {@link TAG_KEY_MAX_LENGTH}. */
+export const TAG_VALUE_MAX_LENGTH = 256;
+
+/** Checks resource tags against AWS's limits (tokens pass); a long value is refused, never cut. */
+export function validateResourceTags(path: string, tags: Readonly<Record<string, string>> | undefined): void {
+  for (const [key, value] of Object.entries(tags ?? {})) {
+    check(isUnresolved(key) || (key.length >= 1 && key.length <= TAG_KEY_MAX_LENGTH && !key.toLowerCase().startsWith("aws:")), {
+      path,
+      subject: "tag key",
+      value: key,
+      rule: `a tag key is 1-${TAG_KEY_MAX_LENGTH} characters and does not start with aws: (reserved)`,
+      fix: "use a shorter key without the aws: prefix",
+    });
+    check(isUnresolved(value) || (typeof value === "string" && value.length <= TAG_VALUE_MAX_LENGTH), {
+      path,
+      subject: `tag ${key}`,
+      value: typeof value === "string" ? `${value.length} characters` : value,
+      rule: `a tag value is a string of at most ${TAG_VALUE_MAX_LENGTH} characters; it is never cut short`,
+      fix: `shorten the value to ${TAG_VALUE_MAX_LENGTH} characters or fewer`,
+    });
+  }
+}
 
 /** Props of a {@link ContainerRepository}. */
 export interface ContainerRepositoryProps {
@@ -90,7 +119,7 @@ export interface ContainerRepositoryProps {
    */
   readonly lifecyclePolicy?: LifecyclePolicyDocument;
   /**
-   * AWS account ids whose principals may pull (repository policy, `arn:aws:iam::<id>:root`).
+   * AWS account ids whose principals may pull (repository policy, `arn:<partition>:iam::<id>:root`, the partition from `aws_partition`).
    * The other account must still grant its own principals pull in their identity policies.
    * @default none
    */
@@ -128,6 +157,9 @@ export class ContainerRepository extends Construct {
     super(scope, id);
     const path = this.node.path;
     validateRepositoryName(path, props.repositoryName);
+    checkOneOf(path, "tagMutability", props.tagMutability ?? "immutable-except-moving", TAG_MUTABILITY_MODES);
+    if (props.encryption !== undefined) checkOneOf(path, "encryption.type", props.encryption.type, ["AES256", "KMS"]);
+    validateResourceTags(path, props.tags);
     this.repositoryName = props.repositoryName;
     this.tagScheme = props.tagScheme ?? new TagScheme(`${path}/tagScheme`);
     const encryption = props.encryption ?? { type: "AES256" };
@@ -158,6 +190,9 @@ export class ContainerRepository extends Construct {
     const accounts = props.crossAccountPullAccountIds ?? [];
     accounts.forEach((account, i) => validateAccountId(path, `crossAccountPullAccountIds[${i}]`, account));
     if (accounts.length > 0) {
+      // The repository knows no region: the provider's aws_partition data source names the partition
+      // (a plain reference, so the policy stays readable JSON for the rule pack; right in aws-cn and aws-us-gov).
+      const partition = new DataAwsPartition(this, "partition").partition;
       new EcrRepositoryPolicy(this, "policy", {
         repository: this.resource.name,
         policy: JSON.stringify({
@@ -166,7 +201,7 @@ export class ContainerRepository extends Construct {
             {
               Sid: "CrossAccountPull",
               Effect: "Allow",
-              Principal: { AWS: accounts.map((a) => `arn:aws:iam::${a}:root`) },
+              Principal: { AWS: accounts.map((a) => `arn:${partition}:iam::${a}:root`) },
               Action: [...ECR_PULL_ACTIONS],
             },
           ],

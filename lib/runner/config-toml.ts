@@ -1,6 +1,7 @@
 import { stringify } from "smol-toml";
 import { type RunnerCacheSettings } from "../cache/runner-cache-settings";
-import { check } from "../core/errors";
+import { check, checkOneOf } from "../core/errors";
+import { validateHostMount } from "../core/host-path";
 import { isUnresolved } from "../core/tokens";
 
 /** When the docker executor pulls a job's image. */
@@ -17,6 +18,9 @@ export type PullPolicy = "always" | "if-not-present" | "never";
  * - `none`: jobs cannot run docker.
  */
 export type DockerAccess = "socket-binding" | "dind" | "none";
+
+/** Every {@link DockerAccess} mode (for run-time checks of plain-JavaScript input). */
+export const DOCKER_ACCESS_MODES: readonly DockerAccess[] = ["socket-binding", "dind", "none"];
 
 /** The runner's log format (`log_format`). */
 export type RunnerLogFormat = "runner" | "text" | "json";
@@ -336,7 +340,16 @@ function validateDockerSettings(path: string, docker: DockerExecutorSettings): v
     rule: "an image reference without spaces, e.g. alpine:3.20",
     fix: "set the default job image",
   });
+  checkOneOf(path, "dockerAccess", docker.dockerAccess, DOCKER_ACCESS_MODES);
   const privileged = docker.privileged ?? false;
+  check(typeof privileged === "boolean", { path, subject: "privileged", value: privileged, rule: "privileged is true or false", fix: "pass a boolean" });
+  check(!privileged || docker.dockerAccess !== "none", {
+    path,
+    subject: "privileged",
+    value: { dockerAccess: docker.dockerAccess, privileged },
+    rule: 'privileged job containers are root on the host (every device, every capability, no seccomp or AppArmor); with dockerAccess "none" nothing needs it',
+    fix: 'drop privileged: true, or choose dockerAccess: "dind" if the jobs really run docker-in-docker',
+  });
   if (docker.dockerAccess === "socket-binding") {
     check(!privileged || docker.allowPrivilegedWithSocketBinding === true, {
       path,
@@ -374,6 +387,7 @@ function validateDockerSettings(path: string, docker: DockerExecutorSettings): v
       rule: "the docker socket is mounted only through dockerAccess, so that socket binding is an explicit, checked choice",
       fix: 'remove the volume and set dockerAccess: "socket-binding"',
     });
+    validateHostMount(path, `volumes[${i}]`, volume);
     const destination = parts.length === 1 ? parts[0]! : parts[1]!;
     check(!destinations.has(destination), {
       path,

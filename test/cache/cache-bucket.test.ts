@@ -11,7 +11,8 @@ const KEY = "arn:aws:kms:eu-central-1:111111111111:key/0a1b2c3d-4e5f-6071-8293-a
 
 function build(props: Partial<RunnerCacheBucketProps> = {}) {
   const stack = testStack();
-  const cache = new RunnerCacheBucket(stack, "cache", { bucketName: NAME, region: "eu-central-1", ...props });
+  // The access-log bucket has tests of its own (access-logs.test.ts): these look at the cache bucket alone.
+  const cache = new RunnerCacheBucket(stack, "cache", { bucketName: NAME, region: "eu-central-1", accessLogs: false, ...props });
   return { cache, json: synth(stack).json };
 }
 
@@ -97,7 +98,7 @@ describe("RunnerCacheBucket", () => {
   });
 
   test("property: every object key the runners write lies under the lifecycle prefix, and the rule filters on it", () => {
-    const segment = fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/);
+    const segment = fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/).filter((s) => s !== "." && s !== "..");
     fc.assert(
       fc.property(
         fc.array(segment, { minLength: 0, maxLength: 3 }),
@@ -129,7 +130,12 @@ describe("RunnerCacheBucket", () => {
             Action: ["s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
             Resource: [`arn:aws:s3:::${NAME}/runner-cache/*`],
           },
-          { Effect: "Allow", Action: ["s3:ListBucket"], Resource: [`arn:aws:s3:::${NAME}`] },
+          {
+            Effect: "Allow",
+            Action: ["s3:ListBucket"],
+            Resource: [`arn:aws:s3:::${NAME}`],
+            Condition: { StringLike: { "s3:prefix": ["runner-cache/", "runner-cache/*"] } },
+          },
         ],
       });
     });
@@ -176,7 +182,7 @@ describe("RunnerCacheBucket", () => {
         path: "test/cache",
         subject: "path",
         value: "/runner-cache/",
-        rule: /without leading, trailing or doubled '\/'/,
+        rule: /GitLab Runner cleans the cache path with Go's path\.Join.*leading, trailing or doubled '\/'/,
         fix: /use e\.g\. "runner-cache"/,
       });
     });

@@ -12,14 +12,14 @@ describe("CiVariables", () => {
   test("writes project variables with every attribute and GitLab's defaults made explicit", () => {
     const json = build([
       { key: "PLATFORM_REGION", value: "eu-central-1" },
-      { key: "API_TOKEN", value: "abcDEF123+/=", masked: true, protected: true, environmentScope: "production", description: "deploy" },
+      { key: "BUILD_SIGNATURE", value: "abcDEF123+/=", masked: true, protected: true, environmentScope: "production", description: "deploy" },
       { key: "KUBECONFIG", value: "apiVersion: v1", variableType: "file", raw: true },
     ]);
     const vars = resourcesOf(json, "gitlab_project_variable");
     expect(Object.keys(vars)).toHaveLength(3);
     expect(Object.values(vars).sort((a, b) => String(a.key).localeCompare(String(b.key)))).toEqual([
       {
-        key: "API_TOKEN",
+        key: "BUILD_SIGNATURE",
         value: "abcDEF123+/=",
         project: "acme/app",
         masked: true,
@@ -35,9 +35,9 @@ describe("CiVariables", () => {
   });
 
   test("writes group variables, hidden ones included", () => {
-    const json = build([{ key: "SECRET", value: "s3cr3t-value", masked: true, hidden: true, raw: true }], { group: "acme" });
+    const json = build([{ key: "MASKED_VALUE", value: "s3cr3t-value", masked: true, hidden: true, raw: true }], { group: "acme" });
     expect(Object.values(resourcesOf(json, "gitlab_group_variable"))).toEqual([
-      expect.objectContaining({ group: "acme", key: "SECRET", masked: true, hidden: true, raw: true }),
+      expect.objectContaining({ group: "acme", key: "MASKED_VALUE", masked: true, hidden: true, raw: true }),
     ]);
     expect(resourcesOf(json, "gitlab_project_variable")).toEqual({});
   });
@@ -106,7 +106,7 @@ describe("CiVariables validation", () => {
 });
 
 describe("masking rules (GitLab 17.x/18.x Ci::Maskable)", () => {
-  const masked = (value: string, raw = false, strictMaskAlphabet = false) => () => build([{ key: "SECRET", value, masked: true, raw, strictMaskAlphabet }]);
+  const masked = (value: string, raw = false, strictMaskAlphabet = false) => () => build([{ key: "MASKED_VALUE", value, masked: true, raw, strictMaskAlphabet }]);
 
   test.each([
     ["Base64 alphabet", "QUJDREVGR0g="],
@@ -127,7 +127,7 @@ describe("masking rules (GitLab 17.x/18.x Ci::Maskable)", () => {
   test("a masked value shorter than 8 characters (the message never repeats the value)", () => {
     const error = violationOf(masked("short7!"));
     expect(error.message).toMatch(
-      /^test\/vars\/variables\[0\]: invalid masked value of SECRET "<7 characters, hidden>"\. Rule: GitLab masks only values of at least 8 characters\. Fix: use a longer secret/,
+      /^test\/vars\/variables\[0\]: invalid masked value of MASKED_VALUE "<7 characters, hidden>"\. Rule: GitLab masks only values of at least 8 characters\. Fix: use a longer secret/,
     );
     expect(error.message).not.toContain("short7!");
   });
@@ -151,5 +151,33 @@ describe("masking rules (GitLab 17.x/18.x Ci::Maskable)", () => {
     const stack = testStack();
     const v = new TerraformVariable(stack, "v", { type: "string" });
     expect(() => validateMaskedValue("p", "value", v.stringValue)).not.toThrow();
+  });
+});
+
+describe("secret variables (no silent acceptance)", () => {
+  test("a literal password in an unmasked, unprotected variable is refused, and the message never repeats it", () => {
+    const error = violationOf(() => build([{ key: "DEPLOY_PASSWORD", value: "hunter2-hunter2" }]));
+    expect([error.path, error.subject, error.value]).toEqual(["test/vars/variables[0]", "value of DEPLOY_PASSWORD", "<literal, 15 characters, hidden>"]);
+    expect(error.rule).toMatch(/its key DEPLOY_PASSWORD names a secret.*written in clear into the synthesized Terraform JSON/);
+    expect(error.fix).toMatch(/sensitive TerraformVariable/);
+    expect(error.message).not.toContain("hunter2");
+  });
+
+  test("a literal token format is a secret whatever the key", () => {
+    const error = violationOf(() => build([{ key: "NOTES", value: "glpat-abcdefghij0123456789", masked: true, protected: true }]));
+    expect(error.rule).toMatch(/its value looks like a GitLab token/);
+  });
+
+  test("a secret passed as a token must still be masked and protected", () => {
+    const stack = testStack();
+    const token = new TerraformVariable(stack, "token", { type: "string", sensitive: true });
+    const error = violationOf(() => new CiVariables(stack, "vars", { target: { group: "acme" }, variables: [{ key: "REGISTRY_TOKEN", value: token.stringValue, masked: true }] }));
+    expect([error.subject, error.value]).toEqual(["protection of REGISTRY_TOKEN", { masked: true, hidden: false, protected: false }]);
+    expect(() => new CiVariables(testStack(), "ok", { target: { group: "acme" }, variables: [{ key: "REGISTRY_TOKEN", value: new TerraformVariable(stack, "t2", { sensitive: true }).stringValue, masked: true, protected: true }] })).not.toThrow();
+  });
+
+  test("a plain-JavaScript variableType or a string flag is refused", () => {
+    expect(violationOf(() => build([{ key: "A", value: "x", variableType: "File" as never }])).rule).toMatch(/variableType is one of "env_var", "file"/);
+    expect(violationOf(() => build([{ key: "A", value: "x", protected: "false" as never }])).subject).toBe("protected");
   });
 });

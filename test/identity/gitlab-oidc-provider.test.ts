@@ -43,7 +43,7 @@ describe("GitLabOidcProvider", () => {
 
   describe("bad input", () => {
     test.each([
-      ["http://gitlab.example.com", /invalid GitLab URL "http:\/\/gitlab\.example\.com"\. Rule: the instance URL is https:\/\/<host>\[:port\] with no path, query or trailing slash/],
+      ["http://gitlab.example.com", /invalid GitLab URL "http:\/\/gitlab\.example\.com"\. Rule: the instance URL is https:\/\/<host> with no path, query or trailing slash/],
       ["https://gitlab.example.com/", /invalid GitLab URL "https:\/\/gitlab\.example\.com\/"\. Rule: .*no path, query or trailing slash/],
       ["https://example.com/gitlab", /invalid GitLab URL "https:\/\/example\.com\/gitlab"\. Rule: .*no path/],
     ])("the URL %p is not an https origin", (url, message) => {
@@ -54,14 +54,14 @@ describe("GitLabOidcProvider", () => {
         const error = violationOf(() => build(testStack()));
         expect(error.path).toBe("test/gitlab");
         expect(error.message).toMatch(message);
-        expect(error.fix).toBe("use e.g. https://gitlab.com or https://gitlab.example.com");
+        expect(error.fix).toBe(`use e.g. https://${new URL(url).hostname} (or https://gitlab.com)`);
       }
     });
 
     test("a URL with a port", () => {
       const error = violationOf(() => new GitLabOidcProvider(testStack(), "gitlab", { ...props, url: "https://gitlab.example.com:8443" }));
       expect(error.message).toMatch(
-        /^test\/gitlab: invalid OIDC provider URL "https:\/\/gitlab\.example\.com:8443"\. Rule: IAM OIDC provider URLs carry no port number.*Fix: serve GitLab's/,
+        /^test\/gitlab: invalid GitLab URL "https:\/\/gitlab\.example\.com:8443"\. Rule: the instance URL carries no port: .*IAM OIDC provider URLs cannot contain a port number.*Fix: serve GitLab .*on port 443 and use "https:\/\/gitlab\.example\.com"/,
       );
     });
 

@@ -12,6 +12,7 @@ import { expectViolation } from "../support/violations";
 const NETWORK = { vpcId: "vpc-0a1b2c3d4e5f60718", privateSubnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0f9e8d7c6b5a40312"] };
 const RUNNERS = "sg-0123456789abcdef0";
 const SECRET = "arn:aws:secretsmanager:eu-central-1:222222222222:secret:ci/docker-hub-AbCdEf";
+const PUBLIC_ONLY = { reason: "the test token's access is Public Repo Read-only" };
 const PARAMETER_ARN = "arn:aws:ssm:eu-central-1:222222222222:parameter/acme-mirror/admin-password";
 
 function build(props: Partial<NexusMirrorProps> = {}) {
@@ -35,7 +36,7 @@ const cloudConfigOf = (mirror: NexusMirror) => YAML.parse(mirror.userData.replac
 const fileOf = (mirror: NexusMirror, path: string) => cloudConfigOf(mirror).write_files.find((f) => f.path === path)!.content;
 
 describe("NexusMirror", () => {
-  const { json, mirror } = build({ dockerHubCredentialSecretArn: SECRET, rawProxies: [{ name: "lang-common", remoteUrl: "https://lang-common.s3.amazonaws.com" }] });
+  const { json, mirror } = build({ dockerHubCredentialSecretArn: SECRET, credentialedAnonymousPull: PUBLIC_ONLY, rawProxies: [{ name: "lang-common", remoteUrl: "https://lang-common.s3.amazonaws.com" }] });
 
   test("the host: private subnet, no public IP, IMDSv2 with hop limit 1, encrypted root, SSM profile, auto-recovery", () => {
     const instance = onlyResource(json, "aws_instance");
@@ -56,30 +57,32 @@ describe("NexusMirror", () => {
     expect(onlyResource(json, "aws_iam_role_policy_attachment").policy_arn).toBe("arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole");
   });
 
-  test("security group: 8081 and the docker connector from the runner hosts only, HTTPS out", () => {
-    expect(ingress(json)).toEqual([`${RUNNERS} -> 8081-8081/tcp`, `${RUNNERS} -> 8082-8082/tcp`]);
+  test("security group: the runner hosts reach the docker connector and the raw-proxy gateway, never 8081 (UI, REST API); HTTPS out", () => {
+    expect(ingress(json)).toEqual([`${RUNNERS} -> 8082-8082/tcp`, `${RUNNERS} -> 8090-8090/tcp`]);
+    expect(ingress(json).some((rule) => rule.includes("8081"))).toBe(false);
     expect(Object.values(resourcesOf(json, "aws_vpc_security_group_egress_rule")).map((r) => [r.from_port, r.cidr_ipv4])).toEqual([[443, "0.0.0.0/0"]]);
     expect(Object.values(resourcesOf(json, "aws_security_group"))[0]).not.toHaveProperty("ingress");
   });
 
-  test("an admin CIDR reaches the UI only; more clients and connectors get every port; HTTP egress only for an http upstream", () => {
+  test("only the admin CIDR reaches the UI on 8081; more clients and connectors get every connector and the gateway; HTTPS egress only", () => {
     const { json: other, mirror: m } = build({
       adminCidr: "10.8.0.0/16",
       dockerProxyPorts: { gitlab: 8083 },
-      rawProxies: [{ name: "legacy", remoteUrl: "http://downloads.example.com" }],
+      rawProxies: [{ name: "legacy", remoteUrl: "https://downloads.example.com" }],
+      rawProxyPort: 8091,
     });
     m.allowClients("sg-0fedcba9876543210");
     const rules = ingress(synth(m.node.scope as never).json);
     expect(rules).toEqual([
       "10.8.0.0/16 -> 8081-8081/tcp",
-      `${RUNNERS} -> 8081-8081/tcp`,
       `${RUNNERS} -> 8082-8082/tcp`,
       `${RUNNERS} -> 8083-8083/tcp`,
-      "sg-0fedcba9876543210 -> 8081-8081/tcp",
+      `${RUNNERS} -> 8091-8091/tcp`,
       "sg-0fedcba9876543210 -> 8082-8082/tcp",
       "sg-0fedcba9876543210 -> 8083-8083/tcp",
+      "sg-0fedcba9876543210 -> 8091-8091/tcp",
     ]);
-    expect(Object.values(resourcesOf(other, "aws_vpc_security_group_egress_rule")).map((r) => Number(r.from_port)).sort((a, b) => a - b)).toEqual([80, 443]);
+    expect(Object.values(resourcesOf(other, "aws_vpc_security_group_egress_rule")).map((r) => Number(r.from_port))).toEqual([443]);
   });
 
   test("the data volume: encrypted gp3 in the subnet's AZ, prevent_destroy by default, attached as /dev/sdf", () => {
@@ -179,7 +182,7 @@ describe("NexusMirror", () => {
       imagePrefixes: { "registry-1.docker.io": "mirror.ci.internal:8082/", "registry.gitlab.com": "mirror.ci.internal:8082/" },
       // Nothing escapes the runner's own ${...} on the way into Terraform JSON: consumers must (escapeTerraformTemplate).
       helperImage: "mirror.ci.internal:8082/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v${CI_RUNNER_VERSION}",
-      rawProxyUrls: { "lang-common": "http://mirror.ci.internal:8081/repository/lang-common/" },
+      rawProxyUrls: { "lang-common": "http://mirror.ci.internal:8090/repository/lang-common/" },
       securityGroupId: expect.stringMatching(/^\$\{aws_security_group\.mirror_security-group_[0-9A-F]+\.id\}$/),
     });
     expect(escapeTerraformTemplate(mirror.endpoint.helperImage!)).toBe(
@@ -222,7 +225,7 @@ describe("NexusMirror", () => {
       expect(cloudConfig.runcmd).toEqual([
         ["/usr/local/sbin/nexus-data-volume"],
         ["systemctl", "daemon-reload"],
-        ["systemctl", "enable", "--now", "docker.service", "nexus.service"],
+        ["systemctl", "enable", "--now", "docker.service", "nexus.service", "nexus-raw-gateway.service"],
         ["/usr/local/sbin/nexus-provision"],
       ]);
       expect(JSON.parse(fileOf(mirror, NEXUS_HOST_PATHS.provisionConfig))).toEqual(mirror.provisioningConfig);
@@ -340,8 +343,8 @@ describe("NexusMirror", () => {
         path: "test/mirror/rawProxies[0]",
         subject: "remoteUrl",
         value: "lang-common.s3.amazonaws.com",
-        rule: /an http\(s\) URL with a host and no credentials, query or fragment/,
-        fix: /use the upstream's base URL/,
+        rule: /a proxy upstream is a URL with a host and no credentials, query or fragment/,
+        fix: /use the upstream's https base URL/,
       });
     });
 
@@ -374,7 +377,7 @@ describe("NexusMirror", () => {
     });
 
     test("a Docker Hub credential secret that is not a Secrets Manager ARN", () => {
-      expectViolation(() => build({ dockerHubCredentialSecretArn: "ci/docker-hub" }), {
+      expectViolation(() => build({ dockerHubCredentialSecretArn: "ci/docker-hub", credentialedAnonymousPull: PUBLIC_ONLY }), {
         path: "test/mirror",
         subject: "dockerHubCredentialSecretArn",
         value: "ci/docker-hub",
@@ -385,7 +388,7 @@ describe("NexusMirror", () => {
 
     test("a Docker Hub credential secret in another region", () => {
       const other = SECRET.replace("eu-central-1", "us-east-1");
-      expectViolation(() => build({ dockerHubCredentialSecretArn: other }), {
+      expectViolation(() => build({ dockerHubCredentialSecretArn: other, credentialedAnonymousPull: PUBLIC_ONLY }), {
         path: "test/mirror",
         subject: "dockerHubCredentialSecretArn",
         value: other,
@@ -399,8 +402,8 @@ describe("NexusMirror", () => {
         path: "test/mirror",
         subject: "adminCidr",
         value: "0.0.0.0/0",
-        rule: /narrower than the whole internet/,
-        fix: /VPN or office range/,
+        rule: /at most a \/16 .*0\.0\.0\.0\/1, half the internet/,
+        fix: /VPN's client range .*Session Manager port forwarding/,
       });
     });
 
@@ -478,6 +481,7 @@ describe("NexusMirror with unresolved tokens", () => {
       network: NETWORK,
       dataVolume: { sizeGiB: size.numberValue },
       dockerHubCredentialSecretArn: secret.stringValue,
+      credentialedAnonymousPull: PUBLIC_ONLY,
     });
     const json = synth(stack).json as SynthJson & { locals: Record<string, string> };
     expect(onlyResource(json, "aws_ebs_volume").size).toBe("${var.data-size}");

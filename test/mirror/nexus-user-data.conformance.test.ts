@@ -21,6 +21,7 @@ const base: NexusMirrorProps = {
 const full: NexusMirrorProps = {
   ...base,
   dockerHubCredentialSecretArn: "arn:aws:secretsmanager:eu-central-1:222222222222:secret:ci/docker-hub-AbCdEf",
+  credentialedAnonymousPull: { reason: "the test token's access is Public Repo Read-only" },
   dockerProxyPorts: { dockerHub: 8083, gitlab: 8084 },
   rawProxies: [
     { name: "lang-common", remoteUrl: "https://lang-common.s3.amazonaws.com" },

@@ -47,7 +47,7 @@ describe("GitLabCiPlatform on its own", () => {
 
   test("creates the pieces of a minimal environment: repository, cache bucket, CI roles, group variables", () => {
     expect(Object.values(resourcesOf(json, "aws_ecr_repository")).map((r) => r.name)).toEqual(["acme/sandbox/app"]);
-    expect(Object.values(resourcesOf(json, "aws_s3_bucket")).map((b) => b.bucket)).toEqual(["acme-sandbox-cache-111111111111"]);
+    expect(Object.values(resourcesOf(json, "aws_s3_bucket")).map((b) => b.bucket).sort()).toEqual(["acme-sandbox-cache-111111111111", "acme-sandbox-cache-111111111111-logs"]);
     expect(Object.values(resourcesOf(json, "aws_iam_role")).map((r) => r.name).sort()).toEqual([
       "acme-sandbox-build",
       "acme-sandbox-build-mr",

@@ -83,7 +83,8 @@ describe("ContainerRepository", () => {
         {
           Sid: "CrossAccountPull",
           Effect: "Allow",
-          Principal: { AWS: ["arn:aws:iam::222222222222:root"] },
+          // Partition-aware: from the aws_partition data source.
+          Principal: { AWS: [expect.stringMatching(/^arn:\$\{data\.aws_partition\.app_partition_[0-9A-F]+\.partition\}:iam::222222222222:root$/)] },
           Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
         },
       ],

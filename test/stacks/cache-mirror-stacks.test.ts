@@ -20,8 +20,11 @@ describe("runner cache and registry mirror in the example stacks", () => {
     for (const [env, days] of [["dev", 7], ["staging", 14], ["production", 30]] as const) {
       const stack = stacks.environments.get(env)!;
       const accountId = exampleConfig.environments.find((e) => e.name === env)!.accountId;
-      expect(onlyResource(json(env), "aws_s3_bucket").bucket).toBe(`acme-ci-${env}-cache-${accountId}`);
-      const rules = onlyResource(json(env), "aws_s3_bucket_lifecycle_configuration").rule as Array<Record<string, unknown>>;
+      // The cache bucket and its access-log bucket (audit trail on by default).
+      expect(Object.values(resourcesOf(json(env), "aws_s3_bucket")).map((b) => b.bucket).sort()).toEqual([`acme-ci-${env}-cache-${accountId}`, `acme-ci-${env}-cache-${accountId}-logs`]);
+      const lifecycles = Object.entries(resourcesOf(json(env), "aws_s3_bucket_lifecycle_configuration")).filter(([id]) => !id.includes("access-logs"));
+      expect(lifecycles).toHaveLength(1);
+      const rules = lifecycles[0]![1].rule as Array<Record<string, unknown>>;
       expect(rules[0]).toEqual(expect.objectContaining({ filter: [{ prefix: cacheObjectPrefix(stack.cache.cacheSettings) }], expiration: [{ days }] }));
     }
   });

@@ -52,7 +52,7 @@ describe("platform configuration", () => {
     const error = violationOf(() => validateConfig(withEnv({ gitlab: { ...dev.gitlab, url } })));
     expect(error.message).toMatch(/^config\/environments\[0\]\/gitlab: invalid GitLab URL /);
     expect(error.message).toContain(JSON.stringify(url));
-    expect(error.message).toMatch(/Fix: use e\.g\. https:\/\/gitlab\.com/);
+    expect(error.message).toMatch(/Fix: use e\.g\. https:\/\/gitlab\.example\.com/);
   });
 
   test("a project outside the group", () => {

@@ -90,7 +90,11 @@ describe("retention per environment", () => {
     const policy = JSON.parse(values(env, "aws_ecr_lifecycle_policy")[0]!.policy as string) as { rules: Array<{ selection: Record<string, unknown> }> };
     return policy.rules.find((r) => (r.selection.tagPrefixList as string[] | undefined)?.[0] === "sha-")!.selection.countNumber;
   };
-  const cacheExpiry = (env: string) => (values(env, "aws_s3_bucket_lifecycle_configuration")[0]!.rule as Array<{ expiration: Array<{ days: number }> }>)[0]!.expiration[0]!.days;
+  // The cache bucket's rule (the access-log bucket has a lifecycle of its own, id expire-access-logs).
+  const cacheExpiry = (env: string) =>
+    values(env, "aws_s3_bucket_lifecycle_configuration")
+      .flatMap((l) => l.rule as Array<{ id: string; expiration?: Array<{ days: number }> }>)
+      .find((r) => r.id === "expire-runner-cache")!.expiration![0]!.days;
 
   test.each([
     ["dev", 100, 7],

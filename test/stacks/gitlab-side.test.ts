@@ -72,7 +72,7 @@ describe("example stacks: GitLab side", () => {
   test("production publishes the Nexus mirror: Docker Hub mirror, raw proxy URLs (seed 002) and the Auto DevOps forwarding list", () => {
     const vars = Object.fromEntries(values("production", "gitlab_group_variable").map((v) => [v.key, v.value]));
     expect(vars.PLATFORM_REGISTRY_MIRROR).toMatch(/^http:\/\/mirror\.[a-z.]+:8082$/);
-    expect(vars.BUILDPACK_STDLIB_URL).toMatch(/^http:\/\/mirror\.[a-z.]+:8081\/repository\/lang-common\/buildpack-stdlib\/v8\/stdlib\.sh$/);
+    expect(vars.BUILDPACK_STDLIB_URL).toMatch(/^http:\/\/mirror\.[a-z.]+:8090\/repository\/lang-common\/buildpack-stdlib\/v8\/stdlib\.sh$/);
     expect(vars.BUILDPACK_REGISTRY_URL).toMatch(/\/repository\/buildpack-registry\/?$/);
     expect(vars.AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES).toBe("BUILDPACK_STDLIB_URL,BUILDPACK_REGISTRY_URL,BUILDPACK_JVM_URL");
   });

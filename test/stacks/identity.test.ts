@@ -122,7 +122,12 @@ describe("environment identities", () => {
     expect(callers("staging")).toEqual([roleRef("build")]);
     expect(role(json("production"), "acme-ci-production-deployment").permissions_boundary).toBe("arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary");
     expect(policyOfRole(json("staging"), "deployment").Statement).toEqual([
-      { Effect: "Allow", Action: ["s3:ListBucket"], Resource: ["arn:aws:s3:::acme-ci-terraform-state-111111111111"] },
+      {
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: ["arn:aws:s3:::acme-ci-terraform-state-111111111111"],
+        Condition: { StringLike: { "s3:prefix": ["staging/", "staging/*"] } },
+      },
       { Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], Resource: ["arn:aws:s3:::acme-ci-terraform-state-111111111111/staging/*"] },
     ]);
   });

@@ -33,6 +33,7 @@ export function renderedFiles(): { script: string; config: string } {
       region: REGION,
       network: { vpcId: "vpc-0a1b2c3d4e5f60718", privateSubnetIds: ["subnet-0a1b2c3d4e5f60718"] },
       dockerHubCredentialSecretArn: SECRET_ARN,
+      credentialedAnonymousPull: { reason: "the test token is public-repo read-only" },
       rawProxies: [
         { name: "lang-common", remoteUrl: "https://lang-common.s3.amazonaws.com" },
         { name: "buildpack-registry", remoteUrl: "https://buildpack-registry.s3.amazonaws.com" },

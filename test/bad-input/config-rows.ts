@@ -1,0 +1,140 @@
+import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
+import { exampleConfig } from "../../stacks/example-config";
+import { type BadInput } from "./matrix";
+
+/*
+ * Bad inputs of the app's configuration, checked by `validateConfig` before
+ * any construct is built: every error names the config path.
+ */
+
+const E0 = "config/environments[0]";
+const E2 = "config/environments[2]";
+const dev = exampleConfig.environments[0]!;
+const production = exampleConfig.environments[2]!;
+type Nexus = Extract<NonNullable<EnvironmentConfig["mirror"]>, { kind: "nexus" }>;
+const nexus = production.mirror as Nexus;
+
+/** validateConfig of the example with environment `index` patched. */
+const withEnv = (patch: Record<string, unknown>, index = 0) => () =>
+  validateConfig({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i === index ? ({ ...e, ...patch } as EnvironmentConfig) : e)) });
+const withGitLab = (patch: Record<string, unknown>, index = 0) => withEnv({ gitlab: { ...exampleConfig.environments[index]!.gitlab, ...patch } }, index);
+const withNexus = (patch: Record<string, unknown>) => withEnv({ mirror: { ...nexus, ...patch } }, 2);
+const withRaw = (remoteUrl: string) => withNexus({ rawProxies: [{ name: "files", remoteUrl }] });
+const withConfig = (patch: Partial<PlatformConfig>) => () => validateConfig({ ...exampleConfig, ...patch });
+const withAccount = (patch: Record<string, unknown>) => withConfig({ accounts: [{ ...exampleConfig.accounts[0]!, ...patch }, exampleConfig.accounts[1]!] });
+
+const region = (value: unknown, fix: RegExp): BadInput => ({ name: `region ${JSON.stringify(value)}`, run: withEnv({ region: value }), path: E0, subject: "region", value, rule: /an AWS region looks like eu-central-1/, fix });
+const account = (value: unknown, rule: RegExp): BadInput => ({ name: `account id ${JSON.stringify(value)}`, run: withEnv({ accountId: value }), path: E0, subject: "accountId", value, rule, fix: /aws sts get-caller-identity .*quote it as a string/ });
+const gitlabUrl = (url: string, rule: RegExp, fix: RegExp): BadInput => ({ name: `GitLab URL ${url}`, run: withGitLab({ url }), path: `${E0}/gitlab`, subject: "GitLab URL", value: url, rule, fix });
+const cachePath = (path: string, rule: RegExp, fix: RegExp): BadInput => ({ name: `cache path ${JSON.stringify(path)}`, run: withEnv({ cache: { path } }), path: `${E0}/cache`, subject: "path", value: path, rule, fix });
+const NOT_PUBLIC = /a proxy upstream is a public internet host, but .* is (link-local|loopback|private|unique local|shared address|a private DNS suffix|a single-label|localhost)/;
+const upstream = (url: string, rule: RegExp): BadInput => ({ name: `raw proxy upstream ${url}`, run: withRaw(url), path: `${E2}/mirror/rawProxies[0]`, subject: "remoteUrl", value: url, rule, fix: /proxy only public upstreams|https base URL|if the upstream serves TLS/ });
+const adminCidr = (cidr: string, rule: RegExp): BadInput => ({ name: `Nexus admin CIDR ${cidr}`, run: withNexus({ adminCidr: cidr }), path: `${E2}/mirror`, subject: "adminCidr", value: cidr, rule, fix: /VPN/ });
+
+export const configRows: readonly BadInput[] = [
+  // Unclear errors made clear: region typos and malformed account ids name the near-miss, never a secret.
+  region("eu-central1", /did you mean "eu-central-1"/),
+  region("EU-CENTRAL-1", /did you mean "eu-central-1"/),
+  region("eu_central_1", /did you mean "eu-central-1"/),
+  region("eu-central", /did you mean "eu-central-1"/),
+  region("Frankfurt", /not a display name such as 'Frankfurt'/),
+  region("", /use a region code/),
+  account("11111111111", /exactly 12 digits, given as a string, and this one has 11 digits/),
+  account("1111111111111", /this one has 13 digits/),
+  account("11111111111a", /characters other than digits/),
+  account(111111111111, /the type number/),
+  { name: "account stack with an 11-digit id", run: withAccount({ accountId: "11111111111" }), path: "config/accounts[0]", subject: "accountId", value: "11111111111", rule: /this one has 11 digits/, fix: /aws sts get-caller-identity/ },
+  { name: "account stack with a region typo", run: withAccount({ region: "eu-central1" }), path: "config/accounts[0]", subject: "region", value: "eu-central1", rule: /an AWS region looks like/, fix: /did you mean "eu-central-1"/ },
+  // GitLab URLs: the OIDC issuer has no port (refused at config check, not in a construct).
+  gitlabUrl("https://gitlab.example.com:8443", /carries no port: it is the OIDC issuer/, /on port 443 and use "https:\/\/gitlab\.example\.com"/),
+  gitlabUrl("https://gitlab.example.com:443", /carries no port/, /use "https:\/\/gitlab\.example\.com"/),
+  gitlabUrl("https://gitlab.example.com:", /carries no port/, /port 443/),
+  gitlabUrl("http://gitlab.example.com", /https:\/\/<host> with no path/, /use e\.g\. https:\/\/gitlab\.example\.com/),
+  gitlabUrl("https://gitlab.example.com/", /no path, query or trailing slash/, /https:\/\/gitlab\.example\.com/),
+  gitlabUrl("https://gitlab.example.com/gitlab", /no path/, /https:\/\/gitlab\.example\.com/),
+  gitlabUrl("https://gitlab.example.com?x=1", /no path, query/, /https:\/\/gitlab\.example\.com/),
+  gitlabUrl("https://ci:secret@gitlab.example.com", /no credentials/, /https:\/\/gitlab\.example\.com/),
+  gitlabUrl("gitlab.example.com", /https:\/\/<host>/, /https:\/\/gitlab\.example\.com/),
+  // Group and project paths: the fix is itself valid.
+  { name: "group with a trailing slash", run: withGitLab({ group: "acme/" }), path: `${E0}/gitlab`, subject: "group", value: "acme/", rule: /top-level GitLab group path/, fix: /"acme"/ },
+  { name: "group with a leading slash", run: withGitLab({ group: "/acme" }), path: `${E0}/gitlab`, subject: "group", value: "/acme", rule: /no leading or trailing slash/, fix: /"acme"/ },
+  { name: "a subgroup as the group", run: withGitLab({ group: "acme/platform" }), path: `${E0}/gitlab`, subject: "group", value: "acme/platform", rule: /top-level/, fix: /"acme" \(subgroup projects are listed in gitlab\.projects\)/ },
+  { name: "an empty group", run: withGitLab({ group: "" }), path: `${E0}/gitlab`, subject: "group", value: "", rule: /top-level GitLab group path/, fix: /"acme"/ },
+  { name: "a project outside the group", run: withGitLab({ projects: ["other/app"], toolboxProject: undefined }), path: `${E0}/gitlab/projects[0]`, subject: "project path", value: "other/app", rule: /a project path inside the group/, fix: /starting with acme\// },
+  // Empty lists: clear errors at the config path, not an internal construct path.
+  { name: "an empty project list", run: withGitLab({ projects: [], toolboxProject: undefined }), path: `${E0}/gitlab/projects`, subject: "projects", value: [], rule: /serves at least one GitLab project/, fix: /projects: \["acme\/app"\]/ },
+  { name: "an empty repository list", run: withEnv({ registry: { repositories: [] } }), path: `${E0}/registry/repositories`, subject: "repositories", value: [], rule: /at least one container repository/, fix: /repositories: \[\{ id: "app"/ },
+  // Silently corrected before: a long description was cut to 256 characters.
+  { name: "a repository description over 256 characters", run: withEnv({ registry: { repositories: [{ id: "app", description: "d".repeat(300) }] } }), path: `${E0}/registry/repositories[0]`, subject: "description", value: "300 characters", rule: /at most 256 characters; it is never cut short/, fix: /44 too many/ },
+  { name: "an empty repository description", run: withEnv({ registry: { repositories: [{ id: "app", description: " " }] } }), path: `${E0}/registry/repositories[0]`, subject: "description", value: " ", rule: /says what its image is/, fix: /short description/ },
+  { name: "two repositories with one id", run: withEnv({ registry: { repositories: [{ id: "app", description: "a" }, { id: "app", description: "b" }] } }), path: `${E0}/registry/repositories[1]`, subject: "repository id", value: "app", rule: /unique within an environment/, fix: /rename/ },
+  // Cache paths GitLab Runner would rewrite (path.Join) or IAM would widen.
+  cachePath("*", /'\*' and '\?' are IAM wildcards/, /use e\.g\. "runner-cache"/),
+  cachePath("runner-cache/../other", /path\.Join.*'\.\.'/, /use e\.g\. "runner-cache\/other"/),
+  cachePath(".", /'\.' and '\.\.' segments/, /"runner-cache"/),
+  cachePath("..", /'\.\.' segments/, /"runner-cache"/),
+  cachePath("a//b", /empty.*doubled '\/'/, /"a\/b"/),
+  cachePath("/runner-cache", /leading, trailing or doubled/, /"runner-cache"/),
+  cachePath("runner-cache/", /leading, trailing or doubled/, /"runner-cache"/),
+  cachePath("cache/*/x", /IAM wildcards/, /"cache\/x"/),
+  cachePath("cache?", /IAM wildcards/, /"cache"/),
+  cachePath("runner cache", /S3's safe key characters/, /use e\.g\./),
+  { name: "cache accessLogs as a string (plain JavaScript)", run: withEnv({ cache: { accessLogs: "yes" } }), path: `${E0}/cache`, subject: "accessLogs", value: "yes", rule: /false \(no audit trail\) or an options object/, fix: /pass false/ },
+  { name: "a misspelt mirror kind (plain JavaScript)", run: withEnv({ mirror: { kind: "Nexus" } }), path: `${E0}/mirror`, subject: "kind", value: "Nexus", rule: /kind is one of "nexus", "ecr-pull-through"/, fix: /case-sensitive/ },
+  // Nexus: admin network, upstreams (SSRF), credentialed anonymous pull.
+  adminCidr("0.0.0.0/1", /at most a \/16 .*half the internet/),
+  adminCidr("0.0.0.0/0", /at most a \/16/),
+  adminCidr("10.0.0.0/8", /at most a \/16/),
+  adminCidr("10.8.0.1/16", /no host bits set/),
+  adminCidr("office", /an IPv4 network/),
+  upstream("http://169.254.169.254/latest/meta-data/", /fetched over https/),
+  upstream("https://169.254.169.254/latest/meta-data/", NOT_PUBLIC),
+  upstream("https://[fd00:ec2::254]/latest/", NOT_PUBLIC),
+  upstream("https://2852039166/", NOT_PUBLIC),
+  upstream("https://0xa9.0xfe.0xa9.0xfe/", NOT_PUBLIC),
+  upstream("https://[::ffff:169.254.169.254]/", NOT_PUBLIC),
+  upstream("https://127.0.0.1:8081/service/rest/", NOT_PUBLIC),
+  upstream("https://localhost/", NOT_PUBLIC),
+  upstream("https://[::1]/", NOT_PUBLIC),
+  upstream("https://10.0.12.7/files/", NOT_PUBLIC),
+  upstream("https://172.16.0.10/", NOT_PUBLIC),
+  upstream("https://192.168.1.20/", NOT_PUBLIC),
+  upstream("https://100.64.3.3/", NOT_PUBLIC),
+  upstream("https://[fc00::10]/", NOT_PUBLIC),
+  upstream("https://[fe80::1]/", NOT_PUBLIC),
+  upstream("https://mirror.ci.internal/", NOT_PUBLIC),
+  upstream("https://nexus/", NOT_PUBLIC),
+  upstream("http://lang-common.s3.amazonaws.com", /fetched over https/),
+  upstream("https://user:pass@files.example.com/", /no credentials/),
+  upstream("ftp://files.example.com/", /fetched over https/),
+  { name: "a Docker Hub credential without a reason for anonymous pull", run: withNexus({ credentialedAnonymousPull: undefined }), path: `${E2}/mirror`, subject: "credentialedAnonymousPull", value: "(not set)", rule: /every job and host that reaches the connector gets the account's private images/, fix: /Public Repo Read-only/ },
+  { name: "a Docker Hub credential with a token reason", run: withNexus({ credentialedAnonymousPull: { reason: "ok" } }), path: `${E2}/mirror`, subject: "credentialedAnonymousPull", value: { reason: "ok" }, rule: /anonymous pulls/, fix: /at least 20 characters/ },
+  // Identity: a permissions boundary that is not a managed policy ARN.
+  { name: "a permissions boundary that is not an ARN", run: withEnv({ identity: { ...dev.identity, permissionsBoundaryArn: "not-an-arn" } }), path: `${E0}/identity`, subject: "permissionsBoundaryArn", value: "not-an-arn", rule: /the ARN of a managed policy/, fix: /aws iam list-policies/ },
+  { name: "a role ARN as the deployment boundary", run: withEnv({ identity: { ...production.identity, deployment: { ...production.identity!.deployment!, permissionsBoundaryArn: "arn:aws:iam::222222222222:role/boundary" } } }, 2), path: `${E2}/identity/deployment`, subject: "permissionsBoundaryArn", value: "arn:aws:iam::222222222222:role/boundary", rule: /not a policy name, role ARN/, fix: /copy the policy's ARN/ },
+  { name: "a boundary in another partition", run: withEnv({ identity: { ...dev.identity, permissionsBoundaryArn: "arn:aws-cn:iam::111111111111:policy/boundary" } }), path: `${E0}/identity`, subject: "permissionsBoundaryArn partition", value: "arn:aws-cn:iam::111111111111:policy/boundary", rule: /in the partition of eu-central-1 \(aws\)/, fix: /arn:aws:iam::/ },
+  // GitLab side: registries sharing a password variable get a clear error (not constructs' "There is already a Construct").
+  { name: "two external registries sharing a password variable", run: withGitLab({ externalRegistries: [{ registry: "a.example.com", username: "u", passwordVariable: "pw" }, { registry: "b.example.com", username: "u", passwordVariable: "pw" }] }), path: `${E0}/gitlab/externalRegistries[1]`, subject: "passwordVariable", value: "pw", rule: /externalRegistries\[0\] already uses "pw"/, fix: /"pw_2"/ },
+  { name: "one external registry listed twice", run: withGitLab({ externalRegistries: [{ registry: "a.example.com", username: "u", passwordVariable: "a" }, { registry: "A.example.com", username: "v", passwordVariable: "b" }] }), path: `${E0}/gitlab/externalRegistries[1]`, subject: "registry", value: "A.example.com", rule: /one entry per registry/, fix: /remove one/ },
+  { name: "a password variable that is no Terraform name", run: withGitLab({ externalRegistries: [{ registry: "a.example.com", username: "u", passwordVariable: "acr password" }] }), path: `${E0}/gitlab/externalRegistries[0]`, subject: "passwordVariable", value: "acr password", rule: /a Terraform variable name/, fix: /acr_password/ },
+  // Runners: an explicit list that registers the deploy runner for every branch.
+  { name: "the deploy runner registered unprotected", run: withGitLab({ runners: [{ name: "build", tags: ["acme-ci-build"], untagged: true }, { name: "test", tags: ["acme-ci-test"] }, { name: "deploy", tags: ["acme-ci-deploy"] }] }, 2), path: `${E2}/gitlab/runners[2]`, subject: "protectedRefsOnly", value: undefined, rule: /takes jobs of protected branches and tags only/, fix: /protectedRefsOnly: true/ },
+  // Host mounts on the protected pool: refused at the config path (the socket comes only through dockerAccess).
+  ...["/:/host", "/var/run:/var/run", "//var//run//docker.sock:/s"].map(
+    (spec): BadInput => ({
+      name: `protected runner volume ${spec}`,
+      run: withEnv({ runners: { ...dev.runners!, runners: [{ ...dev.runners!.runners[0]!, volumes: [spec] }] } }),
+      path: `${E0}/runners/runners[0]/volumes[0]`,
+      subject: "volume",
+      value: spec,
+      rule: /a job container must not mount (the host's root|\/var\/run\/docker\.sock)/,
+      fix: /remove the volume|dedicated directory/,
+    }),
+  ),
+  // Names and state.
+  { name: "a project name with upper case", run: withConfig({ project: "Acme" }), path: "config/project", subject: "project name", value: "Acme", rule: /lower-case letters/, fix: /acme-ci/ },
+  { name: "an environment name with upper case", run: withEnv({ name: "Dev" }), path: E0, subject: "environment name", value: "Dev", rule: /lower-case letters/, fix: /dev, staging or production/ },
+  { name: "two environments with one name", run: withEnv({ name: "staging" }), path: "config/environments[1]", subject: "environment name", value: "staging", rule: /environment names are unique/, fix: /rename/ },
+  { name: "a state key that climbs out", run: withEnv({ stateKey: "../other.tfstate" }), path: E0, subject: "stateKey", value: "../other.tfstate", rule: /no '\.\.'/, fix: /acme-ci\/dev\.tfstate/ },
+  { name: "a backend bucket with upper case", run: withConfig({ backend: { kind: "s3", bucket: "Acme-State", region: "eu-central-1" } }), path: "config/backend", subject: "bucket", value: "Acme-State", rule: /3-63 characters of lower-case/, fix: /lower-case/ },
+];
