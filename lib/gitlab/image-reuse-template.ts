@@ -195,6 +195,9 @@ export function registryLogin(registry: TemplateRegistry): string[] {
     : [`printf '%s' "$CI_REGISTRY_PASSWORD" | docker login --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`];
 }
 
+/** The pipeline variable naming the protected repository an unprotected pipeline may reuse content images from (empty in protected pipelines). */
+const trustedVariable = (name: string) => `${repositoryVariable(name)}_TRUSTED`;
+
 /** Shell-quotes a literal for a generated script line. */
 const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
@@ -245,11 +248,13 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
     const script: string[] = [];
     chain.forEach((link, i) => {
       script.push(hashLine(link, i === 0 ? "" : "$PLATFORM_INPUTS_HASH"));
-      if (i < chain.length - 1) script.push(`BASE_IMAGE_REF="$${repositoryVariable(link.name)}:${contentTag}"`);
+      if (i < chain.length - 1) {
+        script.push(`BASE_IMAGE_REF=$(platform_content "$${repositoryVariable(link.name)}:${contentTag}" "\${${trustedVariable(link.name)}:+$${trustedVariable(link.name)}:${contentTag}}")`);
+      }
     });
     script.push(
       `echo "platform-image: inputs of ${image.name}: $PLATFORM_INPUTS_HASH"`,
-      `platform_image "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" "$IMAGE_REPOSITORY:${contentTag}" "$DOCKERFILE" "$BUILD_CONTEXT" "$CACHE_IMAGE" "${image.baseImage ? "$BASE_IMAGE_REF" : ""}" ${image.reuse === false ? 0 : 1}`,
+      `platform_image "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" "$IMAGE_REPOSITORY:${contentTag}" "\${${trustedVariable(image.name)}:+$${trustedVariable(image.name)}:${contentTag}}" "$DOCKERFILE" "$BUILD_CONTEXT" "$CACHE_IMAGE" "${image.baseImage ? "$BASE_IMAGE_REF" : ""}" ${image.reuse === false ? 0 : 1}`,
       `for tag in $PLATFORM_MOVING_TAGS; do platform_tag "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" "$tag" 1; done`,
       `for tag in $PLATFORM_FIXED_TAGS; do platform_tag "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" "$tag" 0; done`,
     );
@@ -286,6 +291,8 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
           PLATFORM_MOVING_TAGS: kind.extraKinds.filter((k) => k.mutable).map((k) => k.ciTag!).join(" "),
           PLATFORM_FIXED_TAGS: kind.extraKinds.filter((k) => !k.mutable).map((k) => k.ciTag!).join(" "),
           ...Object.fromEntries(images.map((image) => [repositoryVariable(image.name), repositoryOf(image, kind.trust)])),
+          // Unprotected pipelines may start from protected content images (never the reverse).
+          ...Object.fromEntries(images.map((image) => [trustedVariable(image.name), kind.trust === "protected" ? "" : repositoryOf(image, "protected")])),
         },
       })),
     },

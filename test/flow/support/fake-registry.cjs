@@ -95,7 +95,7 @@ function putTag(state, env, repo, tag, digest, image) {
   }
   if (existing) existing.image.tags = existing.image.tags.filter((t) => t !== tag);
   target.tags.push(tag);
-  state.events.push({ at: env.FAKE_NOW, op: "tag", repo, tag, digest, pipeline: env.CI_PIPELINE_ID, job: env.CI_JOB_NAME, role });
+  state.events.push({ at: env.FAKE_NOW, op: "tag", repo, tag, digest, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME, role });
   return "tagged";
 }
 
@@ -138,7 +138,7 @@ function docker(state, env, args, stdin) {
         ? { kind: "commit", inputs: labelOnly[1], commit: labelOnly[2], layersOf: base?.digest }
         : { kind: "content", inputs: labels["platform.inputs"], dockerfile, base: buildArgs.BASE_IMAGE, cacheFrom: optionValues(rest, "--cache-from") };
       state.local[tag] = { digest, ...image };
-      state.events.push({ at: env.FAKE_NOW, op: labelOnly ? "commit-image" : "build", ref: tag, digest, ...image, pipeline: env.CI_PIPELINE_ID, job: env.CI_JOB_NAME });
+      state.events.push({ at: env.FAKE_NOW, op: labelOnly ? "commit-image" : "build", ref: tag, digest, ...image, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME });
       return `Successfully tagged ${tag}\n`;
     }
     case "push": {
@@ -148,7 +148,7 @@ function docker(state, env, args, stdin) {
       const { repo, tag } = parseRef(ref);
       const { digest, ...image } = local;
       putTag(state, env, repo, tag, digest, image);
-      state.events.push({ at: env.FAKE_NOW, op: "push", ref, digest, pipeline: env.CI_PIPELINE_ID, job: env.CI_JOB_NAME, role: env.AWS_ROLE_ARN || "" });
+      state.events.push({ at: env.FAKE_NOW, op: "push", ref, digest, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME, role: env.AWS_ROLE_ARN || "" });
       return `${tag}: digest: ${digest}\n`;
     }
     case "buildx": {
@@ -173,7 +173,7 @@ function aws(state, env, args) {
   if (service !== "ecr") throw new RegistryError("Unsupported", `aws ${service}`);
   const repo = optionValues(rest, "--repository-name")[0];
   const tagOf = () => optionValues(rest, "--image-ids")[0].replace(/^imageTag=/, "");
-  state.events.push({ at: env.FAKE_NOW, op: `aws ${command}`, role: env.AWS_ROLE_ARN || "", pipeline: env.CI_PIPELINE_ID, job: env.CI_JOB_NAME });
+  state.events.push({ at: env.FAKE_NOW, op: `aws ${command}`, role: env.AWS_ROLE_ARN || "", pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME });
   switch (command) {
     case "get-login-password":
       return "fake-ecr-token\n";
