@@ -44,7 +44,6 @@ interface FakeRegistryModule {
   MAX_TAGS_PER_IMAGE: number;
 }
 const SCRIPT = path.join(__dirname, "fake-registry.cjs");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const fakeRegistry = require(SCRIPT) as FakeRegistryModule;
 
 export const HOST = "111111111111.dkr.ecr.eu-central-1.amazonaws.com";
