@@ -53,19 +53,14 @@ describe("example stacks: GitLab side", () => {
     expect(scopes("production")).toEqual(["production protected=true"]);
     const keys = values("dev", "gitlab_group_variable").map((v) => v.key);
     expect(keys.sort()).toEqual([
+      // Image URLs, role ARNs and the audience are project variables of each tenant.
       "DOCKER_AUTH_CONFIG",
-      "PLATFORM_APP_IMAGE",
-      "PLATFORM_AWS_BRANCH_ROLE_ARN",
       "PLATFORM_AWS_REGION",
-      "PLATFORM_AWS_ROLE_ARN",
-      "PLATFORM_CI_IMAGE",
       // dev's mirror is ECR pull-through: one image prefix per upstream of the account's rules
       "PLATFORM_MIRROR_PREFIX_PUBLIC_ECR_AWS",
       "PLATFORM_MIRROR_PREFIX_QUAY_IO",
       "PLATFORM_MIRROR_PREFIX_REGISTRY_K8S_IO",
-      "PLATFORM_OIDC_AUDIENCE",
       "PLATFORM_REGISTRY_HOST",
-      "PLATFORM_TOOLBOX_IMAGE",
     ]);
   });
 

@@ -70,17 +70,19 @@ describe("environment identities", () => {
       {
         StringEquals: {
           [`${host}:aud`]: "https://gitlab.example.com",
-          [`${host}:sub`]: ["project_path:acme/app:ref_type:branch:ref:main", "project_path:acme/toolbox:ref_type:branch:ref:main"],
+          [`${host}:sub`]: ["project_path:acme/app:ref_type:branch:ref:main", "project_path:acme/web:ref_type:branch:ref:main", "project_path:acme/toolbox:ref_type:branch:ref:main"],
         },
       },
       {
         StringEquals: { [`${host}:aud`]: "https://gitlab.example.com" },
-        StringLike: { [`${host}:sub`]: ["project_path:acme/app:ref_type:tag:ref:v*", "project_path:acme/toolbox:ref_type:tag:ref:v*"] },
+        StringLike: { [`${host}:sub`]: ["project_path:acme/app:ref_type:tag:ref:v*", "project_path:acme/web:ref_type:tag:ref:v*", "project_path:acme/toolbox:ref_type:tag:ref:v*"] },
       },
     ]);
     expect(example.stacks.environments.get("dev")!.identity.build.requiredProtectedRefs).toEqual([
       { project: "acme/app", refType: "branch", ref: "main" },
       { project: "acme/app", refType: "tag", ref: "v*" },
+      { project: "acme/web", refType: "branch", ref: "main" },
+      { project: "acme/web", refType: "tag", ref: "v*" },
       { project: "acme/toolbox", refType: "branch", ref: "main" },
       { project: "acme/toolbox", refType: "tag", ref: "v*" },
     ]);
@@ -89,7 +91,7 @@ describe("environment identities", () => {
   test("the merge-request role trusts any branch of the projects; the pull role any ref of the group", () => {
     expect(trust(json("dev"), "acme-ci-dev-build-mr").Statement[0]!.Condition).toEqual({
       StringEquals: { "gitlab.example.com:aud": "https://gitlab.example.com" },
-      StringLike: { "gitlab.example.com:sub": ["project_path:acme/app:ref_type:branch:ref:*", "project_path:acme/toolbox:ref_type:branch:ref:*"] },
+      StringLike: { "gitlab.example.com:sub": ["project_path:acme/app:ref_type:branch:ref:*", "project_path:acme/web:ref_type:branch:ref:*", "project_path:acme/toolbox:ref_type:branch:ref:*"] },
     });
     expect(trust(json("dev"), "acme-ci-dev-pull").Statement[0]!.Condition).toEqual({
       StringEquals: { "gitlab.example.com:aud": "https://gitlab.example.com" },
