@@ -499,3 +499,12 @@ export { expandAction, iamDataVersion, loadedServices, type IamAction } from "./
 export { collectViolations, ValidationErrors, type ValidationSection, violationsOf } from "./core/errors";
 export { EXIT_BAD_INPUT, EXIT_PROTECTED_EXPIRES, protectedExpiries, type ProtectedExpiry } from "./registry/lifecycle/cli";
 export { type AwsProviderContext, awsProviderContextOf, checkAgainstAwsProvider } from "./core/provider-context";
+// ---- Image flow: tenants' variables, tag kinds of one's own, combination retention, GitLab tiers ----
+export { registryHostOf, tenantRoleName, validateTenants, type RegistryLocation } from "./platform/tenancy";
+export { tenantVariables } from "./platform/tenant-variables";
+export { GITLAB_TIERS, type GitLabTier } from "./platform/config";
+export { INPUTS_HASH_VARIABLE, TAG_KIND_NAME, ciTagPattern } from "./registry/tag-scheme";
+export { combinedRetention } from "./registry/lifecycle";
+export { unprotectedImageVariable, repositoryVariable } from "./gitlab/platform-variables";
+export { IMAGE_FLOW_FUNCTIONS, IMAGE_FLOW_ENVIRONMENT } from "./gitlab/image-flow-script";
+export { pipelineKinds, type PipelineKind } from "./gitlab/image-reuse-plan";

@@ -1,5 +1,8 @@
 import { check, ValidationError } from "../core/errors";
-import { describeSelector, matchesSelector, patternsOverlap, selectorPattern, selectorsOverlap, wildcardCount, type TagSelector } from "./glob";
+import { describeSelector, matchesSelector, patternsOverlap, selectorPattern, selectorsOverlap, type TagSelector } from "./glob";
+import { assertPositiveInteger, type Retention, TAG_CHARS, validateRetention, validateSelector } from "./tag-rules";
+
+export { type Retention, validateRetention, validateSelector } from "./tag-rules";
 
 /**
  * The built-in tag kinds. The lifecycle rules, the CI templates and the CI
@@ -22,8 +25,6 @@ export const TAG_KIND_NAME = /^[a-z][A-Za-z0-9]{0,31}$/;
  */
 export const INPUTS_HASH_VARIABLE = "PLATFORM_INPUTS_HASH";
 
-/** How long images of a tag kind are kept: the newest N, or for N days after push. */
-export type Retention = { readonly maxCount: number } | { readonly maxAgeDays: number };
 
 /** How one kind of tag is written by CI and recognised in the registry. */
 export interface TagKindOptions {
@@ -143,9 +144,6 @@ export interface TagSchemeProps {
   readonly maxKindsPerImage?: number;
 }
 
-/** Docker tag grammar: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. A selector adds `*`. */
-const TAG_CHARS = /^[A-Za-z0-9_.*-]+$/;
-const MAX_TAG_LENGTH = 128;
 /** GitLab CI variable references: `$VAR` or `${VAR}`. */
 const CI_VARIABLE = /\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g;
 
@@ -303,15 +301,6 @@ function assertKnownKind(path: string, name: string, subject: string): asserts n
   });
 }
 
-function assertPositiveInteger(path: string, subject: string, value: number, fix: string): void {
-  check(typeof value === "number" && Number.isInteger(value) && value > 0, {
-    path,
-    subject,
-    value,
-    rule: "must be a whole number greater than 0 (ECR countNumber > 0)",
-    fix,
-  });
-}
 
 function resolveKind(path: string, name: string, options: TagKindOptions | undefined, base: (typeof DEFAULT_TAG_KINDS)[TagKindName] | undefined): TagKind {
   const where = `${path}/kinds/${name}`;
@@ -400,48 +389,4 @@ function resolveKind(path: string, name: string, options: TagKindOptions | undef
     mutable: options?.mutable ?? base?.mutable ?? false,
     ...(retention ? { retention } : {}),
   };
-}
-
-/** Checks a selector against ECR's and docker's rules. */
-export function validateSelector(path: string, selector: TagSelector): void {
-  const text = "prefix" in selector ? selector.prefix : selector.pattern;
-  const subject = "prefix" in selector ? "tag prefix" : "tag pattern";
-  check(text.length > 0 && text.length <= MAX_TAG_LENGTH && TAG_CHARS.test(text) && /^[A-Za-z0-9_*]/.test(text), {
-    path,
-    subject,
-    value: text,
-    rule: `a docker tag is 1-${MAX_TAG_LENGTH} characters of letters, digits, '_', '.', '-', starting with a letter, digit or '_'`,
-    fix: "use only those characters",
-  });
-  if ("prefix" in selector) {
-    check(!text.includes("*"), {
-      path,
-      subject,
-      value: text,
-      rule: "a prefix is literal (tagPrefixList); wildcards belong in a pattern",
-      fix: "use `pattern` for wildcards",
-    });
-  } else {
-    check(wildcardCount(text) <= 4, {
-      path,
-      subject,
-      value: text,
-      rule: "an ECR tag pattern may hold at most 4 '*' wildcards",
-      fix: "use fewer wildcards",
-    });
-  }
-}
-
-/** Checks a retention: exactly one of maxCount and maxAgeDays, a whole number > 0. */
-export function validateRetention(path: string, retention: Retention): void {
-  const r = retention as { maxCount?: number; maxAgeDays?: number };
-  check((r.maxCount === undefined) !== (r.maxAgeDays === undefined), {
-    path,
-    subject: "retention",
-    value: retention,
-    rule: "a retention is either { maxCount } or { maxAgeDays }",
-    fix: "give exactly one of them",
-  });
-  const [field, value] = r.maxCount !== undefined ? ["maxCount", r.maxCount] : ["maxAgeDays", r.maxAgeDays!];
-  assertPositiveInteger(path, `retention ${field}`, value, "keep at least 1 image or 1 day; to keep everything, mark the kind protected");
 }

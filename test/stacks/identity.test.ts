@@ -102,9 +102,15 @@ describe("environment identities", () => {
   test("push and pull permissions per role; production merge requests push CI images only", () => {
     const ecr = (j: SynthJson, construct: string) => policyOfRole(j, construct).Statement.filter((s) => s.Action.some((a) => a.startsWith("ecr:")));
     const all = [repoRef("app-ci"), repoRef("toolbox"), repoRef("app")];
+    // dev pulls through the ECR pull-through cache: its CI roles may import through the prefixes (builds pull FROM images with them).
     expect(ecr(json("dev"), "build")).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
       { Effect: "Allow", Action: PUSH, Resource: expect.arrayContaining(all) },
+      {
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:GetDownloadUrlForLayer"],
+        Resource: ["arn:aws:ecr:eu-central-1:111111111111:repository/ecr-public/*", "arn:aws:ecr:eu-central-1:111111111111:repository/k8s/*", "arn:aws:ecr:eu-central-1:111111111111:repository/quay/*"],
+      },
     ]);
     expect(ecr(json("production"), "build-mr")).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },

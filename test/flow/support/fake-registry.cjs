@@ -132,7 +132,7 @@ function docker(state, env, args, stdin) {
       const labelOnly = /^LABEL\s+platform\.inputs=(\S+)\s+platform\.commit=(\S+)/m.exec(text);
       let base;
       // Images of this registry (a host with a dot) must exist; public images (alpine, amazon/aws-cli) come from elsewhere.
-      if (from && from.split("/")[0].includes(".")) base = requireImage(state, from, "FROM");
+      if (from && from.includes("/") && from.split("/")[0].includes(".")) base = requireImage(state, from, "FROM");
       if (buildArgs.BASE_IMAGE) base = requireImage(state, buildArgs.BASE_IMAGE, "BASE_IMAGE");
       const digest = `sha256:${crypto.createHash("sha256").update(`${text}\n${JSON.stringify(labels)}\n${++state.counter}`).digest("hex")}`;
       const image = labelOnly
