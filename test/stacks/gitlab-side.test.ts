@@ -35,8 +35,8 @@ describe("example stacks: GitLab side", () => {
       ["acme-ci production deploy", "group_type", "ref_protected", ["acme-ci-production-deploy"], false, 7200],
       ["acme-ci production test", "group_type", "ref_protected", ["acme-ci-production-protected-test"], false, 7200],
     ]);
-    // The project runner is enabled for the environment's other tenant.
-    expect(values("production", "gitlab_project_runner_enablement").map((e) => e.project)).toEqual(["acme/toolbox"]);
+    // The project runner is enabled for the environment's other tenants.
+    expect(values("production", "gitlab_project_runner_enablement").map((e) => e.project)).toEqual(["acme/web", "acme/toolbox"]);
     expect(values("production", "aws_ssm_parameter").map((p) => [p.name, p.type]).sort()).toEqual([
       ["/acme-ci/production/runner/build/token", "SecureString"],
       ["/acme-ci/production/runner/deploy/token", "SecureString"],
