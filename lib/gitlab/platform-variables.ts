@@ -172,17 +172,25 @@ export function platformVariables(path: string, props: PlatformVariablesProps): 
   const forwarded = props.autoDevOps && raw.length > 0 ? [variable(PLATFORM_VARIABLES.autoDevOpsForwarded, raw.map((v) => v.key).join(","), "Variables Auto DevOps forwards into the build")] : [];
 
   const perTenant = props.tenantScoped ?? false;
+  check(!perTenant || images.length === 0, {
+    path,
+    subject: "images",
+    value: Object.keys(props.images),
+    rule: "with tenantScoped, image URLs are project variables of each tenant (tenantVariables); a group-level image URL would send every project to one repository",
+    fix: "pass images: {} (or drop tenantScoped)",
+  });
+  const shared = perTenant
+    ? []
+    : [
+        variable(PLATFORM_VARIABLES.roleArn, props.aws.roleArn, "Role default-branch and release-tag jobs assume with their GitLab OIDC token"),
+        variable(PLATFORM_VARIABLES.branchRoleArn, (props.branchAws ?? props.aws).roleArn, "Role jobs of other branches and merge requests assume"),
+        variable(PLATFORM_VARIABLES.audience, props.aws.audience, "Audience of the GitLab OIDC token"),
+        ...images,
+      ];
   return [
     variable(PLATFORM_VARIABLES.registryHost, props.registryHost, "Registry host jobs log in to"),
     variable(PLATFORM_VARIABLES.region, props.aws.region, "AWS region"),
-    ...(perTenant
-      ? []
-      : [
-    variable(PLATFORM_VARIABLES.roleArn, props.aws.roleArn, "Role default-branch and release-tag jobs assume with their GitLab OIDC token"),
-    variable(PLATFORM_VARIABLES.branchRoleArn, (props.branchAws ?? props.aws).roleArn, "Role jobs of other branches and merge requests assume"),
-    variable(PLATFORM_VARIABLES.audience, props.aws.audience, "Audience of the GitLab OIDC token"),
-    ...images,
-        ]),
+    ...shared,
     ...(mirror && mirror.registryMirrors.length > 0 ? [variable(PLATFORM_VARIABLES.registryMirror, mirror.registryMirrors[0]!, "Docker Hub mirror")] : []),
     ...Object.entries(mirror?.imagePrefixes ?? {}).map(([host, prefix]) => variable(mirrorPrefixVariable(host), prefix, `Image prefix serving ${host} through the mirror`)),
     ...raw,

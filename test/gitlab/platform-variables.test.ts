@@ -75,7 +75,7 @@ describe("platformVariables", () => {
     const referenced = new Set([...template.content.matchAll(/\$\{?(PLATFORM_[A-Z0-9_]+)/g)].map((m) => m[1]!));
     const dev = exampleConfig.environments[0]!;
     const defined = new Set([
-      ...platformVariables("cfg/vars", { ...props, tenantScoped: true }).map((v) => v.key),
+      ...platformVariables("cfg/vars", { ...props, images: {}, tenantScoped: true }).map((v) => v.key),
       ...tenantVariables(exampleConfig, dev, tenantsOf(dev)[0]!).map((v) => v.key),
       ...Object.keys(template.config.variables ?? {}),
       ...template.config.workflow!.rules.flatMap((r) => Object.keys(r.variables ?? {})),
@@ -110,5 +110,15 @@ describe("platformVariables", () => {
 
   test("a malformed region", () => {
     expect(violationOf(() => platformVariables("cfg/vars", { ...props, aws: { ...aws, region: "Frankfurt" } })).message).toMatch(/^cfg\/vars: invalid aws\.region "Frankfurt"/);
+  });
+});
+
+describe("platformVariables for tenants", () => {
+  test("tenant-scoped group variables keep registry host and region; image URLs there are refused, not dropped", () => {
+    const aws = { roleArn: "arn:aws:iam::111111111111:role/x", audience: "acme-ci-dev", region: "eu-central-1" };
+    expect(platformVariables("cfg/vars", { aws, registryHost: "h", images: {}, tenantScoped: true }).map((v) => v.key)).toEqual(["PLATFORM_REGISTRY_HOST", "PLATFORM_AWS_REGION"]);
+    expect(violationOf(() => platformVariables("cfg/vars", { aws, registryHost: "h", images: { app: { repositoryUrl: "h/app" } }, tenantScoped: true })).message).toMatch(
+      /^cfg\/vars: invalid images \["app"\]\. Rule: with tenantScoped, image URLs are project variables of each tenant/,
+    );
   });
 });
