@@ -531,3 +531,12 @@ export { TAG_MUTABILITY_MODES, TAG_KEY_MAX_LENGTH, TAG_VALUE_MAX_LENGTH, validat
 export { STATIC_CREDENTIALS_STORES } from "./identity/static-credentials";
 export { DOCKER_ACCESS_MODES } from "./runner/config-toml";
 export { MIRROR_KINDS, validateEnvironmentInputs, validateEnvironmentLists, validateExternalRegistries, validateDeployRegistration } from "./platform/input-checks";
+// ---- Image flow: tenants' variables, tag kinds of one's own, combination retention, GitLab tiers ----
+export { registryHostOf, tenantRoleName, validateTenants, type RegistryLocation } from "./platform/tenancy";
+export { tenantVariables } from "./platform/tenant-variables";
+export { GITLAB_TIERS, type GitLabTier } from "./platform/config";
+export { INPUTS_HASH_VARIABLE, TAG_KIND_NAME, ciTagPattern } from "./registry/tag-scheme";
+export { combinedRetention } from "./registry/lifecycle";
+export { unprotectedImageVariable, repositoryVariable } from "./gitlab/platform-variables";
+export { IMAGE_FLOW_FUNCTIONS, IMAGE_FLOW_ENVIRONMENT } from "./gitlab/image-flow-script";
+export { pipelineKinds, type PipelineKind } from "./gitlab/image-reuse-plan";

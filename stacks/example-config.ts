@@ -41,10 +41,14 @@ const unprotectedPool = {
 /** Weekdays 07:00-20:00 Berlin time; zero hosts at night and on weekends. */
 const officeHours = { timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 } as const;
 
+// Projects are tenants: onboarding a project is one entry here. Each gets its own repositories
+// (<prefix>/<tenant>/<id> and <prefix>/<tenant>/unprotected/<id>), CI roles and project variables.
+// The group is on GitLab Premium: staging and production scope their group variables.
 const gitlab = {
   url: "https://gitlab.example.com",
   group: "acme",
-  projects: ["acme/app", "acme/toolbox"],
+  tier: "premium",
+  projects: ["acme/app", "acme/web", "acme/toolbox"],
 } as const;
 
 /**

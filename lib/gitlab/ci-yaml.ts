@@ -146,7 +146,13 @@ export interface CiConfig {
    */
   readonly stages?: readonly string[];
   /**
-   * Pipeline-level rules.
+   * Global variables (every job).
+   * @default omitted (GitLab's default applies)
+   */
+  readonly variables?: Readonly<Record<string, string>>;
+  /**
+   * Pipeline-level rules; a matching rule's `variables` become pipeline variables of every
+   * job (GitLab "workflow:rules:variables", CI/CD YAML syntax reference).
    * @default omitted (GitLab's default applies)
    */
   readonly workflow?: { readonly rules: readonly CiRule[] };

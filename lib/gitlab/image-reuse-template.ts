@@ -1,14 +1,21 @@
 import { check } from "../core/errors";
-import { selectorRegex } from "../registry/glob";
-import { type TagKindName, type TagScheme } from "../registry/tag-scheme";
-import { type CiConfig, type CiJob, type CiNeed, type CiRule, renderCiYaml } from "./ci-yaml";
-import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
+import { type TagScheme } from "../registry/tag-scheme";
+import { type CiConfig, type CiJob, type CiNeed, renderCiYaml } from "./ci-yaml";
+import { IMAGE_FLOW_FUNCTIONS } from "./image-flow-script";
+import { MERGE_REQUEST_PIPELINE, pipelineKinds, type PipelineKind, type PipelineTagPlan } from "./image-reuse-plan";
+import { imageVariable, PLATFORM_VARIABLES, repositoryVariable, unprotectedImageVariable } from "./platform-variables";
+
+export { DEFAULT_BRANCH_PIPELINE, MERGE_REQUEST_PIPELINE, type PipelineTagPlan } from "./image-reuse-plan";
 
 /**
- * The image-reuse pipeline as a generated GitLab CI template: images are
- * built once per pipeline (or reused when their inputs did not change),
- * pushed with tags derived from the {@link TagScheme} the registry's
- * lifecycle rules use, and later jobs run inside them.
+ * The image-reuse pipeline as a generated GitLab CI template. Every pipeline
+ * runs one build job per image; the job hashes the image's inputs and reuses
+ * or builds idempotently (see image-flow-script.ts): the image a job runs is
+ * named by its commit (`sha-<commit>` on protected pipelines, `MR-<iid>-<commit>`
+ * on merge requests), built only when its inputs changed. Protected pipelines
+ * (default branch, release tags) use the tenant's protected repositories;
+ * merge requests its unprotected ones, and never the other way round. Tags
+ * come from the {@link TagScheme} the registry's lifecycle rules use.
  */
 
 /** Where the pipeline pushes images: ECR (login with the OIDC role) or the project's GitLab registry (job token). */
@@ -16,13 +23,18 @@ export type TemplateRegistry = "ecr" | "gitlab";
 
 /** One image the pipeline builds. */
 export interface TemplateImage {
-  /** Image role, lower case (`app`, `ci`, `toolbox`): names the jobs (`build-<name>-image`) and, for ECR, the repository variable (`PLATFORM_<NAME>_IMAGE`). */
+  /** Image role, lower case (`app`, `ci`, `toolbox`): names the jobs (`build-<name>-image`) and, for ECR, the repository variables (`PLATFORM_<NAME>_IMAGE`, `PLATFORM_<NAME>_UNPROTECTED_IMAGE`). */
   readonly name: string;
   /**
-   * Repository, as a CI expression.
+   * Repository of protected pipelines, as a CI expression.
    * @default ECR: `$PLATFORM_<NAME>_IMAGE`; GitLab registry: `$CI_REGISTRY_IMAGE/<name>`
    */
   readonly repository?: string;
+  /**
+   * Repository of unprotected pipelines (merge requests), as a CI expression.
+   * @default ECR: `$PLATFORM_<NAME>_UNPROTECTED_IMAGE`; GitLab registry: `$CI_REGISTRY_IMAGE/unprotected/<name>`
+   */
+  readonly unprotectedRepository?: string;
   /**
    * Dockerfile path.
    * @default "Dockerfile"
@@ -34,45 +46,24 @@ export interface TemplateImage {
    */
   readonly context?: string;
   /**
-   * Files whose change triggers a rebuild (`rules:changes`); otherwise the previous
-   * image is reused. The base image's files are added automatically.
-   * @default [dockerfile]
+   * Extra paths hashed into the image's inputs, besides the Dockerfile, the files its
+   * `COPY`/`ADD` instructions take from the context, and the base image's inputs.
+   * @default none
    */
   readonly changes?: readonly string[];
   /**
    * Another image of this pipeline that this one is built FROM: passed as
-   * `--build-arg BASE_IMAGE=<repository>:<pipeline tag>` (the Dockerfile declares `ARG BASE_IMAGE`).
+   * `--build-arg BASE_IMAGE=<repository>:inputs-<its hash>` (the Dockerfile declares `ARG BASE_IMAGE`),
+   * always from the same trust level's repository.
    * @default none
    */
   readonly baseImage?: string;
   /**
-   * When the inputs did not change, retag the previous `latest` image instead of building.
-   * Without reuse the image is built only when its inputs change.
+   * Reuse a content image built for the same inputs by an earlier commit. With false, every
+   * new commit builds (still idempotent per commit).
    * @default true
    */
   readonly reuse?: boolean;
-}
-
-/**
- * Which tag kinds each kind of pipeline pushes, besides the `pipeline` kind that every
- * build pushes (later jobs of the pipeline use it). Every kind must be in the tag scheme.
- */
-export interface PipelineTagPlan {
-  /**
-   * Merge-request pipelines.
-   * @default ["mergeRequest"]
-   */
-  readonly mergeRequest?: readonly TagKindName[];
-  /**
-   * Default-branch pipelines.
-   * @default ["commit", "latest"]
-   */
-  readonly defaultBranch?: readonly TagKindName[];
-  /**
-   * Git tag pipelines (none runs when empty).
-   * @default ["release"] when the scheme uses it, else []
-   */
-  readonly gitTag?: readonly TagKindName[];
 }
 
 /** Review environments of merge requests: a deploy job and a manual stop job. */
@@ -100,7 +91,7 @@ export interface ReviewEnvironment {
 
 /** Props of {@link imageReuseTemplate}. */
 export interface ImageReuseTemplateProps {
-  /** The tag scheme; every pushed tag is derived from it. */
+  /** The tag scheme; every pushed tag is derived from it. It must use the content kind `inputs`. */
   readonly tagScheme: TagScheme;
   /**
    * Registry.
@@ -118,8 +109,9 @@ export interface ImageReuseTemplateProps {
    */
   readonly tags?: PipelineTagPlan;
   /**
-   * Image of the build jobs: needs the docker CLI (and the AWS CLI for ECR).
-   * @default ECR: the toolbox image, `$PLATFORM_TOOLBOX_IMAGE:<latest tag>`; GitLab registry: {@link DOCKER_CLI_IMAGE}
+   * Image of the build jobs: needs the docker CLI (and the AWS CLI for ECR; `buildctl-daemonless.sh`
+   * where the pool's builder is `buildkit-rootless`), `awk`, `find` and `sha256sum`.
+   * @default ECR: the toolbox image, `$PLATFORM_TOOLBOX_IMAGE:latest` (protected repository); GitLab registry: {@link DOCKER_CLI_IMAGE}
    */
   readonly builderImage?: string;
   /**
@@ -164,21 +156,21 @@ export const DEFAULT_TEMPLATE_IMAGES: readonly TemplateImage[] = [
 /** Stages of the generated pipeline. */
 export const TEMPLATE_STAGES = ["build-images", "test", "review"] as const;
 
-/** CI expressions of the pipeline kinds. */
-export const MERGE_REQUEST_PIPELINE = '$CI_PIPELINE_SOURCE == "merge_request_event"';
-/** Default-branch pipelines. */
-export const DEFAULT_BRANCH_PIPELINE = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH";
-
 /** Hidden job giving AWS credentials from the job's OIDC token (ECR only). */
 export const AWS_JOB = ".platform-aws";
-/** Hidden job of the build jobs: builder image, registry login. */
+/** Hidden job of the build jobs: builder image, registry login, the image flow functions. */
 export const DOCKER_JOB = ".platform-docker";
 
 /** Where jobs write the OIDC token for the AWS SDK (container-private /tmp). */
 const TOKEN_FILE = "/tmp/gitlab-oidc-token";
 const JOB_NAME = /^[a-z][a-z0-9-]{0,40}$/;
 
-/** The job variables and commands that give a job AWS credentials from its GitLab OIDC token. */
+/**
+ * The job variables and commands that give a job AWS credentials from its GitLab OIDC token:
+ * protected pipelines assume `$PLATFORM_AWS_ROLE_ARN` (a protected variable), every other
+ * pipeline `$PLATFORM_AWS_UNPROTECTED_ROLE_ARN` (falling back to the older
+ * `$PLATFORM_AWS_BRANCH_ROLE_ARN`). A job that does not know its trust level acts as unprotected.
+ */
 export function awsOidcSetup(): Pick<CiJob, "id_tokens" | "variables" | "before_script"> {
   return {
     id_tokens: { GITLAB_OIDC_TOKEN: { aud: `$${PLATFORM_VARIABLES.audience}` } },
@@ -191,32 +183,28 @@ export function awsOidcSetup(): Pick<CiJob, "id_tokens" | "variables" | "before_
     },
     before_script: [
       `printf '%s' "$GITLAB_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"`,
-      // The default branch and release tags assume the build role; other branches and
-      // merge requests the branch role, whose trust policy accepts any branch.
-      `if [ -z "\${CI_COMMIT_TAG:-}" ] && [ "\${CI_COMMIT_BRANCH:-}" != "$CI_DEFAULT_BRANCH" ]; then export AWS_ROLE_ARN="\${${PLATFORM_VARIABLES.branchRoleArn}:-$AWS_ROLE_ARN}"; fi`,
+      `if [ "\${${PLATFORM_VARIABLES.trust}:-unprotected}" != protected ]; then export AWS_ROLE_ARN="\${${PLATFORM_VARIABLES.unprotectedRoleArn}:-\${${PLATFORM_VARIABLES.branchRoleArn}:-}}"; fi`,
     ],
   };
 }
 
-/** Commands that log the docker CLI in to the registry. */
+/** Commands that log the docker CLI in to the registry (they write `auths` only: no credential helper in the job). */
 export function registryLogin(registry: TemplateRegistry): string[] {
   return registry === "ecr"
     ? [`aws ecr get-login-password | docker login --username AWS --password-stdin "$${PLATFORM_VARIABLES.registryHost}"`]
     : [`printf '%s' "$CI_REGISTRY_PASSWORD" | docker login --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`];
 }
 
-interface PipelineKind {
-  readonly name: keyof PipelineTagPlan;
-  readonly if: string;
-  readonly kinds: readonly TagKindName[];
-  /** Whether `rules:changes` decides between build and reuse (not for Git tags, where changes are always true). */
-  readonly changeAware: boolean;
-}
+/** The pipeline variable naming the protected repository an unprotected pipeline may reuse content images from (empty in protected pipelines). */
+const trustedVariable = (name: string) => `${repositoryVariable(name)}_TRUSTED`;
+
+/** Shell-quotes a literal for a generated script line. */
+const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Generates the image-reuse pipeline template. Throws a ValidationError
- * (naming `path`) when a tag kind of the plan is not in the tag scheme, or
- * when images are inconsistent.
+ * (naming `path`) when a tag kind of the plan is not in the tag scheme or cannot be
+ * pushed per commit, when the scheme lacks the content kind, or when images are inconsistent.
  *
  * @param path where the template is configured (construct or config path), for error messages
  */
@@ -224,25 +212,24 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
   const scheme = props.tagScheme;
   const registry = props.registry ?? "ecr";
   const images = props.images ?? DEFAULT_TEMPLATE_IMAGES;
-  const ciTag = (kind: TagKindName, where: string) => scheme.kind(kind, `${path}/${where}`).ciTag;
-  const pipelineTag = ciTag("pipeline", "pipelineTag");
+  const contentTag = scheme.kind("inputs", `${path}/tagScheme`).ciTag!;
   const plan = pipelineKinds(path, scheme, props.tags ?? {});
   const runnerTags = props.runnerTags && props.runnerTags.length > 0 ? { tags: [...props.runnerTags] } : {};
-  const builderImage = props.builderImage ?? (registry === "ecr" ? `$${imageVariable("toolbox")}:${ciTag("latest", "builderImage")}` : DOCKER_CLI_IMAGE);
+  const moving = scheme.kinds.find((k) => k.mutable && k.ciTag !== undefined && !k.ciTag.includes("$"));
+  const builderImage = props.builderImage ?? (registry === "ecr" ? `$${imageVariable("toolbox")}:${moving?.ciTag ?? "latest"}` : DOCKER_CLI_IMAGE);
   const aws = registry === "ecr" ? awsOidcSetup() : undefined;
 
   validateImages(path, images);
   const byName = new Map(images.map((image) => [image.name, image]));
-  const repositoryOf = (image: TemplateImage) => image.repository ?? (registry === "ecr" ? `$${imageVariable(image.name)}` : `$CI_REGISTRY_IMAGE/${image.name}`);
-  const changesOf = (image: TemplateImage): string[] => {
-    const own = image.changes ?? [image.dockerfile ?? "Dockerfile"];
-    return [...new Set([...(image.baseImage ? changesOf(byName.get(image.baseImage)!) : []), ...own])];
-  };
-  const needsOf = (name: string): CiNeed[] => {
-    const image = byName.get(name)!;
-    return [{ job: `build-${name}-image`, optional: true }, ...(image.reuse === false ? [] : [{ job: `reuse-${name}-image`, optional: true }])];
-  };
-  const latestTag = (image: TemplateImage, where: string) => (image.reuse === false ? undefined : ciTag("latest", where));
+  const repositoryOf = (image: TemplateImage, trust: "protected" | "unprotected") =>
+    trust === "protected"
+      ? (image.repository ?? (registry === "ecr" ? `$${imageVariable(image.name)}` : `$CI_REGISTRY_IMAGE/${image.name}`))
+      : (image.unprotectedRepository ?? (registry === "ecr" ? `$${unprotectedImageVariable(image.name)}` : `$CI_REGISTRY_IMAGE/unprotected/${image.name}`));
+  const chainOf = (image: TemplateImage): TemplateImage[] => [...(image.baseImage ? chainOf(byName.get(image.baseImage)!) : []), image];
+  const needsOf = (name: string): CiNeed[] => [{ job: `build-${name}-image` }];
+  const inPipeline = (name: string) => `$${repositoryVariable(name)}:$${PLATFORM_VARIABLES.imageTag}`;
+  const hashLine = (image: TemplateImage, base: string) =>
+    `PLATFORM_INPUTS_HASH=$(platform_inputs_hash ${quote(image.dockerfile ?? "Dockerfile")} ${quote(image.context ?? ".")} "${base}"${(image.changes ?? []).map((c) => ` ${quote(c)}`).join("")})`;
 
   const jobs: Record<string, CiJob> = {
     ...(aws ? { [AWS_JOB]: aws } : {}),
@@ -252,111 +239,78 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
       image: builderImage,
       ...runnerTags,
       interruptible: true,
-      before_script: [...(props.builderSetup ?? []), ...(aws?.before_script ?? []), ...registryLogin(registry)],
+      before_script: [...(props.builderSetup ?? []), ...(aws?.before_script ?? []), ...registryLogin(registry), IMAGE_FLOW_FUNCTIONS],
     },
   };
   for (const image of images) {
-    const where = `images/${image.name}`;
-    const repository = repositoryOf(image);
-    const reuseFrom = latestTag(image, `${where}/reuse`);
-    const changes = changesOf(image);
-    const tagVariables = (kind: PipelineKind) => ({ EXTRA_TAGS: kind.kinds.map((k) => ciTag(k, `tags/${kind.name}`)).join(" ") });
-    const cacheTag = (kind: PipelineKind) => (kind.kinds.includes("mergeRequest") ? ciTag("mergeRequest", `tags/${kind.name}`) : ciTag("latest", `${where}/cacheFrom`));
-    const base = {
-      extends: DOCKER_JOB,
-      variables: { IMAGE_REPOSITORY: repository },
-      needs: image.baseImage ? needsOf(image.baseImage) : [],
-    } satisfies CiJob;
-    const pushTags = [
-      `docker push "$IMAGE_REPOSITORY:${pipelineTag}"`,
-      `for tag in $EXTRA_TAGS; do docker tag "$IMAGE_REPOSITORY:${pipelineTag}" "$IMAGE_REPOSITORY:$tag"; docker push "$IMAGE_REPOSITORY:$tag"; done`,
-    ];
-    const baseArg = image.baseImage ? ` --build-arg "BASE_IMAGE=${repositoryOf(byName.get(image.baseImage)!)}:${pipelineTag}"` : "";
+    const chain = chainOf(image);
+    const cacheRepository = repositoryOf(image, "protected");
+    const script: string[] = [];
+    chain.forEach((link, i) => {
+      script.push(hashLine(link, i === 0 ? "" : "$PLATFORM_INPUTS_HASH"));
+      if (i < chain.length - 1) {
+        script.push(`BASE_IMAGE_REF=$(platform_content "$${repositoryVariable(link.name)}:${contentTag}" "\${${trustedVariable(link.name)}:+$${trustedVariable(link.name)}:${contentTag}}")`);
+      }
+    });
+    script.push(
+      `echo "platform-image: inputs of ${image.name}: $PLATFORM_INPUTS_HASH"`,
+      `platform_image "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" "$IMAGE_REPOSITORY:${contentTag}" "\${${trustedVariable(image.name)}:+$${trustedVariable(image.name)}:${contentTag}}" "$DOCKERFILE" "$BUILD_CONTEXT" "$CACHE_IMAGE" "${image.baseImage ? "$BASE_IMAGE_REF" : ""}" ${image.reuse === false ? 0 : 1}`,
+      `for tag in $PLATFORM_MOVING_TAGS; do platform_tag "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" "$tag" 1; done`,
+      `for tag in $PLATFORM_FIXED_TAGS; do platform_tag "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" "$tag" 0; done`,
+    );
     jobs[`build-${image.name}-image`] = {
-      ...base,
-      variables: { ...base.variables, DOCKERFILE: image.dockerfile ?? "Dockerfile", BUILD_CONTEXT: image.context ?? "." },
-      rules: plan.map((kind) => ({
-        if: kind.if,
-        ...(kind.changeAware ? { changes } : {}),
-        variables: { ...tagVariables(kind), CACHE_TAG: cacheTag(kind) },
-      })),
-      script: [
-        `docker build --cache-from "$IMAGE_REPOSITORY:${ciTag("latest", `${where}/cacheFrom`)}" --cache-from "$IMAGE_REPOSITORY:$CACHE_TAG" --build-arg BUILDKIT_INLINE_CACHE=1${baseArg} --file "$DOCKERFILE" --tag "$IMAGE_REPOSITORY:${pipelineTag}" "$BUILD_CONTEXT"`,
-        ...pushTags,
-      ],
+      extends: DOCKER_JOB,
+      variables: {
+        IMAGE_REPOSITORY: `$${repositoryVariable(image.name)}`,
+        DOCKERFILE: image.dockerfile ?? "Dockerfile",
+        BUILD_CONTEXT: image.context ?? ".",
+        // Layer cache from the protected repository only: protected builds never read what unprotected pipelines wrote.
+        CACHE_IMAGE: `${cacheRepository}:${moving?.ciTag ?? contentTag}`,
+      },
+      needs: image.baseImage ? needsOf(image.baseImage) : [],
+      script,
     };
-    if (reuseFrom !== undefined) {
-      const reusable = plan.filter((kind) => kind.changeAware);
-      jobs[`reuse-${image.name}-image`] = {
-        ...base,
-        rules: [
-          ...reusable.map((kind): CiRule => ({ if: kind.if, changes, when: "never" })),
-          ...reusable.map((kind): CiRule => ({ if: kind.if, variables: tagVariables(kind) })),
-        ],
-        script: [
-          `docker pull "$IMAGE_REPOSITORY:${reuseFrom}"`,
-          `docker tag "$IMAGE_REPOSITORY:${reuseFrom}" "$IMAGE_REPOSITORY:${pipelineTag}"`,
-          ...pushTags,
-        ],
-      };
-    }
     jobs[`.in-${image.name}-image`] = {
-      image: `${repository}:${pipelineTag}`,
+      image: inPipeline(image.name),
       ...runnerTags,
       interruptible: true,
       needs: needsOf(image.name),
     };
   }
-  if (props.review) Object.assign(jobs, reviewJobs(path, props.review, { scheme, images, repositoryOf, needsOf, builderImage, aws: aws !== undefined, runnerTags }));
+  if (props.review) Object.assign(jobs, reviewJobs(path, props.review, { images, needsOf, inPipeline, builderImage, aws: aws !== undefined, runnerTags }));
 
   const config: CiConfig = {
     stages: [...TEMPLATE_STAGES],
-    workflow: { rules: plan.map((kind) => ({ if: kind.if })) },
+    variables: { PLATFORM_REGISTRY_KIND: registry },
+    workflow: {
+      rules: plan.map((kind) => ({
+        if: kind.if,
+        variables: {
+          [PLATFORM_VARIABLES.trust]: kind.trust,
+          [PLATFORM_VARIABLES.imageTag]: kind.commitKind.ciTag!,
+          PLATFORM_MOVING_TAGS: kind.extraKinds.filter((k) => k.mutable).map((k) => k.ciTag!).join(" "),
+          PLATFORM_FIXED_TAGS: kind.extraKinds.filter((k) => !k.mutable).map((k) => k.ciTag!).join(" "),
+          ...Object.fromEntries(images.map((image) => [repositoryVariable(image.name), repositoryOf(image, kind.trust)])),
+          // Unprotected pipelines may start from protected content images (never the reverse).
+          ...Object.fromEntries(images.map((image) => [trustedVariable(image.name), kind.trust === "protected" ? "" : repositoryOf(image, "protected")])),
+        },
+      })),
+    },
     jobs,
   };
   return {
     fileName: props.fileName ?? "image-reuse.yml",
     config,
-    content: renderCiYaml(config, templateHeader(scheme, plan)),
+    content: renderCiYaml(config, templateHeader(contentTag, plan)),
   };
 }
 
 /** The header comment of generated templates: what they are and which tags they push. */
-function templateHeader(scheme: TagScheme, plan: readonly PipelineKind[]): string[] {
+function templateHeader(contentTag: string, plan: readonly PipelineKind[]): string[] {
   return [
     "Generated by gitlab-ci-platform from the registry's tag scheme. Do not edit: regenerate.",
-    `Every build pushes ${scheme.kind("pipeline").ciTag}; then, per pipeline:`,
-    ...plan.map((kind) => `  ${kind.name}: ${kind.kinds.map((k) => scheme.kind(k).ciTag).join(", ") || "(nothing else)"}`),
-  ];
-}
-
-/** Resolves the tag plan into pipeline kinds, validating every kind against the scheme. */
-function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTagPlan): PipelineKind[] {
-  const planned: Record<keyof PipelineTagPlan, readonly TagKindName[]> = {
-    mergeRequest: tags.mergeRequest ?? ["mergeRequest"],
-    defaultBranch: tags.defaultBranch ?? ["commit", "latest"],
-    gitTag: tags.gitTag ?? (scheme.has("release") ? ["release"] : []),
-  };
-  for (const [name, kinds] of Object.entries(planned)) {
-    kinds.forEach((kind, i) => {
-      const where = `${path}/tags/${name}[${i}]`;
-      scheme.kind(kind, where);
-      check(kind !== "pipeline", {
-        path: where,
-        subject: "tag kind",
-        value: kind,
-        rule: "every build pushes the pipeline kind already (later jobs use it)",
-        fix: "leave `pipeline` out of the tag plan",
-      });
-      check(kinds.indexOf(kind) === i, { path: where, subject: "tag kind", value: kind, rule: "a pipeline pushes each tag kind once", fix: "remove the duplicate" });
-    });
-  }
-  const release = planned.gitTag.includes("release") ? scheme.kind("release") : undefined;
-  const gitTagIf = release ? `$CI_COMMIT_TAG =~ /^${selectorRegex(release.selector)}$/` : "$CI_COMMIT_TAG";
-  return [
-    { name: "mergeRequest" as const, if: MERGE_REQUEST_PIPELINE, kinds: planned.mergeRequest, changeAware: true },
-    { name: "defaultBranch" as const, if: DEFAULT_BRANCH_PIPELINE, kinds: planned.defaultBranch, changeAware: true },
-    ...(planned.gitTag.length > 0 ? [{ name: "gitTag" as const, if: gitTagIf, kinds: planned.gitTag, changeAware: false }] : []),
+    `A build pushes ${contentTag} only when no image of the same inputs exists; then, per pipeline:`,
+    ...plan.map((kind) => `  ${kind.name} (${kind.trust}): ${[kind.commitKind, ...kind.extraKinds].map((k) => k.ciTag).join(", ")}`),
   ];
 }
 
@@ -386,26 +340,27 @@ function validateImages(path: string, images: readonly TemplateImage[]): void {
 }
 
 interface ReviewContext {
-  readonly scheme: TagScheme;
   readonly images: readonly TemplateImage[];
-  readonly repositoryOf: (image: TemplateImage) => string;
   readonly needsOf: (name: string) => CiNeed[];
+  readonly inPipeline: (name: string) => string;
   readonly builderImage: string;
   readonly aws: boolean;
   readonly runnerTags: { tags?: string[] };
 }
 
-/** The review deploy job and its manual stop job, for merge requests. */
+/** The review deploy job and its manual stop job, for merge requests: they deploy the merge request's commit image. */
 function reviewJobs(path: string, review: ReviewEnvironment, ctx: ReviewContext): Record<string, CiJob> {
   const deployed = review.deployedImage ?? ctx.images[0]!.name;
-  const image = ctx.images.find((i) => i.name === deployed);
-  check(image !== undefined, {
-    path: `${path}/review`,
-    subject: "deployedImage",
-    value: deployed,
-    rule: `the deployed image must be one of the pipeline's images (${ctx.images.map((i) => i.name).join(", ")})`,
-    fix: "name one of the images",
-  });
+  check(
+    ctx.images.some((i) => i.name === deployed),
+    {
+      path: `${path}/review`,
+      subject: "deployedImage",
+      value: deployed,
+      rule: `the deployed image must be one of the pipeline's images (${ctx.images.map((i) => i.name).join(", ")})`,
+      fix: "name one of the images",
+    },
+  );
   const environment = "review/mr-$CI_MERGE_REQUEST_IID";
   const common = {
     ...(ctx.aws ? { extends: AWS_JOB } : {}),
@@ -413,7 +368,7 @@ function reviewJobs(path: string, review: ReviewEnvironment, ctx: ReviewContext)
     image: review.image ?? ctx.builderImage,
     ...ctx.runnerTags,
     interruptible: false,
-    variables: { REVIEW_IMAGE: `${ctx.repositoryOf(image)}:${ctx.scheme.kind("mergeRequest", `${path}/review`).ciTag}` },
+    variables: { REVIEW_IMAGE: ctx.inPipeline(deployed) },
   } satisfies CiJob;
   return {
     "deploy-review": {

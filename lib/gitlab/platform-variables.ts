@@ -22,8 +22,19 @@ export const PLATFORM_VARIABLES = {
   region: "PLATFORM_AWS_REGION",
   /** Role ARN jobs of the default branch and of release tags assume with their OIDC token. */
   roleArn: "PLATFORM_AWS_ROLE_ARN",
-  /** Role ARN jobs of other branches and of merge requests assume (falls back to {@link PLATFORM_VARIABLES.roleArn}). */
+  /**
+   * Role ARN jobs of other branches and of merge requests assumed with the older templates.
+   * @deprecated the templates read {@link PLATFORM_VARIABLES.unprotectedRoleArn} (and fall back to this one)
+   */
   branchRoleArn: "PLATFORM_AWS_BRANCH_ROLE_ARN",
+  /** Role ARN of the tenant's unprotected pipelines (merge requests, other branches and tags); an unprotected variable. */
+  unprotectedRoleArn: "PLATFORM_AWS_UNPROTECTED_ROLE_ARN",
+  /** `protected` or `unprotected`: set per pipeline by the templates' workflow rules. */
+  trust: "PLATFORM_TRUST",
+  /** The per-commit tag of the pipeline's images, set by the templates' workflow rules. */
+  imageTag: "PLATFORM_IMAGE_TAG",
+  /** The runner pool's image builder, `docker` or `buildkit-rootless` (set on the runner). */
+  imageBuilder: "PLATFORM_IMAGE_BUILDER",
   /** Audience of the OIDC token (`id_tokens:aud`). */
   audience: "PLATFORM_OIDC_AUDIENCE",
   /** First `registry-mirrors` entry of the mirror (Docker Hub mirror URL). */
@@ -35,6 +46,16 @@ export const PLATFORM_VARIABLES = {
 /** The variable holding the repository URL of image role `role` (e.g. `app` -> `PLATFORM_APP_IMAGE`). */
 export function imageVariable(role: string): string {
   return `PLATFORM_${role.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_IMAGE`;
+}
+
+/** The variable holding the unprotected repository URL of image role `role` (e.g. `app` -> `PLATFORM_APP_UNPROTECTED_IMAGE`). */
+export function unprotectedImageVariable(role: string): string {
+  return `PLATFORM_${role.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_UNPROTECTED_IMAGE`;
+}
+
+/** The pipeline variable (set by the templates' workflow rules) holding the repository a pipeline of either trust level uses for image role `role`. */
+export function repositoryVariable(role: string): string {
+  return `PLATFORM_${role.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_REPOSITORY`;
 }
 
 /** The variable holding the mirror's image prefix for an upstream registry host (e.g. `registry.gitlab.com` -> `PLATFORM_MIRROR_PREFIX_REGISTRY_GITLAB_COM`). */
@@ -93,6 +114,13 @@ export interface PlatformVariablesProps {
    * @default false
    */
   readonly protected?: boolean;
+  /**
+   * The role ARNs, the audience and the image URLs are project variables of each tenant
+   * (`tenantVariables`), so the group keeps only what every project shares: registry host,
+   * region and the mirror. A group-level image URL would send every project to one repository.
+   * @default false
+   */
+  readonly tenantScoped?: boolean;
 }
 
 /**
@@ -143,13 +171,26 @@ export function platformVariables(path: string, props: PlatformVariablesProps): 
   });
   const forwarded = props.autoDevOps && raw.length > 0 ? [variable(PLATFORM_VARIABLES.autoDevOpsForwarded, raw.map((v) => v.key).join(","), "Variables Auto DevOps forwards into the build")] : [];
 
+  const perTenant = props.tenantScoped ?? false;
+  check(!perTenant || images.length === 0, {
+    path,
+    subject: "images",
+    value: Object.keys(props.images),
+    rule: "with tenantScoped, image URLs are project variables of each tenant (tenantVariables); a group-level image URL would send every project to one repository",
+    fix: "pass images: {} (or drop tenantScoped)",
+  });
+  const shared = perTenant
+    ? []
+    : [
+        variable(PLATFORM_VARIABLES.roleArn, props.aws.roleArn, "Role default-branch and release-tag jobs assume with their GitLab OIDC token"),
+        variable(PLATFORM_VARIABLES.branchRoleArn, (props.branchAws ?? props.aws).roleArn, "Role jobs of other branches and merge requests assume"),
+        variable(PLATFORM_VARIABLES.audience, props.aws.audience, "Audience of the GitLab OIDC token"),
+        ...images,
+      ];
   return [
     variable(PLATFORM_VARIABLES.registryHost, props.registryHost, "Registry host jobs log in to"),
     variable(PLATFORM_VARIABLES.region, props.aws.region, "AWS region"),
-    variable(PLATFORM_VARIABLES.roleArn, props.aws.roleArn, "Role default-branch and release-tag jobs assume with their GitLab OIDC token"),
-    variable(PLATFORM_VARIABLES.branchRoleArn, (props.branchAws ?? props.aws).roleArn, "Role jobs of other branches and merge requests assume"),
-    variable(PLATFORM_VARIABLES.audience, props.aws.audience, "Audience of the GitLab OIDC token"),
-    ...images,
+    ...shared,
     ...(mirror && mirror.registryMirrors.length > 0 ? [variable(PLATFORM_VARIABLES.registryMirror, mirror.registryMirrors[0]!, "Docker Hub mirror")] : []),
     ...Object.entries(mirror?.imagePrefixes ?? {}).map(([host, prefix]) => variable(mirrorPrefixVariable(host), prefix, `Image prefix serving ${host} through the mirror`)),
     ...raw,

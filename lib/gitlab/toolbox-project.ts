@@ -121,7 +121,7 @@ export class ToolboxImageProject extends Construct {
 
 /**
  * The toolbox project's CI file: one image, rebuilt when the Dockerfile or
- * the CI file changes, with a bootstrap builder (the bare docker CLI image,
+ * the CI file changes (its inputs hash), with a bootstrap builder (the bare docker CLI image,
  * plus the AWS CLI for ECR) because the toolbox cannot build itself.
  */
 export function toolboxCiFile(path: string, tagScheme: TagScheme, registry: TemplateRegistry = "ecr", runnerTags: readonly string[] = []): CiTemplate {
@@ -132,11 +132,11 @@ export function toolboxCiFile(path: string, tagScheme: TagScheme, registry: Temp
       {
         name: "toolbox",
         repository: registry === "ecr" ? `$${imageVariable("toolbox")}` : "$CI_REGISTRY_IMAGE",
-        changes: ["Dockerfile", ".gitlab-ci.yml"],
-        reuse: false,
+        ...(registry === "gitlab" ? { unprotectedRepository: "$CI_REGISTRY_IMAGE/unprotected" } : {}),
+        changes: [".gitlab-ci.yml"],
       },
     ],
-    tags: { mergeRequest: ["mergeRequest"], defaultBranch: ["latest"], gitTag: [] },
+    tags: { mergeRequest: ["mergeRequest"], defaultBranch: ["commit", "latest"], gitTag: [] },
     builderImage: DOCKER_CLI_IMAGE,
     builderSetup: registry === "ecr" ? BOOTSTRAP_BUILDER_SETUP : [],
     runnerTags,

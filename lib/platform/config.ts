@@ -16,7 +16,7 @@ import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedul
 import { type EnvironmentIdentityConfig, validateEnvironmentIdentity } from "./identity-config";
 import { defaultRunnerRegistrations, validateRunnerPools } from "./runner-pools";
 import { suggestTopLevelGroup, validateEnvironmentInputs, validateEnvironmentLists, validateRunnerVolumes } from "./input-checks";
-import { type ProjectConfig, type RepositoryConfig, tenantsOf } from "./tenancy";
+import { type ProjectConfig, type RepositoryConfig, tenantsOf, validateTenants } from "./tenancy";
 
 export { type RepositoryConfig } from "./tenancy";
 
@@ -48,6 +48,12 @@ export interface GitLabConfig {
    * repositories, CI roles and project-level CI/CD variables (see lib/platform/tenancy.ts).
    */
   readonly projects: readonly (string | ProjectConfig)[];
+  /**
+   * The GitLab tier of the instance or group (docs/gitlab-tiers.md lists what needs which):
+   * on `free`, group variables cannot have environment scopes other than `*`.
+   * @default "free"
+   */
+  readonly tier?: GitLabTier;
   // ---- GitLab side: runner registration, CI/CD variables, templates, toolbox project ----
   /**
    * Runners registered for this environment's fleets. Each takes the jobs of one pool (see
@@ -132,6 +138,12 @@ export interface GitLabConfig {
    */
   readonly autoDevOps?: boolean;
 }
+
+/** GitLab subscription tiers (GitLab Free also covers Community Edition). */
+export const GITLAB_TIERS = ["free", "premium", "ultimate"] as const;
+
+/** One of {@link GITLAB_TIERS}. */
+export type GitLabTier = (typeof GITLAB_TIERS)[number];
 
 /** One runner registration of an environment. */
 export interface RunnerRegistrationConfig {
@@ -725,6 +737,7 @@ export function validateEnvironmentBasics(path: string, env: EnvironmentConfig):
       fix: `use the full path as in the project's URL, starting with ${env.gitlab.group}/`,
     });
   });
+  validateTenants(env, path);
   const ids = new Set<string>();
   env.registry.repositories.forEach((repo, j) => {
     check(!ids.has(repo.id), {
@@ -746,6 +759,24 @@ export function validateEnvironmentBasics(path: string, env: EnvironmentConfig):
  */
 export function validateEnvironmentGitLab(platform: PlatformInfo, env: EnvironmentConfig, path: string): void {
   const gitlab = env.gitlab;
+  const tier = gitlab.tier ?? "free";
+  check((GITLAB_TIERS as readonly string[]).includes(tier), {
+    path,
+    subject: "tier",
+    value: gitlab.tier,
+    rule: `the GitLab tier is one of ${GITLAB_TIERS.join(", ")}`,
+    fix: 'write the tier of your instance or group, e.g. "free" for Community Edition',
+  });
+  const scope = gitlab.variables?.environmentScope ?? "*";
+  check(tier !== "free" || scope === "*", {
+    path: `${path}/variables`,
+    subject: "environmentScope",
+    value: scope,
+    rule:
+      "environment scopes on group CI/CD variables are a GitLab Premium feature; on Free (and Community Edition) the group variable " +
+      "is stored with scope * and every plan shows a change (GitLab docs, CI/CD variables: 'Limit the environment scope of a CI/CD variable', group variables: Premium, Ultimate)",
+    fix: 'remove gitlab.variables.environmentScope (give each environment its own group), or set gitlab.tier: "premium" if the group has Premium or Ultimate',
+  });
   const names = new Set<string>();
   runnersOf(platform, env).forEach((runner, j) => {
     check(NAME.test(runner.name) && !names.has(runner.name), {

@@ -17,9 +17,10 @@ import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
 import { type ContainerRepository } from "../registry/repository";
 import { type TagScheme } from "../registry/tag-scheme";
 import { check } from "../core/errors";
-import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, runnersOf } from "./config";
+import { type EnvironmentConfig, type PlatformInfo, runnersOf } from "./config";
 import { runnerPoolsOf } from "./runner-pools";
 import { tenantsOf } from "./tenancy";
+import { tenantVariables } from "./tenant-variables";
 
 /** What the GitLab side of an environment exposes. */
 export interface GitLabSide {
@@ -29,6 +30,8 @@ export interface GitLabSide {
   readonly variables: CiVariables;
   /** The keys of the group CI/CD variables, in creation order (no values: some are secrets). */
   readonly variableNames: readonly string[];
+  /** Each tenant's project CI/CD variables (image URLs, role ARNs, audience), by tenant name. */
+  readonly projectVariables: ReadonlyMap<string, CiVariables>;
   /** OIDC access the variables point jobs at. */
   readonly ciAwsAccess: CiAwsAccess;
   /**
@@ -83,8 +86,8 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
  *
  * Construct ids: `gitlab-group` (data source), `project-<tenant>` (data source of the project
  * owning project runners), `runner-<name>`, `docker-auth-config`
- * (a path only), `registry-pull-token`, `group-variables`, `ci-templates`,
- * `toolbox-project`. The sensitive password variables of external registries keep
+ * (a path only), `registry-pull-token`, `group-variables`, `project-variables-<tenant>`,
+ * `ci-templates`, `toolbox-project`. The sensitive password variables of external registries keep
  * their configured names (`passwordVariable`) as Terraform variable names, so that
  * `TF_VAR_<name>` sets them wherever this construct sits.
  */
@@ -95,6 +98,8 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
   public readonly variables: CiVariables;
   /** The keys of the group CI/CD variables, in creation order. */
   public readonly variableNames: readonly string[];
+  /** Each tenant's project CI/CD variables (image URLs, role ARNs, audience), by tenant name. */
+  public readonly projectVariables: ReadonlyMap<string, CiVariables>;
   /** OIDC access the variables point jobs at (the build role's). */
   public readonly ciAwsAccess: CiAwsAccess;
   /**
@@ -177,7 +182,6 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     this.runnerTokens = runnerTokens;
 
     this.ciAwsAccess = identity.build.ciAccess;
-    const images = Object.fromEntries(Object.entries(imageRolesOf(env)).map(([role, id]) => [role, repositories.get(id)!]));
     const registryHost = [...repositories.values()][0]?.registryHost;
     const environmentScope = gitlab.variables?.environmentScope ?? "*";
     const isProtected = gitlab.variables?.protected ?? env.production ?? false;
@@ -204,7 +208,8 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
             aws: this.ciAwsAccess,
             branchAws: identity.buildMergeRequest.ciAccess,
             registryHost,
-            images,
+            images: {},
+            tenantScoped: true,
             environmentScope,
             protected: isProtected,
             ...(mirror ? { mirror } : {}),
@@ -216,6 +221,14 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     ];
     this.variables = new CiVariables(this, "group-variables", { target: { group: gitlab.group }, variables });
     this.variableNames = variables.map((v) => v.key);
+    // Per tenant: its own image URLs, role ARNs and audience as project variables (every tier has
+    // environment scopes on project variables), so no project pushes to another's repositories.
+    this.projectVariables = new Map(
+      tenantsOf(env).map((tenant) => [
+        tenant.name,
+        new CiVariables(this, `project-variables-${tenant.name}`, { target: { project: tenant.path }, variables: tenantVariables(platform, env, tenant, environmentScope) }),
+      ]),
+    );
 
     const templatesConfig = gitlab.ciTemplates;
     if (templatesConfig) {

@@ -247,6 +247,11 @@ export class GitLabCiPlatform extends Construct {
     roleArn("pull", this.identity.pull.roleArn, "OIDC role of any pipeline of the group (pull)");
     roleArn("runner-host", this.identity.runnerHost.roleArn, "Instance role of the runner hosts");
     if (this.identity.deployment) roleArn("deployment", this.identity.deployment.roleArn, "Deployment role, assumed from the build role");
+    // Builds pull FROM images through the pull-through prefixes with the job's own credentials
+    // (with socket binding the daemon pulls with what `docker login` stored in the job), so the
+    // CI roles need the pull-through actions on the rules' prefixes, not only the runner hosts.
+    const pullThrough = this.mirror instanceof EcrPullThroughMirror ? this.mirror : undefined;
+    [this.identity.build, this.identity.buildMergeRequest].forEach((role) => pullThrough?.grantPullThrough(role));
 
     this.gitlab = new EnvironmentGitLabSide(this, "gitlab", {
       platform,

@@ -18,6 +18,8 @@
  * Everything here is a pure function of the configuration: constructs call
  * these functions instead of deriving names of their own.
  */
+import { dnsSuffixOf } from "../core/aws";
+import { check } from "../core/errors";
 import { type Retention } from "../registry/tag-scheme";
 
 /** One container repository of an environment (each tenant gets its own copy). */
@@ -159,4 +161,73 @@ export function audienceOf(platform: TenancyPlatform, env: TenancyEnvironment): 
 /** The runner cache key prefix (`[runners.cache] Path`) of a trust level: `<cache path>/<trust>`. */
 export function cachePathOf(env: TenancyEnvironment, trust: TrustLevel): string {
   return `${env.cache?.path ?? "runner-cache"}/${trust}`;
+}
+
+/** What {@link registryHostOf} reads of an environment (`EnvironmentConfig` fits). */
+export interface RegistryLocation {
+  readonly accountId: string;
+  readonly region: string;
+}
+
+/**
+ * The ECR registry host of an environment, as a literal:
+ * `<account>.dkr.ecr.<region>.<dns suffix>` (`amazonaws.com`, `amazonaws.com.cn` in China).
+ * Image URLs are `<host>/<tenantRepositoryName(...)>`.
+ */
+export function registryHostOf(env: RegistryLocation): string {
+  return `${env.accountId}.dkr.ecr.${env.region}.${dnsSuffixOf(env.region)}`;
+}
+
+/**
+ * The IAM role name of a tenant's CI role at a trust level: `<project>-<env>-<tenant>-<trust>`,
+ * e.g. `acme-ci-dev-app-protected`. The one place role names of tenants are derived, so the
+ * roles and the project variables that name their ARNs cannot disagree.
+ */
+export function tenantRoleName(platform: TenancyPlatform, env: TenancyEnvironment, tenant: Tenant, trust: TrustLevel): string {
+  return `${platform.project}-${env.name}-${tenant.name}-${trust}`;
+}
+
+/** GitLab project paths: segments of letters, digits, `_`, `.`, `-`, not starting with `-` or ending in `.git`/`.atom`. */
+const GITLAB_PROJECT_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$/;
+
+/**
+ * Checks an environment's tenants: each project path is a GitLab path inside the group
+ * (GitLab's path rules: letters, digits, `_`, `.`, `-`; no segment ends in `.git` or `.atom`),
+ * and no project or tenant name is listed twice (each tenant owns its repositories, roles and
+ * variables). Throws a `ValidationError` naming `<path>/gitlab/projects[i]`.
+ */
+export function validateTenants(env: TenancyEnvironment, path: string): void {
+  const byPath = new Map<string, number>();
+  const byName = new Map<string, number>();
+  tenantsOf(env, path).forEach((tenant, i) => {
+    const where = tenant.configPath;
+    check(typeof tenant.path === "string" && GITLAB_PROJECT_PATH.test(tenant.path) && !/\.(git|atom)(\/|$)/.test(tenant.path) && tenant.path.startsWith(`${env.gitlab.group}/`), {
+      path: where,
+      subject: "project path",
+      value: tenant.path,
+      rule: `a GitLab project path inside the group: segments of letters, digits, '_', '.', '-' separated by '/', starting with ${env.gitlab.group}/`,
+      fix: `use the path as in the project's URL, e.g. ${env.gitlab.group}/app`,
+    });
+    const samePath = byPath.get(tenant.path.toLowerCase());
+    check(samePath === undefined, {
+      path: where,
+      subject: "project path",
+      value: tenant.path,
+      rule: `each project is listed once (GitLab paths are case-insensitive), but projects[${samePath}] is the same project`,
+      fix: "remove the duplicate entry",
+    });
+    const sameName = byName.get(tenant.name);
+    check(sameName === undefined && /^[a-z][a-z0-9-]{0,19}$/.test(tenant.name), {
+      path: where,
+      subject: "tenant name",
+      value: tenant.name,
+      rule:
+        sameName === undefined
+          ? "a tenant name is 1-20 of a-z, 0-9 and '-', starting with a letter (it names repositories and roles)"
+          : `tenant names are unique in an environment (they name repositories and roles), but projects[${sameName}] has it too`,
+      fix: 'give the project a `name` of its own, e.g. { path: "acme/team-b/app", name: "team-b-app" }',
+    });
+    byPath.set(tenant.path.toLowerCase(), i);
+    byName.set(tenant.name, i);
+  });
 }

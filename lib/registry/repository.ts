@@ -9,8 +9,8 @@ import { check, checkOneOf, ValidationError } from "../core/errors";
 import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 import { selectorPattern } from "./glob";
+import { lifecyclePolicyFromTagScheme } from "./lifecycle/scheme-policy";
 import {
-  lifecyclePolicyFromTagScheme,
   renderLifecyclePolicy,
   validateLifecyclePolicy,
   type LifecyclePolicyDocument,
@@ -24,7 +24,11 @@ export const ECR_PUSH_ACTIONS = ["ecr:CompleteLayerUpload", "ecr:InitiateLayerUp
 /** The one ECR action without a resource-level form: it must be granted on `*`. */
 export const ECR_AUTH_ACTION = "ecr:GetAuthorizationToken";
 
-/** Tag kinds whose tags move to a new image on every push, so they must stay mutable. */
+/**
+ * Tag kinds whose tags moved to a new image on every push with the older templates.
+ * @deprecated the default now follows the tag scheme's `mutable` kinds (`TagScheme.mutableKinds`):
+ * merge-request and branch images are tagged per commit and stay immutable.
+ */
 export const MOVING_TAG_KINDS: readonly TagKindName[] = ["latest", "mergeRequest", "branch"];
 
 /** Encryption at rest of a repository. */
@@ -84,9 +88,9 @@ export interface ContainerRepositoryProps {
   readonly tagMutability?: TagMutabilityMode;
   /**
    * Kinds whose tags stay mutable with `immutable-except-moving` (ECR allows at most 5 exclusion filters).
-   * @default the kinds of {@link MOVING_TAG_KINDS} that the tag scheme uses
+   * @default the tag scheme's mutable kinds (`latest` by default); every tag immutable when there are none
    */
-  readonly movingTagKinds?: readonly TagKindName[];
+  readonly movingTagKinds?: readonly string[];
   /**
    * Encryption at rest.
    * @default { type: "AES256" }
@@ -319,11 +323,12 @@ function mutabilityConfig(
   path: string,
   scheme: TagScheme,
   mode: TagMutabilityMode,
-  movingKinds: readonly TagKindName[] | undefined,
+  movingKinds: readonly string[] | undefined,
 ): Pick<EcrRepositoryConfig, "imageTagMutability" | "imageTagMutabilityExclusionFilter"> {
   if (mode === "mutable") return { imageTagMutability: "MUTABLE" };
   if (mode === "immutable") return { imageTagMutability: "IMMUTABLE" };
-  const kinds = movingKinds ?? MOVING_TAG_KINDS.filter((k) => scheme.has(k));
+  if (movingKinds === undefined && scheme.mutableKinds.length === 0) return { imageTagMutability: "IMMUTABLE" };
+  const kinds = movingKinds ?? scheme.mutableKinds.map((k) => k.name);
   const filters = kinds.map((k) => selectorPattern(scheme.kind(k, `${path}/movingTagKinds`).selector));
   check(filters.length >= 1 && filters.length <= 5, {
     path,

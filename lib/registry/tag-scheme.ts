@@ -1,18 +1,30 @@
 import { check, ValidationError } from "../core/errors";
-import { describeSelector, matchesSelector, selectorPattern, selectorsOverlap, patternsOverlap, wildcardCount, type TagSelector } from "./glob";
+import { describeSelector, matchesSelector, patternsOverlap, selectorPattern, selectorsOverlap, type TagSelector } from "./glob";
+import { assertPositiveInteger, type Retention, TAG_CHARS, validateRetention, validateSelector } from "./tag-rules";
+
+export { type Retention, validateRetention, validateSelector } from "./tag-rules";
 
 /**
- * The tag kinds the image-reuse pipelines push. The lifecycle rules, the CI
- * templates and the CI variables are all derived from one {@link TagScheme},
- * so they cannot disagree.
+ * The built-in tag kinds. The lifecycle rules, the CI templates and the CI
+ * variables are all derived from one {@link TagScheme}, so they cannot
+ * disagree. Users add kinds of their own (any other name in
+ * {@link TagSchemeProps.kinds}).
  */
-export const TAG_KINDS = ["pipeline", "mergeRequest", "commit", "branch", "latest", "release"] as const;
+export const TAG_KINDS = ["pipeline", "mergeRequest", "commit", "branch", "latest", "release", "inputs"] as const;
 
-/** One of {@link TAG_KINDS}. */
+/** One of the built-in {@link TAG_KINDS}. */
 export type TagKindName = (typeof TAG_KINDS)[number];
 
-/** How long images of a tag kind are kept: the newest N, or for N days after push. */
-export type Retention = { readonly maxCount: number } | { readonly maxAgeDays: number };
+/** Names of user-defined kinds: a letter, then letters and digits (it names lifecycle rules and config paths). */
+export const TAG_KIND_NAME = /^[a-z][A-Za-z0-9]{0,31}$/;
+
+/**
+ * The CI variable the templates compute in the build job: a hash of the
+ * image's inputs (Dockerfile, the files it copies, the base image's inputs).
+ * Only the content kind's tag may use it.
+ */
+export const INPUTS_HASH_VARIABLE = "PLATFORM_INPUTS_HASH";
+
 
 /** How one kind of tag is written by CI and recognised in the registry. */
 export interface TagKindOptions {
@@ -45,16 +57,28 @@ export interface TagKindOptions {
    * @default true for `latest` and `release`, false otherwise
    */
   readonly protected?: boolean;
+  /**
+   * Tags of this kind move to other images (ECR `IMMUTABLE_WITH_EXCLUSION`
+   * exclusion filter); every other tag is immutable, so a pushed tag always
+   * names the same image.
+   * @default true for `latest`, false otherwise
+   */
+  readonly mutable?: boolean;
 }
 
 /** A fully resolved tag kind. */
 export interface TagKind {
-  /** The kind's name. */
-  readonly name: TagKindName;
+  /** The kind's name: a built-in one ({@link TAG_KINDS}) or a user-defined one. */
+  readonly name: string;
   /** How the registry recognises the kind. */
   readonly selector: TagSelector;
-  /** The tag CI writes (GitLab CI variable syntax). */
-  readonly ciTag: string;
+  /**
+   * The tag CI writes (GitLab CI variable syntax).
+   * @default none, for a user-defined kind that tags pushed outside the templates (e.g. by a release tool)
+   */
+  readonly ciTag?: string;
+  /** Whether tags of this kind may move to another image. */
+  readonly mutable: boolean;
   /** Retention; undefined for protected kinds. */
   readonly retention?: Retention;
   /** Whether images with this tag are never expired. */
@@ -63,31 +87,44 @@ export interface TagKind {
 
 /** The built-in tag kinds. Override any field per kind with {@link TagSchemeProps.kinds}. */
 export const DEFAULT_TAG_KINDS: Readonly<Record<TagKindName, Required<Pick<TagKindOptions, "ciTag" | "protected">> & TagKindOptions>> = {
-  // CI images built once per pipeline and reused by its later jobs.
+  // Per-pipeline tags (older templates, or teams that want them). The image-reuse
+  // templates no longer push them: one tag per pipeline piles up on a reused image.
   pipeline: { prefix: "pipeline-", ciTag: "pipeline-${CI_PIPELINE_ID}", retention: { maxAgeDays: 7 }, protected: false },
-  // Images of merge-request pipelines, one moving tag per MR.
-  mergeRequest: { prefix: "MR-", ciTag: "MR-${CI_MERGE_REQUEST_IID}", retention: { maxAgeDays: 30 }, protected: false },
+  // Merge-request images, one per commit of the MR (jobs of a retried pipeline run their own commit's image).
+  mergeRequest: { prefix: "MR-", ciTag: "MR-${CI_MERGE_REQUEST_IID}-${CI_COMMIT_SHA}", retention: { maxAgeDays: 30 }, protected: false },
   // Default-branch images by commit. ECR selects tags by prefix or `*` pattern only,
   // so a bare 40-hex SHA cannot be selected: the `sha-` prefix makes it retainable.
   commit: { prefix: "sha-", ciTag: "sha-${CI_COMMIT_SHA}", retention: { maxCount: 100 }, protected: false },
   // Images of other branches, one moving tag per branch slug.
   branch: { prefix: "branch-", ciTag: "branch-${CI_COMMIT_REF_SLUG}", retention: { maxAgeDays: 30 }, protected: false },
   // The moving tag of the default branch.
-  latest: { pattern: "latest", ciTag: "latest", protected: true },
+  latest: { pattern: "latest", ciTag: "latest", protected: true, mutable: true },
   // Release tags pushed from Git tags such as v1.2.3.
   release: { pattern: "v*.*.*", ciTag: "${CI_COMMIT_TAG}", protected: true },
+  // Content-addressed images: one per distinct set of build inputs (a hash computed in the job).
+  inputs: { prefix: "inputs-", ciTag: "inputs-${" + INPUTS_HASH_VARIABLE + "}", retention: { maxCount: 50 }, protected: false },
 };
 
 /** Props of a {@link TagScheme}. */
 export interface TagSchemeProps {
   /**
-   * Per-kind overrides, merged over {@link DEFAULT_TAG_KINDS}. Keys must be tag kind names.
+   * Per-kind options. A built-in name ({@link TAG_KINDS}) merges over
+   * {@link DEFAULT_TAG_KINDS}; any other name ({@link TAG_KIND_NAME}) defines a
+   * kind of its own, which needs `prefix` or `pattern`, and `retention` unless
+   * it is protected. Selectors may overlap: the lifecycle policy gives an
+   * image carrying tags of several kinds the retention of its longest-lived
+   * kind (see `lifecyclePolicyFromTagScheme`).
    * @default the built-in kinds unchanged
+   *
+   * @example
+   * // Semver tags pushed by a release tool, kept for a year; bare commit SHAs, newest 200.
+   * kinds: { semver: { pattern: "*.*.*", retention: { maxAgeDays: 365 } },
+   *          bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } } }
    */
-  readonly kinds?: Partial<Record<TagKindName, TagKindOptions>>;
+  readonly kinds?: Readonly<Record<string, TagKindOptions>>;
   /**
    * Kinds the scheme uses; kinds left out get no lifecycle rule and cannot be
-   * pushed by the CI templates.
+   * pushed by the CI templates. User-defined kinds are always used.
    * @default all of {@link TAG_KINDS}
    */
   readonly use?: readonly TagKindName[];
@@ -96,13 +133,24 @@ export interface TagSchemeProps {
    * @default 1
    */
   readonly untaggedExpiryDays?: number;
+  /**
+   * The most retained (unprotected) kinds one image carries at once. The
+   * lifecycle policy adds a rule for every combination of up to this many
+   * retained kinds, so that such an image keeps the retention of its
+   * longest-lived kind. With 1, kinds must not overlap unless their order
+   * alone provably keeps the longer-lived one (age kinds, longest first).
+   * @default 3
+   */
+  readonly maxKindsPerImage?: number;
 }
 
-/** Docker tag grammar: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. A selector adds `*`. */
-const TAG_CHARS = /^[A-Za-z0-9_.*-]+$/;
-const MAX_TAG_LENGTH = 128;
 /** GitLab CI variable references: `$VAR` or `${VAR}`. */
 const CI_VARIABLE = /\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g;
+
+/** The CI tag template as a wildcard pattern (every variable may expand to anything). */
+export function ciTagPattern(ciTag: string): string {
+  return ciTag.replace(CI_VARIABLE, "*");
+}
 
 /**
  * The tag conventions of the image-reuse pipelines, with a retention per kind
@@ -110,59 +158,60 @@ const CI_VARIABLE = /\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g;
  *
  * @example
  * const scheme = new TagScheme("config/tagScheme", {
- *   kinds: { mergeRequest: { retention: { maxAgeDays: 14 } } },
+ *   kinds: { mergeRequest: { retention: { maxAgeDays: 14 } }, semver: { pattern: "*.*.*", protected: true } },
  * });
  */
 export class TagScheme {
-  /** The kinds in use, in {@link TAG_KINDS} order. */
+  /** The kinds in use: built-in kinds in {@link TAG_KINDS} order, then user-defined kinds in configuration order. */
   public readonly kinds: readonly TagKind[];
   /** Days after which untagged images expire. */
   public readonly untaggedExpiryDays: number;
+  /** The most retained kinds one image carries (see {@link TagSchemeProps.maxKindsPerImage}). */
+  public readonly maxKindsPerImage: number;
 
   /**
    * @param path where the scheme is configured (a construct or config path), used in error messages
+   * @throws ValidationError for an unknown built-in kind in `use`, a bad selector, retention or
+   *   CI tag, a protected kind with a retention, or (with `maxKindsPerImage: 1`) overlapping
+   *   kinds whose order would expire the longer-lived one early
    */
   public constructor(
     public readonly path: string,
     props: TagSchemeProps = {},
   ) {
-    for (const key of Object.keys(props.kinds ?? {})) assertKnownKind(path, key, `kinds.${key}`);
     for (const key of props.use ?? []) assertKnownKind(path, key, "use");
-    const used = new Set<TagKindName>(props.use ?? TAG_KINDS);
-    check(used.size > 0, {
+    const custom = Object.keys(props.kinds ?? {}).filter((name) => !(TAG_KINDS as readonly string[]).includes(name));
+    for (const name of custom) {
+      check(TAG_KIND_NAME.test(name), {
+        path: `${path}/kinds/${name}`,
+        subject: "tag kind name",
+        value: name,
+        rule: `a user-defined tag kind is named by a letter then letters and digits (${TAG_KIND_NAME.source}); built-in kinds are ${TAG_KINDS.join(", ")}`,
+        fix: "rename the kind, e.g. semver or bareSha",
+      });
+    }
+    const used = new Set<string>(props.use ?? TAG_KINDS);
+    check(used.size + custom.length > 0, {
       path,
       subject: "use",
       value: props.use,
       rule: "a tag scheme needs at least one tag kind",
-      fix: `list one or more of ${TAG_KINDS.join(", ")}`,
+      fix: `list one or more of ${TAG_KINDS.join(", ")}, or define a kind of your own`,
     });
 
-    this.kinds = TAG_KINDS.filter((name) => used.has(name)).map((name) => resolveKind(path, name, props.kinds?.[name]));
+    this.kinds = [
+      ...TAG_KINDS.filter((name) => used.has(name)).map((name) => resolveKind(path, name, props.kinds?.[name], DEFAULT_TAG_KINDS[name])),
+      ...custom.map((name) => resolveKind(path, name, props.kinds![name], undefined)),
+    ];
     this.untaggedExpiryDays = props.untaggedExpiryDays ?? 1;
     assertPositiveInteger(path, "untaggedExpiryDays", this.untaggedExpiryDays, "expire untagged images after at least 1 day");
-
-    for (let i = 0; i < this.kinds.length; i++) {
-      for (let j = i + 1; j < this.kinds.length; j++) {
-        const a = this.kinds[i]!;
-        const b = this.kinds[j]!;
-        if (!selectorsOverlap(a.selector, b.selector)) continue;
-        const protectedOne = a.protected ? a : b.protected ? b : undefined;
-        throw new ValidationError({
-          path,
-          subject: `tag kind "${b.name}" selector`,
-          value: selectorPattern(b.selector),
-          rule:
-            `tag kinds must select disjoint tags, but it also matches tags of kind "${a.name}" (${describeSelector(a.selector)})` +
-            (protectedOne ? `; a rule for it would expire images carrying the protected tag kind "${protectedOne.name}"` : ""),
-          fix: `give "${b.name}" or "${a.name}" a prefix or pattern that the other cannot match`,
-        });
-      }
-    }
+    this.maxKindsPerImage = props.maxKindsPerImage ?? 3;
+    assertPositiveInteger(path, "maxKindsPerImage", this.maxKindsPerImage, "give 1 (kinds never share an image) or more");
+    if (this.maxKindsPerImage === 1) this.assertOrderedOverlaps();
   }
 
   /** The kind named `name`; throws a {@link ValidationError} naming `usedBy` when the scheme does not use it. */
   public kind(name: string, usedBy: string = this.path): TagKind {
-    assertKnownKind(usedBy, name, "tag kind");
     const kind = this.kinds.find((k) => k.name === name);
     if (!kind) {
       throw new ValidationError({
@@ -170,7 +219,7 @@ export class TagScheme {
         subject: "tag kind",
         value: name,
         rule: `the tag scheme at ${this.path} does not use this kind (it uses ${this.kinds.map((k) => k.name).join(", ")})`,
-        fix: `add "${name}" to the tag scheme's \`use\` list or push one of the kinds it uses`,
+        fix: `add "${name}" to the tag scheme (\`use\` for a built-in kind, \`kinds\` for your own) or name one of the kinds it uses`,
       });
     }
     return kind;
@@ -191,10 +240,55 @@ export class TagScheme {
     return this.kinds.filter((k) => !k.protected);
   }
 
-  /** The kind a concrete tag belongs to, if any. */
+  /** The kinds whose tags may move (ECR tag-mutability exclusion filters). */
+  public get mutableKinds(): readonly TagKind[] {
+    return this.kinds.filter((k) => k.mutable);
+  }
+
+  /** The first kind (in {@link kinds} order) a concrete tag belongs to, if any. */
   public classify(tag: string): TagKind | undefined {
     return this.kinds.find((k) => matchesSelector(tag, k.selector));
   }
+
+  /** Every kind a concrete tag belongs to (selectors may overlap). */
+  public kindsOf(tag: string): readonly TagKind[] {
+    return this.kinds.filter((k) => matchesSelector(tag, k.selector));
+  }
+
+  /**
+   * Without combination rules (`maxKindsPerImage: 1`) the first rule that selects an image
+   * decides, so an overlapping pair is safe only when the earlier kind provably lives longer:
+   * both age-based with the earlier one at least as long. Protected kinds come first anyway.
+   */
+  private assertOrderedOverlaps(): void {
+    const retained = [...this.retainedKinds].sort((a, b) => ageOf(b) - ageOf(a));
+    for (let i = 0; i < retained.length; i++) {
+      for (let j = i + 1; j < retained.length; j++) {
+        const a = retained[i]!;
+        const b = retained[j]!;
+        if (!selectorsOverlap(a.selector, b.selector)) continue;
+        const provable = "maxAgeDays" in a.retention! && "maxAgeDays" in b.retention!;
+        throwUnless(provable, {
+          path: `${this.path}/kinds/${b.name}`,
+          subject: "selector",
+          value: selectorPattern(b.selector),
+          rule:
+            `with maxKindsPerImage 1 the first matching rule decides, and this kind overlaps "${a.name}" (${describeSelector(a.selector)}); ` +
+            `the order of a count-based and another kind cannot guarantee the longer retention, so one of them would expire early`,
+          fix: `make the selectors disjoint, use age retentions for both, or raise maxKindsPerImage to 2 or more (combination rules)`,
+        });
+      }
+    }
+  }
+}
+
+/** Days of an age retention, or Infinity for a count retention (sorted first, then refused on overlap). */
+function ageOf(kind: TagKind): number {
+  return kind.retention && "maxAgeDays" in kind.retention ? kind.retention.maxAgeDays : Number.POSITIVE_INFINITY;
+}
+
+function throwUnless(condition: boolean, violation: ConstructorParameters<typeof ValidationError>[0]): void {
+  if (!condition) throw new ValidationError(violation);
 }
 
 function assertKnownKind(path: string, name: string, subject: string): asserts name is TagKindName {
@@ -202,23 +296,13 @@ function assertKnownKind(path: string, name: string, subject: string): asserts n
     path,
     subject,
     value: name,
-    rule: `tag kinds are ${TAG_KINDS.join(", ")}`,
-    fix: "use one of the known tag kinds (kinds differ by how they are selected, not by name)",
+    rule: `\`use\` lists built-in tag kinds: ${TAG_KINDS.join(", ")}`,
+    fix: "name a built-in kind; kinds of your own go into `kinds` (they are always used)",
   });
 }
 
-function assertPositiveInteger(path: string, subject: string, value: number, fix: string): void {
-  check(Number.isInteger(value) && value > 0, {
-    path,
-    subject,
-    value,
-    rule: "must be a whole number greater than 0 (ECR countNumber > 0)",
-    fix,
-  });
-}
 
-function resolveKind(path: string, name: TagKindName, options: TagKindOptions | undefined): TagKind {
-  const base = DEFAULT_TAG_KINDS[name];
+function resolveKind(path: string, name: string, options: TagKindOptions | undefined, base: (typeof DEFAULT_TAG_KINDS)[TagKindName] | undefined): TagKind {
   const where = `${path}/kinds/${name}`;
   const givesSelector = options?.prefix !== undefined || options?.pattern !== undefined;
   if (options?.prefix !== undefined && options.pattern !== undefined) {
@@ -230,17 +314,28 @@ function resolveKind(path: string, name: TagKindName, options: TagKindOptions | 
       fix: "give either `prefix` or `pattern`",
     });
   }
+  check(givesSelector || base !== undefined, {
+    path: where,
+    subject: "selector",
+    value: options,
+    rule: "a user-defined tag kind needs a selector: ECR selects tags by a literal prefix (tagPrefixList) or a `*` pattern (tagPatternList)",
+    fix: 'give `prefix` (e.g. "nightly-") or `pattern` (e.g. "*.*.*" for semver, "*" for bare commit SHAs)',
+  });
   const selector: TagSelector = givesSelector
     ? options!.prefix !== undefined
       ? { prefix: options!.prefix }
       : { pattern: options!.pattern! }
-    : base.prefix !== undefined
-      ? { prefix: base.prefix }
-      : { pattern: base.pattern! };
+    : base!.prefix !== undefined
+      ? { prefix: base!.prefix }
+      : { pattern: base!.pattern! };
   validateSelector(where, selector);
 
-  const isProtected = options?.protected ?? base.protected;
-  const retention = isProtected ? options?.retention : (options?.retention ?? base.retention);
+  for (const flag of ["protected", "mutable"] as const) {
+    const value = options?.[flag];
+    check(value === undefined || typeof value === "boolean", { path: where, subject: flag, value, rule: `${flag} is true or false`, fix: `write ${flag}: true or false` });
+  }
+  const isProtected = options?.protected ?? base?.protected ?? false;
+  const retention = isProtected ? options?.retention : (options?.retention ?? base?.retention);
   if (isProtected && retention !== undefined) {
     throw new ValidationError({
       path: where,
@@ -261,65 +356,37 @@ function resolveKind(path: string, name: TagKindName, options: TagKindOptions | 
     validateRetention(where, retention);
   }
 
-  const ciTag = options?.ciTag ?? base.ciTag;
-  const ciPattern = ciTag.replace(CI_VARIABLE, "*");
-  check(ciTag.length > 0 && TAG_CHARS.test(ciPattern) && !ciTag.includes("*"), {
-    path: where,
-    subject: "ciTag",
-    value: ciTag,
-    rule: "a docker tag uses only letters, digits, '_', '.', '-' and GitLab CI variables ($VAR or ${VAR})",
-    fix: "remove other characters from the tag template",
-  });
-  check(patternsOverlap(ciPattern, selectorPattern(selector)), {
-    path: where,
-    subject: "ciTag",
-    value: ciTag,
-    rule: `the tag CI writes must be selected by the kind's ${describeSelector(selector)}, or its lifecycle rule never applies`,
-    fix: `start the template with the prefix or make it match the pattern`,
-  });
-  return { name, selector, ciTag, protected: isProtected, ...(retention ? { retention } : {}) };
-}
-
-/** Checks a selector against ECR's and docker's rules. */
-export function validateSelector(path: string, selector: TagSelector): void {
-  const text = "prefix" in selector ? selector.prefix : selector.pattern;
-  const subject = "prefix" in selector ? "tag prefix" : "tag pattern";
-  check(text.length > 0 && text.length <= MAX_TAG_LENGTH && TAG_CHARS.test(text) && /^[A-Za-z0-9_*]/.test(text), {
-    path,
-    subject,
-    value: text,
-    rule: `a docker tag is 1-${MAX_TAG_LENGTH} characters of letters, digits, '_', '.', '-', starting with a letter, digit or '_'`,
-    fix: "use only those characters",
-  });
-  if ("prefix" in selector) {
-    check(!text.includes("*"), {
-      path,
-      subject,
-      value: text,
-      rule: "a prefix is literal (tagPrefixList); wildcards belong in a pattern",
-      fix: "use `pattern` for wildcards",
+  const ciTag = options?.ciTag ?? base?.ciTag;
+  if (ciTag !== undefined) {
+    const ciPattern = ciTagPattern(ciTag);
+    check(typeof ciTag === "string" && ciTag.length > 0 && TAG_CHARS.test(ciPattern) && !ciTag.includes("*"), {
+      path: where,
+      subject: "ciTag",
+      value: ciTag,
+      rule: "a docker tag uses only letters, digits, '_', '.', '-' and GitLab CI variables ($VAR or ${VAR})",
+      fix: "remove other characters from the tag template",
     });
-  } else {
-    check(wildcardCount(text) <= 4, {
-      path,
-      subject,
-      value: text,
-      rule: "an ECR tag pattern may hold at most 4 '*' wildcards",
-      fix: "use fewer wildcards",
+    check(patternsOverlap(ciPattern, selectorPattern(selector)), {
+      path: where,
+      subject: "ciTag",
+      value: ciTag,
+      rule: `the tag the templates push must be selected by the kind's ${describeSelector(selector)}, or its lifecycle rule never applies`,
+      fix: `start the template with the prefix or make it match the pattern`,
+    });
+    check(!ciTag.includes(INPUTS_HASH_VARIABLE) || name === "inputs", {
+      path: where,
+      subject: "ciTag",
+      value: ciTag,
+      rule: `$${INPUTS_HASH_VARIABLE} is computed by the build job for the content-addressed kind "inputs" only`,
+      fix: "use GitLab predefined variables in this kind's tag",
     });
   }
-}
-
-/** Checks a retention: exactly one of maxCount and maxAgeDays, a whole number > 0. */
-export function validateRetention(path: string, retention: Retention): void {
-  const r = retention as { maxCount?: number; maxAgeDays?: number };
-  check((r.maxCount === undefined) !== (r.maxAgeDays === undefined), {
-    path,
-    subject: "retention",
-    value: retention,
-    rule: "a retention is either { maxCount } or { maxAgeDays }",
-    fix: "give exactly one of them",
-  });
-  const [field, value] = r.maxCount !== undefined ? ["maxCount", r.maxCount] : ["maxAgeDays", r.maxAgeDays!];
-  assertPositiveInteger(path, `retention ${field}`, value, "keep at least 1 image or 1 day; to keep everything, mark the kind protected");
+  return {
+    name,
+    selector,
+    ...(ciTag !== undefined ? { ciTag } : {}),
+    protected: isProtected,
+    mutable: options?.mutable ?? base?.mutable ?? false,
+    ...(retention ? { retention } : {}),
+  };
 }

@@ -202,17 +202,33 @@ export function hostSensitiveVolume(volume: string): string | undefined {
 }
 
 /**
- * The seed pipelines' `pre_build_script`: write a static `DOCKER_AUTH_CONFIG`
- * (one with `auths`, e.g. from a CI/CD variable) to the job's
- * `~/.docker/config.json`, so the docker CLI inside the job can pull and push.
- * A credHelpers-only value is not written: the helper binary lives on the host,
- * not in the job container.
+ * The seed pipelines' `pre_build_script`: write the `auths` part of a static
+ * `DOCKER_AUTH_CONFIG` (one with `auths`, e.g. from a CI/CD variable) to the job's
+ * `~/.docker/config.json`, so the docker CLI inside the job can pull and push. Only
+ * `auths` is written: a `credHelpers` entry (`ecr-login`) names a binary that lives on
+ * the runner host, not in the job image, and with it `docker login` to that registry
+ * fails in the job ("docker-credential-ecr-login: executable file not found"; the docker
+ * CLI consults `credHelpers` for the registry before storing credentials: docker CLI
+ * reference, "Credential helpers"). ECR access in jobs goes through the job's own role
+ * (`aws ecr get-login-password | docker login`). A credHelpers-only value is not written.
+ * With `jq` the object is rebuilt; without it, the compact form Terraform's `jsonencode`
+ * writes (keys sorted: `auths` before `credHelpers`) is cut after `auths`; any other form
+ * with helpers is left unwritten with a message.
  */
 export const STATIC_DOCKER_AUTH_PRE_BUILD_SCRIPT = [
   'case "${DOCKER_AUTH_CONFIG:-}" in',
   '  *\'"auths"\'*)',
   '    mkdir -p "$HOME/.docker"',
-  '    printf \'%s\' "$DOCKER_AUTH_CONFIG" > "$HOME/.docker/config.json"',
+  "    if command -v jq > /dev/null 2>&1; then",
+  '      printf \'%s\' "$DOCKER_AUTH_CONFIG" | jq -c \'{auths: .auths}\' > "$HOME/.docker/config.json"',
+  "    else",
+  '      auths_only=${DOCKER_AUTH_CONFIG%,\\"credHelpers\\":*}',
+  '      if [ "$auths_only" != "$DOCKER_AUTH_CONFIG" ]; then auths_only="$auths_only}"; fi',
+  '      case $auths_only in',
+  "        *credHelpers* | *credsStore*) echo \"pre_build_script: DOCKER_AUTH_CONFIG holds credential helpers in a form this script cannot remove; ~/.docker/config.json not written\" >&2 ;;",
+  '        *) printf \'%s\' "$auths_only" > "$HOME/.docker/config.json" ;;',
+  "      esac",
+  "    fi",
   "    ;;",
   "esac",
   "",

@@ -83,7 +83,7 @@ describe("attack paths through the runners: the example app", () => {
     expect(dev.hosts.every((h) => dev.rolePolicies.has(h.role))).toBe(true);
     expect(dev.keyPolicies.size).toBe(1);
     const build = dev.registrations.find((r) => r.tags[0] === "acme-ci-dev-protected-build")!;
-    expect(build.scope).toEqual({ kind: "project", paths: ["acme/app", "acme/toolbox"] });
+    expect(build.scope).toEqual({ kind: "project", paths: ["acme/app", "acme/web", "acme/toolbox"] });
     expect(controlsHost(build, models)).toBe(true);
   });
 

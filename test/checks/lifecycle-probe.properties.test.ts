@@ -24,7 +24,7 @@ const schemes = fc
   .record({ use: fc.subarray([...TAG_KINDS], { minLength: 1 }), kinds: fc.tuple(...TAG_KINDS.map(() => fc.record({ protected: fc.boolean(), retention }))), catchAll: fc.option(retention, { nil: undefined }) })
   .map(({ use, kinds, catchAll }) => {
     const options = kinds.map((k): TagKindOptions => (k.protected ? { protected: true } : { protected: false, retention: k.retention }));
-    return { scheme: new TagScheme("prop", { use, kinds: Object.fromEntries(TAG_KINDS.map((name, i) => [name, options[i]!])) }), catchAll };
+    return { scheme: new TagScheme("prop", { use, maxKindsPerImage: 2, kinds: Object.fromEntries(TAG_KINDS.map((name, i) => [name, options[i]!])) }), catchAll };
   });
 
 const selectors: readonly TagSelector[] = [{ prefix: "a" }, { prefix: "MR-" }, { prefix: "v" }, { pattern: "a*" }, { pattern: "*1" }, { pattern: "v*.*" }, { pattern: "latest" }, { pattern: "v1.*" }, { pattern: "*" }];

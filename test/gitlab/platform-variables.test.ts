@@ -1,5 +1,8 @@
 import { type MirrorEndpoint } from "../../lib/mirror/mirror-endpoint";
 import { imageVariable, PLATFORM_VARIABLES, platformVariables, type PlatformVariablesProps } from "../../lib/gitlab/platform-variables";
+import { tenantsOf } from "../../lib/platform/tenancy";
+import { tenantVariables } from "../../lib/platform/tenant-variables";
+import { exampleConfig } from "../../stacks/example-config";
 import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { TagScheme } from "../../lib/registry/tag-scheme";
 import { violationOf } from "../support/synth";
@@ -67,10 +70,19 @@ describe("platformVariables", () => {
     expect(vars).not.toHaveProperty(PLATFORM_VARIABLES.autoDevOpsForwarded);
   });
 
-  test("every variable the ECR template references is defined", () => {
+  test("every variable the ECR template references is defined: group, tenant project variables, the template's own, the job's and the runner's", () => {
     const template = imageReuseTemplate("cfg/t", { tagScheme: new TagScheme("cfg/s"), images: [{ name: "app" }, { name: "ci", baseImage: "app" }] });
     const referenced = new Set([...template.content.matchAll(/\$\{?(PLATFORM_[A-Z0-9_]+)/g)].map((m) => m[1]!));
-    const defined = new Set(platformVariables("cfg/vars", props).map((v) => v.key));
+    const dev = exampleConfig.environments[0]!;
+    const defined = new Set([
+      ...platformVariables("cfg/vars", { ...props, images: {}, tenantScoped: true }).map((v) => v.key),
+      ...tenantVariables(exampleConfig, dev, tenantsOf(dev)[0]!).map((v) => v.key),
+      ...Object.keys(template.config.variables ?? {}),
+      ...template.config.workflow!.rules.flatMap((r) => Object.keys(r.variables ?? {})),
+      "PLATFORM_INPUTS_HASH", // computed by the build job
+      PLATFORM_VARIABLES.imageBuilder, // set by the runner pool
+      PLATFORM_VARIABLES.branchRoleArn, // read only as a fallback of older installations
+    ]);
     expect([...referenced].filter((k) => !defined.has(k))).toEqual([]);
     expect(imageVariable("app-ci")).toBe("PLATFORM_APP_CI_IMAGE");
   });
@@ -98,5 +110,15 @@ describe("platformVariables", () => {
 
   test("a malformed region", () => {
     expect(violationOf(() => platformVariables("cfg/vars", { ...props, aws: { ...aws, region: "Frankfurt" } })).message).toMatch(/^cfg\/vars: invalid aws\.region "Frankfurt"/);
+  });
+});
+
+describe("platformVariables for tenants", () => {
+  test("tenant-scoped group variables keep registry host and region; image URLs there are refused, not dropped", () => {
+    const aws = { roleArn: "arn:aws:iam::111111111111:role/x", audience: "acme-ci-dev", region: "eu-central-1" };
+    expect(platformVariables("cfg/vars", { aws, registryHost: "h", images: {}, tenantScoped: true }).map((v) => v.key)).toEqual(["PLATFORM_REGISTRY_HOST", "PLATFORM_AWS_REGION"]);
+    expect(violationOf(() => platformVariables("cfg/vars", { aws, registryHost: "h", images: { app: { repositoryUrl: "h/app" } }, tenantScoped: true })).message).toMatch(
+      /^cfg\/vars: invalid images \["app"\]\. Rule: with tenantScoped, image URLs are project variables of each tenant/,
+    );
   });
 });

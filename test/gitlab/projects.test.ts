@@ -64,8 +64,12 @@ describe("ToolboxImageProject", () => {
     const files = Object.values(resourcesOf(json, "gitlab_repository_file"));
     expect(Object.fromEntries(files.map((f) => [f.file_path, f.content]))).toEqual({ Dockerfile: DEFAULT_TOOLBOX_DOCKERFILE, ".gitlab-ci.yml": toolbox.ciFile.content });
     const ci = parse(toolbox.ciFile.content) as Record<string, { variables?: Record<string, string>; rules?: Array<{ variables?: Record<string, string> }> }>;
-    expect(ci["build-toolbox-image"]!.variables!.IMAGE_REPOSITORY).toBe("$PLATFORM_TOOLBOX_IMAGE");
-    expect(ci["build-toolbox-image"]!.rules!.map((r) => r.variables!.EXTRA_TAGS)).toEqual(["MR-${CI_MERGE_REQUEST_IID}", "latest"]);
+    expect(ci["build-toolbox-image"]!.variables!.IMAGE_REPOSITORY).toBe("$PLATFORM_TOOLBOX_REPOSITORY");
+    const workflow = (ci as unknown as { workflow: { rules: Array<{ variables: Record<string, string> }> } }).workflow.rules;
+    expect(workflow.map((r) => [r.variables.PLATFORM_TOOLBOX_REPOSITORY, r.variables.PLATFORM_MOVING_TAGS])).toEqual([
+      ["$PLATFORM_TOOLBOX_UNPROTECTED_IMAGE", ""],
+      ["$PLATFORM_TOOLBOX_IMAGE", "latest"],
+    ]);
   });
 
   test("the default Dockerfile pins every base image by version and resets the aws entrypoint", () => {
@@ -94,8 +98,8 @@ describe("ToolboxImageProject", () => {
   });
 
   test("a tag scheme without the latest kind", () => {
-    const noLatest = new TagScheme("cfg/s", { use: ["pipeline", "mergeRequest"] });
+    const noLatest = new TagScheme("cfg/s", { use: ["commit", "mergeRequest", "inputs"] });
     const error = violationOf(() => new ToolboxImageProject(testStack(), "toolbox", { namespaceId: 5, path: "toolbox", tagScheme: noLatest }));
-    expect(error.message).toMatch(/^test\/toolbox\/tags\/defaultBranch\[0\]: invalid tag kind "latest"\. Rule: the tag scheme at cfg\/s does not use this kind/);
+    expect(error.message).toMatch(/^test\/toolbox\/tags\/defaultBranch\[1\]: invalid tag kind "latest"\. Rule: the tag scheme at cfg\/s does not use this kind/);
   });
 });

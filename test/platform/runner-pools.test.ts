@@ -45,7 +45,7 @@ describe("runner pools: bad input gets a clear error", () => {
     const config = withEnvironment(1, both);
     const twice = { ...config, environments: config.environments.map((e, i) => (i === 0 ? both(e) : e)) };
     expect(violationOf(() => validateConfig(twice)).message).toMatch(
-      /^config\/environments\[1\]\/gitlab\/runners\[0\]: invalid runner registration .*Rule: runners of different environments must not take the same jobs, but runner "build" of environment dev serves an overlapping scope \(acme\/app, acme\/toolbox\) with untagged jobs on both.*Fix: use the default tags/,
+      /^config\/environments\[1\]\/gitlab\/runners\[0\]: invalid runner registration .*Rule: runners of different environments must not take the same jobs, but runner "build" of environment dev serves an overlapping scope \(acme\/app, acme\/web, acme\/toolbox\) with untagged jobs on both.*Fix: use the default tags/,
     );
   });
 

@@ -11,10 +11,13 @@ describe("TagScheme", () => {
     expect(scheme.kind("mergeRequest")).toEqual({
       name: "mergeRequest",
       selector: { prefix: "MR-" },
-      ciTag: "MR-${CI_MERGE_REQUEST_IID}",
+      ciTag: "MR-${CI_MERGE_REQUEST_IID}-${CI_COMMIT_SHA}",
       retention: { maxAgeDays: 30 },
       protected: false,
+      mutable: false,
     });
+    // Only `latest` moves; every other tag names one image for good.
+    expect(scheme.mutableKinds.map((k) => k.name)).toEqual(["latest"]);
     expect(scheme.untaggedExpiryDays).toBe(1);
   });
 
@@ -49,13 +52,15 @@ describe("TagScheme", () => {
       for (const part of parts) expect((error as Error).message).toMatch(part);
     };
 
-    test("an unknown tag kind", () => {
+    test("a user-defined kind without a selector, or with a bad name", () => {
       expectViolation(
-        () => new TagScheme(PATH, { kinds: { nightly: { prefix: "n-" } } as never }),
-        /^test\/tagScheme: invalid kinds\.nightly "nightly"/,
-        /Rule: tag kinds are pipeline, mergeRequest, commit, branch, latest, release/,
-        /Fix: use one of the known tag kinds/,
+        () => new TagScheme(PATH, { kinds: { nightly: { retention: { maxAgeDays: 3 } } } }),
+        /^test\/tagScheme\/kinds\/nightly: invalid selector/,
+        /a user-defined tag kind needs a selector/,
+        /Fix: give `prefix`/,
       );
+      expectViolation(() => new TagScheme(PATH, { kinds: { "night-ly": { prefix: "n-", retention: { maxAgeDays: 3 } } } }), /invalid tag kind name "night-ly"/);
+      expectViolation(() => new TagScheme(PATH, { use: ["nightly" as never] }), /^test\/tagScheme: invalid use "nightly"/, /kinds of your own go into `kinds`/);
       expectViolation(() => new TagScheme(PATH).kind("nightly", "some/template"), /^some\/template: invalid tag kind "nightly"/);
     });
 
@@ -64,7 +69,7 @@ describe("TagScheme", () => {
         () => new TagScheme(PATH, { use: ["latest"] }).kind("mergeRequest", "dev/templates"),
         /^dev\/templates: invalid tag kind "mergeRequest"/,
         /does not use this kind \(it uses latest\)/,
-        /Fix: add "mergeRequest" to the tag scheme's `use` list/,
+        /Fix: add "mergeRequest" to the tag scheme/,
       );
     });
 
@@ -97,13 +102,34 @@ describe("TagScheme", () => {
       );
     });
 
-    test("a selector that would expire a protected tag", () => {
+    test("overlapping kinds whose order would expire a longer-lived kind early (one kind per image, no combination rules)", () => {
       expectViolation(
-        () => new TagScheme(PATH, { kinds: { branch: { prefix: "l", ciTag: "l${CI_COMMIT_REF_SLUG}" } } }),
-        /invalid tag kind "latest" selector "latest"/,
-        /also matches tags of kind "branch" \(prefix "l"\)/,
-        /would expire images carrying the protected tag kind "latest"/,
+        () =>
+          new TagScheme(PATH, {
+            maxKindsPerImage: 1,
+            use: ["release"],
+            kinds: { semver: { pattern: "*.*.*", retention: { maxCount: 10 } }, release: { protected: false, retention: { maxAgeDays: 400 } } },
+          }),
+        /^test\/tagScheme\/kinds\/release: invalid selector "v\*\.\*\.\*"/,
+        /overlaps "semver" \(pattern "\*\.\*\.\*"\)/,
+        /Fix: make the selectors disjoint, use age retentions for both, or raise maxKindsPerImage/,
       );
+      // Age kinds in order of age are provably safe, and with combination rules (the default) any overlap is.
+      const ordered = { maxKindsPerImage: 1, use: ["release" as const], kinds: { semver: { pattern: "*.*.*", retention: { maxAgeDays: 90 } }, release: { protected: false, retention: { maxAgeDays: 400 } } } };
+      expect(() => new TagScheme(PATH, ordered)).not.toThrow();
+      expect(new TagScheme(PATH, { kinds: { semver: { pattern: "*.*.*", retention: { maxCount: 10 } } } }).kindsOf("v1.2.3").map((k) => k.name)).toEqual(["release", "semver"]);
+    });
+
+    test("semver and bare commit SHAs are expressible as kinds of one's own", () => {
+      const scheme = new TagScheme(PATH, {
+        kinds: { semver: { pattern: "*.*.*", protected: true }, bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } } },
+      });
+      expect(scheme.classify("1.2.3")?.name).toBe("semver");
+      expect(scheme.kindsOf("0123456789abcdef0123456789abcdef01234567").map((k) => k.name)).toEqual(["bareSha"]);
+    });
+
+    test("the content-hash variable in another kind's tag", () => {
+      expectViolation(() => new TagScheme(PATH, { kinds: { commit: { ciTag: "sha-${PLATFORM_INPUTS_HASH}" } } }), /kinds\/commit: invalid ciTag/, /computed by the build job for the content-addressed kind "inputs" only/);
     });
 
     test("both prefix and pattern", () => {

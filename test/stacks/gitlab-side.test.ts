@@ -35,8 +35,8 @@ describe("example stacks: GitLab side", () => {
       ["acme-ci production deploy", "group_type", "ref_protected", ["acme-ci-production-deploy"], false, 7200],
       ["acme-ci production test", "group_type", "ref_protected", ["acme-ci-production-protected-test"], false, 7200],
     ]);
-    // The project runner is enabled for the environment's other tenant.
-    expect(values("production", "gitlab_project_runner_enablement").map((e) => e.project)).toEqual(["acme/toolbox"]);
+    // The project runner is enabled for the environment's other tenants.
+    expect(values("production", "gitlab_project_runner_enablement").map((e) => e.project)).toEqual(["acme/web", "acme/toolbox"]);
     expect(values("production", "aws_ssm_parameter").map((p) => [p.name, p.type]).sort()).toEqual([
       ["/acme-ci/production/runner/build/token", "SecureString"],
       ["/acme-ci/production/runner/deploy/token", "SecureString"],
@@ -53,19 +53,14 @@ describe("example stacks: GitLab side", () => {
     expect(scopes("production")).toEqual(["production protected=true"]);
     const keys = values("dev", "gitlab_group_variable").map((v) => v.key);
     expect(keys.sort()).toEqual([
+      // Image URLs, role ARNs and the audience are project variables of each tenant.
       "DOCKER_AUTH_CONFIG",
-      "PLATFORM_APP_IMAGE",
-      "PLATFORM_AWS_BRANCH_ROLE_ARN",
       "PLATFORM_AWS_REGION",
-      "PLATFORM_AWS_ROLE_ARN",
-      "PLATFORM_CI_IMAGE",
       // dev's mirror is ECR pull-through: one image prefix per upstream of the account's rules
       "PLATFORM_MIRROR_PREFIX_PUBLIC_ECR_AWS",
       "PLATFORM_MIRROR_PREFIX_QUAY_IO",
       "PLATFORM_MIRROR_PREFIX_REGISTRY_K8S_IO",
-      "PLATFORM_OIDC_AUDIENCE",
       "PLATFORM_REGISTRY_HOST",
-      "PLATFORM_TOOLBOX_IMAGE",
     ]);
   });
 

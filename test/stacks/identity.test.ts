@@ -70,17 +70,19 @@ describe("environment identities", () => {
       {
         StringEquals: {
           [`${host}:aud`]: "https://gitlab.example.com",
-          [`${host}:sub`]: ["project_path:acme/app:ref_type:branch:ref:main", "project_path:acme/toolbox:ref_type:branch:ref:main"],
+          [`${host}:sub`]: ["project_path:acme/app:ref_type:branch:ref:main", "project_path:acme/web:ref_type:branch:ref:main", "project_path:acme/toolbox:ref_type:branch:ref:main"],
         },
       },
       {
         StringEquals: { [`${host}:aud`]: "https://gitlab.example.com" },
-        StringLike: { [`${host}:sub`]: ["project_path:acme/app:ref_type:tag:ref:v*", "project_path:acme/toolbox:ref_type:tag:ref:v*"] },
+        StringLike: { [`${host}:sub`]: ["project_path:acme/app:ref_type:tag:ref:v*", "project_path:acme/web:ref_type:tag:ref:v*", "project_path:acme/toolbox:ref_type:tag:ref:v*"] },
       },
     ]);
     expect(example.stacks.environments.get("dev")!.identity.build.requiredProtectedRefs).toEqual([
       { project: "acme/app", refType: "branch", ref: "main" },
       { project: "acme/app", refType: "tag", ref: "v*" },
+      { project: "acme/web", refType: "branch", ref: "main" },
+      { project: "acme/web", refType: "tag", ref: "v*" },
       { project: "acme/toolbox", refType: "branch", ref: "main" },
       { project: "acme/toolbox", refType: "tag", ref: "v*" },
     ]);
@@ -89,7 +91,7 @@ describe("environment identities", () => {
   test("the merge-request role trusts any branch of the projects; the pull role any ref of the group", () => {
     expect(trust(json("dev"), "acme-ci-dev-build-mr").Statement[0]!.Condition).toEqual({
       StringEquals: { "gitlab.example.com:aud": "https://gitlab.example.com" },
-      StringLike: { "gitlab.example.com:sub": ["project_path:acme/app:ref_type:branch:ref:*", "project_path:acme/toolbox:ref_type:branch:ref:*"] },
+      StringLike: { "gitlab.example.com:sub": ["project_path:acme/app:ref_type:branch:ref:*", "project_path:acme/web:ref_type:branch:ref:*", "project_path:acme/toolbox:ref_type:branch:ref:*"] },
     });
     expect(trust(json("dev"), "acme-ci-dev-pull").Statement[0]!.Condition).toEqual({
       StringEquals: { "gitlab.example.com:aud": "https://gitlab.example.com" },
@@ -100,9 +102,15 @@ describe("environment identities", () => {
   test("push and pull permissions per role; production merge requests push CI images only", () => {
     const ecr = (j: SynthJson, construct: string) => policyOfRole(j, construct).Statement.filter((s) => s.Action.some((a) => a.startsWith("ecr:")));
     const all = [repoRef("app-ci"), repoRef("toolbox"), repoRef("app")];
+    // dev pulls through the ECR pull-through cache: its CI roles may import through the prefixes (builds pull FROM images with them).
     expect(ecr(json("dev"), "build")).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
       { Effect: "Allow", Action: PUSH, Resource: expect.arrayContaining(all) },
+      {
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:GetDownloadUrlForLayer"],
+        Resource: ["arn:aws:ecr:eu-central-1:111111111111:repository/ecr-public/*", "arn:aws:ecr:eu-central-1:111111111111:repository/k8s/*", "arn:aws:ecr:eu-central-1:111111111111:repository/quay/*"],
+      },
     ]);
     expect(ecr(json("production"), "build-mr")).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },

@@ -35,8 +35,11 @@ export class CiRepo {
   private readonly shims: string;
   private runs = 0;
 
-  /** Creates the repository with `files`, commits them on `main` and makes that commit `origin/main`. */
-  public constructor(files: Readonly<Record<string, string>>) {
+  /**
+   * Creates the repository with `files`, commits them on `main` and makes that commit `origin/main`.
+   * @param shims replacement shim scripts by command name (default: shims that only log)
+   */
+  public constructor(files: Readonly<Record<string, string>>, shims: Readonly<Record<string, string>> = {}) {
     this.dir = mkdtempSync(path.join(tmpdir(), "gcl-"));
     this.shims = path.join(this.dir, ".shims");
     mkdirSync(this.shims);
@@ -44,8 +47,13 @@ export class CiRepo {
       const shim = path.join(this.shims, command);
       // The aws shim also records the role it would act as (`role <AWS_ROLE_ARN>`).
       const role = command === "aws" ? `printf 'role %s\\n' "\${AWS_ROLE_ARN:-}" >> "$SHIM_LOG"\n` : "";
-      writeFileSync(shim, `#!/bin/sh\nprintf '%s\\n' "${command} $*" >> "$SHIM_LOG"\n${role}`);
+      writeFileSync(shim, shims[command] ?? `#!/bin/sh\nprintf '%s\\n' "${command} $*" >> "$SHIM_LOG"\n${role}`);
       chmodSync(shim, 0o755);
+    }
+    for (const [command, script] of Object.entries(shims)) {
+      if ((SHIMMED_COMMANDS as readonly string[]).includes(command)) continue;
+      writeFileSync(path.join(this.shims, command), script);
+      chmodSync(path.join(this.shims, command), 0o755);
     }
     this.git("init", "-q", "-b", "main");
     this.git("config", "user.email", "ci@example.com");
@@ -73,7 +81,7 @@ export class CiRepo {
   }
 
   /** Runs gitlab-ci-local with `args` plus the pipeline variables, in its own state directory; `log` receives the shims' lines. */
-  public gitlabCiLocal(args: readonly string[], variables: Readonly<Record<string, string>>, unset: readonly string[], log: string): Promise<ToolRun> {
+  public gitlabCiLocal(args: readonly string[], variables: Readonly<Record<string, string>>, unset: readonly string[], log: string, env: Readonly<Record<string, string>> = {}): Promise<ToolRun> {
     const run = ++this.runs;
     const predefined = Object.keys(variables).filter((k) => k.startsWith("CI_"));
     const argv = [
@@ -88,7 +96,7 @@ export class CiRepo {
       ...(predefined.length > 0 ? ["--ignore-predefined-vars", predefined.join(",")] : []),
     ];
     return new Promise((resolve, reject) => {
-      const child = spawn(GITLAB_CI_LOCAL, argv, { cwd: this.dir, env: { ...process.env, PATH: `${this.shims}:${process.env.PATH}`, SHIM_LOG: log } });
+      const child = spawn(GITLAB_CI_LOCAL, argv, { cwd: this.dir, env: { ...process.env, ...env, PATH: `${this.shims}:${process.env.PATH}`, SHIM_LOG: log } });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -106,10 +114,13 @@ export class CiRepo {
     return Object.fromEntries(jobs.map((j) => [j.name, j.when]));
   }
 
-  /** Runs the pipeline with the shell executor; returns the jobs that passed and the shimmed commands they ran. */
-  public async runPipeline(variables: Readonly<Record<string, string>>, unset: readonly string[] = []): Promise<PipelineRun> {
+  /**
+   * Runs the pipeline with the shell executor (or only `jobs`, e.g. a retried job); returns the
+   * jobs that passed and the shimmed commands they ran. `env` is added to the process environment.
+   */
+  public async runPipeline(variables: Readonly<Record<string, string>>, unset: readonly string[] = [], env: Readonly<Record<string, string>> = {}, jobs: readonly string[] = []): Promise<PipelineRun> {
     const log = path.join(this.dir, `.shim-${this.runs + 1}.log`);
-    const run = await this.gitlabCiLocal(["--force-shell-executor"], variables, unset, log);
+    const run = await this.gitlabCiLocal([...jobs, "--force-shell-executor"], variables, unset, log, env);
     const passed = [...run.stdout.matchAll(/^\s*PASS\s+(\S+)/gm)].map((m) => m[1]!).sort();
     const commands = existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
     return { run, passed, commands };
@@ -125,7 +136,8 @@ export class CiRepo {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private git(...args: string[]): ToolRun {
+  /** Runs git in the repository; throws on failure. */
+  public git(...args: string[]): ToolRun {
     const run = runTool("git", args, { cwd: this.dir });
     if (run.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${run.stderr}`);
     return run;

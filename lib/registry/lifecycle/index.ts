@@ -4,7 +4,6 @@ export {
   MAX_LIFECYCLE_POLICY_LENGTH,
   MAX_LIFECYCLE_RULES,
   describeRuleSelection,
-  lifecyclePolicyFromTagScheme,
   renderLifecyclePolicy,
   ruleSelectors,
   validateLifecyclePolicy,
@@ -13,9 +12,9 @@ export {
   type LifecyclePolicyDocument,
   type LifecycleRule,
   type LifecycleSelection,
-  type TagSchemePolicyOptions,
   type TagStatus,
   type ValidateLifecyclePolicyOptions,
 } from "./policy";
+export { combinedRetention, lifecyclePolicyFromTagScheme, type TagSchemePolicyOptions } from "./scheme-policy";
 export { simulateLifecycle, type ImageDecision, type LifecycleImage, type RuleReference, type SimulationResult } from "./simulator";
 export { main as lifecyclePreviewMain, parseImagesInput, parsePolicyInput, USAGE as LIFECYCLE_PREVIEW_USAGE, type CliIo } from "./cli";

@@ -13,7 +13,7 @@
  */
 import { ValidationError, type Violation } from "../../core/errors";
 import { describeSelector, patternsOverlap, selectorPattern, type TagSelector } from "../glob";
-import { validateRetention, validateSelector, type Retention, type TagKind, type TagScheme } from "../tag-scheme";
+import { validateSelector } from "../tag-scheme";
 
 /** Which images a rule looks at: those with at least one tag, those with none, or all. */
 export type TagStatus = "tagged" | "untagged" | "any";
@@ -341,7 +341,8 @@ export function validateLifecyclePolicy(path: string, doc: unknown, options: Val
   validateProtection(path, typed, options);
 }
 
-function checkedKeepCount(path: string, keepCount = DEFAULT_PROTECTED_KEEP_COUNT): number {
+/** The keep count of protected kinds, checked (a whole number > 0). */
+export function checkedKeepCount(path: string, keepCount = DEFAULT_PROTECTED_KEEP_COUNT): number {
   if (!isPositiveInteger(keepCount)) {
     failAt(path)("protectedKeepCount", keepCount, "the keep count is a whole number greater than 0", `use the repository's "Images per repository" quota (default ${DEFAULT_PROTECTED_KEEP_COUNT})`);
   }
@@ -421,82 +422,3 @@ export function renderLifecyclePolicy(doc: LifecyclePolicyDocument): string {
   return JSON.stringify({ rules });
 }
 
-/** Options of {@link lifecyclePolicyFromTagScheme}. */
-export interface TagSchemePolicyOptions {
-  /**
-   * Retention of images that no other rule selects (tags of no kind), as a last `tagStatus: "any"` rule.
-   * With `maxCount`, every image in the repository counts towards it (ECR counts images claimed by
-   * earlier rules but never expires them here).
-   * @default none: images whose tags belong to no kind are kept
-   */
-  readonly catchAll?: Retention;
-  /**
-   * `countNumber` of the keep rules of protected kinds; at least the repository's "Images per
-   * repository" quota, so that a keep rule can never expire anything.
-   * @default DEFAULT_PROTECTED_KEEP_COUNT (100,000, the default ECR quota)
-   */
-  readonly protectedKeepCount?: number;
-}
-
-function plural(n: number, unit: string): string {
-  return `${n} ${unit}${n === 1 ? "" : "s"}`;
-}
-
-function retentionSelection(retention: Retention): Pick<LifecycleSelection, "countType" | "countUnit" | "countNumber"> {
-  return "maxCount" in retention
-    ? { countType: "imageCountMoreThan", countNumber: retention.maxCount }
-    : { countType: "sinceImagePushed", countUnit: "days", countNumber: retention.maxAgeDays };
-}
-
-function retentionText(retention: Retention): string {
-  return "maxCount" in retention ? `beyond the newest ${retention.maxCount}` : `${plural(retention.maxAgeDays, "day")} after push`;
-}
-
-function kindList(kind: TagKind): Pick<LifecycleSelection, "tagPrefixList" | "tagPatternList"> {
-  return "prefix" in kind.selector ? { tagPrefixList: [kind.selector.prefix] } : { tagPatternList: [kind.selector.pattern] };
-}
-
-/**
- * The lifecycle policy of a tag scheme:
- * 1. one keep rule per protected kind (priorities 1..k): `tagged`, the kind's selector,
- *    `imageCountMoreThan` `protectedKeepCount`; images carrying a protected tag are claimed
- *    here and can never be expired by a later rule;
- * 2. one rule per retained kind (`maxCount` → imageCountMoreThan, `maxAgeDays` → sinceImagePushed);
- * 3. untagged images expire `scheme.untaggedExpiryDays` days after push;
- * 4. optionally a `tagStatus: "any"` catch-all.
- *
- * The result passes {@link validateLifecyclePolicy} with the scheme's protected selectors.
- */
-export function lifecyclePolicyFromTagScheme(scheme: TagScheme, options: TagSchemePolicyOptions = {}): LifecyclePolicyDocument {
-  const keepCount = checkedKeepCount(scheme.path, options.protectedKeepCount);
-  if (options.catchAll) validateRetention(`${scheme.path}/catchAll`, options.catchAll);
-  const rules: Array<Omit<LifecycleRule, "rulePriority">> = [
-    ...scheme.protectedKinds.map((kind) => ({
-      description: `Keep every image tagged ${selectorPattern(kind.selector)} (protected tag kind ${kind.name})`,
-      selection: { tagStatus: "tagged", ...kindList(kind), countType: "imageCountMoreThan", countNumber: keepCount } as const,
-      action: { type: "expire" } as const,
-    })),
-    ...scheme.retainedKinds.map((kind) => ({
-      description: `Expire images tagged ${selectorPattern(kind.selector)} (tag kind ${kind.name}) ${retentionText(kind.retention!)}`,
-      selection: { tagStatus: "tagged", ...kindList(kind), ...retentionSelection(kind.retention!) } as const,
-      action: { type: "expire" } as const,
-    })),
-    {
-      description: `Expire untagged images ${plural(scheme.untaggedExpiryDays, "day")} after push`,
-      selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: scheme.untaggedExpiryDays },
-      action: { type: "expire" },
-    },
-    ...(options.catchAll
-      ? [
-          {
-            description: `Expire images no earlier rule selects ${"maxCount" in options.catchAll ? `beyond the newest ${options.catchAll.maxCount} in the repository` : retentionText(options.catchAll)}`,
-            selection: { tagStatus: "any", ...retentionSelection(options.catchAll) } as const,
-            action: { type: "expire" } as const,
-          },
-        ]
-      : []),
-  ];
-  const doc: LifecyclePolicyDocument = { rules: rules.map((rule, i) => ({ rulePriority: i + 1, ...rule })) };
-  validateLifecyclePolicy(scheme.path, doc, { protectedSelectors: scheme.protectedKinds.map((k) => k.selector), protectedKeepCount: keepCount });
-  return doc;
-}

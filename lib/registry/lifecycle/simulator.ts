@@ -71,11 +71,24 @@ export interface SimulationResult {
 
 const DAY_MS = 86_400_000;
 
-function selector(rule: LifecycleRule): (tags: readonly string[]) => boolean {
+/**
+ * Whether `rule` selects image `i`. Each list entry is matched against every image once
+ * (`memo`, shared by the rules), since combination rules repeat the kinds' selectors.
+ */
+function selector(rule: LifecycleRule, images: readonly LifecycleImage[], memo: Map<string, Uint8Array>): (i: number) => boolean {
   if (rule.selection.tagStatus === "any") return () => true;
-  if (rule.selection.tagStatus === "untagged") return (tags) => tags.length === 0;
-  const entries = ruleSelectors(rule);
-  return (tags) => tags.length > 0 && entries.every((entry) => tags.some((tag) => matchesSelector(tag, entry)));
+  if (rule.selection.tagStatus === "untagged") return (i) => images[i]!.tags.length === 0;
+  const entries = ruleSelectors(rule).map((entry) => {
+    const key = JSON.stringify(entry);
+    let matches = memo.get(key);
+    if (!matches) {
+      matches = new Uint8Array(images.length);
+      images.forEach((image, i) => (matches![i] = image.tags.some((tag) => matchesSelector(tag, entry)) ? 1 : 0));
+      memo.set(key, matches);
+    }
+    return matches;
+  });
+  return (i) => entries.every((matches) => matches[i] === 1);
 }
 
 function days(ms: number): string {
@@ -99,13 +112,14 @@ export function simulateLifecycle(policy: LifecyclePolicyDocument, images: reado
   const shieldedFrom = new Int32Array(images.length).fill(-1);
   const marked = new Uint8Array(images.length);
   const rank = new Int32Array(images.length);
+  const memo = new Map<string, Uint8Array>();
   const selectedCount = rules.map((rule, r) => {
-    const selects = selector(rule);
+    const selects = selector(rule, images, memo);
     const { countType, countNumber } = rule.selection;
     let count = 0;
     for (const i of newestFirst) {
       const image = images[i]!;
-      if (!selects(image.tags)) continue;
+      if (!selects(i)) continue;
       count++;
       const since = countType === "sinceImagePulled" ? (image.lastPulledAt?.getTime() ?? pushed[i]!) : pushed[i]!;
       const marks = countType === "imageCountMoreThan" ? count > countNumber : now.getTime() - since > countNumber * DAY_MS;

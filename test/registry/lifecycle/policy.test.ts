@@ -34,48 +34,37 @@ function withSelection(selection: Record<string, unknown>): unknown {
 }
 
 describe("lifecyclePolicyFromTagScheme", () => {
-  it("derives the exact policy of the default tag scheme", () => {
+  it("derives the policy of the default tag scheme: keep rules, combination rules (largest first), one rule per kind, untagged", () => {
     const doc = lifecyclePolicyFromTagScheme(new TagScheme("config/tagScheme"));
     const keepSelection = (pattern: string) => ({ tagStatus: "tagged", tagPatternList: [pattern], countType: "imageCountMoreThan", countNumber: 100000 });
-    const expected = {
-      rules: [
-        { rulePriority: 1, description: "Keep every image tagged latest (protected tag kind latest)", selection: keepSelection("latest"), action: expire },
-        { rulePriority: 2, description: "Keep every image tagged v*.*.* (protected tag kind release)", selection: keepSelection("v*.*.*"), action: expire },
-        {
-          rulePriority: 3,
-          description: "Expire images tagged pipeline-* (tag kind pipeline) 7 days after push",
-          selection: { tagStatus: "tagged", tagPrefixList: ["pipeline-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
-          action: expire,
-        },
-        {
-          rulePriority: 4,
-          description: "Expire images tagged MR-* (tag kind mergeRequest) 30 days after push",
-          selection: { tagStatus: "tagged", tagPrefixList: ["MR-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 },
-          action: expire,
-        },
-        {
-          rulePriority: 5,
-          description: "Expire images tagged sha-* (tag kind commit) beyond the newest 100",
-          selection: { tagStatus: "tagged", tagPrefixList: ["sha-"], countType: "imageCountMoreThan", countNumber: 100 },
-          action: expire,
-        },
-        {
-          rulePriority: 6,
-          description: "Expire images tagged branch-* (tag kind branch) 30 days after push",
-          selection: { tagStatus: "tagged", tagPrefixList: ["branch-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 },
-          action: expire,
-        },
-        {
-          rulePriority: 7,
-          description: "Expire untagged images 1 day after push",
-          selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 },
-          action: expire,
-        },
-      ],
-    };
-    expect(doc).toEqual(expected);
-    // Exact text, key order included.
-    expect(renderLifecyclePolicy(doc)).toBe(JSON.stringify(expected));
+    expect(doc.rules.slice(0, 2)).toEqual([
+      { rulePriority: 1, description: "Keep every image tagged latest (protected tag kind latest)", selection: keepSelection("latest"), action: expire },
+      { rulePriority: 2, description: "Keep every image tagged v*.*.* (protected tag kind release)", selection: keepSelection("v*.*.*"), action: expire },
+    ]);
+    // Five retained kinds (pipeline, mergeRequest, commit, branch, inputs): C(5,3) + C(5,2) combinations, then one rule each.
+    const combos = doc.rules.slice(2, 22);
+    expect(combos.map((r) => r.selection.tagPatternList!.length)).toEqual([...Array(10).fill(3), ...Array(10).fill(2)]);
+    const combo = (...patterns: string[]) => doc.rules.find((r) => JSON.stringify(r.selection.tagPatternList) === JSON.stringify(patterns))!;
+    // Age + age: the longest age. Count + count: the largest count. Count + age: kept.
+    expect(combo("pipeline-*", "MR-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["pipeline-*", "MR-*"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 });
+    expect(combo("sha-*", "inputs-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["sha-*", "inputs-*"], countType: "imageCountMoreThan", countNumber: 100 });
+    expect(combo("pipeline-*", "sha-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["pipeline-*", "sha-*"], countType: "imageCountMoreThan", countNumber: 100000 });
+    expect(doc.rules.slice(22).map((r) => [r.rulePriority, r.description, r.selection])).toEqual([
+      [23, "Expire images tagged pipeline-* (tag kind pipeline) 7 days after push", { tagStatus: "tagged", tagPrefixList: ["pipeline-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }],
+      [24, "Expire images tagged MR-* (tag kind mergeRequest) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["MR-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
+      [25, "Expire images tagged sha-* (tag kind commit) beyond the newest 100", { tagStatus: "tagged", tagPrefixList: ["sha-"], countType: "imageCountMoreThan", countNumber: 100 }],
+      [26, "Expire images tagged branch-* (tag kind branch) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["branch-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
+      [27, "Expire images tagged inputs-* (tag kind inputs) beyond the newest 50", { tagStatus: "tagged", tagPrefixList: ["inputs-"], countType: "imageCountMoreThan", countNumber: 50 }],
+      [28, "Expire untagged images 1 day after push", { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 }],
+    ]);
+    expect(renderLifecyclePolicy(doc).length).toBeLessThan(30_720);
+  });
+
+  it("refuses a scheme whose combination rules exceed ECR's 50 rules, naming the fix", () => {
+    const kinds = Object.fromEntries(["k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8"].map((name) => [name, { prefix: `${name}-`, retention: { maxAgeDays: 3 } }]));
+    expect(() => lifecyclePolicyFromTagScheme(new TagScheme("dev/tags", { use: ["latest"], kinds }))).toThrow(
+      /^dev\/tags: invalid number of lifecycle rules 94\. Rule: 8 retained kinds combined up to 3 per image need 94 rules, but an ECR lifecycle policy has at most 50\. Fix: lower maxKindsPerImage/,
+    );
   });
 
   it("derives the exact policy of a customised tag scheme, with catch-all and keep count", () => {
@@ -88,6 +77,8 @@ describe("lifecyclePolicyFromTagScheme", () => {
         pipeline: { pattern: "ci-*-build", ciTag: "ci-${CI_PIPELINE_ID}-build" },
       },
       untaggedExpiryDays: 3,
+      // One kind per image: no combination rules, so the policy is the plain per-kind list.
+      maxKindsPerImage: 1,
     });
     const doc = lifecyclePolicyFromTagScheme(scheme, { catchAll: { maxCount: 500 }, protectedKeepCount: 250000 });
     const expected = {

@@ -61,7 +61,7 @@ const schemes = fc
   })
   .map(({ use, kinds, untaggedExpiryDays, catchAll }) => {
     const options = kinds.map((k): TagKindOptions => (k.protected ? { protected: true } : { protected: false, retention: k.retention }));
-    const scheme = new TagScheme("prop/tags", { use, untaggedExpiryDays, kinds: Object.fromEntries(TAG_KINDS.map((name, i) => [name, options[i]!])) });
+    const scheme = new TagScheme("prop/tags", { use, untaggedExpiryDays, maxKindsPerImage: 2, kinds: Object.fromEntries(TAG_KINDS.map((name, i) => [name, options[i]!])) });
     return { scheme, catchAll };
   });
 

@@ -1,0 +1,168 @@
+/**
+ * The lifecycle policy derived from a {@link TagScheme}, built so that an image carrying
+ * tags of several kinds keeps the retention of its longest-lived kind.
+ *
+ * ECR applies rules by priority and the first rule whose selection matches an image decides
+ * its fate; an image claimed by a rule is never expired by a later one, though later rules
+ * still count it ("Lifecycle policy evaluation rules", Amazon ECR User Guide,
+ * LifecyclePolicies.html). Several entries in one `tagPatternList` are ANDed: the image
+ * must carry a tag matching each (same page, and "Examples of lifecycle policies",
+ * "Filtering on multiple tags"). So the generator puts, before each kind's own rule, one
+ * rule per combination of kinds that an image may carry together, largest combinations
+ * first, with a retention no shorter than any member's:
+ * - all members age-based: `sinceImagePushed` with the longest age. Expired means older than
+ *   every member's age, so every member would expire it;
+ * - all members count-based: `imageCountMoreThan` with the largest count. The image's rank
+ *   among images carrying every member is at most its rank among the images of each member,
+ *   so beyond the largest count it is beyond every member's count;
+ * - count and age mixed: no single ECR rule can require both, so the combination is kept
+ *   (`imageCountMoreThan` at the images-per-repository quota). It expires once a tag of one
+ *   member moves away or, for the flows the templates push, never arises.
+ * Protected kinds get their keep rules first, so nothing later can expire their images.
+ */
+import { ValidationError } from "../../core/errors";
+import { selectorPattern } from "../glob";
+import { type Retention, type TagKind, type TagScheme, validateRetention } from "../tag-scheme";
+import { checkedKeepCount, type LifecyclePolicyDocument, type LifecycleRule, type LifecycleSelection, MAX_LIFECYCLE_RULES, validateLifecyclePolicy } from "./policy";
+
+/** Options of {@link lifecyclePolicyFromTagScheme}. */
+export interface TagSchemePolicyOptions {
+  /**
+   * Retention of images that no other rule selects (tags of no kind), as a last `tagStatus: "any"` rule.
+   * With `maxCount`, every image in the repository counts towards it (ECR counts images claimed by
+   * earlier rules but never expires them here).
+   * @default none: images whose tags belong to no kind are kept
+   */
+  readonly catchAll?: Retention;
+  /**
+   * `countNumber` of the keep rules of protected kinds; at least the repository's "Images per
+   * repository" quota, so that a keep rule can never expire anything.
+   * @default DEFAULT_PROTECTED_KEEP_COUNT (100,000, the default ECR quota)
+   */
+  readonly protectedKeepCount?: number;
+}
+
+type Rule = Omit<LifecycleRule, "rulePriority">;
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}
+
+function retentionSelection(retention: Retention): Pick<LifecycleSelection, "countType" | "countUnit" | "countNumber"> {
+  return "maxCount" in retention
+    ? { countType: "imageCountMoreThan", countNumber: retention.maxCount }
+    : { countType: "sinceImagePushed", countUnit: "days", countNumber: retention.maxAgeDays };
+}
+
+function retentionText(retention: Retention): string {
+  return "maxCount" in retention ? `beyond the newest ${retention.maxCount}` : `${plural(retention.maxAgeDays, "day")} after push`;
+}
+
+function kindList(kind: TagKind): Pick<LifecycleSelection, "tagPrefixList" | "tagPatternList"> {
+  return "prefix" in kind.selector ? { tagPrefixList: [kind.selector.prefix] } : { tagPatternList: [kind.selector.pattern] };
+}
+
+/** Subsets of `items` of exactly `size` elements, in lexicographic order of positions. */
+function subsets<T>(items: readonly T[], size: number): T[][] {
+  if (size === 0) return [[]];
+  const out: T[][] = [];
+  items.forEach((item, i) => {
+    for (const rest of subsets(items.slice(i + 1), size - 1)) out.push([item, ...rest]);
+  });
+  return out;
+}
+
+/**
+ * The retention a combination of kinds gets: the longest of the same type, or none (keep)
+ * when count- and age-based kinds are mixed.
+ */
+export function combinedRetention(kinds: readonly TagKind[]): Retention | undefined {
+  const retentions = kinds.map((k) => k.retention!);
+  if (retentions.every((r) => "maxAgeDays" in r)) return { maxAgeDays: Math.max(...retentions.map((r) => (r as { maxAgeDays: number }).maxAgeDays)) };
+  if (retentions.every((r) => "maxCount" in r)) return { maxCount: Math.max(...retentions.map((r) => (r as { maxCount: number }).maxCount)) };
+  return undefined;
+}
+
+/** One rule per combination of 2..maxKindsPerImage retained kinds, largest combinations first. */
+function combinationRules(scheme: TagScheme, keepCount: number): Rule[] {
+  const retained = scheme.retainedKinds;
+  const rules: Rule[] = [];
+  for (let size = Math.min(scheme.maxKindsPerImage, retained.length); size >= 2; size--) {
+    for (const combo of subsets(retained, size)) {
+      const retention = combinedRetention(combo);
+      const names = combo.map((k) => k.name).join(" + ");
+      rules.push({
+        description: retention
+          ? `Images carrying ${names}: expire ${retentionText(retention)} (the longest of the kinds)`
+          : `Keep images carrying ${names} (count and age kinds: no single rule expires only when both would)`,
+        selection: {
+          tagStatus: "tagged",
+          tagPatternList: combo.map((k) => selectorPattern(k.selector)),
+          ...(retention ? retentionSelection(retention) : { countType: "imageCountMoreThan" as const, countNumber: keepCount }),
+        },
+        action: { type: "expire" },
+      });
+    }
+  }
+  return rules;
+}
+
+/**
+ * The lifecycle policy of a tag scheme:
+ * 1. one keep rule per protected kind (priorities 1..k): `tagged`, the kind's selector,
+ *    `imageCountMoreThan` `protectedKeepCount`; images carrying a protected tag are claimed
+ *    here and can never be expired by a later rule;
+ * 2. one rule per combination of up to `scheme.maxKindsPerImage` retained kinds (see the
+ *    module comment): an image carrying several kinds keeps its longest-lived kind's retention;
+ * 3. one rule per retained kind (`maxCount` → imageCountMoreThan, `maxAgeDays` → sinceImagePushed);
+ * 4. untagged images expire `scheme.untaggedExpiryDays` days after push;
+ * 5. optionally a `tagStatus: "any"` catch-all.
+ *
+ * The result passes `validateLifecyclePolicy` with the scheme's protected selectors.
+ *
+ * @throws ValidationError naming the scheme's path when the combinations exceed ECR's 50 rules
+ *   (lower `maxKindsPerImage` or use fewer retained kinds), or two kinds select the same tags
+ */
+export function lifecyclePolicyFromTagScheme(scheme: TagScheme, options: TagSchemePolicyOptions = {}): LifecyclePolicyDocument {
+  const keepCount = checkedKeepCount(scheme.path, options.protectedKeepCount);
+  if (options.catchAll) validateRetention(`${scheme.path}/catchAll`, options.catchAll);
+  const rules: Rule[] = [
+    ...scheme.protectedKinds.map((kind) => ({
+      description: `Keep every image tagged ${selectorPattern(kind.selector)} (protected tag kind ${kind.name})`,
+      selection: { tagStatus: "tagged", ...kindList(kind), countType: "imageCountMoreThan", countNumber: keepCount } as const,
+      action: { type: "expire" } as const,
+    })),
+    ...combinationRules(scheme, keepCount),
+    ...scheme.retainedKinds.map((kind) => ({
+      description: `Expire images tagged ${selectorPattern(kind.selector)} (tag kind ${kind.name}) ${retentionText(kind.retention!)}`,
+      selection: { tagStatus: "tagged", ...kindList(kind), ...retentionSelection(kind.retention!) } as const,
+      action: { type: "expire" } as const,
+    })),
+    {
+      description: `Expire untagged images ${plural(scheme.untaggedExpiryDays, "day")} after push`,
+      selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: scheme.untaggedExpiryDays },
+      action: { type: "expire" },
+    },
+    ...(options.catchAll
+      ? [
+          {
+            description: `Expire images no earlier rule selects ${"maxCount" in options.catchAll ? `beyond the newest ${options.catchAll.maxCount} in the repository` : retentionText(options.catchAll)}`,
+            selection: { tagStatus: "any", ...retentionSelection(options.catchAll) } as const,
+            action: { type: "expire" } as const,
+          },
+        ]
+      : []),
+  ];
+  if (rules.length > MAX_LIFECYCLE_RULES) {
+    throw new ValidationError({
+      path: scheme.path,
+      subject: "number of lifecycle rules",
+      value: rules.length,
+      rule: `${scheme.retainedKinds.length} retained kinds combined up to ${scheme.maxKindsPerImage} per image need ${rules.length} rules, but an ECR lifecycle policy has at most ${MAX_LIFECYCLE_RULES}`,
+      fix: "lower maxKindsPerImage to the most retained kinds one image really carries, or use fewer retained kinds",
+    });
+  }
+  const doc: LifecyclePolicyDocument = { rules: rules.map((rule, i) => ({ rulePriority: i + 1, ...rule })) };
+  validateLifecyclePolicy(scheme.path, doc, { protectedSelectors: scheme.protectedKinds.map((k) => k.selector), protectedKeepCount: keepCount });
+  return doc;
+}

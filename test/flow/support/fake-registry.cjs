@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// A fake container registry with ECR's rules, for the pipeline flow suite. Installed as the
+// `docker` and `aws` commands of gitlab-ci-local's shell executor (see flow-harness.ts), it
+// keeps its state in a JSON file ($FAKE_REGISTRY_STATE) and enforces:
+// - tag immutability with exclusion filters ($FAKE_MUTABLE, comma-separated wildcards):
+//   pushing an existing immutable tag onto another digest fails (ImageTagAlreadyExistsException);
+// - at most 1,000 tags per image (ECR quota "Tags per image");
+// - push times from the simulated clock ($FAKE_NOW, ISO 8601);
+// - IAM as the tenant roles grant it: a role whose ARN contains "unprotected" may not push to a
+//   protected repository (one without "/unprotected/" in its name);
+// - FROM / BASE_IMAGE references must exist in the registry.
+// Every build, push and tag operation is appended to state.events for the assertions.
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+const crypto = require("node:crypto");
+
+const MAX_TAGS_PER_IMAGE = 1000;
+
+function emptyState() {
+  return { repos: {}, local: {}, events: [], counter: 0 };
+}
+
+function load(file) {
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : emptyState();
+}
+
+function save(file, state) {
+  fs.writeFileSync(file, JSON.stringify(state));
+}
+
+/** Runs fn with an exclusive lock on the state file (jobs of one pipeline may run at once). */
+function withState(file, fn) {
+  const lock = `${file}.lock`;
+  for (let i = 0; ; i++) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      if (i > 2000) throw new Error(`fake registry: cannot lock ${lock}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+  try {
+    const state = load(file);
+    const result = fn(state);
+    save(file, state);
+    return result;
+  } finally {
+    fs.rmdirSync(lock);
+  }
+}
+
+function wildcard(pattern) {
+  return new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+}
+
+class RegistryError extends Error {
+  constructor(code, message) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
+
+/** `host/name:tag` -> { repo: name, tag }. */
+function parseRef(ref) {
+  const slash = ref.indexOf("/");
+  const colon = ref.lastIndexOf(":");
+  if (slash < 0 || colon < slash) throw new RegistryError("InvalidReference", `${ref} is not <host>/<repository>:<tag>`);
+  return { repo: ref.slice(slash + 1, colon), tag: ref.slice(colon + 1) };
+}
+
+function findTag(state, repo, tag) {
+  const images = state.repos[repo]?.images ?? {};
+  for (const [digest, image] of Object.entries(images)) if (image.tags.includes(tag)) return { digest, image };
+  return undefined;
+}
+
+/** Puts `tag` on `digest` in `repo` under ECR's rules. `image` describes a new image. */
+function putTag(state, env, repo, tag, digest, image) {
+  const role = env.AWS_ROLE_ARN || "";
+  if (role.includes("unprotected") && !repo.includes("/unprotected/")) {
+    throw new RegistryError("AccessDeniedException", `${role} is not authorized to perform ecr:PutImage on repository ${repo}`);
+  }
+  const mutable = (env.FAKE_MUTABLE || "").split(",").filter(Boolean).some((p) => wildcard(p).test(tag));
+  const repository = (state.repos[repo] ??= { images: {} });
+  const existing = findTag(state, repo, tag);
+  if (existing && existing.digest === digest) return "unchanged";
+  if (existing && !mutable) {
+    throw new RegistryError("ImageTagAlreadyExistsException", `The image tag '${tag}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable.`);
+  }
+  const target = (repository.images[digest] ??= { tags: [], pushedAt: env.FAKE_NOW, ...image });
+  if (target.tags.length >= MAX_TAGS_PER_IMAGE) {
+    throw new RegistryError("LimitExceededException", `image ${digest} in ${repo} already has ${MAX_TAGS_PER_IMAGE} tags`);
+  }
+  if (existing) existing.image.tags = existing.image.tags.filter((t) => t !== tag);
+  target.tags.push(tag);
+  state.events.push({ at: env.FAKE_NOW, op: "tag", repo, tag, digest, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME, role });
+  return "tagged";
+}
+
+function optionValues(args, name) {
+  const out = [];
+  args.forEach((a, i) => {
+    if (a === name) out.push(args[i + 1]);
+    else if (a.startsWith(`${name}=`)) out.push(a.slice(name.length + 1));
+  });
+  return out;
+}
+
+function requireImage(state, ref, why) {
+  const { repo, tag } = parseRef(ref);
+  const found = findTag(state, repo, tag);
+  if (!found) throw new RegistryError("ImageNotFoundException", `${why}: ${ref} does not exist`);
+  return found;
+}
+
+function docker(state, env, args, stdin) {
+  const [command, ...rest] = args;
+  switch (command) {
+    case "login":
+      if (stdin.trim() === "") throw new RegistryError("LoginFailed", "no password on stdin");
+      return "Login Succeeded\n";
+    case "build": {
+      const tag = optionValues(rest, "--tag")[0];
+      const labels = Object.fromEntries(optionValues(rest, "--label").map((l) => l.split("=")));
+      const buildArgs = Object.fromEntries(optionValues(rest, "--build-arg").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+      const context = rest[rest.length - 1];
+      const dockerfile = optionValues(rest, "--file")[0] ?? path.join(context, "Dockerfile");
+      const text = fs.readFileSync(path.resolve(env.PWD || process.cwd(), dockerfile), "utf8");
+      const from = /^FROM\s+(\S+)/m.exec(text)?.[1];
+      const labelOnly = /^LABEL\s+platform\.inputs=(\S+)\s+platform\.commit=(\S+)/m.exec(text);
+      let base;
+      // Images of this registry (a host with a dot) must exist; public images (alpine, amazon/aws-cli) come from elsewhere.
+      if (from && from.includes("/") && from.split("/")[0].includes(".")) base = requireImage(state, from, "FROM");
+      if (buildArgs.BASE_IMAGE) base = requireImage(state, buildArgs.BASE_IMAGE, "BASE_IMAGE");
+      const digest = `sha256:${crypto.createHash("sha256").update(`${text}\n${JSON.stringify(labels)}\n${++state.counter}`).digest("hex")}`;
+      const image = labelOnly
+        ? { kind: "commit", inputs: labelOnly[1], commit: labelOnly[2], layersOf: base?.digest }
+        : { kind: "content", inputs: labels["platform.inputs"], dockerfile, base: buildArgs.BASE_IMAGE, cacheFrom: optionValues(rest, "--cache-from") };
+      state.local[tag] = { digest, ...image };
+      state.events.push({ at: env.FAKE_NOW, op: labelOnly ? "commit-image" : "build", ref: tag, digest, ...image, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME });
+      return `Successfully tagged ${tag}\n`;
+    }
+    case "push": {
+      const ref = rest[0];
+      const local = state.local[ref];
+      if (!local) throw new RegistryError("NoSuchImage", `An image does not exist locally with the tag: ${ref}`);
+      const { repo, tag } = parseRef(ref);
+      const { digest, ...image } = local;
+      putTag(state, env, repo, tag, digest, image);
+      state.events.push({ at: env.FAKE_NOW, op: "push", ref, digest, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME, role: env.AWS_ROLE_ARN || "" });
+      return `${tag}: digest: ${digest}\n`;
+    }
+    case "buildx": {
+      if (rest[0] !== "imagetools") throw new RegistryError("Unsupported", `docker buildx ${rest[0]}`);
+      if (rest[1] === "inspect") return `${requireImage(state, rest[2], "inspect").digest}\n`;
+      if (rest[1] === "create") {
+        const target = optionValues(rest, "--tag")[0];
+        const source = requireImage(state, rest[rest.length - 1], "imagetools create");
+        const { repo, tag } = parseRef(target);
+        putTag(state, env, repo, tag, source.digest, source.image);
+        return "";
+      }
+      throw new RegistryError("Unsupported", `docker buildx imagetools ${rest[1]}`);
+    }
+    default:
+      throw new RegistryError("Unsupported", `docker ${command}`);
+  }
+}
+
+function aws(state, env, args) {
+  const [service, command, ...rest] = args;
+  if (service !== "ecr") throw new RegistryError("Unsupported", `aws ${service}`);
+  const repo = optionValues(rest, "--repository-name")[0];
+  const tagOf = () => optionValues(rest, "--image-ids")[0].replace(/^imageTag=/, "");
+  state.events.push({ at: env.FAKE_NOW, op: `aws ${command}`, role: env.AWS_ROLE_ARN || "", pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME });
+  switch (command) {
+    case "get-login-password":
+      return "fake-ecr-token\n";
+    case "describe-images": {
+      const found = findTag(state, repo, tagOf());
+      if (!found) throw new RegistryError("ImageNotFoundException", `The image with imageId {imageTag:'${tagOf()}'} does not exist within the repository with name '${repo}'`);
+      return `${found.digest}\n`;
+    }
+    case "batch-get-image": {
+      const found = findTag(state, repo, tagOf());
+      if (!found) throw new RegistryError("ImageNotFoundException", `${repo}:${tagOf()}`);
+      return `${JSON.stringify({ schemaVersion: 2, fakeDigest: found.digest })}\n`;
+    }
+    case "put-image": {
+      const tag = optionValues(rest, "--image-tag")[0];
+      const file = optionValues(rest, "--image-manifest")[0].replace(/^file:\/\//, "");
+      const { fakeDigest } = JSON.parse(fs.readFileSync(path.resolve(env.PWD || process.cwd(), file), "utf8"));
+      const found = Object.entries(state.repos[repo]?.images ?? {}).find(([digest]) => digest === fakeDigest);
+      if (!found) throw new RegistryError("ImageNotFoundException", `no image ${fakeDigest} in ${repo}`);
+      if (putTag(state, env, repo, tag, fakeDigest, found[1]) === "unchanged") {
+        throw new RegistryError("ImageAlreadyExistsException", `Image with digest '${fakeDigest}' and tag '${tag}' already exists in the repository with name '${repo}'`);
+      }
+      return "{}\n";
+    }
+    default:
+      throw new RegistryError("Unsupported", `aws ecr ${command}`);
+  }
+}
+
+/** `buildctl-daemonless.sh build …` (rootless BuildKit): the same build and push as docker build + push. */
+function buildctl(state, env, args) {
+  if (args[0] !== "build") throw new RegistryError("Unsupported", `buildctl ${args[0]}`);
+  const locals = Object.fromEntries(optionValues(args, "--local").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  const opts = optionValues(args, "--opt");
+  const filename = opts.find((o) => o.startsWith("filename="))?.slice("filename=".length) ?? "Dockerfile";
+  const output = Object.fromEntries(optionValues(args, "--output")[0].split(",").map((kv) => kv.split("=")));
+  if (output.type !== "image" || output.push !== "true") throw new RegistryError("Unsupported", "only --output type=image,push=true");
+  const dockerArgs = ["build", "--file", path.join(locals.dockerfile, filename), "--tag", output.name];
+  for (const o of opts) {
+    if (o.startsWith("label:")) dockerArgs.push("--label", o.slice("label:".length));
+    if (o.startsWith("build-arg:")) dockerArgs.push("--build-arg", o.slice("build-arg:".length));
+  }
+  for (const c of optionValues(args, "--import-cache")) dockerArgs.push("--cache-from", c.replace(/^type=registry,ref=/, ""));
+  dockerArgs.push(locals.context);
+  docker(state, env, dockerArgs, "");
+  state.events[state.events.length - 1].builder = "buildkit-rootless";
+  return docker(state, env, ["push", output.name], "");
+}
+
+/** Deletes images (lifecycle expiry): `expired` maps repository name to digests. */
+function expire(state, expired) {
+  for (const [repo, digests] of Object.entries(expired)) for (const digest of digests) delete state.repos[repo].images[digest];
+}
+
+module.exports = { emptyState, load, save, withState, docker, aws, buildctl, putTag, expire, parseRef, findTag, MAX_TAGS_PER_IMAGE };
+
+if (require.main === module) {
+  const [tool, ...args] = process.argv.slice(2);
+  const stdin = tool === "docker" && args[0] === "login" ? fs.readFileSync(0, "utf8") : "";
+  const file = process.env.FAKE_REGISTRY_STATE;
+  fs.appendFileSync(`${file}.log`, `${[tool, ...args].join(" ")}\n`);
+  try {
+    const run = { docker: () => docker, aws: () => aws, buildctl: () => buildctl }[tool];
+    if (!run) throw new Error(`unknown tool ${tool}`);
+    const out = withState(file, (state) => run()(state, process.env, args, stdin));
+    process.stdout.write(out);
+  } catch (error) {
+    process.stderr.write(`fake ${tool}: ${error.message}\n`);
+    process.exit(error instanceof RegistryError ? (tool === "aws" ? 254 : 1) : 2);
+  }
+}

@@ -1,0 +1,204 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { type CiRule } from "../../../lib/gitlab/ci-yaml";
+import { type CiTemplate } from "../../../lib/gitlab/image-reuse-template";
+import { CiRepo, type PipelineRun } from "../../support/gitlab-ci-local";
+
+/** The fake registry module (plain JavaScript: it also runs as the `docker`/`aws`/`buildctl` shims). */
+export interface RegistryImage {
+  tags: string[];
+  pushedAt: string;
+  kind: "content" | "commit";
+  inputs?: string;
+  commit?: string;
+  base?: string;
+  cacheFrom?: string[];
+}
+export interface RegistryEvent {
+  at: string;
+  op: string;
+  ref?: string;
+  repo?: string;
+  tag?: string;
+  digest?: string;
+  inputs?: string;
+  pipeline?: string;
+  run?: string;
+  job?: string;
+  role?: string;
+  base?: string;
+  cacheFrom?: string[];
+  builder?: string;
+}
+export interface RegistryState {
+  repos: Record<string, { images: Record<string, RegistryImage> }>;
+  events: RegistryEvent[];
+}
+interface FakeRegistryModule {
+  load(file: string): RegistryState;
+  save(file: string, state: RegistryState): void;
+  putTag(state: RegistryState, env: Record<string, string>, repo: string, tag: string, digest: string, image: Partial<RegistryImage>): string;
+  expire(state: RegistryState, expired: Record<string, string[]>): void;
+  findTag(state: RegistryState, repo: string, tag: string): { digest: string; image: RegistryImage } | undefined;
+  MAX_TAGS_PER_IMAGE: number;
+}
+const SCRIPT = path.join(__dirname, "fake-registry.cjs");
+export const fakeRegistry = require(SCRIPT) as FakeRegistryModule;
+
+export const HOST = "111111111111.dkr.ecr.eu-central-1.amazonaws.com";
+const DAY = 86_400_000;
+export const START = new Date("2026-01-05T09:00:00Z");
+
+/** What triggers a pipeline. */
+export type Trigger =
+  | { readonly kind: "push" | "schedule" | "web" | "api"; readonly branch: string }
+  | { readonly kind: "merge_request"; readonly iid: number; readonly branch: string }
+  | { readonly kind: "tag"; readonly tag: string };
+
+/** One pipeline (or retried jobs) of the sequence. */
+export interface FlowPipeline {
+  readonly id: number;
+  /** Sequence number of the run (a retried job has its pipeline's id but a sequence number of its own). */
+  readonly seq: number;
+  readonly name: string;
+  readonly trigger: Trigger;
+  readonly sha: string;
+  readonly day: number;
+  readonly variables: Readonly<Record<string, string>>;
+  readonly run: PipelineRun;
+}
+
+/** Evaluates the `if:` forms the templates emit (GitLab CI expression syntax, a subset). */
+export function evaluateIf(expression: string, vars: Readonly<Record<string, string>>): boolean {
+  const value = (token: string) => (token.startsWith("$") ? (vars[token.slice(1)] ?? "") : JSON.parse(token));
+  let m = /^(\$\w+) == ("[^"]*"|\$\w+)$/.exec(expression);
+  if (m) return vars[m[1]!.slice(1)] !== undefined && value(m[1]!) === value(m[2]!);
+  m = /^(\$\w+) =~ \/(.*)\/$/.exec(expression);
+  if (m) return vars[m[1]!.slice(1)] !== undefined && new RegExp(m[2]!).test(value(m[1]!));
+  m = /^(\$\w+)$/.exec(expression);
+  if (m) return (vars[m[1]!.slice(1)] ?? "") !== "";
+  throw new Error(`the flow harness does not evaluate ${expression}`);
+}
+
+/** Expands `$VAR` and `${VAR}` as GitLab expands variables in variable values (unknown ones stay). */
+export function expand(text: string, vars: Readonly<Record<string, string>>): string {
+  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => vars[(a ?? b)!] ?? whole);
+}
+
+/**
+ * The inputs hash of an image as the build job defines it (image-flow-script.ts), computed here
+ * independently from the files of a commit: the Dockerfile, the files its COPY/ADD take from the
+ * context (without --from), extra paths, the base image's hash.
+ */
+export function inputsHash(files: Readonly<Record<string, string>>, dockerfile: string, context: string, base: string, extra: readonly string[] = []): string {
+  const sources = (files[dockerfile] ?? "")
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter((words) => /^(COPY|ADD)$/i.test(words[0] ?? "") && !words.some((w) => w.startsWith("--from=")))
+    .flatMap((words) => words.slice(1, -1).filter((w) => !w.startsWith("--")).map((src) => `${context}/${src}`));
+  const roots = [dockerfile, ...sources, ...extra].map((p) => p.replace(/\/+$/, ""));
+  const matched = Object.keys(files).flatMap((file) =>
+    roots.flatMap((root) => {
+      const bare = root.replace(/^\.\//, "");
+      if (file === bare) return [root];
+      if (file.startsWith(`${bare}/`) || bare === ".") return [`${root}/${bare === "." ? file : file.slice(bare.length + 1)}`];
+      return [];
+    }),
+  );
+  const lines = [...new Set(matched)]
+    .sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : Buffer.from(a) > Buffer.from(b) ? 1 : 0))
+    .map((p) => `${createHash("sha256").update(files[p.replace(/^\.\//, "")]!).digest("hex")}  ${p}\n`)
+    .join("");
+  return createHash("sha256").update(`dockerfile ${dockerfile}\nbase ${base}\n${lines}`).digest("hex").slice(0, 40);
+}
+
+/**
+ * A project whose `.gitlab-ci.yml` includes a generated template, run by gitlab-ci-local with the
+ * fake registry as `docker`, `aws` and `buildctl-daemonless.sh`. GitLab's workflow:rules:variables
+ * are applied here (gitlab-ci-local 4.70 does not evaluate workflow rules): the first matching
+ * rule's variables, expanded, are passed as pipeline variables, as GitLab does.
+ */
+export class FlowProject {
+  public readonly repo: CiRepo;
+  public readonly state: string;
+  public readonly pipelines: FlowPipeline[] = [];
+  private nextId = 1000;
+
+  public constructor(
+    public readonly template: CiTemplate,
+    files: Readonly<Record<string, string>>,
+    /** Project and group variables; `protectedOnly` ones reach protected pipelines only. */
+    private readonly variables: { readonly all: Readonly<Record<string, string>>; readonly protectedOnly: Readonly<Record<string, string>> },
+    private readonly mutable: readonly string[],
+  ) {
+    const shim = (tool: string) => `#!/bin/sh\nexec node ${JSON.stringify(SCRIPT)} ${tool} "$@"\n`;
+    this.repo = new CiRepo(files, { docker: shim("docker"), aws: shim("aws"), "buildctl-daemonless.sh": shim("buildctl") });
+    this.state = path.join(this.repo.dir, ".shims", "registry.json");
+  }
+
+  /** The registry state now. */
+  public registry(): RegistryState {
+    return fakeRegistry.load(this.state);
+  }
+
+  /** The files of the checked-out commit (tracked files only). */
+  public files(): Record<string, string> {
+    const list = this.repo.git("ls-files").stdout.split("\n").filter(Boolean);
+    return Object.fromEntries(list.map((f) => [f, readFileSync(path.join(this.repo.dir, f), "utf8")]));
+  }
+
+  /** Runs a pipeline (or, with `jobs`, retries those jobs of pipeline `retryOf`) at `day` of the sequence. */
+  public async pipeline(name: string, trigger: Trigger, day: number, options: { jobs?: readonly string[]; retryOf?: FlowPipeline } = {}): Promise<FlowPipeline> {
+    const ref = trigger.kind === "tag" ? trigger.tag : trigger.branch;
+    this.repo.git("checkout", "-q", ref);
+    const sha = this.repo.sha;
+    const id = options.retryOf?.id ?? ++this.nextId;
+    const protectedRef = trigger.kind !== "merge_request" && (trigger.kind === "tag" || trigger.branch === "main");
+    const predefined: Record<string, string> = {
+      CI_DEFAULT_BRANCH: "main",
+      CI_COMMIT_SHA: sha,
+      CI_PIPELINE_ID: String(id),
+      CI_PIPELINE_SOURCE: trigger.kind === "merge_request" ? "merge_request_event" : trigger.kind === "tag" ? "push" : trigger.kind,
+      ...(trigger.kind === "merge_request" ? { CI_MERGE_REQUEST_IID: String(trigger.iid) } : {}),
+      ...(trigger.kind === "tag" ? { CI_COMMIT_TAG: trigger.tag } : { CI_COMMIT_BRANCH: trigger.branch }),
+    };
+    if (trigger.kind === "merge_request") delete predefined.CI_COMMIT_BRANCH;
+    const visible = { ...this.variables.all, ...(protectedRef ? this.variables.protectedOnly : {}), ...predefined };
+    const rule = (this.template.config.workflow?.rules ?? []).find((r: CiRule) => r.if !== undefined && evaluateIf(r.if, visible));
+    if (!rule) throw new Error(`no workflow rule admits pipeline ${name}`);
+    const workflow = Object.fromEntries(Object.entries(rule.variables ?? {}).map(([k, v]) => [k, expand(v, visible)]));
+    const variables = {
+      ...this.variables.all,
+      ...(protectedRef ? this.variables.protectedOnly : {}),
+      ...workflow,
+      PLATFORM_IMAGE_BUILDER: protectedRef ? "docker" : "buildkit-rootless",
+      AWS_WEB_IDENTITY_TOKEN_FILE: path.join(this.repo.dir, ".oidc-token"),
+      CI_PIPELINE_ID: String(id),
+      CI_PIPELINE_SOURCE: predefined.CI_PIPELINE_SOURCE!,
+      ...(trigger.kind === "merge_request" ? { CI_MERGE_REQUEST_IID: String(trigger.iid) } : {}),
+      ...(trigger.kind === "tag" ? { CI_COMMIT_TAG: trigger.tag } : {}),
+    };
+    const unset = trigger.kind === "merge_request" || trigger.kind === "tag" ? ["CI_COMMIT_BRANCH"] : [];
+    const runNumber = this.pipelines.length + 1;
+    const env = { FAKE_RUN: String(runNumber), FAKE_REGISTRY_STATE: this.state, FAKE_NOW: new Date(START.getTime() + day * DAY).toISOString(), FAKE_MUTABLE: this.mutable.join(",") };
+    // GitLab's CI schema is checked on the first run; the template does not change afterwards.
+    const flags = this.pipelines.length > 0 ? ["--no-json-schema-validation"] : [];
+    const run = await this.repo.runPipeline(variables, unset, env, [...(options.jobs ?? []), ...flags]);
+    const pipeline = { id, seq: runNumber, name, trigger, sha, day, variables, run };
+    this.pipelines.push(pipeline);
+    return pipeline;
+  }
+
+  /** The image a job extending `.in-<image>-image` runs in a pipeline: the template's `image:` expanded as the runner does. */
+  public imageOf(pipeline: FlowPipeline, image: string): string {
+    const job = this.template.config.jobs[`.in-${image}-image`];
+    return expand(job!.image!, pipeline.variables);
+  }
+
+  /** The registry log of shim calls (for failure messages). */
+  public log(): string {
+    const file = `${this.state}.log`;
+    return existsSync(file) ? readFileSync(file, "utf8") : "";
+  }
+}

@@ -1,0 +1,109 @@
+import { createHash } from "node:crypto";
+import { matchesSelector } from "../../../lib/registry/glob";
+import { lifecyclePolicyFromTagScheme, simulateLifecycle, type LifecycleImage } from "../../../lib/registry/lifecycle";
+import { type TagKind, type TagScheme } from "../../../lib/registry/tag-scheme";
+import { fakeRegistry, type RegistryState } from "./flow-harness";
+
+const DAY = 86_400_000;
+
+/** What {@link runLifecycleDays} found. */
+export interface LifecycleReport {
+  /** Every broken guarantee, in words (empty when all hold). */
+  readonly violations: string[];
+  readonly summary: { days: number; pushed: number; expired: number; maxTagsPerImage: number; imagesAtEnd: number };
+}
+
+const hex = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * Continues the flow suite's registry for `days` more days with the pushes the templates make
+ * (per day on the default branch two commit images FROM the current content image and `latest`
+ * moved to the newest; new inputs every 10 days; three merge-request commit images in the
+ * unprotected repositories, a new merge request every 2 days; a release tag every 30 days), and
+ * applies the tag scheme's lifecycle policy every day with the offline simulator. Checks every day:
+ * no image with a protected tag expires; an expired image is one that every kind it carries would
+ * expire on its own; an image of a single age kind is gone one day after its age; no more images
+ * of a single count kind stay than its count; no image reaches 1,000 tags (the fake registry refuses).
+ */
+export function runLifecycleDays(state: RegistryState, scheme: TagScheme, days: number): LifecycleReport {
+  const policy = lifecyclePolicyFromTagScheme(scheme);
+  const violations: string[] = [];
+  let pushed = 0;
+  let expired = 0;
+  let maxTags = 0;
+  const repos = Object.keys(state.repos);
+  const protectedRepos = repos.filter((r) => !r.includes("/unprotected/"));
+  const unprotectedRepos = repos.filter((r) => r.includes("/unprotected/"));
+  const contentOf = new Map<string, string>();
+  let release = 1;
+  let iid = 100;
+  const start = Math.max(...state.events.map((e) => Date.parse(e.at))) + DAY;
+  const push = (now: Date, role: string, repo: string, tag: string, image: Record<string, unknown>) => {
+    const env = { FAKE_NOW: now.toISOString(), FAKE_MUTABLE: scheme.mutableKinds.map((k) => ("prefix" in k.selector ? `${k.selector.prefix}*` : k.selector.pattern)).join(","), AWS_ROLE_ARN: role };
+    const digest = (image.digest as string | undefined) ?? `sha256:${hex(`${repo}:${tag}:${now.toISOString()}`)}`;
+    fakeRegistry.putTag(state, env, repo, tag, digest, image);
+    pushed++;
+    return digest;
+  };
+  for (let d = 0; d < days; d++) {
+    const day = new Date(start + d * DAY);
+    for (const repo of protectedRepos) {
+      if (d % 10 === 0 || !contentOf.has(repo)) contentOf.set(repo, push(day, "arn:aws:iam::1:role/x-protected", repo, `inputs-${hex(`${repo}${d}`).slice(0, 40)}`, { kind: "content" }));
+      let newest = "";
+      for (const n of [1, 2]) newest = push(new Date(day.getTime() + n * 3_600_000), "arn:aws:iam::1:role/x-protected", repo, `sha-${hex(`${d}-${n}`).slice(0, 40)}`, { kind: "commit" });
+      push(new Date(day.getTime() + 3 * 3_600_000), "arn:aws:iam::1:role/x-protected", repo, "latest", { digest: newest });
+      if (d % 30 === 29) push(new Date(day.getTime() + 4 * 3_600_000), "arn:aws:iam::1:role/x-protected", repo, `v1.${release}.0`, { digest: newest });
+    }
+    if (d % 30 === 29) release++;
+    if (d % 2 === 0) iid++;
+    for (const repo of unprotectedRepos) {
+      for (const n of [1, 2, 3]) push(new Date(day.getTime() + n * 3_600_000), "arn:aws:iam::1:role/x-unprotected", repo, `MR-${iid}-${hex(`${d}-${n}-${repo}`).slice(0, 40)}`, { kind: "commit" });
+    }
+
+    const now = new Date(day.getTime() + 23 * 3_600_000);
+    for (const repo of repos) {
+      const images: LifecycleImage[] = Object.entries(state.repos[repo]!.images).map(([digest, i]) => ({ digest, tags: i.tags, pushedAt: new Date(i.pushedAt) }));
+      images.forEach((i) => (maxTags = Math.max(maxTags, i.tags.length)));
+      const result = simulateLifecycle(policy, images, now);
+      for (const decision of result.expired) {
+        const image = images.find((i) => i.digest === decision.digest)!;
+        const carried = kindsOf(scheme, image.tags);
+        if (carried.some((k) => k.protected)) violations.push(`day ${d}: ${repo} ${image.tags.join(",")} expired although protected`);
+        for (const kind of carried.filter((k) => !k.protected && !expiresAlone(k, image, images, now))) {
+          violations.push(`day ${d}: ${repo} ${image.tags.join(",")} expired before kind ${kind.name}'s retention`);
+        }
+      }
+      const kept = result.kept.map((k) => images.find((i) => i.digest === k.digest)!);
+      for (const kind of scheme.retainedKinds) {
+        const only = kept.filter((i) => {
+          const carried: TagKind[] = kindsOf(scheme, i.tags);
+          return carried.length === 1 && carried[0] === kind;
+        });
+        const r = kind.retention!;
+        if ("maxAgeDays" in r) {
+          const stale = only.filter((i) => now.getTime() - i.pushedAt.getTime() > (r.maxAgeDays + 1) * DAY);
+          if (stale.length > 0) violations.push(`day ${d}: ${repo} keeps ${stale.length} ${kind.name} images older than ${r.maxAgeDays} days`);
+        } else if (only.length > r.maxCount) {
+          violations.push(`day ${d}: ${repo} keeps ${only.length} ${kind.name} images, more than ${r.maxCount}`);
+        }
+      }
+      fakeRegistry.expire(state, { [repo]: result.expired.map((e) => e.digest) });
+      expired += result.expired.length;
+    }
+  }
+  const imagesAtEnd = Object.values(state.repos).reduce((n, r) => n + Object.keys(r.images).length, 0);
+  return { violations, summary: { days, pushed, expired, maxTagsPerImage: maxTags, imagesAtEnd } };
+}
+
+function kindsOf(scheme: TagScheme, tags: readonly string[]): TagKind[] {
+  return [...new Set(tags.flatMap((t) => scheme.kindsOf(t)))];
+}
+
+/** Would `kind` alone expire `image`? Age: pushed more than N days ago; count: beyond the newest N images carrying the kind. */
+function expiresAlone(kind: TagKind, image: LifecycleImage, images: readonly LifecycleImage[], now: Date): boolean {
+  const r = kind.retention!;
+  if ("maxAgeDays" in r) return now.getTime() - image.pushedAt.getTime() > r.maxAgeDays * DAY;
+  const carriers = images.filter((i) => i.tags.some((t) => matchesSelector(t, kind.selector))).sort((a, b) => b.pushedAt.getTime() - a.pushedAt.getTime());
+  return carriers.indexOf(image) >= r.maxCount;
+}
+
