@@ -122,8 +122,8 @@ export const exampleConfig: PlatformConfig = {
       gitlab: gitlabDev,
       registry: { repositories: exampleRepositories },
       identity: {
-        // The deployment role is also assumable from the runner hosts' instance credentials.
-        deployment: { statements: stateBucketStatements("111111111111", "dev"), trustRunnerHost: true },
+        // The deployment role is assumed from the tenants' protected CI roles only.
+        deployment: { statements: stateBucketStatements("111111111111", "dev") },
         // A tool that cannot use OIDC pulls with a static key (secret in SSM, and in state).
         staticCredentials: [{ id: "legacy-pull", access: "pull", repositories: ["app"] }],
       },
@@ -154,7 +154,7 @@ export const exampleConfig: PlatformConfig = {
         repositories: exampleRepositories,
       },
       identity: {
-        // Merge-request pipelines may push CI images only; release images come from main and tags.
+        // Unprotected pipelines may push their own copy of the CI image only; release images come from main and tags.
         mergeRequestPushRepositories: ["app-ci"],
         deployment: {
           statements: stateBucketStatements("222222222222", "production"),

@@ -17,6 +17,7 @@ import { type EnvironmentIdentityConfig, validateEnvironmentIdentity } from "./i
 import { defaultRunnerRegistrations, validateRunnerPools } from "./runner-pools";
 import { suggestTopLevelGroup, validateEnvironmentInputs, validateEnvironmentLists, validateRunnerVolumes } from "./input-checks";
 import { type ProjectConfig, type RepositoryConfig, tenantsOf } from "./tenancy";
+import { validateTenancy } from "./tenancy-validation";
 
 export { type RepositoryConfig } from "./tenancy";
 
@@ -821,6 +822,7 @@ export function validateEnvironmentConfig(platform: PlatformInfo, env: Environme
   validateEnvironmentLists(path, env);
   validateEnvironmentBasics(path, env);
   validateEnvironmentInputs(env, path, runnersOf(platform, env), DEPLOY_RUNNER);
+  validateTenancy(path, platform, env);
   validateRunnersConfig(platform, env, path);
   validateDestroyProtection(path, env);
   validateEnvironmentIdentity(`${path}/identity`, env);

@@ -9,6 +9,7 @@ import { ExistingNetwork } from "../network/existing-network";
 import { Network } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
 import { ContainerRepository } from "../registry/repository";
+import { selectorPattern } from "../registry/glob";
 import { TagScheme } from "../registry/tag-scheme";
 import { type RunnerFleet } from "../runner/fleet";
 import { IMAGE_BUILDER_VARIABLE, type ImageBuilder } from "../runner/image-builder";
@@ -19,15 +20,14 @@ import {
   type NexusMirrorConfig,
   type PlatformInfo,
   protectsData,
-  repositoryPrefixOf,
   runnerFleetName,
   runnersOf,
   validateEnvironmentConfig,
 } from "./config";
 import { buildRunnerFleets } from "./runner-fleets";
 import { type RunnerPoolName, runnerPoolsOf } from "./runner-pools";
-import { type TrustLevel } from "./tenancy";
-import { EnvironmentIdentity } from "./environment-identity";
+import { tenantRepositoryName, tenantsOf, TRUST_LEVELS, type TrustLevel } from "./tenancy";
+import { EnvironmentIdentity, type TenantRepositories } from "./environment-identity";
 import { EnvironmentGitLabSide } from "./gitlab-side";
 
 /** One registered runner of a pool, as CI templates and operators route jobs by it. */
@@ -83,12 +83,13 @@ export interface GitLabCiPlatformProps {
  * the app's `EnvironmentStack` creates both.
  *
  * Construct ids (the logical ids of every resource derive from them):
- * `repository-<id>`, `network`, `secrets-key`, `runner-cache`, `mirror`, `identity`, `gitlab`,
+ * `repository-<tenant>-<id>`, `repository-<tenant>-unprotected-<id>`, `network`, `secrets-key`, `runner-cache`, `mirror`, `identity`, `gitlab`,
  * `runner-fleet` (the protected pool), `unprotected-fleet`, `deploy-fleet`.
  *
  * Outputs, with static ids (one platform per stack; the ids do not depend on
- * where the platform sits): `repository-url-<id>`; `role-arn-build`,
- * `role-arn-build-mr`, `role-arn-pull`, `role-arn-runner-host`, and where they
+ * where the platform sits): `repository-url-<tenant>-<id>` and
+ * `repository-url-<tenant>-unprotected-<id>`; `role-arn-<tenant>-protected`,
+ * `role-arn-<tenant>-unprotected`, `role-arn-runner-host`, and where they
  * exist `role-arn-deployment`, `role-arn-unprotected-runner-host` and `role-arn-deploy-runner-host`;
  * `runner-cache-bucket`; with a mirror `mirror-image-prefixes` and
  * `mirror-registry-mirrors`, with a Nexus mirror also `mirror-url` and
@@ -110,12 +111,22 @@ export interface GitLabCiPlatformProps {
  *     registry: { repositories: [{ id: "app", description: "The application image" }] },
  *   },
  * });
- * platform.repositories.get("app")!.grantPull(myRole);
+ * platform.tenantRepositories.get("app")!.protected.get("app")!.grantPull(myRole);
  */
 export class GitLabCiPlatform extends Construct {
   /** The environment's tag scheme, shared by lifecycle rules, CI templates and variables. */
   public readonly tagScheme: TagScheme;
-  /** Repositories by config id. */
+  /**
+   * Every tenant's repositories by tenant name: `protected` (`<prefix>/<tenant>/<id>`,
+   * construct id `repository-<tenant>-<id>`) and `unprotected`
+   * (`<prefix>/<tenant>/unprotected/<id>`, construct id `repository-<tenant>-unprotected-<id>`),
+   * each by repository config id.
+   */
+  public readonly tenantRepositories: ReadonlyMap<string, TenantRepositories>;
+  /**
+   * The first tenant's protected repositories by config id.
+   * @deprecated every tenant has repositories of its own: use {@link GitLabCiPlatform.tenantRepositories}
+   */
   public readonly repositories: ReadonlyMap<string, ContainerRepository>;
   /**
    * The runner hosts' network (created, or an existing VPC).
@@ -134,7 +145,7 @@ export class GitLabCiPlatform extends Construct {
    * @default none, unless the environment configures `mirror`
    */
   public readonly mirrorEndpoint?: MirrorEndpoint;
-  /** CI identities: OIDC build/merge-request/pull roles, deployment role, runner host role, static credentials. */
+  /** CI identities: per-tenant protected and unprotected OIDC roles, deployment role, runner host role, static credentials. */
   public readonly identity: EnvironmentIdentity;
   /** Runner registrations, group CI/CD variables, published templates and toolbox project. */
   public readonly gitlab: EnvironmentGitLabSide;
@@ -174,20 +185,9 @@ export class GitLabCiPlatform extends Construct {
     validateEnvironmentConfig(platform, env, this.node.path);
 
     this.tagScheme = new TagScheme(`${this.node.path}/tagScheme`, env.registry.tagScheme);
-    const prefix = repositoryPrefixOf(env);
-    const repositories = new Map<string, ContainerRepository>();
-    for (const repo of env.registry.repositories) {
-      const repository = new ContainerRepository(this, `repository-${repo.id}`, {
-        repositoryName: `${prefix}/${repo.id}`,
-        tagScheme: this.tagScheme,
-        preventDestroy: protectsData(env, env.registry.preventDestroy),
-        ...(repo.catchAllRetention ? { catchAllRetention: repo.catchAllRetention } : {}),
-        tags: { description: repo.description },
-      });
-      repositories.set(repo.id, repository);
-      new TerraformOutput(this, `repository-url-${repo.id}`, { staticId: true, value: repository.repositoryUrl, description: repo.description });
-    }
-    this.repositories = repositories;
+    this.tenantRepositories = this.buildTenantRepositories(env);
+    const firstTenant = [...this.tenantRepositories.values()][0];
+    this.repositories = firstTenant?.protected ?? new Map<string, ContainerRepository>();
 
     // The runner network; the Nexus host joins it unless it has its own.
     const runners = env.runners;
@@ -239,21 +239,30 @@ export class GitLabCiPlatform extends Construct {
       });
     }
 
-    this.identity = new EnvironmentIdentity(this, "identity", { platform, env, repositories });
+    this.identity = new EnvironmentIdentity(this, "identity", {
+      platform,
+      env,
+      repositories: this.tenantRepositories,
+      releaseTagSelector: selectorPattern(this.tagScheme.kind("release", `${this.node.path}/identity`).selector),
+    });
     const roleArn = (name: string, value: string, description: string) =>
       new TerraformOutput(this, `role-arn-${name}`, { staticId: true, value, description });
-    roleArn("build", this.identity.build.roleArn, "OIDC role of default-branch and release-tag pipelines (push)");
-    roleArn("build-mr", this.identity.buildMergeRequest.roleArn, "OIDC role of merge-request (any-branch) pipelines");
-    roleArn("pull", this.identity.pull.roleArn, "OIDC role of any pipeline of the group (pull)");
+    for (const [tenant, roles] of this.identity.tenantRoles) {
+      roleArn(`${tenant}-protected`, roles.protected.roleArn, `OIDC role of ${tenant}'s protected pipelines (default branch, release tags)`);
+      roleArn(`${tenant}-unprotected`, roles.unprotected.roleArn, `OIDC role of ${tenant}'s other pipelines (branches, merge requests, other tags)`);
+    }
     roleArn("runner-host", this.identity.runnerHost.roleArn, "Instance role of the runner hosts");
-    if (this.identity.deployment) roleArn("deployment", this.identity.deployment.roleArn, "Deployment role, assumed from the build role");
+    if (this.identity.deployment) roleArn("deployment", this.identity.deployment.roleArn, "Deployment role, assumed from the tenants' protected roles");
 
+    // Group variables name the first tenant's repositories and roles; each tenant's own
+    // project-level variables take precedence over them.
+    const firstRoles = [...this.identity.tenantRoles.values()][0]!;
     this.gitlab = new EnvironmentGitLabSide(this, "gitlab", {
       platform,
       environment: env,
       tagScheme: this.tagScheme,
-      repositories,
-      identity: this.identity,
+      repositories: this.repositories,
+      identity: { build: firstRoles.protected, buildMergeRequest: firstRoles.unprotected },
       ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
       ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
     });
@@ -294,7 +303,7 @@ export class GitLabCiPlatform extends Construct {
         runnerTokens: this.gitlab.runnerTokens,
         protectedHostRole: this.identity.runnerHost,
         cache: this.cache,
-        repositories: [...repositories.values()],
+        repositories: [...this.tenantRepositories.values()].flatMap((t) => [...t.protected.values(), ...t.unprotected.values()]),
         ...(this.mirror ? { mirror: this.mirror } : {}),
         ...(secretsKey ? { secretsKey } : {}),
         roleArn,
@@ -303,6 +312,38 @@ export class GitLabCiPlatform extends Construct {
       this.unprotectedFleet = fleets.unprotectedFleet;
       this.deployFleet = fleets.deployFleet;
     }
+  }
+
+  /**
+   * One protected and one unprotected repository per tenant and repository id,
+   * with an output of its URL each (`repository-url-<tenant>-<id>`,
+   * `repository-url-<tenant>-unprotected-<id>`).
+   */
+  private buildTenantRepositories(env: EnvironmentConfig): ReadonlyMap<string, TenantRepositories> {
+    const byTenant = new Map<string, TenantRepositories>();
+    for (const tenant of tenantsOf(env, this.node.path)) {
+      const levels = { protected: new Map<string, ContainerRepository>(), unprotected: new Map<string, ContainerRepository>() };
+      for (const trust of TRUST_LEVELS) {
+        for (const repo of tenant.repositories) {
+          const id = trust === "protected" ? `${tenant.name}-${repo.id}` : `${tenant.name}-unprotected-${repo.id}`;
+          const repository = new ContainerRepository(this, `repository-${id}`, {
+            repositoryName: tenantRepositoryName(env, tenant, repo.id, trust),
+            tagScheme: this.tagScheme,
+            preventDestroy: protectsData(env, env.registry.preventDestroy),
+            ...(repo.catchAllRetention ? { catchAllRetention: repo.catchAllRetention } : {}),
+            tags: { description: repo.description, tenant: tenant.name, trust },
+          });
+          levels[trust].set(repo.id, repository);
+          new TerraformOutput(this, `repository-url-${id}`, {
+            staticId: true,
+            value: repository.repositoryUrl,
+            description: `${repo.description} (${tenant.path}, ${trust} pipelines)`,
+          });
+        }
+      }
+      byTenant.set(tenant.name, levels);
+    }
+    return byTenant;
   }
 
   /** The registry mirror: an ECR pull-through mirror over the account's rules, or a Nexus host. */

@@ -90,7 +90,19 @@ export interface ProjectConfig {
    * @default the environment's `identity.defaultBranch`, else `main`
    */
   readonly defaultBranch?: string;
+  /**
+   * Who keeps the project's protected refs (the default branch and the release
+   * tags its protected CI role trusts): `manage` creates `gitlab_branch_protection`
+   * and `gitlab_tag_protection` resources for them; `check` (for a project whose
+   * settings are kept elsewhere) only reads the project's protected branches and
+   * tags and fails the plan when one is missing.
+   * @default "manage"
+   */
+  readonly protectedRefs?: ProtectedRefsMode;
 }
+
+/** How the platform makes sure a tenant's trusted refs are protected (see {@link ProjectConfig.protectedRefs}). */
+export type ProtectedRefsMode = "manage" | "check";
 
 /** A tenant as every part of the platform sees it: defaults applied, names derived. */
 export interface Tenant {
@@ -102,6 +114,8 @@ export interface Tenant {
   readonly defaultBranch: string;
   /** The project's repositories (config entries). */
   readonly repositories: readonly RepositoryConfig[];
+  /** How its trusted refs are protected (see {@link ProjectConfig.protectedRefs}). */
+  readonly protectedRefs: ProtectedRefsMode;
   /** Where in the configuration the tenant is listed, e.g. `config/environments[0]/gitlab/projects[1]`. */
   readonly configPath: string;
 }
@@ -129,6 +143,7 @@ export function tenantsOf(env: TenancyEnvironment, path = "environment"): readon
       name: project.name ?? defaultTenantName(project.path),
       defaultBranch: project.defaultBranch ?? env.identity?.defaultBranch ?? DEFAULT_BRANCH,
       repositories: project.repositories ?? env.registry.repositories,
+      protectedRefs: project.protectedRefs ?? "manage",
       configPath: `${path}/gitlab/projects[${i}]`,
     };
   });
@@ -160,3 +175,16 @@ export function audienceOf(platform: TenancyPlatform, env: TenancyEnvironment): 
 export function cachePathOf(env: TenancyEnvironment, trust: TrustLevel): string {
   return `${env.cache?.path ?? "runner-cache"}/${trust}`;
 }
+
+/**
+ * The IAM role name of a tenant's CI role at a trust level:
+ * `<platform project>-<environment>-<tenant>-<trust>`, e.g.
+ * `acme-ci-production-app-protected`. IAM role names hold at most 64
+ * characters; `validateTenancy` refuses configurations whose names do not fit.
+ */
+export function ciRoleNameOf(platform: TenancyPlatform, env: TenancyEnvironment, tenant: Tenant, trust: TrustLevel): string {
+  return `${platform.project}-${env.name}-${tenant.name}-${trust}`;
+}
+
+
+export { DEFAULT_SUB_CLAIM_COMPONENTS, type SubClaimComponent } from "../identity/gitlab-subject";
