@@ -263,6 +263,11 @@ export class GitLabCiPlatform extends Construct {
       tagScheme: this.tagScheme,
       repositories: this.repositories,
       identity: { build: firstRoles.protected, buildMergeRequest: firstRoles.unprotected },
+      protectedRefs: {
+        projects: tenantsOf(env).map((t) => ({ path: t.path, name: t.name, mode: t.protectedRefs })),
+        refs: [...this.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...r.unprotected.requiredProtectedRefs]),
+        ...(env.identity?.subClaimComponents ? { subClaimComponents: env.identity.subClaimComponents } : {}),
+      },
       ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
       ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
     });

@@ -18,6 +18,7 @@
  * Everything here is a pure function of the configuration: constructs call
  * these functions instead of deriving names of their own.
  */
+import { type ProtectedRefsMode } from "../gitlab/protected-refs";
 import { type Retention } from "../registry/tag-scheme";
 
 /** One container repository of an environment (each tenant gets its own copy). */
@@ -101,8 +102,6 @@ export interface ProjectConfig {
   readonly protectedRefs?: ProtectedRefsMode;
 }
 
-/** How the platform makes sure a tenant's trusted refs are protected (see {@link ProjectConfig.protectedRefs}). */
-export type ProtectedRefsMode = "manage" | "check";
 
 /** A tenant as every part of the platform sees it: defaults applied, names derived. */
 export interface Tenant {
@@ -188,3 +187,4 @@ export function ciRoleNameOf(platform: TenancyPlatform, env: TenancyEnvironment,
 
 
 export { DEFAULT_SUB_CLAIM_COMPONENTS, type SubClaimComponent } from "../identity/gitlab-subject";
+export { type ProtectedRefsMode } from "../gitlab/protected-refs";
