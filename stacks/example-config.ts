@@ -41,11 +41,13 @@ const unprotectedPool = {
 /** Weekdays 07:00-20:00 Berlin time; zero hosts at night and on weekends. */
 const officeHours = { timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 } as const;
 
+// Two tenants: the application project with the seed repositories, and the toolbox project
+// with its toolbox repository only. Each gets its own protected and unprotected copies.
 const gitlab = {
   url: "https://gitlab.example.com",
   group: "acme",
-  projects: ["acme/app", "acme/toolbox"],
-} as const;
+  projects: ["acme/app", { path: "acme/toolbox", repositories: seedRepositories.filter((r) => r.id === "toolbox") }],
+};
 
 /**
  * Example permissions of a deployment role: read and write its environment's

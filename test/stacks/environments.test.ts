@@ -79,7 +79,7 @@ describe("production: always on, protected, longer retention", () => {
 
   test("prevent_destroy on every repository and on the Nexus data volume", () => {
     const repositories = values("production", "aws_ecr_repository");
-    expect(repositories).toHaveLength(3);
+    expect(repositories).toHaveLength(8);
     for (const repository of repositories) expect(repository.lifecycle).toEqual({ prevent_destroy: true });
     expect(values("production", "aws_ebs_volume").map((v) => v.lifecycle)).toEqual([{ prevent_destroy: true }]);
   });
@@ -111,14 +111,20 @@ describe("outputs", () => {
     "ci-variable-names",
     "mirror-image-prefixes",
     "mirror-registry-mirrors",
-    "repository-url-app",
-    "repository-url-app-ci",
-    "repository-url-toolbox",
-    "role-arn-build",
-    "role-arn-build-mr",
+    "repository-url-app-app",
+    "repository-url-app-app-ci",
+    "repository-url-app-toolbox",
+    "repository-url-app-unprotected-app",
+    "repository-url-app-unprotected-app-ci",
+    "repository-url-app-unprotected-toolbox",
+    "repository-url-toolbox-toolbox",
+    "repository-url-toolbox-unprotected-toolbox",
+    "role-arn-app-protected",
+    "role-arn-app-unprotected",
     "role-arn-deployment",
-    "role-arn-pull",
     "role-arn-runner-host",
+    "role-arn-toolbox-protected",
+    "role-arn-toolbox-unprotected",
     "runner-cache-bucket",
     "runner-group-name",
     "runner-pools",

@@ -131,14 +131,14 @@ describe("environment identities", () => {
     ]);
   });
 
-  test("opt-in static credentials only where configured: dev's pull-only user for the tenants' app repositories", () => {
+  test("opt-in static credentials only where configured: dev's pull-only user for the app repositories", () => {
     expect(Object.values(resourcesOf(json("dev"), "aws_iam_user")).map((u) => u.name)).toEqual(["acme-ci-dev-legacy-pull"]);
     const staticSecrets = Object.values(resourcesOf(json("dev"), "aws_ssm_parameter")).filter((p) => !String(p.name).includes("/runner/"));
     expect(staticSecrets.map((p) => [p.name, p.type])).toEqual([["/acme-ci/dev/legacy-pull/secret-access-key", "SecureString"]]);
     const policy = JSON.parse(Object.values(resourcesOf(json("dev"), "aws_iam_user_policy"))[0]!.policy as string);
     expect(policy.Statement).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
-      { Effect: "Allow", Action: PULL, Resource: [repoRef("app-app"), repoRef("toolbox-app")] },
+      { Effect: "Allow", Action: PULL, Resource: [repoRef("app-app")] },
     ]);
     for (const env of ["staging", "production"]) expect(resourcesOf(json(env), "aws_iam_user")).toEqual({});
   });
