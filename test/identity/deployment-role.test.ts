@@ -118,9 +118,9 @@ describe("DeploymentRole with an administrator-level managed policy", () => {
     expect(() => new DeploymentRole(stack, "deploy", { roleName: "acme-ci-dev-deployment", assumedBy: [role], managedPolicyArns: [ADMIN] })).not.toThrow();
   });
 
-  test.each([
-    ["a runner host role", { runnerHost: true }, {}],
-    ["a role of unprotected refs", {}, {}],
+  test.each<[string, { runnerHost?: boolean }]>([
+    ["a runner host role", { runnerHost: true }],
+    ["a role of unprotected refs", {}],
   ])("refused when %s can assume it", (_what, callers) => {
     const error = violationOf(() => build({ managedPolicyArns: [ADMIN, "arn:aws:iam::111111111111:policy/own"] }, callers));
     expect(error.message).toMatch(
