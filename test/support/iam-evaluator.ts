@@ -136,7 +136,7 @@ function statementApplies(statement: Json, request: IamRequest): boolean {
 
 /** Evaluates a policy document (identity or trust policy) for a request. */
 export function evaluatePolicy(document: { readonly Statement: unknown }, request: IamRequest): Decision {
-  const statements = asArray(document.Statement as Json | Json[]);
+  const statements = asArray<Json>(document.Statement as Json | Json[]);
   let allowed = false;
   for (const statement of statements) {
     if (!statementApplies(statement, request)) continue;

@@ -1,0 +1,90 @@
+/*
+ * Attack paths, IAM part: from the synthesized JSON of every stack together,
+ * which roles can GitLab's actors reach (directly with their ID token, then by
+ * role chaining), and what can those roles do?
+ */
+import { exampleConfig } from "../../stacks/example-config";
+import { type Actor } from "../support/gitlab-actors";
+import { boundaryViolations, crossAudienceAcceptances, protectedRepositories, reachedBy } from "./boundaries";
+import { assumableWithToken, chainedFrom, deploys, isProtected, reachableWithToken } from "./iam-model";
+import { buildScenario, tenantActors, tokenOf } from "./scenario";
+
+describe("attack paths on the example app (IAM)", () => {
+  const scenario = buildScenario(exampleConfig);
+  const dev = scenario.environments.find((e) => e.config.name === "dev")!;
+  const app = dev.tenants.find((t) => t.name === "app")!;
+  const actor = (kind: Actor["kind"], options = {}) => tenantActors(app, options).find((a) => a.kind === kind)!;
+
+  test("the model holds every stack's roles, repositories and providers", () => {
+    expect(scenario.model.roles.length).toBeGreaterThanOrEqual(18);
+    expect(scenario.model.providers.map((p) => p.audiences)).toEqual([["acme-ci-dev", "acme-ci-staging"], ["acme-ci-production"]]);
+    expect(scenario.model.protections.get("acme/app")).toEqual({ branches: new Set(["main"]), tags: new Set(["v*.*.*"]) });
+  });
+
+  test("no unprotected actor reaches a role that pushes a protected repository or deploys; no actor reaches another tenant's repositories", () => {
+    expect(boundaryViolations(scenario)).toEqual([]);
+  });
+
+  test("release tag v0-x: a Developer's unprotected tag reaches no protected role in any environment", () => {
+    const tag = actor("unprotected-tag-push", { attackerTag: "v0-x" });
+    expect(isProtected(scenario.model, tag.projectPath, "tag", "v0-x")).toBe(false);
+    const reached = reachedBy(scenario, tag);
+    expect(reached.filter((r) => r.name.endsWith("-protected") || deploys(r))).toEqual([]);
+    expect(reached.map((r) => r.name).sort()).toEqual(["acme-ci-dev-app-unprotected", "acme-ci-production-app-unprotected", "acme-ci-staging-app-unprotected"]);
+  });
+
+  test("build-mr pushing to what main runs: no merge-request or branch role pushes a repository protected pipelines pull", () => {
+    for (const kind of ["branch-merge-request", "unprotected-branch-push", "fork-merge-request"] as const) {
+      const reached = reachedBy(scenario, actor(kind, { attackerBranch: "feature/x" }));
+      expect(reached.length).toBeGreaterThan(0);
+      expect(reached.flatMap((r) => protectedRepositories(scenario, r).map((repo) => `${r.name} -> ${repo.name}`))).toEqual([]);
+    }
+    // What the default branch runs: the protected repositories, which only protected roles push.
+    const main = reachedBy(scenario, actor("protected-default-branch")).filter((r) => r.stack === "dev");
+    expect(main.flatMap((r) => protectedRepositories(scenario, r)).map((r) => r.name).sort()).toEqual(["acme/dev/app/app", "acme/dev/app/app-ci", "acme/dev/app/toolbox"]);
+  });
+
+  test("shared audience: no role accepts a token minted for another environment's audience", () => {
+    expect(crossAudienceAcceptances(scenario)).toEqual([]);
+    // Production's protected role refuses main's token for dev, and accepts it for production.
+    const main = actor("protected-default-branch");
+    const production = scenario.environments.find((e) => e.config.name === "production")!;
+    expect(assumableWithToken(scenario.model, tokenOf(production, main, "acme-ci-dev")).filter((r) => r.stack === "production")).toEqual([]);
+    expect(assumableWithToken(scenario.model, tokenOf(production, main, production.audience)).map((r) => r.name)).toContain("acme-ci-production-app-protected");
+  });
+
+  test("trustRunnerHost: only the tenants' protected roles can chain into a deployment role; no runner host role can", () => {
+    for (const deployment of scenario.model.roles.filter(deploys)) {
+      const callers = scenario.model.roles.filter((r) => chainedFrom(scenario.model, r).includes(deployment));
+      expect(callers.map((r) => r.name).sort()).toEqual([`acme-ci-${deployment.stack}-app-protected`, `acme-ci-${deployment.stack}-toolbox-protected`]);
+    }
+  });
+
+  test("a fork MR whose branch is named like the default branch reaches nothing of the parent on GitLab 18.2.2+, but the protected role before it", () => {
+    const fixed = actor("fork-merge-request", { attackerBranch: "main", forkProjectPath: "mallory/app" });
+    expect(reachedBy(scenario, fixed)).toEqual([]);
+    // Before 18.2.2 the token carried the parent's project_path and the fork's branch name: IAM cannot tell it from main.
+    const before = actor("fork-merge-request", { attackerBranch: "main" });
+    expect(reachedBy(scenario, before).map((r) => r.name)).toContain("acme-ci-dev-app-protected");
+  });
+
+  test("protected pipelines still work: main and release tags reach their tenant's protected role, push its protected images and deploy", () => {
+    for (const kind of ["protected-default-branch", "protected-release-tag", "scheduled-pipeline"] as const) {
+      const a = actor(kind);
+      expect(isProtected(scenario.model, a.projectPath, a.refType, a.ref)).toBe(true);
+      const inDev = reachableWithToken(scenario.model, tokenOf(dev, a, dev.audience));
+      expect(inDev.map((r) => r.name).sort()).toEqual(["acme-ci-dev-app-protected", "acme-ci-dev-app-unprotected", "acme-ci-dev-deployment"]);
+    }
+  });
+
+  test("every ref pattern a role trusts is protected in GitLab", () => {
+    for (const [name, stack] of scenario.stacks.environments) {
+      for (const roles of stack.identity.tenantRoles.values()) {
+        for (const ref of roles.protected.requiredProtectedRefs) {
+          const protections = scenario.model.protections.get(ref.project)!;
+          expect([name, ref.ref, (ref.refType === "branch" ? protections.branches : protections.tags).has(ref.ref)]).toEqual([name, ref.ref, true]);
+        }
+      }
+    }
+  });
+});
