@@ -531,3 +531,12 @@ export { TAG_MUTABILITY_MODES, TAG_KEY_MAX_LENGTH, TAG_VALUE_MAX_LENGTH, validat
 export { STATIC_CREDENTIALS_STORES } from "./identity/static-credentials";
 export { DOCKER_ACCESS_MODES } from "./runner/config-toml";
 export { MIRROR_KINDS, validateEnvironmentInputs, validateEnvironmentLists, validateExternalRegistries, validateDeployRegistration } from "./platform/input-checks";
+// --- Trust boundaries, IAM side: per-tenant roles, sub components, release patterns, protected refs ---
+export { type TenantRepositories, type TenantRoles } from "./platform/environment-identity";
+export { ciRoleNameOf, type ProtectedRefsMode, type SubClaimComponent, DEFAULT_SUB_CLAIM_COMPONENTS } from "./platform/tenancy";
+export { validateTenancy } from "./platform/tenancy-validation";
+export { releaseSelectorOf } from "./platform/identity-config";
+export { SUPPORTED_SUB_CLAIM_COMPONENTS, validateSubClaimComponents } from "./identity/gitlab-subject";
+export { globIncludes, validateReleaseTagPattern } from "./identity/ref-patterns";
+export { ADMINISTRATOR_MANAGED_POLICIES, isAdministratorPolicy } from "./identity/admin-policies";
+export { ProtectedRefs, type ProtectedRefsProject, type ProtectedRefsProps } from "./gitlab/protected-refs";
