@@ -15,6 +15,7 @@ import { type RunnerFleet } from "../lib/runner/fleet";
 import { type AccountStack } from "./account-stack";
 import { addAwsProvider } from "./aws-provider";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
+import { protectedRefsManagedElsewhere } from "./identity-config";
 
 /**
  * One environment's stack: the providers (AWS pinned to the environment's
@@ -49,6 +50,7 @@ export class EnvironmentStack extends TerraformStack {
       platform,
       environment: env,
       ...(account ? { registrySettings: account.registry } : {}),
+      protectedRefsManagedElsewhere: protectedRefsManagedElsewhere(platform, env),
     });
   }
 

@@ -1,8 +1,8 @@
 import { check } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
 import { validateEnvironmentIdentity } from "../lib/platform/identity-config";
-import { audienceOf } from "../lib/platform/tenancy";
-import { type AccountConfig, type PlatformConfig } from "./config";
+import { audienceOf, tenantsOf } from "../lib/platform/tenancy";
+import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./config";
 
 // The environment's identity settings live with the platform construct (lib/platform);
 // re-exported here so the app and its tests keep one import path.
@@ -48,6 +48,19 @@ export function oidcProvidersToCreate(config: PlatformConfig, account: AccountCo
 export function oidcAudiencesOf(config: PlatformConfig, accountId: string, url: string): string[] {
   const audiences = config.environments.filter((e) => e.accountId === accountId && e.gitlab.url === url).map((e) => audienceOf(config, e));
   return [...new Set(audiences)];
+}
+
+/**
+ * The projects of an environment whose ref protections an earlier environment
+ * (in configuration order) on the same GitLab instance manages: GitLab has one
+ * protection per project and ref, so only the first environment listing a
+ * project creates it, and the later ones check it at plan time.
+ */
+export function protectedRefsManagedElsewhere(config: PlatformConfig, env: EnvironmentConfig): string[] {
+  const index = config.environments.indexOf(env);
+  const earlier = config.environments.slice(0, index < 0 ? 0 : index).filter((e) => e.gitlab.url === env.gitlab.url);
+  const managed = new Set(earlier.flatMap((e) => tenantsOf(e).filter((t) => t.protectedRefs === "manage").map((t) => t.path)));
+  return tenantsOf(env).map((t) => t.path).filter((path) => managed.has(path));
 }
 
 /** Checks the identity sections of the configuration (config paths in messages). */

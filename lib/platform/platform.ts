@@ -64,6 +64,14 @@ export interface GitLabCiPlatformProps {
    * @default none: an environment with an `ecr-pull-through` mirror fails at construction
    */
   readonly registrySettings?: PullThroughCacheRuleSource;
+  /**
+   * Project paths whose trusted refs another environment on the same GitLab
+   * instance protects: this platform only checks them at plan time, so no two
+   * stacks manage one protection (the app passes the projects an earlier
+   * environment lists).
+   * @default none: every tenant with `protectedRefs: "manage"` gets its protections here
+   */
+  readonly protectedRefsManagedElsewhere?: readonly string[];
 }
 
 /**
@@ -264,7 +272,11 @@ export class GitLabCiPlatform extends Construct {
       repositories: this.repositories,
       identity: { build: firstRoles.protected, buildMergeRequest: firstRoles.unprotected },
       protectedRefs: {
-        projects: tenantsOf(env).map((t) => ({ path: t.path, name: t.name, mode: t.protectedRefs })),
+        projects: tenantsOf(env).map((t) => ({
+          path: t.path,
+          name: t.name,
+          mode: (props.protectedRefsManagedElsewhere ?? []).includes(t.path) ? "check" : t.protectedRefs,
+        })),
         refs: [...this.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...r.unprotected.requiredProtectedRefs]),
         ...(env.identity?.subClaimComponents ? { subClaimComponents: env.identity.subClaimComponents } : {}),
       },
