@@ -1,5 +1,5 @@
 import { check } from "../core/errors";
-import { ciRoleNameOf, type TenancyEnvironment, type TenancyPlatform, tenantsOf, TRUST_LEVELS } from "./tenancy";
+import { ciRoleNameOf, projectConfigOf, type TenancyEnvironment, type TenancyPlatform, tenantsOf, TRUST_LEVELS } from "./tenancy";
 
 /** Tenant short names: 1-20 of `a-z0-9-`, starting with a letter (they name repositories, roles and outputs). */
 const TENANT_NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -11,7 +11,8 @@ const ROLE_NAME_MAX = 64;
 /**
  * Checks the tenants of an environment: every project path is a GitLab
  * project path (`<group>[/<subgroup>...]/<project>`), no project is listed
- * twice, tenant names are well-formed and unique, and every CI role name
+ * twice, tenant names are well-formed and unique, default branches are exact
+ * names, `protectedRefs` is a known mode, and every CI role name
  * (`<project>-<environment>-<tenant>-<trust>`) fits IAM's 64 characters.
  *
  * @param path config path of the environment, e.g. `config/environments[0]`
@@ -54,6 +55,22 @@ export function validateTenancy(path: string, platform: TenancyPlatform, env: Te
       fix: "give one of the entries its own name, e.g. { path: \"acme/team-b/app\", name: \"team-b-app\" }",
     });
     names.set(tenant.name, i);
+    // An inherited default branch is checked where it is configured (identity.defaultBranch).
+    const ownBranch = projectConfigOf(env.gitlab.projects[i]!).defaultBranch !== undefined;
+    check(!ownBranch || (typeof tenant.defaultBranch === "string" && tenant.defaultBranch.length > 0 && !/[*?\s:~^[\\]/.test(tenant.defaultBranch)), {
+      path: `${where}/defaultBranch`,
+      subject: "default branch",
+      value: tenant.defaultBranch,
+      rule: "the default branch is one exact branch name (the protected CI role trusts it with StringEquals, and GitLab protects exactly it)",
+      fix: "name the project's default branch, e.g. main",
+    });
+    check(tenant.protectedRefs === "manage" || tenant.protectedRefs === "check", {
+      path: `${where}/protectedRefs`,
+      subject: "protectedRefs",
+      value: tenant.protectedRefs,
+      rule: 'protectedRefs is "manage" (the platform creates the protections) or "check" (it checks them at plan time)',
+      fix: 'use "manage", or "check" for a project whose settings are kept elsewhere',
+    });
     for (const trust of TRUST_LEVELS) {
       const roleName = ciRoleNameOf(platform, env, tenant, trust);
       check(roleName.length <= ROLE_NAME_MAX, {

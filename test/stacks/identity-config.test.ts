@@ -137,4 +137,13 @@ describe("trust boundaries in the configuration", () => {
       new RegExp(`^${PROJECTS}\\[1\\]: invalid protected CI role name "platform-abcdefghijk-development-eu-west1-a-very-long-tenant-n-protected"\\. Rule: IAM role names hold at most 64 characters.*Fix: shorten .* by 8 characters`),
     );
   });
+
+  test("a project's default branch must be one exact name, and protectedRefs a known mode (plain JavaScript callers too)", () => {
+    expect(violationOf(() => validateConfig(withProjects(["acme/toolbox", { path: "acme/app", defaultBranch: "release/*" }]))).message).toMatch(
+      new RegExp(`^${PROJECTS}\\[1\\]/defaultBranch: invalid default branch "release/\\*"\\. Rule: the default branch is one exact branch name`),
+    );
+    expect(violationOf(() => validateConfig(withProjects(["acme/toolbox", { path: "acme/app", protectedRefs: "skip" as never }]))).message).toMatch(
+      new RegExp(`^${PROJECTS}\\[1\\]/protectedRefs: invalid protectedRefs "skip"\\. Rule: protectedRefs is "manage"`),
+    );
+  });
 });
