@@ -12,8 +12,8 @@ export interface StaticCredentialsConfig {
   /** Push (and pull) or pull only. */
   readonly access: "push" | "pull";
   /**
-   * Repository ids the user may use.
-   * @default every repository of the environment
+   * Repository ids the user may use: the protected repository of that id of every tenant that has one.
+   * @default every protected repository of every tenant
    */
   readonly repositories?: readonly string[];
   /**

@@ -84,6 +84,10 @@ export interface GitLabCiPlatformProps {
  * piece. Each piece is a construct usable on its own; the platform only wires
  * them.
  *
+ * Group CI/CD variables name the first tenant's repositories and roles; every
+ * tenant needs its own values as project-level variables (which take
+ * precedence over group variables).
+ *
  * Providers: the platform creates none (a construct library should not). The
  * stack that holds it needs an AWS provider for the environment's account and
  * region, and a GitLab provider for the instance (`new GitlabProvider(stack,

@@ -6,7 +6,7 @@
 import { exampleConfig } from "../../stacks/example-config";
 import { type Actor } from "../support/gitlab-actors";
 import { boundaryViolations, crossAudienceAcceptances, protectedRepositories, reachedBy } from "./boundaries";
-import { assumableWithToken, chainedFrom, deploys, isProtected, pushableBy, reachableWithToken } from "./iam-model";
+import { assumableWithToken, buildIamModel, chainedFrom, deploys, isProtected, pushableBy, reachableWithToken } from "./iam-model";
 import { buildScenario, tenantActors, tokenOf } from "./scenario";
 
 describe("attack paths on the example app (IAM)", () => {
@@ -92,5 +92,16 @@ describe("attack paths on the example app (IAM)", () => {
         }
       }
     }
+  });
+
+  test("the suite catches a trusted pattern GitLab does not protect: '?' (one character for IAM, a literal for GitLab)", () => {
+    // Bypass the configuration checks: rewrite dev's synthesized release pattern to v?.*.* in the role and in the protection.
+    const json = new Map([...scenario.json].map(([name, j]) => [name, name === "dev" ? (JSON.parse(JSON.stringify(j).split("v*.*.*").join("v?.*.*")) as typeof j) : j]));
+    const mutated = { ...scenario, model: buildIamModel(json) };
+    const tag = tenantActors(app, { attackerTag: "v1.2.3" }).find((a) => a.kind === "unprotected-tag-push")!;
+    expect(isProtected(mutated.model, app.path, "tag", "v1.2.3")).toBe(false);
+    expect(boundaryViolations(mutated, (t) => (t.path === app.path ? [tag] : []))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^unprotected-tag-push acme\/app tag v1\.2\.3: reaches acme-ci-dev-app-protected, which pushes acme\/dev\/app\/app/)]),
+    );
   });
 });
