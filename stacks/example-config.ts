@@ -46,7 +46,7 @@ const officeHours = { timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 } as con
 const gitlab = {
   url: "https://gitlab.example.com",
   group: "acme",
-  projects: ["acme/app", { path: "acme/toolbox", repositories: seedRepositories.filter((r) => r.id === "toolbox") }],
+  projects: ["acme/app", { path: "acme/toolbox", repositories: exampleRepositories.filter((r) => r.id === "toolbox") }],
 };
 
 /**

@@ -8,7 +8,7 @@ import { NexusMirror } from "../mirror/nexus-mirror";
 import { ExistingNetwork } from "../network/existing-network";
 import { Network } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
-import { ContainerRepository } from "../registry/repository";
+import { type ContainerRepository } from "../registry/repository";
 import { selectorPattern } from "../registry/glob";
 import { TagScheme } from "../registry/tag-scheme";
 import { type RunnerFleet } from "../runner/fleet";
@@ -19,16 +19,16 @@ import {
   type EnvironmentConfig,
   type NexusMirrorConfig,
   type PlatformInfo,
-  protectsData,
   runnerFleetName,
   runnersOf,
   validateEnvironmentConfig,
 } from "./config";
 import { buildRunnerFleets } from "./runner-fleets";
 import { type RunnerPoolName, runnerPoolsOf } from "./runner-pools";
-import { tenantRepositoryName, tenantsOf, TRUST_LEVELS, type TrustLevel } from "./tenancy";
+import { tenantsOf, type TrustLevel } from "./tenancy";
 import { EnvironmentIdentity, type TenantRepositories } from "./environment-identity";
 import { EnvironmentGitLabSide } from "./gitlab-side";
+import { tenantRepositoriesOf } from "./tenant-repositories";
 
 /** One registered runner of a pool, as CI templates and operators route jobs by it. */
 export interface RunnerPoolInfo {
@@ -197,7 +197,7 @@ export class GitLabCiPlatform extends Construct {
     validateEnvironmentConfig(platform, env, this.node.path);
 
     this.tagScheme = new TagScheme(`${this.node.path}/tagScheme`, env.registry.tagScheme);
-    this.tenantRepositories = this.buildTenantRepositories(env);
+    this.tenantRepositories = tenantRepositoriesOf(this, env, this.tagScheme);
     const firstTenant = [...this.tenantRepositories.values()][0];
     this.repositories = firstTenant?.protected ?? new Map<string, ContainerRepository>();
 
@@ -333,38 +333,6 @@ export class GitLabCiPlatform extends Construct {
       this.unprotectedFleet = fleets.unprotectedFleet;
       this.deployFleet = fleets.deployFleet;
     }
-  }
-
-  /**
-   * One protected and one unprotected repository per tenant and repository id,
-   * with an output of its URL each (`repository-url-<tenant>-<id>`,
-   * `repository-url-<tenant>-unprotected-<id>`).
-   */
-  private buildTenantRepositories(env: EnvironmentConfig): ReadonlyMap<string, TenantRepositories> {
-    const byTenant = new Map<string, TenantRepositories>();
-    for (const tenant of tenantsOf(env, this.node.path)) {
-      const levels = { protected: new Map<string, ContainerRepository>(), unprotected: new Map<string, ContainerRepository>() };
-      for (const trust of TRUST_LEVELS) {
-        for (const repo of tenant.repositories) {
-          const id = trust === "protected" ? `${tenant.name}-${repo.id}` : `${tenant.name}-unprotected-${repo.id}`;
-          const repository = new ContainerRepository(this, `repository-${id}`, {
-            repositoryName: tenantRepositoryName(env, tenant, repo.id, trust),
-            tagScheme: this.tagScheme,
-            preventDestroy: protectsData(env, env.registry.preventDestroy),
-            ...(repo.catchAllRetention ? { catchAllRetention: repo.catchAllRetention } : {}),
-            tags: { description: repo.description, tenant: tenant.name, trust },
-          });
-          levels[trust].set(repo.id, repository);
-          new TerraformOutput(this, `repository-url-${id}`, {
-            staticId: true,
-            value: repository.repositoryUrl,
-            description: `${repo.description} (${tenant.path}, ${trust} pipelines)`,
-          });
-        }
-      }
-      byTenant.set(tenant.name, levels);
-    }
-    return byTenant;
   }
 
   /** The registry mirror: an ECR pull-through mirror over the account's rules, or a Nexus host. */
