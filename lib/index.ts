@@ -533,7 +533,7 @@ export { DOCKER_ACCESS_MODES } from "./runner/config-toml";
 export { MIRROR_KINDS, validateEnvironmentInputs, validateEnvironmentLists, validateExternalRegistries, validateDeployRegistration } from "./platform/input-checks";
 // --- Trust boundaries, IAM side: per-tenant roles, sub components, release patterns, protected refs ---
 export { type TenantRepositories, type TenantRoles } from "./platform/environment-identity";
-export { ciRoleNameOf, type ProtectedRefsMode, type SubClaimComponent, DEFAULT_SUB_CLAIM_COMPONENTS } from "./platform/tenancy";
+export { tenantRoleName, type ProtectedRefsMode, type SubClaimComponent, DEFAULT_SUB_CLAIM_COMPONENTS } from "./platform/tenancy";
 export { validateTenancy } from "./platform/tenancy-validation";
 export { releaseSelectorOf } from "./platform/identity-config";
 export { SUPPORTED_SUB_CLAIM_COMPONENTS, validateSubClaimComponents } from "./identity/gitlab-subject";

@@ -13,7 +13,7 @@ import { type ContainerRepository } from "../registry/repository";
 import { type EnvironmentConfig, type PlatformInfo } from "./config";
 import {
   audienceOf,
-  ciRoleNameOf,
+  tenantRoleName,
   DEFAULT_RELEASE_TAG_PATTERN,
   DEFAULT_SUB_CLAIM_COMPONENTS,
   type Tenant,
@@ -119,7 +119,7 @@ export class EnvironmentIdentity extends Construct {
     const ciRole = (tenant: Tenant, trust: TrustLevel, subjects: GitLabSubject[]) =>
       new GitLabCiRole(this, `ci-${tenant.name}-${trust}`, {
         provider: this.oidcProvider,
-        roleName: ciRoleNameOf(platform, env, tenant, trust),
+        roleName: tenantRoleName(platform, env, tenant, trust),
         audience: this.audience,
         region: env.region,
         subjects,

@@ -1,5 +1,5 @@
 import { check } from "../core/errors";
-import { ciRoleNameOf, projectConfigOf, type TenancyEnvironment, type TenancyPlatform, tenantsOf, TRUST_LEVELS } from "./tenancy";
+import { tenantRoleName, projectConfigOf, type TenancyEnvironment, type TenancyPlatform, tenantsOf, TRUST_LEVELS } from "./tenancy";
 
 /** Tenant short names: 1-20 of `a-z0-9-`, starting with a letter (they name repositories, roles and outputs). */
 const TENANT_NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -72,7 +72,7 @@ export function validateTenancy(path: string, platform: TenancyPlatform, env: Te
       fix: 'use "manage", or "check" for a project whose settings are kept elsewhere',
     });
     for (const trust of TRUST_LEVELS) {
-      const roleName = ciRoleNameOf(platform, env, tenant, trust);
+      const roleName = tenantRoleName(platform, env, tenant, trust);
       check(roleName.length <= ROLE_NAME_MAX, {
         path: where,
         subject: `${trust} CI role name`,

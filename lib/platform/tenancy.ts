@@ -181,7 +181,7 @@ export function cachePathOf(env: TenancyEnvironment, trust: TrustLevel): string 
  * `acme-ci-production-app-protected`. IAM role names hold at most 64
  * characters; `validateTenancy` refuses configurations whose names do not fit.
  */
-export function ciRoleNameOf(platform: TenancyPlatform, env: TenancyEnvironment, tenant: Tenant, trust: TrustLevel): string {
+export function tenantRoleName(platform: TenancyPlatform, env: TenancyEnvironment, tenant: Tenant, trust: TrustLevel): string {
   return `${platform.project}-${env.name}-${tenant.name}-${trust}`;
 }
 
