@@ -188,4 +188,15 @@ describe("environment identities", () => {
       expect(checks.every((c) => c.includes('contains([for t in self.protected_tags : t.tag], \\"v*.*.*\\")'))).toBe(true);
     }
   });
+
+  test("an administrator-level deployment policy is accepted only because nothing but the protected roles can assume the role", () => {
+    const config: PlatformConfig = {
+      ...exampleConfig,
+      environments: exampleConfig.environments.map((e, i) => (i === 0 ? { ...e, identity: { deployment: { managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] } } } : e)),
+    };
+    const stacks = buildPlatform(Testing.app(), config);
+    const deployment = stacks.environments.get("dev")!.identity.deployment!;
+    expect(deployment).toBeDefined();
+    expect([...stacks.environments.get("dev")!.identity.tenantRoles.values()].every((r) => r.protected.protectedRefsOnly)).toBe(true);
+  });
 });
