@@ -255,7 +255,7 @@ export class GitLabCiPlatform extends Construct {
       platform,
       env,
       repositories: this.tenantRepositories,
-      releaseTagSelector: selectorPattern(this.tagScheme.kind("release", `${this.node.path}/identity`).selector),
+      ...(this.tagScheme.has("release") ? { releaseTagSelector: selectorPattern(this.tagScheme.kind("release", `${this.node.path}/identity`).selector) } : {}),
     });
     const roleArn = (name: string, value: string, description: string) =>
       new TerraformOutput(this, `role-arn-${name}`, { staticId: true, value, description });

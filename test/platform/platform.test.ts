@@ -117,6 +117,11 @@ describe("GitLabCiPlatform on its own", () => {
     expect(actions).toEqual(expect.arrayContaining(["ecr:BatchGetImage", "s3:PutObject"]));
   });
 
+  test("a tag scheme without release images: the protected role still trusts only the default release pattern", () => {
+    const { platform: p } = build({ ...minimal, registry: { ...minimal.registry, tagScheme: { use: ["commit", "latest"] } } });
+    expect(p.identity.tenantRoles.get("app")!.protected.requiredProtectedRefs.map((r) => r.ref)).toEqual(["main", "v*.*.*"]);
+  });
+
   test("passes the security rule pack", () => {
     const { stack: s } = build(minimal);
     Aspects.of(s).add(new SecurityRulePack({ production: false }));
