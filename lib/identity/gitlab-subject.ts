@@ -19,7 +19,7 @@ import { isUnresolved } from "../core/tokens";
 /**
  * The parts GitLab can put into an ID token's `sub` claim, set per project
  * with the projects API attribute `ci_id_token_sub_claim_components`
- * (GitLab 17.10+; gitlab-org/gitlab!160562, the supported values listed in
+ * (gitlab-org/gitlab!160562; the supported values are listed in
  * gitlab-org/gitlab#477260): the list starts with `project_path`; each part
  * becomes `<name>:<value>`, joined with `:`.
  */
