@@ -87,7 +87,7 @@ export class ProtectedRefs extends Construct {
   public readonly checks: readonly TerraformDataSource[];
 
   /**
-   * @throws ValidationError when a ref names a project not in `projects`
+   * @throws ValidationError when a ref names a project not in `projects`, or a mode is unknown
    */
   public constructor(scope: Construct, id: string, props: ProtectedRefsProps) {
     super(scope, id);
@@ -95,6 +95,15 @@ export class ProtectedRefs extends Construct {
     const isDefault = components === DEFAULT_SUB_CLAIM_COMPONENTS.join(",");
     const protections: (BranchProtection | TagProtection)[] = [];
     const checks: TerraformDataSource[] = [];
+    props.projects.forEach((project, i) =>
+      check(project.mode === undefined || project.mode === "manage" || project.mode === "check", {
+        path: `${this.node.path}/projects[${i}]`,
+        subject: "mode",
+        value: project.mode,
+        rule: 'a project\'s protected refs are "manage"d here or "check"ed at plan time',
+        fix: 'use "manage" or "check"',
+      }),
+    );
     for (const project of props.projects) {
       const refs = props.refs.filter((r) => r.project === project.path);
       const data = new DataGitlabProject(this, `project-${project.name}`, { pathWithNamespace: project.path });

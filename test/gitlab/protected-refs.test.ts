@@ -61,6 +61,11 @@ describe("ProtectedRefs", () => {
     expect(postconditions(custom, "gitlab_project")[0]!.condition).toBe('${try(join(",", self.ci_id_token_sub_claim_components), "") == "project_path,ref,ref_type"}');
   });
 
+  test("an unknown mode fails (plain JavaScript callers)", () => {
+    const error = violationOf(() => build({ projects: [{ path: "acme/app", name: "app", mode: "skip" as never }], refs: refs.slice(0, 2) }));
+    expect(error.message).toMatch(/^test\/refs\/projects\[0\]: invalid mode "skip"/);
+  });
+
   test("a trusted ref of a project not listed fails at its path", () => {
     const error = violationOf(() => build({ refs: [...refs, { project: "acme/other", refType: "branch", ref: "main" }] }));
     expect(error.message).toMatch(/^test\/refs\/refs\[4\]: invalid protected ref .*Rule: every trusted ref belongs to a listed project/);
