@@ -4,13 +4,16 @@
  * `npm run security-matrix` rewrites the table between the markers, and
  * test/attack-path/security-matrix.test.ts fails when the doc is stale.
  *
- * Extension point: further columns (e.g. the runner routing of the
- * attack-path suite's runner part: which hosts, tokens and cache prefixes an
- * actor's jobs reach) are `MatrixColumn`s passed to `securityMatrix`.
+ * Columns: what the actor's ID tokens reach per environment (IAM, this
+ * suite's model), then where its jobs run (the runner routing of
+ * runner-routing.ts). Further columns are `MatrixColumn`s passed to
+ * `securityMatrix`.
  */
 import { ACTOR_KINDS, type Actor, type ActorKind } from "../support/gitlab-actors";
 import { protectedRepositories, reachedBy } from "./boundaries";
 import { deploys, pullableBy, pushableBy } from "./iam-model";
+import { stackModelOf, type StackModel } from "./runner-model";
+import { controlsHost, type Job, registrationsFor } from "./runner-routing";
 import { type Scenario, tenantActors } from "./scenario";
 
 /** Start and end markers of the generated table in the doc. */
@@ -64,16 +67,53 @@ const otherTenants: MatrixColumn = {
   },
 };
 
+/** The runner side of every environment stack of the scenario. */
+function runnerModels(scenario: Scenario): StackModel[] {
+  return scenario.environments.map((e) => stackModelOf(e.config.name, scenario.json.get(e.config.name)!));
+}
+
+/**
+ * The jobs an actor's pipeline can run: untagged, or with any one tag a runner
+ * has (a job with more tags lands on a subset of those). A fork MR pipeline
+ * runs in the parent project, whatever its token says.
+ */
+function jobsOf(scenario: Scenario, actor: Actor, models: readonly StackModel[]): Job[] {
+  const tenant = scenario.environments.flatMap((e) => e.tenants).find((t) => actor.projectPath === t.path || actor.kind === "fork-merge-request");
+  const tags = [[], ...new Set(models.flatMap((m) => m.registrations.flatMap((r) => r.tags)))].map((t) => (Array.isArray(t) ? t : [t]));
+  return tags.map((t) => ({ projectPath: tenant?.path ?? actor.projectPath, refProtected: actor.refProtected, tags: t }));
+}
+
+/** Which runners (by environment and registration) an actor's jobs can land on. */
+const runnerColumn: MatrixColumn = {
+  header: "runners its jobs can land on",
+  cell(scenario, actor) {
+    const models = runnerModels(scenario);
+    const names = new Set(jobsOf(scenario, actor, models).flatMap((job) => registrationsFor(job, models).map((r) => r.description)));
+    return names.size > 0 ? [...names].sort().join(", ") : "none";
+  },
+};
+
+/** Whether any of those runners binds the docker socket or runs privileged (jobs there control the host). */
+const hostControlColumn: MatrixColumn = {
+  header: "socket-binding or privileged host",
+  cell(scenario, actor) {
+    const models = runnerModels(scenario);
+    const registrations = jobsOf(scenario, actor, models).flatMap((job) => registrationsFor(job, models));
+    return registrations.some((r) => controlsHost(r, models)) ? "yes" : "no";
+  },
+};
+
 /**
  * The matrix as a Markdown table: one row per GitLab actor of the scenario's
  * first tenant, one column per environment (what the actor's jobs can do
- * there, whatever audience they request), then `other tenants' images` and
- * any `extraColumns`.
+ * there, whatever audience they request), then `other tenants' images`, the
+ * runners its jobs can land on and whether one of them controls its host,
+ * then any `extraColumns`.
  */
 export function securityMatrix(scenario: Scenario, extraColumns: readonly MatrixColumn[] = []): string {
   const tenant = scenario.environments[0]!.tenants[0]!;
   const actors = tenantActors(tenant, { forkProjectPath: `fork-owner/${tenant.path.split("/").pop()!}` });
-  const columns = [...scenario.environments.map((e) => environmentColumn(e.config.name)), otherTenants, ...extraColumns];
+  const columns = [...scenario.environments.map((e) => environmentColumn(e.config.name)), otherTenants, runnerColumn, hostControlColumn, ...extraColumns];
   const rows = ACTOR_KINDS.map((kind) => {
     const actor = actors.find((a) => a.kind === kind)!;
     return [ROW_LABELS[kind], ...columns.map((c) => c.cell(scenario, actor))];
