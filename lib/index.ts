@@ -532,7 +532,7 @@ export { STATIC_CREDENTIALS_STORES } from "./identity/static-credentials";
 export { DOCKER_ACCESS_MODES } from "./runner/config-toml";
 export { MIRROR_KINDS, validateEnvironmentInputs, validateEnvironmentLists, validateExternalRegistries, validateDeployRegistration } from "./platform/input-checks";
 // ---- Image flow: tenants' variables, tag kinds of one's own, combination retention, GitLab tiers ----
-export { registryHostOf, tenantRoleName, validateTenants, type RegistryLocation } from "./platform/tenancy";
+export { registryHostOf, type RegistryLocation } from "./platform/tenancy";
 export { tenantVariables } from "./platform/tenant-variables";
 export { GITLAB_TIERS, type GitLabTier } from "./platform/config";
 export { INPUTS_HASH_VARIABLE, TAG_KIND_NAME, ciTagPattern } from "./registry/tag-scheme";
@@ -540,3 +540,12 @@ export { combinedRetention } from "./registry/lifecycle";
 export { unprotectedImageVariable, repositoryVariable } from "./gitlab/platform-variables";
 export { IMAGE_FLOW_FUNCTIONS, IMAGE_FLOW_ENVIRONMENT } from "./gitlab/image-flow-script";
 export { pipelineKinds, type PipelineKind } from "./gitlab/image-reuse-plan";
+// --- Trust boundaries, IAM side: per-tenant roles, sub components, release patterns, protected refs ---
+export { type TenantRepositories, type TenantRoles } from "./platform/environment-identity";
+export { tenantRoleName, type ProtectedRefsMode, type SubClaimComponent, DEFAULT_SUB_CLAIM_COMPONENTS } from "./platform/tenancy";
+export { validateTenancy } from "./platform/tenancy-validation";
+export { releaseSelectorOf } from "./platform/identity-config";
+export { SUPPORTED_SUB_CLAIM_COMPONENTS, validateSubClaimComponents } from "./identity/gitlab-subject";
+export { globIncludes, validateReleaseTagPattern } from "./identity/ref-patterns";
+export { ADMINISTRATOR_MANAGED_POLICIES, isAdministratorPolicy } from "./identity/admin-policies";
+export { ProtectedRefs, type ProtectedRefsProject, type ProtectedRefsProps } from "./gitlab/protected-refs";

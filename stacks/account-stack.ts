@@ -6,7 +6,7 @@ import { gitLabHostOf } from "../lib/core/gitlab-url";
 import { GitLabOidcProvider } from "../lib/identity/gitlab-oidc-provider";
 import { addAwsProvider } from "./aws-provider";
 import { type AccountConfig, type PlatformConfig } from "./config";
-import { oidcProvidersToCreate } from "./identity-config";
+import { oidcAudiencesOf, oidcProvidersToCreate } from "./identity-config";
 
 /**
  * Account- and region-wide singletons shared by every environment deployed
@@ -17,7 +17,11 @@ import { oidcProvidersToCreate } from "./identity-config";
 export class AccountStack extends TerraformStack {
   /** Registry-wide ECR settings. */
   public readonly registry: RegistrySettings;
-  /** GitLab OIDC providers this stack creates, by GitLab URL (IAM is account-wide: only the account's first stack creates them). */
+  /**
+   * GitLab OIDC providers this stack creates, by GitLab URL (IAM is account-wide: only the
+   * account's first stack creates them); each lists the audience of every environment of
+   * the account that uses the URL.
+   */
   public readonly oidcProviders: ReadonlyMap<string, GitLabOidcProvider>;
 
   public constructor(scope: Construct, id: string, platform: PlatformConfig, account: AccountConfig) {
@@ -43,6 +47,7 @@ export class AccountStack extends TerraformStack {
           url,
           accountId: account.accountId,
           partition: partitionOf(account.region),
+          audiences: oidcAudiencesOf(platform, account.accountId, url),
         }),
       ]),
     );

@@ -6,7 +6,7 @@ import { type EcrPullThroughMirror } from "../lib/mirror/ecr-pull-through-mirror
 import { type MirrorEndpoint } from "../lib/mirror/mirror-endpoint";
 import { type NexusMirror } from "../lib/mirror/nexus-mirror";
 import { type NetworkRef } from "../lib/network/network-ref";
-import { type EnvironmentIdentity } from "../lib/platform/environment-identity";
+import { type EnvironmentIdentity, type TenantRepositories } from "../lib/platform/environment-identity";
 import { type EnvironmentGitLabSide } from "../lib/platform/gitlab-side";
 import { GitLabCiPlatform } from "../lib/platform/platform";
 import { type ContainerRepository } from "../lib/registry/repository";
@@ -15,6 +15,7 @@ import { type RunnerFleet } from "../lib/runner/fleet";
 import { type AccountStack } from "./account-stack";
 import { addAwsProvider } from "./aws-provider";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
+import { protectedRefsManagedElsewhere } from "./identity-config";
 
 /**
  * One environment's stack: the providers (AWS pinned to the environment's
@@ -49,6 +50,7 @@ export class EnvironmentStack extends TerraformStack {
       platform,
       environment: env,
       ...(account ? { registrySettings: account.registry } : {}),
+      protectedRefsManagedElsewhere: protectedRefsManagedElsewhere(platform, env),
     });
   }
 
@@ -57,9 +59,17 @@ export class EnvironmentStack extends TerraformStack {
     return this.platform.tagScheme;
   }
 
-  /** Repositories by config id. */
+  /** Every tenant's protected and unprotected repositories, by tenant name. */
+  public get tenantRepositories(): ReadonlyMap<string, TenantRepositories> {
+    return this.platform.tenantRepositories;
+  }
+
+  /**
+   * The first tenant's protected repositories by config id.
+   * @deprecated every tenant has repositories of its own: use {@link EnvironmentStack.tenantRepositories}
+   */
   public get repositories(): ReadonlyMap<string, ContainerRepository> {
-    return this.platform.repositories;
+    return this.platform.tenantRepositories.values().next().value?.protected ?? new Map<string, ContainerRepository>();
   }
 
   /** The runner hosts' network, when the environment has runners. */

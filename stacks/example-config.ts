@@ -43,12 +43,13 @@ const officeHours = { timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 } as con
 
 // Projects are tenants: onboarding a project is one entry here. Each gets its own repositories
 // (<prefix>/<tenant>/<id> and <prefix>/<tenant>/unprotected/<id>), CI roles and project variables.
-// The group is on GitLab Premium: staging and production scope their group variables.
+// The toolbox project has its toolbox repository only. The group is on GitLab Premium: staging and
+// production scope their group variables.
 const gitlab = {
   url: "https://gitlab.example.com",
   group: "acme",
   tier: "premium",
-  projects: ["acme/app", "acme/web", "acme/toolbox"],
+  projects: ["acme/app", "acme/web", { path: "acme/toolbox", repositories: exampleRepositories.filter((r) => r.id === "toolbox") }],
 } as const;
 
 /**
@@ -126,10 +127,10 @@ export const exampleConfig: PlatformConfig = {
       gitlab: gitlabDev,
       registry: { repositories: exampleRepositories },
       identity: {
-        // The deployment role is also assumable from the runner hosts' instance credentials.
-        deployment: { statements: stateBucketStatements("111111111111", "dev"), trustRunnerHost: true },
+        // The deployment role is assumed from the tenants' protected CI roles only.
+        deployment: { statements: stateBucketStatements("111111111111", "dev") },
         // A tool that cannot use OIDC pulls with a static key (secret in SSM, and in state).
-        staticCredentials: [{ id: "legacy-pull", access: "pull", repositories: ["app"] }],
+        staticCredentials: [{ id: "legacy-pull", access: "pull", tenants: ["app"], repositories: ["app"] }],
       },
       cache: { expirationDays: 7 },
       mirror: { kind: "ecr-pull-through" },
@@ -158,7 +159,7 @@ export const exampleConfig: PlatformConfig = {
         repositories: exampleRepositories,
       },
       identity: {
-        // Merge-request pipelines may push CI images only; release images come from main and tags.
+        // Unprotected pipelines may push their own copy of the CI image only; release images come from main and tags.
         mergeRequestPushRepositories: ["app-ci"],
         deployment: {
           statements: stateBucketStatements("222222222222", "production"),

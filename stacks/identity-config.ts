@@ -1,6 +1,8 @@
+import { check } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
 import { validateEnvironmentIdentity } from "../lib/platform/identity-config";
-import { type AccountConfig, type PlatformConfig } from "./config";
+import { audienceOf, tenantsOf } from "../lib/platform/tenancy";
+import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./config";
 
 // The environment's identity settings live with the platform construct (lib/platform);
 // re-exported here so the app and its tests keep one import path.
@@ -36,6 +38,31 @@ export function oidcProvidersToCreate(config: PlatformConfig, account: AccountCo
   return [...new Set(urls)].filter((url) => !existing.has(url));
 }
 
+/**
+ * The audiences (IAM client ids) of an account's OIDC provider for one GitLab
+ * URL: the audience of every environment in the account that uses the URL
+ * (`audienceOf`, one per environment), in configuration order. Each
+ * environment's roles require their own audience, so the provider accepting
+ * all of them lets no token cross environments.
+ */
+export function oidcAudiencesOf(config: PlatformConfig, accountId: string, url: string): string[] {
+  const audiences = config.environments.filter((e) => e.accountId === accountId && e.gitlab.url === url).map((e) => audienceOf(config, e));
+  return [...new Set(audiences)];
+}
+
+/**
+ * The projects of an environment whose ref protections an earlier environment
+ * (in configuration order) on the same GitLab instance manages: GitLab has one
+ * protection per project and ref, so only the first environment listing a
+ * project creates it, and the later ones check it at plan time.
+ */
+export function protectedRefsManagedElsewhere(config: PlatformConfig, env: EnvironmentConfig): string[] {
+  const index = config.environments.indexOf(env);
+  const earlier = config.environments.slice(0, index < 0 ? 0 : index).filter((e) => e.gitlab.url === env.gitlab.url);
+  const managed = new Set(earlier.flatMap((e) => tenantsOf(e).filter((t) => t.protectedRefs === "manage").map((t) => t.path)));
+  return tenantsOf(env).map((t) => t.path).filter((path) => managed.has(path));
+}
+
 /** Checks the identity sections of the configuration (config paths in messages). */
 export function validateIdentityConfig(config: PlatformConfig): void {
   config.accounts.forEach((account, i) => {
@@ -44,4 +71,18 @@ export function validateIdentityConfig(config: PlatformConfig): void {
     );
   });
   config.environments.forEach((env, i) => validateEnvironmentIdentity(`config/environments[${i}]/identity`, env));
+  // One audience per environment: two environments sharing one would accept each other's tokens.
+  const seen = new Map<string, number>();
+  config.environments.forEach((env, i) => {
+    const audience = audienceOf(config, env);
+    const other = seen.get(`${env.gitlab.url} ${audience}`);
+    check(other === undefined, {
+      path: `config/environments[${i}]/identity/audience`,
+      subject: "OIDC audience",
+      value: audience,
+      rule: `every environment has an audience of its own (environments[${other}] uses it too), so a token requested for one is refused by the other's roles`,
+      fix: "remove the audience override, or give each environment a distinct one",
+    });
+    seen.set(`${env.gitlab.url} ${audience}`, i);
+  });
 }

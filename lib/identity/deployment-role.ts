@@ -3,22 +3,32 @@ import { Construct } from "constructs";
 import { checkedBoundary } from "../core/aws";
 import { check } from "../core/errors";
 import { type IGrantable, type PolicyStatement, validateIamName } from "../core/iam";
+import { isAdministratorPolicy } from "./admin-policies";
 import { attachManagedPolicies, renderTrustPolicy, RoleGrants, validateMaxSessionDuration } from "./role-policy";
 
 /** A role that may assume other roles: a {@link GitLabCiRole}, a {@link RunnerHostRole}, ... */
 export interface IAssumingRole extends IGrantable {
   /** The role's ARN. */
   readonly roleArn: string;
+  /**
+   * True when only protected refs can assume the role (a {@link GitLabCiRole}
+   * whose every subject is `protectedRefsOnly`). Roles without it (runner
+   * host roles, roles of unprotected refs) count as reachable by anyone.
+   * @default false
+   */
+  readonly protectedRefsOnly?: boolean;
 }
 
 /** Props of a {@link DeploymentRole}. */
 export interface DeploymentRoleProps {
-  /** Role name, at most 64 characters (a hand-made setup often calls it `terraform-deployment-role`). */
+  /** Role name, at most 64 characters (e.g. `terraform-deployment-role`). */
   readonly roleName: string;
   /** The roles allowed to assume it (their trust entry, and `sts:AssumeRole` on this role in their policy); at least one. */
   readonly assumedBy: readonly IAssumingRole[];
   /**
    * Managed policies to attach. With `statements`, at least one permission is required.
+   * Administrator-level AWS managed policies (see `ADMINISTRATOR_MANAGED_POLICIES`) are
+   * refused unless every role in `assumedBy` is assumable by protected refs only.
    * @default none
    */
   readonly managedPolicyArns?: readonly string[];
@@ -50,7 +60,7 @@ export interface DeploymentRoleProps {
 }
 
 /**
- * The role deployments run as (what a hand-made `terraform-deployment-role` does):
+ * The role deployments run as (e.g. `terraform-deployment-role`):
  * assumed with `sts:AssumeRole` from a CI role and/or the runner host role,
  * never directly from a token. Its permissions come from the caller (managed
  * policy ARNs and/or statements); a role without any is rejected.
@@ -90,6 +100,17 @@ export class DeploymentRole extends Construct implements IGrantable {
         fix: "fill in actions and resources, or remove the statement",
       }),
     );
+    const administrator = managedPolicyArns.filter(isAdministratorPolicy);
+    const open = props.assumedBy.filter((r) => r.protectedRefsOnly !== true);
+    check(administrator.length === 0 || open.length === 0, {
+      path: `${path}/managedPolicyArns`,
+      subject: "administrator-level managed policy",
+      value: administrator,
+      rule:
+        "a role that administers the account may be assumed only from CI roles that protected refs alone can assume; " +
+        `${open.length} of its callers (a runner host role, or a role of unprotected refs) would hand it to any job that reaches them`,
+      fix: "assume it only from the protected CI role, or replace the policy with statements scoped to what the deployment manages",
+    });
     const maxSessionDuration = props.maxSessionDurationSeconds ?? 3600;
     validateMaxSessionDuration(path, maxSessionDuration);
 

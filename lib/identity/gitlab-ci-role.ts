@@ -6,7 +6,16 @@ import { iamRoleArn, type IGrantable, type PolicyStatement, validateIamName } fr
 import { isUnresolved } from "../core/tokens";
 import { type CiAwsAccess, type CiSnippet, type CiSnippetOptions, ciSnippet } from "./ci-access";
 import { type IGitLabOidcProvider } from "./gitlab-oidc-provider";
-import { type GitLabSubject, type ProtectedRefRequirement, type ResolvedSubject, resolveSubject, subjectConditions } from "./gitlab-subject";
+import {
+  DEFAULT_SUB_CLAIM_COMPONENTS,
+  type GitLabSubject,
+  type ProtectedRefRequirement,
+  type ResolvedSubject,
+  resolveSubject,
+  type SubClaimComponent,
+  subjectConditions,
+  validateSubClaimComponents,
+} from "./gitlab-subject";
 import { attachManagedPolicies, renderTrustPolicy, RoleGrants, validateMaxSessionDuration } from "./role-policy";
 
 /** Props of a {@link GitLabCiRole}. */
@@ -17,6 +26,12 @@ export interface GitLabCiRoleProps {
   readonly roleName: string;
   /** The CI jobs that may assume the role (ORed); at least one. */
   readonly subjects: readonly GitLabSubject[];
+  /**
+   * The parts of the `sub` claim the instance issues for these projects
+   * (GitLab's `ci_id_token_sub_claim_components`); the trust conditions follow it.
+   * @default ["project_path", "ref_type", "ref"] (GitLab's default)
+   */
+  readonly subClaimComponents?: readonly SubClaimComponent[];
   /** The region CI jobs work in, published in {@link GitLabCiRole.ciAccess}. */
   readonly region: string;
   /**
@@ -84,6 +99,11 @@ export class GitLabCiRole extends Construct implements IGrantable {
    * these with protected branches / protected tags in GitLab.
    */
   public readonly requiredProtectedRefs: readonly ProtectedRefRequirement[];
+  /**
+   * True when every trusted subject is `protectedRefsOnly`: only pipelines of
+   * refs GitLab protects can assume the role (given those protections exist).
+   */
+  public readonly protectedRefsOnly: boolean;
   private readonly roleNameToken: string;
   private roleArnToken?: string;
 
@@ -99,8 +119,11 @@ export class GitLabCiRole extends Construct implements IGrantable {
       rule: "a CI role trusts at least one subject (project and ref selector)",
       fix: 'add e.g. { projectPath: "acme/app", branch: "main" }',
     });
-    this.subjects = props.subjects.map((s, i) => resolveSubject(`${path}/subjects[${i}]`, s));
+    const components = props.subClaimComponents ?? DEFAULT_SUB_CLAIM_COMPONENTS;
+    validateSubClaimComponents(`${path}/subClaimComponents`, components);
+    this.subjects = props.subjects.map((s, i) => resolveSubject(`${path}/subjects[${i}]`, s, components));
     this.requiredProtectedRefs = this.subjects.flatMap((s) => (s.protectedRef ? [s.protectedRef] : []));
+    this.protectedRefsOnly = this.subjects.every((s) => s.protectedRef !== undefined);
 
     const { provider } = props;
     this.audience = props.audience ?? provider.audiences[0]!;

@@ -4,8 +4,8 @@
  *
  * GitLab's default `sub` is `project_path:{group}/{project}:ref_type:{branch|tag}:ref:{name}`
  * (a project can reorder or drop the ref parts through the projects API
- * attribute `ci_id_token_sub_claim_components`; these selectors assume the
- * default). For a custom OIDC provider IAM evaluates only the standard claim
+ * attribute `ci_id_token_sub_claim_components`; roles take the components the
+ * instance issues, see {@link resolveSubject}). For a custom OIDC provider IAM evaluates only the standard claim
  * keys (`aud`, `sub`, `amr`, `email`, `oaud`) in trust policies: GitLab's
  * other claims (`ref_protected`, `environment`, `namespace_path`,
  * `pipeline_source`, ...) cannot be conditioned on, so everything a role
@@ -15,6 +15,47 @@ import { check } from "../core/errors";
 import { suggestGitLabPath } from "../core/gitlab-url";
 import { type PolicyConditions } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
+
+/**
+ * The parts GitLab can put into an ID token's `sub` claim, set per project
+ * with the projects API attribute `ci_id_token_sub_claim_components`
+ * (gitlab-org/gitlab!160562; the supported values are listed in
+ * gitlab-org/gitlab#477260): the list starts with `project_path`; each part
+ * becomes `<name>:<value>`, joined with `:`.
+ */
+export type SubClaimComponent = "project_path" | "ref_type" | "ref";
+
+/** GitLab's default `sub` components: `project_path:<path>:ref_type:<branch|tag>:ref:<name>`. */
+export const DEFAULT_SUB_CLAIM_COMPONENTS: readonly SubClaimComponent[] = ["project_path", "ref_type", "ref"];
+
+/**
+ * The `sub` component lists GitLab accepts for `ci_id_token_sub_claim_components`
+ * (gitlab-org/gitlab#477260: "project_path,ref_type,ref", "project_path,ref,ref_type",
+ * "project_path,ref", "project_path,ref_type").
+ */
+export const SUPPORTED_SUB_CLAIM_COMPONENTS: readonly (readonly SubClaimComponent[])[] = [
+  ["project_path", "ref_type", "ref"],
+  ["project_path", "ref", "ref_type"],
+  ["project_path", "ref"],
+  ["project_path", "ref_type"],
+];
+
+/**
+ * Checks a `sub` component list against the values GitLab accepts.
+ * @param path where it is configured, for error messages
+ */
+export function validateSubClaimComponents(path: string, components: readonly SubClaimComponent[]): void {
+  check(
+    Array.isArray(components) && SUPPORTED_SUB_CLAIM_COMPONENTS.some((c) => c.length === components.length && c.every((part, i) => components[i] === part)),
+    {
+      path,
+      subject: "sub claim components",
+      value: components,
+      rule: `GitLab's ci_id_token_sub_claim_components accepts ${SUPPORTED_SUB_CLAIM_COMPONENTS.map((c) => c.join(",")).join(" | ")}`,
+      fix: "copy the project's ci_id_token_sub_claim_components (GET /projects/:id), or leave the default project_path,ref_type,ref",
+    },
+  );
+}
 
 /**
  * Which CI jobs may assume a role: one project or every project of a group,
@@ -109,7 +150,7 @@ const PATTERN_FIELD: Record<"branch" | "tag", "branchPattern" | "tagPattern"> = 
  * Checks a subject selector and resolves it to its `sub` value or pattern.
  * @param path where the selector is configured (construct path plus sub-path), for error messages
  */
-export function resolveSubject(path: string, subject: GitLabSubject): ResolvedSubject {
+export function resolveSubject(path: string, subject: GitLabSubject, components: readonly SubClaimComponent[] = DEFAULT_SUB_CLAIM_COMPONENTS): ResolvedSubject {
   const project = resolveProject(path, subject);
   const refFields = REF_FIELDS.filter((f) => subject[f] !== undefined);
   check(refFields.length <= 1, {
@@ -153,7 +194,20 @@ export function resolveSubject(path: string, subject: GitLabSubject): ResolvedSu
     });
   }
 
-  const sub = `project_path:${project}:ref_type:${refType ?? "*"}:ref:${refPattern}`;
+  for (const [component, constrained] of [
+    ["ref_type", refType !== undefined],
+    ["ref", refPattern !== "*"],
+  ] as const) {
+    check(components.includes(component) || !constrained, {
+      path,
+      subject: "subject",
+      value: { refType: refType ?? "any", ref: refPattern, subClaimComponents: components },
+      rule: `the instance's sub claim carries no ${component} (ci_id_token_sub_claim_components = ${components.join(",")}), so IAM cannot tell refs apart by it and the selector would trust more than it names`,
+      fix: `add ${component} to the project's ci_id_token_sub_claim_components (and to the configuration), or drop the ${component} selector`,
+    });
+  }
+  const values: Record<SubClaimComponent, string> = { project_path: project, ref_type: refType ?? "*", ref: refPattern };
+  const sub = components.map((c) => `${c}:${values[c]}`).join(":");
   return {
     sub,
     wildcard: WILDCARD.test(sub),

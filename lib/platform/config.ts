@@ -16,7 +16,8 @@ import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedul
 import { type EnvironmentIdentityConfig, validateEnvironmentIdentity } from "./identity-config";
 import { defaultRunnerRegistrations, validateRunnerPools } from "./runner-pools";
 import { suggestTopLevelGroup, validateEnvironmentInputs, validateEnvironmentLists, validateRunnerVolumes } from "./input-checks";
-import { type ProjectConfig, type RepositoryConfig, tenantsOf, validateTenants } from "./tenancy";
+import { type ProjectConfig, type RepositoryConfig, tenantsOf } from "./tenancy";
+import { validateTenancy } from "./tenancy-validation";
 
 export { type RepositoryConfig } from "./tenancy";
 
@@ -737,7 +738,6 @@ export function validateEnvironmentBasics(path: string, env: EnvironmentConfig):
       fix: `use the full path as in the project's URL, starting with ${env.gitlab.group}/`,
     });
   });
-  validateTenants(env, path);
   const ids = new Set<string>();
   env.registry.repositories.forEach((repo, j) => {
     check(!ids.has(repo.id), {
@@ -852,6 +852,7 @@ export function validateEnvironmentConfig(platform: PlatformInfo, env: Environme
   validateEnvironmentLists(path, env);
   validateEnvironmentBasics(path, env);
   validateEnvironmentInputs(env, path, runnersOf(platform, env), DEPLOY_RUNNER);
+  validateTenancy(path, platform, env);
   validateRunnersConfig(platform, env, path);
   validateDestroyProtection(path, env);
   validateEnvironmentIdentity(`${path}/identity`, env);

@@ -6,11 +6,36 @@ import { DeploymentRole } from "../identity/deployment-role";
 import { GitLabCiRole } from "../identity/gitlab-ci-role";
 import { GitLabOidcProvider, type IGitLabOidcProvider } from "../identity/gitlab-oidc-provider";
 import { type GitLabSubject } from "../identity/gitlab-subject";
+import { validateReleaseTagPattern } from "../identity/ref-patterns";
 import { RunnerHostRole } from "../identity/runner-host-role";
 import { StaticCredentials } from "../identity/static-credentials";
 import { type ContainerRepository } from "../registry/repository";
 import { type EnvironmentConfig, type PlatformInfo } from "./config";
-import { tenantsOf } from "./tenancy";
+import {
+  audienceOf,
+  tenantRoleName,
+  DEFAULT_RELEASE_TAG_PATTERN,
+  DEFAULT_SUB_CLAIM_COMPONENTS,
+  type Tenant,
+  tenantsOf,
+  type TrustLevel,
+} from "./tenancy";
+
+/** One tenant's repositories at both trust levels, by repository config id. */
+export interface TenantRepositories {
+  /** `<prefix>/<tenant>/<id>`: what protected pipelines push and every job of the tenant may run. */
+  readonly protected: ReadonlyMap<string, ContainerRepository>;
+  /** `<prefix>/<tenant>/unprotected/<id>`: what unprotected pipelines push; protected jobs never use it. */
+  readonly unprotected: ReadonlyMap<string, ContainerRepository>;
+}
+
+/** One tenant's CI roles. */
+export interface TenantRoles {
+  /** Trusted by the tenant's default branch and release tags only; pushes the tenant's protected repositories. */
+  readonly protected: GitLabCiRole;
+  /** Trusted by every ref of the tenant; pushes its unprotected repositories, pulls its protected ones. */
+  readonly unprotected: GitLabCiRole;
+}
 
 /** Props of {@link EnvironmentIdentity}. */
 export interface EnvironmentIdentityProps {
@@ -18,36 +43,43 @@ export interface EnvironmentIdentityProps {
   readonly platform: PlatformInfo;
   /** The environment. */
   readonly env: EnvironmentConfig;
-  /** The environment's repositories by config id. */
-  readonly repositories: ReadonlyMap<string, ContainerRepository>;
+  /** The tenants' repositories by tenant name. */
+  readonly repositories: ReadonlyMap<string, TenantRepositories>;
+  /**
+   * The release tag selector the CI templates push (the tag scheme's `release`
+   * kind): the protected roles' release tag pattern may not be wider.
+   * @default "v*.*.*"
+   */
+  readonly releaseTagSelector?: string;
 }
 
 /**
- * Every identity of one environment, mapped to the seeds:
- * - `build`: OIDC role for default-branch and release-tag pipelines; pushes to every repository;
- *   may assume the deployment role.
- * - `buildMergeRequest`: OIDC role for pipelines on any branch (merge requests); pushes to
- *   `identity.mergeRequestPushRepositories`.
- * - `pull`: OIDC role for any pipeline of the group; pulls every repository.
- * - `deployment`: the deployment role (a hand-made `terraform-deployment-role`), assumed from `build` (and the
- *   runner host role when configured); only when `identity.deployment` is set.
- * - `runnerHost`: the hosts' instance role (Session Manager; pulls every repository).
- * - `staticCredentials`: opt-in IAM users for tools that cannot use OIDC.
- * The OIDC provider is the account's (created once per account, e.g. by the app's account
- * stack), referenced by its deterministic ARN.
+ * Every identity of one environment:
+ * - per tenant (`gitlab.projects`) two OIDC roles, `<project>-<env>-<tenant>-protected`
+ *   (the tenant's default branch and release tags; push and pull of the tenant's
+ *   protected repositories; may assume the deployment role) and
+ *   `<project>-<env>-<tenant>-unprotected` (every ref of the tenant; push of its
+ *   unprotected repositories, pull of its protected ones). No role reaches another
+ *   tenant's repositories, and no role is trusted group-wide.
+ * - `deployment`: the deployment role, assumed from the tenants' protected roles only.
+ * - `runnerHost`: the hosts' instance role (Session Manager; pulls the repositories).
+ * - `staticCredentials`: opt-in IAM users.
  *
- * Construct ids: `oidc-provider`, `build`, `build-mr`, `pull`, `runner-host`, `deployment`,
- * `static-<id>`.
+ * Every trust condition requires the environment's own audience (`audienceOf`),
+ * so a token requested for another environment is refused. The OIDC provider is
+ * the account's (created once per account by the app's account stack, listing the
+ * audiences of every environment in the account), referenced by its deterministic ARN.
+ *
+ * Construct ids: `oidc-provider`, `ci-<tenant>-protected`, `ci-<tenant>-unprotected`,
+ * `runner-host`, `deployment`, `static-<id>`.
  */
 export class EnvironmentIdentity extends Construct {
   /** The account's GitLab OIDC provider (referenced, not created here). */
   public readonly oidcProvider: IGitLabOidcProvider;
-  /** Default-branch and release-tag pipelines: push to every repository. */
-  public readonly build: GitLabCiRole;
-  /** Pipelines on any branch (merge requests): push to the configured repositories. */
-  public readonly buildMergeRequest: GitLabCiRole;
-  /** Any pipeline of the group: pull every repository. */
-  public readonly pull: GitLabCiRole;
+  /** The audience every CI role of the environment requires. */
+  public readonly audience: string;
+  /** The tenants' CI roles by tenant name. */
+  public readonly tenantRoles: ReadonlyMap<string, TenantRoles>;
   /**
    * The deployment role.
    * @default none, unless the environment configures `identity.deployment`
@@ -63,7 +95,9 @@ export class EnvironmentIdentity extends Construct {
   /**
    * @param scope parent construct (`GitLabCiPlatform` uses id `identity`)
    * @param id construct id
-   * @param props the project, the environment and its repositories
+   * @param props the project, the environment and its tenants' repositories
+   * @throws ValidationError for a release tag pattern wider than the release selector,
+   *   a role name over 64 characters, or a sub component set the trust levels need
    */
   public constructor(scope: Construct, id: string, props: EnvironmentIdentityProps) {
     super(scope, id);
@@ -73,52 +107,61 @@ export class EnvironmentIdentity extends Construct {
     this.prefix = prefix;
     const partition = partitionOf(env.region);
     const boundary = identity.permissionsBoundaryArn ? { permissionsBoundaryArn: identity.permissionsBoundaryArn } : {};
-    const allRepositories = [...repositories.values()];
-    const pick = (ids: readonly string[] | undefined) => (ids ? ids.map((i) => repositories.get(i)!) : allRepositories);
+    this.audience = audienceOf(platform, env);
+    const components = identity.subClaimComponents ?? DEFAULT_SUB_CLAIM_COMPONENTS;
 
-    this.oidcProvider = GitLabOidcProvider.fromExisting(this, "oidc-provider", { url: env.gitlab.url, accountId: env.accountId, partition });
-    const ciRole = (roleId: string, roleName: string, subjects: GitLabSubject[]) =>
-      new GitLabCiRole(this, roleId, {
+    this.oidcProvider = GitLabOidcProvider.fromExisting(this, "oidc-provider", {
+      url: env.gitlab.url,
+      accountId: env.accountId,
+      partition,
+      audiences: [this.audience],
+    });
+    const ciRole = (tenant: Tenant, trust: TrustLevel, subjects: GitLabSubject[]) =>
+      new GitLabCiRole(this, `ci-${tenant.name}-${trust}`, {
         provider: this.oidcProvider,
-        roleName,
+        roleName: tenantRoleName(platform, env, tenant, trust),
+        audience: this.audience,
         region: env.region,
         subjects,
+        subClaimComponents: components,
+        description: `GitLab CI (OIDC), ${trust} pipelines of ${tenant.path}`,
         ...(identity.maxSessionDurationSeconds ? { maxSessionDurationSeconds: identity.maxSessionDurationSeconds } : {}),
         ...boundary,
       });
 
-    const branch = identity.defaultBranch ?? "main";
-    const tags = identity.releaseTags ?? "v*";
+    const tags = identity.releaseTags ?? DEFAULT_RELEASE_TAG_PATTERN;
+    validateReleaseTagPattern(`${this.node.path}/releaseTags`, tags, props.releaseTagSelector ?? DEFAULT_RELEASE_TAG_PATTERN);
     const tagSelector = /[*?]/.test(tags) ? { tagPattern: tags } : { tag: tags };
-    this.build = ciRole(
-      "build",
-      `${prefix}-build`,
-      tenantsOf(env).flatMap(({ path: projectPath }) => [
-        { projectPath, branch, protectedRefsOnly: true },
+    const unprotectedPush = identity.mergeRequestPushRepositories;
+    const roles = new Map<string, TenantRoles>();
+    for (const tenant of tenantsOf(env)) {
+      const own = repositories.get(tenant.name) ?? { protected: new Map(), unprotected: new Map() };
+      const projectPath = tenant.path;
+      const protectedRole = ciRole(tenant, "protected", [
+        { projectPath, branch: tenant.defaultBranch, protectedRefsOnly: true },
         { projectPath, ...tagSelector, protectedRefsOnly: true },
-      ]),
-    );
-    allRepositories.forEach((r) => r.grantPush(this.build));
+      ]);
+      own.protected.forEach((r) => r.grantPush(protectedRole));
+      const unprotectedRole = ciRole(tenant, "unprotected", [{ projectPath }]);
+      own.unprotected.forEach((r, repositoryId) => {
+        if (unprotectedPush === undefined || unprotectedPush.includes(repositoryId)) r.grantPush(unprotectedRole);
+        else r.grantPull(unprotectedRole);
+      });
+      own.protected.forEach((r) => r.grantPull(unprotectedRole));
+      roles.set(tenant.name, { protected: protectedRole, unprotected: unprotectedRole });
+    }
+    this.tenantRoles = roles;
 
-    this.buildMergeRequest = ciRole(
-      "build-mr",
-      `${prefix}-build-mr`,
-      tenantsOf(env).map(({ path: projectPath }) => ({ projectPath, refType: "branch" })),
-    );
-    pick(identity.mergeRequestPushRepositories).forEach((r) => r.grantPush(this.buildMergeRequest));
-
-    this.pull = ciRole("pull", `${prefix}-pull`, [{ groupPath: env.gitlab.group }]);
-    allRepositories.forEach((r) => r.grantPull(this.pull));
-
+    const everyRepository = [...repositories.values()].flatMap((t) => [...t.protected.values(), ...t.unprotected.values()]);
     this.runnerHost = new RunnerHostRole(this, "runner-host", { roleName: `${prefix}-runner-host`, ...boundary });
-    allRepositories.forEach((r) => r.grantPull(this.runnerHost));
+    everyRepository.forEach((r) => r.grantPull(this.runnerHost));
 
     if (identity.deployment) {
       const deployment = identity.deployment;
       const deploymentBoundary = deployment.permissionsBoundaryArn ?? identity.permissionsBoundaryArn;
       this.deployment = new DeploymentRole(this, "deployment", {
         roleName: `${prefix}-deployment`,
-        assumedBy: deployment.trustRunnerHost ? [this.build, this.runnerHost] : [this.build],
+        assumedBy: [...roles.values()].map((r) => r.protected),
         ...(deployment.managedPolicyArns ? { managedPolicyArns: deployment.managedPolicyArns } : {}),
         ...(deployment.statements ? { statements: deployment.statements } : {}),
         ...(deploymentBoundary ? { permissionsBoundaryArn: deploymentBoundary } : {}),
@@ -136,31 +179,38 @@ export class EnvironmentIdentity extends Construct {
         ...(creds.rotation ? { rotation: creds.rotation } : {}),
         ...boundary,
       });
-      pick(creds.repositories).forEach((r) => (creds.access === "push" ? r.grantPush(user) : r.grantPull(user)));
+      for (const [tenantName, tenant] of repositories) {
+        if (creds.tenants !== undefined && !creds.tenants.includes(tenantName)) continue;
+        tenant.protected.forEach((r, repositoryId) => {
+          if (creds.repositories !== undefined && !creds.repositories.includes(repositoryId)) return;
+          if (creds.access === "push") r.grantPush(user);
+          else r.grantPull(user);
+        });
+      }
       credentials.set(creds.id, user);
     }
     this.staticCredentials = credentials;
   }
 
   /**
-   * CI snippets (hidden jobs) per OIDC role: `.aws-build` (chaining to the
-   * deployment role as `.aws-deploy` when there is one), `.aws-build-mr`, `.aws-pull`.
+   * CI snippets (hidden jobs) per tenant: `.aws-<tenant>-protected` (chaining to
+   * the deployment role as `.aws-<tenant>-deploy` when there is one) and
+   * `.aws-<tenant>-unprotected`. Each requests the environment's audience.
    */
   public ciSnippets(): CiSnippet[] {
     const { partition, accountId } = this.oidcProvider;
-    return [
-      this.build.ciSnippet({ jobName: ".aws-build" }),
+    return [...this.tenantRoles].flatMap(([name, roles]) => [
+      roles.protected.ciSnippet({ jobName: `.aws-${name}-protected` }),
       ...(this.deployment
         ? [
-            this.build.ciSnippet({
-              jobName: ".aws-deploy",
+            roles.protected.ciSnippet({
+              jobName: `.aws-${name}-deploy`,
               durationSeconds: 3600,
               chainRoleArn: iamRoleArn(partition, accountId, `${this.prefix}-deployment`),
             }),
           ]
         : []),
-      this.buildMergeRequest.ciSnippet({ jobName: ".aws-build-mr" }),
-      this.pull.ciSnippet({ jobName: ".aws-pull" }),
-    ];
+      roles.unprotected.ciSnippet({ jobName: `.aws-${name}-unprotected` }),
+    ]);
   }
 }

@@ -9,6 +9,7 @@ import { ExistingRunnerTokenParameter } from "../gitlab/existing-runner-token";
 import { RegistryDeployToken } from "../gitlab/gitlab-registry";
 import { platformCiTemplates } from "../gitlab/platform-templates";
 import { platformVariables } from "../gitlab/platform-variables";
+import { ProtectedRefs, type ProtectedRefsProps } from "../gitlab/protected-refs";
 import { RunnerRegistration } from "../gitlab/runner-registration";
 import { type RunnerTokenSource } from "../gitlab/runner-token-source";
 import { ToolboxImageProject } from "../gitlab/toolbox-project";
@@ -69,6 +70,11 @@ export interface EnvironmentGitLabSideProps {
    * @default the AWS-managed `aws/ssm` key
    */
   readonly secretsKeyArn?: string;
+  /**
+   * The refs the CI roles trust, to protect in GitLab (or check at plan time): see {@link ProtectedRefs}.
+   * @default none
+   */
+  readonly protectedRefs?: ProtectedRefsProps;
 }
 
 /** The last segment of a project path. */
@@ -87,7 +93,7 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
  * Construct ids: `gitlab-group` (data source), `project-<tenant>` (data source of the project
  * owning project runners), `runner-<name>`, `docker-auth-config`
  * (a path only), `registry-pull-token`, `group-variables`, `project-variables-<tenant>`,
- * `ci-templates`, `toolbox-project`. The sensitive password variables of external registries keep
+ * `ci-templates`, `toolbox-project`, `protected-refs`. The sensitive password variables of external registries keep
  * their configured names (`passwordVariable`) as Terraform variable names, so that
  * `TF_VAR_<name>` sets them wherever this construct sits.
  */
@@ -112,6 +118,11 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
    * @default none, unless the environment configures `gitlab.toolboxProject`
    */
   public readonly toolbox?: ToolboxImageProject;
+  /**
+   * The protections (or plan-time checks) of the refs the CI roles trust.
+   * @default none, unless `protectedRefs` is given
+   */
+  public readonly protectedRefs?: ProtectedRefs;
 
   /**
    * @param scope parent construct (`GitLabCiPlatform` uses id `gitlab`)
@@ -123,6 +134,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     const { platform, environment: env, tagScheme, repositories, identity, mirror } = props;
     const gitlab = env.gitlab;
     const group = new DataGitlabGroup(this, "gitlab-group", { fullPath: gitlab.group });
+    if (props.protectedRefs) this.protectedRefs = new ProtectedRefs(this, "protected-refs", props.protectedRefs);
 
     const runnerTokens = new Map<string, RunnerTokenSource>();
     const registrations = runnersOf(platform, env);

@@ -8,7 +8,8 @@ import { NexusMirror } from "../mirror/nexus-mirror";
 import { ExistingNetwork } from "../network/existing-network";
 import { Network } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
-import { ContainerRepository } from "../registry/repository";
+import { type ContainerRepository } from "../registry/repository";
+import { selectorPattern } from "../registry/glob";
 import { TagScheme } from "../registry/tag-scheme";
 import { type RunnerFleet } from "../runner/fleet";
 import { IMAGE_BUILDER_VARIABLE, type ImageBuilder } from "../runner/image-builder";
@@ -18,17 +19,16 @@ import {
   type EnvironmentConfig,
   type NexusMirrorConfig,
   type PlatformInfo,
-  protectsData,
-  repositoryPrefixOf,
   runnerFleetName,
   runnersOf,
   validateEnvironmentConfig,
 } from "./config";
 import { buildRunnerFleets } from "./runner-fleets";
 import { type RunnerPoolName, runnerPoolsOf } from "./runner-pools";
-import { type TrustLevel } from "./tenancy";
-import { EnvironmentIdentity } from "./environment-identity";
+import { tenantsOf, type TrustLevel } from "./tenancy";
+import { EnvironmentIdentity, type TenantRepositories } from "./environment-identity";
 import { EnvironmentGitLabSide } from "./gitlab-side";
+import { tenantRepositoriesOf } from "./tenant-repositories";
 
 /** One registered runner of a pool, as CI templates and operators route jobs by it. */
 export interface RunnerPoolInfo {
@@ -64,6 +64,14 @@ export interface GitLabCiPlatformProps {
    * @default none: an environment with an `ecr-pull-through` mirror fails at construction
    */
   readonly registrySettings?: PullThroughCacheRuleSource;
+  /**
+   * Project paths whose trusted refs another environment on the same GitLab
+   * instance protects: this platform only checks them at plan time, so no two
+   * stacks manage one protection (the app passes the projects an earlier
+   * environment lists).
+   * @default none: every tenant with `protectedRefs: "manage"` gets its protections here
+   */
+  readonly protectedRefsManagedElsewhere?: readonly string[];
 }
 
 /**
@@ -76,6 +84,10 @@ export interface GitLabCiPlatformProps {
  * piece. Each piece is a construct usable on its own; the platform only wires
  * them.
  *
+ * Group CI/CD variables name the first tenant's repositories and roles; every
+ * tenant needs its own values as project-level variables (which take
+ * precedence over group variables).
+ *
  * Providers: the platform creates none (a construct library should not). The
  * stack that holds it needs an AWS provider for the environment's account and
  * region, and a GitLab provider for the instance (`new GitlabProvider(stack,
@@ -83,12 +95,13 @@ export interface GitLabCiPlatformProps {
  * the app's `EnvironmentStack` creates both.
  *
  * Construct ids (the logical ids of every resource derive from them):
- * `repository-<id>`, `network`, `secrets-key`, `runner-cache`, `mirror`, `identity`, `gitlab`,
+ * `repository-<tenant>-<id>`, `repository-<tenant>-unprotected-<id>`, `network`, `secrets-key`, `runner-cache`, `mirror`, `identity`, `gitlab`,
  * `runner-fleet` (the protected pool), `unprotected-fleet`, `deploy-fleet`.
  *
  * Outputs, with static ids (one platform per stack; the ids do not depend on
- * where the platform sits): `repository-url-<id>`; `role-arn-build`,
- * `role-arn-build-mr`, `role-arn-pull`, `role-arn-runner-host`, and where they
+ * where the platform sits): `repository-url-<tenant>-<id>` and
+ * `repository-url-<tenant>-unprotected-<id>`; `role-arn-<tenant>-protected`,
+ * `role-arn-<tenant>-unprotected`, `role-arn-runner-host`, and where they
  * exist `role-arn-deployment`, `role-arn-unprotected-runner-host` and `role-arn-deploy-runner-host`;
  * `runner-cache-bucket`; with a mirror `mirror-image-prefixes` and
  * `mirror-registry-mirrors`, with a Nexus mirror also `mirror-url` and
@@ -110,12 +123,22 @@ export interface GitLabCiPlatformProps {
  *     registry: { repositories: [{ id: "app", description: "The application image" }] },
  *   },
  * });
- * platform.repositories.get("app")!.grantPull(myRole);
+ * platform.tenantRepositories.get("app")!.protected.get("app")!.grantPull(myRole);
  */
 export class GitLabCiPlatform extends Construct {
   /** The environment's tag scheme, shared by lifecycle rules, CI templates and variables. */
   public readonly tagScheme: TagScheme;
-  /** Repositories by config id. */
+  /**
+   * Every tenant's repositories by tenant name: `protected` (`<prefix>/<tenant>/<id>`,
+   * construct id `repository-<tenant>-<id>`) and `unprotected`
+   * (`<prefix>/<tenant>/unprotected/<id>`, construct id `repository-<tenant>-unprotected-<id>`),
+   * each by repository config id.
+   */
+  public readonly tenantRepositories: ReadonlyMap<string, TenantRepositories>;
+  /**
+   * The first tenant's protected repositories by config id.
+   * @deprecated every tenant has repositories of its own: use {@link GitLabCiPlatform.tenantRepositories}
+   */
   public readonly repositories: ReadonlyMap<string, ContainerRepository>;
   /**
    * The runner hosts' network (created, or an existing VPC).
@@ -134,7 +157,7 @@ export class GitLabCiPlatform extends Construct {
    * @default none, unless the environment configures `mirror`
    */
   public readonly mirrorEndpoint?: MirrorEndpoint;
-  /** CI identities: OIDC build/merge-request/pull roles, deployment role, runner host role, static credentials. */
+  /** CI identities: per-tenant protected and unprotected OIDC roles, deployment role, runner host role, static credentials. */
   public readonly identity: EnvironmentIdentity;
   /** Runner registrations, group CI/CD variables, published templates and toolbox project. */
   public readonly gitlab: EnvironmentGitLabSide;
@@ -174,20 +197,9 @@ export class GitLabCiPlatform extends Construct {
     validateEnvironmentConfig(platform, env, this.node.path);
 
     this.tagScheme = new TagScheme(`${this.node.path}/tagScheme`, env.registry.tagScheme);
-    const prefix = repositoryPrefixOf(env);
-    const repositories = new Map<string, ContainerRepository>();
-    for (const repo of env.registry.repositories) {
-      const repository = new ContainerRepository(this, `repository-${repo.id}`, {
-        repositoryName: `${prefix}/${repo.id}`,
-        tagScheme: this.tagScheme,
-        preventDestroy: protectsData(env, env.registry.preventDestroy),
-        ...(repo.catchAllRetention ? { catchAllRetention: repo.catchAllRetention } : {}),
-        tags: { description: repo.description },
-      });
-      repositories.set(repo.id, repository);
-      new TerraformOutput(this, `repository-url-${repo.id}`, { staticId: true, value: repository.repositoryUrl, description: repo.description });
-    }
-    this.repositories = repositories;
+    this.tenantRepositories = tenantRepositoriesOf(this, env, this.tagScheme);
+    const firstTenant = [...this.tenantRepositories.values()][0];
+    this.repositories = firstTenant?.protected ?? new Map<string, ContainerRepository>();
 
     // The runner network; the Nexus host joins it unless it has its own.
     const runners = env.runners;
@@ -239,26 +251,44 @@ export class GitLabCiPlatform extends Construct {
       });
     }
 
-    this.identity = new EnvironmentIdentity(this, "identity", { platform, env, repositories });
+    this.identity = new EnvironmentIdentity(this, "identity", {
+      platform,
+      env,
+      repositories: this.tenantRepositories,
+      ...(this.tagScheme.has("release") ? { releaseTagSelector: selectorPattern(this.tagScheme.kind("release", `${this.node.path}/identity`).selector) } : {}),
+    });
     const roleArn = (name: string, value: string, description: string) =>
       new TerraformOutput(this, `role-arn-${name}`, { staticId: true, value, description });
-    roleArn("build", this.identity.build.roleArn, "OIDC role of default-branch and release-tag pipelines (push)");
-    roleArn("build-mr", this.identity.buildMergeRequest.roleArn, "OIDC role of merge-request (any-branch) pipelines");
-    roleArn("pull", this.identity.pull.roleArn, "OIDC role of any pipeline of the group (pull)");
+    for (const [tenant, roles] of this.identity.tenantRoles) {
+      roleArn(`${tenant}-protected`, roles.protected.roleArn, `OIDC role of ${tenant}'s protected pipelines (default branch, release tags)`);
+      roleArn(`${tenant}-unprotected`, roles.unprotected.roleArn, `OIDC role of ${tenant}'s other pipelines (branches, merge requests, other tags)`);
+    }
     roleArn("runner-host", this.identity.runnerHost.roleArn, "Instance role of the runner hosts");
-    if (this.identity.deployment) roleArn("deployment", this.identity.deployment.roleArn, "Deployment role, assumed from the build role");
+    if (this.identity.deployment) roleArn("deployment", this.identity.deployment.roleArn, "Deployment role, assumed from the tenants' protected roles");
     // Builds pull FROM images through the pull-through prefixes with the job's own credentials
     // (with socket binding the daemon pulls with what `docker login` stored in the job), so the
-    // CI roles need the pull-through actions on the rules' prefixes, not only the runner hosts.
+    // tenants' CI roles need the pull-through actions on the rules' prefixes, not only the runner hosts.
     const pullThrough = this.mirror instanceof EcrPullThroughMirror ? this.mirror : undefined;
-    [this.identity.build, this.identity.buildMergeRequest].forEach((role) => pullThrough?.grantPullThrough(role));
+    for (const roles of this.identity.tenantRoles.values()) [roles.protected, roles.unprotected].forEach((role) => pullThrough?.grantPullThrough(role));
 
+    // Group variables name the first tenant's repositories and roles; each tenant's own
+    // project-level variables take precedence over them.
+    const firstRoles = [...this.identity.tenantRoles.values()][0]!;
     this.gitlab = new EnvironmentGitLabSide(this, "gitlab", {
       platform,
       environment: env,
       tagScheme: this.tagScheme,
-      repositories,
-      identity: this.identity,
+      repositories: this.repositories,
+      identity: { build: firstRoles.protected, buildMergeRequest: firstRoles.unprotected },
+      protectedRefs: {
+        projects: tenantsOf(env).map((t) => ({
+          path: t.path,
+          name: t.name,
+          mode: (props.protectedRefsManagedElsewhere ?? []).includes(t.path) ? "check" : t.protectedRefs,
+        })),
+        refs: [...this.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...r.unprotected.requiredProtectedRefs]),
+        ...(env.identity?.subClaimComponents ? { subClaimComponents: env.identity.subClaimComponents } : {}),
+      },
       ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
       ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
     });
@@ -299,7 +329,7 @@ export class GitLabCiPlatform extends Construct {
         runnerTokens: this.gitlab.runnerTokens,
         protectedHostRole: this.identity.runnerHost,
         cache: this.cache,
-        repositories: [...repositories.values()],
+        repositories: [...this.tenantRepositories.values()].flatMap((t) => [...t.protected.values(), ...t.unprotected.values()]),
         ...(this.mirror ? { mirror: this.mirror } : {}),
         ...(secretsKey ? { secretsKey } : {}),
         roleArn,

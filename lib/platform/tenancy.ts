@@ -19,7 +19,7 @@
  * these functions instead of deriving names of their own.
  */
 import { dnsSuffixOf } from "../core/aws";
-import { check } from "../core/errors";
+import { type ProtectedRefsMode } from "../gitlab/protected-refs";
 import { type Retention } from "../registry/tag-scheme";
 
 /** One container repository of an environment (each tenant gets its own copy). */
@@ -92,7 +92,17 @@ export interface ProjectConfig {
    * @default the environment's `identity.defaultBranch`, else `main`
    */
   readonly defaultBranch?: string;
+  /**
+   * Who keeps the project's protected refs (the default branch and the release
+   * tags its protected CI role trusts): `manage` creates `gitlab_branch_protection`
+   * and `gitlab_tag_protection` resources for them; `check` (for a project whose
+   * settings are kept elsewhere) only reads the project's protected branches and
+   * tags and fails the plan when one is missing.
+   * @default "manage"
+   */
+  readonly protectedRefs?: ProtectedRefsMode;
 }
+
 
 /** A tenant as every part of the platform sees it: defaults applied, names derived. */
 export interface Tenant {
@@ -104,6 +114,8 @@ export interface Tenant {
   readonly defaultBranch: string;
   /** The project's repositories (config entries). */
   readonly repositories: readonly RepositoryConfig[];
+  /** How its trusted refs are protected (see {@link ProjectConfig.protectedRefs}). */
+  readonly protectedRefs: ProtectedRefsMode;
   /** Where in the configuration the tenant is listed, e.g. `config/environments[0]/gitlab/projects[1]`. */
   readonly configPath: string;
 }
@@ -131,6 +143,7 @@ export function tenantsOf(env: TenancyEnvironment, path = "environment"): readon
       name: project.name ?? defaultTenantName(project.path),
       defaultBranch: project.defaultBranch ?? env.identity?.defaultBranch ?? DEFAULT_BRANCH,
       repositories: project.repositories ?? env.registry.repositories,
+      protectedRefs: project.protectedRefs ?? "manage",
       configPath: `${path}/gitlab/projects[${i}]`,
     };
   });
@@ -179,55 +192,15 @@ export function registryHostOf(env: RegistryLocation): string {
 }
 
 /**
- * The IAM role name of a tenant's CI role at a trust level: `<project>-<env>-<tenant>-<trust>`,
- * e.g. `acme-ci-dev-app-protected`. The one place role names of tenants are derived, so the
- * roles and the project variables that name their ARNs cannot disagree.
+ * The IAM role name of a tenant's CI role at a trust level:
+ * `<platform project>-<environment>-<tenant>-<trust>`, e.g.
+ * `acme-ci-production-app-protected`. IAM role names hold at most 64
+ * characters; `validateTenancy` refuses configurations whose names do not fit.
  */
 export function tenantRoleName(platform: TenancyPlatform, env: TenancyEnvironment, tenant: Tenant, trust: TrustLevel): string {
   return `${platform.project}-${env.name}-${tenant.name}-${trust}`;
 }
 
-/** GitLab project paths: segments of letters, digits, `_`, `.`, `-`, not starting with `-` or ending in `.git`/`.atom`. */
-const GITLAB_PROJECT_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$/;
 
-/**
- * Checks an environment's tenants: each project path is a GitLab path inside the group
- * (GitLab's path rules: letters, digits, `_`, `.`, `-`; no segment ends in `.git` or `.atom`),
- * and no project or tenant name is listed twice (each tenant owns its repositories, roles and
- * variables). Throws a `ValidationError` naming `<path>/gitlab/projects[i]`.
- */
-export function validateTenants(env: TenancyEnvironment, path: string): void {
-  const byPath = new Map<string, number>();
-  const byName = new Map<string, number>();
-  tenantsOf(env, path).forEach((tenant, i) => {
-    const where = tenant.configPath;
-    check(typeof tenant.path === "string" && GITLAB_PROJECT_PATH.test(tenant.path) && !/\.(git|atom)(\/|$)/.test(tenant.path) && tenant.path.startsWith(`${env.gitlab.group}/`), {
-      path: where,
-      subject: "project path",
-      value: tenant.path,
-      rule: `a GitLab project path inside the group: segments of letters, digits, '_', '.', '-' separated by '/', starting with ${env.gitlab.group}/`,
-      fix: `use the path as in the project's URL, e.g. ${env.gitlab.group}/app`,
-    });
-    const samePath = byPath.get(tenant.path.toLowerCase());
-    check(samePath === undefined, {
-      path: where,
-      subject: "project path",
-      value: tenant.path,
-      rule: `each project is listed once (GitLab paths are case-insensitive), but projects[${samePath}] is the same project`,
-      fix: "remove the duplicate entry",
-    });
-    const sameName = byName.get(tenant.name);
-    check(sameName === undefined && /^[a-z][a-z0-9-]{0,19}$/.test(tenant.name), {
-      path: where,
-      subject: "tenant name",
-      value: tenant.name,
-      rule:
-        sameName === undefined
-          ? "a tenant name is 1-20 of a-z, 0-9 and '-', starting with a letter (it names repositories and roles)"
-          : `tenant names are unique in an environment (they name repositories and roles), but projects[${sameName}] has it too`,
-      fix: 'give the project a `name` of its own, e.g. { path: "acme/team-b/app", name: "team-b-app" }',
-    });
-    byPath.set(tenant.path.toLowerCase(), i);
-    byName.set(tenant.name, i);
-  });
-}
+export { DEFAULT_SUB_CLAIM_COMPONENTS, type SubClaimComponent } from "../identity/gitlab-subject";
+export { type ProtectedRefsMode } from "../gitlab/protected-refs";

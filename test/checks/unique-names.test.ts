@@ -73,8 +73,8 @@ test("the platform app compares names across the stacks of one account (dev and 
   const dev = stacks.environments.get("dev")!;
   const staging = stacks.environments.get("staging")!;
   const production = stacks.environments.get("production")!;
-  new IamRole(staging, "copy", { name: "acme-ci-dev-build", assumeRolePolicy: trust });
-  new IamRole(production, "copy", { name: "acme-ci-dev-build", assumeRolePolicy: trust });
+  new IamRole(staging, "copy", { name: "acme-ci-dev-app-protected", assumeRolePolicy: trust });
+  new IamRole(production, "copy", { name: "acme-ci-dev-app-protected", assumeRolePolicy: trust });
   for (const stack of [dev, staging, production]) Testing.synth(stack);
   const duplicates = (s: TerraformStack) => annotationsOf(s).filter((a) => a.message.startsWith("Duplicate IAM role name"));
   expect(duplicates(staging).map((a) => a.path)).toEqual(["staging/copy"]);

@@ -55,7 +55,7 @@ describe("tenant and tier configuration errors", () => {
 
   test("a project listed twice", () => {
     expect(check(withGitLab({ projects: ["acme/app", "acme/toolbox", "acme/App"] }))).toMatch(
-      /^config\/environments\[0\]\/gitlab\/projects\[2\]: invalid project path "acme\/App"\. Rule: each project is listed once \(GitLab paths are case-insensitive\), but projects\[0\] is the same project/,
+      /^config\/environments\[0\]\/gitlab\/projects\[2\]: invalid project "acme\/App"\. Rule: a project is listed once \(it is also projects\[0\]; GitLab paths are case-insensitive\)/,
     );
     expect(check(withGitLab({ projects: ["acme/app", "acme/toolbox", { path: "acme/team/app" }] }))).toMatch(/projects\[2\]: invalid tenant name "app"\. Rule: tenant names are unique/);
   });

@@ -97,3 +97,39 @@ describe("DeploymentRole", () => {
     });
   });
 });
+
+describe("DeploymentRole with an administrator-level managed policy", () => {
+  const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
+  const protectedOnly = (scope: ReturnType<typeof testStack>) =>
+    new GitLabCiRole(scope, "prot", {
+      provider: GitLabOidcProvider.fromExisting(scope, "oidc-p", { url: "https://gitlab.example.com", accountId: "111111111111" }),
+      roleName: "acme-ci-dev-app-protected",
+      region: "eu-central-1",
+      subjects: [
+        { projectPath: "acme/app", branch: "main", protectedRefsOnly: true },
+        { projectPath: "acme/app", tagPattern: "v*.*.*", protectedRefsOnly: true },
+      ],
+    });
+
+  test("accepted when only roles of protected refs can assume it", () => {
+    const stack = testStack();
+    const role = protectedOnly(stack);
+    expect(role.protectedRefsOnly).toBe(true);
+    expect(() => new DeploymentRole(stack, "deploy", { roleName: "acme-ci-dev-deployment", assumedBy: [role], managedPolicyArns: [ADMIN] })).not.toThrow();
+  });
+
+  test.each<[string, { runnerHost?: boolean }]>([
+    ["a runner host role", { runnerHost: true }],
+    ["a role of unprotected refs", {}],
+  ])("refused when %s can assume it", (_what, callers) => {
+    const error = violationOf(() => build({ managedPolicyArns: [ADMIN, "arn:aws:iam::111111111111:policy/own"] }, callers));
+    expect(error.message).toMatch(
+      /^test\/deploy\/managedPolicyArns: invalid administrator-level managed policy \["arn:aws:iam::aws:policy\/AdministratorAccess"\]\. Rule: a role that administers the account may be assumed only from CI roles that protected refs alone can assume.*Fix: assume it only from the protected CI role/,
+    );
+  });
+
+  test.each(["PowerUserAccess", "IAMFullAccess", "AdministratorAccess-Amplify"])("%s counts as administrator-level, in any partition", (name) => {
+    const arn = `arn:aws-us-gov:iam::aws:policy/${name}`;
+    expect(violationOf(() => build({ managedPolicyArns: [arn] }, { runnerHost: true })).subject).toBe("administrator-level managed policy");
+  });
+});

@@ -246,3 +246,28 @@ describe("GitLabCiRole", () => {
     });
   });
 });
+
+describe("GitLabCiRole and the instance's sub claim components", () => {
+  test("the trust conditions follow the configured components (ref before ref_type)", () => {
+    const { stack } = build({ subjects: [{ projectPath: "acme/app", branch: "main" }], subClaimComponents: ["project_path", "ref", "ref_type"] });
+    const trust = JSON.parse(onlyResource(synth(stack).json, "aws_iam_role").assume_role_policy as string) as { Statement: Array<{ Condition: unknown }> };
+    expect(trust.Statement[0]!.Condition).toEqual({ StringEquals: { ...AUD, "gitlab.example.com:sub": "project_path:acme/app:ref:main:ref_type:branch" } });
+  });
+
+  test("a selector on a part the sub claim does not carry is refused (it would trust more than it names)", () => {
+    const error = violationOf(() => build({ subjects: [{ projectPath: "acme/app", branch: "main" }], subClaimComponents: ["project_path", "ref_type"] }));
+    expect(error.message).toMatch(/^test\/ci\/subjects\[0\]: invalid subject .*Rule: the instance's sub claim carries no ref \(ci_id_token_sub_claim_components = project_path,ref_type\)/);
+  });
+
+  test("a component list GitLab does not accept is refused", () => {
+    const error = violationOf(() => build({ subClaimComponents: ["ref", "project_path"] as never }));
+    expect(error.message).toMatch(/^test\/ci\/subClaimComponents: invalid sub claim components \["ref","project_path"\]\. Rule: GitLab's ci_id_token_sub_claim_components accepts/);
+  });
+
+  test("protectedRefsOnly: true only when every subject is protected-only", () => {
+    expect(build({ subjects: [{ projectPath: "acme/app", branch: "main", protectedRefsOnly: true }] }).role.protectedRefsOnly).toBe(true);
+    expect(
+      build({ subjects: [{ projectPath: "acme/app", branch: "main", protectedRefsOnly: true }, { projectPath: "acme/app", refType: "branch" }] }).role.protectedRefsOnly,
+    ).toBe(false);
+  });
+});

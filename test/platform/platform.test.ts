@@ -46,12 +46,11 @@ describe("GitLabCiPlatform on its own", () => {
   const json = synthJson(stack);
 
   test("creates the pieces of a minimal environment: repository, cache bucket, CI roles, group variables", () => {
-    expect(Object.values(resourcesOf(json, "aws_ecr_repository")).map((r) => r.name)).toEqual(["acme/sandbox/app"]);
+    expect(Object.values(resourcesOf(json, "aws_ecr_repository")).map((r) => r.name)).toEqual(["acme/sandbox/app/app", "acme/sandbox/app/unprotected/app"]);
     expect(Object.values(resourcesOf(json, "aws_s3_bucket")).map((b) => b.bucket).sort()).toEqual(["acme-sandbox-cache-111111111111", "acme-sandbox-cache-111111111111-logs"]);
     expect(Object.values(resourcesOf(json, "aws_iam_role")).map((r) => r.name).sort()).toEqual([
-      "acme-sandbox-build",
-      "acme-sandbox-build-mr",
-      "acme-sandbox-pull",
+      "acme-sandbox-app-protected",
+      "acme-sandbox-app-unprotected",
       "acme-sandbox-runner-host",
     ]);
     expect(Object.values(resourcesOf(json, "gitlab_group_variable")).map((v) => v.key).sort()).toEqual([...platform.gitlab.variableNames].sort());
@@ -66,10 +65,13 @@ describe("GitLabCiPlatform on its own", () => {
   });
 
   test("exposes every piece", () => {
-    expect(platform.repositories.get("app")).toBeInstanceOf(ContainerRepository);
+    expect(platform.tenantRepositories.get("app")!.protected.get("app")).toBeInstanceOf(ContainerRepository);
+    expect(platform.tenantRepositories.get("app")!.unprotected.get("app")).toBeInstanceOf(ContainerRepository);
+    expect(platform.repositories.get("app")).toBe(platform.tenantRepositories.get("app")!.protected.get("app"));
     expect(platform.cache).toBeInstanceOf(RunnerCacheBucket);
     expect(platform.tagScheme.kind("commit").selector).toEqual({ prefix: "sha-" });
-    expect(platform.identity.build.ciAccess.roleArn).toBe("arn:aws:iam::111111111111:role/acme-sandbox-build");
+    expect(platform.identity.tenantRoles.get("app")!.protected.ciAccess.roleArn).toBe("arn:aws:iam::111111111111:role/acme-sandbox-app-protected");
+    expect(platform.gitlab.protectedRefs!.protections).toHaveLength(2);
     expect(platform.identity.deployment).toBeUndefined();
     expect(platform.gitlab.variableNames).toContain("DOCKER_AUTH_CONFIG");
     expect(platform.gitlab.runnerTokens.size).toBe(0);
@@ -83,7 +85,10 @@ describe("GitLabCiPlatform on its own", () => {
   });
 
   test("logical ids derive from the platform's construct id", () => {
-    expect(Object.keys(resourcesOf(json, "aws_ecr_repository"))).toEqual([expect.stringMatching(/^ci_repository-app_repository_[A-F0-9]+$/)]);
+    expect(Object.keys(resourcesOf(json, "aws_ecr_repository"))).toEqual([
+      expect.stringMatching(/^ci_repository-app-app_repository_[A-F0-9]+$/),
+      expect.stringMatching(/^ci_repository-app-unprotected-app_repository_[A-F0-9]+$/),
+    ]);
     expect(Object.keys(resourcesOf(json, "gitlab_group_variable")).every((id) => id.startsWith("ci_gitlab_group-variables_"))).toBe(true);
   });
 
@@ -91,15 +96,15 @@ describe("GitLabCiPlatform on its own", () => {
     const outputs = json.output!;
     expect(Object.keys(outputs)).toEqual([
       "ci-variable-names",
-      "repository-url-app",
-      "role-arn-build",
-      "role-arn-build-mr",
-      "role-arn-pull",
+      "repository-url-app-app",
+      "repository-url-app-unprotected-app",
+      "role-arn-app-protected",
+      "role-arn-app-unprotected",
       "role-arn-runner-host",
       "runner-cache-bucket",
     ]);
     expect(outputs["ci-variable-names"]!.value).toEqual(platform.gitlab.variableNames);
-    expect(outputs["role-arn-build"]!.value).toMatch(/^\$\{aws_iam_role\.ci_identity_build_role_[A-F0-9]+\.arn\}$/);
+    expect(outputs["role-arn-app-protected"]!.value).toMatch(/^\$\{aws_iam_role\.ci_identity_ci-app-protected_role_[A-F0-9]+\.arn\}$/);
   });
 
   test("callers extend the pieces through their grants", () => {
@@ -110,6 +115,11 @@ describe("GitLabCiPlatform on its own", () => {
     const policy = Object.entries(resourcesOf(synthJson(s), "aws_iam_role_policy")).find(([id]) => id.startsWith("extra-host_"))![1];
     const actions = (JSON.parse(policy.policy as string) as { Statement: Array<{ Action: string[] }> }).Statement.flatMap((st) => st.Action);
     expect(actions).toEqual(expect.arrayContaining(["ecr:BatchGetImage", "s3:PutObject"]));
+  });
+
+  test("a tag scheme without release images: the protected role still trusts only the default release pattern", () => {
+    const { platform: p } = build({ ...minimal, registry: { ...minimal.registry, tagScheme: { use: ["commit", "latest"] } } });
+    expect(p.identity.tenantRoles.get("app")!.protected.requiredProtectedRefs.map((r) => r.ref)).toEqual(["main", "v*.*.*"]);
   });
 
   test("passes the security rule pack", () => {

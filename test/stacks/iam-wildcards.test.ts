@@ -36,8 +36,9 @@ describe("IAM wildcards in the example stacks", () => {
     const found = policiesOf(dev).policies.map((p) => p.location.split(".")[0]);
     expect(found.filter((t) => t === "aws_iam_role")).toHaveLength(count("aws_iam_role"));
     expect(found.filter((t) => t === "aws_iam_role_policy")).toHaveLength(count("aws_iam_role_policy"));
-    // dev: build, build-mr, pull, runner host, deployment, the unprotected pool's host role, and the VPC flow-log delivery role.
-    expect(count("aws_iam_role")).toBe(7);
+    // dev: per tenant (app, web, toolbox) a protected and an unprotected CI role, runner host, deployment,
+    // the unprotected pool's host role, and the VPC flow-log delivery role.
+    expect(count("aws_iam_role")).toBe(10);
   });
 });
 

@@ -33,16 +33,16 @@ const PUSH = [
 const PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 
 describe("OIDC provider placement", () => {
-  test("one provider per (account, GitLab URL): in the account stacks, never in environments", () => {
-    expect(providers(json("account-nonprod"))).toEqual([{ url: "https://gitlab.example.com", client_id_list: ["https://gitlab.example.com"] }]);
-    expect(providers(json("account-prod"))).toHaveLength(1);
+  test("one provider per (account, GitLab URL) in the account stacks, listing the audience of every environment of the account", () => {
+    expect(providers(json("account-nonprod"))).toEqual([{ url: "https://gitlab.example.com", client_id_list: ["acme-ci-dev", "acme-ci-staging"] }]);
+    expect(providers(json("account-prod"))).toEqual([{ url: "https://gitlab.example.com", client_id_list: ["acme-ci-production"] }]);
     for (const env of ["dev", "staging", "production"]) expect(providers(json(env))).toEqual([]);
   });
 
   test("environments trust it by its deterministic ARN", () => {
     const principals = (env: string, name: string) => trust(json(env), name).Statement.map((s) => s.Principal);
-    expect(principals("dev", "acme-ci-dev-pull")).toEqual([{ Federated: "arn:aws:iam::111111111111:oidc-provider/gitlab.example.com" }]);
-    expect(principals("production", "acme-ci-production-pull")).toEqual([{ Federated: "arn:aws:iam::222222222222:oidc-provider/gitlab.example.com" }]);
+    expect(principals("dev", "acme-ci-dev-app-unprotected")).toEqual([{ Federated: "arn:aws:iam::111111111111:oidc-provider/gitlab.example.com" }]);
+    expect(principals("production", "acme-ci-production-app-unprotected")).toEqual([{ Federated: "arn:aws:iam::222222222222:oidc-provider/gitlab.example.com" }]);
   });
 
   test("an account with two regions creates it once, a second GitLab URL adds one, an existing one is not created", () => {
@@ -57,77 +57,76 @@ describe("OIDC provider placement", () => {
       ],
     };
     const { json: all } = synthAll(config);
-    expect(providers(all.get("account-nonprod")!).map((p) => p.url).sort()).toEqual(["https://git.example.org", "https://gitlab.example.com"]);
+    expect(providers(all.get("account-nonprod")!).map((p) => [p.url, p.client_id_list]).sort()).toEqual([
+      ["https://git.example.org", ["acme-ci-other"]],
+      ["https://gitlab.example.com", ["acme-ci-dev", "acme-ci-staging"]],
+    ]);
     expect(providers(all.get("account-nonprod-us")!)).toEqual([]);
-    expect(trust(all.get("us")!, "acme-ci-us-pull").Statement[0]!.Principal).toEqual({ Federated: "arn:aws:iam::111111111111:oidc-provider/gitlab.com" });
+    expect(trust(all.get("us")!, "acme-ci-us-app-unprotected").Statement[0]!.Principal).toEqual({ Federated: "arn:aws:iam::111111111111:oidc-provider/gitlab.com" });
+  });
+
+  test("two environments sharing an audience are refused at the second one's path", () => {
+    const config: PlatformConfig = {
+      ...exampleConfig,
+      environments: exampleConfig.environments.map((e, i) => (i === 1 ? { ...e, identity: { ...e.identity, audience: "acme-ci-dev" } } : e)),
+    };
+    expect(violationOf(() => buildPlatform(Testing.app(), config)).message).toMatch(
+      /^config\/environments\[1\]\/identity\/audience: invalid OIDC audience "acme-ci-dev"\. Rule: every environment has an audience of its own/,
+    );
   });
 });
 
 describe("environment identities", () => {
-  test("the build role trusts the default branch and release tags of each project", () => {
-    const host = "gitlab.example.com";
-    expect(trust(json("dev"), "acme-ci-dev-build").Statement.map((s) => s.Condition)).toEqual([
-      {
-        StringEquals: {
-          [`${host}:aud`]: "https://gitlab.example.com",
-          [`${host}:sub`]: ["project_path:acme/app:ref_type:branch:ref:main", "project_path:acme/web:ref_type:branch:ref:main", "project_path:acme/toolbox:ref_type:branch:ref:main"],
-        },
-      },
-      {
-        StringEquals: { [`${host}:aud`]: "https://gitlab.example.com" },
-        StringLike: { [`${host}:sub`]: ["project_path:acme/app:ref_type:tag:ref:v*", "project_path:acme/web:ref_type:tag:ref:v*", "project_path:acme/toolbox:ref_type:tag:ref:v*"] },
-      },
+  const host = "gitlab.example.com";
+  test("each tenant's protected role trusts its default branch and release tags (v*.*.*) with the environment's audience", () => {
+    expect(trust(json("dev"), "acme-ci-dev-app-protected").Statement.map((s) => s.Condition)).toEqual([
+      { StringEquals: { [`${host}:aud`]: "acme-ci-dev", [`${host}:sub`]: "project_path:acme/app:ref_type:branch:ref:main" } },
+      { StringEquals: { [`${host}:aud`]: "acme-ci-dev" }, StringLike: { [`${host}:sub`]: "project_path:acme/app:ref_type:tag:ref:v*.*.*" } },
     ]);
-    expect(example.stacks.environments.get("dev")!.identity.build.requiredProtectedRefs).toEqual([
-      { project: "acme/app", refType: "branch", ref: "main" },
-      { project: "acme/app", refType: "tag", ref: "v*" },
-      { project: "acme/web", refType: "branch", ref: "main" },
-      { project: "acme/web", refType: "tag", ref: "v*" },
+    expect(example.stacks.environments.get("dev")!.identity.tenantRoles.get("toolbox")!.protected.requiredProtectedRefs).toEqual([
       { project: "acme/toolbox", refType: "branch", ref: "main" },
-      { project: "acme/toolbox", refType: "tag", ref: "v*" },
+      { project: "acme/toolbox", refType: "tag", ref: "v*.*.*" },
     ]);
   });
 
-  test("the merge-request role trusts any branch of the projects; the pull role any ref of the group", () => {
-    expect(trust(json("dev"), "acme-ci-dev-build-mr").Statement[0]!.Condition).toEqual({
-      StringEquals: { "gitlab.example.com:aud": "https://gitlab.example.com" },
-      StringLike: { "gitlab.example.com:sub": ["project_path:acme/app:ref_type:branch:ref:*", "project_path:acme/web:ref_type:branch:ref:*", "project_path:acme/toolbox:ref_type:branch:ref:*"] },
+  test("each tenant's unprotected role trusts every ref of its own project only; no role is trusted group-wide", () => {
+    expect(trust(json("dev"), "acme-ci-dev-app-unprotected").Statement[0]!.Condition).toEqual({
+      StringEquals: { [`${host}:aud`]: "acme-ci-dev" },
+      StringLike: { [`${host}:sub`]: "project_path:acme/app:ref_type:*:ref:*" },
     });
-    expect(trust(json("dev"), "acme-ci-dev-pull").Statement[0]!.Condition).toEqual({
-      StringEquals: { "gitlab.example.com:aud": "https://gitlab.example.com" },
-      StringLike: { "gitlab.example.com:sub": "project_path:acme/*:ref_type:*:ref:*" },
-    });
+    const subs = Object.values(resourcesOf(json("dev"), "aws_iam_role")).flatMap((r) => JSON.stringify(JSON.parse(r.assume_role_policy as string)).match(/project_path:[^"]*/g) ?? []);
+    expect(subs.filter((s) => s.startsWith("project_path:acme/*"))).toEqual([]);
   });
 
-  test("push and pull permissions per role; production merge requests push CI images only", () => {
+  test("push and pull per tenant and trust level: protected pushes its own protected repositories, unprotected pushes its own unprotected ones", () => {
     const ecr = (j: SynthJson, construct: string) => policyOfRole(j, construct).Statement.filter((s) => s.Action.some((a) => a.startsWith("ecr:")));
-    const all = [repoRef("app-ci"), repoRef("toolbox"), repoRef("app")];
     // dev pulls through the ECR pull-through cache: its CI roles may import through the prefixes (builds pull FROM images with them).
-    expect(ecr(json("dev"), "build")).toEqual([
+    const pullThrough = {
+      Effect: "Allow",
+      Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:GetDownloadUrlForLayer"],
+      Resource: ["arn:aws:ecr:eu-central-1:111111111111:repository/ecr-public/*", "arn:aws:ecr:eu-central-1:111111111111:repository/k8s/*", "arn:aws:ecr:eu-central-1:111111111111:repository/quay/*"],
+    };
+    expect(ecr(json("dev"), "ci-app-protected")).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
-      { Effect: "Allow", Action: PUSH, Resource: expect.arrayContaining(all) },
-      {
-        Effect: "Allow",
-        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:GetDownloadUrlForLayer"],
-        Resource: ["arn:aws:ecr:eu-central-1:111111111111:repository/ecr-public/*", "arn:aws:ecr:eu-central-1:111111111111:repository/k8s/*", "arn:aws:ecr:eu-central-1:111111111111:repository/quay/*"],
-      },
+      { Effect: "Allow", Action: PUSH, Resource: expect.arrayContaining(["app", "app-ci", "toolbox"].map((id) => repoRef(`app-${id}`))) },
+      pullThrough,
     ]);
-    expect(ecr(json("production"), "build-mr")).toEqual([
+    expect(ecr(json("dev"), "ci-app-protected")[1]!.Resource).toHaveLength(3);
+    expect(ecr(json("dev"), "ci-app-unprotected")).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
-      { Effect: "Allow", Action: PUSH, Resource: [repoRef("app-ci")] },
+      { Effect: "Allow", Action: PUSH, Resource: expect.arrayContaining(["app", "app-ci", "toolbox"].map((id) => repoRef(`app-unprotected-${id}`))) },
+      { Effect: "Allow", Action: PULL, Resource: expect.arrayContaining(["app", "app-ci", "toolbox"].map((id) => repoRef(`app-${id}`))) },
+      pullThrough,
     ]);
-    expect(ecr(json("dev"), "pull")).toEqual([
-      { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
-      { Effect: "Allow", Action: PULL, Resource: expect.arrayContaining(all) },
-    ]);
-    expect(ecr(json("dev"), "runner-host")[1]).toEqual({ Effect: "Allow", Action: PULL, Resource: expect.arrayContaining(all) });
+    // Production: unprotected pipelines push their own CI image only; the rest of their copies they may only pull.
+    const production = ecr(json("production"), "ci-app-unprotected");
+    expect(production.find((st) => st.Action.includes("ecr:PutImage"))).toEqual({ Effect: "Allow", Action: PUSH, Resource: [repoRef("app-unprotected-app-ci")] });
   });
 
-  test("the deployment role: from the build role everywhere, from the runner hosts in dev only, boundary in production", () => {
+  test("the deployment role: from the tenants' protected roles only, boundary in production", () => {
     const callers = (env: string) => (trust(json(env), `acme-ci-${env}-deployment`).Statement[0]!.Principal as { AWS: string[] }).AWS;
     const roleRef = (construct: string) => expect.stringMatching(new RegExp(`^\\$\\{aws_iam_role\\.platform_identity_${construct}_role_[A-F0-9]+\\.arn\\}$`));
-    expect(callers("dev")).toEqual([roleRef("build"), roleRef("runner-host")]);
-    expect(callers("staging")).toEqual([roleRef("build")]);
+    for (const env of ["dev", "staging", "production"]) expect(callers(env)).toEqual([roleRef("ci-app-protected"), roleRef("ci-web-protected"), roleRef("ci-toolbox-protected")]);
     expect(role(json("production"), "acme-ci-production-deployment").permissions_boundary).toBe("arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary");
     expect(policyOfRole(json("staging"), "deployment").Statement).toEqual([
       {
@@ -140,31 +139,41 @@ describe("environment identities", () => {
     ]);
   });
 
-  test("opt-in static credentials only where configured: dev's pull-only user for the app repository", () => {
+  test("opt-in static credentials only where configured: dev's pull-only user for the app repositories", () => {
     expect(Object.values(resourcesOf(json("dev"), "aws_iam_user")).map((u) => u.name)).toEqual(["acme-ci-dev-legacy-pull"]);
     const staticSecrets = Object.values(resourcesOf(json("dev"), "aws_ssm_parameter")).filter((p) => !String(p.name).includes("/runner/"));
-    expect(staticSecrets.map((p) => [p.name, p.type])).toEqual([
-      ["/acme-ci/dev/legacy-pull/secret-access-key", "SecureString"],
-    ]);
+    expect(staticSecrets.map((p) => [p.name, p.type])).toEqual([["/acme-ci/dev/legacy-pull/secret-access-key", "SecureString"]]);
     const policy = JSON.parse(Object.values(resourcesOf(json("dev"), "aws_iam_user_policy"))[0]!.policy as string);
     expect(policy.Statement).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
-      { Effect: "Allow", Action: PULL, Resource: [repoRef("app")] },
+      { Effect: "Allow", Action: PULL, Resource: [repoRef("app-app")] },
     ]);
     for (const env of ["staging", "production"]) expect(resourcesOf(json(env), "aws_iam_user")).toEqual({});
   });
 
-  test("what CI needs, per identity, as plain strings, and the snippets", () => {
+  test("what CI needs, per tenant role, as plain strings, and the snippets request the environment's audience", () => {
     const identity = example.stacks.environments.get("staging")!.identity;
-    expect([identity.build, identity.buildMergeRequest, identity.pull].map((r) => r.ciAccess)).toEqual(
-      ["build", "build-mr", "pull"].map((suffix) => ({
-        roleArn: `arn:aws:iam::111111111111:role/acme-ci-staging-${suffix}`,
-        audience: "https://gitlab.example.com",
+    const app = identity.tenantRoles.get("app")!;
+    expect([app.protected, app.unprotected].map((r) => r.ciAccess)).toEqual(
+      ["protected", "unprotected"].map((trust) => ({
+        roleArn: `arn:aws:iam::111111111111:role/acme-ci-staging-app-${trust}`,
+        audience: "acme-ci-staging",
         region: "eu-central-1",
       })),
     );
     const snippets = identity.ciSnippets();
-    expect(snippets.map((s) => s.jobName)).toEqual([".aws-build", ".aws-deploy", ".aws-build-mr", ".aws-pull"]);
+    expect(snippets.map((s) => s.jobName)).toEqual([
+      ".aws-app-protected",
+      ".aws-app-deploy",
+      ".aws-app-unprotected",
+      ".aws-web-protected",
+      ".aws-web-deploy",
+      ".aws-web-unprotected",
+      ".aws-toolbox-protected",
+      ".aws-toolbox-deploy",
+      ".aws-toolbox-unprotected",
+    ]);
+    expect(snippets.every((s) => s.job.id_tokens.GITLAB_OIDC_TOKEN!.aud === "acme-ci-staging")).toBe(true);
     expect(snippets[1]!.job.before_script.join("\n")).toContain('aws sts assume-role --role-arn "arn:aws:iam::111111111111:role/acme-ci-staging-deployment"');
   });
 
@@ -175,5 +184,30 @@ describe("environment identities", () => {
     };
     const error = violationOf(() => buildPlatform(Testing.app(), config));
     expect(error.message).toMatch(/^staging\/platform\/identity\/deployment: invalid permissions .*Rule: a deployment role needs permissions supplied by its caller/);
+  });
+
+  test("protected refs as code: the first environment on the instance creates the protections, the later ones check them at plan time", () => {
+    const protections = (env: string) => [
+      ...Object.values(resourcesOf(json(env), "gitlab_branch_protection")).map((p) => `branch ${String(p.branch)}`),
+      ...Object.values(resourcesOf(json(env), "gitlab_tag_protection")).map((p) => `tag ${String(p.tag)}`),
+    ];
+    expect(protections("dev").sort()).toEqual(["branch main", "branch main", "branch main", "tag v*.*.*", "tag v*.*.*", "tag v*.*.*"]);
+    for (const env of ["staging", "production"]) {
+      expect(protections(env)).toEqual([]);
+      const checks = Object.values(json(env).data?.gitlab_project_protected_tags ?? {}).map((d) => JSON.stringify(d.lifecycle));
+      expect(checks).toHaveLength(3);
+      expect(checks.every((c) => c.includes('contains([for t in self.protected_tags : t.tag], \\"v*.*.*\\")'))).toBe(true);
+    }
+  });
+
+  test("an administrator-level deployment policy is accepted only because nothing but the protected roles can assume the role", () => {
+    const config: PlatformConfig = {
+      ...exampleConfig,
+      environments: exampleConfig.environments.map((e, i) => (i === 0 ? { ...e, identity: { deployment: { managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] } } } : e)),
+    };
+    const stacks = buildPlatform(Testing.app(), config);
+    const deployment = stacks.environments.get("dev")!.identity.deployment!;
+    expect(deployment).toBeDefined();
+    expect([...stacks.environments.get("dev")!.identity.tenantRoles.values()].every((r) => r.protected.protectedRefsOnly)).toBe(true);
   });
 });

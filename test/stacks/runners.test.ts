@@ -75,9 +75,11 @@ describe("example stacks: runner fleets", () => {
       expect.stringMatching(/^\$\{aws_ssm_parameter\.platform_gitlab_runner-build_token_[A-F0-9]+\.arn\}$/),
       expect.stringMatching(/^\$\{aws_ssm_parameter\.platform_gitlab_runner-test_token_[A-F0-9]+\.arn\}$/),
     ]);
-    // The environment's three repositories, each once (granted by identity and by the fleet: merged).
+    // The environment's fourteen repositories (tenants app and web with three each, toolbox with one;
+    // protected and unprotected copies), each once
+    // (granted by identity and by the fleet: merged).
     const pulls = policy.Statement.find((s) => s.Action.includes("ecr:BatchGetImage") && !s.Action.includes("ecr:BatchImportUpstreamImage"))!;
-    expect(pulls.Resource).toHaveLength(3);
+    expect(pulls.Resource).toHaveLength(14);
     expect(pulls.Resource.every((r) => /^\$\{aws_ecr_repository\./.test(r))).toBe(true);
     // Pulling through dev's ECR mirror: exactly the account's three pull-through prefixes.
     const pullThrough = policy.Statement.find((s) => s.Action.includes("ecr:BatchImportUpstreamImage"))!;

@@ -33,7 +33,11 @@ describe("example stacks", () => {
   test("every environment gets the seed repositories, production with prevent_destroy", () => {
     for (const env of ["dev", "staging", "production"]) {
       const repos = Object.values(resourcesOf(json(env), "aws_ecr_repository"));
-      expect(repos.map((r) => r.name).sort()).toEqual([`acme/${env}/app`, `acme/${env}/app-ci`, `acme/${env}/toolbox`]);
+      expect(repos.map((r) => r.name).sort()).toEqual(
+        ["app/app", "app/app-ci", "app/toolbox", "app/unprotected/app", "app/unprotected/app-ci", "app/unprotected/toolbox", "toolbox/toolbox", "toolbox/unprotected/toolbox", "web/app", "web/app-ci", "web/toolbox", "web/unprotected/app", "web/unprotected/app-ci", "web/unprotected/toolbox"].map(
+          (name) => `acme/${env}/${name}`,
+        ),
+      );
       for (const r of repos) {
         if (env === "production") expect(r.lifecycle).toEqual({ prevent_destroy: true });
         else expect(r).not.toHaveProperty("lifecycle");
@@ -52,9 +56,20 @@ describe("example stacks", () => {
 
   test("repository URLs are outputs with stable ids", () => {
     expect(Object.keys(json("dev").output ?? {}).filter((k) => k.startsWith("repository-url-"))).toEqual([
-      "repository-url-app",
-      "repository-url-app-ci",
-      "repository-url-toolbox",
+      "repository-url-app-app",
+      "repository-url-app-app-ci",
+      "repository-url-app-toolbox",
+      "repository-url-app-unprotected-app",
+      "repository-url-app-unprotected-app-ci",
+      "repository-url-app-unprotected-toolbox",
+      "repository-url-toolbox-toolbox",
+      "repository-url-toolbox-unprotected-toolbox",
+      "repository-url-web-app",
+      "repository-url-web-app-ci",
+      "repository-url-web-toolbox",
+      "repository-url-web-unprotected-app",
+      "repository-url-web-unprotected-app-ci",
+      "repository-url-web-unprotected-toolbox",
     ]);
   });
 

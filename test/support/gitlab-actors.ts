@@ -61,6 +61,13 @@ export interface ActorOptions {
   readonly attackerBranch?: string;
   /** An unprotected tag an attacker pushes, e.g. `v0-x` (something near the release pattern). */
   readonly attackerTag?: string;
+  /**
+   * The fork's own project path. From GitLab 18.2.2 (and its backports) the ID token of a fork MR
+   * pipeline run in the parent carries the fork's `project_path` (gitlab-org/gitlab!202241, backport
+   * !205705); give it to model a fixed instance. Without it the fork MR carries the parent's path.
+   * @default the parent's path (GitLab before 18.2.2)
+   */
+  readonly forkProjectPath?: string;
 }
 
 /** The actors of one project. */
@@ -69,7 +76,7 @@ export function actorsFor(projectPath: string, options: ActorOptions): readonly 
   const attackerTag = options.attackerTag ?? "v0-x";
   return [
     // A fork MR run in the parent: parent project_path, fork's branch name (GitLab < 18.2.2).
-    { kind: "fork-merge-request", projectPath, refType: "branch", ref: attackerBranch, refProtected: false, trust: "unprotected" },
+    { kind: "fork-merge-request", projectPath: options.forkProjectPath ?? projectPath, refType: "branch", ref: attackerBranch, refProtected: false, trust: "unprotected" },
     { kind: "branch-merge-request", projectPath, refType: "branch", ref: "feature/x", refProtected: false, trust: "unprotected" },
     { kind: "unprotected-branch-push", projectPath, refType: "branch", ref: "wip", refProtected: false, trust: "unprotected" },
     { kind: "unprotected-tag-push", projectPath, refType: "tag", ref: attackerTag, refProtected: false, trust: "unprotected" },

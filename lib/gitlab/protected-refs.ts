@@ -1,0 +1,172 @@
+import { BranchProtection } from "@cdktf/provider-gitlab/lib/branch-protection";
+import { DataGitlabProject } from "@cdktf/provider-gitlab/lib/data-gitlab-project";
+import { DataGitlabProjectProtectedBranches } from "@cdktf/provider-gitlab/lib/data-gitlab-project-protected-branches";
+import { DataGitlabProjectProtectedTags } from "@cdktf/provider-gitlab/lib/data-gitlab-project-protected-tags";
+import { TagProtection } from "@cdktf/provider-gitlab/lib/tag-protection";
+import { type TerraformDataSource } from "cdktf";
+import { Construct } from "constructs";
+import { check } from "../core/errors";
+import { DEFAULT_SUB_CLAIM_COMPONENTS, type ProtectedRefRequirement, type SubClaimComponent } from "../identity/gitlab-subject";
+
+/** How one project's trusted refs are made protected. */
+export type ProtectedRefsMode = "manage" | "check";
+
+/** One project whose refs CI roles trust. */
+export interface ProtectedRefsProject {
+  /** Full project path, e.g. `acme/app`. */
+  readonly path: string;
+  /** Short name, used in construct ids (`<name>-...`): 1-20 of `a-z0-9-`. */
+  readonly name: string;
+  /**
+   * `manage`: create the protections. `check`: the project's settings are kept
+   * elsewhere; read its protected branches and tags and fail the plan when a
+   * trusted ref is not protected.
+   * @default "manage"
+   */
+  readonly mode?: ProtectedRefsMode;
+}
+
+/** Props of {@link ProtectedRefs}. */
+export interface ProtectedRefsProps {
+  /** The projects; every ref in `refs` must belong to one of them. */
+  readonly projects: readonly ProtectedRefsProject[];
+  /** The refs CI roles trust on the assumption that GitLab protects them (`GitLabCiRole.requiredProtectedRefs`). */
+  readonly refs: readonly ProtectedRefRequirement[];
+  /**
+   * The `sub` components the trust policies were built for; a plan-time check
+   * fails when a project's `ci_id_token_sub_claim_components` differs.
+   * @default ["project_path", "ref_type", "ref"]
+   */
+  readonly subClaimComponents?: readonly SubClaimComponent[];
+}
+
+/** A `lifecycle.postcondition` block, written as Terraform JSON. */
+function postcondition(source: TerraformDataSource, condition: string, errorMessage: string): void {
+  source.addOverride("lifecycle.postcondition", [{ condition: `\${${condition}}`, error_message: errorMessage }]);
+}
+
+/** A string as an HCL string literal (JSON quoting is valid HCL for these characters). */
+const hcl = (value: string): string => JSON.stringify(value).replace(/\$\{/g, "$$${").replace(/%\{/g, "%%{");
+
+/**
+ * Protected refs as code: every ref pattern a CI role trusts becomes a
+ * protection in GitLab, so "trusted" means "protected" by construction.
+ *
+ * - `manage` projects get a `gitlab_branch_protection` (push and merge:
+ *   Maintainers, no force push) per trusted branch and a
+ *   `gitlab_tag_protection` (create: Maintainers) per trusted tag pattern.
+ *   GitLab's protected ref wildcards match `*` as any run of characters
+ *   (`Gitlab::RefMatcher`), exactly like the roles' `StringLike`.
+ *   A default branch GitLab already protected on project creation must be
+ *   imported first (`terraform import <address> <project-id>:<branch>`), or
+ *   the create fails with "already exists" (gitlabhq/terraform-provider-gitlab#671).
+ * - `check` projects get the `gitlab_project_protected_branches` and
+ *   `gitlab_project_protected_tags` data sources with a Terraform
+ *   `postcondition`: the plan fails, naming the ref and the project, when a
+ *   trusted ref is not protected.
+ * - Every project gets a `gitlab_project` data source whose postcondition
+ *   fails the plan when its `ci_id_token_sub_claim_components` differ from
+ *   what the trust policies expect.
+ *
+ * Provider: `@cdktf/provider-gitlab` 15.6.2 (gitlabhq/gitlab 18.6.1):
+ * `branch_protection` (`project`, `branch`, `push_access_level`,
+ * `merge_access_level`, `allow_force_push`), `tag_protection` (`project`,
+ * `tag`, `create_access_level`), data sources `project` (`path_with_namespace`,
+ * `ci_id_token_sub_claim_components`), `project_protected_branches`
+ * (`project_id`, `protected_branches[].name`) and `project_protected_tags`
+ * (`project`, `protected_tags[].tag`).
+ *
+ * Construct ids: `project-<name>`, `branch-<name>-<n>`, `tag-<name>-<n>`,
+ * `protected-branches-<name>`, `protected-tags-<name>` (n counts the project's
+ * branches or tags in `refs` order).
+ */
+export class ProtectedRefs extends Construct {
+  /** The protection resources created, in `refs` order. */
+  public readonly protections: readonly (BranchProtection | TagProtection)[];
+  /** The plan-time checks (data sources with postconditions), one set per `check` project. */
+  public readonly checks: readonly TerraformDataSource[];
+
+  /**
+   * @throws ValidationError when a ref names a project not in `projects`, or a mode is unknown
+   */
+  public constructor(scope: Construct, id: string, props: ProtectedRefsProps) {
+    super(scope, id);
+    const components = (props.subClaimComponents ?? DEFAULT_SUB_CLAIM_COMPONENTS).join(",");
+    const isDefault = components === DEFAULT_SUB_CLAIM_COMPONENTS.join(",");
+    const protections: (BranchProtection | TagProtection)[] = [];
+    const checks: TerraformDataSource[] = [];
+    props.projects.forEach((project, i) =>
+      check(project.mode === undefined || project.mode === "manage" || project.mode === "check", {
+        path: `${this.node.path}/projects[${i}]`,
+        subject: "mode",
+        value: project.mode,
+        rule: 'a project\'s protected refs are "manage"d here or "check"ed at plan time',
+        fix: 'use "manage" or "check"',
+      }),
+    );
+    for (const project of props.projects) {
+      const refs = props.refs.filter((r) => r.project === project.path);
+      const data = new DataGitlabProject(this, `project-${project.name}`, { pathWithNamespace: project.path });
+      const actual = `try(join(",", self.ci_id_token_sub_claim_components), "")`;
+      postcondition(
+        data,
+        isDefault ? `contains(["", ${hcl(components)}], ${actual})` : `${actual} == ${hcl(components)}`,
+        `Project ${project.path} issues ID tokens whose sub claim components differ from ${components}, which the platform's CI roles trust: ` +
+          `set its ci_id_token_sub_claim_components to ${components} (PUT /projects/:id), or configure identity.subClaimComponents to match.`,
+      );
+      const branches = refs.filter((r) => r.refType === "branch");
+      const tags = refs.filter((r) => r.refType === "tag");
+      if ((project.mode ?? "manage") === "manage") {
+        branches.forEach((ref, n) =>
+          protections.push(
+            new BranchProtection(this, `branch-${project.name}-${n}`, {
+              project: data.id,
+              branch: ref.ref,
+              pushAccessLevel: "maintainer",
+              mergeAccessLevel: "maintainer",
+              allowForcePush: false,
+            }),
+          ),
+        );
+        tags.forEach((ref, n) =>
+          protections.push(new TagProtection(this, `tag-${project.name}-${n}`, { project: data.id, tag: ref.ref, createAccessLevel: "maintainer" })),
+        );
+        continue;
+      }
+      if (branches.length > 0) {
+        const source = new DataGitlabProjectProtectedBranches(this, `protected-branches-${project.name}`, { projectId: data.id });
+        const names = "[for b in self.protected_branches : b.name]";
+        postcondition(
+          source,
+          branches.map((r) => `contains(${names}, ${hcl(r.ref)})`).join(" && "),
+          `Project ${project.path} must protect the branches ${branches.map((r) => r.ref).join(", ")}: the platform's protected CI role trusts them. ` +
+            "Protect them (Settings > Repository > Protected branches, push and merge: Maintainers), or let the platform manage them (protectedRefs: manage).",
+        );
+        checks.push(source);
+      }
+      if (tags.length > 0) {
+        const source = new DataGitlabProjectProtectedTags(this, `protected-tags-${project.name}`, { project: data.id });
+        const names = "[for t in self.protected_tags : t.tag]";
+        postcondition(
+          source,
+          tags.map((r) => `contains(${names}, ${hcl(r.ref)})`).join(" && "),
+          `Project ${project.path} must protect the tags ${tags.map((r) => r.ref).join(", ")}: the platform's protected CI role trusts them. ` +
+            "Protect them (Settings > Repository > Protected tags, allowed to create: Maintainers), or let the platform manage them (protectedRefs: manage).",
+        );
+        checks.push(source);
+      }
+    }
+    const known = new Set(props.projects.map((p) => p.path));
+    props.refs.forEach((ref, i) =>
+      check(known.has(ref.project), {
+        path: `${this.node.path}/refs[${i}]`,
+        subject: "protected ref",
+        value: ref,
+        rule: "every trusted ref belongs to a listed project, or nothing would protect it",
+        fix: `add ${ref.project} to projects`,
+      }),
+    );
+    this.protections = protections;
+    this.checks = checks;
+  }
+}

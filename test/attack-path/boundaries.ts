@@ -1,0 +1,85 @@
+/*
+ * The trust boundaries the attack-path suite asserts, as functions of a
+ * scenario: each returns the violations it finds (empty when the boundary holds).
+ */
+import { type Actor } from "../support/gitlab-actors";
+import { assumableWithToken, deploys, everyAudience, isProtected, pullableBy, pushableBy, reachableWithToken, type RoleNode } from "./iam-model";
+import { type Scenario, tenantActors, tokenOf } from "./scenario";
+
+/** Every role an actor reaches in any environment, whatever audience its job requests. */
+export function reachedBy(scenario: Scenario, actor: Actor): RoleNode[] {
+  const roles = new Set<RoleNode>();
+  for (const env of scenario.environments) {
+    for (const aud of everyAudience(scenario.model)) reachableWithToken(scenario.model, tokenOf(env, actor, aud)).forEach((r) => roles.add(r));
+  }
+  return [...roles];
+}
+
+/**
+ * The repositories protected pipelines run and build from: those pushed by the
+ * roles the default branch reaches and a plain feature branch does not (the
+ * roles set aside for protected pipelines). Derived from the model alone (no
+ * naming convention or tag), so it judges any configuration the same way.
+ */
+export function protectedRepositories(scenario: Scenario): Set<string> {
+  const arns = new Set<string>();
+  for (const env of scenario.environments) {
+    for (const tenant of env.tenants) {
+      const actors = tenantActors(tenant);
+      const main = reachedBy(scenario, actors.find((a) => a.kind === "protected-default-branch")!);
+      const branch = new Set(reachedBy(scenario, actors.find((a) => a.kind === "unprotected-branch-push")!));
+      for (const role of main) if (!branch.has(role)) pushableBy(scenario.model, role).forEach((repo) => arns.add(repo.arn));
+    }
+  }
+  return arns;
+}
+
+/** Violations of the trust boundaries for one scenario's actors (empty when it holds). */
+export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors): string[] {
+  const problems: string[] = [];
+  const runByProtected = protectedRepositories(scenario);
+  for (const env of scenario.environments) {
+    for (const tenant of env.tenants) {
+      for (const actor of actorsOf(tenant)) {
+        const reached = reachedBy(scenario, actor);
+        const label = `${actor.kind} ${actor.projectPath} ${actor.refType} ${actor.ref}`;
+        const unprotected = actor.trust === "unprotected" && !isProtected(scenario.model, actor.projectPath, actor.refType, actor.ref);
+        for (const role of reached) {
+          if (unprotected) {
+            for (const repo of pushableBy(scenario.model, role)) {
+              if (runByProtected.has(repo.arn) || repo.trust === "protected") problems.push(`${label}: reaches ${role.name}, which pushes ${repo.name}, run by protected pipelines`);
+            }
+            if (deploys(role)) problems.push(`${label}: reaches the deployment role ${role.name}`);
+          }
+          for (const repo of [...pushableBy(scenario.model, role), ...pullableBy(scenario.model, role)]) {
+            if (repo.tenant !== undefined && repo.tenant !== tenant.name && !deploys(role)) problems.push(`${label}: reaches ${role.name}, which uses ${repo.name} of tenant ${repo.tenant}`);
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Tokens accepted in more than one environment: for every actor and every
+ * audience a job may request, the roles that accept the token must all belong
+ * to one environment (and, where the environment names its audience, to the
+ * environment of that audience).
+ */
+export function crossAudienceAcceptances(scenario: Scenario): string[] {
+  const problems: string[] = [];
+  for (const env of scenario.environments) {
+    for (const tenant of env.tenants) {
+      for (const actor of tenantActors(tenant)) {
+        for (const aud of everyAudience(scenario.model)) {
+          const stacks = [...new Set(assumableWithToken(scenario.model, tokenOf(env, actor, aud)).map((r) => r.stack))];
+          if (stacks.length > 1) problems.push(`${actor.kind} ${actor.projectPath}: one token (aud ${aud}) is accepted in ${stacks.join(", ")}`);
+          const owner = scenario.environments.find((e) => e.audience === aud);
+          for (const stack of stacks) if (owner && stack !== owner.config.name) problems.push(`${stack} accepts a token for ${owner.config.name} (aud ${aud})`);
+        }
+      }
+    }
+  }
+  return [...new Set(problems)];
+}

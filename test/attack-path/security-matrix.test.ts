@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { exampleConfig } from "../../stacks/example-config";
+import { buildScenario } from "./scenario";
+import { MATRIX_END, MATRIX_START, securityMatrix, withMatrix } from "./security-matrix";
+
+describe("the security model's actor matrix", () => {
+  const scenario = buildScenario(exampleConfig);
+  const table = securityMatrix(scenario);
+
+  test("docs/security-model.md holds the matrix generated from the example app (run `npm run security-matrix` when this fails)", () => {
+    const doc = readFileSync(join(__dirname, "..", "..", "docs", "security-model.md"), "utf8");
+    expect(doc).toContain(MATRIX_START);
+    expect(withMatrix(doc, table)).toBe(doc);
+  });
+
+  test("the matrix says what the model says: unprotected rows reach nothing protected, protected rows push and deploy", () => {
+    const rows = table.split("\n").slice(2).map((line) => line.slice(2, -2).split(" | "));
+    const row = (label: RegExp) => rows.find((cells) => label.test(cells[0]!))!.join(" | ");
+    for (const label of [/fork/, /from a branch/, /unprotected branch/, /unprotected tag/]) {
+      expect(row(label)).not.toMatch(/push protected|deploy|reachable/);
+      if (!/fork/.test(label.source)) expect(row(label)).toMatch(/push unprotected images/);
+    }
+    const cells = (label: RegExp) => rows.find((c) => label.test(c[0]!))!;
+    expect(cells(/fork/).slice(1, 5)).toEqual(["nothing", "nothing", "nothing", "nothing"]);
+    for (const label of [/fork/, /from a branch/, /unprotected branch/, /unprotected tag/]) {
+      expect(cells(label).at(-2)).not.toMatch(/staging|production/);
+      expect(cells(label).at(-1)).toBe("no");
+    }
+    expect(row(/Protected default branch/)).toMatch(/push protected images.*deploy/);
+  });
+
+  test("the block is replaced, not appended to", () => {
+    const doc = `intro\n${MATRIX_START}\nold\n${MATRIX_END}\nrest\n`;
+    expect(withMatrix(doc, "| a |")).toBe(`intro\n${MATRIX_START}\n| a |\n${MATRIX_END}\nrest\n`);
+    expect(() => withMatrix("no markers", "| a |")).toThrow(/security-matrix:start/);
+  });
+});
