@@ -1,16 +1,18 @@
-import { statSync, readFileSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { RUNNER_FLEET_SCRIPT, renderEnvironmentFile } from "../../lib/runner/host-files";
 import { DEFAULT_RUNNER_HOST_VERSIONS, type RunnerHostInput, runnerHostEnvironment } from "../../lib/runner/user-data";
 import { FAIL, FakeHost, runnerMetricsText } from "../support/fake-host";
 
-const script = path.resolve(__dirname, "../../lib/runner/assets/runner-fleet.sh");
+// The script exactly as hosts get it (comments stripped).
+const scriptDir = mkdtempSync(path.join(tmpdir(), "runner-fleet-script-"));
+const script = path.join(scriptDir, "runner-fleet");
+writeFileSync(script, RUNNER_FLEET_SCRIPT);
+afterAll(() => rmSync(scriptDir, { recursive: true, force: true }));
 const STATE = "latest/meta-data/autoscaling/target-lifecycle-state";
 const SPOT = "latest/meta-data/spot/instance-action";
 const REBALANCE = "latest/meta-data/events/recommendations/rebalance";
-
-/** Prometheus text as the runner exposes it, with the given running-job counts (one runner each). */
-const metrics = (...jobs: number[]) => runnerMetricsText({ jobs });
 
 /** The settings a fleet renders for its hosts (lib/runner/user-data.ts). */
 const hostInput: RunnerHostInput = {

@@ -98,7 +98,8 @@ runner_stopped() {
 
 stop_taking_jobs() {
   log "stop taking new jobs ($1): graceful stop of $RUNNER_SERVICE (SIGQUIT); running jobs finish"
-  systemctl stop --no-block "${RUNNER_SERVICE:?}"
+  # Tolerates a runner that is not installed yet (a host terminated while booting).
+  systemctl stop --no-block "${RUNNER_SERVICE:?}" || log "stopping $RUNNER_SERVICE failed"
   systemctl stop --no-block "${METRICS_TIMER:?}" || true
 }
 
@@ -109,7 +110,7 @@ stop_taking_jobs() {
 # as runner_system_failure (common/build.go), within shutdown_timeout.
 stop_forcefully() {
   log "forceful stop ($1): running jobs fail as runner_system_failure and can be retried"
-  systemctl stop --no-block "${RUNNER_SERVICE:?}"
+  systemctl stop --no-block "${RUNNER_SERVICE:?}" || log "stopping $RUNNER_SERVICE failed"
   systemctl stop --no-block "${METRICS_TIMER:?}" || true
   systemctl kill --kill-who=main --signal=SIGTERM "$RUNNER_SERVICE" || true
 }
