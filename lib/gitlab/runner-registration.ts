@@ -123,6 +123,7 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
   /** Parameter name. */
   public readonly parameterName: string;
   private readonly kmsKeyArn?: string;
+  private readonly scopeKey: string;
 
   public constructor(scope: Construct, id: string, props: RunnerRegistrationProps) {
     super(scope, id);
@@ -143,6 +144,7 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     const where = props.scope;
     // A group given by path: look its id up (construct id `group`).
     const groupId = where.type !== "group" ? undefined : "groupPath" in where ? new DataGitlabGroup(this, "group", { fullPath: where.groupPath }).groupId : where.groupId;
+    this.scopeKey = where.type === "group" ? `group:${groupId}` : where.type === "project" ? `project:${where.projectId}` : "instance";
     this.runner = new UserRunner(this, "runner", {
       runnerType: `${where.type}_type`,
       ...(groupId !== undefined ? { groupId } : {}),
@@ -172,6 +174,16 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
   /** Parameter ARN. */
   public get parameterArn(): string {
     return this.parameter.arn;
+  }
+
+  /**
+   * Changes whenever the token does: the registration's scope (a new scope
+   * replaces the runner, and with it the token) and the parameter's version
+   * (incremented on every new value). See {@link RunnerTokenSource.revision}.
+   */
+  public get revision(): string {
+    // `version` is a number attribute: as a string token, so it renders as a reference.
+    return `${this.scopeKey}/v${Token.asString(this.parameter.version)}`;
   }
 
   /** The runner's GitLab id. */

@@ -18,7 +18,7 @@ import { check } from "../core/errors";
 import { escapeTerraformTemplate } from "../core/terraform-text";
 import { InstanceRole } from "../identity/instance-role";
 import { type NexusJvmMemory, nexusJvmMemory, resolveInstanceMemory } from "./instance-memory";
-import { DEFAULT_HELPER_IMAGE_TAG, type MirrorEndpoint, RUNNER_HELPER_IMAGE_PATH } from "./mirror-endpoint";
+import { type MirrorEndpoint, RUNNER_HELPER_IMAGE_PATH, helperImageTag } from "./mirror-endpoint";
 import { resolveDataVolume, SNAPSHOT_TAG_KEY, snapshotPolicy } from "./nexus-data-volume";
 import { NEXUS_IMAGE, type NexusMirrorProps } from "./nexus-mirror-props";
 import { NEXUS_HTTP_PORT, type NexusProvisioningConfig, nexusProvisioningConfig } from "./nexus-provisioning";
@@ -301,7 +301,8 @@ export class NexusMirror extends Construct {
       registryMirrors: [`http://${group}`],
       insecureRegistries: [...new Set([group, ...this.dockerPorts.slice(1).map((p) => `${this.hostName}:${p}`)])],
       imagePrefixes: { "registry-1.docker.io": `${group}/`, "registry.gitlab.com": `${gitlab}/` },
-      helperImage: `${gitlab}/${RUNNER_HELPER_IMAGE_PATH}:${props.helperImageTag ?? DEFAULT_HELPER_IMAGE_TAG}`,
+      helperImage: `${gitlab}/${RUNNER_HELPER_IMAGE_PATH}:${props.helperImageTag ?? helperImageTag(props.runnerArchitecture ?? "x86_64")}`,
+      helperImageRepository: `${gitlab}/${RUNNER_HELPER_IMAGE_PATH}`,
       rawProxyUrls: Object.fromEntries(rawProxies.map((r) => [r.name, `${rawBase}/repository/${r.name}/`])),
       securityGroupId: this.securityGroup.id,
     };

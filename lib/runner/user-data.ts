@@ -2,6 +2,7 @@ import { gzipSync } from "node:zlib";
 import { check } from "../core/errors";
 import { type CloudConfigDocument, type CloudConfigFile, renderCloudConfig } from "../core/cloud-config";
 import { RUNNER_METRICS_ADDRESS } from "./config-toml";
+import { DIND_DAEMON_JSON_PATH } from "./image-mirror";
 import { RUNNER_FLEET_LOGROTATE, RUNNER_FLEET_SCRIPT, renderEnvironmentFile, renderSystemdUnit } from "./host-files";
 
 /** CPU architecture of the runner hosts. */
@@ -55,7 +56,7 @@ export const HOST_PATHS = {
    * translating it (aws/amazon-cloudwatch-agent issues 594 and 1218).
    */
   cloudwatchAgentConfig: "/etc/runner-fleet/cloudwatch-agent.json",
-  dindDaemonJson: "/etc/runner-fleet/dind-daemon.json",
+  dindDaemonJson: DIND_DAEMON_JSON_PATH,
   logrotate: "/etc/logrotate.d/runner-fleet",
   logDirectory: "/var/log/runner-fleet",
 } as const;

@@ -182,6 +182,7 @@ describe("NexusMirror", () => {
       imagePrefixes: { "registry-1.docker.io": "mirror.ci.internal:8082/", "registry.gitlab.com": "mirror.ci.internal:8082/" },
       // Nothing escapes the runner's own ${...} on the way into Terraform JSON: consumers must (escapeTerraformTemplate).
       helperImage: "mirror.ci.internal:8082/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v${CI_RUNNER_VERSION}",
+      helperImageRepository: "mirror.ci.internal:8082/gitlab-org/gitlab-runner/gitlab-runner-helper",
       rawProxyUrls: { "lang-common": "http://mirror.ci.internal:8090/repository/lang-common/" },
       securityGroupId: expect.stringMatching(/^\$\{aws_security_group\.mirror_security-group_[0-9A-F]+\.id\}$/),
     });
@@ -192,6 +193,8 @@ describe("NexusMirror", () => {
     expect(own.imagePrefixes["registry.gitlab.com"]).toBe("mirror.ci.internal:8083/");
     expect(own.helperImage).toMatch(/^mirror\.ci\.internal:8083\/gitlab-org\//);
     expect(own.insecureRegistries).toEqual(["mirror.ci.internal:8082", "mirror.ci.internal:8083"]);
+    // The helper tag follows the runners' architecture (an x86_64 helper cannot run on Graviton hosts).
+    expect(build({ runnerArchitecture: "arm64" }).mirror.endpoint.helperImage).toMatch(/:arm64-v\$\{CI_RUNNER_VERSION\}$/);
   });
 
   describe("user data", () => {
