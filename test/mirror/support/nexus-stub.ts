@@ -41,8 +41,10 @@ export interface NexusStubState {
   anonymous: { enabled: boolean; userId: string; realmName: string };
   repositories: Map<string, StubRepository>;
   tasks: Array<{ id: string; name: string; type: string; body: Record<string, unknown> }>;
-  /** Whether POST /v1/tasks exists (older or other editions answer 405). */
+  /** Whether POST /v1/tasks exists (the Community Edition and older editions answer 405). */
   taskCreation: boolean;
+  /** Whether the UI's ExtDirect coreui_Task.create works (it does in the Community Edition's source). */
+  extDirectTaskCreation: boolean;
   requests: StubRequest[];
 }
 
@@ -61,6 +63,7 @@ export function firstBootState(adminPasswordFile: string, initialPassword: strin
     repositories: new Map(),
     tasks: [],
     taskCreation: true,
+    extDirectTaskCreation: true,
     requests: [],
   };
 }
@@ -107,6 +110,10 @@ type Result = { status: number; payload?: unknown };
 function handle(state: NexusStubState, req: IncomingMessage, body: string): Result {
   const url = new URL(req.url ?? "/", "http://stub");
   const method = req.method ?? "GET";
+  if (url.pathname === "/service/extdirect" && method === "POST") {
+    if (!authorized(state, req)) return { status: 401 };
+    return extDirect(state, JSON.parse(body) as ExtDirectRequest);
+  }
   if (!url.pathname.startsWith(REST)) return { status: 404 };
   const path = url.pathname.slice(REST.length);
 
@@ -204,6 +211,28 @@ function route(state: NexusStubState, method: string, path: string, url: URL, bo
     }
   }
   return { status: 404 };
+}
+
+type ExtDirectRequest = { action: string; method: string; tid: number; type: string; data: Array<Record<string, unknown>> };
+
+/**
+ * Nexus's ExtDirect router as the UI uses it: HTTP 200 always, the outcome in
+ * `result.success` (TaskComponent.create validates TaskXO: name, typeId and
+ * schedule required; "advanced" needs a cronExpression).
+ */
+function extDirect(state: NexusStubState, request: ExtDirectRequest): Result {
+  const reply = (result: Record<string, unknown>) => ({ status: 200, payload: { tid: request.tid, action: request.action, method: request.method, type: "rpc", result } });
+  if (request.action !== "coreui_Task" || request.method !== "create" || !state.extDirectTaskCreation) {
+    return reply({ success: false, message: `no method ${request.action}.${request.method}` });
+  }
+  const task = request.data[0] ?? {};
+  const valid =
+    typeof task.name === "string" && typeof task.typeId === "string" && typeof task.schedule === "string" && (task.schedule !== "advanced" || typeof task.cronExpression === "string") && typeof task.enabled === "boolean";
+  const properties = (task.properties ?? {}) as Record<string, unknown>;
+  if (!valid || !Object.values(properties).every((v) => typeof v === "string")) return reply({ success: false, errors: { name: "invalid" } });
+  const created = { id: `task-${state.tasks.length + 1}`, name: task.name as string, type: task.typeId as string, body: task };
+  state.tasks.push(created);
+  return reply({ success: true, data: { id: created.id, name: created.name, typeId: created.type } });
 }
 
 /** GET answers with server-side fields too, and never with the upstream password. */
