@@ -186,6 +186,16 @@ export interface NexusMirrorProps {
    */
   readonly runnerArchitecture?: HelperImageArchitecture;
   /**
+   * Percent of the data volume in use at which the disk alarm fires.
+   * @default 80
+   */
+  readonly diskAlarmPercent?: number;
+  /**
+   * Actions of the disk alarm (e.g. an SNS topic ARN).
+   * @default none (the alarm shows on the dashboard and in the console)
+   */
+  readonly alarmActions?: readonly string[];
+  /**
    * Permissions boundary of the host role.
    * @default none
    */

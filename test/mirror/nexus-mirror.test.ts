@@ -130,7 +130,8 @@ describe("NexusMirror", () => {
   });
 
   test("an EC2 auto-recovery alarm on the system status check", () => {
-    expect(onlyResource(json, "aws_cloudwatch_metric_alarm")).toEqual(
+    const alarms = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm"));
+    expect(alarms.find((a) => a.namespace === "AWS/EC2")).toEqual(
       expect.objectContaining({
         namespace: "AWS/EC2",
         metric_name: "StatusCheckFailed_System",
@@ -140,6 +141,19 @@ describe("NexusMirror", () => {
         alarm_actions: ["arn:aws:automate:eu-central-1:ec2:recover"],
       }),
     );
+  });
+
+  test("a disk alarm on the data volume's use, which the host publishes to the mirror's own namespace", () => {
+    const disk = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm")).find((a) => a.metric_name === "DataVolumeUsedPercent");
+    expect(disk).toEqual(
+      expect.objectContaining({ namespace: "GitLab/Mirror/acme-mirror", dimensions: { Mirror: "acme-mirror" }, statistic: "Maximum", comparison_operator: "GreaterThanThreshold", threshold: 80 }),
+    );
+    expect(cloudConfigOf(mirror).write_files.map((f: { path: string }) => f.path)).toContain("/etc/systemd/system/nexus-disk-metric.timer");
+    expect(fileOf(mirror, "/etc/systemd/system/nexus-disk-metric.service")).toContain(
+      "ExecStart=/usr/local/sbin/nexus-disk-metric GitLab/Mirror/acme-mirror acme-mirror",
+    );
+    const alarmed = Object.values(resourcesOf(build({ diskAlarmPercent: 70, alarmActions: ["arn:aws:sns:eu-central-1:222222222222:ops"] }).json, "aws_cloudwatch_metric_alarm")).find((a) => a.metric_name === "DataVolumeUsedPercent");
+    expect([alarmed?.threshold, alarmed?.alarm_actions]).toEqual([70, ["arn:aws:sns:eu-central-1:222222222222:ops"]]);
   });
 
   test("the host role: SSM Session Manager, exactly its admin-password parameter, exactly the Docker Hub secret", () => {
@@ -155,6 +169,8 @@ describe("NexusMirror", () => {
         },
         { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: [PARAMETER_ARN] },
         { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET] },
+        // Its disk metric, in its own namespace only.
+        { Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: ["*"], Condition: { StringEquals: { "cloudwatch:namespace": "GitLab/Mirror/acme-mirror" } } },
       ],
     });
     for (const s of policy.Statement.filter((st) => st.Resource.includes("*"))) {
@@ -228,7 +244,7 @@ describe("NexusMirror", () => {
       expect(cloudConfig.runcmd).toEqual([
         ["/usr/local/sbin/nexus-data-volume"],
         ["systemctl", "daemon-reload"],
-        ["systemctl", "enable", "--now", "docker.service", "nexus.service", "nexus-raw-gateway.service"],
+        ["systemctl", "enable", "--now", "docker.service", "nexus.service", "nexus-raw-gateway.service", "nexus-disk-metric.timer"],
         ["/usr/local/sbin/nexus-provision"],
       ]);
       expect(JSON.parse(fileOf(mirror, NEXUS_HOST_PATHS.provisionConfig))).toEqual(mirror.provisioningConfig);
