@@ -144,7 +144,8 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     const where = props.scope;
     // A group given by path: look its id up (construct id `group`).
     const groupId = where.type !== "group" ? undefined : "groupPath" in where ? new DataGitlabGroup(this, "group", { fullPath: where.groupPath }).groupId : where.groupId;
-    this.scopeKey = where.type === "group" ? `group:${groupId}` : where.type === "project" ? `project:${where.projectId}` : "instance";
+    // Ids may be number tokens: as string tokens, so they render as references.
+    this.scopeKey = where.type === "group" ? `group:${Token.asString(groupId)}` : where.type === "project" ? `project:${Token.asString(where.projectId)}` : "instance";
     this.runner = new UserRunner(this, "runner", {
       runnerType: `${where.type}_type`,
       ...(groupId !== undefined ? { groupId } : {}),
