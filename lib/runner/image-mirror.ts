@@ -36,7 +36,9 @@ export function imageLocation(image: string): ImageLocation {
  * ECR credentials, so it cannot be one). Images are then rewritten to the
  * mirror's prefixes. A host mirror (Nexus) serves Docker Hub as a daemon
  * mirror instead, where dockerd falls back to Docker Hub when the mirror
- * fails, so its images are left as they are.
+ * fails (moby registry/service_v2.go `lookupV2Endpoints`: the mirrors first,
+ * then the official registry; the pull tries the endpoints in order), so its
+ * images are left as they are.
  */
 export function rewritesImages(mirror: MirrorEndpoint | undefined): mirror is MirrorEndpoint {
   return mirror !== undefined && mirror.registryMirrors.length === 0 && Object.keys(mirror.imagePrefixes).length > 0;
