@@ -24,6 +24,13 @@ describeWithTool("curl", "nexus-provision on other editions and versions, agains
         ["blobstore.compact", "advanced", "0 0 4 * * ?"],
       ]);
       expect(run.log).toMatch(/task "mirror: compact blob store default": scheduled \(through the UI's task API: the REST API cannot create tasks here, status 405\)/);
+      // Stale proxied content ages out: every proxy names its format's cleanup policy, which exists.
+      expect([...state.cleanupPolicies!.values()].map((p) => [p.name, p.format, p.criteriaLastDownloaded])).toEqual([
+        ["mirror-docker-unused", "docker", 30],
+        ["mirror-raw-unused", "raw", 30],
+      ]);
+      const proxies = [...state.repositories.values()].filter((r) => r.type === "proxy");
+      expect(proxies.map((r) => (r.body.cleanup as { policyNames: string[] }).policyNames[0])).toEqual(proxies.map((r) => `mirror-${r.format}-unused`));
       // A second run finds them by listing (GET /v1/tasks exists in every edition) and creates nothing.
       const again = await harness.provision();
       expect(again.log).toMatch(/task "mirror: compact blob store default": already scheduled/);
@@ -35,6 +42,7 @@ describeWithTool("curl", "nexus-provision on other editions and versions, agains
       delete state.eula;
       state.taskCreation = false;
       state.extDirectTaskCreation = false;
+      delete state.cleanupPolicies;
       await harness.start(state);
       const run = await harness.provision();
       expect(run.code).toBe(0);
@@ -44,6 +52,9 @@ describeWithTool("curl", "nexus-provision on other editions and versions, agains
       );
       expect(state.repositories.size).toBe(5);
       expect(state.tasks).toEqual([]);
+      // Without a cleanup policy API the proxies are created without policies (Nexus would refuse unknown names).
+      expect(run.log).toMatch(/cleanup policy mirror-docker-unused: this Nexus cannot manage cleanup policies through its API \(status 404\)/);
+      expect([...state.repositories.values()].some((r) => "cleanup" in r.body)).toBe(false);
     });
   });
 });

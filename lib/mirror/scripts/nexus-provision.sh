@@ -10,7 +10,11 @@
 #      the initial password from admin.password while that file exists
 #   3. accept the Community Edition EULA when the endpoint exists and it is not accepted
 #   4. activate the required realms (DockerToken), enable anonymous read
-#   5. create or update each repository: GET, then POST (missing) or PUT (different)
+#   5. create or update the cleanup policies (internal API: the public API has
+#      none; CleanupPolicyResource, release-3.77.1-01), applied daily by the
+#      "Cleanup service" task Nexus creates itself; then each repository: GET,
+#      then POST (missing) or PUT (different), without its cleanup policy when
+#      the policy could not be created
 #   6. schedule the maintenance tasks (docker GC, blob store compaction): through
 #      POST /v1/tasks where it exists, else the way Nexus's own UI creates them
 #      (ExtDirect coreui_Task.create, TaskComponent in nexus-coreui-plugin): the
@@ -37,6 +41,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 : > "$work/curl-auth"
 changes=0
+cleanup_policies=yes
 status=000
 admin_password=""
 
@@ -202,9 +207,35 @@ converge_anonymous() {
 # One jq call lists every repository (or task) as two lines: its fields
 # (tab-separated) and its request body (compact JSON). The loops read them
 # from fd 3, so that nothing inside can consume the list from stdin.
+converge_cleanup_policies() {
+  local name policy
+  while IFS= read -r -u 3 name && IFS= read -r -u 3 policy; do
+    printf '%s\n' "$policy" > "$work/policy"
+    api GET "/internal/cleanup-policies/$name"
+    case $status in
+      200)
+        if jq -e --slurpfile want "$work/policy" "$subset_jq"' subset($want[0]; .)' "$work/response" > /dev/null; then
+          log "cleanup policy $name: up to date"
+          continue
+        fi
+        api PUT "/internal/cleanup-policies/$name" "$work/policy"
+        ;;
+      404) api POST /internal/cleanup-policies "$work/policy" ;;
+    esac
+    case $status in
+      2??) changed "cleanup policy $name: created or updated" ;;
+      *)
+        cleanup_policies=no
+        log "cleanup policy $name: this Nexus cannot manage cleanup policies through its API (status $status); repositories are created without them, add them in the UI (Administration > Repository > Cleanup Policies)"
+        ;;
+    esac
+  done 3< <(jq -r '.cleanupPolicies[]? | .name, tojson' "$config")
+}
+
 converge_repositories() {
   local format type name secret body compare
   while IFS=$'\t' read -r -u 3 format type name secret && IFS= read -r -u 3 body; do
+    if [ "$cleanup_policies" = no ]; then body=$(jq -c 'del(.cleanup)' <<< "$body"); fi
     printf '%s\n' "$body" > "$work/desired"
     compare="$work/desired"
     if [ -n "$secret" ]; then
@@ -280,6 +311,7 @@ converge_admin_password
 accept_eula
 converge_realms
 converge_anonymous
+converge_cleanup_policies
 converge_repositories
 converge_tasks
 log "done: $changes change(s)"

@@ -45,6 +45,8 @@ export interface NexusStubState {
   taskCreation: boolean;
   /** Whether the UI's ExtDirect coreui_Task.create works (it does in the Community Edition's source). */
   extDirectTaskCreation: boolean;
+  /** Cleanup policies by name; undefined: no cleanup policy API. */
+  cleanupPolicies?: Map<string, Record<string, unknown>>;
   requests: StubRequest[];
 }
 
@@ -64,6 +66,7 @@ export function firstBootState(adminPasswordFile: string, initialPassword: strin
     tasks: [],
     taskCreation: true,
     extDirectTaskCreation: true,
+    cleanupPolicies: new Map(),
     requests: [],
   };
 }
@@ -176,9 +179,29 @@ function route(state: NexusStubState, method: string, path: string, url: URL, bo
       return { status: 200, payload: state.anonymous };
     }
   }
+  const policy = /^\/internal\/cleanup-policies(?:\/([^/]+))?$/.exec(path);
+  if (policy && state.cleanupPolicies) {
+    const policies = state.cleanupPolicies;
+    if (!policy[1] && method === "POST") {
+      const posted = json() as { name?: string; format?: string; criteriaLastDownloaded?: number };
+      if (!posted.name || !["docker", "raw"].includes(String(posted.format)) || policies.has(posted.name)) return { status: 400 };
+      policies.set(posted.name, { ...posted, inUseCount: 0 });
+      return { status: 200, payload: policies.get(posted.name) };
+    }
+    if (policy[1] && method === "GET") return policies.has(policy[1]) ? { status: 200, payload: policies.get(policy[1]) } : { status: 404 };
+    if (policy[1] && method === "PUT") {
+      if (!policies.has(policy[1])) return { status: 404 };
+      policies.set(policy[1], { ...(json() as Record<string, unknown>), inUseCount: 0 });
+      return { status: 200, payload: policies.get(policy[1]) };
+    }
+  }
+  // Nexus refuses a repository that names a cleanup policy it does not have.
+  const unknownPolicy = (repo: Record<string, unknown>) =>
+    ((repo.cleanup as { policyNames?: string[] } | undefined)?.policyNames ?? []).some((n) => !state.cleanupPolicies?.has(n));
   const collection = /^\/v1\/repositories\/(docker|raw)\/(proxy|group)$/.exec(path);
   if (collection && method === "POST") {
     const repo = json() as Record<string, unknown>;
+    if (unknownPolicy(repo)) return { status: 400, payload: [{ id: "cleanup", message: "unknown cleanup policy" }] };
     const name = String(repo.name);
     if ([...state.repositories.keys()].some((k) => k.toLowerCase() === name.toLowerCase())) {
       return { status: 400, payload: [{ id: "name", message: "Name is already used, must be unique (ignoring case)" }] };
@@ -193,7 +216,9 @@ function route(state: NexusStubState, method: string, path: string, url: URL, bo
     if (method === "GET") return matches ? { status: 200, payload: asReturnedByNexus(stored) } : { status: 404 };
     if (method === "PUT") {
       if (!matches) return { status: 404 };
-      stored.body = json() as Record<string, unknown>;
+      const repo = json() as Record<string, unknown>;
+      if (unknownPolicy(repo)) return { status: 400 };
+      stored.body = repo;
       return { status: 204 };
     }
   }
