@@ -730,7 +730,7 @@ export function validateRunnersConfig(platform: PlatformInfo, env: EnvironmentCo
   });
 
   if (runners.officeHours) {
-    officeHours(runners.officeHours).forEach((schedule, i) => validateSchedule(`${at}/officeHours[${i}]`, schedule, true));
+    officeHours(runners.officeHours, `${at}/officeHours`).forEach((schedule, i) => validateSchedule(`${at}/officeHours[${i}]`, schedule, true));
   }
 }
 

@@ -59,14 +59,16 @@ export interface OfficeHoursOptions {
  * down to zero (min = max = desired = 0) at `endHour`, so the fleet costs
  * nothing at night and on weekends. Scale-in drains hosts: jobs that are still
  * running at `endHour` finish first.
+ * @param path where the options are configured, for error messages
+ * @throws ValidationError when an hour is not 0-23 or the start is not before the end
  */
-export function officeHours(options: OfficeHoursOptions): RunnerSchedule[] {
+export function officeHours(options: OfficeHoursOptions, path = "officeHours"): RunnerSchedule[] {
   const days = options.days ?? "MON-FRI";
   const start = options.startHour ?? 7;
   const end = options.endHour ?? 20;
   for (const [key, hour] of [["startHour", start], ["endHour", end]] as const) {
     check(Number.isInteger(hour) && hour >= 0 && hour <= 23, {
-      path: "officeHours",
+      path,
       subject: key,
       value: hour,
       rule: "an hour of the day, a whole number from 0 to 23",
@@ -74,7 +76,7 @@ export function officeHours(options: OfficeHoursOptions): RunnerSchedule[] {
     });
   }
   check(start < end, {
-    path: "officeHours",
+    path,
     subject: "startHour and endHour",
     value: { startHour: start, endHour: end },
     rule: "office hours start before they end on the same day; a start at or after the end would stop the fleet as soon as (or before) it starts",

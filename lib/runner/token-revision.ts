@@ -14,7 +14,9 @@ import { type RunnerTokenSource } from "../gitlab/runner-token-source";
  * (a parameter's version) give Terraform's `sha256()` of the same text.
  */
 export function tokenRevision(runners: readonly { readonly name: string; readonly tokenSource: RunnerTokenSource }[]): string {
-  const text = runners.map((r) => `${r.name}=${r.tokenSource.parameterName}@${r.tokenSource.revision ?? ""}`).join(";");
-  if (isUnresolved(text)) return Fn.substr(Fn.sha256(text), 0, 12);
-  return createHash("sha256").update(text).digest("hex").slice(0, 12);
+  // Revisions with references stay whole list elements of join(): Terraform functions
+  // take references there, not inside a literal string.
+  const parts = runners.flatMap((r) => [`${r.name}=${r.tokenSource.parameterName}@`, r.tokenSource.revision ?? "", ";"]);
+  if (parts.some(isUnresolved)) return Fn.substr(Fn.sha256(Fn.join("", parts)), 0, 12);
+  return createHash("sha256").update(parts.join("")).digest("hex").slice(0, 12);
 }

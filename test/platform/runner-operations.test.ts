@@ -5,7 +5,7 @@ import { type EnvironmentConfig } from "../../lib/platform/config";
 import { GitLabCiPlatform } from "../../lib/platform/platform";
 import { RegistrySettings } from "../../lib/registry/registry-settings";
 import { RunnerFleetDashboard } from "../../lib/runner/dashboard";
-import { resourcesOf, type SynthJson } from "../support/synth";
+import { resourcesOf, type SynthJson, violationOf } from "../support/synth";
 
 // The environment configuration reaches the fleet's operational settings, and every fleet gets a dashboard.
 
@@ -57,4 +57,11 @@ test("every fleet gets a dashboard whose alarms notify the configured actions", 
   const alarms = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm"));
   expect(alarms.length).toBeGreaterThanOrEqual(3);
   expect(alarms.every((a) => JSON.stringify(a.alarm_actions) === '["arn:aws:sns:eu-central-1:111111111111:ops"]')).toBe(true);
+});
+
+test("office hours that end before they start are refused at their configuration path", () => {
+  const env: EnvironmentConfig = { ...environment, runners: { ...environment.runners!, officeHours: { timeZone: "Europe/Berlin", minSize: 1, maxSize: 2, startHour: 19, endHour: 8 } } };
+  const e = violationOf(() => build(env));
+  expect(e.path).toMatch(/runners\/officeHours$/);
+  expect(e.subject).toBe("startHour and endHour");
 });

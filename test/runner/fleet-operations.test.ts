@@ -7,6 +7,7 @@ import { GRAVITON_FAMILIES, architectureOfInstanceType } from "../../lib/runner/
 import { RunnerFleet, type RunnerFleetProps, TOKEN_REVISION_TAG } from "../../lib/runner/fleet";
 import { DIND_DAEMON_JSON_PATH, DIND_DAEMON_JSON_VOLUME, imageLocation, imageThroughMirror } from "../../lib/runner/image-mirror";
 import { officeHours } from "../../lib/runner/schedule";
+import { DataGitlabGroup } from "@cdktf/provider-gitlab/lib/data-gitlab-group";
 import { replaceTokens } from "../../lib/core/tokens";
 import { onlyResource, resourcesOf, synth, testStack, violationOf, type SynthJson } from "../support/synth";
 import { fakeMirror, fleetProps, hostFile, token } from "./fixtures";
@@ -87,8 +88,24 @@ describe("token lifecycle", () => {
     const revision = (t: typeof group) => t.tag_specifications[0]!.tags[TOKEN_REVISION_TAG]!;
     expect(revision(group)).not.toBe(revision(instance));
     // The revision also follows every new token value: the parameter's version is part of it.
-    expect(revision(group)).toMatch(/sha256\(.*group:42\/v\$\{aws_ssm_parameter\.build-runner_token_[0-9A-F]+\.version\}/);
+    expect(revision(group)).toMatch(/sha256\(join\("", \["build=\/acme-ci\/dev\/runner\/build\/token@", join\("\/", \["group", "42", aws_ssm_parameter\.build-runner_token_[0-9A-F]+\.version\]\)/);
     expect(templateWith({ type: "group", groupId: 42 })).toEqual(group);
+  });
+
+  test("the revision of a registration with a group id reference is a clean Terraform expression (no escape warning from cdktf)", () => {
+    const warnings: string[] = [];
+    const spy = jest.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(String(args[0])));
+    try {
+      const stack = testStack();
+      const group = new DataGitlabGroup(stack, "acme", { fullPath: "acme" });
+      const registration = new RunnerRegistration(stack, "build-runner", { scope: { type: "group", groupId: group.groupId }, description: "acme build", untagged: true, parameterName: "/acme-ci/dev/runner/build/token" });
+      new RunnerFleet(stack, "fleet", fleetProps(stack, { runners: [{ name: "build", tokenSource: registration, limit: 2, docker: { image: "docker:27", dockerAccess: "none" } }] }));
+      const template = onlyResource(synth(stack).json, "aws_launch_template") as { tag_specifications: Array<{ tags: Record<string, string> }> };
+      expect(template.tag_specifications[0]!.tags[TOKEN_REVISION_TAG]).toMatch(/join\("\/", \["group", data\.gitlab_group\.acme\.group_id, aws_ssm_parameter\./);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(warnings).toEqual([]);
   });
 
   test("a token parameter managed outside Terraform gives a stable revision (hosts re-read it on 403)", () => {
