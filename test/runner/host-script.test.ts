@@ -116,6 +116,15 @@ describe("drain watcher", () => {
     expect(result.stderr).toMatch(/open job requests: 0 1[\s\S]*open job requests: 1 0[\s\S]*open job requests: 0 0[\s\S]*the runner has exited/);
   });
 
+  test("race: a host terminated while it boots (the runner not installed yet) still completes its lifecycle action", () => {
+    // The watcher starts before the runner package: stopping a unit that does not exist fails (exit 5).
+    host.respond(STATE, "Terminated").respond("systemctl stop", FAIL).runner({ state: "inactive" });
+    const result = run("watch");
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/stopping gitlab-runner\.service failed/);
+    expect(actions().at(-1)).toBe(COMPLETE);
+  });
+
   test("completes at once when the runner process has already exited, without reading metrics", () => {
     host.respond(STATE, "Terminated").runner({ state: "inactive" });
     expect(run("watch").status).toBe(0);

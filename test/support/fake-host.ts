@@ -12,7 +12,7 @@ import { runTool, type ToolRun } from "./conformance";
  * A response is a list of bodies returned one per call (the last one sticks);
  * `FAIL` makes the call fail (curl: HTTP error, exit 22). Keys:
  * - curl: the URL path, e.g. `latest/meta-data/instance-id`, `metrics`;
- * - systemctl: `state` (for `systemctl show --property=ActiveState`);
+ * - systemctl: `state` (for `systemctl show --property=ActiveState`), `systemctl stop` and the like;
  * - aws: `aws <service> <operation>`, e.g. `aws ssm get-parameter`;
  * - df: `df` (the text `df --output=pcent` prints).
  * Unscripted curl paths fail; unscripted systemctl, aws, docker and df calls succeed silently.

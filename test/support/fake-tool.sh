@@ -45,8 +45,11 @@ case $tool in
     fi
     ;;
   systemctl)
-    if [ "${1:-}" != show ]; then exit 0; fi
-    if [ -d "$runner" ]; then
+    if [ "${1:-}" != show ]; then
+      # Scripted answers for e.g. `systemctl stop` (key "systemctl stop"); otherwise success.
+      if [ ! -d "$FAKE_DIR/responses/systemctl_${1:-}" ]; then exit 0; fi
+      key="systemctl ${1:-}"
+    elif [ -d "$runner" ]; then
       n=1
       if [ -f "$runner/started" ]; then n=$(($(step) + 1)); fi
       if [ ! -f "$runner/$n.state" ]; then n=$((n - 1)); fi
@@ -54,8 +57,9 @@ case $tool in
       touch "$runner/started"
       printf '%s\n' "$(<"$runner/$n.state")"
       exit 0
+    else
+      key=state
     fi
-    key=state
     ;;
   aws) key="aws ${1:-} ${2:-}" ;;
   docker) exit 0 ;;
