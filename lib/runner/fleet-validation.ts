@@ -130,6 +130,24 @@ export function validateFleetProps(path: string, props: RunnerFleetProps): void 
     }
   }
   validateCanStart(path, props, scaling);
+  if (props.rebalanceWaitSeconds !== undefined) {
+    check(Number.isInteger(props.rebalanceWaitSeconds) && props.rebalanceWaitSeconds >= 0 && props.rebalanceWaitSeconds <= 86_400, {
+      path,
+      subject: "rebalanceWaitSeconds",
+      value: props.rebalanceWaitSeconds,
+      rule: "whole seconds from 0 to 86400 that a host with a rebalance recommendation waits for its replacement before it takes jobs again",
+      fix: "use the instance warm-up plus a few minutes, e.g. 600",
+    });
+  }
+  if (props.diskCleanupThresholdPercent !== undefined) {
+    check(Number.isInteger(props.diskCleanupThresholdPercent) && props.diskCleanupThresholdPercent >= 1 && props.diskCleanupThresholdPercent <= 99, {
+      path,
+      subject: "diskCleanupThresholdPercent",
+      value: props.diskCleanupThresholdPercent,
+      rule: "a whole percentage from 1 to 99 of the root volume above which unused images are pruned",
+      fix: "use e.g. 75",
+    });
+  }
   const names = new Set<string>();
   (props.schedules ?? []).forEach((schedule, i) => {
     const at = `${path}/schedules[${i}]`;

@@ -218,6 +218,12 @@ describe("bad input", () => {
     expect(build({ capacity: { minSize: 0, maxSize: 0 }, schedules: officeHours({ timeZone: "Europe/Berlin", minSize: 1, maxSize: 3 }) }).fleet).toBeDefined();
   });
 
+  test("a rebalance wait or disk clean-up threshold out of range", () => {
+    expect(violationOf(() => build({ rebalanceWaitSeconds: -1 })).subject).toBe("rebalanceWaitSeconds");
+    expect(violationOf(() => build({ diskCleanupThresholdPercent: 100 })).subject).toBe("diskCleanupThresholdPercent");
+    expect(hostFile(build({ diskCleanupThresholdPercent: 60 }).fleet, "/etc/runner-fleet/fleet.env")).toContain("DISK_HIGH_PERCENT=60\n");
+  });
+
   test("office hours that start at or after they end", () => {
     const e = violationOf(() => officeHours({ timeZone: "Europe/Berlin", minSize: 1, maxSize: 2, startHour: 20, endHour: 7 }));
     expect([e.path, e.subject]).toEqual(["officeHours", "startHour and endHour"]);
