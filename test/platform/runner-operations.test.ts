@@ -52,8 +52,10 @@ test("the mirror's helper tag follows the runners' architecture (arm64 instance 
 
 test("every fleet gets a dashboard whose alarms notify the configured actions", () => {
   const { platform, json } = build(environment);
-  expect(platform.runnerDashboard).toBeInstanceOf(RunnerFleetDashboard);
-  expect(platform.runnerDashboard!.dashboardName).toBe("acme-sandbox-runners");
+  const dashboard = platform.runnerDashboards.get("runner-fleet");
+  expect(dashboard).toBeInstanceOf(RunnerFleetDashboard);
+  expect(dashboard!.dashboardName).toBe("acme-sandbox-runners");
+  expect([...platform.runnerDashboards.keys()]).toEqual(["runner-fleet"]);
   const alarms = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm"));
   expect(alarms.length).toBeGreaterThanOrEqual(3);
   expect(alarms.every((a) => JSON.stringify(a.alarm_actions) === '["arn:aws:sns:eu-central-1:111111111111:ops"]')).toBe(true);
