@@ -178,7 +178,7 @@ describe("NexusMirror", () => {
       const conditionKeys = Object.values(s.Condition ?? {}).flatMap((c) => Object.keys(c));
       expect(s.Action.filter((a) => !allowedOnAnyResource(a, conditionKeys))).toEqual([]);
     }
-    expect(JSON.parse(String(onlyResource(build().json, "aws_iam_role_policy").policy)).Statement).toHaveLength(3);
+    expect(JSON.parse(String(onlyResource(build().json, "aws_iam_role_policy").policy)).Statement).toHaveLength(4);
   });
 
   test("a private DNS name in a private hosted zone of the VPC, or in an existing zone", () => {
