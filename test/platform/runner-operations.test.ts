@@ -42,7 +42,8 @@ test("versions, AMI, concurrent and log retention from RunnersConfig reach the f
   expect(fleet.userData).toContain("gitlab-runner-downloads/v18.11.3/rpm/gitlab-runner_arm64.rpm");
   expect(fleet.concurrent).toBe(3);
   expect(Object.values(resourcesOf(json, "aws_launch_template"))[0]!.image_id).toBe("ami-0123456789abcdef0");
-  expect(Object.values(resourcesOf(json, "aws_cloudwatch_log_group")).map((g) => g.retention_in_days)).toEqual([90]);
+  const hostLogs = Object.values(resourcesOf(json, "aws_cloudwatch_log_group")).filter((g) => String(g.name).startsWith("/gitlab-runner/"));
+  expect(hostLogs.map((g) => g.retention_in_days)).toEqual([90]);
 });
 
 test("the mirror's helper tag follows the runners' architecture (arm64 instance types)", () => {
