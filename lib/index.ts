@@ -549,3 +549,30 @@ export { SUPPORTED_SUB_CLAIM_COMPONENTS, validateSubClaimComponents } from "./id
 export { globIncludes, validateReleaseTagPattern } from "./identity/ref-patterns";
 export { ADMINISTRATOR_MANAGED_POLICIES, isAdministratorPolicy } from "./identity/admin-policies";
 export { ProtectedRefs, type ProtectedRefsProject, type ProtectedRefsProps } from "./gitlab/protected-refs";
+// ---- Runner operations: architecture, image mirroring, token revision, dashboards ----
+export { GRAVITON_FAMILIES, architectureOfInstanceType, fleetArchitecture, al2023AmiParameter } from "./runner/architecture";
+export {
+  type ImageLocation,
+  DOCKER_HUB_HOST,
+  DIND_DAEMON_JSON_PATH,
+  DIND_DAEMON_JSON_VOLUME,
+  imageLocation,
+  imageThroughMirror,
+  rewritesImages,
+  dindDaemonConfig,
+} from "./runner/image-mirror";
+export { tokenRevision } from "./runner/token-revision";
+export { DEFAULT_METRIC_NAMESPACE, HOST_METRICS, GROUP_METRICS, TOKEN_REVISION_TAG } from "./runner/fleet-props";
+export { GP3_LIMITS, validateTokenLifetimes, validateHelperImageArchitecture } from "./runner/fleet-validation";
+export {
+  RunnerFleetDashboard,
+  type RunnerFleetDashboardProps,
+  type RunnerFleetAlarmOptions,
+  type RunnerFleetMetricsSource,
+  type MirrorMetricsSource,
+} from "./runner/dashboard";
+export { type DockerServiceSettings } from "./runner/config-toml";
+export { stripShellComments } from "./runner/host-files";
+export { type HelperImageArchitecture, helperImageTag } from "./mirror/mirror-endpoint";
+export { MIRROR_METRIC_NAMESPACE } from "./mirror/nexus-mirror";
+export { NEXUS_DISK_METRIC_NAME, NEXUS_DISK_METRIC_SCRIPT } from "./mirror/nexus-user-data";

@@ -2,7 +2,7 @@ import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { DataGitlabGroup } from "@cdktf/provider-gitlab/lib/data-gitlab-group";
 import { ProjectRunnerEnablement } from "@cdktf/provider-gitlab/lib/project-runner-enablement";
 import { UserRunner } from "@cdktf/provider-gitlab/lib/user-runner";
-import { Token } from "cdktf";
+import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import { SSM_DESCRIPTION_MAX_LENGTH, validateSsmParameterName } from "../core/aws";
 import { check } from "../core/errors";
@@ -123,6 +123,7 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
   /** Parameter name. */
   public readonly parameterName: string;
   private readonly kmsKeyArn?: string;
+  private readonly scopeKey: readonly string[];
 
   public constructor(scope: Construct, id: string, props: RunnerRegistrationProps) {
     super(scope, id);
@@ -143,6 +144,9 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     const where = props.scope;
     // A group given by path: look its id up (construct id `group`).
     const groupId = where.type !== "group" ? undefined : "groupPath" in where ? new DataGitlabGroup(this, "group", { fullPath: where.groupPath }).groupId : where.groupId;
+    // Ids may be number tokens: whole list elements, so Terraform functions get them as references.
+    const idText = (value: number) => (isUnresolved(value) ? Token.asString(value) : String(value));
+    this.scopeKey = where.type === "group" ? ["group", idText(groupId!)] : where.type === "project" ? ["project", idText(where.projectId)] : ["instance"];
     this.runner = new UserRunner(this, "runner", {
       runnerType: `${where.type}_type`,
       ...(groupId !== undefined ? { groupId } : {}),
@@ -172,6 +176,16 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
   /** Parameter ARN. */
   public get parameterArn(): string {
     return this.parameter.arn;
+  }
+
+  /**
+   * Changes whenever the token does: the registration's scope (a new scope
+   * replaces the runner, and with it the token) and the parameter's version
+   * (incremented on every new value). See {@link RunnerTokenSource.revision}.
+   */
+  public get revision(): string {
+    // `version` is a number attribute: a whole list element of join(), so it renders as a reference.
+    return Fn.join("/", [...this.scopeKey, Token.asString(this.parameter.version)]);
   }
 
   /** The runner's GitLab id. */

@@ -11,6 +11,15 @@ export interface RunnerTokenSource {
   readonly parameterName: string;
   /** Parameter ARN. */
   readonly parameterArn: string;
+  /**
+   * A value that changes whenever the token changes, e.g. the parameter's
+   * version and the registration's scope (may hold Terraform references). A
+   * runner fleet digests it into its launch template, so a new token rolls the
+   * fleet. Leave it unset for tokens managed outside Terraform: hosts re-read
+   * their token when GitLab refuses it.
+   * @default none
+   */
+  readonly revision?: string;
   /** Grants `ssm:GetParameter` on this parameter only (and kms:Decrypt when a customer key is used). */
   grantRead(grantee: IGrantable): void;
 }

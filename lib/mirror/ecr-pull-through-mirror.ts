@@ -4,7 +4,7 @@ import { check } from "../core/errors";
 import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { ECR_AUTH_ACTION, ECR_PULL_ACTIONS } from "../registry/repository";
 import { type PullThroughCacheRuleInfo } from "../registry/registry-settings";
-import { DEFAULT_HELPER_IMAGE_TAG, type MirrorEndpoint, RUNNER_HELPER_IMAGE_PATH } from "./mirror-endpoint";
+import { type HelperImageArchitecture, type MirrorEndpoint, RUNNER_HELPER_IMAGE_PATH, helperImageTag } from "./mirror-endpoint";
 
 /** Actions that let a pull through the cache create the repository and import the image on first pull. */
 export const ECR_PULL_THROUGH_ACTIONS = ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"] as const;
@@ -30,9 +30,15 @@ export interface EcrPullThroughMirrorProps {
   readonly prefixes?: readonly string[];
   /**
    * Tag of the runner helper image, when a gitlab-container-registry rule exists.
-   * @default DEFAULT_HELPER_IMAGE_TAG
+   * @default helperImageTag(runnerArchitecture)
    */
   readonly helperImageTag?: string;
+  /**
+   * CPU architecture of the runner hosts whose helper image {@link MirrorEndpoint.helperImage}
+   * names (fleets build their own tag from {@link MirrorEndpoint.helperImageRepository}).
+   * @default "x86_64"
+   */
+  readonly runnerArchitecture?: HelperImageArchitecture;
 }
 
 /**
@@ -89,9 +95,16 @@ export class EcrPullThroughMirror extends Construct {
       insecureRegistries: [],
       imagePrefixes: Object.fromEntries(this.rules.map((r) => [r.upstreamRegistryUrl, `${this.registryHost}/${r.prefix}/`])),
       ...(gitlab
-        ? { helperImage: `${this.registryHost}/${gitlab.prefix}/${RUNNER_HELPER_IMAGE_PATH}:${props.helperImageTag ?? DEFAULT_HELPER_IMAGE_TAG}` }
+        ? {
+            helperImage: `${this.registryHost}/${gitlab.prefix}/${RUNNER_HELPER_IMAGE_PATH}:${props.helperImageTag ?? helperImageTag(props.runnerArchitecture ?? "x86_64")}`,
+            helperImageRepository: `${this.registryHost}/${gitlab.prefix}/${RUNNER_HELPER_IMAGE_PATH}`,
+          }
         : {}),
       rawProxyUrls: {},
+      ecrRegistryHosts: [this.registryHost],
+      grantHostAccess: (grantee: IGrantable) => {
+        this.grantPullThrough(grantee);
+      },
     };
   }
 

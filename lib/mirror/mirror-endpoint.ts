@@ -1,3 +1,5 @@
+import { type IGrantable } from "../core/iam";
+
 /**
  * What a registry mirror offers runner hosts and CI templates. Produced by
  * the mirror constructs (Nexus host, ECR pull-through), consumed by the
@@ -22,6 +24,30 @@ export interface MirrorEndpoint {
    * @default none (the runner pulls its helper from registry.gitlab.com)
    */
   readonly helperImage?: string;
+  /**
+   * The helper image repository through the mirror, without a tag (e.g.
+   * `mirror.internal:8082/gitlab-org/gitlab-runner/gitlab-runner-helper`): a
+   * fleet appends the tag of its own architecture ({@link helperImageTag}).
+   * Runner fleets do not use it by default: the helper images bundled with the
+   * runner package need no registry at all, so a job's helper never depends on
+   * the mirror being up.
+   * @default none
+   */
+  readonly helperImageRepository?: string;
+  /**
+   * Registry hosts of the mirror that need ECR credentials (an ECR pull-through
+   * mirror): the fleet adds `credHelpers` `ecr-login` entries for them.
+   * @default none
+   */
+  readonly ecrRegistryHosts?: readonly string[];
+  /**
+   * Grants a runner host role what pulling through the mirror needs (ECR
+   * pull-through: pull, `ecr:BatchImportUpstreamImage`, `ecr:CreateRepository`
+   * on the mirror's repositories). A fleet given the mirror calls it on its host
+   * role, so a forgotten grant cannot synthesize a fleet whose pulls fail.
+   * @default nothing to grant
+   */
+  grantHostAccess?(grantee: IGrantable): void;
   /** Base URLs of raw (file download) proxies by name, e.g. for BUILDPACK_STDLIB_URL. */
   readonly rawProxyUrls: Readonly<Record<string, string>>;
   /**
@@ -34,9 +60,23 @@ export interface MirrorEndpoint {
 /** The image path of the GitLab runner helper under registry.gitlab.com. */
 export const RUNNER_HELPER_IMAGE_PATH = "gitlab-org/gitlab-runner/gitlab-runner-helper";
 
+/** CPU architectures of the runner helper images. */
+export type HelperImageArchitecture = "x86_64" | "arm64";
+
 /**
- * The helper image tag mirrors put into {@link MirrorEndpoint.helperImage}:
- * gitlab-runner expands `${CI_RUNNER_VERSION}` itself (it is a runner
- * variable, not a Terraform one).
+ * The runner helper image tag of an architecture: `x86_64-v<version>` or
+ * `arm64-v<version>` (GitLab Runner's helper image naming,
+ * helpers/container/helperimage/linux_info.go: `<arch>-<revision>`, arch x86_64 or
+ * arm64, revision `v<version>` for released runners).
+ * The default version `${CI_RUNNER_VERSION}` is expanded by gitlab-runner
+ * itself (a runner variable, not a Terraform one).
  */
-export const DEFAULT_HELPER_IMAGE_TAG = "x86_64-v${CI_RUNNER_VERSION}";
+export function helperImageTag(architecture: HelperImageArchitecture, version = "${CI_RUNNER_VERSION}"): string {
+  return `${architecture}-v${version}`;
+}
+
+/**
+ * The helper image tag mirrors put into {@link MirrorEndpoint.helperImage}
+ * when no architecture is given: {@link helperImageTag} of x86_64.
+ */
+export const DEFAULT_HELPER_IMAGE_TAG = helperImageTag("x86_64");

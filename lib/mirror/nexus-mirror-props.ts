@@ -1,3 +1,4 @@
+import { type HelperImageArchitecture } from "./mirror-endpoint";
 import { type NetworkRef } from "../network/network-ref";
 import { type NexusDataVolumeOptions } from "./nexus-data-volume";
 import { type RawProxyOptions } from "./nexus-provisioning";
@@ -175,9 +176,25 @@ export interface NexusMirrorProps {
   readonly adminPasswordKmsKeyAlias?: string;
   /**
    * Tag of the runner helper image in {@link MirrorEndpoint.helperImage}.
-   * @default DEFAULT_HELPER_IMAGE_TAG (`x86_64-v${CI_RUNNER_VERSION}`, expanded by gitlab-runner)
+   * @default helperImageTag(runnerArchitecture) (`x86_64-v${CI_RUNNER_VERSION}` or `arm64-v${CI_RUNNER_VERSION}`, expanded by gitlab-runner)
    */
   readonly helperImageTag?: string;
+  /**
+   * CPU architecture of the runner hosts whose helper image {@link MirrorEndpoint.helperImage}
+   * names (fleets build their own tag from {@link MirrorEndpoint.helperImageRepository}).
+   * @default "x86_64"
+   */
+  readonly runnerArchitecture?: HelperImageArchitecture;
+  /**
+   * Percent of the data volume in use at which the disk alarm fires.
+   * @default 80
+   */
+  readonly diskAlarmPercent?: number;
+  /**
+   * Actions of the disk alarm (e.g. an SNS topic ARN).
+   * @default none (the alarm shows on the dashboard and in the console)
+   */
+  readonly alarmActions?: readonly string[];
   /**
    * Permissions boundary of the host role.
    * @default none

@@ -18,12 +18,12 @@ import { check } from "../core/errors";
 import { escapeTerraformTemplate } from "../core/terraform-text";
 import { InstanceRole } from "../identity/instance-role";
 import { type NexusJvmMemory, nexusJvmMemory, resolveInstanceMemory } from "./instance-memory";
-import { DEFAULT_HELPER_IMAGE_TAG, type MirrorEndpoint, RUNNER_HELPER_IMAGE_PATH } from "./mirror-endpoint";
+import { type MirrorEndpoint, RUNNER_HELPER_IMAGE_PATH, helperImageTag } from "./mirror-endpoint";
 import { resolveDataVolume, SNAPSHOT_TAG_KEY, snapshotPolicy } from "./nexus-data-volume";
 import { NEXUS_IMAGE, type NexusMirrorProps } from "./nexus-mirror-props";
 import { NEXUS_HTTP_PORT, type NexusProvisioningConfig, nexusProvisioningConfig } from "./nexus-provisioning";
 import { renderCloudConfig } from "../core/cloud-config";
-import { nexusCloudConfig } from "./nexus-user-data";
+import { NEXUS_DISK_METRIC_NAME, nexusCloudConfig } from "./nexus-user-data";
 import {
   PINNED_IMAGE,
   SECURITY_GROUP_ID,
@@ -47,6 +47,9 @@ export const DEFAULT_MIRROR_INSTANCE_TYPE = "m7i.large";
 export const USER_DATA_MAX_BYTES = 16_384;
 /** The device name the data volume is attached as (`/dev/sdf`; udev links it to the NVMe device on Nitro types). */
 export const DATA_VOLUME_DEVICE = "/dev/sdf";
+/** The prefix of every mirror's metric namespace (`GitLab/Mirror/<name>`). */
+export const MIRROR_METRIC_NAMESPACE = "GitLab/Mirror";
+
 /** AWS's public SSM parameter with the latest Amazon Linux 2023 x86_64 AMI. */
 export const AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
 /**
@@ -83,6 +86,12 @@ export class NexusMirror extends Construct {
   public readonly snapshotPolicy: DlmLifecyclePolicy;
   /** The EC2 auto-recovery alarm. */
   public readonly recoveryAlarm: CloudwatchMetricAlarm;
+  /** The CloudWatch namespace the host publishes its data volume's use to (`GitLab/Mirror/<name>`). */
+  public readonly metricNamespace: string;
+  /** The name the host's metrics carry as their `Mirror` dimension. */
+  public readonly mirrorName: string;
+  /** Alarm when the data volume is fuller than {@link NexusMirrorProps.diskAlarmPercent} (cleanup or sizing is falling behind). */
+  public readonly diskAlarm: CloudwatchMetricAlarm;
   /** The SSM parameter (created by the host) holding the admin password. */
   public readonly adminPasswordParameterName: string;
   /** Its ARN. */
@@ -157,6 +166,10 @@ export class NexusMirror extends Construct {
     if (props.dockerHubCredentialSecretArn) {
       this.role.addToPrincipalPolicy({ actions: ["secretsmanager:GetSecretValue"], resources: [props.dockerHubCredentialSecretArn] });
     }
+    // The data volume's use, published by the host to a namespace of its own.
+    this.mirrorName = name;
+    this.metricNamespace = `${MIRROR_METRIC_NAMESPACE}/${name}`;
+    this.role.addToPrincipalPolicy({ actions: ["cloudwatch:PutMetricData"], resources: ["*"], conditions: { StringEquals: { "cloudwatch:namespace": this.metricNamespace } } });
 
     // Network: private subnet, reachable only from the runners (and the admin CIDR).
     const subnetId = props.subnetId ?? network.privateSubnetIds[0]!;
@@ -231,6 +244,7 @@ export class NexusMirror extends Construct {
         ...(this.rawProxyPort !== undefined
           ? { rawGateway: { image: rawGatewayImage, config: { listenPort: this.rawProxyPort, nexusPort: NEXUS_HTTP_PORT, repositories: rawProxies.map((r) => r.name) } } }
           : {}),
+        diskMetric: { namespace: this.metricNamespace, mirrorName: name },
       }),
     );
     // EC2 takes 16 KB of user data; the cloud-config goes gzip-compressed (cloud-init unpacks it).
@@ -286,6 +300,22 @@ export class NexusMirror extends Construct {
       alarmActions: [`arn:${partitionOf(region)}:automate:${region}:ec2:recover`],
       tags,
     });
+    const diskPercent = props.diskAlarmPercent ?? 80;
+    this.diskAlarm = new CloudwatchMetricAlarm(this, "disk-alarm", {
+      alarmName: `${name}-data-volume`,
+      alarmDescription: `The Nexus data volume is more than ${diskPercent} % full: check the cleanup tasks (docker GC, compact blob store) or grow the volume`,
+      namespace: this.metricNamespace,
+      metricName: NEXUS_DISK_METRIC_NAME,
+      dimensions: { Mirror: name },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 2,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: diskPercent,
+      treatMissingData: "missing",
+      ...(props.alarmActions ? { alarmActions: [...props.alarmActions] } : {}),
+      tags,
+    });
 
     // DNS and the endpoint.
     const dns = props.dns ?? {};
@@ -301,7 +331,8 @@ export class NexusMirror extends Construct {
       registryMirrors: [`http://${group}`],
       insecureRegistries: [...new Set([group, ...this.dockerPorts.slice(1).map((p) => `${this.hostName}:${p}`)])],
       imagePrefixes: { "registry-1.docker.io": `${group}/`, "registry.gitlab.com": `${gitlab}/` },
-      helperImage: `${gitlab}/${RUNNER_HELPER_IMAGE_PATH}:${props.helperImageTag ?? DEFAULT_HELPER_IMAGE_TAG}`,
+      helperImage: `${gitlab}/${RUNNER_HELPER_IMAGE_PATH}:${props.helperImageTag ?? helperImageTag(props.runnerArchitecture ?? "x86_64")}`,
+      helperImageRepository: `${gitlab}/${RUNNER_HELPER_IMAGE_PATH}`,
       rawProxyUrls: Object.fromEntries(rawProxies.map((r) => [r.name, `${rawBase}/repository/${r.name}/`])),
       securityGroupId: this.securityGroup.id,
     };

@@ -43,6 +43,29 @@ export interface NexusRepositorySpec {
   readonly credentialSecretArn?: string;
 }
 
+/**
+ * A cleanup policy (Nexus's internal API `/service/rest/internal/cleanup-policies`,
+ * CleanupPolicyResource; the public API has none). The "Cleanup service" task,
+ * which Nexus creates itself at start (CleanupBootService, daily at 01:00),
+ * applies the policies of each repository; the docker GC and compaction tasks
+ * then free the space.
+ */
+export interface NexusCleanupPolicySpec {
+  /** Policy name. */
+  readonly name: string;
+  /** Repository format it applies to. */
+  readonly format: "docker" | "raw";
+  /** What it is for. */
+  readonly notes: string;
+  /** Components not downloaded for this many days are deleted. */
+  readonly criteriaLastDownloaded: number;
+}
+
+/** Days after which proxied content nobody downloaded is removed from the mirror. */
+export const CLEANUP_UNUSED_DAYS = 30;
+/** The cleanup policy of each format's proxies. */
+export const NEXUS_CLEANUP_POLICIES: Readonly<Record<"docker" | "raw", string>> = { docker: "mirror-docker-unused", raw: "mirror-raw-unused" };
+
 /** One scheduled task (`POST /v1/tasks`), created when no task of its type carries its name. */
 export interface NexusTaskSpec {
   /** Task type id, e.g. `blobstore.compact`. */
@@ -73,6 +96,12 @@ export interface NexusProvisioningConfig {
   readonly realms: readonly string[];
   /** Anonymous access settings (`PUT /v1/security/anonymous`). */
   readonly anonymous: { readonly enabled: true; readonly userId: "anonymous"; readonly realmName: "NexusAuthorizingRealm" };
+  /**
+   * Cleanup policies, converged before the repositories that name them (in
+   * `cleanup.policyNames`); when Nexus has no cleanup policy API, the
+   * repositories are created without them.
+   */
+  readonly cleanupPolicies: readonly NexusCleanupPolicySpec[];
   /** Repositories, proxies before the groups that contain them. */
   readonly repositories: readonly NexusRepositorySpec[];
   /** Scheduled maintenance tasks. */
@@ -113,7 +142,9 @@ export interface NexusProvisioningOptions {
 
 const STORAGE = { blobStoreName: "default", strictContentTypeValidation: true } as const;
 
-function proxyBody(name: string, remoteUrl: string, metadataMaxAge: number, strictContentTypeValidation: boolean): Record<string, unknown> {
+function proxyBody(name: string, remoteUrl: string, metadataMaxAge: number, format: "docker" | "raw"): Record<string, unknown> {
+  // Docker content types are checked; raw files are whatever the upstream serves.
+  const strictContentTypeValidation = format === "docker";
   return {
     name,
     online: true,
@@ -121,6 +152,7 @@ function proxyBody(name: string, remoteUrl: string, metadataMaxAge: number, stri
     proxy: { remoteUrl, contentMaxAge: CONTENT_MAX_AGE_MINUTES, metadataMaxAge },
     negativeCache: { enabled: true, timeToLive: CONTENT_MAX_AGE_MINUTES },
     httpClient: { blocked: false, autoBlock: true },
+    cleanup: { policyNames: [NEXUS_CLEANUP_POLICIES[format]] },
   };
 }
 
@@ -132,7 +164,7 @@ function dockerConnector(port: number | undefined): Record<string, unknown> {
 /** The desired Nexus state of a mirror: docker proxies for Docker Hub and registry.gitlab.com, their group, raw proxies, tasks. */
 export function nexusProvisioningConfig(options: NexusProvisioningOptions): NexusProvisioningConfig {
   const dockerProxy = (name: string, remoteUrl: string, indexType: "HUB" | "REGISTRY", port: number | undefined) => ({
-    ...proxyBody(name, remoteUrl, DOCKER_METADATA_MAX_AGE_MINUTES, true),
+    ...proxyBody(name, remoteUrl, DOCKER_METADATA_MAX_AGE_MINUTES, "docker"),
     docker: dockerConnector(port),
     dockerProxy: { indexType },
   });
@@ -142,6 +174,12 @@ export function nexusProvisioningConfig(options: NexusProvisioningOptions): Nexu
     adminPasswordKmsKeyId: options.adminPasswordKmsKeyArn ?? "",
     realms: [...NEXUS_REQUIRED_REALMS],
     anonymous: { enabled: true, userId: "anonymous", realmName: "NexusAuthorizingRealm" },
+    cleanupPolicies: (["docker", "raw"] as const).map((format) => ({
+      name: NEXUS_CLEANUP_POLICIES[format],
+      format,
+      notes: `Removes proxied ${format} content nobody downloaded for ${CLEANUP_UNUSED_DAYS} days (the upstream still has it)`,
+      criteriaLastDownloaded: CLEANUP_UNUSED_DAYS,
+    })),
     repositories: [
       {
         format: "docker",
@@ -174,7 +212,7 @@ export function nexusProvisioningConfig(options: NexusProvisioningOptions): Nexu
           format: "raw",
           type: "proxy",
           name: raw.name,
-          body: { ...proxyBody(raw.name, raw.remoteUrl, CONTENT_MAX_AGE_MINUTES, false), raw: { contentDisposition: "ATTACHMENT" } },
+          body: { ...proxyBody(raw.name, raw.remoteUrl, CONTENT_MAX_AGE_MINUTES, "raw"), raw: { contentDisposition: "ATTACHMENT" } },
         }),
       ),
     ],

@@ -10,6 +10,12 @@ export const NEXUS_PROVISION_SCRIPT = readFileSync(path.join(__dirname, "scripts
 /** The data-volume script (scripts/nexus-data-volume.sh): format only when empty, mount by UUID, owned by uid 200. */
 export const NEXUS_DATA_VOLUME_SCRIPT = readFileSync(path.join(__dirname, "scripts", "nexus-data-volume.sh"), "utf8");
 
+/** The disk metric script (scripts/nexus-disk-metric.sh): percent used of /nexus-data to CloudWatch. */
+export const NEXUS_DISK_METRIC_SCRIPT = readFileSync(path.join(__dirname, "scripts", "nexus-disk-metric.sh"), "utf8");
+
+/** The metric the mirror host publishes about its data volume (dimension `Mirror`). */
+export const NEXUS_DISK_METRIC_NAME = "DataVolumeUsedPercent";
+
 /** Where the host keeps the mirror's files. */
 export const NEXUS_HOST_PATHS = {
   provisionConfig: "/etc/nexus-mirror/provision.json",
@@ -19,6 +25,9 @@ export const NEXUS_HOST_PATHS = {
   rawGatewayConfig: "/etc/nexus-mirror/raw-gateway.conf",
   rawGatewayUnit: "/etc/systemd/system/nexus-raw-gateway.service",
   dataVolumeScript: "/usr/local/sbin/nexus-data-volume",
+  diskMetricScript: "/usr/local/sbin/nexus-disk-metric",
+  diskMetricService: "/etc/systemd/system/nexus-disk-metric.service",
+  diskMetricTimer: "/etc/systemd/system/nexus-disk-metric.timer",
   data: "/nexus-data",
 } as const;
 
@@ -61,6 +70,11 @@ export interface NexusHostOptions {
    * @default none
    */
   readonly rawGateway?: { readonly image: string; readonly config: RawGatewayConfig };
+  /**
+   * Publish the data volume's use every 5 minutes ({@link NEXUS_DISK_METRIC_NAME}, dimension `Mirror`).
+   * @default no disk metric
+   */
+  readonly diskMetric?: { readonly namespace: string; readonly mirrorName: string };
 }
 
 /** The systemd unit of the raw-proxy gateway container. */
@@ -150,6 +164,35 @@ export function nexusCloudConfig(options: NexusHostOptions): CloudConfigDocument
     Install: [["WantedBy", "multi-user.target"]],
   });
   const gateway = options.rawGateway;
+  const metric = options.diskMetric;
+  const metricFiles = metric
+    ? [
+        { path: NEXUS_HOST_PATHS.diskMetricScript, content: NEXUS_DISK_METRIC_SCRIPT, permissions: "0755" },
+        {
+          path: NEXUS_HOST_PATHS.diskMetricService,
+          content: renderSystemdUnit({
+            Unit: [["Description", "Publish the Nexus data volume's use to CloudWatch"]],
+            Service: [
+              ["Type", "oneshot"],
+              ["ExecStart", `${NEXUS_HOST_PATHS.diskMetricScript} ${metric.namespace} ${metric.mirrorName}`],
+            ],
+          }),
+          permissions: "0644",
+        },
+        {
+          path: NEXUS_HOST_PATHS.diskMetricTimer,
+          content: renderSystemdUnit({
+            Unit: [["Description", "Publish the Nexus data volume's use every 5 minutes"]],
+            Timer: [
+              ["OnActiveSec", "60"],
+              ["OnUnitActiveSec", "300"],
+            ],
+            Install: [["WantedBy", "timers.target"]],
+          }),
+          permissions: "0644",
+        },
+      ]
+    : [];
   return {
     packages: ["docker", "jq"],
     write_files: [
@@ -164,11 +207,12 @@ export function nexusCloudConfig(options: NexusHostOptions): CloudConfigDocument
             { path: NEXUS_HOST_PATHS.rawGatewayUnit, content: rawGatewayUnit(gateway.image), permissions: "0644" },
           ]
         : []),
+      ...metricFiles,
     ],
     runcmd: [
       [NEXUS_HOST_PATHS.dataVolumeScript],
       ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "--now", "docker.service", "nexus.service", ...(gateway ? ["nexus-raw-gateway.service"] : [])],
+      ["systemctl", "enable", "--now", "docker.service", "nexus.service", ...(gateway ? ["nexus-raw-gateway.service"] : []), ...(metric ? ["nexus-disk-metric.timer"] : [])],
       [NEXUS_HOST_PATHS.provisionScript],
     ],
   };

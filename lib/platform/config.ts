@@ -13,6 +13,7 @@ import { type DockerAccess } from "../runner/config-toml";
 import { type ImageBuilder } from "../runner/image-builder";
 import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../runner/fleet";
 import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedule } from "../runner/schedule";
+import { type RunnerHostVersions } from "../runner/user-data";
 import { type EnvironmentIdentityConfig, validateEnvironmentIdentity } from "./identity-config";
 import { defaultRunnerRegistrations, validateRunnerPools } from "./runner-pools";
 import { suggestTopLevelGroup, validateEnvironmentInputs, validateEnvironmentLists, validateRunnerVolumes } from "./input-checks";
@@ -551,6 +552,34 @@ export interface RunnersConfig {
    */
   readonly imageStorageGiB?: number;
   /**
+   * Pinned versions of what the hosts install (GitLab Runner, docker, the ECR
+   * credential helper, the CloudWatch agent), for every pool. A change rolls the
+   * fleets: the launch template changes and the instance refresh replaces the
+   * hosts, each draining its jobs first.
+   * @default DEFAULT_RUNNER_HOST_VERSIONS
+   */
+  readonly versions?: Partial<RunnerHostVersions>;
+  /**
+   * AMI id or `resolve:ssm:<parameter>` of the hosts of every pool (of the instance types' architecture).
+   * @default the latest Amazon Linux 2023 of the architecture, resolved at each launch
+   */
+  readonly imageId?: string;
+  /**
+   * Jobs at once on one host of the protected pool (`concurrent`), at least the sum of the runners' limits.
+   * @default the sum of the runners' limits
+   */
+  readonly concurrent?: number;
+  /**
+   * Days the hosts' logs are kept (a CloudWatch Logs retention value).
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Actions of the fleet dashboards' alarms (e.g. an SNS topic ARN).
+   * @default none
+   */
+  readonly alarmActions?: readonly string[];
+  /**
    * The unprotected pool: hosts of their own (own fleet, own host role without access to
    * protected tokens, the protected cache or protected repositories) for jobs of merge
    * requests, forks and unprotected branches and tags. No docker socket, no privileged mode:
@@ -702,7 +731,7 @@ export function validateRunnersConfig(platform: PlatformInfo, env: EnvironmentCo
   });
 
   if (runners.officeHours) {
-    officeHours(runners.officeHours).forEach((schedule, i) => validateSchedule(`${at}/officeHours[${i}]`, schedule, true));
+    officeHours(runners.officeHours, `${at}/officeHours`).forEach((schedule, i) => validateSchedule(`${at}/officeHours[${i}]`, schedule, true));
   }
 }
 

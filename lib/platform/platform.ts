@@ -24,6 +24,9 @@ import {
   validateEnvironmentConfig,
 } from "./config";
 import { buildRunnerFleets } from "./runner-fleets";
+import { architectureOfInstanceType } from "../runner/architecture";
+import { type RunnerFleetDashboard } from "../runner/dashboard";
+import { type RunnerHostArchitecture } from "../runner/user-data";
 import { type RunnerPoolName, runnerPoolsOf } from "./runner-pools";
 import { tenantsOf, type TrustLevel } from "./tenancy";
 import { EnvironmentIdentity, type TenantRepositories } from "./environment-identity";
@@ -177,6 +180,11 @@ export class GitLabCiPlatform extends Construct {
    * @default none, unless the environment configures `runners.unprotected`
    */
   public readonly unprotectedFleet?: RunnerFleet;
+  /**
+   * Each fleet's dashboard and alarms, by the fleet's construct id (`runner-fleet`, `unprotected-fleet`, `deploy-fleet`).
+   * @default none, unless the environment has runners
+   */
+  public readonly runnerDashboards: ReadonlyMap<string, RunnerFleetDashboard> = new Map();
   /**
    * The customer-managed KMS key of the environment's SSM SecureStrings (runner tokens, the
    * Nexus admin password); its policy lets each host role decrypt only its own parameters.
@@ -337,6 +345,7 @@ export class GitLabCiPlatform extends Construct {
       this.runnerFleet = fleets.runnerFleet;
       this.unprotectedFleet = fleets.unprotectedFleet;
       this.deployFleet = fleets.deployFleet;
+      this.runnerDashboards = fleets.dashboards;
     }
   }
 
@@ -357,6 +366,7 @@ export class GitLabCiPlatform extends Construct {
         accountId: env.accountId,
         region: env.region,
         ...(mirror.prefixes ? { prefixes: mirror.prefixes } : {}),
+        runnerArchitecture: runnerArchitectureOf(env),
       });
     }
     return new NexusMirror(this, "mirror", {
@@ -375,6 +385,7 @@ export class GitLabCiPlatform extends Construct {
       ...(mirror.rawProxies ? { rawProxies: mirror.rawProxies } : {}),
       ...(mirror.dnsZoneName ? { dns: { zoneName: mirror.dnsZoneName } } : {}),
       ...(this.secretsKey ? { adminPasswordKmsKeyArn: this.secretsKey.keyArn, adminPasswordKmsKeyAlias: this.secretsKey.aliasName } : {}),
+      runnerArchitecture: runnerArchitectureOf(env),
     });
   }
 
@@ -390,4 +401,10 @@ export class GitLabCiPlatform extends Construct {
     });
     return network;
   }
+}
+
+/** The CPU architecture of an environment's runner hosts (the fleet refuses mixed types itself). */
+function runnerArchitectureOf(env: EnvironmentConfig): RunnerHostArchitecture {
+  const first = env.runners?.instanceTypes?.[0];
+  return first === undefined ? "x86_64" : architectureOfInstanceType(first);
 }

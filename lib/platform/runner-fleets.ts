@@ -10,6 +10,7 @@ import { EcrPullThroughMirror } from "../mirror/ecr-pull-through-mirror";
 import { NexusMirror } from "../mirror/nexus-mirror";
 import { type NetworkRef } from "../network/network-ref";
 import { type ContainerRepository } from "../registry/repository";
+import { type MirrorMetricsSource, RunnerFleetDashboard } from "../runner/dashboard";
 import { type RunnerDefinition, RunnerFleet } from "../runner/fleet";
 import { imageBuilderSettings } from "../runner/image-builder";
 import { officeHours } from "../runner/schedule";
@@ -40,7 +41,7 @@ export interface RunnerFleetsProps {
   readonly roleArn: (name: string, value: string, description: string) => void;
 }
 
-/** The fleets of an environment's pools. */
+/** The fleets of an environment's pools, each with its dashboard. */
 export interface RunnerFleets {
   /** The protected pool (construct id `runner-fleet`). */
   readonly runnerFleet: RunnerFleet;
@@ -48,6 +49,8 @@ export interface RunnerFleets {
   readonly unprotectedFleet?: RunnerFleet;
   /** The deploy pool (`deploy-fleet`), if configured. */
   readonly deployFleet?: RunnerFleet;
+  /** The dashboards and alarms by fleet construct id (`runner-fleet`, `unprotected-fleet`, `deploy-fleet`). */
+  readonly dashboards: ReadonlyMap<string, RunnerFleetDashboard>;
 }
 
 /**
@@ -99,6 +102,20 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     repositories: pullable,
     ...(props.mirror ? { mirror: props.mirror.endpoint } : {}),
     ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
+    // Host settings that pass through unchanged (versions, AMI, log retention).
+    ...(runners.versions ? { versions: runners.versions } : {}),
+    ...(runners.imageId ? { imageId: runners.imageId } : {}),
+    ...(runners.logRetentionDays !== undefined ? { logRetentionDays: runners.logRetentionDays } : {}),
+  };
+  const mirror = props.mirror;
+  const mirrorMetrics: MirrorMetricsSource | undefined =
+    mirror instanceof NexusMirror ? { metricNamespace: mirror.metricNamespace, mirrorName: mirror.mirrorName, instanceId: mirror.instance.id } : undefined;
+  const dashboards = new Map<string, RunnerFleetDashboard>();
+  // One dashboard per fleet; the mirror's status-check alarm once, on the protected pool's.
+  const dashboard = (fleet: RunnerFleet, withMirrorAlarm: boolean) => {
+    const fleetMirror = mirrorMetrics && !withMirrorAlarm ? { metricNamespace: mirrorMetrics.metricNamespace, mirrorName: mirrorMetrics.mirrorName } : mirrorMetrics;
+    const id = fleet.node.id === "runner-fleet" ? "runner-dashboard" : `${fleet.node.id.replace(/-fleet$/, "")}-dashboard`;
+    dashboards.set(fleet.node.id, new RunnerFleetDashboard(scope, id, { fleet, ...(fleetMirror ? { mirror: fleetMirror } : {}), ...(runners.alarmActions ? { alarmActions: runners.alarmActions } : {}) }));
   };
   // The cache bucket hands out the RunnerCacheAccess of each trust level's part of the cache.
   const cacheOf = (trust: TrustLevel) => props.cache.cacheAccessFor(trust);
@@ -122,8 +139,10 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     ...(runners.purchase ? { purchase: runners.purchase } : {}),
     ...(runners.officeHours ? { schedules: officeHours(runners.officeHours) } : {}),
     ...(runners.imageStorageGiB ? { imageStorageGiB: runners.imageStorageGiB } : {}),
+    ...(runners.concurrent !== undefined ? { concurrent: runners.concurrent } : {}),
   });
   secure(runnerFleet, protectedRunners);
+  dashboard(runnerFleet, true);
 
   let unprotectedFleet: RunnerFleet | undefined;
   let deployFleet: RunnerFleet | undefined;
@@ -145,6 +164,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
       ...((unprotected.imageStorageGiB ?? runners.imageStorageGiB) ? { imageStorageGiB: unprotected.imageStorageGiB ?? runners.imageStorageGiB } : {}),
     });
     secure(unprotectedFleet, unprotectedRunners);
+    dashboard(unprotectedFleet, false);
     new TerraformOutput(scope, "unprotected-runner-group-name", {
       staticId: true,
       value: unprotectedFleet.autoScalingGroupName,
@@ -175,6 +195,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
       instanceTypes: deploy.instanceTypes ?? ["m7i.large", "m6i.large", "m5.large"],
     });
     secure(deployFleet, deployRunners);
+    dashboard(deployFleet, false);
     new TerraformOutput(scope, "deploy-runner-group-name", {
       staticId: true,
       value: deployFleet.autoScalingGroupName,
@@ -187,5 +208,5 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     value: runnerFleet.autoScalingGroupName,
     description: "Auto Scaling group of the runner hosts",
   });
-  return { runnerFleet, ...(unprotectedFleet ? { unprotectedFleet } : {}), ...(deployFleet ? { deployFleet } : {}) };
+  return { runnerFleet, ...(unprotectedFleet ? { unprotectedFleet } : {}), ...(deployFleet ? { deployFleet } : {}), dashboards };
 }

@@ -28,6 +28,22 @@ export type RunnerLogFormat = "runner" | "text" | "json";
 /** The runner's log level (`log_level`). */
 export type RunnerLogLevel = "debug" | "info" | "warn" | "error" | "fatal" | "panic";
 
+/** A service container every job of the runner gets (`[[runners.docker.services]]`, common/config.go `Service`). */
+export interface DockerServiceSettings {
+  /** The service image (`name`), e.g. `docker:27-dind`. */
+  readonly name: string;
+  /**
+   * Host names the job reaches it by (`alias`, space or comma separated).
+   * @default the image name's derived alias
+   */
+  readonly alias?: string;
+  /**
+   * Command of the service container (`command`).
+   * @default the image's
+   */
+  readonly command?: readonly string[];
+}
+
 /** `[runners.docker]` settings. */
 export interface DockerExecutorSettings {
   /** Default image for jobs that name none (`image`), e.g. `alpine:3.20`. */
@@ -88,6 +104,11 @@ export interface DockerExecutorSettings {
    * @default false
    */
   readonly disableCache?: boolean;
+  /**
+   * Services every job gets (`[[runners.docker.services]]`), besides those the job names.
+   * @default none
+   */
+  readonly services?: readonly DockerServiceSettings[];
 }
 
 /** One `[[runners]]` entry. */
@@ -433,6 +454,15 @@ function validateDockerSettings(path: string, docker: DockerExecutorSettings): v
       fix: 'use e.g. "no-new-privileges:true", or ["seccomp:unconfined", "apparmor:unconfined"] for rootless BuildKit',
     });
   });
+  (docker.services ?? []).forEach((service, i) => {
+    check(isUnresolved(service.name) || /^\S+$/.test(service.name), {
+      path,
+      subject: `services[${i}].name`,
+      value: service.name,
+      rule: "a service is an image reference without spaces, e.g. docker:27-dind",
+      fix: "set the service image",
+    });
+  });
 }
 
 /** Checks a GitLab instance URL for `[[runners]] url`: https, a host, optionally a path; no query, fragment or credentials. */
@@ -517,6 +547,15 @@ export function runnerConfigDocument(config: RunnerManagerConfig): Record<string
         ...(r.docker.shmSizeBytes !== undefined ? { shm_size: r.docker.shmSizeBytes } : {}),
         ...(r.docker.securityOpt !== undefined && r.docker.securityOpt.length > 0 ? { security_opt: [...r.docker.securityOpt] } : {}),
         ...(r.docker.disableCache ? { disable_cache: true } : {}),
+        ...(r.docker.services && r.docker.services.length > 0
+          ? {
+              services: r.docker.services.map((service) => ({
+                name: service.name,
+                ...(service.alias !== undefined ? { alias: service.alias } : {}),
+                ...(service.command !== undefined ? { command: [...service.command] } : {}),
+              })),
+            }
+          : {}),
       },
       ...(r.cache ? { cache: cacheSection(r.cache) } : {}),
     })),

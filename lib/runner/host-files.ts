@@ -8,8 +8,22 @@ function asset(name: string): string {
   return readFileSync(path.join(__dirname, "assets", name), "utf8");
 }
 
-/** The on-host script (`runner-fleet configure|watch|publish-metric`). */
-export const RUNNER_FLEET_SCRIPT: string = asset("runner-fleet.sh");
+/**
+ * A shell script without its whole-line comments and blank lines (the shebang
+ * and `# shellcheck` directives stay), to keep user data small. Only lines
+ * that start with `#` are removed: no quoting context spans lines in the
+ * scripts this is used on (shellcheck checks the result).
+ */
+export function stripShellComments(script: string): string {
+  return script
+    .split("\n")
+    .filter((line, i) => i === 0 || !(line.trim() === "" || (/^\s*#/.test(line) && !/^\s*#\s*shellcheck /.test(line))))
+    .join("\n")
+    .concat(script.endsWith("\n") ? "\n" : "");
+}
+
+/** The on-host script (`runner-fleet configure|watch|publish-metric|clean-disk`), comments stripped (the source in assets/ documents it). */
+export const RUNNER_FLEET_SCRIPT: string = stripShellComments(asset("runner-fleet.sh"));
 
 /** logrotate rules for the fleet's log files. */
 export const RUNNER_FLEET_LOGROTATE: string = asset("logrotate.conf");

@@ -59,18 +59,38 @@ export interface OfficeHoursOptions {
  * down to zero (min = max = desired = 0) at `endHour`, so the fleet costs
  * nothing at night and on weekends. Scale-in drains hosts: jobs that are still
  * running at `endHour` finish first.
+ * @param path where the options are configured, for error messages
+ * @throws ValidationError when an hour is not 0-23 or the start is not before the end
  */
-export function officeHours(options: OfficeHoursOptions): RunnerSchedule[] {
+export function officeHours(options: OfficeHoursOptions, path = "officeHours"): RunnerSchedule[] {
   const days = options.days ?? "MON-FRI";
+  const start = options.startHour ?? 7;
+  const end = options.endHour ?? 20;
+  for (const [key, hour] of [["startHour", start], ["endHour", end]] as const) {
+    check(Number.isInteger(hour) && hour >= 0 && hour <= 23, {
+      path,
+      subject: key,
+      value: hour,
+      rule: "an hour of the day, a whole number from 0 to 23",
+      fix: "use e.g. startHour 7 and endHour 20",
+    });
+  }
+  check(start < end, {
+    path,
+    subject: "startHour and endHour",
+    value: { startHour: start, endHour: end },
+    rule: "office hours start before they end on the same day; a start at or after the end would stop the fleet as soon as (or before) it starts",
+    fix: `swap them (startHour ${Math.min(start, end)}, endHour ${Math.max(start, end)}), or write two RunnerSchedules for a shift across midnight`,
+  });
   return [
     {
       name: "office-hours-start",
-      cron: `0 ${options.startHour ?? 7} * * ${days}`,
+      cron: `0 ${start} * * ${days}`,
       timeZone: options.timeZone,
       minSize: options.minSize,
       maxSize: options.maxSize,
     },
-    { name: "office-hours-end", cron: `0 ${options.endHour ?? 20} * * ${days}`, timeZone: options.timeZone, minSize: 0, maxSize: 0, desiredCapacity: 0 },
+    { name: "office-hours-end", cron: `0 ${end} * * ${days}`, timeZone: options.timeZone, minSize: 0, maxSize: 0, desiredCapacity: 0 },
   ];
 }
 

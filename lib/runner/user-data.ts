@@ -2,6 +2,7 @@ import { gzipSync } from "node:zlib";
 import { check } from "../core/errors";
 import { type CloudConfigDocument, type CloudConfigFile, renderCloudConfig } from "../core/cloud-config";
 import { RUNNER_METRICS_ADDRESS } from "./config-toml";
+import { DIND_DAEMON_JSON_PATH } from "./image-mirror";
 import { RUNNER_FLEET_LOGROTATE, RUNNER_FLEET_SCRIPT, renderEnvironmentFile, renderSystemdUnit } from "./host-files";
 
 /** CPU architecture of the runner hosts. */
@@ -47,7 +48,15 @@ export const HOST_PATHS = {
   watcherUnit: "/etc/systemd/system/runner-fleet-watcher.service",
   metricsService: "/etc/systemd/system/runner-fleet-metrics.service",
   metricsTimer: "/etc/systemd/system/runner-fleet-metrics.timer",
-  cloudwatchAgentConfig: "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json",
+  cleanDiskService: "/etc/systemd/system/runner-fleet-clean-disk.service",
+  cleanDiskTimer: "/etc/systemd/system/runner-fleet-clean-disk.timer",
+  /**
+   * Outside the agent's own directories: `amazon-cloudwatch-agent-ctl -a fetch-config`
+   * deletes /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json after
+   * translating it (aws/amazon-cloudwatch-agent issues 594 and 1218).
+   */
+  cloudwatchAgentConfig: "/etc/runner-fleet/cloudwatch-agent.json",
+  dindDaemonJson: DIND_DAEMON_JSON_PATH,
   logrotate: "/etc/logrotate.d/runner-fleet",
   logDirectory: "/var/log/runner-fleet",
 } as const;
@@ -57,6 +66,7 @@ export const HOST_UNITS = {
   runner: "gitlab-runner.service",
   watcher: "runner-fleet-watcher.service",
   metricsTimer: "runner-fleet-metrics.timer",
+  cleanDiskTimer: "runner-fleet-clean-disk.timer",
 } as const;
 
 /** The placeholder of runner `index`'s token in the config.toml template. */
@@ -93,6 +103,29 @@ export interface RunnerHostInput {
   readonly versions: RunnerHostVersions;
   /** CPU architecture. */
   readonly architecture: RunnerHostArchitecture;
+  /**
+   * Seconds a host that got a rebalance recommendation waits for the group to
+   * replace it before it takes jobs again.
+   * @default 600
+   */
+  readonly rebalanceWaitSeconds?: number;
+  /**
+   * Disk hygiene: above this percentage of the docker disk, the hourly clean-up
+   * removes images no container uses and build cache older than `pruneMinAge`.
+   * @default 75
+   */
+  readonly diskHighPercent?: number;
+  /**
+   * Only images and build cache older than this are pruned (a docker `until` filter, e.g. `24h`).
+   * @default "24h"
+   */
+  readonly pruneMinAge?: string;
+  /**
+   * daemon.json for `docker:dind` service containers (mounted read-only into
+   * job and service containers): the registry mirrors, so dind pulls through them too.
+   * @default none
+   */
+  readonly dindDaemonJson?: string;
 }
 
 /** The GitLab Runner RPMs of a version and architecture (helper images first: the runner package needs it). */
@@ -116,6 +149,9 @@ export function runnerHostEnvironment(input: RunnerHostInput): Record<string, st
     RUNNER_CONFIG: HOST_PATHS.config,
     RUNNER_CONFIG_TEMPLATE: HOST_PATHS.configTemplate,
     RUNNER_COUNT: input.tokenParameterNames.length,
+    REBALANCE_WAIT: input.rebalanceWaitSeconds ?? 600,
+    DISK_HIGH_PERCENT: input.diskHighPercent ?? 75,
+    PRUNE_MIN_AGE: input.pruneMinAge ?? "24h",
     ...Object.fromEntries(
       input.tokenParameterNames.flatMap((name, i) => [
         [`RUNNER_TOKEN_PARAMETER_${i}`, name],
@@ -188,20 +224,36 @@ export function runnerHostCloudConfig(input: RunnerHostInput): CloudConfigDocume
           file(
             HOST_PATHS.metricsService,
             renderSystemdUnit({
-              Unit: { Description: "Publish this host's job-slot utilisation to CloudWatch" },
+              Unit: { Description: "Publish this host's job-slot utilisation, jobs, queue time and disk use to CloudWatch" },
               Service: { Type: "oneshot", ExecStart: `${HOST_PATHS.script} publish-metric`, ...logTo("runner-fleet.log") },
             }),
           ),
           file(
             HOST_PATHS.metricsTimer,
             renderSystemdUnit({
-              Unit: { Description: "Publish the job-slot utilisation every minute" },
+              Unit: { Description: "Publish the host's metrics every minute" },
               Timer: { OnActiveSec: 60, OnUnitActiveSec: 60, AccuracySec: 5 },
               Install: { WantedBy: "timers.target" },
             }),
           ),
         ]
       : []),
+    file(
+      HOST_PATHS.cleanDiskService,
+      renderSystemdUnit({
+        Unit: { Description: "Remove docker images no container uses and old build cache when the disk fills", After: "docker.service" },
+        Service: { Type: "oneshot", ExecStart: `${HOST_PATHS.script} clean-disk`, Nice: 10, IOSchedulingClass: "idle", ...logTo("runner-fleet.log") },
+      }),
+    ),
+    file(
+      HOST_PATHS.cleanDiskTimer,
+      renderSystemdUnit({
+        Unit: { Description: "Check the docker disk every hour" },
+        Timer: { OnActiveSec: 900, OnUnitActiveSec: 3600, RandomizedDelaySec: 300 },
+        Install: { WantedBy: "timers.target" },
+      }),
+    ),
+    ...(input.dindDaemonJson !== undefined ? [file(HOST_PATHS.dindDaemonJson, input.dindDaemonJson)] : []),
     file(HOST_PATHS.cloudwatchAgentConfig, `${JSON.stringify(cloudwatchAgentConfig(input.logGroupName), null, 2)}\n`),
     file(HOST_PATHS.logrotate, RUNNER_FLEET_LOGROTATE),
   ];
@@ -217,17 +269,21 @@ export function runnerHostCloudConfig(input: RunnerHostInput): CloudConfigDocume
     runcmd: [
       ["mkdir", "-p", HOST_PATHS.logDirectory],
       ["systemctl", "daemon-reload"],
+      // The watcher and the timers first: they must run before the runner can take a job
+      // (a host terminated while booting drains, and its metric counts from the start).
+      ["systemctl", "enable", "--now", HOST_UNITS.watcher, ...(input.metric ? [HOST_UNITS.metricsTimer] : []), HOST_UNITS.cleanDiskTimer],
       [
         "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
         ...["-a", "fetch-config", "-m", "ec2", "-s", "-c", `file:${HOST_PATHS.cloudwatchAgentConfig}`],
       ],
       ["systemctl", "enable", "--now", "docker.service"],
-      // The package's postinstall starts the runner; our drop-in (already written) makes it configure first.
+      // The package's post-install (packaging/root/usr/share/gitlab-runner/post-install) installs
+      // the unit and runs `gitlab-runner start`; the drop-in written above makes that start
+      // configure first. No restart afterwards: with SIGQUIT as the stop signal, a restart
+      // would wait for any job taken in between. `enable --now` only starts it if it is not running.
       ["dnf", "install", "-y", ...gitlabRunnerPackageUrls(v.gitlabRunner, input.architecture)],
       ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", HOST_UNITS.runner],
-      ["systemctl", "restart", HOST_UNITS.runner],
-      ["systemctl", "enable", "--now", HOST_UNITS.watcher, ...(input.metric ? [HOST_UNITS.metricsTimer] : [])],
+      ["systemctl", "enable", "--now", HOST_UNITS.runner],
     ],
   };
 }

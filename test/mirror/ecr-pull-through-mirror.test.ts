@@ -27,7 +27,10 @@ describe("EcrPullThroughMirror", () => {
       },
       helperImage:
         "111111111111.dkr.ecr.eu-central-1.amazonaws.com/gitlab-container-registry/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v${CI_RUNNER_VERSION}",
+      helperImageRepository: "111111111111.dkr.ecr.eu-central-1.amazonaws.com/gitlab-container-registry/gitlab-org/gitlab-runner/gitlab-runner-helper",
       rawProxyUrls: {},
+      ecrRegistryHosts: ["111111111111.dkr.ecr.eu-central-1.amazonaws.com"],
+      grantHostAccess: expect.any(Function),
     });
   });
 

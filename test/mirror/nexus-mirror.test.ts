@@ -130,7 +130,8 @@ describe("NexusMirror", () => {
   });
 
   test("an EC2 auto-recovery alarm on the system status check", () => {
-    expect(onlyResource(json, "aws_cloudwatch_metric_alarm")).toEqual(
+    const alarms = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm"));
+    expect(alarms.find((a) => a.namespace === "AWS/EC2")).toEqual(
       expect.objectContaining({
         namespace: "AWS/EC2",
         metric_name: "StatusCheckFailed_System",
@@ -142,8 +143,21 @@ describe("NexusMirror", () => {
     );
   });
 
+  test("a disk alarm on the data volume's use, which the host publishes to the mirror's own namespace", () => {
+    const disk = Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm")).find((a) => a.metric_name === "DataVolumeUsedPercent");
+    expect(disk).toEqual(
+      expect.objectContaining({ namespace: "GitLab/Mirror/acme-mirror", dimensions: { Mirror: "acme-mirror" }, statistic: "Maximum", comparison_operator: "GreaterThanThreshold", threshold: 80 }),
+    );
+    expect(cloudConfigOf(mirror).write_files.map((f: { path: string }) => f.path)).toContain("/etc/systemd/system/nexus-disk-metric.timer");
+    expect(fileOf(mirror, "/etc/systemd/system/nexus-disk-metric.service")).toContain(
+      "ExecStart=/usr/local/sbin/nexus-disk-metric GitLab/Mirror/acme-mirror acme-mirror",
+    );
+    const alarmed = Object.values(resourcesOf(build({ diskAlarmPercent: 70, alarmActions: ["arn:aws:sns:eu-central-1:222222222222:ops"] }).json, "aws_cloudwatch_metric_alarm")).find((a) => a.metric_name === "DataVolumeUsedPercent");
+    expect([alarmed?.threshold, alarmed?.alarm_actions]).toEqual([70, ["arn:aws:sns:eu-central-1:222222222222:ops"]]);
+  });
+
   test("the host role: SSM Session Manager, exactly its admin-password parameter, exactly the Docker Hub secret", () => {
-    const policy = JSON.parse(String(onlyResource(json, "aws_iam_role_policy").policy)) as { Statement: Array<{ Action: string[]; Resource: string[] }> };
+    const policy = JSON.parse(String(onlyResource(json, "aws_iam_role_policy").policy)) as { Statement: Array<{ Action: string[]; Resource: string[]; Condition?: Record<string, Record<string, unknown>> }> };
     expect(policy).toEqual({
       Version: "2012-10-17",
       Statement: [
@@ -155,12 +169,16 @@ describe("NexusMirror", () => {
         },
         { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: [PARAMETER_ARN] },
         { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [SECRET] },
+        // Its disk metric, in its own namespace only.
+        { Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: ["*"], Condition: { StringEquals: { "cloudwatch:namespace": "GitLab/Mirror/acme-mirror" } } },
       ],
     });
     for (const s of policy.Statement.filter((st) => st.Resource.includes("*"))) {
-      expect(s.Action.filter((a) => !allowedOnAnyResource(a))).toEqual([]);
+      // An action on "*" is fine where IAM has no resource for it, or where it is scoped by its condition keys.
+      const conditionKeys = Object.values(s.Condition ?? {}).flatMap((c) => Object.keys(c));
+      expect(s.Action.filter((a) => !allowedOnAnyResource(a, conditionKeys))).toEqual([]);
     }
-    expect(JSON.parse(String(onlyResource(build().json, "aws_iam_role_policy").policy)).Statement).toHaveLength(3);
+    expect(JSON.parse(String(onlyResource(build().json, "aws_iam_role_policy").policy)).Statement).toHaveLength(4);
   });
 
   test("a private DNS name in a private hosted zone of the VPC, or in an existing zone", () => {
@@ -182,6 +200,7 @@ describe("NexusMirror", () => {
       imagePrefixes: { "registry-1.docker.io": "mirror.ci.internal:8082/", "registry.gitlab.com": "mirror.ci.internal:8082/" },
       // Nothing escapes the runner's own ${...} on the way into Terraform JSON: consumers must (escapeTerraformTemplate).
       helperImage: "mirror.ci.internal:8082/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v${CI_RUNNER_VERSION}",
+      helperImageRepository: "mirror.ci.internal:8082/gitlab-org/gitlab-runner/gitlab-runner-helper",
       rawProxyUrls: { "lang-common": "http://mirror.ci.internal:8090/repository/lang-common/" },
       securityGroupId: expect.stringMatching(/^\$\{aws_security_group\.mirror_security-group_[0-9A-F]+\.id\}$/),
     });
@@ -192,6 +211,8 @@ describe("NexusMirror", () => {
     expect(own.imagePrefixes["registry.gitlab.com"]).toBe("mirror.ci.internal:8083/");
     expect(own.helperImage).toMatch(/^mirror\.ci\.internal:8083\/gitlab-org\//);
     expect(own.insecureRegistries).toEqual(["mirror.ci.internal:8082", "mirror.ci.internal:8083"]);
+    // The helper tag follows the runners' architecture (an x86_64 helper cannot run on Graviton hosts).
+    expect(build({ runnerArchitecture: "arm64" }).mirror.endpoint.helperImage).toMatch(/:arm64-v\$\{CI_RUNNER_VERSION\}$/);
   });
 
   describe("user data", () => {
@@ -225,7 +246,7 @@ describe("NexusMirror", () => {
       expect(cloudConfig.runcmd).toEqual([
         ["/usr/local/sbin/nexus-data-volume"],
         ["systemctl", "daemon-reload"],
-        ["systemctl", "enable", "--now", "docker.service", "nexus.service", "nexus-raw-gateway.service"],
+        ["systemctl", "enable", "--now", "docker.service", "nexus.service", "nexus-raw-gateway.service", "nexus-disk-metric.timer"],
         ["/usr/local/sbin/nexus-provision"],
       ]);
       expect(JSON.parse(fileOf(mirror, NEXUS_HOST_PATHS.provisionConfig))).toEqual(mirror.provisioningConfig);

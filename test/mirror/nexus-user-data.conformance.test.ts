@@ -64,8 +64,8 @@ describeWithTool("shellcheck", "scripts in the mirror host's cloud-config", () =
     .filter((f) => f.content.startsWith("#!"))
     .map((f) => [f.path, f.content] as const);
 
-  test("the cloud-config carries the data-volume and provisioning scripts", () => {
-    expect(scripts.map(([name]) => name)).toEqual(["/usr/local/sbin/nexus-data-volume", "/usr/local/sbin/nexus-provision"]);
+  test("the cloud-config carries the data-volume, provisioning and disk metric scripts", () => {
+    expect(scripts.map(([name]) => name)).toEqual(["/usr/local/sbin/nexus-data-volume", "/usr/local/sbin/nexus-provision", "/usr/local/sbin/nexus-disk-metric"]);
   });
 
   test.each(scripts)("%s passes shellcheck", (name, content) => {

@@ -192,3 +192,17 @@ describe("config.toml validation", () => {
     expect(violationOf(() => validateRunnerConfig("p", withRunner({ environment: { "MY-VAR": "1" } }))).message).toMatch(/invalid environment variable name "MY-VAR"/);
   });
 });
+
+describe("[[runners.docker.services]]", () => {
+  test("written with the runner's keys (name, alias, command; common/config.go Service), only when given", () => {
+    const services = [{ name: "docker:27-dind", alias: "docker", command: ["--registry-mirror", "https://mirror.example.com"] }, { name: "postgres:16" }];
+    const parsed = parse(renderRunnerConfig("test", withRunner({}, { services }))) as { runners: Array<{ docker: Record<string, unknown> }> };
+    expect(parsed.runners[0]!.docker.services).toEqual([{ name: "docker:27-dind", alias: "docker", command: ["--registry-mirror", "https://mirror.example.com"] }, { name: "postgres:16" }]);
+    expect((parse(renderRunnerConfig("test", config)) as { runners: Array<{ docker: Record<string, unknown> }> }).runners[0]!.docker).not.toHaveProperty("services");
+  });
+
+  test("a service image with spaces is refused", () => {
+    const e = violationOf(() => validateRunnerConfig("test", withRunner({}, { services: [{ name: "docker 27" }] })));
+    expect([e.path, e.subject, e.value]).toEqual(["test/runners[0]/docker", "services[0].name", "docker 27"]);
+  });
+});

@@ -75,7 +75,7 @@ describe("RunnerFleet validation", () => {
   test("a volume too small for the chosen images", () => {
     const e = fails({ imageStorageGiB: 80, rootVolume: { sizeGiB: 60 } });
     expect(e.message).toBe(
-      "test/fleet: invalid rootVolume.sizeGiB 60. Rule: the root volume holds the system (20 GiB) and the chosen images and build cache (imageStorageGiB 80), so at least 100 GiB (at most 16384). Fix: set sizeGiB to 100 or more, or lower imageStorageGiB if the images are smaller",
+      "test/fleet: invalid rootVolume.sizeGiB 60. Rule: the root volume holds the system (20 GiB) and the chosen images and build cache (imageStorageGiB 80), so at least 100 GiB. Fix: set sizeGiB to 100 or more, or lower imageStorageGiB if the images are smaller",
     );
   });
 

@@ -60,7 +60,12 @@ describe("RunnerFleet defaults", () => {
     expect(template.image_id).toBe("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64");
     expect(template.iam_instance_profile).toEqual({ arn: expect.stringMatching(/aws_iam_instance_profile\.fleet_host-role_profile/) });
     expect(template.tag_specifications.map((t) => t.resource_type)).toEqual(["instance", "volume", "network-interface"]);
-    expect(template.tag_specifications[0]!.tags).toEqual({ Name: "acme-ci-dev-runner", "gitlab-runner-fleet": "acme-ci-dev", "gitlab-runners": "build test" });
+    expect(template.tag_specifications[0]!.tags).toEqual({
+      Name: "acme-ci-dev-runner",
+      "gitlab-runner-fleet": "acme-ci-dev",
+      "gitlab-runners": "build test",
+      "gitlab-runner-token-revision": expect.stringMatching(/^[0-9a-f]{12}$/),
+    });
     expect(template.user_data).toMatch(/^\$\{base64gzip\(".*"\)\}$/s);
   });
 
@@ -130,7 +135,7 @@ describe("RunnerFleet defaults", () => {
         target_tracking_configuration: {
           target_value: 70,
           customized_metric_specification: {
-            namespace: "GitLab/RunnerFleet",
+            namespace: "GitLab/RunnerFleet/acme-ci-dev",
             metric_name: "JobSlotUtilization",
             statistic: "Average",
             unit: "Percent",
@@ -147,7 +152,8 @@ describe("RunnerFleet defaults", () => {
       expect(s.Action.filter((a) => !allowedOnAnyResource(a, Object.values(s.Condition ?? {}).flatMap((c) => Object.keys(c))))).toEqual([]);
     }
     const metric = all.find((s) => s.Action.includes("cloudwatch:PutMetricData"))!;
-    expect(metric.Condition).toEqual({ StringEquals: { "cloudwatch:namespace": "GitLab/RunnerFleet" } });
+    // One namespace per fleet: a host cannot publish another fleet's utilisation.
+    expect(metric.Condition).toEqual({ StringEquals: { "cloudwatch:namespace": "GitLab/RunnerFleet/acme-ci-dev" } });
     expect(all.find((s) => s.Action.includes("autoscaling:CompleteLifecycleAction"))).toEqual({
       Effect: "Allow",
       Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
@@ -170,11 +176,11 @@ describe("RunnerFleet defaults", () => {
     expect(onlyResource(json, "aws_cloudwatch_log_group")).toEqual(expect.objectContaining({ name: "/gitlab-runner/acme-ci-dev", retention_in_days: 30 }));
   });
 
-  test("config.toml: DOCKER_AUTH_CONFIG with credHelpers ecr-login, the mirror's helper image, the S3 cache", () => {
+  test("config.toml: DOCKER_AUTH_CONFIG with credHelpers ecr-login, the bundled helper image (not the mirror's), the S3 cache", () => {
     const build = fleet.runnerConfig.runners[0]!;
     const auth = JSON.parse(build.environment!.DOCKER_AUTH_CONFIG!) as { credHelpers: Record<string, string> };
     expect(Object.values(auth.credHelpers)).toEqual(["ecr-login"]);
-    expect(build.docker.helperImage).toBe(fakeMirror.helperImage);
+    expect(build.docker.helperImage).toBeUndefined();
     expect(build.cache).toBe(fakeCache.settings);
     expect(fleet.concurrent).toBe(6);
   });
@@ -214,12 +220,12 @@ describe("RunnerFleet options", () => {
     expect(fleet.userData).toMatch(/DRAIN_TIMEOUT=11100\n\s+HEARTBEAT_INTERVAL=3600\n/);
   });
 
-  test("without job-slot scaling: no policy, no metric permission, no publisher; minSize 0 is fine", () => {
-    const { json, fleet } = build({ jobSlotScaling: false, capacity: { minSize: 0, maxSize: 2 } });
+  test("without job-slot scaling: no policy; the metrics (for the dashboard) stay in the fleet's namespace; minSize 0 is fine", () => {
+    const { json, fleet } = build({ jobSlotScaling: false, capacity: { minSize: 0, maxSize: 2, desiredCapacity: 1 } });
     expect(resourcesOf(json, "aws_autoscaling_policy")).toEqual({});
-    expect(statements(json).some((s) => s.Action.includes("cloudwatch:PutMetricData"))).toBe(false);
-    expect(fleet.userData).not.toMatch(/path: \/etc\/systemd\/system\/runner-fleet-metrics|METRIC_NAMESPACE=/);
-    expect(fleet.userData).toMatch(/- enable\n\s+- --now\n\s+- runner-fleet-watcher\.service\n(?!\s+- runner-fleet-metrics)/);
+    const metric = statements(json).find((s) => s.Action.includes("cloudwatch:PutMetricData"))!;
+    expect(metric.Condition).toEqual({ StringEquals: { "cloudwatch:namespace": "GitLab/RunnerFleet/acme-ci-dev" } });
+    expect(fleet.userData).toContain("METRIC_NAMESPACE=GitLab/RunnerFleet/acme-ci-dev\n");
   });
 
   test("a given host role is used instead of a new one", () => {

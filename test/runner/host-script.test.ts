@@ -1,24 +1,18 @@
-import { statSync, readFileSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { RUNNER_FLEET_SCRIPT, renderEnvironmentFile } from "../../lib/runner/host-files";
 import { DEFAULT_RUNNER_HOST_VERSIONS, type RunnerHostInput, runnerHostEnvironment } from "../../lib/runner/user-data";
-import { FAIL, FakeHost } from "../support/fake-host";
+import { FAIL, FakeHost, runnerMetricsText } from "../support/fake-host";
 
-const script = path.resolve(__dirname, "../../lib/runner/assets/runner-fleet.sh");
+// The script exactly as hosts get it (comments stripped).
+const scriptDir = mkdtempSync(path.join(tmpdir(), "runner-fleet-script-"));
+const script = path.join(scriptDir, "runner-fleet");
+writeFileSync(script, RUNNER_FLEET_SCRIPT);
+afterAll(() => rmSync(scriptDir, { recursive: true, force: true }));
 const STATE = "latest/meta-data/autoscaling/target-lifecycle-state";
 const SPOT = "latest/meta-data/spot/instance-action";
 const REBALANCE = "latest/meta-data/events/recommendations/rebalance";
-
-/** Prometheus text with the given running-job counts (one series each) and a counter that must not count. */
-const metrics = (...jobs: number[]) =>
-  [
-    "# HELP gitlab_runner_jobs The number of running builds",
-    "# TYPE gitlab_runner_jobs gauge",
-    ...jobs.map((n, i) => `gitlab_runner_jobs{executor_stage="docker_run",runner="r${i}",stage="step_script",state="running",system_id="s_1"} ${n}`),
-    "gitlab_runner_jobs_total 41",
-    "gitlab_runner_concurrent 4",
-    "",
-  ].join("\n");
 
 /** The settings a fleet renders for its hosts (lib/runner/user-data.ts). */
 const hostInput: RunnerHostInput = {
@@ -75,8 +69,15 @@ function run(command: string, overrides: Record<string, string | number> = {}) {
   });
 }
 
-/** The calls that change something (stop services, lifecycle and metric calls), in order. */
-const actions = () => host.calls().filter((c) => /^systemctl stop|^aws (autoscaling|cloudwatch)/.test(c));
+/** The calls that change something (services, lifecycle and metric calls), in order. */
+const actions = () => host.calls().filter((c) => /^systemctl (stop|start|kill)|^aws (autoscaling|cloudwatch)/.test(c));
+const LIFECYCLE =
+  "--region eu-central-1 --auto-scaling-group-name acme-ci-dev-runners --lifecycle-hook-name acme-ci-dev-drain --instance-id i-0123456789abcdef0";
+const HEARTBEAT = `aws autoscaling record-lifecycle-action-heartbeat ${LIFECYCLE}`;
+const COMPLETE = `aws autoscaling complete-lifecycle-action ${LIFECYCLE} --lifecycle-action-result CONTINUE`;
+const GRACEFUL_STOP = ["systemctl stop --no-block gitlab-runner.service", "systemctl stop --no-block runner-fleet-metrics.timer"];
+const FORCEFUL_STOP = [...GRACEFUL_STOP, "systemctl kill --kill-who=main --signal=SIGTERM gitlab-runner.service"];
+const RESUME = ["systemctl start --no-block gitlab-runner.service", "systemctl start --no-block runner-fleet-metrics.timer"];
 
 describe("drain watcher", () => {
   test("an instance in service with no notices: polls and does nothing", () => {
@@ -87,73 +88,163 @@ describe("drain watcher", () => {
     expect(host.calls().filter((c) => c.includes(STATE))).toHaveLength(3);
   });
 
-  test("Terminating:Wait: stops taking jobs, waits while gitlab_runner_jobs > 0, then completes the lifecycle action", () => {
-    host
-      .respond(STATE, "InService", "Terminated")
-      .respond("state", "deactivating")
-      .respond("metrics", metrics(2, 1), metrics(1), metrics(0, 0));
+  test("Terminating:Wait: graceful stop, heartbeats while the runner runs jobs, completion once the process has exited", () => {
+    host.respond(STATE, "InService", "Terminated").runner(
+      { state: "deactivating", jobs: [2, 1] },
+      { state: "deactivating", jobs: [1] },
+      { state: "inactive" },
+    );
     const result = run("watch");
     expect(result.status).toBe(0);
-    const lifecycle =
-      "--region eu-central-1 --auto-scaling-group-name acme-ci-dev-runners --lifecycle-hook-name acme-ci-dev-drain --instance-id i-0123456789abcdef0";
-    expect(actions()).toEqual([
-      "systemctl stop --no-block gitlab-runner.service",
-      "systemctl stop --no-block runner-fleet-metrics.timer",
-      `aws autoscaling record-lifecycle-action-heartbeat ${lifecycle}`,
-      `aws autoscaling record-lifecycle-action-heartbeat ${lifecycle}`,
-      `aws autoscaling complete-lifecycle-action ${lifecycle} --lifecycle-action-result CONTINUE`,
-    ]);
-    expect(result.stderr).toMatch(/waiting for 3 running job\(s\)[\s\S]*waiting for 1 running job\(s\)[\s\S]*no job is running/);
+    expect(actions()).toEqual([...GRACEFUL_STOP, HEARTBEAT, HEARTBEAT, expect.stringMatching(/put-metric-data .*--metric-name DrainDuration/), COMPLETE]);
+    expect(result.stderr).toMatch(/running jobs, open job requests: 3 0[\s\S]*running jobs, open job requests: 1 0[\s\S]*the runner has exited/);
   });
 
-  test("completes as soon as the runner process has exited, without reading metrics", () => {
-    host.respond(STATE, "Terminated").respond("state", "inactive");
+  test("race: a job request open at the stop: no completion while the request or the job it receives is open, only after the process exits", () => {
+    // An idle host (the usual scale-in target) has a long-poll request open when SIGQUIT arrives;
+    // the runner still runs the job that request receives (gitlab_runner_jobs counts it only once started).
+    host.respond(STATE, "Terminated").runner(
+      { state: "deactivating", jobs: [0], requests: [1] },
+      { state: "deactivating", jobs: [1], requests: [0] },
+      { state: "deactivating", jobs: [0], requests: [0] },
+      { state: "inactive" },
+    );
+    const result = run("watch");
+    expect(result.status).toBe(0);
+    expect(host.runnerStep()).toBe(4);
+    expect(actions().filter((c) => c.startsWith("aws autoscaling"))).toEqual([HEARTBEAT, HEARTBEAT, HEARTBEAT, COMPLETE]);
+    expect(result.stderr).toMatch(/open job requests: 0 1[\s\S]*open job requests: 1 0[\s\S]*open job requests: 0 0[\s\S]*the runner has exited/);
+  });
+
+  test("race: a host terminated while it boots (the runner not installed yet) still completes its lifecycle action", () => {
+    // The watcher starts before the runner package: stopping a unit that does not exist fails (exit 5).
+    host.respond(STATE, "Terminated").respond("systemctl stop", FAIL).runner({ state: "inactive" });
+    const result = run("watch");
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/stopping gitlab-runner\.service failed/);
+    expect(actions().at(-1)).toBe(COMPLETE);
+  });
+
+  test("completes at once when the runner process has already exited, without reading metrics", () => {
+    host.respond(STATE, "Terminated").runner({ state: "inactive" });
     expect(run("watch").status).toBe(0);
-    expect(actions().at(-1)).toMatch(/^aws autoscaling complete-lifecycle-action /);
+    expect(actions().at(-1)).toBe(COMPLETE);
     expect(host.calls().some((c) => c.includes("metrics.invalid"))).toBe(false);
   });
 
-  test("keeps waiting while the runner runs but its metrics do not answer", () => {
-    host.respond(STATE, "Terminated").respond("state", "deactivating").respond("metrics", FAIL, FAIL, metrics(0));
+  test("keeps waiting while the runner process runs even if its metrics do not answer", () => {
+    host.respond(STATE, "Terminated").respond("state", "deactivating", "deactivating", "inactive").respond("metrics", FAIL);
     const result = run("watch");
     expect(result.status).toBe(0);
-    expect(result.stderr.match(/waiting for unknown running job\(s\)/g)).toHaveLength(2);
-    expect(result.stderr).toMatch(/no job is running/);
-    expect(actions().at(-1)).toMatch(/^aws autoscaling complete-lifecycle-action /);
+    expect(result.stderr.match(/open job requests: unknown unknown/g)).toHaveLength(2);
+    expect(actions().at(-1)).toBe(COMPLETE);
   });
 
   test("completes the lifecycle action at the drain timeout even if jobs still run (AWS would terminate anyway)", () => {
-    host.respond(STATE, "Terminated").respond("state", "deactivating").respond("metrics", metrics(1));
+    host.respond(STATE, "Terminated").runner({ state: "deactivating", jobs: [1] });
     const result = run("watch", { DRAIN_TIMEOUT: 0 });
     expect(result.status).toBe(0);
-    expect(result.stderr).toMatch(/drain timeout \(0s\) with jobs=1: completing the lifecycle action anyway/);
-    expect(actions().filter((c) => c.startsWith("aws"))).toEqual([expect.stringMatching(/^aws autoscaling complete-lifecycle-action /)]);
+    expect(result.stderr).toMatch(/drain timeout \(0s\) with jobs and open job requests 1 0: completing the lifecycle action anyway/);
+    expect(actions().filter((c) => c.startsWith("aws autoscaling"))).toEqual([COMPLETE]);
   });
 
-  test.each([
-    ["a spot interruption notice", SPOT, '{"action": "terminate", "time": "2026-11-22T10:00:00Z"}'],
-    ["a rebalance recommendation", REBALANCE, '{"noticeTime": "2026-11-22T10:00:00Z"}'],
-  ])("%s: stops taking jobs at once, and only once", (_, key, body) => {
-    host.respond(STATE, "InService").respond(key, body);
+  test("race: a spot interruption notice: forceful stop (SIGTERM after the stop job), once, so jobs fail as runner_system_failure", () => {
+    host.respond(STATE, "InService").respond(SPOT, '{"action": "terminate", "time": "2026-11-22T10:00:00Z"}');
     expect(run("watch").status).toBe(0);
-    expect(actions()).toEqual(["systemctl stop --no-block gitlab-runner.service", "systemctl stop --no-block runner-fleet-metrics.timer"]);
+    expect(actions()).toEqual(FORCEFUL_STOP);
+  });
+
+  test("race: a spot interruption notice during a graceful drain switches it to the forceful stop", () => {
+    host
+      .respond(STATE, "Terminated")
+      .respond(SPOT, FAIL, '{"action": "terminate", "time": "2026-11-22T10:00:00Z"}')
+      .runner({ state: "deactivating", jobs: [1] }, { state: "deactivating", jobs: [1] }, { state: "deactivating", jobs: [1] }, { state: "inactive" });
+    expect(run("watch").status).toBe(0);
+    const kills = actions().filter((c) => c.startsWith("systemctl kill"));
+    expect(kills).toEqual(["systemctl kill --kill-who=main --signal=SIGTERM gitlab-runner.service"]);
+    expect(actions().at(-1)).toBe(COMPLETE);
+  });
+
+  test("race: a rebalance recommendation without replacement: stop taking jobs, then take jobs (and publish metrics) again after the wait", () => {
+    host.respond(STATE, "InService").respond(REBALANCE, '{"noticeTime": "2026-11-22T10:00:00Z"}');
+    const result = run("watch", { REBALANCE_WAIT: 0 });
+    expect(result.status).toBe(0);
+    // The recommendation stays in IMDS: the same notice is not acted on twice.
+    expect(actions()).toEqual([...GRACEFUL_STOP, ...RESUME]);
+    expect(result.stderr).toMatch(/no replacement within 0s of the rebalance recommendation/);
+  });
+
+  test("a rebalance recommendation followed by the replacement: the host drains and never resumes", () => {
+    host
+      .respond(STATE, "InService", "Terminated")
+      .respond(REBALANCE, '{"noticeTime": "2026-11-22T10:00:00Z"}')
+      .runner({ state: "deactivating", jobs: [1] }, { state: "inactive" });
+    expect(run("watch", { REBALANCE_WAIT: 3600 }).status).toBe(0);
+    expect(actions().filter((c) => c.startsWith("systemctl start"))).toEqual([]);
+    expect(actions().at(-1)).toBe(COMPLETE);
+  });
+
+  test("job requests refused with 403 (token expired or replaced): reads the tokens again", () => {
+    host.file("config.toml.template", 'token = "@@RUNNER_TOKEN_0@@"\ntoken = "@@RUNNER_TOKEN_1@@"\n');
+    host
+      .respond(STATE, "InService")
+      .respond("metrics", runnerMetricsText({ jobs: [0], forbidden: 0 }), runnerMetricsText({ jobs: [0], forbidden: 0 }), runnerMetricsText({ jobs: [0], forbidden: 3 }))
+      .respond("aws ssm get-parameter", "glrt-t1_NEWNEWNEWNEWtoken0001");
+    const result = run("watch", { AUTH_CHECK_INTERVAL: 0 });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/refused with 403 \(3 since the last check\): reading the runner tokens again/);
+    expect(host.calls().filter((c) => c.startsWith("aws ssm get-parameter"))).toHaveLength(2);
+    expect(readFileSync(path.join(host.dir, "config.toml"), "utf8")).toContain("glrt-t1_NEWNEWNEWNEWtoken0001");
+  });
+
+  test("no 403 since the last check: the tokens are not read", () => {
+    host.respond(STATE, "InService").respond("metrics", runnerMetricsText({ jobs: [1], forbidden: 5 }));
+    expect(run("watch", { AUTH_CHECK_INTERVAL: 0 }).status).toBe(0);
+    expect(host.calls().filter((c) => c.startsWith("aws ssm"))).toEqual([]);
   });
 });
 
-describe("job-slot metric", () => {
-  test("publishes running jobs / concurrent in percent for the group", () => {
-    host.respond("metrics", metrics(2, 1));
-    expect(run("publish-metric").status).toBe(0);
-    expect(actions()).toEqual([
-      "aws cloudwatch put-metric-data --region eu-central-1 --namespace GitLab/RunnerFleet --metric-name JobSlotUtilization --unit Percent --value 75.0 --dimensions AutoScalingGroupName=acme-ci-dev-runners",
-    ]);
+describe("metrics", () => {
+  const put = (name: string, value: string, unit: string) =>
+    `aws cloudwatch put-metric-data --region eu-central-1 --namespace GitLab/RunnerFleet --metric-name ${name} --unit ${unit} --value ${value} --dimensions AutoScalingGroupName=acme-ci-dev-runners`;
+
+  test("publishes utilisation (running jobs / concurrent), running jobs, slots, disk use and the queue time of new jobs", () => {
+    host
+      .respond("df", "Use%\n 42%\n")
+      .respond("metrics", runnerMetricsText({ jobs: [2, 1], queue: { sum: 10, count: 4 } }), runnerMetricsText({ jobs: [2, 1], queue: { sum: 40, count: 6 } }));
+    const env = { STATE_DIR: path.join(host.dir, "state") };
+    expect(run("publish-metric", env).status).toBe(0);
+    expect(actions()).toEqual([put("DiskUsedPercent", "42", "Percent"), put("JobSlotUtilization", "75.0", "Percent"), put("RunningJobs", "3", "Count"), put("JobSlots", "4", "Count"), put("JobQueueDuration", "2.5", "Seconds")]);
+    expect(run("publish-metric", env).status).toBe(0);
+    // Two more jobs started, queued 30 s together.
+    expect(actions().at(-1)).toBe(put("JobQueueDuration", "15.0", "Seconds"));
   });
 
-  test("publishes nothing while the runner's metrics endpoint does not answer (a booting host must not look idle)", () => {
-    const result = run("publish-metric");
+  test("publishes no job metric while the runner's metrics endpoint does not answer (a booting host must not look idle)", () => {
+    host.respond("df", "Use%\n 42%\n");
+    const result = run("publish-metric", { STATE_DIR: path.join(host.dir, "state") });
     expect(result.status).toBe(0);
-    expect(actions()).toEqual([]);
-    expect(result.stderr).toMatch(/does not answer: nothing published/);
+    expect(actions()).toEqual([put("DiskUsedPercent", "42", "Percent")]);
+    expect(result.stderr).toMatch(/does not answer: no job metric published/);
+  });
+});
+
+describe("disk clean-up", () => {
+  test("above the threshold: removes unused images and build cache older than the minimum age, nothing else", () => {
+    host.respond("df", "Use%\n 81%\n", "Use%\n 40%\n");
+    const result = run("clean-disk", { DISK_HIGH_PERCENT: 75, PRUNE_MIN_AGE: "24h" });
+    expect(result.status).toBe(0);
+    expect(host.calls().filter((c) => c.startsWith("docker"))).toEqual([
+      "docker image prune --all --force --filter until=24h",
+      "docker builder prune --all --force --filter until=24h",
+    ]);
+    expect(result.stderr).toMatch(/docker disk now 40% used/);
+  });
+
+  test("below the threshold: removes nothing", () => {
+    host.respond("df", "Use%\n 74%\n");
+    expect(run("clean-disk", { DISK_HIGH_PERCENT: 75 }).status).toBe(0);
+    expect(host.calls().filter((c) => c.startsWith("docker"))).toEqual([]);
   });
 });
 

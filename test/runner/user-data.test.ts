@@ -1,8 +1,11 @@
+import { parse } from "yaml";
 import { replaceTokens } from "../../lib/core/tokens";
 import { RunnerFleet } from "../../lib/runner/fleet";
 import { officeHours } from "../../lib/runner/schedule";
 import {
   DEFAULT_RUNNER_HOST_VERSIONS,
+  HOST_PATHS,
+  HOST_UNITS,
   USER_DATA_LIMIT_BYTES,
   cloudwatchAgentConfig,
   compressedUserDataSize,
@@ -11,7 +14,7 @@ import {
 } from "../../lib/runner/user-data";
 import { decodeFunctionCall } from "../support/hcl";
 import { onlyResource, synth, testStack, violationOf } from "../support/synth";
-import { fakeCache, fakeMirror, fleetProps, token } from "./fixtures";
+import { fakeCache, fakeMirror, fleetProps, literalFleet, token } from "./fixtures";
 
 /** A deliberately large fleet: three runners with long settings, cache, mirror, many registries. */
 function largeFleet() {
@@ -92,6 +95,42 @@ describe("user data", () => {
     });
     expect(text).toContain("  - - docker\n    - 25.0.16\n  - - amazon-ecr-credential-helper\n    - 0.9.0\n  - - amazon-cloudwatch-agent\n    - 1.300044.0\n");
     expect(text).toContain("gitlab-runner-downloads/v18.11.2/rpm/gitlab-runner_amd64.rpm");
+  });
+});
+
+describe("boot order", () => {
+  const document = () => parse(literalFleet().userData) as { runcmd: string[][]; write_files: Array<{ path: string; content: string }> };
+  const indexOf = (runcmd: string[][], predicate: (command: string[]) => boolean) => runcmd.findIndex(predicate);
+
+  test("no restart of gitlab-runner after the package's post-install started it (a job taken in between would block boot)", () => {
+    const { runcmd } = document();
+    expect(runcmd.filter((c) => c.includes("restart") || (c.includes("stop") && c.some((a) => a.startsWith("gitlab-runner"))))).toEqual([]);
+    const install = indexOf(runcmd, (c) => c[0] === "dnf" && c.some((a) => a.endsWith("gitlab-runner_amd64.rpm")));
+    expect(install).toBeGreaterThan(0);
+    // After the install, only an idempotent start (no-op when the post-install already started it).
+    expect(runcmd.slice(install + 1).filter((c) => c.includes(HOST_UNITS.runner))).toEqual([["systemctl", "enable", "--now", HOST_UNITS.runner]]);
+  });
+
+  test("the watcher and the metrics and disk timers are started before the runner package can start the runner", () => {
+    const { runcmd } = document();
+    const watcher = indexOf(runcmd, (c) => c.includes(HOST_UNITS.watcher));
+    const install = indexOf(runcmd, (c) => c[0] === "dnf");
+    expect(watcher).toBeGreaterThanOrEqual(0);
+    expect(watcher).toBeLessThan(install);
+    expect(runcmd[watcher]).toEqual(["systemctl", "enable", "--now", HOST_UNITS.watcher, HOST_UNITS.metricsTimer, HOST_UNITS.cleanDiskTimer]);
+  });
+
+  test("the runner's drop-in (written before the package) makes every start read the tokens first", () => {
+    const dropIn = document().write_files.find((f) => f.path === HOST_PATHS.runnerDropIn)!.content;
+    expect(dropIn).toContain(`ExecStartPre=${HOST_PATHS.script} configure`);
+    expect(dropIn).toContain("KillSignal=SIGQUIT");
+  });
+
+  test("the CloudWatch agent's configuration lives where fetch-config does not delete it", () => {
+    const { runcmd, write_files } = document();
+    expect(HOST_PATHS.cloudwatchAgentConfig.startsWith("/opt/aws/amazon-cloudwatch-agent/")).toBe(false);
+    expect(write_files.map((f) => f.path)).toContain(HOST_PATHS.cloudwatchAgentConfig);
+    expect(runcmd.find((c) => c.includes("fetch-config"))).toContain(`file:${HOST_PATHS.cloudwatchAgentConfig}`);
   });
 });
 

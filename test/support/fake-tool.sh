@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# A fake curl, aws or systemctl for tests of lib/runner/assets/runner-fleet.sh
-# (installed under those names by test/support/fake-host.ts). Logs every call
-# to $FAKE_DIR/calls.log and answers from $FAKE_DIR/responses/<key>/<n>, one
-# numbered body per call (the last repeats; <n>.fail makes the call fail).
+# A fake curl, aws, systemctl, docker or df for tests of
+# lib/runner/assets/runner-fleet.sh (installed under those names by
+# test/support/fake-host.ts). Logs every call to $FAKE_DIR/calls.log and
+# answers from $FAKE_DIR/responses/<key>/<n>, one numbered body per call (the
+# last repeats; <n>.fail makes the call fail).
+#
+# When $FAKE_DIR/runner/ exists, it is a fake gitlab-runner process: a timeline
+# of steps <n>.state (systemd ActiveState) and <n>.metrics (its Prometheus
+# text). Each `systemctl show` of the runner moves to the next step (the last
+# one repeats); the metrics endpoint answers from the current step and fails
+# once the process has exited (inactive or failed).
 set -u
 tool=${0##*/}
 {
@@ -10,6 +17,12 @@ tool=${0##*/}
   printf ' %q' "$@"
   printf '\n'
 } >>"$FAKE_DIR/calls.log"
+runner="$FAKE_DIR/runner"
+step() {
+  local n=1
+  if [ -f "$runner/current" ]; then n=$(<"$runner/current"); fi
+  printf '%s' "$n"
+}
 case $tool in
   curl)
     url="" method=GET
@@ -24,12 +37,33 @@ case $tool in
       exit 0
     fi
     key=${url#http://*/}
+    if [ "$key" = metrics ] && [ -d "$runner" ]; then
+      n=$(step)
+      case $(<"$runner/$n.state") in inactive | failed) exit 7 ;; esac
+      printf '%s' "$(<"$runner/$n.metrics")"
+      exit 0
+    fi
     ;;
   systemctl)
-    if [ "${1:-}" != show ]; then exit 0; fi
-    key=state
+    if [ "${1:-}" != show ]; then
+      # Scripted answers for e.g. `systemctl stop` (key "systemctl stop"); otherwise success.
+      if [ ! -d "$FAKE_DIR/responses/systemctl_${1:-}" ]; then exit 0; fi
+      key="systemctl ${1:-}"
+    elif [ -d "$runner" ]; then
+      n=1
+      if [ -f "$runner/started" ]; then n=$(($(step) + 1)); fi
+      if [ ! -f "$runner/$n.state" ]; then n=$((n - 1)); fi
+      echo "$n" >"$runner/current"
+      touch "$runner/started"
+      printf '%s\n' "$(<"$runner/$n.state")"
+      exit 0
+    else
+      key=state
+    fi
     ;;
   aws) key="aws ${1:-} ${2:-}" ;;
+  docker) exit 0 ;;
+  df) key="df" ;;
   *) exit 2 ;;
 esac
 key=${key//\//_}

@@ -10,8 +10,16 @@
 #      the initial password from admin.password while that file exists
 #   3. accept the Community Edition EULA when the endpoint exists and it is not accepted
 #   4. activate the required realms (DockerToken), enable anonymous read
-#   5. create or update each repository: GET, then POST (missing) or PUT (different)
-#   6. schedule maintenance tasks where the REST API allows it, and log when it does not
+#   5. create or update the cleanup policies (internal API: the public API has
+#      none; CleanupPolicyResource, release-3.77.1-01), applied daily by the
+#      "Cleanup service" task Nexus creates itself; then each repository: GET,
+#      then POST (missing) or PUT (different), without its cleanup policy when
+#      the policy could not be created
+#   6. schedule the maintenance tasks (docker GC, blob store compaction): through
+#      POST /v1/tasks where it exists, else the way Nexus's own UI creates them
+#      (ExtDirect coreui_Task.create, TaskComponent in nexus-coreui-plugin): the
+#      Community Edition's public tasks API lists, runs and stops tasks but has
+#      no create (TasksResource, release-3.77.1-01); log when neither works
 #
 # Overridable for tests and manual runs: NEXUS_URL, NEXUS_DATA,
 # NEXUS_PROVISION_CONFIG, NEXUS_WAIT_SECONDS, NEXUS_POLL_SECONDS.
@@ -24,6 +32,7 @@ umask 077
 
 config=${NEXUS_PROVISION_CONFIG:-/etc/nexus-mirror/provision.json}
 api_base="${NEXUS_URL:-http://127.0.0.1:8081}/service/rest"
+extdirect_url="${NEXUS_URL:-http://127.0.0.1:8081}/service/extdirect"
 data_dir=${NEXUS_DATA:-/nexus-data}
 wait_seconds=${NEXUS_WAIT_SECONDS:-900}
 poll_seconds=${NEXUS_POLL_SECONDS:-5}
@@ -32,6 +41,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 : > "$work/curl-auth"
 changes=0
+cleanup_policies=yes
 status=000
 admin_password=""
 
@@ -65,6 +75,17 @@ api() {
   fi
   : > "$work/response"
   status=$(curl "${args[@]}" "$api_base$path") || status=000
+}
+
+# extdirect BODY_FILE: one ExtDirect RPC (basic auth: the anti-CSRF check
+# applies to browser sessions only, AntiCsrfHelper); sets $status and succeeds
+# only when Nexus reports result.success.
+extdirect() {
+  : > "$work/response"
+  status=$(curl --silent --show-error --max-time 60 --config "$work/curl-auth" --request POST \
+    --header "Content-Type: application/json" --data-binary "@$1" \
+    --output "$work/response" --write-out '%{http_code}' "$extdirect_url") || status=000
+  [ "$status" = 200 ] && jq -e '.result.success == true' "$work/response" > /dev/null 2>&1
 }
 
 expect_success() {
@@ -186,9 +207,35 @@ converge_anonymous() {
 # One jq call lists every repository (or task) as two lines: its fields
 # (tab-separated) and its request body (compact JSON). The loops read them
 # from fd 3, so that nothing inside can consume the list from stdin.
+converge_cleanup_policies() {
+  local name policy
+  while IFS= read -r -u 3 name && IFS= read -r -u 3 policy; do
+    printf '%s\n' "$policy" > "$work/policy"
+    api GET "/internal/cleanup-policies/$name"
+    case $status in
+      200)
+        if jq -e --slurpfile want "$work/policy" "$subset_jq"' subset($want[0]; .)' "$work/response" > /dev/null; then
+          log "cleanup policy $name: up to date"
+          continue
+        fi
+        api PUT "/internal/cleanup-policies/$name" "$work/policy"
+        ;;
+      404) api POST /internal/cleanup-policies "$work/policy" ;;
+    esac
+    case $status in
+      2??) changed "cleanup policy $name: created or updated" ;;
+      *)
+        cleanup_policies=no
+        log "cleanup policy $name: this Nexus cannot manage cleanup policies through its API (status $status); repositories are created without them, add them in the UI (Administration > Repository > Cleanup Policies)"
+        ;;
+    esac
+  done 3< <(jq -r '.cleanupPolicies[]? | .name, tojson' "$config")
+}
+
 converge_repositories() {
   local format type name secret body compare
   while IFS=$'\t' read -r -u 3 format type name secret && IFS= read -r -u 3 body; do
+    if [ "$cleanup_policies" = no ]; then body=$(jq -c 'del(.cleanup)' <<< "$body"); fi
     printf '%s\n' "$body" > "$work/desired"
     compare="$work/desired"
     if [ -n "$secret" ]; then
@@ -240,9 +287,21 @@ converge_tasks() {
     fi
     api POST /v1/tasks "$work/task"
     case $status in
-      2??) changed "task \"$name\": scheduled" ;;
-      *) log "task \"$name\": this Nexus edition or version cannot create $type tasks through the REST API (status $status), schedule it in the UI (Administration > System > Tasks)" ;;
+      2??)
+        changed "task \"$name\": scheduled"
+        continue
+        ;;
     esac
+    local rest_status=$status
+    jq -c '{action: "coreui_Task", method: "create", type: "rpc", tid: 1, data: [{
+        enabled, name, typeId: .type, notificationCondition, properties,
+        schedule: (if .frequency.schedule == "cron" then "advanced" else .frequency.schedule end),
+        cronExpression: .frequency.cronExpression }]}' "$work/task" > "$work/extdirect"
+    if extdirect "$work/extdirect"; then
+      changed "task \"$name\": scheduled (through the UI's task API: the REST API cannot create tasks here, status $rest_status)"
+    else
+      log "task \"$name\": this Nexus edition or version cannot create $type tasks through the REST API (status $rest_status) or the UI's task API (status $status), schedule it in the UI (Administration > System > Tasks)"
+    fi
   done 3< <(jq -r '.tasks[] | ([.type, .name] | @tsv), tojson' "$config")
 }
 
@@ -252,6 +311,7 @@ converge_admin_password
 accept_eula
 converge_realms
 converge_anonymous
+converge_cleanup_policies
 converge_repositories
 converge_tasks
 log "done: $changes change(s)"

@@ -3,21 +3,35 @@
 #
 #   runner-fleet configure       Write config.toml from its template, each runner's
 #                                placeholder replaced by its token read from an SSM
-#                                SecureString parameter (file mode 0600).
+#                                SecureString parameter (file mode 0600). Rewrites
+#                                the file only when it changes: gitlab-runner reloads
+#                                config.toml by itself when its modification time
+#                                changes (commands/multi.go, checkConfig).
 #                                Runs as ExecStartPre of gitlab-runner.service.
-#   runner-fleet watch           Drain watcher. When the instance enters
-#                                Terminating:Wait, stop taking jobs (graceful stop =
-#                                SIGQUIT), wait until no job runs (heartbeats keep the
-#                                lifecycle hook open), then complete the lifecycle
-#                                action. On a spot interruption notice or a rebalance
-#                                recommendation, stop taking jobs at once.
-#   runner-fleet publish-metric  Put running jobs / concurrent (percent) to CloudWatch
-#                                for the group's target tracking policy.
+#   runner-fleet watch           The watcher (started before the runner at boot):
+#                                - Terminating:Wait: graceful stop (SIGQUIT), then
+#                                  complete the lifecycle action only once the runner
+#                                  process has exited (a worker inside a job request
+#                                  still runs the job it receives), with heartbeats;
+#                                - spot interruption notice: forceful stop (SIGTERM),
+#                                  so running jobs fail as runner_system_failure
+#                                  (retryable) instead of dying with the host;
+#                                - rebalance recommendation: graceful stop; when the
+#                                  group has not replaced the host after
+#                                  REBALANCE_WAIT seconds, take jobs again;
+#                                - the runner's API answers 403 on job requests
+#                                  (token expired or replaced): read the tokens again.
+#   runner-fleet publish-metric  Put job-slot utilisation, running jobs, job slots,
+#                                average queue time and disk use to CloudWatch.
+#   runner-fleet clean-disk      When the docker disk is fuller than DISK_HIGH_PERCENT,
+#                                remove images no container uses and build cache older
+#                                than PRUNE_MIN_AGE (docker never removes an image a
+#                                container uses, running or stopped).
 #
 # Settings come from the environment file that cloud-init writes
-# (RUNNER_FLEET_ENV). Tests replace aws, curl and systemctl on PATH and point
-# IMDS_URL and METRICS_URL at fakes; loops take their intervals from the
-# environment and MAX_ITERATIONS bounds the watch loop.
+# (RUNNER_FLEET_ENV). Tests replace aws, curl, systemctl, docker and df on PATH
+# and point IMDS_URL and METRICS_URL at fakes; loops take their intervals from
+# the environment and MAX_ITERATIONS bounds the watch loop.
 set -euo pipefail
 
 RUNNER_FLEET_ENV=${RUNNER_FLEET_ENV:-/etc/runner-fleet/fleet.env}
@@ -32,6 +46,12 @@ DRAIN_POLL_INTERVAL=${DRAIN_POLL_INTERVAL:-10}
 MAX_ITERATIONS=${MAX_ITERATIONS:-0}
 TOKEN_FETCH_ATTEMPTS=${TOKEN_FETCH_ATTEMPTS:-30}
 TOKEN_FETCH_DELAY=${TOKEN_FETCH_DELAY:-10}
+REBALANCE_WAIT=${REBALANCE_WAIT:-600}
+AUTH_CHECK_INTERVAL=${AUTH_CHECK_INTERVAL:-60}
+STATE_DIR=${STATE_DIR:-/run/runner-fleet}
+DOCKER_ROOT=${DOCKER_ROOT:-/var/lib/docker}
+DISK_HIGH_PERCENT=${DISK_HIGH_PERCENT:-75}
+PRUNE_MIN_AGE=${PRUNE_MIN_AGE:-24h}
 
 log() {
   printf '%s runner-fleet: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
@@ -45,16 +65,31 @@ imds() {
   curl -fsS --max-time 2 -H "X-aws-ec2-metadata-token: $token" "$IMDS_URL/latest/meta-data/$1"
 }
 
-# running_jobs: the jobs the runner runs now (sum of gitlab_runner_jobs over
-# all its series); fails when the metrics endpoint does not answer.
-running_jobs() {
+# runner_metrics: the runner's Prometheus text; fails when the endpoint does not answer.
+runner_metrics() {
+  curl -fsS --max-time 5 "${METRICS_URL:?}"
+}
+
+# metric_sum NAME [FILTER]: the sum of a metric's series (those whose labels
+# contain FILTER) in the Prometheus text on stdin.
+metric_sum() {
+  awk -v name="$1" -v filter="${2:-}" '
+    index($0, name "{") == 1 || index($0, name " ") == 1 {
+      if (filter == "" || index($0, filter) > 0) sum += $NF
+    }
+    END { printf "%d\n", sum }'
+}
+
+# busy: "<running jobs> <open job requests>" from the runner's metrics
+# (gitlab_runner_jobs and gitlab_runner_request_concurrency, commands/builds_helper.go).
+busy() {
   local metrics
-  metrics=$(curl -fsS --max-time 5 "${METRICS_URL:?}") || return 1
-  awk '/^gitlab_runner_jobs[{ ]/ { sum += $NF } END { printf "%d\n", sum }' <<<"$metrics"
+  metrics=$(runner_metrics) || return 1
+  printf '%s %s\n' "$(metric_sum gitlab_runner_jobs <<<"$metrics")" "$(metric_sum gitlab_runner_request_concurrency <<<"$metrics")"
 }
 
 # runner_stopped: true once the runner process has exited (a graceful stop
-# shows "deactivating" while jobs still run).
+# shows "deactivating" while jobs or job requests are still open).
 runner_stopped() {
   local state
   state=$(systemctl show --property=ActiveState --value "${RUNNER_SERVICE:?}") || return 1
@@ -63,8 +98,27 @@ runner_stopped() {
 
 stop_taking_jobs() {
   log "stop taking new jobs ($1): graceful stop of $RUNNER_SERVICE (SIGQUIT); running jobs finish"
-  systemctl stop --no-block "${RUNNER_SERVICE:?}"
+  # Tolerates a runner that is not installed yet (a host terminated while booting).
+  systemctl stop --no-block "${RUNNER_SERVICE:?}" || log "stopping $RUNNER_SERVICE failed"
   systemctl stop --no-block "${METRICS_TIMER:?}" || true
+}
+
+# stop_forcefully: the stop job first (so systemd does not restart the runner),
+# then SIGTERM to the runner's main process. A SIGTERM during a graceful stop
+# switches the runner to its forceful shutdown (handleGracefulShutdown then
+# handleForcefulShutdown in commands/multi.go): jobs are aborted and reported
+# as runner_system_failure (common/build.go), within shutdown_timeout.
+stop_forcefully() {
+  log "forceful stop ($1): running jobs fail as runner_system_failure and can be retried"
+  systemctl stop --no-block "${RUNNER_SERVICE:?}" || log "stopping $RUNNER_SERVICE failed"
+  systemctl stop --no-block "${METRICS_TIMER:?}" || true
+  systemctl kill --kill-who=main --signal=SIGTERM "$RUNNER_SERVICE" || true
+}
+
+resume_taking_jobs() {
+  log "take jobs again ($1)"
+  systemctl start --no-block "${RUNNER_SERVICE:?}"
+  systemctl start --no-block "${METRICS_TIMER:?}" || true
 }
 
 # lifecycle_action complete|heartbeat
@@ -83,51 +137,90 @@ lifecycle_action() {
   fi
 }
 
-interruption_notice() {
-  imds spot/instance-action >/dev/null 2>&1 || imds events/recommendations/rebalance >/dev/null 2>&1
+spot_notice() {
+  imds spot/instance-action >/dev/null 2>&1
+}
+
+# publish NAME VALUE UNIT: one data point in the fleet's namespace, for this group.
+publish() {
+  local region
+  region=$(imds placement/region) || return 1
+  aws cloudwatch put-metric-data --region "$region" --namespace "${METRIC_NAMESPACE:?}" \
+    --metric-name "$1" --unit "$3" --value "$2" --dimensions "AutoScalingGroupName=${ASG_NAME:?}"
 }
 
 drain() {
   : "${HEARTBEAT_INTERVAL:?}" "${DRAIN_TIMEOUT:?}"
   stop_taking_jobs "the instance is terminating"
-  local started=$SECONDS last_heartbeat=$SECONDS jobs
-  while true; do
-    if runner_stopped; then
-      jobs=0
-    else
-      jobs=$(running_jobs) || jobs=unknown
+  local started=$SECONDS last_heartbeat=$SECONDS counts forced=no
+  while ! runner_stopped; do
+    if [[ $forced == no ]] && spot_notice; then
+      stop_forcefully "spot interruption notice while draining"
+      forced=yes
     fi
-    if [[ $jobs == 0 ]]; then
-      log "no job is running"
-      break
-    fi
+    counts=$(busy) || counts="unknown unknown"
     if ((SECONDS - started >= DRAIN_TIMEOUT)); then
-      log "drain timeout (${DRAIN_TIMEOUT}s) with jobs=$jobs: completing the lifecycle action anyway"
+      log "drain timeout (${DRAIN_TIMEOUT}s) with jobs and open job requests ${counts}: completing the lifecycle action anyway"
       break
     fi
-    log "waiting for $jobs running job(s)"
+    log "waiting for the runner to exit (running jobs, open job requests: ${counts})"
     if ((SECONDS - last_heartbeat >= HEARTBEAT_INTERVAL)); then
       lifecycle_action heartbeat || log "lifecycle heartbeat failed"
       last_heartbeat=$SECONDS
     fi
     sleep "$DRAIN_POLL_INTERVAL"
   done
+  log "the runner has exited after $((SECONDS - started))s"
+  if [[ -n ${METRIC_NAMESPACE:-} ]]; then
+    publish DrainDuration "$((SECONDS - started))" Seconds || log "publishing the drain duration failed"
+  fi
   lifecycle_action complete
   log "lifecycle action completed; the instance terminates"
 }
 
+# check_auth: when the runner's job requests got new 403 answers since the last
+# check (gitlab_runner_api_request_statuses_total, network/api_requests_collector.go),
+# read the tokens again; gitlab-runner reloads the rewritten config.toml.
+last_forbidden=-1
+check_auth() {
+  local metrics forbidden
+  metrics=$(runner_metrics) || return 0
+  forbidden=$(metric_sum gitlab_runner_api_request_statuses_total 'status="403"' <<<"$metrics")
+  if ((last_forbidden >= 0 && forbidden > last_forbidden)); then
+    log "job requests were refused with 403 ($((forbidden - last_forbidden)) since the last check): reading the runner tokens again"
+    configure || log "reading the runner tokens failed"
+  fi
+  last_forbidden=$forbidden
+}
+
 watch() {
   : "${ASG_NAME:?}" "${LIFECYCLE_HOOK_NAME:?}"
-  local iterations=0 stopped=no state
+  local iterations=0 state forced=no rebalance="" handled_rebalance="" waiting=no rebalance_since=0 last_auth_check=$SECONDS
   while true; do
     state=$(imds autoscaling/target-lifecycle-state) || state=unknown
     if [[ $state == Terminated ]]; then
       drain
       return 0
     fi
-    if [[ $stopped == no ]] && interruption_notice; then
-      stop_taking_jobs "spot interruption notice or rebalance recommendation"
-      stopped=yes
+    if [[ $forced == no ]] && spot_notice; then
+      stop_forcefully "spot interruption notice: the instance is reclaimed in two minutes"
+      forced=yes
+    fi
+    if [[ $forced == no ]]; then
+      rebalance=$(imds events/recommendations/rebalance 2>/dev/null) || rebalance=""
+      if [[ -n $rebalance && $rebalance != "$handled_rebalance" ]]; then
+        stop_taking_jobs "rebalance recommendation; waiting up to ${REBALANCE_WAIT}s for the group to replace this host"
+        handled_rebalance=$rebalance
+        waiting=yes
+        rebalance_since=$SECONDS
+      elif [[ $waiting == yes ]] && ((SECONDS - rebalance_since >= REBALANCE_WAIT)); then
+        resume_taking_jobs "no replacement within ${REBALANCE_WAIT}s of the rebalance recommendation"
+        waiting=no
+      fi
+    fi
+    if ((SECONDS - last_auth_check >= AUTH_CHECK_INTERVAL)); then
+      check_auth
+      last_auth_check=$SECONDS
     fi
     iterations=$((iterations + 1))
     if ((MAX_ITERATIONS > 0 && iterations >= MAX_ITERATIONS)); then
@@ -137,18 +230,51 @@ watch() {
   done
 }
 
+# queue_seconds METRICS: the average queue time of the jobs started since the
+# last call (gitlab_runner_job_queue_duration_seconds, a histogram), or nothing.
+queue_seconds() {
+  local sum count previous=(0 0) file="$STATE_DIR/queue"
+  sum=$(awk '/^gitlab_runner_job_queue_duration_seconds_sum[{ ]/ { s += $NF } END { printf "%.3f\n", s }' <<<"$1")
+  count=$(metric_sum gitlab_runner_job_queue_duration_seconds_count <<<"$1")
+  if [[ -r $file ]]; then read -r -a previous <"$file" || true; fi
+  mkdir -p "$STATE_DIR"
+  printf '%s %s\n' "$sum" "$count" >"$file"
+  awk -v s="$sum" -v c="$count" -v ps="${previous[0]:-0}" -v pc="${previous[1]:-0}" \
+    'BEGIN { if (c > pc && s >= ps) printf "%.1f\n", (s - ps) / (c - pc) }'
+}
+
+disk_used_percent() {
+  df --output=pcent "$DOCKER_ROOT" | awk 'NR == 2 { gsub(/[ %]/, ""); print }'
+}
+
 publish_metric() {
   : "${ASG_NAME:?}" "${CONCURRENT:?}" "${METRIC_NAMESPACE:?}" "${METRIC_NAME:?}"
-  local jobs value region
-  if ! jobs=$(running_jobs); then
-    log "the runner's metrics endpoint does not answer: nothing published"
+  local metrics jobs value queue disk
+  disk=$(disk_used_percent) && publish DiskUsedPercent "$disk" Percent
+  if ! metrics=$(runner_metrics); then
+    log "the runner's metrics endpoint does not answer: no job metric published"
     return 0
   fi
+  jobs=$(metric_sum gitlab_runner_jobs <<<"$metrics")
   value=$(awk -v jobs="$jobs" -v slots="$CONCURRENT" 'BEGIN { printf "%.1f", 100 * jobs / slots }')
-  region=$(imds placement/region)
-  aws cloudwatch put-metric-data --region "$region" --namespace "$METRIC_NAMESPACE" \
-    --metric-name "$METRIC_NAME" --unit Percent --value "$value" \
-    --dimensions "AutoScalingGroupName=$ASG_NAME"
+  publish "$METRIC_NAME" "$value" Percent
+  publish RunningJobs "$jobs" Count
+  publish JobSlots "$CONCURRENT" Count
+  queue=$(queue_seconds "$metrics")
+  if [[ -n $queue ]]; then publish JobQueueDuration "$queue" Seconds; fi
+}
+
+clean_disk() {
+  local used
+  used=$(disk_used_percent)
+  if ((used < DISK_HIGH_PERCENT)); then
+    log "docker disk ${used}% used (threshold ${DISK_HIGH_PERCENT}%): nothing to clean"
+    return 0
+  fi
+  log "docker disk ${used}% used (threshold ${DISK_HIGH_PERCENT}%): removing unused images and build cache older than ${PRUNE_MIN_AGE}"
+  docker image prune --all --force --filter "until=$PRUNE_MIN_AGE" || log "image prune failed"
+  docker builder prune --all --force --filter "until=$PRUNE_MIN_AGE" || log "build cache prune failed"
+  log "docker disk now $(disk_used_percent)% used"
 }
 
 # fetch_token NAME REGION: the parameter's decrypted value on stdout. Retries,
@@ -187,6 +313,10 @@ configure() {
     fi
     content=${content//"$placeholder"/"$token"}
   done
+  if [[ -r $RUNNER_CONFIG && "$(<"$RUNNER_CONFIG")" == "$content" ]]; then
+    log "$RUNNER_CONFIG is up to date"
+    return 0
+  fi
   tmp=$(mktemp "$RUNNER_CONFIG.XXXXXX")
   chmod 600 "$tmp"
   printf '%s\n' "$content" >"$tmp"
@@ -199,8 +329,9 @@ main() {
     configure) configure ;;
     watch) watch ;;
     publish-metric) publish_metric ;;
+    clean-disk) clean_disk ;;
     *)
-      printf 'usage: %s configure|watch|publish-metric\n' "${0##*/}" >&2
+      printf 'usage: %s configure|watch|publish-metric|clean-disk\n' "${0##*/}" >&2
       return 2
       ;;
   esac

@@ -41,8 +41,12 @@ export interface NexusStubState {
   anonymous: { enabled: boolean; userId: string; realmName: string };
   repositories: Map<string, StubRepository>;
   tasks: Array<{ id: string; name: string; type: string; body: Record<string, unknown> }>;
-  /** Whether POST /v1/tasks exists (older or other editions answer 405). */
+  /** Whether POST /v1/tasks exists (the Community Edition and older editions answer 405). */
   taskCreation: boolean;
+  /** Whether the UI's ExtDirect coreui_Task.create works (it does in the Community Edition's source). */
+  extDirectTaskCreation: boolean;
+  /** Cleanup policies by name; undefined: no cleanup policy API. */
+  cleanupPolicies?: Map<string, Record<string, unknown>>;
   requests: StubRequest[];
 }
 
@@ -61,6 +65,8 @@ export function firstBootState(adminPasswordFile: string, initialPassword: strin
     repositories: new Map(),
     tasks: [],
     taskCreation: true,
+    extDirectTaskCreation: true,
+    cleanupPolicies: new Map(),
     requests: [],
   };
 }
@@ -107,6 +113,10 @@ type Result = { status: number; payload?: unknown };
 function handle(state: NexusStubState, req: IncomingMessage, body: string): Result {
   const url = new URL(req.url ?? "/", "http://stub");
   const method = req.method ?? "GET";
+  if (url.pathname === "/service/extdirect" && method === "POST") {
+    if (!authorized(state, req)) return { status: 401 };
+    return extDirect(state, JSON.parse(body) as ExtDirectRequest);
+  }
   if (!url.pathname.startsWith(REST)) return { status: 404 };
   const path = url.pathname.slice(REST.length);
 
@@ -169,9 +179,29 @@ function route(state: NexusStubState, method: string, path: string, url: URL, bo
       return { status: 200, payload: state.anonymous };
     }
   }
+  const policy = /^\/internal\/cleanup-policies(?:\/([^/]+))?$/.exec(path);
+  if (policy && state.cleanupPolicies) {
+    const policies = state.cleanupPolicies;
+    if (!policy[1] && method === "POST") {
+      const posted = json() as { name?: string; format?: string; criteriaLastDownloaded?: number };
+      if (!posted.name || !["docker", "raw"].includes(String(posted.format)) || policies.has(posted.name)) return { status: 400 };
+      policies.set(posted.name, { ...posted, inUseCount: 0 });
+      return { status: 200, payload: policies.get(posted.name) };
+    }
+    if (policy[1] && method === "GET") return policies.has(policy[1]) ? { status: 200, payload: policies.get(policy[1]) } : { status: 404 };
+    if (policy[1] && method === "PUT") {
+      if (!policies.has(policy[1])) return { status: 404 };
+      policies.set(policy[1], { ...(json() as Record<string, unknown>), inUseCount: 0 });
+      return { status: 200, payload: policies.get(policy[1]) };
+    }
+  }
+  // Nexus refuses a repository that names a cleanup policy it does not have.
+  const unknownPolicy = (repo: Record<string, unknown>) =>
+    ((repo.cleanup as { policyNames?: string[] } | undefined)?.policyNames ?? []).some((n) => !state.cleanupPolicies?.has(n));
   const collection = /^\/v1\/repositories\/(docker|raw)\/(proxy|group)$/.exec(path);
   if (collection && method === "POST") {
     const repo = json() as Record<string, unknown>;
+    if (unknownPolicy(repo)) return { status: 400, payload: [{ id: "cleanup", message: "unknown cleanup policy" }] };
     const name = String(repo.name);
     if ([...state.repositories.keys()].some((k) => k.toLowerCase() === name.toLowerCase())) {
       return { status: 400, payload: [{ id: "name", message: "Name is already used, must be unique (ignoring case)" }] };
@@ -186,7 +216,9 @@ function route(state: NexusStubState, method: string, path: string, url: URL, bo
     if (method === "GET") return matches ? { status: 200, payload: asReturnedByNexus(stored) } : { status: 404 };
     if (method === "PUT") {
       if (!matches) return { status: 404 };
-      stored.body = json() as Record<string, unknown>;
+      const repo = json() as Record<string, unknown>;
+      if (unknownPolicy(repo)) return { status: 400 };
+      stored.body = repo;
       return { status: 204 };
     }
   }
@@ -204,6 +236,28 @@ function route(state: NexusStubState, method: string, path: string, url: URL, bo
     }
   }
   return { status: 404 };
+}
+
+type ExtDirectRequest = { action: string; method: string; tid: number; type: string; data: Array<Record<string, unknown>> };
+
+/**
+ * Nexus's ExtDirect router as the UI uses it: HTTP 200 always, the outcome in
+ * `result.success` (TaskComponent.create validates TaskXO: name, typeId and
+ * schedule required; "advanced" needs a cronExpression).
+ */
+function extDirect(state: NexusStubState, request: ExtDirectRequest): Result {
+  const reply = (result: Record<string, unknown>) => ({ status: 200, payload: { tid: request.tid, action: request.action, method: request.method, type: "rpc", result } });
+  if (request.action !== "coreui_Task" || request.method !== "create" || !state.extDirectTaskCreation) {
+    return reply({ success: false, message: `no method ${request.action}.${request.method}` });
+  }
+  const task = request.data[0] ?? {};
+  const valid =
+    typeof task.name === "string" && typeof task.typeId === "string" && typeof task.schedule === "string" && (task.schedule !== "advanced" || typeof task.cronExpression === "string") && typeof task.enabled === "boolean";
+  const properties = (task.properties ?? {}) as Record<string, unknown>;
+  if (!valid || !Object.values(properties).every((v) => typeof v === "string")) return reply({ success: false, errors: { name: "invalid" } });
+  const created = { id: `task-${state.tasks.length + 1}`, name: task.name as string, type: task.typeId as string, body: task };
+  state.tasks.push(created);
+  return reply({ success: true, data: { id: created.id, name: created.name, typeId: created.type } });
 }
 
 /** GET answers with server-side fields too, and never with the upstream password. */

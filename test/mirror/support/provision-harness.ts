@@ -121,6 +121,7 @@ export class ProvisionHarness {
     state.eula = { disclaimer: EULA_DISCLAIMER, accepted: true };
     state.realms = [...this.config.realms];
     state.anonymous = { ...this.config.anonymous };
+    for (const policy of this.config.cleanupPolicies) state.cleanupPolicies!.set(policy.name, { ...policy, inUseCount: 1 });
     for (const repo of this.config.repositories) {
       const body = JSON.parse(JSON.stringify(repo.body)) as Record<string, Record<string, unknown>>;
       if (repo.credentialSecretArn) body.httpClient!.authentication = { type: "username", username: "ci-bot", password: DOCKER_HUB_TOKEN };

@@ -1,0 +1,80 @@
+import { check } from "../core/errors";
+import { isUnresolved } from "../core/tokens";
+import { type RunnerHostArchitecture } from "./user-data";
+
+/**
+ * EC2 instance families with AWS Graviton (arm64) processors. Source: the
+ * EC2 instance type naming conventions ("g" after the generation number means
+ * AWS Graviton; Amazon EC2 Instance Types guide, "Instance type naming
+ * conventions") and the families AWS lists in aws/aws-graviton-getting-started
+ * (C6g[d][n], M6g[d], R6g[d], T4g, X2gd, I4g, Im4gn, Is4gen, G5g, C7g[d][n],
+ * M7g[d], R7g[d], the 8th generation C8g, M8g, R8g, X8g, I8g) and the first
+ * Graviton family, A1. Families not listed follow the naming convention.
+ */
+export const GRAVITON_FAMILIES: readonly string[] = [
+  "a1",
+  "c6g", "c6gd", "c6gn", "c7g", "c7gd", "c7gn", "c8g", "c8gd", "c8gn",
+  "g5g",
+  "hpc7g",
+  "i4g", "i8g", "i8ge", "im4gn", "is4gen",
+  "m6g", "m6gd", "m7g", "m7gd", "m8g", "m8gd",
+  "r6g", "r6gd", "r7g", "r7gd", "r8g", "r8gd",
+  "t4g",
+  "x2gd", "x8g",
+];
+
+/** The naming convention: family letters, generation number, then `g` (Graviton) before other capability letters. */
+const GRAVITON_NAME = /^[a-z]+\d+g[a-z]*(-flex)?$/;
+
+/** The CPU architecture of an instance type such as `c7g.large` (arm64) or `m7i.xlarge` (x86_64). */
+export function architectureOfInstanceType(instanceType: string): RunnerHostArchitecture {
+  const family = instanceType.split(".")[0]!.toLowerCase();
+  return GRAVITON_FAMILIES.includes(family) || GRAVITON_NAME.test(family) ? "arm64" : "x86_64";
+}
+
+/**
+ * The architecture of a fleet: derived from its instance types, which must
+ * all share one architecture (an AMI and a runner package serve one); an
+ * explicit `architecture` must agree with them.
+ * @throws ValidationError for mixed architectures or a disagreeing `architecture`
+ */
+export function fleetArchitecture(path: string, instanceTypes: readonly string[], explicit: RunnerHostArchitecture | undefined): RunnerHostArchitecture {
+  if (explicit !== undefined) {
+    check(explicit === "x86_64" || explicit === "arm64", {
+      path,
+      subject: "architecture",
+      value: explicit,
+      rule: "one of x86_64, arm64",
+      fix: "leave it unset: the instance types decide it",
+    });
+  }
+  const literal = instanceTypes.filter((t) => !isUnresolved(t));
+  const byArchitecture = new Map<RunnerHostArchitecture, string[]>();
+  for (const type of literal) {
+    const architecture = architectureOfInstanceType(type);
+    byArchitecture.set(architecture, [...(byArchitecture.get(architecture) ?? []), type]);
+  }
+  check(byArchitecture.size <= 1, {
+    path,
+    subject: "instanceTypes",
+    value: instanceTypes,
+    rule: `the hosts of a fleet share one AMI and one runner package, so all instance types must have one CPU architecture, but these mix x86_64 (${(byArchitecture.get("x86_64") ?? []).join(", ")}) and arm64 (${(byArchitecture.get("arm64") ?? []).join(", ")})`,
+    fix: "list only Graviton types (e.g. m7g.xlarge, m6g.xlarge) or only x86_64 types (e.g. m7i.xlarge, m6i.xlarge); use two fleets for both",
+  });
+  const derived = [...byArchitecture.keys()][0];
+  if (explicit !== undefined && derived !== undefined) {
+    check(explicit === derived, {
+      path,
+      subject: "architecture",
+      value: explicit,
+      rule: `the instance types (${literal.join(", ")}) are ${derived}; an AMI of another architecture cannot boot on them`,
+      fix: `remove architecture (it is derived from the instance types) or set it to "${derived}"`,
+    });
+  }
+  return derived ?? explicit ?? "x86_64";
+}
+
+/** AWS's public SSM parameter of the latest Amazon Linux 2023 AMI for an architecture. */
+export function al2023AmiParameter(architecture: RunnerHostArchitecture): string {
+  return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
+}
