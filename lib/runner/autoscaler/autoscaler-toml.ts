@@ -63,8 +63,12 @@ export interface AutoscalerSettings {
   readonly maxUseCount: number;
   /** Most workers (`max_instances`), ≥ 1, in every state (pending, running, deleting). */
   readonly maxInstances: number;
-  /** The worker Auto Scaling group's name and region (`[runners.autoscaler.plugin_config]` `name`, `region`). */
-  readonly group: { readonly name: string; readonly region: string };
+  /**
+   * The worker Auto Scaling group (`[runners.autoscaler.plugin_config]` `name`, the one
+   * key GitLab's AWS example sets; the plugin takes the region from the AWS SDK's
+   * environment, which the manager's service sets: `AWS_REGION`).
+   */
+  readonly group: { readonly name: string };
   /** `[runners.autoscaler.connector_config]`. */
   readonly connector: AutoscalerConnectorSettings;
   /** Command that must succeed on a new worker before it takes jobs (`instance_ready_command`). */
@@ -270,7 +274,7 @@ function autoscalerSection(a: AutoscalerSettings): Record<string, unknown> {
     instance_ready_command: a.instanceReadyCommand,
     instance_acquire_timeout: goDuration(a.instanceAcquireTimeoutSeconds),
     delete_instances_on_shutdown: a.deleteInstancesOnShutdown,
-    plugin_config: { name: a.group.name, region: a.group.region },
+    plugin_config: { name: a.group.name },
     connector_config: {
       os: "linux",
       arch: c.arch,

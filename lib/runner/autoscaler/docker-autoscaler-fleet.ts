@@ -126,7 +126,7 @@ export class DockerAutoscalerFleet extends Construct {
             capacityPerInstance,
             maxUseCount: maxUseCountOf(r),
             maxInstances: r.maxInstances,
-            group: { name: workerGroupNameOf(name, r), region: region.region },
+            group: { name: workerGroupNameOf(name, r) },
             connector: {
               username: WORKER_USERNAME,
               arch: architecture === "x86_64" ? "amd64" : "arm64",
@@ -232,6 +232,7 @@ export class DockerAutoscalerFleet extends Construct {
       drainTimeoutSeconds: drainTimeout,
       heartbeatIntervalSeconds: Math.max(30, Math.floor(heartbeatTimeout / 2)),
       logGroupName: this.logGroupName,
+      region: region.region,
       versions,
       architecture,
       ...(staticKey ? { sshKeyParameterName: staticKey.privateKey.parameterName } : {}),

@@ -19,6 +19,8 @@ export const MANAGER_PATHS = {
 
 /** What a manager needs on top of a runner host's input. */
 export interface ManagerHostInput extends Omit<RunnerHostInput, "metric"> {
+  /** The region of the worker groups, for the plugin's AWS SDK (`AWS_REGION`). */
+  readonly region: string;
   /**
    * SSM SecureString parameter with the workers' SSH private key.
    * @default none (EC2 Instance Connect)
@@ -37,12 +39,14 @@ export interface ManagerHostInput extends Omit<RunnerHostInput, "metric"> {
  * fixes where the plugin lives for both the install and the runner (the
  * default, `~/.config/fleeting/plugins`, depends on HOME, which a system
  * service has not: GitLab Runner docs, fleet_scaling/fleeting.md).
+ * `AWS_REGION` gives the plugin's AWS SDK the worker groups' region (the
+ * instance profile gives it credentials; neither needs a file under HOME).
  */
 export function managerRunnerDropIn(input: ManagerHostInput): string {
   return renderSystemdUnit({
     Unit: { Wants: "network-online.target", After: "network-online.target" },
     Service: {
-      Environment: `FLEETING_PLUGIN_PATH=${MANAGER_PATHS.pluginDirectory}`,
+      Environment: [`FLEETING_PLUGIN_PATH=${MANAGER_PATHS.pluginDirectory}`, `AWS_REGION=${input.region}`],
       ExecStartPre: [
         `${HOST_PATHS.script} configure`,
         ...(input.sshKeyParameterName ? [`${MANAGER_PATHS.script} fetch-ssh-key`] : []),
