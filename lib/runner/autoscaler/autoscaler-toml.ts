@@ -3,7 +3,7 @@ import { check } from "../../core/errors";
 import { isUnresolved } from "../../core/tokens";
 import { type RunnerEntry, type RunnerManagerConfig, runnerConfigDocument, validateRunnerConfig } from "../config-toml";
 import { cronProblem, timeZoneProblem } from "../schedule";
-import { validatePluginVersion } from "./plugin";
+import { fleetingAwsPluginReference, validatePluginVersion } from "./plugin";
 
 /**
  * One `[[runners.autoscaler.policy]]`: how much idle capacity the runner keeps
@@ -267,7 +267,7 @@ function policySection(p: AutoscalerPolicy): Record<string, unknown> {
 function autoscalerSection(a: AutoscalerSettings): Record<string, unknown> {
   const c = a.connector;
   return {
-    plugin: `aws:${a.pluginVersion}`,
+    plugin: fleetingAwsPluginReference(a.pluginVersion),
     capacity_per_instance: a.capacityPerInstance,
     max_use_count: a.maxUseCount,
     max_instances: a.maxInstances,

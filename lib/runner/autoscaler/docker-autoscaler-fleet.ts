@@ -301,7 +301,7 @@ function warnAboutPitfalls(fleet: Construct, index: number, r: AutoscalerRunnerD
   const policies = r.policies ?? [SCALE_TO_ZERO_POLICY];
   if (capacity > 1 && policies.some((p) => p.idleCount === 0)) {
     Annotations.of(fleet).addWarning(
-      `runners[${index}] (${r.name}): capacity_per_instance ${capacity} with idle_count 0: groups with several jobs per worker have been reported never to reach zero workers (fleeting plugin aws issue 64); check the group at night, or use capacityPerInstance 1 where scale-to-zero matters`,
+      `runners[${index}] (${r.name}): capacity_per_instance ${capacity} with idle_count 0: groups with several jobs per worker have been reported never to reach zero workers (https://gitlab.com/gitlab-org/fleeting/plugins/aws/-/issues/64); check the group at night, or use capacityPerInstance 1 where scale-to-zero matters`,
     );
   }
 }

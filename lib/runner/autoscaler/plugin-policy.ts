@@ -1,4 +1,4 @@
-import { type PolicyStatement } from "../../core/iam";
+import { DESCRIBE_WILDCARD_ACTIONS, type PolicyStatement } from "../../core/iam";
 
 /** Where a worker group lives, to scope the plugin's permissions to it. */
 export interface WorkerGroupScope {
@@ -12,12 +12,8 @@ export interface WorkerGroupScope {
   readonly groupName: string;
 }
 
-/** The actions the plugin calls on `*`: none of them has a resource-level form (Service Authorization Reference). */
-export const FLEETING_AWS_DESCRIBE_ACTIONS = [
-  "autoscaling:DescribeAutoScalingGroups",
-  "ec2:DescribeInstances",
-  "ec2:DescribeSpotInstanceRequests",
-] as const;
+/** The actions the plugin calls on `*`: none of them has a resource-level form (Service Authorization Reference); the rule pack admits them there. */
+export const FLEETING_AWS_DESCRIBE_ACTIONS: readonly string[] = DESCRIBE_WILDCARD_ACTIONS;
 
 /** The actions the plugin calls on the worker group. */
 export const FLEETING_AWS_GROUP_ACTIONS = ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"] as const;
@@ -37,7 +33,7 @@ export function autoScalingGroupArn(scope: WorkerGroupScope): string {
  * - `autoscaling:DescribeAutoScalingGroups`, `ec2:DescribeInstances` and
  *   `ec2:DescribeSpotInstanceRequests` on `*` (no resource types exist for
  *   them; the last one is new in 1.1.0, and without it jobs hang in the
- *   preparation stage: terraform-aws-gitlab-runner PR #1319);
+ *   preparation stage: https://github.com/cattle-ops/terraform-aws-gitlab-runner/pull/1319);
  * - `ec2-instance-connect:SendSSHPublicKey` on the region's instances,
  *   conditioned on the `aws:autoscaling:groupName` tag that Auto Scaling puts
  *   on the group's instances, only with EC2 Instance Connect (the README: "only
