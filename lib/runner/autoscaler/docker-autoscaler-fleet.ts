@@ -8,7 +8,7 @@ import { KeyPair } from "@cdktf/provider-aws/lib/key-pair";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { Annotations, Fn, TerraformStack } from "cdktf";
+import { Annotations, Fn, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { check } from "../../core/errors";
 import { escapeForFunctionArgument } from "../../core/tokens";
@@ -18,7 +18,7 @@ import { DRAIN_MARGIN_SECONDS, MAX_HEARTBEAT_TIMEOUT_SECONDS } from "../fleet";
 import { DEFAULT_RUNNER_HOST_VERSIONS, tokenPlaceholder, validateUserDataSize } from "../user-data";
 import { type AutoscalerManagerConfig, type AutoscalerRunnerEntry, autoscalerLimit, renderAutoscalerConfig } from "./autoscaler-toml";
 import { type AutoscalerRunnerDefinition, type DockerAutoscalerFleetProps, SCALE_TO_ZERO_POLICY } from "./fleet-props";
-import { maxUseCountOf, validateAutoscalerFleetProps, workerGroupNameOf, workerInstanceTypes } from "./fleet-validation";
+import { cacheOf, maxUseCountOf, validateAutoscalerFleetProps, workerGroupNameOf, workerInstanceTypes } from "./fleet-validation";
 import { MANAGER_PATHS, renderManagerUserData } from "./manager-user-data";
 import { DEFAULT_FLEETING_AWS_PLUGIN_VERSION } from "./plugin";
 import { fleetingAwsPluginStatements } from "./plugin-policy";
@@ -95,7 +95,8 @@ export class DockerAutoscalerFleet extends Construct {
     const heartbeatTimeout = Math.min(MAX_HEARTBEAT_TIMEOUT_SECONDS, drainTimeout);
     this.managerAutoScalingGroupName = `${name}-manager`;
     this.lifecycleHookName = `${name}-manager-drain`;
-    this.logGroupName = `/gitlab-runner/${name}`;
+    // Not the runner fleet's `/gitlab-runner/<name>`: both modes may share a fleet name.
+    this.logGroupName = `/gitlab-runner/${name}/manager`;
     this.claimWorkerGroups(props);
 
     const account = new DataAwsCallerIdentity(this, "account");
@@ -120,7 +121,7 @@ export class DockerAutoscalerFleet extends Construct {
           outputLimitKb: r.outputLimitKb,
           environment: jobEnvironment(`${path}/runners[${i}]`, r.environment, registryHosts),
           docker: { ...r.docker, ...(helperImage !== undefined ? { helperImage } : {}) },
-          ...(props.cache && r.useCache !== false ? { cache: props.cache.settings } : {}),
+          ...(cacheOf(props, r) ? { cache: cacheOf(props, r)!.settings } : {}),
           autoscaler: {
             pluginVersion: props.pluginVersion ?? DEFAULT_FLEETING_AWS_PLUGIN_VERSION,
             capacityPerInstance,
@@ -158,7 +159,8 @@ export class DockerAutoscalerFleet extends Construct {
     });
     props.runners.forEach((r) => r.tokenSource.grantRead(this.managerRole));
     props.repositories?.forEach((r) => r.grantPull(this.managerRole));
-    props.cache?.grantReadWrite(this.managerRole);
+    // Each distinct cache once (runners may share the fleet's).
+    [...new Set(props.runners.map((r) => cacheOf(props, r)))].forEach((cache) => cache?.grantReadWrite(this.managerRole));
     staticKey?.privateKey.grantRead(this.managerRole);
     const scopeOf = (groupName: string) => ({ partition: partition.partition, region: region.region, accountId: account.accountId, groupName });
     this.managerRole.addToPrincipalPolicy({
@@ -260,7 +262,7 @@ export class DockerAutoscalerFleet extends Construct {
       desiredCapacity: 1,
       vpcZoneIdentifier: [...props.network.privateSubnetIds],
       healthCheckType: "EC2",
-      launchTemplate: { id: template.id, version: template.latestVersion.toString() },
+      launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
       // Replace by terminating first: the old manager drains (and deletes its workers) before a new
       // one starts, so two managers never drive the same worker groups.
       instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 0, maxHealthyPercentage: 100 } },

@@ -102,6 +102,12 @@ export interface AutoscalerRunnerDefinition {
    */
   readonly useCache?: boolean;
   /**
+   * This runner's own S3 cache (e.g. the cache prefix of its trust level,
+   * `cachePathOf(env, trustLevel)`), instead of the fleet's.
+   * @default the fleet's cache
+   */
+  readonly cache?: RunnerCacheAccess;
+  /**
    * Maximum job log size in kilobytes (`output_limit`).
    * @default the runner's default (4096)
    */

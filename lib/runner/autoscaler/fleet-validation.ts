@@ -1,7 +1,7 @@
 import { check } from "../../core/errors";
 import { isUnresolved } from "../../core/tokens";
 import { TRUST_LEVELS } from "../../platform/tenancy";
-import { DRAIN_MARGIN_SECONDS, LOG_RETENTION_DAYS, MAX_LIFECYCLE_WAIT_SECONDS } from "../fleet";
+import { DRAIN_MARGIN_SECONDS, LOG_RETENTION_DAYS, MAX_LIFECYCLE_WAIT_SECONDS, type RunnerCacheAccess } from "../fleet";
 import { DEFAULT_RUNNER_HOST_VERSIONS, validateVersions } from "../user-data";
 import { validateWorkerCapacity } from "./capacity";
 import {
@@ -116,7 +116,37 @@ export function validateAutoscalerFleetProps(path: string, props: DockerAutoscal
     });
     groups.set(group, runner.name);
   });
+  validateSharedCacheTrust(path, props);
   validateVersions(path, { ...DEFAULT_RUNNER_HOST_VERSIONS, ...props.versions });
+}
+
+/** The cache a runner uses: its own, the fleet's, or none. */
+export function cacheOf(props: DockerAutoscalerFleetProps, runner: AutoscalerRunnerDefinition): RunnerCacheAccess | undefined {
+  if (runner.useCache === false) return undefined;
+  return runner.cache ?? props.cache;
+}
+
+/**
+ * A shared cache (`Shared = true`: keys `<Path>/project/<id>/<key>`, the same
+ * for every runner) used by pools of both trust levels would let an untrusted
+ * job write cache entries that protected jobs restore.
+ */
+function validateSharedCacheTrust(path: string, props: DockerAutoscalerFleetProps): void {
+  const seen = new Map<string, { trust: string; name: string }>();
+  props.runners.forEach((runner, i) => {
+    const settings = cacheOf(props, runner)?.settings;
+    if (!settings || !settings.shared || isUnresolved(settings.bucketName) || isUnresolved(settings.path)) return;
+    const key = `${settings.bucketName}/${settings.path}`;
+    const other = seen.get(key);
+    check(other === undefined || other.trust === runner.trustLevel, {
+      path: `${path}/runners[${i}]`,
+      subject: "cache",
+      value: { bucket: settings.bucketName, path: settings.path, shared: true },
+      rule: `runner ${other?.name} (${other?.trust}) shares this cache prefix, and a shared cache has the same keys for every runner, so ${runner.trustLevel === "unprotected" ? "this runner's" : `${other?.name}'s`} untrusted jobs could plant cache entries that protected jobs restore`,
+      fix: "give each trust level its own cache prefix (cachePathOf(environment, trustLevel)) through the runner's cache",
+    });
+    if (other === undefined) seen.set(key, { trust: runner.trustLevel, name: runner.name });
+  });
 }
 
 function validateRunnerDefinition(path: string, props: DockerAutoscalerFleetProps, runner: AutoscalerRunnerDefinition): void {

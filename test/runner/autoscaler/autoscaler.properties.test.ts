@@ -6,7 +6,7 @@ import { ARM64_INSTANCE_MEMORY_MIB, jobsPerWorker } from "../../../lib/runner/au
 import { ValidationError } from "../../../lib/core/errors";
 import { resourcesOf, synth, testStack } from "../../support/synth";
 import { token } from "../fixtures";
-import { autoscalerProps } from "./fixtures";
+import { autoscalerProps, cacheAt } from "./fixtures";
 
 const policy: fc.Arbitrary<AutoscalerPolicy> = fc.record({
   timeZone: fc.constantFrom("UTC", "Europe/Berlin", "America/New_York"),
@@ -25,7 +25,7 @@ const runner = (name: string): fc.Arbitrary<AutoscalerRunnerDefinition> =>
     capacityPerInstance: fc.integer({ min: 1, max: 3 }),
     policies: fc.array(policy, { minLength: 1, maxLength: 3 }),
     docker: fc.constant({ image: "alpine:3.20", dockerAccess: "none" as const }),
-  });
+  }).map((r) => ({ ...r, cache: cacheAt(`gitlab-runner/${r.trustLevel}`) }));
 const runners = fc.integer({ min: 1, max: 4 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => runner(`r${i}`))));
 
 type Group = { name: string; max_size: number; min_size: number; protect_from_scale_in: boolean };

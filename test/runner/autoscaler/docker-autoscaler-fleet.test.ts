@@ -82,6 +82,19 @@ describe("manager", () => {
     expect(manager.instance_refresh).toEqual({ strategy: "Rolling", preferences: { min_healthy_percentage: 0, max_healthy_percentage: 100 } });
   });
 
+  test("the manager's template: the pinned instance type, its role's profile, IMDSv2 hop limit 1, encrypted gp3", () => {
+    const template = Object.values(resourcesOf(json, "aws_launch_template")).find((t) => t.name === "acme-ci-dev-runner-manager")!;
+    expect(template).toMatchObject({
+      instance_type: "t3.small",
+      image_id: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1, instance_metadata_tags: "disabled" },
+      block_device_mappings: [{ device_name: "/dev/xvda", ebs: { volume_type: "gp3", volume_size: 20, encrypted: "true", delete_on_termination: "true" } }],
+      iam_instance_profile: { arn: expect.stringMatching(/aws_iam_instance_profile\.autoscaler_manager-role_profile/) },
+    });
+    expect(manager.launch_template).toEqual({ id: expect.stringMatching(/manager-launch-template/), version: expect.stringMatching(/\.latest_version\}$/) });
+    expect(onlyResource(json, "aws_cloudwatch_log_group")).toMatchObject({ name: "/gitlab-runner/acme-ci-dev/manager", retention_in_days: 30 });
+  });
+
   test("a termination lifecycle hook sized for the longest job plus the drain margin", () => {
     expect(onlyResource(json, "aws_autoscaling_lifecycle_hook")).toMatchObject({
       name: "acme-ci-dev-manager-drain",
@@ -210,7 +223,7 @@ test("the security rule pack finds nothing to report on the fleet (wildcards, IM
 });
 
 test("a bare fleet's manager role holds exactly: Session Manager, its tokens, its drain, its logs, and the plugin's documented policy for its one group", () => {
-  const { json } = build({ runners: [autoscalerProps().runners[0]!], repositories: [], cache: undefined });
+  const { json } = build({ runners: [{ ...autoscalerProps().runners[0]!, cache: undefined }], repositories: [], cache: undefined });
   const actions = statements(json).map((s) => ({ Action: s.Action, Resource: s.Resource.map((r) => r.replace(/\$\{[^}]+\}/g, "<ref>")), Condition: s.Condition }));
   expect(actions).toEqual([
     // Statements on "*" merge: the plugin's describe calls with Session Manager's actions.

@@ -1,10 +1,23 @@
 import { type Construct } from "constructs";
+import { type IGrantable } from "../../../lib/core/iam";
+import { type RunnerCacheAccess } from "../../../lib/runner/fleet";
 import { parse } from "yaml";
 import { ExistingNetwork } from "../../../lib/network/existing-network";
 import { DockerAutoscalerFleet } from "../../../lib/runner/autoscaler/docker-autoscaler-fleet";
 import { type AutoscalerRunnerDefinition, type DockerAutoscalerFleetProps, officeHoursPolicies } from "../../../lib/runner/autoscaler/fleet-props";
 import { testStack } from "../../support/synth";
-import { fakeCache, fakeMirror, token } from "../fixtures";
+import { cacheSettings, fakeCache, fakeMirror, token } from "../fixtures";
+
+/** The cache bucket's prefix for one trust level (as the tenancy model's cachePathOf gives it). */
+export function cacheAt(path: string): RunnerCacheAccess {
+  return {
+    settings: { ...cacheSettings, path },
+    grantReadWrite(grantee: IGrantable) {
+      grantee.addToPrincipalPolicy({ actions: ["s3:ListBucket"], resources: [`arn:aws:s3:::${cacheSettings.bucketName}`] });
+      grantee.addToPrincipalPolicy({ actions: ["s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], resources: [`arn:aws:s3:::${cacheSettings.bucketName}/${path}/*`] });
+    },
+  };
+}
 
 /** A private network with a NAT gateway: the EC2 Instance Connect API is reachable. */
 export const natNetwork = new ExistingNetwork("fixture/network", {
@@ -20,6 +33,7 @@ export const mrRunner: AutoscalerRunnerDefinition = {
   trustLevel: "unprotected",
   tokenSource: token("mr"),
   maxInstances: 10,
+  cache: cacheAt("gitlab-runner/unprotected"),
   docker: { image: "docker:27", dockerAccess: "socket-binding" },
   policies: officeHoursPolicies({ timeZone: "Europe/Berlin", idleCount: 2 }),
 };

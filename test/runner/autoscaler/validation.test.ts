@@ -152,6 +152,23 @@ describe("EC2 Instance Connect needs a route to its API", () => {
   });
 });
 
+describe("caches do not cross trust levels", () => {
+  test("one shared cache prefix for an unprotected and a protected pool is refused", () => {
+    expectViolation(() => autoscalerFleet({ runners: [{ ...mrRunner, cache: undefined }, protectedRunner] }), {
+      path: `${PATH}/runners[1]`,
+      subject: "cache",
+      value: { bucket: "acme-ci-dev-runner-cache", path: "gitlab-runner", shared: true },
+      rule: /runner mr \(unprotected\) shares this cache prefix.*mr's untrusted jobs could plant cache entries/,
+      fix: /cachePathOf/,
+    });
+  });
+
+  test("a prefix per trust level is accepted, each granted to the manager once", () => {
+    const fleet = autoscalerFleet();
+    expect(fleet.runnerConfig.runners.map((r) => r.cache?.path)).toEqual(["gitlab-runner/unprotected", "gitlab-runner"]);
+  });
+});
+
 describe("policies and limits", () => {
   test("a policy period must be a cron range and its time zone an IANA name", () => {
     expectViolation(() => autoscalerFleet(withRunner({ policies: [{ timeZone: "UTC", idleCount: 0, idleTimeSeconds: 600, periods: ["* 25 * * *"] }] })), {
