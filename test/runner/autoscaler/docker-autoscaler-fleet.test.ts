@@ -119,6 +119,8 @@ describe("manager", () => {
   test("the manager installs the pinned plugin at boot, reads tokens from SSM, and runs no docker", () => {
     const dropIn = writtenFile(fleet.managerUserData, HOST_PATHS.runnerDropIn);
     expect(dropIn).toContain(`Environment=FLEETING_PLUGIN_PATH=${MANAGER_PATHS.pluginDirectory}`);
+    // The plugin's AWS SDK gets the region from the service's environment (the region data source's value).
+    expect(dropIn).toMatch(/^Environment=AWS_REGION=\$\{TfToken\[TOKEN\.\d+\]\}$/m);
     expect(dropIn.split("\n").filter((l) => l.startsWith("ExecStartPre="))).toEqual([
       `ExecStartPre=${HOST_PATHS.script} configure`,
       `ExecStartPre=/usr/bin/gitlab-runner fleeting --config ${HOST_PATHS.config} install`,
