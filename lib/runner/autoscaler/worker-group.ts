@@ -192,6 +192,9 @@ export class WorkerGroup extends Construct {
           override: props.instanceTypes.map((instanceType) => ({ instanceType })),
         },
       },
+      // Workers hold no data and are protected from scale-in, so deleting the group must not
+      // wait for a scale-in that never happens (destroy only; the runner deletes workers itself).
+      forceDelete: true,
       // The runner owns the desired capacity; an apply must never undo its scaling.
       lifecycle: { ignoreChanges: ["desired_capacity"] },
     });

@@ -39,6 +39,7 @@ describe("worker groups", () => {
       protect_from_scale_in: true,
       capacity_rebalance: false,
       suspended_processes: ["AZRebalance"],
+      force_delete: true,
       lifecycle: { ignore_changes: ["desired_capacity"] },
     });
     expect(group.instance_refresh).toBeUndefined();
