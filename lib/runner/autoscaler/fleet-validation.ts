@@ -51,6 +51,14 @@ export function validateAutoscalerFleetProps(path: string, props: DockerAutoscal
     rule: "the manager and workers need at least one private subnet",
     fix: "pass a Network or an ExistingNetwork with private subnets",
   });
+  const architecture = props.architecture ?? "x86_64";
+  check(architecture === "x86_64" || architecture === "arm64", {
+    path,
+    subject: "architecture",
+    value: architecture,
+    rule: "one of x86_64, arm64 (Amazon Linux 2023's names)",
+    fix: 'use "x86_64" or "arm64"',
+  });
   const connector = props.connector ?? { kind: "instance-connect" };
   check(connector.kind === "instance-connect" || connector.kind === "static-key", {
     path,

@@ -60,6 +60,17 @@ describe("untrusted pools get single-use workers", () => {
     });
   });
 
+  test("an architecture or purchase option outside the model is refused at run time (plain JavaScript)", () => {
+    expectViolation(() => autoscalerFleet({ architecture: "aarch64" as never }), { path: PATH, subject: "architecture", value: "aarch64", rule: /x86_64, arm64/, fix: /arm64/ });
+    expectViolation(() => autoscalerFleet(withRunner({ workerPurchase: "reserved" as never })), {
+      path: `${PATH}/runners[0]`,
+      subject: "workerPurchase",
+      value: "reserved",
+      rule: /on-demand, spot/,
+      fix: /on-demand/,
+    });
+  });
+
   test("a trust level outside the model is refused at run time (plain JavaScript)", () => {
     expectViolation(() => autoscalerFleet(withRunner({ trustLevel: "trusted" as never })), {
       path: `${PATH}/runners[0]`,
