@@ -140,20 +140,21 @@ export function cacheOf(props: DockerAutoscalerFleetProps, runner: AutoscalerRun
  * job write cache entries that protected jobs restore.
  */
 function validateSharedCacheTrust(path: string, props: DockerAutoscalerFleetProps): void {
-  const seen = new Map<string, { trust: string; name: string }>();
+  const seen: Array<{ bucket: string; prefix: string; trust: string; name: string }> = [];
   props.runners.forEach((runner, i) => {
     const settings = cacheOf(props, runner)?.settings;
     if (!settings || !settings.shared || isUnresolved(settings.bucketName) || isUnresolved(settings.path)) return;
-    const key = `${settings.bucketName}/${settings.path}`;
-    const other = seen.get(key);
-    check(other === undefined || other.trust === runner.trustLevel, {
+    // Equal or nested prefixes overlap (an empty Path is the whole bucket).
+    const prefix = settings.path === "" ? "" : `${settings.path}/`;
+    const other = seen.find((o) => o.bucket === settings.bucketName && o.trust !== runner.trustLevel && (o.prefix.startsWith(prefix) || prefix.startsWith(o.prefix)));
+    check(other === undefined, {
       path: `${path}/runners[${i}]`,
       subject: "cache",
       value: { bucket: settings.bucketName, path: settings.path, shared: true },
-      rule: `runner ${other?.name} (${other?.trust}) shares this cache prefix, and a shared cache has the same keys for every runner, so ${runner.trustLevel === "unprotected" ? "this runner's" : `${other?.name}'s`} untrusted jobs could plant cache entries that protected jobs restore`,
+      rule: `runner ${other?.name} (${other?.trust}) uses this cache prefix or one nested with it, and a shared cache has the same keys for every runner, so ${runner.trustLevel === "unprotected" ? "this runner's" : `${other?.name}'s`} untrusted jobs could plant cache entries that protected jobs restore`,
       fix: "give each trust level its own cache prefix (cachePathOf(environment, trustLevel)) through the runner's cache",
     });
-    if (other === undefined) seen.set(key, { trust: runner.trustLevel, name: runner.name });
+    seen.push({ bucket: settings.bucketName, prefix, trust: runner.trustLevel, name: runner.name });
   });
 }
 

@@ -251,3 +251,36 @@ test("a bare fleet's manager role holds exactly: Session Manager, its tokens, it
     { Action: ["ec2-instance-connect:SendSSHPublicKey"], Resource: ["arn:<ref>:ec2:<ref>:<ref>:instance/*"], Condition: { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "acme-ci-dev-mr-workers" } } },
   ]);
 });
+
+describe("an untrusted job on a single-use worker reaches nothing of the protected pool", () => {
+  const { json, fleet } = build();
+  const [mr, prot] = fleet.runnerConfig.runners;
+  const templates = Object.values(resourcesOf(json, "aws_launch_template")) as Array<Record<string, unknown>>;
+  const sgs = Object.values(resourcesOf(json, "aws_security_group")) as Array<{ name: string; ingress: Array<Record<string, unknown>> }>;
+
+  test("its worker is used once, in a group of its own", () => {
+    expect([mr!.autoscaler.maxUseCount, mr!.autoscaler.group.name, prot!.autoscaler.group.name]).toEqual([1, "acme-ci-dev-mr-workers", "acme-ci-dev-protected-workers"]);
+  });
+
+  test("its worker holds no AWS credentials (no instance profile) and no secret (user data, job environment)", () => {
+    expect(templates.find((t) => t.name === "acme-ci-dev-mr-workers")!.iam_instance_profile).toBeUndefined();
+    expect(fleet.workerUserData).not.toMatch(/glrt-|PRIVATE KEY|"auths"|aws_secret/i);
+    expect(Object.keys(mr!.environment ?? {})).toEqual(["DOCKER_AUTH_CONFIG"]);
+    expect(JSON.parse(mr!.environment!.DOCKER_AUTH_CONFIG!)).toEqual({ credHelpers: { "111111111111.dkr.ecr.eu-central-1.amazonaws.com": "ecr-login" } });
+  });
+
+  test("it cannot open a connection to any worker (only the manager's group is admitted, never a worker group or itself)", () => {
+    const workerGroupIds = sgs.filter((s) => s.name.endsWith("-workers")).map((s) => s.name);
+    for (const sg of sgs.filter((s) => s.name.endsWith("-workers"))) {
+      expect(sg.ingress.flatMap((r) => r.security_groups as string[])).toEqual([expect.stringMatching(/manager-security-group/)]);
+      expect(sg.ingress.every((r) => r.self === false)).toBe(true);
+    }
+    expect(workerGroupIds).toHaveLength(2);
+  });
+
+  test("its cache prefix is not the protected pool's", () => {
+    const [a, b] = [`${mr!.cache!.path}/`, `${prot!.cache!.path}/`];
+    expect([a, b]).toEqual(["gitlab-runner/unprotected/", "gitlab-runner/protected/"]);
+    expect(a.startsWith(b) || b.startsWith(a)).toBe(false);
+  });
+});

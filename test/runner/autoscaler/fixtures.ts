@@ -43,6 +43,7 @@ export const protectedRunner: AutoscalerRunnerDefinition = {
   tokenSource: token("protected"),
   maxInstances: 4,
   capacityPerInstance: 2,
+  cache: cacheAt("gitlab-runner/protected"),
   docker: { image: "alpine:3.20", dockerAccess: "none" },
   policies: [{ timeZone: "UTC", idleCount: 2, idleTimeSeconds: 1800 }],
 };

@@ -5,7 +5,7 @@ import { renderAutoscalerConfig } from "../../../lib/runner/autoscaler/autoscale
 import { annotationsOf } from "../../support/annotations";
 import { testStack } from "../../support/synth";
 import { expectViolation } from "../../support/violations";
-import { autoscalerFleet, autoscalerProps, mrRunner, protectedRunner } from "./fixtures";
+import { autoscalerFleet, autoscalerProps, cacheAt, mrRunner, protectedRunner } from "./fixtures";
 
 const PATH = "test/autoscaler";
 const withRunner = (patch: Partial<AutoscalerRunnerDefinition>) => ({ runners: [{ ...mrRunner, ...patch }] });
@@ -165,18 +165,28 @@ describe("EC2 Instance Connect needs a route to its API", () => {
 
 describe("caches do not cross trust levels", () => {
   test("one shared cache prefix for an unprotected and a protected pool is refused", () => {
-    expectViolation(() => autoscalerFleet({ runners: [{ ...mrRunner, cache: undefined }, protectedRunner] }), {
+    expectViolation(() => autoscalerFleet({ runners: [{ ...mrRunner, cache: undefined }, { ...protectedRunner, cache: undefined }] }), {
       path: `${PATH}/runners[1]`,
       subject: "cache",
       value: { bucket: "acme-ci-dev-runner-cache", path: "gitlab-runner", shared: true },
-      rule: /runner mr \(unprotected\) shares this cache prefix.*mr's untrusted jobs could plant cache entries/,
+      rule: /runner mr \(unprotected\) uses this cache prefix or one nested with it.*mr's untrusted jobs could plant cache entries/,
       fix: /cachePathOf/,
     });
   });
 
-  test("a prefix per trust level is accepted, each granted to the manager once", () => {
+  test("nested prefixes across trust levels are refused too", () => {
+    expectViolation(() => autoscalerFleet({ runners: [mrRunner, { ...protectedRunner, cache: cacheAt("gitlab-runner") }] }), {
+      path: `${PATH}/runners[1]`,
+      subject: "cache",
+      value: { bucket: "acme-ci-dev-runner-cache", path: "gitlab-runner", shared: true },
+      rule: /nested/,
+      fix: /cachePathOf/,
+    });
+  });
+
+  test("a prefix per trust level is accepted", () => {
     const fleet = autoscalerFleet();
-    expect(fleet.runnerConfig.runners.map((r) => r.cache?.path)).toEqual(["gitlab-runner/unprotected", "gitlab-runner"]);
+    expect(fleet.runnerConfig.runners.map((r) => r.cache?.path)).toEqual(["gitlab-runner/unprotected", "gitlab-runner/protected"]);
   });
 });
 
