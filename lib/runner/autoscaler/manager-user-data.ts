@@ -17,6 +17,9 @@ export const MANAGER_PATHS = {
   gitlabRunner: "/usr/bin/gitlab-runner",
 } as const;
 
+/** Units of a runner host that work on its own docker daemon (disk clean-up): a manager has none. */
+const DOCKER_HOUSEKEEPING = /runner-fleet-clean-disk\.(service|timer)$/;
+
 /** What a manager needs on top of a runner host's input. */
 export interface ManagerHostInput extends Omit<RunnerHostInput, "metric"> {
   /** The region of the worker groups, for the plugin's AWS SDK (`AWS_REGION`). */
@@ -77,7 +80,7 @@ export function managerCloudConfig(input: ManagerHostInput): CloudConfigDocument
     ...(input.sshKeyParameterName ? { SSH_KEY_PARAMETER: input.sshKeyParameterName, SSH_KEY_PATH: MANAGER_PATHS.sshKey } : {}),
   };
   const files: CloudConfigFile[] = host.write_files
-    .filter((f) => f.path !== HOST_PATHS.daemonJson)
+    .filter((f) => f.path !== HOST_PATHS.daemonJson && !DOCKER_HOUSEKEEPING.test(f.path))
     .map((f) => {
       if (f.path === HOST_PATHS.runnerDropIn) return { ...f, content: managerRunnerDropIn(input) };
       if (f.path === HOST_PATHS.environment) return { ...f, content: renderEnvironmentFile(HOST_PATHS.environment, environment) };
@@ -88,7 +91,7 @@ export function managerCloudConfig(input: ManagerHostInput): CloudConfigDocument
     ...host,
     packages: host.packages.filter((p) => (typeof p === "string" ? p : p[0]) !== "docker"),
     write_files: files,
-    runcmd: host.runcmd.filter((c) => !c.includes("docker.service")),
+    runcmd: host.runcmd.filter((c) => !c.includes("docker.service")).map((c) => c.filter((arg) => !DOCKER_HOUSEKEEPING.test(arg))),
   };
 }
 
