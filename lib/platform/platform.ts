@@ -10,6 +10,7 @@ import { Network } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
 import { ContainerRepository } from "../registry/repository";
 import { TagScheme } from "../registry/tag-scheme";
+import { type DockerAutoscalerFleet } from "../runner/autoscaler/docker-autoscaler-fleet";
 import { type RunnerFleet } from "../runner/fleet";
 import { IMAGE_BUILDER_VARIABLE, type ImageBuilder } from "../runner/image-builder";
 import { SecretsKey } from "../secrets/secrets-key";
@@ -154,6 +155,11 @@ export class GitLabCiPlatform extends Construct {
    * @default none, unless the environment configures `runners.unprotected`
    */
   public readonly unprotectedFleet?: RunnerFleet;
+  /**
+   * The unprotected pool in `docker-autoscaler` mode: a manager and single-use workers from zero.
+   * @default none, unless `runners.unprotected.mode` is `docker-autoscaler`
+   */
+  public readonly unprotectedAutoscaler?: DockerAutoscalerFleet;
   /**
    * The customer-managed KMS key of the environment's SSM SecureStrings (runner tokens, the
    * Nexus admin password); its policy lets each host role decrypt only its own parameters.
@@ -306,6 +312,7 @@ export class GitLabCiPlatform extends Construct {
       });
       this.runnerFleet = fleets.runnerFleet;
       this.unprotectedFleet = fleets.unprotectedFleet;
+      this.unprotectedAutoscaler = fleets.unprotectedAutoscaler;
       this.deployFleet = fleets.deployFleet;
     }
   }
