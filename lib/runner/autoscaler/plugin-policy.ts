@@ -1,4 +1,4 @@
-import { DESCRIBE_WILDCARD_ACTIONS, type PolicyStatement } from "../../core/iam";
+import { type PolicyStatement } from "../../core/iam";
 
 /** Where a worker group lives, to scope the plugin's permissions to it. */
 export interface WorkerGroupScope {
@@ -12,8 +12,12 @@ export interface WorkerGroupScope {
   readonly groupName: string;
 }
 
-/** The actions the plugin calls on `*`: none of them has a resource-level form (Service Authorization Reference); the rule pack admits them there. */
-export const FLEETING_AWS_DESCRIBE_ACTIONS: readonly string[] = DESCRIBE_WILDCARD_ACTIONS;
+/**
+ * The actions the plugin calls on `*`: none of them takes a resource type (AWS
+ * Service Authorization Reference for Amazon EC2 Auto Scaling and Amazon EC2),
+ * so the rule pack's `allowedOnAnyResource` admits them there.
+ */
+export const FLEETING_AWS_DESCRIBE_ACTIONS: readonly string[] = ["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "ec2:DescribeSpotInstanceRequests"];
 
 /** The actions the plugin calls on the worker group. */
 export const FLEETING_AWS_GROUP_ACTIONS = ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"] as const;

@@ -1,5 +1,5 @@
 import { parse as parseToml } from "smol-toml";
-import { DESCRIBE_WILDCARD_ACTIONS, WILDCARD_RESOURCE_ACTIONS } from "../../../lib/core/iam";
+import { allowedOnAnyResource } from "../../../lib/core/iam";
 import { HOST_PATHS } from "../../../lib/runner/user-data";
 import { MANAGER_PATHS } from "../../../lib/runner/autoscaler/manager-user-data";
 import { checkStack } from "../../support/annotations";
@@ -179,7 +179,7 @@ describe("the manager role: exactly the fleeting plugin's documented policy per 
 
   test("the describe calls on * (no resource types exist), and nothing else on * but what IAM allows only there", () => {
     const star = all.filter((s) => s.Resource.includes("*"));
-    expect(star.flatMap((s) => s.Action).filter((a) => !WILDCARD_RESOURCE_ACTIONS.includes(a) && !DESCRIBE_WILDCARD_ACTIONS.includes(a))).toEqual([]);
+    expect(star.flatMap((s) => s.Action).filter((a) => !allowedOnAnyResource(a))).toEqual([]);
     expect(star.flatMap((s) => s.Action)).toEqual(expect.arrayContaining(["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "ec2:DescribeSpotInstanceRequests"]));
   });
 
@@ -229,13 +229,14 @@ test("a bare fleet's manager role holds exactly: Session Manager, its tokens, it
   const { json } = build({ runners: [{ ...autoscalerProps().runners[0]!, cache: undefined }], repositories: [], cache: undefined });
   const actions = statements(json).map((s) => ({ Action: s.Action, Resource: s.Resource.map((r) => r.replace(/\$\{[^}]+\}/g, "<ref>")), Condition: s.Condition }));
   expect(actions).toEqual([
-    // Statements on "*" merge: the plugin's describe calls with Session Manager's actions.
+    // Session Manager: the instance-level action on the account's instances, the rest on "*"
+    // (merged with the plugin's describe calls, which take no resource type either).
+    { Action: ["ssm:UpdateInstanceInformation"], Resource: ["arn:<ref>:ec2:*:<ref>:instance/*"], Condition: undefined },
     {
       Action: [
         "autoscaling:DescribeAutoScalingGroups",
         "ec2:DescribeInstances",
         "ec2:DescribeSpotInstanceRequests",
-        "ssm:UpdateInstanceInformation",
         "ssmmessages:CreateControlChannel",
         "ssmmessages:CreateDataChannel",
         "ssmmessages:OpenControlChannel",

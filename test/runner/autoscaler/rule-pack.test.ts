@@ -1,20 +1,19 @@
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { DESCRIBE_WILDCARD_ACTIONS } from "../../../lib/core/iam";
+import { allowedOnAnyResource } from "../../../lib/core/iam";
+import { FLEETING_AWS_DESCRIBE_ACTIONS, FLEETING_AWS_GROUP_ACTIONS } from "../../../lib/runner/autoscaler/plugin-policy";
 import { checkStack, findingsOf } from "../../support/annotations";
 
 const onStar = (actions: readonly string[]) =>
   checkStack((s) => new IamRolePolicy(s, "policy", { role: "manager", policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: actions, Resource: "*" }] }) }));
 
-test("IAM002 admits exactly the fleeting plugin's describe calls on Resource \"*\"", () => {
-  expect(DESCRIBE_WILDCARD_ACTIONS).toEqual(["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "ec2:DescribeSpotInstanceRequests"]);
-  expect(findingsOf(onStar(DESCRIBE_WILDCARD_ACTIONS), "IAM002")).toEqual([]);
+test("the plugin's describe calls take no resource type, so the rule pack admits them on Resource \"*\"", () => {
+  expect(FLEETING_AWS_DESCRIBE_ACTIONS.map((a) => allowedOnAnyResource(a))).toEqual([true, true, true]);
+  expect(findingsOf(onStar(FLEETING_AWS_DESCRIBE_ACTIONS), "IAM002")).toEqual([]);
 });
 
-test.each(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup", "ec2-instance-connect:SendSSHPublicKey", "ec2:DescribeTags", "ec2:TerminateInstances"])(
-  "IAM002 still fires on %s on Resource \"*\"",
-  (action) => {
-    const findings = findingsOf(onStar([...DESCRIBE_WILDCARD_ACTIONS, action]), "IAM002");
-    expect(findings).toHaveLength(1);
-    expect(findings[0]!.message).toContain(`allows ${action} on Resource "*"`);
-  },
-);
+test.each([...FLEETING_AWS_GROUP_ACTIONS, "ec2-instance-connect:SendSSHPublicKey", "ec2:TerminateInstances"])("%s must name its resources (IAM002 fires on \"*\")", (action) => {
+  expect(allowedOnAnyResource(action)).toBe(false);
+  const findings = findingsOf(onStar([...FLEETING_AWS_DESCRIBE_ACTIONS, action]), "IAM002");
+  expect(findings).toHaveLength(1);
+  expect(findings[0]!.message).toContain(action);
+});
