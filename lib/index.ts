@@ -576,3 +576,54 @@ export { stripShellComments } from "./runner/host-files";
 export { type HelperImageArchitecture, helperImageTag } from "./mirror/mirror-endpoint";
 export { MIRROR_METRIC_NAMESPACE } from "./mirror/nexus-mirror";
 export { NEXUS_DISK_METRIC_NAME, NEXUS_DISK_METRIC_SCRIPT } from "./mirror/nexus-user-data";
+
+
+
+// docker-autoscaler executor: a manager (Auto Scaling group of one, drained) running the pinned
+// fleeting AWS plugin, and one dedicated worker group per runner that scales from zero.
+export { DockerAutoscalerFleet, WORKER_USERNAME, CONNECTOR_KEEPALIVE_SECONDS, CONNECTOR_TIMEOUT_SECONDS } from "./runner/autoscaler/docker-autoscaler-fleet";
+export {
+  type DockerAutoscalerFleetProps,
+  type AutoscalerRunnerDefinition,
+  type WorkerConnector,
+  type SecureParameterSource,
+  type OfficeHoursPolicyOptions,
+  officeHoursPolicies,
+  DEFAULT_WORKER_INSTANCE_TYPES,
+  DEFAULT_MAX_USE_COUNT,
+  SCALE_TO_ZERO_POLICY,
+} from "./runner/autoscaler/fleet-props";
+export { validateAutoscalerFleetProps, maxUseCountOf, workerGroupNameOf, workerInstanceTypes } from "./runner/autoscaler/fleet-validation";
+export {
+  type AutoscalerPolicy,
+  type AutoscalerSettings,
+  type AutoscalerConnectorSettings,
+  type AutoscalerRunnerEntry,
+  type AutoscalerManagerConfig,
+  autoscalerLimit,
+  autoscalerConfigDocument,
+  renderAutoscalerConfig,
+  validateAutoscalerConfig,
+  validateAutoscalerSettings,
+  validatePolicy,
+  goDuration,
+} from "./runner/autoscaler/autoscaler-toml";
+export { DEFAULT_FLEETING_AWS_PLUGIN_VERSION, validatePluginVersion, fleetingAwsPluginReference } from "./runner/autoscaler/plugin";
+export {
+  type WorkerGroupScope,
+  FLEETING_AWS_DESCRIBE_ACTIONS,
+  FLEETING_AWS_GROUP_ACTIONS,
+  autoScalingGroupArn,
+  fleetingAwsPluginStatements,
+} from "./runner/autoscaler/plugin-policy";
+export { ARM64_INSTANCE_MEMORY_MIB, WORKER_SYSTEM_RESERVE_MIB, type WorkerSizing, knownInstanceMemoryMiB, jobsPerWorker, validateWorkerCapacity } from "./runner/autoscaler/capacity";
+export { WorkerGroup, type WorkerGroupProps, type WorkerPurchase, WORKER_SSH_PORT } from "./runner/autoscaler/worker-group";
+export { type WorkerHostInput, WORKER_READY_COMMAND, workerCloudConfig, renderWorkerUserData } from "./runner/autoscaler/worker-user-data";
+export {
+  type ManagerHostInput,
+  AUTOSCALER_MANAGER_SCRIPT,
+  MANAGER_PATHS,
+  managerRunnerDropIn,
+  managerCloudConfig,
+  renderManagerUserData,
+} from "./runner/autoscaler/manager-user-data";

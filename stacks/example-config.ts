@@ -30,11 +30,14 @@ const exampleRunners: readonly RunnerConfigEntry[] = [
   { name: "test", limit: 4, dockerAccess: "none", image: "alpine:3.20" },
 ];
 /**
- * The unprotected pool of dev (merge requests, forks, other branches and tags): its own hosts,
- * no docker socket, no privileged mode; images are built with rootless BuildKit. Staging and
- * production have none: unprotected jobs never reach their hosts or roles.
+ * The unprotected pool of dev (merge requests, forks, other branches and tags): a docker-autoscaler
+ * manager that starts a fresh VM per job (single-use workers, no IAM role), from zero: one worker
+ * waits ready during office hours, none at night and on weekends, and a job queued then starts
+ * its own. No docker socket, no privileged mode; images are built with rootless BuildKit.
+ * Staging and production have none: unprotected jobs never reach their hosts or roles.
  */
 const unprotectedPool = {
+  mode: "docker-autoscaler",
   runners: [{ name: "mr", limit: 4, dockerAccess: "none", builder: "buildkit-rootless", image: "alpine:3.20" }],
   capacity: { minSize: 1, maxSize: 3 },
 } as const;

@@ -17,6 +17,12 @@ export interface ExistingNetworkProps {
    * @default unknown
    */
   readonly vpcCidr?: string;
+  /**
+   * Whether the private subnets reach the regional EC2 Instance Connect API
+   * (a NAT gateway or proxy with a route to it, or a VPC endpoint).
+   * @default unknown
+   */
+  readonly reachesEc2InstanceConnectApi?: boolean;
 }
 
 const VPC_ID = /^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
@@ -37,6 +43,8 @@ export class ExistingNetwork implements NetworkRef {
   public readonly privateSubnetIds: readonly string[];
   /** The VPC's IPv4 CIDR, when given. */
   public readonly vpcCidr?: string;
+  /** Whether the private subnets reach the EC2 Instance Connect API, when given. */
+  public readonly reachesEc2InstanceConnectApi?: boolean;
 
   /**
    * @param path where it is configured (construct or config path), for error messages
@@ -88,5 +96,6 @@ export class ExistingNetwork implements NetworkRef {
     this.vpcId = props.vpcId;
     this.privateSubnetIds = [...props.privateSubnetIds];
     this.vpcCidr = props.vpcCidr;
+    this.reachesEc2InstanceConnectApi = props.reachesEc2InstanceConnectApi;
   }
 }

@@ -12,4 +12,12 @@ export interface NetworkRef {
    * @default unknown
    */
   readonly vpcCidr?: string;
+  /**
+   * Whether hosts in the private subnets reach the regional EC2 Instance
+   * Connect API (`ec2-instance-connect.<region>.amazonaws.com`, which the
+   * docker-autoscaler manager calls to push a key before each SSH connection
+   * to a worker): through a NAT gateway, a proxy or a VPC endpoint.
+   * @default unknown (a construct that needs it asks for it)
+   */
+  readonly reachesEc2InstanceConnectApi?: boolean;
 }

@@ -88,6 +88,8 @@ export class Network extends Construct implements NetworkRef {
   public readonly natGateways: readonly NatGateway[];
   /** The VPC flow logs, unless `flowLogs: false`. */
   public readonly flowLogs?: VpcFlowLogs;
+  /** The private subnets reach every regional AWS API, EC2 Instance Connect's included, through NAT. */
+  public readonly reachesEc2InstanceConnectApi = true;
 
   public constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);

@@ -597,10 +597,22 @@ export interface RunnersConfig {
   readonly deploy?: DeployRunnersConfig;
 }
 
+/** How a pool runs jobs (see {@link UnprotectedPoolConfig.mode}). */
+export type RunnerPoolMode = "fleet" | "docker-autoscaler";
+
 /** The unprotected pool of an environment (see {@link RunnersConfig.unprotected}). */
 export interface UnprotectedPoolConfig {
   /** Its runners (names unique across the environment's pools). */
   readonly runners: readonly RunnerConfigEntry[];
+  /**
+   * `fleet`: hosts that each run gitlab-runner (RunnerFleet, sized by `capacity`, off outside
+   * office hours). `docker-autoscaler`: a small always-on manager starts a fresh VM per job,
+   * from zero (DockerAutoscalerFleet, docs/docker-autoscaler.md): each runner may use
+   * `capacity.maxSize × limit` single-use workers; during the environment's office hours
+   * `capacity.minSize` workers wait ready, outside them none (a job still starts its own).
+   * @default "fleet"
+   */
+  readonly mode?: RunnerPoolMode;
   /**
    * Group sizes.
    * @default { minSize: 1, maxSize: 2 }
@@ -719,6 +731,14 @@ export function validateRunnersConfig(platform: PlatformInfo, env: EnvironmentCo
       fix: "shorten the project or environment name",
     });
     if (runners.unprotected.capacity) validateCapacity(`${at}/unprotected`, "capacity", runners.unprotected.capacity);
+    const mode = runners.unprotected.mode ?? "fleet";
+    check(mode === "fleet" || mode === "docker-autoscaler", {
+      path: `${at}/unprotected`,
+      subject: "mode",
+      value: mode,
+      rule: "one of fleet, docker-autoscaler",
+      fix: 'use "docker-autoscaler" for single-use VMs from zero, or leave it unset',
+    });
   }
   if (runners.capacity) validateCapacity(at, "capacity", runners.capacity);
   if (runners.deploy?.capacity) validateCapacity(`${at}/deploy`, "capacity", runners.deploy.capacity);

@@ -11,6 +11,7 @@ import { type NetworkRef } from "../network/network-ref";
 import { type ContainerRepository } from "../registry/repository";
 import { selectorPattern } from "../registry/glob";
 import { TagScheme } from "../registry/tag-scheme";
+import { type DockerAutoscalerFleet } from "../runner/autoscaler/docker-autoscaler-fleet";
 import { type RunnerFleet } from "../runner/fleet";
 import { IMAGE_BUILDER_VARIABLE, type ImageBuilder } from "../runner/image-builder";
 import { SecretsKey } from "../secrets/secrets-key";
@@ -186,6 +187,11 @@ export class GitLabCiPlatform extends Construct {
    */
   public readonly runnerDashboards: ReadonlyMap<string, RunnerFleetDashboard> = new Map();
   /**
+   * The unprotected pool in `docker-autoscaler` mode: a manager and single-use workers from zero.
+   * @default none, unless `runners.unprotected.mode` is `docker-autoscaler`
+   */
+  public readonly unprotectedAutoscaler?: DockerAutoscalerFleet;
+  /**
    * The customer-managed KMS key of the environment's SSM SecureStrings (runner tokens, the
    * Nexus admin password); its policy lets each host role decrypt only its own parameters.
    * @default none, unless the environment has runners or a Nexus mirror
@@ -344,6 +350,7 @@ export class GitLabCiPlatform extends Construct {
       });
       this.runnerFleet = fleets.runnerFleet;
       this.unprotectedFleet = fleets.unprotectedFleet;
+      this.unprotectedAutoscaler = fleets.unprotectedAutoscaler;
       this.deployFleet = fleets.deployFleet;
       this.runnerDashboards = fleets.dashboards;
     }

@@ -11,6 +11,7 @@ import { NexusMirror } from "../mirror/nexus-mirror";
 import { type NetworkRef } from "../network/network-ref";
 import { type ContainerRepository } from "../registry/repository";
 import { type MirrorMetricsSource, RunnerFleetDashboard } from "../runner/dashboard";
+import { type DockerAutoscalerFleet } from "../runner/autoscaler/docker-autoscaler-fleet";
 import { type RunnerDefinition, RunnerFleet } from "../runner/fleet";
 import { imageBuilderSettings } from "../runner/image-builder";
 import { officeHours } from "../runner/schedule";
@@ -18,6 +19,7 @@ import { type SecretsKey } from "../secrets/secrets-key";
 import { DEPLOY_RUNNER, type EnvironmentConfig, type PlatformInfo, type RunnerConfigEntry, runnerFleetName, runnerTokenParameterName } from "./config";
 import { type PoolRunner } from "./runner-pools";
 import { type TrustLevel } from "./tenancy";
+import { buildUnprotectedAutoscaler } from "./unprotected-autoscaler";
 
 /** What {@link buildRunnerFleets} wires together (the platform's pieces). */
 export interface RunnerFleetsProps {
@@ -45,8 +47,10 @@ export interface RunnerFleetsProps {
 export interface RunnerFleets {
   /** The protected pool (construct id `runner-fleet`). */
   readonly runnerFleet: RunnerFleet;
-  /** The unprotected pool (`unprotected-fleet`), if configured. */
+  /** The unprotected pool (`unprotected-fleet`), if configured in `fleet` mode. */
   readonly unprotectedFleet?: RunnerFleet;
+  /** The unprotected pool (`unprotected-autoscaler`), if configured in `docker-autoscaler` mode. */
+  readonly unprotectedAutoscaler?: DockerAutoscalerFleet;
   /** The deploy pool (`deploy-fleet`), if configured. */
   readonly deployFleet?: RunnerFleet;
   /** The dashboards and alarms by fleet construct id (`runner-fleet`, `unprotected-fleet`, `deploy-fleet`). */
@@ -145,9 +149,31 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
   dashboard(runnerFleet, true);
 
   let unprotectedFleet: RunnerFleet | undefined;
+  let unprotectedAutoscaler: DockerAutoscalerFleet | undefined;
   let deployFleet: RunnerFleet | undefined;
-  // The unprotected pool: own hosts and host role (created by the fleet), own cache prefix.
-  if (runners.unprotected) {
+  // The unprotected pool as a docker-autoscaler manager with single-use workers, own cache prefix.
+  if (runners.unprotected?.mode === "docker-autoscaler") {
+    const definitions = runners.unprotected.runners.map(definition);
+    unprotectedAutoscaler = buildUnprotectedAutoscaler(scope, {
+      ...common,
+      fleetName: `${runnerFleetName(platform, env)}-unprotected`,
+      pool: runners.unprotected,
+      definitions,
+      cache: cacheOf("unprotected"),
+      ...(runners.officeHours ? { officeHours: runners.officeHours } : {}),
+    });
+    const manager = unprotectedAutoscaler;
+    if (props.mirror instanceof EcrPullThroughMirror) props.mirror.grantPullThrough(manager.managerRole);
+    if (props.mirror instanceof NexusMirror) Object.values(manager.workerGroups).forEach((g) => (props.mirror as NexusMirror).allowClients(g.securityGroupId));
+    secretsKey?.allowParameters({ principalArn: manager.managerRole.roleArn, parameterArns: definitions.map((d) => parameterArnOf(d.tokenSource)) });
+    new TerraformOutput(scope, "unprotected-runner-group-name", {
+      staticId: true,
+      value: manager.managerAutoScalingGroupName,
+      description: "Auto Scaling group of the unprotected pool's docker-autoscaler manager",
+    });
+    roleArn("unprotected-runner-host", manager.managerRole.roleArn, "Instance role of the unprotected pool's docker-autoscaler manager (workers have none)");
+  } else if (runners.unprotected) {
+    // The unprotected pool: own hosts and host role (created by the fleet), own cache prefix.
     const unprotected = runners.unprotected;
     const unprotectedRunners = unprotected.runners.map(definition);
     const capacity = unprotected.capacity ?? { minSize: 1, maxSize: 2 };
@@ -208,5 +234,5 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     value: runnerFleet.autoScalingGroupName,
     description: "Auto Scaling group of the runner hosts",
   });
-  return { runnerFleet, ...(unprotectedFleet ? { unprotectedFleet } : {}), ...(deployFleet ? { deployFleet } : {}), dashboards };
+  return { runnerFleet, ...(unprotectedFleet ? { unprotectedFleet } : {}), ...(unprotectedAutoscaler ? { unprotectedAutoscaler } : {}), ...(deployFleet ? { deployFleet } : {}), dashboards };
 }

@@ -79,8 +79,12 @@ describe("attack paths through the runners: the example app", () => {
   test("the model reads registrations, hosts, token parameters, key and role policies from the JSON", () => {
     const dev = models.find((m) => m.stack === "dev")!;
     expect(dev.registrations.map((r) => r.tags[0]).sort()).toEqual(["acme-ci-dev-protected-build", "acme-ci-dev-protected-test", "acme-ci-dev-unprotected-mr"]);
-    expect(dev.hosts.map((h) => h.runners.map((r) => r.name))).toEqual([["build", "test"], ["mr"]]);
-    expect(dev.hosts.every((h) => dev.rolePolicies.has(h.role))).toBe(true);
+    // Hosts that run gitlab-runner: the protected fleet and the unprotected pool's docker-autoscaler manager.
+    const runnerHosts = dev.hosts.filter((h) => h.runners.length > 0);
+    expect(runnerHosts.map((h) => h.runners.map((r) => r.name))).toEqual([["build", "test"], ["mr"]]);
+    expect(runnerHosts.every((h) => dev.rolePolicies.has(h.role))).toBe(true);
+    // The manager's single-use workers run the jobs: no runner, no token, no role at all.
+    expect(dev.hosts.filter((h) => h.runners.length === 0).map((h) => [h.id, h.role])).toEqual([[expect.stringMatching(/unprotected-autoscaler_workers-mr/), ""]]);
     expect(dev.keyPolicies.size).toBe(1);
     const build = dev.registrations.find((r) => r.tags[0] === "acme-ci-dev-protected-build")!;
     expect(build.scope).toEqual({ kind: "project", paths: ["acme/app", "acme/web", "acme/toolbox"] });

@@ -25,8 +25,8 @@ describe.each(["dev", "staging"])("%s: cheap and off at night", (env) => {
   test("office-hours schedules in Europe/Berlin: up on weekday mornings, zero hosts in the evening", () => {
     const max = env === "dev" ? 4 : 2;
     const schedules = values(env, "aws_autoscaling_schedule").map((s) => ({ recurrence: s.recurrence, timeZone: s.time_zone, min: s.min_size, max: s.max_size }));
-    // dev's unprotected pool follows the same office hours as its protected pool.
-    expect(schedules).toHaveLength(env === "dev" ? 4 : 2);
+    // dev's unprotected pool is a docker-autoscaler manager: office hours are its idle policies, not schedules.
+    expect(schedules).toHaveLength(2);
     expect(schedules).toEqual(
       expect.arrayContaining([
         { recurrence: "0 7 * * MON-FRI", timeZone: "Europe/Berlin", min: 1, max },
@@ -37,7 +37,7 @@ describe.each(["dev", "staging"])("%s: cheap and off at night", (env) => {
 
   test("no deploy fleet; the protected pool's registrations are ref_protected, only dev has an unprotected pool", () => {
     expect(stacks.environments.get(env)!.deployFleet).toBeUndefined();
-    const unprotected = env === "dev" ? [`acme-ci-${env}-unprotected-runners`] : [];
+    const unprotected = env === "dev" ? [`acme-ci-${env}-unprotected-manager`, `acme-ci-${env}-unprotected-mr-workers`] : [];
     expect(groups(env).map((g) => g.name)).toEqual([`acme-ci-${env}-runners`, ...unprotected]);
     expect(values(env, "gitlab_user_runner").map((r) => r.access_level).sort()).toEqual([
       ...(env === "dev" ? ["not_protected"] : []),

@@ -30,11 +30,9 @@ describe("example stacks: runner fleets", () => {
     expect(group.mixed_instances_policy.instances_distribution).toEqual(expect.objectContaining({ on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 0 }));
     expect({ min: group.min_size, max: group.max_size }).toEqual({ min: 1, max: 4 });
     const schedules = Object.values(resourcesOf(dev, "aws_autoscaling_schedule")).map((s) => [s.recurrence, s.time_zone, s.min_size, s.max_size]).sort();
-    // The unprotected pool follows the same office hours, at its own sizes (1-3).
+    // The unprotected pool is a docker-autoscaler manager: its office hours are idle policies (below).
     expect(schedules).toEqual([
       ["0 20 * * MON-FRI", "Europe/Berlin", 0, 0],
-      ["0 20 * * MON-FRI", "Europe/Berlin", 0, 0],
-      ["0 7 * * MON-FRI", "Europe/Berlin", 1, 3],
       ["0 7 * * MON-FRI", "Europe/Berlin", 1, 4],
     ]);
     expect(Object.keys(resourcesOf(dev, "aws_nat_gateway"))).toHaveLength(1);
@@ -88,8 +86,28 @@ describe("example stacks: runner fleets", () => {
     );
   });
 
-  test("an existing VPC instead of a new one", () => {
-    const existing = { existing: { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0a1b2c3d", "subnet-4e5f6a7b"] } };
+  test("dev's unprotected pool: a docker-autoscaler manager, single-use workers from zero, one ready in office hours and none at night", () => {
+    const autoscaler = stacks.environments.get("dev")!.platform.unprotectedAutoscaler!;
+    expect(stacks.environments.get("dev")!.platform.unprotectedFleet).toBeUndefined();
+    const [mr] = autoscaler.runnerConfig.runners;
+    expect({ name: mr!.name, maxUseCount: mr!.autoscaler.maxUseCount, maxInstances: mr!.autoscaler.maxInstances, cache: mr!.cache!.path }).toEqual({
+      name: "mr",
+      maxUseCount: 1,
+      maxInstances: 12,
+      cache: expect.stringMatching(/unprotected$/),
+    });
+    expect(mr!.autoscaler.policies).toEqual([
+      { timeZone: "Europe/Berlin", idleCount: 0, idleTimeSeconds: 600 },
+      { periods: ["* 7-19 * * MON-FRI"], timeZone: "Europe/Berlin", idleCount: 1, idleTimeSeconds: 1200 },
+    ]);
+    const workers = groupNamed(dev, "acme-ci-dev-unprotected-mr-workers") as unknown as { min_size: number; max_size: number; protect_from_scale_in: boolean };
+    expect([workers.min_size, workers.max_size, workers.protect_from_scale_in]).toEqual([0, 12, true]);
+    // The only scaling policy is the protected fleet's job-slot tracking; none targets the workers.
+    expect(Object.values(resourcesOf(dev, "aws_autoscaling_policy")).map((p) => p.name)).toEqual(["acme-ci-dev-job-slots"]);
+  });
+
+  test("an existing VPC instead of a new one (which says whether it reaches the EC2 Instance Connect API)", () => {
+    const existing = { existing: { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0a1b2c3d", "subnet-4e5f6a7b"], reachesEc2InstanceConnectApi: true } };
     const app = new App();
     const built = buildPlatform(app, withRunners({ ...exampleConfig.environments[0]!.runners!, network: existing }));
     const j = JSON.parse(Testing.synth(built.environments.get("dev")!)) as SynthJson;
@@ -100,6 +118,11 @@ describe("example stacks: runner fleets", () => {
 
 describe("runner configuration validation", () => {
   const runners = exampleConfig.environments[0]!.runners!;
+
+  test("an unprotected pool mode outside the model (plain JavaScript)", () => {
+    const error = violationOf(() => validateConfig(withRunners({ ...runners, unprotected: { ...runners.unprotected!, mode: "autoscaler" as never } })));
+    expect(error.message).toMatch(/^config\/environments\[0\]\/runners\/unprotected: invalid mode "autoscaler"\. Rule: one of fleet, docker-autoscaler/);
+  });
 
   test("duplicate runner names", () => {
     const error = violationOf(() => validateConfig(withRunners({ ...runners, runners: [runners.runners[0]!, runners.runners[0]!] })));
