@@ -10,6 +10,7 @@ import { Construct } from "constructs";
 import { partitionOf, validateBucketName } from "../core/aws";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
+import { tlsOnlyPolicy } from "./tls-only-policy";
 
 /**
  * S3 server access logging of the cache bucket: who read, wrote and deleted
@@ -106,14 +107,7 @@ export class CacheAccessLogBucket extends Construct {
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [arn, `${arn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
+          ...(tlsOnlyPolicy(arn).Statement as readonly object[]),
           {
             Sid: "S3ServerAccessLogsPolicy",
             Effect: "Allow",

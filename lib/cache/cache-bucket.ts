@@ -13,6 +13,9 @@ import { checkAgainstAwsProvider } from "../core/provider-context";
 import { isUnresolved } from "../core/tokens";
 import { type RunnerCacheAccess } from "../runner/fleet";
 import { CacheAccessLogBucket, type CacheAccessLogOptions } from "./access-log-bucket";
+import { tlsOnlyPolicy } from "./tls-only-policy";
+
+export { tlsOnlyPolicy } from "./tls-only-policy";
 import { cacheObjectPrefix, type RunnerCacheSettings } from "./runner-cache-settings";
 
 /** Server-side encryption of the cache bucket. */
@@ -288,22 +291,6 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
   }
 }
 
-/** A bucket policy denying every request that does not use TLS. */
-export function tlsOnlyPolicy(bucketArn: string): Record<string, unknown> {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "s3:*",
-        Resource: [bucketArn, `${bucketArn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-      },
-    ],
-  };
-}
 
 /**
  * Checks a cache bucket name: S3's naming rules, and no dots (a dotted name

@@ -380,5 +380,5 @@ export const HOST_METRICS = {
 export const GROUP_METRICS = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupMaxSize"] as const;
 /** The launch template's instance tag holding a digest of the runners' token sources. */
 export const TOKEN_REVISION_TAG = "gitlab-runner-token-revision";
-/** CloudWatch Logs retention values. */
-export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+/** CloudWatch Logs retention values (kept in lib/core/log-retention.ts). */
+export { LOG_RETENTION_DAYS } from "../core/log-retention";

@@ -1,11 +1,11 @@
 import { check } from "../core/errors";
+import { validateLogRetention } from "../core/log-retention";
 import { isUnresolved } from "../core/tokens";
 import { parseCidr } from "../network/cidr";
 import { validateCapacity, validateSchedule } from "./schedule";
 import { DEFAULT_RUNNER_HOST_VERSIONS, type RunnerHostArchitecture, validateVersions } from "./user-data";
 import {
   DRAIN_MARGIN_SECONDS,
-  LOG_RETENTION_DAYS,
   MAX_LIFECYCLE_WAIT_SECONDS,
   type RunnerDefinition,
   type RunnerFleetProps,
@@ -189,13 +189,7 @@ export function validateFleetProps(path: string, props: RunnerFleetProps): void 
     });
   }
   const retention = props.logRetentionDays ?? 30;
-  check(LOG_RETENTION_DAYS.includes(retention), {
-    path,
-    subject: "logRetentionDays",
-    value: retention,
-    rule: `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
-    fix: "use e.g. 30",
-  });
+  validateLogRetention(path, "logRetentionDays", retention);
   (props.additionalEgress ?? []).forEach((rule, i) => {
     const to = rule.toPort ?? rule.port;
     check(Number.isInteger(rule.port) && Number.isInteger(to) && rule.port >= 0 && rule.port <= to && to <= 65535 && parseCidr(rule.cidrIpv4) !== undefined, {

@@ -1,7 +1,8 @@
 import { check } from "../../core/errors";
+import { validateLogRetention } from "../../core/log-retention";
 import { isUnresolved } from "../../core/tokens";
 import { TRUST_LEVELS } from "../../platform/tenancy";
-import { DRAIN_MARGIN_SECONDS, LOG_RETENTION_DAYS, MAX_LIFECYCLE_WAIT_SECONDS, type RunnerCacheAccess } from "../fleet";
+import { DRAIN_MARGIN_SECONDS, MAX_LIFECYCLE_WAIT_SECONDS, type RunnerCacheAccess } from "../fleet";
 import { DEFAULT_RUNNER_HOST_VERSIONS, validateVersions } from "../user-data";
 import { validateWorkerCapacity } from "./capacity";
 import {
@@ -94,13 +95,7 @@ export function validateAutoscalerFleetProps(path: string, props: DockerAutoscal
     fix: "use the longest job timeout of the projects served, e.g. 3600",
   });
   const retention = props.logRetentionDays ?? 30;
-  check(LOG_RETENTION_DAYS.includes(retention), {
-    path,
-    subject: "logRetentionDays",
-    value: retention,
-    rule: `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
-    fix: "use e.g. 30",
-  });
+  validateLogRetention(path, "logRetentionDays", retention);
   const managerType = props.managerInstanceType ?? "t3.small";
   check(INSTANCE_TYPE.test(managerType), {
     path,

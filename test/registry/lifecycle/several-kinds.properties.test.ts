@@ -97,7 +97,9 @@ describe("retention of images carrying several tag kinds (generated policy, offl
           });
         },
       ),
-      { numRuns },
+      // A fixed seed keeps the non-vacuity counts below stable from run to run (a random seed let
+      // them dip to the threshold now and then); the property itself holds for every seed.
+      { numRuns, seed: 20261130 },
     );
     // Not vacuous: multi-kind images were generated, some expired, and some were kept by a longer-lived kind.
     expect(seen.multiKind).toBeGreaterThan(numRuns);
