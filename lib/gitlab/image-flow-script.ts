@@ -21,7 +21,7 @@
  *    another digest fails the job with a clear message.
  *
  * Registry calls: ECR `DescribeImages` / `BatchGetImage` / `PutImage` through the AWS CLI
- * (aws ecr describe-images, batch-get-image, put-image: AWS CLI v2 command reference);
+ * (aws ecr batch-get-image, put-image: AWS CLI v2 command reference);
  * other registries through `docker buildx imagetools inspect|create` (docker buildx
  * reference). Builds use the pool's builder, `$PLATFORM_IMAGE_BUILDER`: `docker` (socket
  * binding, `docker build` + `docker push`) or `buildkit-rootless` (`buildctl-daemonless.sh
@@ -63,7 +63,10 @@ const LINES = [
   "platform_digest() {",
   "  # Prints the digest image $1 (<repository>:<tag>) names; fails when the tag does not exist.",
   '  if [ "${PLATFORM_REGISTRY_KIND:-ecr}" = ecr ]; then',
-  "    aws ecr describe-images --repository-name \"$(platform_repository_name \"$1\")\" --image-ids \"imageTag=${1##*:}\" --query 'imageDetails[0].imageDigest' --output text 2>/dev/null",
+  "    # batch-get-image needs only ecr:BatchGetImage, which every role that pulls has; it answers a",
+  "    # missing tag with an empty image list (printed as None), not with an error.",
+  "    _digest=$(aws ecr batch-get-image --repository-name \"$(platform_repository_name \"$1\")\" --image-ids \"imageTag=${1##*:}\" --query 'images[0].imageId.imageDigest' --output text 2>/dev/null) || return 1",
+  '    case $_digest in sha256:*) printf \'%s\\n\' \"$_digest\" ;; *) return 1 ;; esac',
   "  else",
   "    docker buildx imagetools inspect \"$1\" --format '{{.Manifest.Digest}}' 2>/dev/null",
   "  fi",

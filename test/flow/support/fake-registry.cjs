@@ -184,8 +184,11 @@ function aws(state, env, args) {
       return `${found.digest}\n`;
     }
     case "batch-get-image": {
+      // Like ECR: a missing tag is a failure entry, not an error; --output text prints None.
       const found = findTag(state, repo, tagOf());
-      if (!found) throw new RegistryError("ImageNotFoundException", `${repo}:${tagOf()}`);
+      const query = optionValues(rest, "--query")[0] ?? "";
+      if (query.includes("imageDigest")) return `${found ? found.digest : "None"}\n`;
+      if (!found) return "None\n";
       return `${JSON.stringify({ schemaVersion: 2, fakeDigest: found.digest })}\n`;
     }
     case "put-image": {
