@@ -125,11 +125,14 @@ export class ProtectedRefs extends Construct {
               pushAccessLevel: "maintainer",
               mergeAccessLevel: "maintainer",
               allowForcePush: false,
+              // Roles in every environment trust this protection: removing it with one stack
+              // (e.g. destroying dev) would open them to unprotected pushes.
+              lifecycle: { preventDestroy: true },
             }),
           ),
         );
         tags.forEach((ref, n) =>
-          protections.push(new TagProtection(this, `tag-${project.name}-${n}`, { project: data.id, tag: ref.ref, createAccessLevel: "maintainer" })),
+          protections.push(new TagProtection(this, `tag-${project.name}-${n}`, { project: data.id, tag: ref.ref, createAccessLevel: "maintainer", lifecycle: { preventDestroy: true } })),
         );
         continue;
       }

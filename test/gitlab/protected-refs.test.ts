@@ -36,10 +36,12 @@ describe("ProtectedRefs", () => {
         push_access_level: "maintainer",
         merge_access_level: "maintainer",
         allow_force_push: false,
+        // Every environment's roles rely on it: destroying one stack must not remove it.
+        lifecycle: { prevent_destroy: true },
       },
     ]);
     expect(Object.values(resourcesOf(json, "gitlab_tag_protection"))).toEqual([
-      { project: expect.stringMatching(/^\$\{data\.gitlab_project\.refs_project-app_/), tag: "v*.*.*", create_access_level: "maintainer" },
+      { project: expect.stringMatching(/^\$\{data\.gitlab_project\.refs_project-app_/), tag: "v*.*.*", create_access_level: "maintainer", lifecycle: { prevent_destroy: true } },
     ]);
   });
 
