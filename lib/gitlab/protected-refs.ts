@@ -136,27 +136,25 @@ export class ProtectedRefs extends Construct {
         );
         continue;
       }
-      if (branches.length > 0) {
-        const source = new DataGitlabProjectProtectedBranches(this, `protected-branches-${project.name}`, { projectId: data.id });
-        const names = "[for b in self.protected_branches : b.name]";
+      // One plan-time check per ref type: the data source lists the project's protections, and a
+      // postcondition requires every ref the protected role trusts to be among them.
+      const checkProtected = (source: TerraformDataSource, kind: "branches" | "tags", names: string, refs: readonly ProtectedRefRequirement[], where: string) => {
+        if (refs.length === 0) return;
         postcondition(
           source,
-          branches.map((r) => `contains(${names}, ${hcl(r.ref)})`).join(" && "),
-          `Project ${project.path} must protect the branches ${branches.map((r) => r.ref).join(", ")}: the platform's protected CI role trusts them. ` +
-            "Protect them (Settings > Repository > Protected branches, push and merge: Maintainers), or let the platform manage them (protectedRefs: manage).",
+          refs.map((r) => `contains(${names}, ${hcl(r.ref)})`).join(" && "),
+          `Project ${project.path} must protect the ${kind} ${refs.map((r) => r.ref).join(", ")}: the platform's protected CI role trusts them. ` +
+            `Protect them (${where}), or let the platform manage them (protectedRefs: manage).`,
         );
         checks.push(source);
+      };
+      if (branches.length > 0) {
+        const source = new DataGitlabProjectProtectedBranches(this, `protected-branches-${project.name}`, { projectId: data.id });
+        checkProtected(source, "branches", "[for b in self.protected_branches : b.name]", branches, "Settings > Repository > Protected branches, push and merge: Maintainers");
       }
       if (tags.length > 0) {
         const source = new DataGitlabProjectProtectedTags(this, `protected-tags-${project.name}`, { project: data.id });
-        const names = "[for t in self.protected_tags : t.tag]";
-        postcondition(
-          source,
-          tags.map((r) => `contains(${names}, ${hcl(r.ref)})`).join(" && "),
-          `Project ${project.path} must protect the tags ${tags.map((r) => r.ref).join(", ")}: the platform's protected CI role trusts them. ` +
-            "Protect them (Settings > Repository > Protected tags, allowed to create: Maintainers), or let the platform manage them (protectedRefs: manage).",
-        );
-        checks.push(source);
+        checkProtected(source, "tags", "[for t in self.protected_tags : t.tag]", tags, "Settings > Repository > Protected tags, allowed to create: Maintainers");
       }
     }
     const known = new Set(props.projects.map((p) => p.path));
