@@ -3,8 +3,14 @@ import { type CiTemplate, imageReuseTemplate, type ReviewEnvironment } from "./i
 
 /**
  * Review environments deployed with terraform from the project's
- * `deploy/review` directory (the toolbox image has terraform): the deploy job
- * applies with the merge request's image, the manual stop job destroys.
+ * `deploy/review` directory: the deploy job applies with the merge request's image, the
+ * manual stop job destroys.
+ *
+ * @deprecated Not published any more, and not safe to pass as `review`: `terraform init` has
+ * no backend (the state lives in the job's workspace, so the stop job destroys nothing), and
+ * the jobs run under the merge-request role, which may push images but create nothing else.
+ * Review environments are out of the platform's scope (see docs/build-speed.md, "Review
+ * environments"); projects that want them define their own jobs with their own role and state.
  */
 export const TERRAFORM_REVIEW_ENVIRONMENT: ReviewEnvironment = {
   deployScript: [
@@ -24,15 +30,17 @@ export const IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE = "image-reuse-gitlab-registry
 
 /**
  * The templates the platform publishes for projects to include: the
- * image-reuse pipeline for ECR (with terraform review environments) and the
- * same pipeline for GitLab's container registry. Both derive their tags from
- * `tagScheme`.
+ * image-reuse pipeline for ECR and the same pipeline for GitLab's container
+ * registry. Both derive their tags from `tagScheme`. Neither carries review
+ * environments: a merge-request pipeline runs the build and the project's own
+ * jobs only (review environments need a role and state of their own, which the
+ * platform does not provision).
  *
  * @param path where the templates are configured, for error messages
  */
 export function platformCiTemplates(path: string, tagScheme: TagScheme): CiTemplate[] {
   return [
-    imageReuseTemplate(`${path}/${IMAGE_REUSE_TEMPLATE}`, { tagScheme, review: TERRAFORM_REVIEW_ENVIRONMENT, fileName: IMAGE_REUSE_TEMPLATE }),
+    imageReuseTemplate(`${path}/${IMAGE_REUSE_TEMPLATE}`, { tagScheme, fileName: IMAGE_REUSE_TEMPLATE }),
     imageReuseTemplate(`${path}/${IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE}`, { tagScheme, registry: "gitlab", fileName: IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE }),
   ];
 }

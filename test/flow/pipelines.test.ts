@@ -1,5 +1,5 @@
 import { EXAMPLE_PROJECT_JOBS, projectCiFile } from "../../lib/gitlab/ci-templates-project";
-import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
+import { IMAGE_REUSE_TEMPLATE, platformCiTemplates } from "../../lib/gitlab/platform-templates";
 import { PLATFORM_VARIABLES } from "../../lib/gitlab/platform-variables";
 import { tenantsOf } from "../../lib/platform/tenancy";
 import { tenantVariables } from "../../lib/platform/tenant-variables";
@@ -20,10 +20,8 @@ import { runLifecycleDays } from "./support/lifecycle-days";
  * The project's variables are the platform's own (tenantVariables of the example's dev environment).
  */
 const scheme = new TagScheme("flow/tagScheme");
-const template = imageReuseTemplate("flow/templates", {
-  tagScheme: scheme,
-  review: { deployScript: ['terraform apply -auto-approve -var "image=$REVIEW_IMAGE"'], stopScript: ["terraform destroy -auto-approve"] },
-});
+// The ECR template exactly as the platform publishes it.
+const template = platformCiTemplates("flow/templates", scheme).find((t) => t.fileName === IMAGE_REUSE_TEMPLATE)!;
 const dev = exampleConfig.environments[0]!;
 const tenant = tenantsOf(dev).find((t) => t.path === "acme/app")!;
 const projectVariables = tenantVariables(exampleConfig, dev, tenant);
@@ -101,7 +99,8 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow suite", () => {
       }
       const full = ["build-app-image", "build-ci-image", ...TEST_JOBS];
       expect(p.main0!.run.passed).toEqual(full.sort());
-      expect(p.mrOpened!.run.passed).toEqual([...full, "deploy-review"].sort());
+      // The published template runs no review environment on merge requests: the builds and the project's jobs only.
+      expect(p.mrOpened!.run.passed).toEqual([...full].sort());
       expect(p.mrRetry!.run.passed).toEqual(["build-app-image"]);
     });
 
