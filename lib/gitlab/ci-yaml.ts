@@ -69,6 +69,33 @@ export interface CiNeed {
   readonly optional?: boolean;
 }
 
+/**
+ * One `cache:` entry of a job (GitLab CI/CD YAML syntax reference, `cache`): the runner
+ * restores it before the job and saves it after, in the runner's cache (S3 on the platform's
+ * runners, under the runner's own `[runners.cache] Path`).
+ */
+export interface CiCache {
+  /** Cache key: a string (CI variables allowed, expanded by the runner), or a key computed from up to two files' contents plus a prefix. */
+  readonly key: string | { readonly files: readonly string[]; readonly prefix?: string };
+  /** Paths to cache, relative to the project directory. */
+  readonly paths: readonly string[];
+  /**
+   * When the cache is saved: `on_success`, `on_failure` or `always`.
+   * @default omitted (GitLab's default, on_success)
+   */
+  readonly when?: "on_success" | "on_failure" | "always";
+  /**
+   * `pull`, `push` or `pull-push`.
+   * @default omitted (GitLab's default, pull-push)
+   */
+  readonly policy?: "pull" | "push" | "pull-push";
+  /**
+   * Keys tried in order when `key` has no cache yet.
+   * @default omitted (none)
+   */
+  readonly fallback_keys?: readonly string[];
+}
+
 /** One job (or hidden job, name starting with `.`). */
 export interface CiJob {
   /**
@@ -131,6 +158,11 @@ export interface CiJob {
    * @default omitted (GitLab's default applies)
    */
   readonly environment?: CiEnvironment;
+  /**
+   * Caches restored before and saved after the job.
+   * @default omitted (no cache)
+   */
+  readonly cache?: readonly CiCache[];
 }
 
 /** A `.gitlab-ci.yml` document: global keywords plus jobs. */

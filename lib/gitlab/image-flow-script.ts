@@ -24,9 +24,11 @@
  * (aws ecr batch-get-image, put-image: AWS CLI v2 command reference);
  * other registries through `docker buildx imagetools inspect|create` (docker buildx
  * reference). Builds use the pool's builder, `$PLATFORM_IMAGE_BUILDER`: `docker` (socket
- * binding, `docker build` + `docker push`) or `buildkit-rootless` (`buildctl-daemonless.sh
- * build --frontend dockerfile.v0 … --output type=image,name=…,push=true`, moby/buildkit
- * README "Rootless mode" and "Building a Dockerfile with buildctl").
+ * binding or dind) or `buildkit-rootless` (`buildctl-daemonless.sh build --frontend
+ * dockerfile.v0 … --output type=image,name=…,push=true`, moby/buildkit README "Rootless mode"
+ * and "Building a Dockerfile with buildctl"). The content build itself, `platform_build`, is
+ * defined in build-cache.ts (BuildKit with a registry cache); the commit image here is a
+ * two-line Dockerfile that needs no cache.
  */
 
 import { IMAGE_BUILDER_VARIABLE } from "../runner/image-builder";
@@ -75,21 +77,6 @@ const LINES = [
   '  if [ "${PLATFORM_IMAGE_BUILDER:-docker}" = none ]; then',
   '    echo "platform-image: this runner pool offers no image builder (PLATFORM_IMAGE_BUILDER=none); run build jobs on a pool with docker or buildkit-rootless" >&2',
   "    return 1",
-  "  fi",
-  "}",
-  "platform_build() {",
-  '  # $1 Dockerfile, $2 context, $3 image to push, $4 cache image, $5 base image ("" for none), $6 inputs hash',
-  '  _df=$1 _ctx=$2 _ref=$3 _cache=$4 _from=$5 _hash=$6',
-  "  platform_builder",
-  "  set --",
-  '  if [ "${PLATFORM_IMAGE_BUILDER:-docker}" = buildkit-rootless ]; then',
-  '    if [ -n "$_from" ]; then set -- --opt "build-arg:BASE_IMAGE=$_from"; fi',
-  '    buildctl-daemonless.sh build --frontend dockerfile.v0 --local "context=$_ctx" --local "dockerfile=$(dirname "$_df")" --opt "filename=$(basename "$_df")" "$@" \\',
-  '      --opt "label:platform.inputs=$_hash" --import-cache "type=registry,ref=$_cache" --export-cache type=inline --output "type=image,name=$_ref,push=true"',
-  "  else",
-  '    if [ -n "$_from" ]; then set -- --build-arg "BASE_IMAGE=$_from"; fi',
-  '    docker build --file "$_df" --cache-from "$_cache" --build-arg BUILDKIT_INLINE_CACHE=1 "$@" --label "platform.inputs=$_hash" --tag "$_ref" "$_ctx"',
-  '    docker push "$_ref"',
   "  fi",
   "}",
   "platform_commit_image() {",

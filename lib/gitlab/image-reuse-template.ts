@@ -1,5 +1,6 @@
 import { check } from "../core/errors";
 import { type TagScheme } from "../registry/tag-scheme";
+import { BUILD_CACHE_FUNCTIONS, BUILD_CACHE_KIND, buildCacheVariables, DEFAULT_DEPENDENCY_CACHES, type DependencyCache, dependencyCacheJobs } from "./build-cache";
 import { type CiConfig, type CiJob, type CiNeed, renderCiYaml } from "./ci-yaml";
 import { IMAGE_FLOW_FUNCTIONS } from "./image-flow-script";
 import { MERGE_REQUEST_PIPELINE, pipelineKinds, type PipelineKind, type PipelineTagPlan } from "./image-reuse-plan";
@@ -125,10 +126,19 @@ export interface ImageReuseTemplateProps {
    */
   readonly runnerTags?: readonly string[];
   /**
-   * Review environments for merge requests.
+   * Review environments for merge requests. The deploy job is manual and may fail (a review
+   * environment never blocks a merge request); both jobs run under the merge-request role
+   * (`PLATFORM_AWS_UNPROTECTED_ROLE_ARN`), which may push images and nothing else, so the
+   * scripts must bring their own credentials and remote state for what they create. The
+   * published templates (`platformCiTemplates`) carry none.
    * @default none
    */
   readonly review?: ReviewEnvironment;
+  /**
+   * Dependency caches offered as hidden jobs (`.platform-cache-<name>`) that test jobs extend.
+   * @default DEFAULT_DEPENDENCY_CACHES (npm, pip, maven, go)
+   */
+  readonly dependencyCaches?: readonly DependencyCache[];
   /**
    * File name of the template in the templates project.
    * @default "image-reuse.yml"
@@ -215,7 +225,7 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
   const contentTag = scheme.kind("inputs", `${path}/tagScheme`).ciTag!;
   const plan = pipelineKinds(path, scheme, props.tags ?? {});
   const runnerTags = props.runnerTags && props.runnerTags.length > 0 ? { tags: [...props.runnerTags] } : {};
-  const moving = scheme.kinds.find((k) => k.mutable && k.ciTag !== undefined && !k.ciTag.includes("$"));
+  const moving = scheme.kinds.find((k) => k.mutable && k.name !== BUILD_CACHE_KIND && k.ciTag !== undefined && !k.ciTag.includes("$"));
   const builderImage = props.builderImage ?? (registry === "ecr" ? `$${imageVariable("toolbox")}:${moving?.ciTag ?? "latest"}` : DOCKER_CLI_IMAGE);
   const aws = registry === "ecr" ? awsOidcSetup() : undefined;
 
@@ -239,8 +249,9 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
       image: builderImage,
       ...runnerTags,
       interruptible: true,
-      before_script: [...(props.builderSetup ?? []), ...(aws?.before_script ?? []), ...registryLogin(registry), IMAGE_FLOW_FUNCTIONS],
+      before_script: [...(props.builderSetup ?? []), ...(aws?.before_script ?? []), ...registryLogin(registry), IMAGE_FLOW_FUNCTIONS, BUILD_CACHE_FUNCTIONS],
     },
+    ...dependencyCacheJobs(path, props.dependencyCaches ?? DEFAULT_DEPENDENCY_CACHES),
   };
   for (const image of images) {
     const chain = chainOf(image);
@@ -264,8 +275,15 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
         IMAGE_REPOSITORY: `$${repositoryVariable(image.name)}`,
         DOCKERFILE: image.dockerfile ?? "Dockerfile",
         BUILD_CONTEXT: image.context ?? ".",
-        // Layer cache from the protected repository only: protected builds never read what unprotected pipelines wrote.
-        CACHE_IMAGE: `${cacheRepository}:${moving?.ciTag ?? contentTag}`,
+        // BuildKit cache in this pipeline's own repository; unprotected pipelines also import the protected one (build-cache.ts).
+        ...buildCacheVariables(
+          `${path}/images[${images.indexOf(image)}]`,
+          scheme,
+          { protected: repositoryOf(image, "protected"), unprotected: repositoryOf(image, "unprotected") },
+          `$${repositoryVariable(image.name)}`,
+          `$${trustedVariable(image.name)}`,
+          `${cacheRepository}:${moving?.ciTag ?? contentTag}`,
+        ),
       },
       needs: image.baseImage ? needsOf(image.baseImage) : [],
       script,
@@ -375,7 +393,8 @@ function reviewJobs(path: string, review: ReviewEnvironment, ctx: ReviewContext)
       ...common,
       needs: ctx.needsOf(deployed),
       environment: { name: environment, on_stop: "stop-review", auto_stop_in: review.autoStopIn ?? "1 week" },
-      rules: [{ if: MERGE_REQUEST_PIPELINE }],
+      // Optional: started by hand, and a failure does not block the merge request.
+      rules: [{ if: MERGE_REQUEST_PIPELINE, when: "manual", allow_failure: true }],
       script: [...review.deployScript],
     },
     "stop-review": {

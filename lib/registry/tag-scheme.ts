@@ -10,7 +10,7 @@ export { type Retention, validateRetention, validateSelector } from "./tag-rules
  * disagree. Users add kinds of their own (any other name in
  * {@link TagSchemeProps.kinds}).
  */
-export const TAG_KINDS = ["pipeline", "mergeRequest", "commit", "branch", "latest", "release", "inputs"] as const;
+export const TAG_KINDS = ["pipeline", "mergeRequest", "commit", "branch", "latest", "release", "inputs", "buildCache"] as const;
 
 /** One of the built-in {@link TAG_KINDS}. */
 export type TagKindName = (typeof TAG_KINDS)[number];
@@ -54,14 +54,14 @@ export interface TagKindOptions {
   /**
    * A protected kind is never expired by lifecycle rules: it gets its own
    * top-priority keep rule.
-   * @default true for `latest` and `release`, false otherwise
+   * @default true for `latest`, `release` and `buildCache`, false otherwise
    */
   readonly protected?: boolean;
   /**
    * Tags of this kind move to other images (ECR `IMMUTABLE_WITH_EXCLUSION`
    * exclusion filter); every other tag is immutable, so a pushed tag always
    * names the same image.
-   * @default true for `latest`, false otherwise
+   * @default true for `latest` and `buildCache`, false otherwise
    */
   readonly mutable?: boolean;
 }
@@ -103,6 +103,10 @@ export const DEFAULT_TAG_KINDS: Readonly<Record<TagKindName, Required<Pick<TagKi
   release: { pattern: "v*.*.*", ciTag: "${CI_COMMIT_TAG}", protected: true },
   // Content-addressed images: one per distinct set of build inputs (a hash computed in the job).
   inputs: { prefix: "inputs-", ciTag: "inputs-${" + INPUTS_HASH_VARIABLE + "}", retention: { maxCount: 50 }, protected: false },
+  // BuildKit's registry cache of each repository: one moving tag, rewritten by every build of
+  // the repository's trust level. Kept by its own rule (never expired while it is the cache);
+  // the manifests it moves away from are untagged and expire with the untagged rule.
+  buildCache: { pattern: "buildcache", ciTag: "buildcache", protected: true, mutable: true },
 };
 
 /** Props of a {@link TagScheme}. */

@@ -35,12 +35,15 @@ describeWithTool(GITLAB_CI_LOCAL, "the toolbox CI file in gitlab-ci-local", () =
     }, 120_000);
     afterAll(() => [project.repo, gitlabRepo].forEach((r) => r.remove()));
 
-    test("default branch: installs the AWS CLI into the bootstrap image, builds with cache-from latest, tags sha-<commit> and latest", () => {
+    test("default branch: installs the AWS CLI into the bootstrap image, builds with buildx and the protected registry cache, tags sha-<commit> and latest", () => {
       expect({ status: main.run.run.status, out: main.run.run.status === 0 ? "" : main.run.run.stdout.slice(-2500) + project.log() }).toEqual({ status: 0, out: "" });
       expect(main.run.passed).toEqual(["build-toolbox-image"]);
       expect(main.run.commands[0]).toBe("apk add --no-cache aws-cli");
       const build = project.registry().events.find((e) => e.op === "build" && e.run === String(main.seq))!;
-      expect(build.cacheFrom).toEqual([`${TOOLBOX}:latest`]);
+      expect(build.buildx).toBe(true);
+      expect(build.cacheFrom).toEqual([`${TOOLBOX}:buildcache`]);
+      const exports = project.registry().events.filter((e) => e.op === "cache-export" && e.run === String(main.seq));
+      expect(exports.map((e) => [e.ref, e.options])).toEqual([[`${TOOLBOX}:buildcache`, `type=registry,ref=${TOOLBOX}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true`]]);
       const tags = Object.values(project.registry().repos["acme/dev/toolbox/toolbox"]!.images).flatMap((i) => i.tags);
       expect(tags).toEqual(expect.arrayContaining([`sha-${main.sha}`, "latest"]));
     });

@@ -8,7 +8,11 @@
 // - push times from the simulated clock ($FAKE_NOW, ISO 8601);
 // - IAM as the tenant roles grant it: a role whose ARN contains "unprotected" may not push to a
 //   protected repository (one without "/unprotected/" in its name);
-// - FROM / BASE_IMAGE references must exist in the registry.
+// - FROM / BASE_IMAGE references must exist in the registry;
+// - BuildKit registry caches (`docker buildx build --cache-to type=registry,ref=…`, buildctl
+//   `--export-cache type=registry,ref=…`) are pushed like images, under the same IAM and tag rules
+//   (a cache export into a protected repository by an unprotected role is refused); a cache import
+//   of a missing ref is not an error, as in BuildKit.
 // Every build, push and tag operation is appended to state.events for the assertions.
 "use strict";
 const fs = require("node:fs");
@@ -108,6 +112,23 @@ function optionValues(args, name) {
   return out;
 }
 
+/** The `ref` of a `type=registry,ref=…[,…]` cache option (a bare image reference is taken as is). */
+function cacheRef(value) {
+  if (!value.startsWith("type=")) return value;
+  const fields = Object.fromEntries(value.split(",").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  return fields.type === "registry" ? fields.ref : undefined;
+}
+
+/** Pushes a BuildKit registry cache manifest to `ref` (`type=registry,ref=…,<options>`). */
+function exportCache(state, env, value) {
+  const ref = cacheRef(value);
+  if (ref === undefined) return;
+  const { repo, tag } = parseRef(ref);
+  const digest = `sha256:${crypto.createHash("sha256").update(`cache\n${ref}\n${++state.counter}`).digest("hex")}`;
+  putTag(state, env, repo, tag, digest, { kind: "cache", options: value });
+  state.events.push({ at: env.FAKE_NOW, op: "cache-export", ref, digest, options: value, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME, role: env.AWS_ROLE_ARN || "" });
+}
+
 function requireImage(state, ref, why) {
   const { repo, tag } = parseRef(ref);
   const found = findTag(state, repo, tag);
@@ -137,7 +158,15 @@ function docker(state, env, args, stdin) {
       const digest = `sha256:${crypto.createHash("sha256").update(`${text}\n${JSON.stringify(labels)}\n${++state.counter}`).digest("hex")}`;
       const image = labelOnly
         ? { kind: "commit", inputs: labelOnly[1], commit: labelOnly[2], layersOf: base?.digest }
-        : { kind: "content", inputs: labels["platform.inputs"], dockerfile, base: buildArgs.BASE_IMAGE, cacheFrom: optionValues(rest, "--cache-from") };
+        : {
+            kind: "content",
+            inputs: labels["platform.inputs"],
+            dockerfile,
+            base: buildArgs.BASE_IMAGE,
+            cacheFrom: optionValues(rest, "--cache-from").map(cacheRef).filter(Boolean),
+            cacheTo: optionValues(rest, "--cache-to"),
+            secrets: optionValues(rest, "--secret"),
+          };
       state.local[tag] = { digest, ...image };
       state.events.push({ at: env.FAKE_NOW, op: labelOnly ? "commit-image" : "build", ref: tag, digest, ...image, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME });
       return `Successfully tagged ${tag}\n`;
@@ -153,6 +182,28 @@ function docker(state, env, args, stdin) {
       return `${tag}: digest: ${digest}\n`;
     }
     case "buildx": {
+      // A docker-container builder: inspect fails until it is created, like docker buildx.
+      if (rest[0] === "inspect") {
+        if (!(state.builders ?? []).includes(rest[1])) throw new RegistryError("NoSuchBuilder", `no builder "${rest[1]}" found`);
+        return `Name: ${rest[1]}\nDriver: docker-container\n`;
+      }
+      if (rest[0] === "create") {
+        (state.builders ??= []).push(optionValues(rest, "--name")[0]);
+        return "";
+      }
+      if (rest[0] === "build") {
+        // buildx build --push = build + push; the registry cache is exported after the image.
+        const builder = optionValues(rest, "--builder")[0];
+        if (builder !== undefined && !(state.builders ?? []).includes(builder)) throw new RegistryError("NoSuchBuilder", `no builder "${builder}" found`);
+        const args = rest.slice(1).filter((a) => a !== "--push");
+        const out = docker(state, env, ["build", ...args], "");
+        state.events[state.events.length - 1].buildx = true;
+        if (!rest.includes("--push")) return out;
+        const tag = optionValues(args, "--tag")[0];
+        docker(state, env, ["push", tag], "");
+        for (const c of optionValues(args, "--cache-to")) exportCache(state, env, c);
+        return out;
+      }
       if (rest[0] !== "imagetools") throw new RegistryError("Unsupported", `docker buildx ${rest[0]}`);
       if (rest[1] === "inspect") return `${requireImage(state, rest[2], "inspect").digest}\n`;
       if (rest[1] === "create") {
@@ -220,11 +271,15 @@ function buildctl(state, env, args) {
     if (o.startsWith("label:")) dockerArgs.push("--label", o.slice("label:".length));
     if (o.startsWith("build-arg:")) dockerArgs.push("--build-arg", o.slice("build-arg:".length));
   }
-  for (const c of optionValues(args, "--import-cache")) dockerArgs.push("--cache-from", c.replace(/^type=registry,ref=/, ""));
+  for (const c of optionValues(args, "--import-cache")) dockerArgs.push("--cache-from", c);
+  for (const c of optionValues(args, "--export-cache")) dockerArgs.push("--cache-to", c);
+  for (const c of optionValues(args, "--secret")) dockerArgs.push("--secret", c);
   dockerArgs.push(locals.context);
   docker(state, env, dockerArgs, "");
   state.events[state.events.length - 1].builder = "buildkit-rootless";
-  return docker(state, env, ["push", output.name], "");
+  const out = docker(state, env, ["push", output.name], "");
+  for (const c of optionValues(args, "--export-cache")) exportCache(state, env, c);
+  return out;
 }
 
 /** Deletes images (lifecycle expiry): `expired` maps repository name to digests. */

@@ -9,11 +9,15 @@ import { CiRepo, type PipelineRun } from "../../support/gitlab-ci-local";
 export interface RegistryImage {
   tags: string[];
   pushedAt: string;
-  kind: "content" | "commit";
+  kind: "content" | "commit" | "cache";
   inputs?: string;
   commit?: string;
   base?: string;
   cacheFrom?: string[];
+  /** `--cache-to` / `--export-cache` options of the build. */
+  cacheTo?: string[];
+  /** `--secret` options of the build. */
+  secrets?: string[];
 }
 export interface RegistryEvent {
   at: string;
@@ -29,6 +33,12 @@ export interface RegistryEvent {
   role?: string;
   base?: string;
   cacheFrom?: string[];
+  cacheTo?: string[];
+  secrets?: string[];
+  /** Options of a registry cache export (op `cache-export`). */
+  options?: string;
+  /** Built with `docker buildx build`. */
+  buildx?: boolean;
   builder?: string;
 }
 export interface RegistryState {
