@@ -58,7 +58,7 @@ describe("cleanupPolicyFromTagScheme", () => {
       keepN: 10,
       olderThan: "30d",
       nameRegexDelete: "(?:pipeline-.*)|(?:MR-.*)|(?:branch-.*)",
-      nameRegexKeep: "(?:latest)|(?:v.*\\..*\\..*)",
+      nameRegexKeep: "(?:latest)|(?:v.*\\..*\\..*)|(?:buildcache)",
     });
   });
 

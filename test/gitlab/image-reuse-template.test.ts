@@ -1,5 +1,6 @@
 import { parse } from "yaml";
 import { AWS_JOB, DOCKER_JOB, imageReuseTemplate, type ImageReuseTemplateProps } from "../../lib/gitlab/image-reuse-template";
+import { BUILD_CACHE_FUNCTIONS } from "../../lib/gitlab/build-cache";
 import { IMAGE_FLOW_FUNCTIONS } from "../../lib/gitlab/image-flow-script";
 import { TagScheme } from "../../lib/registry/tag-scheme";
 import { describeWithTool, runTool } from "../support/conformance";
@@ -79,8 +80,10 @@ describe("imageReuseTemplate", () => {
       'BASE_IMAGE_REF=$(platform_content "$PLATFORM_APP_REPOSITORY:inputs-${PLATFORM_INPUTS_HASH}" "${PLATFORM_APP_REPOSITORY_TRUSTED:+$PLATFORM_APP_REPOSITORY_TRUSTED:inputs-${PLATFORM_INPUTS_HASH}}")',
       `PLATFORM_INPUTS_HASH=$(platform_inputs_hash 'Dockerfile.ci' '.' "$PLATFORM_INPUTS_HASH")`,
     ]);
-    // Layer cache only from the protected repository, in either trust level.
-    expect(jobs["build-ci-image"]!.variables!.CACHE_IMAGE).toBe("$PLATFORM_CI_IMAGE:latest");
+    // BuildKit cache in the pipeline's own repository (its trust level's); the protected one is imported only in unprotected pipelines.
+    expect(jobs["build-ci-image"]!.variables).toEqual(
+      expect.objectContaining({ CACHE_IMAGE: "$PLATFORM_CI_REPOSITORY:buildcache", CACHE_TRUSTED_REPOSITORY: "$PLATFORM_CI_REPOSITORY_TRUSTED", CACHE_TAG: "buildcache", CACHE_EXPORT: "registry" }),
+    );
   });
 
   test("ECR builds log in with the trust level's OIDC role (unprotected unless the workflow says protected); the GitLab registry variant uses the job token", () => {
@@ -146,9 +149,9 @@ describe("imageReuseTemplate validation", () => {
 });
 
 describeWithTool("shellcheck", "the image flow functions", () => {
-  test("pass shellcheck as POSIX sh (busybox ash in the docker CLI image) and as bash", () => {
+  test("pass shellcheck as POSIX sh (busybox ash in the docker CLI image) and as bash, with the BuildKit build function", () => {
     for (const shell of ["sh", "bash"]) {
-      const run = runTool("shellcheck", ["--severity=style", `--shell=${shell}`, "-"], { input: `#!/bin/sh\nset -eu\n${IMAGE_FLOW_FUNCTIONS}` });
+      const run = runTool("shellcheck", ["--severity=style", `--shell=${shell}`, "-"], { input: `#!/bin/sh\nset -eu\n${IMAGE_FLOW_FUNCTIONS}${BUILD_CACHE_FUNCTIONS}` });
       expect({ shell, status: run.status, output: run.stdout + run.stderr }).toEqual({ shell, status: 0, output: "" });
     }
   });

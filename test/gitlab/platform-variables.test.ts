@@ -1,3 +1,4 @@
+import { BUILD_SECRETS_VARIABLE, BUILDKIT_IMAGE_VARIABLE } from "../../lib/gitlab/build-cache";
 import { type MirrorEndpoint } from "../../lib/mirror/mirror-endpoint";
 import { imageVariable, PLATFORM_VARIABLES, platformVariables, type PlatformVariablesProps } from "../../lib/gitlab/platform-variables";
 import { tenantsOf } from "../../lib/platform/tenancy";
@@ -82,6 +83,8 @@ describe("platformVariables", () => {
       "PLATFORM_INPUTS_HASH", // computed by the build job
       PLATFORM_VARIABLES.imageBuilder, // set by the runner pool
       PLATFORM_VARIABLES.branchRoleArn, // read only as a fallback of older installations
+      BUILD_SECRETS_VARIABLE, // optional, set by a project that passes build secrets (read as ${VAR:-})
+      BUILDKIT_IMAGE_VARIABLE, // optional, pins the docker-container builder's image (read as ${VAR:-})
     ]);
     expect([...referenced].filter((k) => !defined.has(k))).toEqual([]);
     expect(imageVariable("app-ci")).toBe("PLATFORM_APP_CI_IMAGE");

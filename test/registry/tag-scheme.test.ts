@@ -4,10 +4,10 @@ import { TagScheme, TAG_KINDS } from "../../lib/registry/tag-scheme";
 const PATH = "test/tagScheme";
 
 describe("TagScheme", () => {
-  test("defaults: every kind, latest and release protected, the others retained", () => {
+  test("defaults: every kind, latest, release and the build cache protected, the others retained", () => {
     const scheme = new TagScheme(PATH);
     expect(scheme.kinds.map((k) => k.name)).toEqual([...TAG_KINDS]);
-    expect(scheme.protectedKinds.map((k) => k.name)).toEqual(["latest", "release"]);
+    expect(scheme.protectedKinds.map((k) => k.name)).toEqual(["latest", "release", "buildCache"]);
     expect(scheme.kind("mergeRequest")).toEqual({
       name: "mergeRequest",
       selector: { prefix: "MR-" },
@@ -16,8 +16,8 @@ describe("TagScheme", () => {
       protected: false,
       mutable: false,
     });
-    // Only `latest` moves; every other tag names one image for good.
-    expect(scheme.mutableKinds.map((k) => k.name)).toEqual(["latest"]);
+    // Only `latest` and the build cache move; every other tag names one image for good.
+    expect(scheme.mutableKinds.map((k) => k.name)).toEqual(["latest", "buildCache"]);
     expect(scheme.untaggedExpiryDays).toBe(1);
   });
 

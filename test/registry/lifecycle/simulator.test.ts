@@ -182,7 +182,7 @@ describe("simulateLifecycle", () => {
     const elapsed = performance.now() - start;
     expect(result.decisions).toHaveLength(20_000);
     expect(result.expired.length + result.kept.length).toBe(20_000);
-    // 29 rules with combination rules (9 without): ~0.5 s on an idle 2-core machine; the bound leaves room for a shared one.
+    // 30 rules with combination rules (10 without): ~0.5 s on an idle 2-core machine; the bound leaves room for a shared one.
     expect(elapsed).toBeLessThan(2500);
   });
 });
