@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { EXAMPLE_APP_DOCKERFILE } from "../lib/gitlab/build-cache";
 import { EXAMPLE_PROJECT_JOBS, projectCiFile } from "../lib/gitlab/ci-templates-project";
 import { IMAGE_REUSE_TEMPLATE, platformCiTemplates } from "../lib/gitlab/platform-templates";
 import { DEFAULT_TOOLBOX_DOCKERFILE, toolboxCiFile } from "../lib/gitlab/toolbox-project";
@@ -16,7 +17,7 @@ export function exampleProjectCiFile(templatesProject: string): string {
  * Writes what the stacks publish into GitLab, for review or for copying by
  * hand: the templates (under `<out>/<templates project>/`), the toolbox
  * project's files (under `<out>/<toolbox project>/`), and the worked example
- * (`<out>/example/.gitlab-ci.yml`). The same functions build the
+ * (`<out>/example/.gitlab-ci.yml` and its `Dockerfile`). The same functions build the
  * `gitlab_repository_file` contents, so the files are identical. Returns the
  * written paths, relative to `outDir`.
  */
@@ -29,6 +30,7 @@ export function writeCiTemplates(config: PlatformConfig, outDir: string): string
     if (templates) {
       for (const t of platformCiTemplates(`${env.name}/ci-templates`, scheme)) files.set(path.join(templates.project, t.fileName), t.content);
       files.set(path.join("example", ".gitlab-ci.yml"), exampleProjectCiFile(templates.project));
+      files.set(path.join("example", "Dockerfile"), EXAMPLE_APP_DOCKERFILE);
     }
     const toolbox = env.gitlab.toolboxProject;
     if (toolbox) {

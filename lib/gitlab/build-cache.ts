@@ -228,3 +228,24 @@ const BUILD_LINES = [
  * the image flow functions so that `platform_image` builds through it.
  */
 export const BUILD_CACHE_FUNCTIONS: string = BUILD_LINES.join("\n") + "\n";
+
+/**
+ * The worked example's application Dockerfile (Node.js): the dependency install keeps npm's
+ * download cache in a BuildKit cache mount (`RUN --mount=type=cache`, kept by the builder between
+ * builds and exported with `mode=max`), and reads the private registry token from a secret mount
+ * (`RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN`, Dockerfile reference "RUN
+ * --mount=type=secret", `env` option) that the build job passes with `--secret` when the project
+ * lists `NPM_TOKEN` in `PLATFORM_BUILD_SECRETS`: the token is in no layer, no build argument and
+ * no image history.
+ */
+export const EXAMPLE_APP_DOCKERFILE = [
+  "# syntax=docker/dockerfile:1",
+  "FROM node:22-alpine",
+  "WORKDIR /app",
+  "COPY package.json package-lock.json ./",
+  "# npm's download cache stays in the builder (and in the registry cache), not in the image.",
+  "RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN npm ci --omit=dev",
+  "COPY src ./src",
+  'CMD ["node", "src/index.js"]',
+  "",
+].join("\n");

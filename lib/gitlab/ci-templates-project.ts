@@ -21,9 +21,13 @@ export function projectCiFile(props: ProjectCiFileProps): string {
   return renderCiYaml({ include: [props.include], jobs: props.jobs });
 }
 
-/** The worked example's own jobs: tests that run inside the CI image built by the template. */
+/**
+ * The worked example's own jobs: tests that run inside the CI image built by the template; the
+ * dependency install uses the template's npm cache (`.platform-cache-npm`: npm's download cache
+ * in the runner's S3 cache, keyed on package-lock.json, per trust level).
+ */
 export const EXAMPLE_PROJECT_JOBS: Readonly<Record<string, CiJob>> = {
-  "unit-tests": { extends: ".in-ci-image", stage: "test", script: ["npm ci --prefer-offline", "npm test"] },
+  "unit-tests": { extends: [".in-ci-image", ".platform-cache-npm"], stage: "test", script: ["npm ci --prefer-offline", "npm test"] },
   lint: { extends: ".in-ci-image", stage: "test", script: ["npm run lint"] },
 };
 
