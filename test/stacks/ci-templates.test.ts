@@ -17,7 +17,7 @@ describe("npm run ci-templates", () => {
   test("writes exactly what the shared GitLab stack publishes with gitlab_repository_file", () => {
     const written = writeCiTemplates(exampleConfig, out);
     expect(written.sort()).toEqual(
-      ["acme/ci-templates/image-reuse-gitlab-registry.yml", "acme/ci-templates/image-reuse.yml", "acme/toolbox/.gitlab-ci.yml", "acme/toolbox/Dockerfile", "example/.gitlab-ci.yml"].map((f) =>
+      ["acme/ci-templates/image-reuse-gitlab-registry.yml", "acme/ci-templates/image-reuse.yml", "acme/toolbox/.gitlab-ci.yml", "acme/toolbox/Dockerfile", "example/.gitlab-ci.yml", "example/Dockerfile"].map((f) =>
         path.normalize(f),
       ),
     );
