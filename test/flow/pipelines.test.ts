@@ -174,6 +174,27 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow suite", () => {
       expect(buildsIn(state, p.main0!).every((b) => b.builder === undefined)).toBe(true);
     });
 
+    test("build caches: each build exports its BuildKit cache next to its image, in its own trust level's repository, with the options ECR stores; protected builds import only protected caches", () => {
+      const state = project.registry();
+      const exports = state.events.filter((e) => e.op === "cache-export");
+      expect(exports.length).toBeGreaterThan(0);
+      for (const pipeline of project.pipelines) {
+        const unprotected = pipeline.trigger.kind === "merge_request";
+        const builds = buildsIn(state, pipeline);
+        const exported = exports.filter((e) => e.run === String(pipeline.seq));
+        // One cache export per content build, to <the build's repository>:buildcache.
+        expect(exported.map((e) => e.ref).sort()).toEqual(builds.map((b) => `${b.ref!.slice(0, b.ref!.lastIndexOf(":"))}:buildcache`).sort());
+        for (const e of exported) {
+          expect({ pipeline: pipeline.name, unprotectedRepo: e.ref!.includes("/unprotected/") }).toEqual({ pipeline: pipeline.name, unprotectedRepo: unprotected });
+          expect(e.options).toMatch(/^type=registry,ref=\S+:buildcache,mode=max,image-manifest=true,oci-mediatypes=true$/);
+        }
+        for (const b of builds) {
+          if (!unprotected) expect({ pipeline: pipeline.name, imports: b.cacheFrom!.filter((r) => r.includes("/unprotected/")) }).toEqual({ pipeline: pipeline.name, imports: [] });
+          else expect(b.cacheFrom!.some((r) => !r.includes("/unprotected/") && r.endsWith(":buildcache"))).toBe(true);
+        }
+      }
+    });
+
     test("release: the tag pipeline puts v1.0.0 on the commit image main built, by digest; latest moved with main", () => {
       const state = project.registry();
       const repo = state.repos["acme/dev/app/app-ci"]!;
