@@ -362,6 +362,10 @@ export function validateGitLabSide(config: PlatformConfig): void {
     validateEnvironmentGitLab(config, env, path);
     const scope = gitlab.variables?.environmentScope ?? "*";
     own("group variables", `${gitlab.group} (environment scope ${scope})`, env, `${path}/variables`, "give the environments sharing the group distinct variables.environmentScope values (e.g. * for the build environment, staging, production)");
+    if (Object.keys(gitlab.buildpackVariables ?? {}).length > 0 || gitlab.autoDevOps) {
+      // Scoped * whatever the environment's scope: one environment per group publishes them.
+      own("buildpack variables", `${gitlab.group} (environment scope *)`, env, `${path}/buildpackVariables`, "set buildpackVariables and autoDevOps in one environment of the group only");
+    }
     if (gitlab.ciTemplates) {
       own("CI templates project", gitlab.ciTemplates.project, env, `${path}/ciTemplates`, "publish the templates from one environment only");
     }

@@ -14,7 +14,7 @@ const exampleRepositories: readonly RepositoryConfig[] = [
   { id: "toolbox", description: "The terraform/deploy toolbox image (terraform, aws cli)" },
 ];
 
-/** Buildpack download hosts (buildpacks fetch from them), proxied by the production Nexus (BUILDPACK_STDLIB_URL etc.). */
+/** Buildpack download hosts (buildpacks fetch from them), proxied by the production Nexus (JVM_COMMON_BUILDPACK etc.). */
 const buildpackProxies = [
   { name: "lang-common", remoteUrl: "https://lang-common.s3.amazonaws.com" },
   { name: "buildpack-registry", remoteUrl: "https://buildpack-registry.s3.amazonaws.com" },
@@ -84,11 +84,11 @@ const gitlabProduction = {
   ...gitlab,
   variables: { environmentScope: "production" },
   externalRegistries: [{ registry: "registry.cn-hangzhou.aliyuncs.com", username: "acme-ci@acme", passwordVariable: "acr_password" }],
-  // Buildpack downloads go through the mirror's raw proxies; Auto DevOps forwards them into the build.
-  rawProxyVariables: {
-    BUILDPACK_STDLIB_URL: { proxy: "lang-common", path: "buildpack-stdlib/v8/stdlib.sh" },
-    BUILDPACK_REGISTRY_URL: { proxy: "buildpack-registry" },
-    BUILDPACK_JVM_URL: { proxy: "lang-jvm" },
+  // Buildpack downloads go through the mirror's raw proxies, under the names the buildpacks read;
+  // Auto DevOps forwards them into the build (they are unprotected and scoped *, so its build job gets them).
+  buildpackVariables: {
+    JVM_COMMON_BUILDPACK: { proxy: "buildpack-registry", path: "buildpacks/heroku/jvm.tgz" },
+    JVM_BUILDPACK_ASSETS_BASE_URL: { proxy: "lang-jvm" },
   },
   autoDevOps: true,
 };

@@ -2,6 +2,7 @@ import { check } from "../core/errors";
 import { validateRegion } from "../core/aws";
 import { type CiAwsAccess } from "../identity/ci-access";
 import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
+import { validateBuildpackVariableName } from "./buildpack-variables";
 import { type CiVariableOptions, validateVariableKey } from "./ci-variable";
 
 
@@ -99,8 +100,19 @@ export interface PlatformVariablesProps {
    */
   readonly rawProxyVariables?: Readonly<Record<string, RawProxyVariable>>;
   /**
-   * Projects use Auto DevOps: also set `AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES`
-   * to the raw-proxy variable keys, so the build forwards them into buildpacks.
+   * Build-time variables of buildpacks (names in `BUILDPACK_VARIABLES`, e.g. `JVM_COMMON_BUILDPACK`)
+   * pointing at files behind the mirror's raw proxies. They hold no secret, so they are
+   * unprotected and scoped `*` whatever `protected` and `environmentScope` say: Auto DevOps'
+   * build job has no `environment:` and runs on every branch, so a scoped or protected
+   * variable never reaches it. Requires `mirror`.
+   * @default none
+   * @throws ValidationError for a name no supported buildpack reads
+   */
+  readonly buildpackVariables?: Readonly<Record<string, RawProxyVariable>>;
+  /**
+   * Projects use Auto DevOps: also set `AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES` (unprotected,
+   * scope `*`) to the buildpack and raw-proxy variable keys, so the build job passes them to the
+   * buildpacks (`pack build --env`).
    * @default false
    */
   readonly autoDevOps?: boolean;
@@ -141,15 +153,19 @@ export function platformVariables(path: string, props: PlatformVariablesProps): 
   });
   const mirror = props.mirror;
   const rawProxies = Object.entries(props.rawProxyVariables ?? {});
-  check(rawProxies.length === 0 || mirror !== undefined, {
-    path,
-    subject: "rawProxyVariables",
-    value: rawProxies.map(([key]) => key),
-    rule: "raw-proxy variables point into the mirror's raw proxies, so they need a mirror",
-    fix: "pass `mirror`, or drop `rawProxyVariables`",
-  });
-  const raw = rawProxies.map(([key, ref]) => {
-    const where = `${path}/rawProxyVariables/${key}`;
+  const buildpacks = Object.entries(props.buildpackVariables ?? {});
+  for (const [field, entries] of [["rawProxyVariables", rawProxies], ["buildpackVariables", buildpacks]] as const) {
+    check(entries.length === 0 || mirror !== undefined, {
+      path,
+      subject: field,
+      value: entries.map(([key]) => key),
+      rule: "raw-proxy variables point into the mirror's raw proxies, so they need a mirror",
+      fix: `pass \`mirror\`, or drop \`${field}\``,
+    });
+  }
+  buildpacks.forEach(([key]) => validateBuildpackVariableName(`${path}/buildpackVariables/${key}`, key));
+  const rawUrl = (field: string, key: string, ref: RawProxyVariable): string => {
+    const where = `${path}/${field}/${key}`;
     validateVariableKey(where, key);
     const base = mirror!.rawProxyUrls[ref.proxy];
     check(base !== undefined, {
@@ -166,10 +182,15 @@ export function platformVariables(path: string, props: PlatformVariablesProps): 
       rule: "the path is appended to the proxy's base URL, so it is relative",
       fix: `drop the leading '/': ${JSON.stringify((ref.path ?? "").replace(/^\/+/, ""))}`,
     });
-    const url = ref.path ? new URL(ref.path, base.endsWith("/") ? base : `${base}/`).toString() : base;
-    return variable(key, url, `Raw proxy ${ref.proxy} of the mirror`);
-  });
-  const forwarded = props.autoDevOps && raw.length > 0 ? [variable(PLATFORM_VARIABLES.autoDevOpsForwarded, raw.map((v) => v.key).join(","), "Variables Auto DevOps forwards into the build")] : [];
+    return ref.path ? new URL(ref.path, base.endsWith("/") ? base : `${base}/`).toString() : base;
+  };
+  const raw = rawProxies.map(([key, ref]) => variable(key, rawUrl("rawProxyVariables", key, ref), `Raw proxy ${ref.proxy} of the mirror`));
+  // Build-time variables reach every job, Auto DevOps' build included: no environment, any branch.
+  const unscoped = { environmentScope: "*", protected: false, raw: true };
+  const buildpack = buildpacks.map(([key, ref]): CiVariableOptions => ({ key, value: rawUrl("buildpackVariables", key, ref), description: `Buildpack download through the mirror's raw proxy ${ref.proxy}`, ...unscoped }));
+  const forwardedKeys = [...buildpack, ...raw].map((v) => v.key);
+  const forwarded: CiVariableOptions[] =
+    props.autoDevOps && forwardedKeys.length > 0 ? [{ key: PLATFORM_VARIABLES.autoDevOpsForwarded, value: forwardedKeys.join(","), description: "Variables Auto DevOps forwards into the build", ...unscoped }] : [];
 
   const perTenant = props.tenantScoped ?? false;
   check(!perTenant || images.length === 0, {
@@ -194,6 +215,7 @@ export function platformVariables(path: string, props: PlatformVariablesProps): 
     ...(mirror && mirror.registryMirrors.length > 0 ? [variable(PLATFORM_VARIABLES.registryMirror, mirror.registryMirrors[0]!, "Docker Hub mirror")] : []),
     ...Object.entries(mirror?.imagePrefixes ?? {}).map(([host, prefix]) => variable(mirrorPrefixVariable(host), prefix, `Image prefix serving ${host} through the mirror`)),
     ...raw,
+    ...buildpack,
     ...forwarded,
   ];
 }

@@ -2,6 +2,7 @@ import { validateAccountId, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { validateGitLabUrl } from "../core/gitlab-url";
 import { type CacheAccessLogOptions } from "../cache/access-log-bucket";
+import { validateBuildpackVariableName } from "../gitlab/buildpack-variables";
 import { type RawProxyVariable } from "../gitlab/platform-variables";
 import { type RawProxyOptions } from "../mirror/nexus-provisioning";
 import { type ExistingNetworkProps } from "../network/existing-network";
@@ -134,8 +135,18 @@ export interface GitLabConfig {
    */
   readonly rawProxyVariables?: Readonly<Record<string, RawProxyVariable>>;
   /**
+   * Build-time variables of buildpacks (`BUILDPACK_VARIABLES` in lib/gitlab/buildpack-variables.ts:
+   * `JVM_COMMON_BUILDPACK`, `JVM_BUILDPACK_ASSETS_BASE_URL`) pointing at files behind the
+   * mirror's raw proxies, by variable name. Group variables, unprotected and scoped `*` (they hold
+   * a mirror URL, no secret), so that Auto DevOps' build job, which has no environment, gets them.
+   * One environment per group publishes them. Needs a Nexus mirror with those proxies.
+   * @default none
+   */
+  readonly buildpackVariables?: Readonly<Record<string, RawProxyVariable>>;
+  /**
    * The projects use Auto DevOps: publish AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES
-   * so its build job forwards the raw proxy variables into the build.
+   * (unprotected, scope `*`) so its build job passes the buildpack and raw proxy variables to
+   * the buildpacks.
    * @default false
    */
   readonly autoDevOps?: boolean;
@@ -847,6 +858,7 @@ export function validateEnvironmentGitLab(platform: PlatformInfo, env: Environme
       fix: "use a repository id from registry.repositories",
     });
   }
+  for (const name of Object.keys(gitlab.buildpackVariables ?? {})) validateBuildpackVariableName(`${path}/buildpackVariables/${name}`, name);
   (gitlab.externalRegistries ?? []).forEach((ext, j) => {
     check(TERRAFORM_IDENTIFIER.test(ext.passwordVariable), {
       path: `${path}/externalRegistries[${j}]`,

@@ -226,6 +226,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
             protected: isProtected,
             ...(mirror ? { mirror } : {}),
             ...(gitlab.rawProxyVariables ? { rawProxyVariables: gitlab.rawProxyVariables } : {}),
+            ...(gitlab.buildpackVariables ? { buildpackVariables: gitlab.buildpackVariables } : {}),
             ...(gitlab.autoDevOps ? { autoDevOps: true } : {}),
           })
         : []),

@@ -1,6 +1,8 @@
 import { TerraformVariable } from "cdktf";
 import { RunnerCacheBucket, type RunnerCacheBucketProps } from "../../lib/cache/cache-bucket";
+import { dependencyCacheJobs } from "../../lib/gitlab/build-cache";
 import { DockerAuthConfig } from "../../lib/gitlab/docker-auth-config";
+import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { CiVariables, type CiVariableOptions } from "../../lib/gitlab/ci-variable";
 import { RunnerRegistration } from "../../lib/gitlab/runner-registration";
 import { DeploymentRole } from "../../lib/identity/deployment-role";
@@ -11,6 +13,7 @@ import { StaticCredentials, type StaticCredentialsProps } from "../../lib/identi
 import { NexusMirror, type NexusMirrorProps } from "../../lib/mirror/nexus-mirror";
 import { Network, type NetworkProps } from "../../lib/network/network";
 import { ContainerRepository, type ContainerRepositoryProps } from "../../lib/registry/repository";
+import { TagScheme } from "../../lib/registry/tag-scheme";
 import { type DockerExecutorSettings, validateRunnerConfig } from "../../lib/runner/config-toml";
 import { testStack } from "../support/synth";
 import { type BadInput } from "./matrix";
@@ -76,6 +79,34 @@ const network = (props: Partial<NetworkProps>) => () => new Network(testStack(),
 const ECR = "111111111111.dkr.ecr.eu-central-1.amazonaws.com";
 
 export const constructRows: readonly BadInput[] = [
+  // CI templates: build caches per trust level, dependency caches GitLab can key.
+  {
+    name: "a template image sharing one repository between trust levels",
+    run: () => imageReuseTemplate("test/templates", { tagScheme: new TagScheme("test/tagScheme"), images: [{ name: "app", repository: "$APP_REPO", unprotectedRepository: "$APP_REPO" }] }),
+    path: "test/templates/images[0]",
+    subject: "unprotectedRepository",
+    value: "$APP_REPO",
+    rule: /an unprotected build must never write the image or the build cache a protected build imports/,
+    fix: /unprotectedRepository of its own/,
+  },
+  {
+    name: "a dependency cache keyed on three lock files",
+    run: () => dependencyCacheJobs("test/templates", [{ name: "js", lockFiles: ["package-lock.json", "yarn.lock", "pnpm-lock.yaml"], paths: [".npm/"] }]),
+    path: "test/templates/dependencyCaches[0]",
+    subject: "lockFiles",
+    value: ["package-lock.json", "yarn.lock", "pnpm-lock.yaml"],
+    rule: /one or two files/,
+    fix: /lock file/,
+  },
+  {
+    name: "a dependency cache outside the project directory",
+    run: () => dependencyCacheJobs("test/templates", [{ name: "npm", lockFiles: ["package-lock.json"], paths: ["/root/.npm"] }]),
+    path: "test/templates/dependencyCaches[0]",
+    subject: "paths",
+    value: "/root/.npm",
+    rule: /relative to the project directory/,
+    fix: /relative to the repository root/,
+  },
   // RunnerCacheBucket
   cachePath("*", /IAM wildcards/),
   cachePath("runner-cache/../other", /path\.Join/),

@@ -1,3 +1,4 @@
+import { BUILDPACK_VARIABLES, validateBuildpackVariableName } from "../../lib/gitlab/buildpack-variables";
 import { BUILD_SECRETS_VARIABLE, BUILDKIT_IMAGE_VARIABLE } from "../../lib/gitlab/build-cache";
 import { type MirrorEndpoint } from "../../lib/mirror/mirror-endpoint";
 import { imageVariable, PLATFORM_VARIABLES, platformVariables, type PlatformVariablesProps } from "../../lib/gitlab/platform-variables";
@@ -122,6 +123,52 @@ describe("platformVariables for tenants", () => {
     expect(platformVariables("cfg/vars", { aws, registryHost: "h", images: {}, tenantScoped: true }).map((v) => v.key)).toEqual(["PLATFORM_REGISTRY_HOST", "PLATFORM_AWS_REGION"]);
     expect(violationOf(() => platformVariables("cfg/vars", { aws, registryHost: "h", images: { app: { repositoryUrl: "h/app" } }, tenantScoped: true })).message).toMatch(
       /^cfg\/vars: invalid images \["app"\]\. Rule: with tenantScoped, image URLs are project variables of each tenant/,
+    );
+  });
+});
+
+describe("buildpack variables", () => {
+  const mirror: MirrorEndpoint = {
+    registryMirrors: [],
+    insecureRegistries: [],
+    imagePrefixes: {},
+    rawProxyUrls: { "buildpack-registry": "http://mirror.internal:8090/repository/buildpack-registry/", "lang-jvm": "http://mirror.internal:8090/repository/lang-jvm/" },
+  };
+  const base = { aws: { roleArn: "arn:aws:iam::111111111111:role/build", audience: "https://gitlab.example.com", region: "eu-central-1" }, registryHost: "111111111111.dkr.ecr.eu-central-1.amazonaws.com", images: {} };
+
+  test("names buildpacks read, unprotected and scoped * even in a protected, scoped environment, and listed for Auto DevOps' build job", () => {
+    const vars = platformVariables("cfg/vars", {
+      ...base,
+      mirror,
+      environmentScope: "production",
+      protected: true,
+      autoDevOps: true,
+      buildpackVariables: { JVM_COMMON_BUILDPACK: { proxy: "buildpack-registry", path: "buildpacks/heroku/jvm.tgz" }, JVM_BUILDPACK_ASSETS_BASE_URL: { proxy: "lang-jvm" } },
+    });
+    const byKey = Object.fromEntries(vars.map((v) => [v.key, v]));
+    expect(byKey.JVM_COMMON_BUILDPACK).toEqual(expect.objectContaining({ value: "http://mirror.internal:8090/repository/buildpack-registry/buildpacks/heroku/jvm.tgz", environmentScope: "*", protected: false }));
+    expect(byKey.JVM_BUILDPACK_ASSETS_BASE_URL).toEqual(expect.objectContaining({ value: "http://mirror.internal:8090/repository/lang-jvm/", environmentScope: "*", protected: false }));
+    expect(byKey[PLATFORM_VARIABLES.autoDevOpsForwarded]).toEqual(expect.objectContaining({ value: "JVM_COMMON_BUILDPACK,JVM_BUILDPACK_ASSETS_BASE_URL", environmentScope: "*", protected: false }));
+    // The environment's own variables keep its scope and protection.
+    expect(byKey[PLATFORM_VARIABLES.registryHost]).toEqual(expect.objectContaining({ environmentScope: "production", protected: true }));
+  });
+
+  test("every supported name's proxy path serves the buildpack's default download (the raw proxy of its host plus the path)", () => {
+    for (const [name, spec] of Object.entries(BUILDPACK_VARIABLES)) {
+      const url = new URL(spec.upstreamDefault);
+      expect({ name, path: url.pathname.replace(/^\//, "") }).toEqual({ name, path: spec.path });
+    }
+  });
+
+  test("a buildpack variable name no supported buildpack reads is refused, naming the supported names and a near miss", () => {
+    const error = violationOf(() => platformVariables("cfg/vars", { ...base, mirror, buildpackVariables: { BUILDPACK_JVM_URL: { proxy: "lang-jvm" } } }));
+    expect(error.message).toMatch(/^cfg\/vars\/buildpackVariables\/BUILDPACK_JVM_URL: invalid buildpack variable "BUILDPACK_JVM_URL"\. Rule: no supported buildpack reads this name.*JVM_COMMON_BUILDPACK, JVM_BUILDPACK_ASSETS_BASE_URL/);
+    expect(violationOf(() => validateBuildpackVariableName("cfg/x", "jvm_common_buildpack")).message).toMatch(/Fix: did you mean JVM_COMMON_BUILDPACK\?/);
+  });
+
+  test("buildpack variables need a mirror", () => {
+    expect(violationOf(() => platformVariables("cfg/vars", { ...base, buildpackVariables: { JVM_COMMON_BUILDPACK: { proxy: "buildpack-registry" } } })).message).toMatch(
+      /^cfg\/vars: invalid buildpackVariables \["JVM_COMMON_BUILDPACK"\]\. Rule: raw-proxy variables point into the mirror's raw proxies/,
     );
   });
 });

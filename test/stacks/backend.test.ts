@@ -10,7 +10,7 @@ const lightConfig: PlatformConfig = {
   ...exampleConfig,
   environments: exampleConfig.environments.map(({ runners: _runners, mirror: _mirror, ...env }) => ({
     ...env,
-    gitlab: { ...env.gitlab, rawProxyVariables: undefined, autoDevOps: undefined },
+    gitlab: { ...env.gitlab, rawProxyVariables: undefined, buildpackVariables: undefined, autoDevOps: undefined },
   })),
 };
 

@@ -50,7 +50,8 @@ describe("example stacks: GitLab side", () => {
     const scopes = (name: string) => [...new Set(values(name, "gitlab_group_variable").map((v) => `${v.environment_scope} protected=${v.protected}`))];
     expect(scopes("dev")).toEqual(["* protected=false"]);
     expect(scopes("staging")).toEqual(["staging protected=false"]);
-    expect(scopes("production")).toEqual(["production protected=true"]);
+    // Production also publishes the buildpack variables, scoped * and unprotected (Auto DevOps' build job has no environment).
+    expect(scopes("production").sort()).toEqual(["* protected=false", "production protected=true"]);
     const keys = values("dev", "gitlab_group_variable").map((v) => v.key);
     expect(keys.sort()).toEqual([
       // Image URLs, role ARNs and the audience are project variables of each tenant.
@@ -64,12 +65,17 @@ describe("example stacks: GitLab side", () => {
     ]);
   });
 
-  test("production publishes the Nexus mirror: Docker Hub mirror, raw proxy URLs (seed 002) and the Auto DevOps forwarding list", () => {
-    const vars = Object.fromEntries(values("production", "gitlab_group_variable").map((v) => [v.key, v.value]));
+  test("production publishes the Nexus mirror: Docker Hub mirror, and the buildpack variables under the names buildpacks read, where Auto DevOps' build job gets them", () => {
+    const all = values("production", "gitlab_group_variable");
+    const vars = Object.fromEntries(all.map((v) => [v.key, v.value]));
     expect(vars.PLATFORM_REGISTRY_MIRROR).toMatch(/^http:\/\/mirror\.[a-z.]+:8082$/);
-    expect(vars.BUILDPACK_STDLIB_URL).toMatch(/^http:\/\/mirror\.[a-z.]+:8090\/repository\/lang-common\/buildpack-stdlib\/v8\/stdlib\.sh$/);
-    expect(vars.BUILDPACK_REGISTRY_URL).toMatch(/\/repository\/buildpack-registry\/?$/);
-    expect(vars.AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES).toBe("BUILDPACK_STDLIB_URL,BUILDPACK_REGISTRY_URL,BUILDPACK_JVM_URL");
+    expect(vars.JVM_COMMON_BUILDPACK).toMatch(/^http:\/\/mirror\.[a-z.]+:8090\/repository\/buildpack-registry\/buildpacks\/heroku\/jvm\.tgz$/);
+    expect(vars.JVM_BUILDPACK_ASSETS_BASE_URL).toMatch(/^http:\/\/mirror\.[a-z.]+:8090\/repository\/lang-jvm\/$/);
+    expect(vars.AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES).toBe("JVM_COMMON_BUILDPACK,JVM_BUILDPACK_ASSETS_BASE_URL");
+    // The build job has no environment and runs on unprotected branches too: scope *, unprotected (a URL, no secret).
+    for (const key of ["JVM_COMMON_BUILDPACK", "JVM_BUILDPACK_ASSETS_BASE_URL", "AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES"]) {
+      expect(all.find((v) => v.key === key)).toEqual(expect.objectContaining({ environment_scope: "*", protected: false, masked: false }));
+    }
   });
 
   test("DOCKER_AUTH_CONFIG: credHelpers only in dev (not masked), with the external registry from a sensitive variable in production (masked, hidden)", () => {
