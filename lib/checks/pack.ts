@@ -90,9 +90,13 @@ const LEVEL: Readonly<Record<FindingSeverity, AnnotationMetadataEntryType>> = {
   info: AnnotationMetadataEntryType.INFO,
 };
 
-/** The ECR patterns of a tag scheme's protected kinds, e.g. `["latest", "v*.*.*"]`: the pack's `protectedTags`. */
+/**
+ * The ECR patterns of a tag scheme's protected kinds, e.g. `["latest", "v*.*.*"]`: the pack's
+ * `protectedTags`. The build cache kind is left out (`TagScheme.irreplaceableKinds`): expiring a
+ * BuildKit cache costs one slower build, not an image anyone runs.
+ */
 export function protectedTagPatterns(scheme: TagScheme): string[] {
-  return scheme.protectedKinds.map((kind) => selectorPattern(kind.selector));
+  return scheme.irreplaceableKinds.map((kind) => selectorPattern(kind.selector));
 }
 
 /** Renders a finding as an annotation message: rule id, what is wrong, the construct path, the fix. */

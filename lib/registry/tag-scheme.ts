@@ -239,6 +239,15 @@ export class TagScheme {
     return this.kinds.filter((k) => k.protected);
   }
 
+  /**
+   * The protected kinds whose expiry would lose something a build cannot give back: every
+   * protected kind except the built-in `buildCache` (BuildKit's registry cache, which the next
+   * build writes again). The rule pack's ECR003 and the preview's `--fail-on-protected` guard these.
+   */
+  public get irreplaceableKinds(): readonly TagKind[] {
+    return this.protectedKinds.filter((k) => k.name !== "buildCache");
+  }
+
   /** The kinds with a retention (expired by their own rule). */
   public get retainedKinds(): readonly TagKind[] {
     return this.kinds.filter((k) => !k.protected);

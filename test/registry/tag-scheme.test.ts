@@ -8,6 +8,8 @@ describe("TagScheme", () => {
     const scheme = new TagScheme(PATH);
     expect(scheme.kinds.map((k) => k.name)).toEqual([...TAG_KINDS]);
     expect(scheme.protectedKinds.map((k) => k.name)).toEqual(["latest", "release", "buildCache"]);
+    // The build cache is kept by the scheme's own policy, but losing it loses nothing a build cannot write again.
+    expect(scheme.irreplaceableKinds.map((k) => k.name)).toEqual(["latest", "release"]);
     expect(scheme.kind("mergeRequest")).toEqual({
       name: "mergeRequest",
       selector: { prefix: "MR-" },

@@ -223,7 +223,7 @@ function protectedPatternsOf(args: Args): readonly string[] {
   if (args.protectedPatterns) return args.protectedPatterns;
   const props = args.tagSchemePath === undefined ? undefined : (readJson(args.tagSchemePath) as TagSchemeProps);
   const scheme = new TagScheme(args.tagSchemePath ?? "ecr-lifecycle-preview/default tag scheme", props);
-  return scheme.protectedKinds.map((kind) => selectorPattern(kind.selector));
+  return scheme.irreplaceableKinds.map((kind) => selectorPattern(kind.selector));
 }
 
 /** An image the policy would expire although it carries a protected tag. */
