@@ -627,3 +627,22 @@ export {
   managerCloudConfig,
   renderManagerUserData,
 } from "./runner/autoscaler/manager-user-data";
+
+// --- Build speed: dependency caches, BuildKit registry caches, buildpack variables ---
+export { type CiCache } from "./gitlab/ci-yaml";
+export {
+  BUILD_CACHE_KIND,
+  BUILD_SECRETS_VARIABLE,
+  BUILDKIT_IMAGE_VARIABLE,
+  REGISTRY_CACHE_OPTIONS,
+  type DependencyCache,
+  DEFAULT_DEPENDENCY_CACHES,
+  dependencyCacheJob,
+  dependencyCacheJobs,
+  buildCacheKind,
+  type ImageRepositories,
+  buildCacheVariables,
+  BUILD_CACHE_FUNCTIONS,
+  EXAMPLE_APP_DOCKERFILE,
+} from "./gitlab/build-cache";
+export { type BuildpackVariableSpec, BUILDPACK_VARIABLES, validateBuildpackVariableName } from "./gitlab/buildpack-variables";
