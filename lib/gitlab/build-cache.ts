@@ -108,6 +108,7 @@ export function dependencyCacheJobs(path: string, caches: readonly DependencyCac
       rule: "GitLab keys a cache on one or two files (cache:key:files)",
       fix: "name the package manager's lock file, e.g. package-lock.json",
     });
+    check(Array.isArray(cache.paths) && cache.paths.length > 0, { path: where, subject: "paths", value: cache.paths, rule: "a cache caches at least one path", fix: "name the package manager's cache directory" });
     for (const file of [...cache.lockFiles, ...cache.paths]) {
       check(insideProject(file), {
         path: where,
@@ -117,7 +118,6 @@ export function dependencyCacheJobs(path: string, caches: readonly DependencyCac
         fix: `write the path relative to the repository root, e.g. ".npm/"`,
       });
     }
-    check(cache.paths.length > 0, { path: where, subject: "paths", value: cache.paths, rule: "a cache caches at least one path", fix: "name the package manager's cache directory" });
     for (const key of Object.keys(cache.variables ?? {})) {
       check(VARIABLE_NAME.test(key), { path: where, subject: "variables", value: key, rule: "a CI variable name is letters, digits and '_', not starting with a digit", fix: "rename the variable" });
     }
