@@ -86,9 +86,10 @@ const gitlabProduction = {
   externalRegistries: [{ registry: "registry.cn-hangzhou.aliyuncs.com", username: "acme-ci@acme", passwordVariable: "acr_password" }],
   // Buildpack downloads go through the mirror's raw proxies, under the names the buildpacks read;
   // Auto DevOps forwards them into the build (they are unprotected and scoped *, so its build job gets them).
+  // JVM_BUILDPACK_ASSETS_BASE_URL is left out: the JVM common buildpack this tarball holds (v159 and
+  // later) no longer reads it.
   buildpackVariables: {
     JVM_COMMON_BUILDPACK: { proxy: "buildpack-registry", path: "buildpacks/heroku/jvm.tgz" },
-    JVM_BUILDPACK_ASSETS_BASE_URL: { proxy: "lang-jvm" },
   },
   autoDevOps: true,
 };

@@ -70,10 +70,9 @@ describe("example stacks: GitLab side", () => {
     const vars = Object.fromEntries(all.map((v) => [v.key, v.value]));
     expect(vars.PLATFORM_REGISTRY_MIRROR).toMatch(/^http:\/\/mirror\.[a-z.]+:8082$/);
     expect(vars.JVM_COMMON_BUILDPACK).toMatch(/^http:\/\/mirror\.[a-z.]+:8090\/repository\/buildpack-registry\/buildpacks\/heroku\/jvm\.tgz$/);
-    expect(vars.JVM_BUILDPACK_ASSETS_BASE_URL).toMatch(/^http:\/\/mirror\.[a-z.]+:8090\/repository\/lang-jvm\/$/);
-    expect(vars.AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES).toBe("JVM_COMMON_BUILDPACK,JVM_BUILDPACK_ASSETS_BASE_URL");
+    expect(vars.AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES).toBe("JVM_COMMON_BUILDPACK");
     // The build job has no environment and runs on unprotected branches too: scope *, unprotected (a URL, no secret).
-    for (const key of ["JVM_COMMON_BUILDPACK", "JVM_BUILDPACK_ASSETS_BASE_URL", "AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES"]) {
+    for (const key of ["JVM_COMMON_BUILDPACK", "AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES"]) {
       expect(all.find((v) => v.key === key)).toEqual(expect.objectContaining({ environment_scope: "*", protected: false, masked: false }));
     }
   });
