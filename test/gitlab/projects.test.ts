@@ -46,10 +46,10 @@ describe("CiTemplatesProject", () => {
     expect(error.message).toMatch(/^test\/templates\/templates\[1\]: invalid template file name "image-reuse.yml"\. Rule: each template needs its own file/);
   });
 
-  test("the worked example includes the template from the templates project and runs tests in the CI image", () => {
+  test("the worked example includes the template from the templates project and runs tests in the CI image with the npm dependency cache", () => {
     const file = parse(projectCiFile({ include: { project: "acme/ci-templates", file: "image-reuse.yml", ref: "main" }, jobs: EXAMPLE_PROJECT_JOBS })) as Record<string, unknown>;
     expect(file.include).toEqual([{ project: "acme/ci-templates", file: "image-reuse.yml", ref: "main" }]);
-    expect(file["unit-tests"]).toEqual({ extends: ".in-ci-image", stage: "test", script: ["npm ci --prefer-offline", "npm test"] });
+    expect(file["unit-tests"]).toEqual({ extends: [".in-ci-image", ".platform-cache-npm"], stage: "test", script: ["npm ci --prefer-offline", "npm test"] });
   });
 });
 
