@@ -64,7 +64,7 @@ export function mirrorPrefixVariable(upstreamHost: string): string {
   return `PLATFORM_MIRROR_PREFIX_${upstreamHost.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}`;
 }
 
-/** A CI variable pointing at a file behind one of the mirror's raw proxies (e.g. buildpacks' BUILDPACK_STDLIB_URL and friends). */
+/** A CI variable pointing at a file behind one of the mirror's raw proxies (e.g. `JVM_COMMON_BUILDPACK` → `buildpack-registry` + `buildpacks/heroku/jvm.tgz`). */
 export interface RawProxyVariable {
   /** Name of the raw proxy in {@link MirrorEndpoint.rawProxyUrls}, e.g. `lang-common`. */
   readonly proxy: string;

@@ -48,7 +48,7 @@ export interface MirrorEndpoint {
    * @default nothing to grant
    */
   grantHostAccess?(grantee: IGrantable): void;
-  /** Base URLs of raw (file download) proxies by name, e.g. for BUILDPACK_STDLIB_URL. */
+  /** Base URLs of raw (file download) proxies by name, e.g. for buildpack downloads (JVM_COMMON_BUILDPACK). */
   readonly rawProxyUrls: Readonly<Record<string, string>>;
   /**
    * Security group the runner hosts' group must be allowed into, when the mirror is a host.

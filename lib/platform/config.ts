@@ -129,8 +129,9 @@ export interface GitLabConfig {
     readonly dockerfile?: string;
   };
   /**
-   * CI variables pointing at files behind the mirror's raw proxies (buildpacks'
-   * BUILDPACK_STDLIB_URL and friends), by variable name. Needs a Nexus mirror with those proxies.
+   * CI variables of your own pointing at files behind the mirror's raw proxies, by variable
+   * name, with the environment's scope and protection (buildpack variables go into
+   * `buildpackVariables`). Needs a Nexus mirror with those proxies.
    * @default none
    */
   readonly rawProxyVariables?: Readonly<Record<string, RawProxyVariable>>;
