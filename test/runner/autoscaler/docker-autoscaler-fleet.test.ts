@@ -123,6 +123,8 @@ describe("manager", () => {
     // The plugin's AWS SDK gets the region from the service's environment (the region data source's value).
     expect(dropIn).toMatch(/^Environment=AWS_REGION=\$\{TfToken\[TOKEN\.\d+\]\}$/m);
     expect(dropIn.split("\n").filter((l) => l.startsWith("ExecStartPre="))).toEqual([
+      // Like a runner host: never started again once the watcher drained it.
+      `ExecStartPre=${HOST_PATHS.script} may-start`,
       `ExecStartPre=${HOST_PATHS.script} configure`,
       `ExecStartPre=/usr/bin/gitlab-runner fleeting --config ${HOST_PATHS.config} install`,
     ]);
