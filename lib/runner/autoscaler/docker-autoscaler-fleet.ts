@@ -168,7 +168,7 @@ export class DockerAutoscalerFleet extends Construct {
       resources: [`arn:${partition.partition}:autoscaling:${region.region}:${account.accountId}:autoScalingGroup:*:autoScalingGroupName/${this.managerAutoScalingGroupName}`],
     });
     this.managerRole.addToPrincipalPolicy({ actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], resources: [logGroup.arn, `${logGroup.arn}:*`] });
-    props.runners.forEach((r) => fleetingAwsPluginStatements(scopeOf(workerGroupNameOf(name, r)), staticKey === undefined).forEach((s) => this.managerRole.addToPrincipalPolicy(s)));
+    props.runners.forEach((r) => fleetingAwsPluginStatements(scopeOf(workerGroupNameOf(name, r)), staticKey === undefined, WORKER_USERNAME).forEach((s) => this.managerRole.addToPrincipalPolicy(s)));
 
     // Network: the manager takes no inbound traffic; it reaches HTTPS and the workers' SSH port.
     const managerSg = new SecurityGroup(this, "manager-security-group", {
