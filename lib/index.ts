@@ -627,3 +627,12 @@ export {
   managerCloudConfig,
   renderManagerUserData,
 } from "./runner/autoscaler/manager-user-data";
+
+// ---- docker-autoscaler: worker and manager architectures ----
+export {
+  DEFAULT_MANAGER_INSTANCE_TYPE,
+  managerArchitectureOf,
+  managerInstanceTypeOf,
+  workerArchitectureOf,
+  workerHelperImage,
+} from "./runner/autoscaler/worker-architecture";
