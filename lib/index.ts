@@ -636,3 +636,4 @@ export {
   workerArchitectureOf,
   workerHelperImage,
 } from "./runner/autoscaler/worker-architecture";
+export { architectureOfHelperImage } from "./runner/fleet-validation";

@@ -2,7 +2,7 @@ import { check } from "../../core/errors";
 import { isUnresolved } from "../../core/tokens";
 import { type MirrorEndpoint, helperImageTag } from "../../mirror/mirror-endpoint";
 import { architectureOfInstanceType, fleetArchitecture } from "../architecture";
-import { validateHelperImageArchitecture } from "../fleet-validation";
+import { architectureOfHelperImage, validateHelperImageArchitecture } from "../fleet-validation";
 import { type RunnerHostArchitecture } from "../user-data";
 import { type AutoscalerRunnerDefinition, DEFAULT_WORKER_INSTANCE_TYPES, type DockerAutoscalerFleetProps } from "./fleet-props";
 
@@ -80,8 +80,7 @@ export function workerHelperImage(
   }
   if (mirror?.helperImageRepository !== undefined) return `${mirror.helperImageRepository}:${helperImageTag(architecture)}`;
   if (mirror?.helperImage === undefined) return undefined;
-  const tag = mirror.helperImage.slice(mirror.helperImage.lastIndexOf("/") + 1).split(":")[1] ?? "";
-  const named = /^(?:[a-z]+-)?(x86_64|arm64|arm|s390x|ppc64le|riscv64)-/.exec(tag)?.[1];
+  const named = architectureOfHelperImage(mirror.helperImage);
   check(isUnresolved(mirror.helperImage) || named === undefined || named === architecture, {
     path: `${path}/mirror`,
     subject: "helperImage",
