@@ -646,3 +646,13 @@ export {
   EXAMPLE_APP_DOCKERFILE,
 } from "./gitlab/build-cache";
 export { type BuildpackVariableSpec, BUILDPACK_VARIABLES, validateBuildpackVariableName } from "./gitlab/buildpack-variables";
+
+// ---- docker-autoscaler: worker and manager architectures ----
+export {
+  DEFAULT_MANAGER_INSTANCE_TYPE,
+  managerArchitectureOf,
+  managerInstanceTypeOf,
+  workerArchitectureOf,
+  workerHelperImage,
+} from "./runner/autoscaler/worker-architecture";
+export { architectureOfHelperImage } from "./runner/fleet-validation";

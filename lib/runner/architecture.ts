@@ -33,12 +33,18 @@ export function architectureOfInstanceType(instanceType: string): RunnerHostArch
 }
 
 /**
- * The architecture of a fleet: derived from its instance types, which must
- * all share one architecture (an AMI and a runner package serve one); an
- * explicit `architecture` must agree with them.
+ * The architecture of a fleet (or of one Auto Scaling group): derived from its
+ * instance types, which must all share one architecture (an AMI and a runner
+ * package serve one); an explicit `architecture` must agree with them.
+ * @param subject the name of the instance types in error messages (`instanceTypes`, `workerInstanceTypes`)
  * @throws ValidationError for mixed architectures or a disagreeing `architecture`
  */
-export function fleetArchitecture(path: string, instanceTypes: readonly string[], explicit: RunnerHostArchitecture | undefined): RunnerHostArchitecture {
+export function fleetArchitecture(
+  path: string,
+  instanceTypes: readonly string[],
+  explicit: RunnerHostArchitecture | undefined,
+  subject = "instanceTypes",
+): RunnerHostArchitecture {
   if (explicit !== undefined) {
     check(explicit === "x86_64" || explicit === "arm64", {
       path,
@@ -56,10 +62,10 @@ export function fleetArchitecture(path: string, instanceTypes: readonly string[]
   }
   check(byArchitecture.size <= 1, {
     path,
-    subject: "instanceTypes",
+    subject,
     value: instanceTypes,
-    rule: `the hosts of a fleet share one AMI and one runner package, so all instance types must have one CPU architecture, but these mix x86_64 (${(byArchitecture.get("x86_64") ?? []).join(", ")}) and arm64 (${(byArchitecture.get("arm64") ?? []).join(", ")})`,
-    fix: "list only Graviton types (e.g. m7g.xlarge, m6g.xlarge) or only x86_64 types (e.g. m7i.xlarge, m6i.xlarge); use two fleets for both",
+    rule: `the instances of one group share one AMI (and a fleet's hosts one runner package), so all instance types must have one CPU architecture, but these mix x86_64 (${(byArchitecture.get("x86_64") ?? []).join(", ")}) and arm64 (${(byArchitecture.get("arm64") ?? []).join(", ")})`,
+    fix: "list only Graviton types (e.g. m7g.xlarge, m6g.xlarge) or only x86_64 types (e.g. m7i.xlarge, m6i.xlarge); use two fleets (or two docker-autoscaler runners, each with its own worker group) for both",
   });
   const derived = [...byArchitecture.keys()][0];
   if (explicit !== undefined && derived !== undefined) {

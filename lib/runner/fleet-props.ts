@@ -44,7 +44,12 @@ export interface RunnerDefinition {
    * @default 1
    */
   readonly requestConcurrency?: number;
-  /** Docker executor settings. `helperImage` defaults to the mirror's helper image. */
+  /**
+   * Docker executor settings. `helperImage` is unset by default: the runner
+   * uses the helper image bundled with its package (never the mirror's, so jobs
+   * do not depend on the mirror being up); one whose tag names another
+   * architecture than the hosts' is refused.
+   */
   readonly docker: DockerExecutorSettings;
   /**
    * Extra job environment variables (no secrets: they are written into user data).

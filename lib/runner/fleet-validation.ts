@@ -288,13 +288,23 @@ export function validateTokenLifetimes(path: string, runners: readonly RunnerDef
 }
 
 /**
+ * The architecture a helper image's tag names (`x86_64-v18.11.2`,
+ * `ubuntu-arm64-v…`: GitLab Runner's `<os flavour->?<arch>-<revision>` helper
+ * tags, helpers/container/helperimage/linux_info.go), or undefined for a tag
+ * that names none.
+ */
+export function architectureOfHelperImage(helperImage: string): string | undefined {
+  const tag = helperImage.slice(helperImage.lastIndexOf("/") + 1).split(":")[1] ?? "";
+  return /^(?:[a-z]+-)?(x86_64|arm64|arm|s390x|ppc64le|riscv64)-/.exec(tag)?.[1];
+}
+
+/**
  * A helper image tag that names an architecture (`x86_64-v…`, `arm64-v…`)
  * must name the fleet's, or every job fails at prepare (exec format error).
  */
 export function validateHelperImageArchitecture(path: string, helperImage: string | undefined, architecture: RunnerHostArchitecture): void {
   if (helperImage === undefined || isUnresolved(helperImage)) return;
-  const tag = helperImage.slice(helperImage.lastIndexOf("/") + 1).split(":")[1] ?? "";
-  const named = /^(?:[a-z]+-)?(x86_64|arm64|arm|s390x|ppc64le|riscv64)-/.exec(tag)?.[1];
+  const named = architectureOfHelperImage(helperImage);
   check(named === undefined || named === architecture, {
     path,
     subject: "docker.helperImage",

@@ -201,7 +201,8 @@ export function runnerHostCloudConfig(input: RunnerHostInput): CloudConfigDocume
       renderSystemdUnit({
         Unit: { Wants: "docker.service", After: "docker.service" },
         Service: {
-          ExecStartPre: `${HOST_PATHS.script} configure`,
+          // may-start first: no start (the package's post-install, runcmd, Restart=) undoes a drain.
+          ExecStartPre: [`${HOST_PATHS.script} may-start`, `${HOST_PATHS.script} configure`],
           // Reading the tokens retries while IAM propagates.
           TimeoutStartSec: 900,
           // Graceful stop: the runner takes no new jobs and exits when its jobs are done.
@@ -279,8 +280,12 @@ export function runnerHostCloudConfig(input: RunnerHostInput): CloudConfigDocume
       ["systemctl", "enable", "--now", "docker.service"],
       // The package's post-install (packaging/root/usr/share/gitlab-runner/post-install) installs
       // the unit and runs `gitlab-runner start`; the drop-in written above makes that start
-      // configure first. No restart afterwards: with SIGQUIT as the stop signal, a restart
-      // would wait for any job taken in between. `enable --now` only starts it if it is not running.
+      // check may-start and configure first. No restart afterwards: with SIGQUIT as the stop
+      // signal, a restart would wait for any job taken in between. `enable --now` only starts it
+      // if it is not running. When the watcher drained the host while it booted, both starts fail
+      // at may-start (the hold file): the runner never starts after the lifecycle action completed.
+      // A runtime mask (`systemctl mask --runtime`) would not do: it lives in /run/systemd/system,
+      // which /etc/systemd/system (where `gitlab-runner install` writes the unit) overrides.
       ["dnf", "install", "-y", ...gitlabRunnerPackageUrls(v.gitlabRunner, input.architecture)],
       ["systemctl", "daemon-reload"],
       ["systemctl", "enable", "--now", HOST_UNITS.runner],

@@ -36,6 +36,8 @@ export const fakeMirror: MirrorEndpoint = {
   insecureRegistries: ["10.0.1.10:8082"],
   imagePrefixes: { "registry.gitlab.com": "10.0.1.10:8082/" },
   helperImage: "10.0.1.10:8082/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v${CI_RUNNER_VERSION}",
+  // As NexusMirror and EcrPullThroughMirror give it: fleets add their architecture's tag.
+  helperImageRepository: "10.0.1.10:8082/gitlab-org/gitlab-runner/gitlab-runner-helper",
   rawProxyUrls: { buildpacks: "http://10.0.1.10:8081/repository/buildpacks" },
   securityGroupId: "sg-0123456789abcdef0",
 };

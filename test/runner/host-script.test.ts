@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { RUNNER_FLEET_SCRIPT, renderEnvironmentFile } from "../../lib/runner/host-files";
-import { DEFAULT_RUNNER_HOST_VERSIONS, type RunnerHostInput, runnerHostEnvironment } from "../../lib/runner/user-data";
-import { FAIL, FakeHost, runnerMetricsText } from "../support/fake-host";
+import { DEFAULT_RUNNER_HOST_VERSIONS, HOST_PATHS, type RunnerHostInput, runnerHostCloudConfig, runnerHostEnvironment } from "../../lib/runner/user-data";
+import { FAIL, FakeHost, HANG, runnerMetricsText } from "../support/fake-host";
 
 // The script exactly as hosts get it (comments stripped).
 const scriptDir = mkdtempSync(path.join(tmpdir(), "runner-fleet-script-"));
@@ -47,7 +47,7 @@ beforeEach(() => {
 });
 afterEach(() => host.dispose());
 
-function run(command: string, overrides: Record<string, string | number> = {}) {
+function run(command: string, overrides: Record<string, string | number> = {}, processEnv: Record<string, string> = {}) {
   const envFile = host.file(
     "fleet.env",
     renderEnvironmentFile("test", {
@@ -66,8 +66,14 @@ function run(command: string, overrides: Record<string, string | number> = {}) {
     DRAIN_POLL_INTERVAL: "0",
     MAX_ITERATIONS: "3",
     TOKEN_FETCH_DELAY: "0",
+    STATE_DIR: stateDir(),
+    ...processEnv,
   });
 }
+
+/** The fake host's state directory (the hold file lives there). */
+const stateDir = () => path.join(host.dir, "state");
+const holdFile = () => path.join(stateDir(), "runner-held");
 
 /** The calls that change something (services, lifecycle and metric calls), in order. */
 const actions = () => host.calls().filter((c) => /^systemctl (stop|start|kill)|^aws (autoscaling|cloudwatch)/.test(c));
@@ -201,6 +207,121 @@ describe("drain watcher", () => {
     host.respond(STATE, "InService").respond("metrics", runnerMetricsText({ jobs: [1], forbidden: 5 }));
     expect(run("watch", { AUTH_CHECK_INTERVAL: 0 }).status).toBe(0);
     expect(host.calls().filter((c) => c.startsWith("aws ssm"))).toEqual([]);
+  });
+});
+
+describe("boot: a drained host never starts its runner again", () => {
+  const MAY_START = `${HOST_PATHS.script} may-start`;
+
+  test("every start of gitlab-runner.service passes may-start first (the package's post-install, runcmd and Restart= all start the unit)", () => {
+    const dropIn = runnerHostCloudConfig(hostInput).write_files.find((f) => f.path === HOST_PATHS.runnerDropIn)!.content;
+    const pre = dropIn.split("\n").filter((l) => l.startsWith("ExecStartPre="));
+    expect(pre).toEqual([`ExecStartPre=${MAY_START}`, `ExecStartPre=${HOST_PATHS.script} configure`]);
+  });
+
+  test("race: terminated while it boots: the hold is written before the stop, and once the lifecycle action completed the runner's start is refused", () => {
+    // The runner package is not installed yet: stopping its unit fails, the unit shows inactive.
+    host.respond(STATE, "Terminated").respond("systemctl stop", FAIL).runner({ state: "inactive" });
+    const drained = run("watch", {}, { FAKE_WATCH_FILE: holdFile() });
+    expect(drained.status).toBe(0);
+    const watched = host.callsWatchingFile();
+    const at = (prefix: string) => watched.filter((c) => c.startsWith(prefix));
+    expect(at("systemctl stop --no-block gitlab-runner.service")).toEqual(["systemctl stop --no-block gitlab-runner.service [present]"]);
+    expect(at("aws autoscaling complete-lifecycle-action")).toEqual([`${COMPLETE} [present]`]);
+    // Cloud-init goes on: dnf's post-install and runcmd start the unit, whose first ExecStartPre is may-start.
+    // The instance is still in Terminating:Wait's last seconds, or IMDS does not answer: the hold decides.
+    host.respond(STATE, FAIL);
+    const start = run("may-start");
+    expect(start.status).toBe(1);
+    expect(start.stderr).toMatch(/not starting gitlab-runner\.service: stopped by the watcher \(the instance is terminating\)/);
+  });
+
+  test("a host in service may start its runner", () => {
+    host.respond(STATE, "InService");
+    const start = run("may-start");
+    expect(start.status).toBe(0);
+    expect(existsSync(holdFile())).toBe(false);
+  });
+
+  test("race: the instance is already terminating when the runner starts (before the watcher's next poll): refused, and held", () => {
+    host.respond(STATE, "Terminated");
+    const start = run("may-start");
+    expect(start.status).toBe(1);
+    expect(start.stderr).toMatch(/not starting gitlab-runner\.service: the instance is terminating/);
+    expect(readFileSync(holdFile(), "utf8")).toBe("the instance is terminating\n");
+  });
+
+  test("a spot interruption notice before the runner starts: refused", () => {
+    host.respond(STATE, "InService").respond(SPOT, '{"action": "terminate", "time": "2026-11-22T10:00:00Z"}');
+    expect(run("may-start").status).toBe(1);
+    expect(existsSync(holdFile())).toBe(true);
+  });
+
+  test("race: a spot notice while booting: the hold comes before the forceful stop, so cloud-init's later start is refused", () => {
+    host.respond(STATE, "InService").respond(SPOT, '{"action": "terminate", "time": "2026-11-22T10:00:00Z"}');
+    expect(run("watch", {}, { FAKE_WATCH_FILE: holdFile() }).status).toBe(0);
+    expect(host.callsWatchingFile().filter((c) => c.startsWith("systemctl stop --no-block gitlab-runner.service"))).toEqual(["systemctl stop --no-block gitlab-runner.service [present]"]);
+    host.respond(SPOT, FAIL);
+    expect(run("may-start").stderr).toMatch(/stopped by the watcher \(spot interruption notice/);
+  });
+
+  test("rebalance without replacement: held during the wait, released before the runner is started again", () => {
+    host.respond(STATE, "InService").respond(REBALANCE, '{"noticeTime": "2026-11-22T10:00:00Z"}');
+    expect(run("watch", { REBALANCE_WAIT: 0 }, { FAKE_WATCH_FILE: holdFile() }).status).toBe(0);
+    const runnerCalls = host.callsWatchingFile().filter((c) => /^systemctl (stop|start) --no-block gitlab-runner/.test(c));
+    expect(runnerCalls).toEqual(["systemctl stop --no-block gitlab-runner.service [present]", "systemctl start --no-block gitlab-runner.service [absent]"]);
+    expect(run("may-start").status).toBe(0);
+  });
+});
+
+describe("deadlines: nothing holds the watch loop", () => {
+  const SPOT_NOTICE = '{"action": "terminate", "time": "2026-11-22T10:00:00Z"}';
+
+  test("race: the tokens cannot be read after a 403 and a spot notice arrives: forceful stop within the notice window, one read per attempt", () => {
+    host.file("config.toml.template", 'token = "@@RUNNER_TOKEN_0@@"\ntoken = "@@RUNNER_TOKEN_1@@"\n');
+    host
+      .respond(STATE, "InService")
+      .respond("metrics", runnerMetricsText({ jobs: [1], forbidden: 0 }), runnerMetricsText({ jobs: [1], forbidden: 4 }))
+      .respond("aws ssm get-parameter", FAIL)
+      .respond(SPOT, FAIL, FAIL, FAIL, SPOT_NOTICE);
+    const started = Date.now();
+    // The boot-time retries (30 reads, 30 s apart) would hold the loop for 15 minutes.
+    const result = run("watch", { AUTH_CHECK_INTERVAL: 0, TOKEN_FETCH_ATTEMPTS: 30, TOKEN_FETCH_DELAY: 30 }, { MAX_ITERATIONS: "5" });
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.status).toBe(0);
+    expect(actions()).toEqual(FORCEFUL_STOP);
+    expect(seconds).toBeLessThan(5);
+    // One attempt after the 403 (the first token fails, the second is not tried); the next is due 30 s later.
+    expect(host.calls().filter((c) => c.startsWith("aws ssm get-parameter"))).toHaveLength(1);
+    expect(result.stderr).toMatch(/reading the runner tokens failed; trying again in 30s/);
+  });
+
+  test("a failed re-read is tried again on a later iteration until it succeeds, without waiting for another 403", () => {
+    host.file("config.toml.template", 'token = "@@RUNNER_TOKEN_0@@"\ntoken = "@@RUNNER_TOKEN_1@@"\n');
+    host
+      .respond(STATE, "InService")
+      .respond("metrics", runnerMetricsText({ jobs: [0], forbidden: 0 }), runnerMetricsText({ jobs: [0], forbidden: 2 }))
+      .respond("aws ssm get-parameter", FAIL, "glrt-t1_NEWNEWNEWNEWtoken0001");
+    const result = run("watch", { AUTH_CHECK_INTERVAL: 0, TOKEN_FETCH_DELAY: 0 }, { MAX_ITERATIONS: "4" });
+    expect(result.status).toBe(0);
+    // Attempt 1 fails on the first token; attempt 2 reads both.
+    expect(host.calls().filter((c) => c.startsWith("aws ssm get-parameter"))).toHaveLength(3);
+    expect(readFileSync(path.join(host.dir, "config.toml"), "utf8")).toBe("token = \"glrt-t1_NEWNEWNEWNEWtoken0001\"\ntoken = \"glrt-t1_NEWNEWNEWNEWtoken0001\"\n");
+  });
+
+  test("race: a hanging lifecycle heartbeat (AWS CLI retrying) is cut at AWS_CALL_TIMEOUT, so a spot notice during the drain still forces the stop", () => {
+    host
+      .respond(STATE, "Terminated")
+      .respond("aws autoscaling record-lifecycle-action-heartbeat", HANG(30))
+      .respond(SPOT, FAIL, FAIL, SPOT_NOTICE)
+      .runner({ state: "deactivating", jobs: [1] }, { state: "deactivating", jobs: [1] }, { state: "deactivating", jobs: [1] }, { state: "inactive" });
+    const started = Date.now();
+    const result = run("watch", { AWS_CALL_TIMEOUT: 1 });
+    expect(result.status).toBe(0);
+    expect((Date.now() - started) / 1000).toBeLessThan(8);
+    expect(result.stderr).toMatch(/lifecycle heartbeat failed/);
+    expect(actions().filter((c) => c.startsWith("systemctl kill"))).toEqual(["systemctl kill --kill-who=main --signal=SIGTERM gitlab-runner.service"]);
+    expect(actions().at(-1)).toBe(COMPLETE);
   });
 });
 

@@ -10,7 +10,7 @@ import { runTool, type ToolRun } from "./conformance";
  * endpoint are served from files.
  *
  * A response is a list of bodies returned one per call (the last one sticks);
- * `FAIL` makes the call fail (curl: HTTP error, exit 22). Keys:
+ * `FAIL` makes the call fail (curl: HTTP error, exit 22), {@link HANG} makes it hang. Keys:
  * - curl: the URL path, e.g. `latest/meta-data/instance-id`, `metrics`;
  * - systemctl: `state` (for `systemctl show --property=ActiveState`), `systemctl stop` and the like;
  * - aws: `aws <service> <operation>`, e.g. `aws ssm get-parameter`;
@@ -21,6 +21,11 @@ import { runTool, type ToolRun } from "./conformance";
  * of {@link RunnerStep}s, its systemd state and its metrics together.
  */
 export const FAIL = "\u0000FAIL";
+
+/** A response that hangs for `seconds` and then succeeds with no output (an AWS CLI call stuck in its retries). */
+export function HANG(seconds: number): string {
+  return `\u0000HANG:${seconds}`;
+}
 
 const FAKE_TOOL = path.join(__dirname, "fake-tool.sh");
 
@@ -93,8 +98,10 @@ export class FakeHost {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     bodies.forEach((body, i) => {
-      writeFileSync(path.join(dir, String(i + 1)), body === FAIL ? "" : body);
+      const hang = /^\u0000HANG:(\d+)$/.exec(body)?.[1];
+      writeFileSync(path.join(dir, String(i + 1)), body === FAIL || hang !== undefined ? "" : body);
       if (body === FAIL) writeFileSync(path.join(dir, `${i + 1}.fail`), "");
+      if (hang !== undefined) writeFileSync(path.join(dir, `${i + 1}.sleep`), hang);
     });
     return this;
   }
@@ -141,6 +148,19 @@ export class FakeHost {
     return readFileSync(path.join(this.dir, "calls.log"), "utf8")
       .split("\n")
       .filter((l) => l !== "" && !l.includes("latest/api/token"));
+  }
+
+  /**
+   * The calls made while `FAKE_WATCH_FILE` was set, each with whether that file
+   * existed at the time (`tool arg... [present]` or `[absent]`).
+   */
+  public callsWatchingFile(): string[] {
+    const file = path.join(this.dir, "watch.log");
+    return existsSync(file)
+      ? readFileSync(file, "utf8")
+          .split("\n")
+          .filter((l) => l !== "" && !l.includes("latest/api/token"))
+      : [];
   }
 
   /** Deletes the fake host. */

@@ -3,7 +3,7 @@
 # lib/runner/assets/runner-fleet.sh (installed under those names by
 # test/support/fake-host.ts). Logs every call to $FAKE_DIR/calls.log and
 # answers from $FAKE_DIR/responses/<key>/<n>, one numbered body per call (the
-# last repeats; <n>.fail makes the call fail).
+# last repeats; <n>.fail makes the call fail, <n>.sleep makes it hang).
 #
 # When $FAKE_DIR/runner/ exists, it is a fake gitlab-runner process: a timeline
 # of steps <n>.state (systemd ActiveState) and <n>.metrics (its Prometheus
@@ -17,6 +17,17 @@ tool=${0##*/}
   printf ' %q' "$@"
   printf '\n'
 } >>"$FAKE_DIR/calls.log"
+# With FAKE_WATCH_FILE set, every call also records whether that file existed
+# when the call was made (an ordering check: a file written before a call).
+if [ -n "${FAKE_WATCH_FILE:-}" ]; then
+  present=absent
+  if [ -e "$FAKE_WATCH_FILE" ]; then present=present; fi
+  {
+    printf '%s' "$tool"
+    printf ' %q' "$@"
+    printf ' [%s]\n' "$present"
+  } >>"$FAKE_DIR/watch.log"
+fi
 runner="$FAKE_DIR/runner"
 step() {
   local n=1
@@ -76,5 +87,7 @@ n=1
 if [ -f "$dir/next" ]; then n=$(<"$dir/next"); fi
 if [ ! -f "$dir/$n" ]; then n=$((n - 1)); fi
 echo $((n + 1)) >"$dir/next"
+# A hanging call (<n>.sleep holds the seconds): exec, so that a timeout's signal reaches the sleep.
+if [ -f "$dir/$n.sleep" ]; then exec sleep "$(<"$dir/$n.sleep")"; fi
 if [ -f "$dir/$n.fail" ]; then exit 22; fi
 printf '%s' "$(<"$dir/$n")"

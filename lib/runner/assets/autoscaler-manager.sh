@@ -23,6 +23,7 @@ fi
 IMDS_URL=${IMDS_URL:-http://169.254.169.254}
 KEY_FETCH_ATTEMPTS=${KEY_FETCH_ATTEMPTS:-30}
 KEY_FETCH_DELAY=${KEY_FETCH_DELAY:-10}
+AWS_CALL_TIMEOUT=${AWS_CALL_TIMEOUT:-20}
 
 log() {
   printf '%s autoscaler-manager: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
@@ -39,7 +40,8 @@ fetch_ssh_key() {
   local region attempt key="" tmp
   region=$(imds placement/region)
   for ((attempt = 1; attempt <= KEY_FETCH_ATTEMPTS; attempt++)); do
-    if key=$(aws ssm get-parameter --region "$region" --name "$SSH_KEY_PARAMETER" --with-decryption \
+    # Each read bounded, so the attempts fit the unit's start timeout (TimeoutStartSec).
+    if key=$(timeout "$AWS_CALL_TIMEOUT" aws ssm get-parameter --region "$region" --name "$SSH_KEY_PARAMETER" --with-decryption \
       --query Parameter.Value --output text); then
       break
     fi

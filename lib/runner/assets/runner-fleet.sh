@@ -8,25 +8,42 @@
 #                                config.toml by itself when its modification time
 #                                changes (commands/multi.go, checkConfig).
 #                                Runs as ExecStartPre of gitlab-runner.service.
+#   runner-fleet may-start       Whether gitlab-runner may start: fails when the
+#                                watcher has stopped it (the hold file exists) or
+#                                the instance is terminating or has a spot
+#                                interruption notice. Runs as the first
+#                                ExecStartPre of gitlab-runner.service, so no
+#                                start (the package's post-install, cloud-init's
+#                                runcmd, systemd's Restart=) can undo a drain.
 #   runner-fleet watch           The watcher (started before the runner at boot):
-#                                - Terminating:Wait: graceful stop (SIGQUIT), then
+#                                - Terminating:Wait: hold the runner (see
+#                                  may-start), graceful stop (SIGQUIT), then
 #                                  complete the lifecycle action only once the runner
 #                                  process has exited (a worker inside a job request
 #                                  still runs the job it receives), with heartbeats;
-#                                - spot interruption notice: forceful stop (SIGTERM),
-#                                  so running jobs fail as runner_system_failure
-#                                  (retryable) instead of dying with the host;
-#                                - rebalance recommendation: graceful stop; when the
-#                                  group has not replaced the host after
-#                                  REBALANCE_WAIT seconds, take jobs again;
+#                                - spot interruption notice: hold, then forceful
+#                                  stop (SIGTERM), so running jobs fail as
+#                                  runner_system_failure (retryable) instead of
+#                                  dying with the host;
+#                                - rebalance recommendation: hold and graceful stop;
+#                                  when the group has not replaced the host after
+#                                  REBALANCE_WAIT seconds, release and take jobs again;
 #                                - the runner's API answers 403 on job requests
-#                                  (token expired or replaced): read the tokens again.
+#                                  (token expired or replaced): read the tokens
+#                                  again, one attempt per loop iteration at most
+#                                  (every TOKEN_FETCH_DELAY seconds) until one
+#                                  succeeds, so notices are still seen every
+#                                  POLL_INTERVAL seconds.
 #   runner-fleet publish-metric  Put job-slot utilisation, running jobs, job slots,
 #                                average queue time and disk use to CloudWatch.
 #   runner-fleet clean-disk      When the docker disk is fuller than DISK_HIGH_PERCENT,
 #                                remove images no container uses and build cache older
 #                                than PRUNE_MIN_AGE (docker never removes an image a
 #                                container uses, running or stopped).
+#
+# Every AWS CLI call is bounded by AWS_CALL_TIMEOUT seconds (the CLI's own
+# retries and timeouts could otherwise hold the watch and drain loops for
+# minutes, past a spot notice's two minutes).
 #
 # Settings come from the environment file that cloud-init writes
 # (RUNNER_FLEET_ENV). Tests replace aws, curl, systemctl, docker and df on PATH
@@ -49,12 +66,35 @@ TOKEN_FETCH_DELAY=${TOKEN_FETCH_DELAY:-10}
 REBALANCE_WAIT=${REBALANCE_WAIT:-600}
 AUTH_CHECK_INTERVAL=${AUTH_CHECK_INTERVAL:-60}
 STATE_DIR=${STATE_DIR:-/run/runner-fleet}
+AWS_CALL_TIMEOUT=${AWS_CALL_TIMEOUT:-20}
 DOCKER_ROOT=${DOCKER_ROOT:-/var/lib/docker}
 DISK_HIGH_PERCENT=${DISK_HIGH_PERCENT:-75}
 PRUNE_MIN_AGE=${PRUNE_MIN_AGE:-24h}
 
 log() {
   printf '%s runner-fleet: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
+}
+
+# aws_call ARGS: the AWS CLI, killed after AWS_CALL_TIMEOUT seconds.
+aws_call() {
+  timeout "$AWS_CALL_TIMEOUT" aws "$@"
+}
+
+# The hold file: while it exists, gitlab-runner.service does not start (may-start).
+# It lives on the tmpfs /run: a terminating host never boots again.
+hold_file() {
+  printf '%s/runner-held\n' "$STATE_DIR"
+}
+
+# hold_runner REASON: written before the runner is stopped, so that a start
+# racing with the stop (a host that is still booting) cannot take a job.
+hold_runner() {
+  mkdir -p "$STATE_DIR"
+  printf '%s\n' "$1" >"$(hold_file)"
+}
+
+release_runner() {
+  rm -f "$(hold_file)"
 }
 
 # imds PATH: one instance metadata item over IMDSv2 (the hop limit keeps job
@@ -97,6 +137,7 @@ runner_stopped() {
 }
 
 stop_taking_jobs() {
+  hold_runner "$1"
   log "stop taking new jobs ($1): graceful stop of $RUNNER_SERVICE (SIGQUIT); running jobs finish"
   # Tolerates a runner that is not installed yet (a host terminated while booting).
   systemctl stop --no-block "${RUNNER_SERVICE:?}" || log "stopping $RUNNER_SERVICE failed"
@@ -109,6 +150,7 @@ stop_taking_jobs() {
 # handleForcefulShutdown in commands/multi.go): jobs are aborted and reported
 # as runner_system_failure (common/build.go), within shutdown_timeout.
 stop_forcefully() {
+  hold_runner "$1"
   log "forceful stop ($1): running jobs fail as runner_system_failure and can be retried"
   systemctl stop --no-block "${RUNNER_SERVICE:?}" || log "stopping $RUNNER_SERVICE failed"
   systemctl stop --no-block "${METRICS_TIMER:?}" || true
@@ -116,6 +158,7 @@ stop_forcefully() {
 }
 
 resume_taking_jobs() {
+  release_runner
   log "take jobs again ($1)"
   systemctl start --no-block "${RUNNER_SERVICE:?}"
   systemctl start --no-block "${METRICS_TIMER:?}" || true
@@ -127,11 +170,11 @@ lifecycle_action() {
   instance=$(imds instance-id)
   region=$(imds placement/region)
   if [[ $1 == complete ]]; then
-    aws autoscaling complete-lifecycle-action --region "$region" \
+    aws_call autoscaling complete-lifecycle-action --region "$region" \
       --auto-scaling-group-name "$ASG_NAME" --lifecycle-hook-name "$LIFECYCLE_HOOK_NAME" \
       --instance-id "$instance" --lifecycle-action-result CONTINUE
   else
-    aws autoscaling record-lifecycle-action-heartbeat --region "$region" \
+    aws_call autoscaling record-lifecycle-action-heartbeat --region "$region" \
       --auto-scaling-group-name "$ASG_NAME" --lifecycle-hook-name "$LIFECYCLE_HOOK_NAME" \
       --instance-id "$instance"
   fi
@@ -145,7 +188,7 @@ spot_notice() {
 publish() {
   local region
   region=$(imds placement/region) || return 1
-  aws cloudwatch put-metric-data --region "$region" --namespace "${METRIC_NAMESPACE:?}" \
+  aws_call cloudwatch put-metric-data --region "$region" --namespace "${METRIC_NAMESPACE:?}" \
     --metric-name "$1" --unit "$3" --value "$2" --dimensions "AutoScalingGroupName=${ASG_NAME:?}"
 }
 
@@ -180,17 +223,60 @@ drain() {
 
 # check_auth: when the runner's job requests got new 403 answers since the last
 # check (gitlab_runner_api_request_statuses_total, network/api_requests_collector.go),
-# read the tokens again; gitlab-runner reloads the rewritten config.toml.
+# the tokens are to be read again (reread_tokens); gitlab-runner reloads the
+# rewritten config.toml.
 last_forbidden=-1
+token_reread=no
+next_token_attempt=0
 check_auth() {
   local metrics forbidden
   metrics=$(runner_metrics) || return 0
   forbidden=$(metric_sum gitlab_runner_api_request_statuses_total 'status="403"' <<<"$metrics")
   if ((last_forbidden >= 0 && forbidden > last_forbidden)); then
     log "job requests were refused with 403 ($((forbidden - last_forbidden)) since the last check): reading the runner tokens again"
-    configure || log "reading the runner tokens failed"
+    token_reread=yes
   fi
   last_forbidden=$forbidden
+}
+
+# reread_tokens: while a re-read is due, one attempt (one SSM read per token,
+# each bounded by AWS_CALL_TIMEOUT), at most every TOKEN_FETCH_DELAY seconds.
+# Never the boot-time retries of configure: those would hold the watch loop
+# for minutes, and with it the handling of spot notices and termination.
+reread_tokens() {
+  if [[ $token_reread != yes ]] || ((SECONDS < next_token_attempt)); then
+    return 0
+  fi
+  next_token_attempt=$((SECONDS + TOKEN_FETCH_DELAY))
+  if configure 1; then
+    token_reread=no
+  else
+    log "reading the runner tokens failed; trying again in ${TOKEN_FETCH_DELAY}s"
+  fi
+}
+
+# may_start: the first ExecStartPre of gitlab-runner.service. Refuses to start
+# the runner while the watcher holds it (drain, spot notice, rebalance wait),
+# and when the instance is already terminating or reclaimed (the watcher may
+# not have seen it yet). A start that passed this check before the hold was
+# written is still stopped by the watcher, which writes the hold first.
+may_start() {
+  local state service=${RUNNER_SERVICE:-gitlab-runner.service}
+  if [[ -e "$(hold_file)" ]]; then
+    log "not starting $service: stopped by the watcher ($(<"$(hold_file)"))"
+    return 1
+  fi
+  state=$(imds autoscaling/target-lifecycle-state) || state=unknown
+  if [[ $state == Terminated ]]; then
+    hold_runner "the instance is terminating"
+    log "not starting $service: the instance is terminating"
+    return 1
+  fi
+  if spot_notice; then
+    hold_runner "spot interruption notice"
+    log "not starting $service: spot interruption notice"
+    return 1
+  fi
 }
 
 watch() {
@@ -222,6 +308,7 @@ watch() {
       check_auth
       last_auth_check=$SECONDS
     fi
+    reread_tokens
     iterations=$((iterations + 1))
     if ((MAX_ITERATIONS > 0 && iterations >= MAX_ITERATIONS)); then
       return 0
@@ -277,25 +364,27 @@ clean_disk() {
   log "docker disk now $(disk_used_percent)% used"
 }
 
-# fetch_token NAME REGION: the parameter's decrypted value on stdout. Retries,
-# because the role's policy may still be propagating when the first hosts boot.
+# fetch_token NAME REGION ATTEMPTS: the parameter's decrypted value on stdout.
+# Retries at boot, because the role's policy may still be propagating when the
+# first hosts boot.
 fetch_token() {
   local attempt
-  for ((attempt = 1; attempt <= TOKEN_FETCH_ATTEMPTS; attempt++)); do
-    if aws ssm get-parameter --region "$2" --name "$1" --with-decryption \
+  for ((attempt = 1; attempt <= $3; attempt++)); do
+    if aws_call ssm get-parameter --region "$2" --name "$1" --with-decryption \
       --query Parameter.Value --output text; then
       return 0
     fi
-    log "reading $1 failed (attempt $attempt of $TOKEN_FETCH_ATTEMPTS)"
-    sleep "$TOKEN_FETCH_DELAY"
+    log "reading $1 failed (attempt $attempt of $3)"
+    if ((attempt < $3)); then sleep "$TOKEN_FETCH_DELAY"; fi
   done
   return 1
 }
 
+# configure [ATTEMPTS]: ATTEMPTS reads of each token (default TOKEN_FETCH_ATTEMPTS).
 configure() {
   : "${RUNNER_COUNT:?}" "${RUNNER_CONFIG:?}" "${RUNNER_CONFIG_TEMPLATE:?}"
-  local region content i name_var name placeholder_var placeholder token tmp
-  region=$(imds placement/region)
+  local attempts=${1:-$TOKEN_FETCH_ATTEMPTS} region content i name_var name placeholder_var placeholder token tmp
+  region=$(imds placement/region) || return 1
   content=$(<"$RUNNER_CONFIG_TEMPLATE")
   for ((i = 0; i < RUNNER_COUNT; i++)); do
     name_var="RUNNER_TOKEN_PARAMETER_$i"
@@ -306,7 +395,7 @@ configure() {
       log "$RUNNER_CONFIG_TEMPLATE has no $placeholder"
       return 1
     fi
-    token=$(fetch_token "$name" "$region")
+    token=$(fetch_token "$name" "$region" "$attempts") || return 1
     if [[ ! $token =~ ^[A-Za-z0-9._-]{16,}$ ]]; then
       log "$name does not hold a runner authentication token (16 or more letters, digits, '.', '_', '-')"
       return 1
@@ -327,11 +416,12 @@ configure() {
 main() {
   case "${1:-}" in
     configure) configure ;;
+    may-start) may_start ;;
     watch) watch ;;
     publish-metric) publish_metric ;;
     clean-disk) clean_disk ;;
     *)
-      printf 'usage: %s configure|watch|publish-metric|clean-disk\n' "${0##*/}" >&2
+      printf 'usage: %s configure|may-start|watch|publish-metric|clean-disk\n' "${0##*/}" >&2
       return 2
       ;;
   esac

@@ -13,9 +13,10 @@ import { Construct } from "constructs";
 import { check } from "../../core/errors";
 import { escapeForFunctionArgument } from "../../core/tokens";
 import { RunnerHostRole } from "../../identity/runner-host-role";
+import { al2023AmiParameter } from "../architecture";
 import { renderDaemonJson } from "../daemon-json";
 import { DRAIN_MARGIN_SECONDS, MAX_HEARTBEAT_TIMEOUT_SECONDS } from "../fleet";
-import { DEFAULT_RUNNER_HOST_VERSIONS, tokenPlaceholder, validateUserDataSize } from "../user-data";
+import { DEFAULT_RUNNER_HOST_VERSIONS, type RunnerHostArchitecture, tokenPlaceholder, validateUserDataSize } from "../user-data";
 import { type AutoscalerManagerConfig, type AutoscalerRunnerEntry, autoscalerLimit, renderAutoscalerConfig } from "./autoscaler-toml";
 import { type AutoscalerRunnerDefinition, type DockerAutoscalerFleetProps, SCALE_TO_ZERO_POLICY } from "./fleet-props";
 import { cacheOf, maxUseCountOf, validateAutoscalerFleetProps, workerGroupNameOf, workerInstanceTypes } from "./fleet-validation";
@@ -25,6 +26,7 @@ import { fleetingAwsPluginStatements } from "./plugin-policy";
 import { jobEnvironment } from "./runner-environment";
 import { WORKER_SSH_PORT, WorkerGroup } from "./worker-group";
 import { WORKER_READY_COMMAND, renderWorkerUserData } from "./worker-user-data";
+import { managerArchitectureOf, managerInstanceTypeOf, workerArchitectureOf, workerHelperImage } from "./worker-architecture";
 
 /** The login user of Amazon Linux 2023 workers. */
 export const WORKER_USERNAME = "ec2-user";
@@ -81,13 +83,20 @@ export class DockerAutoscalerFleet extends Construct {
   public readonly workerUserData: string;
   /** The manager's `aws_autoscaling_group`. */
   public readonly managerGroup: AutoscalingGroup;
+  /** The manager's CPU architecture (its instance type's). */
+  public readonly managerArchitecture: RunnerHostArchitecture;
+  /** The CPU architecture of each runner's workers (their instance types'), by runner name. */
+  public readonly workerArchitectures: Readonly<Record<string, RunnerHostArchitecture>>;
 
   public constructor(scope: Construct, id: string, props: DockerAutoscalerFleetProps) {
     super(scope, id);
     const path = this.node.path;
     validateAutoscalerFleetProps(path, props);
     const name = props.fleetName;
-    const architecture = props.architecture ?? "x86_64";
+    // The manager's architecture follows its instance type; each runner's workers follow theirs.
+    this.managerArchitecture = managerArchitectureOf(props);
+    const workerArchitectures = props.runners.map((r, i) => workerArchitectureOf(`${path}/runners[${i}]`, props, r));
+    this.workerArchitectures = Object.fromEntries(props.runners.map((r, i) => [r.name, workerArchitectures[i]!]));
     const versions = { ...DEFAULT_RUNNER_HOST_VERSIONS, ...props.versions };
     const connector = props.connector ?? { kind: "instance-connect" as const };
     const staticKey = connector.kind === "static-key" ? connector : undefined;
@@ -111,7 +120,7 @@ export class DockerAutoscalerFleet extends Construct {
       logFormat: props.logFormat ?? "json",
       runners: props.runners.map((r, i): AutoscalerRunnerEntry => {
         const capacityPerInstance = r.capacityPerInstance ?? 1;
-        const helperImage = r.docker.helperImage ?? props.mirror?.helperImage;
+        const helperImage = workerHelperImage(`${path}/runners[${i}]`, r, props.mirror, workerArchitectures[i]!);
         return {
           name: r.name,
           url: props.gitlabUrl,
@@ -130,7 +139,7 @@ export class DockerAutoscalerFleet extends Construct {
             group: { name: workerGroupNameOf(name, r) },
             connector: {
               username: WORKER_USERNAME,
-              arch: architecture === "x86_64" ? "amd64" : "arm64",
+              arch: workerArchitectures[i] === "x86_64" ? "amd64" : "arm64",
               useStaticCredentials: staticKey !== undefined,
               ...(staticKey ? { keyPath: MANAGER_PATHS.sshKey } : {}),
               keepaliveSeconds: CONNECTOR_KEEPALIVE_SECONDS,
@@ -168,7 +177,7 @@ export class DockerAutoscalerFleet extends Construct {
       resources: [`arn:${partition.partition}:autoscaling:${region.region}:${account.accountId}:autoScalingGroup:*:autoScalingGroupName/${this.managerAutoScalingGroupName}`],
     });
     this.managerRole.addToPrincipalPolicy({ actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], resources: [logGroup.arn, `${logGroup.arn}:*`] });
-    props.runners.forEach((r) => fleetingAwsPluginStatements(scopeOf(workerGroupNameOf(name, r)), staticKey === undefined).forEach((s) => this.managerRole.addToPrincipalPolicy(s)));
+    props.runners.forEach((r) => fleetingAwsPluginStatements(scopeOf(workerGroupNameOf(name, r)), staticKey === undefined, WORKER_USERNAME).forEach((s) => this.managerRole.addToPrincipalPolicy(s)));
 
     // Network: the manager takes no inbound traffic; it reaches HTTPS and the workers' SSH port.
     const managerSg = new SecurityGroup(this, "manager-security-group", {
@@ -195,14 +204,14 @@ export class DockerAutoscalerFleet extends Construct {
     this.workerUserData = renderWorkerUserData({ daemonJson, dockerVersion: versions.docker, username: WORKER_USERNAME });
     validateUserDataSize(`${path}/workers`, this.workerUserData);
     const groups: Record<string, WorkerGroup> = {};
-    props.runners.forEach((r) => {
+    props.runners.forEach((r, i) => {
       const group = new WorkerGroup(this, `workers-${r.name}`, {
         groupName: workerGroupNameOf(name, r),
         network: props.network,
         managerSecurityGroupId: managerSg.id,
         maxInstances: r.maxInstances,
         instanceTypes: workerInstanceTypes(props, r),
-        architecture,
+        architecture: workerArchitectures[i]!,
         imageId: r.workerImageId,
         purchase: r.workerPurchase ?? "on-demand",
         userData: this.workerUserData,
@@ -236,7 +245,7 @@ export class DockerAutoscalerFleet extends Construct {
       logGroupName: this.logGroupName,
       region: region.region,
       versions,
-      architecture,
+      architecture: this.managerArchitecture,
       ...(staticKey ? { sshKeyParameterName: staticKey.privateKey.parameterName } : {}),
     });
     validateUserDataSize(path, this.managerUserData);
@@ -244,8 +253,8 @@ export class DockerAutoscalerFleet extends Construct {
     const template = new LaunchTemplate(this, "manager-launch-template", {
       name: `${name}-runner-manager`,
       description: `docker-autoscaler manager of ${name}`,
-      imageId: props.managerImageId ?? `resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`,
-      instanceType: props.managerInstanceType ?? "t3.small",
+      imageId: props.managerImageId ?? `resolve:ssm:${al2023AmiParameter(this.managerArchitecture)}`,
+      instanceType: managerInstanceTypeOf(props),
       updateDefaultVersion: true,
       iamInstanceProfile: { arn: this.managerRole.instanceProfileArn },
       vpcSecurityGroupIds: [managerSg.id],

@@ -84,7 +84,11 @@ export interface AutoscalerRunnerDefinition {
    * @default scale to zero always: [{ timeZone: "UTC", idleCount: 0, idleTimeSeconds: 600 }]
    */
   readonly policies?: readonly AutoscalerPolicy[];
-  /** Docker executor settings. `helperImage` defaults to the mirror's. */
+  /**
+   * Docker executor settings. `helperImage` defaults to the mirror's helper
+   * repository with the tag of the workers' architecture; one whose tag names
+   * another architecture is refused.
+   */
   readonly docker: DockerExecutorSettings;
   /**
    * Extra job environment variables (no secrets: they are written into user data).
@@ -113,7 +117,9 @@ export interface AutoscalerRunnerDefinition {
    */
   readonly outputLimitKb?: number;
   /**
-   * Worker instance types, in priority order, of the fleet's architecture.
+   * Worker instance types, in priority order, all of one CPU architecture
+   * (Graviton types such as `m7g.large` are arm64); the group's AMI, connector
+   * `arch` and helper image tag follow it.
    * @default ["m7i.large", "m6i.large", "m5.large"] (arm64: ["m7g.large", "m6g.large"])
    */
   readonly workerInstanceTypes?: readonly string[];
@@ -192,13 +198,19 @@ export interface DockerAutoscalerFleetProps {
    */
   readonly maxJobTimeoutSeconds?: number;
   /**
-   * The manager's instance type (always on-demand: GitLab requires a manager that is not spot).
-   * @default "t3.small"
+   * The manager's instance type (always on-demand: GitLab requires a manager
+   * that is not spot). The manager's AMI and gitlab-runner package follow its
+   * architecture.
+   * @default "t3.small" ("t4g.small" when `architecture` is arm64)
    */
   readonly managerInstanceType?: string;
   /**
-   * CPU architecture of the manager and the workers.
-   * @default "x86_64"
+   * CPU architecture of the workers: picks the default worker types and the
+   * default manager type, and must agree with every runner's
+   * `workerInstanceTypes` (each worker group's architecture is derived from
+   * its types, which may not mix architectures; its AMI, connector `arch` and
+   * helper image tag follow it).
+   * @default derived from each runner's worker types (x86_64 for the default types)
    */
   readonly architecture?: RunnerHostArchitecture;
   /**

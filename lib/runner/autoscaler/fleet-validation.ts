@@ -5,22 +5,15 @@ import { TRUST_LEVELS } from "../../platform/tenancy";
 import { DRAIN_MARGIN_SECONDS, MAX_LIFECYCLE_WAIT_SECONDS, type RunnerCacheAccess } from "../fleet";
 import { DEFAULT_RUNNER_HOST_VERSIONS, validateVersions } from "../user-data";
 import { validateWorkerCapacity } from "./capacity";
-import {
-  type AutoscalerRunnerDefinition,
-  DEFAULT_MAX_USE_COUNT,
-  DEFAULT_WORKER_INSTANCE_TYPES,
-  type DockerAutoscalerFleetProps,
-} from "./fleet-props";
+import { type AutoscalerRunnerDefinition, DEFAULT_MAX_USE_COUNT, type DockerAutoscalerFleetProps } from "./fleet-props";
 import { validatePluginVersion, DEFAULT_FLEETING_AWS_PLUGIN_VERSION } from "./plugin";
+import { managerInstanceTypeOf, workerArchitectureOf, workerHelperImage, workerInstanceTypes } from "./worker-architecture";
+
+export { workerInstanceTypes } from "./worker-architecture";
 
 const FLEET_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
-
-/** The worker types of a runner (its own, or the architecture's defaults). */
-export function workerInstanceTypes(props: DockerAutoscalerFleetProps, runner: AutoscalerRunnerDefinition): readonly string[] {
-  return runner.workerInstanceTypes ?? DEFAULT_WORKER_INSTANCE_TYPES[props.architecture ?? "x86_64"];
-}
 
 /** `max_use_count` of a runner: given, or the trust level's default. */
 export function maxUseCountOf(runner: AutoscalerRunnerDefinition): number {
@@ -96,7 +89,7 @@ export function validateAutoscalerFleetProps(path: string, props: DockerAutoscal
   });
   const retention = props.logRetentionDays ?? 30;
   validateLogRetention(path, "logRetentionDays", retention);
-  const managerType = props.managerInstanceType ?? "t3.small";
+  const managerType = managerInstanceTypeOf(props);
   check(INSTANCE_TYPE.test(managerType), {
     path,
     subject: "managerInstanceType",
@@ -187,6 +180,8 @@ function validateRunnerDefinition(path: string, props: DockerAutoscalerFleetProp
     rule: "1 to 40 EC2 instance types such as m7i.large, each listed once",
     fix: 'list e.g. ["m7i.large", "m6i.large"]',
   });
+  // One architecture per worker group; the helper image follows it.
+  workerHelperImage(path, runner, props.mirror, workerArchitectureOf(path, props, runner));
   validateWorkerCapacity(path, {
     instanceTypes: types,
     workerMemoryMiB: runner.workerMemoryMiB,

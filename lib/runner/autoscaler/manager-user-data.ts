@@ -33,7 +33,9 @@ export interface ManagerHostInput extends Omit<RunnerHostInput, "metric"> {
 
 /**
  * The systemd drop-in of gitlab-runner.service on a manager. Like a runner
- * host's, it writes config.toml with the tokens first and stops gracefully
+ * host's, it refuses to start while the watcher holds the runner or the
+ * instance is terminating (`runner-fleet may-start`), writes config.toml with
+ * the tokens and stops gracefully
  * (SIGQUIT, bounded by the drain timeout); then it reads the static SSH key
  * if there is one, and installs the pinned fleeting plugin
  * (`gitlab-runner fleeting install` reads the `plugin` of every
@@ -51,6 +53,7 @@ export function managerRunnerDropIn(input: ManagerHostInput): string {
     Service: {
       Environment: [`FLEETING_PLUGIN_PATH=${MANAGER_PATHS.pluginDirectory}`, `AWS_REGION=${input.region}`],
       ExecStartPre: [
+        `${HOST_PATHS.script} may-start`,
         `${HOST_PATHS.script} configure`,
         ...(input.sshKeyParameterName ? [`${MANAGER_PATHS.script} fetch-ssh-key`] : []),
         `${MANAGER_PATHS.gitlabRunner} fleeting --config ${HOST_PATHS.config} install`,

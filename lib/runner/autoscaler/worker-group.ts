@@ -7,6 +7,7 @@ import { check } from "../../core/errors";
 import { escapeForFunctionArgument, isUnresolved } from "../../core/tokens";
 import { type MirrorEndpoint } from "../../mirror/mirror-endpoint";
 import { type NetworkRef } from "../../network/network-ref";
+import { al2023AmiParameter, fleetArchitecture } from "../architecture";
 import { mirrorPorts } from "../fleet";
 import { type RunnerHostArchitecture } from "../user-data";
 
@@ -28,9 +29,9 @@ export interface WorkerGroupProps {
    * @default maxInstances
    */
   readonly maxSize?: number;
-  /** Instance types, in priority order; all of `architecture`. */
+  /** Instance types, in priority order; all of `architecture` (mixed architectures are refused). */
   readonly instanceTypes: readonly string[];
-  /** CPU architecture. */
+  /** CPU architecture of the AMI; must be the instance types' (refused otherwise: the AMI could not boot on them). */
   readonly architecture: RunnerHostArchitecture;
   /**
    * AMI id or `resolve:ssm:<parameter>`.
@@ -116,6 +117,8 @@ export class WorkerGroup extends Construct {
       });
     }
     this.autoScalingGroupName = props.groupName;
+    // One AMI for every type of the group: the architectures must agree.
+    const architecture = fleetArchitecture(path, props.instanceTypes, props.architecture);
 
     const rule = (description: string, port: number, source: { cidr?: string; securityGroupId?: string }) => ({
       description,
@@ -147,7 +150,7 @@ export class WorkerGroup extends Construct {
     this.launchTemplate = new LaunchTemplate(this, "launch-template", {
       name: props.groupName,
       description: `docker-autoscaler workers of ${props.groupName}`,
-      imageId: props.imageId ?? `resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${props.architecture}`,
+      imageId: props.imageId ?? `resolve:ssm:${al2023AmiParameter(architecture)}`,
       updateDefaultVersion: true,
       vpcSecurityGroupIds: [securityGroup.id],
       ...(props.keyName ? { keyName: props.keyName } : {}),

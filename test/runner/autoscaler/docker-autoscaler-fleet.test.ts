@@ -123,6 +123,8 @@ describe("manager", () => {
     // The plugin's AWS SDK gets the region from the service's environment (the region data source's value).
     expect(dropIn).toMatch(/^Environment=AWS_REGION=\$\{TfToken\[TOKEN\.\d+\]\}$/m);
     expect(dropIn.split("\n").filter((l) => l.startsWith("ExecStartPre="))).toEqual([
+      // Like a runner host: never started again once the watcher drained it.
+      `ExecStartPre=${HOST_PATHS.script} may-start`,
       `ExecStartPre=${HOST_PATHS.script} configure`,
       `ExecStartPre=/usr/bin/gitlab-runner fleeting --config ${HOST_PATHS.config} install`,
     ]);
@@ -162,7 +164,7 @@ describe("manager", () => {
 });
 
 describe("the manager role: exactly the fleeting plugin's documented policy per worker group, plus the runner's grants", () => {
-  const { json } = build();
+  const { json, fleet } = build();
   const all = statements(json);
   const groupArn = (name: string) =>
     "arn:${data.aws_partition.autoscaler_partition_A6F1C7C2.partition}:autoscaling:${data.aws_region.autoscaler_region_52F2D3C1.region}:${data.aws_caller_identity.autoscaler_account_0B6A5F1B.account_id}:autoScalingGroup:*:autoScalingGroupName/" +
@@ -183,12 +185,15 @@ describe("the manager role: exactly the fleeting plugin's documented policy per 
     expect(star.flatMap((s) => s.Action)).toEqual(expect.arrayContaining(["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "ec2:DescribeSpotInstanceRequests"]));
   });
 
-  test("SendSSHPublicKey only on instances tagged with a worker group's name", () => {
+  test("SendSSHPublicKey only on instances tagged with a worker group's name, and only for the connector's OS user (ec2:osuser)", () => {
     const connect = all.filter((s) => s.Action.includes("ec2-instance-connect:SendSSHPublicKey"));
     expect(connect.map((s) => [s.Action, s.Condition])).toEqual([
-      [["ec2-instance-connect:SendSSHPublicKey"], { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "acme-ci-dev-mr-workers" } }],
-      [["ec2-instance-connect:SendSSHPublicKey"], { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "acme-ci-dev-protected-workers" } }],
+      [["ec2-instance-connect:SendSSHPublicKey"], { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "acme-ci-dev-mr-workers", "ec2:osuser": "ec2-user" } }],
+      [["ec2-instance-connect:SendSSHPublicKey"], { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "acme-ci-dev-protected-workers", "ec2:osuser": "ec2-user" } }],
     ]);
+    // The user the condition names is the one the connector logs in as.
+    const toml = parseToml(writtenFile(fleet.managerUserData, HOST_PATHS.configTemplate)) as { runners: Array<{ autoscaler: { connector_config: { username: string } } }> };
+    expect(new Set(toml.runners.map((r) => r.autoscaler.connector_config.username))).toEqual(new Set(connect.map((s) => (s.Condition as { StringEquals: Record<string, string> }).StringEquals["ec2:osuser"])));
     for (const s of connect) expect(s.Resource).toEqual([expect.stringMatching(/:ec2:.*:instance\/\*$/)]);
   });
 
@@ -249,7 +254,11 @@ test("a bare fleet's manager role holds exactly: Session Manager, its tokens, it
     { Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"], Resource: ["arn:<ref>:autoscaling:<ref>:<ref>:autoScalingGroup:*:autoScalingGroupName/acme-ci-dev-manager"], Condition: undefined },
     { Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], Resource: ["<ref>", "<ref>:*"], Condition: undefined },
     { Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], Resource: ["arn:<ref>:autoscaling:<ref>:<ref>:autoScalingGroup:*:autoScalingGroupName/acme-ci-dev-mr-workers"], Condition: undefined },
-    { Action: ["ec2-instance-connect:SendSSHPublicKey"], Resource: ["arn:<ref>:ec2:<ref>:<ref>:instance/*"], Condition: { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "acme-ci-dev-mr-workers" } } },
+    {
+      Action: ["ec2-instance-connect:SendSSHPublicKey"],
+      Resource: ["arn:<ref>:ec2:<ref>:<ref>:instance/*"],
+      Condition: { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "acme-ci-dev-mr-workers", "ec2:osuser": "ec2-user" } },
+    },
   ]);
 });
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { renderEnvironmentFile } from "../../../lib/runner/host-files";
 import { AUTOSCALER_MANAGER_SCRIPT, assertHostDocumentShape, managerCloudConfig, type ManagerHostInput } from "../../../lib/runner/autoscaler/manager-user-data";
 import { DEFAULT_RUNNER_HOST_VERSIONS, HOST_PATHS } from "../../../lib/runner/user-data";
-import { FAIL, FakeHost } from "../../support/fake-host";
+import { FAIL, FakeHost, HANG } from "../../support/fake-host";
 
 const script = path.resolve(__dirname, "../../../lib/runner/assets/autoscaler-manager.sh");
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
@@ -78,4 +78,20 @@ describe("autoscaler-manager fetch-ssh-key", () => {
     expect(result.status).not.toBe(0);
     expect(result.stderr.match(/reading \/acme-ci\/dev\/worker-ssh-key failed/g)).toHaveLength(3);
   });
+});
+
+test("a hanging SSM read (the AWS CLI retrying) is cut at AWS_CALL_TIMEOUT and retried, so the attempts fit the unit's start timeout", () => {
+  const host = new FakeHost().respond("latest/meta-data/placement/region", "eu-central-1").respond("aws ssm get-parameter", HANG(30), KEY);
+  try {
+    const keyPath = path.join(host.dir, "fleeting", "worker-ssh-key");
+    const env = host.file("fleet.env", renderEnvironmentFile("test", { SSH_KEY_PARAMETER: "/acme-ci/dev/worker-ssh-key", SSH_KEY_PATH: keyPath }));
+    const started = Date.now();
+    const result = host.run(script, ["fetch-ssh-key"], { RUNNER_FLEET_ENV: env, KEY_FETCH_DELAY: "0", KEY_FETCH_ATTEMPTS: "3", AWS_CALL_TIMEOUT: "1" });
+    expect(result.status).toBe(0);
+    expect((Date.now() - started) / 1000).toBeLessThan(6);
+    expect(result.stderr).toMatch(/attempt 1 of 3/);
+    expect(readFileSync(keyPath, "utf8")).toBe(`${KEY}\n`);
+  } finally {
+    host.dispose();
+  }
 });
