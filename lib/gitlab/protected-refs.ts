@@ -6,6 +6,7 @@ import { TagProtection } from "@cdktf/provider-gitlab/lib/tag-protection";
 import { type TerraformDataSource } from "cdktf";
 import { Construct } from "constructs";
 import { check } from "../core/errors";
+import { branchConditions, hclString as hcl, tagConditions } from "./protected-ref-conditions";
 import { DEFAULT_SUB_CLAIM_COMPONENTS, type ProtectedRefRequirement, type SubClaimComponent } from "../identity/gitlab-subject";
 
 /** How one project's trusted refs are made protected. */
@@ -38,15 +39,32 @@ export interface ProtectedRefsProps {
    * @default ["project_path", "ref_type", "ref"]
    */
   readonly subClaimComponents?: readonly SubClaimComponent[];
+  /**
+   * Check every project's `ci_id_token_sub_claim_components` at plan time. A
+   * stack that only protects refs for roles defined elsewhere (the app's
+   * `gitlab-shared` stack) leaves the check to the stacks of those roles.
+   * @default true
+   */
+  readonly checkSubClaimComponents?: boolean;
 }
 
-/** A `lifecycle.postcondition` block, written as Terraform JSON. */
-function postcondition(source: TerraformDataSource, condition: string, errorMessage: string): void {
-  source.addOverride("lifecycle.postcondition", [{ condition: `\${${condition}}`, error_message: errorMessage }]);
+/** `lifecycle.postcondition` blocks, written as Terraform JSON. */
+function postconditions(source: TerraformDataSource, blocks: readonly { condition: string; errorMessage: string }[]): void {
+  source.addOverride(
+    "lifecycle.postcondition",
+    blocks.map((b) => ({ condition: `\${${b.condition}}`, error_message: b.errorMessage })),
+  );
 }
 
-/** A string as an HCL string literal (JSON quoting is valid HCL for these characters). */
-const hcl = (value: string): string => JSON.stringify(value).replace(/\$\{/g, "$$${").replace(/%\{/g, "%%{");
+/** The refs without repeats (the same project, type and name trusted by several roles or environments), in first-seen order. */
+export function distinctRefs(refs: readonly ProtectedRefRequirement[]): ProtectedRefRequirement[] {
+  const seen = new Map<string, ProtectedRefRequirement>();
+  for (const ref of refs) {
+    const key = JSON.stringify([ref.project, ref.refType, ref.ref]);
+    if (!seen.has(key)) seen.set(key, ref);
+  }
+  return [...seen.values()];
+}
 
 /**
  * Protected refs as code: every ref pattern a CI role trusts becomes a
@@ -54,34 +72,41 @@ const hcl = (value: string): string => JSON.stringify(value).replace(/\$\{/g, "$
  *
  * - `manage` projects get a `gitlab_branch_protection` (push and merge:
  *   Maintainers, no force push) per trusted branch and a
- *   `gitlab_tag_protection` (create: Maintainers) per trusted tag pattern.
- *   GitLab's protected ref wildcards match `*` as any run of characters
- *   (`Gitlab::RefMatcher`), exactly like the roles' `StringLike`.
- *   A default branch GitLab already protected on project creation must be
- *   imported first (`terraform import <address> <project-id>:<branch>`), or
- *   the create fails with "already exists" (gitlabhq/terraform-provider-gitlab#671).
+ *   `gitlab_tag_protection` (create: Maintainers) per trusted tag pattern,
+ *   each with `prevent_destroy`. A ref trusted several times (by several
+ *   roles or environments) is protected once. GitLab's protected ref
+ *   wildcards match `*` as any run of characters (`Gitlab::RefMatcher`),
+ *   exactly like the roles' `StringLike`. A default branch GitLab already
+ *   protected on project creation must be imported first (`terraform import
+ *   <address> <project-id>:<branch>`), or the create fails with "already
+ *   exists" (gitlabhq/terraform-provider-gitlab#671).
  * - `check` projects get the `gitlab_project_protected_branches` and
- *   `gitlab_project_protected_tags` data sources with a Terraform
- *   `postcondition`: the plan fails, naming the ref and the project, when a
- *   trusted ref is not protected.
+ *   `gitlab_project_protected_tags` data sources with Terraform
+ *   `postcondition`s (see protected-ref-conditions.ts): the plan fails, naming
+ *   the project and the ref, when a trusted ref is not protected, or when any
+ *   protection rule matching it (GitLab applies the most permissive matching
+ *   rule) lets anyone below Maintainer push or merge a branch or create a tag:
+ *   Developer and lower roles, or a named user, group or deploy key. "No one",
+ *   Maintainer, Owner and Admin pass.
  * - Every project gets a `gitlab_project` data source whose postcondition
  *   fails the plan when its `ci_id_token_sub_claim_components` differ from
- *   what the trust policies expect.
+ *   what the trust policies expect (unless `checkSubClaimComponents` is false).
  *
  * Provider: `@cdktf/provider-gitlab` 15.6.2 (gitlabhq/gitlab 18.6.1):
  * `branch_protection` (`project`, `branch`, `push_access_level`,
  * `merge_access_level`, `allow_force_push`), `tag_protection` (`project`,
  * `tag`, `create_access_level`), data sources `project` (`path_with_namespace`,
  * `ci_id_token_sub_claim_components`), `project_protected_branches`
- * (`project_id`, `protected_branches[].name`) and `project_protected_tags`
- * (`project`, `protected_tags[].tag`).
+ * (`project_id`; `protected_branches[]`: `name`, `push_access_levels[]`,
+ * `merge_access_levels[]`) and `project_protected_tags` (`project`;
+ * `protected_tags[]`: `tag`, `create_access_levels[]`).
  *
  * Construct ids: `project-<name>`, `branch-<name>-<n>`, `tag-<name>-<n>`,
  * `protected-branches-<name>`, `protected-tags-<name>` (n counts the project's
- * branches or tags in `refs` order).
+ * distinct branches or tags in `refs` order).
  */
 export class ProtectedRefs extends Construct {
-  /** The protection resources created, in `refs` order. */
+  /** The protection resources created, in `refs` order (one per distinct ref). */
   public readonly protections: readonly (BranchProtection | TagProtection)[];
   /** The plan-time checks (data sources with postconditions), one set per `check` project. */
   public readonly checks: readonly TerraformDataSource[];
@@ -104,16 +129,31 @@ export class ProtectedRefs extends Construct {
         fix: 'use "manage" or "check"',
       }),
     );
+    const known = new Set(props.projects.map((p) => p.path));
+    props.refs.forEach((ref, i) =>
+      check(known.has(ref.project), {
+        path: `${this.node.path}/refs[${i}]`,
+        subject: "protected ref",
+        value: ref,
+        rule: "every trusted ref belongs to a listed project, or nothing would protect it",
+        fix: `add ${ref.project} to projects`,
+      }),
+    );
+    const all = distinctRefs(props.refs);
     for (const project of props.projects) {
-      const refs = props.refs.filter((r) => r.project === project.path);
+      const refs = all.filter((r) => r.project === project.path);
       const data = new DataGitlabProject(this, `project-${project.name}`, { pathWithNamespace: project.path });
-      const actual = `try(join(",", self.ci_id_token_sub_claim_components), "")`;
-      postcondition(
-        data,
-        isDefault ? `contains(["", ${hcl(components)}], ${actual})` : `${actual} == ${hcl(components)}`,
-        `Project ${project.path} issues ID tokens whose sub claim components differ from ${components}, which the platform's CI roles trust: ` +
-          `set its ci_id_token_sub_claim_components to ${components} (PUT /projects/:id), or configure identity.subClaimComponents to match.`,
-      );
+      if (props.checkSubClaimComponents ?? true) {
+        const actual = `try(join(",", self.ci_id_token_sub_claim_components), "")`;
+        postconditions(data, [
+          {
+            condition: isDefault ? `contains(["", ${hcl(components)}], ${actual})` : `${actual} == ${hcl(components)}`,
+            errorMessage:
+              `Project ${project.path} issues ID tokens whose sub claim components differ from ${components}, which the platform's CI roles trust: ` +
+              `set its ci_id_token_sub_claim_components to ${components} (PUT /projects/:id), or configure identity.subClaimComponents to match.`,
+          },
+        ]);
+      }
       const branches = refs.filter((r) => r.refType === "branch");
       const tags = refs.filter((r) => r.refType === "tag");
       if ((project.mode ?? "manage") === "manage") {
@@ -126,7 +166,7 @@ export class ProtectedRefs extends Construct {
               mergeAccessLevel: "maintainer",
               allowForcePush: false,
               // Roles in every environment trust this protection: removing it with one stack
-              // (e.g. destroying dev) would open them to unprotected pushes.
+              // would open them to unprotected pushes.
               lifecycle: { preventDestroy: true },
             }),
           ),
@@ -136,37 +176,58 @@ export class ProtectedRefs extends Construct {
         );
         continue;
       }
-      // One plan-time check per ref type: the data source lists the project's protections, and a
-      // postcondition requires every ref the protected role trusts to be among them.
-      const checkProtected = (source: TerraformDataSource, kind: "branches" | "tags", names: string, refs: readonly ProtectedRefRequirement[], where: string) => {
-        if (refs.length === 0) return;
-        postcondition(
-          source,
-          refs.map((r) => `contains(${names}, ${hcl(r.ref)})`).join(" && "),
-          `Project ${project.path} must protect the ${kind} ${refs.map((r) => r.ref).join(", ")}: the platform's protected CI role trusts them. ` +
-            `Protect them (${where}), or let the platform manage them (protectedRefs: manage).`,
-        );
-        checks.push(source);
-      };
+      // Per trusted ref two postconditions: it is protected, and no rule matching it admits anyone below Maintainer.
       if (branches.length > 0) {
         const source = new DataGitlabProjectProtectedBranches(this, `protected-branches-${project.name}`, { projectId: data.id });
-        checkProtected(source, "branches", "[for b in self.protected_branches : b.name]", branches, "Settings > Repository > Protected branches, push and merge: Maintainers");
+        postconditions(
+          source,
+          branches.flatMap((ref) => {
+            const c = branchConditions(ref.ref);
+            return [
+              {
+                condition: c.exists,
+                errorMessage:
+                  `Project ${project.path} must protect the branch ${ref.ref}: the platform's protected CI roles trust its pipelines. ` +
+                  `Protect it (Settings > Repository > Protected branches, allowed to push and merge: Maintainers), or let the platform manage it (protectedRefs: manage).`,
+              },
+              {
+                condition: c.maintainersOnly,
+                errorMessage:
+                  `Project ${project.path}: a protected branch rule matching ${ref.ref} lets someone below Maintainer push or merge (a Developer or lower role, a named user, group or deploy key), ` +
+                  `and GitLab applies the most permissive matching rule, while the platform's protected CI roles trust every pipeline of ${ref.ref}. ` +
+                  `Set allowed to push and merge to Maintainers (or No one) on every rule matching ${ref.ref}, or let the platform manage it (protectedRefs: manage).`,
+              },
+            ];
+          }),
+        );
+        checks.push(source);
       }
       if (tags.length > 0) {
         const source = new DataGitlabProjectProtectedTags(this, `protected-tags-${project.name}`, { project: data.id });
-        checkProtected(source, "tags", "[for t in self.protected_tags : t.tag]", tags, "Settings > Repository > Protected tags, allowed to create: Maintainers");
+        postconditions(
+          source,
+          tags.flatMap((ref) => {
+            const c = tagConditions(ref.ref);
+            return [
+              {
+                condition: c.exists,
+                errorMessage:
+                  `Project ${project.path} must protect the tags ${ref.ref}: the platform's protected CI roles trust their pipelines. ` +
+                  `Protect them (Settings > Repository > Protected tags, allowed to create: Maintainers), or let the platform manage them (protectedRefs: manage).`,
+              },
+              {
+                condition: c.maintainersOnly,
+                errorMessage:
+                  `Project ${project.path}: a protected tag rule matching ${ref.ref} lets someone below Maintainer create such tags (a Developer or lower role, a named user or group), ` +
+                  `while the platform's protected CI roles trust their pipelines. ` +
+                  `Set allowed to create to Maintainers (or No one) on every rule matching ${ref.ref}, or let the platform manage them (protectedRefs: manage).`,
+              },
+            ];
+          }),
+        );
+        checks.push(source);
       }
     }
-    const known = new Set(props.projects.map((p) => p.path));
-    props.refs.forEach((ref, i) =>
-      check(known.has(ref.project), {
-        path: `${this.node.path}/refs[${i}]`,
-        subject: "protected ref",
-        value: ref,
-        rule: "every trusted ref belongs to a listed project, or nothing would protect it",
-        fix: `add ${ref.project} to projects`,
-      }),
-    );
     this.protections = protections;
     this.checks = checks;
   }

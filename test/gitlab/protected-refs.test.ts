@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ProtectedRefs, type ProtectedRefsProps } from "../../lib/gitlab/protected-refs";
-import { describeWithTool, runTool } from "../support/conformance";
+import { describeWithTool } from "../support/conformance";
 import { resourcesOf, synthWith, type SynthJson, violationOf } from "../support/synth";
+import { evaluateConditions } from "./terraform-console";
 
 const refs: ProtectedRefsProps["refs"] = [
   { project: "acme/app", refType: "branch", ref: "main" },
@@ -22,8 +20,12 @@ const build = (props: Partial<ProtectedRefsProps> = {}): SynthJson =>
       ...props,
     });
   });
-const postconditions = (json: SynthJson, type: string) =>
-  Object.values(json.data?.[type] ?? {}).map((d) => (d.lifecycle as { postcondition: Array<{ condition: string; error_message: string }> }).postcondition[0]!);
+type Postcondition = { condition: string; error_message: string };
+/** The postconditions of every data source of a type, one list per data source. */
+const postconditionsOf = (json: SynthJson, type: string): Postcondition[][] =>
+  Object.values(json.data?.[type] ?? {}).map((d) => (d.lifecycle as { postcondition?: Postcondition[] } | undefined)?.postcondition ?? []);
+/** The first postcondition of every data source of a type. */
+const postconditions = (json: SynthJson, type: string) => postconditionsOf(json, type).map((p) => p[0]!);
 
 describe("ProtectedRefs", () => {
   const json = build();
@@ -45,13 +47,27 @@ describe("ProtectedRefs", () => {
     ]);
   });
 
-  test("a project kept elsewhere gets plan-time checks instead, naming the project and the refs", () => {
-    const [branches] = postconditions(json, "gitlab_project_protected_branches");
-    const [tags] = postconditions(json, "gitlab_project_protected_tags");
-    expect(branches!.condition).toBe('${contains([for b in self.protected_branches : b.name], "trunk")}');
-    expect(branches!.error_message).toMatch(/^Project acme\/lib must protect the branches trunk:/);
-    expect(tags!.condition).toBe('${contains([for t in self.protected_tags : t.tag], "v*.*.*")}');
+  test("a project kept elsewhere gets plan-time checks instead, naming the project and the refs: protected, and by Maintainers only", () => {
+    const [branches] = postconditionsOf(json, "gitlab_project_protected_branches");
+    const [tags] = postconditionsOf(json, "gitlab_project_protected_tags");
+    expect(branches!.map((p) => p.condition.slice(0, 40))).toEqual(["${contains([for b in self.protected_bran", "${alltrue([for b in self.protected_branc"]);
+    expect(branches![0]!.condition).toBe('${contains([for b in self.protected_branches : b.name], "trunk")}');
+    expect(branches![0]!.error_message).toMatch(/^Project acme\/lib must protect the branch trunk:/);
+    expect(branches![1]!.error_message).toMatch(/^Project acme\/lib: a protected branch rule matching trunk lets someone below Maintainer push or merge .*Set allowed to push and merge to Maintainers/);
+    expect(tags![0]!.condition).toBe('${contains([for t in self.protected_tags : t.tag], "v*.*.*")}');
+    expect(tags![1]!.error_message).toMatch(/^Project acme\/lib: a protected tag rule matching v\*\.\*\.\* lets someone below Maintainer create such tags/);
     expect(Object.values(resourcesOf(json, "gitlab_branch_protection")).map((r) => r.branch)).not.toContain("trunk");
+  });
+
+  test("a ref trusted twice (two roles, two environments) is protected once", () => {
+    const twice = build({ refs: [...refs, ...refs, { project: "acme/app", refType: "tag", ref: "release-*" }] });
+    expect(Object.values(resourcesOf(twice, "gitlab_tag_protection")).map((r) => r.tag)).toEqual(["v*.*.*", "release-*"]);
+    expect(Object.keys(resourcesOf(twice, "gitlab_branch_protection"))).toHaveLength(1);
+    expect(postconditionsOf(twice, "gitlab_project_protected_tags")[0]).toHaveLength(2);
+  });
+
+  test("without checkSubClaimComponents the project data source has no postcondition", () => {
+    expect(postconditionsOf(build({ checkSubClaimComponents: false }), "gitlab_project")).toEqual([[], []]);
   });
 
   test("every project's sub claim components are checked at plan time", () => {
@@ -78,38 +94,85 @@ describeWithTool(
   "terraform",
   "the plan-time checks evaluate as intended",
   () => {
-    /** Evaluates a postcondition against a data source's attributes with `terraform console` (self -> local.self). */
-    const evaluate = (condition: string, self: unknown): string => {
-      const dir = mkdtempSync(join(tmpdir(), "protected-refs-"));
-      try {
-        writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ locals: { self } }));
-        const expression = condition.slice(2, -1).replace(/\bself\./g, "local.self.");
-        const run = runTool("terraform", ["console"], { cwd: dir, input: `${expression}\n`, env: { ...process.env, TF_IN_AUTOMATION: "1" } });
-        return run.stdout.trim().split("\n").pop()!.trim();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    };
     const json = build();
+    const [branchChecks] = postconditionsOf(json, "gitlab_project_protected_branches");
+    const [tagChecks] = postconditionsOf(json, "gitlab_project_protected_tags");
+    const [branchExists, branchLevels] = branchChecks!;
+    const [tagExists, tagLevels] = tagChecks!;
+    /** An access-level entry as the provider reports it (SDKv2 blocks: unset ids are 0). */
+    const level = (accessLevel: string, ids: { user_id?: number; group_id?: number; deploy_key_id?: number } = {}) => ({
+      access_level: accessLevel,
+      access_level_description: accessLevel,
+      user_id: 0,
+      group_id: 0,
+      deploy_key_id: 0,
+      ...ids,
+    });
+    const branch = (name: string, push: string, merge = push, pushIds = {}) => ({
+      name,
+      allow_force_push: false,
+      push_access_levels: [level(push, pushIds)],
+      merge_access_levels: [{ access_level: merge, access_level_description: merge, user_id: 0, group_id: 0 }],
+    });
+    /** Protected tags (plugin framework attributes: unset ids are null). */
+    const tag = (name: string, create: string, ids: { user_id?: number; group_id?: number } = {}) => ({
+      tag: name,
+      create_access_levels: [{ id: 1, access_level: create, access_level_description: create, user_id: null, group_id: null, ...ids }],
+    });
+    const branches = (...list: unknown[]) => ({ protected_branches: list });
+    const tags = (...list: unknown[]) => ({ protected_tags: list });
 
-    test("protected tags: passes when the pattern is protected, fails when only a narrower or no tag is", () => {
-      const [tags] = postconditions(json, "gitlab_project_protected_tags");
-      expect(evaluate(tags!.condition, { protected_tags: [{ tag: "v*.*.*" }, { tag: "stable" }] })).toBe("true");
-      expect(evaluate(tags!.condition, { protected_tags: [{ tag: "v1.*.*" }] })).toBe("false");
-      expect(evaluate(tags!.condition, { protected_tags: [] })).toBe("false");
+    test("protected branch: Developer push or merge fails, Maintainer, Owner, Admin and no one pass, missing fails", () => {
+      const cases = [
+        [branchExists, branches(branch("trunk", "maintainer")), "true"],
+        [branchLevels, branches(branch("trunk", "maintainer")), "true"],
+        [branchLevels, branches(branch("trunk", "developer")), "false"],
+        [branchLevels, branches(branch("trunk", "maintainer", "developer")), "false"],
+        [branchLevels, branches(branch("trunk", "no one", "maintainer")), "true"],
+        [branchLevels, branches(branch("trunk", "owner", "admin")), "true"],
+        [branchLevels, branches(branch("trunk", "reporter")), "false"],
+        // A named user or deploy key may push whatever its role: refused.
+        [branchLevels, branches(branch("trunk", "maintainer", "maintainer", { user_id: 7 })), "false"],
+        [branchLevels, branches(branch("trunk", "maintainer", "maintainer", { deploy_key_id: 3 })), "false"],
+        // Missing: the branch is not protected at all.
+        [branchExists, branches(), "false"],
+        [branchExists, branches(branch("main", "maintainer")), "false"],
+        // GitLab applies the most permissive matching rule: a wildcard letting Developers push opens trunk too.
+        [branchLevels, branches(branch("trunk", "maintainer"), branch("t*", "developer")), "false"],
+        [branchLevels, branches(branch("trunk", "maintainer"), branch("feature/*", "developer")), "true"],
+      ] as const;
+      expect(evaluateConditions(cases.map(([c, self]) => ({ condition: c.condition, self })))).toEqual(cases.map(([, , want]) => want));
     });
 
-    test("protected branches: passes only with the trusted branch protected", () => {
-      const [branches] = postconditions(json, "gitlab_project_protected_branches");
-      expect(evaluate(branches!.condition, { protected_branches: [{ name: "trunk" }] })).toBe("true");
-      expect(evaluate(branches!.condition, { protected_branches: [{ name: "main" }] })).toBe("false");
+    test("protected tags: Developer create fails, Maintainer, Owner, Admin and no one pass, missing fails; overlapping rules count", () => {
+      const cases = [
+        [tagExists, tags(tag("v*.*.*", "maintainer")), "true"],
+        [tagLevels, tags(tag("v*.*.*", "maintainer")), "true"],
+        [tagLevels, tags(tag("v*.*.*", "developer")), "false"],
+        [tagLevels, tags(tag("v*.*.*", "no one")), "true"],
+        [tagLevels, tags(tag("v*.*.*", "owner")), "true"],
+        [tagLevels, tags(tag("v*.*.*", "admin")), "true"],
+        [tagLevels, tags(tag("v*.*.*", "maintainer", { group_id: 12 })), "false"],
+        [tagExists, tags(), "false"],
+        [tagExists, tags(tag("v1.*.*", "maintainer")), "false"],
+        // Rules whose tags overlap v*.*.*: v* and *-rc (v1.2.3-rc) and the literal v1.2.3; not release-* or 1.0.
+        [tagLevels, tags(tag("v*.*.*", "maintainer"), tag("v*", "developer")), "false"],
+        [tagLevels, tags(tag("v*.*.*", "maintainer"), tag("*-rc", "developer")), "false"],
+        [tagLevels, tags(tag("v*.*.*", "maintainer"), tag("v1.2.3", "developer")), "false"],
+        [tagLevels, tags(tag("v*.*.*", "maintainer"), tag("release-*", "developer"), tag("1.0", "developer")), "true"],
+        [tagLevels, tags(tag("v*.*.*", "maintainer"), tag("x*", "developer")), "true"],
+      ] as const;
+      expect(evaluateConditions(cases.map(([c, self]) => ({ condition: c.condition, self })))).toEqual(cases.map(([, , want]) => want));
     });
 
     test("sub claim components: the default passes when unset or equal, fails when the project dropped ref_type", () => {
       const [project] = postconditions(json, "gitlab_project");
-      expect(evaluate(project!.condition, { ci_id_token_sub_claim_components: null })).toBe("true");
-      expect(evaluate(project!.condition, { ci_id_token_sub_claim_components: ["project_path", "ref_type", "ref"] })).toBe("true");
-      expect(evaluate(project!.condition, { ci_id_token_sub_claim_components: ["project_path", "ref"] })).toBe("false");
+      const cases = [
+        [{ ci_id_token_sub_claim_components: null }, "true"],
+        [{ ci_id_token_sub_claim_components: ["project_path", "ref_type", "ref"] }, "true"],
+        [{ ci_id_token_sub_claim_components: ["project_path", "ref"] }, "false"],
+      ] as const;
+      expect(evaluateConditions(cases.map(([self]) => ({ condition: project!.condition, self })))).toEqual(cases.map(([, want]) => want));
     });
   },
   ["version"],
