@@ -5,7 +5,7 @@ import { AccountStack } from "./account-stack";
 import { applyBackend } from "./backend";
 import { accountOf, accountStackName, type PlatformConfig, stateKeyOf, validateConfig } from "./config";
 import { EnvironmentStack } from "./environment-stack";
-import { gitLabSharedStackName, GitLabSharedStack, sharedGitLabPiecesOf, sharedGitLabUrls, withoutSharedGitLabPieces } from "./gitlab-shared-stack";
+import { gitLabSharedStackName, GitLabSharedStack, sharedGitLabPiecesOf, sharedGitLabUrls, sharedProtectedProjects, withoutSharedGitLabPieces } from "./gitlab-shared-stack";
 
 /** The stacks built from one configuration. */
 export interface PlatformStacks {
@@ -13,7 +13,7 @@ export interface PlatformStacks {
   readonly accounts: ReadonlyMap<string, AccountStack>;
   /** Environment stacks by environment name. */
   readonly environments: ReadonlyMap<string, EnvironmentStack>;
-  /** Shared GitLab stacks (templates and toolbox projects) by GitLab instance URL. */
+  /** Shared GitLab stacks (protected refs, templates and toolbox projects) by GitLab instance URL. */
   readonly gitlabShared: ReadonlyMap<string, GitLabSharedStack>;
 }
 
@@ -52,7 +52,13 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const gitlabShared = new Map<string, GitLabSharedStack>();
   for (const url of sharedGitLabUrls(config)) {
     const name = gitLabSharedStackName(config, url);
-    const stack = new GitLabSharedStack(app, name, sharedGitLabPiecesOf(config, url));
+    const on = config.environments.filter((e) => e.gitlab.url === url);
+    // The union of what every environment's roles trust, read from the roles themselves.
+    const refs = on.flatMap((e) =>
+      [...environments.get(e.name)!.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...r.unprotected.requiredProtectedRefs]),
+    );
+    const stack = new GitLabSharedStack(app, name, { ...sharedGitLabPiecesOf(config, url), protectedRefs: { projects: sharedProtectedProjects(config, url), refs } });
+    for (const e of on) environments.get(e.name)!.addDependency(stack);
     applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, name, undefined));
     Aspects.of(stack).add(new SecurityRulePack({ production: true }));
     gitlabShared.set(url, stack);

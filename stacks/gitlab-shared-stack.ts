@@ -2,19 +2,44 @@ import { DataGitlabGroup } from "@cdktf/provider-gitlab/lib/data-gitlab-group";
 import { GitlabProvider } from "@cdktf/provider-gitlab/lib/provider";
 import { TerraformResource, TerraformStack } from "cdktf";
 import { type Construct } from "constructs";
+import { check } from "../lib/core/errors";
 import { gitLabHostOf } from "../lib/core/gitlab-url";
 import { CiTemplatesProject } from "../lib/gitlab/ci-templates-project";
+import { ProtectedContainerRepositories } from "../lib/gitlab/gitlab-registry";
+import { DEFAULT_TEMPLATE_IMAGES } from "../lib/gitlab/image-reuse-template";
 import { platformCiTemplates } from "../lib/gitlab/platform-templates";
+import { distinctRefs, ProtectedRefs, type ProtectedRefsProject } from "../lib/gitlab/protected-refs";
 import { ToolboxImageProject } from "../lib/gitlab/toolbox-project";
+import { type ProtectedRefRequirement } from "../lib/identity/gitlab-subject";
+import { tenantsOf } from "../lib/platform/tenancy";
 import { TagScheme } from "../lib/registry/tag-scheme";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
 
+/** The tenants' trusted refs on one instance, protected by its shared stack. */
+export interface SharedProtectedRefs {
+  /** Every project whose refs the stack protects (`manage` tenants of every environment on the instance). */
+  readonly projects: readonly ProtectedRefsProject[];
+  /** Every ref any environment's CI roles trust in those projects (repeats allowed: each is protected once). */
+  readonly refs: readonly ProtectedRefRequirement[];
+}
+
 /** The GitLab pieces every environment on one instance shares: what moves out of the environment stacks. */
 export interface SharedGitLabPieces {
+  /**
+   * The instance URL.
+   * @default the URL of the environment declaring `ciTemplates` or `toolboxProject`
+   */
+  readonly gitlabUrl?: string;
   /** The environment whose `gitlab.ciTemplates` publishes the templates (its tag scheme, its group). */
   readonly ciTemplates?: EnvironmentConfig;
   /** The environment whose `gitlab.toolboxProject` creates the toolbox project. */
   readonly toolboxProject?: EnvironmentConfig;
+  /**
+   * The protected refs: protections for what every environment's CI roles trust, so that no
+   * environment's stack owns a protection another environment's roles rely on.
+   * @default none
+   */
+  readonly protectedRefs?: SharedProtectedRefs;
 }
 
 /** The shared pieces of `gitlabUrl`: which environment declares the templates and the toolbox project. */
@@ -22,12 +47,52 @@ export function sharedGitLabPiecesOf(config: PlatformConfig, gitlabUrl: string):
   const on = config.environments.filter((e) => e.gitlab.url === gitlabUrl);
   const ciTemplates = on.find((e) => e.gitlab.ciTemplates);
   const toolboxProject = on.find((e) => e.gitlab.toolboxProject);
-  return { ...(ciTemplates ? { ciTemplates } : {}), ...(toolboxProject ? { toolboxProject } : {}) };
+  return { gitlabUrl, ...(ciTemplates ? { ciTemplates } : {}), ...(toolboxProject ? { toolboxProject } : {}) };
 }
 
-/** GitLab instances whose environments declare shared pieces, in configuration order. */
+/**
+ * The projects whose protected refs the shared stack of `gitlabUrl` manages:
+ * every tenant with `protectedRefs: "manage"` of every environment on the
+ * instance, once per path (the first environment's tenant name names its
+ * construct ids).
+ * @throws ValidationError when environments disagree on a project's mode, or two projects share a tenant name
+ */
+export function sharedProtectedProjects(config: PlatformConfig, gitlabUrl: string): ProtectedRefsProject[] {
+  const projects = new Map<string, ProtectedRefsProject & { readonly configPath: string }>();
+  const names = new Map<string, string>();
+  config.environments.forEach((env, i) => {
+    if (env.gitlab.url !== gitlabUrl) return;
+    for (const tenant of tenantsOf(env, `config/environments[${i}]`)) {
+      const seen = projects.get(tenant.path);
+      if (seen) {
+        check(seen.mode === tenant.protectedRefs, {
+          path: `${tenant.configPath}/protectedRefs`,
+          subject: "protectedRefs",
+          value: tenant.protectedRefs,
+          rule: `a project has one set of protected refs on its instance, and ${seen.configPath} says "${seen.mode}" for ${tenant.path}`,
+          fix: `give ${tenant.path} the same protectedRefs in every environment`,
+        });
+        continue;
+      }
+      const owner = names.get(tenant.name);
+      check(owner === undefined, {
+        path: `${tenant.configPath}/name`,
+        subject: "tenant name",
+        value: tenant.name,
+        rule: `tenant names name the protections in the instance's shared stack, and ${owner} already uses it`,
+        fix: `give ${tenant.path} a name of its own (gitlab.projects[].name)`,
+      });
+      names.set(tenant.name, tenant.path);
+      projects.set(tenant.path, { path: tenant.path, name: tenant.name, mode: tenant.protectedRefs, configPath: tenant.configPath });
+    }
+  });
+  return [...projects.values()].filter((p) => p.mode === "manage").map(({ path, name, mode }) => ({ path, name, ...(mode ? { mode } : {}) }));
+}
+
+/** GitLab instances with shared pieces or tenants whose refs need protections, in configuration order. */
 export function sharedGitLabUrls(config: PlatformConfig): string[] {
-  return [...new Set(config.environments.filter((e) => e.gitlab.ciTemplates || e.gitlab.toolboxProject).map((e) => e.gitlab.url))];
+  const needsShared = (e: EnvironmentConfig) => e.gitlab.ciTemplates || e.gitlab.toolboxProject || tenantsOf(e).some((t) => t.protectedRefs === "manage");
+  return [...new Set(config.environments.filter(needsShared).map((e) => e.gitlab.url))];
 }
 
 /**
@@ -43,8 +108,9 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
 
 /**
  * What every environment on one GitLab instance shares and no environment
- * may take down with it: the published CI templates project (production
- * pipelines include its files) and the toolbox image project. They are
+ * may take down with it: the protected refs every environment's CI roles
+ * trust, the published CI templates project (production pipelines include
+ * its files) and the toolbox image project. Templates and toolbox are
  * declared on the environment that owns them (`gitlab.ciTemplates`,
  * `gitlab.toolboxProject`) but live here, in a stack of their own that
  * outlives every environment: `cdktf destroy dev` leaves them alone, and every
@@ -53,8 +119,21 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
  * change first). Group CI/CD variables stay in the environment stacks: each
  * environment's variables name its own roles, registry and scope.
  *
+ * Protected refs: one `ProtectedRefs` (construct id `protected-refs`) for the
+ * union of the refs every environment's roles trust, in the `manage` projects
+ * ({@link sharedProtectedProjects}); a ref two environments trust is one
+ * protection. The environment stacks create none: they check at plan time
+ * that the refs their roles trust are protected by Maintainers only, so deploy
+ * this stack before them (the app makes every environment stack depend on it).
+ * When the templates are published, every `manage` project also gets protected
+ * container repositories (`registry-<tenant>`, {@link ProtectedContainerRepositories})
+ * for the repositories the GitLab-registry template's protected pipelines push
+ * (`$CI_REGISTRY_IMAGE/<image>`): pushes by Maintainers and above only
+ * (GitLab 17.8 or later).
+ *
  * Construct ids: `gitlab` (provider), `gitlab-group` (data source),
- * `ci-templates`, `toolbox-project` (the ids the environment stack used).
+ * `ci-templates`, `toolbox-project` (the ids the environment stack used),
+ * `protected-refs`, `registry-<tenant>`.
  * Needs only a GitLab token (`GITLAB_TOKEN`), no AWS credentials.
  */
 export class GitLabSharedStack extends TerraformStack {
@@ -62,17 +141,21 @@ export class GitLabSharedStack extends TerraformStack {
   public readonly templates?: CiTemplatesProject;
   /** The toolbox image project, when an environment on this instance declares it. */
   public readonly toolbox?: ToolboxImageProject;
+  /** The protections of every environment's trusted refs, when a project's refs are managed here. */
+  public readonly protectedRefs?: ProtectedRefs;
+  /** The GitLab-registry template's protected repositories, per tenant name (with the published templates). */
+  public readonly protectedContainerRepositories: ReadonlyMap<string, ProtectedContainerRepositories>;
 
   /**
    * @param scope the app
    * @param id stack name ({@link gitLabSharedStackName})
-   * @param pieces the environments that declare the templates and the toolbox project, all on one instance
+   * @param pieces the environments that declare the templates and the toolbox project, and the protected refs, all on one instance
    */
   public constructor(scope: Construct, id: string, pieces: SharedGitLabPieces) {
     super(scope, id);
-    const owner = pieces.ciTemplates ?? pieces.toolboxProject;
-    if (!owner) throw new RangeError(`${id}: a shared GitLab stack needs an environment that declares ciTemplates or toolboxProject`);
-    new GitlabProvider(this, "gitlab", { baseUrl: `${owner.gitlab.url}/api/v4/` });
+    const url = pieces.gitlabUrl ?? (pieces.ciTemplates ?? pieces.toolboxProject)?.gitlab.url;
+    if (!url) throw new RangeError(`${id}: a shared GitLab stack needs gitlabUrl or an environment that declares ciTemplates or toolboxProject`);
+    new GitlabProvider(this, "gitlab", { baseUrl: `${url}/api/v4/` });
     const groups = new Map<string, DataGitlabGroup>();
     const groupOf = (path: string): DataGitlabGroup => {
       const id = groups.size === 0 ? "gitlab-group" : `gitlab-group-${path.replace(/\//g, "-")}`;
@@ -103,6 +186,30 @@ export class GitLabSharedStack extends TerraformStack {
         ...(toolboxConfig.dockerfile ? { dockerfile: toolboxConfig.dockerfile } : {}),
       });
     }
+    const shared = pieces.protectedRefs;
+    if (shared && shared.projects.length > 0) {
+      const managed = new Set(shared.projects.map((p) => p.path));
+      this.protectedRefs = new ProtectedRefs(this, "protected-refs", {
+        projects: shared.projects,
+        refs: distinctRefs(shared.refs.filter((r) => managed.has(r.project))),
+        // Each environment's stack checks the sub claim components its own roles expect.
+        checkSubClaimComponents: false,
+      });
+    }
+    const registries = new Map<string, ProtectedContainerRepositories>();
+    if (this.templates && this.protectedRefs) {
+      for (const project of shared!.projects) {
+        registries.set(
+          project.name,
+          new ProtectedContainerRepositories(this, `registry-${project.name}`, {
+            projectPath: project.path,
+            project: this.protectedRefs.projects.get(project.path)!.id,
+            repositories: DEFAULT_TEMPLATE_IMAGES.map((image) => image.name),
+          }),
+        );
+      }
+    }
+    this.protectedContainerRepositories = registries;
     // prevent_destroy on every resource (data sources are not resources), set here rather than
     // by an aspect so that the stack's rule pack, which evaluates the stack from an aspect of its
     // own, sees it too.

@@ -51,16 +51,18 @@ export function oidcAudiencesOf(config: PlatformConfig, accountId: string, url: 
 }
 
 /**
- * The projects of an environment whose ref protections an earlier environment
- * (in configuration order) on the same GitLab instance manages: GitLab has one
- * protection per project and ref, so only the first environment listing a
- * project creates it, and the later ones check it at plan time.
+ * The projects of an environment whose ref protections the instance's
+ * `gitlab-shared` stack manages (`GitLabSharedStack`): every tenant with
+ * `protectedRefs: "manage"`. GitLab has one protection per project and ref,
+ * and every environment's roles rely on it, so no environment stack owns it;
+ * the environment stacks check at plan time that it exists and admits
+ * Maintainers only, as they do for the `check` tenants.
  */
 export function protectedRefsManagedElsewhere(config: PlatformConfig, env: EnvironmentConfig): string[] {
-  const index = config.environments.indexOf(env);
-  const earlier = config.environments.slice(0, index < 0 ? 0 : index).filter((e) => e.gitlab.url === env.gitlab.url);
-  const managed = new Set(earlier.flatMap((e) => tenantsOf(e).filter((t) => t.protectedRefs === "manage").map((t) => t.path)));
-  return tenantsOf(env).map((t) => t.path).filter((path) => managed.has(path));
+  void config;
+  return tenantsOf(env)
+    .filter((t) => t.protectedRefs === "manage")
+    .map((t) => t.path);
 }
 
 /** Checks the identity sections of the configuration (config paths in messages). */

@@ -1,7 +1,9 @@
 import { DeployToken } from "@cdktf/provider-gitlab/lib/deploy-token";
 import { type ProjectContainerExpirationPolicy } from "@cdktf/provider-gitlab/lib/project";
+import { ProjectContainerRepositoryProtection } from "@cdktf/provider-gitlab/lib/project-container-repository-protection";
 import { Construct } from "constructs";
 import { check, ValidationError } from "../core/errors";
+import { isUnresolved } from "../core/tokens";
 import { selectorRegex } from "../registry/glob";
 import { type TagScheme } from "../registry/tag-scheme";
 import { type DeployTokenCredentials, READ_REGISTRY_SCOPE } from "./docker-auth-config";
@@ -168,4 +170,106 @@ export function cleanupPolicyFromTagScheme(path: string, scheme: TagScheme, opti
     nameRegexDelete: alternation(byAge.map((a) => selectorRegex(a.kind.selector))),
     ...(keep.length > 0 ? { nameRegexKeep: alternation(keep) } : {}),
   };
+}
+
+/** Roles GitLab accepts as the minimum to push to a protected container repository. */
+export const CONTAINER_PUSH_ACCESS_LEVELS = ["maintainer", "owner", "admin"] as const;
+/** A minimum role to push to a protected container repository. */
+export type ContainerPushAccessLevel = (typeof CONTAINER_PUSH_ACCESS_LEVELS)[number];
+
+/** Props of {@link ProtectedContainerRepositories}. */
+export interface ProtectedContainerRepositoriesProps {
+  /** Full path of the project, e.g. `acme/app` (its registry's repositories are `<path>/<name>`). */
+  readonly projectPath: string;
+  /**
+   * The project as the provider's `project` argument (id or full path), e.g. a `gitlab_project` data source's `id`.
+   * @default `projectPath`
+   */
+  readonly project?: string;
+  /**
+   * Repository names under the project's registry path that protected pipelines push and run,
+   * e.g. `["app", "ci"]` for `$CI_REGISTRY_IMAGE/app` and `$CI_REGISTRY_IMAGE/ci`. Names may hold
+   * `*` (GitLab's wildcard). Never list what unprotected pipelines push (`unprotected/...`).
+   */
+  readonly repositories: readonly string[];
+  /**
+   * The minimum role that may push to them.
+   * @default "maintainer"
+   */
+  readonly minimumAccessLevelForPush?: ContainerPushAccessLevel;
+}
+
+/** Repository names: lower-case path segments of the GitLab registry, `*` allowed. */
+const REPOSITORY_NAME = /^[a-z0-9*]+(?:[._-][a-z0-9*]+)*(?:\/[a-z0-9*]+(?:[._-][a-z0-9*]+)*)*$/;
+
+/**
+ * Protected container repositories for the GitLab-registry variant of the
+ * image-reuse pipeline: one `gitlab_project_container_repository_protection`
+ * per repository that protected pipelines push and run, so that only
+ * Maintainers (by default) can push there. A CI job authenticates to the
+ * registry with its job token, which acts as the user who runs the pipeline:
+ * GitLab checks that user's role in the project against the matching rules
+ * (`Auth::ContainerRegistryAuthenticationService#repository_path_push_protected?`),
+ * so a merge request or branch pipeline run by a Developer can no longer push
+ * an image a protected pipeline then reuses. A pipeline run by a Maintainer
+ * still can, whatever its ref: the role, not the ref, decides (the ECR
+ * variant decides by ref, through the ID token's `sub`).
+ *
+ * Needs GitLab 17.8 or later (protected container repositories generally
+ * available, feature flag `container_registry_protected_containers` removed;
+ * experiment since 16.7) and provider gitlabhq/gitlab 18.6.1
+ * (`project_container_repository_protection`: `project`,
+ * `repository_path_pattern`, `minimum_access_level_for_push` =
+ * maintainer | owner | admin). Delete protection is left to GitLab's
+ * default: its `minimum_access_level_for_delete` sits behind the
+ * `container_registry_protected_containers_delete` feature flag.
+ *
+ * Construct ids: `repository-<n>` in `repositories` order.
+ */
+export class ProtectedContainerRepositories extends Construct {
+  /** The protection rules, in `repositories` order. */
+  public readonly rules: readonly ProjectContainerRepositoryProtection[];
+  /** The protected repository path patterns (`<project path>/<name>`, lower case). */
+  public readonly pathPatterns: readonly string[];
+
+  /**
+   * @throws ValidationError for an unknown access level, an empty list, or a repository name GitLab's registry cannot hold
+   */
+  public constructor(scope: Construct, id: string, props: ProtectedContainerRepositoriesProps) {
+    super(scope, id);
+    const level = props.minimumAccessLevelForPush ?? "maintainer";
+    check((CONTAINER_PUSH_ACCESS_LEVELS as readonly string[]).includes(level), {
+      path: `${this.node.path}/minimumAccessLevelForPush`,
+      subject: "minimum access level for push",
+      value: level,
+      rule: `GitLab's container repository protection accepts ${CONTAINER_PUSH_ACCESS_LEVELS.join(" | ")}`,
+      fix: 'use "maintainer"',
+    });
+    check(props.repositories.length > 0, {
+      path: `${this.node.path}/repositories`,
+      subject: "repositories",
+      value: props.repositories,
+      rule: "at least one repository is protected",
+      fix: 'list the repositories protected pipelines push, e.g. ["app"]',
+    });
+    props.repositories.forEach((name, i) =>
+      check(isUnresolved(name) || (REPOSITORY_NAME.test(name) && !name.split("/").includes("unprotected")), {
+        path: `${this.node.path}/repositories[${i}]`,
+        subject: "repository name",
+        value: name,
+        rule: "a protected repository is a lower-case registry path under the project (letters, digits, '.', '_', '-', '/', '*'), never the unprotected pipelines' unprotected/ namespace",
+        fix: "use the image name the template pushes, e.g. app",
+      }),
+    );
+    const base = isUnresolved(props.projectPath) ? props.projectPath : props.projectPath.toLowerCase();
+    this.pathPatterns = props.repositories.map((name) => `${base}/${name}`);
+    this.rules = this.pathPatterns.map(
+      (pattern, n) =>
+        new ProjectContainerRepositoryProtection(this, `repository-${n}`, {
+          project: props.project ?? props.projectPath,
+          repositoryPathPattern: pattern,
+          minimumAccessLevelForPush: level,
+        }),
+    );
+  }
 }

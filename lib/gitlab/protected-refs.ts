@@ -110,6 +110,8 @@ export class ProtectedRefs extends Construct {
   public readonly protections: readonly (BranchProtection | TagProtection)[];
   /** The plan-time checks (data sources with postconditions), one set per `check` project. */
   public readonly checks: readonly TerraformDataSource[];
+  /** The `gitlab_project` data source of every project, by project path. */
+  public readonly projects: ReadonlyMap<string, DataGitlabProject>;
 
   /**
    * @throws ValidationError when a ref names a project not in `projects`, or a mode is unknown
@@ -140,9 +142,11 @@ export class ProtectedRefs extends Construct {
       }),
     );
     const all = distinctRefs(props.refs);
+    const projects = new Map<string, DataGitlabProject>();
     for (const project of props.projects) {
       const refs = all.filter((r) => r.project === project.path);
       const data = new DataGitlabProject(this, `project-${project.name}`, { pathWithNamespace: project.path });
+      projects.set(project.path, data);
       if (props.checkSubClaimComponents ?? true) {
         const actual = `try(join(",", self.ci_id_token_sub_claim_components), "")`;
         postconditions(data, [
@@ -230,5 +234,6 @@ export class ProtectedRefs extends Construct {
     }
     this.protections = protections;
     this.checks = checks;
+    this.projects = projects;
   }
 }

@@ -186,14 +186,16 @@ describe("environment identities", () => {
     expect(error.message).toMatch(/^staging\/platform\/identity\/deployment: invalid permissions .*Rule: a deployment role needs permissions supplied by its caller/);
   });
 
-  test("protected refs as code: the first environment on the instance creates the protections, the later ones check them at plan time", () => {
-    const protections = (env: string) => [
-      ...Object.values(resourcesOf(json(env), "gitlab_branch_protection")).map((p) => `branch ${String(p.branch)}`),
-      ...Object.values(resourcesOf(json(env), "gitlab_tag_protection")).map((p) => `tag ${String(p.tag)}`),
+  test("protected refs as code: the gitlab-shared stack protects what every environment's roles trust (each ref once); every environment checks them at plan time", () => {
+    const protections = (j: SynthJson) => [
+      ...Object.values(resourcesOf(j, "gitlab_branch_protection")).map((p) => `branch ${String(p.branch)}`),
+      ...Object.values(resourcesOf(j, "gitlab_tag_protection")).map((p) => `tag ${String(p.tag)}`),
     ];
-    expect(protections("dev").sort()).toEqual(["branch main", "branch main", "branch main", "tag v*.*.*", "tag v*.*.*", "tag v*.*.*"]);
-    for (const env of ["staging", "production"]) {
-      expect(protections(env)).toEqual([]);
+    const shared = JSON.parse(Testing.synth(example.stacks.gitlabShared.get("https://gitlab.example.com")!)) as SynthJson;
+    // Three tenants (app, web, toolbox), each with its default branch and the release pattern, whatever the number of environments.
+    expect(protections(shared).sort()).toEqual(["branch main", "branch main", "branch main", "tag v*.*.*", "tag v*.*.*", "tag v*.*.*"]);
+    for (const env of ["dev", "staging", "production"]) {
+      expect(protections(json(env))).toEqual([]);
       const checks = Object.values(json(env).data?.gitlab_project_protected_tags ?? {}).map((d) => JSON.stringify(d.lifecycle));
       expect(checks).toHaveLength(3);
       expect(checks.every((c) => c.includes('contains([for t in self.protected_tags : t.tag], \\"v*.*.*\\")'))).toBe(true);

@@ -18,11 +18,13 @@ describe("example stacks", () => {
     expect([...all.keys()]).toEqual(["account-nonprod", "account-prod", "dev", "staging", "production", "gitlab-shared"]);
   });
 
-  test("each environment depends on its account stack (deploy order)", () => {
+  test("each environment depends on its account stack and on the gitlab-shared stack that protects its trusted refs (deploy order)", () => {
     const deps = (name: string) => stacks.environments.get(name)!.dependencies.map((d) => d.node.id);
-    expect(deps("dev")).toEqual(["account-nonprod"]);
-    expect(deps("staging")).toEqual(["account-nonprod"]);
-    expect(deps("production")).toEqual(["account-prod"]);
+    expect(deps("dev")).toEqual(["account-nonprod", "gitlab-shared"]);
+    expect(deps("staging")).toEqual(["account-nonprod", "gitlab-shared"]);
+    expect(deps("production")).toEqual(["account-prod", "gitlab-shared"]);
+    // Destroying an environment never touches the shared stack: it depends on nothing.
+    expect([...stacks.gitlabShared.values()][0]!.dependencies).toEqual([]);
   });
 
   test("providers are pinned to their account and region", () => {
