@@ -83,16 +83,17 @@ describe("attack paths on the example app (IAM)", () => {
     }
   });
 
-  test("every ref pattern a role trusts has a protection resource or a plan-time check in the same stack", () => {
+  test("every ref pattern a role trusts has a protection resource in the gitlab-shared stack and a plan-time check in its own stack", () => {
+    const shared = scenario.json.get("gitlab-shared")!;
     for (const [name, stack] of scenario.stacks.environments) {
       const json = scenario.json.get(name)!;
-      const resources = (type: string, field: string) => Object.values(json.resource?.[type] ?? {}).map((r) => String(r[field]));
+      const resources = (type: string, field: string) => Object.values(shared.resource?.[type] ?? {}).map((r) => String(r[field]));
       const checks = (type: string) => Object.values(json.data?.[type] ?? {}).map((d) => JSON.stringify(d.lifecycle));
       for (const roles of stack.identity.tenantRoles.values()) {
         for (const ref of roles.protected.requiredProtectedRefs) {
           const [type, field, data] =
             ref.refType === "branch" ? ["gitlab_branch_protection", "branch", "gitlab_project_protected_branches"] : ["gitlab_tag_protection", "tag", "gitlab_project_protected_tags"];
-          const covered = resources(type, field).includes(ref.ref) || checks(data).some((c) => c.includes(JSON.stringify(JSON.stringify(ref.ref)).slice(1, -1)));
+          const covered = resources(type, field).includes(ref.ref) && checks(data).some((c) => c.includes(JSON.stringify(JSON.stringify(ref.ref)).slice(1, -1)));
           expect([name, ref.project, ref.ref, covered]).toEqual([name, ref.project, ref.ref, true]);
         }
       }
@@ -100,8 +101,9 @@ describe("attack paths on the example app (IAM)", () => {
   });
 
   test("the suite catches a trusted pattern GitLab does not protect: '?' (one character for IAM, a literal for GitLab)", () => {
-    // Bypass the configuration checks: rewrite dev's synthesized release pattern to v?.*.* in the role and in the protection.
-    const json = new Map([...scenario.json].map(([name, j]) => [name, name === "dev" ? (JSON.parse(JSON.stringify(j).split("v*.*.*").join("v?.*.*")) as typeof j) : j]));
+    // Bypass the configuration checks: rewrite dev's synthesized release pattern to v?.*.* in the role and in the protection (gitlab-shared).
+    const rewritten = ["dev", "gitlab-shared"];
+    const json = new Map([...scenario.json].map(([name, j]) => [name, rewritten.includes(name) ? (JSON.parse(JSON.stringify(j).split("v*.*.*").join("v?.*.*")) as typeof j) : j]));
     const mutated = { ...scenario, model: buildIamModel(json) };
     const tag = tenantActors(app, { attackerTag: "v1.2.3" }).find((a) => a.kind === "unprotected-tag-push")!;
     expect(isProtected(mutated.model, app.path, "tag", "v1.2.3")).toBe(false);

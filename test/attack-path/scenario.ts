@@ -33,7 +33,7 @@ export interface Scenario {
 export function buildScenario(config: PlatformConfig): Scenario {
   const stacks = buildPlatform(Testing.app(), config);
   const json = new Map<string, SynthJson>(
-    [...stacks.accounts.values(), ...stacks.environments.values()].map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as SynthJson]),
+    [...stacks.accounts.values(), ...stacks.environments.values(), ...stacks.gitlabShared.values()].map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as SynthJson]),
   );
   return {
     config,
