@@ -12,7 +12,10 @@
 // - BuildKit registry caches (`docker buildx build --cache-to type=registry,ref=…`, buildctl
 //   `--export-cache type=registry,ref=…`) are pushed like images, under the same IAM and tag rules
 //   (a cache export into a protected repository by an unprotected role is refused); a cache import
-//   of a missing ref is not an error, as in BuildKit.
+//   of a missing ref is not an error, as in BuildKit;
+// - GitLab's protected container repositories ($FAKE_GITLAB_PROTECTED, comma-separated repository
+//   path patterns with `*`): a push by a job whose user ($FAKE_GITLAB_ROLE, default developer) is
+//   below Maintainer is denied, as GitLab checks the job token's user's role against the rules.
 // Every build, push and tag operation is appended to state.events for the assertions.
 "use strict";
 const fs = require("node:fs");
@@ -82,6 +85,10 @@ function findTag(state, repo, tag) {
 
 /** Puts `tag` on `digest` in `repo` under ECR's rules. `image` describes a new image. */
 function putTag(state, env, repo, tag, digest, image) {
+  const gitlabProtected = (env.FAKE_GITLAB_PROTECTED || "").split(",").filter(Boolean);
+  if (gitlabProtected.some((p) => wildcard(p).test(repo)) && !["maintainer", "owner", "admin"].includes(env.FAKE_GITLAB_ROLE || "developer")) {
+    throw new RegistryError("denied", `requested access to the resource is denied: ${repo} is a protected container repository and the pipeline's user is a ${env.FAKE_GITLAB_ROLE || "developer"}`);
+  }
   const role = env.AWS_ROLE_ARN || "";
   if (role.includes("unprotected") && !repo.includes("/unprotected/")) {
     throw new RegistryError("AccessDeniedException", `${role} is not authorized to perform ecr:PutImage on repository ${repo}`);

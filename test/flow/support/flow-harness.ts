@@ -159,7 +159,12 @@ export class FlowProject {
   }
 
   /** Runs a pipeline (or, with `jobs`, retries those jobs of pipeline `retryOf`) at `day` of the sequence. */
-  public async pipeline(name: string, trigger: Trigger, day: number, options: { jobs?: readonly string[]; retryOf?: FlowPipeline } = {}): Promise<FlowPipeline> {
+  public async pipeline(
+    name: string,
+    trigger: Trigger,
+    day: number,
+    options: { jobs?: readonly string[]; retryOf?: FlowPipeline; env?: Readonly<Record<string, string>> } = {},
+  ): Promise<FlowPipeline> {
     const ref = trigger.kind === "tag" ? trigger.tag : trigger.branch;
     this.repo.git("checkout", "-q", ref);
     const sha = this.repo.sha;
@@ -191,7 +196,7 @@ export class FlowProject {
     };
     const unset = trigger.kind === "merge_request" || trigger.kind === "tag" ? ["CI_COMMIT_BRANCH"] : [];
     const runNumber = this.pipelines.length + 1;
-    const env = { FAKE_RUN: String(runNumber), FAKE_REGISTRY_STATE: this.state, FAKE_NOW: new Date(START.getTime() + day * DAY).toISOString(), FAKE_MUTABLE: this.mutable.join(",") };
+    const env = { FAKE_RUN: String(runNumber), FAKE_REGISTRY_STATE: this.state, FAKE_NOW: new Date(START.getTime() + day * DAY).toISOString(), FAKE_MUTABLE: this.mutable.join(","), ...options.env };
     // GitLab's CI schema is checked on the first run; the template does not change afterwards.
     const flags = this.pipelines.length > 0 ? ["--no-json-schema-validation"] : [];
     const run = await this.repo.runPipeline(variables, unset, env, [...(options.jobs ?? []), ...flags]);
