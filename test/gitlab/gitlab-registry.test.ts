@@ -1,8 +1,8 @@
-import { CLEANUP_OLDER_THAN_DAYS, cleanupPolicyFromTagScheme, RegistryDeployToken } from "../../lib/gitlab/gitlab-registry";
+import { CLEANUP_OLDER_THAN_DAYS, cleanupPolicyFromTagScheme, ProtectedContainerRepositories, RegistryDeployToken } from "../../lib/gitlab/gitlab-registry";
 import { DockerAuthConfig } from "../../lib/gitlab/docker-auth-config";
 import { matchesSelector } from "../../lib/registry/glob";
 import { TagScheme } from "../../lib/registry/tag-scheme";
-import { onlyResource, synth, testStack, violationOf } from "../support/synth";
+import { onlyResource, resourcesOf, synth, synthWith, testStack, violationOf } from "../support/synth";
 
 describe("RegistryDeployToken", () => {
   test("a read_registry deploy token feeds DOCKER_AUTH_CONFIG without a literal secret", () => {
@@ -95,5 +95,37 @@ describe("cleanupPolicyFromTagScheme", () => {
   test("a scheme with no kind retained by age", () => {
     const s = new TagScheme("cfg/s", { use: ["commit", "latest"] });
     expect(violationOf(() => cleanupPolicyFromTagScheme("cfg/cleanup", s)).message).toMatch(/no tag kind of the scheme is retained by age/);
+  });
+});
+
+describe("ProtectedContainerRepositories", () => {
+  test("one rule per protected repository under the project's (lower-cased) path: push by Maintainers", () => {
+    const json = synthWith((scope) => {
+      new ProtectedContainerRepositories(scope, "registry", { projectPath: "Acme/App", repositories: ["app", "ci"] });
+    });
+    expect(Object.values(resourcesOf(json, "gitlab_project_container_repository_protection"))).toEqual([
+      { project: "Acme/App", repository_path_pattern: "acme/app/app", minimum_access_level_for_push: "maintainer" },
+      { project: "Acme/App", repository_path_pattern: "acme/app/ci", minimum_access_level_for_push: "maintainer" },
+    ]);
+  });
+
+  test("owner as the minimum, a project id from elsewhere", () => {
+    const json = synthWith((scope) => {
+      new ProtectedContainerRepositories(scope, "registry", { projectPath: "acme/app", project: "42", repositories: ["images/*"], minimumAccessLevelForPush: "owner" });
+    });
+    expect(onlyResource(json, "gitlab_project_container_repository_protection")).toEqual({ project: "42", repository_path_pattern: "acme/app/images/*", minimum_access_level_for_push: "owner" });
+  });
+
+  test("bad input: a level GitLab refuses (plain JavaScript), no repository, the unprotected namespace, an upper-case name", () => {
+    const build = (props: Partial<ConstructorParameters<typeof ProtectedContainerRepositories>[2]>) => () =>
+      synthWith((scope) => {
+        new ProtectedContainerRepositories(scope, "registry", { projectPath: "acme/app", repositories: ["app"], ...props });
+      });
+    expect(violationOf(build({ minimumAccessLevelForPush: "developer" as never })).message).toMatch(
+      /^test\/registry\/minimumAccessLevelForPush: invalid minimum access level for push "developer".*maintainer \| owner \| admin/,
+    );
+    expect(violationOf(build({ repositories: [] })).message).toMatch(/^test\/registry\/repositories: invalid repositories/);
+    expect(violationOf(build({ repositories: ["unprotected/app"] })).message).toMatch(/^test\/registry\/repositories\[0\]: invalid repository name "unprotected\/app".*never the unprotected pipelines' unprotected\/ namespace/);
+    expect(violationOf(build({ repositories: ["App"] })).message).toMatch(/^test\/registry\/repositories\[0\]: invalid repository name "App"/);
   });
 });

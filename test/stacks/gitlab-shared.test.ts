@@ -1,0 +1,55 @@
+import { Testing } from "cdktf";
+import { buildPlatform } from "../../stacks/app";
+import { type EnvironmentConfig, type PlatformConfig } from "../../stacks/config";
+import { exampleConfig } from "../../stacks/example-config";
+import { sharedProtectedProjects } from "../../stacks/gitlab-shared-stack";
+import { resourcesOf, type SynthJson, violationOf } from "../support/synth";
+
+const withEnvironments = (change: (env: EnvironmentConfig, i: number) => EnvironmentConfig): PlatformConfig => ({
+  ...exampleConfig,
+  environments: exampleConfig.environments.map(change),
+});
+const sharedOf = (config: PlatformConfig): SynthJson => JSON.parse(Testing.synth([...buildPlatform(Testing.app(), config).gitlabShared.values()][0]!)) as SynthJson;
+const tagsOf = (json: SynthJson) => Object.values(resourcesOf(json, "gitlab_tag_protection")).map((t) => `${String(t.project).replace(/^.*project-([a-z]+)_.*$/, "$1")} ${String(t.tag)}`);
+
+describe("gitlab-shared: protected refs of every environment", () => {
+  test("environments trusting different release patterns: each pattern is protected once per project, every resource with prevent_destroy", () => {
+    const config = withEnvironments((env) => (env.name === "production" ? { ...env, identity: { ...env.identity, releaseTags: "v1.*.*" } } : env));
+    const json = sharedOf(config);
+    expect(tagsOf(json).sort()).toEqual(["app v*.*.*", "app v1.*.*", "toolbox v*.*.*", "toolbox v1.*.*", "web v*.*.*", "web v1.*.*"]);
+    for (const type of ["gitlab_tag_protection", "gitlab_branch_protection", "gitlab_project_container_repository_protection"]) {
+      for (const r of Object.values(resourcesOf(json, type))) expect(r.lifecycle).toEqual({ prevent_destroy: true });
+    }
+    // The stack checks no sub claim components: each environment's stack checks its own.
+    expect(Object.values(json.data?.gitlab_project ?? {}).every((d) => d.lifecycle === undefined)).toBe(true);
+  });
+
+  test("a project whose refs are kept elsewhere (protectedRefs: check) gets no protection and no container rule; its environments still check it", () => {
+    const checked = (env: EnvironmentConfig) => ({
+      ...env,
+      gitlab: { ...env.gitlab, projects: env.gitlab.projects.map((p) => (p === "acme/web" ? { path: "acme/web", protectedRefs: "check" as const } : p)) },
+    });
+    const stacks = buildPlatform(Testing.app(), withEnvironments(checked));
+    const json = JSON.parse(Testing.synth([...stacks.gitlabShared.values()][0]!)) as SynthJson;
+    expect(tagsOf(json).sort()).toEqual(["app v*.*.*", "toolbox v*.*.*"]);
+    expect(Object.values(resourcesOf(json, "gitlab_project_container_repository_protection")).map((r) => r.repository_path_pattern)).not.toContain("acme/web/app");
+    const staging = JSON.parse(Testing.synth(stacks.environments.get("staging")!)) as SynthJson;
+    expect(Object.keys(staging.data?.gitlab_project_protected_tags ?? {}).some((id) => id.includes("protected-tags-web"))).toBe(true);
+  });
+
+  test("bad input: environments on one instance disagree on a project's protectedRefs mode", () => {
+    const config = withEnvironments((env, i) =>
+      i === 2 ? { ...env, gitlab: { ...env.gitlab, projects: env.gitlab.projects.map((p) => (p === "acme/web" ? { path: "acme/web", protectedRefs: "check" as const } : p)) } } : env,
+    );
+    const error = violationOf(() => sharedProtectedProjects(config, "https://gitlab.example.com"));
+    expect(error.message).toMatch(/^config\/environments\[2\]\/gitlab\/projects\[1\]\/protectedRefs: invalid protectedRefs "check".*config\/environments\[0\]\/gitlab\/projects\[1\] says "manage" for acme\/web/);
+  });
+
+  test("bad input: two projects on one instance with one tenant name", () => {
+    const config = withEnvironments((env, i) =>
+      i === 1 ? { ...env, gitlab: { ...env.gitlab, projects: [...env.gitlab.projects, { path: "other/app", name: "app" }] } } : env,
+    );
+    const error = violationOf(() => sharedProtectedProjects(config, "https://gitlab.example.com"));
+    expect(error.message).toMatch(/^config\/environments\[1\]\/gitlab\/projects\[3\]\/name: invalid tenant name "app".*acme\/app already uses it/);
+  });
+});
