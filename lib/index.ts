@@ -656,3 +656,12 @@ export {
   workerHelperImage,
 } from "./runner/autoscaler/worker-architecture";
 export { architectureOfHelperImage } from "./runner/fleet-validation";
+// --- Trust boundaries, GitLab side: protected refs checked by access level, protected container repositories ---
+export { distinctRefs } from "./gitlab/protected-refs";
+export { TRUSTED_ACCESS_LEVELS, type RefConditions, branchConditions, tagConditions, overlapsExpr, refPatternRegex } from "./gitlab/protected-ref-conditions";
+export {
+  ProtectedContainerRepositories,
+  type ProtectedContainerRepositoriesProps,
+  CONTAINER_PUSH_ACCESS_LEVELS,
+  type ContainerPushAccessLevel,
+} from "./gitlab/gitlab-registry";

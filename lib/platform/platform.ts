@@ -69,10 +69,11 @@ export interface GitLabCiPlatformProps {
    */
   readonly registrySettings?: PullThroughCacheRuleSource;
   /**
-   * Project paths whose trusted refs another environment on the same GitLab
-   * instance protects: this platform only checks them at plan time, so no two
-   * stacks manage one protection (the app passes the projects an earlier
-   * environment lists).
+   * Project paths whose trusted refs another stack protects: this platform
+   * only checks them at plan time (protected, and by Maintainers only), so no
+   * two stacks manage one protection and no environment's stack takes down a
+   * protection another environment relies on (the app passes every `manage`
+   * tenant: its `gitlab-shared` stack protects them).
    * @default none: every tenant with `protectedRefs: "manage"` gets its protections here
    */
   readonly protectedRefsManagedElsewhere?: readonly string[];
