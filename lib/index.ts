@@ -662,6 +662,7 @@ export { TRUSTED_ACCESS_LEVELS, type RefConditions, branchConditions, tagConditi
 export {
   ProtectedContainerRepositories,
   type ProtectedContainerRepositoriesProps,
+  protectedRegistryRepositoriesOf,
   CONTAINER_PUSH_ACCESS_LEVELS,
   type ContainerPushAccessLevel,
 } from "./gitlab/gitlab-registry";

@@ -5,8 +5,8 @@ import { type Construct } from "constructs";
 import { check } from "../lib/core/errors";
 import { gitLabHostOf } from "../lib/core/gitlab-url";
 import { CiTemplatesProject } from "../lib/gitlab/ci-templates-project";
-import { ProtectedContainerRepositories } from "../lib/gitlab/gitlab-registry";
-import { DEFAULT_TEMPLATE_IMAGES } from "../lib/gitlab/image-reuse-template";
+import { ProtectedContainerRepositories, protectedRegistryRepositoriesOf } from "../lib/gitlab/gitlab-registry";
+import { type CiTemplate } from "../lib/gitlab/image-reuse-template";
 import { platformCiTemplates } from "../lib/gitlab/platform-templates";
 import { distinctRefs, ProtectedRefs, type ProtectedRefsProject } from "../lib/gitlab/protected-refs";
 import { ToolboxImageProject } from "../lib/gitlab/toolbox-project";
@@ -166,14 +166,16 @@ export class GitLabSharedStack extends TerraformStack {
 
     const templatesEnv = pieces.ciTemplates;
     const templatesConfig = templatesEnv?.gitlab.ciTemplates;
+    let published: CiTemplate[] = [];
     if (templatesEnv && templatesConfig) {
       const scheme = new TagScheme(`${templatesEnv.name}/platform/tagScheme`, templatesEnv.registry.tagScheme);
+      published = platformCiTemplates(`${this.node.path}/ci-templates`, scheme);
       this.templates = new CiTemplatesProject(this, "ci-templates", {
         project:
           templatesConfig.create === false
             ? { existingPath: templatesConfig.project }
             : { namespaceId: groupOf(templatesEnv.gitlab.group).groupId, path: lastSegment(templatesConfig.project) },
-        templates: platformCiTemplates(`${this.node.path}/ci-templates`, scheme),
+        templates: published,
       });
     }
     const toolboxEnv = pieces.toolboxProject;
@@ -197,14 +199,15 @@ export class GitLabSharedStack extends TerraformStack {
       });
     }
     const registries = new Map<string, ProtectedContainerRepositories>();
-    if (this.templates && this.protectedRefs) {
+    const registryRepositories = published.flatMap(protectedRegistryRepositoriesOf);
+    if (this.protectedRefs && registryRepositories.length > 0) {
       for (const project of shared!.projects) {
         registries.set(
           project.name,
           new ProtectedContainerRepositories(this, `registry-${project.name}`, {
             projectPath: project.path,
             project: this.protectedRefs.projects.get(project.path)!.id,
-            repositories: DEFAULT_TEMPLATE_IMAGES.map((image) => image.name),
+            repositories: [...new Set(registryRepositories)],
           }),
         );
       }

@@ -7,6 +7,8 @@ import { isUnresolved } from "../core/tokens";
 import { selectorRegex } from "../registry/glob";
 import { type TagScheme } from "../registry/tag-scheme";
 import { type DeployTokenCredentials, READ_REGISTRY_SCOPE } from "./docker-auth-config";
+import { type CiTemplate } from "./image-reuse-template";
+import { PLATFORM_VARIABLES } from "./platform-variables";
 
 /**
  * The GitLab container registry option, for teams that use GitLab's
@@ -170,6 +172,22 @@ export function cleanupPolicyFromTagScheme(path: string, scheme: TagScheme, opti
     nameRegexDelete: alternation(byAge.map((a) => selectorRegex(a.kind.selector))),
     ...(keep.length > 0 ? { nameRegexKeep: alternation(keep) } : {}),
   };
+}
+
+/**
+ * The repositories of the project's GitLab registry that a generated template's
+ * protected pipelines push and run: the `$CI_REGISTRY_IMAGE/<name>` values its
+ * protected `workflow:rules` give the image variables (read from the template
+ * itself, so protection rules follow the images it builds). Empty for an ECR template.
+ */
+export function protectedRegistryRepositoriesOf(template: CiTemplate): string[] {
+  const prefix = "$CI_REGISTRY_IMAGE/";
+  const names = (template.config.workflow?.rules ?? [])
+    .filter((rule) => rule.variables?.[PLATFORM_VARIABLES.trust] === "protected")
+    .flatMap((rule) => Object.values(rule.variables ?? {}))
+    .filter((value): value is string => typeof value === "string" && value.startsWith(prefix))
+    .map((value) => value.slice(prefix.length));
+  return [...new Set(names)];
 }
 
 /** Roles GitLab accepts as the minimum to push to a protected container repository. */

@@ -1,4 +1,5 @@
-import { CLEANUP_OLDER_THAN_DAYS, cleanupPolicyFromTagScheme, ProtectedContainerRepositories, RegistryDeployToken } from "../../lib/gitlab/gitlab-registry";
+import { CLEANUP_OLDER_THAN_DAYS, cleanupPolicyFromTagScheme, ProtectedContainerRepositories, protectedRegistryRepositoriesOf, RegistryDeployToken } from "../../lib/gitlab/gitlab-registry";
+import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { DockerAuthConfig } from "../../lib/gitlab/docker-auth-config";
 import { matchesSelector } from "../../lib/registry/glob";
 import { TagScheme } from "../../lib/registry/tag-scheme";
@@ -127,5 +128,18 @@ describe("ProtectedContainerRepositories", () => {
     expect(violationOf(build({ repositories: [] })).message).toMatch(/^test\/registry\/repositories: invalid repositories/);
     expect(violationOf(build({ repositories: ["unprotected/app"] })).message).toMatch(/^test\/registry\/repositories\[0\]: invalid repository name "unprotected\/app".*never the unprotected pipelines' unprotected\/ namespace/);
     expect(violationOf(build({ repositories: ["App"] })).message).toMatch(/^test\/registry\/repositories\[0\]: invalid repository name "App"/);
+  });
+});
+
+describe("protectedRegistryRepositoriesOf", () => {
+  const tagScheme = new TagScheme("cfg/tagScheme");
+  test("the GitLab-registry template's protected pipelines push $CI_REGISTRY_IMAGE/<image>, never unprotected/", () => {
+    expect(protectedRegistryRepositoriesOf(imageReuseTemplate("t", { tagScheme, registry: "gitlab" }))).toEqual(["app", "ci"]);
+    const custom = imageReuseTemplate("t", { tagScheme, registry: "gitlab", images: [{ name: "web" }, { name: "worker", unprotectedRepository: "$CI_REGISTRY_IMAGE/sandbox/worker" }] });
+    expect(protectedRegistryRepositoriesOf(custom)).toEqual(["web", "worker"]);
+  });
+
+  test("an ECR template pushes nothing to the GitLab registry", () => {
+    expect(protectedRegistryRepositoriesOf(imageReuseTemplate("t", { tagScheme }))).toEqual([]);
   });
 });
