@@ -67,6 +67,7 @@ describeWithTool(GITLAB_CI_LOCAL, "GitLab-registry variant: a merge request cann
     let main: FlowPipeline;
     let mr: FlowPipeline;
     let merged: FlowPipeline;
+    let maintainerMr: FlowPipeline;
 
     beforeAll(async () => {
       main = await project.pipeline("main", { kind: "push", branch: "main" }, 0, asRole("maintainer"));
@@ -77,7 +78,10 @@ describeWithTool(GITLAB_CI_LOCAL, "GitLab-registry variant: a merge request cann
       project.repo.git("checkout", "-q", "main");
       project.repo.git("merge", "-q", "--ff-only", "feature");
       merged = await project.pipeline("main after the merge", { kind: "push", branch: "main" }, 2, asRole("maintainer"));
-    }, 180_000);
+      project.repo.git("checkout", "-q", "-b", "feature-2");
+      project.repo.commit({ Dockerfile: "FROM alpine:3.20\nENV FEATURE=2\n" }, "feature 2");
+      maintainerMr = await project.pipeline("MR !10 run by a Maintainer", { kind: "merge_request", iid: 10, branch: "feature-2" }, 3, asRole("maintainer"));
+    }, 240_000);
     afterAll(() => project.repo.remove());
 
     test("the gitlab-shared stack protects the repositories the template's protected pipelines push", () => {
@@ -100,6 +104,11 @@ describeWithTool(GITLAB_CI_LOCAL, "GitLab-registry variant: a merge request cann
       const writers = writersOf(project.registry(), `${PROJECT}/app`, `sha-${merged.sha}`);
       expect(writers.length).toBeGreaterThan(0);
       expect(writers).not.toContain(String(mr.seq));
+    });
+
+    test("the limit, documented: a merge request pipeline a Maintainer runs may still push there (GitLab decides by role, not by ref)", () => {
+      const pushed = project.registry().events.filter((e) => e.run === String(maintainerMr.seq) && e.op === "tag" && e.repo === `${PROJECT}/app`);
+      expect(pushed.map((e) => e.tag)).toEqual([`sha-${maintainerMr.sha}`]);
     });
   });
 });
