@@ -50,7 +50,7 @@ export class EnvironmentStack extends TerraformStack {
       platform,
       environment: env,
       ...(account ? { registrySettings: account.registry } : {}),
-      protectedRefsManagedElsewhere: protectedRefsManagedElsewhere(platform, env),
+      protectedRefsManagedElsewhere: protectedRefsManagedElsewhere(env),
     });
   }
 

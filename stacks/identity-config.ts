@@ -58,8 +58,7 @@ export function oidcAudiencesOf(config: PlatformConfig, accountId: string, url: 
  * the environment stacks check at plan time that it exists and admits
  * Maintainers only, as they do for the `check` tenants.
  */
-export function protectedRefsManagedElsewhere(config: PlatformConfig, env: EnvironmentConfig): string[] {
-  void config;
+export function protectedRefsManagedElsewhere(env: EnvironmentConfig): string[] {
   return tenantsOf(env)
     .filter((t) => t.protectedRefs === "manage")
     .map((t) => t.path);
