@@ -84,7 +84,7 @@ export class GitLabSharedStack extends TerraformStack {
     const templatesEnv = pieces.ciTemplates;
     const templatesConfig = templatesEnv?.gitlab.ciTemplates;
     if (templatesEnv && templatesConfig) {
-      const scheme = new TagScheme(`${templatesEnv.name}/platform/tagScheme`, templatesEnv.registry.tagScheme);
+      const scheme = new TagScheme(this, "ci-templates-tag-scheme", templatesEnv.registry.tagScheme);
       this.templates = new CiTemplatesProject(this, "ci-templates", {
         project:
           templatesConfig.create === false
@@ -99,7 +99,7 @@ export class GitLabSharedStack extends TerraformStack {
       this.toolbox = new ToolboxImageProject(this, "toolbox-project", {
         namespaceId: groupOf(toolboxEnv.gitlab.group).groupId,
         path: lastSegment(toolboxConfig.path),
-        tagScheme: new TagScheme(`${toolboxEnv.name}/platform/tagScheme`, toolboxEnv.registry.tagScheme),
+        tagScheme: new TagScheme(this, "toolbox-tag-scheme", toolboxEnv.registry.tagScheme),
         ...(toolboxConfig.dockerfile ? { dockerfile: toolboxConfig.dockerfile } : {}),
       });
     }
