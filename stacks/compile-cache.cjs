@@ -42,7 +42,10 @@ function installCompileCache(dir) {
     } catch {
       // not cached yet
     }
-    const script = new vm.Script(Module.wrap(content), { filename, cachedData });
+    // Node compiles a module as a function body, where a leading "#!" line is allowed; inside the
+    // wrapper it is a syntax error: turn it into a comment of the same length.
+    const source = content.startsWith("#!") ? `//${content.slice(2)}` : content;
+    const script = new vm.Script(Module.wrap(source), { filename, cachedData });
     if (cachedData === undefined || script.cachedDataRejected) pending.push({ script, file });
     const mod = this;
     const require = (id) => mod.require(id);

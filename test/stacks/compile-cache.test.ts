@@ -13,7 +13,7 @@ let work: string;
 
 beforeEach(() => {
   work = mkdtempSync(path.join(tmpdir(), "compile-cache-"));
-  writeFileSync(path.join(work, "dep.js"), "exports.twice = (n) => 2 * n;\n");
+  writeFileSync(path.join(work, "dep.js"), "#!/usr/bin/env node\nexports.twice = (n) => 2 * n;\n");
   writeFileSync(
     path.join(work, "main.js"),
     [
@@ -43,7 +43,7 @@ const entries = (cache: string): string[] => {
   }
 };
 
-test("modules run the same as without the hook: require, require.resolve, __dirname, __filename, dynamic import()", () => {
+test("modules run the same as without the hook: require, require.resolve, __dirname, __filename, dynamic import(), a #! line", () => {
   const cache = path.join(work, "cache");
   const expected = { value: 42, dirname: work, filename: path.join(work, "main.js"), resolves: true, isMain: false, dynamicImport: "function" };
   expect(run(cache)).toEqual(expected);
