@@ -656,3 +656,7 @@ export {
   workerHelperImage,
 } from "./runner/autoscaler/worker-architecture";
 export { architectureOfHelperImage } from "./runner/fleet-validation";
+
+// Checks of a stack's synthesized JSON that share one resolution of the stack with synth
+// (what the security rule pack and UniquePhysicalNames use): register from an aspect's visit.
+export { checkSynthesizedJson, type SynthesizedJsonCheck } from "./checks/synthesized-json";

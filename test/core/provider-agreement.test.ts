@@ -29,7 +29,7 @@ const constructs: ReadonlyArray<[string, "account" | "region" | "both", (scope: 
   ["EcrPullThroughMirror", "both", (s, at) => new EcrPullThroughMirror(s, "subject", { registry: { pullThroughCacheRules: [{ prefix: "ecr-public", upstream: "ecr-public", upstreamRegistryUrl: "public.ecr.aws" }] }, ...at })],
   ["RegistrySettings", "both", (s, at) => new RegistrySettings(s, "subject", at)],
   ["GitLabOidcProvider", "account", (s, at) => new GitLabOidcProvider(s, "subject", { url: "https://gitlab.example.com", accountId: at.accountId })],
-  ["CacheAccessLogBucket", "region", (s, at) => new CacheAccessLogBucket(s, "subject", { sourceBucketName: "acme-ci-cache", region: at.region })],
+  ["CacheAccessLogBucket", "region", (s, at) => new CacheAccessLogBucket(s, "subject", { sourceBucketName: "acme-ci-cache", sourceBucketId: "acme-ci-cache", sourceBucketArn: "arn:aws:s3:::acme-ci-cache", region: at.region })],
 ];
 
 describe.each(constructs)("%s", (_name, takes, build) => {
