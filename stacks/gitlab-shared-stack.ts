@@ -103,9 +103,9 @@ export class GitLabSharedStack extends TerraformStack {
         ...(toolboxConfig.dockerfile ? { dockerfile: toolboxConfig.dockerfile } : {}),
       });
     }
-    // prevent_destroy on every resource (data sources are not resources), set here rather than
-    // by an aspect so that the stack's rule pack, which evaluates the stack from an aspect of its
-    // own, sees it too.
+    // prevent_destroy on every resource (data sources are not resources), set here, where the
+    // stack is built (the rule pack reads the stack after every aspect, so it would see an
+    // aspect's change too).
     for (const node of this.node.findAll()) {
       if (node instanceof TerraformResource) node.lifecycle = { ...node.lifecycle, preventDestroy: true };
     }
