@@ -3,8 +3,9 @@
 // once and its code cache kept in .gen/compile-cache, so later synths deserialize code instead of
 // parsing and compiling ~11 MB of JavaScript again. Measured in bench/README.md.
 //
-// On Node.js >= 22.1 this is Node's own module.enableCompileCache(dir) (the NODE_COMPILE_CACHE
-// feature). Node.js 20 has no such switch: there the hook below compiles each module with
+// Where Node.js has module.enableCompileCache(dir) (22.8 and later; the JavaScript API of the
+// NODE_COMPILE_CACHE feature of 22.1) this is Node's own cache. Node.js 20 has neither: there the
+// hook below compiles each module with
 // vm.Script and its cachedData (the technique of the v8-compile-cache package), and writes the
 // cache of modules that had none (or a rejected one) when the process exits, after the app ran,
 // so that the functions it compiled lazily are in the cache too. V8 rejects a cache made by
