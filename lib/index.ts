@@ -666,3 +666,7 @@ export {
   CONTAINER_PUSH_ACCESS_LEVELS,
   type ContainerPushAccessLevel,
 } from "./gitlab/gitlab-registry";
+
+// Checks of a stack's synthesized JSON that share one resolution of the stack with synth
+// (what the security rule pack and UniquePhysicalNames use): register from an aspect's visit.
+export { checkSynthesizedJson, type SynthesizedJsonCheck } from "./checks/synthesized-json";

@@ -168,7 +168,7 @@ export class GitLabSharedStack extends TerraformStack {
     const templatesConfig = templatesEnv?.gitlab.ciTemplates;
     let published: CiTemplate[] = [];
     if (templatesEnv && templatesConfig) {
-      const scheme = new TagScheme(`${templatesEnv.name}/platform/tagScheme`, templatesEnv.registry.tagScheme);
+      const scheme = new TagScheme(this, "ci-templates-tag-scheme", templatesEnv.registry.tagScheme);
       published = platformCiTemplates(`${this.node.path}/ci-templates`, scheme);
       this.templates = new CiTemplatesProject(this, "ci-templates", {
         project:
@@ -184,7 +184,7 @@ export class GitLabSharedStack extends TerraformStack {
       this.toolbox = new ToolboxImageProject(this, "toolbox-project", {
         namespaceId: groupOf(toolboxEnv.gitlab.group).groupId,
         path: lastSegment(toolboxConfig.path),
-        tagScheme: new TagScheme(`${toolboxEnv.name}/platform/tagScheme`, toolboxEnv.registry.tagScheme),
+        tagScheme: new TagScheme(this, "toolbox-tag-scheme", toolboxEnv.registry.tagScheme),
         ...(toolboxConfig.dockerfile ? { dockerfile: toolboxConfig.dockerfile } : {}),
       });
     }
@@ -213,9 +213,9 @@ export class GitLabSharedStack extends TerraformStack {
       }
     }
     this.protectedContainerRepositories = registries;
-    // prevent_destroy on every resource (data sources are not resources), set here rather than
-    // by an aspect so that the stack's rule pack, which evaluates the stack from an aspect of its
-    // own, sees it too.
+    // prevent_destroy on every resource (data sources are not resources), set here, where the
+    // stack is built (the rule pack reads the stack after every aspect, so it would see an
+    // aspect's change too).
     for (const node of this.node.findAll()) {
       if (node instanceof TerraformResource) node.lifecycle = { ...node.lifecycle, preventDestroy: true };
     }

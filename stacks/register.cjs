@@ -12,10 +12,15 @@
 // The cache lives in .gen/ts-cache (git-ignored; delete it freely); a file is compiled
 // again when its size, modification time or this hook's options change. Set
 // PLATFORM_TS_CACHE=0 to compile in memory only.
+//
+// It also installs a V8 code cache for every module the app loads (stacks/compile-cache.cjs;
+// PLATFORM_COMPILE_CACHE=0 turns it off).
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 const crypto = require("node:crypto");
+
+require("./compile-cache.cjs").installCompileCache(path.join(__dirname, "..", ".gen", "compile-cache"));
 
 const OPTIONS = {
   jsc: { parser: { syntax: "typescript" }, target: "es2022", keepClassNames: true },

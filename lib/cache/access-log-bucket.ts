@@ -11,6 +11,7 @@ import { partitionOf, validateBucketName } from "../core/aws";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { tlsOnlyPolicy } from "./tls-only-policy";
+import { checkAgainstAwsProvider } from "../core/provider-context";
 
 /**
  * S3 server access logging of the cache bucket: who read, wrote and deleted
@@ -77,6 +78,7 @@ export class CacheAccessLogBucket extends Construct {
   public constructor(scope: Construct, id: string, props: CacheAccessLogBucketProps) {
     super(scope, id);
     const path = this.node.path;
+    checkAgainstAwsProvider(this, path, { region: props.region });
     this.bucketName = props.bucketName ?? `${props.sourceBucketName}-logs`;
     check(isUnresolved(this.bucketName) || this.bucketName.length <= 63, {
       path,

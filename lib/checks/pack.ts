@@ -8,6 +8,7 @@ import { type FindingSeverity, type RuleOptions, type Severity } from "./rule";
 import { SECURITY_RULE_IDS, SECURITY_RULES } from "./rules";
 import { type StackElement, StackModel } from "./stack-model";
 import { isExpired, type Suppression, suppressionsOn } from "./suppressions";
+import { checkSynthesizedJson } from "./synthesized-json";
 
 /** Props of a {@link SecurityRulePack}. */
 export interface SecurityRulePackProps {
@@ -205,11 +206,15 @@ function evaluate(model: StackModel, options: RuleOptions, severity: ReadonlyMap
 }
 
 /**
- * The security and policy rule pack as a cdktf aspect. When it visits a stack it takes the
- * stack's resolved Terraform JSON (`toTerraform()`: lazily rendered policies included), runs
- * every rule, and annotates the construct behind each finding (found by its metadata path):
- * `error` findings fail synth, `warning` findings are listed. Suppressions
+ * The security and policy rule pack as a cdktf aspect. It evaluates the JSON synth writes for
+ * each stack it is added to (`toTerraform()`: lazily rendered policies included, after every
+ * aspect ran), runs every rule, and annotates the construct behind each finding (found by its
+ * metadata path): `error` findings fail synth, `warning` findings are listed. Suppressions
  * ({@link suppressRule}) are honoured and listed as info; unused ones as warnings.
+ *
+ * The stack is resolved once per synth for the pack, `UniquePhysicalNames` and the
+ * written `cdk.tf.json` together (see `checkSynthesizedJson`): the findings are annotated in the
+ * stack's custom synthesis, before cdktf collects the annotations and fails on errors.
  *
  * Add it to every stack. cdktf 0.21 invokes aspects from each stack down, so a pack added to
  * the App is never run.
@@ -232,7 +237,7 @@ export class SecurityRulePack implements IAspect {
   public visit(node: IConstruct): void {
     if (App.isApp(node)) return; // not reached in cdktf 0.21 (aspects run from each stack down); harmless
     if (TerraformStack.isStack(node)) {
-      if (!this.seen.has(node)) this.evaluateStack(node);
+      if (!this.seen.has(node)) checkSynthesizedJson(node, (json) => this.evaluateStack(node, json));
       this.seen.add(node);
       return;
     }
@@ -248,8 +253,8 @@ export class SecurityRulePack implements IAspect {
     );
   }
 
-  private evaluateStack(stack: TerraformStack): void {
-    const findings = evaluate(new StackModel(stack.toTerraform()), this.options, this.severity);
+  private evaluateStack(stack: TerraformStack, json: Record<string, unknown>): void {
+    const findings = evaluate(new StackModel(json), this.options, this.severity);
     const constructs = stack.node.findAll();
     const byPath = new Map(constructs.map((c): [string, IConstruct] => [c.node.path, c]));
     const stackLevel = new Map<string, IConstruct>();

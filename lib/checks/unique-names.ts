@@ -9,6 +9,7 @@ import { AnnotationMetadataEntryType, type IAspect, TerraformStack } from "cdktf
 import { type IConstruct } from "constructs";
 import { check } from "../core/errors";
 import { blocks, isExpression, StackModel, type StackElement } from "./stack-model";
+import { checkSynthesizedJson } from "./synthesized-json";
 
 /** Where a name must be unique: in the partition (S3 buckets), the account, or the account's region. */
 type Uniqueness = "global" | "account" | "region";
@@ -77,7 +78,12 @@ export class UniquePhysicalNames implements IAspect {
   public visit(node: IConstruct): void {
     if (!TerraformStack.isStack(node) || this.seen.has(node)) return;
     this.seen.add(node);
-    const model = new StackModel(node.toTerraform());
+    checkSynthesizedJson(node, (json) => this.checkStack(node, json));
+  }
+
+  /** Compares the stack's physical names with those of the stacks checked before it. */
+  private checkStack(node: TerraformStack, json: Record<string, unknown>): void {
+    const model = new StackModel(json);
     const region = defaultRegion(model);
     const byPath = new Map(node.node.findAll().map((c): [string, IConstruct] => [c.node.path, c]));
     for (const { type, attribute, kind, scope } of PHYSICAL_NAMES) {

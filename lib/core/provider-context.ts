@@ -15,10 +15,12 @@ export interface AwsProviderContext {
 /**
  * The region and allowed accounts of the AWS provider that resources of
  * `scope` use by default: the stack's AWS provider without an alias, created
- * before `scope`. Undefined when the stack has none yet (or only aliased ones).
+ * before `scope`. Undefined when the stack has none yet (or only aliased ones), or when `scope`
+ * is in no stack.
  */
 export function awsProviderContextOf(scope: IConstruct): AwsProviderContext | undefined {
-  const stack = TerraformStack.of(scope);
+  const stack = scope.node.scopes.find((c): c is TerraformStack => TerraformStack.isStack(c));
+  if (!stack) return undefined;
   const provider = stack.node.children.find((c): c is AwsProvider => c instanceof AwsProvider && c.alias === undefined);
   if (!provider) return undefined;
   const region = provider.region;

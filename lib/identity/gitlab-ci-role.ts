@@ -17,6 +17,7 @@ import {
   validateSubClaimComponents,
 } from "./gitlab-subject";
 import { attachManagedPolicies, renderTrustPolicy, RoleGrants, validateMaxSessionDuration } from "./role-policy";
+import { checkAgainstAwsProvider } from "../core/provider-context";
 
 /** Props of a {@link GitLabCiRole}. */
 export interface GitLabCiRoleProps {
@@ -112,6 +113,7 @@ export class GitLabCiRole extends Construct implements IGrantable {
     const path = this.node.path;
     validateIamName(path, "role", props.roleName);
     validateRegion(path, "region", props.region);
+    checkAgainstAwsProvider(this, path, { region: props.region });
     check(props.subjects.length > 0, {
       path: `${path}/subjects`,
       subject: "subjects",

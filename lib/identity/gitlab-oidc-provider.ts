@@ -4,6 +4,7 @@ import { type AwsPartition, validateAccountId } from "../core/aws";
 import { check } from "../core/errors";
 import { gitLabHostOf, validateGitLabUrl } from "../core/gitlab-url";
 import { isUnresolved } from "../core/tokens";
+import { checkAgainstAwsProvider } from "../core/provider-context";
 
 /**
  * A GitLab OIDC identity provider in IAM, created here or already present in
@@ -125,6 +126,7 @@ abstract class GitLabOidcProviderBase extends Construct implements IGitLabOidcPr
   protected constructor(scope: Construct, id: string, props: GitLabOidcProviderReference) {
     super(scope, id);
     this.audiences = validateReference(this.node.path, props);
+    checkAgainstAwsProvider(this, this.node.path, { accountId: props.accountId });
     this.url = props.url;
     this.host = gitLabHostOf(props.url);
     this.accountId = props.accountId;

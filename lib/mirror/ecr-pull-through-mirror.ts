@@ -5,6 +5,7 @@ import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { ECR_AUTH_ACTION, ECR_PULL_ACTIONS } from "../registry/repository";
 import { type PullThroughCacheRuleInfo } from "../registry/registry-settings";
 import { type HelperImageArchitecture, type MirrorEndpoint, RUNNER_HELPER_IMAGE_PATH, helperImageTag } from "./mirror-endpoint";
+import { checkAgainstAwsProvider } from "../core/provider-context";
 
 /** Actions that let a pull through the cache create the repository and import the image on first pull. */
 export const ECR_PULL_THROUGH_ACTIONS = ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"] as const;
@@ -65,6 +66,7 @@ export class EcrPullThroughMirror extends Construct {
     const path = this.node.path;
     validateAccountId(path, "accountId", props.accountId);
     validateRegion(path, "region", props.region);
+    checkAgainstAwsProvider(this, path, { accountId: props.accountId, region: props.region });
     const available = props.registry.pullThroughCacheRules;
     check(available.length > 0, {
       path,

@@ -35,6 +35,7 @@ import {
   validateUpstreamUrl,
 } from "./nexus-validation";
 import { DEFAULT_RAW_GATEWAY_PORT, RAW_GATEWAY_IMAGE } from "./raw-gateway";
+import { checkAgainstAwsProvider } from "../core/provider-context";
 
 export { MIN_DATA_VOLUME_GIB, type NexusDataVolumeOptions, SNAPSHOT_TAG_KEY } from "./nexus-data-volume";
 export { type DockerProxyPorts, type MirrorDnsOptions, NEXUS_IMAGE, type NexusMirrorProps } from "./nexus-mirror-props";
@@ -116,6 +117,7 @@ export class NexusMirror extends Construct {
     super(scope, id);
     const path = this.node.path;
     validateProps(path, props);
+    checkAgainstAwsProvider(this, path, { accountId: props.accountId, region: props.region });
     const { name, region, accountId, network } = props;
     const tags = { ...(props.tags ?? {}), Name: name };
 

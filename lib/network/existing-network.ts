@@ -1,3 +1,5 @@
+import { Construct } from "constructs";
+import { constructArgs } from "../core/construct-args";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { parseCidr } from "./cidr";
@@ -34,9 +36,9 @@ const SUBNET_ID = /^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
  * proxy or VPC endpoints) to GitLab, the registries and the AWS APIs.
  *
  * @example
- * const network = new ExistingNetwork("config/runners/network", { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0a1b2c3d", "subnet-4e5f6a7b"] });
+ * const network = new ExistingNetwork(stack, "network", { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0a1b2c3d", "subnet-4e5f6a7b"] });
  */
-export class ExistingNetwork implements NetworkRef {
+export class ExistingNetwork extends Construct implements NetworkRef {
   /** The VPC id. */
   public readonly vpcId: string;
   /** The private subnets the hosts run in. */
@@ -47,9 +49,23 @@ export class ExistingNetwork implements NetworkRef {
   public readonly reachesEc2InstanceConnectApi?: boolean;
 
   /**
+   * @deprecated Use `new ExistingNetwork(scope, id, props)`: errors then name the construct path.
+   *   This form takes a hand-built path for error messages.
    * @param path where it is configured (construct or config path), for error messages
    */
-  public constructor(path: string, props: ExistingNetworkProps) {
+  public constructor(path: string, props: ExistingNetworkProps);
+  /**
+   * @param scope the construct it belongs to
+   * @param id construct id
+   * @param props the VPC and its private subnets
+   * @throws ValidationError for a malformed VPC or subnet id, no subnet, a duplicate subnet or an invalid CIDR
+   */
+  public constructor(scope: Construct, id: string, props: ExistingNetworkProps);
+  public constructor(first: Construct | string, second: string | ExistingNetworkProps, third?: ExistingNetworkProps) {
+    const args = constructArgs<ExistingNetworkProps>("ExistingNetwork", first, second, third, { vpcId: "", privateSubnetIds: [] });
+    super(args.scope as Construct, args.id);
+    const { props } = args;
+    const path = args.legacyPath ?? this.node.path;
     if (!isUnresolved(props.vpcId)) {
       check(VPC_ID.test(props.vpcId), {
         path,

@@ -175,7 +175,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
       runnerTokens.set(
         runner.name,
         runner.existingTokenParameter
-          ? new ExistingRunnerTokenParameter(`${this.node.path}/runner-${runner.name}`, { parameterName, accountId: env.accountId, region: env.region, ...kms })
+          ? new ExistingRunnerTokenParameter(this, `runner-${runner.name}`, { parameterName, accountId: env.accountId, region: env.region, ...kms })
           : new RunnerRegistration(this, `runner-${runner.name}`, {
               scope: projectRunner ? { type: "project", projectId: Token.asNumber(ownerProject().id) } : { type: "group", groupId: group.groupId },
               ...(projectRunner && tenants.length > 1 ? { enableForProjects: tenants.slice(1).map((t) => t.path) } : {}),

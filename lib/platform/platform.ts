@@ -211,19 +211,18 @@ export class GitLabCiPlatform extends Construct {
     const { platform, environment: env } = props;
     validateEnvironmentConfig(platform, env, this.node.path);
 
-    this.tagScheme = new TagScheme(`${this.node.path}/tagScheme`, env.registry.tagScheme);
+    this.tagScheme = new TagScheme(this, "tagScheme", env.registry.tagScheme);
     this.tenantRepositories = tenantRepositoriesOf(this, env, this.tagScheme);
     const firstTenant = [...this.tenantRepositories.values()][0];
     this.repositories = firstTenant?.protected ?? new Map<string, ContainerRepository>();
 
     // The runner network; the Nexus host joins it unless it has its own.
     const runners = env.runners;
-    const runnersPath = `${this.node.path}/runners`;
     if (runners) {
       const network = runners.network;
       this.network =
         network && "existing" in network
-          ? new ExistingNetwork(`${runnersPath}/network`, network.existing)
+          ? new ExistingNetwork(this, "network", network.existing)
           : new Network(this, "network", { name: runnerFleetName(platform, env), ...network });
     }
 

@@ -66,7 +66,6 @@ export interface RunnerFleets {
 export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): RunnerFleets {
   const { platform, env, network, pools, repositories, secretsKey, roleArn } = props;
   const runners = env.runners!;
-  const runnersPath = `${scope.node.path}/runners`;
   const parameterArnOf = (token: RunnerTokenSource) => ssmParameterArn(env.region, env.accountId, token.parameterName);
   // Every repository of the environment lives in one registry: name it once, as a literal,
   // so DOCKER_AUTH_CONFIG gets one credHelpers entry (not one token per repository).
@@ -74,20 +73,27 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
   const pullable = repositories.map((repository) => ({ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }));
   const kms = secretsKey ? { kmsKeyArn: secretsKey.keyArn } : {};
   const poolOf = (name: string): PoolRunner => pools.find((p) => p.name === name)!;
+  // Tokens put in SSM by hand (no GitLab side in this stack): one importer per runner.
+  const handMadeTokens = new Map<string, ExistingRunnerTokenParameter>();
+  const handMadeToken = (runner: RunnerConfigEntry): ExistingRunnerTokenParameter => {
+    const existing = handMadeTokens.get(runner.name);
+    if (existing) return existing;
+    const token = new ExistingRunnerTokenParameter(scope, `runner-token-${runner.name}`, {
+      parameterName: runnerTokenParameterName(platform, env, runner),
+      accountId: env.accountId,
+      region: env.region,
+      ...kms,
+    });
+    handMadeTokens.set(runner.name, token);
+    return token;
+  };
   const definition = (runner: RunnerConfigEntry): RunnerDefinition => {
     const pool = poolOf(runner.name);
     const builder = imageBuilderSettings(pool.builder);
     return {
       name: runner.name,
       limit: runner.limit,
-      tokenSource:
-        props.runnerTokens.get(runner.name) ??
-        new ExistingRunnerTokenParameter(`${runnersPath}/${runner.name}`, {
-          parameterName: runnerTokenParameterName(platform, env, runner),
-          accountId: env.accountId,
-          region: env.region,
-          ...kms,
-        }),
+      tokenSource: props.runnerTokens.get(runner.name) ?? handMadeToken(runner),
       docker: {
         image: runner.image,
         dockerAccess: runner.dockerAccess,

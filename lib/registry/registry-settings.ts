@@ -7,6 +7,7 @@ import { check, ValidationError } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { renderLifecyclePolicy, validateLifecyclePolicy, type LifecyclePolicyDocument } from "./lifecycle/policy";
 import { type RepositoryEncryption } from "./repository";
+import { checkAgainstAwsProvider } from "../core/provider-context";
 
 /** Upstream registries ECR pull-through cache supports, with their registry URL. */
 export const PULL_THROUGH_UPSTREAMS = {
@@ -131,6 +132,7 @@ export class RegistrySettings extends Construct {
   public constructor(scope: Construct, id: string, props: RegistrySettingsProps = {}) {
     super(scope, id);
     const path = this.node.path;
+    checkAgainstAwsProvider(this, path, { accountId: props.accountId, region: props.region });
 
     const scanType = props.scanning?.scanType ?? "BASIC";
     const frequency = props.scanning?.frequency ?? (scanType === "BASIC" ? "SCAN_ON_PUSH" : "CONTINUOUS_SCAN");

@@ -165,7 +165,7 @@ export class ContainerRepository extends Construct {
     if (props.encryption !== undefined) checkOneOf(path, "encryption.type", props.encryption.type, ["AES256", "KMS"]);
     validateResourceTags(path, props.tags);
     this.repositoryName = props.repositoryName;
-    this.tagScheme = props.tagScheme ?? new TagScheme(`${path}/tagScheme`);
+    this.tagScheme = props.tagScheme ?? new TagScheme(this, "tagScheme");
     const encryption = props.encryption ?? { type: "AES256" };
 
     this.resource = new EcrRepository(this, "repository", {

@@ -1,3 +1,5 @@
+import { Construct } from "constructs";
+import { constructArgs } from "../core/construct-args";
 import { check, ValidationError } from "../core/errors";
 import { describeSelector, matchesSelector, patternsOverlap, selectorPattern, selectorsOverlap, type TagSelector } from "./glob";
 import { assertPositiveInteger, type Retention, TAG_CHARS, validateRetention, validateSelector } from "./tag-rules";
@@ -160,12 +162,17 @@ export function ciTagPattern(ciTag: string): string {
  * The tag conventions of the image-reuse pipelines, with a retention per kind
  * and the set of protected kinds. Immutable and validated on construction.
  *
+ * A construct that creates no resource: repositories, CI templates and
+ * variables take it as a value, and its errors name its construct path.
+ *
  * @example
- * const scheme = new TagScheme("config/tagScheme", {
+ * const scheme = new TagScheme(stack, "tag-scheme", {
  *   kinds: { mergeRequest: { retention: { maxAgeDays: 14 } }, semver: { pattern: "*.*.*", protected: true } },
  * });
  */
-export class TagScheme {
+export class TagScheme extends Construct {
+  /** Where the scheme is configured, as named in error messages: its construct path (or the path given to the deprecated form). */
+  public readonly path: string;
   /** The kinds in use: built-in kinds in {@link TAG_KINDS} order, then user-defined kinds in configuration order. */
   public readonly kinds: readonly TagKind[];
   /** Days after which untagged images expire. */
@@ -174,15 +181,26 @@ export class TagScheme {
   public readonly maxKindsPerImage: number;
 
   /**
+   * @deprecated Use `new TagScheme(scope, id, props)`: errors then name the construct path.
+   *   This form takes a hand-built path for error messages and is not part of a construct tree.
    * @param path where the scheme is configured (a construct or config path), used in error messages
+   */
+  public constructor(path: string, props?: TagSchemeProps);
+  /**
+   * @param scope the construct it belongs to
+   * @param id construct id
+   * @param props the kinds and their retention
    * @throws ValidationError for an unknown built-in kind in `use`, a bad selector, retention or
    *   CI tag, a protected kind with a retention, or (with `maxKindsPerImage: 1`) overlapping
    *   kinds whose order would expire the longer-lived one early
    */
-  public constructor(
-    public readonly path: string,
-    props: TagSchemeProps = {},
-  ) {
+  public constructor(scope: Construct, id: string, props?: TagSchemeProps);
+  public constructor(first: Construct | string, second?: string | TagSchemeProps, third?: TagSchemeProps) {
+    const args = constructArgs<TagSchemeProps>("TagScheme", first, second, third, {});
+    super(args.scope as Construct, args.id);
+    const path = args.legacyPath ?? this.node.path;
+    this.path = path;
+    const props = args.props;
     for (const key of props.use ?? []) assertKnownKind(path, key, "use");
     const custom = Object.keys(props.kinds ?? {}).filter((name) => !(TAG_KINDS as readonly string[]).includes(name));
     for (const name of custom) {

@@ -5,6 +5,7 @@ import { Construct } from "constructs";
 import { dnsSuffixOf, partitionOf, validateAccountId, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
+import { checkAgainstAwsProvider } from "../core/provider-context";
 
 /** Props of a {@link SecretsKey}. */
 export interface SecretsKeyProps {
@@ -135,6 +136,7 @@ export class SecretsKey extends Construct {
     const path = this.node.path;
     validateAccountId(path, "accountId", props.accountId);
     validateRegion(path, "region", props.region);
+    checkAgainstAwsProvider(this, path, { accountId: props.accountId, region: props.region });
     check(isUnresolved(props.aliasName) || (ALIAS_NAME.test(props.aliasName) && !props.aliasName.startsWith("aws")), {
       path,
       subject: "aliasName",

@@ -86,6 +86,8 @@ describe("a consumer app that installs the packed library", () => {
     expect(policy.Statement.find((s) => s.Action.includes("ecr:PutImage"))?.Resource).toEqual([
       expect.stringMatching(/^\$\{aws_ecr_repository\.service_repository_[A-F0-9]+\.arn\}$/),
     ]);
+    // The token parameter's ARN takes account and region from the stack's AWS provider.
+    expect(policy.Statement.find((s) => s.Action.includes("ssm:GetParameter"))?.Resource).toEqual(["arn:aws:ssm:eu-west-1:111111111111:parameter/team-a/runner/token"]);
     // The library never loads a provider package root, neither in its JavaScript nor in the
     // published declarations (a root import in a .d.ts costs every consumer 3-4 s and ~570 MB).
     const installed = path.join(app, "node_modules", pkg.name);

@@ -89,7 +89,8 @@ describe("ExistingNetwork", () => {
 
   test("passes the ids through", () => {
     const network = new ExistingNetwork("cfg/network", good);
-    expect({ ...network }).toEqual({ vpcId: good.vpcId, privateSubnetIds: good.privateSubnetIds, vpcCidr: good.vpcCidr });
+    const { vpcId, privateSubnetIds, vpcCidr, reachesEc2InstanceConnectApi } = network;
+    expect({ vpcId, privateSubnetIds, vpcCidr, reachesEc2InstanceConnectApi }).toEqual({ vpcId: good.vpcId, privateSubnetIds: good.privateSubnetIds, vpcCidr: good.vpcCidr, reachesEc2InstanceConnectApi: undefined });
   });
 
   test.each([
