@@ -670,3 +670,7 @@ export {
 // Checks of a stack's synthesized JSON that share one resolution of the stack with synth
 // (what the security rule pack and UniquePhysicalNames use): register from an aspect's visit.
 export { checkSynthesizedJson, type SynthesizedJsonCheck } from "./checks/synthesized-json";
+
+// Which tenants each runner serves, what its hosts pull, and where unprotected pipelines are served.
+export { servesUnprotected, trustLevelsOf, type TrustLevelSource } from "./platform/tenancy";
+export { type HostPull, type RunnerTenantsEntry, hostPullsOf, servedTenantsOf, toolboxPullsOf, validateRunnerTenants } from "./platform/runner-tenants";

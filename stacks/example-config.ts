@@ -22,11 +22,21 @@ const buildpackProxies = [
 ] as const;
 /**
  * The protected pool (jobs of protected branches and tags only): a socket-binding build runner
- * (docker layer cache on the host; registered as a project runner of the tenants) and a plain
- * test runner.
+ * (docker layer cache on the host) and a plain test runner, each a project runner of every tenant.
+ * With the socket, a protected job of one project is root on the daemon the others' jobs use; the
+ * three projects share it on purpose (one runner per project would need a fleet per project).
  */
 const exampleRunners: readonly RunnerConfigEntry[] = [
-  { name: "build", limit: 4, dockerAccess: "socket-binding", image: "docker:27" },
+  {
+    name: "build",
+    limit: 4,
+    dockerAccess: "socket-binding",
+    image: "docker:27",
+    sharedBetweenProjects: {
+      reason:
+        "acme/app, acme/web and acme/toolbox have the same Maintainers (the platform team), the only people who can push their protected branches and release tags, and they want one warm layer cache",
+    },
+  },
   { name: "test", limit: 4, dockerAccess: "none", image: "alpine:3.20" },
 ];
 /**
@@ -163,8 +173,7 @@ export const exampleConfig: PlatformConfig = {
         repositories: exampleRepositories,
       },
       identity: {
-        // Unprotected pipelines may push their own copy of the CI image only; release images come from main and tags.
-        mergeRequestPushRepositories: ["app-ci"],
+        // No unprotected pool here, so no unprotected roles (and no mergeRequestPushRepositories to limit them).
         deployment: {
           statements: stateBucketStatements("222222222222", "production"),
           permissionsBoundaryArn: "arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary",

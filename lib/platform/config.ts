@@ -62,10 +62,10 @@ export interface GitLabConfig {
    * Runners registered for this environment's fleets. Each takes the jobs of one pool (see
    * `runnerPoolsOf` in lib/platform/runner-pools.ts).
    * @default one registration per fleet runner: protected-pool runners `ref_protected` with tag
-   * `<project>-<env>-protected-<runner>` (project runners of the tenants when they bind the docker
-   * socket or run privileged, group runners otherwise), unprotected-pool runners `not_protected`
+   * `<project>-<env>-protected-<runner>`, unprotected-pool runners `not_protected`
    * with tag `<project>-<env>-unprotected-<runner>`, the deploy runner `ref_protected` with tag
-   * `<project>-<env>-deploy`; none takes untagged jobs
+   * `<project>-<env>-deploy`; none takes untagged jobs; each a project runner of the projects its
+   * runner entry serves (`projects`)
    */
   readonly runners?: readonly RunnerRegistrationConfig[];
   /**
@@ -190,10 +190,11 @@ export interface RunnerRegistrationConfig {
    */
   readonly existingTokenParameter?: string;
   /**
-   * Register a runner whose hosts bind the docker socket or run privileged as a group runner
-   * (every project of the group, and of its subgroups, may then use it) instead of a project
-   * runner of the environment's tenants. A written reason (at least 20 characters) is required.
-   * @default none: such runners are project runners of the tenants
+   * Register the runner as a group runner (every project of the group, and of its subgroups,
+   * including projects created later, may then use it) instead of a project runner of the
+   * projects it serves (`projects` of its runner entry). A written reason (at least 20
+   * characters) is required, and the runner entry may not narrow `projects`.
+   * @default none: every runner is a project runner of the projects it serves
    */
   readonly groupRunner?: { readonly reason: string };
   /**
@@ -517,6 +518,22 @@ export interface RunnerConfigEntry {
    * @default ["/cache"]
    */
   readonly volumes?: readonly string[];
+  /**
+   * The projects (paths as listed in `gitlab.projects`) whose jobs this runner takes: it is
+   * registered as a project runner of exactly these, and its pool's host role pulls only their
+   * repositories. The runners of one pool share hosts and a host role, so they list the same
+   * projects (docs/runner-pools.md, "Which projects a runner serves").
+   * @default every project of `gitlab.projects`
+   */
+  readonly projects?: readonly string[];
+  /**
+   * Let a runner whose hosts bind the docker socket or run privileged serve more than one
+   * project. Every job on it is root on a docker daemon the other projects' jobs use: it can
+   * re-tag a local image or poison the build cache another project's protected job then uses.
+   * A written reason (at least 20 characters) is required.
+   * @default none: such a runner serves one project
+   */
+  readonly sharedBetweenProjects?: { readonly reason: string };
 }
 
 /** An environment's runner fleet. */
@@ -674,6 +691,12 @@ export interface DeployRunnersConfig {
    * @default m7i/m6i/m5 large
    */
   readonly instanceTypes?: readonly string[];
+  /**
+   * The projects (paths as listed in `gitlab.projects`) whose deploy jobs the deploy runner takes
+   * (a project runner of exactly these; its host role pulls only their repositories).
+   * @default every project of `gitlab.projects`
+   */
+  readonly projects?: readonly string[];
 }
 
 /** The name of the deploy runner and its registration. */

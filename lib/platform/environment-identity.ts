@@ -18,6 +18,7 @@ import {
   DEFAULT_SUB_CLAIM_COMPONENTS,
   type Tenant,
   tenantsOf,
+  servesUnprotected,
   type TrustLevel,
 } from "./tenancy";
 
@@ -25,7 +26,10 @@ import {
 export interface TenantRepositories {
   /** `<prefix>/<tenant>/<id>`: what protected pipelines push and every job of the tenant may run. */
   readonly protected: ReadonlyMap<string, ContainerRepository>;
-  /** `<prefix>/<tenant>/unprotected/<id>`: what unprotected pipelines push; protected jobs never use it. */
+  /**
+   * `<prefix>/<tenant>/unprotected/<id>`: what unprotected pipelines push; protected jobs never use it.
+   * Empty in an environment without an unprotected runner pool (`servesUnprotected`).
+   */
   readonly unprotected: ReadonlyMap<string, ContainerRepository>;
 }
 
@@ -33,8 +37,12 @@ export interface TenantRepositories {
 export interface TenantRoles {
   /** Trusted by the tenant's default branch and release tags only; pushes the tenant's protected repositories. */
   readonly protected: GitLabCiRole;
-  /** Trusted by every ref of the tenant; pushes its unprotected repositories, pulls its protected ones. */
-  readonly unprotected: GitLabCiRole;
+  /**
+   * Trusted by every ref of the tenant; pushes its unprotected repositories, pulls its protected ones.
+   * @default none in an environment without an unprotected runner pool (`servesUnprotected`):
+   * unprotected jobs have no runner there, so no role of theirs either
+   */
+  readonly unprotected?: GitLabCiRole;
 }
 
 /** Props of {@link EnvironmentIdentity}. */
@@ -59,10 +67,12 @@ export interface EnvironmentIdentityProps {
  *   (the tenant's default branch and release tags; push and pull of the tenant's
  *   protected repositories; may assume the deployment role) and
  *   `<project>-<env>-<tenant>-unprotected` (every ref of the tenant; push of its
- *   unprotected repositories, pull of its protected ones). No role reaches another
+ *   unprotected repositories, pull of its protected ones; only in an environment with
+ *   an unprotected runner pool, `servesUnprotected`). No role reaches another
  *   tenant's repositories, and no role is trusted group-wide.
  * - `deployment`: the deployment role, assumed from the tenants' protected roles only.
- * - `runnerHost`: the hosts' instance role (Session Manager; pulls the repositories).
+ * - `runnerHost`: the protected pool's instance role (Session Manager; the runner
+ *   fleets grant it pull of the repositories of the tenants its runners serve).
  * - `staticCredentials`: opt-in IAM users.
  *
  * Every trust condition requires the environment's own audience (`audienceOf`),
@@ -142,6 +152,10 @@ export class EnvironmentIdentity extends Construct {
         { projectPath, ...tagSelector, protectedRefsOnly: true },
       ]);
       own.protected.forEach((r) => r.grantPush(protectedRole));
+      if (!servesUnprotected(env)) {
+        roles.set(tenant.name, { protected: protectedRole });
+        continue;
+      }
       const unprotectedRole = ciRole(tenant, "unprotected", [{ projectPath }]);
       own.unprotected.forEach((r, repositoryId) => {
         if (unprotectedPush === undefined || unprotectedPush.includes(repositoryId)) r.grantPush(unprotectedRole);
@@ -152,9 +166,9 @@ export class EnvironmentIdentity extends Construct {
     }
     this.tenantRoles = roles;
 
-    const everyRepository = [...repositories.values()].flatMap((t) => [...t.protected.values(), ...t.unprotected.values()]);
+    // No repository grant here: the runner fleets grant each pool's host role pull of the
+    // repositories of the tenants its runners serve, at its trust level (buildRunnerFleets).
     this.runnerHost = new RunnerHostRole(this, "runner-host", { roleName: `${prefix}-runner-host`, ...boundary });
-    everyRepository.forEach((r) => r.grantPull(this.runnerHost));
 
     if (identity.deployment) {
       const deployment = identity.deployment;
@@ -195,7 +209,7 @@ export class EnvironmentIdentity extends Construct {
   /**
    * CI snippets (hidden jobs) per tenant: `.aws-<tenant>-protected` (chaining to
    * the deployment role as `.aws-<tenant>-deploy` when there is one) and
-   * `.aws-<tenant>-unprotected`. Each requests the environment's audience.
+   * `.aws-<tenant>-unprotected` (where the tenant has an unprotected role). Each requests the environment's audience.
    */
   public ciSnippets(): CiSnippet[] {
     const { partition, accountId } = this.oidcProvider;
@@ -210,7 +224,7 @@ export class EnvironmentIdentity extends Construct {
             }),
           ]
         : []),
-      roles.unprotected.ciSnippet({ jobName: `.aws-${name}-unprotected` }),
+      ...(roles.unprotected ? [roles.unprotected.ciSnippet({ jobName: `.aws-${name}-unprotected` })] : []),
     ]);
   }
 }

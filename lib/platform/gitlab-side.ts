@@ -57,8 +57,11 @@ export interface EnvironmentGitLabSideProps {
   readonly tagScheme: TagScheme;
   /** The environment's repositories by config id (image roles and the registry host come from them). */
   readonly repositories: ReadonlyMap<string, ContainerRepository>;
-  /** The OIDC roles the variables point jobs at: `build` (protected refs) and `buildMergeRequest` (any branch). */
-  readonly identity: { readonly build: { readonly ciAccess: CiAwsAccess }; readonly buildMergeRequest: { readonly ciAccess: CiAwsAccess } };
+  /**
+   * The OIDC roles the variables point jobs at: `build` (protected refs) and `buildMergeRequest`
+   * (any branch; none in an environment without an unprotected runner pool).
+   */
+  readonly identity: { readonly build: { readonly ciAccess: CiAwsAccess }; readonly buildMergeRequest?: { readonly ciAccess: CiAwsAccess } };
   /**
    * The registry mirror the variables publish (image prefixes, Docker Hub mirror, raw proxy URLs).
    * @default none
@@ -144,18 +147,20 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     const projects = new Map<string, DataGitlabProject>();
     for (const runner of registrations) {
       const parameterName = runner.existingTokenParameter ?? `/${platform.project}/${env.name}/runner/${runner.name}/token`;
-      // Socket-binding or privileged hosts: a project runner of the tenants (unless a reasoned group runner).
-      const projectRunner = pools.find((p) => p.name === runner.name)?.scope === "project";
+      // Every runner is a project runner of the tenants it serves (its entry's projects), unless a reasoned group runner.
+      const pool = pools.find((p) => p.name === runner.name);
+      const projectRunner = pool?.scope === "project";
+      const served = pool?.tenants ?? tenants;
       if (projectRunner && !runner.existingTokenParameter) {
-        check(tenants.length > 0, {
+        check(served.length > 0, {
           path: `${this.node.path}/runner-${runner.name}`,
           subject: "runner scope",
           value: runner.name,
-          rule: "a runner whose hosts bind the docker socket or run privileged is a project runner of the environment's tenants, and gitlab.projects lists none",
-          fix: 'list the trusted projects in gitlab.projects, or give the registration groupRunner: { reason: "..." }',
+          rule: "a runner is a project runner of the projects it serves, and it serves none (gitlab.projects lists none)",
+          fix: 'list the projects in gitlab.projects, or give the registration groupRunner: { reason: "..." }',
         });
       }
-      const owner = tenants[0];
+      const owner = served[0];
       const ownerProject = () => {
         const existing = projects.get(owner!.path);
         if (existing) return existing;
@@ -169,6 +174,11 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
           `runner ${runner.name}: allowUnprotectedJobs (${runner.allowUnprotectedJobs.reason}): jobs of unprotected refs run on hosts that bind the docker socket, run privileged or serve protected jobs`,
         );
       }
+      if (pool?.sharedBetweenProjects) {
+        Annotations.of(this).addWarning(
+          `runner ${runner.name}: sharedBetweenProjects (${pool.sharedBetweenProjects.reason}): protected jobs of ${served.map((t) => t.path).join(", ")} are root on one docker daemon`,
+        );
+      }
       if (runner.groupRunner) {
         Annotations.of(this).addWarning(`runner ${runner.name}: groupRunner (${runner.groupRunner.reason}): every project of ${gitlab.group} can use it`);
       }
@@ -178,9 +188,9 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
           ? new ExistingRunnerTokenParameter(this, `runner-${runner.name}`, { parameterName, accountId: env.accountId, region: env.region, ...kms })
           : new RunnerRegistration(this, `runner-${runner.name}`, {
               scope: projectRunner ? { type: "project", projectId: Token.asNumber(ownerProject().id) } : { type: "group", groupId: group.groupId },
-              ...(projectRunner && tenants.length > 1 ? { enableForProjects: tenants.slice(1).map((t) => t.path) } : {}),
+              ...(projectRunner && served.length > 1 ? { enableForProjects: served.slice(1).map((t) => t.path) } : {}),
               // A project runner of a single tenant is locked to it: no other project can enable it.
-              ...(projectRunner && tenants.length === 1 ? { locked: true } : {}),
+              ...(projectRunner && served.length === 1 ? { locked: true } : {}),
               ...kms,
               description: `${platform.project} ${env.name} ${runner.name}`,
               tags: runner.tags ?? [],
@@ -218,7 +228,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
       ...(registryHost
         ? platformVariables(`${this.node.path}/group-variables`, {
             aws: this.ciAwsAccess,
-            branchAws: identity.buildMergeRequest.ciAccess,
+            ...(identity.buildMergeRequest ? { branchAws: identity.buildMergeRequest.ciAccess } : {}),
             registryHost,
             images: {},
             tenantScoped: true,

@@ -105,8 +105,9 @@ export interface GitLabCiPlatformProps {
  *
  * Outputs, with static ids (one platform per stack; the ids do not depend on
  * where the platform sits): `repository-url-<tenant>-<id>` and
- * `repository-url-<tenant>-unprotected-<id>`; `role-arn-<tenant>-protected`,
- * `role-arn-<tenant>-unprotected`, `role-arn-runner-host`, and where they
+ * `repository-url-<tenant>-unprotected-<id>` (the unprotected ones only with an unprotected
+ * runner pool); `role-arn-<tenant>-protected`, `role-arn-<tenant>-unprotected` (only with an
+ * unprotected runner pool), `role-arn-runner-host`, and where they
  * exist `role-arn-deployment`, `role-arn-unprotected-runner-host` and `role-arn-deploy-runner-host`;
  * `runner-cache-bucket`; with a mirror `mirror-image-prefixes` and
  * `mirror-registry-mirrors`, with a Nexus mirror also `mirror-url` and
@@ -275,7 +276,7 @@ export class GitLabCiPlatform extends Construct {
       new TerraformOutput(this, `role-arn-${name}`, { staticId: true, value, description });
     for (const [tenant, roles] of this.identity.tenantRoles) {
       roleArn(`${tenant}-protected`, roles.protected.roleArn, `OIDC role of ${tenant}'s protected pipelines (default branch, release tags)`);
-      roleArn(`${tenant}-unprotected`, roles.unprotected.roleArn, `OIDC role of ${tenant}'s other pipelines (branches, merge requests, other tags)`);
+      if (roles.unprotected) roleArn(`${tenant}-unprotected`, roles.unprotected.roleArn, `OIDC role of ${tenant}'s other pipelines (branches, merge requests, other tags)`);
     }
     roleArn("runner-host", this.identity.runnerHost.roleArn, "Instance role of the runner hosts");
     if (this.identity.deployment) roleArn("deployment", this.identity.deployment.roleArn, "Deployment role, assumed from the tenants' protected roles");
@@ -283,7 +284,7 @@ export class GitLabCiPlatform extends Construct {
     // (with socket binding the daemon pulls with what `docker login` stored in the job), so the
     // tenants' CI roles need the pull-through actions on the rules' prefixes, not only the runner hosts.
     const pullThrough = this.mirror instanceof EcrPullThroughMirror ? this.mirror : undefined;
-    for (const roles of this.identity.tenantRoles.values()) [roles.protected, roles.unprotected].forEach((role) => pullThrough?.grantPullThrough(role));
+    for (const roles of this.identity.tenantRoles.values()) [roles.protected, ...(roles.unprotected ? [roles.unprotected] : [])].forEach((role) => pullThrough?.grantPullThrough(role));
 
     // Group variables name the first tenant's repositories and roles; each tenant's own
     // project-level variables take precedence over them.
@@ -293,14 +294,14 @@ export class GitLabCiPlatform extends Construct {
       environment: env,
       tagScheme: this.tagScheme,
       repositories: this.repositories,
-      identity: { build: firstRoles.protected, buildMergeRequest: firstRoles.unprotected },
+      identity: { build: firstRoles.protected, ...(firstRoles.unprotected ? { buildMergeRequest: firstRoles.unprotected } : {}) },
       protectedRefs: {
         projects: tenantsOf(env).map((t) => ({
           path: t.path,
           name: t.name,
           mode: (props.protectedRefsManagedElsewhere ?? []).includes(t.path) ? "check" : t.protectedRefs,
         })),
-        refs: [...this.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...r.unprotected.requiredProtectedRefs]),
+        refs: [...this.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...(r.unprotected?.requiredProtectedRefs ?? [])]),
         ...(env.identity?.subClaimComponents ? { subClaimComponents: env.identity.subClaimComponents } : {}),
       },
       ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
@@ -343,7 +344,7 @@ export class GitLabCiPlatform extends Construct {
         runnerTokens: this.gitlab.runnerTokens,
         protectedHostRole: this.identity.runnerHost,
         cache: this.cache,
-        repositories: [...this.tenantRepositories.values()].flatMap((t) => [...t.protected.values(), ...t.unprotected.values()]),
+        tenantRepositories: this.tenantRepositories,
         ...(this.mirror ? { mirror: this.mirror } : {}),
         ...(secretsKey ? { secretsKey } : {}),
         roleArn,

@@ -9,16 +9,18 @@ import { type RunnerHostRole } from "../identity/runner-host-role";
 import { EcrPullThroughMirror } from "../mirror/ecr-pull-through-mirror";
 import { NexusMirror } from "../mirror/nexus-mirror";
 import { type NetworkRef } from "../network/network-ref";
-import { type ContainerRepository } from "../registry/repository";
 import { type MirrorMetricsSource, RunnerFleetDashboard } from "../runner/dashboard";
 import { type DockerAutoscalerFleet } from "../runner/autoscaler/docker-autoscaler-fleet";
 import { type RunnerDefinition, RunnerFleet } from "../runner/fleet";
 import { imageBuilderSettings } from "../runner/image-builder";
 import { officeHours } from "../runner/schedule";
 import { type SecretsKey } from "../secrets/secrets-key";
-import { DEPLOY_RUNNER, type EnvironmentConfig, type PlatformInfo, type RunnerConfigEntry, runnerFleetName, runnerTokenParameterName } from "./config";
-import { type PoolRunner } from "./runner-pools";
+import { DEPLOY_RUNNER, type EnvironmentConfig, imageRolesOf, type PlatformInfo, type RunnerConfigEntry, runnerFleetName, runnerTokenParameterName } from "./config";
+import { type TenantRepositories } from "./environment-identity";
+import { type PoolRunner, type RunnerPoolName } from "./runner-pools";
+import { hostPullsOf } from "./runner-tenants";
 import { type TrustLevel } from "./tenancy";
+import { type PullableRepository } from "../runner/fleet";
 import { buildUnprotectedAutoscaler } from "./unprotected-autoscaler";
 
 /** What {@link buildRunnerFleets} wires together (the platform's pieces). */
@@ -33,8 +35,11 @@ export interface RunnerFleetsProps {
   /** The protected pool's host role (the identity's runner host role). */
   readonly protectedHostRole: RunnerHostRole;
   readonly cache: RunnerCacheBucket;
-  /** Every repository the hosts pull from (pull is granted to each pool's host role). */
-  readonly repositories: readonly ContainerRepository[];
+  /**
+   * Every tenant's repositories: each pool's host role may pull those of the tenants its
+   * runners serve, at its trust level, and the toolbox image (`hostPullsOf`).
+   */
+  readonly tenantRepositories: ReadonlyMap<string, TenantRepositories>;
   /** @default none */
   readonly mirror?: NexusMirror | EcrPullThroughMirror;
   /** @default none (tokens under the AWS-managed key) */
@@ -61,16 +66,26 @@ export interface RunnerFleets {
  * Builds the fleets of an environment's runner pools in `scope` (the platform):
  * the protected pool on the identity's runner host role with the protected cache
  * prefix, the unprotected pool and the deploy pool each with a host role of their
- * own; each pool's host role may decrypt only its own runners' tokens.
+ * own; each pool's host role may decrypt only its own runners' tokens and pull only
+ * the repositories of the tenants its runners serve (`hostPullsOf`).
  */
 export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): RunnerFleets {
-  const { platform, env, network, pools, repositories, secretsKey, roleArn } = props;
+  const { platform, env, network, pools, secretsKey, roleArn } = props;
   const runners = env.runners!;
   const parameterArnOf = (token: RunnerTokenSource) => ssmParameterArn(env.region, env.accountId, token.parameterName);
   // Every repository of the environment lives in one registry: name it once, as a literal,
   // so DOCKER_AUTH_CONFIG gets one credHelpers entry (not one token per repository).
   const registryHost = `${env.accountId}.dkr.ecr.${env.region}.${dnsSuffixOf(env.region)}`;
-  const pullable = repositories.map((repository) => ({ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }));
+  // What each pool's hosts pull: the repositories of the tenants its runners serve (the runners of
+  // a pool serve the same tenants, validateRunnerTenants), at its trust level, and the toolbox image.
+  const toolboxId = imageRolesOf(env).toolbox;
+  const pullableBy = (pool: RunnerPoolName): PullableRepository[] => {
+    const served = pools.find((p) => p.pool === pool)?.tenants ?? [];
+    return hostPullsOf(env, pool === "unprotected" ? "unprotected" : "protected", served, toolboxId).flatMap((pull) => {
+      const repository = props.tenantRepositories.get(pull.tenant)?.[pull.trust].get(pull.repositoryId);
+      return repository ? [{ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }] : [];
+    });
+  };
   const kms = secretsKey ? { kmsKeyArn: secretsKey.keyArn } : {};
   const poolOf = (name: string): PoolRunner => pools.find((p) => p.name === name)!;
   // Tokens put in SSM by hand (no GitLab side in this stack): one importer per runner.
@@ -109,7 +124,6 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
   const common = {
     network,
     gitlabUrl: env.gitlab.url,
-    repositories: pullable,
     ...(props.mirror ? { mirror: props.mirror.endpoint } : {}),
     ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
     // Host settings that pass through unchanged (versions, AMI, log retention).
@@ -142,6 +156,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     ...common,
     fleetName: runnerFleetName(platform, env),
     hostRole: props.protectedHostRole,
+    repositories: pullableBy("protected"),
     runners: protectedRunners,
     cache: cacheOf("protected"),
     ...(runners.instanceTypes ? { instanceTypes: runners.instanceTypes } : {}),
@@ -164,6 +179,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
       ...common,
       fleetName: `${runnerFleetName(platform, env)}-unprotected`,
       pool: runners.unprotected,
+      repositories: pullableBy("unprotected"),
       definitions,
       cache: cacheOf("unprotected"),
       ...(runners.officeHours ? { officeHours: runners.officeHours } : {}),
@@ -186,6 +202,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     unprotectedFleet = new RunnerFleet(scope, "unprotected-fleet", {
       ...common,
       fleetName: `${runnerFleetName(platform, env)}-unprotected`,
+      repositories: pullableBy("unprotected"),
       runners: unprotectedRunners,
       cache: cacheOf("unprotected"),
       capacity,
@@ -221,6 +238,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     deployFleet = new RunnerFleet(scope, "deploy-fleet", {
       ...common,
       fleetName: `${runnerFleetName(platform, env)}-${DEPLOY_RUNNER}`,
+      repositories: pullableBy("deploy"),
       runners: deployRunners,
       capacity: deploy.capacity ?? { minSize: 1, maxSize: 2 },
       purchase: deploy.purchase ?? { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100 },

@@ -21,7 +21,8 @@ import { check } from "../core/errors";
 import { type DockerAccess, hostSensitiveVolume } from "../runner/config-toml";
 import { defaultImageBuilder, type ImageBuilder, validateImageBuilder } from "../runner/image-builder";
 import { type EnvironmentConfig, type PlatformInfo, type RunnerConfigEntry, type RunnerRegistrationConfig } from "./config";
-import { type TrustLevel } from "./tenancy";
+import { servedTenantsOf, validateRunnerTenants } from "./runner-tenants";
+import { servesUnprotected, type Tenant, type TrustLevel } from "./tenancy";
 
 /** The pools of an environment. */
 export type RunnerPoolName = "protected" | "unprotected" | "deploy";
@@ -67,8 +68,16 @@ export interface PoolRunner {
   readonly volumes?: readonly string[];
   /** Its registration, defaults applied (none when the token comes from `tokenParameterName`). */
   readonly registration?: RunnerRegistrationConfig;
-  /** Group or project runner(s) of the environment's tenants. */
+  /**
+   * Group runner (only with `groupRunner: { reason }`), or project runner of the tenants it serves.
+   */
   readonly scope: "group" | "project";
+  /** The tenants whose jobs it takes (its entry's `projects`, default every tenant), in `gitlab.projects` order. */
+  readonly tenants: readonly Tenant[];
+  /** Its entry's `projects` as configured (none: every tenant). */
+  readonly projects?: readonly string[];
+  /** Its entry's `sharedBetweenProjects` opt-in, if any. */
+  readonly sharedBetweenProjects?: { readonly reason: string };
   /** Where it is configured, e.g. `config/environments[0]/runners/unprotected/runners[0]`. */
   readonly configPath: string;
 }
@@ -80,7 +89,7 @@ export function controlsHost(runner: Pick<PoolRunner, "dockerAccess" | "privileg
 
 interface HostEntry {
   readonly pool: RunnerPoolName;
-  readonly entry: Pick<RunnerConfigEntry, "name" | "dockerAccess" | "privileged" | "builder" | "volumes" | "tokenParameterName">;
+  readonly entry: Pick<RunnerConfigEntry, "name" | "dockerAccess" | "privileged" | "builder" | "volumes" | "tokenParameterName" | "projects" | "sharedBetweenProjects">;
   readonly configPath: string;
 }
 
@@ -91,7 +100,13 @@ function hostEntries(env: EnvironmentConfig, path: string): HostEntry[] {
     ...runners.runners.map((entry, i) => ({ pool: "protected" as const, entry, configPath: `${path}/runners/runners[${i}]` })),
     ...(runners.unprotected?.runners ?? []).map((entry, i) => ({ pool: "unprotected" as const, entry, configPath: `${path}/runners/unprotected/runners[${i}]` })),
     ...(runners.deploy
-      ? [{ pool: "deploy" as const, entry: { name: DEPLOY, dockerAccess: "none" as const, privileged: false }, configPath: `${path}/runners/deploy` }]
+      ? [
+          {
+            pool: "deploy" as const,
+            entry: { name: DEPLOY, dockerAccess: "none" as const, privileged: false, ...(runners.deploy.projects ? { projects: runners.deploy.projects } : {}) },
+            configPath: `${path}/runners/deploy`,
+          },
+        ]
       : []),
   ];
 }
@@ -124,7 +139,6 @@ export function runnerPoolsOf(env: EnvironmentConfig, registrations: readonly Ru
   return hostEntries(env, path).map(({ pool, entry, configPath }) => {
     const privileged = entry.privileged ?? false;
     const registration = registrations.find((r) => r.name === entry.name);
-    const controls = controlsHost({ dockerAccess: entry.dockerAccess, privileged });
     return {
       name: entry.name,
       pool,
@@ -134,7 +148,10 @@ export function runnerPoolsOf(env: EnvironmentConfig, registrations: readonly Ru
       builder: entry.builder ?? defaultImageBuilder(entry.dockerAccess),
       ...(entry.volumes ? { volumes: entry.volumes } : {}),
       ...(registration ? { registration } : {}),
-      scope: controls && registration?.groupRunner === undefined ? "project" : "group",
+      scope: registration?.groupRunner === undefined ? "project" : "group",
+      tenants: servedTenantsOf(env, entry.projects),
+      ...(entry.projects ? { projects: entry.projects } : {}),
+      ...(entry.sharedBetweenProjects ? { sharedBetweenProjects: entry.sharedBetweenProjects } : {}),
       configPath,
     };
   });
@@ -151,17 +168,31 @@ function reasonGiven(optIn: { readonly reason: string } | undefined): boolean {
 
 /**
  * The trust boundaries of an environment's pools, checked at construction:
+ * - `identity.mergeRequestPushRepositories` only with an unprotected pool (without one
+ *   there are no unprotected roles whose pushes it could limit);
  * - a production environment's runners take no untagged jobs;
  * - a runner whose hosts bind the docker socket or run privileged, or that
  *   serves the protected pool, takes no unprotected jobs unless its registration
  *   says why (`allowUnprotectedJobs: { reason }`);
  * - the unprotected pool binds no socket and runs nothing privileged;
  * - runners taking unprotected jobs mount no sensitive host path;
- * - a socket-binding or privileged group runner needs `groupRunner: { reason }`;
+ * - a group runner needs `groupRunner: { reason }` (every runner is otherwise a project
+ *   runner of the projects it serves);
+ * - which projects each runner serves (`validateRunnerTenants`): the runners of a pool
+ *   serve the same projects, and a socket-binding or privileged runner serves one unless
+ *   `sharedBetweenProjects: { reason }`;
  * - the builder fits the docker access.
  * @throws ValidationError naming the config path, the value, the rule and the fix
  */
 export function validateRunnerPools(env: EnvironmentConfig, registrations: readonly RunnerRegistrationConfig[], path: string): void {
+  const pushable = env.identity?.mergeRequestPushRepositories;
+  check(pushable === undefined || servesUnprotected(env), {
+    path: `${path}/identity/mergeRequestPushRepositories`,
+    subject: "mergeRequestPushRepositories",
+    value: pushable,
+    rule: "it limits what the tenants' unprotected roles push, and an environment without an unprotected pool (runners.unprotected) has no unprotected roles: unprotected jobs have no runner there",
+    fix: "drop mergeRequestPushRepositories, or add an unprotected pool (runners.unprotected)",
+  });
   if (env.production) {
     registrations.forEach((registration, i) => {
       check(registration.untagged !== true, {
@@ -213,17 +244,31 @@ export function validateRunnerPools(env: EnvironmentConfig, registrations: reado
         });
       });
     }
-    if (registration && controls && registration.groupRunner !== undefined) {
+    if (registration && registration.groupRunner !== undefined) {
       check(reasonGiven(registration.groupRunner), {
         path: registrationPath,
         subject: "groupRunner",
         value: registration.groupRunner,
-        rule: `a socket-binding or privileged runner is a project runner of the environment's tenants; registering it for the whole group needs a written reason of at least ${MIN_REASON_LENGTH} characters`,
+        rule: `a runner is a project runner of the projects it serves; registering it for the whole group (every project of the group and its subgroups, including later ones) needs a written reason of at least ${MIN_REASON_LENGTH} characters`,
         fix: 'give groupRunner: { reason: "<why every project of the group is trusted>" }, or drop groupRunner',
       });
     }
   }
+  validateRunnerTenants(
+    env,
+    pools.map((runner) => ({
+      name: runner.name,
+      pool: runner.pool,
+      ...(runner.projects ? { projects: runner.projects } : {}),
+      controlsHost: controlsHost(runner),
+      ...(runner.sharedBetweenProjects ? { sharedBetweenProjects: runner.sharedBetweenProjects } : {}),
+      configPath: runner.configPath,
+    })),
+    registrations,
+    path,
+  );
 }
+
 
 /** Whether two tag sets can take a common job (GitLab: a job's tags must all be on the runner). */
 export function tagsOverlap(a: { readonly tags?: readonly string[]; readonly untagged?: boolean }, b: { readonly tags?: readonly string[]; readonly untagged?: boolean }): boolean {

@@ -202,5 +202,26 @@ export function tenantRoleName(platform: TenancyPlatform, env: TenancyEnvironmen
 }
 
 
+/** What {@link trustLevelsOf} reads of an environment (`EnvironmentConfig` fits). */
+export interface TrustLevelSource {
+  readonly runners?: { readonly unprotected?: unknown };
+}
+
+/**
+ * Whether an environment serves unprotected pipelines: only when it has an
+ * unprotected runner pool (`runners.unprotected`). Without one, no job of an
+ * unprotected ref has a runner there, so the environment creates no unprotected
+ * role, repository, CI/CD variable or cache grant: a merge-request job of
+ * another environment cannot assume a role of this one to push its images.
+ */
+export function servesUnprotected(env: TrustLevelSource): boolean {
+  return env.runners?.unprotected !== undefined;
+}
+
+/** The trust levels an environment serves: `protected` always, `unprotected` only with an unprotected pool ({@link servesUnprotected}). */
+export function trustLevelsOf(env: TrustLevelSource): readonly TrustLevel[] {
+  return servesUnprotected(env) ? TRUST_LEVELS : ["protected"];
+}
+
 export { DEFAULT_SUB_CLAIM_COMPONENTS, type SubClaimComponent } from "../identity/gitlab-subject";
 export { type ProtectedRefsMode } from "../gitlab/protected-refs";

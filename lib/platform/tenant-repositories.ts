@@ -4,14 +4,15 @@ import { ContainerRepository } from "../registry/repository";
 import { type TagScheme } from "../registry/tag-scheme";
 import { type EnvironmentConfig, protectsData } from "./config";
 import { type TenantRepositories } from "./environment-identity";
-import { tenantRepositoryName, tenantsOf, TRUST_LEVELS } from "./tenancy";
+import { tenantRepositoryName, tenantsOf, trustLevelsOf } from "./tenancy";
 
 /**
  * The repositories of every tenant of an environment, created in `scope` (the
  * platform): per tenant and repository id one protected repository
  * `<prefix>/<tenant>/<id>` (construct id `repository-<tenant>-<id>`) and one
  * unprotected repository `<prefix>/<tenant>/unprotected/<id>` (construct id
- * `repository-<tenant>-unprotected-<id>`), each with a static-id output of its
+ * `repository-<tenant>-unprotected-<id>`, only in an environment with an
+ * unprotected runner pool: `servesUnprotected`), each with a static-id output of its
  * URL (`repository-url-<tenant>-<id>`, `repository-url-<tenant>-unprotected-<id>`)
  * and tags naming its tenant and trust level.
  * @returns the repositories by tenant name, then trust level, then repository id
@@ -20,7 +21,7 @@ export function tenantRepositoriesOf(scope: Construct, env: EnvironmentConfig, t
   const byTenant = new Map<string, TenantRepositories>();
   for (const tenant of tenantsOf(env, scope.node.path)) {
     const levels = { protected: new Map<string, ContainerRepository>(), unprotected: new Map<string, ContainerRepository>() };
-    for (const trust of TRUST_LEVELS) {
+    for (const trust of trustLevelsOf(env)) {
       for (const repo of tenant.repositories) {
         const id = trust === "protected" ? `${tenant.name}-${repo.id}` : `${tenant.name}-unprotected-${repo.id}`;
         const repository = new ContainerRepository(scope, `repository-${id}`, {

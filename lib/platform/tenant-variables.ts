@@ -3,7 +3,7 @@ import { iamRoleArn } from "../core/iam";
 import { type CiVariableOptions } from "../gitlab/ci-variable";
 import { imageVariable, PLATFORM_VARIABLES, unprotectedImageVariable } from "../gitlab/platform-variables";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo } from "./config";
-import { audienceOf, registryHostOf, type Tenant, tenantRepositoryName, tenantRoleName } from "./tenancy";
+import { audienceOf, registryHostOf, servesUnprotected, type Tenant, tenantRepositoryName, tenantRoleName } from "./tenancy";
 
 /**
  * The project-level CI/CD variables of one tenant in one environment (GitLab
@@ -16,6 +16,8 @@ import { audienceOf, registryHostOf, type Tenant, tenantRepositoryName, tenantRo
  *   pipelines of protected refs receive it);
  * - `PLATFORM_AWS_UNPROTECTED_ROLE_ARN`: the unprotected role (every pipeline);
  * - `PLATFORM_OIDC_AUDIENCE`: the environment's audience (`audienceOf`).
+ * The unprotected image and role variables exist only in an environment with an
+ * unprotected runner pool (`servesUnprotected`), like the repositories and the role they name.
  * No value is secret: none is masked; all are raw (no `$` expansion).
  *
  * @param environmentScope GitLab environment scope (project variables have scopes on every tier)
@@ -25,17 +27,20 @@ export function tenantVariables(platform: PlatformInfo, env: EnvironmentConfig, 
   const partition = partitionOf(env.region);
   const ids = new Set(tenant.repositories.map((r) => r.id));
   const common = { environmentScope, raw: true, masked: false } as const;
+  const unprotected = servesUnprotected(env);
   const images = Object.entries(imageRolesOf(env))
     .filter(([, id]) => ids.has(id))
     .flatMap(([role, id]): CiVariableOptions[] => [
       { key: imageVariable(role), value: `${host}/${tenantRepositoryName(env, tenant, id, "protected")}`, description: `Protected repository of the ${role} image (${tenant.path})`, protected: false, ...common },
-      { key: unprotectedImageVariable(role), value: `${host}/${tenantRepositoryName(env, tenant, id, "unprotected")}`, description: `Repository of the ${role} image for merge requests and other unprotected refs (${tenant.path})`, protected: false, ...common },
+      ...(unprotected ? [{ key: unprotectedImageVariable(role), value: `${host}/${tenantRepositoryName(env, tenant, id, "unprotected")}`, description: `Repository of the ${role} image for merge requests and other unprotected refs (${tenant.path})`, protected: false, ...common }] : []),
     ]);
   const roleArn = (trust: "protected" | "unprotected") => iamRoleArn(partition, env.accountId, tenantRoleName(platform, env, tenant, trust));
   return [
     ...images,
     { key: PLATFORM_VARIABLES.roleArn, value: roleArn("protected"), description: `Role of ${tenant.path}'s protected pipelines (default branch, release tags)`, protected: true, ...common },
-    { key: PLATFORM_VARIABLES.unprotectedRoleArn, value: roleArn("unprotected"), description: `Role of ${tenant.path}'s unprotected pipelines (merge requests, other refs)`, protected: false, ...common },
+    ...(unprotected
+      ? [{ key: PLATFORM_VARIABLES.unprotectedRoleArn, value: roleArn("unprotected"), description: `Role of ${tenant.path}'s unprotected pipelines (merge requests, other refs)`, protected: false, ...common }]
+      : []),
     { key: PLATFORM_VARIABLES.audience, value: audienceOf(platform, env), description: "Audience of the GitLab OIDC token for this environment", protected: false, ...common },
   ];
 }

@@ -30,7 +30,25 @@ describe("attack paths on the example app (IAM)", () => {
     expect(isProtected(scenario.model, tag.projectPath, "tag", "v0-x")).toBe(false);
     const reached = reachedBy(scenario, tag);
     expect(reached.filter((r) => r.name.endsWith("-protected") || deploys(r))).toEqual([]);
-    expect(reached.map((r) => r.name).sort()).toEqual(["acme-ci-dev-app-unprotected", "acme-ci-production-app-unprotected", "acme-ci-staging-app-unprotected"]);
+    expect(reached.map((r) => r.name).sort()).toEqual(["acme-ci-dev-app-unprotected"]);
+  });
+
+  test("unprotected roles where no unprotected pool exists: a merge-request actor reaches no staging or production role", () => {
+    // Only dev has an unprotected pool (runners.unprotected): staging and production have no runner for
+    // unprotected jobs, so they have no role (nor repository, variable or cache grant) for them either.
+    for (const kind of ["branch-merge-request", "fork-merge-request", "unprotected-branch-push", "unprotected-tag-push"] as const) {
+      // (A fork MR on GitLab before 18.2.2 carries the parent's path and may name its branch like the default branch: see below.)
+      for (const options of [{ forkProjectPath: "mallory/app" }, { attackerBranch: "feature/x" }, { attackerBranch: "feature/x", forkProjectPath: "mallory/app" }]) {
+        const reached = reachedBy(scenario, actor(kind, options));
+        expect({ kind, options, elsewhere: reached.filter((r) => r.stack !== "dev").map((r) => r.name) }).toEqual({ kind, options, elsewhere: [] });
+      }
+    }
+    expect(reachedBy(scenario, actor("branch-merge-request")).map((r) => r.name)).toEqual(["acme-ci-dev-app-unprotected"]);
+    // Nothing of theirs is left in staging and production: no role, no unprotected repository.
+    for (const stack of ["staging", "production"]) {
+      expect(scenario.model.roles.filter((r) => r.stack === stack && r.name.endsWith("-unprotected")).map((r) => r.name)).toEqual([]);
+      expect(scenario.model.repositories.filter((r) => r.stack === stack && r.trust === "unprotected").map((r) => r.name)).toEqual([]);
+    }
   });
 
   test("build-mr pushing to what main runs: no merge-request or branch role pushes a repository protected pipelines pull", () => {

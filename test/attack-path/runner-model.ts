@@ -95,8 +95,8 @@ export interface StackModel {
   readonly rolePolicies: ReadonlyMap<string, readonly StatementModel[]>;
   /** Key policy statements by `aws_kms_key` logical id. */
   readonly keyPolicies: ReadonlyMap<string, readonly StatementModel[]>;
-  /** Repositories: literal ARN by logical id, and name. */
-  readonly repositories: ReadonlyMap<string, { readonly arn: string; readonly name: string }>;
+  /** Repositories by logical id: literal ARN, name, and the tenant and trust level their tags name. */
+  readonly repositories: ReadonlyMap<string, { readonly arn: string; readonly name: string; readonly tenant?: string; readonly trust?: string }>;
   /** Cache buckets: bucket name by logical id. */
   readonly buckets: ReadonlyMap<string, string>;
 }
@@ -231,7 +231,12 @@ export function stackModelOf(stack: string, json: SynthJson): StackModel {
     if (role) rolePolicies.set(role, [...(rolePolicies.get(role) ?? []), ...statementsOf(body.policy, resources, accountId, region)]);
   }
   const keyPolicies = new Map(of("aws_kms_key").map(([id, body]) => [id, statementsOf(body.policy, resources, accountId, region)]));
-  const repositories = new Map(of("aws_ecr_repository").map(([id, body]) => [id, { arn: `arn:aws:ecr:${region}:${accountId}:repository/${String(body.name)}`, name: String(body.name) }]));
+  const repositories = new Map(
+    of("aws_ecr_repository").map(([id, body]) => {
+      const tags = (body.tags ?? {}) as Record<string, string>;
+      return [id, { arn: `arn:aws:ecr:${region}:${accountId}:repository/${String(body.name)}`, name: String(body.name), ...(tags.tenant ? { tenant: tags.tenant } : {}), ...(tags.trust ? { trust: tags.trust } : {}) }];
+    }),
+  );
   const buckets = new Map(of("aws_s3_bucket").map(([id, body]) => [id, String(body.bucket)]));
   return { stack, accountId, region, registrations, hosts, parameters, rolePolicies, keyPolicies, repositories, buckets };
 }

@@ -106,6 +106,8 @@ export interface HostReach {
   readonly cacheReads: readonly string[];
   /** Repository names it may push to. */
   readonly pushes: readonly string[];
+  /** Repository names it may pull from (`ecr:BatchGetImage`): the images its jobs may name as `image:`. */
+  readonly pulls: readonly string[];
 }
 
 /** What `roleId` reaches; cache prefixes are probed with the given key prefixes (e.g. `runner-cache/protected`). */
@@ -118,6 +120,7 @@ export function reachOf(stack: StackModel, roleId: string, cachePrefixes: readon
     cacheWrites: probe("s3:PutObject"),
     cacheReads: probe("s3:GetObject"),
     pushes: [...stack.repositories.values()].filter((r) => allows(policy, "ecr:PutImage", r.arn)).map((r) => r.name),
+    pulls: [...stack.repositories.values()].filter((r) => allows(policy, "ecr:BatchGetImage", r.arn)).map((r) => r.name),
   };
 }
 

@@ -4,23 +4,16 @@
  * reach (tokens, cache prefixes, repositories)? On the example app, on named
  * faults, and on generated configurations.
  */
-import { Testing } from "cdktf";
 import fc from "fast-check";
 import { ValidationError } from "../../lib/core/errors";
 import { cachePathOf } from "../../lib/platform/tenancy";
-import { buildPlatform } from "../../stacks/app";
 import { type EnvironmentConfig, type PlatformConfig, type RunnerConfigEntry, validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
 import { actorsFor } from "../support/gitlab-actors";
-import { type SynthJson, violationOf } from "../support/synth";
-import { type StackModel, stackModelOf } from "./runner-model";
+import { violationOf } from "../support/synth";
+import { hostPullViolations, modelsOf } from "./host-pulls";
+import { type StackModel } from "./runner-model";
 import { controlsHost, hostsOf, type Job, reachOf, registrationsFor, tokensReadBy } from "./runner-routing";
-
-/** Builds every stack of `config` and reads the runner side of each environment stack. */
-export function modelsOf(config: PlatformConfig): StackModel[] {
-  const built = buildPlatform(Testing.app(), config);
-  return [...built.environments.entries()].map(([name, stack]) => stackModelOf(name, JSON.parse(Testing.synth(stack)) as SynthJson));
-}
 
 const tenantsIn = (config: PlatformConfig) => [...new Set(config.environments.flatMap((e) => e.gitlab.projects.map((p) => (typeof p === "string" ? p : p.path))))];
 const unprotectedActors = (config: PlatformConfig) =>
@@ -185,14 +178,22 @@ describe("attack paths through the runners: generated configurations", () => {
       fc.constant<RunnerConfigEntry>({ name, limit: 2, dockerAccess: "none", builder: "buildkit-rootless", image: "alpine:3.20" }),
       fc.constant<RunnerConfigEntry>({ name, limit: 2, dockerAccess: "none", image: "alpine:3.20", volumes: ["/var/run:/host-run"] }),
     );
+  // Which projects a pool's runners serve (every tenant by default), whether one runner of a pool
+  // differs from the others (refused: they share hosts), and whether host-controlling runners
+  // opt in to serving several projects.
+  const projectSets = fc.constantFrom<readonly string[] | undefined>(undefined, ["acme/app"], ["acme/web", "acme/toolbox"], ["acme/toolbox"]);
   const environment = fc.record({
     protected: fc.array(runnerEntry("p"), { minLength: 1, maxLength: 2 }),
     unprotected: fc.option(fc.array(runnerEntry("u"), { minLength: 1, maxLength: 2 }), { nil: undefined }),
     deploy: fc.boolean(),
+    projects: fc.record({ protected: projectSets, unprotected: projectSets, deploy: projectSets }),
+    differ: fc.constantFrom(false, false, false, true),
+    shared: fc.constantFrom(false, true, true),
   });
+  const SHARED = { reason: "the projects share their Maintainers, who alone push protected refs" };
 
-  test("without opt-ins, a configuration the platform accepts keeps every runner boundary; the rest fail validation", () => {
-    const outcomes = { accepted: 0, refused: 0 };
+  test("a configuration the platform accepts keeps every runner boundary, and its host roles pull only what their runners serve; the rest fail validation", () => {
+    const outcomes = { accepted: 0, refused: 0, narrowed: 0 };
     fc.assert(
       fc.property(fc.tuple(environment, environment), ([dev, production]) => {
         const pools = [dev, production];
@@ -203,13 +204,20 @@ describe("attack paths through the runners: generated configurations", () => {
             .map((e, i) => {
               const pool = pools[i]!;
               const name = (prefix: string, j: number) => `${prefix}${j}`;
+              const entry = (r: RunnerConfigEntry, prefix: string, j: number, projects: readonly string[] | undefined): RunnerConfigEntry => ({
+                ...r,
+                name: name(prefix, j),
+                // The second runner of a pool serves every project when `differ` is set (refused unless the pool already does).
+                ...((pool.differ && j === 1 ? undefined : projects) ? { projects: (pool.differ && j === 1 ? undefined : projects)! } : {}),
+                ...(pool.shared && (r.dockerAccess !== "none" || r.privileged) ? { sharedBetweenProjects: SHARED } : {}),
+              });
               return {
                 ...e,
                 runners: {
                   ...e.runners!,
-                  runners: pool.protected.map((r, j) => ({ ...r, name: name("p", j) })),
-                  unprotected: pool.unprotected ? { runners: pool.unprotected.map((r, j) => ({ ...r, name: name("u", j) })) } : undefined,
-                  deploy: pool.deploy ? {} : undefined,
+                  runners: pool.protected.map((r, j) => entry(r, "p", j, pool.projects.protected)),
+                  unprotected: pool.unprotected ? { runners: pool.unprotected.map((r, j) => entry(r, "u", j, pool.projects.unprotected)) } : undefined,
+                  deploy: pool.deploy ? (pool.projects.deploy ? { projects: pool.projects.deploy } : {}) : undefined,
                 },
               } as EnvironmentConfig;
             }),
@@ -224,12 +232,17 @@ describe("attack paths through the runners: generated configurations", () => {
           throw e;
         }
         outcomes.accepted += 1;
-        assertRunnerBoundaries(config, modelsOf(config));
+        if (pools.some((p) => p.projects.protected !== undefined)) outcomes.narrowed += 1;
+        const models = modelsOf(config);
+        assertRunnerBoundaries(config, models);
+        expect(hostPullViolations(config, models)).toEqual([]);
       }),
-      { numRuns: 12, seed: 20261130 },
+      { numRuns: 20, seed: 20261130 },
     );
-    // Both branches were exercised: the generator yields safe and unsafe configurations.
+    // Both branches were exercised: the generator yields safe and unsafe configurations, and some
+    // accepted ones narrow which projects a pool serves.
     expect(outcomes.accepted).toBeGreaterThan(0);
+    expect(outcomes.narrowed).toBeGreaterThan(0);
     expect(outcomes.refused).toBeGreaterThan(0);
   });
 });

@@ -18,16 +18,28 @@ describe("the security model's actor matrix", () => {
     const rows = table.split("\n").slice(2).map((line) => line.slice(2, -2).split(" | "));
     const row = (label: RegExp) => rows.find((cells) => label.test(cells[0]!))!.join(" | ");
     for (const label of [/fork/, /from a branch/, /unprotected branch/, /unprotected tag/]) {
-      expect(row(label)).not.toMatch(/push protected|deploy|reachable/);
+      expect(row(label)).not.toMatch(/push protected|deploy|\bprotected of|docker daemon|CI roles/);
       if (!/fork/.test(label.source)) expect(row(label)).toMatch(/push unprotected images/);
     }
     const cells = (label: RegExp) => rows.find((c) => label.test(c[0]!))!;
-    expect(cells(/fork/).slice(1, 5)).toEqual(["nothing", "nothing", "nothing", "nothing"]);
+    expect(cells(/fork/).slice(1, 4)).toEqual(["nothing", "nothing", "nothing"]);
+    // Only dev has an unprotected pool: unprotected rows reach nothing in staging and production.
+    for (const label of [/fork/, /from a branch/, /unprotected branch/, /unprotected tag/]) expect(cells(label).slice(2, 4)).toEqual(["nothing", "nothing"]);
     for (const label of [/fork/, /from a branch/, /unprotected branch/, /unprotected tag/]) {
       expect(cells(label).at(-2)).not.toMatch(/staging|production/);
       expect(cells(label).at(-1)).toBe("no");
     }
     expect(row(/Protected default branch/)).toMatch(/push protected images.*deploy/);
+  });
+
+  test("fault: the matrix said 'nothing' of other tenants' images on shared runners; it now says what the runners' host roles and daemons give", () => {
+    const rows = table.split("\n").slice(2).map((line) => line.slice(2, -2).split(" | "));
+    const others = (label: RegExp) => rows.find((c) => label.test(c[0]!))![4]!;
+    // The example's runners serve every tenant: a merge request's job may run web's and toolbox's
+    // unprotected images and their toolbox images (pulled with the unprotected pool's host role) ...
+    expect(others(/from a branch/)).toBe("run as job image (host role): unprotected of acme/toolbox, acme/web; toolbox of acme/toolbox, acme/web");
+    // ... and a protected job shares the socket-binding build hosts' daemon with the other projects.
+    expect(others(/Protected default branch/)).toMatch(/protected of acme\/web; .* · root on a docker daemon shared with acme\/toolbox, acme\/web$/);
   });
 
   test("the block is replaced, not appended to", () => {

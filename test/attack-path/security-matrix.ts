@@ -12,8 +12,9 @@
 import { ACTOR_KINDS, type Actor, type ActorKind } from "../support/gitlab-actors";
 import { protectedRepositories, reachedBy } from "./boundaries";
 import { deploys, pullableBy, pushableBy } from "./iam-model";
+import { servedProjectsOf, toolboxExceptions } from "./host-pulls";
 import { stackModelOf, type StackModel } from "./runner-model";
-import { controlsHost, type Job, registrationsFor } from "./runner-routing";
+import { controlsHost, hostsOf, type Job, reachOf, registrationsFor } from "./runner-routing";
 import { type Scenario, tenantActors } from "./scenario";
 
 /** Start and end markers of the generated table in the doc. */
@@ -56,16 +57,65 @@ function environmentColumn(environment: string): MatrixColumn {
   };
 }
 
-/** Whether the actor's roles reach any repository of another tenant. */
+/**
+ * What the actor reaches of other tenants' images: through the roles its tokens reach
+ * (push, pull), through the host roles of the runners its jobs can land on (a job may
+ * name any image its host role pulls as its `image:`), and, on hosts that bind the docker
+ * socket or run privileged, the docker daemon it shares with other tenants' jobs.
+ */
 const otherTenants: MatrixColumn = {
   header: "other tenants' images",
   cell(scenario, actor) {
-    const tenant = scenario.environments.flatMap((e) => e.tenants).find((t) => t.path === actor.projectPath)?.name;
+    const tenants = scenario.environments.flatMap((e) => e.tenants);
+    const own = jobProjectOf(scenario, actor);
+    const pathOf = (name: string | undefined) => tenants.find((t) => t.name === name)?.path;
+    const others = (repos: readonly { tenant?: string }[]) => [...new Set(repos.map((r) => pathOf(r.tenant)).filter((p): p is string => p !== undefined && p !== own))].sort();
     const roles = reachedBy(scenario, actor);
-    const touched = roles.flatMap((r) => [...pushableBy(scenario.model, r), ...pullableBy(scenario.model, r)]).filter((r) => r.tenant !== undefined && r.tenant !== tenant);
-    return touched.length > 0 ? "reachable" : "nothing";
+    const pushed = others(roles.flatMap((r) => pushableBy(scenario.model, r)));
+    const pulled = others(roles.flatMap((r) => pullableBy(scenario.model, r)));
+    const models = runnerModels(scenario);
+    const registrations = jobsOf(scenario, actor, models).flatMap((job) => registrationsFor(job, models));
+    const hostPulls = { protected: new Set<string>(), unprotected: new Set<string>(), toolbox: new Set<string>() };
+    const daemons = new Set<string>();
+    for (const registration of registrations) {
+      const model = models.find((m) => m.stack === registration.stack)!;
+      const env = scenario.environments.find((e) => e.config.name === model.stack)!;
+      for (const host of hostsOf(registration, models)) {
+        for (const name of reachOf(model, host.role, []).pulls) {
+          const repo = [...model.repositories.values()].find((r) => r.name === name)!;
+          const path = pathOf(repo.tenant);
+          if (path === undefined || path === own) continue;
+          const kind = repo.trust === "unprotected" ? "unprotected" : toolboxExceptions(env.config, servedProjectsOf(registration, env.config)).has(name) ? "toolbox" : "protected";
+          hostPulls[kind].add(path);
+        }
+        if (controlsHost(registration, models)) {
+          for (const other of model.registrations.filter((r) => host.runners.some((h) => h.tokenParameter === r.tokenParameter))) {
+            for (const path of servedProjectsOf(other, env.config)) if (path !== own) daemons.add(path);
+          }
+        }
+      }
+    }
+    const list = (set: Iterable<string>) => [...set].sort().join(", ");
+    const asJobImage = [
+      hostPulls.protected.size > 0 ? `protected of ${list(hostPulls.protected)}` : undefined,
+      hostPulls.unprotected.size > 0 ? `unprotected of ${list(hostPulls.unprotected)}` : undefined,
+      hostPulls.toolbox.size > 0 ? `toolbox of ${list(hostPulls.toolbox)}` : undefined,
+    ].filter((p): p is string => p !== undefined);
+    const parts = [
+      pushed.length > 0 ? `push (CI roles): ${pushed.join(", ")}` : undefined,
+      pulled.length > 0 ? `pull (CI roles): ${pulled.join(", ")}` : undefined,
+      asJobImage.length > 0 ? `run as job image (host role): ${asJobImage.join("; ")}` : undefined,
+      daemons.size > 0 ? `root on a docker daemon shared with ${list(daemons)}` : undefined,
+    ].filter((p): p is string => p !== undefined);
+    return parts.length > 0 ? parts.join(" · ") : "nothing";
   },
 };
+
+/** The project an actor's pipeline runs in (a fork MR runs in the parent project). */
+function jobProjectOf(scenario: Scenario, actor: Actor): string {
+  const tenant = scenario.environments.flatMap((e) => e.tenants).find((t) => actor.projectPath === t.path || actor.kind === "fork-merge-request");
+  return tenant?.path ?? actor.projectPath;
+}
 
 /** The runner side of every environment stack of the scenario. */
 function runnerModels(scenario: Scenario): StackModel[] {
@@ -78,9 +128,8 @@ function runnerModels(scenario: Scenario): StackModel[] {
  * runs in the parent project, whatever its token says.
  */
 function jobsOf(scenario: Scenario, actor: Actor, models: readonly StackModel[]): Job[] {
-  const tenant = scenario.environments.flatMap((e) => e.tenants).find((t) => actor.projectPath === t.path || actor.kind === "fork-merge-request");
   const tags = [[], ...new Set(models.flatMap((m) => m.registrations.flatMap((r) => r.tags)))].map((t) => (Array.isArray(t) ? t : [t]));
-  return tags.map((t) => ({ projectPath: tenant?.path ?? actor.projectPath, refProtected: actor.refProtected, tags: t }));
+  return tags.map((t) => ({ projectPath: jobProjectOf(scenario, actor), refProtected: actor.refProtected, tags: t }));
 }
 
 /** Which runners (by environment and registration) an actor's jobs can land on. */

@@ -46,11 +46,11 @@ describe("GitLabCiPlatform on its own", () => {
   const json = synthJson(stack);
 
   test("creates the pieces of a minimal environment: repository, cache bucket, CI roles, group variables", () => {
-    expect(Object.values(resourcesOf(json, "aws_ecr_repository")).map((r) => r.name)).toEqual(["acme/sandbox/app/app", "acme/sandbox/app/unprotected/app"]);
+    // No unprotected pool: no unprotected repository or role (unprotected jobs have no runner here).
+    expect(Object.values(resourcesOf(json, "aws_ecr_repository")).map((r) => r.name)).toEqual(["acme/sandbox/app/app"]);
     expect(Object.values(resourcesOf(json, "aws_s3_bucket")).map((b) => b.bucket).sort()).toEqual(["acme-sandbox-cache-111111111111", "acme-sandbox-cache-111111111111-logs"]);
     expect(Object.values(resourcesOf(json, "aws_iam_role")).map((r) => r.name).sort()).toEqual([
       "acme-sandbox-app-protected",
-      "acme-sandbox-app-unprotected",
       "acme-sandbox-runner-host",
     ]);
     expect(Object.values(resourcesOf(json, "gitlab_group_variable")).map((v) => v.key).sort()).toEqual([...platform.gitlab.variableNames].sort());
@@ -66,7 +66,8 @@ describe("GitLabCiPlatform on its own", () => {
 
   test("exposes every piece", () => {
     expect(platform.tenantRepositories.get("app")!.protected.get("app")).toBeInstanceOf(ContainerRepository);
-    expect(platform.tenantRepositories.get("app")!.unprotected.get("app")).toBeInstanceOf(ContainerRepository);
+    expect(platform.tenantRepositories.get("app")!.unprotected.size).toBe(0);
+    expect(platform.identity.tenantRoles.get("app")!.unprotected).toBeUndefined();
     expect(platform.repositories.get("app")).toBe(platform.tenantRepositories.get("app")!.protected.get("app"));
     expect(platform.cache).toBeInstanceOf(RunnerCacheBucket);
     expect(platform.tagScheme.kind("commit").selector).toEqual({ prefix: "sha-" });
@@ -87,7 +88,6 @@ describe("GitLabCiPlatform on its own", () => {
   test("logical ids derive from the platform's construct id", () => {
     expect(Object.keys(resourcesOf(json, "aws_ecr_repository"))).toEqual([
       expect.stringMatching(/^ci_repository-app-app_repository_[A-F0-9]+$/),
-      expect.stringMatching(/^ci_repository-app-unprotected-app_repository_[A-F0-9]+$/),
     ]);
     expect(Object.keys(resourcesOf(json, "gitlab_group_variable")).every((id) => id.startsWith("ci_gitlab_group-variables_"))).toBe(true);
   });
@@ -97,9 +97,7 @@ describe("GitLabCiPlatform on its own", () => {
     expect(Object.keys(outputs)).toEqual([
       "ci-variable-names",
       "repository-url-app-app",
-      "repository-url-app-unprotected-app",
       "role-arn-app-protected",
-      "role-arn-app-unprotected",
       "role-arn-runner-host",
       "runner-cache-bucket",
     ]);

@@ -1,6 +1,7 @@
 import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
 import { defaultRunnerRegistrations, poolRunnerTag, runnerPoolsOf, tagsOverlap } from "../../lib/platform/runner-pools";
+import { servesUnprotected, trustLevelsOf } from "../../lib/platform/tenancy";
 import { violationOf } from "../support/synth";
 
 /** The example configuration with environment `index` changed. */
@@ -20,12 +21,22 @@ describe("runner pools: defaults", () => {
     expect(poolRunnerTag(exampleConfig, { name: "production" }, "deploy", "deploy")).toBe("acme-ci-production-deploy");
   });
 
-  test("socket-binding and privileged runners are project runners; the builder follows the docker access", () => {
+  test("every runner is a project runner of the tenants it serves (all by default); the builder follows the docker access", () => {
     const pools = runnerPoolsOf(dev, defaultRunnerRegistrations(exampleConfig, dev));
-    expect(pools.map((p) => [p.name, p.pool, p.trust, p.scope, p.builder])).toEqual([
-      ["build", "protected", "protected", "project", "docker"],
-      ["test", "protected", "protected", "group", "none"],
-      ["mr", "unprotected", "unprotected", "group", "buildkit-rootless"],
+    expect(pools.map((p) => [p.name, p.pool, p.trust, p.scope, p.builder, p.tenants.map((t) => t.name)])).toEqual([
+      ["build", "protected", "protected", "project", "docker", ["app", "web", "toolbox"]],
+      ["test", "protected", "protected", "project", "none", ["app", "web", "toolbox"]],
+      ["mr", "unprotected", "unprotected", "project", "buildkit-rootless", ["app", "web", "toolbox"]],
+    ]);
+    const narrowed = { ...dev, runners: { ...dev.runners!, unprotected: { ...dev.runners!.unprotected!, runners: dev.runners!.unprotected!.runners.map((r) => ({ ...r, projects: ["acme/web"] })) } } };
+    expect(runnerPoolsOf(narrowed, defaultRunnerRegistrations(exampleConfig, narrowed)).find((p) => p.name === "mr")!.tenants.map((t) => t.path)).toEqual(["acme/web"]);
+  });
+
+  test("an environment serves unprotected pipelines only with an unprotected pool", () => {
+    expect(exampleConfig.environments.map((e) => [e.name, servesUnprotected(e), trustLevelsOf(e)])).toEqual([
+      ["dev", true, ["protected", "unprotected"]],
+      ["staging", false, ["protected"]],
+      ["production", false, ["protected"]],
     ]);
   });
 
@@ -47,6 +58,14 @@ describe("runner pools: bad input gets a clear error", () => {
     expect(violationOf(() => validateConfig(twice)).message).toMatch(
       /^config\/environments\[1\]\/gitlab\/runners\[0\]: invalid runner registration .*Rule: runners of different environments must not take the same jobs, but runner "build" of environment dev serves an overlapping scope \(acme\/app, acme\/web, acme\/toolbox\) with untagged jobs on both.*Fix: use the default tags/,
     );
+  });
+
+  test("limits on unprotected pushes in an environment without unprotected roles", () => {
+    const production = (env: EnvironmentConfig): EnvironmentConfig => ({ ...env, identity: { ...env.identity, mergeRequestPushRepositories: ["app-ci"] } });
+    expect(violationOf(() => validateConfig(withEnvironment(2, production))).message).toMatch(
+      /^config\/environments\[2\]\/identity\/mergeRequestPushRepositories: invalid mergeRequestPushRepositories \["app-ci"\]\. Rule: it limits what the tenants' unprotected roles push, and an environment without an unprotected pool .*Fix: drop mergeRequestPushRepositories, or add an unprotected pool/,
+    );
+    expect(() => validateConfig(withEnvironment(0, production))).not.toThrow();
   });
 
   test("a socket-binding runner taking unprotected jobs: refused without a reason, accepted with one", () => {

@@ -79,7 +79,8 @@ describe("production: always on, protected, longer retention", () => {
 
   test("prevent_destroy on every repository and on the Nexus data volume", () => {
     const repositories = values("production", "aws_ecr_repository");
-    expect(repositories).toHaveLength(14);
+    // Protected repositories only: production has no unprotected pool, so no unprotected copies.
+    expect(repositories).toHaveLength(7);
     for (const repository of repositories) expect(repository.lifecycle).toEqual({ prevent_destroy: true });
     expect(values("production", "aws_ebs_volume").map((v) => v.lifecycle)).toEqual([{ prevent_destroy: true }]);
   });
@@ -114,25 +115,15 @@ describe("outputs", () => {
     "repository-url-app-app",
     "repository-url-app-app-ci",
     "repository-url-app-toolbox",
-    "repository-url-app-unprotected-app",
-    "repository-url-app-unprotected-app-ci",
-    "repository-url-app-unprotected-toolbox",
     "repository-url-toolbox-toolbox",
-    "repository-url-toolbox-unprotected-toolbox",
     "role-arn-app-protected",
-    "role-arn-app-unprotected",
     "role-arn-deployment",
     "role-arn-runner-host",
     "role-arn-toolbox-protected",
-    "role-arn-toolbox-unprotected",
     "role-arn-web-protected",
-    "role-arn-web-unprotected",
     "repository-url-web-app",
     "repository-url-web-app-ci",
     "repository-url-web-toolbox",
-    "repository-url-web-unprotected-app",
-    "repository-url-web-unprotected-app-ci",
-    "repository-url-web-unprotected-toolbox",
     "runner-cache-bucket",
     "runner-group-name",
     "runner-pools",
@@ -142,8 +133,21 @@ describe("outputs", () => {
     expect(Object.keys(of(env).output!)).toEqual(expect.arrayContaining(common));
   });
 
-  test("staging has exactly the common ones; dev adds the unprotected pool, production the deploy fleet and the Nexus mirror", () => {
-    expect(Object.keys(of("dev").output!).filter((k) => !common.includes(k)).sort()).toEqual(["role-arn-unprotected-runner-host", "unprotected-runner-group-name"]);
+  test("staging has exactly the common ones; dev adds the unprotected pool (its hosts, and the tenants' unprotected roles and repositories), production the deploy fleet and the Nexus mirror", () => {
+    expect(Object.keys(of("dev").output!).filter((k) => !common.includes(k)).sort()).toEqual([
+      "repository-url-app-unprotected-app",
+      "repository-url-app-unprotected-app-ci",
+      "repository-url-app-unprotected-toolbox",
+      "repository-url-toolbox-unprotected-toolbox",
+      "repository-url-web-unprotected-app",
+      "repository-url-web-unprotected-app-ci",
+      "repository-url-web-unprotected-toolbox",
+      "role-arn-app-unprotected",
+      "role-arn-toolbox-unprotected",
+      "role-arn-unprotected-runner-host",
+      "role-arn-web-unprotected",
+      "unprotected-runner-group-name",
+    ]);
     expect(Object.keys(of("staging").output!).sort()).toEqual([...common].sort());
     expect(Object.keys(of("production").output!).filter((k) => !common.includes(k)).sort()).toEqual([
       "deploy-runner-group-name",

@@ -23,20 +23,20 @@ describe("example stacks: GitLab side", () => {
       values(name, "gitlab_user_runner")
         .map((r) => [r.description, r.runner_type, r.access_level, r.tag_list, r.untagged, r.maximum_timeout])
         .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-    // The socket-binding build runner is a project runner of the tenants; dev's unprotected pool takes unprotected jobs.
+    // Every runner is a project runner of the tenants it serves (all three here); dev's unprotected pool takes unprotected jobs.
     expect(runners("dev")).toEqual([
       ["acme-ci dev build", "project_type", "ref_protected", ["acme-ci-dev-protected-build"], false, 3600],
-      ["acme-ci dev mr", "group_type", "not_protected", ["acme-ci-dev-unprotected-mr"], false, 3600],
-      ["acme-ci dev test", "group_type", "ref_protected", ["acme-ci-dev-protected-test"], false, 3600],
+      ["acme-ci dev mr", "project_type", "not_protected", ["acme-ci-dev-unprotected-mr"], false, 3600],
+      ["acme-ci dev test", "project_type", "ref_protected", ["acme-ci-dev-protected-test"], false, 3600],
     ]);
     // Production's fleet drains for 2 h, so its registrations allow 2 h jobs.
     expect(runners("production")).toEqual([
       ["acme-ci production build", "project_type", "ref_protected", ["acme-ci-production-protected-build"], false, 7200],
-      ["acme-ci production deploy", "group_type", "ref_protected", ["acme-ci-production-deploy"], false, 7200],
-      ["acme-ci production test", "group_type", "ref_protected", ["acme-ci-production-protected-test"], false, 7200],
+      ["acme-ci production deploy", "project_type", "ref_protected", ["acme-ci-production-deploy"], false, 7200],
+      ["acme-ci production test", "project_type", "ref_protected", ["acme-ci-production-protected-test"], false, 7200],
     ]);
-    // The project runner is enabled for the environment's other tenants.
-    expect(values("production", "gitlab_project_runner_enablement").map((e) => e.project)).toEqual(["acme/web", "acme/toolbox"]);
+    // Each project runner is registered for the first tenant and enabled for the others.
+    expect(values("production", "gitlab_project_runner_enablement").map((e) => e.project)).toEqual(["acme/web", "acme/toolbox", "acme/web", "acme/toolbox", "acme/web", "acme/toolbox"]);
     expect(values("production", "aws_ssm_parameter").map((p) => [p.name, p.type]).sort()).toEqual([
       ["/acme-ci/production/runner/build/token", "SecureString"],
       ["/acme-ci/production/runner/deploy/token", "SecureString"],

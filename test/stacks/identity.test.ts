@@ -42,7 +42,11 @@ describe("OIDC provider placement", () => {
   test("environments trust it by its deterministic ARN", () => {
     const principals = (env: string, name: string) => trust(json(env), name).Statement.map((s) => s.Principal);
     expect(principals("dev", "acme-ci-dev-app-unprotected")).toEqual([{ Federated: "arn:aws:iam::111111111111:oidc-provider/gitlab.example.com" }]);
-    expect(principals("production", "acme-ci-production-app-unprotected")).toEqual([{ Federated: "arn:aws:iam::222222222222:oidc-provider/gitlab.example.com" }]);
+    // The protected role has one statement per trusted ref (default branch, release tags), each with the provider.
+    expect(principals("production", "acme-ci-production-app-protected")).toEqual([
+      { Federated: "arn:aws:iam::222222222222:oidc-provider/gitlab.example.com" },
+      { Federated: "arn:aws:iam::222222222222:oidc-provider/gitlab.example.com" },
+    ]);
   });
 
   test("an account with two regions creates it once, a second GitLab URL adds one, an existing one is not created", () => {
@@ -118,9 +122,9 @@ describe("environment identities", () => {
       { Effect: "Allow", Action: PULL, Resource: expect.arrayContaining(["app", "app-ci", "toolbox"].map((id) => repoRef(`app-${id}`))) },
       pullThrough,
     ]);
-    // Production: unprotected pipelines push their own CI image only; the rest of their copies they may only pull.
-    const production = ecr(json("production"), "ci-app-unprotected");
-    expect(production.find((st) => st.Action.includes("ecr:PutImage"))).toEqual({ Effect: "Allow", Action: PUSH, Resource: [repoRef("app-unprotected-app-ci")] });
+    // Production has no unprotected pool: no unprotected role, no unprotected repository.
+    expect(Object.values(resourcesOf(json("production"), "aws_iam_role")).filter((r) => String(r.name).endsWith("-unprotected"))).toEqual([]);
+    expect(Object.values(resourcesOf(json("production"), "aws_ecr_repository")).filter((r) => String(r.name).includes("/unprotected/"))).toEqual([]);
   });
 
   test("the deployment role: from the tenants' protected roles only, boundary in production", () => {
@@ -152,17 +156,17 @@ describe("environment identities", () => {
   });
 
   test("what CI needs, per tenant role, as plain strings, and the snippets request the environment's audience", () => {
-    const identity = example.stacks.environments.get("staging")!.identity;
-    const app = identity.tenantRoles.get("app")!;
-    expect([app.protected, app.unprotected].map((r) => r.ciAccess)).toEqual(
+    // dev has an unprotected pool, so its tenants have both roles; staging has none, so only the protected one.
+    const dev = example.stacks.environments.get("dev")!.identity;
+    const app = dev.tenantRoles.get("app")!;
+    expect([app.protected, app.unprotected!].map((r) => r.ciAccess)).toEqual(
       ["protected", "unprotected"].map((trust) => ({
-        roleArn: `arn:aws:iam::111111111111:role/acme-ci-staging-app-${trust}`,
-        audience: "acme-ci-staging",
+        roleArn: `arn:aws:iam::111111111111:role/acme-ci-dev-app-${trust}`,
+        audience: "acme-ci-dev",
         region: "eu-central-1",
       })),
     );
-    const snippets = identity.ciSnippets();
-    expect(snippets.map((s) => s.jobName)).toEqual([
+    expect(dev.ciSnippets().map((s) => s.jobName)).toEqual([
       ".aws-app-protected",
       ".aws-app-deploy",
       ".aws-app-unprotected",
@@ -173,6 +177,11 @@ describe("environment identities", () => {
       ".aws-toolbox-deploy",
       ".aws-toolbox-unprotected",
     ]);
+    const identity = example.stacks.environments.get("staging")!.identity;
+    expect(identity.tenantRoles.get("app")!.unprotected).toBeUndefined();
+    expect(identity.tenantRoles.get("app")!.protected.ciAccess.roleArn).toBe("arn:aws:iam::111111111111:role/acme-ci-staging-app-protected");
+    const snippets = identity.ciSnippets();
+    expect(snippets.map((s) => s.jobName)).toEqual([".aws-app-protected", ".aws-app-deploy", ".aws-web-protected", ".aws-web-deploy", ".aws-toolbox-protected", ".aws-toolbox-deploy"]);
     expect(snippets.every((s) => s.job.id_tokens.GITLAB_OIDC_TOKEN!.aud === "acme-ci-staging")).toBe(true);
     expect(snippets[1]!.job.before_script.join("\n")).toContain('aws sts assume-role --role-arn "arn:aws:iam::111111111111:role/acme-ci-staging-deployment"');
   });

@@ -66,19 +66,18 @@ describe("example stacks: runner fleets", () => {
     });
   });
 
-  test("hosts read tokens from their registrations' parameters and pull from the environment's repositories", () => {
+  test("hosts read tokens from their registrations' parameters and pull the protected repositories of the tenants they serve", () => {
     const hostPolicy = Object.values(resourcesOf(dev, "aws_iam_role_policy")).find((p) => String(p.role).includes("identity_runner-host"))!;
     const policy = JSON.parse(hostPolicy.policy as string) as { Statement: Array<{ Action: string[]; Resource: string[] }> };
     expect(policy.Statement.find((s) => s.Action.includes("ssm:GetParameter"))!.Resource).toEqual([
       expect.stringMatching(/^\$\{aws_ssm_parameter\.platform_gitlab_runner-build_token_[A-F0-9]+\.arn\}$/),
       expect.stringMatching(/^\$\{aws_ssm_parameter\.platform_gitlab_runner-test_token_[A-F0-9]+\.arn\}$/),
     ]);
-    // The environment's fourteen repositories (tenants app and web with three each, toolbox with one;
-    // protected and unprotected copies), each once
-    // (granted by identity and by the fleet: merged).
+    // The protected pool serves every tenant: their seven protected repositories (app and web with three
+    // each, toolbox with one), each once; never the unprotected copies (protected jobs never run them).
     const pulls = policy.Statement.find((s) => s.Action.includes("ecr:BatchGetImage") && !s.Action.includes("ecr:BatchImportUpstreamImage"))!;
-    expect(pulls.Resource).toHaveLength(14);
-    expect(pulls.Resource.every((r) => /^\$\{aws_ecr_repository\./.test(r))).toBe(true);
+    expect(pulls.Resource).toHaveLength(7);
+    expect(pulls.Resource.every((r) => /^\$\{aws_ecr_repository\./.test(r) && !r.includes("-unprotected-"))).toBe(true);
     // Pulling through dev's ECR mirror: exactly the account's three pull-through prefixes.
     const pullThrough = policy.Statement.find((s) => s.Action.includes("ecr:BatchImportUpstreamImage"))!;
     expect([...pullThrough.Resource].sort()).toEqual(
