@@ -123,6 +123,18 @@ export const configRows: readonly BadInput[] = [
   { name: "buildpack variables from two environments of one group", run: withGitLab({ autoDevOps: true }, 0), path: `${E2}/gitlab/buildpackVariables`, subject: "buildpack variables", value: "acme (environment scope *)", rule: /only one environment may own the buildpack variables/, fix: /in one environment of the group only/ },
   // Runners: an explicit list that registers the deploy runner for every branch.
   { name: "the deploy runner registered unprotected", run: withGitLab({ runners: [{ name: "build", tags: ["acme-ci-build"], untagged: true }, { name: "test", tags: ["acme-ci-test"] }, { name: "deploy", tags: ["acme-ci-deploy"] }] }, 2), path: `${E2}/gitlab/runners[2]`, subject: "protectedRefsOnly", value: undefined, rule: /takes jobs of protected branches and tags only/, fix: /protectedRefsOnly: true/ },
+  // Which projects a runner serves: one per socket-binding runner unless reasoned; only tenants; the same across a pool.
+  {
+    name: "a socket-binding runner shared by two projects without a reason",
+    run: withEnv({ runners: { ...dev.runners!, runners: dev.runners!.runners.map(({ sharedBetweenProjects: _, ...r }) => ({ ...r, projects: ["acme/app", "acme/web"] })) } }),
+    path: `${E0}/runners/runners[0]`,
+    subject: "projects",
+    value: { runner: "build", projects: ["acme/app", "acme/web"] },
+    rule: /makes each job root on the host's docker daemon, which the jobs of every project it serves use/,
+    fix: /projects: \["acme\/app"\].*sharedBetweenProjects: \{ reason/,
+  },
+  { name: "a runner serving a project that is not a tenant", run: withEnv({ runners: { ...dev.runners!, runners: dev.runners!.runners.map((r) => ({ ...r, projects: ["acme/other"] })) } }), path: `${E0}/runners/runners[0]/projects[0]`, subject: "project", value: "acme/other", rule: /projects of the environment's gitlab.projects/, fix: /use one of acme\/app, acme\/web, acme\/toolbox/ },
+  { name: "limits on unprotected pushes without an unprotected pool", run: withEnv({ identity: { ...production.identity, mergeRequestPushRepositories: ["app-ci"] } }, 2), path: `${E2}/identity/mergeRequestPushRepositories`, subject: "mergeRequestPushRepositories", value: ["app-ci"], rule: /has no unprotected roles/, fix: /add an unprotected pool/ },
   // Host mounts on the protected pool: refused at the config path (the socket comes only through dockerAccess).
   ...["/:/host", "/var/run:/var/run", "//var//run//docker.sock:/s"].map(
     (spec): BadInput => ({
