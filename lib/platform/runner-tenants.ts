@@ -9,10 +9,17 @@
  * and the host role of its pool pulls only their repositories.
  *
  * The runners of one pool share hosts and one host role, and a job may name any
- * image the host role can pull as its `image:` (the runner pulls job images with
- * the host's credentials: DOCKER_AUTH_CONFIG `credHelpers` with the ECR credential
- * helper). So the runners of a pool serve the same projects: otherwise a job of
- * one project could run another project's image through a neighbour's grant.
+ * image the host role can pull as its `image:`: the runner pulls job images with
+ * the host's credentials (DOCKER_AUTH_CONFIG `credHelpers` run the ECR credential
+ * helper on the runner host, not in the job: GitLab docs, "Run your CI/CD jobs in
+ * Docker containers", "Use a credential helper"; in the docker-autoscaler mode on
+ * the manager). So the runners of a pool serve the same projects: otherwise a job
+ * of one project could run another project's image through a neighbour's grant.
+ *
+ * A project runner that serves several projects cannot be locked (GitLab refuses
+ * to enable a locked runner in further projects, `POST /projects/:id/runners`), so a
+ * Maintainer of one of them may enable it in another project they maintain; Terraform
+ * does not see such an enablement (docs/runner-pools.md says what to check by hand).
  *
  * A runner whose jobs bind the docker socket or run privileged makes each job
  * root on the host's docker daemon, which every job of the host uses: one
