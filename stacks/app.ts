@@ -55,7 +55,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     const on = config.environments.filter((e) => e.gitlab.url === url);
     // The union of what every environment's roles trust, read from the roles themselves.
     const refs = on.flatMap((e) =>
-      [...environments.get(e.name)!.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...r.unprotected.requiredProtectedRefs]),
+      [...environments.get(e.name)!.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...(r.unprotected?.requiredProtectedRefs ?? [])]),
     );
     const stack = new GitLabSharedStack(app, name, { ...sharedGitLabPiecesOf(config, url), protectedRefs: { projects: sharedProtectedProjects(config, url), refs } });
     for (const e of on) environments.get(e.name)!.addDependency(stack);
