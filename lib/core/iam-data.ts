@@ -87,22 +87,38 @@ export function iamServiceKeys(): readonly string[] {
 
 /** True when the reference knows the service prefix (case-insensitive). */
 export function isKnownService(service: string): boolean {
-  return iamServiceKeys().includes(service.toLowerCase());
+  knownServices ??= new Set(iamServiceKeys());
+  return knownServices.has(service.toLowerCase());
 }
 
-/** The actions of one service (empty for an unknown service), read on first use. */
+/** The service prefixes as a set, built on first use. */
+let knownServices: ReadonlySet<string> | undefined;
+
+/** Each service's actions, built once per process (the rules ask for the same services per stack). */
+const actionsCache = new Map<string, readonly IamAction[]>();
+
+/** The actions of one service (empty for an unknown service), read on first use and kept for the process. */
 export function actionsOfService(service: string): readonly IamAction[] {
   const key = service.toLowerCase();
+  const cached = actionsCache.get(key);
+  if (cached) return cached;
   if (!isKnownService(key)) return [];
   servicesRead.add(key);
   const raw = readData<Record<string, RawAction>>("actions", `${key}.json`) ?? {};
-  return Object.values(raw).map((a) => ({
-    service: key,
-    name: a.name,
-    accessLevel: a.accessLevel,
-    resourceTypes: a.resourceTypes.map((r) => ({ name: r.name, required: r.required })),
-    conditionKeys: [...(a.conditionKeys ?? [])],
-  }));
+  // Frozen: the same objects go to every caller.
+  const actions = Object.freeze(
+    Object.values(raw).map((a) =>
+      Object.freeze({
+        service: key,
+        name: a.name,
+        accessLevel: a.accessLevel,
+        resourceTypes: Object.freeze(a.resourceTypes.map((r) => Object.freeze({ name: r.name, required: r.required }))),
+        conditionKeys: Object.freeze([...(a.conditionKeys ?? [])]),
+      }),
+    ),
+  );
+  actionsCache.set(key, actions);
+  return actions;
 }
 
 /** The ARN format of a service's resource type, e.g. `arn:${Partition}:ecr:${Region}:${Account}:repository/${RepositoryName}`. */
@@ -113,12 +129,19 @@ export function resourceArnFormat(service: string, resourceType: string): string
   return (raw[resourceType] ?? Object.entries(raw).find(([key]) => key.toLowerCase() === wanted)?.[1])?.arn;
 }
 
+/** The ARN formats of each action read so far (actions are the shared objects of `actionsOfService`). */
+const arnFormatsCache = new WeakMap<IamAction, readonly string[]>();
+
 /** The ARN formats of every resource type an action takes. */
 export function arnFormatsOf(action: IamAction): string[] {
-  return action.resourceTypes.flatMap((r) => {
+  const cached = arnFormatsCache.get(action);
+  if (cached) return [...cached];
+  const formats = action.resourceTypes.flatMap((r) => {
     const format = resourceArnFormat(action.service, r.name);
     return format ? [format] : [];
   });
+  arnFormatsCache.set(action, formats);
+  return [...formats];
 }
 
 /** The service prefixes read so far in this process (lazy loading: only those a policy named). */
@@ -126,10 +149,17 @@ export function loadedServices(): readonly string[] {
   return [...servicesRead].sort();
 }
 
+/** Compiled patterns by pattern text (no `g`/`y` flag, so a shared RegExp keeps no state). */
+const globCache = new Map<string, RegExp>();
+
 /** An IAM wildcard pattern (`*` any run of characters, `?` one character) as a case-insensitive regex. */
 function globRegex(pattern: string): RegExp {
+  const cached = globCache.get(pattern);
+  if (cached) return cached;
   const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${body}$`, "i");
+  const regex = new RegExp(`^${body}$`, "i");
+  globCache.set(pattern, regex);
+  return regex;
 }
 
 /** True when the action string holds an IAM wildcard (`*` or `?`). */
@@ -147,6 +177,18 @@ export function hasActionWildcard(action: string): boolean {
  * Source: IAM JSON policy elements: Action ("you can use wildcards (* or ?) in the action name").
  */
 export function expandAction(entry: string): IamAction[] {
+  let cached = expansions.get(entry);
+  if (!cached) {
+    cached = expand(entry);
+    expansions.set(entry, cached);
+  }
+  return [...cached];
+}
+
+/** Expansions by entry text, for the process (the reference does not change while it runs). */
+const expansions = new Map<string, readonly IamAction[]>();
+
+function expand(entry: string): IamAction[] {
   const colon = entry.indexOf(":");
   if (colon < 0) return [];
   const servicePattern = entry.slice(0, colon);

@@ -186,14 +186,33 @@ export const lifecycleExpiresProtectedTags: SecurityRule = {
   fix: 'give each protected tag its own keep rule before every other tagged rule (tagged, tagPatternList ["latest"], imageCountMoreThan 100000), as ContainerRepository derives from the TagScheme',
   check: (model, options) => {
     // Repositories of one tag scheme share their policy text: simulate each text once.
-    const byText = new Map<unknown, string[]>();
+    const byText = new Map<unknown, readonly string[]>();
     return violationsOf(model.resources("aws_ecr_lifecycle_policy"), (e) => {
       const policy = e.config.policy;
-      if (!byText.has(policy)) byText.set(policy, lifecycleProblems(e.address, policy, options.protectedTags, options.protectedKeepCount));
-      return byText.get(policy)!;
+      if (!byText.has(policy)) byText.set(policy, problemsOfText(e.address, policy, options.protectedTags, options.protectedKeepCount));
+      return [...byText.get(policy)!];
     });
   },
 };
+
+/**
+ * Problems by policy text, protected tags and keep count, for the process: the stacks of one app
+ * share their tag schemes, and the result depends on nothing else (not on the address). Kept to
+ * the last {@link MAX_REMEMBERED} texts, so a long-running process does not grow with it.
+ */
+const remembered = new Map<string, readonly string[]>();
+const MAX_REMEMBERED = 256;
+
+function problemsOfText(address: string, policy: unknown, protectedTags: readonly string[], keepCount: number): readonly string[] {
+  if (typeof policy !== "string") return lifecycleProblems(address, policy, protectedTags, keepCount);
+  const key = JSON.stringify([policy, protectedTags, keepCount]);
+  const known = remembered.get(key);
+  if (known) return known;
+  const problems = lifecycleProblems(address, policy, protectedTags, keepCount);
+  if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value!);
+  remembered.set(key, problems);
+  return problems;
+}
 
 /**
  * ECR004: repositories (and repository creation templates for pushed or replicated repositories)

@@ -37,8 +37,37 @@ interface RunnerEntry {
   readonly config: Record<string, unknown>;
 }
 
+/** The marker a runner configuration file holds; only files whose text has it are read. */
+const RUNNERS_TABLE = "[[runners]]";
+
+/**
+ * False only when no string value of the YAML text can contain `[[runners]]`, so parsing it
+ * cannot find a runner configuration (a cheap test before the YAML parse, which is most of
+ * RUN001's time).
+ *
+ * Why it never skips one: YAML builds a string value from the characters of the text, except
+ * (YAML 1.2.2, 7.3 flow scalar styles, 8.1 block scalars) that line folding turns a single line
+ * break into a space or keeps it as a line break (never joining two characters), and that a
+ * double-quoted scalar's escapes stand for other characters: of those, only `\x`, `\u` and `\U`
+ * can stand for a character of `[[runners]]`, and an escaped line break (`\` before a line break)
+ * joins the text around it, dropping the next line's leading white space. Aliases repeat
+ * values written elsewhere in the text. So a value holding `[[runners]]` means the text holds it
+ * once escaped line breaks are joined (joining more than YAML would only lets more texts
+ * through), or the text holds a `\x`/`\u`/`\U` escape; `test/checks/runner-prefilter.properties.test.ts`
+ * checks this against the parser.
+ */
+export function mayHoldRunnerConfig(text: string): boolean {
+  if (/\\[xuU]/.test(text)) return true;
+  return text.includes(RUNNERS_TABLE) || text.replace(/\\(?:\r\n|\r|\n)[ \t\r\n]*/g, "").includes(RUNNERS_TABLE);
+}
+
 /** The `config.toml`-like files of a cloud-config text (write_files entries with `[[runners]]`). */
 function runnerFiles(text: string): Array<{ path: string; content: string }> {
+  return mayHoldRunnerConfig(text) ? parseRunnerFiles(text) : [];
+}
+
+/** {@link runnerFiles} without the pre-filter: parses every cloud-config text. */
+export function parseRunnerFiles(text: string): Array<{ path: string; content: string }> {
   if (!/^#cloud-config/.test(text.trimStart())) return [];
   let doc: unknown;
   try {
@@ -48,7 +77,7 @@ function runnerFiles(text: string): Array<{ path: string; content: string }> {
   }
   const files = isRecord(doc) && Array.isArray(doc.write_files) ? doc.write_files.filter(isRecord) : [];
   return files
-    .filter((f) => typeof f.content === "string" && f.content.includes("[[runners]]") && (f.encoding === undefined || f.encoding === "text/plain"))
+    .filter((f) => typeof f.content === "string" && f.content.includes(RUNNERS_TABLE) && (f.encoding === undefined || f.encoding === "text/plain"))
     .map((f) => ({ path: String(f.path ?? "(no path)"), content: f.content as string }));
 }
 
