@@ -118,9 +118,9 @@ function withMinimalCounts(doc: LifecyclePolicyDocument, keepCount: number): Lif
   };
 }
 
-/** The first expired image carrying a protected tag when `doc` runs on the probe plus count fillers. */
-function protectedExpiry(doc: LifecyclePolicyDocument, probe: LifecycleImage, keepCount: number, isProtected: (tag: string) => boolean): ImageDecision | undefined {
-  return simulateLifecycle(doc, [probe, ...countFillers(doc, keepCount)], NOW).expired.find((d) => d.tags.some(isProtected));
+/** The first expired image carrying a protected tag when `doc` runs on the probe plus `fillers` (`countFillers(doc, …)`). */
+function protectedExpiry(doc: LifecyclePolicyDocument, probe: LifecycleImage, fillers: readonly LifecycleImage[], isProtected: (tag: string) => boolean): ImageDecision | undefined {
+  return simulateLifecycle(doc, [probe, ...fillers], NOW).expired.find((d) => d.tags.some(isProtected));
 }
 
 /**
@@ -133,6 +133,8 @@ export function protectedTagExpiries(doc: LifecyclePolicyDocument, protectedTags
   const oldest = Math.max(0, ...doc.rules.filter((r) => r.selection.countType !== "imageCountMoreThan").map((r) => r.selection.countNumber));
   const pushedAt = new Date(NOW.getTime() - (oldest + 1) * DAY_MS);
   const minimal = withMinimalCounts(doc, keepCount);
+  // The fillers depend on the policy only, not on the probe: built once for every probe.
+  const minimalFillers = countFillers(minimal, keepCount);
   const tagged = doc.rules.filter((r) => r.selection.tagStatus === "tagged");
   const ruleTags = tagged.map((rule) => escapingTags(rule, tagged.filter((r) => r !== rule).flatMap(ruleSelectors)));
   const isProtected = (tag: string): boolean => protectedTags.some((p) => matchesPattern(tag, p));
@@ -142,9 +144,9 @@ export function protectedTagExpiries(doc: LifecyclePolicyDocument, protectedTags
     );
     for (const tags of variants) {
       const probe: LifecycleImage = { digest: "sha256:probe", tags, pushedAt };
-      const quick = protectedExpiry(minimal, probe, keepCount, isProtected);
+      const quick = protectedExpiry(minimal, probe, minimalFillers, isProtected);
       // Found: run the real policy on this probe for the exact reason (real counts, enough fillers).
-      if (quick) return [{ pattern, decision: protectedExpiry(doc, probe, keepCount, isProtected) ?? quick }];
+      if (quick) return [{ pattern, decision: protectedExpiry(doc, probe, countFillers(doc, keepCount), isProtected) ?? quick }];
     }
     return [];
   });

@@ -79,7 +79,8 @@ function selector(rule: LifecycleRule, images: readonly LifecycleImage[], memo: 
   if (rule.selection.tagStatus === "any") return () => true;
   if (rule.selection.tagStatus === "untagged") return (i) => images[i]!.tags.length === 0;
   const entries = ruleSelectors(rule).map((entry) => {
-    const key = JSON.stringify(entry);
+    // One key per selector: a prefix and a pattern of the same text are different selectors.
+    const key = "prefix" in entry ? `p${entry.prefix}` : `t${entry.pattern}`;
     let matches = memo.get(key);
     if (!matches) {
       matches = new Uint8Array(images.length);
