@@ -54,7 +54,10 @@ const RUNNERS_TABLE = "[[runners]]";
  * values written elsewhere in the text. So a value holding `[[runners]]` means the text holds it
  * once escaped line breaks are joined (joining more than YAML would only lets more texts
  * through), or the text holds a `\x`/`\u`/`\U` escape; `test/checks/runner-prefilter.properties.test.ts`
- * checks this against the parser.
+ * checks this against the parser. Sources: YAML 1.2.2, 7.3.1 "Double-Quoted Style" (escaped line
+ * breaks exclude the next line's leading white space); `yaml` 2.9.1, `compose/resolve-flow-scalar.js`
+ * (its escape table: only `x`, `u`, `U` take code points; an unknown escape is an error, so the
+ * parse fails and finds nothing).
  */
 export function mayHoldRunnerConfig(text: string): boolean {
   if (/\\[xuU]/.test(text)) return true;
