@@ -171,6 +171,28 @@ describe("drain watcher", () => {
     expect(actions().at(-1)).toBe(COMPLETE);
   });
 
+  test("race: a spot notice, then termination: the forceful stop is sent once (a second signal is GitLab Runner's forced exit, which never reports the jobs)", () => {
+    const notice = '{"action": "terminate", "time": "2026-11-22T10:00:00Z"}';
+    host
+      .respond(STATE, "InService", "Terminated")
+      .respond(SPOT, notice)
+      .runner({ state: "deactivating", jobs: [1] }, { state: "deactivating", jobs: [1] }, { state: "inactive" });
+    expect(run("watch").status).toBe(0);
+    expect(host.runnerSignals()).toEqual(["SIGQUIT", "SIGTERM"]);
+    expect(host.runnerShutdown()).toBe("jobs-fail-as-runner-system-failure");
+    expect(actions().at(-1)).toBe(COMPLETE);
+  });
+
+  test("race: the watcher restarts after its forceful stop (systemd Restart=): the state file keeps it from signalling again", () => {
+    const notice = '{"action": "terminate", "time": "2026-11-22T10:00:00Z"}';
+    host.respond(STATE, "InService").respond(SPOT, notice);
+    expect(run("watch", {}, { MAX_ITERATIONS: "1" }).status).toBe(0);
+    host.respond(STATE, "Terminated").runner({ state: "deactivating", jobs: [1] }, { state: "inactive" });
+    expect(run("watch").status).toBe(0);
+    expect(host.runnerSignals().filter((s) => s === "SIGTERM")).toEqual(["SIGTERM"]);
+    expect(host.runnerShutdown()).toBe("jobs-fail-as-runner-system-failure");
+  });
+
   test("race: a rebalance recommendation without replacement: stop taking jobs, then take jobs (and publish metrics) again after the wait", () => {
     host.respond(STATE, "InService").respond(REBALANCE, '{"noticeTime": "2026-11-22T10:00:00Z"}');
     const result = run("watch", { REBALANCE_WAIT: 0 });

@@ -128,6 +128,28 @@ export class FakeHost {
     return existsSync(file) ? Number(readFileSync(file, "utf8")) : 0;
   }
 
+  /** The signals sent to gitlab-runner so far, in order (`SIGQUIT` for the unit's first stop, then each `systemctl kill`). */
+  public runnerSignals(): string[] {
+    const file = path.join(this.dir, "signals");
+    return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l !== "") : [];
+  }
+
+  /**
+   * What happens to the jobs running when the runner stops, from the signals it
+   * received, as GitLab Runner 18.11.2 handles them (commands/multi.go):
+   * SIGQUIT starts the graceful shutdown (handleGracefulShutdown: jobs finish);
+   * any other stop signal starts the forceful shutdown (handleForcefulShutdown
+   * runs abortAllBuilds, so jobs fail as `runner_system_failure`); any further
+   * signal during the forceful shutdown is a "forced exit": the process ends at
+   * once and the aborted jobs are never reported (they die with the host).
+   */
+  public runnerShutdown(): "running" | "graceful" | "jobs-fail-as-runner-system-failure" | "forced-exit-jobs-not-reported" {
+    const signals = this.runnerSignals().filter((s) => s !== "SIGHUP");
+    const forceful = signals.findIndex((s) => s !== "SIGQUIT");
+    if (forceful < 0) return signals.length > 0 ? "graceful" : "running";
+    return signals.length > forceful + 1 ? "forced-exit-jobs-not-reported" : "jobs-fail-as-runner-system-failure";
+  }
+
   /** Writes a file into the fake host's directory and returns its path. */
   public file(name: string, content: string): string {
     const file = path.join(this.dir, name);

@@ -56,6 +56,27 @@ case $tool in
     fi
     ;;
   systemctl)
+    # The signals gitlab-runner receives, one per line in $FAKE_DIR/signals:
+    # the first `systemctl stop` of the unit sends its KillSignal (SIGQUIT);
+    # a stop while a stop job is pending sends nothing (systemd merges the job);
+    # `systemctl kill --signal=X` sends X.
+    case "${1:-}" in
+      stop)
+        case "$*" in *gitlab-runner.service*)
+          if [ ! -f "$FAKE_DIR/stopping" ]; then
+            echo SIGQUIT >>"$FAKE_DIR/signals"
+            touch "$FAKE_DIR/stopping"
+          fi
+          ;;
+        esac
+        ;;
+      start) rm -f "$FAKE_DIR/stopping" ;;
+      kill)
+        for arg in "$@"; do
+          case $arg in --signal=*) echo "${arg#--signal=}" >>"$FAKE_DIR/signals" ;; esac
+        done
+        ;;
+    esac
     if [ "${1:-}" != show ]; then
       # Scripted answers for e.g. `systemctl stop` (key "systemctl stop"); otherwise success.
       if [ ! -d "$FAKE_DIR/responses/systemctl_${1:-}" ]; then exit 0; fi

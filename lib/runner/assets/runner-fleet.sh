@@ -22,7 +22,7 @@
 #                                  process has exited (a worker inside a job request
 #                                  still runs the job it receives), with heartbeats;
 #                                - spot interruption notice: hold, then forceful
-#                                  stop (SIGTERM), so running jobs fail as
+#                                  stop (SIGTERM, once per host lifetime), so running jobs fail as
 #                                  runner_system_failure (retryable) instead of
 #                                  dying with the host;
 #                                - rebalance recommendation: hold and graceful stop;
@@ -144,13 +144,27 @@ stop_taking_jobs() {
   systemctl stop --no-block "${METRICS_TIMER:?}" || true
 }
 
+# The forced-stop file: the forceful stop was sent. It is sent once per host
+# lifetime (the file lives on the tmpfs /run), whatever notices follow and even
+# when the watcher itself restarts.
+forced_file() {
+  printf '%s/runner-forced\n' "$STATE_DIR"
+}
+
 # stop_forcefully: the stop job first (so systemd does not restart the runner),
 # then SIGTERM to the runner's main process. A SIGTERM during a graceful stop
 # switches the runner to its forceful shutdown (handleGracefulShutdown then
 # handleForcefulShutdown in commands/multi.go): jobs are aborted and reported
-# as runner_system_failure (common/build.go), within shutdown_timeout.
+# as runner_system_failure (common/build.go), within shutdown_timeout. Exactly
+# once: handleForcefulShutdown takes any further signal as "forced exit with
+# stop signal" and returns at once, before abortAllBuilds reported the jobs
+# (GitLab Runner 18.11.2, commands/multi.go).
 stop_forcefully() {
+  if [[ -e "$(forced_file)" ]]; then
+    return 0
+  fi
   hold_runner "$1"
+  printf '%s\n' "$1" >"$(forced_file)"
   log "forceful stop ($1): running jobs fail as runner_system_failure and can be retried"
   systemctl stop --no-block "${RUNNER_SERVICE:?}" || log "stopping $RUNNER_SERVICE failed"
   systemctl stop --no-block "${METRICS_TIMER:?}" || true
@@ -195,11 +209,10 @@ publish() {
 drain() {
   : "${HEARTBEAT_INTERVAL:?}" "${DRAIN_TIMEOUT:?}"
   stop_taking_jobs "the instance is terminating"
-  local started=$SECONDS last_heartbeat=$SECONDS counts forced=no
+  local started=$SECONDS last_heartbeat=$SECONDS counts
   while ! runner_stopped; do
-    if [[ $forced == no ]] && spot_notice; then
+    if [[ ! -e "$(forced_file)" ]] && spot_notice; then
       stop_forcefully "spot interruption notice while draining"
-      forced=yes
     fi
     counts=$(busy) || counts="unknown unknown"
     if ((SECONDS - started >= DRAIN_TIMEOUT)); then
@@ -281,18 +294,17 @@ may_start() {
 
 watch() {
   : "${ASG_NAME:?}" "${LIFECYCLE_HOOK_NAME:?}"
-  local iterations=0 state forced=no rebalance="" handled_rebalance="" waiting=no rebalance_since=0 last_auth_check=$SECONDS
+  local iterations=0 state rebalance="" handled_rebalance="" waiting=no rebalance_since=0 last_auth_check=$SECONDS
   while true; do
     state=$(imds autoscaling/target-lifecycle-state) || state=unknown
     if [[ $state == Terminated ]]; then
       drain
       return 0
     fi
-    if [[ $forced == no ]] && spot_notice; then
+    if [[ ! -e "$(forced_file)" ]] && spot_notice; then
       stop_forcefully "spot interruption notice: the instance is reclaimed in two minutes"
-      forced=yes
     fi
-    if [[ $forced == no ]]; then
+    if [[ ! -e "$(forced_file)" ]]; then
       rebalance=$(imds events/recommendations/rebalance 2>/dev/null) || rebalance=""
       if [[ -n $rebalance && $rebalance != "$handled_rebalance" ]]; then
         stop_taking_jobs "rebalance recommendation; waiting up to ${REBALANCE_WAIT}s for the group to replace this host"
