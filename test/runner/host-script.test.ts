@@ -225,6 +225,46 @@ describe("drain watcher", () => {
     expect(readFileSync(path.join(host.dir, "config.toml"), "utf8")).toContain("glrt-t1_NEWNEWNEWNEWtoken0001");
   });
 
+  test("race: the documented rotation order (reset in GitLab, then put-parameter): re-reads go on while SSM still holds config.toml's token, then the new token is written and the runner reloaded", () => {
+    const oldToken = "glrt-t1_OLDOLDOLDOLDtoken0001";
+    const newToken = "glrt-t1_NEWNEWNEWNEWtoken0002";
+    host.file("config.toml.template", 'token = "@@RUNNER_TOKEN_0@@"\n');
+    host.file("config.toml", `token = "${oldToken}"\n`);
+    host
+      .respond(STATE, "InService")
+      // 403s, then the runner is unhealthy (unhealthy_requests_limit reached): no more requests, no new 403.
+      .respond("metrics", runnerMetricsText({ jobs: [0], forbidden: 0 }), runnerMetricsText({ jobs: [0], forbidden: 30 }))
+      .respond("aws ssm get-parameter", oldToken, oldToken, newToken);
+    const result = run("watch", { AUTH_CHECK_INTERVAL: 0, RUNNER_COUNT: 1, TOKEN_REREAD_INTERVAL: 0 }, { MAX_ITERATIONS: "6" });
+    expect(result.status).toBe(0);
+    expect(host.calls().filter((c) => c.startsWith("aws ssm get-parameter"))).toHaveLength(3);
+    expect(readFileSync(path.join(host.dir, "config.toml"), "utf8")).toBe(`token = "${newToken}"\n`);
+    expect(result.stderr).toMatch(/still hold config\.toml's tokens[\s\S]*the runner tokens changed: reloading gitlab-runner\.service/);
+    expect(host.runnerSignals()).toEqual(["SIGHUP"]);
+    expect(host.runnerShutdown()).toBe("running");
+  });
+
+  test("re-reads after a 403 stop once job requests succeed again, even while SSM holds the same token", () => {
+    const token = "glrt-t1_SAMESAMESAMEtoken0001";
+    host.file("config.toml.template", 'token = "@@RUNNER_TOKEN_0@@"\n');
+    host.file("config.toml", `token = "${token}"\n`);
+    host
+      .respond(STATE, "InService")
+      .respond(
+        "metrics",
+        runnerMetricsText({ jobs: [0], forbidden: 0, succeeded: 5 }),
+        runnerMetricsText({ jobs: [0], forbidden: 2, succeeded: 5 }),
+        runnerMetricsText({ jobs: [0], forbidden: 2, succeeded: 6 }),
+      )
+      .respond("aws ssm get-parameter", token);
+    const result = run("watch", { AUTH_CHECK_INTERVAL: 0, RUNNER_COUNT: 1, TOKEN_REREAD_INTERVAL: 0 }, { MAX_ITERATIONS: "6" });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/job requests succeed again/);
+    // One read after the 403 (same token), then requests succeed: no further reads.
+    expect(host.calls().filter((c) => c.startsWith("aws ssm get-parameter"))).toHaveLength(1);
+    expect(host.runnerSignals()).toEqual([]);
+  });
+
   test("no 403 since the last check: the tokens are not read", () => {
     host.respond(STATE, "InService").respond("metrics", runnerMetricsText({ jobs: [1], forbidden: 5 }));
     expect(run("watch", { AUTH_CHECK_INTERVAL: 0 }).status).toBe(0);

@@ -42,6 +42,8 @@ export interface RunnerStep {
   readonly requests?: readonly number[];
   /** `gitlab_runner_api_request_statuses_total{endpoint="request_job",status="403"}`. @default absent */
   readonly forbidden?: number;
+  /** `gitlab_runner_api_request_statuses_total{endpoint="request_job",status="204"}` (job requests answered "no job"), shown with `forbidden`. @default 17 */
+  readonly succeeded?: number;
   /** `gitlab_runner_job_queue_duration_seconds` sum and count. @default absent */
   readonly queue?: { readonly sum: number; readonly count: number };
 }
@@ -69,7 +71,8 @@ export function runnerMetricsText(step: Omit<RunnerStep, "state">): string {
   lines.push("gitlab_runner_jobs_total{runner=\"tok0xyz\",runner_name=\"r0\",system_id=\"s_0123456789ab\"} 41");
   lines.push("gitlab_runner_concurrent 4");
   if (step.forbidden !== undefined) {
-    lines.push(`gitlab_runner_api_request_statuses_total{endpoint="request_job",method="POST",runner="tok0xyz",status="200",system_id="s_0123456789ab"} 17`);
+    lines.push(`gitlab_runner_api_request_statuses_total{endpoint="request_job",method="POST",runner="tok0xyz",status="204",system_id="s_0123456789ab"} ${step.succeeded ?? 17}`);
+    lines.push(`gitlab_runner_api_request_statuses_total{endpoint="update_job",method="PUT",runner="tok0xyz",status="200",system_id="s_0123456789ab"} 99`);
     lines.push(`gitlab_runner_api_request_statuses_total{endpoint="request_job",method="POST",runner="tok0xyz",status="403",system_id="s_0123456789ab"} ${step.forbidden}`);
   }
   if (step.queue) {

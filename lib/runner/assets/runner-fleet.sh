@@ -31,9 +31,12 @@
 #                                - the runner's API answers 403 on job requests
 #                                  (token expired or replaced): read the tokens
 #                                  again, one attempt per loop iteration at most
-#                                  (every TOKEN_FETCH_DELAY seconds) until one
-#                                  succeeds, so notices are still seen every
-#                                  POLL_INTERVAL seconds.
+#                                  (every TOKEN_FETCH_DELAY seconds after a failed
+#                                  read, every TOKEN_REREAD_INTERVAL seconds while
+#                                  the parameter still holds the old token) until
+#                                  the token changes or job requests succeed again,
+#                                  then reload the runner; notices are still seen
+#                                  every POLL_INTERVAL seconds.
 #   runner-fleet publish-metric  Put job-slot utilisation, running jobs, job slots,
 #                                average queue time and disk use to CloudWatch.
 #   runner-fleet clean-disk      When the docker disk is fuller than DISK_HIGH_PERCENT,
@@ -63,6 +66,7 @@ DRAIN_POLL_INTERVAL=${DRAIN_POLL_INTERVAL:-10}
 MAX_ITERATIONS=${MAX_ITERATIONS:-0}
 TOKEN_FETCH_ATTEMPTS=${TOKEN_FETCH_ATTEMPTS:-30}
 TOKEN_FETCH_DELAY=${TOKEN_FETCH_DELAY:-10}
+TOKEN_REREAD_INTERVAL=${TOKEN_REREAD_INTERVAL:-60}
 REBALANCE_WAIT=${REBALANCE_WAIT:-600}
 AUTH_CHECK_INTERVAL=${AUTH_CHECK_INTERVAL:-60}
 STATE_DIR=${STATE_DIR:-/run/runner-fleet}
@@ -236,35 +240,65 @@ drain() {
 
 # check_auth: when the runner's job requests got new 403 answers since the last
 # check (gitlab_runner_api_request_statuses_total, network/api_requests_collector.go),
-# the tokens are to be read again (reread_tokens); gitlab-runner reloads the
-# rewritten config.toml.
+# the tokens are to be read again (reread_tokens). The re-reads go on until
+# the parameter holds a token other than config.toml's, or until job requests
+# succeed again (201 job or 204 no job on request_job, network/gitlab.go
+# RequestJob): with the documented rotation order (reset the token in GitLab,
+# then put-parameter) the first re-read still finds the old token, and an
+# unhealthy runner sends no more requests that could answer 403 again.
 last_forbidden=-1
+last_succeeded=-1
 token_reread=no
 next_token_attempt=0
 check_auth() {
-  local metrics forbidden
+  local metrics forbidden succeeded
   metrics=$(runner_metrics) || return 0
   forbidden=$(metric_sum gitlab_runner_api_request_statuses_total 'status="403"' <<<"$metrics")
+  succeeded=$(awk '
+    index($0, "gitlab_runner_api_request_statuses_total{") == 1 && index($0, "endpoint=\"request_job\"") > 0 &&
+      (index($0, "status=\"201\"") > 0 || index($0, "status=\"204\"") > 0) { sum += $NF }
+    END { printf "%d\n", sum }' <<<"$metrics")
   if ((last_forbidden >= 0 && forbidden > last_forbidden)); then
     log "job requests were refused with 403 ($((forbidden - last_forbidden)) since the last check): reading the runner tokens again"
     token_reread=yes
+  elif [[ $token_reread == yes ]] && ((last_succeeded >= 0 && succeeded > last_succeeded)); then
+    log "job requests succeed again: no more reads of the runner tokens"
+    token_reread=no
   fi
   last_forbidden=$forbidden
+  last_succeeded=$succeeded
 }
 
 # reread_tokens: while a re-read is due, one attempt (one SSM read per token,
-# each bounded by AWS_CALL_TIMEOUT), at most every TOKEN_FETCH_DELAY seconds.
-# Never the boot-time retries of configure: those would hold the watch loop
-# for minutes, and with it the handling of spot notices and termination.
+# each bounded by AWS_CALL_TIMEOUT), at most every TOKEN_FETCH_DELAY seconds
+# after a failed read and every TOKEN_REREAD_INTERVAL seconds while the
+# parameter still holds config.toml's token. Never the boot-time retries of
+# configure: those would hold the watch loop for minutes, and with it the
+# handling of spot notices and termination.
+#
+# A changed token is rewritten into config.toml and the runner reloads it
+# (SIGHUP, commands/multi.go; it also reloads on the file's new modification
+# time). The new token starts healthy: the runner keeps its health (failures,
+# unhealthy_interval, 60 minutes by default, common/consts.go) per
+# RunnerCredentials.UniqueID, the URL and the token's first characters
+# (common/config.go, commands/health_helper.go), so the backoff the old token
+# earned is not waited out.
 reread_tokens() {
   if [[ $token_reread != yes ]] || ((SECONDS < next_token_attempt)); then
     return 0
   fi
   next_token_attempt=$((SECONDS + TOKEN_FETCH_DELAY))
-  if configure 1; then
-    token_reread=no
-  else
+  if ! configure 1; then
     log "reading the runner tokens failed; trying again in ${TOKEN_FETCH_DELAY}s"
+    return 0
+  fi
+  if [[ $config_changed == yes ]]; then
+    token_reread=no
+    log "the runner tokens changed: reloading $RUNNER_SERVICE"
+    systemctl kill --kill-who=main --signal=SIGHUP "${RUNNER_SERVICE:?}" || log "reloading $RUNNER_SERVICE failed (it reloads config.toml by itself)"
+  else
+    next_token_attempt=$((SECONDS + TOKEN_REREAD_INTERVAL))
+    log "the token parameters still hold config.toml's tokens (rotated in GitLab, not yet in SSM?): reading again in ${TOKEN_REREAD_INTERVAL}s"
   fi
 }
 
@@ -393,6 +427,8 @@ fetch_token() {
 }
 
 # configure [ATTEMPTS]: ATTEMPTS reads of each token (default TOKEN_FETCH_ATTEMPTS).
+# Sets config_changed to yes when it rewrote config.toml.
+config_changed=no
 configure() {
   : "${RUNNER_COUNT:?}" "${RUNNER_CONFIG:?}" "${RUNNER_CONFIG_TEMPLATE:?}"
   local attempts=${1:-$TOKEN_FETCH_ATTEMPTS} region content i name_var name placeholder_var placeholder token tmp
@@ -414,6 +450,7 @@ configure() {
     fi
     content=${content//"$placeholder"/"$token"}
   done
+  config_changed=no
   if [[ -r $RUNNER_CONFIG && "$(<"$RUNNER_CONFIG")" == "$content" ]]; then
     log "$RUNNER_CONFIG is up to date"
     return 0
@@ -422,6 +459,7 @@ configure() {
   chmod 600 "$tmp"
   printf '%s\n' "$content" >"$tmp"
   mv -f "$tmp" "$RUNNER_CONFIG"
+  config_changed=yes
   log "wrote $RUNNER_CONFIG with $RUNNER_COUNT runner token(s), mode 0600"
 }
 
