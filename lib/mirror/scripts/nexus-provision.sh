@@ -293,10 +293,11 @@ converge_tasks() {
         ;;
     esac
     local rest_status=$status
+    # timeZoneOffset: TaskComponent.asSchedule needs it (ZoneOffset.of, NPE without)
     jq -c '{action: "coreui_Task", method: "create", type: "rpc", tid: 1, data: [{
         enabled, name, typeId: .type, notificationCondition, properties,
         schedule: (if .frequency.schedule == "cron" then "advanced" else .frequency.schedule end),
-        cronExpression: .frequency.cronExpression }]}' "$work/task" > "$work/extdirect"
+        cronExpression: .frequency.cronExpression, timeZoneOffset: "+00:00" }]}' "$work/task" > "$work/extdirect"
     if extdirect "$work/extdirect"; then
       changed "task \"$name\": scheduled (through the UI's task API: the REST API cannot create tasks here, status $rest_status)"
     else

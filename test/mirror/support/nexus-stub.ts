@@ -243,7 +243,8 @@ type ExtDirectRequest = { action: string; method: string; tid: number; type: str
 /**
  * Nexus's ExtDirect router as the UI uses it: HTTP 200 always, the outcome in
  * `result.success` (TaskComponent.create validates TaskXO: name, typeId and
- * schedule required; "advanced" needs a cronExpression).
+ * schedule required; "advanced" needs a cronExpression; every schedule but
+ * "manual" needs a timeZoneOffset that java.time.ZoneOffset.of parses).
  */
 function extDirect(state: NexusStubState, request: ExtDirectRequest): Result {
   const reply = (result: Record<string, unknown>) => ({ status: 200, payload: { tid: request.tid, action: request.action, method: request.method, type: "rpc", result } });
@@ -251,6 +252,11 @@ function extDirect(state: NexusStubState, request: ExtDirectRequest): Result {
     return reply({ success: false, message: `no method ${request.action}.${request.method}` });
   }
   const task = request.data[0] ?? {};
+  // TaskComponent.asSchedule (nexus-public release-3.77.1-01) calls ZoneOffset.of(taskXO.getTimeZoneOffset())
+  // for every schedule but "manual": a missing offset is a NullPointerException, an unparsable one a DateTimeException.
+  if (task.schedule !== "manual" && !(typeof task.timeZoneOffset === "string" && /^(Z|[+-]\d{1,2}|[+-]\d{2}:?\d{2}|[+-]\d{2}:\d{2}:\d{2}|[+-]\d{6})$/.test(task.timeZoneOffset))) {
+    return { status: 200, payload: { tid: request.tid, action: request.action, method: request.method, type: "exception", message: "java.lang.NullPointerException" } };
+  }
   const valid =
     typeof task.name === "string" && typeof task.typeId === "string" && typeof task.schedule === "string" && (task.schedule !== "advanced" || typeof task.cronExpression === "string") && typeof task.enabled === "boolean";
   const properties = (task.properties ?? {}) as Record<string, unknown>;
