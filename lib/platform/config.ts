@@ -11,6 +11,7 @@ import { type NatGatewayMode } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
 import { type TagSchemeProps } from "../registry/tag-scheme";
 import { type DockerAccess } from "../runner/config-toml";
+import { fleetArchitecture, validateImageIdArchitecture } from "../runner/architecture";
 import { type ImageBuilder } from "../runner/image-builder";
 import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../runner/fleet";
 import { type OfficeHoursOptions, officeHours, validateCapacity, validateSchedule } from "../runner/schedule";
@@ -589,7 +590,11 @@ export interface RunnersConfig {
    */
   readonly versions?: Partial<RunnerHostVersions>;
   /**
-   * AMI id or `resolve:ssm:<parameter>` of the hosts of every pool (of the instance types' architecture).
+   * AMI id or `resolve:ssm:<parameter>` of the protected pool's hosts, also used by the
+   * unprotected (fleet mode) and deploy pools whose instance types have the protected
+   * pool's architecture and that set no `imageId` of their own; pools of another
+   * architecture never inherit it. An SSM parameter naming another architecture than
+   * the instance types (e.g. `...-x86_64` with `c7g.large`) is refused.
    * @default the latest Amazon Linux 2023 of the architecture, resolved at each launch
    */
   readonly imageId?: string;
@@ -662,6 +667,16 @@ export interface UnprotectedPoolConfig {
    * @default the environment's `runners.imageStorageGiB`
    */
   readonly imageStorageGiB?: number;
+  /**
+   * AMI id or `resolve:ssm:<parameter>` of the pool's hosts (fleet mode), of its instance types' architecture.
+   * @default `runners.imageId` when the pool's instance types have the protected pool's architecture, else the latest Amazon Linux 2023 of the pool's architecture
+   */
+  readonly imageId?: string;
+  /**
+   * Jobs at once on one host of the pool (`concurrent`, fleet mode), at least the sum of its runners' limits.
+   * @default the sum of the pool's runners' limits
+   */
+  readonly concurrent?: number;
 }
 
 /** The deploy fleet of an environment (see {@link RunnersConfig.deploy}). */
@@ -697,6 +712,11 @@ export interface DeployRunnersConfig {
    * @default every project of `gitlab.projects`
    */
   readonly projects?: readonly string[];
+  /**
+   * AMI id or `resolve:ssm:<parameter>` of the deploy hosts, of their instance types' architecture.
+   * @default `runners.imageId` when the deploy instance types have the protected pool's architecture, else the latest Amazon Linux 2023 of their architecture
+   */
+  readonly imageId?: string;
 }
 
 /** The name of the deploy runner and its registration. */
@@ -787,6 +807,16 @@ export function validateRunnersConfig(platform: PlatformInfo, env: EnvironmentCo
 
   if (runners.officeHours) {
     officeHours(runners.officeHours, `${at}/officeHours`).forEach((schedule, i) => validateSchedule(`${at}/officeHours[${i}]`, schedule, true));
+  }
+  // Each pool's AMI parameter names its instance types' architecture (x86_64 for the default types).
+  const pools = [
+    { where: at, types: runners.instanceTypes, imageId: runners.imageId },
+    ...(runners.unprotected && (runners.unprotected.mode ?? "fleet") === "fleet" ? [{ where: `${at}/unprotected`, types: runners.unprotected.instanceTypes, imageId: runners.unprotected.imageId }] : []),
+    ...(runners.deploy ? [{ where: `${at}/deploy`, types: runners.deploy.instanceTypes, imageId: runners.deploy.imageId }] : []),
+  ];
+  for (const pool of pools) {
+    const types = pool.types ?? [];
+    validateImageIdArchitecture(pool.where, pool.imageId, fleetArchitecture(pool.where, types, undefined), types);
   }
 }
 

@@ -2,6 +2,7 @@ import { TerraformOutput } from "cdktf";
 import { type Construct } from "constructs";
 import { type RunnerCacheBucket } from "../cache/cache-bucket";
 import { dnsSuffixOf, ssmParameterArn } from "../core/aws";
+import { isUnresolved } from "../core/tokens";
 import { type IGrantable } from "../core/iam";
 import { ExistingRunnerTokenParameter } from "../gitlab/existing-runner-token";
 import { type RunnerTokenSource } from "../gitlab/runner-token-source";
@@ -10,6 +11,7 @@ import { EcrPullThroughMirror } from "../mirror/ecr-pull-through-mirror";
 import { NexusMirror } from "../mirror/nexus-mirror";
 import { type NetworkRef } from "../network/network-ref";
 import { type MirrorMetricsSource, RunnerFleetDashboard } from "../runner/dashboard";
+import { architectureOfInstanceType } from "../runner/architecture";
 import { type DockerAutoscalerFleet } from "../runner/autoscaler/docker-autoscaler-fleet";
 import { type RunnerDefinition, RunnerFleet } from "../runner/fleet";
 import { imageBuilderSettings } from "../runner/image-builder";
@@ -126,9 +128,8 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     gitlabUrl: env.gitlab.url,
     ...(props.mirror ? { mirror: props.mirror.endpoint } : {}),
     ...(runners.maxJobTimeoutSeconds ? { maxJobTimeoutSeconds: runners.maxJobTimeoutSeconds } : {}),
-    // Host settings that pass through unchanged (versions, AMI, log retention).
+    // Host settings that pass through unchanged (versions, log retention); the AMI is per pool (imageIdOf).
     ...(runners.versions ? { versions: runners.versions } : {}),
-    ...(runners.imageId ? { imageId: runners.imageId } : {}),
     ...(runners.logRetentionDays !== undefined ? { logRetentionDays: runners.logRetentionDays } : {}),
   };
   const mirror = props.mirror;
@@ -154,6 +155,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
   const protectedRunners = runners.runners.map(definition);
   const runnerFleet = new RunnerFleet(scope, "runner-fleet", {
     ...common,
+    ...(runners.imageId ? { imageId: runners.imageId } : {}),
     fleetName: runnerFleetName(platform, env),
     hostRole: props.protectedHostRole,
     repositories: pullableBy("protected"),
@@ -168,6 +170,13 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
   });
   secure(runnerFleet, protectedRunners);
   dashboard(runnerFleet, true);
+  // A pool's AMI: its own, else the environment's when the pool has the protected pool's
+  // architecture (an arm64 AMI of a Graviton protected pool never reaches x86_64 hosts).
+  const imageIdOf = (own: string | undefined, types: readonly string[] | undefined): { imageId?: string } => {
+    if (own !== undefined) return { imageId: own };
+    const architecture = types && types.some((t) => !isUnresolved(t)) ? architectureOfInstanceType(types.find((t) => !isUnresolved(t))!) : "x86_64";
+    return runners.imageId !== undefined && architecture === runnerFleet.architecture ? { imageId: runners.imageId } : {};
+  };
 
   let unprotectedFleet: RunnerFleet | undefined;
   let unprotectedAutoscaler: DockerAutoscalerFleet | undefined;
@@ -211,6 +220,8 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
       // The environment's office hours, at the pool's own sizes.
       ...(runners.officeHours ? { schedules: officeHours({ ...runners.officeHours, minSize: capacity.minSize, maxSize: capacity.maxSize }) } : {}),
       ...((unprotected.imageStorageGiB ?? runners.imageStorageGiB) ? { imageStorageGiB: unprotected.imageStorageGiB ?? runners.imageStorageGiB } : {}),
+      ...imageIdOf(unprotected.imageId, unprotected.instanceTypes),
+      ...(unprotected.concurrent !== undefined ? { concurrent: unprotected.concurrent } : {}),
     });
     secure(unprotectedFleet, unprotectedRunners);
     dashboard(unprotectedFleet, false);
@@ -225,6 +236,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
   // The deploy fleet: own hosts and host role (created by the fleet), no docker socket, no shared cache.
   if (runners.deploy) {
     const deploy = runners.deploy;
+    const deployInstanceTypes = deploy.instanceTypes ?? ["m7i.large", "m6i.large", "m5.large"];
     const deployRunners: RunnerDefinition[] = [
       {
         name: DEPLOY_RUNNER,
@@ -242,7 +254,8 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
       runners: deployRunners,
       capacity: deploy.capacity ?? { minSize: 1, maxSize: 2 },
       purchase: deploy.purchase ?? { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100 },
-      instanceTypes: deploy.instanceTypes ?? ["m7i.large", "m6i.large", "m5.large"],
+      instanceTypes: deployInstanceTypes,
+      ...imageIdOf(deploy.imageId, deployInstanceTypes),
     });
     secure(deployFleet, deployRunners);
     dashboard(deployFleet, false);

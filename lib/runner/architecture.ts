@@ -84,3 +84,41 @@ export function fleetArchitecture(
 export function al2023AmiParameter(architecture: RunnerHostArchitecture): string {
   return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
 }
+
+/**
+ * The CPU architecture an AMI SSM parameter names, for `resolve:ssm:<parameter>`
+ * image ids whose parameter path carries an architecture as a word: AWS's
+ * public AMI parameters do (`/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64`,
+ * `.../al2023-ami-kernel-default-arm64`, Canonical's `.../amd64/...`, Bottlerocket's
+ * `.../aarch64/...`; "Query for the latest Amazon Linux AMI IDs using Systems Manager
+ * Parameter Store", AWS Systems Manager User Guide). `amd64` is x86_64 and `aarch64`
+ * is arm64.
+ * @returns the architecture, or undefined for an AMI id, a token or a parameter naming none (or both)
+ */
+export function architectureOfImageId(imageId: string): RunnerHostArchitecture | undefined {
+  if (isUnresolved(imageId) || !imageId.startsWith("resolve:ssm:")) return undefined;
+  const words = imageId.slice("resolve:ssm:".length).toLowerCase().split(/[/_.:-]+/);
+  // x86_64 splits into "x86" and "64".
+  const x86 = words.includes("amd64") || words.some((w, i) => w === "x86" && words[i + 1] === "64");
+  const arm = words.includes("arm64") || words.includes("aarch64");
+  return x86 === arm ? undefined : x86 ? "x86_64" : "arm64";
+}
+
+/**
+ * Refuses an `imageId` whose SSM parameter names another architecture than the
+ * hosts' instance types: the launch fails ("The architecture 'x86_64' of the
+ * specified instance type does not match the architecture 'arm64' of the
+ * specified AMI", EC2 RunInstances).
+ * @throws ValidationError naming `path`, the image id, both architectures and the fix
+ */
+export function validateImageIdArchitecture(path: string, imageId: string | undefined, architecture: RunnerHostArchitecture, instanceTypes: readonly string[], subject = "imageId"): void {
+  if (imageId === undefined) return;
+  const named = architectureOfImageId(imageId);
+  check(named === undefined || named === architecture, {
+    path,
+    subject,
+    value: imageId,
+    rule: `the SSM parameter names an ${named ?? ""} AMI, but the instance types (${instanceTypes.filter((t) => !isUnresolved(t)).join(", ") || "the defaults"}) are ${architecture}: EC2 refuses to launch an AMI on instance types of another architecture`,
+    fix: `use the ${architecture} parameter (e.g. resolve:ssm:${al2023AmiParameter(architecture)}), leave ${subject} unset (the default follows the instance types), or pick ${named ?? ""} instance types`,
+  });
+}

@@ -30,7 +30,7 @@ import {
   tokenPlaceholder,
   validateUserDataSize,
 } from "./user-data";
-import { al2023AmiParameter, fleetArchitecture } from "./architecture";
+import { al2023AmiParameter, fleetArchitecture, validateImageIdArchitecture } from "./architecture";
 import { DIND_DAEMON_JSON_VOLUME, dindDaemonConfig, imageThroughMirror } from "./image-mirror";
 import { tokenRevision } from "./token-revision";
 import {
@@ -108,6 +108,7 @@ export class RunnerFleet extends Construct {
     const name = props.fleetName;
     const architecture = fleetArchitecture(path, instanceTypes(props), props.architecture);
     this.architecture = architecture;
+    validateImageIdArchitecture(path, props.imageId, architecture, instanceTypes(props));
     this.metricNamespace = (props.jobSlotScaling ? props.jobSlotScaling.metricNamespace : undefined) ?? `${DEFAULT_METRIC_NAMESPACE}/${name}`;
     const scaling = props.jobSlotScaling === false ? undefined : { targetUtilizationPercent: 70, ...props.jobSlotScaling, metricNamespace: this.metricNamespace };
     const capacity = props.capacity ?? { minSize: 1, maxSize: 3 };

@@ -32,6 +32,25 @@ const upstream = (url: string, rule: RegExp): BadInput => ({ name: `raw proxy up
 const adminCidr = (cidr: string, rule: RegExp): BadInput => ({ name: `Nexus admin CIDR ${cidr}`, run: withNexus({ adminCidr: cidr }), path: `${E2}/mirror`, subject: "adminCidr", value: cidr, rule, fix: /VPN/ });
 
 export const configRows: readonly BadInput[] = [
+  // A pool's AMI parameter must name its instance types' architecture (EC2 refuses the launch otherwise).
+  {
+    name: "x86_64 AMI parameter with Graviton instance types",
+    run: withEnv({ runners: { ...dev.runners!, instanceTypes: ["c7g.large"], imageId: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" } }),
+    path: `${E0}/runners`,
+    subject: "imageId",
+    value: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+    rule: /names an x86_64 AMI, but the instance types \(c7g\.large\) are arm64/,
+    fix: /al2023-ami-kernel-default-arm64/,
+  },
+  {
+    name: "arm64 AMI parameter on the default (x86_64) deploy instance types",
+    run: withEnv({ runners: { ...dev.runners!, deploy: { imageId: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" } } }),
+    path: `${E0}/runners/deploy`,
+    subject: "imageId",
+    value: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
+    rule: /names an arm64 AMI, but the instance types \(the defaults\) are x86_64/,
+    fix: /leave imageId unset/,
+  },
   // Unclear errors made clear: region typos and malformed account ids name the near-miss, never a secret.
   region("eu-central1", /did you mean "eu-central-1"/),
   region("EU-CENTRAL-1", /did you mean "eu-central-1"/),

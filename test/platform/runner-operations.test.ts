@@ -68,3 +68,41 @@ test("office hours that end before they start are refused at their configuration
   expect(e.path).toMatch(/runners\/officeHours$/);
   expect(e.subject).toBe("startHour and endHour");
 });
+
+describe("the AMI per pool and architecture", () => {
+  const ARM_AMI = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
+  const imageIds = (json: SynthJson) => Object.fromEntries(Object.values(resourcesOf(json, "aws_launch_template")).map((t) => [String(t.name), t.image_id]));
+
+  test("a Graviton protected pool's arm64 imageId never reaches the x86_64 deploy or unprotected pools; pools of its architecture inherit it", () => {
+    const env: EnvironmentConfig = {
+      ...environment,
+      runners: {
+        ...environment.runners!,
+        imageId: ARM_AMI,
+        unprotected: { runners: [{ name: "mr-build", limit: 1, dockerAccess: "none", image: "alpine:3.20" }], instanceTypes: ["m7g.large"], concurrent: 2 },
+        deploy: {},
+      },
+    };
+    const { platform, json } = build(env);
+    expect(imageIds(json)).toEqual({
+      "acme-sandbox-runner-host": ARM_AMI,
+      "acme-sandbox-unprotected-runner-host": ARM_AMI,
+      "acme-sandbox-deploy-runner-host": "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+    });
+    expect(platform.unprotectedFleet?.concurrent).toBe(2);
+  });
+
+  test("a pool's own imageId wins", () => {
+    const env: EnvironmentConfig = { ...environment, runners: { ...environment.runners!, imageId: ARM_AMI, deploy: { imageId: "ami-0fedcba9876543210" } } };
+    expect(imageIds(build(env).json)["acme-sandbox-deploy-runner-host"]).toBe("ami-0fedcba9876543210");
+  });
+
+  test("an x86_64 AMI parameter with Graviton instance types is refused at the pool's configuration path", () => {
+    const x86 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+    const e = violationOf(() => build({ ...environment, runners: { ...environment.runners!, imageId: x86 } }));
+    expect(e.subject).toBe("imageId");
+    expect(e.value).toBe(x86);
+    expect(e.path).toMatch(/runners$/);
+    expect(e.message).toMatch(/are arm64: EC2 refuses/);
+  });
+});

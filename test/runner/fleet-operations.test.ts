@@ -3,7 +3,7 @@ import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import { RunnerRegistration, type RunnerScope } from "../../lib/gitlab/runner-registration";
 import { EcrPullThroughMirror } from "../../lib/mirror/ecr-pull-through-mirror";
-import { GRAVITON_FAMILIES, architectureOfInstanceType } from "../../lib/runner/architecture";
+import { GRAVITON_FAMILIES, architectureOfImageId, architectureOfInstanceType } from "../../lib/runner/architecture";
 import { RunnerFleet, type RunnerFleetProps, TOKEN_REVISION_TAG } from "../../lib/runner/fleet";
 import { DIND_DAEMON_JSON_PATH, DIND_DAEMON_JSON_VOLUME, imageLocation, imageThroughMirror } from "../../lib/runner/image-mirror";
 import { officeHours } from "../../lib/runner/schedule";
@@ -52,6 +52,35 @@ describe("CPU architecture", () => {
     const e = violationOf(() => build({ instanceTypes: ["c7g.xlarge"], runners: runners(arm.replace("arm64-v", "x86_64-v")) }));
     expect([e.path, e.subject]).toEqual(["test/fleet/runners[0]", "docker.helperImage"]);
     expect(e.rule).toMatch(/names the x86_64 architecture, but the fleet's hosts are arm64/);
+  });
+
+  test("bad input: an AMI SSM parameter of the other architecture than the instance types (c7g.large with the x86_64 AL2023 parameter)", () => {
+    const x86 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+    const e = violationOf(() => build({ instanceTypes: ["c7g.large"], imageId: x86 }));
+    expect([e.path, e.subject, e.value]).toEqual(["test/fleet", "imageId", x86]);
+    expect(e.rule).toMatch(/names an x86_64 AMI, but the instance types \(c7g\.large\) are arm64/);
+    expect(e.fix).toMatch(/al2023-ami-kernel-default-arm64/);
+    // The other way round, and a plain AMI id (its architecture is unknown here) passes.
+    expect(() => build({ imageId: x86.replace("x86_64", "arm64") })).toThrow(/are x86_64/);
+    expect(() => build({ instanceTypes: ["c7g.large"], imageId: "ami-0123456789abcdef0" })).not.toThrow();
+  });
+
+  test("the architecture an AMI parameter names: x86_64/amd64, arm64/aarch64 as words of the path; none or both is unknown", () => {
+    const word = fc.constantFrom(...["al2023", "ami", "kernel", "default", "ubuntu", "jammy", "stable", "current", "22.04", "latest"]);
+    const sep = fc.constantFrom("/", "-", "_", ".");
+    const arch = fc.constantFrom(["x86_64", "x86_64"], ["amd64", "x86_64"], ["arm64", "arm64"], ["aarch64", "arm64"]);
+    fc.assert(
+      fc.property(fc.array(word, { maxLength: 4 }), arch, fc.array(word, { maxLength: 3 }), sep, (before, [name, expected], after, s) => {
+        const parameter = ["", "aws", "service", ...before, name, ...after].join("/");
+        expect(architectureOfImageId(`resolve:ssm:${parameter}`)).toBe(expected);
+        expect(architectureOfImageId(`resolve:ssm:/x/${[...before, name, ...after].join(s)}`)).toBe(expected);
+      }),
+    );
+    expect(architectureOfImageId("resolve:ssm:/aws/service/x/arm64-and-x86_64")).toBeUndefined();
+    expect(architectureOfImageId("resolve:ssm:/acme/golden-ami")).toBeUndefined();
+    expect(architectureOfImageId("ami-0123456789abcdef0")).toBeUndefined();
+    // Words, not substrings: "warm64" is no architecture.
+    expect(architectureOfImageId("resolve:ssm:/acme/warm64/image")).toBeUndefined();
   });
 
   test("bad input: instance types of two architectures in one fleet", () => {

@@ -13,7 +13,7 @@ import { Construct } from "constructs";
 import { check } from "../../core/errors";
 import { escapeForFunctionArgument } from "../../core/tokens";
 import { RunnerHostRole } from "../../identity/runner-host-role";
-import { al2023AmiParameter } from "../architecture";
+import { al2023AmiParameter, validateImageIdArchitecture } from "../architecture";
 import { renderDaemonJson } from "../daemon-json";
 import { DRAIN_MARGIN_SECONDS, MAX_HEARTBEAT_TIMEOUT_SECONDS } from "../fleet";
 import { DEFAULT_RUNNER_HOST_VERSIONS, type RunnerHostArchitecture, tokenPlaceholder, validateUserDataSize } from "../user-data";
@@ -95,6 +95,7 @@ export class DockerAutoscalerFleet extends Construct {
     const name = props.fleetName;
     // The manager's architecture follows its instance type; each runner's workers follow theirs.
     this.managerArchitecture = managerArchitectureOf(props);
+    validateImageIdArchitecture(path, props.managerImageId, this.managerArchitecture, [managerInstanceTypeOf(props)], "managerImageId");
     const workerArchitectures = props.runners.map((r, i) => workerArchitectureOf(`${path}/runners[${i}]`, props, r));
     this.workerArchitectures = Object.fromEntries(props.runners.map((r, i) => [r.name, workerArchitectures[i]!]));
     const versions = { ...DEFAULT_RUNNER_HOST_VERSIONS, ...props.versions };

@@ -7,7 +7,7 @@ import { check } from "../../core/errors";
 import { escapeForFunctionArgument, isUnresolved } from "../../core/tokens";
 import { type MirrorEndpoint } from "../../mirror/mirror-endpoint";
 import { type NetworkRef } from "../../network/network-ref";
-import { al2023AmiParameter, fleetArchitecture } from "../architecture";
+import { al2023AmiParameter, fleetArchitecture, validateImageIdArchitecture } from "../architecture";
 import { mirrorPorts } from "../fleet";
 import { type RunnerHostArchitecture } from "../user-data";
 
@@ -119,6 +119,7 @@ export class WorkerGroup extends Construct {
     this.autoScalingGroupName = props.groupName;
     // One AMI for every type of the group: the architectures must agree.
     const architecture = fleetArchitecture(path, props.instanceTypes, props.architecture);
+    validateImageIdArchitecture(path, props.imageId, architecture, props.instanceTypes);
 
     const rule = (description: string, port: number, source: { cidr?: string; securityGroupId?: string }) => ({
       description,
