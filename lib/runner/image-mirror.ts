@@ -69,6 +69,19 @@ export const DIND_DAEMON_JSON_PATH = "/etc/runner-fleet/dind-daemon.json";
  */
 export const DIND_DAEMON_JSON_VOLUME = `${DIND_DAEMON_JSON_PATH}:/etc/docker/daemon.json:ro`;
 
+/**
+ * The dockerd flags that the mounted daemon.json sets as directives, for a
+ * mirror: `--registry-mirror` (`registry-mirrors`) and, when the mirror has
+ * any, `--insecure-registry` (`insecure-registries`). dockerd refuses to start
+ * when a directive is given both as a flag and in the configuration file ("the
+ * following directives are specified both as a flag and in the configuration
+ * file", moby daemon/config/config.go, findConfigurationConflicts), so a dind
+ * service whose command passes one of these flags fails while the file is mounted.
+ */
+export function dindConflictingFlags(mirror: MirrorEndpoint): readonly string[] {
+  return ["--registry-mirror", ...(mirror.insecureRegistries.length > 0 ? ["--insecure-registry"] : [])];
+}
+
 /** The daemon.json of `docker:dind` services: only the mirror's registry mirrors and insecure registries. */
 export function dindDaemonConfig(mirror: MirrorEndpoint): string {
   return `${JSON.stringify(

@@ -178,6 +178,20 @@ describe("mirror resilience", () => {
     expect(fleet.userData).toContain(DIND_DAEMON_JSON_PATH);
     expect(build({ mirror: fakeMirror }).fleet.userData).not.toContain(DIND_DAEMON_JSON_PATH);
   });
+
+  test("bad input: a dind service started with --registry-mirror or --insecure-registry while the daemon.json is mounted (dockerd refuses a directive given as flag and in the file)", () => {
+    const dind = (command: string[]) => ({ name: "dind", tokenSource: token("dind"), limit: 1, docker: { image: "docker:27", dockerAccess: "dind" as const, privileged: true, services: [{ name: "docker:27-dind" }, { name: "docker:27-dind", alias: "docker2", command }] } });
+    for (const command of [["--registry-mirror", "https://mirror.gcr.io"], ["--tls=false", "--registry-mirror=https://mirror.gcr.io"], ["--insecure-registry=10.0.0.5:5000"]]) {
+      const e = violationOf(() => build({ mirror: fakeMirror, runners: [dind(command)] }));
+      expect([e.path, e.subject, e.value]).toEqual(["test/fleet/runners[0]", "docker.services[1].command", command]);
+      expect(e.rule).toMatch(/both as a flag \(--(registry-mirror|insecure-registry)[^)]*\) and in the configuration file/);
+      expect(e.fix).toMatch(/remove the flag/);
+    }
+    // Other flags pass; without a daemon mirror (no file mounted) the flag is the user's own.
+    expect(() => build({ mirror: fakeMirror, runners: [dind(["--tls=false", "--mtu=1400"])] })).not.toThrow();
+    expect(() => build({ runners: [dind(["--registry-mirror", "https://mirror.gcr.io"])] })).not.toThrow();
+    expect(() => build({ mirror: { ...fakeMirror, registryMirrors: ["https://mirror.example.com"], insecureRegistries: [] }, runners: [dind(["--insecure-registry=10.0.0.5:5000"])] })).not.toThrow();
+  });
 });
 
 describe("ECR pull-through mirror", () => {
