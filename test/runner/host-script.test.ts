@@ -413,15 +413,56 @@ describe("metrics", () => {
 });
 
 describe("disk clean-up", () => {
-  test("above the threshold: removes unused images and build cache older than the minimum age, nothing else", () => {
-    host.respond("df", "Use%\n 81%\n", "Use%\n 40%\n");
+  const IDLE = runnerMetricsText({ jobs: [0] });
+  const BUSY = runnerMetricsText({ jobs: [1] });
+  const now = () => Math.floor(Date.now() / 1000);
+  const ZERO = -62135596800; // LastTagTime of an image never tagged on this host (Go's zero time)
+  /** Images: in use by a container, tagged a minute ago (pulled for a job and tagged), old with two tags, old and untagged. */
+  function images() {
+    host
+      .respond("docker container ls", "cid1\n")
+      .respond("docker container inspect", "sha256:inuse\n")
+      .respond("docker image ls", "sha256:inuse\nsha256:fresh\nsha256:old\nsha256:dangling\n")
+      .respond(
+        "docker image inspect",
+        [`sha256:inuse ${ZERO} docker:27`, `sha256:fresh ${now() - 60} registry.example.com/app:ci`, `sha256:old ${now() - 3 * 86400} alpine:3.19 alpine:3`, `sha256:dangling ${ZERO}`].join("\n") + "\n",
+      );
+  }
+  const removals = () => host.calls().filter((c) => c.startsWith("docker image rm") || c.startsWith("docker builder") || c.startsWith("docker image prune"));
+
+  test("above the threshold with no job running: removes only images no container uses and not tagged recently, then old build cache", () => {
+    images();
+    host.respond("df", "Use%\n 81%\n", "Use%\n 40%\n").respond("metrics", IDLE);
     const result = run("clean-disk", { DISK_HIGH_PERCENT: 75, PRUNE_MIN_AGE: "24h" });
     expect(result.status).toBe(0);
-    expect(host.calls().filter((c) => c.startsWith("docker"))).toEqual([
-      "docker image prune --all --force --filter until=24h",
-      "docker builder prune --all --force --filter until=24h",
-    ]);
-    expect(result.stderr).toMatch(/docker disk now 40% used/);
+    expect(removals()).toEqual(["docker image rm alpine:3.19 alpine:3", "docker image rm sha256:dangling", "docker builder prune --all --force --filter until=24h"]);
+    expect(result.stderr).toMatch(/removed 2 image\(s\); docker disk now 40% used/);
+  });
+
+  test("race: never `image prune --filter until=` (the image's creation time): an image pulled a minute ago for a job is not removed between its pull and the container's create", () => {
+    // The job's image was built long ago (creation time) but pulled just now: only a running job and its tag time show it.
+    images();
+    host.respond("df", "Use%\n 90%\n").respond("metrics", BUSY);
+    const result = run("clean-disk", { DISK_HIGH_PERCENT: 75 });
+    expect(result.status).toBe(0);
+    expect(removals()).toEqual([]);
+    expect(result.stderr).toMatch(/but jobs run .*: no clean-up this time/);
+  });
+
+  test("race: a job starts during the clean-up: removal stops before the next image", () => {
+    images();
+    host.respond("df", "Use%\n 90%\n").respond("metrics", IDLE, IDLE, BUSY);
+    const result = run("clean-disk", { DISK_HIGH_PERCENT: 75 });
+    expect(result.status).toBe(0);
+    expect(removals().filter((c) => c.startsWith("docker image rm"))).toEqual(["docker image rm alpine:3.19 alpine:3"]);
+    expect(result.stderr).toMatch(/a job started: clean-up stopped after 1 image\(s\)/);
+  });
+
+  test("the runner's metrics do not answer (booting, or stopped): removes nothing", () => {
+    images();
+    host.respond("df", "Use%\n 90%\n");
+    expect(run("clean-disk", { DISK_HIGH_PERCENT: 75 }).status).toBe(0);
+    expect(removals()).toEqual([]);
   });
 
   test("below the threshold: removes nothing", () => {

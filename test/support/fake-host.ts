@@ -14,6 +14,7 @@ import { runTool, type ToolRun } from "./conformance";
  * - curl: the URL path, e.g. `latest/meta-data/instance-id`, `metrics`;
  * - systemctl: `state` (for `systemctl show --property=ActiveState`), `systemctl stop` and the like;
  * - aws: `aws <service> <operation>`, e.g. `aws ssm get-parameter`;
+ * - docker: `docker <object> <command>`, e.g. `docker image ls`, `docker image inspect`;
  * - df: `df` (the text `df --output=pcent` prints).
  * Unscripted curl paths fail; unscripted systemctl, aws, docker and df calls succeed silently.
  *

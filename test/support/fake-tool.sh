@@ -94,7 +94,10 @@ case $tool in
     fi
     ;;
   aws) key="aws ${1:-} ${2:-}" ;;
-  docker) exit 0 ;;
+  docker)
+    # Scripted answers for e.g. `docker image ls` (key "docker image ls"); otherwise success, no output.
+    key="docker ${1:-} ${2:-}"
+    ;;
   df) key="df" ;;
   *) exit 2 ;;
 esac

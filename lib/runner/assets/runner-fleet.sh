@@ -39,10 +39,11 @@
 #                                  every POLL_INTERVAL seconds.
 #   runner-fleet publish-metric  Put job-slot utilisation, running jobs, job slots,
 #                                average queue time and disk use to CloudWatch.
-#   runner-fleet clean-disk      When the docker disk is fuller than DISK_HIGH_PERCENT,
-#                                remove images no container uses and build cache older
-#                                than PRUNE_MIN_AGE (docker never removes an image a
-#                                container uses, running or stopped).
+#   runner-fleet clean-disk      When the docker disk is fuller than DISK_HIGH_PERCENT
+#                                and no job runs: remove images no container uses and
+#                                not tagged within PRUNE_MIN_AGE, one at a time, each
+#                                only while still no job runs; then build cache unused
+#                                for PRUNE_MIN_AGE.
 #
 # Every AWS CLI call is bounded by AWS_CALL_TIMEOUT seconds (the CLI's own
 # retries and timeouts could otherwise hold the watch and drain loops for
@@ -397,17 +398,75 @@ publish_metric() {
   if [[ -n $queue ]]; then publish JobQueueDuration "$queue" Seconds; fi
 }
 
+# no_jobs: true while the runner runs no job. gitlab_runner_jobs counts a job
+# from the moment the runner received it (buildsHelper.addBuild comes before
+# build.Run, whose prepare stage pulls the images; commands/multi.go), so an
+# image pulled for a job is never removed while that job is counted. Fails
+# when the metrics endpoint does not answer (nothing is removed then).
+no_jobs() {
+  local metrics
+  metrics=$(runner_metrics) || return 1
+  (($(metric_sum gitlab_runner_jobs <<<"$metrics") == 0))
+}
+
+# min_age_seconds: PRUNE_MIN_AGE (Ns, Nm, Nh or Nd) in seconds.
+min_age_seconds() {
+  local n=${PRUNE_MIN_AGE%[smhd]}
+  case $PRUNE_MIN_AGE in
+    *s) echo "$n" ;;
+    *m) echo $((n * 60)) ;;
+    *h) echo $((n * 3600)) ;;
+    *d) echo $((n * 86400)) ;;
+    *) echo "$PRUNE_MIN_AGE" ;;
+  esac
+}
+
+# clean_disk: above DISK_HIGH_PERCENT, removes images one by one, never:
+# - while a job runs (checked before every removal: a job that starts pulls
+#   its images after it is counted, see no_jobs); `docker image prune --filter
+#   until=` is no substitute, its `until` is the image's creation time, so an
+#   image pulled a minute ago can go between a job's pull and its create;
+# - an image a container (running or stopped) uses;
+# - an image tagged less than PRUNE_MIN_AGE ago (Metadata.LastTagTime: set
+#   when an image is tagged, e.g. `docker build -t`, `docker tag`; moby
+#   daemon/images TagImage, SetLastUpdated);
+# then build cache unused for PRUNE_MIN_AGE.
 clean_disk() {
-  local used
+  local used now min_age id tagged refs tags in_use removed=0
   used=$(disk_used_percent)
   if ((used < DISK_HIGH_PERCENT)); then
     log "docker disk ${used}% used (threshold ${DISK_HIGH_PERCENT}%): nothing to clean"
     return 0
   fi
-  log "docker disk ${used}% used (threshold ${DISK_HIGH_PERCENT}%): removing unused images and build cache older than ${PRUNE_MIN_AGE}"
-  docker image prune --all --force --filter "until=$PRUNE_MIN_AGE" || log "image prune failed"
+  if ! no_jobs; then
+    log "docker disk ${used}% used (threshold ${DISK_HIGH_PERCENT}%), but jobs run (or the runner's metrics do not answer): no clean-up this time"
+    return 0
+  fi
+  log "docker disk ${used}% used (threshold ${DISK_HIGH_PERCENT}%): removing images no container uses, tagged more than ${PRUNE_MIN_AGE} ago, and older build cache"
+  now=$(date +%s)
+  min_age=$(min_age_seconds)
+  in_use=$(docker container ls --all --quiet --no-trunc | xargs -r docker container inspect --format '{{.Image}}') || in_use=""
+  # fd 3: no command in the loop can read the list; the last line may lack its newline.
+  while read -r id tagged refs <&3 || [[ -n ${id:-} ]]; do
+    [[ -n $id ]] || continue
+    if grep -qxF "$id" <<<"$in_use" || ((tagged > now - min_age)); then
+      continue
+    fi
+    if ! no_jobs; then
+      log "a job started: clean-up stopped after ${removed} image(s)"
+      break
+    fi
+    # By its tags (an image with several tags cannot be removed by id without
+    # --force), by id when it has none.
+    read -r -a tags <<<"${refs:-$id}"
+    if docker image rm "${tags[@]}" >/dev/null; then
+      removed=$((removed + 1))
+    else
+      log "removing image $id failed"
+    fi
+  done 3< <(docker image ls --quiet --no-trunc | sort -u | xargs -r docker image inspect --format '{{.Id}} {{.Metadata.LastTagTime.Unix}}{{range .RepoTags}} {{.}}{{end}}' || true)
   docker builder prune --all --force --filter "until=$PRUNE_MIN_AGE" || log "build cache prune failed"
-  log "docker disk now $(disk_used_percent)% used"
+  log "removed ${removed} image(s); docker disk now $(disk_used_percent)% used"
 }
 
 # fetch_token NAME REGION ATTEMPTS: the parameter's decrypted value on stdout.
