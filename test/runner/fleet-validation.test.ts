@@ -1,4 +1,6 @@
+import fc from "fast-check";
 import { RunnerFleet, type RunnerFleetProps } from "../../lib/runner/fleet";
+import { architectureOfHelperImage, validateHelperImageArchitecture } from "../../lib/runner/fleet-validation";
 import { officeHours } from "../../lib/runner/schedule";
 import { testStack, violationOf } from "../support/synth";
 import { fakeMirror, fleetProps } from "./fixtures";
@@ -133,5 +135,40 @@ describe("RunnerFleet validation", () => {
     const e = fails(patch as Partial<RunnerFleetProps>);
     expect([e.path, e.subject]).toEqual(["test/fleet", subject]);
     expect(e.fix).not.toBe("");
+  });
+});
+
+describe("the architecture a helper image tag names", () => {
+  const REPO = "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper";
+
+  test("flavoured tags name their architecture (alpine3.21-, alpine-latest-, ubi-fips-, ubuntu-; a shell suffix)", () => {
+    expect(architectureOfHelperImage(`${REPO}:alpine3.21-x86_64-v18.11.2`)).toBe("x86_64");
+    expect(architectureOfHelperImage(`${REPO}:alpine-latest-arm64-v18.11.2`)).toBe("arm64");
+    expect(architectureOfHelperImage(`${REPO}:ubi-fips-x86_64-v18.11.2`)).toBe("x86_64");
+    expect(architectureOfHelperImage(`${REPO}:ubuntu-arm64-v\${CI_RUNNER_VERSION}`)).toBe("arm64");
+    expect(architectureOfHelperImage(`10.0.1.10:8082/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v18.11.2-pwsh`)).toBe("x86_64");
+    for (const none of ["latest", "v18.11.2", "alpine3.21", "x86_64", ""]) expect(architectureOfHelperImage(`${REPO}${none ? `:${none}` : ""}`)).toBeUndefined();
+    expect(architectureOfHelperImage("10.0.1.10:8082/x86_64-v1/helper")).toBeUndefined();
+  });
+
+  test("an arm64 fleet refuses a flavoured x86_64 helper tag", () => {
+    const e = violationOf(() => validateHelperImageArchitecture("test/fleet/runners[0]", `${REPO}:alpine3.21-x86_64-v18.11.2`, "arm64"));
+    expect(e.rule).toMatch(/names the x86_64 architecture, but the fleet's hosts are arm64/);
+  });
+
+  test("property: <registry>/<path>:<flavour->?<arch>-<revision>[-<shell>][@digest] names <arch>", () => {
+    const arch = fc.constantFrom("x86_64", "arm64", "arm", "s390x", "ppc64le", "riscv64", "loong64");
+    const flavourWord = fc.stringMatching(/^[a-z][a-z0-9.]{0,9}$/).filter((w) => !["x86_64", "arm64", "arm", "s390x", "ppc64le", "riscv64", "loong64"].includes(w));
+    const flavour = fc.array(flavourWord, { maxLength: 3 }).map((w) => w.join("-"));
+    const revision = fc.oneof(fc.constant("v${CI_RUNNER_VERSION}"), fc.stringMatching(/^v\d{1,2}\.\d{1,2}\.\d{1,2}$/), fc.stringMatching(/^[0-9a-f]{8}$/), fc.constant("latest"));
+    const shell = fc.constantFrom("", "-pwsh", "-bash");
+    const registry = fc.constantFrom("registry.gitlab.com/gitlab-org/gitlab-runner/", "10.0.1.10:8082/gitlab-org/gitlab-runner/", "111111111111.dkr.ecr.eu-central-1.amazonaws.com/gitlab/gitlab-org/gitlab-runner/", "");
+    const digest = fc.constantFrom("", "@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    fc.assert(
+      fc.property(registry, flavour, arch, revision, shell, digest, (r, f, a, rev, sh, d) => {
+        const image = `${r}gitlab-runner-helper:${f ? `${f}-` : ""}${a}-${rev}${sh}${d}`;
+        expect(architectureOfHelperImage(image)).toBe(a);
+      }),
+    );
   });
 });
