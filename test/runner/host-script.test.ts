@@ -403,6 +403,24 @@ describe("metrics", () => {
     expect(actions().at(-1)).toBe(put("JobQueueDuration", "15.0", "Seconds"));
   });
 
+  test("a failed put-metric-data (throttled, timed out) drops only its own data point: the scaling metric is still published", () => {
+    host
+      .respond("df", "Use%\n 42%\n")
+      .respond("aws cloudwatch put-metric-data", FAIL, "")
+      .respond("metrics", runnerMetricsText({ jobs: [2, 1] }));
+    const result = run("publish-metric", { STATE_DIR: path.join(host.dir, "state") });
+    expect(result.status).not.toBe(0);
+    expect(actions()).toEqual([put("DiskUsedPercent", "42", "Percent"), put("JobSlotUtilization", "75.0", "Percent"), put("RunningJobs", "3", "Count"), put("JobSlots", "4", "Count")]);
+    expect(result.stderr).toMatch(/publishing DiskUsedPercent failed/);
+  });
+
+  test("a disk that cannot be read does not stop the scaling metric", () => {
+    host.respond("df", FAIL).respond("metrics", runnerMetricsText({ jobs: [1] }));
+    const result = run("publish-metric", { STATE_DIR: path.join(host.dir, "state") });
+    expect(actions()).toContain(put("JobSlotUtilization", "25.0", "Percent"));
+    expect(result.stderr).toMatch(/no DiskUsedPercent published/);
+  });
+
   test("publishes no job metric while the runner's metrics endpoint does not answer (a booting host must not look idle)", () => {
     host.respond("df", "Use%\n 42%\n");
     const result = run("publish-metric", { STATE_DIR: path.join(host.dir, "state") });

@@ -381,21 +381,32 @@ disk_used_percent() {
   df --output=pcent "$DOCKER_ROOT" | awk 'NR == 2 { gsub(/[ %]/, ""); print }'
 }
 
+# publish_metric: each data point on its own (a failed put-metric-data, e.g.
+# a throttled or timed-out call, never drops the others, above all not the
+# scaling metric); exits non-zero when any failed, after trying them all.
 publish_metric() {
   : "${ASG_NAME:?}" "${CONCURRENT:?}" "${METRIC_NAMESPACE:?}" "${METRIC_NAME:?}"
-  local metrics jobs value queue disk
-  disk=$(disk_used_percent) && publish DiskUsedPercent "$disk" Percent
+  local metrics jobs value queue disk failed=0
+  if disk=$(disk_used_percent) && [[ -n $disk ]]; then
+    publish DiskUsedPercent "$disk" Percent || { log "publishing DiskUsedPercent failed"; failed=1; }
+  else
+    log "reading the docker disk's use failed: no DiskUsedPercent published"
+    failed=1
+  fi
   if ! metrics=$(runner_metrics); then
     log "the runner's metrics endpoint does not answer: no job metric published"
-    return 0
+    return "$failed"
   fi
   jobs=$(metric_sum gitlab_runner_jobs <<<"$metrics")
   value=$(awk -v jobs="$jobs" -v slots="$CONCURRENT" 'BEGIN { printf "%.1f", 100 * jobs / slots }')
-  publish "$METRIC_NAME" "$value" Percent
-  publish RunningJobs "$jobs" Count
-  publish JobSlots "$CONCURRENT" Count
+  publish "$METRIC_NAME" "$value" Percent || { log "publishing $METRIC_NAME failed"; failed=1; }
+  publish RunningJobs "$jobs" Count || { log "publishing RunningJobs failed"; failed=1; }
+  publish JobSlots "$CONCURRENT" Count || { log "publishing JobSlots failed"; failed=1; }
   queue=$(queue_seconds "$metrics")
-  if [[ -n $queue ]]; then publish JobQueueDuration "$queue" Seconds; fi
+  if [[ -n $queue ]]; then
+    publish JobQueueDuration "$queue" Seconds || { log "publishing JobQueueDuration failed"; failed=1; }
+  fi
+  return "$failed"
 }
 
 # no_jobs: true while the runner runs no job. gitlab_runner_jobs counts a job
