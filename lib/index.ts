@@ -674,3 +674,10 @@ export { checkSynthesizedJson, type SynthesizedJsonCheck } from "./checks/synthe
 // Which tenants each runner serves, what its hosts pull, and where unprotected pipelines are served.
 export { servesUnprotected, trustLevelsOf, type TrustLevelSource } from "./platform/tenancy";
 export { type HostPull, type RunnerTenantsEntry, hostPullsOf, servedTenantsOf, toolboxPullsOf, validateRunnerTenants } from "./platform/runner-tenants";
+
+// Runner operations: AMI architecture per pool, dind flags that conflict with the mounted
+// daemon.json, one metric namespace per fleet, the spot cap on shutdown_timeout.
+export { architectureOfImageId, validateImageIdArchitecture } from "./runner/architecture";
+export { dindConflictingFlags, validateDindServiceCommands } from "./runner/image-mirror";
+export { claimMetricNamespace } from "./runner/metric-namespace";
+export { DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT, SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS } from "./runner/fleet-props";

@@ -4,7 +4,7 @@ import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { Construct } from "constructs";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
-import { JOB_SLOT_METRIC_NAME } from "./fleet-props";
+import { DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT, JOB_SLOT_METRIC_NAME } from "./fleet-props";
 
 /** What the dashboard needs of a fleet; a {@link RunnerFleet} is one. */
 export interface RunnerFleetMetricsSource {
@@ -14,6 +14,11 @@ export interface RunnerFleetMetricsSource {
   readonly metricNamespace: string;
   /** The longest drain in seconds. */
   readonly drainTimeoutSeconds: number;
+  /**
+   * Percent of the docker disk above which the hosts' hourly clean-up starts.
+   * @default 75
+   */
+  readonly diskCleanupThresholdPercent?: number;
 }
 
 /** What the dashboard needs of a mirror host; pass a {@link NexusMirror}'s `metricNamespace`, `mirrorName` and `instance.id`. */
@@ -37,8 +42,8 @@ export interface RunnerFleetAlarmOptions {
    */
   readonly queueSeconds?: number;
   /**
-   * Root volume use of any host, percent, that alarms (the hourly clean-up starts at 75 %).
-   * @default 85
+   * Docker disk use of any host, percent, that alarms: the clean-up should keep it below.
+   * @default the fleet's diskCleanupThresholdPercent plus 10 (85 with the default 75), at most 99
    */
   readonly diskPercent?: number;
   /**
@@ -64,7 +69,7 @@ export interface RunnerFleetDashboardProps {
   readonly dashboardName?: string;
   /**
    * Alarm thresholds, or false for no alarms.
-   * @default { queueSeconds: 300, diskPercent: 85, drainFraction: 0.9 }
+   * @default { queueSeconds: 300, diskPercent: the fleet's clean-up threshold + 10, drainFraction: 0.9 }
    */
   readonly alarms?: RunnerFleetAlarmOptions | false;
   /**
@@ -104,7 +109,8 @@ export class RunnerFleetDashboard extends Construct {
   public constructor(scope: Construct, id: string, props: RunnerFleetDashboardProps) {
     super(scope, id);
     const path = this.node.path;
-    const alarmOptions = props.alarms === false ? undefined : { queueSeconds: 300, diskPercent: 85, drainFraction: 0.9, ...props.alarms };
+    const diskPercent = Math.min(99, (props.fleet.diskCleanupThresholdPercent ?? DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT) + 10);
+    const alarmOptions = props.alarms === false ? undefined : { queueSeconds: 300, diskPercent, drainFraction: 0.9, ...props.alarms };
     if (alarmOptions) validateAlarmOptions(path, alarmOptions);
     const { fleet, mirror } = props;
     const asg = fleet.autoScalingGroupName;

@@ -223,7 +223,9 @@ export interface RunnerFleetProps {
    */
   readonly logFormat?: RunnerLogFormat;
   /**
-   * Seconds a forceful runner shutdown waits (`shutdown_timeout`).
+   * Seconds a forceful runner shutdown waits (`shutdown_timeout`). At most
+   * {@link SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS} (90) when any host can be spot:
+   * the spot notice gives two minutes.
    * @default 30
    */
   readonly shutdownTimeoutSeconds?: number;
@@ -284,7 +286,8 @@ export interface RunnerFleetProps {
   readonly rebalanceWaitSeconds?: number;
   /**
    * Percentage of the root volume above which the hourly clean-up removes
-   * docker images no container uses and build cache older than a day.
+   * docker images no container uses and build cache older than a day. The
+   * dashboard's disk alarm defaults to 10 points above it.
    * @default 75
    */
   readonly diskCleanupThresholdPercent?: number;
@@ -371,6 +374,18 @@ export const MAX_LIFECYCLE_WAIT_SECONDS = 172_800;
 export const SYSTEM_DISK_GIB = 20;
 /** The metric the hosts publish for target tracking. */
 export const JOB_SLOT_METRIC_NAME = "JobSlotUtilization";
+/** The default {@link RunnerFleetProps.diskCleanupThresholdPercent}. */
+export const DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT = 75;
+/**
+ * The longest `shutdown_timeout` of a fleet that can have spot hosts, in seconds.
+ * EC2 reclaims a spot instance two minutes after its interruption notice
+ * ("Spot Instance interruption notices", EC2 User Guide); the watcher sees the
+ * notice within its 5 s poll, and the forceful shutdown aborts the jobs and
+ * reports them as runner_system_failure within `shutdown_timeout`
+ * (handleForcefulShutdown, commands/multi.go). 90 s leaves the rest of the
+ * two minutes for the notice's detection and the final job updates.
+ */
+export const SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS = 90;
 /** The prefix of every fleet's metric namespace (`GitLab/RunnerFleet/<fleetName>`). */
 export const DEFAULT_METRIC_NAMESPACE = "GitLab/RunnerFleet";
 /** Metrics every host publishes besides {@link JOB_SLOT_METRIC_NAME} (lib/runner/assets/runner-fleet.sh), by name: unit. */

@@ -9,6 +9,7 @@ import {
   MAX_LIFECYCLE_WAIT_SECONDS,
   type RunnerDefinition,
   type RunnerFleetProps,
+  SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS,
   SYSTEM_DISK_GIB,
 } from "./fleet-props";
 
@@ -146,6 +147,16 @@ export function validateFleetProps(path: string, props: RunnerFleetProps): void 
       value: props.diskCleanupThresholdPercent,
       rule: "a whole percentage from 1 to 99 of the root volume above which unused images are pruned",
       fix: "use e.g. 75",
+    });
+  }
+  const spot = ((props.purchase ?? {}).onDemandPercentageAboveBaseCapacity ?? 0) < 100;
+  if (spot && props.shutdownTimeoutSeconds !== undefined && !isUnresolved(props.shutdownTimeoutSeconds)) {
+    check(props.shutdownTimeoutSeconds <= SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS, {
+      path,
+      subject: "shutdownTimeoutSeconds",
+      value: props.shutdownTimeoutSeconds,
+      rule: `the fleet can have spot hosts, which EC2 reclaims two minutes after the interruption notice; the forceful stop on the notice reports the running jobs as runner_system_failure (retryable) only if it finishes within that time, so shutdown_timeout is at most ${SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS} s`,
+      fix: `use at most ${SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS} (the default is 30), or run the fleet on demand only (purchase.onDemandPercentageAboveBaseCapacity: 100)`,
     });
   }
   const names = new Set<string>();

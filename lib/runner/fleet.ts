@@ -31,9 +31,11 @@ import {
   validateUserDataSize,
 } from "./user-data";
 import { al2023AmiParameter, fleetArchitecture, validateImageIdArchitecture } from "./architecture";
+import { claimMetricNamespace } from "./metric-namespace";
 import { DIND_DAEMON_JSON_VOLUME, dindConflictingFlags, dindDaemonConfig, imageThroughMirror } from "./image-mirror";
 import { tokenRevision } from "./token-revision";
 import {
+  DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT,
   DEFAULT_METRIC_NAMESPACE,
   DRAIN_MARGIN_SECONDS,
   GROUP_METRICS,
@@ -98,6 +100,8 @@ export class RunnerFleet extends Construct {
   public readonly architecture: RunnerHostArchitecture;
   /** The CloudWatch namespace the hosts publish their metrics to (theirs alone). */
   public readonly metricNamespace: string;
+  /** Percent of the docker disk above which the hourly clean-up removes unused images. */
+  public readonly diskCleanupThresholdPercent: number;
   /** The longest drain: the longest job plus {@link DRAIN_MARGIN_SECONDS}. */
   public readonly drainTimeoutSeconds: number;
 
@@ -110,6 +114,8 @@ export class RunnerFleet extends Construct {
     this.architecture = architecture;
     validateImageIdArchitecture(path, props.imageId, architecture, instanceTypes(props));
     this.metricNamespace = (props.jobSlotScaling ? props.jobSlotScaling.metricNamespace : undefined) ?? `${DEFAULT_METRIC_NAMESPACE}/${name}`;
+    const commitNamespace = claimMetricNamespace(this, path, this.metricNamespace, name);
+    this.diskCleanupThresholdPercent = props.diskCleanupThresholdPercent ?? DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT;
     const scaling = props.jobSlotScaling === false ? undefined : { targetUtilizationPercent: 70, ...props.jobSlotScaling, metricNamespace: this.metricNamespace };
     const capacity = props.capacity ?? { minSize: 1, maxSize: 3 };
     const maxJobTimeout = props.maxJobTimeoutSeconds ?? 3600;
@@ -357,6 +363,7 @@ export class RunnerFleet extends Construct {
         `imdsHopLimit ${props.imdsHopLimit}: job containers can reach the instance metadata service and use the runner host role`,
       );
     }
+    commitNamespace();
   }
 }
 

@@ -1,14 +1,14 @@
 import { replaceTokens } from "../../lib/core/tokens";
 import { RunnerFleetDashboard, type RunnerFleetDashboardProps } from "../../lib/runner/dashboard";
-import { RunnerFleet } from "../../lib/runner/fleet";
+import { RunnerFleet, type RunnerFleetProps } from "../../lib/runner/fleet";
 import { resourcesOf, synth, testStack, violationOf } from "../support/synth";
 import { fleetProps } from "./fixtures";
 
 type Widget = { properties: { title: string; metrics: Array<Array<string | Record<string, unknown>>>; annotations?: { horizontal: Array<{ value: number }> } } };
 
-function build(patch: Partial<RunnerFleetDashboardProps> = {}) {
+function build(patch: Partial<RunnerFleetDashboardProps> = {}, fleetPatch: Partial<RunnerFleetProps> = {}) {
   const stack = testStack();
-  const fleet = new RunnerFleet(stack, "fleet", fleetProps(stack));
+  const fleet = new RunnerFleet(stack, "fleet", fleetProps(stack, fleetPatch));
   const dashboard = new RunnerFleetDashboard(stack, "dashboard", { fleet, ...patch });
   const json = synth(stack).json;
   const body = JSON.parse(replaceTokens(JSON.stringify(dashboard.body), "REGION")) as { widgets: Widget[] };
@@ -49,6 +49,17 @@ test("alarms: queue time, disk (above the clean-up threshold) and drains near th
   ]);
   expect(alarms.every((a) => a.namespace === "GitLab/RunnerFleet/acme-ci-dev" && JSON.stringify(a.alarm_actions) === '["arn:aws:sns:eu-central-1:111111111111:ops"]')).toBe(true);
   expect(resourcesOf(build({ alarms: false }).json, "aws_cloudwatch_metric_alarm")).toEqual({});
+});
+
+test("the disk alarm follows the fleet's clean-up threshold (10 points above it, at most 99)", () => {
+  const diskAlarm = (threshold: number) =>
+    Object.values(resourcesOf(build({}, { diskCleanupThresholdPercent: threshold }).json, "aws_cloudwatch_metric_alarm")).find((a) => a.metric_name === "DiskUsedPercent")!.threshold;
+  expect(diskAlarm(60)).toBe(70);
+  expect(diskAlarm(80)).toBe(90);
+  expect(diskAlarm(95)).toBe(99);
+  // An explicit threshold wins.
+  const json = build({ alarms: { diskPercent: 97 } }, { diskCleanupThresholdPercent: 80 }).json;
+  expect(Object.values(resourcesOf(json, "aws_cloudwatch_metric_alarm")).find((a) => a.metric_name === "DiskUsedPercent")!.threshold).toBe(97);
 });
 
 test("with a mirror host: its data volume and status checks, and an alarm on the checks", () => {

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { TerraformStack, Testing } from "cdktf";
 import { RunnerFleet, type RunnerFleetProps } from "../../lib/runner/fleet";
 import { architectureOfHelperImage, validateHelperImageArchitecture } from "../../lib/runner/fleet-validation";
 import { officeHours } from "../../lib/runner/schedule";
@@ -135,6 +136,34 @@ describe("RunnerFleet validation", () => {
     const e = fails(patch as Partial<RunnerFleetProps>);
     expect([e.path, e.subject]).toEqual(["test/fleet", subject]);
     expect(e.fix).not.toBe("");
+  });
+});
+
+describe("limits across the fleet and its neighbours", () => {
+  test("bad input: two fleets of one app publishing to one metric namespace (a host of one could scale the other)", () => {
+    const app = Testing.app();
+    const stack = (id: string) => new TerraformStack(app, id);
+    const fleet = (id: string, patch: Partial<RunnerFleetProps>) => {
+      const s = stack(`s-${id}`);
+      return new RunnerFleet(s, id, fleetProps(s, patch));
+    };
+    fleet("a", { fleetName: "acme-ci-a", jobSlotScaling: { metricNamespace: "GitLab/Shared" } });
+    const e = violationOf(() => fleet("b", { fleetName: "acme-ci-b", jobSlotScaling: { metricNamespace: "GitLab/Shared" } }));
+    expect([e.path, e.subject, e.value]).toEqual(["s-b/b", "jobSlotScaling.metricNamespace", "GitLab/Shared"]);
+    expect(e.rule).toMatch(/the fleet s-a\/a already publishes to this namespace/);
+    expect(e.fix).toMatch(/GitLab\/RunnerFleet\/acme-ci-b/);
+    // Default namespaces are per fleet name: fleets side by side are fine.
+    expect(() => fleet("c", { fleetName: "acme-ci-c" })).not.toThrow();
+    expect(() => fleet("d", { fleetName: "acme-ci-d" })).not.toThrow();
+  });
+
+  test("bad input: a shutdown_timeout longer than the spot notice allows, on a fleet that can have spot hosts", () => {
+    const e = violationOf(() => build({ shutdownTimeoutSeconds: 120 }));
+    expect([e.path, e.subject, e.value]).toEqual(["test/fleet", "shutdownTimeoutSeconds", 120]);
+    expect(e.rule).toMatch(/two minutes after the interruption notice.*at most 90 s/);
+    expect(() => build({ shutdownTimeoutSeconds: 90 })).not.toThrow();
+    // All on demand: no spot notice, no cap.
+    expect(() => build({ shutdownTimeoutSeconds: 300, purchase: { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100 } })).not.toThrow();
   });
 });
 
