@@ -32,7 +32,7 @@ import {
 } from "./user-data";
 import { al2023AmiParameter, fleetArchitecture, validateImageIdArchitecture } from "./architecture";
 import { claimMetricNamespace } from "./metric-namespace";
-import { DIND_DAEMON_JSON_VOLUME, dindConflictingFlags, dindDaemonConfig, imageThroughMirror } from "./image-mirror";
+import { DIND_DAEMON_JSON_VOLUME, dindDaemonConfig, imageThroughMirror, validateDindServiceCommands } from "./image-mirror";
 import { tokenRevision } from "./token-revision";
 import {
   DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT,
@@ -393,19 +393,7 @@ function runnerEntry(path: string, r: RunnerDefinition, index: number, props: Ru
   validateHelperImageArchitecture(path, r.docker.helperImage, architecture);
   const mirror = props.mirror;
   const mountsDaemonJson = r.docker.dockerAccess === "dind" && mirror !== undefined && mirror.registryMirrors.length > 0;
-  if (mountsDaemonJson) {
-    const conflicting = dindConflictingFlags(mirror);
-    (r.docker.services ?? []).forEach((service, i) => {
-      const flag = (service.command ?? []).find((arg) => conflicting.some((f) => arg === f || arg.startsWith(`${f}=`)));
-      check(flag === undefined, {
-        path,
-        subject: `docker.services[${i}].command`,
-        value: service.command,
-        rule: `the fleet mounts the mirror's daemon.json into dind services (registry-mirrors${conflicting.length > 1 ? ", insecure-registries" : ""}), and dockerd refuses to start when a directive is given both as a flag (${flag ?? ""}) and in the configuration file (moby daemon/config/config.go)`,
-        fix: "remove the flag: the dind service already uses the mirror from the mounted daemon.json",
-      });
-    });
-  }
+  if (mountsDaemonJson) validateDindServiceCommands(path, r.docker.services ?? [], mirror);
   const volumes = mountsDaemonJson ? [...(r.docker.volumes ?? ["/cache"]), DIND_DAEMON_JSON_VOLUME] : r.docker.volumes;
   return {
     name: r.name,

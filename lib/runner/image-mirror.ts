@@ -1,5 +1,7 @@
+import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
+import { type DockerServiceSettings } from "./config-toml";
 
 /** Docker Hub's registry host, as pull-through rules and mirrors name it. */
 export const DOCKER_HUB_HOST = "registry-1.docker.io";
@@ -80,6 +82,27 @@ export const DIND_DAEMON_JSON_VOLUME = `${DIND_DAEMON_JSON_PATH}:/etc/docker/dae
  */
 export function dindConflictingFlags(mirror: MirrorEndpoint): readonly string[] {
   return ["--registry-mirror", ...(mirror.insecureRegistries.length > 0 ? ["--insecure-registry"] : [])];
+}
+
+/**
+ * Refuses service commands that pass a flag of {@link dindConflictingFlags}
+ * (`--registry-mirror x` or `--registry-mirror=x`) while the fleet mounts the
+ * mirror's daemon.json into its services.
+ * @param path the runner's construct path
+ * @throws ValidationError naming the service's command, the flag, the rule and the fix
+ */
+export function validateDindServiceCommands(path: string, services: readonly DockerServiceSettings[], mirror: MirrorEndpoint): void {
+  const conflicting = dindConflictingFlags(mirror);
+  services.forEach((service, i) => {
+    const flag = (service.command ?? []).find((arg) => conflicting.some((f) => arg === f || arg.startsWith(`${f}=`)));
+    check(flag === undefined, {
+      path,
+      subject: `docker.services[${i}].command`,
+      value: service.command,
+      rule: `the fleet mounts the mirror's daemon.json into dind services (registry-mirrors${conflicting.length > 1 ? ", insecure-registries" : ""}), and dockerd refuses to start when a directive is given both as a flag (${flag ?? ""}) and in the configuration file (moby daemon/config/config.go)`,
+      fix: "remove the flag: the dind service already uses the mirror from the mounted daemon.json",
+    });
+  });
 }
 
 /** The daemon.json of `docker:dind` services: only the mirror's registry mirrors and insecure registries. */
