@@ -116,7 +116,9 @@ export interface RunnerHostInput {
    */
   readonly diskHighPercent?: number;
   /**
-   * Only images and build cache older than this are pruned (a docker `until` filter, e.g. `24h`).
+   * Whole hours (`<n>h`, e.g. `24h`): images tagged on the host less recently and build
+   * cache unused for longer are removed (the script computes the image cut-off from the hours;
+   * build cache takes it as a docker `until` filter).
    * @default "24h"
    */
   readonly pruneMinAge?: string;
@@ -215,7 +217,7 @@ export function runnerHostCloudConfig(input: RunnerHostInput): CloudConfigDocume
     file(
       HOST_PATHS.watcherUnit,
       renderSystemdUnit({
-        Unit: { Description: "Drain this GitLab runner host before it terminates", After: "network-online.target", Wants: "network-online.target" },
+        Unit: { Description: "Runner host drain watcher", After: "network-online.target", Wants: "network-online.target" },
         Service: { ExecStart: `${HOST_PATHS.script} watch`, Restart: "on-failure", RestartSec: 5, ...logTo("runner-fleet.log") },
         Install: { WantedBy: "multi-user.target" },
       }),
@@ -225,14 +227,14 @@ export function runnerHostCloudConfig(input: RunnerHostInput): CloudConfigDocume
           file(
             HOST_PATHS.metricsService,
             renderSystemdUnit({
-              Unit: { Description: "Publish this host's job-slot utilisation, jobs, queue time and disk use to CloudWatch" },
+              Unit: { Description: "Publish runner host metrics" },
               Service: { Type: "oneshot", ExecStart: `${HOST_PATHS.script} publish-metric`, ...logTo("runner-fleet.log") },
             }),
           ),
           file(
             HOST_PATHS.metricsTimer,
             renderSystemdUnit({
-              Unit: { Description: "Publish the host's metrics every minute" },
+              Unit: { Description: "Runner host metrics, every minute" },
               Timer: { OnActiveSec: 60, OnUnitActiveSec: 60, AccuracySec: 5 },
               Install: { WantedBy: "timers.target" },
             }),
@@ -242,20 +244,20 @@ export function runnerHostCloudConfig(input: RunnerHostInput): CloudConfigDocume
     file(
       HOST_PATHS.cleanDiskService,
       renderSystemdUnit({
-        Unit: { Description: "Remove docker images no container uses and old build cache when the disk fills", After: "docker.service" },
+        Unit: { Description: "Docker disk clean-up", After: "docker.service" },
         Service: { Type: "oneshot", ExecStart: `${HOST_PATHS.script} clean-disk`, Nice: 10, IOSchedulingClass: "idle", ...logTo("runner-fleet.log") },
       }),
     ),
     file(
       HOST_PATHS.cleanDiskTimer,
       renderSystemdUnit({
-        Unit: { Description: "Check the docker disk every hour" },
+        Unit: { Description: "Docker disk clean-up, hourly" },
         Timer: { OnActiveSec: 900, OnUnitActiveSec: 3600, RandomizedDelaySec: 300 },
         Install: { WantedBy: "timers.target" },
       }),
     ),
     ...(input.dindDaemonJson !== undefined ? [file(HOST_PATHS.dindDaemonJson, input.dindDaemonJson)] : []),
-    file(HOST_PATHS.cloudwatchAgentConfig, `${JSON.stringify(cloudwatchAgentConfig(input.logGroupName), null, 2)}\n`),
+    file(HOST_PATHS.cloudwatchAgentConfig, `${JSON.stringify(cloudwatchAgentConfig(input.logGroupName))}\n`),
     file(HOST_PATHS.logrotate, RUNNER_FLEET_LOGROTATE),
   ];
   return {

@@ -115,12 +115,12 @@ runner_metrics() {
   curl -fsS --max-time 5 "${METRICS_URL:?}"
 }
 
-# metric_sum NAME [FILTER]: the sum of a metric's series (those whose labels
-# contain FILTER) in the Prometheus text on stdin.
+# metric_sum NAME [FILTER]: the sum of a metric's series (those whose line
+# matches the regular expression FILTER) in the Prometheus text on stdin.
 metric_sum() {
   awk -v name="$1" -v filter="${2:-}" '
     index($0, name "{") == 1 || index($0, name " ") == 1 {
-      if (filter == "" || index($0, filter) > 0) sum += $NF
+      if ($0 ~ filter) sum += $NF
     }
     END { printf "%d\n", sum }'
 }
@@ -143,7 +143,7 @@ runner_stopped() {
 
 stop_taking_jobs() {
   hold_runner "$1"
-  log "stop taking new jobs ($1): graceful stop of $RUNNER_SERVICE (SIGQUIT); running jobs finish"
+  log "graceful stop ($1)"
   # Tolerates a runner that is not installed yet (a host terminated while booting).
   systemctl stop --no-block "${RUNNER_SERVICE:?}" || log "stopping $RUNNER_SERVICE failed"
   systemctl stop --no-block "${METRICS_TIMER:?}" || true
@@ -152,9 +152,7 @@ stop_taking_jobs() {
 # The forced-stop file: the forceful stop was sent. It is sent once per host
 # lifetime (the file lives on the tmpfs /run), whatever notices follow and even
 # when the watcher itself restarts.
-forced_file() {
-  printf '%s/runner-forced\n' "$STATE_DIR"
-}
+FORCED=$STATE_DIR/runner-forced
 
 # stop_forcefully: the stop job first (so systemd does not restart the runner),
 # then SIGTERM to the runner's main process. A SIGTERM during a graceful stop
@@ -165,12 +163,12 @@ forced_file() {
 # stop signal" and returns at once, before abortAllBuilds reported the jobs
 # (GitLab Runner 18.11.2, commands/multi.go).
 stop_forcefully() {
-  if [[ -e "$(forced_file)" ]]; then
+  if [[ -e "$FORCED" ]]; then
     return 0
   fi
   hold_runner "$1"
-  printf '%s\n' "$1" >"$(forced_file)"
-  log "forceful stop ($1): running jobs fail as runner_system_failure and can be retried"
+  echo "$1" >"$FORCED"
+  log "forceful stop ($1)"
   systemctl stop --no-block "${RUNNER_SERVICE:?}" || log "stopping $RUNNER_SERVICE failed"
   systemctl stop --no-block "${METRICS_TIMER:?}" || true
   systemctl kill --kill-who=main --signal=SIGTERM "$RUNNER_SERVICE" || true
@@ -216,7 +214,7 @@ drain() {
   stop_taking_jobs "the instance is terminating"
   local started=$SECONDS last_heartbeat=$SECONDS counts
   while ! runner_stopped; do
-    if [[ ! -e "$(forced_file)" ]] && spot_notice; then
+    if [[ ! -e "$FORCED" ]] && spot_notice; then
       stop_forcefully "spot interruption notice while draining"
     fi
     counts=$(busy) || counts="unknown unknown"
@@ -233,10 +231,10 @@ drain() {
   done
   log "the runner has exited after $((SECONDS - started))s"
   if [[ -n ${METRIC_NAMESPACE:-} ]]; then
-    publish DrainDuration "$((SECONDS - started))" Seconds || log "publishing the drain duration failed"
+    put DrainDuration "$((SECONDS - started))" Seconds
   fi
   lifecycle_action complete
-  log "lifecycle action completed; the instance terminates"
+  log "lifecycle action completed"
 }
 
 # check_auth: when the runner's job requests got new 403 answers since the last
@@ -255,15 +253,13 @@ check_auth() {
   local metrics forbidden succeeded
   metrics=$(runner_metrics) || return 0
   forbidden=$(metric_sum gitlab_runner_api_request_statuses_total 'status="403"' <<<"$metrics")
-  succeeded=$(awk '
-    index($0, "gitlab_runner_api_request_statuses_total{") == 1 && index($0, "endpoint=\"request_job\"") > 0 &&
-      (index($0, "status=\"201\"") > 0 || index($0, "status=\"204\"") > 0) { sum += $NF }
-    END { printf "%d\n", sum }' <<<"$metrics")
+  # Labels come sorted by name (endpoint before status).
+  succeeded=$(metric_sum gitlab_runner_api_request_statuses_total 'endpoint="request_job".*status="20[14]"' <<<"$metrics")
   if ((last_forbidden >= 0 && forbidden > last_forbidden)); then
-    log "job requests were refused with 403 ($((forbidden - last_forbidden)) since the last check): reading the runner tokens again"
+    log "job requests refused with 403 ($((forbidden - last_forbidden)) new): reading the tokens again"
     token_reread=yes
   elif [[ $token_reread == yes ]] && ((last_succeeded >= 0 && succeeded > last_succeeded)); then
-    log "job requests succeed again: no more reads of the runner tokens"
+    log "job requests succeed again"
     token_reread=no
   fi
   last_forbidden=$forbidden
@@ -295,11 +291,11 @@ reread_tokens() {
   fi
   if [[ $config_changed == yes ]]; then
     token_reread=no
-    log "the runner tokens changed: reloading $RUNNER_SERVICE"
-    systemctl kill --kill-who=main --signal=SIGHUP "${RUNNER_SERVICE:?}" || log "reloading $RUNNER_SERVICE failed (it reloads config.toml by itself)"
+    log "tokens changed: reloading $RUNNER_SERVICE"
+    systemctl kill --kill-who=main --signal=SIGHUP "${RUNNER_SERVICE:?}" || true
   else
     next_token_attempt=$((SECONDS + TOKEN_REREAD_INTERVAL))
-    log "the token parameters still hold config.toml's tokens (rotated in GitLab, not yet in SSM?): reading again in ${TOKEN_REREAD_INTERVAL}s"
+    log "tokens unchanged in SSM: reading again in ${TOKEN_REREAD_INTERVAL}s"
   fi
 }
 
@@ -336,13 +332,13 @@ watch() {
       drain
       return 0
     fi
-    if [[ ! -e "$(forced_file)" ]] && spot_notice; then
-      stop_forcefully "spot interruption notice: the instance is reclaimed in two minutes"
+    if [[ ! -e "$FORCED" ]] && spot_notice; then
+      stop_forcefully "spot interruption notice"
     fi
-    if [[ ! -e "$(forced_file)" ]]; then
+    if [[ ! -e "$FORCED" ]]; then
       rebalance=$(imds events/recommendations/rebalance 2>/dev/null) || rebalance=""
       if [[ -n $rebalance && $rebalance != "$handled_rebalance" ]]; then
-        stop_taking_jobs "rebalance recommendation; waiting up to ${REBALANCE_WAIT}s for the group to replace this host"
+        stop_taking_jobs "rebalance recommendation"
         handled_rebalance=$rebalance
         waiting=yes
         rebalance_since=$SECONDS
@@ -384,28 +380,27 @@ disk_used_percent() {
 # publish_metric: each data point on its own (a failed put-metric-data, e.g.
 # a throttled or timed-out call, never drops the others, above all not the
 # scaling metric); exits non-zero when any failed, after trying them all.
+failed=0
+put() {
+  publish "$@" || { log "publishing $1 failed"; failed=1; }
+}
 publish_metric() {
   : "${ASG_NAME:?}" "${CONCURRENT:?}" "${METRIC_NAMESPACE:?}" "${METRIC_NAME:?}"
-  local metrics jobs value queue disk failed=0
-  if disk=$(disk_used_percent) && [[ -n $disk ]]; then
-    publish DiskUsedPercent "$disk" Percent || { log "publishing DiskUsedPercent failed"; failed=1; }
-  else
-    log "reading the docker disk's use failed: no DiskUsedPercent published"
+  local metrics jobs queue disk
+  if disk=$(disk_used_percent) && [[ -n $disk ]]; then put DiskUsedPercent "$disk" Percent; else
+    log "no DiskUsedPercent: df failed"
     failed=1
   fi
   if ! metrics=$(runner_metrics); then
-    log "the runner's metrics endpoint does not answer: no job metric published"
+    log "metrics endpoint does not answer: no job metric published"
     return "$failed"
   fi
   jobs=$(metric_sum gitlab_runner_jobs <<<"$metrics")
-  value=$(awk -v jobs="$jobs" -v slots="$CONCURRENT" 'BEGIN { printf "%.1f", 100 * jobs / slots }')
-  publish "$METRIC_NAME" "$value" Percent || { log "publishing $METRIC_NAME failed"; failed=1; }
-  publish RunningJobs "$jobs" Count || { log "publishing RunningJobs failed"; failed=1; }
-  publish JobSlots "$CONCURRENT" Count || { log "publishing JobSlots failed"; failed=1; }
+  put "$METRIC_NAME" "$(awk -v j="$jobs" -v s="$CONCURRENT" 'BEGIN { printf "%.1f", 100 * j / s }')" Percent
+  put RunningJobs "$jobs" Count
+  put JobSlots "$CONCURRENT" Count
   queue=$(queue_seconds "$metrics")
-  if [[ -n $queue ]]; then
-    publish JobQueueDuration "$queue" Seconds || { log "publishing JobQueueDuration failed"; failed=1; }
-  fi
+  if [[ -n $queue ]]; then put JobQueueDuration "$queue" Seconds; fi
   return "$failed"
 }
 
@@ -415,21 +410,7 @@ publish_metric() {
 # image pulled for a job is never removed while that job is counted. Fails
 # when the metrics endpoint does not answer (nothing is removed then).
 no_jobs() {
-  local metrics
-  metrics=$(runner_metrics) || return 1
-  (($(metric_sum gitlab_runner_jobs <<<"$metrics") == 0))
-}
-
-# min_age_seconds: PRUNE_MIN_AGE (Ns, Nm, Nh or Nd) in seconds.
-min_age_seconds() {
-  local n=${PRUNE_MIN_AGE%[smhd]}
-  case $PRUNE_MIN_AGE in
-    *s) echo "$n" ;;
-    *m) echo $((n * 60)) ;;
-    *h) echo $((n * 3600)) ;;
-    *d) echo $((n * 86400)) ;;
-    *) echo "$PRUNE_MIN_AGE" ;;
-  esac
+  [[ $(busy) == "0 "* ]]
 }
 
 # clean_disk: above DISK_HIGH_PERCENT, removes images one by one, never:
@@ -438,46 +419,35 @@ min_age_seconds() {
 #   until=` is no substitute, its `until` is the image's creation time, so an
 #   image pulled a minute ago can go between a job's pull and its create;
 # - an image a container (running or stopped) uses;
-# - an image tagged less than PRUNE_MIN_AGE ago (Metadata.LastTagTime: set
+# - an image tagged less than PRUNE_MIN_AGE (hours, e.g. 24h) ago (Metadata.LastTagTime: set
 #   when an image is tagged, e.g. `docker build -t`, `docker tag`; moby
 #   daemon/images TagImage, SetLastUpdated);
 # then build cache unused for PRUNE_MIN_AGE.
 clean_disk() {
-  local used now min_age id tagged refs tags in_use removed=0
+  local used cutoff id tagged refs tags in_use removed=0
   used=$(disk_used_percent)
-  if ((used < DISK_HIGH_PERCENT)); then
-    log "docker disk ${used}% used (threshold ${DISK_HIGH_PERCENT}%): nothing to clean"
+  if ((used < DISK_HIGH_PERCENT)) || ! no_jobs; then
+    log "docker disk ${used}%: no clean-up (below ${DISK_HIGH_PERCENT}%, or jobs run)"
     return 0
   fi
-  if ! no_jobs; then
-    log "docker disk ${used}% used (threshold ${DISK_HIGH_PERCENT}%), but jobs run (or the runner's metrics do not answer): no clean-up this time"
-    return 0
-  fi
-  log "docker disk ${used}% used (threshold ${DISK_HIGH_PERCENT}%): removing images no container uses, tagged more than ${PRUNE_MIN_AGE} ago, and older build cache"
-  now=$(date +%s)
-  min_age=$(min_age_seconds)
-  in_use=$(docker container ls --all --quiet --no-trunc | xargs -r docker container inspect --format '{{.Image}}') || in_use=""
+  cutoff=$(($(date +%s) - ${PRUNE_MIN_AGE%h} * 3600))
+  in_use=$(docker ps -aq --no-trunc | xargs -r docker inspect --format '{{.Image}}') || true
   # fd 3: no command in the loop can read the list; the last line may lack its newline.
   while read -r id tagged refs <&3 || [[ -n ${id:-} ]]; do
-    [[ -n $id ]] || continue
-    if grep -qxF "$id" <<<"$in_use" || ((tagged > now - min_age)); then
+    if [[ -z $id ]] || grep -qxF "$id" <<<"$in_use" || ((tagged > cutoff)); then
       continue
     fi
     if ! no_jobs; then
-      log "a job started: clean-up stopped after ${removed} image(s)"
+      log "a job started: stopped after ${removed} image(s)"
       break
     fi
     # By its tags (an image with several tags cannot be removed by id without
     # --force), by id when it has none.
     read -r -a tags <<<"${refs:-$id}"
-    if docker image rm "${tags[@]}" >/dev/null; then
-      removed=$((removed + 1))
-    else
-      log "removing image $id failed"
-    fi
-  done 3< <(docker image ls --quiet --no-trunc | sort -u | xargs -r docker image inspect --format '{{.Id}} {{.Metadata.LastTagTime.Unix}}{{range .RepoTags}} {{.}}{{end}}' || true)
-  docker builder prune --all --force --filter "until=$PRUNE_MIN_AGE" || log "build cache prune failed"
-  log "removed ${removed} image(s); docker disk now $(disk_used_percent)% used"
+    docker image rm "${tags[@]}" >/dev/null && removed=$((removed + 1))
+  done 3< <(docker images -q --no-trunc | sort -u | xargs -r docker image inspect --format '{{.Id}} {{.Metadata.LastTagTime.Unix}}{{range .RepoTags}} {{.}}{{end}}' || true)
+  docker builder prune --all --force --filter "until=$PRUNE_MIN_AGE" || true
+  log "removed ${removed} image(s); docker disk now $(disk_used_percent)%"
 }
 
 # fetch_token NAME REGION ATTEMPTS: the parameter's decrypted value on stdout.
@@ -515,7 +485,7 @@ configure() {
     fi
     token=$(fetch_token "$name" "$region" "$attempts") || return 1
     if [[ ! $token =~ ^[A-Za-z0-9._-]{16,}$ ]]; then
-      log "$name does not hold a runner authentication token (16 or more letters, digits, '.', '_', '-')"
+      log "$name does not hold a runner authentication token"
       return 1
     fi
     content=${content//"$placeholder"/"$token"}
@@ -530,7 +500,7 @@ configure() {
   printf '%s\n' "$content" >"$tmp"
   mv -f "$tmp" "$RUNNER_CONFIG"
   config_changed=yes
-  log "wrote $RUNNER_CONFIG with $RUNNER_COUNT runner token(s), mode 0600"
+  log "wrote $RUNNER_CONFIG"
 }
 
 main() {
