@@ -53,7 +53,7 @@ function inherited<K extends keyof CiJob>(config: CiConfig, job: CiJob, key: K):
 
 /** Every pipeline kind of a template (its workflow rules) with the predefined variables that select it. */
 function pipelineKinds(template: CiTemplate) {
-  const predefined = [
+  const predefined: Readonly<Record<string, string>>[] = [
     { CI_PIPELINE_SOURCE: "merge_request_event", CI_MERGE_REQUEST_IID: "7", CI_DEFAULT_BRANCH: "main" },
     { CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main" },
     { CI_PIPELINE_SOURCE: "push", CI_COMMIT_TAG: "v1.2.3", CI_DEFAULT_BRANCH: "main" },
