@@ -69,9 +69,11 @@ class RegistryError extends Error {
   }
 }
 
-/** `host/name:tag` -> { repo: name, tag }. */
+/** `host/name:tag` -> { repo: name, tag }; `host/name@sha256:...` -> { repo: name, digest }. */
 function parseRef(ref) {
   const slash = ref.indexOf("/");
+  const at = ref.indexOf("@");
+  if (slash > 0 && at > slash) return { repo: ref.slice(slash + 1, at), digest: ref.slice(at + 1) };
   const colon = ref.lastIndexOf(":");
   if (slash < 0 || colon < slash) throw new RegistryError("InvalidReference", `${ref} is not <host>/<repository>:<tag>`);
   return { repo: ref.slice(slash + 1, colon), tag: ref.slice(colon + 1) };
@@ -137,8 +139,9 @@ function exportCache(state, env, value) {
 }
 
 function requireImage(state, ref, why) {
-  const { repo, tag } = parseRef(ref);
-  const found = findTag(state, repo, tag);
+  const { repo, tag, digest } = parseRef(ref);
+  const byDigest = digest !== undefined && state.repos[repo]?.images[digest];
+  const found = digest !== undefined ? (byDigest ? { digest, image: byDigest } : undefined) : findTag(state, repo, tag);
   if (!found) throw new RegistryError("ImageNotFoundException", `${why}: ${ref} does not exist`);
   return found;
 }
@@ -174,6 +177,8 @@ function docker(state, env, args, stdin) {
             cacheTo: optionValues(rest, "--cache-to"),
             secrets: optionValues(rest, "--secret"),
           };
+      // Whether the build re-resolved its FROM images in the registry (--pull) and by what it named them.
+      Object.assign(image, { pull: rest.includes("--pull"), from });
       state.local[tag] = { digest, ...image };
       state.events.push({ at: env.FAKE_NOW, op: labelOnly ? "commit-image" : "build", ref: tag, digest, ...image, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME });
       return `Successfully tagged ${tag}\n`;
@@ -273,7 +278,8 @@ function buildctl(state, env, args) {
   const filename = opts.find((o) => o.startsWith("filename="))?.slice("filename=".length) ?? "Dockerfile";
   const output = Object.fromEntries(optionValues(args, "--output")[0].split(",").map((kv) => kv.split("=")));
   if (output.type !== "image" || output.push !== "true") throw new RegistryError("Unsupported", "only --output type=image,push=true");
-  const dockerArgs = ["build", "--file", path.join(locals.dockerfile, filename), "--tag", output.name];
+  // Daemonless BuildKit has no local image store: it always resolves FROM images in the registry.
+  const dockerArgs = ["build", "--pull", "--file", path.join(locals.dockerfile, filename), "--tag", output.name];
   for (const o of opts) {
     if (o.startsWith("label:")) dockerArgs.push("--label", o.slice("label:".length));
     if (o.startsWith("build-arg:")) dockerArgs.push("--build-arg", o.slice("build-arg:".length));

@@ -18,6 +18,8 @@ export interface RegistryImage {
   cacheTo?: string[];
   /** `--secret` options of the build. */
   secrets?: string[];
+  pull?: boolean;
+  from?: string;
 }
 export interface RegistryEvent {
   at: string;
@@ -40,6 +42,8 @@ export interface RegistryEvent {
   /** Built with `docker buildx build`. */
   buildx?: boolean;
   builder?: string;
+  pull?: boolean;
+  from?: string;
 }
 export interface RegistryState {
   repos: Record<string, { images: Record<string, RegistryImage> }>;
