@@ -3,12 +3,16 @@ import { DOCKER_JOB, type CiTemplate } from "../../lib/gitlab/image-reuse-templa
 import { platformCiTemplates } from "../../lib/gitlab/platform-templates";
 import { PLATFORM_VARIABLES } from "../../lib/gitlab/platform-variables";
 import { toolboxCiFile } from "../../lib/gitlab/toolbox-project";
+import { runnersOf } from "../../lib/platform/config";
+import { runnerPoolsOf } from "../../lib/platform/runner-pools";
+import { tenantsOf } from "../../lib/platform/tenancy";
+import { TagScheme } from "../../lib/registry/tag-scheme";
 import { exampleConfig } from "../../stacks/example-config";
-import { roleAllows } from "../attack-path/iam-model";
+import { buildIamModel, roleAllows } from "../attack-path/iam-model";
 import { registrationsFor } from "../attack-path/runner-routing";
 import { stackModelOf } from "../attack-path/runner-model";
-import { buildScenario } from "../attack-path/scenario";
 import { resourcesOf } from "../support/synth";
+import { exampleStackJson } from "./support/example-json";
 import { evaluateIf, expand } from "./support/flow-harness";
 
 /*
@@ -18,13 +22,15 @@ import { evaluateIf, expand } from "./support/flow-harness";
  * pipelines), each template's workflow rules, and the runner registrations with GitLab's routing
  * rules (test/attack-path/runner-routing.ts).
  */
-const scenario = buildScenario(exampleConfig);
-const dev = scenario.json.get("dev")!;
-const stacks = [...scenario.json].map(([name, json]) => stackModelOf(name, json));
-const pools = scenario.stacks.environments.get("dev")!.platform.runnerPools;
-const scheme = scenario.stacks.environments.get("dev")!.tagScheme;
+const json = exampleStackJson();
+const dev = json.get("dev")!;
+const stacks = [...json].map(([name, stack]) => stackModelOf(name, stack));
+const devConfig = exampleConfig.environments[0]!;
+// The dev runners as the platform registers them: pool, image builder and tags.
+const pools = runnerPoolsOf(devConfig, runnersOf(exampleConfig, devConfig)).map((r) => ({ name: r.name, pool: r.pool, builder: r.builder, tags: [...(r.registration?.tags ?? [])] }));
+const scheme = new TagScheme("dev/platform/tagScheme", devConfig.registry.tagScheme);
 const templates: CiTemplate[] = [...platformCiTemplates("dev/ci-templates", scheme), toolboxCiFile("dev/toolbox-project", scheme)];
-const tenants = scenario.environments[0]!.tenants;
+const tenants = tenantsOf(devConfig);
 
 type Variable = { key: string; value: string; protected: boolean; project?: string };
 const groupVariables = Object.values(resourcesOf(dev, "gitlab_group_variable")) as Variable[];
@@ -113,7 +119,7 @@ describe("jobs reach the runner pool of their trust level and environment", () =
 });
 
 describe("the toolbox image for every tenant", () => {
-  const model = scenario.model;
+  const model = buildIamModel(json);
   const toolboxRepository = "acme/dev/toolbox/toolbox";
   const builderImage = (template: CiTemplate) => template.config.jobs[DOCKER_JOB]!.image!;
   const ecrTemplate = templates.find((t) => t.fileName === "image-reuse.yml")!;

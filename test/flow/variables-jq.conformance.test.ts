@@ -6,11 +6,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Testing } from "cdktf";
-import { buildPlatform } from "../../stacks/app";
-import { exampleConfig } from "../../stacks/example-config";
 import { describeWithTool, runTool } from "../support/conformance";
 import { type SynthJson } from "../support/synth";
+import { exampleStackJson } from "./support/example-json";
 
 const filters = path.join(__dirname, "jq");
 const dir = mkdtempSync(path.join(tmpdir(), "variables-jq-"));
@@ -28,8 +26,7 @@ function write(name: string, json: SynthJson): string {
 }
 
 describeWithTool("jq", "tenant values stay out of group variables (jq over the synthesized stacks)", () => {
-  const built = buildPlatform(Testing.app(), exampleConfig);
-  const stacks = new Map([...built.environments].map(([name, stack]) => [name, JSON.parse(Testing.synth(stack)) as SynthJson]));
+  const stacks = new Map([...exampleStackJson()].filter(([name]) => ["dev", "staging", "production"].includes(name)));
   const files = [...stacks].map(([name, json]) => write(name, json));
 
   test("no image variable is shared between projects", () => {
