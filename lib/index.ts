@@ -674,3 +674,10 @@ export { checkSynthesizedJson, type SynthesizedJsonCheck } from "./checks/synthe
 // Which tenants each runner serves, what its hosts pull, and where unprotected pipelines are served.
 export { servesUnprotected, trustLevelsOf, type TrustLevelSource } from "./platform/tenancy";
 export { type HostPull, type RunnerTenantsEntry, hostPullsOf, servedTenantsOf, toolboxPullsOf, validateRunnerTenants } from "./platform/runner-tenants";
+// The toolbox every tenant runs, runner tags per trust level, protected tag kinds.
+export { toolboxSourceOf, type ToolboxSource } from "./platform/toolbox-source";
+export { type TenantVariablesOptions } from "./platform/tenant-variables";
+export { poolJobTagsOf, type PoolJobTags, protectedRunnerTagVariables, unprotectedRunnerTagVariables } from "./platform/job-routing";
+export { grantToolboxPull, type PullGrantingRepository } from "./identity/ci-access";
+export { RUNNER_TAG_EXPRESSIONS } from "./gitlab/image-reuse-template";
+export { CI_VARIABLE_CHARS, ciTagTokens, selectorTokens, tagLanguagesOverlap, type TagToken } from "./registry/tag-rules";

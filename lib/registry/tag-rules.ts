@@ -79,9 +79,11 @@ export function validateRetention(path: string, retention: Retention): void {
  * content hash `PLATFORM_INPUTS_HASH` is hex. Any other variable may expand to any tag characters.
  */
 
-/** One element of a tag language: one character of `chars`, repeated (0 or more) or once. */
-interface TagToken {
+/** One element of a tag language: one character of `chars`, once, or repeated (0 or more times). */
+export interface TagToken {
+  /** The characters this element may produce. */
   readonly chars: string;
+  /** 0 or more characters of `chars` (true), or exactly one (false). */
   readonly repeat: boolean;
 }
 

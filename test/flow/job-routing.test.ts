@@ -112,6 +112,17 @@ describe("jobs reach the runner pool of their trust level and environment", () =
     }
   });
 
+  test("staging and production: no unprotected pool, so no group tag variables; each tenant's protected tags name its own environment's pool", () => {
+    for (const env of ["staging", "production"]) {
+      const stack = json.get(env)!;
+      const groupKeys = (Object.values(resourcesOf(stack, "gitlab_group_variable")) as Variable[]).map((v) => v.key);
+      expect(groupKeys.filter((k) => /RUNNER_TAG/.test(k))).toEqual([]);
+      const tags = (Object.values(resourcesOf(stack, "gitlab_project_variable")) as Variable[]).filter((v) => /RUNNER_TAG$/.test(v.key));
+      expect(tags.length).toBe(2 * tenants.length);
+      expect(tags.filter((v) => !v.protected || !v.value.startsWith(`acme-ci-${env}-protected-`))).toEqual([]);
+    }
+  });
+
   test("the old templates' jobs (no tags) reach no runner: every runner takes tagged jobs only", () => {
     const untagged = registrationsFor({ projectPath: "acme/app", refProtected: true, tags: [] }, stacks);
     expect(untagged).toEqual([]);
