@@ -57,6 +57,8 @@ describe("example stacks: GitLab side", () => {
       // Image URLs, role ARNs and the audience are project variables of each tenant.
       "DOCKER_AUTH_CONFIG",
       "PLATFORM_AWS_REGION",
+      // The unprotected pool's runner tags (the protected pool's are protected project variables).
+      "PLATFORM_BUILD_RUNNER_TAG",
       // dev's mirror is ECR pull-through: one image prefix per upstream of the account's rules
       "PLATFORM_MIRROR_PREFIX_PUBLIC_ECR_AWS",
       "PLATFORM_MIRROR_PREFIX_QUAY_IO",
