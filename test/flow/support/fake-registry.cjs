@@ -46,7 +46,7 @@ function withState(file, fn) {
       fs.mkdirSync(lock);
       break;
     } catch {
-      if (i > 2000) throw new Error(`fake registry: cannot lock ${lock}`);
+      if (i > 12000) throw new Error(`fake registry: cannot lock ${lock}`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     }
   }
