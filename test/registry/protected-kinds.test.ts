@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { ValidationError } from "../../lib/core/errors";
 import { ciTagTokens, selectorTokens, tagLanguagesOverlap } from "../../lib/registry/tag-rules";
-import { TagScheme } from "../../lib/registry/tag-scheme";
+import { TagScheme, type TagSchemeProps } from "../../lib/registry/tag-scheme";
 
 /*
  * A protected tag kind is never expired, so it may cover no tag the templates push for an
  * unprotected kind, and a fixed protected tag (latest) selects that tag only.
  */
 const PATH = "test/tagScheme";
-const refused = (kinds: ConstructorParameters<typeof TagScheme>[1]) => {
+const refused = (kinds: TagSchemeProps) => {
   try {
     new TagScheme(PATH, kinds);
   } catch (error) {
