@@ -681,3 +681,10 @@ export { architectureOfImageId, validateImageIdArchitecture } from "./runner/arc
 export { dindConflictingFlags, validateDindServiceCommands } from "./runner/image-mirror";
 export { claimMetricNamespace } from "./runner/metric-namespace";
 export { DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT, SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS } from "./runner/fleet-props";
+// The toolbox every tenant runs, runner tags per trust level, protected tag kinds.
+export { toolboxSourceOf, type ToolboxSource } from "./platform/toolbox-source";
+export { type TenantVariablesOptions } from "./platform/tenant-variables";
+export { poolJobTagsOf, type PoolJobTags, protectedRunnerTagVariables, unprotectedRunnerTagVariables } from "./platform/job-routing";
+export { grantToolboxPull, type PullGrantingRepository } from "./identity/ci-access";
+export { RUNNER_TAG_EXPRESSIONS } from "./gitlab/image-reuse-template";
+export { CI_VARIABLE_CHARS, ciTagTokens, selectorTokens, tagLanguagesOverlap, type TagToken } from "./registry/tag-rules";

@@ -15,7 +15,14 @@ import { type RunnerFleet } from "../lib/runner/fleet";
 import { type AccountStack } from "./account-stack";
 import { addAwsProvider } from "./aws-provider";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
+import { sharedGitLabPiecesOf } from "./gitlab-shared-stack";
 import { protectedRefsManagedElsewhere } from "./identity-config";
+
+/** The toolbox project of the environment's GitLab instance (declared by one environment, held by the shared GitLab stack). */
+function toolboxProjectOf(platform: PlatformConfig, env: EnvironmentConfig): { toolboxProject?: string } {
+  const path = sharedGitLabPiecesOf(platform, env.gitlab.url).toolboxProject?.gitlab.toolboxProject?.path;
+  return path ? { toolboxProject: path } : {};
+}
 
 /**
  * One environment's stack: the providers (AWS pinned to the environment's
@@ -51,6 +58,7 @@ export class EnvironmentStack extends TerraformStack {
       environment: env,
       ...(account ? { registrySettings: account.registry } : {}),
       protectedRefsManagedElsewhere: protectedRefsManagedElsewhere(env),
+      ...toolboxProjectOf(platform, env),
     });
   }
 

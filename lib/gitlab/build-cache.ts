@@ -219,7 +219,7 @@ const BUILD_LINES = [
   "    else",
   '      set -- "$@" --cache-to type=inline',
   "    fi",
-  '    docker buildx build --builder "$(platform_buildx_builder)" --file "$_df" --cache-from "type=registry,ref=$_cache" "$@" \\',
+  '    docker buildx build --builder "$(platform_buildx_builder)" --pull --file "$_df" --cache-from "type=registry,ref=$_cache" "$@" \\',
   '      --label "platform.inputs=$_hash" --tag "$_ref" --push "$_ctx"',
   "  fi",
   "}",

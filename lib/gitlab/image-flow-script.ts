@@ -20,6 +20,11 @@
  *    create`), skipped when the tag already names that digest; an immutable tag naming
  *    another digest fails the job with a clear message.
  *
+ * Builds trust no local image: the base image and the commit image's `FROM` are named by digest
+ * (`platform_pinned`, `<repository>@sha256:...`) and every build passes `--pull`, so on a daemon
+ * shared through the docker socket a tag another job put on a local image is never built upon
+ * (docker build reference: `--pull` "Always attempt to pull all referenced images").
+ *
  * Registry calls: ECR `DescribeImages` / `BatchGetImage` / `PutImage` through the AWS CLI
  * (aws ecr batch-get-image, put-image: AWS CLI v2 command reference);
  * other registries through `docker buildx imagetools inspect|create` (docker buildx
@@ -79,15 +84,23 @@ const LINES = [
   "    return 1",
   "  fi",
   "}",
-  "platform_commit_image() {",
+  "platform_pinned() {",
+  "  # Prints image $1 (<repository>:<tag>) by digest, <repository>@sha256:...; fails when the tag does not exist.",
+  "  # Builds name their FROM, base and cache images this way: a tag a job put on an image of a shared",
+  "  # docker daemon never stands in for what the registry holds.",
+  '  _pin=$(platform_digest "$1") || return 1',
+  "  printf '%s@%s' \"${1%:*}\" \"$_pin\"",
+  "}",
+    "platform_commit_image() {",
   "  # $1 content image, $2 commit image to push, $3 inputs hash: FROM $1 plus labels (a new manifest, the same layers).",
   "  platform_builder",
+  '  _src=$(platform_pinned "$1") || { echo "platform-image: $1 does not exist" >&2; return 1; }',
   "  _dir=$(mktemp -d)",
-  "  printf 'FROM %s\\nLABEL platform.inputs=%s platform.commit=%s\\n' \"$1\" \"$3\" \"$CI_COMMIT_SHA\" > \"$_dir/Dockerfile\"",
+  "  printf 'FROM %s\\nLABEL platform.inputs=%s platform.commit=%s\\n' \"$_src\" \"$3\" \"$CI_COMMIT_SHA\" > \"$_dir/Dockerfile\"",
   '  if [ "${PLATFORM_IMAGE_BUILDER:-docker}" = buildkit-rootless ]; then',
   '    buildctl-daemonless.sh build --frontend dockerfile.v0 --local "context=$_dir" --local "dockerfile=$_dir" --output "type=image,name=$2,push=true"',
   "  else",
-  '    docker build --tag "$2" "$_dir"',
+      '    docker build --pull --tag "$2" "$_dir"',
   '    docker push "$2"',
   "  fi",
   '  rm -rf "$_dir"',
@@ -116,7 +129,9 @@ const LINES = [
   '    echo "platform-image: reused content image $_content"',
   "  else",
   '    echo "platform-image: building $2"',
-  '    platform_build "$4" "$5" "$2" "$6" "$7" "$PLATFORM_INPUTS_HASH"',
+  '    _base=""',
+  '    if [ -n "$7" ]; then _base=$(platform_pinned "$7") || { echo "platform-image: base image $7 does not exist" >&2; return 1; }; fi',
+  '    platform_build "$4" "$5" "$2" "$6" "$_base" "$PLATFORM_INPUTS_HASH"',
   "  fi",
   '  platform_commit_image "$_content" "$1" "$PLATFORM_INPUTS_HASH"',
   '  echo "platform-image: wrote $1"',

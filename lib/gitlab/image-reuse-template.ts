@@ -112,7 +112,7 @@ export interface ImageReuseTemplateProps {
   /**
    * Image of the build jobs: needs the docker CLI (and the AWS CLI for ECR; `buildctl-daemonless.sh`
    * where the pool's builder is `buildkit-rootless`), `awk`, `find` and `sha256sum`.
-   * @default ECR: the toolbox image, `$PLATFORM_TOOLBOX_IMAGE:latest` (protected repository); GitLab registry: {@link DOCKER_CLI_IMAGE}
+   * @default ECR: the toolbox image, `$PLATFORM_TOOLBOX_URL:latest` (the toolbox project's protected repository, which every tenant's roles may pull); GitLab registry: {@link DOCKER_CLI_IMAGE}
    */
   readonly builderImage?: string;
   /**
@@ -121,8 +121,11 @@ export interface ImageReuseTemplateProps {
    */
   readonly builderSetup?: readonly string[];
   /**
-   * Runner tags of every job.
-   * @default none (untagged runners pick the jobs)
+   * Runner tags of every job, instead of the platform's tag variables. `[]` leaves the jobs
+   * untagged (only runners that take untagged jobs pick them).
+   * @default build jobs `[$PLATFORM_BUILD_RUNNER_TAG]`, every other job `[$PLATFORM_RUNNER_TAG]`:
+   *   the platform sets both per trust level (the protected pool's tags as protected project
+   *   variables of each tenant, the unprotected pool's as group variables), see {@link RUNNER_TAG_EXPRESSIONS}
    */
   readonly runnerTags?: readonly string[];
   /**
@@ -165,6 +168,18 @@ export const DEFAULT_TEMPLATE_IMAGES: readonly TemplateImage[] = [
 ];
 /** Stages of the generated pipeline. */
 export const TEMPLATE_STAGES = ["build-images", "test", "review"] as const;
+
+/**
+ * The `tags:` entries of the templates' jobs when no static `runnerTags` are given: one CI/CD
+ * variable each, expanded by GitLab when it creates the job (one level: the variable's value is
+ * the tag itself; GitLab docs, "Where variables can be used", row `tags`, since 14.1).
+ */
+export const RUNNER_TAG_EXPRESSIONS = {
+  /** Image build jobs: a runner of the pipeline's pool with an image builder. */
+  builds: `$${PLATFORM_VARIABLES.buildRunnerTag}`,
+  /** Every other job: a runner of the pipeline's pool. */
+  jobs: `$${PLATFORM_VARIABLES.runnerTag}`,
+} as const;
 
 /** Hidden job giving AWS credentials from the job's OIDC token (ECR only). */
 export const AWS_JOB = ".platform-aws";
@@ -224,9 +239,11 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
   const images = props.images ?? DEFAULT_TEMPLATE_IMAGES;
   const contentTag = scheme.kind("inputs", `${path}/tagScheme`).ciTag!;
   const plan = pipelineKinds(path, scheme, props.tags ?? {});
-  const runnerTags = props.runnerTags && props.runnerTags.length > 0 ? { tags: [...props.runnerTags] } : {};
+  const tagsOf = (variable: string): { tags?: string[] } =>
+    props.runnerTags === undefined ? { tags: [variable] } : props.runnerTags.length > 0 ? { tags: [...props.runnerTags] } : {};
+  const runnerTags = tagsOf(RUNNER_TAG_EXPRESSIONS.jobs);
   const moving = scheme.kinds.find((k) => k.mutable && k.name !== BUILD_CACHE_KIND && k.ciTag !== undefined && !k.ciTag.includes("$"));
-  const builderImage = props.builderImage ?? (registry === "ecr" ? `$${imageVariable("toolbox")}:${moving?.ciTag ?? "latest"}` : DOCKER_CLI_IMAGE);
+  const builderImage = props.builderImage ?? (registry === "ecr" ? `$${PLATFORM_VARIABLES.toolboxUrl}:${moving?.ciTag ?? "latest"}` : DOCKER_CLI_IMAGE);
   const aws = registry === "ecr" ? awsOidcSetup() : undefined;
 
   validateImages(path, images);
@@ -247,7 +264,7 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
       ...(aws ? { extends: AWS_JOB } : {}),
       stage: TEMPLATE_STAGES[0],
       image: builderImage,
-      ...runnerTags,
+      ...tagsOf(RUNNER_TAG_EXPRESSIONS.builds),
       interruptible: true,
       before_script: [...(props.builderSetup ?? []), ...(aws?.before_script ?? []), ...registryLogin(registry), IMAGE_FLOW_FUNCTIONS, BUILD_CACHE_FUNCTIONS],
     },

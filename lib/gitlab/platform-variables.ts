@@ -40,6 +40,23 @@ export const PLATFORM_VARIABLES = {
   audience: "PLATFORM_OIDC_AUDIENCE",
   /** First `registry-mirrors` entry of the mirror (Docker Hub mirror URL). */
   registryMirror: "PLATFORM_REGISTRY_MIRROR",
+  /**
+   * Runner tag of the jobs of a pipeline's trust level (jobs running the pipeline's images, review jobs):
+   * a protected **project** variable of each tenant holds the protected pool's tag, and an
+   * unprotected **group** variable of the same name the unprotected pool's tag. GitLab gives
+   * project variables precedence over group variables and passes protected variables to
+   * protected refs only, so protected pipelines of a tenant get the protected pool's tag and
+   * every other pipeline the unprotected pool's.
+   */
+  runnerTag: "PLATFORM_RUNNER_TAG",
+  /** Runner tag of the image build jobs (a runner of the pool with an image builder); set like {@link PLATFORM_VARIABLES.runnerTag}. */
+  buildRunnerTag: "PLATFORM_BUILD_RUNNER_TAG",
+  /**
+   * Repository URL of the toolbox image that build and review jobs run (`:latest` of it): the
+   * protected toolbox repository of the tenant that builds the toolbox, the same for every
+   * tenant (each tenant's CI roles may pull it, none may push it but the toolbox tenant's protected role).
+   */
+  toolboxUrl: "PLATFORM_TOOLBOX_URL",
   /** Auto DevOps: the variables the build job forwards into the build. */
   autoDevOpsForwarded: "AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES",
 } as const;

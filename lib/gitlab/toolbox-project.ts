@@ -56,8 +56,8 @@ export interface ToolboxImageProjectProps {
    */
   readonly cleanupPolicy?: CleanupPolicyOptions;
   /**
-   * Runner tags of the build job.
-   * @default none
+   * Runner tags of the build job, instead of the platform's tag variables (`[]`: untagged).
+   * @default `[$PLATFORM_BUILD_RUNNER_TAG]`, set by the platform per trust level
    */
   readonly runnerTags?: readonly string[];
   /**
@@ -124,7 +124,7 @@ export class ToolboxImageProject extends Construct {
  * the CI file changes (its inputs hash), with a bootstrap builder (the bare docker CLI image,
  * plus the AWS CLI for ECR) because the toolbox cannot build itself.
  */
-export function toolboxCiFile(path: string, tagScheme: TagScheme, registry: TemplateRegistry = "ecr", runnerTags: readonly string[] = []): CiTemplate {
+export function toolboxCiFile(path: string, tagScheme: TagScheme, registry: TemplateRegistry = "ecr", runnerTags?: readonly string[]): CiTemplate {
   return imageReuseTemplate(path, {
     tagScheme,
     registry,
@@ -139,7 +139,7 @@ export function toolboxCiFile(path: string, tagScheme: TagScheme, registry: Temp
     tags: { mergeRequest: ["mergeRequest"], defaultBranch: ["commit", "latest"], gitTag: [] },
     builderImage: DOCKER_CLI_IMAGE,
     builderSetup: registry === "ecr" ? BOOTSTRAP_BUILDER_SETUP : [],
-    runnerTags,
+    ...(runnerTags ? { runnerTags } : {}),
     fileName: ".gitlab-ci.yml",
   });
 }

@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import { validateRegion } from "../core/aws";
 import { check } from "../core/errors";
+import { type IGrantable } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 
 /**
@@ -141,4 +142,20 @@ export function ciSnippet(path: string, access: CiAwsAccess, options: CiSnippetO
     before_script,
   };
   return { jobName, job, toYaml: () => stringify({ [jobName]: job }, { lineWidth: 0 }) };
+}
+
+/** A repository that grants pulls (`ContainerRepository` fits). */
+export interface PullGrantingRepository {
+  /** Grants `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`, `ecr:BatchCheckLayerAvailability` on the repository (and `ecr:GetAuthorizationToken`). */
+  grantPull(grantee: IGrantable): unknown;
+}
+
+/**
+ * Lets CI roles run the toolbox image: pull, and nothing else, on the repository the toolbox
+ * project pushes (`PLATFORM_TOOLBOX_URL`). Build and review jobs of every tenant run that image,
+ * and with the docker socket or rootless BuildKit the job's own credentials pull it when a
+ * Dockerfile or the job names it; a push stays with the toolbox tenant's protected role.
+ */
+export function grantToolboxPull(toolbox: PullGrantingRepository, roles: readonly IGrantable[]): void {
+  for (const role of roles) toolbox.grantPull(role);
 }

@@ -20,7 +20,8 @@ import { type TagScheme } from "../registry/tag-scheme";
 import { check } from "../core/errors";
 import { type EnvironmentConfig, type PlatformInfo, runnersOf } from "./config";
 import { runnerPoolsOf } from "./runner-pools";
-import { tenantsOf } from "./tenancy";
+import { unprotectedRunnerTagVariables } from "./job-routing";
+import { registryHostOf, tenantsOf } from "./tenancy";
 import { tenantVariables } from "./tenant-variables";
 
 /** What the GitLab side of an environment exposes. */
@@ -78,6 +79,11 @@ export interface EnvironmentGitLabSideProps {
    * @default none
    */
   readonly protectedRefs?: ProtectedRefsProps;
+  /**
+   * Path of the GitLab project that builds the toolbox image (see `GitLabCiPlatformProps.toolboxProject`).
+   * @default the environment's `gitlab.toolboxProject.path`, if any
+   */
+  readonly toolboxProject?: string;
 }
 
 /** The last segment of a project path. */
@@ -204,7 +210,9 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     this.runnerTokens = runnerTokens;
 
     this.ciAwsAccess = identity.build.ciAccess;
-    const registryHost = [...repositories.values()][0]?.registryHost;
+    // The registry host as a literal (not a reference to one tenant's repository): the group
+    // variables then depend on no tenant.
+    const registryHost = repositories.size > 0 ? registryHostOf(env) : undefined;
     const environmentScope = gitlab.variables?.environmentScope ?? "*";
     const isProtected = gitlab.variables?.protected ?? env.production ?? false;
 
@@ -241,6 +249,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
           })
         : []),
       dockerAuth.toVariable({ protected: isProtected, environmentScope }),
+      ...unprotectedRunnerTagVariables(platform, env, environmentScope, isProtected),
     ];
     this.variables = new CiVariables(this, "group-variables", { target: { group: gitlab.group }, variables });
     this.variableNames = variables.map((v) => v.key);
@@ -249,7 +258,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     this.projectVariables = new Map(
       tenantsOf(env).map((tenant) => [
         tenant.name,
-        new CiVariables(this, `project-variables-${tenant.name}`, { target: { project: tenant.path }, variables: tenantVariables(platform, env, tenant, environmentScope) }),
+        new CiVariables(this, `project-variables-${tenant.name}`, { target: { project: tenant.path }, variables: tenantVariables(platform, env, tenant, environmentScope, props.toolboxProject ? { toolboxProject: props.toolboxProject } : {}) }),
       ]),
     );
 

@@ -32,6 +32,8 @@ import { type RunnerPoolName, runnerPoolsOf } from "./runner-pools";
 import { tenantsOf, type TrustLevel } from "./tenancy";
 import { EnvironmentIdentity, type TenantRepositories } from "./environment-identity";
 import { EnvironmentGitLabSide } from "./gitlab-side";
+import { grantToolboxPull } from "../identity/ci-access";
+import { toolboxSourceOf } from "./toolbox-source";
 import { tenantRepositoriesOf } from "./tenant-repositories";
 
 /** One registered runner of a pool, as CI templates and operators route jobs by it. */
@@ -77,6 +79,15 @@ export interface GitLabCiPlatformProps {
    * @default none: every tenant with `protectedRefs: "manage"` gets its protections here
    */
   readonly protectedRefsManagedElsewhere?: readonly string[];
+  /**
+   * Path of the GitLab project that builds the toolbox image on this GitLab instance (the
+   * `gitlab.toolboxProject.path` of whichever environment declares it; the app passes it, since
+   * the shared GitLab stack, not the environment, holds the project). Every tenant's
+   * `PLATFORM_TOOLBOX_URL` names that project's protected toolbox repository in this
+   * environment, and every tenant's CI roles may pull it.
+   * @default the environment's own `gitlab.toolboxProject.path`, if any
+   */
+  readonly toolboxProject?: string;
 }
 
 /**
@@ -89,9 +100,10 @@ export interface GitLabCiPlatformProps {
  * piece. Each piece is a construct usable on its own; the platform only wires
  * them.
  *
- * Group CI/CD variables name the first tenant's repositories and roles; every
- * tenant needs its own values as project-level variables (which take
- * precedence over group variables).
+ * Group CI/CD variables hold only what every tenant shares (registry host,
+ * region, mirror, DOCKER_AUTH_CONFIG, the unprotected pool's runner tags); each
+ * tenant's image URLs, role ARNs, audience, toolbox URL and protected runner
+ * tags are project-level variables.
  *
  * Providers: the platform creates none (a construct library should not). The
  * stack that holds it needs an AWS provider for the environment's account and
@@ -285,9 +297,17 @@ export class GitLabCiPlatform extends Construct {
     // tenants' CI roles need the pull-through actions on the rules' prefixes, not only the runner hosts.
     const pullThrough = this.mirror instanceof EcrPullThroughMirror ? this.mirror : undefined;
     for (const roles of this.identity.tenantRoles.values()) [roles.protected, ...(roles.unprotected ? [roles.unprotected] : [])].forEach((role) => pullThrough?.grantPullThrough(role));
+    // Build and review jobs of every tenant run the toolbox image: its CI roles pull (never push) it.
+    const toolboxProject = props.toolboxProject ?? env.gitlab.toolboxProject?.path;
+    for (const tenant of tenantsOf(env)) {
+      const source = toolboxSourceOf(env, tenant, toolboxProject);
+      const roles = this.identity.tenantRoles.get(tenant.name);
+      const toolbox = source ? this.tenantRepositories.get(source.tenant.name)?.protected.get(source.repositoryId) : undefined;
+      if (roles && toolbox && source!.tenant.name !== tenant.name) grantToolboxPull(toolbox, [roles.protected, ...(roles.unprotected ? [roles.unprotected] : [])]);
+    }
 
-    // Group variables name the first tenant's repositories and roles; each tenant's own
-    // project-level variables take precedence over them.
+    // Group variables hold only what every tenant shares; each tenant's image URLs, role ARNs,
+    // audience, toolbox and protected runner tags are project variables.
     const firstRoles = [...this.identity.tenantRoles.values()][0]!;
     this.gitlab = new EnvironmentGitLabSide(this, "gitlab", {
       platform,
@@ -306,6 +326,7 @@ export class GitLabCiPlatform extends Construct {
       },
       ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
       ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
+      ...(toolboxProject ? { toolboxProject } : {}),
     });
     new TerraformOutput(this, "ci-variable-names", {
       staticId: true,

@@ -3,7 +3,19 @@ import { iamRoleArn } from "../core/iam";
 import { type CiVariableOptions } from "../gitlab/ci-variable";
 import { imageVariable, PLATFORM_VARIABLES, unprotectedImageVariable } from "../gitlab/platform-variables";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo } from "./config";
+import { protectedRunnerTagVariables } from "./job-routing";
 import { audienceOf, registryHostOf, servesUnprotected, type Tenant, tenantRepositoryName, tenantRoleName } from "./tenancy";
+import { toolboxSourceOf } from "./toolbox-source";
+
+/** Options of {@link tenantVariables}. */
+export interface TenantVariablesOptions {
+  /**
+   * Path of the GitLab project that builds the toolbox image (`gitlab.toolboxProject.path` of the
+   * environment on this GitLab instance that declares it); see `toolboxSourceOf`.
+   * @default the environment's own `gitlab.toolboxProject`, if any
+   */
+  readonly toolboxProject?: string;
+}
 
 /**
  * The project-level CI/CD variables of one tenant in one environment (GitLab
@@ -15,14 +27,17 @@ import { audienceOf, registryHostOf, servesUnprotected, type Tenant, tenantRepos
  * - `PLATFORM_AWS_ROLE_ARN`: the protected role, as a protected variable (only
  *   pipelines of protected refs receive it);
  * - `PLATFORM_AWS_UNPROTECTED_ROLE_ARN`: the unprotected role (every pipeline);
- * - `PLATFORM_OIDC_AUDIENCE`: the environment's audience (`audienceOf`).
+ * - `PLATFORM_OIDC_AUDIENCE`: the environment's audience (`audienceOf`);
+ * - `PLATFORM_TOOLBOX_URL`: the toolbox repository the tenant's build jobs run (see `toolboxSourceOf`);
+ * - `PLATFORM_RUNNER_TAG`, `PLATFORM_BUILD_RUNNER_TAG`: the protected pool's tags, as protected
+ *   variables (see job-routing.ts).
  * The unprotected image and role variables exist only in an environment with an
  * unprotected runner pool (`servesUnprotected`), like the repositories and the role they name.
  * No value is secret: none is masked; all are raw (no `$` expansion).
  *
  * @param environmentScope GitLab environment scope (project variables have scopes on every tier)
  */
-export function tenantVariables(platform: PlatformInfo, env: EnvironmentConfig, tenant: Tenant, environmentScope = "*"): CiVariableOptions[] {
+export function tenantVariables(platform: PlatformInfo, env: EnvironmentConfig, tenant: Tenant, environmentScope = "*", options: TenantVariablesOptions = {}): CiVariableOptions[] {
   const host = registryHostOf(env);
   const partition = partitionOf(env.region);
   const ids = new Set(tenant.repositories.map((r) => r.id));
@@ -34,6 +49,10 @@ export function tenantVariables(platform: PlatformInfo, env: EnvironmentConfig, 
       { key: imageVariable(role), value: `${host}/${tenantRepositoryName(env, tenant, id, "protected")}`, description: `Protected repository of the ${role} image (${tenant.path})`, protected: false, ...common },
       ...(unprotected ? [{ key: unprotectedImageVariable(role), value: `${host}/${tenantRepositoryName(env, tenant, id, "unprotected")}`, description: `Repository of the ${role} image for merge requests and other unprotected refs (${tenant.path})`, protected: false, ...common }] : []),
     ]);
+  const toolbox = toolboxSourceOf(env, tenant, options.toolboxProject ?? env.gitlab.toolboxProject?.path);
+  const toolboxUrl: CiVariableOptions[] = toolbox
+    ? [{ key: PLATFORM_VARIABLES.toolboxUrl, value: `${host}/${tenantRepositoryName(env, toolbox.tenant, toolbox.repositoryId, "protected")}`, description: `Toolbox image build and review jobs run (${toolbox.tenant.path}, pull only)`, protected: false, ...common }]
+    : [];
   const roleArn = (trust: "protected" | "unprotected") => iamRoleArn(partition, env.accountId, tenantRoleName(platform, env, tenant, trust));
   return [
     ...images,
@@ -42,5 +61,7 @@ export function tenantVariables(platform: PlatformInfo, env: EnvironmentConfig, 
       ? [{ key: PLATFORM_VARIABLES.unprotectedRoleArn, value: roleArn("unprotected"), description: `Role of ${tenant.path}'s unprotected pipelines (merge requests, other refs)`, protected: false, ...common }]
       : []),
     { key: PLATFORM_VARIABLES.audience, value: audienceOf(platform, env), description: "Audience of the GitLab OIDC token for this environment", protected: false, ...common },
+    ...toolboxUrl,
+    ...protectedRunnerTagVariables(platform, env, environmentScope),
   ];
 }

@@ -69,3 +69,84 @@ export function validateRetention(path: string, retention: Retention): void {
   const [field, value] = r.maxCount !== undefined ? ["maxCount", r.maxCount] : ["maxAgeDays", r.maxAgeDays!];
   assertPositiveInteger(path, `retention ${field}`, value, "keep at least 1 image or 1 day; to keep everything, mark the kind protected");
 }
+
+/*
+ * The tags a CI tag template can produce, for the protected-kind checks. GitLab's predefined
+ * variables have known shapes (GitLab docs, "Predefined CI/CD variables reference"):
+ * `CI_COMMIT_SHA` is the full commit SHA (hex), `CI_COMMIT_SHORT_SHA` its first 8 characters,
+ * `CI_COMMIT_REF_SLUG` is lower-cased with everything except 0-9 and a-z replaced by '-',
+ * `CI_MERGE_REQUEST_IID`, `CI_PIPELINE_ID`, `CI_PIPELINE_IID` and `CI_JOB_ID` are numbers; the
+ * content hash `PLATFORM_INPUTS_HASH` is hex. Any other variable may expand to any tag characters.
+ */
+
+/** One element of a tag language: one character of `chars`, once, or repeated (0 or more times). */
+export interface TagToken {
+  /** The characters this element may produce. */
+  readonly chars: string;
+  /** 0 or more characters of `chars` (true), or exactly one (false). */
+  readonly repeat: boolean;
+}
+
+const ANY_TAG_CHAR = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+const HEX = "0123456789abcdef";
+const DIGITS = "0123456789";
+const SLUG = "abcdefghijklmnopqrstuvwxyz0123456789-";
+
+/** Character classes of the variables whose values have a known shape. */
+export const CI_VARIABLE_CHARS: Readonly<Record<string, string>> = {
+  CI_COMMIT_SHA: HEX,
+  CI_COMMIT_SHORT_SHA: HEX,
+  CI_COMMIT_REF_SLUG: SLUG,
+  CI_MERGE_REQUEST_IID: DIGITS,
+  CI_PIPELINE_ID: DIGITS,
+  CI_PIPELINE_IID: DIGITS,
+  CI_JOB_ID: DIGITS,
+  PLATFORM_INPUTS_HASH: HEX,
+};
+
+/** A CI tag template (`sha-${CI_COMMIT_SHA}`) as the set of tags it can produce: each variable at least one character of its class. */
+export function ciTagTokens(ciTag: string): TagToken[] {
+  const tokens: TagToken[] = [];
+  const variable = /\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/y;
+  for (let i = 0; i < ciTag.length; ) {
+    variable.lastIndex = i;
+    const m = ciTag[i] === "$" ? variable.exec(ciTag) : null;
+    if (m) {
+      const chars = CI_VARIABLE_CHARS[m[1]!] ?? ANY_TAG_CHAR;
+      tokens.push({ chars, repeat: false }, { chars, repeat: true });
+      i = variable.lastIndex;
+    } else {
+      tokens.push({ chars: ciTag[i]!, repeat: false });
+      i++;
+    }
+  }
+  return tokens;
+}
+
+/** A selector (prefix or `*` pattern) as the set of tags it selects. */
+export function selectorTokens(selector: TagSelector): TagToken[] {
+  const text = "prefix" in selector ? `${selector.prefix}*` : selector.pattern;
+  return [...text].map((c) => (c === "*" ? { chars: ANY_TAG_CHAR, repeat: true } : { chars: c, repeat: false }));
+}
+
+/** Whether tag languages share a tag (a search over index tuples; exact for these regular languages). */
+export function tagLanguagesOverlap(...languages: readonly (readonly TagToken[])[]): boolean {
+  const seen = new Set<string>();
+  const visit = (at: readonly number[]): boolean => {
+    const key = at.join(",");
+    if (seen.has(key)) return false;
+    seen.add(key);
+    if (at.every((i, n) => i === languages[n]!.length)) return true;
+    // Leave out a repeated token of one language (it may produce nothing more).
+    for (let n = 0; n < languages.length; n++) {
+      const token = languages[n]![at[n]!];
+      if (token?.repeat && visit(at.map((i, m) => (m === n ? i + 1 : i)))) return true;
+    }
+    // Or produce one character every language's current token allows.
+    const tokens = at.map((i, n) => languages[n]![i]);
+    if (tokens.some((t) => t === undefined)) return false;
+    if (![...tokens[0]!.chars].some((c) => tokens.every((t) => t!.chars.includes(c)))) return false;
+    return visit(at.map((i, n) => (tokens[n]!.repeat ? i : i + 1)));
+  };
+  return visit(languages.map(() => 0));
+}

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { constructArgs } from "../core/construct-args";
 import { check, ValidationError } from "../core/errors";
 import { describeSelector, matchesSelector, patternsOverlap, selectorPattern, selectorsOverlap, type TagSelector } from "./glob";
-import { assertPositiveInteger, type Retention, TAG_CHARS, validateRetention, validateSelector } from "./tag-rules";
+import { assertPositiveInteger, ciTagTokens, type Retention, selectorTokens, TAG_CHARS, tagLanguagesOverlap, validateRetention, validateSelector } from "./tag-rules";
 
 export { type Retention, validateRetention, validateSelector } from "./tag-rules";
 
@@ -191,8 +191,9 @@ export class TagScheme extends Construct {
    * @param id construct id
    * @param props the kinds and their retention
    * @throws ValidationError for an unknown built-in kind in `use`, a bad selector, retention or
-   *   CI tag, a protected kind with a retention, or (with `maxKindsPerImage: 1`) overlapping
-   *   kinds whose order would expire the longer-lived one early
+   *   CI tag, a protected kind with a retention, a protected kind whose selector matches tags of
+   *   an unprotected kind or more than the one fixed tag the templates push for it, or (with
+   *   `maxKindsPerImage: 1`) overlapping kinds whose order would expire the longer-lived one early
    */
   public constructor(scope: Construct, id: string, props?: TagSchemeProps);
   public constructor(first: Construct | string, second?: string | TagSchemeProps, third?: TagSchemeProps) {
@@ -229,6 +230,7 @@ export class TagScheme extends Construct {
     assertPositiveInteger(path, "untaggedExpiryDays", this.untaggedExpiryDays, "expire untagged images after at least 1 day");
     this.maxKindsPerImage = props.maxKindsPerImage ?? 3;
     assertPositiveInteger(path, "maxKindsPerImage", this.maxKindsPerImage, "give 1 (kinds never share an image) or more");
+    this.assertProtectedKindsNarrow();
     if (this.maxKindsPerImage === 1) this.assertOrderedOverlaps();
   }
 
@@ -284,6 +286,43 @@ export class TagScheme extends Construct {
   /** Every kind a concrete tag belongs to (selectors may overlap). */
   public kindsOf(tag: string): readonly TagKind[] {
     return this.kinds.filter((k) => matchesSelector(tag, k.selector));
+  }
+
+  /**
+   * A protected kind keeps every image it selects forever (its keep rule comes first), so its
+   * selector must not reach the tags the templates push for an unprotected kind (its `ciTag`,
+   * with GitLab's predefined variables at their documented shapes, as far as the kind's own
+   * selector selects them). A protected `*`, or a prefix `s` next to `sha-<commit>`, would keep
+   * every commit image and cut no retention. Tags pushed outside the templates (kinds without a
+   * `ciTag`, such as semver from a release tool) may overlap a protected kind on purpose: an
+   * image carrying a protected tag is kept. And a protected kind whose tag the templates push as
+   * one fixed tag (`latest`) selects that tag only.
+   */
+  private assertProtectedKindsNarrow(): void {
+    for (const kind of this.protectedKinds) {
+      const selected = selectorTokens(kind.selector);
+      const where = `${this.path}/kinds/${kind.name}`;
+      for (const other of this.retainedKinds.filter((k) => k.ciTag !== undefined)) {
+        throwUnless(!tagLanguagesOverlap(selected, ciTagTokens(other.ciTag!), selectorTokens(other.selector)), {
+          path: where,
+          subject: "selector",
+          value: selectorPattern(kind.selector),
+          rule:
+            `a protected kind is never expired, and this selector (${describeSelector(kind.selector)}) also matches tags of the unprotected kind "${other.name}" ` +
+            `(the templates push ${other.ciTag}), so those images would never expire`,
+          fix: `narrow the selector to the protected tags only (e.g. pattern "v*.*.*" for releases), or make "${kind.name}" unprotected with a retention`,
+        });
+      }
+      if (kind.ciTag !== undefined && !kind.ciTag.includes("$")) {
+        throwUnless(!("prefix" in kind.selector) && kind.selector.pattern === kind.ciTag, {
+          path: where,
+          subject: "selector",
+          value: selectorPattern(kind.selector),
+          rule: `the templates push this protected kind as the one tag ${kind.ciTag}; a wider selector (${describeSelector(kind.selector)}) would keep other tags forever`,
+          fix: `use pattern: "${kind.ciTag}"`,
+        });
+      }
+    }
   }
 
   /**

@@ -34,10 +34,26 @@ export function protectedRepositories(scenario: Scenario): Set<string> {
   return arns;
 }
 
+/**
+ * The repositories every tenant is told to run and may pull although another tenant owns them:
+ * the toolbox, named by the tenants' `PLATFORM_TOOLBOX_URL` project variables in the synthesized
+ * stacks (read from the JSON, not from the configuration). Pushing them stays a violation.
+ */
+export function sharedToolboxRepositories(scenario: Scenario): Set<string> {
+  const names = new Set<string>();
+  for (const json of scenario.json.values()) {
+    for (const variable of Object.values(json.resource?.gitlab_project_variable ?? {})) {
+      if (variable.key === "PLATFORM_TOOLBOX_URL") names.add(String(variable.value).slice(String(variable.value).indexOf("/") + 1));
+    }
+  }
+  return new Set(scenario.model.repositories.filter((r) => names.has(r.name)).map((r) => r.arn));
+}
+
 /** Violations of the trust boundaries for one scenario's actors (empty when it holds). */
 export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors): string[] {
   const problems: string[] = [];
   const runByProtected = protectedRepositories(scenario);
+  const toolbox = sharedToolboxRepositories(scenario);
   for (const env of scenario.environments) {
     for (const tenant of env.tenants) {
       for (const actor of actorsOf(tenant)) {
@@ -51,7 +67,8 @@ export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors):
             }
             if (deploys(role)) problems.push(`${label}: reaches the deployment role ${role.name}`);
           }
-          for (const repo of [...pushableBy(scenario.model, role), ...pullableBy(scenario.model, role)]) {
+          const pulled = pullableBy(scenario.model, role).filter((repo) => !toolbox.has(repo.arn));
+          for (const repo of [...pushableBy(scenario.model, role), ...pulled]) {
             if (repo.tenant !== undefined && repo.tenant !== tenant.name && !deploys(role)) problems.push(`${label}: reaches ${role.name}, which uses ${repo.name} of tenant ${repo.tenant}`);
           }
         }

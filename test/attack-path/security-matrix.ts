@@ -10,7 +10,7 @@
  * `securityMatrix`.
  */
 import { ACTOR_KINDS, type Actor, type ActorKind } from "../support/gitlab-actors";
-import { protectedRepositories, reachedBy } from "./boundaries";
+import { protectedRepositories, reachedBy, sharedToolboxRepositories } from "./boundaries";
 import { deploys, pullableBy, pushableBy } from "./iam-model";
 import { servedProjectsOf, toolboxExceptions } from "./host-pulls";
 import { stackModelOf, type StackModel } from "./runner-model";
@@ -72,7 +72,10 @@ const otherTenants: MatrixColumn = {
     const others = (repos: readonly { tenant?: string }[]) => [...new Set(repos.map((r) => pathOf(r.tenant)).filter((p): p is string => p !== undefined && p !== own))].sort();
     const roles = reachedBy(scenario, actor);
     const pushed = others(roles.flatMap((r) => pushableBy(scenario.model, r)));
-    const pulled = others(roles.flatMap((r) => pullableBy(scenario.model, r)));
+    // The toolbox every tenant's build jobs run is pulled by every tenant's CI roles (read only): the
+    // toolbox exception, reported with the host roles' pulls below, not as another tenant's image.
+    const toolbox = sharedToolboxRepositories(scenario);
+    const pulled = others(roles.flatMap((r) => pullableBy(scenario.model, r)).filter((r) => !toolbox.has(r.arn)));
     const models = runnerModels(scenario);
     const registrations = jobsOf(scenario, actor, models).flatMap((job) => registrationsFor(job, models));
     const hostPulls = { protected: new Set<string>(), unprotected: new Set<string>(), toolbox: new Set<string>() };

@@ -13,7 +13,7 @@ import { StaticCredentials, type StaticCredentialsProps } from "../../lib/identi
 import { NexusMirror, type NexusMirrorProps } from "../../lib/mirror/nexus-mirror";
 import { Network, type NetworkProps } from "../../lib/network/network";
 import { ContainerRepository, type ContainerRepositoryProps } from "../../lib/registry/repository";
-import { TagScheme } from "../../lib/registry/tag-scheme";
+import { TagScheme, type TagKindOptions } from "../../lib/registry/tag-scheme";
 import { type DockerExecutorSettings, validateRunnerConfig } from "../../lib/runner/config-toml";
 import { testStack } from "../support/synth";
 import { type BadInput } from "./matrix";
@@ -78,6 +78,10 @@ const repository = (props: Partial<ContainerRepositoryProps>) => () => new Conta
 const network = (props: Partial<NetworkProps>) => () => new Network(testStack(), "network", { name: "acme-ci-dev", availabilityZones: ["eu-central-1a", "eu-central-1b"], ...props });
 const ECR = "111111111111.dkr.ecr.eu-central-1.amazonaws.com";
 
+// ---- TagScheme: protected kinds no wider than the tags they protect ----
+const scheme = (kinds: Record<string, TagKindOptions>) => () => new TagScheme("test/tagScheme", { kinds });
+const COVERS = (kind: string, pushed: string) => new RegExp(`a protected kind is never expired, and this selector .* also matches tags of the unprotected kind "${kind}" \\(the templates push ${pushed.replace(/[$]/g, "\\$").replace(/[{}]/g, "\\$&")}\\)`);
+
 export const constructRows: readonly BadInput[] = [
   // CI templates: build caches per trust level, dependency caches GitLab can key.
   {
@@ -107,6 +111,13 @@ export const constructRows: readonly BadInput[] = [
     rule: /relative to the project directory/,
     fix: /relative to the repository root/,
   },
+  // TagScheme
+  { name: "a protected tag kind with pattern *", run: scheme({ everything: { pattern: "*", protected: true } }), path: "test/tagScheme/kinds/everything", subject: "selector", value: "*", rule: COVERS("pipeline", "pipeline-${CI_PIPELINE_ID}"), fix: /narrow the selector to the protected tags only/ },
+  { name: "a protected prefix s covering the commit tags sha-<commit>", run: scheme({ s: { prefix: "s", protected: true } }), path: "test/tagScheme/kinds/s", subject: "selector", value: "s*", rule: COVERS("commit", "sha-${CI_COMMIT_SHA}"), fix: /or make "s" unprotected with a retention/ },
+  { name: "a protected prefix b covering the branch tags branch-<slug>", run: scheme({ b: { prefix: "b", protected: true } }), path: "test/tagScheme/kinds/b", subject: "selector", value: "b*", rule: COVERS("branch", "branch-${CI_COMMIT_REF_SLUG}"), fix: /narrow the selector/ },
+  { name: "a protected semver pattern covering an unprotected release kind", run: scheme({ release: { protected: false, retention: { maxAgeDays: 90 } }, semver: { pattern: "*.*.*", protected: true } }), path: "test/tagScheme/kinds/semver", subject: "selector", value: "*.*.*", rule: COVERS("release", "${CI_COMMIT_TAG}"), fix: /narrow the selector/ },
+  { name: "a protected latest kind wider than the one tag the templates push", run: scheme({ latest: { pattern: "latest*" } }), path: "test/tagScheme/kinds/latest", subject: "selector", value: "latest*", rule: /the templates push this protected kind as the one tag latest; a wider selector/, fix: /use pattern: "latest"/ },
+
   // RunnerCacheBucket
   cachePath("*", /IAM wildcards/),
   cachePath("runner-cache/../other", /path\.Join/),

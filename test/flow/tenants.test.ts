@@ -1,17 +1,14 @@
-import { Testing } from "cdktf";
 import { validateEnvironmentConfig, type EnvironmentConfig } from "../../lib/platform/config";
-import { buildPlatform } from "../../stacks/app";
 import { exampleConfig } from "../../stacks/example-config";
-import { resourcesOf, type SynthJson, violationOf } from "../support/synth";
+import { resourcesOf, violationOf } from "../support/synth";
+import { exampleStackJson } from "./support/example-json";
 
 /*
  * Projects as tenants, from the synthesized JSON of every example stack (what `jq` would read):
  * each project gets its own project variables; no image variable value is shared between
  * projects (the old group-level PLATFORM_APP_IMAGE sent every project to one repository).
  */
-const app = Testing.app();
-const stacks = buildPlatform(app, exampleConfig);
-const jsonOf = (name: string) => JSON.parse(Testing.synth(stacks.environments.get(name)!)) as SynthJson;
+const jsonOf = (name: string) => exampleStackJson().get(name)!;
 const environments = ["dev", "staging", "production"].map((name) => [name, jsonOf(name)] as const);
 
 describe("projects as tenants (synthesized example stacks)", () => {

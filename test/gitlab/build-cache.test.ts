@@ -72,7 +72,7 @@ describe("BuildKit builds with a registry cache", () => {
     const jobs = jobsOf(imageReuseTemplate("cfg/t", { tagScheme: noCache }).content);
     expect(jobs["build-app-image"]!.variables).toEqual(expect.objectContaining({ CACHE_IMAGE: "$PLATFORM_APP_IMAGE:latest", CACHE_EXPORT: "inline", CACHE_TRUSTED_REPOSITORY: "" }));
     // The builder image still uses the moving `latest`, never the build cache tag.
-    expect(jobsOf(imageReuseTemplate("cfg/t", { tagScheme: scheme }).content)[".platform-docker"]!.image).toBe("$PLATFORM_TOOLBOX_IMAGE:latest");
+    expect(jobsOf(imageReuseTemplate("cfg/t", { tagScheme: scheme }).content)[".platform-docker"]!.image).toBe("$PLATFORM_TOOLBOX_URL:latest");
   });
 
   test("an image whose unprotected repository is its protected one is refused: unprotected builds would write the cache protected builds import", () => {

@@ -57,11 +57,14 @@ describe("example stacks: GitLab side", () => {
       // Image URLs, role ARNs and the audience are project variables of each tenant.
       "DOCKER_AUTH_CONFIG",
       "PLATFORM_AWS_REGION",
+      // The unprotected pool's runner tags (the protected pool's are protected project variables).
+      "PLATFORM_BUILD_RUNNER_TAG",
       // dev's mirror is ECR pull-through: one image prefix per upstream of the account's rules
       "PLATFORM_MIRROR_PREFIX_PUBLIC_ECR_AWS",
       "PLATFORM_MIRROR_PREFIX_QUAY_IO",
       "PLATFORM_MIRROR_PREFIX_REGISTRY_K8S_IO",
       "PLATFORM_REGISTRY_HOST",
+      "PLATFORM_RUNNER_TAG",
     ]);
   });
 
@@ -80,7 +83,8 @@ describe("example stacks: GitLab side", () => {
   test("DOCKER_AUTH_CONFIG: credHelpers only in dev (not masked), with the external registry from a sensitive variable in production (masked, hidden)", () => {
     const auth = (name: string) => values(name, "gitlab_group_variable").find((v) => v.key === "DOCKER_AUTH_CONFIG")!;
     expect(auth("dev")).toEqual(expect.objectContaining({ masked: false, raw: true }));
-    expect(JSON.parse(String(auth("dev").value).replace(/"\$\{[^}]*\}[^"]*"/, '"ecr"'))).toEqual({ credHelpers: { ecr: "ecr-login" } });
+    // The registry host as a literal: no group variable refers to one tenant's repository.
+    expect(JSON.parse(String(auth("dev").value))).toEqual({ credHelpers: { "111111111111.dkr.ecr.eu-central-1.amazonaws.com": "ecr-login" } });
     expect(auth("production")).toEqual(expect.objectContaining({ masked: true, hidden: true, raw: true }));
     expect(auth("production").value).toContain('base64encode(join(":", ["acme-ci@acme", var.acr_password]))');
     expect((json("production") as { variable?: unknown }).variable).toEqual({ acr_password: expect.objectContaining({ sensitive: true, type: "string" }) });

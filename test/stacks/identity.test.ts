@@ -114,12 +114,14 @@ describe("environment identities", () => {
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
       { Effect: "Allow", Action: PUSH, Resource: expect.arrayContaining(["app", "app-ci", "toolbox"].map((id) => repoRef(`app-${id}`))) },
       pullThrough,
+      // Build jobs run the toolbox the toolbox project builds: pull only.
+      { Effect: "Allow", Action: PULL, Resource: [repoRef("toolbox-toolbox")] },
     ]);
     expect(ecr(json("dev"), "ci-app-protected")[1]!.Resource).toHaveLength(3);
     expect(ecr(json("dev"), "ci-app-unprotected")).toEqual([
       { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
       { Effect: "Allow", Action: PUSH, Resource: expect.arrayContaining(["app", "app-ci", "toolbox"].map((id) => repoRef(`app-unprotected-${id}`))) },
-      { Effect: "Allow", Action: PULL, Resource: expect.arrayContaining(["app", "app-ci", "toolbox"].map((id) => repoRef(`app-${id}`))) },
+      { Effect: "Allow", Action: PULL, Resource: expect.arrayContaining([...["app", "app-ci", "toolbox"].map((id) => repoRef(`app-${id}`)), repoRef("toolbox-toolbox")]) },
       pullThrough,
     ]);
     // Production has no unprotected pool: no unprotected role, no unprotected repository.

@@ -6,8 +6,10 @@
 //   pushing an existing immutable tag onto another digest fails (ImageTagAlreadyExistsException);
 // - at most 1,000 tags per image (ECR quota "Tags per image");
 // - push times from the simulated clock ($FAKE_NOW, ISO 8601);
-// - IAM as the tenant roles grant it: a role whose ARN contains "unprotected" may not push to a
-//   protected repository (one without "/unprotected/" in its name);
+// - IAM: with $FAKE_IAM (a JSON table role ARN -> repository -> allowed ECR actions, decided by the
+//   IAM evaluator over the synthesized policies, see flow-iam.ts) every pull, push and ECR call is
+//   allowed only when the job's role ($AWS_ROLE_ARN) holds the action on that repository; without
+//   it, a role whose ARN contains "unprotected" may push only repositories under "/unprotected/";
 // - FROM / BASE_IMAGE references must exist in the registry;
 // - BuildKit registry caches (`docker buildx build --cache-to type=registry,ref=…`, buildctl
 //   `--export-cache type=registry,ref=…`) are pushed like images, under the same IAM and tag rules
@@ -44,7 +46,7 @@ function withState(file, fn) {
       fs.mkdirSync(lock);
       break;
     } catch {
-      if (i > 2000) throw new Error(`fake registry: cannot lock ${lock}`);
+      if (i > 12000) throw new Error(`fake registry: cannot lock ${lock}`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
     }
   }
@@ -69,9 +71,11 @@ class RegistryError extends Error {
   }
 }
 
-/** `host/name:tag` -> { repo: name, tag }. */
+/** `host/name:tag` -> { repo: name, tag }; `host/name@sha256:...` -> { repo: name, digest }. */
 function parseRef(ref) {
   const slash = ref.indexOf("/");
+  const at = ref.indexOf("@");
+  if (slash > 0 && at > slash) return { repo: ref.slice(slash + 1, at), digest: ref.slice(at + 1) };
   const colon = ref.lastIndexOf(":");
   if (slash < 0 || colon < slash) throw new RegistryError("InvalidReference", `${ref} is not <host>/<repository>:<tag>`);
   return { repo: ref.slice(slash + 1, colon), tag: ref.slice(colon + 1) };
@@ -83,6 +87,26 @@ function findTag(state, repo, tag) {
   return undefined;
 }
 
+const tables = {};
+/** Throws AccessDeniedException unless the job's role may perform every action on `repo` (no table: no IAM). */
+function authorize(env, repo, ...actions) {
+  if (!env.FAKE_IAM) {
+    const role = env.AWS_ROLE_ARN || "";
+    if (actions.includes("ecr:PutImage") && role.includes("unprotected") && !repo.includes("/unprotected/")) {
+      throw new RegistryError("AccessDeniedException", `${role} is not authorized to perform ecr:PutImage on repository ${repo}`);
+    }
+    return;
+  }
+  const table = (tables[env.FAKE_IAM] ??= JSON.parse(fs.readFileSync(env.FAKE_IAM, "utf8")));
+  const role = env.AWS_ROLE_ARN || "(no credentials)";
+  const allowed = table[role]?.[repo] ?? [];
+  const denied = actions.find((a) => !allowed.includes(a));
+  if (denied) throw new RegistryError("AccessDeniedException", `User: ${role} is not authorized to perform: ${denied} on resource: repository ${repo}`);
+}
+
+const PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
+const PUSH = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"];
+
 /** Puts `tag` on `digest` in `repo` under ECR's rules. `image` describes a new image. */
 function putTag(state, env, repo, tag, digest, image) {
   const gitlabProtected = (env.FAKE_GITLAB_PROTECTED || "").split(",").filter(Boolean);
@@ -90,9 +114,6 @@ function putTag(state, env, repo, tag, digest, image) {
     throw new RegistryError("denied", `requested access to the resource is denied: ${repo} is a protected container repository and the pipeline's user is a ${env.FAKE_GITLAB_ROLE || "developer"}`);
   }
   const role = env.AWS_ROLE_ARN || "";
-  if (role.includes("unprotected") && !repo.includes("/unprotected/")) {
-    throw new RegistryError("AccessDeniedException", `${role} is not authorized to perform ecr:PutImage on repository ${repo}`);
-  }
   const mutable = (env.FAKE_MUTABLE || "").split(",").filter(Boolean).some((p) => wildcard(p).test(tag));
   const repository = (state.repos[repo] ??= { images: {} });
   const existing = findTag(state, repo, tag);
@@ -131,14 +152,17 @@ function exportCache(state, env, value) {
   const ref = cacheRef(value);
   if (ref === undefined) return;
   const { repo, tag } = parseRef(ref);
+  authorize(env, repo, ...PUSH);
   const digest = `sha256:${crypto.createHash("sha256").update(`cache\n${ref}\n${++state.counter}`).digest("hex")}`;
   putTag(state, env, repo, tag, digest, { kind: "cache", options: value });
   state.events.push({ at: env.FAKE_NOW, op: "cache-export", ref, digest, options: value, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME, role: env.AWS_ROLE_ARN || "" });
 }
 
-function requireImage(state, ref, why) {
-  const { repo, tag } = parseRef(ref);
-  const found = findTag(state, repo, tag);
+function requireImage(state, env, ref, why) {
+  const { repo, tag, digest } = parseRef(ref);
+  authorize(env, repo, ...PULL);
+  const byDigest = digest !== undefined && state.repos[repo]?.images[digest];
+  const found = digest !== undefined ? (byDigest ? { digest, image: byDigest } : undefined) : findTag(state, repo, tag);
   if (!found) throw new RegistryError("ImageNotFoundException", `${why}: ${ref} does not exist`);
   return found;
 }
@@ -160,8 +184,8 @@ function docker(state, env, args, stdin) {
       const labelOnly = /^LABEL\s+platform\.inputs=(\S+)\s+platform\.commit=(\S+)/m.exec(text);
       let base;
       // Images of this registry (a host with a dot) must exist; public images (alpine, amazon/aws-cli) come from elsewhere.
-      if (from && from.includes("/") && from.split("/")[0].includes(".")) base = requireImage(state, from, "FROM");
-      if (buildArgs.BASE_IMAGE) base = requireImage(state, buildArgs.BASE_IMAGE, "BASE_IMAGE");
+      if (from && from.includes("/") && from.split("/")[0].includes(".")) base = requireImage(state, env, from, "FROM");
+      if (buildArgs.BASE_IMAGE) base = requireImage(state, env, buildArgs.BASE_IMAGE, "BASE_IMAGE");
       const digest = `sha256:${crypto.createHash("sha256").update(`${text}\n${JSON.stringify(labels)}\n${++state.counter}`).digest("hex")}`;
       const image = labelOnly
         ? { kind: "commit", inputs: labelOnly[1], commit: labelOnly[2], layersOf: base?.digest }
@@ -174,6 +198,8 @@ function docker(state, env, args, stdin) {
             cacheTo: optionValues(rest, "--cache-to"),
             secrets: optionValues(rest, "--secret"),
           };
+      // Whether the build re-resolved its FROM images in the registry (--pull) and by what it named them.
+      Object.assign(image, { pull: rest.includes("--pull"), from });
       state.local[tag] = { digest, ...image };
       state.events.push({ at: env.FAKE_NOW, op: labelOnly ? "commit-image" : "build", ref: tag, digest, ...image, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME });
       return `Successfully tagged ${tag}\n`;
@@ -184,6 +210,7 @@ function docker(state, env, args, stdin) {
       if (!local) throw new RegistryError("NoSuchImage", `An image does not exist locally with the tag: ${ref}`);
       const { repo, tag } = parseRef(ref);
       const { digest, ...image } = local;
+      authorize(env, repo, ...PUSH);
       putTag(state, env, repo, tag, digest, image);
       state.events.push({ at: env.FAKE_NOW, op: "push", ref, digest, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME, role: env.AWS_ROLE_ARN || "" });
       return `${tag}: digest: ${digest}\n`;
@@ -212,11 +239,12 @@ function docker(state, env, args, stdin) {
         return out;
       }
       if (rest[0] !== "imagetools") throw new RegistryError("Unsupported", `docker buildx ${rest[0]}`);
-      if (rest[1] === "inspect") return `${requireImage(state, rest[2], "inspect").digest}\n`;
+      if (rest[1] === "inspect") return `${requireImage(state, env, rest[2], "inspect").digest}\n`;
       if (rest[1] === "create") {
         const target = optionValues(rest, "--tag")[0];
-        const source = requireImage(state, rest[rest.length - 1], "imagetools create");
+        const source = requireImage(state, env, rest[rest.length - 1], "imagetools create");
         const { repo, tag } = parseRef(target);
+        authorize(env, repo, "ecr:PutImage");
         putTag(state, env, repo, tag, source.digest, source.image);
         return "";
       }
@@ -237,11 +265,13 @@ function aws(state, env, args) {
     case "get-login-password":
       return "fake-ecr-token\n";
     case "describe-images": {
+      authorize(env, repo, "ecr:DescribeImages");
       const found = findTag(state, repo, tagOf());
       if (!found) throw new RegistryError("ImageNotFoundException", `The image with imageId {imageTag:'${tagOf()}'} does not exist within the repository with name '${repo}'`);
       return `${found.digest}\n`;
     }
     case "batch-get-image": {
+      authorize(env, repo, "ecr:BatchGetImage");
       // Like ECR: a missing tag is a failure entry, not an error; --output text prints None.
       const found = findTag(state, repo, tagOf());
       const query = optionValues(rest, "--query")[0] ?? "";
@@ -250,6 +280,7 @@ function aws(state, env, args) {
       return `${JSON.stringify({ schemaVersion: 2, fakeDigest: found.digest })}\n`;
     }
     case "put-image": {
+      authorize(env, repo, "ecr:PutImage");
       const tag = optionValues(rest, "--image-tag")[0];
       const file = optionValues(rest, "--image-manifest")[0].replace(/^file:\/\//, "");
       const { fakeDigest } = JSON.parse(fs.readFileSync(path.resolve(env.PWD || process.cwd(), file), "utf8"));
@@ -273,7 +304,8 @@ function buildctl(state, env, args) {
   const filename = opts.find((o) => o.startsWith("filename="))?.slice("filename=".length) ?? "Dockerfile";
   const output = Object.fromEntries(optionValues(args, "--output")[0].split(",").map((kv) => kv.split("=")));
   if (output.type !== "image" || output.push !== "true") throw new RegistryError("Unsupported", "only --output type=image,push=true");
-  const dockerArgs = ["build", "--file", path.join(locals.dockerfile, filename), "--tag", output.name];
+  // Daemonless BuildKit has no local image store: it always resolves FROM images in the registry.
+  const dockerArgs = ["build", "--pull", "--file", path.join(locals.dockerfile, filename), "--tag", output.name];
   for (const o of opts) {
     if (o.startsWith("label:")) dockerArgs.push("--label", o.slice("label:".length));
     if (o.startsWith("build-arg:")) dockerArgs.push("--build-arg", o.slice("build-arg:".length));
@@ -294,7 +326,7 @@ function expire(state, expired) {
   for (const [repo, digests] of Object.entries(expired)) for (const digest of digests) delete state.repos[repo].images[digest];
 }
 
-module.exports = { emptyState, load, save, withState, docker, aws, buildctl, putTag, expire, parseRef, findTag, MAX_TAGS_PER_IMAGE };
+module.exports = { emptyState, load, save, withState, docker, aws, buildctl, putTag, expire, parseRef, findTag, authorize, RegistryError, MAX_TAGS_PER_IMAGE };
 
 if (require.main === module) {
   const [tool, ...args] = process.argv.slice(2);

@@ -18,6 +18,8 @@ export interface RegistryImage {
   cacheTo?: string[];
   /** `--secret` options of the build. */
   secrets?: string[];
+  pull?: boolean;
+  from?: string;
 }
 export interface RegistryEvent {
   at: string;
@@ -40,12 +42,16 @@ export interface RegistryEvent {
   /** Built with `docker buildx build`. */
   buildx?: boolean;
   builder?: string;
+  pull?: boolean;
+  from?: string;
 }
 export interface RegistryState {
   repos: Record<string, { images: Record<string, RegistryImage> }>;
   events: RegistryEvent[];
 }
 interface FakeRegistryModule {
+  emptyState(): RegistryState & { local: Record<string, unknown> };
+  docker(state: RegistryState, env: Readonly<Record<string, string>>, args: readonly string[], stdin: string): string;
   load(file: string): RegistryState;
   save(file: string, state: RegistryState): void;
   putTag(state: RegistryState, env: Record<string, string>, repo: string, tag: string, digest: string, image: Partial<RegistryImage>): string;
@@ -141,6 +147,8 @@ export class FlowProject {
     /** Project and group variables; `protectedOnly` ones reach protected pipelines only. */
     private readonly variables: { readonly all: Readonly<Record<string, string>>; readonly protectedOnly: Readonly<Record<string, string>> },
     private readonly mutable: readonly string[],
+    /** The fake registry's IAM table (`FAKE_IAM`, see flow-iam.ts); without it the registry checks no permissions. */
+    private readonly iam?: string,
   ) {
     const shim = (tool: string) => `#!/bin/sh\nexec node ${JSON.stringify(SCRIPT)} ${tool} "$@"\n`;
     this.repo = new CiRepo(files, { docker: shim("docker"), aws: shim("aws"), "buildctl-daemonless.sh": shim("buildctl") });
@@ -163,7 +171,7 @@ export class FlowProject {
     name: string,
     trigger: Trigger,
     day: number,
-    options: { jobs?: readonly string[]; retryOf?: FlowPipeline; env?: Readonly<Record<string, string>> } = {},
+    options: { jobs?: readonly string[]; retryOf?: FlowPipeline; env?: Readonly<Record<string, string>>; override?: Readonly<Record<string, string>> } = {},
   ): Promise<FlowPipeline> {
     const ref = trigger.kind === "tag" ? trigger.tag : trigger.branch;
     this.repo.git("checkout", "-q", ref);
@@ -187,6 +195,8 @@ export class FlowProject {
       ...this.variables.all,
       ...(protectedRef ? this.variables.protectedOnly : {}),
       ...workflow,
+      // What a project's own .gitlab-ci.yml may set on top of the template (an attacker's merge request).
+      ...(options.override ?? {}),
       PLATFORM_IMAGE_BUILDER: protectedRef ? "docker" : "buildkit-rootless",
       AWS_WEB_IDENTITY_TOKEN_FILE: path.join(this.repo.dir, ".oidc-token"),
       CI_PIPELINE_ID: String(id),
@@ -196,7 +206,14 @@ export class FlowProject {
     };
     const unset = trigger.kind === "merge_request" || trigger.kind === "tag" ? ["CI_COMMIT_BRANCH"] : [];
     const runNumber = this.pipelines.length + 1;
-    const env = { FAKE_RUN: String(runNumber), FAKE_REGISTRY_STATE: this.state, FAKE_NOW: new Date(START.getTime() + day * DAY).toISOString(), FAKE_MUTABLE: this.mutable.join(","), ...options.env };
+    const env = {
+      FAKE_RUN: String(runNumber),
+      FAKE_REGISTRY_STATE: this.state,
+      FAKE_NOW: new Date(START.getTime() + day * DAY).toISOString(),
+      FAKE_MUTABLE: this.mutable.join(","),
+      ...(this.iam ? { FAKE_IAM: this.iam } : {}),
+      ...options.env,
+    };
     // GitLab's CI schema is checked on the first run; the template does not change afterwards.
     const flags = this.pipelines.length > 0 ? ["--no-json-schema-validation"] : [];
     const run = await this.repo.runPipeline(variables, unset, env, [...(options.jobs ?? []), ...flags]);

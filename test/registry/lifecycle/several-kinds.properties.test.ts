@@ -46,6 +46,9 @@ const schemes = fc
       const o = options[i]!;
       kinds[name] = { ...CUSTOM[name], ...(o.protected ? { protected: true } : { protected: false, retention: o.retention }) };
     });
+    // A protected semver kind next to an unprotected release kind is refused (it would keep every
+    // release image forever): such schemes are not generated.
+    if (kinds.semver?.protected && kinds.release !== undefined && !kinds.release.protected && (use as readonly string[]).includes("release")) delete kinds.semver;
     return new TagScheme("prop/tags", { use, kinds });
   })
   .filter((scheme) => scheme.retainedKinds.length <= 6);

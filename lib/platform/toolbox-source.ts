@@ -1,0 +1,25 @@
+import { type EnvironmentConfig, imageRolesOf } from "./config";
+import { type Tenant, tenantsOf } from "./tenancy";
+
+/** The repository the toolbox image comes from: a tenant's protected repository of the `toolbox` image role. */
+export interface ToolboxSource {
+  /** The tenant whose protected repository holds the toolbox. */
+  readonly tenant: Tenant;
+  /** Its repository config id (the `toolbox` image role). */
+  readonly repositoryId: string;
+}
+
+/**
+ * Where the toolbox image of `forTenant` comes from: the protected toolbox repository of the
+ * toolbox project's tenant when the toolbox project is one of the environment's tenants with a
+ * toolbox repository; otherwise the tenant's own toolbox repository, if it has one.
+ */
+export function toolboxSourceOf(env: EnvironmentConfig, forTenant: Tenant, toolboxProject = env.gitlab.toolboxProject?.path): ToolboxSource | undefined {
+  const repositoryId = imageRolesOf(env).toolbox;
+  if (repositoryId === undefined) return undefined;
+  const has = (t: Tenant) => t.repositories.some((r) => r.id === repositoryId);
+  const builder = toolboxProject === undefined ? undefined : tenantsOf(env).find((t) => t.path.toLowerCase() === toolboxProject.toLowerCase() && has(t));
+  if (builder) return { tenant: builder, repositoryId };
+  return has(forTenant) ? { tenant: forTenant, repositoryId } : undefined;
+}
+

@@ -1,0 +1,50 @@
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Testing } from "cdktf";
+import { AccountStack } from "../../../stacks/account-stack";
+import { accountOf, accountStackName, validateConfig } from "../../../stacks/config";
+import { EnvironmentStack } from "../../../stacks/environment-stack";
+import { exampleConfig } from "../../../stacks/example-config";
+import { withoutSharedGitLabPieces } from "../../../stacks/gitlab-shared-stack";
+import { type SynthJson } from "../../support/synth";
+
+const ROOT = path.resolve(__dirname, "../../..");
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? sourceFiles(full) : full.endsWith(".ts") ? [full] : [];
+  });
+}
+
+/** A hash of every source the synthesized stacks depend on (lib/, stacks/, this module) and of `extra` files. */
+export function sourceHash(extra: readonly string[] = []): string {
+  const hash = createHash("sha256");
+  for (const file of [...sourceFiles(path.join(ROOT, "lib")), ...sourceFiles(path.join(ROOT, "stacks")), __filename, ...extra].sort()) hash.update(file).update(readFileSync(file));
+  return hash.digest("hex").slice(0, 24);
+}
+
+/**
+ * The synthesized JSON of the example's account and environment stacks, by stack name, built as
+ * the app builds them (validated configuration, each environment with its account stack; the
+ * rule pack's aspects, which only check, are left out). Cached in the temp directory under
+ * {@link sourceHash}, so the flow files of one test run synthesize once between them.
+ */
+export function exampleStackJson(): ReadonlyMap<string, SynthJson> {
+  const file = path.join(tmpdir(), `flow-example-stacks-${sourceHash()}.json`);
+  if (existsSync(file)) return new Map(Object.entries(JSON.parse(readFileSync(file, "utf8")) as Record<string, SynthJson>));
+  validateConfig(exampleConfig);
+  const app = Testing.app();
+  const accounts = new Map(exampleConfig.accounts.map((a) => [a.name, new AccountStack(app, accountStackName(a), exampleConfig, a)]));
+  const stacks = [
+    ...accounts.values(),
+    ...exampleConfig.environments.map((env) => new EnvironmentStack(app, env.name, exampleConfig, withoutSharedGitLabPieces(env), accounts.get(accountOf(exampleConfig, env).name))),
+  ];
+  const json = Object.fromEntries(stacks.map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as SynthJson]));
+  const partial = `${file}.${process.pid}`;
+  writeFileSync(partial, JSON.stringify(json));
+  renameSync(partial, file);
+  return new Map(Object.entries(json));
+}
