@@ -16,6 +16,7 @@ import { type AccountStack } from "./account-stack";
 import { addAwsProvider } from "./aws-provider";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
 import { protectedRefsManagedElsewhere } from "./identity-config";
+import { promotionOf } from "./promotion";
 
 /**
  * One environment's stack: the providers (AWS pinned to the environment's
@@ -51,6 +52,7 @@ export class EnvironmentStack extends TerraformStack {
       environment: env,
       ...(account ? { registrySettings: account.registry } : {}),
       protectedRefsManagedElsewhere: protectedRefsManagedElsewhere(env),
+      promotion: promotionOf(platform, env),
     });
   }
 
