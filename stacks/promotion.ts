@@ -1,5 +1,6 @@
+import { type DeployTemplateEnvironment } from "../lib/gitlab/deploy-template";
 import { type PlatformPromotion } from "../lib/platform/platform";
-import { promotionSourceName } from "../lib/platform/promotion";
+import { deployedImageOf, deployRouteOf, promotionSourceName, recordsLastGoodDigest, rollsBack } from "../lib/platform/promotion";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
 
 /**
@@ -19,4 +20,28 @@ export function promotionOf(config: PlatformConfig, env: EnvironmentConfig): Pla
     ...(targets.length > 0 ? { targets } : {}),
     ...(environmentBranches.length > 0 ? { environmentBranches } : {}),
   };
+}
+
+/**
+ * What the published deploy template needs of the configuration: the environments of one GitLab
+ * instance with `deploy`, in configuration (promotion) order, each with its deploy runner's
+ * tags, promotion source, branch and rollback settings; and the image role they deploy.
+ * @returns undefined when no environment of the instance deploys
+ */
+export function deployTemplateOf(config: PlatformConfig, gitlabUrl: string): { environments: DeployTemplateEnvironment[]; image: string } | undefined {
+  const deploying = config.environments.filter((e) => e.gitlab.url === gitlabUrl && e.deploy !== undefined);
+  if (deploying.length === 0) return undefined;
+  const environments = deploying.map((env): DeployTemplateEnvironment => {
+    const from = promotionSourceName(config.environments, env);
+    return {
+      name: env.name,
+      runnerTags: deployRouteOf(config, env)?.tags ?? [],
+      ...(from !== undefined ? { promoteFrom: from } : {}),
+      ...(env.deploy?.manual ? { manual: true } : {}),
+      recordLastGood: recordsLastGoodDigest(env),
+      rollback: rollsBack(env),
+      ...(env.deploy?.branch !== undefined ? { branch: env.deploy.branch } : {}),
+    };
+  });
+  return { environments, image: deployedImageOf(deploying[0]!) };
 }

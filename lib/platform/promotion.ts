@@ -8,7 +8,7 @@
 import { partitionOf, ssmParameterArn, validateSsmParameterName } from "../core/aws";
 import { check } from "../core/errors";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, type RunnerRegistrationConfig, runnersOf } from "./config";
-import { type PoolRunner, runnerPoolsOf, takesUnprotectedJobs } from "./runner-pools";
+import { controlsHost, type PoolRunner, runnerPoolsOf, takesUnprotectedJobs } from "./runner-pools";
 import { registryHostOf, type Tenant, tenantRepositoryName, tenantsOf } from "./tenancy";
 
 /**
@@ -33,7 +33,7 @@ export interface DeployConfig {
   readonly image?: string;
   /**
    * Name of the runner registration deploy jobs run on; it must take protected refs only.
-   * @default the deploy pool's runner (`runners.deploy`) when there is one, else the first runner of the protected pool
+   * @default the deploy pool's runner (`runners.deploy`) when there is one, else the protected pool's first runner without docker socket or privileged mode, else its first runner
    */
   readonly runner?: string;
   /**
@@ -114,7 +114,11 @@ export function deployRouteOf(platform: PlatformInfo, env: EnvironmentConfig): D
   const pick = (pool: PoolRunner | undefined, registration: RunnerRegistrationConfig | undefined): DeployRoute | undefined =>
     registration ? { registration, pool: pool?.pool ?? "protected", tags: [...(registration.tags ?? [])] } : undefined;
   if (named !== undefined) return pick(pools.find((p) => p.name === named), registrations.find((r) => r.name === named));
-  const candidate = pools.find((p) => p.pool === "deploy" && p.registration) ?? pools.find((p) => p.pool === "protected" && p.registration);
+  // A deploy needs no docker daemon: prefer a protected runner whose hosts bind no socket and run nothing privileged.
+  const candidate =
+    pools.find((p) => p.pool === "deploy" && p.registration) ??
+    pools.find((p) => p.pool === "protected" && p.registration && !controlsHost(p)) ??
+    pools.find((p) => p.pool === "protected" && p.registration);
   return pick(candidate, candidate?.registration);
 }
 
@@ -239,6 +243,19 @@ export interface PromotionConfigView extends PlatformInfo {
  * @throws ValidationError naming `config/environments[i]/promotion`
  */
 export function validatePromotion(config: PromotionConfigView): void {
+  const images = new Map<string, { image: string; index: number }>();
+  config.environments.forEach((env, i) => {
+    if (env.deploy === undefined) return;
+    const first = images.get(env.gitlab.url);
+    check(first === undefined || first.image === deployedImageOf(env), {
+      path: `config/environments[${i}]/deploy/image`,
+      subject: "image role",
+      value: deployedImageOf(env),
+      rule: `the published deploy template deploys one image role per GitLab instance, and environments[${first?.index}] deploys ${first?.image}`,
+      fix: "deploy the same image role in every environment of the instance",
+    });
+    if (!first) images.set(env.gitlab.url, { image: deployedImageOf(env), index: i });
+  });
   config.environments.forEach((env, i) => {
     if (env.promotion === undefined) return;
     const at = `config/environments[${i}]/promotion`;
@@ -260,7 +277,9 @@ export function validatePromotion(config: PromotionConfigView): void {
       fix: "name an earlier environment, or reorder the environments (build environment first)",
     });
     const source = config.environments[index]!;
-    check(source.gitlab.url === env.gitlab.url && source.gitlab.group === env.gitlab.group, {
+    // By host: a malformed URL (http://, a trailing slash) is reported by the URL check alone.
+    const host = (url: string) => url.replace(/^[a-z]+:\/\//i, "").replace(/\/+$/, "").toLowerCase();
+    check(host(source.gitlab.url) === host(env.gitlab.url) && source.gitlab.group === env.gitlab.group, {
       path: `${at}/from`,
       subject: "promotion source",
       value: name,
