@@ -171,8 +171,11 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
     const common = (): CiJob => ({ extends: DEPLOY_JOB, stage: stageOf(env), tags: [...env.runnerTags], resource_group: `deploy-${env.name}` });
     const needs: CiNeed[] = [];
     if (env.promoteFrom !== undefined) {
+      // After the source environment's smoke test passed, when the source deploys here too.
+      const after = envs.some((e) => e.name === env.promoteFrom) ? { needs: [{ job: `smoke-test-${env.promoteFrom}` }] } : {};
       jobs[`promote-${env.name}`] = {
         ...common(),
+        ...after,
         environment: { name: env.name, action: "prepare" },
         rules: rules(when),
         variables: { PLATFORM_PROMOTE_FROM: `$${promoteFromVariable(image)}` },
