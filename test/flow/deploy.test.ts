@@ -49,12 +49,86 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
     const digestOf = (repo: string, tag: string) => Object.entries(state().repos[repo]?.images ?? {}).find(([, i]) => i.tags.includes(tag))?.[0];
     const failure = (pipeline: FlowPipeline) => `${pipeline.run.run.stdout.slice(-4000)}\n${pipeline.run.run.stderr.slice(-1500)}\n${project.log().slice(-1500)}`;
 
-    test("the first push runs every job: build, test, promote to staging, deploy, smoke test, promote to production, deploy, smoke test", () => {
-      require("fs").writeFileSync("/tmp/first.log", p.first!.run.run.stdout + "\n-----\n" + p.first!.run.run.stderr);
-      expect({ status: p.first!.run.run.status, passed: p.first!.run.passed }).toEqual({
-        status: 0,
-        passed: expect.arrayContaining(["build-app-image", "unit-tests", "promote-staging", "deploy-staging", "smoke-test-staging", "promote-production", "deploy-production", "smoke-test-production"]),
-      });
+    const HOST = { dev: "111111111111.dkr.ecr.eu-central-1.amazonaws.com", staging: "111111111111.dkr.ecr.eu-central-1.amazonaws.com", production: "222222222222.dkr.ecr.eu-central-1.amazonaws.com" } as const;
+    const ACCOUNT = { staging: "111111111111", production: "222222222222" } as const;
+    const repoOf = (env: string) => `acme/${env}/app/app`;
+    const commitDigest = (env: string, pipeline: FlowPipeline) => digestOf(repoOf(env), `sha-${pipeline.sha}`);
+    const DEPLOY_JOBS = ["promote-staging", "deploy-staging", "smoke-test-staging", "promote-production", "deploy-production", "smoke-test-production"];
+
+    test("the first push and the source-only change run every job: build, test, promote to staging, deploy, smoke test, promote to production, deploy, smoke test", () => {
+      for (const pipeline of [p.first!, p.source!]) {
+        expect({ pipeline: pipeline.name, status: pipeline.run.run.status, passed: pipeline.run.passed, failed: pipeline.run.run.status === 0 ? "" : failure(pipeline) }).toEqual({
+          pipeline: pipeline.name,
+          status: 0,
+          passed: ["build-app-image", "build-ci-image", "lint", "unit-tests", ...DEPLOY_JOBS].sort(),
+          failed: "",
+        });
+      }
+    });
+
+    test("each deploy runs the digest built from that commit: the digest of dev's sha-<commit>, copied unchanged to staging and production, deployed as each environment's deployment role", () => {
+      const log = flow.deployments();
+      for (const pipeline of [p.first!, p.source!]) {
+        const built = commitDigest("dev", pipeline)!;
+        expect(state().repos[repoOf("dev")]!.images[built]!.commit).toBe(pipeline.sha);
+        for (const env of ["staging", "production"] as const) {
+          expect(commitDigest(env, pipeline)).toBe(built);
+          const image = `${HOST[env]}/${repoOf(env)}@${built}`;
+          expect(log).toContain(`deploy ${env} ${image} arn:aws:iam::${ACCOUNT[env]}:role/acme-ci-${env}-deployment`);
+          expect(log).toContain(`smoke ${env} ${image} arn:aws:iam::${ACCOUNT[env]}:role/acme-ci-${env}-deployment`);
+        }
+      }
+    });
+
+    test("promotion is the target environment's protected role copying from the previous environment, and nothing else writes there", () => {
+      const events = state().events.filter((e) => e.op === "tag" && e.repo !== undefined && !e.repo.startsWith("acme/dev/"));
+      expect(events.length).toBeGreaterThan(0);
+      for (const e of events) {
+        const env = e.repo!.split("/")[1] as "staging" | "production";
+        expect({ repo: e.repo, tag: e.tag, role: e.role }).toEqual({ repo: e.repo, tag: e.tag, role: `arn:aws:iam::${ACCOUNT[env]}:role/acme-ci-${env}-app-protected` });
+        expect(e.job).toMatch(new RegExp(`^(promote|smoke-test)-${env}$`));
+      }
+    });
+
+    test("a source-only change deploys new code: a new image (built, never a re-tag of the old one) reaches staging and production", () => {
+      const builds = state().events.filter((e) => e.op === "build" && e.run === String(p.source!.seq) && e.ref!.includes("/app/app:"));
+      expect(builds).toHaveLength(1);
+      expect(commitDigest("dev", p.source!)).not.toBe(commitDigest("dev", p.first!));
+      expect(state().repos[repoOf("dev")]!.images[commitDigest("dev", p.source!)!]!.inputs).not.toBe(state().repos[repoOf("dev")]!.images[commitDigest("dev", p.first!)!]!.inputs);
+      expect(flow.deployments()).toContain(`deploy production ${HOST.production}/${repoOf("production")}@${commitDigest("dev", p.source!)} arn:aws:iam::222222222222:role/acme-ci-production-deployment`);
+    });
+
+    test("a failing smoke test rolls back to the recorded digest; production is not touched", () => {
+      expect(p.broken!.run.run.status).not.toBe(0);
+      expect(p.broken!.run.passed).toEqual(expect.arrayContaining(["promote-staging", "deploy-staging", "rollback-staging"]));
+      expect(p.broken!.run.passed).not.toContain("smoke-test-staging");
+      for (const job of ["promote-production", "deploy-production", "smoke-test-production"]) expect(p.broken!.run.passed).not.toContain(job);
+      const good = commitDigest("staging", p.source!)!;
+      const broken = commitDigest("staging", p.broken!)!;
+      expect(broken).not.toBe(good);
+      const log = flow.deployments();
+      const brokenAt = log.indexOf(`smoke staging ${HOST.staging}/${repoOf("staging")}@${broken} FAIL`);
+      expect(brokenAt).toBeGreaterThan(0);
+      // After the failed smoke test: the recorded digest is deployed again and passes its smoke test.
+      expect(log.slice(brokenAt + 1)).toEqual([
+        `deploy staging ${HOST.staging}/${repoOf("staging")}@${good} arn:aws:iam::111111111111:role/acme-ci-staging-deployment`,
+        `smoke staging ${HOST.staging}/${repoOf("staging")}@${good} arn:aws:iam::111111111111:role/acme-ci-staging-deployment`,
+      ]);
+      // The broken image never reached production; the records still name the good digests.
+      expect(digestOf(repoOf("production"), `sha-${p.broken!.sha}`)).toBeUndefined();
+      const parameters = (state() as RegistryState & { parameters: Record<string, string> }).parameters;
+      expect(parameters).toEqual({ "/acme-ci/staging/deploy/app/last-good-digest": good, "/acme-ci/production/deploy/app/last-good-digest": good });
+      expect(digestOf(repoOf("staging"), "deployed-staging")).toBe(good);
+      expect(digestOf(repoOf("production"), "deployed-production")).toBe(good);
+    });
+
+    test("what each environment runs carries its protected deployed tag and survives 120 days of lifecycle", () => {
+      const registry = state();
+      const deployed = ["staging", "production"].map((env) => [repoOf(env), digestOf(repoOf(env), `deployed-${env}`)!] as const);
+      const report = runLifecycleDays(registry, flow.scheme, 120);
+      expect(report.violations).toEqual([]);
+      expect(report.summary.expired).toBeGreaterThan(0);
+      for (const [repo, digest] of deployed) expect({ repo, kept: registry.repos[repo]!.images[digest] !== undefined }).toEqual({ repo, kept: true });
     });
   });
 });
