@@ -131,10 +131,12 @@ export interface ContainerRepositoryProps {
   /**
    * Roles of other accounts that may pull, each exactly (e.g. the protected CI role of the
    * environment images are promoted to): the repository policy names the role's account
-   * (`arn:<partition>:iam::<account>:root`) and admits only these roles with an
-   * `ArnEquals` condition on `aws:PrincipalArn`, so the role need not exist when the policy is
-   * written (ECR refuses policies naming a role that does not exist yet; `aws:PrincipalArn`
-   * is the role's ARN for role sessions: IAM User Guide, "AWS global condition context keys").
+   * (`arn:<partition>:iam::<account>:root`) and admits only these roles with a `StringEquals`
+   * condition on `aws:PrincipalArn` (the role's ARN for a role session; IAM User Guide, "AWS
+   * global condition context keys", which documents string operators for the key). Naming the
+   * account rather than the role keeps this stack from depending on the other account's stack:
+   * a role principal is resolved when a resource policy is written, so the role would have to
+   * exist first (IAM User Guide, "AWS JSON policy elements: Principal"; not tried against ECR here).
    * The role must still be granted pull in its own identity policy.
    * @default none
    */
@@ -245,7 +247,7 @@ export class ContainerRepository extends Construct {
                     Effect: "Allow",
                     Principal: { AWS: [...new Set(principals.map((p) => `arn:${partition}:iam::${p.accountId}:root`))] },
                     Action: [...ECR_PULL_ACTIONS],
-                    Condition: { ArnEquals: { "aws:PrincipalArn": principals.map((p) => p.roleArn) } },
+                    Condition: { StringEquals: { "aws:PrincipalArn": principals.map((p) => p.roleArn) } },
                   },
                 ]
               : []),
