@@ -183,7 +183,6 @@ export function validateDeployConfig(platform: PlatformInfo, env: EnvironmentCon
   });
   const record = deploy.lastGoodDigest;
   if (record !== false && record?.parameterPrefix !== undefined) {
-    validateSsmParameterName(`${at}/lastGoodDigest`, "parameterPrefix", record.parameterPrefix, `/${platform.project}/${env.name}/deploy`);
     check(!record.parameterPrefix.endsWith("/"), {
       path: `${at}/lastGoodDigest`,
       subject: "parameterPrefix",
@@ -191,6 +190,7 @@ export function validateDeployConfig(platform: PlatformInfo, env: EnvironmentCon
       rule: "the prefix is followed by /<tenant>/last-good-digest, so it has no trailing '/'",
       fix: `drop the trailing '/': ${JSON.stringify(record.parameterPrefix.replace(/\/+$/, ""))}`,
     });
+    validateSsmParameterName(`${at}/lastGoodDigest`, "parameterPrefix", record.parameterPrefix, `/${platform.project}/${env.name}/deploy`);
   }
   if (deploy.branch !== undefined) {
     check(typeof deploy.branch === "string" && BRANCH.test(deploy.branch) && !/[*?]/.test(deploy.branch), {
