@@ -112,8 +112,18 @@ export function deployRouteOf(platform: PlatformInfo, env: EnvironmentConfig): D
   const pools = runnerPoolsOf(env, registrations);
   const named = env.deploy?.runner;
   const pick = (pool: PoolRunner | undefined, registration: RunnerRegistrationConfig | undefined): DeployRoute | undefined =>
-    registration ? { registration, pool: pool?.pool ?? "protected", tags: [...(registration.tags ?? [])] } : undefined;
-  if (named !== undefined) return pick(pools.find((p) => p.name === named), registrations.find((r) => r.name === named));
+    registration
+      ? {
+          registration,
+          pool: pool?.pool ?? "protected",
+          tags: [...(registration.tags ?? [])],
+        }
+      : undefined;
+  if (named !== undefined)
+    return pick(
+      pools.find((p) => p.name === named),
+      registrations.find((r) => r.name === named),
+    );
   // A deploy needs no docker daemon: prefer a protected runner whose hosts bind no socket and run nothing privileged.
   const candidate =
     pools.find((p) => p.pool === "deploy" && p.registration) ??
@@ -127,7 +137,10 @@ export function deployRouteOf(platform: PlatformInfo, env: EnvironmentConfig): D
  * @param environments every environment of the configuration, in order
  * @returns undefined when the environment has no `promotion` (it builds its own images)
  */
-export function promotionSourceName(environments: readonly Pick<EnvironmentConfig, "name" | "promotion">[], env: Pick<EnvironmentConfig, "name" | "promotion">): string | undefined {
+export function promotionSourceName(
+  environments: readonly Pick<EnvironmentConfig, "name" | "promotion">[],
+  env: Pick<EnvironmentConfig, "name" | "promotion">,
+): string | undefined {
   if (env.promotion === undefined) return undefined;
   if (env.promotion.from !== undefined) return env.promotion.from;
   const index = environments.findIndex((e) => e.name === env.name);
@@ -210,17 +223,24 @@ export function validateDeployConfig(platform: PlatformInfo, env: EnvironmentCon
     });
   }
   const route = deployRouteOf(platform, env);
-  check(route !== undefined, {
+  if (route === undefined) {
+    check(false, {
+      path: deploy.runner !== undefined ? `${at}/runner` : at,
+      subject: "deploy runner",
+      value: deploy.runner,
+      rule: "deploy jobs need a registered runner of the environment that takes protected refs only (the deploy pool, else the protected pool), and there is none",
+      fix: "add runners.deploy (a deploy pool) or a protected-pool runner, or name a registered runner in deploy.runner",
+    });
+    return;
+  }
+  check(route.pool !== "unprotected" && !takesUnprotectedJobs(route.registration), {
     path: deploy.runner !== undefined ? `${at}/runner` : at,
     subject: "deploy runner",
-    value: deploy.runner,
-    rule: "deploy jobs need a registered runner of the environment that takes protected refs only (the deploy pool, else the protected pool), and there is none",
-    fix: "add runners.deploy (a deploy pool) or a protected-pool runner, or name a registered runner in deploy.runner",
-  });
-  check(route!.pool !== "unprotected" && !takesUnprotectedJobs(route!.registration), {
-    path: deploy.runner !== undefined ? `${at}/runner` : at,
-    subject: "deploy runner",
-    value: { runner: route!.registration.name, pool: route!.pool, protectedRefsOnly: route!.registration.protectedRefsOnly ?? false },
+    value: {
+      runner: route.registration.name,
+      pool: route.pool,
+      protectedRefsOnly: route.registration.protectedRefsOnly ?? false,
+    },
     rule:
       "a deploy job runs with the deployment role's credentials, so its runner must take jobs of protected refs only (ref_protected); " +
       "a runner that also takes unprotected jobs lets any branch's job share the host with a deploy",
@@ -230,7 +250,10 @@ export function validateDeployConfig(platform: PlatformInfo, env: EnvironmentCon
 
 /** The environments and accounts {@link validatePromotion} reads (`PlatformConfig` fits). */
 export interface PromotionConfigView extends PlatformInfo {
-  readonly accounts: readonly { readonly accountId: string; readonly region: string }[];
+  readonly accounts: readonly {
+    readonly accountId: string;
+    readonly region: string;
+  }[];
   readonly environments: readonly EnvironmentConfig[];
 }
 
@@ -260,25 +283,35 @@ export function validatePromotion(config: PromotionConfigView): void {
     if (env.promotion === undefined) return;
     const at = `config/environments[${i}]/promotion`;
     const name = promotionSourceName(config.environments, env);
-    check(name !== undefined, {
-      path: at,
-      subject: "promotion source",
-      value: env.promotion,
-      rule: "the first environment has no environment before it to promote from",
-      fix: 'name the source with promotion: { from: "<environment>" }, or remove promotion from the first environment (it builds its images)',
-    });
+    if (name === undefined) {
+      check(false, {
+        path: at,
+        subject: "promotion source",
+        value: env.promotion,
+        rule: "the first environment has no environment before it to promote from",
+        fix: 'name the source with promotion: { from: "<environment>" }, or remove promotion from the first environment (it builds its images)',
+      });
+      return;
+    }
     const index = config.environments.findIndex((e) => e.name === name);
     const names = config.environments.map((e) => e.name);
-    check(index >= 0 && index < i, {
-      path: `${at}/from`,
-      subject: "promotion source",
-      value: name,
-      rule: `images are promoted from an environment listed before this one (${names.slice(0, i).join(", ") || "none"}), so promotion never forms a cycle`,
-      fix: "name an earlier environment, or reorder the environments (build environment first)",
-    });
+    if (index < 0 || index >= i) {
+      check(false, {
+        path: `${at}/from`,
+        subject: "promotion source",
+        value: name,
+        rule: `images are promoted from an environment listed before this one (${names.slice(0, i).join(", ") || "none"}), so promotion never forms a cycle`,
+        fix: "name an earlier environment, or reorder the environments (build environment first)",
+      });
+      return;
+    }
     const source = config.environments[index]!;
     // By host: a malformed URL (http://, a trailing slash) is reported by the URL check alone.
-    const host = (url: string) => url.replace(/^[a-z]+:\/\//i, "").replace(/\/+$/, "").toLowerCase();
+    const host = (url: string) =>
+      url
+        .replace(/^[a-z]+:\/\//i, "")
+        .replace(/\/+$/, "")
+        .toLowerCase();
     check(host(source.gitlab.url) === host(env.gitlab.url) && source.gitlab.group === env.gitlab.group, {
       path: `${at}/from`,
       subject: "promotion source",
@@ -297,27 +330,33 @@ export function validatePromotion(config: PromotionConfigView): void {
       ["source", source],
       ["target", env],
     ] as const) {
-      check(config.accounts.some((a) => a.accountId === e.accountId && a.region === e.region), {
-        path: at,
-        subject: `${who} account`,
-        value: `${e.accountId}/${e.region}`,
-        rule: `promotion from ${source.name} to ${env.name} needs grants in both accounts (the source repository's policy, the target role's identity policy), and account ${e.accountId} in ${e.region} has no entry in config.accounts`,
-        fix: `add { name: "...", accountId: "${e.accountId}", region: "${e.region}" } to config.accounts`,
-      });
+      check(
+        config.accounts.some((a) => a.accountId === e.accountId && a.region === e.region),
+        {
+          path: at,
+          subject: `${who} account`,
+          value: `${e.accountId}/${e.region}`,
+          rule: `promotion from ${source.name} to ${env.name} needs grants in both accounts (the source repository's policy, the target role's identity policy), and account ${e.accountId} in ${e.region} has no entry in config.accounts`,
+          fix: `add { name: "...", accountId: "${e.accountId}", region: "${e.region}" } to config.accounts`,
+        },
+      );
     }
     const sourceTenants = tenantsOf(source);
     const image = env.gitlab.imageRoles ?? undefined;
     const promoted = Object.entries(imageRolesOf(env)).filter(([role]) => image === undefined || image[role] !== undefined);
     tenantsOf(env, `config/environments[${i}]`).forEach((tenant) => {
       const from = sourceTenants.find((t) => t.path === tenant.path);
-      check(from !== undefined, {
-        path: tenant.configPath,
-        subject: "promoted project",
-        value: tenant.path,
-        rule: `${env.name} promotes ${tenant.path}'s images from ${source.name}, which does not list the project: there is no source repository, and no role of ${source.name} grants ${env.name}'s protected role pull`,
-        fix: `add ${tenant.path} to ${source.name}'s gitlab.projects, or promote this environment from one that lists it`,
-      });
-      const ids = new Set(from!.repositories.map((r) => r.id));
+      if (from === undefined) {
+        check(false, {
+          path: tenant.configPath,
+          subject: "promoted project",
+          value: tenant.path,
+          rule: `${env.name} promotes ${tenant.path}'s images from ${source.name}, which does not list the project: there is no source repository, and no role of ${source.name} grants ${env.name}'s protected role pull`,
+          fix: `add ${tenant.path} to ${source.name}'s gitlab.projects, or promote this environment from one that lists it`,
+        });
+        return;
+      }
+      const ids = new Set(from.repositories.map((r) => r.id));
       const own = new Set(tenant.repositories.map((r) => r.id));
       for (const [role, id] of promoted) {
         if (!own.has(id)) continue;
