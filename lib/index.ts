@@ -681,3 +681,29 @@ export { architectureOfImageId, validateImageIdArchitecture } from "./runner/arc
 export { dindConflictingFlags, validateDindServiceCommands } from "./runner/image-mirror";
 export { claimMetricNamespace } from "./runner/metric-namespace";
 export { DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT, SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS } from "./runner/fleet-props";
+// ---- Promotion by digest, deploy jobs, smoke test, rollback ----
+export {
+  type PromotionConfig,
+  type DeployConfig,
+  type DeployRoute,
+  type PromotionConfigView,
+  deployedImageOf,
+  recordsLastGoodDigest,
+  rollsBack,
+  lastGoodDigestParameterName,
+  lastGoodDigestParameterArn,
+  deployRouteOf,
+  promotionSourceName,
+  promotionSourceUrl,
+  promotionSourceArn,
+  validateDeployConfig,
+  validatePromotion,
+} from "./platform/promotion";
+export { promotionPullPrincipals, grantPromotionPull } from "./platform/promotion-grants";
+export { LastGoodDigestRecords, type LastGoodDigestRecordsProps, LAST_GOOD_DIGEST_ACTIONS, NO_DIGEST_YET } from "./platform/deploy-records";
+export { type PlatformPromotion } from "./platform/platform";
+export { deploymentRoleName } from "./platform/tenancy";
+export { type RepositoryPullPrincipal } from "./registry/repository";
+export { DEPLOY_VARIABLES, promoteFromVariable } from "./gitlab/deploy-variables";
+export { DEPLOY_FUNCTIONS } from "./gitlab/deploy-script";
+export { DEPLOY_TEMPLATE, DEPLOY_JOB, UNPROTECTED_REF, type DeployTemplateEnvironment, type DeployTemplateProps, deployTemplate, deployPipelineIf } from "./gitlab/deploy-template";
