@@ -5,6 +5,13 @@ import { deployFlow } from "./support/deploy-project";
 import { type FlowPipeline, type RegistryState } from "./support/flow-harness";
 import { runLifecycleDays } from "./support/lifecycle-days";
 
+// The fake registry as a module: the IAM it enforces across environments, asked directly.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fake = require("./support/fake-registry.cjs") as {
+  emptyState(): RegistryState;
+  aws(state: RegistryState, env: Record<string, string>, args: string[]): string;
+};
+
 /*
  * From build to production, in the pipeline flow suite: the example's acme/app project includes
  * the image-reuse and the deploy template and runs, with the CI/CD variables the platform gives it
@@ -120,6 +127,31 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
       expect(parameters).toEqual({ "/acme-ci/staging/deploy/app/last-good-digest": good, "/acme-ci/production/deploy/app/last-good-digest": good });
       expect(digestOf(repoOf("staging"), "deployed-staging")).toBe(good);
       expect(digestOf(repoOf("production"), "deployed-production")).toBe(good);
+    });
+
+    test("deploy jobs run on protected refs only: a merge request pipeline and an unprotected ref list none", async () => {
+      project.repo.git("checkout", "-q", "main");
+      const base = { CI_DEFAULT_BRANCH: "main", CI_COMMIT_SHA: project.repo.sha, CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: "main" };
+      const protectedMain = await project.repo.listJobs({ ...base, CI_COMMIT_REF_PROTECTED: "true" });
+      const unprotectedMain = await project.repo.listJobs({ ...base, CI_COMMIT_REF_PROTECTED: "false" });
+      const mergeRequest = await project.repo.listJobs({ ...base, CI_PIPELINE_SOURCE: "merge_request_event", CI_MERGE_REQUEST_IID: "7", CI_COMMIT_REF_PROTECTED: "false" }, ["CI_COMMIT_BRANCH"]);
+      const deployJobs = (jobs: Record<string, string>) => Object.keys(jobs).filter((j) => /^(promote|deploy|smoke-test|rollback)-/.test(j) && jobs[j] !== "never");
+      expect(deployJobs(protectedMain).sort()).toEqual([...DEPLOY_JOBS, "rollback-staging", "rollback-production"].sort());
+      expect(deployJobs(unprotectedMain)).toEqual([]);
+      expect(deployJobs(mergeRequest)).toEqual([]);
+    }, 60_000);
+
+    test("the fake registry's IAM can refuse: no pull from another environment than the promotion source, no foreign deployment role or parameter", () => {
+      const env = { FAKE_ENVIRONMENTS: ENVIRONMENTS.join(","), FAKE_PROMOTION: "staging=dev,production=staging", FAKE_NOW: "2026-01-05T09:00:00Z" };
+      const role = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
+      const get = ["ecr", "batch-get-image", "--repository-name", "acme/dev/app/app", "--image-ids", "imageTag=latest", "--query", "images[0].imageId.imageDigest"];
+      expect(fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("111111111111", "acme-ci-staging-app-protected") }, get)).toBe("None\n");
+      expect(() => fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("222222222222", "acme-ci-production-app-protected") }, get)).toThrow(/not authorized to pull acme\/dev\/app\/app/);
+      expect(() => fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("111111111111", "acme-ci-staging-app-unprotected") }, get)).toThrow(/not authorized to pull/);
+      const assume = ["sts", "assume-role", "--role-arn", role("222222222222", "acme-ci-production-deployment")];
+      expect(() => fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("111111111111", "acme-ci-staging-app-protected") }, assume)).toThrow(/not authorized to perform sts:AssumeRole/);
+      const put = ["ssm", "put-parameter", "--name", "/acme-ci/production/deploy/app/last-good-digest", "--value", "sha256:0"];
+      expect(() => fake.aws(fake.emptyState(), { ...env, AWS_SESSION_TOKEN: role("111111111111", "acme-ci-staging-deployment") }, put)).toThrow(/not authorized to perform ssm:put-parameter/);
     });
 
     test("what each environment runs carries its protected deployed tag and survives 120 days of lifecycle", () => {
