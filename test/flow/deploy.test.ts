@@ -6,7 +6,6 @@ import { type FlowPipeline, type RegistryState } from "./support/flow-harness";
 import { runLifecycleDays } from "./support/lifecycle-days";
 
 // The fake registry as a module: the IAM it enforces across environments, asked directly.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const fake = require("./support/fake-registry.cjs") as {
   emptyState(): RegistryState;
   aws(state: RegistryState, env: Record<string, string>, args: string[]): string;
