@@ -3,7 +3,9 @@
  * references exactly these names and the tenants' project variables define them
  * (`tenantVariables` in lib/platform/tenant-variables.ts), so the two cannot drift.
  * Each is a project variable with the environment's scope, so a job with
- * `environment: <name>` receives that environment's value.
+ * `environment: <name>` receives that environment's value (a more specific environment scope
+ * takes priority over `*`: GitLab's design of environment-scoped variables, gitlab-ee#2302;
+ * `environment:action: prepare|verify` jobs receive them too, gitlab#351510).
  */
 export const DEPLOY_VARIABLES = {
   /** The environment's deployment role, assumed (`sts:AssumeRole`) from the tenant's protected role; a protected variable. */
