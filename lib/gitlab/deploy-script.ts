@@ -12,8 +12,9 @@
  *   with one source that is a single image manifest and `--prefer-index=false`, buildx writes
  *   the source manifest unchanged (a carbon copy; an index is always copied unchanged), after
  *   copying its blobs into the target repository (docker buildx reference, "imagetools create":
- *   "--prefer-index=false attempts to preserve the source manifest format"; Docker docs, "Copy
- *   image between registries"). The job then reads the target tag's digest back and fails
+ *   "--prefer-index=false attempts to preserve the source manifest format"; the flag came with
+ *   docker/buildx#2482, merged in 2024, before the buildx the toolbox's docker 27.3 CLI bundles;
+ *   Docker docs, "Copy image between registries"). The job then reads the target tag's digest back and fails
  *   unless it is the source digest. The docker CLI image of the toolbox bundles buildx; no
  *   daemon is involved (imagetools talks to the registries).
  * - `platform_as_deployer <command…>` runs a command, in a subshell, with the environment's
