@@ -172,7 +172,9 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
     const needs: CiNeed[] = [];
     if (env.promoteFrom !== undefined) {
       // After the source environment's smoke test passed, when the source deploys here too.
-      const after = envs.some((e) => e.name === env.promoteFrom) ? { needs: [{ job: `smoke-test-${env.promoteFrom}` }] } : {};
+      // With environment branches the source's jobs run in other pipelines (its branch's): the need is optional there.
+      const source = envs.find((e) => e.name === env.promoteFrom);
+      const after = source ? { needs: [{ job: `smoke-test-${source.name}`, ...(source.branch !== env.branch ? { optional: true } : {}) }] } : {};
       jobs[`promote-${env.name}`] = {
         ...common(),
         ...after,

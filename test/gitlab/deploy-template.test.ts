@@ -80,6 +80,8 @@ describe("deploy template options and bad input", () => {
     expect(rules[rules.length - 1]).toEqual({ ...main, if: '$CI_COMMIT_BRANCH == "production"' });
     expect(t.config.jobs["deploy-production"]!.rules![1]!.if).toBe('$CI_COMMIT_BRANCH == "production"');
     expect(t.config.jobs["deploy-staging"]!.rules![1]!.if).toBe("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
+    // Staging's smoke test runs in another branch's pipeline: production's promotion does not wait for it there.
+    expect(t.config.jobs["promote-production"]!.needs).toEqual([{ job: "smoke-test-staging", optional: true }]);
   });
 
   test("refused: no runner tags, a promotion source later in the list, rollback without recording, a scheme without the deployed kind", () => {

@@ -96,7 +96,10 @@ export function deployFlow(config: PlatformConfig, projectPath: string, files: R
   };
   // The workflow's protected-pipeline variables come from the image-reuse template; every other
   // variable comes from the scoped file, so only the protected-ref flag is given on the command line.
-  const project = new FlowProject(reuse, all, { all: { CI_COMMIT_REF_PROTECTED: "true" }, protectedOnly: {} }, scheme.mutableKinds.map((k) => selectorPattern(k.selector)));
+  // With environment branches the deploy template's workflow (the image-reuse rules plus one per
+  // branch) is the one GitLab applies: an included file's workflow replaces the other's.
+  const workflowTemplate = deploy.config.workflow ? { ...reuse, config: { ...reuse.config, workflow: deploy.config.workflow } } : reuse;
+  const project = new FlowProject(workflowTemplate, all, { all: { CI_COMMIT_REF_PROTECTED: "true" }, protectedOnly: {} }, scheme.mutableKinds.map((k) => selectorPattern(k.selector)));
   for (const hook of ["deploy/deploy.sh", "deploy/smoke-test.sh"]) chmodSync(path.join(project.repo.dir, hook), 0o755);
   project.repo.git("add", "-A");
   project.repo.git("commit", "-q", "-m", "executable hooks");
