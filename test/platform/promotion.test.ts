@@ -11,7 +11,7 @@ import { resourcesOf, type SynthJson } from "../support/synth";
  */
 const synthAll = (config: PlatformConfig) => {
   const stacks = buildPlatform(Testing.app(), config);
-  return new Map([...stacks.environments].map(([name, stack]) => [name, JSON.parse(Testing.synth(stack)) as SynthJson]));
+  return new Map([...stacks.environments, ...[...stacks.gitlabShared.values()].map((stack) => ["gitlab-shared", stack] as const)].map(([name, stack]) => [name, JSON.parse(Testing.synth(stack)) as SynthJson]));
 };
 type Variable = { project: string; key: string; value: string; protected: boolean; environment_scope: string };
 const variablesOf = (json: SynthJson, project: string) =>
@@ -52,9 +52,9 @@ describe("branch-per-environment deploys", () => {
     expect(trustOf(env, `acme-ci-${env}-app-unprotected`)).toBe(JSON.stringify(Object.values(resourcesOf(plain.get(env)!, "aws_iam_role")).find((r) => r.name === `acme-ci-${env}-app-unprotected`)!.assume_role_policy));
   });
 
-  test("the environment branches are protected in GitLab by the first environment's stack, like the default branch", () => {
+  test("the environment branches are protected in GitLab by the shared GitLab stack, like the default branch", () => {
     // One protection per project (app, web, toolbox) and branch.
-    const branches = Object.values(resourcesOf(json.get("dev")!, "gitlab_branch_protection")).map((p) => `${String(p.project)} ${String(p.branch)}`);
+    const branches = Object.values(resourcesOf(json.get("gitlab-shared")!, "gitlab_branch_protection")).map((p) => `${String(p.project)} ${String(p.branch)}`);
     expect(branches.filter((b) => b.endsWith(" main"))).toHaveLength(3);
     expect(branches.filter((b) => b.endsWith(" staging"))).toHaveLength(3);
     expect(branches.filter((b) => b.endsWith(" production"))).toHaveLength(3);
