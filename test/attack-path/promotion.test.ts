@@ -84,8 +84,12 @@ describe("promotion by digest: who pulls across environments (synthesized exampl
   test("the check can fail: without the staging repositories' policies production's role pulls nothing across accounts", () => {
     const without = new Map([...policies].filter(([arn]) => !arn.includes("/acme/staging/")));
     expect(crossEnvironmentPulls(without).filter((p) => p.startsWith("acme-ci-production-"))).toEqual([]);
-    // And another production role (the unprotected one) is refused by the policy's condition.
-    const unprotected = model.roles.find((r) => r.name === "acme-ci-production-app-unprotected")!;
-    expect(resourceAllows(policies.get(model.repositories.find((r) => r.name === "acme/staging/app/app")!.arn), unprotected)).toBe(false);
+    // And another production role (another tenant's protected role, the runner hosts' role) is refused by the policy's condition.
+    const appRepository = policies.get(model.repositories.find((r) => r.name === "acme/staging/app/app")!.arn);
+    for (const name of ["acme-ci-production-web-protected", "acme-ci-production-runner-host"]) {
+      const role = model.roles.find((r) => r.name === name)!;
+      expect({ name, allowed: resourceAllows(appRepository, role) }).toEqual({ name, allowed: false });
+    }
+    expect(resourceAllows(appRepository, model.roles.find((r) => r.name === "acme-ci-production-app-protected")!)).toBe(true);
   });
 });
