@@ -688,3 +688,29 @@ export { poolJobTagsOf, type PoolJobTags, protectedRunnerTagVariables, unprotect
 export { grantToolboxPull, type PullGrantingRepository } from "./identity/ci-access";
 export { RUNNER_TAG_EXPRESSIONS } from "./gitlab/image-reuse-template";
 export { CI_VARIABLE_CHARS, ciTagTokens, selectorTokens, tagLanguagesOverlap, type TagToken } from "./registry/tag-rules";
+// ---- Promotion by digest, deploy jobs, smoke test, rollback ----
+export {
+  type PromotionConfig,
+  type DeployConfig,
+  type DeployRoute,
+  type PromotionConfigView,
+  deployedImageOf,
+  recordsLastGoodDigest,
+  rollsBack,
+  lastGoodDigestParameterName,
+  lastGoodDigestParameterArn,
+  deployRouteOf,
+  promotionSourceName,
+  promotionSourceUrl,
+  promotionSourceArn,
+  validateDeployConfig,
+  validatePromotion,
+} from "./platform/promotion";
+export { promotionPullPrincipals, grantPromotionPull } from "./platform/promotion-grants";
+export { LastGoodDigestRecords, type LastGoodDigestRecordsProps, LAST_GOOD_DIGEST_ACTIONS, NO_DIGEST_YET } from "./platform/deploy-records";
+export { type PlatformPromotion } from "./platform/platform";
+export { deploymentRoleName } from "./platform/tenancy";
+export { type RepositoryPullPrincipal } from "./registry/repository";
+export { DEPLOY_VARIABLES, promoteFromVariable } from "./gitlab/deploy-variables";
+export { DEPLOY_FUNCTIONS } from "./gitlab/deploy-script";
+export { DEPLOY_TEMPLATE, DEPLOY_JOB, UNPROTECTED_REF, type DeployTemplateEnvironment, type DeployTemplateProps, deployTemplate, deployPipelineIf } from "./gitlab/deploy-template";

@@ -7,6 +7,7 @@ import { DEFAULT_TOOLBOX_DOCKERFILE, toolboxCiFile } from "../lib/gitlab/toolbox
 import { TagScheme } from "../lib/registry/tag-scheme";
 import { type PlatformConfig, validateConfig } from "./config";
 import { exampleConfig } from "./example-config";
+import { deployTemplateOf } from "./promotion";
 
 /** The worked example's `.gitlab-ci.yml`: includes the ECR template from the templates project. */
 export function exampleProjectCiFile(templatesProject: string): string {
@@ -28,7 +29,7 @@ export function writeCiTemplates(config: PlatformConfig, outDir: string): string
     const scheme = new TagScheme(`${env.name}/tagScheme`, env.registry.tagScheme);
     const templates = env.gitlab.ciTemplates;
     if (templates) {
-      for (const t of platformCiTemplates(`${env.name}/ci-templates`, scheme)) files.set(path.join(templates.project, t.fileName), t.content);
+      for (const t of platformCiTemplates(`${env.name}/ci-templates`, scheme, deployTemplateOf(config, env.gitlab.url))) files.set(path.join(templates.project, t.fileName), t.content);
       files.set(path.join("example", ".gitlab-ci.yml"), exampleProjectCiFile(templates.project));
       files.set(path.join("example", "Dockerfile"), EXAMPLE_APP_DOCKERFILE);
     }

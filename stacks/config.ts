@@ -11,6 +11,7 @@ import {
   validateEnvironmentGitLab,
 } from "../lib/platform/config";
 import { runnerPoolsOf, tagsOverlap } from "../lib/platform/runner-pools";
+import { validateDeployConfig, validatePromotion } from "../lib/platform/promotion";
 import { tenantsOf } from "../lib/platform/tenancy";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
 import { type AccountDeployRole, validateDeployRole } from "./aws-provider";
@@ -245,6 +246,7 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
     const path = `config/environments[${i}]`;
     // Everything the environment alone decides (the platform construct runs the same checks).
     validateEnvironmentConfig(config, env, path);
+    validateDeployConfig(config, env, path);
     check(!envNames.has(env.name), {
       path,
       subject: "environment name",
@@ -282,6 +284,8 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   section(() => validateGitLabSide(config));
   // No job can land on the runners of two environments.
   section(() => validateRunnerIsolation(config));
+  // Promotion by digest: sources exist, come earlier, and both accounts can grant the pull.
+  section(() => validatePromotion(config));
 }
 
 /** Whether a job of a project under `a` can see a runner scoped to `b` or the other way round (same path, or one contains the other). */

@@ -17,6 +17,7 @@ import { addAwsProvider } from "./aws-provider";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
 import { sharedGitLabPiecesOf } from "./gitlab-shared-stack";
 import { protectedRefsManagedElsewhere } from "./identity-config";
+import { promotionOf } from "./promotion";
 
 /** The toolbox project of the environment's GitLab instance (declared by one environment, held by the shared GitLab stack). */
 function toolboxProjectOf(platform: PlatformConfig, env: EnvironmentConfig): { toolboxProject?: string } {
@@ -59,6 +60,7 @@ export class EnvironmentStack extends TerraformStack {
       ...(account ? { registrySettings: account.registry } : {}),
       protectedRefsManagedElsewhere: protectedRefsManagedElsewhere(env),
       ...toolboxProjectOf(platform, env),
+      promotion: promotionOf(platform, env),
     });
   }
 

@@ -158,6 +158,9 @@ export const exampleConfig: PlatformConfig = {
       gitlab: gitlabStaging,
       registry: { repositories: exampleRepositories },
       identity: { deployment: { statements: stateBucketStatements("111111111111", "staging") } },
+      // Images reach staging by digest from dev (the environment before it); deploy jobs, smoke test, rollback.
+      promotion: {},
+      deploy: {},
       mirror: { kind: "ecr-pull-through", prefixes: ["ecr-public", "quay"] },
       // Runner fleet: like dev, smaller.
       runners: { network: { cidr: "10.20.0.0/16" }, runners: exampleRunners, capacity: { minSize: 1, maxSize: 2 }, officeHours: { ...officeHours, maxSize: 2 } },
@@ -179,6 +182,9 @@ export const exampleConfig: PlatformConfig = {
           permissionsBoundaryArn: "arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary",
         },
       },
+      // Images reach production by digest from staging (after staging's smoke test); deploys are started by hand.
+      promotion: {},
+      deploy: { manual: true },
       cache: { expirationDays: 30 },
       mirror: {
         kind: "nexus",

@@ -14,6 +14,7 @@ import { type ProtectedRefRequirement } from "../lib/identity/gitlab-subject";
 import { tenantsOf } from "../lib/platform/tenancy";
 import { TagScheme } from "../lib/registry/tag-scheme";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
+import { deployTemplateOf } from "./promotion";
 
 /** The tenants' trusted refs on one instance, protected by its shared stack. */
 export interface SharedProtectedRefs {
@@ -40,6 +41,11 @@ export interface SharedGitLabPieces {
    * @default none
    */
   readonly protectedRefs?: SharedProtectedRefs;
+  /**
+   * The deploy template's environments (environments of the instance with `deploy`).
+   * @default none: no deploy template
+   */
+  readonly deploy?: ReturnType<typeof deployTemplateOf>;
 }
 
 /** The shared pieces of `gitlabUrl`: which environment declares the templates and the toolbox project. */
@@ -47,7 +53,8 @@ export function sharedGitLabPiecesOf(config: PlatformConfig, gitlabUrl: string):
   const on = config.environments.filter((e) => e.gitlab.url === gitlabUrl);
   const ciTemplates = on.find((e) => e.gitlab.ciTemplates);
   const toolboxProject = on.find((e) => e.gitlab.toolboxProject);
-  return { gitlabUrl, ...(ciTemplates ? { ciTemplates } : {}), ...(toolboxProject ? { toolboxProject } : {}) };
+  const deploy = deployTemplateOf(config, gitlabUrl);
+  return { gitlabUrl, ...(ciTemplates ? { ciTemplates } : {}), ...(toolboxProject ? { toolboxProject } : {}), ...(deploy ? { deploy } : {}) };
 }
 
 /**
@@ -169,7 +176,7 @@ export class GitLabSharedStack extends TerraformStack {
     let published: CiTemplate[] = [];
     if (templatesEnv && templatesConfig) {
       const scheme = new TagScheme(this, "ci-templates-tag-scheme", templatesEnv.registry.tagScheme);
-      published = platformCiTemplates(`${this.node.path}/ci-templates`, scheme);
+      published = platformCiTemplates(`${this.node.path}/ci-templates`, scheme, pieces.deploy);
       this.templates = new CiTemplatesProject(this, "ci-templates", {
         project:
           templatesConfig.create === false

@@ -42,10 +42,11 @@ export interface CiEnvironment {
   /** Environment name (CI variables allowed). */
   readonly name: string;
   /**
-   * `start` (default) or `stop`.
+   * `start` (default), `stop`, or `prepare` / `verify` / `access` for jobs that use the
+   * environment without deploying to it (GitLab CI/CD YAML reference, `environment:action`).
    * @default omitted (GitLab's default applies)
    */
-  readonly action?: "start" | "stop";
+  readonly action?: "start" | "stop" | "prepare" | "verify" | "access";
   /**
    * The job that stops this environment.
    * @default omitted (GitLab's default applies)
@@ -163,6 +164,16 @@ export interface CiJob {
    * @default omitted (no cache)
    */
   readonly cache?: readonly CiCache[];
+  /**
+   * Jobs of one resource group run one at a time, across pipelines (GitLab `resource_group`).
+   * @default omitted (GitLab's default applies)
+   */
+  readonly resource_group?: string;
+  /**
+   * When the job runs (without `rules`).
+   * @default omitted (GitLab's default applies)
+   */
+  readonly when?: CiWhen;
 }
 
 /** A `.gitlab-ci.yml` document: global keywords plus jobs. */

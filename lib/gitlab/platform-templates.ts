@@ -1,4 +1,5 @@
 import { type TagScheme } from "../registry/tag-scheme";
+import { deployTemplate, type DeployTemplateEnvironment } from "./deploy-template";
 import { type CiTemplate, imageReuseTemplate, type ReviewEnvironment } from "./image-reuse-template";
 
 /**
@@ -34,13 +35,19 @@ export const IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE = "image-reuse-gitlab-registry
  * registry. Both derive their tags from `tagScheme`. Neither carries review
  * environments: a merge-request pipeline runs the build and the project's own
  * jobs only (review environments need a role and state of their own, which the
- * platform does not provision).
+ * platform does not provision). With `deploy`, also the deploy template (`deploy.yml`, see
+ * `deployTemplate`): promotion by digest, deploy, smoke test and rollback per environment.
  *
  * @param path where the templates are configured, for error messages
+ * @param deploy the environments with deploy jobs, in promotion order, and the image they deploy
  */
-export function platformCiTemplates(path: string, tagScheme: TagScheme): CiTemplate[] {
+export function platformCiTemplates(path: string, tagScheme: TagScheme, deploy?: { readonly environments: readonly DeployTemplateEnvironment[]; readonly image?: string }): CiTemplate[] {
+  const reuse = imageReuseTemplate(`${path}/${IMAGE_REUSE_TEMPLATE}`, { tagScheme, fileName: IMAGE_REUSE_TEMPLATE });
   return [
-    imageReuseTemplate(`${path}/${IMAGE_REUSE_TEMPLATE}`, { tagScheme, fileName: IMAGE_REUSE_TEMPLATE }),
+    reuse,
     imageReuseTemplate(`${path}/${IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE}`, { tagScheme, registry: "gitlab", fileName: IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE }),
+    ...(deploy && deploy.environments.length > 0
+      ? [deployTemplate(`${path}/deploy.yml`, { tagScheme, environments: deploy.environments, workflowRules: reuse.config.workflow?.rules ?? [], ...(deploy.image ? { image: deploy.image } : {}) })]
+      : []),
   ];
 }

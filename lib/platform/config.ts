@@ -20,6 +20,7 @@ import { type EnvironmentIdentityConfig, validateEnvironmentIdentity } from "./i
 import { defaultRunnerRegistrations, validateRunnerPools } from "./runner-pools";
 import { suggestTopLevelGroup, validateEnvironmentInputs, validateEnvironmentLists, validateRunnerVolumes } from "./input-checks";
 import { type ProjectConfig, type RepositoryConfig, tenantsOf } from "./tenancy";
+import { type DeployConfig, type PromotionConfig } from "./promotion";
 import { validateTenancy } from "./tenancy-validation";
 
 export { type RepositoryConfig } from "./tenancy";
@@ -284,6 +285,19 @@ export interface EnvironmentConfig {
    * @default none
    */
   readonly runners?: RunnersConfig;
+  // ---- Promotion and deployment (lib/platform/promotion.ts) ----
+  /**
+   * Promote images into this environment by digest from another one (`{}`: the environment
+   * listed before this one), with a protected job of this environment per pipeline.
+   * @default none: the environment's images come from its own builds
+   */
+  readonly promotion?: PromotionConfig;
+  /**
+   * Deploy jobs for this environment in the published deploy template: deploy hook, smoke
+   * test, last good digest in SSM, rollback. Needs `identity.deployment`.
+   * @default none: no deploy jobs for this environment
+   */
+  readonly deploy?: DeployConfig;
 }
 
 

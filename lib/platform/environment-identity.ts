@@ -59,6 +59,12 @@ export interface EnvironmentIdentityProps {
    * @default "v*.*.*"
    */
   readonly releaseTagSelector?: string;
+  /**
+   * Environment branches (branch-per-environment deploys, `deploy.branch` of the configuration's
+   * environments): every tenant's protected role trusts them too, and the platform protects them.
+   * @default none
+   */
+  readonly environmentBranches?: readonly string[];
 }
 
 /**
@@ -147,8 +153,10 @@ export class EnvironmentIdentity extends Construct {
     for (const tenant of tenantsOf(env)) {
       const own = repositories.get(tenant.name) ?? { protected: new Map(), unprotected: new Map() };
       const projectPath = tenant.path;
+      const environmentBranches = [...new Set(props.environmentBranches ?? [])].filter((b) => b !== tenant.defaultBranch);
       const protectedRole = ciRole(tenant, "protected", [
         { projectPath, branch: tenant.defaultBranch, protectedRefsOnly: true },
+        ...environmentBranches.map((branch) => ({ projectPath, branch, protectedRefsOnly: true })),
         { projectPath, ...tagSelector, protectedRefsOnly: true },
       ]);
       own.protected.forEach((r) => r.grantPush(protectedRole));

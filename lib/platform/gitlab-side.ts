@@ -84,6 +84,12 @@ export interface EnvironmentGitLabSideProps {
    * @default the environment's `gitlab.toolboxProject.path`, if any
    */
   readonly toolboxProject?: string;
+  /**
+   * The environment this one's images are promoted from: each tenant's project variables then
+   * name its repositories (`PLATFORM_<ROLE>_PROMOTE_FROM`, see `tenantVariables`).
+   * @default none
+   */
+  readonly promotionSource?: EnvironmentConfig;
 }
 
 /** The last segment of a project path. */
@@ -258,7 +264,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     this.projectVariables = new Map(
       tenantsOf(env).map((tenant) => [
         tenant.name,
-        new CiVariables(this, `project-variables-${tenant.name}`, { target: { project: tenant.path }, variables: tenantVariables(platform, env, tenant, environmentScope, props.toolboxProject ? { toolboxProject: props.toolboxProject } : {}) }),
+        new CiVariables(this, `project-variables-${tenant.name}`, { target: { project: tenant.path }, variables: tenantVariables(platform, env, tenant, environmentScope, { ...(props.toolboxProject ? { toolboxProject: props.toolboxProject } : {}), ...(props.promotionSource ? { promotionSource: props.promotionSource } : {}) }) }),
       ]),
     );
 

@@ -35,6 +35,9 @@ import { EnvironmentGitLabSide } from "./gitlab-side";
 import { grantToolboxPull } from "../identity/ci-access";
 import { toolboxSourceOf } from "./toolbox-source";
 import { tenantRepositoriesOf } from "./tenant-repositories";
+import { LastGoodDigestRecords } from "./deploy-records";
+import { grantPromotionPull, promotionPullPrincipals } from "./promotion-grants";
+import { recordsLastGoodDigest, validateDeployConfig } from "./promotion";
 
 /** One registered runner of a pool, as CI templates and operators route jobs by it. */
 export interface RunnerPoolInfo {
@@ -88,6 +91,36 @@ export interface GitLabCiPlatformProps {
    * @default the environment's own `gitlab.toolboxProject.path`, if any
    */
   readonly toolboxProject?: string;
+  /**
+   * The environment's neighbours in promotion (the app passes them from the configuration,
+   * see lib/platform/promotion.ts): `source`, the environment this one's images are promoted
+   * from (each tenant's protected role may pull the tenant's protected repositories there);
+   * `targets`, the environments promoted from this one (in another account, each target's
+   * protected role of the same tenant is named in this environment's repository policies);
+   * `environmentBranches`, the configuration's environment branches (`deploy.branch`), which
+   * every protected role trusts.
+   * @default no promotion
+   */
+  readonly promotion?: PlatformPromotion;
+}
+
+/** See {@link GitLabCiPlatformProps.promotion}. */
+export interface PlatformPromotion {
+  /**
+   * The environment this one's images are promoted from.
+   * @default none
+   */
+  readonly source?: EnvironmentConfig;
+  /**
+   * The environments promoted from this one.
+   * @default none
+   */
+  readonly targets?: readonly EnvironmentConfig[];
+  /**
+   * Branches of branch-per-environment deploys that the protected roles trust.
+   * @default none
+   */
+  readonly environmentBranches?: readonly string[];
 }
 
 /**
@@ -213,6 +246,11 @@ export class GitLabCiPlatform extends Construct {
   public readonly secretsKey?: SecretsKey;
   /** Every registered runner by pool: tags, access level and image builder (what CI templates route by). */
   public readonly runnerPools: readonly RunnerPoolInfo[];
+  /**
+   * The SSM parameters recording each tenant's last good digest (construct id `deploy-records`).
+   * @default none, unless the environment configures `deploy` with a deployment role
+   */
+  public readonly deployRecords?: LastGoodDigestRecords;
 
   /**
    * @param scope the stack (or a construct in it) that holds the AWS and GitLab providers
@@ -223,9 +261,11 @@ export class GitLabCiPlatform extends Construct {
     super(scope, id);
     const { platform, environment: env } = props;
     validateEnvironmentConfig(platform, env, this.node.path);
+    validateDeployConfig(platform, env, this.node.path);
+    const promotion = props.promotion ?? {};
 
     this.tagScheme = new TagScheme(this, "tagScheme", env.registry.tagScheme);
-    this.tenantRepositories = tenantRepositoriesOf(this, env, this.tagScheme);
+    this.tenantRepositories = tenantRepositoriesOf(this, env, this.tagScheme, (tenant, repositoryId) => promotionPullPrincipals(platform, env, promotion.targets ?? [], tenant, repositoryId));
     const firstTenant = [...this.tenantRepositories.values()][0];
     this.repositories = firstTenant?.protected ?? new Map<string, ContainerRepository>();
 
@@ -283,7 +323,14 @@ export class GitLabCiPlatform extends Construct {
       env,
       repositories: this.tenantRepositories,
       ...(this.tagScheme.has("release") ? { releaseTagSelector: selectorPattern(this.tagScheme.kind("release", `${this.node.path}/identity`).selector) } : {}),
+      ...(promotion.environmentBranches ? { environmentBranches: promotion.environmentBranches } : {}),
     });
+    // Promotion into this environment: each tenant's protected role pulls its own images from the source environment.
+    if (promotion.source) grantPromotionPull(promotion.source, env, this.identity);
+    // The last good digest of every tenant, written and read by the deployment role only.
+    if (recordsLastGoodDigest(env) && this.identity.deployment) {
+      this.deployRecords = new LastGoodDigestRecords(this, "deploy-records", { platform, environment: env, deployer: this.identity.deployment });
+    }
     const roleArn = (name: string, value: string, description: string) =>
       new TerraformOutput(this, `role-arn-${name}`, { staticId: true, value, description });
     for (const [tenant, roles] of this.identity.tenantRoles) {
@@ -327,6 +374,7 @@ export class GitLabCiPlatform extends Construct {
       ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
       ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
       ...(toolboxProject ? { toolboxProject } : {}),
+      ...(promotion.source ? { promotionSource: promotion.source } : {}),
     });
     new TerraformOutput(this, "ci-variable-names", {
       staticId: true,

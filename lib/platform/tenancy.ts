@@ -201,6 +201,13 @@ export function tenantRoleName(platform: TenancyPlatform, env: TenancyEnvironmen
   return `${platform.project}-${env.name}-${tenant.name}-${trust}`;
 }
 
+/**
+ * The IAM role name of an environment's deployment role: `<platform project>-<environment>-deployment`,
+ * assumed from the tenants' protected roles (deploy jobs chain to it).
+ */
+export function deploymentRoleName(platform: TenancyPlatform, env: TenancyEnvironment): string {
+  return `${platform.project}-${env.name}-deployment`;
+}
 
 /** What {@link trustLevelsOf} reads of an environment (`EnvironmentConfig` fits). */
 export interface TrustLevelSource {

@@ -2,9 +2,11 @@ import { partitionOf } from "../core/aws";
 import { iamRoleArn } from "../core/iam";
 import { type CiVariableOptions } from "../gitlab/ci-variable";
 import { imageVariable, PLATFORM_VARIABLES, unprotectedImageVariable } from "../gitlab/platform-variables";
+import { DEPLOY_VARIABLES, promoteFromVariable } from "../gitlab/deploy-variables";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo } from "./config";
 import { protectedRunnerTagVariables } from "./job-routing";
-import { audienceOf, registryHostOf, servesUnprotected, type Tenant, tenantRepositoryName, tenantRoleName } from "./tenancy";
+import { lastGoodDigestParameterName, promotionSourceUrl, recordsLastGoodDigest } from "./promotion";
+import { audienceOf, deploymentRoleName, registryHostOf, servesUnprotected, type Tenant, tenantRepositoryName, tenantRoleName } from "./tenancy";
 import { toolboxSourceOf } from "./toolbox-source";
 
 /** Options of {@link tenantVariables}. */
@@ -15,6 +17,11 @@ export interface TenantVariablesOptions {
    * @default the environment's own `gitlab.toolboxProject`, if any
    */
   readonly toolboxProject?: string;
+  /**
+   * The environment this one's images are promoted from (`PLATFORM_<ROLE>_PROMOTE_FROM`).
+   * @default none
+   */
+  readonly promotionSource?: EnvironmentConfig;
 }
 
 /**
@@ -33,9 +40,14 @@ export interface TenantVariablesOptions {
  *   variables (see job-routing.ts).
  * The unprotected image and role variables exist only in an environment with an
  * unprotected runner pool (`servesUnprotected`), like the repositories and the role they name.
+ * - with `deploy`: `PLATFORM_DEPLOY_ROLE_ARN` (the environment's deployment role) and, when the
+ *   last good digest is recorded, `PLATFORM_LAST_GOOD_DIGEST_PARAMETER`, both protected;
+ * - with a promotion `source`: `PLATFORM_<ROLE>_PROMOTE_FROM`, the source environment's
+ *   protected repository of each image role both have.
  * No value is secret: none is masked; all are raw (no `$` expansion).
  *
  * @param environmentScope GitLab environment scope (project variables have scopes on every tier)
+ * @param options the toolbox project and the promotion source (see {@link TenantVariablesOptions})
  */
 export function tenantVariables(platform: PlatformInfo, env: EnvironmentConfig, tenant: Tenant, environmentScope = "*", options: TenantVariablesOptions = {}): CiVariableOptions[] {
   const host = registryHostOf(env);
@@ -63,5 +75,52 @@ export function tenantVariables(platform: PlatformInfo, env: EnvironmentConfig, 
     { key: PLATFORM_VARIABLES.audience, value: audienceOf(platform, env), description: "Audience of the GitLab OIDC token for this environment", protected: false, ...common },
     ...toolboxUrl,
     ...protectedRunnerTagVariables(platform, env, environmentScope),
+    ...deployVariables(platform, env, tenant, common, options.promotionSource),
   ];
+}
+
+/** The promotion and deploy variables of a tenant (see {@link tenantVariables}). */
+function deployVariables(
+  platform: PlatformInfo,
+  env: EnvironmentConfig,
+  tenant: Tenant,
+  common: { readonly environmentScope: string; readonly raw: true; readonly masked: false },
+  source: EnvironmentConfig | undefined,
+): CiVariableOptions[] {
+  const own = new Set(tenant.repositories.map((r) => r.id));
+  const promoted = source
+    ? Object.entries(imageRolesOf(env))
+        .filter(([, id]) => own.has(id))
+        .map(([role, id]): CiVariableOptions => ({
+          key: promoteFromVariable(role),
+          value: promotionSourceUrl(source, tenant, id),
+          description: `Repository of ${source.name} the ${role} image is promoted from (${tenant.path})`,
+          protected: false,
+          ...common,
+        }))
+    : [];
+  const deploy =
+    env.deploy && env.identity?.deployment
+      ? [
+          {
+            key: DEPLOY_VARIABLES.deployRoleArn,
+            value: iamRoleArn(partitionOf(env.region), env.accountId, deploymentRoleName(platform, env)),
+            description: `Deployment role of ${env.name}, assumed from ${tenant.path}'s protected role`,
+            protected: true,
+            ...common,
+          },
+          ...(recordsLastGoodDigest(env)
+            ? [
+                {
+                  key: DEPLOY_VARIABLES.lastGoodDigestParameter,
+                  value: lastGoodDigestParameterName(platform, env, tenant),
+                  description: `SSM parameter with the last good digest of ${tenant.path} in ${env.name}`,
+                  protected: true,
+                  ...common,
+                },
+              ]
+            : []),
+        ]
+      : [];
+  return [...promoted, ...deploy];
 }

@@ -129,11 +129,34 @@ export interface ContainerRepositoryProps {
    */
   readonly crossAccountPullAccountIds?: readonly string[];
   /**
+   * Roles of other accounts that may pull, each exactly (e.g. the protected CI role of the
+   * environment images are promoted to): the repository policy names the role's account
+   * (`arn:<partition>:iam::<account>:root`) and admits only these roles with a `StringEquals`
+   * condition on `aws:PrincipalArn` (the role's ARN for a role session; IAM User Guide, "AWS
+   * global condition context keys", which documents string operators for the key). Naming the
+   * account rather than the role keeps this stack from depending on the other account's stack:
+   * a role principal is resolved when a resource policy is written, so the role would have to
+   * exist first (IAM User Guide, "AWS JSON policy elements: Principal"; not tried against ECR here).
+   * The role must still be granted pull in its own identity policy.
+   * @default none
+   */
+  readonly pullPrincipals?: readonly RepositoryPullPrincipal[];
+  /**
    * Resource tags.
    * @default none (the provider's default tags still apply)
    */
   readonly tags?: Readonly<Record<string, string>>;
 }
+
+/** A role of another account allowed to pull (see {@link ContainerRepositoryProps.pullPrincipals}). */
+export interface RepositoryPullPrincipal {
+  /** The role's 12-digit account id. */
+  readonly accountId: string;
+  /** The role's ARN, `arn:<partition>:iam::<account>:role/<name>`. */
+  readonly roleArn: string;
+}
+
+const ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
 
 /** ECR repository names: path components of `[a-z0-9]` separated by `.`, `_`, `-`, joined by `/`. */
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -193,7 +216,19 @@ export class ContainerRepository extends Construct {
 
     const accounts = props.crossAccountPullAccountIds ?? [];
     accounts.forEach((account, i) => validateAccountId(path, `crossAccountPullAccountIds[${i}]`, account));
-    if (accounts.length > 0) {
+    const principals = props.pullPrincipals ?? [];
+    principals.forEach((p, i) => {
+      validateAccountId(path, `pullPrincipals[${i}].accountId`, p.accountId);
+      const match = ROLE_ARN.exec(p.roleArn);
+      check(match !== null && match[1] === p.accountId, {
+        path: `${path}/pullPrincipals[${i}]`,
+        subject: "roleArn",
+        value: p.roleArn,
+        rule: "a pull principal is a role ARN (arn:<partition>:iam::<account>:role/<name>) in the given account",
+        fix: `give the role's ARN in account ${p.accountId}`,
+      });
+    });
+    if (accounts.length > 0 || principals.length > 0) {
       // The repository knows no region: the provider's aws_partition data source names the partition
       // (a plain reference, so the policy stays readable JSON for the rule pack; right in aws-cn and aws-us-gov).
       const partition = new DataAwsPartition(this, "partition").partition;
@@ -202,12 +237,20 @@ export class ContainerRepository extends Construct {
         policy: JSON.stringify({
           Version: "2012-10-17",
           Statement: [
-            {
-              Sid: "CrossAccountPull",
-              Effect: "Allow",
-              Principal: { AWS: accounts.map((a) => `arn:${partition}:iam::${a}:root`) },
-              Action: [...ECR_PULL_ACTIONS],
-            },
+            ...(accounts.length > 0
+              ? [{ Sid: "CrossAccountPull", Effect: "Allow", Principal: { AWS: accounts.map((a) => `arn:${partition}:iam::${a}:root`) }, Action: [...ECR_PULL_ACTIONS] }]
+              : []),
+            ...(principals.length > 0
+              ? [
+                  {
+                    Sid: "RolePull",
+                    Effect: "Allow",
+                    Principal: { AWS: [...new Set(principals.map((p) => `arn:${partition}:iam::${p.accountId}:root`))] },
+                    Action: [...ECR_PULL_ACTIONS],
+                    Condition: { StringEquals: { "aws:PrincipalArn": principals.map((p) => p.roleArn) } },
+                  },
+                ]
+              : []),
           ],
         }),
       });

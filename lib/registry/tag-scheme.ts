@@ -12,7 +12,7 @@ export { type Retention, validateRetention, validateSelector } from "./tag-rules
  * disagree. Users add kinds of their own (any other name in
  * {@link TagSchemeProps.kinds}).
  */
-export const TAG_KINDS = ["pipeline", "mergeRequest", "commit", "branch", "latest", "release", "inputs", "buildCache"] as const;
+export const TAG_KINDS = ["pipeline", "mergeRequest", "commit", "branch", "latest", "release", "inputs", "buildCache", "deployed"] as const;
 
 /** One of the built-in {@link TAG_KINDS}. */
 export type TagKindName = (typeof TAG_KINDS)[number];
@@ -56,14 +56,14 @@ export interface TagKindOptions {
   /**
    * A protected kind is never expired by lifecycle rules: it gets its own
    * top-priority keep rule.
-   * @default true for `latest`, `release` and `buildCache`, false otherwise
+   * @default true for `latest`, `release`, `buildCache` and `deployed`, false otherwise
    */
   readonly protected?: boolean;
   /**
    * Tags of this kind move to other images (ECR `IMMUTABLE_WITH_EXCLUSION`
    * exclusion filter); every other tag is immutable, so a pushed tag always
    * names the same image.
-   * @default true for `latest` and `buildCache`, false otherwise
+   * @default true for `latest`, `buildCache` and `deployed`, false otherwise
    */
   readonly mutable?: boolean;
 }
@@ -109,6 +109,9 @@ export const DEFAULT_TAG_KINDS: Readonly<Record<TagKindName, Required<Pick<TagKi
   // the repository's trust level. Kept by its own rule (never expired while it is the cache);
   // the manifests it moves away from are untagged and expire with the untagged rule.
   buildCache: { pattern: "buildcache", ciTag: "buildcache", protected: true, mutable: true },
+  // What an environment runs: the deploy templates move `deployed-<environment>` onto the digest a
+  // smoke test passed, so the image deployed (and the one a rollback returns to) is never expired.
+  deployed: { prefix: "deployed-", ciTag: "deployed-${CI_ENVIRONMENT_NAME}", protected: true, mutable: true },
 };
 
 /** Props of a {@link TagScheme}. */

@@ -56,7 +56,8 @@ describeWithTool("jq", "must-show checks over the synthesized stacks", () => {
   test("the filters report the old defaults' faults: a shared, untagged, not_protected socket-binding runner", () => {
     const old = structuredClone(exampleConfig) as PlatformConfig;
     // What every environment registered before the pools: the same tag, untagged, not_protected, as a group runner.
-    const legacy = (env: PlatformConfig["environments"][number]) => ({
+    // Built alone, an environment promotes from none and deploys nothing (no deploy runner to route to).
+    const legacy = ({ promotion: _promotion, deploy: _deploy, ...env }: PlatformConfig["environments"][number]) => ({
       ...env,
       production: false,
       gitlab: {

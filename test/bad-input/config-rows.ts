@@ -1,5 +1,6 @@
 import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
+import { deployRows } from "./deploy-rows";
 import { type BadInput } from "./matrix";
 
 /*
@@ -172,4 +173,6 @@ export const configRows: readonly BadInput[] = [
   { name: "two environments with one name", run: withEnv({ name: "staging" }), path: "config/environments[1]", subject: "environment name", value: "staging", rule: /environment names are unique/, fix: /rename/ },
   { name: "a state key that climbs out", run: withEnv({ stateKey: "../other.tfstate" }), path: E0, subject: "stateKey", value: "../other.tfstate", rule: /no '\.\.'/, fix: /acme-ci\/dev\.tfstate/ },
   { name: "a backend bucket with upper case", run: withConfig({ backend: { kind: "s3", bucket: "Acme-State", region: "eu-central-1" } }), path: "config/backend", subject: "bucket", value: "Acme-State", rule: /3-63 characters of lower-case/, fix: /lower-case/ },
+  // Promotion and deployment (deploy-rows.ts).
+  ...deployRows,
 ];

@@ -101,7 +101,7 @@ describe("ECR003 lifecycle policies and protected tags (simulated)", () => {
   });
 
   test("protectedTags names the tags to protect", () => {
-    const rules = [keep(1, "latest"), keep(2, "v*.*.*"), expireAfter(3, "stable-", 14)];
+    const rules = [keep(1, "latest"), keep(2, "v*.*.*"), keep(3, "deployed-*"), expireAfter(4, "stable-", 14)];
     expect(checkStack((s) => lifecycle(s, rules))).toEqual([]);
     const annotations = checkStack((s) => lifecycle(s, rules), { protectedTags: ["latest", "stable-*"] });
     expect(onlyFinding(annotations, "ECR003", "test/lifecycle").message).toContain('which carries the protected tag pattern "stable-*"');

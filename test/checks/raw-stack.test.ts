@@ -62,10 +62,11 @@ function teamStack(insecure: boolean): TerraformStack {
   });
   const keepLatest = { rulePriority: 1, selection: { tagStatus: "tagged", tagPatternList: ["latest"], countType: "imageCountMoreThan", countNumber: 100000 }, action: { type: "expire" } };
   const keepReleases = { rulePriority: 2, selection: { tagStatus: "tagged", tagPatternList: ["v*.*.*"], countType: "imageCountMoreThan", countNumber: 100000 }, action: { type: "expire" } };
-  const expireOld = { rulePriority: 3, selection: { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: 60 }, action: { type: "expire" } };
+  const keepDeployed = { rulePriority: 3, selection: { tagStatus: "tagged", tagPrefixList: ["deployed-"], countType: "imageCountMoreThan", countNumber: 100000 }, action: { type: "expire" } };
+  const expireOld = { rulePriority: 4, selection: { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: 60 }, action: { type: "expire" } };
   new EcrLifecyclePolicy(stack, "images-lifecycle", {
     repository: repo.name,
-    policy: JSON.stringify({ rules: insecure ? [{ ...expireOld, rulePriority: 1 }] : [keepLatest, keepReleases, expireOld] }),
+    policy: JSON.stringify({ rules: insecure ? [{ ...expireOld, rulePriority: 1 }] : [keepLatest, keepReleases, keepDeployed, expireOld] }),
   });
 
   const role = new IamRole(stack, "builder", {

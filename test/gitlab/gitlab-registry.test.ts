@@ -59,7 +59,7 @@ describe("cleanupPolicyFromTagScheme", () => {
       keepN: 10,
       olderThan: "30d",
       nameRegexDelete: "(?:pipeline-.*)|(?:MR-.*)|(?:branch-.*)",
-      nameRegexKeep: "(?:latest)|(?:v.*\\..*\\..*)|(?:buildcache)",
+      nameRegexKeep: "(?:latest)|(?:v.*\\..*\\..*)|(?:buildcache)|(?:deployed-.*)",
     });
   });
 

@@ -86,7 +86,7 @@ describe("ToolboxImageProject", () => {
     expect(onlyResource(json, "gitlab_project")).toEqual(
       expect.objectContaining({
         container_registry_access_level: "private",
-        container_expiration_policy: expect.objectContaining({ cadence: "7d", name_regex_keep: "(?:latest)|(?:v.*\\..*\\..*)|(?:buildcache)", older_than: "30d", enabled: true }),
+        container_expiration_policy: expect.objectContaining({ cadence: "7d", name_regex_keep: "(?:latest)|(?:v.*\\..*\\..*)|(?:buildcache)|(?:deployed-.*)", older_than: "30d", enabled: true }),
       }),
     );
     expect(Object.values(resourcesOf(json, "gitlab_repository_file")).find((f) => f.file_path === "Dockerfile")!.content).toBe("FROM alpine:3.21\n");

@@ -19,10 +19,11 @@ describe("ContainerRepository", () => {
         image_scanning_configuration: { scan_on_push: true },
         encryption_configuration: [{ encryption_type: "AES256" }],
         image_tag_mutability: "IMMUTABLE_WITH_EXCLUSION",
-        // Only the moving tags are mutable (`latest` and BuildKit's `buildcache`): merge-request and branch images are tagged per commit.
+        // Only the moving tags are mutable (`latest`, BuildKit's `buildcache` and `deployed-<environment>`): merge-request and branch images are tagged per commit.
         image_tag_mutability_exclusion_filter: [
           { filter: "latest", filter_type: "WILDCARD" },
           { filter: "buildcache", filter_type: "WILDCARD" },
+          { filter: "deployed-*", filter_type: "WILDCARD" },
         ],
       }),
     );

@@ -7,9 +7,9 @@ describe("TagScheme", () => {
   test("defaults: every kind, latest, release and the build cache protected, the others retained", () => {
     const scheme = new TagScheme(PATH);
     expect(scheme.kinds.map((k) => k.name)).toEqual([...TAG_KINDS]);
-    expect(scheme.protectedKinds.map((k) => k.name)).toEqual(["latest", "release", "buildCache"]);
+    expect(scheme.protectedKinds.map((k) => k.name)).toEqual(["latest", "release", "buildCache", "deployed"]);
     // The build cache is kept by the scheme's own policy, but losing it loses nothing a build cannot write again.
-    expect(scheme.irreplaceableKinds.map((k) => k.name)).toEqual(["latest", "release"]);
+    expect(scheme.irreplaceableKinds.map((k) => k.name)).toEqual(["latest", "release", "deployed"]);
     expect(scheme.kind("mergeRequest")).toEqual({
       name: "mergeRequest",
       selector: { prefix: "MR-" },
@@ -18,8 +18,8 @@ describe("TagScheme", () => {
       protected: false,
       mutable: false,
     });
-    // Only `latest` and the build cache move; every other tag names one image for good.
-    expect(scheme.mutableKinds.map((k) => k.name)).toEqual(["latest", "buildCache"]);
+    // Only `latest`, the build cache and `deployed-<environment>` move; every other tag names one image for good.
+    expect(scheme.mutableKinds.map((k) => k.name)).toEqual(["latest", "buildCache", "deployed"]);
     expect(scheme.untaggedExpiryDays).toBe(1);
   });
 

@@ -8,7 +8,7 @@ import { violationOf } from "../support/synth";
 // (same accounts and environments) keeps this file fast.
 const lightConfig: PlatformConfig = {
   ...exampleConfig,
-  environments: exampleConfig.environments.map(({ runners: _runners, mirror: _mirror, ...env }) => ({
+  environments: exampleConfig.environments.map(({ runners: _runners, mirror: _mirror, deploy: _deploy, ...env }) => ({
     ...env,
     gitlab: { ...env.gitlab, rawProxyVariables: undefined, buildpackVariables: undefined, autoDevOps: undefined },
   })),

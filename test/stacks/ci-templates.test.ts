@@ -17,13 +17,13 @@ describe("npm run ci-templates", () => {
   test("writes exactly what the shared GitLab stack publishes with gitlab_repository_file", () => {
     const written = writeCiTemplates(exampleConfig, out);
     expect(written.sort()).toEqual(
-      ["acme/ci-templates/image-reuse-gitlab-registry.yml", "acme/ci-templates/image-reuse.yml", "acme/toolbox/.gitlab-ci.yml", "acme/toolbox/Dockerfile", "example/.gitlab-ci.yml", "example/Dockerfile"].map((f) =>
+      ["acme/ci-templates/deploy.yml", "acme/ci-templates/image-reuse-gitlab-registry.yml", "acme/ci-templates/image-reuse.yml", "acme/toolbox/.gitlab-ci.yml", "acme/toolbox/Dockerfile", "example/.gitlab-ci.yml", "example/Dockerfile"].map((f) =>
         path.normalize(f),
       ),
     );
     const shared = JSON.parse(Testing.synth(buildPlatform(Testing.app(), exampleConfig).gitlabShared.get("https://gitlab.example.com")!)) as SynthJson;
     const published = Object.values(resourcesOf(shared, "gitlab_repository_file"));
-    expect(published).toHaveLength(4);
+    expect(published).toHaveLength(5);
     for (const file of published) {
       const project = String(file.project).includes("toolbox") ? "acme/toolbox" : "acme/ci-templates";
       expect({ file: file.file_path, same: readFileSync(path.join(out, project, String(file.file_path)), "utf8") === file.content }).toEqual({ file: file.file_path, same: true });

@@ -38,6 +38,10 @@ describe("example stacks: GitLab side", () => {
     // Each project runner is registered for the first tenant and enabled for the others.
     expect(values("production", "gitlab_project_runner_enablement").map((e) => e.project)).toEqual(["acme/web", "acme/toolbox", "acme/web", "acme/toolbox", "acme/web", "acme/toolbox"]);
     expect(values("production", "aws_ssm_parameter").map((p) => [p.name, p.type]).sort()).toEqual([
+      // The deploy jobs' last good digests: not secrets (String), one per tenant.
+      ["/acme-ci/production/deploy/app/last-good-digest", "String"],
+      ["/acme-ci/production/deploy/toolbox/last-good-digest", "String"],
+      ["/acme-ci/production/deploy/web/last-good-digest", "String"],
       ["/acme-ci/production/runner/build/token", "SecureString"],
       ["/acme-ci/production/runner/deploy/token", "SecureString"],
       ["/acme-ci/production/runner/test/token", "SecureString"],
@@ -93,7 +97,7 @@ describe("example stacks: GitLab side", () => {
   test("the templates project (acme/ci-templates) and the toolbox project dev declares live in the gitlab-shared stack, protected from destroy; no environment owns them", () => {
     expect([...stacks.gitlabShared.keys()]).toEqual(["https://gitlab.example.com"]);
     expect(values("gitlab-shared", "gitlab_project").map((p) => p.path).sort()).toEqual(["ci-templates", "toolbox"]);
-    expect(values("gitlab-shared", "gitlab_repository_file").map((f) => f.file_path).sort()).toEqual([".gitlab-ci.yml", "Dockerfile", "image-reuse-gitlab-registry.yml", "image-reuse.yml"]);
+    expect(values("gitlab-shared", "gitlab_repository_file").map((f) => f.file_path).sort()).toEqual([".gitlab-ci.yml", "Dockerfile", "deploy.yml", "image-reuse-gitlab-registry.yml", "image-reuse.yml"]);
     for (const type of ["gitlab_project", "gitlab_repository_file"]) {
       for (const resource of values("gitlab-shared", type)) expect(resource.lifecycle).toEqual(expect.objectContaining({ prevent_destroy: true }));
     }
@@ -166,7 +170,8 @@ describe("configuration: GitLab side", () => {
     const built = buildPlatform(Testing.app(), config);
     const staging = JSON.parse(Testing.synth(built.environments.get("staging")!)) as SynthJson;
     expect(resourcesOf(staging, "gitlab_user_runner")).toEqual({});
-    expect(resourcesOf(staging, "aws_ssm_parameter")).toEqual({});
+    // No token parameter (the deploy jobs' last-good-digest parameters are not runner tokens).
+    expect(Object.values(resourcesOf(staging, "aws_ssm_parameter")).filter((p) => String(p.name).includes("/runner/"))).toEqual([]);
     expect(built.environments.get("staging")!.gitlab.runnerTokens.get("build")!.parameterArn).toBe(
       "arn:aws:ssm:eu-central-1:111111111111:parameter/acme-ci/staging/runner/manual-token",
     );

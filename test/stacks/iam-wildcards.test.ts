@@ -24,6 +24,7 @@ describe("IAM wildcards in the example stacks", () => {
       [...synthesized.values()].flatMap((json) => policiesOf(json).policies.map((p) => p.location.replace(/^(\w+)\.[^.]+\.(.+)$/, "$1.$2"))),
     );
     expect([...kinds].sort()).toEqual([
+      "aws_ecr_repository_policy.policy",
       "aws_iam_role.assume_role_policy",
       "aws_iam_role_policy.policy",
       "aws_iam_user_policy.policy",

@@ -142,6 +142,12 @@ describe("environment identities", () => {
         Condition: { StringLike: { "s3:prefix": ["staging/", "staging/*"] } },
       },
       { Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], Resource: ["arn:aws:s3:::acme-ci-terraform-state-111111111111/staging/*"] },
+      // The deploy jobs record and read each tenant's last good digest: exactly those parameters.
+      {
+        Effect: "Allow",
+        Action: ["ssm:GetParameter", "ssm:PutParameter"],
+        Resource: ["app", "toolbox", "web"].map((t) => `arn:aws:ssm:eu-central-1:111111111111:parameter/acme-ci/staging/deploy/${t}/last-good-digest`),
+      },
     ]);
   });
 

@@ -17,7 +17,14 @@
 //   of a missing ref is not an error, as in BuildKit;
 // - GitLab's protected container repositories ($FAKE_GITLAB_PROTECTED, comma-separated repository
 //   path patterns with `*`): a push by a job whose user ($FAKE_GITLAB_ROLE, default developer) is
-//   below Maintainer is denied, as GitLab checks the job token's user's role against the rules.
+//   below Maintainer is denied, as GitLab checks the job token's user's role against the rules;
+// - with $FAKE_ENVIRONMENTS (comma-separated environment names) and $FAKE_PROMOTION
+//   (`target=source,...`), IAM across environments as the platform grants it: a role acts in its
+//   own environment's repositories and parameters, and pulls from its promotion source's
+//   repositories; `aws sts assume-role` to an environment's deployment role only from a protected
+//   role of that environment; SSM parameters of an environment only by its deployment role.
+//   The caller is $AWS_SESSION_TOKEN (set from `aws sts assume-role`, which hands the role ARN out
+//   as the session token) or else $AWS_ROLE_ARN.
 // Every build, push and tag operation is appended to state.events for the assertions.
 "use strict";
 const fs = require("node:fs");
@@ -81,6 +88,30 @@ function parseRef(ref) {
   return { repo: ref.slice(slash + 1, colon), tag: ref.slice(colon + 1) };
 }
 
+/** The role a call acts as: an assumed role's session, else the web-identity role. */
+function callerOf(env) {
+  return env.AWS_SESSION_TOKEN || env.AWS_ROLE_ARN || "";
+}
+
+/** The environment a role, repository or parameter belongs to (with $FAKE_ENVIRONMENTS), or undefined. */
+function environmentOf(env, kind, name) {
+  const names = (env.FAKE_ENVIRONMENTS || "").split(",").filter(Boolean);
+  if (kind === "role") return names.find((n) => (name.split("/").pop() || "").includes(`-${n}-`));
+  if (kind === "repo") return names.find((n) => name.split("/")[1] === n);
+  return names.find((n) => name.split("/")[2] === n);
+}
+
+/** IAM across environments: `access` is "pull" (also the promotion source's repositories) or "push". */
+function authorizeEnvironment(env, access, repo) {
+  if (!env.FAKE_ENVIRONMENTS) return;
+  const caller = callerOf(env);
+  const mine = environmentOf(env, "role", caller);
+  const theirs = environmentOf(env, "repo", repo);
+  const source = Object.fromEntries((env.FAKE_PROMOTION || "").split(",").filter(Boolean).map((p) => p.split("=")))[mine];
+  const allowed = mine !== undefined && (theirs === mine || (access === "pull" && theirs === source && caller.endsWith("-protected")));
+  if (!allowed) throw new RegistryError("AccessDeniedException", `${caller} is not authorized to ${access} ${repo}`);
+}
+
 function findTag(state, repo, tag) {
   const images = state.repos[repo]?.images ?? {};
   for (const [digest, image] of Object.entries(images)) if (image.tags.includes(tag)) return { digest, image };
@@ -113,7 +144,11 @@ function putTag(state, env, repo, tag, digest, image) {
   if (gitlabProtected.some((p) => wildcard(p).test(repo)) && !["maintainer", "owner", "admin"].includes(env.FAKE_GITLAB_ROLE || "developer")) {
     throw new RegistryError("denied", `requested access to the resource is denied: ${repo} is a protected container repository and the pipeline's user is a ${env.FAKE_GITLAB_ROLE || "developer"}`);
   }
-  const role = env.AWS_ROLE_ARN || "";
+  const role = callerOf(env);
+  authorizeEnvironment(env, "push", repo);
+  if (role.includes("unprotected") && !repo.includes("/unprotected/")) {
+    throw new RegistryError("AccessDeniedException", `${role} is not authorized to perform ecr:PutImage on repository ${repo}`);
+  }
   const mutable = (env.FAKE_MUTABLE || "").split(",").filter(Boolean).some((p) => wildcard(p).test(tag));
   const repository = (state.repos[repo] ??= { images: {} });
   const existing = findTag(state, repo, tag);
@@ -242,7 +277,9 @@ function docker(state, env, args, stdin) {
       if (rest[1] === "inspect") return `${requireImage(state, env, rest[2], "inspect").digest}\n`;
       if (rest[1] === "create") {
         const target = optionValues(rest, "--tag")[0];
-        const source = requireImage(state, env, rest[rest.length - 1], "imagetools create");
+        const sourceRef = rest[rest.length - 1];
+        authorizeEnvironment(env, "pull", sourceRef.slice(sourceRef.indexOf("/") + 1).split(/[@:]/)[0]);
+        const source = requireImage(state, env, sourceRef, "imagetools create");
         const { repo, tag } = parseRef(target);
         authorize(env, repo, "ecr:PutImage");
         putTag(state, env, repo, tag, source.digest, source.image);
@@ -257,6 +294,7 @@ function docker(state, env, args, stdin) {
 
 function aws(state, env, args) {
   const [service, command, ...rest] = args;
+  if (service === "sts" || service === "ssm") return awsDeploy(state, env, service, command, rest);
   if (service !== "ecr") throw new RegistryError("Unsupported", `aws ${service}`);
   const repo = optionValues(rest, "--repository-name")[0];
   const tagOf = () => optionValues(rest, "--image-ids")[0].replace(/^imageTag=/, "");
@@ -273,7 +311,11 @@ function aws(state, env, args) {
     case "batch-get-image": {
       authorize(env, repo, "ecr:BatchGetImage");
       // Like ECR: a missing tag is a failure entry, not an error; --output text prints None.
-      const found = findTag(state, repo, tagOf());
+      authorizeEnvironment(env, "pull", repo);
+      const id = optionValues(rest, "--image-ids")[0];
+      const found = id.startsWith("imageDigest=")
+        ? state.repos[repo]?.images?.[id.slice("imageDigest=".length)] && { digest: id.slice("imageDigest=".length) }
+        : findTag(state, repo, tagOf());
       const query = optionValues(rest, "--query")[0] ?? "";
       if (query.includes("imageDigest")) return `${found ? found.digest : "None"}\n`;
       if (!found) return "None\n";
@@ -294,6 +336,35 @@ function aws(state, env, args) {
     default:
       throw new RegistryError("Unsupported", `aws ecr ${command}`);
   }
+}
+
+/** `aws sts assume-role` and `aws ssm get-parameter|put-parameter`, with the IAM of the deploy jobs. */
+function awsDeploy(state, env, service, command, rest) {
+  const caller = callerOf(env);
+  state.events.push({ at: env.FAKE_NOW, op: `aws ${service} ${command}`, role: caller, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME });
+  if (service === "sts" && command === "assume-role") {
+    const target = optionValues(rest, "--role-arn")[0];
+    const mine = environmentOf(env, "role", caller);
+    if (!caller.endsWith("-protected") || !target.endsWith("-deployment") || (env.FAKE_ENVIRONMENTS && mine !== environmentOf(env, "role", `${target}-`))) {
+      throw new RegistryError("AccessDenied", `${caller} is not authorized to perform sts:AssumeRole on ${target}`);
+    }
+    return `AKIAFAKE\tfake-secret\t${target}\n`;
+  }
+  const name = optionValues(rest, "--name")[0];
+  if (!caller.endsWith("-deployment") || (env.FAKE_ENVIRONMENTS && environmentOf(env, "role", `${caller}-`) !== environmentOf(env, "parameter", name))) {
+    throw new RegistryError("AccessDeniedException", `${caller} is not authorized to perform ssm:${command} on ${name}`);
+  }
+  state.parameters ??= {};
+  if (command === "put-parameter") {
+    state.parameters[name] = optionValues(rest, "--value")[0];
+    state.events.push({ at: env.FAKE_NOW, op: "record", ref: name, digest: state.parameters[name], run: env.FAKE_RUN, job: env.CI_JOB_NAME, role: caller });
+    return "{}\n";
+  }
+  if (command === "get-parameter") {
+    if (state.parameters[name] === undefined) throw new RegistryError("ParameterNotFound", name);
+    return `${state.parameters[name]}\n`;
+  }
+  throw new RegistryError("Unsupported", `aws ssm ${command}`);
 }
 
 /** `buildctl-daemonless.sh build …` (rootless BuildKit): the same build and push as docker build + push. */

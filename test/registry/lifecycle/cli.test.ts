@@ -89,7 +89,7 @@ describe("lifecycle:preview", () => {
   it("--fail-on-protected exits 1 when a protected tag (latest, by default) would expire, and names the image", () => {
     const { code, stdout, stderr } = run(fixture("expires-latest-policy.json"), fixture("images.json"), ...NOW, "--fail-on-protected");
     expect(code).toBe(1);
-    expect(stdout).toMatch(/PROTECTED IMAGES WOULD BE EXPIRED \(protected tags: latest, v\*\.\*\.\*\):\n {2}sha256:111111111111 carries latest and would be expired by rule 1\n/);
+    expect(stdout).toMatch(/PROTECTED IMAGES WOULD BE EXPIRED \(protected tags: latest, v\*\.\*\.\*, deployed-\*\):\n {2}sha256:111111111111 carries latest and would be expired by rule 1\n/);
     expect(stderr).toMatch(/^ecr-lifecycle-preview: 1 image\(s\) carrying a protected tag would be expired \(--fail-on-protected\)\n$/);
   });
 

@@ -37,26 +37,32 @@ describe("lifecyclePolicyFromTagScheme", () => {
   it("derives the policy of the default tag scheme: keep rules, combination rules (largest first), one rule per kind, untagged", () => {
     const doc = lifecyclePolicyFromTagScheme(new TagScheme("config/tagScheme"));
     const keepSelection = (pattern: string) => ({ tagStatus: "tagged", tagPatternList: [pattern], countType: "imageCountMoreThan", countNumber: 100000 });
-    expect(doc.rules.slice(0, 3)).toEqual([
+    expect(doc.rules.slice(0, 4)).toEqual([
       { rulePriority: 1, description: "Keep every image tagged latest (protected tag kind latest)", selection: keepSelection("latest"), action: expire },
       { rulePriority: 2, description: "Keep every image tagged v*.*.* (protected tag kind release)", selection: keepSelection("v*.*.*"), action: expire },
       { rulePriority: 3, description: "Keep every image tagged buildcache (protected tag kind buildCache)", selection: keepSelection("buildcache"), action: expire },
+      {
+        rulePriority: 4,
+        description: "Keep every image tagged deployed-* (protected tag kind deployed)",
+        selection: { tagStatus: "tagged", tagPrefixList: ["deployed-"], countType: "imageCountMoreThan", countNumber: 100000 },
+        action: expire,
+      },
     ]);
     // Five retained kinds (pipeline, mergeRequest, commit, branch, inputs): C(5,3) + C(5,2) combinations, then one rule each.
-    const combos = doc.rules.slice(3, 23);
+    const combos = doc.rules.slice(4, 24);
     expect(combos.map((r) => r.selection.tagPatternList!.length)).toEqual([...Array(10).fill(3), ...Array(10).fill(2)]);
     const combo = (...patterns: string[]) => doc.rules.find((r) => JSON.stringify(r.selection.tagPatternList) === JSON.stringify(patterns))!;
     // Age + age: the longest age. Count + count: the largest count. Count + age: kept.
     expect(combo("pipeline-*", "MR-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["pipeline-*", "MR-*"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 });
     expect(combo("sha-*", "inputs-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["sha-*", "inputs-*"], countType: "imageCountMoreThan", countNumber: 100 });
     expect(combo("pipeline-*", "sha-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["pipeline-*", "sha-*"], countType: "imageCountMoreThan", countNumber: 100000 });
-    expect(doc.rules.slice(23).map((r) => [r.rulePriority, r.description, r.selection])).toEqual([
-      [24, "Expire images tagged pipeline-* (tag kind pipeline) 7 days after push", { tagStatus: "tagged", tagPrefixList: ["pipeline-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }],
-      [25, "Expire images tagged MR-* (tag kind mergeRequest) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["MR-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
-      [26, "Expire images tagged sha-* (tag kind commit) beyond the newest 100", { tagStatus: "tagged", tagPrefixList: ["sha-"], countType: "imageCountMoreThan", countNumber: 100 }],
-      [27, "Expire images tagged branch-* (tag kind branch) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["branch-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
-      [28, "Expire images tagged inputs-* (tag kind inputs) beyond the newest 50", { tagStatus: "tagged", tagPrefixList: ["inputs-"], countType: "imageCountMoreThan", countNumber: 50 }],
-      [29, "Expire untagged images 1 day after push", { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 }],
+    expect(doc.rules.slice(24).map((r) => [r.rulePriority, r.description, r.selection])).toEqual([
+      [25, "Expire images tagged pipeline-* (tag kind pipeline) 7 days after push", { tagStatus: "tagged", tagPrefixList: ["pipeline-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }],
+      [26, "Expire images tagged MR-* (tag kind mergeRequest) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["MR-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
+      [27, "Expire images tagged sha-* (tag kind commit) beyond the newest 100", { tagStatus: "tagged", tagPrefixList: ["sha-"], countType: "imageCountMoreThan", countNumber: 100 }],
+      [28, "Expire images tagged branch-* (tag kind branch) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["branch-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
+      [29, "Expire images tagged inputs-* (tag kind inputs) beyond the newest 50", { tagStatus: "tagged", tagPrefixList: ["inputs-"], countType: "imageCountMoreThan", countNumber: 50 }],
+      [30, "Expire untagged images 1 day after push", { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 }],
     ]);
     expect(renderLifecyclePolicy(doc).length).toBeLessThan(30_720);
   });

@@ -1,0 +1,291 @@
+import { check } from "../core/errors";
+import { type TagScheme } from "../registry/tag-scheme";
+import { type CiConfig, type CiJob, type CiNeed, type CiRule, type CiWhen, renderCiYaml } from "./ci-yaml";
+import { DEPLOY_FUNCTIONS } from "./deploy-script";
+import { DEPLOY_VARIABLES, promoteFromVariable } from "./deploy-variables";
+import { type CiTemplate, TEMPLATE_STAGES } from "./image-reuse-template";
+import { DEFAULT_BRANCH_PIPELINE } from "./image-reuse-plan";
+import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
+
+/**
+ * The deploy template (`deploy.yml`), included next to the image-reuse template: per
+ * environment, in the configuration's order, a stage `deploy-<environment>` with
+ *
+ * - `promote-<environment>` (environments with a promotion source): copies the commit's image
+ *   by digest from the source environment's protected repository (`PLATFORM_<ROLE>_PROMOTE_FROM`)
+ *   into this environment's (`PLATFORM_<ROLE>_IMAGE`), with this environment's protected role;
+ * - `deploy-<environment>`: runs the deploy hook with `<repository>@sha256:<digest>` as the
+ *   environment's deployment role;
+ * - `smoke-test-<environment>`: runs the smoke-test hook; when it passes, records the digest as
+ *   the last good one (SSM) and moves `deployed-<environment>` onto it;
+ * - `rollback-<environment>` (`when: on_failure`): redeploys the recorded digest when the deploy
+ *   or its smoke test fails.
+ *
+ * Every job carries `environment:` (so GitLab hands it that environment's project variables:
+ * role, audience, repositories, deployment role, parameter), runs on protected refs only
+ * (`CI_COMMIT_REF_PROTECTED`, GitLab predefined variables) of the default branch or of the
+ * environment's branch, on the environment's deploy runner (its tags), with an ID token for the
+ * environment's audience (`$PLATFORM_OIDC_AUDIENCE` with that environment's value). A stage
+ * starts when the previous one succeeded, so production receives only what passed staging.
+ */
+
+/** One environment of the deploy template. */
+export interface DeployTemplateEnvironment {
+  /** Environment name: the GitLab environment and the scope of its project variables. */
+  readonly name: string;
+  /** The runner tags of its deploy jobs (the deploy pool's, else the protected pool's). */
+  readonly runnerTags: readonly string[];
+  /**
+   * The environment images are promoted from (adds `promote-<name>`).
+   * @default none: the image is built in this environment
+   */
+  readonly promoteFrom?: string;
+  /**
+   * Deploy only when started by hand.
+   * @default false
+   */
+  readonly manual?: boolean;
+  /**
+   * Record the last good digest after a passed smoke test.
+   * @default true
+   */
+  readonly recordLastGood?: boolean;
+  /**
+   * Add the rollback job.
+   * @default `recordLastGood`
+   */
+  readonly rollback?: boolean;
+  /**
+   * Deploy from pipelines of this branch instead of the default branch.
+   * @default none
+   */
+  readonly branch?: string;
+}
+
+/** Props of {@link deployTemplate}. */
+export interface DeployTemplateProps {
+  /** The tag scheme: the `commit` kind names the image of a pipeline, the `deployed` kind what an environment runs. */
+  readonly tagScheme: TagScheme;
+  /** The environments, in promotion order. */
+  readonly environments: readonly DeployTemplateEnvironment[];
+  /**
+   * The image role deployed.
+   * @default "app"
+   */
+  readonly image?: string;
+  /**
+   * Image of the deploy jobs: needs the AWS CLI, `sh`, and for promotion the docker CLI with buildx.
+   * @default the toolbox image, `$PLATFORM_TOOLBOX_IMAGE:latest`
+   */
+  readonly jobImage?: string;
+  /**
+   * The image-reuse template's workflow rules; with environment branches the template repeats
+   * them and adds one protected rule per branch (an included file's `workflow:` replaces the other's).
+   * @default none: the image-reuse template's workflow applies
+   */
+  readonly workflowRules?: readonly CiRule[];
+  /**
+   * Default hook commands (projects override them in their `.gitlab-ci.yml` `variables:` or as CI/CD variables).
+   * @default `./deploy/deploy.sh` and `./deploy/smoke-test.sh`
+   */
+  readonly hooks?: { readonly deploy?: string; readonly smokeTest?: string };
+  /**
+   * File name of the template.
+   * @default "deploy.yml"
+   */
+  readonly fileName?: string;
+}
+
+/** File name of the deploy template in the templates project. */
+export const DEPLOY_TEMPLATE = "deploy.yml";
+/** Hidden job of every deploy job: image, OIDC role, the deploy functions. */
+export const DEPLOY_JOB = ".platform-deploy";
+/** Protected refs only: GitLab sets CI_COMMIT_REF_PROTECTED to "true" for protected branches and tags. */
+export const UNPROTECTED_REF = '$CI_COMMIT_REF_PROTECTED != "true"';
+
+const TOKEN_FILE = "/tmp/gitlab-oidc-token";
+const NAME = /^[a-z][a-z0-9-]{0,19}$/;
+const BRANCH = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
+
+/** The CI expression selecting an environment's deploy pipelines. */
+export function deployPipelineIf(env: Pick<DeployTemplateEnvironment, "branch">): string {
+  return env.branch === undefined ? DEFAULT_BRANCH_PIPELINE : `$CI_COMMIT_BRANCH == ${JSON.stringify(env.branch)}`;
+}
+
+/**
+ * Generates the deploy template.
+ * @param path where the template is configured, for error messages
+ * @throws ValidationError for no environments, a bad or repeated name, a promotion source that
+ *   is not an earlier environment of the list or the build environment, a deploy job without
+ *   runner tags, rollback without recording, a scheme without the `commit` or `deployed` kind
+ */
+export function deployTemplate(path: string, props: DeployTemplateProps): CiTemplate {
+  const envs = props.environments;
+  const scheme = props.tagScheme;
+  const commit = scheme.kind("commit", `${path}/tagScheme`);
+  const deployed = scheme.kind("deployed", `${path}/tagScheme`);
+  check(deployed.protected && deployed.ciTag !== undefined && deployed.ciTag.includes("CI_ENVIRONMENT_NAME"), {
+    path: `${path}/tagScheme/kinds/deployed`,
+    subject: "deployed kind",
+    value: { protected: deployed.protected, ciTag: deployed.ciTag },
+    rule: "what an environment runs must never expire: the deployed kind is protected and its tag names the environment (${CI_ENVIRONMENT_NAME})",
+    fix: "keep the built-in deployed kind (prefix deployed-, protected, mutable)",
+  });
+  check(commit.ciTag !== undefined && commit.ciTag.includes("CI_COMMIT_SHA") && !commit.mutable, {
+    path: `${path}/tagScheme/kinds/commit`,
+    subject: "commit kind",
+    value: commit.ciTag,
+    rule: "deploy jobs find the pipeline's image by its per-commit tag, which must contain ${CI_COMMIT_SHA} and never move",
+    fix: "keep the commit kind's ciTag per commit (sha-${CI_COMMIT_SHA}) and immutable",
+  });
+  validateEnvironments(path, envs);
+  const image = props.image ?? "app";
+  const jobImage = props.jobImage ?? `$${imageVariable("toolbox")}:latest`;
+  const stageOf = (env: DeployTemplateEnvironment) => `deploy-${env.name}`;
+
+  const jobs: Record<string, CiJob> = {
+    [DEPLOY_JOB]: {
+      image: jobImage,
+      interruptible: false,
+      id_tokens: { GITLAB_OIDC_TOKEN: { aud: `$${PLATFORM_VARIABLES.audience}` } },
+      variables: {
+        AWS_ROLE_ARN: `$${PLATFORM_VARIABLES.roleArn}`,
+        AWS_REGION: `$${PLATFORM_VARIABLES.region}`,
+        AWS_DEFAULT_REGION: `$${PLATFORM_VARIABLES.region}`,
+        AWS_ROLE_SESSION_NAME: "gitlab-${CI_PROJECT_ID}-${CI_JOB_ID}",
+        AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE,
+        PLATFORM_DEPLOY_REPOSITORY: `$${imageVariable(image)}`,
+        PLATFORM_DEPLOY_TAG: commit.ciTag!,
+        PLATFORM_DEPLOYED_TAG: deployed.ciTag!,
+      },
+      before_script: [
+        `if [ -z "\${${PLATFORM_VARIABLES.roleArn}:-}" ]; then echo "platform-deploy: ${PLATFORM_VARIABLES.roleArn} is not set: deploy jobs run on protected refs only, with the environment's protected variables" >&2; exit 1; fi`,
+        `printf '%s' "$GITLAB_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"`,
+        DEPLOY_FUNCTIONS,
+      ],
+    },
+  };
+  envs.forEach((env) => {
+    const when: CiWhen = "on_success";
+    const rules = (last: CiWhen): CiRule[] => [{ if: UNPROTECTED_REF, when: "never" }, { if: deployPipelineIf(env), when: last }];
+    const common = (): CiJob => ({ extends: DEPLOY_JOB, stage: stageOf(env), tags: [...env.runnerTags], resource_group: `deploy-${env.name}` });
+    const needs: CiNeed[] = [];
+    if (env.promoteFrom !== undefined) {
+      // After the source environment's smoke test passed, when the source deploys here too.
+      // With environment branches the source's jobs run in other pipelines (its branch's): the need is optional there.
+      const source = envs.find((e) => e.name === env.promoteFrom);
+      const after = source ? { needs: [{ job: `smoke-test-${source.name}`, ...(source.branch !== env.branch ? { optional: true } : {}) }] } : {};
+      jobs[`promote-${env.name}`] = {
+        ...common(),
+        ...after,
+        environment: { name: env.name, action: "prepare" },
+        rules: rules(when),
+        variables: { PLATFORM_PROMOTE_FROM: `$${promoteFromVariable(image)}` },
+        script: ['platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG"'],
+      };
+      needs.push({ job: `promote-${env.name}` });
+    }
+    jobs[`deploy-${env.name}`] = {
+      ...common(),
+      environment: { name: env.name },
+      ...(needs.length > 0 ? { needs } : {}),
+      rules: rules(env.manual ? "manual" : when),
+      script: ["PLATFORM_IMAGE_REF=$(platform_deployed_image)", `platform_hook ${DEPLOY_VARIABLES.deployHook} "$${DEPLOY_VARIABLES.deployHook}" "$PLATFORM_IMAGE_REF"`],
+    };
+    const record = env.recordLastGood ?? true;
+    jobs[`smoke-test-${env.name}`] = {
+      ...common(),
+      environment: { name: env.name, action: "verify" },
+      needs: [{ job: `deploy-${env.name}` }],
+      rules: rules(when),
+      script: [
+        "PLATFORM_IMAGE_REF=$(platform_deployed_image)",
+        `platform_hook ${DEPLOY_VARIABLES.smokeTestHook} "$${DEPLOY_VARIABLES.smokeTestHook}" "$PLATFORM_IMAGE_REF"`,
+        ...(record ? ['platform_record "$PLATFORM_IMAGE_REF"'] : []),
+      ],
+    };
+    if (env.rollback ?? record) {
+      jobs[`rollback-${env.name}`] = {
+        ...common(),
+        environment: { name: env.name },
+        needs: [{ job: `deploy-${env.name}` }, { job: `smoke-test-${env.name}` }],
+        rules: rules("on_failure"),
+        script: ["platform_rollback"],
+      };
+    }
+  });
+
+  const branches = envs.filter((e) => e.branch !== undefined);
+  const baseRules = props.workflowRules ?? [];
+  const protectedRule = baseRules.find((r) => r.if === DEFAULT_BRANCH_PIPELINE);
+  check(branches.length === 0 || protectedRule !== undefined, {
+    path: `${path}/workflowRules`,
+    subject: "workflow rules",
+    value: baseRules.map((r) => r.if),
+    rule: "environment branches repeat the default branch's workflow rule (its protected tags and repositories), so the image-reuse template's rules must be given and hold it",
+    fix: "pass the image-reuse template's workflow rules (platformCiTemplates does)",
+  });
+  const config: CiConfig = {
+    stages: [...TEMPLATE_STAGES, ...envs.map(stageOf)],
+    variables: {
+      [DEPLOY_VARIABLES.deployHook]: props.hooks?.deploy ?? "./deploy/deploy.sh",
+      [DEPLOY_VARIABLES.smokeTestHook]: props.hooks?.smokeTest ?? "./deploy/smoke-test.sh",
+    },
+    ...(branches.length > 0 ? { workflow: { rules: [...baseRules, ...branches.map((e) => ({ ...protectedRule!, if: deployPipelineIf(e) }))] } } : {}),
+    jobs,
+  };
+  return {
+    fileName: props.fileName ?? DEPLOY_TEMPLATE,
+    config,
+    content: renderCiYaml(config, [
+      "Generated by gitlab-ci-platform. Do not edit: regenerate.",
+      "Include it next to image-reuse.yml. Per environment, in order: promote (by digest), deploy, smoke test, rollback on failure.",
+      ...envs.map((e) => `  ${e.name}: ${e.promoteFrom ? `promoted from ${e.promoteFrom}, ` : ""}runner tags ${e.runnerTags.join(", ")}${e.branch ? `, branch ${e.branch}` : ""}`),
+    ]),
+  };
+}
+
+/** Names, order, runner tags, branches and rollback of the template's environments. */
+function validateEnvironments(path: string, envs: readonly DeployTemplateEnvironment[]): void {
+  check(envs.length > 0, { path, subject: "environments", value: [], rule: "a deploy template deploys at least one environment", fix: "give the environments to deploy, in promotion order" });
+  const seen: string[] = [];
+  envs.forEach((env, i) => {
+    const where = `${path}/environments[${i}]`;
+    check(typeof env.name === "string" && NAME.test(env.name) && !seen.includes(env.name), {
+      path: where,
+      subject: "environment name",
+      value: env.name,
+      rule: "environment names are unique, 1-20 lower-case letters, digits and '-' (they name jobs, stages and resource groups)",
+      fix: "use the environments' configuration names",
+    });
+    check(env.promoteFrom === undefined || (env.promoteFrom !== env.name && (seen.includes(env.promoteFrom) || !envs.some((e) => e.name === env.promoteFrom))), {
+      path: `${where}/promoteFrom`,
+      subject: "promotion source",
+      value: env.promoteFrom,
+      rule: "an environment is promoted from an earlier environment of the list, or from the build environment (one without deploy jobs)",
+      fix: "list environments in promotion order",
+    });
+    check(env.runnerTags.length > 0, {
+      path: `${where}/runnerTags`,
+      subject: "runner tags",
+      value: env.runnerTags,
+      rule: "deploy jobs carry the environment's deploy runner tags, or any runner taking untagged jobs could run them",
+      fix: "give the deploy pool's (or protected pool's) runner tags",
+    });
+    check(env.branch === undefined || (BRANCH.test(env.branch) && !/[*?]/.test(env.branch)), {
+      path: `${where}/branch`,
+      subject: "branch",
+      value: env.branch,
+      rule: "an environment branch is one exact branch name",
+      fix: `use e.g. "${env.name}"`,
+    });
+    check(env.rollback !== true || env.recordLastGood !== false, {
+      path: `${where}/rollback`,
+      subject: "rollback",
+      value: true,
+      rule: "a rollback redeploys the recorded last good digest, and recordLastGood is false",
+      fix: "record the last good digest, or drop the rollback",
+    });
+    seen.push(env.name);
+  });
+}

@@ -1,0 +1,57 @@
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { Construct } from "constructs";
+import { type IGrantable } from "../core/iam";
+import { type EnvironmentConfig, type PlatformInfo } from "./config";
+import { lastGoodDigestParameterArn, lastGoodDigestParameterName } from "./promotion";
+import { tenantsOf } from "./tenancy";
+
+/** What the deploy jobs write before the first smoke test passes: no digest to roll back to yet. */
+export const NO_DIGEST_YET = "none";
+
+/** SSM `PutParameter` and `GetParameter`: what the deploy jobs do with a last-good-digest parameter (AWS CLI `ssm put-parameter --overwrite`, `ssm get-parameter`). */
+export const LAST_GOOD_DIGEST_ACTIONS = ["ssm:GetParameter", "ssm:PutParameter"] as const;
+
+/** Props of {@link LastGoodDigestRecords}. */
+export interface LastGoodDigestRecordsProps {
+  /** The project (its name prefixes the default parameter names). */
+  readonly platform: PlatformInfo;
+  /** The environment; its `deploy.lastGoodDigest` names the parameters. */
+  readonly environment: EnvironmentConfig;
+  /** The role the deploy jobs record and read the digest with (the environment's deployment role). */
+  readonly deployer: IGrantable;
+}
+
+/**
+ * Where an environment records each tenant's last good digest: one SSM String parameter per
+ * tenant (`lastGoodDigestParameterName`), created with the value {@link NO_DIGEST_YET} and then
+ * owned by the deploy jobs (Terraform ignores later changes of the value, so a plan never
+ * resets what a deploy recorded). The deployer may read and write exactly these parameters.
+ * The value is a digest (`sha256:…`), not a secret, so a String parameter carries it.
+ *
+ * Construct ids: `last-good-digest-<tenant>`.
+ */
+export class LastGoodDigestRecords extends Construct {
+  /** The parameters by tenant name. */
+  public readonly parameters: ReadonlyMap<string, SsmParameter>;
+
+  public constructor(scope: Construct, id: string, props: LastGoodDigestRecordsProps) {
+    super(scope, id);
+    const { platform, environment: env } = props;
+    const tenants = tenantsOf(env, this.node.path);
+    this.parameters = new Map(
+      tenants.map((tenant) => [
+        tenant.name,
+        new SsmParameter(this, `last-good-digest-${tenant.name}`, {
+          name: lastGoodDigestParameterName(platform, env, tenant),
+          type: "String",
+          value: NO_DIGEST_YET,
+          description: `Last good digest of ${tenant.path} in ${env.name} (written by the deploy jobs after a passed smoke test)`,
+          lifecycle: { ignoreChanges: ["value"] },
+        }),
+      ]),
+    );
+    if (tenants.length > 0) {
+      props.deployer.addToPrincipalPolicy({ actions: [...LAST_GOOD_DIGEST_ACTIONS], resources: tenants.map((t) => lastGoodDigestParameterArn(platform, env, t)) });
+    }
+  }
+}

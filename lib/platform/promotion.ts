@@ -1,0 +1,373 @@
+/*
+ * Promotion and deployment across environments: which environment an image
+ * moves to next (by digest), where each environment's deploy jobs run, and
+ * where the last good digest is recorded. Pure functions of the configuration,
+ * like tenancy.ts: the constructs, the variables and the deploy template derive
+ * every name from here.
+ */
+import { partitionOf, ssmParameterArn, validateSsmParameterName } from "../core/aws";
+import { check } from "../core/errors";
+import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, type RunnerRegistrationConfig, runnersOf } from "./config";
+import { controlsHost, type PoolRunner, runnerPoolsOf, takesUnprotectedJobs } from "./runner-pools";
+import { registryHostOf, type Tenant, tenantRepositoryName, tenantsOf } from "./tenancy";
+
+/**
+ * Promotion into an environment: a protected job of this environment copies the
+ * image of the pipeline's commit, by digest, from the source environment's
+ * protected repository into this environment's (the digest stays the same).
+ */
+export interface PromotionConfig {
+  /**
+   * Name of the environment images come from.
+   * @default the environment listed before this one in the configuration
+   */
+  readonly from?: string;
+}
+
+/** Deploy jobs of an environment (the published `deploy.yml` template). */
+export interface DeployConfig {
+  /**
+   * The image role deployed (`app`: `PLATFORM_APP_IMAGE`).
+   * @default "app"
+   */
+  readonly image?: string;
+  /**
+   * Name of the runner registration deploy jobs run on; it must take protected refs only.
+   * @default the deploy pool's runner (`runners.deploy`) when there is one, else the protected pool's first runner without docker socket or privileged mode, else its first runner
+   */
+  readonly runner?: string;
+  /**
+   * Deploy only when someone starts the job (`when: manual`), e.g. for production.
+   * @default false
+   */
+  readonly manual?: boolean;
+  /**
+   * Where the last good digest (the one whose smoke test passed) is recorded: one SSM String
+   * parameter per tenant, `<parameterPrefix>/<tenant>/last-good-digest`, that the environment's
+   * deployment role alone may read and write. `false` records nothing (no rollback then).
+   * @default { parameterPrefix: "/<project>/<environment>/deploy" }
+   */
+  readonly lastGoodDigest?: { readonly parameterPrefix?: string } | false;
+  /**
+   * Roll back to the recorded last good digest when the deploy or its smoke test fails.
+   * @default true when the last good digest is recorded
+   */
+  readonly rollback?: boolean;
+  /**
+   * Branch-per-environment pipelines: deploy to this environment from pipelines of this branch
+   * (e.g. `staging`) instead of the default branch. Every environment's protected CI roles then
+   * trust the branch, and the platform protects it in GitLab like the default branch.
+   * @default none: default-branch pipelines deploy
+   */
+  readonly branch?: string;
+}
+
+/** Where a deploy job of an environment runs. */
+export interface DeployRoute {
+  /** The runner registration. */
+  readonly registration: RunnerRegistrationConfig;
+  /** Its pool. */
+  readonly pool: PoolRunner["pool"];
+  /** The tags a deploy job carries. */
+  readonly tags: readonly string[];
+}
+
+/** The image role an environment deploys. */
+export function deployedImageOf(env: Pick<EnvironmentConfig, "deploy">): string {
+  return env.deploy?.image ?? "app";
+}
+
+/** Whether an environment records its last good digest. */
+export function recordsLastGoodDigest(env: Pick<EnvironmentConfig, "deploy">): boolean {
+  return env.deploy !== undefined && env.deploy.lastGoodDigest !== false;
+}
+
+/** Whether an environment rolls back on a failed deploy or smoke test. */
+export function rollsBack(env: Pick<EnvironmentConfig, "deploy">): boolean {
+  return env.deploy !== undefined && (env.deploy.rollback ?? recordsLastGoodDigest(env));
+}
+
+/**
+ * The SSM parameter holding a tenant's last good digest in an environment:
+ * `<prefix>/<tenant>/last-good-digest`, the prefix `/<project>/<environment>/deploy` by default.
+ */
+export function lastGoodDigestParameterName(platform: PlatformInfo, env: EnvironmentConfig, tenant: Tenant): string {
+  const record = env.deploy?.lastGoodDigest;
+  const prefix = (record === false ? undefined : record?.parameterPrefix) ?? `/${platform.project}/${env.name}/deploy`;
+  return `${prefix}/${tenant.name}/last-good-digest`;
+}
+
+/** The ARN of {@link lastGoodDigestParameterName}. */
+export function lastGoodDigestParameterArn(platform: PlatformInfo, env: EnvironmentConfig, tenant: Tenant): string {
+  return ssmParameterArn(env.region, env.accountId, lastGoodDigestParameterName(platform, env, tenant));
+}
+
+/**
+ * The runner deploy jobs of an environment run on: `deploy.runner`, else the deploy pool's
+ * runner, else the first protected-pool runner with a registration.
+ * @returns undefined when the environment has no such runner
+ */
+export function deployRouteOf(platform: PlatformInfo, env: EnvironmentConfig): DeployRoute | undefined {
+  const registrations = runnersOf(platform, env);
+  const pools = runnerPoolsOf(env, registrations);
+  const named = env.deploy?.runner;
+  const pick = (pool: PoolRunner | undefined, registration: RunnerRegistrationConfig | undefined): DeployRoute | undefined =>
+    registration
+      ? {
+          registration,
+          pool: pool?.pool ?? "protected",
+          tags: [...(registration.tags ?? [])],
+        }
+      : undefined;
+  if (named !== undefined)
+    return pick(
+      pools.find((p) => p.name === named),
+      registrations.find((r) => r.name === named),
+    );
+  // A deploy needs no docker daemon: prefer a protected runner whose hosts bind no socket and run nothing privileged.
+  const candidate =
+    pools.find((p) => p.pool === "deploy" && p.registration) ??
+    pools.find((p) => p.pool === "protected" && p.registration && !controlsHost(p)) ??
+    pools.find((p) => p.pool === "protected" && p.registration);
+  return pick(candidate, candidate?.registration);
+}
+
+/**
+ * The name of the environment an environment's images are promoted from.
+ * @param environments every environment of the configuration, in order
+ * @returns undefined when the environment has no `promotion` (it builds its own images)
+ */
+export function promotionSourceName(
+  environments: readonly Pick<EnvironmentConfig, "name" | "promotion">[],
+  env: Pick<EnvironmentConfig, "name" | "promotion">,
+): string | undefined {
+  if (env.promotion === undefined) return undefined;
+  if (env.promotion.from !== undefined) return env.promotion.from;
+  const index = environments.findIndex((e) => e.name === env.name);
+  return index > 0 ? environments[index - 1]!.name : undefined;
+}
+
+/** The protected repository URL a tenant's image role is promoted from, in the source environment. */
+export function promotionSourceUrl(source: EnvironmentConfig, tenant: Tenant, repositoryId: string): string {
+  const own = tenantsOf(source).find((t) => t.path === tenant.path) ?? tenant;
+  return `${registryHostOf(source)}/${tenantRepositoryName(source, own, repositoryId, "protected")}`;
+}
+
+/** The ARN of that repository. */
+export function promotionSourceArn(source: EnvironmentConfig, tenant: Tenant, repositoryId: string): string {
+  const own = tenantsOf(source).find((t) => t.path === tenant.path) ?? tenant;
+  return `arn:${partitionOf(source.region)}:ecr:${source.region}:${source.accountId}:repository/${tenantRepositoryName(source, own, repositoryId, "protected")}`;
+}
+
+const BRANCH = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
+
+/**
+ * The checks of an environment's `deploy` section that need nothing but the environment:
+ * an image role it has, a deployment role to deploy with, a runner that takes protected refs
+ * only, a place to record the last good digest when rolling back, an exact branch name.
+ * @throws ValidationError naming `<path>/deploy/...`
+ */
+export function validateDeployConfig(platform: PlatformInfo, env: EnvironmentConfig, path: string): void {
+  const deploy = env.deploy;
+  if (deploy === undefined) return;
+  const at = `${path}/deploy`;
+  const image = deployedImageOf(env);
+  const roles = imageRolesOf(env);
+  check(roles[image] !== undefined, {
+    path: `${at}/image`,
+    subject: "image role",
+    value: image,
+    rule: `the deployed image is one of the environment's image roles (${Object.keys(roles).join(", ") || "none"})`,
+    fix: "name an image role from gitlab.imageRoles (app by default)",
+  });
+  check(env.identity?.deployment !== undefined, {
+    path: at,
+    subject: "deployment role",
+    value: undefined,
+    rule: "deploy jobs run as the environment's deployment role (chained from the tenant's protected CI role), and identity.deployment configures none",
+    fix: "add identity.deployment with the permissions your deployments need (managedPolicyArns or statements)",
+  });
+  check(deploy.rollback !== true || recordsLastGoodDigest(env), {
+    path: `${at}/rollback`,
+    subject: "rollback",
+    value: { rollback: deploy.rollback, lastGoodDigest: deploy.lastGoodDigest },
+    rule: "a rollback redeploys the last good digest, so it needs a place to record it, and lastGoodDigest is false",
+    fix: "remove lastGoodDigest: false (one SSM parameter per tenant records it), or set rollback: false",
+  });
+  const record = deploy.lastGoodDigest;
+  if (record !== false && record?.parameterPrefix !== undefined) {
+    check(!record.parameterPrefix.endsWith("/"), {
+      path: `${at}/lastGoodDigest`,
+      subject: "parameterPrefix",
+      value: record.parameterPrefix,
+      rule: "the prefix is followed by /<tenant>/last-good-digest, so it has no trailing '/'",
+      fix: `drop the trailing '/': ${JSON.stringify(record.parameterPrefix.replace(/\/+$/, ""))}`,
+    });
+    validateSsmParameterName(`${at}/lastGoodDigest`, "parameterPrefix", record.parameterPrefix, `/${platform.project}/${env.name}/deploy`);
+  }
+  if (deploy.branch !== undefined) {
+    check(typeof deploy.branch === "string" && BRANCH.test(deploy.branch) && !/[*?]/.test(deploy.branch), {
+      path: `${at}/branch`,
+      subject: "branch",
+      value: deploy.branch,
+      rule: "an environment branch is one exact branch name (the protected CI roles trust it with StringEquals)",
+      fix: `use the branch name, e.g. "${env.name}"`,
+    });
+    const defaults = tenantsOf(env).map((t) => t.defaultBranch);
+    check(!defaults.includes(deploy.branch), {
+      path: `${at}/branch`,
+      subject: "branch",
+      value: deploy.branch,
+      rule: "an environment branch is not a tenant's default branch (default-branch pipelines deploy the environments without a branch)",
+      fix: "leave branch unset to deploy from the default branch, or name another branch",
+    });
+  }
+  const route = deployRouteOf(platform, env);
+  if (route === undefined) {
+    check(false, {
+      path: deploy.runner !== undefined ? `${at}/runner` : at,
+      subject: "deploy runner",
+      value: deploy.runner,
+      rule: "deploy jobs need a registered runner of the environment that takes protected refs only (the deploy pool, else the protected pool), and there is none",
+      fix: "add runners.deploy (a deploy pool) or a protected-pool runner, or name a registered runner in deploy.runner",
+    });
+    return;
+  }
+  check(route.pool !== "unprotected" && !takesUnprotectedJobs(route.registration), {
+    path: deploy.runner !== undefined ? `${at}/runner` : at,
+    subject: "deploy runner",
+    value: {
+      runner: route.registration.name,
+      pool: route.pool,
+      protectedRefsOnly: route.registration.protectedRefsOnly ?? false,
+    },
+    rule:
+      "a deploy job runs with the deployment role's credentials, so its runner must take jobs of protected refs only (ref_protected); " +
+      "a runner that also takes unprotected jobs lets any branch's job share the host with a deploy",
+    fix: "route deploy jobs to the deploy pool or a protected-pool runner (protectedRefsOnly: true), or remove allowUnprotectedJobs from the runner",
+  });
+}
+
+/** The environments and accounts {@link validatePromotion} reads (`PlatformConfig` fits). */
+export interface PromotionConfigView extends PlatformInfo {
+  readonly accounts: readonly {
+    readonly accountId: string;
+    readonly region: string;
+  }[];
+  readonly environments: readonly EnvironmentConfig[];
+}
+
+/**
+ * The checks of every environment's `promotion` that span environments: the source exists,
+ * comes earlier (no cycles), is on the same GitLab instance and in the same partition, has an
+ * account stack like the target (both accounts need grants), lists every tenant of the target
+ * with the repositories the target promotes (else there is nothing to pull and no role to
+ * pull with), and records its deployments if the target deploys a promoted image.
+ * @throws ValidationError naming `config/environments[i]/promotion`
+ */
+export function validatePromotion(config: PromotionConfigView): void {
+  const images = new Map<string, { image: string; index: number }>();
+  config.environments.forEach((env, i) => {
+    if (env.deploy === undefined) return;
+    const first = images.get(env.gitlab.url);
+    check(first === undefined || first.image === deployedImageOf(env), {
+      path: `config/environments[${i}]/deploy/image`,
+      subject: "image role",
+      value: deployedImageOf(env),
+      rule: `the published deploy template deploys one image role per GitLab instance, and environments[${first?.index}] deploys ${first?.image}`,
+      fix: "deploy the same image role in every environment of the instance",
+    });
+    if (!first) images.set(env.gitlab.url, { image: deployedImageOf(env), index: i });
+  });
+  config.environments.forEach((env, i) => {
+    if (env.promotion === undefined) return;
+    const at = `config/environments[${i}]/promotion`;
+    const name = promotionSourceName(config.environments, env);
+    if (name === undefined) {
+      check(false, {
+        path: at,
+        subject: "promotion source",
+        value: env.promotion,
+        rule: "the first environment has no environment before it to promote from",
+        fix: 'name the source with promotion: { from: "<environment>" }, or remove promotion from the first environment (it builds its images)',
+      });
+      return;
+    }
+    const index = config.environments.findIndex((e) => e.name === name);
+    const names = config.environments.map((e) => e.name);
+    if (index < 0 || index >= i) {
+      check(false, {
+        path: `${at}/from`,
+        subject: "promotion source",
+        value: name,
+        rule: `images are promoted from an environment listed before this one (${names.slice(0, i).join(", ") || "none"}), so promotion never forms a cycle`,
+        fix: "name an earlier environment, or reorder the environments (build environment first)",
+      });
+      return;
+    }
+    const source = config.environments[index]!;
+    // By host: a malformed URL (http://, a trailing slash) is reported by the URL check alone.
+    const host = (url: string) =>
+      url
+        .replace(/^[a-z]+:\/\//i, "")
+        .replace(/\/+$/, "")
+        .toLowerCase();
+    check(host(source.gitlab.url) === host(env.gitlab.url) && source.gitlab.group === env.gitlab.group, {
+      path: `${at}/from`,
+      subject: "promotion source",
+      value: name,
+      rule: `a promotion copies a project's own images, so both environments serve the same GitLab group (${source.gitlab.url}/${source.gitlab.group} vs ${env.gitlab.url}/${env.gitlab.group})`,
+      fix: "promote between environments of one GitLab group",
+    });
+    check(partitionOf(source.region) === partitionOf(env.region), {
+      path: `${at}/from`,
+      subject: "promotion source",
+      value: name,
+      rule: `IAM grants do not cross AWS partitions (${partitionOf(source.region)} vs ${partitionOf(env.region)}), so the target's role cannot pull the source's images`,
+      fix: "promote between environments of one partition, and copy across partitions with credentials of both",
+    });
+    for (const [who, e] of [
+      ["source", source],
+      ["target", env],
+    ] as const) {
+      check(
+        config.accounts.some((a) => a.accountId === e.accountId && a.region === e.region),
+        {
+          path: at,
+          subject: `${who} account`,
+          value: `${e.accountId}/${e.region}`,
+          rule: `promotion from ${source.name} to ${env.name} needs grants in both accounts (the source repository's policy, the target role's identity policy), and account ${e.accountId} in ${e.region} has no entry in config.accounts`,
+          fix: `add { name: "...", accountId: "${e.accountId}", region: "${e.region}" } to config.accounts`,
+        },
+      );
+    }
+    const sourceTenants = tenantsOf(source);
+    const image = env.gitlab.imageRoles ?? undefined;
+    const promoted = Object.entries(imageRolesOf(env)).filter(([role]) => image === undefined || image[role] !== undefined);
+    tenantsOf(env, `config/environments[${i}]`).forEach((tenant) => {
+      const from = sourceTenants.find((t) => t.path === tenant.path);
+      if (from === undefined) {
+        check(false, {
+          path: tenant.configPath,
+          subject: "promoted project",
+          value: tenant.path,
+          rule: `${env.name} promotes ${tenant.path}'s images from ${source.name}, which does not list the project: there is no source repository, and no role of ${source.name} grants ${env.name}'s protected role pull`,
+          fix: `add ${tenant.path} to ${source.name}'s gitlab.projects, or promote this environment from one that lists it`,
+        });
+        return;
+      }
+      const ids = new Set(from.repositories.map((r) => r.id));
+      const own = new Set(tenant.repositories.map((r) => r.id));
+      for (const [role, id] of promoted) {
+        if (!own.has(id)) continue;
+        check(ids.has(id), {
+          path: tenant.configPath,
+          subject: "promoted repository",
+          value: `${tenant.path} ${role} (${id})`,
+          rule: `${env.name} promotes the ${role} image of ${tenant.path} from ${source.name}, which has no repository ${id} for the project`,
+          fix: `give ${tenant.path} the repository ${id} in ${source.name}, or drop it from this environment`,
+        });
+      }
+    });
+  });
+}

@@ -1,0 +1,47 @@
+import { type DeployTemplateEnvironment } from "../lib/gitlab/deploy-template";
+import { type PlatformPromotion } from "../lib/platform/platform";
+import { deployedImageOf, deployRouteOf, promotionSourceName, recordsLastGoodDigest, rollsBack } from "../lib/platform/promotion";
+import { type EnvironmentConfig, type PlatformConfig } from "./config";
+
+/**
+ * An environment's neighbours in promotion, from the whole configuration: the environment its
+ * images come from, the environments promoted from it, and every environment branch on its
+ * GitLab instance (the protected roles of every environment trust them, since a pipeline of an
+ * environment branch builds in the build environment and promotes through the others).
+ * Environments are matched by name (the app hands stacks copies without the shared GitLab pieces).
+ */
+export function promotionOf(config: PlatformConfig, env: EnvironmentConfig): PlatformPromotion {
+  const sourceName = promotionSourceName(config.environments, env);
+  const source = config.environments.find((e) => e.name === sourceName);
+  const targets = config.environments.filter((e) => e.name !== env.name && promotionSourceName(config.environments, e) === env.name);
+  const environmentBranches = [...new Set(config.environments.filter((e) => e.gitlab.url === env.gitlab.url).flatMap((e) => (e.deploy?.branch !== undefined ? [e.deploy.branch] : [])))];
+  return {
+    ...(source ? { source } : {}),
+    ...(targets.length > 0 ? { targets } : {}),
+    ...(environmentBranches.length > 0 ? { environmentBranches } : {}),
+  };
+}
+
+/**
+ * What the published deploy template needs of the configuration: the environments of one GitLab
+ * instance with `deploy`, in configuration (promotion) order, each with its deploy runner's
+ * tags, promotion source, branch and rollback settings; and the image role they deploy.
+ * @returns undefined when no environment of the instance deploys
+ */
+export function deployTemplateOf(config: PlatformConfig, gitlabUrl: string): { environments: DeployTemplateEnvironment[]; image: string } | undefined {
+  const deploying = config.environments.filter((e) => e.gitlab.url === gitlabUrl && e.deploy !== undefined);
+  if (deploying.length === 0) return undefined;
+  const environments = deploying.map((env): DeployTemplateEnvironment => {
+    const from = promotionSourceName(config.environments, env);
+    return {
+      name: env.name,
+      runnerTags: deployRouteOf(config, env)?.tags ?? [],
+      ...(from !== undefined ? { promoteFrom: from } : {}),
+      ...(env.deploy?.manual ? { manual: true } : {}),
+      recordLastGood: recordsLastGoodDigest(env),
+      rollback: rollsBack(env),
+      ...(env.deploy?.branch !== undefined ? { branch: env.deploy.branch } : {}),
+    };
+  });
+  return { environments, image: deployedImageOf(deploying[0]!) };
+}

@@ -1,0 +1,95 @@
+import { Testing } from "cdktf";
+import { buildPlatform } from "../../stacks/app";
+import { exampleConfig } from "../../stacks/example-config";
+import { evaluatePolicy } from "../support/iam-evaluator";
+import { type SynthJson } from "../support/synth";
+import { buildIamModel, type RepositoryNode, type RoleNode, roleAllows } from "./iam-model";
+
+/*
+ * Promotion by digest, from the synthesized JSON of every example stack together: which role of
+ * one environment may pull which repository of another. IAM grants a same-account pull when the
+ * identity policy allows it; a cross-account pull needs the identity policy AND the repository
+ * policy (Amazon ECR User Guide, "Private repository policies"; IAM User Guide, "Cross-account
+ * policy evaluation logic"). Repository policies are evaluated here with the principal's account
+ * root matched and `aws:PrincipalArn` in the context (the role's ARN for a role session).
+ */
+const stacks = buildPlatform(Testing.app(), exampleConfig);
+const json = new Map<string, SynthJson>([...stacks.environments].map(([name, stack]) => [name, JSON.parse(Testing.synth(stack)) as SynthJson]));
+const model = buildIamModel(json);
+
+type Json = Record<string, unknown>;
+/** Repository policies by repository ARN. */
+function repositoryPolicies(withPolicies: ReadonlyMap<string, SynthJson>): Map<string, Json> {
+  const out = new Map<string, Json>();
+  for (const [stack, synth] of withPolicies) {
+    const names = new Map(Object.entries(synth.resource?.aws_ecr_repository ?? {}).map(([id, r]) => [`\${aws_ecr_repository.${id}.name}`, String((r as Json).name)]));
+    for (const policy of Object.values(synth.resource?.aws_ecr_repository_policy ?? {}) as Json[]) {
+      const repo = model.repositories.find((r) => r.stack === stack && r.name === names.get(String(policy.repository)))!;
+      out.set(repo.arn, JSON.parse(String(policy.policy).replace(/\$\{data\.aws_partition\.[^}]+\.partition\}/g, "aws")) as Json);
+    }
+  }
+  return out;
+}
+
+const accountOf = (arn: string) => arn.split(":")[4]!;
+/** Whether the repository policy lets `role` pull. */
+function resourceAllows(policy: Json | undefined, role: RoleNode): boolean {
+  if (!policy) return false;
+  const statements = (policy.Statement as Json[]).filter((s) => ((s.Principal as { AWS: string[] }).AWS ?? []).includes(`arn:aws:iam::${role.account}:root`));
+  return evaluatePolicy({ Statement: statements.map(({ Principal: _p, ...s }) => s) }, { action: "ecr:BatchGetImage", context: { "aws:PrincipalArn": role.arn } }) === "allow";
+}
+function pulls(role: RoleNode, repo: RepositoryNode, policies: Map<string, Json>): boolean {
+  const identity = roleAllows(role, "ecr:BatchGetImage", repo.arn);
+  return accountOf(repo.arn) === role.account ? identity : identity && resourceAllows(policies.get(repo.arn), role);
+}
+const crossEnvironmentPulls = (policies: Map<string, Json>) =>
+  model.roles.flatMap((role) => model.repositories.filter((repo) => repo.stack !== role.stack && pulls(role, repo, policies)).map((repo) => `${role.name} -> ${repo.name}`)).sort();
+
+describe("promotion by digest: who pulls across environments (synthesized example stacks)", () => {
+  const policies = repositoryPolicies(json);
+
+  test("exactly each target environment's protected role of a tenant pulls that tenant's protected repositories of the environment before it", () => {
+    const expected = [
+      ["staging", "dev"],
+      ["production", "staging"],
+    ].flatMap(([target, source]) =>
+      [
+        ["app", ["app", "app-ci", "toolbox"]],
+        ["web", ["app", "app-ci", "toolbox"]],
+        ["toolbox", ["toolbox"]],
+      ].flatMap(([tenant, ids]) => (ids as string[]).map((id) => `acme-ci-${target}-${tenant as string}-protected -> acme/${source}/${tenant as string}/${id}`)),
+    );
+    expect(crossEnvironmentPulls(policies)).toEqual(expected.sort());
+  });
+
+  test("cross-account (staging -> production): the staging repository's policy names the production role exactly, no '*' principal", () => {
+    const staging = [...policies].filter(([arn]) => arn.includes(":111111111111:repository/acme/staging/"));
+    expect(staging.length).toBe(7);
+    for (const [arn, policy] of staging) {
+      const tenant = arn.split("/")[3]!;
+      expect(policy.Statement).toEqual([
+        {
+          Sid: "RolePull",
+          Effect: "Allow",
+          Principal: { AWS: ["arn:aws:iam::222222222222:root"] },
+          Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+          Condition: { StringEquals: { "aws:PrincipalArn": [`arn:aws:iam::222222222222:role/acme-ci-production-${tenant}-protected`] } },
+        },
+      ]);
+    }
+    // Same account (dev -> staging): the identity policy alone grants it; dev's repositories have no policy.
+    expect([...policies.keys()].filter((arn) => arn.includes("/acme/dev/"))).toEqual([]);
+  });
+
+  test("the check can fail: without the staging repositories' policies production's role pulls nothing across accounts", () => {
+    const without = new Map([...policies].filter(([arn]) => !arn.includes("/acme/staging/")));
+    expect(crossEnvironmentPulls(without).filter((p) => p.startsWith("acme-ci-production-"))).toEqual([]);
+    // And another production role (another tenant's protected role, the runner hosts' role) is refused by the policy's condition.
+    const appRepository = policies.get(model.repositories.find((r) => r.name === "acme/staging/app/app")!.arn);
+    for (const name of ["acme-ci-production-web-protected", "acme-ci-production-runner-host"]) {
+      const role = model.roles.find((r) => r.name === name)!;
+      expect({ name, allowed: resourceAllows(appRepository, role) }).toEqual({ name, allowed: false });
+    }
+    expect(resourceAllows(appRepository, model.roles.find((r) => r.name === "acme-ci-production-app-protected")!)).toBe(true);
+  });
+});

@@ -1,0 +1,103 @@
+import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
+import { exampleConfig } from "../../stacks/example-config";
+import { type BadInput } from "./matrix";
+
+/*
+ * Bad inputs of promotion and deployment (lib/platform/promotion.ts), checked by `validateConfig`:
+ * promotion to an environment whose account grants are missing, a deploy routed to a pool that
+ * takes unprotected jobs, a rollback without a place to record the last good digest, and the
+ * neighbouring mistakes. The example promotes dev -> staging -> production.
+ */
+const [E0, E1, E2] = ["config/environments[0]", "config/environments[1]", "config/environments[2]"];
+const [dev, staging, production] = exampleConfig.environments as [EnvironmentConfig, EnvironmentConfig, EnvironmentConfig];
+const withEnv = (index: number, patch: Record<string, unknown>) => () =>
+  validateConfig({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i === index ? ({ ...e, ...patch } as EnvironmentConfig) : e)) });
+const withConfig = (patch: Partial<PlatformConfig>) => () => validateConfig({ ...exampleConfig, ...patch });
+
+export const deployRows: readonly BadInput[] = [
+  // Promotion to an environment whose account grants are missing.
+  {
+    name: "promotion into an account without an account stack",
+    run: withConfig({ accounts: [exampleConfig.accounts[0]!] }),
+    path: `${E2}/promotion`,
+    subject: "target account",
+    value: "222222222222/eu-central-1",
+    rule: /promotion from staging to production needs grants in both accounts .* has no entry in config\.accounts/,
+    fix: /add \{ name: "\.\.\.", accountId: "222222222222", region: "eu-central-1" \} to config\.accounts/,
+  },
+  {
+    name: "promotion from an account without an account stack",
+    run: withConfig({ accounts: [exampleConfig.accounts[1]!] }),
+    path: `${E2}/promotion`,
+    subject: "source account",
+    value: "111111111111/eu-central-1",
+    rule: /needs grants in both accounts/,
+    fix: /accountId: "111111111111"/,
+  },
+  {
+    name: "promotion of a project the source environment does not list (no repository, no role to pull with)",
+    run: withEnv(2, { gitlab: { ...production.gitlab, projects: [...production.gitlab.projects, "acme/api"] } }),
+    path: `${E2}/gitlab/projects[3]`,
+    subject: "promoted project",
+    value: "acme/api",
+    rule: /production promotes acme\/api's images from staging, which does not list the project: there is no source repository, and no role of staging grants production's protected role pull/,
+    fix: /add acme\/api to staging's gitlab\.projects/,
+  },
+  {
+    name: "promotion of a repository the source environment does not have",
+    run: withEnv(2, { registry: { ...production.registry, repositories: [...production.registry.repositories, { id: "worker", description: "A worker image" }] }, gitlab: { ...production.gitlab, imageRoles: { app: "app", ci: "app-ci", toolbox: "toolbox", worker: "worker" } } }),
+    path: `${E2}/gitlab/projects[0]`,
+    subject: "promoted repository",
+    value: "acme/app worker (worker)",
+    rule: /promotes the worker image of acme\/app from staging, which has no repository worker/,
+    fix: /give acme\/app the repository worker in staging/,
+  },
+  { name: "promotion from an unknown environment", run: withEnv(2, { promotion: { from: "qa" } }), path: `${E2}/promotion/from`, subject: "promotion source", value: "qa", rule: /listed before this one \(dev, staging\)/, fix: /name an earlier environment/ },
+  { name: "promotion from a later environment (a cycle)", run: withEnv(1, { promotion: { from: "production" } }), path: `${E1}/promotion/from`, subject: "promotion source", value: "production", rule: /never forms a cycle/, fix: /build environment first/ },
+  { name: "promotion into the first environment", run: withEnv(0, { promotion: {} }), path: `${E0}/promotion`, subject: "promotion source", value: {}, rule: /the first environment has no environment before it/, fix: /promotion: \{ from: "<environment>" \}/ },
+  // A deploy job routed to a pool that takes unprotected jobs.
+  {
+    name: "deploy jobs routed to the unprotected pool",
+    run: withEnv(0, { deploy: { runner: "mr" } }),
+    path: `${E0}/deploy/runner`,
+    subject: "deploy runner",
+    value: { runner: "mr", pool: "unprotected", protectedRefsOnly: false },
+    rule: /its runner must take jobs of protected refs only \(ref_protected\)/,
+    fix: /route deploy jobs to the deploy pool or a protected-pool runner/,
+  },
+  {
+    name: "deploy jobs routed to a protected runner opened to unprotected jobs",
+    run: withEnv(1, {
+      deploy: { runner: "test" },
+      gitlab: {
+        ...staging.gitlab,
+        runners: [
+          { name: "build", tags: ["acme-ci-staging-protected-build"], protectedRefsOnly: true },
+          { name: "test", tags: ["acme-ci-staging-protected-test"], allowUnprotectedJobs: { reason: "a plain test runner without docker access for every branch" } },
+        ],
+      },
+    }),
+    path: `${E1}/deploy/runner`,
+    subject: "deploy runner",
+    value: { runner: "test", pool: "protected", protectedRefsOnly: false },
+    rule: /lets any branch's job share the host with a deploy/,
+    fix: /remove allowUnprotectedJobs/,
+  },
+  { name: "deploy jobs in an environment without runners", run: withEnv(1, { runners: undefined }), path: `${E1}/deploy`, subject: "deploy runner", value: undefined, rule: /deploy jobs need a registered runner of the environment that takes protected refs only/, fix: /add runners\.deploy/ },
+  // A rollback configured without a place to record the last good digest.
+  {
+    name: "rollback without a place to record the last good digest",
+    run: withEnv(1, { deploy: { rollback: true, lastGoodDigest: false } }),
+    path: `${E1}/deploy/rollback`,
+    subject: "rollback",
+    value: { rollback: true, lastGoodDigest: false },
+    rule: /a rollback redeploys the last good digest, so it needs a place to record it, and lastGoodDigest is false/,
+    fix: /remove lastGoodDigest: false .* or set rollback: false/,
+  },
+  { name: "deploy without a deployment role", run: withEnv(0, { deploy: {}, identity: { ...dev.identity, deployment: undefined } }), path: `${E0}/deploy`, subject: "deployment role", value: undefined, rule: /deploy jobs run as the environment's deployment role/, fix: /add identity\.deployment/ },
+  { name: "deploy of an image role the environment lacks", run: withEnv(1, { deploy: { image: "worker" } }), path: `${E1}/deploy/image`, subject: "image role", value: "worker", rule: /one of the environment's image roles \(app, ci, toolbox\)/, fix: /gitlab\.imageRoles/ },
+  { name: "an environment branch with a wildcard", run: withEnv(1, { deploy: { branch: "release/*" } }), path: `${E1}/deploy/branch`, subject: "branch", value: "release/*", rule: /one exact branch name/, fix: /"staging"/ },
+  { name: "an environment branch that is the default branch", run: withEnv(1, { deploy: { branch: "main" } }), path: `${E1}/deploy/branch`, subject: "branch", value: "main", rule: /not a tenant's default branch/, fix: /leave branch unset/ },
+  { name: "a last-good-digest prefix with a trailing slash", run: withEnv(1, { deploy: { lastGoodDigest: { parameterPrefix: "/acme-ci/staging/" } } }), path: `${E1}/deploy/lastGoodDigest`, subject: "parameterPrefix", value: "/acme-ci/staging/", rule: /no trailing '\/'/, fix: /"\/acme-ci\/staging"/ },
+  { name: "environments deploying different images", run: withEnv(2, { deploy: { image: "ci" } }), path: `${E2}/deploy/image`, subject: "image role", value: "ci", rule: /one image role per GitLab instance, and environments\[1\] deploys app/, fix: /the same image role/ },
+];

@@ -1,0 +1,67 @@
+import { type EnvironmentConfig, type PlatformConfig } from "../../stacks/config";
+import { exampleConfig } from "../../stacks/example-config";
+import { describeWithTool } from "../support/conformance";
+import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
+import { deployFlow } from "./support/deploy-project";
+import { type FlowPipeline } from "./support/flow-harness";
+
+/*
+ * Branch-per-environment deploys in the flow suite: staging deploys from the `staging` branch,
+ * production from the `production` branch. A push to main builds and tests only; the staging
+ * branch (fast-forwarded to main) promotes and deploys staging; the production branch
+ * (fast-forwarded to staging) promotes staging's digest and deploys production.
+ */
+const config: PlatformConfig = {
+  ...exampleConfig,
+  environments: exampleConfig.environments.map((e) => (e.deploy ? ({ ...e, deploy: { ...e.deploy, branch: e.name } } as EnvironmentConfig) : e)),
+};
+const files = {
+  Dockerfile: "FROM alpine:3.20\nCOPY src/ /app/src/\n",
+  "Dockerfile.ci": "ARG BASE_IMAGE\nFROM $BASE_IMAGE\nRUN echo test tools\n",
+  "src/index.js": "console.log(1);\n",
+};
+
+describeWithTool(GITLAB_CI_LOCAL, "deploy flow with environment branches", () => {
+  describeWithTool("rsync", "main -> staging branch -> production branch (fast-forward)", () => {
+    const flow = deployFlow(config, "acme/app", files);
+    const { project } = flow;
+    const p: Record<string, FlowPipeline> = {};
+    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+
+    beforeAll(async () => {
+      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
+      process.env.FAKE_PROMOTION = "staging=dev,production=staging";
+      p.main = await project.pipeline("main: push", { kind: "push", branch: "main" }, 0);
+      project.repo.git("branch", "staging", "main");
+      p.staging = await project.pipeline("staging branch: fast-forward to main", { kind: "push", branch: "staging" }, 1);
+      project.repo.git("branch", "production", "staging");
+      p.production = await project.pipeline("production branch: fast-forward to staging", { kind: "push", branch: "production" }, 2);
+    }, 300_000);
+    afterAll(() => {
+      process.env.FAKE_ENVIRONMENTS = saved.environments;
+      process.env.FAKE_PROMOTION = saved.promotion;
+      project.repo.remove();
+    });
+
+    const deployJobs = (pipeline: FlowPipeline) => pipeline.run.passed.filter((j) => /^(promote|deploy|smoke-test|rollback)-/.test(j));
+
+    test("every pipeline succeeds; each environment's jobs run on its own branch only", () => {
+      for (const pipeline of [p.main!, p.staging!, p.production!]) {
+        expect({ pipeline: pipeline.name, status: pipeline.run.run.status, out: pipeline.run.run.status === 0 ? "" : pipeline.run.run.stdout.slice(-3000) }).toEqual({ pipeline: pipeline.name, status: 0, out: "" });
+      }
+      expect(deployJobs(p.main!)).toEqual([]);
+      expect(deployJobs(p.staging!)).toEqual(["deploy-staging", "promote-staging", "smoke-test-staging"]);
+      expect(deployJobs(p.production!)).toEqual(["deploy-production", "promote-production", "smoke-test-production"]);
+    });
+
+    test("the commit's image is built once (main) and the same digest is deployed to staging and production", () => {
+      const state = project.registry();
+      const builds = state.events.filter((e) => e.op === "build" && e.ref!.includes("/app/app:"));
+      expect(builds.map((b) => b.run)).toEqual([String(p.main!.seq)]);
+      const digest = Object.entries(state.repos["acme/dev/app/app"]!.images).find(([, i]) => i.tags.includes(`sha-${p.main!.sha}`))![0];
+      const log = flow.deployments();
+      expect(log).toContain(`deploy staging 111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/staging/app/app@${digest} arn:aws:iam::111111111111:role/acme-ci-staging-deployment`);
+      expect(log).toContain(`deploy production 222222222222.dkr.ecr.eu-central-1.amazonaws.com/acme/production/app/app@${digest} arn:aws:iam::222222222222:role/acme-ci-production-deployment`);
+    });
+  });
+});

@@ -1,0 +1,115 @@
+import { chmodSync, existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { stringify } from "yaml";
+import { EXAMPLE_PROJECT_JOBS, projectCiFile } from "../../../lib/gitlab/ci-templates-project";
+import { deployTemplate } from "../../../lib/gitlab/deploy-template";
+import { type CiTemplate, imageReuseTemplate } from "../../../lib/gitlab/image-reuse-template";
+import { PLATFORM_VARIABLES } from "../../../lib/gitlab/platform-variables";
+import { type EnvironmentConfig } from "../../../lib/platform/config";
+import { promotionSourceName } from "../../../lib/platform/promotion";
+import { registryHostOf, tenantsOf } from "../../../lib/platform/tenancy";
+import { tenantVariables } from "../../../lib/platform/tenant-variables";
+import { selectorPattern } from "../../../lib/registry/glob";
+import { TagScheme } from "../../../lib/registry/tag-scheme";
+import { type PlatformConfig } from "../../../stacks/config";
+import { deployTemplateOf } from "../../../stacks/promotion";
+import { FlowProject } from "./flow-harness";
+
+/**
+ * A project that includes the image-reuse and the deploy template, with the CI/CD variables
+ * the platform gives it in every environment of a configuration, environment-scoped as GitLab
+ * scopes them (gitlab-ci-local reads `.gitlab-ci-local-variables.yml` with `values:` per
+ * environment scope; a job with `environment: staging` gets the `staging` value, others `*`).
+ * Its deploy hook appends what it deployed to `deployments.log` next to the fake registry's
+ * state; its smoke test fails for the image of a commit that carries the file `BROKEN` (what a
+ * real smoke test finds by probing the deployed app) and passes for any other image.
+ */
+export interface DeployFlow {
+  readonly project: FlowProject;
+  readonly scheme: TagScheme;
+  readonly deploy: CiTemplate;
+  /** Environment name -> the name of the environment it is promoted from. */
+  readonly promotion: Readonly<Record<string, string>>;
+  /** The lines of deployments.log: `deploy|smoke <env> <image> <role>`, `smoke <env> <image> FAIL`. */
+  deployments(): string[];
+}
+
+const DEPLOY_HOOK = `#!/bin/sh
+set -eu
+printf 'deploy %s %s %s\\n' "$CI_ENVIRONMENT_NAME" "$1" "\${AWS_SESSION_TOKEN:-none}" >> "\${FAKE_REGISTRY_STATE%/*}/deployments.log"
+`;
+const SMOKE_TEST_HOOK = `#!/bin/sh
+set -eu
+log="\${FAKE_REGISTRY_STATE%/*}/deployments.log"
+if [ -f BROKEN ]; then
+  repository=\${PLATFORM_DEPLOY_REPOSITORY#*/}
+  this=$(aws ecr batch-get-image --repository-name "$repository" --image-ids "imageTag=$PLATFORM_DEPLOY_TAG" --query 'images[0].imageId.imageDigest' --output text)
+  if [ "\${1##*@}" = "$this" ]; then
+    printf 'smoke %s %s FAIL\\n' "$CI_ENVIRONMENT_NAME" "$1" >> "$log"
+    exit 1
+  fi
+fi
+printf 'smoke %s %s %s\\n' "$CI_ENVIRONMENT_NAME" "$1" "\${AWS_SESSION_TOKEN:-none}" >> "$log"
+`;
+
+/** The variables file: every environment's project and group variables of `projectPath`, by environment scope. */
+export function scopedVariables(config: PlatformConfig, projectPath: string): string {
+  const values: Record<string, Record<string, string>> = {};
+  const put = (key: string, scope: string, value: string) => ((values[key] ??= {})[scope] = value);
+  for (const env of config.environments) {
+    const scope = env.gitlab.variables?.environmentScope ?? "*";
+    const tenant = tenantsOf(env).find((t) => t.path === projectPath);
+    if (!tenant) continue;
+    const source = config.environments.find((e) => e.name === promotionSourceName(config.environments, env)) as EnvironmentConfig | undefined;
+    for (const v of tenantVariables(config, env, tenant, scope, source ? { promotionSource: source } : {})) put(v.key, scope, v.value);
+    put(PLATFORM_VARIABLES.registryHost, scope, registryHostOf(env));
+    put(PLATFORM_VARIABLES.region, scope, env.region);
+  }
+  return stringify(Object.fromEntries(Object.entries(values).map(([key, byScope]) => [key, { values: byScope }])));
+}
+
+/**
+ * The deploy flow project of `projectPath` under `config`: the templates as the platform
+ * publishes them (every deploy automatic here, so the sequence needs no clicks).
+ */
+export function deployFlow(config: PlatformConfig, projectPath: string, files: Readonly<Record<string, string>>): DeployFlow {
+  const scheme = new TagScheme("flow/tagScheme");
+  const reuse = imageReuseTemplate("flow/templates", { tagScheme: scheme });
+  const published = deployTemplateOf(config, config.environments[0]!.gitlab.url)!;
+  const deploy = deployTemplate("flow/deploy", {
+    tagScheme: scheme,
+    environments: published.environments.map((e) => ({ ...e, manual: false })),
+    workflowRules: reuse.config.workflow?.rules ?? [],
+  });
+  const promotion = Object.fromEntries(published.environments.flatMap((e) => (e.promoteFrom ? [[e.name, e.promoteFrom]] : [])));
+  const all = {
+    "ci-templates/image-reuse.yml": reuse.content,
+    "ci-templates/deploy.yml": deploy.content,
+    ".gitlab-ci.yml": projectCiFile({ include: { local: "ci-templates/image-reuse.yml" }, jobs: EXAMPLE_PROJECT_JOBS }).replace(
+      "include:\n  - local: ci-templates/image-reuse.yml\n",
+      "include:\n  - local: ci-templates/image-reuse.yml\n  - local: ci-templates/deploy.yml\n",
+    ),
+    ".gitlab-ci-local-variables.yml": scopedVariables(config, projectPath),
+    "deploy/deploy.sh": DEPLOY_HOOK,
+    "deploy/smoke-test.sh": SMOKE_TEST_HOOK,
+    ...files,
+  };
+  // The workflow's protected-pipeline variables come from the image-reuse template; every other
+  // variable comes from the scoped file, so only the protected-ref flag is given on the command line.
+  // With environment branches the deploy template's workflow (the image-reuse rules plus one per
+  // branch) is the one GitLab applies: an included file's workflow replaces the other's.
+  const workflowTemplate = deploy.config.workflow ? { ...reuse, config: { ...reuse.config, workflow: deploy.config.workflow } } : reuse;
+  const project = new FlowProject(workflowTemplate, all, { all: { CI_COMMIT_REF_PROTECTED: "true" }, protectedOnly: {} }, scheme.mutableKinds.map((k) => selectorPattern(k.selector)));
+  for (const hook of ["deploy/deploy.sh", "deploy/smoke-test.sh"]) chmodSync(path.join(project.repo.dir, hook), 0o755);
+  project.repo.git("add", "-A");
+  project.repo.git("commit", "-q", "-m", "executable hooks");
+  project.repo.git("update-ref", "refs/remotes/origin/main", "HEAD");
+  const log = path.join(project.repo.dir, ".shims", "deployments.log");
+  return {
+    project,
+    scheme,
+    deploy,
+    promotion,
+    deployments: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : []),
+  };
+}

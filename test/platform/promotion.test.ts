@@ -1,0 +1,72 @@
+import { Testing } from "cdktf";
+import { type EnvironmentConfig, type PlatformConfig } from "../../stacks/config";
+import { buildPlatform } from "../../stacks/app";
+import { exampleConfig } from "../../stacks/example-config";
+import { resourcesOf, type SynthJson } from "../support/synth";
+
+/*
+ * Promotion and deploy wiring of the platform, from the synthesized example stacks: the project
+ * variables the deploy template reads, and the branch-per-environment option (the environment
+ * branches become refs every protected role trusts and the platform protects).
+ */
+const synthAll = (config: PlatformConfig) => {
+  const stacks = buildPlatform(Testing.app(), config);
+  return new Map([...stacks.environments, ...[...stacks.gitlabShared.values()].map((stack) => ["gitlab-shared", stack] as const)].map(([name, stack]) => [name, JSON.parse(Testing.synth(stack)) as SynthJson]));
+};
+type Variable = { project: string; key: string; value: string; protected: boolean; environment_scope: string };
+const variablesOf = (json: SynthJson, project: string) =>
+  Object.fromEntries((Object.values(resourcesOf(json, "gitlab_project_variable")) as Variable[]).filter((v) => v.project === project).map((v) => [v.key, [v.value, v.protected, v.environment_scope]]));
+
+const plain = synthAll(exampleConfig);
+
+describe("promotion and deploy variables of the example", () => {
+  const json = plain;
+
+  test("staging's app variables: the dev repositories it promotes from, the deployment role and the last-good-digest parameter, scoped to staging", () => {
+    const app = variablesOf(json.get("staging")!, "acme/app");
+    expect(app.PLATFORM_APP_PROMOTE_FROM).toEqual(["111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/dev/app/app", false, "staging"]);
+    expect(app.PLATFORM_CI_PROMOTE_FROM).toEqual(["111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/dev/app/app-ci", false, "staging"]);
+    expect(app.PLATFORM_DEPLOY_ROLE_ARN).toEqual(["arn:aws:iam::111111111111:role/acme-ci-staging-deployment", true, "staging"]);
+    expect(app.PLATFORM_LAST_GOOD_DIGEST_PARAMETER).toEqual(["/acme-ci/staging/deploy/app/last-good-digest", true, "staging"]);
+  });
+
+  test("production promotes from staging's repositories in the other account; dev (the build environment) has no deploy variables", () => {
+    expect(variablesOf(json.get("production")!, "acme/web").PLATFORM_APP_PROMOTE_FROM).toEqual(["111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/staging/web/app", false, "production"]);
+    const dev = variablesOf(json.get("dev")!, "acme/app");
+    expect(Object.keys(dev).filter((k) => /PROMOTE_FROM|DEPLOY_ROLE|LAST_GOOD/.test(k))).toEqual([]);
+  });
+});
+
+describe("branch-per-environment deploys", () => {
+  const withBranches: PlatformConfig = {
+    ...exampleConfig,
+    environments: exampleConfig.environments.map((e) => (e.name === "dev" ? e : ({ ...e, deploy: { ...e.deploy, branch: e.name } } as EnvironmentConfig))),
+  };
+  const json = synthAll(withBranches);
+  const trustOf = (env: string, role: string) =>
+    JSON.stringify(Object.values(resourcesOf(json.get(env)!, "aws_iam_role")).find((r) => r.name === role)!.assume_role_policy);
+
+  test.each(["dev", "staging", "production"])("%s: the app's protected role trusts the staging and production branches", (env) => {
+    const trust = trustOf(env, `acme-ci-${env}-app-protected`);
+    for (const branch of ["main", "staging", "production"]) expect(trust).toContain(`project_path:acme/app:ref_type:branch:ref:${branch}`);
+  });
+
+  test("the unprotected role's trust is unchanged (dev, the only environment with an unprotected pool)", () => {
+    const unprotected = (stack: SynthJson) => JSON.stringify(Object.values(resourcesOf(stack, "aws_iam_role")).find((r) => r.name === "acme-ci-dev-app-unprotected")!.assume_role_policy);
+    expect(trustOf("dev", "acme-ci-dev-app-unprotected")).toBe(unprotected(plain.get("dev")!));
+  });
+
+  test("the environment branches are protected in GitLab by the shared GitLab stack, like the default branch", () => {
+    // One protection per project (app, web, toolbox) and branch.
+    const branches = Object.values(resourcesOf(json.get("gitlab-shared")!, "gitlab_branch_protection")).map((p) => `${String(p.project)} ${String(p.branch)}`);
+    expect(branches.filter((b) => b.endsWith(" main"))).toHaveLength(3);
+    expect(branches.filter((b) => b.endsWith(" staging"))).toHaveLength(3);
+    expect(branches.filter((b) => b.endsWith(" production"))).toHaveLength(3);
+  });
+
+  test("without the option no role trusts an environment branch", () => {
+    for (const [, stack] of plain) {
+      for (const role of Object.values(resourcesOf(stack, "aws_iam_role"))) expect(String(role.assume_role_policy)).not.toMatch(/ref:(staging|production)"/);
+    }
+  });
+});
