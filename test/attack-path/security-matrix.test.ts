@@ -14,6 +14,12 @@ describe("the security model's actor matrix", () => {
     expect(withMatrix(doc, table)).toBe(doc);
   });
 
+  test("README.md's security model section holds the same generated matrix (run `npm run security-matrix` when this fails)", () => {
+    const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+    expect(readme).toContain(MATRIX_START);
+    expect(withMatrix(readme, table)).toBe(readme);
+  });
+
   test("the matrix says what the model says: unprotected rows reach nothing protected, protected rows push and deploy", () => {
     const rows = table.split("\n").slice(2).map((line) => line.slice(2, -2).split(" | "));
     const row = (label: RegExp) => rows.find((cells) => label.test(cells[0]!))!.join(" | ");

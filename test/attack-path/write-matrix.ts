@@ -1,6 +1,6 @@
 /*
  * `npm run security-matrix`: regenerates the actor x resource matrix of
- * docs/security-model.md from the attack-path model of the example app.
+ * docs/security-model.md and README.md from the attack-path model of the example app.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import { exampleConfig } from "../../stacks/example-config";
 import { buildScenario } from "./scenario";
 import { securityMatrix, withMatrix } from "./security-matrix";
 
-const doc = join(__dirname, "..", "..", "docs", "security-model.md");
-writeFileSync(doc, withMatrix(readFileSync(doc, "utf8"), securityMatrix(buildScenario(exampleConfig))));
-process.stdout.write(`updated ${doc}\n`);
+const table = securityMatrix(buildScenario(exampleConfig));
+for (const doc of [join(__dirname, "..", "..", "docs", "security-model.md"), join(__dirname, "..", "..", "README.md")]) {
+  writeFileSync(doc, withMatrix(readFileSync(doc, "utf8"), table));
+  process.stdout.write(`updated ${doc}\n`);
+}
