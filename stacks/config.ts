@@ -3,8 +3,6 @@ import { check, collectViolations, ValidationError, type ValidationSection } fro
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
 import {
   CONFIG_NAME,
-  type EnvironmentConfig as PlatformEnvironmentConfig,
-  type PlatformInfo,
   repositoryPrefixOf,
   runnersOf,
   validateEnvironmentConfig,
@@ -13,11 +11,12 @@ import {
 import { runnerPoolsOf, tagsOverlap } from "../lib/platform/runner-pools";
 import { validateDeployConfig, validatePromotion } from "../lib/platform/promotion";
 import { tenantsOf } from "../lib/platform/tenancy";
-import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
-import { type AccountDeployRole, validateDeployRole } from "./aws-provider";
-import { type BackendConfig } from "./backend";
+import { validateDeployRole } from "./aws-provider";
 import { gitLabSharedStackName, sharedGitLabUrls } from "./gitlab-shared-stack";
-import { type AccountIdentityConfig, validateIdentityConfig } from "./identity-config";
+import { validateIdentityConfig } from "./identity-config";
+import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
+
+export { type AccountConfig, type AccountIdentityConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
 // The environment configuration, its defaults and its per-environment checks live with the
 // platform construct (lib/platform/config.ts) and are re-exported here, so the app and its
@@ -50,86 +49,6 @@ export {
   validateEnvironmentConfig,
   validateRunnersConfig,
 } from "../lib/platform/config";
-
-/**
- * The platform's configuration: typed, validated before any construct is
- * built, and the only input of `main.ts`. Data flows one way:
- * config -> stacks -> constructs -> Terraform JSON.
- */
-export interface PlatformConfig extends PlatformInfo {
-  /** Shared account-level stacks, one per (AWS account, region). */
-  readonly accounts: readonly AccountConfig[];
-  /** One stack per environment. */
-  readonly environments: readonly EnvironmentConfig[];
-  /**
-   * Where every stack keeps its state.
-   * @default { kind: "local" } (state files next to the synthesized stacks)
-   */
-  readonly backend?: BackendConfig;
-}
-
-/** A shared account stack: registry-wide singletons of one account and region. */
-export interface AccountConfig {
-  /** Stack name suffix (`account-<name>`), e.g. `nonprod`. */
-  readonly name: string;
-  /** 12-digit AWS account id. */
-  readonly accountId: string;
-  /** AWS region, e.g. `eu-central-1`. */
-  readonly region: string;
-  /**
-   * The role the AWS provider of this account's stacks (the account stack and
-   * every environment in this account and region) assumes, so that one
-   * credential chain deploys every account (`npx cdktf deploy '*'`). See
-   * docs/deploy.md for the role's trust policy.
-   * @default none: the caller's credentials must already be this account's
-   */
-  readonly deployRole?: AccountDeployRole;
-  /**
-   * State key of the stack.
-   * @default `<backend keyPrefix or project>/account-<name>.tfstate`
-   */
-  readonly stateKey?: string;
-  /**
-   * Registry-wide settings of this account and region.
-   * @default basic scan on push, no pull-through cache
-   */
-  readonly registry?: {
-    /**
-     * Registry scanning.
-     * @default basic scan on push
-     */
-    readonly scanning?: RegistryScanningOptions;
-    /**
-     * Pull-through cache rules.
-     * @default none
-     */
-    readonly pullThroughCache?: readonly PullThroughCacheRuleOptions[];
-    /**
-     * Days after it was cached that a pull-through cached image expires.
-     * @default 30
-     */
-    readonly cachedImageExpiryDays?: number;
-  };
-  /**
-   * Identity settings: GitLab OIDC providers that already exist in the account.
-   * @default the account stack creates the OIDC providers its environments need
-   */
-  readonly identity?: AccountIdentityConfig;
-}
-
-
-/**
- * One environment of the app: the platform construct's {@link PlatformEnvironmentConfig}
- * plus where its stack keeps its state. The stack is named after `name`, and an
- * {@link AccountConfig} with the same account and region must exist.
- */
-export interface EnvironmentConfig extends PlatformEnvironmentConfig {
-  /**
-   * State key of the stack.
-   * @default `<backend keyPrefix or project>/<name>.tfstate`
-   */
-  readonly stateKey?: string;
-}
 
 /** Checks the cache and mirror sections that depend on other parts of the configuration. */
 export function validateCacheAndMirrorConfig(config: PlatformConfig, env: EnvironmentConfig, path: string): void {

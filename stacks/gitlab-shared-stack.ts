@@ -13,7 +13,7 @@ import { ToolboxImageProject } from "../lib/gitlab/toolbox-project";
 import { type ProtectedRefRequirement } from "../lib/identity/gitlab-subject";
 import { tenantsOf } from "../lib/platform/tenancy";
 import { TagScheme } from "../lib/registry/tag-scheme";
-import { type EnvironmentConfig, type PlatformConfig } from "./config";
+import { type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 import { deployTemplateOf } from "./promotion";
 
 /** The tenants' trusted refs on one instance, protected by its shared stack. */

@@ -2,7 +2,7 @@ import { check } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
 import { validateEnvironmentIdentity } from "../lib/platform/identity-config";
 import { audienceOf, tenantsOf } from "../lib/platform/tenancy";
-import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./config";
+import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
 // The environment's identity settings live with the platform construct (lib/platform);
 // re-exported here so the app and its tests keep one import path.
@@ -13,16 +13,7 @@ export {
   validateEnvironmentIdentity,
 } from "../lib/platform/identity-config";
 
-/** Identity settings of an account stack. */
-export interface AccountIdentityConfig {
-  /**
-   * GitLab instance URLs whose IAM OIDC provider already exists in this
-   * account (created outside this app): environments reference it by ARN and
-   * no stack creates it.
-   * @default none: the account stack creates one provider per GitLab URL its environments use
-   */
-  readonly existingOidcProviders?: readonly string[];
-}
+export { type AccountIdentityConfig } from "./platform-config";
 
 /**
  * The GitLab URLs whose OIDC provider an account stack creates: IAM is global

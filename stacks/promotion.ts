@@ -1,7 +1,7 @@
 import { type DeployTemplateEnvironment } from "../lib/gitlab/deploy-template";
 import { type PlatformPromotion } from "../lib/platform/platform";
 import { deployedImageOf, deployRouteOf, promotionSourceName, recordsLastGoodDigest, rollsBack } from "../lib/platform/promotion";
-import { type EnvironmentConfig, type PlatformConfig } from "./config";
+import { type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
 /**
  * An environment's neighbours in promotion, from the whole configuration: the environment its

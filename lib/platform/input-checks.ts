@@ -5,7 +5,7 @@ import { validateHostMount } from "../core/host-path";
 import { validateCachePath } from "../cache/cache-bucket";
 import { TAG_VALUE_MAX_LENGTH } from "../registry/repository";
 import { validateAdminCidr, validateCredentialedAnonymousPull, validateUpstreamUrl } from "../mirror/nexus-validation";
-import { type EnvironmentConfig, type RunnerRegistrationConfig } from "./config";
+import { type EnvironmentConfig, type RunnerRegistrationConfig } from "./environment-config";
 
 /*
  * Checks of an environment's configuration that close silently accepted

@@ -11,56 +11,7 @@ import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, type RunnerReg
 import { controlsHost, type PoolRunner, runnerPoolsOf, takesUnprotectedJobs } from "./runner-pools";
 import { registryHostOf, type Tenant, tenantRepositoryName, tenantsOf } from "./tenancy";
 
-/**
- * Promotion into an environment: a protected job of this environment copies the
- * image of the pipeline's commit, by digest, from the source environment's
- * protected repository into this environment's (the digest stays the same).
- */
-export interface PromotionConfig {
-  /**
-   * Name of the environment images come from.
-   * @default the environment listed before this one in the configuration
-   */
-  readonly from?: string;
-}
-
-/** Deploy jobs of an environment (the published `deploy.yml` template). */
-export interface DeployConfig {
-  /**
-   * The image role deployed (`app`: `PLATFORM_APP_IMAGE`).
-   * @default "app"
-   */
-  readonly image?: string;
-  /**
-   * Name of the runner registration deploy jobs run on; it must take protected refs only.
-   * @default the deploy pool's runner (`runners.deploy`) when there is one, else the protected pool's first runner without docker socket or privileged mode, else its first runner
-   */
-  readonly runner?: string;
-  /**
-   * Deploy only when someone starts the job (`when: manual`), e.g. for production.
-   * @default false
-   */
-  readonly manual?: boolean;
-  /**
-   * Where the last good digest (the one whose smoke test passed) is recorded: one SSM String
-   * parameter per tenant, `<parameterPrefix>/<tenant>/last-good-digest`, that the environment's
-   * deployment role alone may read and write. `false` records nothing (no rollback then).
-   * @default { parameterPrefix: "/<project>/<environment>/deploy" }
-   */
-  readonly lastGoodDigest?: { readonly parameterPrefix?: string } | false;
-  /**
-   * Roll back to the recorded last good digest when the deploy or its smoke test fails.
-   * @default true when the last good digest is recorded
-   */
-  readonly rollback?: boolean;
-  /**
-   * Branch-per-environment pipelines: deploy to this environment from pipelines of this branch
-   * (e.g. `staging`) instead of the default branch. Every environment's protected CI roles then
-   * trust the branch, and the platform protects it in GitLab like the default branch.
-   * @default none: default-branch pipelines deploy
-   */
-  readonly branch?: string;
-}
+export { type DeployConfig, type PromotionConfig } from "./promotion-config";
 
 /** Where a deploy job of an environment runs. */
 export interface DeployRoute {

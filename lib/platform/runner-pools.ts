@@ -20,7 +20,8 @@
 import { check } from "../core/errors";
 import { type DockerAccess, hostSensitiveVolume } from "../runner/config-toml";
 import { defaultImageBuilder, type ImageBuilder, validateImageBuilder } from "../runner/image-builder";
-import { type EnvironmentConfig, type PlatformInfo, type RunnerConfigEntry, type RunnerRegistrationConfig } from "./config";
+import { type EnvironmentConfig, type PlatformInfo, type RunnerRegistrationConfig } from "./environment-config";
+import { type RunnerConfigEntry } from "./runners-config";
 import { servedTenantsOf, validateRunnerTenants } from "./runner-tenants";
 import { servesUnprotected, type Tenant, type TrustLevel } from "./tenancy";
 

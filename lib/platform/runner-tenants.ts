@@ -30,7 +30,7 @@
  * This module imports only types of the configuration (config.ts imports runner-pools.ts, which imports it).
  */
 import { check } from "../core/errors";
-import { type EnvironmentConfig, type RunnerRegistrationConfig } from "./config";
+import { type EnvironmentConfig, type RunnerRegistrationConfig } from "./environment-config";
 import { type Tenant, tenantsOf, type TrustLevel } from "./tenancy";
 
 /** Shortest written reason of an opt-in (the same as the pools' other opt-ins). */

@@ -1,0 +1,383 @@
+import { type CacheAccessLogOptions } from "../cache/access-log-bucket";
+import { type RawProxyVariable } from "../gitlab/platform-variables";
+import { type RawProxyOptions } from "../mirror/nexus-provisioning";
+import { type NetworkRef } from "../network/network-ref";
+import { type TagSchemeProps } from "../registry/tag-scheme";
+import { type EnvironmentIdentityConfig } from "./identity-config-types";
+import { type DeployConfig, type PromotionConfig } from "./promotion-config";
+import { type RunnersConfig } from "./runners-config";
+import { type ProjectConfig, type RepositoryConfig } from "./tenancy";
+
+/*
+ * The typed configuration of one platform environment (types only): the
+ * environment, its GitLab side, cache and mirror. Runner pools are in
+ * runners-config.ts; the checks in config.ts.
+ */
+
+/**
+ * What a platform construct needs from the project-wide configuration
+ * (the app's `PlatformConfig` is one).
+ */
+export interface PlatformInfo {
+  /** Short name used as a prefix of resource names and as the `platform` tag, e.g. `acme-ci`: 1-20 of `a-z0-9-`, starting with a letter. */
+  readonly project: string;
+}
+
+/** The GitLab instance and the part of it an environment serves. */
+export interface GitLabConfig {
+  /** Instance URL: `https://gitlab.com` or a self-managed host, https, no path or trailing slash. */
+  readonly url: string;
+  /** Top-level group path served, e.g. `acme`. */
+  readonly group: string;
+  /**
+   * The GitLab projects served (the platform's tenants): a project path such as `acme/app`, or a
+   * {@link ProjectConfig} with its own name, repositories and default branch. Each gets its own
+   * repositories, CI roles and project-level CI/CD variables (see lib/platform/tenancy.ts).
+   */
+  readonly projects: readonly (string | ProjectConfig)[];
+  /**
+   * The GitLab tier of the instance or group (docs/gitlab-tiers.md lists what needs which):
+   * on `free`, group variables cannot have environment scopes other than `*`.
+   * @default "free"
+   */
+  readonly tier?: GitLabTier;
+  // ---- GitLab side: runner registration, CI/CD variables, templates, toolbox project ----
+  /**
+   * Runners registered for this environment's fleets. Each takes the jobs of one pool (see
+   * `runnerPoolsOf` in lib/platform/runner-pools.ts).
+   * @default one registration per fleet runner: protected-pool runners `ref_protected` with tag
+   * `<project>-<env>-protected-<runner>`, unprotected-pool runners `not_protected`
+   * with tag `<project>-<env>-unprotected-<runner>`, the deploy runner `ref_protected` with tag
+   * `<project>-<env>-deploy`; none takes untagged jobs; each a project runner of the projects its
+   * runner entry serves (`projects`)
+   */
+  readonly runners?: readonly RunnerRegistrationConfig[];
+  /**
+   * The group CI/CD variables (platform variables and DOCKER_AUTH_CONFIG) of this environment.
+   * @default environment scope `*`, protected in production
+   */
+  readonly variables?: {
+    /**
+     * Environment scope: environments sharing a group need distinct scopes; `*` serves jobs without `environment:` (builds).
+     * @default "*"
+     */
+    readonly environmentScope?: string;
+    /**
+     * Only protected branches and tags get the variables.
+     * @default the environment's `production` flag
+     */
+    readonly protected?: boolean;
+  };
+  /**
+   * Which repository (by `registry.repositories[].id`) serves which image role of the CI templates.
+   * @default { app: "app", ci: "app-ci", toolbox: "toolbox" }, limited to the ids that exist
+   */
+  readonly imageRoles?: Readonly<Record<string, string>>;
+  /**
+   * Registries with static credentials added to DOCKER_AUTH_CONFIG (e.g. Alibaba ACR). The
+   * password comes from a sensitive stack variable named `passwordVariable` (set it with
+   * `TF_VAR_<name>`); it lands in Terraform state.
+   * @default none
+   */
+  readonly externalRegistries?: readonly ExternalRegistryConfig[];
+  /**
+   * GitLab container registry host, for the GitLab registry option: a read_registry group
+   * deploy token is added to DOCKER_AUTH_CONFIG.
+   * @default none (ECR only)
+   */
+  readonly containerRegistryHost?: string;
+  /**
+   * Publish the CI templates into a project (one environment per instance publishes).
+   * @default none: templates are not published by this environment
+   */
+  readonly ciTemplates?: {
+    /** Full project path, e.g. `acme/ci-templates`. */
+    readonly project: string;
+    /**
+     * Create the project (in `group`), or use an existing one.
+     * @default true
+     */
+    readonly create?: boolean;
+  };
+  /**
+   * Create the toolbox image project (one environment per instance creates it).
+   * @default none
+   */
+  readonly toolboxProject?: {
+    /** Full project path inside `group`; it must be listed in `projects` (so the CI roles trust it). */
+    readonly path: string;
+    /**
+     * Dockerfile.
+     * @default the pinned default (terraform, AWS CLI, docker CLI)
+     */
+    readonly dockerfile?: string;
+  };
+  /**
+   * CI variables of your own pointing at files behind the mirror's raw proxies, by variable
+   * name, with the environment's scope and protection (buildpack variables go into
+   * `buildpackVariables`). Needs a Nexus mirror with those proxies.
+   * @default none
+   */
+  readonly rawProxyVariables?: Readonly<Record<string, RawProxyVariable>>;
+  /**
+   * Build-time variables of buildpacks (`BUILDPACK_VARIABLES` in lib/gitlab/buildpack-variables.ts:
+   * `JVM_COMMON_BUILDPACK`, `JVM_BUILDPACK_ASSETS_BASE_URL`) pointing at files behind the
+   * mirror's raw proxies, by variable name. Group variables, unprotected and scoped `*` (they hold
+   * a mirror URL, no secret), so that Auto DevOps' build job, which has no environment, gets them.
+   * One environment per group publishes them. Needs a Nexus mirror with those proxies.
+   * @default none
+   */
+  readonly buildpackVariables?: Readonly<Record<string, RawProxyVariable>>;
+  /**
+   * The projects use Auto DevOps: publish AUTO_DEVOPS_BUILD_IMAGE_FORWARDED_CI_VARIABLES
+   * (unprotected, scope `*`) so its build job passes the buildpack and raw proxy variables to
+   * the buildpacks.
+   * @default false
+   */
+  readonly autoDevOps?: boolean;
+}
+
+/** GitLab subscription tiers (GitLab Free also covers Community Edition). */
+export const GITLAB_TIERS = ["free", "premium", "ultimate"] as const;
+
+/** One of {@link GITLAB_TIERS}. */
+export type GitLabTier = (typeof GITLAB_TIERS)[number];
+
+/** One runner registration of an environment. */
+export interface RunnerRegistrationConfig {
+  /** Name, e.g. `build` or `deploy`: 1-20 of `a-z0-9-`; names the token parameter `/<project>/<env>/runner/<name>/token`. */
+  readonly name: string;
+  /**
+   * Tags.
+   * @default none
+   */
+  readonly tags?: readonly string[];
+  /**
+   * Take untagged jobs.
+   * @default false
+   */
+  readonly untagged?: boolean;
+  /**
+   * Protected branches and tags only (deploy runners).
+   * @default false
+   */
+  readonly protectedRefsOnly?: boolean;
+  /**
+   * Maximum job timeout in seconds (>= 600).
+   * @default 3600
+   */
+  readonly maximumTimeoutSeconds?: number;
+  /**
+   * Use a token created outside Terraform, stored by hand in this SSM SecureString parameter,
+   * instead of registering the runner with `gitlab_user_runner` (keeps the token out of state).
+   * @default none: the runner is registered by Terraform
+   */
+  readonly existingTokenParameter?: string;
+  /**
+   * Register the runner as a group runner (every project of the group, and of its subgroups,
+   * including projects created later, may then use it) instead of a project runner of the
+   * projects it serves (`projects` of its runner entry). A written reason (at least 20
+   * characters) is required, and the runner entry may not narrow `projects`.
+   * @default none: every runner is a project runner of the projects it serves
+   */
+  readonly groupRunner?: { readonly reason: string };
+  /**
+   * Let a runner whose hosts bind the docker socket, run privileged or serve the protected pool
+   * take jobs of unprotected refs (`not_protected`). Any such job is root on the host, or reaches
+   * protected tokens and caches. A written reason (at least 20 characters) is required.
+   * @default none: such runners are `ref_protected`
+   */
+  readonly allowUnprotectedJobs?: { readonly reason: string };
+}
+
+/** A registry with static credentials (e.g. Alibaba Cloud ACR). */
+export interface ExternalRegistryConfig {
+  /** Registry host, e.g. `registry.cn-hangzhou.aliyuncs.com`. */
+  readonly registry: string;
+  /** User name. */
+  readonly username: string;
+  /** Name of the sensitive stack variable holding the password (a Terraform identifier). */
+  readonly passwordVariable: string;
+}
+
+
+/** One environment: its account, GitLab scope, registries, identities, cache, mirror and runners. */
+export interface EnvironmentConfig {
+  /** Environment name, 1-20 of `a-z0-9-`, e.g. `dev`: it names resources (and, in the app, the stack). */
+  readonly name: string;
+  /** 12-digit AWS account id (the app also needs an account stack for the same account and region). */
+  readonly accountId: string;
+  /** AWS region. */
+  readonly region: string;
+  /** GitLab instance and scope. */
+  readonly gitlab: GitLabConfig;
+  /**
+   * Marks a production environment: data (registries, the mirror's data
+   * volume) gets `prevent_destroy`, and turning that off needs a written
+   * {@link EnvironmentConfig.destroyProtectionWaiver}.
+   * @default false
+   */
+  readonly production?: boolean;
+  /**
+   * A written reason for switching destroy protection off in a production environment.
+   * @default none (production data must be protected)
+   */
+  readonly destroyProtectionWaiver?: string;
+  /** Registries of this environment. */
+  readonly registry: {
+    /**
+     * Repository name prefix; repositories are named `<prefix>/<id>`.
+     * @default `<gitlab.group>/<name>`
+     */
+    readonly repositoryPrefix?: string;
+    /**
+     * Tag scheme overrides.
+     * @default the built-in tag kinds
+     */
+    readonly tagScheme?: TagSchemeProps;
+    /**
+     * `prevent_destroy` on the repositories.
+     * @default true in production, false elsewhere
+     */
+    readonly preventDestroy?: boolean;
+    /** The repositories. */
+    readonly repositories: readonly RepositoryConfig[];
+  };
+  // --- Identity ---
+  /**
+   * CI identities: build, merge-request build and pull roles (GitLab OIDC), an
+   * optional deployment role, the runner host role, opt-in static credentials.
+   * @default build, merge-request build, pull and runner host roles with the defaults of {@link EnvironmentIdentityConfig}; no deployment role; no static credentials
+   */
+  readonly identity?: EnvironmentIdentityConfig;
+  // --- Runner cache and registry mirror ---
+  /**
+   * The S3 runner cache (one bucket per environment, named `<project>-<name>-cache-<accountId>`).
+   * @default a cache with the defaults of {@link CacheConfig}
+   */
+  readonly cache?: CacheConfig;
+  /**
+   * The registry mirror the runners pull through.
+   * @default none
+   */
+  readonly mirror?: MirrorConfig;
+  // ---- Runner fleet ----
+  /**
+   * Autoscaling GitLab runner hosts for this environment (and their network).
+   * @default none
+   */
+  readonly runners?: RunnersConfig;
+  // ---- Promotion and deployment (lib/platform/promotion.ts) ----
+  /**
+   * Promote images into this environment by digest from another one (`{}`: the environment
+   * listed before this one), with a protected job of this environment per pipeline.
+   * @default none: the environment's images come from its own builds
+   */
+  readonly promotion?: PromotionConfig;
+  /**
+   * Deploy jobs for this environment in the published deploy template: deploy hook, smoke
+   * test, last good digest in SSM, rollback. Needs `identity.deployment`.
+   * @default none: no deploy jobs for this environment
+   */
+  readonly deploy?: DeployConfig;
+}
+
+
+// ---------------------------------------------------------------------------
+// Runner cache and registry mirror
+// ---------------------------------------------------------------------------
+
+/** An environment's S3 runner cache. */
+export interface CacheConfig {
+  /**
+   * Days after which cache objects expire.
+   * @default 14
+   */
+  readonly expirationDays?: number;
+  /**
+   * Key prefix of the cache (`[runners.cache] Path`).
+   * @default "runner-cache"
+   */
+  readonly path?: string;
+  /**
+   * Whether all runners share one cache (`Shared`).
+   * @default true
+   */
+  readonly shared?: boolean;
+  /**
+   * Let `terraform destroy` delete a non-empty bucket.
+   * @default false
+   */
+  readonly forceDestroy?: boolean;
+  /**
+   * S3 server access logs of the cache bucket (`false` turns the audit trail off).
+   * @default on: `<bucket>-logs`, 90 days
+   */
+  readonly accessLogs?: CacheAccessLogOptions | false;
+}
+
+/** A Nexus mirror host (Docker Hub, registry.gitlab.com, raw proxies). */
+export interface NexusMirrorConfig {
+  /** The mirror kind. */
+  readonly kind: "nexus";
+  /**
+   * The network of the host.
+   * @default the environment's runner network (`runners.network`), so runner hosts reach it directly
+   */
+  readonly network?: NetworkRef;
+  /**
+   * EC2 instance type.
+   * @default "m7i.large"
+   */
+  readonly instanceType?: string;
+  /**
+   * Data volume size in GiB (at least 50).
+   * @default 200
+   */
+  readonly dataVolumeSizeGiB?: number;
+  /**
+   * Daily snapshots kept.
+   * @default 7
+   */
+  readonly snapshotRetentionCount?: number;
+  /**
+   * IPv4 CIDR admitted to the Nexus UI on 8081 (at most a /16); runner hosts never reach 8081.
+   * @default none (Session Manager port forwarding only)
+   */
+  readonly adminCidr?: string;
+  /**
+   * Secrets Manager secret ARN (keys `username`, `accessToken`) with Docker Hub credentials.
+   * @default anonymous Docker Hub pulls
+   */
+  readonly dockerHubCredentialSecretArn?: string;
+  /**
+   * Required with `dockerHubCredentialSecretArn`: the written reason why anonymous pulls through
+   * the credentialed proxy are acceptable (e.g. the token's access is "Public Repo Read-only").
+   * @default none (a credential without it is refused)
+   */
+  readonly credentialedAnonymousPull?: { readonly reason: string };
+  /**
+   * Raw (file download) proxies.
+   * @default none
+   */
+  readonly rawProxies?: readonly RawProxyOptions[];
+  /**
+   * Private hosted zone of the mirror's DNS name (`mirror.<zone>`).
+   * @default "ci.internal"
+   */
+  readonly dnsZoneName?: string;
+}
+
+/** ECR pull-through cache as the mirror: rules of the account stack, no host. */
+export interface EcrPullThroughMirrorConfig {
+  /** The mirror kind. */
+  readonly kind: "ecr-pull-through";
+  /**
+   * The account's rule prefixes to offer.
+   * @default every pull-through rule of the account
+   */
+  readonly prefixes?: readonly string[];
+}
+
+/** The registry mirror of an environment. */
+export type MirrorConfig = NexusMirrorConfig | EcrPullThroughMirrorConfig;
