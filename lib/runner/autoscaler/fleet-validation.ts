@@ -113,6 +113,7 @@ export function validateAutoscalerFleetProps(path: string, props: DockerAutoscal
     groups.set(group, runner.name);
   });
   validateSharedCacheTrust(path, props);
+  validateSingleTrustLevel(path, props);
   validateVersions(path, { ...DEFAULT_RUNNER_HOST_VERSIONS, ...props.versions });
 }
 
@@ -146,6 +147,27 @@ function validateSharedCacheTrust(path: string, props: DockerAutoscalerFleetProp
   });
 }
 
+/**
+ * One manager serves one trust level. What a manager holds is fleet-wide: it
+ * pulls images with its own role for every runner (the ECR credential
+ * helper), and DOCKER_AUTH_CONFIG's `credHelpers` name every registry of the
+ * fleet in every job; so a merge-request job on a fleet that also serves
+ * protected runners could pull protected images with the manager's role.
+ */
+function validateSingleTrustLevel(path: string, props: DockerAutoscalerFleetProps): void {
+  const first = props.runners[0];
+  if (first === undefined) return;
+  props.runners.forEach((runner, i) => {
+    check(runner.trustLevel === first.trustLevel, {
+      path: `${path}/runners[${i}]`,
+      subject: "trustLevel",
+      value: runner.trustLevel,
+      rule: `one fleet serves one trust level, but runner ${first.name} is ${first.trustLevel} and ${runner.name} is ${runner.trustLevel}: image pulls (the manager's role through the ECR credential helper) and DOCKER_AUTH_CONFIG credHelpers are fleet-wide, so an unprotected job could pull the protected pool's images`,
+      fix: "build one DockerAutoscalerFleet per trust level (e.g. <name>-protected and <name>-unprotected), each with only that level's runners and repositories",
+    });
+  });
+}
+
 function validateRunnerDefinition(path: string, props: DockerAutoscalerFleetProps, runner: AutoscalerRunnerDefinition): void {
   check((TRUST_LEVELS as readonly string[]).includes(runner.trustLevel), {
     path,
@@ -172,6 +194,14 @@ function validateRunnerDefinition(path: string, props: DockerAutoscalerFleetProp
       fix: "keep maxUseCount 1 on this pool, or use dockerAccess: \"none\" without privileged",
     });
   }
+  const capacity = runner.capacityPerInstance ?? 1;
+  check(runner.trustLevel !== "unprotected" || !Number.isInteger(capacity) || capacity <= 1, {
+    path,
+    subject: "capacityPerInstance",
+    value: capacity,
+    rule: "a runner that takes unprotected jobs runs one job per worker (capacity_per_instance 1): with more, the taskscaler places several jobs on one instance at once before max_use_count counts them, so untrusted jobs share a VM (GitLab Runner docs, docker_autoscaler.md: max_use_count counts jobs started on an instance, capacity_per_instance jobs run on it concurrently)",
+    fix: "remove capacityPerInstance (1 is the default) and raise maxInstances for more parallel jobs",
+  });
   const types = workerInstanceTypes(props, runner);
   check(types.length >= 1 && types.length <= 40 && types.every((t, j) => INSTANCE_TYPE.test(t) && types.indexOf(t) === j), {
     path,
