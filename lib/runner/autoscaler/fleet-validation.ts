@@ -20,6 +20,11 @@ export function maxUseCountOf(runner: AutoscalerRunnerDefinition): number {
   return runner.maxUseCount ?? DEFAULT_MAX_USE_COUNT[runner.trustLevel];
 }
 
+/** The manager group's name of a fleet. */
+export function managerGroupNameOf(fleetName: string): string {
+  return `${fleetName}-manager`;
+}
+
 /** The worker group name of a runner. */
 export function workerGroupNameOf(fleetName: string, runner: AutoscalerRunnerDefinition): string {
   return runner.workerGroupName ?? `${fleetName}-${runner.name}-workers`;
@@ -99,10 +104,18 @@ export function validateAutoscalerFleetProps(path: string, props: DockerAutoscal
   });
   check(props.runners.length >= 1, { path, subject: "runners", value: [], rule: "a manager runs at least one runner", fix: "add a runner" });
   const groups = new Map<string, string>();
+  const managerGroup = managerGroupNameOf(props.fleetName);
   props.runners.forEach((runner, i) => {
     const at = `${path}/runners[${i}]`;
     validateRunnerDefinition(at, props, runner);
     const group = workerGroupNameOf(props.fleetName, runner);
+    check(isUnresolved(group) || group !== managerGroup, {
+      path: at,
+      subject: "workerGroupName",
+      value: group,
+      rule: `a worker group cannot take the name of the fleet's manager group (${managerGroup}): Auto Scaling group names are unique per account and region, and the plugin would scale and terminate the manager`,
+      fix: "remove workerGroupName (the default is <fleetName>-<runner>-workers) or choose a name no other group uses",
+    });
     check(isUnresolved(group) || !groups.has(group), {
       path: at,
       subject: "workerGroupName",

@@ -30,7 +30,7 @@ describe("worker groups", () => {
   test.each([
     ["acme-ci-dev-mr-workers", 10],
     ["acme-ci-dev-fork-workers", 4],
-  ])("%s: min 0, desired 0 then owned by the runner, max = max_instances, scale-in protection, no rebalancing, AZRebalance suspended, no refresh", (name, maxInstances) => {
+  ])("%s: min 0, desired 0 then owned by the runner, max = max_instances, scale-in protection, no rebalancing, AZRebalance suspended, no refresh, no force_delete", (name, maxInstances) => {
     const group = byName(json, name);
     expect(group).toMatchObject({
       min_size: 0,
@@ -39,10 +39,11 @@ describe("worker groups", () => {
       protect_from_scale_in: true,
       capacity_rebalance: false,
       suspended_processes: ["AZRebalance"],
-      force_delete: true,
       lifecycle: { ignore_changes: ["desired_capacity"] },
     });
     expect(group.instance_refresh).toBeUndefined();
+    // No force_delete: the provider's own drain removes scale-in protection; force only skips the wait.
+    expect(group.force_delete).toBeUndefined();
   });
 
   test("no scaling policy and no schedule exists for any group", () => {

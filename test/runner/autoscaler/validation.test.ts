@@ -1,3 +1,4 @@
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { ExistingNetwork } from "../../../lib/network/existing-network";
 import { DockerAutoscalerFleet } from "../../../lib/runner/autoscaler/docker-autoscaler-fleet";
 import { type AutoscalerRunnerDefinition } from "../../../lib/runner/autoscaler/fleet-props";
@@ -131,7 +132,7 @@ describe("a worker group belongs to one runner of one manager", () => {
       path: "test/other/runners[0]",
       subject: "workerGroupName",
       value: "acme-ci-dev-mr-workers",
-      rule: /test\/autoscaler runner mr already uses it/,
+      rule: /test\/autoscaler runner mr already uses the name/,
       fix: /its own workerGroupName/,
     });
   });
@@ -265,5 +266,41 @@ describe("one job per worker where jobs are untrusted", () => {
       () => autoscalerFleet(withRunner({ capacityPerInstance: 2, maxUseCount: 5, maxUseCountReason: "only lint jobs of one internal project", docker: { image: "alpine:3.20", dockerAccess: "none" } })),
       { path: `${PATH}/runners[0]`, subject: "capacityPerInstance", value: 2, rule: /one job per worker/, fix: /maxInstances/ },
     );
+  });
+});
+
+describe("a worker group never takes another Auto Scaling group's name", () => {
+  test("the fleet's own manager group name is refused", () => {
+    expectViolation(() => autoscalerFleet(withRunner({ workerGroupName: "acme-ci-dev-manager" })), {
+      path: `${PATH}/runners[0]`,
+      subject: "workerGroupName",
+      value: "acme-ci-dev-manager",
+      rule: /name of the fleet's manager group \(acme-ci-dev-manager\).*scale and terminate the manager/,
+      fix: /remove workerGroupName/,
+    });
+  });
+
+  test("another fleet's manager group name in the same stack is refused", () => {
+    const stack = testStack();
+    new DockerAutoscalerFleet(stack, "autoscaler", autoscalerProps());
+    expectViolation(() => new DockerAutoscalerFleet(stack, "other", autoscalerProps({ fleetName: "acme-ci-other", runners: [{ ...mrRunner, workerGroupName: "acme-ci-dev-manager" }] })), {
+      path: "test/other/runners[0]",
+      subject: "workerGroupName",
+      value: "acme-ci-dev-manager",
+      rule: /test\/autoscaler \(manager group\) already uses the name/,
+      fix: /its own workerGroupName/,
+    });
+  });
+
+  test("any Auto Scaling group already defined in the stack (a runner fleet's, the mirror's) is refused", () => {
+    const stack = testStack();
+    new AutoscalingGroup(stack, "build-hosts", { name: "acme-ci-dev-build", minSize: 0, maxSize: 1 });
+    expectViolation(() => new DockerAutoscalerFleet(stack, "autoscaler", autoscalerProps(withRunner({ workerGroupName: "acme-ci-dev-build" }))), {
+      path: `${PATH}/runners[0]`,
+      subject: "workerGroupName",
+      value: "acme-ci-dev-build",
+      rule: /test\/build-hosts already uses the name/,
+      fix: /its own workerGroupName/,
+    });
   });
 });
