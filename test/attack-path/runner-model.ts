@@ -53,6 +53,12 @@ export interface HostRunnerModel {
   readonly cachePath?: string;
   readonly securityOpt: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * `[runners.autoscaler]` of a docker-autoscaler runner (absent for the docker executor):
+   * jobs per worker before it is removed (`max_use_count`; absent = 0 = unlimited in
+   * GitLab Runner 18.11, read as NaN here) and jobs at once on one worker (`capacity_per_instance`).
+   */
+  readonly autoscaler?: { readonly maxUseCount: number; readonly capacityPerInstance: number };
 }
 
 /** Runner hosts: one launch template. */
@@ -155,6 +161,7 @@ function hostRunnersOf(userData: unknown): HostRunnerModel[] {
     const docker = (runner.docker as Record<string, unknown>) ?? {};
     const volumes = asArray(docker.volumes).map(String);
     const cache = runner.cache as Record<string, unknown> | undefined;
+    const autoscaler = runner.autoscaler as Record<string, unknown> | undefined;
     return {
       name: String(runner.name),
       tokenParameter: index ? settings[index]! : "",
@@ -164,6 +171,7 @@ function hostRunnersOf(userData: unknown): HostRunnerModel[] {
       ...(cache ? { cachePath: String(cache.Path) } : {}),
       securityOpt: asArray(docker.security_opt).map(String),
       environment: Object.fromEntries(asArray(runner.environment).map(String).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+      ...(autoscaler ? { autoscaler: { maxUseCount: Number(autoscaler.max_use_count), capacityPerInstance: Number(autoscaler.capacity_per_instance) } } : {}),
     };
   });
 }

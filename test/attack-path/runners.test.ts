@@ -23,6 +23,28 @@ const tagChoices = (models: readonly StackModel[]) => [[], ...[...new Set(models
 const unprotectedJobs = (config: PlatformConfig, models: readonly StackModel[]): Job[] =>
   unprotectedActors(config).flatMap((actor) => tagChoices(models).map((tags) => ({ projectPath: actor.projectPath, refProtected: false, tags })));
 
+/**
+ * Docker-autoscaler runners that take unprotected jobs and reuse or share a worker:
+ * anything but `max_use_count = 1` and `capacity_per_instance = 1` read from the
+ * manager's config.toml in the synthesized user data. One untrusted job could
+ * otherwise leave a backdoor for the next job on the same VM, or watch a job
+ * running beside it.
+ */
+function reusedUntrustedWorkers(models: readonly StackModel[]): Array<{ runner: string; maxUseCount: number; capacityPerInstance: number }> {
+  return models.flatMap((model) =>
+    model.registrations
+      .filter((r) => r.accessLevel === "not_protected")
+      .flatMap((registration) =>
+        hostsOf(registration, models).flatMap((host) =>
+          host.runners
+            .filter((r) => r.tokenParameter === registration.tokenParameter && r.autoscaler !== undefined)
+            .map((r) => ({ runner: `${model.stack}/${r.name}`, ...r.autoscaler! })),
+        ),
+      )
+      .filter((w) => w.maxUseCount !== 1 || w.capacityPerInstance !== 1),
+  );
+}
+
 /** The attack-path properties every configuration the platform accepts must have. */
 function assertRunnerBoundaries(config: PlatformConfig, models: readonly StackModel[]): void {
   // No unprotected job lands on a socket-binding or privileged host, or on a host that also serves protected jobs.
@@ -64,6 +86,8 @@ function assertRunnerBoundaries(config: PlatformConfig, models: readonly StackMo
   for (const projectPath of tenantsIn(config)) {
     expect(new Set(registrationsFor({ projectPath, refProtected: true, tags: [] }, models).map((r) => r.stack)).size).toBeLessThanOrEqual(1);
   }
+  // Workers of docker-autoscaler runners that take unprotected jobs are single-use and run one job at a time.
+  expect({ reusedUntrustedWorkers: reusedUntrustedWorkers(models) }).toEqual({ reusedUntrustedWorkers: [] });
 }
 
 describe("attack paths through the runners: the example app", () => {
@@ -103,6 +127,24 @@ describe("attack paths through the runners: the example app", () => {
       registrations: m.registrations.map((r) => (r.tags[0] === "acme-ci-dev-protected-build" ? { ...r, accessLevel: "not_protected" as const } : r)),
     }));
     expect(() => assertRunnerBoundaries(exampleConfig, broken)).toThrow(/controlsHost/);
+  });
+
+  test("worker reuse: every docker-autoscaler runner taking unprotected jobs has max_use_count 1 and capacity_per_instance 1 in the manager's synthesized config.toml", () => {
+    const untrusted = models.flatMap((m) =>
+      m.registrations
+        .filter((r) => r.accessLevel === "not_protected")
+        .flatMap((reg) => hostsOf(reg, models).flatMap((h) => h.runners.filter((r) => r.tokenParameter === reg.tokenParameter).map((r) => [`${m.stack}/${r.name}`, r.autoscaler]))),
+    );
+    // The example's only unprotected pool (dev's mr) runs in docker-autoscaler mode, on single-use workers.
+    expect(untrusted).toEqual([["dev/mr", { maxUseCount: 1, capacityPerInstance: 1 }]]);
+    expect(reusedUntrustedWorkers(models)).toEqual([]);
+  });
+
+  test("the checks catch worker reuse: the unprotected manager's runner with max_use_count 50 (even with a reason) or capacity_per_instance 2 in the model", () => {
+    for (const autoscaler of [{ maxUseCount: 50, capacityPerInstance: 1 }, { maxUseCount: 1, capacityPerInstance: 2 }, { maxUseCount: Number.NaN, capacityPerInstance: 1 }]) {
+      const broken = models.map((m) => ({ ...m, hosts: m.hosts.map((h) => ({ ...h, runners: h.runners.map((r) => (r.autoscaler ? { ...r, autoscaler } : r)) })) }));
+      expect(() => assertRunnerBoundaries(exampleConfig, broken)).toThrow(/reusedUntrustedWorkers/);
+    }
   });
 
   // ---- One test per runner fault of the issue (each fails on the old defaults) ----

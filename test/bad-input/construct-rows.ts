@@ -15,6 +15,7 @@ import { Network, type NetworkProps } from "../../lib/network/network";
 import { ContainerRepository, type ContainerRepositoryProps } from "../../lib/registry/repository";
 import { TagScheme, type TagKindOptions } from "../../lib/registry/tag-scheme";
 import { type DockerExecutorSettings, validateRunnerConfig } from "../../lib/runner/config-toml";
+import { autoscalerFleet, mrRunner, protectedRunner } from "../runner/autoscaler/fixtures";
 import { testStack } from "../support/synth";
 import { type BadInput } from "./matrix";
 
@@ -234,6 +235,34 @@ export const constructRows: readonly BadInput[] = [
   { name: "flow-log KMS key by alias", run: network({ flowLogs: { kmsKeyArn: "alias/logs" } }), path: "test/network/flow-logs", subject: "flowLogs.kmsKeyArn", value: "alias/logs", rule: /not an alias/, fix: /describe-key/ },
   { name: "NAT gateway mode misspelt (plain JavaScript)", run: network({ natGateways: "one" as never }), path: "test/network", subject: "natGateways", value: "one", rule: /one of "single", "per-az"/, fix: /case-sensitive/ },
   { name: "a VPC CIDR of /8", run: network({ cidr: "10.0.0.0/8" }), path: "test/network", subject: "cidr", value: "10.0.0.0/8", rule: /\/16 to \/24/, fix: /10\.0\.0\.0\/16/ },
+  // DockerAutoscalerFleet
+  {
+    name: "an autoscaler runner taking unprotected jobs with two jobs per worker",
+    run: () => autoscalerFleet({ runners: [{ ...mrRunner, capacityPerInstance: 2 }] }),
+    path: "test/autoscaler/runners[0]",
+    subject: "capacityPerInstance",
+    value: 2,
+    rule: /one job per worker \(capacity_per_instance 1\)/,
+    fix: /raise maxInstances/,
+  },
+  {
+    name: "an autoscaler fleet mixing unprotected and protected runners",
+    run: () => autoscalerFleet({ runners: [mrRunner, protectedRunner] }),
+    path: "test/autoscaler/runners[1]",
+    subject: "trustLevel",
+    value: "protected",
+    rule: /one fleet serves one trust level/,
+    fix: /one DockerAutoscalerFleet per trust level/,
+  },
+  {
+    name: "an autoscaler worker group named like its manager group",
+    run: () => autoscalerFleet({ runners: [{ ...mrRunner, workerGroupName: "acme-ci-dev-manager" }] }),
+    path: "test/autoscaler/runners[0]",
+    subject: "workerGroupName",
+    value: "acme-ci-dev-manager",
+    rule: /manager group/,
+    fix: /remove workerGroupName/,
+  },
   // GitLab side
   {
     name: "a runner description too long for its token parameter (never cut)",

@@ -35,6 +35,19 @@ export interface AutoscalerPolicy {
    * @default unset (no limit beyond max_instances)
    */
   readonly scaleFactorLimit?: number;
+  /**
+   * Whether the runner asks GitLab for a job only while an idle slot is ready
+   * (`preemptive_mode` of `[[runners.autoscaler.policy]]`; GitLab Runner
+   * 18.11.2 `common/config.go` `AutoscalerPolicyConfig.PreemptiveMode *bool`).
+   * Left unset, GitLab Runner turns it on whenever `idle_count > 0`
+   * (`PreemptiveModeEnabled()` returns `IdleCount > 0` for nil;
+   * gitlab-org/gitlab-runner#38326, MR !5565): with single-use workers a burst
+   * of jobs then starts one at a time, each waiting for the idle worker the
+   * previous one consumed. Written explicitly, so the behaviour does not follow
+   * `idle_count`.
+   * @default false (request jobs at once; a job without an idle slot waits for a new worker)
+   */
+  readonly preemptiveMode?: boolean;
 }
 
 /** `[runners.autoscaler.connector_config]`: how the manager reaches a worker (SSH). */
@@ -161,6 +174,13 @@ export function validatePolicy(path: string, policy: AutoscalerPolicy): void {
       fix: "use e.g. 0.5, or leave it unset",
     });
   }
+  check(policy.preemptiveMode === undefined || typeof policy.preemptiveMode === "boolean", {
+    path,
+    subject: "preemptiveMode",
+    value: policy.preemptiveMode,
+    rule: "preemptive_mode is true or false (GitLab Runner reads it as a TOML boolean)",
+    fix: "use false (request jobs at once) or true (only while an idle slot is ready), or leave it unset for false",
+  });
   if (policy.scaleFactorLimit !== undefined) {
     check(wholeAtLeast(policy.scaleFactorLimit, 1), {
       path,
@@ -261,6 +281,8 @@ function policySection(p: AutoscalerPolicy): Record<string, unknown> {
     idle_time: goDuration(p.idleTimeSeconds),
     scale_factor: p.scaleFactor ?? 0,
     ...(p.scaleFactorLimit !== undefined ? { scale_factor_limit: p.scaleFactorLimit } : {}),
+    // Explicit: unset means "on whenever idle_count > 0" (GitLab Runner 18.11 PreemptiveModeEnabled()).
+    preemptive_mode: p.preemptiveMode ?? false,
   };
 }
 

@@ -19,7 +19,7 @@ import { DRAIN_MARGIN_SECONDS, MAX_HEARTBEAT_TIMEOUT_SECONDS } from "../fleet";
 import { DEFAULT_RUNNER_HOST_VERSIONS, type RunnerHostArchitecture, tokenPlaceholder, validateUserDataSize } from "../user-data";
 import { type AutoscalerManagerConfig, type AutoscalerRunnerEntry, autoscalerLimit, renderAutoscalerConfig } from "./autoscaler-toml";
 import { type AutoscalerRunnerDefinition, type DockerAutoscalerFleetProps, SCALE_TO_ZERO_POLICY } from "./fleet-props";
-import { cacheOf, maxUseCountOf, validateAutoscalerFleetProps, workerGroupNameOf, workerInstanceTypes } from "./fleet-validation";
+import { cacheOf, managerGroupNameOf, maxUseCountOf, validateAutoscalerFleetProps, workerGroupNameOf, workerInstanceTypes } from "./fleet-validation";
 import { MANAGER_PATHS, renderManagerUserData } from "./manager-user-data";
 import { DEFAULT_FLEETING_AWS_PLUGIN_VERSION } from "./plugin";
 import { fleetingAwsPluginStatements } from "./plugin-policy";
@@ -103,7 +103,7 @@ export class DockerAutoscalerFleet extends Construct {
     const staticKey = connector.kind === "static-key" ? connector : undefined;
     const drainTimeout = (props.maxJobTimeoutSeconds ?? 3600) + DRAIN_MARGIN_SECONDS;
     const heartbeatTimeout = Math.min(MAX_HEARTBEAT_TIMEOUT_SECONDS, drainTimeout);
-    this.managerAutoScalingGroupName = `${name}-manager`;
+    this.managerAutoScalingGroupName = managerGroupNameOf(name);
     this.lifecycleHookName = `${name}-manager-drain`;
     // Not the runner fleet's `/gitlab-runner/<name>`: both modes may share a fleet name.
     this.logGroupName = `/gitlab-runner/${name}/manager`;
@@ -287,22 +287,35 @@ export class DockerAutoscalerFleet extends Construct {
     });
   }
 
-  /** Records this fleet's worker groups in the stack; a group another fleet owns is refused. */
+  /**
+   * Records this fleet's group names (manager and workers) in the stack. A
+   * worker group name that another fleet's manager or worker group, or any
+   * Auto Scaling group already defined in the stack (e.g. a runner fleet's or
+   * the mirror's), uses is refused: names are unique per account and region,
+   * and the manager's role may scale and terminate every instance of its
+   * worker groups.
+   */
   private claimWorkerGroups(props: DockerAutoscalerFleetProps): void {
     const stack = TerraformStack.of(this);
     const owned = OWNED_GROUPS.get(stack) ?? new Map<string, string>();
     OWNED_GROUPS.set(stack, owned);
+    const others = new Map<string, string>();
+    for (const c of stack.node.findAll()) {
+      if (c instanceof AutoscalingGroup && typeof c.nameInput === "string" && !Token.isUnresolved(c.nameInput)) others.set(c.nameInput, c.node.path);
+    }
+    const managerGroup = managerGroupNameOf(props.fleetName);
     props.runners.forEach((r, i) => {
       const group = workerGroupNameOf(props.fleetName, r);
-      const owner = owned.get(group);
+      const owner = owned.get(group) ?? others.get(group);
       check(owner === undefined, {
         path: `${this.node.path}/runners[${i}]`,
         subject: "workerGroupName",
         value: group,
-        rule: `a worker group belongs to one runner of one manager, but ${owner} already uses it (GitLab Runner docs, docker_autoscaler.md: do not share autoscaling groups across runner managers or [[runners]] entries)`,
+        rule: `a worker group belongs to one runner of one manager, but ${owner} already uses the name (Auto Scaling group names are unique per account and region; GitLab Runner docs, docker_autoscaler.md: do not share autoscaling groups across runner managers or [[runners]] entries)`,
         fix: "give this runner its own workerGroupName (or leave it unset)",
       });
     });
+    owned.set(managerGroup, `${this.node.path} (manager group)`);
     props.runners.forEach((r) => owned.set(workerGroupNameOf(props.fleetName, r), `${this.node.path} runner ${r.name}`));
   }
 }

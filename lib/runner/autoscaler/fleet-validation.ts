@@ -20,6 +20,11 @@ export function maxUseCountOf(runner: AutoscalerRunnerDefinition): number {
   return runner.maxUseCount ?? DEFAULT_MAX_USE_COUNT[runner.trustLevel];
 }
 
+/** The manager group's name of a fleet. */
+export function managerGroupNameOf(fleetName: string): string {
+  return `${fleetName}-manager`;
+}
+
 /** The worker group name of a runner. */
 export function workerGroupNameOf(fleetName: string, runner: AutoscalerRunnerDefinition): string {
   return runner.workerGroupName ?? `${fleetName}-${runner.name}-workers`;
@@ -99,10 +104,18 @@ export function validateAutoscalerFleetProps(path: string, props: DockerAutoscal
   });
   check(props.runners.length >= 1, { path, subject: "runners", value: [], rule: "a manager runs at least one runner", fix: "add a runner" });
   const groups = new Map<string, string>();
+  const managerGroup = managerGroupNameOf(props.fleetName);
   props.runners.forEach((runner, i) => {
     const at = `${path}/runners[${i}]`;
     validateRunnerDefinition(at, props, runner);
     const group = workerGroupNameOf(props.fleetName, runner);
+    check(isUnresolved(group) || group !== managerGroup, {
+      path: at,
+      subject: "workerGroupName",
+      value: group,
+      rule: `a worker group cannot take the name of the fleet's manager group (${managerGroup}): Auto Scaling group names are unique per account and region, and the plugin would scale and terminate the manager`,
+      fix: "remove workerGroupName (the default is <fleetName>-<runner>-workers) or choose a name no other group uses",
+    });
     check(isUnresolved(group) || !groups.has(group), {
       path: at,
       subject: "workerGroupName",
@@ -113,6 +126,7 @@ export function validateAutoscalerFleetProps(path: string, props: DockerAutoscal
     groups.set(group, runner.name);
   });
   validateSharedCacheTrust(path, props);
+  validateSingleTrustLevel(path, props);
   validateVersions(path, { ...DEFAULT_RUNNER_HOST_VERSIONS, ...props.versions });
 }
 
@@ -146,6 +160,27 @@ function validateSharedCacheTrust(path: string, props: DockerAutoscalerFleetProp
   });
 }
 
+/**
+ * One manager serves one trust level. What a manager holds is fleet-wide: it
+ * pulls images with its own role for every runner (the ECR credential
+ * helper), and DOCKER_AUTH_CONFIG's `credHelpers` name every registry of the
+ * fleet in every job; so a merge-request job on a fleet that also serves
+ * protected runners could pull protected images with the manager's role.
+ */
+function validateSingleTrustLevel(path: string, props: DockerAutoscalerFleetProps): void {
+  const first = props.runners[0];
+  if (first === undefined) return;
+  props.runners.forEach((runner, i) => {
+    check(runner.trustLevel === first.trustLevel, {
+      path: `${path}/runners[${i}]`,
+      subject: "trustLevel",
+      value: runner.trustLevel,
+      rule: `one fleet serves one trust level, but runner ${first.name} is ${first.trustLevel} and ${runner.name} is ${runner.trustLevel}: image pulls (the manager's role through the ECR credential helper) and DOCKER_AUTH_CONFIG credHelpers are fleet-wide, so an unprotected job could pull the protected pool's images`,
+      fix: "build one DockerAutoscalerFleet per trust level (e.g. <name>-protected and <name>-unprotected), each with only that level's runners and repositories",
+    });
+  });
+}
+
 function validateRunnerDefinition(path: string, props: DockerAutoscalerFleetProps, runner: AutoscalerRunnerDefinition): void {
   check((TRUST_LEVELS as readonly string[]).includes(runner.trustLevel), {
     path,
@@ -172,6 +207,14 @@ function validateRunnerDefinition(path: string, props: DockerAutoscalerFleetProp
       fix: "keep maxUseCount 1 on this pool, or use dockerAccess: \"none\" without privileged",
     });
   }
+  const capacity = runner.capacityPerInstance ?? 1;
+  check(runner.trustLevel !== "unprotected" || !Number.isInteger(capacity) || capacity <= 1, {
+    path,
+    subject: "capacityPerInstance",
+    value: capacity,
+    rule: "a runner that takes unprotected jobs runs one job per worker (capacity_per_instance 1): with more, the taskscaler places several jobs on one instance at once before max_use_count counts them, so untrusted jobs share a VM (GitLab Runner docs, docker_autoscaler.md: max_use_count counts jobs started on an instance, capacity_per_instance jobs run on it concurrently)",
+    fix: "remove capacityPerInstance (1 is the default) and raise maxInstances for more parallel jobs",
+  });
   const types = workerInstanceTypes(props, runner);
   check(types.length >= 1 && types.length <= 40 && types.every((t, j) => INSTANCE_TYPE.test(t) && types.indexOf(t) === j), {
     path,

@@ -196,9 +196,11 @@ export class WorkerGroup extends Construct {
           override: props.instanceTypes.map((instanceType) => ({ instanceType })),
         },
       },
-      // Workers hold no data and are protected from scale-in, so deleting the group must not
-      // wait for a scale-in that never happens (destroy only; the runner deletes workers itself).
-      forceDelete: true,
+      // No force_delete: the provider's delete drains the group itself (capacity 0, scale-in
+      // protection removed from each instance, then waits; terraform-provider-aws
+      // internal/service/autoscaling/group.go drainGroup), so protected workers do not block a
+      // delete. Either way a deleted or renamed group's workers are terminated, running jobs
+      // included: pause the runner first (docs/docker-autoscaler.md, "Renaming a worker group").
       // The runner owns the desired capacity; an apply must never undo its scaling.
       lifecycle: { ignoreChanges: ["desired_capacity"] },
     });

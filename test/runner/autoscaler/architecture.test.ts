@@ -11,7 +11,7 @@ import { HOST_PATHS } from "../../../lib/runner/user-data";
 import { resourcesOf, synth, testStack } from "../../support/synth";
 import { expectViolation } from "../../support/violations";
 import { fakeMirror, token } from "../fixtures";
-import { autoscalerProps, mrRunner, natNetwork, protectedRunner, writtenFile } from "./fixtures";
+import { autoscalerProps, forkRunner, mrRunner, natNetwork, writtenFile } from "./fixtures";
 
 const PATH = "test/autoscaler";
 const HELPER = "10.0.1.10:8082/gitlab-org/gitlab-runner/gitlab-runner-helper";
@@ -33,15 +33,15 @@ function build(patch: Partial<DockerAutoscalerFleetProps>) {
 
 describe("each worker group's architecture comes from its instance types", () => {
   test("an arm64 worker group (Graviton types alone, no `architecture`) gets arm64-v… helper tags, connector arch arm64 and the arm64 AMI; an x86_64 group of the same manager keeps its own", () => {
-    const { fleet, toml, imageOf } = build({ runners: [{ ...mrRunner, workerInstanceTypes: ["m7g.large", "c7g.xlarge"] }, protectedRunner] });
+    const { fleet, toml, imageOf } = build({ runners: [{ ...mrRunner, workerInstanceTypes: ["m7g.large", "c7g.xlarge"] }, forkRunner] });
     const [mr, prot] = toml.runners;
     expect(mr!.docker.helper_image).toBe(`${HELPER}:arm64-v\${CI_RUNNER_VERSION}`);
     expect(mr!.autoscaler.connector_config.arch).toBe("arm64");
     expect(imageOf("acme-ci-dev-mr-workers")).toBe(AMI("arm64"));
     expect(prot!.docker.helper_image).toBe(`${HELPER}:x86_64-v\${CI_RUNNER_VERSION}`);
     expect(prot!.autoscaler.connector_config.arch).toBe("amd64");
-    expect(imageOf("acme-ci-dev-protected-workers")).toBe(AMI("x86_64"));
-    expect(fleet.workerArchitectures).toEqual({ mr: "arm64", protected: "x86_64" });
+    expect(imageOf("acme-ci-dev-fork-workers")).toBe(AMI("x86_64"));
+    expect(fleet.workerArchitectures).toEqual({ mr: "arm64", fork: "x86_64" });
   });
 
   test("`architecture: arm64` alone: default Graviton workers, an arm64 manager type with its AMI and runner package", () => {

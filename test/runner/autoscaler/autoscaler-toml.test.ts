@@ -1,10 +1,10 @@
 import fc from "fast-check";
-import { goDuration, validatePolicy } from "../../../lib/runner/autoscaler/autoscaler-toml";
+import { autoscalerConfigDocument, goDuration, validatePolicy } from "../../../lib/runner/autoscaler/autoscaler-toml";
 import { officeHoursPolicies, SCALE_TO_ZERO_POLICY } from "../../../lib/runner/autoscaler/fleet-props";
 import { WorkerGroup } from "../../../lib/runner/autoscaler/worker-group";
 import { testStack } from "../../support/synth";
 import { expectViolation } from "../../support/violations";
-import { natNetwork } from "./fixtures";
+import { autoscalerFleet, mrRunner, natNetwork } from "./fixtures";
 
 /** Go's time.ParseDuration for the h/m/s subset goDuration writes. */
 const parseGoDuration = (text: string): number => {
@@ -61,4 +61,26 @@ test("a worker group smaller than max_instances is refused (the plugin's SetDesi
       }),
     { path: "test/workers", subject: "maxSize", value: 5, rule: /at least the runner's max_instances \(10\)/, fix: /set maxSize to 10 or more/ },
   );
+});
+
+describe("preemptive mode (GitLab Runner 18.11 turns it on for idle_count > 0 when unset)", () => {
+  test("preemptive_mode = false is written explicitly in every [[runners.autoscaler.policy]], also where idle_count > 0", () => {
+    const document = autoscalerConfigDocument(autoscalerFleet().runnerConfig) as { runners: Array<{ autoscaler: { policy: Array<Record<string, unknown>> } }> };
+    const policies = document.runners.flatMap((r) => r.autoscaler.policy);
+    expect(policies.some((p) => (p.idle_count as number) > 0)).toBe(true);
+    for (const p of policies) expect(p.preemptive_mode).toBe(false);
+  });
+
+  test("a policy that sets preemptiveMode keeps the user's value; a non-boolean is refused", () => {
+    const fleet = autoscalerFleet({ runners: [{ ...mrRunner, policies: [{ timeZone: "UTC", idleCount: 1, idleTimeSeconds: 600, preemptiveMode: true }] }] });
+    const document = autoscalerConfigDocument(fleet.runnerConfig) as { runners: Array<{ autoscaler: { policy: Array<Record<string, unknown>> } }> };
+    expect(document.runners[0]!.autoscaler.policy[0]!.preemptive_mode).toBe(true);
+    expectViolation(() => validatePolicy("p", { timeZone: "UTC", idleCount: 1, idleTimeSeconds: 60, preemptiveMode: "no" as unknown as boolean }), {
+      path: "p",
+      subject: "preemptiveMode",
+      value: "no",
+      rule: /true or false/,
+      fix: /false/,
+    });
+  });
 });

@@ -5,6 +5,7 @@ import { DockerAutoscalerFleet } from "../../../lib/runner/autoscaler/docker-aut
 import { ARM64_INSTANCE_MEMORY_MIB, jobsPerWorker } from "../../../lib/runner/autoscaler/capacity";
 import { ValidationError } from "../../../lib/core/errors";
 import { resourcesOf, synth, testStack } from "../../support/synth";
+import { type TrustLevel } from "../../../lib/platform/tenancy";
 import { token } from "../fixtures";
 import { autoscalerProps, cacheAt } from "./fixtures";
 
@@ -15,18 +16,23 @@ const policy: fc.Arbitrary<AutoscalerPolicy> = fc.record({
   periods: fc.constantFrom(undefined, ["* 7-19 * * MON-FRI"], ["* * * * SAT,SUN", "* 0-6 * * *"]),
 });
 
-/** Runners that fit: capacity within what 2 GiB jobs leave on the default 8 GiB types (3). */
-const runner = (name: string): fc.Arbitrary<AutoscalerRunnerDefinition> =>
+/**
+ * Runners that fit: capacity within what 2 GiB jobs leave on the default 8 GiB types (3),
+ * one job per worker where jobs are untrusted; one trust level per fleet.
+ */
+const runner = (name: string, trustLevel: TrustLevel): fc.Arbitrary<AutoscalerRunnerDefinition> =>
   fc.record({
     name: fc.constant(name),
-    trustLevel: fc.constantFrom("protected" as const, "unprotected" as const),
+    trustLevel: fc.constant(trustLevel),
     tokenSource: fc.constant(token(name)),
     maxInstances: fc.integer({ min: 1, max: 200 }),
-    capacityPerInstance: fc.integer({ min: 1, max: 3 }),
+    capacityPerInstance: trustLevel === "unprotected" ? fc.constant(1) : fc.integer({ min: 1, max: 3 }),
     policies: fc.array(policy, { minLength: 1, maxLength: 3 }),
     docker: fc.constant({ image: "alpine:3.20", dockerAccess: "none" as const }),
   }).map((r) => ({ ...r, cache: cacheAt(`gitlab-runner/${r.trustLevel}`) }));
-const runners = fc.integer({ min: 1, max: 4 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => runner(`r${i}`))));
+const runners = fc
+  .tuple(fc.constantFrom<TrustLevel>("protected", "unprotected"), fc.integer({ min: 1, max: 4 }))
+  .chain(([trust, n]) => fc.tuple(...Array.from({ length: n }, (_, i) => runner(`r${i}`, trust))));
 
 type Group = { name: string; max_size: number; min_size: number; protect_from_scale_in: boolean };
 
@@ -49,7 +55,7 @@ test("for generated runners: concurrent ≥ Σ limit, limit = max_instances × c
       }
       expect(resourcesOf(json, "aws_autoscaling_policy")).toEqual({});
       // Unprotected pools never reuse a worker unless told why.
-      fleet.runnerConfig.runners.forEach((r, i) => defs[i]!.trustLevel === "unprotected" && expect(r.autoscaler.maxUseCount).toBe(1));
+      fleet.runnerConfig.runners.forEach((r, i) => defs[i]!.trustLevel === "unprotected" && expect([r.autoscaler.maxUseCount, r.autoscaler.capacityPerInstance]).toEqual([1, 1]));
     }),
     { numRuns: 25 },
   );

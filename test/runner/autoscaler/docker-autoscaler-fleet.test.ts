@@ -6,7 +6,7 @@ import { checkStack } from "../../support/annotations";
 import { onlyResource, resourcesOf, synth, testStack, type SynthJson } from "../../support/synth";
 import { ExistingRunnerTokenParameter } from "../../../lib/gitlab/existing-runner-token";
 import { DockerAutoscalerFleet } from "../../../lib/runner/autoscaler/docker-autoscaler-fleet";
-import { autoscalerProps, writtenFile } from "./fixtures";
+import { autoscalerProps, protectedRunner, writtenFile } from "./fixtures";
 
 type Statement = { Action: string[]; Resource: string[]; Condition?: Record<string, Record<string, string>> };
 const statements = (json: SynthJson): Statement[] =>
@@ -24,13 +24,13 @@ describe("worker groups", () => {
   const { json } = build();
 
   test("one dedicated group per [[runners]] entry, named after the runner", () => {
-    expect(groups(json).map((g) => g.name).sort()).toEqual(["acme-ci-dev-manager", "acme-ci-dev-mr-workers", "acme-ci-dev-protected-workers"]);
+    expect(groups(json).map((g) => g.name).sort()).toEqual(["acme-ci-dev-fork-workers", "acme-ci-dev-manager", "acme-ci-dev-mr-workers"]);
   });
 
   test.each([
     ["acme-ci-dev-mr-workers", 10],
-    ["acme-ci-dev-protected-workers", 4],
-  ])("%s: min 0, desired 0 then owned by the runner, max = max_instances, scale-in protection, no rebalancing, AZRebalance suspended, no refresh", (name, maxInstances) => {
+    ["acme-ci-dev-fork-workers", 4],
+  ])("%s: min 0, desired 0 then owned by the runner, max = max_instances, scale-in protection, no rebalancing, AZRebalance suspended, no refresh, no force_delete", (name, maxInstances) => {
     const group = byName(json, name);
     expect(group).toMatchObject({
       min_size: 0,
@@ -39,10 +39,11 @@ describe("worker groups", () => {
       protect_from_scale_in: true,
       capacity_rebalance: false,
       suspended_processes: ["AZRebalance"],
-      force_delete: true,
       lifecycle: { ignore_changes: ["desired_capacity"] },
     });
     expect(group.instance_refresh).toBeUndefined();
+    // No force_delete: the provider's own drain removes scale-in protection; force only skips the wait.
+    expect(group.force_delete).toBeUndefined();
   });
 
   test("no scaling policy and no schedule exists for any group", () => {
@@ -112,8 +113,8 @@ describe("manager", () => {
     const egress = Object.values(resourcesOf(json, "aws_vpc_security_group_egress_rule")).map((r) => [r.from_port, r.cidr_ipv4 ?? r.referenced_security_group_id]);
     expect(egress).toEqual([
       [443, "0.0.0.0/0"],
+      [22, expect.stringMatching(/^\$\{aws_security_group\.autoscaler_workers-fork_security-group_[0-9A-F]{8}\.id\}$/)],
       [22, expect.stringMatching(/^\$\{aws_security_group\.autoscaler_workers-mr_security-group_[0-9A-F]{8}\.id\}$/)],
-      [22, expect.stringMatching(/^\$\{aws_security_group\.autoscaler_workers-protected_security-group_[0-9A-F]{8}\.id\}$/)],
     ]);
   });
 
@@ -138,14 +139,18 @@ describe("manager", () => {
     ]);
   });
 
-  test("concurrent is the sum of max_instances x capacity_per_instance (10 x 1 + 4 x 2)", () => {
-    expect(fleet.concurrent).toBe(18);
-    expect(fleet.runnerConfig.runners.map((r) => r.limit)).toEqual([10, 8]);
+  test("concurrent is the sum of max_instances x capacity_per_instance (10 x 1 + 4 x 1; a protected pool: 4 x 2)", () => {
+    expect(fleet.concurrent).toBe(14);
+    expect(fleet.runnerConfig.runners.map((r) => r.limit)).toEqual([10, 4]);
+    const prot = new DockerAutoscalerFleet(testStack(), "autoscaler", autoscalerProps({ runners: [protectedRunner] }));
+    expect([prot.concurrent, prot.runnerConfig.runners[0]!.limit]).toEqual([8, 8]);
   });
 
   test("an unprotected pool gets single-use workers, a protected one reuses them", () => {
-    expect(fleet.runnerConfig.runners.map((r) => [r.name, r.autoscaler.maxUseCount])).toEqual([
+    const prot = new DockerAutoscalerFleet(testStack(), "autoscaler", autoscalerProps({ runners: [protectedRunner] }));
+    expect([...fleet.runnerConfig.runners, ...prot.runnerConfig.runners].map((r) => [r.name, r.autoscaler.maxUseCount])).toEqual([
       ["mr", 1],
+      ["fork", 1],
       ["protected", 100],
     ]);
   });
@@ -175,7 +180,7 @@ describe("the manager role: exactly the fleeting plugin's documented policy per 
     expect(scaling).toHaveLength(1);
     expect(scaling[0]!.Action).toEqual(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]);
     expect(scaling[0]!.Resource.map((r) => r.replace(/_[0-9A-F]{8}\./g, "_X."))).toEqual(
-      [groupArn("acme-ci-dev-mr-workers"), groupArn("acme-ci-dev-protected-workers")].map((r) => r.replace(/_[0-9A-F]{8}\./g, "_X.")),
+      [groupArn("acme-ci-dev-mr-workers"), groupArn("acme-ci-dev-fork-workers")].map((r) => r.replace(/_[0-9A-F]{8}\./g, "_X.")),
     );
   });
 
@@ -189,7 +194,7 @@ describe("the manager role: exactly the fleeting plugin's documented policy per 
     const connect = all.filter((s) => s.Action.includes("ec2-instance-connect:SendSSHPublicKey"));
     expect(connect.map((s) => [s.Action, s.Condition])).toEqual([
       [["ec2-instance-connect:SendSSHPublicKey"], { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "acme-ci-dev-mr-workers", "ec2:osuser": "ec2-user" } }],
-      [["ec2-instance-connect:SendSSHPublicKey"], { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "acme-ci-dev-protected-workers", "ec2:osuser": "ec2-user" } }],
+      [["ec2-instance-connect:SendSSHPublicKey"], { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "acme-ci-dev-fork-workers", "ec2:osuser": "ec2-user" } }],
     ]);
     // The user the condition names is the one the connector logs in as.
     const toml = parseToml(writtenFile(fleet.managerUserData, HOST_PATHS.configTemplate)) as { runners: Array<{ autoscaler: { connector_config: { username: string } } }> };
@@ -263,13 +268,18 @@ test("a bare fleet's manager role holds exactly: Session Manager, its tokens, it
 });
 
 describe("an untrusted job on a single-use worker reaches nothing of the protected pool", () => {
-  const { json, fleet } = build();
-  const [mr, prot] = fleet.runnerConfig.runners;
+  // One fleet per trust level, side by side in one stack.
+  const stack = testStack();
+  const fleet = new DockerAutoscalerFleet(stack, "autoscaler", autoscalerProps());
+  const protectedFleet = new DockerAutoscalerFleet(stack, "protected-autoscaler", autoscalerProps({ fleetName: "acme-ci-dev-prot", runners: [protectedRunner] }));
+  const { json } = synth(stack);
+  const [mr] = fleet.runnerConfig.runners;
+  const [prot] = protectedFleet.runnerConfig.runners;
   const templates = Object.values(resourcesOf(json, "aws_launch_template")) as Array<Record<string, unknown>>;
   const sgs = Object.values(resourcesOf(json, "aws_security_group")) as Array<{ name: string; ingress: Array<Record<string, unknown>> }>;
 
   test("its worker is used once, in a group of its own", () => {
-    expect([mr!.autoscaler.maxUseCount, mr!.autoscaler.group.name, prot!.autoscaler.group.name]).toEqual([1, "acme-ci-dev-mr-workers", "acme-ci-dev-protected-workers"]);
+    expect([mr!.autoscaler.maxUseCount, mr!.autoscaler.group.name, prot!.autoscaler.group.name]).toEqual([1, "acme-ci-dev-mr-workers", "acme-ci-dev-prot-protected-workers"]);
   });
 
   test("its worker holds no AWS credentials (no instance profile) and no secret (user data, job environment)", () => {
@@ -285,7 +295,7 @@ describe("an untrusted job on a single-use worker reaches nothing of the protect
       expect(sg.ingress.flatMap((r) => r.security_groups as string[])).toEqual([expect.stringMatching(/manager-security-group/)]);
       expect(sg.ingress.every((r) => r.self === false)).toBe(true);
     }
-    expect(workerGroupIds).toHaveLength(2);
+    expect(workerGroupIds).toHaveLength(3);
   });
 
   test("its cache prefix is not the protected pool's", () => {

@@ -27,7 +27,7 @@ export const natNetwork = new ExistingNetwork("fixture/network", {
   reachesEc2InstanceConnectApi: true,
 });
 
-/** A single-use pool for merge requests and a reused pool for protected refs. */
+/** A single-use pool for merge requests and a reused pool for protected refs (each in a fleet of its own). */
 export const mrRunner: AutoscalerRunnerDefinition = {
   name: "mr",
   trustLevel: "unprotected",
@@ -48,13 +48,24 @@ export const protectedRunner: AutoscalerRunnerDefinition = {
   policies: [{ timeZone: "UTC", idleCount: 2, idleTimeSeconds: 1800 }],
 };
 
-/** Props of a typical fleet. */
+/** A second single-use pool of the same trust level (forks), so the default fleet serves one trust level. */
+export const forkRunner: AutoscalerRunnerDefinition = {
+  name: "fork",
+  trustLevel: "unprotected",
+  tokenSource: token("fork"),
+  maxInstances: 4,
+  cache: cacheAt("gitlab-runner/unprotected"),
+  docker: { image: "alpine:3.20", dockerAccess: "none" },
+  policies: [{ timeZone: "UTC", idleCount: 0, idleTimeSeconds: 600 }],
+};
+
+/** Props of a typical fleet (one trust level: a manager's pulls and credHelpers are fleet-wide). */
 export function autoscalerProps(patch: Partial<DockerAutoscalerFleetProps> = {}): DockerAutoscalerFleetProps {
   return {
     fleetName: "acme-ci-dev",
     network: natNetwork,
     gitlabUrl: "https://gitlab.example.com",
-    runners: [mrRunner, protectedRunner],
+    runners: [mrRunner, forkRunner],
     repositories: [{ registryHost: "111111111111.dkr.ecr.eu-central-1.amazonaws.com", grantPull: () => [] }],
     cache: fakeCache,
     mirror: fakeMirror,

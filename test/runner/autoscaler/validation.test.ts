@@ -1,3 +1,4 @@
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { ExistingNetwork } from "../../../lib/network/existing-network";
 import { DockerAutoscalerFleet } from "../../../lib/runner/autoscaler/docker-autoscaler-fleet";
 import { type AutoscalerRunnerDefinition } from "../../../lib/runner/autoscaler/fleet-props";
@@ -5,10 +6,11 @@ import { renderAutoscalerConfig } from "../../../lib/runner/autoscaler/autoscale
 import { annotationsOf } from "../../support/annotations";
 import { testStack } from "../../support/synth";
 import { expectViolation } from "../../support/violations";
-import { autoscalerFleet, autoscalerProps, cacheAt, mrRunner, protectedRunner } from "./fixtures";
+import { autoscalerFleet, autoscalerProps, cacheAt, forkRunner, mrRunner, protectedRunner } from "./fixtures";
 
 const PATH = "test/autoscaler";
 const withRunner = (patch: Partial<AutoscalerRunnerDefinition>) => ({ runners: [{ ...mrRunner, ...patch }] });
+const withProtected = (patch: Partial<AutoscalerRunnerDefinition>) => ({ runners: [{ ...protectedRunner, ...patch }] });
 
 describe("the plugin version is pinned exactly", () => {
   test.each(["latest", "1", "1.1", "^1.1.0", "~1.1.0", ">=1.0.0", "v1.1.0", "1.1.x", ""])("%j is refused", (version) => {
@@ -84,7 +86,7 @@ describe("untrusted pools get single-use workers", () => {
 
 describe("capacity per instance fits the worker's memory", () => {
   test("4 jobs of 2 GiB do not fit an 8 GiB worker next to the system", () => {
-    expectViolation(() => autoscalerFleet(withRunner({ capacityPerInstance: 4 })), {
+    expectViolation(() => autoscalerFleet(withProtected({ capacityPerInstance: 4 })), {
       path: `${PATH}/runners[0]`,
       subject: "capacityPerInstance",
       value: 4,
@@ -94,7 +96,7 @@ describe("capacity per instance fits the worker's memory", () => {
   });
 
   test("the smallest type decides, and an unknown type needs its memory stated", () => {
-    expectViolation(() => autoscalerFleet(withRunner({ capacityPerInstance: 3, workerInstanceTypes: ["m7i.xlarge", "c7i.large"] })), {
+    expectViolation(() => autoscalerFleet(withProtected({ capacityPerInstance: 3, workerInstanceTypes: ["m7i.xlarge", "c7i.large"] })), {
       path: `${PATH}/runners[0]`,
       subject: "capacityPerInstance",
       value: 3,
@@ -108,13 +110,13 @@ describe("capacity per instance fits the worker's memory", () => {
       rule: /not in the instance memory tables/,
       fix: /workerMemoryMiB/,
     });
-    expect(autoscalerFleet(withRunner({ workerInstanceTypes: ["x9z.huge"], workerMemoryMiB: 65536, capacityPerInstance: 8 })).runnerConfig.runners[0]!.limit).toBe(80);
+    expect(autoscalerFleet(withProtected({ workerInstanceTypes: ["x9z.huge"], workerMemoryMiB: 65536, capacityPerInstance: 8 })).runnerConfig.runners[0]!.limit).toBe(32);
   });
 });
 
 describe("a worker group belongs to one runner of one manager", () => {
   test("two runners of one fleet naming the same group are refused", () => {
-    expectViolation(() => autoscalerFleet({ runners: [mrRunner, { ...protectedRunner, workerGroupName: "acme-ci-dev-mr-workers" }] }), {
+    expectViolation(() => autoscalerFleet({ runners: [mrRunner, { ...forkRunner, workerGroupName: "acme-ci-dev-mr-workers" }] }), {
       path: `${PATH}/runners[1]`,
       subject: "workerGroupName",
       value: "acme-ci-dev-mr-workers",
@@ -130,7 +132,7 @@ describe("a worker group belongs to one runner of one manager", () => {
       path: "test/other/runners[0]",
       subject: "workerGroupName",
       value: "acme-ci-dev-mr-workers",
-      rule: /test\/autoscaler runner mr already uses it/,
+      rule: /test\/autoscaler runner mr already uses the name/,
       fix: /its own workerGroupName/,
     });
   });
@@ -184,9 +186,11 @@ describe("caches do not cross trust levels", () => {
     });
   });
 
-  test("a prefix per trust level is accepted", () => {
-    const fleet = autoscalerFleet();
-    expect(fleet.runnerConfig.runners.map((r) => r.cache?.path)).toEqual(["gitlab-runner/unprotected", "gitlab-runner/protected"]);
+  test("a prefix per trust level is accepted (one fleet per level, side by side)", () => {
+    const stack = testStack();
+    const fleet = new DockerAutoscalerFleet(stack, "autoscaler", autoscalerProps());
+    const prot = new DockerAutoscalerFleet(stack, "protected", autoscalerProps({ fleetName: "acme-ci-dev-prot", runners: [protectedRunner] }));
+    expect([...fleet.runnerConfig.runners, ...prot.runnerConfig.runners].map((r) => r.cache?.path)).toEqual(["gitlab-runner/unprotected", "gitlab-runner/unprotected", "gitlab-runner/protected"]);
   });
 });
 
@@ -209,21 +213,94 @@ describe("policies and limits", () => {
   });
 
   test("concurrent below the sum of the limits is refused", () => {
-    expectViolation(() => autoscalerFleet({ concurrent: 12 }), { path: PATH, subject: "concurrent", value: 12, rule: /mr: 10 \+ protected: 8 = 18/, fix: /raise concurrent to 18/ });
+    expectViolation(() => autoscalerFleet({ concurrent: 12 }), { path: PATH, subject: "concurrent", value: 12, rule: /mr: 10 \+ fork: 4 = 14/, fix: /raise concurrent to 14/ });
   });
 
   test("a model whose limit is not max_instances x capacity_per_instance is refused", () => {
     const fleet = autoscalerFleet();
-    const config = { ...fleet.runnerConfig, runners: fleet.runnerConfig.runners.map((r, i) => (i === 1 ? { ...r, limit: 4 } : r)) };
-    expectViolation(() => renderAutoscalerConfig("model", config), { path: "model/runners[1]", subject: "limit", value: 4, rule: /4 × 2 = 8/, fix: /set limit to 8/ });
+    const config = { ...fleet.runnerConfig, runners: fleet.runnerConfig.runners.map((r, i) => (i === 1 ? { ...r, limit: 8 } : r)) };
+    expectViolation(() => renderAutoscalerConfig("model", config), { path: "model/runners[1]", subject: "limit", value: 8, rule: /4 × 1 = 4/, fix: /set limit to 4/ });
   });
 
   test("several jobs per worker with idle_count 0 is warned about (reported never to reach zero)", () => {
     const stack = testStack();
-    new DockerAutoscalerFleet(stack, "autoscaler", autoscalerProps(withRunner({ capacityPerInstance: 2, docker: { image: "alpine:3.20", dockerAccess: "none" } })));
+    new DockerAutoscalerFleet(stack, "autoscaler", autoscalerProps(withProtected({ capacityPerInstance: 2, policies: [{ timeZone: "UTC", idleCount: 0, idleTimeSeconds: 600 }] })));
     expect(annotationsOf(stack).filter((a) => a.level === "warning").map((a) => a.message)).toEqual([expect.stringMatching(/capacity_per_instance 2 with idle_count 0.*never to reach zero/)]);
     const quiet = testStack();
     new DockerAutoscalerFleet(quiet, "autoscaler", autoscalerProps(withRunner({})));
     expect(annotationsOf(quiet).filter((a) => a.level === "warning")).toEqual([]);
+  });
+});
+
+describe("one fleet serves one trust level", () => {
+  test("a fleet mixing an unprotected and a protected runner is refused (pulls and credHelpers are fleet-wide)", () => {
+    expectViolation(() => autoscalerFleet({ runners: [mrRunner, protectedRunner] }), {
+      path: `${PATH}/runners[1]`,
+      subject: "trustLevel",
+      value: "protected",
+      rule: /one fleet serves one trust level.*mr is unprotected and protected is protected.*credHelpers are fleet-wide/,
+      fix: /one DockerAutoscalerFleet per trust level/,
+    });
+    expectViolation(() => autoscalerFleet({ runners: [protectedRunner, forkRunner] }), { path: `${PATH}/runners[1]`, subject: "trustLevel", value: "unprotected", rule: /one trust level/, fix: /per trust level/ });
+  });
+
+  test("fleets of one trust level are accepted", () => {
+    expect(autoscalerFleet({ runners: [protectedRunner, { ...protectedRunner, name: "deploy", tokenSource: forkRunner.tokenSource }] }).runnerConfig.runners).toHaveLength(2);
+    expect(autoscalerFleet().runnerConfig.runners.map((r) => r.name)).toEqual(["mr", "fork"]);
+  });
+});
+
+describe("one job per worker where jobs are untrusted", () => {
+  test.each([2, 3])("capacity_per_instance %i on a runner that takes unprotected jobs is refused, even where memory allows it", (capacity) => {
+    expectViolation(() => autoscalerFleet(withRunner({ capacityPerInstance: capacity, docker: { image: "alpine:3.20", dockerAccess: "none" }, workerInstanceTypes: ["m7i.4xlarge"] })), {
+      path: `${PATH}/runners[0]`,
+      subject: "capacityPerInstance",
+      value: capacity,
+      rule: /unprotected jobs runs one job per worker.*several jobs on one instance at once before max_use_count/,
+      fix: /remove capacityPerInstance.*raise maxInstances/,
+    });
+  });
+
+  test("also with a maxUseCountReason (the reason is about reuse, not about sharing a VM at once)", () => {
+    expectViolation(
+      () => autoscalerFleet(withRunner({ capacityPerInstance: 2, maxUseCount: 5, maxUseCountReason: "only lint jobs of one internal project", docker: { image: "alpine:3.20", dockerAccess: "none" } })),
+      { path: `${PATH}/runners[0]`, subject: "capacityPerInstance", value: 2, rule: /one job per worker/, fix: /maxInstances/ },
+    );
+  });
+});
+
+describe("a worker group never takes another Auto Scaling group's name", () => {
+  test("the fleet's own manager group name is refused", () => {
+    expectViolation(() => autoscalerFleet(withRunner({ workerGroupName: "acme-ci-dev-manager" })), {
+      path: `${PATH}/runners[0]`,
+      subject: "workerGroupName",
+      value: "acme-ci-dev-manager",
+      rule: /name of the fleet's manager group \(acme-ci-dev-manager\).*scale and terminate the manager/,
+      fix: /remove workerGroupName/,
+    });
+  });
+
+  test("another fleet's manager group name in the same stack is refused", () => {
+    const stack = testStack();
+    new DockerAutoscalerFleet(stack, "autoscaler", autoscalerProps());
+    expectViolation(() => new DockerAutoscalerFleet(stack, "other", autoscalerProps({ fleetName: "acme-ci-other", runners: [{ ...mrRunner, workerGroupName: "acme-ci-dev-manager" }] })), {
+      path: "test/other/runners[0]",
+      subject: "workerGroupName",
+      value: "acme-ci-dev-manager",
+      rule: /test\/autoscaler \(manager group\) already uses the name/,
+      fix: /its own workerGroupName/,
+    });
+  });
+
+  test("any Auto Scaling group already defined in the stack (a runner fleet's, the mirror's) is refused", () => {
+    const stack = testStack();
+    new AutoscalingGroup(stack, "build-hosts", { name: "acme-ci-dev-build", minSize: 0, maxSize: 1 });
+    expectViolation(() => new DockerAutoscalerFleet(stack, "autoscaler", autoscalerProps(withRunner({ workerGroupName: "acme-ci-dev-build" }))), {
+      path: `${PATH}/runners[0]`,
+      subject: "workerGroupName",
+      value: "acme-ci-dev-build",
+      rule: /test\/build-hosts already uses the name/,
+      fix: /its own workerGroupName/,
+    });
   });
 });
