@@ -46,6 +46,9 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow: default branch (shell executor
 
     test("re-runs fail no more: a schedule of the same commit builds nothing and pushes no new tag", () => {
       const state = project.registry();
+      // Nothing built and nothing tagged proves reuse only when the pipelines ran: both succeeded and main built.
+      for (const pipeline of [p.main!, p.schedule!]) expect({ pipeline: pipeline.name, failed: failureOf(project, pipeline), passed: pipeline.run.passed }).toEqual({ pipeline: pipeline.name, failed: "", passed: FULL_PIPELINE });
+      expect(buildsIn(state, p.main!).length).toBeGreaterThan(0);
       expect({ builds: buildsIn(state, p.schedule!).length, tags: tagEventsIn(state, p.schedule!).map((e) => e.tag ?? e.ref) }).toEqual({ builds: 0, tags: [] });
     });
 
@@ -73,7 +76,11 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow: default branch (shell executor
       expect(refs.filter((r) => r.includes("/unprotected/"))).toEqual([]);
       expect(events.filter((e) => e.role).every((e) => e.role!.endsWith("-protected"))).toBe(true);
       expect(buildsIn(state, p.main!).every((b) => b.builder === undefined)).toBe(true);
+      for (const pipeline of project.pipelines) expect({ pipeline: pipeline.name, failed: failureOf(project, pipeline) }).toEqual({ pipeline: pipeline.name, failed: "" });
+      expect(events.filter((e) => e.role).length).toBeGreaterThan(0);
+      expect(buildsIn(state, p.main!).length).toBeGreaterThan(0);
       const counts = Object.values(state.repos).flatMap((r) => Object.values(r.images).map((i) => i.tags.length));
+      expect(counts.length).toBeGreaterThan(0);
       expect(Math.max(...counts)).toBeLessThanOrEqual(3);
       console.log(`flow efficiency (default branch): ${JSON.stringify(efficiencyOf(state, project.pipelines))}`);
     });

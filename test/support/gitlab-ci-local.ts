@@ -96,7 +96,7 @@ export class CiRepo {
       ...(predefined.length > 0 ? ["--ignore-predefined-vars", predefined.join(",")] : []),
     ];
     return new Promise((resolve, reject) => {
-      const child = spawn(GITLAB_CI_LOCAL, argv, { cwd: this.dir, env: { ...process.env, ...env, PATH: `${this.shims}:${process.env.PATH}`, SHIM_LOG: log } });
+      const child = spawn(GITLAB_CI_LOCAL, argv, { cwd: this.dir, env: this.environment(env, log) });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -104,6 +104,26 @@ export class CiRepo {
       child.on("error", reject);
       child.on("close", (status) => resolve({ status, stdout, stderr }));
     });
+  }
+
+  /**
+   * The environment of a gitlab-ci-local run: the shims first on PATH, and no directory after them
+   * that holds a real shimmed command (outside the system directories that also hold `sh`), so a real
+   * `aws` (e.g. a pyenv shim) can never be reached. HOME is the repository's own `.home` (no
+   * `.bashrc`): Debian's bash sources `~/.bashrc` in a non-interactive shell whose stdin is a socket
+   * and whose SHLVL is below 2 (bash built with SSH_SOURCE_BASHRC; Node gives a child's stdin a
+   * socketpair), and a `.bashrc` that prepends pyenv's shims put the real `aws` before the fake one
+   * whenever the test ran without SHLVL in its environment. BASH_ENV and ENV are dropped for the same reason.
+   */
+  private environment(env: Readonly<Record<string, string>>, log: string): NodeJS.ProcessEnv {
+    const home = path.join(this.dir, ".home");
+    mkdirSync(home, { recursive: true });
+    const real = (dir: string) => !existsSync(path.join(dir, "sh")) && SHIMMED_COMMANDS.some((c) => existsSync(path.join(dir, c)));
+    const inherited = (process.env.PATH ?? "").split(path.delimiter).filter((dir) => dir !== "" && !real(dir));
+    const merged: NodeJS.ProcessEnv = { ...process.env, ...env, HOME: home, PATH: [this.shims, ...inherited].join(path.delimiter), SHIM_LOG: log };
+    delete merged.BASH_ENV;
+    delete merged.ENV;
+    return merged;
   }
 
   /** Jobs of the pipeline with `when` after rules (`never` = not in the pipeline); schema-validated. */
