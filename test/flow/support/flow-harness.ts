@@ -103,16 +103,31 @@ export function expand(text: string, vars: Readonly<Record<string, string>>): st
 }
 
 /**
+ * The build-context sources of a Dockerfile's COPY/ADD instructions, as the build job reads them
+ * (image-flow-script.ts): comment lines dropped, continued lines joined, the JSON form parsed, stage
+ * copies (`--from=`), URLs and here-documents left out; the last argument is the destination.
+ */
+export function dockerfileSources(dockerfile: string): string[] {
+  const lines = dockerfile.split("\n").filter((line) => !/^\s*#/.test(line));
+  const joined = lines.join("\n").replace(/\\[ \t]*\n/g, " ").split("\n");
+  return joined.flatMap((line) => {
+    const words = line.trim().split(/[ \t]+/);
+    if (!/^(COPY|ADD)$/i.test(words[0] ?? "")) return [];
+    let i = 1;
+    for (; i < words.length && words[i]!.startsWith("--"); i++) if (words[i]!.startsWith("--from=")) return [];
+    const rest = words.slice(i).join(" ");
+    const args = rest.startsWith("[") ? [...rest.matchAll(/"([^"]*)"/g)].map((m) => m[1]!) : words.slice(i);
+    return args.slice(0, -1).filter((a) => !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(a) && !a.startsWith("git@") && !a.startsWith("<<"));
+  });
+}
+
+/**
  * The inputs hash of an image as the build job defines it (image-flow-script.ts), computed here
  * independently from the files of a commit: the Dockerfile, the files its COPY/ADD take from the
  * context (without --from), extra paths, the base image's hash.
  */
 export function inputsHash(files: Readonly<Record<string, string>>, dockerfile: string, context: string, base: string, extra: readonly string[] = []): string {
-  const sources = (files[dockerfile] ?? "")
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
-    .filter((words) => /^(COPY|ADD)$/i.test(words[0] ?? "") && !words.some((w) => w.startsWith("--from=")))
-    .flatMap((words) => words.slice(1, -1).filter((w) => !w.startsWith("--")).map((src) => `${context}/${src}`));
+  const sources = dockerfileSources(files[dockerfile] ?? "").map((src) => `${context}/${src}`);
   const roots = [dockerfile, ...sources, ...extra].map((p) => p.replace(/\/+$/, ""));
   const matched = Object.keys(files).flatMap((file) =>
     roots.flatMap((root) => {
