@@ -49,12 +49,18 @@ export const DEFAULT_BRANCH_PIPELINE = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
 /** Variables whose value changes per pipeline or job: a tag built from them piles up on a reused image. */
 const PER_RUN_VARIABLE = /\$\{?(CI_PIPELINE_ID|CI_PIPELINE_IID|CI_JOB_ID|CI_CONCURRENT_ID|CI_PIPELINE_CREATED_AT)\b/;
 const COMMIT_VARIABLE = /\$\{?CI_COMMIT_SHA\b/;
+/** Variables whose value names one commit: an immutable tag built from them is written once per value. */
+const PER_COMMIT_VARIABLE = /\$\{?(CI_COMMIT_SHA|CI_COMMIT_SHORT_SHA)\b/;
+/** A Git tag names one commit: in Git tag pipelines an immutable tag built from it is written once per value (re-runs write the same digest). */
+const GIT_TAG_VARIABLE = /\$\{?CI_COMMIT_TAG\b/;
 
 /**
  * Resolves and checks the tag plan.
  * @throws ValidationError (path `<path>/tags/<pipeline>[i]`) for a kind not in the scheme, a kind
- *   without a CI tag, the content kind, a per-pipeline tag, a duplicate, or a list without
- *   exactly one per-commit kind
+ *   without a CI tag, the content kind, a per-pipeline tag, a duplicate, an immutable kind whose
+ *   tag is not per commit (it takes one value in many pipelines, e.g. `branch-main` on the default
+ *   branch or `MR-<iid>` on merge requests, so the second pipeline cannot move it; in Git tag
+ *   pipelines `${CI_COMMIT_TAG}` counts as per commit), or a list without exactly one per-commit kind
  */
 export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTagPlan): PipelineKind[] {
   const planned: Record<keyof PipelineTagPlan, readonly string[]> = {
@@ -77,6 +83,12 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
         !PER_RUN_VARIABLE.test(ciTag),
         `its tag ${ciTag} changes with every pipeline or job, so re-runs of one commit pile tags onto one image (ECR refuses more than 1,000 tags per image)`,
         "tag per commit (CI_COMMIT_SHA), per merge request or per Git tag instead",
+      );
+      const perCommit = PER_COMMIT_VARIABLE.test(ciTag) || (name === "gitTag" && GIT_TAG_VARIABLE.test(ciTag));
+      rule(
+        kind.mutable || perCommit,
+        `the kind is immutable and its tag ${ciTag} takes the same value in many ${name} pipelines (other commits of the branch or merge request), so the second one fails to move it (ECR refuses to overwrite an immutable tag)`,
+        name === "gitTag" ? "make the kind mutable, or tag per commit (${CI_COMMIT_SHA}) or per Git tag (${CI_COMMIT_TAG})" : "make the kind mutable, or tag per commit (${CI_COMMIT_SHA})",
       );
       if (COMMIT_VARIABLE.test(ciTag) && !kind.mutable && entry.commitKind === undefined) entry.commitKind = kind;
       else entry.extraKinds.push(kind);

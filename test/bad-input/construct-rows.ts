@@ -112,6 +112,29 @@ export const constructRows: readonly BadInput[] = [
     rule: /relative to the project directory/,
     fix: /relative to the repository root/,
   },
+  {
+    name: "an immutable branch kind on the default branch's pipelines (branch-main cannot move at the second pipeline)",
+    run: () => imageReuseTemplate("test/templates", { tagScheme: new TagScheme("test/tagScheme"), tags: { defaultBranch: ["commit", "latest", "branch"] }, images: [{ name: "app", repository: "$APP_REPO", unprotectedRepository: "$APP_UNPROTECTED_REPO" }] }),
+    path: "test/templates/tags/defaultBranch[2]",
+    subject: "tag kind",
+    value: "branch",
+    rule: /the kind is immutable and its tag branch-\$\{CI_COMMIT_REF_SLUG\} takes the same value in many defaultBranch pipelines/,
+    fix: /make the kind mutable, or tag per commit/,
+  },
+  {
+    name: "an immutable per-merge-request kind on merge-request pipelines (MR-<iid> cannot move at the merge request's second commit)",
+    run: () =>
+      imageReuseTemplate("test/templates", {
+        tagScheme: new TagScheme("test/tagScheme", { kinds: { mr: { prefix: "review-", ciTag: "review-${CI_MERGE_REQUEST_IID}", retention: { maxAgeDays: 30 }, protected: false } } }),
+        tags: { mergeRequest: ["mergeRequest", "mr"] },
+        images: [{ name: "app", repository: "$APP_REPO", unprotectedRepository: "$APP_UNPROTECTED_REPO" }],
+      }),
+    path: "test/templates/tags/mergeRequest[1]",
+    subject: "tag kind",
+    value: "mr",
+    rule: /the kind is immutable and its tag review-\$\{CI_MERGE_REQUEST_IID\} takes the same value in many mergeRequest pipelines/,
+    fix: /make the kind mutable, or tag per commit \(\$\{CI_COMMIT_SHA\}\)$/,
+  },
   // TagScheme
   { name: "a protected tag kind with pattern *", run: scheme({ everything: { pattern: "*", protected: true } }), path: "test/tagScheme/kinds/everything", subject: "selector", value: "*", rule: COVERS("pipeline", "pipeline-${CI_PIPELINE_ID}"), fix: /narrow the selector to the protected tags only/ },
   { name: "a protected prefix s covering the commit tags sha-<commit>", run: scheme({ s: { prefix: "s", protected: true } }), path: "test/tagScheme/kinds/s", subject: "selector", value: "s*", rule: COVERS("commit", "sha-${CI_COMMIT_SHA}"), fix: /or make "s" unprotected with a retention/ },
