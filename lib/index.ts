@@ -717,3 +717,6 @@ export { DEPLOY_TEMPLATE, DEPLOY_JOB, UNPROTECTED_REF, type DeployTemplateEnviro
 
 // Volumes of runners that take unprotected jobs (allowlist).
 export { NAMED_VOLUME, untrustedJobVolumeProblem } from "./core/host-path";
+
+// Default branches of the platform's own projects (CI templates, toolbox).
+export { protectCreatedBranch, checkExistingBranch } from "./gitlab/default-branch-protection";
