@@ -714,3 +714,9 @@ export { type RepositoryPullPrincipal } from "./registry/repository";
 export { DEPLOY_VARIABLES, promoteFromVariable } from "./gitlab/deploy-variables";
 export { DEPLOY_FUNCTIONS } from "./gitlab/deploy-script";
 export { DEPLOY_TEMPLATE, DEPLOY_JOB, UNPROTECTED_REF, type DeployTemplateEnvironment, type DeployTemplateProps, deployTemplate, deployPipelineIf } from "./gitlab/deploy-template";
+
+// Volumes of runners that take unprotected jobs (allowlist).
+export { NAMED_VOLUME, untrustedJobVolumeProblem } from "./core/host-path";
+
+// Default branches of the platform's own projects (CI templates, toolbox).
+export { protectCreatedBranch, checkExistingBranch } from "./gitlab/default-branch-protection";

@@ -5,6 +5,7 @@ import { type Construct } from "constructs";
 import { check } from "../lib/core/errors";
 import { gitLabHostOf } from "../lib/core/gitlab-url";
 import { CiTemplatesProject } from "../lib/gitlab/ci-templates-project";
+import { protectCreatedBranch } from "../lib/gitlab/default-branch-protection";
 import { ProtectedContainerRepositories, protectedRegistryRepositoriesOf } from "../lib/gitlab/gitlab-registry";
 import { type CiTemplate } from "../lib/gitlab/image-reuse-template";
 import { platformCiTemplates } from "../lib/gitlab/platform-templates";
@@ -138,9 +139,17 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
  * (`$CI_REGISTRY_IMAGE/<image>`): pushes by Maintainers and above only
  * (GitLab 17.8 or later).
  *
+ * Default branches of the platform's own projects: every protected pipeline
+ * includes the templates project's files and runs the toolbox image, so their
+ * default branches are protected like the tenants' (push and merge:
+ * Maintainers): the templates project's by {@link CiTemplatesProject} (a
+ * protection when created here, a plan-time check for `create: false`), the
+ * toolbox project's here (`toolbox-branch-protection`) unless it is a managed
+ * tenant whose trusted refs already protect it.
+ *
  * Construct ids: `gitlab` (provider), `gitlab-group` (data source),
  * `ci-templates`, `toolbox-project` (the ids the environment stack used),
- * `protected-refs`, `registry-<tenant>`.
+ * `protected-refs`, `toolbox-branch-protection`, `registry-<tenant>`.
  * Needs only a GitLab token (`GITLAB_TOKEN`), no AWS credentials.
  */
 export class GitLabSharedStack extends TerraformStack {
@@ -204,6 +213,13 @@ export class GitLabSharedStack extends TerraformStack {
         // Each environment's stack checks the sub claim components its own roles expect.
         checkSubClaimComponents: false,
       });
+    }
+    // The toolbox project's default branch runs in every protected pipeline (its image): protected
+    // here unless it is a managed tenant whose trusted refs (which include that branch) are.
+    const toolbox = this.toolbox;
+    if (toolbox && toolboxConfig) {
+      const protectedAsTenant = (shared?.projects ?? []).some((p) => p.path === toolboxConfig.path && (p.mode ?? "manage") === "manage") && (shared?.refs ?? []).some((r) => r.project === toolboxConfig.path && r.refType === "branch" && r.ref === toolbox.branch);
+      if (!protectedAsTenant) protectCreatedBranch(this, "toolbox-branch-protection", { project: toolbox.project.id, branch: toolbox.branch });
     }
     const registries = new Map<string, ProtectedContainerRepositories>();
     const registryRepositories = published.flatMap(protectedRegistryRepositoriesOf);

@@ -62,3 +62,37 @@ export function validateHostMount(path: string, subject: string, volume: string)
     fix: forbidden?.includes("docker") ? 'remove the volume; for docker access set dockerAccess: "socket-binding" on a runner whose jobs are all trusted' : "mount a dedicated directory instead, e.g. /srv/ci-data:/data:ro",
   });
 }
+
+/**
+ * A docker named volume's name (`name:/container/path`): docker's restricted name
+ * characters, `[a-zA-Z0-9][a-zA-Z0-9_.-]+` (moby `daemon/names`, `RestrictedNamePattern`,
+ * which `docker volume create` and `-v name:/path` enforce for the local driver).
+ */
+export const NAMED_VOLUME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/**
+ * The allowlist for the volumes of a runner that takes unprotected jobs (merge
+ * requests, forks, unprotected branches and tags): only a container path without
+ * a host part (`/cache`: a volume docker creates and the runner keeps per
+ * project) or a docker named volume (`gomod:/go/pkg/mod`). Every host directory
+ * is refused, not only a list of dangerous ones: a writable `/usr`, `/home`,
+ * `/opt`, `/srv` or `/etc` mount lets a job plant code that root or the runner
+ * runs on the host, and a read-only one leaks host files; a denylist misses the
+ * next such directory. `[runners.docker] volumes` takes docker's `-v` syntax
+ * (GitLab Runner docs, "The [runners.docker] section", `volumes`).
+ *
+ * Returns what is wrong with `volume`, or undefined when it is on the allowlist.
+ */
+export function untrustedJobVolumeProblem(volume: string): string | undefined {
+  if (volume.includes("docker.sock") || volume.includes("containerd.sock")) return "mounts a container runtime socket";
+  const parts = volume.split(":");
+  const source = parts[0]!;
+  if (parts.length < 2) {
+    return source.startsWith("/") ? undefined : `is not an absolute container path (${JSON.stringify(source)})`;
+  }
+  if (source.startsWith("/")) {
+    const host = normaliseHostPath(source);
+    return host === "/" ? "mounts the host's root file system" : `mounts ${host} of the host (a host directory; only container paths such as /cache and named docker volumes are allowed)`;
+  }
+  return NAMED_VOLUME.test(source) ? undefined : `has a source ${JSON.stringify(source)} that is neither a named docker volume ([a-zA-Z0-9][a-zA-Z0-9_.-]+) nor allowed as a host path`;
+}

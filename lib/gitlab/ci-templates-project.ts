@@ -1,9 +1,12 @@
+import { type BranchProtection } from "@cdktf/provider-gitlab/lib/branch-protection";
 import { Project, type ProjectConfig } from "@cdktf/provider-gitlab/lib/project";
 import { RepositoryFile } from "@cdktf/provider-gitlab/lib/repository-file";
 import { Construct } from "constructs";
 import { check } from "../core/errors";
 import { type CiJob, renderCiYaml } from "./ci-yaml";
+import { checkExistingBranch, protectCreatedBranch } from "./default-branch-protection";
 import { type CiTemplate } from "./image-reuse-template";
+import { type ProtectedRefs } from "./protected-refs";
 
 /** A project's `include:` of a template: from the templates project, or a local file (tests). */
 export type TemplateInclude = { readonly project: string; readonly file: string; readonly ref?: string } | { readonly local: string };
@@ -62,6 +65,16 @@ export interface CiTemplatesProjectProps {
    * @default "" (the root)
    */
   readonly directory?: string;
+  /**
+   * Protect `branch`: every protected pipeline that includes a template runs what is on it,
+   * so pushing it must take what pushing a protected branch takes. A created project gets a
+   * `gitlab_branch_protection` (push and merge: Maintainers, no force push, `prevent_destroy`);
+   * an existing project gets a plan-time check that fails unless the branch is protected for
+   * Maintainers (or No one) only. Turn off only where the same branch is protected by other
+   * code of this app.
+   * @default true
+   */
+  readonly protectBranch?: boolean;
 }
 
 /**
@@ -69,8 +82,11 @@ export interface CiTemplatesProjectProps {
  * `gitlab_repository_file`, so projects `include:` them. Creates the project
  * (private, initialized, so the branch exists) or uses an existing one.
  * Generated files overwrite what is at their path (`overwrite_on_create`).
+ * The branch is protected (`protectBranch`): created, or checked at plan time
+ * for an existing project; the token Terraform uses must be a Maintainer to commit.
  *
- * Construct ids: `project` (when created), `file-<template file name>` per template.
+ * Construct ids: `project` (when created), `branch-protection` (created project) or
+ * `branch-check` (existing project), `file-<template file name>` per template.
  */
 export class CiTemplatesProject extends Construct {
   /** The created project, if any. */
@@ -81,13 +97,19 @@ export class CiTemplatesProject extends Construct {
   public readonly files: ReadonlyMap<string, RepositoryFile>;
   /** The branch the files are on. */
   public readonly branch: string;
+  /** The branch's protection, for a created project (unless `protectBranch` is false). */
+  public readonly branchProtection?: BranchProtection;
+  /** The plan-time check of the branch's protection, for an existing project (unless `protectBranch` is false). */
+  public readonly branchCheck?: ProtectedRefs;
 
   public constructor(scope: Construct, id: string, props: CiTemplatesProjectProps) {
     super(scope, id);
     this.branch = props.branch ?? "main";
     const ref = props.project;
+    const protect = props.protectBranch ?? true;
     if ("existingPath" in ref) {
       this.projectRef = ref.existingPath;
+      if (protect) this.branchCheck = checkExistingBranch(this, "branch-check", { projectPath: ref.existingPath, name: "ci-templates", branch: this.branch });
     } else {
       this.project = managedProject(this, "project", {
         path: ref.path,
@@ -97,6 +119,7 @@ export class CiTemplatesProject extends Construct {
         defaultBranch: this.branch,
       });
       this.projectRef = this.project.id;
+      if (protect) this.branchProtection = protectCreatedBranch(this, "branch-protection", { project: this.project.id, branch: this.branch });
     }
     const directory = props.directory ?? "";
     check(directory === "" || /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/.test(directory), {

@@ -89,12 +89,15 @@ export class ToolboxImageProject extends Construct {
   public readonly ciFile: CiTemplate;
   /** The committed files. */
   public readonly files: readonly RepositoryFile[];
+  /** The project's default branch, where the Dockerfile and CI file are committed. */
+  public readonly branch: string;
 
   public constructor(scope: Construct, id: string, props: ToolboxImageProjectProps) {
     super(scope, id);
     const path = this.node.path;
     const registry = props.registry ?? "ecr";
     const branch = props.branch ?? "main";
+    this.branch = branch;
     check(props.cleanupPolicy === undefined || registry === "gitlab", {
       path,
       subject: "cleanupPolicy",

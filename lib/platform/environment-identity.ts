@@ -65,6 +65,15 @@ export interface EnvironmentIdentityProps {
    * @default none
    */
   readonly environmentBranches?: readonly string[];
+  /**
+   * ARN of the environment's customer-managed secrets key (`SecretsKey`): static
+   * credentials stored as an SSM SecureString are encrypted with it instead of the
+   * AWS-managed `aws/ssm` key, which every principal of the account allowed
+   * `ssm:GetParameter` decrypts. Secrets Manager stores keep `aws/secretsmanager`
+   * (the secrets key only decrypts through SSM).
+   * @default the AWS-managed `aws/ssm` key
+   */
+  readonly secretsKeyArn?: string;
 }
 
 /**
@@ -197,7 +206,11 @@ export class EnvironmentIdentity extends Construct {
         store:
           creds.store === "secrets-manager"
             ? { type: "secrets-manager", secretName: `${platform.project}/${env.name}/${creds.id}` }
-            : { type: "ssm-parameter", parameterName: `/${platform.project}/${env.name}/${creds.id}/secret-access-key` },
+            : {
+                type: "ssm-parameter",
+                parameterName: `/${platform.project}/${env.name}/${creds.id}/secret-access-key`,
+                ...(props.secretsKeyArn ? { kmsKeyArn: props.secretsKeyArn } : {}),
+              },
         ...(creds.rotation ? { rotation: creds.rotation } : {}),
         ...boundary,
       });

@@ -23,7 +23,9 @@ export interface StaticCredentialsConfig {
   readonly tenants?: readonly string[];
   /**
    * Where the secret access key is stored: parameter `/<project>/<env>/<id>/secret-access-key`
-   * or secret `<project>/<env>/<id>`.
+   * (a SecureString under the environment's customer-managed secrets key, alias
+   * `<project>-<env>-secrets`, decryptable only through SSM) or secret `<project>/<env>/<id>`
+   * (under the AWS-managed `aws/secretsmanager` key).
    * @default "ssm-parameter"
    */
   readonly store?: "ssm-parameter" | "secrets-manager";

@@ -279,8 +279,9 @@ export class GitLabCiPlatform extends Construct {
           : new Network(this, "network", { name: runnerFleetName(platform, env), ...network });
     }
 
-    // Secrets: one customer-managed key per environment for the SSM SecureStrings (runner tokens, mirror password).
-    if (runners || env.mirror?.kind === "nexus") {
+    // Secrets: one customer-managed key per environment for the SSM SecureStrings (runner tokens, mirror password, static credentials).
+    const staticInSsm = (env.identity?.staticCredentials ?? []).some((c) => (c.store ?? "ssm-parameter") === "ssm-parameter");
+    if (runners || env.mirror?.kind === "nexus" || staticInSsm) {
       this.secretsKey = new SecretsKey(this, "secrets-key", {
         aliasName: `${platform.project}-${env.name}-secrets`,
         accountId: env.accountId,
@@ -324,6 +325,7 @@ export class GitLabCiPlatform extends Construct {
       repositories: this.tenantRepositories,
       ...(this.tagScheme.has("release") ? { releaseTagSelector: selectorPattern(this.tagScheme.kind("release", `${this.node.path}/identity`).selector) } : {}),
       ...(promotion.environmentBranches ? { environmentBranches: promotion.environmentBranches } : {}),
+      ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
     });
     // Promotion into this environment: each tenant's protected role pulls its own images from the source environment.
     if (promotion.source) grantPromotionPull(promotion.source, env, this.identity);

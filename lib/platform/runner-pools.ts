@@ -241,7 +241,7 @@ export function validateRunnerPools(env: EnvironmentConfig, registrations: reado
           subject: "volume",
           value: volume,
           rule: `a runner taking unprotected jobs must not give them host paths that control the host; this volume ${problem ?? ""}`,
-          fix: "remove the volume (use the S3 cache or artifacts to share files between jobs)",
+          fix: "remove the volume, or use a named docker volume (e.g. gomod:/go/pkg/mod) or the S3 cache and artifacts to share files between jobs",
         });
       });
     }

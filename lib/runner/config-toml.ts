@@ -1,7 +1,7 @@
 import { stringify } from "smol-toml";
 import { type RunnerCacheSettings } from "../cache/runner-cache-settings";
 import { check, checkOneOf } from "../core/errors";
-import { validateHostMount } from "../core/host-path";
+import { untrustedJobVolumeProblem, validateHostMount } from "../core/host-path";
 import { isUnresolved } from "../core/tokens";
 
 /** When the docker executor pulls a job's image. */
@@ -206,20 +206,13 @@ export const DIND_CERTS_VOLUME = "/certs/client";
 export const BUILDKIT_ROOTLESS_SECURITY_OPT: readonly string[] = ["seccomp:unconfined", "apparmor:unconfined"];
 
 /**
- * Host paths a job container must never get from an untrusted job's runner: the host root,
- * the docker and containerd sockets (`/var/run`, `/run`), docker's data, and the kernel's
- * pseudo file systems. Returns the matched rule, or undefined for a harmless volume.
+ * What is wrong with a volume of a runner that takes untrusted jobs, or undefined when
+ * it is allowed: the allowlist {@link untrustedJobVolumeProblem} (a container path such
+ * as `/cache` or a named docker volume; every host directory, the root, `/usr`, `/home`,
+ * `/opt`, the runtime sockets and the kernel's pseudo file systems included, is refused).
  */
 export function hostSensitiveVolume(volume: string): string | undefined {
-  const parts = volume.split(":");
-  if (volume.includes("docker.sock") || volume.includes("containerd.sock")) return "mounts a container runtime socket";
-  if (parts.length < 2) return undefined;
-  const host = parts[0]!.replace(/\/+$/, "") || "/";
-  if (host === "/") return "mounts the host's root file system";
-  for (const prefix of ["/var/run", "/run", "/var/lib/docker", "/var/lib/containerd", "/proc", "/sys", "/dev", "/etc", "/root", "/boot"]) {
-    if (host === prefix || host.startsWith(`${prefix}/`)) return `mounts ${prefix} of the host`;
-  }
-  return undefined;
+  return untrustedJobVolumeProblem(volume);
 }
 
 /**

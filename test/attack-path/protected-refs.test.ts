@@ -70,7 +70,8 @@ describe("protected refs on the example app (attack paths)", () => {
 
   test("all protections live in the gitlab-shared stack; dev, staging and production hold none", () => {
     for (const env of ENVIRONMENTS) expect({ env, protections: protectionsIn(env) }).toEqual({ env, protections: 0 });
-    expect(protectionsIn("gitlab-shared")).toBe(6);
+    // Six for the tenants' trusted refs, one for the CI templates project's default branch.
+    expect(protectionsIn("gitlab-shared")).toBe(7);
   });
 
   test("destroying one environment's stack (dev, the first) leaves every other environment's trusted refs protected", () => {

@@ -167,6 +167,18 @@ export const configRows: readonly BadInput[] = [
       fix: /remove the volume|dedicated directory/,
     }),
   ),
+  // Host directories on the unprotected pool: an allowlist (container paths and named volumes), not a denylist that misses /usr, /home or /opt.
+  ...["/usr:/hostusr", "/home:/h", "/opt:/o:rw"].map(
+    (spec): BadInput => ({
+      name: `unprotected runner volume ${spec}`,
+      run: withEnv({ runners: { ...dev.runners!, unprotected: { ...dev.runners!.unprotected!, runners: [{ ...dev.runners!.unprotected!.runners[0]!, volumes: ["/cache", spec] }] } } }),
+      path: `${E0}/runners/unprotected/runners[0]/volumes[1]`,
+      subject: "volume",
+      value: spec,
+      rule: /a runner taking unprotected jobs must not give them host paths.*mounts \/(usr|home|opt) of the host \(a host directory; only container paths such as \/cache and named docker volumes are allowed\)/,
+      fix: /remove the volume, or use a named docker volume/,
+    }),
+  ),
   // Names and state.
   { name: "a project name with upper case", run: withConfig({ project: "Acme" }), path: "config/project", subject: "project name", value: "Acme", rule: /lower-case letters/, fix: /acme-ci/ },
   { name: "an environment name with upper case", run: withEnv({ name: "Dev" }), path: E0, subject: "environment name", value: "Dev", rule: /lower-case letters/, fix: /dev, staging or production/ },

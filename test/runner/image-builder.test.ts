@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { parse } from "smol-toml";
 import { BUILDKIT_ROOTLESS_SECURITY_OPT, hostSensitiveVolume, type RunnerEntry, renderRunnerConfig, validateRunnerConfig } from "../../lib/runner/config-toml";
 import { BUILDKITD_ROOTLESS_FLAGS, defaultImageBuilder, IMAGE_BUILDER_VARIABLE, imageBuilderSettings, validateImageBuilder } from "../../lib/runner/image-builder";
@@ -59,7 +60,35 @@ describe("host paths a job must not get where untrusted jobs run", () => {
     expect(hostSensitiveVolume(volume)).toMatch(new RegExp(reason.replace("/", "\\/")));
   });
 
-  test.each(["/cache", "/srv/data:/data:ro", "/var/cache/apt:/apt", "/running:/x"])("%s is harmless", (volume) => {
+  // System directories a denylist missed: writable, each is root on the host (a binary in /usr, a login file in /home, an agent in /opt).
+  test.each(["/usr:/hostusr", "/home:/h", "/opt:/o:rw", "/usr/local/bin:/b", "/srv/data:/data:ro", "/var/cache/apt:/apt", "/running:/x", "//usr/./:/u"])("host directory %s is refused", (volume) => {
+    expect(hostSensitiveVolume(volume)).toMatch(/mounts \/\S* of the host/);
+  });
+
+  test.each(["./data:/data", "~/x:/x", "-v:/x", "cache"])("%s, neither a named volume nor a container path, is refused", (volume) => {
+    expect(hostSensitiveVolume(volume)).toBeDefined();
+  });
+
+  test.each(["/cache", "/certs/client", "gomod:/go/pkg/mod", "npm-cache:/root/.npm:rw", "usr:/usr"])("%s is on the allowlist", (volume) => {
     expect(hostSensitiveVolume(volume)).toBeUndefined();
+  });
+
+  const hostPath = fc.array(fc.stringMatching(/^[a-z0-9._-]{1,8}$/), { maxLength: 4 }).map((parts) => `/${parts.join("/")}`);
+  test("property: every host path, whatever its spelling and options, is refused for untrusted jobs", () => {
+    fc.assert(
+      fc.property(hostPath, fc.constantFrom("", "/", "//", "/."), fc.constantFrom("", ":ro", ":rw", ":ro,Z"), (host, tail, options) => {
+        expect(hostSensitiveVolume(`${host}${tail}:/mnt/x${options}`)).toBeDefined();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("property: named volumes and container paths are allowed", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,20}$/), fc.stringMatching(/^(\/[a-z0-9_-]{1,8}){1,3}$/), fc.constantFrom("", ":ro", ":rw"), (name, target, options) => {
+        expect(hostSensitiveVolume(`${name}:${target}${options}`)).toBeUndefined();
+        expect(hostSensitiveVolume(target)).toBeUndefined();
+      }),
+    );
   });
 });

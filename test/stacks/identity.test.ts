@@ -209,8 +209,9 @@ describe("environment identities", () => {
       ...Object.values(resourcesOf(j, "gitlab_tag_protection")).map((p) => `tag ${String(p.tag)}`),
     ];
     const shared = JSON.parse(Testing.synth(example.stacks.gitlabShared.get("https://gitlab.example.com")!)) as SynthJson;
-    // Three tenants (app, web, toolbox), each with its default branch and the release pattern, whatever the number of environments.
-    expect(protections(shared).sort()).toEqual(["branch main", "branch main", "branch main", "tag v*.*.*", "tag v*.*.*", "tag v*.*.*"]);
+    // Three tenants (app, web, toolbox), each with its default branch and the release pattern, whatever the number of environments,
+    // and the CI templates project's default branch (every protected pipeline includes its files).
+    expect(protections(shared).sort()).toEqual(["branch main", "branch main", "branch main", "branch main", "tag v*.*.*", "tag v*.*.*", "tag v*.*.*"]);
     for (const env of ["dev", "staging", "production"]) {
       expect(protections(json(env))).toEqual([]);
       const checks = Object.values(json(env).data?.gitlab_project_protected_tags ?? {}).map((d) => JSON.stringify(d.lifecycle));
