@@ -3,7 +3,7 @@ import { type TagScheme } from "../registry/tag-scheme";
 import { type CiConfig, type CiJob, type CiNeed, type CiRule, type CiWhen, renderCiYaml } from "./ci-yaml";
 import { DEPLOY_FUNCTIONS } from "./deploy-script";
 import { DEPLOY_VARIABLES, promoteFromVariable } from "./deploy-variables";
-import { type CiTemplate, TEMPLATE_STAGES } from "./image-reuse-template";
+import { awsOidcRole, type CiTemplate, TEMPLATE_STAGES } from "./image-reuse-template";
 import { DEFAULT_BRANCH_PIPELINE } from "./image-reuse-plan";
 import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
 
@@ -103,7 +103,6 @@ export const DEPLOY_JOB = ".platform-deploy";
 /** Protected refs only: GitLab sets CI_COMMIT_REF_PROTECTED to "true" for protected branches and tags. */
 export const UNPROTECTED_REF = '$CI_COMMIT_REF_PROTECTED != "true"';
 
-const TOKEN_FILE = "/tmp/gitlab-oidc-token";
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const BRANCH = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
 
@@ -143,17 +142,14 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
   const jobImage = props.jobImage ?? `$${imageVariable("toolbox")}:latest`;
   const stageOf = (env: DeployTemplateEnvironment) => `deploy-${env.name}`;
 
+  const oidc = awsOidcRole();
   const jobs: Record<string, CiJob> = {
     [DEPLOY_JOB]: {
       image: jobImage,
       interruptible: false,
-      id_tokens: { GITLAB_OIDC_TOKEN: { aud: `$${PLATFORM_VARIABLES.audience}` } },
+      id_tokens: oidc.id_tokens,
       variables: {
-        AWS_ROLE_ARN: `$${PLATFORM_VARIABLES.roleArn}`,
-        AWS_REGION: `$${PLATFORM_VARIABLES.region}`,
-        AWS_DEFAULT_REGION: `$${PLATFORM_VARIABLES.region}`,
-        AWS_ROLE_SESSION_NAME: "gitlab-${CI_PROJECT_ID}-${CI_JOB_ID}",
-        AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE,
+        ...oidc.variables,
         PLATFORM_DEPLOY_REPOSITORY: `$${imageVariable(image)}`,
         PLATFORM_DEPLOY_TAG: commit.ciTag!,
         PLATFORM_DEPLOYED_TAG: deployed.ciTag!,

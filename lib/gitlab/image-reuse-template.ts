@@ -191,12 +191,11 @@ const TOKEN_FILE = "/tmp/gitlab-oidc-token";
 const JOB_NAME = /^[a-z][a-z0-9-]{0,40}$/;
 
 /**
- * The job variables and commands that give a job AWS credentials from its GitLab OIDC token:
- * protected pipelines assume `$PLATFORM_AWS_ROLE_ARN` (a protected variable), every other
- * pipeline `$PLATFORM_AWS_UNPROTECTED_ROLE_ARN` (falling back to the older
- * `$PLATFORM_AWS_BRANCH_ROLE_ARN`). A job that does not know its trust level acts as unprotected.
+ * The ID token (audience `$PLATFORM_OIDC_AUDIENCE`) and the AWS SDK variables that assume
+ * `$PLATFORM_AWS_ROLE_ARN` with it (web identity from `/tmp/gitlab-oidc-token`, which the
+ * job's before_script writes). Shared by the image-reuse and deploy templates.
  */
-export function awsOidcSetup(): Pick<CiJob, "id_tokens" | "variables" | "before_script"> {
+export function awsOidcRole(): Required<Pick<CiJob, "id_tokens" | "variables">> {
   return {
     id_tokens: { GITLAB_OIDC_TOKEN: { aud: `$${PLATFORM_VARIABLES.audience}` } },
     variables: {
@@ -206,6 +205,18 @@ export function awsOidcSetup(): Pick<CiJob, "id_tokens" | "variables" | "before_
       AWS_ROLE_SESSION_NAME: "gitlab-${CI_PROJECT_ID}-${CI_JOB_ID}",
       AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE,
     },
+  };
+}
+
+/**
+ * The job variables and commands that give a job AWS credentials from its GitLab OIDC token:
+ * protected pipelines assume `$PLATFORM_AWS_ROLE_ARN` (a protected variable), every other
+ * pipeline `$PLATFORM_AWS_UNPROTECTED_ROLE_ARN` (falling back to the older
+ * `$PLATFORM_AWS_BRANCH_ROLE_ARN`). A job that does not know its trust level acts as unprotected.
+ */
+export function awsOidcSetup(): Pick<CiJob, "id_tokens" | "variables" | "before_script"> {
+  return {
+    ...awsOidcRole(),
     before_script: [
       `printf '%s' "$GITLAB_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"`,
       `if [ "\${${PLATFORM_VARIABLES.trust}:-unprotected}" != protected ]; then export AWS_ROLE_ARN="\${${PLATFORM_VARIABLES.unprotectedRoleArn}:-\${${PLATFORM_VARIABLES.branchRoleArn}:-}}"; fi`,
