@@ -5,21 +5,39 @@ import { type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
 /**
  * An environment's neighbours in promotion, from the whole configuration: the environment its
- * images come from, the environments promoted from it, and every environment branch on its
- * GitLab instance (the protected roles of every environment trust them, since a pipeline of an
- * environment branch builds in the build environment and promotes through the others).
+ * images come from, the environments promoted from it, and the environment branches its
+ * protected roles trust: its own and those of the environments downstream of it (a pipeline of
+ * an environment branch builds in the environments before it and promotes through them), never
+ * those of environments before it, so the `staging` branch reaches no production role.
  * Environments are matched by name (the app hands stacks copies without the shared GitLab pieces).
  */
 export function promotionOf(config: PlatformConfig, env: EnvironmentConfig): PlatformPromotion {
   const sourceName = promotionSourceName(config.environments, env);
   const source = config.environments.find((e) => e.name === sourceName);
   const targets = config.environments.filter((e) => e.name !== env.name && promotionSourceName(config.environments, e) === env.name);
-  const environmentBranches = [...new Set(config.environments.filter((e) => e.gitlab.url === env.gitlab.url).flatMap((e) => (e.deploy?.branch !== undefined ? [e.deploy.branch] : [])))];
+  const downstream = downstreamOf(config, env);
+  const environmentBranches = [...new Set(downstream.filter((e) => e.gitlab.url === env.gitlab.url).flatMap((e) => (e.deploy?.branch !== undefined ? [e.deploy.branch] : [])))];
   return {
     ...(source ? { source } : {}),
     ...(targets.length > 0 ? { targets } : {}),
     ...(environmentBranches.length > 0 ? { environmentBranches } : {}),
   };
+}
+
+/** The environment and every environment promoted from it, directly or through others, in configuration order. */
+export function downstreamOf(config: PlatformConfig, env: EnvironmentConfig): EnvironmentConfig[] {
+  const reached = new Set<string>([env.name]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of config.environments) {
+      const from = promotionSourceName(config.environments, e);
+      if (!reached.has(e.name) && from !== undefined && reached.has(from)) {
+        reached.add(e.name);
+        grew = true;
+      }
+    }
+  }
+  return config.environments.filter((e) => reached.has(e.name));
 }
 
 /**

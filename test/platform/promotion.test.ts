@@ -46,9 +46,22 @@ describe("branch-per-environment deploys", () => {
   const trustOf = (env: string, role: string) =>
     JSON.stringify(Object.values(resourcesOf(json.get(env)!, "aws_iam_role")).find((r) => r.name === role)!.assume_role_policy);
 
-  test.each(["dev", "staging", "production"])("%s: the app's protected role trusts the staging and production branches", (env) => {
+  // An environment branch builds in the environments before its own and promotes through them, so an
+  // environment's role trusts its own branch and those downstream of it, never an earlier one's.
+  test.each([
+    ["dev", ["main", "staging", "production"], []],
+    ["staging", ["main", "staging", "production"], []],
+    ["production", ["main", "production"], ["staging"]],
+  ])("%s: the app's protected role trusts %j and not %j", (env, trusted, untrusted) => {
     const trust = trustOf(env, `acme-ci-${env}-app-protected`);
-    for (const branch of ["main", "staging", "production"]) expect(trust).toContain(`project_path:acme/app:ref_type:branch:ref:${branch}`);
+    for (const branch of trusted) expect(trust).toContain(`project_path:acme/app:ref_type:branch:ref:${branch}`);
+    for (const branch of untrusted) expect(trust).not.toContain(`project_path:acme/app:ref_type:branch:ref:${branch}`);
+  });
+
+  test("fault: a pipeline of the staging branch assumed production's protected role (and from it the deployment role)", () => {
+    for (const tenant of ["app", "web", "toolbox"]) {
+      expect(trustOf("production", `acme-ci-production-${tenant}-protected`)).not.toMatch(/ref_type:branch:ref:staging\b/);
+    }
   });
 
   test("the unprotected role's trust is unchanged (dev, the only environment with an unprotected pool)", () => {
