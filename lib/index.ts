@@ -247,6 +247,7 @@ export {
   type ReviewEnvironment,
   type CiTemplate,
   awsOidcSetup,
+  awsOidcRole,
   registryLogin,
   DEFAULT_TEMPLATE_IMAGES,
   DOCKER_CLI_IMAGE,
