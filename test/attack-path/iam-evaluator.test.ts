@@ -1,5 +1,6 @@
 import fc from "fast-check";
-import { conditionHolds, evaluatePolicy, wildcardMatch } from "../support/iam-evaluator";
+import { conditionHolds, evaluatePolicy, evaluateResourcePolicy, wildcardMatch } from "../support/iam-evaluator";
+import { roleAllows, type RoleNode } from "./iam-model";
 
 /** An independent reference for StringLike: the pattern as an anchored regular expression. */
 const likeRegex = (pattern: string) =>
@@ -58,6 +59,56 @@ describe("conditions, with the IAM User Guide's documented semantics", () => {
     expect(conditionHolds(any, {})).toBe(false);
   });
 
+  // "Single-valued vs. multivalued context keys" (IAM User Guide, reference_policies_condition-single-vs-multi-valued-context-keys):
+  // ForAllValues returns true when the key is absent or its value an empty set, ForAnyValue returns false, and this
+  // holds for the negated operators too; IfExists makes an absent key true.
+  test("set operators with the key absent or empty, negated or not (the documented table)", () => {
+    const cases: [string, Record<string, string[]>, boolean][] = [
+      ["ForAnyValue:StringNotLike", {}, false],
+      ["ForAnyValue:StringNotEquals", {}, false],
+      ["ForAnyValue:StringLike", {}, false],
+      ["ForAnyValue:StringEquals", { "aws:TagKeys": [] }, false],
+      ["ForAnyValue:StringNotLike", { "aws:TagKeys": [] }, false],
+      ["ForAllValues:StringNotLike", {}, true],
+      ["ForAllValues:StringNotEquals", {}, true],
+      ["ForAllValues:StringEquals", { "aws:TagKeys": [] }, true],
+      ["ForAnyValue:StringNotLikeIfExists", {}, true],
+    ];
+    for (const [operator, context, expected] of cases) {
+      expect({ operator, context, holds: conditionHolds({ [operator]: { "aws:TagKeys": ["environment", "cost-*"] } }, context) }).toEqual({ operator, context, holds: expected });
+    }
+  });
+
+  // "Multivalued context key examples", Example: Deny policy with condition set operator ForAllValues
+  // (reference_policies_condition_examples-multi-valued-context-keys): its table, row by row.
+  test("the documented ForAllValues:StringNotLike table (aws:TagKeys, key1*)", () => {
+    const condition = { "ForAllValues:StringNotLike": { "aws:TagKeys": "key1*" } };
+    expect(conditionHolds(condition, { "aws:TagKeys": ["key1:legal"] })).toBe(false);
+    expect(conditionHolds(condition, { "aws:TagKeys": ["key1:hr", "key1:personnel"] })).toBe(false);
+    expect(conditionHolds(condition, { "aws:TagKeys": ["key2:audit"] })).toBe(true);
+    expect(conditionHolds(condition, {})).toBe(true);
+  });
+
+  test("negated set operators with values: ForAnyValue:StringNotLike needs one value outside the set, ForAllValues:StringNotEquals every value", () => {
+    const notLike = { "ForAnyValue:StringNotLike": { "aws:TagKeys": ["environment", "cost-*"] } };
+    expect(conditionHolds(notLike, { "aws:TagKeys": ["environment", "owner"] })).toBe(true);
+    expect(conditionHolds(notLike, { "aws:TagKeys": ["environment", "cost-center"] })).toBe(false);
+    const allNot = { "ForAllValues:StringNotEquals": { "aws:TagKeys": ["environment"] } };
+    expect(conditionHolds(allNot, { "aws:TagKeys": ["owner", "project"] })).toBe(true);
+    expect(conditionHolds(allNot, { "aws:TagKeys": ["owner", "environment"] })).toBe(false);
+  });
+
+  test("De Morgan over present, non-empty keys: ForAnyValue:StringNotLike = not ForAllValues:StringLike, ForAllValues:StringNotLike = not ForAnyValue:StringLike (property)", () => {
+    const values = fc.array(fc.constantFrom("a", "ab", "b", "ba", "A"), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(fc.array(pattern, { minLength: 1, maxLength: 3 }), values, (policy, request) => {
+        const holds = (operator: string) => conditionHolds({ [operator]: { k: policy } }, { k: request });
+        expect(holds("ForAnyValue:StringNotLike")).toBe(!holds("ForAllValues:StringLike"));
+        expect(holds("ForAllValues:StringNotLike")).toBe(!holds("ForAnyValue:StringLike"));
+      }),
+    );
+  });
+
   test("an operator the evaluator does not implement fails loudly instead of guessing", () => {
     expect(() => conditionHolds({ ArnLike: { "aws:SourceArn": "*" } }, {})).toThrow(/not supported/);
     expect(() => conditionHolds({ StringEquals: { k: "a" } }, { k: ["a", "b"] })).toThrow(/several values/);
@@ -88,5 +139,36 @@ describe("policy evaluation", () => {
     const policy = { Statement: [{ Effect: "Allow", Action: ["ecr:Put*"], Resource: ["arn:aws:ecr:eu-central-1:1:repository/acme/dev/app/*"] }] };
     expect(evaluatePolicy(policy, { action: "ecr:PutImage", resource: "arn:aws:ecr:eu-central-1:1:repository/acme/dev/app/app" })).toBe("allow");
     expect(evaluatePolicy(policy, { action: "ecr:PutImage", resource: "arn:aws:ecr:eu-central-1:1:repository/acme/dev/lib/app" })).toBe("implicit-deny");
+  });
+});
+
+describe("resource-based policies and account principals", () => {
+  const request = (id: string) => ({ principal: { type: "AWS" as const, id }, action: "ecr:PutImage" });
+  const doc = (principal: unknown, effect = "Allow") => ({ Statement: [{ Effect: effect, Principal: principal, Action: "ecr:*" }] });
+
+  test("naming the principal allows; naming its account (root ARN or bare id) delegates to its IAM policies; another account matches nothing", () => {
+    expect(evaluateResourcePolicy(doc({ AWS: "arn:aws:iam::111111111111:role/r" }), request("arn:aws:iam::111111111111:role/r"))).toBe("allow");
+    expect(evaluateResourcePolicy(doc({ AWS: "arn:aws:iam::111111111111:root" }), request("arn:aws:iam::111111111111:role/r"))).toBe("allow-if-identity-allows");
+    expect(evaluateResourcePolicy(doc({ AWS: ["111111111111"] }), request("arn:aws:iam::111111111111:role/path/r"))).toBe("allow-if-identity-allows");
+    expect(evaluateResourcePolicy(doc({ AWS: "arn:aws:iam::222222222222:root" }), request("arn:aws:iam::111111111111:role/r"))).toBe("implicit-deny");
+    expect(evaluateResourcePolicy(doc({ AWS: "arn:aws:iam::111111111111:root" }, "Deny"), request("arn:aws:iam::111111111111:role/r"))).toBe("explicit-deny");
+  });
+});
+
+describe("managed policies in the model", () => {
+  const role = (managedPolicyArns: string[]): RoleNode => ({ stack: "s", account: "1", name: "r", arn: "arn:aws:iam::1:role/r", trust: { Statement: [] }, policies: [], managedPolicyArns });
+
+  test("every administrator-level policy of lib/identity/admin-policies.ts allows everything, not only AdministratorAccess and PowerUserAccess", () => {
+    for (const name of ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AWSOrganizationsFullAccess", "AdministratorAccess-Amplify", "AdministratorAccess-AWSElasticBeanstalk"]) {
+      expect({ name, allows: roleAllows(role([`arn:aws:iam::aws:policy/${name}`]), "sts:AssumeRole", "arn:aws:iam::1:role/x") }).toEqual({ name, allows: true });
+    }
+  });
+
+  test("a known service policy allows what its document says; an unknown AWS-managed or customer policy fails closed", () => {
+    const dlm = role(["arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole"]);
+    expect(roleAllows(dlm, "ec2:CreateSnapshot", "arn:aws:ec2:eu-central-1::snapshot/s")).toBe(true);
+    expect(roleAllows(dlm, "ecr:PutImage", "arn:aws:ecr:eu-central-1:1:repository/x")).toBe(false);
+    expect(() => roleAllows(role(["arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"]), "ecr:PutImage", "x")).toThrow(/unknown managed policy arn:aws:iam::aws:policy\/AmazonEC2ContainerRegistryPowerUser, add it to the model/);
+    expect(() => roleAllows(role(["arn:aws:iam::1:policy/team-deploy"]), "ecr:PutImage", "x")).toThrow(/unknown managed policy arn:aws:iam::1:policy\/team-deploy/);
   });
 });

@@ -7,7 +7,8 @@
  * policies can be evaluated as IAM would.
  */
 import { type SynthJson } from "../support/synth";
-import { evaluatePolicy, wildcardMatch } from "../support/iam-evaluator";
+import { evaluatePolicy, evaluateResourcePolicy, type IamRequest, wildcardMatch } from "../support/iam-evaluator";
+import { managedPolicyOf } from "./managed-policies";
 
 type Json = Record<string, unknown>;
 type Doc = { readonly Statement: unknown };
@@ -21,6 +22,8 @@ export interface RoleNode {
   readonly trust: Doc;
   readonly policies: readonly Doc[];
   readonly managedPolicyArns: readonly string[];
+  /** Documents of the customer-managed policies of its stack (`aws_iam_policy`), by ARN. */
+  readonly customerManaged?: ReadonlyMap<string, Doc>;
 }
 
 /** An ECR repository of one stack. */
@@ -30,6 +33,20 @@ export interface RepositoryNode {
   readonly arn: string;
   readonly tenant?: string;
   readonly trust?: string;
+  /**
+   * Its resource-based policies: the repository policy (`aws_ecr_repository_policy`), the
+   * registry policy of its account (`aws_ecr_registry_policy`) and, for pull-through
+   * repositories, the repository creation template's policy.
+   */
+  readonly policies: readonly Doc[];
+}
+
+/** A customer-managed KMS key of one stack. */
+export interface KeyNode {
+  readonly stack: string;
+  readonly id: string;
+  readonly arn: string;
+  readonly policy: Doc;
 }
 
 /** An account's OIDC provider. */
@@ -50,6 +67,13 @@ export interface ProjectProtections {
 export interface IamModel {
   readonly roles: readonly RoleNode[];
   readonly repositories: readonly RepositoryNode[];
+  /**
+   * The repositories ECR creates on a first pull through a pull-through cache rule (one
+   * representative, `<prefix>/library/pull-through-probe`, per rule): what every job's
+   * base images come from.
+   */
+  readonly pullThrough: readonly RepositoryNode[];
+  readonly keys: readonly KeyNode[];
   readonly providers: readonly ProviderNode[];
   /** By project path; a project listed in no stack's protections has none. */
   readonly protections: ReadonlyMap<string, ProjectProtections>;
@@ -70,6 +94,8 @@ const dataValues = (json: SynthJson, type: string): [string, Json][] => Object.e
 export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel {
   const roles: RoleNode[] = [];
   const repositories: RepositoryNode[] = [];
+  const pullThrough: RepositoryNode[] = [];
+  const keys: KeyNode[] = [];
   const providers: ProviderNode[] = [];
   const protections = new Map<string, ProjectProtections>();
   for (const [stack, json] of stacks) {
@@ -82,12 +108,41 @@ export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel 
       references.set(`aws_iam_role.${id}.name`, String(role.name));
     }
     for (const [id, repo] of values(json, "aws_ecr_repository")) {
-      const arn = `arn:aws:ecr:${region}:${account}:repository/${String(repo.name)}`;
-      references.set(`aws_ecr_repository.${id}.arn`, arn);
-      const tags = (repo.tags ?? {}) as Record<string, string>;
-      repositories.push({ stack, name: String(repo.name), arn, ...(tags.tenant ? { tenant: tags.tenant } : {}), ...(tags.trust ? { trust: tags.trust } : {}) });
+      references.set(`aws_ecr_repository.${id}.arn`, `arn:aws:ecr:${region}:${account}:repository/${String(repo.name)}`);
+      references.set(`aws_ecr_repository.${id}.name`, String(repo.name));
     }
-    const resolve = (text: string) => text.replace(/\$\{([a-z_]+\.[^.}]+\.(?:arn|name))\}/g, (whole, ref: string) => references.get(ref) ?? whole);
+    for (const [id] of values(json, "aws_kms_key")) references.set(`aws_kms_key.${id}.arn`, `arn:aws:kms:${region}:${account}:key/${stack}-${id}`);
+    for (const [id] of dataValues(json, "aws_partition")) references.set(`data.aws_partition.${id}.partition`, "aws");
+    for (const [id] of dataValues(json, "aws_caller_identity")) references.set(`data.aws_caller_identity.${id}.account_id`, account);
+    const resolve = (text: string) => text.replace(/\$\{((?:data\.)?[a-z_]+\.[^.}]+\.(?:arn|name|partition|account_id))\}/g, (whole, ref: string) => references.get(ref) ?? whole);
+    const registryPolicies = values(json, "aws_ecr_registry_policy").map(([, p]) => JSON.parse(resolve(String(p.policy))) as Doc);
+    const repositoryPolicies = new Map<string, Doc[]>();
+    for (const [, policy] of values(json, "aws_ecr_repository_policy")) {
+      const name = resolve(String(policy.repository));
+      repositoryPolicies.set(name, [...(repositoryPolicies.get(name) ?? []), JSON.parse(resolve(String(policy.policy))) as Doc]);
+    }
+    for (const [, repo] of values(json, "aws_ecr_repository")) {
+      const name = String(repo.name);
+      const tags = (repo.tags ?? {}) as Record<string, string>;
+      const arn = `arn:aws:ecr:${region}:${account}:repository/${name}`;
+      repositories.push({ stack, name, arn, ...(tags.tenant ? { tenant: tags.tenant } : {}), ...(tags.trust ? { trust: tags.trust } : {}), policies: [...(repositoryPolicies.get(name) ?? []), ...registryPolicies] });
+    }
+    const templates = values(json, "aws_ecr_repository_creation_template").map(([, t]) => t);
+    for (const [, rule] of values(json, "aws_ecr_pull_through_cache_rule")) {
+      const name = `${String(rule.ecr_repository_prefix)}/library/pull-through-probe`;
+      const template = templates.find((t) => t.prefix === "ROOT" || name.startsWith(`${String(t.prefix)}/`));
+      const templatePolicy = template?.repository_policy === undefined ? [] : [JSON.parse(resolve(String(template.repository_policy))) as Doc];
+      pullThrough.push({ stack, name, arn: `arn:aws:ecr:${region}:${account}:repository/${name}`, trust: "pull-through", policies: [...templatePolicy, ...registryPolicies] });
+    }
+    for (const [id, key] of values(json, "aws_kms_key")) {
+      keys.push({ stack, id, arn: `arn:aws:kms:${region}:${account}:key/${stack}-${id}`, policy: JSON.parse(resolve(String(key.policy))) as Doc });
+    }
+    const customerManaged = new Map<string, Doc>();
+    for (const [id, policy] of values(json, "aws_iam_policy")) {
+      const doc = JSON.parse(resolve(String(policy.policy))) as Doc;
+      customerManaged.set(`\${aws_iam_policy.${id}.arn}`, doc);
+      customerManaged.set(`arn:aws:iam::${account}:policy${String(policy.path ?? "/")}${String(policy.name)}`, doc);
+    }
     const policiesOf = new Map<string, Doc[]>();
     const managedOf = new Map<string, string[]>();
     for (const [, policy] of values(json, "aws_iam_role_policy")) {
@@ -108,6 +163,7 @@ export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel 
         trust: JSON.parse(resolve(String(role.assume_role_policy))) as Doc,
         policies: policiesOf.get(name) ?? [],
         managedPolicyArns: managedOf.get(name) ?? [],
+        customerManaged,
       });
     }
     for (const [, provider] of values(json, "aws_iam_openid_connect_provider")) {
@@ -123,7 +179,7 @@ export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel 
     for (const [, p] of values(json, "gitlab_branch_protection")) protectionOf(p.project).branches.add(String(p.branch));
     for (const [, p] of values(json, "gitlab_tag_protection")) protectionOf(p.project).tags.add(String(p.tag));
   }
-  return { roles, repositories, providers, protections };
+  return { roles, repositories, pullThrough, keys, providers, protections };
 }
 
 /**
@@ -159,20 +215,53 @@ export function assumableWithToken(model: IamModel, token: Token): RoleNode[] {
   });
 }
 
-/** Whether a role's own permissions allow an action on a resource (inline policies; administrator managed policies allow everything). */
-export function roleAllows(role: RoleNode, action: string, resource: string): boolean {
-  if (role.managedPolicyArns.some((arn) => /:policy\/(AdministratorAccess|PowerUserAccess)$/.test(arn))) return true;
-  const decisions = role.policies.map((doc) => evaluatePolicy(doc, { action, resource }));
+/**
+ * Whether a role's own permissions allow an action on a resource: its inline policies and its
+ * managed policies (administrator-level ones allow everything; an unknown one throws: the
+ * model fails closed instead of guessing).
+ */
+export function roleAllows(role: RoleNode, action: string, resource: string, context: IamRequest["context"] = {}): boolean {
+  const managed = role.managedPolicyArns.map((arn) => managedPolicyOf(arn, role.customerManaged));
+  if (managed.includes("all")) return true;
+  const documents = [...role.policies, ...managed.filter((m): m is Doc => m !== "all")];
+  const decisions = documents.map((doc) => evaluatePolicy(doc, { action, resource, context }));
   return !decisions.includes("explicit-deny") && decisions.includes("allow");
 }
 
-/** Role chaining: the roles `from` can assume with `sts:AssumeRole` (its permissions and the target's trust both allow it). */
+/** The request context IAM sets for a role session calling an API (`aws:PrincipalArn` is the role's ARN). */
+const sessionContext = (role: RoleNode) => ({ "aws:PrincipalArn": role.arn, "aws:PrincipalAccount": role.account });
+
+/**
+ * Whether `role` may call `action` on a resource with resource-based policies `policies`, in
+ * `resourceAccount` ("Policy evaluation logic"): an explicit Deny in any policy refuses; in the
+ * same account the identity policy or a resource policy naming the role suffices, and a
+ * resource policy naming only the account (`:root`) delegates to the identity policy; across
+ * accounts both the identity policy and a resource policy (naming the role or its account) are
+ * needed. With `resourcePolicyRequired` (role trust policies, KMS key policies) the resource
+ * policy must allow in the same account too (directly, or by naming the account and the identity
+ * policy allowing).
+ */
+export function principalMay(
+  role: RoleNode,
+  action: string,
+  resource: { readonly arn: string; readonly account: string; readonly policies: readonly Doc[] },
+  options: { readonly resourcePolicyRequired?: boolean; readonly context?: IamRequest["context"] } = {},
+): boolean {
+  const context = { ...sessionContext(role), ...options.context };
+  const decisions = resource.policies.map((doc) => evaluateResourcePolicy(doc, { principal: { type: "AWS", id: role.arn }, action, resource: resource.arn, context }));
+  if (decisions.includes("explicit-deny")) return false;
+  const identity = roleAllows(role, action, resource.arn, context);
+  const direct = decisions.includes("allow");
+  const delegated = decisions.includes("allow-if-identity-allows");
+  if (resource.account !== role.account) return identity && (direct || delegated);
+  if (options.resourcePolicyRequired) return direct || (delegated && identity);
+  return identity || direct;
+}
+
+/** Role chaining: the roles `from` can assume with `sts:AssumeRole` (the target's trust policy, naming `from` or its account, and `from`'s permissions). */
 export function chainedFrom(model: IamModel, from: RoleNode): RoleNode[] {
   return model.roles.filter(
-    (target) =>
-      target !== from &&
-      roleAllows(from, "sts:AssumeRole", target.arn) &&
-      evaluatePolicy(target.trust, { principal: { type: "AWS", id: from.arn }, action: "sts:AssumeRole" }) === "allow",
+    (target) => target !== from && principalMay(from, "sts:AssumeRole", { arn: target.arn, account: target.account, policies: [target.trust] }, { resourcePolicyRequired: true }),
   );
 }
 
@@ -191,14 +280,37 @@ export function reachableWithToken(model: IamModel, token: Token): RoleNode[] {
   return [...reached];
 }
 
-/** The repositories a role may push to (`ecr:PutImage`). */
+const accountOfArn = (arn: string) => arn.split(":")[4]!;
+const repositoryResource = (r: RepositoryNode) => ({ arn: r.arn, account: accountOfArn(r.arn), policies: r.policies });
+
+/** The repositories a role may push to (`ecr:PutImage`): identity and repository policies of every stack. */
 export function pushableBy(model: IamModel, role: RoleNode): RepositoryNode[] {
-  return model.repositories.filter((r) => r.stack === role.stack && roleAllows(role, "ecr:PutImage", r.arn));
+  return model.repositories.filter((r) => principalMay(role, "ecr:PutImage", repositoryResource(r)));
 }
 
-/** The repositories a role may pull from (`ecr:BatchGetImage`). */
+/** The repositories a role may pull from (`ecr:BatchGetImage`): identity and repository policies of every stack. */
 export function pullableBy(model: IamModel, role: RoleNode): RepositoryNode[] {
-  return model.repositories.filter((r) => r.stack === role.stack && roleAllows(role, "ecr:BatchGetImage", r.arn));
+  return model.repositories.filter((r) => principalMay(role, "ecr:BatchGetImage", repositoryResource(r)));
+}
+
+/** The pull-through repositories a role may push to (`ecr:PutImage`): an image planted there is every job's base image. */
+export function pullThroughPushableBy(model: IamModel, role: RoleNode): RepositoryNode[] {
+  return model.pullThrough.filter((r) => principalMay(role, "ecr:PutImage", repositoryResource(r)));
+}
+
+/**
+ * Whether `role` may decrypt with a KMS key through SSM for a parameter: the key policy is
+ * required (naming the role, or naming the account and the role's IAM policy allowing),
+ * "Key policies in AWS KMS". SSM calls KMS with `kms:ViaService` and the parameter's ARN as
+ * encryption context.
+ */
+export function decryptsWithKey(key: KeyNode, role: RoleNode, region: string, parameterArn: string): boolean {
+  return principalMay(
+    role,
+    "kms:Decrypt",
+    { arn: key.arn, account: accountOfArn(key.arn), policies: [key.policy] },
+    { resourcePolicyRequired: true, context: { "kms:ViaService": `ssm.${region}.amazonaws.com`, "kms:EncryptionContext:PARAMETER_ARN": parameterArn } },
+  );
 }
 
 /** A role that deploys: the environments' deployment roles (assumed by role chaining, holding the deployment's permissions). */

@@ -21,6 +21,14 @@
  *   operators of a block and keys of an operator are ANDed; for a
  *   multi-valued key `ForAnyValue` needs one request value to match, and
  *   `ForAllValues` every request value (true when the key is absent or empty).
+ * - "Single-valued vs. multivalued context keys"
+ *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html):
+ *   with the key absent or empty, `ForAnyValue` is false and `ForAllValues` true,
+ *   also for the negated operators (`ForAnyValue:StringNotLike` is false).
+ * - Resource and trust policies naming an account (`arn:aws:iam::<account>:root`
+ *   or the bare account id) admit every principal of that account, but only as
+ *   far as the principal's own IAM policies allow ("Specifying a principal",
+ *   AWS account principals): {@link evaluateResourcePolicy} says so separately.
  * - "Policy evaluation logic": an explicit Deny wins over any Allow; without
  *   an Allow the request is implicitly denied.
  *
@@ -99,7 +107,10 @@ function evaluateOperator(operator: string, keys: Json, context: IamRequest["con
     const requestValues = contextValue(context, key);
     const matchesAny = (r: string) => policyValues.some((p) => test(p, r));
     if (requestValues === undefined) {
+      // "Condition operators for multivalued context keys": with the key absent (or empty)
+      // ForAllValues is true and ForAnyValue false, negated or not; IfExists makes it true.
       if (qualifier === "ForAllValues") return true;
+      if (qualifier === "ForAnyValue") return ifExists !== undefined;
       return ifExists !== undefined || negated;
     }
     if (qualifier === "ForAllValues") return requestValues.every((r) => (negated ? !matchesAny(r) : matchesAny(r)));
@@ -145,4 +156,44 @@ export function evaluatePolicy(document: { readonly Statement: unknown }, reques
     else throw new Error(`iam-evaluator: unknown Effect ${String(statement.Effect)}`);
   }
   return allowed ? "allow" : "implicit-deny";
+}
+
+/**
+ * How a resource-based policy (trust policy, key policy, repository policy) answers a principal:
+ * `allow` when a statement names the principal itself; `allow-if-identity-allows` when a
+ * statement names only its account (`arn:<partition>:iam::<account>:root` or the account id),
+ * which delegates to the principal's IAM policies; `explicit-deny` when a Deny applies
+ * (a Deny naming the account applies to every principal of it).
+ */
+export type ResourceDecision = Decision | "allow-if-identity-allows";
+
+const ACCOUNT_PRINCIPAL = /^(?:arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):root|(\d{12}))$/;
+
+/** The account of an IAM principal ARN (`arn:aws:iam::<account>:role/...`). */
+export const accountOfPrincipal = (arn: string): string | undefined => /^arn:aws(?:-cn|-us-gov)?:(?:iam|sts)::(\d{12}):/.exec(arn)?.[1];
+
+/** Evaluates a resource-based policy for an AWS principal (`request.principal.type` `AWS`, id its ARN). */
+export function evaluateResourcePolicy(document: { readonly Statement: unknown }, request: IamRequest & { readonly principal: { readonly type: "AWS"; readonly id: string } }): ResourceDecision {
+  const account = accountOfPrincipal(request.principal.id);
+  let direct = false;
+  let delegated = false;
+  for (const statement of asArray<Json>(document.Statement as Json | Json[])) {
+    const directMatch = statementApplies(statement, request);
+    const namesAccount =
+      !directMatch &&
+      account !== undefined &&
+      statement.Principal !== undefined &&
+      statement.Principal !== "*" &&
+      asArray((statement.Principal as Json).AWS as string | string[] | undefined).some((id) => {
+        const m = ACCOUNT_PRINCIPAL.exec(id);
+        return m !== null && (m[1] ?? m[2]) === account;
+      }) &&
+      statementApplies({ ...statement, Principal: "*" }, request);
+    if (!directMatch && !namesAccount) continue;
+    if (statement.Effect === "Deny") return "explicit-deny";
+    if (statement.Effect !== "Allow") throw new Error(`iam-evaluator: unknown Effect ${String(statement.Effect)}`);
+    if (directMatch) direct = true;
+    else delegated = true;
+  }
+  return direct ? "allow" : delegated ? "allow-if-identity-allows" : "implicit-deny";
 }
