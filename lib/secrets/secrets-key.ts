@@ -6,6 +6,7 @@ import { dnsSuffixOf, partitionOf, validateAccountId, validateRegion } from "../
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { checkAgainstAwsProvider } from "../core/provider-context";
+import { resolveDeployPrincipal, validateDeployPrincipal, type DeployPrincipal } from "./deploy-principal";
 
 /** Props of a {@link SecretsKey}. */
 export interface SecretsKeyProps {
@@ -30,6 +31,17 @@ export interface SecretsKeyProps {
    * @default none
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * ARN of the IAM role (or user) that applies Terraform for the key's stack: it encrypts the
+   * SecureStrings Terraform writes and decrypts them on every refresh (the AWS provider's
+   * `aws_ssm_parameter` reads with `WithDecryption: true`), so the key policy names it in a
+   * statement of its own (`TerraformManagesParameters`). A role or user of the key's account;
+   * never the account root, which would let every IAM policy of the account grant decryption.
+   * @default the role the stack's default AWS provider assumes (`assume_role` or
+   *   `assume_role_with_web_identity`); without one, the applying identity resolved at plan time
+   *   (`data.aws_iam_session_context` of `data.aws_caller_identity.arn`: `issuer_arn`)
+   */
+  readonly deployPrincipalArn?: string;
 }
 
 /** One principal's use of the key through SSM Parameter Store, for {@link SecretsKey}. */
@@ -52,23 +64,23 @@ export const SSM_ENCRYPT_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"] as con
 
 /**
  * What the account root (and through it, IAM policies of the account) may do with the key:
- * AWS's default key policy statement (`kms:*` for the root, "Default key policy") with the
- * actions listed: administration (including `kms:PutKeyPolicy`, so the key can never become
- * unmanageable), and the encrypt/decrypt calls SSM makes for the principal deploying the
- * parameters. Not listed: grants (`kms:CreateGrant`), `kms:ReEncrypt*`, data-key variants.
+ * key administration only, from AWS's default key policy statement (`kms:*` for the root,
+ * "Default key policy") with the actions listed. Kept: `kms:PutKeyPolicy`, so the key never
+ * becomes unmanageable (an administrator can still rewrite the key policy; CloudTrail records
+ * every `PutKeyPolicy` as a management event). Not listed: every data-plane action
+ * (`kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey*`, `kms:ReEncrypt*`), so an IAM policy
+ * granting `kms:Decrypt` on `*` (an administrator, a broad operations role) does not decrypt
+ * the parameters; and grants (`kms:CreateGrant`), which would hand out decryption too.
  */
 export const ACCOUNT_ROOT_ACTIONS = [
   "kms:CancelKeyDeletion",
   "kms:CreateAlias",
-  "kms:Decrypt",
   "kms:DeleteAlias",
   "kms:DescribeKey",
   "kms:DisableKey",
   "kms:DisableKeyRotation",
   "kms:EnableKey",
   "kms:EnableKeyRotation",
-  "kms:Encrypt",
-  "kms:GenerateDataKey",
   "kms:GetKeyPolicy",
   "kms:GetKeyRotationStatus",
   "kms:ListAliases",
@@ -97,24 +109,33 @@ const ALIAS_NAME = /^[A-Za-z0-9/_-]{1,250}$/;
  *
  * The key policy:
  * - `AccountRootAdministers`: AWS's default key policy statement for the account
- *   root, which keeps the key manageable and lets IAM policies grant access (AWS
- *   KMS developer guide, "Default key policy",
+ *   root (AWS KMS developer guide, "Default key policy",
  *   https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html),
- *   with its `kms:*` listed as {@link ACCOUNT_ROOT_ACTIONS}.
- *   Principals need an IAM grant of `kms:Decrypt` on this key for that path; the
- *   deploying principal needs it to refresh the parameters Terraform writes.
+ *   narrowed to key administration ({@link ACCOUNT_ROOT_ACTIONS}): IAM policies can
+ *   manage the key but never decrypt with it. An administrator can still rewrite the
+ *   key policy (`kms:PutKeyPolicy` stays, or the key could become unmanageable), and
+ *   CloudTrail records that.
  * - `DenyDecryptOutsideSsm`: nobody decrypts except through SSM
- *   (`kms:ViaService` = `ssm.<region>.amazonaws.com`), so a stolen ciphertext or
- *   a direct `kms:Decrypt` grant is useless.
- * - one `Decrypt…`/`Encrypt…` statement per use ({@link allowParameters}): the
+ *   (`kms:ViaService` = `ssm.<region>.amazonaws.com`), so a stolen ciphertext is useless.
+ * - `TerraformManagesParameters`: the principal that applies Terraform
+ *   ({@link SecretsKeyProps.deployPrincipalArn}) decrypts and encrypts through SSM: it writes
+ *   the runner tokens and static credentials and reads them back on every refresh.
+ * - one `Read…`/`ReadWrite…` statement per use ({@link allowParameters}): the
  *   named role, through SSM only, and only for its own parameters (encryption
  *   context `PARAMETER_ARN`, which Parameter Store sets on every SecureString:
  *   "How AWS Systems Manager Parameter Store uses AWS KMS",
  *   https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html).
+ *   A principal named in the key policy needs no IAM grant of `kms:Decrypt`
+ *   ("Key policies in AWS KMS": a key policy statement alone gives access).
+ *
+ * Without a deploy role the policy names whoever applied last (resolved at plan time):
+ * when another identity applies, its refresh of the parameters fails until the key
+ * policy names it, so configure a deploy role (or `deployPrincipalArn`) for shared use.
  *
  * Rotation is on; deletion waits `deletionWindowInDays`.
  *
- * Construct ids: `key`, `alias`.
+ * Construct ids: `key`, `alias`; `caller-identity` and `deployer-session` (data sources)
+ * when the applying identity is resolved at plan time.
  *
  * @example
  * const key = new SecretsKey(this, "secrets-key", { aliasName: "acme-ci-dev-secrets", accountId, region });
@@ -127,6 +148,8 @@ export class SecretsKey extends Construct {
   public readonly alias: KmsAlias;
   /** The alias, `alias/<aliasName>`. */
   public readonly aliasName: string;
+  /** The principal that applies Terraform, named in `TerraformManagesParameters`, and where it comes from. */
+  public readonly deployPrincipal: DeployPrincipal;
   private readonly uses: SecretsKeyUse[] = [];
   private readonly accountId: string;
   private readonly region: string;
@@ -152,9 +175,11 @@ export class SecretsKey extends Construct {
       rule: "KMS waits 7 to 30 days before deleting a key",
       fix: "use 30 (the longest time to notice a mistaken deletion)",
     });
+    if (props.deployPrincipalArn !== undefined) validateDeployPrincipal(path, props.deployPrincipalArn, props.accountId, props.region);
     this.accountId = props.accountId;
     this.region = props.region;
     this.aliasName = `alias/${props.aliasName}`;
+    this.deployPrincipal = resolveDeployPrincipal(this, props.deployPrincipalArn);
     this.key = new KmsKey(this, "key", {
       description: `SSM SecureString parameters of ${props.aliasName} (runner tokens, mirror admin password)`,
       enableKeyRotation: true,
@@ -210,6 +235,14 @@ export class SecretsKey extends Construct {
         Action: "kms:Decrypt",
         Resource: "*",
         Condition: { StringNotEquals: { "kms:ViaService": viaSsm } },
+      },
+      {
+        Sid: "TerraformManagesParameters",
+        Effect: "Allow",
+        Principal: { AWS: this.deployPrincipal.arn },
+        Action: [...SSM_DECRYPT_ACTIONS, ...SSM_ENCRYPT_ACTIONS],
+        Resource: "*",
+        Condition: { StringEquals: { "kms:ViaService": viaSsm } },
       },
     ];
     this.uses.forEach((use, i) => {
