@@ -721,3 +721,6 @@ export { NAMED_VOLUME, untrustedJobVolumeProblem } from "./core/host-path";
 
 // Default branches of the platform's own projects (CI templates, toolbox).
 export { protectCreatedBranch, checkExistingBranch } from "./gitlab/default-branch-protection";
+// Trust boundaries: the principal applying Terraform in the secrets key's policy, and the GitLab version check for fork merge-request sub claims.
+export { type DeployPrincipal, resolveDeployPrincipal, validateDeployPrincipal } from "./secrets/deploy-principal";
+export { FORK_MERGE_REQUEST_SUB_MINIMUM, FORK_MERGE_REQUEST_SUB_MINIMUMS, GitLabVersionCheck, type GitLabVersionCheckProps, versionAtLeastExpression } from "./gitlab/gitlab-version-check";

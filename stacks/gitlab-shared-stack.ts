@@ -7,6 +7,7 @@ import { gitLabHostOf } from "../lib/core/gitlab-url";
 import { CiTemplatesProject } from "../lib/gitlab/ci-templates-project";
 import { protectCreatedBranch } from "../lib/gitlab/default-branch-protection";
 import { ProtectedContainerRepositories, protectedRegistryRepositoriesOf } from "../lib/gitlab/gitlab-registry";
+import { GitLabVersionCheck } from "../lib/gitlab/gitlab-version-check";
 import { type CiTemplate } from "../lib/gitlab/image-reuse-template";
 import { platformCiTemplates } from "../lib/gitlab/platform-templates";
 import { distinctRefs, ProtectedRefs, type ProtectedRefsProject } from "../lib/gitlab/protected-refs";
@@ -47,6 +48,11 @@ export interface SharedGitLabPieces {
    * @default none: no deploy template
    */
   readonly deploy?: ReturnType<typeof deployTemplateOf>;
+  /**
+   * Skip the GitLab version check (`gitlab.skipVersionCheck` of the instance's environments).
+   * @default checked
+   */
+  readonly skipVersionCheck?: { readonly reason: string };
 }
 
 /** The shared pieces of `gitlabUrl`: which environment declares the templates and the toolbox project. */
@@ -55,7 +61,44 @@ export function sharedGitLabPiecesOf(config: PlatformConfig, gitlabUrl: string):
   const ciTemplates = on.find((e) => e.gitlab.ciTemplates);
   const toolboxProject = on.find((e) => e.gitlab.toolboxProject);
   const deploy = deployTemplateOf(config, gitlabUrl);
-  return { gitlabUrl, ...(ciTemplates ? { ciTemplates } : {}), ...(toolboxProject ? { toolboxProject } : {}), ...(deploy ? { deploy } : {}) };
+  const skipVersionCheck = versionCheckSkipOf(config, gitlabUrl);
+  return {
+    gitlabUrl,
+    ...(ciTemplates ? { ciTemplates } : {}),
+    ...(toolboxProject ? { toolboxProject } : {}),
+    ...(deploy ? { deploy } : {}),
+    ...(skipVersionCheck ? { skipVersionCheck } : {}),
+  };
+}
+
+/**
+ * The GitLab version check's opt-out on one instance: the environments on it share the check,
+ * so either every one of them gives `gitlab.skipVersionCheck` with a reason, or none does.
+ * @throws ValidationError naming the environment that differs, or a missing reason
+ */
+export function versionCheckSkipOf(config: PlatformConfig, gitlabUrl: string): { readonly reason: string } | undefined {
+  const on = config.environments.map((env, i) => ({ env, path: `config/environments[${i}]/gitlab/skipVersionCheck` })).filter(({ env }) => env.gitlab.url === gitlabUrl);
+  const skipping = on.filter(({ env }) => env.gitlab.skipVersionCheck !== undefined);
+  if (skipping.length === 0) return undefined;
+  for (const { env, path } of skipping) {
+    const reason = (env.gitlab.skipVersionCheck as { reason?: unknown }).reason;
+    check(typeof reason === "string" && reason.trim().length > 0, {
+      path,
+      subject: "reason",
+      value: reason,
+      rule: "skipping the GitLab version check needs a written reason (on GitLab before 18.2.2 IAM cannot tell a fork branch named like a protected branch from that branch)",
+      fix: 'give skipVersionCheck: { reason: "..." }, e.g. "no merge-request pipelines from forks run in the parent projects", or drop it',
+    });
+  }
+  const checked = on.find(({ env }) => env.gitlab.skipVersionCheck === undefined);
+  check(checked === undefined, {
+    path: checked?.path ?? "",
+    subject: "skipVersionCheck",
+    value: undefined,
+    rule: `the environments on ${gitlabUrl} share one version check, and ${skipping[0]!.path} skips it`,
+    fix: "give every environment on the instance the same skipVersionCheck, or drop it everywhere",
+  });
+  return { reason: [...new Set(skipping.map(({ env }) => env.gitlab.skipVersionCheck!.reason))].join("; ") };
 }
 
 /**
@@ -147,7 +190,10 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
  * toolbox project's here (`toolbox-branch-protection`) unless it is a managed
  * tenant whose trusted refs already protect it.
  *
- * Construct ids: `gitlab` (provider), `gitlab-group` (data source),
+ * GitLab version: a plan-time check (`gitlab-version`, {@link GitLabVersionCheck}) that the
+ * instance runs GitLab 18.2.2 or later, unless every environment on it skips it with a reason.
+ *
+ * Construct ids: `gitlab` (provider), `gitlab-group` (data source), `gitlab-version`,
  * `ci-templates`, `toolbox-project` (the ids the environment stack used),
  * `protected-refs`, `toolbox-branch-protection`, `registry-<tenant>`.
  * Needs only a GitLab token (`GITLAB_TOKEN`), no AWS credentials.
@@ -172,6 +218,8 @@ export class GitLabSharedStack extends TerraformStack {
     const url = pieces.gitlabUrl ?? (pieces.ciTemplates ?? pieces.toolboxProject)?.gitlab.url;
     if (!url) throw new RangeError(`${id}: a shared GitLab stack needs gitlabUrl or an environment that declares ciTemplates or toolboxProject`);
     new GitlabProvider(this, "gitlab", { baseUrl: `${url}/api/v4/` });
+    // Fork merge-request pipelines carry the fork's project_path only from GitLab 18.2.2: checked at plan time.
+    new GitLabVersionCheck(this, "gitlab-version", { gitlabUrl: url, ...(pieces.skipVersionCheck ? { skip: pieces.skipVersionCheck } : {}) });
     const groups = new Map<string, DataGitlabGroup>();
     const groupOf = (path: string): DataGitlabGroup => {
       const id = groups.size === 0 ? "gitlab-group" : `gitlab-group-${path.replace(/\//g, "-")}`;

@@ -41,6 +41,14 @@ export interface GitLabConfig {
    * @default "free"
    */
   readonly tier?: GitLabTier;
+  /**
+   * Skip the plan-time check that the instance runs GitLab 18.2.2 or later (the first release whose
+   * ID tokens for merge-request pipelines from forks carry the fork's `project_path`; see
+   * `GitLabVersionCheck`), with the reason, e.g. that no merge-request pipelines from forks run in
+   * the parent projects. Every environment on one instance gives one, or none.
+   * @default checked, in the instance's gitlab-shared stack
+   */
+  readonly skipVersionCheck?: { readonly reason: string };
   // ---- GitLab side: runner registration, CI/CD variables, templates, toolbox project ----
   /**
    * Runners registered for this environment's fleets. Each takes the jobs of one pool (see

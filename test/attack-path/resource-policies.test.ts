@@ -19,7 +19,7 @@ function planted(mutate: (json: Map<string, SynthJson>) => void): Scenario {
   return { ...base, json, model: buildIamModel(json) };
 }
 const resources = (json: SynthJson, type: string): Record<string, Json> => {
-  const all = (json.resource ??= {}) as Record<string, Record<string, Json>>;
+  const all = json.resource as Record<string, Record<string, Json>>;
   return (all[type] ??= {});
 };
 const roleId = (json: SynthJson, name: string) => Object.entries(resources(json, "aws_iam_role")).find(([, r]) => r.name === name)![0];

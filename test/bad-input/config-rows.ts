@@ -1,5 +1,6 @@
 import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
+import { versionCheckSkipOf } from "../../stacks/gitlab-shared-stack";
 import { deployRows } from "./deploy-rows";
 import { type BadInput } from "./matrix";
 
@@ -185,6 +186,25 @@ export const configRows: readonly BadInput[] = [
   { name: "two environments with one name", run: withEnv({ name: "staging" }), path: "config/environments[1]", subject: "environment name", value: "staging", rule: /environment names are unique/, fix: /rename/ },
   { name: "a state key that climbs out", run: withEnv({ stateKey: "../other.tfstate" }), path: E0, subject: "stateKey", value: "../other.tfstate", rule: /no '\.\.'/, fix: /acme-ci\/dev\.tfstate/ },
   { name: "a backend bucket with upper case", run: withConfig({ backend: { kind: "s3", bucket: "Acme-State", region: "eu-central-1" } }), path: "config/backend", subject: "bucket", value: "Acme-State", rule: /3-63 characters of lower-case/, fix: /lower-case/ },
+  // The GitLab version check (fork merge-request sub claims) is shared by the environments of one instance.
+  {
+    name: "one environment skipping the GitLab version check while another on the instance checks",
+    run: () => versionCheckSkipOf({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i === 1 ? { ...e, gitlab: { ...e.gitlab, skipVersionCheck: { reason: "no forks" } } } : e)) }, dev.gitlab.url),
+    path: `${E0}/gitlab/skipVersionCheck`,
+    subject: "skipVersionCheck",
+    value: undefined,
+    rule: /share one version check, and config\/environments\[1\]\/gitlab\/skipVersionCheck skips it/,
+    fix: /the same skipVersionCheck, or drop it everywhere/,
+  },
+  {
+    name: "skipping the GitLab version check without a reason",
+    run: () => versionCheckSkipOf({ ...exampleConfig, environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, skipVersionCheck: { reason: "  " } } })) }, dev.gitlab.url),
+    path: `${E0}/gitlab/skipVersionCheck`,
+    subject: "reason",
+    value: "  ",
+    rule: /needs a written reason/,
+    fix: /no merge-request pipelines from forks run in the parent projects/,
+  },
   // Promotion and deployment (deploy-rows.ts).
   ...deployRows,
 ];

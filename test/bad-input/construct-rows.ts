@@ -4,6 +4,7 @@ import { dependencyCacheJobs } from "../../lib/gitlab/build-cache";
 import { DockerAuthConfig } from "../../lib/gitlab/docker-auth-config";
 import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { CiVariables, type CiVariableOptions } from "../../lib/gitlab/ci-variable";
+import { GitLabVersionCheck } from "../../lib/gitlab/gitlab-version-check";
 import { RunnerRegistration } from "../../lib/gitlab/runner-registration";
 import { DeploymentRole } from "../../lib/identity/deployment-role";
 import { GitLabCiRole, type GitLabCiRoleProps } from "../../lib/identity/gitlab-ci-role";
@@ -15,6 +16,7 @@ import { Network, type NetworkProps } from "../../lib/network/network";
 import { ContainerRepository, type ContainerRepositoryProps } from "../../lib/registry/repository";
 import { TagScheme, type TagKindOptions } from "../../lib/registry/tag-scheme";
 import { type DockerExecutorSettings, validateRunnerConfig } from "../../lib/runner/config-toml";
+import { SecretsKey } from "../../lib/secrets/secrets-key";
 import { autoscalerFleet, mrRunner, protectedRunner } from "../runner/autoscaler/fixtures";
 import { testStack } from "../support/synth";
 import { type BadInput } from "./matrix";
@@ -295,5 +297,40 @@ export const constructRows: readonly BadInput[] = [
     value: "1000 characters",
     rule: /SSM limits to 1024 characters; it is never cut short/,
     fix: /shorten the description by 12 characters/,
+  },
+  // Secrets key: the principal applying Terraform is a role or user of the key's account, never the account root.
+  ...[
+    ["the account root", "arn:aws:iam::111111111111:root", /every IAM policy of the account grant decryption/, /name the role that applies Terraform/],
+    ["a bare account id", "111111111111", /every IAM policy of the account grant decryption/, /name the role that applies Terraform/],
+    ["another account's role", "arn:aws:iam::222222222222:role/deploy", /in the key's account \(111111111111\)/, /name the role in account 111111111111/],
+  ].map(
+    ([what, arn, rule, fix]): BadInput => ({
+      name: `a secrets key whose deploy principal is ${what as string}`,
+      run: () => new SecretsKey(testStack(), "secrets-key", { aliasName: "acme-ci-dev-secrets", accountId: "111111111111", region: "eu-central-1", deployPrincipalArn: arn as string }),
+      path: "test/secrets-key",
+      subject: "deployPrincipalArn",
+      value: arn,
+      rule: rule as RegExp,
+      fix: fix as RegExp,
+    }),
+  ),
+  // GitLab version check.
+  {
+    name: "a GitLab version check skipped without a reason",
+    run: () => new GitLabVersionCheck(testStack(), "gitlab-version", { gitlabUrl: "https://gitlab.example.com", skip: { reason: "" } }),
+    path: "test/gitlab-version",
+    subject: "skip reason",
+    value: "",
+    rule: /needs a written reason/,
+    fix: /no merge-request pipelines from forks/,
+  },
+  {
+    name: "a GitLab version check with a minimum that is not major.minor.patch",
+    run: () => new GitLabVersionCheck(testStack(), "gitlab-version", { gitlabUrl: "https://gitlab.example.com", minimumVersions: ["18.2"] }),
+    path: "test/gitlab-version",
+    subject: "minimumVersions",
+    value: ["18.2"],
+    rule: /<major>\.<minor>\.<patch>/,
+    fix: /18\.2\.2/,
   },
 ];

@@ -53,3 +53,30 @@ describe("gitlab-shared: protected refs of every environment", () => {
     expect(error.message).toMatch(/^config\/environments\[1\]\/gitlab\/projects\[3\]\/name: invalid tenant name "app".*acme\/app already uses it/);
   });
 });
+
+describe("gitlab-shared: the GitLab version check for fork merge-request sub claims", () => {
+  const skip = (reason: string) => (env: EnvironmentConfig): EnvironmentConfig => ({ ...env, gitlab: { ...env.gitlab, skipVersionCheck: { reason } } });
+
+  test("the example's shared stack checks the instance's version at plan time (gitlab_metadata with a postcondition)", () => {
+    const metadata = Object.values(sharedOf(exampleConfig).data?.gitlab_metadata ?? {});
+    expect(metadata).toHaveLength(1);
+    const postcondition = (metadata[0]!.lifecycle as { postcondition: { condition: string; error_message: string }[] }).postcondition[0]!;
+    expect(postcondition.condition).toContain("18002002");
+    expect(postcondition.error_message).toMatch(/^GitLab at https:\/\/gitlab\.example\.com runs \$\{self\.version\}/);
+  });
+
+  test("every environment on the instance skipping it, with reasons: no check, a warning", () => {
+    const stack = [...buildPlatform(Testing.app(), withEnvironments(skip("no fork merge requests"))).gitlabShared.values()][0]!;
+    expect((JSON.parse(Testing.synth(stack)) as SynthJson).data?.gitlab_metadata).toBeUndefined();
+    const warnings = stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data)));
+    expect(warnings).toContainEqual(expect.stringMatching(/^GitLab version check skipped \(no fork merge requests\)/));
+  });
+
+  test("bad input: one environment skipping while another on the instance checks; a skip without a reason", () => {
+    const partly = withEnvironments((env, i) => (i === 1 ? skip("no forks")(env) : env));
+    expect(violationOf(() => buildPlatform(Testing.app(), partly)).message).toMatch(
+      /^config\/environments\[0\]\/gitlab\/skipVersionCheck: invalid skipVersionCheck undefined\. Rule: the environments on https:\/\/gitlab\.example\.com share one version check, and config\/environments\[1\]\/gitlab\/skipVersionCheck skips it/,
+    );
+    expect(violationOf(() => buildPlatform(Testing.app(), withEnvironments(skip(""))))).toMatchObject({ path: "config/environments[0]/gitlab/skipVersionCheck", subject: "reason", value: "" });
+  });
+});
