@@ -3,7 +3,7 @@
  * scenario: each returns the violations it finds (empty when the boundary holds).
  */
 import { type Actor } from "../support/gitlab-actors";
-import { assumableWithToken, deploys, everyAudience, isProtected, pullableBy, pushableBy, reachableWithToken, type RoleNode } from "./iam-model";
+import { assumableWithToken, deploys, everyAudience, isProtected, pullableBy, pullThroughPushableBy, pushableBy, reachableWithToken, type RoleNode } from "./iam-model";
 import { type Scenario, tenantActors, tokenOf } from "./scenario";
 
 /** Every role an actor reaches in any environment, whatever audience its job requests. */
@@ -66,6 +66,7 @@ export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors):
               if (runByProtected.has(repo.arn) || repo.trust === "protected") problems.push(`${label}: reaches ${role.name}, which pushes ${repo.name}, run by protected pipelines`);
             }
             if (deploys(role)) problems.push(`${label}: reaches the deployment role ${role.name}`);
+            for (const repo of pullThroughPushableBy(scenario.model, role)) problems.push(`${label}: reaches ${role.name}, which pushes the pull-through repository ${repo.name} every job's base images come from`);
           }
           const pulled = pullableBy(scenario.model, role).filter((repo) => !toolbox.has(repo.arn));
           for (const repo of [...pushableBy(scenario.model, role), ...pulled]) {

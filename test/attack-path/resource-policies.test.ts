@@ -97,6 +97,24 @@ describe("attack paths through repository, registry and trust policies", () => {
       templates[id] = { ...template, repository_policy: policy({ Sid: "Planted", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:role/acme-ci-dev-app-unprotected" }, Action: PUSH }) };
     });
     expect(pushers(scenario).filter((p) => p.startsWith("acme-ci-dev-app-unprotected -> "))).not.toEqual([]);
+    expect(boundaryViolations(scenario)).toEqual(expect.arrayContaining([expect.stringMatching(/: reaches acme-ci-dev-app-unprotected, which pushes the pull-through repository .*\/library\/pull-through-probe/)]));
+  });
+
+  test("IAMFullAccess on a role unprotected refs reach is caught like AdministratorAccess (it can grant itself anything)", () => {
+    const scenario = planted((json) => {
+      resources(json.get("dev")!, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${roleId(json.get("dev")!, "acme-ci-dev-app-unprotected")}.name}`, policy_arn: "arn:aws:iam::aws:policy/IAMFullAccess" };
+    });
+    expect(boundaryViolations(scenario)).toEqual(expect.arrayContaining([expect.stringMatching(/: reaches acme-ci-dev-app-unprotected, which pushes acme\/dev\/app\/app, run by protected pipelines$/)]));
+  });
+
+  test("an AWS-managed policy the model does not know, on a role unprotected refs reach, fails the suite instead of being ignored", () => {
+    const scenario = planted((json) => {
+      resources(json.get("dev")!, "aws_iam_role_policy_attachment").planted = {
+        role: `\${aws_iam_role.${roleId(json.get("dev")!, "acme-ci-dev-app-unprotected")}.name}`,
+        policy_arn: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser",
+      };
+    });
+    expect(() => boundaryViolations(scenario)).toThrow(/unknown managed policy arn:aws:iam::aws:policy\/AmazonEC2ContainerRegistryPowerUser, add it to the model/);
   });
 
   test("principalMay: same account, a policy naming the role grants without IAM; naming the account root delegates to IAM; a Deny naming the account applies to all", () => {
