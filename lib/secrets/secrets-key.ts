@@ -154,6 +154,12 @@ export class SecretsKey extends Construct {
   private readonly accountId: string;
   private readonly region: string;
 
+  /**
+   * @throws ValidationError for a malformed account id, region or alias name, a deletion window
+   *   outside 7-30 days, an account or region other than the stack's AWS provider's, or a
+   *   `deployPrincipalArn` that is the account root, an account id, or a role or user of another
+   *   account or partition
+   */
   public constructor(scope: Construct, id: string, props: SecretsKeyProps) {
     super(scope, id);
     const path = this.node.path;
