@@ -1,118 +1,27 @@
+/**
+ * The tag scheme: the kinds in use, validated together. Kinds and their options live in
+ * `tag-kinds.ts`, the overlap analysis in `kind-overlaps.ts`; this module re-exports both so
+ * that `./tag-scheme` stays the one import for users.
+ */
 import { Construct } from "constructs";
 import { constructArgs } from "../core/construct-args";
 import { check, ValidationError } from "../core/errors";
-import { describeSelector, matchesSelector, patternsOverlap, selectorPattern, selectorsOverlap, type TagSelector } from "./glob";
-import { assertPositiveInteger, ciTagTokens, type Retention, selectorTokens, TAG_CHARS, tagLanguagesOverlap, validateRetention, validateSelector } from "./tag-rules";
+import { matchesSelector } from "./glob";
+import { assertOrderedOverlaps, assertProtectedKindsNarrow } from "./kind-overlaps";
+import { assertKnownKind, DEFAULT_TAG_KINDS, resolveKind, TAG_KIND_NAME, TAG_KINDS, type TagKind, type TagKindName, type TagKindOptions } from "./tag-kinds";
+import { assertPositiveInteger } from "./tag-rules";
 
 export { type Retention, validateRetention, validateSelector } from "./tag-rules";
-
-/**
- * The built-in tag kinds. The lifecycle rules, the CI templates and the CI
- * variables are all derived from one {@link TagScheme}, so they cannot
- * disagree. Users add kinds of their own (any other name in
- * {@link TagSchemeProps.kinds}).
- */
-export const TAG_KINDS = ["pipeline", "mergeRequest", "commit", "branch", "latest", "release", "inputs", "buildCache", "deployed"] as const;
-
-/** One of the built-in {@link TAG_KINDS}. */
-export type TagKindName = (typeof TAG_KINDS)[number];
-
-/** Names of user-defined kinds: a letter, then letters and digits (it names lifecycle rules and config paths). */
-export const TAG_KIND_NAME = /^[a-z][A-Za-z0-9]{0,31}$/;
-
-/**
- * The CI variable the templates compute in the build job: a hash of the
- * image's inputs (Dockerfile, the files it copies, the base image's inputs).
- * Only the content kind's tag may use it.
- */
-export const INPUTS_HASH_VARIABLE = "PLATFORM_INPUTS_HASH";
-
-
-/** How one kind of tag is written by CI and recognised in the registry. */
-export interface TagKindOptions {
-  /**
-   * Literal prefix that identifies this kind in the registry (ECR `tagPrefixList`).
-   * Give exactly one of `prefix` and `pattern`.
-   * @default the built-in kind's selector (see {@link DEFAULT_TAG_KINDS})
-   */
-  readonly prefix?: string;
-  /**
-   * ECR wildcard pattern (`*` only, at most 4) that identifies this kind (ECR `tagPatternList`).
-   * Give exactly one of `prefix` and `pattern`.
-   * @default the built-in kind's selector (see {@link DEFAULT_TAG_KINDS})
-   */
-  readonly pattern?: string;
-  /**
-   * The tag CI writes, using GitLab predefined variables, e.g. `MR-${CI_MERGE_REQUEST_IID}`.
-   * It must be selected by the kind's prefix or pattern.
-   * @default the built-in kind's template (see {@link DEFAULT_TAG_KINDS})
-   */
-  readonly ciTag?: string;
-  /**
-   * Retention of images carrying this kind's tags. Not allowed on protected kinds.
-   * @default the built-in kind's retention (see {@link DEFAULT_TAG_KINDS})
-   */
-  readonly retention?: Retention;
-  /**
-   * A protected kind is never expired by lifecycle rules: it gets its own
-   * top-priority keep rule.
-   * @default true for `latest`, `release`, `buildCache` and `deployed`, false otherwise
-   */
-  readonly protected?: boolean;
-  /**
-   * Tags of this kind move to other images (ECR `IMMUTABLE_WITH_EXCLUSION`
-   * exclusion filter); every other tag is immutable, so a pushed tag always
-   * names the same image.
-   * @default true for `latest`, `buildCache` and `deployed`, false otherwise
-   */
-  readonly mutable?: boolean;
-}
-
-/** A fully resolved tag kind. */
-export interface TagKind {
-  /** The kind's name: a built-in one ({@link TAG_KINDS}) or a user-defined one. */
-  readonly name: string;
-  /** How the registry recognises the kind. */
-  readonly selector: TagSelector;
-  /**
-   * The tag CI writes (GitLab CI variable syntax).
-   * @default none, for a user-defined kind that tags pushed outside the templates (e.g. by a release tool)
-   */
-  readonly ciTag?: string;
-  /** Whether tags of this kind may move to another image. */
-  readonly mutable: boolean;
-  /** Retention; undefined for protected kinds. */
-  readonly retention?: Retention;
-  /** Whether images with this tag are never expired. */
-  readonly protected: boolean;
-}
-
-/** The built-in tag kinds. Override any field per kind with {@link TagSchemeProps.kinds}. */
-export const DEFAULT_TAG_KINDS: Readonly<Record<TagKindName, Required<Pick<TagKindOptions, "ciTag" | "protected">> & TagKindOptions>> = {
-  // Per-pipeline tags (older templates, or teams that want them). The image-reuse
-  // templates no longer push them: one tag per pipeline piles up on a reused image.
-  pipeline: { prefix: "pipeline-", ciTag: "pipeline-${CI_PIPELINE_ID}", retention: { maxAgeDays: 7 }, protected: false },
-  // Merge-request images, one per commit of the MR (jobs of a retried pipeline run their own commit's image).
-  mergeRequest: { prefix: "MR-", ciTag: "MR-${CI_MERGE_REQUEST_IID}-${CI_COMMIT_SHA}", retention: { maxAgeDays: 30 }, protected: false },
-  // Default-branch images by commit. ECR selects tags by prefix or `*` pattern only,
-  // so a bare 40-hex SHA cannot be selected: the `sha-` prefix makes it retainable.
-  commit: { prefix: "sha-", ciTag: "sha-${CI_COMMIT_SHA}", retention: { maxCount: 100 }, protected: false },
-  // Images of other branches, one moving tag per branch slug.
-  branch: { prefix: "branch-", ciTag: "branch-${CI_COMMIT_REF_SLUG}", retention: { maxAgeDays: 30 }, protected: false },
-  // The moving tag of the default branch.
-  latest: { pattern: "latest", ciTag: "latest", protected: true, mutable: true },
-  // Release tags pushed from Git tags such as v1.2.3.
-  release: { pattern: "v*.*.*", ciTag: "${CI_COMMIT_TAG}", protected: true },
-  // Content-addressed images: one per distinct set of build inputs (a hash computed in the job).
-  inputs: { prefix: "inputs-", ciTag: "inputs-${" + INPUTS_HASH_VARIABLE + "}", retention: { maxCount: 50 }, protected: false },
-  // BuildKit's registry cache of each repository: one moving tag, rewritten by every build of
-  // the repository's trust level. Kept by its own rule (never expired while it is the cache);
-  // the manifests it moves away from are untagged and expire with the untagged rule.
-  buildCache: { pattern: "buildcache", ciTag: "buildcache", protected: true, mutable: true },
-  // What an environment runs: the deploy templates move `deployed-<environment>` onto the digest a
-  // smoke test passed, so the image deployed (and the one a rollback returns to) is never expired.
-  deployed: { prefix: "deployed-", ciTag: "deployed-${CI_ENVIRONMENT_NAME}", protected: true, mutable: true },
-};
+export {
+  ciTagPattern,
+  DEFAULT_TAG_KINDS,
+  INPUTS_HASH_VARIABLE,
+  TAG_KIND_NAME,
+  TAG_KINDS,
+  type TagKind,
+  type TagKindName,
+  type TagKindOptions,
+} from "./tag-kinds";
 
 /** Props of a {@link TagScheme}. */
 export interface TagSchemeProps {
@@ -151,14 +60,6 @@ export interface TagSchemeProps {
    * @default 3
    */
   readonly maxKindsPerImage?: number;
-}
-
-/** GitLab CI variable references: `$VAR` or `${VAR}`. */
-const CI_VARIABLE = /\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g;
-
-/** The CI tag template as a wildcard pattern (every variable may expand to anything). */
-export function ciTagPattern(ciTag: string): string {
-  return ciTag.replace(CI_VARIABLE, "*");
 }
 
 /**
@@ -233,8 +134,8 @@ export class TagScheme extends Construct {
     assertPositiveInteger(path, "untaggedExpiryDays", this.untaggedExpiryDays, "expire untagged images after at least 1 day");
     this.maxKindsPerImage = props.maxKindsPerImage ?? 3;
     assertPositiveInteger(path, "maxKindsPerImage", this.maxKindsPerImage, "give 1 (kinds never share an image) or more");
-    this.assertProtectedKindsNarrow();
-    if (this.maxKindsPerImage === 1) this.assertOrderedOverlaps();
+    assertProtectedKindsNarrow(path, this.kinds);
+    if (this.maxKindsPerImage === 1) assertOrderedOverlaps(path, this.retainedKinds);
   }
 
   /** The kind named `name`; throws a {@link ValidationError} naming `usedBy` when the scheme does not use it. */
@@ -290,176 +191,4 @@ export class TagScheme extends Construct {
   public kindsOf(tag: string): readonly TagKind[] {
     return this.kinds.filter((k) => matchesSelector(tag, k.selector));
   }
-
-  /**
-   * A protected kind keeps every image it selects forever (its keep rule comes first), so its
-   * selector must not reach the tags the templates push for an unprotected kind (its `ciTag`,
-   * with GitLab's predefined variables at their documented shapes, as far as the kind's own
-   * selector selects them). A protected `*`, or a prefix `s` next to `sha-<commit>`, would keep
-   * every commit image and cut no retention. Tags pushed outside the templates (kinds without a
-   * `ciTag`, such as semver from a release tool) may overlap a protected kind on purpose: an
-   * image carrying a protected tag is kept. And a protected kind whose tag the templates push as
-   * one fixed tag (`latest`) selects that tag only.
-   */
-  private assertProtectedKindsNarrow(): void {
-    for (const kind of this.protectedKinds) {
-      const selected = selectorTokens(kind.selector);
-      const where = `${this.path}/kinds/${kind.name}`;
-      for (const other of this.retainedKinds.filter((k) => k.ciTag !== undefined)) {
-        throwUnless(!tagLanguagesOverlap(selected, ciTagTokens(other.ciTag!), selectorTokens(other.selector)), {
-          path: where,
-          subject: "selector",
-          value: selectorPattern(kind.selector),
-          rule:
-            `a protected kind is never expired, and this selector (${describeSelector(kind.selector)}) also matches tags of the unprotected kind "${other.name}" ` +
-            `(the templates push ${other.ciTag}), so those images would never expire`,
-          fix: `narrow the selector to the protected tags only (e.g. pattern "v*.*.*" for releases), or make "${kind.name}" unprotected with a retention`,
-        });
-      }
-      if (kind.ciTag !== undefined && !kind.ciTag.includes("$")) {
-        throwUnless(!("prefix" in kind.selector) && kind.selector.pattern === kind.ciTag, {
-          path: where,
-          subject: "selector",
-          value: selectorPattern(kind.selector),
-          rule: `the templates push this protected kind as the one tag ${kind.ciTag}; a wider selector (${describeSelector(kind.selector)}) would keep other tags forever`,
-          fix: `use pattern: "${kind.ciTag}"`,
-        });
-      }
-    }
-  }
-
-  /**
-   * Without combination rules (`maxKindsPerImage: 1`) the first rule that selects an image
-   * decides, so an overlapping pair is safe only when the earlier kind provably lives longer:
-   * both age-based with the earlier one at least as long. Protected kinds come first anyway.
-   */
-  private assertOrderedOverlaps(): void {
-    const retained = [...this.retainedKinds].sort((a, b) => ageOf(b) - ageOf(a));
-    for (let i = 0; i < retained.length; i++) {
-      for (let j = i + 1; j < retained.length; j++) {
-        const a = retained[i]!;
-        const b = retained[j]!;
-        if (!selectorsOverlap(a.selector, b.selector)) continue;
-        const provable = "maxAgeDays" in a.retention! && "maxAgeDays" in b.retention!;
-        throwUnless(provable, {
-          path: `${this.path}/kinds/${b.name}`,
-          subject: "selector",
-          value: selectorPattern(b.selector),
-          rule:
-            `with maxKindsPerImage 1 the first matching rule decides, and this kind overlaps "${a.name}" (${describeSelector(a.selector)}); ` +
-            `the order of a count-based and another kind cannot guarantee the longer retention, so one of them would expire early`,
-          fix: `make the selectors disjoint, use age retentions for both, or raise maxKindsPerImage to 2 or more (combination rules)`,
-        });
-      }
-    }
-  }
-}
-
-/** Days of an age retention, or Infinity for a count retention (sorted first, then refused on overlap). */
-function ageOf(kind: TagKind): number {
-  return kind.retention && "maxAgeDays" in kind.retention ? kind.retention.maxAgeDays : Number.POSITIVE_INFINITY;
-}
-
-function throwUnless(condition: boolean, violation: ConstructorParameters<typeof ValidationError>[0]): void {
-  if (!condition) throw new ValidationError(violation);
-}
-
-function assertKnownKind(path: string, name: string, subject: string): asserts name is TagKindName {
-  check((TAG_KINDS as readonly string[]).includes(name), {
-    path,
-    subject,
-    value: name,
-    rule: `\`use\` lists built-in tag kinds: ${TAG_KINDS.join(", ")}`,
-    fix: "name a built-in kind; kinds of your own go into `kinds` (they are always used)",
-  });
-}
-
-
-function resolveKind(path: string, name: string, options: TagKindOptions | undefined, base: (typeof DEFAULT_TAG_KINDS)[TagKindName] | undefined): TagKind {
-  const where = `${path}/kinds/${name}`;
-  const givesSelector = options?.prefix !== undefined || options?.pattern !== undefined;
-  if (options?.prefix !== undefined && options.pattern !== undefined) {
-    throw new ValidationError({
-      path: where,
-      subject: "selector",
-      value: { prefix: options.prefix, pattern: options.pattern },
-      rule: "an ECR lifecycle rule selects by tagPrefixList or tagPatternList, not both",
-      fix: "give either `prefix` or `pattern`",
-    });
-  }
-  check(givesSelector || base !== undefined, {
-    path: where,
-    subject: "selector",
-    value: options,
-    rule: "a user-defined tag kind needs a selector: ECR selects tags by a literal prefix (tagPrefixList) or a `*` pattern (tagPatternList)",
-    fix: 'give `prefix` (e.g. "nightly-") or `pattern` (e.g. "*.*.*" for semver, "*" for bare commit SHAs)',
-  });
-  const selector: TagSelector = givesSelector
-    ? options!.prefix !== undefined
-      ? { prefix: options!.prefix }
-      : { pattern: options!.pattern! }
-    : base!.prefix !== undefined
-      ? { prefix: base!.prefix }
-      : { pattern: base!.pattern! };
-  validateSelector(where, selector);
-
-  for (const flag of ["protected", "mutable"] as const) {
-    const value = options?.[flag];
-    check(value === undefined || typeof value === "boolean", { path: where, subject: flag, value, rule: `${flag} is true or false`, fix: `write ${flag}: true or false` });
-  }
-  const isProtected = options?.protected ?? base?.protected ?? false;
-  const retention = isProtected ? options?.retention : (options?.retention ?? base?.retention);
-  if (isProtected && retention !== undefined) {
-    throw new ValidationError({
-      path: where,
-      subject: "retention",
-      value: retention,
-      rule: "a protected tag kind is never expired, so it takes no retention",
-      fix: "drop `retention`, or set `protected: false` to let the kind expire",
-    });
-  }
-  if (!isProtected) {
-    check(retention !== undefined, {
-      path: where,
-      subject: "retention",
-      value: retention,
-      rule: "an unprotected tag kind needs a retention ({ maxCount } or { maxAgeDays })",
-      fix: "give a retention, or set `protected: true`",
-    });
-    validateRetention(where, retention);
-  }
-
-  const ciTag = options?.ciTag ?? base?.ciTag;
-  if (ciTag !== undefined) {
-    const ciPattern = ciTagPattern(ciTag);
-    check(typeof ciTag === "string" && ciTag.length > 0 && TAG_CHARS.test(ciPattern) && !ciTag.includes("*"), {
-      path: where,
-      subject: "ciTag",
-      value: ciTag,
-      rule: "a docker tag uses only letters, digits, '_', '.', '-' and GitLab CI variables ($VAR or ${VAR})",
-      fix: "remove other characters from the tag template",
-    });
-    check(patternsOverlap(ciPattern, selectorPattern(selector)), {
-      path: where,
-      subject: "ciTag",
-      value: ciTag,
-      rule: `the tag the templates push must be selected by the kind's ${describeSelector(selector)}, or its lifecycle rule never applies`,
-      fix: `start the template with the prefix or make it match the pattern`,
-    });
-    check(!ciTag.includes(INPUTS_HASH_VARIABLE) || name === "inputs", {
-      path: where,
-      subject: "ciTag",
-      value: ciTag,
-      rule: `$${INPUTS_HASH_VARIABLE} is computed by the build job for the content-addressed kind "inputs" only`,
-      fix: "use GitLab predefined variables in this kind's tag",
-    });
-  }
-  return {
-    name,
-    selector,
-    ...(ciTag !== undefined ? { ciTag } : {}),
-    protected: isProtected,
-    mutable: options?.mutable ?? base?.mutable ?? false,
-    ...(retention ? { retention } : {}),
-  };
 }

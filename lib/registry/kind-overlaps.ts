@@ -1,0 +1,91 @@
+/**
+ * Overlap analysis of a tag scheme's kinds: which kinds' selectors reach the same tags, and which
+ * overlaps a lifecycle policy cannot honour. ECR applies the first rule that selects an image
+ * ("Lifecycle policy evaluation rules", Amazon ECR User Guide, LifecyclePolicies.html), so where
+ * selectors overlap the rule order or a combination rule decides whose retention an image gets.
+ */
+import { ValidationError } from "../core/errors";
+import { describeSelector, selectorPattern, selectorsOverlap } from "./glob";
+import { type TagKind } from "./tag-kinds";
+import { ciTagTokens, selectorTokens, tagLanguagesOverlap } from "./tag-rules";
+
+/**
+ * A protected kind keeps every image it selects forever (its keep rule comes first), so its
+ * selector must not reach the tags the templates push for an unprotected kind (its `ciTag`,
+ * with GitLab's predefined variables at their documented shapes, as far as the kind's own
+ * selector selects them). A protected `*`, or a prefix `s` next to `sha-<commit>`, would keep
+ * every commit image and cut no retention. Tags pushed outside the templates (kinds without a
+ * `ciTag`, such as semver from a release tool) may overlap a protected kind on purpose: an
+ * image carrying a protected tag is kept. And a protected kind whose tag the templates push as
+ * one fixed tag (`latest`) selects that tag only.
+ *
+ * @param path the scheme's path (errors name `<path>/kinds/<name>`)
+ * @param kinds the scheme's kinds
+ * @throws ValidationError for the first protected kind that breaks either rule
+ */
+export function assertProtectedKindsNarrow(path: string, kinds: readonly TagKind[]): void {
+  const retained = kinds.filter((k) => !k.protected);
+  for (const kind of kinds.filter((k) => k.protected)) {
+    const selected = selectorTokens(kind.selector);
+    const where = `${path}/kinds/${kind.name}`;
+    for (const other of retained.filter((k) => k.ciTag !== undefined)) {
+      throwUnless(!tagLanguagesOverlap(selected, ciTagTokens(other.ciTag!), selectorTokens(other.selector)), {
+        path: where,
+        subject: "selector",
+        value: selectorPattern(kind.selector),
+        rule:
+          `a protected kind is never expired, and this selector (${describeSelector(kind.selector)}) also matches tags of the unprotected kind "${other.name}" ` +
+          `(the templates push ${other.ciTag}), so those images would never expire`,
+        fix: `narrow the selector to the protected tags only (e.g. pattern "v*.*.*" for releases), or make "${kind.name}" unprotected with a retention`,
+      });
+    }
+    if (kind.ciTag !== undefined && !kind.ciTag.includes("$")) {
+      throwUnless(!("prefix" in kind.selector) && kind.selector.pattern === kind.ciTag, {
+        path: where,
+        subject: "selector",
+        value: selectorPattern(kind.selector),
+        rule: `the templates push this protected kind as the one tag ${kind.ciTag}; a wider selector (${describeSelector(kind.selector)}) would keep other tags forever`,
+        fix: `use pattern: "${kind.ciTag}"`,
+      });
+    }
+  }
+}
+
+/**
+ * Without combination rules (`maxKindsPerImage: 1`) the first rule that selects an image
+ * decides, so an overlapping pair is safe only when the earlier kind provably lives longer:
+ * both age-based with the earlier one at least as long. Protected kinds come first anyway.
+ *
+ * @param path the scheme's path (errors name `<path>/kinds/<name>`)
+ * @param retained the scheme's kinds with a retention
+ * @throws ValidationError for an overlapping pair that is not of two age kinds
+ */
+export function assertOrderedOverlaps(path: string, retained: readonly TagKind[]): void {
+  const sorted = [...retained].sort((a, b) => ageOf(b) - ageOf(a));
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length; j++) {
+      const a = sorted[i]!;
+      const b = sorted[j]!;
+      if (!selectorsOverlap(a.selector, b.selector)) continue;
+      const provable = "maxAgeDays" in a.retention! && "maxAgeDays" in b.retention!;
+      throwUnless(provable, {
+        path: `${path}/kinds/${b.name}`,
+        subject: "selector",
+        value: selectorPattern(b.selector),
+        rule:
+          `with maxKindsPerImage 1 the first matching rule decides, and this kind overlaps "${a.name}" (${describeSelector(a.selector)}); ` +
+          `the order of a count-based and another kind cannot guarantee the longer retention, so one of them would expire early`,
+        fix: `make the selectors disjoint, use age retentions for both, or raise maxKindsPerImage to 2 or more (combination rules)`,
+      });
+    }
+  }
+}
+
+/** Days of an age retention, or Infinity for a count retention (sorted first, then refused on overlap). */
+export function ageOf(kind: TagKind): number {
+  return kind.retention && "maxAgeDays" in kind.retention ? kind.retention.maxAgeDays : Number.POSITIVE_INFINITY;
+}
+
+function throwUnless(condition: boolean, violation: ConstructorParameters<typeof ValidationError>[0]): void {
+  if (!condition) throw new ValidationError(violation);
+}

@@ -1,0 +1,229 @@
+/**
+ * Tag kinds: the built-in kinds, their options, and how one kind's options resolve into a checked
+ * {@link TagKind} (selector, retention, protection, mutability, the tag CI writes).
+ */
+import { check, ValidationError } from "../core/errors";
+import { describeSelector, patternsOverlap, selectorPattern, type TagSelector } from "./glob";
+import { type Retention, TAG_CHARS, validateRetention, validateSelector } from "./tag-rules";
+
+/**
+ * The built-in tag kinds. The lifecycle rules, the CI templates and the CI
+ * variables are all derived from one {@link TagScheme}, so they cannot
+ * disagree. Users add kinds of their own (any other name in
+ * {@link TagSchemeProps.kinds}).
+ */
+export const TAG_KINDS = ["pipeline", "mergeRequest", "commit", "branch", "latest", "release", "inputs", "buildCache", "deployed"] as const;
+
+/** One of the built-in {@link TAG_KINDS}. */
+export type TagKindName = (typeof TAG_KINDS)[number];
+
+/** Names of user-defined kinds: a letter, then letters and digits (it names lifecycle rules and config paths). */
+export const TAG_KIND_NAME = /^[a-z][A-Za-z0-9]{0,31}$/;
+
+/**
+ * The CI variable the templates compute in the build job: a hash of the
+ * image's inputs (Dockerfile, the files it copies, the base image's inputs).
+ * Only the content kind's tag may use it.
+ */
+export const INPUTS_HASH_VARIABLE = "PLATFORM_INPUTS_HASH";
+
+
+/** How one kind of tag is written by CI and recognised in the registry. */
+export interface TagKindOptions {
+  /**
+   * Literal prefix that identifies this kind in the registry (ECR `tagPrefixList`).
+   * Give exactly one of `prefix` and `pattern`.
+   * @default the built-in kind's selector (see {@link DEFAULT_TAG_KINDS})
+   */
+  readonly prefix?: string;
+  /**
+   * ECR wildcard pattern (`*` only, at most 4) that identifies this kind (ECR `tagPatternList`).
+   * Give exactly one of `prefix` and `pattern`.
+   * @default the built-in kind's selector (see {@link DEFAULT_TAG_KINDS})
+   */
+  readonly pattern?: string;
+  /**
+   * The tag CI writes, using GitLab predefined variables, e.g. `MR-${CI_MERGE_REQUEST_IID}`.
+   * It must be selected by the kind's prefix or pattern.
+   * @default the built-in kind's template (see {@link DEFAULT_TAG_KINDS})
+   */
+  readonly ciTag?: string;
+  /**
+   * Retention of images carrying this kind's tags. Not allowed on protected kinds.
+   * @default the built-in kind's retention (see {@link DEFAULT_TAG_KINDS})
+   */
+  readonly retention?: Retention;
+  /**
+   * A protected kind is never expired by lifecycle rules: it gets its own
+   * top-priority keep rule.
+   * @default true for `latest`, `release`, `buildCache` and `deployed`, false otherwise
+   */
+  readonly protected?: boolean;
+  /**
+   * Tags of this kind move to other images (ECR `IMMUTABLE_WITH_EXCLUSION`
+   * exclusion filter); every other tag is immutable, so a pushed tag always
+   * names the same image.
+   * @default true for `latest`, `buildCache` and `deployed`, false otherwise
+   */
+  readonly mutable?: boolean;
+}
+
+/** A fully resolved tag kind. */
+export interface TagKind {
+  /** The kind's name: a built-in one ({@link TAG_KINDS}) or a user-defined one. */
+  readonly name: string;
+  /** How the registry recognises the kind. */
+  readonly selector: TagSelector;
+  /**
+   * The tag CI writes (GitLab CI variable syntax).
+   * @default none, for a user-defined kind that tags pushed outside the templates (e.g. by a release tool)
+   */
+  readonly ciTag?: string;
+  /** Whether tags of this kind may move to another image. */
+  readonly mutable: boolean;
+  /** Retention; undefined for protected kinds. */
+  readonly retention?: Retention;
+  /** Whether images with this tag are never expired. */
+  readonly protected: boolean;
+}
+
+/** The built-in tag kinds. Override any field per kind with {@link TagSchemeProps.kinds}. */
+export const DEFAULT_TAG_KINDS: Readonly<Record<TagKindName, Required<Pick<TagKindOptions, "ciTag" | "protected">> & TagKindOptions>> = {
+  // Per-pipeline tags (older templates, or teams that want them). The image-reuse
+  // templates no longer push them: one tag per pipeline piles up on a reused image.
+  pipeline: { prefix: "pipeline-", ciTag: "pipeline-${CI_PIPELINE_ID}", retention: { maxAgeDays: 7 }, protected: false },
+  // Merge-request images, one per commit of the MR (jobs of a retried pipeline run their own commit's image).
+  mergeRequest: { prefix: "MR-", ciTag: "MR-${CI_MERGE_REQUEST_IID}-${CI_COMMIT_SHA}", retention: { maxAgeDays: 30 }, protected: false },
+  // Default-branch images by commit. ECR selects tags by prefix or `*` pattern only,
+  // so a bare 40-hex SHA cannot be selected: the `sha-` prefix makes it retainable.
+  commit: { prefix: "sha-", ciTag: "sha-${CI_COMMIT_SHA}", retention: { maxCount: 100 }, protected: false },
+  // Images of other branches, one moving tag per branch slug.
+  branch: { prefix: "branch-", ciTag: "branch-${CI_COMMIT_REF_SLUG}", retention: { maxAgeDays: 30 }, protected: false },
+  // The moving tag of the default branch.
+  latest: { pattern: "latest", ciTag: "latest", protected: true, mutable: true },
+  // Release tags pushed from Git tags such as v1.2.3.
+  release: { pattern: "v*.*.*", ciTag: "${CI_COMMIT_TAG}", protected: true },
+  // Content-addressed images: one per distinct set of build inputs (a hash computed in the job).
+  inputs: { prefix: "inputs-", ciTag: "inputs-${" + INPUTS_HASH_VARIABLE + "}", retention: { maxCount: 50 }, protected: false },
+  // BuildKit's registry cache of each repository: one moving tag, rewritten by every build of
+  // the repository's trust level. Kept by its own rule (never expired while it is the cache);
+  // the manifests it moves away from are untagged and expire with the untagged rule.
+  buildCache: { pattern: "buildcache", ciTag: "buildcache", protected: true, mutable: true },
+  // What an environment runs: the deploy templates move `deployed-<environment>` onto the digest a
+  // smoke test passed, so the image deployed (and the one a rollback returns to) is never expired.
+  deployed: { prefix: "deployed-", ciTag: "deployed-${CI_ENVIRONMENT_NAME}", protected: true, mutable: true },
+};
+
+/** GitLab CI variable references: `$VAR` or `${VAR}`. */
+const CI_VARIABLE = /\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g;
+
+/** The CI tag template as a wildcard pattern (every variable may expand to anything). */
+export function ciTagPattern(ciTag: string): string {
+  return ciTag.replace(CI_VARIABLE, "*");
+}
+
+/** Checks that `name` is a built-in kind (for `use`). */
+export function assertKnownKind(path: string, name: string, subject: string): asserts name is TagKindName {
+  check((TAG_KINDS as readonly string[]).includes(name), {
+    path,
+    subject,
+    value: name,
+    rule: `\`use\` lists built-in tag kinds: ${TAG_KINDS.join(", ")}`,
+    fix: "name a built-in kind; kinds of your own go into `kinds` (they are always used)",
+  });
+}
+
+/**
+ * Resolves one kind's options over its built-in defaults (`base`, undefined for a kind of one's own).
+ * @throws ValidationError naming `<path>/kinds/<name>` for both or no selector, a bad selector,
+ *   retention or CI tag, a protected kind with a retention, an unprotected kind without one, or
+ *   the content-hash variable in another kind's tag
+ */
+export function resolveKind(path: string, name: string, options: TagKindOptions | undefined, base: (typeof DEFAULT_TAG_KINDS)[TagKindName] | undefined): TagKind {
+  const where = `${path}/kinds/${name}`;
+  const givesSelector = options?.prefix !== undefined || options?.pattern !== undefined;
+  if (options?.prefix !== undefined && options.pattern !== undefined) {
+    throw new ValidationError({
+      path: where,
+      subject: "selector",
+      value: { prefix: options.prefix, pattern: options.pattern },
+      rule: "an ECR lifecycle rule selects by tagPrefixList or tagPatternList, not both",
+      fix: "give either `prefix` or `pattern`",
+    });
+  }
+  check(givesSelector || base !== undefined, {
+    path: where,
+    subject: "selector",
+    value: options,
+    rule: "a user-defined tag kind needs a selector: ECR selects tags by a literal prefix (tagPrefixList) or a `*` pattern (tagPatternList)",
+    fix: 'give `prefix` (e.g. "nightly-") or `pattern` (e.g. "*.*.*" for semver, "*" for bare commit SHAs)',
+  });
+  const selector: TagSelector = givesSelector
+    ? options!.prefix !== undefined
+      ? { prefix: options!.prefix }
+      : { pattern: options!.pattern! }
+    : base!.prefix !== undefined
+      ? { prefix: base!.prefix }
+      : { pattern: base!.pattern! };
+  validateSelector(where, selector);
+
+  for (const flag of ["protected", "mutable"] as const) {
+    const value = options?.[flag];
+    check(value === undefined || typeof value === "boolean", { path: where, subject: flag, value, rule: `${flag} is true or false`, fix: `write ${flag}: true or false` });
+  }
+  const isProtected = options?.protected ?? base?.protected ?? false;
+  const retention = isProtected ? options?.retention : (options?.retention ?? base?.retention);
+  if (isProtected && retention !== undefined) {
+    throw new ValidationError({
+      path: where,
+      subject: "retention",
+      value: retention,
+      rule: "a protected tag kind is never expired, so it takes no retention",
+      fix: "drop `retention`, or set `protected: false` to let the kind expire",
+    });
+  }
+  if (!isProtected) {
+    check(retention !== undefined, {
+      path: where,
+      subject: "retention",
+      value: retention,
+      rule: "an unprotected tag kind needs a retention ({ maxCount } or { maxAgeDays })",
+      fix: "give a retention, or set `protected: true`",
+    });
+    validateRetention(where, retention);
+  }
+
+  const ciTag = options?.ciTag ?? base?.ciTag;
+  if (ciTag !== undefined) {
+    const ciPattern = ciTagPattern(ciTag);
+    check(typeof ciTag === "string" && ciTag.length > 0 && TAG_CHARS.test(ciPattern) && !ciTag.includes("*"), {
+      path: where,
+      subject: "ciTag",
+      value: ciTag,
+      rule: "a docker tag uses only letters, digits, '_', '.', '-' and GitLab CI variables ($VAR or ${VAR})",
+      fix: "remove other characters from the tag template",
+    });
+    check(patternsOverlap(ciPattern, selectorPattern(selector)), {
+      path: where,
+      subject: "ciTag",
+      value: ciTag,
+      rule: `the tag the templates push must be selected by the kind's ${describeSelector(selector)}, or its lifecycle rule never applies`,
+      fix: `start the template with the prefix or make it match the pattern`,
+    });
+    check(!ciTag.includes(INPUTS_HASH_VARIABLE) || name === "inputs", {
+      path: where,
+      subject: "ciTag",
+      value: ciTag,
+      rule: `$${INPUTS_HASH_VARIABLE} is computed by the build job for the content-addressed kind "inputs" only`,
+      fix: "use GitLab predefined variables in this kind's tag",
+    });
+  }
+  return {
+    name,
+    selector,
+    ...(ciTag !== undefined ? { ciTag } : {}),
+    protected: isProtected,
+    mutable: options?.mutable ?? base?.mutable ?? false,
+    ...(retention ? { retention } : {}),
+  };
+}
