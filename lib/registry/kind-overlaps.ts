@@ -54,10 +54,12 @@ export function assertProtectedKindsNarrow(path: string, kinds: readonly TagKind
 /**
  * Without combination rules (`maxKindsPerImage: 1`) the first rule that selects an image
  * decides, so an overlapping pair is safe only when the earlier kind provably lives longer:
- * both age-based with the earlier one at least as long. Protected kinds come first anyway.
+ * both age-based with the earlier one at least as long (the policy orders age kinds longest
+ * first). Protected kinds come first anyway, and secondary kinds after every primary one, so
+ * pairs are checked within the primary and within the secondary kinds.
  *
  * @param path the scheme's path (errors name `<path>/kinds/<name>`)
- * @param retained the scheme's kinds with a retention
+ * @param retained retained kinds of one group (primary or secondary)
  * @throws ValidationError for an overlapping pair that is not of two age kinds
  */
 export function assertOrderedOverlaps(path: string, retained: readonly TagKind[]): void {
@@ -79,6 +81,50 @@ export function assertOrderedOverlaps(path: string, retained: readonly TagKind[]
       });
     }
   }
+}
+
+/**
+ * Kinds of different retention types must not be carried by one image through one tag. ECR
+ * applies the first rule that selects an image, and a rule counts either images
+ * (`imageCountMoreThan`) or days (`sinceImagePushed`), never both; so no policy expires an image
+ * exactly when both a count kind and an age kind would. Where selectors overlap (a pattern `*`
+ * overlaps every kind), every image carrying such a tag carries both kinds: its lifecycle would
+ * either keep it forever or cut one kind's retention short. Kinds of one retention type combine
+ * soundly (see `lifecyclePolicyFromTagScheme`), and a secondary kind yields to the primary
+ * kinds, so pairs are checked within the primary and within the secondary kinds.
+ *
+ * @param path the scheme's path (errors name `<path>/kinds/<name>` of the later kind of the pair)
+ * @param group retained kinds of one group (primary or secondary), in scheme order
+ * @throws ValidationError for the first count kind and age kind whose selectors overlap
+ */
+export function assertRetentionTypesApart(path: string, group: readonly TagKind[]): void {
+  for (let j = 0; j < group.length; j++) {
+    for (let i = 0; i < j; i++) {
+      const a = group[i]!;
+      const b = group[j]!;
+      if (retentionType(a) === retentionType(b) || !selectorsOverlap(a.selector, b.selector)) continue;
+      throw new ValidationError({
+        path: `${path}/kinds/${b.name}`,
+        subject: "selector",
+        value: selectorPattern(b.selector),
+        rule:
+          `this kind (${describeRetention(b)}, ${describeSelector(b.selector)}) and "${a.name}" (${describeRetention(a)}, ${describeSelector(a.selector)}) select the same tags, so one image carries both; ` +
+          "ECR lifecycle rules cannot expire an image only when both a count and an age rule would (the first rule that selects an image decides), " +
+          "so such images would be kept forever or expired before one kind's retention",
+        fix: `give both the same retention type (both maxCount or both maxAgeDays), make their selectors disjoint, or mark one of them \`secondary: true\` (the other then decides alone)`,
+      });
+    }
+  }
+}
+
+/** `count` or `age`: the type of a retained kind's retention. */
+export function retentionType(kind: TagKind): "count" | "age" {
+  return kind.retention && "maxAgeDays" in kind.retention ? "age" : "count";
+}
+
+function describeRetention(kind: TagKind): string {
+  const r = kind.retention!;
+  return "maxCount" in r ? `count: the newest ${r.maxCount}` : `age: ${r.maxAgeDays} day${r.maxAgeDays === 1 ? "" : "s"}`;
 }
 
 /** Days of an age retention, or Infinity for a count retention (sorted first, then refused on overlap). */

@@ -66,6 +66,17 @@ export interface TagKindOptions {
    * @default true for `latest`, `buildCache` and `deployed`, false otherwise
    */
   readonly mutable?: boolean;
+  /**
+   * A secondary kind rides along on images of other kinds: on an image that also carries a
+   * primary (not secondary) retained kind, the primary kinds decide and this kind's retention
+   * is not applied; it decides only for images whose retained kinds are all secondary. Its
+   * lifecycle rules come after every primary kind's, so it can neither shorten nor lengthen a
+   * primary kind's retention, and it may overlap primary kinds of either retention type.
+   * Only for kinds with a retention.
+   * @default true for the built-in `pipeline` kind while it is unprotected (per-pipeline tags that
+   *   older templates put next to `sha-` and `MR-` tags), false otherwise
+   */
+  readonly secondary?: boolean;
 }
 
 /** A fully resolved tag kind. */
@@ -85,13 +96,17 @@ export interface TagKind {
   readonly retention?: Retention;
   /** Whether images with this tag are never expired. */
   readonly protected: boolean;
+  /** Whether the kind yields to primary kinds on a shared image (see {@link TagKindOptions.secondary}); false for protected kinds. */
+  readonly secondary: boolean;
 }
 
 /** The built-in tag kinds. Override any field per kind with {@link TagSchemeProps.kinds}. */
 export const DEFAULT_TAG_KINDS: Readonly<Record<TagKindName, Required<Pick<TagKindOptions, "ciTag" | "protected">> & TagKindOptions>> = {
   // Per-pipeline tags (older templates, or teams that want them). The image-reuse
   // templates no longer push them: one tag per pipeline piles up on a reused image.
-  pipeline: { prefix: "pipeline-", ciTag: "pipeline-${CI_PIPELINE_ID}", retention: { maxAgeDays: 7 }, protected: false },
+  // They are secondary: on a commit or merge-request image that kind decides, so a 7-day
+  // pipeline tag neither expires a commit image early nor keeps it past the commit kind's count.
+  pipeline: { prefix: "pipeline-", ciTag: "pipeline-${CI_PIPELINE_ID}", retention: { maxAgeDays: 7 }, protected: false, secondary: true },
   // Merge-request images, one per commit of the MR (jobs of a retried pipeline run their own commit's image).
   mergeRequest: { prefix: "MR-", ciTag: "MR-${CI_MERGE_REQUEST_IID}-${CI_COMMIT_SHA}", retention: { maxAgeDays: 30 }, protected: false },
   // Default-branch images by commit. ECR selects tags by prefix or `*` pattern only,
@@ -167,7 +182,7 @@ export function resolveKind(path: string, name: string, options: TagKindOptions 
       : { pattern: base!.pattern! };
   validateSelector(where, selector);
 
-  for (const flag of ["protected", "mutable"] as const) {
+  for (const flag of ["protected", "mutable", "secondary"] as const) {
     const value = options?.[flag];
     check(value === undefined || typeof value === "boolean", { path: where, subject: flag, value, rule: `${flag} is true or false`, fix: `write ${flag}: true or false` });
   }
@@ -192,6 +207,15 @@ export function resolveKind(path: string, name: string, options: TagKindOptions 
     });
     validateRetention(where, retention);
   }
+
+  check(!(isProtected && options?.secondary === true), {
+    path: where,
+    subject: "secondary",
+    value: true,
+    rule: "a secondary kind yields its retention to the primary kinds on the same image, and a protected kind has no retention to yield (it keeps every image it selects)",
+    fix: "drop `secondary`, or set `protected: false` and give a retention",
+  });
+  const secondary = !isProtected && (options?.secondary ?? base?.secondary ?? false);
 
   const ciTag = options?.ciTag ?? base?.ciTag;
   if (ciTag !== undefined) {
@@ -224,6 +248,7 @@ export function resolveKind(path: string, name: string, options: TagKindOptions 
     ...(ciTag !== undefined ? { ciTag } : {}),
     protected: isProtected,
     mutable: options?.mutable ?? base?.mutable ?? false,
+    secondary,
     ...(retention ? { retention } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { Construct } from "constructs";
 import { constructArgs } from "../core/construct-args";
 import { check, ValidationError } from "../core/errors";
 import { matchesSelector } from "./glob";
-import { assertOrderedOverlaps, assertProtectedKindsNarrow } from "./kind-overlaps";
+import { assertOrderedOverlaps, assertProtectedKindsNarrow, assertRetentionTypesApart } from "./kind-overlaps";
 import { assertKnownKind, DEFAULT_TAG_KINDS, resolveKind, TAG_KIND_NAME, TAG_KINDS, type TagKind, type TagKindName, type TagKindOptions } from "./tag-kinds";
 import { assertPositiveInteger } from "./tag-rules";
 
@@ -30,14 +30,20 @@ export interface TagSchemeProps {
    * {@link DEFAULT_TAG_KINDS}; any other name ({@link TAG_KIND_NAME}) defines a
    * kind of its own, which needs `prefix` or `pattern`, and `retention` unless
    * it is protected. Selectors may overlap: the lifecycle policy gives an
-   * image carrying tags of several kinds the retention of its longest-lived
-   * kind (see `lifecyclePolicyFromTagScheme`).
+   * image carrying tags of several kinds of one retention type the retention
+   * of its longest-lived kind (see `lifecyclePolicyFromTagScheme`). A count
+   * kind and an age kind must not overlap (one tag would carry both, and no
+   * ECR rule expires an image only when both would) unless one is `secondary`.
    * @default the built-in kinds unchanged
    *
    * @example
-   * // Semver tags pushed by a release tool, kept for a year; bare commit SHAs, newest 200.
-   * kinds: { semver: { pattern: "*.*.*", retention: { maxAgeDays: 365 } },
-   *          bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } } }
+   * // Semver tags pushed by a release tool, kept for a year.
+   * kinds: { semver: { pattern: "*.*.*", retention: { maxAgeDays: 365 } } }
+   * @example
+   * // Bare commit SHAs, newest 200. A pattern "*" selects every tag, so every kept kind it
+   * // overlaps counts images too (merge-request and branch images by count instead of age).
+   * kinds: { bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } },
+   *          mergeRequest: { retention: { maxCount: 300 } }, branch: { retention: { maxCount: 50 } } }
    */
   readonly kinds?: Readonly<Record<string, TagKindOptions>>;
   /**
@@ -54,9 +60,13 @@ export interface TagSchemeProps {
   /**
    * The most retained (unprotected) kinds one image carries at once. The
    * lifecycle policy adds a rule for every combination of up to this many
-   * retained kinds, so that such an image keeps the retention of its
-   * longest-lived kind. With 1, kinds must not overlap unless their order
-   * alone provably keeps the longer-lived one (age kinds, longest first).
+   * primary retained kinds (and, after them, of secondary ones), so that such
+   * an image keeps the retention of its longest-lived kind when the kinds share
+   * a retention type. An image carrying a count kind and an age kind through
+   * two tags pushed together is kept (no ECR rule expires it only when both
+   * would); through one tag it cannot happen, that overlap is refused. With 1,
+   * kinds must not overlap unless their order alone provably keeps the
+   * longer-lived one (age kinds, longest first).
    * @default 3
    */
   readonly maxKindsPerImage?: number;
@@ -97,7 +107,9 @@ export class TagScheme extends Construct {
    * @throws ValidationError for an unknown built-in kind in `use`, a bad selector, retention or
    *   CI tag, a protected kind with a retention, a protected kind whose selector matches tags of
    *   an unprotected kind or more than the one fixed tag the templates push for it, or (with
-   *   `maxKindsPerImage: 1`) overlapping kinds whose order would expire the longer-lived one early
+   *   `maxKindsPerImage: 1`) overlapping kinds whose order would expire the longer-lived one early,
+   *   a count kind and an age kind (both primary or both secondary) whose selectors overlap, or
+   *   `secondary: true` on a protected kind
    */
   public constructor(scope: Construct, id: string, props?: TagSchemeProps);
   public constructor(first: Construct | string, second?: string | TagSchemeProps, third?: TagSchemeProps) {
@@ -135,7 +147,10 @@ export class TagScheme extends Construct {
     this.maxKindsPerImage = props.maxKindsPerImage ?? 3;
     assertPositiveInteger(path, "maxKindsPerImage", this.maxKindsPerImage, "give 1 (kinds never share an image) or more");
     assertProtectedKindsNarrow(path, this.kinds);
-    if (this.maxKindsPerImage === 1) assertOrderedOverlaps(path, this.retainedKinds);
+    for (const group of [this.primaryKinds, this.secondaryKinds]) {
+      if (this.maxKindsPerImage === 1) assertOrderedOverlaps(path, group);
+      assertRetentionTypesApart(path, group);
+    }
   }
 
   /** The kind named `name`; throws a {@link ValidationError} naming `usedBy` when the scheme does not use it. */
@@ -175,6 +190,27 @@ export class TagScheme extends Construct {
   /** The kinds with a retention (expired by their own rule). */
   public get retainedKinds(): readonly TagKind[] {
     return this.kinds.filter((k) => !k.protected);
+  }
+
+  /** The retained kinds that are not secondary: on an image they decide (see {@link TagKindOptions.secondary}). */
+  public get primaryKinds(): readonly TagKind[] {
+    return this.retainedKinds.filter((k) => !k.secondary);
+  }
+
+  /** The retained kinds that yield to primary kinds on a shared image (see {@link TagKindOptions.secondary}). */
+  public get secondaryKinds(): readonly TagKind[] {
+    return this.retainedKinds.filter((k) => k.secondary);
+  }
+
+  /**
+   * The kinds whose retention decides for an image carrying `tags` (its protected kinds aside,
+   * which keep it): its primary kinds, or when it carries none, its secondary kinds; empty when
+   * it carries no retained kind.
+   */
+  public decidingKindsOf(tags: readonly string[]): readonly TagKind[] {
+    const carried = this.retainedKinds.filter((k) => tags.some((tag) => matchesSelector(tag, k.selector)));
+    const primary = carried.filter((k) => !k.secondary);
+    return primary.length > 0 ? primary : carried;
   }
 
   /** The kinds whose tags may move (ECR tag-mutability exclusion filters). */

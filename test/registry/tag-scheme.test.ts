@@ -17,7 +17,14 @@ describe("TagScheme", () => {
       retention: { maxAgeDays: 30 },
       protected: false,
       mutable: false,
+      secondary: false,
     });
+    // Per-pipeline tags ride along on commit and merge-request images: that kind decides there.
+    expect(scheme.secondaryKinds.map((k) => k.name)).toEqual(["pipeline"]);
+    expect(scheme.primaryKinds.map((k) => k.name)).toEqual(["mergeRequest", "commit", "branch", "inputs"]);
+    expect(scheme.decidingKindsOf(["pipeline-1001", `sha-${"a".repeat(40)}`]).map((k) => k.name)).toEqual(["commit"]);
+    expect(scheme.decidingKindsOf(["pipeline-1001"]).map((k) => k.name)).toEqual(["pipeline"]);
+    expect(scheme.decidingKindsOf(["latest"])).toEqual([]);
     // Only `latest`, the build cache and `deployed-<environment>` move; every other tag names one image for good.
     expect(scheme.mutableKinds.map((k) => k.name)).toEqual(["latest", "buildCache", "deployed"]);
     expect(scheme.untaggedExpiryDays).toBe(1);
@@ -116,15 +123,57 @@ describe("TagScheme", () => {
         /overlaps "semver" \(pattern "\*\.\*\.\*"\)/,
         /Fix: make the selectors disjoint, use age retentions for both, or raise maxKindsPerImage/,
       );
-      // Age kinds in order of age are provably safe, and with combination rules (the default) any overlap is.
+      // Age kinds in order of age are provably safe, and with combination rules (the default) so is an overlap of one retention type.
       const ordered = { maxKindsPerImage: 1, use: ["release" as const], kinds: { semver: { pattern: "*.*.*", retention: { maxAgeDays: 90 } }, release: { protected: false, retention: { maxAgeDays: 400 } } } };
       expect(() => new TagScheme(PATH, ordered)).not.toThrow();
-      expect(new TagScheme(PATH, { kinds: { semver: { pattern: "*.*.*", retention: { maxCount: 10 } } } }).kindsOf("v1.2.3").map((k) => k.name)).toEqual(["release", "semver"]);
+      const counts = new TagScheme(PATH, { use: ["release", "commit"], kinds: { semver: { pattern: "*.*.*", retention: { maxCount: 10 } }, release: { protected: false, retention: { maxCount: 40 } } } });
+      expect(counts.kindsOf("v1.2.3").map((k) => k.name)).toEqual(["release", "semver"]);
+    });
+
+    test("a count kind and an age kind whose selectors overlap: one tag carries both, and no ECR rule expires only when both would", () => {
+      // The bare-SHA example this page used to show: "*" selects every merge-request and branch image too,
+      // and the combination rule kept them forever.
+      expectViolation(
+        () => new TagScheme(PATH, { kinds: { bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } } } }),
+        /^test\/tagScheme\/kinds\/bareSha: invalid selector "\*"\. /,
+        /Rule: this kind \(count: the newest 200, pattern "\*"\) and "mergeRequest" \(age: 30 days, prefix "MR-"\) select the same tags, so one image carries both; ECR lifecycle rules cannot expire an image only when both a count and an age rule would/,
+        /Fix: give both the same retention type \(both maxCount or both maxAgeDays\), make their selectors disjoint, or mark one of them `secondary: true`/,
+      );
+      // Also the other way round, and between secondary kinds.
+      expectViolation(
+        () => new TagScheme(PATH, { use: ["commit"], kinds: { recent: { pattern: "*", retention: { maxAgeDays: 5 } } } }),
+        /kinds\/recent: invalid selector "\*".*this kind \(age: 5 days, pattern "\*"\) and "commit" \(count: the newest 100, prefix "sha-"\)/,
+      );
+      expectViolation(
+        () => new TagScheme(PATH, { use: ["pipeline", "latest"], kinds: { ci: { prefix: "pipe", retention: { maxCount: 5 }, secondary: true } } }),
+        /kinds\/ci: invalid selector "pipe\*".*and "pipeline" \(age: 7 days, prefix "pipeline-"\)/,
+      );
+      // Accepted: the same retention type, disjoint selectors, or one of them secondary (the primary kind decides).
+      expect(() => new TagScheme(PATH, { kinds: { bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } }, mergeRequest: { retention: { maxCount: 300 } }, branch: { retention: { maxCount: 50 } } } })).not.toThrow();
+      expect(() => new TagScheme(PATH, { kinds: { nightly: { prefix: "nightly-", retention: { maxCount: 7 } } } })).not.toThrow();
+      // (Secondary kinds are checked among themselves: the secondary pipeline kind then counts too.)
+      expect(() => new TagScheme(PATH, { kinds: { bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 }, secondary: true }, pipeline: { retention: { maxCount: 500 } } } })).not.toThrow();
+    });
+
+    test("secondary on a protected kind, or not a boolean", () => {
+      expectViolation(
+        () => new TagScheme(PATH, { kinds: { latest: { secondary: true } } }),
+        /^test\/tagScheme\/kinds\/latest: invalid secondary true\. Rule: a secondary kind yields its retention to the primary kinds on the same image, and a protected kind has no retention to yield/,
+        /Fix: drop `secondary`, or set `protected: false` and give a retention/,
+      );
+      expectViolation(() => new TagScheme(PATH, { kinds: { pipeline: { secondary: "yes" as never } } }), /kinds\/pipeline: invalid secondary "yes"\. Rule: secondary is true or false/);
+      // A protected pipeline kind is simply not secondary (the default applies to the unprotected kind only).
+      expect(new TagScheme(PATH, { kinds: { pipeline: { protected: true } } }).kind("pipeline").secondary).toBe(false);
     });
 
     test("semver and bare commit SHAs are expressible as kinds of one's own", () => {
       const scheme = new TagScheme(PATH, {
-        kinds: { semver: { pattern: "*.*.*", protected: true }, bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } } },
+        kinds: {
+          semver: { pattern: "*.*.*", protected: true },
+          bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } },
+          mergeRequest: { retention: { maxCount: 300 } },
+          branch: { retention: { maxCount: 50 } },
+        },
       });
       expect(scheme.classify("1.2.3")?.name).toBe("semver");
       expect(scheme.kindsOf("0123456789abcdef0123456789abcdef01234567").map((k) => k.name)).toEqual(["bareSha"]);

@@ -11,17 +11,25 @@
  * rule per combination of kinds that an image may carry together, largest combinations
  * first, with a retention no shorter than any member's:
  * - all members age-based: `sinceImagePushed` with the longest age. Expired means older than
- *   every member's age, so every member would expire it;
+ *   every member's age, so every member would expire it; and as soon as every member would,
+ *   it is expired;
  * - all members count-based: `imageCountMoreThan` with the largest count. The image's rank
  *   among images carrying every member is at most its rank among the images of each member,
- *   so beyond the largest count it is beyond every member's count;
- * - count and age mixed: no single ECR rule can require both, so the combination is kept
- *   (`imageCountMoreThan` at the images-per-repository quota). It expires once a tag of one
- *   member moves away or, for the flows the templates push, never arises.
+ *   so beyond the largest count it is beyond every member's count; and it is expired at the
+ *   latest once that many newer images carry every member (for one kind: exactly at its count);
+ * - count and age mixed: no single ECR rule can require both (a rule counts images or days),
+ *   so the combination is kept (`imageCountMoreThan` at the images-per-repository quota). Through
+ *   one tag it cannot arise: the scheme refuses a count kind and an age kind whose selectors
+ *   overlap. Through two tags pushed together it is kept until one tag moves; the templates
+ *   never push such a pair with immutable tags.
  * Protected kinds get their keep rules first, so nothing later can expire their images.
+ * Secondary kinds get their rules after every primary kind's, so an image carrying a primary
+ * kind is decided by its primary kinds alone. With `maxKindsPerImage: 1` the kinds' own rules
+ * come in order of age, longest first (count kinds, which then overlap nothing, first).
  */
 import { ValidationError } from "../../core/errors";
 import { selectorPattern } from "../glob";
+import { ageOf } from "../kind-overlaps";
 import { type Retention, type TagKind, type TagScheme, validateRetention } from "../tag-scheme";
 import { checkedKeepCount, type LifecyclePolicyDocument, type LifecycleRule, type LifecycleSelection, MAX_LIFECYCLE_RULES, validateLifecyclePolicy } from "./policy";
 
@@ -83,12 +91,11 @@ export function combinedRetention(kinds: readonly TagKind[]): Retention | undefi
   return undefined;
 }
 
-/** One rule per combination of 2..maxKindsPerImage retained kinds, largest combinations first. */
-function combinationRules(scheme: TagScheme, keepCount: number): Rule[] {
-  const retained = scheme.retainedKinds;
+/** One rule per combination of 2..maxKindsPerImage kinds of `group`, largest combinations first. */
+function combinationRules(group: readonly TagKind[], maxKindsPerImage: number, keepCount: number): Rule[] {
   const rules: Rule[] = [];
-  for (let size = Math.min(scheme.maxKindsPerImage, retained.length); size >= 2; size--) {
-    for (const combo of subsets(retained, size)) {
+  for (let size = Math.min(maxKindsPerImage, group.length); size >= 2; size--) {
+    for (const combo of subsets(group, size)) {
       const retention = combinedRetention(combo);
       const names = combo.map((k) => k.name).join(" + ");
       rules.push({
@@ -107,16 +114,27 @@ function combinationRules(scheme: TagScheme, keepCount: number): Rule[] {
   return rules;
 }
 
+/** Each kind's own rule; with one kind per image, age kinds longest first (stable otherwise). */
+function kindRules(group: readonly TagKind[], maxKindsPerImage: number): Rule[] {
+  const ordered = maxKindsPerImage === 1 ? [...group].sort((a, b) => ageOf(b) - ageOf(a)) : group;
+  return ordered.map((kind) => ({
+    description: `Expire images tagged ${selectorPattern(kind.selector)} (${kind.secondary ? "secondary " : ""}tag kind ${kind.name}) ${retentionText(kind.retention!)}`,
+    selection: { tagStatus: "tagged", ...kindList(kind), ...retentionSelection(kind.retention!) } as const,
+    action: { type: "expire" } as const,
+  }));
+}
+
 /**
  * The lifecycle policy of a tag scheme:
  * 1. one keep rule per protected kind (priorities 1..k): `tagged`, the kind's selector,
  *    `imageCountMoreThan` `protectedKeepCount`; images carrying a protected tag are claimed
  *    here and can never be expired by a later rule;
- * 2. one rule per combination of up to `scheme.maxKindsPerImage` retained kinds (see the
+ * 2. one rule per combination of up to `scheme.maxKindsPerImage` primary kinds (see the
  *    module comment): an image carrying several kinds keeps its longest-lived kind's retention;
- * 3. one rule per retained kind (`maxCount` → imageCountMoreThan, `maxAgeDays` → sinceImagePushed);
- * 4. untagged images expire `scheme.untaggedExpiryDays` days after push;
- * 5. optionally a `tagStatus: "any"` catch-all.
+ * 3. one rule per primary kind (`maxCount` → imageCountMoreThan, `maxAgeDays` → sinceImagePushed);
+ * 4. the same two steps for the secondary kinds (decisive only for images without a primary kind);
+ * 5. untagged images expire `scheme.untaggedExpiryDays` days after push;
+ * 6. optionally a `tagStatus: "any"` catch-all.
  *
  * The result passes `validateLifecyclePolicy` with the scheme's protected selectors.
  *
@@ -132,12 +150,10 @@ export function lifecyclePolicyFromTagScheme(scheme: TagScheme, options: TagSche
       selection: { tagStatus: "tagged", ...kindList(kind), countType: "imageCountMoreThan", countNumber: keepCount } as const,
       action: { type: "expire" } as const,
     })),
-    ...combinationRules(scheme, keepCount),
-    ...scheme.retainedKinds.map((kind) => ({
-      description: `Expire images tagged ${selectorPattern(kind.selector)} (tag kind ${kind.name}) ${retentionText(kind.retention!)}`,
-      selection: { tagStatus: "tagged", ...kindList(kind), ...retentionSelection(kind.retention!) } as const,
-      action: { type: "expire" } as const,
-    })),
+    ...[scheme.primaryKinds, scheme.secondaryKinds].flatMap((group) => [
+      ...combinationRules(group, scheme.maxKindsPerImage, keepCount),
+      ...kindRules(group, scheme.maxKindsPerImage),
+    ]),
     {
       description: `Expire untagged images ${plural(scheme.untaggedExpiryDays, "day")} after push`,
       selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: scheme.untaggedExpiryDays },

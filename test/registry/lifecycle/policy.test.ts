@@ -48,21 +48,24 @@ describe("lifecyclePolicyFromTagScheme", () => {
         action: expire,
       },
     ]);
-    // Five retained kinds (pipeline, mergeRequest, commit, branch, inputs): C(5,3) + C(5,2) combinations, then one rule each.
-    const combos = doc.rules.slice(4, 24);
-    expect(combos.map((r) => r.selection.tagPatternList!.length)).toEqual([...Array(10).fill(3), ...Array(10).fill(2)]);
+    // Four primary kinds (mergeRequest, commit, branch, inputs): C(4,3) + C(4,2) combinations, then one rule each;
+    // then the secondary pipeline kind's rule (it decides only for images without a primary kind).
+    const combos = doc.rules.slice(4, 14);
+    expect(combos.map((r) => r.selection.tagPatternList!.length)).toEqual([...Array(4).fill(3), ...Array(6).fill(2)]);
     const combo = (...patterns: string[]) => doc.rules.find((r) => JSON.stringify(r.selection.tagPatternList) === JSON.stringify(patterns))!;
-    // Age + age: the longest age. Count + count: the largest count. Count + age: kept.
-    expect(combo("pipeline-*", "MR-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["pipeline-*", "MR-*"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 });
+    // Age + age: the longest age. Count + count: the largest count. Count + age (two tags pushed together): kept.
+    expect(combo("MR-*", "branch-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["MR-*", "branch-*"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 });
     expect(combo("sha-*", "inputs-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["sha-*", "inputs-*"], countType: "imageCountMoreThan", countNumber: 100 });
-    expect(combo("pipeline-*", "sha-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["pipeline-*", "sha-*"], countType: "imageCountMoreThan", countNumber: 100000 });
-    expect(doc.rules.slice(24).map((r) => [r.rulePriority, r.description, r.selection])).toEqual([
-      [25, "Expire images tagged pipeline-* (tag kind pipeline) 7 days after push", { tagStatus: "tagged", tagPrefixList: ["pipeline-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }],
-      [26, "Expire images tagged MR-* (tag kind mergeRequest) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["MR-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
-      [27, "Expire images tagged sha-* (tag kind commit) beyond the newest 100", { tagStatus: "tagged", tagPrefixList: ["sha-"], countType: "imageCountMoreThan", countNumber: 100 }],
-      [28, "Expire images tagged branch-* (tag kind branch) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["branch-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
-      [29, "Expire images tagged inputs-* (tag kind inputs) beyond the newest 50", { tagStatus: "tagged", tagPrefixList: ["inputs-"], countType: "imageCountMoreThan", countNumber: 50 }],
-      [30, "Expire untagged images 1 day after push", { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 }],
+    expect(combo("MR-*", "sha-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["MR-*", "sha-*"], countType: "imageCountMoreThan", countNumber: 100000 });
+    // The secondary pipeline kind is in no combination: on a commit or merge-request image that kind decides.
+    expect(doc.rules.filter((r) => r.selection.tagPatternList?.includes("pipeline-*"))).toEqual([]);
+    expect(doc.rules.slice(14).map((r) => [r.rulePriority, r.description, r.selection])).toEqual([
+      [15, "Expire images tagged MR-* (tag kind mergeRequest) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["MR-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
+      [16, "Expire images tagged sha-* (tag kind commit) beyond the newest 100", { tagStatus: "tagged", tagPrefixList: ["sha-"], countType: "imageCountMoreThan", countNumber: 100 }],
+      [17, "Expire images tagged branch-* (tag kind branch) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["branch-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
+      [18, "Expire images tagged inputs-* (tag kind inputs) beyond the newest 50", { tagStatus: "tagged", tagPrefixList: ["inputs-"], countType: "imageCountMoreThan", countNumber: 50 }],
+      [19, "Expire images tagged pipeline-* (secondary tag kind pipeline) 7 days after push", { tagStatus: "tagged", tagPrefixList: ["pipeline-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }],
+      [20, "Expire untagged images 1 day after push", { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 }],
     ]);
     expect(renderLifecyclePolicy(doc).length).toBeLessThan(30_720);
   });
@@ -96,22 +99,23 @@ describe("lifecyclePolicyFromTagScheme", () => {
           selection: { tagStatus: "tagged", tagPrefixList: ["sha-"], countType: "imageCountMoreThan", countNumber: 250000 },
           action: expire,
         },
+        // One kind per image: primary kinds in order of age, longest first (count kinds first), then the secondary pipeline kind.
         {
           rulePriority: 2,
-          description: "Expire images tagged ci-*-build (tag kind pipeline) 7 days after push",
-          selection: { tagStatus: "tagged", tagPatternList: ["ci-*-build"], countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
-          action: expire,
-        },
-        {
-          rulePriority: 3,
           description: "Expire images tagged MR-* (tag kind mergeRequest) beyond the newest 20",
           selection: { tagStatus: "tagged", tagPrefixList: ["MR-"], countType: "imageCountMoreThan", countNumber: 20 },
           action: expire,
         },
         {
-          rulePriority: 4,
+          rulePriority: 3,
           description: "Expire images tagged latest (tag kind latest) 90 days after push",
           selection: { tagStatus: "tagged", tagPatternList: ["latest"], countType: "sinceImagePushed", countUnit: "days", countNumber: 90 },
+          action: expire,
+        },
+        {
+          rulePriority: 4,
+          description: "Expire images tagged ci-*-build (secondary tag kind pipeline) 7 days after push",
+          selection: { tagStatus: "tagged", tagPatternList: ["ci-*-build"], countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
           action: expire,
         },
         {

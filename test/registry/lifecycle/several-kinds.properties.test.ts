@@ -1,119 +1,120 @@
 import fc from "fast-check";
-import { matchesSelector } from "../../../lib/registry/glob";
+import { selectorsOverlap } from "../../../lib/registry/glob";
 import { lifecyclePolicyFromTagScheme, simulateLifecycle, type LifecycleImage } from "../../../lib/registry/lifecycle";
-import { type Retention, type TagKind, TagScheme, type TagKindOptions } from "../../../lib/registry/tag-scheme";
+import { DEFAULT_TAG_KINDS, type TagKind, type TagKindName, type TagKindOptions, TagScheme } from "../../../lib/registry/tag-scheme";
+import { carriedKinds, DAY, decidingKinds, generatedSchemes, images, kindExpires, NOW, rankAmong } from "./support/retention-oracle";
 
 /*
  * Retention for images that carry tags of several kinds (one digest tagged `pipeline-…` and
- * `sha-…`, or `MR-…-<sha>` and `inputs-…`): the policy generated from any tag scheme expires
- * an image only when EVERY kind it carries would expire it on its own, and never while it
- * carries a protected kind. The oracle below judges each kind alone, independently of the
- * generator and of rule order.
+ * `sha-…`, or a tag that a pattern `*` kind selects next to `MR-…`), over generated tag schemes
+ * and images carrying tags of 1-3 kinds. The oracle (support/retention-oracle.ts) judges each
+ * kind alone, independently of the generator and of rule order.
+ *
+ * The kinds that decide for an image are its primary retained kinds (its secondary kinds when it
+ * has none). Where they share a retention type (an image cannot get a count and an age kind
+ * through one tag: such schemes are refused), the generated policy is
+ * - safe: an image is expired only when every deciding kind would expire it, never while it
+ *   carries a protected kind;
+ * - live: an image that every deciding kind would expire is expired: at once for age kinds; for
+ *   count kinds once it is also beyond the largest count among the images carrying all of them
+ *   (for one kind that is its own count, so exactly when the kind would).
  */
-const DAY = 86_400_000;
-const now = new Date("2026-06-15T12:00:00Z");
-const numRuns = 300;
-
-/** Would `kind` alone expire `image`? Age: pushed more than N days ago. Count: beyond the newest N images carrying the kind. */
-function kindExpires(kind: TagKind, image: LifecycleImage, images: readonly LifecycleImage[]): boolean {
-  const r = kind.retention!;
-  if ("maxAgeDays" in r) return now.getTime() - image.pushedAt.getTime() > r.maxAgeDays * DAY;
-  const carriers = images
-    .map((img, i) => ({ img, i }))
-    .filter(({ img }) => img.tags.some((t) => matchesSelector(t, kind.selector)))
-    .sort((a, b) => b.img.pushedAt.getTime() - a.img.pushedAt.getTime() || a.i - b.i);
-  return carriers.findIndex(({ img }) => img === image) >= r.maxCount;
-}
-
-const retention: fc.Arbitrary<Retention> = fc.oneof(
-  fc.integer({ min: 1, max: 5 }).map((maxCount) => ({ maxCount })),
-  fc.integer({ min: 1, max: 12 }).map((maxAgeDays) => ({ maxAgeDays })),
-);
-/** Built-in kinds plus two user-defined ones that overlap others: semver (`*.*.*` also matches `v1.2.3`) and nightly. */
-const KIND_NAMES = ["pipeline", "mergeRequest", "commit", "branch", "inputs", "latest", "release", "semver", "nightly"] as const;
-const CUSTOM: Readonly<Record<string, TagKindOptions>> = { semver: { pattern: "*.*.*" }, nightly: { prefix: "nightly-" } };
-
-const schemes = fc
-  .record({
-    use: fc.subarray(["pipeline", "mergeRequest", "commit", "branch", "inputs", "latest", "release"] as const, { minLength: 1 }),
-    custom: fc.subarray(["semver", "nightly"] as const),
-    options: fc.tuple(...KIND_NAMES.map(() => fc.record({ protected: fc.boolean(), retention }))),
-  })
-  .map(({ use, custom, options }) => {
-    const kinds: Record<string, TagKindOptions> = {};
-    KIND_NAMES.forEach((name, i) => {
-      if (!(use as readonly string[]).includes(name) && !(custom as readonly string[]).includes(name)) return;
-      const o = options[i]!;
-      kinds[name] = { ...CUSTOM[name], ...(o.protected ? { protected: true } : { protected: false, retention: o.retention }) };
-    });
-    // A protected semver kind next to an unprotected release kind is refused (it would keep every
-    // release image forever): such schemes are not generated.
-    if (kinds.semver?.protected && kinds.release !== undefined && !kinds.release.protected && (use as readonly string[]).includes("release")) delete kinds.semver;
-    return new TagScheme("prop/tags", { use, kinds });
-  })
-  .filter((scheme) => scheme.retainedKinds.length <= 6);
-
-/** A concrete tag of a kind: its selector with the wildcards filled in. */
-function tagOf(kind: TagKind, token: string): string {
-  return "prefix" in kind.selector ? `${kind.selector.prefix}${token}` : kind.selector.pattern.split("*").join(token);
-}
-
-/** Images carrying tags of 1-3 of the scheme's kinds (each tag on one image only, as in ECR). */
-const world = (scheme: TagScheme) =>
-  fc
-    .array(
-      fc.record({
-        kinds: fc.uniqueArray(fc.integer({ min: 0, max: scheme.kinds.length - 1 }), { minLength: 1, maxLength: 3 }),
-        ageHours: fc.integer({ min: 0, max: 20 * 24 }),
-      }),
-      { maxLength: 30 },
-    )
-    .map((list) =>
-      list.map(({ kinds, ageHours }, i): LifecycleImage => ({
-        digest: `sha256:${i}`,
-        tags: kinds.map((k) => tagOf(scheme.kinds[k]!, `${i}.${k}.0`)),
-        pushedAt: new Date(now.getTime() - ageHours * 3_600_000),
-      })),
-    );
+const numRuns = 400;
+const type = (k: TagKind) => ("maxCount" in k.retention! ? "count" : "age");
 
 describe("retention of images carrying several tag kinds (generated policy, offline simulator)", () => {
-  it("an image is expired only when every kind it carries would expire it, and never while it carries a protected kind", () => {
-    const seen = { multiKind: 0, expiredMultiKind: 0, keptByLongerKind: 0 };
+  it("safe and live: expired only when every deciding kind would expire it, and expired once they all would (within the count bound)", () => {
+    const seen = { multiKind: 0, expiredMultiKind: 0, keptByLongerKind: 0, liveChecks: 0, liveMultiKind: 0, wideSchemes: 0, mixedKept: 0 };
     fc.assert(
       fc.property(
-        schemes.chain((scheme) => fc.tuple(fc.constant(scheme), world(scheme))),
-        ([scheme, images]) => {
-          const result = simulateLifecycle(lifecyclePolicyFromTagScheme(scheme), images, now);
+        generatedSchemes
+          .filter((g): g is { scheme: TagScheme } => "scheme" in g && g.scheme.retainedKinds.length <= 6)
+          .chain(({ scheme }) => fc.tuple(fc.constant(scheme), images(scheme))),
+        ([scheme, imgs]) => {
+          if (scheme.has("bareSha") && scheme.kind("bareSha").retention) seen.wideSchemes++;
+          const result = simulateLifecycle(lifecyclePolicyFromTagScheme(scheme), imgs, NOW);
           result.decisions.forEach((decision, i) => {
-            const image = images[i]!;
-            const carried = [...new Set(image.tags.flatMap((t) => scheme.kindsOf(t)))];
-            const retainedCarried = carried.filter((k) => !k.protected);
-            if (retainedCarried.length > scheme.maxKindsPerImage) return; // beyond the declared bound
-            if (carried.length > 1) seen.multiKind++;
-            if (!decision.expired) {
-              if (carried.length > 1 && carried.some((k) => !k.protected && kindExpires(k, image, images))) seen.keptByLongerKind++;
+            const image = imgs[i]!;
+            const carried = carriedKinds(scheme, image);
+            const deciding = decidingKinds(carried);
+            const isProtected = carried.some((k) => k.protected);
+            if (isProtected) {
+              expect({ digest: image.digest, tags: image.tags, expired: decision.expired }).toEqual({ digest: image.digest, tags: image.tags, expired: false });
               return;
             }
-            if (carried.length > 1) seen.expiredMultiKind++;
-            expect({ digest: image.digest, protectedKinds: carried.filter((k) => k.protected).map((k) => k.name) }).toEqual({ digest: image.digest, protectedKinds: [] });
-            for (const kind of carried) expect({ digest: image.digest, kind: kind.name, wouldExpire: kindExpires(kind, image, images) }).toEqual({ digest: image.digest, kind: kind.name, wouldExpire: true });
+            if (deciding.length === 0) return; // no kind: no rule (the catch-all is off)
+            const oneType = deciding.every((k) => type(k) === type(deciding[0]!));
+            const ordered = scheme.maxKindsPerImage === 1 && deciding.every((k) => type(k) === "age"); // one kind per image: age kinds longest first
+            if (deciding.length > scheme.maxKindsPerImage && !ordered) return; // beyond the declared bound
+            if (!oneType) {
+              // A count and an age kind through two tags pushed together: kept (no ECR rule expires only when both would).
+              seen.mixedKept++;
+              expect({ digest: image.digest, tags: image.tags, expired: decision.expired }).toEqual({ digest: image.digest, tags: image.tags, expired: false });
+              return;
+            }
+            if (deciding.length > 1) seen.multiKind++;
+            const wouldExpire = deciding.map((kind) => ({ kind: kind.name, wouldExpire: kindExpires(kind, image, imgs) }));
+            // Safety.
+            if (decision.expired) {
+              if (deciding.length > 1) seen.expiredMultiKind++;
+              expect({ digest: image.digest, tags: image.tags, wouldExpire }).toEqual({ digest: image.digest, tags: image.tags, wouldExpire: wouldExpire.map((w) => ({ ...w, wouldExpire: true })) });
+            } else if (deciding.length > 1 && wouldExpire.some((w) => w.wouldExpire)) {
+              seen.keptByLongerKind++;
+            }
+            // Liveness.
+            if (wouldExpire.every((w) => w.wouldExpire)) {
+              const bound = type(deciding[0]!) === "age" || rankAmong(deciding, image, imgs) > Math.max(...deciding.map((k) => (k.retention as { maxCount: number }).maxCount));
+              if (!bound) return;
+              seen.liveChecks++;
+              if (deciding.length > 1) seen.liveMultiKind++;
+              expect({ digest: image.digest, tags: image.tags, deciding: deciding.map((k) => k.name), expired: decision.expired }).toEqual({
+                digest: image.digest,
+                tags: image.tags,
+                deciding: deciding.map((k) => k.name),
+                expired: true,
+              });
+            }
           });
         },
       ),
-      // A fixed seed keeps the non-vacuity counts below stable from run to run (a random seed let
-      // them dip to the threshold now and then); the property itself holds for every seed.
+      // A fixed seed keeps the non-vacuity counts below stable from run to run; the properties hold for every seed.
       { numRuns, seed: 20261130 },
     );
-    // Not vacuous: multi-kind images were generated, some expired, and some were kept by a longer-lived kind.
-    expect(seen.multiKind).toBeGreaterThan(numRuns);
-    expect(seen.expiredMultiKind).toBeGreaterThan(numRuns / 30);
-    expect(seen.keptByLongerKind).toBeGreaterThan(numRuns / 10);
+    // Not vacuous: multi-kind images were generated, some expired, some were kept by a longer-lived kind,
+    // liveness was checked (also on multi-kind images), schemes with a "*" kind were accepted, and mixed images were seen.
+    expect(seen.multiKind).toBeGreaterThan(numRuns / 2);
+    expect(seen.expiredMultiKind).toBeGreaterThan(numRuns / 4);
+    expect(seen.keptByLongerKind).toBeGreaterThan(numRuns / 8);
+    expect(seen.liveChecks).toBeGreaterThan(numRuns);
+    expect(seen.liveMultiKind).toBeGreaterThan(numRuns / 4);
+    expect(seen.wideSchemes).toBeGreaterThan(numRuns / 5);
+    expect(seen.mixedKept).toBeGreaterThan(8);
   });
 
-  it("{pipeline-1001, sha-<40 hex>} pushed 10 days ago is kept by the default scheme's policy (the commit kind keeps the newest 100)", () => {
-    const image: LifecycleImage = { digest: "sha256:a", tags: ["pipeline-1001", `sha-${"ab".repeat(20)}`], pushedAt: new Date(now.getTime() - 10 * DAY) };
-    const result = simulateLifecycle(lifecyclePolicyFromTagScheme(new TagScheme("t")), [image], now);
-    expect(result.expired).toEqual([]);
-    expect(result.kept[0]!.reason).toMatch(/selected first by rule \d+/);
+  it("a scheme is refused for mixing retention types only when a count kind and an age kind of one group really overlap", () => {
+    let refusals = 0;
+    fc.assert(
+      fc.property(generatedSchemes, (generated) => {
+        if (!("refused" in generated) || !/ECR lifecycle rules cannot expire an image only when both a count and an age rule would/.test(generated.refused.rule)) return;
+        refusals++;
+        const named = [/^prop\/tags\/kinds\/(\w+)$/.exec(generated.refused.path)![1]!, /and "(\w+)" \(/.exec(generated.refused.rule)![1]!];
+        const [a, b] = named.map((name) => {
+          const options = generated.kinds[name]!;
+          const base = DEFAULT_TAG_KINDS[name as TagKindName] as TagKindOptions | undefined;
+          const selector = options.prefix !== undefined ? { prefix: options.prefix } : options.pattern !== undefined ? { pattern: options.pattern } : base!.prefix !== undefined ? { prefix: base!.prefix } : { pattern: base!.pattern! };
+          return { selector, type: "maxCount" in options.retention! ? "count" : "age", secondary: options.secondary ?? base?.secondary ?? false };
+        });
+        expect({ named, overlap: selectorsOverlap(a!.selector, b!.selector), types: new Set([a!.type, b!.type]).size, sameGroup: a!.secondary === b!.secondary }).toEqual({ named, overlap: true, types: 2, sameGroup: true });
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+    expect(refusals).toBeGreaterThan(10);
   });
+});
+
+it("{pipeline-1001, sha-<40 hex>} pushed 10 days ago is kept by the default scheme's policy (the commit kind keeps the newest 100)", () => {
+  const image: LifecycleImage = { digest: "sha256:a", tags: ["pipeline-1001", `sha-${"ab".repeat(20)}`], pushedAt: new Date(NOW.getTime() - 10 * DAY) };
+  const result = simulateLifecycle(lifecyclePolicyFromTagScheme(new TagScheme("t")), [image], NOW);
+  expect(result.expired).toEqual([]);
+  expect(result.kept[0]!.reason).toMatch(/selected first by rule \d+/);
 });
