@@ -143,6 +143,43 @@ export const constructRows: readonly BadInput[] = [
   { name: "a protected prefix b covering the branch tags branch-<slug>", run: scheme({ b: { prefix: "b", protected: true } }), path: "test/tagScheme/kinds/b", subject: "selector", value: "b*", rule: COVERS("branch", "branch-${CI_COMMIT_REF_SLUG}"), fix: /narrow the selector/ },
   { name: "a protected semver pattern covering an unprotected release kind", run: scheme({ release: { protected: false, retention: { maxAgeDays: 90 } }, semver: { pattern: "*.*.*", protected: true } }), path: "test/tagScheme/kinds/semver", subject: "selector", value: "*.*.*", rule: COVERS("release", "${CI_COMMIT_TAG}"), fix: /narrow the selector/ },
   { name: "a protected latest kind wider than the one tag the templates push", run: scheme({ latest: { pattern: "latest*" } }), path: "test/tagScheme/kinds/latest", subject: "selector", value: "latest*", rule: /the templates push this protected kind as the one tag latest; a wider selector/, fix: /use pattern: "latest"/ },
+  // TagScheme: a count kind and an age kind that one tag carries (no ECR rule expires only when both would).
+  {
+    name: "a bare-SHA kind with pattern * by count next to merge requests by age",
+    run: scheme({ bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } } }),
+    path: "test/tagScheme/kinds/bareSha",
+    subject: "selector",
+    value: "*",
+    rule: /this kind \(count: the newest 200, pattern "\*"\) and "mergeRequest" \(age: 30 days, prefix "MR-"\) select the same tags, so one image carries both; ECR lifecycle rules cannot expire an image only when both a count and an age rule would/,
+    fix: /give both the same retention type \(both maxCount or both maxAgeDays\), make their selectors disjoint, or mark one of them `secondary: true`/,
+  },
+  {
+    name: "an age kind with pattern * next to commit images by count",
+    run: scheme({ recent: { pattern: "*", retention: { maxAgeDays: 5 } } }),
+    path: "test/tagScheme/kinds/recent",
+    subject: "selector",
+    value: "*",
+    rule: /this kind \(age: 5 days, pattern "\*"\) and "commit" \(count: the newest 100, prefix "sha-"\) select the same tags/,
+    fix: /give both the same retention type/,
+  },
+  {
+    name: "a secondary kind by count overlapping the secondary pipeline kind by age",
+    run: scheme({ ci: { prefix: "pipe", retention: { maxCount: 5 }, secondary: true } }),
+    path: "test/tagScheme/kinds/ci",
+    subject: "selector",
+    value: "pipe*",
+    rule: /this kind \(count: the newest 5, prefix "pipe"\) and "pipeline" \(age: 7 days, prefix "pipeline-"\) select the same tags/,
+    fix: /make their selectors disjoint/,
+  },
+  {
+    name: "a protected kind marked secondary",
+    run: scheme({ latest: { secondary: true } }),
+    path: "test/tagScheme/kinds/latest",
+    subject: "secondary",
+    value: true,
+    rule: /a secondary kind yields its retention to the primary kinds on the same image, and a protected kind has no retention to yield/,
+    fix: /drop `secondary`, or set `protected: false` and give a retention/,
+  },
 
   // RunnerCacheBucket
   cachePath("*", /IAM wildcards/),
