@@ -85,9 +85,11 @@ export function assertOrderedOverlaps(path: string, retained: readonly TagKind[]
 
 /**
  * Kinds of different retention types must not be carried by one image through one tag. ECR
- * applies the first rule that selects an image, and a rule counts either images
- * (`imageCountMoreThan`) or days (`sinceImagePushed`), never both; so no policy expires an image
- * exactly when both a count kind and an age kind would. Where selectors overlap (a pattern `*`
+ * applies the first rule whose tag selection matches an image (an image that matches a higher
+ * priority rule cannot be expired by a lower priority one: "Lifecycle policy evaluation rules"),
+ * and a rule has one `countType`, counting either images (`imageCountMoreThan`) or days
+ * (`sinceImagePushed`) ("Lifecycle policy properties in Amazon ECR", Amazon ECR User Guide); so
+ * no policy expires an image exactly when both a count kind and an age kind would. Where selectors overlap (a pattern `*`
  * overlaps every kind), every image carrying such a tag carries both kinds: its lifecycle would
  * either keep it forever or cut one kind's retention short. Kinds of one retention type combine
  * soundly (see `lifecyclePolicyFromTagScheme`), and a secondary kind yields to the primary

@@ -37,8 +37,10 @@ export interface TagSchemeProps {
    * @default the built-in kinds unchanged
    *
    * @example
-   * // Semver tags pushed by a release tool, kept for a year.
-   * kinds: { semver: { pattern: "*.*.*", retention: { maxAgeDays: 365 } } }
+   * // Semver tags pushed by a release tool, kept for a year. "*.*.*" also selects tags such as
+   * // sha-1.2.3, so next to the commit kind (by count) an age kind must be secondary: on an image
+   * // that also carries sha-…, the commit kind decides.
+   * kinds: { semver: { pattern: "*.*.*", retention: { maxAgeDays: 365 }, secondary: true } }
    * @example
    * // Bare commit SHAs, newest 200. A pattern "*" selects every tag, so every kept kind it
    * // overlaps counts images too (merge-request and branch images by count instead of age).

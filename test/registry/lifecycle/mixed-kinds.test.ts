@@ -57,3 +57,12 @@ describe("count and age kinds on one image", () => {
     expect(result.decisions.map((d) => d.expired)).toEqual([false, true]);
   });
 });
+
+test("the documented semver kind with a retention is accepted as secondary and refused as primary next to the commit kind (\"*.*.*\" also selects sha-1.2.3)", () => {
+  const semver = { pattern: "*.*.*", retention: { maxAgeDays: 365 } };
+  expect(() => new TagScheme("dev/tags", { kinds: { semver } })).toThrow(/kinds\/semver: invalid selector "\*\.\*\.\*".*and "commit" \(count: the newest 100, prefix "sha-"\)/);
+  const scheme = new TagScheme("dev/tags", { kinds: { semver: { ...semver, secondary: true } } });
+  const images: LifecycleImage[] = [image(0, ["1.2.3"], 300), image(1, ["1.2.4"], 400), image(2, ["sha-" + hex(2), "2.0.0"], 2)];
+  // Alone it keeps a year; on a commit image the commit kind decides (within the newest 100: kept).
+  expect(decide(scheme, images).decisions.map((d) => d.expired)).toEqual([false, true, false]);
+});
