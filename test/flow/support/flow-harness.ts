@@ -5,6 +5,7 @@ import path from "node:path";
 import { type CiRule } from "../../../lib/gitlab/ci-yaml";
 import { type CiTemplate } from "../../../lib/gitlab/image-reuse-template";
 import { CiRepo, type PipelineRun } from "../../support/gitlab-ci-local";
+import { shimScript, startRegistryServer } from "./registry-server";
 
 /** The fake registry module (plain JavaScript: it also runs as the `docker`/`aws`/`buildctl` shims). */
 export interface RegistryImage {
@@ -62,6 +63,13 @@ interface FakeRegistryModule {
 }
 const SCRIPT = path.join(__dirname, "fake-registry.cjs");
 export const fakeRegistry = require(SCRIPT) as FakeRegistryModule;
+
+let serverPort: Promise<number> | undefined;
+/** The port of this process's fake registry server, started on first use. */
+function registryPort(): Promise<number> {
+  serverPort ??= startRegistryServer(fakeRegistry as unknown as Parameters<typeof startRegistryServer>[0]).then((s) => s.port);
+  return serverPort;
+}
 
 export const HOST = "111111111111.dkr.ecr.eu-central-1.amazonaws.com";
 const DAY = 86_400_000;
@@ -217,8 +225,8 @@ export class FlowProject {
     /** The fake registry's IAM table (`FAKE_IAM`, see flow-iam.ts); without it the registry checks no permissions. */
     private readonly iam?: string,
   ) {
-    const shim = (tool: string) => `#!/bin/sh\nexec node ${JSON.stringify(SCRIPT)} ${tool} "$@"\n`;
-    this.repo = new CiRepo(files, { docker: shim("docker"), aws: shim("aws"), "buildctl-daemonless.sh": shim("buildctl") });
+    // The shims reach the fake registry through a socket of this process (registry-server.ts), or start it with node.
+    this.repo = new CiRepo(files, { docker: shimScript("docker", SCRIPT), aws: shimScript("aws", SCRIPT), "buildctl-daemonless.sh": shimScript("buildctl", SCRIPT) });
     this.state = path.join(this.repo.dir, ".shims", "registry.json");
   }
 
@@ -274,6 +282,7 @@ export class FlowProject {
     const unset = trigger.kind === "merge_request" || trigger.kind === "tag" ? ["CI_COMMIT_BRANCH"] : [];
     const runNumber = this.pipelines.length + 1;
     const env = {
+      FAKE_REGISTRY_PORT: String(await registryPort()),
       FAKE_RUN: String(runNumber),
       FAKE_REGISTRY_STATE: this.state,
       FAKE_NOW: new Date(START.getTime() + day * DAY).toISOString(),
