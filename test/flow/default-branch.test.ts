@@ -82,7 +82,9 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow: default branch (shell executor
       const counts = Object.values(state.repos).flatMap((r) => Object.values(r.images).map((i) => i.tags.length));
       expect(counts.length).toBeGreaterThan(0);
       expect(Math.max(...counts)).toBeLessThanOrEqual(3);
-      console.log(`flow efficiency (default branch): ${JSON.stringify(efficiencyOf(state, project.pipelines))}`);
+      const efficiency = efficiencyOf(state, project.pipelines);
+      console.log(`flow efficiency (default branch): ${JSON.stringify(efficiency)}`);
+      expect({ perRepository: efficiency.buildsPerDistinctInputsPerRepository, acrossTrustLevels: efficiency.buildsPerDistinctInputs }).toEqual({ perRepository: 1, acrossTrustLevels: 1 });
     });
   });
 });

@@ -1,6 +1,6 @@
 import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
-import { appProject, buildsIn, ciImageOf, expectedCiImage, failureOf, FULL_PIPELINE, tagEventsIn } from "./support/app-project";
+import { appProject, buildsIn, ciImageOf, efficiencyOf, expectedCiImage, failureOf, FULL_PIPELINE, tagEventsIn } from "./support/app-project";
 import { type FlowPipeline, type RegistryState } from "./support/flow-harness";
 
 /*
@@ -48,6 +48,13 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow: manual re-runs (shell executor
 
     test("the registry holds exactly what the first pipeline pushed: the same images with the same tags", () => {
       expect(after.reruns).toBe(after.main);
+    });
+
+    test("efficiency: one build per distinct inputs; both re-runs start from the reused image", () => {
+      const efficiency = efficiencyOf(project.registry(), [p.main!, p.web!, p.api!]);
+      console.log(`flow efficiency (manual re-runs): ${JSON.stringify(efficiency)}`);
+      expect(efficiency).toMatchObject({ builds: 2, buildsPerDistinctInputsPerRepository: 1, buildsPerDistinctInputs: 1 });
+      expect(efficiency.jobsFromReusedImage).toBeCloseTo(2 / 3);
     });
 
     test("every re-run's jobs run the image built from the commit's inputs (sha-<commit>, the first pipeline's digest)", () => {
