@@ -49,7 +49,8 @@ export interface TemplateImage {
   readonly context?: string;
   /**
    * Extra paths hashed into the image's inputs, besides the Dockerfile, the files its
-   * `COPY`/`ADD` instructions take from the context, and the base image's inputs.
+   * `COPY`/`ADD` instructions and `RUN --mount=type=bind` mounts take from the context, the
+   * `.dockerignore` files, the build platform and the base image's inputs (image-flow-script.ts).
    * @default none
    */
   readonly changes?: readonly string[];
