@@ -13,7 +13,8 @@
  *    `source` defaults to the root of `from`, which defaults to the build context, so a bind mount
  *    without a source reads the whole context); stage copies (`--from=<stage>`, `from=<stage>`) and
  *    here-documents (`<<EOF`) are not. What it cannot read fails closed: an image by tag in `--from=`
- *    or a bind mount's `from=`, or an `ADD` of a URL or Git repository without `--checksum=`, puts the
+ *    or a bind mount's `from=`, an `ADD` of a URL or Git repository without `--checksum=`, or a source
+ *    named by a build argument (`COPY ${SRC} …`), puts the
  *    commit into the hash (the image is rebuilt for every commit; the job says why). A listed source
  *    missing from the context fails the job with its name (the build would fail on it too) instead of
  *    hashing without it. Paths and contents go in (sorted, `.git` left out), file times do not, so the
@@ -63,13 +64,14 @@ const LINES = [
   "  # sources (bind is the default type; the source defaults to the context's root). Continued lines are joined",
   "  # first, the JSON form parsed; stage copies (--from=<stage>) and here-documents are not context files. What",
   "  # the hash cannot read is written to file $2 (default: nowhere), one a line: an image by tag in --from= or",
-  "  # a bind mount's from=, an ADD of a URL or Git repository without --checksum.",
+  "  # a bind mount's from=, an ADD of a URL or Git repository without --checksum, a source named by a build argument.",
   "  awk -v unpinned=\"${2:-/dev/null}\" '",
   "    function external(ref, what) {",
   "      if ((tolower(ref) in stage) || ref ~ /^[0-9]+$/ || ref ~ /@sha256:[0-9a-f]+$/) return",
   '      print what " names an image by tag, not by digest" > unpinned',
   "    }",
-  "    function source(src) {",
+  "    function source(src, what) {",
+  '      if (src ~ /\\$/) { print what " " src " names a build argument" > unpinned; return }',
   '      sub(/^\\/+/, "", src)',
   '      print (src == "" ? "." : src)',
   "    }",
@@ -83,7 +85,7 @@ const LINES = [
   "      }",
   '      if (type != "bind") return',
   '      if (from != "") { external(from, "RUN --mount=" spec); return }',
-  "      source(src)",
+  "      source(src, \"RUN --mount=\" spec)",
   "    }",
   "    function handle(line,  n, w, i, rest, k, a, cmd, from, sum) {",
   '      sub(/^[ \\t]+/, "", line)',
@@ -107,7 +109,7 @@ const LINES = [
   "      for (i = 1; i < k; i++) {",
   "        if (a[i] ~ /^<</) continue",
   '        if (a[i] ~ /^[A-Za-z][A-Za-z0-9+.-]*:\\/\\// || a[i] ~ /^git@/) { if (!sum) print cmd " " a[i] " has no --checksum" > unpinned; continue }',
-  "        source(a[i])",
+  "        source(a[i], cmd)",
   "      }",
   "    }",
   "    /^[ \\t]*#/ { next }",

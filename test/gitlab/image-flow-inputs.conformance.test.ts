@@ -151,6 +151,8 @@ describeWithTool("bash", "the build job's inputs hash", () => {
       ["an ADD of a URL without --checksum", "ADD https://example.com/tool.tgz /opt/", ["ADD https://example.com/tool.tgz has no --checksum"]],
       ["an ADD of a Git repository", "ADD git@github.com:moby/buildkit.git /src/", ["ADD git@github.com:moby/buildkit.git has no --checksum"]],
       ["a COPY --from of an image by tag", "COPY --from=nginx:1.27 /etc/nginx /etc/nginx", ["COPY --from=nginx:1.27 names an image by tag, not by digest"]],
+      ["a COPY source named by a build argument", "ARG SRC=src\nCOPY ${SRC} /app/", ["COPY ${SRC} names a build argument"]],
+      ["a bind mount source named by a build argument", "RUN --mount=type=bind,source=$TOOLS,target=/t true", ["RUN --mount=type=bind,source=$TOOLS,target=/t $TOOLS names a build argument"]],
       ["a bind mount from an image by tag", "RUN --mount=type=bind,from=golang:1.23,source=/usr/local/go,target=/go true", ["RUN --mount=type=bind,from=golang:1.23,source=/usr/local/go,target=/go names an image by tag, not by digest"]],
     ])("%s: the commit goes into the hash, and the job says why", (_what, line, unpinned) => {
       const files = { ...FILES, Dockerfile: `FROM alpine:3.21 AS build\n${line}\n` };

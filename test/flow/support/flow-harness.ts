@@ -124,8 +124,8 @@ export interface DockerfileReads {
  * written independently: comment lines dropped, continued lines joined, the JSON form parsed; COPY/ADD
  * sources (the last argument is the destination) and RUN `--mount` bind sources (bind is the default
  * type, the source defaults to the context's root; Dockerfile reference, "RUN --mount=type=bind");
- * stage copies and here-documents are no sources; images by tag in `--from=`/`from=` and URLs without
- * `--checksum` are unpinned.
+ * stage copies and here-documents are no sources; images by tag in `--from=`/`from=`, URLs without
+ * `--checksum` and sources named by a build argument are unpinned.
  */
 export function dockerfileReads(dockerfile: string): DockerfileReads {
   const lines = dockerfile.split("\n").filter((line) => !/^\s*#/.test(line));
@@ -133,7 +133,7 @@ export function dockerfileReads(dockerfile: string): DockerfileReads {
   const stages = new Set<string>();
   const sources: string[] = [];
   const unpinned: string[] = [];
-  const source = (src: string) => sources.push(src.replace(/^\/+/, "") || ".");
+  const source = (src: string, what: string) => (src.includes("$") ? unpinned.push(`${what} ${src} names a build argument`) : sources.push(src.replace(/^\/+/, "") || "."));
   const external = (ref: string, what: string) => {
     if (!stages.has(ref.toLowerCase()) && !/^[0-9]+$/.test(ref) && !/@sha256:[0-9a-f]+$/.test(ref)) unpinned.push(`${what} names an image by tag, not by digest`);
   };
@@ -151,7 +151,7 @@ export function dockerfileReads(dockerfile: string): DockerfileReads {
         const fields = Object.fromEntries(spec.split(",").map((f) => (f.includes("=") ? [f.slice(0, f.indexOf("=")), f.slice(f.indexOf("=") + 1)] : [f, ""])));
         if ((fields.type ?? "bind") !== "bind") continue;
         if (fields.from) external(fields.from, `RUN --mount=${spec}`);
-        else source(fields.source ?? fields.src ?? ".");
+        else source(fields.source ?? fields.src ?? ".", `RUN --mount=${spec}`);
       }
     } else if (command === "COPY" || command === "ADD") {
       const from = flags.find((f) => f.startsWith("--from="));
@@ -165,7 +165,7 @@ export function dockerfileReads(dockerfile: string): DockerfileReads {
         if (a.startsWith("<<")) continue;
         if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(a) || a.startsWith("git@")) {
           if (!flags.some((f) => f.startsWith("--checksum="))) unpinned.push(`${command} ${a} has no --checksum`);
-        } else source(a);
+        } else source(a, command);
       }
     }
   }
