@@ -2,11 +2,15 @@ import { check } from "../core/errors";
 import { type TagScheme } from "../registry/tag-scheme";
 import { BUILD_CACHE_FUNCTIONS, BUILD_CACHE_KIND, buildCacheVariables, DEFAULT_DEPENDENCY_CACHES, type DependencyCache, dependencyCacheJobs } from "./build-cache";
 import { type CiConfig, type CiJob, type CiNeed, renderCiYaml } from "./ci-yaml";
+import { AWS_JOB, awsOidcSetup, registryLogin, type TemplateRegistry } from "./ci-job-credentials";
 import { IMAGE_FLOW_FUNCTIONS } from "./image-flow-script";
-import { MERGE_REQUEST_PIPELINE, pipelineKinds, type PipelineKind, type PipelineTagPlan } from "./image-reuse-plan";
+import { pipelineKinds, type PipelineKind, type PipelineTagPlan } from "./image-reuse-plan";
+import { type ReviewEnvironment, reviewJobs } from "./image-reuse-review";
 import { imageVariable, PLATFORM_VARIABLES, repositoryVariable, unprotectedImageVariable } from "./platform-variables";
 
 export { DEFAULT_BRANCH_PIPELINE, MERGE_REQUEST_PIPELINE, type PipelineTagPlan } from "./image-reuse-plan";
+export { AWS_JOB, awsOidcRole, awsOidcSetup, registryLogin, type TemplateRegistry } from "./ci-job-credentials";
+export { type ReviewEnvironment } from "./image-reuse-review";
 
 /**
  * The image-reuse pipeline as a generated GitLab CI template. Every pipeline
@@ -18,9 +22,6 @@ export { DEFAULT_BRANCH_PIPELINE, MERGE_REQUEST_PIPELINE, type PipelineTagPlan }
  * merge requests its unprotected ones, and never the other way round. Tags
  * come from the {@link TagScheme} the registry's lifecycle rules use.
  */
-
-/** Where the pipeline pushes images: ECR (login with the OIDC role) or the project's GitLab registry (job token). */
-export type TemplateRegistry = "ecr" | "gitlab";
 
 /** One image the pipeline builds. */
 export interface TemplateImage {
@@ -48,7 +49,8 @@ export interface TemplateImage {
   readonly context?: string;
   /**
    * Extra paths hashed into the image's inputs, besides the Dockerfile, the files its
-   * `COPY`/`ADD` instructions take from the context, and the base image's inputs.
+   * `COPY`/`ADD` instructions and `RUN --mount=type=bind` mounts take from the context, the
+   * `.dockerignore` files, the build platform and the base image's inputs (image-flow-script.ts).
    * @default none
    */
   readonly changes?: readonly string[];
@@ -65,29 +67,6 @@ export interface TemplateImage {
    * @default true
    */
   readonly reuse?: boolean;
-}
-
-/** Review environments of merge requests: a deploy job and a manual stop job. */
-export interface ReviewEnvironment {
-  /** Commands that deploy the merge request's image (`$REVIEW_IMAGE`). */
-  readonly deployScript: readonly string[];
-  /** Commands that tear the environment down (run by the manual stop job). */
-  readonly stopScript: readonly string[];
-  /**
-   * Image the review jobs run in.
-   * @default the builder image
-   */
-  readonly image?: string;
-  /**
-   * The image deployed (`$REVIEW_IMAGE`): one of the pipeline's images.
-   * @default the first image
-   */
-  readonly deployedImage?: string;
-  /**
-   * Stop the environment automatically after this period.
-   * @default "1 week"
-   */
-  readonly autoStopIn?: string;
 }
 
 /** Props of {@link imageReuseTemplate}. */
@@ -181,55 +160,10 @@ export const RUNNER_TAG_EXPRESSIONS = {
   jobs: `$${PLATFORM_VARIABLES.runnerTag}`,
 } as const;
 
-/** Hidden job giving AWS credentials from the job's OIDC token (ECR only). */
-export const AWS_JOB = ".platform-aws";
 /** Hidden job of the build jobs: builder image, registry login, the image flow functions. */
 export const DOCKER_JOB = ".platform-docker";
 
-/** Where jobs write the OIDC token for the AWS SDK (container-private /tmp). */
-const TOKEN_FILE = "/tmp/gitlab-oidc-token";
 const JOB_NAME = /^[a-z][a-z0-9-]{0,40}$/;
-
-/**
- * The ID token (audience `$PLATFORM_OIDC_AUDIENCE`) and the AWS SDK variables that assume
- * `$PLATFORM_AWS_ROLE_ARN` with it (web identity from `/tmp/gitlab-oidc-token`, which the
- * job's before_script writes). Shared by the image-reuse and deploy templates.
- */
-export function awsOidcRole(): Required<Pick<CiJob, "id_tokens" | "variables">> {
-  return {
-    id_tokens: { GITLAB_OIDC_TOKEN: { aud: `$${PLATFORM_VARIABLES.audience}` } },
-    variables: {
-      AWS_ROLE_ARN: `$${PLATFORM_VARIABLES.roleArn}`,
-      AWS_REGION: `$${PLATFORM_VARIABLES.region}`,
-      AWS_DEFAULT_REGION: `$${PLATFORM_VARIABLES.region}`,
-      AWS_ROLE_SESSION_NAME: "gitlab-${CI_PROJECT_ID}-${CI_JOB_ID}",
-      AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE,
-    },
-  };
-}
-
-/**
- * The job variables and commands that give a job AWS credentials from its GitLab OIDC token:
- * protected pipelines assume `$PLATFORM_AWS_ROLE_ARN` (a protected variable), every other
- * pipeline `$PLATFORM_AWS_UNPROTECTED_ROLE_ARN` (falling back to the older
- * `$PLATFORM_AWS_BRANCH_ROLE_ARN`). A job that does not know its trust level acts as unprotected.
- */
-export function awsOidcSetup(): Pick<CiJob, "id_tokens" | "variables" | "before_script"> {
-  return {
-    ...awsOidcRole(),
-    before_script: [
-      `printf '%s' "$GITLAB_OIDC_TOKEN" > "$AWS_WEB_IDENTITY_TOKEN_FILE"`,
-      `if [ "\${${PLATFORM_VARIABLES.trust}:-unprotected}" != protected ]; then export AWS_ROLE_ARN="\${${PLATFORM_VARIABLES.unprotectedRoleArn}:-\${${PLATFORM_VARIABLES.branchRoleArn}:-}}"; fi`,
-    ],
-  };
-}
-
-/** Commands that log the docker CLI in to the registry (they write `auths` only: no credential helper in the job). */
-export function registryLogin(registry: TemplateRegistry): string[] {
-  return registry === "ecr"
-    ? [`aws ecr get-login-password | docker login --username AWS --password-stdin "$${PLATFORM_VARIABLES.registryHost}"`]
-    : [`printf '%s' "$CI_REGISTRY_PASSWORD" | docker login --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`];
-}
 
 /** The pipeline variable naming the protected repository an unprotected pipeline may reuse content images from (empty in protected pipelines). */
 const trustedVariable = (name: string) => `${repositoryVariable(name)}_TRUSTED`;
@@ -323,7 +257,7 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
       needs: needsOf(image.name),
     };
   }
-  if (props.review) Object.assign(jobs, reviewJobs(path, props.review, { images, needsOf, inPipeline, builderImage, aws: aws !== undefined, runnerTags }));
+  if (props.review) Object.assign(jobs, reviewJobs(path, props.review, { images, stage: TEMPLATE_STAGES[2], needsOf, inPipeline, builderImage, aws: aws !== undefined, runnerTags }));
 
   const config: CiConfig = {
     stages: [...TEMPLATE_STAGES],
@@ -385,52 +319,3 @@ function validateImages(path: string, images: readonly TemplateImage[]): void {
   });
 }
 
-interface ReviewContext {
-  readonly images: readonly TemplateImage[];
-  readonly needsOf: (name: string) => CiNeed[];
-  readonly inPipeline: (name: string) => string;
-  readonly builderImage: string;
-  readonly aws: boolean;
-  readonly runnerTags: { tags?: string[] };
-}
-
-/** The review deploy job and its manual stop job, for merge requests: they deploy the merge request's commit image. */
-function reviewJobs(path: string, review: ReviewEnvironment, ctx: ReviewContext): Record<string, CiJob> {
-  const deployed = review.deployedImage ?? ctx.images[0]!.name;
-  check(
-    ctx.images.some((i) => i.name === deployed),
-    {
-      path: `${path}/review`,
-      subject: "deployedImage",
-      value: deployed,
-      rule: `the deployed image must be one of the pipeline's images (${ctx.images.map((i) => i.name).join(", ")})`,
-      fix: "name one of the images",
-    },
-  );
-  const environment = "review/mr-$CI_MERGE_REQUEST_IID";
-  const common = {
-    ...(ctx.aws ? { extends: AWS_JOB } : {}),
-    stage: TEMPLATE_STAGES[2],
-    image: review.image ?? ctx.builderImage,
-    ...ctx.runnerTags,
-    interruptible: false,
-    variables: { REVIEW_IMAGE: ctx.inPipeline(deployed) },
-  } satisfies CiJob;
-  return {
-    "deploy-review": {
-      ...common,
-      needs: ctx.needsOf(deployed),
-      environment: { name: environment, on_stop: "stop-review", auto_stop_in: review.autoStopIn ?? "1 week" },
-      // Optional: started by hand, and a failure does not block the merge request.
-      rules: [{ if: MERGE_REQUEST_PIPELINE, when: "manual", allow_failure: true }],
-      script: [...review.deployScript],
-    },
-    "stop-review": {
-      ...common,
-      needs: ["deploy-review"],
-      environment: { name: environment, action: "stop" },
-      rules: [{ if: MERGE_REQUEST_PIPELINE, when: "manual", allow_failure: true }],
-      script: [...review.stopScript],
-    },
-  };
-}

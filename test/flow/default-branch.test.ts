@@ -1,6 +1,6 @@
 import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
-import { appProject, buildCacheProblems, buildsIn, ciImageOf, efficiencyOf, expectedCiImage, failureOf, FULL_PIPELINE, tagEventsIn } from "./support/app-project";
+import { appProject, files, buildCacheProblems, buildsIn, ciImageOf, efficiencyOf, expectedCiImage, failureOf, FULL_PIPELINE, tagEventsIn } from "./support/app-project";
 import { type FlowPipeline } from "./support/flow-harness";
 
 /*
@@ -18,7 +18,7 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow: default branch (shell executor
       p.main = await project.pipeline("main: first push", { kind: "push", branch: "main" }, 0);
       p.schedule = await project.pipeline("main: nightly schedule (same commit)", { kind: "schedule", branch: "main" }, 1);
       // Push A changes the Dockerfile; push B follows at once and auto-cancels A's pipeline, which never runs.
-      commit("main", { Dockerfile: "FROM alpine:3.21\nCOPY package.json /app/\nRUN echo install dependencies\n" }, "push A: base image bump");
+      commit("main", { Dockerfile: files.Dockerfile.replace("alpine:3.20", "alpine:3.21") }, "push A: base image bump");
       commit("main", { "src/index.js": "console.log(3);\n" }, "push B: source only");
       p.afterCancel = await project.pipeline("main: push B (push A auto-cancelled)", { kind: "push", branch: "main" }, 2);
     }, 240_000);
@@ -82,7 +82,9 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow: default branch (shell executor
       const counts = Object.values(state.repos).flatMap((r) => Object.values(r.images).map((i) => i.tags.length));
       expect(counts.length).toBeGreaterThan(0);
       expect(Math.max(...counts)).toBeLessThanOrEqual(3);
-      console.log(`flow efficiency (default branch): ${JSON.stringify(efficiencyOf(state, project.pipelines))}`);
+      const efficiency = efficiencyOf(state, project.pipelines);
+      console.log(`flow efficiency (default branch): ${JSON.stringify(efficiency)}`);
+      expect({ perRepository: efficiency.buildsPerDistinctInputsPerRepository, acrossTrustLevels: efficiency.buildsPerDistinctInputs }).toEqual({ perRepository: 1, acrossTrustLevels: 1 });
     });
   });
 });

@@ -112,7 +112,9 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow: merge requests (shell executor
         expect({ pipeline: pipeline.name, pushedProtected: events.filter((e) => e.op === "tag" && !e.repo!.includes("/unprotected/")).map((e) => e.repo) }).toEqual({ pipeline: pipeline.name, pushedProtected: [] });
         expect(events.filter((e) => e.role).every((e) => e.role!.endsWith("-unprotected"))).toBe(true);
       }
-      console.log(`flow efficiency (merge requests): ${JSON.stringify(efficiencyOf(state, [p.main!, p.opened!, p.updated!]))}`);
+      const efficiency = efficiencyOf(state, [p.main!, p.opened!, p.updated!]);
+      console.log(`flow efficiency (merge requests): ${JSON.stringify(efficiency)}`);
+      expect({ perRepository: efficiency.buildsPerDistinctInputsPerRepository, acrossTrustLevels: efficiency.buildsPerDistinctInputs }).toEqual({ perRepository: 1, acrossTrustLevels: 1 });
     });
   });
 });

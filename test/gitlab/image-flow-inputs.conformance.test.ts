@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { IMAGE_FLOW_FUNCTIONS } from "../../lib/gitlab/image-flow-script";
-import { dockerfileSources, inputsHash } from "../flow/support/flow-harness";
+import { dockerfileReads, dockerfileSources, inputsHash } from "../flow/support/flow-harness";
 import { describeWithTool, runTool, type ToolRun } from "../support/conformance";
 
 /*
@@ -26,27 +26,36 @@ const DOCKERFILE = [
   "COPY --chown=1000:1000 src/a.js \\",
   "  lib \\",
   "  /app/src/",
-  "ADD https://example.com/tool.tgz /opt/",
+  "ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/tool.tgz /opt/",
   "FROM alpine:3.21",
   "COPY --from=build /app /app",
   "copy src/b.js /app/",
   "",
 ].join("\n");
 
-/** Writes `files` into a fresh directory and runs `platform_inputs_hash Dockerfile . ""` there with `shell`. */
-function hashIn(files: Readonly<Record<string, string>>, shell = "bash"): ToolRun & { dir: string } {
+/**
+ * Writes `files` into a fresh directory and runs `platform_inputs_hash Dockerfile . ""` there with `shell`;
+ * `env` is added to the environment, and `machine` (a `uname -m` answer) puts a fake `uname` first on PATH.
+ */
+function hashIn(files: Readonly<Record<string, string>>, shell = "bash", env: Readonly<Record<string, string>> = {}, machine?: string): ToolRun & { dir: string } {
   const dir = mkdtempSync(path.join(tmpdir(), "inputs-"));
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), content);
   }
-  const run = runTool(shell, ["-c", `${IMAGE_FLOW_FUNCTIONS}set -e\nplatform_inputs_hash Dockerfile . ""\n`], { cwd: dir });
+  const bin = path.join(dir, ".bin");
+  mkdirSync(bin);
+  if (machine !== undefined) {
+    writeFileSync(path.join(bin, "uname"), `#!/bin/sh\necho ${machine}\n`);
+    chmodSync(path.join(bin, "uname"), 0o755);
+  }
+  const run = runTool(shell, ["-c", `${IMAGE_FLOW_FUNCTIONS}set -e\nplatform_inputs_hash Dockerfile . ""\n`], { cwd: dir, env: { ...process.env, CI_COMMIT_SHA: "", ...env, PATH: `${bin}:${process.env.PATH}` } });
   rmSync(dir, { recursive: true, force: true });
   return { ...run, dir };
 }
 
-function hashOf(files: Readonly<Record<string, string>>, shell = "bash"): string {
-  const run = hashIn(files, shell);
+function hashOf(files: Readonly<Record<string, string>>, shell = "bash", env: Readonly<Record<string, string>> = {}, machine?: string): string {
+  const run = hashIn(files, shell, env, machine);
   if (run.status !== 0) throw new Error(`platform_inputs_hash failed (${run.status}): ${run.stderr}`);
   return run.stdout.trim();
 }
@@ -89,6 +98,84 @@ describeWithTool("bash", "the build job's inputs hash", () => {
     expect(run.stderr).toContain(`Dockerfile copies ${source}, which does not exist in the build context .`);
   });
 
+  describe("what BuildKit reads besides COPY and ADD (Dockerfile reference: RUN --mount, .dockerignore files)", () => {
+    const withRun = (run: string, extra: Readonly<Record<string, string>> = {}) => ({ ...FILES, ...extra, Dockerfile: `FROM alpine:3.21 AS build\n${run}\nCOPY package.json /app/\n` });
+    const mounted = withRun("RUN --mount=type=bind,source=tools,target=/tools sh /tools/install.sh", { "tools/install.sh": "echo 1\n" });
+
+    test("a change to a bind-mounted file yields a new hash (the hash left RUN --mount=type=bind sources out)", () => {
+      expect(dockerfileSources(mounted.Dockerfile)).toEqual(["tools", "package.json"]);
+      expect(hashOf({ ...mounted, "tools/install.sh": "echo 2\n" })).not.toBe(hashOf(mounted));
+      expect(hashOf(mounted)).toBe(inputsHash(mounted, "Dockerfile", ".", ""));
+    });
+
+    test.each([
+      ["bind is the default mount type", "RUN --mount=source=tools,target=/tools sh /tools/install.sh"],
+      ["src is source's short form, several mounts on one RUN", "RUN --mount=type=cache,target=/root/.cache --mount=type=bind,src=tools,dst=/tools sh /tools/install.sh"],
+      ["a quoted mount spec", 'RUN --mount="type=bind,source=/tools,target=/tools" sh /tools/install.sh'],
+    ])("%s: the bind-mounted file is an input", (_what, run) => {
+      const files = withRun(run, { "tools/install.sh": "echo 1\n" });
+      expect(hashOf({ ...files, "tools/install.sh": "echo 2\n" })).not.toBe(hashOf(files));
+      expect(hashOf(files)).toBe(inputsHash(files, "Dockerfile", ".", ""));
+    });
+
+    test("a bind mount without a source binds the whole context: every file is an input", () => {
+      const files = withRun("RUN --mount=type=bind,target=/src make -C /src");
+      expect(hashOf({ ...files, "unused.txt": "changed\n" })).not.toBe(hashOf(files));
+      expect(hashOf(files)).toBe(inputsHash(files, "Dockerfile", ".", ""));
+    });
+
+    test("cache, secret and tmpfs mounts and bind mounts from a stage read no context file", () => {
+      const run = "RUN --mount=type=cache,target=/c --mount=type=secret,id=npm --mount=type=tmpfs,target=/t --mount=type=bind,from=build,source=/app,target=/a true";
+      expect(dockerfileReads(withRun(run).Dockerfile)).toEqual({ sources: ["package.json"], unpinned: [] });
+      const files = withRun(run);
+      expect(hashOf({ ...files, "unused.txt": "changed\n" })).toBe(hashOf(files));
+    });
+
+    test.each([
+      [".dockerignore", ".dockerignore"],
+      ["the Dockerfile's own ignore file", "Dockerfile.dockerignore"],
+    ])("a change to %s changes the hash (it decides what COPY . takes)", (_what, file) => {
+      const files = { ...FILES, [file]: "unused.txt\n", Dockerfile: "FROM alpine:3.21\nCOPY . /app/\n" };
+      expect(hashOf({ ...files, [file]: "unused.txt\nlib\n" })).not.toBe(hashOf(files));
+      expect(hashOf(files)).toBe(inputsHash(files, "Dockerfile", ".", ""));
+    });
+
+    test("the build platform is an input: the same files built on another architecture get another hash", () => {
+      const files = { ...FILES, Dockerfile: DOCKERFILE };
+      expect(hashOf(files, "bash", {}, "aarch64")).not.toBe(hashOf(files, "bash", {}, "x86_64"));
+    });
+  });
+
+  describe("what the hash cannot read makes it per commit (fail closed: rebuilt for every commit)", () => {
+    test.each([
+      ["an ADD of a URL without --checksum", "ADD https://example.com/tool.tgz /opt/", ["ADD https://example.com/tool.tgz has no --checksum"]],
+      ["an ADD of a Git repository", "ADD git@github.com:moby/buildkit.git /src/", ["ADD git@github.com:moby/buildkit.git has no --checksum"]],
+      ["a COPY --from of an image by tag", "COPY --from=nginx:1.27 /etc/nginx /etc/nginx", ["COPY --from=nginx:1.27 names an image by tag, not by digest"]],
+      ["a COPY source named by a build argument", "ARG SRC=src\nCOPY ${SRC} /app/", ["COPY ${SRC} names a build argument"]],
+      ["a bind mount source named by a build argument", "RUN --mount=type=bind,source=$TOOLS,target=/t true", ["RUN --mount=type=bind,source=$TOOLS,target=/t $TOOLS names a build argument"]],
+      ["a bind mount from an image by tag", "RUN --mount=type=bind,from=golang:1.23,source=/usr/local/go,target=/go true", ["RUN --mount=type=bind,from=golang:1.23,source=/usr/local/go,target=/go names an image by tag, not by digest"]],
+    ])("%s: the commit goes into the hash, and the job says why", (_what, line, unpinned) => {
+      const files = { ...FILES, Dockerfile: `FROM alpine:3.21 AS build\n${line}\n` };
+      expect(dockerfileReads(files.Dockerfile).unpinned).toEqual(unpinned);
+      const a = hashIn(files, "bash", { CI_COMMIT_SHA: "a".repeat(40) });
+      expect(a.stderr).toContain(`platform-image: Dockerfile: ${unpinned[0]}, which the inputs hash cannot read; the image is rebuilt for every commit`);
+      expect(hashOf(files, "bash", { CI_COMMIT_SHA: "b".repeat(40) })).not.toBe(a.stdout.trim());
+      expect(hashOf(files, "bash", { CI_COMMIT_SHA: "a".repeat(40) })).toBe(a.stdout.trim());
+      expect(a.stdout.trim()).toBe(inputsHash(files, "Dockerfile", ".", "", [], "a".repeat(40)));
+    });
+
+    test.each([
+      ["an ADD with --checksum", "ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/tool.tgz /opt/"],
+      ["a COPY --from of an image by digest", `COPY --from=nginx@sha256:${"0".repeat(64)} /etc/nginx /etc/nginx`],
+      ["a COPY --from of a stage by name or index", "COPY --from=BUILD /a /a\nCOPY --from=0 /a /b"],
+      ["a bind mount from a stage", "RUN --mount=type=bind,from=build,target=/b true"],
+    ])("%s: pinned, so the hash stays per inputs", (_what, line) => {
+      const files = { ...FILES, Dockerfile: `FROM alpine:3.21 AS build\n${line}\n` };
+      expect(dockerfileReads(files.Dockerfile).unpinned).toEqual([]);
+      expect(hashOf(files, "bash", { CI_COMMIT_SHA: "b".repeat(40) })).toBe(hashOf(files, "bash", { CI_COMMIT_SHA: "a".repeat(40) }));
+    });
+  });
+
   test("a missing Dockerfile fails the job", () => {
     const run = hashIn(FILES);
     expect(run.status).toBe(1);
@@ -98,7 +185,7 @@ describeWithTool("bash", "the build job's inputs hash", () => {
 
 describeWithTool("dash", "the build job's inputs hash under a POSIX sh", () => {
   test("dash computes the same hash as bash", () => {
-    const files = { ...FILES, Dockerfile: DOCKERFILE };
-    expect(hashOf(files, "dash")).toBe(hashOf(files, "bash"));
+    const files = { ...FILES, "tools/install.sh": "echo 1\n", Dockerfile: `${DOCKERFILE}RUN --mount=type=bind,source=tools,target=/t --mount=type=bind,from=nginx:1.27,target=/n true\n` };
+    expect(hashOf(files, "dash", { CI_COMMIT_SHA: "a".repeat(40) })).toBe(hashOf(files, "bash", { CI_COMMIT_SHA: "a".repeat(40) }));
   });
 }, ["-c", "true"]);

@@ -31,7 +31,8 @@ const variables = {
 export const files = {
   "ci-templates/image-reuse.yml": template.content,
   ".gitlab-ci.yml": projectCiFile({ include: { local: "ci-templates/image-reuse.yml" }, jobs: EXAMPLE_PROJECT_JOBS }),
-  Dockerfile: "FROM alpine:3.20\nCOPY package.json /app/\nRUN echo install dependencies\n",
+  Dockerfile: "FROM alpine:3.20\nCOPY package.json /app/\nRUN --mount=type=bind,source=scripts,target=/scripts sh /scripts/install.sh\n",
+  "scripts/install.sh": "echo install dependencies\n",
   "Dockerfile.ci": "ARG BASE_IMAGE\nFROM $BASE_IMAGE\nRUN echo test tools\n",
   "package.json": '{ "name": "app", "version": "1.0.0" }\n',
   "src/index.js": "console.log(1);\n",
@@ -49,8 +50,9 @@ export function appProject(): { project: FlowProject; inputs: Record<string, Inp
   const inputs: Record<string, Inputs> = {};
   const record = () => {
     const tree = project.files();
-    const app = inputsHash(tree, "Dockerfile", ".", "");
-    inputs[project.repo.sha] = { app, ci: inputsHash(tree, "Dockerfile.ci", ".", app) };
+    const sha = project.repo.sha;
+    const app = inputsHash(tree, "Dockerfile", ".", "", [], sha);
+    inputs[sha] = { app, ci: inputsHash(tree, "Dockerfile.ci", ".", app, [], sha) };
   };
   record();
   const commit = (branch: string, changes: Record<string, string>, message: string) => {

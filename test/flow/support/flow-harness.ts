@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { machine } from "node:os";
 import path from "node:path";
 import { type CiRule } from "../../../lib/gitlab/ci-yaml";
 import { type CiTemplate } from "../../../lib/gitlab/image-reuse-template";
 import { CiRepo, type PipelineRun } from "../../support/gitlab-ci-local";
+import { shimScript, startRegistryServer } from "./registry-server";
 
 /** The fake registry module (plain JavaScript: it also runs as the `docker`/`aws`/`buildctl` shims). */
 export interface RegistryImage {
@@ -62,6 +64,13 @@ interface FakeRegistryModule {
 const SCRIPT = path.join(__dirname, "fake-registry.cjs");
 export const fakeRegistry = require(SCRIPT) as FakeRegistryModule;
 
+let serverPort: Promise<number> | undefined;
+/** The port of this process's fake registry server, started on first use. */
+function registryPort(): Promise<number> {
+  serverPort ??= startRegistryServer(fakeRegistry as unknown as Parameters<typeof startRegistryServer>[0]).then((s) => s.port);
+  return serverPort;
+}
+
 export const HOST = "111111111111.dkr.ecr.eu-central-1.amazonaws.com";
 const DAY = 86_400_000;
 export const START = new Date("2026-01-05T09:00:00Z");
@@ -102,33 +111,83 @@ export function expand(text: string, vars: Readonly<Record<string, string>>): st
   return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => vars[(a ?? b)!] ?? whole);
 }
 
+/** What a Dockerfile reads, as the build job sees it: context sources, and what the hash cannot read. */
+export interface DockerfileReads {
+  /** Build-context sources (COPY/ADD sources and RUN --mount=type=bind sources), relative to the context. */
+  readonly sources: string[];
+  /** References the hash cannot read (an image by tag in --from= or a bind mount's from=, ADD of a URL without --checksum). */
+  readonly unpinned: string[];
+}
+
 /**
- * The build-context sources of a Dockerfile's COPY/ADD instructions, as the build job reads them
- * (image-flow-script.ts): comment lines dropped, continued lines joined, the JSON form parsed, stage
- * copies (`--from=`), URLs and here-documents left out; the last argument is the destination.
+ * What a Dockerfile reads from the build context, as the build job parses it (image-flow-script.ts),
+ * written independently: comment lines dropped, continued lines joined, the JSON form parsed; COPY/ADD
+ * sources (the last argument is the destination) and RUN `--mount` bind sources (bind is the default
+ * type, the source defaults to the context's root; Dockerfile reference, "RUN --mount=type=bind");
+ * stage copies and here-documents are no sources; images by tag in `--from=`/`from=`, URLs without
+ * `--checksum` and sources named by a build argument are unpinned.
  */
-export function dockerfileSources(dockerfile: string): string[] {
+export function dockerfileReads(dockerfile: string): DockerfileReads {
   const lines = dockerfile.split("\n").filter((line) => !/^\s*#/.test(line));
   const joined = lines.join("\n").replace(/\\[ \t]*\n/g, " ").split("\n");
-  return joined.flatMap((line) => {
+  const stages = new Set<string>();
+  const sources: string[] = [];
+  const unpinned: string[] = [];
+  const source = (src: string, what: string) => (src.includes("$") ? unpinned.push(`${what} ${src} names a build argument`) : sources.push(src.replace(/^\/+/, "") || "."));
+  const external = (ref: string, what: string) => {
+    if (!stages.has(ref.toLowerCase()) && !/^[0-9]+$/.test(ref) && !/@sha256:[0-9a-f]+$/.test(ref)) unpinned.push(`${what} names an image by tag, not by digest`);
+  };
+  for (const line of joined) {
     const words = line.trim().split(/[ \t]+/);
-    if (!/^(COPY|ADD)$/i.test(words[0] ?? "")) return [];
+    const command = (words[0] ?? "").toUpperCase();
     let i = 1;
-    for (; i < words.length && words[i]!.startsWith("--"); i++) if (words[i]!.startsWith("--from=")) return [];
-    const rest = words.slice(i).join(" ");
-    const args = rest.startsWith("[") ? [...rest.matchAll(/"([^"]*)"/g)].map((m) => m[1]!) : words.slice(i);
-    return args.slice(0, -1).filter((a) => !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(a) && !a.startsWith("git@") && !a.startsWith("<<"));
-  });
+    const flags: string[] = [];
+    for (; i < words.length && words[i]!.startsWith("--"); i++) flags.push(words[i]!);
+    if (command === "FROM") {
+      words.forEach((w, j) => j > 0 && j < words.length - 1 && w.toUpperCase() === "AS" && stages.add(words[j + 1]!.toLowerCase()));
+    } else if (command === "RUN") {
+      for (const flag of flags.filter((f) => f.startsWith("--mount="))) {
+        const spec = flag.slice("--mount=".length).replace(/"/g, "");
+        const fields = Object.fromEntries(spec.split(",").map((f) => (f.includes("=") ? [f.slice(0, f.indexOf("=")), f.slice(f.indexOf("=") + 1)] : [f, ""])));
+        if ((fields.type ?? "bind") !== "bind") continue;
+        if (fields.from) external(fields.from, `RUN --mount=${spec}`);
+        else source(fields.source ?? fields.src ?? ".", `RUN --mount=${spec}`);
+      }
+    } else if (command === "COPY" || command === "ADD") {
+      const from = flags.find((f) => f.startsWith("--from="));
+      if (from) {
+        external(from.slice("--from=".length), `${command} ${from}`);
+        continue;
+      }
+      const rest = words.slice(i).join(" ");
+      const args = rest.startsWith("[") ? [...rest.matchAll(/"([^"]*)"/g)].map((m) => m[1]!) : words.slice(i);
+      for (const a of args.slice(0, -1)) {
+        if (a.startsWith("<<")) continue;
+        if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(a) || a.startsWith("git@")) {
+          if (!flags.some((f) => f.startsWith("--checksum="))) unpinned.push(`${command} ${a} has no --checksum`);
+        } else source(a, command);
+      }
+    }
+  }
+  return { sources, unpinned };
+}
+
+/** The build-context sources of a Dockerfile (see {@link dockerfileReads}). */
+export function dockerfileSources(dockerfile: string): string[] {
+  return dockerfileReads(dockerfile).sources;
 }
 
 /**
  * The inputs hash of an image as the build job defines it (image-flow-script.ts), computed here
- * independently from the files of a commit: the Dockerfile, the files its COPY/ADD take from the
- * context (without --from), extra paths, the base image's hash.
+ * independently from the files of a commit: the Dockerfile, the .dockerignore files, the files it
+ * reads from the context, extra paths, the base image's hash, the build platform; and the commit when
+ * the Dockerfile names something the hash cannot read.
  */
-export function inputsHash(files: Readonly<Record<string, string>>, dockerfile: string, context: string, base: string, extra: readonly string[] = []): string {
-  const sources = dockerfileSources(files[dockerfile] ?? "").map((src) => `${context}/${src}`);
-  const roots = [dockerfile, ...sources, ...extra].map((p) => p.replace(/\/+$/, ""));
+export function inputsHash(files: Readonly<Record<string, string>>, dockerfile: string, context: string, base: string, extra: readonly string[] = [], commit = ""): string {
+  const reads = dockerfileReads(files[dockerfile] ?? "");
+  const sources = reads.sources.map((src) => `${context}/${src}`);
+  const ignores = [`${context}/.dockerignore`, `${dockerfile}.dockerignore`].filter((p) => files[p.replace(/^\.\//, "")] !== undefined);
+  const roots = [dockerfile, ...ignores, ...sources, ...extra].map((p) => p.replace(/\/+$/, ""));
   const matched = Object.keys(files).flatMap((file) =>
     roots.flatMap((root) => {
       const bare = root.replace(/^\.\//, "");
@@ -139,9 +198,10 @@ export function inputsHash(files: Readonly<Record<string, string>>, dockerfile: 
   );
   const lines = [...new Set(matched)]
     .sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : Buffer.from(a) > Buffer.from(b) ? 1 : 0))
-    .map((p) => `${createHash("sha256").update(files[p.replace(/^\.\//, "")]!).digest("hex")}  ${p}\n`)
+    .map((p) => `${createHash("sha256").update(files[p.replace(/^(\.\/)+/, "")]!).digest("hex")}  ${p}\n`)
     .join("");
-  return createHash("sha256").update(`dockerfile ${dockerfile}\nbase ${base}\n${lines}`).digest("hex").slice(0, 40);
+  const perCommit = reads.unpinned.length > 0 ? `commit ${commit}\n` : "";
+  return createHash("sha256").update(`dockerfile ${dockerfile}\nbase ${base}\nplatform ${machine()}\n${perCommit}${lines}`).digest("hex").slice(0, 40);
 }
 
 /**
@@ -165,8 +225,8 @@ export class FlowProject {
     /** The fake registry's IAM table (`FAKE_IAM`, see flow-iam.ts); without it the registry checks no permissions. */
     private readonly iam?: string,
   ) {
-    const shim = (tool: string) => `#!/bin/sh\nexec node ${JSON.stringify(SCRIPT)} ${tool} "$@"\n`;
-    this.repo = new CiRepo(files, { docker: shim("docker"), aws: shim("aws"), "buildctl-daemonless.sh": shim("buildctl") });
+    // The shims reach the fake registry through a socket of this process (registry-server.ts), or start it with node.
+    this.repo = new CiRepo(files, { docker: shimScript("docker", SCRIPT), aws: shimScript("aws", SCRIPT), "buildctl-daemonless.sh": shimScript("buildctl", SCRIPT) });
     this.state = path.join(this.repo.dir, ".shims", "registry.json");
   }
 
@@ -222,6 +282,7 @@ export class FlowProject {
     const unset = trigger.kind === "merge_request" || trigger.kind === "tag" ? ["CI_COMMIT_BRANCH"] : [];
     const runNumber = this.pipelines.length + 1;
     const env = {
+      FAKE_REGISTRY_PORT: String(await registryPort()),
       FAKE_RUN: String(runNumber),
       FAKE_REGISTRY_STATE: this.state,
       FAKE_NOW: new Date(START.getTime() + day * DAY).toISOString(),

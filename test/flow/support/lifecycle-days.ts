@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { matchesSelector } from "../../../lib/registry/glob";
-import { lifecyclePolicyFromTagScheme, simulateLifecycle, type LifecycleImage } from "../../../lib/registry/lifecycle";
+import { lifecyclePolicyFromTagScheme, type LifecyclePolicyDocument, simulateLifecycle, type LifecycleImage } from "../../../lib/registry/lifecycle";
 import { type TagKind, type TagScheme } from "../../../lib/registry/tag-scheme";
 import { fakeRegistry, type RegistryState } from "./flow-harness";
 
@@ -60,39 +60,62 @@ export function runLifecycleDays(state: RegistryState, scheme: TagScheme, days: 
       for (const n of [1, 2, 3]) push(new Date(day.getTime() + n * 3_600_000), "arn:aws:iam::1:role/x-unprotected", repo, `MR-${iid}-${hex(`${d}-${n}-${repo}`).slice(0, 40)}`, { kind: "commit" });
     }
 
-    const now = new Date(day.getTime() + 23 * 3_600_000);
-    for (const repo of repos) {
-      const images: LifecycleImage[] = Object.entries(state.repos[repo]!.images).map(([digest, i]) => ({ digest, tags: i.tags, pushedAt: new Date(i.pushedAt) }));
-      images.forEach((i) => (maxTags = Math.max(maxTags, i.tags.length)));
-      const result = simulateLifecycle(policy, images, now);
-      for (const decision of result.expired) {
-        const image = images.find((i) => i.digest === decision.digest)!;
-        const carried = kindsOf(scheme, image.tags);
-        if (carried.some((k) => k.protected)) violations.push(`day ${d}: ${repo} ${image.tags.join(",")} expired although protected`);
-        for (const kind of carried.filter((k) => !k.protected && !expiresAlone(k, image, images, now))) {
-          violations.push(`day ${d}: ${repo} ${image.tags.join(",")} expired before kind ${kind.name}'s retention`);
-        }
-      }
-      const kept = result.kept.map((k) => images.find((i) => i.digest === k.digest)!);
-      for (const kind of scheme.retainedKinds) {
-        const only = kept.filter((i) => {
-          const carried: TagKind[] = kindsOf(scheme, i.tags);
-          return carried.length === 1 && carried[0] === kind;
-        });
-        const r = kind.retention!;
-        if ("maxAgeDays" in r) {
-          const stale = only.filter((i) => now.getTime() - i.pushedAt.getTime() > (r.maxAgeDays + 1) * DAY);
-          if (stale.length > 0) violations.push(`day ${d}: ${repo} keeps ${stale.length} ${kind.name} images older than ${r.maxAgeDays} days`);
-        } else if (only.length > r.maxCount) {
-          violations.push(`day ${d}: ${repo} keeps ${only.length} ${kind.name} images, more than ${r.maxCount}`);
-        }
-      }
-      fakeRegistry.expire(state, { [repo]: result.expired.map((e) => e.digest) });
-      expired += result.expired.length;
-    }
+    const result = applyLifecycleDay(state, scheme, () => policy, new Date(day.getTime() + 23 * 3_600_000), `day ${d}`);
+    violations.push(...result.violations);
+    expired += result.expired;
+    maxTags = Math.max(maxTags, result.maxTagsPerImage);
   }
   const imagesAtEnd = Object.values(state.repos).reduce((n, r) => n + Object.keys(r.images).length, 0);
   return { violations, summary: { days, pushed, expired, maxTagsPerImage: maxTags, imagesAtEnd } };
+}
+
+/** What one day's lifecycle run found. */
+export interface LifecycleDayResult {
+  readonly violations: string[];
+  readonly expired: number;
+  readonly maxTagsPerImage: number;
+}
+
+/**
+ * Applies each repository's lifecycle policy (`policyOf(repository)`) at `now` with the offline
+ * simulator, deletes what it expires from the registry, and checks: no image with a protected tag
+ * expires; an expired image is one that every kind it carries would expire on its own; an image of a
+ * single age kind is gone one day after its age; no more images of a single count kind stay than its count.
+ */
+export function applyLifecycleDay(state: RegistryState, scheme: TagScheme, policyOf: (repository: string) => LifecyclePolicyDocument, now: Date, label: string): LifecycleDayResult {
+  const violations: string[] = [];
+  let expired = 0;
+  let maxTags = 0;
+  for (const repo of Object.keys(state.repos)) {
+    const images: LifecycleImage[] = Object.entries(state.repos[repo]!.images).map(([digest, i]) => ({ digest, tags: i.tags, pushedAt: new Date(i.pushedAt) }));
+    images.forEach((i) => (maxTags = Math.max(maxTags, i.tags.length)));
+    const result = simulateLifecycle(policyOf(repo), images, now);
+    for (const decision of result.expired) {
+      const image = images.find((i) => i.digest === decision.digest)!;
+      const carried = kindsOf(scheme, image.tags);
+      if (carried.some((k) => k.protected)) violations.push(`${label}: ${repo} ${image.tags.join(",")} expired although protected`);
+      for (const kind of carried.filter((k) => !k.protected && !expiresAlone(k, image, images, now))) {
+        violations.push(`${label}: ${repo} ${image.tags.join(",")} expired before kind ${kind.name}'s retention`);
+      }
+    }
+    const kept = result.kept.map((k) => images.find((i) => i.digest === k.digest)!);
+    for (const kind of scheme.retainedKinds) {
+      const only = kept.filter((i) => {
+        const carried: TagKind[] = kindsOf(scheme, i.tags);
+        return carried.length === 1 && carried[0] === kind;
+      });
+      const r = kind.retention!;
+      if ("maxAgeDays" in r) {
+        const stale = only.filter((i) => now.getTime() - i.pushedAt.getTime() > (r.maxAgeDays + 1) * DAY);
+        if (stale.length > 0) violations.push(`${label}: ${repo} keeps ${stale.length} ${kind.name} images older than ${r.maxAgeDays} days`);
+      } else if (only.length > r.maxCount) {
+        violations.push(`${label}: ${repo} keeps ${only.length} ${kind.name} images, more than ${r.maxCount}`);
+      }
+    }
+    fakeRegistry.expire(state, { [repo]: result.expired.map((e) => e.digest) });
+    expired += result.expired.length;
+  }
+  return { violations, expired, maxTagsPerImage: maxTags };
 }
 
 function kindsOf(scheme: TagScheme, tags: readonly string[]): TagKind[] {
