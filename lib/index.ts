@@ -724,3 +724,5 @@ export { protectCreatedBranch, checkExistingBranch } from "./gitlab/default-bran
 // Trust boundaries: the principal applying Terraform in the secrets key's policy, and the GitLab version check for fork merge-request sub claims.
 export { type DeployPrincipal, resolveDeployPrincipal, validateDeployPrincipal } from "./secrets/deploy-principal";
 export { FORK_MERGE_REQUEST_SUB_MINIMUM, FORK_MERGE_REQUEST_SUB_MINIMUMS, GitLabVersionCheck, type GitLabVersionCheckProps, versionAtLeastExpression } from "./gitlab/gitlab-version-check";
+// Secrets keys the constructs holding SecureStrings take: their grants also name the reader in the key policy.
+export { type ISecretsKey, type ParameterGrant, grantParameters, principalArnOf } from "./secrets/secrets-key-ref";

@@ -2,8 +2,10 @@ import { Construct } from "constructs";
 import { ssmParameterArn, validateAccountId, validateRegion, validateSsmParameterName } from "../core/aws";
 import { constructArgs } from "../core/construct-args";
 import { check } from "../core/errors";
+import { isUnresolved } from "../core/tokens";
 import { type IGrantable } from "../core/iam";
 import { awsProviderContextOf, checkAgainstAwsProvider } from "../core/provider-context";
+import { checkOneKey, grantParameters, type ISecretsKey } from "../secrets/secrets-key-ref";
 import { type RunnerTokenSource } from "./runner-token-source";
 
 /** Props of {@link ExistingRunnerTokenParameter}. */
@@ -24,10 +26,20 @@ export interface ExistingRunnerTokenParameterProps {
    */
   readonly region?: string;
   /**
-   * ARN of the customer-managed KMS key encrypting the parameter.
+   * ARN of a customer-managed KMS key encrypting the parameter; readers also get an IAM `kms:Decrypt` on it.
+   * That alone decrypts only when the key policy lets IAM policies grant it; a key that does not
+   * (such as a `SecretsKey`) must name each reader in its key policy, which this construct cannot
+   * do from an ARN, and nothing checks it (neither for an unresolved token nor for a `SecretsKey`'s ARN).
+   * @deprecated pass `secretsKey`: `grantRead` then also names the reader in the key policy.
    * @default the AWS-managed `aws/ssm` key (no kms grant needed)
    */
   readonly kmsKeyArn?: string;
+  /**
+   * The customer-managed key of the parameter (e.g. a `SecretsKey`): `grantRead` adds the IAM
+   * statements and names the reader in the key policy for exactly this parameter.
+   * @default the AWS-managed `aws/ssm` key (or `kmsKeyArn`)
+   */
+  readonly secretsKey?: ISecretsKey;
 }
 
 /**
@@ -44,6 +56,7 @@ export class ExistingRunnerTokenParameter extends Construct implements RunnerTok
   /** The parameter's ARN (`arn:<partition>:ssm:<region>:<account>:parameter/<name>`). */
   public readonly parameterArn: string;
   private readonly kmsKeyArn?: string;
+  private readonly secretsKey?: ISecretsKey;
 
   /**
    * @deprecated Use `new ExistingRunnerTokenParameter(scope, id, props)`: errors then name the
@@ -88,12 +101,33 @@ export class ExistingRunnerTokenParameter extends Construct implements RunnerTok
     if (args.scope) checkAgainstAwsProvider(this, path, { accountId, region });
     this.parameterName = props.parameterName;
     this.parameterArn = ssmParameterArn(region ?? "", accountId ?? "", props.parameterName);
+    checkOneKey(path, "kmsKeyArn", props.secretsKey, props.kmsKeyArn);
     this.kmsKeyArn = props.kmsKeyArn;
+    this.secretsKey = props.secretsKey;
+    const keyParameterArn = props.secretsKey?.parameterArn(props.parameterName);
+    check(keyParameterArn === undefined || isUnresolved(keyParameterArn) || keyParameterArn === this.parameterArn, {
+      path,
+      subject: "secretsKey",
+      value: { parameterArn: this.parameterArn, keyAccountAndRegion: keyParameterArn },
+      rule: "a parameter encrypted with a customer-managed key lives in the key's account and region (its key policy names the parameter by that ARN)",
+      fix: "give the parameter's accountId and region of the key, or the key of the parameter's account and region",
+    });
   }
 
-  /** Grants `ssm:GetParameter` on this parameter (and `kms:Decrypt` on its customer key, if any). */
+  /**
+   * Grants `ssm:GetParameter` on this parameter, `kms:Decrypt` on its customer key if any, and
+   * with `secretsKey` a key policy statement naming the grantee for this parameter only.
+   * @throws ValidationError with `secretsKey`, for a grantee that is not an IAM role or user
+   */
   public grantRead(grantee: IGrantable): void {
-    grantee.addToPrincipalPolicy({ actions: ["ssm:GetParameter"], resources: [this.parameterArn] });
-    if (this.kmsKeyArn) grantee.addToPrincipalPolicy({ actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] });
+    grantParameters({
+      path: this.node.path,
+      grantee,
+      ssmActions: ["ssm:GetParameter"],
+      parameterNames: [this.parameterName],
+      parameterArns: [this.parameterArn],
+      ...(this.secretsKey ? { secretsKey: this.secretsKey } : {}),
+      ...(this.kmsKeyArn ? { kmsKeyArn: this.kmsKeyArn } : {}),
+    });
   }
 }

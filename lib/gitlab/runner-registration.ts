@@ -8,6 +8,7 @@ import { SSM_DESCRIPTION_MAX_LENGTH, validateSsmParameterName } from "../core/aw
 import { check } from "../core/errors";
 import { type IGrantable } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
+import { checkOneKey, grantParameters, type ISecretsKey } from "../secrets/secrets-key-ref";
 import { type RunnerTokenSource } from "./runner-token-source";
 
 /**
@@ -70,10 +71,20 @@ export interface RunnerRegistrationProps {
   /** Name of the SSM SecureString parameter that receives the authentication token, e.g. `/acme-ci/dev/runner/build/token`. */
   readonly parameterName: string;
   /**
-   * ARN of a customer-managed KMS key for the parameter; readers also get `kms:Decrypt` on it.
+   * ARN of a customer-managed KMS key for the parameter; readers also get an IAM `kms:Decrypt` on it.
+   * That alone decrypts only when the key policy lets IAM policies grant it; a key that does not
+   * (such as a `SecretsKey`) must name each reader in its key policy, which this construct cannot
+   * do from an ARN, and nothing checks it (neither for an unresolved token nor for a `SecretsKey`'s ARN).
+   * @deprecated pass `secretsKey`: `grantRead` then also names the reader in the key policy.
    * @default the AWS-managed `aws/ssm` key
    */
   readonly kmsKeyArn?: string;
+  /**
+   * The customer-managed key of the parameter (e.g. a `SecretsKey`): `grantRead` adds the IAM
+   * statements and names the reader in the key policy for exactly this parameter.
+   * @default the AWS-managed `aws/ssm` key (or `kmsKeyArn`)
+   */
+  readonly secretsKey?: ISecretsKey;
   /**
    * Further projects (ids or full paths) a project runner is enabled for, with
    * `gitlab_project_runner_enablement` (GitLab provider 15.6.2: `project`, `runner_id`;
@@ -112,6 +123,7 @@ export const MIN_RUNNER_TIMEOUT_SECONDS = 600;
  *   tags: ["acme-ci-build"],
  *   untagged: true,
  *   parameterName: "/acme-ci/dev/runner/build/token",
+ *   secretsKey, // a SecretsKey: grantRead also names the reader in its key policy
  * });
  * build.grantRead(runnerHostRole);
  */
@@ -123,6 +135,7 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
   /** Parameter name. */
   public readonly parameterName: string;
   private readonly kmsKeyArn?: string;
+  private readonly secretsKey?: ISecretsKey;
   private readonly scopeKey: readonly string[];
 
   public constructor(scope: Construct, id: string, props: RunnerRegistrationProps) {
@@ -139,7 +152,10 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     });
     validateSsmParameterName(path, "parameterName", props.parameterName, "/acme-ci/dev/runner/token");
     this.parameterName = props.parameterName;
+    checkOneKey(path, "kmsKeyArn", props.secretsKey, props.kmsKeyArn);
     this.kmsKeyArn = props.kmsKeyArn;
+    this.secretsKey = props.secretsKey;
+    const keyArn = props.secretsKey?.keyArn ?? props.kmsKeyArn;
 
     const where = props.scope;
     // A group given by path: look its id up (construct id `group`).
@@ -168,7 +184,7 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
       description: parameterDescription,
       type: "SecureString",
       value: this.runner.token,
-      ...(props.kmsKeyArn ? { keyId: props.kmsKeyArn } : {}),
+      ...(keyArn ? { keyId: keyArn } : {}),
       ...(props.parameterTags ? { tags: { ...props.parameterTags } } : {}),
     });
   }
@@ -193,10 +209,21 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     return this.runner.id;
   }
 
-  /** Grants `ssm:GetParameter` on this parameter only (and `kms:Decrypt` on its customer key, if any). */
+  /**
+   * Grants `ssm:GetParameter` on this parameter only, `kms:Decrypt` on its customer key if any,
+   * and with `secretsKey` a key policy statement naming the grantee for this parameter only.
+   * @throws ValidationError with `secretsKey`, for a grantee that is not an IAM role or user
+   */
   public grantRead(grantee: IGrantable): void {
-    grantee.addToPrincipalPolicy({ actions: ["ssm:GetParameter"], resources: [this.parameterArn] });
-    if (this.kmsKeyArn) grantee.addToPrincipalPolicy({ actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] });
+    grantParameters({
+      path: this.node.path,
+      grantee,
+      ssmActions: ["ssm:GetParameter"],
+      parameterNames: [this.parameterName],
+      parameterArns: [this.parameterArn],
+      ...(this.secretsKey ? { secretsKey: this.secretsKey } : {}),
+      ...(this.kmsKeyArn ? { kmsKeyArn: this.kmsKeyArn } : {}),
+    });
   }
 }
 

@@ -20,6 +20,11 @@ export interface RunnerTokenSource {
    * @default none
    */
   readonly revision?: string;
-  /** Grants `ssm:GetParameter` on this parameter only (and kms:Decrypt when a customer key is used). */
+  /**
+   * Grants `ssm:GetParameter` on this parameter only, and `kms:Decrypt` when a customer key is
+   * used. With a key whose policy names its readers (a `SecretsKey`, given as `secretsKey`), the
+   * grant also names the grantee in the key policy, for this parameter only; an IAM `kms:Decrypt`
+   * alone does not decrypt with such a key.
+   */
   grantRead(grantee: IGrantable): void;
 }

@@ -9,6 +9,7 @@ import { checkedBoundary, validateSsmParameterName } from "../core/aws";
 import { check, checkOneOf } from "../core/errors";
 import { type IGrantable, type PolicyStatement, validateIamName } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
+import { checkOneKey, grantParameters, type ISecretsKey } from "../secrets/secrets-key-ref";
 import { UserGrants } from "./role-policy";
 
 /** Where the secret access key is stored. */
@@ -19,10 +20,20 @@ export type StaticCredentialsStore =
       /** Parameter name, e.g. `/acme-ci/dev/legacy-pull/secret-access-key`. */
       readonly parameterName: string;
       /**
-       * ARN of a customer-managed KMS key.
+       * ARN of a customer-managed KMS key. `grantReadSecret` adds an IAM `kms:Decrypt` on it, which
+       * decrypts only when the key policy lets IAM policies grant it; a key that does not (such as
+       * a `SecretsKey`) must name each reader in its key policy, which cannot be done from an ARN,
+       * and nothing checks it (neither for an unresolved token nor for a `SecretsKey`'s ARN).
+       * @deprecated pass `secretsKey`: `grantReadSecret` then also names the reader in the key policy.
        * @default the AWS-managed `aws/ssm` key
        */
       readonly kmsKeyArn?: string;
+      /**
+       * The customer-managed key of the parameter (e.g. a `SecretsKey`): `grantReadSecret` adds
+       * the IAM statements and names the reader in the key policy for exactly this parameter.
+       * @default the AWS-managed `aws/ssm` key (or `kmsKeyArn`)
+       */
+      readonly secretsKey?: ISecretsKey;
     }
   | {
       /** A Secrets Manager secret. */
@@ -97,6 +108,8 @@ export class StaticCredentials extends Construct implements IGrantable {
   /** The Secrets Manager secret, when the store is Secrets Manager. */
   public readonly secret?: SecretsmanagerSecret;
   private readonly kmsKeyArn?: string;
+  private readonly secretsKey?: ISecretsKey;
+  private readonly parameterName?: string;
 
   public constructor(scope: Construct, id: string, props: StaticCredentialsProps) {
     super(scope, id);
@@ -129,16 +142,27 @@ export class StaticCredentials extends Construct implements IGrantable {
     this.kmsKeyArn = store.kmsKeyArn;
 
     if (store.type === "ssm-parameter") {
+      checkOneKey(`${path}/store`, "kmsKeyArn", store.secretsKey, store.kmsKeyArn);
+      this.secretsKey = store.secretsKey;
+      const keyArn = store.secretsKey?.keyArn ?? store.kmsKeyArn;
       validateSsmParameterName(`${path}/store`, "parameterName", store.parameterName, `/${props.userName}/secret-access-key`);
+      this.parameterName = store.parameterName;
       this.parameter = new SsmParameter(this, "parameter", {
         name: store.parameterName,
         type: "SecureString",
         value: this.accessKey.secret,
         description: `Secret access key of IAM user ${props.userName} (rotate with the rotation counter)`,
-        ...(store.kmsKeyArn ? { keyId: store.kmsKeyArn } : {}),
+        ...(keyArn ? { keyId: keyArn } : {}),
         ...tags,
       });
     } else {
+      check((store as { secretsKey?: unknown }).secretsKey === undefined, {
+        path: `${path}/store`,
+        subject: "secretsKey",
+        value: "a secrets key",
+        rule: "secretsKey encrypts SSM parameters (its key policy decrypts through SSM only); a Secrets Manager secret takes kmsKeyArn",
+        fix: 'use type: "ssm-parameter", or give the secret\'s key as kmsKeyArn',
+      });
       if (!isUnresolved(store.secretName)) {
         check(SECRET_NAME.test(store.secretName), {
           path: `${path}/store`,
@@ -195,13 +219,19 @@ export class StaticCredentials extends Construct implements IGrantable {
   /**
    * Grants reading the stored secret access key: `ssm:GetParameter` on the
    * parameter or `secretsmanager:GetSecretValue` on the secret, and
-   * `kms:Decrypt` on the customer key if one is used.
+   * `kms:Decrypt` on the customer key if one is used; with the store's `secretsKey`,
+   * also a key policy statement naming the grantee for this parameter only.
+   * @throws ValidationError with `secretsKey`, for a grantee that is not an IAM role or user
    */
   public grantReadSecret(grantee: IGrantable): void {
-    grantee.addToPrincipalPolicy({
-      actions: [this.parameter ? "ssm:GetParameter" : "secretsmanager:GetSecretValue"],
-      resources: [this.secretStoreArn],
+    grantParameters({
+      path: this.node.path,
+      grantee,
+      ssmActions: [this.parameter ? "ssm:GetParameter" : "secretsmanager:GetSecretValue"],
+      parameterNames: this.parameter ? [this.parameterName!] : [],
+      parameterArns: [this.secretStoreArn],
+      ...(this.secretsKey ? { secretsKey: this.secretsKey } : {}),
+      ...(this.kmsKeyArn ? { kmsKeyArn: this.kmsKeyArn } : {}),
     });
-    if (this.kmsKeyArn) grantee.addToPrincipalPolicy({ actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] });
   }
 }

@@ -2,6 +2,7 @@ import { type HelperImageArchitecture } from "./mirror-endpoint";
 import { type NetworkRef } from "../network/network-ref";
 import { type NexusDataVolumeOptions } from "./nexus-data-volume";
 import { type RawProxyOptions } from "./nexus-provisioning";
+import { type ISecretsKey } from "../secrets/secrets-key-ref";
 
 /** The Nexus image the mirror runs: the official image, pinned. Bump deliberately (read the release notes). */
 export const NEXUS_IMAGE = "docker.io/sonatype/nexus3:3.93.1";
@@ -162,16 +163,26 @@ export interface NexusMirrorProps {
   /**
    * ARN of a customer-managed KMS key the host creates the admin password parameter with
    * (`aws ssm put-parameter --key-id`). The host role gets `kms:Decrypt`, `kms:Encrypt` and
-   * `kms:GenerateDataKey` on it through SSM only; the key's policy must allow the host role too
-   * (`SecretsKey.allowParameters` with `write: true`).
+   * `kms:GenerateDataKey` on it through SSM only; the key's policy must allow the host role too,
+   * which cannot be done from an ARN, and nothing checks it (neither for an unresolved token nor
+   * for a `SecretsKey`'s ARN).
+   * @deprecated pass `adminPasswordSecretsKey`: the mirror then also names its host role in the
+   *   key policy (read and write, this parameter only).
    * @default the AWS-managed `aws/ssm` key (readable by any principal with `ssm:GetParameter` on the parameter)
    */
   readonly adminPasswordKmsKeyArn?: string;
   /**
+   * The customer-managed key (e.g. a `SecretsKey`) the host creates the admin password
+   * parameter with: the host role gets the IAM statements of `adminPasswordKmsKeyArn`, and the
+   * key policy names it (`allowParameters` with `write: true`, this parameter only).
+   * @default the AWS-managed `aws/ssm` key (or `adminPasswordKmsKeyArn`)
+   */
+  readonly adminPasswordSecretsKey?: ISecretsKey;
+  /**
    * What the host passes as `--key-id` for that key, e.g. its alias `alias/acme-ci-production-secrets`
    * (SSM's PutParameter takes a key id, key ARN, alias name or alias ARN): a literal keeps the key's
    * ARN, a value known only after apply, out of the user data.
-   * @default adminPasswordKmsKeyArn
+   * @default the secrets key's `aliasName` when it has one, else its ARN (or adminPasswordKmsKeyArn)
    */
   readonly adminPasswordKmsKeyAlias?: string;
   /**

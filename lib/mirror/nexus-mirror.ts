@@ -36,6 +36,7 @@ import {
 } from "./nexus-validation";
 import { DEFAULT_RAW_GATEWAY_PORT, RAW_GATEWAY_IMAGE } from "./raw-gateway";
 import { checkAgainstAwsProvider } from "../core/provider-context";
+import { checkOneKey, grantParameters } from "../secrets/secrets-key-ref";
 
 export { MIN_DATA_VOLUME_GIB, type NexusDataVolumeOptions, SNAPSHOT_TAG_KEY } from "./nexus-data-volume";
 export { type DockerProxyPorts, type MirrorDnsOptions, NEXUS_IMAGE, type NexusMirrorProps } from "./nexus-mirror-props";
@@ -157,14 +158,21 @@ export class NexusMirror extends Construct {
       ...(props.permissionsBoundaryArn ? { permissionsBoundaryArn: props.permissionsBoundaryArn } : {}),
       tags,
     });
-    this.role.addToPrincipalPolicy({ actions: ["ssm:GetParameter", "ssm:PutParameter"], resources: [this.adminPasswordParameterArn] });
-    if (props.adminPasswordKmsKeyArn) {
-      this.role.addToPrincipalPolicy({
-        actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-        resources: [props.adminPasswordKmsKeyArn],
-        conditions: { StringEquals: { "kms:ViaService": `ssm.${region}.${dnsSuffixOf(region)}` } },
-      });
-    }
+    checkOneKey(path, "adminPasswordKmsKeyArn", props.adminPasswordSecretsKey, props.adminPasswordKmsKeyArn);
+    const passwordKey = props.adminPasswordSecretsKey;
+    const passwordKeyArn = passwordKey?.keyArn ?? props.adminPasswordKmsKeyArn;
+    // The host reads and writes its own password parameter (with a secrets key: named in its policy too).
+    grantParameters({
+      path,
+      grantee: this.role,
+      ssmActions: ["ssm:GetParameter", "ssm:PutParameter"],
+      parameterNames: [this.adminPasswordParameterName],
+      parameterArns: [this.adminPasswordParameterArn],
+      write: true,
+      kmsConditions: { StringEquals: { "kms:ViaService": `ssm.${region}.${dnsSuffixOf(region)}` } },
+      ...(passwordKey ? { secretsKey: passwordKey } : {}),
+      ...(props.adminPasswordKmsKeyArn ? { kmsKeyArn: props.adminPasswordKmsKeyArn } : {}),
+    });
     if (props.dockerHubCredentialSecretArn) {
       this.role.addToPrincipalPolicy({ actions: ["secretsmanager:GetSecretValue"], resources: [props.dockerHubCredentialSecretArn] });
     }
@@ -221,7 +229,7 @@ export class NexusMirror extends Construct {
     this.provisioningConfig = nexusProvisioningConfig({
       region,
       adminPasswordParameter: this.adminPasswordParameterName,
-      ...(props.adminPasswordKmsKeyArn ? { adminPasswordKmsKeyArn: props.adminPasswordKmsKeyAlias ?? props.adminPasswordKmsKeyArn } : {}),
+      ...(passwordKeyArn ? { adminPasswordKmsKeyArn: props.adminPasswordKmsKeyAlias ?? passwordKey?.aliasName ?? passwordKeyArn } : {}),
       dockerGroupPort: groupPort,
       dockerProxyPorts: proxyPorts,
       ...(props.dockerHubCredentialSecretArn ? { dockerHubCredentialSecretArn: props.dockerHubCredentialSecretArn } : {}),

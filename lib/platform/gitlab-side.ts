@@ -23,6 +23,7 @@ import { runnerPoolsOf } from "./runner-pools";
 import { unprotectedRunnerTagVariables } from "./job-routing";
 import { registryHostOf, tenantsOf } from "./tenancy";
 import { tenantVariables } from "./tenant-variables";
+import { type ISecretsKey } from "../secrets/secrets-key-ref";
 
 /** What the GitLab side of an environment exposes. */
 export interface GitLabSide {
@@ -69,11 +70,18 @@ export interface EnvironmentGitLabSideProps {
    */
   readonly mirror?: MirrorEndpoint;
   /**
-   * ARN of the customer-managed KMS key the runner token parameters are encrypted with
-   * (the platform's `SecretsKey`); readers get `kms:Decrypt` on it.
+   * ARN of the customer-managed KMS key the runner token parameters are encrypted with;
+   * readers get an IAM `kms:Decrypt` on it, and the key policy must name them.
+   * @deprecated pass `secretsKey`: the tokens' `grantRead` then also names each reader in its key policy.
    * @default the AWS-managed `aws/ssm` key
    */
   readonly secretsKeyArn?: string;
+  /**
+   * The customer-managed key the runner token parameters are encrypted with (the platform's
+   * `SecretsKey`): each token's `grantRead` names the reader in the key policy.
+   * @default the AWS-managed `aws/ssm` key (or `secretsKeyArn`)
+   */
+  readonly secretsKey?: ISecretsKey;
   /**
    * The refs the CI roles trust, to protect in GitLab (or check at plan time): see {@link ProtectedRefs}.
    * @default none
@@ -155,7 +163,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     const registrations = runnersOf(platform, env);
     const pools = runnerPoolsOf(env, registrations, this.node.path);
     const tenants = tenantsOf(env);
-    const kms = props.secretsKeyArn ? { kmsKeyArn: props.secretsKeyArn } : {};
+    const kms = props.secretsKey ? { secretsKey: props.secretsKey } : props.secretsKeyArn ? { kmsKeyArn: props.secretsKeyArn } : {};
     const projects = new Map<string, DataGitlabProject>();
     for (const runner of registrations) {
       const parameterName = runner.existingTokenParameter ?? `/${platform.project}/${env.name}/runner/${runner.name}/token`;

@@ -294,9 +294,6 @@ export class GitLabCiPlatform extends Construct {
     this.cache = new RunnerCacheBucket(this, "runner-cache", { bucketName: cacheBucketNameOf(platform, env), region: env.region, ...env.cache });
     new TerraformOutput(this, "runner-cache-bucket", { staticId: true, value: this.cache.bucketName, description: "S3 bucket of the runner cache" });
     this.mirror = this.buildMirror(platform, env, props.registrySettings);
-    if (this.mirror instanceof NexusMirror && secretsKey) {
-      secretsKey.allowParameters({ principalArn: this.mirror.role.roleArn, parameterArns: [this.mirror.adminPasswordParameterArn], write: true });
-    }
     this.mirrorEndpoint = this.mirror?.endpoint;
     if (this.mirror) {
       new TerraformOutput(this, "mirror-image-prefixes", {
@@ -374,7 +371,7 @@ export class GitLabCiPlatform extends Construct {
         ...(env.identity?.subClaimComponents ? { subClaimComponents: env.identity.subClaimComponents } : {}),
       },
       ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),
-      ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
+      ...(secretsKey ? { secretsKey } : {}),
       ...(toolboxProject ? { toolboxProject } : {}),
       ...(promotion.source ? { promotionSource: promotion.source } : {}),
     });
@@ -463,7 +460,7 @@ export class GitLabCiPlatform extends Construct {
       ...(mirror.credentialedAnonymousPull ? { credentialedAnonymousPull: mirror.credentialedAnonymousPull } : {}),
       ...(mirror.rawProxies ? { rawProxies: mirror.rawProxies } : {}),
       ...(mirror.dnsZoneName ? { dns: { zoneName: mirror.dnsZoneName } } : {}),
-      ...(this.secretsKey ? { adminPasswordKmsKeyArn: this.secretsKey.keyArn, adminPasswordKmsKeyAlias: this.secretsKey.aliasName } : {}),
+      ...(this.secretsKey ? { adminPasswordSecretsKey: this.secretsKey } : {}),
       runnerArchitecture: runnerArchitectureOf(env),
     });
   }

@@ -1,7 +1,7 @@
 import { TerraformOutput } from "cdktf";
 import { type Construct } from "constructs";
 import { type RunnerCacheBucket } from "../cache/cache-bucket";
-import { dnsSuffixOf, ssmParameterArn } from "../core/aws";
+import { dnsSuffixOf } from "../core/aws";
 import { isUnresolved } from "../core/tokens";
 import { type IGrantable } from "../core/iam";
 import { ExistingRunnerTokenParameter } from "../gitlab/existing-runner-token";
@@ -74,7 +74,6 @@ export interface RunnerFleets {
 export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): RunnerFleets {
   const { platform, env, network, pools, secretsKey, roleArn } = props;
   const runners = env.runners!;
-  const parameterArnOf = (token: RunnerTokenSource) => ssmParameterArn(env.region, env.accountId, token.parameterName);
   // Every repository of the environment lives in one registry: name it once, as a literal,
   // so DOCKER_AUTH_CONFIG gets one credHelpers entry (not one token per repository).
   const registryHost = `${env.accountId}.dkr.ecr.${env.region}.${dnsSuffixOf(env.region)}`;
@@ -88,7 +87,6 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
       return repository ? [{ registryHost, grantPull: (grantee: IGrantable) => repository.grantPull(grantee) }] : [];
     });
   };
-  const kms = secretsKey ? { kmsKeyArn: secretsKey.keyArn } : {};
   const poolOf = (name: string): PoolRunner => pools.find((p) => p.name === name)!;
   // Tokens put in SSM by hand (no GitLab side in this stack): one importer per runner.
   const handMadeTokens = new Map<string, ExistingRunnerTokenParameter>();
@@ -99,7 +97,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
       parameterName: runnerTokenParameterName(platform, env, runner),
       accountId: env.accountId,
       region: env.region,
-      ...kms,
+      ...(secretsKey ? { secretsKey } : {}),
     });
     handMadeTokens.set(runner.name, token);
     return token;
@@ -144,11 +142,10 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
   };
   // The cache bucket hands out the RunnerCacheAccess of each trust level's part of the cache.
   const cacheOf = (trust: TrustLevel) => props.cache.cacheAccessFor(trust);
-  const secure = (fleet: RunnerFleet, definitions: readonly RunnerDefinition[]) => {
+  // Each pool's host role reads its own runners' tokens: the fleet's grantRead names it in the secrets key's policy.
+  const secure = (fleet: RunnerFleet) => {
     if (props.mirror instanceof EcrPullThroughMirror) props.mirror.grantPullThrough(fleet.hostRole);
     if (props.mirror instanceof NexusMirror) props.mirror.allowClients(fleet.securityGroupId);
-    // The key lets each pool's host role decrypt its own runners' tokens only.
-    secretsKey?.allowParameters({ principalArn: fleet.hostRole.roleArn, parameterArns: definitions.map((d) => parameterArnOf(d.tokenSource)) });
   };
 
   // The protected pool: protected jobs only; may bind the docker socket.
@@ -168,7 +165,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     ...(runners.imageStorageGiB ? { imageStorageGiB: runners.imageStorageGiB } : {}),
     ...(runners.concurrent !== undefined ? { concurrent: runners.concurrent } : {}),
   });
-  secure(runnerFleet, protectedRunners);
+  secure(runnerFleet);
   dashboard(runnerFleet, true);
   // A pool's AMI: its own, else the environment's when the pool has the protected pool's
   // architecture (an arm64 AMI of a Graviton protected pool never reaches x86_64 hosts).
@@ -196,7 +193,6 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
     const manager = unprotectedAutoscaler;
     if (props.mirror instanceof EcrPullThroughMirror) props.mirror.grantPullThrough(manager.managerRole);
     if (props.mirror instanceof NexusMirror) Object.values(manager.workerGroups).forEach((g) => (props.mirror as NexusMirror).allowClients(g.securityGroupId));
-    secretsKey?.allowParameters({ principalArn: manager.managerRole.roleArn, parameterArns: definitions.map((d) => parameterArnOf(d.tokenSource)) });
     new TerraformOutput(scope, "unprotected-runner-group-name", {
       staticId: true,
       value: manager.managerAutoScalingGroupName,
@@ -223,7 +219,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
       ...imageIdOf(unprotected.imageId, unprotected.instanceTypes),
       ...(unprotected.concurrent !== undefined ? { concurrent: unprotected.concurrent } : {}),
     });
-    secure(unprotectedFleet, unprotectedRunners);
+    secure(unprotectedFleet);
     dashboard(unprotectedFleet, false);
     new TerraformOutput(scope, "unprotected-runner-group-name", {
       staticId: true,
@@ -257,7 +253,7 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
       instanceTypes: deployInstanceTypes,
       ...imageIdOf(deploy.imageId, deployInstanceTypes),
     });
-    secure(deployFleet, deployRunners);
+    secure(deployFleet);
     dashboard(deployFleet, false);
     new TerraformOutput(scope, "deploy-runner-group-name", {
       staticId: true,

@@ -1,11 +1,13 @@
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
-import { Lazy } from "cdktf";
+import { DefaultTokenResolver, Lazy, StringConcat, Tokenization } from "cdktf";
 import { Construct } from "constructs";
-import { dnsSuffixOf, partitionOf, validateAccountId, validateRegion } from "../core/aws";
+import { dnsSuffixOf, partitionOf, ssmParameterArn, validateAccountId, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { checkAgainstAwsProvider } from "../core/provider-context";
+import { type ISecretsKey } from "./secrets-key-ref";
+import { SSM_DECRYPT_ACTIONS, SSM_ENCRYPT_ACTIONS, type SecretsKeyUse } from "./secrets-key-use";
 import { resolveDeployPrincipal, validateDeployPrincipal, type DeployPrincipal } from "./deploy-principal";
 
 /** Props of a {@link SecretsKey}. */
@@ -43,24 +45,6 @@ export interface SecretsKeyProps {
    */
   readonly deployPrincipalArn?: string;
 }
-
-/** One principal's use of the key through SSM Parameter Store, for {@link SecretsKey}. */
-export interface SecretsKeyUse {
-  /** IAM role ARN (a token of the role resource is fine). */
-  readonly principalArn: string;
-  /** The SSM parameter ARNs it may decrypt (and, with `write`, encrypt), literal ARNs. */
-  readonly parameterArns: readonly string[];
-  /**
-   * Also encrypt (the principal writes the parameters itself, e.g. the Nexus host its admin password).
-   * @default false
-   */
-  readonly write?: boolean;
-}
-
-/** KMS actions SSM Parameter Store calls for a reader (standard tier: Decrypt; advanced tier: Decrypt of the data key). */
-export const SSM_DECRYPT_ACTIONS = ["kms:Decrypt"] as const;
-/** KMS actions SSM Parameter Store calls for a writer (standard tier: Encrypt; advanced tier: GenerateDataKey). */
-export const SSM_ENCRYPT_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"] as const;
 
 /**
  * What the account root (and through it, IAM policies of the account) may do with the key:
@@ -141,7 +125,9 @@ const ALIAS_NAME = /^[A-Za-z0-9/_-]{1,250}$/;
  * const key = new SecretsKey(this, "secrets-key", { aliasName: "acme-ci-dev-secrets", accountId, region });
  * key.allowParameters({ principalArn: hostRole.roleArn, parameterArns: [tokenParameterArn] });
  */
-export class SecretsKey extends Construct {
+export { SSM_DECRYPT_ACTIONS, SSM_ENCRYPT_ACTIONS, type SecretsKeyUse } from "./secrets-key-use";
+
+export class SecretsKey extends Construct implements ISecretsKey {
   /** The `aws_kms_key`. */
   public readonly key: KmsKey;
   /** The `aws_kms_alias`. */
@@ -151,6 +137,7 @@ export class SecretsKey extends Construct {
   /** The principal that applies Terraform, named in `TerraformManagesParameters`, and where it comes from. */
   public readonly deployPrincipal: DeployPrincipal;
   private readonly uses: SecretsKeyUse[] = [];
+  private readonly arn: string;
   private readonly accountId: string;
   private readonly region: string;
 
@@ -194,12 +181,16 @@ export class SecretsKey extends Construct {
       ...(props.tags ? { tags: { ...props.tags } } : {}),
       ...(props.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
     });
+    this.arn = this.key.arn;
     this.alias = new KmsAlias(this, "alias", { name: this.aliasName, targetKeyId: this.key.keyId });
   }
 
-  /** The key ARN (for `key_id` of SSM parameters and IAM grants). */
+  /**
+   * The key ARN (for `key_id` of SSM parameters and IAM grants): one token string, so that
+   * statements granted one by one name it once when merged.
+   */
   public get keyArn(): string {
-    return this.key.arn;
+    return this.arn;
   }
 
   /** The key id. */
@@ -207,8 +198,16 @@ export class SecretsKey extends Construct {
     return this.key.keyId;
   }
 
+  /** The literal ARN of parameter `parameterName` in the key's account and region. */
+  public parameterArn(parameterName: string): string {
+    return ssmParameterArn(this.region, this.accountId, parameterName);
+  }
+
   /**
    * Lets one principal decrypt (and with `write`, encrypt) its own parameters through SSM.
+   * Uses of the same principal with the same `write` share one statement (their parameters
+   * joined, each once), so granting a role several parameters one by one gives the statement
+   * that granting them together does.
    * @throws ValidationError for a use without parameters
    */
   public allowParameters(use: SecretsKeyUse): void {
@@ -220,6 +219,25 @@ export class SecretsKey extends Construct {
       fix: "pass the ARNs of the principal's parameters",
     });
     this.uses.push(use);
+  }
+
+  /**
+   * The uses grouped by principal and `write`, in the order each group was first added. Principals
+   * are compared resolved (two references to one role's ARN are different token strings).
+   */
+  private mergedUses(): SecretsKeyUse[] {
+    const resolver = new DefaultTokenResolver(new StringConcat());
+    const groups = new Map<string, { principalArn: string; write: boolean; parameterArns: string[] }>();
+    const text = (value: string) => JSON.stringify(Tokenization.resolve(value, { scope: this, resolver }));
+    for (const use of this.uses) {
+      const write = use.write ?? false;
+      const key = `${write}|${text(use.principalArn)}`;
+      const group = groups.get(key) ?? { principalArn: use.principalArn, write, parameterArns: [] };
+      groups.set(key, group);
+      const seen = new Set(group.parameterArns.map(text));
+      for (const arn of use.parameterArns) if (!seen.has(text(arn))) { group.parameterArns.push(arn); seen.add(text(arn)); }
+    }
+    return [...groups.values()];
   }
 
   /** The key policy as JSON (statements in the order the uses were added). */
@@ -251,7 +269,7 @@ export class SecretsKey extends Construct {
         Condition: { StringEquals: { "kms:ViaService": viaSsm } },
       },
     ];
-    this.uses.forEach((use, i) => {
+    this.mergedUses().forEach((use, i) => {
       statements.push({
         Sid: `${use.write ? "ReadWrite" : "Read"}Parameters${i}`,
         Effect: "Allow",

@@ -1,0 +1,191 @@
+/*
+ * Constructs holding SSM SecureStrings under a SecretsKey: their grants name the grantee in the key
+ * policy for exactly their parameter. With the key policy closed to IAM (the account root holds no
+ * kms:Decrypt), an IAM statement alone decrypts nothing: a user composing the constructs by hand
+ * must get a working grant without wiring the key policy themselves.
+ */
+import fc from "fast-check";
+import { type TerraformStack } from "cdktf";
+import { PolicyDocument } from "../../lib/core/iam";
+import { ExistingRunnerTokenParameter } from "../../lib/gitlab/existing-runner-token";
+import { RunnerRegistration } from "../../lib/gitlab/runner-registration";
+import { RunnerHostRole } from "../../lib/identity/runner-host-role";
+import { StaticCredentials } from "../../lib/identity/static-credentials";
+import { NexusMirror } from "../../lib/mirror/nexus-mirror";
+import { SecretsKey } from "../../lib/secrets/secrets-key";
+import { onlyResource, resourcesOf, synth, type SynthJson, testStack, violationOf } from "../support/synth";
+
+const ACCOUNT = "111111111111";
+const REGION = "eu-central-1";
+const VIA_SSM = "ssm.eu-central-1.amazonaws.com";
+const arnOf = (name: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${name.replace(/^\//, "")}`;
+
+type Statement = { Sid: string; Principal: { AWS: string }; Action: string[]; Condition?: { StringEquals?: Record<string, unknown> } };
+
+function setup() {
+  const stack = testStack();
+  const key = new SecretsKey(stack, "secrets-key", { aliasName: "acme-ci-dev-secrets", accountId: ACCOUNT, region: REGION, deployPrincipalArn: `arn:aws:iam::${ACCOUNT}:role/deploy` });
+  const host = new RunnerHostRole(stack, "host", { roleName: "acme-ci-dev-runner" });
+  return { stack, key, host };
+}
+
+/** The key policy's statements naming parameters (after the three fixed ones). */
+function useStatements(json: SynthJson): Statement[] {
+  const key = onlyResource(json, "aws_kms_key");
+  return (JSON.parse(String(key.policy)) as { Statement: Statement[] }).Statement.slice(3);
+}
+
+/** `${aws_iam_role.<id>.arn}` of the role named `name`. */
+function roleRef(json: SynthJson, name: string): string {
+  const [id] = Object.entries(resourcesOf(json, "aws_iam_role")).find(([, r]) => r.name === name)!;
+  return `\${aws_iam_role.${id}.arn}`;
+}
+
+/** `${aws_kms_key.<id>.arn}` of the only key. */
+const keyRef = (json: SynthJson) => `\${aws_kms_key.${Object.keys(resourcesOf(json, "aws_kms_key"))[0]!}.arn}`;
+
+/** The inline policy statements of the role named `name`. */
+function roleStatements(json: SynthJson, role: string): { Action: string[]; Resource: string[] }[] {
+  const ref = roleRef(json, role).replace(".arn}", ".name}");
+  const policies = Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((p) => p.role === ref);
+  return policies.flatMap((p) => (JSON.parse(String(p.policy)) as { Statement: { Action: string[]; Resource: string[] }[] }).Statement);
+}
+
+function expectReadStatement(json: SynthJson, role: string, parameterNames: string[], write = false) {
+  const statements = useStatements(json);
+  expect(statements).toEqual([
+    expect.objectContaining({
+      Principal: { AWS: roleRef(json, role) },
+      Action: write ? ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"],
+      Condition: { StringEquals: { "kms:ViaService": VIA_SSM, "kms:EncryptionContext:PARAMETER_ARN": parameterNames.map(arnOf) } },
+    }),
+  ]);
+}
+
+const registration = (stack: TerraformStack, key: SecretsKey, name = "build") =>
+  new RunnerRegistration(stack, `runner-${name}`, {
+    scope: { type: "group", groupId: 42 },
+    description: `acme-ci dev ${name}`,
+    tags: [`acme-ci-${name}`],
+    parameterName: `/acme-ci/dev/runner/${name}/token`,
+    secretsKey: key,
+  });
+
+describe("grants under a SecretsKey name the grantee in the key policy", () => {
+  test("RunnerRegistration.grantRead: key policy statement for that role and that parameter; the parameter under the key", () => {
+    const { stack, key, host } = setup();
+    registration(stack, key).grantRead(host);
+    const { json } = synth(stack);
+    expectReadStatement(json, "acme-ci-dev-runner", ["/acme-ci/dev/runner/build/token"]);
+    expect(onlyResource(json, "aws_ssm_parameter").key_id).toBe(keyRef(json));
+    const iam = roleStatements(json, "acme-ci-dev-runner");
+    expect(iam).toContainEqual(expect.objectContaining({ Action: ["kms:Decrypt"] }));
+    expect(iam).toContainEqual(expect.objectContaining({ Action: ["ssm:GetParameter"] }));
+  });
+
+  test("no grant, no statement: a registration alone adds nothing to the key policy", () => {
+    const { stack, key } = setup();
+    registration(stack, key);
+    expect(useStatements(synth(stack).json)).toEqual([]);
+  });
+
+  test("ExistingRunnerTokenParameter.grantRead names the role for the imported parameter", () => {
+    const { stack, key, host } = setup();
+    new ExistingRunnerTokenParameter(stack, "token", { parameterName: "/ci/runner/token", accountId: ACCOUNT, region: REGION, secretsKey: key }).grantRead(host);
+    expectReadStatement(synth(stack).json, "acme-ci-dev-runner", ["/ci/runner/token"]);
+  });
+
+  test("StaticCredentials.grantReadSecret (SSM store) names the role for the secret access key's parameter", () => {
+    const { stack, key, host } = setup();
+    const creds = new StaticCredentials(stack, "legacy", { userName: "acme-legacy-pull", store: { type: "ssm-parameter", parameterName: "/acme/legacy/secret", secretsKey: key } });
+    creds.grantReadSecret(host);
+    const { json } = synth(stack);
+    expectReadStatement(json, "acme-ci-dev-runner", ["/acme/legacy/secret"]);
+    expect(onlyResource(json, "aws_ssm_parameter").key_id).toBe(keyRef(json));
+  });
+
+  test("NexusMirror with adminPasswordSecretsKey: its host role reads and writes its own password parameter", () => {
+    const { stack, key } = setup();
+    new NexusMirror(stack, "mirror", {
+      name: "acme-mirror",
+      accountId: ACCOUNT,
+      region: REGION,
+      network: { vpcId: "vpc-0a1b2c3d4e5f60718", privateSubnetIds: ["subnet-0a1b2c3d4e5f60718"] },
+      adminPasswordSecretsKey: key,
+    });
+    const { json } = synth(stack);
+    expectReadStatement(json, "acme-mirror-host", ["/acme-mirror/admin-password"], true);
+    expect(roleStatements(json, "acme-mirror-host")).toContainEqual(
+      expect.objectContaining({ Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], Condition: { StringEquals: { "kms:ViaService": VIA_SSM } } }),
+    );
+    // The host passes the key's alias (a literal), not its ARN, to put-parameter.
+    expect(JSON.stringify(json)).toContain("alias/acme-ci-dev-secrets");
+  });
+
+  test("two readers of one token: one statement each, each for that token only", () => {
+    const { stack, key, host } = setup();
+    const other = new RunnerHostRole(stack, "manager", { roleName: "acme-ci-dev-manager" });
+    const build = registration(stack, key, "build");
+    const test = registration(stack, key, "test");
+    build.grantRead(host);
+    test.grantRead(other);
+    const { json } = synth(stack);
+    const statements = useStatements(json);
+    expect(statements.map((s) => [s.Principal.AWS, s.Condition!.StringEquals!["kms:EncryptionContext:PARAMETER_ARN"]])).toEqual([
+      [roleRef(json, "acme-ci-dev-runner"), [arnOf("/acme-ci/dev/runner/build/token")]],
+      [roleRef(json, "acme-ci-dev-manager"), [arnOf("/acme-ci/dev/runner/test/token")]],
+    ]);
+  });
+
+  test("property: granting a role parameters one by one gives the key policy of granting them together (one statement, each parameter once, IAM kms:Decrypt once)", () => {
+    const name = fc.stringMatching(/^[a-z]{1,8}$/);
+    fc.assert(
+      fc.property(fc.array(name, { minLength: 1, maxLength: 5 }), (names) => {
+        const { stack, key, host } = setup();
+        names.forEach((n) => new ExistingRunnerTokenParameter(stack, `t-${Math.random().toString(36).slice(2)}`, { parameterName: `/p/${n}`, accountId: ACCOUNT, region: REGION, secretsKey: key }).grantRead(host));
+        const { json } = synth(stack);
+        expectReadStatement(json, "acme-ci-dev-runner", [...new Set(names)].map((n) => `/p/${n}`));
+        const kms = roleStatements(json, "acme-ci-dev-runner").filter((s) => s.Action.includes("kms:Decrypt"));
+        expect(kms).toHaveLength(1);
+        expect(kms[0]!.Resource).toHaveLength(1);
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
+describe("what the grants refuse", () => {
+  test("a grantee the key policy cannot name (a bare policy document) is refused with the path and the fix", () => {
+    const { stack, key } = setup();
+    const error = violationOf(() => registration(stack, key).grantRead(new PolicyDocument()));
+    expect(error.message).toContain("test/runner-build");
+    expect(error.message).toContain("allowParameters");
+  });
+
+  test("secretsKey and the deprecated kmsKeyArn together are refused", () => {
+    const { stack, key } = setup();
+    const error = violationOf(() => new ExistingRunnerTokenParameter(stack, "token", { parameterName: "/ci/t", accountId: ACCOUNT, region: REGION, secretsKey: key, kmsKeyArn: "arn:aws:kms:eu-central-1:111111111111:key/abc" }));
+    expect(error.message).toContain("kmsKeyArn");
+  });
+
+  test("an imported parameter of another region than the key's is refused (the key policy would name another ARN)", () => {
+    const { stack, key } = setup();
+    const error = violationOf(() => new ExistingRunnerTokenParameter(stack, "token", { parameterName: "/ci/t", accountId: ACCOUNT, region: "eu-west-1", secretsKey: key }));
+    expect(error.message).toContain("secretsKey");
+  });
+
+  test("a secretsKey on a Secrets Manager store is refused (the key decrypts through SSM only)", () => {
+    const { stack, key } = setup();
+    const store = { type: "secrets-manager", secretName: "acme/legacy", secretsKey: key } as unknown as { type: "secrets-manager"; secretName: string };
+    const error = violationOf(() => new StaticCredentials(stack, "legacy", { userName: "acme-legacy", store }));
+    expect(error.message).toContain("secretsKey");
+  });
+
+  test("the deprecated kmsKeyArn still grants IAM only: the key policy is the user's to extend", () => {
+    const { stack, key, host } = setup();
+    new ExistingRunnerTokenParameter(stack, "token", { parameterName: "/ci/t", accountId: ACCOUNT, region: REGION, kmsKeyArn: key.keyArn }).grantRead(host);
+    const { json } = synth(stack);
+    expect(useStatements(json)).toEqual([]);
+    expect(roleStatements(json, "acme-ci-dev-runner")).toContainEqual(expect.objectContaining({ Action: ["kms:Decrypt"] }));
+  });
+});
