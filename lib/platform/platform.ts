@@ -358,6 +358,7 @@ export class GitLabCiPlatform extends Construct {
     // Group variables hold only what every tenant shares; each tenant's image URLs, role ARNs,
     // audience, toolbox and protected runner tags are project variables.
     const firstRoles = [...this.identity.tenantRoles.values()][0]!;
+    const pools = runnerPoolsOf(env, runnersOf(platform, env), this.node.path);
     this.gitlab = new EnvironmentGitLabSide(this, "gitlab", {
       platform,
       environment: env,
@@ -377,6 +378,7 @@ export class GitLabCiPlatform extends Construct {
       ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
       ...(toolboxProject ? { toolboxProject } : {}),
       ...(promotion.source ? { promotionSource: promotion.source } : {}),
+      runnerPools: pools,
     });
     new TerraformOutput(this, "ci-variable-names", {
       staticId: true,
@@ -384,8 +386,6 @@ export class GitLabCiPlatform extends Construct {
       description: "Keys of the group CI/CD variables the platform manages",
     });
 
-    const registrations = runnersOf(platform, env);
-    const pools = runnerPoolsOf(env, registrations, this.node.path);
     this.runnerPools = pools
       .filter((pool) => pool.registration !== undefined)
       .map((pool) => ({
