@@ -4,7 +4,7 @@
  * runners that take unprotected jobs, and the volumes a docker access mode adds.
  */
 import { check } from "../core/errors";
-import { untrustedJobVolumeProblem, validateHostMount } from "../core/host-path";
+import { NAMED_VOLUME, untrustedJobVolumeProblem, validateHostMount } from "../core/host-path";
 import { isUnresolved } from "../core/tokens";
 import { type DockerExecutorSettings } from "./runner-config-model";
 
@@ -45,7 +45,9 @@ export function validateUntrustedJobVolumes(path: string, volumes: readonly stri
 }
 
 /**
- * Checks the form of `[runners.docker] volumes` (absolute paths, `ro`/`rw` options), that
+ * Checks the form of `[runners.docker] volumes` (an absolute container path, with a source that
+ * is an absolute host path or a named docker volume, `ro`/`rw` options: the forms GitLab Runner's
+ * volume parser takes, whose source is `<dir>` or `<volume name>`), that
  * the docker socket comes only through `dockerAccess`, that no host path in
  * `FORBIDDEN_HOST_PATHS` is mounted, and that each container path is mounted once.
  * @throws ValidationError naming `path` and `volumes[i]`
@@ -55,12 +57,15 @@ export function validateDockerVolumes(path: string, volumes: readonly string[]):
   volumes.forEach((volume, i) => {
     if (isUnresolved(volume)) return;
     const parts = volume.split(":");
-    check(parts.length <= 3 && parts.slice(0, 2).every((p) => p.startsWith("/")) && (parts.length < 3 || /^(ro|rw)(,[a-z]+)*$/.test(parts[2]!)), {
+    const source = parts[0]!;
+    const sourceForm = source.startsWith("/") || (parts.length >= 2 && NAMED_VOLUME.test(source));
+    const targetForm = parts.length < 2 || parts[1]!.startsWith("/");
+    check(parts.length <= 3 && sourceForm && targetForm && (parts.length < 3 || /^(ro|rw)(,[a-z]+)*$/.test(parts[2]!)), {
       path,
       subject: `volumes[${i}]`,
       value: volume,
-      rule: "a volume is /container/path, /host/path:/container/path or /host/path:/container/path:ro|rw",
-      fix: "use absolute paths, e.g. /cache or /srv/data:/data:ro",
+      rule: "a volume is /container/path, or /host/path or a named docker volume ([a-zA-Z0-9][a-zA-Z0-9_.-]+) then :/container/path, optionally :ro or :rw (GitLab Runner 18.11.2 executors/docker/internal/volumes/parser/linux_parser.go)",
+      fix: "use e.g. /cache, gomod:/go/pkg/mod or /srv/data:/data:ro",
     });
     check(!volume.includes("docker.sock"), {
       path,
