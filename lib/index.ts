@@ -724,3 +724,16 @@ export { protectCreatedBranch, checkExistingBranch } from "./gitlab/default-bran
 // Trust boundaries: the principal applying Terraform in the secrets key's policy, and the GitLab version check for fork merge-request sub claims.
 export { type DeployPrincipal, resolveDeployPrincipal, validateDeployPrincipal } from "./secrets/deploy-principal";
 export { FORK_MERGE_REQUEST_SUB_MINIMUM, FORK_MERGE_REQUEST_SUB_MINIMUMS, GitLabVersionCheck, type GitLabVersionCheckProps, versionAtLeastExpression } from "./gitlab/gitlab-version-check";
+
+// Runner hosts: the on-host script in parts, delivered through SSM and checked by digest; job volume checks.
+export { INSTALL_SCRIPT, RUNNER_FLEET_SCRIPT_PARTS, joinScriptParts } from "./runner/host-files";
+export {
+  type DeliveredHostScript,
+  type HostScriptDelivery,
+  type HostScriptDeliveryProps,
+  SCRIPT_PARAMETER_MAX_CHARS,
+  deliverHostScript,
+  encodeHostScript,
+  scriptParameterName,
+} from "./runner/host-script-delivery";
+export { validateDockerVolumes, validateUntrustedJobVolumes } from "./runner/docker-volumes";

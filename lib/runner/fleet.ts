@@ -38,6 +38,7 @@ import {
 } from "./fleet-props";
 import { instanceTypes, validateFleetProps, validateTokenLifetimes } from "./fleet-validation";
 import { mirrorPorts, runnerEntry } from "./fleet-runner-entry";
+import { deliverHostScript } from "./host-script-delivery";
 
 export * from "./fleet-props";
 export { mirrorPorts } from "./fleet-runner-entry";
@@ -165,6 +166,14 @@ export class RunnerFleet extends Construct {
       actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
       resources: [logGroupArn, `${logGroupArn}:*`],
     });
+    // The host script: in SSM String parameters, read and checked against its SHA-256 at boot,
+    // so user data carries only the installer and the settings.
+    const script = deliverHostScript(this, {
+      fleetName: name,
+      hostRole: this.hostRole,
+      parameterArnPrefix: `arn:${partition.partition}:ssm:${region.region}:${account.accountId}:parameter`,
+      ...(props.tags ? { tags: props.tags } : {}),
+    });
     // PutMetricData has no resource and no dimension condition key; the namespace is its
     // condition (cloudwatch:namespace), so every fleet publishes to a namespace of its own.
     this.hostRole.addToPrincipalPolicy({
@@ -190,6 +199,7 @@ export class RunnerFleet extends Construct {
       rebalanceWaitSeconds: props.rebalanceWaitSeconds ?? (props.instanceWarmupSeconds ?? 300) + 300,
       ...(props.diskCleanupThresholdPercent !== undefined ? { diskHighPercent: props.diskCleanupThresholdPercent } : {}),
       ...(dindDaemonJson !== undefined ? { dindDaemonJson } : {}),
+      scriptDelivery: { sha256: script.sha256, parameterNames: script.parameterNames },
     };
     this.userData = renderRunnerHostUserData(hostInput);
     validateUserDataSize(path, this.userData);
@@ -306,8 +316,9 @@ export class RunnerFleet extends Construct {
       // Scaling owns the desired capacity after creation, and schedules own min and max:
       // an apply at night must not start the hosts a schedule stopped.
       lifecycle: { ignoreChanges: ["desired_capacity", ...((props.schedules ?? []).length > 0 ? ["min_size", "max_size"] : [])] },
-      // Tokens are read at boot: let the role's policy exist before the first host starts.
-      dependsOn: this.hostRole.grants.policyResource ? [this.hostRole.grants.policyResource] : [],
+      // Tokens and the host script are read at boot: let the role's policy and the script's
+      // parameters exist before the first host starts.
+      dependsOn: [...(this.hostRole.grants.policyResource ? [this.hostRole.grants.policyResource] : []), ...script.parameters],
     });
 
     const groupName = this.autoScalingGroup.name;

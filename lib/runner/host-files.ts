@@ -57,6 +57,12 @@ export function joinScriptParts(parts: readonly string[]): string {
  */
 export const RUNNER_FLEET_SCRIPT: string = stripShellComments(joinScriptParts(RUNNER_FLEET_SCRIPT_PARTS.map(asset)));
 
+/**
+ * The installer a host runs first when its script comes from SSM (`install-runner-fleet`:
+ * reads the parameters, checks the SHA-256, writes the script), comments stripped.
+ */
+export const INSTALL_SCRIPT: string = stripShellComments(asset("install-runner-fleet.sh"));
+
 /** logrotate rules for the fleet's log files. */
 export const RUNNER_FLEET_LOGROTATE: string = asset("logrotate.conf");
 

@@ -1,11 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parse } from "yaml";
 import { RunnerFleet } from "../../lib/runner/fleet";
-import { HOST_PATHS } from "../../lib/runner/user-data";
 import { RUNNER_FLEET_SCRIPT, RUNNER_FLEET_SCRIPT_PARTS, joinScriptParts } from "../../lib/runner/host-files";
-import { testStack } from "../support/synth";
-import { fleetProps } from "./fixtures";
+import { synth, testStack } from "../support/synth";
+import { deliveredScript, fleetProps } from "./fixtures";
 
 // The on-host script is kept in parts by concern; hosts must get every part, in one file.
 
@@ -22,10 +20,11 @@ test("every runner-fleet part in assets/ is joined, exactly once, the settings f
   expect(RUNNER_FLEET_SCRIPT).not.toContain("# shellcheck shell=bash");
 });
 
-test.each(RUNNER_FLEET_SCRIPT_PARTS.map((p) => [p]))("%s: every function it defines is in the user data's script", (part) => {
+test.each(RUNNER_FLEET_SCRIPT_PARTS.map((p) => [p]))("%s: every function it defines is in the script hosts install", (part) => {
   const stack = testStack();
-  const userData = new RunnerFleet(stack, "fleet", fleetProps(stack)).userData;
-  const script = (parse(userData) as { write_files: Array<{ path: string; content: string }> }).write_files.find((f) => f.path === HOST_PATHS.script)!.content;
+  new RunnerFleet(stack, "fleet", fleetProps(stack));
+  const script = deliveredScript(synth(stack).json);
+  expect(script).toBe(RUNNER_FLEET_SCRIPT);
   const defined = functionsOf(read(part));
   if (part !== "runner-fleet-main.sh") expect(defined.length).toBeGreaterThan(0);
   for (const name of defined) expect(script).toMatch(new RegExp(`^${name}\\(\\) \\{$`, "m"));

@@ -50,6 +50,7 @@ configure() {
   chmod 600 "$tmp"
   printf '%s\n' "$content" >"$tmp"
   mv -f "$tmp" "$RUNNER_CONFIG"
+  # shellcheck disable=SC2034 # read by reread_tokens (runner-fleet-drain.sh, joined into one script)
   config_changed=yes
   log "wrote $RUNNER_CONFIG"
 }

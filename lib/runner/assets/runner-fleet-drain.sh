@@ -158,6 +158,7 @@ reread_tokens() {
     log "reading the runner tokens failed; trying again in ${TOKEN_FETCH_DELAY}s"
     return 0
   fi
+  # shellcheck disable=SC2154 # set by configure (runner-fleet-configure.sh, joined into one script)
   if [[ $config_changed == yes ]]; then
     token_reread=no
     log "tokens changed: reloading $RUNNER_SERVICE"
