@@ -726,3 +726,16 @@ export { type DeployPrincipal, resolveDeployPrincipal, validateDeployPrincipal }
 export { FORK_MERGE_REQUEST_SUB_MINIMUM, FORK_MERGE_REQUEST_SUB_MINIMUMS, GitLabVersionCheck, type GitLabVersionCheckProps, versionAtLeastExpression } from "./gitlab/gitlab-version-check";
 // Secrets keys the constructs holding SecureStrings take: their grants also name the reader in the key policy.
 export { type ISecretsKey, type ParameterGrant, grantParameters, principalArnOf } from "./secrets/secrets-key-ref";
+
+// Runner hosts: the on-host script in parts, delivered through SSM and checked by digest; job volume checks.
+export { INSTALL_SCRIPT, RUNNER_FLEET_SCRIPT_PARTS, joinScriptParts } from "./runner/host-files";
+export {
+  type DeliveredHostScript,
+  type HostScriptDelivery,
+  type HostScriptDeliveryProps,
+  SCRIPT_PARAMETER_MAX_CHARS,
+  deliverHostScript,
+  encodeHostScript,
+  scriptParameterName,
+} from "./runner/host-script-delivery";
+export { validateDockerVolumes, validateUntrustedJobVolumes } from "./runner/docker-volumes";

@@ -19,7 +19,7 @@ import { type ContainerRepository } from "../registry/repository";
 import { type TagScheme } from "../registry/tag-scheme";
 import { check } from "../core/errors";
 import { type EnvironmentConfig, type PlatformInfo, runnersOf } from "./config";
-import { runnerPoolsOf } from "./runner-pools";
+import { type PoolRunner, runnerPoolsOf } from "./runner-pools";
 import { unprotectedRunnerTagVariables } from "./job-routing";
 import { registryHostOf, tenantsOf } from "./tenancy";
 import { tenantVariables } from "./tenant-variables";
@@ -98,6 +98,12 @@ export interface EnvironmentGitLabSideProps {
    * @default none
    */
   readonly promotionSource?: EnvironmentConfig;
+  /**
+   * The environment's runner pools as the platform computed them (`runnerPoolsOf` of the
+   * environment and its registrations), so the registrations and the fleets read one model.
+   * @default computed here from `environment` (`runnerPoolsOf(environment, runnersOf(platform, environment))`)
+   */
+  readonly runnerPools?: readonly PoolRunner[];
 }
 
 /** The last segment of a project path. */
@@ -161,7 +167,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
 
     const runnerTokens = new Map<string, RunnerTokenSource>();
     const registrations = runnersOf(platform, env);
-    const pools = runnerPoolsOf(env, registrations, this.node.path);
+    const pools = props.runnerPools ?? runnerPoolsOf(env, registrations, this.node.path);
     const tenants = tenantsOf(env);
     const kms = props.secretsKey ? { secretsKey: props.secretsKey } : props.secretsKeyArn ? { kmsKeyArn: props.secretsKeyArn } : {};
     const projects = new Map<string, DataGitlabProject>();

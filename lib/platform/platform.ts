@@ -355,6 +355,7 @@ export class GitLabCiPlatform extends Construct {
     // Group variables hold only what every tenant shares; each tenant's image URLs, role ARNs,
     // audience, toolbox and protected runner tags are project variables.
     const firstRoles = [...this.identity.tenantRoles.values()][0]!;
+    const pools = runnerPoolsOf(env, runnersOf(platform, env), this.node.path);
     this.gitlab = new EnvironmentGitLabSide(this, "gitlab", {
       platform,
       environment: env,
@@ -374,6 +375,7 @@ export class GitLabCiPlatform extends Construct {
       ...(secretsKey ? { secretsKey } : {}),
       ...(toolboxProject ? { toolboxProject } : {}),
       ...(promotion.source ? { promotionSource: promotion.source } : {}),
+      runnerPools: pools,
     });
     new TerraformOutput(this, "ci-variable-names", {
       staticId: true,
@@ -381,8 +383,6 @@ export class GitLabCiPlatform extends Construct {
       description: "Keys of the group CI/CD variables the platform manages",
     });
 
-    const registrations = runnersOf(platform, env);
-    const pools = runnerPoolsOf(env, registrations, this.node.path);
     this.runnerPools = pools
       .filter((pool) => pool.registration !== undefined)
       .map((pool) => ({

@@ -10,29 +10,20 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Annotations, Fn, Token } from "cdktf";
 import { Construct } from "constructs";
-import { check } from "../core/errors";
-import { escapeForFunctionArgument, isUnresolved, replaceTokens } from "../core/tokens";
+import { escapeForFunctionArgument } from "../core/tokens";
 import { RunnerHostRole } from "../identity/runner-host-role";
-import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
-import {
-  type RunnerEntry,
-  type RunnerManagerConfig,
-  STATIC_DOCKER_AUTH_PRE_BUILD_SCRIPT,
-  renderRunnerConfig,
-  sumOfLimits,
-} from "./config-toml";
+import { type RunnerManagerConfig, renderRunnerConfig, sumOfLimits } from "./config-toml";
 import { renderDaemonJson } from "./daemon-json";
 import {
   DEFAULT_RUNNER_HOST_VERSIONS,
   type RunnerHostArchitecture,
   type RunnerHostInput,
   renderRunnerHostUserData,
-  tokenPlaceholder,
   validateUserDataSize,
 } from "./user-data";
 import { al2023AmiParameter, fleetArchitecture, validateImageIdArchitecture } from "./architecture";
 import { claimMetricNamespace } from "./metric-namespace";
-import { DIND_DAEMON_JSON_VOLUME, dindDaemonConfig, imageThroughMirror, validateDindServiceCommands } from "./image-mirror";
+import { dindDaemonConfig } from "./image-mirror";
 import { tokenRevision } from "./token-revision";
 import {
   DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT,
@@ -41,14 +32,16 @@ import {
   GROUP_METRICS,
   JOB_SLOT_METRIC_NAME,
   MAX_HEARTBEAT_TIMEOUT_SECONDS,
-  type RunnerDefinition,
   type RunnerFleetProps,
   SYSTEM_DISK_GIB,
   TOKEN_REVISION_TAG,
 } from "./fleet-props";
-import { SECRET_LITERAL, instanceTypes, validateFleetProps, validateHelperImageArchitecture, validateTokenLifetimes } from "./fleet-validation";
+import { instanceTypes, validateFleetProps, validateTokenLifetimes } from "./fleet-validation";
+import { mirrorPorts, runnerEntry } from "./fleet-runner-entry";
+import { deliverHostScript } from "./host-script-delivery";
 
 export * from "./fleet-props";
+export { mirrorPorts } from "./fleet-runner-entry";
 
 /**
  * Autoscaling GitLab runner hosts with the docker executor on Amazon Linux
@@ -173,6 +166,14 @@ export class RunnerFleet extends Construct {
       actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
       resources: [logGroupArn, `${logGroupArn}:*`],
     });
+    // The host script: in SSM String parameters, read and checked against its SHA-256 at boot,
+    // so user data carries only the installer and the settings.
+    const script = deliverHostScript(this, {
+      fleetName: name,
+      hostRole: this.hostRole,
+      parameterArnPrefix: `arn:${partition.partition}:ssm:${region.region}:${account.accountId}:parameter`,
+      ...(props.tags ? { tags: props.tags } : {}),
+    });
     // PutMetricData has no resource and no dimension condition key; the namespace is its
     // condition (cloudwatch:namespace), so every fleet publishes to a namespace of its own.
     this.hostRole.addToPrincipalPolicy({
@@ -198,6 +199,7 @@ export class RunnerFleet extends Construct {
       rebalanceWaitSeconds: props.rebalanceWaitSeconds ?? (props.instanceWarmupSeconds ?? 300) + 300,
       ...(props.diskCleanupThresholdPercent !== undefined ? { diskHighPercent: props.diskCleanupThresholdPercent } : {}),
       ...(dindDaemonJson !== undefined ? { dindDaemonJson } : {}),
+      scriptDelivery: { sha256: script.sha256, parameterNames: script.parameterNames },
     };
     this.userData = renderRunnerHostUserData(hostInput);
     validateUserDataSize(path, this.userData);
@@ -314,8 +316,9 @@ export class RunnerFleet extends Construct {
       // Scaling owns the desired capacity after creation, and schedules own min and max:
       // an apply at night must not start the hosts a schedule stopped.
       lifecycle: { ignoreChanges: ["desired_capacity", ...((props.schedules ?? []).length > 0 ? ["min_size", "max_size"] : [])] },
-      // Tokens are read at boot: let the role's policy exist before the first host starts.
-      dependsOn: this.hostRole.grants.policyResource ? [this.hostRole.grants.policyResource] : [],
+      // Tokens and the host script are read at boot: let the role's policy and the script's
+      // parameters exist before the first host starts.
+      dependsOn: [...(this.hostRole.grants.policyResource ? [this.hostRole.grants.policyResource] : []), ...script.parameters],
     });
 
     const groupName = this.autoScalingGroup.name;
@@ -365,71 +368,4 @@ export class RunnerFleet extends Construct {
     }
     commitNamespace();
   }
-}
-
-
-/** The config.toml entry of a runner definition. */
-function runnerEntry(path: string, r: RunnerDefinition, index: number, props: RunnerFleetProps, registryHosts: readonly string[], architecture: RunnerHostArchitecture): RunnerEntry {
-  const environment = { ...r.environment };
-  check(!("DOCKER_AUTH_CONFIG" in environment), {
-    path,
-    subject: "environment DOCKER_AUTH_CONFIG",
-    value: "(set)",
-    rule: "DOCKER_AUTH_CONFIG is derived from the fleet's repositories (credHelpers ecr-login, no secret); static credentials would be a secret in user data",
-    fix: "pass the repositories to the fleet; put static registry credentials in a masked CI/CD variable and set writeStaticDockerAuthForJobs",
-  });
-  for (const [key, value] of Object.entries(environment)) {
-    check(isUnresolved(value) || !SECRET_LITERAL.test(value), {
-      path,
-      subject: `environment ${key}`,
-      value: "(a secret-looking value, not shown)",
-      rule: "job environment variables are written into user data, so they must not hold secrets (runner tokens, access keys, registry credentials)",
-      fix: "store the secret as a masked CI/CD variable in GitLab instead",
-    });
-  }
-  if (registryHosts.length > 0) {
-    environment.DOCKER_AUTH_CONFIG = JSON.stringify({ credHelpers: Object.fromEntries(registryHosts.map((h) => [h, "ecr-login"])) });
-  }
-  validateHelperImageArchitecture(path, r.docker.helperImage, architecture);
-  const mirror = props.mirror;
-  const mountsDaemonJson = r.docker.dockerAccess === "dind" && mirror !== undefined && mirror.registryMirrors.length > 0;
-  if (mountsDaemonJson) validateDindServiceCommands(path, r.docker.services ?? [], mirror);
-  const volumes = mountsDaemonJson ? [...(r.docker.volumes ?? ["/cache"]), DIND_DAEMON_JSON_VOLUME] : r.docker.volumes;
-  return {
-    name: r.name,
-    url: props.gitlabUrl,
-    token: tokenPlaceholder(index),
-    limit: r.limit,
-    requestConcurrency: r.requestConcurrency,
-    outputLimitKb: r.outputLimitKb,
-    environment,
-    ...(r.writeStaticDockerAuthForJobs ? { preBuildScript: STATIC_DOCKER_AUTH_PRE_BUILD_SCRIPT } : {}),
-    docker: {
-      ...r.docker,
-      image: imageThroughMirror(r.docker.image, mirror),
-      ...(volumes !== undefined ? { volumes } : {}),
-      ...(r.docker.services ? { services: r.docker.services.map((service) => ({ ...service, name: imageThroughMirror(service.name, mirror) })) } : {}),
-    },
-    ...(props.cache && r.useCache !== false ? { cache: props.cache.settings } : {}),
-  };
-}
-
-/** Ports of a mirror (registry mirrors, insecure registries, helper image host, raw proxies), literal parts only. */
-export function mirrorPorts(mirror: MirrorEndpoint): number[] {
-  const ports = new Set<number>();
-  const fromUrl = (url: string) => {
-    try {
-      const u = new URL(replaceTokens(url, "token-host"));
-      ports.add(Number(u.port || (u.protocol === "https:" ? 443 : 80)));
-    } catch {
-      // Not a URL (a token as a whole): nothing to derive.
-    }
-  };
-  mirror.registryMirrors.forEach(fromUrl);
-  Object.values(mirror.rawProxyUrls).forEach(fromUrl);
-  for (const hostPort of [...mirror.insecureRegistries, ...(mirror.helperImage ? [mirror.helperImage.split("/")[0]!] : [])]) {
-    const port = /:(\d{1,5})$/.exec(replaceTokens(hostPort, "token-host"))?.[1];
-    if (port) ports.add(Number(port));
-  }
-  return [...ports].sort((a, b) => a - b);
 }

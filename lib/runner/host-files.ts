@@ -22,8 +22,46 @@ export function stripShellComments(script: string): string {
     .concat(script.endsWith("\n") ? "\n" : "");
 }
 
-/** The on-host script (`runner-fleet configure|watch|publish-metric|clean-disk`), comments stripped (the source in assets/ documents it). */
-export const RUNNER_FLEET_SCRIPT: string = stripShellComments(asset("runner-fleet.sh"));
+/**
+ * The files in `assets/` the on-host script is joined from, in order: settings and the
+ * helpers every part uses, then one file per concern, the dispatcher (`main "$@"`) last.
+ */
+export const RUNNER_FLEET_SCRIPT_PARTS: readonly string[] = [
+  "runner-fleet.sh",
+  "runner-fleet-drain.sh",
+  "runner-fleet-metrics.sh",
+  "runner-fleet-disk.sh",
+  "runner-fleet-configure.sh",
+  "runner-fleet-main.sh",
+];
+
+/** The directive a part after the first starts with, so an editor's shellcheck knows its shell. */
+const PART_SHELL_DIRECTIVE = "# shellcheck shell=bash\n";
+
+/**
+ * Joins script parts into one script: the first whole (its shebang stays first), each
+ * later one without its leading `# shellcheck shell=bash` line (a directive after the
+ * first command would be out of place in the joined script).
+ */
+export function joinScriptParts(parts: readonly string[]): string {
+  return parts
+    .map((part, i) => (i > 0 && part.startsWith(PART_SHELL_DIRECTIVE) ? part.slice(PART_SHELL_DIRECTIVE.length) : part))
+    .map((part) => (part.endsWith("\n") ? part : `${part}\n`))
+    .join("\n");
+}
+
+/**
+ * The on-host script (`runner-fleet configure|may-start|watch|publish-metric|clean-disk`):
+ * {@link RUNNER_FLEET_SCRIPT_PARTS} joined, comments stripped (the sources in assets/ document it).
+ * Hosts get it as one file (`HOST_PATHS.script`).
+ */
+export const RUNNER_FLEET_SCRIPT: string = stripShellComments(joinScriptParts(RUNNER_FLEET_SCRIPT_PARTS.map(asset)));
+
+/**
+ * The installer a host runs first when its script comes from SSM (`install-runner-fleet`:
+ * reads the parameters, checks the SHA-256, writes the script), comments stripped.
+ */
+export const INSTALL_SCRIPT: string = stripShellComments(asset("install-runner-fleet.sh"));
 
 /** logrotate rules for the fleet's log files. */
 export const RUNNER_FLEET_LOGROTATE: string = asset("logrotate.conf");

@@ -3,7 +3,7 @@ import { check } from "../core/errors";
 import { type CloudConfigDocument, type CloudConfigFile, renderCloudConfig } from "../core/cloud-config";
 import { RUNNER_METRICS_ADDRESS } from "./config-toml";
 import { DIND_DAEMON_JSON_PATH } from "./image-mirror";
-import { RUNNER_FLEET_LOGROTATE, RUNNER_FLEET_SCRIPT, renderEnvironmentFile, renderSystemdUnit } from "./host-files";
+import { INSTALL_SCRIPT, RUNNER_FLEET_LOGROTATE, RUNNER_FLEET_SCRIPT, renderEnvironmentFile, renderSystemdUnit } from "./host-files";
 
 /** CPU architecture of the runner hosts. */
 export type RunnerHostArchitecture = "x86_64" | "arm64";
@@ -40,6 +40,8 @@ export const USER_DATA_LIMIT_BYTES = 16_384;
 /** Paths on a runner host. */
 export const HOST_PATHS = {
   script: "/usr/local/bin/runner-fleet",
+  /** The installer that writes `script` from SSM (when the script is delivered that way). */
+  installScript: "/usr/local/bin/install-runner-fleet",
   environment: "/etc/runner-fleet/fleet.env",
   configTemplate: "/etc/runner-fleet/config.toml.template",
   config: "/etc/gitlab-runner/config.toml",
@@ -123,6 +125,12 @@ export interface RunnerHostInput {
    */
   readonly pruneMinAge?: string;
   /**
+   * Where the host reads its script from: SSM String parameters and the script's SHA-256
+   * (see `deliverHostScript`). User data then carries the installer, not the script.
+   * @default the script itself in user data
+   */
+  readonly scriptDelivery?: { readonly sha256: string; readonly parameterNames: readonly string[] };
+  /**
    * daemon.json for `docker:dind` service containers (mounted read-only into
    * job and service containers): the registry mirrors, so dind pulls through them too.
    * @default none
@@ -154,6 +162,13 @@ export function runnerHostEnvironment(input: RunnerHostInput): Record<string, st
     REBALANCE_WAIT: input.rebalanceWaitSeconds ?? 600,
     DISK_HIGH_PERCENT: input.diskHighPercent ?? 75,
     PRUNE_MIN_AGE: input.pruneMinAge ?? "24h",
+    ...(input.scriptDelivery
+      ? {
+          SCRIPT_SHA256: input.scriptDelivery.sha256,
+          SCRIPT_PARAMETER_COUNT: input.scriptDelivery.parameterNames.length,
+          ...Object.fromEntries(input.scriptDelivery.parameterNames.map((name, i) => [`SCRIPT_PARAMETER_${i}`, name])),
+        }
+      : {}),
     ...Object.fromEntries(
       input.tokenParameterNames.flatMap((name, i) => [
         [`RUNNER_TOKEN_PARAMETER_${i}`, name],
@@ -194,7 +209,7 @@ export function runnerHostCloudConfig(input: RunnerHostInput): CloudConfigDocume
   const v = input.versions;
   const file = (path: string, content: string, permissions = "0644"): CloudConfigFile => ({ path, content, permissions, owner: "root:root" });
   const files: CloudConfigFile[] = [
-    file(HOST_PATHS.script, RUNNER_FLEET_SCRIPT, "0755"),
+    input.scriptDelivery ? file(HOST_PATHS.installScript, INSTALL_SCRIPT, "0755") : file(HOST_PATHS.script, RUNNER_FLEET_SCRIPT, "0755"),
     file(HOST_PATHS.environment, renderEnvironmentFile(HOST_PATHS.environment, runnerHostEnvironment(input))),
     file(HOST_PATHS.configTemplate, input.runnerConfigTemplate, "0600"),
     file(HOST_PATHS.daemonJson, input.daemonJson),
@@ -271,6 +286,8 @@ export function runnerHostCloudConfig(input: RunnerHostInput): CloudConfigDocume
     write_files: files,
     runcmd: [
       ["mkdir", "-p", HOST_PATHS.logDirectory],
+      // The script from SSM, checked against its digest, before any unit that runs it starts.
+      ...(input.scriptDelivery ? [[HOST_PATHS.installScript]] : []),
       ["systemctl", "daemon-reload"],
       // The watcher and the timers first: they must run before the runner can take a job
       // (a host terminated while booting drains, and its metric counts from the start).

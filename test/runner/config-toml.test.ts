@@ -147,8 +147,15 @@ describe("config.toml validation", () => {
     expect(error.message).toMatch(/invalid volumes\[1\] "\/var\/run\/docker\.sock:\/var\/run\/docker\.sock"\. Rule: the docker socket is mounted only through dockerAccess/);
   });
 
-  test.each([["relative:/data"], ["/a:/b:sometimes"]])("a malformed volume %p", (volume) => {
+  test.each([["cache"], ["/data:relative"], ["bad name:/data"], ["-x:/data"], ["/a:/b:sometimes"], ["/a:/b:ro:extra"]])("a malformed volume %p", (volume) => {
     expect(violationOf(() => validateRunnerConfig("p", withRunner({}, { volumes: [volume] }))).rule).toMatch(/a volume is \/container\/path/);
+  });
+
+  // The allowlist for unprotected jobs advises named volumes; the form check refused them (only absolute sources).
+  test.each([["gomod:/go/pkg/mod"], ["npm-cache:/root/.npm:rw"], ["build.cache_1:/build-cache:ro"]])("a named docker volume %p is well-formed and rendered as given", (volume) => {
+    const config = withRunner({}, { volumes: ["/cache", volume] });
+    expect(() => validateRunnerConfig("p", config)).not.toThrow();
+    expect((runnerConfigDocument(config) as { runners: Array<{ docker: { volumes: string[] } }> }).runners[0]!.docker.volumes).toContain(volume);
   });
 
   test("a container path mounted twice", () => {

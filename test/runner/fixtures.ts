@@ -7,7 +7,7 @@ import { type MirrorEndpoint } from "../../lib/mirror/mirror-endpoint";
 import { ExistingNetwork } from "../../lib/network/existing-network";
 import { RunnerFleet, type RunnerCacheAccess, type RunnerFleetProps } from "../../lib/runner/fleet";
 import { ContainerRepository } from "../../lib/registry/repository";
-import { testStack } from "../support/synth";
+import { resourcesOf, type SynthJson, testStack } from "../support/synth";
 
 export const cacheSettings: RunnerCacheSettings = {
   bucketName: "acme-ci-dev-runner-cache",
@@ -87,4 +87,15 @@ export function hostFile(fleet: RunnerFleet, hostPath: string): string {
   const file = document.write_files.find((f) => f.path === hostPath);
   if (!file) throw new Error(`user data writes no ${hostPath}`);
   return file.content;
+}
+
+/**
+ * The host script as a host installs it: the values of the synthesized `aws_ssm_parameter`s
+ * of the script, joined in part order and base64-decoded (what install-runner-fleet does).
+ */
+export function deliveredScript(json: SynthJson): string {
+  const parts = Object.values(resourcesOf(json, "aws_ssm_parameter"))
+    .filter((p) => /\/script-[0-9a-f]{12}\/\d+$/.test(String(p.name)))
+    .sort((a, b) => Number(String(a.name).split("/").pop()) - Number(String(b.name).split("/").pop()));
+  return Buffer.from(parts.map((p) => String(p.insecure_value)).join(""), "base64").toString("utf8");
 }

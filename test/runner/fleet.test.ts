@@ -4,7 +4,7 @@ import { RunnerHostRole } from "../../lib/identity/runner-host-role";
 import { RunnerFleet, type RunnerFleetProps, mirrorPorts } from "../../lib/runner/fleet";
 import { officeHours } from "../../lib/runner/schedule";
 import { onlyResource, resourcesOf, synth, testStack, type SynthJson } from "../support/synth";
-import { fakeCache, fakeMirror, fleetProps } from "./fixtures";
+import { deliveredScript, fakeCache, fakeMirror, fleetProps } from "./fixtures";
 
 function build(patch: Partial<RunnerFleetProps> = {}) {
   const stack = testStack();
@@ -106,13 +106,17 @@ describe("RunnerFleet defaults", () => {
     expect(group.vpc_zone_identifier).toEqual(["subnet-0a1b2c3d", "subnet-4e5f6a7b"]);
   });
 
-  test("instance refresh launches replacements first; desired capacity belongs to scaling after creation; hosts start after their policy", () => {
+  test("instance refresh launches replacements first; desired capacity belongs to scaling after creation; hosts start after their policy and their script's parameters", () => {
     expect(group.instance_refresh).toEqual({
       strategy: "Rolling",
       preferences: { min_healthy_percentage: 100, max_healthy_percentage: 200, instance_warmup: "300", skip_matching: true },
     });
     expect(group.lifecycle).toEqual({ ignore_changes: ["desired_capacity"] });
-    expect(group.depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy\.fleet_host-role_grants_policy/)]);
+    expect(group.depends_on).toEqual([
+      expect.stringMatching(/^aws_iam_role_policy\.fleet_host-role_grants_policy/),
+      ...Object.keys(resourcesOf(json, "aws_ssm_parameter")).map((id) => `aws_ssm_parameter.${id}`),
+    ]);
+    expect(Object.keys(resourcesOf(json, "aws_ssm_parameter")).length).toBeGreaterThan(1);
   });
 
   test("a termination lifecycle hook sized from the longest job (3600 s + 300 s drain margin)", () => {
@@ -159,7 +163,10 @@ describe("RunnerFleet defaults", () => {
       Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
       Resource: [expect.stringMatching(/:autoscaling:\$\{data\.aws_region\..*\}:\$\{data\.aws_caller_identity\..*\}:autoScalingGroup:\*:autoScalingGroupName\/acme-ci-dev-runners$/)],
     });
+    // The runners' tokens, and the parts of the host script (its own parameters, by name).
+    const scriptParameters = Object.values(resourcesOf(json, "aws_ssm_parameter")).map((p) => String(p.name));
     expect(all.find((s) => s.Action.includes("ssm:GetParameter"))!.Resource).toEqual([
+      ...scriptParameters.map((name) => expect.stringMatching(new RegExp(`^arn:\\$\\{data\\.aws_partition\\..*:ssm:\\$\\{data\\.aws_region\\..*:parameter${name}$`))),
       "arn:aws:ssm:eu-central-1:111111111111:parameter/acme-ci/dev/runner/build/token",
       "arn:aws:ssm:eu-central-1:111111111111:parameter/acme-ci/dev/runner/test/token",
     ]);
@@ -193,6 +200,8 @@ describe("RunnerFleet defaults", () => {
     const built = build({ cache: fakeCache, mirror: fakeMirror, schedules: officeHours({ timeZone: "Europe/Berlin", minSize: 1, maxSize: 4 }) });
     expect(Testing.synth(built.stack)).toMatchSnapshot("terraform json");
     expect(built.fleet.userData).toMatchSnapshot("user data");
+    // The script the hosts install from the parameters (base64 in the JSON above), readable.
+    expect(deliveredScript(built.json)).toMatchSnapshot("host script");
   });
 });
 

@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { type TerraformStack } from "cdktf";
 import { parse } from "yaml";
 import { isUnresolved } from "../../lib/core/tokens";
 import { HOST_PATHS } from "../../lib/runner/user-data";
 import { describeWithTool, runTool } from "../support/conformance";
-import { literalFleet } from "./fixtures";
+import { synth } from "../support/synth";
+import { deliveredScript, literalFleet } from "./fixtures";
 
 const fleet = literalFleet();
 const cloudConfig = parse(fleet.userData) as { write_files: Array<{ path: string; content: string }> };
@@ -40,10 +42,13 @@ describeWithTool(
 );
 
 describeWithTool("shellcheck", "shell scripts in runner host user data", () => {
-  const scripts = cloudConfig.write_files.filter((f) => f.content.startsWith("#!"));
+  // The installer from user data, and the script it installs as the synthesized parameters hold it.
+  const delivered = deliveredScript(synth(fleet.node.scope as TerraformStack).json);
+  const scripts = [...cloudConfig.write_files.filter((f) => f.content.startsWith("#!")), { path: HOST_PATHS.script, content: delivered }];
 
-  test("the host gets its script", () => {
-    expect(scripts.map((s) => s.path)).toEqual([HOST_PATHS.script]);
+  test("the host gets its installer in user data and its script from the parameters", () => {
+    expect(scripts.map((s) => s.path)).toEqual([HOST_PATHS.installScript, HOST_PATHS.script]);
+    expect(delivered.startsWith("#!/usr/bin/env bash\n")).toBe(true);
   });
 
   test.each(scripts.map((s) => [s.path, s.content]))("%s passes shellcheck", (name, content) => {

@@ -13,7 +13,7 @@ import {
   validateUserDataSize,
 } from "../../lib/runner/user-data";
 import { decodeFunctionCall } from "../support/hcl";
-import { onlyResource, synth, testStack, violationOf } from "../support/synth";
+import { onlyResource, resourcesOf, type SynthJson, synth, testStack, violationOf } from "../support/synth";
 import { fakeCache, fakeMirror, fleetProps, literalFleet, token } from "./fixtures";
 
 /** A deliberately large fleet: three runners with long settings, cache, mirror, many registries. */
@@ -76,7 +76,13 @@ describe("user data", () => {
     const tokenLines = fleet.userData.split("\n").filter((l) => /^\s*token = /.test(l));
     expect(tokenLines.map((l) => l.trim())).toEqual(['token = "@@RUNNER_TOKEN_0@@"', 'token = "@@RUNNER_TOKEN_1@@"', 'token = "@@RUNNER_TOKEN_2@@"']);
     expect(fleet.userData).toContain("RUNNER_TOKEN_PARAMETER_0=/acme-ci/dev/runner/a-rather-long-runner-token-parameter-name-build-and-package-images/token");
-    expect(text).not.toContain('"aws_ssm_parameter"');
+    // Terraform holds no token: the only parameters it creates carry the host script (String, not secret).
+    const parameters = Object.values(resourcesOf(JSON.parse(text) as SynthJson, "aws_ssm_parameter"));
+    expect(parameters.length).toBeGreaterThan(0);
+    for (const parameter of parameters) {
+      expect(parameter).toMatchObject({ type: "String", name: expect.stringMatching(/^\/runner-fleet\/[a-z0-9-]+\/script-[0-9a-f]{12}\/\d+$/) });
+      expect(parameter.value).toBeUndefined();
+    }
   });
 
   test("pins every package: docker, the ECR credential helper, the CloudWatch agent and GitLab Runner", () => {

@@ -153,7 +153,7 @@ describe("environment identities", () => {
 
   test("opt-in static credentials only where configured: dev's pull-only user for the app repositories", () => {
     expect(Object.values(resourcesOf(json("dev"), "aws_iam_user")).map((u) => u.name)).toEqual(["acme-ci-dev-legacy-pull"]);
-    const staticSecrets = Object.values(resourcesOf(json("dev"), "aws_ssm_parameter")).filter((p) => !String(p.name).includes("/runner/"));
+    const staticSecrets = Object.values(resourcesOf(json("dev"), "aws_ssm_parameter")).filter((p) => !String(p.name).includes("/runner/") && !String(p.name).startsWith("/runner-fleet/"));
     expect(staticSecrets.map((p) => [p.name, p.type])).toEqual([["/acme-ci/dev/legacy-pull/secret-access-key", "SecureString"]]);
     const policy = JSON.parse(Object.values(resourcesOf(json("dev"), "aws_iam_user_policy"))[0]!.policy as string);
     expect(policy.Statement).toEqual([

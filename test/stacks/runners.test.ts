@@ -69,9 +69,13 @@ describe("example stacks: runner fleets", () => {
   test("hosts read tokens from their registrations' parameters and pull the protected repositories of the tenants they serve", () => {
     const hostPolicy = Object.values(resourcesOf(dev, "aws_iam_role_policy")).find((p) => String(p.role).includes("identity_runner-host"))!;
     const policy = JSON.parse(hostPolicy.policy as string) as { Statement: Array<{ Action: string[]; Resource: string[] }> };
+    // ... and the parts of the fleet's host script (String parameters of its own).
+    const script = Object.values(resourcesOf(dev, "aws_ssm_parameter")).map((p) => String(p.name)).filter((n) => n.startsWith("/runner-fleet/acme-ci-dev/"));
+    expect(script.length).toBeGreaterThan(0);
     expect(policy.Statement.find((s) => s.Action.includes("ssm:GetParameter"))!.Resource).toEqual([
       expect.stringMatching(/^\$\{aws_ssm_parameter\.platform_gitlab_runner-build_token_[A-F0-9]+\.arn\}$/),
       expect.stringMatching(/^\$\{aws_ssm_parameter\.platform_gitlab_runner-test_token_[A-F0-9]+\.arn\}$/),
+      ...script.map((name) => expect.stringMatching(new RegExp(`:ssm:.*:parameter${name}$`))),
     ]);
     // The protected pool serves every tenant: their seven protected repositories (app and web with three
     // each, toolbox with one), each once; never the unprotected copies (protected jobs never run them).

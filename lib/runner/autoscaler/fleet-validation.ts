@@ -2,6 +2,7 @@ import { check } from "../../core/errors";
 import { validateLogRetention } from "../../core/log-retention";
 import { isUnresolved } from "../../core/tokens";
 import { TRUST_LEVELS } from "../../platform/tenancy";
+import { validateUntrustedJobVolumes } from "../docker-volumes";
 import { DRAIN_MARGIN_SECONDS, MAX_LIFECYCLE_WAIT_SECONDS, type RunnerCacheAccess } from "../fleet";
 import { DEFAULT_RUNNER_HOST_VERSIONS, validateVersions } from "../user-data";
 import { validateWorkerCapacity } from "./capacity";
@@ -207,6 +208,11 @@ function validateRunnerDefinition(path: string, props: DockerAutoscalerFleetProp
       fix: "keep maxUseCount 1 on this pool, or use dockerAccess: \"none\" without privileged",
     });
   }
+  // docker-autoscaler is the docker executor with its client tunnelled to the worker's daemon
+  // (GitLab Runner 18.11.2 main.go: "docker-autoscaler": autoscaler.NewProvider(dockerProvider);
+  // executors/docker/docker.go dials through the acquired instance), so [runners.docker] volumes
+  // bind the worker's directories: the same allowlist as a docker-executor host taking unprotected jobs.
+  if (runner.trustLevel === "unprotected") validateUntrustedJobVolumes(`${path}/docker`, runner.docker.volumes ?? []);
   const capacity = runner.capacityPerInstance ?? 1;
   check(runner.trustLevel !== "unprotected" || !Number.isInteger(capacity) || capacity <= 1, {
     path,

@@ -304,3 +304,40 @@ describe("a worker group never takes another Auto Scaling group's name", () => {
     });
   });
 });
+
+// docker-autoscaler is the docker executor talking to the worker's daemon: [runners.docker] volumes
+// bind the worker's directories, so a runner taking unprotected jobs gets the docker executor's allowlist.
+describe("volumes of unprotected docker-autoscaler runners: container paths and named volumes only", () => {
+  const none = { image: "alpine:3.20", dockerAccess: "none" as const };
+
+  test.each(["/usr:/usr", "/home:/home:ro", "/opt/tools:/tools", "/srv/gradle:/root/.gradle", "/etc:/host-etc:ro", "/:/host:ro"])(
+    "host directory %s on an unprotected runner is refused (the denylist of forbidden host paths alone accepted it)",
+    (volume) => {
+      expectViolation(() => autoscalerFleet(withRunner({ docker: { ...none, volumes: ["/cache", volume] } })), {
+        path: `${PATH}/runners[0]/docker`,
+        subject: "volumes[1]",
+        value: volume,
+        rule: /a runner taking unprotected jobs must not give them host paths.*(of the host|root file system)/,
+        fix: /named docker volume/,
+      });
+    },
+  );
+
+  test("the same refusal holds with worker reuse given a reason (host writes would outlive the job)", () => {
+    expectViolation(
+      () => autoscalerFleet(withRunner({ maxUseCount: 5, maxUseCountReason: "only lint jobs of one internal project", docker: { ...none, volumes: ["/opt:/opt"] } })),
+      { path: `${PATH}/runners[0]/docker`, subject: "volumes[0]", value: "/opt:/opt", rule: /mounts \/opt of the host/, fix: /named docker volume/ },
+    );
+  });
+
+  test("container paths and named volumes pass and reach the manager's config.toml", () => {
+    const volumes = ["/cache", "gomod:/go/pkg/mod", "npm-cache:/root/.npm:rw"];
+    const fleet = autoscalerFleet(withRunner({ docker: { ...none, volumes } }));
+    expect(fleet.runnerConfig.runners[0]!.docker.volumes).toEqual(volumes);
+  });
+
+  test("a protected runner may still mount a host directory (its jobs are trusted)", () => {
+    const fleet = autoscalerFleet({ fleetName: "acme-ci-prot", runners: [{ ...protectedRunner, docker: { ...protectedRunner.docker, volumes: ["/cache", "/srv/gradle:/root/.gradle"] } }] });
+    expect(fleet.runnerConfig.runners[0]!.docker.volumes).toContain("/srv/gradle:/root/.gradle");
+  });
+});
