@@ -13,6 +13,11 @@ import { type PlatformConfig } from "./stacks/config";
 // Bad input ends the process with exit code 1 and every problem on stderr, one per line with its
 // config path (or construct path), value, rule and fix: no stack trace, nothing synthesized.
 
+// The rule pack's findings cache (lib/checks/findings-cache.ts): a synth of stacks, options and
+// library code already evaluated reads their findings instead of running the rules again. Set
+// PLATFORM_RULE_CACHE=0 to evaluate every rule on every synth.
+process.env.PLATFORM_RULE_CACHE ??= path.join(__dirname, ".gen", "rule-cache");
+
 /** Exit code of a configuration or construct validation failure. */
 const INVALID_INPUT = 1;
 

@@ -14,13 +14,15 @@
 // PLATFORM_TS_CACHE=0 to compile in memory only.
 //
 // It also installs a V8 code cache for every module the app loads (stacks/compile-cache.cjs;
-// PLATFORM_COMPILE_CACHE=0 turns it off).
+// PLATFORM_COMPILE_CACHE=0 turns it off), and turns off cdktf's token creation stacks
+// (stacks/token-traces.cjs; PLATFORM_TOKEN_STACK_TRACES=1 keeps them).
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 const crypto = require("node:crypto");
 
 require("./compile-cache.cjs").installCompileCache(path.join(__dirname, "..", ".gen", "compile-cache"));
+require("./token-traces.cjs").skipTokenStackTraces();
 
 const OPTIONS = {
   jsc: { parser: { syntax: "typescript" }, target: "es2022", keepClassNames: true },

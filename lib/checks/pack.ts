@@ -8,6 +8,7 @@ import { type FindingSeverity, type RuleOptions, type Severity } from "./rule";
 import { SECURITY_RULE_IDS, SECURITY_RULES } from "./rules";
 import { type StackElement, StackModel } from "./stack-model";
 import { isExpired, type Suppression, suppressionsOn } from "./suppressions";
+import { type CachedFinding, findingsCacheDirectory, findingsKey, readFindings, writeFindings } from "./findings-cache";
 import { checkSynthesizedJson } from "./synthesized-json";
 
 /** Props of a {@link SecurityRulePack}. */
@@ -101,7 +102,7 @@ export function protectedTagPatterns(scheme: TagScheme): string[] {
 }
 
 /** Renders a finding as an annotation message: rule id, what is wrong, the construct path, the fix. */
-export function formatFinding(finding: Finding, constructPath: string): string {
+export function formatFinding(finding: Pick<Finding, "ruleId" | "title" | "detail" | "fix"> & { readonly element: Pick<StackElement, "address"> }, constructPath: string): string {
   return (
     `${finding.ruleId} ${finding.title}: ${finding.detail}. ` +
     `Construct: ${constructPath} (${finding.element.address}). Fix: ${finding.fix}. ` +
@@ -253,8 +254,24 @@ export class SecurityRulePack implements IAspect {
     );
   }
 
+  /**
+   * The stack's findings: from the findings cache when `PLATFORM_RULE_CACHE` names one and it
+   * holds this JSON, these options and this code (see findings-cache.ts); evaluated otherwise.
+   */
+  private findingsOf(json: Record<string, unknown>): CachedFinding[] {
+    const dir = findingsCacheDirectory();
+    const key = dir === undefined ? undefined : findingsKey(json, this.options, this.severity);
+    const cached = dir === undefined || key === undefined ? undefined : readFindings(dir, key);
+    if (cached) return cached;
+    const findings = evaluate(new StackModel(json), this.options, this.severity).map(
+      (f): CachedFinding => ({ ruleId: f.ruleId, title: f.title, severity: f.severity, address: f.element.address, ...(f.element.path === undefined ? {} : { path: f.element.path }), detail: f.detail, fix: f.fix }),
+    );
+    if (dir !== undefined && key !== undefined) writeFindings(dir, key, findings);
+    return findings;
+  }
+
   private evaluateStack(stack: TerraformStack, json: Record<string, unknown>): void {
-    const findings = evaluate(new StackModel(json), this.options, this.severity);
+    const findings = this.findingsOf(json);
     const constructs = stack.node.findAll();
     const byPath = new Map(constructs.map((c): [string, IConstruct] => [c.node.path, c]));
     const stackLevel = new Map<string, IConstruct>();
@@ -263,12 +280,12 @@ export class SecurityRulePack implements IAspect {
       else if (c instanceof TerraformOutput) stackLevel.set(`output.${c.friendlyUniqueId}`, c);
       else if (c instanceof TerraformLocal) stackLevel.set(`local.${c.friendlyUniqueId}`, c);
     }
-    const all = constructs.flatMap((c) => suppressionsOn(c).map((s) => ({ ...s, hidden: [] as Finding[] })));
+    const all = constructs.flatMap((c) => suppressionsOn(c).map((s) => ({ ...s, hidden: [] as CachedFinding[] })));
     const suppressions = all.filter((s) => !isExpired(s, this.today));
     const expired = all.filter((s) => isExpired(s, this.today));
 
     for (const finding of findings) {
-      const target = (finding.element.path && byPath.get(finding.element.path)) || stackLevel.get(finding.element.address) || stack;
+      const target = (finding.path && byPath.get(finding.path)) || stackLevel.get(finding.address) || stack;
       const suppression = nearestSuppression(target, finding.ruleId, suppressions);
       if (suppression) {
         suppression.hidden.push(finding);
@@ -276,13 +293,13 @@ export class SecurityRulePack implements IAspect {
       }
       const lapsed = nearestSuppression(target, finding.ruleId, expired);
       const note = lapsed ? ` (The suppression at ${lapsed.scope.node.path} expired on ${lapsed.expires}; reason was ${JSON.stringify(lapsed.reason)}.)` : "";
-      annotate(target, LEVEL[finding.severity], formatFinding(finding, target.node.path) + note);
+      annotate(target, LEVEL[finding.severity], formatFinding({ ...finding, element: { address: finding.address } }, target.node.path) + note);
     }
 
     for (const s of suppressions) {
       const where = s.scope.node.path;
       if (s.hidden.length > 0) {
-        const addresses = [...new Set(s.hidden.map((f) => f.element.address))].join(", ");
+        const addresses = [...new Set(s.hidden.map((f) => f.address))].join(", ");
         annotate(s.scope, AnnotationMetadataEntryType.INFO, `${PACK}: ${s.ruleId} suppressed at ${where}, reason: ${JSON.stringify(s.reason)}, expires ${s.expires} (hides ${s.hidden.length} finding(s) on ${addresses})`);
       } else {
         annotate(
