@@ -1,5 +1,6 @@
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Construct } from "constructs";
+import { check } from "../core/errors";
 import { type IGrantable } from "../core/iam";
 import { type EnvironmentConfig, type PlatformInfo } from "./config";
 import { lastGoodDigestParameterArn, lastGoodDigestParameterName } from "./promotion";
@@ -17,15 +18,19 @@ export interface LastGoodDigestRecordsProps {
   readonly platform: PlatformInfo;
   /** The environment; its `deploy.lastGoodDigest` names the parameters. */
   readonly environment: EnvironmentConfig;
-  /** The role the deploy jobs record and read the digest with (the environment's deployment role). */
-  readonly deployer: IGrantable;
+  /**
+   * The role each tenant's deploy jobs record and read its digest with, by tenant name (the
+   * tenant's deployment role): each may read and write its own tenant's parameter only.
+   */
+  readonly deployers: ReadonlyMap<string, IGrantable>;
 }
 
 /**
  * Where an environment records each tenant's last good digest: one SSM String parameter per
  * tenant (`lastGoodDigestParameterName`), created with the value {@link NO_DIGEST_YET} and then
  * owned by the deploy jobs (Terraform ignores later changes of the value, so a plan never
- * resets what a deploy recorded). The deployer may read and write exactly these parameters.
+ * resets what a deploy recorded). Each tenant's deployer may read and write exactly its own
+ * tenant's parameter: a deploy job of one project cannot set another project's rollback target.
  * The value is a digest (`sha256:…`), not a secret, so a String parameter carries it.
  *
  * Construct ids: `last-good-digest-<tenant>`.
@@ -50,8 +55,16 @@ export class LastGoodDigestRecords extends Construct {
         }),
       ]),
     );
-    if (tenants.length > 0) {
-      props.deployer.addToPrincipalPolicy({ actions: [...LAST_GOOD_DIGEST_ACTIONS], resources: tenants.map((t) => lastGoodDigestParameterArn(platform, env, t)) });
+    for (const tenant of tenants) {
+      const deployer = props.deployers.get(tenant.name);
+      check(deployer !== undefined, {
+        path: `${this.node.path}/deployers`,
+        subject: "deployer",
+        value: [...props.deployers.keys()],
+        rule: `every tenant's last good digest is written by that tenant's own deployment role, and ${tenant.path} (${tenant.name}) has none`,
+        fix: `pass the deployment role of ${tenant.name} (EnvironmentIdentity tenantRoles.get("${tenant.name}").deployment)`,
+      });
+      deployer!.addToPrincipalPolicy({ actions: [...LAST_GOOD_DIGEST_ACTIONS], resources: [lastGoodDigestParameterArn(platform, env, tenant)] });
     }
   }
 }

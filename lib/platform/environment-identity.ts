@@ -13,6 +13,7 @@ import { type ContainerRepository } from "../registry/repository";
 import { type EnvironmentConfig, type PlatformInfo } from "./config";
 import {
   audienceOf,
+  tenantDeploymentRoleName,
   tenantRoleName,
   DEFAULT_RELEASE_TAG_PATTERN,
   DEFAULT_SUB_CLAIM_COMPONENTS,
@@ -43,6 +44,14 @@ export interface TenantRoles {
    * unprotected jobs have no runner there, so no role of theirs either
    */
   readonly unprotected?: GitLabCiRole;
+  /**
+   * The tenant's deployment role `<project>-<env>-<tenant>-deployment`: assumed (`sts:AssumeRole`)
+   * from this tenant's protected role alone, with the permissions of `identity.deployment`; the
+   * platform adds what belongs to this tenant only (its last-good-digest parameter), so one
+   * project's deploy job cannot reach another project's records.
+   * @default none, unless the environment configures `identity.deployment`
+   */
+  readonly deployment?: DeploymentRole;
 }
 
 /** Props of {@link EnvironmentIdentity}. */
@@ -80,12 +89,13 @@ export interface EnvironmentIdentityProps {
  * Every identity of one environment:
  * - per tenant (`gitlab.projects`) two OIDC roles, `<project>-<env>-<tenant>-protected`
  *   (the tenant's default branch and release tags; push and pull of the tenant's
- *   protected repositories; may assume the deployment role) and
+ *   protected repositories; may assume its own deployment role) and
  *   `<project>-<env>-<tenant>-unprotected` (every ref of the tenant; push of its
  *   unprotected repositories, pull of its protected ones; only in an environment with
  *   an unprotected runner pool, `servesUnprotected`). No role reaches another
  *   tenant's repositories, and no role is trusted group-wide.
- * - `deployment`: the deployment role, assumed from the tenants' protected roles only.
+ * - per tenant, with `identity.deployment`, a deployment role `<project>-<env>-<tenant>-deployment`
+ *   ({@link TenantRoles.deployment}), assumed from that tenant's protected role only.
  * - `runnerHost`: the protected pool's instance role (Session Manager; the runner
  *   fleets grant it pull of the repositories of the tenants its runners serve).
  * - `staticCredentials`: opt-in IAM users.
@@ -96,7 +106,7 @@ export interface EnvironmentIdentityProps {
  * audiences of every environment in the account), referenced by its deterministic ARN.
  *
  * Construct ids: `oidc-provider`, `ci-<tenant>-protected`, `ci-<tenant>-unprotected`,
- * `runner-host`, `deployment`, `static-<id>`.
+ * `deployment-<tenant>`, `runner-host`, `static-<id>`.
  */
 export class EnvironmentIdentity extends Construct {
   /** The account's GitLab OIDC provider (referenced, not created here). */
@@ -105,17 +115,12 @@ export class EnvironmentIdentity extends Construct {
   public readonly audience: string;
   /** The tenants' CI roles by tenant name. */
   public readonly tenantRoles: ReadonlyMap<string, TenantRoles>;
-  /**
-   * The deployment role.
-   * @default none, unless the environment configures `identity.deployment`
-   */
-  public readonly deployment?: DeploymentRole;
   /** The runner hosts' role and instance profile. */
   public readonly runnerHost: RunnerHostRole;
   /** Opt-in static credentials by config id. */
   public readonly staticCredentials: ReadonlyMap<string, StaticCredentials>;
-  /** Resource name prefix, `<project>-<env>`. */
-  private readonly prefix: string;
+  /** The deployment role names by tenant name (literals, for ARNs known before the roles exist). */
+  private readonly deploymentRoleNames: ReadonlyMap<string, string>;
 
   /**
    * @param scope parent construct (`GitLabCiPlatform` uses id `identity`)
@@ -129,7 +134,6 @@ export class EnvironmentIdentity extends Construct {
     const { platform, env, repositories } = props;
     const identity = env.identity ?? {};
     const prefix = `${platform.project}-${env.name}`;
-    this.prefix = prefix;
     const partition = partitionOf(env.region);
     const boundary = identity.permissionsBoundaryArn ? { permissionsBoundaryArn: identity.permissionsBoundaryArn } : {};
     this.audience = audienceOf(platform, env);
@@ -154,6 +158,21 @@ export class EnvironmentIdentity extends Construct {
         ...boundary,
       });
 
+    // One deployment role per tenant, trusted by that tenant's protected role alone: a role shared by
+    // the tenants would let one project's deploy job write another project's last good digest.
+    const deploymentRole = (tenant: Tenant, protectedRole: GitLabCiRole): DeploymentRole | undefined => {
+      const deployment = identity.deployment;
+      if (deployment === undefined) return undefined;
+      const deploymentBoundary = deployment.permissionsBoundaryArn ?? identity.permissionsBoundaryArn;
+      return new DeploymentRole(this, `deployment-${tenant.name}`, {
+        roleName: tenantDeploymentRoleName(platform, env, tenant),
+        description: `Deployments of ${tenant.path} to ${env.name} from CI, assumed from its protected CI role`,
+        assumedBy: [protectedRole],
+        ...(deployment.managedPolicyArns ? { managedPolicyArns: deployment.managedPolicyArns } : {}),
+        ...(deployment.statements ? { statements: deployment.statements } : {}),
+        ...(deploymentBoundary ? { permissionsBoundaryArn: deploymentBoundary } : {}),
+      });
+    };
     const tags = identity.releaseTags ?? DEFAULT_RELEASE_TAG_PATTERN;
     validateReleaseTagPattern(`${this.node.path}/releaseTags`, tags, props.releaseTagSelector ?? DEFAULT_RELEASE_TAG_PATTERN);
     const tagSelector = /[*?]/.test(tags) ? { tagPattern: tags } : { tag: tags };
@@ -169,8 +188,9 @@ export class EnvironmentIdentity extends Construct {
         { projectPath, ...tagSelector, protectedRefsOnly: true },
       ]);
       own.protected.forEach((r) => r.grantPush(protectedRole));
+      const deployment = deploymentRole(tenant, protectedRole);
       if (!servesUnprotected(env)) {
-        roles.set(tenant.name, { protected: protectedRole });
+        roles.set(tenant.name, { protected: protectedRole, ...(deployment ? { deployment } : {}) });
         continue;
       }
       const unprotectedRole = ciRole(tenant, "unprotected", [{ projectPath }]);
@@ -179,25 +199,14 @@ export class EnvironmentIdentity extends Construct {
         else r.grantPull(unprotectedRole);
       });
       own.protected.forEach((r) => r.grantPull(unprotectedRole));
-      roles.set(tenant.name, { protected: protectedRole, unprotected: unprotectedRole });
+      roles.set(tenant.name, { protected: protectedRole, unprotected: unprotectedRole, ...(deployment ? { deployment } : {}) });
     }
     this.tenantRoles = roles;
+    this.deploymentRoleNames = new Map(tenantsOf(env).map((t) => [t.name, tenantDeploymentRoleName(platform, env, t)]));
 
     // No repository grant here: the runner fleets grant each pool's host role pull of the
     // repositories of the tenants its runners serve, at its trust level (buildRunnerFleets).
     this.runnerHost = new RunnerHostRole(this, "runner-host", { roleName: `${prefix}-runner-host`, ...boundary });
-
-    if (identity.deployment) {
-      const deployment = identity.deployment;
-      const deploymentBoundary = deployment.permissionsBoundaryArn ?? identity.permissionsBoundaryArn;
-      this.deployment = new DeploymentRole(this, "deployment", {
-        roleName: `${prefix}-deployment`,
-        assumedBy: [...roles.values()].map((r) => r.protected),
-        ...(deployment.managedPolicyArns ? { managedPolicyArns: deployment.managedPolicyArns } : {}),
-        ...(deployment.statements ? { statements: deployment.statements } : {}),
-        ...(deploymentBoundary ? { permissionsBoundaryArn: deploymentBoundary } : {}),
-      });
-    }
 
     const credentials = new Map<string, StaticCredentials>();
     for (const creds of identity.staticCredentials ?? []) {
@@ -227,21 +236,26 @@ export class EnvironmentIdentity extends Construct {
     this.staticCredentials = credentials;
   }
 
+  /** The tenants' deployment roles by tenant name (empty without `identity.deployment`). */
+  public get deployments(): ReadonlyMap<string, DeploymentRole> {
+    return new Map([...this.tenantRoles].flatMap(([name, roles]) => (roles.deployment ? [[name, roles.deployment] as const] : [])));
+  }
+
   /**
    * CI snippets (hidden jobs) per tenant: `.aws-<tenant>-protected` (chaining to
-   * the deployment role as `.aws-<tenant>-deploy` when there is one) and
+   * the tenant's own deployment role as `.aws-<tenant>-deploy` when there is one) and
    * `.aws-<tenant>-unprotected` (where the tenant has an unprotected role). Each requests the environment's audience.
    */
   public ciSnippets(): CiSnippet[] {
     const { partition, accountId } = this.oidcProvider;
     return [...this.tenantRoles].flatMap(([name, roles]) => [
       roles.protected.ciSnippet({ jobName: `.aws-${name}-protected` }),
-      ...(this.deployment
+      ...(roles.deployment
         ? [
             roles.protected.ciSnippet({
               jobName: `.aws-${name}-deploy`,
               durationSeconds: 3600,
-              chainRoleArn: iamRoleArn(partition, accountId, `${this.prefix}-deployment`),
+              chainRoleArn: iamRoleArn(partition, accountId, this.deploymentRoleNames.get(name)!),
             }),
           ]
         : []),

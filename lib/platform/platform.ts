@@ -153,7 +153,7 @@ export interface PlatformPromotion {
  * `repository-url-<tenant>-unprotected-<id>` (the unprotected ones only with an unprotected
  * runner pool); `role-arn-<tenant>-protected`, `role-arn-<tenant>-unprotected` (only with an
  * unprotected runner pool), `role-arn-runner-host`, and where they
- * exist `role-arn-deployment`, `role-arn-unprotected-runner-host` and `role-arn-deploy-runner-host`;
+ * exist `role-arn-<tenant>-deployment`, `role-arn-unprotected-runner-host` and `role-arn-deploy-runner-host`;
  * `runner-cache-bucket`; with a mirror `mirror-image-prefixes` and
  * `mirror-registry-mirrors`, with a Nexus mirror also `mirror-url` and
  * `mirror-admin-password-parameter`; with runners `runner-group-name` (and
@@ -326,9 +326,9 @@ export class GitLabCiPlatform extends Construct {
     });
     // Promotion into this environment: each tenant's protected role pulls its own images from the source environment.
     if (promotion.source) grantPromotionPull(promotion.source, env, this.identity);
-    // The last good digest of every tenant, written and read by the deployment role only.
-    if (recordsLastGoodDigest(env) && this.identity.deployment) {
-      this.deployRecords = new LastGoodDigestRecords(this, "deploy-records", { platform, environment: env, deployer: this.identity.deployment });
+    // The last good digest of every tenant, written and read by that tenant's deployment role only.
+    if (recordsLastGoodDigest(env) && this.identity.deployments.size > 0) {
+      this.deployRecords = new LastGoodDigestRecords(this, "deploy-records", { platform, environment: env, deployers: this.identity.deployments });
     }
     const roleArn = (name: string, value: string, description: string) =>
       new TerraformOutput(this, `role-arn-${name}`, { staticId: true, value, description });
@@ -337,7 +337,7 @@ export class GitLabCiPlatform extends Construct {
       if (roles.unprotected) roleArn(`${tenant}-unprotected`, roles.unprotected.roleArn, `OIDC role of ${tenant}'s other pipelines (branches, merge requests, other tags)`);
     }
     roleArn("runner-host", this.identity.runnerHost.roleArn, "Instance role of the runner hosts");
-    if (this.identity.deployment) roleArn("deployment", this.identity.deployment.roleArn, "Deployment role, assumed from the tenants' protected roles");
+    for (const [tenant, deployment] of this.identity.deployments) roleArn(`${tenant}-deployment`, deployment.roleArn, `Deployment role of ${tenant}, assumed from its protected role only`);
     // Builds pull FROM images through the pull-through prefixes with the job's own credentials
     // (with socket binding the daemon pulls with what `docker login` stored in the job), so the
     // tenants' CI roles need the pull-through actions on the rules' prefixes, not only the runner hosts.

@@ -43,7 +43,7 @@ export interface TenancyEnvironment {
   readonly name: string;
   readonly gitlab: { readonly group: string; readonly projects: readonly (string | ProjectConfig)[] };
   readonly registry: { readonly repositoryPrefix?: string; readonly repositories: readonly RepositoryConfig[] };
-  readonly identity?: { readonly defaultBranch?: string; readonly audience?: string };
+  readonly identity?: { readonly defaultBranch?: string; readonly audience?: string; readonly deployment?: unknown };
   readonly cache?: { readonly path?: string };
 }
 
@@ -204,6 +204,7 @@ export function tenantRoleName(platform: TenancyPlatform, env: TenancyEnvironmen
 /**
  * The IAM role name of an environment's deployment role: `<platform project>-<environment>-deployment`,
  * assumed from the tenants' protected roles (deploy jobs chain to it).
+ * @deprecated the platform creates one deployment role per tenant: {@link tenantDeploymentRoleName}
  */
 export function deploymentRoleName(platform: TenancyPlatform, env: TenancyEnvironment): string {
   return `${platform.project}-${env.name}-deployment`;
@@ -232,3 +233,15 @@ export function trustLevelsOf(env: TrustLevelSource): readonly TrustLevel[] {
 
 export { DEFAULT_SUB_CLAIM_COMPONENTS, type SubClaimComponent } from "../identity/gitlab-subject";
 export { type ProtectedRefsMode } from "../gitlab/protected-refs";
+
+/**
+ * The IAM role name of a tenant's deployment role in an environment:
+ * `<platform project>-<environment>-<tenant>-deployment`, e.g. `acme-ci-production-app-deployment`.
+ * Each tenant deploys with a role of its own, trusted by that tenant's protected CI role alone, so
+ * one project's deploy job never reaches another project's deployment records. The name is one
+ * character longer than the protected CI role's (`-deployment` vs `-protected`); `validateTenancy`
+ * refuses a configuration whose deployment role names exceed IAM's 64 characters.
+ */
+export function tenantDeploymentRoleName(platform: TenancyPlatform, env: TenancyEnvironment, tenant: Tenant): string {
+  return `${platform.project}-${env.name}-${tenant.name}-deployment`;
+}

@@ -6,7 +6,7 @@ import { DEPLOY_VARIABLES, promoteFromVariable } from "../gitlab/deploy-variable
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo } from "./config";
 import { protectedRunnerTagVariables } from "./job-routing";
 import { lastGoodDigestParameterName, promotionSourceUrl, recordsLastGoodDigest } from "./promotion";
-import { audienceOf, deploymentRoleName, registryHostOf, servesUnprotected, type Tenant, tenantRepositoryName, tenantRoleName } from "./tenancy";
+import { audienceOf, registryHostOf, servesUnprotected, type Tenant, tenantDeploymentRoleName, tenantRepositoryName, tenantRoleName } from "./tenancy";
 import { toolboxSourceOf } from "./toolbox-source";
 
 /** Options of {@link tenantVariables}. */
@@ -40,7 +40,7 @@ export interface TenantVariablesOptions {
  *   variables (see job-routing.ts).
  * The unprotected image and role variables exist only in an environment with an
  * unprotected runner pool (`servesUnprotected`), like the repositories and the role they name.
- * - with `deploy`: `PLATFORM_DEPLOY_ROLE_ARN` (the environment's deployment role) and, when the
+ * - with `deploy`: `PLATFORM_DEPLOY_ROLE_ARN` (the tenant's own deployment role) and, when the
  *   last good digest is recorded, `PLATFORM_LAST_GOOD_DIGEST_PARAMETER`, both protected;
  * - with a promotion `source`: `PLATFORM_<ROLE>_PROMOTE_FROM`, the source environment's
  *   protected repository of each image role both have.
@@ -104,8 +104,8 @@ function deployVariables(
       ? [
           {
             key: DEPLOY_VARIABLES.deployRoleArn,
-            value: iamRoleArn(partitionOf(env.region), env.accountId, deploymentRoleName(platform, env)),
-            description: `Deployment role of ${env.name}, assumed from ${tenant.path}'s protected role`,
+            value: iamRoleArn(partitionOf(env.region), env.accountId, tenantDeploymentRoleName(platform, env, tenant)),
+            description: `Deployment role of ${tenant.path} in ${env.name}, assumed from its protected role`,
             protected: true,
             ...common,
           },

@@ -3,7 +3,7 @@ import { buildPlatform } from "../../stacks/app";
 import { exampleConfig } from "../../stacks/example-config";
 import { evaluatePolicy } from "../support/iam-evaluator";
 import { type SynthJson } from "../support/synth";
-import { buildIamModel, type RepositoryNode, type RoleNode, roleAllows } from "./iam-model";
+import { buildIamModel, chainedFrom, deploys, type RepositoryNode, type RoleNode, roleAllows } from "./iam-model";
 
 /*
  * Promotion by digest, from the synthesized JSON of every example stack together: which role of
@@ -91,5 +91,48 @@ describe("promotion by digest: who pulls across environments (synthesized exampl
       expect({ name, allowed: resourceAllows(appRepository, role) }).toEqual({ name, allowed: false });
     }
     expect(resourceAllows(appRepository, model.roles.find((r) => r.name === "acme-ci-production-app-protected")!)).toBe(true);
+  });
+});
+
+/** The roles a tenant's protected deploy job reaches: its protected role and every role it chains into. */
+function reachedFrom(start: RoleNode): RoleNode[] {
+  const reached = [start];
+  for (let i = 0; i < reached.length; i++) for (const next of chainedFrom(model, reached[i]!)) if (!reached.includes(next)) reached.push(next);
+  return reached;
+}
+
+describe("deploy records and images per tenant: a project's deploy job reaches only its own (synthesized example stacks)", () => {
+  const TENANTS = ["app", "web", "toolbox"];
+  const cases = (["staging", "production"] as const).flatMap((env) => TENANTS.flatMap((a) => TENANTS.filter((b) => b !== a).map((b) => [env, a, b] as const)));
+  const roleNamed = (name: string) => model.roles.find((r) => r.name === name)!;
+  const parameterArn = (env: string, tenant: string) => `arn:aws:ssm:eu-central-1:${env === "production" ? "222222222222" : "111111111111"}:parameter/acme-ci/${env}/deploy/${tenant}/last-good-digest`;
+
+  test.each(cases)("fault: in %s, %s's protected deploy job could set %s's last good digest (rollback target) or tag its images", (env, a, b) => {
+    const reached = reachedFrom(roleNamed(`acme-ci-${env}-${a}-protected`));
+    // It does chain into a deployment role, so the checks below cover the role a deploy runs as.
+    expect(reached.some(deploys)).toBe(true);
+    const writers = reached.filter((r) => roleAllows(r, "ssm:PutParameter", parameterArn(env, b))).map((r) => r.name);
+    expect({ env, from: a, parameterOf: b, writers }).toEqual({ env, from: a, parameterOf: b, writers: [] });
+    const theirs = model.repositories.filter((r) => r.stack === env && r.tenant === b);
+    expect(theirs.length).toBeGreaterThan(0);
+    const taggers = reached.flatMap((r) => theirs.filter((repo) => roleAllows(r, "ecr:PutImage", repo.arn)).map((repo) => `${r.name} -> ${repo.name}`));
+    expect({ env, from: a, imagesOf: b, taggers }).toEqual({ env, from: a, imagesOf: b, taggers: [] });
+  });
+
+  test.each((["staging", "production"] as const).flatMap((env) => TENANTS.map((t) => [env, t] as const)))("the check can fail: in %s, %s's own deploy job reads and writes its own parameter and pushes its own images", (env, t) => {
+    const reached = reachedFrom(roleNamed(`acme-ci-${env}-${t}-protected`));
+    expect(reached.filter((r) => roleAllows(r, "ssm:PutParameter", parameterArn(env, t)) && roleAllows(r, "ssm:GetParameter", parameterArn(env, t))).map((r) => r.name)).toEqual([`acme-ci-${env}-${t}-deployment`]);
+    const own = model.repositories.filter((r) => r.stack === env && r.tenant === t);
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.every((repo) => roleAllows(roleNamed(`acme-ci-${env}-${t}-protected`), "ecr:PutImage", repo.arn))).toBe(true);
+  });
+
+  test("each deployment role is assumed from its own tenant's protected role only", () => {
+    for (const env of ["dev", "staging", "production"]) {
+      for (const t of TENANTS) {
+        const callers = model.roles.filter((r) => chainedFrom(model, r).some((target) => target.name === `acme-ci-${env}-${t}-deployment`)).map((r) => r.name);
+        expect({ env, t, callers }).toEqual({ env, t, callers: [`acme-ci-${env}-${t}-protected`] });
+      }
+    }
   });
 });

@@ -60,8 +60,8 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow with environment branches", () =>
       expect(builds.map((b) => b.run)).toEqual([String(p.main!.seq)]);
       const digest = Object.entries(state.repos["acme/dev/app/app"]!.images).find(([, i]) => i.tags.includes(`sha-${p.main!.sha}`))![0];
       const log = flow.deployments();
-      expect(log).toContain(`deploy staging 111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/staging/app/app@${digest} arn:aws:iam::111111111111:role/acme-ci-staging-deployment`);
-      expect(log).toContain(`deploy production 222222222222.dkr.ecr.eu-central-1.amazonaws.com/acme/production/app/app@${digest} arn:aws:iam::222222222222:role/acme-ci-production-deployment`);
+      expect(log).toContain(`deploy staging 111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/staging/app/app@${digest} arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment`);
+      expect(log).toContain(`deploy production 222222222222.dkr.ecr.eu-central-1.amazonaws.com/acme/production/app/app@${digest} arn:aws:iam::222222222222:role/acme-ci-production-app-deployment`);
     });
   });
 });

@@ -80,8 +80,8 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
         for (const env of ["staging", "production"] as const) {
           expect(commitDigest(env, pipeline)).toBe(built);
           const image = `${HOST[env]}/${repoOf(env)}@${built}`;
-          expect(log).toContain(`deploy ${env} ${image} arn:aws:iam::${ACCOUNT[env]}:role/acme-ci-${env}-deployment`);
-          expect(log).toContain(`smoke ${env} ${image} arn:aws:iam::${ACCOUNT[env]}:role/acme-ci-${env}-deployment`);
+          expect(log).toContain(`deploy ${env} ${image} arn:aws:iam::${ACCOUNT[env]}:role/acme-ci-${env}-app-deployment`);
+          expect(log).toContain(`smoke ${env} ${image} arn:aws:iam::${ACCOUNT[env]}:role/acme-ci-${env}-app-deployment`);
         }
       }
     });
@@ -101,7 +101,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
       expect(builds).toHaveLength(1);
       expect(commitDigest("dev", p.source!)).not.toBe(commitDigest("dev", p.first!));
       expect(state().repos[repoOf("dev")]!.images[commitDigest("dev", p.source!)!]!.inputs).not.toBe(state().repos[repoOf("dev")]!.images[commitDigest("dev", p.first!)!]!.inputs);
-      expect(flow.deployments()).toContain(`deploy production ${HOST.production}/${repoOf("production")}@${commitDigest("dev", p.source!)} arn:aws:iam::222222222222:role/acme-ci-production-deployment`);
+      expect(flow.deployments()).toContain(`deploy production ${HOST.production}/${repoOf("production")}@${commitDigest("dev", p.source!)} arn:aws:iam::222222222222:role/acme-ci-production-app-deployment`);
     });
 
     test("a failing smoke test rolls back to the recorded digest; production is not touched", () => {
@@ -117,8 +117,8 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
       expect(brokenAt).toBeGreaterThan(0);
       // After the failed smoke test: the recorded digest is deployed again and passes its smoke test.
       expect(log.slice(brokenAt + 1)).toEqual([
-        `deploy staging ${HOST.staging}/${repoOf("staging")}@${good} arn:aws:iam::111111111111:role/acme-ci-staging-deployment`,
-        `smoke staging ${HOST.staging}/${repoOf("staging")}@${good} arn:aws:iam::111111111111:role/acme-ci-staging-deployment`,
+        `deploy staging ${HOST.staging}/${repoOf("staging")}@${good} arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment`,
+        `smoke staging ${HOST.staging}/${repoOf("staging")}@${good} arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment`,
       ]);
       // The broken image never reached production; the records still name the good digests.
       expect(digestOf(repoOf("production"), `sha-${p.broken!.sha}`)).toBeUndefined();
@@ -140,17 +140,23 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
       expect(deployJobs(mergeRequest)).toEqual([]);
     }, 60_000);
 
-    test("the fake registry's IAM can refuse: no pull from another environment than the promotion source, no foreign deployment role or parameter", () => {
+    test("the fake registry's IAM can refuse: no pull from another environment than the promotion source, no other environment's or tenant's deployment role or parameter", () => {
       const env = { FAKE_ENVIRONMENTS: ENVIRONMENTS.join(","), FAKE_PROMOTION: "staging=dev,production=staging", FAKE_NOW: "2026-01-05T09:00:00Z" };
       const role = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
       const get = ["ecr", "batch-get-image", "--repository-name", "acme/dev/app/app", "--image-ids", "imageTag=latest", "--query", "images[0].imageId.imageDigest"];
       expect(fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("111111111111", "acme-ci-staging-app-protected") }, get)).toBe("None\n");
       expect(() => fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("222222222222", "acme-ci-production-app-protected") }, get)).toThrow(/not authorized to pull acme\/dev\/app\/app/);
       expect(() => fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("111111111111", "acme-ci-staging-app-unprotected") }, get)).toThrow(/not authorized to pull/);
-      const assume = ["sts", "assume-role", "--role-arn", role("222222222222", "acme-ci-production-deployment")];
-      expect(() => fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("111111111111", "acme-ci-staging-app-protected") }, assume)).toThrow(/not authorized to perform sts:AssumeRole/);
-      const put = ["ssm", "put-parameter", "--name", "/acme-ci/production/deploy/app/last-good-digest", "--value", "sha256:0"];
-      expect(() => fake.aws(fake.emptyState(), { ...env, AWS_SESSION_TOKEN: role("111111111111", "acme-ci-staging-deployment") }, put)).toThrow(/not authorized to perform ssm:put-parameter/);
+      const assume = (name: string) => ["sts", "assume-role", "--role-arn", role(name.includes("production") ? "222222222222" : "111111111111", name)];
+      expect(() => fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("111111111111", "acme-ci-staging-app-protected") }, assume("acme-ci-production-app-deployment"))).toThrow(/not authorized to perform sts:AssumeRole/);
+      // Another tenant's deployment role, in the same environment.
+      expect(() => fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("111111111111", "acme-ci-staging-web-protected") }, assume("acme-ci-staging-app-deployment"))).toThrow(/not authorized to perform sts:AssumeRole/);
+      expect(fake.aws(fake.emptyState(), { ...env, AWS_ROLE_ARN: role("111111111111", "acme-ci-staging-app-protected") }, assume("acme-ci-staging-app-deployment"))).toContain("acme-ci-staging-app-deployment");
+      const put = (name: string) => ["ssm", "put-parameter", "--name", name, "--value", "sha256:0"];
+      expect(() => fake.aws(fake.emptyState(), { ...env, AWS_SESSION_TOKEN: role("111111111111", "acme-ci-staging-app-deployment") }, put("/acme-ci/production/deploy/app/last-good-digest"))).toThrow(/not authorized to perform ssm:put-parameter/);
+      // Another tenant's parameter, in the same environment.
+      expect(() => fake.aws(fake.emptyState(), { ...env, AWS_SESSION_TOKEN: role("111111111111", "acme-ci-staging-web-deployment") }, put("/acme-ci/staging/deploy/app/last-good-digest"))).toThrow(/not authorized to perform ssm:put-parameter/);
+      expect(fake.aws(fake.emptyState(), { ...env, AWS_SESSION_TOKEN: role("111111111111", "acme-ci-staging-app-deployment") }, put("/acme-ci/staging/deploy/app/last-good-digest"))).toBe("{}\n");
     });
 
     test("what each environment runs carries its protected deployed tag and survives 120 days of lifecycle", () => {

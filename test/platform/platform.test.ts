@@ -73,7 +73,7 @@ describe("GitLabCiPlatform on its own", () => {
     expect(platform.tagScheme.kind("commit").selector).toEqual({ prefix: "sha-" });
     expect(platform.identity.tenantRoles.get("app")!.protected.ciAccess.roleArn).toBe("arn:aws:iam::111111111111:role/acme-sandbox-app-protected");
     expect(platform.gitlab.protectedRefs!.protections).toHaveLength(2);
-    expect(platform.identity.deployment).toBeUndefined();
+    expect(platform.identity.deployments.size).toBe(0);
     expect(platform.gitlab.variableNames).toContain("DOCKER_AUTH_CONFIG");
     expect(platform.gitlab.runnerTokens.size).toBe(0);
     expect([platform.network, platform.mirror, platform.mirrorEndpoint, platform.runnerFleet, platform.deployFleet]).toEqual([

@@ -26,7 +26,7 @@ describe("promotion and deploy variables of the example", () => {
     const app = variablesOf(json.get("staging")!, "acme/app");
     expect(app.PLATFORM_APP_PROMOTE_FROM).toEqual(["111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/dev/app/app", false, "staging"]);
     expect(app.PLATFORM_CI_PROMOTE_FROM).toEqual(["111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/dev/app/app-ci", false, "staging"]);
-    expect(app.PLATFORM_DEPLOY_ROLE_ARN).toEqual(["arn:aws:iam::111111111111:role/acme-ci-staging-deployment", true, "staging"]);
+    expect(app.PLATFORM_DEPLOY_ROLE_ARN).toEqual(["arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment", true, "staging"]);
     expect(app.PLATFORM_LAST_GOOD_DIGEST_PARAMETER).toEqual(["/acme-ci/staging/deploy/app/last-good-digest", true, "staging"]);
   });
 

@@ -129,26 +129,32 @@ describe("environment identities", () => {
     expect(Object.values(resourcesOf(json("production"), "aws_ecr_repository")).filter((r) => String(r.name).includes("/unprotected/"))).toEqual([]);
   });
 
-  test("the deployment role: from the tenants' protected roles only, boundary in production", () => {
-    const callers = (env: string) => (trust(json(env), `acme-ci-${env}-deployment`).Statement[0]!.Principal as { AWS: string[] }).AWS;
+  test("a deployment role per tenant: each assumed from its own tenant's protected role only, boundary in production", () => {
+    const callers = (env: string, tenant: string) => (trust(json(env), `acme-ci-${env}-${tenant}-deployment`).Statement[0]!.Principal as { AWS: string[] }).AWS;
     const roleRef = (construct: string) => expect.stringMatching(new RegExp(`^\\$\\{aws_iam_role\\.platform_identity_${construct}_role_[A-F0-9]+\\.arn\\}$`));
-    for (const env of ["dev", "staging", "production"]) expect(callers(env)).toEqual([roleRef("ci-app-protected"), roleRef("ci-web-protected"), roleRef("ci-toolbox-protected")]);
-    expect(role(json("production"), "acme-ci-production-deployment").permissions_boundary).toBe("arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary");
-    expect(policyOfRole(json("staging"), "deployment").Statement).toEqual([
-      {
-        Effect: "Allow",
-        Action: ["s3:ListBucket"],
-        Resource: ["arn:aws:s3:::acme-ci-terraform-state-111111111111"],
-        Condition: { StringLike: { "s3:prefix": ["staging/", "staging/*"] } },
-      },
-      { Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], Resource: ["arn:aws:s3:::acme-ci-terraform-state-111111111111/staging/*"] },
-      // The deploy jobs record and read each tenant's last good digest: exactly those parameters.
-      {
-        Effect: "Allow",
-        Action: ["ssm:GetParameter", "ssm:PutParameter"],
-        Resource: ["app", "toolbox", "web"].map((t) => `arn:aws:ssm:eu-central-1:111111111111:parameter/acme-ci/staging/deploy/${t}/last-good-digest`),
-      },
-    ]);
+    for (const env of ["dev", "staging", "production"]) {
+      for (const tenant of ["app", "web", "toolbox"]) expect(callers(env, tenant)).toEqual([roleRef(`ci-${tenant}-protected`)]);
+      // The environment-wide deployment role every tenant could assume is gone.
+      expect(role(json(env), `acme-ci-${env}-deployment`)).toBeUndefined();
+    }
+    expect(role(json("production"), "acme-ci-production-app-deployment").permissions_boundary).toBe("arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary");
+    for (const tenant of ["app", "web", "toolbox"]) {
+      expect(policyOfRole(json("staging"), `deployment-${tenant}`).Statement).toEqual([
+        {
+          Effect: "Allow",
+          Action: ["s3:ListBucket"],
+          Resource: ["arn:aws:s3:::acme-ci-terraform-state-111111111111"],
+          Condition: { StringLike: { "s3:prefix": ["staging/", "staging/*"] } },
+        },
+        { Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], Resource: ["arn:aws:s3:::acme-ci-terraform-state-111111111111/staging/*"] },
+        // The deploy jobs record and read the tenant's last good digest: exactly its own parameter.
+        {
+          Effect: "Allow",
+          Action: ["ssm:GetParameter", "ssm:PutParameter"],
+          Resource: [`arn:aws:ssm:eu-central-1:111111111111:parameter/acme-ci/staging/deploy/${tenant}/last-good-digest`],
+        },
+      ]);
+    }
   });
 
   test("opt-in static credentials only where configured: dev's pull-only user for the app repositories", () => {
@@ -191,7 +197,8 @@ describe("environment identities", () => {
     const snippets = identity.ciSnippets();
     expect(snippets.map((s) => s.jobName)).toEqual([".aws-app-protected", ".aws-app-deploy", ".aws-web-protected", ".aws-web-deploy", ".aws-toolbox-protected", ".aws-toolbox-deploy"]);
     expect(snippets.every((s) => s.job.id_tokens.GITLAB_OIDC_TOKEN!.aud === "acme-ci-staging")).toBe(true);
-    expect(snippets[1]!.job.before_script.join("\n")).toContain('aws sts assume-role --role-arn "arn:aws:iam::111111111111:role/acme-ci-staging-deployment"');
+    expect(snippets[1]!.job.before_script.join("\n")).toContain('aws sts assume-role --role-arn "arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment"');
+    expect(snippets[3]!.job.before_script.join("\n")).toContain('aws sts assume-role --role-arn "arn:aws:iam::111111111111:role/acme-ci-staging-web-deployment"');
   });
 
   test("a deployment section without permissions fails at the deployment role's path", () => {
@@ -200,7 +207,7 @@ describe("environment identities", () => {
       environments: exampleConfig.environments.map((e, i) => (i === 1 ? { ...e, identity: { deployment: {} } } : e)),
     };
     const error = violationOf(() => buildPlatform(Testing.app(), config));
-    expect(error.message).toMatch(/^staging\/platform\/identity\/deployment: invalid permissions .*Rule: a deployment role needs permissions supplied by its caller/);
+    expect(error.message).toMatch(/^staging\/platform\/identity\/deployment-app: invalid permissions .*Rule: a deployment role needs permissions supplied by its caller/);
   });
 
   test("protected refs as code: the gitlab-shared stack protects what every environment's roles trust (each ref once); every environment checks them at plan time", () => {
@@ -226,8 +233,7 @@ describe("environment identities", () => {
       environments: exampleConfig.environments.map((e, i) => (i === 0 ? { ...e, identity: { deployment: { managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] } } } : e)),
     };
     const stacks = buildPlatform(Testing.app(), config);
-    const deployment = stacks.environments.get("dev")!.identity.deployment!;
-    expect(deployment).toBeDefined();
+    expect([...stacks.environments.get("dev")!.identity.deployments.keys()]).toEqual(["app", "web", "toolbox"]);
     expect([...stacks.environments.get("dev")!.identity.tenantRoles.values()].every((r) => r.protected.protectedRefsOnly)).toBe(true);
   });
 });

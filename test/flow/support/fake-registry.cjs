@@ -21,8 +21,8 @@
 // - with $FAKE_ENVIRONMENTS (comma-separated environment names) and $FAKE_PROMOTION
 //   (`target=source,...`), IAM across environments as the platform grants it: a role acts in its
 //   own environment's repositories and parameters, and pulls from its promotion source's
-//   repositories; `aws sts assume-role` to an environment's deployment role only from a protected
-//   role of that environment; SSM parameters of an environment only by its deployment role.
+//   repositories; `aws sts assume-role` to a tenant's deployment role only from the same tenant's
+//   protected role of that environment; a tenant's SSM parameters only by its own deployment role.
 //   The caller is $AWS_SESSION_TOKEN (set from `aws sts assume-role`, which hands the role ARN out
 //   as the session token) or else $AWS_ROLE_ARN.
 // Every build, push and tag operation is appended to state.events for the assertions.
@@ -99,6 +99,19 @@ function environmentOf(env, kind, name) {
   if (kind === "role") return names.find((n) => (name.split("/").pop() || "").includes(`-${n}-`));
   if (kind === "repo") return names.find((n) => name.split("/")[1] === n);
   return names.find((n) => name.split("/")[2] === n);
+}
+
+/**
+ * The tenant of a CI or deployment role `<project>-<environment>-<tenant>-<protected|unprotected|deployment>`
+ * (with $FAKE_ENVIRONMENTS): each tenant has a deployment role of its own, assumed from its own protected
+ * role, writing its own parameters `/<project>/<environment>/deploy/<tenant>/...` only.
+ */
+function tenantOf(env, role) {
+  const name = role.split("/").pop() || "";
+  const environment = environmentOf(env, "role", name);
+  if (environment === undefined) return undefined;
+  const rest = name.slice(name.indexOf(`-${environment}-`) + environment.length + 2);
+  return rest.replace(/-(protected|unprotected|deployment)$/, "");
 }
 
 /** IAM across environments: `access` is "pull" (also the promotion source's repositories) or "push". */
@@ -345,13 +358,15 @@ function awsDeploy(state, env, service, command, rest) {
   if (service === "sts" && command === "assume-role") {
     const target = optionValues(rest, "--role-arn")[0];
     const mine = environmentOf(env, "role", caller);
-    if (!caller.endsWith("-protected") || !target.endsWith("-deployment") || (env.FAKE_ENVIRONMENTS && mine !== environmentOf(env, "role", `${target}-`))) {
+    const sameTenant = !env.FAKE_ENVIRONMENTS || tenantOf(env, caller) === tenantOf(env, target);
+    if (!caller.endsWith("-protected") || !target.endsWith("-deployment") || !sameTenant || (env.FAKE_ENVIRONMENTS && mine !== environmentOf(env, "role", `${target}-`))) {
       throw new RegistryError("AccessDenied", `${caller} is not authorized to perform sts:AssumeRole on ${target}`);
     }
     return `AKIAFAKE\tfake-secret\t${target}\n`;
   }
   const name = optionValues(rest, "--name")[0];
-  if (!caller.endsWith("-deployment") || (env.FAKE_ENVIRONMENTS && environmentOf(env, "role", `${caller}-`) !== environmentOf(env, "parameter", name))) {
+  const ownParameter = !env.FAKE_ENVIRONMENTS || (environmentOf(env, "role", `${caller}-`) === environmentOf(env, "parameter", name) && tenantOf(env, caller) === name.split("/")[4]);
+  if (!caller.endsWith("-deployment") || !ownParameter) {
     throw new RegistryError("AccessDeniedException", `${caller} is not authorized to perform ssm:${command} on ${name}`);
   }
   state.parameters ??= {};
