@@ -35,7 +35,7 @@ export function writeCiTemplates(config: PlatformConfig, outDir: string): string
     }
     const toolbox = env.gitlab.toolboxProject;
     if (toolbox) {
-      files.set(path.join(toolbox.path, ".gitlab-ci.yml"), toolboxCiFile(`${env.name}/toolbox-project`, scheme).content);
+      files.set(path.join(toolbox.path, ".gitlab-ci.yml"), toolboxCiFile(`${env.name}/toolbox-project`, scheme, "ecr", undefined, deployTemplateOf(config, env.gitlab.url)?.environments).content);
       files.set(path.join(toolbox.path, "Dockerfile"), toolbox.dockerfile ?? DEFAULT_TOOLBOX_DOCKERFILE);
     }
   }

@@ -250,6 +250,8 @@ export class GitLabSharedStack extends TerraformStack {
         path: lastSegment(toolboxConfig.path),
         tagScheme: new TagScheme(this, "toolbox-tag-scheme", toolboxEnv.registry.tagScheme),
         ...(toolboxConfig.dockerfile ? { dockerfile: toolboxConfig.dockerfile } : {}),
+        // Deploy jobs run the toolbox image of their environment: the toolbox project promotes it there.
+        ...(pieces.deploy ? { promoteTo: pieces.deploy.environments } : {}),
       });
     }
     const shared = pieces.protectedRefs;

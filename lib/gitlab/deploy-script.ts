@@ -7,7 +7,10 @@
  *   first label of the registry host; ECR API reference, BatchGetImage: `registryId` defaults to
  *   the caller's account, so a cross-account read must name it). It needs only
  *   `ecr:BatchGetImage`, which every pulling role has.
- * - `platform_promote <source>:<tag> <target>:<tag>` copies the image by digest with
+ * - `platform_promote <source>:<tag> <target>:<tag> [<deployed tag>]` first refuses, when a deployed
+ *   tag of the source environment is given (`deployed-staging`), a digest that tag does not name:
+ *   the source's smoke-test job moves it onto a digest only after its smoke test passed there. It
+ *   then copies the image by digest with
  *   `docker buildx imagetools create --prefer-index=false --tag <target> <source>@<digest>`:
  *   with one source that is a single image manifest and `--prefer-index=false`, buildx writes
  *   the source manifest unchanged (a carbon copy; an index is always copied unchanged), after
@@ -25,9 +28,11 @@
  *   `$PLATFORM_SMOKE_TEST_HOOK`) as the deployment role, with the image reference
  *   `<repository>@sha256:<digest>` as its first argument and in `$PLATFORM_DEPLOY_IMAGE`.
  * - `platform_record <repository>@<digest>` records the digest as the last good one
- *   (`aws ssm put-parameter --type String --overwrite`, as the deployment role) and moves the
- *   environment's `deployed-<environment>` tag onto it (`aws ecr put-image` with the image's own
- *   manifest, as the job's role), so retention never expires it.
+ *   (`aws ssm put-parameter --type String --overwrite`, as the tenant's deployment role) and
+ *   calls `platform_mark_deployed`.
+ * - `platform_mark_deployed <repository>@<digest>` moves the environment's `deployed-<environment>`
+ *   tag onto the digest (`aws ecr put-image` with the image's own manifest, as the job's role), so
+ *   retention never expires it, and later environments promote only what it names.
  * - `platform_rollback` reads the last good digest (`aws ssm get-parameter`) and redeploys it
  *   with the deploy hook, then runs the smoke test against it.
  */
@@ -51,10 +56,18 @@ const LINES = [
   "  done",
   "}",
   "platform_promote() {",
-  "  # $1 source image <repository>:<tag> (the previous environment), $2 target image <repository>:<tag>.",
+  "  # $1 source image <repository>:<tag> (the previous environment), $2 target image <repository>:<tag>,",
+  "  # $3 (optional) the source environment's deployed tag, which must name the same digest.",
   "  if ! _want=$(platform_ref_digest \"$1\"); then",
   "    echo \"platform-deploy: $1 does not exist: this commit's image has not reached the environment it is promoted from\" >&2",
   "    return 1",
+  "  fi",
+  "  if [ -n \"${3:-}\" ]; then",
+  "    _runs=$(platform_ref_digest \"${1%:*}:$3\") || _runs=none",
+  "    if [ \"$_runs\" != \"$_want\" ]; then",
+  "      echo \"platform-deploy: $1 ($_want) has not passed the environment it is promoted from: its $3 tag names $_runs. Only a digest that was deployed there and passed its smoke test is promoted; deploy this commit there first (with environment branches: push it to that environment's branch and let the pipeline pass), then retry\" >&2",
+  "      return 1",
+  "    fi",
   "  fi",
   "  if _have=$(platform_ref_digest \"$2\"); then",
   "    if [ \"$_have\" = \"$_want\" ]; then",
@@ -105,12 +118,17 @@ const LINES = [
   "  printf '%s@%s\\n' \"$PLATFORM_DEPLOY_REPOSITORY\" \"$_digest\"",
   "}",
   "platform_record() {",
-  "  # $1 the image <repository>@sha256:<digest> whose smoke test passed.",
+  "  # $1 the image <repository>@sha256:<digest> whose smoke test passed: the last good digest, and the deployed tag.",
   "  _digest=${1##*@}",
   "  if [ -n \"${PLATFORM_LAST_GOOD_DIGEST_PARAMETER:-}\" ]; then",
   "    platform_as_deployer aws ssm put-parameter --name \"$PLATFORM_LAST_GOOD_DIGEST_PARAMETER\" --type String --overwrite --value \"$_digest\" > /dev/null",
   "    echo \"platform-deploy: recorded $_digest in $PLATFORM_LAST_GOOD_DIGEST_PARAMETER\"",
   "  fi",
+  "  platform_mark_deployed \"$1\"",
+  "}",
+  "platform_mark_deployed() {",
+  "  # $1 the image <repository>@sha256:<digest> whose smoke test passed: moves the environment's deployed tag onto it.",
+  "  _digest=${1##*@}",
   "  _tag=\"$PLATFORM_DEPLOYED_TAG\"",
   "  if [ \"$(platform_ref_digest \"$PLATFORM_DEPLOY_REPOSITORY:$_tag\" || true)\" = \"$_digest\" ]; then",
   "    echo \"platform-deploy: $_tag already names $_digest\"",

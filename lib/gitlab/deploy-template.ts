@@ -2,6 +2,7 @@ import { check } from "../core/errors";
 import { type TagScheme } from "../registry/tag-scheme";
 import { type CiConfig, type CiJob, type CiNeed, type CiRule, type CiWhen, renderCiYaml } from "./ci-yaml";
 import { DEPLOY_FUNCTIONS } from "./deploy-script";
+import { toolboxJobImage } from "./deploy-toolbox";
 import { DEPLOY_VARIABLES, promoteFromVariable } from "./deploy-variables";
 import { awsOidcRole, type CiTemplate, TEMPLATE_STAGES } from "./image-reuse-template";
 import { DEFAULT_BRANCH_PIPELINE } from "./image-reuse-plan";
@@ -17,7 +18,7 @@ import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
  * - `deploy-<environment>`: runs the deploy hook with `<repository>@sha256:<digest>` as the
  *   environment's deployment role;
  * - `smoke-test-<environment>`: runs the smoke-test hook; when it passes, records the digest as
- *   the last good one (SSM) and moves `deployed-<environment>` onto it;
+ *   the last good one (SSM, unless `recordLastGood` is false) and moves `deployed-<environment>` onto it;
  * - `rollback-<environment>` (`when: on_failure`): redeploys the recorded digest when the deploy
  *   or its smoke test fails.
  *
@@ -26,7 +27,10 @@ import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
  * (`CI_COMMIT_REF_PROTECTED`, GitLab predefined variables) of the default branch or of the
  * environment's branch, on the environment's deploy runner (its tags), with an ID token for the
  * environment's audience (`$PLATFORM_OIDC_AUDIENCE` with that environment's value). A stage
- * starts when the previous one succeeded, so production receives only what passed staging.
+ * starts when the previous one succeeded, so production receives only what passed staging; with
+ * environment branches, where the source environment deploys in its own branch's pipelines, the
+ * promote job checks the source's `deployed-<source>` tag names the digest (see
+ * {@link PROMOTE_REQUIRES_VARIABLE}) and fails otherwise.
  */
 
 /** One environment of the deploy template. */
@@ -75,7 +79,10 @@ export interface DeployTemplateProps {
   readonly image?: string;
   /**
    * Image of the deploy jobs: needs the AWS CLI, `sh`, and for promotion the docker CLI with buildx.
-   * @default the toolbox image, `$PLATFORM_TOOLBOX_IMAGE:latest`
+   * @default the toolbox image of the job's environment, `$PLATFORM_TOOLBOX_URL:<latest tag>` (the
+   *   toolbox project's protected repository there, which only its protected role writes: the
+   *   toolbox project's CI file promotes the image into every deploying environment, see
+   *   `toolboxPromotionJobs`), the image build jobs run
    */
   readonly jobImage?: string;
   /**
@@ -102,6 +109,19 @@ export const DEPLOY_TEMPLATE = "deploy.yml";
 export const DEPLOY_JOB = ".platform-deploy";
 /** Protected refs only: GitLab sets CI_COMMIT_REF_PROTECTED to "true" for protected branches and tags. */
 export const UNPROTECTED_REF = '$CI_COMMIT_REF_PROTECTED != "true"';
+
+/**
+ * Variable of a promote job whose source environment deploys in other pipelines (environment
+ * branches): the source's deployed tag (e.g. `deployed-staging`), which must name the digest
+ * promoted. The source's smoke-test job moves that tag after the smoke test passed, so a digest
+ * whose deploy or smoke test failed, or never ran, there is refused.
+ */
+export const PROMOTE_REQUIRES_VARIABLE = "PLATFORM_PROMOTE_REQUIRES_TAG";
+
+/** The deployed kind's tag of a named environment: `deployed-${CI_ENVIRONMENT_NAME}` -> `deployed-staging`. */
+export function deployedTagOf(ciTag: string, environment: string): string {
+  return ciTag.replace(/\$\{CI_ENVIRONMENT_NAME\}|\$CI_ENVIRONMENT_NAME\b/g, environment);
+}
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const BRANCH = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
@@ -139,7 +159,7 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
   });
   validateEnvironments(path, envs);
   const image = props.image ?? "app";
-  const jobImage = props.jobImage ?? `$${imageVariable("toolbox")}:latest`;
+  const jobImage = props.jobImage ?? toolboxJobImage(path, scheme);
   const stageOf = (env: DeployTemplateEnvironment) => `deploy-${env.name}`;
 
   const oidc = awsOidcRole();
@@ -170,14 +190,18 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
       // After the source environment's smoke test passed, when the source deploys here too.
       // With environment branches the source's jobs run in other pipelines (its branch's): the need is optional there.
       const source = envs.find((e) => e.name === env.promoteFrom);
-      const after = source ? { needs: [{ job: `smoke-test-${source.name}`, ...(source.branch !== env.branch ? { optional: true } : {}) }] } : {};
+      const elsewhere = source !== undefined && source.branch !== env.branch;
+      const after = source ? { needs: [{ job: `smoke-test-${source.name}`, ...(elsewhere ? { optional: true } : {}) }] } : {};
+      // When the source deploys in other pipelines (another branch), the need cannot hold this job back:
+      // the job itself refuses a digest that is not what the source environment runs after a passed smoke test.
+      const passed: Record<string, string> = elsewhere ? { [PROMOTE_REQUIRES_VARIABLE]: deployedTagOf(deployed.ciTag!, source.name) } : {};
       jobs[`promote-${env.name}`] = {
         ...common(),
         ...after,
         environment: { name: env.name, action: "prepare" },
         rules: rules(when),
-        variables: { PLATFORM_PROMOTE_FROM: `$${promoteFromVariable(image)}` },
-        script: ['platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG"'],
+        variables: { PLATFORM_PROMOTE_FROM: `$${promoteFromVariable(image)}`, ...passed },
+        script: [`platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG" "\${${PROMOTE_REQUIRES_VARIABLE}:-}"`],
       };
       needs.push({ job: `promote-${env.name}` });
     }
@@ -197,7 +221,9 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
       script: [
         "PLATFORM_IMAGE_REF=$(platform_deployed_image)",
         `platform_hook ${DEPLOY_VARIABLES.smokeTestHook} "$${DEPLOY_VARIABLES.smokeTestHook}" "$PLATFORM_IMAGE_REF"`,
-        ...(record ? ['platform_record "$PLATFORM_IMAGE_REF"'] : []),
+        // The deployed tag moves on every passed smoke test (what the environment runs, kept by retention,
+        // and what the environments promoted from it check); the last good digest only where it is recorded.
+        record ? 'platform_record "$PLATFORM_IMAGE_REF"' : 'platform_mark_deployed "$PLATFORM_IMAGE_REF"',
       ],
     };
     if (env.rollback ?? record) {

@@ -5,8 +5,10 @@ import { check } from "../core/errors";
 import { type TagScheme } from "../registry/tag-scheme";
 import { managedProject, publishFile } from "./ci-templates-project";
 import { type CleanupPolicyOptions, cleanupPolicyFromTagScheme } from "./gitlab-registry";
+import { renderCiYaml } from "./ci-yaml";
 import { type CiTemplate, DOCKER_CLI_IMAGE, imageReuseTemplate, type TemplateRegistry } from "./image-reuse-template";
 import { imageVariable } from "./platform-variables";
+import { type ToolboxPromotionEnvironment, toolboxPromotionJobs } from "./deploy-toolbox";
 
 /**
  * The default toolbox Dockerfile: terraform, the AWS CLI and the docker CLI
@@ -66,6 +68,13 @@ export interface ToolboxImageProjectProps {
    */
   readonly branch?: string;
   /**
+   * The environments that deploy (the deploy template's, in promotion order): the CI file copies
+   * the toolbox image by digest into each (`promote-toolbox-<environment>`, see
+   * `toolboxPromotionJobs`), where the deploy jobs run it. Only with `registry: "ecr"`.
+   * @default none
+   */
+  readonly promoteTo?: readonly ToolboxPromotionEnvironment[];
+  /**
    * Project visibility.
    * @default "private"
    */
@@ -105,7 +114,7 @@ export class ToolboxImageProject extends Construct {
       rule: "the cleanup policy applies to the GitLab registry; ECR repositories expire images by their lifecycle policy",
       fix: 'drop cleanupPolicy, or set registry: "gitlab"',
     });
-    this.ciFile = toolboxCiFile(path, props.tagScheme, registry, props.runnerTags);
+    this.ciFile = toolboxCiFile(path, props.tagScheme, registry, props.runnerTags, props.promoteTo);
     this.project = managedProject(this, "project", {
       path: props.path,
       namespaceId: props.namespaceId,
@@ -125,10 +134,12 @@ export class ToolboxImageProject extends Construct {
 /**
  * The toolbox project's CI file: one image, rebuilt when the Dockerfile or
  * the CI file changes (its inputs hash), with a bootstrap builder (the bare docker CLI image,
- * plus the AWS CLI for ECR) because the toolbox cannot build itself.
+ * plus the AWS CLI for ECR) because the toolbox cannot build itself; with `promoteTo`, the
+ * jobs that copy it by digest into the deploying environments (`toolboxPromotionJobs`).
+ * @throws ValidationError for `promoteTo` with the GitLab registry (deploy jobs run the ECR toolbox)
  */
-export function toolboxCiFile(path: string, tagScheme: TagScheme, registry: TemplateRegistry = "ecr", runnerTags?: readonly string[]): CiTemplate {
-  return imageReuseTemplate(path, {
+export function toolboxCiFile(path: string, tagScheme: TagScheme, registry: TemplateRegistry = "ecr", runnerTags?: readonly string[], promoteTo?: readonly ToolboxPromotionEnvironment[]): CiTemplate {
+  const file = imageReuseTemplate(path, {
     tagScheme,
     registry,
     images: [
@@ -145,4 +156,29 @@ export function toolboxCiFile(path: string, tagScheme: TagScheme, registry: Temp
     ...(runnerTags ? { runnerTags } : {}),
     fileName: ".gitlab-ci.yml",
   });
+  if (promoteTo === undefined || promoteTo.length === 0) return file;
+  check(registry === "ecr", {
+    path: `${path}/promoteTo`,
+    subject: "promoteTo",
+    value: promoteTo.map((e) => e.name),
+    rule: "the deploy jobs run the toolbox image from each environment's ECR toolbox repository; a toolbox in the GitLab registry is not promoted",
+    fix: 'use registry: "ecr", or leave promoteTo unset',
+  });
+  const promotion = toolboxPromotionJobs(path, { tagScheme, environments: promoteTo, setup: BOOTSTRAP_BUILDER_SETUP });
+  const config = { ...file.config, stages: [...(file.config.stages ?? []), ...promotion.stages], jobs: { ...file.config.jobs, ...promotion.jobs } };
+  return {
+    ...file,
+    config,
+    content: renderCiYaml(config, [
+      ...headerOf(file.content),
+      `Then the image is promoted by digest to ${promoteTo.filter((e) => e.promoteFrom !== undefined).map((e) => e.name).join(", ")}, where deploy jobs run it.`,
+    ]),
+  };
+}
+
+/** The leading comment lines of a rendered CI file, without their `# `. */
+function headerOf(content: string): string[] {
+  const lines = content.split("\n");
+  const end = lines.findIndex((l) => !l.startsWith("#"));
+  return lines.slice(0, end < 0 ? lines.length : end).map((l) => l.replace(/^# ?/, ""));
 }

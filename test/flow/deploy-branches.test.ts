@@ -36,7 +36,15 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow with environment branches", () =>
       p.staging = await project.pipeline("staging branch: fast-forward to main", { kind: "push", branch: "staging" }, 1);
       project.repo.git("branch", "production", "staging");
       p.production = await project.pipeline("production branch: fast-forward to staging", { kind: "push", branch: "production" }, 2);
-    }, 300_000);
+      // A broken commit: its staging smoke test fails (staging rolls back), then the production branch is pushed to it anyway.
+      project.repo.git("checkout", "-q", "main");
+      project.repo.commit({ "src/index.js": "console.log(2);\n", BROKEN: "the app of this commit fails its smoke test\n" }, "broken change");
+      p.brokenMain = await project.pipeline("main: broken change", { kind: "push", branch: "main" }, 3);
+      project.repo.git("branch", "-f", "staging", "main");
+      p.brokenStaging = await project.pipeline("staging branch: fast-forward to the broken change", { kind: "push", branch: "staging" }, 4);
+      project.repo.git("branch", "-f", "production", "staging");
+      p.brokenProduction = await project.pipeline("production branch: pushed to the commit that failed staging", { kind: "push", branch: "production" }, 5);
+    }, 600_000);
     afterAll(() => {
       process.env.FAKE_ENVIRONMENTS = saved.environments;
       process.env.FAKE_PROMOTION = saved.promotion;
@@ -56,12 +64,33 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow with environment branches", () =>
 
     test("the commit's image is built once (main) and the same digest is deployed to staging and production", () => {
       const state = project.registry();
-      const builds = state.events.filter((e) => e.op === "build" && e.ref!.includes("/app/app:"));
+      const first = [p.main!, p.staging!, p.production!].map((pipeline) => String(pipeline.seq));
+      const builds = state.events.filter((e) => e.op === "build" && e.ref!.includes("/app/app:") && first.includes(e.run!));
       expect(builds.map((b) => b.run)).toEqual([String(p.main!.seq)]);
       const digest = Object.entries(state.repos["acme/dev/app/app"]!.images).find(([, i]) => i.tags.includes(`sha-${p.main!.sha}`))![0];
       const log = flow.deployments();
       expect(log).toContain(`deploy staging 111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/staging/app/app@${digest} arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment`);
       expect(log).toContain(`deploy production 222222222222.dkr.ecr.eu-central-1.amazonaws.com/acme/production/app/app@${digest} arn:aws:iam::222222222222:role/acme-ci-production-app-deployment`);
+    });
+
+    test("fault: the production branch pushed to a commit whose staging smoke test failed promoted and deployed it; now promote-production refuses it", () => {
+      expect(p.brokenStaging!.run.run.status).not.toBe(0);
+      expect(p.brokenStaging!.run.passed).toEqual(expect.arrayContaining(["promote-staging", "deploy-staging", "rollback-staging"]));
+      expect(p.brokenStaging!.run.passed).not.toContain("smoke-test-staging");
+      const production = p.brokenProduction!;
+      expect(production.run.run.status).not.toBe(0);
+      expect(deployJobs(production)).toEqual([]);
+      const state = project.registry();
+      const digestOf = (repo: string, tag: string) => Object.entries(state.repos[repo]?.images ?? {}).find(([, i]) => i.tags.includes(tag))?.[0];
+      const broken = digestOf("acme/staging/app/app", `sha-${p.brokenMain!.sha}`)!;
+      const good = digestOf("acme/staging/app/app", `sha-${p.main!.sha}`)!;
+      expect(broken).toBeDefined();
+      expect(digestOf("acme/staging/app/app", "deployed-staging")).toBe(good);
+      expect(production.run.run.stdout).toContain(`has not passed the environment it is promoted from: its deployed-staging tag names ${good}`);
+      // Nothing of the broken commit reached production: no copy, no deploy; production still runs the good digest.
+      expect(digestOf("acme/production/app/app", `sha-${p.brokenMain!.sha}`)).toBeUndefined();
+      expect(flow.deployments().filter((l) => l.startsWith("deploy production ") && l.includes(broken))).toEqual([]);
+      expect(digestOf("acme/production/app/app", "deployed-production")).toBe(good);
     });
   });
 });
