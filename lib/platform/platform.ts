@@ -37,7 +37,8 @@ import { toolboxSourceOf } from "./toolbox-source";
 import { tenantRepositoriesOf } from "./tenant-repositories";
 import { LastGoodDigestRecords } from "./deploy-records";
 import { grantPromotionPull, promotionPullPrincipals } from "./promotion-grants";
-import { recordsLastGoodDigest, validateDeployConfig } from "./promotion";
+import { protectsDeployEnvironment, recordsLastGoodDigest, validateDeployConfig } from "./promotion";
+import { ProtectedDeployEnvironments } from "../gitlab/deploy-environments";
 
 /** One registered runner of a pool, as CI templates and operators route jobs by it. */
 export interface RunnerPoolInfo {
@@ -251,6 +252,11 @@ export class GitLabCiPlatform extends Construct {
    * @default none, unless the environment configures `deploy` with a deployment role
    */
   public readonly deployRecords?: LastGoodDigestRecords;
+  /**
+   * The GitLab protected environments of the deploy jobs, one per tenant project (construct id `deploy-environments`).
+   * @default none, unless the environment configures `deploy` and `gitlab.tier` is premium or ultimate
+   */
+  public readonly deployEnvironments?: ProtectedDeployEnvironments;
 
   /**
    * @param scope the stack (or a construct in it) that holds the AWS and GitLab providers
@@ -329,6 +335,14 @@ export class GitLabCiPlatform extends Construct {
     // The last good digest of every tenant, written and read by that tenant's deployment role only.
     if (recordsLastGoodDigest(env) && this.identity.deployments.size > 0) {
       this.deployRecords = new LastGoodDigestRecords(this, "deploy-records", { platform, environment: env, deployers: this.identity.deployments });
+    }
+    // GitLab Premium and Ultimate: who may run the deploy jobs, per tenant project (protected environments).
+    if (protectsDeployEnvironment(env)) {
+      this.deployEnvironments = new ProtectedDeployEnvironments(this, "deploy-environments", {
+        environment: env.name,
+        projects: tenantsOf(env).map((t) => ({ path: t.path, name: t.name })),
+        ...(env.deploy?.deployAccess ? { deployAccess: env.deploy.deployAccess } : {}),
+      });
     }
     const roleArn = (name: string, value: string, description: string) =>
       new TerraformOutput(this, `role-arn-${name}`, { staticId: true, value, description });

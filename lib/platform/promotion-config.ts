@@ -1,6 +1,7 @@
 /*
  * The configuration of promotion and deploy jobs (types only; checks in promotion.ts).
  */
+import { type DeployAccessLevel } from "../gitlab/deploy-environments";
 /**
  * Promotion into an environment: a protected job of this environment copies the
  * image of the pipeline's commit, by digest, from the source environment's
@@ -50,4 +51,13 @@ export interface DeployConfig {
    * @default none: default-branch pipelines deploy
    */
   readonly branch?: string;
+  /**
+   * Who may run the deploy jobs of this environment: with `gitlab.tier` premium or ultimate, every
+   * tenant project gets a GitLab protected environment of this name with this deploy access level
+   * (`gitlab_project_protected_environment`). GitLab Free has no protected environments: there the
+   * protected branches and tags, the protected variables and the roles' trust stand in for it, and
+   * setting this fails the configuration check.
+   * @default "maintainer" on premium and ultimate; nothing on free
+   */
+  readonly deployAccess?: DeployAccessLevel;
 }

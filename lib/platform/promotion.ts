@@ -8,6 +8,7 @@
 import { partitionOf, ssmParameterArn, validateSsmParameterName } from "../core/aws";
 import { check } from "../core/errors";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, type RunnerRegistrationConfig, runnersOf } from "./config";
+import { DEPLOY_ACCESS_LEVELS } from "../gitlab/deploy-environments";
 import { controlsHost, type PoolRunner, runnerPoolsOf, takesUnprotectedJobs } from "./runner-pools";
 import { registryHostOf, type Tenant, tenantRepositoryName, tenantsOf } from "./tenancy";
 
@@ -173,6 +174,7 @@ export function validateDeployConfig(platform: PlatformInfo, env: EnvironmentCon
       fix: "leave branch unset to deploy from the default branch, or name another branch",
     });
   }
+  validateDeployAccess(env, at);
   const route = deployRouteOf(platform, env);
   if (route === undefined) {
     check(false, {
@@ -320,5 +322,30 @@ export function validatePromotion(config: PromotionConfigView): void {
         });
       }
     });
+  });
+}
+
+/** Whether an environment's deploy jobs get GitLab protected environments: it deploys and its tier has them (Premium, Ultimate). */
+export function protectsDeployEnvironment(env: Pick<EnvironmentConfig, "deploy" | "gitlab">): boolean {
+  return env.deploy !== undefined && (env.gitlab.tier ?? "free") !== "free";
+}
+
+/** `deploy.deployAccess`: a known level, and only where protected environments exist (GitLab Premium, Ultimate). */
+function validateDeployAccess(env: EnvironmentConfig, at: string): void {
+  const access = env.deploy?.deployAccess;
+  if (access === undefined) return;
+  check((DEPLOY_ACCESS_LEVELS as readonly string[]).includes(access), {
+    path: `${at}/deployAccess`,
+    subject: "deploy access level",
+    value: access,
+    rule: `who may deploy to the environment is one of ${DEPLOY_ACCESS_LEVELS.join(", ")} (GitLab's deploy access levels 40 and 30)`,
+    fix: 'use "maintainer" (the default) or "developer"',
+  });
+  check((env.gitlab.tier ?? "free") !== "free", {
+    path: `${at}/deployAccess`,
+    subject: "deploy access level",
+    value: access,
+    rule: 'protected environments are a GitLab Premium feature (GitLab docs, "Protected environments"), and gitlab.tier is free: the setting would protect nothing',
+    fix: 'remove deployAccess (on Free, protected branches and tags and the protected roles decide who deploys), or set gitlab.tier: "premium" if the group has Premium or Ultimate',
   });
 }

@@ -3,6 +3,8 @@ import { RunnerCacheBucket, type RunnerCacheBucketProps } from "../../lib/cache/
 import { dependencyCacheJobs } from "../../lib/gitlab/build-cache";
 import { DockerAuthConfig } from "../../lib/gitlab/docker-auth-config";
 import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
+import { ProtectedDeployEnvironments } from "../../lib/gitlab/deploy-environments";
+import { toolboxCiFile } from "../../lib/gitlab/toolbox-project";
 import { CiVariables, type CiVariableOptions } from "../../lib/gitlab/ci-variable";
 import { GitLabVersionCheck } from "../../lib/gitlab/gitlab-version-check";
 import { RunnerRegistration } from "../../lib/gitlab/runner-registration";
@@ -326,6 +328,24 @@ export const constructRows: readonly BadInput[] = [
     fix: /remove workerGroupName/,
   },
   // GitLab side
+  {
+    name: "a protected environment's deploy access level GitLab does not know (plain JavaScript)",
+    run: () => new ProtectedDeployEnvironments(testStack(), "envs", { environment: "production", projects: [{ path: "acme/app", name: "app" }], deployAccess: "admin" as never }),
+    path: "test/envs/deployAccess",
+    subject: "deploy access level",
+    value: "admin",
+    rule: /one of maintainer, developer/,
+    fix: /use "maintainer"/,
+  },
+  {
+    name: "a toolbox in the GitLab registry promoted to the deploying environments",
+    run: () => toolboxCiFile("toolbox", new TagScheme("s"), "gitlab", undefined, [{ name: "staging", runnerTags: ["deploy"], promoteFrom: "dev" }]),
+    path: "toolbox/promoteTo",
+    subject: "promoteTo",
+    value: ["staging"],
+    rule: /the deploy jobs run the toolbox image from each environment's ECR toolbox repository/,
+    fix: /use registry: "ecr"/,
+  },
   {
     name: "a runner description too long for its token parameter (never cut)",
     run: () => new RunnerRegistration(testStack(), "runner", { scope: { type: "group", groupId: 42 }, description: "r".repeat(1000), tags: ["build"], parameterName: "/acme-ci/dev/runner/build/token" }),

@@ -99,5 +99,16 @@ export const deployRows: readonly BadInput[] = [
   { name: "an environment branch with a wildcard", run: withEnv(1, { deploy: { branch: "release/*" } }), path: `${E1}/deploy/branch`, subject: "branch", value: "release/*", rule: /one exact branch name/, fix: /"staging"/ },
   { name: "an environment branch that is the default branch", run: withEnv(1, { deploy: { branch: "main" } }), path: `${E1}/deploy/branch`, subject: "branch", value: "main", rule: /not a tenant's default branch/, fix: /leave branch unset/ },
   { name: "a last-good-digest prefix with a trailing slash", run: withEnv(1, { deploy: { lastGoodDigest: { parameterPrefix: "/acme-ci/staging/" } } }), path: `${E1}/deploy/lastGoodDigest`, subject: "parameterPrefix", value: "/acme-ci/staging/", rule: /no trailing '\/'/, fix: /"\/acme-ci\/staging"/ },
+  // Who may deploy: protected environments (GitLab Premium, Ultimate).
+  {
+    name: "deploy access on GitLab Free, which has no protected environments",
+    run: withEnv(1, { gitlab: { ...staging.gitlab, tier: "free" }, deploy: { deployAccess: "developer" } }),
+    path: `${E1}/deploy/deployAccess`,
+    subject: "deploy access level",
+    value: "developer",
+    rule: /protected environments are a GitLab Premium feature .* and gitlab\.tier is free: the setting would protect nothing/,
+    fix: /remove deployAccess .* or set gitlab\.tier: "premium"/,
+  },
+  { name: "an unknown deploy access level", run: withEnv(2, { deploy: { deployAccess: "owner" } }), path: `${E2}/deploy/deployAccess`, subject: "deploy access level", value: "owner", rule: /one of maintainer, developer/, fix: /use "maintainer" \(the default\) or "developer"/ },
   { name: "environments deploying different images", run: withEnv(2, { deploy: { image: "ci" } }), path: `${E2}/deploy/image`, subject: "image role", value: "ci", rule: /one image role per GitLab instance, and environments\[1\] deploys app/, fix: /the same image role/ },
 ];

@@ -85,3 +85,38 @@ describe("branch-per-environment deploys", () => {
     }
   });
 });
+
+describe("protected environments for the deploy jobs (GitLab Premium and Ultimate)", () => {
+  type Protection = { project: string; environment: string; deploy_access_levels_attribute: { access_level: string }[] };
+  const protectionsOf = (json: SynthJson) => (Object.values(resourcesOf(json, "gitlab_project_protected_environment")) as Protection[]).map((p) => [p.project, p.environment, p.deploy_access_levels_attribute]);
+  const withTier = (tier: "premium" | "ultimate", deploy: Record<string, unknown> = {}): PlatformConfig => ({
+    ...exampleConfig,
+    environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, tier }, ...(e.deploy ? { deploy: { ...e.deploy, ...deploy } } : {}) }) as EnvironmentConfig),
+  });
+  // On Free, environments of one group cannot all scope their group variables: one environment that builds and deploys.
+  const freeConfig: PlatformConfig = {
+    ...exampleConfig,
+    environments: [{ ...exampleConfig.environments[0]!, gitlab: { ...exampleConfig.environments[0]!.gitlab, tier: "free" }, deploy: {} } as EnvironmentConfig],
+  };
+
+  test("premium (the example): every tenant project's staging and production environments, deploy access Maintainer; nothing where nothing deploys", () => {
+    for (const env of ["staging", "production"]) {
+      expect(protectionsOf(plain.get(env)!).sort()).toEqual(["acme/app", "acme/toolbox", "acme/web"].map((project) => [project, env, [{ access_level: "maintainer" }]]));
+    }
+    expect(protectionsOf(plain.get("dev")!)).toEqual([]);
+    expect(protectionsOf(plain.get("gitlab-shared")!)).toEqual([]);
+  });
+
+  test("ultimate with deployAccess: developer: the configured level", () => {
+    const json = synthAll(withTier("ultimate", { deployAccess: "developer" }));
+    expect(protectionsOf(json.get("production")!).map(([, , access]) => access)).toEqual([[{ access_level: "developer" }], [{ access_level: "developer" }], [{ access_level: "developer" }]]);
+  });
+
+  test("free: no protected environment (a Premium feature), though the environment deploys; the same environment on premium gets them", () => {
+    const json = synthAll(freeConfig);
+    for (const stack of json.values()) expect(protectionsOf(stack)).toEqual([]);
+    expect(variablesOf(json.get("dev")!, "acme/app").PLATFORM_DEPLOY_ROLE_ARN).toEqual(["arn:aws:iam::111111111111:role/acme-ci-dev-app-deployment", true, "*"]);
+    const premium = synthAll({ ...freeConfig, environments: freeConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, tier: "premium" } }) as EnvironmentConfig) });
+    expect(protectionsOf(premium.get("dev")!)).toHaveLength(3);
+  });
+});
