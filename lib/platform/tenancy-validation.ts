@@ -1,5 +1,5 @@
 import { check } from "../core/errors";
-import { tenantDeploymentRoleName, tenantRoleName, projectConfigOf, type TenancyEnvironment, type TenancyPlatform, tenantsOf, TRUST_LEVELS } from "./tenancy";
+import { tenantRoleName, projectConfigOf, type TenancyEnvironment, type TenancyPlatform, tenantsOf, TRUST_LEVELS } from "./tenancy";
 
 /** Tenant short names: 1-20 of `a-z0-9-`, starting with a letter (they name repositories, roles and outputs). */
 const TENANT_NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -13,8 +13,9 @@ const ROLE_NAME_MAX = 64;
  * project path (`<group>[/<subgroup>...]/<project>`), no project is listed
  * twice, tenant names are well-formed and unique, default branches are exact
  * names, `protectedRefs` is a known mode, and every CI role name
- * (`<project>-<environment>-<tenant>-<trust>`) and, with `identity.deployment`, every
- * deployment role name (`<project>-<environment>-<tenant>-deployment`) fits IAM's 64 characters.
+ * (`<project>-<environment>-<tenant>-<trust>`) fits IAM's 64 characters (and with it every
+ * deployment role name, `<project>-<environment>-<tenant>-deployment`, one character shorter than
+ * the unprotected role's, which is checked in every environment).
  *
  * @param path config path of the environment, e.g. `config/environments[0]`
  * @throws ValidationError naming `<path>/gitlab/projects[<i>]`
@@ -80,16 +81,6 @@ export function validateTenancy(path: string, platform: TenancyPlatform, env: Te
         value: roleName,
         rule: `IAM role names hold at most ${ROLE_NAME_MAX} characters (<project>-<environment>-<tenant>-<trust>)`,
         fix: `shorten the tenant name (name: ...) or the environment or project name by ${roleName.length - ROLE_NAME_MAX} characters`,
-      });
-    }
-    if (env.identity?.deployment !== undefined) {
-      const deploymentName = tenantDeploymentRoleName(platform, env, tenant);
-      check(deploymentName.length <= ROLE_NAME_MAX, {
-        path: where,
-        subject: "deployment role name",
-        value: deploymentName,
-        rule: `IAM role names hold at most ${ROLE_NAME_MAX} characters, and every tenant gets a deployment role <project>-<environment>-<tenant>-deployment (identity.deployment)`,
-        fix: `shorten the tenant name (name: ...) or the environment or project name by ${deploymentName.length - ROLE_NAME_MAX} characters`,
       });
     }
   });

@@ -43,7 +43,7 @@ export interface TenancyEnvironment {
   readonly name: string;
   readonly gitlab: { readonly group: string; readonly projects: readonly (string | ProjectConfig)[] };
   readonly registry: { readonly repositoryPrefix?: string; readonly repositories: readonly RepositoryConfig[] };
-  readonly identity?: { readonly defaultBranch?: string; readonly audience?: string; readonly deployment?: unknown };
+  readonly identity?: { readonly defaultBranch?: string; readonly audience?: string };
   readonly cache?: { readonly path?: string };
 }
 
@@ -239,8 +239,8 @@ export { type ProtectedRefsMode } from "../gitlab/protected-refs";
  * `<platform project>-<environment>-<tenant>-deployment`, e.g. `acme-ci-production-app-deployment`.
  * Each tenant deploys with a role of its own, trusted by that tenant's protected CI role alone, so
  * one project's deploy job never reaches another project's deployment records. The name is one
- * character longer than the protected CI role's (`-deployment` vs `-protected`); `validateTenancy`
- * refuses a configuration whose deployment role names exceed IAM's 64 characters.
+ * character shorter than the unprotected CI role's name (`-deployment` vs `-unprotected`), which
+ * `validateTenancy` checks against IAM's 64 characters in every environment, so it always fits.
  */
 export function tenantDeploymentRoleName(platform: TenancyPlatform, env: TenancyEnvironment, tenant: Tenant): string {
   return `${platform.project}-${env.name}-${tenant.name}-deployment`;

@@ -136,3 +136,23 @@ describe("deploy records and images per tenant: a project's deploy job reaches o
     }
   });
 });
+
+describe("the image deploy jobs start from (synthesized example stacks)", () => {
+  type Variable = { project: string; key: string; value: string; environment_scope: string };
+  const variable = (env: string, project: string, key: string) =>
+    (Object.values(json.get(env)!.resource?.gitlab_project_variable ?? {}) as Variable[]).find((v) => v.project === project && v.key === key);
+
+  test.each(["staging", "production"])("%s: every tenant's deploy jobs run the repository the toolbox project promotes into there, which only its protected role can push", (env) => {
+    // What promote-toolbox-<env> writes: the toolbox project's PLATFORM_TOOLBOX_IMAGE, scoped to the environment.
+    const target = variable(env, "acme/toolbox", "PLATFORM_TOOLBOX_IMAGE")!;
+    expect(target.environment_scope).toBe(env);
+    for (const project of ["acme/app", "acme/web", "acme/toolbox"]) {
+      // What `$PLATFORM_TOOLBOX_URL:latest` resolves to in a job with `environment: <env>`.
+      const url = variable(env, project, "PLATFORM_TOOLBOX_URL")!;
+      expect({ project, scope: url.environment_scope, url: url.value }).toEqual({ project, scope: env, url: target.value });
+    }
+    const repository = model.repositories.find((r) => target.value.endsWith(`/${r.name}`) && r.stack === env)!;
+    const pushers = model.roles.filter((r) => roleAllows(r, "ecr:PutImage", repository.arn)).map((r) => r.name);
+    expect(pushers).toEqual([`acme-ci-${env}-toolbox-protected`]);
+  });
+});

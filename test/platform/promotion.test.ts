@@ -2,6 +2,9 @@ import { Testing } from "cdktf";
 import { type EnvironmentConfig, type PlatformConfig } from "../../stacks/config";
 import { buildPlatform } from "../../stacks/app";
 import { exampleConfig } from "../../stacks/example-config";
+import fc from "fast-check";
+import { tenantDeploymentRoleName, tenantsOf } from "../../lib/platform/tenancy";
+import { validateTenancy } from "../../lib/platform/tenancy-validation";
 import { resourcesOf, type SynthJson } from "../support/synth";
 
 /*
@@ -118,5 +121,26 @@ describe("protected environments for the deploy jobs (GitLab Premium and Ultimat
     expect(variablesOf(json.get("dev")!, "acme/app").PLATFORM_DEPLOY_ROLE_ARN).toEqual(["arn:aws:iam::111111111111:role/acme-ci-dev-app-deployment", true, "*"]);
     const premium = synthAll({ ...freeConfig, environments: freeConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, tier: "premium" } }) as EnvironmentConfig) });
     expect(protectionsOf(premium.get("dev")!)).toHaveLength(3);
+  });
+});
+
+describe("deployment role names fit IAM's 64 characters whenever the tenancy check accepts the names", () => {
+  const name = (max: number) => fc.stringMatching(new RegExp(`^[a-z][a-z0-9-]{0,${max - 1}}$`));
+  test("property: validateTenancy accepts => <project>-<env>-<tenant>-deployment has at most 64 characters", () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(name(20), name(30), name(20), (project, envName, tenantName) => {
+        const env = { name: envName, gitlab: { group: "acme", projects: [{ path: "acme/app", name: tenantName }] }, registry: { repositories: [] } };
+        try {
+          validateTenancy("config/environments[0]", { project }, env);
+        } catch {
+          return;
+        }
+        accepted++;
+        expect(tenantDeploymentRoleName({ project }, env, tenantsOf(env)[0]!).length).toBeLessThanOrEqual(64);
+      }),
+      { numRuns: 500 },
+    );
+    expect(accepted).toBeGreaterThan(0);
   });
 });
