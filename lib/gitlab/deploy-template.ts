@@ -16,7 +16,7 @@ import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
  *   by digest from the source environment's protected repository (`PLATFORM_<ROLE>_PROMOTE_FROM`)
  *   into this environment's (`PLATFORM_<ROLE>_IMAGE`), with this environment's protected role;
  * - `deploy-<environment>`: runs the deploy hook with `<repository>@sha256:<digest>` as the
- *   environment's deployment role;
+ *   tenant's deployment role in the environment;
  * - `smoke-test-<environment>`: runs the smoke-test hook; when it passes, records the digest as
  *   the last good one (SSM, unless `recordLastGood` is false) and moves `deployed-<environment>` onto it;
  * - `rollback-<environment>` (`when: on_failure`): redeploys the recorded digest when the deploy

@@ -8,7 +8,7 @@
  * `environment:action: prepare|verify` jobs receive them too, gitlab#351510).
  */
 export const DEPLOY_VARIABLES = {
-  /** The environment's deployment role, assumed (`sts:AssumeRole`) from the tenant's protected role; a protected variable. */
+  /** The tenant's own deployment role in the environment, assumed (`sts:AssumeRole`) from the tenant's protected role alone; a protected variable. */
   deployRoleArn: "PLATFORM_DEPLOY_ROLE_ARN",
   /** The SSM parameter holding the tenant's last good digest in the environment; a protected variable. */
   lastGoodDigestParameter: "PLATFORM_LAST_GOOD_DIGEST_PARAMETER",

@@ -136,7 +136,7 @@ export function validateDeployConfig(platform: PlatformInfo, env: EnvironmentCon
     path: at,
     subject: "deployment role",
     value: undefined,
-    rule: "deploy jobs run as the environment's deployment role (chained from the tenant's protected CI role), and identity.deployment configures none",
+    rule: "deploy jobs run as the tenant's deployment role of the environment (chained from the tenant's protected CI role; one per tenant, with the permissions of identity.deployment), and identity.deployment configures none",
     fix: "add identity.deployment with the permissions your deployments need (managedPolicyArns or statements)",
   });
   check(deploy.rollback !== true || recordsLastGoodDigest(env), {

@@ -94,7 +94,7 @@ export const deployRows: readonly BadInput[] = [
     rule: /a rollback redeploys the last good digest, so it needs a place to record it, and lastGoodDigest is false/,
     fix: /remove lastGoodDigest: false .* or set rollback: false/,
   },
-  { name: "deploy without a deployment role", run: withEnv(0, { deploy: {}, identity: { ...dev.identity, deployment: undefined } }), path: `${E0}/deploy`, subject: "deployment role", value: undefined, rule: /deploy jobs run as the environment's deployment role/, fix: /add identity\.deployment/ },
+  { name: "deploy without a deployment role", run: withEnv(0, { deploy: {}, identity: { ...dev.identity, deployment: undefined } }), path: `${E0}/deploy`, subject: "deployment role", value: undefined, rule: /deploy jobs run as the tenant's deployment role of the environment/, fix: /add identity\.deployment/ },
   { name: "deploy of an image role the environment lacks", run: withEnv(1, { deploy: { image: "worker" } }), path: `${E1}/deploy/image`, subject: "image role", value: "worker", rule: /one of the environment's image roles \(app, ci, toolbox\)/, fix: /gitlab\.imageRoles/ },
   { name: "an environment branch with a wildcard", run: withEnv(1, { deploy: { branch: "release/*" } }), path: `${E1}/deploy/branch`, subject: "branch", value: "release/*", rule: /one exact branch name/, fix: /"staging"/ },
   { name: "an environment branch that is the default branch", run: withEnv(1, { deploy: { branch: "main" } }), path: `${E1}/deploy/branch`, subject: "branch", value: "main", rule: /not a tenant's default branch/, fix: /leave branch unset/ },
