@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { EXAMPLE_PROJECT_JOBS, projectCiFile } from "../../../lib/gitlab/ci-templates-project";
 import { deployTemplate } from "../../../lib/gitlab/deploy-template";
 import { type CiTemplate, imageReuseTemplate } from "../../../lib/gitlab/image-reuse-template";
+import { toolboxCiFile } from "../../../lib/gitlab/toolbox-project";
 import { PLATFORM_VARIABLES } from "../../../lib/gitlab/platform-variables";
 import { type EnvironmentConfig } from "../../../lib/platform/config";
 import { promotionSourceName } from "../../../lib/platform/promotion";
@@ -112,4 +113,18 @@ export function deployFlow(config: PlatformConfig, projectPath: string, files: R
     promotion,
     deployments: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : []),
   };
+}
+
+/**
+ * The toolbox project of `config` (its path: `toolboxPath`) with the CI file the platform commits
+ * for it (build in the build environment, then `promote-toolbox-<env>` into every deploying
+ * environment) and its environment-scoped variables, against the fake registry.
+ */
+export function toolboxFlow(config: PlatformConfig, toolboxPath: string, dockerfile: string): { project: FlowProject; ciFile: CiTemplate } {
+  const scheme = new TagScheme("flow/tagScheme");
+  const published = deployTemplateOf(config, config.environments[0]!.gitlab.url)!;
+  const ciFile = toolboxCiFile("flow/toolbox", scheme, "ecr", undefined, published.environments);
+  const files = { ".gitlab-ci.yml": ciFile.content, ".gitlab-ci-local-variables.yml": scopedVariables(config, toolboxPath), Dockerfile: dockerfile };
+  const project = new FlowProject(ciFile, files, { all: { CI_COMMIT_REF_PROTECTED: "true" }, protectedOnly: {} }, scheme.mutableKinds.map((k) => selectorPattern(k.selector)));
+  return { project, ciFile };
 }
