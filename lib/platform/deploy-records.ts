@@ -3,7 +3,8 @@ import { Construct } from "constructs";
 import { check } from "../core/errors";
 import { type IGrantable } from "../core/iam";
 import { type EnvironmentConfig, type PlatformInfo } from "./config";
-import { lastGoodDigestParameterArn, lastGoodDigestParameterName } from "./promotion";
+import { ProtectedDeployEnvironments } from "../gitlab/deploy-environments";
+import { lastGoodDigestParameterArn, lastGoodDigestParameterName, protectsDeployEnvironment, recordsLastGoodDigest } from "./promotion";
 import { tenantsOf } from "./tenancy";
 
 /** What the deploy jobs write before the first smoke test passes: no digest to roll back to yet. */
@@ -67,4 +68,29 @@ export class LastGoodDigestRecords extends Construct {
       deployer!.addToPrincipalPolicy({ actions: [...LAST_GOOD_DIGEST_ACTIONS], resources: [lastGoodDigestParameterArn(platform, env, tenant)] });
     }
   }
+}
+
+/**
+ * The deploy records of an environment, in `scope`: with `deploy` (and the last good digest
+ * recorded) and deployment roles, {@link LastGoodDigestRecords} (construct id `deploy-records`);
+ * with `deploy` on GitLab Premium or Ultimate, {@link ProtectedDeployEnvironments} of the
+ * environment in every tenant project (construct id `deploy-environments`, deploy access
+ * `deploy.deployAccess`, Maintainer by default).
+ * @param deployers each tenant's deployment role, by tenant name
+ */
+export function buildDeployRecords(
+  scope: Construct,
+  platform: PlatformInfo,
+  env: EnvironmentConfig,
+  deployers: ReadonlyMap<string, IGrantable>,
+): { records?: LastGoodDigestRecords; environments?: ProtectedDeployEnvironments } {
+  const records = recordsLastGoodDigest(env) && deployers.size > 0 ? new LastGoodDigestRecords(scope, "deploy-records", { platform, environment: env, deployers }) : undefined;
+  const environments = protectsDeployEnvironment(env)
+    ? new ProtectedDeployEnvironments(scope, "deploy-environments", {
+        environment: env.name,
+        projects: tenantsOf(env).map((t) => ({ path: t.path, name: t.name })),
+        ...(env.deploy?.deployAccess ? { deployAccess: env.deploy.deployAccess } : {}),
+      })
+    : undefined;
+  return { ...(records ? { records } : {}), ...(environments ? { environments } : {}) };
 }

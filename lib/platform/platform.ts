@@ -35,10 +35,10 @@ import { EnvironmentGitLabSide } from "./gitlab-side";
 import { grantToolboxPull } from "../identity/ci-access";
 import { toolboxSourceOf } from "./toolbox-source";
 import { tenantRepositoriesOf } from "./tenant-repositories";
-import { LastGoodDigestRecords } from "./deploy-records";
+import { buildDeployRecords, type LastGoodDigestRecords } from "./deploy-records";
 import { grantPromotionPull, promotionPullPrincipals } from "./promotion-grants";
-import { protectsDeployEnvironment, recordsLastGoodDigest, validateDeployConfig } from "./promotion";
-import { ProtectedDeployEnvironments } from "../gitlab/deploy-environments";
+import { validateDeployConfig } from "./promotion";
+import { type ProtectedDeployEnvironments } from "../gitlab/deploy-environments";
 
 /** One registered runner of a pool, as CI templates and operators route jobs by it. */
 export interface RunnerPoolInfo {
@@ -332,18 +332,10 @@ export class GitLabCiPlatform extends Construct {
     });
     // Promotion into this environment: each tenant's protected role pulls its own images from the source environment.
     if (promotion.source) grantPromotionPull(promotion.source, env, this.identity);
-    // The last good digest of every tenant, written and read by that tenant's deployment role only.
-    if (recordsLastGoodDigest(env) && this.identity.deployments.size > 0) {
-      this.deployRecords = new LastGoodDigestRecords(this, "deploy-records", { platform, environment: env, deployers: this.identity.deployments });
-    }
-    // GitLab Premium and Ultimate: who may run the deploy jobs, per tenant project (protected environments).
-    if (protectsDeployEnvironment(env)) {
-      this.deployEnvironments = new ProtectedDeployEnvironments(this, "deploy-environments", {
-        environment: env.name,
-        projects: tenantsOf(env).map((t) => ({ path: t.path, name: t.name })),
-        ...(env.deploy?.deployAccess ? { deployAccess: env.deploy.deployAccess } : {}),
-      });
-    }
+    // Each tenant's last good digest (its deployment role's only) and, on Premium and Ultimate, protected environments.
+    const deploy = buildDeployRecords(this, platform, env, this.identity.deployments);
+    this.deployRecords = deploy.records;
+    this.deployEnvironments = deploy.environments;
     const roleArn = (name: string, value: string, description: string) =>
       new TerraformOutput(this, `role-arn-${name}`, { staticId: true, value, description });
     for (const [tenant, roles] of this.identity.tenantRoles) {
