@@ -746,3 +746,4 @@ export { PROMOTE_REQUIRES_VARIABLE, deployedTagOf } from "./gitlab/deploy-templa
 export { type ToolboxPromotionEnvironment, type ToolboxPromotionProps, toolboxPromotionJobs, toolboxImageTag, toolboxJobImage } from "./gitlab/deploy-toolbox";
 export { ProtectedDeployEnvironments, type ProtectedDeployEnvironmentsProps, DEPLOY_ACCESS_LEVELS, type DeployAccessLevel } from "./gitlab/deploy-environments";
 export { protectsDeployEnvironment } from "./platform/promotion";
+export { buildDeployRecords } from "./platform/deploy-records";
