@@ -136,7 +136,7 @@ export function deployPipelineIf(env: Pick<DeployTemplateEnvironment, "branch">)
  * @param path where the template is configured, for error messages
  * @throws ValidationError for no environments, a bad or repeated name, a promotion source that
  *   is not an earlier environment of the list or the build environment, a deploy job without
- *   runner tags, rollback without recording, a scheme without the `commit` or `deployed` kind
+ *   runner tags, rollback without recording, a scheme without the `commit` or `deployed` kind, or (without `jobImage`) without a moving kind with a fixed tag (`latest`)
  */
 export function deployTemplate(path: string, props: DeployTemplateProps): CiTemplate {
   const envs = props.environments;
