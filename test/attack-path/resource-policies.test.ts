@@ -68,13 +68,13 @@ describe("attack paths through repository, registry and trust policies", () => {
   test("a trust policy naming an account root admits that account's roles whose IAM allows sts:AssumeRole: the unprotected role reaches the deployment role", () => {
     const scenario = planted((json) => {
       const production = json.get("production")!;
-      const deployment = resources(production, "aws_iam_role")[roleId(production, "acme-ci-production-deployment")]!;
+      const deployment = resources(production, "aws_iam_role")[roleId(production, "acme-ci-production-app-deployment")]!;
       const trust = JSON.parse(String(deployment.assume_role_policy)) as { Statement: Json[] };
       trust.Statement.push({ Sid: "Planted", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:root" }, Action: "sts:AssumeRole" });
       deployment.assume_role_policy = JSON.stringify(trust);
       grantRole(json.get("dev")!, "acme-ci-dev-app-unprotected", { Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" });
     });
-    expect(boundaryViolations(scenario)).toEqual(expect.arrayContaining([expect.stringMatching(/: reaches the deployment role acme-ci-production-deployment$/)]));
+    expect(boundaryViolations(scenario)).toEqual(expect.arrayContaining([expect.stringMatching(/: reaches the deployment role acme-ci-production-app-deployment$/)]));
   });
 
   test("a registry policy is every repository's policy: granting the unprotected role push there is caught", () => {
