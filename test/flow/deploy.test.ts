@@ -46,8 +46,12 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
       p.broken = await project.pipeline("main: broken change", { kind: "push", branch: "main" }, 2);
     }, 300_000);
     afterAll(() => {
-      process.env.FAKE_ENVIRONMENTS = saved.environments;
-      process.env.FAKE_PROMOTION = saved.promotion;
+      // Assigning undefined to process.env stores the string "undefined", which would switch the fake
+      // registry's cross-environment IAM on for later test files of this worker: delete instead.
+      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
       project.repo.remove();
     });
 
