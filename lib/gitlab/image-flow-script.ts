@@ -12,13 +12,23 @@
  *    sources and `RUN --mount=type=bind` sources are context files (bind is the default mount type;
  *    `source` defaults to the root of `from`, which defaults to the build context, so a bind mount
  *    without a source reads the whole context); stage copies (`--from=<stage>`, `from=<stage>`) and
- *    here-documents (`<<EOF`) are not. What it cannot read fails closed: an image by tag in `--from=`
+ *    here-documents (`<<EOF`) are not. The body of a here-document (`RUN`/`COPY`/`ADD`, also under `ONBUILD`, not in
+ *    the JSON form: `<<EOF`, `<<-EOF`, `<<"EOF"`, several on one line) is skipped up to its terminator line, as
+ *    BuildKit's parser reads it (moby/buildkit frontend/dockerfile/parser/parser.go, `heredocsFromLine`; `<< EOF` with a
+ *    space is no here-document there either). What it cannot read fails closed: an image by tag in `--from=`
  *    or a bind mount's `from=`, an `ADD` of a URL or Git repository without `--checksum=`, or a source
  *    named by a build argument (`COPY ${SRC} …`), puts the
  *    commit into the hash (the image is rebuilt for every commit; the job says why). A listed source
  *    missing from the context fails the job with its name (the build would fail on it too) instead of
- *    hashing without it. Paths and contents go in (sorted, `.git` left out), file times do not, so the
- *    same commit always gives the same hash and any change of an input gives a new one.
+ *    hashing without it. Per path (sorted, `.git` left out) go in: its type (directory, so empty ones count,
+ *    regular file, or other), a regular file's owner-executable bit (what Git records; the other permission
+ *    bits follow the checkout's umask, not the commit) and content, and a symlink's target string. Sources
+ *    are walked with `find -L` (POSIX), so a symlink is followed too and what it points to is hashed under
+ *    its name: BuildKit follows a symlink named as a source (dockerfile2llb convert_copy.go sets
+ *    `FollowSymlinks: true`, solver/pb/ops.proto "followSymlink resolves symlinks in src") and copies a
+ *    symlink inside a copied directory as a link, so hashing both the link and its target rebuilds more
+ *    often than needed, never less. File times do not go in, so the same commit always gives the same
+ *    hash and any change of an input gives a new one.
  * 2. `platform_image` names the image of a commit by a per-commit tag (`sha-<commit>` on
  *    protected pipelines, `MR-<iid>-<commit>` on merge requests): when that tag exists the
  *    job reuses it (re-runs, retries, schedules); else it builds the content image
@@ -72,7 +82,7 @@ const LINES = [
   "    }",
   "    function source(src, what) {",
   '      if (src ~ /\\$/) { print what " " src " names a build argument" > unpinned; return }',
-  '      sub(/^\\/+/, "", src)',
+  '      sub(/^\\/+/, "", src); sub(/\\/+$/, "", src)',
   '      print (src == "" ? "." : src)',
   "    }",
   "    function mount(spec,  f, m, j, eq, key, val, type, src, from) {",
@@ -87,10 +97,25 @@ const LINES = [
   '      if (from != "") { external(from, "RUN --mount=" spec); return }',
   "      source(src, \"RUN --mount=\" spec)",
   "    }",
+  "    function heredocs(w, n, i,  name, chomp) {",
+  "      # The body of each here-document word (<<EOF, <<-EOF, <<\"EOF\", 3<<EOF) follows the instruction up to a",
+  "      # line equal to its name (leading tabs stripped for <<-): body lines are not instructions.",
+  "      for (; i <= n; i++) {",
+  "        if (!match(w[i], /^[0-9]*<</)) continue",
+  "        name = substr(w[i], RLENGTH + 1); chomp = 0",
+  "        if (name ~ /^-/) { chomp = 1; name = substr(name, 2) }",
+  '        gsub(/["\\047]/, "", name)',
+  '        if (name == "" || name ~ /</) continue',
+  "        doc[++docs] = name; chomped[docs] = chomp",
+  "      }",
+  "    }",
   "    function handle(line,  n, w, i, rest, k, a, cmd, from, sum) {",
   '      sub(/^[ \\t]+/, "", line)',
   "      n = split(line, w, /[ \\t]+/)",
-  "      cmd = toupper(w[1])",
+  "      cmd = toupper(w[1]); i = 2",
+  '      if (cmd == "ONBUILD") { cmd = toupper(w[2]); i = 3 }',
+  '      if (cmd == "RUN" || cmd == "COPY" || cmd == "ADD") { for (k = i; k <= n && w[k] ~ /^--/; k++); if (w[k] !~ /^\\[/) heredocs(w, n, k) }',
+  '      if (toupper(w[1]) == "ONBUILD") return',
   '      if (cmd == "FROM") { for (i = 2; i < n; i++) if (toupper(w[i]) == "AS") stage[tolower(w[i + 1])] = 1; return }',
   '      if (cmd == "RUN") { for (i = 2; i <= n && w[i] ~ /^--/; i++) if (w[i] ~ /^--mount=/) mount(substr(w[i], 9)); return }',
   '      if (cmd != "COPY" && cmd != "ADD") return',
@@ -112,11 +137,28 @@ const LINES = [
   "        source(a[i], cmd)",
   "      }",
   "    }",
+  "    BEGIN { next_doc = 1 }",
+  '    next_doc <= docs { body = $0; sub(/\\r$/, "", body); if (chomped[next_doc]) sub(/^\\t+/, "", body); if (body == doc[next_doc]) next_doc++; next }',
   "    /^[ \\t]*#/ { next }",
   '    /\\\\[ \\t]*$/ { sub(/\\\\[ \\t]*$/, ""); buf = buf $0 " "; next }',
-  '    { handle(buf $0); buf = "" }',
+  '    { docs = 0; next_doc = 1; handle(buf $0); buf = "" }',
   '    END { if (buf != "") handle(buf) }',
   "  ' \"$1\"",
+  "}",
+  "platform_inputs_entry() {",
+  "  # Prints what the build takes from path $1, as lines of the inputs hash: a symlink's target string (COPY follows a",
+  "  # symlink named as a source and copies one inside a directory as a link), then what the path resolves to: a",
+  "  # directory, or a regular file with its owner's executable bit (what Git records) and the SHA-256 of its content.",
+  '  if [ -h "$1" ]; then printf \'link %s -> %s\\n\' "$1" "$(readlink "$1")"; fi',
+  '  if [ -d "$1" ]; then',
+  "    printf 'dir %s\\n' \"$1\"",
+  '  elif [ -f "$1" ]; then',
+  '    case $(stat -L -c %a "$1") in *[1357][0-7][0-7]) _x=x ;; *) _x=- ;; esac',
+  "    printf 'file %s ' \"$_x\"",
+  '    sha256sum "$1"',
+  "  else",
+  "    printf 'other %s\\n' \"$1\"",
+  "  fi",
   "}",
   "platform_inputs_hash() {",
   '  # $1 Dockerfile, $2 build context, $3 base image inputs hash ("" for none), then extra input paths.',
@@ -137,7 +179,7 @@ const LINES = [
   "    # Globs in COPY sources expand here, as the builder expands them; IFS is empty so a name with",
   "    # spaces (JSON form) stays one word.",
   "    # shellcheck disable=SC2086",
-  "    (IFS=''; find \"$_ctx\"/$_src -type f ! -path '*/.git/*') >> \"$_files\" 2>/dev/null || { _missing=$_src; break; }",
+  "    (IFS=''; find -L \"$_ctx\"/$_src ! -path '*/.git' ! -path '*/.git/*') >> \"$_files\" 2>/dev/null || { _missing=$_src; break; }",
   '  done < "$_sources"',
   '  rm -f "$_sources"',
   '  if [ -n "$_missing" ]; then',
@@ -147,7 +189,7 @@ const LINES = [
   "  fi",
   '  for _extra in "$@"; do',
   "    # shellcheck disable=SC2086",
-  "    find $_extra -type f ! -path '*/.git/*' >> \"$_files\" 2>/dev/null || true",
+  "    find -L $_extra ! -path '*/.git' ! -path '*/.git/*' >> \"$_files\" 2>/dev/null || true",
   "  done",
   '  _per_commit=0',
   '  if [ -s "$_unpinned" ]; then',
@@ -157,7 +199,7 @@ const LINES = [
   "  {",
   "    printf 'dockerfile %s\\nbase %s\\nplatform %s\\n' \"$_df\" \"$_base\" \"$(uname -m)\"",
   "    if [ \"$_per_commit\" = 1 ]; then printf 'commit %s\\n' \"${CI_COMMIT_SHA:-}\"; fi",
-  '    LC_ALL=C sort -u "$_files" | while IFS= read -r _file; do sha256sum "$_file"; done',
+  '    LC_ALL=C sort -u "$_files" | while IFS= read -r _file; do platform_inputs_entry "$_file"; done',
   "  } | sha256sum | cut -c1-40",
   '  rm -f "$_files" "$_unpinned"',
   "}",

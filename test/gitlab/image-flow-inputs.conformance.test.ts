@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -43,14 +44,15 @@ function hashIn(files: Readonly<Record<string, string>>, shell = "bash", env: Re
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), content);
   }
-  const bin = path.join(dir, ".bin");
-  mkdirSync(bin);
+  // The fake uname lives outside the build context: a bind mount of the whole context reads every path in it.
+  const bin = mkdtempSync(path.join(tmpdir(), "inputs-bin-"));
   if (machine !== undefined) {
     writeFileSync(path.join(bin, "uname"), `#!/bin/sh\necho ${machine}\n`);
     chmodSync(path.join(bin, "uname"), 0o755);
   }
   const run = runTool(shell, ["-c", `${IMAGE_FLOW_FUNCTIONS}set -e\nplatform_inputs_hash Dockerfile . ""\n`], { cwd: dir, env: { ...process.env, CI_COMMIT_SHA: "", ...env, PATH: `${bin}:${process.env.PATH}` } });
   rmSync(dir, { recursive: true, force: true });
+  rmSync(bin, { recursive: true, force: true });
   return { ...run, dir };
 }
 
@@ -173,6 +175,53 @@ describeWithTool("bash", "the build job's inputs hash", () => {
       const files = { ...FILES, Dockerfile: `FROM alpine:3.21 AS build\n${line}\n` };
       expect(dockerfileReads(files.Dockerfile).unpinned).toEqual([]);
       expect(hashOf(files, "bash", { CI_COMMIT_SHA: "b".repeat(40) })).toBe(hashOf(files, "bash", { CI_COMMIT_SHA: "a".repeat(40) }));
+    });
+  });
+
+  describe("here-documents are not instructions (BuildKit's parser reads a RUN/COPY/ADD heredoc's body up to its terminator)", () => {
+    const sourcesOf = (dockerfile: string) => {
+      const run = runTool("bash", ["-c", `${IMAGE_FLOW_FUNCTIONS}platform_inputs_sources /dev/stdin\n`], { input: dockerfile });
+      return { status: run.status, sources: run.stdout.split("\n").filter(Boolean) };
+    };
+
+    test("RUN <<EOF with an ADD of a missing file in its body hashes instead of failing the job", () => {
+      const files = { ...FILES, Dockerfile: "FROM alpine:3.21\nRUN <<EOF\nadd missing-file /x\nEOF\nCOPY package.json /app/\n" };
+      const run = hashIn(files);
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
+      expect(run.stdout.trim()).toBe(inputsHash(files, "Dockerfile", ".", ""));
+    });
+
+    test.each([
+      ["<<-EOF with a tab-indented terminator", "RUN <<-EOF\n\tCOPY missing /x\n\tEOF"],
+      ['a quoted name, <<"EOF"', 'RUN <<"EOF"\nCOPY missing /x\nEOF'],
+      ["a single-quoted name", "RUN <<'EOF'\nCOPY missing /x\nEOF"],
+      ["two here-documents on one line, read in order", "RUN <<A cat - /dev/fd/3 3<<B\nCOPY missing /x\nA\nADD missing2 /y\nB"],
+      ["a COPY of a here-document", "COPY <<EOF /etc/app.conf\nCOPY missing /x\nEOF"],
+      ["a heredoc after RUN flags", "RUN --mount=type=cache,target=/c <<EOF\nCOPY missing /x\nEOF"],
+      ["an ONBUILD RUN here-document", "ONBUILD RUN <<EOF\nCOPY missing /x\nEOF"],
+      ["a body line starting with # and one ending with a backslash", "RUN <<EOF\n# COPY missing /x\necho \\\nEOF"],
+    ])("%s: the body is skipped and the next instruction is read", (_what, heredoc) => {
+      const dockerfile = `FROM alpine:3.21\n${heredoc}\nCOPY package.json /app/\n`;
+      expect(dockerfileSources(dockerfile)).toEqual(["package.json"]);
+      expect(sourcesOf(dockerfile)).toEqual({ status: 0, sources: ["package.json"] });
+    });
+
+    test("<< EOF (a space before the name) and the JSON form start no here-document, as in BuildKit", () => {
+      const dockerfile = 'FROM alpine:3.21\nRUN cat << EOF\nCOPY package.json /app/\nRUN ["sh", "-c", "cat <<EOF"]\nCOPY src/a.js /app/\n';
+      expect(sourcesOf(dockerfile)).toEqual({ status: 0, sources: ["package.json", "src/a.js"] });
+      expect(dockerfileSources(dockerfile)).toEqual(["package.json", "src/a.js"]);
+    });
+
+    test("property: any body between RUN <<EOF and EOF adds no source", () => {
+      const line = fc.constantFrom("COPY missing /x", "ADD https://example.com/a /a", "copy --from=nginx:1 /a /b", "FROM x AS y", "  EOT", "# c", "RUN --mount=type=bind,target=/s true", "echo \\");
+      fc.assert(
+        fc.property(fc.array(line, { maxLength: 6 }), (body) => {
+          const dockerfile = `FROM alpine:3.21\nRUN <<EOF\n${body.join("\n")}${body.length ? "\n" : ""}EOF\nCOPY package.json /app/\n`;
+          expect(sourcesOf(dockerfile)).toEqual({ status: 0, sources: ["package.json"] });
+          expect(dockerfileReads(dockerfile)).toEqual({ sources: ["package.json"], unpinned: [] });
+        }),
+        { numRuns: 25 },
+      );
     });
   });
 

@@ -120,6 +120,45 @@ export interface DockerfileReads {
 }
 
 /**
+ * The instructions of a Dockerfile as BuildKit's parser reads them (moby/buildkit frontend/dockerfile/parser/parser.go):
+ * comment lines dropped, continued lines joined, and the body of each here-document word of a RUN/COPY/ADD
+ * (also under ONBUILD; not in the JSON form) skipped up to its terminator line (leading tabs stripped for `<<-`).
+ */
+export function dockerfileInstructions(dockerfile: string): string[] {
+  const instructions: string[] = [];
+  const pending: { name: string; chomp: boolean }[] = [];
+  let buffer = "";
+  for (const raw of dockerfile.split("\n")) {
+    if (pending.length > 0) {
+      const body = raw.replace(/\r$/, "");
+      if ((pending[0]!.chomp ? body.replace(/^\t+/, "") : body) === pending[0]!.name) pending.shift();
+      continue;
+    }
+    if (/^[ \t]*#/.test(raw)) continue;
+    if (/\\[ \t]*$/.test(raw)) {
+      buffer += `${raw.replace(/\\[ \t]*$/, "")} `;
+      continue;
+    }
+    const line = buffer + raw;
+    buffer = "";
+    instructions.push(line);
+    const words = line.trim().split(/[ \t]+/);
+    const at = words[0]?.toUpperCase() === "ONBUILD" ? 1 : 0;
+    if (!["RUN", "COPY", "ADD"].includes(words[at]?.toUpperCase() ?? "")) continue;
+    const args = words.slice(at + 1);
+    const first = args.findIndex((w) => !w.startsWith("--"));
+    if (first >= 0 && args[first]!.startsWith("[")) continue;
+    for (const word of args.slice(first < 0 ? args.length : first)) {
+      const m = /^[0-9]*<<(-?)(.*)$/.exec(word);
+      const name = m?.[2]!.replace(/["']/g, "") ?? "";
+      if (m && name !== "" && !name.includes("<")) pending.push({ name, chomp: m[1] === "-" });
+    }
+  }
+  if (buffer !== "") instructions.push(buffer);
+  return instructions;
+}
+
+/**
  * What a Dockerfile reads from the build context, as the build job parses it (image-flow-script.ts),
  * written independently: comment lines dropped, continued lines joined, the JSON form parsed; COPY/ADD
  * sources (the last argument is the destination) and RUN `--mount` bind sources (bind is the default
@@ -128,16 +167,15 @@ export interface DockerfileReads {
  * `--checksum` and sources named by a build argument are unpinned.
  */
 export function dockerfileReads(dockerfile: string): DockerfileReads {
-  const lines = dockerfile.split("\n").filter((line) => !/^\s*#/.test(line));
-  const joined = lines.join("\n").replace(/\\[ \t]*\n/g, " ").split("\n");
+  const instructions = dockerfileInstructions(dockerfile);
   const stages = new Set<string>();
   const sources: string[] = [];
   const unpinned: string[] = [];
-  const source = (src: string, what: string) => (src.includes("$") ? unpinned.push(`${what} ${src} names a build argument`) : sources.push(src.replace(/^\/+/, "") || "."));
+  const source = (src: string, what: string) => (src.includes("$") ? unpinned.push(`${what} ${src} names a build argument`) : sources.push(src.replace(/^\/+/, "").replace(/\/+$/, "") || "."));
   const external = (ref: string, what: string) => {
     if (!stages.has(ref.toLowerCase()) && !/^[0-9]+$/.test(ref) && !/@sha256:[0-9a-f]+$/.test(ref)) unpinned.push(`${what} names an image by tag, not by digest`);
   };
-  for (const line of joined) {
+  for (const line of instructions) {
     const words = line.trim().split(/[ \t]+/);
     const command = (words[0] ?? "").toUpperCase();
     let i = 1;
@@ -180,25 +218,31 @@ export function dockerfileSources(dockerfile: string): string[] {
 /**
  * The inputs hash of an image as the build job defines it (image-flow-script.ts), computed here
  * independently from the files of a commit: the Dockerfile, the .dockerignore files, the files it
- * reads from the context, extra paths, the base image's hash, the build platform; and the commit when
- * the Dockerfile names something the hash cannot read.
+ * reads from the context (each a regular, non-executable file; the directories on the way listed too),
+ * extra paths, the base image's hash, the build platform; and the commit when the Dockerfile names
+ * something the hash cannot read.
  */
 export function inputsHash(files: Readonly<Record<string, string>>, dockerfile: string, context: string, base: string, extra: readonly string[] = [], commit = ""): string {
   const reads = dockerfileReads(files[dockerfile] ?? "");
   const sources = reads.sources.map((src) => `${context}/${src}`);
   const ignores = [`${context}/.dockerignore`, `${dockerfile}.dockerignore`].filter((p) => files[p.replace(/^\.\//, "")] !== undefined);
   const roots = [dockerfile, ...ignores, ...sources, ...extra].map((p) => p.replace(/\/+$/, ""));
+  // Every path find lists: the files under each root and the directories on the way (the root included).
+  const dirs = new Set<string>();
   const matched = Object.keys(files).flatMap((file) =>
     roots.flatMap((root) => {
       const bare = root.replace(/^\.\//, "");
       if (file === bare) return [root];
-      if (file.startsWith(`${bare}/`) || bare === ".") return [`${root}/${bare === "." ? file : file.slice(bare.length + 1)}`];
-      return [];
+      if (!file.startsWith(`${bare}/`) && bare !== ".") return [];
+      const parts = (bare === "." ? file : file.slice(bare.length + 1)).split("/");
+      parts.slice(0, -1).forEach((_, i) => dirs.add(`${root}/${parts.slice(0, i + 1).join("/")}`));
+      dirs.add(root);
+      return [`${root}/${parts.join("/")}`];
     }),
   );
-  const lines = [...new Set(matched)]
+  const lines = [...new Set([...matched, ...dirs])]
     .sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : Buffer.from(a) > Buffer.from(b) ? 1 : 0))
-    .map((p) => `${createHash("sha256").update(files[p.replace(/^(\.\/)+/, "")]!).digest("hex")}  ${p}\n`)
+    .map((p) => (dirs.has(p) ? `dir ${p}\n` : `file - ${createHash("sha256").update(files[p.replace(/^(\.\/)+/, "")]!).digest("hex")}  ${p}\n`))
     .join("");
   const perCommit = reads.unpinned.length > 0 ? `commit ${commit}\n` : "";
   return createHash("sha256").update(`dockerfile ${dockerfile}\nbase ${base}\nplatform ${machine()}\n${perCommit}${lines}`).digest("hex").slice(0, 40);
