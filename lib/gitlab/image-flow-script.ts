@@ -22,13 +22,16 @@
  *    missing from the context fails the job with its name (the build would fail on it too) instead of
  *    hashing without it. Per path (sorted, `.git` left out) go in: its type (directory, so empty ones count,
  *    regular file, or other), a regular file's owner-executable bit (what Git records; the other permission
- *    bits follow the checkout's umask, not the commit) and content, and a symlink's target string. Sources
- *    are walked with `find -L` (POSIX), so a symlink is followed too and what it points to is hashed under
- *    its name: BuildKit follows a symlink named as a source (dockerfile2llb convert_copy.go sets
- *    `FollowSymlinks: true`, solver/pb/ops.proto "followSymlink resolves symlinks in src") and copies a
- *    symlink inside a copied directory as a link, so hashing both the link and its target rebuilds more
- *    often than needed, never less. File times do not go in, so the same commit always gives the same
- *    hash and any change of an input gives a new one.
+ *    bits follow the checkout's umask, not the commit) and content, and a symlink's target string plus what
+ *    it resolves to (a file's content; a directory is not walked). BuildKit follows a symlink named as a
+ *    source (dockerfile2llb convert_copy.go sets `FollowSymlinks: true`, solver/pb/ops.proto "followSymlink
+ *    resolves symlinks in src") and copies a symlink inside a copied directory as a link, so sources are
+ *    walked with `find -H` (POSIX; busybox find has it): the source itself is followed, the links inside
+ *    are listed as links (a link loop inside a copied directory is no error, as it is none for COPY).
+ *    BuildKit resolves a followed link inside the build context; a source that leads out of it (a symlink
+ *    to an absolute path, or `../` past the context's root: `readlink -f`, GNU and busybox) is read there,
+ *    not here, so it makes the hash per commit. File times do not go in, so the same commit always gives
+ *    the same hash and any change of an input gives a new one.
  * 2. `platform_image` names the image of a commit by a per-commit tag (`sha-<commit>` on
  *    protected pipelines, `MR-<iid>-<commit>` on merge requests): when that tag exists the
  *    job reuses it (re-runs, retries, schedules); else it builds the content image
@@ -160,6 +163,14 @@ const LINES = [
   "    printf 'other %s\\n' \"$1\"",
   "  fi",
   "}",
+  "platform_inputs_inside() {",
+  "  # Fails when source $1 leads out of build context $2 (its physical path): a symlink to an absolute path, or a path",
+  "  # that resolves outside $2. BuildKit resolves such a link inside the context, so the job cannot read what it copies.",
+  '  if [ -h "$1" ]; then case $(readlink "$1") in /*) return 1 ;; esac; fi',
+  '  _real=$(readlink -f "$1") || return 1',
+  '  case $_real/ in "$2"/*) return 0 ;; esac',
+  "  return 1",
+  "}",
   "platform_inputs_hash() {",
   '  # $1 Dockerfile, $2 build context, $3 base image inputs hash ("" for none), then extra input paths.',
   "  # Fails when the Dockerfile or a source it reads from the context does not exist (the build would fail",
@@ -173,13 +184,15 @@ const LINES = [
   '  platform_inputs_sources "$_df" "$_unpinned" > "$_sources" || { echo "platform-image: cannot read the sources of $_df" >&2; rm -f "$_files" "$_sources" "$_unpinned"; return 1; }',
   "  printf '%s\\n' \"$_df\" > \"$_files\"",
   "  for _ignore in \"$_ctx/.dockerignore\" \"$_df.dockerignore\"; do if [ -f \"$_ignore\" ]; then printf '%s\\n' \"$_ignore\" >> \"$_files\"; fi; done",
-  '  _missing=""',
+  '  _missing="" _root=$(cd "$_ctx" && pwd -P)',
   "  while IFS= read -r _src; do",
   '    [ -n "$_src" ] || continue',
   "    # Globs in COPY sources expand here, as the builder expands them; IFS is empty so a name with",
-  "    # spaces (JSON form) stays one word.",
+  "    # spaces (JSON form) stays one word. find -H follows a source that is a symlink, as BuildKit's COPY",
+  "    # does, and lists the symlinks inside it as links.",
   "    # shellcheck disable=SC2086",
-  "    (IFS=''; find -L \"$_ctx\"/$_src ! -path '*/.git' ! -path '*/.git/*') >> \"$_files\" 2>/dev/null || { _missing=$_src; break; }",
+  "    (IFS=''; for _path in \"$_ctx\"/$_src; do platform_inputs_inside \"$_path\" \"$_root\" || printf '%s leads out of the build context through a symlink\\n' \"$_src\" >> \"$_unpinned\"; done",
+  "      find -H \"$_ctx\"/$_src ! -path '*/.git' ! -path '*/.git/*') >> \"$_files\" 2>/dev/null || { _missing=$_src; break; }",
   '  done < "$_sources"',
   '  rm -f "$_sources"',
   '  if [ -n "$_missing" ]; then',
@@ -189,7 +202,7 @@ const LINES = [
   "  fi",
   '  for _extra in "$@"; do',
   "    # shellcheck disable=SC2086",
-  "    find -L $_extra ! -path '*/.git' ! -path '*/.git/*' >> \"$_files\" 2>/dev/null || true",
+  "    find -H $_extra ! -path '*/.git' ! -path '*/.git/*' >> \"$_files\" 2>/dev/null || true",
   "  done",
   '  _per_commit=0',
   '  if [ -s "$_unpinned" ]; then',

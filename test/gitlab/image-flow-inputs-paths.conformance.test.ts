@@ -20,7 +20,7 @@ interface Context {
   readonly setup?: (dir: string) => void;
 }
 
-function hashIn(context: Context, shell = "bash"): { status: number | null; stdout: string; stderr: string } {
+function hashIn(context: Context, shell = "bash", commit = ""): { status: number | null; stdout: string; stderr: string } {
   const dir = mkdtempSync(path.join(tmpdir(), "inputs-paths-"));
   try {
     for (const [name, content] of Object.entries(context.files)) {
@@ -29,7 +29,7 @@ function hashIn(context: Context, shell = "bash"): { status: number | null; stdo
       chmodSync(path.join(dir, name), 0o644);
     }
     context.setup?.(dir);
-    const run = runTool(shell, ["-c", `${IMAGE_FLOW_FUNCTIONS}set -e\nplatform_inputs_hash Dockerfile . ""\n`], { cwd: dir, env: { ...process.env, CI_COMMIT_SHA: "" } });
+    const run = runTool(shell, ["-c", `${IMAGE_FLOW_FUNCTIONS}set -e\nplatform_inputs_hash Dockerfile . ""\n`], { cwd: dir, env: { ...process.env, CI_COMMIT_SHA: commit } });
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -106,6 +106,37 @@ describeWithTool("bash", "the inputs hash of modes, symlinks and directories", (
 
   test("a file no instruction copies leaves the hash alone, whatever its mode", () => {
     expect(hashOf(context({ "unused.txt": "changed\n" }, (dir) => chmodSync(path.join(dir, "unused.txt"), 0o755)))).toBe(hashOf(context()));
+  });
+
+  test("a symlink loop inside a copied directory is listed as a link, not walked: the job hashes (COPY copies it as a link)", () => {
+    const loop = (dir: string) => symlinkSync(".", path.join(dir, "dir/self"));
+    const run = hashIn(context({}, loop));
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(hashOf(context({ "dir/a.txt": "changed\n" }, loop))).not.toBe(run.stdout.trim());
+  });
+
+  test("a symlink inside a copied directory to a directory elsewhere is hashed by its target string, the directory is not walked", () => {
+    const link = (dir: string) => symlinkSync("../shared", path.join(dir, "dir/shared"));
+    // COPY dir /dir copies dir/shared as a link: shared/conf/app.ini is in the image only through COPY conf /conf.
+    const only = (extra: Readonly<Record<string, string>>) => ({ files: { ...files(extra), Dockerfile: "FROM alpine:3.21\nCOPY dir /dir\n" }, setup: link });
+    expect(hashOf(only({ "shared/conf/app.ini": "level=2\n" }))).toBe(hashOf(only({})));
+    expect(hashOf({ ...only({}), setup: (dir: string) => symlinkSync("../real", path.join(dir, "dir/shared")) })).not.toBe(hashOf(only({})));
+  });
+
+  test.each([
+    ["a symlink to an absolute path", "/etc/hostname"],
+    ["a symlink past the context's root", "../outside"],
+  ])("a source that leads out of the build context (%s) makes the hash per commit: BuildKit resolves it inside the context", (_what, target) => {
+    const escaping: Context = { files: { ...files(), Dockerfile: "FROM alpine:3.21\nCOPY escape /escape\nCOPY entry.sh /\n" }, setup: (dir) => symlinkSync(target, path.join(dir, "escape")) };
+    const a = hashIn(escaping, "bash", "a".repeat(40));
+    expect(a.stderr).toContain("platform-image: Dockerfile: escape leads out of the build context through a symlink, which the inputs hash cannot read; the image is rebuilt for every commit");
+    expect(hashIn(escaping, "bash", "b".repeat(40)).stdout.trim()).not.toBe(a.stdout.trim());
+  });
+
+  test("a symlinked source that stays inside the build context keeps the hash per inputs", () => {
+    const a = hashIn(context(), "bash", "a".repeat(40));
+    expect({ status: a.status, stderr: a.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(hashIn(context(), "bash", "b".repeat(40)).stdout).toBe(a.stdout);
   });
 
   test("regular files only: the job's hash is the model's (the flow suite's expected images rest on it)", () => {
