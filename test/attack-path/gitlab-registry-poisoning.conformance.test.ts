@@ -31,11 +31,21 @@ function protectedRepositoryPatterns(projectPath: string): string[] {
     .map((r) => String(r.repository_path_pattern));
 }
 
-/** A merge request's own job: builds an image of its choosing and pushes it as the commit image protected pipelines will look up. */
+/**
+ * A merge request's own job: builds an image of its choosing and pushes it as the commit image protected
+ * pipelines will look up. It runs in merge request pipelines only, where the attack happens. Without
+ * the rule the job is fast-forwarded into main with the merge and runs in the Maintainer's pipeline
+ * there, where GitLab lets it push `app:sha-<commit>`, with no `needs:` ordering it against
+ * build-app-image: when its push lands first, build-app-image reuses that image as the commit image
+ * and builds no `app:inputs-<hash>`, and build-ci-image fails on its missing base image. Whether it
+ * landed first was a matter of timing (the pipeline's jobs of one stage run at once).
+ */
 const ATTACK_JOB = `
 poison-app-image:
   extends: .platform-docker
   stage: build-images
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
   script:
     - docker build --file evil.Dockerfile --tag "$CI_REGISTRY_IMAGE/app:sha-$CI_COMMIT_SHA" .
     - docker push "$CI_REGISTRY_IMAGE/app:sha-$CI_COMMIT_SHA"
@@ -104,6 +114,14 @@ describeWithTool(GITLAB_CI_LOCAL, "GitLab-registry variant: a merge request cann
       const writers = writersOf(project.registry(), `${PROJECT}/app`, `sha-${merged.sha}`);
       expect(writers.length).toBeGreaterThan(0);
       expect(writers).not.toContain(String(mr.seq));
+    });
+
+    test("the pipeline after the merge runs the template's build jobs only: build-app-image builds app from its inputs, no other job writes the app repository", () => {
+      const jobs = merged.run.run.stdout.match(/^\S+(?= +> )/gm) ?? [];
+      expect(jobs).not.toContain("poison-app-image");
+      const tags = project.registry().events.filter((e) => e.run === String(merged.seq) && e.op === "tag" && e.repo === `${PROJECT}/app`);
+      expect([...new Set(tags.map((e) => e.job))]).toEqual(["build-app-image"]);
+      expect(tags.map((e) => e.tag)).toEqual(expect.arrayContaining([expect.stringMatching(/^inputs-[0-9a-f]{40}$/), `sha-${merged.sha}`]));
     });
 
     test("the limit, documented: a merge request pipeline a Maintainer runs may still push there (GitLab decides by role, not by ref)", () => {
