@@ -30,44 +30,60 @@ const PRINCIPAL_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):(role|user)\/(
  * Unresolved tokens are not checked.
  *
  * @param path construct path for the error
+ * @param subject what the ARN was given as, for the error (default `deployPrincipalArn`; the
+ *   role derived from the stack's AWS provider names its `assume_role` block)
  * @throws ValidationError naming the path, the value, the rule and the fix
  */
-export function validateDeployPrincipal(path: string, arn: string, accountId: string, region: string): void {
+export function validateDeployPrincipal(path: string, arn: string, accountId: string, region: string, subject = "deployPrincipalArn"): void {
   if (isUnresolved(arn)) return;
   const partition = partitionOf(region);
   const match = PRINCIPAL_ARN.exec(arn);
   check(match !== null, {
     path,
-    subject: "deployPrincipalArn",
+    subject,
     value: arn,
     rule: "the principal that applies Terraform is named by its IAM role or user ARN; the account root (or an account id) would let every IAM policy of the account grant decryption",
     fix: `name the role that applies Terraform, e.g. arn:${partition}:iam::${accountId}:role/platform-deploy`,
   });
   check(match[2] === accountId || !ACCOUNT_ID.test(accountId), {
     path,
-    subject: "deployPrincipalArn",
+    subject,
     value: arn,
     rule: `the principal that applies Terraform is in the key's account (${accountId})`,
     fix: `name the role in account ${accountId} that the stack's AWS provider uses`,
   });
   check(match[1] === partition, {
     path,
-    subject: "deployPrincipalArn",
+    subject,
     value: arn,
     rule: `the principal is in the partition of region ${region} (${partition})`,
     fix: `use an arn:${partition}:iam:: ARN`,
   });
 }
 
-/** The role ARN the stack's default AWS provider assumes (`assume_role` or `assume_role_with_web_identity`), when a literal. */
-function providerRoleOf(scope: Construct): string | undefined {
+/**
+ * The role ARN the stack's default AWS provider ends up as, when a literal: the LAST
+ * `assume_role` block, else the `assume_role_with_web_identity` block. The provider assumes its
+ * `assume_role` blocks in order, each with the credentials of the one before, and applies with
+ * the last (hashicorp/aws-sdk-go-base v2, credentials.go `assumeRoleCredentialsProvider`:
+ * `for i, ar := range c.AssumeRole { ... awsConfig.Credentials = creds }`, used by
+ * terraform-provider-aws 6.x); a web identity is the base those blocks start from. An
+ * unresolved last role ARN gives `undefined` (resolved at plan time instead), never an earlier
+ * block's role.
+ */
+function providerRoleOf(scope: Construct): { readonly arn: string; readonly block: string } | undefined {
   const stack = scope.node.scopes.find((c): c is TerraformStack => TerraformStack.isStack(c));
   const provider = stack?.node.children.find((c): c is AwsProvider => c instanceof AwsProvider && c.alias === undefined);
   if (!provider) return undefined;
-  for (const blocks of [provider.assumeRole, provider.assumeRoleWithWebIdentity]) {
-    if (!Array.isArray(blocks) || blocks.length === 0) continue;
-    const roleArn = (blocks[0] as { roleArn?: string }).roleArn;
-    if (roleArn !== undefined && !isUnresolved(roleArn)) return roleArn;
+  for (const [name, blocks] of [
+    ["assume_role", provider.assumeRole],
+    ["assume_role_with_web_identity", provider.assumeRoleWithWebIdentity],
+  ] as const) {
+    if (blocks === undefined || (Array.isArray(blocks) && blocks.length === 0)) continue;
+    if (!Array.isArray(blocks)) return undefined;
+    const index = blocks.length - 1;
+    const roleArn = (blocks[index] as { roleArn?: string }).roleArn;
+    return roleArn !== undefined && !isUnresolved(roleArn) ? { arn: roleArn, block: `the stack's AWS provider ${name}[${index}].role_arn` } : undefined;
   }
   return undefined;
 }
@@ -80,12 +96,19 @@ function providerRoleOf(scope: Construct): string | undefined {
  * source role ARN if `arn` corresponds to an STS-assumed role. Otherwise, `issuer_arn` is the
  * same as `arn`", Terraform AWS provider 6.25 docs, data source `aws_iam_session_context`).
  * A postcondition fails the plan when that identity is the account root user.
+ * With `key` (the key's account and region), a role taken from the provider gets the checks of
+ * {@link validateDeployPrincipal} too (a role of the key's account and partition, not the root).
  * Data source construct ids: `caller-identity`, `deployer-session`.
+ *
+ * @throws ValidationError when `key` is given and the provider's role fails {@link validateDeployPrincipal}
  */
-export function resolveDeployPrincipal(scope: Construct, explicit: string | undefined): DeployPrincipal {
+export function resolveDeployPrincipal(scope: Construct, explicit: string | undefined, key?: { readonly accountId: string; readonly region: string }): DeployPrincipal {
   if (explicit !== undefined) return { arn: explicit, source: "prop" };
   const providerRole = providerRoleOf(scope);
-  if (providerRole !== undefined) return { arn: providerRole, source: "provider" };
+  if (providerRole !== undefined) {
+    if (key !== undefined) validateDeployPrincipal(scope.node.path, providerRole.arn, key.accountId, key.region, providerRole.block);
+    return { arn: providerRole.arn, source: "provider" };
+  }
   const caller = new DataAwsCallerIdentity(scope, "caller-identity", {});
   const session = new DataAwsIamSessionContext(scope, "deployer-session", {
     arn: caller.arn,

@@ -145,7 +145,8 @@ export class SecretsKey extends Construct implements ISecretsKey {
    * @throws ValidationError for a malformed account id, region or alias name, a deletion window
    *   outside 7-30 days, an account or region other than the stack's AWS provider's, or a
    *   `deployPrincipalArn` that is the account root, an account id, or a role or user of another
-   *   account or partition
+   *   account or partition; the same for the role taken from the stack's AWS provider (its last
+   *   `assume_role` block) when no `deployPrincipalArn` is given
    */
   public constructor(scope: Construct, id: string, props: SecretsKeyProps) {
     super(scope, id);
@@ -172,7 +173,7 @@ export class SecretsKey extends Construct implements ISecretsKey {
     this.accountId = props.accountId;
     this.region = props.region;
     this.aliasName = `alias/${props.aliasName}`;
-    this.deployPrincipal = resolveDeployPrincipal(this, props.deployPrincipalArn);
+    this.deployPrincipal = resolveDeployPrincipal(this, props.deployPrincipalArn, { accountId: props.accountId, region: props.region });
     this.key = new KmsKey(this, "key", {
       description: `SSM SecureString parameters of ${props.aliasName} (runner tokens, mirror admin password)`,
       enableKeyRotation: true,
