@@ -90,6 +90,44 @@ export interface Token {
 const values = (json: SynthJson, type: string): [string, Json][] => Object.entries(json.resource?.[type] ?? {}) as [string, Json][];
 const dataValues = (json: SynthJson, type: string): [string, Json][] => Object.entries(json.data?.[type] ?? {}) as [string, Json][];
 
+/**
+ * The resource types of provider-aws 21.22.1 that give a role permissions, and the model reads:
+ * `aws_iam_role` (`inline_policy`, `managed_policy_arns`), `aws_iam_role_policy`,
+ * `aws_iam_role_policy_attachment`, `aws_iam_policy_attachment` (`roles`),
+ * `aws_iam_role_policy_attachments_exclusive` (its ARNs counted as attached),
+ * `aws_iam_role_policies_exclusive` (only removes inline policies not listed: grants nothing).
+ */
+export const ROLE_POLICY_FORMS: readonly string[] = [
+  "aws_iam_role_policy",
+  "aws_iam_role_policy_attachment",
+  "aws_iam_policy_attachment",
+  "aws_iam_role_policy_attachments_exclusive",
+  "aws_iam_role_policies_exclusive",
+  "aws_iam_policy",
+];
+
+/** Policy forms that attach to users, groups or the account, never to a role: they give no role a permission. */
+const NON_ROLE_POLICY_FORMS = new Set([
+  "aws_iam_user_policy",
+  "aws_iam_user_policy_attachment",
+  "aws_iam_user_policies_exclusive",
+  "aws_iam_user_policy_attachments_exclusive",
+  "aws_iam_group_policy",
+  "aws_iam_group_policy_attachment",
+  "aws_iam_group_policies_exclusive",
+  "aws_iam_group_policy_attachments_exclusive",
+  "aws_iam_account_password_policy",
+]);
+
+/** Fails closed: a stack using a policy or attachment form the model does not read makes it throw instead of under-counting a role's permissions. */
+function failOnUnknownAttachmentForms(stack: string, json: SynthJson): void {
+  for (const type of Object.keys(json.resource ?? {})) {
+    if (!/^aws_iam_.*(?:polic|attachment)/.test(type)) continue;
+    if (ROLE_POLICY_FORMS.includes(type) || NON_ROLE_POLICY_FORMS.has(type)) continue;
+    throw new Error(`attack-path model: ${stack} uses ${type}, a policy form the model does not read; teach buildIamModel (test/attack-path/iam-model.ts) what it grants to roles`);
+  }
+}
+
 /** Builds the model from every stack's synthesized JSON (by stack name). */
 export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel {
   const roles: RoleNode[] = [];
@@ -149,9 +187,31 @@ export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel 
       const role = resolve(String(policy.role));
       policiesOf.set(role, [...(policiesOf.get(role) ?? []), JSON.parse(resolve(String(policy.policy))) as Doc]);
     }
-    for (const [, attachment] of values(json, "aws_iam_role_policy_attachment")) {
-      const role = resolve(String(attachment.role));
-      managedOf.set(role, [...(managedOf.get(role) ?? []), String(attachment.policy_arn)]);
+    const attach = (role: string, arn: unknown) => managedOf.set(role, [...(managedOf.get(role) ?? []), resolve(String(arn))]);
+    failOnUnknownAttachmentForms(stack, json);
+    for (const [, attachment] of values(json, "aws_iam_role_policy_attachment")) attach(resolve(String(attachment.role)), attachment.policy_arn);
+    for (const [, attachment] of values(json, "aws_iam_policy_attachment")) {
+      for (const role of (attachment.roles as string[] | undefined) ?? []) attach(resolve(String(role)), attachment.policy_arn);
+    }
+    // Exclusive attachments detach what they do not list; counting their ARNs as attached can only widen what is found.
+    for (const [, exclusive] of values(json, "aws_iam_role_policy_attachments_exclusive")) {
+      for (const arn of (exclusive.policy_arns as string[] | undefined) ?? []) attach(resolve(String(exclusive.role_name)), arn);
+    }
+    for (const [id, role] of values(json, "aws_iam_role")) {
+      const name = String(role.name);
+      // aws_iam_role's own forms (provider-aws 21.22.1 IamRoleConfig.managedPolicyArns / inlinePolicy).
+      const arns = role.managed_policy_arns;
+      if (arns !== undefined) {
+        if (!Array.isArray(arns)) throw new Error(`attack-path model: ${stack} aws_iam_role.${id}.managed_policy_arns is not a list (${JSON.stringify(arns)}); the model cannot tell what it attaches`);
+        for (const arn of arns) attach(name, arn);
+      }
+      const inline = role.inline_policy;
+      if (inline !== undefined) {
+        if (!Array.isArray(inline)) throw new Error(`attack-path model: ${stack} aws_iam_role.${id}.inline_policy is not a list of blocks (${JSON.stringify(inline)}); the model cannot tell what it grants`);
+        for (const block of inline as Json[]) {
+          if (block.policy !== undefined) policiesOf.set(name, [...(policiesOf.get(name) ?? []), JSON.parse(resolve(String(block.policy))) as Doc]);
+        }
+      }
     }
     for (const [, role] of values(json, "aws_iam_role")) {
       const name = String(role.name);

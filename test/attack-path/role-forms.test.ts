@@ -1,0 +1,64 @@
+/*
+ * The IAM model reads every form provider-aws 21.22.1 has for giving a role permissions, and
+ * throws on a policy form it does not know: a planted administrator grant in any form on the
+ * role unprotected refs reach is caught.
+ */
+import { exampleConfig } from "../../stacks/example-config";
+import { boundaryViolations } from "./boundaries";
+import { buildIamModel, roleAllows } from "./iam-model";
+import { plantedIn, policyText, resourcesOf, roleIdIn } from "./planted";
+import { buildScenario } from "./scenario";
+
+const base = buildScenario(exampleConfig);
+const UNPROTECTED = "acme-ci-dev-app-unprotected";
+const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
+const caught = expect.arrayContaining([expect.stringMatching(new RegExp(`reaches ${UNPROTECTED}, which pushes acme/dev/app/app, run by protected pipelines$`))]);
+const roleOf = (scenario: ReturnType<typeof plantedIn>) => scenario.model.roles.find((r) => r.name === UNPROTECTED)!;
+
+describe("attack paths: every form that gives a role permissions", () => {
+  test("the example app holds before anything is planted, and its unprotected role is not an administrator", () => {
+    expect(boundaryViolations(base)).toEqual([]);
+    expect(roleAllows(base.model.roles.find((r) => r.name === UNPROTECTED)!, "iam:CreateUser", "*")).toBe(false);
+  });
+
+  test("managed_policy_arns: [AdministratorAccess] on the unprotected role is caught (the old model ignored the attribute)", () => {
+    const scenario = plantedIn(base, (json) => {
+      const dev = json.get("dev")!;
+      resourcesOf(dev, "aws_iam_role")[roleIdIn(dev, UNPROTECTED)]!.managed_policy_arns = [ADMIN];
+    });
+    expect(roleAllows(roleOf(scenario), "iam:CreateUser", "*")).toBe(true);
+    expect(boundaryViolations(scenario)).toEqual(caught);
+  });
+
+  test("an inline_policy block on aws_iam_role granting push everywhere is caught", () => {
+    const scenario = plantedIn(base, (json) => {
+      const dev = json.get("dev")!;
+      resourcesOf(dev, "aws_iam_role")[roleIdIn(dev, UNPROTECTED)]!.inline_policy = [{ name: "planted", policy: policyText({ Effect: "Allow", Action: "ecr:*", Resource: "*" }) }];
+    });
+    expect(boundaryViolations(scenario)).toEqual(caught);
+  });
+
+  test("aws_iam_policy_attachment (roles list) and aws_iam_role_policy_attachments_exclusive attaching AdministratorAccess are caught", () => {
+    const viaAttachment = plantedIn(base, (json) => {
+      const dev = json.get("dev")!;
+      resourcesOf(dev, "aws_iam_policy_attachment").planted = { name: "planted", roles: [`\${aws_iam_role.${roleIdIn(dev, UNPROTECTED)}.name}`], policy_arn: ADMIN };
+    });
+    const viaExclusive = plantedIn(base, (json) => {
+      const dev = json.get("dev")!;
+      resourcesOf(dev, "aws_iam_role_policy_attachments_exclusive").planted = { role_name: `\${aws_iam_role.${roleIdIn(dev, UNPROTECTED)}.name}`, policy_arns: [ADMIN] };
+    });
+    for (const scenario of [viaAttachment, viaExclusive]) expect(boundaryViolations(scenario)).toEqual(caught);
+  });
+
+  test("fails closed: an unknown policy form, or managed_policy_arns that is not a list, makes the model throw", () => {
+    const json = new Map([...base.json].map(([stack, j]) => [stack, JSON.parse(JSON.stringify(j)) as typeof j]));
+    resourcesOf(json.get("dev")!, "aws_iam_role_policy_grants_future").planted = { role: UNPROTECTED };
+    expect(() => buildIamModel(json)).toThrow(/dev uses aws_iam_role_policy_grants_future, a policy form the model does not read/);
+    expect(() =>
+      plantedIn(base, (j) => {
+        const dev = j.get("dev")!;
+        resourcesOf(dev, "aws_iam_role")[roleIdIn(dev, UNPROTECTED)]!.managed_policy_arns = "${var.arns}";
+      }),
+    ).toThrow(/managed_policy_arns is not a list/);
+  });
+});
