@@ -101,6 +101,13 @@ export interface StackModel {
   readonly rolePolicies: ReadonlyMap<string, readonly StatementModel[]>;
   /** Key policy statements by `aws_kms_key` logical id. */
   readonly keyPolicies: ReadonlyMap<string, readonly StatementModel[]>;
+  /**
+   * Key policy documents by `aws_kms_key` logical id, as IAM will read them: role, parameter and
+   * repository references resolved to literal ARNs (for `evaluateResourcePolicy`).
+   */
+  readonly keyDocuments: ReadonlyMap<string, { readonly Statement: unknown }>;
+  /** Literal role ARNs by role logical id (`arn:aws:iam::<account>:role/<name>`). */
+  readonly roleArns: ReadonlyMap<string, string>;
   /** Repositories by logical id: literal ARN, name, and the tenant and trust level their tags name. */
   readonly repositories: ReadonlyMap<string, { readonly arn: string; readonly name: string; readonly tenant?: string; readonly trust?: string }>;
   /** Cache buckets: bucket name by logical id. */
@@ -124,6 +131,22 @@ function resolve(value: string, resources: Resources, accountId: string, region:
   if (ref.type === "aws_ssm_parameter" && body) return `arn:aws:ssm:${region}:${accountId}:parameter/${String(body.name).replace(/^\//, "")}`;
   if (ref.type === "aws_ecr_repository" && body) return `arn:aws:ecr:${region}:${accountId}:repository/${String(body.name)}`;
   return value;
+}
+
+/** A policy document with every whole-string reference the stack can name resolved to its literal ARN (roles included). */
+function documentOf(text: unknown, resources: Resources, accountId: string, region: string, roleArns: ReadonlyMap<string, string>): { Statement: unknown } {
+  if (typeof text !== "string") return { Statement: [] };
+  const walk = (value: unknown): unknown => {
+    if (typeof value === "string") {
+      const ref = referenceOf(value);
+      if (ref?.type === "aws_iam_role" && ref.attribute === "arn" && roleArns.has(ref.name)) return roleArns.get(ref.name);
+      return resolve(value, resources, accountId, region);
+    }
+    if (Array.isArray(value)) return value.map(walk);
+    if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  return walk(JSON.parse(text)) as { Statement: unknown };
 }
 
 function statementsOf(text: unknown, resources: Resources, accountId: string, region: string): StatementModel[] {
@@ -239,6 +262,8 @@ export function stackModelOf(stack: string, json: SynthJson): StackModel {
     if (role) rolePolicies.set(role, [...(rolePolicies.get(role) ?? []), ...statementsOf(body.policy, resources, accountId, region)]);
   }
   const keyPolicies = new Map(of("aws_kms_key").map(([id, body]) => [id, statementsOf(body.policy, resources, accountId, region)]));
+  const roleArns = new Map(of("aws_iam_role").map(([id, body]) => [id, `arn:aws:iam::${accountId}:role/${String(body.name)}`]));
+  const keyDocuments = new Map(of("aws_kms_key").map(([id, body]) => [id, documentOf(body.policy, resources, accountId, region, roleArns)]));
   const repositories = new Map(
     of("aws_ecr_repository").map(([id, body]) => {
       const tags = (body.tags ?? {}) as Record<string, string>;
@@ -246,5 +271,5 @@ export function stackModelOf(stack: string, json: SynthJson): StackModel {
     }),
   );
   const buckets = new Map(of("aws_s3_bucket").map(([id, body]) => [id, String(body.bucket)]));
-  return { stack, accountId, region, registrations, hosts, parameters, rolePolicies, keyPolicies, repositories, buckets };
+  return { stack, accountId, region, registrations, hosts, parameters, rolePolicies, keyPolicies, keyDocuments, roleArns, repositories, buckets };
 }

@@ -15,12 +15,14 @@
  * conditions are ignored, which can only widen what is found), with SSM
  * SecureStrings also needing the key: the AWS-managed `aws/ssm` key lets any
  * principal that may call `ssm:GetParameter` decrypt; a customer key needs
- * its key policy to name the role (and the parameter, if the statement has a
- * `kms:EncryptionContext:PARAMETER_ARN` condition), or to delegate to IAM
- * (an account-root statement with `kms:Decrypt`) and the role's identity
- * policy to allow `kms:Decrypt` on the key.
+ * its key policy to name the role by reference or literal ARN (conditions
+ * evaluated, the parameter's ARN as encryption context), or to delegate to IAM
+ * (a statement naming the account root or the bare account id with
+ * `kms:Decrypt`) and the role's identity policy to allow `kms:Decrypt` on the
+ * key; the key policy goes through `evaluateResourcePolicy`, as in the IAM model.
  */
-import { type HostModel, type ParameterModel, type RegistrationModel, roleIdOf, type StackModel, type StatementModel } from "./runner-model";
+import { evaluateResourcePolicy } from "../support/iam-evaluator";
+import { type HostModel, type ParameterModel, type RegistrationModel, type StackModel, type StatementModel } from "./runner-model";
 
 /** A job as the runner routing sees it. */
 export interface Job {
@@ -75,20 +77,33 @@ export function allows(statements: readonly StatementModel[], action: string, re
   );
 }
 
-/** Whether the role may decrypt the parameter through SSM (key policy, or IAM delegation from the key policy). */
+/**
+ * Whether the role may decrypt the parameter through SSM: the key policy evaluated by
+ * `evaluateResourcePolicy` (the evaluator the IAM model uses, so the two cannot disagree), with
+ * the request SSM makes (`kms:ViaService`, the parameter's ARN as encryption context). A
+ * statement naming the role (reference or literal ARN) decides alone; one naming its account
+ * (`arn:aws:iam::<account>:root` or the bare account id, which AWS reads as the root) delegates
+ * to the role's identity policy allowing `kms:Decrypt` on the key ("Key policies in AWS KMS").
+ */
 export function canDecrypt(stack: StackModel, roleId: string, parameter: ParameterModel): boolean {
   if (parameter.key === "aws/ssm") return true;
-  const keyPolicy = stack.keyPolicies.get(parameter.key) ?? [];
-  const decrypt = (s: StatementModel) => s.effect === "Allow" && s.actions.some((a) => wildcardMatch(a, "kms:Decrypt", true));
-  const contextAllows = (s: StatementModel) =>
-    Object.values(s.conditions).every((keys) => {
-      const arns = keys["kms:EncryptionContext:PARAMETER_ARN"];
-      return arns === undefined || arns.some((a) => wildcardMatch(a, parameter.arn));
-    });
-  const named = keyPolicy.some((s) => decrypt(s) && s.principals.some((p) => roleIdOf(p) === roleId || p === "*") && contextAllows(s));
-  const root = keyPolicy.some((s) => decrypt(s) && s.principals.some((p) => /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(p)));
-  const iam = allows(stack.rolePolicies.get(roleId) ?? [], "kms:Decrypt", `\${aws_kms_key.${parameter.key}.arn}`);
-  return named || (root && iam);
+  const document = stack.keyDocuments.get(parameter.key);
+  if (document === undefined) return false;
+  const roleArn = stack.roleArns.get(roleId) ?? `arn:aws:iam::${stack.accountId}:role/${roleId}`;
+  const decision = evaluateResourcePolicy(document, {
+    principal: { type: "AWS", id: roleArn },
+    action: "kms:Decrypt",
+    resource: `arn:aws:kms:${stack.region}:${stack.accountId}:key/${parameter.key}`,
+    context: {
+      "kms:ViaService": `ssm.${stack.region}.amazonaws.com`,
+      "kms:EncryptionContext:PARAMETER_ARN": parameter.arn,
+      "aws:PrincipalArn": roleArn,
+      "aws:PrincipalAccount": stack.accountId,
+    },
+  });
+  if (decision === "allow") return true;
+  if (decision !== "allow-if-identity-allows") return false;
+  return allows(stack.rolePolicies.get(roleId) ?? [], "kms:Decrypt", `\${aws_kms_key.${parameter.key}.arn}`);
 }
 
 /** Whether the role reads the parameter's value: `ssm:GetParameter` on it and the key's decrypt. */
