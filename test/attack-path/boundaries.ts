@@ -5,6 +5,7 @@
 import { type Actor } from "../support/gitlab-actors";
 import { assumableWithToken, deploys, everyAudience, isProtected, pullableBy, pullThroughPushableBy, pushableBy, reachableWithToken, type RoleNode } from "./iam-model";
 import { type Scenario, tenantActors, tokenOf } from "./scenario";
+import { bucketsOf, protectedCacheAccess, protectedCachePrefixes, readsSecret, secretsOf } from "./secret-reach";
 
 /** Every role an actor reaches in any environment, whatever audience its job requests. */
 export function reachedBy(scenario: Scenario, actor: Actor): RoleNode[] {
@@ -54,6 +55,9 @@ export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors):
   const problems: string[] = [];
   const runByProtected = protectedRepositories(scenario);
   const toolbox = sharedToolboxRepositories(scenario);
+  const secrets = secretsOf(scenario.json);
+  const buckets = bucketsOf(scenario.json);
+  const cachePrefixes = protectedCachePrefixes(scenario.environments);
   for (const env of scenario.environments) {
     for (const tenant of env.tenants) {
       for (const actor of actorsOf(tenant)) {
@@ -67,6 +71,10 @@ export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors):
             }
             if (deploys(role)) problems.push(`${label}: reaches the deployment role ${role.name}`);
             for (const repo of pullThroughPushableBy(scenario.model, role)) problems.push(`${label}: reaches ${role.name}, which pushes the pull-through repository ${repo.name} every job's base images come from`);
+            for (const secret of secrets) if (readsSecret(scenario.model, role, secret)) problems.push(`${label}: reaches ${role.name}, which reads the secret ${secret.stack}:${secret.name}`);
+            const cache = protectedCacheAccess(role, buckets, cachePrefixes);
+            for (const object of cache.read) problems.push(`${label}: reaches ${role.name}, which reads the protected cache ${object}`);
+            for (const object of cache.write) problems.push(`${label}: reaches ${role.name}, which writes the protected cache ${object}`);
           }
           const pulled = pullableBy(scenario.model, role).filter((repo) => !toolbox.has(repo.arn));
           for (const repo of [...pushableBy(scenario.model, role), ...pulled]) {

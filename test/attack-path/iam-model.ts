@@ -149,6 +149,8 @@ export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel 
       references.set(`aws_ecr_repository.${id}.arn`, `arn:aws:ecr:${region}:${account}:repository/${String(repo.name)}`);
       references.set(`aws_ecr_repository.${id}.name`, String(repo.name));
     }
+    for (const [id, parameter] of values(json, "aws_ssm_parameter")) references.set(`aws_ssm_parameter.${id}.arn`, `arn:aws:ssm:${region}:${account}:parameter/${String(parameter.name).replace(/^\//, "")}`);
+    for (const [id, bucket] of values(json, "aws_s3_bucket")) references.set(`aws_s3_bucket.${id}.arn`, `arn:aws:s3:::${String(bucket.bucket)}`);
     for (const [id] of values(json, "aws_kms_key")) references.set(`aws_kms_key.${id}.arn`, `arn:aws:kms:${region}:${account}:key/${stack}-${id}`);
     for (const [id] of dataValues(json, "aws_partition")) references.set(`data.aws_partition.${id}.partition`, "aws");
     for (const [id] of dataValues(json, "aws_caller_identity")) references.set(`data.aws_caller_identity.${id}.account_id`, account);

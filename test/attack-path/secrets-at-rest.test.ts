@@ -10,6 +10,7 @@ import { exampleConfig } from "../../stacks/example-config";
 import { type SynthJson } from "../support/synth";
 import { decryptsWithKey, type KeyNode, type RoleNode } from "./iam-model";
 import { buildScenario } from "./scenario";
+import { readsSecret, secretsOf } from "./secret-reach";
 
 interface SecureString {
   readonly stack: string;
@@ -120,5 +121,32 @@ describe("attack paths: who decrypts the SecureStrings (key policies evaluated w
     }
     // The runner token parameters Terraform writes are read by their hosts (the example has runners in every environment).
     expect(readable).toBeGreaterThanOrEqual(3);
+  });
+
+  test("pinned readers, written down independently of the key policy: each token's own pool's host role (the protected fleet's, the autoscaler manager for the unprotected pool), no role for the static credentials; the deploy role decrypts all", () => {
+    const expected: Record<string, string[]> = {
+      "dev:/acme-ci/dev/runner/build/token": ["acme-ci-dev-runner-host"],
+      "dev:/acme-ci/dev/runner/test/token": ["acme-ci-dev-runner-host"],
+      "dev:/acme-ci/dev/runner/mr/token": ["acme-ci-dev-unprotected-runner-manager"],
+      "dev:/acme-ci/dev/legacy-pull/secret-access-key": [],
+      "staging:/acme-ci/staging/runner/build/token": ["acme-ci-staging-runner-host"],
+      "staging:/acme-ci/staging/runner/test/token": ["acme-ci-staging-runner-host"],
+      "production:/acme-ci/production/runner/build/token": ["acme-ci-production-runner-host"],
+      "production:/acme-ci/production/runner/test/token": ["acme-ci-production-runner-host"],
+      "production:/acme-ci/production/runner/deploy/token": ["acme-ci-production-deploy-runner-host"],
+    };
+    const actual: Record<string, string[]> = {};
+    const decryptors: Record<string, string[]> = {};
+    for (const secret of secretsOf(scenario.json)) {
+      const label = `${secret.stack}:${secret.name}`;
+      const key = scenario.model.keys.find((k) => k.stack === secret.stack && k.id === secret.key)!;
+      actual[label] = scenario.model.roles.filter((r) => readsSecret(scenario.model, r, secret)).map((r) => r.name).sort();
+      decryptors[label] = scenario.model.roles.filter((r) => decryptsWithKey(key, r, secret.region, secret.arn)).map((r) => r.name).sort();
+      const deployRole = iamOnly(secret.stack, "acme-ci-deploy", { policies: [], managedPolicyArns: [] });
+      expect({ label, deployDecrypts: decryptsWithKey(key, deployRole, secret.region, secret.arn) }).toEqual({ label, deployDecrypts: true });
+    }
+    // Key policy decrypt and GetParameter name the same roles: no role holds one half only.
+    expect(actual).toEqual(expected);
+    expect(decryptors).toEqual(expected);
   });
 });
