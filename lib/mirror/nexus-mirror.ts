@@ -36,6 +36,7 @@ import {
 } from "./nexus-validation";
 import { DEFAULT_RAW_GATEWAY_PORT, RAW_GATEWAY_IMAGE } from "./raw-gateway";
 import { checkAgainstAwsProvider } from "../core/provider-context";
+import { isUnresolved } from "../core/tokens";
 import { checkOneKey, grantParameters } from "../secrets/secrets-key-ref";
 
 export { MIN_DATA_VOLUME_GIB, type NexusDataVolumeOptions, SNAPSHOT_TAG_KEY } from "./nexus-data-volume";
@@ -114,6 +115,11 @@ export class NexusMirror extends Construct {
   public readonly rawProxyPort?: number;
   private clientCount = 0;
 
+  /**
+   * @throws ValidationError for invalid props (see {@link NexusMirrorProps}), and for an
+   *   `adminPasswordSecretsKey` of another account or region than the mirror's (the key policy
+   *   names the password parameter by the key's account and region)
+   */
   public constructor(scope: Construct, id: string, props: NexusMirrorProps) {
     super(scope, id);
     const path = this.node.path;
@@ -160,6 +166,15 @@ export class NexusMirror extends Construct {
     });
     checkOneKey(path, "adminPasswordKmsKeyArn", props.adminPasswordSecretsKey, props.adminPasswordKmsKeyArn);
     const passwordKey = props.adminPasswordSecretsKey;
+    // As ExistingRunnerTokenParameter: the key policy names the parameter by the key's account and region.
+    const keyParameterArn = passwordKey?.parameterArn(this.adminPasswordParameterName);
+    check(keyParameterArn === undefined || isUnresolved(keyParameterArn) || keyParameterArn === this.adminPasswordParameterArn, {
+      path,
+      subject: "adminPasswordSecretsKey",
+      value: { parameterArn: this.adminPasswordParameterArn, keyAccountAndRegion: keyParameterArn },
+      rule: "the admin password parameter, encrypted with a customer-managed key, lives in the key's account and region (its key policy names the parameter by that ARN, so a key of another account or region would never let the host decrypt it)",
+      fix: "give the mirror the secrets key of its own account and region (accountId / region)",
+    });
     const passwordKeyArn = passwordKey?.keyArn ?? props.adminPasswordKmsKeyArn;
     // The host reads and writes its own password parameter (with a secrets key: named in its policy too).
     grantParameters({

@@ -174,6 +174,17 @@ describe("what the grants refuse", () => {
     expect(error.message).toContain("secretsKey");
   });
 
+  test("NexusMirror in another region or account than its adminPasswordSecretsKey is refused, as ExistingRunnerTokenParameter is (the key policy would name another ARN)", () => {
+    const network = { vpcId: "vpc-0a1b2c3d4e5f60718", privateSubnetIds: ["subnet-0a1b2c3d4e5f60718"] };
+    for (const where of [{ accountId: ACCOUNT, region: "eu-west-1" }, { accountId: "222222222222", region: REGION }]) {
+      const { stack, key } = setup();
+      const error = violationOf(() => new NexusMirror(stack, "mirror", { name: "acme-mirror", ...where, network, adminPasswordSecretsKey: key }));
+      expect(error.message).toMatch(
+        new RegExp(`^test/mirror: invalid adminPasswordSecretsKey .*arn:aws:ssm:${where.region}:${where.accountId}:parameter/acme-mirror/admin-password.*arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/acme-mirror/admin-password.*Rule: the admin password parameter, encrypted with a customer-managed key, lives in the key's account and region.*Fix: give the mirror the secrets key of its own account and region`),
+      );
+    }
+  });
+
   test("a secretsKey on a Secrets Manager store is refused (the key decrypts through SSM only)", () => {
     const { stack, key } = setup();
     const store = { type: "secrets-manager", secretName: "acme/legacy", secretsKey: key } as unknown as { type: "secrets-manager"; secretName: string };
