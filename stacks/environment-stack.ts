@@ -15,7 +15,9 @@ import { type RunnerFleet } from "../lib/runner/fleet";
 import { type AccountStack } from "./account-stack";
 import { addAwsProvider } from "./aws-provider";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
-import { sharedGitLabPiecesOf } from "./gitlab-shared-stack";
+import { GitLabVersionCheck } from "../lib/gitlab/gitlab-version-check";
+import { sharedGitLabPiecesOf, sharedGitLabUrls, versionCheckSkipOf } from "./gitlab-shared-stack";
+import { versionMinimumsOf } from "./gitlab-version-config";
 import { protectedRefsManagedElsewhere } from "./identity-config";
 import { promotionOf } from "./promotion";
 
@@ -62,6 +64,18 @@ export class EnvironmentStack extends TerraformStack {
       ...toolboxProjectOf(platform, env),
       promotion: promotionOf(platform, env),
     });
+    // The GitLab version check lives in the instance's gitlab-shared stack; an instance without
+    // one (no templates, toolbox project or managed protections) gets it here, wherever roles trust refs.
+    if (!sharedGitLabUrls(platform).includes(env.gitlab.url) && this.trustsRefs()) {
+      const skip = versionCheckSkipOf(platform, env.gitlab.url);
+      const minimumVersions = versionMinimumsOf(platform, env.gitlab.url);
+      new GitLabVersionCheck(this, "gitlab-version", { gitlabUrl: env.gitlab.url, ...(skip ? { skip } : {}), ...(minimumVersions ? { minimumVersions } : {}) });
+    }
+  }
+
+  /** Whether any CI role of the environment trusts a ref (`sub` naming a branch or tag) that GitLab must protect. */
+  private trustsRefs(): boolean {
+    return [...this.platform.identity.tenantRoles.values()].some((r) => r.protected.requiredProtectedRefs.length > 0 || (r.unprotected?.requiredProtectedRefs.length ?? 0) > 0);
   }
 
   /** The environment's tag scheme, shared by lifecycle rules, CI templates and variables. */

@@ -16,6 +16,7 @@ import { type ProtectedRefRequirement } from "../lib/identity/gitlab-subject";
 import { tenantsOf } from "../lib/platform/tenancy";
 import { TagScheme } from "../lib/registry/tag-scheme";
 import { type EnvironmentConfig, type PlatformConfig } from "./platform-config";
+import { versionMinimumsOf } from "./gitlab-version-config";
 import { deployTemplateOf } from "./promotion";
 
 /** The tenants' trusted refs on one instance, protected by its shared stack. */
@@ -53,6 +54,11 @@ export interface SharedGitLabPieces {
    * @default checked
    */
   readonly skipVersionCheck?: { readonly reason: string };
+  /**
+   * The version check's minimum versions (`gitlab.minimumVersions` of the instance's environments).
+   * @default ["18.2.2"]
+   */
+  readonly minimumVersions?: readonly string[];
 }
 
 /** The shared pieces of `gitlabUrl`: which environment declares the templates and the toolbox project. */
@@ -62,12 +68,14 @@ export function sharedGitLabPiecesOf(config: PlatformConfig, gitlabUrl: string):
   const toolboxProject = on.find((e) => e.gitlab.toolboxProject);
   const deploy = deployTemplateOf(config, gitlabUrl);
   const skipVersionCheck = versionCheckSkipOf(config, gitlabUrl);
+  const minimumVersions = versionMinimumsOf(config, gitlabUrl);
   return {
     gitlabUrl,
     ...(ciTemplates ? { ciTemplates } : {}),
     ...(toolboxProject ? { toolboxProject } : {}),
     ...(deploy ? { deploy } : {}),
     ...(skipVersionCheck ? { skipVersionCheck } : {}),
+    ...(minimumVersions ? { minimumVersions } : {}),
   };
 }
 
@@ -219,7 +227,11 @@ export class GitLabSharedStack extends TerraformStack {
     if (!url) throw new RangeError(`${id}: a shared GitLab stack needs gitlabUrl or an environment that declares ciTemplates or toolboxProject`);
     new GitlabProvider(this, "gitlab", { baseUrl: `${url}/api/v4/` });
     // Fork merge-request pipelines carry the fork's project_path only from GitLab 18.2.2: checked at plan time.
-    new GitLabVersionCheck(this, "gitlab-version", { gitlabUrl: url, ...(pieces.skipVersionCheck ? { skip: pieces.skipVersionCheck } : {}) });
+    new GitLabVersionCheck(this, "gitlab-version", {
+      gitlabUrl: url,
+      ...(pieces.skipVersionCheck ? { skip: pieces.skipVersionCheck } : {}),
+      ...(pieces.minimumVersions ? { minimumVersions: pieces.minimumVersions } : {}),
+    });
     const groups = new Map<string, DataGitlabGroup>();
     const groupOf = (path: string): DataGitlabGroup => {
       const id = groups.size === 0 ? "gitlab-group" : `gitlab-group-${path.replace(/\//g, "-")}`;

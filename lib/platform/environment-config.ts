@@ -46,9 +46,19 @@ export interface GitLabConfig {
    * ID tokens for merge-request pipelines from forks carry the fork's `project_path`; see
    * `GitLabVersionCheck`), with the reason, e.g. that no merge-request pipelines from forks run in
    * the parent projects. Every environment on one instance gives one, or none.
-   * @default checked, in the instance's gitlab-shared stack
+   * @default checked, in the instance's gitlab-shared stack (or, on an instance without one, in
+   *   each environment stack whose CI roles trust refs)
    */
   readonly skipVersionCheck?: { readonly reason: string };
+  /**
+   * The GitLab versions the version check accepts: the newest is the minimum for every later
+   * line (at least 18.2.2), each other one admits its own line's patch releases from it on, for a
+   * patch release whose notes you have checked carry the backport of the fork merge-request ID
+   * token fix, e.g. `["18.2.2", "18.1.5"]`. Every environment on one instance gives the same list,
+   * or none does.
+   * @default ["18.2.2"]
+   */
+  readonly minimumVersions?: readonly string[];
   // ---- GitLab side: runner registration, CI/CD variables, templates, toolbox project ----
   /**
    * Runners registered for this environment's fleets. Each takes the jobs of one pool (see

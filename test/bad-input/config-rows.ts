@@ -1,6 +1,7 @@
 import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
 import { versionCheckSkipOf } from "../../stacks/gitlab-shared-stack";
+import { versionMinimumsOf } from "../../stacks/gitlab-version-config";
 import { deployRows } from "./deploy-rows";
 import { type BadInput } from "./matrix";
 
@@ -204,6 +205,24 @@ export const configRows: readonly BadInput[] = [
     value: "  ",
     rule: /needs a written reason/,
     fix: /no merge-request pipelines from forks run in the parent projects/,
+  },
+  {
+    name: "GitLab minimum versions whose newest is before 18.2.2 (a backport line alone)",
+    run: () => versionMinimumsOf({ ...exampleConfig, environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, minimumVersions: ["18.1.5"] } })) }, dev.gitlab.url),
+    path: `${E0}/gitlab/minimumVersions`,
+    subject: "minimumVersions",
+    value: ["18.1.5"],
+    rule: /the newest listed version is the minimum for every later line/,
+    fix: /list "18\.2\.2" \(or later\) too/,
+  },
+  {
+    name: "GitLab minimum versions given by only some environments of an instance",
+    run: () => versionMinimumsOf({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i === 1 ? { ...e, gitlab: { ...e.gitlab, minimumVersions: ["18.2.2", "18.1.5"] } } : e)) }, dev.gitlab.url),
+    path: `${E0}/gitlab/minimumVersions`,
+    subject: "minimumVersions",
+    value: undefined,
+    rule: /share one version check, and config\/environments\[1\]\/gitlab\/minimumVersions sets/,
+    fix: /the same minimumVersions, or drop it everywhere/,
   },
   // Promotion and deployment (deploy-rows.ts).
   ...deployRows,
