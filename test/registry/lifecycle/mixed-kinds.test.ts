@@ -80,7 +80,7 @@ test("the TSDoc semver example (TagSchemeProps.kinds), as written: never expired
   const source = readFileSync(path.join(__dirname, "../../../lib/registry/tag-scheme.ts"), "utf8");
   const line = /^\s*\* kinds: (\{ semver: .*\})$/m.exec(source);
   expect(line).not.toBeNull();
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the documented example, evaluated as written
+  // The documented example, evaluated as written.
   const kinds = new Function(`return ${line![1]!};`)() as Record<string, TagKindOptions>;
   const scheme = new TagScheme("dev/tags", { kinds });
   const commits = Array.from({ length: 150 }, (_, i) => image(i + 10, [`sha-${hex(i + 10)}`], 1));
