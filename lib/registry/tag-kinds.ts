@@ -43,8 +43,11 @@ export interface TagKindOptions {
    */
   readonly pattern?: string;
   /**
-   * The tag CI writes, using GitLab predefined variables, e.g. `MR-${CI_MERGE_REQUEST_IID}`.
-   * It must be selected by the kind's prefix or pattern.
+   * The tag CI writes, using GitLab predefined variables, e.g. `MR-${CI_MERGE_REQUEST_IID}-${CI_COMMIT_SHA}`.
+   * The kind's prefix or pattern must select every tag it can give, with the predefined variables
+   * at their documented shapes (GitLab docs, "Predefined CI/CD variables reference": `CI_COMMIT_SHA`
+   * is a hex commit SHA, `CI_MERGE_REQUEST_IID` and `CI_PIPELINE_ID` are numbers; see
+   * `CI_VARIABLE_CHARS`); a tag with a variable of another shape (`${CI_COMMIT_TAG}`) must meet it.
    * @default the built-in kind's template (see {@link DEFAULT_TAG_KINDS})
    */
   readonly ciTag?: string;
@@ -153,7 +156,7 @@ export function assertKnownKind(path: string, name: string, subject: string): as
 /**
  * Resolves one kind's options over its built-in defaults (`base`, undefined for a kind of one's own).
  * @throws ValidationError naming `<path>/kinds/<name>` for both or no selector, a bad selector,
- *   retention or CI tag, a protected kind with a retention, an unprotected kind without one, or
+ *   retention or CI tag (one its selector does not select in full, see {@link TagKindOptions.ciTag}), a protected kind with a retention, an unprotected kind without one, or
  *   the content-hash variable in another kind's tag
  */
 export function resolveKind(path: string, name: string, options: TagKindOptions | undefined, base: (typeof DEFAULT_TAG_KINDS)[TagKindName] | undefined): TagKind {
