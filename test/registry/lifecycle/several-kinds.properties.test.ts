@@ -129,7 +129,7 @@ describe("retention of images carrying several tag kinds (generated policy, offl
   });
 });
 
-it("{pipeline-1001, sha-<40 hex>} pushed 10 days ago is kept by the default scheme's policy (the commit kind keeps the newest 100)", () => {
+it("{pipeline-1001, sha-<40 hex>} pushed 10 days ago is kept by the default scheme's policy (expired only when both kinds would; the commit kind keeps the newest 100)", () => {
   const image: LifecycleImage = { digest: "sha256:a", tags: ["pipeline-1001", `sha-${"ab".repeat(20)}`], pushedAt: new Date(NOW.getTime() - 10 * DAY) };
   const result = simulateLifecycle(lifecyclePolicyFromTagScheme(new TagScheme("t")), [image], NOW);
   expect(result.expired).toEqual([]);
