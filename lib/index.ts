@@ -747,3 +747,7 @@ export { type ToolboxPromotionEnvironment, type ToolboxPromotionProps, toolboxPr
 export { ProtectedDeployEnvironments, type ProtectedDeployEnvironmentsProps, DEPLOY_ACCESS_LEVELS, type DeployAccessLevel } from "./gitlab/deploy-environments";
 export { protectsDeployEnvironment } from "./platform/promotion";
 export { buildDeployRecords } from "./platform/deploy-records";
+
+// Retention: kinds that select every tag, and whether a selector selects every tag a CI tag template gives.
+export { selectsEveryTag } from "./registry/lifecycle";
+export { ciTagHasKnownShape, selectorSelectsAll } from "./registry/tag-rules";

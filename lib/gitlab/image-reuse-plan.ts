@@ -1,4 +1,5 @@
 import { check } from "../core/errors";
+import { retentionType } from "../registry/kind-overlaps";
 import { selectorRegex } from "../registry/glob";
 import { INPUTS_HASH_VARIABLE, type TagKind, type TagScheme } from "../registry/tag-scheme";
 import { type TrustLevel } from "../platform/tenancy";
@@ -60,7 +61,9 @@ const GIT_TAG_VARIABLE = /\$\{?CI_COMMIT_TAG\b/;
  *   without a CI tag, the content kind, a per-pipeline tag, a duplicate, an immutable kind whose
  *   tag is not per commit (it takes one value in many pipelines, e.g. `branch-main` on the default
  *   branch or `MR-<iid>` on merge requests, so the second pipeline cannot move it; in Git tag
- *   pipelines `${CI_COMMIT_TAG}` counts as per commit), or a list without exactly one per-commit kind
+ *   pipelines `${CI_COMMIT_TAG}` counts as per commit), a list without exactly one per-commit kind,
+ *   or a list that puts a count kind and an age kind (both retained, neither `secondary`) on one
+ *   image (see {@link assertOneRetentionType})
  */
 export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTagPlan): PipelineKind[] {
   const planned: Record<keyof PipelineTagPlan, readonly string[]> = {
@@ -71,6 +74,7 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
   const resolved = {} as Record<keyof PipelineTagPlan, { commitKind?: TagKind; extraKinds: TagKind[] }>;
   for (const [name, list] of Object.entries(planned) as Array<[keyof PipelineTagPlan, readonly string[]]>) {
     const entry: { commitKind?: TagKind; extraKinds: TagKind[] } = { extraKinds: [] };
+    const moving = new Set<string>();
     list.forEach((kindName, i) => {
       const where = `${path}/tags/${name}[${i}]`;
       const kind = scheme.kind(kindName, where);
@@ -90,9 +94,12 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
         `the kind is immutable and its tag ${ciTag} takes the same value in many ${name} pipelines (other commits of the branch or merge request), so the second one fails to move it (ECR refuses to overwrite an immutable tag)`,
         name === "gitTag" ? "make the kind mutable, or tag per commit (${CI_COMMIT_SHA}) or per Git tag (${CI_COMMIT_TAG})" : "make the kind mutable, or tag per commit (${CI_COMMIT_SHA})",
       );
+      // A mutable tag with one value across pipelines (branch-main) moves to the next pipeline's image.
+      if (kind.mutable && !perCommit) moving.add(kind.name);
       if (COMMIT_VARIABLE.test(ciTag) && !kind.mutable && entry.commitKind === undefined) entry.commitKind = kind;
       else entry.extraKinds.push(kind);
     });
+    assertOneRetentionType(path, name, list, [entry.commitKind, ...entry.extraKinds].filter((k): k is TagKind => k !== undefined && !moving.has(k.name)));
     check(list.length === 0 || entry.commitKind !== undefined, {
       path: `${path}/tags/${name}`,
       subject: "tag kinds",
@@ -107,4 +114,41 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
   const kind = (name: keyof PipelineTagPlan, ifExpression: string, trust: TrustLevel): PipelineKind[] =>
     planned[name].length === 0 ? [] : [{ name, if: ifExpression, trust, commitKind: resolved[name].commitKind!, extraKinds: resolved[name].extraKinds }];
   return [...kind("mergeRequest", MERGE_REQUEST_PIPELINE, "unprotected"), ...kind("defaultBranch", DEFAULT_BRANCH_PIPELINE, "protected"), ...kind("gitTag", gitTagIf, "protected")];
+}
+
+/**
+ * Every tag a pipeline's list names sits on one image (the commit image), so the image carries all
+ * of the list's kinds. An image is expired only when every kind it carries would expire it, and no
+ * ECR lifecycle rule expires an image only when both a count rule (`imageCountMoreThan`) and an
+ * age rule (`sinceImagePushed`) would: a rule has one `countType`, and the first rule that selects
+ * an image decides ("Lifecycle policy evaluation rules" and "Lifecycle policy properties", Amazon
+ * ECR User Guide). The policy therefore keeps such an image, and a plan that puts a count kind and
+ * an age kind on every image of a kind of pipeline makes those images permanent (300 daily
+ * `nightly-…` images next to `sha-…`: none ever expires). Protected kinds keep their images by
+ * design and take no part; `secondary` kinds have waived the guarantee and yield to the others;
+ * a mutable kind whose tag takes one value across pipelines (`branch-main`) moves to the next
+ * pipeline's image, so it stays on one image at a time and the caller leaves it out of `kinds`.
+ *
+ * @param path the template's path (errors name `<path>/tags/<pipeline>[i]` of the later kind)
+ * @param pipeline the pipeline kind whose list is checked
+ * @param list the kind names as planned (for the error's index)
+ * @param kinds the list's resolved kinds
+ * @throws ValidationError for the first kind whose retention type differs from an earlier one's
+ */
+function assertOneRetentionType(path: string, pipeline: keyof PipelineTagPlan, list: readonly string[], kinds: readonly TagKind[]): void {
+  const deciding = kinds.filter((k) => !k.protected && !k.secondary);
+  const first = deciding[0];
+  if (!first) return;
+  for (const other of deciding.slice(1)) {
+    const retentionOf = (k: TagKind) => ("maxCount" in k.retention! ? `count: the newest ${k.retention.maxCount}` : `age: ${k.retention!.maxAgeDays} days`);
+    check(retentionType(other) === retentionType(first), {
+      path: `${path}/tags/${pipeline}[${list.indexOf(other.name)}]`,
+      subject: "tag kind",
+      value: other.name,
+      rule:
+        `${pipeline} pipelines put this kind (${retentionOf(other)}) and "${first.name}" (${retentionOf(first)}) on one image; ` +
+        "an image is expired only when every kind it carries would expire it, and no ECR lifecycle rule expires an image only when both a count and an age rule would, so every such image would be kept forever",
+      fix: `give "${other.name}" and "${first.name}" the same retention type (both maxCount or both maxAgeDays), make "${other.name}" protected or \`secondary: true\` (then "${first.name}" decides alone), or leave it out of the plan`,
+    });
+  }
 }

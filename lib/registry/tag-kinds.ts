@@ -3,8 +3,8 @@
  * {@link TagKind} (selector, retention, protection, mutability, the tag CI writes).
  */
 import { check, ValidationError } from "../core/errors";
-import { describeSelector, patternsOverlap, selectorPattern, type TagSelector } from "./glob";
-import { type Retention, TAG_CHARS, validateRetention, validateSelector } from "./tag-rules";
+import { describeSelector, type TagSelector } from "./glob";
+import { ciTagHasKnownShape, ciTagTokens, type Retention, selectorSelectsAll, selectorTokens, TAG_CHARS, tagLanguagesOverlap, validateRetention, validateSelector } from "./tag-rules";
 
 /**
  * The built-in tag kinds. The lifecycle rules, the CI templates and the CI
@@ -43,8 +43,11 @@ export interface TagKindOptions {
    */
   readonly pattern?: string;
   /**
-   * The tag CI writes, using GitLab predefined variables, e.g. `MR-${CI_MERGE_REQUEST_IID}`.
-   * It must be selected by the kind's prefix or pattern.
+   * The tag CI writes, using GitLab predefined variables, e.g. `MR-${CI_MERGE_REQUEST_IID}-${CI_COMMIT_SHA}`.
+   * The kind's prefix or pattern must select every tag it can give, with the predefined variables
+   * at their documented shapes (GitLab docs, "Predefined CI/CD variables reference": `CI_COMMIT_SHA`
+   * is a hex commit SHA, `CI_MERGE_REQUEST_IID` and `CI_PIPELINE_ID` are numbers; see
+   * `CI_VARIABLE_CHARS`); a tag with a variable of another shape (`${CI_COMMIT_TAG}`) must meet it.
    * @default the built-in kind's template (see {@link DEFAULT_TAG_KINDS})
    */
   readonly ciTag?: string;
@@ -67,14 +70,16 @@ export interface TagKindOptions {
    */
   readonly mutable?: boolean;
   /**
-   * A secondary kind rides along on images of other kinds: on an image that also carries a
-   * primary (not secondary) retained kind, the primary kinds decide and this kind's retention
-   * is not applied; it decides only for images whose retained kinds are all secondary. Its
-   * lifecycle rules come after every primary kind's, so it can neither shorten nor lengthen a
-   * primary kind's retention, and it may overlap primary kinds of either retention type.
-   * Only for kinds with a retention.
-   * @default true for the built-in `pipeline` kind while it is unprotected (per-pipeline tags that
-   *   older templates put next to `sha-` and `MR-` tags), false otherwise
+   * An explicit waiver of the retention guarantee for this kind. The guarantee is that an image
+   * is expired only when every kind it carries would expire it; a secondary kind is left out of
+   * "every kind": on an image that also carries a primary (not secondary) retained kind, the
+   * primary kinds decide and this kind's retention is not applied (a secondary kind with 90 days
+   * next to `MR-…` at 30 days is expired with the merge-request image at 30 days). It decides only
+   * for images whose retained kinds are all secondary. Its lifecycle rules come after every
+   * primary kind's, so it can neither shorten nor lengthen a primary kind's retention, and it may
+   * overlap primary kinds of either retention type. Only for kinds with a retention. No kind is
+   * secondary unless its options say so.
+   * @default false
    */
   readonly secondary?: boolean;
 }
@@ -102,11 +107,11 @@ export interface TagKind {
 
 /** The built-in tag kinds. Override any field per kind with {@link TagSchemeProps.kinds}. */
 export const DEFAULT_TAG_KINDS: Readonly<Record<TagKindName, Required<Pick<TagKindOptions, "ciTag" | "protected">> & TagKindOptions>> = {
-  // Per-pipeline tags (older templates, or teams that want them). The image-reuse
-  // templates no longer push them: one tag per pipeline piles up on a reused image.
-  // They are secondary: on a commit or merge-request image that kind decides, so a 7-day
-  // pipeline tag neither expires a commit image early nor keeps it past the commit kind's count.
-  pipeline: { prefix: "pipeline-", ciTag: "pipeline-${CI_PIPELINE_ID}", retention: { maxAgeDays: 7 }, protected: false, secondary: true },
+  // Per-pipeline tags (older templates, or tools of one's own). The image-reuse templates never
+  // push them (the tag plan refuses per-pipeline tags: one tag per pipeline piles up on a reused
+  // image). A normal kind: an image carrying pipeline-… next to sha-… is expired only when both
+  // kinds would expire it (a count kind next to an age kind: kept, see lifecyclePolicyFromTagScheme).
+  pipeline: { prefix: "pipeline-", ciTag: "pipeline-${CI_PIPELINE_ID}", retention: { maxAgeDays: 7 }, protected: false },
   // Merge-request images, one per commit of the MR (jobs of a retried pipeline run their own commit's image).
   mergeRequest: { prefix: "MR-", ciTag: "MR-${CI_MERGE_REQUEST_IID}-${CI_COMMIT_SHA}", retention: { maxAgeDays: 30 }, protected: false },
   // Default-branch images by commit. ECR selects tags by prefix or `*` pattern only,
@@ -151,7 +156,7 @@ export function assertKnownKind(path: string, name: string, subject: string): as
 /**
  * Resolves one kind's options over its built-in defaults (`base`, undefined for a kind of one's own).
  * @throws ValidationError naming `<path>/kinds/<name>` for both or no selector, a bad selector,
- *   retention or CI tag, a protected kind with a retention, an unprotected kind without one, or
+ *   retention or CI tag (one its selector does not select in full, see {@link TagKindOptions.ciTag}), a protected kind with a retention, an unprotected kind without one, or
  *   the content-hash variable in another kind's tag
  */
 export function resolveKind(path: string, name: string, options: TagKindOptions | undefined, base: (typeof DEFAULT_TAG_KINDS)[TagKindName] | undefined): TagKind {
@@ -215,7 +220,7 @@ export function resolveKind(path: string, name: string, options: TagKindOptions 
     rule: "a secondary kind yields its retention to the primary kinds on the same image, and a protected kind has no retention to yield (it keeps every image it selects)",
     fix: "drop `secondary`, or set `protected: false` and give a retention",
   });
-  const secondary = !isProtected && (options?.secondary ?? base?.secondary ?? false);
+  const secondary = !isProtected && options?.secondary === true;
 
   const ciTag = options?.ciTag ?? base?.ciTag;
   if (ciTag !== undefined) {
@@ -227,12 +232,16 @@ export function resolveKind(path: string, name: string, options: TagKindOptions 
       rule: "a docker tag uses only letters, digits, '_', '.', '-' and GitLab CI variables ($VAR or ${VAR})",
       fix: "remove other characters from the tag template",
     });
-    check(patternsOverlap(ciPattern, selectorPattern(selector)), {
+    const pushed = ciTagTokens(ciTag);
+    const knownShape = ciTagHasKnownShape(ciTag);
+    check(knownShape ? selectorSelectsAll(pushed, selector) : tagLanguagesOverlap(pushed, selectorTokens(selector)), {
       path: where,
       subject: "ciTag",
       value: ciTag,
-      rule: `the tag the templates push must be selected by the kind's ${describeSelector(selector)}, or its lifecycle rule never applies`,
-      fix: `start the template with the prefix or make it match the pattern`,
+      rule: knownShape
+        ? `the kind's ${describeSelector(selector)} must select every tag the templates push (GitLab's predefined variables at their documented shapes: a commit SHA is hex, an IID or pipeline ID is digits), or the kind's lifecycle rule misses those images`
+        : `the kind's ${describeSelector(selector)} must select the tag the templates push (a variable of unknown shape may take any tag characters), or the kind's lifecycle rule never applies`,
+      fix: `start the template with the prefix or make every tag it can give match the pattern`,
     });
     check(!ciTag.includes(INPUTS_HASH_VARIABLE) || name === "inputs", {
       path: where,

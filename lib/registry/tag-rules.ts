@@ -150,3 +150,40 @@ export function tagLanguagesOverlap(...languages: readonly (readonly TagToken[])
   };
   return visit(languages.map(() => 0));
 }
+
+/** Whether every variable of a CI tag template has a documented shape ({@link CI_VARIABLE_CHARS}). */
+export function ciTagHasKnownShape(ciTag: string): boolean {
+  return [...ciTag.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g)].every((m) => CI_VARIABLE_CHARS[m[1]!] !== undefined);
+}
+
+/**
+ * Whether `selector` selects every tag of the language `tags` (a language of {@link ciTagTokens}).
+ * Runs the selector's pattern as a set of positions (a `*` matches any run of characters, as ECR
+ * matches `tagPatternList`, and a prefix is the prefix followed by `*`) over every way the tokens
+ * can produce characters; exact for these regular languages.
+ * @returns false when some tag of the language is not selected
+ */
+export function selectorSelectsAll(tags: readonly TagToken[], selector: TagSelector): boolean {
+  const pattern = "prefix" in selector ? `${selector.prefix}*` : selector.pattern;
+  const closure = (states: Iterable<number>): number[] => {
+    const out = new Set<number>();
+    for (let k of states) {
+      out.add(k);
+      while (pattern[k] === "*") out.add(++k);
+    }
+    return [...out].sort((a, b) => a - b);
+  };
+  const step = (states: readonly number[], c: string): number[] =>
+    closure(states.flatMap((k) => (k >= pattern.length ? [] : pattern[k] === "*" ? [k] : pattern[k] === c ? [k + 1] : [])));
+  const seen = new Set<string>();
+  const allSelected = (i: number, states: readonly number[]): boolean => {
+    const key = `${i}:${states.join(",")}`;
+    if (seen.has(key)) return true;
+    seen.add(key);
+    if (i === tags.length) return states.includes(pattern.length);
+    const token = tags[i]!;
+    if (token.repeat && !allSelected(i + 1, states)) return false;
+    return [...token.chars].every((c) => allSelected(token.repeat ? i : i + 1, step(states, c)));
+  };
+  return allSelected(0, closure([0]));
+}

@@ -37,15 +37,17 @@ export interface TagSchemeProps {
    * @default the built-in kinds unchanged
    *
    * @example
-   * // Semver tags pushed by a release tool, kept for a year. "*.*.*" also selects tags such as
-   * // sha-1.2.3, so next to the commit kind (by count) an age kind must be secondary: on an image
-   * // that also carries sha-…, the commit kind decides.
-   * kinds: { semver: { pattern: "*.*.*", retention: { maxAgeDays: 365 }, secondary: true } }
+   * // Semver tags pushed by a release tool (1.2.3), never expired: a protected kind keeps every
+   * // image carrying such a tag, also one that carries sha-… beyond the commit kind's newest 100.
+   * // (With a retention instead, "*.*.*" also selects pipeline-1.2.3, MR-1.2.3, sha-1.2.3 and
+   * // branch-1.2.3, so it would have to share those kinds' retention types.)
+   * kinds: { semver: { pattern: "*.*.*", protected: true } }
    * @example
-   * // Bare commit SHAs, newest 200. A pattern "*" selects every tag, so every kept kind it
-   * // overlaps counts images too (merge-request and branch images by count instead of age).
+   * // Bare commit SHAs, newest 200. A pattern "*" selects every tag, so every retained kind it
+   * // overlaps counts images too (pipeline, merge-request and branch images by count instead of age).
    * kinds: { bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } },
-   *          mergeRequest: { retention: { maxCount: 300 } }, branch: { retention: { maxCount: 50 } } }
+   *          pipeline: { retention: { maxCount: 500 } }, mergeRequest: { retention: { maxCount: 300 } },
+   *          branch: { retention: { maxCount: 50 } } }
    */
   readonly kinds?: Readonly<Record<string, TagKindOptions>>;
   /**
@@ -68,7 +70,10 @@ export interface TagSchemeProps {
    * two tags pushed together is kept (no ECR rule expires it only when both
    * would); through one tag it cannot happen, that overlap is refused. With 1,
    * kinds must not overlap unless their order alone provably keeps the
-   * longer-lived one (age kinds, longest first).
+   * longer-lived one (age kinds, longest first). A kind that selects every tag
+   * (pattern `*`) is on every image: it is not counted here but added to every
+   * combination, so an image with this many kinds plus the `*` kind keeps the
+   * longest retention of all of them.
    * @default 3
    */
   readonly maxKindsPerImage?: number;

@@ -139,6 +139,20 @@ export const constructRows: readonly BadInput[] = [
     rule: /the kind is immutable and its tag review-\$\{CI_MERGE_REQUEST_IID\} takes the same value in many mergeRequest pipelines/,
     fix: /make the kind mutable, or tag per commit \(\$\{CI_COMMIT_SHA\}\)$/,
   },
+  {
+    name: "a tag plan putting an age kind next to the commit kind by count on every default-branch image (kept forever)",
+    run: () =>
+      imageReuseTemplate("test/templates", {
+        tagScheme: new TagScheme("test/tagScheme", { kinds: { nightly: { prefix: "nightly-", ciTag: "nightly-${CI_COMMIT_SHA}", retention: { maxAgeDays: 7 } } } }),
+        tags: { defaultBranch: ["commit", "latest", "nightly"] },
+        images: [{ name: "app", repository: "$APP_REPO", unprotectedRepository: "$APP_UNPROTECTED_REPO" }],
+      }),
+    path: "test/templates/tags/defaultBranch[2]",
+    subject: "tag kind",
+    value: "nightly",
+    rule: /defaultBranch pipelines put this kind \(age: 7 days\) and "commit" \(count: the newest 100\) on one image; .*every such image would be kept forever/,
+    fix: /give "nightly" and "commit" the same retention type/,
+  },
   // TagScheme
   { name: "a protected tag kind with pattern *", run: scheme({ everything: { pattern: "*", protected: true } }), path: "test/tagScheme/kinds/everything", subject: "selector", value: "*", rule: COVERS("pipeline", "pipeline-${CI_PIPELINE_ID}"), fix: /narrow the selector to the protected tags only/ },
   { name: "a protected prefix s covering the commit tags sha-<commit>", run: scheme({ s: { prefix: "s", protected: true } }), path: "test/tagScheme/kinds/s", subject: "selector", value: "s*", rule: COVERS("commit", "sha-${CI_COMMIT_SHA}"), fix: /or make "s" unprotected with a retention/ },
@@ -148,7 +162,7 @@ export const constructRows: readonly BadInput[] = [
   // TagScheme: a count kind and an age kind that one tag carries (no ECR rule expires only when both would).
   {
     name: "a bare-SHA kind with pattern * by count next to merge requests by age",
-    run: scheme({ bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } } }),
+    run: scheme({ pipeline: { retention: { maxCount: 500 } }, bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } } }),
     path: "test/tagScheme/kinds/bareSha",
     subject: "selector",
     value: "*",
@@ -165,13 +179,22 @@ export const constructRows: readonly BadInput[] = [
     fix: /give both the same retention type/,
   },
   {
-    name: "a secondary kind by count overlapping the secondary pipeline kind by age",
-    run: scheme({ ci: { prefix: "pipe", retention: { maxCount: 5 }, secondary: true } }),
+    name: "a secondary kind by count overlapping the pipeline kind made secondary, by age",
+    run: scheme({ pipeline: { secondary: true }, ci: { prefix: "pipe", retention: { maxCount: 5 }, secondary: true } }),
     path: "test/tagScheme/kinds/ci",
     subject: "selector",
     value: "pipe*",
     rule: /this kind \(count: the newest 5, prefix "pipe"\) and "pipeline" \(age: 7 days, prefix "pipeline-"\) select the same tags/,
     fix: /make their selectors disjoint/,
+  },
+  {
+    name: "a selector that selects none of the tags its ciTag gives (MR-*-*-* for MR-<iid>-<commit>)",
+    run: scheme({ mergeRequest: { pattern: "MR-*-*-*" } }),
+    path: "test/tagScheme/kinds/mergeRequest",
+    subject: "ciTag",
+    value: "MR-${CI_MERGE_REQUEST_IID}-${CI_COMMIT_SHA}",
+    rule: /the kind's pattern "MR-\*-\*-\*" must select every tag the templates push \(GitLab's predefined variables at their documented shapes/,
+    fix: /make every tag it can give match the pattern/,
   },
   {
     name: "a protected kind marked secondary",

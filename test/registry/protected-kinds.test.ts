@@ -29,7 +29,7 @@ describe("protected tag kinds no wider than what they protect", () => {
     expect(refused({})).toBeUndefined();
     expect(refused({ kinds: { semver: { pattern: "*.*.*", protected: true } } })).toBeUndefined();
     // A bare commit SHA is hex: it never contains the dots of a semver tag nor spells "latest".
-    expect(refused({ kinds: { semver: { pattern: "*.*.*", protected: true }, bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } }, mergeRequest: { retention: { maxCount: 300 } }, branch: { retention: { maxCount: 50 } } } })).toBeUndefined();
+    expect(refused({ kinds: { semver: { pattern: "*.*.*", protected: true }, bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } }, pipeline: { retention: { maxCount: 500 } }, mergeRequest: { retention: { maxCount: 300 } }, branch: { retention: { maxCount: 50 } } } })).toBeUndefined();
     expect(refused({ kinds: { golden: { prefix: "golden-", protected: true } } })).toBeUndefined();
   });
 

@@ -19,10 +19,10 @@ describe("TagScheme", () => {
       mutable: false,
       secondary: false,
     });
-    // Per-pipeline tags ride along on commit and merge-request images: that kind decides there.
-    expect(scheme.secondaryKinds.map((k) => k.name)).toEqual(["pipeline"]);
-    expect(scheme.primaryKinds.map((k) => k.name)).toEqual(["mergeRequest", "commit", "branch", "inputs"]);
-    expect(scheme.decidingKindsOf(["pipeline-1001", `sha-${"a".repeat(40)}`]).map((k) => k.name)).toEqual(["commit"]);
+    // No kind is secondary unless its options say so: the pipeline kind is a kind like the others.
+    expect(scheme.secondaryKinds.map((k) => k.name)).toEqual([]);
+    expect(scheme.primaryKinds.map((k) => k.name)).toEqual(["pipeline", "mergeRequest", "commit", "branch", "inputs"]);
+    expect(scheme.decidingKindsOf(["pipeline-1001", `sha-${"a".repeat(40)}`]).map((k) => k.name)).toEqual(["pipeline", "commit"]);
     expect(scheme.decidingKindsOf(["pipeline-1001"]).map((k) => k.name)).toEqual(["pipeline"]);
     expect(scheme.decidingKindsOf(["latest"])).toEqual([]);
     // Only `latest`, the build cache and `deployed-<environment>` move; every other tag names one image for good.
@@ -134,7 +134,7 @@ describe("TagScheme", () => {
       // The bare-SHA example this page used to show: "*" selects every merge-request and branch image too,
       // and the combination rule kept them forever.
       expectViolation(
-        () => new TagScheme(PATH, { kinds: { bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } } } }),
+        () => new TagScheme(PATH, { kinds: { pipeline: { retention: { maxCount: 500 } }, bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } } } }),
         /^test\/tagScheme\/kinds\/bareSha: invalid selector "\*"\. /,
         /Rule: this kind \(count: the newest 200, pattern "\*"\) and "mergeRequest" \(age: 30 days, prefix "MR-"\) select the same tags, so one image carries both; ECR lifecycle rules cannot expire an image only when both a count and an age rule would/,
         /Fix: give both the same retention type \(both maxCount or both maxAgeDays\), make their selectors disjoint, or mark one of them `secondary: true`/,
@@ -145,13 +145,13 @@ describe("TagScheme", () => {
         /kinds\/recent: invalid selector "\*".*this kind \(age: 5 days, pattern "\*"\) and "commit" \(count: the newest 100, prefix "sha-"\)/,
       );
       expectViolation(
-        () => new TagScheme(PATH, { use: ["pipeline", "latest"], kinds: { ci: { prefix: "pipe", retention: { maxCount: 5 }, secondary: true } } }),
+        () => new TagScheme(PATH, { use: ["pipeline", "latest"], kinds: { pipeline: { secondary: true }, ci: { prefix: "pipe", retention: { maxCount: 5 }, secondary: true } } }),
         /kinds\/ci: invalid selector "pipe\*".*and "pipeline" \(age: 7 days, prefix "pipeline-"\)/,
       );
       // Accepted: the same retention type, disjoint selectors, or one of them secondary (the primary kind decides).
-      expect(() => new TagScheme(PATH, { kinds: { bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } }, mergeRequest: { retention: { maxCount: 300 } }, branch: { retention: { maxCount: 50 } } } })).not.toThrow();
+      expect(() => new TagScheme(PATH, { kinds: { bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } }, pipeline: { retention: { maxCount: 500 } }, mergeRequest: { retention: { maxCount: 300 } }, branch: { retention: { maxCount: 50 } } } })).not.toThrow();
       expect(() => new TagScheme(PATH, { kinds: { nightly: { prefix: "nightly-", retention: { maxCount: 7 } } } })).not.toThrow();
-      // (Secondary kinds are checked among themselves: the secondary pipeline kind then counts too.)
+      // (Secondary kinds are checked among themselves; the pipeline kind, primary, counts images here.)
       expect(() => new TagScheme(PATH, { kinds: { bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 }, secondary: true }, pipeline: { retention: { maxCount: 500 } } } })).not.toThrow();
     });
 
@@ -162,8 +162,9 @@ describe("TagScheme", () => {
         /Fix: drop `secondary`, or set `protected: false` and give a retention/,
       );
       expectViolation(() => new TagScheme(PATH, { kinds: { pipeline: { secondary: "yes" as never } } }), /kinds\/pipeline: invalid secondary "yes"\. Rule: secondary is true or false/);
-      // A protected pipeline kind is simply not secondary (the default applies to the unprotected kind only).
+      // Secondary is never implicit: not for the built-in pipeline kind, protected or not.
       expect(new TagScheme(PATH, { kinds: { pipeline: { protected: true } } }).kind("pipeline").secondary).toBe(false);
+      expect(new TagScheme(PATH, { kinds: { pipeline: { retention: { maxAgeDays: 90 } } } }).kind("pipeline").secondary).toBe(false);
     });
 
     test("semver and bare commit SHAs are expressible as kinds of one's own", () => {
@@ -171,6 +172,7 @@ describe("TagScheme", () => {
         kinds: {
           semver: { pattern: "*.*.*", protected: true },
           bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } },
+          pipeline: { retention: { maxCount: 500 } },
           mergeRequest: { retention: { maxCount: 300 } },
           branch: { retention: { maxCount: 50 } },
         },
@@ -199,8 +201,33 @@ describe("TagScheme", () => {
       expectViolation(
         () => new TagScheme(PATH, { kinds: { mergeRequest: { ciTag: "mr-${CI_MERGE_REQUEST_IID}" } } }),
         /invalid ciTag "mr-\$\{CI_MERGE_REQUEST_IID\}"/,
-        /must be selected by the kind's prefix "MR-"/,
+        /the kind's prefix "MR-" must select every tag the templates push/,
       );
+    });
+
+    // The old check replaced every variable by "*", so each of these passed: "*" meets "sha-*", and
+    // "MR-*-*-*" or "nightly-x*" meet a pattern of wildcards. GitLab's predefined variables have shapes
+    // (a commit SHA is hex, an IID or pipeline ID is digits), and with them no pushed tag is selected.
+    test.each([
+      ["commit", { ciTag: "${CI_COMMIT_SHA}" }, '"${CI_COMMIT_SHA}"', 'prefix "sha-"'],
+      ["mergeRequest", { pattern: "MR-*-*-*" }, '"MR-${CI_MERGE_REQUEST_IID}-${CI_COMMIT_SHA}"', 'pattern "MR-\\*-\\*-\\*"'],
+      ["nightly", { prefix: "nightly-x", ciTag: "nightly-${CI_PIPELINE_ID}", retention: { maxAgeDays: 7 } }, '"nightly-${CI_PIPELINE_ID}"', 'prefix "nightly-x"'],
+    ] as const)("a selector that never selects what the templates push: %s %j", (name, options, ciTag, selector) => {
+      expectViolation(
+        () => new TagScheme(PATH, { kinds: { [name]: options } }),
+        new RegExp(`^test/tagScheme/kinds/${name}: invalid ciTag ${ciTag.replace(/[$.{}]/g, "\\$&")}\\. Rule: the kind's ${selector} must select every tag the templates push`),
+        /Fix: start the template with the prefix or make every tag it can give match the pattern/,
+      );
+    });
+
+    test("a selector that selects only some of the tags the templates push (the rule is: every tag)", () => {
+      // sha-a… selects one commit in 16; pattern "MR-*-*" selects every MR-<iid>-<sha>: accepted.
+      expectViolation(() => new TagScheme(PATH, { kinds: { commit: { prefix: "sha-a" } } }), /kinds\/commit: invalid ciTag .*prefix "sha-a" must select every tag/);
+      expect(new TagScheme(PATH, { kinds: { mergeRequest: { pattern: "MR-*-*" } } }).kind("mergeRequest").selector).toEqual({ pattern: "MR-*-*" });
+      // A variable of unknown shape may take the selected values: it must meet the selector only (release tags are
+      // pushed only from Git tags the pipeline rule matches against the selector).
+      expect(new TagScheme(PATH, { kinds: { nightly: { prefix: "nightly-x", ciTag: "nightly-${NIGHTLY_NAME}", retention: { maxAgeDays: 7 } } } }).kind("nightly").ciTag).toBe("nightly-${NIGHTLY_NAME}");
+      expectViolation(() => new TagScheme(PATH, { kinds: { nightly: { prefix: "nightly-x", ciTag: "build-${NIGHTLY_NAME}", retention: { maxAgeDays: 7 } } } }), /kinds\/nightly: invalid ciTag .*must select the tag the templates push \(a variable of unknown shape/);
     });
 
     test("characters docker does not allow in tags", () => {

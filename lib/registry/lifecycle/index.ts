@@ -15,6 +15,6 @@ export {
   type TagStatus,
   type ValidateLifecyclePolicyOptions,
 } from "./policy";
-export { combinedRetention, lifecyclePolicyFromTagScheme, type TagSchemePolicyOptions } from "./scheme-policy";
+export { combinedRetention, lifecyclePolicyFromTagScheme, selectsEveryTag, type TagSchemePolicyOptions } from "./scheme-policy";
 export { simulateLifecycle, type ImageDecision, type LifecycleImage, type RuleReference, type SimulationResult } from "./simulator";
 export { main as lifecyclePreviewMain, parseImagesInput, parsePolicyInput, USAGE as LIFECYCLE_PREVIEW_USAGE, type CliIo } from "./cli";

@@ -91,11 +91,31 @@ export function combinedRetention(kinds: readonly TagKind[]): Retention | undefi
   return undefined;
 }
 
-/** One rule per combination of 2..maxKindsPerImage kinds of `group`, largest combinations first. */
+/**
+ * Whether a kind selects every tag (a pattern of `*` only): it rides on every tagged image, so it
+ * is carried on top of the kinds counted by `maxKindsPerImage`.
+ */
+export function selectsEveryTag(kind: TagKind): boolean {
+  return "pattern" in kind.selector && /^\*+$/.test(kind.selector.pattern);
+}
+
+/**
+ * One rule per combination of kinds of `group` an image may carry, largest combinations first:
+ * every set of 2..maxKindsPerImage kinds; with kinds that select every tag ({@link selectsEveryTag}),
+ * which every image carries on top, every set of 1..maxKindsPerImage other kinds plus all of them.
+ * With `maxKindsPerImage: 1` there are none: overlapping kinds are then age kinds whose own rules
+ * come longest first, so the first rule that selects an image is its longest-lived kind's, however
+ * many kinds (a `*` kind too) it carries.
+ */
 function combinationRules(group: readonly TagKind[], maxKindsPerImage: number, keepCount: number): Rule[] {
+  if (maxKindsPerImage === 1) return [];
+  const everyTag = group.filter(selectsEveryTag);
+  const others = group.filter((k) => !selectsEveryTag(k));
+  const smallest = everyTag.length > 0 ? 1 : 2;
   const rules: Rule[] = [];
-  for (let size = Math.min(maxKindsPerImage, group.length); size >= 2; size--) {
-    for (const combo of subsets(group, size)) {
+  for (let size = Math.min(maxKindsPerImage, others.length); size >= smallest; size--) {
+    for (const subset of subsets(others, size)) {
+      const combo = [...subset, ...everyTag];
       const retention = combinedRetention(combo);
       const names = combo.map((k) => k.name).join(" + ");
       rules.push({

@@ -80,7 +80,8 @@ export interface LifecycleDayResult {
  * Applies each repository's lifecycle policy (`policyOf(repository)`) at `now` with the offline
  * simulator, deletes what it expires from the registry, and checks: no image with a protected tag
  * expires; an expired image is one that every kind it carries would expire on its own; an image of a
- * single age kind is gone one day after its age; no more images of a single count kind stay than its count.
+ * single age kind is gone one day after its age; no more images of a single count kind stay than its count;
+ * an image of several kinds is gone once every kind it carries would expire it (see {@link overdueMultiKind}).
  */
 export function applyLifecycleDay(state: RegistryState, scheme: TagScheme, policyOf: (repository: string) => LifecyclePolicyDocument, now: Date, label: string): LifecycleDayResult {
   const violations: string[] = [];
@@ -112,10 +113,48 @@ export function applyLifecycleDay(state: RegistryState, scheme: TagScheme, polic
         violations.push(`${label}: ${repo} keeps ${only.length} ${kind.name} images, more than ${r.maxCount}`);
       }
     }
+    violations.push(...overdueMultiKind(scheme, kept, images, now).map((v) => `${label}: ${repo} ${v}`));
     fakeRegistry.expire(state, { [repo]: result.expired.map((e) => e.digest) });
     expired += result.expired.length;
   }
   return { violations, expired, maxTagsPerImage: maxTags };
+}
+
+/**
+ * Kept images carrying several retained kinds (and no protected one) that the strict rule says are
+ * due: the kinds deciding for the image (every non-secondary kind it carries; its secondary kinds
+ * when it carries only those) would all expire it. Age kinds: older than the longest age (one day
+ * of slack, as lifecycle runs daily). Count kinds: beyond the largest count among the images that
+ * carry every one of them (a combination rule's own count). A count kind next to an age kind is
+ * reported too: no ECR rule expires such an image, so it is kept forever. Images carrying more
+ * kinds than `maxKindsPerImage` (kinds selecting every tag aside) are beyond the policy's bound and
+ * left out. One line per combination of kinds.
+ */
+function overdueMultiKind(scheme: TagScheme, kept: readonly LifecycleImage[], images: readonly LifecycleImage[], now: Date): string[] {
+  const overdue = new Map<string, { count: number; why: string }>();
+  for (const image of kept) {
+    if (kindsOf(scheme, image.tags).some((k) => k.protected)) continue;
+    const deciding = scheme.decidingKindsOf(image.tags);
+    if (deciding.length < 2) continue;
+    if (deciding.filter((k) => !("pattern" in k.selector && /^\*+$/.test(k.selector.pattern))).length > scheme.maxKindsPerImage) continue;
+    const ages = deciding.map((k) => (k.retention && "maxAgeDays" in k.retention ? k.retention.maxAgeDays : undefined));
+    const counts = deciding.map((k) => (k.retention && "maxCount" in k.retention ? k.retention.maxCount : undefined));
+    let why: string | undefined;
+    if (ages.every((a) => a !== undefined)) {
+      const longest = Math.max(...(ages as number[]));
+      if (now.getTime() - image.pushedAt.getTime() > (longest + 1) * DAY) why = `older than ${longest} days`;
+    } else if (counts.every((c) => c !== undefined)) {
+      const largest = Math.max(...(counts as number[]));
+      const carriers = images.filter((i) => deciding.every((k) => i.tags.some((t) => matchesSelector(t, k.selector)))).sort((a, b) => b.pushedAt.getTime() - a.pushedAt.getTime());
+      if (carriers.indexOf(image) >= largest) why = `beyond the newest ${largest} carrying all of them`;
+    } else if (deciding.every((k) => expiresAlone(k, image, images, now))) {
+      why = "that every kind would expire, kept forever (a count kind and an age kind: no ECR rule expires it)";
+    }
+    if (why === undefined) continue;
+    const key = deciding.map((k) => k.name).join("+");
+    overdue.set(key, { count: (overdue.get(key)?.count ?? 0) + 1, why });
+  }
+  return [...overdue].map(([kinds, { count, why }]) => `keeps ${count} images of kinds ${kinds} ${why}`);
 }
 
 function kindsOf(scheme: TagScheme, tags: readonly string[]): TagKind[] {

@@ -1,6 +1,8 @@
 import { ValidationError } from "../../../lib/core/errors";
 import { lifecyclePolicyFromTagScheme, simulateLifecycle, type LifecycleImage } from "../../../lib/registry/lifecycle";
-import { TagScheme } from "../../../lib/registry/tag-scheme";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { TagScheme, type TagKindOptions } from "../../../lib/registry/tag-scheme";
 
 /*
  * Count kinds and age kinds on one image. No ECR rule expires an image only when both a count and
@@ -28,7 +30,12 @@ describe("count and age kinds on one image", () => {
 
   test("the documented bare-SHA scheme (merge requests and branches by count too) expires merge-request images beyond their count", () => {
     const scheme = new TagScheme("dev/tags", {
-      kinds: { bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } }, mergeRequest: { retention: { maxCount: 300 } }, branch: { retention: { maxCount: 50 } } },
+      kinds: {
+        bareSha: { pattern: "*", ciTag: "${CI_COMMIT_SHA}", retention: { maxCount: 200 } },
+        pipeline: { retention: { maxCount: 500 } },
+        mergeRequest: { retention: { maxCount: 300 } },
+        branch: { retention: { maxCount: 50 } },
+      },
     });
     const images = Array.from({ length: 310 }, (_, i) => image(i, [`MR-${i}-${hex(i)}`], 40));
     const result = decide(scheme, images);
@@ -37,14 +44,25 @@ describe("count and age kinds on one image", () => {
     expect(result.expired[0]!.reason).toMatch(/^expired by rule \d+: it is #301 newest of the 310 images/);
   });
 
-  test("{pipeline-…, sha-…} older than the pipeline kind's 7 days and beyond the newest 100 commit images is expired (it was kept forever)", () => {
+  test("{pipeline-…, sha-…}: expired only when both kinds would, so kept (a count and an age kind); with pipeline explicitly secondary the commit kind decides", () => {
     const old = image(0, ["pipeline-1001", `sha-${hex(0)}`], 30);
     const newer = Array.from({ length: 120 }, (_, i) => image(i + 1, [`sha-${hex(i + 1)}`], 1));
-    const result = decide(new TagScheme("dev/tags"), [old, ...newer]);
+    // The pipeline kind is a normal kind: no ECR rule expires an image only when both a count and an age rule would.
+    expect(decide(new TagScheme("dev/tags"), [old, ...newer]).decisions[0]).toMatchObject({ digest: "sha256:0", expired: false });
+    // Waiving the guarantee is explicit: a secondary pipeline kind yields to the commit kind's count.
+    const waived = new TagScheme("dev/tags", { kinds: { pipeline: { secondary: true } } });
+    const result = decide(waived, [old, ...newer]);
     expect(result.decisions[0]).toMatchObject({ digest: "sha256:0", expired: true });
     expect(result.decisions[0]!.reason).toMatch(/^expired by rule \d+: it is #121 newest of the 121 images/);
-    // Within the newest 100 it is kept whatever its age: the commit kind decides, the pipeline tag rides along.
-    expect(decide(new TagScheme("dev/tags"), [old, ...newer.slice(0, 50)]).decisions[0]).toMatchObject({ expired: false });
+    expect(decide(waived, [old, ...newer.slice(0, 50)]).decisions[0]).toMatchObject({ expired: false });
+  });
+
+  test("a pipeline kind given 90 days keeps {pipeline-…, MR-…} past the merge-request kind's 30 days (it was secondary by default and expired at 30)", () => {
+    const scheme = new TagScheme("dev/tags", { kinds: { pipeline: { retention: { maxAgeDays: 90 } } } });
+    expect(scheme.kind("pipeline").secondary).toBe(false);
+    const images = [image(0, ["pipeline-1001", `MR-7-${hex(0)}`], 45), image(1, ["pipeline-1002", `MR-7-${hex(1)}`], 91), image(2, [`MR-8-${hex(2)}`], 45)];
+    // 45 days: the pipeline kind keeps it; 91 days: both kinds would, expired; an MR image alone: its 30 days.
+    expect(decide(scheme, images).decisions.map((d) => d.expired)).toEqual([false, true, true]);
   });
 
   test("with one kind per image, an overlapping longer-lived age kind defined later decides (release for 400 days, semver for 500: v1.2.3 at 450 days was expired)", () => {
@@ -58,11 +76,46 @@ describe("count and age kinds on one image", () => {
   });
 });
 
-test("the documented semver kind with a retention is accepted as secondary and refused as primary next to the commit kind (\"*.*.*\" also selects sha-1.2.3)", () => {
-  const semver = { pattern: "*.*.*", retention: { maxAgeDays: 365 } };
-  expect(() => new TagScheme("dev/tags", { kinds: { semver } })).toThrow(/kinds\/semver: invalid selector "\*\.\*\.\*".*and "commit" \(count: the newest 100, prefix "sha-"\)/);
-  const scheme = new TagScheme("dev/tags", { kinds: { semver: { ...semver, secondary: true } } });
-  const images: LifecycleImage[] = [image(0, ["1.2.3"], 300), image(1, ["1.2.4"], 400), image(2, ["sha-" + hex(2), "2.0.0"], 2)];
-  // Alone it keeps a year; on a commit image the commit kind decides (within the newest 100: kept).
-  expect(decide(scheme, images).decisions.map((d) => d.expired)).toEqual([false, true, false]);
+test("the TSDoc semver example (TagSchemeProps.kinds), as written: never expired, also on a commit image beyond the newest 100", () => {
+  const source = readFileSync(path.join(__dirname, "../../../lib/registry/tag-scheme.ts"), "utf8");
+  const line = /^\s*\* kinds: (\{ semver: .*\})$/m.exec(source);
+  expect(line).not.toBeNull();
+  // The documented example, evaluated as written.
+  const kinds = new Function(`return ${line![1]!};`)() as Record<string, TagKindOptions>;
+  const scheme = new TagScheme("dev/tags", { kinds });
+  const commits = Array.from({ length: 150 }, (_, i) => image(i + 10, [`sha-${hex(i + 10)}`], 1));
+  const images: LifecycleImage[] = [image(0, ["1.2.3"], 400), image(1, [`sha-${hex(1)}`, "1.2.4"], 200), ...commits];
+  const result = decide(scheme, images);
+  expect(result.decisions.slice(0, 2).map((d) => d.expired)).toEqual([false, false]);
+  // Not vacuous: the commit kind does expire plain commit images beyond its newest 100.
+  expect(result.expired.length).toBeGreaterThan(0);
+  // A year by age as a primary kind is refused: "*.*.*" also selects sha-1.2.3 of the commit kind (by count).
+  expect(() => new TagScheme("dev/tags", { use: ["commit"], kinds: { semver: { pattern: "*.*.*", retention: { maxAgeDays: 365 } } } })).toThrow(
+    /kinds\/semver: invalid selector "\*\.\*\.\*".*and "commit" \(count: the newest 100, prefix "sha-"\)/,
+  );
+});
+
+describe("a kind that selects every tag (pattern *) on top of maxKindsPerImage", () => {
+  const scheme = new TagScheme("dev/tags", {
+    use: ["latest"],
+    maxKindsPerImage: 2,
+    kinds: { a: { prefix: "a-", retention: { maxCount: 5 } }, b: { prefix: "b-", retention: { maxCount: 10 } }, everything: { pattern: "*", retention: { maxCount: 20 } } },
+  });
+  const images = Array.from({ length: 15 }, (_, i) => image(i, [`a-${i}`, `b-${i}`], 1));
+
+  test("{a-…, b-…} also carries the * kind: kept within its newest 20 (the {a, b} rule claimed it first and expired beyond 10)", () => {
+    expect(decide(scheme, images).expired).toEqual([]);
+    // Beyond every kind's count (20), it is expired.
+    const more = Array.from({ length: 25 }, (_, i) => image(i, [`a-${i}`, `b-${i}`], 1));
+    expect(decide(scheme, more).expired.map((d) => d.digest)).toEqual(more.slice(20).map((i) => i.digest));
+  });
+
+  test("every combination rule carries the * kind, combinations of up to maxKindsPerImage other kinds", () => {
+    const combos = lifecyclePolicyFromTagScheme(scheme).rules.filter((r) => (r.selection.tagPatternList?.length ?? 0) > 1).map((r) => r.selection.tagPatternList);
+    expect(combos).toEqual([
+      ["a-*", "b-*", "*"],
+      ["a-*", "*"],
+      ["b-*", "*"],
+    ]);
+  });
 });

@@ -48,24 +48,25 @@ describe("lifecyclePolicyFromTagScheme", () => {
         action: expire,
       },
     ]);
-    // Four primary kinds (mergeRequest, commit, branch, inputs): C(4,3) + C(4,2) combinations, then one rule each;
-    // then the secondary pipeline kind's rule (it decides only for images without a primary kind).
-    const combos = doc.rules.slice(4, 14);
-    expect(combos.map((r) => r.selection.tagPatternList!.length)).toEqual([...Array(4).fill(3), ...Array(6).fill(2)]);
+    // Five retained kinds (pipeline, mergeRequest, commit, branch, inputs; none secondary): C(5,3) + C(5,2)
+    // combinations, then one rule each, then untagged.
+    const combos = doc.rules.slice(4, 24);
+    expect(combos.map((r) => r.selection.tagPatternList!.length)).toEqual([...Array(10).fill(3), ...Array(10).fill(2)]);
     const combo = (...patterns: string[]) => doc.rules.find((r) => JSON.stringify(r.selection.tagPatternList) === JSON.stringify(patterns))!;
     // Age + age: the longest age. Count + count: the largest count. Count + age (two tags pushed together): kept.
     expect(combo("MR-*", "branch-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["MR-*", "branch-*"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 });
     expect(combo("sha-*", "inputs-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["sha-*", "inputs-*"], countType: "imageCountMoreThan", countNumber: 100 });
     expect(combo("MR-*", "sha-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["MR-*", "sha-*"], countType: "imageCountMoreThan", countNumber: 100000 });
-    // The secondary pipeline kind is in no combination: on a commit or merge-request image that kind decides.
-    expect(doc.rules.filter((r) => r.selection.tagPatternList?.includes("pipeline-*"))).toEqual([]);
-    expect(doc.rules.slice(14).map((r) => [r.rulePriority, r.description, r.selection])).toEqual([
-      [15, "Expire images tagged MR-* (tag kind mergeRequest) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["MR-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
-      [16, "Expire images tagged sha-* (tag kind commit) beyond the newest 100", { tagStatus: "tagged", tagPrefixList: ["sha-"], countType: "imageCountMoreThan", countNumber: 100 }],
-      [17, "Expire images tagged branch-* (tag kind branch) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["branch-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
-      [18, "Expire images tagged inputs-* (tag kind inputs) beyond the newest 50", { tagStatus: "tagged", tagPrefixList: ["inputs-"], countType: "imageCountMoreThan", countNumber: 50 }],
-      [19, "Expire images tagged pipeline-* (secondary tag kind pipeline) 7 days after push", { tagStatus: "tagged", tagPrefixList: ["pipeline-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }],
-      [20, "Expire untagged images 1 day after push", { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 }],
+    // The pipeline kind is combined like every other kind (it used to be secondary by default and in no combination).
+    expect(combo("pipeline-*", "sha-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["pipeline-*", "sha-*"], countType: "imageCountMoreThan", countNumber: 100000 });
+    expect(combo("pipeline-*", "MR-*").selection).toEqual({ tagStatus: "tagged", tagPatternList: ["pipeline-*", "MR-*"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 });
+    expect(doc.rules.slice(24).map((r) => [r.rulePriority, r.description, r.selection])).toEqual([
+      [25, "Expire images tagged pipeline-* (tag kind pipeline) 7 days after push", { tagStatus: "tagged", tagPrefixList: ["pipeline-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }],
+      [26, "Expire images tagged MR-* (tag kind mergeRequest) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["MR-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
+      [27, "Expire images tagged sha-* (tag kind commit) beyond the newest 100", { tagStatus: "tagged", tagPrefixList: ["sha-"], countType: "imageCountMoreThan", countNumber: 100 }],
+      [28, "Expire images tagged branch-* (tag kind branch) 30 days after push", { tagStatus: "tagged", tagPrefixList: ["branch-"], countType: "sinceImagePushed", countUnit: "days", countNumber: 30 }],
+      [29, "Expire images tagged inputs-* (tag kind inputs) beyond the newest 50", { tagStatus: "tagged", tagPrefixList: ["inputs-"], countType: "imageCountMoreThan", countNumber: 50 }],
+      [30, "Expire untagged images 1 day after push", { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 }],
     ]);
     expect(renderLifecyclePolicy(doc).length).toBeLessThan(30_720);
   });
@@ -84,7 +85,7 @@ describe("lifecyclePolicyFromTagScheme", () => {
         mergeRequest: { retention: { maxCount: 20 } },
         commit: { protected: true },
         latest: { protected: false, retention: { maxAgeDays: 90 } },
-        pipeline: { pattern: "ci-*-build", ciTag: "ci-${CI_PIPELINE_ID}-build" },
+        pipeline: { pattern: "ci-*-build", ciTag: "ci-${CI_PIPELINE_ID}-build", secondary: true },
       },
       untaggedExpiryDays: 3,
       // One kind per image: no combination rules, so the policy is the plain per-kind list.

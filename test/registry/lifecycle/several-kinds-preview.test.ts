@@ -6,8 +6,9 @@ import { lifecyclePolicyFromTagScheme, renderLifecyclePolicy } from "../../../li
 import { TagScheme } from "../../../lib/registry/tag-scheme";
 
 // `npm run lifecycle:preview` (the real command) on the policy generated from the default tag
-// scheme: an image tagged {pipeline-1001, sha-<40 hex>} pushed 10 days ago is kept (the commit
-// kind keeps the newest 100); the old policy expired it by its 7-day pipeline rule, claimed first.
+// scheme: an image tagged {pipeline-1001, sha-<40 hex>} pushed 10 days ago is kept (it may be
+// expired only when both kinds would, and the commit kind keeps the newest 100); an older policy
+// expired it by its 7-day pipeline rule, claimed first.
 test("lifecycle:preview keeps {pipeline-1001, sha-<40 hex>} pushed 10 days ago under the generated policy", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "preview-"));
   try {

@@ -16,6 +16,14 @@ export function carriedKinds(scheme: TagScheme, image: LifecycleImage): TagKind[
   return scheme.kinds.filter((k) => image.tags.some((t) => matchesSelector(t, k.selector)));
 }
 
+/**
+ * The kinds the guarantee covers on the image: every retained kind it carries that is not
+ * `secondary` (an explicit waiver). The image may be expired only when each of them would expire it.
+ */
+export function guaranteedKinds(carried: readonly TagKind[]): TagKind[] {
+  return carried.filter((k) => !k.protected && !k.secondary);
+}
+
 /** The kinds whose retention decides for the image: its primary retained kinds, or if none, its secondary ones. */
 export function decidingKinds(carried: readonly TagKind[]): TagKind[] {
   const retained = carried.filter((k) => !k.protected);
@@ -82,7 +90,7 @@ export const generatedSchemes: fc.Arbitrary<GeneratedScheme> = fc
       const r = oneType === undefined ? o.retention : oneType === ("maxCount" in o.retention ? "count" : "age") ? o.retention : "maxCount" in o.retention ? { maxAgeDays: o.retention.maxCount } : { maxCount: o.retention.maxAgeDays };
       // A protected "*" or semver next to an unprotected release would keep other kinds' images forever (refused elsewhere): not generated.
       const protect = o.protected && name !== "bareSha" && !(name === "semver" && use.includes("release"));
-      kinds[name] = { ...CUSTOM[name], ...(protect ? { protected: true } : { protected: false, retention: r, ...(name === "pipeline" || o.secondary === 0 ? { secondary: o.secondary < 2 } : {}) }) };
+      kinds[name] = { ...CUSTOM[name], ...(protect ? { protected: true } : { protected: false, retention: r, ...(o.secondary < 2 ? { secondary: o.secondary === 0 } : {}) }) };
     });
     try {
       return { scheme: new TagScheme("prop/tags", { use, kinds, maxKindsPerImage }) };
