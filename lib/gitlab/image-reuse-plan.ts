@@ -1,5 +1,6 @@
 import { check } from "../core/errors";
-import { retentionType } from "../registry/kind-overlaps";
+import { kindsSelectingTagsOf, retentionType } from "../registry/kind-overlaps";
+import { selectsEveryTag } from "../registry/lifecycle/scheme-policy";
 import { selectorRegex } from "../registry/glob";
 import { INPUTS_HASH_VARIABLE, type TagKind, type TagScheme } from "../registry/tag-scheme";
 import { type TrustLevel } from "../platform/tenancy";
@@ -63,7 +64,9 @@ const GIT_TAG_VARIABLE = /\$\{?CI_COMMIT_TAG\b/;
  *   branch or `MR-<iid>` on merge requests, so the second pipeline cannot move it; in Git tag
  *   pipelines `${CI_COMMIT_TAG}` counts as per commit), a list without exactly one per-commit kind,
  *   or a list that puts a count kind and an age kind (both retained, neither `secondary`) on one
- *   image (see {@link assertOneRetentionType})
+ *   image (see {@link assertOneRetentionType}; a mutable kind whose tag is not per commit takes no
+ *   part only in default-branch pipelines), or a list that puts more retained kinds on one image
+ *   than the scheme's `maxKindsPerImage` (see {@link assertKindsPerImage})
  */
 export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTagPlan): PipelineKind[] {
   const planned: Record<keyof PipelineTagPlan, readonly string[]> = {
@@ -94,8 +97,10 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
         `the kind is immutable and its tag ${ciTag} takes the same value in many ${name} pipelines (other commits of the branch or merge request), so the second one fails to move it (ECR refuses to overwrite an immutable tag)`,
         name === "gitTag" ? "make the kind mutable, or tag per commit (${CI_COMMIT_SHA}) or per Git tag (${CI_COMMIT_TAG})" : "make the kind mutable, or tag per commit (${CI_COMMIT_SHA})",
       );
-      // A mutable tag with one value across pipelines (branch-main) moves to the next pipeline's image.
-      if (kind.mutable && !perCommit) moving.add(kind.name);
+      // A mutable tag with one value across pipelines (branch-main) moves to the next pipeline's
+      // image. Only the default branch is never deleted: a merge request's or Git tag's last image
+      // keeps its moving tag for good once the branch is merged and deleted, so there it counts.
+      if (kind.mutable && !perCommit && name === "defaultBranch") moving.add(kind.name);
       if (COMMIT_VARIABLE.test(ciTag) && !kind.mutable && entry.commitKind === undefined) entry.commitKind = kind;
       else entry.extraKinds.push(kind);
     });
@@ -107,6 +112,7 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
       rule: "jobs run the image of their commit, so each pipeline pushes one immutable kind whose tag contains ${CI_COMMIT_SHA}",
       fix: `add a per-commit kind first, e.g. ${name === "mergeRequest" ? '"mergeRequest"' : '"commit"'}`,
     });
+    if (entry.commitKind) assertKindsPerImage(path, name, scheme, [entry.commitKind, ...entry.extraKinds]);
     resolved[name] = entry;
   }
   const release = planned.gitTag.includes("release") ? scheme.kind("release") : undefined;
@@ -149,6 +155,45 @@ function assertOneRetentionType(path: string, pipeline: keyof PipelineTagPlan, l
         `${pipeline} pipelines put this kind (${retentionOf(other)}) and "${first.name}" (${retentionOf(first)}) on one image; ` +
         "an image is expired only when every kind it carries would expire it, and no ECR lifecycle rule expires an image only when both a count and an age rule would, so every such image would be kept forever",
       fix: `give "${other.name}" and "${first.name}" the same retention type (both maxCount or both maxAgeDays), make "${other.name}" protected or \`secondary: true\` (then "${first.name}" decides alone), or leave it out of the plan`,
+    });
+  }
+}
+
+/**
+ * The lifecycle policy has combination rules for at most `maxKindsPerImage` retained kinds of one
+ * group (primary, secondary) on one image (see `lifecyclePolicyFromTagScheme`); an image carrying
+ * more matches the rule of a smaller combination or of one kind first, and ECR applies the first
+ * rule that selects an image ("Lifecycle policy evaluation rules", Amazon ECR User Guide), so a
+ * shorter-lived kind would expire it before the longer-lived kinds' retention. The image of a
+ * pipeline carries its planned kinds, the content kind `inputs` (every build pushes it onto the
+ * image the pipeline tags) and every retained kind whose selector selects one of those tags (a
+ * pattern `*-*` selects `sha-…`). Kinds that select every tag (pattern `*`) ride on every
+ * combination and are not counted. With `maxKindsPerImage: 1` there are no combination rules and
+ * age kinds' own rules come longest first, so an image carrying only age kinds of the group gets
+ * its longest-lived kind's retention; that case is accepted.
+ *
+ * @param path the template's path (errors name `<path>/tags/<pipeline>`)
+ * @param pipeline the pipeline kind whose list is checked
+ * @param scheme the tag scheme
+ * @param planned the list's resolved kinds
+ * @throws ValidationError when a group of retained kinds on the image is larger than `maxKindsPerImage`
+ */
+function assertKindsPerImage(path: string, pipeline: keyof PipelineTagPlan, scheme: TagScheme, planned: readonly TagKind[]): void {
+  const pushed = [...planned, ...(scheme.has("inputs") ? [scheme.kind("inputs")] : [])];
+  const carried = new Set(pushed.flatMap((k) => kindsSelectingTagsOf(scheme.retainedKinds, k)).map((k) => k.name));
+  for (const group of [scheme.primaryKinds, scheme.secondaryKinds]) {
+    const counted = group.filter((k) => carried.has(k.name) && !selectsEveryTag(k));
+    if (counted.length <= scheme.maxKindsPerImage) continue;
+    if (scheme.maxKindsPerImage === 1 && counted.every((k) => retentionType(k) === "age")) continue;
+    check(false, {
+      path: `${path}/tags/${pipeline}`,
+      subject: "tag kinds",
+      value: planned.map((k) => k.name),
+      rule:
+        `${pipeline} pipelines put ${counted.length} retained ${group[0]!.secondary ? "secondary" : "primary"} kinds on one image (${counted.map((k) => k.name).join(", ")}: ` +
+        `the planned kinds, the content kind pushed by every build and the kinds whose selectors select their tags), but the tag scheme at ${scheme.path} has maxKindsPerImage ${scheme.maxKindsPerImage}; ` +
+        "the lifecycle policy has no rule for that combination, and the first rule that selects the image (a shorter-lived kind's) would expire it before the other kinds' retention",
+      fix: `raise maxKindsPerImage of the tag scheme to ${counted.length}, or drop a kind from the plan (or narrow the selector of a kind that selects its tags)`,
     });
   }
 }

@@ -137,3 +137,19 @@ export function ageOf(kind: TagKind): number {
 function throwUnless(condition: boolean, violation: ConstructorParameters<typeof ValidationError>[0]): void {
   if (!condition) throw new ValidationError(violation);
 }
+
+/**
+ * The kinds of `kinds` that select some tag the templates push for `pushed` (its `ciTag`, as far
+ * as its own selector selects it, with GitLab's predefined variables at their documented shapes):
+ * an image carrying that tag also carries each of them, as far as lifecycle rules go. A kind with
+ * no `ciTag` pushes nothing, so none is returned for it; `pushed` itself is returned when it is in
+ * `kinds`.
+ *
+ * @param kinds the kinds to test (e.g. a scheme's retained kinds)
+ * @param pushed the kind whose pushed tags are looked at
+ */
+export function kindsSelectingTagsOf(kinds: readonly TagKind[], pushed: TagKind): TagKind[] {
+  if (pushed.ciTag === undefined) return [];
+  const tags = [ciTagTokens(pushed.ciTag), selectorTokens(pushed.selector)];
+  return kinds.filter((k) => k.name === pushed.name || tagLanguagesOverlap(...tags, selectorTokens(k.selector)));
+}
