@@ -153,6 +153,34 @@ export const constructRows: readonly BadInput[] = [
     rule: /defaultBranch pipelines put this kind \(age: 7 days\) and "commit" \(count: the newest 100\) on one image; .*every such image would be kept forever/,
     fix: /give "nightly" and "commit" the same retention type/,
   },
+  {
+    name: "a mutable branch kind by age next to merge requests by count on merge-request pipelines (the deleted branch's last image is kept forever)",
+    run: () =>
+      imageReuseTemplate("test/templates", {
+        tagScheme: new TagScheme("test/tagScheme", { kinds: { mergeRequest: { retention: { maxCount: 5 } }, branch: { mutable: true } } }),
+        tags: { mergeRequest: ["mergeRequest", "branch"] },
+        images: [{ name: "app", repository: "$APP_REPO", unprotectedRepository: "$APP_UNPROTECTED_REPO" }],
+      }),
+    path: "test/templates/tags/mergeRequest[1]",
+    subject: "tag kind",
+    value: "branch",
+    rule: /mergeRequest pipelines put this kind \(age: 30 days\) and "mergeRequest" \(count: the newest 5\) on one image/,
+    fix: /give "branch" and "mergeRequest" the same retention type/,
+  },
+  {
+    name: "a tag plan putting more retained kinds on one image than maxKindsPerImage (1, commit and nightly)",
+    run: () =>
+      imageReuseTemplate("test/templates", {
+        tagScheme: new TagScheme("test/tagScheme", { maxKindsPerImage: 1, kinds: { nightly: { prefix: "nightly-", ciTag: "nightly-${CI_COMMIT_SHA}", retention: { maxCount: 30 } }, inputs: { secondary: true } } }),
+        tags: { defaultBranch: ["commit", "nightly"] },
+        images: [{ name: "app", repository: "$APP_REPO", unprotectedRepository: "$APP_UNPROTECTED_REPO" }],
+      }),
+    path: "test/templates/tags/defaultBranch",
+    subject: "tag kinds",
+    value: ["commit", "nightly"],
+    rule: /defaultBranch pipelines put 2 retained primary kinds on one image .*maxKindsPerImage 1/,
+    fix: /raise maxKindsPerImage of the tag scheme to 2, or drop a kind from the plan/,
+  },
   // TagScheme
   { name: "a protected tag kind with pattern *", run: scheme({ everything: { pattern: "*", protected: true } }), path: "test/tagScheme/kinds/everything", subject: "selector", value: "*", rule: COVERS("pipeline", "pipeline-${CI_PIPELINE_ID}"), fix: /narrow the selector to the protected tags only/ },
   { name: "a protected prefix s covering the commit tags sha-<commit>", run: scheme({ s: { prefix: "s", protected: true } }), path: "test/tagScheme/kinds/s", subject: "selector", value: "s*", rule: COVERS("commit", "sha-${CI_COMMIT_SHA}"), fix: /or make "s" unprotected with a retention/ },
