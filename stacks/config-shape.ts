@@ -1,4 +1,4 @@
-import { describeValue, ValidationError, ValidationErrors, type Violation } from "../lib/core/errors";
+import { ValidationError, ValidationErrors, type Violation } from "../lib/core/errors";
 import { type CacheConfig, type GitLabConfig, type RunnerConfigEntry, type RunnersConfig } from "../lib/platform/config";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
@@ -199,7 +199,7 @@ function checkField(found: Violation[], path: string, value: unknown, field: Fie
     found.push({
       path: at,
       subject: key,
-      value: kind === "object" || kind === "array" ? `${kind} ${describeValue(value)}` : value,
+      value,
       rule: `${key} is ${example(field.kinds)}, not ${kind === "object" ? "an object" : kind === "array" ? "a list" : `a ${kind}`}`,
       fix: `give ${key} as ${example(field.kinds)}`,
     });
