@@ -1,5 +1,23 @@
 import { ValidationError, ValidationErrors, type Violation } from "../lib/core/errors";
-import { type CacheConfig, type GitLabConfig, type RunnerConfigEntry, type RunnersConfig } from "../lib/platform/config";
+import {
+  type CacheConfig,
+  type DeploymentConfig,
+  type EcrPullThroughMirrorConfig,
+  type EnvironmentIdentityConfig,
+  type ExternalRegistryConfig,
+  type GitLabConfig,
+  type NexusMirrorConfig,
+  type RunnerConfigEntry,
+  type RunnersConfig,
+  type StaticCredentialsConfig,
+  type UnprotectedPoolConfig,
+} from "../lib/platform/config";
+import { type PolicyStatement } from "../lib/core/iam";
+import { type RawProxyVariable } from "../lib/gitlab/platform-variables";
+import { type RawProxyOptions } from "../lib/mirror/nexus-provisioning";
+import { type PullThroughCacheRuleOptions } from "../lib/registry/registry-settings";
+import { type OfficeHoursOptions } from "../lib/runner/schedule";
+import { type ProjectConfig, type RepositoryConfig } from "../lib/platform/tenancy";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
 /*
@@ -17,10 +35,14 @@ type Kind = "string" | "number" | "boolean" | "array" | "object";
 interface Field {
   readonly kinds: readonly Kind[];
   readonly required?: boolean;
-  /** The keys of an object field (unknown keys refused); unchecked when absent. */
+  /** The kind is left to the field's rule, which explains it better (e.g. an account id given as a number). */
+  readonly loose?: boolean;
+  /** The keys of an object value (unknown keys refused); unchecked when absent. */
   readonly shape?: Shape;
-  /** The shape of each element of an array field whose elements are objects. */
-  readonly items?: Shape;
+  /** Each element of an array value. */
+  readonly items?: Field;
+  /** Each value of an object used as a map (names to settings). */
+  readonly values?: Field;
 }
 
 type Shape = Readonly<Record<string, Field>>;
@@ -32,82 +54,147 @@ const str: Field = { kinds: ["string"] };
 const num: Field = { kinds: ["number"] };
 const bool: Field = { kinds: ["boolean"] };
 const obj: Field = { kinds: ["object"] };
-const list: Field = { kinds: ["array"] };
+const strings: Field = { kinds: ["array"], items: { kinds: ["string"], required: true } };
+const loose = (field: Field): Field => ({ ...field, loose: true });
 const required = (field: Field): Field => ({ ...field, required: true });
+const section = (shape: Shape, isRequired = false): Field => ({ kinds: ["object"], shape, required: isRequired });
+const listOf = (item: Field, isRequired = false): Field => ({ kinds: ["array"], items: { ...item, required: true }, required: isRequired });
 
 const runnerEntry = {
   name: required(str),
-  limit: required(num),
-  dockerAccess: required(str),
+  limit: required(loose(num)),
+  dockerAccess: required(loose(str)),
   image: required(str),
   privileged: bool,
   tokenParameterName: str,
-  builder: { kinds: ["string", "object"] },
-  volumes: list,
-  projects: list,
+  builder: loose({ kinds: ["string", "object"] }),
+  volumes: strings,
+  projects: strings,
   sharedBetweenProjects: obj,
 } satisfies ShapeOf<RunnerConfigEntry>;
 
+const officeHours = {
+  timeZone: required(str),
+  days: str,
+  startHour: loose(num),
+  endHour: loose(num),
+  minSize: required(loose(num)),
+  maxSize: required(loose(num)),
+} satisfies ShapeOf<OfficeHoursOptions>;
+
 const runners = {
   network: obj,
-  runners: { kinds: ["array"], required: true, items: runnerEntry },
-  instanceTypes: list,
+  runners: listOf(section(runnerEntry), true),
+  instanceTypes: strings,
   capacity: obj,
   purchase: obj,
-  officeHours: obj,
-  maxJobTimeoutSeconds: num,
-  imageStorageGiB: num,
+  officeHours: section(officeHours),
+  maxJobTimeoutSeconds: loose(num),
+  imageStorageGiB: loose(num),
   versions: obj,
   imageId: str,
-  concurrent: num,
-  logRetentionDays: num,
-  alarmActions: list,
-  unprotected: { kinds: ["object"], shape: { runners: { kinds: ["array"], required: true, items: runnerEntry }, mode: str, capacity: obj, purchase: obj, instanceTypes: list, imageStorageGiB: num, imageId: str, concurrent: num } },
+  concurrent: loose(num),
+  logRetentionDays: loose(num),
+  alarmActions: strings,
+  unprotected: section({ runners: listOf(section(runnerEntry), true), mode: loose(str), capacity: obj, purchase: obj, instanceTypes: strings, imageStorageGiB: loose(num), imageId: str, concurrent: loose(num) } satisfies ShapeOf<UnprotectedPoolConfig>),
   deploy: obj,
 } satisfies ShapeOf<RunnersConfig>;
+
+const repository = section({ id: required(str), description: required(loose(str)), catchAllRetention: obj } satisfies ShapeOf<RepositoryConfig>);
+
+const project = {
+  path: required(str),
+  name: str,
+  repositories: listOf(repository),
+  defaultBranch: str,
+  protectedRefs: loose(str),
+} satisfies ShapeOf<ProjectConfig>;
+
+const rawProxyVariables: Field = { kinds: ["object"], values: section({ proxy: required(str), path: str } satisfies ShapeOf<RawProxyVariable>) };
 
 const gitlab = {
   url: required(str),
   group: required(str),
-  projects: { kinds: ["array"], required: true },
-  tier: str,
+  projects: listOf({ kinds: ["string", "object"], shape: project }, true),
+  tier: loose(str),
   skipVersionCheck: obj,
-  runners: list,
-  variables: obj,
-  imageRoles: obj,
-  externalRegistries: list,
+  runners: listOf(obj),
+  variables: section({ environmentScope: str, protected: bool } satisfies ShapeOf<NonNullable<GitLabConfig["variables"]>>),
+  imageRoles: { kinds: ["object"], values: str },
+  externalRegistries: listOf(section({ registry: required(str), username: required(str), passwordVariable: required(str) } satisfies ShapeOf<ExternalRegistryConfig>)),
   containerRegistryHost: str,
-  ciTemplates: obj,
+  ciTemplates: section({ project: required(str), create: bool } satisfies ShapeOf<NonNullable<GitLabConfig["ciTemplates"]>>),
   toolboxProject: obj,
-  rawProxyVariables: obj,
-  buildpackVariables: obj,
+  rawProxyVariables,
+  buildpackVariables: rawProxyVariables,
   autoDevOps: bool,
 } satisfies ShapeOf<GitLabConfig>;
 
 const cache = {
-  expirationDays: num,
+  expirationDays: loose(num),
   path: str,
   shared: bool,
   forceDestroy: bool,
-  accessLogs: { kinds: ["boolean", "object"] },
+  accessLogs: loose({ kinds: ["boolean", "object"] }),
 } satisfies ShapeOf<CacheConfig>;
+
+/** Both mirror kinds' keys (which of them apply to which kind is the mirror rules' job). */
+const mirror = {
+  kind: required(loose(str)),
+  network: obj,
+  instanceType: str,
+  dataVolumeSizeGiB: loose(num),
+  snapshotRetentionCount: loose(num),
+  adminCidr: str,
+  dockerHubCredentialSecretArn: str,
+  credentialedAnonymousPull: obj,
+  rawProxies: listOf(section({ name: required(str), remoteUrl: required(str) } satisfies ShapeOf<RawProxyOptions>)),
+  dnsZoneName: str,
+  prefixes: strings,
+} satisfies ShapeOf<Omit<NexusMirrorConfig, "kind"> & Omit<EcrPullThroughMirrorConfig, "kind"> & { kind: string }>;
+
+const staticCredentials = {
+  id: required(str),
+  access: required(loose(str)),
+  repositories: strings,
+  tenants: strings,
+  store: loose(str),
+  rotation: loose(num),
+} satisfies ShapeOf<StaticCredentialsConfig>;
+
+const statement = section({ sid: str, effect: loose(str), actions: required(strings), resources: required(strings), conditions: obj } satisfies ShapeOf<PolicyStatement>);
+
+const deployment = {
+  managedPolicyArns: strings,
+  statements: listOf(statement),
+  permissionsBoundaryArn: str,
+  trustRunnerHost: bool,
+} satisfies ShapeOf<DeploymentConfig>;
+
+const identity = {
+  defaultBranch: str,
+  releaseTags: str,
+  mergeRequestPushRepositories: strings,
+  subClaimComponents: listOf(loose(str)),
+  audience: str,
+  maxSessionDurationSeconds: loose(num),
+  permissionsBoundaryArn: str,
+  deployment: section(deployment),
+  staticCredentials: listOf(section(staticCredentials)),
+} satisfies ShapeOf<EnvironmentIdentityConfig>;
 
 const environment = {
   name: required(str),
-  accountId: required(str),
+  accountId: required(loose(str)),
   region: required(str),
-  gitlab: { kinds: ["object"], required: true, shape: gitlab },
+  gitlab: section(gitlab, true),
   production: bool,
   destroyProtectionWaiver: str,
-  registry: {
-    kinds: ["object"],
-    required: true,
-    shape: { repositoryPrefix: str, tagScheme: obj, preventDestroy: bool, repositories: { kinds: ["array"], required: true, items: { id: required(str), description: required(str), catchAllRetention: obj } } },
-  },
-  identity: obj,
-  cache: { kinds: ["object"], shape: cache },
-  mirror: obj,
-  runners: { kinds: ["object"], shape: runners },
+  registry: section({ repositoryPrefix: str, tagScheme: obj, preventDestroy: bool, repositories: listOf(repository, true) }, true),
+  identity: section(identity),
+  cache: section(cache),
+  mirror: section(mirror),
+  runners: section(runners),
   promotion: obj,
   deploy: obj,
   stateKey: str,
@@ -115,18 +202,22 @@ const environment = {
 
 const account = {
   name: required(str),
-  accountId: required(str),
+  accountId: required(loose(str)),
   region: required(str),
   deployRole: obj,
   stateKey: str,
-  registry: obj,
+  registry: section({
+    scanning: obj,
+    pullThroughCache: listOf(section({ upstream: required(loose(str)), prefix: str, credentialSecretArn: str } satisfies ShapeOf<PullThroughCacheRuleOptions>)),
+    cachedImageExpiryDays: loose(num),
+  } satisfies ShapeOf<NonNullable<AccountConfig["registry"]>>),
   identity: obj,
 } satisfies ShapeOf<AccountConfig>;
 
 const platform = {
   project: required(str),
-  accounts: { kinds: ["array"], required: true, items: account },
-  environments: { kinds: ["array"], required: true, items: environment },
+  accounts: listOf(section(account), true),
+  environments: listOf(section(environment), true),
   backend: obj,
 } satisfies ShapeOf<PlatformConfig>;
 
@@ -193,22 +284,24 @@ function checkField(found: Violation[], path: string, value: unknown, field: Fie
     return;
   }
   const kind = kindOf(value);
-  // Scalars' types are checked by their rules, with messages of their own (e.g. an account id given as a number).
-  const structural = field.kinds.length === 1 && (field.kinds[0] === "array" || field.kinds[0] === "object");
-  if (structural && !(field.kinds as readonly string[]).includes(kind)) {
+  if (!field.loose && !(field.kinds as readonly string[]).includes(kind)) {
     found.push({
       path: at,
       subject: key,
       value,
-      rule: `${key} is ${example(field.kinds)}, not ${kind === "object" ? "an object" : kind === "array" ? "a list" : `a ${kind}`}`,
+      rule: `${key} is ${example(field.kinds)}, not ${kind === "object" ? "an object" : kind === "array" ? "a list" : kind === "null" || kind === "undefined" ? kind : `a ${kind}`}`,
       fix: `give ${key} as ${example(field.kinds)}`,
     });
     return;
   }
   if (kind === "object" && field.shape) checkObject(found, path, value as Record<string, unknown>, field.shape);
+  if (kind === "object" && field.values) {
+    const values = field.values;
+    for (const [name, entry] of Object.entries(value as Record<string, unknown>)) checkField(found, `${path}/${name}`, entry, { ...values, required: true }, name);
+  }
   if (kind === "array" && field.items) {
     const items = field.items;
-    (value as unknown[]).forEach((item, i) => checkField(found, `${path}[${i}]`, item, { kinds: ["object"], required: true, shape: items }, `${key}[${i}]`));
+    (value as unknown[]).forEach((item, i) => checkField(found, `${path}[${i}]`, item, items, `${key}[${i}]`));
   }
 }
 

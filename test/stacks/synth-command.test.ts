@@ -154,4 +154,44 @@ describe("the synth command", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expectNoTrace(r);
   });
+
+  test("mistakes only constructs used to find (network cidr, cache expiry, runner limit, job timeout, docker access) come out together, at config paths", () => {
+    const r = synth(`
+      import { exampleConfig } from ${example};
+      const [dev, staging, ...rest] = exampleConfig.environments;
+      const [build, ...others] = staging.runners.runners;
+      export const config = {
+        ...exampleConfig,
+        environments: [
+          { ...dev, cache: { ...dev.cache, expirationDays: -3 } },
+          {
+            ...staging,
+            runners: {
+              ...staging.runners,
+              network: { cidr: "10.0.0.0/33" },
+              maxJobTimeoutSeconds: 30,
+              runners: [{ ...build, limit: 0, dockerAccess: "docker-socket" }, ...others],
+            },
+          },
+          ...rest,
+        ],
+      };
+    `);
+    expect(r.status).toBe(1);
+    expect(r.synthesized).toBe(false);
+    expect(r.stderr.split("\n")[0]).toBe("5 problems found; nothing was synthesized:");
+    const problems = problemsOf(r.stderr);
+    const at = (line: string) => /^(\S+): invalid (\S+)/.exec(line)?.slice(1, 3).join(" ");
+    expect(problems.map(at).sort()).toEqual(
+      [
+        "config/environments[0]/cache expirationDays",
+        "config/environments[1]/runners/network cidr",
+        "config/environments[1]/runners maxJobTimeoutSeconds",
+        "config/environments[1]/runners/runners[0] limit",
+        "config/environments[1]/runners/runners[0] dockerAccess",
+      ].sort(),
+    );
+    for (const line of problems) expect(line).toMatch(/: invalid .+\. Rule: .+\. Fix: .+/);
+    expectNoTrace(r);
+  });
 });
