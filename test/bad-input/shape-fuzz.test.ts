@@ -1,3 +1,5 @@
+import os from "node:os";
+import path from "node:path";
 import fc from "fast-check";
 import { App } from "cdktf";
 import { ValidationError } from "../../lib/core/errors";
@@ -59,7 +61,8 @@ const paths = pathsOf(example);
 function outcome(config: Json, build: boolean): Error | undefined {
   try {
     validateConfig(config as Parameters<typeof validateConfig>[0]);
-    if (build) buildPlatform(new App({ outdir: "/tmp/adopt4b-fuzz-unused" }), config as Parameters<typeof buildPlatform>[1]);
+    // Built, not synthesized: nothing is written to the outdir.
+    if (build) buildPlatform(new App({ outdir: path.join(os.tmpdir(), "shape-fuzz-unused") }), config as Parameters<typeof buildPlatform>[1]);
     return undefined;
   } catch (error) {
     if (error instanceof ValidationError) return undefined;
@@ -73,13 +76,47 @@ describe("random shape damage to the example configuration", () => {
     expect(paths).toContainEqual(["environments", 0, "runners", "runners", 0, "limit"]);
   });
 
+  /** One to three damages at random paths (a later one may land inside an earlier one's result, or miss it). */
+  const damages = fc.array(fc.tuple(fc.constantFrom(...paths), damage), { minLength: 1, maxLength: 3 });
+  const apply = (list: readonly [(string | number)[], Damage][]): Json => list.reduce((config, [path, d]) => (reachable(config, path) ? damaged(config, path, d) : config), example);
+
   test("the configuration check reports it as validation errors, never as another error", () => {
     fc.assert(
-      fc.property(fc.constantFrom(...paths), damage, (path, d) => {
-        const error = outcome(damaged(example, path, d), false);
-        if (error) throw new Error(`${path.join("/")} ${JSON.stringify(d)}: ${error.stack}`);
+      fc.property(damages, (list) => {
+        const error = outcome(apply(list), false);
+        if (error) throw new Error(`${JSON.stringify(list.map(([p, d]) => [p.join("/"), d]))}: ${error.stack}`);
       }),
-      { numRuns: 1500 },
+      { numRuns: 1000 },
+    );
+  });
+
+  test("what passes the configuration check builds, or fails with a construct's validation error", () => {
+    fc.assert(
+      // Only damage the configuration check lets through (a deleted optional key, another value of the right type): the rest never reaches a construct.
+      fc.property(damages.map((list) => list.slice(0, 1)).filter((list) => passesCheck(apply(list))), (list) => {
+        const error = outcome(apply(list), true);
+        if (error) throw new Error(`${JSON.stringify(list.map(([p, d]) => [p.join("/"), d]))}: ${error.stack}`);
+      }),
+      { numRuns: 6 },
     );
   });
 });
+
+function passesCheck(config: Json): boolean {
+  try {
+    validateConfig(config as Parameters<typeof validateConfig>[0]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether every key but the last of `path` leads to an object (earlier damage may have removed it). */
+function reachable(root: Json, path: readonly (string | number)[]): boolean {
+  let node = root;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node !== "object" || node === null) return false;
+    node = (node as Record<string | number, Json>)[key];
+  }
+  return typeof node === "object" && node !== null;
+}
