@@ -9,7 +9,8 @@ import { type PlatformConfig } from "./stacks/config";
 //
 // The configuration is the example (stacks/example-config.ts) unless PLATFORM_CONFIG names a
 // module (.ts, .js or .json, relative to the working directory) whose `config` export, default
-// export or only export is the PlatformConfig.
+// export or only export is the PlatformConfig (a .json file is the PlatformConfig itself). A
+// PLATFORM_CONFIG naming no file, or a file that does not load, is one line on stderr, exit code 1.
 //
 // Bad input ends the process with exit code 1 and every problem on stderr, one per line with its
 // config path (or construct path), value, rule and fix: no stack trace, nothing synthesized.

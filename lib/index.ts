@@ -747,3 +747,9 @@ export { type ToolboxPromotionEnvironment, type ToolboxPromotionProps, toolboxPr
 export { ProtectedDeployEnvironments, type ProtectedDeployEnvironmentsProps, DEPLOY_ACCESS_LEVELS, type DeployAccessLevel } from "./gitlab/deploy-environments";
 export { protectsDeployEnvironment } from "./platform/promotion";
 export { buildDeployRecords } from "./platform/deploy-records";
+// Construct rules shared with the configuration check (applied at config paths before any construct is built).
+export { validateNetworkAddressing } from "./network/network";
+export { validateCacheExpirationDays } from "./cache/cache-bucket";
+export { validateRunnerLimit } from "./runner/config-toml-validation";
+export { validateImageStorage, validateMaxJobTimeout } from "./runner/fleet-validation";
+export { validateConstructRules } from "./platform/construct-rules";
