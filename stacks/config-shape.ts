@@ -118,6 +118,7 @@ const gitlab = {
   projects: listOf({ kinds: ["string", "object"], shape: project }, true),
   tier: loose(str),
   skipVersionCheck: obj,
+  minimumVersions: strings,
   runners: listOf(obj),
   variables: section({ environmentScope: str, protected: bool } satisfies ShapeOf<NonNullable<GitLabConfig["variables"]>>),
   imageRoles: { kinds: ["object"], values: str },
