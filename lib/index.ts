@@ -751,3 +751,10 @@ export { buildDeployRecords } from "./platform/deploy-records";
 // Retention: kinds that select every tag, and whether a selector selects every tag a CI tag template gives.
 export { selectsEveryTag } from "./registry/lifecycle";
 export { ciTagHasKnownShape, selectorSelectsAll } from "./registry/tag-rules";
+
+// Construct rules shared with the configuration check (applied at config paths before any construct is built).
+export { validateNetworkAddressing } from "./network/network";
+export { validateCacheExpirationDays } from "./cache/cache-bucket";
+export { validateRunnerLimit } from "./runner/config-toml-validation";
+export { validateImageStorage, validateMaxJobTimeout } from "./runner/fleet-validation";
+export { validateConstructRules } from "./platform/construct-rules";

@@ -13,6 +13,7 @@ import { validateDeployConfig, validatePromotion } from "../lib/platform/promoti
 import { tenantsOf } from "../lib/platform/tenancy";
 import { validateDeployRole } from "./aws-provider";
 import { gitLabSharedStackName, sharedGitLabUrls } from "./gitlab-shared-stack";
+import { validateConfigShape } from "./config-shape";
 import { validateIdentityConfig } from "./identity-config";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
@@ -92,7 +93,7 @@ export function accountOf(config: PlatformConfig, env: EnvironmentConfig): Accou
   const account = config.accounts.find((a) => a.accountId === env.accountId && a.region === env.region);
   if (!account) {
     throw new ValidationError({
-      path: `config/environments/${env.name}`,
+      path: `config/environments[${config.environments.indexOf(env)}]`,
       subject: "account and region",
       value: `${env.accountId}/${env.region}`,
       rule: "every environment deploys into an (account, region) that has an account stack for its registry-wide settings",
@@ -103,7 +104,9 @@ export function accountOf(config: PlatformConfig, env: EnvironmentConfig): Accou
 }
 
 /**
- * Validates the whole configuration and reports every problem at once: each
+ * Validates the whole configuration and reports every problem at once. Its
+ * shape first ({@link validateConfigShape}: required fields, lists, sections,
+ * unknown keys), stopping there when it is broken; then each
  * account, each environment and each cross-cutting part (backend, identity,
  * GitLab side) is checked on its own, so one mistake neither hides nor breaks
  * the checks of the others.
@@ -113,6 +116,8 @@ export function accountOf(config: PlatformConfig, env: EnvironmentConfig): Accou
  *   `ValidationError` whose `violations` list them all) when there are several
  */
 export function validateConfig(config: PlatformConfig): void {
+  // Shape first: the rules below read fields the shape check guarantees.
+  validateConfigShape(config);
   collectViolations((section) => validateConfigSections(config, section));
 }
 

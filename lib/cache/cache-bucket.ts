@@ -128,13 +128,7 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
     const cachePath = props.path ?? "runner-cache";
     validateCachePath(path, cachePath);
     const expirationDays = props.expirationDays ?? 14;
-    check(isUnresolved(expirationDays) || (Number.isInteger(expirationDays) && expirationDays >= 1), {
-      path,
-      subject: "expirationDays",
-      value: expirationDays,
-      rule: "cache objects expire after a whole number of days, at least 1 (S3 lifecycle expiration days are > 0)",
-      fix: "use e.g. 14; to keep cache objects forever, raise the number instead of using 0",
-    });
+    validateCacheExpirationDays(path, expirationDays);
     this.lifecyclePrefix = cacheObjectPrefix({ path: cachePath });
     if (props.lifecyclePrefix !== undefined) {
       check(props.lifecyclePrefix === this.lifecyclePrefix, {
@@ -318,6 +312,22 @@ export function validateCacheBucketName(path: string, name: string): void {
  * So the path must already be clean: segments of S3's safe characters, no
  * `.`/`..` segment, no empty segment, no leading or trailing `/`.
  */
+/**
+ * The rule of a cache bucket's `expirationDays`: a whole number of days, at least 1 (S3 lifecycle
+ * `Expiration.Days` must be a positive integer). Shared by {@link RunnerCacheBucket} and the
+ * platform's configuration check.
+ * @throws ValidationError naming `path`
+ */
+export function validateCacheExpirationDays(path: string, expirationDays: number): void {
+  check(isUnresolved(expirationDays) || (Number.isInteger(expirationDays) && expirationDays >= 1), {
+    path,
+    subject: "expirationDays",
+    value: expirationDays,
+    rule: "cache objects expire after a whole number of days, at least 1 (S3 lifecycle expiration days are > 0)",
+    fix: "use e.g. 14; to keep cache objects forever, raise the number instead of using 0",
+  });
+}
+
 export function validateCachePath(path: string, cachePath: string, subject = "path"): void {
   if (isUnresolved(cachePath) || cachePath === "") return;
   const segments = typeof cachePath === "string" ? cachePath.split("/") : [];

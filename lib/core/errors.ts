@@ -167,14 +167,17 @@ export function collectViolations<T>(fn: (section: ValidationSection) => T): T {
 /**
  * One error for the violations found. The same problem reached through several paths (a value
  * checked by each part that uses it: the same subject, value and rule) is reported once, at the
- * first path it was found.
+ * first path it was found; and one value at one path is reported once, with the first rule it
+ * breaks (checks run the most specific rule first, e.g. a GitLab URL's port before its general
+ * form), so one mistake is one line.
  */
 function errorOf(violations: readonly Violation[]): ValidationError {
   const seen = new Set<string>();
   const unique = violations.filter((v) => {
-    const key = JSON.stringify([v.subject, describeValue(v.value), v.rule]);
-    if (seen.has(key)) return false;
-    seen.add(key);
+    const value = describeValue(v.value);
+    const keys = [JSON.stringify(["rule", v.subject, value, v.rule]), JSON.stringify(["at", v.path, v.subject, value])];
+    if (keys.some((key) => seen.has(key))) return false;
+    for (const key of keys) seen.add(key);
     return true;
   });
   return unique.length === 1 ? new ValidationError(unique[0]!) : new ValidationErrors(unique);

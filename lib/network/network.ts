@@ -184,6 +184,28 @@ function firstZones(scope: Construct, count: number): string[] {
   return Array.from({ length: count }, (_, i) => Fn.element(data.names, i));
 }
 
+/**
+ * The rules of a created network's `cidr` and `natGateways`, shared by {@link Network} (with its
+ * construct path) and the platform's configuration check (with a config path such as
+ * `config/environments[0]/runners/network`).
+ *
+ * @returns the parsed CIDR, when it is valid
+ * @throws ValidationError when the CIDR is not an IPv4 network from /16 to /24, or natGateways is not one of {@link NAT_GATEWAY_MODES}
+ */
+export function validateNetworkAddressing(path: string, props: Pick<NetworkProps, "cidr" | "natGateways">): Ipv4Cidr | undefined {
+  checkOneOf(path, "natGateways", props.natGateways ?? "single", NAT_GATEWAY_MODES);
+  const text = props.cidr ?? "10.0.0.0/16";
+  const cidr = typeof text === "string" ? parseCidr(text) : undefined;
+  check(cidr !== undefined && cidr.prefix >= 16 && cidr.prefix <= 24, {
+    path,
+    subject: "cidr",
+    value: text,
+    rule: "an IPv4 network a.b.c.d/p with no host bits set and a prefix from /16 to /24 (AWS allows /16-/28; /24 leaves the smallest public subnets at /28)",
+    fix: "use e.g. 10.0.0.0/16 or 10.20.0.0/20",
+  });
+  return cidr;
+}
+
 function validateNetworkProps(path: string, props: NetworkProps): Ipv4Cidr {
   check(isUnresolved(props.name) || NAME.test(props.name), {
     path,
@@ -192,16 +214,7 @@ function validateNetworkProps(path: string, props: NetworkProps): Ipv4Cidr {
     rule: "1-48 letters, digits and '-', starting with a letter or digit (it prefixes Name tags)",
     fix: "use a short name such as acme-ci-dev",
   });
-  checkOneOf(path, "natGateways", props.natGateways ?? "single", NAT_GATEWAY_MODES);
-  const text = props.cidr ?? "10.0.0.0/16";
-  const cidr = parseCidr(text);
-  check(cidr !== undefined && cidr.prefix >= 16 && cidr.prefix <= 24, {
-    path,
-    subject: "cidr",
-    value: text,
-    rule: "an IPv4 network a.b.c.d/p with no host bits set and a prefix from /16 to /24 (AWS allows /16-/28; /24 leaves the smallest public subnets at /28)",
-    fix: "use e.g. 10.0.0.0/16 or 10.20.0.0/20",
-  });
+  const cidr = validateNetworkAddressing(path, props);
   const zones = props.availabilityZones;
   if (zones) {
     check(zones.length >= 2 && zones.length <= 3, {

@@ -4,6 +4,7 @@ import { validateGitLabUrl } from "../core/gitlab-url";
 import { validateBuildpackVariableName } from "../gitlab/buildpack-variables";
 import { fleetArchitecture, validateImageIdArchitecture } from "../runner/architecture";
 import { officeHours, validateCapacity, validateSchedule } from "../runner/schedule";
+import { validateConstructRules } from "./construct-rules";
 import { validateEnvironmentIdentity } from "./identity-config";
 import { defaultRunnerRegistrations, validateRunnerPools } from "./runner-pools";
 import { suggestTopLevelGroup, validateEnvironmentInputs, validateEnvironmentLists, validateRunnerVolumes } from "./input-checks";
@@ -374,6 +375,8 @@ export function validateEnvironmentConfig(platform: PlatformInfo, env: Environme
   });
   validateEnvironmentLists(path, env);
   validateEnvironmentBasics(path, env);
+  // Rules the constructs enforce, at the config fields that feed them (before checks that could stop the section).
+  validateConstructRules(env, path);
   validateEnvironmentInputs(env, path, runnersOf(platform, env), DEPLOY_RUNNER);
   validateTenancy(path, platform, env);
   validateRunnersConfig(platform, env, path);

@@ -88,14 +88,24 @@ export function validateRunnerConfig(path: string, config: RunnerManagerConfig):
   });
 }
 
-function validateRunnerEntry(path: string, runner: RunnerEntry): void {
-  check(Number.isInteger(runner.limit) && runner.limit >= 1, {
+/**
+ * The rule of a runner's `limit` (config.toml `[[runners]] limit`): a whole number ≥ 1, since 0
+ * means unlimited in GitLab Runner. Shared by the fleet's config.toml check and the platform's
+ * configuration check.
+ * @throws ValidationError naming `path`
+ */
+export function validateRunnerLimit(path: string, limit: number): void {
+  check(Number.isInteger(limit) && limit >= 1, {
     path,
     subject: "limit",
-    value: runner.limit,
+    value: limit,
     rule: "limit is a whole number ≥ 1 (0 would mean unlimited, which makes concurrent impossible to size)",
     fix: "set the number of jobs this runner may run at once on one host",
   });
+}
+
+function validateRunnerEntry(path: string, runner: RunnerEntry): void {
+  validateRunnerLimit(path, runner.limit);
   const requests = runner.requestConcurrency ?? 1;
   check(Number.isInteger(requests) && requests >= 1 && requests <= runner.limit, {
     path,

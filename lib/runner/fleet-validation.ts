@@ -33,6 +33,45 @@ export function instanceTypes(props: RunnerFleetProps): readonly string[] {
   return props.instanceTypes ?? DEFAULT_INSTANCE_TYPES[props.architecture ?? "x86_64"] ?? DEFAULT_INSTANCE_TYPES.x86_64;
 }
 
+/**
+ * The rules of a fleet's `maxJobTimeoutSeconds`: a whole number of seconds ≥ 60, and short enough
+ * that the drain fits the termination lifecycle hook's 48 h global timeout (EC2 Auto Scaling
+ * lifecycle hooks: the maximum is 48 hours or 100 × the heartbeat timeout, whichever is smaller).
+ * Shared by {@link RunnerFleet} and the platform's configuration check.
+ * @throws ValidationError naming `path`
+ */
+export function validateMaxJobTimeout(path: string, maxJob: number): void {
+  check(Number.isInteger(maxJob) && maxJob >= 60, {
+    path,
+    subject: "maxJobTimeoutSeconds",
+    value: maxJob,
+    rule: "a whole number of seconds ≥ 60",
+    fix: "use the longest job timeout of the projects served, e.g. 3600",
+  });
+  check(maxJob + DRAIN_MARGIN_SECONDS <= MAX_LIFECYCLE_WAIT_SECONDS, {
+    path,
+    subject: "maxJobTimeoutSeconds",
+    value: maxJob,
+    rule: `a termination lifecycle hook holds an instance at most ${MAX_LIFECYCLE_WAIT_SECONDS} s (48 h, with heartbeats), and the drain needs the longest job plus ${DRAIN_MARGIN_SECONDS} s`,
+    fix: `lower the runners' maximum job timeout in GitLab to at most ${MAX_LIFECYCLE_WAIT_SECONDS - DRAIN_MARGIN_SECONDS} s and set maxJobTimeoutSeconds to it`,
+  });
+}
+
+/**
+ * The rule of a fleet's `imageStorageGiB`: a whole number of GiB ≥ 1. Shared by
+ * {@link RunnerFleet} and the platform's configuration check.
+ * @throws ValidationError naming `path`
+ */
+export function validateImageStorage(path: string, imageStorage: number): void {
+  check(Number.isInteger(imageStorage) && imageStorage >= 1, {
+    path,
+    subject: "imageStorageGiB",
+    value: imageStorage,
+    rule: "a whole number of GiB ≥ 1",
+    fix: "estimate the images' total size plus build cache, e.g. 50",
+  });
+}
+
 /** Checks a fleet's props (besides the config.toml and daemon.json models, checked when rendered). */
 export function validateFleetProps(path: string, props: RunnerFleetProps): void {
   check(FLEET_NAME.test(props.fleetName), {
@@ -75,28 +114,9 @@ export function validateFleetProps(path: string, props: RunnerFleetProps): void 
     fix: "use 1",
   });
   const maxJob = props.maxJobTimeoutSeconds ?? 3600;
-  check(Number.isInteger(maxJob) && maxJob >= 60, {
-    path,
-    subject: "maxJobTimeoutSeconds",
-    value: maxJob,
-    rule: "a whole number of seconds ≥ 60",
-    fix: "use the longest job timeout of the projects served, e.g. 3600",
-  });
-  check(maxJob + DRAIN_MARGIN_SECONDS <= MAX_LIFECYCLE_WAIT_SECONDS, {
-    path,
-    subject: "maxJobTimeoutSeconds",
-    value: maxJob,
-    rule: `a termination lifecycle hook holds an instance at most ${MAX_LIFECYCLE_WAIT_SECONDS} s (48 h, with heartbeats), and the drain needs the longest job plus ${DRAIN_MARGIN_SECONDS} s`,
-    fix: `lower the runners' maximum job timeout in GitLab to at most ${MAX_LIFECYCLE_WAIT_SECONDS - DRAIN_MARGIN_SECONDS} s and set maxJobTimeoutSeconds to it`,
-  });
+  validateMaxJobTimeout(path, maxJob);
   const imageStorage = props.imageStorageGiB ?? 50;
-  check(Number.isInteger(imageStorage) && imageStorage >= 1, {
-    path,
-    subject: "imageStorageGiB",
-    value: imageStorage,
-    rule: "a whole number of GiB ≥ 1",
-    fix: "estimate the images' total size plus build cache, e.g. 50",
-  });
+  validateImageStorage(path, imageStorage);
   validateRootVolume(path, props, imageStorage);
   const capacity = props.capacity ?? { minSize: 1, maxSize: 3 };
   validateCapacity(path, "capacity", capacity);

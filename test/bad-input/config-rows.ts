@@ -224,6 +224,20 @@ export const configRows: readonly BadInput[] = [
     rule: /share one version check, and config\/environments\[1\]\/gitlab\/minimumVersions sets/,
     fix: /the same minimumVersions, or drop it everywhere/,
   },
+  // Shape: what TypeScript checks for a typed configuration, checked for .js and .json ones too, before any rule reads it.
+  { name: "a configuration without accounts", run: () => validateConfig({ project: "x" } as unknown as PlatformConfig), path: "config", subject: "accounts", value: undefined, rule: /accounts is required \(a list/, fix: /add accounts/ },
+  { name: "gitLab instead of gitlab", run: () => validateConfig({ ...exampleConfig, environments: [{ ...dev, gitLab: dev.gitlab } as unknown as EnvironmentConfig] }), path: E0, subject: "key", value: "gitLab", rule: /a known setting of config\/environments\[0\]/, fix: /did you mean "gitlab"/ },
+  { name: "runners.runners as an object", run: withEnv({ runners: { ...dev.runners!, runners: dev.runners!.runners[0] } }), path: `${E0}/runners`, subject: "runners", value: dev.runners!.runners[0], rule: /runners is a list \[\.\.\.\], not an object/, fix: /give runners as a list/ },
+  { name: "a repository entry that is a string", run: withEnv({ registry: { ...dev.registry, repositories: ["app"] } }), path: `${E0}/registry/repositories[0]`, subject: "repositories[0]", value: "app", rule: /an object \{ \.\.\. \}, not a string/, fix: /give repositories\[0\] as an object/ },
+  { name: "a misspelt backend key", run: withConfig({ backnd: { kind: "local" } } as unknown as Partial<PlatformConfig>), path: "config", subject: "key", value: "backnd", rule: /a known setting of config/, fix: /did you mean "backend"/ },
+  // Construct rules at the config field that feeds them (the same functions the constructs call).
+  { name: "runner network cidr /33", run: withEnv({ runners: { ...dev.runners!, network: { cidr: "10.0.0.0/33" } } }), path: `${E0}/runners/network`, subject: "cidr", value: "10.0.0.0/33", rule: /prefix from \/16 to \/24/, fix: /10\.0\.0\.0\/16/ },
+  { name: "cache expirationDays -3", run: withEnv({ cache: { ...dev.cache, expirationDays: -3 } }), path: `${E0}/cache`, subject: "expirationDays", value: -3, rule: /a whole number of days, at least 1/, fix: /use e\.g\. 14/ },
+  { name: "runner limit 0", run: withEnv({ runners: { ...dev.runners!, runners: [{ ...dev.runners!.runners[0]!, limit: 0 }, ...dev.runners!.runners.slice(1)] } }), path: `${E0}/runners/runners[0]`, subject: "limit", value: 0, rule: /0 would mean unlimited/, fix: /jobs this runner may run at once/ },
+  { name: "maxJobTimeoutSeconds 30", run: withEnv({ runners: { ...dev.runners!, maxJobTimeoutSeconds: 30 } }), path: `${E0}/runners`, subject: "maxJobTimeoutSeconds", value: 30, rule: /seconds ≥ 60/, fix: /longest job timeout/ },
+  { name: "unprotected runner dockerAccess misspelt", run: withEnv({ runners: { ...dev.runners!, unprotected: { ...dev.runners!.unprotected!, runners: [{ ...dev.runners!.unprotected!.runners[0]!, dockerAccess: "Socket-Binding" }] } } }), path: `${E0}/runners/unprotected/runners[0]`, subject: "dockerAccess", value: "Socket-Binding", rule: /dockerAccess is one of "socket-binding", "dind", "none"/, fix: /case-sensitive/ },
+  { name: "imageStorageGiB 0.5", run: withEnv({ runners: { ...dev.runners!, imageStorageGiB: 0.5 } }), path: `${E0}/runners`, subject: "imageStorageGiB", value: 0.5, rule: /a whole number of GiB ≥ 1/, fix: /estimate the images/ },
+  { name: "NAT gateway mode misspelt", run: withEnv({ runners: { ...dev.runners!, network: { cidr: "10.10.0.0/16", natGateways: "per-AZ" } } }), path: `${E0}/runners/network`, subject: "natGateways", value: "per-AZ", rule: /natGateways is one of "single", "per-az"/, fix: /case-sensitive/ },
   // Promotion and deployment (deploy-rows.ts).
   ...deployRows,
 ];

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { validateGitLabUrl } from "../../lib/core/gitlab-url";
 import { check, collectViolations, formatViolation, ValidationError, ValidationErrors, type Violation, violationsOf } from "../../lib/core/errors";
 
 const violation = (path: string, value: unknown = "x"): Violation => ({ path, subject: "field", value, rule: `rule of ${path}`, fix: "fix it" });
@@ -95,6 +96,32 @@ describe("collectViolations", () => {
         check(false, same("config/environments[0]"));
       }),
     ).toThrow(new ValidationError(same("config/project")));
+  });
+
+  test("one value at one path breaking two rules is one line, with the first (most specific) rule", () => {
+    const first: Violation = { path: "config/environments[0]/gitlab", subject: "GitLab URL", value: "https://h:8443", rule: "no port", fix: "drop the port" };
+    const second: Violation = { ...first, rule: "https://<host> only", fix: "use https://h" };
+    const elsewhere: Violation = { ...first, path: "config/environments[1]/gitlab", value: "http://h", rule: "https://<host> only" };
+    const error = (() => {
+      try {
+        collectViolations(() => [first, second, elsewhere].forEach((v) => check(false, v)));
+      } catch (e) {
+        return e as ValidationError;
+      }
+      throw new Error("no error");
+    })();
+    expect(violationsOf(error)).toEqual([first, elsewhere]);
+  });
+
+  test("the GitLab URL with a port is reported once (not also as a malformed URL)", () => {
+    let error: unknown;
+    try {
+      collectViolations(() => validateGitLabUrl("config/environments[0]/gitlab", "https://gitlab.example.com:8443"));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(violationsOf(error as ValidationError).map((v) => v.rule)).toEqual([expect.stringMatching(/carries no port/)]);
   });
 
   test("nested collections join the outer one; check throws again after the collection ends", () => {

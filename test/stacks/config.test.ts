@@ -32,7 +32,7 @@ describe("platform configuration", () => {
 
   test("an environment whose account stack is missing", () => {
     const error = violationOf(() => validateConfig(withEnv({ accountId: "333333333333" })));
-    expect(error.message).toMatch(/^config\/environments\/dev: invalid account and region "333333333333\/eu-central-1"/);
+    expect(error.message).toMatch(/^config\/environments\[0\]: invalid account and region "333333333333\/eu-central-1"/);
     expect(error.message).toMatch(/Fix: add \{ name: "\.\.\.", accountId: "333333333333", region: "eu-central-1" \} to config\.accounts/);
   });
 

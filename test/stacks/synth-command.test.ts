@@ -10,17 +10,17 @@ import path from "node:path";
  */
 const root = path.resolve(__dirname, "../..");
 
-function synth(configSource: string): { status: number | null; stdout: string; stderr: string; synthesized: boolean } {
+function synth(configSource: string | undefined, file = "platform.config.ts"): { status: number | null; stdout: string; stderr: string; synthesized: boolean } {
   const dir = mkdtempSync(path.join(tmpdir(), "synth-command-"));
   try {
-    writeFileSync(path.join(dir, "platform.config.ts"), configSource);
+    if (configSource !== undefined) writeFileSync(path.join(dir, file), configSource);
     // cdktf runs `terraform version` during synth (a version check for terraform_data): a stand-in
     // binary keeps this test independent of the machine's terraform.
     mkdirSync(path.join(dir, "bin"));
     writeFileSync(path.join(dir, "bin", "terraform"), "#!/bin/sh\necho 'Terraform v1.11.4'\n", { mode: 0o755 });
     const r = spawnSync(process.execPath, ["-r", path.join(root, "stacks/register.cjs"), path.join(root, "main.ts")], {
       cwd: dir,
-      env: { ...process.env, PLATFORM_CONFIG: "platform.config.ts", PATH: `${path.join(dir, "bin")}${path.delimiter}${process.env.PATH ?? ""}` },
+      env: { ...process.env, PLATFORM_CONFIG: file, PATH: `${path.join(dir, "bin")}${path.delimiter}${process.env.PATH ?? ""}` },
       encoding: "utf8",
       timeout: 60_000,
     });
@@ -86,5 +86,112 @@ describe("the synth command", () => {
     const r = synth(`export { exampleConfig as config } from ${example};`);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
     expect(r.synthesized).toBe(true);
+  });
+
+  /** Every problem line of the output: `<path>: invalid <subject> <value>. Rule: ... Fix: ...`. */
+  function problemsOf(stderr: string): string[] {
+    return stderr.trim().split("\n").slice(1).map((line) => line.replace(/^ {2}- /, ""));
+  }
+  function expectNoTrace(r: { stderr: string }): void {
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stderr).not.toMatch(/TypeError|\.ts:\d+|\.js:\d+/);
+  }
+
+  test("a configuration with only a project lists the missing accounts and environments, without a stack trace", () => {
+    const r = synth(`module.exports = { config: { project: "x" } };`, "platform.config.js");
+    expect(r.status).toBe(1);
+    expect(r.synthesized).toBe(false);
+    expect(r.stderr.split("\n")[0]).toBe("2 problems found; nothing was synthesized:");
+    const problems = problemsOf(r.stderr);
+    expect(problems[0]).toMatch(/^config: invalid accounts undefined\. Rule: accounts is required \(a list \[\.\.\.\]\)\. Fix: add accounts/);
+    expect(problems[1]).toMatch(/^config: invalid environments undefined\. Rule: environments is required/);
+    expectNoTrace(r);
+  });
+
+  test("a misspelt section key (gitLab) is refused with the key it is likely meant to be, and the missing gitlab too", () => {
+    const r = synth(`
+      import { exampleConfig } from ${example};
+      const [dev, ...rest] = exampleConfig.environments;
+      const { gitlab, ...others } = dev;
+      export const config = { ...exampleConfig, environments: [{ ...others, gitLab: gitlab }, ...rest] };
+    `);
+    expect(r.status).toBe(1);
+    const problems = problemsOf(r.stderr);
+    expect(problems).toEqual([
+      expect.stringMatching(/^config\/environments\[0\]: invalid key "gitLab"\. Rule: a known setting of config\/environments\[0\] \(.*gitlab.*\)\. Fix: did you mean "gitlab"\? Rename the key$/),
+      expect.stringMatching(/^config\/environments\[0\]: invalid gitlab undefined\. Rule: gitlab is required \(an object \{ \.\.\. \}\)/),
+    ]);
+    expectNoTrace(r);
+  });
+
+  test("runners.runners given as an object is refused at its config path", () => {
+    const r = synth(`
+      import { exampleConfig } from ${example};
+      const [dev, ...rest] = exampleConfig.environments;
+      export const config = { ...exampleConfig, environments: [{ ...dev, runners: { ...dev.runners, runners: dev.runners.runners[0] } }, ...rest] };
+    `);
+    expect(r.status).toBe(1);
+    expect(problemsOf(r.stderr)).toEqual([expect.stringMatching(/^config\/environments\[0\]\/runners: invalid runners \{"name":"build".*\. Rule: runners is a list \[\.\.\.\], not an object\. Fix: give runners as a list/)]);
+    expectNoTrace(r);
+  });
+
+  test("a JSON configuration gets the same shape checks (a list where an object belongs, an unknown top-level key)", () => {
+    const r = synth(JSON.stringify({ project: "acme-ci", accounts: {}, environments: [], backnd: { kind: "local" } }), "platform.json");
+    expect(r.status).toBe(1);
+    const problems = problemsOf(r.stderr);
+    expect(problems).toEqual([
+      expect.stringMatching(/^config: invalid key "backnd"\. .*Fix: did you mean "backend"\?/),
+      expect.stringMatching(/^config: invalid accounts \{\}\. Rule: accounts is a list/),
+    ]);
+    expectNoTrace(r);
+  });
+
+  test("a missing configuration file is one clear line, exit 1", () => {
+    const r = synth(undefined, "no-such.config.ts");
+    expect(r.status).toBe(1);
+    expect(r.synthesized).toBe(false);
+    expect(r.stderr).toMatch(/^PLATFORM_CONFIG=no-such\.config\.ts: no such file \(.*no-such\.config\.ts\); name a \.ts, \.js or \.json configuration .*\n$/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expectNoTrace(r);
+  });
+
+  test("mistakes only constructs used to find (network cidr, cache expiry, runner limit, job timeout, docker access) come out together, at config paths", () => {
+    const r = synth(`
+      import { exampleConfig } from ${example};
+      const [dev, staging, ...rest] = exampleConfig.environments;
+      const [build, ...others] = staging.runners.runners;
+      export const config = {
+        ...exampleConfig,
+        environments: [
+          { ...dev, cache: { ...dev.cache, expirationDays: -3 } },
+          {
+            ...staging,
+            runners: {
+              ...staging.runners,
+              network: { cidr: "10.0.0.0/33" },
+              maxJobTimeoutSeconds: 30,
+              runners: [{ ...build, limit: 0, dockerAccess: "docker-socket" }, ...others],
+            },
+          },
+          ...rest,
+        ],
+      };
+    `);
+    expect(r.status).toBe(1);
+    expect(r.synthesized).toBe(false);
+    expect(r.stderr.split("\n")[0]).toBe("5 problems found; nothing was synthesized:");
+    const problems = problemsOf(r.stderr);
+    const at = (line: string) => /^(\S+): invalid (\S+)/.exec(line)?.slice(1, 3).join(" ");
+    expect(problems.map(at).sort()).toEqual(
+      [
+        "config/environments[0]/cache expirationDays",
+        "config/environments[1]/runners/network cidr",
+        "config/environments[1]/runners maxJobTimeoutSeconds",
+        "config/environments[1]/runners/runners[0] limit",
+        "config/environments[1]/runners/runners[0] dockerAccess",
+      ].sort(),
+    );
+    for (const line of problems) expect(line).toMatch(/: invalid .+\. Rule: .+\. Fix: .+/);
+    expectNoTrace(r);
   });
 });
