@@ -171,6 +171,8 @@ export class DockerAutoscalerFleet extends Construct {
     props.repositories?.forEach((r) => r.grantPull(this.managerRole));
     // Each distinct cache once (runners may share the fleet's).
     [...new Set(props.runners.map((r) => cacheOf(props, r)))].forEach((cache) => cache?.grantReadWrite(this.managerRole));
+    // Each runner's trust level is recorded with its cache, which refuses to serve both from one prefix.
+    props.runners.forEach((r, i) => cacheOf(props, r)?.claim?.(r.trustLevel, `${path}/runners[${i}]`));
     staticKey?.privateKey.grantRead(this.managerRole);
     const scopeOf = (groupName: string) => ({ partition: partition.partition, region: region.region, accountId: account.accountId, groupName });
     this.managerRole.addToPrincipalPolicy({

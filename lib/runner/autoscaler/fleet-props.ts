@@ -234,7 +234,10 @@ export interface DockerAutoscalerFleetProps {
    */
   readonly repositories?: readonly PullableRepository[];
   /**
-   * The S3 distributed cache (the manager signs cache URLs).
+   * The S3 distributed cache (the manager signs cache URLs). Given the cache
+   * bucket itself, each runner uses the part of its trust level
+   * (`<path>/protected` or `<path>/unprotected`); the cache refuses to serve
+   * both trust levels from one prefix.
    * @default no distributed cache
    */
   readonly cache?: RunnerCacheAccess;
