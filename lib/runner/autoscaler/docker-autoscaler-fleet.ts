@@ -114,7 +114,8 @@ export class DockerAutoscalerFleet extends Construct {
     const region = new DataAwsRegion(this, "region");
 
     // config.toml: one docker-autoscaler [[runners]] per definition, each with its own group.
-    const registryHosts = [...new Set((props.repositories ?? []).map((repo) => repo.registryHost))];
+    // The repositories' registries and an ECR pull-through mirror's (jobs pull through its prefixes).
+    const registryHosts = [...new Set([...(props.repositories ?? []).map((repo) => repo.registryHost), ...(props.mirror?.ecrRegistryHosts ?? [])])];
     this.runnerConfig = {
       concurrent: props.concurrent,
       checkInterval: props.checkInterval,
@@ -181,6 +182,8 @@ export class DockerAutoscalerFleet extends Construct {
     });
     this.managerRole.addToPrincipalPolicy({ actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], resources: [logGroup.arn, `${logGroup.arn}:*`] });
     props.runners.forEach((r) => fleetingAwsPluginStatements(scopeOf(workerGroupNameOf(name, r)), staticKey === undefined, WORKER_USERNAME).forEach((s) => this.managerRole.addToPrincipalPolicy(s)));
+    // What pulling through the mirror needs (ECR pull-through: pull, import, create on its repositories).
+    props.mirror?.grantHostAccess?.(this.managerRole);
 
     // Network: the manager takes no inbound traffic; it reaches HTTPS and the workers' SSH port.
     const managerSg = new SecurityGroup(this, "manager-security-group", {
