@@ -326,7 +326,7 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
     check(other === undefined, {
       path: user,
       subject: "cache",
-      value: { bucket: this.cacheSettings.bucketName, prefix, trustLevel },
+      value: { bucket: this.bucketArn, prefix, trustLevel },
       rule: `${other?.user} (${other?.trustLevel}) already uses the cache prefix ${JSON.stringify(other?.prefix)} of ${this.node.path}, equal to or nested with this one; one prefix serves one trust level, or an unprotected job could plant cache content that a protected job restores`,
       fix: "pass the cache bucket itself as the fleet's cache (each fleet then uses the part of its own trust level), or give each trust level its own part with cacheAccessFor",
     });

@@ -100,7 +100,7 @@ describe("one cache prefix serves one trust level", () => {
     const error = violationOf(() => new DockerAutoscalerFleet(stack, "autoscaler", autoscalerProps({ cache: part, runners: [{ ...mrRunner, cache: undefined }], mirror: undefined })));
     expect(error.message).toContain("test/autoscaler/runners[0]");
     expect(error.message).toContain("test/fleet (protected)");
-    expect(error.message).toContain('"runner-cache/shared/"');
+    expect(error.message).toContain(`{"bucket":"arn:aws:s3:::${BUCKET}","prefix":"runner-cache/shared/","trustLevel":"unprotected"}`);
     expect(error.message).toMatch(/one prefix serves one trust level.*pass the cache bucket itself/s);
   });
 
