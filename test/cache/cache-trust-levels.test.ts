@@ -117,7 +117,7 @@ describe("one cache prefix serves one trust level", () => {
         parts.forEach((p, i) => cache.cacheAccessFor(p).claim!(trust, `user-${i}`));
         const other: TrustLevel = trust === "protected" ? "unprotected" : "protected";
         // Parts are disjoint prefixes (ci/ and ci-x/ do not nest); the whole bucket nests with every part.
-        const fresh = ["protected", "unprotected", "ci", "ci-x"].find((p) => !parts.includes(p));
+        const fresh = ["protected", "unprotected", "ci", "ci-x"].find((p) => !(parts as string[]).includes(p));
         if (fresh) expect(() => cache.cacheAccessFor(fresh).claim!(other, "other")).not.toThrow();
         expect(() => cache.claim(other, "whole")).toThrow(/one prefix serves one trust level/);
       }),
