@@ -40,9 +40,11 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     accounts.set(account.name, stack);
   }
   const environments = new Map<string, EnvironmentStack>();
+  const sharedUrls = sharedGitLabUrls(config);
   for (const env of config.environments) {
     const account = accounts.get(accountOf(config, env).name)!;
-    const stack = new EnvironmentStack(app, env.name, config, withoutSharedGitLabPieces(env), account);
+    // Group-wide (`*`) group variables go to the instance's shared stack (every instance with them has one).
+    const stack = new EnvironmentStack(app, env.name, config, withoutSharedGitLabPieces(env), account, { groupWideVariablesElsewhere: sharedUrls.includes(env.gitlab.url) });
     applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, env.name, env.stateKey));
     stack.addDependency(account);
     Aspects.of(stack).add(new SecurityRulePack({ production: env.production ?? false, protectedTags: protectedTagPatterns(stack.tagScheme) }));
@@ -50,14 +52,15 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     environments.set(env.name, stack);
   }
   const gitlabShared = new Map<string, GitLabSharedStack>();
-  for (const url of sharedGitLabUrls(config)) {
+  for (const url of sharedUrls) {
     const name = gitLabSharedStackName(config, url);
     const on = config.environments.filter((e) => e.gitlab.url === url);
     // The union of what every environment's roles trust, read from the roles themselves.
     const refs = on.flatMap((e) =>
       [...environments.get(e.name)!.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...(r.unprotected?.requiredProtectedRefs ?? [])]),
     );
-    const stack = new GitLabSharedStack(app, name, { ...sharedGitLabPiecesOf(config, url), protectedRefs: { projects: sharedProtectedProjects(config, url), refs } });
+    const groupVariables = on.map((e) => ({ environment: e.name, group: e.gitlab.group, variables: environments.get(e.name)!.gitlab.groupWideVariables }));
+    const stack = new GitLabSharedStack(app, name, { ...sharedGitLabPiecesOf(config, url), protectedRefs: { projects: sharedProtectedProjects(config, url), refs }, groupVariables });
     for (const e of on) environments.get(e.name)!.addDependency(stack);
     applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, name, undefined));
     Aspects.of(stack).add(new SecurityRulePack({ production: true }));

@@ -43,8 +43,10 @@ export class EnvironmentStack extends TerraformStack {
    * @param platform the app configuration (project name)
    * @param env the environment
    * @param account the account stack of the environment's (account, region); the ECR pull-through mirror uses its registry settings
+   * @param options `groupWideVariablesElsewhere`: the group variables with environment scope `*` go to the
+   *   instance's shared GitLab stack (read them from `gitlab.groupWideVariables`); default false
    */
-  public constructor(scope: Construct, id: string, platform: PlatformConfig, env: EnvironmentConfig, account?: AccountStack) {
+  public constructor(scope: Construct, id: string, platform: PlatformConfig, env: EnvironmentConfig, account?: AccountStack, options: { readonly groupWideVariablesElsewhere?: boolean } = {}) {
     super(scope, id);
     // The deploy role of the environment's (account, region) entry, when the configuration names one.
     const deployRole = platform.accounts.find((a) => a.accountId === env.accountId && a.region === env.region)?.deployRole;
@@ -63,6 +65,7 @@ export class EnvironmentStack extends TerraformStack {
       protectedRefsManagedElsewhere: protectedRefsManagedElsewhere(env),
       ...toolboxProjectOf(platform, env),
       promotion: promotionOf(platform, env),
+      ...(options.groupWideVariablesElsewhere ? { groupWideVariablesElsewhere: true } : {}),
     });
     // The GitLab version check lives in the instance's gitlab-shared stack; an instance without
     // one (no templates, toolbox project or managed protections) gets it here, wherever roles trust refs.

@@ -78,8 +78,8 @@ function stateBucketStatements(accountId: string, env: string, region = "eu-cent
   ];
 }
 
-// dev owns the unscoped (`*`) group variables that build jobs use and declares the CI
-// templates and the toolbox project (they live in the gitlab-shared stack, which outlives
+// dev defines the unscoped (`*`) group variables that build jobs use and declares the CI
+// templates and the toolbox project (all three live in the gitlab-shared stack, which outlives
 // dev); staging and production scope their
 // variables to their deployment environments. Production also pulls from an
 // external registry (Alibaba Cloud ACR) whose password is the sensitive stack

@@ -5,6 +5,7 @@ import { type Construct } from "constructs";
 import { check } from "../lib/core/errors";
 import { gitLabHostOf } from "../lib/core/gitlab-url";
 import { CiTemplatesProject } from "../lib/gitlab/ci-templates-project";
+import { type CiVariableOptions, CiVariables } from "../lib/gitlab/ci-variable";
 import { protectCreatedBranch } from "../lib/gitlab/default-branch-protection";
 import { ProtectedContainerRepositories, protectedRegistryRepositoriesOf } from "../lib/gitlab/gitlab-registry";
 import { GitLabVersionCheck } from "../lib/gitlab/gitlab-version-check";
@@ -59,6 +60,22 @@ export interface SharedGitLabPieces {
    * @default ["18.2.2"]
    */
   readonly minimumVersions?: readonly string[];
+  /**
+   * Group CI/CD variables with environment scope `*`, by the environment that defines them
+   * (`EnvironmentGitLabSide.groupWideVariables`): every pipeline reads them, so they live here.
+   * @default none
+   */
+  readonly groupVariables?: readonly SharedGroupVariables[];
+}
+
+/** One environment's group-wide (`*`-scoped) group variables, created by the shared stack. */
+export interface SharedGroupVariables {
+  /** The environment that defines them (names the construct: `group-variables-<environment>`). */
+  readonly environment: string;
+  /** The group's full path. */
+  readonly group: string;
+  /** The variables (literal values). */
+  readonly variables: readonly CiVariableOptions[];
 }
 
 /** The shared pieces of `gitlabUrl`: which environment declares the templates and the toolbox project. */
@@ -148,9 +165,18 @@ export function sharedProtectedProjects(config: PlatformConfig, gitlabUrl: strin
   return [...projects.values()].filter((p) => p.mode === "manage").map(({ path, name, mode }) => ({ path, name, ...(mode ? { mode } : {}) }));
 }
 
+/**
+ * Whether the environment defines group variables with environment scope `*`: all of them
+ * without `gitlab.variables.environmentScope` (or with `*`), and the buildpack and Auto
+ * DevOps variables always (`platformVariables`: Auto DevOps' build job has no environment).
+ */
+export function hasGroupWideVariables(env: EnvironmentConfig): boolean {
+  return (env.gitlab.variables?.environmentScope ?? "*") === "*" || env.gitlab.buildpackVariables !== undefined || env.gitlab.autoDevOps === true;
+}
+
 /** GitLab instances with shared pieces or tenants whose refs need protections, in configuration order. */
 export function sharedGitLabUrls(config: PlatformConfig): string[] {
-  const needsShared = (e: EnvironmentConfig) => e.gitlab.ciTemplates || e.gitlab.toolboxProject || tenantsOf(e).some((t) => t.protectedRefs === "manage");
+  const needsShared = (e: EnvironmentConfig) => e.gitlab.ciTemplates || e.gitlab.toolboxProject || tenantsOf(e).some((t) => t.protectedRefs === "manage") || hasGroupWideVariables(e);
   return [...new Set(config.environments.filter(needsShared).map((e) => e.gitlab.url))];
 }
 
@@ -175,8 +201,11 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
  * outlives every environment: `cdktf destroy dev` leaves them alone, and every
  * resource here has `lifecycle { prevent_destroy = true }`, so Terraform
  * refuses any plan that would delete them (remove the flag in a reviewed
- * change first). Group CI/CD variables stay in the environment stacks: each
- * environment's variables name its own roles, registry and scope.
+ * change first). Group CI/CD variables with environment scope `*` (registry host,
+ * region, runner tags of unprotected jobs, `DOCKER_AUTH_CONFIG`, mirror prefixes,
+ * buildpack variables) live here too (`group-variables-<environment>`): every
+ * pipeline reads them, whichever environment it deploys to. Scoped group variables
+ * and the tenants' project variables stay in the environment stacks.
  *
  * Protected refs: one `ProtectedRefs` (construct id `protected-refs`) for the
  * union of the refs every environment's roles trust, in the `manage` projects
@@ -203,7 +232,7 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
  *
  * Construct ids: `gitlab` (provider), `gitlab-group` (data source), `gitlab-version`,
  * `ci-templates`, `toolbox-project` (the ids the environment stack used),
- * `protected-refs`, `toolbox-branch-protection`, `registry-<tenant>`.
+ * `protected-refs`, `toolbox-branch-protection`, `registry-<tenant>`, `group-variables-<environment>`.
  * Needs only a GitLab token (`GITLAB_TOKEN`), no AWS credentials.
  */
 export class GitLabSharedStack extends TerraformStack {
@@ -298,6 +327,10 @@ export class GitLabSharedStack extends TerraformStack {
       }
     }
     this.protectedContainerRepositories = registries;
+    // Group-wide variables every pipeline reads: here, so that destroying an environment keeps them.
+    for (const shared of pieces.groupVariables ?? []) {
+      if (shared.variables.length > 0) new CiVariables(this, `group-variables-${shared.environment}`, { target: { group: shared.group }, variables: shared.variables });
+    }
     // prevent_destroy on every resource (data sources are not resources), set here, where the
     // stack is built (the rule pack reads the stack after every aspect, so it would see an
     // aspect's change too).

@@ -12,6 +12,7 @@ import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { checkAgainstAwsProvider } from "../core/provider-context";
 import { isUnresolved } from "../core/tokens";
 import { type RunnerCacheAccess } from "../runner/fleet";
+import { TRUST_LEVELS, type TrustLevel } from "../platform/tenancy";
 import { CacheAccessLogBucket, type CacheAccessLogOptions } from "./access-log-bucket";
 import { tlsOnlyPolicy } from "./tls-only-policy";
 
@@ -100,7 +101,7 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$
  *
  * @example
  * const cache = new RunnerCacheBucket(this, "cache", { bucketName: "acme-ci-dev-cache-111111111111", region: "eu-central-1" });
- * new RunnerFleet(this, "runners", { cache, ... }); // a RunnerCacheAccess: settings + grant
+ * new RunnerFleet(this, "runners", { cache, ... }); // uses <path>/protected or <path>/unprotected by its trust level
  */
 export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
   /** The `aws_s3_bucket`. */
@@ -118,6 +119,10 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
   /** The access-log bucket, unless `accessLogs: false`. */
   public readonly accessLogs?: CacheAccessLogBucket;
   private readonly kmsKeyArn?: string;
+  /** The parts handed out by {@link cacheAccessFor}, by sub-path (one object per part, so grants dedupe). */
+  private readonly parts = new Map<string, RunnerCacheAccess>();
+  /** Which fleet of which trust level uses which prefix. */
+  private readonly claims: Array<{ prefix: string; trustLevel: TrustLevel; user: string }> = [];
 
   public constructor(scope: Construct, id: string, props: RunnerCacheBucketProps) {
     super(scope, id);
@@ -269,8 +274,57 @@ export class RunnerCacheBucket extends Construct implements RunnerCacheAccess {
    * @throws ValidationError for a sub-path that is not a plain name
    */
   public cacheAccessFor(subPath: string): RunnerCacheAccess {
+    const known = this.parts.get(subPath);
+    if (known) return known;
     const settings = { ...this.cacheSettings, path: this.subPathOf(subPath) };
-    return { settings, grantReadWrite: (grantee) => void this.grantReadWrite(grantee, subPath) };
+    const part: RunnerCacheAccess = {
+      settings,
+      grantReadWrite: (grantee) => void this.grantReadWrite(grantee, subPath),
+      claim: (trustLevel, user) => this.claimPrefix(cacheObjectPrefix(settings), trustLevel, user),
+    };
+    this.parts.set(subPath, part);
+    return part;
+  }
+
+  /**
+   * The part of the cache of one trust level, `<path>/protected` or
+   * `<path>/unprotected` ({@link cacheAccessFor} of the trust level's name). A
+   * fleet given the bucket itself as its `cache` calls this with its own trust
+   * level, so the safe split is what happens without asking for it.
+   * @throws ValidationError for a trust level other than `protected` or `unprotected`
+   */
+  public forTrustLevel(trustLevel: TrustLevel): RunnerCacheAccess {
+    checkOneOf(this.node.path, "trustLevel", trustLevel, TRUST_LEVELS);
+    return this.cacheAccessFor(trustLevel);
+  }
+
+  /**
+   * Records that a fleet of `trustLevel` uses the whole cache prefix (`<path>/`);
+   * see {@link RunnerCacheAccess.claim}.
+   * @throws ValidationError when that prefix, or one nested with it, already serves the other trust level
+   */
+  public claim(trustLevel: TrustLevel, user: string): void {
+    this.claimPrefix(this.lifecyclePrefix, trustLevel, user);
+  }
+
+  /**
+   * One prefix serves one trust level: GitLab Runner's shared cache keys are
+   * `<Path>/project/<id>/<key>` for every runner (docs "Advanced configuration",
+   * `[runners.cache]` `Shared`), and the host roles may put any object under their
+   * prefix, so an unprotected job on a prefix a protected job restores from can
+   * plant cache content (`.gitlab-ci.yml` `cache:` restores by key alone).
+   */
+  private claimPrefix(prefix: string, trustLevel: TrustLevel, user: string): void {
+    checkOneOf(user, "trustLevel", trustLevel, TRUST_LEVELS);
+    const other = this.claims.find((c) => c.trustLevel !== trustLevel && (c.prefix.startsWith(prefix) || prefix.startsWith(c.prefix)));
+    check(other === undefined, {
+      path: user,
+      subject: "cache",
+      value: { bucket: this.bucketArn, prefix, trustLevel },
+      rule: `${other?.user} (${other?.trustLevel}) already uses the cache prefix ${JSON.stringify(other?.prefix)} of ${this.node.path}, equal to or nested with this one; one prefix serves one trust level, or an unprotected job could plant cache content that a protected job restores`,
+      fix: "pass the cache bucket itself as the fleet's cache (each fleet then uses the part of its own trust level), or give each trust level its own part with cacheAccessFor",
+    });
+    this.claims.push({ prefix, trustLevel, user });
   }
 
   private subPathOf(subPath: string): string {

@@ -10,6 +10,7 @@ import { type IGrantable } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 import { checkOneKey, grantParameters, type ISecretsKey } from "../secrets/secrets-key-ref";
 import { type RunnerTokenSource } from "./runner-token-source";
+import { type TrustLevel } from "../platform/tenancy";
 
 /**
  * Where a runner is registered: the whole instance, one group (by numeric id, or by full path:
@@ -134,6 +135,8 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
   public readonly parameter: SsmParameter;
   /** Parameter name. */
   public readonly parameterName: string;
+  /** `protected` with `protectedRefsOnly` (`ref_protected`), otherwise `unprotected` (`not_protected`). */
+  public readonly trustLevel: TrustLevel;
   private readonly kmsKeyArn?: string;
   private readonly secretsKey?: ISecretsKey;
   private readonly scopeKey: readonly string[];
@@ -152,6 +155,7 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
     });
     validateSsmParameterName(path, "parameterName", props.parameterName, "/acme-ci/dev/runner/token");
     this.parameterName = props.parameterName;
+    this.trustLevel = props.protectedRefsOnly ? "protected" : "unprotected";
     checkOneKey(path, "kmsKeyArn", props.secretsKey, props.kmsKeyArn);
     this.kmsKeyArn = props.kmsKeyArn;
     this.secretsKey = props.secretsKey;

@@ -1,4 +1,5 @@
 import { type IGrantable } from "../core/iam";
+import { type TrustLevel } from "../platform/tenancy";
 
 /**
  * Where a runner host reads its GitLab runner authentication token at boot:
@@ -27,4 +28,12 @@ export interface RunnerTokenSource {
    * alone does not decrypt with such a key.
    */
   grantRead(grantee: IGrantable): void;
+  /**
+   * Which jobs the runner takes: `protected` for a registration with GitLab's
+   * `ref_protected` access level (jobs of protected branches and tags only),
+   * `unprotected` for `not_protected`. A runner fleet derives its trust level
+   * (and so its part of a shared cache) from it.
+   * @default unknown (a token created outside this library)
+   */
+  readonly trustLevel?: TrustLevel;
 }

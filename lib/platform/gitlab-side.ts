@@ -3,7 +3,7 @@ import { DataGitlabProject } from "@cdktf/provider-gitlab/lib/data-gitlab-projec
 import { Annotations, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CiTemplatesProject } from "../gitlab/ci-templates-project";
-import { CiVariables } from "../gitlab/ci-variable";
+import { type CiVariableOptions, CiVariables } from "../gitlab/ci-variable";
 import { DockerAuthConfig } from "../gitlab/docker-auth-config";
 import { ExistingRunnerTokenParameter } from "../gitlab/existing-runner-token";
 import { RegistryDeployToken } from "../gitlab/gitlab-registry";
@@ -104,6 +104,16 @@ export interface EnvironmentGitLabSideProps {
    * @default computed here from `environment` (`runnerPoolsOf(environment, runnersOf(platform, environment))`)
    */
   readonly runnerPools?: readonly PoolRunner[];
+  /**
+   * The group variables with environment scope `*` (every job of every pipeline reads them,
+   * whichever environment it deploys to) are created by a stack that outlives every
+   * environment (the app's `gitlab-shared` stack, with `prevent_destroy`), not here:
+   * destroying the environment then leaves them alone. They are exposed as
+   * {@link EnvironmentGitLabSide.groupWideVariables}.
+   * @default false: created here, with the environment's other group variables
+   * @throws ValidationError when such a variable's value refers to a resource or variable of this environment's stack
+   */
+  readonly groupWideVariablesElsewhere?: boolean;
 }
 
 /** The last segment of a project path. */
@@ -131,8 +141,14 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
   public readonly runnerTokens: ReadonlyMap<string, RunnerTokenSource>;
   /** The group CI/CD variables. */
   public readonly variables: CiVariables;
-  /** The keys of the group CI/CD variables, in creation order. */
+  /** The keys of the group CI/CD variables this stack creates, in creation order (not {@link groupWideVariables}). */
   public readonly variableNames: readonly string[];
+  /**
+   * The group variables with environment scope `*`, when `groupWideVariablesElsewhere`
+   * leaves them to a stack that outlives the environment (literal values only).
+   * @default none: created here
+   */
+  public readonly groupWideVariables: readonly CiVariableOptions[];
   /** Each tenant's project CI/CD variables (image URLs, role ARNs, audience), by tenant name. */
   public readonly projectVariables: ReadonlyMap<string, CiVariables>;
   /** OIDC access the variables point jobs at (the build role's). */
@@ -271,8 +287,20 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
       dockerAuth.toVariable({ protected: isProtected, environmentScope }),
       ...unprotectedRunnerTagVariables(platform, env, environmentScope, isProtected),
     ];
-    this.variables = new CiVariables(this, "group-variables", { target: { group: gitlab.group }, variables });
-    this.variableNames = variables.map((v) => v.key);
+    // Group-wide (`*`) variables outlive the environment when the app gives them to its shared stack.
+    const groupWide = (v: CiVariableOptions) => props.groupWideVariablesElsewhere === true && (v.environmentScope ?? "*") === "*";
+    this.groupWideVariables = variables.filter(groupWide);
+    this.groupWideVariables.forEach((v) =>
+      check(!Token.isUnresolved(v.value), {
+        path: `${this.node.path}/group-variables`,
+        subject: v.key,
+        value: "(a reference to a resource or variable of this stack)",
+        rule: "group variables with environment scope * live in the stack that outlives every environment, which cannot refer to this environment's resources (its deploy tokens, its sensitive Terraform variables)",
+        fix: "give the environment's variables a scope (gitlab.variables.environmentScope), or use an environment without containerRegistryHost and externalRegistries for the group-wide variables",
+      }),
+    );
+    this.variables = new CiVariables(this, "group-variables", { target: { group: gitlab.group }, variables: variables.filter((v) => !groupWide(v)) });
+    this.variableNames = variables.filter((v) => !groupWide(v)).map((v) => v.key);
     // Per tenant: its own image URLs, role ARNs and audience as project variables (every tier has
     // environment scopes on project variables), so no project pushes to another's repositories.
     this.projectVariables = new Map(

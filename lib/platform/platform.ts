@@ -103,6 +103,13 @@ export interface GitLabCiPlatformProps {
    * @default no promotion
    */
   readonly promotion?: PlatformPromotion;
+  /**
+   * Leave the group variables with environment scope `*` to a stack that outlives every
+   * environment (see `EnvironmentGitLabSideProps.groupWideVariablesElsewhere`); they are
+   * exposed as `gitlab.groupWideVariables`.
+   * @default false: the environment creates them
+   */
+  readonly groupWideVariablesElsewhere?: boolean;
 }
 
 /** See {@link GitLabCiPlatformProps.promotion}. */
@@ -382,6 +389,7 @@ export class GitLabCiPlatform extends Construct {
       ...(toolboxProject ? { toolboxProject } : {}),
       ...(promotion.source ? { promotionSource: promotion.source } : {}),
       runnerPools: pools,
+      ...(props.groupWideVariablesElsewhere ? { groupWideVariablesElsewhere: true } : {}),
     });
     new TerraformOutput(this, "ci-variable-names", {
       staticId: true,

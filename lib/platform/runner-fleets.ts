@@ -7,7 +7,7 @@ import { type IGrantable } from "../core/iam";
 import { ExistingRunnerTokenParameter } from "../gitlab/existing-runner-token";
 import { type RunnerTokenSource } from "../gitlab/runner-token-source";
 import { type RunnerHostRole } from "../identity/runner-host-role";
-import { EcrPullThroughMirror } from "../mirror/ecr-pull-through-mirror";
+import { type EcrPullThroughMirror } from "../mirror/ecr-pull-through-mirror";
 import { NexusMirror } from "../mirror/nexus-mirror";
 import { type NetworkRef } from "../network/network-ref";
 import { type MirrorMetricsSource, RunnerFleetDashboard } from "../runner/dashboard";
@@ -142,9 +142,8 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
   };
   // The cache bucket hands out the RunnerCacheAccess of each trust level's part of the cache.
   const cacheOf = (trust: TrustLevel) => props.cache.cacheAccessFor(trust);
-  // Each pool's host role reads its own runners' tokens: the fleet's grantRead names it in the secrets key's policy.
+  // A Nexus host admits each pool's hosts; the fleets grant themselves what an ECR pull-through mirror needs.
   const secure = (fleet: RunnerFleet) => {
-    if (props.mirror instanceof EcrPullThroughMirror) props.mirror.grantPullThrough(fleet.hostRole);
     if (props.mirror instanceof NexusMirror) props.mirror.allowClients(fleet.securityGroupId);
   };
 
@@ -191,7 +190,6 @@ export function buildRunnerFleets(scope: Construct, props: RunnerFleetsProps): R
       ...(runners.officeHours ? { officeHours: runners.officeHours } : {}),
     });
     const manager = unprotectedAutoscaler;
-    if (props.mirror instanceof EcrPullThroughMirror) props.mirror.grantPullThrough(manager.managerRole);
     if (props.mirror instanceof NexusMirror) Object.values(manager.workerGroups).forEach((g) => (props.mirror as NexusMirror).allowClients(g.securityGroupId));
     new TerraformOutput(scope, "unprotected-runner-group-name", {
       staticId: true,

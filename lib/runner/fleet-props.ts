@@ -4,6 +4,7 @@ import { type RunnerTokenSource } from "../gitlab/runner-token-source";
 import { type RunnerHostRole } from "../identity/runner-host-role";
 import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
 import { type NetworkRef } from "../network/network-ref";
+import { type TrustLevel } from "../platform/tenancy";
 import { type DockerExecutorSettings, type RunnerLogFormat } from "./config-toml";
 import { type DockerDaemonSettings } from "./daemon-json";
 import { type RunnerSchedule } from "./schedule";
@@ -29,6 +30,23 @@ export interface RunnerCacheAccess {
   readonly settings: RunnerCacheSettings;
   /** Grants read and write on the cache objects (and ListBucket, and KMS if used). */
   grantReadWrite(grantee: IGrantable): void;
+  /**
+   * The part of this cache that runners of one trust level use. A fleet given
+   * a cache that offers it (the {@link RunnerCacheBucket} itself) uses the part
+   * of its own trust level instead of the whole cache, so protected and
+   * unprotected jobs never share a prefix unless someone hands them one.
+   * @default none: the fleet uses the cache as given
+   */
+  forTrustLevel?(trustLevel: TrustLevel): RunnerCacheAccess;
+  /**
+   * Records that a fleet (`user`, its construct path) of `trustLevel` writes to
+   * this cache. A cache that tracks its users refuses a second trust level on
+   * the same or a nested prefix: an unprotected job could otherwise plant cache
+   * content that a protected job restores.
+   * @throws ValidationError when the prefix already serves the other trust level
+   * @default nothing is recorded
+   */
+  claim?(trustLevel: TrustLevel, user: string): void;
 }
 
 /** One `[[runners]]` entry on every host of the fleet. */
@@ -323,10 +341,23 @@ export interface RunnerFleetProps {
    */
   readonly repositories?: readonly PullableRepository[];
   /**
-   * The S3 distributed cache.
+   * The S3 distributed cache. Given the cache bucket itself, the fleet uses the
+   * part of its trust level (`<path>/protected` or `<path>/unprotected`, see
+   * {@link trustLevel}); given one part (`bucket.cacheAccessFor(...)`), that part.
    * @default no distributed cache
    */
   readonly cache?: RunnerCacheAccess;
+  /**
+   * Which jobs this fleet's hosts run: `protected` when every runner takes jobs
+   * of protected refs only (GitLab's `ref_protected` access level), otherwise
+   * `unprotected`. It picks the fleet's part of a cache bucket and is recorded
+   * with the cache, which refuses to serve both trust levels from one prefix.
+   * @default from the runners' token sources (`RunnerTokenSource.trustLevel`):
+   *   `protected` when all are protected, `unprotected` when any is unprotected;
+   *   unknown (and required with a cache bucket) when a source does not say
+   * @throws ValidationError for `protected` with a runner registered for unprotected jobs
+   */
+  readonly trustLevel?: TrustLevel;
   /**
    * A registry mirror: daemon.json mirrors (also for `docker:dind` services),
    * egress to its security group, and what the host role needs to pull through

@@ -32,6 +32,7 @@ import {
   GROUP_METRICS,
   JOB_SLOT_METRIC_NAME,
   MAX_HEARTBEAT_TIMEOUT_SECONDS,
+  type RunnerCacheAccess,
   type RunnerFleetProps,
   SYSTEM_DISK_GIB,
   TOKEN_REVISION_TAG,
@@ -39,6 +40,8 @@ import {
 import { instanceTypes, validateFleetProps, validateTokenLifetimes } from "./fleet-validation";
 import { mirrorPorts, runnerEntry } from "./fleet-runner-entry";
 import { deliverHostScript } from "./host-script-delivery";
+import { fleetCache, fleetTrustLevel } from "./fleet-cache";
+import { type TrustLevel } from "../platform/tenancy";
 
 export * from "./fleet-props";
 export { mirrorPorts } from "./fleet-runner-entry";
@@ -97,11 +100,18 @@ export class RunnerFleet extends Construct {
   public readonly diskCleanupThresholdPercent: number;
   /** The longest drain: the longest job plus {@link DRAIN_MARGIN_SECONDS}. */
   public readonly drainTimeoutSeconds: number;
+  /** Which jobs the hosts run (`trustLevel` prop, else from the runners' token sources); undefined when unknown. */
+  public readonly trustLevel?: TrustLevel;
+  /** The cache the hosts use: a cache bucket's part of {@link trustLevel}, or the cache as given. */
+  public readonly cache?: RunnerCacheAccess;
 
   public constructor(scope: Construct, id: string, props: RunnerFleetProps) {
     super(scope, id);
     const path = this.node.path;
     validateFleetProps(path, props);
+    this.trustLevel = fleetTrustLevel(path, props.trustLevel, props.runners);
+    this.cache = fleetCache(path, props.cache, this.trustLevel);
+    props = { ...props, cache: this.cache };
     const name = props.fleetName;
     const architecture = fleetArchitecture(path, instanceTypes(props), props.architecture);
     this.architecture = architecture;

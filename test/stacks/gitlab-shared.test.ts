@@ -80,3 +80,23 @@ describe("gitlab-shared: the GitLab version check for fork merge-request sub cla
     expect(violationOf(() => buildPlatform(Testing.app(), withEnvironments(skip(""))))).toMatchObject({ path: "config/environments[0]/gitlab/skipVersionCheck", subject: "reason", value: "" });
   });
 });
+
+describe("gitlab-shared: group variables every pipeline reads", () => {
+  test("an instance with nothing shared but *-scoped group variables still gets the shared stack, which holds them with prevent_destroy", () => {
+    // No templates, no toolbox project, no managed refs: only dev's unscoped variables are shared.
+    const config = withEnvironments((env) => {
+      const { ciTemplates: _t, toolboxProject: _p, ...gitlab } = env.gitlab;
+      return { ...env, gitlab: { ...gitlab, projects: gitlab.projects.map((p) => ({ path: typeof p === "string" ? p : p.path, protectedRefs: "check" as const })) } };
+    });
+    const stacks = buildPlatform(Testing.app(), config);
+    expect([...stacks.gitlabShared.keys()]).toEqual(["https://gitlab.example.com"]);
+    const json = JSON.parse(Testing.synth([...stacks.gitlabShared.values()][0]!)) as SynthJson;
+    const variables = Object.entries(resourcesOf(json, "gitlab_group_variable"));
+    expect(variables.map(([id]) => id.replace(/_.*$/, "")).filter((v, i, all) => all.indexOf(v) === i).sort()).toEqual(["group-variables-dev", "group-variables-production"]);
+    for (const [, v] of variables) expect(v).toEqual(expect.objectContaining({ environment_scope: "*", lifecycle: { prevent_destroy: true } }));
+    for (const env of ["dev", "staging", "production"]) {
+      const own = JSON.parse(Testing.synth(stacks.environments.get(env)!)) as SynthJson;
+      expect(Object.values(resourcesOf(own, "gitlab_group_variable")).filter((v) => v.environment_scope === "*")).toEqual([]);
+    }
+  });
+});

@@ -9,6 +9,11 @@ const stacks = buildPlatform(app, exampleConfig);
 const text = new Map([...stacks.environments, ...[...stacks.gitlabShared.values()].map((s) => [s.node.id, s] as const)].map(([name, stack]) => [name, Testing.synth(stack)]));
 const json = (name: string) => JSON.parse(text.get(name)!) as SynthJson;
 const values = (name: string, type: string) => Object.values(resourcesOf(json(name), type));
+/** An environment's group variables: its own stack's, and its group-wide (`*`) ones, which the gitlab-shared stack creates. */
+const groupVariables = (name: string) => [
+  ...values(name, "gitlab_group_variable"),
+  ...Object.entries(resourcesOf(json("gitlab-shared"), "gitlab_group_variable")).filter(([id]) => id.startsWith(`group-variables-${name}_`)).map(([, v]) => v),
+];
 
 describe("example stacks: GitLab side", () => {
   test("the GitLab provider points at the instance API and holds no token (GITLAB_TOKEN is read by the provider)", () => {
@@ -53,12 +58,12 @@ describe("example stacks: GitLab side", () => {
   });
 
   test("group variables: dev unscoped for builds, staging and production scoped and protected in production", () => {
-    const scopes = (name: string) => [...new Set(values(name, "gitlab_group_variable").map((v) => `${v.environment_scope} protected=${v.protected}`))];
+    const scopes = (name: string) => [...new Set(groupVariables(name).map((v) => `${v.environment_scope} protected=${v.protected}`))];
     expect(scopes("dev")).toEqual(["* protected=false"]);
     expect(scopes("staging")).toEqual(["staging protected=false"]);
     // Production also publishes the buildpack variables, scoped * and unprotected (Auto DevOps' build job has no environment).
     expect(scopes("production").sort()).toEqual(["* protected=false", "production protected=true"]);
-    const keys = values("dev", "gitlab_group_variable").map((v) => v.key);
+    const keys = groupVariables("dev").map((v) => v.key);
     expect(keys.sort()).toEqual([
       // Image URLs, role ARNs and the audience are project variables of each tenant.
       "DOCKER_AUTH_CONFIG",
@@ -75,7 +80,7 @@ describe("example stacks: GitLab side", () => {
   });
 
   test("production publishes the Nexus mirror: Docker Hub mirror, and the buildpack variables under the names buildpacks read, where Auto DevOps' build job gets them", () => {
-    const all = values("production", "gitlab_group_variable");
+    const all = groupVariables("production");
     const vars = Object.fromEntries(all.map((v) => [v.key, v.value]));
     expect(vars.PLATFORM_REGISTRY_MIRROR).toMatch(/^http:\/\/mirror\.[a-z.]+:8082$/);
     expect(vars.JVM_COMMON_BUILDPACK).toMatch(/^http:\/\/mirror\.[a-z.]+:8090\/repository\/buildpack-registry\/buildpacks\/heroku\/jvm\.tgz$/);
@@ -87,13 +92,34 @@ describe("example stacks: GitLab side", () => {
   });
 
   test("DOCKER_AUTH_CONFIG: credHelpers only in dev (not masked), with the external registry from a sensitive variable in production (masked, hidden)", () => {
-    const auth = (name: string) => values(name, "gitlab_group_variable").find((v) => v.key === "DOCKER_AUTH_CONFIG")!;
+    const auth = (name: string) => groupVariables(name).find((v) => v.key === "DOCKER_AUTH_CONFIG")!;
     expect(auth("dev")).toEqual(expect.objectContaining({ masked: false, raw: true }));
     // The registry host as a literal: no group variable refers to one tenant's repository.
     expect(JSON.parse(String(auth("dev").value))).toEqual({ credHelpers: { "111111111111.dkr.ecr.eu-central-1.amazonaws.com": "ecr-login" } });
     expect(auth("production")).toEqual(expect.objectContaining({ masked: true, hidden: true, raw: true }));
     expect(auth("production").value).toContain('base64encode(join(":", ["acme-ci@acme", var.acr_password]))');
     expect((json("production") as { variable?: unknown }).variable).toEqual({ acr_password: expect.objectContaining({ sensitive: true, type: "string" }) });
+  });
+
+  test("no environment stack creates a group variable with environment scope * (destroying dev would remove what every pipeline reads)", () => {
+    for (const env of ["dev", "staging", "production"]) {
+      expect({ env, unscoped: values(env, "gitlab_group_variable").filter((v) => v.environment_scope === "*").map((v) => v.key) }).toEqual({ env, unscoped: [] });
+    }
+    // They live in the gitlab-shared stack, with prevent_destroy like its other resources.
+    const shared = values("gitlab-shared", "gitlab_group_variable");
+    expect(shared.map((v) => v.key).sort()).toEqual(
+      [...groupVariables("dev"), ...groupVariables("staging"), ...groupVariables("production")].filter((v) => v.environment_scope === "*").map((v) => v.key).sort(),
+    );
+    expect(shared.length).toBeGreaterThanOrEqual(10);
+    for (const v of shared) expect(v).toEqual(expect.objectContaining({ environment_scope: "*", lifecycle: expect.objectContaining({ prevent_destroy: true }) }));
+    // dev's GitLab side hands them over (and its keys output no longer names them).
+    expect(stacks.environments.get("dev")!.gitlab.groupWideVariables.map((v) => v.key)).toEqual(expect.arrayContaining(["PLATFORM_REGISTRY_HOST", "PLATFORM_RUNNER_TAG", "DOCKER_AUTH_CONFIG"]));
+    expect(stacks.environments.get("dev")!.gitlab.variableNames).toEqual([]);
+  });
+
+  test("scoped group variables stay in their environment's stack", () => {
+    expect(values("staging", "gitlab_group_variable").length).toBeGreaterThan(0);
+    expect(values("production", "gitlab_group_variable").every((v) => v.environment_scope === "production")).toBe(true);
   });
 
   test("the templates project (acme/ci-templates) and the toolbox project dev declares live in the gitlab-shared stack, protected from destroy; no environment owns them", () => {
@@ -128,6 +154,15 @@ describe("configuration: GitLab side", () => {
     expect(error.message).toMatch(
       /^config\/environments\[1\]\/gitlab\/variables: invalid group variables "acme \(environment scope \*\)"\. Rule: only one environment may own the group variables on https:\/\/gitlab\.example\.com, but environment dev already does .*Fix: give the environments sharing the group distinct variables\.environmentScope values/,
     );
+  });
+
+  test("a group-wide DOCKER_AUTH_CONFIG holding an external registry's password (a sensitive variable of the environment's stack) is refused: the shared stack cannot refer to it", () => {
+    const external = { externalRegistries: [{ registry: "registry.example.org", username: "ci", passwordVariable: "example_password" }] };
+    const error = violationOf(() => buildPlatform(Testing.app(), withGitLab(0, external)));
+    expect(error.message).toMatch(/^dev\/platform\/gitlab\/group-variables: invalid DOCKER_AUTH_CONFIG .*Rule: group variables with environment scope \* live in the stack that outlives every environment.*Fix: give the environment's variables a scope \(gitlab\.variables\.environmentScope\)/s);
+    // Scoped, the same registry is fine: the variable stays in the environment's stack.
+    const scoped = buildPlatform(Testing.app(), withGitLab(0, { ...external, variables: { environmentScope: "dev" } }));
+    expect(scoped.environments.get("dev")!.gitlab.groupWideVariables).toEqual([]);
   });
 
   test("two environments publishing the templates", () => {

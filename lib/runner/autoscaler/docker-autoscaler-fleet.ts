@@ -114,7 +114,8 @@ export class DockerAutoscalerFleet extends Construct {
     const region = new DataAwsRegion(this, "region");
 
     // config.toml: one docker-autoscaler [[runners]] per definition, each with its own group.
-    const registryHosts = [...new Set((props.repositories ?? []).map((repo) => repo.registryHost))];
+    // The repositories' registries and an ECR pull-through mirror's (jobs pull through its prefixes).
+    const registryHosts = [...new Set([...(props.repositories ?? []).map((repo) => repo.registryHost), ...(props.mirror?.ecrRegistryHosts ?? [])])];
     this.runnerConfig = {
       concurrent: props.concurrent,
       checkInterval: props.checkInterval,
@@ -171,6 +172,8 @@ export class DockerAutoscalerFleet extends Construct {
     props.repositories?.forEach((r) => r.grantPull(this.managerRole));
     // Each distinct cache once (runners may share the fleet's).
     [...new Set(props.runners.map((r) => cacheOf(props, r)))].forEach((cache) => cache?.grantReadWrite(this.managerRole));
+    // Each runner's trust level is recorded with its cache, which refuses to serve both from one prefix.
+    props.runners.forEach((r, i) => cacheOf(props, r)?.claim?.(r.trustLevel, `${path}/runners[${i}]`));
     staticKey?.privateKey.grantRead(this.managerRole);
     const scopeOf = (groupName: string) => ({ partition: partition.partition, region: region.region, accountId: account.accountId, groupName });
     this.managerRole.addToPrincipalPolicy({
@@ -179,6 +182,8 @@ export class DockerAutoscalerFleet extends Construct {
     });
     this.managerRole.addToPrincipalPolicy({ actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], resources: [logGroup.arn, `${logGroup.arn}:*`] });
     props.runners.forEach((r) => fleetingAwsPluginStatements(scopeOf(workerGroupNameOf(name, r)), staticKey === undefined, WORKER_USERNAME).forEach((s) => this.managerRole.addToPrincipalPolicy(s)));
+    // What pulling through the mirror needs (ECR pull-through: pull, import, create on its repositories).
+    props.mirror?.grantHostAccess?.(this.managerRole);
 
     // Network: the manager takes no inbound traffic; it reaches HTTPS and the workers' SSH port.
     const managerSg = new SecurityGroup(this, "manager-security-group", {

@@ -234,12 +234,20 @@ export interface DockerAutoscalerFleetProps {
    */
   readonly repositories?: readonly PullableRepository[];
   /**
-   * The S3 distributed cache (the manager signs cache URLs).
+   * The S3 distributed cache (the manager signs cache URLs). Given the cache
+   * bucket itself, each runner uses the part of its trust level
+   * (`<path>/protected` or `<path>/unprotected`); the cache refuses to serve
+   * both trust levels from one prefix.
    * @default no distributed cache
    */
   readonly cache?: RunnerCacheAccess;
   /**
-   * A registry mirror for the workers' docker daemons and the helper image.
+   * A registry mirror for the workers' docker daemons and the helper image. The
+   * fleet grants its manager what pulling through the mirror needs
+   * (`grantHostAccess`: for an ECR pull-through mirror pull, import and create on
+   * its repositories) and adds the mirror's ECR registry hosts to the jobs'
+   * `DOCKER_AUTH_CONFIG` `credHelpers`, so a forgotten grant cannot synthesize a
+   * fleet whose pulls fail.
    * @default none
    */
   readonly mirror?: MirrorEndpoint;

@@ -131,10 +131,14 @@ export function validateAutoscalerFleetProps(path: string, props: DockerAutoscal
   validateVersions(path, { ...DEFAULT_RUNNER_HOST_VERSIONS, ...props.versions });
 }
 
-/** The cache a runner uses: its own, the fleet's, or none. */
+/**
+ * The cache a runner uses: its own, the fleet's, or none; of a cache bucket
+ * given as is, the part of the runner's trust level (`forTrustLevel`).
+ */
 export function cacheOf(props: DockerAutoscalerFleetProps, runner: AutoscalerRunnerDefinition): RunnerCacheAccess | undefined {
   if (runner.useCache === false) return undefined;
-  return runner.cache ?? props.cache;
+  const cache = runner.cache ?? props.cache;
+  return cache?.forTrustLevel ? cache.forTrustLevel(runner.trustLevel) : cache;
 }
 
 /**
