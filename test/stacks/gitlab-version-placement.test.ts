@@ -10,10 +10,20 @@ import { exampleConfig } from "../../stacks/example-config";
 import { type SynthJson, violationOf } from "../support/synth";
 
 const withEnvironments = (change: (env: EnvironmentConfig, i: number) => EnvironmentConfig): PlatformConfig => ({ ...exampleConfig, environments: exampleConfig.environments.map(change) });
-/** No templates, no toolbox project, every project's protections checked rather than managed: no gitlab-shared stack. */
+/**
+ * No templates, no toolbox project, every project's protections checked rather than managed, and no
+ * group-wide (`*`-scoped) variables (those live in gitlab-shared too): no gitlab-shared stack.
+ */
 const unshared = (env: EnvironmentConfig): EnvironmentConfig => {
-  const { ciTemplates: _templates, toolboxProject: _toolbox, ...gitlab } = env.gitlab;
-  return { ...env, gitlab: { ...gitlab, projects: gitlab.projects.map((p) => ({ ...(typeof p === "string" ? { path: p } : p), protectedRefs: "check" as const })) } };
+  const { ciTemplates: _templates, toolboxProject: _toolbox, buildpackVariables: _buildpack, autoDevOps: _autoDevOps, ...gitlab } = env.gitlab;
+  return {
+    ...env,
+    gitlab: {
+      ...gitlab,
+      variables: { ...gitlab.variables, environmentScope: env.name },
+      projects: gitlab.projects.map((p) => ({ ...(typeof p === "string" ? { path: p } : p), protectedRefs: "check" as const })),
+    },
+  };
 };
 type Metadata = { lifecycle: { postcondition: { condition: string; error_message: string }[] } };
 const metadataOf = (json: SynthJson) => Object.values((json.data?.gitlab_metadata ?? {}) as Record<string, Metadata>);
