@@ -13,7 +13,8 @@ const VERSION = /^\d+\.\d+\.\d+$/;
  *
  * @returns the list, or undefined for the default (18.2.2 only)
  * @throws ValidationError for an empty list, a version that is not `<major>.<minor>.<patch>`,
- *   a newest version below 18.2.2, or environments on the instance that disagree
+ *   a newest version below 18.2.2, an entry on the 18.2 line below 18.2.2 (that line has no
+ *   backport; its fix is 18.2.2 itself), or environments on the instance that disagree
  */
 export function versionMinimumsOf(config: PlatformConfig, gitlabUrl: string): readonly string[] | undefined {
   const on = config.environments
@@ -38,6 +39,20 @@ export function versionMinimumsOf(config: PlatformConfig, gitlabUrl: string): re
       value: list,
       rule: `the newest listed version is the minimum for every later line, and no release before ${FORK_MERGE_REQUEST_SUB_MINIMUM} carries the fork's project_path in fork merge-request ID tokens; older lines are admitted only as backports listed next to it`,
       fix: `list "${FORK_MERGE_REQUEST_SUB_MINIMUM}" (or later) too, with the backports of older lines beside it`,
+    });
+    const [fixMajor, fixMinor] = [major, minor];
+    // Every later line's releases order above the first fixed release, so only the fixed line's
+    // own earlier patch releases can sit below it.
+    const unpatched = (list as string[]).find((v) => {
+      const [a, b, c] = v.split(".").map(Number) as [number, number, number];
+      return a === fixMajor && b === fixMinor && c < patch;
+    });
+    check(unpatched === undefined, {
+      path,
+      subject: "minimumVersions",
+      value: list,
+      rule: `${unpatched} is on a line at or above ${fixMajor}.${fixMinor}, where ${FORK_MERGE_REQUEST_SUB_MINIMUM} is the first release with the fork merge-request ID token fix; only lines before ${fixMajor}.${fixMinor} take a backport minimum`,
+      fix: `raise ${unpatched} to ${FORK_MERGE_REQUEST_SUB_MINIMUM} or later on its line, or drop it`,
     });
   }
   const first = giving[0]!;

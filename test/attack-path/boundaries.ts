@@ -5,6 +5,7 @@
 import { type Actor } from "../support/gitlab-actors";
 import { assumableWithToken, deploys, everyAudience, isProtected, pullableBy, pullThroughPushableBy, pushableBy, reachableWithToken, type RoleNode } from "./iam-model";
 import { type Scenario, tenantActors, tokenOf } from "./scenario";
+import { hostTakeoversOf } from "./host-takeover";
 import { bucketsOf, protectedCacheAccess, protectedCachePrefixes, readsSecret, secretsOf } from "./secret-reach";
 
 /** Every role an actor reaches in any environment, whatever audience its job requests. */
@@ -58,29 +59,30 @@ export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors):
   const secrets = secretsOf(scenario.json);
   const buckets = bucketsOf(scenario.json);
   const cachePrefixes = protectedCachePrefixes(scenario.environments);
-  for (const env of scenario.environments) {
-    for (const tenant of env.tenants) {
-      for (const actor of actorsOf(tenant)) {
-        const reached = reachedBy(scenario, actor);
-        const label = `${actor.kind} ${actor.projectPath} ${actor.refType} ${actor.ref}`;
-        const unprotected = actor.trust === "unprotected" && !isProtected(scenario.model, actor.projectPath, actor.refType, actor.ref);
-        for (const role of reached) {
-          if (unprotected) {
-            for (const repo of pushableBy(scenario.model, role)) {
-              if (runByProtected.has(repo.arn) || repo.trust === "protected") problems.push(`${label}: reaches ${role.name}, which pushes ${repo.name}, run by protected pipelines`);
-            }
-            if (deploys(role)) problems.push(`${label}: reaches the deployment role ${role.name}`);
-            for (const repo of pullThroughPushableBy(scenario.model, role)) problems.push(`${label}: reaches ${role.name}, which pushes the pull-through repository ${repo.name} every job's base images come from`);
-            for (const secret of secrets) if (readsSecret(scenario.model, role, secret)) problems.push(`${label}: reaches ${role.name}, which reads the secret ${secret.stack}:${secret.name}`);
-            const cache = protectedCacheAccess(role, buckets, cachePrefixes);
-            for (const object of cache.read) problems.push(`${label}: reaches ${role.name}, which reads the protected cache ${object}`);
-            for (const object of cache.write) problems.push(`${label}: reaches ${role.name}, which writes the protected cache ${object}`);
-          }
-          const pulled = pullableBy(scenario.model, role).filter((repo) => !toolbox.has(repo.arn));
-          for (const repo of [...pushableBy(scenario.model, role), ...pulled]) {
-            if (repo.tenant !== undefined && repo.tenant !== tenant.name && !deploys(role)) problems.push(`${label}: reaches ${role.name}, which uses ${repo.name} of tenant ${repo.tenant}`);
-          }
+  const unprotectedOf = (actor: Actor) => actor.trust === "unprotected" && !isProtected(scenario.model, actor.projectPath, actor.refType, actor.ref);
+  const cases = scenario.environments.flatMap((env) => env.tenants.flatMap((tenant) => actorsOf(tenant).map((actor) => ({ tenant, actor, reached: reachedBy(scenario, actor) }))));
+  // Roles an unprotected actor reaches anyway; launching an instance with any other is a takeover.
+  const reachedUnprotected = new Set(cases.filter((c) => unprotectedOf(c.actor)).flatMap((c) => c.reached));
+  const beyond = scenario.model.roles.filter((r) => !reachedUnprotected.has(r));
+  for (const { tenant, actor, reached } of cases) {
+    const label = `${actor.kind} ${actor.projectPath} ${actor.refType} ${actor.ref}`;
+    const unprotected = unprotectedOf(actor);
+    for (const role of reached) {
+      if (unprotected) {
+        for (const repo of pushableBy(scenario.model, role)) {
+          if (runByProtected.has(repo.arn) || repo.trust === "protected") problems.push(`${label}: reaches ${role.name}, which pushes ${repo.name}, run by protected pipelines`);
         }
+        if (deploys(role)) problems.push(`${label}: reaches the deployment role ${role.name}`);
+        for (const repo of pullThroughPushableBy(scenario.model, role)) problems.push(`${label}: reaches ${role.name}, which pushes the pull-through repository ${repo.name} every job's base images come from`);
+        for (const secret of secrets) if (readsSecret(scenario.model, role, secret)) problems.push(`${label}: reaches ${role.name}, which reads the secret ${secret.stack}:${secret.name}`);
+        const cache = protectedCacheAccess(role, buckets, cachePrefixes);
+        for (const object of cache.read) problems.push(`${label}: reaches ${role.name}, which reads the protected cache ${object}`);
+        for (const object of cache.write) problems.push(`${label}: reaches ${role.name}, which writes the protected cache ${object}`);
+        for (const path of hostTakeoversOf(scenario.json, role, beyond)) problems.push(`${label}: reaches ${role.name}, which ${path}`);
+      }
+      const pulled = pullableBy(scenario.model, role).filter((repo) => !toolbox.has(repo.arn));
+      for (const repo of [...pushableBy(scenario.model, role), ...pulled]) {
+        if (repo.tenant !== undefined && repo.tenant !== tenant.name && !deploys(role)) problems.push(`${label}: reaches ${role.name}, which uses ${repo.name} of tenant ${repo.tenant}`);
       }
     }
   }

@@ -9,6 +9,7 @@
 import { type SynthJson } from "../support/synth";
 import { evaluatePolicy, evaluateResourcePolicy, type IamRequest, wildcardMatch } from "../support/iam-evaluator";
 import { managedPolicyOf } from "./managed-policies";
+import { failOnUnmodelledGrants } from "./unmodelled-grants";
 
 type Json = Record<string, unknown>;
 type Doc = { readonly Statement: unknown };
@@ -191,6 +192,7 @@ export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel 
     }
     const attach = (role: string, arn: unknown) => managedOf.set(role, [...(managedOf.get(role) ?? []), resolve(String(arn))]);
     failOnUnknownAttachmentForms(stack, json);
+    failOnUnmodelledGrants(stack, json);
     for (const [, attachment] of values(json, "aws_iam_role_policy_attachment")) attach(resolve(String(attachment.role)), attachment.policy_arn);
     for (const [, attachment] of values(json, "aws_iam_policy_attachment")) {
       for (const role of (attachment.roles as string[] | undefined) ?? []) attach(resolve(String(role)), attachment.policy_arn);

@@ -3,11 +3,17 @@
  * throws on a policy form it does not know: a planted administrator grant in any form on the
  * role unprotected refs reach is caught.
  */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { exampleConfig } from "../../stacks/example-config";
 import { boundaryViolations } from "./boundaries";
 import { buildIamModel, roleAllows } from "./iam-model";
 import { plantedIn, policyText, resourcesOf, roleIdIn } from "./planted";
 import { buildScenario } from "./scenario";
+import { UNMODELLED_GRANT_FORMS } from "./unmodelled-grants";
+
+const PROVIDER_LIB = path.dirname(path.dirname(require.resolve("@cdktf/provider-aws/lib/kms-grant")));
+
 
 const base = buildScenario(exampleConfig);
 const UNPROTECTED = "acme-ci-dev-app-unprotected";
@@ -48,6 +54,22 @@ describe("attack paths: every form that gives a role permissions", () => {
       resourcesOf(dev, "aws_iam_role_policy_attachments_exclusive").planted = { role_name: `\${aws_iam_role.${roleIdIn(dev, UNPROTECTED)}.name}`, policy_arns: [ADMIN] };
     });
     for (const scenario of [viaAttachment, viaExclusive]) expect(boundaryViolations(scenario)).toEqual(caught);
+  });
+
+  test("fails closed on grants the model does not read: an aws_kms_grant on the secrets key for the unprotected role (the old model ignored it), and every other listed form", () => {
+    for (const type of UNMODELLED_GRANT_FORMS.keys()) {
+      const json = new Map([...base.json].map(([stack, j]) => [stack, JSON.parse(JSON.stringify(j)) as typeof j]));
+      const dev = json.get("dev")!;
+      const [keyId] = Object.keys(resourcesOf(dev, "aws_kms_key"));
+      resourcesOf(dev, type).planted =
+        type === "aws_kms_grant"
+          ? { name: "planted", key_id: `\${aws_kms_key.${keyId!}.key_id}`, grantee_principal: `\${aws_iam_role.${roleIdIn(dev, UNPROTECTED)}.arn}`, operations: ["Decrypt"] }
+          : { planted: true };
+      expect(() => buildIamModel(json)).toThrow(new RegExp(`^attack-path model: dev uses ${type}, an unknown grant form .*; add it to the model`));
+    }
+    expect(UNMODELLED_GRANT_FORMS.has("aws_kms_grant")).toBe(true);
+    // Every listed type is a resource of the pinned provider (lib/<name>).
+    for (const type of UNMODELLED_GRANT_FORMS.keys()) expect({ type, lib: existsSync(path.join(PROVIDER_LIB, type.replace(/^aws_/, "").replace(/_/g, "-"))) }).toEqual({ type, lib: true });
   });
 
   test("fails closed: an unknown policy form, or managed_policy_arns that is not a list, makes the model throw", () => {

@@ -22,6 +22,7 @@
  * key; the key policy goes through `evaluateResourcePolicy`, as in the IAM model.
  */
 import { evaluateResourcePolicy } from "../support/iam-evaluator";
+import { mayReadParameter } from "./parameter-reads";
 import { type HostModel, type ParameterModel, type RegistrationModel, type StackModel, type StatementModel } from "./runner-model";
 
 /** A job as the runner routing sees it. */
@@ -106,9 +107,10 @@ export function canDecrypt(stack: StackModel, roleId: string, parameter: Paramet
   return allows(stack.rolePolicies.get(roleId) ?? [], "kms:Decrypt", `\${aws_kms_key.${parameter.key}.arn}`);
 }
 
-/** Whether the role reads the parameter's value: `ssm:GetParameter` on it and the key's decrypt. */
+/** Whether the role reads the parameter's value: any SSM call returning it (parameter-reads.ts) and the key's decrypt. */
 export function canReadParameter(stack: StackModel, roleId: string, parameter: ParameterModel): boolean {
-  return allows(stack.rolePolicies.get(roleId) ?? [], "ssm:GetParameter", parameter.arn) && canDecrypt(stack, roleId, parameter);
+  const policy = stack.rolePolicies.get(roleId) ?? [];
+  return mayReadParameter(parameter.arn, (action, resource) => allows(policy, action, resource)) && canDecrypt(stack, roleId, parameter);
 }
 
 /** What a host role reaches in its stack. */

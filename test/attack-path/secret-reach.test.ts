@@ -9,6 +9,8 @@ import { type SynthJson } from "../support/synth";
 import { boundaryViolations, reachedBy } from "./boundaries";
 import { grantRoleIn, type Json, plantedIn, resourcesOf, roleIdIn } from "./planted";
 import { buildScenario, tenantActors } from "./scenario";
+import { stackModelOf } from "./runner-model";
+import { canReadParameter } from "./runner-routing";
 import { bucketsOf, protectedCacheAccess, protectedCachePrefixes, readsSecret, secretsOf } from "./secret-reach";
 
 const base = buildScenario(exampleConfig);
@@ -69,6 +71,40 @@ describe("attack paths: secrets and the protected cache through roles reached wi
     const iamOnly = plantedIn(base, (json) => grantRoleIn(json.get("dev")!, UNPROTECTED, readToken, { Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }));
     const keyOnly = plantedIn(base, (json) => keyStatement(json.get("dev")!, keyReads(UNPROTECTED_ARN)));
     for (const scenario of [iamOnly, keyOnly]) expect(violationsMatching(scenario, /which reads the secret/)).toEqual([]);
+  });
+
+  test("the other SSM reads are caught too: GetParameters, GetParameterHistory, GetParametersByPath on an ancestor path (the old check knew GetParameter only)", () => {
+    const PREFIX = "arn:aws:ssm:eu-central-1:111111111111:parameter/";
+    const reads = [
+      { Action: "ssm:GetParameters", Resource: BUILD_TOKEN },
+      { Action: "ssm:GetParameterHistory", Resource: BUILD_TOKEN },
+      { Action: "ssm:GetParametersByPath", Resource: `${PREFIX}acme-ci/dev/runner/build` },
+      { Action: "ssm:GetParametersByPath", Resource: `${PREFIX}acme-ci` },
+      { Action: "ssm:GetParametersByPath", Resource: `${PREFIX}acme-ci/dev/*` },
+    ];
+    for (const read of reads) {
+      const scenario = plantedIn(base, (json) => {
+        grantRoleIn(json.get("dev")!, UNPROTECTED, { Effect: "Allow", ...read });
+        keyStatement(json.get("dev")!, keyReads(UNPROTECTED_ARN));
+      });
+      const caught = violationsMatching(scenario, /which reads the secret dev:\/acme-ci\/dev\/runner\/build\/token$/).length > 0;
+      // The runner-side model (runner-routing.ts) agrees on the unprotected pool's host role.
+      const dev = scenario.json.get("dev")!;
+      const onHost = JSON.parse(JSON.stringify(dev)) as SynthJson;
+      const hostRole = stackModelOf("dev", dev).hosts.find((h) => h.runners.some((r) => r.name === "mr"))!.role;
+      const hostName = String(resourcesOf(onHost, "aws_iam_role")[hostRole]!.name);
+      grantRoleIn(onHost, hostName, { Effect: "Allow", ...read });
+      keyStatement(onHost, keyReads(`arn:aws:iam::111111111111:role/${hostName}`));
+      const runner = stackModelOf("dev", onHost);
+      const token = runner.parameters.find((p) => p.arn === BUILD_TOKEN)!;
+      expect({ read, caught, hostReads: canReadParameter(runner, hostRole, token) }).toEqual({ read, caught: true, hostReads: true });
+    }
+    // A path that is not an ancestor of the token reads nothing.
+    const elsewhere = plantedIn(base, (json) => {
+      grantRoleIn(json.get("dev")!, UNPROTECTED, { Effect: "Allow", Action: "ssm:GetParametersByPath", Resource: `${PREFIX}acme-ci/dev/runner/mr` });
+      keyStatement(json.get("dev")!, keyReads(UNPROTECTED_ARN));
+    });
+    expect(violationsMatching(elsewhere, /which reads the secret dev:\/acme-ci\/dev\/runner\/build\/token$/)).toEqual([]);
   });
 
   test("role chaining: the unprotected role may assume the protected runner host role (trust and IAM), which reads the build token: caught", () => {

@@ -8,6 +8,7 @@
 import { cachePathOf } from "../../lib/platform/tenancy";
 import { type SynthJson } from "../support/synth";
 import { decryptsWithKey, type IamModel, roleAllows, type RoleNode } from "./iam-model";
+import { mayReadParameter } from "./parameter-reads";
 
 type Json = Record<string, unknown>;
 
@@ -63,10 +64,14 @@ export function bucketsOf(stacks: ReadonlyMap<string, SynthJson>): BucketNode[] 
   });
 }
 
-/** Whether `role` reads the secret: `ssm:GetParameter` on it (same account) and the key's decrypt through SSM. */
+/**
+ * Whether `role` reads the secret: any SSM call returning its value (`ssm:GetParameter`,
+ * `GetParameters`, `GetParameterHistory`, `GetParametersByPath` on an ancestor path; see
+ * parameter-reads.ts) in the same account, and the key's decrypt through SSM.
+ */
 export function readsSecret(model: IamModel, role: RoleNode, secret: SecretNode): boolean {
   if (role.account !== secret.account) return false;
-  if (!roleAllows(role, "ssm:GetParameter", secret.arn)) return false;
+  if (!mayReadParameter(secret.arn, (action, resource) => roleAllows(role, action, resource))) return false;
   if (secret.key === undefined) return true;
   const key = model.keys.find((k) => k.stack === secret.stack && k.id === secret.key);
   return key !== undefined && decryptsWithKey(key, role, secret.region, secret.arn);

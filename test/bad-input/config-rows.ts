@@ -216,6 +216,15 @@ export const configRows: readonly BadInput[] = [
     fix: /list "18\.2\.2" \(or later\) too/,
   },
   {
+    name: "GitLab minimum versions with an unpatched 18.2 release beside a newer one",
+    run: () => versionMinimumsOf({ ...exampleConfig, environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, minimumVersions: ["19.0.0", "18.2.1"] } })) }, dev.gitlab.url),
+    path: `${E0}/gitlab/minimumVersions`,
+    subject: "minimumVersions",
+    value: ["19.0.0", "18.2.1"],
+    rule: /18\.2\.1 is on a line at or above 18\.2, where 18\.2\.2 is the first release with the fork merge-request ID token fix/,
+    fix: /raise 18\.2\.1 to 18\.2\.2 or later on its line, or drop it/,
+  },
+  {
     name: "GitLab minimum versions given by only some environments of an instance",
     run: () => versionMinimumsOf({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i === 1 ? { ...e, gitlab: { ...e.gitlab, minimumVersions: ["18.2.2", "18.1.5"] } } : e)) }, dev.gitlab.url),
     path: `${E0}/gitlab/minimumVersions`,
