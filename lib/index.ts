@@ -742,7 +742,7 @@ export { validateDockerVolumes, validateUntrustedJobVolumes } from "./runner/doc
 
 // Deploy per tenant: deployment roles, the promotion gate of environment branches, the toolbox in deploying environments, protected environments.
 export { tenantDeploymentRoleName } from "./platform/tenancy";
-export { PROMOTE_REQUIRES_VARIABLE, deployedTagOf } from "./gitlab/deploy-template";
+export { promoteScript, deployedTagOf } from "./gitlab/deploy-template";
 export { type ToolboxPromotionEnvironment, type ToolboxPromotionProps, toolboxPromotionJobs, toolboxImageTag, toolboxJobImage } from "./gitlab/deploy-toolbox";
 export { ProtectedDeployEnvironments, type ProtectedDeployEnvironmentsProps, DEPLOY_ACCESS_LEVELS, type DeployAccessLevel } from "./gitlab/deploy-environments";
 export { protectsDeployEnvironment } from "./platform/promotion";
