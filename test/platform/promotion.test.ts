@@ -1,5 +1,8 @@
 import { Testing } from "cdktf";
-import { type EnvironmentConfig, type PlatformConfig } from "../../stacks/config";
+import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
+import { deployTemplateOf } from "../../stacks/promotion";
+import { platformCiTemplates } from "../../lib/gitlab/platform-templates";
+import { TagScheme } from "../../lib/registry/tag-scheme";
 import { buildPlatform } from "../../stacks/app";
 import { exampleConfig } from "../../stacks/example-config";
 import fc from "fast-check";
@@ -153,5 +156,30 @@ describe("deployment role names fit IAM's 64 characters whenever the tenancy che
       { numRuns: 500 },
     );
     expect(accepted).toBeGreaterThan(0);
+  });
+});
+
+describe("the image deploy jobs run", () => {
+  const withoutToolbox: PlatformConfig = {
+    ...exampleConfig,
+    environments: exampleConfig.environments.map((e) => (e.name === "production" ? ({ ...e, gitlab: { ...e.gitlab, projects: e.gitlab.projects.filter((p) => typeof p === "string") } } as EnvironmentConfig) : e)),
+  };
+  const withJobImage = (config: PlatformConfig): PlatformConfig => ({
+    ...config,
+    environments: config.environments.map((e) => (e.deploy ? ({ ...e, deploy: { ...e.deploy, jobImage: "registry.example.com/deploy-tools:1" } } as EnvironmentConfig) : e)),
+  });
+
+  test("fault: production without the toolbox project synthesized deploy jobs whose image nothing fills; now the configuration is refused", () => {
+    expect(() => validateConfig(withoutToolbox)).toThrow(/config\/environments\[2\]\/deploy\/jobImage: invalid deploy job image .*would fail at image pull/);
+  });
+
+  test("the check can fail: with deploy.jobImage in every deploying environment the same configuration is accepted and deploy.yml runs that image", () => {
+    const config = withJobImage(withoutToolbox);
+    expect(() => validateConfig(config)).not.toThrow();
+    const template = deployTemplateOf(config, "https://gitlab.example.com")!;
+    expect(template.jobImage).toBe("registry.example.com/deploy-tools:1");
+    const [deploy] = platformCiTemplates("t", new TagScheme("t", config.environments[0]!.registry.tagScheme), template).filter((t) => t.fileName === "deploy.yml");
+    expect(deploy!.content).toContain("image: registry.example.com/deploy-tools:1");
+    expect(deploy!.content).not.toContain("$PLATFORM_TOOLBOX_URL:latest");
   });
 });
