@@ -377,7 +377,8 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
     });
     if (!seen) first.set(env.gitlab.url, { jobImage, index: i });
     if (jobImage !== undefined) return;
-    const toolboxProject = config.environments.find((e) => e.gitlab.url === env.gitlab.url && e.gitlab.toolboxProject)?.gitlab.toolboxProject?.path;
+    const declaring = config.environments.find((e) => e.gitlab.url === env.gitlab.url && e.gitlab.toolboxProject) ?? config.environments.find((e) => e.gitlab.toolboxProject);
+    const toolboxProject = declaring?.gitlab.toolboxProject?.path;
     const repositoryId = imageRolesOf(env).toolbox;
     const builder = toolboxProject === undefined ? undefined : tenantsOf(env).find((t) => t.path.toLowerCase() === toolboxProject.toLowerCase());
     const fills = builder !== undefined && repositoryId !== undefined && builder.repositories.some((r) => r.id === repositoryId);
