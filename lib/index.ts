@@ -758,3 +758,9 @@ export { validateCacheExpirationDays } from "./cache/cache-bucket";
 export { validateRunnerLimit } from "./runner/config-toml-validation";
 export { validateImageStorage, validateMaxJobTimeout } from "./runner/fleet-validation";
 export { validateConstructRules } from "./platform/construct-rules";
+
+// Deployment statements per tenant, deploying tenants, deploy job images, ECR media types.
+export { TENANT_PLACEHOLDER, isTenantScoped, isWriteAction, statementsForTenant, validateDeploymentStatements } from "./platform/deployment-statements";
+export { deploysTenant, deployingTenantsOf } from "./platform/toolbox-source";
+export { validateDeployJobImages } from "./platform/promotion";
+export { ACCEPTED_MEDIA_TYPES_OPTION, ECR_ACCEPTED_MEDIA_TYPES } from "./gitlab/ecr-media-types";
