@@ -364,7 +364,7 @@ function validateDeployAccess(env: EnvironmentConfig, at: string): void {
 export function validateDeployJobImages(config: Pick<PromotionConfigView, "environments">): void {
   const first = new Map<string, { jobImage: string | undefined; index: number }>();
   config.environments.forEach((env, i) => {
-    if (env.deploy === undefined) return;
+    if (env?.deploy === undefined || env.gitlab === undefined) return;
     const at = `config/environments[${i}]/deploy/jobImage`;
     const jobImage = env.deploy.jobImage;
     const seen = first.get(env.gitlab.url);
@@ -377,8 +377,10 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
     });
     if (!seen) first.set(env.gitlab.url, { jobImage, index: i });
     if (jobImage !== undefined) return;
-    const declaring = config.environments.find((e) => e.gitlab.url === env.gitlab.url && e.gitlab.toolboxProject) ?? config.environments.find((e) => e.gitlab.toolboxProject);
-    const toolboxProject = declaring?.gitlab.toolboxProject?.path;
+    const declaring = config.environments.find((e) => e?.gitlab?.url === env.gitlab?.url && e?.gitlab?.toolboxProject) ?? config.environments.find((e) => e?.gitlab?.toolboxProject);
+    const toolboxProject = declaring?.gitlab?.toolboxProject?.path;
+    // Without any toolbox project the platform does not manage the toolbox image: left to the operator (not checked).
+    if (toolboxProject === undefined) return;
     const repositoryId = imageRolesOf(env).toolbox;
     const builder = toolboxProject === undefined ? undefined : tenantsOf(env).find((t) => t.path.toLowerCase() === toolboxProject.toLowerCase());
     const fills = builder !== undefined && repositoryId !== undefined && builder.repositories.some((r) => r.id === repositoryId);
