@@ -742,7 +742,7 @@ export { validateDockerVolumes, validateUntrustedJobVolumes } from "./runner/doc
 
 // Deploy per tenant: deployment roles, the promotion gate of environment branches, the toolbox in deploying environments, protected environments.
 export { tenantDeploymentRoleName } from "./platform/tenancy";
-export { PROMOTE_REQUIRES_VARIABLE, deployedTagOf } from "./gitlab/deploy-template";
+export { promoteScript, deployedTagOf } from "./gitlab/deploy-template";
 export { type ToolboxPromotionEnvironment, type ToolboxPromotionProps, toolboxPromotionJobs, toolboxImageTag, toolboxJobImage } from "./gitlab/deploy-toolbox";
 export { ProtectedDeployEnvironments, type ProtectedDeployEnvironmentsProps, DEPLOY_ACCESS_LEVELS, type DeployAccessLevel } from "./gitlab/deploy-environments";
 export { protectsDeployEnvironment } from "./platform/promotion";
@@ -758,3 +758,9 @@ export { validateCacheExpirationDays } from "./cache/cache-bucket";
 export { validateRunnerLimit } from "./runner/config-toml-validation";
 export { validateImageStorage, validateMaxJobTimeout } from "./runner/fleet-validation";
 export { validateConstructRules } from "./platform/construct-rules";
+
+// Deployment statements per tenant, deploying tenants, deploy job images, ECR media types.
+export { TENANT_PLACEHOLDER, isTenantScoped, isWriteAction, statementsForTenant, validateDeploymentStatements } from "./platform/deployment-statements";
+export { deploysTenant, deployingTenantsOf } from "./platform/toolbox-source";
+export { validateDeployJobImages } from "./platform/promotion";
+export { ACCEPTED_MEDIA_TYPES_OPTION, ECR_ACCEPTED_MEDIA_TYPES } from "./gitlab/ecr-media-types";

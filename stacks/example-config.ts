@@ -66,15 +66,17 @@ const gitlab = {
 } as const;
 
 /**
- * Example permissions of a deployment role: read and write its environment's
- * Terraform state in a state bucket (your deployments add what they manage).
+ * Example permissions of a deployment role: read and write its own tenant's Terraform state
+ * (`<env>/<tenant>/` of a state bucket; `{{tenant}}` is each tenant's name in its own role), so
+ * one project's deploy job cannot overwrite another project's state (your deployments add what
+ * they manage, scoped the same way).
  */
 function stateBucketStatements(accountId: string, env: string, region = "eu-central-1"): PolicyStatement[] {
   const bucket = `arn:${partitionOf(region)}:s3:::acme-ci-terraform-state-${accountId}`;
   return [
-    // Listing narrowed to the environment's prefix, like the object grant below.
-    { actions: ["s3:ListBucket"], resources: [bucket], conditions: { StringLike: { "s3:prefix": [`${env}/`, `${env}/*`] } } },
-    { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`${bucket}/${env}/*`] },
+    // Listing narrowed to the tenant's prefix, like the object grant below.
+    { actions: ["s3:ListBucket"], resources: [bucket], conditions: { StringLike: { "s3:prefix": [`${env}/{{tenant}}/`, `${env}/{{tenant}}/*`] } } },
+    { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`${bucket}/${env}/{{tenant}}/*`] },
   ];
 }
 

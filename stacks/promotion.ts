@@ -46,7 +46,7 @@ export function downstreamOf(config: PlatformConfig, env: EnvironmentConfig): En
  * tags, promotion source, branch and rollback settings; and the image role they deploy.
  * @returns undefined when no environment of the instance deploys
  */
-export function deployTemplateOf(config: PlatformConfig, gitlabUrl: string): { environments: DeployTemplateEnvironment[]; image: string } | undefined {
+export function deployTemplateOf(config: PlatformConfig, gitlabUrl: string): { environments: DeployTemplateEnvironment[]; image: string; jobImage?: string } | undefined {
   const deploying = config.environments.filter((e) => e.gitlab.url === gitlabUrl && e.deploy !== undefined);
   if (deploying.length === 0) return undefined;
   const environments = deploying.map((env): DeployTemplateEnvironment => {
@@ -61,5 +61,6 @@ export function deployTemplateOf(config: PlatformConfig, gitlabUrl: string): { e
       ...(env.deploy?.branch !== undefined ? { branch: env.deploy.branch } : {}),
     };
   });
-  return { environments, image: deployedImageOf(deploying[0]!) };
+  const jobImage = deploying[0]!.deploy!.jobImage;
+  return { environments, image: deployedImageOf(deploying[0]!), ...(jobImage !== undefined ? { jobImage } : {}) };
 }

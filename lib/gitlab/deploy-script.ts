@@ -1,3 +1,4 @@
+import { ACCEPTED_MEDIA_TYPES_OPTION } from "./ecr-media-types";
 /**
  * The shell functions of the deploy template's jobs (POSIX sh, shellcheck-clean, busybox- and
  * bash-compatible). What each does, and the upstream behaviour it relies on:
@@ -5,7 +6,8 @@
  * - `platform_ref_digest <host>/<repository>:<tag>` prints the digest a tag names, in any
  *   account's registry: `aws ecr batch-get-image --registry-id <account>` (the account is the
  *   first label of the registry host; ECR API reference, BatchGetImage: `registryId` defaults to
- *   the caller's account, so a cross-account read must name it). It needs only
+ *   the caller's account, so a cross-account read must name it), accepting image indexes and
+ *   manifests (`ECR_ACCEPTED_MEDIA_TYPES`: buildx pushes an OCI image index by default). It needs only
  *   `ecr:BatchGetImage`, which every pulling role has.
  * - `platform_promote <source>:<tag> <target>:<tag> [<deployed tag>]` first refuses, when a deployed
  *   tag of the source environment is given (`deployed-staging`), a digest that tag does not name:
@@ -46,7 +48,7 @@ const LINES = [
   "    *@sha256:*) _repo=${1%@*} _id=\"imageDigest=${1##*@}\" ;;",
   "    *) _repo=${1%:*} _id=\"imageTag=${1##*:}\" ;;",
   "  esac",
-  "  _digest=$(aws ecr batch-get-image --registry-id \"$(platform_registry_id \"$1\")\" --repository-name \"${_repo#*/}\" --image-ids \"$_id\" --query 'images[0].imageId.imageDigest' --output text 2>/dev/null) || return 1",
+  "  _digest=$(aws ecr batch-get-image " + ACCEPTED_MEDIA_TYPES_OPTION + " --registry-id \"$(platform_registry_id \"$1\")\" --repository-name \"${_repo#*/}\" --image-ids \"$_id\" --query 'images[0].imageId.imageDigest' --output text 2>/dev/null) || return 1",
   "  case $_digest in sha256:*) printf '%s\\n' \"$_digest\" ;; *) return 1 ;; esac",
   "}",
   "platform_login() {",
@@ -135,7 +137,7 @@ const LINES = [
   "    return 0",
   "  fi",
   "  _manifest=$(mktemp)",
-  "  aws ecr batch-get-image --registry-id \"$(platform_registry_id \"$1\")\" --repository-name \"$(_r=${1%@*}; printf '%s' \"${_r#*/}\")\" --image-ids \"imageDigest=$_digest\" --query 'images[0].imageManifest' --output text > \"$_manifest\"",
+  "  aws ecr batch-get-image " + ACCEPTED_MEDIA_TYPES_OPTION + " --registry-id \"$(platform_registry_id \"$1\")\" --repository-name \"$(_r=${1%@*}; printf '%s' \"${_r#*/}\")\" --image-ids \"imageDigest=$_digest\" --query 'images[0].imageManifest' --output text > \"$_manifest\"",
   "  aws ecr put-image --registry-id \"$(platform_registry_id \"$1\")\" --repository-name \"$(_r=${1%@*}; printf '%s' \"${_r#*/}\")\" --image-tag \"$_tag\" --image-manifest \"file://$_manifest\" > /dev/null",
   "  rm -f \"$_manifest\"",
   "  echo \"platform-deploy: tagged $_digest $_tag\"",

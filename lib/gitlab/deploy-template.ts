@@ -30,7 +30,7 @@ import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
  * starts when the previous one succeeded, so production receives only what passed staging; with
  * environment branches, where the source environment deploys in its own branch's pipelines, the
  * promote job checks the source's `deployed-<source>` tag names the digest (see
- * {@link PROMOTE_REQUIRES_VARIABLE}) and fails otherwise.
+ * {@link promoteScript}) and fails otherwise.
  */
 
 /** One environment of the deploy template. */
@@ -111,12 +111,31 @@ export const DEPLOY_JOB = ".platform-deploy";
 export const UNPROTECTED_REF = '$CI_COMMIT_REF_PROTECTED != "true"';
 
 /**
- * Variable of a promote job whose source environment deploys in other pipelines (environment
- * branches): the source's deployed tag (e.g. `deployed-staging`), which must name the digest
- * promoted. The source's smoke-test job moves that tag after the smoke test passed, so a digest
- * whose deploy or smoke test failed, or never ran, there is refused.
+ * The script line of a promote job. With `requiredTag` (a promote job whose source environment
+ * deploys in other pipelines, environment branches): the source's deployed tag (e.g.
+ * `deployed-staging`), which must name the digest promoted; the source's smoke-test job moves that
+ * tag after the smoke test passed, so a digest whose deploy or smoke test failed, or never ran,
+ * there is refused. The tag is a literal argument of `platform_promote` in the job's script, not a
+ * CI/CD variable: a variable of the job would be overridden by project, group or pipeline variables
+ * of the same name (GitLab docs, "CI/CD variable precedence": pipeline, project and group variables
+ * rank above job variables in `.gitlab-ci.yml`), so an empty value would switch the gate off.
+ * @param requiredTag the source's deployed tag, single-quoted in the script
+ * @param path where the tag comes from, for the error message
+ * @throws ValidationError for a tag holding `$`, `'` or a newline (a variable left in it would
+ *   make the gate overridable again; a quote or newline could not stay literal)
  */
-export const PROMOTE_REQUIRES_VARIABLE = "PLATFORM_PROMOTE_REQUIRES_TAG";
+export function promoteScript(requiredTag?: string, path = "promoteScript"): string {
+  const copy = 'platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG"';
+  if (requiredTag === undefined) return copy;
+  check(!/[$'\n]/.test(requiredTag), {
+    path,
+    subject: "deployed tag",
+    value: requiredTag,
+    rule: "the promote gate's tag is a literal argument of the job's script: no variable (a pipeline variable of that name would change it), quote or newline",
+    fix: "use a deployed tag kind whose CI tag has no variable but ${CI_ENVIRONMENT_NAME} (e.g. deployed-${CI_ENVIRONMENT_NAME})",
+  });
+  return `${copy} '${requiredTag}'`;
+}
 
 /** The deployed kind's tag of a named environment: `deployed-${CI_ENVIRONMENT_NAME}` -> `deployed-staging`. */
 export function deployedTagOf(ciTag: string, environment: string): string {
@@ -194,14 +213,14 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
       const after = source ? { needs: [{ job: `smoke-test-${source.name}`, ...(elsewhere ? { optional: true } : {}) }] } : {};
       // When the source deploys in other pipelines (another branch), the need cannot hold this job back:
       // the job itself refuses a digest that is not what the source environment runs after a passed smoke test.
-      const passed: Record<string, string> = elsewhere ? { [PROMOTE_REQUIRES_VARIABLE]: deployedTagOf(deployed.ciTag!, source.name) } : {};
+      const requiredTag = elsewhere ? deployedTagOf(deployed.ciTag!, source.name) : undefined;
       jobs[`promote-${env.name}`] = {
         ...common(),
         ...after,
         environment: { name: env.name, action: "prepare" },
         rules: rules(when),
-        variables: { PLATFORM_PROMOTE_FROM: `$${promoteFromVariable(image)}`, ...passed },
-        script: [`platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG" "\${${PROMOTE_REQUIRES_VARIABLE}:-}"`],
+        variables: { PLATFORM_PROMOTE_FROM: `$${promoteFromVariable(image)}` },
+        script: [promoteScript(requiredTag, `${path}/environments/${env.name}`)],
       };
       needs.push({ job: `promote-${env.name}` });
     }

@@ -1,3 +1,4 @@
+import { ACCEPTED_MEDIA_TYPES_OPTION } from "./ecr-media-types";
 /**
  * The shell functions of the image-reuse templates' build jobs (POSIX sh, shellcheck-clean,
  * busybox-compatible: the docker CLI image is Alpine). They make every build job idempotent
@@ -50,7 +51,9 @@
  * (docker build reference: `--pull` "Always attempt to pull all referenced images").
  *
  * Registry calls: ECR `DescribeImages` / `BatchGetImage` / `PutImage` through the AWS CLI
- * (aws ecr batch-get-image, put-image: AWS CLI v2 command reference);
+ * (aws ecr batch-get-image, put-image: AWS CLI v2 command reference; every batch-get-image passes
+ * `--accepted-media-types` with the index and manifest types, `ECR_ACCEPTED_MEDIA_TYPES`, as buildx
+ * pushes an OCI image index by default);
  * other registries through `docker buildx imagetools inspect|create` (docker buildx
  * reference). Builds use the pool's builder, `$PLATFORM_IMAGE_BUILDER`: `docker` (socket
  * binding or dind) or `buildkit-rootless` (`buildctl-daemonless.sh build --frontend
@@ -222,7 +225,7 @@ const LINES = [
   '  if [ "${PLATFORM_REGISTRY_KIND:-ecr}" = ecr ]; then',
   "    # batch-get-image needs only ecr:BatchGetImage, which every role that pulls has; it answers a",
   "    # missing tag with an empty image list (printed as None), not with an error.",
-  "    _digest=$(aws ecr batch-get-image --repository-name \"$(platform_repository_name \"$1\")\" --image-ids \"imageTag=${1##*:}\" --query 'images[0].imageId.imageDigest' --output text 2>/dev/null) || return 1",
+  "    _digest=$(aws ecr batch-get-image " + ACCEPTED_MEDIA_TYPES_OPTION + " --repository-name \"$(platform_repository_name \"$1\")\" --image-ids \"imageTag=${1##*:}\" --query 'images[0].imageId.imageDigest' --output text 2>/dev/null) || return 1",
   '    case $_digest in sha256:*) printf \'%s\\n\' \"$_digest\" ;; *) return 1 ;; esac',
   "  else",
   "    docker buildx imagetools inspect \"$1\" --format '{{.Manifest.Digest}}' 2>/dev/null",
@@ -299,7 +302,7 @@ const LINES = [
   "  fi",
   '  if [ "${PLATFORM_REGISTRY_KIND:-ecr}" = ecr ]; then',
   "    _manifest=$(mktemp)",
-  "    aws ecr batch-get-image --repository-name \"$(platform_repository_name \"$1\")\" --image-ids \"imageTag=${1##*:}\" --query 'images[0].imageManifest' --output text > \"$_manifest\"",
+  "    aws ecr batch-get-image " + ACCEPTED_MEDIA_TYPES_OPTION + " --repository-name \"$(platform_repository_name \"$1\")\" --image-ids \"imageTag=${1##*:}\" --query 'images[0].imageManifest' --output text > \"$_manifest\"",
   '    aws ecr put-image --repository-name "$(platform_repository_name "$1")" --image-tag "$2" --image-manifest "file://$_manifest" > /dev/null',
   '    rm -f "$_manifest"',
   "  else",

@@ -41,13 +41,13 @@ export const IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE = "image-reuse-gitlab-registry
  * @param path where the templates are configured, for error messages
  * @param deploy the environments with deploy jobs, in promotion order, and the image they deploy
  */
-export function platformCiTemplates(path: string, tagScheme: TagScheme, deploy?: { readonly environments: readonly DeployTemplateEnvironment[]; readonly image?: string }): CiTemplate[] {
+export function platformCiTemplates(path: string, tagScheme: TagScheme, deploy?: { readonly environments: readonly DeployTemplateEnvironment[]; readonly image?: string; readonly jobImage?: string }): CiTemplate[] {
   const reuse = imageReuseTemplate(`${path}/${IMAGE_REUSE_TEMPLATE}`, { tagScheme, fileName: IMAGE_REUSE_TEMPLATE });
   return [
     reuse,
     imageReuseTemplate(`${path}/${IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE}`, { tagScheme, registry: "gitlab", fileName: IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE }),
     ...(deploy && deploy.environments.length > 0
-      ? [deployTemplate(`${path}/deploy.yml`, { tagScheme, environments: deploy.environments, workflowRules: reuse.config.workflow?.rules ?? [], ...(deploy.image ? { image: deploy.image } : {}) })]
+      ? [deployTemplate(`${path}/deploy.yml`, { tagScheme, environments: deploy.environments, workflowRules: reuse.config.workflow?.rules ?? [], ...(deploy.image ? { image: deploy.image } : {}), ...(deploy.jobImage ? { jobImage: deploy.jobImage } : {}) })]
       : []),
   ];
 }

@@ -20,8 +20,10 @@ export interface LastGoodDigestRecordsProps {
   /** The environment; its `deploy.lastGoodDigest` names the parameters. */
   readonly environment: EnvironmentConfig;
   /**
-   * The role each tenant's deploy jobs record and read its digest with, by tenant name (the
-   * tenant's deployment role): each may read and write its own tenant's parameter only.
+   * The role each deploying tenant's deploy jobs record and read its digest with, by tenant name
+   * (the tenant's deployment role): each may read and write its own tenant's parameter only.
+   * Exactly these tenants get a parameter (the toolbox project, which deploys nothing, has no
+   * deployment role and so no parameter).
    */
   readonly deployers: ReadonlyMap<string, IGrantable>;
 }
@@ -43,7 +45,7 @@ export class LastGoodDigestRecords extends Construct {
   public constructor(scope: Construct, id: string, props: LastGoodDigestRecordsProps) {
     super(scope, id);
     const { platform, environment: env } = props;
-    const tenants = tenantsOf(env, this.node.path);
+    const tenants = tenantsOf(env, this.node.path).filter((t) => props.deployers.has(t.name));
     this.parameters = new Map(
       tenants.map((tenant) => [
         tenant.name,
@@ -72,10 +74,13 @@ export class LastGoodDigestRecords extends Construct {
 
 /**
  * The deploy records of an environment, in `scope`: with `deploy` (and the last good digest
- * recorded) and deployment roles, {@link LastGoodDigestRecords} (construct id `deploy-records`);
- * with `deploy` on GitLab Premium or Ultimate, {@link ProtectedDeployEnvironments} of the
- * environment in every tenant project (construct id `deploy-environments`, deploy access
- * `deploy.deployAccess`, Maintainer by default).
+ * recorded) and deployment roles, {@link LastGoodDigestRecords} of the tenants with a deployment
+ * role (construct id `deploy-records`); with `deploy` on GitLab Premium or Ultimate,
+ * {@link ProtectedDeployEnvironments} of the environment in every project that deploys (has a
+ * deployment role) and whose protected refs the platform manages (`protectedRefs: "manage"`;
+ * construct id `deploy-environments`, deploy access `deploy.deployAccess`, Maintainer by
+ * default). A `protectedRefs: "check"` project's protection is its operator's: the platform
+ * creates none there (see docs/deploy-flow.md).
  * @param deployers each tenant's deployment role, by tenant name
  */
 export function buildDeployRecords(
@@ -85,10 +90,12 @@ export function buildDeployRecords(
   deployers: ReadonlyMap<string, IGrantable>,
 ): { records?: LastGoodDigestRecords; environments?: ProtectedDeployEnvironments } {
   const records = recordsLastGoodDigest(env) && deployers.size > 0 ? new LastGoodDigestRecords(scope, "deploy-records", { platform, environment: env, deployers }) : undefined;
-  const environments = protectsDeployEnvironment(env)
+  const protectedTenants = tenantsOf(env).filter((t) => t.protectedRefs === "manage" && deployers.has(t.name));
+  const environments =
+    protectsDeployEnvironment(env) && protectedTenants.length > 0
     ? new ProtectedDeployEnvironments(scope, "deploy-environments", {
         environment: env.name,
-        projects: tenantsOf(env).map((t) => ({ path: t.path, name: t.name })),
+        projects: protectedTenants.map((t) => ({ path: t.path, name: t.name })),
         ...(env.deploy?.deployAccess ? { deployAccess: env.deploy.deployAccess } : {}),
       })
     : undefined;

@@ -11,6 +11,8 @@ import { RunnerHostRole } from "../identity/runner-host-role";
 import { StaticCredentials } from "../identity/static-credentials";
 import { type ContainerRepository } from "../registry/repository";
 import { type EnvironmentConfig, type PlatformInfo } from "./config";
+import { statementsForTenant } from "./deployment-statements";
+import { deploysTenant } from "./toolbox-source";
 import {
   audienceOf,
   tenantDeploymentRoleName,
@@ -49,7 +51,10 @@ export interface TenantRoles {
    * from this tenant's protected role alone, with the permissions of `identity.deployment`; the
    * platform adds what belongs to this tenant only (its last-good-digest parameter), so one
    * project's deploy job cannot reach another project's records.
-   * @default none, unless the environment configures `identity.deployment`
+   * `{{tenant}}` in the statements' resources and condition values becomes this tenant's name
+   * (`statementsForTenant`), so each role can be scoped to its own tenant.
+   * @default none, unless the environment configures `identity.deployment`; never for the
+   * toolbox project (`toolboxProject`), which deploys nothing
    */
   readonly deployment?: DeploymentRole;
 }
@@ -83,6 +88,12 @@ export interface EnvironmentIdentityProps {
    * @default the AWS-managed `aws/ssm` key
    */
   readonly secretsKeyArn?: string;
+  /**
+   * Path of the GitLab project that builds the toolbox image (`gitlab.toolboxProject.path` of
+   * whichever environment declares it): it deploys nothing, so it gets no deployment role.
+   * @default the environment's own `gitlab.toolboxProject.path`, if any
+   */
+  readonly toolboxProject?: string;
 }
 
 /**
@@ -94,7 +105,7 @@ export interface EnvironmentIdentityProps {
  *   unprotected repositories, pull of its protected ones; only in an environment with
  *   an unprotected runner pool, `servesUnprotected`). No role reaches another
  *   tenant's repositories, and no role is trusted group-wide.
- * - per tenant, with `identity.deployment`, a deployment role `<project>-<env>-<tenant>-deployment`
+ * - per tenant that deploys (every tenant but the toolbox project), with `identity.deployment`, a deployment role `<project>-<env>-<tenant>-deployment`
  *   ({@link TenantRoles.deployment}), assumed from that tenant's protected role only.
  * - `runnerHost`: the protected pool's instance role (Session Manager; the runner
  *   fleets grant it pull of the repositories of the tenants its runners serve).
@@ -138,6 +149,7 @@ export class EnvironmentIdentity extends Construct {
     const boundary = identity.permissionsBoundaryArn ? { permissionsBoundaryArn: identity.permissionsBoundaryArn } : {};
     this.audience = audienceOf(platform, env);
     const components = identity.subClaimComponents ?? DEFAULT_SUB_CLAIM_COMPONENTS;
+    const toolboxProject = props.toolboxProject ?? env.gitlab.toolboxProject?.path;
 
     this.oidcProvider = GitLabOidcProvider.fromExisting(this, "oidc-provider", {
       url: env.gitlab.url,
@@ -162,14 +174,14 @@ export class EnvironmentIdentity extends Construct {
     // the tenants would let one project's deploy job write another project's last good digest.
     const deploymentRole = (tenant: Tenant, protectedRole: GitLabCiRole): DeploymentRole | undefined => {
       const deployment = identity.deployment;
-      if (deployment === undefined) return undefined;
+      if (deployment === undefined || !deploysTenant(tenant, toolboxProject)) return undefined;
       const deploymentBoundary = deployment.permissionsBoundaryArn ?? identity.permissionsBoundaryArn;
       return new DeploymentRole(this, `deployment-${tenant.name}`, {
         roleName: tenantDeploymentRoleName(platform, env, tenant),
         description: `Deployments of ${tenant.path} to ${env.name} from CI, assumed from its protected CI role`,
         assumedBy: [protectedRole],
         ...(deployment.managedPolicyArns ? { managedPolicyArns: deployment.managedPolicyArns } : {}),
-        ...(deployment.statements ? { statements: deployment.statements } : {}),
+        ...(deployment.statements ? { statements: statementsForTenant(deployment.statements, tenant.name) } : {}),
         ...(deploymentBoundary ? { permissionsBoundaryArn: deploymentBoundary } : {}),
       });
     };
@@ -202,7 +214,7 @@ export class EnvironmentIdentity extends Construct {
       roles.set(tenant.name, { protected: protectedRole, unprotected: unprotectedRole, ...(deployment ? { deployment } : {}) });
     }
     this.tenantRoles = roles;
-    this.deploymentRoleNames = new Map(tenantsOf(env).map((t) => [t.name, tenantDeploymentRoleName(platform, env, t)]));
+    this.deploymentRoleNames = new Map(tenantsOf(env).filter((t) => deploysTenant(t, toolboxProject)).map((t) => [t.name, tenantDeploymentRoleName(platform, env, t)]));
 
     // No repository grant here: the runner fleets grant each pool's host role pull of the
     // repositories of the tenants its runners serve, at its trust level (buildRunnerFleets).

@@ -46,7 +46,12 @@ export interface DeploymentConfig {
    */
   readonly managedPolicyArns?: readonly string[];
   /**
-   * Inline permission statements. With `managedPolicyArns`, at least one is required.
+   * Inline permission statements, given to every deploying tenant's deployment role. `{{tenant}}`
+   * in a resource ARN or condition value becomes the tenant's name in each tenant's role
+   * (`TENANT_PLACEHOLDER`), e.g. `arn:aws:s3:::state/production/{{tenant}}/*`: scope what one
+   * project's deploy jobs may write to that project. With several tenants, an Allow statement with
+   * a write action whose resource covers another tenant's `{{tenant}}` scope is refused
+   * (`validateDeploymentStatements`). With `managedPolicyArns`, at least one is required.
    * @default none
    */
   readonly statements?: readonly PolicyStatement[];

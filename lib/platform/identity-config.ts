@@ -1,6 +1,7 @@
 import { check } from "../core/errors";
 import { type SubClaimComponent, validateSubClaimComponents } from "../identity/gitlab-subject";
 import { validateReleaseTagPattern } from "../identity/ref-patterns";
+import { validateDeploymentStatements } from "./deployment-statements";
 import { type EnvironmentConfig } from "./environment-config";
 import { DEFAULT_RELEASE_TAG_PATTERN, DEFAULT_SUB_CLAIM_COMPONENTS, tenantsOf } from "./tenancy";
 
@@ -46,6 +47,7 @@ export function validateEnvironmentIdentity(path: string, env: EnvironmentConfig
         "so the only jobs that could use the host's credentials are jobs that escaped to the host, from any branch",
       fix: "remove trustRunnerHost and deploy from a protected ref with the tenant's protected CI role (the .aws-<tenant>-deploy snippet)",
     });
+    validateDeploymentStatements(`${path}/deployment/statements`, deployment.statements ?? [], tenantsOf(env).map((t) => t.name));
   }
   const ids = new Set<string>();
   (identity.staticCredentials ?? []).forEach((creds, j) => {

@@ -336,6 +336,7 @@ export class GitLabCiPlatform extends Construct {
       ...(this.tagScheme.has("release") ? { releaseTagSelector: selectorPattern(this.tagScheme.kind("release", `${this.node.path}/identity`).selector) } : {}),
       ...(promotion.environmentBranches ? { environmentBranches: promotion.environmentBranches } : {}),
       ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
+      ...(props.toolboxProject ? { toolboxProject: props.toolboxProject } : {}),
     });
     // Promotion into this environment: each tenant's protected role pulls its own images from the source environment.
     if (promotion.source) grantPromotionPull(promotion.source, env, this.identity);

@@ -60,4 +60,12 @@ export interface DeployConfig {
    * @default "maintainer" on premium and ultimate; nothing on free
    */
   readonly deployAccess?: DeployAccessLevel;
+  /**
+   * Image the deploy jobs run (needs `sh`, the AWS CLI, and for promotion the docker CLI with
+   * buildx), for every deploying environment of the GitLab instance (they must agree).
+   * @default the toolbox image of the job's environment, `$PLATFORM_TOOLBOX_URL:latest`: the
+   *   toolbox project (`gitlab.toolboxProject`) must then be one of the environment's projects
+   *   with the `toolbox` image role's repository, which its CI file promotes `latest` into
+   */
+  readonly jobImage?: string;
 }

@@ -232,6 +232,7 @@ export function validatePromotion(config: PromotionConfigView): void {
     });
     if (!first) images.set(env.gitlab.url, { image: deployedImageOf(env), index: i });
   });
+  validateDeployJobImages(config);
   config.environments.forEach((env, i) => {
     if (env.promotion === undefined) return;
     const at = `config/environments[${i}]/promotion`;
@@ -347,5 +348,53 @@ function validateDeployAccess(env: EnvironmentConfig, at: string): void {
     value: access,
     rule: 'protected environments are a GitLab Premium feature (GitLab docs, "Protected environments"), and gitlab.tier is free: the setting would protect nothing',
     fix: 'remove deployAccess (on Free, protected branches and tags and the protected roles decide who deploys), or set gitlab.tier: "premium" if the group has Premium or Ultimate',
+  });
+}
+
+/**
+ * The image deploy jobs run must be filled: without `deploy.jobImage` they run
+ * `$PLATFORM_TOOLBOX_URL:latest` of their environment, which only the toolbox project's CI file
+ * fills (it promotes its image into every deploying environment and moves `latest` there). So a
+ * deploying environment must list the toolbox project (`gitlab.toolboxProject` of an environment
+ * of the same GitLab instance) with the `toolbox` image role's repository; otherwise every deploy
+ * would fail at image pull. Deploying environments of one instance share one template, so their
+ * `jobImage` must agree.
+ * @throws ValidationError naming `config/environments[i]/deploy/jobImage`
+ */
+export function validateDeployJobImages(config: Pick<PromotionConfigView, "environments">): void {
+  const first = new Map<string, { jobImage: string | undefined; index: number }>();
+  config.environments.forEach((env, i) => {
+    if (env?.deploy === undefined || env.gitlab === undefined) return;
+    const at = `config/environments[${i}]/deploy/jobImage`;
+    const jobImage = env.deploy.jobImage;
+    const seen = first.get(env.gitlab.url);
+    check(seen === undefined || seen.jobImage === jobImage, {
+      path: at,
+      subject: "deploy job image",
+      value: jobImage,
+      rule: `the published deploy template runs one job image per GitLab instance, and environments[${seen?.index}] sets ${JSON.stringify(seen?.jobImage)}`,
+      fix: "set the same deploy.jobImage (or none) in every deploying environment of the instance",
+    });
+    if (!seen) first.set(env.gitlab.url, { jobImage, index: i });
+    if (jobImage !== undefined) return;
+    const declaring = config.environments.find((e) => e?.gitlab?.url === env.gitlab?.url && e?.gitlab?.toolboxProject) ?? config.environments.find((e) => e?.gitlab?.toolboxProject);
+    const toolboxProject = declaring?.gitlab?.toolboxProject?.path;
+    // Without any toolbox project the platform does not manage the toolbox image: left to the operator (not checked).
+    if (toolboxProject === undefined) return;
+    const repositoryId = imageRolesOf(env).toolbox;
+    const builder = toolboxProject === undefined ? undefined : tenantsOf(env).find((t) => t.path.toLowerCase() === toolboxProject.toLowerCase());
+    const fills = builder !== undefined && repositoryId !== undefined && builder.repositories.some((r) => r.id === repositoryId);
+    check(fills, {
+      path: at,
+      subject: "deploy job image",
+      value: { jobImage: "$PLATFORM_TOOLBOX_URL:latest", toolboxProject: toolboxProject ?? null, toolboxRepository: repositoryId ?? null },
+      rule:
+        toolboxProject === undefined
+          ? "deploy jobs run the toolbox image the toolbox project promotes into the environment, and no environment of this GitLab instance declares gitlab.toolboxProject: nothing fills it, so every deploy would fail at image pull"
+          : builder === undefined
+            ? `deploy jobs run the toolbox image the toolbox project promotes into the environment, and ${toolboxProject} is not one of ${env.name}'s gitlab.projects: nothing fills it there, so every deploy would fail at image pull`
+            : `deploy jobs run the toolbox image ${toolboxProject} promotes into its ${repositoryId ?? "toolbox"} repository, and ${env.name} gives it no such repository (gitlab.imageRoles.toolbox ${repositoryId === undefined ? "is unset" : `names ${repositoryId}`}): nothing fills it there`,
+      fix: `list ${toolboxProject ?? "the toolbox project"} with its toolbox repository in ${env.name}'s gitlab.projects (and declare gitlab.toolboxProject), or set deploy.jobImage to an image with sh, the AWS CLI and docker buildx`,
+    });
   });
 }

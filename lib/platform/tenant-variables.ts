@@ -7,7 +7,7 @@ import { type EnvironmentConfig, imageRolesOf, type PlatformInfo } from "./confi
 import { protectedRunnerTagVariables } from "./job-routing";
 import { lastGoodDigestParameterName, promotionSourceUrl, recordsLastGoodDigest } from "./promotion";
 import { audienceOf, registryHostOf, servesUnprotected, type Tenant, tenantDeploymentRoleName, tenantRepositoryName, tenantRoleName } from "./tenancy";
-import { toolboxSourceOf } from "./toolbox-source";
+import { deploysTenant, toolboxSourceOf } from "./toolbox-source";
 
 /** Options of {@link tenantVariables}. */
 export interface TenantVariablesOptions {
@@ -40,7 +40,7 @@ export interface TenantVariablesOptions {
  *   variables (see job-routing.ts).
  * The unprotected image and role variables exist only in an environment with an
  * unprotected runner pool (`servesUnprotected`), like the repositories and the role they name.
- * - with `deploy`: `PLATFORM_DEPLOY_ROLE_ARN` (the tenant's own deployment role) and, when the
+ * - with `deploy`, for a tenant that deploys (not the toolbox project): `PLATFORM_DEPLOY_ROLE_ARN` (its own deployment role) and, when the
  *   last good digest is recorded, `PLATFORM_LAST_GOOD_DIGEST_PARAMETER`, both protected;
  * - with a promotion `source`: `PLATFORM_<ROLE>_PROMOTE_FROM`, the source environment's
  *   protected repository of each image role both have.
@@ -75,7 +75,7 @@ export function tenantVariables(platform: PlatformInfo, env: EnvironmentConfig, 
     { key: PLATFORM_VARIABLES.audience, value: audienceOf(platform, env), description: "Audience of the GitLab OIDC token for this environment", protected: false, ...common },
     ...toolboxUrl,
     ...protectedRunnerTagVariables(platform, env, environmentScope),
-    ...deployVariables(platform, env, tenant, common, options.promotionSource),
+    ...deployVariables(platform, env, tenant, common, options.promotionSource, deploysTenant(tenant, options.toolboxProject ?? env.gitlab.toolboxProject?.path)),
   ];
 }
 
@@ -86,6 +86,7 @@ function deployVariables(
   tenant: Tenant,
   common: { readonly environmentScope: string; readonly raw: true; readonly masked: false },
   source: EnvironmentConfig | undefined,
+  deploys: boolean,
 ): CiVariableOptions[] {
   const own = new Set(tenant.repositories.map((r) => r.id));
   const promoted = source
@@ -100,7 +101,7 @@ function deployVariables(
         }))
     : [];
   const deploy =
-    env.deploy && env.identity?.deployment
+    env.deploy && env.identity?.deployment && deploys
       ? [
           {
             key: DEPLOY_VARIABLES.deployRoleArn,

@@ -23,3 +23,18 @@ export function toolboxSourceOf(env: EnvironmentConfig, forTenant: Tenant, toolb
   return has(forTenant) ? { tenant: forTenant, repositoryId } : undefined;
 }
 
+
+/**
+ * Whether `tenant` deploys: every tenant but the toolbox project (`gitlab.toolboxProject`), whose
+ * pipelines build and promote the toolbox image and deploy nothing. Only deploying tenants get a
+ * deployment role, a last-good-digest parameter and `PLATFORM_DEPLOY_ROLE_ARN`.
+ * @param toolboxProject path of the toolbox project (compared case-insensitively, as GitLab paths are)
+ */
+export function deploysTenant(tenant: Tenant, toolboxProject: string | undefined): boolean {
+  return toolboxProject === undefined || tenant.path.toLowerCase() !== toolboxProject.toLowerCase();
+}
+
+/** The tenants of `env` that deploy ({@link deploysTenant}). */
+export function deployingTenantsOf(env: EnvironmentConfig, toolboxProject = env.gitlab.toolboxProject?.path): Tenant[] {
+  return tenantsOf(env).filter((t) => deploysTenant(t, toolboxProject));
+}

@@ -102,15 +102,17 @@ function reachedFrom(start: RoleNode): RoleNode[] {
 }
 
 describe("deploy records and images per tenant: a project's deploy job reaches only its own (synthesized example stacks)", () => {
-  const TENANTS = ["app", "web", "toolbox"];
-  const cases = (["staging", "production"] as const).flatMap((env) => TENANTS.flatMap((a) => TENANTS.filter((b) => b !== a).map((b) => [env, a, b] as const)));
+  // The toolbox project deploys nothing: it has no deployment role (checked below).
+  const TENANTS = ["app", "web"];
+  const ALL_TENANTS = ["app", "web", "toolbox"];
+  const cases = (["staging", "production"] as const).flatMap((env) => ALL_TENANTS.flatMap((a) => TENANTS.filter((b) => b !== a).map((b) => [env, a, b] as const)));
   const roleNamed = (name: string) => model.roles.find((r) => r.name === name)!;
   const parameterArn = (env: string, tenant: string) => `arn:aws:ssm:eu-central-1:${env === "production" ? "222222222222" : "111111111111"}:parameter/acme-ci/${env}/deploy/${tenant}/last-good-digest`;
 
   test.each(cases)("fault: in %s, %s's protected deploy job could set %s's last good digest (rollback target) or tag its images", (env, a, b) => {
     const reached = reachedFrom(roleNamed(`acme-ci-${env}-${a}-protected`));
-    // It does chain into a deployment role, so the checks below cover the role a deploy runs as.
-    expect(reached.some(deploys)).toBe(true);
+    // A deploying tenant does chain into a deployment role, so the checks below cover the role a deploy runs as.
+    expect(reached.some(deploys)).toBe(a !== "toolbox");
     const writers = reached.filter((r) => roleAllows(r, "ssm:PutParameter", parameterArn(env, b))).map((r) => r.name);
     expect({ env, from: a, parameterOf: b, writers }).toEqual({ env, from: a, parameterOf: b, writers: [] });
     const theirs = model.repositories.filter((r) => r.stack === env && r.tenant === b);
@@ -125,6 +127,33 @@ describe("deploy records and images per tenant: a project's deploy job reaches o
     const own = model.repositories.filter((r) => r.stack === env && r.tenant === t);
     expect(own.length).toBeGreaterThan(0);
     expect(own.every((repo) => roleAllows(roleNamed(`acme-ci-${env}-${t}-protected`), "ecr:PutImage", repo.arn))).toBe(true);
+  });
+
+  const stateBucket = (env: string) => `arn:aws:s3:::acme-ci-terraform-state-${env === "production" ? "222222222222" : "111111111111"}`;
+  const envCases = (["dev", "staging", "production"] as const).flatMap((env) => ALL_TENANTS.flatMap((a) => TENANTS.filter((b) => b !== a).map((b) => [env, a, b] as const)));
+
+  test.each(envCases)("fault: in %s, %s's protected deploy job could overwrite or delete %s's Terraform state", (env, a, b) => {
+    const reached = reachedFrom(roleNamed(`acme-ci-${env}-${a}-protected`));
+    const state = `${stateBucket(env)}/${env}/${b}/terraform.tfstate`;
+    const writers = reached.filter((r) => roleAllows(r, "s3:PutObject", state) || roleAllows(r, "s3:DeleteObject", state)).map((r) => r.name);
+    expect({ env, from: a, stateOf: b, writers }).toEqual({ env, from: a, stateOf: b, writers: [] });
+  });
+
+  test.each((["dev", "staging", "production"] as const).flatMap((env) => TENANTS.map((t) => [env, t] as const)))("the check can fail: in %s, %s's own deploy job writes its own Terraform state", (env, t) => {
+    const reached = reachedFrom(roleNamed(`acme-ci-${env}-${t}-protected`));
+    const state = `${stateBucket(env)}/${env}/${t}/terraform.tfstate`;
+    expect(reached.filter((r) => roleAllows(r, "s3:PutObject", state) && roleAllows(r, "s3:DeleteObject", state)).map((r) => r.name)).toEqual([`acme-ci-${env}-${t}-deployment`]);
+  });
+
+  test.each(["dev", "staging", "production"])("fault: in %s, the toolbox project (which deploys nothing) has a deployment role or a last-good-digest parameter", (env) => {
+    expect(model.roles.filter((r) => r.stack === env && (r.name.startsWith(`acme-ci-${env}-toolbox-`) || r.name.endsWith("-deployment"))).map((r) => r.name).sort()).toEqual(
+      [`acme-ci-${env}-toolbox-protected`, `acme-ci-${env}-app-deployment`, `acme-ci-${env}-web-deployment`, ...(env === "dev" ? [`acme-ci-${env}-toolbox-unprotected`] : [])].sort(),
+    );
+    const synth = json.get(env)!;
+    const parameters = Object.values(synth.resource?.aws_ssm_parameter ?? {}).map((p) => String((p as Json).name));
+    expect(parameters.filter((n) => n.includes("/deploy/toolbox/"))).toEqual([]);
+    const deployRoleVariables = Object.values(synth.resource?.gitlab_project_variable ?? {}).filter((v) => (v as Json).project === "acme/toolbox" && String((v as Json).key).startsWith("PLATFORM_DEPLOY_"));
+    expect(deployRoleVariables).toEqual([]);
   });
 
   test("each deployment role is assumed from its own tenant's protected role only", () => {

@@ -111,4 +111,50 @@ export const deployRows: readonly BadInput[] = [
   },
   { name: "an unknown deploy access level", run: withEnv(2, { deploy: { deployAccess: "owner" } }), path: `${E2}/deploy/deployAccess`, subject: "deploy access level", value: "owner", rule: /one of maintainer, developer/, fix: /use "maintainer" \(the default\) or "developer"/ },
   { name: "environments deploying different images", run: withEnv(2, { deploy: { image: "ci" } }), path: `${E2}/deploy/image`, subject: "image role", value: "ci", rule: /one image role per GitLab instance, and environments\[1\] deploys app/, fix: /the same image role/ },
+  // A deployment statement letting one tenant's deploy jobs write another tenant's scope.
+  {
+    name: "a deployment statement writing the environment's state prefix next to per-tenant prefixes",
+    run: withEnv(2, {
+      identity: {
+        ...production.identity,
+        deployment: {
+          ...production.identity!.deployment,
+          statements: [...production.identity!.deployment!.statements!, { actions: ["s3:PutObject"], resources: ["arn:aws:s3:::acme-ci-terraform-state-222222222222/production/*"] }],
+        },
+      },
+    }),
+    path: `${E2}/identity/deployment/statements[2]/resources[0]`,
+    subject: "deployment resource",
+    value: "arn:aws:s3:::acme-ci-terraform-state-222222222222/production/*",
+    rule: /a write action \(s3:PutObject\) on it lets app's deploy jobs write web's scope arn:aws:s3:::acme-ci-terraform-state-222222222222\/production\/web\//,
+    fix: /narrow it to the tenant's own scope with \{\{tenant\}\} \(e\.g\. arn:aws:s3:::acme-ci-terraform-state-222222222222\/production\/\{\{tenant\}\}\/\*\)/,
+  },
+  // A deploy job image that nothing fills.
+  {
+    name: "deploy jobs running the toolbox image in an environment that does not list the toolbox project",
+    run: withEnv(2, { gitlab: { ...production.gitlab, projects: production.gitlab.projects.filter((p) => typeof p === "string") } }),
+    path: `${E2}/deploy/jobImage`,
+    subject: "deploy job image",
+    value: { jobImage: "$PLATFORM_TOOLBOX_URL:latest", toolboxProject: "acme/toolbox", toolboxRepository: "toolbox" },
+    rule: /acme\/toolbox is not one of production's gitlab\.projects: nothing fills it there, so every deploy would fail at image pull/,
+    fix: /list acme\/toolbox with its toolbox repository in production's gitlab\.projects .* or set deploy\.jobImage/,
+  },
+  {
+    name: "deploy jobs running the toolbox image in an environment without a toolbox image role",
+    run: withEnv(1, { gitlab: { ...staging.gitlab, imageRoles: { app: "app", ci: "app-ci" } } }),
+    path: `${E1}/deploy/jobImage`,
+    subject: "deploy job image",
+    value: { jobImage: "$PLATFORM_TOOLBOX_URL:latest", toolboxProject: "acme/toolbox", toolboxRepository: null },
+    rule: /staging gives it no such repository \(gitlab\.imageRoles\.toolbox is unset\)/,
+    fix: /or set deploy\.jobImage/,
+  },
+  {
+    name: "deploying environments of one instance with different deploy job images",
+    run: withEnv(2, { deploy: { ...production.deploy, jobImage: "registry.example.com/deploy-tools:1" } }),
+    path: `${E2}/deploy/jobImage`,
+    subject: "deploy job image",
+    value: "registry.example.com/deploy-tools:1",
+    rule: /one job image per GitLab instance, and environments\[1\] sets undefined/,
+    fix: /the same deploy\.jobImage \(or none\)/,
+  },
 ];

@@ -43,7 +43,8 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow with environment branches", () =>
       project.repo.git("branch", "-f", "staging", "main");
       p.brokenStaging = await project.pipeline("staging branch: fast-forward to the broken change", { kind: "push", branch: "staging" }, 4);
       project.repo.git("branch", "-f", "production", "staging");
-      p.brokenProduction = await project.pipeline("production branch: pushed to the commit that failed staging", { kind: "push", branch: "production" }, 5);
+      // Run with the old gate's variable set empty as a pipeline variable (which outranks job variables): the gate must hold anyway.
+      p.brokenProduction = await project.pipeline("production branch: pushed to the commit that failed staging", { kind: "push", branch: "production" }, 5, { override: { PLATFORM_PROMOTE_REQUIRES_TAG: "" } });
     }, 600_000);
     afterAll(() => {
       // Assigning undefined to process.env stores the string "undefined", which would switch the fake
@@ -77,7 +78,8 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow with environment branches", () =>
       expect(log).toContain(`deploy production 222222222222.dkr.ecr.eu-central-1.amazonaws.com/acme/production/app/app@${digest} arn:aws:iam::222222222222:role/acme-ci-production-app-deployment`);
     });
 
-    test("fault: the production branch pushed to a commit whose staging smoke test failed promoted and deployed it; now promote-production refuses it", () => {
+    test("fault: the production branch pushed to a commit whose staging smoke test failed promoted and deployed it (also when a pipeline variable PLATFORM_PROMOTE_REQUIRES_TAG is empty); now promote-production refuses it", () => {
+    expect(p.brokenProduction!.variables.PLATFORM_PROMOTE_REQUIRES_TAG).toBe("");
       expect(p.brokenStaging!.run.run.status).not.toBe(0);
       expect(p.brokenStaging!.run.passed).toEqual(expect.arrayContaining(["promote-staging", "deploy-staging", "rollback-staging"]));
       expect(p.brokenStaging!.run.passed).not.toContain("smoke-test-staging");

@@ -16,18 +16,20 @@ const ACCOUNT = { dev: "111111111111", staging: "111111111111", production: "222
 describeWithTool(GITLAB_CI_LOCAL, "deploy flow: the toolbox image reaches every deploying environment", () => {
   describeWithTool("rsync", "acme/toolbox on main (shell executor, fake ECR, IAM across environments)", () => {
     const { project } = toolboxFlow(exampleConfig, "acme/toolbox", "FROM alpine:3.20\nRUN echo deploy tools\n");
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION, index: process.env.FAKE_IMAGE_INDEX };
     let main: FlowPipeline;
 
     beforeAll(async () => {
       process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
       process.env.FAKE_PROMOTION = "staging=dev,production=staging";
+      // Every image is an OCI image index, as buildx pushes with provenance attestations: batch-get-image must accept it.
+      process.env.FAKE_IMAGE_INDEX = "1";
       main = await project.pipeline("toolbox main: push", { kind: "push", branch: "main" }, 0);
     }, 300_000);
     afterAll(() => {
       // Assigning undefined to process.env stores the string "undefined", which would switch the fake
       // registry's cross-environment IAM on for later test files of this worker: delete instead.
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
+      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion], ["FAKE_IMAGE_INDEX", saved.index]] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
@@ -37,7 +39,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: the toolbox image reaches every 
     const state = (): RegistryState => project.registry();
     const digestOf = (repo: string, tag: string) => Object.entries(state().repos[repo]?.images ?? {}).find(([, i]) => i.tags.includes(tag))?.[0];
 
-    test("fault: nothing filled the toolbox repository deploy jobs run in staging and production; now the toolbox pipeline builds once and promotes it there", () => {
+    test("fault: nothing filled the toolbox repository deploy jobs run in staging and production, and an image index (buildx's default) read as missing to batch-get-image; now the toolbox pipeline builds once and promotes it there", () => {
       expect({ status: main.run.run.status, out: main.run.run.status === 0 ? "" : main.run.run.stdout.slice(-3000) }).toEqual({ status: 0, out: "" });
       expect(main.run.passed).toEqual(expect.arrayContaining(["build-toolbox-image", "promote-toolbox-staging", "promote-toolbox-production"]));
       const built = digestOf("acme/dev/toolbox/toolbox", `sha-${main.sha}`)!;

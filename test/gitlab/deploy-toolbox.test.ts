@@ -1,6 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { parse } from "yaml";
 import { type CiJob } from "../../lib/gitlab/ci-yaml";
-import { DEPLOY_JOB, deployedTagOf, deployTemplate, type DeployTemplateEnvironment, PROMOTE_REQUIRES_VARIABLE } from "../../lib/gitlab/deploy-template";
+import { DEPLOY_JOB, deployedTagOf, deployTemplate, type DeployTemplateEnvironment, promoteScript } from "../../lib/gitlab/deploy-template";
 import { toolboxJobImage } from "../../lib/gitlab/deploy-toolbox";
 import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { platformCiTemplates } from "../../lib/gitlab/platform-templates";
@@ -81,8 +82,23 @@ describe("promotion with environment branches waits for the source's passed smok
   test("fault: the production branch promoted a commit whose staging smoke test failed or never ran (the need on it is optional there)", () => {
     const promote = branches.config.jobs["promote-production"]!;
     expect(promote.needs).toEqual([{ job: "smoke-test-staging", optional: true }]);
-    expect(promote.variables).toEqual({ PLATFORM_PROMOTE_FROM: "$PLATFORM_APP_PROMOTE_FROM", [PROMOTE_REQUIRES_VARIABLE]: "deployed-staging" });
-    expect(promote.script).toEqual([`platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG" "\${${PROMOTE_REQUIRES_VARIABLE}:-}"`]);
+    expect(promote.variables).toEqual({ PLATFORM_PROMOTE_FROM: "$PLATFORM_APP_PROMOTE_FROM" });
+    expect(promote.script).toEqual([`platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG" 'deployed-staging'`]);
+  });
+
+  test("fault: the gate was a job variable (PLATFORM_PROMOTE_REQUIRES_TAG), which a pipeline, project or group variable of that name overrides; an empty one skipped the check", () => {
+    const promote = branches.config.jobs["promote-production"]!;
+    // Nothing of the gate is read from a variable: not in the job's variables, not in its script.
+    expect(JSON.stringify(promote)).not.toContain("PLATFORM_PROMOTE_REQUIRES_TAG");
+    // Run the rendered line with a stub platform_promote and the variable set empty, as a pipeline variable would: the tag still arrives.
+    const line = promote.script![0]!;
+    const out = execFileSync("sh", ["-c", `platform_promote() { printf '%s|' "$@"; }; PLATFORM_PROMOTE_FROM=src PLATFORM_DEPLOY_REPOSITORY=dst PLATFORM_DEPLOY_TAG=sha-1 PLATFORM_PROMOTE_REQUIRES_TAG= ; ${line}`], { encoding: "utf8" });
+    expect(out).toBe("src:sha-1|dst:sha-1|deployed-staging|");
+  });
+
+  test("a deployed tag that is not literal is refused (a variable in it would make the gate overridable)", () => {
+    expect(() => promoteScript("deployed-$OTHER", "t/environments/production")).toThrow(/t\/environments\/production: invalid deployed tag .*no variable/);
+    expect(promoteScript()).not.toMatch(/deployed/);
   });
 
   test("no gate where the need holds (same pipeline) or the source is the build environment", () => {

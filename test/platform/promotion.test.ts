@@ -1,5 +1,8 @@
 import { Testing } from "cdktf";
-import { type EnvironmentConfig, type PlatformConfig } from "../../stacks/config";
+import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
+import { deployTemplateOf } from "../../stacks/promotion";
+import { platformCiTemplates } from "../../lib/gitlab/platform-templates";
+import { TagScheme } from "../../lib/registry/tag-scheme";
 import { buildPlatform } from "../../stacks/app";
 import { exampleConfig } from "../../stacks/example-config";
 import fc from "fast-check";
@@ -102,9 +105,9 @@ describe("protected environments for the deploy jobs (GitLab Premium and Ultimat
     environments: [{ ...exampleConfig.environments[0]!, gitlab: { ...exampleConfig.environments[0]!.gitlab, tier: "free" }, deploy: {} } as EnvironmentConfig],
   };
 
-  test("premium (the example): every tenant project's staging and production environments, deploy access Maintainer; nothing where nothing deploys", () => {
+  test("premium (the example): every deploying project's staging and production environments (not the toolbox project's, which deploys nothing), deploy access Maintainer; nothing where nothing deploys", () => {
     for (const env of ["staging", "production"]) {
-      expect(protectionsOf(plain.get(env)!).sort()).toEqual(["acme/app", "acme/toolbox", "acme/web"].map((project) => [project, env, [{ access_level: "maintainer" }]]));
+      expect(protectionsOf(plain.get(env)!).sort()).toEqual(["acme/app", "acme/web"].map((project) => [project, env, [{ access_level: "maintainer" }]]));
     }
     expect(protectionsOf(plain.get("dev")!)).toEqual([]);
     expect(protectionsOf(plain.get("gitlab-shared")!)).toEqual([]);
@@ -112,7 +115,7 @@ describe("protected environments for the deploy jobs (GitLab Premium and Ultimat
 
   test("ultimate with deployAccess: developer: the configured level", () => {
     const json = synthAll(withTier("ultimate", { deployAccess: "developer" }));
-    expect(protectionsOf(json.get("production")!).map(([, , access]) => access)).toEqual([[{ access_level: "developer" }], [{ access_level: "developer" }], [{ access_level: "developer" }]]);
+    expect(protectionsOf(json.get("production")!).map(([, , access]) => access)).toEqual([[{ access_level: "developer" }], [{ access_level: "developer" }]]);
   });
 
   test("free: no protected environment (a Premium feature), though the environment deploys; the same environment on premium gets them", () => {
@@ -120,7 +123,18 @@ describe("protected environments for the deploy jobs (GitLab Premium and Ultimat
     for (const stack of json.values()) expect(protectionsOf(stack)).toEqual([]);
     expect(variablesOf(json.get("dev")!, "acme/app").PLATFORM_DEPLOY_ROLE_ARN).toEqual(["arn:aws:iam::111111111111:role/acme-ci-dev-app-deployment", true, "*"]);
     const premium = synthAll({ ...freeConfig, environments: freeConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, tier: "premium" } }) as EnvironmentConfig) });
-    expect(protectionsOf(premium.get("dev")!)).toHaveLength(3);
+    expect(protectionsOf(premium.get("dev")!)).toHaveLength(2);
+  });
+
+  test('fault: a protectedRefs: "check" project (protected by its operator) gets a platform-managed protected environment', () => {
+    const checked: PlatformConfig = {
+      ...exampleConfig,
+      environments: exampleConfig.environments.map(
+        (e) => ({ ...e, gitlab: { ...e.gitlab, projects: e.gitlab.projects.map((p) => (p === "acme/app" ? { path: "acme/app", protectedRefs: "check" } : p)) } }) as EnvironmentConfig,
+      ),
+    };
+    const json = synthAll(checked);
+    for (const env of ["staging", "production"]) expect(protectionsOf(json.get(env)!).map(([project]) => project)).toEqual(["acme/web"]);
   });
 });
 
@@ -142,5 +156,30 @@ describe("deployment role names fit IAM's 64 characters whenever the tenancy che
       { numRuns: 500 },
     );
     expect(accepted).toBeGreaterThan(0);
+  });
+});
+
+describe("the image deploy jobs run", () => {
+  const withoutToolbox: PlatformConfig = {
+    ...exampleConfig,
+    environments: exampleConfig.environments.map((e) => (e.name === "production" ? ({ ...e, gitlab: { ...e.gitlab, projects: e.gitlab.projects.filter((p) => typeof p === "string") } } as EnvironmentConfig) : e)),
+  };
+  const withJobImage = (config: PlatformConfig): PlatformConfig => ({
+    ...config,
+    environments: config.environments.map((e) => (e.deploy ? ({ ...e, deploy: { ...e.deploy, jobImage: "registry.example.com/deploy-tools:1" } } as EnvironmentConfig) : e)),
+  });
+
+  test("fault: production without the toolbox project synthesized deploy jobs whose image nothing fills; now the configuration is refused", () => {
+    expect(() => validateConfig(withoutToolbox)).toThrow(/config\/environments\[2\]\/deploy\/jobImage: invalid deploy job image .*would fail at image pull/);
+  });
+
+  test("the check can fail: with deploy.jobImage in every deploying environment the same configuration is accepted and deploy.yml runs that image", () => {
+    const config = withJobImage(withoutToolbox);
+    expect(() => validateConfig(config)).not.toThrow();
+    const template = deployTemplateOf(config, "https://gitlab.example.com")!;
+    expect(template.jobImage).toBe("registry.example.com/deploy-tools:1");
+    const [deploy] = platformCiTemplates("t", new TagScheme("t", config.environments[0]!.registry.tagScheme), template).filter((t) => t.fileName === "deploy.yml");
+    expect(deploy!.content).toContain("image: registry.example.com/deploy-tools:1");
+    expect(deploy!.content).not.toContain("$PLATFORM_TOOLBOX_URL:latest");
   });
 });

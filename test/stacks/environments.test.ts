@@ -119,7 +119,6 @@ describe("outputs", () => {
     "role-arn-app-deployment",
     "role-arn-app-protected",
     "role-arn-runner-host",
-    "role-arn-toolbox-deployment",
     "role-arn-toolbox-protected",
     "role-arn-web-deployment",
     "role-arn-web-protected",

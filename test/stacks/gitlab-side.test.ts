@@ -47,7 +47,6 @@ describe("example stacks: GitLab side", () => {
     expect(values("production", "aws_ssm_parameter").filter(notHostScript).map((p) => [p.name, p.type]).sort()).toEqual([
       // The deploy jobs' last good digests: not secrets (String), one per tenant.
       ["/acme-ci/production/deploy/app/last-good-digest", "String"],
-      ["/acme-ci/production/deploy/toolbox/last-good-digest", "String"],
       ["/acme-ci/production/deploy/web/last-good-digest", "String"],
       ["/acme-ci/production/runner/build/token", "SecureString"],
       ["/acme-ci/production/runner/deploy/token", "SecureString"],

@@ -37,9 +37,9 @@ describe("IAM wildcards in the example stacks", () => {
     const found = policiesOf(dev).policies.map((p) => p.location.split(".")[0]);
     expect(found.filter((t) => t === "aws_iam_role")).toHaveLength(count("aws_iam_role"));
     expect(found.filter((t) => t === "aws_iam_role_policy")).toHaveLength(count("aws_iam_role_policy"));
-    // dev: per tenant (app, web, toolbox) a protected and an unprotected CI role and a deployment role, runner host,
+    // dev: per tenant (app, web, toolbox) a protected and an unprotected CI role, a deployment role per deploying tenant (app, web), runner host,
     // the unprotected pool's host role, and the VPC flow-log delivery role.
-    expect(count("aws_iam_role")).toBe(12);
+    expect(count("aws_iam_role")).toBe(11);
   });
 });
 

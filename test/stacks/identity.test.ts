@@ -133,20 +133,22 @@ describe("environment identities", () => {
     const callers = (env: string, tenant: string) => (trust(json(env), `acme-ci-${env}-${tenant}-deployment`).Statement[0]!.Principal as { AWS: string[] }).AWS;
     const roleRef = (construct: string) => expect.stringMatching(new RegExp(`^\\$\\{aws_iam_role\\.platform_identity_${construct}_role_[A-F0-9]+\\.arn\\}$`));
     for (const env of ["dev", "staging", "production"]) {
-      for (const tenant of ["app", "web", "toolbox"]) expect(callers(env, tenant)).toEqual([roleRef(`ci-${tenant}-protected`)]);
+      for (const tenant of ["app", "web"]) expect(callers(env, tenant)).toEqual([roleRef(`ci-${tenant}-protected`)]);
+      // The toolbox project deploys nothing: no deployment role.
+      expect(role(json(env), `acme-ci-${env}-toolbox-deployment`)).toBeUndefined();
       // The environment-wide deployment role every tenant could assume is gone.
       expect(role(json(env), `acme-ci-${env}-deployment`)).toBeUndefined();
     }
     expect(role(json("production"), "acme-ci-production-app-deployment").permissions_boundary).toBe("arn:aws:iam::222222222222:policy/acme-ci-deployment-boundary");
-    for (const tenant of ["app", "web", "toolbox"]) {
+    for (const tenant of ["app", "web"]) {
       expect(policyOfRole(json("staging"), `deployment-${tenant}`).Statement).toEqual([
         {
           Effect: "Allow",
           Action: ["s3:ListBucket"],
           Resource: ["arn:aws:s3:::acme-ci-terraform-state-111111111111"],
-          Condition: { StringLike: { "s3:prefix": ["staging/", "staging/*"] } },
+          Condition: { StringLike: { "s3:prefix": [`staging/${tenant}/`, `staging/${tenant}/*`] } },
         },
-        { Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], Resource: ["arn:aws:s3:::acme-ci-terraform-state-111111111111/staging/*"] },
+        { Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], Resource: [`arn:aws:s3:::acme-ci-terraform-state-111111111111/staging/${tenant}/*`] },
         // The deploy jobs record and read the tenant's last good digest: exactly its own parameter.
         {
           Effect: "Allow",
@@ -188,14 +190,13 @@ describe("environment identities", () => {
       ".aws-web-deploy",
       ".aws-web-unprotected",
       ".aws-toolbox-protected",
-      ".aws-toolbox-deploy",
       ".aws-toolbox-unprotected",
     ]);
     const identity = example.stacks.environments.get("staging")!.identity;
     expect(identity.tenantRoles.get("app")!.unprotected).toBeUndefined();
     expect(identity.tenantRoles.get("app")!.protected.ciAccess.roleArn).toBe("arn:aws:iam::111111111111:role/acme-ci-staging-app-protected");
     const snippets = identity.ciSnippets();
-    expect(snippets.map((s) => s.jobName)).toEqual([".aws-app-protected", ".aws-app-deploy", ".aws-web-protected", ".aws-web-deploy", ".aws-toolbox-protected", ".aws-toolbox-deploy"]);
+    expect(snippets.map((s) => s.jobName)).toEqual([".aws-app-protected", ".aws-app-deploy", ".aws-web-protected", ".aws-web-deploy", ".aws-toolbox-protected"]);
     expect(snippets.every((s) => s.job.id_tokens.GITLAB_OIDC_TOKEN!.aud === "acme-ci-staging")).toBe(true);
     expect(snippets[1]!.job.before_script.join("\n")).toContain('aws sts assume-role --role-arn "arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment"');
     expect(snippets[3]!.job.before_script.join("\n")).toContain('aws sts assume-role --role-arn "arn:aws:iam::111111111111:role/acme-ci-staging-web-deployment"');
@@ -233,7 +234,7 @@ describe("environment identities", () => {
       environments: exampleConfig.environments.map((e, i) => (i === 0 ? { ...e, identity: { deployment: { managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] } } } : e)),
     };
     const stacks = buildPlatform(Testing.app(), config);
-    expect([...stacks.environments.get("dev")!.identity.deployments.keys()]).toEqual(["app", "web", "toolbox"]);
+    expect([...stacks.environments.get("dev")!.identity.deployments.keys()]).toEqual(["app", "web"]);
     expect([...stacks.environments.get("dev")!.identity.tenantRoles.values()].every((r) => r.protected.protectedRefsOnly)).toBe(true);
   });
 });

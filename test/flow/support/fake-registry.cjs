@@ -179,6 +179,16 @@ function putTag(state, env, repo, tag, digest, image) {
   return "tagged";
 }
 
+const OCI_IMAGE_INDEX = "application/vnd.oci.image.index.v1+json";
+/** The values of `--accepted-media-types` (the AWS CLI takes a list option's values up to the next option). */
+function acceptedMediaTypes(args) {
+  const at = args.indexOf("--accepted-media-types");
+  if (at < 0) return [];
+  const out = [];
+  for (let i = at + 1; i < args.length && !args[i].startsWith("--"); i++) out.push(args[i]);
+  return out;
+}
+
 function optionValues(args, name) {
   const out = [];
   args.forEach((a, i) => {
@@ -330,6 +340,10 @@ function aws(state, env, args) {
         ? state.repos[repo]?.images?.[id.slice("imageDigest=".length)] && { digest: id.slice("imageDigest=".length) }
         : findTag(state, repo, tagOf());
       const query = optionValues(rest, "--query")[0] ?? "";
+      // Like ECR: an image whose manifest media type is not accepted is a failure entry (ImageFailure), not an image.
+      // With FAKE_IMAGE_INDEX=1 every image is an OCI image index, as buildx pushes with provenance attestations;
+      // BatchGetImage returns it only when --accepted-media-types (a space-separated list) names the index type.
+      if (found && env.FAKE_IMAGE_INDEX === "1" && !acceptedMediaTypes(rest).includes(OCI_IMAGE_INDEX)) return "None\n";
       if (query.includes("imageDigest")) return `${found ? found.digest : "None"}\n`;
       if (!found) return "None\n";
       return `${JSON.stringify({ schemaVersion: 2, fakeDigest: found.digest })}\n`;
