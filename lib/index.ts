@@ -725,7 +725,7 @@ export { protectCreatedBranch, checkExistingBranch } from "./gitlab/default-bran
 export { type DeployPrincipal, resolveDeployPrincipal, validateDeployPrincipal } from "./secrets/deploy-principal";
 export { FORK_MERGE_REQUEST_SUB_MINIMUM, FORK_MERGE_REQUEST_SUB_MINIMUMS, GitLabVersionCheck, type GitLabVersionCheckProps, versionAtLeastExpression } from "./gitlab/gitlab-version-check";
 // Secrets keys the constructs holding SecureStrings take: their grants also name the reader in the key policy.
-export { type ISecretsKey, type ParameterGrant, grantParameters, principalArnOf } from "./secrets/secrets-key-ref";
+export { type ISecretsKey, type ParameterGrant, type ReadableParameter, grantParameters, grantParameterRead, principalArnOf } from "./secrets/secrets-key-ref";
 
 // Runner hosts: the on-host script in parts, delivered through SSM and checked by digest; job volume checks.
 export { INSTALL_SCRIPT, RUNNER_FLEET_SCRIPT_PARTS, joinScriptParts } from "./runner/host-files";

@@ -5,7 +5,7 @@ import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { type IGrantable } from "../core/iam";
 import { awsProviderContextOf, checkAgainstAwsProvider } from "../core/provider-context";
-import { checkOneKey, grantParameters, type ISecretsKey } from "../secrets/secrets-key-ref";
+import { checkOneKey, grantParameterRead, type ISecretsKey } from "../secrets/secrets-key-ref";
 import { type RunnerTokenSource } from "./runner-token-source";
 
 /** Props of {@link ExistingRunnerTokenParameter}. */
@@ -120,14 +120,6 @@ export class ExistingRunnerTokenParameter extends Construct implements RunnerTok
    * @throws ValidationError with `secretsKey`, for a grantee that is not an IAM role or user
    */
   public grantRead(grantee: IGrantable): void {
-    grantParameters({
-      path: this.node.path,
-      grantee,
-      ssmActions: ["ssm:GetParameter"],
-      parameterNames: [this.parameterName],
-      parameterArns: [this.parameterArn],
-      ...(this.secretsKey ? { secretsKey: this.secretsKey } : {}),
-      ...(this.kmsKeyArn ? { kmsKeyArn: this.kmsKeyArn } : {}),
-    });
+    grantParameterRead(this.node.path, grantee, { parameterName: this.parameterName, parameterArn: this.parameterArn, secretsKey: this.secretsKey, kmsKeyArn: this.kmsKeyArn });
   }
 }

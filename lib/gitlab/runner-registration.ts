@@ -8,7 +8,7 @@ import { SSM_DESCRIPTION_MAX_LENGTH, validateSsmParameterName } from "../core/aw
 import { check } from "../core/errors";
 import { type IGrantable } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
-import { checkOneKey, grantParameters, type ISecretsKey } from "../secrets/secrets-key-ref";
+import { checkOneKey, grantParameterRead, type ISecretsKey } from "../secrets/secrets-key-ref";
 import { type RunnerTokenSource } from "./runner-token-source";
 import { type TrustLevel } from "../platform/tenancy";
 
@@ -219,15 +219,7 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
    * @throws ValidationError with `secretsKey`, for a grantee that is not an IAM role or user
    */
   public grantRead(grantee: IGrantable): void {
-    grantParameters({
-      path: this.node.path,
-      grantee,
-      ssmActions: ["ssm:GetParameter"],
-      parameterNames: [this.parameterName],
-      parameterArns: [this.parameterArn],
-      ...(this.secretsKey ? { secretsKey: this.secretsKey } : {}),
-      ...(this.kmsKeyArn ? { kmsKeyArn: this.kmsKeyArn } : {}),
-    });
+    grantParameterRead(this.node.path, grantee, { parameterName: this.parameterName, parameterArn: this.parameterArn, secretsKey: this.secretsKey, kmsKeyArn: this.kmsKeyArn });
   }
 }
 

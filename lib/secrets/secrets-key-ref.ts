@@ -121,3 +121,29 @@ export function checkOneKey(path: string, subject: string, secretsKey: ISecretsK
     fix: "pass secretsKey only",
   });
 }
+
+/** One SecureString parameter a construct holds, as {@link grantParameterRead} reads it. */
+export interface ReadableParameter {
+  readonly parameterName: string;
+  readonly parameterArn: string;
+  readonly secretsKey?: ISecretsKey;
+  readonly kmsKeyArn?: string;
+}
+
+/**
+ * `ssm:GetParameter` on one parameter, `kms:Decrypt` on its customer key if any, and with a
+ * `secretsKey` a key policy statement naming the grantee for that parameter only: the `grantRead`
+ * of every construct holding a runner token.
+ * @throws ValidationError with `secretsKey`, for a grantee that is not an IAM role or user
+ */
+export function grantParameterRead(path: string, grantee: IGrantable, parameter: ReadableParameter): void {
+  grantParameters({
+    path,
+    grantee,
+    ssmActions: ["ssm:GetParameter"],
+    parameterNames: [parameter.parameterName],
+    parameterArns: [parameter.parameterArn],
+    ...(parameter.secretsKey ? { secretsKey: parameter.secretsKey } : {}),
+    ...(parameter.kmsKeyArn ? { kmsKeyArn: parameter.kmsKeyArn } : {}),
+  });
+}
