@@ -163,7 +163,9 @@ const staticCredentials = {
   rotation: loose(num),
 } satisfies ShapeOf<StaticCredentialsConfig>;
 
-const statement = section({ sid: str, effect: loose(str), actions: required(strings), resources: required(strings), conditions: obj } satisfies ShapeOf<PolicyStatement>);
+// conditions: operator -> context key -> value or values (IAM condition block).
+const conditionValues: Field = { kinds: ["string", "array"], items: { kinds: ["string"], required: true } };
+const statement = section({ sid: str, effect: loose(str), actions: required(strings), resources: required(strings), conditions: { kinds: ["object"], values: { kinds: ["object"], values: conditionValues } } } satisfies ShapeOf<PolicyStatement>);
 
 const deployment = {
   managedPolicyArns: strings,
