@@ -10,6 +10,8 @@ module.exports = {
   transform: {
     "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
   },
+  globalSetup: "<rootDir>/test/support/global-setup.cjs",
+  globalTeardown: "<rootDir>/test/support/global-teardown.cjs",
   setupFilesAfterEnv: ["<rootDir>/test/support/setup.ts"],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
   testTimeout: 60000,
