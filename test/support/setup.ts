@@ -1,5 +1,4 @@
 import { Testing } from "cdktf";
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { skipTokenStackTraces } = require("../../stacks/token-traces.cjs") as { skipTokenStackTraces: () => boolean };
 
 // cdktf's jest matchers (toHaveResource, toHaveResourceWithProperties, ...).
