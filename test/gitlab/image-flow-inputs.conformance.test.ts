@@ -225,6 +225,78 @@ describeWithTool("bash", "the build job's inputs hash", () => {
     });
   });
 
+  describe("lines as BuildKit's parser reads them (frontend/dockerfile/parser/parser.go: trimNewline, lineContinuationRegex, isEmptyContinuationLine; directives)", () => {
+    const sources = (dockerfile: string) => {
+      const run = runTool("bash", ["-c", `${IMAGE_FLOW_FUNCTIONS}platform_inputs_sources /dev/stdin /dev/stderr\n`], { input: dockerfile });
+      return { status: run.status, sources: run.stdout.split("\n").filter(Boolean), unpinned: run.stderr.split("\n").filter(Boolean) };
+    };
+    const cases: readonly [string, string, readonly string[]][] = [
+      ["an empty line inside a continued COPY (skipped with a warning)", "COPY a \\\n\n    b /dst/\n", ["a", "b"]],
+      ["a blank line (spaces) inside a continued COPY", "COPY a \\\n   \t\n    b /dst/\n", ["a", "b"]],
+      ["a comment line inside a continued COPY", "COPY a \\\n  # the second source\n  b /dst/\n", ["a", "b"]],
+      ["CRLF line endings", "COPY a \\\r\n    b /dst/\r\nCOPY c /dst/\r\n", ["a", "b", "c"]],
+      ["the escape directive: a backtick continues the line", "# escape=`\nFROM alpine:3.21\nCOPY a `\n    b /dst/\n", ["a", "b"]],
+      ["a continued line joined without a blank (COPY a\\ + b is the source ab)", "COPY a\\\nb /dst/\n", ["ab"]],
+      ["an escaped escape character at the end does not continue", "COPY a /x\\\\\nCOPY b /dst/\n", ["a", "b"]],
+      ["a JSON-form name with two inner blanks", 'COPY ["a  b", "c", "/dst/"]\n', ["a  b", "c"]],
+      ["a UTF-8 byte-order mark before the first line", "\uFEFFFROM alpine:3.21\nCOPY a /dst/\n", ["a"]],
+      ["a UTF-8 byte-order mark before an escape directive", "\uFEFF# escape=`\nFROM alpine:3.21\nCOPY a `\n b /dst/\n", ["a", "b"]],
+      ["ADD with --chown and --chmod flags", "ADD --chown=1000:1000 --chmod=644 a b /dst/\n", ["a", "b"]],
+      ["a directive after the first instruction is a comment", "COPY a /dst/\n# escape=`\nCOPY b `\n c /dst/\n", ["a", "b"]],
+    ];
+    test.each(cases)("%s: the job's reader and the model read the same sources", (_what, body, expected) => {
+      // Cases about the first lines (directives, byte-order mark) give their own FROM.
+      const dockerfile = body.includes("FROM ") ? body : `FROM alpine:3.21\n${body}`;
+      expect(sources(dockerfile)).toEqual({ status: 0, sources: expected, unpinned: [] });
+      expect(dockerfileSources(dockerfile)).toEqual(expected);
+    });
+
+    test("a change to a source named after an empty continuation line, or in a CRLF Dockerfile, changes the hash (both were missed)", () => {
+      for (const dockerfile of ["FROM alpine:3.21\nCOPY a \\\n\n    b /dst/\n", "FROM alpine:3.21\r\nCOPY a \\\r\n    b /dst/\r\n", "# escape=`\nFROM alpine:3.21\nCOPY a `\n    b /dst/\n"]) {
+        const files = { a: "a\n", b: "b\n", Dockerfile: dockerfile };
+        expect(hashOf({ ...files, b: "changed\n" })).not.toBe(hashOf(files));
+        expect(hashOf(files)).toBe(inputsHash(files, "Dockerfile", ".", ""));
+      }
+    });
+
+    test.each([
+      ["a syntax directive naming another frontend", "# syntax=example.com/frontend:1\nCOPY a /dst/\n", "the syntax directive names another frontend (example.com/frontend:1), whose parser this reader does not follow"],
+      ["an escape directive BuildKit refuses", "# escape=!\nCOPY a /dst/\n", "the escape directive ! is not one BuildKit accepts"],
+      ["a JSON form with an escape", 'COPY ["a\\\\b", "/dst/"]\n', 'COPY ["a\\\\b", "/dst/"] has an escape in its JSON form'],
+    ])("%s: what the reader cannot follow makes the hash per commit", (_what, body, why) => {
+      const dockerfile = body.startsWith("#") ? `${body.split("\n")[0]}\nFROM alpine:3.21\n${body.split("\n").slice(1).join("\n")}` : `FROM alpine:3.21\n${body}`;
+      expect(sources(dockerfile).unpinned).toEqual([why]);
+      expect(dockerfileReads(dockerfile).unpinned).toEqual([why]);
+    });
+
+    test.each(["docker/dockerfile:1", "docker/dockerfile:1.7-labs", "docker.io/docker/dockerfile:1", `docker/dockerfile:1@sha256:${"a".repeat(64)}`])("the syntax directive %s is the Dockerfile frontend: nothing unpinned", (syntax) => {
+      expect(sources(`# syntax=${syntax}\nFROM alpine:3.21\nCOPY a /dst/\n`)).toEqual({ status: 0, sources: ["a"], unpinned: [] });
+    });
+
+    test("property: how an instruction is laid out (continuations, blank and comment lines inside them, CRLF, keyword case) never changes the sources read", () => {
+      const name = fc.stringMatching(/^[a-z][a-z0-9._-]{0,8}$/);
+      const layout = fc.record({
+        crlf: fc.boolean(),
+        upper: fc.boolean(),
+        breaks: fc.array(fc.constantFrom("", "\n", "\n   ", "\n# note\n", "\n\t# note\n  "), { minLength: 0, maxLength: 4 }),
+      });
+      fc.assert(
+        fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 4 }), layout, (names, { crlf, upper, breaks }) => {
+          const words = [upper ? "COPY" : "copy", ...names, "/dst/"];
+          // Between words: a blank, or a continuation followed by one of the breaks (empty/comment lines inside it).
+          const text = words.map((w, i) => (i === 0 ? w : (breaks[i - 1] !== undefined ? ` \\${breaks[i - 1]}\n ` : " ") + w)).join("");
+          let dockerfile = `FROM alpine:3.21\n${text}\n`;
+          // A continuation line that is only a comment or blank may not end the instruction early: drop breaks that would.
+          dockerfile = dockerfile.replace(/\n\n+/g, "\n\n");
+          if (crlf) dockerfile = dockerfile.replace(/\n/g, "\r\n");
+          expect(dockerfileSources(dockerfile)).toEqual(names);
+          expect(sources(dockerfile).sources).toEqual(names);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  });
+
   test("a missing Dockerfile fails the job", () => {
     const run = hashIn(FILES);
     expect(run.status).toBe(1);

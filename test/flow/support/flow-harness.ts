@@ -119,28 +119,63 @@ export interface DockerfileReads {
   readonly unpinned: string[];
 }
 
+/** What {@link dockerfileInstructions} found besides instructions: what the build job's reader cannot follow. */
+export interface DockerfileParse {
+  readonly instructions: string[];
+  readonly unpinned: string[];
+}
+
 /**
- * The instructions of a Dockerfile as BuildKit's parser reads them (moby/buildkit frontend/dockerfile/parser/parser.go):
- * comment lines dropped, continued lines joined, and the body of each here-document word of a RUN/COPY/ADD
- * (also under ONBUILD; not in the JSON form) skipped up to its terminator line (leading tabs stripped for `<<-`).
+ * The instructions of a Dockerfile as BuildKit's parser reads them (moby/buildkit frontend/dockerfile/parser/parser.go,
+ * `Parse`, `processLine`, `trimContinuationCharacter`, and directives.go): each line without its trailing CR/LF (and the
+ * first without a UTF-8 byte-order mark); parser directives (`# escape=`, `# syntax=`, `# check=`) only before the
+ * first other line; comment lines dropped; a line ending in the escape character (not itself escaped), then blanks,
+ * continues on the next, joined without a separator, with comment and empty lines inside it dropped; the body of
+ * each here-document word of a RUN/COPY/ADD (also under ONBUILD; not in the JSON form) skipped up to its terminator
+ * line (leading tabs stripped for `<<-`). A `# syntax=` naming another frontend than docker/dockerfile is reported.
  */
-export function dockerfileInstructions(dockerfile: string): string[] {
+export function parseDockerfile(dockerfile: string): DockerfileParse {
   const instructions: string[] = [];
+  const unpinned: string[] = [];
   const pending: { name: string; chomp: boolean }[] = [];
-  let buffer = "";
-  for (const raw of dockerfile.split("\n")) {
+  let escape = "\\";
+  let directives = true;
+  let buffer: string | undefined;
+  const lines = dockerfile.split("\n").map((line) => line.replace(/[\r\n]+$/, ""));
+  if (lines[0]?.startsWith("\uFEFF")) lines[0] = lines[0].slice(1);
+  /** The line without its continuation token, or undefined when it does not continue. */
+  const continues = (line: string): string | undefined => {
+    const e = escape === "`" ? "`" : "\\\\";
+    const m = new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`).exec(line);
+    return m ? line.slice(0, m.index) + (m[1] ?? "") : undefined;
+  };
+  for (const raw of lines) {
     if (pending.length > 0) {
-      const body = raw.replace(/\r$/, "");
-      if ((pending[0]!.chomp ? body.replace(/^\t+/, "") : body) === pending[0]!.name) pending.shift();
+      if ((pending[0]!.chomp ? raw.replace(/^\t+/, "") : raw) === pending[0]!.name) pending.shift();
       continue;
+    }
+    if (directives) {
+      const d = /^[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*$/.exec(raw);
+      const key = d?.[1]!.toLowerCase();
+      if (key === "escape" || key === "syntax" || key === "check") {
+        if (key === "escape") {
+          if (d![2] === "`" || d![2] === "\\") escape = d![2];
+          else unpinned.push(`the escape directive ${d![2]} is not one BuildKit accepts`);
+        }
+        if (key === "syntax" && !/^(docker\.io\/)?docker\/dockerfile(-upstream)?(:[^@]*)?(@sha256:[0-9a-f]+)?$/.test(d![2]!)) unpinned.push(`the syntax directive names another frontend (${d![2]}), whose parser this reader does not follow`);
+        continue;
+      }
+      directives = false;
     }
     if (/^[ \t]*#/.test(raw)) continue;
-    if (/\\[ \t]*$/.test(raw)) {
-      buffer += `${raw.replace(/\\[ \t]*$/, "")} `;
+    if (buffer !== undefined && /^[ \t]*$/.test(raw)) continue;
+    const head = continues(raw);
+    if (head !== undefined) {
+      buffer = (buffer ?? "") + head;
       continue;
     }
-    const line = buffer + raw;
-    buffer = "";
+    const line = (buffer ?? "") + raw;
+    buffer = undefined;
     instructions.push(line);
     const words = line.trim().split(/[ \t]+/);
     const at = words[0]?.toUpperCase() === "ONBUILD" ? 1 : 0;
@@ -154,8 +189,13 @@ export function dockerfileInstructions(dockerfile: string): string[] {
       if (m && name !== "" && !name.includes("<")) pending.push({ name, chomp: m[1] === "-" });
     }
   }
-  if (buffer !== "") instructions.push(buffer);
-  return instructions;
+  if (buffer !== undefined) instructions.push(buffer);
+  return { instructions, unpinned };
+}
+
+/** The instructions of a Dockerfile (see {@link parseDockerfile}). */
+export function dockerfileInstructions(dockerfile: string): string[] {
+  return parseDockerfile(dockerfile).instructions;
 }
 
 /**
@@ -167,10 +207,11 @@ export function dockerfileInstructions(dockerfile: string): string[] {
  * `--checksum` and sources named by a build argument are unpinned.
  */
 export function dockerfileReads(dockerfile: string): DockerfileReads {
-  const instructions = dockerfileInstructions(dockerfile);
+  const parsed = parseDockerfile(dockerfile);
+  const instructions = parsed.instructions;
   const stages = new Set<string>();
   const sources: string[] = [];
-  const unpinned: string[] = [];
+  const unpinned: string[] = [...parsed.unpinned];
   const source = (src: string, what: string) => (src.includes("$") ? unpinned.push(`${what} ${src} names a build argument`) : sources.push(src.replace(/^\/+/, "").replace(/\/+$/, "") || "."));
   const external = (ref: string, what: string) => {
     if (!stages.has(ref.toLowerCase()) && !/^[0-9]+$/.test(ref) && !/@sha256:[0-9a-f]+$/.test(ref)) unpinned.push(`${what} names an image by tag, not by digest`);
@@ -197,7 +238,9 @@ export function dockerfileReads(dockerfile: string): DockerfileReads {
         external(from.slice("--from=".length), `${command} ${from}`);
         continue;
       }
-      const rest = words.slice(i).join(" ");
+      // The arguments as written: a JSON-form name keeps its inner blanks.
+      const rest = line.trim().replace(new RegExp(`^(?:[^ \\t]+[ \\t]+){${i}}`), "");
+      if (rest.startsWith("[") && rest.includes("\\")) unpinned.push(`${command} ${rest} has an escape in its JSON form`);
       const args = rest.startsWith("[") ? [...rest.matchAll(/"([^"]*)"/g)].map((m) => m[1]!) : words.slice(i);
       for (const a of args.slice(0, -1)) {
         if (a.startsWith("<<")) continue;
