@@ -764,3 +764,6 @@ export { TENANT_PLACEHOLDER, isTenantScoped, isWriteAction, statementsForTenant,
 export { deploysTenant, deployingTenantsOf } from "./platform/toolbox-source";
 export { validateDeployJobImages } from "./platform/promotion";
 export { ACCEPTED_MEDIA_TYPES_OPTION, ECR_ACCEPTED_MEDIA_TYPES } from "./gitlab/ecr-media-types";
+
+// IAM resource patterns: matching and intersection (used by the deployment statements check).
+export { iamPatternMatches, iamPatternsIntersect } from "./core/iam-patterns";

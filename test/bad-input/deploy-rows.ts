@@ -126,8 +126,42 @@ export const deployRows: readonly BadInput[] = [
     path: `${E2}/identity/deployment/statements[2]/resources[0]`,
     subject: "deployment resource",
     value: "arn:aws:s3:::acme-ci-terraform-state-222222222222/production/*",
-    rule: /a write action \(s3:PutObject\) on it lets app's deploy jobs write web's scope arn:aws:s3:::acme-ci-terraform-state-222222222222\/production\/web\//,
-    fix: /narrow it to the tenant's own scope with \{\{tenant\}\} \(e\.g\. arn:aws:s3:::acme-ci-terraform-state-222222222222\/production\/\{\{tenant\}\}\/\*\)/,
+    rule: /a write action \(s3:PutObject\) on arn:aws:s3:::acme-ci-terraform-state-222222222222\/production\/\* in app's role reaches ARNs of web's scope arn:aws:s3:::acme-ci-terraform-state-222222222222\/production\/web\//,
+    fix: /name the tenant in the ARN .* scope the statement by a condition whose value is \{\{tenant\}\}/,
+  },
+  {
+    name: "a deployment statement writing every tenant's state file (a pattern overlapping the per-tenant prefixes)",
+    run: withEnv(2, {
+      identity: {
+        ...production.identity,
+        deployment: {
+          ...production.identity!.deployment,
+          statements: [...production.identity!.deployment!.statements!, { actions: ["s3:PutObject"], resources: ["arn:aws:s3:::acme-ci-terraform-state-222222222222/production/*/terraform.tfstate"] }],
+        },
+      },
+    }),
+    path: `${E2}/identity/deployment/statements[2]/resources[0]`,
+    subject: "deployment resource",
+    value: "arn:aws:s3:::acme-ci-terraform-state-222222222222/production/*/terraform.tfstate",
+    rule: /in app's role reaches ARNs of web's scope arn:aws:s3:::acme-ci-terraform-state-222222222222\/production\/web\//,
+    fix: /name the tenant in the ARN/,
+  },
+  {
+    name: "a misspelt tenant placeholder in a deployment statement",
+    run: withEnv(2, {
+      identity: {
+        ...production.identity,
+        deployment: {
+          ...production.identity!.deployment,
+          statements: [{ actions: ["s3:PutObject"], resources: ["arn:aws:s3:::acme-ci-terraform-state-222222222222/production/{{ tenant }}/*"] }],
+        },
+      },
+    }),
+    path: `${E2}/identity/deployment/statements[0]/resources[0]`,
+    subject: "deployment statement placeholder",
+    value: "arn:aws:s3:::acme-ci-terraform-state-222222222222/production/{{ tenant }}/*",
+    rule: /\{\{ tenant \}\} is not the tenant placeholder: only \{\{tenant\}\} .* is replaced by the tenant's name/,
+    fix: /write \{\{tenant\}\}/,
   },
   // A deploy job image that nothing fills.
   {
