@@ -63,7 +63,10 @@ export interface DeployConfig {
   /**
    * Image the deploy jobs run (needs `sh`, the AWS CLI, and for promotion the docker CLI with
    * buildx), for every deploying environment of the GitLab instance (they must agree).
-   * @default the toolbox image of the job's environment, `$PLATFORM_TOOLBOX_URL:latest`: the
+   * Setting it is the explicit choice of an image the platform does not build or promote (you keep
+   * it current and pullable from every deploying environment's deploy runners); without a toolbox
+   * project (`gitlab.toolboxProject`) it is required, since nothing would fill the default.
+   * @default the toolbox image of the job's environment, `<toolbox repository>:latest`: the
    *   toolbox project (`gitlab.toolboxProject`) must then be one of the environment's projects
    *   with the `toolbox` image role's repository, which its CI file promotes `latest` into
    */

@@ -357,8 +357,10 @@ function validateDeployAccess(env: EnvironmentConfig, at: string): void {
  * fills (it promotes its image into every deploying environment and moves `latest` there). So a
  * deploying environment must list the toolbox project (`gitlab.toolboxProject` of an environment
  * of the same GitLab instance) with the `toolbox` image role's repository; otherwise every deploy
- * would fail at image pull. Deploying environments of one instance share one template, so their
- * `jobImage` must agree.
+ * would fail at image pull. A configuration without any toolbox project is refused too (nothing
+ * would fill the image at all); an operator who maintains the deploy jobs' image outside the
+ * platform says so explicitly with `deploy.jobImage`. Deploying environments of one instance
+ * share one template, so their `jobImage` must agree.
  * @throws ValidationError naming `config/environments[i]/deploy/jobImage`
  */
 export function validateDeployJobImages(config: Pick<PromotionConfigView, "environments">): void {
@@ -379,8 +381,6 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
     if (jobImage !== undefined) return;
     const declaring = config.environments.find((e) => e?.gitlab?.url === env.gitlab?.url && e?.gitlab?.toolboxProject) ?? config.environments.find((e) => e?.gitlab?.toolboxProject);
     const toolboxProject = declaring?.gitlab?.toolboxProject?.path;
-    // Without any toolbox project the platform does not manage the toolbox image: left to the operator (not checked).
-    if (toolboxProject === undefined) return;
     const repositoryId = imageRolesOf(env).toolbox;
     const builder = toolboxProject === undefined ? undefined : tenantsOf(env).find((t) => t.path.toLowerCase() === toolboxProject.toLowerCase());
     const fills = builder !== undefined && repositoryId !== undefined && builder.repositories.some((r) => r.id === repositoryId);
@@ -394,7 +394,10 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
           : builder === undefined
             ? `deploy jobs run the toolbox image the toolbox project promotes into the environment, and ${toolboxProject} is not one of ${env.name}'s gitlab.projects: nothing fills it there, so every deploy would fail at image pull`
             : `deploy jobs run the toolbox image ${toolboxProject} promotes into its ${repositoryId ?? "toolbox"} repository, and ${env.name} gives it no such repository (gitlab.imageRoles.toolbox ${repositoryId === undefined ? "is unset" : `names ${repositoryId}`}): nothing fills it there`,
-      fix: `list ${toolboxProject ?? "the toolbox project"} with its toolbox repository in ${env.name}'s gitlab.projects (and declare gitlab.toolboxProject), or set deploy.jobImage to an image with sh, the AWS CLI and docker buildx`,
+      fix:
+        toolboxProject === undefined
+          ? `declare the toolbox project (gitlab.toolboxProject, e.g. { path: "${env.gitlab.group}/toolbox" } in the environment that creates the shared GitLab pieces) and list it with its toolbox repository in ${env.name}'s gitlab.projects, or set deploy.jobImage to an image you maintain with sh, the AWS CLI and docker buildx (the explicit choice of an image the platform does not fill)`
+          : `list ${toolboxProject} with its toolbox repository in ${env.name}'s gitlab.projects (and declare gitlab.toolboxProject), or set deploy.jobImage to an image with sh, the AWS CLI and docker buildx`,
     });
   });
 }

@@ -183,6 +183,20 @@ export const deployRows: readonly BadInput[] = [
     fix: /or set deploy\.jobImage/,
   },
   {
+    name: "deploy jobs running the toolbox image in a configuration without a toolbox project",
+    run: withConfig({
+      environments: exampleConfig.environments.map((e) => {
+        const { toolboxProject: _toolbox, ...gitlab } = e.gitlab;
+        return { ...e, gitlab };
+      }),
+    }),
+    path: `${E1}/deploy/jobImage`,
+    subject: "deploy job image",
+    value: { jobImage: "$PLATFORM_TOOLBOX_URL:latest", toolboxProject: null, toolboxRepository: "toolbox" },
+    rule: /no environment of this GitLab instance declares gitlab\.toolboxProject: nothing fills it, so every deploy would fail at image pull/,
+    fix: /declare the toolbox project \(gitlab\.toolboxProject, e\.g\. \{ path: "acme\/toolbox" \}.* or set deploy\.jobImage to an image you maintain/,
+  },
+  {
     name: "deploying environments of one instance with different deploy job images",
     run: withEnv(2, { deploy: { ...production.deploy, jobImage: "registry.example.com/deploy-tools:1" } }),
     path: `${E2}/deploy/jobImage`,

@@ -182,4 +182,32 @@ describe("the image deploy jobs run", () => {
     expect(deploy!.content).toContain("image: registry.example.com/deploy-tools:1");
     expect(deploy!.content).not.toContain("$PLATFORM_TOOLBOX_URL:latest");
   });
+
+  // No environment declares a toolbox project: nothing builds or promotes the toolbox image at all.
+  const noToolboxProject: PlatformConfig = {
+    ...exampleConfig,
+    environments: exampleConfig.environments.map((e) => {
+      const { toolboxProject: _toolbox, ...gitlab } = e.gitlab;
+      return { ...e, gitlab } as EnvironmentConfig;
+    }),
+  };
+
+  test("fault: without any gitlab.toolboxProject the check returned early and the deploy jobs ran $PLATFORM_TOOLBOX_URL:latest that nothing fills; now every deploying environment is refused", () => {
+    let message = "";
+    try {
+      validateConfig(noToolboxProject);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const i of [1, 2]) {
+      expect(message).toMatch(new RegExp(`config/environments\\[${i}\\]/deploy/jobImage: invalid deploy job image .*"toolboxProject":null.*no environment of this GitLab instance declares gitlab\\.toolboxProject`));
+    }
+  });
+
+  test("the opt-in is explicit: without a toolbox project, deploy.jobImage (an image the operator maintains) is accepted and is what deploy.yml runs", () => {
+    const config = withJobImage(noToolboxProject);
+    expect(() => validateConfig(config)).not.toThrow();
+    const [deploy] = platformCiTemplates("t", new TagScheme("t"), deployTemplateOf(config, "https://gitlab.example.com")!).filter((t) => t.fileName === "deploy.yml");
+    expect(deploy!.content).toContain("image: registry.example.com/deploy-tools:1");
+  });
 });

@@ -86,7 +86,9 @@ describe("gitlab-shared: group variables every pipeline reads", () => {
     // No templates, no toolbox project, no managed refs: only dev's unscoped variables are shared.
     const config = withEnvironments((env) => {
       const { ciTemplates: _t, toolboxProject: _p, ...gitlab } = env.gitlab;
-      return { ...env, gitlab: { ...gitlab, projects: gitlab.projects.map((p) => ({ path: typeof p === "string" ? p : p.path, protectedRefs: "check" as const })) } };
+      // Without a toolbox project the deploy jobs need an image of their own (nothing would fill the toolbox's).
+      const deploy = env.deploy ? { deploy: { ...env.deploy, jobImage: "registry.example.com/deploy-tools:1" } } : {};
+      return { ...env, ...deploy, gitlab: { ...gitlab, projects: gitlab.projects.map((p) => ({ path: typeof p === "string" ? p : p.path, protectedRefs: "check" as const })) } };
     });
     const stacks = buildPlatform(Testing.app(), config);
     expect([...stacks.gitlabShared.keys()]).toEqual(["https://gitlab.example.com"]);

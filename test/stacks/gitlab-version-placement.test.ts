@@ -18,6 +18,8 @@ const unshared = (env: EnvironmentConfig): EnvironmentConfig => {
   const { ciTemplates: _templates, toolboxProject: _toolbox, buildpackVariables: _buildpack, autoDevOps: _autoDevOps, ...gitlab } = env.gitlab;
   return {
     ...env,
+    // Without a toolbox project the deploy jobs need an image of their own (nothing would fill the toolbox's).
+    ...(env.deploy ? { deploy: { ...env.deploy, jobImage: "registry.example.com/deploy-tools:1" } } : {}),
     gitlab: {
       ...gitlab,
       variables: { ...gitlab.variables, environmentScope: env.name },
