@@ -767,3 +767,7 @@ export { ACCEPTED_MEDIA_TYPES_OPTION, ECR_ACCEPTED_MEDIA_TYPES } from "./gitlab/
 
 // IAM resource patterns: matching and intersection (used by the deployment statements check).
 export { iamPatternMatches, iamPatternsIntersect } from "./core/iam-patterns";
+
+// Deploy jobs pinned as literals (no CI/CD variable decides their source, target, roles, parameter or tags).
+export { AWS_CLI_REDIRECTS, PINNED_VARIABLES, type DeployPins, type DeployTarget, deployPinScript, validateDeployTargets } from "./gitlab/deploy-targets";
+export { type EnvironmentDeployPins, deployPinsOf } from "./platform/promotion-targets";

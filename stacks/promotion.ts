@@ -1,4 +1,6 @@
 import { type DeployTemplateEnvironment } from "../lib/gitlab/deploy-template";
+import { type ToolboxPromotionEnvironment } from "../lib/gitlab/deploy-toolbox";
+import { deployPinsOf } from "../lib/platform/promotion-targets";
 import { type PlatformPromotion } from "../lib/platform/platform";
 import { deployedImageOf, deployRouteOf, promotionSourceName, recordsLastGoodDigest, rollsBack } from "../lib/platform/promotion";
 import { type EnvironmentConfig, type PlatformConfig } from "./platform-config";
@@ -43,15 +45,23 @@ export function downstreamOf(config: PlatformConfig, env: EnvironmentConfig): En
 /**
  * What the published deploy template needs of the configuration: the environments of one GitLab
  * instance with `deploy`, in configuration (promotion) order, each with its deploy runner's
- * tags, promotion source, branch and rollback settings; and the image role they deploy.
+ * tags, promotion source, branch and rollback settings, and the values its jobs pin as literals
+ * (`deployPinsOf`: per project its roles, repositories and parameter, the audience, region and
+ * toolbox repository; the toolbox project's row for its promotion job); and the image role they deploy.
  * @returns undefined when no environment of the instance deploys
  */
-export function deployTemplateOf(config: PlatformConfig, gitlabUrl: string): { environments: DeployTemplateEnvironment[]; image: string; jobImage?: string } | undefined {
+export function deployTemplateOf(
+  config: PlatformConfig,
+  gitlabUrl: string,
+): { environments: (DeployTemplateEnvironment & ToolboxPromotionEnvironment)[]; image: string; jobImage?: string } | undefined {
   const deploying = config.environments.filter((e) => e.gitlab.url === gitlabUrl && e.deploy !== undefined);
   if (deploying.length === 0) return undefined;
-  const environments = deploying.map((env): DeployTemplateEnvironment => {
+  const toolboxProject = config.environments.find((e) => e.gitlab.url === gitlabUrl && e.gitlab.toolboxProject)?.gitlab.toolboxProject?.path;
+  const environments = deploying.map((env): DeployTemplateEnvironment & ToolboxPromotionEnvironment => {
     const from = promotionSourceName(config.environments, env);
+    const source = config.environments.find((e) => e.name === from);
     return {
+      ...deployPinsOf(config, env, source, toolboxProject),
       name: env.name,
       runnerTags: deployRouteOf(config, env)?.tags ?? [],
       ...(from !== undefined ? { promoteFrom: from } : {}),

@@ -148,13 +148,18 @@ export class CiTemplatesProject extends Construct {
 /**
  * A project whose files Terraform commits: named after its path and
  * initialized with a README, so its default branch exists for `gitlab_repository_file`.
+ * Nobody may run its pipelines with pipeline variables (`ci_pipeline_variables_minimum_override_role
+ * = "no_one_allowed"`, GitLab 17.1+; GitLab's own default is `developer` or `maintainer` on
+ * self-managed, `no_one_allowed` only for new namespaces on GitLab.com: GitLab docs, "Restrict
+ * pipeline variables"), since a pipeline variable overrides every variable of a job, predefined
+ * ones included; the toolbox project's protected jobs need none. `config` may set another role.
  */
 export function managedProject(
   scope: Construct,
   id: string,
   config: Required<Pick<ProjectConfig, "path" | "namespaceId" | "description" | "visibilityLevel" | "defaultBranch">> & Partial<ProjectConfig>,
 ): Project {
-  return new Project(scope, id, { name: config.path, initializeWithReadme: true, ...config });
+  return new Project(scope, id, { name: config.path, initializeWithReadme: true, ciPipelineVariablesMinimumOverrideRole: "no_one_allowed", ...config });
 }
 
 /** Commits one generated file (text encoding, overwriting on create). */

@@ -26,8 +26,8 @@ import { ACCEPTED_MEDIA_TYPES_OPTION } from "./ecr-media-types";
  *   deployment role (`aws sts assume-role` with the job's OIDC role credentials; environment
  *   credentials take precedence over the web-identity variables in the AWS CLI's credential
  *   chain, AWS CLI User Guide, "Configuration and credential precedence").
- * - `platform_hook <name> <command> <image>` runs a project hook (`$PLATFORM_DEPLOY_HOOK`,
- *   `$PLATFORM_SMOKE_TEST_HOOK`) as the deployment role, with the image reference
+ * - `platform_hook <name> <command> <image>` runs a project hook (the deploy or smoke-test
+ *   command, a literal of the job's script) as the deployment role, with the image reference
  *   `<repository>@sha256:<digest>` as its first argument and in `$PLATFORM_DEPLOY_IMAGE`.
  * - `platform_record <repository>@<digest>` records the digest as the last good one
  *   (`aws ssm put-parameter --type String --overwrite`, as the tenant's deployment role) and
@@ -35,8 +35,13 @@ import { ACCEPTED_MEDIA_TYPES_OPTION } from "./ecr-media-types";
  * - `platform_mark_deployed <repository>@<digest>` moves the environment's `deployed-<environment>`
  *   tag onto the digest (`aws ecr put-image` with the image's own manifest, as the job's role), so
  *   retention never expires it, and later environments promote only what it names.
- * - `platform_rollback` reads the last good digest (`aws ssm get-parameter`) and redeploys it
- *   with the deploy hook, then runs the smoke test against it.
+ * - `platform_rollback <deploy command> <smoke-test command>` reads the last good digest (`aws ssm
+ *   get-parameter`) and redeploys it with the deploy hook, then runs the smoke test against it.
+ *
+ * The functions read the values they act on (`PLATFORM_DEPLOY_REPOSITORY`, `PLATFORM_PROMOTE_FROM`,
+ * `PLATFORM_DEPLOY_TAG`, `PLATFORM_DEPLOYED_TAG`, `PLATFORM_DEPLOY_ROLE_ARN`,
+ * `PLATFORM_LAST_GOOD_DIGEST_PARAMETER`, `AWS_ROLE_ARN`) from the shell, where the platform's deploy
+ * template assigns them as literals first (`deployPinScript`), so no CI/CD variable decides them.
  */
 
 const LINES = [
@@ -101,9 +106,9 @@ const LINES = [
   "  )",
   "}",
   "platform_hook() {",
-  "  # $1 the hook's variable name, $2 its command, $3 the image <repository>@sha256:<digest>.",
+  "  # $1 the hook's name, $2 its command, $3 the image <repository>@sha256:<digest>.",
   "  if [ -z \"$2\" ]; then",
-  "    echo \"platform-deploy: $1 is empty: set it to the command that takes the image reference as its first argument\" >&2",
+  "    echo \"platform-deploy: the $1 command is empty: give the deploy template the command that takes the image reference as its first argument\" >&2",
   "    return 1",
   "  fi",
   "  PLATFORM_DEPLOY_IMAGE=$3",
@@ -143,7 +148,7 @@ const LINES = [
   "  echo \"platform-deploy: tagged $_digest $_tag\"",
   "}",
   "platform_rollback() {",
-  "  # Redeploys the last good digest and smoke-tests it.",
+  "  # $1 the deploy command, $2 the smoke-test command: redeploys the last good digest and smoke-tests it.",
   "  if [ -z \"${PLATFORM_LAST_GOOD_DIGEST_PARAMETER:-}\" ]; then",
   "    echo \"platform-deploy: no last good digest is recorded for $CI_ENVIRONMENT_NAME (PLATFORM_LAST_GOOD_DIGEST_PARAMETER is unset)\" >&2",
   "    return 1",
@@ -158,8 +163,8 @@ const LINES = [
   "  esac",
   "  _image=\"$PLATFORM_DEPLOY_REPOSITORY@$_digest\"",
   "  echo \"platform-deploy: rolling $CI_ENVIRONMENT_NAME back to $_image\"",
-  "  platform_hook PLATFORM_DEPLOY_HOOK \"$PLATFORM_DEPLOY_HOOK\" \"$_image\"",
-  "  platform_hook PLATFORM_SMOKE_TEST_HOOK \"$PLATFORM_SMOKE_TEST_HOOK\" \"$_image\"",
+  "  platform_hook PLATFORM_DEPLOY_HOOK \"$1\" \"$_image\"",
+  "  platform_hook PLATFORM_SMOKE_TEST_HOOK \"$2\" \"$_image\"",
   "}",
 ];
 

@@ -2,7 +2,8 @@ import { check } from "../core/errors";
 import { type TagScheme } from "../registry/tag-scheme";
 import { type CiConfig, type CiJob, type CiNeed, type CiRule, type CiWhen, renderCiYaml } from "./ci-yaml";
 import { DEPLOY_FUNCTIONS } from "./deploy-script";
-import { toolboxJobImage } from "./deploy-toolbox";
+import { deployPinScript, type DeployTarget, validateDeployTargets } from "./deploy-targets";
+import { toolboxImageTag, toolboxJobImage } from "./deploy-toolbox";
 import { DEPLOY_VARIABLES, promoteFromVariable } from "./deploy-variables";
 import { awsOidcRole, type CiTemplate, TEMPLATE_STAGES } from "./image-reuse-template";
 import { DEFAULT_BRANCH_PIPELINE } from "./image-reuse-plan";
@@ -23,7 +24,10 @@ import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
  *   or its smoke test fails.
  *
  * Every job carries `environment:` (so GitLab hands it that environment's project variables:
- * role, audience, repositories, deployment role, parameter), runs on protected refs only
+ * role, audience, repositories, deployment role, parameter), and, with `targets`, first pins what
+ * it acts on as literals of its script (see deploy-targets.ts: a pipeline variable overrides every
+ * CI/CD variable, so the source and target repositories, the roles, the parameter and the tags do
+ * not come from variables); the hooks are literal commands too. It runs on protected refs only
  * (`CI_COMMIT_REF_PROTECTED`, GitLab predefined variables) of the default branch or of the
  * environment's branch, on the environment's deploy runner (its tags), with an ID token for the
  * environment's audience (`$PLATFORM_OIDC_AUDIENCE` with that environment's value). A stage
@@ -64,6 +68,30 @@ export interface DeployTemplateEnvironment {
    * @default none
    */
   readonly branch?: string;
+  /**
+   * Per project that deploys here: the role, repositories, deployment role and parameter its jobs
+   * act on, written into the jobs' scripts as literals (picked by `CI_PROJECT_PATH`; a project
+   * without a row fails). The platform always gives them (`deployTemplateOf`).
+   * @default none: the jobs read those values from the CI/CD variables (`PLATFORM_<ROLE>_IMAGE`,
+   *   `PLATFORM_<ROLE>_PROMOTE_FROM`, `PLATFORM_DEPLOY_ROLE_ARN`, …), which a pipeline variable overrides
+   */
+  readonly targets?: readonly DeployTarget[];
+  /**
+   * The environment's OIDC audience, written into the jobs' `id_tokens` as a literal.
+   * @default `$PLATFORM_OIDC_AUDIENCE` (a variable)
+   */
+  readonly audience?: string;
+  /**
+   * The environment's AWS region, pinned in the jobs' scripts.
+   * @default `$PLATFORM_AWS_REGION` (a variable)
+   */
+  readonly region?: string;
+  /**
+   * The toolbox project's protected toolbox repository in this environment (URL without tag): without
+   * `jobImage`, the jobs run `<toolboxRepository>:<latest tag>`, a literal.
+   * @default `$PLATFORM_TOOLBOX_URL` (a variable)
+   */
+  readonly toolboxRepository?: string;
 }
 
 /** Props of {@link deployTemplate}. */
@@ -92,7 +120,9 @@ export interface DeployTemplateProps {
    */
   readonly workflowRules?: readonly CiRule[];
   /**
-   * Default hook commands (projects override them in their `.gitlab-ci.yml` `variables:` or as CI/CD variables).
+   * Hook commands, literal in the jobs' scripts (not CI/CD variables, which a pipeline variable
+   * would override: a smoke test replaced by `true` would mark any digest good). A project changes
+   * what its hooks do by changing those files, in its protected branch.
    * @default `./deploy/deploy.sh` and `./deploy/smoke-test.sh`
    */
   readonly hooks?: { readonly deploy?: string; readonly smokeTest?: string };
@@ -155,7 +185,8 @@ export function deployPipelineIf(env: Pick<DeployTemplateEnvironment, "branch">)
  * @param path where the template is configured, for error messages
  * @throws ValidationError for no environments, a bad or repeated name, a promotion source that
  *   is not an earlier environment of the list or the build environment, a deploy job without
- *   runner tags, rollback without recording, a scheme without the `commit` or `deployed` kind, or (without `jobImage`) without a moving kind with a fixed tag (`latest`)
+ *   runner tags, rollback without recording, a scheme without the `commit` or `deployed` kind, or (without `jobImage`) without a moving kind with a fixed tag (`latest`),
+ *   a target that does not fit the environment (see `validateDeployTargets`), a hook command with a quote or newline
  */
 export function deployTemplate(path: string, props: DeployTemplateProps): CiTemplate {
   const envs = props.environments;
@@ -180,6 +211,17 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
   const image = props.image ?? "app";
   const jobImage = props.jobImage ?? toolboxJobImage(path, scheme);
   const stageOf = (env: DeployTemplateEnvironment) => `deploy-${env.name}`;
+  const hooks = { deploy: props.hooks?.deploy ?? "./deploy/deploy.sh", smokeTest: props.hooks?.smokeTest ?? "./deploy/smoke-test.sh" };
+  for (const [name, command] of Object.entries(hooks)) {
+    check(typeof command === "string" && command.trim() !== "" && !/['\n]/.test(command), {
+      path: `${path}/hooks/${name}`,
+      subject: "hook command",
+      value: command,
+      rule: "a hook is a literal command of the jobs' scripts, between single quotes: not empty, no quote or newline",
+      fix: "put the command into a script file of the project (e.g. ./deploy/deploy.sh) and name that file",
+    });
+  }
+  const pinnedAll = envs.every((e) => e.targets !== undefined);
 
   const oidc = awsOidcRole();
   const jobs: Record<string, CiJob> = {
@@ -189,9 +231,8 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
       id_tokens: oidc.id_tokens,
       variables: {
         ...oidc.variables,
-        PLATFORM_DEPLOY_REPOSITORY: `$${imageVariable(image)}`,
-        PLATFORM_DEPLOY_TAG: commit.ciTag!,
-        PLATFORM_DEPLOYED_TAG: deployed.ciTag!,
+        // Without pinned targets the jobs read these (a pipeline variable overrides them); pinned scripts assign their own.
+        ...(pinnedAll ? {} : { PLATFORM_DEPLOY_REPOSITORY: `$${imageVariable(image)}`, PLATFORM_DEPLOY_TAG: commit.ciTag!, PLATFORM_DEPLOYED_TAG: deployed.ciTag! }),
       },
       before_script: [
         `if [ -z "\${${PLATFORM_VARIABLES.roleArn}:-}" ]; then echo "platform-deploy: ${PLATFORM_VARIABLES.roleArn} is not set: deploy jobs run on protected refs only, with the environment's protected variables" >&2; exit 1; fi`,
@@ -200,10 +241,22 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
       ],
     },
   };
-  envs.forEach((env) => {
+  envs.forEach((env, i) => {
     const when: CiWhen = "on_success";
     const rules = (last: CiWhen): CiRule[] => [{ if: UNPROTECTED_REF, when: "never" }, { if: deployPipelineIf(env), when: last }];
-    const common = (): CiJob => ({ extends: DEPLOY_JOB, stage: stageOf(env), tags: [...env.runnerTags], resource_group: `deploy-${env.name}` });
+    const record = env.recordLastGood ?? true;
+    const where = `${path}/environments[${i}]`;
+    if (env.targets !== undefined) validateDeployTargets(where, env.targets, { promoted: env.promoteFrom !== undefined, recorded: record, deploys: true });
+    // The literal first line of every job of the environment (nothing of it comes from a CI/CD variable).
+    const pin =
+      env.targets === undefined
+        ? []
+        : [deployPinScript(where, { environment: env.name, ...(env.region !== undefined ? { region: env.region } : {}), targets: env.targets, commitTag: commit.ciTag!, deployedTag: deployedTagOf(deployed.ciTag!, env.name) })];
+    const pinnedJob: CiJob = {
+      ...(props.jobImage === undefined && env.toolboxRepository !== undefined ? { image: `${env.toolboxRepository}:${toolboxImageTag(path, scheme)}` } : {}),
+      ...(env.audience !== undefined ? { id_tokens: { GITLAB_OIDC_TOKEN: { aud: env.audience } } } : {}),
+    };
+    const common = (): CiJob => ({ extends: DEPLOY_JOB, stage: stageOf(env), tags: [...env.runnerTags], resource_group: `deploy-${env.name}`, ...pinnedJob });
     const needs: CiNeed[] = [];
     if (env.promoteFrom !== undefined) {
       // After the source environment's smoke test passed, when the source deploys here too.
@@ -219,8 +272,8 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
         ...after,
         environment: { name: env.name, action: "prepare" },
         rules: rules(when),
-        variables: { PLATFORM_PROMOTE_FROM: `$${promoteFromVariable(image)}` },
-        script: [promoteScript(requiredTag, `${path}/environments/${env.name}`)],
+        ...(env.targets === undefined ? { variables: { PLATFORM_PROMOTE_FROM: `$${promoteFromVariable(image)}` } } : {}),
+        script: [...pin, promoteScript(requiredTag, `${path}/environments/${env.name}`)],
       };
       needs.push({ job: `promote-${env.name}` });
     }
@@ -229,17 +282,17 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
       environment: { name: env.name },
       ...(needs.length > 0 ? { needs } : {}),
       rules: rules(env.manual ? "manual" : when),
-      script: ["PLATFORM_IMAGE_REF=$(platform_deployed_image)", `platform_hook ${DEPLOY_VARIABLES.deployHook} "$${DEPLOY_VARIABLES.deployHook}" "$PLATFORM_IMAGE_REF"`],
+      script: [...pin, "PLATFORM_IMAGE_REF=$(platform_deployed_image)", `platform_hook ${DEPLOY_VARIABLES.deployHook} '${hooks.deploy}' "$PLATFORM_IMAGE_REF"`],
     };
-    const record = env.recordLastGood ?? true;
     jobs[`smoke-test-${env.name}`] = {
       ...common(),
       environment: { name: env.name, action: "verify" },
       needs: [{ job: `deploy-${env.name}` }],
       rules: rules(when),
       script: [
+        ...pin,
         "PLATFORM_IMAGE_REF=$(platform_deployed_image)",
-        `platform_hook ${DEPLOY_VARIABLES.smokeTestHook} "$${DEPLOY_VARIABLES.smokeTestHook}" "$PLATFORM_IMAGE_REF"`,
+        `platform_hook ${DEPLOY_VARIABLES.smokeTestHook} '${hooks.smokeTest}' "$PLATFORM_IMAGE_REF"`,
         // The deployed tag moves on every passed smoke test (what the environment runs, kept by retention,
         // and what the environments promoted from it check); the last good digest only where it is recorded.
         record ? 'platform_record "$PLATFORM_IMAGE_REF"' : 'platform_mark_deployed "$PLATFORM_IMAGE_REF"',
@@ -251,7 +304,7 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
         environment: { name: env.name },
         needs: [{ job: `deploy-${env.name}` }, { job: `smoke-test-${env.name}` }],
         rules: rules("on_failure"),
-        script: ["platform_rollback"],
+        script: [...pin, `platform_rollback '${hooks.deploy}' '${hooks.smokeTest}'`],
       };
     }
   });
@@ -268,10 +321,6 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
   });
   const config: CiConfig = {
     stages: [...TEMPLATE_STAGES, ...envs.map(stageOf)],
-    variables: {
-      [DEPLOY_VARIABLES.deployHook]: props.hooks?.deploy ?? "./deploy/deploy.sh",
-      [DEPLOY_VARIABLES.smokeTestHook]: props.hooks?.smokeTest ?? "./deploy/smoke-test.sh",
-    },
     ...(branches.length > 0 ? { workflow: { rules: [...baseRules, ...branches.map((e) => ({ ...protectedRule!, if: deployPipelineIf(e) }))] } } : {}),
     jobs,
   };

@@ -2,6 +2,7 @@ import { check } from "../core/errors";
 import { BUILD_CACHE_KIND } from "./build-cache";
 import { type CiJob, type CiNeed } from "./ci-yaml";
 import { DEPLOY_FUNCTIONS } from "./deploy-script";
+import { deployPinScript, type DeployTarget, validateDeployTargets } from "./deploy-targets";
 import { promoteFromVariable } from "./deploy-variables";
 import { awsOidcRole, DOCKER_CLI_IMAGE } from "./image-reuse-template";
 import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
@@ -35,6 +36,23 @@ export interface ToolboxPromotionEnvironment {
    * @default none
    */
   readonly branch?: string;
+  /**
+   * The toolbox project's role and repositories in this environment (`project` its path,
+   * `roleArn` its protected role, `repository` its toolbox repository, `promoteFrom` the source
+   * environment's), written into the promotion job's script as literals (see deploy-targets.ts).
+   * @default none: the job reads them from CI/CD variables (`PLATFORM_TOOLBOX_PROMOTE_FROM`, …)
+   */
+  readonly toolbox?: DeployTarget;
+  /**
+   * The environment's OIDC audience, a literal of the job's `id_tokens`.
+   * @default `$PLATFORM_OIDC_AUDIENCE` (a variable)
+   */
+  readonly audience?: string;
+  /**
+   * The environment's AWS region, pinned in the job's script.
+   * @default `$PLATFORM_AWS_REGION` (a variable)
+   */
+  readonly region?: string;
 }
 
 /**
@@ -81,8 +99,9 @@ export interface ToolboxPromotionProps {
  * environment's scoped variables: `PLATFORM_TOOLBOX_PROMOTE_FROM`, `PLATFORM_TOOLBOX_IMAGE`, the
  * toolbox project's protected role and the environment's audience), in the pinned docker CLI image
  * with the AWS CLI added (`setup`): `platform_promote` copies the commit's image by digest from
- * the source environment and `platform_mark_deployed` moves the latest tag onto it.
- * @throws ValidationError for a scheme without the `commit` kind or a moving tag
+ * the source environment and `platform_mark_deployed` moves the latest tag onto it. With `toolbox`,
+ * the role, repositories and tags are literals of the script (`deployPinScript`), not variables.
+ * @throws ValidationError for a scheme without the `commit` kind or a moving tag, or a `toolbox` target that does not fit (`validateDeployTargets`)
  */
 export function toolboxPromotionJobs(path: string, props: ToolboxPromotionProps): { stages: string[]; jobs: Record<string, CiJob> } {
   const commit = props.tagScheme.kind("commit", `${path}/tagScheme`);
@@ -92,6 +111,12 @@ export function toolboxPromotionJobs(path: string, props: ToolboxPromotionProps)
   const promoted = props.environments.filter((e) => e.promoteFrom !== undefined);
   const jobs: Record<string, CiJob> = {};
   for (const env of promoted) {
+    const where = `${path}/environments[${props.environments.indexOf(env)}]`;
+    if (env.toolbox !== undefined) validateDeployTargets(where, [env.toolbox], { promoted: true, recorded: false, deploys: false });
+    const pin =
+      env.toolbox === undefined
+        ? []
+        : [deployPinScript(where, { environment: env.name, ...(env.region !== undefined ? { region: env.region } : {}), targets: [env.toolbox], single: true, commitTag: commit.ciTag!, deployedTag: latest })];
     const needs: CiNeed[] = names.includes(env.promoteFrom!) && promoted.some((e) => e.name === env.promoteFrom) ? [{ job: `promote-toolbox-${env.promoteFrom}` }] : [{ job: props.buildJob ?? "build-toolbox-image" }];
     jobs[`promote-toolbox-${env.name}`] = {
       stage: `promote-toolbox-${env.name}`,
@@ -102,13 +127,12 @@ export function toolboxPromotionJobs(path: string, props: ToolboxPromotionProps)
       environment: { name: env.name, action: "prepare" },
       needs,
       rules: [{ if: '$CI_COMMIT_REF_PROTECTED != "true"', when: "never" }, { if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH", when: "on_success" }],
-      id_tokens: oidc.id_tokens,
+      id_tokens: env.audience !== undefined ? { GITLAB_OIDC_TOKEN: { aud: env.audience } } : oidc.id_tokens,
       variables: {
         ...oidc.variables,
-        PLATFORM_PROMOTE_FROM: `$${promoteFromVariable("toolbox")}`,
-        PLATFORM_DEPLOY_REPOSITORY: `$${imageVariable("toolbox")}`,
-        PLATFORM_DEPLOY_TAG: commit.ciTag!,
-        PLATFORM_DEPLOYED_TAG: latest,
+        ...(env.toolbox === undefined
+          ? { PLATFORM_PROMOTE_FROM: `$${promoteFromVariable("toolbox")}`, PLATFORM_DEPLOY_REPOSITORY: `$${imageVariable("toolbox")}`, PLATFORM_DEPLOY_TAG: commit.ciTag!, PLATFORM_DEPLOYED_TAG: latest }
+          : {}),
       },
       before_script: [
         ...props.setup,
@@ -117,6 +141,7 @@ export function toolboxPromotionJobs(path: string, props: ToolboxPromotionProps)
         DEPLOY_FUNCTIONS,
       ],
       script: [
+        ...pin,
         'platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG"',
         'platform_mark_deployed "$PLATFORM_DEPLOY_REPOSITORY@$(platform_ref_digest "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG")"',
       ],

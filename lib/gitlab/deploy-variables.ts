@@ -12,9 +12,14 @@ export const DEPLOY_VARIABLES = {
   deployRoleArn: "PLATFORM_DEPLOY_ROLE_ARN",
   /** The SSM parameter holding the tenant's last good digest in the environment; a protected variable. */
   lastGoodDigestParameter: "PLATFORM_LAST_GOOD_DIGEST_PARAMETER",
-  /** The command deploy jobs run to deploy `<image>@sha256:…` (its first argument, also `$PLATFORM_DEPLOY_IMAGE`). */
+  /**
+   * The name the deploy jobs report the deploy hook under (the command that deploys `<image>@sha256:…`,
+   * its first argument, also `$PLATFORM_DEPLOY_IMAGE`). The command itself is a literal of the
+   * deploy template's scripts (`DeployTemplateProps.hooks`), not read from this variable: a pipeline
+   * variable would override it.
+   */
   deployHook: "PLATFORM_DEPLOY_HOOK",
-  /** The command smoke-test jobs run against the deployed `<image>@sha256:…`; a non-zero exit fails the deploy. */
+  /** The name the smoke-test hook is reported under (a non-zero exit fails the deploy); its command is a literal, like the deploy hook's. */
   smokeTestHook: "PLATFORM_SMOKE_TEST_HOOK",
   /** What the hooks receive: `<repository>@sha256:<digest>`. */
   deployImage: "PLATFORM_DEPLOY_IMAGE",

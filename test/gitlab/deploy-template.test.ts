@@ -1,7 +1,10 @@
+import { execFileSync } from "node:child_process";
+import fc from "fast-check";
 import { parse } from "yaml";
 import { ValidationError } from "../../lib/core/errors";
 import { type CiJob } from "../../lib/gitlab/ci-yaml";
 import { DEPLOY_FUNCTIONS } from "../../lib/gitlab/deploy-script";
+import { AWS_CLI_REDIRECTS, PINNED_VARIABLES } from "../../lib/gitlab/deploy-targets";
 import { DEPLOY_JOB, deployTemplate, type DeployTemplateEnvironment, UNPROTECTED_REF } from "../../lib/gitlab/deploy-template";
 import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { platformCiTemplates } from "../../lib/gitlab/platform-templates";
@@ -60,13 +63,79 @@ describe("deploy template of the example (published as deploy.yml)", () => {
     expect(jobs[`deploy-${env}`]!.rules![1]!.when).toBe(env === "production" ? "manual" : "on_success");
   });
 
-  test("the environment's OIDC audience, protected role and deployment role: through its scoped variables", () => {
+  test("fault: the audience, the roles, the repositories, the parameter, the tags and the hooks were CI/CD variables, which a pipeline variable overrides; now they are literals of each job", () => {
     const base = jobs[DEPLOY_JOB]!;
-    expect(base.id_tokens).toEqual({ GITLAB_OIDC_TOKEN: { aud: "$PLATFORM_OIDC_AUDIENCE" } });
-    expect(base.variables).toEqual(expect.objectContaining({ AWS_ROLE_ARN: "$PLATFORM_AWS_ROLE_ARN", PLATFORM_DEPLOY_REPOSITORY: "$PLATFORM_APP_IMAGE", PLATFORM_DEPLOY_TAG: "sha-${CI_COMMIT_SHA}" }));
-    expect(jobs["promote-staging"]!.variables).toEqual({ PLATFORM_PROMOTE_FROM: "$PLATFORM_APP_PROMOTE_FROM" });
+    // Nothing a job acts on comes from a variable any more: neither the hidden job's variables nor the promote job's.
+    expect(Object.keys(base.variables!).filter((k) => k.startsWith("PLATFORM_"))).toEqual([]);
+    expect(jobs["promote-staging"]!.variables).toBeUndefined();
+    expect(template.content).not.toMatch(/\$PLATFORM_APP_PROMOTE_FROM|\$PLATFORM_APP_IMAGE|\$PLATFORM_DEPLOY_HOOK|\$PLATFORM_SMOKE_TEST_HOOK|PLATFORM_DEPLOY_HOOK:/);
+    for (const [env, account, source] of [
+      ["staging", "111111111111", "111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/dev/app/app"],
+      ["production", "222222222222", "111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/staging/app/app"],
+    ] as const) {
+      for (const name of [`promote-${env}`, `deploy-${env}`, `smoke-test-${env}`, `rollback-${env}`]) {
+        const job = jobs[name]!;
+        expect({ name, aud: job.id_tokens, image: job.image }).toEqual({
+          name,
+          aud: { GITLAB_OIDC_TOKEN: { aud: `acme-ci-${env}` } },
+          image: `${account}.dkr.ecr.eu-central-1.amazonaws.com/acme/${env}/toolbox/toolbox:latest`,
+        });
+        const pin = job.script![0]!;
+        expect(pin).toContain(`  'acme/app')\n    AWS_ROLE_ARN='arn:aws:iam::${account}:role/acme-ci-${env}-app-protected'\n    PLATFORM_DEPLOY_REPOSITORY='${account}.dkr.ecr.eu-central-1.amazonaws.com/acme/${env}/app/app'\n    PLATFORM_PROMOTE_FROM='${source}'`);
+        expect(pin).toContain(`PLATFORM_DEPLOY_ROLE_ARN='arn:aws:iam::${account}:role/acme-ci-${env}-app-deployment'`);
+        expect(pin).toContain(`PLATFORM_LAST_GOOD_DIGEST_PARAMETER='/acme-ci/${env}/deploy/app/last-good-digest'`);
+        expect(pin).toContain(`PLATFORM_DEPLOYED_TAG='deployed-${env}'`);
+        // The toolbox project deploys nothing: no row, so its pipelines cannot run these jobs.
+        expect(pin).not.toContain("'acme/toolbox')");
+      }
+    }
+    expect(jobs["deploy-staging"]!.script!.at(-1)).toBe(`platform_hook PLATFORM_DEPLOY_HOOK './deploy/deploy.sh' "$PLATFORM_IMAGE_REF"`);
+    expect(jobs["rollback-staging"]!.script!.at(-1)).toBe(`platform_rollback './deploy/deploy.sh' './deploy/smoke-test.sh'`);
     expect(DEPLOY_FUNCTIONS).toContain('aws sts assume-role --role-arn "$PLATFORM_DEPLOY_ROLE_ARN"');
     expect(DEPLOY_FUNCTIONS).toContain("docker buildx imagetools create --prefer-index=false");
+  });
+
+  // What a pipeline variable of each name could hold: anything (an attacker's repository, role, empty).
+  const hostile = fc.record(Object.fromEntries([...PINNED_VARIABLES, ...AWS_CLI_REDIRECTS, "AWS_REGION", "AWS_DEFAULT_REGION"].map((k) => [k, fc.string({ maxLength: 40 }).filter((v) => !v.includes("\0"))])) as Record<string, fc.Arbitrary<string>>);
+
+  test("property: whatever the environment holds for the pinned names, the pinned script leaves the platform's values (and unsets what would redirect the AWS CLI)", () => {
+    const pin = jobs["deploy-production"]!.script![0]!;
+    const names = [...PINNED_VARIABLES, "AWS_REGION", "AWS_DEFAULT_REGION"];
+    const show = `${pin}\nfor v in ${names.join(" ")}; do printenv "$v" || echo "-"; done; for v in ${AWS_CLI_REDIRECTS.join(" ")}; do printenv "$v" && echo "SET $v"; done; true`;
+    const expected = [
+      "arn:aws:iam::222222222222:role/acme-ci-production-app-protected",
+      "222222222222.dkr.ecr.eu-central-1.amazonaws.com/acme/production/app/app",
+      "111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/staging/app/app",
+      "arn:aws:iam::222222222222:role/acme-ci-production-app-deployment",
+      "/acme-ci/production/deploy/app/last-good-digest",
+      "sha-0123abc",
+      "deployed-production",
+      "eu-central-1",
+      "eu-central-1",
+    ].join("\n");
+    fc.assert(
+      fc.property(hostile, (env) => {
+        const out = execFileSync("sh", ["-c", show], { encoding: "utf8", env: { PATH: process.env.PATH, ...env, CI_PROJECT_PATH: "acme/app", CI_COMMIT_SHA: "0123abc" } });
+        expect(out.trimEnd()).toBe(expected);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  test("a project without a row (another group's, or the toolbox project) fails before any AWS call", () => {
+    const pin = jobs["deploy-staging"]!.script![0]!;
+    for (const project of ["acme/toolbox", "other/app", ""]) {
+      let status = 0;
+      let stderr = "";
+      try {
+        execFileSync("sh", ["-c", `${pin}\necho reached`], { encoding: "utf8", env: { PATH: process.env.PATH, CI_PROJECT_PATH: project }, stdio: ["ignore", "pipe", "pipe"] });
+      } catch (error) {
+        status = (error as { status: number }).status;
+        stderr = String((error as { stderr: string }).stderr);
+      }
+      expect({ project, status }).toEqual({ project, status: 1 });
+      expect(stderr).toMatch(/has no pinned values for staging \(acme\/app, acme\/web\)/);
+    }
   });
 });
 

@@ -37,6 +37,18 @@ describe("the image of deploy jobs", () => {
     expect(Object.values(reuse.config.jobs).map((j) => j.image)).toContain(image);
   });
 
+  test("fault: the jobs' image came from $PLATFORM_TOOLBOX_URL, which a pipeline variable overrides (any image would run with the job's ID token); each job now names the environment's toolbox repository literally", () => {
+    for (const env of published.environments) {
+      const account = env.name === "production" ? "222222222222" : "111111111111";
+      for (const job of ["promote", "deploy", "smoke-test", "rollback"]) {
+        expect({ job: `${job}-${env.name}`, image: deploy.config.jobs[`${job}-${env.name}`]!.image }).toEqual({
+          job: `${job}-${env.name}`,
+          image: `${account}.dkr.ecr.eu-central-1.amazonaws.com/acme/${env.name}/toolbox/toolbox:latest`,
+        });
+      }
+    }
+  });
+
   test("the toolbox project's CI file promotes its image by digest into every deploying environment, in promotion order, on protected default-branch pipelines", () => {
     const jobs = toolbox.config.jobs;
     expect(Object.keys(jobs).filter((j) => j.startsWith("promote-toolbox-"))).toEqual(["promote-toolbox-staging", "promote-toolbox-production"]);
@@ -51,15 +63,19 @@ describe("the image of deploy jobs", () => {
         { if: '$CI_COMMIT_REF_PROTECTED != "true"', when: "never" },
         { if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH", when: "on_success" },
       ]);
-      expect(job.variables).toEqual(
-        expect.objectContaining({
-          AWS_ROLE_ARN: "$PLATFORM_AWS_ROLE_ARN",
-          PLATFORM_PROMOTE_FROM: "$PLATFORM_TOOLBOX_PROMOTE_FROM",
-          PLATFORM_DEPLOY_REPOSITORY: "$PLATFORM_TOOLBOX_IMAGE",
-          PLATFORM_DEPLOY_TAG: "sha-${CI_COMMIT_SHA}",
-          PLATFORM_DEPLOYED_TAG: "latest",
-        }),
+      // What the job copies from and to, as which role, and the tag it moves: literals of its script, not variables.
+      expect(Object.keys(job.variables!).filter((k) => k.startsWith("PLATFORM_"))).toEqual([]);
+      const account = env.name === "production" ? "222222222222" : "111111111111";
+      const source = env.name === "production" ? "acme/staging/toolbox/toolbox" : "acme/dev/toolbox/toolbox";
+      expect(job.script![0]).toContain(
+        [
+          `AWS_ROLE_ARN='arn:aws:iam::${account}:role/acme-ci-${env.name}-toolbox-protected'`,
+          `PLATFORM_DEPLOY_REPOSITORY='${account}.dkr.ecr.eu-central-1.amazonaws.com/acme/${env.name}/toolbox/toolbox'`,
+          `PLATFORM_PROMOTE_FROM='111111111111.dkr.ecr.eu-central-1.amazonaws.com/${source}'`,
+        ].join("\n"),
       );
+      expect(job.script![0]).toContain("PLATFORM_DEPLOY_TAG=\"sha-${CI_COMMIT_SHA}\"\nPLATFORM_DEPLOYED_TAG='latest'");
+      expect(job.id_tokens).toEqual({ GITLAB_OIDC_TOKEN: { aud: `acme-ci-${env.name}` } });
       // The pinned bootstrap image: the toolbox is not in the environment before this job puts it there.
       expect(job.image).toBe("docker:27.3.1-cli");
       expect(job.script!.join("\n")).toMatch(/platform_promote .*\n.*platform_mark_deployed/);

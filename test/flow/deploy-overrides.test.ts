@@ -1,0 +1,111 @@
+import { exampleConfig } from "../../stacks/example-config";
+import { describeWithTool } from "../support/conformance";
+import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
+import { deployFlow } from "./support/deploy-project";
+import { type FlowPipeline, type RegistryState } from "./support/flow-harness";
+
+/*
+ * Pipeline variables against the deploy jobs, in the pipeline flow suite. GitLab lets pipeline
+ * variables (a manual run's, trigger, schedule and API variables, push options) override every
+ * other variable of a job, project and predefined variables included. Whoever may run a protected
+ * pipeline with variables tries to make the promote and deploy jobs take an image from elsewhere,
+ * write elsewhere, skip the deploy or the smoke test: gitlab-ci-local passes them as pipeline
+ * variables (`--variable`), which outrank the jobs' and the project's variables as in GitLab.
+ * The jobs act on what the template pins as literals, so every run deploys the digest built from
+ * its commit, into the project's own repositories, as its own roles.
+ */
+const files = {
+  Dockerfile: "FROM alpine:3.20\nCOPY package.json /app/\nCOPY src/ /app/src/\nRUN echo install dependencies\n",
+  "Dockerfile.ci": "ARG BASE_IMAGE\nFROM $BASE_IMAGE\nRUN echo test tools\n",
+  "package.json": '{ "name": "app", "version": "1.0.0" }\n',
+  "src/index.js": "console.log(1);\n",
+};
+const HOST = { dev: "111111111111.dkr.ecr.eu-central-1.amazonaws.com", staging: "111111111111.dkr.ecr.eu-central-1.amazonaws.com", production: "222222222222.dkr.ecr.eu-central-1.amazonaws.com" } as const;
+const ACCOUNT = { staging: "111111111111", production: "222222222222" } as const;
+const DEPLOY_JOBS = ["promote-staging", "deploy-staging", "smoke-test-staging", "promote-production", "deploy-production", "smoke-test-production"];
+
+/**
+ * The siblings of PLATFORM_PROMOTE_FROM: every variable a deploy job's source, target, role,
+ * parameter, tag or hook came from. The source is dev's CI image of the same project (which
+ * staging's protected role may pull, and which carries the same sha-<commit> tag), the target
+ * staging's CI image repository, the parameter and deployment role the other tenant's.
+ */
+const ATTACK = {
+  PLATFORM_PROMOTE_FROM: `${HOST.dev}/acme/dev/app/app-ci`,
+  PLATFORM_APP_PROMOTE_FROM: `${HOST.dev}/acme/dev/app/app-ci`,
+  PLATFORM_DEPLOY_REPOSITORY: `${HOST.staging}/acme/staging/app/app-ci`,
+  PLATFORM_DEPLOYED_TAG: "latest",
+  PLATFORM_DEPLOY_ROLE_ARN: "arn:aws:iam::111111111111:role/acme-ci-staging-web-deployment",
+  PLATFORM_LAST_GOOD_DIGEST_PARAMETER: "/acme-ci/staging/deploy/web/last-good-digest",
+  PLATFORM_DEPLOY_HOOK: "true",
+  PLATFORM_OIDC_AUDIENCE: "acme-ci-dev",
+  AWS_ENDPOINT_URL_ECR: "https://registry.attacker.example",
+} as const;
+
+describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer the protected promote and deploy jobs", () => {
+  describeWithTool("rsync", "acme/app on main with hostile pipeline variables (shell executor, fake ECR, IAM across environments)", () => {
+    const flow = deployFlow(exampleConfig, "acme/app", files);
+    const { project } = flow;
+    const p: Record<string, FlowPipeline> = {};
+    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+
+    beforeAll(async () => {
+      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
+      process.env.FAKE_PROMOTION = Object.entries(flow.promotion).map(([target, source]) => `${target}=${source}`).join(",");
+      p.steered = await project.pipeline("main: pipeline variables aim elsewhere", { kind: "push", branch: "main" }, 0, { override: ATTACK });
+      project.repo.git("checkout", "-q", "main");
+      project.repo.commit({ "src/index.js": "console.log(3);\n", BROKEN: "the app of this commit fails its smoke test\n" }, "broken change");
+      p.skipped = await project.pipeline("main: a pipeline variable replaces the smoke test", { kind: "push", branch: "main" }, 1, { override: { PLATFORM_SMOKE_TEST_HOOK: "true" } });
+    }, 300_000);
+    afterAll(() => {
+      // Assigning undefined to process.env stores the string "undefined": delete instead.
+      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      project.repo.remove();
+    });
+
+    const state = (): RegistryState & { parameters?: Record<string, string> } => project.registry();
+    const digestOf = (repo: string, tag: string) => Object.entries(state().repos[repo]?.images ?? {}).find(([, i]) => i.tags.includes(tag))?.[0];
+    const repoOf = (env: string, id = "app") => `acme/${env}/app/${id}`;
+    const failure = (pipeline: FlowPipeline) => `${pipeline.run.run.stdout.slice(-4000)}\n${pipeline.run.run.stderr.slice(-1500)}\n${project.log().slice(-1500)}`;
+
+    test("fault: PLATFORM_PROMOTE_FROM and its siblings as pipeline variables made the promote job copy another image and the deploy job deploy it elsewhere (or nothing); now every job acts on the pinned values", () => {
+      const pipeline = p.steered!;
+      expect({ status: pipeline.run.run.status, passed: pipeline.run.passed.filter((j) => DEPLOY_JOBS.includes(j)).sort(), failed: pipeline.run.run.status === 0 ? "" : failure(pipeline) }).toEqual({
+        status: 0,
+        passed: [...DEPLOY_JOBS].sort(),
+        failed: "",
+      });
+      const built = digestOf(repoOf("dev"), `sha-${pipeline.sha}`)!;
+      expect(built).toMatch(/^sha256:/);
+      // The CI image is another image: what the attack would have deployed.
+      expect(digestOf(repoOf("dev", "app-ci"), `sha-${pipeline.sha}`)).not.toBe(built);
+      const log = flow.deployments();
+      for (const env of ["staging", "production"] as const) {
+        const image = `${HOST[env]}/${repoOf(env)}@${built}`;
+        const role = `arn:aws:iam::${ACCOUNT[env]}:role/acme-ci-${env}-app-deployment`;
+        expect(log).toContain(`deploy ${env} ${image} ${role}`);
+        expect(log).toContain(`smoke ${env} ${image} ${role}`);
+        expect({ env, commit: digestOf(repoOf(env), `sha-${pipeline.sha}`), deployed: digestOf(repoOf(env), `deployed-${env}`) }).toEqual({ env, commit: built, deployed: built });
+        // Nothing was written into the CI image repository the variables named, and no latest moved.
+        expect(state().repos[repoOf(env, "app-ci")]?.images ?? {}).toEqual({});
+        expect(digestOf(repoOf(env), "latest")).toBeUndefined();
+      }
+      // The own tenant's records, never the other tenant's.
+      expect(state().parameters).toEqual({ "/acme-ci/staging/deploy/app/last-good-digest": built, "/acme-ci/production/deploy/app/last-good-digest": built });
+    });
+
+    test("fault: PLATFORM_SMOKE_TEST_HOOK=true as a pipeline variable passed a broken commit's smoke test and opened production to it; now the project's smoke test runs, fails and staging rolls back", () => {
+      const pipeline = p.skipped!;
+      expect(pipeline.run.run.status).not.toBe(0);
+      expect(pipeline.run.passed).toEqual(expect.arrayContaining(["promote-staging", "deploy-staging", "rollback-staging"]));
+      for (const job of ["smoke-test-staging", "promote-production", "deploy-production", "smoke-test-production"]) expect(pipeline.run.passed).not.toContain(job);
+      const broken = digestOf(repoOf("staging"), `sha-${pipeline.sha}`)!;
+      expect(flow.deployments()).toContain(`smoke staging ${HOST.staging}/${repoOf("staging")}@${broken} FAIL`);
+      expect(digestOf(repoOf("production"), `sha-${pipeline.sha}`)).toBeUndefined();
+      expect(digestOf(repoOf("staging"), "deployed-staging")).toBe(digestOf(repoOf("dev"), `sha-${p.steered!.sha}`));
+    });
+  });
+});
