@@ -768,6 +768,7 @@ export { ACCEPTED_MEDIA_TYPES_OPTION, ECR_ACCEPTED_MEDIA_TYPES } from "./gitlab/
 // IAM resource patterns: matching and intersection (used by the deployment statements check).
 export { iamPatternMatches, iamPatternsIntersect } from "./core/iam-patterns";
 
-// Deploy jobs pinned as literals (no CI/CD variable decides their source, target, roles, parameter or tags).
+// Deploy jobs pinned as literals (no CI/CD variable decides their source, target, roles, parameter or tags); ECR's documented media types.
 export { AWS_CLI_REDIRECTS, PINNED_VARIABLES, type DeployPins, type DeployTarget, deployPinScript, validateDeployTargets } from "./gitlab/deploy-targets";
 export { type EnvironmentDeployPins, deployPinsOf } from "./platform/promotion-targets";
+export { DOCUMENTED_MEDIA_TYPES_OPTION, ECR_DOCUMENTED_MEDIA_TYPES } from "./gitlab/ecr-media-types";

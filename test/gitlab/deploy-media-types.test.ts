@@ -1,5 +1,6 @@
 import { DEPLOY_FUNCTIONS } from "../../lib/gitlab/deploy-script";
-import { ECR_ACCEPTED_MEDIA_TYPES } from "../../lib/gitlab/ecr-media-types";
+import { spawnSync } from "node:child_process";
+import { DOCUMENTED_MEDIA_TYPES_OPTION, ECR_ACCEPTED_MEDIA_TYPES, ECR_DOCUMENTED_MEDIA_TYPES } from "../../lib/gitlab/ecr-media-types";
 import { IMAGE_FLOW_FUNCTIONS } from "../../lib/gitlab/image-flow-script";
 
 const fake = require("../flow/support/fake-registry.cjs") as {
@@ -15,7 +16,8 @@ describe("batch-get-image accepts image indexes and manifests", () => {
   const calls = (script: string) => script.split("\n").filter((l) => l.includes("aws ecr batch-get-image"));
 
   test.each([
-    ["deploy functions", DEPLOY_FUNCTIONS, 2],
+    // The deploy functions make the call in one place (platform_batch_get), plus its fallback with the documented types.
+    ["deploy functions", DEPLOY_FUNCTIONS.split("\n").filter((l) => !l.includes(DOCUMENTED_MEDIA_TYPES_OPTION)).join("\n"), 1],
     ["image-flow functions", IMAGE_FLOW_FUNCTIONS, 2],
   ] as const)("fault: the %s looked up and re-tagged images without --accepted-media-types, so an OCI index read as missing", (_name, script, count) => {
     const lines = calls(script);
@@ -39,5 +41,39 @@ describe("batch-get-image accepts image indexes and manifests", () => {
     expect(fake.aws(state, env, [...get.slice(0, 2), "--accepted-media-types", ...ECR_ACCEPTED_MEDIA_TYPES, ...get.slice(2)])).toBe("sha256:aa\n");
     // Without FAKE_IMAGE_INDEX images are single manifests, returned by default.
     expect(fake.aws(state, { FAKE_NOW: env.FAKE_NOW }, get)).toBe("sha256:aa\n");
+  });
+});
+
+/*
+ * The index types are not in the BatchGetImage API reference (valid values there: Docker schema 1 and 2,
+ * OCI manifest), though AWS's ECR containerd resolver sends them. The deploy functions must stay clear
+ * whatever ECR answers: run platform_ref_digest in sh against a stub `aws` that answers as ECR would.
+ */
+describe("the deploy functions when ECR answers otherwise than expected", () => {
+  const lookup = (stub: string) => {
+    const script = `${DEPLOY_FUNCTIONS}\naws() { ${stub}; }\nplatform_ref_digest 111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/staging/app/app:sha-1`;
+    const run = spawnSync("sh", ["-c", script], { encoding: "utf8" });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  };
+  const TAB = "\t";
+
+  test("ECR refuses the index types (InvalidParameterException): the lookup says so and retries with the documented manifest types", () => {
+    const stub = `case "$*" in *image.index*) echo "An error occurred (InvalidParameterException) when calling the BatchGetImage operation: Invalid parameter at 'acceptedMediaTypes'" >&2; return 254 ;; *"${ECR_DOCUMENTED_MEDIA_TYPES.join(" ")}"*) printf 'sha256:bb${TAB}None${TAB}None\\n' ;; *) return 9 ;; esac`;
+    const run = lookup(stub);
+    expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: "sha256:bb\n" });
+    expect(run.stderr).toMatch(/ECR refused the image index media types for acme\/staging\/app\/app .*InvalidParameterException.*retrying with the image manifest types the BatchGetImage API reference documents/);
+  });
+
+  test("an image ECR does not return in an accepted type is a clear failure, not a silent 'does not exist'", () => {
+    const run = lookup(`printf 'None${TAB}UnsupportedImageType${TAB}The image media type is not accepted\\n'`);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("ECR returned no image for 111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/staging/app/app:sha-1: UnsupportedImageType");
+  });
+
+  test("a missing image stays silent (the callers name what is missing); an error of the call is printed", () => {
+    expect(lookup(`printf 'None${TAB}ImageNotFound${TAB}Requested image not found\\n'`)).toEqual({ status: 1, stdout: "", stderr: "" });
+    const denied = lookup(`echo "An error occurred (AccessDeniedException) when calling the BatchGetImage operation" >&2; return 254`);
+    expect(denied.status).toBe(1);
+    expect(denied.stderr).toContain("aws ecr batch-get-image acme/staging/app/app imageTag=sha-1 failed: An error occurred (AccessDeniedException)");
   });
 });
