@@ -68,7 +68,7 @@ const LINES = [
   "      aws ecr batch-get-image " + DOCUMENTED_MEDIA_TYPES_OPTION + " --registry-id \"$1\" --repository-name \"$2\" --image-ids \"$3\" --query \"$4\" --output text",
   "      ;;",
   "    *)",
-  "      printf 'platform-deploy: aws ecr batch-get-image %s %s failed: %s\\n' \"$2\" \"$3\" \"$_bg_msg\" >&2",
+  "      printf 'platform-deploy: ECR BatchGetImage of %s %s failed: %s\\n' \"$2\" \"$3\" \"$_bg_msg\" >&2",
   "      return 1",
   "      ;;",
   "  esac",

@@ -74,6 +74,6 @@ describe("the deploy functions when ECR answers otherwise than expected", () => 
     expect(lookup(`printf 'None${TAB}ImageNotFound${TAB}Requested image not found\\n'`)).toEqual({ status: 1, stdout: "", stderr: "" });
     const denied = lookup(`echo "An error occurred (AccessDeniedException) when calling the BatchGetImage operation" >&2; return 254`);
     expect(denied.status).toBe(1);
-    expect(denied.stderr).toContain("aws ecr batch-get-image acme/staging/app/app imageTag=sha-1 failed: An error occurred (AccessDeniedException)");
+    expect(denied.stderr).toContain("ECR BatchGetImage of acme/staging/app/app imageTag=sha-1 failed: An error occurred (AccessDeniedException)");
   });
 });
