@@ -193,15 +193,19 @@ describe("the image deploy jobs run", () => {
   };
 
   test("fault: without any gitlab.toolboxProject the check returned early and the deploy jobs ran $PLATFORM_TOOLBOX_URL:latest that nothing fills; now every deploying environment is refused", () => {
-    let message = "";
-    try {
-      validateConfig(noToolboxProject);
-    } catch (error) {
-      message = (error as Error).message;
-    }
-    for (const i of [1, 2]) {
-      expect(message).toMatch(new RegExp(`config/environments\\[${i}\\]/deploy/jobImage: invalid deploy job image .*"toolboxProject":null.*no environment of this GitLab instance declares gitlab\\.toolboxProject`));
-    }
+    const messageOf = (config: PlatformConfig): string => {
+      try {
+        validateConfig(config);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "accepted";
+    };
+    const refused = (i: number) => new RegExp(`config/environments\\[${i}\\]/deploy/jobImage: invalid deploy job image .*"toolboxProject":null.*no environment of this GitLab instance declares gitlab\\.toolboxProject`);
+    expect(messageOf(noToolboxProject)).toMatch(refused(1));
+    // Production alone deploying (staging without deploy jobs) is refused the same way.
+    const productionOnly = { ...noToolboxProject, environments: noToolboxProject.environments.map((e) => (e.name === "staging" ? ({ ...e, deploy: undefined } as EnvironmentConfig) : e)) };
+    expect(messageOf(productionOnly)).toMatch(refused(2));
   });
 
   test("the opt-in is explicit: without a toolbox project, deploy.jobImage (an image the operator maintains) is accepted and is what deploy.yml runs", () => {
