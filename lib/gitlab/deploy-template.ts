@@ -209,6 +209,13 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
   });
   validateEnvironments(path, envs);
   const image = props.image ?? "app";
+  check(props.jobImage === undefined || (typeof props.jobImage === "string" && props.jobImage.trim() !== ""), {
+    path: `${path}/jobImage`,
+    subject: "deploy job image",
+    value: props.jobImage,
+    rule: "an image reference (a non-empty string)",
+    fix: "name the image deploy jobs run, or leave jobImage unset to run the toolbox image",
+  });
   const jobImage = props.jobImage ?? toolboxJobImage(path, scheme);
   const stageOf = (env: DeployTemplateEnvironment) => `deploy-${env.name}`;
   const hooks = { deploy: props.hooks?.deploy ?? "./deploy/deploy.sh", smokeTest: props.hooks?.smokeTest ?? "./deploy/smoke-test.sh" };

@@ -47,7 +47,7 @@ export function platformCiTemplates(path: string, tagScheme: TagScheme, deploy?:
     reuse,
     imageReuseTemplate(`${path}/${IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE}`, { tagScheme, registry: "gitlab", fileName: IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE }),
     ...(deploy && deploy.environments.length > 0
-      ? [deployTemplate(`${path}/deploy.yml`, { tagScheme, environments: deploy.environments, workflowRules: reuse.config.workflow?.rules ?? [], ...(deploy.image ? { image: deploy.image } : {}), ...(deploy.jobImage ? { jobImage: deploy.jobImage } : {}) })]
+      ? [deployTemplate(`${path}/deploy.yml`, { tagScheme, environments: deploy.environments, workflowRules: reuse.config.workflow?.rules ?? [], ...(deploy.image ? { image: deploy.image } : {}), ...(deploy.jobImage !== undefined ? { jobImage: deploy.jobImage } : {}) })]
       : []),
   ];
 }

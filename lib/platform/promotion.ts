@@ -377,9 +377,17 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
       rule: `the published deploy template runs one job image per GitLab instance, and environments[${seen?.index}] sets ${JSON.stringify(seen?.jobImage)}`,
       fix: "set the same deploy.jobImage (or none) in every deploying environment of the instance",
     });
+    check(jobImage === undefined || (typeof jobImage === "string" && jobImage.trim() !== ""), {
+      path: at,
+      subject: "deploy job image",
+      value: jobImage,
+      rule: "an image reference (a non-empty string): an empty one would leave deploy jobs on the toolbox image the option exists to replace",
+      fix: "name the image deploy jobs run (e.g. registry.example.com/tools/deploy:1.4), or leave deploy.jobImage unset to run the toolbox image",
+    });
     if (!seen) first.set(env.gitlab.url, { jobImage, index: i });
     if (jobImage !== undefined) return;
-    const declaring = config.environments.find((e) => e?.gitlab?.url === env.gitlab?.url && e?.gitlab?.toolboxProject) ?? config.environments.find((e) => e?.gitlab?.toolboxProject);
+    // The toolbox project of this GitLab instance only: the stacks fill the image from the toolbox project of the same instance.
+    const declaring = config.environments.find((e) => e?.gitlab?.url === env.gitlab?.url && e?.gitlab?.toolboxProject);
     const toolboxProject = declaring?.gitlab?.toolboxProject?.path;
     const repositoryId = imageRolesOf(env).toolbox;
     const builder = toolboxProject === undefined ? undefined : tenantsOf(env).find((t) => t.path.toLowerCase() === toolboxProject.toLowerCase());

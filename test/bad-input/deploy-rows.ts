@@ -205,4 +205,22 @@ export const deployRows: readonly BadInput[] = [
     rule: /one job image per GitLab instance, and environments\[1\] sets undefined/,
     fix: /the same deploy\.jobImage \(or none\)/,
   },
+  {
+    name: "an empty deploy job image (the template fell back to the toolbox image)",
+    run: withConfig({ environments: exampleConfig.environments.map((e) => (e.deploy ? { ...e, deploy: { ...e.deploy, jobImage: "" } } : e)) }),
+    path: `${E1}/deploy/jobImage`,
+    subject: "deploy job image",
+    value: "",
+    rule: /an image reference \(a non-empty string\)/,
+    fix: /name the image deploy jobs run .* or leave deploy\.jobImage unset/,
+  },
+  {
+    name: "deploy jobs on a GitLab instance without a toolbox project, borrowing another instance's",
+    run: withEnv(1, { gitlab: { ...staging.gitlab, url: "https://gitlab.other.example" } }),
+    path: `${E1}/deploy/jobImage`,
+    subject: "deploy job image",
+    value: { jobImage: "$PLATFORM_TOOLBOX_URL:latest", toolboxProject: null, toolboxRepository: "toolbox" },
+    rule: /no environment of this GitLab instance declares gitlab\.toolboxProject/,
+    fix: /declare the toolbox project/,
+  },
 ];

@@ -168,6 +168,11 @@ describe("deploy template options and bad input", () => {
     const branches = () => deployTemplate("t", { tagScheme: scheme, environments: [{ ...envs[0]!, branch: "staging" }] });
     expect(messageOf(branches)).toMatch(/^t\/workflowRules: invalid workflow rules \[\]\. Rule: environment branches repeat the default branch's workflow rule/);
   });
+
+  test("refused: an empty job image (it fell back to the toolbox image); a named one is used as given", () => {
+    expect(messageOf(() => deployTemplate("t", { tagScheme: scheme, environments: envs, jobImage: "" }))).toMatch(/^t\/jobImage: invalid deploy job image ""\. Rule: an image reference \(a non-empty string\)/);
+    expect(JSON.stringify(deployTemplate("t", { tagScheme: scheme, environments: envs, jobImage: "registry.example.com/deploy:1" }).config)).toContain('"image":"registry.example.com/deploy:1"');
+  });
 });
 
 // Every deploy job's before_script (the hidden job's) + script, as the runner's shell runs them, passes shellcheck.
