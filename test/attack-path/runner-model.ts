@@ -51,6 +51,8 @@ export interface HostRunnerModel {
   readonly privileged: boolean;
   readonly volumes: readonly string[];
   readonly cachePath?: string;
+  /** `[runners.cache] Shared` (absent when the runner has no cache): which key layout its cache objects get (cache-keys.ts). */
+  readonly cacheShared?: boolean;
   readonly securityOpt: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
   /**
@@ -191,7 +193,7 @@ function hostRunnersOf(userData: unknown): HostRunnerModel[] {
       socketBinding: volumes.some((v) => v.includes("docker.sock")),
       privileged: docker.privileged === true,
       volumes,
-      ...(cache ? { cachePath: String(cache.Path) } : {}),
+      ...(cache ? { cachePath: String(cache.Path), cacheShared: cache.Shared === true } : {}),
       securityOpt: asArray(docker.security_opt).map(String),
       environment: Object.fromEntries(asArray(runner.environment).map(String).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
       ...(autoscaler ? { autoscaler: { maxUseCount: Number(autoscaler.max_use_count), capacityPerInstance: Number(autoscaler.capacity_per_instance) } } : {}),

@@ -22,6 +22,7 @@
  * key; the key policy goes through `evaluateResourcePolicy`, as in the IAM model.
  */
 import { evaluateResourcePolicy } from "../support/iam-evaluator";
+import { cacheObjectProbes } from "./cache-keys";
 import { mayReadParameter } from "./parameter-reads";
 import { type HostModel, type ParameterModel, type RegistrationModel, type StackModel, type StatementModel } from "./runner-model";
 
@@ -130,8 +131,10 @@ export interface HostReach {
 /** What `roleId` reaches; cache prefixes are probed with the given key prefixes (e.g. `runner-cache/protected`). */
 export function reachOf(stack: StackModel, roleId: string, cachePrefixes: readonly string[]): HostReach {
   const policy = stack.rolePolicies.get(roleId) ?? [];
+  const patterns = policy.flatMap((s) => s.resources);
+  // Every key layout of the prefix (Shared or per runner), probed with ARNs inside the role's own patterns (cache-keys.ts).
   const probe = (action: string) =>
-    cachePrefixes.filter((prefix) => [...stack.buckets.values()].some((bucket) => allows(policy, action, `arn:aws:s3:::${bucket}/${prefix}/project/1/probe`)));
+    cachePrefixes.filter((prefix) => [...stack.buckets.values()].some((bucket) => cacheObjectProbes(bucket, prefix, patterns).some((arn) => allows(policy, action, arn))));
   return {
     parameters: stack.parameters.filter((p) => canReadParameter(stack, roleId, p)).map((p) => p.name),
     cacheWrites: probe("s3:PutObject"),

@@ -7,7 +7,9 @@
  */
 import { cachePathOf } from "../../lib/platform/tenancy";
 import { type SynthJson } from "../support/synth";
+import { cacheObjectProbes } from "./cache-keys";
 import { decryptsWithKey, type IamModel, roleAllows, type RoleNode } from "./iam-model";
+import { resourcePatternsOf } from "./role-statements";
 import { mayReadParameter } from "./parameter-reads";
 
 type Json = Record<string, unknown>;
@@ -82,11 +84,17 @@ export const protectedCachePrefixes = (environments: readonly { readonly config:
   ...new Set(environments.map((e) => cachePathOf(e.config, "protected"))),
 ];
 
-/** What a role may do to protected cache objects: `read` / `write` entries as `<bucket>/<prefix>`. */
+/**
+ * What a role may do to protected cache objects: `read` / `write` entries as `<bucket>/<prefix>`.
+ * Every key layout GitLab Runner gives a prefix (`Shared` or per runner) is probed, with ARNs
+ * derived from the role's own resource patterns (cache-keys.ts), so a grant on
+ * `<prefix>/runner/*` or on one project's keys counts as much as one on the whole prefix.
+ */
 export function protectedCacheAccess(role: RoleNode, buckets: readonly BucketNode[], prefixes: readonly string[]): { read: string[]; write: string[] } {
+  const patterns = resourcePatternsOf(role);
   const probe = (action: string) =>
     buckets
       .filter((b) => b.account === role.account)
-      .flatMap((b) => prefixes.filter((prefix) => roleAllows(role, action, `arn:aws:s3:::${b.name}/${prefix}/project/1/probe`)).map((prefix) => `${b.name}/${prefix}`));
+      .flatMap((b) => prefixes.filter((prefix) => cacheObjectProbes(b.name, prefix, patterns).some((arn) => roleAllows(role, action, arn))).map((prefix) => `${b.name}/${prefix}`));
   return { read: probe("s3:GetObject"), write: probe("s3:PutObject") };
 }
