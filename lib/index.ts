@@ -772,3 +772,5 @@ export { iamPatternMatches, iamPatternsIntersect } from "./core/iam-patterns";
 export { AWS_CLI_REDIRECTS, PINNED_VARIABLES, type DeployPins, type DeployTarget, deployPinScript, validateDeployTargets } from "./gitlab/deploy-targets";
 export { type EnvironmentDeployPins, deployPinsOf } from "./platform/promotion-targets";
 export { DOCUMENTED_MEDIA_TYPES_OPTION, ECR_DOCUMENTED_MEDIA_TYPES } from "./gitlab/ecr-media-types";
+// Administrator-level statements (privilege-escalation actions on every resource of their type).
+export { administratorGrantsOf, PRIVILEGE_ESCALATION_ACTIONS, type AdministratorGrant } from "./identity/admin-policies";

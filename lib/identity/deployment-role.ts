@@ -3,7 +3,8 @@ import { Construct } from "constructs";
 import { checkedBoundary } from "../core/aws";
 import { check } from "../core/errors";
 import { type IGrantable, type PolicyStatement, validateIamName } from "../core/iam";
-import { isAdministratorPolicy } from "./admin-policies";
+import { isUnresolved } from "../core/tokens";
+import { administratorGrantsOf, isAdministratorPolicy } from "./admin-policies";
 import { attachManagedPolicies, renderTrustPolicy, RoleGrants, validateMaxSessionDuration } from "./role-policy";
 
 /** A role that may assume other roles: a {@link GitLabCiRole}, a {@link RunnerHostRole}, ... */
@@ -28,12 +29,17 @@ export interface DeploymentRoleProps {
   /**
    * Managed policies to attach. With `statements`, at least one permission is required.
    * Administrator-level AWS managed policies (see `ADMINISTRATOR_MANAGED_POLICIES`) are
-   * refused unless every role in `assumedBy` is assumable by protected refs only.
+   * refused unless every role in `assumedBy` is assumable by protected refs only; so are
+   * administrator-level `statements` (`administratorGrantsOf`).
    * @default none
    */
   readonly managedPolicyArns?: readonly string[];
   /**
    * Inline permission statements. With `managedPolicyArns`, at least one permission is required.
+   * Statements at administrator level (`*`, `iam:*` or a privilege-escalation action such as
+   * `iam:PutRolePolicy` or `iam:PassRole` on every resource of its type, see
+   * `PRIVILEGE_ESCALATION_ACTIONS`) are refused like administrator managed policies unless every
+   * role in `assumedBy` is assumable by protected refs only.
    * @default none
    */
   readonly statements?: readonly PolicyStatement[];
@@ -102,14 +108,24 @@ export class DeploymentRole extends Construct implements IGrantable {
     );
     const administrator = managedPolicyArns.filter(isAdministratorPolicy);
     const open = props.assumedBy.filter((r) => r.protectedRefsOnly !== true);
+    const onlyProtected =
+      "a role that administers the account may be assumed only from CI roles that protected refs alone can assume; " +
+      `${open.length} of its callers (a runner host role, or a role of unprotected refs) would hand it to any job that reaches them`;
     check(administrator.length === 0 || open.length === 0, {
       path: `${path}/managedPolicyArns`,
       subject: "administrator-level managed policy",
       value: administrator,
-      rule:
-        "a role that administers the account may be assumed only from CI roles that protected refs alone can assume; " +
-        `${open.length} of its callers (a runner host role, or a role of unprotected refs) would hand it to any job that reaches them`,
+      rule: onlyProtected,
       fix: "assume it only from the protected CI role, or replace the policy with statements scoped to what the deployment manages",
+    });
+    // Statements count as much as managed policies: `*`, `iam:*` or a privilege-escalation action on every resource of its type.
+    const [grant] = open.length === 0 ? [] : administratorGrantsOf(statements, isUnresolved(props.roleName) ? undefined : props.roleName);
+    check(grant === undefined, {
+      path: `${path}/statements[${grant?.statement}]`,
+      subject: "administrator-level statement",
+      value: { action: grant?.action, resource: grant?.resource },
+      rule: `${grant?.action} on ${grant?.resource} allows ${grant?.escalation}, with which the role can give itself any permission (administrator-level, like AdministratorAccess); ${onlyProtected}`,
+      fix: "assume it only from the protected CI role, or narrow the statement to the actions and named resources the deployment manages (never an IAM write, iam:PassRole or sts:AssumeRole on every role, user or policy)",
     });
     const maxSessionDuration = props.maxSessionDurationSeconds ?? 3600;
     validateMaxSessionDuration(path, maxSessionDuration);

@@ -40,8 +40,9 @@ export interface StaticCredentialsConfig {
 export interface DeploymentConfig {
   /**
    * Managed policies the deployment role gets. With `statements`, at least one is required.
-   * Administrator-level AWS managed policies are accepted only because nothing but
-   * the protected CI roles can assume the role (see `ADMINISTRATOR_MANAGED_POLICIES`).
+   * Administrator-level AWS managed policies (and statements of the same power,
+   * `administratorGrantsOf`) are accepted only because nothing but the protected CI
+   * roles can assume the role (see `ADMINISTRATOR_MANAGED_POLICIES`).
    * @default none
    */
   readonly managedPolicyArns?: readonly string[];

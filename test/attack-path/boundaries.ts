@@ -3,7 +3,9 @@
  * scenario: each returns the violations it finds (empty when the boundary holds).
  */
 import { type Actor } from "../support/gitlab-actors";
-import { assumableWithToken, deploys, everyAudience, isProtected, pullableBy, pullThroughPushableBy, pushableBy, reachableWithToken, type RoleNode } from "./iam-model";
+import { administratorPowerOf } from "./admin-power";
+import { assumableWithToken, chainedFrom, deploys, everyAudience, isProtected, pullableBy, pullThroughPushableBy, pushableBy, reachableWithToken, type RoleNode } from "./iam-model";
+import { stackModelOf } from "./runner-model";
 import { type Scenario, tenantActors, tokenOf } from "./scenario";
 import { hostTakeoversOf } from "./host-takeover";
 import { bucketsOf, protectedCacheAccess, protectedCachePrefixes, readsSecret, secretsOf } from "./secret-reach";
@@ -73,6 +75,7 @@ export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors):
           if (runByProtected.has(repo.arn) || repo.trust === "protected") problems.push(`${label}: reaches ${role.name}, which pushes ${repo.name}, run by protected pipelines`);
         }
         if (deploys(role)) problems.push(`${label}: reaches the deployment role ${role.name}`);
+        for (const power of administratorPowerOf(role)) problems.push(`${label}: reaches ${role.name}, which ${power}`);
         for (const repo of pullThroughPushableBy(scenario.model, role)) problems.push(`${label}: reaches ${role.name}, which pushes the pull-through repository ${repo.name} every job's base images come from`);
         for (const secret of secrets) if (readsSecret(scenario.model, role, secret)) problems.push(`${label}: reaches ${role.name}, which reads the secret ${secret.stack}:${secret.name}`);
         const cache = protectedCacheAccess(role, buckets, cachePrefixes);
@@ -86,8 +89,49 @@ export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors):
       }
     }
   }
+  for (const { host, reached } of runnerHostReach(scenario)) {
+    for (const role of reached) {
+      if (deploys(role)) problems.push(`runner host ${host}: reaches the deployment role ${role.name}`);
+      for (const power of administratorPowerOf(role)) problems.push(`runner host ${host}: reaches ${role.name}, which ${power}`);
+    }
+  }
   return problems;
 }
+
+/**
+ * The roles every runner host reaches (managers, and the workers a docker-autoscaler launches:
+ * every launch template with an instance profile): its instance role and that role's
+ * role-chaining closure. A job that escapes to its host, or reads the
+ * instance metadata some other way, holds them; so an administrator-level or deployment role among
+ * them is reachable from that host's jobs.
+ */
+export function runnerHostReach(scenario: Scenario): { host: string; reached: RoleNode[] }[] {
+  const cached = hostReachOf.get(scenario.model);
+  if (cached) return cached;
+  const found = [...scenario.json].flatMap(([stack, json]) =>
+    stackModelOf(stack, json)
+      .hosts.filter((h) => h.role !== "")
+      .flatMap((h) => {
+        const name = String((json.resource?.aws_iam_role as Record<string, { name?: unknown }> | undefined)?.[h.role]?.name);
+        const start = scenario.model.roles.find((r) => r.stack === stack && r.name === name);
+        if (start === undefined) return [];
+        const reached = new Set([start]);
+        const queue = [start];
+        while (queue.length > 0) {
+          for (const next of chainedFrom(scenario.model, queue.shift()!).filter((r) => !reached.has(r))) {
+            reached.add(next);
+            queue.push(next);
+          }
+        }
+        return [{ host: `${stack}/${h.id} (${name})`, reached: [...reached] }];
+      }),
+  );
+  hostReachOf.set(scenario.model, found);
+  return found;
+}
+
+/** {@link runnerHostReach} by model (a planted scenario has a model of its own). */
+const hostReachOf = new WeakMap<object, { host: string; reached: RoleNode[] }[]>();
 
 /**
  * Tokens accepted in more than one environment: for every actor and every

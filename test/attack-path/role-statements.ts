@@ -1,6 +1,7 @@
 /*
  * A role's identity statements as documents, for the probes derived from them: the resource
- * patterns its policies name (cache-keys.ts probes inside them).
+ * patterns its policies name (cache-keys.ts probes inside them), and the role with its Allow
+ * conditions dropped (asked where the request context cannot be known: fails closed).
  */
 import { type RoleNode } from "./iam-model";
 import { managedPolicyOf } from "./managed-policies";
@@ -24,4 +25,20 @@ export function identityStatementsOf(role: RoleNode): { statements: Json[]; admi
   const managed = role.managedPolicyArns.map((arn) => managedPolicyOf(arn, role.customerManaged));
   const documents = [...role.policies, ...managed.filter((m): m is Doc => m !== "all")];
   return { statements: documents.flatMap((doc) => (Array.isArray(doc.Statement) ? (doc.Statement as Json[]) : [doc.Statement as Json])), administrator: managed.includes("all") };
+}
+
+/** A document with the `Condition` of every Allow statement removed. */
+function allowsUnconditioned(doc: Doc): Doc {
+  const statements = Array.isArray(doc.Statement) ? (doc.Statement as Json[]) : [doc.Statement as Json];
+  return { Statement: statements.map((s) => (s.Effect === "Allow" ? Object.fromEntries(Object.entries(s).filter(([k]) => k !== "Condition")) : s)) };
+}
+
+/**
+ * `role` with the conditions of its Allow statements dropped (inline and customer-managed
+ * documents; Deny statements keep theirs): asking it fails closed where the request context a
+ * condition needs cannot be known.
+ */
+export function withoutAllowConditions(role: RoleNode): RoleNode {
+  const customerManaged = role.customerManaged === undefined ? undefined : new Map([...role.customerManaged].map(([arn, doc]) => [arn, allowsUnconditioned(doc)]));
+  return { ...role, policies: role.policies.map(allowsUnconditioned), ...(customerManaged ? { customerManaged } : {}) };
 }

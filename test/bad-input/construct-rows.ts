@@ -8,6 +8,7 @@ import { toolboxCiFile } from "../../lib/gitlab/toolbox-project";
 import { CiVariables, type CiVariableOptions } from "../../lib/gitlab/ci-variable";
 import { GitLabVersionCheck } from "../../lib/gitlab/gitlab-version-check";
 import { RunnerRegistration } from "../../lib/gitlab/runner-registration";
+import { type PolicyStatement } from "../../lib/core/iam";
 import { DeploymentRole } from "../../lib/identity/deployment-role";
 import { GitLabCiRole, type GitLabCiRoleProps } from "../../lib/identity/gitlab-ci-role";
 import { GitLabOidcProvider } from "../../lib/identity/gitlab-oidc-provider";
@@ -77,6 +78,30 @@ const ciRole = (props: Partial<GitLabCiRoleProps>) => () => {
 };
 const credentials = (props: Partial<StaticCredentialsProps>) => () => new StaticCredentials(testStack(), "legacy", { userName: "acme-ci-dev-legacy", ...props });
 const BOUNDARY_RULE = /the ARN of a managed policy/;
+/** A deployment role assumed from a runner host role (or from a CI role of unprotected refs), with administrator-level power. */
+const reachableDeployment = (permissions: { managedPolicyArns?: string[]; statements?: PolicyStatement[] }, caller: "runner host" | "unprotected refs" = "runner host") => () => {
+  const stack = testStack();
+  const assumedBy =
+    caller === "runner host"
+      ? new InstanceRole(stack, "caller", { roleName: "acme-ci-dev-runner-host" })
+      : new GitLabCiRole(stack, "caller", {
+          provider: GitLabOidcProvider.fromExisting(stack, "oidc", { url: "https://gitlab.example.com", accountId: "111111111111" }),
+          roleName: "acme-ci-dev-app-unprotected",
+          region: "eu-central-1",
+          subjects: [{ projectPath: "acme/app" }],
+        });
+  return new DeploymentRole(stack, "deploy", { roleName: "acme-ci-dev-deployment", assumedBy: [assumedBy], ...permissions });
+};
+const ADMIN_RULE = /may be assumed only from CI roles that protected refs alone can assume/;
+const adminStatement = (name: string, actions: string[], resource: string, escalation: RegExp, caller?: "unprotected refs"): BadInput => ({
+  name: `a deployment role a ${caller ?? "runner host"} can reach with ${name}`,
+  run: reachableDeployment({ statements: [{ actions: ["s3:GetObject"], resources: ["arn:aws:s3:::state/*"] }, { actions, resources: [resource] }] }, caller),
+  path: "test/deploy/statements[1]",
+  subject: "administrator-level statement",
+  value: { action: actions[actions.length - 1], resource },
+  rule: new RegExp(`allows ${escalation.source}, with which the role can give itself any permission.*${ADMIN_RULE.source}`),
+  fix: /assume it only from the protected CI role, or narrow the statement/,
+});
 
 // ---- Registry, network, GitLab side ----
 const repository = (props: Partial<ContainerRepositoryProps>) => () => new ContainerRepository(testStack(), "app", { repositoryName: "acme/dev/app", ...props });
@@ -337,6 +362,26 @@ export const constructRows: readonly BadInput[] = [
     rule: BOUNDARY_RULE,
     fix: /ARN/,
   },
+  // Administrator-level power on a deployment role a runner host or an unprotected ref reaches: managed or configured alike.
+  {
+    name: "a deployment role a runner host can reach with AdministratorAccess",
+    run: reachableDeployment({ managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"] }),
+    path: "test/deploy/managedPolicyArns",
+    subject: "administrator-level managed policy",
+    value: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+    rule: ADMIN_RULE,
+    fix: /assume it only from the protected CI role/,
+  },
+  adminStatement("Action * on *", ["*"], "*", /iam:Put\w+Policy/),
+  adminStatement("iam:* on every role of the account", ["iam:*"], "arn:aws:iam::111111111111:role/*", /iam:Put\w+Policy/, "unprotected refs"),
+  adminStatement("iam:Put* (a wildcard of escalation actions) on *", ["iam:Put*"], "*", /iam:Put\w+Policy/),
+  adminStatement("iam:AttachRolePolicy on roles of any account", ["iam:AttachRolePolicy"], "arn:aws:iam::*:role/*", /iam:AttachRolePolicy/),
+  adminStatement("iam:CreatePolicyVersion on *", ["iam:CreatePolicyVersion"], "*", /iam:CreatePolicyVersion/),
+  adminStatement("iam:PassRole on *", ["ec2:RunInstances", "iam:PassRole"], "*", /iam:PassRole/),
+  adminStatement("iam:CreateAccessKey on every user", ["iam:CreateAccessKey"], "arn:aws:iam::111111111111:user/*", /iam:CreateAccessKey/),
+  adminStatement("iam:UpdateAssumeRolePolicy on *", ["iam:UpdateAssumeRolePolicy"], "*", /iam:UpdateAssumeRolePolicy/),
+  adminStatement("sts:AssumeRole on *", ["sts:AssumeRole"], "*", /sts:AssumeRole/, "unprotected refs"),
+  adminStatement("iam:PutRolePolicy on its own role", ["iam:PutRolePolicy"], "arn:aws:iam::111111111111:role/acme-ci-dev-deployment", /iam:PutRolePolicy/),
   // Registry
   { name: "tag mutability misspelt (plain JavaScript)", run: repository({ tagMutability: "MUTABLE" as never }), path: "test/app", subject: "tagMutability", value: "MUTABLE", rule: /one of "immutable-except-moving", "immutable", "mutable"/, fix: /case-sensitive/ },
   { name: "repository encryption misspelt (plain JavaScript)", run: repository({ encryption: { type: "aes" } as never }), path: "test/app", subject: "encryption.type", value: "aes", rule: /one of "AES256", "KMS"/, fix: /case-sensitive/ },
