@@ -1,7 +1,8 @@
 /*
  * A role's identity statements as documents, for the probes derived from them: the resource
- * patterns its policies name (cache-keys.ts probes inside them), and the role with its Allow
- * conditions dropped (asked where the request context cannot be known: fails closed).
+ * patterns its policies name (cache-keys.ts probes inside them), the condition values it names
+ * (host-takeover.ts tries them for unresolved tags), and the role with its Allow conditions
+ * dropped (asked where the request context cannot be known: fails closed).
  */
 import { type RoleNode } from "./iam-model";
 import { managedPolicyOf } from "./managed-policies";
@@ -41,4 +42,22 @@ function allowsUnconditioned(doc: Doc): Doc {
 export function withoutAllowConditions(role: RoleNode): RoleNode {
   const customerManaged = role.customerManaged === undefined ? undefined : new Map([...role.customerManaged].map(([arn, doc]) => [arn, allowsUnconditioned(doc)]));
   return { ...role, policies: role.policies.map(allowsUnconditioned), ...(customerManaged ? { customerManaged } : {}) };
+}
+
+/** Resource-tag condition keys: `aws:ResourceTag/<key>`, `ec2:ResourceTag/<key>`, `ssm:resourceTag/<key>` (IAM reads key names case-insensitively). */
+export const RESOURCE_TAG_KEY = /^(?:aws|ec2|ssm):resourcetag\/(.+)$/i;
+
+/** The values a role's conditions name for each resource tag (by tag key, lower case), any operator and prefix. */
+export function tagConditionValuesOf(role: RoleNode): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  for (const statement of identityStatementsOf(role).statements) {
+    for (const keys of Object.values((statement.Condition ?? {}) as Record<string, Record<string, unknown>>)) {
+      for (const [key, raw] of Object.entries(keys)) {
+        const tag = RESOURCE_TAG_KEY.exec(key)?.[1]?.toLowerCase();
+        if (tag === undefined) continue;
+        values.set(tag, [...new Set([...(values.get(tag) ?? []), ...(Array.isArray(raw) ? raw : [raw]).map(String)])]);
+      }
+    }
+  }
+  return values;
 }
