@@ -774,3 +774,11 @@ export { type EnvironmentDeployPins, deployPinsOf } from "./platform/promotion-t
 export { DOCUMENTED_MEDIA_TYPES_OPTION, ECR_DOCUMENTED_MEDIA_TYPES } from "./gitlab/ecr-media-types";
 // Administrator-level statements (privilege-escalation actions on every resource of their type).
 export { administratorGrantsOf, PRIVILEGE_ESCALATION_ACTIONS, type AdministratorGrant } from "./identity/admin-policies";
+
+// More construct rules shared with the configuration check: fleet sizes and purchase mix, tag schemes,
+// registry settings, deployment role permissions and managed policy ARNs.
+export { SPOT_ALLOCATION_STRATEGIES, validateFleetCapacity, validatePurchaseOptions } from "./runner/fleet-validation";
+export { resolveTagScheme, type ResolvedTagScheme } from "./registry/tag-scheme";
+export { REGISTRY_SCAN_FREQUENCIES, REGISTRY_SCAN_TYPES, validateRegistrySettings } from "./registry/registry-settings";
+export { STATEMENT_EFFECTS, validateDeploymentPermissions } from "./identity/deployment-role";
+export { validateManagedPolicyArns } from "./identity/role-policy";

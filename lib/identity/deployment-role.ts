@@ -1,7 +1,7 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { Construct } from "constructs";
 import { checkedBoundary } from "../core/aws";
-import { check } from "../core/errors";
+import { check, checkOneOf } from "../core/errors";
 import { type IGrantable, type PolicyStatement, validateIamName } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 import { administratorGrantsOf, isAdministratorPolicy } from "./admin-policies";
@@ -65,6 +65,38 @@ export interface DeploymentRoleProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
+/** Effects of an IAM policy statement (IAM JSON policy elements: `Effect`). */
+export const STATEMENT_EFFECTS = ["Allow", "Deny"] as const;
+
+/**
+ * The rules of a deployment role's permissions, shared by {@link DeploymentRole} and the
+ * platform's configuration check (at the config path of `identity.deployment`): at least one
+ * managed policy ARN or statement; each statement with `Allow` or `Deny` as its effect (IAM JSON
+ * policy elements: `Effect`) and at least one action on at least one resource (a statement
+ * without `Action` or `Resource` is refused by IAM).
+ * @param path the role's construct path, or the config path of the deployment section
+ * @throws ValidationError naming `path` (or `<path>/statements[<i>]`), the value, the rule and the fix
+ */
+export function validateDeploymentPermissions(path: string, managedPolicyArns: readonly string[], statements: readonly PolicyStatement[]): void {
+  check(managedPolicyArns.length + statements.length > 0, {
+    path,
+    subject: "permissions",
+    value: { managedPolicyArns, statements },
+    rule: "a deployment role needs permissions supplied by its caller: at least one managed policy ARN or statement",
+    fix: "pass managedPolicyArns (e.g. a policy your organisation maintains for Terraform) or statements scoped to what the deployment manages",
+  });
+  statements.forEach((s, i) => {
+    if (s.effect !== undefined) checkOneOf(`${path}/statements[${i}]`, "effect", s.effect, STATEMENT_EFFECTS);
+    check(s.actions.length > 0 && s.resources.length > 0, {
+      path: `${path}/statements[${i}]`,
+      subject: "statement",
+      value: s,
+      rule: "a statement grants at least one action on at least one resource",
+      fix: "fill in actions and resources, or remove the statement",
+    });
+  });
+}
+
 /**
  * The role deployments run as (e.g. `terraform-deployment-role`):
  * assumed with `sts:AssumeRole` from a CI role and/or the runner host role,
@@ -90,22 +122,7 @@ export class DeploymentRole extends Construct implements IGrantable {
     });
     const statements = props.statements ?? [];
     const managedPolicyArns = props.managedPolicyArns ?? [];
-    check(managedPolicyArns.length + statements.length > 0, {
-      path,
-      subject: "permissions",
-      value: { managedPolicyArns, statements },
-      rule: "a deployment role needs permissions supplied by its caller: at least one managed policy ARN or statement",
-      fix: "pass managedPolicyArns (e.g. a policy your organisation maintains for Terraform) or statements scoped to what the deployment manages",
-    });
-    statements.forEach((s, i) =>
-      check(s.actions.length > 0 && s.resources.length > 0, {
-        path: `${path}/statements[${i}]`,
-        subject: "statement",
-        value: s,
-        rule: "a statement grants at least one action on at least one resource",
-        fix: "fill in actions and resources, or remove the statement",
-      }),
-    );
+    validateDeploymentPermissions(path, managedPolicyArns, statements);
     const administrator = managedPolicyArns.filter(isAdministratorPolicy);
     const open = props.assumedBy.filter((r) => r.protectedRefsOnly !== true);
     const onlyProtected =

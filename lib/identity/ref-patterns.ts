@@ -47,6 +47,19 @@ function step(pattern: string, states: Set<number>, symbol: string): Set<number>
  * both patterns plus one symbol standing for every other character.
  */
 export function globIncludes(outer: string, inner: string): boolean {
+  const question = JSON.stringify([outer, inner]);
+  const known = inclusions.get(question);
+  if (known !== undefined) return known;
+  const answer = searchInclusion(outer, inner);
+  if (inclusions.size >= 10_000) inclusions.clear();
+  inclusions.set(question, answer);
+  return answer;
+}
+
+/** Answers of {@link globIncludes} by its patterns: pure, and asked again for every role and configuration check with the same patterns. Bounded. */
+const inclusions = new Map<string, boolean>();
+
+function searchInclusion(outer: string, inner: string): boolean {
   const OTHER = "\u0000";
   const alphabet = [...new Set([...outer, ...inner].filter((c) => c !== "*" && c !== "?")), OTHER];
   const key = (a: Set<number>, b: Set<number>) => `${[...a].sort().join(",")}|${[...b].sort().join(",")}`;

@@ -148,22 +148,34 @@ const MANAGED_POLICY_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}|aws):policy\/(
  * @param scope where the attachments are created; its path names errors
  */
 export function attachManagedPolicies(scope: Construct, roleName: string, policyArns: readonly string[]): IamRolePolicyAttachment[] {
+  validateManagedPolicyArns(scope.node.path, policyArns);
   return policyArns.map((arn, i) => {
-    const path = `${scope.node.path}/managedPolicyArns[${i}]`;
-    let id = `managed-${i}`;
-    if (!isUnresolved(arn)) {
-      const match = MANAGED_POLICY_ARN.exec(arn);
-      check(match !== null, {
-        path,
-        subject: "managed policy ARN",
-        value: arn,
-        rule: "a managed policy ARN is arn:<partition>:iam::<account id|aws>:policy/[<path>/]<name>",
-        fix: "copy the ARN from the policy's page, e.g. arn:aws:iam::aws:policy/ReadOnlyAccess",
-      });
-      check(policyArns.indexOf(arn) === i, { path, subject: "managed policy ARN", value: arn, rule: "each policy is attached once", fix: "remove the duplicate" });
-      id = `managed-${match[1]}-${match[2]!.replace(/\//g, "-")}${match[3]}`;
-    }
+    const match = isUnresolved(arn) ? null : MANAGED_POLICY_ARN.exec(arn);
+    const id = match ? `managed-${match[1]}-${match[2]!.replace(/\//g, "-")}${match[3]}` : `managed-${i}`;
     return new IamRolePolicyAttachment(scope, id, { role: roleName, policyArn: arn });
+  });
+}
+
+/**
+ * The rules of a role's managed policy ARNs, shared by {@link attachManagedPolicies} and the
+ * platform's configuration check (at the config path of `identity.deployment`): each an ARN
+ * `arn:<partition>:iam::<account id|aws>:policy/[<path>/]<name>` (IAM User Guide, "IAM
+ * identifiers": policy ARNs), each attached once. Unresolved tokens are not checked.
+ * @param path the role's construct path or config path; each ARN is named `<path>/managedPolicyArns[<i>]`
+ * @throws ValidationError naming the ARN's path, the value, the rule and the fix
+ */
+export function validateManagedPolicyArns(path: string, policyArns: readonly string[]): void {
+  policyArns.forEach((arn, i) => {
+    if (isUnresolved(arn)) return;
+    const where = `${path}/managedPolicyArns[${i}]`;
+    check(MANAGED_POLICY_ARN.test(arn), {
+      path: where,
+      subject: "managed policy ARN",
+      value: arn,
+      rule: "a managed policy ARN is arn:<partition>:iam::<account id|aws>:policy/[<path>/]<name>",
+      fix: "copy the ARN from the policy's page, e.g. arn:aws:iam::aws:policy/ReadOnlyAccess",
+    });
+    check(policyArns.indexOf(arn) === i, { path: where, subject: "managed policy ARN", value: arn, rule: "each policy is attached once", fix: "remove the duplicate" });
   });
 }
 

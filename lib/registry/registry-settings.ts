@@ -3,7 +3,7 @@ import { EcrRegistryScanningConfiguration } from "@cdktf/provider-aws/lib/ecr-re
 import { EcrRepositoryCreationTemplate } from "@cdktf/provider-aws/lib/ecr-repository-creation-template";
 import { Construct } from "constructs";
 import { parseSecretArn } from "../core/aws";
-import { check, ValidationError } from "../core/errors";
+import { check, checkOneOf, ValidationError } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { renderLifecyclePolicy, validateLifecyclePolicy, type LifecyclePolicyDocument } from "./lifecycle/policy";
 import { type RepositoryEncryption } from "./repository";
@@ -133,16 +133,9 @@ export class RegistrySettings extends Construct {
     super(scope, id);
     const path = this.node.path;
     checkAgainstAwsProvider(this, path, { accountId: props.accountId, region: props.region });
+    validateRegistrySettings(path, props);
 
-    const scanType = props.scanning?.scanType ?? "BASIC";
-    const frequency = props.scanning?.frequency ?? (scanType === "BASIC" ? "SCAN_ON_PUSH" : "CONTINUOUS_SCAN");
-    check(!(scanType === "BASIC" && frequency === "CONTINUOUS_SCAN"), {
-      path,
-      subject: "scanning.frequency",
-      value: frequency,
-      rule: "continuous scanning needs ENHANCED scanning (Amazon Inspector)",
-      fix: 'use frequency "SCAN_ON_PUSH", or scanType "ENHANCED"',
-    });
+    const { scanType, frequency } = scanningOf(props.scanning);
     new EcrRegistryScanningConfiguration(this, "scanning", {
       scanType,
       rule: [{ scanFrequency: frequency, repositoryFilter: [{ filter: "*", filterType: "WILDCARD" }] }],
@@ -150,28 +143,9 @@ export class RegistrySettings extends Construct {
 
     const rules = new Map<string, EcrPullThroughCacheRule>();
     const ruleInfos: PullThroughCacheRuleInfo[] = [];
-    (props.pullThroughCache ?? []).forEach((options, i) => {
-      const where = `${path}/pullThroughCache[${i}]`;
+    (props.pullThroughCache ?? []).forEach((options) => {
       const upstream = PULL_THROUGH_UPSTREAMS[options.upstream];
-      if (!upstream) {
-        throw new ValidationError({
-          path: where,
-          subject: "upstream",
-          value: options.upstream,
-          rule: `pull-through cache supports ${Object.keys(PULL_THROUGH_UPSTREAMS).join(", ")}`,
-          fix: "use one of those upstreams",
-        });
-      }
       const prefix = options.prefix ?? options.upstream;
-      validatePrefix(where, prefix);
-      check(!rules.has(prefix), {
-        path: where,
-        subject: "prefix",
-        value: prefix,
-        rule: "each pull-through cache rule needs its own repository prefix",
-        fix: "give the rules different prefixes",
-      });
-      validateCredential(where, options, upstream.needsCredential, props);
       ruleInfos.push({ prefix, upstream: options.upstream, upstreamRegistryUrl: upstream.url });
       rules.set(
         prefix,
@@ -185,24 +159,7 @@ export class RegistrySettings extends Construct {
     this.pullThroughRules = rules;
     this.pullThroughCacheRules = ruleInfos;
 
-    const expiryDays = props.cachedImageExpiryDays ?? 30;
-    this.cacheLifecyclePolicy = {
-      rules: [
-        {
-          rulePriority: 1,
-          description: "Expire untagged cached layers after 1 day",
-          selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 },
-          action: { type: "expire" },
-        },
-        {
-          rulePriority: 2,
-          description: `Expire images cached more than ${expiryDays} days ago (the next pull fetches them from upstream again)`,
-          selection: { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: expiryDays },
-          action: { type: "expire" },
-        },
-      ],
-    };
-    validateLifecyclePolicy(`${path}/cachedImageExpiryDays`, this.cacheLifecyclePolicy);
+    this.cacheLifecyclePolicy = cacheLifecyclePolicyOf(props.cachedImageExpiryDays ?? 30);
 
     if (rules.size > 0) {
       const encryption = props.cacheEncryption ?? { type: "AES256" };
@@ -228,6 +185,86 @@ export class RegistrySettings extends Construct {
       });
     }
   }
+}
+
+/** The scan type and frequency of `scanning`, defaults applied. */
+function scanningOf(scanning: RegistryScanningOptions | undefined): Required<RegistryScanningOptions> {
+  const scanType = scanning?.scanType ?? "BASIC";
+  return { scanType, frequency: scanning?.frequency ?? (scanType === "BASIC" ? "SCAN_ON_PUSH" : "CONTINUOUS_SCAN") };
+}
+
+/** The lifecycle policy of repositories created by pull-through cache: untagged layers after a day, images after `expiryDays`. */
+function cacheLifecyclePolicyOf(expiryDays: number): LifecyclePolicyDocument {
+  return {
+    rules: [
+      {
+        rulePriority: 1,
+        description: "Expire untagged cached layers after 1 day",
+        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 },
+        action: { type: "expire" },
+      },
+      {
+        rulePriority: 2,
+        description: `Expire images cached more than ${expiryDays} days ago (the next pull fetches them from upstream again)`,
+        selection: { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: expiryDays },
+        action: { type: "expire" },
+      },
+    ],
+  };
+}
+
+/** Scan types of ECR registry scanning (ECR API Reference, `PutRegistryScanningConfiguration` scanType: BASIC | ENHANCED). */
+export const REGISTRY_SCAN_TYPES = ["BASIC", "ENHANCED"] as const;
+/** Scan frequencies of a registry scanning rule (ECR API Reference, `RegistryScanningRule` scanFrequency: SCAN_ON_PUSH | CONTINUOUS_SCAN | MANUAL). */
+export const REGISTRY_SCAN_FREQUENCIES = ["SCAN_ON_PUSH", "CONTINUOUS_SCAN", "MANUAL"] as const;
+
+/**
+ * The rules of {@link RegistrySettingsProps}, checked by {@link RegistrySettings} at construction
+ * and by the platform's configuration check at the config path of an account's `registry`:
+ * scanning type and frequency (ENHANCED for continuous scans), each pull-through rule's upstream
+ * ({@link PULL_THROUGH_UPSTREAMS}), prefix (2-30 characters, unique) and credential (a
+ * Secrets Manager secret named `ecr-pullthroughcache/…` in the registry's account and region, for
+ * the upstreams that need one; none for the others), and the cached images' expiry (the lifecycle
+ * policy's rules). Unresolved tokens are not checked.
+ * @param path where the settings are given: a construct path or a config path such as `config/accounts[0]/registry`
+ * @throws ValidationError naming `path` (or `<path>/pullThroughCache[<i>]`), the value, the rule and the fix
+ */
+export function validateRegistrySettings(path: string, props: RegistrySettingsProps): void {
+  const { scanType, frequency } = scanningOf(props.scanning);
+  checkOneOf(path, "scanning.scanType", scanType, REGISTRY_SCAN_TYPES);
+  checkOneOf(path, "scanning.frequency", frequency, REGISTRY_SCAN_FREQUENCIES);
+  check(!(scanType === "BASIC" && frequency === "CONTINUOUS_SCAN"), {
+    path,
+    subject: "scanning.frequency",
+    value: frequency,
+    rule: "continuous scanning needs ENHANCED scanning (Amazon Inspector)",
+    fix: 'use frequency "SCAN_ON_PUSH", or scanType "ENHANCED"',
+  });
+  const prefixes = new Set<string>();
+  (props.pullThroughCache ?? []).forEach((options, i) => {
+    const where = `${path}/pullThroughCache[${i}]`;
+    const upstream = Object.hasOwn(PULL_THROUGH_UPSTREAMS, options.upstream) ? PULL_THROUGH_UPSTREAMS[options.upstream] : undefined;
+    check(upstream !== undefined, {
+      path: where,
+      subject: "upstream",
+      value: options.upstream,
+      rule: `pull-through cache supports ${Object.keys(PULL_THROUGH_UPSTREAMS).join(", ")}`,
+      fix: "use one of those upstreams",
+    });
+    if (upstream === undefined) return;
+    const prefix = options.prefix ?? options.upstream;
+    validatePrefix(where, prefix);
+    check(!prefixes.has(prefix), {
+      path: where,
+      subject: "prefix",
+      value: prefix,
+      rule: "each pull-through cache rule needs its own repository prefix",
+      fix: "give the rules different prefixes",
+    });
+    prefixes.add(prefix);
+    validateCredential(where, options, upstream.needsCredential, props);
+  });
+  validateLifecyclePolicy(`${path}/cachedImageExpiryDays`, cacheLifecyclePolicyOf(props.cachedImageExpiryDays ?? 30));
 }
 
 function validatePrefix(path: string, prefix: string): void {

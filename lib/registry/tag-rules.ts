@@ -129,8 +129,27 @@ export function selectorTokens(selector: TagSelector): TagToken[] {
   return [...text].map((c) => (c === "*" ? { chars: ANY_TAG_CHAR, repeat: true } : { chars: c, repeat: false }));
 }
 
+/**
+ * Answers of the language checks below by their inputs. They are pure and a tag scheme is resolved
+ * several times per synth (each stack that uses it, and the configuration check) with the same
+ * kinds, so each question is answered once per process. Bounded: cleared when it grows large.
+ */
+const languageAnswers = new Map<string, boolean>();
+function answered(question: string, answer: () => boolean): boolean {
+  const known = languageAnswers.get(question);
+  if (known !== undefined) return known;
+  const result = answer();
+  if (languageAnswers.size >= 10_000) languageAnswers.clear();
+  languageAnswers.set(question, result);
+  return result;
+}
+
 /** Whether tag languages share a tag (a search over index tuples; exact for these regular languages). */
 export function tagLanguagesOverlap(...languages: readonly (readonly TagToken[])[]): boolean {
+  return answered(JSON.stringify(["overlap", languages]), () => languagesOverlap(languages));
+}
+
+function languagesOverlap(languages: readonly (readonly TagToken[])[]): boolean {
   const seen = new Set<string>();
   const visit = (at: readonly number[]): boolean => {
     const key = at.join(",");
@@ -164,6 +183,10 @@ export function ciTagHasKnownShape(ciTag: string): boolean {
  * @returns false when some tag of the language is not selected
  */
 export function selectorSelectsAll(tags: readonly TagToken[], selector: TagSelector): boolean {
+  return answered(JSON.stringify(["all", tags, selector]), () => selectsAll(tags, selector));
+}
+
+function selectsAll(tags: readonly TagToken[], selector: TagSelector): boolean {
   const pattern = "prefix" in selector ? `${selector.prefix}*` : selector.pattern;
   const closure = (states: Iterable<number>): number[] => {
     const out = new Set<number>();

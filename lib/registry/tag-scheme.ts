@@ -79,6 +79,64 @@ export interface TagSchemeProps {
   readonly maxKindsPerImage?: number;
 }
 
+/** What {@link resolveTagScheme} resolves: a scheme's kinds and settings, defaults applied. */
+export interface ResolvedTagScheme {
+  /** The kinds in use: built-in kinds in {@link TAG_KINDS} order, then user-defined kinds in configuration order. */
+  readonly kinds: readonly TagKind[];
+  /** Days after which untagged images expire. */
+  readonly untaggedExpiryDays: number;
+  /** The most retained kinds one image carries. */
+  readonly maxKindsPerImage: number;
+}
+
+/**
+ * Resolves and checks tag scheme props: every rule {@link TagScheme} enforces at construction
+ * (known kinds in `use`, kind names, selectors, retentions, CI tags, protected kinds narrow,
+ * overlaps, `untaggedExpiryDays` and `maxKindsPerImage` whole numbers ≥ 1). The platform's
+ * configuration check runs it at the config path of an environment's `registry.tagScheme`, so a
+ * scheme's mistakes are reported with the other configuration errors.
+ * @param path where the props are given: a construct path or a config path such as
+ *   `config/environments[2]/registry/tagScheme`
+ * @throws ValidationError naming `path` (or `<path>/kinds/<name>`), the value, the rule and the fix
+ */
+export function resolveTagScheme(path: string, props: TagSchemeProps): ResolvedTagScheme {
+  for (const key of props.use ?? []) assertKnownKind(path, key, "use");
+  const custom = Object.keys(props.kinds ?? {}).filter((name) => !(TAG_KINDS as readonly string[]).includes(name));
+  for (const name of custom) {
+    check(TAG_KIND_NAME.test(name), {
+      path: `${path}/kinds/${name}`,
+      subject: "tag kind name",
+      value: name,
+      rule: `a user-defined tag kind is named by a letter then letters and digits (${TAG_KIND_NAME.source}); built-in kinds are ${TAG_KINDS.join(", ")}`,
+      fix: "rename the kind, e.g. semver or bareSha",
+    });
+  }
+  const used = new Set<string>(props.use ?? TAG_KINDS);
+  check(used.size + custom.length > 0, {
+    path,
+    subject: "use",
+    value: props.use,
+    rule: "a tag scheme needs at least one tag kind",
+    fix: `list one or more of ${TAG_KINDS.join(", ")}, or define a kind of your own`,
+  });
+
+  const kinds = [
+    ...TAG_KINDS.filter((name) => used.has(name)).map((name) => resolveKind(path, name, props.kinds?.[name], DEFAULT_TAG_KINDS[name])),
+    ...custom.map((name) => resolveKind(path, name, props.kinds![name], undefined)),
+  ];
+  const untaggedExpiryDays = props.untaggedExpiryDays ?? 1;
+  assertPositiveInteger(path, "untaggedExpiryDays", untaggedExpiryDays, "expire untagged images after at least 1 day");
+  const maxKindsPerImage = props.maxKindsPerImage ?? 3;
+  assertPositiveInteger(path, "maxKindsPerImage", maxKindsPerImage, "give 1 (kinds never share an image) or more");
+  assertProtectedKindsNarrow(path, kinds);
+  const retained = kinds.filter((k) => !k.protected);
+  for (const group of [retained.filter((k) => !k.secondary), retained.filter((k) => k.secondary)]) {
+    if (maxKindsPerImage === 1) assertOrderedOverlaps(path, group);
+    assertRetentionTypesApart(path, group);
+  }
+  return { kinds, untaggedExpiryDays, maxKindsPerImage };
+}
+
 /**
  * The tag conventions of the image-reuse pipelines, with a retention per kind
  * and the set of protected kinds. Immutable and validated on construction.
@@ -124,40 +182,10 @@ export class TagScheme extends Construct {
     super(args.scope as Construct, args.id);
     const path = args.legacyPath ?? this.node.path;
     this.path = path;
-    const props = args.props;
-    for (const key of props.use ?? []) assertKnownKind(path, key, "use");
-    const custom = Object.keys(props.kinds ?? {}).filter((name) => !(TAG_KINDS as readonly string[]).includes(name));
-    for (const name of custom) {
-      check(TAG_KIND_NAME.test(name), {
-        path: `${path}/kinds/${name}`,
-        subject: "tag kind name",
-        value: name,
-        rule: `a user-defined tag kind is named by a letter then letters and digits (${TAG_KIND_NAME.source}); built-in kinds are ${TAG_KINDS.join(", ")}`,
-        fix: "rename the kind, e.g. semver or bareSha",
-      });
-    }
-    const used = new Set<string>(props.use ?? TAG_KINDS);
-    check(used.size + custom.length > 0, {
-      path,
-      subject: "use",
-      value: props.use,
-      rule: "a tag scheme needs at least one tag kind",
-      fix: `list one or more of ${TAG_KINDS.join(", ")}, or define a kind of your own`,
-    });
-
-    this.kinds = [
-      ...TAG_KINDS.filter((name) => used.has(name)).map((name) => resolveKind(path, name, props.kinds?.[name], DEFAULT_TAG_KINDS[name])),
-      ...custom.map((name) => resolveKind(path, name, props.kinds![name], undefined)),
-    ];
-    this.untaggedExpiryDays = props.untaggedExpiryDays ?? 1;
-    assertPositiveInteger(path, "untaggedExpiryDays", this.untaggedExpiryDays, "expire untagged images after at least 1 day");
-    this.maxKindsPerImage = props.maxKindsPerImage ?? 3;
-    assertPositiveInteger(path, "maxKindsPerImage", this.maxKindsPerImage, "give 1 (kinds never share an image) or more");
-    assertProtectedKindsNarrow(path, this.kinds);
-    for (const group of [this.primaryKinds, this.secondaryKinds]) {
-      if (this.maxKindsPerImage === 1) assertOrderedOverlaps(path, group);
-      assertRetentionTypesApart(path, group);
-    }
+    const resolved = resolveTagScheme(path, args.props);
+    this.kinds = resolved.kinds;
+    this.untaggedExpiryDays = resolved.untaggedExpiryDays;
+    this.maxKindsPerImage = resolved.maxKindsPerImage;
   }
 
   /** The kind named `name`; throws a {@link ValidationError} naming `usedBy` when the scheme does not use it. */

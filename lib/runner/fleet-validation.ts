@@ -1,14 +1,16 @@
-import { check } from "../core/errors";
+import { check, checkOneOf } from "../core/errors";
 import { validateLogRetention } from "../core/log-retention";
 import { isUnresolved } from "../core/tokens";
 import { parseCidr } from "../network/cidr";
-import { validateCapacity, validateSchedule } from "./schedule";
+import { type RunnerSchedule, validateCapacity, validateSchedule } from "./schedule";
 import { DEFAULT_RUNNER_HOST_VERSIONS, type RunnerHostArchitecture, validateVersions } from "./user-data";
 import {
   DRAIN_MARGIN_SECONDS,
   MAX_LIFECYCLE_WAIT_SECONDS,
   type RunnerDefinition,
+  type RunnerFleetCapacity,
   type RunnerFleetProps,
+  type RunnerFleetPurchaseOptions,
   SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS,
   SYSTEM_DISK_GIB,
 } from "./fleet-props";
@@ -118,17 +120,9 @@ export function validateFleetProps(path: string, props: RunnerFleetProps): void 
   const imageStorage = props.imageStorageGiB ?? 50;
   validateImageStorage(path, imageStorage);
   validateRootVolume(path, props, imageStorage);
-  const capacity = props.capacity ?? { minSize: 1, maxSize: 3 };
-  validateCapacity(path, "capacity", capacity);
   const scaling = props.jobSlotScaling !== false;
+  validateFleetCapacity(path, props.capacity ?? { minSize: 1, maxSize: 3 }, props.schedules ?? [], scaling);
   if (scaling) {
-    check(capacity.minSize >= 1 || capacity.maxSize === 0, {
-      path,
-      subject: "capacity.minSize",
-      value: capacity.minSize,
-      rule: "with job-slot scaling the group must keep at least one host: at zero hosts nobody publishes the utilisation metric, so it could never scale out again",
-      fix: "set minSize ≥ 1 and use schedules (e.g. officeHours) with minSize = maxSize = 0 for off periods, or set jobSlotScaling: false",
-    });
     const target = props.jobSlotScaling ? props.jobSlotScaling.targetUtilizationPercent : undefined;
     if (target !== undefined) {
       check(target > 0 && target <= 100, {
@@ -150,7 +144,6 @@ export function validateFleetProps(path: string, props: RunnerFleetProps): void 
       });
     }
   }
-  validateCanStart(path, props, scaling);
   if (props.rebalanceWaitSeconds !== undefined) {
     check(Number.isInteger(props.rebalanceWaitSeconds) && props.rebalanceWaitSeconds >= 0 && props.rebalanceWaitSeconds <= 86_400, {
       path,
@@ -192,22 +185,7 @@ export function validateFleetProps(path: string, props: RunnerFleetProps): void 
     });
     names.add(schedule.name);
   });
-  const purchase = props.purchase ?? {};
-  check(Number.isInteger(purchase.onDemandBaseCapacity ?? 0) && (purchase.onDemandBaseCapacity ?? 0) >= 0, {
-    path,
-    subject: "purchase.onDemandBaseCapacity",
-    value: purchase.onDemandBaseCapacity,
-    rule: "a whole number ≥ 0",
-    fix: "use 0 for all spot, or the number of hosts that must never be interrupted",
-  });
-  const percent = purchase.onDemandPercentageAboveBaseCapacity ?? 0;
-  check(Number.isInteger(percent) && percent >= 0 && percent <= 100, {
-    path,
-    subject: "purchase.onDemandPercentageAboveBaseCapacity",
-    value: percent,
-    rule: "a whole percentage from 0 to 100",
-    fix: "use 0 (spot above the base) or 100 (all on-demand)",
-  });
+  validatePurchaseOptions(path, props.purchase ?? {});
   if (props.instanceRefresh) {
     const min = props.instanceRefresh.minHealthyPercentage ?? 100;
     const max = props.instanceRefresh.maxHealthyPercentage ?? 200;
@@ -279,14 +257,81 @@ function validateRootVolume(path: string, props: RunnerFleetProps, imageStorage:
 }
 
 /**
+ * The rules of a fleet's group sizes, shared by {@link RunnerFleet} and the platform's
+ * configuration check (at the config path of a pool's `capacity`): sizes whole numbers ≥ 0 with
+ * min ≤ desired ≤ max ({@link validateCapacity}); with job-slot scaling at least one host unless
+ * the group is off (maxSize 0), since at zero hosts nobody publishes the utilisation metric; and a
+ * group that can start a host from its capacity or one of its schedules.
+ * @param path construct path of the fleet, or the config path of the pool
+ * @param capacity the group sizes, defaults applied
+ * @param schedules the scheduled size changes (e.g. from office hours)
+ * @param jobSlotScaling whether target tracking on job slots is on (the fleet's default)
+ * @throws ValidationError naming `path`, the value, the rule and the fix
+ */
+export function validateFleetCapacity(path: string, capacity: RunnerFleetCapacity, schedules: readonly RunnerSchedule[], jobSlotScaling: boolean): void {
+  validateCapacity(path, "capacity", capacity);
+  if (jobSlotScaling) {
+    check(capacity.minSize >= 1 || capacity.maxSize === 0, {
+      path,
+      subject: "capacity.minSize",
+      value: capacity.minSize,
+      rule: "with job-slot scaling the group must keep at least one host: at zero hosts nobody publishes the utilisation metric, so it could never scale out again",
+      fix: "set minSize ≥ 1 and use schedules (e.g. officeHours) with minSize = maxSize = 0 for off periods, or set jobSlotScaling: false",
+    });
+  }
+  validateCanStart(path, capacity, schedules, jobSlotScaling);
+}
+
+/**
+ * The spot allocation strategies a fleet takes: the two of Auto Scaling's `InstancesDistribution.SpotAllocationStrategy`
+ * values (`lowest-price`, `capacity-optimized`, `capacity-optimized-prioritized`, `price-capacity-optimized`; EC2 Auto
+ * Scaling API Reference) that choose pools by spot capacity without an instance type priority, as
+ * {@link RunnerFleetPurchaseOptions} types them.
+ */
+export const SPOT_ALLOCATION_STRATEGIES = ["capacity-optimized", "price-capacity-optimized"] as const;
+
+/**
+ * The rules of a fleet's on-demand/spot mix, shared by {@link RunnerFleet} and the platform's
+ * configuration check (at the config path of a pool's `purchase`): `onDemandBaseCapacity` a whole
+ * number ≥ 0, `onDemandPercentageAboveBaseCapacity` a whole percentage 0-100 (Auto Scaling
+ * `InstancesDistribution`), `spotAllocationStrategy` one of {@link SPOT_ALLOCATION_STRATEGIES},
+ * `capacityRebalance` true or false.
+ * @param path construct path of the fleet, or the config path of the pool
+ * @throws ValidationError naming `path`, the value, the rule and the fix
+ */
+export function validatePurchaseOptions(path: string, purchase: RunnerFleetPurchaseOptions): void {
+  check(Number.isInteger(purchase.onDemandBaseCapacity ?? 0) && (purchase.onDemandBaseCapacity ?? 0) >= 0, {
+    path,
+    subject: "purchase.onDemandBaseCapacity",
+    value: purchase.onDemandBaseCapacity,
+    rule: "a whole number ≥ 0",
+    fix: "use 0 for all spot, or the number of hosts that must never be interrupted",
+  });
+  const percent = purchase.onDemandPercentageAboveBaseCapacity ?? 0;
+  check(Number.isInteger(percent) && percent >= 0 && percent <= 100, {
+    path,
+    subject: "purchase.onDemandPercentageAboveBaseCapacity",
+    value: percent,
+    rule: "a whole percentage from 0 to 100",
+    fix: "use 0 (spot above the base) or 100 (all on-demand)",
+  });
+  if (purchase.spotAllocationStrategy !== undefined) checkOneOf(path, "purchase.spotAllocationStrategy", purchase.spotAllocationStrategy, SPOT_ALLOCATION_STRATEGIES);
+  check(purchase.capacityRebalance === undefined || typeof purchase.capacityRebalance === "boolean", {
+    path,
+    subject: "purchase.capacityRebalance",
+    value: purchase.capacityRebalance,
+    rule: "capacityRebalance is true or false",
+    fix: "write true (replace spot hosts at a rebalance recommendation) or false, or leave it unset",
+  });
+}
+
+/**
  * A fleet that can never start a host is a mistake: with job-slot scaling the
  * group leaves zero hosts only through a minimum of at least 1 (nobody
  * publishes the metric at zero), from the capacity or a schedule; without it,
  * a minimum or desired capacity above zero must be set somewhere.
  */
-function validateCanStart(path: string, props: RunnerFleetProps, scaling: boolean): void {
-  const capacity = props.capacity ?? { minSize: 1, maxSize: 3 };
-  const schedules = props.schedules ?? [];
+function validateCanStart(path: string, capacity: RunnerFleetCapacity, schedules: readonly RunnerSchedule[], scaling: boolean): void {
   const starts = (c: { minSize?: number; desiredCapacity?: number }) => (c.minSize ?? 0) >= 1 || (!scaling && (c.desiredCapacity ?? 0) >= 1);
   if ([capacity.minSize, capacity.maxSize, ...schedules.flatMap((s) => [s.minSize, s.maxSize, s.desiredCapacity])].some((v) => isUnresolved(v))) return;
   check(starts(capacity) || schedules.some(starts), {
