@@ -1,5 +1,5 @@
 import { validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
-import { check, collectViolations, ValidationError, type ValidationSection } from "../lib/core/errors";
+import { check, checkOneOf, collectViolations, ValidationError, type ValidationSection } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
 import {
   CONFIG_NAME,
@@ -11,7 +11,9 @@ import {
 import { runnerPoolsOf, tagsOverlap } from "../lib/platform/runner-pools";
 import { validateDeployConfig, validatePromotion } from "../lib/platform/promotion";
 import { tenantsOf } from "../lib/platform/tenancy";
+import { validateRegistrySettings } from "../lib/registry/registry-settings";
 import { validateDeployRole } from "./aws-provider";
+import { type BackendConfig } from "./backend";
 import { gitLabSharedStackName, sharedGitLabUrls } from "./gitlab-shared-stack";
 import { validateConfigShape } from "./config-shape";
 import { validateIdentityConfig } from "./identity-config";
@@ -163,6 +165,10 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
     });
     accountKeys.add(key);
   }));
+  // The account stack's registry settings, by the rules RegistrySettings enforces (upstreams, prefixes, credentials, scanning, expiry).
+  listOf(config.accounts).forEach((account, i) => section(() => {
+    if (account.registry !== undefined) validateRegistrySettings(`config/accounts[${i}]/registry`, { ...account.registry, accountId: account.accountId, region: account.region });
+  }));
 
   const envNames = new Set<string>();
   const repositoryNames = new Map<string, string>();
@@ -303,10 +309,14 @@ export function validateGitLabSide(config: PlatformConfig): void {
   });
 }
 
+/** The backend kinds a configuration may name (`BackendConfig`). */
+const BACKEND_KINDS: readonly BackendConfig["kind"][] = ["local", "s3"];
+
 const STATE_KEY = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 
 /** The backend: a valid bucket, and one state key per stack. */
 function validateBackend(config: PlatformConfig): void {
+  if (config.backend !== undefined) checkOneOf("config/backend", "kind", config.backend.kind, BACKEND_KINDS);
   if (config.backend?.kind === "s3") {
     validateBucketName("config/backend", "bucket", config.backend.bucket);
     validateRegion("config/backend", "region", config.backend.region);

@@ -202,13 +202,13 @@ describe("environment identities", () => {
     expect(snippets[3]!.job.before_script.join("\n")).toContain('aws sts assume-role --role-arn "arn:aws:iam::111111111111:role/acme-ci-staging-web-deployment"');
   });
 
-  test("a deployment section without permissions fails at the deployment role's path", () => {
+  test("a deployment section without permissions fails at its config path (the deployment role's rule, run by the configuration check)", () => {
     const config: PlatformConfig = {
       ...exampleConfig,
       environments: exampleConfig.environments.map((e, i) => (i === 1 ? { ...e, identity: { deployment: {} } } : e)),
     };
     const error = violationOf(() => buildPlatform(Testing.app(), config));
-    expect(error.message).toMatch(/^staging\/platform\/identity\/deployment-app: invalid permissions .*Rule: a deployment role needs permissions supplied by its caller/);
+    expect(error.message).toMatch(/^config\/environments\[1\]\/identity\/deployment: invalid permissions .*Rule: a deployment role needs permissions supplied by its caller/);
   });
 
   test("protected refs as code: the gitlab-shared stack protects what every environment's roles trust (each ref once); every environment checks them at plan time", () => {

@@ -194,4 +194,56 @@ describe("the synth command", () => {
     for (const line of problems) expect(line).toMatch(/: invalid .+\. Rule: .+\. Fix: .+/);
     expectNoTrace(r);
   });
+  test("mistakes only constructs used to find (deployment statement, fleet capacity, spot mix, pull-through upstream, tag-kind retention) come out together, at config paths, each once", () => {
+    const r = synth(`
+      import { exampleConfig } from ${example};
+      const [nonprod, prod] = exampleConfig.accounts;
+      const [dev, staging, production] = exampleConfig.environments;
+      export const config = {
+        ...exampleConfig,
+        accounts: [
+          // 1. an upstream ECR pull-through cache does not support
+          { ...nonprod, registry: { ...nonprod.registry, pullThroughCache: [{ upstream: "dockerhub" }, ...nonprod.registry.pullThroughCache.slice(1)] } },
+          prod,
+        ],
+        environments: [
+          // 2. a deployment statement without actions
+          { ...dev, identity: { ...dev.identity, deployment: { statements: [{ actions: [], resources: ["arn:aws:s3:::acme-ci-terraform-state-111111111111/dev/{{tenant}}/*"] }] } } },
+          staging,
+          {
+            ...production,
+            // 3. a retention of no images
+            registry: { ...production.registry, tagScheme: { kinds: { commit: { retention: { maxCount: 0 } } } } },
+            runners: {
+              ...production.runners,
+              // 4. no host with job-slot scaling and no office hours: the fleet never starts
+              capacity: { minSize: 0, maxSize: 6 },
+              // 5. a percentage above 100
+              purchase: { onDemandPercentageAboveBaseCapacity: 150 },
+            },
+          },
+        ],
+      };
+    `);
+    expect(r.status).toBe(1);
+    expect(r.synthesized).toBe(false);
+    const problems = problemsOf(r.stderr);
+    const at = (line: string) => /^(\S+): invalid (\S+)/.exec(line)?.slice(1, 3).join(" ");
+    expect(problems.map(at)).toEqual(
+      expect.arrayContaining([
+        "config/accounts[0]/registry/pullThroughCache[0] upstream",
+        "config/environments[0]/identity/deployment/statements[0] statement",
+        "config/environments[2]/registry/tagScheme/kinds/commit retention",
+        "config/environments[2]/runners capacity.minSize",
+        "config/environments[2]/runners purchase.onDemandPercentageAboveBaseCapacity",
+      ]),
+    );
+    // Nothing else: the five, and the fleet's "never starts" consequence of the fourth at the same path.
+    expect(problems.map(at).filter((p) => !/^config\/environments\[2\]\/runners capacity/.test(p!))).toHaveLength(4);
+    expect(problems.every((line) => line.startsWith("config/"))).toBe(true);
+    // Each mistake once: the constructs never ran.
+    expect(new Set(problems).size).toBe(problems.length);
+    for (const line of problems) expect(line).toMatch(/: invalid .+\. Rule: .+\. Fix: .+/);
+    expectNoTrace(r);
+  });
 });
