@@ -203,7 +203,7 @@ describe("the synth command", () => {
         ...exampleConfig,
         accounts: [
           // 1. an upstream ECR pull-through cache does not support
-          { ...nonprod, registry: { ...nonprod.registry, pullThroughCache: [{ upstream: "dockerhub" }, ...nonprod.registry.pullThroughCache.slice(1)] } },
+          { ...nonprod, registry: { ...nonprod.registry, pullThroughCache: [...nonprod.registry.pullThroughCache.slice(0, 2), { upstream: "kubernetes" }] } },
           prod,
         ],
         environments: [
@@ -231,7 +231,7 @@ describe("the synth command", () => {
     const at = (line: string) => /^(\S+): invalid (\S+)/.exec(line)?.slice(1, 3).join(" ");
     expect(problems.map(at)).toEqual(
       expect.arrayContaining([
-        "config/accounts[0]/registry/pullThroughCache[0] upstream",
+        "config/accounts[0]/registry/pullThroughCache[2] upstream",
         "config/environments[0]/identity/deployment/statements[0] statement",
         "config/environments[2]/registry/tagScheme/kinds/commit retention",
         "config/environments[2]/runners capacity.minSize",
