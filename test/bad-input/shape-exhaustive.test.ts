@@ -88,23 +88,30 @@ interface Place {
   readonly present: boolean;
 }
 
-/** Every place of `value` under `field`: present values (elements and map entries too) and absent keys of its sections. */
+/** A field the shape does not describe (the walk still visits what the value holds there). */
+const UNDESCRIBED: Field = { kinds: ["string", "number", "boolean", "array", "object"] };
+
+/**
+ * Every place of `value` under `field`: each value it holds, at any depth, whether the shape
+ * describes it or not (elements and map entries too), and each key of its sections' shapes that
+ * it leaves out.
+ */
 function placesOf(value: Json, field: Field, path: Path = []): Place[] {
   const places: Place[] = [];
   if (Array.isArray(value)) {
-    if (field.items) value.forEach((item, i) => places.push({ path: [...path, i], field: field.items!, present: true }, ...placesOf(item, field.items!, [...path, i])));
+    const item = field.items ?? UNDESCRIBED;
+    value.forEach((element, i) => places.push({ path: [...path, i], field: item, present: true }, ...placesOf(element, item, [...path, i])));
     return places;
   }
   if (typeof value !== "object" || value === null) return places;
   const object = value as Record<string, Json>;
-  if (field.values) {
-    for (const [key, entry] of Object.entries(object)) places.push({ path: [...path, key], field: field.values, present: true }, ...placesOf(entry, field.values, [...path, key]));
-  }
   const { shape } = shapeOfValue(field, object);
+  for (const [key, entry] of Object.entries(object)) {
+    const child = shape?.[key] ?? field.values ?? UNDESCRIBED;
+    places.push({ path: [...path, key], field: child, present: true }, ...placesOf(entry, child, [...path, key]));
+  }
   for (const [key, child] of Object.entries(shape ?? {})) {
-    const present = key in object;
-    places.push({ path: [...path, key], field: child, present });
-    if (present) places.push(...placesOf(object[key], child, [...path, key]));
+    if (!(key in object)) places.push({ path: [...path, key], field: child, present: false });
   }
   return places;
 }
