@@ -9,7 +9,8 @@ import { type TrustLevel } from "../platform/tenancy";
  * Which tag kinds each kind of pipeline pushes. Each list names exactly one per-commit kind
  * (an immutable kind whose tag contains `CI_COMMIT_SHA`: the image the pipeline's jobs run),
  * plus tags put on that image (moving ones like `latest`, release tags). The content kind
- * `inputs` is pushed by every build and is not listed. Every kind must be in the tag scheme.
+ * `inputs` is pushed by every build onto a manifest of its own (the content image the commit image
+ * is built `FROM`) and is not listed. Every kind must be in the tag scheme.
  */
 export interface PipelineTagPlan {
   /**
@@ -65,7 +66,7 @@ const GIT_TAG_VARIABLE = /\$\{?CI_COMMIT_TAG\b/;
  *   pipelines `${CI_COMMIT_TAG}` counts as per commit), a list without exactly one per-commit kind,
  *   or a list that puts a count kind and an age kind (both retained, neither `secondary`) on one
  *   image (see {@link assertOneRetentionType}; a mutable kind whose tag is not per commit takes no
- *   part only in default-branch pipelines), or a list that puts more retained kinds on one image
+ *   part only in default-branch pipelines), or a list that puts more retained kinds on the commit image
  *   than the scheme's `maxKindsPerImage` (see {@link assertKindsPerImage})
  */
 export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTagPlan): PipelineKind[] {
@@ -164,23 +165,27 @@ function assertOneRetentionType(path: string, pipeline: keyof PipelineTagPlan, l
  * group (primary, secondary) on one image (see `lifecyclePolicyFromTagScheme`); an image carrying
  * more matches the rule of a smaller combination or of one kind first, and ECR applies the first
  * rule that selects an image ("Lifecycle policy evaluation rules", Amazon ECR User Guide), so a
- * shorter-lived kind would expire it before the longer-lived kinds' retention. The image of a
- * pipeline carries its planned kinds, the content kind `inputs` (every build pushes it onto the
- * image the pipeline tags) and every retained kind whose selector selects one of those tags (a
- * pattern `*-*` selects `sha-…`). Kinds that select every tag (pattern `*`) ride on every
- * combination and are not counted. With `maxKindsPerImage: 1` there are no combination rules and
- * age kinds' own rules come longest first, so an image carrying only age kinds of the group gets
- * its longest-lived kind's retention; that case is accepted.
+ * shorter-lived kind would expire it before the longer-lived kinds' retention.
+ *
+ * Kinds are counted per manifest, as the image flow tags them (image-flow-script.ts): the build
+ * writes the content image `inputs-<hash>` and then the commit image, `FROM` the content image plus
+ * two labels, a manifest of its own (another digest); `platform_tag` copies the commit image's
+ * manifest for the plan's further tags. So the commit image carries the pipeline's planned kinds
+ * and every retained kind whose selector selects one of their tags (a pattern `*-*` selects
+ * `sha-…`), never the content kind; the content image carries the one content tag, whose kinds the
+ * tag scheme checks as it checks every single tag (`assertKindsPerTag`). Kinds that select every
+ * tag (pattern `*`) ride on every combination and are not counted. With `maxKindsPerImage: 1`
+ * there are no combination rules and age kinds' own rules come longest first, so an image carrying
+ * only age kinds of the group gets its longest-lived kind's retention; that case is accepted.
  *
  * @param path the template's path (errors name `<path>/tags/<pipeline>`)
  * @param pipeline the pipeline kind whose list is checked
  * @param scheme the tag scheme
- * @param planned the list's resolved kinds
- * @throws ValidationError when a group of retained kinds on the image is larger than `maxKindsPerImage`
+ * @param planned the list's resolved kinds (all on the commit image)
+ * @throws ValidationError when a group of retained kinds on the commit image is larger than `maxKindsPerImage`
  */
 function assertKindsPerImage(path: string, pipeline: keyof PipelineTagPlan, scheme: TagScheme, planned: readonly TagKind[]): void {
-  const pushed = [...planned, ...(scheme.has("inputs") ? [scheme.kind("inputs")] : [])];
-  const carried = new Set(pushed.flatMap((k) => kindsSelectingTagsOf(scheme.retainedKinds, k)).map((k) => k.name));
+  const carried = new Set(planned.flatMap((k) => kindsSelectingTagsOf(scheme.retainedKinds, k)).map((k) => k.name));
   for (const group of [scheme.primaryKinds, scheme.secondaryKinds]) {
     const counted = group.filter((k) => carried.has(k.name) && !selectsEveryTag(k));
     if (counted.length <= scheme.maxKindsPerImage) continue;
@@ -190,8 +195,8 @@ function assertKindsPerImage(path: string, pipeline: keyof PipelineTagPlan, sche
       subject: "tag kinds",
       value: planned.map((k) => k.name),
       rule:
-        `${pipeline} pipelines put ${counted.length} retained ${group[0]!.secondary ? "secondary" : "primary"} kinds on one image (${counted.map((k) => k.name).join(", ")}: ` +
-        `the planned kinds, the content kind pushed by every build and the kinds whose selectors select their tags), but the tag scheme at ${scheme.path} has maxKindsPerImage ${scheme.maxKindsPerImage}; ` +
+        `${pipeline} pipelines put ${counted.length} retained ${group[0]!.secondary ? "secondary" : "primary"} kinds on the commit image (${counted.map((k) => k.name).join(", ")}: ` +
+        `the planned kinds and the kinds whose selectors select their tags; the content image is a manifest of its own), but the tag scheme at ${scheme.path} has maxKindsPerImage ${scheme.maxKindsPerImage}; ` +
         "the lifecycle policy has no rule for that combination, and the first rule that selects the image (a shorter-lived kind's) would expire it before the other kinds' retention",
       fix: `raise maxKindsPerImage of the tag scheme to ${counted.length}, or drop a kind from the plan (or narrow the selector of a kind that selects its tags)`,
     });

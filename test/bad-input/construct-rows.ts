@@ -178,7 +178,7 @@ export const constructRows: readonly BadInput[] = [
     path: "test/templates/tags/defaultBranch",
     subject: "tag kinds",
     value: ["commit", "nightly"],
-    rule: /defaultBranch pipelines put 2 retained primary kinds on one image .*maxKindsPerImage 1/,
+    rule: /defaultBranch pipelines put 2 retained primary kinds on the commit image .*maxKindsPerImage 1/,
     fix: /raise maxKindsPerImage of the tag scheme to 2, or drop a kind from the plan/,
   },
   // TagScheme
