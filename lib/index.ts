@@ -772,3 +772,6 @@ export { iamPatternMatches, iamPatternsIntersect } from "./core/iam-patterns";
 export { AWS_CLI_REDIRECTS, PINNED_VARIABLES, type DeployPins, type DeployTarget, deployPinScript, validateDeployTargets } from "./gitlab/deploy-targets";
 export { type EnvironmentDeployPins, deployPinsOf } from "./platform/promotion-targets";
 export { DOCUMENTED_MEDIA_TYPES_OPTION, ECR_DOCUMENTED_MEDIA_TYPES } from "./gitlab/ecr-media-types";
+// Tag kinds' role variables; Git tag values a selector admits through a tag template.
+export { REQUIRED_CI_TAG_VARIABLES, ciTagVariables } from "./registry/tag-kinds";
+export { patternRegex, quotientPatterns } from "./registry/glob";

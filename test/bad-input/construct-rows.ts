@@ -181,6 +181,19 @@ export const constructRows: readonly BadInput[] = [
     rule: /defaultBranch pipelines put 2 retained primary kinds on the commit image .*maxKindsPerImage 1/,
     fix: /raise maxKindsPerImage of the tag scheme to 2, or drop a kind from the plan/,
   },
+  {
+    name: "a release kind whose tag puts another variable next to the Git tag (the Git tag pipelines' rule cannot be derived)",
+    run: () =>
+      imageReuseTemplate("test/templates", {
+        tagScheme: new TagScheme("test/tagScheme", { kinds: { release: { prefix: "v", ciTag: "v${CI_COMMIT_TAG}-${CI_COMMIT_SHORT_SHA}" } } }),
+        images: [{ name: "app", repository: "$APP_REPO", unprotectedRepository: "$APP_UNPROTECTED_REPO" }],
+      }),
+    path: "test/templates/tags/gitTag[1]",
+    subject: "tag kind",
+    value: "release",
+    rule: /its tag v\$\{CI_COMMIT_TAG\}-\$\{CI_COMMIT_SHORT_SHA\} uses \$\{CI_COMMIT_TAG\} with another variable or more than once, so which Git tags give a tag its prefix "v" selects cannot be derived/,
+    fix: /write the tag as the Git tag with literal text around it/,
+  },
   // TagScheme
   { name: "a protected tag kind with pattern *", run: scheme({ everything: { pattern: "*", protected: true } }), path: "test/tagScheme/kinds/everything", subject: "selector", value: "*", rule: COVERS("pipeline", "pipeline-${CI_PIPELINE_ID}"), fix: /narrow the selector to the protected tags only/ },
   { name: "a protected prefix s covering the commit tags sha-<commit>", run: scheme({ s: { prefix: "s", protected: true } }), path: "test/tagScheme/kinds/s", subject: "selector", value: "s*", rule: COVERS("commit", "sha-${CI_COMMIT_SHA}"), fix: /or make "s" unprotected with a retention/ },
