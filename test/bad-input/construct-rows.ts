@@ -22,6 +22,7 @@ import { SecretsKey } from "../../lib/secrets/secrets-key";
 import { autoscalerFleet, mrRunner, protectedRunner } from "../runner/autoscaler/fixtures";
 import { testStack } from "../support/synth";
 import { type BadInput } from "./matrix";
+import { tagRows } from "./tag-rows";
 
 /*
  * Bad inputs of single constructs, as a user of the library passes them
@@ -181,32 +182,14 @@ export const constructRows: readonly BadInput[] = [
     rule: /defaultBranch pipelines put 2 retained primary kinds on the commit image .*maxKindsPerImage 1/,
     fix: /raise maxKindsPerImage of the tag scheme to 2, or drop a kind from the plan/,
   },
-  {
-    name: "a release kind whose tag puts another variable next to the Git tag (the Git tag pipelines' rule cannot be derived)",
-    run: () =>
-      imageReuseTemplate("test/templates", {
-        tagScheme: new TagScheme("test/tagScheme", { kinds: { release: { prefix: "v", ciTag: "v${CI_COMMIT_TAG}-${CI_COMMIT_SHORT_SHA}" } } }),
-        images: [{ name: "app", repository: "$APP_REPO", unprotectedRepository: "$APP_UNPROTECTED_REPO" }],
-      }),
-    path: "test/templates/tags/gitTag[1]",
-    subject: "tag kind",
-    value: "release",
-    rule: /its tag v\$\{CI_COMMIT_TAG\}-\$\{CI_COMMIT_SHORT_SHA\} uses \$\{CI_COMMIT_TAG\} with another variable or more than once, so which Git tags give a tag its prefix "v" selects cannot be derived/,
-    fix: /write the tag as the Git tag with literal text around it/,
-  },
+  // Tag plans' Git tag rule, tag kinds' roles, kinds per tag (tag-rows.ts).
+  ...tagRows,
   // TagScheme
   { name: "a protected tag kind with pattern *", run: scheme({ everything: { pattern: "*", protected: true } }), path: "test/tagScheme/kinds/everything", subject: "selector", value: "*", rule: COVERS("pipeline", "pipeline-${CI_PIPELINE_ID}"), fix: /narrow the selector to the protected tags only/ },
   { name: "a protected prefix s covering the commit tags sha-<commit>", run: scheme({ s: { prefix: "s", protected: true } }), path: "test/tagScheme/kinds/s", subject: "selector", value: "s*", rule: COVERS("commit", "sha-${CI_COMMIT_SHA}"), fix: /or make "s" unprotected with a retention/ },
   { name: "a protected prefix b covering the branch tags branch-<slug>", run: scheme({ b: { prefix: "b", protected: true } }), path: "test/tagScheme/kinds/b", subject: "selector", value: "b*", rule: COVERS("branch", "branch-${CI_COMMIT_REF_SLUG}"), fix: /narrow the selector/ },
   { name: "a protected semver pattern covering an unprotected release kind", run: scheme({ release: { protected: false, retention: { maxAgeDays: 90 } }, semver: { pattern: "*.*.*", protected: true } }), path: "test/tagScheme/kinds/semver", subject: "selector", value: "*.*.*", rule: COVERS("release", "${CI_COMMIT_TAG}"), fix: /narrow the selector/ },
   { name: "a protected latest kind wider than the one tag the templates push", run: scheme({ latest: { pattern: "latest*" } }), path: "test/tagScheme/kinds/latest", subject: "selector", value: "latest*", rule: /the templates push this protected kind as the one tag latest; a wider selector/, fix: /use pattern: "latest"/ },
-  // TagScheme: a built-in kind's tag without the variables of its role (one tag would stand for many images).
-  { name: "a content kind tag without the inputs hash (inputs-v1: every later build reuses one image)", run: scheme({ inputs: { ciTag: "inputs-v1" } }), path: "test/tagScheme/kinds/inputs", subject: "ciTag", value: "inputs-v1", rule: /the built-in kind "inputs" names the content image of one set of build inputs .*so its tag must contain \$\{PLATFORM_INPUTS_HASH\}/, fix: /put \$\{PLATFORM_INPUTS_HASH\} into the tag \(the default is inputs-\$\{PLATFORM_INPUTS_HASH\}\)/ },
-  { name: "a content kind tag by branch instead of inputs hash", run: scheme({ inputs: { ciTag: "inputs-${CI_COMMIT_REF_SLUG}" } }), path: "test/tagScheme/kinds/inputs", subject: "ciTag", value: "inputs-${CI_COMMIT_REF_SLUG}", rule: /so its tag must contain \$\{PLATFORM_INPUTS_HASH\}/, fix: /put \$\{PLATFORM_INPUTS_HASH\} into the tag/ },
-  { name: "a content kind tag with a per-branch variable next to the inputs hash", run: scheme({ inputs: { ciTag: "inputs-${CI_COMMIT_REF_SLUG}-${PLATFORM_INPUTS_HASH}" } }), path: "test/tagScheme/kinds/inputs", subject: "ciTag", value: "inputs-${CI_COMMIT_REF_SLUG}-${PLATFORM_INPUTS_HASH}", rule: /the content kind's tag names the image's inputs only: a further variable \(CI_COMMIT_REF_SLUG\)/, fix: /write the tag from literals and \$\{PLATFORM_INPUTS_HASH\} only/ },
-  { name: "a commit kind tag by branch instead of commit SHA", run: scheme({ commit: { ciTag: "sha-${CI_COMMIT_REF_SLUG}" } }), path: "test/tagScheme/kinds/commit", subject: "ciTag", value: "sha-${CI_COMMIT_REF_SLUG}", rule: /the built-in kind "commit" names the image of one commit .*must contain \$\{CI_COMMIT_SHA\}/, fix: /put \$\{CI_COMMIT_SHA\} into the tag/ },
-  { name: "a merge-request kind tag without the merge request IID", run: scheme({ mergeRequest: { ciTag: "MR-${CI_COMMIT_SHA}" } }), path: "test/tagScheme/kinds/mergeRequest", subject: "ciTag", value: "MR-${CI_COMMIT_SHA}", rule: /the built-in kind "mergeRequest" .*must contain \$\{CI_MERGE_REQUEST_IID\}/, fix: /put \$\{CI_MERGE_REQUEST_IID\} into the tag/ },
-  { name: "a release kind tag without the Git tag", run: scheme({ release: { ciTag: "v1.2.3" } }), path: "test/tagScheme/kinds/release", subject: "ciTag", value: "v1.2.3", rule: /the built-in kind "release" names the image of one Git tag, so its tag must contain \$\{CI_COMMIT_TAG\}/, fix: /put \$\{CI_COMMIT_TAG\} into the tag/ },
   // TagScheme: a count kind and an age kind that one tag carries (no ECR rule expires only when both would).
   {
     name: "a bare-SHA kind with pattern * by count next to merge requests by age",
