@@ -47,7 +47,7 @@ export interface TagSchemePolicyOptions {
   /**
    * `countNumber` of the keep rules of protected kinds; at least the repository's "Images per
    * repository" quota, so that a keep rule can never expire anything.
-   * @default DEFAULT_PROTECTED_KEEP_COUNT (100,000, the default ECR quota)
+   * @default DEFAULT_PROTECTED_KEEP_COUNT (100,000: at least the default ECR quota, see there)
    */
   readonly protectedKeepCount?: number;
 }
