@@ -782,3 +782,6 @@ export { resolveTagScheme, type ResolvedTagScheme } from "./registry/tag-scheme"
 export { REGISTRY_SCAN_FREQUENCIES, REGISTRY_SCAN_TYPES, validateRegistrySettings } from "./registry/registry-settings";
 export { STATEMENT_EFFECTS, validateDeploymentPermissions } from "./identity/deployment-role";
 export { validateManagedPolicyArns } from "./identity/role-policy";
+// Tag kinds' role variables; Git tag values a selector admits through a tag template.
+export { REQUIRED_CI_TAG_VARIABLES, ciTagVariables } from "./registry/tag-kinds";
+export { patternRegex, quotientPatterns } from "./registry/glob";

@@ -1,7 +1,8 @@
 import { check } from "../core/errors";
 import { kindsSelectingTagsOf, retentionType } from "../registry/kind-overlaps";
 import { selectsEveryTag } from "../registry/lifecycle/scheme-policy";
-import { selectorRegex } from "../registry/glob";
+import { describeSelector, patternRegex, quotientPatterns, selectorPattern } from "../registry/glob";
+import { ciTagVariables } from "../registry/tag-kinds";
 import { INPUTS_HASH_VARIABLE, type TagKind, type TagScheme } from "../registry/tag-scheme";
 import { type TrustLevel } from "../platform/tenancy";
 
@@ -9,7 +10,8 @@ import { type TrustLevel } from "../platform/tenancy";
  * Which tag kinds each kind of pipeline pushes. Each list names exactly one per-commit kind
  * (an immutable kind whose tag contains `CI_COMMIT_SHA`: the image the pipeline's jobs run),
  * plus tags put on that image (moving ones like `latest`, release tags). The content kind
- * `inputs` is pushed by every build and is not listed. Every kind must be in the tag scheme.
+ * `inputs` is pushed by every build onto a manifest of its own (the content image the commit image
+ * is built `FROM`) and is not listed. Every kind must be in the tag scheme.
  */
 export interface PipelineTagPlan {
   /**
@@ -65,8 +67,9 @@ const GIT_TAG_VARIABLE = /\$\{?CI_COMMIT_TAG\b/;
  *   pipelines `${CI_COMMIT_TAG}` counts as per commit), a list without exactly one per-commit kind,
  *   or a list that puts a count kind and an age kind (both retained, neither `secondary`) on one
  *   image (see {@link assertOneRetentionType}; a mutable kind whose tag is not per commit takes no
- *   part only in default-branch pipelines), or a list that puts more retained kinds on one image
- *   than the scheme's `maxKindsPerImage` (see {@link assertKindsPerImage})
+ *   part only in default-branch pipelines), or a list that puts more retained kinds on the commit image
+ *   than the scheme's `maxKindsPerImage` (see {@link assertKindsPerImage}), or a Git tag pipelines' kind
+ *   whose tag the Git tag rule cannot be derived from (see {@link gitTagRule})
  */
 export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTagPlan): PipelineKind[] {
   const planned: Record<keyof PipelineTagPlan, readonly string[]> = {
@@ -115,11 +118,61 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
     if (entry.commitKind) assertKindsPerImage(path, name, scheme, [entry.commitKind, ...entry.extraKinds]);
     resolved[name] = entry;
   }
-  const release = planned.gitTag.includes("release") ? scheme.kind("release") : undefined;
-  const gitTagIf = release ? `$CI_COMMIT_TAG =~ /^${selectorRegex(release.selector)}$/` : "$CI_COMMIT_TAG";
+  const gitTagIf = gitTagRule(path, scheme, planned.gitTag);
   const kind = (name: keyof PipelineTagPlan, ifExpression: string, trust: TrustLevel): PipelineKind[] =>
     planned[name].length === 0 ? [] : [{ name, if: ifExpression, trust, commitKind: resolved[name].commitKind!, extraKinds: resolved[name].extraKinds }];
   return [...kind("mergeRequest", MERGE_REQUEST_PIPELINE, "unprotected"), ...kind("defaultBranch", DEFAULT_BRANCH_PIPELINE, "protected"), ...kind("gitTag", gitTagIf, "protected")];
+}
+
+/** A tag template that is the Git tag with literal text around it: `<before>${CI_COMMIT_TAG}<after>`. */
+const AROUND_GIT_TAG = /^([^$]*)(?:\$\{CI_COMMIT_TAG\}|\$CI_COMMIT_TAG(?![A-Za-z0-9_]))([^$]*)$/;
+
+/**
+ * The `if:` of Git tag pipelines: what `CI_COMMIT_TAG` must look like for every tag of the plan
+ * that is built from it to be selected by its kind's selector. For a tag template
+ * `<before>${CI_COMMIT_TAG}<after>` those are the Git tags `x` for which `<before>x<after>` matches
+ * the selector (the selector's quotient by the literal text, `quotientPatterns`): the release kind
+ * `prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}"` takes every Git tag (`v1.2.3` pushes
+ * `release-v1.2.3`), and the built-in `pattern: "v*.*.*", ciTag: "${CI_COMMIT_TAG}"` takes
+ * `v*.*.*`. Several such kinds are joined with `&&`; none gives `$CI_COMMIT_TAG` (every Git tag).
+ * GitLab evaluates `=~` with RE2 against the variable's value, and `&&` joins expressions (GitLab
+ * docs, "Specify when jobs run with rules", `rules:if`, "CI/CD variable expressions").
+ *
+ * @param path the template's path (errors name `<path>/tags/gitTag[i]`)
+ * @param scheme the tag scheme
+ * @param list the Git tag pipelines' kind names
+ * @throws ValidationError for a kind whose tag uses `${CI_COMMIT_TAG}` together with another
+ *   variable or twice (what the Git tag must look like cannot be derived), or whose selector no
+ *   Git tag can meet
+ */
+function gitTagRule(path: string, scheme: TagScheme, list: readonly string[]): string {
+  const conditions = new Set<string>();
+  list.forEach((name, i) => {
+    const kind = scheme.kind(name);
+    const ciTag = kind.ciTag!;
+    if (!ciTagVariables(ciTag).includes("CI_COMMIT_TAG")) return;
+    const where = `${path}/tags/gitTag[${i}]`;
+    const parts = AROUND_GIT_TAG.exec(ciTag);
+    check(parts !== null, {
+      path: where,
+      subject: "tag kind",
+      value: name,
+      rule: `its tag ${ciTag} uses \${CI_COMMIT_TAG} with another variable or more than once, so which Git tags give a tag its ${describeSelector(kind.selector)} selects cannot be derived for the Git tag pipelines' rule`,
+      fix: "write the tag as the Git tag with literal text around it, e.g. ${CI_COMMIT_TAG} or release-${CI_COMMIT_TAG}",
+    });
+    const values = quotientPatterns(selectorPattern(kind.selector), parts![1]!, parts![2]!);
+    check(values.length > 0, {
+      path: where,
+      subject: "tag kind",
+      value: name,
+      rule: `no Git tag makes ${ciTag} a tag its ${describeSelector(kind.selector)} selects, so no Git tag pipeline could push it`,
+      fix: "make the literal text of the tag fit the selector, e.g. prefix release- with release-${CI_COMMIT_TAG}",
+    });
+    if (values.some((v) => /^\*+$/.test(v))) return;
+    const body = values.map(patternRegex);
+    conditions.add(`$CI_COMMIT_TAG =~ /^${body.length === 1 ? body[0] : `(${body.join("|")})`}$/`);
+  });
+  return conditions.size === 0 ? "$CI_COMMIT_TAG" : [...conditions].join(" && ");
 }
 
 /**
@@ -164,23 +217,27 @@ function assertOneRetentionType(path: string, pipeline: keyof PipelineTagPlan, l
  * group (primary, secondary) on one image (see `lifecyclePolicyFromTagScheme`); an image carrying
  * more matches the rule of a smaller combination or of one kind first, and ECR applies the first
  * rule that selects an image ("Lifecycle policy evaluation rules", Amazon ECR User Guide), so a
- * shorter-lived kind would expire it before the longer-lived kinds' retention. The image of a
- * pipeline carries its planned kinds, the content kind `inputs` (every build pushes it onto the
- * image the pipeline tags) and every retained kind whose selector selects one of those tags (a
- * pattern `*-*` selects `sha-…`). Kinds that select every tag (pattern `*`) ride on every
- * combination and are not counted. With `maxKindsPerImage: 1` there are no combination rules and
- * age kinds' own rules come longest first, so an image carrying only age kinds of the group gets
- * its longest-lived kind's retention; that case is accepted.
+ * shorter-lived kind would expire it before the longer-lived kinds' retention.
+ *
+ * Kinds are counted per manifest, as the image flow tags them (image-flow-script.ts): the build
+ * writes the content image `inputs-<hash>` and then the commit image, `FROM` the content image plus
+ * two labels, a manifest of its own (another digest); `platform_tag` copies the commit image's
+ * manifest for the plan's further tags. So the commit image carries the pipeline's planned kinds
+ * and every retained kind whose selector selects one of their tags (a pattern `*-*` selects
+ * `sha-…`), never the content kind; the content image carries the one content tag, whose kinds the
+ * tag scheme checks as it checks every single tag (`assertKindsPerTag`). Kinds that select every
+ * tag (pattern `*`) ride on every combination and are not counted. With `maxKindsPerImage: 1`
+ * there are no combination rules and age kinds' own rules come longest first, so an image carrying
+ * only age kinds of the group gets its longest-lived kind's retention; that case is accepted.
  *
  * @param path the template's path (errors name `<path>/tags/<pipeline>`)
  * @param pipeline the pipeline kind whose list is checked
  * @param scheme the tag scheme
- * @param planned the list's resolved kinds
- * @throws ValidationError when a group of retained kinds on the image is larger than `maxKindsPerImage`
+ * @param planned the list's resolved kinds (all on the commit image)
+ * @throws ValidationError when a group of retained kinds on the commit image is larger than `maxKindsPerImage`
  */
 function assertKindsPerImage(path: string, pipeline: keyof PipelineTagPlan, scheme: TagScheme, planned: readonly TagKind[]): void {
-  const pushed = [...planned, ...(scheme.has("inputs") ? [scheme.kind("inputs")] : [])];
-  const carried = new Set(pushed.flatMap((k) => kindsSelectingTagsOf(scheme.retainedKinds, k)).map((k) => k.name));
+  const carried = new Set(planned.flatMap((k) => kindsSelectingTagsOf(scheme.retainedKinds, k)).map((k) => k.name));
   for (const group of [scheme.primaryKinds, scheme.secondaryKinds]) {
     const counted = group.filter((k) => carried.has(k.name) && !selectsEveryTag(k));
     if (counted.length <= scheme.maxKindsPerImage) continue;
@@ -190,8 +247,8 @@ function assertKindsPerImage(path: string, pipeline: keyof PipelineTagPlan, sche
       subject: "tag kinds",
       value: planned.map((k) => k.name),
       rule:
-        `${pipeline} pipelines put ${counted.length} retained ${group[0]!.secondary ? "secondary" : "primary"} kinds on one image (${counted.map((k) => k.name).join(", ")}: ` +
-        `the planned kinds, the content kind pushed by every build and the kinds whose selectors select their tags), but the tag scheme at ${scheme.path} has maxKindsPerImage ${scheme.maxKindsPerImage}; ` +
+        `${pipeline} pipelines put ${counted.length} retained ${group[0]!.secondary ? "secondary" : "primary"} kinds on the commit image (${counted.map((k) => k.name).join(", ")}: ` +
+        `the planned kinds and the kinds whose selectors select their tags; the content image is a manifest of its own), but the tag scheme at ${scheme.path} has maxKindsPerImage ${scheme.maxKindsPerImage}; ` +
         "the lifecycle policy has no rule for that combination, and the first rule that selects the image (a shorter-lived kind's) would expire it before the other kinds' retention",
       fix: `raise maxKindsPerImage of the tag scheme to ${counted.length}, or drop a kind from the plan (or narrow the selector of a kind that selects its tags)`,
     });

@@ -86,8 +86,60 @@ export function wildcardCount(pattern: string): number {
  * anchors itself with `\A` and `\Z`; `=~` rules, anchored by the caller).
  */
 export function selectorRegex(selector: TagSelector): string {
-  return selectorPattern(selector)
+  return patternRegex(selectorPattern(selector));
+}
+
+/** A wildcard pattern as an unanchored RE2 / Ruby regular expression body (see {@link selectorRegex}). */
+export function patternRegex(pattern: string): string {
+  return pattern
     .split("*")
     .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
     .join(".*");
+}
+
+/**
+ * The values `x` for which `before + x + after` matches the wildcard `pattern`, as a union of
+ * wildcard patterns (empty when there is none): the pattern's left quotient by `before` and right
+ * quotient by `after`. A pattern is read as a chain of positions where `*` loops on any character,
+ * so `x` leads from a position reached after `before` to one from which `after` reaches the end,
+ * and the values between positions `i <= j` are exactly the pattern `pattern.slice(i, j)`, with
+ * the `*` at `j` appended when there is one (its loop may take characters of `x` too).
+ * The empty value is left out (a CI variable used in a tag, such as a Git tag, is never empty), and
+ * so are patterns another one of the union contains through a `*` at its edge.
+ *
+ * @example quotientPatterns("release-*", "release-", "") // ["*"]
+ * @example quotientPatterns("v*.*.*", "", "")            // ["v*.*.*"]
+ * @example quotientPatterns("v*.*.*", "release-", "")    // []
+ */
+export function quotientPatterns(pattern: string, before: string, after: string): string[] {
+  const closure = (states: Iterable<number>): Set<number> => {
+    const out = new Set<number>();
+    for (let k of states) {
+      out.add(k);
+      while (pattern[k] === "*") out.add(++k);
+    }
+    return out;
+  };
+  const run = (start: Iterable<number>, text: string): Set<number> => {
+    let states = closure(start);
+    for (const c of text) {
+      states = closure([...states].flatMap((k) => (k >= pattern.length ? [] : pattern[k] === "*" ? [k] : pattern[k] === c ? [k + 1] : [])));
+    }
+    return states;
+  };
+  const starts = run([0], before);
+  const ends = new Set<number>();
+  for (let j = 0; j <= pattern.length; j++) if (run([j], after).has(pattern.length)) ends.add(j);
+  // A start right after a `*` that is a start too, or an end right before a `*` that is an end too, adds nothing.
+  const from = [...starts].filter((i) => !(pattern[i - 1] === "*" && starts.has(i - 1)));
+  const to = [...ends].filter((j) => !(pattern[j] === "*" && ends.has(j + 1)));
+  const out = new Set<string>();
+  for (const i of from.sort((a, b) => a - b)) {
+    for (const j of to.sort((a, b) => a - b)) {
+      // Ending at a `*`, the value may also take characters in its loop.
+      const end = pattern[j] === "*" ? j + 1 : j;
+      if (i <= j && end > i) out.add(pattern.slice(i, end));
+    }
+  }
+  return [...out];
 }

@@ -28,6 +28,35 @@ export const TAG_KIND_NAME = /^[a-z][A-Za-z0-9]{0,31}$/;
 export const INPUTS_HASH_VARIABLE = "PLATFORM_INPUTS_HASH";
 
 
+/**
+ * The variables the tag of each built-in kind must contain, for the role the templates give the
+ * kind: each inner list is one requirement, met by any of its variables (`$VAR` or `${VAR}`). The
+ * content kind is looked up by its inputs hash (a tag without it names one image for every set of
+ * inputs, so every later build would "reuse" it); the commit and merge-request kinds name the
+ * image of one commit (`CI_COMMIT_SHA`, the full SHA the deploy jobs and the per-commit lookup
+ * use), the merge-request kind also its merge request (`CI_MERGE_REQUEST_IID`); the branch kind
+ * its branch, the release kind its Git tag (`CI_COMMIT_TAG`), the deployed kind its environment
+ * (`CI_ENVIRONMENT_NAME`, as the deploy template requires), the pipeline kind its pipeline.
+ * `latest` and `buildCache` are one fixed tag each and need none. Variable meanings: GitLab docs,
+ * "Predefined CI/CD variables reference".
+ */
+export const REQUIRED_CI_TAG_VARIABLES: Readonly<Record<TagKindName, readonly (readonly string[])[]>> = {
+  pipeline: [["CI_PIPELINE_ID", "CI_PIPELINE_IID"]],
+  mergeRequest: [["CI_MERGE_REQUEST_IID"], ["CI_COMMIT_SHA"]],
+  commit: [["CI_COMMIT_SHA"]],
+  branch: [["CI_COMMIT_REF_SLUG", "CI_COMMIT_REF_NAME", "CI_COMMIT_BRANCH"]],
+  latest: [],
+  release: [["CI_COMMIT_TAG"]],
+  inputs: [[INPUTS_HASH_VARIABLE]],
+  buildCache: [],
+  deployed: [["CI_ENVIRONMENT_NAME"]],
+};
+
+/** The names of the CI variables a tag template uses (`$VAR` and `${VAR}`), in order. */
+export function ciTagVariables(ciTag: string): string[] {
+  return [...ciTag.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g)].map((m) => m[1]!);
+}
+
 /** How one kind of tag is written by CI and recognised in the registry. */
 export interface TagKindOptions {
   /**
@@ -156,8 +185,9 @@ export function assertKnownKind(path: string, name: string, subject: string): as
 /**
  * Resolves one kind's options over its built-in defaults (`base`, undefined for a kind of one's own).
  * @throws ValidationError naming `<path>/kinds/<name>` for both or no selector, a bad selector,
- *   retention or CI tag (one its selector does not select in full, see {@link TagKindOptions.ciTag}), a protected kind with a retention, an unprotected kind without one, or
- *   the content-hash variable in another kind's tag
+ *   retention or CI tag (one its selector does not select in full, see {@link TagKindOptions.ciTag}), a protected kind with a retention, an unprotected kind without one,
+ *   the content-hash variable in another kind's tag, or a built-in kind's tag without the variables of its role
+ *   ({@link REQUIRED_CI_TAG_VARIABLES}; the content kind's tag with any other variable)
  */
 export function resolveKind(path: string, name: string, options: TagKindOptions | undefined, base: (typeof DEFAULT_TAG_KINDS)[TagKindName] | undefined): TagKind {
   const where = `${path}/kinds/${name}`;
@@ -250,6 +280,7 @@ export function resolveKind(path: string, name: string, options: TagKindOptions 
       rule: `$${INPUTS_HASH_VARIABLE} is computed by the build job for the content-addressed kind "inputs" only`,
       fix: "use GitLab predefined variables in this kind's tag",
     });
+    if (base !== undefined) assertRoleVariables(where, name as TagKindName, ciTag);
   }
   return {
     name,
@@ -261,3 +292,46 @@ export function resolveKind(path: string, name: string, options: TagKindOptions 
     ...(retention ? { retention } : {}),
   };
 }
+
+/**
+ * Checks that a built-in kind's tag contains the variables of its role ({@link REQUIRED_CI_TAG_VARIABLES}),
+ * and that the content kind's tag uses no variable besides the inputs hash (another one would give
+ * the same inputs different tags, so identical builds would not be found and reused).
+ * @throws ValidationError naming `where` for the first requirement the tag misses
+ */
+function assertRoleVariables(where: string, name: TagKindName, ciTag: string): void {
+  const used = ciTagVariables(ciTag);
+  for (const requirement of REQUIRED_CI_TAG_VARIABLES[name]) {
+    const spelled = requirement.map((v) => `\${${v}}`).join(" or ");
+    check(requirement.some((v) => used.includes(v)), {
+      path: where,
+      subject: "ciTag",
+      value: ciTag,
+      rule: `the built-in kind "${name}" ${ROLE_OF[name]}, so its tag must contain ${spelled}; without it one tag stands for many images`,
+      fix: `put ${spelled} into the tag (the default is ${DEFAULT_TAG_KINDS[name].ciTag}), or define a kind of your own for another tag`,
+    });
+  }
+  if (name === "inputs") {
+    const others = used.filter((v) => v !== INPUTS_HASH_VARIABLE);
+    check(others.length === 0, {
+      path: where,
+      subject: "ciTag",
+      value: ciTag,
+      rule: `the content kind's tag names the image's inputs only: a further variable (${others.join(", ")}) gives the same inputs different tags, so an identical image is built again instead of reused`,
+      fix: `write the tag from literals and \${${INPUTS_HASH_VARIABLE}} only, e.g. ${DEFAULT_TAG_KINDS.inputs.ciTag}`,
+    });
+  }
+}
+
+/** What each built-in kind's tag names, for error messages. */
+const ROLE_OF: Readonly<Record<TagKindName, string>> = {
+  pipeline: "names the image of one pipeline",
+  mergeRequest: "names the image of one commit of one merge request (merge-request pipelines run it)",
+  commit: "names the image of one commit (jobs and deploys look it up by the commit)",
+  branch: "names the image of one branch",
+  latest: "is one fixed tag",
+  release: "names the image of one Git tag",
+  inputs: "names the content image of one set of build inputs (builds look it up by the inputs hash to reuse it)",
+  buildCache: "is one fixed tag",
+  deployed: "names what one environment runs",
+};

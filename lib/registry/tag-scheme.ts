@@ -7,7 +7,7 @@ import { Construct } from "constructs";
 import { constructArgs } from "../core/construct-args";
 import { check, ValidationError } from "../core/errors";
 import { matchesSelector } from "./glob";
-import { assertOrderedOverlaps, assertProtectedKindsNarrow, assertRetentionTypesApart } from "./kind-overlaps";
+import { assertKindsPerTag, assertOrderedOverlaps, assertProtectedKindsNarrow, assertRetentionTypesApart } from "./kind-overlaps";
 import { assertKnownKind, DEFAULT_TAG_KINDS, resolveKind, TAG_KIND_NAME, TAG_KINDS, type TagKind, type TagKindName, type TagKindOptions } from "./tag-kinds";
 import { assertPositiveInteger } from "./tag-rules";
 
@@ -73,7 +73,11 @@ export interface TagSchemeProps {
    * longer-lived one (age kinds, longest first). A kind that selects every tag
    * (pattern `*`) is on every image: it is not counted here but added to every
    * combination, so an image with this many kinds plus the `*` kind keeps the
-   * longest retention of all of them.
+   * longest retention of all of them. A single tag may match more kinds than this (prefixes `a`,
+   * `ab`, `abc` all select `abc-1`) only when the policy provably keeps such an image for its
+   * longest-lived kind: age kinds whose first combination rule (kinds in scheme order) holds the
+   * longest age, or count kinds whose first combination keeps the largest count and selects no tag
+   * a left-out kind misses; other schemes are refused (see `assertKindsPerTag`).
    * @default 3
    */
   readonly maxKindsPerImage?: number;
@@ -133,6 +137,7 @@ export function resolveTagScheme(path: string, props: TagSchemeProps): ResolvedT
   for (const group of [retained.filter((k) => !k.secondary), retained.filter((k) => k.secondary)]) {
     if (maxKindsPerImage === 1) assertOrderedOverlaps(path, group);
     assertRetentionTypesApart(path, group);
+    assertKindsPerTag(path, group, maxKindsPerImage);
   }
   return { kinds, untaggedExpiryDays, maxKindsPerImage };
 }
@@ -173,8 +178,10 @@ export class TagScheme extends Construct {
    *   CI tag, a protected kind with a retention, a protected kind whose selector matches tags of
    *   an unprotected kind or more than the one fixed tag the templates push for it, or (with
    *   `maxKindsPerImage: 1`) overlapping kinds whose order would expire the longer-lived one early,
-   *   a count kind and an age kind (both primary or both secondary) whose selectors overlap, or
-   *   `secondary: true` on a protected kind
+   *   a count kind and an age kind (both primary or both secondary) whose selectors overlap,
+   *   `secondary: true` on a protected kind, or kinds one tag can match, more than
+   *   `maxKindsPerImage`, whose first combination rule would expire that tag's image before its
+   *   longest-lived kind's retention
    */
   public constructor(scope: Construct, id: string, props?: TagSchemeProps);
   public constructor(first: Construct | string, second?: string | TagSchemeProps, third?: TagSchemeProps) {

@@ -23,6 +23,7 @@ import { SecretsKey } from "../../lib/secrets/secrets-key";
 import { autoscalerFleet, mrRunner, protectedRunner } from "../runner/autoscaler/fixtures";
 import { testStack } from "../support/synth";
 import { type BadInput } from "./matrix";
+import { tagRows } from "./tag-rows";
 
 /*
  * Bad inputs of single constructs, as a user of the library passes them
@@ -203,9 +204,11 @@ export const constructRows: readonly BadInput[] = [
     path: "test/templates/tags/defaultBranch",
     subject: "tag kinds",
     value: ["commit", "nightly"],
-    rule: /defaultBranch pipelines put 2 retained primary kinds on one image .*maxKindsPerImage 1/,
+    rule: /defaultBranch pipelines put 2 retained primary kinds on the commit image .*maxKindsPerImage 1/,
     fix: /raise maxKindsPerImage of the tag scheme to 2, or drop a kind from the plan/,
   },
+  // Tag plans' Git tag rule, tag kinds' roles, kinds per tag (tag-rows.ts).
+  ...tagRows,
   // TagScheme
   { name: "a protected tag kind with pattern *", run: scheme({ everything: { pattern: "*", protected: true } }), path: "test/tagScheme/kinds/everything", subject: "selector", value: "*", rule: COVERS("pipeline", "pipeline-${CI_PIPELINE_ID}"), fix: /narrow the selector to the protected tags only/ },
   { name: "a protected prefix s covering the commit tags sha-<commit>", run: scheme({ s: { prefix: "s", protected: true } }), path: "test/tagScheme/kinds/s", subject: "selector", value: "s*", rule: COVERS("commit", "sha-${CI_COMMIT_SHA}"), fix: /or make "s" unprotected with a retention/ },

@@ -68,7 +68,7 @@ describe("pipeline tag plans: more kinds on one image than maxKindsPerImage", ()
     expect(gone.every((i) => i < 200)).toBe(true);
     const error = refusal(() => pipelineKinds("test", scheme, { defaultBranch: ["commit", "nightly"] }));
     expect(error).toMatchObject({ path: "test/tags/defaultBranch", subject: "tag kinds", value: ["commit", "nightly"] });
-    expect(error.rule).toMatch(/defaultBranch pipelines put 2 retained primary kinds on one image \(commit, nightly: .*maxKindsPerImage 1/);
+    expect(error.rule).toMatch(/defaultBranch pipelines put 2 retained primary kinds on the commit image \(commit, nightly: .*maxKindsPerImage 1/);
     expect(error.fix).toMatch(/raise maxKindsPerImage of the tag scheme to 2, or drop a kind from the plan/);
     expect(() => pipelineKinds("test", scheme, { defaultBranch: ["commit"] })).not.toThrow();
   });
@@ -85,14 +85,37 @@ describe("pipeline tag plans: more kinds on one image than maxKindsPerImage", ()
     const wide = new TagScheme("test/tagScheme", { maxKindsPerImage: 2, kinds: { ...ageKinds, dashed: { pattern: "*-*", retention: { maxAgeDays: 60 } } } });
     const error = refusal(() => pipelineKinds("test", wide, { defaultBranch: ["commit", "nightly"] }));
     expect(error).toMatchObject({ path: "test/tags/defaultBranch", value: ["commit", "nightly"] });
-    expect(error.rule).toMatch(/put 3 retained primary kinds on one image \(commit, nightly, dashed:/);
+    expect(error.rule).toMatch(/put 3 retained primary kinds on the commit image \(commit, nightly, dashed:/);
     const narrow = new TagScheme("test/tagScheme", { maxKindsPerImage: 2, kinds: ageKinds });
     expect(() => pipelineKinds("test", narrow, { defaultBranch: ["commit", "nightly"] })).not.toThrow();
   });
 
-  test("the content kind counts: maxKindsPerImage 1 with commit and a primary inputs kind by count is refused", () => {
+  // The content image is a manifest of its own: the commit image is written FROM it with two labels
+  // (another digest), and the plan's further tags are copies of the commit image's manifest. The
+  // plan check used to add the content kind to the commit image's kinds.
+  test("the content kind is on its own manifest: default scheme with maxKindsPerImage 1 is accepted (mergeRequest and inputs never share an image)", () => {
     const scheme = new TagScheme("test/tagScheme", { maxKindsPerImage: 1 });
-    expect(refusal(() => pipelineKinds("test", scheme, { mergeRequest: ["mergeRequest"], defaultBranch: ["commit"] })).rule).toMatch(/mergeRequest, inputs/);
+    const plan = pipelineKinds("test", scheme, {});
+    expect(plan.map((k) => [k.name, [k.commitKind, ...k.extraKinds].map((e) => e.name)])).toEqual([
+      ["mergeRequest", ["mergeRequest"]],
+      ["defaultBranch", ["commit", "latest"]],
+      ["gitTag", ["commit", "release"]],
+    ]);
+    // As the flow tags them: content images and commit images apart, each kind by its own rule.
+    const content = Array.from({ length: 80 }, (_, i) => [`inputs-${i.toString(16).padStart(64, "0")}`]);
+    const commits = Array.from({ length: 80 }, (_, i) => [`MR-${i}-${i.toString(16).padStart(40, "0")}`]);
+    const kept = expired(scheme, 160, (i) => (i % 2 === 0 ? content[i / 2]! : commits[(i - 1) / 2]!));
+    // inputs keeps its newest 50 (indexes 0, 2, …, 98); merge requests 30 days (indexes up to 30).
+    expect(kept).toEqual(Array.from({ length: 160 }, (_, i) => i).filter((i) => (i % 2 === 0 ? i >= 100 : i > 30)));
+  });
+
+  test("maxKindsPerImage 2 with defaultBranch [commit, latest, nightly] is accepted: the commit image carries 2 retained kinds (latest is protected, inputs is elsewhere)", () => {
+    const scheme = new TagScheme("test/tagScheme", { maxKindsPerImage: 2, kinds: { nightly } });
+    expect(() => pipelineKinds("test", scheme, { defaultBranch: ["commit", "latest", "nightly"] })).not.toThrow();
+    // A third retained kind on the commit image is still refused, and the content kind is not named.
+    const three = new TagScheme("test/tagScheme", { maxKindsPerImage: 2, kinds: { nightly, rc } });
+    const error = refusal(() => pipelineKinds("test", three, { defaultBranch: ["commit", "latest", "nightly", "rc"] }));
+    expect(error.rule).toMatch(/put 3 retained primary kinds on the commit image \(commit, nightly, rc: /);
   });
 
   test("maxKindsPerImage 1 accepts only age kinds on one image (their own rules come longest first)", () => {

@@ -1,5 +1,8 @@
 import { pipelineKinds } from "../../lib/gitlab/image-reuse-plan";
-import { TagScheme } from "../../lib/registry/tag-scheme";
+import fc from "fast-check";
+import { matchesSelector } from "../../lib/registry/glob";
+import { TagScheme, type TagKindOptions } from "../../lib/registry/tag-scheme";
+import { evaluateIf } from "../flow/support/flow-harness";
 import { ValidationError } from "../../lib/core/errors";
 import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { lifecyclePolicyFromTagScheme, simulateLifecycle, type LifecycleImage } from "../../lib/registry/lifecycle";
@@ -91,5 +94,81 @@ describe("pipeline tag plans: a count kind and an age kind on one image", () => 
     expect(expiredOf(secondary, (_, sha) => [`sha-${sha}`, `nightly-${sha}`])).toBe(200);
     const kept = new TagScheme("test/tagScheme", { kinds: { nightly: { prefix: "nightly-", ciTag: "nightly-${CI_COMMIT_SHA}", protected: true } } });
     expect(() => pipelineKinds("test", kept, { defaultBranch: ["commit", "latest", "nightly"] })).not.toThrow();
+  });
+});
+
+/*
+ * The Git tag pipelines' rule says what CI_COMMIT_TAG must look like, not what the pushed tag looks
+ * like. It used to test the Git tag against the release kind's selector: with prefix release- and
+ * ciTag release-${CI_COMMIT_TAG}, tag v1.2.3 got no pipeline and release-1 pushed release-release-1.
+ */
+describe("pipeline tag plans: the Git tag pipelines' rule", () => {
+  const gitTagIf = (kinds: Record<string, TagKindOptions>, gitTag?: string[]) =>
+    pipelineKinds("test", new TagScheme("test/tagScheme", { kinds }), gitTag ? { gitTag } : {}).find((k) => k.name === "gitTag")!.if;
+  const runs = (rule: string, tag: string) => evaluateIf(rule, { CI_COMMIT_TAG: tag });
+  const releasePrefix = { release: { prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}" } };
+
+  test("release kind prefix release- with ciTag release-${CI_COMMIT_TAG}: Git tag v1.2.3 gets a pipeline (it pushes release-v1.2.3)", () => {
+    const rule = gitTagIf(releasePrefix);
+    expect(rule).toBe("$CI_COMMIT_TAG");
+    expect(runs(rule, "v1.2.3")).toBe(true);
+    expect(matchesSelector("release-v1.2.3", { prefix: "release-" })).toBe(true);
+  });
+
+  test("the Git tag is not matched against the pushed tag's selector: release-1 is not required to start with release-", () => {
+    // The rule admits a Git tag exactly when the tag it pushes is selected: the literal text is stripped once.
+    const kinds = { release: { prefix: "release-v", ciTag: "release-${CI_COMMIT_TAG}" } };
+    const rule = gitTagIf(kinds);
+    expect(rule).toBe("$CI_COMMIT_TAG =~ /^v.*$/");
+    expect(runs(rule, "v1")).toBe(true);
+    expect(runs(rule, "release-1")).toBe(false);
+  });
+
+  test("the built-in release kind keeps its rule (v*.*.*)", () => {
+    expect(gitTagIf({})).toBe("$CI_COMMIT_TAG =~ /^v.*\\..*\\..*$/");
+  });
+
+  test("property: a Git tag gets a pipeline exactly when every tag the plan builds from it is selected by its kind", () => {
+    const chars = fc.constantFrom("v", "1", ".", "-", "r", "c", "a");
+    const literal = fc.array(chars, { maxLength: 3 }).map((a) => a.join(""));
+    const selector = fc.oneof(
+      fc.array(fc.oneof(chars, fc.constant("*")), { minLength: 1, maxLength: 6 }).map((a) => ({ pattern: a.join("").replace(/^[.-]/, "v") })),
+      fc.array(chars, { minLength: 1, maxLength: 4 }).map((a) => ({ prefix: a.join("").replace(/^[.-]/, "v") })),
+    );
+    let checked = 0;
+    let constrained = 0;
+    fc.assert(
+      fc.property(selector, literal, literal, fc.array(fc.array(chars, { minLength: 1, maxLength: 6 }).map((a) => a.join("")), { minLength: 1, maxLength: 8 }), (sel, before, after, tags) => {
+        const ciTag = `${before.replace(/^[.-]/, "v")}\${CI_COMMIT_TAG}${after}`;
+        let scheme: TagScheme;
+        try {
+          scheme = new TagScheme("test/tagScheme", { kinds: { release: { ...sel, ciTag } }, use: ["commit", "inputs", "mergeRequest", "latest", "release"] });
+        } catch {
+          return; // a selector no value of the tag can meet, or one overlapping another kind: refused by the scheme
+        }
+        const rule = pipelineKinds("test", scheme, { mergeRequest: ["mergeRequest"], defaultBranch: ["commit"], gitTag: ["commit", "release"] }).find((k) => k.name === "gitTag")!.if;
+        if (rule !== "$CI_COMMIT_TAG") constrained++;
+        for (const tag of tags) {
+          checked++;
+          const pushed = ciTag.replace("${CI_COMMIT_TAG}", tag);
+          expect({ ciTag, sel, tag, runs: runs(rule, tag) }).toEqual({ ciTag, sel, tag, runs: matchesSelector(pushed, scheme.kind("release").selector) });
+        }
+      }),
+      { numRuns: 300, seed: 12 },
+    );
+    expect(checked).toBeGreaterThan(300);
+    expect(constrained).toBeGreaterThan(30);
+  });
+
+  test("a release tag with another variable next to the Git tag is refused (the rule cannot be derived)", () => {
+    let error: unknown;
+    try {
+      gitTagIf({ release: { prefix: "v", ciTag: "v${CI_COMMIT_TAG}-${CI_COMMIT_SHORT_SHA}" } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ path: "test/tags/gitTag[1]", subject: "tag kind", value: "release" });
+    expect((error as ValidationError).rule).toMatch(/uses \$\{CI_COMMIT_TAG\} with another variable or more than once/);
   });
 });

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { matchesPattern, matchesSelector, patternsOverlap, selectorsOverlap, wildcardCount } from "../../lib/registry/glob";
+import { matchesPattern, matchesSelector, patternsOverlap, quotientPatterns, selectorsOverlap, wildcardCount } from "../../lib/registry/glob";
 
 describe("ECR tag globs", () => {
   test.each([
@@ -69,5 +69,33 @@ describe("ECR tag globs", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("quotientPatterns: the values x with before + x + after matching a pattern", () => {
+  test("examples: release-* by release- takes anything; v*.*.* by nothing is itself; by release- nothing", () => {
+    expect(quotientPatterns("release-*", "release-", "")).toEqual(["*"]);
+    expect(quotientPatterns("v*.*.*", "", "")).toEqual(["v*.*.*"]);
+    expect(quotientPatterns("v*.*.*", "release-", "")).toEqual([]);
+    expect(quotientPatterns("v*", "", "v")).toEqual(["v*"]);
+  });
+
+  test("property: x (non-empty) is in the union exactly when before + x + after matches the pattern", () => {
+    const chars = fc.constantFrom("a", "b", "-", ".");
+    const text = (max: number) => fc.array(chars, { maxLength: max }).map((a) => a.join(""));
+    const pattern = fc.array(fc.oneof(chars, fc.constant("*")), { minLength: 1, maxLength: 7 }).map((a) => a.join(""));
+    let inside = 0;
+    fc.assert(
+      fc.property(pattern, text(3), text(3), fc.array(fc.array(chars, { minLength: 1, maxLength: 6 }).map((a) => a.join("")), { minLength: 1, maxLength: 10 }), (p, before, after, values) => {
+        const union = quotientPatterns(p, before, after);
+        for (const x of values) {
+          const expected = matchesPattern(before + x + after, p);
+          if (expected) inside++;
+          expect({ p, before, after, x, selected: union.some((g) => matchesPattern(x, g)) }).toEqual({ p, before, after, x, selected: expected });
+        }
+      }),
+      { numRuns: 1000, seed: 5 },
+    );
+    expect(inside).toBeGreaterThan(200);
   });
 });

@@ -1,5 +1,6 @@
 import { ValidationError } from "../../lib/core/errors";
-import { TagScheme, TAG_KINDS } from "../../lib/registry/tag-scheme";
+import { ciTagVariables, REQUIRED_CI_TAG_VARIABLES } from "../../lib/registry/tag-kinds";
+import { DEFAULT_TAG_KINDS, TagScheme, TAG_KINDS } from "../../lib/registry/tag-scheme";
 
 const PATH = "test/tagScheme";
 
@@ -232,6 +233,30 @@ describe("TagScheme", () => {
 
     test("characters docker does not allow in tags", () => {
       expectViolation(() => new TagScheme(PATH, { kinds: { branch: { prefix: "feature/" } } }), /invalid tag prefix "feature\/"/);
+    });
+
+    // The content kind's tag was not checked for the inputs hash: "inputs-v1" or "inputs-${CI_COMMIT_REF_SLUG}"
+    // named one image for every set of inputs, and every later build "reused" it. Each built-in kind's role
+    // has variables its tag must contain; dropping any of them from the default tag is refused.
+    test.each(
+      TAG_KINDS.flatMap((name) => REQUIRED_CI_TAG_VARIABLES[name].map((requirement) => [name, requirement.join(" or "), requirement] as const)),
+    )("a %s tag without %s (its role's variable) is refused", (name, _text, requirement) => {
+      const ciTag = requirement.reduce((tag, v) => tag.replace(new RegExp(`\\$\\{?${v}\\}?`, "g"), "v1.2.3"), DEFAULT_TAG_KINDS[name].ciTag);
+      expect(ciTagVariables(ciTag).some((v) => requirement.includes(v))).toBe(false);
+      expectViolation(() => new TagScheme(PATH, { kinds: { [name]: { ciTag } } }), new RegExp(`kinds/${name}: invalid ciTag .*the built-in kind "${name}" .*so its tag must contain`));
+      // The default tag keeps it.
+      expect(new TagScheme(PATH).kind(name).ciTag).toBe(DEFAULT_TAG_KINDS[name].ciTag);
+    });
+
+    test("the content kind: inputs-v1 and inputs-${CI_COMMIT_REF_SLUG} are refused, another literal around the hash is accepted", () => {
+      expectViolation(() => new TagScheme(PATH, { kinds: { inputs: { ciTag: "inputs-v1" } } }), /kinds\/inputs: invalid ciTag "inputs-v1"/, /must contain \$\{PLATFORM_INPUTS_HASH\}/);
+      expectViolation(() => new TagScheme(PATH, { kinds: { inputs: { ciTag: "inputs-${CI_COMMIT_REF_SLUG}" } } }), /must contain \$\{PLATFORM_INPUTS_HASH\}/);
+      expectViolation(() => new TagScheme(PATH, { kinds: { inputs: { ciTag: "inputs-${PLATFORM_INPUTS_HASH}-${CI_PIPELINE_ID}" } } }), /a further variable \(CI_PIPELINE_ID\) gives the same inputs different tags/);
+      expect(new TagScheme(PATH, { kinds: { inputs: { ciTag: "inputs-v2-$PLATFORM_INPUTS_HASH" } } }).kind("inputs").ciTag).toBe("inputs-v2-$PLATFORM_INPUTS_HASH");
+    });
+
+    test("kinds of one's own have no role: a tag without predefined variables is accepted", () => {
+      expect(new TagScheme(PATH, { kinds: { stable: { pattern: "stable", ciTag: "stable", protected: true, mutable: true } } }).kind("stable").ciTag).toBe("stable");
     });
   });
 });

@@ -82,10 +82,12 @@ export const MAX_LIFECYCLE_RULES = 50;
 export const MAX_LIFECYCLE_POLICY_LENGTH = 30_720;
 
 /**
- * `countNumber` of the keep rule of a protected tag: the default ECR service quota
- * "Images per repository" (100,000, adjustable). A repository never holds more images
- * than its quota, so an `imageCountMoreThan` rule with this count never expires anything.
- * Raise it (option `protectedKeepCount`) if the account's quota has been raised.
+ * `countNumber` of the keep rule of a protected tag: at least the ECR service quota "Images per
+ * repository" (adjustable). The "Amazon ECR service quotas" page (service-quotas.html) has given
+ * its default as 10,000 for years and as 100,000 in later versions; this takes the larger. A
+ * repository never holds more images than its quota, so an `imageCountMoreThan` rule with a count
+ * at or above it never expires anything, while a count below it could expire protected images.
+ * Raise it (option `protectedKeepCount`) if the account's quota has been raised beyond 100,000.
  */
 export const DEFAULT_PROTECTED_KEEP_COUNT = 100_000;
 
@@ -101,7 +103,7 @@ export interface ValidateLifecyclePolicyOptions {
   readonly protectedSelectors?: readonly TagSelector[];
   /**
    * The smallest `countNumber` that makes an `imageCountMoreThan` rule a keep rule.
-   * @default DEFAULT_PROTECTED_KEEP_COUNT (100,000, the default "Images per repository" quota)
+   * @default DEFAULT_PROTECTED_KEEP_COUNT (100,000: at least the default "Images per repository" quota)
    */
   readonly protectedKeepCount?: number;
 }

@@ -25,11 +25,13 @@
  * Protected kinds get their keep rules first, so nothing later can expire their images.
  * Secondary kinds get their rules after every primary kind's, so an image carrying a primary
  * kind is decided by its primary kinds alone. With `maxKindsPerImage: 1` the kinds' own rules
- * come in order of age, longest first (count kinds, which then overlap nothing, first).
+ * come in order of age, longest first (count kinds, which then overlap nothing, first). A tag
+ * matching more kinds than `maxKindsPerImage` is decided by the first combination of them; the
+ * scheme accepts that only where it is provably the longest retention (`assertKindsPerTag`).
  */
 import { ValidationError } from "../../core/errors";
 import { selectorPattern } from "../glob";
-import { ageOf } from "../kind-overlaps";
+import { combinationKindSets, combinedRetention, ownRuleOrder, selectsEveryTag } from "../kind-overlaps";
 import { type Retention, type TagKind, type TagScheme, validateRetention } from "../tag-scheme";
 import { checkedKeepCount, type LifecyclePolicyDocument, type LifecycleRule, type LifecycleSelection, MAX_LIFECYCLE_RULES, validateLifecyclePolicy } from "./policy";
 
@@ -45,7 +47,7 @@ export interface TagSchemePolicyOptions {
   /**
    * `countNumber` of the keep rules of protected kinds; at least the repository's "Images per
    * repository" quota, so that a keep rule can never expire anything.
-   * @default DEFAULT_PROTECTED_KEEP_COUNT (100,000, the default ECR quota)
+   * @default DEFAULT_PROTECTED_KEEP_COUNT (100,000: at least the default ECR quota, see there)
    */
   readonly protectedKeepCount?: number;
 }
@@ -70,34 +72,8 @@ function kindList(kind: TagKind): Pick<LifecycleSelection, "tagPrefixList" | "ta
   return "prefix" in kind.selector ? { tagPrefixList: [kind.selector.prefix] } : { tagPatternList: [kind.selector.pattern] };
 }
 
-/** Subsets of `items` of exactly `size` elements, in lexicographic order of positions. */
-function subsets<T>(items: readonly T[], size: number): T[][] {
-  if (size === 0) return [[]];
-  const out: T[][] = [];
-  items.forEach((item, i) => {
-    for (const rest of subsets(items.slice(i + 1), size - 1)) out.push([item, ...rest]);
-  });
-  return out;
-}
-
-/**
- * The retention a combination of kinds gets: the longest of the same type, or none (keep)
- * when count- and age-based kinds are mixed.
- */
-export function combinedRetention(kinds: readonly TagKind[]): Retention | undefined {
-  const retentions = kinds.map((k) => k.retention!);
-  if (retentions.every((r) => "maxAgeDays" in r)) return { maxAgeDays: Math.max(...retentions.map((r) => (r as { maxAgeDays: number }).maxAgeDays)) };
-  if (retentions.every((r) => "maxCount" in r)) return { maxCount: Math.max(...retentions.map((r) => (r as { maxCount: number }).maxCount)) };
-  return undefined;
-}
-
-/**
- * Whether a kind selects every tag (a pattern of `*` only): it rides on every tagged image, so it
- * is carried on top of the kinds counted by `maxKindsPerImage`.
- */
-export function selectsEveryTag(kind: TagKind): boolean {
-  return "pattern" in kind.selector && /^\*+$/.test(kind.selector.pattern);
-}
+/** Re-exported from the overlap analysis, where the scheme's checks use them too. */
+export { combinedRetention, selectsEveryTag };
 
 /**
  * One rule per combination of kinds of `group` an image may carry, largest combinations first:
@@ -108,36 +84,26 @@ export function selectsEveryTag(kind: TagKind): boolean {
  * many kinds (a `*` kind too) it carries.
  */
 function combinationRules(group: readonly TagKind[], maxKindsPerImage: number, keepCount: number): Rule[] {
-  if (maxKindsPerImage === 1) return [];
-  const everyTag = group.filter(selectsEveryTag);
-  const others = group.filter((k) => !selectsEveryTag(k));
-  const smallest = everyTag.length > 0 ? 1 : 2;
-  const rules: Rule[] = [];
-  for (let size = Math.min(maxKindsPerImage, others.length); size >= smallest; size--) {
-    for (const subset of subsets(others, size)) {
-      const combo = [...subset, ...everyTag];
-      const retention = combinedRetention(combo);
-      const names = combo.map((k) => k.name).join(" + ");
-      rules.push({
-        description: retention
-          ? `Images carrying ${names}: expire ${retentionText(retention)} (the longest of the kinds)`
-          : `Keep images carrying ${names} (count and age kinds: no single rule expires only when both would)`,
-        selection: {
-          tagStatus: "tagged",
-          tagPatternList: combo.map((k) => selectorPattern(k.selector)),
-          ...(retention ? retentionSelection(retention) : { countType: "imageCountMoreThan" as const, countNumber: keepCount }),
-        },
-        action: { type: "expire" },
-      });
-    }
-  }
-  return rules;
+  return combinationKindSets(group, maxKindsPerImage).map((combo): Rule => {
+    const retention = combinedRetention(combo);
+    const names = combo.map((k) => k.name).join(" + ");
+    return {
+      description: retention
+        ? `Images carrying ${names}: expire ${retentionText(retention)} (the longest of the kinds)`
+        : `Keep images carrying ${names} (count and age kinds: no single rule expires only when both would)`,
+      selection: {
+        tagStatus: "tagged",
+        tagPatternList: combo.map((k) => selectorPattern(k.selector)),
+        ...(retention ? retentionSelection(retention) : { countType: "imageCountMoreThan" as const, countNumber: keepCount }),
+      },
+      action: { type: "expire" },
+    };
+  });
 }
 
 /** Each kind's own rule; with one kind per image, age kinds longest first (stable otherwise). */
 function kindRules(group: readonly TagKind[], maxKindsPerImage: number): Rule[] {
-  const ordered = maxKindsPerImage === 1 ? [...group].sort((a, b) => ageOf(b) - ageOf(a)) : group;
-  return ordered.map((kind) => ({
+  return ownRuleOrder(group, maxKindsPerImage).map((kind) => ({
     description: `Expire images tagged ${selectorPattern(kind.selector)} (${kind.secondary ? "secondary " : ""}tag kind ${kind.name}) ${retentionText(kind.retention!)}`,
     selection: { tagStatus: "tagged", ...kindList(kind), ...retentionSelection(kind.retention!) } as const,
     action: { type: "expire" } as const,
