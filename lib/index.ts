@@ -767,3 +767,8 @@ export { ACCEPTED_MEDIA_TYPES_OPTION, ECR_ACCEPTED_MEDIA_TYPES } from "./gitlab/
 
 // IAM resource patterns: matching and intersection (used by the deployment statements check).
 export { iamPatternMatches, iamPatternsIntersect } from "./core/iam-patterns";
+
+// The rule pack's shortcuts (same findings, less work on what the library rendered) and the record of rendered cloud-configs they read.
+export { RULE_SHORTCUTS, type RuleShortcut, ruleShortcutOn, setRuleShortcut, ruleShortcutUses, keepRulesShield, renderedCloudConfigOf } from "./checks";
+export { cloudConfigText } from "./core/cloud-config";
+export { MAX_RENDERED_TEXTS, registerRenderedCloudConfig, renderedCloudConfig, renderedCloudConfigTemplates, type RenderedTemplate } from "./core/rendered-texts";
