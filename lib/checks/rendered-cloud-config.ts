@@ -15,7 +15,7 @@
  * Anything else (a user's override, an edited text) is parsed by the rule as before.
  */
 import { type CloudConfigDocument, cloudConfigText } from "../core/cloud-config";
-import { renderedCloudConfig, renderedCloudConfigTemplates, type RenderedTemplate } from "../core/rendered-texts";
+import { renderedCloudConfig, renderedCloudConfigTemplates, type RenderedTemplate, yamlRoundTrips } from "../core/rendered-texts";
 
 /** A way a rendered text is read back: how its literal text changed, and how to undo that to find it. */
 interface Reading {
@@ -98,7 +98,8 @@ export function renderedCloudConfigOf(text: string): unknown {
     }
     for (const { document, fills, markers } of candidates) {
       const derived = mapStrings(document, (s) => (markers ? substitute(s, markers, fills, reading) : reading.literal(s))) as CloudConfigDocument;
-      if (cloudConfigText(derived) === text) return derived;
+      // Derived strings (a token filled with blanks) must render faithfully too.
+      if (yamlRoundTrips(derived) && cloudConfigText(derived) === text) return derived;
     }
   }
   return undefined;
