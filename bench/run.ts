@@ -5,10 +5,11 @@
  *
  * - the app's synth command vs. the same resource graph as plain cdktf in plain JavaScript
  *   (generated from the app's own output by bench/plain-program.ts, checked to synthesize the
- *   same JSON): median of the per-pair CPU-time ratios <= 1.5, runs interleaved; the app runs as
- *   a second synth runs it (the rule pack's findings cache holds the stacks), and the ratio with
- *   an empty findings cache (every rule evaluated: a first synth or a changed stack) is reported
- *   next to it;
+ *   same JSON): median of the per-round CPU-time ratios <= 1.5 with an empty findings cache (every
+ *   rule evaluated, as after any change to a stack, the options or the library; the loader's
+ *   caches warm), runs interleaved; the ratio as a second synth runs it (findings cache warm) and
+ *   as a fresh clone's first synth runs it (every cache empty) are reported next to it (which
+ *   figure the target is on, and why: bench/README.md);
  * - the app's synth command: median CPU time <= 2.5 s, with and without the findings cache (wall
  *   time is reported: on a shared machine it measures the other load as much as this code), peak
  *   RSS <= 250 MB;
@@ -176,13 +177,13 @@ const appCpu = median(pairs.map((p) => p.app.cpuMs));
 const coldCpu = median(pairs.map((p) => p.cold.cpuMs));
 const appRss = Math.max(...pairs.flatMap((p) => [p.app.maxRssMb, p.cold.maxRssMb, p.first.maxRssMb]));
 record(
-  `synth: app command / same graph as plain cdktf JS, CPU time (median of ${runs} interleaved rounds; ${appStacks.size} stacks)`,
-  `${cpuRatio.toFixed(2)}x`,
+  `synth: app command with an empty findings cache (any change: every rule runs) / same graph as plain cdktf JS, CPU time (median of ${runs} interleaved rounds; ${appStacks.size} stacks)`,
+  `${coldRatio.toFixed(2)}x`,
   `<= ${TARGETS.synthRatio.toFixed(2)}x`,
-  cpuRatio <= TARGETS.synthRatio,
+  coldRatio <= TARGETS.synthRatio,
 );
-record("  same, wall time", `${wallRatio.toFixed(2)}x`, "", undefined);
-record("  same with an empty findings cache (first synth, or any change: every rule runs)", `${coldRatio.toFixed(2)}x`, "", undefined);
+record("  same with the findings cache warm (nothing changed since the last synth)", `${cpuRatio.toFixed(2)}x`, "", undefined);
+record("  same, warm, wall time", `${wallRatio.toFixed(2)}x`, "", undefined);
 record("  same as a fresh clone's first synth (every cache empty: TypeScript, V8 code, findings)", `${firstRatio.toFixed(2)}x`, "", undefined);
 record(
   "  per-round ratios, warm / empty findings cache / fresh clone",
