@@ -771,4 +771,4 @@ export { iamPatternMatches, iamPatternsIntersect } from "./core/iam-patterns";
 // The rule pack's shortcuts (same findings, less work on what the library rendered) and the record of rendered cloud-configs they read.
 export { RULE_SHORTCUTS, type RuleShortcut, ruleShortcutOn, setRuleShortcut, ruleShortcutUses, keepRulesShield, renderedCloudConfigOf } from "./checks";
 export { cloudConfigText } from "./core/cloud-config";
-export { MAX_RENDERED_TEXTS, registerRenderedCloudConfig, renderedCloudConfig, renderedCloudConfigTemplates, type RenderedTemplate } from "./core/rendered-texts";
+export { MAX_RENDERED_TEXTS, registerRenderedCloudConfig, renderedCloudConfig, renderedCloudConfigTemplates, type RenderedTemplate, yamlRoundTrips, yamlUnsafeString } from "./core/rendered-texts";
