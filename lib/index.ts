@@ -785,3 +785,7 @@ export { validateManagedPolicyArns } from "./identity/role-policy";
 // Tag kinds' role variables; Git tag values a selector admits through a tag template.
 export { REQUIRED_CI_TAG_VARIABLES, ciTagVariables } from "./registry/tag-kinds";
 export { patternRegex, quotientPatterns } from "./registry/glob";
+// The rule pack's shortcuts (same findings, less work on what the library rendered) and the record of rendered cloud-configs they read.
+export { RULE_SHORTCUTS, type RuleShortcut, ruleShortcutOn, setRuleShortcut, ruleShortcutUses, keepRulesShield, renderedCloudConfigOf } from "./checks";
+export { cloudConfigText } from "./core/cloud-config";
+export { MAX_RENDERED_TEXTS, registerRenderedCloudConfig, renderedCloudConfig, renderedCloudConfigTemplates, type RenderedTemplate, yamlRoundTrips, yamlUnsafeString } from "./core/rendered-texts";

@@ -17,7 +17,8 @@
 // Modules whose text contains `import(` are left to Node (vm.Script would need an experimental
 // loader option for them). Costs: ~15 MB of disk; a module's first line is compiled inside Node's module wrapper, so a
 // stack frame on that line reports its column shifted by the wrapper's length.
-// PLATFORM_COMPILE_CACHE=0 turns it off; delete .gen/compile-cache freely.
+// PLATFORM_COMPILE_CACHE=0 turns it off and PLATFORM_COMPILE_CACHE=<directory> moves it (read by
+// stacks/register.cjs, which passes the directory); delete .gen/compile-cache freely.
 "use strict";
 const Module = require("node:module");
 const vm = require("node:vm");

@@ -11,17 +11,32 @@
 //
 // The cache lives in .gen/ts-cache (git-ignored; delete it freely); a file is compiled
 // again when its size, modification time or this hook's options change. Set
-// PLATFORM_TS_CACHE=0 to compile in memory only.
+// PLATFORM_TS_CACHE=0 to compile in memory only, or PLATFORM_TS_CACHE=<directory> to keep the
+// cache elsewhere (an empty directory: a first synth, as on a fresh clone; bench/run.ts does so).
 //
 // It also installs a V8 code cache for every module the app loads (stacks/compile-cache.cjs;
-// PLATFORM_COMPILE_CACHE=0 turns it off), and turns off cdktf's token creation stacks
-// (stacks/token-traces.cjs; PLATFORM_TOKEN_STACK_TRACES=1 keeps them).
+// PLATFORM_COMPILE_CACHE=0 turns it off, PLATFORM_COMPILE_CACHE=<directory> moves it), and turns
+// off cdktf's token creation stacks (stacks/token-traces.cjs; PLATFORM_TOKEN_STACK_TRACES=1 keeps
+// them).
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 const crypto = require("node:crypto");
 
-require("./compile-cache.cjs").installCompileCache(path.join(__dirname, "..", ".gen", "compile-cache"));
+/**
+ * The directory of a cache named by an environment variable: undefined (off) for "0", the
+ * default for an unset or empty value or "1", else the named directory (relative to the
+ * working directory).
+ */
+function cacheDirectory(variable, fallback) {
+  const value = process.env[variable];
+  if (value === "0") return undefined;
+  return value === undefined || value === "" || value === "1" ? fallback : path.resolve(value);
+}
+
+const gen = path.join(__dirname, "..", ".gen");
+const compileCacheDir = cacheDirectory("PLATFORM_COMPILE_CACHE", path.join(gen, "compile-cache"));
+if (compileCacheDir !== undefined) require("./compile-cache.cjs").installCompileCache(compileCacheDir);
 require("./token-traces.cjs").skipTokenStackTraces();
 
 const OPTIONS = {
@@ -32,7 +47,7 @@ const OPTIONS = {
   configFile: false,
 };
 const VERSION = crypto.createHash("sha256").update(JSON.stringify(OPTIONS)).update(require("@swc/core/package.json").version).digest("hex").slice(0, 12);
-const cacheDir = process.env.PLATFORM_TS_CACHE === "0" ? undefined : path.join(__dirname, "..", ".gen", "ts-cache");
+const cacheDir = cacheDirectory("PLATFORM_TS_CACHE", path.join(gen, "ts-cache"));
 let swc;
 
 function compile(source, filename) {

@@ -27,7 +27,7 @@
  * `PLATFORM_RULE_CACHE=0` or an empty value turns it off).
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { iamDataVersion } from "../core/iam-data";
 import { type FindingSeverity, type RuleOptions, type Severity } from "./rule";
@@ -126,8 +126,11 @@ export function findingsKey(json: unknown, options: RuleOptions, severity: Reado
 
 /** The findings stored under `key`, or undefined when there is no readable entry. */
 export function readFindings(dir: string, key: string): CachedFinding[] | undefined {
+  const file = path.join(dir, `${key}.json`);
+  // A miss (every stack of a first synth) is a stat, not a thrown and caught ENOENT error.
+  if (!existsSync(file)) return undefined;
   try {
-    const entry = JSON.parse(readFileSync(path.join(dir, `${key}.json`), "utf8")) as { key?: string; findings?: CachedFinding[] };
+    const entry = JSON.parse(readFileSync(file, "utf8")) as { key?: string; findings?: CachedFinding[] };
     return entry.key === key && Array.isArray(entry.findings) ? entry.findings : undefined;
   } catch {
     return undefined;

@@ -9,3 +9,6 @@ export { UniquePhysicalNames, type UniquePhysicalNamesProps, PHYSICAL_NAMES } fr
 export { type ProductionException } from "./pack";
 export { isExpired } from "./suppressions";
 export { type FindingSeverity } from "./rule";
+export { RULE_SHORTCUTS, type RuleShortcut, ruleShortcutOn, setRuleShortcut, ruleShortcutUses } from "./shortcuts";
+export { keepRulesShield } from "./rules/lifecycle-shield";
+export { renderedCloudConfigOf } from "./rendered-cloud-config";

@@ -110,9 +110,12 @@ export function formatFinding(finding: Pick<Finding, "ruleId" | "title" | "detai
   );
 }
 
+/** The default `protectedTags` (the default TagScheme's protected kinds), derived once per process: every stack's pack asks. */
+let defaultProtectedTags: readonly string[] | undefined;
+
 /** Validates the props and resolves their defaults. */
 function resolveOptions(props: SecurityRulePackProps): { options: RuleOptions; severity: ReadonlyMap<string, Severity>; today: Date } {
-  const protectedTags = props.protectedTags ?? protectedTagPatterns(new TagScheme(PACK));
+  const protectedTags = props.protectedTags ?? (defaultProtectedTags ??= Object.freeze(protectedTagPatterns(new TagScheme(PACK))));
   protectedTags.forEach((pattern, i) => validateSelector(`${PACK}/protectedTags[${i}]`, { pattern }));
   const protectedKeepCount = props.protectedKeepCount ?? DEFAULT_PROTECTED_KEEP_COUNT;
   check(Number.isInteger(protectedKeepCount) && protectedKeepCount > 0, {

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { registerRenderedCloudConfig } from "./rendered-texts";
 
 /** A file cloud-init writes (`write_files` entry). */
 export interface CloudConfigFile {
@@ -33,7 +34,18 @@ export interface CloudConfigDocument {
   readonly runcmd: ReadonlyArray<readonly string[]>;
 }
 
-/** Renders cloud-config user data: the `#cloud-config` header and the document written by a YAML serializer. */
+/**
+ * Renders cloud-config user data: the `#cloud-config` header and the document written by a YAML
+ * serializer. The text is recorded with its document (lib/core/rendered-texts.ts), so the rule
+ * pack can read a synthesized text that is exactly this one from the document instead of parsing it.
+ */
 export function renderCloudConfig(document: CloudConfigDocument): string {
+  const text = cloudConfigText(document);
+  registerRenderedCloudConfig(text, document);
+  return text;
+}
+
+/** The text {@link renderCloudConfig} renders for `document`, without recording it (to compare a text with a document). */
+export function cloudConfigText(document: CloudConfigDocument): string {
   return `#cloud-config\n${stringify(document, { lineWidth: 0 })}`;
 }

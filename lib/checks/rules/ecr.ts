@@ -5,6 +5,8 @@ import { simulateLifecycle, type ImageDecision, type LifecycleImage } from "../.
 import { type RuleViolation, type SecurityRule } from "../rule";
 import { evaluateValue } from "../terraform-eval";
 import { blocks, isExpression, isTrue, type StackModel } from "../stack-model";
+import { noteRuleShortcut, ruleShortcutOn } from "../shortcuts";
+import { keepRulesShield } from "./lifecycle-shield";
 import { violationsOf } from "./violations";
 
 const REPOSITORY = "aws_ecr_repository";
@@ -171,6 +173,11 @@ function lifecycleProblems(address: string, policy: unknown, protectedTags: read
     if (!(error instanceof ValidationError)) throw error;
     return [`ECR rejects the policy: ${error.subject} ${describeValue(error.value)}: ${error.rule}`];
   }
+  // Keep rules that shield every protected pattern: no probe can expire a protected image (lifecycle-shield.ts).
+  if (ruleShortcutOn("lifecycle-keep-rules") && keepRulesShield(doc, protectedTags, keepCount)) {
+    noteRuleShortcut("lifecycle-keep-rules");
+    return [];
+  }
   return protectedTagExpiries(doc, protectedTags, keepCount).map(({ pattern, decision }) => {
     const rule = decision.rule!;
     const name = `rule ${rule.rulePriority}${rule.description ? ` ("${rule.description}")` : ""}`;
@@ -207,7 +214,7 @@ const MAX_REMEMBERED = 256;
 
 function problemsOfText(address: string, policy: unknown, protectedTags: readonly string[], keepCount: number): readonly string[] {
   if (typeof policy !== "string") return lifecycleProblems(address, policy, protectedTags, keepCount);
-  const key = JSON.stringify([policy, protectedTags, keepCount]);
+  const key = JSON.stringify([policy, protectedTags, keepCount, ruleShortcutOn("lifecycle-keep-rules")]);
   const known = remembered.get(key);
   if (known) return known;
   const problems = lifecycleProblems(address, policy, protectedTags, keepCount);

@@ -22,7 +22,9 @@ import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import { type RuleViolation, type SecurityRule } from "../rule";
+import { renderedCloudConfigOf } from "../rendered-cloud-config";
 import { readUserData, userDataElements } from "../secrets";
+import { noteRuleShortcut, ruleShortcutOn } from "../shortcuts";
 import { isRecord, referencesIn, strings, type StackElement, type StackModel } from "../stack-model";
 
 /** Host paths whose mount gives a job the docker socket or control over the host. */
@@ -64,12 +66,23 @@ export function mayHoldRunnerConfig(text: string): boolean {
   return text.includes(RUNNERS_TABLE) || text.replace(/\\(?:\r\n|\r|\n)[ \t\r\n]*/g, "").includes(RUNNERS_TABLE);
 }
 
-/** The `config.toml`-like files of a cloud-config text (write_files entries with `[[runners]]`). */
+/**
+ * The `config.toml`-like files of a cloud-config text (write_files entries with `[[runners]]`).
+ * Texts the pre-filter lets through are parsed, except a text `renderCloudConfig` rendered in this
+ * process, which is read from its document (the `rendered-cloud-config` shortcut: the files its YAML
+ * parse gives, see rendered-cloud-config.ts).
+ */
 function runnerFiles(text: string): Array<{ path: string; content: string }> {
-  return mayHoldRunnerConfig(text) ? parseRunnerFiles(text) : [];
+  if (!mayHoldRunnerConfig(text)) return [];
+  const rendered = ruleShortcutOn("rendered-cloud-config") ? renderedCloudConfigOf(text) : undefined;
+  if (rendered) {
+    noteRuleShortcut("rendered-cloud-config");
+    return runnerFilesIn(rendered);
+  }
+  return parseRunnerFiles(text);
 }
 
-/** {@link runnerFiles} without the pre-filter: parses every cloud-config text. */
+/** {@link runnerFiles} without the pre-filter and the shortcut: parses every cloud-config text. */
 export function parseRunnerFiles(text: string): Array<{ path: string; content: string }> {
   if (!/^#cloud-config/.test(text.trimStart())) return [];
   let doc: unknown;
@@ -78,6 +91,11 @@ export function parseRunnerFiles(text: string): Array<{ path: string; content: s
   } catch {
     return [];
   }
+  return runnerFilesIn(doc);
+}
+
+/** The write_files entries of a parsed (or rendered) cloud-config document that hold `[[runners]]` as plain text. */
+function runnerFilesIn(doc: unknown): Array<{ path: string; content: string }> {
   const files = isRecord(doc) && Array.isArray(doc.write_files) ? doc.write_files.filter(isRecord) : [];
   return files
     .filter((f) => typeof f.content === "string" && f.content.includes(RUNNERS_TABLE) && (f.encoding === undefined || f.encoding === "text/plain"))
