@@ -37,7 +37,7 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow: re-runs of old commits after r
 
       // 40 days of later pipelines, each with new inputs, under the lifecycle policies the dev stack applies.
       const state = project.registry();
-      const [mainShape, mrShape] = recordedShapes(state, [p.main, p.mr]);
+      const [mainShape, mrShape] = recordedShapes(state, [p.main!, p.mr!]);
       const policies = synthesizedLifecyclePolicies();
       const mutable = scheme.mutableKinds.map((k) => ("prefix" in k.selector ? `${k.selector.prefix}*` : k.selector.pattern));
       const start = Date.parse(state.events[state.events.length - 1]!.at);
@@ -55,7 +55,7 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow: re-runs of old commits after r
       aged.before = JSON.parse(JSON.stringify(state)) as RegistryState;
 
       p.rerun = await project.pipeline("main: Run pipeline on the old commit (day 41)", { kind: "web", branch: "main" }, 41);
-      p.retry = await project.pipeline("MR !9: build-ci-image retried (day 41)", { kind: "merge_request", iid: 9, branch: "feature-9" }, 41, { jobs: ["build-ci-image"], retryOf: p.mr });
+      p.retry = await project.pipeline("MR !9: build-ci-image retried (day 41)", { kind: "merge_request", iid: 9, branch: "feature-9" }, 41, { jobs: ["build-ci-image"], retryOf: p.mr! });
     }, 240_000);
     afterAll(() => project.repo.remove());
 
