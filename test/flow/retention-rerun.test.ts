@@ -30,9 +30,10 @@ describeWithTool(GITLAB_CI_LOCAL, "pipeline flow: re-runs of old commits after r
     const aged: { violations: string[]; expired: number; before?: RegistryState } = { violations: [], expired: 0 };
 
     beforeAll(async () => {
-      p.main = await project.pipeline("main: push, cancelled after build-app-image", { kind: "push", branch: "main" }, 0, { jobs: ["build-app-image"] });
+      // The merge request's branch is committed first: a job leaves untracked files that a commit would add.
       project.repo.git("checkout", "-q", "-b", "feature-9");
       commit("feature-9", { "package.json": '{ "name": "app", "version": "1.9.0" }\n' }, "dependency change");
+      p.main = await project.pipeline("main: push, cancelled after build-app-image", { kind: "push", branch: "main" }, 0, { jobs: ["build-app-image"] });
       p.mr = await project.pipeline("MR !9 opened, cancelled after build-app-image", { kind: "merge_request", iid: 9, branch: "feature-9" }, 0, { jobs: ["build-app-image"] });
 
       // 40 days of later pipelines, each with new inputs, under the lifecycle policies the dev stack applies.
