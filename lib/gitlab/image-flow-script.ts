@@ -40,6 +40,14 @@ import { ACCEPTED_MEDIA_TYPES_OPTION } from "./ecr-media-types";
  *    pipeline that never pushed), then writes the commit image: `FROM <content image>` plus
  *    two labels, a new manifest that shares every layer. So no tag piles up on a reused
  *    image (ECR refuses more than 1,000 tags per image).
+ *    An image built FROM another image of the pipeline (`baseImage`) names its base through
+ *    `platform_base`: the base's content image; when retention has expired that tag, the base's
+ *    commit image of this pipeline (the default scheme keeps the newest 50 `inputs-` tags but the
+ *    newest 100 `sha-` tags, so a re-run or retry of an old commit finds its commit images and not
+ *    always their content images; the commit image is FROM the content image plus two labels, the
+ *    same layers); when that has expired too (a build job retried long after its pipeline), the
+ *    base's content image built again from its inputs and pushed under its content tag. A build job
+ *    never depends on a tag that retention may have expired while the tags that lead to it are kept.
  * 3. `platform_tag` puts further tags (`latest`, a release tag) on the commit image: a
  *    registry-side copy of the manifest (`aws ecr put-image`, or `docker buildx imagetools
  *    create`), skipped when the tag already names that digest; an immutable tag naming
@@ -296,9 +304,35 @@ const LINES = [
   "    printf '%s' \"$1\"",
   "  fi",
   "}",
+  "platform_base() {",
+  '  # $1 content image of this trust level (<repository>:inputs-<hash>), $2 the same in the protected repository ("" in',
+  "  # protected pipelines), $3 this pipeline's commit image of the same image (its own build job wrote or reused it),",
+  '  # $4 Dockerfile, $5 context, $6 cache image, $7 protected cache repository ("" for none), $8 its own base, pinned ("" for none),',
+  "  # $9 inputs hash. Sets PLATFORM_BASE to the image a build FROM it names, by digest: the content image of these inputs",
+  "  # (protected repository first); when retention has expired it (content tags are kept fewer than commit tags), this",
+  "  # pipeline's commit image of it, which is FROM that content image with two labels (the same layers: what the base's",
+  "  # jobs run); when both have expired (a job retried long after its pipeline), the content image built again from its",
+  "  # inputs and pushed under its content tag.",
+  '  _bref=$(platform_content "$1" "$2")',
+  '  if PLATFORM_BASE=$(platform_pinned "$_bref"); then',
+  '    echo "platform-image: base image $_bref ($PLATFORM_BASE)"',
+  "    return 0",
+  "  fi",
+  '  if PLATFORM_BASE=$(platform_pinned "$3"); then',
+  '    echo "platform-image: base image $1 no longer exists (expired by retention); building on $3 ($PLATFORM_BASE), the commit image FROM it (the same layers)"',
+  "    return 0",
+  "  fi",
+  '  echo "platform-image: base image: neither $1 nor $3 exists any more (expired by retention); building $1 again from its inputs"',
+  "  # platform_build reads the protected cache of the image it builds from CACHE_TRUSTED_REPOSITORY: the base's, for this build.",
+  '  _btrusted=${CACHE_TRUSTED_REPOSITORY:-}',
+  "  CACHE_TRUSTED_REPOSITORY=$7",
+  '  platform_build "$4" "$5" "$1" "$6" "$8" "$9"',
+  "  CACHE_TRUSTED_REPOSITORY=$_btrusted",
+  '  PLATFORM_BASE=$(platform_pinned "$1") || { echo "platform-image: base image $1 does not exist after its build" >&2; return 1; }',
+  "}",
   "platform_image() {",
   '  # $1 commit image, $2 content image, $3 protected content image ("" in protected pipelines), $4 Dockerfile, $5 context,',
-  '  # $6 cache image, $7 base image ("" for none), $8 reuse content images of earlier commits (1/0)',
+  '  # $6 cache image, $7 base image: by digest from platform_base, or a tag ("" for none), $8 reuse content images of earlier commits (1/0)',
   '  if _digest=$(platform_digest "$1"); then',
   '    echo "platform-image: reused $1 ($_digest)"',
   "    return 0",
@@ -309,8 +343,11 @@ const LINES = [
   '    echo "platform-image: reused content image $_content"',
   "  else",
   '    echo "platform-image: building $2"',
-  '    _base=""',
-  '    if [ -n "$7" ]; then _base=$(platform_pinned "$7") || { echo "platform-image: base image $7 does not exist" >&2; return 1; }; fi',
+  "    # The base comes pinned from platform_base; a tag is pinned here.",
+  '    case $7 in',
+  '      "" | *@sha256:*) _base=$7 ;;',
+  '      *) _base=$(platform_pinned "$7") || { echo "platform-image: base image $7 does not exist" >&2; return 1; } ;;',
+  "    esac",
   '    platform_build "$4" "$5" "$2" "$6" "$_base" "$PLATFORM_INPUTS_HASH"',
   "  fi",
   '  platform_commit_image "$_content" "$1" "$PLATFORM_INPUTS_HASH"',

@@ -215,14 +215,33 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
     },
     ...dependencyCacheJobs(path, props.dependencyCaches ?? DEFAULT_DEPENDENCY_CACHES),
   };
+  // BuildKit cache variables per image: its own build job's, and what a later image's job needs to build it again.
+  const cacheOf = new Map(
+    images.map((image, i) => [
+      image.name,
+      buildCacheVariables(
+        `${path}/images[${i}]`,
+        scheme,
+        { protected: repositoryOf(image, "protected"), unprotected: repositoryOf(image, "unprotected") },
+        `$${repositoryVariable(image.name)}`,
+        `$${trustedVariable(image.name)}`,
+        `${repositoryOf(image, "protected")}:${moving?.ciTag ?? contentTag}`,
+      ),
+    ]),
+  );
   for (const image of images) {
     const chain = chainOf(image);
-    const cacheRepository = repositoryOf(image, "protected");
     const script: string[] = [];
     chain.forEach((link, i) => {
       script.push(hashLine(link, i === 0 ? "" : "$PLATFORM_INPUTS_HASH"));
       if (i < chain.length - 1) {
-        script.push(`BASE_IMAGE_REF=$(platform_content "$${repositoryVariable(link.name)}:${contentTag}" "\${${trustedVariable(link.name)}:+$${trustedVariable(link.name)}:${contentTag}}")`);
+        // The base by digest: its content image, else this pipeline's commit image of it, else built again (platform_base).
+        const cache = cacheOf.get(link.name)!;
+        script.push(
+          `platform_base "$${repositoryVariable(link.name)}:${contentTag}" "\${${trustedVariable(link.name)}:+$${trustedVariable(link.name)}:${contentTag}}" "${inPipeline(link.name)}" ` +
+            `${quote(link.dockerfile ?? "Dockerfile")} ${quote(link.context ?? ".")} "${cache.CACHE_IMAGE}" "${cache.CACHE_TRUSTED_REPOSITORY}" "${i === 0 ? "" : "$BASE_IMAGE_REF"}" "$PLATFORM_INPUTS_HASH"`,
+          "BASE_IMAGE_REF=$PLATFORM_BASE",
+        );
       }
     });
     script.push(
@@ -238,14 +257,7 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
         DOCKERFILE: image.dockerfile ?? "Dockerfile",
         BUILD_CONTEXT: image.context ?? ".",
         // BuildKit cache in this pipeline's own repository; unprotected pipelines also import the protected one (build-cache.ts).
-        ...buildCacheVariables(
-          `${path}/images[${images.indexOf(image)}]`,
-          scheme,
-          { protected: repositoryOf(image, "protected"), unprotected: repositoryOf(image, "unprotected") },
-          `$${repositoryVariable(image.name)}`,
-          `$${trustedVariable(image.name)}`,
-          `${cacheRepository}:${moving?.ciTag ?? contentTag}`,
-        ),
+        ...cacheOf.get(image.name)!,
       },
       needs: image.baseImage ? needsOf(image.baseImage) : [],
       script,

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { fakeRegistry } from "./support/flow-harness";
-import { shimScript, startRegistryServer } from "./support/registry-server";
+import { parseRequest, shimScript, startRegistryServer } from "./support/registry-server";
 
 /*
  * The transport between the flow suite's shims and the fake registry served from the test process
@@ -29,14 +29,12 @@ afterAll(() => {
 
 /** The request a shim sends (registry-server.ts, "Protocol"). */
 function request(tool: string, args: readonly string[], env: Readonly<Record<string, string>>, stdin = ""): Buffer {
-  const payload = Buffer.concat([
+  return Buffer.concat([
+    Buffer.from(`${args.length + 1}\n`),
     Buffer.from([tool, ...args].map((a) => `${a}\0`).join("")),
-    Buffer.from([1]),
     Buffer.from(Object.entries(env).map(([k, v]) => `${k}=${v}\0`).join("")),
-    Buffer.from([1]),
-    Buffer.from(stdin),
+    Buffer.from(`\0${stdin}\0`),
   ]);
-  return Buffer.concat([Buffer.from(`${payload.length}\n`), payload]);
 }
 
 /** Sends `data` in the pieces `cuts` (ascending offsets) makes, each written on its own turn of the event loop; resolves to the answer. */
@@ -75,7 +73,7 @@ function runShim(shim: string, args: readonly string[], env: Readonly<Record<str
   });
 }
 
-test("a request that reaches the server in pieces (cut anywhere, also inside the length line) is answered as one sent at once", async () => {
+test("a request that reaches the server in pieces (cut anywhere, also inside its count line) is answered as one sent at once", async () => {
   const env = { FAKE_REGISTRY_STATE: path.join(dir, "split.json"), FAKE_NOW: "2026-01-05T09:00:00Z" };
   await send(request("docker", ["buildx", "create", "--name", "b1"], env), []);
   const whole = request("docker", ["buildx", "inspect", "b1"], env);
@@ -86,6 +84,24 @@ test("a request that reaches the server in pieces (cut anywhere, also inside the
       expect(await send(whole, [...cuts].sort((a, b) => a - b))).toEqual(expected);
     }),
     { numRuns: 25 },
+  );
+});
+
+test("the request carries no byte count: it is complete exactly at its last byte, whatever the arguments (empty, with newlines), environment and standard input", () => {
+  const text = fc.string({ unit: fc.constantFrom("a", "=", "\n", " ", "\u0001", "é") });
+  fc.assert(
+    fc.property(
+      fc.constantFrom("docker", "aws", "buildctl"),
+      fc.array(text, { maxLength: 5 }),
+      fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), text, { maxKeys: 4 }),
+      fc.string({ unit: fc.constantFrom("x", "\n", " ") }),
+      (tool, args, env, stdin) => {
+        const whole = request(tool, args, env, stdin);
+        expect(parseRequest(whole)).toEqual({ tool, args, env, stdin });
+        for (let cut = 0; cut < whole.length; cut++) expect(parseRequest(whole.subarray(0, cut))).toBeUndefined();
+      },
+    ),
+    { numRuns: 60 },
   );
 });
 

@@ -75,9 +75,11 @@ describe("imageReuseTemplate", () => {
     expect(Object.keys(jobs).filter((j) => j.startsWith("reuse-"))).toEqual([]);
     for (const name of ["build-app-image", "build-ci-image"]) expect(jobs[name]!.rules).toBeUndefined();
     expect(jobs["build-ci-image"]!.needs).toEqual([{ job: "build-app-image" }]);
-    expect(jobs["build-ci-image"]!.script!.slice(0, 3)).toEqual([
+    expect(jobs["build-ci-image"]!.script!.slice(0, 4)).toEqual([
       `PLATFORM_INPUTS_HASH=$(platform_inputs_hash 'Dockerfile' '.' "")`,
-      'BASE_IMAGE_REF=$(platform_content "$PLATFORM_APP_REPOSITORY:inputs-${PLATFORM_INPUTS_HASH}" "${PLATFORM_APP_REPOSITORY_TRUSTED:+$PLATFORM_APP_REPOSITORY_TRUSTED:inputs-${PLATFORM_INPUTS_HASH}}")',
+      // The base by digest: its content image, else this pipeline's commit image of it, else built again (retention may expire content tags first).
+      `platform_base "$PLATFORM_APP_REPOSITORY:inputs-\${PLATFORM_INPUTS_HASH}" "\${PLATFORM_APP_REPOSITORY_TRUSTED:+$PLATFORM_APP_REPOSITORY_TRUSTED:inputs-\${PLATFORM_INPUTS_HASH}}" "$PLATFORM_APP_REPOSITORY:$PLATFORM_IMAGE_TAG" 'Dockerfile' '.' "$PLATFORM_APP_REPOSITORY:buildcache" "$PLATFORM_APP_REPOSITORY_TRUSTED" "" "$PLATFORM_INPUTS_HASH"`,
+      "BASE_IMAGE_REF=$PLATFORM_BASE",
       `PLATFORM_INPUTS_HASH=$(platform_inputs_hash 'Dockerfile.ci' '.' "$PLATFORM_INPUTS_HASH")`,
     ]);
     // BuildKit cache in the pipeline's own repository (its trust level's); the protected one is imported only in unprotected pipelines.

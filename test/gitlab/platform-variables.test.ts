@@ -82,6 +82,7 @@ describe("platformVariables", () => {
       ...Object.keys(template.config.variables ?? {}),
       ...template.config.workflow!.rules.flatMap((r) => Object.keys(r.variables ?? {})),
       "PLATFORM_INPUTS_HASH", // computed by the build job
+      "PLATFORM_BASE", // set by platform_base in the build job (the base image by digest)
       PLATFORM_VARIABLES.imageBuilder, // set by the runner pool
       PLATFORM_VARIABLES.branchRoleArn, // read only as a fallback of older installations
       BUILD_SECRETS_VARIABLE, // optional, set by a project that passes build secrets (read as ${VAR:-})

@@ -2,12 +2,12 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Testing } from "cdktf";
-import { AccountStack } from "../../../stacks/account-stack";
-import { accountOf, accountStackName, validateConfig } from "../../../stacks/config";
-import { EnvironmentStack } from "../../../stacks/environment-stack";
-import { exampleConfig } from "../../../stacks/example-config";
-import { withoutSharedGitLabPieces } from "../../../stacks/gitlab-shared-stack";
+import type * as Cdktf from "cdktf";
+import type * as AccountStackModule from "../../../stacks/account-stack";
+import type * as ConfigModule from "../../../stacks/config";
+import type * as EnvironmentStackModule from "../../../stacks/environment-stack";
+import type * as ExampleConfigModule from "../../../stacks/example-config";
+import type * as SharedStackModule from "../../../stacks/gitlab-shared-stack";
 import { type SynthJson } from "../../support/synth";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -30,11 +30,19 @@ export function sourceHash(extra: readonly string[] = []): string {
  * The synthesized JSON of the example's account and environment stacks, by stack name, built as
  * the app builds them (validated configuration, each environment with its account stack; the
  * rule pack's aspects, which only check, are left out). Cached in the temp directory under
- * {@link sourceHash}, so the flow files of one test run synthesize once between them.
+ * {@link sourceHash}, so the flow files of one test run synthesize once between them; the modules
+ * that synthesize are loaded only on a cache miss.
  */
 export function exampleStackJson(): ReadonlyMap<string, SynthJson> {
   const file = path.join(tmpdir(), `flow-example-stacks-${sourceHash()}.json`);
   if (existsSync(file)) return new Map(Object.entries(JSON.parse(readFileSync(file, "utf8")) as Record<string, SynthJson>));
+  // Loaded only to synthesize: cdktf and the stacks' provider classes cost a flow file about a second of CPU to load.
+  const { Testing } = require("cdktf") as typeof Cdktf;
+  const { AccountStack } = require("../../../stacks/account-stack") as typeof AccountStackModule;
+  const { accountOf, accountStackName, validateConfig } = require("../../../stacks/config") as typeof ConfigModule;
+  const { EnvironmentStack } = require("../../../stacks/environment-stack") as typeof EnvironmentStackModule;
+  const { exampleConfig } = require("../../../stacks/example-config") as typeof ExampleConfigModule;
+  const { withoutSharedGitLabPieces } = require("../../../stacks/gitlab-shared-stack") as typeof SharedStackModule;
   validateConfig(exampleConfig);
   const app = Testing.app();
   const accounts = new Map(exampleConfig.accounts.map((a) => [a.name, new AccountStack(app, accountStackName(a), exampleConfig, a)]));

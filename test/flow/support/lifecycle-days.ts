@@ -90,19 +90,22 @@ export function applyLifecycleDay(state: RegistryState, scheme: TagScheme, polic
   for (const repo of Object.keys(state.repos)) {
     const images: LifecycleImage[] = Object.entries(state.repos[repo]!.images).map(([digest, i]) => ({ digest, tags: i.tags, pushedAt: new Date(i.pushedAt) }));
     images.forEach((i) => (maxTags = Math.max(maxTags, i.tags.length)));
+    const byDigest = new Map(images.map((i) => [i.digest, i]));
+    const carriers = new Carriers(images);
     const result = simulateLifecycle(policyOf(repo), images, now);
     for (const decision of result.expired) {
-      const image = images.find((i) => i.digest === decision.digest)!;
+      const image = byDigest.get(decision.digest)!;
       const carried = kindsOf(scheme, image.tags);
       if (carried.some((k) => k.protected)) violations.push(`${label}: ${repo} ${image.tags.join(",")} expired although protected`);
-      for (const kind of carried.filter((k) => !k.protected && !expiresAlone(k, image, images, now))) {
+      for (const kind of carried.filter((k) => !k.protected && !expiresAlone(k, image, carriers, now))) {
         violations.push(`${label}: ${repo} ${image.tags.join(",")} expired before kind ${kind.name}'s retention`);
       }
     }
-    const kept = result.kept.map((k) => images.find((i) => i.digest === k.digest)!);
+    const kept = result.kept.map((k) => byDigest.get(k.digest)!);
+    const keptKinds = new Map(kept.map((i) => [i, kindsOf(scheme, i.tags)]));
     for (const kind of scheme.retainedKinds) {
       const only = kept.filter((i) => {
-        const carried: TagKind[] = kindsOf(scheme, i.tags);
+        const carried = keptKinds.get(i)!;
         return carried.length === 1 && carried[0] === kind;
       });
       const r = kind.retention!;
@@ -113,11 +116,32 @@ export function applyLifecycleDay(state: RegistryState, scheme: TagScheme, polic
         violations.push(`${label}: ${repo} keeps ${only.length} ${kind.name} images, more than ${r.maxCount}`);
       }
     }
-    violations.push(...overdueMultiKind(scheme, kept, images, now).map((v) => `${label}: ${repo} ${v}`));
+    violations.push(...overdueMultiKind(scheme, kept, keptKinds, carriers, now).map((v) => `${label}: ${repo} ${v}`));
     fakeRegistry.expire(state, { [repo]: result.expired.map((e) => e.digest) });
     expired += result.expired.length;
   }
   return { violations, expired, maxTagsPerImage: maxTags };
+}
+
+/**
+ * The images of one repository carrying every kind of a set, newest first, each with its rank
+ * (0 = newest), computed once per set of kinds: the checks ask for them per image and kind.
+ */
+class Carriers {
+  private readonly ranks = new Map<string, Map<LifecycleImage, number>>();
+  public constructor(private readonly images: readonly LifecycleImage[]) {}
+
+  /** The rank of `image` among the images carrying every kind of `kinds` (-1 when it does not carry them all). */
+  public rankOf(kinds: readonly TagKind[], image: LifecycleImage): number {
+    const key = kinds.map((k) => k.name).join("+");
+    let ranks = this.ranks.get(key);
+    if (!ranks) {
+      const carrying = this.images.filter((i) => kinds.every((k) => i.tags.some((t) => matchesSelector(t, k.selector)))).sort((a, b) => b.pushedAt.getTime() - a.pushedAt.getTime());
+      ranks = new Map(carrying.map((i, n) => [i, n]));
+      this.ranks.set(key, ranks);
+    }
+    return ranks.get(image) ?? -1;
+  }
 }
 
 /**
@@ -130,10 +154,10 @@ export function applyLifecycleDay(state: RegistryState, scheme: TagScheme, polic
  * kinds than `maxKindsPerImage` (kinds selecting every tag aside) are beyond the policy's bound and
  * left out. One line per combination of kinds.
  */
-function overdueMultiKind(scheme: TagScheme, kept: readonly LifecycleImage[], images: readonly LifecycleImage[], now: Date): string[] {
+function overdueMultiKind(scheme: TagScheme, kept: readonly LifecycleImage[], keptKinds: ReadonlyMap<LifecycleImage, readonly TagKind[]>, carriers: Carriers, now: Date): string[] {
   const overdue = new Map<string, { count: number; why: string }>();
   for (const image of kept) {
-    if (kindsOf(scheme, image.tags).some((k) => k.protected)) continue;
+    if (keptKinds.get(image)!.some((k) => k.protected)) continue;
     const deciding = scheme.decidingKindsOf(image.tags);
     if (deciding.length < 2) continue;
     if (deciding.filter((k) => !("pattern" in k.selector && /^\*+$/.test(k.selector.pattern))).length > scheme.maxKindsPerImage) continue;
@@ -145,9 +169,8 @@ function overdueMultiKind(scheme: TagScheme, kept: readonly LifecycleImage[], im
       if (now.getTime() - image.pushedAt.getTime() > (longest + 1) * DAY) why = `older than ${longest} days`;
     } else if (counts.every((c) => c !== undefined)) {
       const largest = Math.max(...(counts as number[]));
-      const carriers = images.filter((i) => deciding.every((k) => i.tags.some((t) => matchesSelector(t, k.selector)))).sort((a, b) => b.pushedAt.getTime() - a.pushedAt.getTime());
-      if (carriers.indexOf(image) >= largest) why = `beyond the newest ${largest} carrying all of them`;
-    } else if (deciding.every((k) => expiresAlone(k, image, images, now))) {
+      if (carriers.rankOf(deciding, image) >= largest) why = `beyond the newest ${largest} carrying all of them`;
+    } else if (deciding.every((k) => expiresAlone(k, image, carriers, now))) {
       why = "that every kind would expire, kept forever (a count kind and an age kind: no ECR rule expires it)";
     }
     if (why === undefined) continue;
@@ -157,15 +180,24 @@ function overdueMultiKind(scheme: TagScheme, kept: readonly LifecycleImage[], im
   return [...overdue].map(([kinds, { count, why }]) => `keeps ${count} images of kinds ${kinds} ${why}`);
 }
 
+/** The kinds of each tag, per scheme (the checks ask for the same tags every simulated day). */
+const kindsOfTag = new WeakMap<TagScheme, Map<string, readonly TagKind[]>>();
+
 function kindsOf(scheme: TagScheme, tags: readonly string[]): TagKind[] {
-  return [...new Set(tags.flatMap((t) => scheme.kindsOf(t)))];
+  let cache = kindsOfTag.get(scheme);
+  if (!cache) kindsOfTag.set(scheme, (cache = new Map()));
+  const kinds = new Set<TagKind>();
+  for (const tag of tags) {
+    let ofTag = cache.get(tag);
+    if (!ofTag) cache.set(tag, (ofTag = scheme.kindsOf(tag)));
+    ofTag.forEach((k) => kinds.add(k));
+  }
+  return [...kinds];
 }
 
 /** Would `kind` alone expire `image`? Age: pushed more than N days ago; count: beyond the newest N images carrying the kind. */
-function expiresAlone(kind: TagKind, image: LifecycleImage, images: readonly LifecycleImage[], now: Date): boolean {
+function expiresAlone(kind: TagKind, image: LifecycleImage, carriers: Carriers, now: Date): boolean {
   const r = kind.retention!;
   if ("maxAgeDays" in r) return now.getTime() - image.pushedAt.getTime() > r.maxAgeDays * DAY;
-  const carriers = images.filter((i) => i.tags.some((t) => matchesSelector(t, kind.selector))).sort((a, b) => b.pushedAt.getTime() - a.pushedAt.getTime());
-  return carriers.indexOf(image) >= r.maxCount;
+  return carriers.rankOf([kind], image) >= r.maxCount;
 }
-

@@ -9,9 +9,12 @@ import { createServer, type Server } from "node:net";
  * same functions of fake-registry.cjs under the same state-file lock, with the shim's whole
  * environment, so the registry decides exactly as the per-call process did.
  *
- * Protocol: the shim sends `<length>\n` and a payload of NUL-terminated fields (tool, arguments),
- * \x01, the output of `env -0`, \x01, then standard input (for `docker login` only). The server answers
- * `<exit status>\n<stderr length>\n<stderr><stdout>` and closes.
+ * Protocol: the shim sends the number of fields (tool and arguments) on a line, the fields each
+ * NUL-terminated, the output of `env -0` (entries are never empty), one NUL more (the empty entry
+ * that ends the environment), then standard input (for `docker login` only; a shell variable, so
+ * without NUL) and a NUL. The server answers `<exit status>\n<stderr length>\n<stderr><stdout>` and
+ * closes. The request carries no byte count, so the shim builds it with shell builtins and `env`
+ * only: a temporary file and `wc`, `cat` and `rm` per call cost five process starts more.
  */
 
 interface RegistryModule {
@@ -28,20 +31,54 @@ export function shimScript(tool: string, script: string): string {
     "#!/bin/bash",
     `if [ -z "\${FAKE_REGISTRY_PORT:-}" ]; then exec node ${JSON.stringify(script)} ${tool} "$@"; fi`,
     '_in=""',
-    ...(tool === "docker" ? ['if [ "${1:-}" = login ]; then _in=$(cat); fi'] : []),
-    "_req=$(mktemp)",
-    `{ printf '%s\\0' ${tool} "$@"; printf '\\001'; env -0; printf '\\001%s' "$_in"; } > "$_req"`,
+    ...(tool === "docker" ? ["if [ \"${1:-}\" = login ]; then IFS= read -r -d '' _in || true; fi"] : []),
     "# Without a connection, the call runs in a process of its own, as without the server.",
-    `if ! { exec 3<>"/dev/tcp/127.0.0.1/$FAKE_REGISTRY_PORT"; } 2>/dev/null; then rm -f "$_req"; printf '%s' "$_in" | node ${JSON.stringify(script)} ${tool} "$@"; exit $?; fi`,
-    `{ printf '%s\\n' "$(wc -c < "$_req")"; cat "$_req"; } >&3`,
-    'rm -f "$_req"',
+    `if ! { exec 3<>"/dev/tcp/127.0.0.1/$FAKE_REGISTRY_PORT"; } 2>/dev/null; then printf '%s' "$_in" | node ${JSON.stringify(script)} ${tool} "$@"; exit $?; fi`,
+    `{ printf '%s\\n' "$(($# + 1))"; printf '%s\\0' ${tool} "$@"; env -0; printf '\\0%s\\0' "$_in"; } >&3`,
     `read -r _status <&3 || { echo "fake registry server: no answer to ${tool} $*" >&2; exit 2; }`,
     "read -r _errors <&3",
     'if [ "$_errors" -gt 0 ]; then dd bs=1 count="$_errors" status=none <&3 >&2; fi',
-    "cat <&3",
+    "# stdout is text (digests, manifests, messages): read to the end of the answer without starting cat.",
+    "IFS= read -r -d '' _out <&3 || true",
+    "printf '%s' \"$_out\"",
     'exit "$_status"',
     "",
   ].join("\n");
+}
+
+/**
+ * The request in `buffer` once it is complete (see "Protocol"), else undefined: the tool, its
+ * arguments, the environment and standard input.
+ */
+export function parseRequest(buffer: Buffer): { tool: string; args: string[]; env: Record<string, string>; stdin: string } | undefined {
+  const newline = buffer.indexOf(10);
+  if (newline < 0) return undefined;
+  const count = Number(buffer.subarray(0, newline).toString());
+  const fields: string[] = [];
+  let at = newline + 1;
+  const next = (): string | undefined => {
+    const end = buffer.indexOf(0, at);
+    if (end < 0) return undefined;
+    const field = buffer.subarray(at, end).toString();
+    at = end + 1;
+    return field;
+  };
+  for (let i = 0; i < count; i++) {
+    const field = next();
+    if (field === undefined) return undefined;
+    fields.push(field);
+  }
+  const env: Record<string, string> = {};
+  for (;;) {
+    const entry = next();
+    if (entry === undefined) return undefined;
+    if (entry === "") break;
+    env[entry.slice(0, entry.indexOf("="))] = entry.slice(entry.indexOf("=") + 1);
+  }
+  const stdin = next();
+  if (stdin === undefined) return undefined;
+  const [tool, ...args] = fields;
+  return { tool: tool!, args, env, stdin };
 }
 
 /** Starts the server (listening on a free local port, not keeping the process alive); resolves to its port. */
@@ -51,23 +88,10 @@ export function startRegistryServer(registry: RegistryModule): Promise<{ server:
     let buffer = Buffer.alloc(0);
     socket.on("data", (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
-      const newline = buffer.indexOf(10);
-      if (newline < 0) return;
-      const length = Number(buffer.subarray(0, newline).toString());
-      if (buffer.length - newline - 1 < length) return;
-      const payload = buffer.subarray(newline + 1, newline + 1 + length);
-      const first = payload.indexOf(1);
-      const second = payload.indexOf(1, first + 1);
-      const [tool, ...args] = payload.subarray(0, first).toString().split("\0").slice(0, -1);
-      const env = Object.fromEntries(
-        payload
-          .subarray(first + 1, second)
-          .toString()
-          .split("\0")
-          .filter(Boolean)
-          .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-      );
-      const stdin = payload.subarray(second + 1).toString();
+      const request = parseRequest(buffer);
+      if (!request) return;
+      socket.removeAllListeners("data");
+      const { tool, args, env, stdin } = request;
       const file = env.FAKE_REGISTRY_STATE!;
       let status = 0;
       let stdout = "";
