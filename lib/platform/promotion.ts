@@ -260,13 +260,7 @@ export function validatePromotion(config: PromotionConfigView): void {
       return;
     }
     const source = config.environments[index]!;
-    // By host: a malformed URL (http://, a trailing slash) is reported by the URL check alone.
-    const host = (url: string) =>
-      url
-        .replace(/^[a-z]+:\/\//i, "")
-        .replace(/\/+$/, "")
-        .toLowerCase();
-    check(host(source.gitlab.url) === host(env.gitlab.url) && source.gitlab.group === env.gitlab.group, {
+    check(instanceOf(source.gitlab.url) === instanceOf(env.gitlab.url) && source.gitlab.group === env.gitlab.group, {
       path: `${at}/from`,
       subject: "promotion source",
       value: name,
@@ -352,6 +346,18 @@ function validateDeployAccess(env: EnvironmentConfig, at: string): void {
 }
 
 /**
+ * The GitLab instance a URL names, by host (and path), for grouping environments: a malformed URL
+ * (`http://`, a trailing slash, upper case) is reported by the URL check alone, not again by every
+ * check that groups environments by instance.
+ */
+function instanceOf(url: string): string {
+  return url
+    .replace(/^[a-z]+:\/\//i, "")
+    .replace(/\/+$/, "")
+    .toLowerCase();
+}
+
+/**
  * The image deploy jobs run must be filled: without `deploy.jobImage` they run
  * `$PLATFORM_TOOLBOX_URL:latest` of their environment, which only the toolbox project's CI file
  * fills (it promotes its image into every deploying environment and moves `latest` there). So a
@@ -369,7 +375,7 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
     if (env?.deploy === undefined || env.gitlab === undefined) return;
     const at = `config/environments[${i}]/deploy/jobImage`;
     const jobImage = env.deploy.jobImage;
-    const seen = first.get(env.gitlab.url);
+    const seen = first.get(instanceOf(env.gitlab.url));
     check(seen === undefined || seen.jobImage === jobImage, {
       path: at,
       subject: "deploy job image",
@@ -384,10 +390,10 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
       rule: "an image reference (a non-empty string): an empty one would leave deploy jobs on the toolbox image the option exists to replace",
       fix: "name the image deploy jobs run (e.g. registry.example.com/tools/deploy:1.4), or leave deploy.jobImage unset to run the toolbox image",
     });
-    if (!seen) first.set(env.gitlab.url, { jobImage, index: i });
+    if (!seen) first.set(instanceOf(env.gitlab.url), { jobImage, index: i });
     if (jobImage !== undefined) return;
     // The toolbox project of this GitLab instance only: the stacks fill the image from the toolbox project of the same instance.
-    const declaring = config.environments.find((e) => e?.gitlab?.url === env.gitlab?.url && e?.gitlab?.toolboxProject);
+    const declaring = config.environments.find((e) => typeof e?.gitlab?.url === "string" && instanceOf(e.gitlab.url) === instanceOf(env.gitlab!.url) && e.gitlab.toolboxProject);
     const toolboxProject = declaring?.gitlab?.toolboxProject?.path;
     const repositoryId = imageRolesOf(env).toolbox;
     const builder = toolboxProject === undefined ? undefined : tenantsOf(env).find((t) => t.path.toLowerCase() === toolboxProject.toLowerCase());
