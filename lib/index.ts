@@ -785,3 +785,6 @@ export { validateManagedPolicyArns } from "./identity/role-policy";
 // Tag kinds' role variables; Git tag values a selector admits through a tag template.
 export { REQUIRED_CI_TAG_VARIABLES, ciTagVariables } from "./registry/tag-kinds";
 export { patternRegex, quotientPatterns } from "./registry/glob";
+
+// The GitLab version check's minimum-version rule, shared by the construct and the configuration.
+export { checkMinimumVersions } from "./gitlab/gitlab-version-check";
