@@ -109,7 +109,7 @@ export const ROLE_POLICY_FORMS: readonly string[] = [
 ];
 
 /** Policy forms that attach to users, groups or the account, never to a role: they give no role a permission. */
-const NON_ROLE_POLICY_FORMS = new Set([
+export const NON_ROLE_POLICY_FORMS: ReadonlySet<string> = new Set([
   "aws_iam_user_policy",
   "aws_iam_user_policy_attachment",
   "aws_iam_user_policies_exclusive",
