@@ -3,6 +3,8 @@
  * for, planted on the dev unprotected role in a copy of the example's JSON, are each reported;
  * the example app (and its allowlisted writes) is not.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { expandAction } from "../../lib/core/iam-data";
 import { exampleConfig } from "../../stacks/example-config";
 import { boundaryViolations } from "./boundaries";
@@ -79,5 +81,16 @@ describe("attack paths: the write net under the named checks", () => {
       expect({ entry: entry.action, levels: actions.every(changesSomething), found: actions.length > 0 }).toEqual({ entry: entry.action, levels: true, found: true });
       expect(entry.reason.length).toBeGreaterThan(20);
     }
+  });
+
+  test("docs/security-model.md's allowlist table names every allowlisted action, and no other", () => {
+    const doc = readFileSync(join(__dirname, "..", "..", "docs", "security-model.md"), "utf8");
+    const table = doc.slice(doc.indexOf("What these roles may write on a protected scope"), doc.indexOf("## Protected refs as code"));
+    const rows = table.split("\n").filter((l) => l.startsWith("| `"));
+    const documented = rows.flatMap((row) => [...row.split("|")[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+    const services = new Map(rows.map((row) => [row, /`([a-z0-9-]+):/.exec(row)?.[1]]));
+    const qualified = rows.flatMap((row) => [...row.split("|")[1]!.matchAll(/`([^`]+)`/g)].map((m) => (m[1]!.includes(":") ? m[1]! : `${services.get(row)!}:${m[1]!}`)));
+    expect(documented.length).toBe(qualified.length);
+    expect(new Set(qualified)).toEqual(new Set(UNPROTECTED_WRITES.map((w) => w.action)));
   });
 });
