@@ -66,6 +66,8 @@ export const UNPROTECTED_WRITES: readonly AllowedWrite[] = [
   ...["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"].map(
     (action): AllowedWrite => ({ action, resource: "own-unprotected-cache", reason: "jobs of the unprotected pool save and replace their cache under the unprotected prefix" }),
   ),
+  // https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html: "ecr:BatchImportUpstreamImage",
+  // and "ecr:CreateRepository ... required if the repository storing the cached images doesn't already exist".
   ...["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"].map(
     (action): AllowedWrite => ({
       action,
