@@ -789,3 +789,6 @@ export { patternRegex, quotientPatterns } from "./registry/glob";
 export { RULE_SHORTCUTS, type RuleShortcut, ruleShortcutOn, setRuleShortcut, ruleShortcutUses, keepRulesShield, renderedCloudConfigOf } from "./checks";
 export { cloudConfigText } from "./core/cloud-config";
 export { MAX_RENDERED_TEXTS, registerRenderedCloudConfig, renderedCloudConfig, renderedCloudConfigTemplates, type RenderedTemplate, yamlRoundTrips, yamlUnsafeString } from "./core/rendered-texts";
+
+// The GitLab version check's minimum-version rule, shared by the construct and the configuration.
+export { checkMinimumVersions } from "./gitlab/gitlab-version-check";

@@ -1,8 +1,6 @@
 import { check } from "../lib/core/errors";
-import { FORK_MERGE_REQUEST_SUB_MINIMUM } from "../lib/gitlab/gitlab-version-check";
+import { checkMinimumVersions, FORK_MERGE_REQUEST_SUB_MINIMUM } from "../lib/gitlab/gitlab-version-check";
 import { type PlatformConfig } from "./platform-config";
-
-const VERSION = /^\d+\.\d+\.\d+$/;
 
 /**
  * The minimum GitLab versions of one instance's version check (`gitlab.minimumVersions`): the
@@ -14,7 +12,8 @@ const VERSION = /^\d+\.\d+\.\d+$/;
  * @returns the list, or undefined for the default (18.2.2 only)
  * @throws ValidationError for an empty list, a version that is not `<major>.<minor>.<patch>`,
  *   a newest version below 18.2.2, an entry on the 18.2 line below 18.2.2 (that line has no
- *   backport; its fix is 18.2.2 itself), or environments on the instance that disagree
+ *   backport; its fix is 18.2.2 itself), all checked by `checkMinimumVersions` (the rule the
+ *   construct enforces too), or environments on the instance that disagree
  */
 export function versionMinimumsOf(config: PlatformConfig, gitlabUrl: string): readonly string[] | undefined {
   const on = config.environments
@@ -23,37 +22,11 @@ export function versionMinimumsOf(config: PlatformConfig, gitlabUrl: string): re
   const giving = on.filter(({ env }) => env.gitlab.minimumVersions !== undefined);
   if (giving.length === 0) return undefined;
   for (const { env, path } of giving) {
-    const list = env.gitlab.minimumVersions as unknown;
-    check(Array.isArray(list) && list.length > 0 && list.every((v) => typeof v === "string" && VERSION.test(v)), {
+    checkMinimumVersions(
+      env.gitlab.minimumVersions as unknown,
       path,
-      subject: "minimumVersions",
-      value: list,
-      rule: "minimum GitLab versions are one or more <major>.<minor>.<patch> versions",
-      fix: `use e.g. ["${FORK_MERGE_REQUEST_SUB_MINIMUM}", "18.1.5"] (18.1.5 standing for the patch release of 18.1 whose notes list the fork merge-request ID token fix), or drop it for ${FORK_MERGE_REQUEST_SUB_MINIMUM}`,
-    });
-    const newest = [...(list as string[])].map((v) => v.split(".").map(Number)).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!).pop()!;
-    const [major, minor, patch] = FORK_MERGE_REQUEST_SUB_MINIMUM.split(".").map(Number) as [number, number, number];
-    check(newest[0]! > major || (newest[0] === major && (newest[1]! > minor || (newest[1] === minor && newest[2]! >= patch))), {
-      path,
-      subject: "minimumVersions",
-      value: list,
-      rule: `the newest listed version is the minimum for every later line, and no release before ${FORK_MERGE_REQUEST_SUB_MINIMUM} carries the fork's project_path in fork merge-request ID tokens; older lines are admitted only as backports listed next to it`,
-      fix: `list "${FORK_MERGE_REQUEST_SUB_MINIMUM}" (or later) too, with the backports of older lines beside it`,
-    });
-    const [fixMajor, fixMinor] = [major, minor];
-    // Every later line's releases order above the first fixed release, so only the fixed line's
-    // own earlier patch releases can sit below it.
-    const unpatched = (list as string[]).find((v) => {
-      const [a, b, c] = v.split(".").map(Number) as [number, number, number];
-      return a === fixMajor && b === fixMinor && c < patch;
-    });
-    check(unpatched === undefined, {
-      path,
-      subject: "minimumVersions",
-      value: list,
-      rule: `${unpatched} is on a line at or above ${fixMajor}.${fixMinor}, where ${FORK_MERGE_REQUEST_SUB_MINIMUM} is the first release with the fork merge-request ID token fix; only lines before ${fixMajor}.${fixMinor} take a backport minimum`,
-      fix: `raise ${unpatched} to ${FORK_MERGE_REQUEST_SUB_MINIMUM} or later on its line, or drop it`,
-    });
+      `["${FORK_MERGE_REQUEST_SUB_MINIMUM}", "18.1.5"] (18.1.5 standing for the patch release of 18.1 whose notes list the fork merge-request ID token fix), or drop it for ${FORK_MERGE_REQUEST_SUB_MINIMUM}`,
+    );
   }
   const first = giving[0]!;
   const differing = on.find(({ env }) => JSON.stringify(env.gitlab.minimumVersions ?? null) !== JSON.stringify(first.env.gitlab.minimumVersions));

@@ -53,13 +53,60 @@ export function versionAtLeastExpression(versionRef: string, minimums: readonly 
   return `try(anytrue([for v in [regex("^([0-9]+)[.]([0-9]+)[.]([0-9]+)", ${versionRef})] : anytrue([${terms.join(", ")}])]), false)`;
 }
 
+/**
+ * Checks a list of minimum GitLab versions for {@link GitLabVersionCheck}: one or more
+ * `<major>.<minor>.<patch>` versions, the newest at least {@link FORK_MERGE_REQUEST_SUB_MINIMUM}
+ * (it is the minimum for every later line, and no earlier release carries the fork's
+ * `project_path` in fork merge-request ID tokens), and no other entry on the
+ * {@link FORK_MERGE_REQUEST_SUB_MINIMUM} line below it (that line's fix is that release itself;
+ * lines before it take a backport minimum, which the caller has checked in its release notes).
+ * The construct and the configuration layer (`gitlab.minimumVersions`) both call it, so a list
+ * one refuses the other refuses too.
+ *
+ * @param minimums the list, as given (checked at run time for plain-JavaScript callers)
+ * @param path construct path or configuration path named in the message
+ * @param fixExample a valid list to name in the fix of a malformed one
+ * @throws ValidationError for an empty list, a malformed version, a newest version below
+ *   {@link FORK_MERGE_REQUEST_SUB_MINIMUM}, or an unpatched release of its line
+ */
+export function checkMinimumVersions(minimums: unknown, path: string, fixExample = `["${FORK_MERGE_REQUEST_SUB_MINIMUM}"]`): asserts minimums is readonly string[] {
+  check(Array.isArray(minimums) && minimums.length > 0 && minimums.every((m) => typeof m === "string" && VERSION.test(m)), {
+    path,
+    subject: "minimumVersions",
+    value: minimums,
+    rule: "minimum GitLab versions are one or more <major>.<minor>.<patch> versions",
+    fix: `use e.g. ${fixExample}`,
+  });
+  const [major, minor, patch] = FORK_MERGE_REQUEST_SUB_MINIMUM.split(".").map(Number) as [number, number, number];
+  const fixed = encode(major, minor, patch);
+  const numbers = minimums.map((v) => v.split(".").map(Number) as [number, number, number]);
+  check(Math.max(...numbers.map((n) => encode(...n))) >= fixed, {
+    path,
+    subject: "minimumVersions",
+    value: minimums,
+    rule: `the newest listed version is the minimum for every later line, and no release before ${FORK_MERGE_REQUEST_SUB_MINIMUM} carries the fork's project_path in fork merge-request ID tokens; older lines are admitted only as backports listed next to it`,
+    fix: `list "${FORK_MERGE_REQUEST_SUB_MINIMUM}" (or later) too, with the backports of older lines beside it`,
+  });
+  // Every later line's releases order above the first fixed release, so only the fixed line's
+  // own earlier patch releases can sit below it.
+  const unpatched = minimums.find((_, i) => numbers[i]![0] === major && numbers[i]![1] === minor && numbers[i]![2] < patch);
+  check(unpatched === undefined, {
+    path,
+    subject: "minimumVersions",
+    value: minimums,
+    rule: `${unpatched} is on the ${major}.${minor} line below ${FORK_MERGE_REQUEST_SUB_MINIMUM}, the first release of that line with the fork merge-request ID token fix (it has no earlier backport); only lines before ${major}.${minor} take a backport minimum`,
+    fix: `raise ${unpatched} to ${FORK_MERGE_REQUEST_SUB_MINIMUM} or later on its line, or drop it`,
+  });
+}
+
 /** Props of a {@link GitLabVersionCheck}. */
 export interface GitLabVersionCheckProps {
   /** The instance URL, for the messages. */
   readonly gitlabUrl: string;
   /**
    * The versions that carry the fork merge-request `sub` fix: the newest is the minimum for every
-   * later line, the others admit their own line from that patch on (backports).
+   * later line (at least 18.2.2), the others admit their own line from that patch on (backports;
+   * none on the 18.2 line below 18.2.2). Checked by {@link checkMinimumVersions}.
    * @default {@link FORK_MERGE_REQUEST_SUB_MINIMUMS} (18.2.2)
    */
   readonly minimumVersions?: readonly string[];
@@ -81,7 +128,8 @@ export interface GitLabVersionCheckProps {
  *
  * Construct id of the data source: `metadata` (none when skipped).
  *
- * @throws ValidationError for a skip without a reason, or a malformed minimum version
+ * @throws ValidationError for a skip without a reason, or minimum versions that
+ *   {@link checkMinimumVersions} refuses (malformed, newest below 18.2.2, an unpatched 18.2 release)
  */
 export class GitLabVersionCheck extends Construct {
   /** The data source, unless the check is skipped. */
@@ -91,13 +139,7 @@ export class GitLabVersionCheck extends Construct {
     super(scope, id);
     const path = this.node.path;
     const minimums = props.minimumVersions ?? FORK_MERGE_REQUEST_SUB_MINIMUMS;
-    check(Array.isArray(minimums) && minimums.length > 0 && minimums.every((m) => typeof m === "string" && VERSION.test(m)), {
-      path,
-      subject: "minimumVersions",
-      value: minimums,
-      rule: "minimum GitLab versions are one or more <major>.<minor>.<patch> versions",
-      fix: `use e.g. ["${FORK_MERGE_REQUEST_SUB_MINIMUM}"]`,
-    });
+    checkMinimumVersions(minimums, path);
     if (props.skip !== undefined) {
       const reason = (props.skip as { reason?: unknown }).reason;
       check(typeof reason === "string" && reason.trim().length > 0, {

@@ -8,6 +8,7 @@ import { assumableWithToken, chainedFrom, deploys, everyAudience, isProtected, p
 import { stackModelOf } from "./runner-model";
 import { type Scenario, tenantActors, tokenOf } from "./scenario";
 import { hostTakeoversOf } from "./host-takeover";
+import { writeNetViolations } from "./write-net";
 import { bucketsOf, protectedCacheAccess, protectedCachePrefixes, readsSecret, secretsOf } from "./secret-reach";
 
 /** Every role an actor reaches in any environment, whatever audience its job requests. */
@@ -95,6 +96,9 @@ export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors):
       for (const power of administratorPowerOf(role)) problems.push(`runner host ${host}: reaches ${role.name}, which ${power}`);
     }
   }
+  // The net under the named checks: every write-level action on a protected scope (write-net.ts).
+  const reachedByTenant = cases.filter((c) => unprotectedOf(c.actor)).map((c) => ({ tenant: c.tenant.name, roles: c.reached }));
+  problems.push(...writeNetViolations(scenario, reachedByTenant, runByProtected));
   return problems;
 }
 

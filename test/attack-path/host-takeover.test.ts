@@ -41,6 +41,15 @@ describe("attack paths: host takeover from a role an unprotected actor reaches",
     expect(takeovers(plant({ Effect: "Allow", Action: "ssm:PutParameter", Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/elsewhere/*` }))).toEqual([]);
   });
 
+  test("ssm:PutParameter on another stack's host scripts in the same account (staging's, from dev's unprotected role) is caught (the old check read the role's own stack only)", () => {
+    const accountOf = (stack: string) => (base.json.get(stack)!.provider as { aws: { allowed_account_ids: string[] }[] }).aws[0]!.allowed_account_ids[0];
+    expect([accountOf("dev"), accountOf("staging")]).toEqual([ACCOUNT, ACCOUNT]);
+    const found = takeovers(plant({ Effect: "Allow", Action: "ssm:PutParameter", Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/runner-fleet/acme-ci-staging/*` }));
+    expect(found).toEqual(expect.arrayContaining([expect.stringMatching(/which may call ssm:PutParameter on the host script \/runner-fleet\/acme-ci-staging\/script-[0-9a-f]+\/0 of staging$/)]));
+    // Production is in another account: a grant naming this account's ARNs cannot touch it.
+    expect(found.filter((f) => f.includes("acme-ci-production"))).toEqual([]);
+  });
+
   test("iam:PassRole of the protected runner host role with ec2:RunInstances is caught; either half alone, or passing a role it reaches anyway, is not", () => {
     const pass = { Effect: "Allow", Action: "iam:PassRole", Resource: `arn:aws:iam::${ACCOUNT}:role/${HOST}` };
     const run = { Effect: "Allow", Action: "ec2:RunInstances", Resource: "*" };

@@ -18,6 +18,10 @@
  * tried with every value the role's conditions name for it; beyond 64 combinations the instance
  * is asked about with the role's Allow conditions dropped (fails closed: matching every instance,
  * never silently none).
+ *
+ * Host scripts are looked for in every stack of the role's account, whatever its region
+ * (environments may share an account: dev's role rewriting staging's host scripts takes over
+ * staging's hosts).
  */
 import { type SynthJson } from "../support/synth";
 import { roleAllows, type RoleNode } from "./iam-model";
@@ -85,9 +89,12 @@ function allowsOnInstance(role: RoleNode, action: string, arn: string, instance:
   });
 }
 
+const accountOf = (json: SynthJson | undefined): string => String((providerOf(json)?.allowed_account_ids as string[] | undefined)?.[0] ?? "");
+
 /**
- * The host takeover paths of `role`: one sentence per path (empty when it has none). `others` are
- * the roles it must not launch instances with (those the actor does not reach already).
+ * The host takeover paths of `role`: one sentence per path (empty when it has none): instances of
+ * every stack in its account and region, host scripts of every stack in its account. `others`
+ * are the roles it must not launch instances with (those the actor does not reach already).
  */
 export function hostTakeoversOf(stacks: ReadonlyMap<string, SynthJson>, role: RoleNode, others: readonly RoleNode[]): string[] {
   const json = stacks.get(role.stack);
@@ -105,12 +112,15 @@ export function hostTakeoversOf(stacks: ReadonlyMap<string, SynthJson>, role: Ro
     const hosts = on(action);
     if (hosts.length > 0) found.push(`may call ${action} on the runner hosts' instances (${arn}; matching ${hosts.join(", ")})`);
   }
-  const scripts = resources(json, "aws_ssm_parameter")
-    .map(([, p]) => String(p.name))
-    .filter((name) => name.startsWith(HOST_SCRIPT_PREFIX));
-  for (const name of scripts) {
-    const parameter = `arn:aws:ssm:${region}:${role.account}:parameter/${name.replace(/^\//, "")}`;
-    if (roleAllows(role, "ssm:PutParameter", parameter)) found.push(`may call ssm:PutParameter on the host script ${name}`);
+  // Host scripts of every stack in the role's account (each in its own region).
+  for (const [stack, other] of [...stacks].filter(([name, j]) => name === role.stack || accountOf(j) === role.account)) {
+    const scripts = resources(other, "aws_ssm_parameter")
+      .map(([, p]) => String(p.name))
+      .filter((name) => name.startsWith(HOST_SCRIPT_PREFIX));
+    for (const name of scripts) {
+      const parameter = `arn:aws:ssm:${regionOf(other)}:${role.account}:parameter/${name.replace(/^\//, "")}`;
+      if (roleAllows(role, "ssm:PutParameter", parameter)) found.push(`may call ssm:PutParameter on the host script ${name}${stack === role.stack ? "" : ` of ${stack}`}`);
+    }
   }
   if (on("ec2:RunInstances").length > 0 || roleAllows(role, "ec2:RunInstances", arn)) {
     for (const other of others.filter((r) => r.account === role.account && r !== role)) {

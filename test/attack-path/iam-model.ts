@@ -9,6 +9,7 @@
 import { type SynthJson } from "../support/synth";
 import { evaluatePolicy, evaluateResourcePolicy, type IamRequest, wildcardMatch } from "../support/iam-evaluator";
 import { managedPolicyOf } from "./managed-policies";
+import { roleAttachmentsOf } from "./role-policies";
 import { failOnUnmodelledGrants } from "./unmodelled-grants";
 
 type Json = Record<string, unknown>;
@@ -108,7 +109,7 @@ export const ROLE_POLICY_FORMS: readonly string[] = [
 ];
 
 /** Policy forms that attach to users, groups or the account, never to a role: they give no role a permission. */
-const NON_ROLE_POLICY_FORMS = new Set([
+export const NON_ROLE_POLICY_FORMS: ReadonlySet<string> = new Set([
   "aws_iam_user_policy",
   "aws_iam_user_policy_attachment",
   "aws_iam_user_policies_exclusive",
@@ -178,46 +179,11 @@ export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel 
     for (const [id, key] of values(json, "aws_kms_key")) {
       keys.push({ stack, id, arn: `arn:aws:kms:${region}:${account}:key/${stack}-${id}`, policy: JSON.parse(resolve(String(key.policy))) as Doc });
     }
-    const customerManaged = new Map<string, Doc>();
-    for (const [id, policy] of values(json, "aws_iam_policy")) {
-      const doc = JSON.parse(resolve(String(policy.policy))) as Doc;
-      customerManaged.set(`\${aws_iam_policy.${id}.arn}`, doc);
-      customerManaged.set(`arn:aws:iam::${account}:policy${String(policy.path ?? "/")}${String(policy.name)}`, doc);
-    }
-    const policiesOf = new Map<string, Doc[]>();
-    const managedOf = new Map<string, string[]>();
-    for (const [, policy] of values(json, "aws_iam_role_policy")) {
-      const role = resolve(String(policy.role));
-      policiesOf.set(role, [...(policiesOf.get(role) ?? []), JSON.parse(resolve(String(policy.policy))) as Doc]);
-    }
-    const attach = (role: string, arn: unknown) => managedOf.set(role, [...(managedOf.get(role) ?? []), resolve(String(arn))]);
     failOnUnknownAttachmentForms(stack, json);
     failOnUnmodelledGrants(stack, json);
-    for (const [, attachment] of values(json, "aws_iam_role_policy_attachment")) attach(resolve(String(attachment.role)), attachment.policy_arn);
-    for (const [, attachment] of values(json, "aws_iam_policy_attachment")) {
-      for (const role of (attachment.roles as string[] | undefined) ?? []) attach(resolve(String(role)), attachment.policy_arn);
-    }
-    // Exclusive attachments detach what they do not list; counting their ARNs as attached can only widen what is found.
-    for (const [, exclusive] of values(json, "aws_iam_role_policy_attachments_exclusive")) {
-      for (const arn of (exclusive.policy_arns as string[] | undefined) ?? []) attach(resolve(String(exclusive.role_name)), arn);
-    }
+    const attached = roleAttachmentsOf(stack, json, account, resolve);
+    const customerManaged = attached.customerManaged;
     for (const [id, role] of values(json, "aws_iam_role")) {
-      const name = String(role.name);
-      // aws_iam_role's own forms (provider-aws 21.22.1 IamRoleConfig.managedPolicyArns / inlinePolicy).
-      const arns = role.managed_policy_arns;
-      if (arns !== undefined) {
-        if (!Array.isArray(arns)) throw new Error(`attack-path model: ${stack} aws_iam_role.${id}.managed_policy_arns is not a list (${JSON.stringify(arns)}); the model cannot tell what it attaches`);
-        for (const arn of arns) attach(name, arn);
-      }
-      const inline = role.inline_policy;
-      if (inline !== undefined) {
-        if (!Array.isArray(inline)) throw new Error(`attack-path model: ${stack} aws_iam_role.${id}.inline_policy is not a list of blocks (${JSON.stringify(inline)}); the model cannot tell what it grants`);
-        for (const block of inline as Json[]) {
-          if (block.policy !== undefined) policiesOf.set(name, [...(policiesOf.get(name) ?? []), JSON.parse(resolve(String(block.policy))) as Doc]);
-        }
-      }
-    }
-    for (const [, role] of values(json, "aws_iam_role")) {
       const name = String(role.name);
       roles.push({
         stack,
@@ -225,8 +191,8 @@ export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel 
         name,
         arn: `arn:aws:iam::${account}:role/${name}`,
         trust: JSON.parse(resolve(String(role.assume_role_policy))) as Doc,
-        policies: policiesOf.get(name) ?? [],
-        managedPolicyArns: managedOf.get(name) ?? [],
+        policies: attached.inline.get(id) ?? [],
+        managedPolicyArns: attached.managed.get(id) ?? [],
         customerManaged,
       });
     }

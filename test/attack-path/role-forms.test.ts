@@ -58,7 +58,8 @@ describe("attack paths: every form that gives a role permissions", () => {
 
   test("fails closed on grants the model does not read: an aws_kms_grant on the secrets key for the unprotected role (the old model ignored it), and every other listed form", () => {
     for (const type of UNMODELLED_GRANT_FORMS.keys()) {
-      const json = new Map([...base.json].map(([stack, j]) => [stack, JSON.parse(JSON.stringify(j)) as typeof j]));
+      // The dev stack alone: the model throws while reading it (the other stacks would only slow the loop).
+      const json = new Map([["dev", JSON.parse(JSON.stringify(base.json.get("dev"))) as NonNullable<ReturnType<typeof base.json.get>>]]);
       const dev = json.get("dev")!;
       const [keyId] = Object.keys(resourcesOf(dev, "aws_kms_key"));
       resourcesOf(dev, type).planted =

@@ -4,13 +4,16 @@
  * GitLab runner registrations (scope, tags, untagged, access level), the SSM
  * parameters holding their tokens (and the KMS key of each), the runner hosts
  * (launch templates: instance role, and the config.toml and token parameters
- * in their user data), the host roles' identity policies and the KMS key
+ * in their user data), the host roles' identity policies (every attachment form
+ * the IAM model reads: inline, attached AWS- and customer-managed) and the KMS key
  * policies.
  */
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import { decodeFunctionCall } from "../support/hcl";
 import { type SynthJson } from "../support/synth";
+import { managedPolicyOf } from "./managed-policies";
+import { roleAttachmentsOf } from "./role-policies";
 
 /** A reference `${type.name.attribute}` (or `${data.type.name.attribute}`) in a stack. */
 export interface Reference {
@@ -99,7 +102,7 @@ export interface StackModel {
   readonly registrations: readonly RegistrationModel[];
   readonly hosts: readonly HostModel[];
   readonly parameters: readonly ParameterModel[];
-  /** Identity policy statements by role logical id. */
+  /** Identity policy statements by role logical id: inline policies and attached managed policies (administrator-level ones as Allow `*` on `*`). */
   readonly rolePolicies: ReadonlyMap<string, readonly StatementModel[]>;
   /** Key policy statements by `aws_kms_key` logical id. */
   readonly keyPolicies: ReadonlyMap<string, readonly StatementModel[]>;
@@ -201,6 +204,9 @@ function hostRunnersOf(userData: unknown): HostRunnerModel[] {
   });
 }
 
+/** What an administrator-level managed policy allows, as one statement. */
+const ADMINISTRATOR_STATEMENT: StatementModel = { effect: "Allow", actions: ["*"], resources: ["*"], principals: [], conditions: {} };
+
 /** Reads one stack. */
 export function stackModelOf(stack: string, json: SynthJson): StackModel {
   const resources = (json.resource ?? {}) as Resources;
@@ -258,10 +264,16 @@ export function stackModelOf(stack: string, json: SynthJson): StackModel {
     runners: hostRunnersOf(body.user_data),
   }));
 
+  // Every attachment form the IAM model reads, through the same reader (role-policies.ts).
+  const attached = roleAttachmentsOf(stack, json, accountId);
   const rolePolicies = new Map<string, StatementModel[]>();
-  for (const [, body] of of("aws_iam_role_policy")) {
-    const role = roleIdOf(body.role);
-    if (role) rolePolicies.set(role, [...(rolePolicies.get(role) ?? []), ...statementsOf(body.policy, resources, accountId, region)]);
+  for (const [id] of of("aws_iam_role")) {
+    const documents = [...(attached.inline.get(id) ?? []), ...(attached.managed.get(id) ?? []).map((arn) => managedPolicyOf(arn, attached.customerManaged))];
+    if (documents.length === 0) continue;
+    rolePolicies.set(
+      id,
+      documents.flatMap((doc) => (doc === "all" ? [ADMINISTRATOR_STATEMENT] : statementsOf(JSON.stringify(doc), resources, accountId, region))),
+    );
   }
   const keyPolicies = new Map(of("aws_kms_key").map(([id, body]) => [id, statementsOf(body.policy, resources, accountId, region)]));
   const roleArns = new Map(of("aws_iam_role").map(([id, body]) => [id, `arn:aws:iam::${accountId}:role/${String(body.name)}`]));

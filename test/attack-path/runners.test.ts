@@ -12,7 +12,10 @@ import { exampleConfig } from "../../stacks/example-config";
 import { actorsFor } from "../support/gitlab-actors";
 import { violationOf } from "../support/synth";
 import { hostPullViolations, modelsOf } from "./host-pulls";
-import { type StackModel } from "./runner-model";
+import { type SynthJson } from "../support/synth";
+import { policyText, resourcesOf } from "./planted";
+import { type StackModel, stackModelOf } from "./runner-model";
+import { buildScenario } from "./scenario";
 import { controlsHost, hostsOf, type Job, reachOf, registrationsFor, tokensReadBy } from "./runner-routing";
 
 const tenantsIn = (config: PlatformConfig) => [...new Set(config.environments.flatMap((e) => e.gitlab.projects.map((p) => (typeof p === "string" ? p : p.path))))];
@@ -145,6 +148,44 @@ describe("attack paths through the runners: the example app", () => {
       const broken = models.map((m) => ({ ...m, hosts: m.hosts.map((h) => ({ ...h, runners: h.runners.map((r) => (r.autoscaler ? { ...r, autoscaler } : r)) })) }));
       expect(() => assertRunnerBoundaries(exampleConfig, broken)).toThrow(/reusedUntrustedWorkers/);
     }
+  });
+
+  test("fault: a customer-managed policy (aws_iam_policy + attachment) on the unprotected manager's role with s3 and ecr on * changes its reach and fails the checks (the runner model read inline policies only)", () => {
+    const json = new Map([...buildScenario(exampleConfig).json].filter(([stack]) => exampleConfig.environments.some((e) => e.name === stack)));
+    const dev = models.find((m) => m.stack === "dev")!;
+    const mr = dev.registrations.find((r) => r.accessLevel === "not_protected")!;
+    const manager = hostsOf(mr, models).find((h) => h.runners.length > 0)!.role;
+    const before = reachOf(dev, manager, [cachePathOf(exampleConfig.environments[0]!, "protected")]);
+    const plantedWith = (mutate: (devJson: SynthJson) => void): StackModel[] => {
+      const copy = new Map([...json].map(([stack, j]) => [stack, JSON.parse(JSON.stringify(j)) as SynthJson]));
+      mutate(copy.get("dev")!);
+      return [...copy].map(([stack, j]) => stackModelOf(stack, j));
+    };
+    const wide = policyText({ Effect: "Allow", Action: ["s3:*", "ecr:*"], Resource: "*" });
+    const forms: Record<string, (devJson: SynthJson) => void> = {
+      "aws_iam_policy + aws_iam_role_policy_attachment": (j) => {
+        resourcesOf(j, "aws_iam_policy").planted = { name: "planted", policy: wide };
+        resourcesOf(j, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${manager}.name}`, policy_arn: "${aws_iam_policy.planted.arn}" };
+      },
+      "aws_iam_policy_attachment (roles)": (j) => {
+        resourcesOf(j, "aws_iam_policy").planted = { name: "planted", policy: wide };
+        resourcesOf(j, "aws_iam_policy_attachment").planted = { name: "planted", roles: [`\${aws_iam_role.${manager}.name}`], policy_arn: "${aws_iam_policy.planted.arn}" };
+      },
+      "aws_iam_role.inline_policy": (j) => {
+        const role = resourcesOf(j, "aws_iam_role")[manager]!;
+        role.inline_policy = [...((role.inline_policy as unknown[] | undefined) ?? []), { name: "planted", policy: wide }];
+      },
+      "aws_iam_role.managed_policy_arns AdministratorAccess": (j) => {
+        resourcesOf(j, "aws_iam_role")[manager]!.managed_policy_arns = ["arn:aws:iam::aws:policy/AdministratorAccess"];
+      },
+    };
+    for (const [form, mutate] of Object.entries(forms)) {
+      const broken = plantedWith(mutate);
+      const reach = reachOf(broken.find((m) => m.stack === "dev")!, manager, [cachePathOf(exampleConfig.environments[0]!, "protected")]);
+      expect({ form, pushesProtected: reach.pushes.some((n) => !n.includes("/unprotected/")), writesProtected: reach.cacheWrites.length > before.cacheWrites.length }).toEqual({ form, pushesProtected: true, writesProtected: true });
+      expect(() => assertRunnerBoundaries(exampleConfig, broken)).toThrow(/pushes|writes/);
+    }
+    expect(before.pushes.every((n) => n.includes("/unprotected/"))).toBe(true);
   });
 
   // ---- One test per runner fault of the issue (each fails on the old defaults) ----

@@ -1,13 +1,15 @@
 /*
  * Resource types of @cdktf/provider-aws 21.22.1 (lib/<name>) that grant access outside the
- * identity and resource policies the attack-path model reads. A stack using one makes the model
+ * identity and resource policies the attack-path model reads, and the grant-like types that grant
+ * nothing (unmodelled-grants.test.ts lists every grant-like type from the provider package and
+ * checks each is classified here or read by the model). A stack using one makes the model
  * throw instead of under-counting what a role reaches: teach the model the type, then remove it
  * here. (provider-aws 21.22.1 has no aws_ssm_resource_policy; SSM parameters are shared through
  * AWS RAM.)
  */
 import { type SynthJson } from "../support/synth";
 
-/** Each unmodelled type and what it grants. */
+/** Each unmodelled type and what it grants: a stack using one makes the model throw. */
 export const UNMODELLED_GRANT_FORMS: ReadonlyMap<string, string> = new Map([
   ["aws_kms_grant", "a KMS grant lets its grantee principal use the key (e.g. kms:Decrypt) whatever the key policy says"],
   ["aws_kms_key_policy", "a key policy set apart from aws_kms_key replaces the policy the model reads on the key"],
@@ -23,16 +25,245 @@ export const UNMODELLED_GRANT_FORMS: ReadonlyMap<string, string> = new Map([
   ["aws_s3control_access_grants_instance_resource_policy", "an S3 Access Grants instance policy"],
   ["aws_s3control_multi_region_access_point_policy", "a multi-Region access point policy grants object access"],
   ["aws_s3control_object_lambda_access_point_policy", "an Object Lambda access point policy grants object access"],
+  ["aws_lambda_permission", "a Lambda permission lets another principal or service invoke a function (which runs with its own role)"],
+  ["aws_lambda_layer_version_permission", "a layer permission lets other accounts use a layer"],
+  ["aws_s3_bucket_acl", "a bucket ACL grants other accounts or everyone access to the bucket's objects"],
+  ["aws_sqs_queue_policy", "a queue policy grants other principals SQS access"],
+  ["aws_sns_topic_policy", "a topic policy grants other principals SNS access"],
+  ["aws_cloudformation_stack", "a CloudFormation stack creates resources (roles and policies among them) the synthesized JSON does not show"],
+  ["aws_kms_replica_key", "a replica key carries a key policy of its own"],
+  ["aws_kms_external_key", "a key with imported material carries a key policy of its own"],
+  ["aws_kms_replica_external_key", "a replica of an external key carries a key policy of its own"],
+  ["aws_acmpca_permission", "lets a service principal issue certificates from a private CA"],
+  ["aws_acmpca_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_ami_launch_permission", "shares an AMI with other accounts"],
+  ["aws_api_gateway_rest_api_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_appstream_user_stack_association", "gives a user access to an AppStream stack"],
+  ["aws_auditmanager_framework_share", "shares an Audit Manager framework with another account"],
+  ["aws_backup_vault_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_cloudsearch_domain_service_access_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_cloudwatch_event_bus_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_cloudwatch_event_permission", "lets another account put events on the bus"],
+  ["aws_cloudwatch_log_account_policy", "an account-wide subscription filter policy sends every log group's events to a destination"],
+  ["aws_cloudwatch_log_delivery_destination_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_cloudwatch_log_destination_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_cloudwatch_log_resource_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_codeartifact_domain_permissions_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_codeartifact_repository_permissions_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_codebuild_resource_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_cognito_identity_pool_provider_principal_tag", "maps identity-provider claims to principal tags that tag-conditioned grants test"],
+  ["aws_config_aggregate_authorization", "lets another account aggregate this account's configuration data"],
+  ["aws_db_instance_role_association", "gives an RDS instance an IAM role"],
+  ["aws_rds_cluster_role_association", "gives an RDS cluster an IAM role"],
+  ["aws_directory_service_shared_directory", "shares a directory with another account"],
+  ["aws_directory_service_shared_directory_accepter", "accepts a shared directory"],
+  ["aws_directory_service_trust", "a directory trust lets another domain's users in"],
+  ["aws_dynamodb_resource_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_ecrpublic_repository_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_efs_file_system_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_eks_access_policy_association", "gives an IAM principal Kubernetes permissions in a cluster"],
+  ["aws_eks_pod_identity_association", "gives a Kubernetes service account an IAM role"],
+  ["aws_elasticsearch_domain_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_opensearch_domain_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_opensearch_authorize_vpc_endpoint_access", "lets another principal create VPC endpoints to a domain"],
+  ["aws_opensearchserverless_access_policy", "a data access policy grants principals collection access"],
+  ["aws_opensearchserverless_security_policy", "a network policy can open a collection to the internet"],
+  ["aws_glacier_vault_lock", "a resource policy grants other principals access to the service's resources"],
+  ["aws_glue_resource_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_grafana_role_association", "gives users an admin or editor role in a Grafana workspace (whose own role reads the account)"],
+  ["aws_iot_authorizer", "a custom authorizer decides who connects to IoT"],
+  ["aws_iot_policy", "an IoT policy grants certificates IoT permissions"],
+  ["aws_iot_policy_attachment", "attaches an IoT policy to a principal"],
+  ["aws_iot_thing_principal_attachment", "attaches a principal to a thing"],
+  ["aws_kinesis_resource_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_lakeformation_permissions", "Lake Formation grants principals data access"],
+  ["aws_media_store_container_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_msk_cluster_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_network_interface_permission", "lets another account attach a network interface"],
+  ["aws_networkfirewall_resource_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_oam_sink_policy", "lets other accounts share their observability data into a sink"],
+  ["aws_organizations_resource_policy", "delegates Organizations administration to member accounts"],
+  ["aws_prometheus_resource_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_quicksight_custom_permissions", "QuickSight permissions for users"],
+  ["aws_quicksight_iam_policy_assignment", "assigns an IAM policy to QuickSight users"],
+  ["aws_quicksight_role_custom_permission", "QuickSight permissions for a role"],
+  ["aws_quicksight_user_custom_permission", "QuickSight permissions for a user"],
+  ["aws_ram_resource_share_accepter", "accepts an AWS RAM share"],
+  ["aws_redshift_data_share_authorization", "authorizes another account to consume a datashare"],
+  ["aws_redshift_data_share_consumer_association", "associates a consumer with a datashare"],
+  ["aws_redshift_endpoint_authorization", "lets another account create a Redshift endpoint"],
+  ["aws_redshift_resource_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_redshift_snapshot_copy_grant", "a KMS grant for Redshift snapshot copies"],
+  ["aws_redshiftserverless_resource_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_rolesanywhere_profile", "lets holders of a certificate of a trust anchor assume its roles"],
+  ["aws_rolesanywhere_trust_anchor", "lets holders of a certificate of its CA assume roles that trust IAM Roles Anywhere"],
+  ["aws_route53_vpc_association_authorization", "lets another account associate its VPC with a private hosted zone"],
+  ["aws_s3control_access_grants_instance", "an S3 Access Grants instance"],
+  ["aws_s3control_access_grants_location", "an S3 Access Grants location (with the role that vends credentials)"],
+  ["aws_s3control_directory_bucket_access_point_scope", "the scope of a directory bucket access point"],
+  ["aws_s3control_multi_region_access_point", "a multi-Region access point over buckets"],
+  ["aws_s3control_object_lambda_access_point", "an Object Lambda access point (a function transforms objects)"],
+  ["aws_s3tables_table_bucket_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_s3tables_table_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_s3vectors_vector_bucket_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_sagemaker_model_package_group_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_schemas_registry_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_servicecatalog_portfolio_share", "shares a portfolio (whose products launch with their own roles) with other accounts"],
+  ["aws_servicecatalog_principal_portfolio_association", "lets a principal launch a portfolio's products"],
+  ["aws_ses_identity_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_sesv2_email_identity_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_shield_drt_access_log_bucket_association", "gives the Shield Response Team access to a bucket"],
+  ["aws_shield_drt_access_role_arn_association", "gives the Shield Response Team a role"],
+  ["aws_signer_signing_profile_permission", "lets other principals sign with a profile"],
+  ["aws_snapshot_create_volume_permission", "shares an EBS snapshot with other accounts"],
+  ["aws_ssoadmin_customer_managed_policy_attachment", "IAM Identity Center: a permission set's policy becomes a role in member accounts"],
+  ["aws_ssoadmin_managed_policy_attachment", "IAM Identity Center: a permission set's policy becomes a role in member accounts"],
+  ["aws_ssoadmin_permission_set", "IAM Identity Center: a permission set becomes a role in member accounts"],
+  ["aws_ssoadmin_permission_set_inline_policy", "IAM Identity Center: a permission set's policy becomes a role in member accounts"],
+  ["aws_ssoadmin_permissions_boundary_attachment", "IAM Identity Center: a permission set's boundary"],
+  ["aws_ssoadmin_trusted_token_issuer", "IAM Identity Center trusts tokens of an external issuer"],
+  ["aws_storagegateway_nfs_file_share", "an NFS share exposes a bucket to network clients through the gateway's role"],
+  ["aws_storagegateway_smb_file_share", "an SMB share exposes a bucket to network clients through the gateway's role"],
+  ["aws_vpc_endpoint_service_allowed_principal", "lets a principal connect to an endpoint service"],
+  ["aws_vpclattice_auth_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_vpclattice_resource_policy", "a resource policy grants other principals access to the service's resources"],
+  ["aws_fsx_s3_access_point_attachment", "an S3 access point onto an FSx volume, with a policy of its own"],
+  ["aws_xray_resource_policy", "a resource policy grants other principals access to the service's resources"],
 ]);
+
+/**
+ * Types that grant only through one argument (Terraform name), and what it grants: a stack
+ * setting it makes the model throw; the type without it is read as usual or grants nothing.
+ */
+export const UNMODELLED_GRANT_ARGUMENTS: ReadonlyMap<string, { readonly argument: string; readonly grants: string }> = new Map([
+  ["aws_secretsmanager_secret", { argument: "policy", grants: "a secret's own policy argument grants reads of the secret" }],
+  ["aws_s3_bucket", { argument: "policy", grants: "the bucket's inline policy argument grants object access (bucketsOf reads aws_s3_bucket_policy only)" }],
+  ["aws_sqs_queue", { argument: "policy", grants: "the queue's policy argument grants SQS access" }],
+  ["aws_sns_topic", { argument: "policy", grants: "the topic's policy argument grants SNS access" }],
+  ["aws_api_gateway_rest_api", { argument: "policy", grants: "the API's resource policy argument" }],
+  ["aws_api_gateway_domain_name", { argument: "policy", grants: "a private custom domain's resource policy argument" }],
+  ["aws_elasticsearch_domain", { argument: "access_policies", grants: "the domain's access policy argument" }],
+  ["aws_opensearch_domain", { argument: "access_policies", grants: "the domain's access policy argument" }],
+  ["aws_glacier_vault", { argument: "access_policy", grants: "the vault's access policy argument" }],
+  ["aws_odb_network", { argument: "s3_policy_document", grants: "the network's S3 access policy argument" }],
+]);
+
+/**
+ * Types whose name or arguments look like a grant but grant no principal access to AWS resources,
+ * each with the reason (the classification test lists every such type of the pinned provider).
+ */
+export const NOT_GRANT_FORMS: ReadonlyMap<string, string> = new Map([
+  ["aws_vpc_endpoint", "its policy argument only narrows what passes through the endpoint; it grants nothing"],
+  ["aws_vpc_endpoint_policy", "an endpoint policy only narrows what passes through the endpoint; it grants nothing"],
+  ["aws_transfer_access", "its policy argument is a session policy that scopes the access role down; it grants nothing beyond the role"],
+  ["aws_transfer_user", "its policy argument is a session policy that scopes the user's role down; it grants nothing beyond the role"],
+  ["aws_organizations_policy", "an organization policy (SCP, RCP, tag, backup, AI opt-out) restricts or configures; it grants nothing"],
+  ["aws_organizations_policy_attachment", "attaches an organization policy, which restricts or configures; it grants nothing"],
+  ["aws_verifiedaccess_endpoint", "a Verified Access policy decides network access to an application, not access to AWS resources"],
+  ["aws_verifiedaccess_group", "a Verified Access policy decides network access to an application, not access to AWS resources"],
+  ["aws_verifiedaccess_instance_trust_provider_attachment", "Verified Access: network access to applications, not to AWS resources"],
+  ["aws_verifiedaccess_trust_provider", "Verified Access: network access to applications, not to AWS resources"],
+  ["aws_verifiedpermissions_identity_source", "Amazon Verified Permissions: an application's own (Cedar) authorization, not access to AWS resources"],
+  ["aws_verifiedpermissions_policy", "Amazon Verified Permissions: an application's own (Cedar) authorization, not access to AWS resources"],
+  ["aws_verifiedpermissions_policy_store", "Amazon Verified Permissions: an application's own (Cedar) authorization, not access to AWS resources"],
+  ["aws_verifiedpermissions_policy_template", "Amazon Verified Permissions: an application's own (Cedar) authorization, not access to AWS resources"],
+  ["aws_verifiedpermissions_schema", "Amazon Verified Permissions: an application's own (Cedar) authorization, not access to AWS resources"],
+  ["aws_api_gateway_authorizer", "authorizes callers of an API, not access to AWS resources"],
+  ["aws_apigatewayv2_authorizer", "authorizes callers of an API, not access to AWS resources"],
+  ["aws_api_gateway_domain_name_access_association", "network access from a VPC endpoint to a private domain"],
+  ["aws_ec2_client_vpn_authorization_rule", "network access through a Client VPN endpoint"],
+  ["aws_default_network_acl", "network filtering; grants no IAM access"],
+  ["aws_network_acl", "network filtering; grants no IAM access"],
+  ["aws_network_acl_association", "network filtering; grants no IAM access"],
+  ["aws_network_acl_rule", "network filtering; grants no IAM access"],
+  ["aws_waf_web_acl", "request filtering; grants no IAM access"],
+  ["aws_wafregional_web_acl", "request filtering; grants no IAM access"],
+  ["aws_wafregional_web_acl_association", "request filtering; grants no IAM access"],
+  ["aws_wafv2_web_acl", "request filtering; grants no IAM access"],
+  ["aws_wafv2_web_acl_association", "request filtering; grants no IAM access"],
+  ["aws_wafv2_web_acl_logging_configuration", "request filtering logs; grants no IAM access"],
+  ["aws_wafv2_web_acl_rule_group_association", "request filtering; grants no IAM access"],
+  ["aws_memorydb_acl", "MemoryDB users of a cluster (data plane); grants no IAM access"],
+  ["aws_elasticache_user_group_association", "ElastiCache users of a cache (data plane); grants no IAM access"],
+  ["aws_appfabric_app_authorization", "AppFabric connects SaaS applications; grants no AWS access"],
+  ["aws_appfabric_app_authorization_connection", "AppFabric connects SaaS applications; grants no AWS access"],
+  ["aws_licensemanager_grant", "a license entitlement, not access to resources"],
+  ["aws_licensemanager_grant_accepter", "a license entitlement, not access to resources"],
+  ["aws_lb_trust_store", "CA bundle for mutual TLS at a load balancer; grants no IAM access"],
+  ["aws_lb_trust_store_revocation", "CA revocation list for mutual TLS; grants no IAM access"],
+  ["aws_workspacesweb_trust_store", "certificates for WorkSpaces Web browsers; grants no IAM access"],
+  ["aws_workspacesweb_trust_store_association", "certificates for WorkSpaces Web browsers; grants no IAM access"],
+  ["aws_workspacesweb_ip_access_settings_association", "WorkSpaces Web network settings; grants no IAM access"],
+  ["aws_workspacesweb_user_access_logging_settings_association", "WorkSpaces Web logging; grants no IAM access"],
+  ["aws_workspacesweb_user_settings_association", "WorkSpaces Web browser settings; grants no IAM access"],
+  ["aws_networkmanager_core_network", "its base policy is a network routing policy; grants no IAM access"],
+  ["aws_networkmanager_core_network_policy_attachment", "a network routing policy; grants no IAM access"],
+  ["aws_networkfirewall_firewall_policy", "network filtering rules; grants no IAM access"],
+  ["aws_ec2_transit_gateway_policy_table", "transit gateway routing; grants no IAM access"],
+  ["aws_ec2_transit_gateway_policy_table_association", "transit gateway routing; grants no IAM access"],
+  ["aws_route53_traffic_policy", "DNS routing; grants no IAM access"],
+  ["aws_route53_traffic_policy_instance", "DNS routing; grants no IAM access"],
+  ["aws_sqs_queue_redrive_allow_policy", "which queues may use this one as a dead-letter queue; grants no principal access"],
+  ["aws_sqs_queue_redrive_policy", "where failed messages go; grants no principal access"],
+  ["aws_sns_topic_data_protection_policy", "masks sensitive data in messages; grants nothing"],
+  ["aws_cloudwatch_log_data_protection_policy", "masks sensitive data in log events; grants nothing"],
+  ["aws_cloudwatch_log_index_policy", "log field indexes; grants nothing"],
+  ["aws_opensearchserverless_lifecycle_policy", "data retention; grants nothing"],
+  ["aws_config_organization_custom_policy_rule", "a Config rule written in Guard; grants nothing"],
+  ["aws_securityhub_configuration_policy", "Security Hub settings for accounts; grants nothing"],
+  ["aws_securityhub_configuration_policy_association", "Security Hub settings for accounts; grants nothing"],
+  ["aws_fms_policy", "Firewall Manager protections; grants nothing"],
+  ["aws_resiliencehub_resiliency_policy", "recovery objectives; grants nothing"],
+  ["aws_ses_receipt_filter", "its policy argument is Allow or Block for an IP range sending mail; grants no principal access"],
+  ["aws_efs_access_point", "an application entry point with a POSIX identity; file system access is granted by the file system policy (listed as unmodelled)"],
+  ["aws_efs_backup_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_ecr_lifecycle_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_dlm_lifecycle_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_imagebuilder_lifecycle_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_autoscaling_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_appautoscaling_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_emr_managed_scaling_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_batch_scheduling_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_app_cookie_stickiness_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_lb_cookie_stickiness_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_lb_ssl_negotiation_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_proxy_protocol_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_load_balancer_backend_server_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_load_balancer_listener_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_load_balancer_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_lightsail_lb_https_redirection_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_lightsail_lb_stickiness_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_cloudfront_cache_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_cloudfront_continuous_deployment_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_cloudfront_origin_request_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+  ["aws_cloudfront_response_headers_policy", "configures a service's own behaviour (scaling, caching, load balancing, lifecycle, routing); it grants no principal access"],
+]);
+
+/** Types the model reads (iam-model.ts, role-policies.ts, secret-reach.ts): they are modelled, not unmodelled. */
+export const MODELLED_GRANT_FORMS: readonly string[] = [
+  "aws_iam_role",
+  "aws_ecr_repository_policy",
+  "aws_ecr_registry_policy",
+  "aws_ecr_repository_creation_template",
+  "aws_kms_key",
+  "aws_s3_bucket_policy",
+];
 
 /**
  * Throws when a stack uses a resource type that grants access the model does not read.
  *
- * @throws Error naming the stack, the type and what it grants
+ * @throws Error naming the stack, the type (and the argument, for UNMODELLED_GRANT_ARGUMENTS) and what it grants
  */
 export function failOnUnmodelledGrants(stack: string, json: SynthJson): void {
-  for (const type of Object.keys(json.resource ?? {})) {
+  for (const [type, resources] of Object.entries(json.resource ?? {})) {
     const grants = UNMODELLED_GRANT_FORMS.get(type);
     if (grants !== undefined) throw new Error(`attack-path model: ${stack} uses ${type}, an unknown grant form (${grants}); add it to the model (test/attack-path/iam-model.ts) before relying on the suite`);
+    const byArgument = UNMODELLED_GRANT_ARGUMENTS.get(type);
+    if (byArgument === undefined) continue;
+    for (const [id, body] of Object.entries(resources as Record<string, Record<string, unknown>>)) {
+      if (body[byArgument.argument] !== undefined && body[byArgument.argument] !== null) {
+        throw new Error(`attack-path model: ${stack} uses ${type}.${id} with ${byArgument.argument}, an unknown grant form (${byArgument.grants}); add it to the model (test/attack-path/iam-model.ts) before relying on the suite`);
+      }
+    }
   }
 }

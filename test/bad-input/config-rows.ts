@@ -221,7 +221,7 @@ export const configRows: readonly BadInput[] = [
     path: `${E0}/gitlab/minimumVersions`,
     subject: "minimumVersions",
     value: ["19.0.0", "18.2.1"],
-    rule: /18\.2\.1 is on a line at or above 18\.2, where 18\.2\.2 is the first release with the fork merge-request ID token fix/,
+    rule: /18\.2\.1 is on the 18\.2 line below 18\.2\.2, the first release of that line with the fork merge-request ID token fix/,
     fix: /raise 18\.2\.1 to 18\.2\.2 or later on its line, or drop it/,
   },
   {

@@ -489,4 +489,22 @@ export const constructRows: readonly BadInput[] = [
     rule: /<major>\.<minor>\.<patch>/,
     fix: /18\.2\.2/,
   },
+  {
+    name: "a GitLab version check whose newest minimum is before 18.2.2",
+    run: () => new GitLabVersionCheck(testStack(), "gitlab-version", { gitlabUrl: "https://gitlab.example.com", minimumVersions: ["17.11.0", "18.2.0"] }),
+    path: "test/gitlab-version",
+    subject: "minimumVersions",
+    value: ["17.11.0", "18.2.0"],
+    rule: /the newest listed version is the minimum for every later line, and no release before 18\.2\.2/,
+    fix: /list "18\.2\.2" \(or later\) too/,
+  },
+  {
+    name: "a GitLab version check with an unpatched 18.2 release beside a newer minimum",
+    run: () => new GitLabVersionCheck(testStack(), "gitlab-version", { gitlabUrl: "https://gitlab.example.com", minimumVersions: ["19.0.0", "18.2.1"] }),
+    path: "test/gitlab-version",
+    subject: "minimumVersions",
+    value: ["19.0.0", "18.2.1"],
+    rule: /18\.2\.1 is on the 18\.2 line below 18\.2\.2/,
+    fix: /raise 18\.2\.1 to 18\.2\.2 or later on its line/,
+  },
 ];

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { FORK_MERGE_REQUEST_SUB_MINIMUMS, GitLabVersionCheck, versionAtLeastExpression } from "../../lib/gitlab/gitlab-version-check";
+import { exampleConfig } from "../../stacks/example-config";
+import { versionMinimumsOf } from "../../stacks/gitlab-version-config";
 import { describeWithTool, runTool } from "../support/conformance";
 import { synth, testStack, violationOf } from "../support/synth";
 import { evaluateConditions } from "./terraform-console";
@@ -67,6 +69,44 @@ describe("GitLabVersionCheck", () => {
     expect(violationOf(() => build({ skip: {} as never })).message).toMatch(/invalid skip reason undefined/);
     expect(violationOf(() => build({ minimumVersions: ["18.2"] })).message).toMatch(/invalid minimumVersions \["18\.2"\]\. Rule: minimum GitLab versions are one or more <major>\.<minor>\.<patch>/);
     expect(violationOf(() => build({ minimumVersions: [] })).message).toMatch(/invalid minimumVersions \[\]/);
+  });
+
+  test("minimums that let vulnerable releases pass are refused by the construct itself, as by the configuration layer", () => {
+    // Before, the construct checked only the format: each of these synthesized a postcondition accepting 18.2.1 or older.
+    const newestTooOld = /invalid minimumVersions .*Rule: the newest listed version is the minimum for every later line, and no release before 18\.2\.2/;
+    expect(violationOf(() => build({ minimumVersions: ["18.2.1"] })).message).toMatch(/^test\/gitlab-version: /);
+    expect(violationOf(() => build({ minimumVersions: ["18.2.1"] })).message).toMatch(newestTooOld);
+    expect(violationOf(() => build({ minimumVersions: ["18.0.0"] })).message).toMatch(newestTooOld);
+    expect(violationOf(() => build({ minimumVersions: ["17.11.0", "18.2.0"] })).message).toMatch(newestTooOld);
+    expect(violationOf(() => build({ minimumVersions: ["18.3.0", "18.2.1"] })).message).toMatch(
+      /Rule: 18\.2\.1 is on the 18\.2 line below 18\.2\.2, the first release of that line with the fork merge-request ID token fix.*Fix: raise 18\.2\.1 to 18\.2\.2/,
+    );
+    // Backports of older lines beside 18.2.2 or later stay accepted.
+    expect(build({ minimumVersions: ["18.3.0", "18.2.2", "18.1.4"] }).data).toHaveLength(1);
+  });
+
+  test("the construct and the configuration layer refuse the same lists (property: one rule, two callers)", () => {
+    const minimum = fc.tuple(fc.integer({ min: 17, max: 19 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 })).map(([a, b, c]) => `${a}.${b}.${c}`);
+    const refused = (run: () => unknown) => {
+      try {
+        run();
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    fc.assert(
+      fc.property(fc.uniqueArray(minimum, { minLength: 1, maxLength: 3 }), (minimumVersions) => {
+        const config = { ...exampleConfig, environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, minimumVersions } })) };
+        const byConstruct = refused(() => build({ minimumVersions }));
+        expect(refused(() => versionMinimumsOf(config, exampleConfig.environments[0]!.gitlab.url))).toBe(byConstruct);
+        // Independent reading: refused exactly when the newest is below 18.2.2 or an 18.2 entry is below 18.2.2.
+        const parsed = minimumVersions.map((v) => v.split(".").map(Number));
+        const below = (n: number[]) => n[0]! < 18 || (n[0] === 18 && (n[1]! < 2 || (n[1] === 2 && n[2]! < 2)));
+        expect(byConstruct).toBe(parsed.every(below) || parsed.some((n) => n[0] === 18 && n[1] === 2 && n[2]! < 2));
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 

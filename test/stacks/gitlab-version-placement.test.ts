@@ -80,7 +80,7 @@ describe("the GitLab version check wherever roles trust refs", () => {
     const set = (list: string[]) => withEnvironments((e) => ({ ...e, gitlab: { ...e.gitlab, minimumVersions: list } }));
     for (const list of [["18.2.2", "18.2.0"], ["19.0.0", "18.2.1"], ["18.1.5", "18.3.0", "18.2.0"]]) {
       expect(violationOf(() => buildPlatform(Testing.app(), set(list))).message).toMatch(
-        /^config\/environments\[0\]\/gitlab\/minimumVersions: invalid minimumVersions .*Rule: 18\.2\.[01] is on a line at or above 18\.2, where 18\.2\.2 is the first release.*Fix: raise 18\.2\.[01] to 18\.2\.2 or later on its line, or drop it/,
+        /^config\/environments\[0\]\/gitlab\/minimumVersions: invalid minimumVersions .*Rule: 18\.2\.[01] is on the 18\.2 line below 18\.2\.2, the first release of that line.*Fix: raise 18\.2\.[01] to 18\.2\.2 or later on its line, or drop it/,
       );
     }
     // Backports of older lines and later lines stay admitted.
