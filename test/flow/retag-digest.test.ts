@@ -169,3 +169,25 @@ describe("a moving tag moves only forward", () => {
     expect(digestOfTag("latest")).toBe(older);
   });
 });
+
+describe("a content tag a concurrent pipeline pushed first", () => {
+  // The build stands in for BuildKit's: another pipeline pushes the same inputs-<hash> first, then this push is refused.
+  const racedBuild = 'platform_build() { docker build --tag "$3" ctx > /dev/null; docker push "$3" > /dev/null; echo "fake: ImageTagAlreadyExistsException" >&2; return 1; }';
+  const image = (reuse: 0 | 1) => `${racedBuild}\nPLATFORM_INPUTS_HASH=abc\nplatform_image ${HOST}/${REPO}:sha-9 ${HOST}/${REPO}:inputs-abc "" Dockerfile ctx ${HOST}/${REPO}:buildcache "" ${reuse}`;
+
+  test("with reuse, the job goes on with the image that won and writes its commit image FROM it", () => {
+    const result = run(IMAGE_FLOW_FUNCTIONS, image(1), { CI_COMMIT_SHA: "9".repeat(40) });
+    expect(result.stderr).toContain("ImageTagAlreadyExistsException");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`${REPO}:inputs-abc was pushed by a concurrent pipeline meanwhile`);
+    const state = fakeRegistry.load(stateFile());
+    expect(fakeRegistry.findTag(state, REPO, "sha-9")!.image.from).toBe(`${HOST}/${REPO}@${digestOfTag("inputs-abc")}`);
+  });
+
+  test("without reuse (reuse: false), a content tag this job did not push is never taken: the job fails", () => {
+    const result = run(IMAGE_FLOW_FUNCTIONS, image(0), { CI_COMMIT_SHA: "9".repeat(40) });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(`platform-image: building ${HOST}/${REPO}:inputs-abc failed`);
+    expect(digestOfTag("sha-9")).toBeUndefined();
+  });
+});

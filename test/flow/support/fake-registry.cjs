@@ -261,6 +261,11 @@ function requireImage(state, env, ref, why) {
   return found;
 }
 
+/** The name of a local image: one docker daemon for every job (socket binding), or one per $FAKE_DAEMON (jobs on different runners). */
+function localName(env, ref) {
+  return env.FAKE_DAEMON ? `${env.FAKE_DAEMON} ${ref}` : ref;
+}
+
 function docker(state, env, args, stdin) {
   const [command, ...rest] = args;
   switch (command) {
@@ -296,13 +301,13 @@ function docker(state, env, args, stdin) {
           };
       // Whether the build re-resolved its FROM images in the registry (--pull) and by what it named them.
       Object.assign(image, { pull: rest.includes("--pull"), from });
-      state.local[tag] = { manifest, ...image };
+      state.local[localName(env, tag)] = { manifest, ...image };
       state.events.push({ at: env.FAKE_NOW, op: labelOnly ? "commit-image" : "build", ref: tag, digest, ...image, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME });
       return `Successfully tagged ${tag}\n`;
     }
     case "push": {
       const ref = rest[0];
-      const local = state.local[ref];
+      const local = state.local[localName(env, ref)];
       if (!local) throw new RegistryError("NoSuchImage", `An image does not exist locally with the tag: ${ref}`);
       const { repo, tag } = parseRef(ref);
       const { digest: _stale, ...image } = local;
