@@ -26,6 +26,13 @@ import { ACCEPTED_MEDIA_TYPES_OPTION } from "./ecr-media-types";
  *   `refs/remotes/origin/<branch>` of the checkout is the branch's head at job start, whatever commit
  *   the job checked out. Read with `git` where the job image has it, else from the ref files (loose ref,
  *   then `packed-refs`); fails when the checkout has neither (`GIT_STRATEGY: none`).
+ * - `platform_still_head <what>` decides whether a moving tag (`latest`) may move to this pipeline's
+ *   commit: it fails, saying why, on a branch pipeline whose branch has moved on from the commit (a
+ *   retried or late job of an older pipeline: the newer commit's pipeline moves the tag, so the tag
+ *   never moves back). It succeeds on other pipelines, and, with a warning, when the head is unknown.
+ *   The head is asked of the checkout, not of the GitLab API: the branches API is not among the
+ *   endpoints a CI/CD job token may call (GitLab docs, "CI/CD job token", job token access), while
+ *   the runner fetches the branch ref with the job token anyway.
  */
 const LINES = [
   "platform_ecr_retag() {",
@@ -49,10 +56,26 @@ const LINES = [
   "platform_branch_head() {",
   "  # Prints the commit branch $1 pointed to when the runner fetched this job's repository (refs/remotes/origin/$1);",
   "  # fails when the checkout does not have that ref.",
-  '  _bh_dir=${CI_PROJECT_DIR:-.}',
-  '  if command -v git > /dev/null 2>&1 && git -C "$_bh_dir" rev-parse -q --verify "refs/remotes/origin/$1^{commit}" 2> /dev/null; then return 0; fi',
-  '  if [ -f "$_bh_dir/.git/refs/remotes/origin/$1" ]; then cat "$_bh_dir/.git/refs/remotes/origin/$1"; return 0; fi',
-  '  [ -f "$_bh_dir/.git/packed-refs" ] && awk -v ref="refs/remotes/origin/$1" \'$2 == ref { print $1; found = 1 } END { exit !found }\' "$_bh_dir/.git/packed-refs"',
+  "  # The job's directory is CI_PROJECT_DIR; the current directory is asked when that has no checkout.",
+  '  for _bh_dir in "${CI_PROJECT_DIR:-.}" .; do',
+  '    [ -e "$_bh_dir/.git" ] || continue',
+  '    if command -v git > /dev/null 2>&1 && git -C "$_bh_dir" rev-parse -q --verify "refs/remotes/origin/$1^{commit}" 2> /dev/null; then return 0; fi',
+  '    if [ -f "$_bh_dir/.git/refs/remotes/origin/$1" ]; then cat "$_bh_dir/.git/refs/remotes/origin/$1"; return 0; fi',
+  '    if [ -f "$_bh_dir/.git/packed-refs" ] && awk -v ref="refs/remotes/origin/$1" \'$2 == ref { print $1; found = 1 } END { exit !found }\' "$_bh_dir/.git/packed-refs"; then return 0; fi',
+  "  done",
+  "  return 1",
+  "}",
+  "platform_still_head() {",
+  "  # $1 the moving tag (for messages): fails when this branch pipeline's branch has moved on from its commit.",
+  '  if [ -z "${CI_COMMIT_BRANCH:-}" ]; then return 0; fi',
+  '  if ! _sh_head=$(platform_branch_head "$CI_COMMIT_BRANCH"); then',
+  '    echo "platform-retag: the checkout has no refs/remotes/origin/$CI_COMMIT_BRANCH (GIT_STRATEGY none?), so whether $CI_COMMIT_SHA is still the branch head is unknown; moving $1" >&2',
+  "    return 0",
+  "  fi",
+  '  if [ "$_sh_head" != "$CI_COMMIT_SHA" ]; then',
+  '    echo "platform-retag: $1 stays where it is: $CI_COMMIT_BRANCH has moved on to $_sh_head since this pipeline\'s commit $CI_COMMIT_SHA, and the newer commit\'s pipeline moves it"',
+  "    return 1",
+  "  fi",
   "}",
 ];
 

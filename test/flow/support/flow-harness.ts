@@ -375,6 +375,8 @@ export class FlowProject {
       CI_PIPELINE_SOURCE: predefined.CI_PIPELINE_SOURCE!,
       ...(trigger.kind === "merge_request" ? { CI_MERGE_REQUEST_IID: String(trigger.iid) } : {}),
       ...(trigger.kind === "tag" ? { CI_COMMIT_TAG: trigger.tag } : {}),
+      // GitLab's value, also for a retried job whose checkout is detached at its pipeline's commit.
+      ...(trigger.kind !== "tag" && trigger.kind !== "merge_request" ? { CI_COMMIT_BRANCH: trigger.branch } : {}),
     };
     const unset = trigger.kind === "merge_request" || trigger.kind === "tag" ? ["CI_COMMIT_BRANCH"] : [];
     // Counted when the run starts: runs may overlap (concurrent pipelines against one registry).
