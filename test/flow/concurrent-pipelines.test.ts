@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
-import { appProject, buildsIn, ciImageOf, expectedCiImage, failureOf, FULL_PIPELINE } from "./support/app-project";
+import { appProject, ciImageOf, expectedCiImage, failureOf, FULL_PIPELINE } from "./support/app-project";
 import { type FlowPipeline } from "./support/flow-harness";
 
 /*
