@@ -99,8 +99,10 @@ export interface ToolboxPromotionProps {
  * environment's scoped variables: `PLATFORM_TOOLBOX_PROMOTE_FROM`, `PLATFORM_TOOLBOX_IMAGE`, the
  * toolbox project's protected role and the environment's audience), in the pinned docker CLI image
  * with the AWS CLI added (`setup`): `platform_promote` copies the commit's image by digest from
- * the source environment and `platform_mark_deployed` moves the latest tag onto it. With `toolbox`,
- * the role, repositories and tags are literals of the script (`deployPinScript`), not variables.
+ * the source environment and `platform_mark_deployed` moves the latest tag onto it, only while the
+ * pipeline's commit is the default branch's head (`platform_still_head`: a retried promote job of an
+ * older pipeline does not move the deploy jobs' toolbox back). With `toolbox`, the role,
+ * repositories and tags are literals of the script (`deployPinScript`), not variables.
  * @throws ValidationError for a scheme without the `commit` kind or a moving tag, or a `toolbox` target that does not fit (`validateDeployTargets`)
  */
 export function toolboxPromotionJobs(path: string, props: ToolboxPromotionProps): { stages: string[]; jobs: Record<string, CiJob> } {
@@ -143,7 +145,8 @@ export function toolboxPromotionJobs(path: string, props: ToolboxPromotionProps)
       script: [
         ...pin,
         'platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG"',
-        'platform_mark_deployed "$PLATFORM_DEPLOY_REPOSITORY@$(platform_ref_digest "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG")"',
+        // latest moves only forward: a retried promote job of an older pipeline leaves it on the newer toolbox (retag-script.ts).
+        'if platform_still_head "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOYED_TAG"; then platform_mark_deployed "$PLATFORM_DEPLOY_REPOSITORY@$(platform_ref_digest "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG")"; fi',
       ],
     };
   }

@@ -20,7 +20,7 @@ describe("the fake registry decides with the synthesized IAM policies", () => {
   const env = (trust: string) => ({ FAKE_IAM: devPermissionTable(), AWS_ROLE_ARN: ROLE(trust), FAKE_NOW: "2026-01-05T09:00:00Z" });
   const push = (trust: string, repo: string) => () => {
     const state = fakeRegistry.emptyState();
-    state.local[`${HOST}/${repo}:sha-1`] = { digest: "sha256:1", kind: "commit" };
+    state.local[`${HOST}/${repo}:sha-1`] = { manifest: JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", layers: [] }), kind: "commit" };
     fakeRegistry.docker(state, env(trust), ["push", `${HOST}/${repo}:sha-1`], "");
   };
 

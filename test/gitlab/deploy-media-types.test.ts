@@ -16,9 +16,9 @@ describe("batch-get-image accepts image indexes and manifests", () => {
   const calls = (script: string) => script.split("\n").filter((l) => l.includes("aws ecr batch-get-image"));
 
   test.each([
-    // The deploy functions make the call in one place (platform_batch_get), plus its fallback with the documented types.
-    ["deploy functions", DEPLOY_FUNCTIONS.split("\n").filter((l) => !l.includes(DOCUMENTED_MEDIA_TYPES_OPTION)).join("\n"), 1],
-    ["image-flow functions", IMAGE_FLOW_FUNCTIONS, 2],
+    // The deploy functions look up in one place (platform_batch_get, plus its fallback with the documented types) and re-tag in platform_ecr_retag (three calls).
+    ["deploy functions", DEPLOY_FUNCTIONS.split("\n").filter((l) => !l.includes(DOCUMENTED_MEDIA_TYPES_OPTION)).join("\n"), 4],
+    ["image-flow functions", IMAGE_FLOW_FUNCTIONS, 4],
   ] as const)("fault: the %s looked up and re-tagged images without --accepted-media-types, so an OCI index read as missing", (_name, script, count) => {
     const lines = calls(script);
     expect(lines).toHaveLength(count);

@@ -25,6 +25,14 @@
 //   protected role of that environment; a tenant's SSM parameters only by its own deployment role.
 //   The caller is $AWS_SESSION_TOKEN (set from `aws sts assume-role`, which hands the role ARN out
 //   as the session token) or else $AWS_ROLE_ARN.
+// - manifests are bytes and digests are content addresses, as in a registry: every image holds the exact
+//   manifest bytes it was pushed with, and its digest is the sha256 of those bytes, computed here on every
+//   push and put-image from what the call sent (never read from a field or copied), so a re-tag that sends
+//   other bytes (a trailing newline) creates another image; batch-get-image prints the stored bytes the way
+//   the AWS CLI's text output prints a string (followed by one newline); `docker buildx imagetools create`
+//   copies a single image manifest unchanged only with --prefer-index=false, else it writes a new index
+//   around it (docker buildx reference, "imagetools create"), and an index is always copied unchanged
+//   ($FAKE_MANGLE_PUT=1 makes put-image store one byte more than it was sent);
 // Every build, push and tag operation is appended to state.events for the assertions.
 "use strict";
 const fs = require("node:fs");
@@ -32,6 +40,35 @@ const path = require("node:path");
 const crypto = require("node:crypto");
 
 const MAX_TAGS_PER_IMAGE = 1000;
+const OCI_IMAGE_INDEX = "application/vnd.oci.image.index.v1+json";
+const OCI_IMAGE_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+
+/** The digest of manifest bytes: `sha256:<hex of the exact bytes>`. */
+function digestOf(bytes) {
+  return `sha256:${crypto.createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+/** The manifest a build writes (an image manifest; with FAKE_IMAGE_INDEX=1 an index around it, as buildx writes with attestations). */
+function buildManifest(env, config, layersOf) {
+  const image = JSON.stringify({ schemaVersion: 2, mediaType: OCI_IMAGE_MANIFEST, config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: digestOf(config) }, layers: layersOf ? [{ digest: layersOf }] : [] });
+  if (env.FAKE_IMAGE_INDEX !== "1") return image;
+  return JSON.stringify({ schemaVersion: 2, mediaType: OCI_IMAGE_INDEX, manifests: [{ mediaType: OCI_IMAGE_MANIFEST, digest: digestOf(image), size: image.length, platform: { os: "linux", architecture: "amd64" } }] });
+}
+
+/** The media type of manifest bytes (their mediaType field). */
+function mediaTypeOf(bytes) {
+  try {
+    return JSON.parse(bytes).mediaType;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An image's fields without its tags and push time (what a copy of it into a repository starts from). */
+function contentOf(image) {
+  const { tags: _tags, pushedAt: _pushedAt, ...rest } = image;
+  return rest;
+}
 
 function emptyState() {
   return { repos: {}, local: {}, events: [], counter: 0 };
@@ -179,7 +216,6 @@ function putTag(state, env, repo, tag, digest, image) {
   return "tagged";
 }
 
-const OCI_IMAGE_INDEX = "application/vnd.oci.image.index.v1+json";
 /** The values of `--accepted-media-types` (the AWS CLI takes a list option's values up to the next option). */
 function acceptedMediaTypes(args) {
   const at = args.indexOf("--accepted-media-types");
@@ -225,6 +261,11 @@ function requireImage(state, env, ref, why) {
   return found;
 }
 
+/** The name of a local image: one docker daemon for every job (socket binding), or one per $FAKE_DAEMON (jobs on different runners). */
+function localName(env, ref) {
+  return env.FAKE_DAEMON ? `${env.FAKE_DAEMON} ${ref}` : ref;
+}
+
 function docker(state, env, args, stdin) {
   const [command, ...rest] = args;
   switch (command) {
@@ -244,7 +285,9 @@ function docker(state, env, args, stdin) {
       // Images of this registry (a host with a dot) must exist; public images (alpine, amazon/aws-cli) come from elsewhere.
       if (from && from.includes("/") && from.split("/")[0].includes(".")) base = requireImage(state, env, from, "FROM");
       if (buildArgs.BASE_IMAGE) base = requireImage(state, env, buildArgs.BASE_IMAGE, "BASE_IMAGE");
-      const digest = `sha256:${crypto.createHash("sha256").update(`${text}\n${JSON.stringify(labels)}\n${++state.counter}`).digest("hex")}`;
+      // The image config holds the build's time (here a counter), so two builds of the same inputs differ, as real builds do.
+      const manifest = buildManifest(env, `${text}\n${JSON.stringify(labels)}\n${++state.counter}`, base?.digest);
+      const digest = digestOf(manifest);
       const image = labelOnly
         ? { kind: "commit", inputs: labelOnly[1], commit: labelOnly[2], layersOf: base?.digest }
         : {
@@ -258,16 +301,18 @@ function docker(state, env, args, stdin) {
           };
       // Whether the build re-resolved its FROM images in the registry (--pull) and by what it named them.
       Object.assign(image, { pull: rest.includes("--pull"), from });
-      state.local[tag] = { digest, ...image };
+      state.local[localName(env, tag)] = { manifest, ...image };
       state.events.push({ at: env.FAKE_NOW, op: labelOnly ? "commit-image" : "build", ref: tag, digest, ...image, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME });
       return `Successfully tagged ${tag}\n`;
     }
     case "push": {
       const ref = rest[0];
-      const local = state.local[ref];
+      const local = state.local[localName(env, ref)];
       if (!local) throw new RegistryError("NoSuchImage", `An image does not exist locally with the tag: ${ref}`);
       const { repo, tag } = parseRef(ref);
-      const { digest, ...image } = local;
+      const { digest: _stale, ...image } = local;
+      // The registry names what it receives: the sha256 of the manifest bytes pushed.
+      const digest = digestOf(image.manifest);
       authorize(env, repo, ...PUSH);
       putTag(state, env, repo, tag, digest, image);
       state.events.push({ at: env.FAKE_NOW, op: "push", ref, digest, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME, role: env.AWS_ROLE_ARN || "" });
@@ -305,7 +350,15 @@ function docker(state, env, args, stdin) {
         const source = requireImage(state, env, sourceRef, "imagetools create");
         const { repo, tag } = parseRef(target);
         authorize(env, repo, "ecr:PutImage");
-        putTag(state, env, repo, tag, source.digest, source.image);
+        const bytes = source.image.manifest;
+        if (bytes === undefined) throw new RegistryError("Unsupported", `fake registry: ${sourceRef} has no manifest bytes`);
+        // One source: an index is copied unchanged; a single manifest only with --prefer-index=false, else it is
+        // wrapped in a new index (docker buildx reference, "imagetools create", --prefer-index defaults to true).
+        const carbonCopy = mediaTypeOf(bytes) === OCI_IMAGE_INDEX || rest.includes("--prefer-index=false");
+        const manifest = carbonCopy
+          ? bytes
+          : JSON.stringify({ schemaVersion: 2, mediaType: OCI_IMAGE_INDEX, manifests: [{ mediaType: mediaTypeOf(bytes), digest: source.digest, size: Buffer.byteLength(bytes) }] });
+        putTag(state, env, repo, tag, digestOf(manifest), { ...contentOf(source.image), manifest });
         return "";
       }
       throw new RegistryError("Unsupported", `docker buildx imagetools ${rest[1]}`);
@@ -337,7 +390,7 @@ function aws(state, env, args) {
       authorizeEnvironment(env, "pull", repo);
       const id = optionValues(rest, "--image-ids")[0];
       const found = id.startsWith("imageDigest=")
-        ? state.repos[repo]?.images?.[id.slice("imageDigest=".length)] && { digest: id.slice("imageDigest=".length) }
+        ? state.repos[repo]?.images?.[id.slice("imageDigest=".length)] && { digest: id.slice("imageDigest=".length), image: state.repos[repo].images[id.slice("imageDigest=".length)] }
         : findTag(state, repo, tagOf());
       const query = optionValues(rest, "--query")[0] ?? "";
       // Like ECR: an image whose manifest media type is not accepted is a failure entry (ImageFailure), not an image.
@@ -346,17 +399,41 @@ function aws(state, env, args) {
       if (found && env.FAKE_IMAGE_INDEX === "1" && !acceptedMediaTypes(rest).includes(OCI_IMAGE_INDEX)) return "None\n";
       if (query.includes("imageDigest")) return `${found ? found.digest : "None"}\n`;
       if (!found) return "None\n";
-      return `${JSON.stringify({ schemaVersion: 2, fakeDigest: found.digest })}\n`;
+      const bytes = found.image.manifest;
+      if (bytes === undefined) throw new RegistryError("Unsupported", `fake registry: image ${found.digest} in ${repo} has no manifest bytes`);
+      // The AWS CLI's text output prints a string query result followed by one newline (awscli/text.py).
+      if (query === "images[0].imageManifestMediaType") return `${found.image.mediaType ?? mediaTypeOf(bytes) ?? "None"}\n`;
+      if (query === "images[0].imageManifest") return `${bytes}\n`;
+      throw new RegistryError("Unsupported", `fake aws ecr batch-get-image --query ${query}`);
     }
     case "put-image": {
       authorize(env, repo, "ecr:PutImage");
       const tag = optionValues(rest, "--image-tag")[0];
-      const file = optionValues(rest, "--image-manifest")[0].replace(/^file:\/\//, "");
-      const { fakeDigest } = JSON.parse(fs.readFileSync(path.resolve(env.PWD || process.cwd(), file), "utf8"));
-      const found = Object.entries(state.repos[repo]?.images ?? {}).find(([digest]) => digest === fakeDigest);
-      if (!found) throw new RegistryError("ImageNotFoundException", `no image ${fakeDigest} in ${repo}`);
-      if (putTag(state, env, repo, tag, fakeDigest, found[1]) === "unchanged") {
-        throw new RegistryError("ImageAlreadyExistsException", `Image with digest '${fakeDigest}' and tag '${tag}' already exists in the repository with name '${repo}'`);
+      const value = optionValues(rest, "--image-manifest")[0];
+      // As the AWS CLI reads a parameter: file://<path> is the file's content, anything else the value itself.
+      const read = value.startsWith("file://") ? fs.readFileSync(path.resolve(env.PWD || process.cwd(), value.slice("file://".length)), "utf8") : value;
+      // FAKE_MANGLE_PUT=1: a registry (or proxy) that stores other bytes than it was sent, for the scripts' read-back check.
+      const bytes = env.FAKE_MANGLE_PUT === "1" ? `${read}\n` : read;
+      let parsed;
+      try {
+        parsed = JSON.parse(bytes);
+      } catch {
+        throw new RegistryError("InvalidParameterException", `the image manifest sent for ${repo}:${tag} is not JSON`);
+      }
+      const mediaType = optionValues(rest, "--image-manifest-media-type")[0] ?? parsed.mediaType;
+      if (mediaType === undefined) throw new RegistryError("InvalidParameterException", "a manifest without a mediaType field needs --image-manifest-media-type");
+      // The digest is the sha256 of the bytes received. Bytes that differ from a stored manifest (a trailing newline)
+      // make another image, if what they reference is in the repository (here: the same JSON as a stored manifest).
+      const digest = digestOf(bytes);
+      const images = state.repos[repo]?.images ?? {};
+      let image = images[digest];
+      if (!image) {
+        const same = Object.values(images).find((i) => i.manifest !== undefined && JSON.stringify(JSON.parse(i.manifest)) === JSON.stringify(parsed));
+        if (!same) throw new RegistryError("LayersNotFoundException", `the manifest sent for ${repo}:${tag} references content that is not in the repository`);
+        image = { ...contentOf(same), manifest: bytes, mediaType };
+      }
+      if (putTag(state, env, repo, tag, digest, image) === "unchanged") {
+        throw new RegistryError("ImageAlreadyExistsException", `Image with digest '${digest}' and tag '${tag}' already exists in the repository with name '${repo}'`);
       }
       return "{}\n";
     }
@@ -426,7 +503,7 @@ function expire(state, expired) {
   for (const [repo, digests] of Object.entries(expired)) for (const digest of digests) delete state.repos[repo].images[digest];
 }
 
-module.exports = { emptyState, load, save, withState, docker, aws, buildctl, putTag, expire, parseRef, findTag, authorize, RegistryError, MAX_TAGS_PER_IMAGE };
+module.exports = { emptyState, load, save, withState, docker, aws, buildctl, putTag, expire, parseRef, findTag, authorize, RegistryError, MAX_TAGS_PER_IMAGE, digestOf };
 
 if (require.main === module) {
   const [tool, ...args] = process.argv.slice(2);

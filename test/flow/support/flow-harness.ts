@@ -22,6 +22,10 @@ export interface RegistryImage {
   secrets?: string[];
   pull?: boolean;
   from?: string;
+  /** The manifest bytes the registry holds (the image's digest is their sha256). */
+  manifest?: string;
+  /** The manifest's media type, when put with one. */
+  mediaType?: string;
 }
 export interface RegistryEvent {
   at: string;
@@ -302,6 +306,7 @@ export class FlowProject {
   public readonly state: string;
   public readonly pipelines: FlowPipeline[] = [];
   private nextId = 1000;
+  private runCount = 0;
 
   public constructor(
     public readonly template: CiTemplate,
@@ -337,6 +342,11 @@ export class FlowProject {
   ): Promise<FlowPipeline> {
     const ref = trigger.kind === "tag" ? trigger.tag : trigger.branch;
     this.repo.git("checkout", "-q", ref);
+    // GitLab hands a branch pipeline's jobs the refspec +refs/heads/<branch>:refs/remotes/origin/<branch>
+    // (build_runner_presenter.rb, refspec_for_branch): the checkout's origin/<branch> is the branch head at job start.
+    if (trigger.kind !== "tag" && trigger.kind !== "merge_request") this.repo.git("update-ref", `refs/remotes/origin/${trigger.branch}`, this.repo.sha);
+    // A retried job runs its own pipeline's commit, wherever the branch is now.
+    if (options.retryOf) this.repo.git("checkout", "-q", "--detach", options.retryOf.sha);
     const sha = this.repo.sha;
     const id = options.retryOf?.id ?? ++this.nextId;
     const protectedRef = trigger.kind !== "merge_request" && (trigger.kind === "tag" || trigger.branch === "main");
@@ -365,9 +375,12 @@ export class FlowProject {
       CI_PIPELINE_SOURCE: predefined.CI_PIPELINE_SOURCE!,
       ...(trigger.kind === "merge_request" ? { CI_MERGE_REQUEST_IID: String(trigger.iid) } : {}),
       ...(trigger.kind === "tag" ? { CI_COMMIT_TAG: trigger.tag } : {}),
+      // GitLab's value, also for a retried job whose checkout is detached at its pipeline's commit.
+      ...(trigger.kind !== "tag" && trigger.kind !== "merge_request" ? { CI_COMMIT_BRANCH: trigger.branch } : {}),
     };
     const unset = trigger.kind === "merge_request" || trigger.kind === "tag" ? ["CI_COMMIT_BRANCH"] : [];
-    const runNumber = this.pipelines.length + 1;
+    // Counted when the run starts: runs may overlap (concurrent pipelines against one registry).
+    const runNumber = ++this.runCount;
     const env = {
       FAKE_REGISTRY_PORT: String(await registryPort()),
       FAKE_RUN: String(runNumber),

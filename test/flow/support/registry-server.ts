@@ -25,6 +25,24 @@ interface RegistryModule {
   RegistryError: new (...args: never[]) => Error;
 }
 
+/**
+ * With `FAKE_BARRIER_DIR` (tests of concurrent pipelines), the n-th push of a job (docker push, docker buildx
+ * build, buildctl build) waits until the same job of `FAKE_BARRIER_PARTIES` runs (default 2) has reached its
+ * n-th push, for at most 20 s: pipelines that both found no image then push at once, so the registry sees the
+ * race every time, not only when the scheduler happens to interleave them.
+ */
+function barrier(tool: string): string[] {
+  const push = { docker: '[ "${1:-}" = push ] || { [ "${1:-}" = buildx ] && [ "${2:-}" = build ]; }', buildctl: '[ "${1:-}" = build ]' }[tool];
+  if (push === undefined) return [];
+  return [
+    `if [ -n "\${FAKE_BARRIER_DIR:-}" ] && { ${push}; }; then`,
+    '  _b="$FAKE_BARRIER_DIR/${CI_JOB_NAME:-job}"; mkdir -p "$_b"',
+    '  _n=$(( $(find "$_b" -name "*.${FAKE_RUN:-0}" | wc -l) + 1 )); : > "$_b/$_n.${FAKE_RUN:-0}"',
+    '  _i=0; while [ "$(find "$_b" -name "$_n.*" | wc -l)" -lt "${FAKE_BARRIER_PARTIES:-2}" ] && [ "$_i" -lt 200 ]; do sleep 0.1; _i=$((_i + 1)); done',
+    "fi",
+  ];
+}
+
 /** The bash client a shim runs when `FAKE_REGISTRY_PORT` is set (else it starts the registry with node). */
 export function shimScript(tool: string, script: string): string {
   return [
@@ -32,6 +50,7 @@ export function shimScript(tool: string, script: string): string {
     `if [ -z "\${FAKE_REGISTRY_PORT:-}" ]; then exec node ${JSON.stringify(script)} ${tool} "$@"; fi`,
     '_in=""',
     ...(tool === "docker" ? ["if [ \"${1:-}\" = login ]; then IFS= read -r -d '' _in || true; fi"] : []),
+    ...barrier(tool),
     "# Without a connection, the call runs in a process of its own, as without the server.",
     `if ! { exec 3<>"/dev/tcp/127.0.0.1/$FAKE_REGISTRY_PORT"; } 2>/dev/null; then printf '%s' "$_in" | node ${JSON.stringify(script)} ${tool} "$@"; exit $?; fi`,
     `{ printf '%s\\n' "$(($# + 1))"; printf '%s\\0' ${tool} "$@"; env -0; printf '\\0%s\\0' "$_in"; } >&3`,
