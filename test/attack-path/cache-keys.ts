@@ -51,6 +51,17 @@ function step(p: string, i: number, c: string): number[] {
  * consuming one character both accept (a literal of either pattern, or `x` where both take any).
  */
 export function patternOverlap(a: string, b: string): string | undefined {
+  // The same role patterns are probed against the same layouts by every check of a scenario: remember the answers.
+  const key = `${a}\u0000${b}`;
+  if (overlaps.has(key)) return overlaps.get(key);
+  const found = searchOverlap(a, b);
+  overlaps.set(key, found);
+  return found;
+}
+const overlaps = new Map<string, string | undefined>();
+
+/** {@link patternOverlap} without the memo. */
+function searchOverlap(a: string, b: string): string | undefined {
   const queue: Array<{ i: number; j: number; text: string }> = [];
   const seen = new Set<string>();
   const push = (is: number[], js: number[], text: string) => {

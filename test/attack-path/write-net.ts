@@ -235,13 +235,15 @@ export function protectedWritesOf(scenario: Scenario, role: RoleNode, tenants: R
       }
       const actions = asArray(statement.Action).flatMap(expandEntry).filter(changesSomething);
       for (const resource of asArray(statement.Resource)) {
+        // The protected targets this resource pattern names, once per resource (not once per action).
+        const named = resource === "*" ? [] : targets.filter((t) => wildcardMatch(resource, t.arn));
         for (const action of actions) {
-          const name = actionName(action);
-          if (allowed(name, resource, statement)) continue;
           let because: string | undefined;
           if (resource === "*" || (action.resourceTypes.length > 0 && coversEveryResourceOfAccount(action, resource))) because = "every resource of its type";
-          else because = targets.find((t) => takes(action, t.arn) && wildcardMatch(resource, t.arn))?.what;
-          if (because !== undefined) findings.push({ role: role.name, action: name, resource, because });
+          else because = named.find((t) => takes(action, t.arn))?.what;
+          if (because === undefined) continue;
+          const name = actionName(action);
+          if (!allowed(name, resource, statement)) findings.push({ role: role.name, action: name, resource, because });
         }
       }
     }
