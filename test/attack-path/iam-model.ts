@@ -251,6 +251,18 @@ export function assumableWithToken(model: IamModel, token: Token): RoleNode[] {
  * model fails closed instead of guessing).
  */
 export function roleAllows(role: RoleNode, action: string, resource: string, context: IamRequest["context"] = {}): boolean {
+  // A model's roles do not change once built, and every check of a scenario asks the same questions: remember the answers per role.
+  let answers = roleAnswers.get(role);
+  if (!answers) roleAnswers.set(role, (answers = new Map()));
+  const key = `${action}\u0000${resource}\u0000${JSON.stringify(context)}`;
+  let answer = answers.get(key);
+  if (answer === undefined) answers.set(key, (answer = evaluateRole(role, action, resource, context)));
+  return answer;
+}
+const roleAnswers = new WeakMap<RoleNode, Map<string, boolean>>();
+
+/** {@link roleAllows} without the memo. */
+function evaluateRole(role: RoleNode, action: string, resource: string, context: IamRequest["context"]): boolean {
   const managed = role.managedPolicyArns.map((arn) => managedPolicyOf(arn, role.customerManaged));
   if (managed.includes("all")) return true;
   const documents = [...role.policies, ...managed.filter((m): m is Doc => m !== "all")];
