@@ -209,11 +209,11 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
   });
   validateEnvironments(path, envs);
   const image = props.image ?? "app";
-  check(props.jobImage === undefined || (typeof props.jobImage === "string" && props.jobImage.trim() !== ""), {
+  check(props.jobImage === undefined || (typeof props.jobImage === "string" && props.jobImage.trim() !== "" && !props.jobImage.includes("$")), {
     path: `${path}/jobImage`,
     subject: "deploy job image",
     value: props.jobImage,
-    rule: "an image reference (a non-empty string)",
+    rule: "an image reference (a non-empty string without CI/CD variables: a pipeline variable would choose the image that runs with the deployment role)",
     fix: "name the image deploy jobs run, or leave jobImage unset to run the toolbox image",
   });
   const jobImage = props.jobImage ?? toolboxJobImage(path, scheme);

@@ -274,6 +274,13 @@ export function validatePromotion(config: PromotionConfigView): void {
       rule: `IAM grants do not cross AWS partitions (${partitionOf(source.region)} vs ${partitionOf(env.region)}), so the target's role cannot pull the source's images`,
       fix: "promote between environments of one partition, and copy across partitions with credentials of both",
     });
+    check(partitionOf(source.region) !== partitionOf(env.region) || source.region === env.region, {
+      path: `${at}/from`,
+      subject: "promotion source",
+      value: name,
+      rule: `the promote job looks the image up and pulls it with the target's region (${env.region}), and the source's registry is in ${source.region}: the lookup would report the image missing`,
+      fix: "promote between environments of one region (cross-region promotion is not supported yet), or give the environments one region",
+    });
     for (const [who, e] of [
       ["source", source],
       ["target", env],
@@ -383,11 +390,11 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
       rule: `the published deploy template runs one job image per GitLab instance, and environments[${seen?.index}] sets ${JSON.stringify(seen?.jobImage)}`,
       fix: "set the same deploy.jobImage (or none) in every deploying environment of the instance",
     });
-    check(jobImage === undefined || (typeof jobImage === "string" && jobImage.trim() !== ""), {
+    check(jobImage === undefined || (typeof jobImage === "string" && jobImage.trim() !== "" && !jobImage.includes("$")), {
       path: at,
       subject: "deploy job image",
       value: jobImage,
-      rule: "an image reference (a non-empty string): an empty one would leave deploy jobs on the toolbox image the option exists to replace",
+      rule: "an image reference (a non-empty string without CI/CD variables): an empty one would leave deploy jobs on the toolbox image the option exists to replace, and a variable would let a pipeline variable choose the image that runs with the deployment role",
       fix: "name the image deploy jobs run (e.g. registry.example.com/tools/deploy:1.4), or leave deploy.jobImage unset to run the toolbox image",
     });
     if (!seen) first.set(instanceOf(env.gitlab.url), { jobImage, index: i });

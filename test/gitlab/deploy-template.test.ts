@@ -170,7 +170,9 @@ describe("deploy template options and bad input", () => {
   });
 
   test("refused: an empty job image (it fell back to the toolbox image); a named one is used as given", () => {
-    expect(messageOf(() => deployTemplate("t", { tagScheme: scheme, environments: envs, jobImage: "" }))).toMatch(/^t\/jobImage: invalid deploy job image ""\. Rule: an image reference \(a non-empty string\)/);
+    expect(messageOf(() => deployTemplate("t", { tagScheme: scheme, environments: envs, jobImage: "" }))).toMatch(/^t\/jobImage: invalid deploy job image ""\. Rule: an image reference \(a non-empty string without CI\/CD variables/);
+    // A variable would let a pipeline variable choose the image that runs with the deployment role.
+    expect(messageOf(() => deployTemplate("t", { tagScheme: scheme, environments: envs, jobImage: "$DEPLOY_IMAGE" }))).toMatch(/^t\/jobImage: invalid deploy job image "\$DEPLOY_IMAGE"/);
     expect(JSON.stringify(deployTemplate("t", { tagScheme: scheme, environments: envs, jobImage: "registry.example.com/deploy:1" }).config)).toContain('"image":"registry.example.com/deploy:1"');
   });
 });
