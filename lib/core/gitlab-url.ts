@@ -52,6 +52,13 @@ export function validateGitLabUrl(path: string, url: string): void {
     rule: "the instance URL is https://<host> with no path, query or trailing slash, and no credentials (it is also the OIDC issuer)",
     fix: `use e.g. ${parsed?.hostname ? `https://${parsed.hostname}` : "https://gitlab.example.com"} (or https://gitlab.com)`,
   });
+  check(!isInstanceUrl(url, parsed) || url === `https://${parsed.hostname}`, {
+    path,
+    subject: "GitLab URL",
+    value: url,
+    rule: "the host is written in lower case: host names are case-insensitive, but the platform tells GitLab instances apart by their URL as written and names the shared GitLab stack after it, and IAM compares the token's issuer with the OIDC provider's URL as text",
+    fix: `use ${JSON.stringify(`https://${parsed?.hostname ?? "gitlab.example.com"}`)}`,
+  });
 }
 
 /** The host of a GitLab instance URL, e.g. `gitlab.example.com`. */

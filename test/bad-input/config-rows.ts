@@ -77,6 +77,8 @@ export const configRows: readonly BadInput[] = [
   gitlabUrl("https://gitlab.example.com?x=1", /no path, query/, /https:\/\/gitlab\.example\.com/),
   gitlabUrl("https://ci:secret@gitlab.example.com", /no credentials/, /https:\/\/gitlab\.example\.com/),
   gitlabUrl("gitlab.example.com", /https:\/\/<host>/, /https:\/\/gitlab\.example\.com/),
+  // One instance, one spelling: an upper-case host passed and failed later at an impossible path (environments[-1]).
+  gitlabUrl("https://GitLab.example.com", /the host is written in lower case/, /use "https:\/\/gitlab\.example\.com"/),
   // Group and project paths: the fix is itself valid.
   { name: "group with a trailing slash", run: withGitLab({ group: "acme/" }), path: `${E0}/gitlab`, subject: "group", value: "acme/", rule: /top-level GitLab group path/, fix: /"acme"/ },
   { name: "group with a leading slash", run: withGitLab({ group: "/acme" }), path: `${E0}/gitlab`, subject: "group", value: "/acme", rule: /no leading or trailing slash/, fix: /"acme"/ },
