@@ -43,6 +43,15 @@ describe("attack paths: the write net under the named checks", () => {
     expect(named(planted)).toEqual([]);
   });
 
+  test("an SSH key sent to another fleet's Auto Scaling group is caught; the allowance holds only for groups the role itself scales", () => {
+    const ssh = (group: string) => ({ Effect: "Allow", Action: "ec2-instance-connect:SendSSHPublicKey", Resource: "*", Condition: { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": group } } });
+    // Staging's protected, socket-binding runner hosts share the account with dev: SSH into them is a takeover.
+    expect(net(plant(ssh("acme-ci-staging-runners")))).toEqual([expect.stringMatching(/may ec2-instance-connect:SendSSHPublicKey on \*/)]);
+    // The same group the role is also allowed to scale is its own (the docker-autoscaler manager's case): not reported.
+    const scaled = plant(ssh("acme-ci-dev-unprotected-mr-workers"), { Effect: "Allow", Action: "autoscaling:SetDesiredCapacity", Resource: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/acme-ci-dev-unprotected-mr-workers` });
+    expect(net(scaled).filter((v) => v.includes("SendSSHPublicKey"))).toEqual([]);
+  });
+
   test("iam:PassRole of a deployment role with lambda:CreateFunction and InvokeFunction is caught (a function runs as the deployment role)", () => {
     const deployment = base.model.roles.find((r) => r.stack === "staging" && r.name.endsWith("-deployment"))!;
     const planted = plant({ Effect: "Allow", Action: "iam:PassRole", Resource: deployment.arn }, { Effect: "Allow", Action: ["lambda:CreateFunction", "lambda:InvokeFunction"], Resource: "*" });

@@ -82,7 +82,7 @@ export const UNPROTECTED_WRITES: readonly AllowedWrite[] = [
     action: "ec2-instance-connect:SendSSHPublicKey",
     resource: "any",
     requiresCondition: "ec2:ResourceTag/aws:autoscaling:groupName",
-    reason: "the docker-autoscaler manager connects to its own single-use workers; the grant names their Auto Scaling group by tag condition",
+    reason: "the docker-autoscaler manager connects to its own single-use workers; the grant names their Auto Scaling group by tag condition, and only groups the role itself scales (autoscaling:SetDesiredCapacity) count",
   },
 ];
 
@@ -213,11 +213,25 @@ export function protectedWritesOf(scenario: Scenario, role: RoleNode, tenants: R
   const pullThroughPrefixes = scenario.model.pullThrough
     .filter((r) => r.arn.split(":")[4] === role.account)
     .map((r) => r.arn.slice(0, r.arn.length - "/library/pull-through-probe".length) + "/*");
+  // The Auto Scaling groups the role itself scales (the docker-autoscaler manager's own worker groups), in its stack.
+  // (Read from the statements as written: their ARNs hold Terraform references for partition, region and account.)
+  const scaling = role.policies.flatMap((doc) => listOf(doc.Statement)).filter((st) => st.Effect === "Allow" && asArray(st.Action).some((a) => wildcardMatch(a, "autoscaling:SetDesiredCapacity", true)));
+  const ownGroups = new Set(
+    resourcesOf(scenario.json.get(role.stack) ?? {}, "aws_autoscaling_group")
+      .map(([, g]) => String(g.name))
+      .filter((name) => scaling.some((st) => asArray(st.Resource).some((r) => r.endsWith(`:autoScalingGroupName/${name}`)))),
+  );
+  // A condition the allowance requires must name only the role's own groups (a grant on another fleet's group is a takeover).
+  const conditionHolds = (key: string, statement: Json) => {
+    const value = ((statement.Condition as Record<string, Json> | undefined)?.StringEquals ?? {})[key];
+    const values = value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+    return values.length > 0 && values.every((v) => ownGroups.has(v));
+  };
   const allowed = (action: string, resource: string, statement: Json) =>
     UNPROTECTED_WRITES.some(
       (w) =>
         wildcardMatch(w.action, action, true) &&
-        (w.requiresCondition === undefined || ((statement.Condition as Record<string, Json> | undefined)?.StringEquals ?? {})[w.requiresCondition] !== undefined) &&
+        (w.requiresCondition === undefined || conditionHolds(w.requiresCondition, statement)) &&
         (w.resource === "any" ||
           (w.resource === "own-unprotected-repository" && ownRepositories.has(resource)) ||
           (w.resource === "own-unprotected-cache" && ownCache.some((prefix) => resource === `arn:aws:s3:::${prefix}/*`)) ||
