@@ -63,7 +63,9 @@ export interface TemplateImage {
   readonly baseImage?: string;
   /**
    * Reuse a content image built for the same inputs by an earlier commit. With false, every
-   * new commit builds (still idempotent per commit).
+   * new commit builds; known limit: a later commit whose inputs are unchanged then fails, because
+   * the earlier commit's immutable `inputs-<hash>` exists and a rebuild has another digest
+   * (docs/image-flow.md), so use false only on an image whose inputs change with every commit.
    * @default true
    */
   readonly reuse?: boolean;
