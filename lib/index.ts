@@ -763,21 +763,21 @@ export { validateConstructRules } from "./platform/construct-rules";
 export { TENANT_PLACEHOLDER, isTenantScoped, isWriteAction, statementsForTenant, validateDeploymentStatements } from "./platform/deployment-statements";
 export { deploysTenant, deployingTenantsOf } from "./platform/toolbox-source";
 export { validateDeployJobImages } from "./platform/promotion";
-export { ACCEPTED_MEDIA_TYPES_OPTION, ECR_ACCEPTED_MEDIA_TYPES } from "./gitlab/ecr-media-types";
+export { ACCEPTED_MEDIA_TYPES_OPTION, DOCUMENTED_MEDIA_TYPES_OPTION, ECR_ACCEPTED_MEDIA_TYPES, ECR_DOCUMENTED_MEDIA_TYPES } from "./gitlab/ecr-media-types";
 
 // IAM resource patterns: matching and intersection (used by the deployment statements check).
 export { iamPatternMatches, iamPatternsIntersect } from "./core/iam-patterns";
 
-// Deploy jobs pinned as literals (no CI/CD variable decides their source, target, roles, parameter or tags); ECR's documented media types.
+// Deploy jobs pinned as literals (no CI/CD variable decides their source, target, roles, parameter or tags).
 export { AWS_CLI_REDIRECTS, PINNED_VARIABLES, type DeployPins, type DeployTarget, deployPinScript, validateDeployTargets } from "./gitlab/deploy-targets";
 export { type EnvironmentDeployPins, deployPinsOf } from "./platform/promotion-targets";
-export { DOCUMENTED_MEDIA_TYPES_OPTION, ECR_DOCUMENTED_MEDIA_TYPES } from "./gitlab/ecr-media-types";
 // Administrator-level statements (privilege-escalation actions on every resource of their type).
 export { administratorGrantsOf, PRIVILEGE_ESCALATION_ACTIONS, type AdministratorGrant } from "./identity/admin-policies";
 
 // More construct rules shared with the configuration check: fleet sizes and purchase mix, tag schemes,
 // registry settings, deployment role permissions and managed policy ARNs.
-export { SPOT_ALLOCATION_STRATEGIES, validateFleetCapacity, validatePurchaseOptions } from "./runner/fleet-validation";
+export { validateFleetCapacity, validatePurchaseOptions } from "./runner/fleet-validation";
+export { SPOT_ALLOCATION_STRATEGIES, type SpotAllocationStrategy } from "./runner/fleet-props";
 export { resolveTagScheme, type ResolvedTagScheme } from "./registry/tag-scheme";
 export { REGISTRY_SCAN_FREQUENCIES, REGISTRY_SCAN_TYPES, validateRegistrySettings } from "./registry/registry-settings";
 export { STATEMENT_EFFECTS, validateDeploymentPermissions } from "./identity/deployment-role";
@@ -785,10 +785,10 @@ export { validateManagedPolicyArns } from "./identity/role-policy";
 // Tag kinds' role variables; Git tag values a selector admits through a tag template.
 export { REQUIRED_CI_TAG_VARIABLES, ciTagVariables } from "./registry/tag-kinds";
 export { patternRegex, quotientPatterns } from "./registry/glob";
-// The rule pack's shortcuts (same findings, less work on what the library rendered) and the record of rendered cloud-configs they read.
-export { RULE_SHORTCUTS, type RuleShortcut, ruleShortcutOn, setRuleShortcut, ruleShortcutUses, keepRulesShield, renderedCloudConfigOf } from "./checks";
+// The rule pack's shortcuts (same findings, less work on what the library rendered). The record of rendered
+// cloud-configs they read stays internal: only the library's renderer may add to it.
+export { RULE_SHORTCUTS, type RuleShortcut, ruleShortcutOn, setRuleShortcut, ruleShortcutUses, keepRulesShield } from "./checks";
 export { cloudConfigText } from "./core/cloud-config";
-export { MAX_RENDERED_TEXTS, registerRenderedCloudConfig, renderedCloudConfig, renderedCloudConfigTemplates, type RenderedTemplate, yamlRoundTrips, yamlUnsafeString } from "./core/rendered-texts";
 
 // The GitLab version check's minimum-version rule, shared by the construct and the configuration.
 export { checkMinimumVersions } from "./gitlab/gitlab-version-check";

@@ -171,7 +171,8 @@ export function sharedProtectedProjects(config: PlatformConfig, gitlabUrl: strin
  * DevOps variables always (`platformVariables`: Auto DevOps' build job has no environment).
  */
 export function hasGroupWideVariables(env: EnvironmentConfig): boolean {
-  return (env.gitlab.variables?.environmentScope ?? "*") === "*" || env.gitlab.buildpackVariables !== undefined || env.gitlab.autoDevOps === true;
+  // Non-empty buildpack variables only, as the ownership rule (stacks/config.ts) and platformVariables read them.
+  return (env.gitlab.variables?.environmentScope ?? "*") === "*" || Object.keys(env.gitlab.buildpackVariables ?? {}).length > 0 || env.gitlab.autoDevOps === true;
 }
 
 /** GitLab instances with shared pieces or tenants whose refs need protections, in configuration order. */

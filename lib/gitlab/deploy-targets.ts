@@ -183,6 +183,13 @@ export function deployPinScript(path: string, pins: DeployPins): string {
     `${indent}PLATFORM_DEPLOY_ROLE_ARN=${quoted(t.deploymentRoleArn)}`,
     `${indent}PLATFORM_LAST_GOOD_DIGEST_PARAMETER=${quoted(t.lastGoodDigestParameter)}`,
   ];
+  check(!pins.single || pins.targets.length === 1, {
+    path: "deploy pins",
+    subject: "single",
+    value: pins.targets.map((t) => t.project),
+    rule: "a single set of pins is for exactly one project's target (more would silently use the first)",
+    fix: "pass one target with single: true, or leave single unset to pin each project by CI_PROJECT_PATH",
+  });
   const rows = pins.single
     ? assign(pins.targets[0]!, "")
     : [

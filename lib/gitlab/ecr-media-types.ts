@@ -16,7 +16,9 @@
  * image"), and AWS's own ECR client, awslabs/amazon-ecr-containerd-resolver (`ecr/base.go`,
  * `supportedImageMediaTypes`), sends both index types in `AcceptedMediaTypes`: so ECR accepts them,
  * though the API reference does not say so, and this was not tried against ECR here. The deploy
- * script therefore falls back when ECR refuses them (see {@link ECR_DOCUMENTED_MEDIA_TYPES}).
+ * script's image lookup (`platform_batch_get`) therefore falls back when ECR refuses them (see
+ * {@link ECR_DOCUMENTED_MEDIA_TYPES}); the re-tag (`platform_ecr_retag`) and the image flow's
+ * lookup do not yet, and fail with ECR's error in that case.
  */
 export const ECR_ACCEPTED_MEDIA_TYPES = [
   "application/vnd.oci.image.index.v1+json",

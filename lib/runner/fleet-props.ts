@@ -133,7 +133,7 @@ export interface RunnerFleetPurchaseOptions {
    * How spot capacity is chosen.
    * @default "capacity-optimized"
    */
-  readonly spotAllocationStrategy?: "capacity-optimized" | "price-capacity-optimized";
+  readonly spotAllocationStrategy?: SpotAllocationStrategy;
   /**
    * Capacity rebalancing: launch a replacement when a spot host gets a rebalance
    * recommendation, then terminate (and drain) the old one.
@@ -433,3 +433,13 @@ export const GROUP_METRICS = ["GroupDesiredCapacity", "GroupInServiceInstances",
 export const TOKEN_REVISION_TAG = "gitlab-runner-token-revision";
 /** CloudWatch Logs retention values (kept in lib/core/log-retention.ts). */
 export { LOG_RETENTION_DAYS } from "../core/log-retention";
+
+/**
+ * The Auto Scaling spot allocation strategies (`InstancesDistribution.SpotAllocationStrategy`,
+ * Amazon EC2 Auto Scaling API Reference) that choose pools by spot capacity without an instance
+ * type priority: the values {@link RunnerFleetPurchaseOptions.spotAllocationStrategy} takes.
+ */
+export const SPOT_ALLOCATION_STRATEGIES = ["capacity-optimized", "price-capacity-optimized"] as const;
+
+/** One of {@link SPOT_ALLOCATION_STRATEGIES}. */
+export type SpotAllocationStrategy = (typeof SPOT_ALLOCATION_STRATEGIES)[number];

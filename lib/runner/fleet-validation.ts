@@ -11,6 +11,7 @@ import {
   type RunnerFleetCapacity,
   type RunnerFleetProps,
   type RunnerFleetPurchaseOptions,
+  SPOT_ALLOCATION_STRATEGIES,
   SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS,
   SYSTEM_DISK_GIB,
 } from "./fleet-props";
@@ -281,14 +282,6 @@ export function validateFleetCapacity(path: string, capacity: RunnerFleetCapacit
   }
   validateCanStart(path, capacity, schedules, jobSlotScaling);
 }
-
-/**
- * The spot allocation strategies a fleet takes: the two of Auto Scaling's `InstancesDistribution.SpotAllocationStrategy`
- * values (`lowest-price`, `capacity-optimized`, `capacity-optimized-prioritized`, `price-capacity-optimized`; EC2 Auto
- * Scaling API Reference) that choose pools by spot capacity without an instance type priority, as
- * {@link RunnerFleetPurchaseOptions} types them.
- */
-export const SPOT_ALLOCATION_STRATEGIES = ["capacity-optimized", "price-capacity-optimized"] as const;
 
 /**
  * The rules of a fleet's on-demand/spot mix, shared by {@link RunnerFleet} and the platform's
