@@ -4,7 +4,7 @@
  * report counts the work the code cache does at exit.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -38,6 +38,8 @@ test("PLATFORM_TS_CACHE and PLATFORM_COMPILE_CACHE name the directories of the l
   const off = node(["-r", "./stacks/register.cjs", script], { PLATFORM_TS_CACHE: "0", PLATFORM_COMPILE_CACHE: "0" });
   expect(off.stdout).toBe("42\n");
   expect(entries(ts)).toHaveLength(1);
+  // "0" is read as off, not as a directory named 0.
+  expect(existsSync(path.join(root, "0"))).toBe(false);
 });
 
 test("the usage report is written after every other exit listener, so the code cache's writes at exit are counted", () => {

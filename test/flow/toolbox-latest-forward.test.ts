@@ -46,6 +46,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: the toolbox's latest moves only 
         const first = fakeRegistry.findTag(state, repo, `sha-${p.first!.sha}`)?.digest;
         const second = fakeRegistry.findTag(state, repo, `sha-${p.second!.sha}`)?.digest;
         expect(first).toMatch(/^sha256:/);
+        expect(second).toMatch(/^sha256:/);
         expect(second).not.toBe(first);
         expect({ repo, latest: fakeRegistry.findTag(state, repo, "latest")?.digest }).toEqual({ repo, latest: second });
       }
