@@ -357,16 +357,6 @@ export function validateCacheBucketName(path: string, name: string): void {
 }
 
 /**
- * Checks a cache path (`[runners.cache] Path`; tokens pass; "" is the whole
- * bucket). GitLab Runner builds object keys with Go's `path.Join(Path, ...)`
- * (cache/cache.go, `generateObjectName`), which cleans the path: `.` and `..`
- * segments, doubled and trailing slashes vanish, so keys would land outside
- * the prefix the IAM grant and the lifecycle rule use (403s, nothing expires).
- * `*` and `?` are IAM wildcards: in the grant `bucket/<path>/*` they widen it.
- * So the path must already be clean: segments of S3's safe characters, no
- * `.`/`..` segment, no empty segment, no leading or trailing `/`.
- */
-/**
  * The rule of a cache bucket's `expirationDays`: a whole number of days, at least 1 (S3 lifecycle
  * `Expiration.Days` must be a positive integer). Shared by {@link RunnerCacheBucket} and the
  * platform's configuration check.
@@ -382,6 +372,16 @@ export function validateCacheExpirationDays(path: string, expirationDays: number
   });
 }
 
+/**
+ * Checks a cache path (`[runners.cache] Path`; tokens pass; "" is the whole
+ * bucket). GitLab Runner builds object keys with Go's `path.Join(Path, ...)`
+ * (cache/cache.go, `generateObjectName`), which cleans the path: `.` and `..`
+ * segments, doubled and trailing slashes vanish, so keys would land outside
+ * the prefix the IAM grant and the lifecycle rule use (403s, nothing expires).
+ * `*` and `?` are IAM wildcards: in the grant `bucket/<path>/*` they widen it.
+ * So the path must already be clean: segments of S3's safe characters, no
+ * `.`/`..` segment, no empty segment, no leading or trailing `/`.
+ */
 export function validateCachePath(path: string, cachePath: string, subject = "path"): void {
   if (isUnresolved(cachePath) || cachePath === "") return;
   const segments = typeof cachePath === "string" ? cachePath.split("/") : [];
