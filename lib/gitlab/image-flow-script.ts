@@ -40,21 +40,28 @@ import { RETAG_FUNCTION_LINES } from "./retag-script";
  *    `inputs-<hash>` only when that tag is missing (a change of inputs, or an auto-cancelled
  *    pipeline that never pushed), then writes the commit image: `FROM <content image>` plus
  *    two labels, a new manifest that shares every layer. So no tag piles up on a reused
- *    image (ECR refuses more than 1,000 tags per image).
+ *    image (ECR refuses more than 1,000 tags per image). An image with `reuse: false` has no
+ *    content image: a commit without its commit image builds straight into the commit tag, and no
+ *    `inputs-<hash>` is read or pushed, so one an earlier commit with the same inputs (or another
+ *    merge request) pushed neither stands in for the build nor makes its push fail (the content tag
+ *    is immutable and a rebuild has another digest: ECR would refuse it with
+ *    ImageTagAlreadyExistsException).
  *    An image built FROM another image of the pipeline (`baseImage`) names its base through
  *    `platform_base`: the base's content image; when retention has expired that tag, the base's
  *    commit image of this pipeline (the default scheme keeps the newest 50 `inputs-` tags but the
  *    newest 100 `sha-` tags, so a re-run or retry of an old commit finds its commit images and not
  *    always their content images; the commit image is FROM the content image plus two labels, the
  *    same layers); when that has expired too (a build job retried long after its pipeline), the
- *    base's content image built again from its inputs and pushed under its content tag. A build job
- *    never depends on a tag that retention may have expired while the tags that lead to it are kept.
+ *    base's content image built again from its inputs and pushed under its content tag (a base with
+ *    `reuse: false`: its commit image of this pipeline first, built again into that commit tag). A
+ *    build job never depends on a tag that retention may have expired while the tags that lead to it
+ *    are kept.
  *    Pipelines race (a release tag while main builds, a schedule overlapping a push, two merge
  *    requests with the same new inputs): both find no image, both build, and the second push of the
  *    immutable `inputs-<hash>` or per-commit tag is refused (ImageTagAlreadyExistsException). Then the
  *    job reads the tag again and continues with the image that won: it was built from the same inputs
- *    (content tag) or the same commit (commit tag). Not with `reuse: false`, where a content tag this
- *    job did not push is never taken. `resource_group` cannot serialise this: GitLab queues jobs by a
+ *    (content tag) or the same commit (commit tag); with `reuse: false` only the commit tag is pushed, so
+ *    only pipelines of one commit race. `resource_group` cannot serialise this: GitLab queues jobs by a
  *    group name fixed when the pipeline is created (GitLab docs, "Resource group": jobs of one group
  *    run one at a time, across pipelines), but the inputs hash is computed in the job, so a group per
  *    project or image would serialise every build and still not cover a merge request against main.
@@ -332,39 +339,50 @@ const LINES = [
   "  fi",
   "}",
   "platform_base() {",
-  '  # $1 content image of this trust level (<repository>:inputs-<hash>), $2 the same in the protected repository ("" in',
-  "  # protected pipelines), $3 this pipeline's commit image of the same image (its own build job wrote or reused it),",
-  '  # $4 Dockerfile, $5 context, $6 cache image, $7 protected cache repository ("" for none), $8 its own base, pinned ("" for none),',
-  "  # $9 inputs hash. Sets PLATFORM_BASE to the image a build FROM it names, by digest: the content image of these inputs",
-  "  # (protected repository first); when retention has expired it (content tags are kept fewer than commit tags), this",
-  "  # pipeline's commit image of it, which is FROM that content image with two labels (the same layers: what the base's",
-  "  # jobs run); when both have expired (a job retried long after its pipeline), the content image built again from its",
-  "  # inputs and pushed under its content tag.",
-  '  _bref=$(platform_content "$1" "$2")',
-  '  if PLATFORM_BASE=$(platform_pinned "$_bref"); then',
-  '    echo "platform-image: base image $_bref ($PLATFORM_BASE)"',
-  "    return 0",
+  '  # $1 content image of this trust level (<repository>:inputs-<hash>; "" when the base is built without reuse, reuse: false),',
+  '  # $2 the same in the protected repository ("" in protected pipelines, and without reuse), $3 this pipeline\'s commit image of',
+  "  # the same image (its own build job wrote or reused it), $4 Dockerfile, $5 context, $6 cache image, $7 protected cache",
+  '  # repository ("" for none), $8 its own base, pinned ("" for none), $9 inputs hash. Sets PLATFORM_BASE to the image a build',
+  "  # FROM it names, by digest: the content image of these inputs (protected repository first); when retention has expired it",
+  "  # (content tags are kept fewer than commit tags), this pipeline's commit image of it, which is FROM that content image with",
+  "  # two labels (the same layers: what the base's jobs run); when both have expired (a job retried long after its pipeline),",
+  "  # the content image built again from its inputs and pushed under its content tag. A base built without reuse has no",
+  "  # content image: its commit image of this pipeline is the base, and is what is built again (no content tag is read or claimed).",
+  '  if [ -n "$1" ]; then',
+  '    _bref=$(platform_content "$1" "$2")',
+  '    if PLATFORM_BASE=$(platform_pinned "$_bref"); then',
+  '      echo "platform-image: base image $_bref ($PLATFORM_BASE)"',
+  "      return 0",
+  "    fi",
   "  fi",
   '  if PLATFORM_BASE=$(platform_pinned "$3"); then',
-  '    echo "platform-image: base image $1 no longer exists (expired by retention); building on $3 ($PLATFORM_BASE), the commit image FROM it (the same layers)"',
+  '    if [ -n "$1" ]; then',
+  '      echo "platform-image: base image $1 no longer exists (expired by retention); building on $3 ($PLATFORM_BASE), the commit image FROM it (the same layers)"',
+  "    else",
+  '      echo "platform-image: base image $3 ($PLATFORM_BASE), built without reuse of content images"',
+  "    fi",
   "    return 0",
   "  fi",
-  '  echo "platform-image: base image: neither $1 nor $3 exists any more (expired by retention); building $1 again from its inputs"',
+  '  _btarget=${1:-$3}',
+  '  echo "platform-image: base image: $_btarget does not exist any more (expired by retention); building it again from its inputs"',
   "  # platform_build reads the protected cache of the image it builds from CACHE_TRUSTED_REPOSITORY: the base's, for this build.",
   '  _btrusted=${CACHE_TRUSTED_REPOSITORY:-}',
   "  CACHE_TRUSTED_REPOSITORY=$7",
-  '  if platform_build "$4" "$5" "$1" "$6" "$8" "$9"; then',
+  '  if platform_build "$4" "$5" "$_btarget" "$6" "$8" "$9"; then',
   "    CACHE_TRUSTED_REPOSITORY=$_btrusted",
   "  else",
   "    CACHE_TRUSTED_REPOSITORY=$_btrusted",
-  "    # A concurrent pipeline may have pushed the same content tag meanwhile (ImageTagAlreadyExistsException): go on with it.",
-  '    platform_pushed_meanwhile "$1" || { echo "platform-image: building base image $1 failed" >&2; return 1; }',
+  "    # A concurrent pipeline may have pushed the same tag meanwhile (ImageTagAlreadyExistsException): go on with it.",
+  '    platform_pushed_meanwhile "$_btarget" || { echo "platform-image: building base image $_btarget failed" >&2; return 1; }',
   "  fi",
-  '  PLATFORM_BASE=$(platform_pinned "$1") || { echo "platform-image: base image $1 does not exist after its build" >&2; return 1; }',
+  '  PLATFORM_BASE=$(platform_pinned "$_btarget") || { echo "platform-image: base image $_btarget does not exist after its build" >&2; return 1; }',
   "}",
   "platform_image() {",
-  '  # $1 commit image, $2 content image, $3 protected content image ("" in protected pipelines), $4 Dockerfile, $5 context,',
-  '  # $6 cache image, $7 base image: by digest from platform_base, or a tag ("" for none), $8 reuse content images of earlier commits (1/0)',
+  '  # $1 commit image, $2 content image ("" without reuse), $3 protected content image ("" in protected pipelines and without',
+  '  # reuse), $4 Dockerfile, $5 context, $6 cache image, $7 base image: by digest from platform_base, or a tag ("" for none),',
+  "  # $8 reuse content images of earlier commits (1/0). Without reuse (0) the image is built straight into its commit tag: no",
+  "  # content tag is read or pushed, so an inputs-<hash> an earlier commit (or another pipeline) pushed neither stands in for",
+  "  # this build nor makes its push fail.",
   '  if _digest=$(platform_digest "$1"); then',
   '    echo "platform-image: reused $1 ($_digest)"',
   "    return 0",
@@ -373,20 +391,30 @@ const LINES = [
   '  if [ "$8" = 1 ]; then _content=$(platform_content "$2" "$3"); fi',
   '  if [ "$8" = 1 ] && platform_digest "$_content" > /dev/null; then',
   '    echo "platform-image: reused content image $_content"',
-  "  else",
-  '    echo "platform-image: building $2"',
-  "    # The base comes pinned from platform_base; a tag is pinned here.",
-  '    case $7 in',
-  '      "" | *@sha256:*) _base=$7 ;;',
-  '      *) _base=$(platform_pinned "$7") || { echo "platform-image: base image $7 does not exist" >&2; return 1; } ;;',
-  "    esac",
-  "    # With reuse (1) a concurrent pipeline's push of the same inputs-<hash> wins and this job goes on with it; without",
-  "    # reuse a content tag this job did not push is never taken.",
-  '    if ! platform_build "$4" "$5" "$2" "$6" "$_base" "$PLATFORM_INPUTS_HASH"; then',
-  '      if [ "$8" = 1 ] && platform_pushed_meanwhile "$2"; then :; else echo "platform-image: building $2 failed" >&2; return 1; fi',
-  "    fi",
+  '    platform_commit_image "$_content" "$1" "$PLATFORM_INPUTS_HASH"',
+  '    echo "platform-image: wrote $1"',
+  "    return 0",
   "  fi",
-  '  platform_commit_image "$_content" "$1" "$PLATFORM_INPUTS_HASH"',
+  "  # The base comes pinned from platform_base; a tag is pinned here.",
+  '  case $7 in',
+  '    "" | *@sha256:*) _base=$7 ;;',
+  '    *) _base=$(platform_pinned "$7") || { echo "platform-image: base image $7 does not exist" >&2; return 1; } ;;',
+  "  esac",
+  '  if [ "$8" != 1 ]; then',
+  '    echo "platform-image: building $1 (reuse: false, no content image)"',
+  "    # A concurrent pipeline of the same commit may push the commit tag first (ImageTagAlreadyExistsException): go on with it.",
+  '    if ! platform_build "$4" "$5" "$1" "$6" "$_base" "$PLATFORM_INPUTS_HASH"; then',
+  '      platform_pushed_meanwhile "$1" || { echo "platform-image: building $1 failed" >&2; return 1; }',
+  "    fi",
+  '    echo "platform-image: wrote $1"',
+  "    return 0",
+  "  fi",
+  '  echo "platform-image: building $2"',
+  "  # A concurrent pipeline's push of the same inputs-<hash> wins and this job goes on with it (built from the same inputs).",
+  '  if ! platform_build "$4" "$5" "$2" "$6" "$_base" "$PLATFORM_INPUTS_HASH"; then',
+  '    platform_pushed_meanwhile "$2" || { echo "platform-image: building $2 failed" >&2; return 1; }',
+  "  fi",
+  '  platform_commit_image "$2" "$1" "$PLATFORM_INPUTS_HASH"',
   '  echo "platform-image: wrote $1"',
   "}",
   "platform_tag() {",

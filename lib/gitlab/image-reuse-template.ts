@@ -62,10 +62,13 @@ export interface TemplateImage {
    */
   readonly baseImage?: string;
   /**
-   * Reuse a content image built for the same inputs by an earlier commit. With false, every
-   * new commit builds; known limit: a later commit whose inputs are unchanged then fails, because
-   * the earlier commit's immutable `inputs-<hash>` exists and a rebuild has another digest
-   * (docs/image-flow.md), so use false only on an image whose inputs change with every commit.
+   * Reuse a content image built for the same inputs by an earlier commit (or pushed by another
+   * pipeline). With false, every commit without its commit image builds the image straight into its
+   * commit tag (`sha-<commit>`, `MR-<iid>-<commit>`) and the image has no content image: no
+   * `inputs-<hash>` is looked up or pushed, so an existing one (immutable, and a rebuild has another
+   * digest) neither stands in for the build nor fails it, and every pipeline succeeds whether its
+   * inputs changed or not. Re-runs and retries of a commit still reuse its commit image. An image built
+   * FROM it names this pipeline's commit image of it as its base. The cost is one build per commit.
    * @default true
    */
   readonly reuse?: boolean;
@@ -90,6 +93,14 @@ export interface ImageReuseTemplateProps {
    * @default see {@link PipelineTagPlan}
    */
   readonly tags?: PipelineTagPlan;
+  /**
+   * The Git tags that release: Git tag pipelines run for exactly these. Give the `identity.releaseTags`
+   * of the environments whose protected roles the pipelines assume: the roles trust, and GitLab
+   * protects, the same pattern (`releaseTagPatternOf`, registry/release-tags.ts), so no Git tag pipeline
+   * starts that the roles refuse. It must lie within the Git tags whose tag the release kind selects.
+   * @default derived from the tag scheme's release kind as the roles derive it: `v*.*.*` by default
+   */
+  readonly releaseTags?: string;
   /**
    * Image of the build jobs: needs the docker CLI (and the AWS CLI for ECR; `buildctl-daemonless.sh`
    * where the pool's builder is `buildkit-rootless`), `awk`, `find` and `sha256sum`.
@@ -170,6 +181,14 @@ const JOB_NAME = /^[a-z][a-z0-9-]{0,40}$/;
 /** The pipeline variable naming the protected repository an unprotected pipeline may reuse content images from (empty in protected pipelines). */
 const trustedVariable = (name: string) => `${repositoryVariable(name)}_TRUSTED`;
 
+/**
+ * The content image arguments of `platform_base` and `platform_image`: the image's content image in the
+ * pipeline's repository and in the protected one (unprotected pipelines only); `"" ""` for an image with
+ * `reuse: false`, which has no content image (image-flow-script.ts).
+ */
+const contentArguments = (image: TemplateImage, contentTag: string, repository = `$${repositoryVariable(image.name)}`) =>
+  image.reuse === false ? `"" ""` : `"${repository}:${contentTag}" "\${${trustedVariable(image.name)}:+$${trustedVariable(image.name)}:${contentTag}}"`;
+
 /** Shell-quotes a literal for a generated script line. */
 const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
@@ -185,7 +204,7 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
   const registry = props.registry ?? "ecr";
   const images = props.images ?? DEFAULT_TEMPLATE_IMAGES;
   const contentTag = scheme.kind("inputs", `${path}/tagScheme`).ciTag!;
-  const plan = pipelineKinds(path, scheme, props.tags ?? {});
+  const plan = pipelineKinds(path, scheme, props.tags ?? {}, props.releaseTags);
   const tagsOf = (variable: string): { tags?: string[] } =>
     props.runnerTags === undefined ? { tags: [variable] } : props.runnerTags.length > 0 ? { tags: [...props.runnerTags] } : {};
   const runnerTags = tagsOf(RUNNER_TAG_EXPRESSIONS.jobs);
@@ -240,7 +259,7 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
         // The base by digest: its content image, else this pipeline's commit image of it, else built again (platform_base).
         const cache = cacheOf.get(link.name)!;
         script.push(
-          `platform_base "$${repositoryVariable(link.name)}:${contentTag}" "\${${trustedVariable(link.name)}:+$${trustedVariable(link.name)}:${contentTag}}" "${inPipeline(link.name)}" ` +
+          `platform_base ${contentArguments(link, contentTag)} "${inPipeline(link.name)}" ` +
             `${quote(link.dockerfile ?? "Dockerfile")} ${quote(link.context ?? ".")} "${cache.CACHE_IMAGE}" "${cache.CACHE_TRUSTED_REPOSITORY}" "${i === 0 ? "" : "$BASE_IMAGE_REF"}" "$PLATFORM_INPUTS_HASH"`,
           "BASE_IMAGE_REF=$PLATFORM_BASE",
         );
@@ -248,7 +267,7 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
     });
     script.push(
       `echo "platform-image: inputs of ${image.name}: $PLATFORM_INPUTS_HASH"`,
-      `platform_image "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" "$IMAGE_REPOSITORY:${contentTag}" "\${${trustedVariable(image.name)}:+$${trustedVariable(image.name)}:${contentTag}}" "$DOCKERFILE" "$BUILD_CONTEXT" "$CACHE_IMAGE" "${image.baseImage ? "$BASE_IMAGE_REF" : ""}" ${image.reuse === false ? 0 : 1}`,
+      `platform_image "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" ${contentArguments(image, contentTag, "$IMAGE_REPOSITORY")} "$DOCKERFILE" "$BUILD_CONTEXT" "$CACHE_IMAGE" "${image.baseImage ? "$BASE_IMAGE_REF" : ""}" ${image.reuse === false ? 0 : 1}`,
       `for tag in $PLATFORM_MOVING_TAGS; do platform_tag "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" "$tag" 1; done`,
       `for tag in $PLATFORM_FIXED_TAGS; do platform_tag "$IMAGE_REPOSITORY:$${PLATFORM_VARIABLES.imageTag}" "$tag" 0; done`,
     );
@@ -295,16 +314,17 @@ export function imageReuseTemplate(path: string, props: ImageReuseTemplateProps)
   return {
     fileName: props.fileName ?? "image-reuse.yml",
     config,
-    content: renderCiYaml(config, templateHeader(contentTag, plan)),
+    content: renderCiYaml(config, templateHeader(contentTag, plan, images.filter((image) => image.reuse === false).map((image) => image.name))),
   };
 }
 
 /** The header comment of generated templates: what they are and which tags they push. */
-function templateHeader(contentTag: string, plan: readonly PipelineKind[]): string[] {
+function templateHeader(contentTag: string, plan: readonly PipelineKind[], withoutReuse: readonly string[]): string[] {
   return [
     "Generated by gitlab-ci-platform from the registry's tag scheme. Do not edit: regenerate.",
     `A build pushes ${contentTag} only when no image of the same inputs exists; then, per pipeline:`,
     ...plan.map((kind) => `  ${kind.name} (${kind.trust}): ${[kind.commitKind, ...kind.extraKinds].map((k) => k.ciTag).join(", ")}`),
+    ...(withoutReuse.length > 0 ? [`Built for every commit, with no ${contentTag} (reuse: false): ${withoutReuse.join(", ")}.`] : []),
   ];
 }
 

@@ -1,4 +1,5 @@
 import { EXAMPLE_PROJECT_JOBS, projectCiFile } from "../../../lib/gitlab/ci-templates-project";
+import { type CiTemplate } from "../../../lib/gitlab/image-reuse-template";
 import { IMAGE_REUSE_TEMPLATE, platformCiTemplates } from "../../../lib/gitlab/platform-templates";
 import { PLATFORM_VARIABLES } from "../../../lib/gitlab/platform-variables";
 import { tenantsOf } from "../../../lib/platform/tenancy";
@@ -44,9 +45,12 @@ export const FULL_PIPELINE = ["build-app-image", "build-ci-image", ...TEST_JOBS]
 /** The per-image inputs of the checked-out commit, computed independently of the job. */
 export type Inputs = { app: string; ci: string };
 
-/** A project of its own (repository, registry) for one sequence, with helpers to commit and record inputs. */
-export function appProject(): { project: FlowProject; inputs: Record<string, Inputs>; commit: (branch: string, changes: Record<string, string>, message: string) => void } {
-  const project = new FlowProject(template, files, variables, scheme.mutableKinds.map((k) => selectorPattern(k.selector)), devPermissionTable());
+/**
+ * A project of its own (repository, registry) for one sequence, with helpers to commit and record inputs.
+ * @param custom another generated ECR template to run instead of the published one (the project includes it)
+ */
+export function appProject(custom: CiTemplate = template): { project: FlowProject; inputs: Record<string, Inputs>; commit: (branch: string, changes: Record<string, string>, message: string) => void } {
+  const project = new FlowProject(custom, { ...files, "ci-templates/image-reuse.yml": custom.content }, variables, scheme.mutableKinds.map((k) => selectorPattern(k.selector)), devPermissionTable());
   const inputs: Record<string, Inputs> = {};
   const record = () => {
     const tree = project.files();
