@@ -29,7 +29,7 @@ export function writeCiTemplates(config: PlatformConfig, outDir: string): string
     const scheme = new TagScheme(`${env.name}/tagScheme`, env.registry.tagScheme);
     const templates = env.gitlab.ciTemplates;
     if (templates) {
-      for (const t of platformCiTemplates(`${env.name}/ci-templates`, scheme, deployTemplateOf(config, env.gitlab.url))) files.set(path.join(templates.project, t.fileName), t.content);
+      for (const t of platformCiTemplates(`${env.name}/ci-templates`, scheme, deployTemplateOf(config, env.gitlab.url), env.identity?.releaseTags)) files.set(path.join(templates.project, t.fileName), t.content);
       files.set(path.join("example", ".gitlab-ci.yml"), exampleProjectCiFile(templates.project));
       files.set(path.join("example", "Dockerfile"), EXAMPLE_APP_DOCKERFILE);
     }

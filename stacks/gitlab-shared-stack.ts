@@ -275,7 +275,8 @@ export class GitLabSharedStack extends TerraformStack {
     let published: CiTemplate[] = [];
     if (templatesEnv && templatesConfig) {
       const scheme = new TagScheme(this, "ci-templates-tag-scheme", templatesEnv.registry.tagScheme);
-      published = platformCiTemplates(`${this.node.path}/ci-templates`, scheme, pieces.deploy);
+      // Git tag pipelines run for the Git tags the templates environment's protected roles trust (registry/release-tags.ts).
+      published = platformCiTemplates(`${this.node.path}/ci-templates`, scheme, pieces.deploy, templatesEnv.identity?.releaseTags);
       this.templates = new CiTemplatesProject(this, "ci-templates", {
         project:
           templatesConfig.create === false

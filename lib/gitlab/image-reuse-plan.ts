@@ -1,7 +1,9 @@
 import { check } from "../core/errors";
 import { kindsSelectingTagsOf, retentionType } from "../registry/kind-overlaps";
 import { selectsEveryTag } from "../registry/lifecycle/scheme-policy";
-import { describeSelector, patternRegex, quotientPatterns, selectorPattern } from "../registry/glob";
+import { describeSelector, patternRegex } from "../registry/glob";
+import { globIncludes, validateReleaseTagPattern } from "../identity/ref-patterns";
+import { gitTagsOf, releaseTagPatternOf } from "../registry/release-tags";
 import { ciTagVariables } from "../registry/tag-kinds";
 import { INPUTS_HASH_VARIABLE, type TagKind, type TagScheme } from "../registry/tag-scheme";
 import { type TrustLevel } from "../platform/tenancy";
@@ -69,9 +71,13 @@ const GIT_TAG_VARIABLE = /\$\{?CI_COMMIT_TAG\b/;
  *   image (see {@link assertOneRetentionType}; a mutable kind whose tag is not per commit takes no
  *   part only in default-branch pipelines), or a list that puts more retained kinds on the commit image
  *   than the scheme's `maxKindsPerImage` (see {@link assertKindsPerImage}), or a Git tag pipelines' kind
- *   whose tag the Git tag rule cannot be derived from (see {@link gitTagRule})
+ *   whose tag the Git tag rule cannot be derived from, or a release pattern a protected role may not
+ *   trust or that gives such a kind a tag its selector does not select (see {@link gitTagRule})
+ * @param releaseTags the Git tags that release (`identity.releaseTags` of the environment the templates
+ *   serve): Git tag pipelines run for exactly these, as the protected roles trust them
+ *   (`releaseTagPatternOf`, registry/release-tags.ts)
  */
-export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTagPlan): PipelineKind[] {
+export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTagPlan, releaseTags?: string): PipelineKind[] {
   const planned: Record<keyof PipelineTagPlan, readonly string[]> = {
     mergeRequest: tags.mergeRequest ?? ["mergeRequest"],
     defaultBranch: tags.defaultBranch ?? ["commit", "latest"],
@@ -118,61 +124,73 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
     if (entry.commitKind) assertKindsPerImage(path, name, scheme, [entry.commitKind, ...entry.extraKinds]);
     resolved[name] = entry;
   }
-  const gitTagIf = gitTagRule(path, scheme, planned.gitTag);
+  const gitTagIf = gitTagRule(path, scheme, planned.gitTag, releaseTags);
   const kind = (name: keyof PipelineTagPlan, ifExpression: string, trust: TrustLevel): PipelineKind[] =>
     planned[name].length === 0 ? [] : [{ name, if: ifExpression, trust, commitKind: resolved[name].commitKind!, extraKinds: resolved[name].extraKinds }];
   return [...kind("mergeRequest", MERGE_REQUEST_PIPELINE, "unprotected"), ...kind("defaultBranch", DEFAULT_BRANCH_PIPELINE, "protected"), ...kind("gitTag", gitTagIf, "protected")];
 }
 
-/** A tag template that is the Git tag with literal text around it: `<before>${CI_COMMIT_TAG}<after>`. */
-const AROUND_GIT_TAG = /^([^$]*)(?:\$\{CI_COMMIT_TAG\}|\$CI_COMMIT_TAG(?![A-Za-z0-9_]))([^$]*)$/;
-
 /**
- * The `if:` of Git tag pipelines: what `CI_COMMIT_TAG` must look like for every tag of the plan
- * that is built from it to be selected by its kind's selector. For a tag template
- * `<before>${CI_COMMIT_TAG}<after>` those are the Git tags `x` for which `<before>x<after>` matches
- * the selector (the selector's quotient by the literal text, `quotientPatterns`): the release kind
- * `prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}"` takes every Git tag (`v1.2.3` pushes
- * `release-v1.2.3`), and the built-in `pattern: "v*.*.*", ciTag: "${CI_COMMIT_TAG}"` takes
- * `v*.*.*`. Several such kinds are joined with `&&`; none gives `$CI_COMMIT_TAG` (every Git tag).
- * GitLab evaluates `=~` with RE2 against the variable's value, and `&&` joins expressions (GitLab
- * docs, "Specify when jobs run with rules", `rules:if`, "CI/CD variable expressions").
+ * The `if:` of Git tag pipelines: `$CI_COMMIT_TAG` matches the Git tags that release
+ * (`releaseTagPatternOf` of registry/release-tags.ts: `releaseTags`, else derived from the release
+ * kind, `v*.*.*` by default), the one pattern the protected roles trust and GitLab protects, so a Git
+ * tag pipeline runs exactly when its roles admit it. The pattern is checked as the roles' pattern is
+ * (`validateReleaseTagPattern`: not wildcards only, no `?`), and against every kind of the list built
+ * from the Git tag: for a tag template `<before>${CI_COMMIT_TAG}<after>` every Git tag of the pattern
+ * must give a tag the kind's selector selects (the selector's quotient by the literal text,
+ * `gitTagsOf`), or that kind's tag of a release would escape its retention rule. The built-in release
+ * kind (`pattern: "v*.*.*"`, `ciTag: "${CI_COMMIT_TAG}"`) gives `$CI_COMMIT_TAG =~ /^v.*\..*\..*$/`;
+ * `prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}"` admits every Git tag, so the pattern stays
+ * `v*.*.*` (`v1.2.3` pushes `release-v1.2.3`). GitLab evaluates `=~` with RE2 against the variable's
+ * value (GitLab docs, "Specify when jobs run with rules", `rules:if`, "CI/CD variable expressions").
  *
- * @param path the template's path (errors name `<path>/tags/gitTag[i]`)
+ * @param path the template's path (errors name `<path>/tags/gitTag[i]` or `<path>/releaseTags`)
  * @param scheme the tag scheme
  * @param list the Git tag pipelines' kind names
+ * @param releaseTags the configured Git tags that release, if any
  * @throws ValidationError for a kind whose tag uses `${CI_COMMIT_TAG}` together with another
- *   variable or twice (what the Git tag must look like cannot be derived), or whose selector no
- *   Git tag can meet
+ *   variable or twice (what the Git tag must look like cannot be derived), whose selector no
+ *   Git tag can meet, or whose selector some Git tag of the release pattern does not meet; for a
+ *   release pattern of wildcards only or with `?`
  */
-function gitTagRule(path: string, scheme: TagScheme, list: readonly string[]): string {
-  const conditions = new Set<string>();
+function gitTagRule(path: string, scheme: TagScheme, list: readonly string[], releaseTags: string | undefined): string {
+  if (list.length === 0) return "$CI_COMMIT_TAG";
+  const pattern = releaseTagPatternOf(scheme.has("release") ? scheme.kind("release") : undefined, releaseTags);
+  validateReleaseTagPattern(`${path}/releaseTags`, pattern, [pattern]);
   list.forEach((name, i) => {
     const kind = scheme.kind(name);
     const ciTag = kind.ciTag!;
     if (!ciTagVariables(ciTag).includes("CI_COMMIT_TAG")) return;
     const where = `${path}/tags/gitTag[${i}]`;
-    const parts = AROUND_GIT_TAG.exec(ciTag);
-    check(parts !== null, {
+    const values = gitTagsOf(kind);
+    check(values !== undefined, {
       path: where,
       subject: "tag kind",
       value: name,
       rule: `its tag ${ciTag} uses \${CI_COMMIT_TAG} with another variable or more than once, so which Git tags give a tag its ${describeSelector(kind.selector)} selects cannot be derived for the Git tag pipelines' rule`,
       fix: "write the tag as the Git tag with literal text around it, e.g. ${CI_COMMIT_TAG} or release-${CI_COMMIT_TAG}",
     });
-    const values = quotientPatterns(selectorPattern(kind.selector), parts![1]!, parts![2]!);
-    check(values.length > 0, {
+    check(values!.length > 0, {
       path: where,
       subject: "tag kind",
       value: name,
       rule: `no Git tag makes ${ciTag} a tag its ${describeSelector(kind.selector)} selects, so no Git tag pipeline could push it`,
       fix: "make the literal text of the tag fit the selector, e.g. prefix release- with release-${CI_COMMIT_TAG}",
     });
-    if (values.some((v) => /^\*+$/.test(v))) return;
-    const body = values.map(patternRegex);
-    conditions.add(`$CI_COMMIT_TAG =~ /^${body.length === 1 ? body[0] : `(${body.join("|")})`}$/`);
+    check(
+      values!.some((v) => globIncludes(v, pattern)),
+      {
+        path: where,
+        subject: "tag kind",
+        value: name,
+        rule:
+          `Git tag pipelines run for the Git tags that release, ${JSON.stringify(pattern)} (identity.releaseTags, which the protected roles trust and GitLab protects), ` +
+          `but only Git tags ${values!.map((v) => JSON.stringify(v)).join(", ")} make ${ciTag} a tag its ${describeSelector(kind.selector)} selects: a release outside them would push a tag no rule of its kind keeps`,
+        fix: `narrow releaseTags to Git tags inside ${JSON.stringify(values![0])}, or change the kind's selector or tag so that every release gives a selected tag`,
+      },
+    );
   });
-  return conditions.size === 0 ? "$CI_COMMIT_TAG" : [...conditions].join(" && ");
+  return `$CI_COMMIT_TAG =~ /^${patternRegex(pattern)}$/`;
 }
 
 /**

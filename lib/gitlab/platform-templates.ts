@@ -40,12 +40,20 @@ export const IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE = "image-reuse-gitlab-registry
  *
  * @param path where the templates are configured, for error messages
  * @param deploy the environments with deploy jobs, in promotion order, and the image they deploy
+ * @param releaseTags the Git tags that release (`identity.releaseTags` of the environment the templates
+ *   are published from): Git tag pipelines run for exactly these (see `ImageReuseTemplateProps.releaseTags`)
  */
-export function platformCiTemplates(path: string, tagScheme: TagScheme, deploy?: { readonly environments: readonly DeployTemplateEnvironment[]; readonly image?: string; readonly jobImage?: string }): CiTemplate[] {
-  const reuse = imageReuseTemplate(`${path}/${IMAGE_REUSE_TEMPLATE}`, { tagScheme, fileName: IMAGE_REUSE_TEMPLATE });
+export function platformCiTemplates(
+  path: string,
+  tagScheme: TagScheme,
+  deploy?: { readonly environments: readonly DeployTemplateEnvironment[]; readonly image?: string; readonly jobImage?: string },
+  releaseTags?: string,
+): CiTemplate[] {
+  const release = releaseTags !== undefined ? { releaseTags } : {};
+  const reuse = imageReuseTemplate(`${path}/${IMAGE_REUSE_TEMPLATE}`, { tagScheme, fileName: IMAGE_REUSE_TEMPLATE, ...release });
   return [
     reuse,
-    imageReuseTemplate(`${path}/${IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE}`, { tagScheme, registry: "gitlab", fileName: IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE }),
+    imageReuseTemplate(`${path}/${IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE}`, { tagScheme, registry: "gitlab", fileName: IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE, ...release }),
     ...(deploy && deploy.environments.length > 0
       ? [deployTemplate(`${path}/deploy.yml`, { tagScheme, environments: deploy.environments, workflowRules: reuse.config.workflow?.rules ?? [], ...(deploy.image ? { image: deploy.image } : {}), ...(deploy.jobImage !== undefined ? { jobImage: deploy.jobImage } : {}) })]
       : []),

@@ -87,35 +87,50 @@ function searchInclusion(outer: string, inner: string): boolean {
  *   (tags are unprotected by default), so such a pattern trusts everyone;
  * - no `?`: IAM reads it as one character, GitLab's protected tags as a
  *   literal `?`, so the role would trust tags that no protection covers;
- * - no wider than the release selector the CI templates push (the tag
- *   scheme's `release` kind, `v*.*.*` by default): `v*` also trusts `v0-x`.
+ * - no wider than the Git tags the CI templates release: those for which the
+ *   tag scheme's `release` kind's tag template gives a tag its selector
+ *   selects (`releasableGitTags` of registry/release-tags.ts; `v*.*.*` by
+ *   default, every Git tag for `release-${CI_COMMIT_TAG}` with the prefix
+ *   `release-`): `v*` next to the default also trusts `v0-x`, whose pipeline
+ *   would push a tag no release rule keeps.
  *
  * @param path where the pattern is configured, for error messages
  * @param pattern the trusted tag name or pattern
- * @param releaseSelector the templates' release tag selector (a `*` glob)
+ * @param releasable the Git tags the templates can release, as a union of `*` globs (one glob or several)
  * @throws ValidationError when a rule above is broken
  */
-export function validateReleaseTagPattern(path: string, pattern: string, releaseSelector: string): void {
+export function validateReleaseTagPattern(path: string, pattern: string, releasable: string | readonly string[]): void {
   if (isUnresolved(pattern)) return;
+  const within = typeof releasable === "string" ? [releasable] : [...releasable];
+  const example = within.find((r) => /[^*?]/.test(r)) ?? "v*.*.*";
   check(/[^*?]/.test(pattern), {
     path,
     subject: "release tag pattern",
     value: pattern,
     rule: "a pattern of wildcards only trusts every tag, and any Developer can push a tag",
-    fix: `use the release selector of the CI templates, ${JSON.stringify(releaseSelector)}`,
+    fix: `use the release selector of the CI templates, ${JSON.stringify(example)}`,
   });
   check(!pattern.includes("?"), {
     path,
     subject: "release tag pattern",
     value: pattern,
     rule: "'?' is one character for IAM (StringLike) but a literal '?' for GitLab's protected tags (Gitlab::RefMatcher), so the role would trust tags no protection covers",
-    fix: `use '*' only, e.g. ${JSON.stringify(releaseSelector)}`,
+    fix: `use '*' only, e.g. ${JSON.stringify(example)}`,
   });
-  check(globIncludes(releaseSelector, pattern), {
-    path,
-    subject: "release tag pattern",
-    value: pattern,
-    rule: `the pattern may trust only tags the CI templates release (${JSON.stringify(releaseSelector)}); a wider one trusts tags such as v0-x that a Developer can push`,
-    fix: `use ${JSON.stringify(releaseSelector)} or a narrower pattern inside it (e.g. "v1.*.*")`,
-  });
+  check(
+    within.some((r) => globIncludes(r, pattern)),
+    {
+      path,
+      subject: "release tag pattern",
+      value: pattern,
+      rule:
+        within.length === 0
+          ? "the pattern may trust only tags the CI templates release, and no Git tag makes the release kind's tag one its selector selects"
+          : `the pattern may trust only tags the CI templates release (${within.map((r) => JSON.stringify(r)).join(", ")}); a wider one trusts tags such as v0-x that a Developer can push, whose pipelines push a tag the release kind does not select`,
+      fix:
+        within.length === 0
+          ? "make the release kind's literal text fit its selector, e.g. prefix release- with release-${CI_COMMIT_TAG}"
+          : `use ${JSON.stringify(example)} or a narrower pattern inside it (e.g. "v1.*.*")`,
+    },
+  );
 }

@@ -69,10 +69,27 @@ export interface EnvironmentIdentityProps {
   readonly repositories: ReadonlyMap<string, TenantRepositories>;
   /**
    * The release tag selector the CI templates push (the tag scheme's `release`
-   * kind): the protected roles' release tag pattern may not be wider.
+   * kind): the protected roles' release tag pattern may not be wider. Read only
+   * without {@link releasableGitTags}.
+   * @deprecated give `releasableGitTags` (`releasableGitTags(releaseKind)` of registry/release-tags.ts):
+   *   the release pattern names Git tags, and the selector names image tags, which differ when the
+   *   release kind's tag has literal text around `${CI_COMMIT_TAG}`
    * @default "v*.*.*"
    */
   readonly releaseTagSelector?: string;
+  /**
+   * The Git tags the CI templates can release (`releasableGitTags` of the tag scheme's release kind,
+   * registry/release-tags.ts): the protected roles' release tag pattern may not be wider.
+   * @default [releaseTagSelector], else ["v*.*.*"]
+   */
+  readonly releasableGitTags?: readonly string[];
+  /**
+   * The Git tags the tenants' protected roles trust as release tags, and GitLab protects: the same
+   * pattern the CI templates run their Git tag pipelines for (`releaseTagPatternOf` of
+   * registry/release-tags.ts, which `GitLabCiPlatform` passes).
+   * @default the environment's `identity.releaseTags`, else "v*.*.*"
+   */
+  readonly releaseTags?: string;
   /**
    * Environment branches (branch-per-environment deploys, `deploy.branch` of the configuration's
    * environments): every tenant's protected role trusts them too, and the platform protects them.
@@ -185,8 +202,8 @@ export class EnvironmentIdentity extends Construct {
         ...(deploymentBoundary ? { permissionsBoundaryArn: deploymentBoundary } : {}),
       });
     };
-    const tags = identity.releaseTags ?? DEFAULT_RELEASE_TAG_PATTERN;
-    validateReleaseTagPattern(`${this.node.path}/releaseTags`, tags, props.releaseTagSelector ?? DEFAULT_RELEASE_TAG_PATTERN);
+    const tags = props.releaseTags ?? identity.releaseTags ?? DEFAULT_RELEASE_TAG_PATTERN;
+    validateReleaseTagPattern(`${this.node.path}/releaseTags`, tags, props.releasableGitTags ?? [props.releaseTagSelector ?? DEFAULT_RELEASE_TAG_PATTERN]);
     const tagSelector = /[*?]/.test(tags) ? { tagPattern: tags } : { tag: tags };
     const unprotectedPush = identity.mergeRequestPushRepositories;
     const roles = new Map<string, TenantRoles>();

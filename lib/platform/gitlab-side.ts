@@ -314,7 +314,8 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     if (templatesConfig) {
       this.templates = new CiTemplatesProject(this, "ci-templates", {
         project: templatesConfig.create === false ? { existingPath: templatesConfig.project } : { namespaceId: group.groupId, path: lastSegment(templatesConfig.project) },
-        templates: platformCiTemplates(`${this.node.path}/ci-templates`, tagScheme),
+        // Git tag pipelines run for the Git tags this environment's protected roles trust (registry/release-tags.ts).
+        templates: platformCiTemplates(`${this.node.path}/ci-templates`, tagScheme, undefined, env.identity?.releaseTags),
       });
     }
     if (gitlab.toolboxProject) {

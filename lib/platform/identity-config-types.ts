@@ -81,11 +81,15 @@ export interface EnvironmentIdentityConfig {
    */
   readonly defaultBranch?: string;
   /**
-   * Release tags the tenants' protected CI roles trust, exact or with `*`; the
-   * platform protects them in GitLab. It may not be wider than the release
-   * selector the CI templates push (the tag scheme's `release` kind), may not
-   * be wildcards only and may not hold `?` (see `validateReleaseTagPattern`).
-   * @default "v*.*.*" (`DEFAULT_RELEASE_TAG_PATTERN`)
+   * The Git tags that release, exact or with `*`: the tenants' protected CI
+   * roles trust them, the platform protects them in GitLab, and the CI
+   * templates run their Git tag pipelines for them (one derivation,
+   * `releaseTagPatternOf` of registry/release-tags.ts). It may not be wider
+   * than the Git tags whose tag the tag scheme's `release` kind selects
+   * (`releasableGitTags`), may not be wildcards only and may not hold `?` (see
+   * `validateReleaseTagPattern`).
+   * @default the Git tags the release kind releases when that is one pattern a
+   *   role may trust (`v*.*.*` for the built-in kind), else "v*.*.*" (`DEFAULT_RELEASE_TAG_PATTERN`)
    */
   readonly releaseTags?: string;
   /**

@@ -1,6 +1,8 @@
-import { check } from "../core/errors";
+import { check, ValidationError } from "../core/errors";
 import { type SubClaimComponent, validateSubClaimComponents } from "../identity/gitlab-subject";
 import { validateReleaseTagPattern } from "../identity/ref-patterns";
+import { releasableGitTags, releaseKindOf, releaseTagPatternOf } from "../registry/release-tags";
+import { type TagKind } from "../registry/tag-kinds";
 import { validateDeploymentStatements } from "./deployment-statements";
 import { type EnvironmentConfig } from "./environment-config";
 import { DEFAULT_RELEASE_TAG_PATTERN, DEFAULT_SUB_CLAIM_COMPONENTS, tenantsOf } from "./tenancy";
@@ -34,7 +36,10 @@ export function validateEnvironmentIdentity(path: string, env: EnvironmentConfig
     });
   }
   checkRepositories(`${path}/mergeRequestPushRepositories`, identity.mergeRequestPushRepositories ?? []);
-  validateReleaseTagPattern(`${path}/releaseTags`, identity.releaseTags ?? DEFAULT_RELEASE_TAG_PATTERN, releaseSelectorOf(env));
+  // The Git tags that release, derived as the templates and the roles derive them (registry/release-tags.ts). A release kind the
+  // tag scheme refuses is reported by the tag scheme's own check.
+  const release = releaseKindOrInvalid(env);
+  if (release !== "invalid") validateReleaseTagPattern(`${path}/releaseTags`, releaseTagPatternOf(release, identity.releaseTags), releasableGitTags(release));
   validateTrustComponents(`${path}/subClaimComponents`, identity.subClaimComponents ?? DEFAULT_SUB_CLAIM_COMPONENTS);
   const deployment = identity.deployment;
   if (deployment) {
@@ -79,6 +84,27 @@ export function validateEnvironmentIdentity(path: string, env: EnvironmentConfig
       }),
     );
   });
+}
+
+/** The environment's release kind, undefined when its tag scheme leaves it out, `"invalid"` when the tag scheme refuses it. */
+function releaseKindOrInvalid(env: EnvironmentConfig): TagKind | undefined | "invalid" {
+  try {
+    return releaseKindOf("tagScheme", env.registry.tagScheme);
+  } catch (error) {
+    if (error instanceof ValidationError) return "invalid";
+    throw error;
+  }
+}
+
+/**
+ * The Git tags whose pipelines release in an environment: `identity.releaseTags`, else the Git tags
+ * its tag scheme's release kind releases (`releaseTagPatternOf`). The tenants' protected roles trust
+ * exactly these, GitLab protects them, and the CI templates run their Git tag pipelines for them.
+ * @default "v*.*.*"
+ */
+export function releaseTagsOf(env: EnvironmentConfig): string {
+  const release = releaseKindOrInvalid(env);
+  return releaseTagPatternOf(release === "invalid" ? undefined : release, env.identity?.releaseTags);
 }
 
 /**

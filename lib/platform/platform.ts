@@ -9,7 +9,7 @@ import { ExistingNetwork } from "../network/existing-network";
 import { Network } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
 import { type ContainerRepository } from "../registry/repository";
-import { selectorPattern } from "../registry/glob";
+import { releasableGitTags, releaseTagPatternOf } from "../registry/release-tags";
 import { TagScheme } from "../registry/tag-scheme";
 import { type DockerAutoscalerFleet } from "../runner/autoscaler/docker-autoscaler-fleet";
 import { type RunnerFleet } from "../runner/fleet";
@@ -329,11 +329,14 @@ export class GitLabCiPlatform extends Construct {
       });
     }
 
+    const release = this.tagScheme.has("release") ? this.tagScheme.kind("release", `${this.node.path}/identity`) : undefined;
     this.identity = new EnvironmentIdentity(this, "identity", {
       platform,
       env,
       repositories: this.tenantRepositories,
-      ...(this.tagScheme.has("release") ? { releaseTagSelector: selectorPattern(this.tagScheme.kind("release", `${this.node.path}/identity`).selector) } : {}),
+      // The Git tags that release: one derivation for the roles, GitLab's tag protection and the templates (release-tags.ts).
+      releaseTags: releaseTagPatternOf(release, env.identity?.releaseTags),
+      releasableGitTags: releasableGitTags(release),
       ...(promotion.environmentBranches ? { environmentBranches: promotion.environmentBranches } : {}),
       ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
       ...(props.toolboxProject ? { toolboxProject: props.toolboxProject } : {}),
@@ -354,9 +357,14 @@ export class GitLabCiPlatform extends Construct {
     for (const [tenant, deployment] of this.identity.deployments) roleArn(`${tenant}-deployment`, deployment.roleArn, `Deployment role of ${tenant}, assumed from its protected role only`);
     // Builds pull FROM images through the pull-through prefixes with the job's own credentials
     // (with socket binding the daemon pulls with what `docker login` stored in the job), so the
-    // tenants' CI roles need the pull-through actions on the rules' prefixes, not only the runner hosts.
+    // tenants' CI roles need the pull-through actions on the rules' prefixes, not only the runner hosts. Only protected
+    // roles may create a cache repository on a first pull: one an unprotected job created would escape the repository
+    // creation template (EcrPullThroughMirror.grantPullThrough).
     const pullThrough = this.mirror instanceof EcrPullThroughMirror ? this.mirror : undefined;
-    for (const roles of this.identity.tenantRoles.values()) [roles.protected, ...(roles.unprotected ? [roles.unprotected] : [])].forEach((role) => pullThrough?.grantPullThrough(role));
+    for (const roles of this.identity.tenantRoles.values()) {
+      pullThrough?.grantPullThrough(roles.protected, { trustLevel: "protected" });
+      if (roles.unprotected) pullThrough?.grantPullThrough(roles.unprotected, { trustLevel: "unprotected" });
+    }
     // Build and review jobs of every tenant run the toolbox image: its CI roles pull (never push) it.
     const toolboxProject = props.toolboxProject ?? env.gitlab.toolboxProject?.path;
     for (const tenant of tenantsOf(env)) {

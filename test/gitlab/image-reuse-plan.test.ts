@@ -1,6 +1,9 @@
 import { pipelineKinds } from "../../lib/gitlab/image-reuse-plan";
 import fc from "fast-check";
 import { matchesSelector } from "../../lib/registry/glob";
+import { globIncludes } from "../../lib/identity/ref-patterns";
+import { gitTagsOf, releaseTagPatternOf } from "../../lib/registry/release-tags";
+import { gitlabRefMatches } from "../attack-path/iam-model";
 import { TagScheme, type TagKindOptions } from "../../lib/registry/tag-scheme";
 import { evaluateIf } from "../flow/support/flow-harness";
 import { ValidationError } from "../../lib/core/errors";
@@ -98,25 +101,29 @@ describe("pipeline tag plans: a count kind and an age kind on one image", () => 
 });
 
 /*
- * The Git tag pipelines' rule says what CI_COMMIT_TAG must look like, not what the pushed tag looks
- * like. It used to test the Git tag against the release kind's selector: with prefix release- and
- * ciTag release-${CI_COMMIT_TAG}, tag v1.2.3 got no pipeline and release-1 pushed release-release-1.
+ * The Git tag pipelines' rule says which Git tags release, and it is the one pattern the protected
+ * roles trust and GitLab protects (releaseTagPatternOf). It used to be derived from the release kind
+ * alone: with prefix release- and ciTag release-${CI_COMMIT_TAG} every Git tag got a pipeline while the
+ * roles trusted v*.*.* (or the configuration was refused: v*.*.* is not inside release-*), so the
+ * documented example could not release, and a Git tag outside the roles' pattern failed closed.
  */
 describe("pipeline tag plans: the Git tag pipelines' rule", () => {
-  const gitTagIf = (kinds: Record<string, TagKindOptions>, gitTag?: string[]) =>
-    pipelineKinds("test", new TagScheme("test/tagScheme", { kinds }), gitTag ? { gitTag } : {}).find((k) => k.name === "gitTag")!.if;
+  const gitTagIf = (kinds: Record<string, TagKindOptions>, gitTag?: string[], releaseTags?: string) =>
+    pipelineKinds("test", new TagScheme("test/tagScheme", { kinds }), gitTag ? { gitTag } : {}, releaseTags).find((k) => k.name === "gitTag")!.if;
   const runs = (rule: string, tag: string) => evaluateIf(rule, { CI_COMMIT_TAG: tag });
   const releasePrefix = { release: { prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}" } };
 
-  test("release kind prefix release- with ciTag release-${CI_COMMIT_TAG}: Git tag v1.2.3 gets a pipeline (it pushes release-v1.2.3)", () => {
+  test("release kind prefix release- with ciTag release-${CI_COMMIT_TAG}: Git tags v*.*.* release (v1.2.3 pushes release-v1.2.3), other Git tags start no pipeline the roles would refuse", () => {
     const rule = gitTagIf(releasePrefix);
-    expect(rule).toBe("$CI_COMMIT_TAG");
+    expect(rule).toBe("$CI_COMMIT_TAG =~ /^v.*\\..*\\..*$/");
     expect(runs(rule, "v1.2.3")).toBe(true);
+    expect(runs(rule, "nightly")).toBe(false);
     expect(matchesSelector("release-v1.2.3", { prefix: "release-" })).toBe(true);
+    // The configured release pattern is the rule: the same pattern the roles trust.
+    expect(gitTagIf(releasePrefix, undefined, "2*")).toBe("$CI_COMMIT_TAG =~ /^2.*$/");
   });
 
   test("the Git tag is not matched against the pushed tag's selector: release-1 is not required to start with release-", () => {
-    // The rule admits a Git tag exactly when the tag it pushes is selected: the literal text is stripped once.
     const kinds = { release: { prefix: "release-v", ciTag: "release-${CI_COMMIT_TAG}" } };
     const rule = gitTagIf(kinds);
     expect(rule).toBe("$CI_COMMIT_TAG =~ /^v.*$/");
@@ -128,7 +135,26 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
     expect(gitTagIf({})).toBe("$CI_COMMIT_TAG =~ /^v.*\\..*\\..*$/");
   });
 
-  test("property: a Git tag gets a pipeline exactly when every tag the plan builds from it is selected by its kind", () => {
+  test("bad input: a release pattern wider than the Git tags the release kind releases, of wildcards only, or with '?'", () => {
+    const refusedWith = (releaseTags: string, kinds: Record<string, TagKindOptions> = {}) => {
+      try {
+        gitTagIf(kinds, undefined, releaseTags);
+      } catch (e) {
+        return e as ValidationError;
+      }
+      throw new Error(`${releaseTags} not refused`);
+    };
+    const wide = refusedWith("v*");
+    expect(wide).toMatchObject({ path: "test/tags/gitTag[1]", subject: "tag kind", value: "release" });
+    expect(wide.rule).toMatch(/Git tag pipelines run for the Git tags that release, "v\*" .*but only Git tags "v\*\.\*\.\*" make \$\{CI_COMMIT_TAG\} a tag/);
+    expect(refusedWith("?*")).toMatchObject({ path: "test/releaseTags", subject: "release tag pattern", rule: expect.stringMatching(/wildcards only/) });
+    expect(refusedWith("v?.*.*")).toMatchObject({ path: "test/releaseTags", rule: expect.stringMatching(/'\?' is one character for IAM/) });
+    // prefix release-v admits the Git tags v*: v*.*.* inside it passes, 1.* does not.
+    expect(() => gitTagIf({ release: { prefix: "release-v", ciTag: "release-${CI_COMMIT_TAG}" } }, undefined, "v*.*.*")).not.toThrow();
+    expect(refusedWith("1.*", { release: { prefix: "release-v", ciTag: "release-${CI_COMMIT_TAG}" } }).rule).toMatch(/only Git tags "v\*"/);
+  });
+
+  test("property: a Git tag gets a pipeline exactly when the release pattern (the roles' trust) admits it, and then every tag the plan builds from it is selected by its kind", () => {
     const chars = fc.constantFrom("v", "1", ".", "-", "r", "c", "a");
     const literal = fc.array(chars, { maxLength: 3 }).map((a) => a.join(""));
     const selector = fc.oneof(
@@ -136,7 +162,7 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
       fc.array(chars, { minLength: 1, maxLength: 4 }).map((a) => ({ prefix: a.join("").replace(/^[.-]/, "v") })),
     );
     let checked = 0;
-    let constrained = 0;
+    let refused = 0;
     fc.assert(
       fc.property(selector, literal, literal, fc.array(fc.array(chars, { minLength: 1, maxLength: 6 }).map((a) => a.join("")), { minLength: 1, maxLength: 8 }), (sel, before, after, tags) => {
         const ciTag = `${before.replace(/^[.-]/, "v")}\${CI_COMMIT_TAG}${after}`;
@@ -146,18 +172,29 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
         } catch {
           return; // a selector no value of the tag can meet, or one overlapping another kind: refused by the scheme
         }
-        const rule = pipelineKinds("test", scheme, { mergeRequest: ["mergeRequest"], defaultBranch: ["commit"], gitTag: ["commit", "release"] }).find((k) => k.name === "gitTag")!.if;
-        if (rule !== "$CI_COMMIT_TAG") constrained++;
+        const release = scheme.kind("release");
+        const pattern = releaseTagPatternOf(release);
+        let rule: string;
+        try {
+          rule = pipelineKinds("test", scheme, { mergeRequest: ["mergeRequest"], defaultBranch: ["commit"], gitTag: ["commit", "release"] }).find((k) => k.name === "gitTag")!.if;
+        } catch (e) {
+          // Refused only when the release pattern is not inside the Git tags the kind releases.
+          refused++;
+          expect(e).toBeInstanceOf(ValidationError);
+          expect((gitTagsOf(release) ?? []).some((v) => globIncludes(v, pattern))).toBe(false);
+          return;
+        }
         for (const tag of tags) {
           checked++;
           const pushed = ciTag.replace("${CI_COMMIT_TAG}", tag);
-          expect({ ciTag, sel, tag, runs: runs(rule, tag) }).toEqual({ ciTag, sel, tag, runs: matchesSelector(pushed, scheme.kind("release").selector) });
+          expect({ ciTag, sel, tag, runs: runs(rule, tag) }).toEqual({ ciTag, sel, tag, runs: gitlabRefMatches(pattern, tag) });
+          if (runs(rule, tag)) expect({ ciTag, sel, tag, selected: matchesSelector(pushed, release.selector) }).toEqual({ ciTag, sel, tag, selected: true });
         }
       }),
       { numRuns: 300, seed: 12 },
     );
     expect(checked).toBeGreaterThan(300);
-    expect(constrained).toBeGreaterThan(30);
+    expect(refused).toBeGreaterThan(10);
   });
 
   test("a release tag with another variable next to the Git tag is refused (the rule cannot be derived)", () => {

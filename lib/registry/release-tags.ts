@@ -1,0 +1,75 @@
+/**
+ * Which Git tags release: one `*` pattern over Git tag names, derived once from the tag scheme's
+ * `release` kind and the environment's `identity.releaseTags`, and used by every consumer:
+ * - the tenants' protected CI roles trust it (`sub` `project_path:<p>:ref_type:tag:ref:<pattern>`);
+ * - GitLab protects it (`gitlab_tag_protection` per trusted pattern, `ProtectedRefs`);
+ * - the image-reuse templates run their Git tag pipelines for it (`$CI_COMMIT_TAG =~ /^…$/`,
+ *   `pipelineKinds`), so no Git tag pipeline starts that the roles would refuse (failing closed at
+ *   `AssumeRoleWithWebIdentity`), and every Git tag the roles trust gets its pipeline.
+ * The pattern must lie within the Git tags the release kind can release: those for which its tag
+ * template (`<before>${CI_COMMIT_TAG}<after>`) gives a tag its selector selects.
+ */
+import { DEFAULT_RELEASE_TAG_PATTERN } from "../platform/tenancy";
+import { quotientPatterns, selectorPattern } from "./glob";
+import { DEFAULT_TAG_KINDS, resolveKind, type TagKind, type TagKindOptions, type TagKindName } from "./tag-kinds";
+
+/** A tag template that is the Git tag with literal text around it: `<before>${CI_COMMIT_TAG}<after>`. */
+export const AROUND_GIT_TAG = /^([^$]*)(?:\$\{CI_COMMIT_TAG\}|\$CI_COMMIT_TAG(?![A-Za-z0-9_]))([^$]*)$/;
+
+/**
+ * The Git tags for which `kind`'s tag template gives a tag its selector selects, as a union of `*`
+ * patterns (the selector's quotient by the template's literal text, `quotientPatterns`): the
+ * built-in release kind (`pattern: "v*.*.*"`, `ciTag: "${CI_COMMIT_TAG}"`) gives `["v*.*.*"]`,
+ * `prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}"` gives `["*"]` (every Git tag: `v1.2.3`
+ * pushes `release-v1.2.3`), and `[]` when no Git tag can meet the selector.
+ * @returns undefined when the template is not the Git tag with literal text around it (no
+ *   `${CI_COMMIT_TAG}`, another variable next to it, or it twice): the Git tags cannot be derived
+ */
+export function gitTagsOf(kind: TagKind): string[] | undefined {
+  const parts = kind.ciTag === undefined ? null : AROUND_GIT_TAG.exec(kind.ciTag);
+  if (!parts) return undefined;
+  return quotientPatterns(selectorPattern(kind.selector), parts[1]!, parts[2]!);
+}
+
+/** Whether a pattern is one a protected role may trust as it stands: not wildcards only, no `?` (see `validateReleaseTagPattern`). */
+const trustable = (pattern: string) => /[^*?]/.test(pattern) && !pattern.includes("?");
+
+/**
+ * The Git tags that release (see the module comment): `releaseTags` when the configuration gives
+ * it; else the Git tags the release kind releases when that is one pattern a role may trust
+ * (`v*.*.*` for the built-in kind, `*.*.*` for `pattern: "*.*.*"`); else
+ * {@link DEFAULT_RELEASE_TAG_PATTERN} (`v*.*.*`: with `prefix: "release-", ciTag:
+ * "release-${CI_COMMIT_TAG}"` every Git tag could release, and a role may not trust every tag).
+ * Not checked here: `validateReleaseTagPattern` with {@link releasableGitTags} checks the result.
+ *
+ * @param release the tag scheme's release kind (undefined when the scheme does not use it)
+ * @param releaseTags `identity.releaseTags` of the environment, if set
+ */
+export function releaseTagPatternOf(release: TagKind | undefined, releaseTags?: string): string {
+  if (releaseTags !== undefined) return releaseTags;
+  const derived = release ? gitTagsOf(release) : undefined;
+  return derived?.length === 1 && trustable(derived[0]!) ? derived[0]! : DEFAULT_RELEASE_TAG_PATTERN;
+}
+
+/**
+ * The Git tags the release kind can release, which the release pattern must lie within: the
+ * kind's {@link gitTagsOf}; its selector when those cannot be derived (the templates refuse such a
+ * kind in Git tag pipelines); {@link DEFAULT_RELEASE_TAG_PATTERN} when the scheme has no release kind.
+ */
+export function releasableGitTags(release: TagKind | undefined): string[] {
+  if (!release) return [DEFAULT_RELEASE_TAG_PATTERN];
+  return gitTagsOf(release) ?? [selectorPattern(release.selector)];
+}
+
+/**
+ * The release kind of tag scheme props, resolved as `TagScheme` resolves it (the built-in kind with
+ * the configured options over it), for configuration checks that run before any construct exists.
+ * @param path the props' path (e.g. `config/environments[0]/registry/tagScheme`)
+ * @param props the tag scheme props (`kinds`, `use`)
+ * @returns undefined when `use` leaves the release kind out
+ * @throws ValidationError for release kind options the tag scheme refuses
+ */
+export function releaseKindOf(path: string, props: { readonly kinds?: Readonly<Record<string, TagKindOptions>>; readonly use?: readonly TagKindName[] } = {}): TagKind | undefined {
+  if (props.use !== undefined && !props.use.includes("release")) return undefined;
+  return resolveKind(path, "release", props.kinds?.release, DEFAULT_TAG_KINDS.release);
+}
