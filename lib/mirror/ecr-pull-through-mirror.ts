@@ -1,14 +1,42 @@
 import { Construct } from "constructs";
 import { dnsSuffixOf, partitionOf, validateAccountId, validateRegion } from "../core/aws";
-import { check } from "../core/errors";
+import { check, checkOneOf } from "../core/errors";
+import { TRUST_LEVELS, type TrustLevel } from "../platform/tenancy";
 import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { ECR_AUTH_ACTION, ECR_PULL_ACTIONS } from "../registry/repository";
 import { type PullThroughCacheRuleInfo } from "../registry/registry-settings";
 import { type HelperImageArchitecture, type MirrorEndpoint, RUNNER_HELPER_IMAGE_PATH, helperImageTag } from "./mirror-endpoint";
 import { checkAgainstAwsProvider } from "../core/provider-context";
 
-/** Actions that let a pull through the cache create the repository and import the image on first pull. */
+/**
+ * Actions that let a pull through the cache create the repository and import the image on first pull
+ * (Amazon ECR User Guide, "IAM permissions required to sync an upstream registry with an Amazon ECR
+ * private registry": `ecr:BatchImportUpstreamImage` retrieves the external image and imports it;
+ * `ecr:CreateRepository` "is required if the repository storing the cached images doesn't already exist").
+ * Only trusted pullers get both: see {@link PullThroughGrantOptions}.
+ */
 export const ECR_PULL_THROUGH_ACTIONS = ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"] as const;
+/** The pull-through action every puller gets: importing an image into a cache repository that exists. */
+export const ECR_PULL_THROUGH_IMPORT_ACTIONS = ["ecr:BatchImportUpstreamImage"] as const;
+
+/** Options of {@link EcrPullThroughMirror.pullThroughStatements} and {@link EcrPullThroughMirror.grantPullThrough}. */
+export interface PullThroughGrantOptions {
+  /**
+   * Which jobs the grantee serves. Only `protected` grantees (protected CI roles, the runner hosts of
+   * protected pools) may create a cache repository on the first pull of an image (`ecr:CreateRepository`).
+   * Anyone else imports into cache repositories that exist (`ecr:BatchImportUpstreamImage`) and fails
+   * the first pull of an image nobody trusted has pulled yet. Why: a repository creation template
+   * (`applied_for = ["PULL_THROUGH_CACHE"]`: encryption, tag mutability, lifecycle policy, repository
+   * policy) applies only to repositories Amazon ECR creates on the first pull, not to one that exists
+   * ("Creating a repository creation template": templates define the settings "for repositories created
+   * by Amazon ECR on your behalf during pull through cache or replication actions ... This doesn't have
+   * any effect on any previously created repositories"). With `ecr:CreateRepository` a merge-request job
+   * could create `<prefix>/library/alpine` itself, with its own settings, before the first pull, and
+   * every later pull, protected ones too, would cache into it.
+   * @default "unprotected" (import only): a grantee whose trust level is unknown is not trusted
+   */
+  readonly trustLevel?: TrustLevel;
+}
 
 /** Where the pull-through cache rules come from: the account stack's `RegistrySettings` (or the same values written out). */
 export interface PullThroughCacheRuleSource {
@@ -104,8 +132,8 @@ export class EcrPullThroughMirror extends Construct {
         : {}),
       rawProxyUrls: {},
       ecrRegistryHosts: [this.registryHost],
-      grantHostAccess: (grantee: IGrantable) => {
-        this.grantPullThrough(grantee);
+      grantHostAccess: (grantee: IGrantable, trustLevel?: TrustLevel) => {
+        this.grantPullThrough(grantee, trustLevel ? { trustLevel } : {});
       },
     };
   }
@@ -117,19 +145,27 @@ export class EcrPullThroughMirror extends Construct {
 
   /**
    * Pull through the cache: `ecr:GetAuthorizationToken` on `*`, the pull
-   * actions plus `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository`
-   * (first pull) on the rules' repositories only.
+   * actions plus `ecr:BatchImportUpstreamImage` on the rules' repositories
+   * only, and `ecr:CreateRepository` there (the first pull of an image) for
+   * protected grantees only (see {@link PullThroughGrantOptions.trustLevel}).
+   * @throws ValidationError for a trust level other than protected or unprotected
    */
-  public pullThroughStatements(): PolicyStatement[] {
+  public pullThroughStatements(options: PullThroughGrantOptions = {}): PolicyStatement[] {
+    const trustLevel = options.trustLevel ?? "unprotected";
+    checkOneOf(`${this.node.path}/trustLevel`, "trustLevel", trustLevel, TRUST_LEVELS);
+    const pullThrough = trustLevel === "protected" ? ECR_PULL_THROUGH_ACTIONS : ECR_PULL_THROUGH_IMPORT_ACTIONS;
     return [
       { actions: [ECR_AUTH_ACTION], resources: ["*"] },
-      { actions: [...ECR_PULL_ACTIONS, ...ECR_PULL_THROUGH_ACTIONS].sort(), resources: this.repositoryArnPatterns() },
+      { actions: [...ECR_PULL_ACTIONS, ...pullThrough].sort(), resources: this.repositoryArnPatterns() },
     ];
   }
 
-  /** Grants {@link pullThroughStatements} to `grantee` (the runner host role) and returns them. */
-  public grantPullThrough(grantee: IGrantable): PolicyStatement[] {
-    const statements = this.pullThroughStatements();
+  /**
+   * Grants {@link pullThroughStatements} to `grantee` (a runner host role, a CI role) and returns them.
+   * @throws ValidationError for a trust level other than protected or unprotected
+   */
+  public grantPullThrough(grantee: IGrantable, options: PullThroughGrantOptions = {}): PolicyStatement[] {
+    const statements = this.pullThroughStatements(options);
     statements.forEach((s) => grantee.addToPrincipalPolicy(s));
     return statements;
   }

@@ -1,4 +1,5 @@
 import { type IGrantable } from "../core/iam";
+import { type TrustLevel } from "../platform/tenancy";
 
 /**
  * What a registry mirror offers runner hosts and CI templates. Produced by
@@ -42,12 +43,16 @@ export interface MirrorEndpoint {
   readonly ecrRegistryHosts?: readonly string[];
   /**
    * Grants a runner host role what pulling through the mirror needs (ECR
-   * pull-through: pull, `ecr:BatchImportUpstreamImage`, `ecr:CreateRepository`
-   * on the mirror's repositories). A fleet given the mirror calls it on its host
-   * role, so a forgotten grant cannot synthesize a fleet whose pulls fail.
+   * pull-through: pull and `ecr:BatchImportUpstreamImage` on the mirror's
+   * repositories, and `ecr:CreateRepository` there for hosts of protected jobs
+   * only: `EcrPullThroughMirror.grantPullThrough`). A fleet given the mirror
+   * calls it on its host role with the trust level of the jobs its hosts run, so
+   * a forgotten grant cannot synthesize a fleet whose pulls fail.
+   * @param grantee the host (or manager) role
+   * @param trustLevel which jobs the hosts run; unknown (undefined) counts as unprotected
    * @default nothing to grant
    */
-  grantHostAccess?(grantee: IGrantable): void;
+  grantHostAccess?(grantee: IGrantable, trustLevel?: TrustLevel): void;
   /** Base URLs of raw (file download) proxies by name, e.g. for buildpack downloads (JVM_COMMON_BUILDPACK). */
   readonly rawProxyUrls: Readonly<Record<string, string>>;
   /**

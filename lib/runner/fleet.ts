@@ -166,7 +166,8 @@ export class RunnerFleet extends Construct {
     props.runners.forEach((r) => r.tokenSource.grantRead(this.hostRole));
     props.repositories?.forEach((r) => r.grantPull(this.hostRole));
     props.cache?.grantReadWrite(this.hostRole);
-    props.mirror?.grantHostAccess?.(this.hostRole);
+    // Pull-through: only hosts of protected jobs may create a cache repository on a first pull (EcrPullThroughMirror).
+    props.mirror?.grantHostAccess?.(this.hostRole, this.trustLevel);
     this.hostRole.addToPrincipalPolicy({
       actions: ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
       // The group's ARN from its name (not its attribute), so the policy does not wait for the group.

@@ -66,15 +66,15 @@ export const UNPROTECTED_WRITES: readonly AllowedWrite[] = [
   ...["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"].map(
     (action): AllowedWrite => ({ action, resource: "own-unprotected-cache", reason: "jobs of the unprotected pool save and replace their cache under the unprotected prefix" }),
   ),
-  // https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html: "ecr:BatchImportUpstreamImage",
-  // and "ecr:CreateRepository ... required if the repository storing the cached images doesn't already exist".
-  ...["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"].map(
-    (action): AllowedWrite => ({
-      action,
-      resource: "pull-through-prefix",
-      reason: "the first pull of an image through a pull-through cache rule creates its repository and imports the image with the puller's credentials (Amazon ECR User Guide, pull through cache: required IAM permissions); pushing there stays reported by the pull-through check",
-    }),
-  ),
+  // https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html: "ecr:BatchImportUpstreamImage" imports
+  // the upstream image into the cache repository. ecr:CreateRepository ("required if the repository storing the cached images
+  // doesn't already exist") is not allowed here: a repository an unprotected job creates before the first pull escapes the
+  // repository creation template (repository-creation-templates-create.html: no effect on previously created repositories).
+  {
+    action: "ecr:BatchImportUpstreamImage",
+    resource: "pull-through-prefix",
+    reason: "a pull through a pull-through cache rule imports the image into its cache repository with the puller's credentials (Amazon ECR User Guide, pull through cache: required IAM permissions); creating that repository and pushing there stay reported",
+  },
   { action: "kms:Decrypt", resource: "any", reason: "Write in the reference, but it reads; which secrets a role decrypts is the secret-reach check's (key policy, kms:ViaService and the parameter's encryption context)" },
   { action: "ssm:UpdateInstanceInformation", resource: "any", reason: "the SSM agent of a runner host reports its own instance's status (as AmazonSSMManagedInstanceCore grants); it runs nothing on a host" },
   { action: "ssmmessages:*Channel", resource: "any", reason: "the SSM agent's Session Manager channels on its own host; starting a session on a host needs ssm:StartSession, which the host-takeover check reports" },

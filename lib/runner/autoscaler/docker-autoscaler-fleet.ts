@@ -182,8 +182,9 @@ export class DockerAutoscalerFleet extends Construct {
     });
     this.managerRole.addToPrincipalPolicy({ actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], resources: [logGroup.arn, `${logGroup.arn}:*`] });
     props.runners.forEach((r) => fleetingAwsPluginStatements(scopeOf(workerGroupNameOf(name, r)), staticKey === undefined, WORKER_USERNAME).forEach((s) => this.managerRole.addToPrincipalPolicy(s)));
-    // What pulling through the mirror needs (ECR pull-through: pull, import, create on its repositories).
-    props.mirror?.grantHostAccess?.(this.managerRole);
+    // What pulling through the mirror needs (ECR pull-through: pull and import on its repositories; creating a cache
+    // repository on a first pull only when every runner of the manager takes protected jobs).
+    props.mirror?.grantHostAccess?.(this.managerRole, props.runners.every((r) => r.trustLevel === "protected") ? "protected" : "unprotected");
 
     // Network: the manager takes no inbound traffic; it reaches HTTPS and the workers' SSH port.
     const managerSg = new SecurityGroup(this, "manager-security-group", {

@@ -244,8 +244,8 @@ export interface DockerAutoscalerFleetProps {
   /**
    * A registry mirror for the workers' docker daemons and the helper image. The
    * fleet grants its manager what pulling through the mirror needs
-   * (`grantHostAccess`: for an ECR pull-through mirror pull, import and create on
-   * its repositories) and adds the mirror's ECR registry hosts to the jobs'
+   * (`grantHostAccess`: for an ECR pull-through mirror pull and import on its
+   * repositories, and create there only when every runner is `protected`) and adds the mirror's ECR registry hosts to the jobs'
    * `DOCKER_AUTH_CONFIG` `credHelpers`, so a forgotten grant cannot synthesize a
    * fleet whose pulls fail.
    * @default none
