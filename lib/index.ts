@@ -792,3 +792,9 @@ export { cloudConfigText } from "./core/cloud-config";
 
 // The GitLab version check's minimum-version rule, shared by the construct and the configuration.
 export { checkMinimumVersions } from "./gitlab/gitlab-version-check";
+
+// The Git tags that release: one pattern for the protected roles, GitLab's tag protection and the templates'
+// Git tag pipelines; pull-through grants by trust level (only protected pullers create cache repositories).
+export { AROUND_GIT_TAG, gitTagsOf, releasableGitTags, releaseKindOf, releaseTagPatternOf } from "./registry/release-tags";
+export { releaseTagsOf } from "./platform/identity-config";
+export { ECR_PULL_THROUGH_IMPORT_ACTIONS, type PullThroughGrantOptions } from "./mirror/ecr-pull-through-mirror";

@@ -274,5 +274,24 @@ export const configRows: readonly BadInput[] = [
   { name: "flowLogs true", run: withEnv({ runners: { ...dev.runners!, network: { cidr: "10.10.0.0/16", flowLogs: true } } }), path: `${E0}/runners/network`, subject: "flowLogs", value: true, rule: /flowLogs is false \(off\) or its settings/, fix: /remove flowLogs for the default/ },
   { name: "a group runner reason given as a number", run: withGitLab({ runners: [{ name: "build", groupRunner: { reason: 20 } }] }), path: `${E0}/gitlab/runners[0]/groupRunner`, subject: "reason", value: 20, rule: /reason is "\.\.\."/, fix: /give reason as "\.\.\."/ },
   // Promotion and deployment (deploy-rows.ts).
+  // The Git tags that release: one pattern for the protected roles, GitLab's tag protection and the templates' Git tag pipelines.
+  {
+    name: "release tags wider than the Git tags a custom release kind releases (release-${CI_COMMIT_TAG} with prefix release-v: Git tags v*)",
+    run: withEnv({ registry: { ...dev.registry, tagScheme: { kinds: { release: { prefix: "release-v", ciTag: "release-${CI_COMMIT_TAG}" } } } }, identity: { ...dev.identity, releaseTags: "1.*" } }),
+    path: `${E0}/identity/releaseTags`,
+    subject: "release tag pattern",
+    value: "1.*",
+    rule: /may trust only tags the CI templates release \("v\*"\)/,
+    fix: /use "v\*" or a narrower pattern inside it/,
+  },
+  {
+    name: "release tags ?* next to the documented release kind (prefix release-, ciTag release-${CI_COMMIT_TAG})",
+    run: withEnv({ registry: { ...dev.registry, tagScheme: { kinds: { release: { prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}" } } } }, identity: { ...dev.identity, releaseTags: "?*" } }),
+    path: `${E0}/identity/releaseTags`,
+    subject: "release tag pattern",
+    value: "?*",
+    rule: /a pattern of wildcards only trusts every tag, and any Developer can push a tag/,
+    fix: /use the release selector of the CI templates, "v\*\.\*\.\*"/,
+  },
   ...deployRows,
 ];

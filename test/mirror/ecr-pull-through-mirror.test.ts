@@ -48,29 +48,26 @@ describe("EcrPullThroughMirror", () => {
     expect(Object.keys(mirror.endpoint.imagePrefixes)).toEqual(["public.ecr.aws"]);
   });
 
-  test("grantPullThrough: pull plus BatchImportUpstreamImage and CreateRepository on the rules' repositories only", () => {
-    const document = new PolicyDocument();
-    build().mirror.grantPullThrough(document);
-    expect(document.toJson()).toEqual({
+  test("grantPullThrough: pull plus BatchImportUpstreamImage on the rules' repositories only; CreateRepository only for protected grantees", () => {
+    const grants = (options?: { trustLevel?: "protected" | "unprotected" }) => {
+      const document = new PolicyDocument();
+      build().mirror.grantPullThrough(document, options);
+      return document.toJson();
+    };
+    const resources = ["arn:aws:ecr:eu-central-1:111111111111:repository/ecr-public/*", "arn:aws:ecr:eu-central-1:111111111111:repository/gitlab-container-registry/*"];
+    const imports = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:GetDownloadUrlForLayer"];
+    const statements = (actions: string[]) => ({
       Version: "2012-10-17",
       Statement: [
         { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
-        {
-          Effect: "Allow",
-          Action: [
-            "ecr:BatchCheckLayerAvailability",
-            "ecr:BatchGetImage",
-            "ecr:BatchImportUpstreamImage",
-            "ecr:CreateRepository",
-            "ecr:GetDownloadUrlForLayer",
-          ],
-          Resource: [
-            "arn:aws:ecr:eu-central-1:111111111111:repository/ecr-public/*",
-            "arn:aws:ecr:eu-central-1:111111111111:repository/gitlab-container-registry/*",
-          ],
-        },
+        { Effect: "Allow", Action: actions, Resource: resources },
       ],
     });
+    // A repository created before the first pull escapes the repository creation template: unprotected (the default) may not.
+    expect(grants()).toEqual(statements(imports));
+    expect(grants({ trustLevel: "unprotected" })).toEqual(statements(imports));
+    expect(grants({ trustLevel: "protected" })).toEqual(statements([...imports, "ecr:CreateRepository"].sort()));
+    expect(() => grants({ trustLevel: "trusted" as "protected" })).toThrow(/trustLevel is one of "protected", "unprotected"/);
   });
 
   describe("bad input", () => {

@@ -1,6 +1,7 @@
 import { Testing } from "cdktf";
 import { parse } from "yaml";
 import { matchesSelector } from "../../lib/registry/glob";
+import { type TagKindOptions } from "../../lib/registry/tag-scheme";
 import { buildPlatform } from "../../stacks/app";
 import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
@@ -76,7 +77,7 @@ describe("the Git tags that release: one pattern for roles, tag protection and t
 
   describe("bad input", () => {
     const PATH = "config/environments\\[0\\]/identity/releaseTags";
-    const onDev = (kinds: Record<string, unknown>, releaseTags: string) =>
+    const onDev = (kinds: Record<string, TagKindOptions>, releaseTags: string) =>
       withEnvironments((env) => (env.name === "dev" ? { ...env, registry: { ...env.registry, tagScheme: { kinds } }, identity: { ...env.identity, releaseTags } } : env));
 
     test.each([
