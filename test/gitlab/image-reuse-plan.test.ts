@@ -193,7 +193,9 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
       { numRuns: 300, seed: 12 },
     );
     expect(checked).toBeGreaterThan(300);
-    expect(refused).toBeGreaterThan(10);
+    // Both outcomes occur: schemes whose release pattern lies within the kind's Git tags, and schemes refused.
+    expect(refused).toBeGreaterThan(0);
+    expect(refused).toBeLessThan(300);
   });
 
   test("a release tag with another variable next to the Git tag is refused (the rule cannot be derived)", () => {

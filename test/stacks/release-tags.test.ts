@@ -49,9 +49,9 @@ describe("the Git tags that release: one pattern for roles, tag protection and t
   const GIT_TAGS = ["v1.2.3", "v10.0.0-rc1", "v1", "nightly", "release-1", "1.2.3", "2.0.1"];
 
   test.each([
-    ["the documented custom release kind, releaseTags unset", undefined, "v*.*.*"],
-    ["the documented custom release kind, releaseTags 2.*", "2.*", "2.*"],
-  ])("%s: the roles trust, GitLab protects and the templates release exactly %s", (_, releaseTags, pattern) => {
+    ["the documented custom release kind, releaseTags unset: the roles trust, GitLab protects and the templates release exactly v*.*.*", undefined, "v*.*.*"],
+    ["the documented custom release kind, releaseTags 2.*: the roles trust, GitLab protects and the templates release exactly 2.*", "2.*", "2.*"],
+  ])("%s", (_, releaseTags, pattern) => {
     const { subs, protections, gitTag, scheme } = consumersOf(customRelease(releaseTags));
     expect(subs).toContain(`project_path:acme/app:ref_type:tag:ref:${pattern}`);
     expect(new Set(protections)).toEqual(new Set([pattern]));
