@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { cronProblem, officeHours, timeZoneProblem, validateCapacity, validateSchedule } from "../../lib/runner/schedule";
+import { cronProblem, dateTimeFormatZone, officeHours, resolveTimeZone, timeZoneProblem, validateCapacity, validateSchedule } from "../../lib/runner/schedule";
 import { violationOf } from "../support/synth";
 
 const field = (min: number, max: number) =>
@@ -65,6 +65,16 @@ describe("time zones", () => {
     ["", /not an IANA zone name/],
   ])("rejects %p", (tz, problem) => {
     expect(timeZoneProblem(tz)).toMatch(problem);
+  });
+
+  test("the listed-zone shortcut gives what Intl.DateTimeFormat gives, for every zone the runtime lists, UTC, aliases and misspellings", () => {
+    const listed = Intl.supportedValuesOf("timeZone");
+    expect(listed.length).toBeGreaterThan(300);
+    const names = [...listed, "UTC", "Etc/UTC", "Etc/GMT", "GMT", "US/Eastern", "Asia/Calcutta", "Asia/Kolkata", "europe/berlin", "Europe/Berln", "CET+1", "utc"];
+    for (const name of names) expect({ name, resolved: resolveTimeZone(name) }).toEqual({ name, resolved: dateTimeFormatZone(name) });
+    // An alias is not taken for its own canonical name: DateTimeFormat's answer differs from the name.
+    expect(resolveTimeZone("US/Eastern")).not.toBe("US/Eastern");
+    expect(resolveTimeZone("Europe/Berln")).toBeUndefined();
   });
 });
 
