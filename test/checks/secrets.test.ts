@@ -6,9 +6,10 @@ import { DeployToken } from "@cdktf/provider-gitlab/lib/deploy-token";
 import { GroupVariable } from "@cdktf/provider-gitlab/lib/group-variable";
 import { ProjectVariable } from "@cdktf/provider-gitlab/lib/project-variable";
 import { GitlabProvider } from "@cdktf/provider-gitlab/lib/provider";
-import { Fn, TerraformDataSource, TerraformVariable } from "cdktf";
+import { Fn, TerraformDataSource, TerraformLocal, TerraformVariable } from "cdktf";
 import { type Construct } from "constructs";
-import { decodedLayers, findSecrets } from "../../lib/checks/secrets";
+import fc from "fast-check";
+import { decodedLayers, findSecrets, findTokens, TOKEN_PATTERNS } from "../../lib/checks/secrets";
 import { checkStack, findingsOf, onlyFinding } from "../support/annotations";
 
 const RUNNER_TOKEN = "glrt-t1_Zx9yQwErTy8uIoP7aSdF";
@@ -126,6 +127,35 @@ describe("SEC002 secret literals elsewhere in the stack", () => {
     expect(found[0]!.message).toContain("token holds a GitLab token (glpat-A…). Construct: test (provider.gitlab[0])");
     expect(found[2]!.message).toContain("default holds an AWS access key id (AKIAIOS…). Construct: test/aws_key (var.aws_key)");
     expect(annotations.map((a) => a.message).join("\n")).not.toContain("AbCdEfGhIjKlMnOpQrSt");
+  });
+});
+
+describe("SEC002 attribute paths and token markers", () => {
+  test("names the nested attribute path of a token (list index and keys) and nothing for token-free leaves", () => {
+    const annotations = checkStack((s) => {
+      new TerraformLocal(s, "ext", { program: ["sh", "-c", `echo ${RUNNER_TOKEN}`], query: { nested: [{ plain: "text" }, { key: ACCESS_KEY }] } });
+    });
+    const [found] = findingsOf(annotations, "SEC002");
+    expect(found?.message).toContain("value.program[2] holds a GitLab token (glrt-t1…)");
+    expect(found?.message).toContain("value.query.nested[1].key holds an AWS access key id (AKIAIOS…)");
+    expect(found?.message).not.toContain("nested[0]");
+  });
+
+  test("findTokens answers as the token patterns themselves do, for texts with and without their markers", () => {
+    const direct = (text: string) => TOKEN_PATTERNS.flatMap(({ kind, pattern }) => (pattern.test(text) ? [kind] : []));
+    const fragments = fc.constantFrom("glpat-", "glrt-", "glagent-", "gl", "GR1348941", "AKIA", "ASIA", "-----BEGIN ", "RSA ", "PRIVATE KEY-----", "-", "_", " ", "\n", "x");
+    const text = fc.array(fc.oneof(fragments, fc.string({ maxLength: 6 }), fc.stringMatching(/^[A-Z0-9]{0,20}$/), fc.stringMatching(/^[A-Za-z0-9_-]{0,14}$/)), { maxLength: 8 }).map((parts) => parts.join(""));
+    let withTokens = 0;
+    fc.assert(
+      fc.property(text, (t) => {
+        const kinds = findTokens(t).map((m) => m.kind);
+        if (kinds.length > 0) withTokens++;
+        expect(kinds).toEqual(direct(t));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(withTokens).toBeGreaterThan(20);
+    for (const t of [RUNNER_TOKEN, ACCESS_KEY, "-----BEGIN OPENSSH PRIVATE KEY-----", "GR1348941abcdefghijklmno"]) expect(findTokens(`x ${t} y`).map((m) => m.kind)).toEqual(direct(t));
   });
 });
 

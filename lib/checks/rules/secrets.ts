@@ -28,22 +28,43 @@ export const secretInUserData: SecurityRule = {
     }),
 };
 
-/** Every string leaf of a config with its attribute path, e.g. `ingress[0].description`. */
-function stringLeaves(value: unknown, path: string, skip: ReadonlySet<string>): Array<[string, string]> {
-  if (typeof value === "string") return [[path, value]];
-  if (Array.isArray(value)) return value.flatMap((v, i) => stringLeaves(v, `${path}[${i}]`, skip));
-  if (!isRecord(value)) return [];
-  return Object.entries(value).flatMap(([k, v]) => (path === "" && skip.has(k) ? [] : stringLeaves(v, path === "" ? k : `${path}.${k}`, skip)));
+/**
+ * The token-format secrets in every string leaf of a config, each with its attribute path (e.g.
+ * `ingress[0].description`); `skip` names top-level attributes left out. The path is built only
+ * for a leaf that holds a token (SEC002 walks every string of every stack).
+ */
+function tokenLeaves(value: unknown, skip: ReadonlySet<string>): Array<[string, SecretMatch[]]> {
+  const found: Array<[string, SecretMatch[]]> = [];
+  const segments: Array<string | number> = [];
+  const pathOf = () => segments.reduce<string>((path, s) => (typeof s === "number" ? `${path}[${s}]` : path === "" ? s : `${path}.${s}`), "");
+  const visit = (v: unknown): void => {
+    if (typeof v === "string") {
+      const matches = findTokens(v);
+      if (matches.length > 0) found.push([pathOf(), matches]);
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => {
+        segments.push(i);
+        visit(item);
+        segments.pop();
+      });
+    } else if (isRecord(v)) {
+      for (const [k, item] of Object.entries(v)) {
+        if (segments.length === 0 && skip.has(k)) continue;
+        segments.push(k);
+        visit(item);
+        segments.pop();
+      }
+    }
+  };
+  visit(value);
+  return found;
 }
 
 /** Attributes of an element holding token-format secrets (user data is SEC001's). */
 function literalTokens(e: StackElement): string[] {
   if (e.type === "cloudinit_config" && e.kind === "data") return [];
   const skip = new Set(e.kind === "resource" ? (USER_DATA_ATTRIBUTES[e.type] ?? []) : []);
-  return stringLeaves(e.config, "", skip).flatMap(([attribute, text]) => {
-    const matches = findTokens(text);
-    return matches.length > 0 ? [`${attribute || "its value"} holds ${describe(matches)}`] : [];
-  });
+  return tokenLeaves(e.config, skip).map(([attribute, matches]) => `${attribute || "its value"} holds ${describe(matches)}`);
 }
 
 /** SEC002: no token, access key id or private key appears literally anywhere else in the stack. */
