@@ -31,11 +31,39 @@ const MAX_DEPTH = 16;
  */
 export type EvaluationMode = "value" | "text";
 
-/** Undoes HCL quoted-string escapes (`\n`, `\t`, `\r`, `\"`, `\\`, `\uNNNN`). */
-function unescapeHcl(text: string): string {
-  return text.replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|["\\ntr])/g, (_, c: string) =>
-    /^[uU]/.test(c) ? String.fromCodePoint(parseInt(c.slice(1), 16)) : ({ n: "\n", t: "\t", r: "\r" } as Record<string, string>)[c] ?? c,
-  );
+/** What each one-character HCL escape stands for. */
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: "\n", t: "\t", r: "\r", '"': '"', "\\": "\\" };
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+const HEX8 = /^[0-9a-fA-F]{8}$/;
+
+/**
+ * Undoes HCL quoted-string escapes (`\n`, `\t`, `\r`, `\"`, `\\`, `\uNNNN`, `\UNNNNNNNN`), left to
+ * right; a backslash before anything else stays as it is. A loop over the backslashes: the
+ * user data the rules read holds thousands of `\n` escapes, and a replace callback per escape was
+ * most of RUN001's and SEC001's reading (test/checks/terraform-eval.test.ts compares it with the
+ * regular-expression form it replaced).
+ */
+export function unescapeHcl(text: string): string {
+  let at = text.indexOf("\\");
+  if (at < 0) return text;
+  let out = "";
+  let from = 0;
+  while (at >= 0) {
+    const c = text[at + 1];
+    let value: string | undefined;
+    let length = 2;
+    if (c !== undefined && c in SIMPLE_ESCAPES) value = SIMPLE_ESCAPES[c];
+    else if (c === "u" && HEX4.test(text.slice(at + 2, at + 6))) [value, length] = [String.fromCodePoint(parseInt(text.slice(at + 2, at + 6), 16)), 6];
+    else if (c === "U" && HEX8.test(text.slice(at + 2, at + 10))) [value, length] = [String.fromCodePoint(parseInt(text.slice(at + 2, at + 10), 16)), 10];
+    if (value === undefined) {
+      at = text.indexOf("\\", at + 1);
+      continue;
+    }
+    out += text.slice(from, at) + value;
+    from = at + length;
+    at = text.indexOf("\\", from);
+  }
+  return out + text.slice(from);
 }
 
 /**
@@ -73,13 +101,14 @@ export function evaluateString(model: StackModel, text: string, depth = 0, mode:
   return known(out);
 }
 
-/** The index of the next `${`, `%{`, `$${` or `%%{` from `from`, skipping backslash escapes when present; -1 if none. */
-function nextTemplateStart(text: string, from: number): number {
-  for (let i = from; i < text.length - 1; i++) {
-    const c = text[i];
-    if ((c === "$" || c === "%") && (text[i + 1] === "{" || (text[i + 1] === c && text[i + 2] === "{"))) return i;
-  }
-  return -1;
+/** `${`, `%{`, `$${` and `%%{`: where a template's literal text ends. */
+const TEMPLATE_START = /\$\$?\{|%%?\{/g;
+
+/** The index of the next `${`, `%{`, `$${` or `%%{` from `from`; -1 if none. */
+export function nextTemplateStart(text: string, from: number): number {
+  TEMPLATE_START.lastIndex = from;
+  const m = TEMPLATE_START.exec(text);
+  return m ? m.index : -1;
 }
 
 /** The index of the `}` closing the `{` at `open`, skipping quoted strings; -1 when unclosed. */

@@ -1,5 +1,6 @@
 import { gunzipSync } from "node:zlib";
-import { evaluateString } from "../../lib/checks/terraform-eval";
+import fc from "fast-check";
+import { evaluateString, nextTemplateStart, unescapeHcl } from "../../lib/checks/terraform-eval";
 import { StackModel } from "../../lib/checks/stack-model";
 
 const model = (locals: Record<string, unknown>) => new StackModel({ locals });
@@ -46,5 +47,53 @@ describe("evaluating Terraform expressions known at synth", () => {
   test("a local that refers to itself does not loop", () => {
     const m = model({ a: "${local.b}", b: "${local.a}" });
     expect(value(m, "${local.a}")).toBe("unknown: locals nest too deeply");
+  });
+});
+
+describe("template scanning and HCL escapes (the loops that replaced regular-expression callbacks)", () => {
+  /** The former implementations, as references. */
+  const unescapeByRegExp = (text: string): string =>
+    text.replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|["\\ntr])/g, (_, c: string) =>
+      /^[uU]/.test(c) ? String.fromCodePoint(parseInt(c.slice(1), 16)) : (({ n: "\n", t: "\t", r: "\r" }) as Record<string, string>)[c] ?? c,
+    );
+  const nextStartByLoop = (text: string, from: number): number => {
+    for (let i = from; i < text.length - 1; i++) {
+      const c = text[i];
+      if ((c === "$" || c === "%") && (text[i + 1] === "{" || (text[i + 1] === c && text[i + 2] === "{"))) return i;
+    }
+    return -1;
+  };
+  const fragments = fc.constantFrom("\\", "\\\\", "n", "t", "r", '"', "u", "U", "0024", "1F600", "0001F600", "00110000", "g", "{", "$", "%", "${", "$${", "%%{", "%{", "}", "x", " ", "\n");
+  const texts = fc.array(fc.oneof(fragments, fc.string({ maxLength: 4 })), { maxLength: 14 }).map((parts) => parts.join(""));
+
+  test("unescapeHcl gives what the regular expression gave, escapes and non-escapes alike", () => {
+    let changed = 0;
+    fc.assert(
+      fc.property(texts, (text) => {
+        let expected: string | Error;
+        try {
+          expected = unescapeByRegExp(text);
+        } catch (error) {
+          expected = error as Error; // \U beyond U+10FFFF: both throw
+        }
+        if (expected instanceof Error) expect(() => unescapeHcl(text)).toThrow(RangeError);
+        else if (unescapeHcl(text) !== expected) expect(unescapeHcl(text)).toBe(expected);
+        if (expected !== text) changed++;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(changed).toBeGreaterThan(300);
+    expect(unescapeHcl('a\\nb\\"c\\\\n\\u0024{x}\\q')).toBe('a\nb"c\\n${x}\\q');
+  });
+
+  test("nextTemplateStart finds what the character loop found, from every position", () => {
+    fc.assert(
+      fc.property(texts, (text) => {
+        const froms = Array.from({ length: text.length + 1 }, (_, from) => from);
+        const found = froms.map((from) => nextTemplateStart(text, from));
+        if (found.join() !== froms.map((from) => nextStartByLoop(text, from)).join()) expect(found).toEqual(froms.map((from) => nextStartByLoop(text, from)));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
