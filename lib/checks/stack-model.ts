@@ -70,9 +70,18 @@ export function isTrue(value: unknown): boolean {
   return value === true || value === "true";
 }
 
-/** True when the string holds a Terraform expression (`${...}`), i.e. is only known at apply time. */
+/**
+ * True when the string holds a Terraform expression (`${...}`), i.e. is only known at apply time:
+ * {@link expressionSpans} would find one, which it does for every `${` not written `$${`. Looks for
+ * that first `${` only, without walking the expression to its closing brace (the rules ask this of
+ * every string, user data of tens of kB included).
+ */
 export function isExpression(value: unknown): boolean {
-  return typeof value === "string" && expressionSpans(value).length > 0;
+  if (typeof value !== "string") return false;
+  for (let start = value.indexOf("${"); start >= 0; start = value.indexOf("${", start + 2)) {
+    if (start === 0 || value[start - 1] !== "$") return true;
+  }
+  return false;
 }
 
 /**

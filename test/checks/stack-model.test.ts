@@ -1,4 +1,5 @@
-import { expressionSpans, referencesIn, soleReference, StackModel } from "../../lib/checks/stack-model";
+import fc from "fast-check";
+import { expressionSpans, isExpression, referencesIn, soleReference, StackModel } from "../../lib/checks/stack-model";
 
 describe("references in synthesized values", () => {
   test("expressionSpans keeps nested interpolations inside their outer span and skips $${ escapes", () => {
@@ -63,5 +64,23 @@ describe("StackModel", () => {
   test("links resources to a bucket by reference or by its literal name", () => {
     const bucket = model.get("aws_s3_bucket.cache")!;
     expect(model.attachedTo(bucket, ["aws_s3_bucket_policy"], "bucket", ["bucket"]).map((e) => e.name)).toEqual(["byRef", "byName"]);
+  });
+});
+
+describe("isExpression", () => {
+  test("is true exactly when expressionSpans finds a span (escapes, nesting, unclosed braces)", () => {
+    const fragments = fc.constantFrom("$", "$$", "${", "$${", "{", "}", "%{", "x", '"', "var.a", " ");
+    let expressions = 0;
+    fc.assert(
+      fc.property(fc.array(fragments, { maxLength: 12 }), (parts) => {
+        const text = parts.join("");
+        const expected = expressionSpans(text).length > 0;
+        if (expected) expressions++;
+        if (isExpression(text) !== expected) expect({ text, isExpression: isExpression(text) }).toEqual({ text, isExpression: expected });
+      }),
+      { numRuns: 3000 },
+    );
+    expect(expressions).toBeGreaterThan(300);
+    expect([isExpression("$${x}"), isExpression("$$${x}"), isExpression("a$${b}${c}"), isExpression(7)]).toEqual([false, false, true, false]);
   });
 });
