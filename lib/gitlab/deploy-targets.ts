@@ -4,7 +4,7 @@ import { isUnresolved } from "../core/tokens";
 import { isTenantProjectPath } from "../platform/tenancy-validation";
 
 /*
- * The values a protected promote, deploy, smoke-test or rollback job acts on, pinned as literals
+ * The values a protected promote, deploy (with its smoke test) or rollback job acts on, pinned as literals
  * in the job's script. GitLab lets pipeline variables (a manual run's variables, trigger, schedule
  * and API variables, downstream-pipeline variables, push options, manual job variables) override
  * every other variable of a job, project variables and predefined variables included (GitLab docs,
