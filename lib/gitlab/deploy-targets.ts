@@ -83,7 +83,7 @@ export interface DeployPins {
  * profile and file variables, `AWS_CA_BUNDLE`, `AWS_ENDPOINT_URL` and its per-service forms
  * (`AWS_ENDPOINT_URL_<SERVICE>`), the FIPS and dual-stack switches, `AWS_DATA_PATH` (where botocore
  * loads service models and endpoint rules from), the container and instance metadata credential
- * sources and `AWS_STS_REGIONAL_ENDPOINTS` (AWS CLI User Guide, "Environment variables to configure
+ * sources and `AWS_STS_REGIONAL_ENDPOINTS` (AWS CLI User Guide, "Configuring environment variables for
  * the AWS CLI" and "Service-specific endpoints"; botocore `loaders.py`: `AWS_DATA_PATH` is searched
  * before the bundled data). The pinned script unsets these by name, and then every other exported
  * `AWS_*` variable except the web-identity token file and the region (so an
@@ -249,7 +249,7 @@ function quoted(value: string | undefined): string {
  * The first line of each pinned job's script: pins `PATH` (`searchPath`) before it runs any
  * program, unsets {@link AWS_CLI_REDIRECTS}, {@link JOB_REDIRECTS} and every other exported `AWS_*`
  * variable but the web-identity token file and the region, pins `AWS_PAGER` empty (no pager
- * program runs; AWS CLI User Guide, "Using the output pager"), assigns and exports
+ * program runs; AWS CLI User Guide, "Using the pagination options in the AWS CLI", client-side pager: an empty `AWS_PAGER` disables it), assigns and exports
  * {@link PINNED_VARIABLES} from the row of `CI_PROJECT_PATH` (failing for a project without a
  * row), the region, the commit tag and the deployed tag.
  * @throws ValidationError for a tag that is not a plain tag with variables, a region of another

@@ -48,8 +48,8 @@ const OCI_IMAGE_INDEX = "application/vnd.oci.image.index.v1+json";
 const OCI_IMAGE_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 
 /**
- * Variables that redirect a real AWS CLI or docker CLI call (AWS CLI User Guide, "Environment
- * variables to configure the AWS CLI", "Service-specific endpoints", "Using an HTTP proxy"; docker CLI
+ * Variables that redirect a real AWS CLI or docker CLI call (AWS CLI User Guide, "Configuring
+ * environment variables for the AWS CLI", "Service-specific endpoints", "Using an HTTP proxy"; docker CLI
  * reference, "Environment variables"), listed here independently of the deploy template's own lists.
  */
 const REDIRECTING_VARIABLES = [
