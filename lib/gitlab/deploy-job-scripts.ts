@@ -56,8 +56,19 @@ export function deployedTagOf(ciTag: string, environment: string): string {
  * passed.
  * @param hooks the literal deploy and smoke-test commands
  * @param recorded whether the last good digest is recorded
+ * @param path where the hooks are configured, for the error message
+ * @throws ValidationError for a hook that is empty or holds a quote or newline (it is written between single quotes)
  */
-export function deployScript(hooks: { readonly deploy: string; readonly smokeTest: string }, recorded: boolean): string[] {
+export function deployScript(hooks: { readonly deploy: string; readonly smokeTest: string }, recorded: boolean, path = "deployScript"): string[] {
+  for (const [name, command] of Object.entries(hooks)) {
+    check(typeof command === "string" && command.trim() !== "" && !/['\n]/.test(command), {
+      path: `${path}/hooks/${name}`,
+      subject: "hook command",
+      value: command,
+      rule: "a hook is a literal command of the job's script, between single quotes: not empty, no quote or newline",
+      fix: "put the command into a script file of the project (e.g. ./deploy/deploy.sh) and name that file",
+    });
+  }
   return [
     "PLATFORM_IMAGE_REF=$(platform_deployed_image)",
     `platform_hook ${DEPLOY_VARIABLES.deployHook} '${hooks.deploy}' "$PLATFORM_IMAGE_REF"`,

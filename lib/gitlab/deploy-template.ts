@@ -278,7 +278,7 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
       environment: { name: env.name },
       ...(needs.length > 0 ? { needs } : {}),
       rules: rules(env.manual ? "manual" : when),
-      script: [...pin, ...deployScript(hooks, record)],
+      script: [...pin, ...deployScript(hooks, record, path)],
     };
     if (env.rollback ?? record) {
       jobs[`rollback-${env.name}`] = {

@@ -5,7 +5,7 @@ import { ValidationError } from "../../lib/core/errors";
 import { type CiJob } from "../../lib/gitlab/ci-yaml";
 import { DEPLOY_FUNCTIONS } from "../../lib/gitlab/deploy-script";
 import { AWS_CLI_REDIRECTS, DEFAULT_DEPLOY_SEARCH_PATH, JOB_REDIRECTS, PINNED_VARIABLES } from "../../lib/gitlab/deploy-targets";
-import { DEPLOY_JOB, deployTemplate, type DeployTemplateEnvironment, UNPROTECTED_REF } from "../../lib/gitlab/deploy-template";
+import { DEPLOY_JOB, deployScript, deployTemplate, type DeployTemplateEnvironment, UNPROTECTED_REF } from "../../lib/gitlab/deploy-template";
 import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { platformCiTemplates } from "../../lib/gitlab/platform-templates";
 import { TagScheme } from "../../lib/registry/tag-scheme";
@@ -183,6 +183,12 @@ describe("deploy template options and bad input", () => {
     expect(messageOf(() => deployTemplate("t", { tagScheme: noDeployed, environments: envs }))).toMatch(/^t\/tagScheme: invalid tag kind "deployed"/);
     const branches = () => deployTemplate("t", { tagScheme: scheme, environments: [{ ...envs[0]!, branch: "staging" }] });
     expect(messageOf(branches)).toMatch(/^t\/workflowRules: invalid workflow rules \[\]\. Rule: environment branches repeat the default branch's workflow rule/);
+  });
+
+  test("deployScript (exported) refuses a hook that could not stay literal, as the template does", () => {
+    expect(messageOf(() => deployScript({ deploy: "./deploy.sh'; curl x'", smokeTest: "./smoke.sh" }, true, "lib"))).toMatch(/^lib\/hooks\/deploy: invalid hook command .*between single quotes/);
+    expect(messageOf(() => deployScript({ deploy: "./deploy.sh", smokeTest: "" }, false, "lib"))).toMatch(/^lib\/hooks\/smokeTest: invalid hook command ""/);
+    expect(deployScript({ deploy: "./d.sh", smokeTest: "./s.sh" }, false).at(-1)).toBe('platform_mark_deployed "$PLATFORM_IMAGE_REF"');
   });
 
   test("refused: an empty job image (it fell back to the toolbox image); a named one is used as given", () => {
