@@ -71,7 +71,7 @@ const LINES = [
   "  rm -f \"$_bg_err\"",
   "  case $_bg_msg in",
   "    *InvalidParameterException*)",
-  "      echo \"platform-ecr: ECR refused the image index media types for $2 ($_bg_msg); retrying with the image manifest types the BatchGetImage API reference documents: an image index is then not found (push single-platform images, e.g. docker buildx build --provenance=false)\" >&2",
+  "      echo \"platform-ecr: ECR refused the image index media types for $2 ($_bg_msg); retrying with the image manifest types the BatchGetImage API reference documents: an image index is then not found (push single-platform images: build with buildx --provenance=false)\" >&2",
   "      aws ecr batch-get-image " + DOCUMENTED_MEDIA_TYPES_OPTION + " --registry-id \"$1\" --repository-name \"$2\" --image-ids \"$3\" --query \"$4\" --output text",
   "      ;;",
   "    *)",
