@@ -798,3 +798,9 @@ export { checkMinimumVersions } from "./gitlab/gitlab-version-check";
 export { AROUND_GIT_TAG, gitTagsOf, releasableGitTags, releaseKindOf, releaseTagPatternOf } from "./registry/release-tags";
 export { releaseTagsOf } from "./platform/identity-config";
 export { ECR_PULL_THROUGH_IMPORT_ACTIONS, type PullThroughGrantOptions } from "./mirror/ecr-pull-through-mirror";
+
+// Deploy jobs: deploy, smoke test and record in one job; the pinned PATH and the unset lists; the shared role ARN and project path rules.
+export { deployScript } from "./gitlab/deploy-template";
+export { JOB_REDIRECTS, DEFAULT_DEPLOY_SEARCH_PATH } from "./gitlab/deploy-targets";
+export { IAM_ROLE_ARN } from "./core/aws";
+export { isTenantProjectPath } from "./platform/tenancy-validation";

@@ -6,6 +6,13 @@ export const ACCOUNT_ID = /^\d{12}$/;
 /** An AWS region name such as `eu-central-1`, `us-gov-west-1` or `cn-north-1`. */
 export const REGION = /^(?:[a-z]{2}|[a-z]{2}-gov|[a-z]{2}-iso[a-z]?)-[a-z]+-\d{1,2}$/;
 
+/**
+ * An IAM role ARN: partition `aws`, `aws-cn` or `aws-us-gov`, a 12-digit account, `role/` and an
+ * optional path with the name, of the characters IAM allows (IAM User Guide, "IAM identifiers" and
+ * "IAM and AWS STS quotas": names of `[\w+=,.@-]`, paths of the same and `/`, up to 512 characters).
+ */
+export const IAM_ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
 /** Checks a 12-digit account id (tokens pass). */
 export function validateAccountId(path: string, subject: string, value: string): void {
   if (isUnresolved(value)) return;

@@ -1,8 +1,10 @@
+import { IAM_ROLE_ARN, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
+import { isTenantProjectPath } from "../platform/tenancy-validation";
 
 /*
- * The values a protected promote, deploy, smoke-test or rollback job acts on, pinned as literals
+ * The values a protected promote, deploy (with its smoke test) or rollback job acts on, pinned as literals
  * in the job's script. GitLab lets pipeline variables (a manual run's variables, trigger, schedule
  * and API variables, downstream-pipeline variables, push options, manual job variables) override
  * every other variable of a job, project variables and predefined variables included (GitLab docs,
@@ -68,14 +70,25 @@ export interface DeployPins {
   readonly commitTag: string;
   /** The tag the smoke test (or the toolbox promotion) moves, e.g. `deployed-staging`. */
   readonly deployedTag: string;
+  /**
+   * The `PATH` the script pins: absolute directories separated by `:`.
+   * @default {@link DEFAULT_DEPLOY_SEARCH_PATH}
+   */
+  readonly searchPath?: string;
 }
 
 /**
  * Environment variables that would make the AWS CLI use other credentials, another profile,
- * configuration or endpoint than the job's web identity (AWS CLI User Guide, "Environment variables
- * to configure the AWS CLI", and "Service-specific endpoints": `AWS_ENDPOINT_URL_<SERVICE>`); the
- * pinned script unsets them before any AWS call. `platform_as_deployer` sets the key variables
- * again, inside its subshell, from `sts assume-role`.
+ * configuration, CA bundle, endpoint or service data than the job's web identity: the credential,
+ * profile and file variables, `AWS_CA_BUNDLE`, `AWS_ENDPOINT_URL` and its per-service forms
+ * (`AWS_ENDPOINT_URL_<SERVICE>`), the FIPS and dual-stack switches, `AWS_DATA_PATH` (where botocore
+ * loads service models and endpoint rules from), the container and instance metadata credential
+ * sources and `AWS_STS_REGIONAL_ENDPOINTS` (AWS CLI User Guide, "Configuring environment variables for
+ * the AWS CLI" and "Service-specific endpoints"; botocore `loaders.py`: `AWS_DATA_PATH` is searched
+ * before the bundled data). The pinned script unsets these by name, and then every other exported
+ * `AWS_*` variable except the web-identity token file and the region (so an
+ * `AWS_ENDPOINT_URL_<SERVICE>` of any service, and any variable a later CLI reads, goes too).
+ * `platform_as_deployer` sets the key variables again, inside its subshell, from `sts assume-role`.
  */
 export const AWS_CLI_REDIRECTS = [
   "AWS_ACCESS_KEY_ID",
@@ -86,13 +99,90 @@ export const AWS_CLI_REDIRECTS = [
   "AWS_CONFIG_FILE",
   "AWS_SHARED_CREDENTIALS_FILE",
   "AWS_CA_BUNDLE",
+  "AWS_DATA_PATH",
   "AWS_ENDPOINT_URL",
   "AWS_ENDPOINT_URL_ECR",
   "AWS_ENDPOINT_URL_SSM",
   "AWS_ENDPOINT_URL_STS",
+  "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
   "AWS_USE_FIPS_ENDPOINT",
   "AWS_USE_DUALSTACK_ENDPOINT",
+  "AWS_STS_REGIONAL_ENDPOINTS",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+  "AWS_EC2_METADATA_DISABLED",
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+  "AWS_ROLE_SESSION_NAME",
+  "AWS_CLI_AUTO_PROMPT",
 ] as const;
+
+/**
+ * Environment variables of the other programs a pinned job runs that would send its calls, its
+ * credentials or its code elsewhere; the pinned script unsets them. The docker CLI's daemon,
+ * configuration (credential helpers and `auths`), context, TLS files and buildx builder
+ * (`DOCKER_HOST`, `DOCKER_CONFIG`, `DOCKER_CONTEXT`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`,
+ * `BUILDX_BUILDER`, `BUILDX_CONFIG`: docker CLI reference, "Environment variables"; buildx
+ * reference, "Environment variables"); HTTP proxies in both spellings (`HTTPS_PROXY`, `https_proxy`,
+ * `HTTP_PROXY`, `http_proxy`, `NO_PROXY`, `no_proxy`, `ALL_PROXY`, `all_proxy`, read by the AWS
+ * CLI, AWS CLI User Guide, "Using an HTTP proxy", and by Go's `net/http` in the docker CLI) and the
+ * TLS trust stores that would let a proxy read them (`SSL_CERT_FILE`, `SSL_CERT_DIR`,
+ * `REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE`); code the shell, the dynamic loader or Python load first
+ * (`BASH_ENV`, `ENV`, `LD_PRELOAD`, `LD_LIBRARY_PATH`, `PYTHONPATH`, `PYTHONHOME`, `PYTHONSTARTUP`);
+ * and the git variables that would make `platform_branch_head` read another repository
+ * (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_COMMON_DIR`, `GIT_NAMESPACE`, `GIT_CONFIG_PARAMETERS`,
+ * `GIT_CONFIG_COUNT`; git reference, "Environment Variables"). `PATH` is not unset but pinned
+ * ({@link DEFAULT_DEPLOY_SEARCH_PATH}).
+ */
+export const JOB_REDIRECTS = [
+  "DOCKER_HOST",
+  "DOCKER_CONFIG",
+  "DOCKER_CONTEXT",
+  "DOCKER_TLS_VERIFY",
+  "DOCKER_CERT_PATH",
+  "BUILDX_BUILDER",
+  "BUILDX_CONFIG",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "HTTP_PROXY",
+  "http_proxy",
+  "NO_PROXY",
+  "no_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "REQUESTS_CA_BUNDLE",
+  "CURL_CA_BUNDLE",
+  "BASH_ENV",
+  "ENV",
+  "LD_PRELOAD",
+  "LD_LIBRARY_PATH",
+  "PYTHONPATH",
+  "PYTHONHOME",
+  "PYTHONSTARTUP",
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_COMMON_DIR",
+  "GIT_NAMESPACE",
+  "GIT_CONFIG_PARAMETERS",
+  "GIT_CONFIG_COUNT",
+] as const;
+
+/**
+ * The `PATH` every pinned job's script sets first, before it runs any program: the directories of
+ * the Docker official images' default `PATH` (the toolbox image, `amazon/aws-cli` with `aws` and
+ * `docker` in `/usr/local/bin`, and the bootstrap `docker:*-cli` image with the Alpine `aws-cli`
+ * package in `/usr/bin`). A `PATH` pipeline variable would otherwise choose which `aws`, `docker`
+ * or `sh` runs with the job's credentials. A deploy hook that needs other directories sets them
+ * itself, in its own script file.
+ */
+export const DEFAULT_DEPLOY_SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** The variables that survive the pinned script's unset of every `AWS_*` variable (the region is pinned again where it is given). */
+const AWS_KEPT = ["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_REGION", "AWS_DEFAULT_REGION"] as const;
 
 /** The shell variables the pinned script sets and exports (the names the deploy functions read). */
 export const PINNED_VARIABLES = [
@@ -105,11 +195,9 @@ export const PINNED_VARIABLES = [
   "PLATFORM_DEPLOYED_TAG",
 ] as const;
 
-const PROJECT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const REPOSITORY = /^[a-z0-9][a-z0-9.-]*(?::\d+)?\/[a-z0-9][a-z0-9._/-]*$/;
 const PARAMETER = /^\/[A-Za-z0-9_./-]+$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+const SEARCH_PATH = /^\/[A-Za-z0-9_.\/-]*(?::\/[A-Za-z0-9_.\/-]*)*$/;
 const TAG = /^[A-Za-z0-9_.${}-]+$/;
 
 /**
@@ -119,7 +207,7 @@ const TAG = /^[A-Za-z0-9_.${}-]+$/;
  * @throws ValidationError naming `<path>/targets[i]/<field>`
  */
 export function validateDeployTargets(path: string, targets: readonly DeployTarget[], expect: { promoted: boolean; recorded: boolean; deploys: boolean }): void {
-  check(targets.length > 0, {
+  check(Array.isArray(targets) && targets.length > 0, {
     path: `${path}/targets`,
     subject: "deploy targets",
     value: [],
@@ -129,23 +217,25 @@ export function validateDeployTargets(path: string, targets: readonly DeployTarg
   const seen: string[] = [];
   targets.forEach((t, i) => {
     const at = `${path}/targets[${i}]`;
-    const field = (name: keyof DeployTarget, value: string | undefined, pattern: RegExp, required: boolean, what: string) => {
-      if (value !== undefined && isUnresolved(value)) return;
-      check(required ? value !== undefined && pattern.test(value) : value === undefined, {
+    const field = (name: keyof DeployTarget, value: unknown, valid: RegExp | ((v: string) => boolean), required: boolean, what: string) => {
+      if (typeof value === "string" && isUnresolved(value)) return;
+      const ok = typeof value === "string" && (valid instanceof RegExp ? valid.test(value) : valid(value));
+      const form = valid instanceof RegExp ? `it must match ${valid}` : "it must be a project path the configuration accepts (group[/subgroup…]/project, segments of letters, digits, _ . -, not starting with -, not ending in .git)";
+      check(required ? ok : value === undefined, {
         path: `${at}/${name}`,
         subject: name,
         value,
-        rule: required ? `${what}, written between single quotes in the job's script, so it must match ${pattern}` : `${what}`,
-        fix: required ? `give the ${name} of ${t.project} as the platform names it` : `drop ${name}`,
+        rule: required ? `${what}, written between single quotes in the job's script, so ${form}` : `${what}`,
+        fix: required ? `give the ${name} of ${String(t.project)} as the platform names it` : `drop ${name}`,
       });
     };
-    field("project", t.project, PROJECT, true, "a project's full path (group/project)");
+    field("project", t.project, isTenantProjectPath, true, "a project's full path (group/project)");
     check(!seen.includes(t.project), { path: `${at}/project`, subject: "project", value: t.project, rule: "one target per project: the job picks its row by CI_PROJECT_PATH", fix: "merge the repeated rows" });
     seen.push(t.project);
-    field("roleArn", t.roleArn, ROLE_ARN, true, "an IAM role ARN");
+    field("roleArn", t.roleArn, IAM_ROLE_ARN, true, "an IAM role ARN");
     field("repository", t.repository, REPOSITORY, true, "a repository URL <registry host>/<repository name>, without tag");
     field("promoteFrom", t.promoteFrom, REPOSITORY, expect.promoted, expect.promoted ? "an environment promoted into copies from a repository URL" : "an environment without a promotion source copies from nowhere");
-    field("deploymentRoleArn", t.deploymentRoleArn, ROLE_ARN, expect.deploys, expect.deploys ? "deploy jobs run the hooks as the project's deployment role, an IAM role ARN" : "these jobs deploy nothing, so they have no deployment role");
+    field("deploymentRoleArn", t.deploymentRoleArn, IAM_ROLE_ARN, expect.deploys, expect.deploys ? "deploy jobs run the hooks as the project's deployment role, an IAM role ARN" : "these jobs deploy nothing, so they have no deployment role");
     field("lastGoodDigestParameter", t.lastGoodDigestParameter, PARAMETER, expect.recorded, expect.recorded ? "the last good digest is recorded in an SSM parameter name" : "the environment records no last good digest");
   });
 }
@@ -156,10 +246,14 @@ function quoted(value: string | undefined): string {
 }
 
 /**
- * The first line of each pinned job's script: unsets {@link AWS_CLI_REDIRECTS}, assigns and
- * exports {@link PINNED_VARIABLES} from the row of `CI_PROJECT_PATH` (failing for a project
- * without a row), the region, the commit tag and the deployed tag.
- * @throws ValidationError for a tag that is not a plain tag with variables, or a region of another form
+ * The first line of each pinned job's script: pins `PATH` (`searchPath`) before it runs any
+ * program, unsets {@link AWS_CLI_REDIRECTS}, {@link JOB_REDIRECTS} and every other exported `AWS_*`
+ * variable but the web-identity token file and the region, pins `AWS_PAGER` empty (no pager
+ * program runs; AWS CLI User Guide, "Using the pagination options in the AWS CLI", client-side pager: an empty `AWS_PAGER` disables it), assigns and exports
+ * {@link PINNED_VARIABLES} from the row of `CI_PROJECT_PATH` (failing for a project without a
+ * row), the region, the commit tag and the deployed tag.
+ * @throws ValidationError for a tag that is not a plain tag with variables, a region of another
+ *   form, or a search path that is not absolute directories separated by `:`
  */
 export function deployPinScript(path: string, pins: DeployPins): string {
   check(TAG.test(pins.commitTag) && TAG.test(pins.deployedTag) && !pins.deployedTag.includes("$"), {
@@ -169,12 +263,15 @@ export function deployPinScript(path: string, pins: DeployPins): string {
     rule: "the commit tag is written between double quotes (letters, digits, . _ - and ${VARIABLE}), the deployed tag between single quotes (no variable)",
     fix: "keep the commit kind's tag sha-${CI_COMMIT_SHA} and the deployed kind's deployed-${CI_ENVIRONMENT_NAME}",
   });
-  check(pins.region === undefined || isUnresolved(pins.region) || REGION.test(pins.region), {
-    path: `${path}/region`,
-    subject: "region",
-    value: pins.region,
-    rule: "an AWS region name, e.g. eu-central-1",
-    fix: "give the environment's region",
+  // The configuration's region rule (core/aws.ts), so the pinned script accepts exactly the regions the configuration does.
+  if (pins.region !== undefined) validateRegion(`${path}/region`, "region", pins.region);
+  const searchPath = pins.searchPath ?? DEFAULT_DEPLOY_SEARCH_PATH;
+  check(typeof searchPath === "string" && SEARCH_PATH.test(searchPath), {
+    path: `${path}/searchPath`,
+    subject: "search path",
+    value: searchPath,
+    rule: "the PATH pinned in the job's script: absolute directories (letters, digits, _ . / -) separated by ':', no variable or quote",
+    fix: `give the job image's directories, e.g. ${DEFAULT_DEPLOY_SEARCH_PATH}`,
   });
   const assign = (t: DeployTarget, indent: string): string[] => [
     `${indent}AWS_ROLE_ARN=${quoted(t.roleArn)}`,
@@ -203,7 +300,16 @@ export function deployPinScript(path: string, pins: DeployPins): string {
       ];
   return [
     `# Pinned for ${pins.environment}: literals, which no CI/CD variable (pipeline, trigger, schedule, project, dotenv) can change.`,
+    `PATH=${quoted(searchPath)}`,
+    "export PATH",
     `unset ${AWS_CLI_REDIRECTS.join(" ")}`,
+    `unset ${JOB_REDIRECTS.join(" ")}`,
+    "# Every other AWS_* variable too (AWS_ENDPOINT_URL_<SERVICE> of any service): only the token file and the region stay.",
+    "for _pin_var in $(env | sed -n 's/^\\(AWS_[A-Za-z0-9_]*\\)=.*/\\1/p'); do",
+    `  case $_pin_var in ${AWS_KEPT.join(" | ")}) ;; *) unset "$_pin_var" ;; esac`,
+    "done",
+    "AWS_PAGER=''",
+    "export AWS_PAGER",
     ...rows,
     ...(pins.region !== undefined ? [`AWS_REGION=${quoted(pins.region)}`, `AWS_DEFAULT_REGION=${quoted(pins.region)}`, "export AWS_REGION AWS_DEFAULT_REGION"] : []),
     `PLATFORM_DEPLOY_TAG="${pins.commitTag}"`,

@@ -4,7 +4,8 @@ import { type CiConfig, type CiJob, type CiNeed, type CiRule, type CiWhen, rende
 import { DEPLOY_FUNCTIONS } from "./deploy-script";
 import { deployPinScript, type DeployTarget, validateDeployTargets } from "./deploy-targets";
 import { toolboxImageTag, toolboxJobImage } from "./deploy-toolbox";
-import { DEPLOY_VARIABLES, promoteFromVariable } from "./deploy-variables";
+import { deployedTagOf, deployScript, promoteScript } from "./deploy-job-scripts";
+import { promoteFromVariable } from "./deploy-variables";
 import { awsOidcRole, type CiTemplate, TEMPLATE_STAGES } from "./image-reuse-template";
 import { DEFAULT_BRANCH_PIPELINE } from "./image-reuse-plan";
 import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
@@ -17,9 +18,9 @@ import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
  *   by digest from the source environment's protected repository (`PLATFORM_<ROLE>_PROMOTE_FROM`)
  *   into this environment's (`PLATFORM_<ROLE>_IMAGE`), with this environment's protected role;
  * - `deploy-<environment>`: runs the deploy hook with `<repository>@sha256:<digest>` as the
- *   tenant's deployment role in the environment;
- * - `smoke-test-<environment>`: runs the smoke-test hook; when it passes, records the digest as
- *   the last good one (SSM, unless `recordLastGood` is false) and moves `deployed-<environment>` onto it;
+ *   tenant's deployment role in the environment, then the smoke-test hook against it; when it passes,
+ *   records the digest as the last good one (SSM, unless `recordLastGood` is false) and moves
+ *   `deployed-<environment>` onto it, all in the one job (see {@link deployScript});
  * - `rollback-<environment>` (`when: on_failure`): redeploys the recorded digest when the deploy
  *   or its smoke test fails.
  *
@@ -92,6 +93,13 @@ export interface DeployTemplateEnvironment {
    * @default `$PLATFORM_TOOLBOX_URL` (a variable)
    */
   readonly toolboxRepository?: string;
+  /**
+   * With `targets`: the `PATH` the jobs' scripts pin before they run any program (absolute
+   * directories separated by `:`), so a `PATH` pipeline variable cannot choose the `aws`, `docker`
+   * or `sh` that runs with the job's roles. A `jobImage` with its tools elsewhere names its directories here.
+   * @default `DEFAULT_DEPLOY_SEARCH_PATH` of deploy-targets.ts (the toolbox image's)
+   */
+  readonly searchPath?: string;
 }
 
 /** Props of {@link deployTemplate}. */
@@ -133,44 +141,14 @@ export interface DeployTemplateProps {
   readonly fileName?: string;
 }
 
+export { deployedTagOf, deployScript, promoteScript } from "./deploy-job-scripts";
+
 /** File name of the deploy template in the templates project. */
 export const DEPLOY_TEMPLATE = "deploy.yml";
 /** Hidden job of every deploy job: image, OIDC role, the deploy functions. */
 export const DEPLOY_JOB = ".platform-deploy";
 /** Protected refs only: GitLab sets CI_COMMIT_REF_PROTECTED to "true" for protected branches and tags. */
 export const UNPROTECTED_REF = '$CI_COMMIT_REF_PROTECTED != "true"';
-
-/**
- * The script line of a promote job. With `requiredTag` (a promote job whose source environment
- * deploys in other pipelines, environment branches): the source's deployed tag (e.g.
- * `deployed-staging`), which must name the digest promoted; the source's smoke-test job moves that
- * tag after the smoke test passed, so a digest whose deploy or smoke test failed, or never ran,
- * there is refused. The tag is a literal argument of `platform_promote` in the job's script, not a
- * CI/CD variable: a variable of the job would be overridden by project, group or pipeline variables
- * of the same name (GitLab docs, "CI/CD variable precedence": pipeline, project and group variables
- * rank above job variables in `.gitlab-ci.yml`), so an empty value would switch the gate off.
- * @param requiredTag the source's deployed tag, single-quoted in the script
- * @param path where the tag comes from, for the error message
- * @throws ValidationError for a tag holding `$`, `'` or a newline (a variable left in it would
- *   make the gate overridable again; a quote or newline could not stay literal)
- */
-export function promoteScript(requiredTag?: string, path = "promoteScript"): string {
-  const copy = 'platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG"';
-  if (requiredTag === undefined) return copy;
-  check(!/[$'\n]/.test(requiredTag), {
-    path,
-    subject: "deployed tag",
-    value: requiredTag,
-    rule: "the promote gate's tag is a literal argument of the job's script: no variable (a pipeline variable of that name would change it), quote or newline",
-    fix: "use a deployed tag kind whose CI tag has no variable but ${CI_ENVIRONMENT_NAME} (e.g. deployed-${CI_ENVIRONMENT_NAME})",
-  });
-  return `${copy} '${requiredTag}'`;
-}
-
-/** The deployed kind's tag of a named environment: `deployed-${CI_ENVIRONMENT_NAME}` -> `deployed-staging`. */
-export function deployedTagOf(ciTag: string, environment: string): string {
-  return ciTag.replace(/\$\{CI_ENVIRONMENT_NAME\}|\$CI_ENVIRONMENT_NAME\b/g, environment);
-}
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const BRANCH = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
@@ -258,7 +236,16 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
     const pin =
       env.targets === undefined
         ? []
-        : [deployPinScript(where, { environment: env.name, ...(env.region !== undefined ? { region: env.region } : {}), targets: env.targets, commitTag: commit.ciTag!, deployedTag: deployedTagOf(deployed.ciTag!, env.name) })];
+        : [
+            deployPinScript(where, {
+              environment: env.name,
+              ...(env.region !== undefined ? { region: env.region } : {}),
+              ...(env.searchPath !== undefined ? { searchPath: env.searchPath } : {}),
+              targets: env.targets,
+              commitTag: commit.ciTag!,
+              deployedTag: deployedTagOf(deployed.ciTag!, env.name),
+            }),
+          ];
     const pinnedJob: CiJob = {
       ...(props.jobImage === undefined && env.toolboxRepository !== undefined ? { image: `${env.toolboxRepository}:${toolboxImageTag(path, scheme)}` } : {}),
       ...(env.audience !== undefined ? { id_tokens: { GITLAB_OIDC_TOKEN: { aud: env.audience } } } : {}),
@@ -266,11 +253,11 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
     const common = (): CiJob => ({ extends: DEPLOY_JOB, stage: stageOf(env), tags: [...env.runnerTags], resource_group: `deploy-${env.name}`, ...pinnedJob });
     const needs: CiNeed[] = [];
     if (env.promoteFrom !== undefined) {
-      // After the source environment's smoke test passed, when the source deploys here too.
+      // After the source environment's deploy job (deploy, smoke test, record) passed, when the source deploys here too.
       // With environment branches the source's jobs run in other pipelines (its branch's): the need is optional there.
       const source = envs.find((e) => e.name === env.promoteFrom);
       const elsewhere = source !== undefined && source.branch !== env.branch;
-      const after = source ? { needs: [{ job: `smoke-test-${source.name}`, ...(elsewhere ? { optional: true } : {}) }] } : {};
+      const after = source ? { needs: [{ job: `deploy-${source.name}`, ...(elsewhere ? { optional: true } : {}) }] } : {};
       // When the source deploys in other pipelines (another branch), the need cannot hold this job back:
       // the job itself refuses a digest that is not what the source environment runs after a passed smoke test.
       const requiredTag = elsewhere ? deployedTagOf(deployed.ciTag!, source.name) : undefined;
@@ -284,32 +271,20 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
       };
       needs.push({ job: `promote-${env.name}` });
     }
+    // Deploy, smoke test and record in one job, so in one hold of the environment's resource group: the smoke test
+    // probes what this job deployed, and only a digest whose own smoke test passed is recorded (see deployScript).
     jobs[`deploy-${env.name}`] = {
       ...common(),
       environment: { name: env.name },
       ...(needs.length > 0 ? { needs } : {}),
       rules: rules(env.manual ? "manual" : when),
-      script: [...pin, "PLATFORM_IMAGE_REF=$(platform_deployed_image)", `platform_hook ${DEPLOY_VARIABLES.deployHook} '${hooks.deploy}' "$PLATFORM_IMAGE_REF"`],
-    };
-    jobs[`smoke-test-${env.name}`] = {
-      ...common(),
-      environment: { name: env.name, action: "verify" },
-      needs: [{ job: `deploy-${env.name}` }],
-      rules: rules(when),
-      script: [
-        ...pin,
-        "PLATFORM_IMAGE_REF=$(platform_deployed_image)",
-        `platform_hook ${DEPLOY_VARIABLES.smokeTestHook} '${hooks.smokeTest}' "$PLATFORM_IMAGE_REF"`,
-        // The deployed tag moves on every passed smoke test (what the environment runs, kept by retention,
-        // and what the environments promoted from it check); the last good digest only where it is recorded.
-        record ? 'platform_record "$PLATFORM_IMAGE_REF"' : 'platform_mark_deployed "$PLATFORM_IMAGE_REF"',
-      ],
+      script: [...pin, ...deployScript(hooks, record, path)],
     };
     if (env.rollback ?? record) {
       jobs[`rollback-${env.name}`] = {
         ...common(),
         environment: { name: env.name },
-        needs: [{ job: `deploy-${env.name}` }, { job: `smoke-test-${env.name}` }],
+        needs: [{ job: `deploy-${env.name}` }],
         rules: rules("on_failure"),
         script: [...pin, `platform_rollback '${hooks.deploy}' '${hooks.smokeTest}'`],
       };

@@ -53,6 +53,11 @@ export interface ToolboxPromotionEnvironment {
    * @default `$PLATFORM_AWS_REGION` (a variable)
    */
   readonly region?: string;
+  /**
+   * With `toolbox`: the `PATH` the job's script pins (see `DeployPins.searchPath`).
+   * @default `DEFAULT_DEPLOY_SEARCH_PATH`
+   */
+  readonly searchPath?: string;
 }
 
 /**
@@ -118,7 +123,7 @@ export function toolboxPromotionJobs(path: string, props: ToolboxPromotionProps)
     const pin =
       env.toolbox === undefined
         ? []
-        : [deployPinScript(where, { environment: env.name, ...(env.region !== undefined ? { region: env.region } : {}), targets: [env.toolbox], single: true, commitTag: commit.ciTag!, deployedTag: latest })];
+        : [deployPinScript(where, { environment: env.name, ...(env.region !== undefined ? { region: env.region } : {}), ...(env.searchPath !== undefined ? { searchPath: env.searchPath } : {}), targets: [env.toolbox], single: true, commitTag: commit.ciTag!, deployedTag: latest })];
     const needs: CiNeed[] = names.includes(env.promoteFrom!) && promoted.some((e) => e.name === env.promoteFrom) ? [{ job: `promote-toolbox-${env.promoteFrom}` }] : [{ job: props.buildJob ?? "build-toolbox-image" }];
     jobs[`promote-toolbox-${env.name}`] = {
       stage: `promote-toolbox-${env.name}`,

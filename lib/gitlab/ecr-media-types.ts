@@ -15,10 +15,10 @@
  * in 2020 for aws/containers-roadmap#505; Amazon ECR User Guide, "Pushing a multi-architecture
  * image"), and AWS's own ECR client, awslabs/amazon-ecr-containerd-resolver (`ecr/base.go`,
  * `supportedImageMediaTypes`), sends both index types in `AcceptedMediaTypes`: so ECR accepts them,
- * though the API reference does not say so, and this was not tried against ECR here. The deploy
- * script's image lookup (`platform_batch_get`) therefore falls back when ECR refuses them (see
- * {@link ECR_DOCUMENTED_MEDIA_TYPES}); the re-tag (`platform_ecr_retag`) and the image flow's
- * lookup do not yet, and fail with ECR's error in that case.
+ * though the API reference does not say so, and this was not tried against ECR here. Every
+ * `batch-get-image` of the CI scripts therefore goes through one function, `platform_batch_get`
+ * (retag-script.ts: the deploy lookup, the re-tag `platform_ecr_retag` and the image flow's
+ * lookup), which falls back when ECR refuses them (see {@link ECR_DOCUMENTED_MEDIA_TYPES}).
  */
 export const ECR_ACCEPTED_MEDIA_TYPES = [
   "application/vnd.oci.image.index.v1+json",
@@ -32,7 +32,7 @@ export const ACCEPTED_MEDIA_TYPES_OPTION = `--accepted-media-types ${ECR_ACCEPTE
 
 /**
  * The image manifest types the ECR API reference documents for `acceptedMediaTypes` (without the
- * legacy Docker schema 1). The deploy script retries with these, and says so, when ECR answers the
+ * legacy Docker schema 1). `platform_batch_get` retries with these, and says so, when ECR answers the
  * index types with `InvalidParameterException`: an image index is then reported as not found, with
  * the fix (push single-platform images, `docker buildx build --provenance=false`).
  */

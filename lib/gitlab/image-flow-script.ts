@@ -1,4 +1,3 @@
-import { ACCEPTED_MEDIA_TYPES_OPTION } from "./ecr-media-types";
 import { INPUTS_HASH_FUNCTION_LINES } from "./image-inputs-script";
 import { RETAG_FUNCTION_LINES } from "./retag-script";
 /**
@@ -58,7 +57,8 @@ import { RETAG_FUNCTION_LINES } from "./retag-script";
  * Registry calls: ECR `DescribeImages` / `BatchGetImage` / `PutImage` through the AWS CLI
  * (aws ecr batch-get-image, put-image: AWS CLI v2 command reference; every batch-get-image passes
  * `--accepted-media-types` with the index and manifest types, `ECR_ACCEPTED_MEDIA_TYPES`, as buildx
- * pushes an OCI image index by default);
+ * pushes an OCI image index by default, through the one `platform_batch_get` of retag-script.ts with
+ * its fallback to the documented manifest types);
  * other registries through `docker buildx imagetools inspect|create` (docker buildx
  * reference). Builds use the pool's builder, `$PLATFORM_IMAGE_BUILDER`: `docker` (socket
  * binding or dind) or `buildkit-rootless` (`buildctl-daemonless.sh build --frontend
@@ -88,7 +88,9 @@ const LINES = [
   '  if [ "${PLATFORM_REGISTRY_KIND:-ecr}" = ecr ]; then',
   "    # batch-get-image needs only ecr:BatchGetImage, which every role that pulls has; it answers a",
   "    # missing tag with an empty image list (printed as None), not with an error.",
-  "    _digest=$(aws ecr batch-get-image " + ACCEPTED_MEDIA_TYPES_OPTION + " --repository-name \"$(platform_repository_name \"$1\")\" --image-ids \"imageTag=${1##*:}\" --query 'images[0].imageId.imageDigest' --output text 2>/dev/null) || return 1",
+  "    # platform_batch_get (retag-script.ts) falls back to the documented manifest types when ECR refuses the index types.",
+  '    _dg_host=${1%%/*}',
+  "    _digest=$(platform_batch_get \"${_dg_host%%.*}\" \"$(platform_repository_name \"$1\")\" \"imageTag=${1##*:}\" 'images[0].imageId.imageDigest' 2>/dev/null) || return 1",
   '    case $_digest in sha256:*) printf \'%s\\n\' \"$_digest\" ;; *) return 1 ;; esac',
   "  else",
   "    docker buildx imagetools inspect \"$1\" --format '{{.Manifest.Digest}}' 2>/dev/null",

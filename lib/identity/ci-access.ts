@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { validateRegion } from "../core/aws";
+import { IAM_ROLE_ARN, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { type IGrantable } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
@@ -66,8 +66,8 @@ export interface CiSnippet {
   toYaml(): string;
 }
 
-/** IAM role ARNs. */
-const ROLE_ARN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/** IAM role ARNs (one definition for the library: lib/core/aws.ts). */
+const ROLE_ARN = IAM_ROLE_ARN;
 const SESSION_NAME = '"gitlab-$CI_PROJECT_ID-$CI_JOB_ID"';
 const CREDENTIALS_QUERY = '--query "Credentials.[AccessKeyId,SecretAccessKey,SessionToken]" --output text';
 

@@ -5,6 +5,16 @@ import { tenantRoleName, projectConfigOf, type TenancyEnvironment, type TenancyP
 const TENANT_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 /** GitLab project paths: namespace segments and the project, each letters, digits, `_`, `.`, `-`, not starting with `-`. */
 const PROJECT_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+$/;
+
+/**
+ * Whether `path` is a project path the configuration accepts for a tenant: `group[/subgroup…]/project`,
+ * each segment of letters, digits, `_`, `.` and `-`, not starting with `-`, and not ending in `.git`
+ * (that names the repository, not the project). Shared by every place that checks a tenant's path
+ * (the deploy jobs' pinned rows too), so none accepts or refuses what another does not.
+ */
+export function isTenantProjectPath(path: unknown): path is string {
+  return typeof path === "string" && PROJECT_PATH.test(path) && !path.endsWith(".git");
+}
 /** IAM role names hold at most 64 characters (IAM User Guide, "IAM and AWS STS quotas"). */
 const ROLE_NAME_MAX = 64;
 
@@ -25,7 +35,7 @@ export function validateTenancy(path: string, platform: TenancyPlatform, env: Te
   const names = new Map<string, number>();
   tenantsOf(env, path).forEach((tenant, i) => {
     const where = tenant.configPath;
-    check(typeof tenant.path === "string" && PROJECT_PATH.test(tenant.path) && !tenant.path.endsWith(".git"), {
+    check(isTenantProjectPath(tenant.path), {
       path: where,
       subject: "project path",
       value: tenant.path,

@@ -1,6 +1,9 @@
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { exampleConfig } from "../../stacks/example-config";
 import { describeWithTool } from "../support/conformance";
-import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
+import { GITLAB_CI_LOCAL, SHIMMED_COMMANDS } from "../support/gitlab-ci-local";
 import { deployFlow } from "./support/deploy-project";
 import { type FlowPipeline, type RegistryState } from "./support/flow-harness";
 
@@ -22,7 +25,7 @@ const files = {
 };
 const HOST = { dev: "111111111111.dkr.ecr.eu-central-1.amazonaws.com", staging: "111111111111.dkr.ecr.eu-central-1.amazonaws.com", production: "222222222222.dkr.ecr.eu-central-1.amazonaws.com" } as const;
 const ACCOUNT = { staging: "111111111111", production: "222222222222" } as const;
-const DEPLOY_JOBS = ["promote-staging", "deploy-staging", "smoke-test-staging", "promote-production", "deploy-production", "smoke-test-production"];
+const DEPLOY_JOBS = ["promote-staging", "deploy-staging", "promote-production", "deploy-production"];
 
 /**
  * The siblings of PLATFORM_PROMOTE_FROM: every variable a deploy job's source, target, role,
@@ -42,28 +45,71 @@ const ATTACK = {
   AWS_ENDPOINT_URL_ECR: "https://registry.attacker.example",
 } as const;
 
+/**
+ * Pipeline variables that would send the jobs' AWS and docker calls, their credentials or their
+ * trust elsewhere: the docker daemon and config, proxies (both spellings), the AWS CLI's CA bundle,
+ * config and credentials files, botocore data, endpoints (one of a service the jobs never call,
+ * for the per-service form), and `PATH` (added in the test: a directory whose `aws` and `docker`
+ * log the job that ran them before they pass the call on). The fake registry refuses a deploy
+ * job's call made with any of these set (`FAKE_PINNED_JOBS`); build jobs, which the platform does
+ * not pin, still run (their calls are not judged here).
+ */
+const REDIRECTS = {
+  DOCKER_HOST: "tcp://docker.attacker.example:2375",
+  DOCKER_CONFIG: "/tmp/attacker-docker-config",
+  HTTPS_PROXY: "http://proxy.attacker.example:3128",
+  https_proxy: "http://proxy.attacker.example:3128",
+  HTTP_PROXY: "http://proxy.attacker.example:3128",
+  http_proxy: "http://proxy.attacker.example:3128",
+  NO_PROXY: "attacker.example",
+  no_proxy: "attacker.example",
+  AWS_DATA_PATH: "/tmp/attacker-botocore-data",
+  AWS_CA_BUNDLE: "/tmp/attacker-ca.pem",
+  AWS_CONFIG_FILE: "/tmp/attacker-aws-config",
+  AWS_SHARED_CREDENTIALS_FILE: "/tmp/attacker-aws-credentials",
+  AWS_PROFILE: "attacker",
+  AWS_ENDPOINT_URL: "https://aws.attacker.example",
+  AWS_ENDPOINT_URL_STS: "https://sts.attacker.example",
+  AWS_ENDPOINT_URL_SSM: "https://ssm.attacker.example",
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: "https://secrets.attacker.example",
+} as const;
+
 describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer the protected promote and deploy jobs", () => {
   describeWithTool("rsync", "acme/app on main with hostile pipeline variables (shell executor, fake ECR, IAM across environments)", () => {
     const flow = deployFlow(exampleConfig, "acme/app", files);
     const { project } = flow;
     const p: Record<string, FlowPipeline> = {};
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION, pinned: process.env.FAKE_PINNED_JOBS };
+
+    // A PATH whose aws, docker (and the other shimmed commands) log the job that ran them, then pass the call on.
+    const evil = mkdtempSync(path.join(tmpdir(), "flow-attacker-bin-"));
+    const evilLog = path.join(evil, "calls.log");
+    const evilCalls = () => (existsSync(evilLog) ? readFileSync(evilLog, "utf8").split("\n").filter(Boolean) : []);
 
     beforeAll(async () => {
       process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
       process.env.FAKE_PROMOTION = Object.entries(flow.promotion).map(([target, source]) => `${target}=${source}`).join(",");
-      p.steered = await project.pipeline("main: pipeline variables aim elsewhere", { kind: "push", branch: "main" }, 0, { override: ATTACK });
+      process.env.FAKE_PINNED_JOBS = `^(${DEPLOY_JOBS.join("|")}|rollback-.*)$`;
+      appendFileSync(evilLog, "");
+      for (const tool of [...SHIMMED_COMMANDS, "buildctl-daemonless.sh"]) {
+        const shim = path.join(project.repo.dir, ".shims", tool);
+        writeFileSync(path.join(evil, tool), `#!/bin/sh\nprintf '%s %s\\n' "\${CI_JOB_NAME:-?}" "${tool}" >> ${JSON.stringify(evilLog)}\nexec ${JSON.stringify(shim)} "$@"\n`);
+        chmodSync(path.join(evil, tool), 0o755);
+      }
+      const attack = { ...ATTACK, ...REDIRECTS, PATH: `${evil}:${process.env.PATH ?? "/usr/bin:/bin"}` };
+      p.steered = await project.pipeline("main: pipeline variables aim elsewhere", { kind: "push", branch: "main" }, 0, { override: attack });
       project.repo.git("checkout", "-q", "main");
       project.repo.commit({ "src/index.js": "console.log(3);\n", BROKEN: "the app of this commit fails its smoke test\n" }, "broken change");
       p.skipped = await project.pipeline("main: a pipeline variable replaces the smoke test", { kind: "push", branch: "main" }, 1, { override: { PLATFORM_SMOKE_TEST_HOOK: "true" } });
     }, 300_000);
     afterAll(() => {
       // Assigning undefined to process.env stores the string "undefined": delete instead.
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
+      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion], ["FAKE_PINNED_JOBS", saved.pinned]] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
-      project.repo.remove();
+      flow.remove();
+      rmSync(evil, { recursive: true, force: true });
     });
 
     const state = (): RegistryState & { parameters?: Record<string, string> } => project.registry();
@@ -97,11 +143,25 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer 
       expect(state().parameters).toEqual({ "/acme-ci/staging/deploy/app/last-good-digest": built, "/acme-ci/production/deploy/app/last-good-digest": built });
     });
 
+    test("fault: DOCKER_HOST, DOCKER_CONFIG, the proxies (both cases), PATH, AWS_DATA_PATH, the AWS CLI's CA bundle, config and credentials files and endpoints as pipeline variables reached the deploy jobs' aws and docker calls; now PATH is pinned and the rest is unset before any call", () => {
+      const pipeline = p.steered!;
+      // The fake registry refused every deploy-job call made with one of them set: all deploy jobs passed, so none was.
+      expect({ status: pipeline.run.run.status, passed: pipeline.run.passed.filter((j) => DEPLOY_JOBS.includes(j)).sort(), failed: pipeline.run.run.status === 0 ? "" : failure(pipeline) }).toEqual({
+        status: 0,
+        passed: [...DEPLOY_JOBS].sort(),
+        failed: "",
+      });
+      // The attacker's PATH reached the build jobs (the wrappers work) but no deploy job ran a program from it.
+      const calls = evilCalls();
+      expect(calls.some((c) => c.startsWith("build-app-image "))).toBe(true);
+      expect(calls.filter((c) => /^(promote|deploy|smoke-test|rollback)-/.test(c))).toEqual([]);
+    });
+
     test("fault: PLATFORM_SMOKE_TEST_HOOK=true as a pipeline variable passed a broken commit's smoke test and opened production to it; now the project's smoke test runs, fails and staging rolls back", () => {
       const pipeline = p.skipped!;
       expect(pipeline.run.run.status).not.toBe(0);
-      expect(pipeline.run.passed).toEqual(expect.arrayContaining(["promote-staging", "deploy-staging", "rollback-staging"]));
-      for (const job of ["smoke-test-staging", "promote-production", "deploy-production", "smoke-test-production"]) expect(pipeline.run.passed).not.toContain(job);
+      expect(pipeline.run.passed).toEqual(expect.arrayContaining(["promote-staging", "rollback-staging"]));
+      for (const job of ["deploy-staging", "promote-production", "deploy-production"]) expect(pipeline.run.passed).not.toContain(job);
       const broken = digestOf(repoOf("staging"), `sha-${pipeline.sha}`)!;
       expect(flow.deployments()).toContain(`smoke staging ${HOST.staging}/${repoOf("staging")}@${broken} FAIL`);
       expect(digestOf(repoOf("production"), `sha-${pipeline.sha}`)).toBeUndefined();

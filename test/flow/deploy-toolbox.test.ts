@@ -2,7 +2,7 @@ import { exampleConfig } from "../../stacks/example-config";
 import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
 import { toolboxFlow } from "./support/deploy-project";
-import { type FlowPipeline, type RegistryState } from "./support/flow-harness";
+import { fakeIdToken, type FlowPipeline, fakeRegistry, type RegistryState } from "./support/flow-harness";
 
 /*
  * The image deploy jobs start from, in the pipeline flow suite: the example's toolbox project runs
@@ -15,7 +15,7 @@ const ACCOUNT = { dev: "111111111111", staging: "111111111111", production: "222
 
 describeWithTool(GITLAB_CI_LOCAL, "deploy flow: the toolbox image reaches every deploying environment", () => {
   describeWithTool("rsync", "acme/toolbox on main (shell executor, fake ECR, IAM across environments)", () => {
-    const { project } = toolboxFlow(exampleConfig, "acme/toolbox", "FROM alpine:3.20\nRUN echo deploy tools\n");
+    const { project, remove } = toolboxFlow(exampleConfig, "acme/toolbox", "FROM alpine:3.20\nRUN echo deploy tools\n");
     const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION, index: process.env.FAKE_IMAGE_INDEX };
     let main: FlowPipeline;
 
@@ -33,7 +33,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: the toolbox image reaches every 
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
-      project.repo.remove();
+      remove();
     });
 
     const state = (): RegistryState => project.registry();
@@ -57,6 +57,61 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: the toolbox image reaches every 
       for (const e of writes) {
         const env = e.repo!.split("/")[1] as "staging" | "production";
         expect({ repo: e.repo, role: e.role, job: e.job }).toEqual({ repo: e.repo, role: `arn:aws:iam::${ACCOUNT[env]}:role/acme-ci-${env}-toolbox-protected`, job: `promote-toolbox-${env}` });
+      }
+    });
+  });
+});
+
+/*
+ * Whether the toolbox's latest may move is decided from the branch head, and the branch is the ID
+ * token's (GitLab signs it), not CI_COMMIT_BRANCH: pipeline variables override predefined variables,
+ * and a retried promote job of an older pipeline whose CI_COMMIT_BRANCH (and CI_DEFAULT_BRANCH, for
+ * the job's rule) names a branch still at that older commit moved latest back.
+ */
+const PROMOTE_JOBS = ["promote-toolbox-staging", "promote-toolbox-production"];
+
+describeWithTool(GITLAB_CI_LOCAL, "deploy flow: a pipeline variable cannot make the toolbox's latest move back", () => {
+  describeWithTool("rsync", "acme/toolbox: two commits, then commit 1's promote jobs retried with CI_COMMIT_BRANCH naming a stale branch", () => {
+    const { project, remove } = toolboxFlow(exampleConfig, "acme/toolbox", "FROM alpine:3.20\nRUN echo deploy tools\n");
+    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+    const p: Record<string, FlowPipeline> = {};
+    const token = (pipeline: FlowPipeline) => fakeIdToken({ project_path: "acme/toolbox", ref: "main", ref_type: "branch", ref_protected: "true", pipeline_source: "push", sha: pipeline.sha });
+
+    beforeAll(async () => {
+      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
+      process.env.FAKE_PROMOTION = "staging=dev,production=staging";
+      p.first = await project.pipeline("toolbox main: commit 1", { kind: "push", branch: "main" }, 0);
+      // A branch that still points at commit 1 (fetched into the checkout as the runner fetches a pipeline's branch).
+      project.repo.git("update-ref", "refs/remotes/origin/stale", p.first.sha);
+      project.repo.git("checkout", "-q", "main");
+      project.repo.commit({ Dockerfile: "FROM alpine:3.20\nRUN echo deploy tools, version 2\n" }, "toolbox commit 2");
+      p.second = await project.pipeline("toolbox main: commit 2", { kind: "push", branch: "main" }, 1);
+      p.retry = await project.pipeline("toolbox main: commit 1's promote jobs retried with CI_COMMIT_BRANCH=stale", { kind: "push", branch: "main" }, 2, {
+        jobs: PROMOTE_JOBS,
+        retryOf: p.first,
+        pipelineVariables: { CI_COMMIT_BRANCH: "stale", CI_DEFAULT_BRANCH: "stale", GITLAB_OIDC_TOKEN: token(p.first) },
+      });
+    }, 300_000);
+    afterAll(() => {
+      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      remove();
+    });
+
+    test("fault: CI_COMMIT_BRANCH as a pipeline variable chose the branch whose head platform_still_head compared, and latest moved back to commit 1; now the ID token's ref decides and latest stays on commit 2", () => {
+      for (const pipeline of [p.first!, p.second!, p.retry!]) {
+        expect({ pipeline: pipeline.name, status: pipeline.run.run.status, out: pipeline.run.run.status === 0 ? "" : pipeline.run.run.stdout.slice(-3000) }).toEqual({ pipeline: pipeline.name, status: 0, out: "" });
+      }
+      expect(p.retry!.run.passed).toEqual([...PROMOTE_JOBS].sort());
+      expect(p.retry!.run.run.stdout).toContain(`main has moved on to ${p.second!.sha}`);
+      const registry = project.registry();
+      for (const env of ["staging", "production"]) {
+        const repo = `acme/${env}/toolbox/toolbox`;
+        const second = fakeRegistry.findTag(registry, repo, `sha-${p.second!.sha}`)?.digest;
+        expect(second).toMatch(/^sha256:/);
+        expect({ repo, latest: fakeRegistry.findTag(registry, repo, "latest")?.digest }).toEqual({ repo, latest: second });
       }
     });
   });

@@ -52,7 +52,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
-      project.repo.remove();
+      flow.remove();
     });
 
     const state = (): RegistryState => project.registry();
@@ -63,9 +63,9 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
     const ACCOUNT = { staging: "111111111111", production: "222222222222" } as const;
     const repoOf = (env: string) => `acme/${env}/app/app`;
     const commitDigest = (env: string, pipeline: FlowPipeline) => digestOf(repoOf(env), `sha-${pipeline.sha}`);
-    const DEPLOY_JOBS = ["promote-staging", "deploy-staging", "smoke-test-staging", "promote-production", "deploy-production", "smoke-test-production"];
+    const DEPLOY_JOBS = ["promote-staging", "deploy-staging", "promote-production", "deploy-production"];
 
-    test("the first push and the source-only change run every job: build, test, promote to staging, deploy, smoke test, promote to production, deploy, smoke test", () => {
+    test("the first push and the source-only change run every job: build, test, promote to staging, deploy and smoke test, promote to production, deploy and smoke test", () => {
       for (const pipeline of [p.first!, p.source!]) {
         expect({ pipeline: pipeline.name, status: pipeline.run.run.status, passed: pipeline.run.passed, failed: pipeline.run.run.status === 0 ? "" : failure(pipeline) }).toEqual({
           pipeline: pipeline.name,
@@ -96,7 +96,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
       for (const e of events) {
         const env = e.repo!.split("/")[1] as "staging" | "production";
         expect({ repo: e.repo, tag: e.tag, role: e.role }).toEqual({ repo: e.repo, tag: e.tag, role: `arn:aws:iam::${ACCOUNT[env]}:role/acme-ci-${env}-app-protected` });
-        expect(e.job).toMatch(new RegExp(`^(promote|smoke-test)-${env}$`));
+        expect(e.job).toMatch(new RegExp(`^(promote|deploy)-${env}$`));
       }
     });
 
@@ -110,9 +110,9 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
 
     test("a failing smoke test rolls back to the recorded digest; production is not touched", () => {
       expect(p.broken!.run.run.status).not.toBe(0);
-      expect(p.broken!.run.passed).toEqual(expect.arrayContaining(["promote-staging", "deploy-staging", "rollback-staging"]));
-      expect(p.broken!.run.passed).not.toContain("smoke-test-staging");
-      for (const job of ["promote-production", "deploy-production", "smoke-test-production"]) expect(p.broken!.run.passed).not.toContain(job);
+      // The deploy job (deploy, smoke test, record) fails on the smoke test; the rollback passes.
+      expect(p.broken!.run.passed).toEqual(expect.arrayContaining(["promote-staging", "rollback-staging"]));
+      for (const job of ["deploy-staging", "promote-production", "deploy-production"]) expect(p.broken!.run.passed).not.toContain(job);
       const good = commitDigest("staging", p.source!)!;
       const broken = commitDigest("staging", p.broken!)!;
       expect(broken).not.toBe(good);

@@ -1,5 +1,8 @@
 import { DEPLOY_FUNCTIONS } from "../../lib/gitlab/deploy-script";
 import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { DOCUMENTED_MEDIA_TYPES_OPTION, ECR_ACCEPTED_MEDIA_TYPES, ECR_DOCUMENTED_MEDIA_TYPES } from "../../lib/gitlab/ecr-media-types";
 import { IMAGE_FLOW_FUNCTIONS } from "../../lib/gitlab/image-flow-script";
 
@@ -16,13 +19,15 @@ describe("batch-get-image accepts image indexes and manifests", () => {
   const calls = (script: string) => script.split("\n").filter((l) => l.includes("aws ecr batch-get-image"));
 
   test.each([
-    // The deploy functions look up in one place (platform_batch_get, plus its fallback with the documented types) and re-tag in platform_ecr_retag (three calls).
-    ["deploy functions", DEPLOY_FUNCTIONS.split("\n").filter((l) => !l.includes(DOCUMENTED_MEDIA_TYPES_OPTION)).join("\n"), 4],
-    ["image-flow functions", IMAGE_FLOW_FUNCTIONS, 4],
-  ] as const)("fault: the %s looked up and re-tagged images without --accepted-media-types, so an OCI index read as missing", (_name, script, count) => {
+    ["deploy functions", DEPLOY_FUNCTIONS],
+    ["image-flow functions", IMAGE_FLOW_FUNCTIONS],
+  ] as const)("fault: the %s looked up and re-tagged images without --accepted-media-types, so an OCI index read as missing; and the re-tag and the image flow's lookup had no fallback of their own: now every batch-get-image is the one platform_batch_get", (_name, script) => {
     const lines = calls(script);
-    expect(lines).toHaveLength(count);
-    for (const line of lines) expect(line).toContain(`--accepted-media-types ${ECR_ACCEPTED_MEDIA_TYPES.join(" ")} --`);
+    // One call with the index and manifest types, one fallback with the documented types, both in platform_batch_get.
+    expect(lines.map((l) => (l.includes(`--accepted-media-types ${ECR_ACCEPTED_MEDIA_TYPES.join(" ")} --`) ? "accepted" : l.includes(`${DOCUMENTED_MEDIA_TYPES_OPTION} --`) ? "documented" : l))).toEqual(["accepted", "documented"]);
+    const body = script.slice(script.indexOf("platform_batch_get() {"), script.indexOf("\n}\n", script.indexOf("platform_batch_get() {")));
+    for (const line of lines) expect(body).toContain(line);
+    expect(script.split("InvalidParameterException").length - 1).toBe(1);
     expect([...ECR_ACCEPTED_MEDIA_TYPES].sort()).toEqual([
       "application/vnd.docker.distribution.manifest.list.v2+json",
       "application/vnd.docker.distribution.manifest.v2+json",
@@ -75,5 +80,43 @@ describe("the deploy functions when ECR answers otherwise than expected", () => 
     const denied = lookup(`echo "An error occurred (AccessDeniedException) when calling the BatchGetImage operation" >&2; return 254`);
     expect(denied.status).toBe(1);
     expect(denied.stderr).toContain("ECR BatchGetImage of acme/staging/app/app imageTag=sha-1 failed: An error occurred (AccessDeniedException)");
+  });
+});
+
+/*
+ * The re-tag (platform_ecr_retag: manifest, media type, read-back) and the image flow's lookup
+ * (platform_digest) against an ECR that refuses the index types: both fall back as the deploy lookup does.
+ */
+describe("the re-tag and the image flow's lookup when ECR refuses the index types", () => {
+  const refusing = (dir: string) => `aws() {
+  case "$*" in
+    *put-image*) printf '%s\\n' "$*" > "${dir}/put"; return 0 ;;
+    *image.index*) echo "An error occurred (InvalidParameterException) when calling the BatchGetImage operation: Invalid parameter at 'acceptedMediaTypes'" >&2; return 254 ;;
+    *imageManifestMediaType*) printf 'application/vnd.oci.image.manifest.v1+json\\n' ;;
+    *imageManifest*) printf '{"schemaVersion":2}\\n' ;;
+    *imageTag=deployed-staging*) if [ -f "${dir}/put" ]; then printf 'sha256:aa\\n'; else printf 'None\\n'; fi ;;
+    *imageTag=sha-1*) printf 'sha256:aa\\n' ;;
+    *) return 9 ;;
+  esac
+}`;
+  const run = (functions: string, call: string) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "media-types-"));
+    try {
+      const result = spawnSync("sh", ["-c", `${functions}\n${refusing(dir)}\n${call}`], { encoding: "utf8" });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr, put: existsSync(path.join(dir, "put")) ? readFileSync(path.join(dir, "put"), "utf8") : undefined };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  test("fault: platform_ecr_retag failed with ECR's InvalidParameterException where the lookup fell back; now it re-tags a single-manifest image with the documented types, the manifest bytes unchanged", () => {
+    const result = run(DEPLOY_FUNCTIONS, "platform_ecr_retag 111111111111 acme/staging/app/app sha256:aa deployed-staging");
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: expect.stringContaining("ECR refused the image index media types for acme/staging/app/app") });
+    expect(result.put).toContain(`--image-tag deployed-staging --image-manifest {"schemaVersion":2} --image-manifest-media-type application/vnd.oci.image.manifest.v1+json`);
+  });
+
+  test("fault: the image flow's platform_digest read an image as missing when ECR refused the index types; now it falls back too", () => {
+    const result = run(IMAGE_FLOW_FUNCTIONS, "platform_digest 111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/dev/app/app:sha-1");
+    expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 0, stdout: "sha256:aa\n" });
   });
 });

@@ -4,8 +4,8 @@ import { parse } from "yaml";
 import { ValidationError } from "../../lib/core/errors";
 import { type CiJob } from "../../lib/gitlab/ci-yaml";
 import { DEPLOY_FUNCTIONS } from "../../lib/gitlab/deploy-script";
-import { AWS_CLI_REDIRECTS, PINNED_VARIABLES } from "../../lib/gitlab/deploy-targets";
-import { DEPLOY_JOB, deployTemplate, type DeployTemplateEnvironment, UNPROTECTED_REF } from "../../lib/gitlab/deploy-template";
+import { AWS_CLI_REDIRECTS, DEFAULT_DEPLOY_SEARCH_PATH, JOB_REDIRECTS, PINNED_VARIABLES } from "../../lib/gitlab/deploy-targets";
+import { DEPLOY_JOB, deployScript, deployTemplate, type DeployTemplateEnvironment, UNPROTECTED_REF } from "../../lib/gitlab/deploy-template";
 import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { platformCiTemplates } from "../../lib/gitlab/platform-templates";
 import { TagScheme } from "../../lib/registry/tag-scheme";
@@ -32,20 +32,18 @@ const messageOf = (fn: () => unknown): string => {
 };
 
 describe("deploy template of the example (published as deploy.yml)", () => {
-  test("per environment in promotion order: promote, deploy, smoke test, rollback; production promoted from staging", () => {
-    expect(Object.keys(jobs)).toEqual([
-      DEPLOY_JOB,
-      ...["staging", "production"].flatMap((env) => [`promote-${env}`, `deploy-${env}`, `smoke-test-${env}`, `rollback-${env}`]),
-    ]);
+  test("per environment in promotion order: promote, deploy (deploy, smoke test, record), rollback; production promoted from staging", () => {
+    expect(Object.keys(jobs)).toEqual([DEPLOY_JOB, ...["staging", "production"].flatMap((env) => [`promote-${env}`, `deploy-${env}`, `rollback-${env}`])]);
     expect(template.config.stages).toEqual(["build-images", "test", "review", "deploy-staging", "deploy-production"]);
-    expect(jobs["promote-production"]!.needs).toEqual([{ job: "smoke-test-staging" }]);
+    expect(jobs["promote-production"]!.needs).toEqual([{ job: "deploy-staging" }]);
+    expect(jobs["rollback-production"]!.needs).toEqual([{ job: "deploy-production" }]);
     expect(jobs["promote-staging"]!.needs).toBeUndefined();
   });
 
   test.each(["staging", "production"])("%s: every job carries environment:, protected-only rules, the deploy runner's tags and one resource group", (env) => {
     const tags = published.environments.find((e) => e.name === env)!.runnerTags;
     expect(tags).toEqual([env === "production" ? "acme-ci-production-deploy" : "acme-ci-staging-protected-test"]);
-    for (const name of [`promote-${env}`, `deploy-${env}`, `smoke-test-${env}`, `rollback-${env}`]) {
+    for (const name of [`promote-${env}`, `deploy-${env}`, `rollback-${env}`]) {
       const job = jobs[name]!;
       expect({ name, environment: job.environment!.name, tags: job.tags, extends: job.extends, resource_group: job.resource_group }).toEqual({
         name,
@@ -58,7 +56,7 @@ describe("deploy template of the example (published as deploy.yml)", () => {
       expect(job.rules![1]!.if).toBe("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
     }
     expect(jobs[`promote-${env}`]!.environment!.action).toBe("prepare");
-    expect(jobs[`smoke-test-${env}`]!.environment!.action).toBe("verify");
+    expect(jobs[`deploy-${env}`]!.environment!.action).toBeUndefined();
     expect(jobs[`rollback-${env}`]!.rules![1]!.when).toBe("on_failure");
     expect(jobs[`deploy-${env}`]!.rules![1]!.when).toBe(env === "production" ? "manual" : "on_success");
   });
@@ -73,7 +71,7 @@ describe("deploy template of the example (published as deploy.yml)", () => {
       ["staging", "111111111111", "111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/dev/app/app"],
       ["production", "222222222222", "111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/staging/app/app"],
     ] as const) {
-      for (const name of [`promote-${env}`, `deploy-${env}`, `smoke-test-${env}`, `rollback-${env}`]) {
+      for (const name of [`promote-${env}`, `deploy-${env}`, `rollback-${env}`]) {
         const job = jobs[name]!;
         expect({ name, aud: job.id_tokens, image: job.image }).toEqual({
           name,
@@ -89,19 +87,26 @@ describe("deploy template of the example (published as deploy.yml)", () => {
         expect(pin).not.toContain("'acme/toolbox')");
       }
     }
-    expect(jobs["deploy-staging"]!.script!.at(-1)).toBe(`platform_hook PLATFORM_DEPLOY_HOOK './deploy/deploy.sh' "$PLATFORM_IMAGE_REF"`);
+    expect(jobs["deploy-staging"]!.script!.slice(1)).toEqual([
+      "PLATFORM_IMAGE_REF=$(platform_deployed_image)",
+      `platform_hook PLATFORM_DEPLOY_HOOK './deploy/deploy.sh' "$PLATFORM_IMAGE_REF"`,
+      `platform_hook PLATFORM_SMOKE_TEST_HOOK './deploy/smoke-test.sh' "$PLATFORM_IMAGE_REF"`,
+      'platform_record "$PLATFORM_IMAGE_REF"',
+    ]);
     expect(jobs["rollback-staging"]!.script!.at(-1)).toBe(`platform_rollback './deploy/deploy.sh' './deploy/smoke-test.sh'`);
     expect(DEPLOY_FUNCTIONS).toContain('aws sts assume-role --role-arn "$PLATFORM_DEPLOY_ROLE_ARN"');
     expect(DEPLOY_FUNCTIONS).toContain("docker buildx imagetools create --prefer-index=false");
   });
 
-  // What a pipeline variable of each name could hold: anything (an attacker's repository, role, empty).
-  const hostile = fc.record(Object.fromEntries([...PINNED_VARIABLES, ...AWS_CLI_REDIRECTS, "AWS_REGION", "AWS_DEFAULT_REGION"].map((k) => [k, fc.string({ maxLength: 40 }).filter((v) => !v.includes("\0"))])) as Record<string, fc.Arbitrary<string>>);
+  // What a pipeline variable of each name could hold: anything (an attacker's repository, role, PATH, proxy, endpoint, empty).
+  const ATTACKED = [...PINNED_VARIABLES, ...AWS_CLI_REDIRECTS, ...JOB_REDIRECTS, "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PAGER", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_S3", "PATH"];
+  const hostile = fc.record(Object.fromEntries(ATTACKED.map((k) => [k, fc.string({ maxLength: 40 }).filter((v) => !v.includes("\0"))])) as Record<string, fc.Arbitrary<string>>);
 
-  test("property: whatever the environment holds for the pinned names, the pinned script leaves the platform's values (and unsets what would redirect the AWS CLI)", () => {
+  test("property: whatever the environment holds for the pinned names, the pinned script leaves the platform's values, pins PATH, and unsets what would redirect the AWS CLI or docker (every other AWS_* variable too)", () => {
     const pin = jobs["deploy-production"]!.script![0]!;
-    const names = [...PINNED_VARIABLES, "AWS_REGION", "AWS_DEFAULT_REGION"];
-    const show = `${pin}\nfor v in ${names.join(" ")}; do printenv "$v" || echo "-"; done; for v in ${AWS_CLI_REDIRECTS.join(" ")}; do printenv "$v" && echo "SET $v"; done; true`;
+    const names = [...PINNED_VARIABLES, "AWS_REGION", "AWS_DEFAULT_REGION", "PATH"];
+    const redirects = [...AWS_CLI_REDIRECTS, ...JOB_REDIRECTS];
+    const show = `${pin}\nfor v in ${names.join(" ")}; do printenv "$v" || echo "-"; done; for v in ${redirects.join(" ")}; do printenv "$v" && echo "SET $v"; done; echo "pager=[$AWS_PAGER]"; env | sed -n 's/^\\(AWS_[A-Za-z0-9_]*\\)=.*/\\1/p' | sort | tr '\\n' ' '`;
     const expected = [
       "arn:aws:iam::222222222222:role/acme-ci-production-app-protected",
       "222222222222.dkr.ecr.eu-central-1.amazonaws.com/acme/production/app/app",
@@ -112,14 +117,26 @@ describe("deploy template of the example (published as deploy.yml)", () => {
       "deployed-production",
       "eu-central-1",
       "eu-central-1",
+      DEFAULT_DEPLOY_SEARCH_PATH,
+      "pager=[]",
+      "AWS_DEFAULT_REGION AWS_PAGER AWS_REGION AWS_ROLE_ARN ",
     ].join("\n");
     fc.assert(
       fc.property(hostile, (env) => {
-        const out = execFileSync("sh", ["-c", show], { encoding: "utf8", env: { PATH: process.env.PATH, ...env, CI_PROJECT_PATH: "acme/app", CI_COMMIT_SHA: "0123abc" } });
-        expect(out.trimEnd()).toBe(expected);
+        // stderr is dropped: a random LD_PRELOAD makes the loader complain before the script unsets it.
+        const out = execFileSync("/bin/sh", ["-c", show], { encoding: "utf8", env: { ...env, CI_PROJECT_PATH: "acme/app", CI_COMMIT_SHA: "0123abc" }, stdio: ["ignore", "pipe", "ignore"] });
+        expect(out.trimEnd()).toBe(expected.trimEnd());
       }),
       { numRuns: 25 },
     );
+  });
+
+  test("fault: PATH was not pinned and DOCKER_HOST, DOCKER_CONFIG, the proxies, AWS_DATA_PATH and AWS_ENDPOINT_URL_<service> of other services were not unset; the lists name them and the script pins PATH before it runs any program", () => {
+    for (const name of ["DOCKER_HOST", "DOCKER_CONFIG", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"]) expect(JOB_REDIRECTS).toContain(name);
+    for (const name of ["AWS_DATA_PATH", "AWS_CA_BUNDLE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL"]) expect(AWS_CLI_REDIRECTS).toContain(name);
+    const pin = jobs["deploy-staging"]!.script![0]!.split("\n");
+    // The first command pins PATH: nothing before it could run a program a PATH variable chose.
+    expect(pin.filter((l) => !l.startsWith("#")).slice(0, 2)).toEqual([`PATH='${DEFAULT_DEPLOY_SEARCH_PATH}'`, "export PATH"]);
   });
 
   test("a project without a row (another group's, or the toolbox project) fails before any AWS call", () => {
@@ -128,7 +145,7 @@ describe("deploy template of the example (published as deploy.yml)", () => {
       let status = 0;
       let stderr = "";
       try {
-        execFileSync("sh", ["-c", `${pin}\necho reached`], { encoding: "utf8", env: { PATH: process.env.PATH, CI_PROJECT_PATH: project }, stdio: ["ignore", "pipe", "pipe"] });
+        execFileSync("/bin/sh", ["-c", `${pin}\necho reached`], { encoding: "utf8", env: { PATH: process.env.PATH, CI_PROJECT_PATH: project }, stdio: ["ignore", "pipe", "pipe"] });
       } catch (error) {
         status = (error as { status: number }).status;
         stderr = String((error as { stderr: string }).stderr);
@@ -149,8 +166,8 @@ describe("deploy template options and bad input", () => {
     expect(rules[rules.length - 1]).toEqual({ ...main, if: '$CI_COMMIT_BRANCH == "production"' });
     expect(t.config.jobs["deploy-production"]!.rules![1]!.if).toBe('$CI_COMMIT_BRANCH == "production"');
     expect(t.config.jobs["deploy-staging"]!.rules![1]!.if).toBe("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH");
-    // Staging's smoke test runs in another branch's pipeline: production's promotion does not wait for it there.
-    expect(t.config.jobs["promote-production"]!.needs).toEqual([{ job: "smoke-test-staging", optional: true }]);
+    // Staging's deploy job (with its smoke test) runs in another branch's pipeline: production's promotion does not wait for it there.
+    expect(t.config.jobs["promote-production"]!.needs).toEqual([{ job: "deploy-staging", optional: true }]);
   });
 
   test("refused: no runner tags, a promotion source later in the list, rollback without recording, a scheme without the deployed kind", () => {
@@ -169,6 +186,12 @@ describe("deploy template options and bad input", () => {
     expect(messageOf(branches)).toMatch(/^t\/workflowRules: invalid workflow rules \[\]\. Rule: environment branches repeat the default branch's workflow rule/);
   });
 
+  test("deployScript (exported) refuses a hook that could not stay literal, as the template does", () => {
+    expect(messageOf(() => deployScript({ deploy: "./deploy.sh'; curl x'", smokeTest: "./smoke.sh" }, true, "lib"))).toMatch(/^lib\/hooks\/deploy: invalid hook command .*between single quotes/);
+    expect(messageOf(() => deployScript({ deploy: "./deploy.sh", smokeTest: "" }, false, "lib"))).toMatch(/^lib\/hooks\/smokeTest: invalid hook command ""/);
+    expect(deployScript({ deploy: "./d.sh", smokeTest: "./s.sh" }, false).at(-1)).toBe('platform_mark_deployed "$PLATFORM_IMAGE_REF"');
+  });
+
   test("refused: an empty job image (it fell back to the toolbox image); a named one is used as given", () => {
     expect(messageOf(() => deployTemplate("t", { tagScheme: scheme, environments: envs, jobImage: "" }))).toMatch(/^t\/jobImage: invalid deploy job image ""\. Rule: an image reference \(a non-empty string without CI\/CD variables/);
     // A variable would let a pipeline variable choose the image that runs with the deployment role.
@@ -183,7 +206,7 @@ const scripts = Object.entries(parse(template.content) as Record<string, CiJob |
   .map(([name, body]) => [name, ["#!/bin/sh", "set -e", ...(jobs[DEPLOY_JOB]!.before_script ?? []), ...(body?.script ?? []), ""].join("\n")] as const);
 
 describeWithTool("shellcheck", "the deploy jobs' scripts", () => {
-  test("there are scripts to check", () => expect(scripts.length).toBe(8));
+  test("there are scripts to check", () => expect(scripts.length).toBe(6));
   test.each(scripts)("%s passes shellcheck as POSIX sh and as bash", (name, script) => {
     for (const shell of ["sh", "bash"]) {
       const run = runTool("shellcheck", ["--severity=style", `--shell=${shell}`, "-"], { input: script });

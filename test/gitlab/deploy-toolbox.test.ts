@@ -40,7 +40,7 @@ describe("the image of deploy jobs", () => {
   test("fault: the jobs' image came from $PLATFORM_TOOLBOX_URL, which a pipeline variable overrides (any image would run with the job's ID token); each job now names the environment's toolbox repository literally", () => {
     for (const env of published.environments) {
       const account = env.name === "production" ? "222222222222" : "111111111111";
-      for (const job of ["promote", "deploy", "smoke-test", "rollback"]) {
+      for (const job of ["promote", "deploy", "rollback"]) {
         expect({ job: `${job}-${env.name}`, image: deploy.config.jobs[`${job}-${env.name}`]!.image }).toEqual({
           job: `${job}-${env.name}`,
           image: `${account}.dkr.ecr.eu-central-1.amazonaws.com/acme/${env.name}/toolbox/toolbox:latest`,
@@ -97,7 +97,7 @@ describe("promotion with environment branches waits for the source's passed smok
 
   test("fault: the production branch promoted a commit whose staging smoke test failed or never ran (the need on it is optional there)", () => {
     const promote = branches.config.jobs["promote-production"]!;
-    expect(promote.needs).toEqual([{ job: "smoke-test-staging", optional: true }]);
+    expect(promote.needs).toEqual([{ job: "deploy-staging", optional: true }]);
     expect(promote.variables).toEqual({ PLATFORM_PROMOTE_FROM: "$PLATFORM_APP_PROMOTE_FROM" });
     expect(promote.script).toEqual([`platform_promote "$PLATFORM_PROMOTE_FROM:$PLATFORM_DEPLOY_TAG" "$PLATFORM_DEPLOY_REPOSITORY:$PLATFORM_DEPLOY_TAG" 'deployed-staging'`]);
   });
@@ -119,14 +119,14 @@ describe("promotion with environment branches waits for the source's passed smok
 
   test("no gate where the need holds (same pipeline) or the source is the build environment", () => {
     expect(sameBranch.config.jobs["promote-production"]!.variables).toEqual({ PLATFORM_PROMOTE_FROM: "$PLATFORM_APP_PROMOTE_FROM" });
-    expect(sameBranch.config.jobs["promote-production"]!.needs).toEqual([{ job: "smoke-test-staging" }]);
+    expect(sameBranch.config.jobs["promote-production"]!.needs).toEqual([{ job: "deploy-staging" }]);
     expect(branches.config.jobs["promote-staging"]!.variables).toEqual({ PLATFORM_PROMOTE_FROM: "$PLATFORM_APP_PROMOTE_FROM" });
   });
 
-  test("the smoke test moves the deployed tag whether or not the last good digest is recorded (the gate reads it)", () => {
+  test("the deploy job moves the deployed tag after its smoke test whether or not the last good digest is recorded (the gate reads it)", () => {
     const unrecorded = deployTemplate("t", { tagScheme: scheme, environments: [{ ...envs[0]!, recordLastGood: false }] });
-    expect(unrecorded.config.jobs["smoke-test-staging"]!.script!.at(-1)).toBe('platform_mark_deployed "$PLATFORM_IMAGE_REF"');
-    expect(sameBranch.config.jobs["smoke-test-staging"]!.script!.at(-1)).toBe('platform_record "$PLATFORM_IMAGE_REF"');
+    expect(unrecorded.config.jobs["deploy-staging"]!.script!.at(-1)).toBe('platform_mark_deployed "$PLATFORM_IMAGE_REF"');
+    expect(sameBranch.config.jobs["deploy-staging"]!.script!.at(-1)).toBe('platform_record "$PLATFORM_IMAGE_REF"');
   });
 
   test("deployedTagOf names the source's tag in both variable forms", () => {

@@ -33,6 +33,10 @@
 //   copies a single image manifest unchanged only with --prefer-index=false, else it writes a new index
 //   around it (docker buildx reference, "imagetools create"), and an index is always copied unchanged
 //   ($FAKE_MANGLE_PUT=1 makes put-image store one byte more than it was sent);
+// - with $FAKE_PINNED_JOBS (a regular expression of job names), a docker or aws call of such a job
+//   fails when its environment holds a variable that would send a real CLI's call, credentials or
+//   trust elsewhere (REDIRECTING_VARIABLES: endpoints, CA bundles, config and credential files,
+//   botocore data, proxies, the docker daemon and config): what a pipeline variable must not reach;
 // Every build, push and tag operation is appended to state.events for the assertions.
 "use strict";
 const fs = require("node:fs");
@@ -42,6 +46,25 @@ const crypto = require("node:crypto");
 const MAX_TAGS_PER_IMAGE = 1000;
 const OCI_IMAGE_INDEX = "application/vnd.oci.image.index.v1+json";
 const OCI_IMAGE_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+
+/**
+ * Variables that redirect a real AWS CLI or docker CLI call (AWS CLI User Guide, "Configuring
+ * environment variables for the AWS CLI", "Service-specific endpoints", "Using an HTTP proxy"; docker CLI
+ * reference, "Environment variables"), listed here independently of the deploy template's own lists.
+ */
+const REDIRECTING_VARIABLES = [
+  "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE", "AWS_DATA_PATH",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+  "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
+  "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "SSL_CERT_FILE", "SSL_CERT_DIR", "LD_PRELOAD",
+];
+
+/** Refuses a call of a job named by $FAKE_PINNED_JOBS whose environment would redirect it (see REDIRECTING_VARIABLES). */
+function refuseRedirects(env, tool) {
+  if (!env.FAKE_PINNED_JOBS || !new RegExp(env.FAKE_PINNED_JOBS).test(env.CI_JOB_NAME || "")) return;
+  const set = Object.keys(env).filter((k) => (env[k] ?? "") !== "" && (REDIRECTING_VARIABLES.includes(k) || k.startsWith("AWS_ENDPOINT_URL")));
+  if (set.length > 0) throw new RegistryError("Redirected", `${tool} in ${env.CI_JOB_NAME} ran with ${set.sort().join(", ")} set: a real CLI would send the call, its credentials or its trust elsewhere`);
+}
 
 /** The digest of manifest bytes: `sha256:<hex of the exact bytes>`. */
 function digestOf(bytes) {
@@ -267,6 +290,7 @@ function localName(env, ref) {
 }
 
 function docker(state, env, args, stdin) {
+  refuseRedirects(env, "docker");
   const [command, ...rest] = args;
   switch (command) {
     case "login":
@@ -369,6 +393,7 @@ function docker(state, env, args, stdin) {
 }
 
 function aws(state, env, args) {
+  refuseRedirects(env, "aws");
   const [service, command, ...rest] = args;
   if (service === "sts" || service === "ssm") return awsDeploy(state, env, service, command, rest);
   if (service !== "ecr") throw new RegistryError("Unsupported", `aws ${service}`);

@@ -98,6 +98,15 @@ export interface FlowPipeline {
   readonly run: PipelineRun;
 }
 
+/**
+ * An ID token as GitLab issues one to a job (`id_tokens`), which gitlab-ci-local does not: a JWT whose
+ * payload carries `claims` (GitLab signs it; the fake registry checks no signature, so this one is unsigned).
+ */
+export function fakeIdToken(claims: Readonly<Record<string, string>>): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${part({ alg: "RS256", typ: "JWT" })}.${part({ iss: "https://gitlab.example.com", ...claims })}.c2lnbmF0dXJl`;
+}
+
 /** Evaluates the `if:` forms the templates emit (GitLab CI expression syntax, a subset). */
 export function evaluateIf(expression: string, vars: Readonly<Record<string, string>>): boolean {
   const value = (token: string) => (token.startsWith("$") ? (vars[token.slice(1)] ?? "") : JSON.parse(token));
@@ -338,7 +347,14 @@ export class FlowProject {
     name: string,
     trigger: Trigger,
     day: number,
-    options: { jobs?: readonly string[]; retryOf?: FlowPipeline; env?: Readonly<Record<string, string>>; override?: Readonly<Record<string, string>> } = {},
+    options: {
+      jobs?: readonly string[];
+      retryOf?: FlowPipeline;
+      env?: Readonly<Record<string, string>>;
+      override?: Readonly<Record<string, string>>;
+      /** Pipeline variables (a manual run's, API, schedule): they override every other variable, predefined ones included, as in GitLab. */
+      pipelineVariables?: Readonly<Record<string, string>>;
+    } = {},
   ): Promise<FlowPipeline> {
     const ref = trigger.kind === "tag" ? trigger.tag : trigger.branch;
     this.repo.git("checkout", "-q", ref);
@@ -377,6 +393,7 @@ export class FlowProject {
       ...(trigger.kind === "tag" ? { CI_COMMIT_TAG: trigger.tag } : {}),
       // GitLab's value, also for a retried job whose checkout is detached at its pipeline's commit.
       ...(trigger.kind !== "tag" && trigger.kind !== "merge_request" ? { CI_COMMIT_BRANCH: trigger.branch } : {}),
+      ...(options.pipelineVariables ?? {}),
     };
     const unset = trigger.kind === "merge_request" || trigger.kind === "tag" ? ["CI_COMMIT_BRANCH"] : [];
     // Counted when the run starts: runs may overlap (concurrent pipelines against one registry).
