@@ -15,6 +15,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { recall } from "./memo";
 import { IAM_ACTION_WILDCARDS, wildcardRegex } from "./wildcard";
 
 /** One resource type an action takes (the "Resource types" column of the reference). */
@@ -154,16 +155,6 @@ export function loadedServices(): readonly string[] {
   return [...servicesRead].sort();
 }
 
-/** Entries a bounded map keeps (the expansions below). */
-const MAX_REMEMBERED = 2048;
-
-/** Adds an entry to a bounded map, dropping its oldest entry when full. */
-function remember<V>(map: Map<string, V>, key: string, value: V): V {
-  if (map.size >= MAX_REMEMBERED) map.delete(map.keys().next().value!);
-  map.set(key, value);
-  return value;
-}
-
 /** An IAM wildcard pattern (`*` any run of characters, `?` one character) as a case-insensitive regex (action names; resource patterns are read so here too, which only widens what a grant is taken to cover). */
 function globRegex(pattern: string): RegExp {
   return wildcardRegex(pattern, IAM_ACTION_WILDCARDS);
@@ -184,7 +175,7 @@ export function hasActionWildcard(action: string): boolean {
  * Source: IAM JSON policy elements: Action ("you can use wildcards (* or ?) in the action name").
  */
 export function expandAction(entry: string): IamAction[] {
-  return [...(expansions.get(entry) ?? remember(expansions, entry, expand(entry)))];
+  return [...recall(expansions, entry, () => expand(entry))];
 }
 
 /** Expansions by entry text (the reference does not change while the process runs); bounded. */

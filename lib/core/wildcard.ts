@@ -13,6 +13,7 @@
  * A pattern is read as a chain of positions: position `k` has consumed `pattern.slice(0, k)`, a
  * `*` loops on any character, and the end (`pattern.length`) accepts.
  */
+import { recall } from "./memo";
 
 /** How a dialect reads a pattern. */
 export interface WildcardDialect {
@@ -35,23 +36,16 @@ export const ECR_TAG_WILDCARDS: WildcardDialect = Object.freeze({ oneChar: false
 /** Whether `c` (one character of a pattern) matches any one character in `dialect`. */
 const matchesAnyOne = (c: string | undefined, dialect: WildcardDialect): boolean => c === "*" || (dialect.oneChar && c === "?");
 
-/**
- * Compiled patterns by dialect and pattern text (no `g`/`y` flag, so a shared RegExp keeps no
- * state). Bounded: cleared when it grows large (a pattern costs a microsecond to compile again).
- */
+/** Compiled patterns by dialect and pattern text (no `g`/`y` flag, so a shared RegExp keeps no state). */
 const compiled = new Map<string, RegExp>();
-const MAX_COMPILED = 4096;
 
 /** The pattern as a regular expression anchored at both ends. */
 export function wildcardRegex(pattern: string, dialect: WildcardDialect): RegExp {
   const key = `${dialect.oneChar ? "?" : ""}${dialect.ignoreCase ? "i" : ""}\u0000${pattern}`;
-  const known = compiled.get(key);
-  if (known) return known;
-  const body = [...pattern].map((c) => (c === "*" ? ".*" : matchesAnyOne(c, dialect) ? "." : c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"))).join("");
-  const re = new RegExp(`^${body}$`, dialect.ignoreCase ? "si" : "s");
-  if (compiled.size >= MAX_COMPILED) compiled.clear();
-  compiled.set(key, re);
-  return re;
+  return recall(compiled, key, () => {
+    const body = [...pattern].map((c) => (c === "*" ? ".*" : matchesAnyOne(c, dialect) ? "." : c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"))).join("");
+    return new RegExp(`^${body}$`, dialect.ignoreCase ? "si" : "s");
+  });
 }
 
 /** Whether `pattern` matches the whole of `text` in `dialect`. */
