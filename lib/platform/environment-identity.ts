@@ -12,7 +12,7 @@ import { StaticCredentials } from "../identity/static-credentials";
 import { type ContainerRepository } from "../registry/repository";
 import { type EnvironmentConfig, type PlatformInfo } from "./config";
 import { statementsForTenant } from "./deployment-statements";
-import { deploysTenant } from "./toolbox-source";
+import { deployingTenantsOf, deploysTenant } from "./toolbox-source";
 import {
   audienceOf,
   tenantDeploymentRoleName,
@@ -231,7 +231,7 @@ export class EnvironmentIdentity extends Construct {
       roles.set(tenant.name, { protected: protectedRole, unprotected: unprotectedRole, ...(deployment ? { deployment } : {}) });
     }
     this.tenantRoles = roles;
-    this.deploymentRoleNames = new Map(tenantsOf(env).filter((t) => deploysTenant(t, toolboxProject)).map((t) => [t.name, tenantDeploymentRoleName(platform, env, t)]));
+    this.deploymentRoleNames = new Map(deployingTenantsOf(env, toolboxProject).map((t) => [t.name, tenantDeploymentRoleName(platform, env, t)]));
 
     // No repository grant here: the runner fleets grant each pool's host role pull of the
     // repositories of the tenants its runners serve, at its trust level (buildRunnerFleets).
