@@ -390,7 +390,7 @@ export class GitLabCiPlatform extends Construct {
           name: t.name,
           mode: (props.protectedRefsManagedElsewhere ?? []).includes(t.path) ? "check" : t.protectedRefs,
         })),
-        refs: [...this.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...(r.unprotected?.requiredProtectedRefs ?? [])]),
+        refs: this.identity.requiredProtectedRefs,
         ...(env.identity?.subClaimComponents ? { subClaimComponents: env.identity.subClaimComponents } : {}),
       },
       ...(this.mirrorEndpoint ? { mirror: this.mirrorEndpoint } : {}),

@@ -1,7 +1,6 @@
 import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
-import { versionCheckSkipOf } from "../../stacks/gitlab-shared-stack";
-import { versionMinimumsOf } from "../../stacks/gitlab-version-config";
+import { versionCheckSkipOf, versionMinimumsOf } from "../../stacks/gitlab-version-config";
 import { deployRows } from "./deploy-rows";
 import { type BadInput } from "./matrix";
 
