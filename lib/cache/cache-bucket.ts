@@ -12,7 +12,7 @@ import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { checkAgainstAwsProvider } from "../core/provider-context";
 import { isUnresolved } from "../core/tokens";
 import { type RunnerCacheAccess } from "../runner/fleet";
-import { TRUST_LEVELS, type TrustLevel } from "../platform/tenancy";
+import { TRUST_LEVELS, type TrustLevel } from "../core/trust";
 import { CacheAccessLogBucket, type CacheAccessLogOptions } from "./access-log-bucket";
 import { tlsOnlyPolicy } from "./tls-only-policy";
 

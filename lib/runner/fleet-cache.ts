@@ -1,6 +1,6 @@
 import { check, checkOneOf } from "../core/errors";
 import { type RunnerTokenSource } from "../gitlab/runner-token-source";
-import { TRUST_LEVELS, type TrustLevel } from "../platform/tenancy";
+import { TRUST_LEVELS, type TrustLevel } from "../core/trust";
 import { type RunnerCacheAccess } from "./fleet-props";
 
 /**

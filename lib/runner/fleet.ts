@@ -41,7 +41,7 @@ import { instanceTypes, validateFleetProps, validateTokenLifetimes } from "./fle
 import { mirrorPorts, runnerEntry } from "./fleet-runner-entry";
 import { deliverHostScript } from "./host-script-delivery";
 import { fleetCache, fleetTrustLevel } from "./fleet-cache";
-import { type TrustLevel } from "../platform/tenancy";
+import { type TrustLevel } from "../core/trust";
 
 export * from "./fleet-props";
 export { mirrorPorts } from "./fleet-runner-entry";
