@@ -3,6 +3,7 @@ import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
 import { deployFlow } from "./support/deploy-project";
 import { type FlowPipeline, type RegistryState } from "./support/flow-harness";
+import { setProcessEnv } from "../support/env";
 
 /*
  * Pipeline variables against the deploy jobs, in the pipeline flow suite. GitLab lets pipeline
@@ -47,22 +48,17 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer 
     const flow = deployFlow(exampleConfig, "acme/app", files);
     const { project } = flow;
     const p: Record<string, FlowPipeline> = {};
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+    let restoreEnv = () => {};
 
     beforeAll(async () => {
-      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
-      process.env.FAKE_PROMOTION = Object.entries(flow.promotion).map(([target, source]) => `${target}=${source}`).join(",");
+      restoreEnv = setProcessEnv({ FAKE_ENVIRONMENTS: "dev,staging,production", FAKE_PROMOTION: Object.entries(flow.promotion).map(([target, source]) => `${target}=${source}`).join(",") });
       p.steered = await project.pipeline("main: pipeline variables aim elsewhere", { kind: "push", branch: "main" }, 0, { override: ATTACK });
       project.repo.git("checkout", "-q", "main");
       project.repo.commit({ "src/index.js": "console.log(3);\n", BROKEN: "the app of this commit fails its smoke test\n" }, "broken change");
       p.skipped = await project.pipeline("main: a pipeline variable replaces the smoke test", { kind: "push", branch: "main" }, 1, { override: { PLATFORM_SMOKE_TEST_HOOK: "true" } });
     }, 300_000);
     afterAll(() => {
-      // Assigning undefined to process.env stores the string "undefined": delete instead.
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
+      restoreEnv();
       project.repo.remove();
     });
 

@@ -3,6 +3,7 @@ import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
 import { toolboxFlow } from "./support/deploy-project";
 import { type FlowPipeline, type RegistryState } from "./support/flow-harness";
+import { setProcessEnv } from "../support/env";
 
 /*
  * The image deploy jobs start from, in the pipeline flow suite: the example's toolbox project runs
@@ -16,23 +17,16 @@ const ACCOUNT = { dev: "111111111111", staging: "111111111111", production: "222
 describeWithTool(GITLAB_CI_LOCAL, "deploy flow: the toolbox image reaches every deploying environment", () => {
   describeWithTool("rsync", "acme/toolbox on main (shell executor, fake ECR, IAM across environments)", () => {
     const { project } = toolboxFlow(exampleConfig, "acme/toolbox", "FROM alpine:3.20\nRUN echo deploy tools\n");
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION, index: process.env.FAKE_IMAGE_INDEX };
+    let restoreEnv = () => {};
     let main: FlowPipeline;
 
     beforeAll(async () => {
-      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
-      process.env.FAKE_PROMOTION = "staging=dev,production=staging";
       // Every image is an OCI image index, as buildx pushes with provenance attestations: batch-get-image must accept it.
-      process.env.FAKE_IMAGE_INDEX = "1";
+      restoreEnv = setProcessEnv({ FAKE_ENVIRONMENTS: "dev,staging,production", FAKE_PROMOTION: "staging=dev,production=staging", FAKE_IMAGE_INDEX: "1" });
       main = await project.pipeline("toolbox main: push", { kind: "push", branch: "main" }, 0);
     }, 300_000);
     afterAll(() => {
-      // Assigning undefined to process.env stores the string "undefined", which would switch the fake
-      // registry's cross-environment IAM on for later test files of this worker: delete instead.
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion], ["FAKE_IMAGE_INDEX", saved.index]] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
+      restoreEnv();
       project.repo.remove();
     });
 
