@@ -11,13 +11,12 @@ import { check, checkOneOf } from "../core/errors";
 import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { checkAgainstAwsProvider } from "../core/provider-context";
 import { isUnresolved } from "../core/tokens";
-import { type RunnerCacheAccess } from "../runner/fleet";
 import { TRUST_LEVELS, type TrustLevel } from "../core/trust";
 import { CacheAccessLogBucket, type CacheAccessLogOptions } from "./access-log-bucket";
 import { tlsOnlyPolicy } from "./tls-only-policy";
 
 export { tlsOnlyPolicy } from "./tls-only-policy";
-import { cacheObjectPrefix, type RunnerCacheSettings } from "./runner-cache-settings";
+import { cacheObjectPrefix, type RunnerCacheAccess, type RunnerCacheSettings } from "./runner-cache-settings";
 
 /** Server-side encryption of the cache bucket. */
 export type CacheBucketEncryption =
