@@ -3,17 +3,7 @@ import { actionCovers } from "../../lib/core/iam-data";
 import { iamPatternMatches } from "../../lib/core/iam-patterns";
 import { matchesPattern } from "../../lib/registry/glob";
 import { ECR_TAG_WILDCARDS, IAM_ACTION_WILDCARDS, IAM_RESOURCE_WILDCARDS, wildcardClosure, wildcardMatches, wildcardStep, wildcardsIntersect } from "../../lib/core/wildcard";
-
-/** Every string over `alphabet` of length up to `max`. */
-function allStrings(alphabet: readonly string[], max: number): string[] {
-  const out = [""];
-  let layer = [""];
-  for (let n = 1; n <= max; n++) {
-    layer = layer.flatMap((s) => alphabet.map((c) => s + c));
-    out.push(...layer);
-  }
-  return out;
-}
+import { allStrings } from "../support/strings";
 
 describe("wildcard patterns: one implementation for IAM and ECR", () => {
   test("the dialects differ in '?' (one character for IAM, literal for ECR) and in case (IAM actions only)", () => {
