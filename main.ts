@@ -17,8 +17,10 @@ import { type PlatformConfig } from "./stacks/config";
 
 // The rule pack's findings cache (lib/checks/findings-cache.ts): a synth of stacks, options and
 // library code already evaluated reads their findings instead of running the rules again. Set
-// PLATFORM_RULE_CACHE=0 to evaluate every rule on every synth.
-process.env.PLATFORM_RULE_CACHE ??= path.join(__dirname, ".gen", "rule-cache");
+// PLATFORM_RULE_CACHE=0 to evaluate every rule on every synth; unset, empty or 1 is .gen/rule-cache
+// (stacks/cache-directory.cjs: the rule of PLATFORM_TS_CACHE and PLATFORM_COMPILE_CACHE too).
+const { cacheDirectory } = require("./stacks/cache-directory.cjs") as { cacheDirectory: (variable: string, fallback: string) => string | undefined };
+process.env.PLATFORM_RULE_CACHE = cacheDirectory("PLATFORM_RULE_CACHE", path.join(__dirname, ".gen", "rule-cache")) ?? "0";
 
 /** Exit code of a configuration or construct validation failure. */
 const INVALID_INPUT = 1;

@@ -56,9 +56,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     const name = gitLabSharedStackName(config, url);
     const on = config.environments.filter((e) => e.gitlab.url === url);
     // The union of what every environment's roles trust, read from the roles themselves.
-    const refs = on.flatMap((e) =>
-      [...environments.get(e.name)!.identity.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...(r.unprotected?.requiredProtectedRefs ?? [])]),
-    );
+    const refs = on.flatMap((e) => environments.get(e.name)!.identity.requiredProtectedRefs);
     const groupVariables = on.map((e) => ({ environment: e.name, group: e.gitlab.group, variables: environments.get(e.name)!.gitlab.groupWideVariables }));
     const stack = new GitLabSharedStack(app, name, { ...sharedGitLabPiecesOf(config, url), protectedRefs: { projects: sharedProtectedProjects(config, url), refs }, groupVariables });
     for (const e of on) environments.get(e.name)!.addDependency(stack);

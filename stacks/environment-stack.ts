@@ -16,16 +16,11 @@ import { type AccountStack } from "./account-stack";
 import { addAwsProvider } from "./aws-provider";
 import { type EnvironmentConfig, type PlatformConfig } from "./config";
 import { GitLabVersionCheck } from "../lib/gitlab/gitlab-version-check";
-import { sharedGitLabPiecesOf, sharedGitLabUrls, versionCheckSkipOf } from "./gitlab-shared-stack";
-import { versionMinimumsOf } from "./gitlab-version-config";
+import { toolboxProjectPathOf } from "./gitlab-instance";
+import { sharedGitLabUrls } from "./gitlab-shared-stack";
+import { versionCheckOf } from "./gitlab-version-config";
 import { protectedRefsManagedElsewhere } from "./identity-config";
 import { promotionOf } from "./promotion";
-
-/** The toolbox project of the environment's GitLab instance (declared by one environment, held by the shared GitLab stack). */
-function toolboxProjectOf(platform: PlatformConfig, env: EnvironmentConfig): { toolboxProject?: string } {
-  const path = sharedGitLabPiecesOf(platform, env.gitlab.url).toolboxProject?.gitlab.toolboxProject?.path;
-  return path ? { toolboxProject: path } : {};
-}
 
 /**
  * One environment's stack: the providers (AWS pinned to the environment's
@@ -58,27 +53,23 @@ export class EnvironmentStack extends TerraformStack {
       tags: { platform: platform.project, environment: env.name, "managed-by": "cdktf" },
     });
     new GitlabProvider(this, "gitlab", { baseUrl: `${env.gitlab.url}/api/v4/` });
+    // The instance's toolbox project and version check (checked here too, wherever the check lives).
+    const toolboxProject = toolboxProjectPathOf(platform, env.gitlab.url);
+    const versionCheck = versionCheckOf(platform, env.gitlab.url);
     this.platform = new GitLabCiPlatform(this, "platform", {
       platform,
       environment: env,
       ...(account ? { registrySettings: account.registry } : {}),
       protectedRefsManagedElsewhere: protectedRefsManagedElsewhere(env),
-      ...toolboxProjectOf(platform, env),
+      ...(toolboxProject ? { toolboxProject } : {}),
       promotion: promotionOf(platform, env),
       ...(options.groupWideVariablesElsewhere ? { groupWideVariablesElsewhere: true } : {}),
     });
     // The GitLab version check lives in the instance's gitlab-shared stack; an instance without
     // one (no templates, toolbox project or managed protections) gets it here, wherever roles trust refs.
-    if (!sharedGitLabUrls(platform).includes(env.gitlab.url) && this.trustsRefs()) {
-      const skip = versionCheckSkipOf(platform, env.gitlab.url);
-      const minimumVersions = versionMinimumsOf(platform, env.gitlab.url);
-      new GitLabVersionCheck(this, "gitlab-version", { gitlabUrl: env.gitlab.url, ...(skip ? { skip } : {}), ...(minimumVersions ? { minimumVersions } : {}) });
+    if (!sharedGitLabUrls(platform).includes(env.gitlab.url) && this.platform.identity.requiredProtectedRefs.length > 0) {
+      new GitLabVersionCheck(this, "gitlab-version", { gitlabUrl: env.gitlab.url, ...versionCheck });
     }
-  }
-
-  /** Whether any CI role of the environment trusts a ref (`sub` naming a branch or tag) that GitLab must protect. */
-  private trustsRefs(): boolean {
-    return [...this.platform.identity.tenantRoles.values()].some((r) => r.protected.requiredProtectedRefs.length > 0 || (r.unprotected?.requiredProtectedRefs.length ?? 0) > 0);
   }
 
   /** The environment's tag scheme, shared by lifecycle rules, CI templates and variables. */

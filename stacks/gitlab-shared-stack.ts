@@ -17,7 +17,8 @@ import { type ProtectedRefRequirement } from "../lib/identity/gitlab-subject";
 import { tenantsOf } from "../lib/platform/tenancy";
 import { TagScheme } from "../lib/registry/tag-scheme";
 import { type EnvironmentConfig, type PlatformConfig } from "./platform-config";
-import { versionMinimumsOf } from "./gitlab-version-config";
+import { toolboxDeclarerOf } from "./gitlab-instance";
+import { versionCheckOf } from "./gitlab-version-config";
 import { deployTemplateOf } from "./promotion";
 
 /** The tenants' trusted refs on one instance, protected by its shared stack. */
@@ -80,12 +81,10 @@ export interface SharedGroupVariables {
 
 /** The shared pieces of `gitlabUrl`: which environment declares the templates and the toolbox project. */
 export function sharedGitLabPiecesOf(config: PlatformConfig, gitlabUrl: string): SharedGitLabPieces {
-  const on = config.environments.filter((e) => e.gitlab.url === gitlabUrl);
-  const ciTemplates = on.find((e) => e.gitlab.ciTemplates);
-  const toolboxProject = on.find((e) => e.gitlab.toolboxProject);
+  const ciTemplates = config.environments.find((e) => e.gitlab.url === gitlabUrl && e.gitlab.ciTemplates);
+  const toolboxProject = toolboxDeclarerOf(config, gitlabUrl);
   const deploy = deployTemplateOf(config, gitlabUrl);
-  const skipVersionCheck = versionCheckSkipOf(config, gitlabUrl);
-  const minimumVersions = versionMinimumsOf(config, gitlabUrl);
+  const { skip: skipVersionCheck, minimumVersions } = versionCheckOf(config, gitlabUrl);
   return {
     gitlabUrl,
     ...(ciTemplates ? { ciTemplates } : {}),
@@ -94,36 +93,6 @@ export function sharedGitLabPiecesOf(config: PlatformConfig, gitlabUrl: string):
     ...(skipVersionCheck ? { skipVersionCheck } : {}),
     ...(minimumVersions ? { minimumVersions } : {}),
   };
-}
-
-/**
- * The GitLab version check's opt-out on one instance: the environments on it share the check,
- * so either every one of them gives `gitlab.skipVersionCheck` with a reason, or none does.
- * @throws ValidationError naming the environment that differs, or a missing reason
- */
-export function versionCheckSkipOf(config: PlatformConfig, gitlabUrl: string): { readonly reason: string } | undefined {
-  const on = config.environments.map((env, i) => ({ env, path: `config/environments[${i}]/gitlab/skipVersionCheck` })).filter(({ env }) => env.gitlab.url === gitlabUrl);
-  const skipping = on.filter(({ env }) => env.gitlab.skipVersionCheck !== undefined);
-  if (skipping.length === 0) return undefined;
-  for (const { env, path } of skipping) {
-    const reason = (env.gitlab.skipVersionCheck as { reason?: unknown }).reason;
-    check(typeof reason === "string" && reason.trim().length > 0, {
-      path,
-      subject: "reason",
-      value: reason,
-      rule: "skipping the GitLab version check needs a written reason (on GitLab before 18.2.2 IAM cannot tell a fork branch named like a protected branch from that branch)",
-      fix: 'give skipVersionCheck: { reason: "..." }, e.g. "no merge-request pipelines from forks run in the parent projects", or drop it',
-    });
-  }
-  const checked = on.find(({ env }) => env.gitlab.skipVersionCheck === undefined);
-  check(checked === undefined, {
-    path: checked?.path ?? "",
-    subject: "skipVersionCheck",
-    value: undefined,
-    rule: `the environments on ${gitlabUrl} share one version check, and ${skipping[0]!.path} skips it`,
-    fix: "give every environment on the instance the same skipVersionCheck, or drop it everywhere",
-  });
-  return { reason: [...new Set(skipping.map(({ env }) => env.gitlab.skipVersionCheck!.reason))].join("; ") };
 }
 
 /**

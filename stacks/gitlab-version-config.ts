@@ -1,5 +1,5 @@
 import { check } from "../lib/core/errors";
-import { checkMinimumVersions, FORK_MERGE_REQUEST_SUB_MINIMUM } from "../lib/gitlab/gitlab-version-check";
+import { checkMinimumVersions, FORK_MERGE_REQUEST_SUB_MINIMUM, type GitLabVersionCheckProps } from "../lib/gitlab/gitlab-version-check";
 import { type PlatformConfig } from "./platform-config";
 
 /**
@@ -38,4 +38,47 @@ export function versionMinimumsOf(config: PlatformConfig, gitlabUrl: string): re
     fix: "give every environment on the instance the same minimumVersions, or drop it everywhere",
   });
   return first.env.gitlab.minimumVersions;
+}
+
+/**
+ * The GitLab version check's opt-out on one instance: the environments on it share the check,
+ * so either every one of them gives `gitlab.skipVersionCheck` with a reason, or none does.
+ * @throws ValidationError naming the environment that differs, or a missing reason
+ */
+export function versionCheckSkipOf(config: PlatformConfig, gitlabUrl: string): { readonly reason: string } | undefined {
+  const on = config.environments.map((env, i) => ({ env, path: `config/environments[${i}]/gitlab/skipVersionCheck` })).filter(({ env }) => env.gitlab.url === gitlabUrl);
+  const skipping = on.filter(({ env }) => env.gitlab.skipVersionCheck !== undefined);
+  if (skipping.length === 0) return undefined;
+  for (const { env, path } of skipping) {
+    const reason = (env.gitlab.skipVersionCheck as { reason?: unknown }).reason;
+    check(typeof reason === "string" && reason.trim().length > 0, {
+      path,
+      subject: "reason",
+      value: reason,
+      rule: "skipping the GitLab version check needs a written reason (on GitLab before 18.2.2 IAM cannot tell a fork branch named like a protected branch from that branch)",
+      fix: 'give skipVersionCheck: { reason: "..." }, e.g. "no merge-request pipelines from forks run in the parent projects", or drop it',
+    });
+  }
+  const checked = on.find(({ env }) => env.gitlab.skipVersionCheck === undefined);
+  check(checked === undefined, {
+    path: checked?.path ?? "",
+    subject: "skipVersionCheck",
+    value: undefined,
+    rule: `the environments on ${gitlabUrl} share one version check, and ${skipping[0]!.path} skips it`,
+    fix: "give every environment on the instance the same skipVersionCheck, or drop it everywhere",
+  });
+  return { reason: [...new Set(skipping.map(({ env }) => env.gitlab.skipVersionCheck!.reason))].join("; ") };
+}
+
+/**
+ * The version check of one GitLab instance as the configuration sets it: its opt-out
+ * ({@link versionCheckSkipOf}) and minimum versions ({@link versionMinimumsOf}), checked across
+ * the instance's environments. The one place both are read, for whichever stack holds the check
+ * (the instance's shared GitLab stack, or an environment stack where there is none).
+ * @throws ValidationError as {@link versionCheckSkipOf} and {@link versionMinimumsOf}
+ */
+export function versionCheckOf(config: PlatformConfig, gitlabUrl: string): Omit<GitLabVersionCheckProps, "gitlabUrl"> {
+  const skip = versionCheckSkipOf(config, gitlabUrl);
+  const minimumVersions = versionMinimumsOf(config, gitlabUrl);
+  return { ...(skip ? { skip } : {}), ...(minimumVersions ? { minimumVersions } : {}) };
 }

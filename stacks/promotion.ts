@@ -3,6 +3,7 @@ import { type ToolboxPromotionEnvironment } from "../lib/gitlab/deploy-toolbox";
 import { deployPinsOf } from "../lib/platform/promotion-targets";
 import { type PlatformPromotion } from "../lib/platform/platform";
 import { deployedImageOf, deployRouteOf, promotionSourceName, recordsLastGoodDigest, rollsBack } from "../lib/platform/promotion";
+import { toolboxProjectPathOf } from "./gitlab-instance";
 import { type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
 /**
@@ -56,7 +57,7 @@ export function deployTemplateOf(
 ): { environments: (DeployTemplateEnvironment & ToolboxPromotionEnvironment)[]; image: string; jobImage?: string } | undefined {
   const deploying = config.environments.filter((e) => e.gitlab.url === gitlabUrl && e.deploy !== undefined);
   if (deploying.length === 0) return undefined;
-  const toolboxProject = config.environments.find((e) => e.gitlab.url === gitlabUrl && e.gitlab.toolboxProject)?.gitlab.toolboxProject?.path;
+  const toolboxProject = toolboxProjectPathOf(config, gitlabUrl);
   const environments = deploying.map((env): DeployTemplateEnvironment & ToolboxPromotionEnvironment => {
     const from = promotionSourceName(config.environments, env);
     const source = config.environments.find((e) => e.name === from);

@@ -12,7 +12,8 @@
 // The cache lives in .gen/ts-cache (git-ignored; delete it freely); a file is compiled
 // again when its size, modification time or this hook's options change. Set
 // PLATFORM_TS_CACHE=0 to compile in memory only, or PLATFORM_TS_CACHE=<directory> to keep the
-// cache elsewhere (an empty directory: a first synth, as on a fresh clone; bench/run.ts does so).
+// cache elsewhere (an empty directory: a first synth, as on a fresh clone; bench/run.ts does so);
+// unset, empty or 1 is the default (stacks/cache-directory.cjs, the rule of every cache variable).
 //
 // It also installs a V8 code cache for every module the app loads (stacks/compile-cache.cjs;
 // PLATFORM_COMPILE_CACHE=0 turns it off, PLATFORM_COMPILE_CACHE=<directory> moves it), and turns
@@ -23,16 +24,8 @@ const fs = require("node:fs");
 const path = require("node:path");
 const crypto = require("node:crypto");
 
-/**
- * The directory of a cache named by an environment variable: undefined (off) for "0", the
- * default for an unset or empty value or "1", else the named directory (relative to the
- * working directory).
- */
-function cacheDirectory(variable, fallback) {
-  const value = process.env[variable];
-  if (value === "0") return undefined;
-  return value === undefined || value === "" || value === "1" ? fallback : path.resolve(value);
-}
+// "0" off; unset, empty or "1" the default; else the named directory (one rule for every cache variable).
+const { cacheDirectory } = require("./cache-directory.cjs");
 
 const gen = path.join(__dirname, "..", ".gen");
 const compileCacheDir = cacheDirectory("PLATFORM_COMPILE_CACHE", path.join(gen, "compile-cache"));

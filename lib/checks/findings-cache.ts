@@ -23,8 +23,10 @@
  * keeps the newest {@link MAX_ENTRIES}. A read or write that fails (read-only checkout, corrupt
  * entry) falls back to evaluating.
  *
- * Turned on by `PLATFORM_RULE_CACHE=<directory>` (the platform's app command sets `.gen/rule-cache`;
- * `PLATFORM_RULE_CACHE=0` or an empty value turns it off).
+ * Turned on by `PLATFORM_RULE_CACHE=<directory>`; `0`, an empty value or none leaves it off here
+ * (the library has no default directory). The platform's app command and the test set-up read
+ * the variable as they read the other cache variables (`stacks/cache-directory.cjs`: unset, empty
+ * or `1` is their default directory, `.gen/rule-cache` for the app) and pass the result on.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";

@@ -15,6 +15,8 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { recall } from "./memo";
+import { IAM_ACTION_WILDCARDS, wildcardRegex } from "./wildcard";
 
 /** One resource type an action takes (the "Resource types" column of the reference). */
 export interface ActionResourceType {
@@ -153,26 +155,9 @@ export function loadedServices(): readonly string[] {
   return [...servicesRead].sort();
 }
 
-/**
- * Compiled patterns by pattern text (no `g`/`y` flag, so a shared RegExp keeps no state). Resource
- * patterns are compiled here too, so the map keeps the last {@link MAX_REMEMBERED} only.
- */
-const globCache = new Map<string, RegExp>();
-const MAX_REMEMBERED = 2048;
-
-/** Adds an entry to a bounded map, dropping its oldest entry when full. */
-function remember<V>(map: Map<string, V>, key: string, value: V): V {
-  if (map.size >= MAX_REMEMBERED) map.delete(map.keys().next().value!);
-  map.set(key, value);
-  return value;
-}
-
-/** An IAM wildcard pattern (`*` any run of characters, `?` one character) as a case-insensitive regex. */
+/** An IAM wildcard pattern (`*` any run of characters, `?` one character) as a case-insensitive regex (action names; resource patterns are read so here too, which only widens what a grant is taken to cover). */
 function globRegex(pattern: string): RegExp {
-  const cached = globCache.get(pattern);
-  if (cached) return cached;
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return remember(globCache, pattern, new RegExp(`^${body}$`, "i"));
+  return wildcardRegex(pattern, IAM_ACTION_WILDCARDS);
 }
 
 /** True when the action string holds an IAM wildcard (`*` or `?`). */
@@ -190,10 +175,10 @@ export function hasActionWildcard(action: string): boolean {
  * Source: IAM JSON policy elements: Action ("you can use wildcards (* or ?) in the action name").
  */
 export function expandAction(entry: string): IamAction[] {
-  return [...(expansions.get(entry) ?? remember(expansions, entry, expand(entry)))];
+  return [...recall(expansions, entry, () => expand(entry))];
 }
 
-/** Expansions by entry text (the reference does not change while the process runs); bounded like `globCache`. */
+/** Expansions by entry text (the reference does not change while the process runs); bounded. */
 const expansions = new Map<string, readonly IamAction[]>();
 
 /** {@link expandAction} without the memo. */

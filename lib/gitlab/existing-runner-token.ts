@@ -2,10 +2,9 @@ import { Construct } from "constructs";
 import { ssmParameterArn, validateAccountId, validateRegion, validateSsmParameterName } from "../core/aws";
 import { constructArgs } from "../core/construct-args";
 import { check } from "../core/errors";
-import { isUnresolved } from "../core/tokens";
 import { type IGrantable } from "../core/iam";
 import { awsProviderContextOf, checkAgainstAwsProvider } from "../core/provider-context";
-import { checkOneKey, grantParameterRead, type ISecretsKey } from "../secrets/secrets-key-ref";
+import { checkParameterKey, grantParameterRead, type ISecretsKey } from "../secrets/secrets-key-ref";
 import { type RunnerTokenSource } from "./runner-token-source";
 
 /** Props of {@link ExistingRunnerTokenParameter}. */
@@ -101,17 +100,17 @@ export class ExistingRunnerTokenParameter extends Construct implements RunnerTok
     if (args.scope) checkAgainstAwsProvider(this, path, { accountId, region });
     this.parameterName = props.parameterName;
     this.parameterArn = ssmParameterArn(region ?? "", accountId ?? "", props.parameterName);
-    checkOneKey(path, "kmsKeyArn", props.secretsKey, props.kmsKeyArn);
-    this.kmsKeyArn = props.kmsKeyArn;
-    this.secretsKey = props.secretsKey;
-    const keyParameterArn = props.secretsKey?.parameterArn(props.parameterName);
-    check(keyParameterArn === undefined || isUnresolved(keyParameterArn) || keyParameterArn === this.parameterArn, {
-      path,
-      subject: "secretsKey",
-      value: { parameterArn: this.parameterArn, keyAccountAndRegion: keyParameterArn },
-      rule: "a parameter encrypted with a customer-managed key lives in the key's account and region (its key policy names the parameter by that ARN)",
+    checkParameterKey(path, {
+      parameterName: props.parameterName,
+      parameterArn: this.parameterArn,
+      ...(props.secretsKey ? { secretsKey: props.secretsKey } : {}),
+      ...(props.kmsKeyArn !== undefined ? { kmsKeyArn: props.kmsKeyArn } : {}),
+      propNames: { secretsKey: "secretsKey", kmsKeyArn: "kmsKeyArn" },
+      describe: { parameter: "the runner token parameter", readers: "the runner hosts" },
       fix: "give the parameter's accountId and region of the key, or the key of the parameter's account and region",
     });
+    this.kmsKeyArn = props.kmsKeyArn;
+    this.secretsKey = props.secretsKey;
   }
 
   /**

@@ -10,7 +10,7 @@ import { type IGrantable } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 import { checkOneKey, grantParameterRead, type ISecretsKey } from "../secrets/secrets-key-ref";
 import { type RunnerTokenSource } from "./runner-token-source";
-import { type TrustLevel } from "../platform/tenancy";
+import { type TrustLevel } from "../core/trust";
 
 /**
  * Where a runner is registered: the whole instance, one group (by numeric id, or by full path:

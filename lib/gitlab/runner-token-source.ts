@@ -1,5 +1,5 @@
 import { type IGrantable } from "../core/iam";
-import { type TrustLevel } from "../platform/tenancy";
+import { type TrustLevel } from "../core/trust";
 
 /**
  * Where a runner host reads its GitLab runner authentication token at boot:

@@ -14,6 +14,7 @@
  * may not hold one.
  */
 import { check } from "../core/errors";
+import { recall } from "../core/memo";
 import { isUnresolved } from "../core/tokens";
 
 /** One step of a glob NFA: the pattern position it has consumed up to. */
@@ -47,13 +48,7 @@ function step(pattern: string, states: Set<number>, symbol: string): Set<number>
  * both patterns plus one symbol standing for every other character.
  */
 export function globIncludes(outer: string, inner: string): boolean {
-  const question = JSON.stringify([outer, inner]);
-  const known = inclusions.get(question);
-  if (known !== undefined) return known;
-  const answer = searchInclusion(outer, inner);
-  if (inclusions.size >= 10_000) inclusions.clear();
-  inclusions.set(question, answer);
-  return answer;
+  return recall(inclusions, JSON.stringify([outer, inner]), () => searchInclusion(outer, inner), 10_000);
 }
 
 /** Answers of {@link globIncludes} by its patterns: pure, and asked again for every role and configuration check with the same patterns. Bounded. */

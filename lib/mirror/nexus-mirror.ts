@@ -36,8 +36,7 @@ import {
 } from "./nexus-validation";
 import { DEFAULT_RAW_GATEWAY_PORT, RAW_GATEWAY_IMAGE } from "./raw-gateway";
 import { checkAgainstAwsProvider } from "../core/provider-context";
-import { isUnresolved } from "../core/tokens";
-import { checkOneKey, grantParameters } from "../secrets/secrets-key-ref";
+import { checkParameterKey, grantParameters } from "../secrets/secrets-key-ref";
 
 export { MIN_DATA_VOLUME_GIB, type NexusDataVolumeOptions, SNAPSHOT_TAG_KEY } from "./nexus-data-volume";
 export { type DockerProxyPorts, type MirrorDnsOptions, NEXUS_IMAGE, type NexusMirrorProps } from "./nexus-mirror-props";
@@ -164,15 +163,14 @@ export class NexusMirror extends Construct {
       ...(props.permissionsBoundaryArn ? { permissionsBoundaryArn: props.permissionsBoundaryArn } : {}),
       tags,
     });
-    checkOneKey(path, "adminPasswordKmsKeyArn", props.adminPasswordSecretsKey, props.adminPasswordKmsKeyArn);
     const passwordKey = props.adminPasswordSecretsKey;
-    // As ExistingRunnerTokenParameter: the key policy names the parameter by the key's account and region.
-    const keyParameterArn = passwordKey?.parameterArn(this.adminPasswordParameterName);
-    check(keyParameterArn === undefined || isUnresolved(keyParameterArn) || keyParameterArn === this.adminPasswordParameterArn, {
-      path,
-      subject: "adminPasswordSecretsKey",
-      value: { parameterArn: this.adminPasswordParameterArn, keyAccountAndRegion: keyParameterArn },
-      rule: "the admin password parameter, encrypted with a customer-managed key, lives in the key's account and region (its key policy names the parameter by that ARN, so a key of another account or region would never let the host decrypt it)",
+    checkParameterKey(path, {
+      parameterName: this.adminPasswordParameterName,
+      parameterArn: this.adminPasswordParameterArn,
+      ...(passwordKey ? { secretsKey: passwordKey } : {}),
+      ...(props.adminPasswordKmsKeyArn !== undefined ? { kmsKeyArn: props.adminPasswordKmsKeyArn } : {}),
+      propNames: { secretsKey: "adminPasswordSecretsKey", kmsKeyArn: "adminPasswordKmsKeyArn" },
+      describe: { parameter: "the admin password parameter", readers: "the host" },
       fix: "give the mirror the secrets key of its own account and region (accountId / region)",
     });
     const passwordKeyArn = passwordKey?.keyArn ?? props.adminPasswordKmsKeyArn;

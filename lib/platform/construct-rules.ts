@@ -1,5 +1,5 @@
 import { checkOneOf, collectViolations, type ValidationSection } from "../core/errors";
-import { validateCacheExpirationDays } from "../cache/cache-bucket";
+import { validateCacheExpirationDays } from "../cache/cache-validation";
 import { validateDeploymentPermissions } from "../identity/deployment-role";
 import { validateManagedPolicyArns, validateMaxSessionDuration } from "../identity/role-policy";
 import { validateNetworkAddressing } from "../network/network";

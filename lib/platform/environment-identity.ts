@@ -5,14 +5,14 @@ import { type CiSnippet } from "../identity/ci-access";
 import { DeploymentRole } from "../identity/deployment-role";
 import { GitLabCiRole } from "../identity/gitlab-ci-role";
 import { GitLabOidcProvider, type IGitLabOidcProvider } from "../identity/gitlab-oidc-provider";
-import { type GitLabSubject } from "../identity/gitlab-subject";
+import { type GitLabSubject, type ProtectedRefRequirement } from "../identity/gitlab-subject";
 import { validateReleaseTagPattern } from "../identity/ref-patterns";
 import { RunnerHostRole } from "../identity/runner-host-role";
 import { StaticCredentials } from "../identity/static-credentials";
 import { type ContainerRepository } from "../registry/repository";
 import { type EnvironmentConfig, type PlatformInfo } from "./config";
 import { statementsForTenant } from "./deployment-statements";
-import { deploysTenant } from "./toolbox-source";
+import { deployingTenantsOf, deploysTenant } from "./toolbox-source";
 import {
   audienceOf,
   tenantDeploymentRoleName,
@@ -231,7 +231,7 @@ export class EnvironmentIdentity extends Construct {
       roles.set(tenant.name, { protected: protectedRole, unprotected: unprotectedRole, ...(deployment ? { deployment } : {}) });
     }
     this.tenantRoles = roles;
-    this.deploymentRoleNames = new Map(tenantsOf(env).filter((t) => deploysTenant(t, toolboxProject)).map((t) => [t.name, tenantDeploymentRoleName(platform, env, t)]));
+    this.deploymentRoleNames = new Map(deployingTenantsOf(env, toolboxProject).map((t) => [t.name, tenantDeploymentRoleName(platform, env, t)]));
 
     // No repository grant here: the runner fleets grant each pool's host role pull of the
     // repositories of the tenants its runners serve, at its trust level (buildRunnerFleets).
@@ -268,6 +268,16 @@ export class EnvironmentIdentity extends Construct {
   /** The tenants' deployment roles by tenant name (empty without `identity.deployment`). */
   public get deployments(): ReadonlyMap<string, DeploymentRole> {
     return new Map([...this.tenantRoles].flatMap(([name, roles]) => (roles.deployment ? [[name, roles.deployment] as const] : [])));
+  }
+
+  /**
+   * Every ref a CI role of the environment trusts on the assumption that GitLab protects it
+   * (`GitLabCiRole.requiredProtectedRefs` of each tenant's protected and unprotected role, in
+   * tenant order; repeats allowed). What the environment's protected-ref checks, the shared
+   * stack's protections and the GitLab version check's placement read.
+   */
+  public get requiredProtectedRefs(): ProtectedRefRequirement[] {
+    return [...this.tenantRoles.values()].flatMap((r) => [...r.protected.requiredProtectedRefs, ...(r.unprotected?.requiredProtectedRefs ?? [])]);
   }
 
   /**

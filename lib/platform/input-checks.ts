@@ -2,7 +2,7 @@ import { validatePermissionsBoundaryArn } from "../core/aws";
 import { check, checkOneOf } from "../core/errors";
 import { suggestGitLabPath } from "../core/gitlab-url";
 import { validateHostMount } from "../core/host-path";
-import { validateCachePath } from "../cache/cache-bucket";
+import { validateCachePath } from "../cache/cache-validation";
 import { TAG_VALUE_MAX_LENGTH } from "../registry/repository";
 import { validateAdminCidr, validateCredentialedAnonymousPull, validateUpstreamUrl } from "../mirror/nexus-validation";
 import { type EnvironmentConfig, type RunnerRegistrationConfig } from "./environment-config";

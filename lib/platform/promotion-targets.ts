@@ -8,8 +8,8 @@ import { iamRoleArn } from "../core/iam";
 import { type DeployTarget } from "../gitlab/deploy-targets";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo } from "./config";
 import { deployedImageOf, lastGoodDigestParameterName, promotionSourceUrl, recordsLastGoodDigest } from "./promotion";
-import { audienceOf, registryHostOf, type Tenant, tenantDeploymentRoleName, tenantRepositoryName, tenantRoleName, tenantsOf } from "./tenancy";
-import { deploysTenant } from "./toolbox-source";
+import { audienceOf, registryHostOf, type Tenant, tenantDeploymentRoleName, tenantRepositoryName, tenantRoleName } from "./tenancy";
+import { deployingTenantsOf, hasRepository, toolboxBuilderOf } from "./toolbox-source";
 
 /** What {@link deployPinsOf} derives for one deploying environment. */
 export interface EnvironmentDeployPins {
@@ -25,8 +25,6 @@ export interface EnvironmentDeployPins {
   readonly toolbox?: DeployTarget;
 }
 
-const hasRepository = (tenant: Tenant, id: string | undefined): id is string => id !== undefined && tenant.repositories.some((r) => r.id === id);
-
 /**
  * The pinned values of `env`'s deploy jobs: per deploying tenant (every tenant but the toolbox
  * project) with the deployed image role's repository, its protected role, that repository, the
@@ -40,8 +38,8 @@ export function deployPinsOf(platform: PlatformInfo, env: EnvironmentConfig, sou
   const host = registryHostOf(env);
   const protectedRole = (tenant: Tenant) => iamRoleArn(partition, env.accountId, tenantRoleName(platform, env, tenant, "protected"));
   const appId = imageRolesOf(env)[deployedImageOf(env)];
-  const targets = tenantsOf(env)
-    .filter((tenant) => deploysTenant(tenant, toolboxProject) && hasRepository(tenant, appId))
+  const targets = deployingTenantsOf(env, toolboxProject)
+    .filter((tenant) => hasRepository(tenant, appId))
     .map(
       (tenant): DeployTarget => ({
         project: tenant.path,
@@ -53,7 +51,8 @@ export function deployPinsOf(platform: PlatformInfo, env: EnvironmentConfig, sou
       }),
     );
   const toolboxId = imageRolesOf(env).toolbox;
-  const builder = toolboxProject === undefined ? undefined : tenantsOf(env).find((t) => t.path.toLowerCase() === toolboxProject.toLowerCase() && hasRepository(t, toolboxId));
+  const toolboxTenant = toolboxBuilderOf(env, toolboxProject);
+  const builder = toolboxTenant && hasRepository(toolboxTenant, toolboxId) ? toolboxTenant : undefined;
   const toolboxRepository = builder ? `${host}/${tenantRepositoryName(env, builder, toolboxId!, "protected")}` : undefined;
   const toolbox: DeployTarget | undefined =
     builder && toolboxRepository && source !== undefined

@@ -11,6 +11,7 @@ import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, type RunnerReg
 import { DEPLOY_ACCESS_LEVELS } from "../gitlab/deploy-environments";
 import { controlsHost, type PoolRunner, runnerPoolsOf, takesUnprotectedJobs } from "./runner-pools";
 import { registryHostOf, type Tenant, tenantRepositoryName, tenantsOf } from "./tenancy";
+import { hasRepository, toolboxBuilderOf } from "./toolbox-source";
 
 export { type DeployConfig, type PromotionConfig } from "./promotion-config";
 
@@ -403,8 +404,8 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
     const declaring = config.environments.find((e) => typeof e?.gitlab?.url === "string" && instanceOf(e.gitlab.url) === instanceOf(env.gitlab!.url) && e.gitlab.toolboxProject);
     const toolboxProject = declaring?.gitlab?.toolboxProject?.path;
     const repositoryId = imageRolesOf(env).toolbox;
-    const builder = toolboxProject === undefined ? undefined : tenantsOf(env).find((t) => t.path.toLowerCase() === toolboxProject.toLowerCase());
-    const fills = builder !== undefined && repositoryId !== undefined && builder.repositories.some((r) => r.id === repositoryId);
+    const builder = toolboxBuilderOf(env, toolboxProject);
+    const fills = builder !== undefined && hasRepository(builder, repositoryId);
     check(fills, {
       path: at,
       subject: "deploy job image",

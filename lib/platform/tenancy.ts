@@ -19,6 +19,7 @@
  * these functions instead of deriving names of their own.
  */
 import { dnsSuffixOf } from "../core/aws";
+import { TRUST_LEVELS, type TrustLevel } from "../core/trust";
 import { type ProtectedRefsMode } from "../gitlab/protected-refs";
 import { type Retention } from "../registry/tag-scheme";
 
@@ -52,15 +53,8 @@ export interface TenancyPlatform {
   readonly project: string;
 }
 
-/** The platform's two trust levels, strongest first. */
-export const TRUST_LEVELS = ["protected", "unprotected"] as const;
-
-/**
- * Who a pipeline runs for: `protected` = a ref GitLab protects (the default
- * branch, release tags, environment branches); `unprotected` = anything else
- * (merge requests, forks, other branches and tags).
- */
-export type TrustLevel = (typeof TRUST_LEVELS)[number];
+/** The platform's two trust levels (defined in the core layer, which the runner and cache constructs read too). */
+export { TRUST_LEVELS, type TrustLevel } from "../core/trust";
 
 /** Default release tag pattern: what the CI templates release (`v1.2.3`), as a GitLab/IAM wildcard. */
 export const DEFAULT_RELEASE_TAG_PATTERN = "v*.*.*";

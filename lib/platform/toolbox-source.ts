@@ -10,6 +10,23 @@ export interface ToolboxSource {
 }
 
 /**
+ * The toolbox project's tenant in `env`: the tenant whose path is `toolboxProject` (compared
+ * case-insensitively, as GitLab paths are), whether or not it has a toolbox repository there.
+ * @param toolboxProject path of the instance's toolbox project (`gitlab.toolboxProject.path`)
+ * @returns undefined without a toolbox project or when it is not one of the environment's tenants
+ */
+export function toolboxBuilderOf(env: EnvironmentConfig, toolboxProject: string | undefined): Tenant | undefined {
+  if (toolboxProject === undefined) return undefined;
+  const wanted = toolboxProject.toLowerCase();
+  return tenantsOf(env).find((t) => t.path.toLowerCase() === wanted);
+}
+
+/** Whether `tenant` has the repository of config id `repositoryId`. */
+export function hasRepository(tenant: Tenant, repositoryId: string | undefined): repositoryId is string {
+  return repositoryId !== undefined && tenant.repositories.some((r) => r.id === repositoryId);
+}
+
+/**
  * Where the toolbox image of `forTenant` comes from: the protected toolbox repository of the
  * toolbox project's tenant when the toolbox project is one of the environment's tenants with a
  * toolbox repository; otherwise the tenant's own toolbox repository, if it has one.
@@ -17,10 +34,9 @@ export interface ToolboxSource {
 export function toolboxSourceOf(env: EnvironmentConfig, forTenant: Tenant, toolboxProject = env.gitlab.toolboxProject?.path): ToolboxSource | undefined {
   const repositoryId = imageRolesOf(env).toolbox;
   if (repositoryId === undefined) return undefined;
-  const has = (t: Tenant) => t.repositories.some((r) => r.id === repositoryId);
-  const builder = toolboxProject === undefined ? undefined : tenantsOf(env).find((t) => t.path.toLowerCase() === toolboxProject.toLowerCase() && has(t));
-  if (builder) return { tenant: builder, repositoryId };
-  return has(forTenant) ? { tenant: forTenant, repositoryId } : undefined;
+  const builder = toolboxBuilderOf(env, toolboxProject);
+  if (builder && hasRepository(builder, repositoryId)) return { tenant: builder, repositoryId };
+  return hasRepository(forTenant, repositoryId) ? { tenant: forTenant, repositoryId } : undefined;
 }
 
 

@@ -6,6 +6,8 @@
  * A prefix `p` is the pattern `p*`, so everything here works on patterns.
  */
 
+import { ECR_TAG_WILDCARDS, wildcardClosure, wildcardMatches, wildcardStep, wildcardsIntersect } from "../core/wildcard";
+
 /** A tag selector: a literal prefix or a wildcard pattern. */
 export type TagSelector = { readonly prefix: string } | { readonly pattern: string };
 
@@ -19,20 +21,9 @@ export function describeSelector(selector: TagSelector): string {
   return "prefix" in selector ? `prefix ${JSON.stringify(selector.prefix)}` : `pattern ${JSON.stringify(selector.pattern)}`;
 }
 
-const regexCache = new Map<string, RegExp>();
-
 /** True when `tag` matches the wildcard `pattern` as ECR matches it (whole tag, `*` = any run). */
 export function matchesPattern(tag: string, pattern: string): boolean {
-  let re = regexCache.get(pattern);
-  if (!re) {
-    const body = pattern
-      .split("*")
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*");
-    re = new RegExp(`^${body}$`, "s");
-    regexCache.set(pattern, re);
-  }
-  return re.test(tag);
+  return wildcardMatches(pattern, tag, ECR_TAG_WILDCARDS);
 }
 
 /** True when `tag` is selected by `selector`. */
@@ -40,32 +31,9 @@ export function matchesSelector(tag: string, selector: TagSelector): boolean {
   return "prefix" in selector ? tag.startsWith(selector.prefix) : matchesPattern(tag, selector.pattern);
 }
 
-/**
- * True when some tag matches both wildcard patterns (their languages intersect).
- *
- * Breadth-first search over the product of the two patterns' positions: a `*`
- * may be skipped, a `*` may absorb the other side's literal, and two literals
- * advance together only when equal.
- */
+/** True when some tag matches both wildcard patterns (their languages intersect; see {@link wildcardsIntersect}). */
 export function patternsOverlap(a: string, b: string): boolean {
-  const seen = new Set<number>();
-  const width = b.length + 1;
-  const queue: Array<[number, number]> = [[0, 0]];
-  while (queue.length > 0) {
-    const [i, j] = queue.pop()!;
-    const key = i * width + j;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    if (i === a.length && j === b.length) return true;
-    const ca = a[i];
-    const cb = b[j];
-    if (ca === "*") queue.push([i + 1, j]);
-    if (cb === "*") queue.push([i, j + 1]);
-    if (ca === "*" && cb !== undefined && cb !== "*") queue.push([i, j + 1]);
-    if (cb === "*" && ca !== undefined && ca !== "*") queue.push([i + 1, j]);
-    if (ca !== undefined && ca !== "*" && ca === cb) queue.push([i + 1, j + 1]);
-  }
-  return false;
+  return wildcardsIntersect(a, b, ECR_TAG_WILDCARDS);
 }
 
 /** True when some tag is selected by both selectors. */
@@ -112,19 +80,9 @@ export function patternRegex(pattern: string): string {
  * @example quotientPatterns("v*.*.*", "release-", "")    // []
  */
 export function quotientPatterns(pattern: string, before: string, after: string): string[] {
-  const closure = (states: Iterable<number>): Set<number> => {
-    const out = new Set<number>();
-    for (let k of states) {
-      out.add(k);
-      while (pattern[k] === "*") out.add(++k);
-    }
-    return out;
-  };
   const run = (start: Iterable<number>, text: string): Set<number> => {
-    let states = closure(start);
-    for (const c of text) {
-      states = closure([...states].flatMap((k) => (k >= pattern.length ? [] : pattern[k] === "*" ? [k] : pattern[k] === c ? [k + 1] : [])));
-    }
+    let states = wildcardClosure(pattern, start);
+    for (const c of text) states = wildcardStep(pattern, states, c, ECR_TAG_WILDCARDS);
     return states;
   };
   const starts = run([0], before);

@@ -4,7 +4,7 @@
  */
 import { check, ValidationError } from "../core/errors";
 import { describeSelector, type TagSelector } from "./glob";
-import { ciTagHasKnownShape, ciTagTokens, type Retention, selectorSelectsAll, selectorTokens, TAG_CHARS, tagLanguagesOverlap, validateRetention, validateSelector } from "./tag-rules";
+import { ciTagHasKnownShape, ciTagTokens, ciTagVariables, type Retention, selectorSelectsAll, selectorTokens, TAG_CHARS, tagLanguagesOverlap, validateRetention, validateSelector } from "./tag-rules";
 
 /**
  * The built-in tag kinds. The lifecycle rules, the CI templates and the CI
@@ -52,10 +52,8 @@ export const REQUIRED_CI_TAG_VARIABLES: Readonly<Record<TagKindName, readonly (r
   deployed: [["CI_ENVIRONMENT_NAME"]],
 };
 
-/** The names of the CI variables a tag template uses (`$VAR` and `${VAR}`), in order. */
-export function ciTagVariables(ciTag: string): string[] {
-  return [...ciTag.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g)].map((m) => m[1]!);
-}
+/** The names of the CI variables a tag template uses (`$VAR` and `${VAR}`), in order (defined beside the tag languages it shapes). */
+export { ciTagVariables } from "./tag-rules";
 
 /** How one kind of tag is written by CI and recognised in the registry. */
 export interface TagKindOptions {

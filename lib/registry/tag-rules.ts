@@ -1,5 +1,7 @@
 import { check } from "../core/errors";
-import { type TagSelector, wildcardCount } from "./glob";
+import { recall } from "../core/memo";
+import { ECR_TAG_WILDCARDS, wildcardClosure, wildcardStep } from "../core/wildcard";
+import { selectorPattern, type TagSelector, wildcardCount } from "./glob";
 
 /*
  * The rules every tag selector and retention obeys: docker's tag grammar and ECR's lifecycle
@@ -104,10 +106,18 @@ export const CI_VARIABLE_CHARS: Readonly<Record<string, string>> = {
   PLATFORM_INPUTS_HASH: HEX,
 };
 
+/** A CI variable in a tag template: `$VAR` or `${VAR}` (the name is group 1). */
+const CI_VARIABLE = /\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/;
+
+/** The names of the CI variables a tag template uses (`$VAR` and `${VAR}`), in order. */
+export function ciTagVariables(ciTag: string): string[] {
+  return [...ciTag.matchAll(new RegExp(CI_VARIABLE.source, "g"))].map((m) => m[1]!);
+}
+
 /** A CI tag template (`sha-${CI_COMMIT_SHA}`) as the set of tags it can produce: each variable at least one character of its class. */
 export function ciTagTokens(ciTag: string): TagToken[] {
   const tokens: TagToken[] = [];
-  const variable = /\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/y;
+  const variable = new RegExp(CI_VARIABLE.source, "y");
   for (let i = 0; i < ciTag.length; ) {
     variable.lastIndex = i;
     const m = ciTag[i] === "$" ? variable.exec(ciTag) : null;
@@ -125,24 +135,16 @@ export function ciTagTokens(ciTag: string): TagToken[] {
 
 /** A selector (prefix or `*` pattern) as the set of tags it selects. */
 export function selectorTokens(selector: TagSelector): TagToken[] {
-  const text = "prefix" in selector ? `${selector.prefix}*` : selector.pattern;
-  return [...text].map((c) => (c === "*" ? { chars: ANY_TAG_CHAR, repeat: true } : { chars: c, repeat: false }));
+  return [...selectorPattern(selector)].map((c) => (c === "*" ? { chars: ANY_TAG_CHAR, repeat: true } : { chars: c, repeat: false }));
 }
 
 /**
  * Answers of the language checks below by their inputs. They are pure and a tag scheme is resolved
  * several times per synth (each stack that uses it, and the configuration check) with the same
- * kinds, so each question is answered once per process. Bounded: cleared when it grows large.
+ * kinds, so each question is answered once per process (a bounded memo).
  */
 const languageAnswers = new Map<string, boolean>();
-function answered(question: string, answer: () => boolean): boolean {
-  const known = languageAnswers.get(question);
-  if (known !== undefined) return known;
-  const result = answer();
-  if (languageAnswers.size >= 10_000) languageAnswers.clear();
-  languageAnswers.set(question, result);
-  return result;
-}
+const answered = (question: string, answer: () => boolean): boolean => recall(languageAnswers, question, answer, 10_000);
 
 /** Whether tag languages share a tag (a search over index tuples; exact for these regular languages). */
 export function tagLanguagesOverlap(...languages: readonly (readonly TagToken[])[]): boolean {
@@ -172,7 +174,7 @@ function languagesOverlap(languages: readonly (readonly TagToken[])[]): boolean 
 
 /** Whether every variable of a CI tag template has a documented shape ({@link CI_VARIABLE_CHARS}). */
 export function ciTagHasKnownShape(ciTag: string): boolean {
-  return [...ciTag.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g)].every((m) => CI_VARIABLE_CHARS[m[1]!] !== undefined);
+  return ciTagVariables(ciTag).every((name) => CI_VARIABLE_CHARS[name] !== undefined);
 }
 
 /**
@@ -187,26 +189,16 @@ export function selectorSelectsAll(tags: readonly TagToken[], selector: TagSelec
 }
 
 function selectsAll(tags: readonly TagToken[], selector: TagSelector): boolean {
-  const pattern = "prefix" in selector ? `${selector.prefix}*` : selector.pattern;
-  const closure = (states: Iterable<number>): number[] => {
-    const out = new Set<number>();
-    for (let k of states) {
-      out.add(k);
-      while (pattern[k] === "*") out.add(++k);
-    }
-    return [...out].sort((a, b) => a - b);
-  };
-  const step = (states: readonly number[], c: string): number[] =>
-    closure(states.flatMap((k) => (k >= pattern.length ? [] : pattern[k] === "*" ? [k] : pattern[k] === c ? [k + 1] : [])));
+  const pattern = selectorPattern(selector);
   const seen = new Set<string>();
-  const allSelected = (i: number, states: readonly number[]): boolean => {
-    const key = `${i}:${states.join(",")}`;
+  const allSelected = (i: number, states: ReadonlySet<number>): boolean => {
+    const key = `${i}:${[...states].sort((a, b) => a - b).join(",")}`;
     if (seen.has(key)) return true;
     seen.add(key);
-    if (i === tags.length) return states.includes(pattern.length);
+    if (i === tags.length) return states.has(pattern.length);
     const token = tags[i]!;
     if (token.repeat && !allSelected(i + 1, states)) return false;
-    return [...token.chars].every((c) => allSelected(token.repeat ? i : i + 1, step(states, c)));
+    return [...token.chars].every((c) => allSelected(token.repeat ? i : i + 1, wildcardStep(pattern, states, c, ECR_TAG_WILDCARDS)));
   };
-  return allSelected(0, closure([0]));
+  return allSelected(0, wildcardClosure(pattern, [0]));
 }

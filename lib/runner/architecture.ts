@@ -122,3 +122,40 @@ export function validateImageIdArchitecture(path: string, imageId: string | unde
     fix: `use the ${architecture} parameter (e.g. resolve:ssm:${al2023AmiParameter(architecture)}), leave ${subject} unset (the default follows the instance types), or pick ${named ?? ""} instance types`,
   });
 }
+
+/** The architecture words of GitLab Runner's helper image tags (helpers/container/helperimage/linux_info.go, and the published s390x, ppc64le, riscv64 and loong64 helpers). */
+const HELPER_TAG_ARCHITECTURES: readonly string[] = ["x86_64", "arm64", "arm", "s390x", "ppc64le", "riscv64", "loong64"];
+
+/**
+ * The architecture a helper image's tag names, or undefined for a tag that
+ * names none. GitLab Runner 18.11.2 builds helper tags as
+ * `<flavour->?<arch>-<revision>[-<shell>]` (helpers/container/helperimage/linux_info.go:
+ * `fmt.Sprintf("%s%s-%s", prefix, arch, revision)`, `tag + "-" + shell`), and
+ * flavours may themselves hold hyphens and dots: `x86_64-v18.11.2`,
+ * `ubuntu-arm64-v…`, `alpine3.21-x86_64-v…`, `alpine-latest-arm64-v…`,
+ * `ubi-fips-x86_64-v…`, `x86_64-v18.11.2-pwsh`. The architecture is the first
+ * hyphen-separated word of the tag that is one, followed by a revision.
+ */
+export function architectureOfHelperImage(helperImage: string): string | undefined {
+  const name = helperImage.split("@")[0]!;
+  const last = name.slice(name.lastIndexOf("/") + 1);
+  const tag = last.includes(":") ? last.slice(last.indexOf(":") + 1) : "";
+  const words = tag.split("-");
+  return words.slice(0, -1).find((word) => HELPER_TAG_ARCHITECTURES.includes(word));
+}
+
+/**
+ * A helper image tag that names an architecture (`x86_64-v…`, `arm64-v…`)
+ * must name the fleet's, or every job fails at prepare (exec format error).
+ */
+export function validateHelperImageArchitecture(path: string, helperImage: string | undefined, architecture: RunnerHostArchitecture): void {
+  if (helperImage === undefined || isUnresolved(helperImage)) return;
+  const named = architectureOfHelperImage(helperImage);
+  check(named === undefined || named === architecture, {
+    path,
+    subject: "docker.helperImage",
+    value: helperImage,
+    rule: `the helper image tag names the ${named} architecture, but the fleet's hosts are ${architecture}`,
+    fix: `use the ${architecture}-v<version> tag, or leave helperImage unset to use the helper bundled with the runner package`,
+  });
+}

@@ -4,7 +4,8 @@ import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { Construct } from "constructs";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
-import { DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT, JOB_SLOT_METRIC_NAME } from "./fleet-props";
+import { DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT } from "./fleet-props";
+import { JOB_SLOT_METRIC_NAME } from "./fleet-metrics";
 
 /** What the dashboard needs of a fleet; a {@link RunnerFleet} is one. */
 export interface RunnerFleetMetricsSource {

@@ -1,7 +1,7 @@
 import { check, checkOneOf } from "../core/errors";
 import { type RunnerTokenSource } from "../gitlab/runner-token-source";
-import { TRUST_LEVELS, type TrustLevel } from "../platform/tenancy";
-import { type RunnerCacheAccess } from "./fleet-props";
+import { TRUST_LEVELS, type TrustLevel } from "../core/trust";
+import { type RunnerCacheAccess } from "../cache/runner-cache-settings";
 
 /**
  * A fleet's trust level: the one it states, else the one its runners' token

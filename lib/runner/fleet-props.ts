@@ -1,10 +1,10 @@
-import { type RunnerCacheSettings } from "../cache/runner-cache-settings";
+import { type RunnerCacheAccess } from "../cache/runner-cache-settings";
 import { type IGrantable } from "../core/iam";
+import { type TrustLevel } from "../core/trust";
 import { type RunnerTokenSource } from "../gitlab/runner-token-source";
 import { type RunnerHostRole } from "../identity/runner-host-role";
 import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
 import { type NetworkRef } from "../network/network-ref";
-import { type TrustLevel } from "../platform/tenancy";
 import { type DockerExecutorSettings, type RunnerLogFormat } from "./config-toml";
 import { type DockerDaemonSettings } from "./daemon-json";
 import { type RunnerSchedule } from "./schedule";
@@ -16,37 +16,6 @@ export interface PullableRepository {
   readonly registryHost: string;
   /** Grants pull to a principal. */
   grantPull(grantee: IGrantable): unknown;
-}
-
-/**
- * The S3 distributed cache as the fleet needs it: the shared settings for
- * `[runners.cache]` and a grant for the hosts (only the runner manager signs
- * cache URLs, so only the host role needs access). The cache bucket construct
- * provides both; the fleet always applies the grant, so a forgotten grant
- * cannot cause cache 403s.
- */
-export interface RunnerCacheAccess {
-  /** The shared cache settings. */
-  readonly settings: RunnerCacheSettings;
-  /** Grants read and write on the cache objects (and ListBucket, and KMS if used). */
-  grantReadWrite(grantee: IGrantable): void;
-  /**
-   * The part of this cache that runners of one trust level use. A fleet given
-   * a cache that offers it (the {@link RunnerCacheBucket} itself) uses the part
-   * of its own trust level instead of the whole cache, so protected and
-   * unprotected jobs never share a prefix unless someone hands them one.
-   * @default none: the fleet uses the cache as given
-   */
-  forTrustLevel?(trustLevel: TrustLevel): RunnerCacheAccess;
-  /**
-   * Records that a fleet (`user`, its construct path) of `trustLevel` writes to
-   * this cache. A cache that tracks its users refuses a second trust level on
-   * the same or a nested prefix: an unprotected job could otherwise plant cache
-   * content that a protected job restores.
-   * @throws ValidationError when the prefix already serves the other trust level
-   * @default nothing is recorded
-   */
-  claim?(trustLevel: TrustLevel, user: string): void;
 }
 
 /** One `[[runners]]` entry on every host of the fleet. */
@@ -403,8 +372,6 @@ export const MAX_HEARTBEAT_TIMEOUT_SECONDS = 7200;
 export const MAX_LIFECYCLE_WAIT_SECONDS = 172_800;
 /** Disk the system needs besides images (AL2023, logs, runner packages), in GiB. */
 export const SYSTEM_DISK_GIB = 20;
-/** The metric the hosts publish for target tracking. */
-export const JOB_SLOT_METRIC_NAME = "JobSlotUtilization";
 /** The default {@link RunnerFleetProps.diskCleanupThresholdPercent}. */
 export const DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT = 75;
 /**
@@ -417,20 +384,12 @@ export const DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT = 75;
  * two minutes for the notice's detection and the final job updates.
  */
 export const SPOT_MAX_SHUTDOWN_TIMEOUT_SECONDS = 90;
-/** The prefix of every fleet's metric namespace (`GitLab/RunnerFleet/<fleetName>`). */
-export const DEFAULT_METRIC_NAMESPACE = "GitLab/RunnerFleet";
-/** Metrics every host publishes besides {@link JOB_SLOT_METRIC_NAME} (lib/runner/assets/runner-fleet.sh), by name: unit. */
-export const HOST_METRICS = {
-  RunningJobs: "Count",
-  JobSlots: "Count",
-  JobQueueDuration: "Seconds",
-  DiskUsedPercent: "Percent",
-  DrainDuration: "Seconds",
-} as const;
-/** Auto Scaling group metrics the fleet enables (namespace AWS/AutoScaling). */
-export const GROUP_METRICS = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupMaxSize"] as const;
 /** The launch template's instance tag holding a digest of the runners' token sources. */
 export const TOKEN_REVISION_TAG = "gitlab-runner-token-revision";
+/** The cache contract a fleet takes (kept beside the cache settings it carries, lib/cache/runner-cache-settings.ts). */
+export { type RunnerCacheAccess } from "../cache/runner-cache-settings";
+/** The metrics a fleet publishes (kept in fleet-metrics.ts). */
+export { DEFAULT_METRIC_NAMESPACE, GROUP_METRICS, HOST_METRICS, JOB_SLOT_METRIC_NAME } from "./fleet-metrics";
 /** CloudWatch Logs retention values (kept in lib/core/log-retention.ts). */
 export { LOG_RETENTION_DAYS } from "../core/log-retention";
 

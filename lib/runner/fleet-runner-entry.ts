@@ -9,7 +9,8 @@ import { isUnresolved, replaceTokens } from "../core/tokens";
 import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
 import { type RunnerEntry, STATIC_DOCKER_AUTH_PRE_BUILD_SCRIPT } from "./config-toml";
 import { type RunnerDefinition, type RunnerFleetProps } from "./fleet-props";
-import { SECRET_LITERAL, validateHelperImageArchitecture } from "./fleet-validation";
+import { validateHelperImageArchitecture } from "./architecture";
+import { SECRET_LITERAL } from "./fleet-validation";
 import { DIND_DAEMON_JSON_VOLUME, imageThroughMirror, validateDindServiceCommands } from "./image-mirror";
 import { type RunnerHostArchitecture, tokenPlaceholder } from "./user-data";
 

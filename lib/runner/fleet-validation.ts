@@ -4,6 +4,9 @@ import { isUnresolved } from "../core/tokens";
 import { parseCidr } from "../network/cidr";
 import { type RunnerSchedule, validateCapacity, validateSchedule } from "./schedule";
 import { DEFAULT_RUNNER_HOST_VERSIONS, type RunnerHostArchitecture, validateVersions } from "./user-data";
+
+/** The helper image's architecture rule (kept with the other architecture rules in architecture.ts). */
+export { architectureOfHelperImage, validateHelperImageArchitecture } from "./architecture";
 import {
   DRAIN_MARGIN_SECONDS,
   MAX_LIFECYCLE_WAIT_SECONDS,
@@ -353,42 +356,5 @@ export function validateTokenLifetimes(path: string, runners: readonly RunnerDef
       rule: `a runner token must outlive the drain window (${drainTimeoutSeconds} s: the longest job plus the drain margin), or a draining host loses its token mid-job`,
       fix: `raise the instance's runner token expiration to more than ${drainTimeoutSeconds} s (days are usual), or lower maxJobTimeoutSeconds`,
     });
-  });
-}
-
-/** The architecture words of GitLab Runner's helper image tags (helpers/container/helperimage/linux_info.go, and the published s390x, ppc64le, riscv64 and loong64 helpers). */
-const HELPER_TAG_ARCHITECTURES: readonly string[] = ["x86_64", "arm64", "arm", "s390x", "ppc64le", "riscv64", "loong64"];
-
-/**
- * The architecture a helper image's tag names, or undefined for a tag that
- * names none. GitLab Runner 18.11.2 builds helper tags as
- * `<flavour->?<arch>-<revision>[-<shell>]` (helpers/container/helperimage/linux_info.go:
- * `fmt.Sprintf("%s%s-%s", prefix, arch, revision)`, `tag + "-" + shell`), and
- * flavours may themselves hold hyphens and dots: `x86_64-v18.11.2`,
- * `ubuntu-arm64-v…`, `alpine3.21-x86_64-v…`, `alpine-latest-arm64-v…`,
- * `ubi-fips-x86_64-v…`, `x86_64-v18.11.2-pwsh`. The architecture is the first
- * hyphen-separated word of the tag that is one, followed by a revision.
- */
-export function architectureOfHelperImage(helperImage: string): string | undefined {
-  const name = helperImage.split("@")[0]!;
-  const last = name.slice(name.lastIndexOf("/") + 1);
-  const tag = last.includes(":") ? last.slice(last.indexOf(":") + 1) : "";
-  const words = tag.split("-");
-  return words.slice(0, -1).find((word) => HELPER_TAG_ARCHITECTURES.includes(word));
-}
-
-/**
- * A helper image tag that names an architecture (`x86_64-v…`, `arm64-v…`)
- * must name the fleet's, or every job fails at prepare (exec format error).
- */
-export function validateHelperImageArchitecture(path: string, helperImage: string | undefined, architecture: RunnerHostArchitecture): void {
-  if (helperImage === undefined || isUnresolved(helperImage)) return;
-  const named = architectureOfHelperImage(helperImage);
-  check(named === undefined || named === architecture, {
-    path,
-    subject: "docker.helperImage",
-    value: helperImage,
-    rule: `the helper image tag names the ${named} architecture, but the fleet's hosts are ${architecture}`,
-    fix: `use the ${architecture}-v<version> tag, or leave helperImage unset to use the helper bundled with the runner package`,
   });
 }

@@ -25,23 +25,14 @@ import { al2023AmiParameter, fleetArchitecture, validateImageIdArchitecture } fr
 import { claimMetricNamespace } from "./metric-namespace";
 import { dindDaemonConfig } from "./image-mirror";
 import { tokenRevision } from "./token-revision";
-import {
-  DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT,
-  DEFAULT_METRIC_NAMESPACE,
-  DRAIN_MARGIN_SECONDS,
-  GROUP_METRICS,
-  JOB_SLOT_METRIC_NAME,
-  MAX_HEARTBEAT_TIMEOUT_SECONDS,
-  type RunnerCacheAccess,
-  type RunnerFleetProps,
-  SYSTEM_DISK_GIB,
-  TOKEN_REVISION_TAG,
-} from "./fleet-props";
+import { type RunnerCacheAccess } from "../cache/runner-cache-settings";
+import { DEFAULT_METRIC_NAMESPACE, GROUP_METRICS, JOB_SLOT_METRIC_NAME } from "./fleet-metrics";
+import { DEFAULT_DISK_CLEANUP_THRESHOLD_PERCENT, DRAIN_MARGIN_SECONDS, MAX_HEARTBEAT_TIMEOUT_SECONDS, type RunnerFleetProps, SYSTEM_DISK_GIB, TOKEN_REVISION_TAG } from "./fleet-props";
 import { instanceTypes, validateFleetProps, validateTokenLifetimes } from "./fleet-validation";
 import { mirrorPorts, runnerEntry } from "./fleet-runner-entry";
 import { deliverHostScript } from "./host-script-delivery";
 import { fleetCache, fleetTrustLevel } from "./fleet-cache";
-import { type TrustLevel } from "../platform/tenancy";
+import { type TrustLevel } from "../core/trust";
 
 export * from "./fleet-props";
 export { mirrorPorts } from "./fleet-runner-entry";

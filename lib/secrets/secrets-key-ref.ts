@@ -1,5 +1,6 @@
 import { check } from "../core/errors";
 import { type IGrantable, type PolicyConditions } from "../core/iam";
+import { isUnresolved } from "../core/tokens";
 import { type SecretsKeyUse, SSM_DECRYPT_ACTIONS, SSM_ENCRYPT_ACTIONS } from "./secrets-key-use";
 
 /**
@@ -119,6 +120,44 @@ export function checkOneKey(path: string, subject: string, secretsKey: ISecretsK
     value: kmsKeyArn,
     rule: "the parameter has one key: secretsKey (whose key policy the grants extend) or the deprecated kmsKeyArn, not both",
     fix: "pass secretsKey only",
+  });
+}
+
+/** One SecureString parameter a construct is given with its key, as {@link checkParameterKey} checks it. */
+export interface ParameterKeyProps {
+  /** The parameter's name. */
+  readonly parameterName: string;
+  /** The parameter's ARN, in the account and region the construct puts it. */
+  readonly parameterArn: string;
+  /** The customer-managed key of the parameter, when given. */
+  readonly secretsKey?: ISecretsKey;
+  /** The deprecated key ARN, when given. */
+  readonly kmsKeyArn?: string;
+  /** The construct's prop names of the two key forms, for messages, e.g. `{ secretsKey: "secretsKey", kmsKeyArn: "kmsKeyArn" }`. */
+  readonly propNames: { readonly secretsKey: string; readonly kmsKeyArn: string };
+  /** The parameter and its readers in words, e.g. `{ parameter: "the admin password parameter", readers: "the host" }`. */
+  readonly describe: { readonly parameter: string; readonly readers: string };
+  /** How to mend a key of another account or region. */
+  readonly fix: string;
+}
+
+/**
+ * Checks the key of a SecureString parameter a construct holds: one form only ({@link checkOneKey}),
+ * and a `secretsKey` of the parameter's own account and region. The key policy names the
+ * parameter by the key's account and region ({@link ISecretsKey.parameterArn}), so with a key of
+ * another account or region no reader could ever decrypt it. An unresolved token is not checked.
+ * @param path where the construct is configured, for error messages
+ * @throws ValidationError for both key forms, or a `secretsKey` whose parameter ARN differs from `parameterArn`
+ */
+export function checkParameterKey(path: string, parameter: ParameterKeyProps): void {
+  checkOneKey(path, parameter.propNames.kmsKeyArn, parameter.secretsKey, parameter.kmsKeyArn);
+  const keyParameterArn = parameter.secretsKey?.parameterArn(parameter.parameterName);
+  check(keyParameterArn === undefined || isUnresolved(keyParameterArn) || keyParameterArn === parameter.parameterArn, {
+    path,
+    subject: parameter.propNames.secretsKey,
+    value: { parameterArn: parameter.parameterArn, keyAccountAndRegion: keyParameterArn },
+    rule: `${parameter.describe.parameter}, encrypted with a customer-managed key, lives in the key's account and region (its key policy names the parameter by that ARN, so a key of another account or region would never let ${parameter.describe.readers} decrypt it)`,
+    fix: parameter.fix,
   });
 }
 

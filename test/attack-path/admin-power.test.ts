@@ -10,7 +10,7 @@ import { type SynthJson } from "../support/synth";
 import { administratorPowerOf } from "./admin-power";
 import { boundaryViolations, runnerHostReach } from "./boundaries";
 import { deploys } from "./iam-model";
-import { grantRoleIn, type Json, plantedIn, resourcesOf, roleIdIn } from "./planted";
+import { grantRoleIn, type Json, plantedIn, plantableResources, roleIdIn } from "./planted";
 import { stackModelOf } from "./runner-model";
 import { buildScenario } from "./scenario";
 
@@ -18,7 +18,7 @@ const base = buildScenario(exampleConfig);
 const ACCOUNT = "111111111111";
 const UNPROTECTED = "acme-ci-dev-app-unprotected";
 const dev = base.json.get("dev")!;
-const MR_HOST = String(resourcesOf(dev, "aws_iam_role")[stackModelOf("dev", dev).hosts.find((h) => h.runners.some((r) => r.name === "mr"))!.role]!.name);
+const MR_HOST = String(plantableResources(dev, "aws_iam_role")[stackModelOf("dev", dev).hosts.find((h) => h.runners.some((r) => r.name === "mr"))!.role]!.name);
 const admin = (v: string) => v.includes("holds administrator-level power");
 const plantOn = (role: string, ...statements: Json[]) => plantedIn(base, (json) => grantRoleIn(json.get("dev")!, role, ...statements));
 const found = (scenario: ReturnType<typeof plantOn>, who: string) => boundaryViolations(scenario).filter((v) => admin(v) && v.includes(who));
@@ -62,12 +62,12 @@ describe("attack paths: administrator-level power from an unprotected ref or a r
   test("a customer-managed policy with * on * attached to the unprotected role is caught like AdministratorAccess", () => {
     const scenario = plantedIn(base, (json) => {
       const stack = json.get("dev")!;
-      resourcesOf(stack, "aws_iam_policy").planted = { name: "planted-admin", policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) };
-      resourcesOf(stack, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${roleIdIn(stack, UNPROTECTED)}.name}`, policy_arn: "${aws_iam_policy.planted.arn}" };
+      plantableResources(stack, "aws_iam_policy").planted = { name: "planted-admin", policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }) };
+      plantableResources(stack, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${roleIdIn(stack, UNPROTECTED)}.name}`, policy_arn: "${aws_iam_policy.planted.arn}" };
     });
     const managed = plantedIn(base, (json) => {
       const stack = json.get("dev")!;
-      resourcesOf(stack, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${roleIdIn(stack, UNPROTECTED)}.name}`, policy_arn: "arn:aws:iam::aws:policy/IAMFullAccess" };
+      plantableResources(stack, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${roleIdIn(stack, UNPROTECTED)}.name}`, policy_arn: "arn:aws:iam::aws:policy/IAMFullAccess" };
     });
     for (const s of [scenario, managed]) expect(found(s, `reaches ${UNPROTECTED}, which`).length).toBeGreaterThan(0);
   });
@@ -78,7 +78,7 @@ describe("attack paths: administrator-level power from an unprotected ref or a r
     );
     const managed = plantedIn(base, (json) => {
       const stack = json.get("dev")!;
-      resourcesOf(stack, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${roleIdIn(stack, MR_HOST)}.name}`, policy_arn: "arn:aws:iam::aws:policy/PowerUserAccess" };
+      plantableResources(stack, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${roleIdIn(stack, MR_HOST)}.name}`, policy_arn: "arn:aws:iam::aws:policy/PowerUserAccess" };
     });
     expect(found(managed, `(${MR_HOST}): reaches ${MR_HOST}`).length).toBeGreaterThan(0);
   });
@@ -87,7 +87,7 @@ describe("attack paths: administrator-level power from an unprotected ref or a r
     const deployment = base.model.roles.find((r) => r.stack === "dev" && deploys(r))!;
     const scenario = plantedIn(base, (json) => {
       const stack: SynthJson = json.get("dev")!;
-      const role = resourcesOf(stack, "aws_iam_role")[roleIdIn(stack, deployment.name)]!;
+      const role = plantableResources(stack, "aws_iam_role")[roleIdIn(stack, deployment.name)]!;
       const trust = JSON.parse(String(role.assume_role_policy)) as { Statement: Json[] };
       trust.Statement.push({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/${MR_HOST}` }, Action: "sts:AssumeRole" });
       role.assume_role_policy = JSON.stringify(trust);

@@ -9,11 +9,10 @@ import fc from "fast-check";
 import { cachePathOf } from "../../lib/platform/tenancy";
 import { exampleConfig } from "../../stacks/example-config";
 import { wildcardMatch } from "../support/iam-evaluator";
-import { type SynthJson } from "../support/synth";
 import { boundaryViolations } from "./boundaries";
 import { cacheKeyLayouts, cacheObjectKey, cacheObjectProbes, patternOverlap } from "./cache-keys";
 import { modelsOf } from "./host-pulls";
-import { grantRoleIn, type Json, plantedIn, resourcesOf } from "./planted";
+import { copiedStack, grantRoleIn, type Json, plantedIn, plantableResources } from "./planted";
 import { stackModelOf } from "./runner-model";
 import { reachOf } from "./runner-routing";
 import { bucketsOf } from "./secret-reach";
@@ -38,9 +37,9 @@ const caughtForRole = (statement: Json) => [
 
 /** The runner-side reach of the merge-request pool's host role after planting `statement` on it. */
 function hostReach(statement: Json) {
-  const json = JSON.parse(JSON.stringify(base.json.get("dev")!)) as SynthJson;
+  const json = copiedStack(base.json.get("dev")!);
   const role = stackModelOf("dev", json).hosts.find((h) => h.runners.some((r) => r.name === "mr"))!.role;
-  grantRoleIn(json, String(resourcesOf(json, "aws_iam_role")[role]!.name), statement);
+  grantRoleIn(json, String(plantableResources(json, "aws_iam_role")[role]!.name), statement);
   const reach = reachOf(stackModelOf("dev", json), role, [PROTECTED, UNPROTECTED_PREFIX]);
   return { reads: reach.cacheReads, writes: reach.cacheWrites };
 }

@@ -9,6 +9,7 @@ import { buildScenario } from "./scenario";
 import { stackModelOf } from "./runner-model";
 import { canDecrypt, canReadParameter, tokensReadBy } from "./runner-routing";
 import { buildIamModel, decryptsWithKey } from "./iam-model";
+import { copiedStack } from "./planted";
 import { type SynthJson } from "../support/synth";
 
 type Json = Record<string, unknown>;
@@ -23,7 +24,7 @@ const mrRoleName = String((devJson.resource!.aws_iam_role as Record<string, Json
 
 /** dev's JSON with one key policy statement added and, optionally, an identity policy on the unprotected pool's host role. */
 function plantedDev(principal: string, identity: boolean): SynthJson {
-  const json = JSON.parse(JSON.stringify(devJson)) as SynthJson;
+  const json = copiedStack(devJson);
   const keys = json.resource!.aws_kms_key as Record<string, Json>;
   const key = keys[buildParameter.key]!;
   const policy = JSON.parse(String(key.policy)) as { Statement: Json[] };

@@ -6,32 +6,16 @@
 import { exampleConfig } from "../../stacks/example-config";
 import { type SynthJson } from "../support/synth";
 import { boundaryViolations } from "./boundaries";
-import { buildIamModel, principalMay, pullThroughPushableBy, type RoleNode } from "./iam-model";
+import { principalMay, pullThroughPushableBy, type RoleNode } from "./iam-model";
+import { grantRoleIn, type Json, plantedIn, policyText, plantableResources, roleIdIn } from "./planted";
 import { buildScenario, type Scenario } from "./scenario";
 
-type Json = Record<string, unknown>;
 const base = buildScenario(exampleConfig);
 
-/** The scenario with `mutate` applied to a deep copy of its JSON, and the model rebuilt from it. */
-function planted(mutate: (json: Map<string, SynthJson>) => void): Scenario {
-  const json = new Map([...base.json].map(([stack, j]) => [stack, JSON.parse(JSON.stringify(j)) as SynthJson]));
-  mutate(json);
-  return { ...base, json, model: buildIamModel(json) };
-}
-const resources = (json: SynthJson, type: string): Record<string, Json> => {
-  const all = json.resource as Record<string, Record<string, Json>>;
-  return (all[type] ??= {});
-};
-const roleId = (json: SynthJson, name: string) => Object.entries(resources(json, "aws_iam_role")).find(([, r]) => r.name === name)![0];
-const repositoryId = (json: SynthJson, name: string) => Object.entries(resources(json, "aws_ecr_repository")).find(([, r]) => r.name === name)![0];
-const policy = (...statements: Json[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
-/** Adds an inline policy to a role of a stack. */
-const grantRole = (json: SynthJson, role: string, ...statements: Json[]) => {
-  resources(json, "aws_iam_role_policy")[`planted_${role}`] = { name: "planted", role: `\${aws_iam_role.${roleId(json, role)}.name}`, policy: policy(...statements) };
-};
+const repositoryId = (json: SynthJson, name: string) => Object.entries(plantableResources(json, "aws_ecr_repository")).find(([, r]) => r.name === name)![0];
 /** Adds a repository policy. */
 const repositoryPolicy = (json: SynthJson, repository: string, ...statements: Json[]) => {
-  resources(json, "aws_ecr_repository_policy")[`planted_${repositoryId(json, repository).slice(0, 20)}`] = { repository: `\${aws_ecr_repository.${repositoryId(json, repository)}.name}`, policy: policy(...statements) };
+  plantableResources(json, "aws_ecr_repository_policy")[`planted_${repositoryId(json, repository).slice(0, 20)}`] = { repository: `\${aws_ecr_repository.${repositoryId(json, repository)}.name}`, policy: policyText(...statements) };
 };
 const PUSH = ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:BatchCheckLayerAvailability"];
 
@@ -41,46 +25,46 @@ describe("attack paths through repository, registry and trust policies", () => {
   });
 
   test("a repository policy granting the unprotected role push to a protected repository is caught (same account: the resource policy alone grants it)", () => {
-    const scenario = planted((json) => {
+    const scenario = plantedIn(base, (json) => {
       repositoryPolicy(json.get("dev")!, "acme/dev/app/app", { Sid: "Planted", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:role/acme-ci-dev-app-unprotected" }, Action: PUSH });
     });
     expect(boundaryViolations(scenario)).toEqual(expect.arrayContaining([expect.stringMatching(/: reaches acme-ci-dev-app-unprotected, which pushes acme\/dev\/app\/app, run by protected pipelines$/)]));
   });
 
   test("a repository policy granting another account's root push is caught when a role of that account reached by unprotected refs may push by IAM", () => {
-    const scenario = planted((json) => {
+    const scenario = plantedIn(base, (json) => {
       // Production's protected repository admits every principal of the dev/staging account that IAM allows to push ...
       repositoryPolicy(json.get("production")!, "acme/production/app/app", { Sid: "Planted", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:root" }, Action: PUSH });
       // ... and dev's unprotected role carries a broad push grant (a hand-written extra statement).
-      grantRole(json.get("dev")!, "acme-ci-dev-app-unprotected", { Effect: "Allow", Action: PUSH, Resource: "arn:aws:ecr:*:*:repository/acme/*" });
+      grantRoleIn(json.get("dev")!, "acme-ci-dev-app-unprotected", { Effect: "Allow", Action: PUSH, Resource: "arn:aws:ecr:*:*:repository/acme/*" });
     });
     expect(boundaryViolations(scenario)).toEqual(expect.arrayContaining([expect.stringMatching(/: reaches acme-ci-dev-app-unprotected, which pushes acme\/production\/app\/app, run by protected pipelines$/)]));
   });
 
   test("across accounts both sides are needed: the broad IAM grant alone, or the account-root policy alone, pushes nothing of production", () => {
-    const iamOnly = planted((json) => grantRole(json.get("dev")!, "acme-ci-dev-app-unprotected", { Effect: "Allow", Action: PUSH, Resource: "arn:aws:ecr:*:*:repository/acme/*" }));
-    const policyOnly = planted((json) =>
+    const iamOnly = plantedIn(base, (json) => grantRoleIn(json.get("dev")!, "acme-ci-dev-app-unprotected", { Effect: "Allow", Action: PUSH, Resource: "arn:aws:ecr:*:*:repository/acme/*" }));
+    const policyOnly = plantedIn(base, (json) =>
       repositoryPolicy(json.get("production")!, "acme/production/app/app", { Sid: "Planted", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:root" }, Action: PUSH }),
     );
     for (const scenario of [iamOnly, policyOnly]) expect(boundaryViolations(scenario).filter((v) => v.includes("acme/production/"))).toEqual([]);
   });
 
   test("a trust policy naming an account root admits that account's roles whose IAM allows sts:AssumeRole: the unprotected role reaches the deployment role", () => {
-    const scenario = planted((json) => {
+    const scenario = plantedIn(base, (json) => {
       const production = json.get("production")!;
-      const deployment = resources(production, "aws_iam_role")[roleId(production, "acme-ci-production-app-deployment")]!;
+      const deployment = plantableResources(production, "aws_iam_role")[roleIdIn(production, "acme-ci-production-app-deployment")]!;
       const trust = JSON.parse(String(deployment.assume_role_policy)) as { Statement: Json[] };
       trust.Statement.push({ Sid: "Planted", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:root" }, Action: "sts:AssumeRole" });
       deployment.assume_role_policy = JSON.stringify(trust);
-      grantRole(json.get("dev")!, "acme-ci-dev-app-unprotected", { Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" });
+      grantRoleIn(json.get("dev")!, "acme-ci-dev-app-unprotected", { Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" });
     });
     expect(boundaryViolations(scenario)).toEqual(expect.arrayContaining([expect.stringMatching(/: reaches the deployment role acme-ci-production-app-deployment$/)]));
   });
 
   test("a registry policy is every repository's policy: granting the unprotected role push there is caught", () => {
-    const scenario = planted((json) => {
-      resources(json.get("dev")!, "aws_ecr_registry_policy").planted = {
-        policy: policy({ Sid: "Planted", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:role/acme-ci-dev-app-unprotected" }, Action: PUSH, Resource: "arn:aws:ecr:eu-central-1:111111111111:repository/*" }),
+    const scenario = plantedIn(base, (json) => {
+      plantableResources(json.get("dev")!, "aws_ecr_registry_policy").planted = {
+        policy: policyText({ Sid: "Planted", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:role/acme-ci-dev-app-unprotected" }, Action: PUSH, Resource: "arn:aws:ecr:eu-central-1:111111111111:repository/*" }),
       };
     });
     expect(boundaryViolations(scenario)).toEqual(expect.arrayContaining([expect.stringMatching(/which pushes acme\/dev\/app\/app, run by protected pipelines$/)]));
@@ -91,26 +75,26 @@ describe("attack paths through repository, registry and trust policies", () => {
     const pushers = (scenario: Scenario) => unprotectedRoles(scenario).flatMap((r) => pullThroughPushableBy(scenario.model, r).map((repo) => `${r.name} -> ${repo.name}`));
     expect(base.model.pullThrough.length).toBeGreaterThan(0);
     expect(pushers(base)).toEqual([]);
-    const scenario = planted((json) => {
-      const templates = resources(json.get("account-nonprod")!, "aws_ecr_repository_creation_template");
+    const scenario = plantedIn(base, (json) => {
+      const templates = plantableResources(json.get("account-nonprod")!, "aws_ecr_repository_creation_template");
       const [id, template] = Object.entries(templates)[0]!;
-      templates[id] = { ...template, repository_policy: policy({ Sid: "Planted", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:role/acme-ci-dev-app-unprotected" }, Action: PUSH }) };
+      templates[id] = { ...template, repository_policy: policyText({ Sid: "Planted", Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:role/acme-ci-dev-app-unprotected" }, Action: PUSH }) };
     });
     expect(pushers(scenario).filter((p) => p.startsWith("acme-ci-dev-app-unprotected -> "))).not.toEqual([]);
     expect(boundaryViolations(scenario)).toEqual(expect.arrayContaining([expect.stringMatching(/: reaches acme-ci-dev-app-unprotected, which pushes the pull-through repository .*\/library\/pull-through-probe/)]));
   });
 
   test("IAMFullAccess on a role unprotected refs reach is caught like AdministratorAccess (it can grant itself anything)", () => {
-    const scenario = planted((json) => {
-      resources(json.get("dev")!, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${roleId(json.get("dev")!, "acme-ci-dev-app-unprotected")}.name}`, policy_arn: "arn:aws:iam::aws:policy/IAMFullAccess" };
+    const scenario = plantedIn(base, (json) => {
+      plantableResources(json.get("dev")!, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${roleIdIn(json.get("dev")!, "acme-ci-dev-app-unprotected")}.name}`, policy_arn: "arn:aws:iam::aws:policy/IAMFullAccess" };
     });
     expect(boundaryViolations(scenario)).toEqual(expect.arrayContaining([expect.stringMatching(/: reaches acme-ci-dev-app-unprotected, which pushes acme\/dev\/app\/app, run by protected pipelines$/)]));
   });
 
   test("an AWS-managed policy the model does not know, on a role unprotected refs reach, fails the suite instead of being ignored", () => {
-    const scenario = planted((json) => {
-      resources(json.get("dev")!, "aws_iam_role_policy_attachment").planted = {
-        role: `\${aws_iam_role.${roleId(json.get("dev")!, "acme-ci-dev-app-unprotected")}.name}`,
+    const scenario = plantedIn(base, (json) => {
+      plantableResources(json.get("dev")!, "aws_iam_role_policy_attachment").planted = {
+        role: `\${aws_iam_role.${roleIdIn(json.get("dev")!, "acme-ci-dev-app-unprotected")}.name}`,
         policy_arn: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser",
       };
     });

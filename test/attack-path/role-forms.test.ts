@@ -8,7 +8,7 @@ import path from "node:path";
 import { exampleConfig } from "../../stacks/example-config";
 import { boundaryViolations } from "./boundaries";
 import { buildIamModel, roleAllows } from "./iam-model";
-import { plantedIn, policyText, resourcesOf, roleIdIn } from "./planted";
+import { copiedStack, copiedStacks, plantedIn, policyText, plantableResources, roleIdIn } from "./planted";
 import { buildScenario } from "./scenario";
 import { UNMODELLED_GRANT_FORMS } from "./unmodelled-grants";
 
@@ -30,7 +30,7 @@ describe("attack paths: every form that gives a role permissions", () => {
   test("managed_policy_arns: [AdministratorAccess] on the unprotected role is caught (the old model ignored the attribute)", () => {
     const scenario = plantedIn(base, (json) => {
       const dev = json.get("dev")!;
-      resourcesOf(dev, "aws_iam_role")[roleIdIn(dev, UNPROTECTED)]!.managed_policy_arns = [ADMIN];
+      plantableResources(dev, "aws_iam_role")[roleIdIn(dev, UNPROTECTED)]!.managed_policy_arns = [ADMIN];
     });
     expect(roleAllows(roleOf(scenario), "iam:CreateUser", "*")).toBe(true);
     expect(boundaryViolations(scenario)).toEqual(caught);
@@ -39,7 +39,7 @@ describe("attack paths: every form that gives a role permissions", () => {
   test("an inline_policy block on aws_iam_role granting push everywhere is caught", () => {
     const scenario = plantedIn(base, (json) => {
       const dev = json.get("dev")!;
-      resourcesOf(dev, "aws_iam_role")[roleIdIn(dev, UNPROTECTED)]!.inline_policy = [{ name: "planted", policy: policyText({ Effect: "Allow", Action: "ecr:*", Resource: "*" }) }];
+      plantableResources(dev, "aws_iam_role")[roleIdIn(dev, UNPROTECTED)]!.inline_policy = [{ name: "planted", policy: policyText({ Effect: "Allow", Action: "ecr:*", Resource: "*" }) }];
     });
     expect(boundaryViolations(scenario)).toEqual(caught);
   });
@@ -47,11 +47,11 @@ describe("attack paths: every form that gives a role permissions", () => {
   test("aws_iam_policy_attachment (roles list) and aws_iam_role_policy_attachments_exclusive attaching AdministratorAccess are caught", () => {
     const viaAttachment = plantedIn(base, (json) => {
       const dev = json.get("dev")!;
-      resourcesOf(dev, "aws_iam_policy_attachment").planted = { name: "planted", roles: [`\${aws_iam_role.${roleIdIn(dev, UNPROTECTED)}.name}`], policy_arn: ADMIN };
+      plantableResources(dev, "aws_iam_policy_attachment").planted = { name: "planted", roles: [`\${aws_iam_role.${roleIdIn(dev, UNPROTECTED)}.name}`], policy_arn: ADMIN };
     });
     const viaExclusive = plantedIn(base, (json) => {
       const dev = json.get("dev")!;
-      resourcesOf(dev, "aws_iam_role_policy_attachments_exclusive").planted = { role_name: `\${aws_iam_role.${roleIdIn(dev, UNPROTECTED)}.name}`, policy_arns: [ADMIN] };
+      plantableResources(dev, "aws_iam_role_policy_attachments_exclusive").planted = { role_name: `\${aws_iam_role.${roleIdIn(dev, UNPROTECTED)}.name}`, policy_arns: [ADMIN] };
     });
     for (const scenario of [viaAttachment, viaExclusive]) expect(boundaryViolations(scenario)).toEqual(caught);
   });
@@ -59,10 +59,10 @@ describe("attack paths: every form that gives a role permissions", () => {
   test("fails closed on grants the model does not read: an aws_kms_grant on the secrets key for the unprotected role (the old model ignored it), and every other listed form", () => {
     for (const type of UNMODELLED_GRANT_FORMS.keys()) {
       // The dev stack alone: the model throws while reading it (the other stacks would only slow the loop).
-      const json = new Map([["dev", JSON.parse(JSON.stringify(base.json.get("dev"))) as NonNullable<ReturnType<typeof base.json.get>>]]);
+      const json = new Map([["dev", copiedStack(base.json.get("dev")!)]]);
       const dev = json.get("dev")!;
-      const [keyId] = Object.keys(resourcesOf(dev, "aws_kms_key"));
-      resourcesOf(dev, type).planted =
+      const [keyId] = Object.keys(plantableResources(dev, "aws_kms_key"));
+      plantableResources(dev, type).planted =
         type === "aws_kms_grant"
           ? { name: "planted", key_id: `\${aws_kms_key.${keyId!}.key_id}`, grantee_principal: `\${aws_iam_role.${roleIdIn(dev, UNPROTECTED)}.arn}`, operations: ["Decrypt"] }
           : { planted: true };
@@ -74,13 +74,13 @@ describe("attack paths: every form that gives a role permissions", () => {
   });
 
   test("fails closed: an unknown policy form, or managed_policy_arns that is not a list, makes the model throw", () => {
-    const json = new Map([...base.json].map(([stack, j]) => [stack, JSON.parse(JSON.stringify(j)) as typeof j]));
-    resourcesOf(json.get("dev")!, "aws_iam_role_policy_grants_future").planted = { role: UNPROTECTED };
+    const json = copiedStacks(base.json);
+    plantableResources(json.get("dev")!, "aws_iam_role_policy_grants_future").planted = { role: UNPROTECTED };
     expect(() => buildIamModel(json)).toThrow(/dev uses aws_iam_role_policy_grants_future, a policy form the model does not read/);
     expect(() =>
       plantedIn(base, (j) => {
         const dev = j.get("dev")!;
-        resourcesOf(dev, "aws_iam_role")[roleIdIn(dev, UNPROTECTED)]!.managed_policy_arns = "${var.arns}";
+        plantableResources(dev, "aws_iam_role")[roleIdIn(dev, UNPROTECTED)]!.managed_policy_arns = "${var.arns}";
       }),
     ).toThrow(/managed_policy_arns is not a list/);
   });

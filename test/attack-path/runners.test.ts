@@ -13,7 +13,7 @@ import { actorsFor } from "../support/gitlab-actors";
 import { violationOf } from "../support/synth";
 import { hostPullViolations, modelsOf } from "./host-pulls";
 import { type SynthJson } from "../support/synth";
-import { policyText, resourcesOf } from "./planted";
+import { copiedStacks, policyText, plantableResources } from "./planted";
 import { type StackModel, stackModelOf } from "./runner-model";
 import { buildScenario } from "./scenario";
 import { controlsHost, hostsOf, type Job, reachOf, registrationsFor, tokensReadBy } from "./runner-routing";
@@ -157,26 +157,26 @@ describe("attack paths through the runners: the example app", () => {
     const manager = hostsOf(mr, models).find((h) => h.runners.length > 0)!.role;
     const before = reachOf(dev, manager, [cachePathOf(exampleConfig.environments[0]!, "protected")]);
     const plantedWith = (mutate: (devJson: SynthJson) => void): StackModel[] => {
-      const copy = new Map([...json].map(([stack, j]) => [stack, JSON.parse(JSON.stringify(j)) as SynthJson]));
+      const copy = copiedStacks(json);
       mutate(copy.get("dev")!);
       return [...copy].map(([stack, j]) => stackModelOf(stack, j));
     };
     const wide = policyText({ Effect: "Allow", Action: ["s3:*", "ecr:*"], Resource: "*" });
     const forms: Record<string, (devJson: SynthJson) => void> = {
       "aws_iam_policy + aws_iam_role_policy_attachment": (j) => {
-        resourcesOf(j, "aws_iam_policy").planted = { name: "planted", policy: wide };
-        resourcesOf(j, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${manager}.name}`, policy_arn: "${aws_iam_policy.planted.arn}" };
+        plantableResources(j, "aws_iam_policy").planted = { name: "planted", policy: wide };
+        plantableResources(j, "aws_iam_role_policy_attachment").planted = { role: `\${aws_iam_role.${manager}.name}`, policy_arn: "${aws_iam_policy.planted.arn}" };
       },
       "aws_iam_policy_attachment (roles)": (j) => {
-        resourcesOf(j, "aws_iam_policy").planted = { name: "planted", policy: wide };
-        resourcesOf(j, "aws_iam_policy_attachment").planted = { name: "planted", roles: [`\${aws_iam_role.${manager}.name}`], policy_arn: "${aws_iam_policy.planted.arn}" };
+        plantableResources(j, "aws_iam_policy").planted = { name: "planted", policy: wide };
+        plantableResources(j, "aws_iam_policy_attachment").planted = { name: "planted", roles: [`\${aws_iam_role.${manager}.name}`], policy_arn: "${aws_iam_policy.planted.arn}" };
       },
       "aws_iam_role.inline_policy": (j) => {
-        const role = resourcesOf(j, "aws_iam_role")[manager]!;
+        const role = plantableResources(j, "aws_iam_role")[manager]!;
         role.inline_policy = [...((role.inline_policy as unknown[] | undefined) ?? []), { name: "planted", policy: wide }];
       },
       "aws_iam_role.managed_policy_arns AdministratorAccess": (j) => {
-        resourcesOf(j, "aws_iam_role")[manager]!.managed_policy_arns = ["arn:aws:iam::aws:policy/AdministratorAccess"];
+        plantableResources(j, "aws_iam_role")[manager]!.managed_policy_arns = ["arn:aws:iam::aws:policy/AdministratorAccess"];
       },
     };
     for (const [form, mutate] of Object.entries(forms)) {

@@ -7,7 +7,7 @@
 import { exampleConfig } from "../../stacks/example-config";
 import { type SynthJson } from "../support/synth";
 import { boundaryViolations, reachedBy } from "./boundaries";
-import { grantRoleIn, type Json, plantedIn, resourcesOf, roleIdIn } from "./planted";
+import { copiedStack, copiedStacks, grantRoleIn, type Json, plantedIn, plantableResources, roleIdIn } from "./planted";
 import { buildScenario, tenantActors } from "./scenario";
 import { stackModelOf } from "./runner-model";
 import { canReadParameter } from "./runner-routing";
@@ -20,7 +20,7 @@ const BUILD_TOKEN = "arn:aws:ssm:eu-central-1:111111111111:parameter/acme-ci/dev
 
 /** Appends a statement to the dev stack's secrets key policy. */
 function keyStatement(json: SynthJson, statement: Json): void {
-  const [, key] = Object.entries(resourcesOf(json, "aws_kms_key"))[0]!;
+  const [, key] = Object.entries(plantableResources(json, "aws_kms_key"))[0]!;
   const policy = JSON.parse(String(key.policy)) as { Statement: Json[] };
   policy.Statement.push(statement);
   key.policy = JSON.stringify(policy);
@@ -90,9 +90,9 @@ describe("attack paths: secrets and the protected cache through roles reached wi
       const caught = violationsMatching(scenario, /which reads the secret dev:\/acme-ci\/dev\/runner\/build\/token$/).length > 0;
       // The runner-side model (runner-routing.ts) agrees on the unprotected pool's host role.
       const dev = scenario.json.get("dev")!;
-      const onHost = JSON.parse(JSON.stringify(dev)) as SynthJson;
+      const onHost = copiedStack(dev);
       const hostRole = stackModelOf("dev", dev).hosts.find((h) => h.runners.some((r) => r.name === "mr"))!.role;
-      const hostName = String(resourcesOf(onHost, "aws_iam_role")[hostRole]!.name);
+      const hostName = String(plantableResources(onHost, "aws_iam_role")[hostRole]!.name);
       grantRoleIn(onHost, hostName, { Effect: "Allow", ...read });
       keyStatement(onHost, keyReads(`arn:aws:iam::111111111111:role/${hostName}`));
       const runner = stackModelOf("dev", onHost);
@@ -113,7 +113,7 @@ describe("attack paths: secrets and the protected cache through roles reached wi
     expect(reader.name).toMatch(/-runner-host$/);
     const scenario = plantedIn(base, (json) => {
       const dev = json.get("dev")!;
-      const host = resourcesOf(dev, "aws_iam_role")[roleIdIn(dev, reader.name)]!;
+      const host = plantableResources(dev, "aws_iam_role")[roleIdIn(dev, reader.name)]!;
       const trust = JSON.parse(String(host.assume_role_policy)) as { Statement: Json[] };
       trust.Statement.push({ Sid: "Planted", Effect: "Allow", Principal: { AWS: UNPROTECTED_ARN }, Action: "sts:AssumeRole" });
       host.assume_role_policy = JSON.stringify(trust);
@@ -133,8 +133,8 @@ describe("attack paths: secrets and the protected cache through roles reached wi
   });
 
   test("a bucket policy allowing an AWS principal fails closed", () => {
-    const json = new Map([...base.json].map(([s, j]) => [s, JSON.parse(JSON.stringify(j)) as SynthJson]));
-    const [, policy] = Object.entries(resourcesOf(json.get("dev")!, "aws_s3_bucket_policy"))[0]!;
+    const json = copiedStacks(base.json);
+    const [, policy] = Object.entries(plantableResources(json.get("dev")!, "aws_s3_bucket_policy"))[0]!;
     const doc = JSON.parse(String(policy.policy)) as { Statement: Json[] };
     doc.Statement.push({ Effect: "Allow", Principal: { AWS: UNPROTECTED_ARN }, Action: "s3:GetObject", Resource: "*" });
     policy.policy = JSON.stringify(doc);

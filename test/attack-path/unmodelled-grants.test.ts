@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { exampleConfig } from "../../stacks/example-config";
 import { buildIamModel, NON_ROLE_POLICY_FORMS, ROLE_POLICY_FORMS } from "./iam-model";
-import { resourcesOf } from "./planted";
+import { copiedStack, plantableResources } from "./planted";
 import { buildScenario } from "./scenario";
 import { MODELLED_GRANT_FORMS, NOT_GRANT_FORMS, UNMODELLED_GRANT_ARGUMENTS, UNMODELLED_GRANT_FORMS } from "./unmodelled-grants";
 
@@ -37,7 +37,7 @@ function grantLikeTypes(): string[] {
 
 const base = buildScenario(exampleConfig);
 /** A copy of the dev stack's JSON alone (the model reads each stack on its own; the others would only slow the loops). */
-const copy = () => new Map([["dev", JSON.parse(JSON.stringify(base.json.get("dev"))) as NonNullable<ReturnType<typeof base.json.get>>]]);
+const copy = () => new Map([["dev", copiedStack(base.json.get("dev")!)]]);
 
 describe("attack paths: every grant-like resource type of the pinned provider is classified", () => {
   const candidates = grantLikeTypes();
@@ -65,10 +65,10 @@ describe("attack paths: every grant-like resource type of the pinned provider is
   test("fails closed on a grant by argument: aws_secretsmanager_secret with policy (and aws_s3_bucket with policy) throws; without it the model builds", () => {
     for (const [type, { argument }] of UNMODELLED_GRANT_ARGUMENTS) {
       const json = copy();
-      resourcesOf(json.get("dev")!, type).planted = { name: "planted", [argument]: '{"Statement":[]}' };
+      plantableResources(json.get("dev")!, type).planted = { name: "planted", [argument]: '{"Statement":[]}' };
       expect(() => buildIamModel(json)).toThrow(new RegExp(`^attack-path model: dev uses ${type}\\.planted with ${argument}, an unknown grant form`));
       const without = copy();
-      resourcesOf(without.get("dev")!, type).planted = { name: "planted" };
+      plantableResources(without.get("dev")!, type).planted = { name: "planted" };
       expect(() => buildIamModel(without)).not.toThrow();
     }
   });
@@ -76,7 +76,7 @@ describe("attack paths: every grant-like resource type of the pinned provider is
   test("fails closed on the new unmodelled forms: aws_lambda_permission, aws_s3_bucket_acl, aws_sqs_queue_policy, aws_cloudformation_stack, aws_kms_replica_key, aws_kms_external_key (the old list let each through)", () => {
     for (const type of ["aws_lambda_permission", "aws_s3_bucket_acl", "aws_sqs_queue_policy", "aws_cloudformation_stack", "aws_kms_replica_key", "aws_kms_external_key"]) {
       const json = copy();
-      resourcesOf(json.get("dev")!, type).planted = { planted: true };
+      plantableResources(json.get("dev")!, type).planted = { planted: true };
       expect(() => buildIamModel(json)).toThrow(new RegExp(`^attack-path model: dev uses ${type}, an unknown grant form`));
     }
   });

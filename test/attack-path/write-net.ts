@@ -147,7 +147,7 @@ interface Target {
 
 const accountOf = (json: SynthJson) => String(((json.provider as { aws?: Json[] } | undefined)?.aws?.[0]?.allowed_account_ids as string[] | undefined)?.[0]);
 const regionOf = (json: SynthJson) => String((json.provider as { aws?: Json[] } | undefined)?.aws?.[0]?.region);
-const resourcesOf = (json: SynthJson, type: string): [string, Json][] => Object.entries(((json.resource ?? {}) as Record<string, Record<string, Json>>)[type] ?? {});
+const resourceEntriesOf = (json: SynthJson, type: string): [string, Json][] => Object.entries(((json.resource ?? {}) as Record<string, Record<string, Json>>)[type] ?? {});
 
 /** The protected resources of every stack, for `role` (its own unprotected repositories and cache prefix left out). */
 function targetsFor(scenario: Scenario, own: { repositories: Set<string>; cache: string[] }): Target[] {
@@ -155,9 +155,9 @@ function targetsFor(scenario: Scenario, own: { repositories: Set<string>; cache:
   for (const [stack, json] of scenario.json) {
     const account = accountOf(json);
     const region = regionOf(json);
-    for (const [, p] of resourcesOf(json, "aws_ssm_parameter")) targets.push({ arn: `arn:aws:ssm:${region}:${account}:parameter/${String(p.name).replace(/^\//, "")}`, what: `the parameter ${String(p.name)} of ${stack}` });
+    for (const [, p] of resourceEntriesOf(json, "aws_ssm_parameter")) targets.push({ arn: `arn:aws:ssm:${region}:${account}:parameter/${String(p.name).replace(/^\//, "")}`, what: `the parameter ${String(p.name)} of ${stack}` });
     targets.push({ arn: `arn:aws:ec2:${region}:${account}:instance/i-0123456789abcdef0`, what: `the instances of ${account} in ${region}` });
-    for (const [, b] of resourcesOf(json, "aws_s3_bucket")) {
+    for (const [, b] of resourceEntriesOf(json, "aws_s3_bucket")) {
       const bucket = String(b.bucket);
       targets.push({ arn: `arn:aws:s3:::${bucket}`, what: `the bucket ${bucket}` });
       const prefixes = scenario.environments.flatMap((e) => [cachePathOf(e.config, "protected"), cachePathOf(e.config, "unprotected")]);
@@ -207,7 +207,7 @@ export function protectedWritesOf(scenario: Scenario, role: RoleNode, tenants: R
       .filter((r) => r.stack === role.stack && r.trust === "unprotected" && r.tenant !== undefined && tenants.has(r.tenant) && !protectedRuns.has(r.arn))
       .map((r) => r.arn),
   );
-  const buckets = resourcesOf(scenario.json.get(role.stack) ?? {}, "aws_s3_bucket").map(([, b]) => String(b.bucket));
+  const buckets = resourceEntriesOf(scenario.json.get(role.stack) ?? {}, "aws_s3_bucket").map(([, b]) => String(b.bucket));
   const ownCache = env ? buckets.map((b) => `${b}/${cachePathOf(env.config, "unprotected")}`) : [];
   const targets = targetsFor(scenario, { repositories: ownRepositories, cache: ownCache });
   const pullThroughPrefixes = scenario.model.pullThrough
@@ -217,7 +217,7 @@ export function protectedWritesOf(scenario: Scenario, role: RoleNode, tenants: R
   // (Read from the statements as written: their ARNs hold Terraform references for partition, region and account.)
   const scaling = role.policies.flatMap((doc) => listOf(doc.Statement)).filter((st) => st.Effect === "Allow" && asArray(st.Action).some((a) => wildcardMatch(a, "autoscaling:SetDesiredCapacity", true)));
   const ownGroups = new Set(
-    resourcesOf(scenario.json.get(role.stack) ?? {}, "aws_autoscaling_group")
+    resourceEntriesOf(scenario.json.get(role.stack) ?? {}, "aws_autoscaling_group")
       .map(([, g]) => String(g.name))
       .filter((name) => scaling.some((st) => asArray(st.Resource).some((r) => r.endsWith(`:autoScalingGroupName/${name}`)))),
   );

@@ -1,7 +1,7 @@
 import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
-import { versionCheckSkipOf } from "../../stacks/gitlab-shared-stack";
-import { versionMinimumsOf } from "../../stacks/gitlab-version-config";
+import { versionCheckSkipOf, versionMinimumsOf } from "../../stacks/gitlab-version-config";
+import { withConfig, withEnv } from "../support/example-variants";
 import { deployRows } from "./deploy-rows";
 import { type BadInput } from "./matrix";
 
@@ -17,13 +17,9 @@ const production = exampleConfig.environments[2]!;
 type Nexus = Extract<NonNullable<EnvironmentConfig["mirror"]>, { kind: "nexus" }>;
 const nexus = production.mirror as Nexus;
 
-/** validateConfig of the example with environment `index` patched. */
-const withEnv = (patch: Record<string, unknown>, index = 0) => () =>
-  validateConfig({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i === index ? ({ ...e, ...patch } as EnvironmentConfig) : e)) });
 const withGitLab = (patch: Record<string, unknown>, index = 0) => withEnv({ gitlab: { ...exampleConfig.environments[index]!.gitlab, ...patch } }, index);
 const withNexus = (patch: Record<string, unknown>) => withEnv({ mirror: { ...nexus, ...patch } }, 2);
 const withRaw = (remoteUrl: string) => withNexus({ rawProxies: [{ name: "files", remoteUrl }] });
-const withConfig = (patch: Partial<PlatformConfig>) => () => validateConfig({ ...exampleConfig, ...patch });
 const withAccount = (patch: Record<string, unknown>) => withConfig({ accounts: [{ ...exampleConfig.accounts[0]!, ...patch }, exampleConfig.accounts[1]!] });
 
 const region = (value: unknown, fix: RegExp): BadInput => ({ name: `region ${JSON.stringify(value)}`, run: withEnv({ region: value }), path: E0, subject: "region", value, rule: /an AWS region looks like eu-central-1/, fix });

@@ -1,5 +1,6 @@
-import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
+import { type EnvironmentConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
+import { withConfig, withEnv } from "../support/example-variants";
 import { type BadInput } from "./matrix";
 
 /*
@@ -10,9 +11,6 @@ import { type BadInput } from "./matrix";
  */
 const [E0, E1, E2] = ["config/environments[0]", "config/environments[1]", "config/environments[2]"];
 const [dev, staging, production] = exampleConfig.environments as [EnvironmentConfig, EnvironmentConfig, EnvironmentConfig];
-const withEnv = (index: number, patch: Record<string, unknown>) => () =>
-  validateConfig({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i === index ? ({ ...e, ...patch } as EnvironmentConfig) : e)) });
-const withConfig = (patch: Partial<PlatformConfig>) => () => validateConfig({ ...exampleConfig, ...patch });
 
 export const deployRows: readonly BadInput[] = [
   // Promotion to an environment whose account grants are missing.
@@ -36,7 +34,7 @@ export const deployRows: readonly BadInput[] = [
   },
   {
     name: "promotion of a project the source environment does not list (no repository, no role to pull with)",
-    run: withEnv(2, { gitlab: { ...production.gitlab, projects: [...production.gitlab.projects, "acme/api"] } }),
+    run: withEnv({ gitlab: { ...production.gitlab, projects: [...production.gitlab.projects, "acme/api"] } }, 2),
     path: `${E2}/gitlab/projects[3]`,
     subject: "promoted project",
     value: "acme/api",
@@ -45,20 +43,20 @@ export const deployRows: readonly BadInput[] = [
   },
   {
     name: "promotion of a repository the source environment does not have",
-    run: withEnv(2, { registry: { ...production.registry, repositories: [...production.registry.repositories, { id: "worker", description: "A worker image" }] }, gitlab: { ...production.gitlab, imageRoles: { app: "app", ci: "app-ci", toolbox: "toolbox", worker: "worker" } } }),
+    run: withEnv({ registry: { ...production.registry, repositories: [...production.registry.repositories, { id: "worker", description: "A worker image" }] }, gitlab: { ...production.gitlab, imageRoles: { app: "app", ci: "app-ci", toolbox: "toolbox", worker: "worker" } } }, 2),
     path: `${E2}/gitlab/projects[0]`,
     subject: "promoted repository",
     value: "acme/app worker (worker)",
     rule: /promotes the worker image of acme\/app from staging, which has no repository worker/,
     fix: /give acme\/app the repository worker in staging/,
   },
-  { name: "promotion from an unknown environment", run: withEnv(2, { promotion: { from: "qa" } }), path: `${E2}/promotion/from`, subject: "promotion source", value: "qa", rule: /listed before this one \(dev, staging\)/, fix: /name an earlier environment/ },
-  { name: "promotion from a later environment (a cycle)", run: withEnv(1, { promotion: { from: "production" } }), path: `${E1}/promotion/from`, subject: "promotion source", value: "production", rule: /never forms a cycle/, fix: /build environment first/ },
-  { name: "promotion into the first environment", run: withEnv(0, { promotion: {} }), path: `${E0}/promotion`, subject: "promotion source", value: {}, rule: /the first environment has no environment before it/, fix: /promotion: \{ from: "<environment>" \}/ },
+  { name: "promotion from an unknown environment", run: withEnv({ promotion: { from: "qa" } }, 2), path: `${E2}/promotion/from`, subject: "promotion source", value: "qa", rule: /listed before this one \(dev, staging\)/, fix: /name an earlier environment/ },
+  { name: "promotion from a later environment (a cycle)", run: withEnv({ promotion: { from: "production" } }, 1), path: `${E1}/promotion/from`, subject: "promotion source", value: "production", rule: /never forms a cycle/, fix: /build environment first/ },
+  { name: "promotion into the first environment", run: withEnv({ promotion: {} }), path: `${E0}/promotion`, subject: "promotion source", value: {}, rule: /the first environment has no environment before it/, fix: /promotion: \{ from: "<environment>" \}/ },
   // A deploy job routed to a pool that takes unprotected jobs.
   {
     name: "deploy jobs routed to the unprotected pool",
-    run: withEnv(0, { deploy: { runner: "mr" } }),
+    run: withEnv({ deploy: { runner: "mr" } }),
     path: `${E0}/deploy/runner`,
     subject: "deploy runner",
     value: { runner: "mr", pool: "unprotected", protectedRefsOnly: false },
@@ -67,7 +65,7 @@ export const deployRows: readonly BadInput[] = [
   },
   {
     name: "deploy jobs routed to a protected runner opened to unprotected jobs",
-    run: withEnv(1, {
+    run: withEnv({
       deploy: { runner: "test" },
       gitlab: {
         ...staging.gitlab,
@@ -76,45 +74,45 @@ export const deployRows: readonly BadInput[] = [
           { name: "test", tags: ["acme-ci-staging-protected-test"], allowUnprotectedJobs: { reason: "a plain test runner without docker access for every branch" } },
         ],
       },
-    }),
+    }, 1),
     path: `${E1}/deploy/runner`,
     subject: "deploy runner",
     value: { runner: "test", pool: "protected", protectedRefsOnly: false },
     rule: /lets any branch's job share the host with a deploy/,
     fix: /remove allowUnprotectedJobs/,
   },
-  { name: "deploy jobs in an environment without runners", run: withEnv(1, { runners: undefined }), path: `${E1}/deploy`, subject: "deploy runner", value: undefined, rule: /deploy jobs need a registered runner of the environment that takes protected refs only/, fix: /add runners\.deploy/ },
+  { name: "deploy jobs in an environment without runners", run: withEnv({ runners: undefined }, 1), path: `${E1}/deploy`, subject: "deploy runner", value: undefined, rule: /deploy jobs need a registered runner of the environment that takes protected refs only/, fix: /add runners\.deploy/ },
   // A rollback configured without a place to record the last good digest.
   {
     name: "rollback without a place to record the last good digest",
-    run: withEnv(1, { deploy: { rollback: true, lastGoodDigest: false } }),
+    run: withEnv({ deploy: { rollback: true, lastGoodDigest: false } }, 1),
     path: `${E1}/deploy/rollback`,
     subject: "rollback",
     value: { rollback: true, lastGoodDigest: false },
     rule: /a rollback redeploys the last good digest, so it needs a place to record it, and lastGoodDigest is false/,
     fix: /remove lastGoodDigest: false .* or set rollback: false/,
   },
-  { name: "deploy without a deployment role", run: withEnv(0, { deploy: {}, identity: { ...dev.identity, deployment: undefined } }), path: `${E0}/deploy`, subject: "deployment role", value: undefined, rule: /deploy jobs run as the tenant's deployment role of the environment/, fix: /add identity\.deployment/ },
-  { name: "deploy of an image role the environment lacks", run: withEnv(1, { deploy: { image: "worker" } }), path: `${E1}/deploy/image`, subject: "image role", value: "worker", rule: /one of the environment's image roles \(app, ci, toolbox\)/, fix: /gitlab\.imageRoles/ },
-  { name: "an environment branch with a wildcard", run: withEnv(1, { deploy: { branch: "release/*" } }), path: `${E1}/deploy/branch`, subject: "branch", value: "release/*", rule: /one exact branch name/, fix: /"staging"/ },
-  { name: "an environment branch that is the default branch", run: withEnv(1, { deploy: { branch: "main" } }), path: `${E1}/deploy/branch`, subject: "branch", value: "main", rule: /not a tenant's default branch/, fix: /leave branch unset/ },
-  { name: "a last-good-digest prefix with a trailing slash", run: withEnv(1, { deploy: { lastGoodDigest: { parameterPrefix: "/acme-ci/staging/" } } }), path: `${E1}/deploy/lastGoodDigest`, subject: "parameterPrefix", value: "/acme-ci/staging/", rule: /no trailing '\/'/, fix: /"\/acme-ci\/staging"/ },
+  { name: "deploy without a deployment role", run: withEnv({ deploy: {}, identity: { ...dev.identity, deployment: undefined } }), path: `${E0}/deploy`, subject: "deployment role", value: undefined, rule: /deploy jobs run as the tenant's deployment role of the environment/, fix: /add identity\.deployment/ },
+  { name: "deploy of an image role the environment lacks", run: withEnv({ deploy: { image: "worker" } }, 1), path: `${E1}/deploy/image`, subject: "image role", value: "worker", rule: /one of the environment's image roles \(app, ci, toolbox\)/, fix: /gitlab\.imageRoles/ },
+  { name: "an environment branch with a wildcard", run: withEnv({ deploy: { branch: "release/*" } }, 1), path: `${E1}/deploy/branch`, subject: "branch", value: "release/*", rule: /one exact branch name/, fix: /"staging"/ },
+  { name: "an environment branch that is the default branch", run: withEnv({ deploy: { branch: "main" } }, 1), path: `${E1}/deploy/branch`, subject: "branch", value: "main", rule: /not a tenant's default branch/, fix: /leave branch unset/ },
+  { name: "a last-good-digest prefix with a trailing slash", run: withEnv({ deploy: { lastGoodDigest: { parameterPrefix: "/acme-ci/staging/" } } }, 1), path: `${E1}/deploy/lastGoodDigest`, subject: "parameterPrefix", value: "/acme-ci/staging/", rule: /no trailing '\/'/, fix: /"\/acme-ci\/staging"/ },
   // Who may deploy: protected environments (GitLab Premium, Ultimate).
   {
     name: "deploy access on GitLab Free, which has no protected environments",
-    run: withEnv(1, { gitlab: { ...staging.gitlab, tier: "free" }, deploy: { deployAccess: "developer" } }),
+    run: withEnv({ gitlab: { ...staging.gitlab, tier: "free" }, deploy: { deployAccess: "developer" } }, 1),
     path: `${E1}/deploy/deployAccess`,
     subject: "deploy access level",
     value: "developer",
     rule: /protected environments are a GitLab Premium feature .* and gitlab\.tier is free: the setting would protect nothing/,
     fix: /remove deployAccess .* or set gitlab\.tier: "premium"/,
   },
-  { name: "an unknown deploy access level", run: withEnv(2, { deploy: { deployAccess: "owner" } }), path: `${E2}/deploy/deployAccess`, subject: "deploy access level", value: "owner", rule: /one of maintainer, developer/, fix: /use "maintainer" \(the default\) or "developer"/ },
-  { name: "environments deploying different images", run: withEnv(2, { deploy: { image: "ci" } }), path: `${E2}/deploy/image`, subject: "image role", value: "ci", rule: /one image role per GitLab instance, and environments\[1\] deploys app/, fix: /the same image role/ },
+  { name: "an unknown deploy access level", run: withEnv({ deploy: { deployAccess: "owner" } }, 2), path: `${E2}/deploy/deployAccess`, subject: "deploy access level", value: "owner", rule: /one of maintainer, developer/, fix: /use "maintainer" \(the default\) or "developer"/ },
+  { name: "environments deploying different images", run: withEnv({ deploy: { image: "ci" } }, 2), path: `${E2}/deploy/image`, subject: "image role", value: "ci", rule: /one image role per GitLab instance, and environments\[1\] deploys app/, fix: /the same image role/ },
   // A deployment statement letting one tenant's deploy jobs write another tenant's scope.
   {
     name: "a deployment statement writing the environment's state prefix next to per-tenant prefixes",
-    run: withEnv(2, {
+    run: withEnv({
       identity: {
         ...production.identity,
         deployment: {
@@ -122,7 +120,7 @@ export const deployRows: readonly BadInput[] = [
           statements: [...production.identity!.deployment!.statements!, { actions: ["s3:PutObject"], resources: ["arn:aws:s3:::acme-ci-terraform-state-222222222222/production/*"] }],
         },
       },
-    }),
+    }, 2),
     path: `${E2}/identity/deployment/statements[2]/resources[0]`,
     subject: "deployment resource",
     value: "arn:aws:s3:::acme-ci-terraform-state-222222222222/production/*",
@@ -131,7 +129,7 @@ export const deployRows: readonly BadInput[] = [
   },
   {
     name: "a deployment statement writing every tenant's state file (a pattern overlapping the per-tenant prefixes)",
-    run: withEnv(2, {
+    run: withEnv({
       identity: {
         ...production.identity,
         deployment: {
@@ -139,7 +137,7 @@ export const deployRows: readonly BadInput[] = [
           statements: [...production.identity!.deployment!.statements!, { actions: ["s3:PutObject"], resources: ["arn:aws:s3:::acme-ci-terraform-state-222222222222/production/*/terraform.tfstate"] }],
         },
       },
-    }),
+    }, 2),
     path: `${E2}/identity/deployment/statements[2]/resources[0]`,
     subject: "deployment resource",
     value: "arn:aws:s3:::acme-ci-terraform-state-222222222222/production/*/terraform.tfstate",
@@ -148,7 +146,7 @@ export const deployRows: readonly BadInput[] = [
   },
   {
     name: "a misspelt tenant placeholder in a deployment statement",
-    run: withEnv(2, {
+    run: withEnv({
       identity: {
         ...production.identity,
         deployment: {
@@ -156,7 +154,7 @@ export const deployRows: readonly BadInput[] = [
           statements: [{ actions: ["s3:PutObject"], resources: ["arn:aws:s3:::acme-ci-terraform-state-222222222222/production/{{ tenant }}/*"] }],
         },
       },
-    }),
+    }, 2),
     path: `${E2}/identity/deployment/statements[0]/resources[0]`,
     subject: "deployment statement placeholder",
     value: "arn:aws:s3:::acme-ci-terraform-state-222222222222/production/{{ tenant }}/*",
@@ -166,7 +164,7 @@ export const deployRows: readonly BadInput[] = [
   // A deploy job image that nothing fills.
   {
     name: "deploy jobs running the toolbox image in an environment that does not list the toolbox project",
-    run: withEnv(2, { gitlab: { ...production.gitlab, projects: production.gitlab.projects.filter((p) => typeof p === "string") } }),
+    run: withEnv({ gitlab: { ...production.gitlab, projects: production.gitlab.projects.filter((p) => typeof p === "string") } }, 2),
     path: `${E2}/deploy/jobImage`,
     subject: "deploy job image",
     value: { jobImage: "$PLATFORM_TOOLBOX_URL:latest", toolboxProject: "acme/toolbox", toolboxRepository: "toolbox" },
@@ -175,7 +173,7 @@ export const deployRows: readonly BadInput[] = [
   },
   {
     name: "deploy jobs running the toolbox image in an environment without a toolbox image role",
-    run: withEnv(1, { gitlab: { ...staging.gitlab, imageRoles: { app: "app", ci: "app-ci" } } }),
+    run: withEnv({ gitlab: { ...staging.gitlab, imageRoles: { app: "app", ci: "app-ci" } } }, 1),
     path: `${E1}/deploy/jobImage`,
     subject: "deploy job image",
     value: { jobImage: "$PLATFORM_TOOLBOX_URL:latest", toolboxProject: "acme/toolbox", toolboxRepository: null },
@@ -198,7 +196,7 @@ export const deployRows: readonly BadInput[] = [
   },
   {
     name: "deploying environments of one instance with different deploy job images",
-    run: withEnv(2, { deploy: { ...production.deploy, jobImage: "registry.example.com/deploy-tools:1" } }),
+    run: withEnv({ deploy: { ...production.deploy, jobImage: "registry.example.com/deploy-tools:1" } }, 2),
     path: `${E2}/deploy/jobImage`,
     subject: "deploy job image",
     value: "registry.example.com/deploy-tools:1",
@@ -225,7 +223,7 @@ export const deployRows: readonly BadInput[] = [
   },
   {
     name: "promotion from an environment in another region",
-    run: withEnv(2, { region: "eu-west-1" }),
+    run: withEnv({ region: "eu-west-1" }, 2),
     path: `${E2}/promotion/from`,
     subject: "promotion source",
     value: "staging",
@@ -234,7 +232,7 @@ export const deployRows: readonly BadInput[] = [
   },
   {
     name: "deploy jobs on a GitLab instance without a toolbox project, borrowing another instance's",
-    run: withEnv(1, { gitlab: { ...staging.gitlab, url: "https://gitlab.other.example" } }),
+    run: withEnv({ gitlab: { ...staging.gitlab, url: "https://gitlab.other.example" } }, 1),
     path: `${E1}/deploy/jobImage`,
     subject: "deploy job image",
     value: { jobImage: "$PLATFORM_TOOLBOX_URL:latest", toolboxProject: null, toolboxRepository: "toolbox" },

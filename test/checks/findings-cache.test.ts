@@ -7,6 +7,7 @@ import { codeHash, findingsCacheDirectory, findingsKey, MAX_ENTRIES, readFinding
 import { suppressRule } from "../../lib/checks/suppressions";
 import { type RuleOptions } from "../../lib/checks/rule";
 import { checkStack, findingsOf } from "../support/annotations";
+import { setProcessEnv } from "../support/env";
 
 /**
  * The findings cache may only return what evaluating the rules would: a changed stack, changed
@@ -14,15 +15,14 @@ import { checkStack, findingsOf } from "../support/annotations";
  */
 
 let dir: string;
-const saved = process.env.PLATFORM_RULE_CACHE;
+let restoreEnv = () => {};
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), "rule-cache-"));
-  process.env.PLATFORM_RULE_CACHE = dir;
+  restoreEnv = setProcessEnv({ PLATFORM_RULE_CACHE: dir });
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
-  if (saved === undefined) delete process.env.PLATFORM_RULE_CACHE;
-  else process.env.PLATFORM_RULE_CACHE = saved;
+  restoreEnv();
 });
 
 /** A repository; `forceDelete` makes it an ECR002 finding. */

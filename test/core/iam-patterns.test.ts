@@ -1,16 +1,6 @@
 import fc from "fast-check";
 import { iamPatternMatches, iamPatternsIntersect } from "../../lib/core/iam-patterns";
-
-/** Every string over `alphabet` of length up to `max` (brute force for small cases). */
-function allStrings(alphabet: readonly string[], max: number): string[] {
-  const out = [""];
-  let layer = [""];
-  for (let n = 1; n <= max; n++) {
-    layer = layer.flatMap((s) => alphabet.map((c) => s + c));
-    out.push(...layer);
-  }
-  return out;
-}
+import { allStrings } from "../support/strings";
 
 describe("IAM resource patterns", () => {
   test("matching: * any run (also / and :), ? one character, case-sensitive, regex characters literal", () => {

@@ -4,6 +4,7 @@ import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
 import { deployFlow } from "./support/deploy-project";
 import { type FlowPipeline } from "./support/flow-harness";
+import { setProcessEnv } from "../support/env";
 
 /*
  * Branch-per-environment deploys in the flow suite: staging deploys from the `staging` branch,
@@ -26,11 +27,10 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow with environment branches", () =>
     const flow = deployFlow(config, "acme/app", files);
     const { project } = flow;
     const p: Record<string, FlowPipeline> = {};
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+    let restoreEnv = () => {};
 
     beforeAll(async () => {
-      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
-      process.env.FAKE_PROMOTION = "staging=dev,production=staging";
+      restoreEnv = setProcessEnv({ FAKE_ENVIRONMENTS: "dev,staging,production", FAKE_PROMOTION: "staging=dev,production=staging" });
       p.main = await project.pipeline("main: push", { kind: "push", branch: "main" }, 0);
       project.repo.git("branch", "staging", "main");
       p.staging = await project.pipeline("staging branch: fast-forward to main", { kind: "push", branch: "staging" }, 1);
@@ -47,12 +47,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow with environment branches", () =>
       p.brokenProduction = await project.pipeline("production branch: pushed to the commit that failed staging", { kind: "push", branch: "production" }, 5, { override: { PLATFORM_PROMOTE_REQUIRES_TAG: "" } });
     }, 600_000);
     afterAll(() => {
-      // Assigning undefined to process.env stores the string "undefined", which would switch the fake
-      // registry's cross-environment IAM on for later test files of this worker: delete instead.
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
+      restoreEnv();
       flow.remove();
     });
 

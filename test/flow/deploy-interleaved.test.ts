@@ -1,4 +1,5 @@
 import { exampleConfig } from "../../stacks/example-config";
+import { setProcessEnv } from "../support/env";
 import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
 import { deployFlow } from "./support/deploy-project";
@@ -45,7 +46,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: interleaved pipelines and retrie
     const afterHook = staging.slice(staging.indexOf(hookJob) + 1);
     const p: Record<string, FlowPipeline> = {};
     const resumed: { afterHook?: FlowPipeline; retryC?: FlowPipeline; retryA?: FlowPipeline } = {};
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+    let restoreEnv = () => {};
     const push = { kind: "push", branch: "main" } as const;
     /** The staging jobs of `pipeline` that did not pass, with the rollback: what a retry of its failed jobs runs. */
     const failedWithRollback = (pipelines: FlowPipeline[]) => {
@@ -55,8 +56,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: interleaved pipelines and retrie
     };
 
     beforeAll(async () => {
-      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
-      process.env.FAKE_PROMOTION = Object.entries(flow.promotion).map(([target, source]) => `${target}=${source}`).join(",");
+      restoreEnv = setProcessEnv({ FAKE_ENVIRONMENTS: "dev,staging,production", FAKE_PROMOTION: Object.entries(flow.promotion).map(([target, source]) => `${target}=${source}`).join(",") });
       p.good = await project.pipeline("main: G", push, 0, { jobs: ["build-app-image", ...staging, "rollback-staging"] });
       project.repo.git("checkout", "-q", "main");
       project.repo.commit({ "src/index.js": "console.log(2);\n", BROKEN: "this commit's app fails its smoke test\n" }, "C: broken");
@@ -75,10 +75,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: interleaved pipelines and retrie
       if (retryA.length > 0) resumed.retryA = await project.pipeline("main: A's failed jobs retried", push, 4, { jobs: retryA, retryOf: p.a });
     }, 600_000);
     afterAll(() => {
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
+      restoreEnv();
       flow.remove();
     });
 

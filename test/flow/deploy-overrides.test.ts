@@ -6,6 +6,7 @@ import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL, SHIMMED_COMMANDS } from "../support/gitlab-ci-local";
 import { deployFlow } from "./support/deploy-project";
 import { type FlowPipeline, type RegistryState } from "./support/flow-harness";
+import { setProcessEnv } from "../support/env";
 
 /*
  * Pipeline variables against the deploy jobs, in the pipeline flow suite. GitLab lets pipeline
@@ -79,7 +80,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer 
     const flow = deployFlow(exampleConfig, "acme/app", files);
     const { project } = flow;
     const p: Record<string, FlowPipeline> = {};
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION, pinned: process.env.FAKE_PINNED_JOBS };
+    let restoreEnv = () => {};
 
     // A PATH whose aws, docker (and the other shimmed commands) log the job that ran them, then pass the call on.
     const evil = mkdtempSync(path.join(tmpdir(), "flow-attacker-bin-"));
@@ -87,9 +88,11 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer 
     const evilCalls = () => (existsSync(evilLog) ? readFileSync(evilLog, "utf8").split("\n").filter(Boolean) : []);
 
     beforeAll(async () => {
-      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
-      process.env.FAKE_PROMOTION = Object.entries(flow.promotion).map(([target, source]) => `${target}=${source}`).join(",");
-      process.env.FAKE_PINNED_JOBS = `^(${DEPLOY_JOBS.join("|")}|rollback-.*)$`;
+      restoreEnv = setProcessEnv({
+        FAKE_ENVIRONMENTS: "dev,staging,production",
+        FAKE_PROMOTION: Object.entries(flow.promotion).map(([target, source]) => `${target}=${source}`).join(","),
+        FAKE_PINNED_JOBS: `^(${DEPLOY_JOBS.join("|")}|rollback-.*)$`,
+      });
       appendFileSync(evilLog, "");
       for (const tool of [...SHIMMED_COMMANDS, "buildctl-daemonless.sh"]) {
         const shim = path.join(project.repo.dir, ".shims", tool);
@@ -103,11 +106,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer 
       p.skipped = await project.pipeline("main: a pipeline variable replaces the smoke test", { kind: "push", branch: "main" }, 1, { override: { PLATFORM_SMOKE_TEST_HOOK: "true" } });
     }, 300_000);
     afterAll(() => {
-      // Assigning undefined to process.env stores the string "undefined": delete instead.
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion], ["FAKE_PINNED_JOBS", saved.pinned]] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
+      restoreEnv();
       flow.remove();
       rmSync(evil, { recursive: true, force: true });
     });

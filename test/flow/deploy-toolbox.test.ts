@@ -3,6 +3,7 @@ import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
 import { toolboxFlow } from "./support/deploy-project";
 import { fakeIdToken, type FlowPipeline, fakeRegistry, type RegistryState } from "./support/flow-harness";
+import { setProcessEnv } from "../support/env";
 
 /*
  * The image deploy jobs start from, in the pipeline flow suite: the example's toolbox project runs
@@ -16,23 +17,16 @@ const ACCOUNT = { dev: "111111111111", staging: "111111111111", production: "222
 describeWithTool(GITLAB_CI_LOCAL, "deploy flow: the toolbox image reaches every deploying environment", () => {
   describeWithTool("rsync", "acme/toolbox on main (shell executor, fake ECR, IAM across environments)", () => {
     const { project, remove } = toolboxFlow(exampleConfig, "acme/toolbox", "FROM alpine:3.20\nRUN echo deploy tools\n");
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION, index: process.env.FAKE_IMAGE_INDEX };
+    let restoreEnv = () => {};
     let main: FlowPipeline;
 
     beforeAll(async () => {
-      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
-      process.env.FAKE_PROMOTION = "staging=dev,production=staging";
       // Every image is an OCI image index, as buildx pushes with provenance attestations: batch-get-image must accept it.
-      process.env.FAKE_IMAGE_INDEX = "1";
+      restoreEnv = setProcessEnv({ FAKE_ENVIRONMENTS: "dev,staging,production", FAKE_PROMOTION: "staging=dev,production=staging", FAKE_IMAGE_INDEX: "1" });
       main = await project.pipeline("toolbox main: push", { kind: "push", branch: "main" }, 0);
     }, 300_000);
     afterAll(() => {
-      // Assigning undefined to process.env stores the string "undefined", which would switch the fake
-      // registry's cross-environment IAM on for later test files of this worker: delete instead.
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion], ["FAKE_IMAGE_INDEX", saved.index]] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
+      restoreEnv();
       remove();
     });
 
@@ -73,13 +67,12 @@ const PROMOTE_JOBS = ["promote-toolbox-staging", "promote-toolbox-production"];
 describeWithTool(GITLAB_CI_LOCAL, "deploy flow: a pipeline variable cannot make the toolbox's latest move back", () => {
   describeWithTool("rsync", "acme/toolbox: two commits, then commit 1's promote jobs retried with CI_COMMIT_BRANCH naming a stale branch", () => {
     const { project, remove } = toolboxFlow(exampleConfig, "acme/toolbox", "FROM alpine:3.20\nRUN echo deploy tools\n");
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+    let restoreEnv = () => {};
     const p: Record<string, FlowPipeline> = {};
     const token = (pipeline: FlowPipeline) => fakeIdToken({ project_path: "acme/toolbox", ref: "main", ref_type: "branch", ref_protected: "true", pipeline_source: "push", sha: pipeline.sha });
 
     beforeAll(async () => {
-      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
-      process.env.FAKE_PROMOTION = "staging=dev,production=staging";
+      restoreEnv = setProcessEnv({ FAKE_ENVIRONMENTS: "dev,staging,production", FAKE_PROMOTION: "staging=dev,production=staging" });
       p.first = await project.pipeline("toolbox main: commit 1", { kind: "push", branch: "main" }, 0);
       // A branch that still points at commit 1 (fetched into the checkout as the runner fetches a pipeline's branch).
       project.repo.git("update-ref", "refs/remotes/origin/stale", p.first.sha);
@@ -93,10 +86,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: a pipeline variable cannot make 
       });
     }, 300_000);
     afterAll(() => {
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
+      restoreEnv();
       remove();
     });
 

@@ -4,6 +4,7 @@ import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
 import { deployFlow } from "./support/deploy-project";
 import { type FlowPipeline, type RegistryState } from "./support/flow-harness";
 import { runLifecycleDays } from "./support/lifecycle-days";
+import { setProcessEnv } from "../support/env";
 
 // The fake registry as a module: the IAM it enforces across environments, asked directly.
 const fake = require("./support/fake-registry.cjs") as {
@@ -33,11 +34,13 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
     const flow = deployFlow(exampleConfig, "acme/app", files);
     const { project } = flow;
     const p: Record<string, FlowPipeline> = {};
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+    let restoreEnv = () => {};
 
     beforeAll(async () => {
-      process.env.FAKE_ENVIRONMENTS = ENVIRONMENTS.join(",");
-      process.env.FAKE_PROMOTION = Object.entries(flow.promotion).map(([target, source]) => `${target}=${source}`).join(",");
+      restoreEnv = setProcessEnv({
+        FAKE_ENVIRONMENTS: ENVIRONMENTS.join(","),
+        FAKE_PROMOTION: Object.entries(flow.promotion).map(([target, source]) => `${target}=${source}`).join(","),
+      });
       p.first = await project.pipeline("main: first push", { kind: "push", branch: "main" }, 0);
       project.repo.git("checkout", "-q", "main");
       project.repo.commit({ "src/index.js": "console.log(2);\n" }, "source-only change");
@@ -46,12 +49,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: build -> test -> promote -> depl
       p.broken = await project.pipeline("main: broken change", { kind: "push", branch: "main" }, 2);
     }, 300_000);
     afterAll(() => {
-      // Assigning undefined to process.env stores the string "undefined", which would switch the fake
-      // registry's cross-environment IAM on for later test files of this worker: delete instead.
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
+      restoreEnv();
       flow.remove();
     });
 

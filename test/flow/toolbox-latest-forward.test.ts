@@ -3,6 +3,7 @@ import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
 import { toolboxFlow } from "./support/deploy-project";
 import { type FlowPipeline, fakeRegistry } from "./support/flow-harness";
+import { setProcessEnv } from "../support/env";
 
 /*
  * The toolbox image deploy jobs run (`$PLATFORM_TOOLBOX_URL:latest` in every deploying environment)
@@ -16,12 +17,11 @@ const JOBS = ["build-toolbox-image", "promote-toolbox-staging", "promote-toolbox
 describeWithTool(GITLAB_CI_LOCAL, "deploy flow: the toolbox's latest moves only forward", () => {
   describeWithTool("rsync", "acme/toolbox: two commits, then the first pipeline's jobs retried", () => {
     const { project } = toolboxFlow(exampleConfig, "acme/toolbox", "FROM alpine:3.20\nRUN echo deploy tools\n");
-    const saved = { environments: process.env.FAKE_ENVIRONMENTS, promotion: process.env.FAKE_PROMOTION };
+    let restoreEnv = () => {};
     const p: Record<string, FlowPipeline> = {};
 
     beforeAll(async () => {
-      process.env.FAKE_ENVIRONMENTS = "dev,staging,production";
-      process.env.FAKE_PROMOTION = "staging=dev,production=staging";
+      restoreEnv = setProcessEnv({ FAKE_ENVIRONMENTS: "dev,staging,production", FAKE_PROMOTION: "staging=dev,production=staging" });
       p.first = await project.pipeline("toolbox main: commit 1", { kind: "push", branch: "main" }, 0);
       project.repo.git("checkout", "-q", "main");
       project.repo.commit({ Dockerfile: "FROM alpine:3.20\nRUN echo deploy tools, version 2\n" }, "toolbox commit 2");
@@ -29,10 +29,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: the toolbox's latest moves only 
       p.retry = await project.pipeline("toolbox main: commit 1's jobs retried", { kind: "push", branch: "main" }, 2, { jobs: JOBS, retryOf: p.first });
     }, 300_000);
     afterAll(() => {
-      for (const [key, value] of [["FAKE_ENVIRONMENTS", saved.environments], ["FAKE_PROMOTION", saved.promotion]] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
+      restoreEnv();
       project.repo.remove();
     });
 

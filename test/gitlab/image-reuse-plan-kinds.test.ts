@@ -1,17 +1,8 @@
 import { pipelineKinds } from "../../lib/gitlab/image-reuse-plan";
 import { TagScheme, type TagKindOptions } from "../../lib/registry/tag-scheme";
-import { ValidationError } from "../../lib/core/errors";
 import { lifecyclePolicyFromTagScheme, simulateLifecycle, type LifecycleImage } from "../../lib/registry/lifecycle";
+import { violationOf } from "../support/synth";
 
-const refusal = (fn: () => unknown): ValidationError => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error("not refused");
-};
 const DAY = 86_400_000;
 const now = new Date("2026-06-15T12:00:00Z");
 /** `n` images, one a day, each tagged as `tags` says; the digests the scheme's policy expires. */
@@ -36,7 +27,7 @@ describe("pipeline tag plans: a moving kind on merge-request pipelines", () => {
     const scheme = new TagScheme("test/tagScheme", { kinds });
     const kept = expired(scheme, 60, (i, sha) => [`MR-${i}-${sha}`, `branch-feature-${i}`]);
     expect(kept).toEqual([]);
-    const error = refusal(() => pipelineKinds("test", scheme, { mergeRequest: ["mergeRequest", "branch"] }));
+    const error = violationOf(() => pipelineKinds("test", scheme, { mergeRequest: ["mergeRequest", "branch"] }));
     expect(error).toMatchObject({ path: "test/tags/mergeRequest[1]", subject: "tag kind", value: "branch" });
     expect(error.rule).toMatch(/mergeRequest pipelines put this kind \(age: 30 days\) and "mergeRequest" \(count: the newest 5\) on one image/);
   });
@@ -66,7 +57,7 @@ describe("pipeline tag plans: more kinds on one image than maxKindsPerImage", ()
     const gone = expired(scheme, 150, (_, sha) => [`sha-${sha}`, `nightly-${sha}`]);
     expect(gone.length).toBe(50);
     expect(gone.every((i) => i < 200)).toBe(true);
-    const error = refusal(() => pipelineKinds("test", scheme, { defaultBranch: ["commit", "nightly"] }));
+    const error = violationOf(() => pipelineKinds("test", scheme, { defaultBranch: ["commit", "nightly"] }));
     expect(error).toMatchObject({ path: "test/tags/defaultBranch", subject: "tag kinds", value: ["commit", "nightly"] });
     expect(error.rule).toMatch(/defaultBranch pipelines put 2 retained primary kinds on the commit image \(commit, nightly: .*maxKindsPerImage 1/);
     expect(error.fix).toMatch(/raise maxKindsPerImage of the tag scheme to 2, or drop a kind from the plan/);
@@ -75,7 +66,7 @@ describe("pipeline tag plans: more kinds on one image than maxKindsPerImage", ()
 
   test("maxKindsPerImage 2 with three count kinds on the default branch's image is refused; 3 passes", () => {
     const two = new TagScheme("test/tagScheme", { maxKindsPerImage: 2, kinds: { nightly, rc, inputs } });
-    expect(refusal(() => pipelineKinds("test", two, { defaultBranch: ["commit", "nightly", "rc"] }))).toMatchObject({ path: "test/tags/defaultBranch", value: ["commit", "nightly", "rc"] });
+    expect(violationOf(() => pipelineKinds("test", two, { defaultBranch: ["commit", "nightly", "rc"] }))).toMatchObject({ path: "test/tags/defaultBranch", value: ["commit", "nightly", "rc"] });
     const three = new TagScheme("test/tagScheme", { maxKindsPerImage: 3, kinds: { nightly, rc, inputs } });
     expect(() => pipelineKinds("test", three, { defaultBranch: ["commit", "nightly", "rc"] })).not.toThrow();
   });
@@ -83,7 +74,7 @@ describe("pipeline tag plans: more kinds on one image than maxKindsPerImage", ()
   test("maxKindsPerImage 2 with a *-* age kind selecting both planned kinds' tags is refused and names it", () => {
     const ageKinds = { commit: { retention: { maxAgeDays: 90 } }, nightly: { ...nightly, retention: { maxAgeDays: 7 } }, inputs };
     const wide = new TagScheme("test/tagScheme", { maxKindsPerImage: 2, kinds: { ...ageKinds, dashed: { pattern: "*-*", retention: { maxAgeDays: 60 } } } });
-    const error = refusal(() => pipelineKinds("test", wide, { defaultBranch: ["commit", "nightly"] }));
+    const error = violationOf(() => pipelineKinds("test", wide, { defaultBranch: ["commit", "nightly"] }));
     expect(error).toMatchObject({ path: "test/tags/defaultBranch", value: ["commit", "nightly"] });
     expect(error.rule).toMatch(/put 3 retained primary kinds on the commit image \(commit, nightly, dashed:/);
     const narrow = new TagScheme("test/tagScheme", { maxKindsPerImage: 2, kinds: ageKinds });
@@ -114,7 +105,7 @@ describe("pipeline tag plans: more kinds on one image than maxKindsPerImage", ()
     expect(() => pipelineKinds("test", scheme, { defaultBranch: ["commit", "latest", "nightly"] })).not.toThrow();
     // A third retained kind on the commit image is still refused, and the content kind is not named.
     const three = new TagScheme("test/tagScheme", { maxKindsPerImage: 2, kinds: { nightly, rc } });
-    const error = refusal(() => pipelineKinds("test", three, { defaultBranch: ["commit", "latest", "nightly", "rc"] }));
+    const error = violationOf(() => pipelineKinds("test", three, { defaultBranch: ["commit", "latest", "nightly", "rc"] }));
     expect(error.rule).toMatch(/put 3 retained primary kinds on the commit image \(commit, nightly, rc: /);
   });
 

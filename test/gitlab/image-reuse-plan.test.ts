@@ -8,6 +8,7 @@ import { evaluateIf } from "../flow/support/flow-harness";
 import { ValidationError } from "../../lib/core/errors";
 import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { lifecyclePolicyFromTagScheme, simulateLifecycle, type LifecycleImage } from "../../lib/registry/lifecycle";
+import { violationOf } from "../support/synth";
 
 /*
  * A tag plan may put an extra kind on a pipeline's commit image only when the second pipeline with
@@ -53,15 +54,6 @@ describe("pipeline tag plans: a count kind and an age kind on one image", () => 
   const now = new Date("2026-06-15T12:00:00Z");
   const nightly = { prefix: "nightly-", ciTag: "nightly-${CI_COMMIT_SHA}", retention: { maxAgeDays: 7 } };
   const images = [{ name: "app", repository: "$APP_REPO", unprotectedRepository: "$APP_UNPROTECTED_REPO" }];
-  const refusal = (fn: () => unknown): ValidationError => {
-    try {
-      fn();
-    } catch (error) {
-      if (error instanceof ValidationError) return error;
-      throw error;
-    }
-    throw new Error("not refused");
-  };
   /** 300 default-branch images, one a day, each tagged as the plan says; how many the scheme's policy expires. */
   const expiredOf = (scheme: TagScheme, tags: (i: number, sha: string) => string[]) => {
     const daily: LifecycleImage[] = Array.from({ length: 300 }, (_, i) => {
@@ -75,7 +67,7 @@ describe("pipeline tag plans: a count kind and an age kind on one image", () => 
     const scheme = new TagScheme("test/tagScheme", { kinds: { nightly } });
     // The old plan check let it through, and the policy kept all 300 daily images (once latest moved on).
     expect(expiredOf(scheme, (_, sha) => [`sha-${sha}`, `nightly-${sha}`])).toBe(0);
-    const error = refusal(() => imageReuseTemplate("test/templates", { tagScheme: scheme, tags: { defaultBranch: ["commit", "latest", "nightly"] }, images }));
+    const error = violationOf(() => imageReuseTemplate("test/templates", { tagScheme: scheme, tags: { defaultBranch: ["commit", "latest", "nightly"] }, images }));
     expect(error).toMatchObject({ path: "test/templates/tags/defaultBranch[2]", subject: "tag kind", value: "nightly" });
     expect(error.rule).toMatch(/defaultBranch pipelines put this kind \(age: 7 days\) and "commit" \(count: the newest 100\) on one image; .*kept forever/);
     expect(error.fix).toMatch(/same retention type .*protected or `secondary: true`.*leave it out of the plan/);
@@ -83,7 +75,7 @@ describe("pipeline tag plans: a count kind and an age kind on one image", () => 
 
   test("gitTag [commit, release] with release unprotected by age is refused at release's entry", () => {
     const scheme = new TagScheme("test/tagScheme", { kinds: { release: { protected: false, retention: { maxAgeDays: 365 } } } });
-    expect(refusal(() => pipelineKinds("test", scheme, {}))).toMatchObject({ path: "test/tags/gitTag[1]", value: "release" });
+    expect(violationOf(() => pipelineKinds("test", scheme, {}))).toMatchObject({ path: "test/tags/gitTag[1]", value: "release" });
   });
 
   test("accepted: one retention type, a protected or a secondary extra kind; then the images do expire", () => {
@@ -199,14 +191,8 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
   });
 
   test("a release tag with another variable next to the Git tag is refused (the rule cannot be derived)", () => {
-    let error: unknown;
-    try {
-      gitTagIf({ release: { prefix: "v", ciTag: "v${CI_COMMIT_TAG}-${CI_COMMIT_SHORT_SHA}" } });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ValidationError);
+    const error = violationOf(() => gitTagIf({ release: { prefix: "v", ciTag: "v${CI_COMMIT_TAG}-${CI_COMMIT_SHORT_SHA}" } }));
     expect(error).toMatchObject({ path: "test/tags/gitTag[1]", subject: "tag kind", value: "release" });
-    expect((error as ValidationError).rule).toMatch(/uses \$\{CI_COMMIT_TAG\} with another variable or more than once/);
+    expect(error.rule).toMatch(/uses \$\{CI_COMMIT_TAG\} with another variable or more than once/);
   });
 });

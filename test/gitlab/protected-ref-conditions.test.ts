@@ -4,6 +4,7 @@ import { describeWithTool, runTool } from "../support/conformance";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { allStrings } from "../support/strings";
 
 /** GitLab's ref matching (`Gitlab::RefMatcher`): `*` any run, everything else literal. Written apart from the code under test. */
 const matches = (pattern: string, ref: string): boolean => {
@@ -21,17 +22,7 @@ const matches = (pattern: string, ref: string): boolean => {
 };
 
 const ALPHABET = ["a", ".", "+", "("];
-/** Every string over the alphabet up to `max` characters. */
-const strings = (max: number): string[] => {
-  const out = [""];
-  let layer = [""];
-  for (let n = 1; n <= max; n++) {
-    layer = layer.flatMap((s) => ALPHABET.map((c) => s + c));
-    out.push(...layer);
-  }
-  return out;
-};
-const WITNESSES = strings(6);
+const WITNESSES = allStrings(ALPHABET, 6);
 /** Whether some ref matches both (witnesses up to 6 characters suffice for patterns of 3 literal characters each). */
 const share = (rule: string, trusted: string) => WITNESSES.some((s) => matches(rule, s) && matches(trusted, s));
 
@@ -40,7 +31,7 @@ const pattern = fc.array(fc.constantFrom(...ALPHABET, "*"), { minLength: 1, maxL
 describe("refPatternRegex", () => {
   test("anchored, '*' any run, regex metacharacters literal (agrees with GitLab's matching)", () => {
     fc.assert(
-      fc.property(pattern, fc.constantFrom(...strings(4)), (p, ref) => {
+      fc.property(pattern, fc.constantFrom(...allStrings(ALPHABET, 4)), (p, ref) => {
         expect(new RegExp(refPatternRegex(p), "s").test(ref)).toBe(matches(p, ref));
       }),
       { seed: 11, numRuns: 400 },

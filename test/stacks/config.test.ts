@@ -1,12 +1,9 @@
-import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
+import { validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
+import { exampleWithEnv } from "../support/example-variants";
 import { violationOf } from "../support/synth";
 
 const dev = exampleConfig.environments[0]!;
-const withEnv = (patch: Partial<EnvironmentConfig>, index = 0): PlatformConfig => ({
-  ...exampleConfig,
-  environments: exampleConfig.environments.map((e, i) => (i === index ? { ...e, ...patch } : e)),
-});
 
 describe("platform configuration", () => {
   test("the example configuration is valid", () => {
@@ -14,7 +11,7 @@ describe("platform configuration", () => {
   });
 
   test("duplicate environment names", () => {
-    const error = violationOf(() => validateConfig(withEnv({ name: "staging" })));
+    const error = violationOf(() => validateConfig(exampleWithEnv({ name: "staging" })));
     expect(error.message).toMatch(
       /^config\/environments\[1\]: invalid environment name "staging"\. Rule: environment names are unique .*Fix: rename one of the environments/,
     );
@@ -26,12 +23,12 @@ describe("platform configuration", () => {
   });
 
   test.each(["Frankfurt", "eu-central", "EU-CENTRAL-1", "eu_central_1"])("malformed region %p", (region) => {
-    const error = violationOf(() => validateConfig(withEnv({ region })));
+    const error = violationOf(() => validateConfig(exampleWithEnv({ region })));
     expect(error.message).toMatch(new RegExp(`^config/environments\\[0\\]: invalid region "${region}"\\. Rule: an AWS region looks like eu-central-1`));
   });
 
   test("an environment whose account stack is missing", () => {
-    const error = violationOf(() => validateConfig(withEnv({ accountId: "333333333333" })));
+    const error = violationOf(() => validateConfig(exampleWithEnv({ accountId: "333333333333" })));
     expect(error.message).toMatch(/^config\/environments\[0\]: invalid account and region "333333333333\/eu-central-1"/);
     expect(error.message).toMatch(/Fix: add \{ name: "\.\.\.", accountId: "333333333333", region: "eu-central-1" \} to config\.accounts/);
   });
@@ -49,23 +46,23 @@ describe("platform configuration", () => {
     "gitlab.example.com",
     "https://gitlab.example.com?x=1",
   ])("invalid GitLab URL %p", (url) => {
-    const error = violationOf(() => validateConfig(withEnv({ gitlab: { ...dev.gitlab, url } })));
+    const error = violationOf(() => validateConfig(exampleWithEnv({ gitlab: { ...dev.gitlab, url } })));
     expect(error.message).toMatch(/^config\/environments\[0\]\/gitlab: invalid GitLab URL /);
     expect(error.message).toContain(JSON.stringify(url));
     expect(error.message).toMatch(/Fix: use e\.g\. https:\/\/gitlab\.example\.com/);
   });
 
   test("a project outside the group", () => {
-    const error = violationOf(() => validateConfig(withEnv({ gitlab: { ...dev.gitlab, projects: ["other/app"] } })));
+    const error = violationOf(() => validateConfig(exampleWithEnv({ gitlab: { ...dev.gitlab, projects: ["other/app"] } })));
     expect(error.message).toMatch(/gitlab\/projects\[0\]: invalid project path "other\/app"/);
   });
 
   test("two environments creating the same repository in one account", () => {
-    const error = violationOf(() => validateConfig(withEnv({ registry: { ...dev.registry, repositoryPrefix: "acme/staging" } })));
+    const error = violationOf(() => validateConfig(exampleWithEnv({ registry: { ...dev.registry, repositoryPrefix: "acme/staging" } })));
     expect(error.message).toMatch(/invalid repository name "acme\/staging\/app"\. Rule: repository names are unique per account and region/);
   });
 
   test("environment names are resource-name safe", () => {
-    expect(violationOf(() => validateConfig(withEnv({ name: "Dev" }))).message).toMatch(/invalid environment name "Dev"/);
+    expect(violationOf(() => validateConfig(exampleWithEnv({ name: "Dev" }))).message).toMatch(/invalid environment name "Dev"/);
   });
 });

@@ -1,4 +1,5 @@
 import { describeValue, ValidationError } from "../../core/errors";
+import { recall } from "../../core/memo";
 import { matchesPattern, matchesSelector, type TagSelector } from "../../registry/glob";
 import { ruleSelectors, validateLifecyclePolicy, type LifecyclePolicyDocument, type LifecycleRule } from "../../registry/lifecycle/policy";
 import { simulateLifecycle, type ImageDecision, type LifecycleImage } from "../../registry/lifecycle/simulator";
@@ -215,12 +216,7 @@ const MAX_REMEMBERED = 256;
 function problemsOfText(address: string, policy: unknown, protectedTags: readonly string[], keepCount: number): readonly string[] {
   if (typeof policy !== "string") return lifecycleProblems(address, policy, protectedTags, keepCount);
   const key = JSON.stringify([policy, protectedTags, keepCount, ruleShortcutOn("lifecycle-keep-rules")]);
-  const known = remembered.get(key);
-  if (known) return known;
-  const problems = lifecycleProblems(address, policy, protectedTags, keepCount);
-  if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value!);
-  remembered.set(key, problems);
-  return problems;
+  return recall(remembered, key, () => lifecycleProblems(address, policy, protectedTags, keepCount), MAX_REMEMBERED);
 }
 
 /**

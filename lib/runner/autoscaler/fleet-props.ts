@@ -3,7 +3,7 @@ import { type RunnerTokenSource } from "../../gitlab/runner-token-source";
 import { type RunnerHostRole } from "../../identity/runner-host-role";
 import { type MirrorEndpoint } from "../../mirror/mirror-endpoint";
 import { type NetworkRef } from "../../network/network-ref";
-import { type TrustLevel } from "../../platform/tenancy";
+import { type TrustLevel } from "../../core/trust";
 import { type DockerExecutorSettings, type RunnerLogFormat } from "../config-toml";
 import { type DockerDaemonSettings } from "../daemon-json";
 import { type PullableRepository, type RunnerCacheAccess } from "../fleet";

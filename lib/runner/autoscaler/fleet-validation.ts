@@ -1,7 +1,7 @@
 import { check } from "../../core/errors";
 import { validateLogRetention } from "../../core/log-retention";
 import { isUnresolved } from "../../core/tokens";
-import { TRUST_LEVELS } from "../../platform/tenancy";
+import { TRUST_LEVELS } from "../../core/trust";
 import { validateUntrustedJobVolumes } from "../docker-volumes";
 import { DRAIN_MARGIN_SECONDS, MAX_LIFECYCLE_WAIT_SECONDS, type RunnerCacheAccess } from "../fleet";
 import { DEFAULT_RUNNER_HOST_VERSIONS, validateVersions } from "../user-data";

@@ -1,8 +1,7 @@
 import { check } from "../../core/errors";
 import { isUnresolved } from "../../core/tokens";
 import { type MirrorEndpoint, helperImageTag } from "../../mirror/mirror-endpoint";
-import { architectureOfInstanceType, fleetArchitecture } from "../architecture";
-import { architectureOfHelperImage, validateHelperImageArchitecture } from "../fleet-validation";
+import { architectureOfHelperImage, architectureOfInstanceType, fleetArchitecture, validateHelperImageArchitecture } from "../architecture";
 import { type RunnerHostArchitecture } from "../user-data";
 import { type AutoscalerRunnerDefinition, DEFAULT_WORKER_INSTANCE_TYPES, type DockerAutoscalerFleetProps } from "./fleet-props";
 

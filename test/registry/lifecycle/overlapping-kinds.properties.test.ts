@@ -19,6 +19,7 @@ import {
   NOW,
   tagOf,
 } from "./support/retention-oracle";
+import { violationOf } from "../../support/synth";
 
 /*
  * Tags that one selector after another also selects: prefixes a, ab and abc, the semver pattern
@@ -204,15 +205,6 @@ describe.each(["age", "count"] as const)(
 );
 
 describe("three kinds on one tag with maxKindsPerImage 2", () => {
-  const refusal = (fn: () => unknown): ValidationError => {
-    try {
-      fn();
-    } catch (error) {
-      if (error instanceof ValidationError) return error;
-      throw error;
-    }
-    throw new Error("not refused");
-  };
   const pushed = (tag: string, days: number): LifecycleImage => ({
     digest: `sha256:${tag}`,
     tags: [tag],
@@ -236,7 +228,7 @@ describe("three kinds on one tag with maxKindsPerImage 2", () => {
           },
         ])
       );
-    const error = refusal(
+    const error = violationOf(
       () =>
         new TagScheme("test/tagScheme", {
           use: ["latest"],
@@ -282,7 +274,7 @@ describe("three kinds on one tag with maxKindsPerImage 2", () => {
     const release = { protected: false, retention: { maxAgeDays: 30 } };
     const semver = { pattern: "*.*.*", retention: { maxAgeDays: 365 } };
     const rc = { pattern: "*-rc*", retention: { maxAgeDays: 400 } };
-    const error = refusal(
+    const error = violationOf(
       () =>
         new TagScheme("test/tagScheme", {
           use: ["release"],
@@ -330,7 +322,7 @@ describe("three kinds on one tag with maxKindsPerImage 2", () => {
     // Listed a, ab, abc: the a + ab rule keeps the newest 2, short of abc's 3.
     const reversed = { a: counts.a, ab: counts.ab, abc: counts.abc };
     expect(
-      refusal(
+      violationOf(
         () =>
           new TagScheme("test/tagScheme", {
             use: ["latest"],
@@ -340,7 +332,7 @@ describe("three kinds on one tag with maxKindsPerImage 2", () => {
       ).path
     ).toBe("test/tagScheme/kinds/abc");
     // v*.*.*, *.*.* and *-rc* select no subset of one another: v1.2.3-rc1 ranked among release + semver images may be within rc's newest 5.
-    const error = refusal(
+    const error = violationOf(
       () =>
         new TagScheme("test/tagScheme", {
           use: ["release"],
