@@ -792,3 +792,6 @@ export { cloudConfigText } from "./core/cloud-config";
 
 // The GitLab version check's minimum-version rule, shared by the construct and the configuration.
 export { checkMinimumVersions } from "./gitlab/gitlab-version-check";
+
+// The plan-time condition that a project runs no merged-results pipelines (ProtectedRefs uses it).
+export { mergedResultsCondition } from "./gitlab/protected-refs";
