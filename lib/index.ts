@@ -804,3 +804,6 @@ export { deployScript } from "./gitlab/deploy-template";
 export { JOB_REDIRECTS, DEFAULT_DEPLOY_SEARCH_PATH } from "./gitlab/deploy-targets";
 export { IAM_ROLE_ARN } from "./core/aws";
 export { isTenantProjectPath } from "./platform/tenancy-validation";
+
+// The plan-time condition that a project runs no merged-results pipelines (ProtectedRefs uses it).
+export { mergedResultsCondition } from "./gitlab/protected-refs";

@@ -276,7 +276,8 @@ const staticCredentials = {
 
 // conditions: operator -> context key -> value or values (IAM condition block).
 const conditionValues: Field = { kinds: ["string", "array"], items: { kinds: ["string"], required: true } };
-const statement = section({ sid: str, effect: loose(str), actions: required(strings), resources: required(strings), conditions: mapOf(mapOf(conditionValues)) } satisfies ShapeOf<PolicyStatement>);
+// notResources (a Deny's "every key but this one") is for the library's own grants: the configuration refuses it as an unknown key.
+const statement = section({ sid: str, effect: loose(str), actions: required(strings), resources: required(strings), conditions: mapOf(mapOf(conditionValues)) } satisfies ShapeOf<Omit<PolicyStatement, "notResources">>);
 
 const deployment = {
   managedPolicyArns: strings,

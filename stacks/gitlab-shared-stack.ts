@@ -274,6 +274,8 @@ export class GitLabSharedStack extends TerraformStack {
         refs: distinctRefs(shared.refs.filter((r) => managed.has(r.project))),
         // Each environment's stack checks the sub claim components its own roles expect.
         checkSubClaimComponents: false,
+        // ... and whether merged-results pipelines are off in the projects its roles trust.
+        checkMergedResultsPipelines: false,
       });
     }
     // The toolbox project's default branch runs in every protected pipeline (its image): protected

@@ -65,8 +65,15 @@ export interface PolicyStatement {
   readonly effect?: "Allow" | "Deny";
   /** Actions, e.g. `ecr:BatchGetImage`. */
   readonly actions: readonly string[];
-  /** Resource ARNs (tokens allowed). */
+  /** Resource ARNs (tokens allowed); empty with {@link PolicyStatement.notResources}. */
   readonly resources: readonly string[];
+  /**
+   * Every resource but these (IAM `NotResource`), instead of `resources`: meant for a Deny
+   * ("deny these actions on anything but this key"). An Allow with it allows nearly everything,
+   * and is judged so (`administratorGrantsOf` reads it as `*`).
+   * @default none: the statement names `resources`
+   */
+  readonly notResources?: readonly string[];
   /**
    * Conditions.
    * @default none
@@ -146,13 +153,15 @@ export function mergeStatements(statements: readonly PolicyStatement[]): PolicyS
   const byResources = new Map<string, PolicyStatement>();
   for (const s of statements) {
     const resources = sortedUnique(s.resources);
-    const key = JSON.stringify([s.effect ?? "Allow", s.sid ?? "", conditionKey(s.conditions), resources]);
+    const notResources = s.notResources && s.notResources.length > 0 ? sortedUnique(s.notResources) : undefined;
+    const key = JSON.stringify([s.effect ?? "Allow", s.sid ?? "", conditionKey(s.conditions), resources, notResources ?? []]);
     const prior = byResources.get(key);
-    byResources.set(key, { ...s, resources, actions: sortedUnique([...(prior?.actions ?? []), ...s.actions]) });
+    byResources.set(key, { ...s, resources, ...(notResources ? { notResources } : {}), actions: sortedUnique([...(prior?.actions ?? []), ...s.actions]) });
   }
   const byActions = new Map<string, PolicyStatement>();
   for (const s of byResources.values()) {
-    const key = JSON.stringify([s.effect ?? "Allow", s.sid ?? "", conditionKey(s.conditions), s.actions]);
+    // Statements with NotResource are merged only with the same NotResource (never their resources into another's).
+    const key = JSON.stringify([s.effect ?? "Allow", s.sid ?? "", conditionKey(s.conditions), s.actions, s.notResources ?? []]);
     const prior = byActions.get(key);
     byActions.set(key, { ...s, resources: sortedUnique([...(prior?.resources ?? []), ...s.resources]) });
   }
@@ -165,7 +174,7 @@ export function statementToJson(s: PolicyStatement): Record<string, unknown> {
     ...(s.sid ? { Sid: s.sid } : {}),
     Effect: s.effect ?? "Allow",
     Action: [...s.actions],
-    Resource: [...s.resources],
+    ...(s.notResources && s.notResources.length > 0 ? { NotResource: [...s.notResources] } : { Resource: [...s.resources] }),
     ...(s.conditions ? { Condition: s.conditions } : {}),
   };
 }

@@ -154,13 +154,26 @@ export class CiTemplatesProject extends Construct {
  * self-managed, `no_one_allowed` only for new namespaces on GitLab.com: GitLab docs, "Restrict
  * pipeline variables"), since a pipeline variable overrides every variable of a job, predefined
  * ones included; the toolbox project's protected jobs need none. `config` may set another role.
+ * Merged results pipelines and merge trains (GitLab Premium) are off (`merge_pipelines_enabled`,
+ * `merge_trains_enabled` false; provider-gitlab 15.6.2 `project`): a merged-results pipeline of a
+ * merge request from the protected default branch runs the target branch's CI file with the default
+ * branch's `sub` claim, which the protected CI roles of a project that is also a tenant (the toolbox
+ * project) trust. The provider sends them on update only (a new project has both off), so a later
+ * change in the UI shows as drift and the next apply turns them off again.
  */
 export function managedProject(
   scope: Construct,
   id: string,
   config: Required<Pick<ProjectConfig, "path" | "namespaceId" | "description" | "visibilityLevel" | "defaultBranch">> & Partial<ProjectConfig>,
 ): Project {
-  return new Project(scope, id, { name: config.path, initializeWithReadme: true, ciPipelineVariablesMinimumOverrideRole: "no_one_allowed", ...config });
+  return new Project(scope, id, {
+    name: config.path,
+    initializeWithReadme: true,
+    ciPipelineVariablesMinimumOverrideRole: "no_one_allowed",
+    mergePipelinesEnabled: false,
+    mergeTrainsEnabled: false,
+    ...config,
+  });
 }
 
 /**

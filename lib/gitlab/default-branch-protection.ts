@@ -41,5 +41,7 @@ export function checkExistingBranch(scope: Construct, id: string, props: { reado
     projects: [{ path: props.projectPath, name: props.name, mode: "check" }],
     refs: [{ project: props.projectPath, refType: "branch", ref: props.branch }],
     checkSubClaimComponents: false,
+    // No CI role trusts this project's refs: its merge request settings are not the platform's concern.
+    checkMergedResultsPipelines: false,
   });
 }

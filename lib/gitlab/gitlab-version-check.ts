@@ -17,8 +17,11 @@ export const FORK_MERGE_REQUEST_SUB_MINIMUM = "18.2.2";
 /**
  * The default minimum versions for {@link GitLabVersionCheck}: only 18.2.2. GitLab's maintenance
  * policy backports security fixes to the two previous minor lines, but which 18.1 and 18.0 patch
- * releases carry this one could not be confirmed from GitLab's release notes, so no backport is
- * accepted by default: pass them as `minimumVersions` once you have checked your patch release.
+ * releases carry this one could not be confirmed (searched: GitLab's patch release posts and
+ * changelog for those lines, gitlab-org/gitlab#563038, which names the fix commit 7e9f329e and
+ * security issue gitlab-org/security/gitlab#1384, and !202241 / its backport !205705, which add the
+ * later `job_project_*` claims), so no backport is accepted by default: pass them as
+ * `minimumVersions` once you have checked your patch release.
  */
 export const FORK_MERGE_REQUEST_SUB_MINIMUMS: readonly string[] = [FORK_MERGE_REQUEST_SUB_MINIMUM];
 

@@ -46,6 +46,40 @@ export interface ProtectedRefsProps {
    * @default true
    */
   readonly checkSubClaimComponents?: boolean;
+  /**
+   * Check at plan time that every project whose trusted refs include a branch has merged
+   * results pipelines and merge trains (GitLab Premium) off, see {@link mergedResultsCondition}.
+   * A stack that only protects refs for roles defined elsewhere (the app's `gitlab-shared`
+   * stack) leaves the check to the stacks of those roles.
+   * @default true
+   */
+  readonly checkMergedResultsPipelines?: boolean;
+}
+
+/**
+ * The plan-time condition that a project runs no merged-results pipelines (and so no merge
+ * trains): `merge_pipelines_enabled` and `merge_trains_enabled` of its `gitlab_project` data
+ * source both false. A missing or null attribute fails (`try(..., false)`).
+ *
+ * Why: GitLab issues a merge-request pipeline's ID token with the merge request's source branch
+ * in `sub` (`lib/gitlab/ci/jwt_v2.rb`: `ref:#{source_ref}`; `Ci::Pipeline#source_ref` is the
+ * source branch of a merge-request pipeline), while a merged-results pipeline runs the merge of
+ * source and target, the target's CI configuration included. A Developer who opens a merge
+ * request from `main` into a branch of theirs runs their own CI file with `main`'s `sub`, which
+ * the protected roles trust; IAM cannot tell the two apart (it sees `sub`, not `pipeline_source`
+ * or the target branch). Merge trains run merged-results pipelines too.
+ *
+ * Upstream: provider-gitlab 15.6.2 (gitlabhq/gitlab 18.6.1) data source `gitlab_project` reads
+ * both attributes from `GET /projects/:id` (`d.Set("merge_pipelines_enabled",
+ * found.MergePipelinesEnabled)`, the same for merge trains, in
+ * `internal/provider/data_source_gitlab_project.go`); GitLab exposes them only where the
+ * Premium feature is available (`ee/lib/ee/api/entities/project.rb`: `expose
+ * :merge_pipelines_enabled?, ..., if: ->(project, _) { project.feature_available?(:merge_pipelines) }`),
+ * and the provider reads an absent attribute as false, as it is on Free, where no
+ * merged-results pipeline can run.
+ */
+export function mergedResultsCondition(): string {
+  return "try(!self.merge_pipelines_enabled && !self.merge_trains_enabled, false)";
 }
 
 /** `lifecycle.postcondition` blocks, written as Terraform JSON. */
@@ -90,13 +124,17 @@ export function distinctRefs(refs: readonly ProtectedRefRequirement[]): Protecte
  *   Maintainer, Owner and Admin pass.
  * - Every project gets a `gitlab_project` data source whose postcondition
  *   fails the plan when its `ci_id_token_sub_claim_components` differ from
- *   what the trust policies expect (unless `checkSubClaimComponents` is false).
+ *   what the trust policies expect (unless `checkSubClaimComponents` is false),
+ *   and, for a project with a trusted branch, when merged results pipelines or
+ *   merge trains are on (unless `checkMergedResultsPipelines` is false; see
+ *   {@link mergedResultsCondition}).
  *
  * Provider: `@cdktf/provider-gitlab` 15.6.2 (gitlabhq/gitlab 18.6.1):
  * `branch_protection` (`project`, `branch`, `push_access_level`,
  * `merge_access_level`, `allow_force_push`), `tag_protection` (`project`,
  * `tag`, `create_access_level`), data sources `project` (`path_with_namespace`,
- * `ci_id_token_sub_claim_components`), `project_protected_branches`
+ * `ci_id_token_sub_claim_components`, `merge_pipelines_enabled`,
+ * `merge_trains_enabled`), `project_protected_branches`
  * (`project_id`; `protected_branches[]`: `name`, `push_access_levels[]`,
  * `merge_access_levels[]`) and `project_protected_tags` (`project`;
  * `protected_tags[]`: `tag`, `create_access_levels[]`).
@@ -147,19 +185,28 @@ export class ProtectedRefs extends Construct {
       const refs = all.filter((r) => r.project === project.path);
       const data = new DataGitlabProject(this, `project-${project.name}`, { pathWithNamespace: project.path });
       projects.set(project.path, data);
-      if (props.checkSubClaimComponents ?? true) {
-        const actual = `try(join(",", self.ci_id_token_sub_claim_components), "")`;
-        postconditions(data, [
-          {
-            condition: isDefault ? `contains(["", ${hcl(components)}], ${actual})` : `${actual} == ${hcl(components)}`,
-            errorMessage:
-              `Project ${project.path} issues ID tokens whose sub claim components differ from ${components}, which the platform's CI roles trust: ` +
-              `set its ci_id_token_sub_claim_components to ${components} (PUT /projects/:id), or configure identity.subClaimComponents to match.`,
-          },
-        ]);
-      }
       const branches = refs.filter((r) => r.refType === "branch");
       const tags = refs.filter((r) => r.refType === "tag");
+      const projectChecks: { condition: string; errorMessage: string }[] = [];
+      if (props.checkSubClaimComponents ?? true) {
+        const actual = `try(join(",", self.ci_id_token_sub_claim_components), "")`;
+        projectChecks.push({
+          condition: isDefault ? `contains(["", ${hcl(components)}], ${actual})` : `${actual} == ${hcl(components)}`,
+          errorMessage:
+            `Project ${project.path} issues ID tokens whose sub claim components differ from ${components}, which the platform's CI roles trust: ` +
+            `set its ci_id_token_sub_claim_components to ${components} (PUT /projects/:id), or configure identity.subClaimComponents to match.`,
+        });
+      }
+      if ((props.checkMergedResultsPipelines ?? true) && branches.length > 0) {
+        const names = branches.map((r) => r.ref).join(", ");
+        projectChecks.push({
+          condition: mergedResultsCondition(),
+          errorMessage:
+            `Project ${project.path} has merged results pipelines or merge trains enabled: a merged-results pipeline of a merge request whose source branch is ${names} runs the target branch's CI configuration with the sub claim of ${names}, which the platform's protected CI roles trust, so any Developer who opens such a merge request into a branch of theirs assumes them. ` +
+            `Turn off "Enable merged results pipelines" and "Enable merge trains" (Settings > Merge requests; API: PUT /projects/:id merge_pipelines_enabled=false merge_trains_enabled=false).`,
+        });
+      }
+      if (projectChecks.length > 0) postconditions(data, projectChecks);
       if ((project.mode ?? "manage") === "manage") {
         branches.forEach((ref, n) =>
           protections.push(

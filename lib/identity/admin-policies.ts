@@ -103,7 +103,8 @@ export function administratorGrantsOf(statements: readonly PolicyStatement[], ro
   statements.forEach((s, i) => {
     if (s.effect === "Deny") return;
     const actions = s.actions.filter((a) => !isUnresolved(a));
-    const resources = s.resources.filter((r) => !isUnresolved(r));
+    // An Allow on every resource but some (NotResource) covers every resource of the account.
+    const resources = s.notResources && s.notResources.length > 0 ? ["*"] : s.resources.filter((r) => !isUnresolved(r));
     for (const escalation of escalations()) {
       const name = actionName(escalation);
       const action = actions.find((a) => actionCovers(a, name));

@@ -92,6 +92,13 @@ export interface ParameterGrant {
  * with `write`) on the key (an identity policy; `kmsConditions` narrows it); with an {@link ISecretsKey} also a
  * key policy statement naming the grantee for exactly these parameters. A key given only by
  * ARN gets the IAM statement only: its key policy must name the grantee (nothing can check that).
+ * With a customer key, the grantee's identity policy also denies the same KMS actions on every
+ * other key for these SSM parameters (`NotResource` the key, `kms:EncryptionContext:PARAMETER_ARN`
+ * the parameters): a parameter created outside Terraform under another key (the AWS-managed
+ * `aws/ssm`, readable through SSM by every principal of the account) does not decrypt for it, so
+ * the host fails at boot instead of using a secret others can read. The provider's
+ * `data aws_ssm_parameter` (provider-aws 21.22.1) exposes no key id, so no plan-time check can
+ * read a parameter's key.
  * @throws ValidationError when a key policy statement is needed and the grantee is not a role or user
  */
 export function grantParameters(grant: ParameterGrant): void {
@@ -101,6 +108,25 @@ export function grantParameters(grant: ParameterGrant): void {
   if (keyArn === undefined || keyArn === "") return;
   const kmsActions = grant.write ? [...SSM_DECRYPT_ACTIONS, ...SSM_ENCRYPT_ACTIONS] : [...SSM_DECRYPT_ACTIONS];
   grantee.addToPrincipalPolicy({ actions: kmsActions, resources: [keyArn], ...(grant.kmsConditions ? { conditions: grant.kmsConditions } : {}) });
+  // These parameters decrypt for the grantee under this key only. A parameter created outside
+  // Terraform (an existing runner token, a Nexus password put by hand) may sit under another key,
+  // e.g. the AWS-managed aws/ssm, whose key policy lets every principal of the account decrypt
+  // through SSM: reading it then fails (AccessDenied from KMS) instead of the host trusting a
+  // secret others read. An explicit Deny in the identity policy wins over that key policy's Allow,
+  // and SSM decrypts with the caller's permissions and the encryption context PARAMETER_ARN
+  // (Systems Manager User Guide, "Restricting decryption of SecureString parameter values" and
+  // "How AWS Systems Manager Parameter Store uses AWS KMS"). Parameters only: a Secrets Manager
+  // secret (StaticCredentials) has another encryption context.
+  if (grant.ssmActions.some((a) => a.toLowerCase().startsWith("ssm:"))) {
+    grantee.addToPrincipalPolicy({
+      effect: "Deny",
+      actions: kmsActions,
+      resources: [],
+      notResources: [keyArn],
+      // The literal ARNs SSM puts in the encryption context (as the key policy names them), where the key knows them.
+      conditions: { StringEquals: { "kms:EncryptionContext:PARAMETER_ARN": secretsKey ? grant.parameterNames.map((name) => secretsKey.parameterArn(name)) : [...grant.parameterArns] } },
+    });
+  }
   if (!secretsKey) return;
   secretsKey.allowParameters({
     principalArn: principalArnOf(grant.path, grantee),

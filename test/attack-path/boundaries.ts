@@ -10,6 +10,7 @@ import { type Scenario, tenantActors, tokenOf } from "./scenario";
 import { hostTakeoversOf } from "./host-takeover";
 import { writeNetViolations } from "./write-net";
 import { bucketsOf, protectedCacheAccess, protectedCachePrefixes, readsSecret, secretsOf } from "./secret-reach";
+import { mergedResultsPossible } from "./merged-results";
 
 /** Every role an actor reaches in any environment, whatever audience its job requests. */
 export function reachedBy(scenario: Scenario, actor: Actor): RoleNode[] {
@@ -54,15 +55,30 @@ export function sharedToolboxRepositories(scenario: Scenario): Set<string> {
   return new Set(scenario.model.repositories.filter((r) => names.has(r.name)).map((r) => r.arn));
 }
 
-/** Violations of the trust boundaries for one scenario's actors (empty when it holds). */
-export function boundaryViolations(scenario: Scenario, actorsOf = tenantActors): string[] {
+/**
+ * The actors of a tenant the synthesized stacks admit: every actor of {@link tenantActors}, and
+ * the merged-results pipeline of a merge request from the protected default branch unless the
+ * stacks rule it out ({@link mergedResultsPossible}).
+ */
+export function admittedActors(scenario: Scenario, tenant: Parameters<typeof tenantActors>[0]): readonly Actor[] {
+  return tenantActors(tenant, { mergedResultsPipelines: mergedResultsPossible(scenario, tenant) });
+}
+
+/**
+ * Violations of the trust boundaries for one scenario's actors (empty when it holds).
+ * An unprotected actor whose `sub` names a protected ref is left out when that protection stops
+ * it (it cannot push the ref), not when it never pushes the ref (`stoppedByRefProtection: false`).
+ * @param actorsOf the actors of a tenant; by default {@link admittedActors}
+ */
+export function boundaryViolations(scenario: Scenario, actorsOf: (tenant: Parameters<typeof tenantActors>[0]) => readonly Actor[] = (t) => admittedActors(scenario, t)): string[] {
   const problems: string[] = [];
   const runByProtected = protectedRepositories(scenario);
   const toolbox = sharedToolboxRepositories(scenario);
   const secrets = secretsOf(scenario.json);
   const buckets = bucketsOf(scenario.json);
   const cachePrefixes = protectedCachePrefixes(scenario.environments);
-  const unprotectedOf = (actor: Actor) => actor.trust === "unprotected" && !isProtected(scenario.model, actor.projectPath, actor.refType, actor.ref);
+  const unprotectedOf = (actor: Actor) =>
+    actor.trust === "unprotected" && (actor.stoppedByRefProtection === false || !isProtected(scenario.model, actor.projectPath, actor.refType, actor.ref));
   const cases = scenario.environments.flatMap((env) => env.tenants.flatMap((tenant) => actorsOf(tenant).map((actor) => ({ tenant, actor, reached: reachedBy(scenario, actor) }))));
   // Roles an unprotected actor reaches anyway; launching an instance with any other is a takeover.
   const reachedUnprotected = new Set(cases.filter((c) => unprotectedOf(c.actor)).flatMap((c) => c.reached));

@@ -140,6 +140,22 @@ describe("policy evaluation", () => {
     expect(evaluatePolicy(policy, { action: "ecr:PutImage", resource: "arn:aws:ecr:eu-central-1:1:repository/acme/dev/app/app" })).toBe("allow");
     expect(evaluatePolicy(policy, { action: "ecr:PutImage", resource: "arn:aws:ecr:eu-central-1:1:repository/acme/dev/lib/app" })).toBe("implicit-deny");
   });
+
+  test("NotResource: a Deny on every key but one denies the others and leaves that one to the Allow (IAM User Guide, NotResource with Deny)", () => {
+    const key = "arn:aws:kms:eu-central-1:1:key/cmk";
+    const context = { "kms:EncryptionContext:PARAMETER_ARN": "arn:aws:ssm:eu-central-1:1:parameter/p" };
+    const policy = {
+      Statement: [
+        { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [key] },
+        { Effect: "Deny", Action: ["kms:Decrypt"], NotResource: [key], Condition: { StringEquals: context } },
+      ],
+    };
+    expect(evaluatePolicy(policy, { action: "kms:Decrypt", resource: key, context })).toBe("allow");
+    expect(evaluatePolicy(policy, { action: "kms:Decrypt", resource: "arn:aws:kms:eu-central-1:1:key/aws-ssm", context })).toBe("explicit-deny");
+    // Another parameter's context: the Deny does not apply (and nothing allows).
+    expect(evaluatePolicy(policy, { action: "kms:Decrypt", resource: "arn:aws:kms:eu-central-1:1:key/aws-ssm", context: { "kms:EncryptionContext:PARAMETER_ARN": "arn:aws:ssm:eu-central-1:1:parameter/q" } })).toBe("implicit-deny");
+    expect(() => evaluatePolicy({ Statement: [{ Effect: "Allow", NotAction: "s3:*", Resource: "*" }] }, { action: "ec2:RunInstances", resource: "*" })).toThrow(/NotAction is not supported/);
+  });
 });
 
 describe("resource-based policies and account principals", () => {

@@ -11,6 +11,7 @@ import { evaluatePolicy, evaluateResourcePolicy, type IamRequest, wildcardMatch 
 import { managedPolicyOf } from "./managed-policies";
 import { roleAttachmentsOf } from "./role-policies";
 import { failOnUnmodelledGrants } from "./unmodelled-grants";
+import { autoScalingGroupArn, launchTemplateArn } from "./fleet-scope";
 
 type Json = Record<string, unknown>;
 type Doc = { readonly Statement: unknown };
@@ -156,7 +157,11 @@ export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel 
     for (const [id] of values(json, "aws_kms_key")) references.set(`aws_kms_key.${id}.arn`, `arn:aws:kms:${region}:${account}:key/${stack}-${id}`);
     for (const [id] of dataValues(json, "aws_partition")) references.set(`data.aws_partition.${id}.partition`, "aws");
     for (const [id] of dataValues(json, "aws_caller_identity")) references.set(`data.aws_caller_identity.${id}.account_id`, account);
-    const resolve = (text: string) => text.replace(/\$\{((?:data\.)?[a-z_]+\.[^.}]+\.(?:arn|name|partition|account_id))\}/g, (whole, ref: string) => references.get(ref) ?? whole);
+    for (const [id] of dataValues(json, "aws_region")) ["region", "name"].forEach((a) => references.set(`data.aws_region.${id}.${a}`, region));
+    // Fleets by the ARNs the write net's protected scope gives them (fleet-scope.ts).
+    for (const [id] of values(json, "aws_launch_template")) references.set(`aws_launch_template.${id}.arn`, launchTemplateArn(region, account, stack, id));
+    for (const [id, group] of values(json, "aws_autoscaling_group")) references.set(`aws_autoscaling_group.${id}.arn`, autoScalingGroupArn(region, account, String(group.name)));
+    const resolve = (text: string) => text.replace(/\$\{((?:data\.)?[a-z_]+\.[^.}]+\.(?:arn|name|partition|account_id|region))\}/g, (whole, ref: string) => references.get(ref) ?? whole);
     const registryPolicies = values(json, "aws_ecr_registry_policy").map(([, p]) => JSON.parse(resolve(String(p.policy))) as Doc);
     const repositoryPolicies = new Map<string, Doc[]>();
     for (const [, policy] of values(json, "aws_ecr_repository_policy")) {

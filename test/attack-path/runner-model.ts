@@ -61,9 +61,11 @@ export interface HostRunnerModel {
   /**
    * `[runners.autoscaler]` of a docker-autoscaler runner (absent for the docker executor):
    * jobs per worker before it is removed (`max_use_count`; absent = 0 = unlimited in
-   * GitLab Runner 18.11, read as NaN here) and jobs at once on one worker (`capacity_per_instance`).
+   * GitLab Runner 18.11, read as NaN here) and jobs at once on one worker (`capacity_per_instance`),
+   * and the Auto Scaling group of its workers (`[runners.autoscaler.plugin_config] name`, fleeting
+   * plugin for AWS), when given.
    */
-  readonly autoscaler?: { readonly maxUseCount: number; readonly capacityPerInstance: number };
+  readonly autoscaler?: { readonly maxUseCount: number; readonly capacityPerInstance: number; readonly groupName?: string };
 }
 
 /** Runner hosts: one launch template. */
@@ -199,9 +201,19 @@ function hostRunnersOf(userData: unknown): HostRunnerModel[] {
       ...(cache ? { cachePath: String(cache.Path), cacheShared: cache.Shared === true } : {}),
       securityOpt: asArray(docker.security_opt).map(String),
       environment: Object.fromEntries(asArray(runner.environment).map(String).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
-      ...(autoscaler ? { autoscaler: { maxUseCount: Number(autoscaler.max_use_count), capacityPerInstance: Number(autoscaler.capacity_per_instance) } } : {}),
+      ...(autoscaler ? { autoscaler: autoscalerOf(autoscaler) } : {}),
     };
   });
+}
+
+/** The `[runners.autoscaler]` facts the suite reads. */
+function autoscalerOf(autoscaler: Record<string, unknown>): NonNullable<HostRunnerModel["autoscaler"]> {
+  const group = (autoscaler.plugin_config as Record<string, unknown> | undefined)?.name;
+  return {
+    maxUseCount: Number(autoscaler.max_use_count),
+    capacityPerInstance: Number(autoscaler.capacity_per_instance),
+    ...(typeof group === "string" ? { groupName: group } : {}),
+  };
 }
 
 /** What an administrator-level managed policy allows, as one statement. */

@@ -139,7 +139,7 @@ describe("attack paths through the runners: the example app", () => {
         .flatMap((reg) => hostsOf(reg, models).flatMap((h) => h.runners.filter((r) => r.tokenParameter === reg.tokenParameter).map((r) => [`${m.stack}/${r.name}`, r.autoscaler]))),
     );
     // The example's only unprotected pool (dev's mr) runs in docker-autoscaler mode, on single-use workers.
-    expect(untrusted).toEqual([["dev/mr", { maxUseCount: 1, capacityPerInstance: 1 }]]);
+    expect(untrusted).toEqual([["dev/mr", { maxUseCount: 1, capacityPerInstance: 1, groupName: "acme-ci-dev-unprotected-mr-workers" }]]);
     expect(reusedUntrustedWorkers(models)).toEqual([]);
   });
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { exampleConfig } from "../../stacks/example-config";
 import { buildScenario } from "./scenario";
-import { MATRIX_END, MATRIX_START, securityMatrix, withMatrix } from "./security-matrix";
+import { MATRIX_END, MATRIX_START, RULED_OUT, securityMatrix, withMatrix } from "./security-matrix";
 
 describe("the security model's actor matrix", () => {
   const scenario = buildScenario(exampleConfig);
@@ -36,6 +36,8 @@ describe("the security model's actor matrix", () => {
       expect(cells(label).at(-1)).toBe("no");
     }
     expect(row(/Protected default branch/)).toMatch(/push protected images.*deploy/);
+    // Every environment checks merged-results pipelines at plan time: that actor does not exist on the example.
+    expect(new Set(cells(/^Merged-results pipeline/).slice(1))).toEqual(new Set([RULED_OUT]));
   });
 
   test("fault: the matrix said 'nothing' of other tenants' images on shared runners; it now says what the runners' host roles and daemons give", () => {

@@ -5,7 +5,8 @@
  * become every action they match), and every action whose access level is Write, Permissions
  * management or Tagging is reported when its resource is `*` (or covers every resource of the
  * action's type in the account), or matches a resource of a protected scope: any SSM parameter,
- * KMS key, IAM role or EC2 instance of the platform, a repository or cache prefix that is not the
+ * KMS key, IAM role or EC2 instance of the platform, a launch template or Auto Scaling group that
+ * is not the role's own stack's unprotected pool's, a repository or cache prefix that is not the
  * role's own unprotected one, or any resource of another environment's stack. What an unprotected
  * role legitimately writes is a short allowlist (UNPROTECTED_WRITES), each entry with its reason.
  *
@@ -26,6 +27,7 @@ import { stackModelOf } from "./runner-model";
 import { servedProjectsOf } from "./host-pulls";
 import { hostsOf } from "./runner-routing";
 import { type Scenario } from "./scenario";
+import { fleetResourcesOf, type FleetResource } from "./fleet-scope";
 
 type Json = Record<string, unknown>;
 
@@ -149,9 +151,23 @@ const accountOf = (json: SynthJson) => String(((json.provider as { aws?: Json[] 
 const regionOf = (json: SynthJson) => String((json.provider as { aws?: Json[] } | undefined)?.aws?.[0]?.region);
 const resourceEntriesOf = (json: SynthJson, type: string): [string, Json][] => Object.entries(((json.resource ?? {}) as Record<string, Record<string, Json>>)[type] ?? {});
 
-/** The protected resources of every stack, for `role` (its own unprotected repositories and cache prefix left out). */
-function targetsFor(scenario: Scenario, own: { repositories: Set<string>; cache: string[] }): Target[] {
+/** {@link fleetResourcesOf} once per scenario JSON (it reads every launch template's user data). */
+const fleetsByJson = new WeakMap<object, FleetResource[]>();
+function fleetsOf(scenario: Scenario): FleetResource[] {
+  let fleets = fleetsByJson.get(scenario.json);
+  if (!fleets) fleetsByJson.set(scenario.json, (fleets = fleetResourcesOf(scenario.json)));
+  return fleets;
+}
+
+/**
+ * The protected resources of every stack, for `role` (its own unprotected repositories and cache
+ * prefix, and its own stack's unprotected pool, left out): SSM parameters, instances, buckets and
+ * cache prefixes, launch templates and Auto Scaling groups of every fleet but the unprotected
+ * pool's (fleet-scope.ts), KMS keys, roles, repositories.
+ */
+function targetsFor(scenario: Scenario, own: { repositories: Set<string>; cache: string[]; stack: string }): Target[] {
   const targets: Target[] = [];
+  for (const fleet of fleetsOf(scenario)) if (!(fleet.unprotected && fleet.stack === own.stack)) targets.push({ arn: fleet.arn, what: fleet.what });
   for (const [stack, json] of scenario.json) {
     const account = accountOf(json);
     const region = regionOf(json);
@@ -209,7 +225,7 @@ export function protectedWritesOf(scenario: Scenario, role: RoleNode, tenants: R
   );
   const buckets = resourceEntriesOf(scenario.json.get(role.stack) ?? {}, "aws_s3_bucket").map(([, b]) => String(b.bucket));
   const ownCache = env ? buckets.map((b) => `${b}/${cachePathOf(env.config, "unprotected")}`) : [];
-  const targets = targetsFor(scenario, { repositories: ownRepositories, cache: ownCache });
+  const targets = targetsFor(scenario, { repositories: ownRepositories, cache: ownCache, stack: role.stack });
   const pullThroughPrefixes = scenario.model.pullThrough
     .filter((r) => r.arn.split(":")[4] === role.account)
     .map((r) => r.arn.slice(0, r.arn.length - "/library/pull-through-probe".length) + "/*");

@@ -73,6 +73,17 @@ describe("ToolboxImageProject", () => {
     ]);
   });
 
+  test("fault: the created project keeps merged results pipelines and merge trains off (a merge request from main into another branch would run that branch's CI file with main's sub, which the toolbox tenant's protected role trusts)", () => {
+    const stack = testStack();
+    new ToolboxImageProject(stack, "toolbox", { namespaceId: 5, path: "toolbox", tagScheme: scheme });
+    new CiTemplatesProject(stack, "templates", { project: { namespaceId: 5, path: "ci-templates" }, templates: [template] });
+    const projects = Object.values(resourcesOf(synth(stack).json, "gitlab_project"));
+    expect(projects.map((p) => [p.path, p.merge_pipelines_enabled, p.merge_trains_enabled]).sort()).toEqual([
+      ["ci-templates", false, false],
+      ["toolbox", false, false],
+    ]);
+  });
+
   test("the default Dockerfile pins every base image by version and resets the aws entrypoint", () => {
     const froms = DEFAULT_TOOLBOX_DOCKERFILE.split("\n").filter((l) => l.startsWith("FROM "));
     expect(froms).toHaveLength(3);

@@ -1,4 +1,4 @@
-import { ProtectedRefs, type ProtectedRefsProps } from "../../lib/gitlab/protected-refs";
+import { mergedResultsCondition, ProtectedRefs, type ProtectedRefsProps } from "../../lib/gitlab/protected-refs";
 import { describeWithTool } from "../support/conformance";
 import { resourcesOf, synthWith, type SynthJson, violationOf } from "../support/synth";
 import { evaluateConditions } from "./terraform-console";
@@ -66,8 +66,28 @@ describe("ProtectedRefs", () => {
     expect(postconditionsOf(twice, "gitlab_project_protected_tags")[0]).toHaveLength(2);
   });
 
-  test("without checkSubClaimComponents the project data source has no postcondition", () => {
-    expect(postconditionsOf(build({ checkSubClaimComponents: false }), "gitlab_project")).toEqual([[], []]);
+  test("without checkSubClaimComponents and checkMergedResultsPipelines the project data source has no postcondition", () => {
+    expect(postconditionsOf(build({ checkSubClaimComponents: false, checkMergedResultsPipelines: false }), "gitlab_project")).toEqual([[], []]);
+    // Without the sub claim check, the merged-results check stays.
+    expect(postconditionsOf(build({ checkSubClaimComponents: false }), "gitlab_project").map((p) => p.map((c) => c.condition))).toEqual([
+      [`\${${mergedResultsCondition()}}`],
+      [`\${${mergedResultsCondition()}}`],
+    ]);
+  });
+
+  test("fault: a project whose roles trust a branch fails the plan while merged results pipelines or merge trains are on (a merge request from the branch would carry its sub)", () => {
+    const [app, lib] = postconditionsOf(json, "gitlab_project");
+    for (const [checks, project, branch] of [
+      [app!, "acme/app", "main"],
+      [lib!, "acme/lib", "trunk"],
+    ] as const) {
+      expect(checks.map((c) => c.condition)).toEqual([expect.stringContaining("ci_id_token_sub_claim_components"), "${try(!self.merge_pipelines_enabled && !self.merge_trains_enabled, false)}"]);
+      expect(checks[1]!.error_message).toMatch(new RegExp(`^Project ${project} has merged results pipelines or merge trains enabled: a merged-results pipeline of a merge request whose source branch is ${branch} runs the target branch's CI configuration with the sub claim of ${branch}`));
+      expect(checks[1]!.error_message).toMatch(/Turn off "Enable merged results pipelines" and "Enable merge trains" .*merge_pipelines_enabled=false merge_trains_enabled=false/);
+    }
+    // A project whose roles trust only tags gets no such check: a merge request's sub names a branch.
+    const tagsOnly = build({ refs: refs.filter((r) => r.refType === "tag") });
+    expect(postconditionsOf(tagsOnly, "gitlab_project").map((p) => p.length)).toEqual([1, 1]);
   });
 
   test("every project's sub claim components are checked at plan time", () => {
@@ -173,6 +193,19 @@ describeWithTool(
         [{ ci_id_token_sub_claim_components: ["project_path", "ref"] }, "false"],
       ] as const;
       expect(evaluateConditions(cases.map(([self]) => ({ condition: project!.condition, self })))).toEqual(cases.map(([, want]) => want));
+    });
+
+    test("merged results: passes only with both settings off; either on, null or missing fails", () => {
+      const [[, merged]] = postconditionsOf(json, "gitlab_project") as [Postcondition[]];
+      const cases = [
+        [{ merge_pipelines_enabled: false, merge_trains_enabled: false }, "true"],
+        [{ merge_pipelines_enabled: true, merge_trains_enabled: false }, "false"],
+        [{ merge_pipelines_enabled: false, merge_trains_enabled: true }, "false"],
+        [{ merge_pipelines_enabled: true, merge_trains_enabled: true }, "false"],
+        [{ merge_pipelines_enabled: null, merge_trains_enabled: false }, "false"],
+        [{ ci_id_token_sub_claim_components: null }, "false"],
+      ] as const;
+      expect(evaluateConditions(cases.map(([self]) => ({ condition: merged!.condition, self })))).toEqual(cases.map(([, want]) => want));
     });
   },
   ["version"],

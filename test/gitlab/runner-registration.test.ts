@@ -62,6 +62,8 @@ describe("RunnerRegistration", () => {
     expect(doc.toJson().Statement).toEqual([
       { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [expect.stringMatching(/^\$\{TfToken\[TOKEN\.\d+\]\}$/)] },
       { Effect: "Allow", Action: ["kms:Decrypt"], Resource: [key] },
+      // ... and under no other key (a token parameter replaced by hand under aws/ssm does not decrypt).
+      { Effect: "Deny", Action: ["kms:Decrypt"], NotResource: [key], Condition: { StringEquals: { "kms:EncryptionContext:PARAMETER_ARN": [expect.stringMatching(/^\$\{TfToken\[TOKEN\.\d+\]\}$/)] } } },
     ]);
     expect(onlyResource(json, "aws_ssm_parameter").key_id).toBe(key);
     // The granted ARN is the parameter's own arn attribute.

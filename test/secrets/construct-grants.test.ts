@@ -13,6 +13,7 @@ import { RunnerHostRole } from "../../lib/identity/runner-host-role";
 import { StaticCredentials } from "../../lib/identity/static-credentials";
 import { NexusMirror } from "../../lib/mirror/nexus-mirror";
 import { SecretsKey } from "../../lib/secrets/secrets-key";
+import { evaluatePolicy } from "../support/iam-evaluator";
 import { onlyResource, resourcesOf, synth, type SynthJson, testStack, violationOf } from "../support/synth";
 
 const ACCOUNT = "111111111111";
@@ -45,10 +46,10 @@ function roleRef(json: SynthJson, name: string): string {
 const keyRef = (json: SynthJson) => `\${aws_kms_key.${Object.keys(resourcesOf(json, "aws_kms_key"))[0]!}.arn}`;
 
 /** The inline policy statements of the role named `name`. */
-function roleStatements(json: SynthJson, role: string): { Action: string[]; Resource: string[] }[] {
+function roleStatements(json: SynthJson, role: string): { Effect: string; Action: string[]; Resource: string[] }[] {
   const ref = roleRef(json, role).replace(".arn}", ".name}");
   const policies = Object.values(resourcesOf(json, "aws_iam_role_policy")).filter((p) => p.role === ref);
-  return policies.flatMap((p) => (JSON.parse(String(p.policy)) as { Statement: { Action: string[]; Resource: string[] }[] }).Statement);
+  return policies.flatMap((p) => (JSON.parse(String(p.policy)) as { Statement: { Effect: string; Action: string[]; Resource: string[] }[] }).Statement);
 }
 
 function expectReadStatement(json: SynthJson, role: string, parameterNames: string[], write = false) {
@@ -145,12 +146,43 @@ describe("grants under a SecretsKey name the grantee in the key policy", () => {
         names.forEach((n) => new ExistingRunnerTokenParameter(stack, `t-${Math.random().toString(36).slice(2)}`, { parameterName: `/p/${n}`, accountId: ACCOUNT, region: REGION, secretsKey: key }).grantRead(host));
         const { json } = synth(stack);
         expectReadStatement(json, "acme-ci-dev-runner", [...new Set(names)].map((n) => `/p/${n}`));
-        const kms = roleStatements(json, "acme-ci-dev-runner").filter((s) => s.Action.includes("kms:Decrypt"));
+        const kms = roleStatements(json, "acme-ci-dev-runner").filter((s) => s.Effect === "Allow" && s.Action.includes("kms:Decrypt"));
         expect(kms).toHaveLength(1);
         expect(kms[0]!.Resource).toHaveLength(1);
       }),
       { numRuns: 15 },
     );
+  });
+});
+
+describe("secrets created outside Terraform: a reader decrypts its parameters under the customer key only", () => {
+  const network = { vpcId: "vpc-0a1b2c3d4e5f60718", privateSubnetIds: ["subnet-0a1b2c3d4e5f60718"] };
+  /** The AWS-managed aws/ssm key (its id in any account): its key policy lets every principal of the account decrypt through SSM. */
+  const AWS_SSM_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0aws0ssm-0000-0000-0000-000000000000`;
+  const cases: [string, (stack: TerraformStack, key: SecretsKey, host: RunnerHostRole) => void, string, string][] = [
+    ["ExistingRunnerTokenParameter (a token put in SSM by hand)", (stack, key, host) => new ExistingRunnerTokenParameter(stack, "token", { parameterName: "/ci/runner/token", accountId: ACCOUNT, region: REGION, secretsKey: key }).grantRead(host), "acme-ci-dev-runner", "/ci/runner/token"],
+    ["NexusMirror (an admin password parameter that already exists)", (stack, key) => new NexusMirror(stack, "mirror", { name: "acme-mirror", accountId: ACCOUNT, region: REGION, network, adminPasswordSecretsKey: key, adminPasswordParameterName: "/ops/nexus/admin" }), "acme-mirror-host", "/ops/nexus/admin"],
+    ["RunnerRegistration (a token parameter Terraform writes)", (stack, key, host) => registration(stack, key).grantRead(host), "acme-ci-dev-runner", "/acme-ci/dev/runner/build/token"],
+  ];
+
+  test.each(cases)("fault: %s under another key (aws/ssm) does not decrypt for its reader; under the customer key it does", (_, build, role, parameter) => {
+    const { stack, key, host } = setup();
+    build(stack, key, host);
+    const { json } = synth(stack);
+    const policy = { Statement: roleStatements(json, role) };
+    const context = { "kms:ViaService": VIA_SSM, "kms:EncryptionContext:PARAMETER_ARN": arnOf(parameter) };
+    expect(evaluatePolicy(policy, { action: "kms:Decrypt", resource: keyRef(json), context })).toBe("allow");
+    // The AWS-managed key's policy allows the read; only an explicit Deny in the reader's policy stops it (before: implicit-deny, so it decrypted).
+    expect(evaluatePolicy(policy, { action: "kms:Decrypt", resource: AWS_SSM_KEY, context })).toBe("explicit-deny");
+    expect(evaluatePolicy(policy, { action: "kms:Decrypt", resource: `arn:aws:kms:${REGION}:${ACCOUNT}:key/some-other-customer-key`, context })).toBe("explicit-deny");
+    // Decryption of other parameters (other contexts) is left alone.
+    expect(evaluatePolicy(policy, { action: "kms:Decrypt", resource: AWS_SSM_KEY, context: { ...context, "kms:EncryptionContext:PARAMETER_ARN": arnOf("/elsewhere") } })).toBe("implicit-deny");
+  });
+
+  test("without a customer key (aws/ssm by choice) no deny is added: nothing would decrypt", () => {
+    const doc = new PolicyDocument();
+    new ExistingRunnerTokenParameter("cfg", { parameterName: "/ci/t", accountId: ACCOUNT, region: REGION }).grantRead(doc);
+    expect(doc.toJson().Statement.map((s) => s.Effect)).toEqual(["Allow"]);
   });
 });
 

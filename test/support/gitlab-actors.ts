@@ -9,7 +9,11 @@
  * `aud` is what the job requested in `id_tokens`; `ref_protected` is "true"
  * only for protected branches and tags. A merge request from a fork that runs
  * in the parent project carried the parent's `project_path` and the fork's
- * branch name before GitLab 18.2.2 (and its backports).
+ * branch name before GitLab 18.2.2 (and its backports). A merge-request
+ * pipeline's `sub` names the merge request's source branch
+ * (`lib/gitlab/ci/jwt_v2.rb`: `ref:#{source_ref}`), also for a merged-results
+ * pipeline, which runs the merge of source and target (the target's CI file
+ * included).
  */
 import { type TrustLevel } from "../../lib/platform/tenancy";
 
@@ -17,6 +21,7 @@ import { type TrustLevel } from "../../lib/platform/tenancy";
 export type ActorKind =
   | "fork-merge-request"
   | "branch-merge-request"
+  | "merged-results-from-protected-branch"
   | "unprotected-branch-push"
   | "unprotected-tag-push"
   | "protected-default-branch"
@@ -27,6 +32,7 @@ export type ActorKind =
 export const ACTOR_KINDS: readonly ActorKind[] = [
   "fork-merge-request",
   "branch-merge-request",
+  "merged-results-from-protected-branch",
   "unprotected-branch-push",
   "unprotected-tag-push",
   "protected-default-branch",
@@ -46,6 +52,14 @@ export interface Actor {
   readonly refProtected: boolean;
   /** The platform's trust level of the pipeline. */
   readonly trust: TrustLevel;
+  /**
+   * Whether GitLab's protection of `ref` keeps this actor out: true when the actor has to push
+   * the ref its `sub` names (a protected branch or tag refuses the push). False for a
+   * merged-results pipeline, whose `sub` names its merge request's source branch, a ref it never
+   * pushes: the protection of `main` does not stop a merge request from `main`.
+   * @default true
+   */
+  readonly stoppedByRefProtection?: boolean;
 }
 
 /** Options of {@link actorsFor}. */
@@ -63,11 +77,24 @@ export interface ActorOptions {
   readonly attackerTag?: string;
   /**
    * The fork's own project path. From GitLab 18.2.2 (and its backports) the ID token of a fork MR
-   * pipeline run in the parent carries the fork's `project_path` (gitlab-org/gitlab!202241, backport
-   * !205705); give it to model a fixed instance. Without it the fork MR carries the parent's path.
+   * pipeline run in the parent carries the fork's `project_path` (the security fix, gitlab-org/gitlab
+   * commit 7e9f329e, referenced from gitlab-org/gitlab#563038; !202241 and its backport !205705 then
+   * added the `job_project_*` claims); give it to model a fixed instance. Without it the fork MR
+   * carries the parent's path.
    * @default the parent's path (GitLab before 18.2.2)
    */
   readonly forkProjectPath?: string;
+  /**
+   * Whether the project can run merged-results pipelines (`merge_pipelines_enabled` or
+   * `merge_trains_enabled`, GitLab Premium). Only then does the actor
+   * `merged-results-from-protected-branch` exist: a Developer opens a merge request from the
+   * default branch into a branch of theirs, and the merged-results pipeline runs their CI file
+   * with the default branch's `sub`. The attack-path suite derives it from the synthesized stacks
+   * (`mergedResultsPossible`): false when every stack whose roles trust the project's branches
+   * fails its plan while the setting is on, or the project resource turns it off.
+   * @default false: the actor does not exist
+   */
+  readonly mergedResultsPipelines?: boolean;
 }
 
 /** The actors of one project. */
@@ -78,6 +105,11 @@ export function actorsFor(projectPath: string, options: ActorOptions): readonly 
     // A fork MR run in the parent: parent project_path, fork's branch name (GitLab < 18.2.2).
     { kind: "fork-merge-request", projectPath: options.forkProjectPath ?? projectPath, refType: "branch", ref: attackerBranch, refProtected: false, trust: "unprotected" },
     { kind: "branch-merge-request", projectPath, refType: "branch", ref: "feature/x", refProtected: false, trust: "unprotected" },
+    // A merge request from the protected default branch into the attacker's branch, run as a merged-results
+    // pipeline: the attacker's CI file, the default branch's sub (the merge ref is not protected).
+    ...(options.mergedResultsPipelines === true
+      ? [{ kind: "merged-results-from-protected-branch", projectPath, refType: "branch", ref: options.defaultBranch, refProtected: false, trust: "unprotected", stoppedByRefProtection: false } as const]
+      : []),
     { kind: "unprotected-branch-push", projectPath, refType: "branch", ref: "wip", refProtected: false, trust: "unprotected" },
     { kind: "unprotected-tag-push", projectPath, refType: "tag", ref: attackerTag, refProtected: false, trust: "unprotected" },
     { kind: "protected-default-branch", projectPath, refType: "branch", ref: options.defaultBranch, refProtected: true, trust: "protected" },

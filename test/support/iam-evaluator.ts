@@ -134,13 +134,18 @@ function principalMatches(principal: unknown, request: IamRequest): boolean {
 }
 
 function statementApplies(statement: Json, request: IamRequest): boolean {
-  for (const element of ["NotAction", "NotResource", "NotPrincipal"]) {
+  for (const element of ["NotAction", "NotPrincipal"]) {
     if (element in statement) throw new Error(`iam-evaluator: ${element} is not supported`);
   }
   if (!principalMatches(statement.Principal, request)) return false;
   if (!asArray(statement.Action as string | string[]).some((a) => wildcardMatch(a, request.action, true))) return false;
   if (statement.Resource !== undefined && request.resource !== undefined) {
     if (!asArray(statement.Resource as string | string[]).some((r) => wildcardMatch(r, request.resource!))) return false;
+  }
+  // NotResource: the statement applies to every resource its entries do not match (IAM User Guide,
+  // "IAM JSON policy elements: NotResource").
+  if (statement.NotResource !== undefined && request.resource !== undefined) {
+    if (asArray(statement.NotResource as string | string[]).some((r) => wildcardMatch(r, request.resource!))) return false;
   }
   return conditionHolds(statement.Condition as Json | undefined, request.context);
 }
