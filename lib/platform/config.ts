@@ -364,10 +364,15 @@ export function validateEnvironmentGitLab(platform: PlatformInfo, env: Environme
  * such as `config/environments[0]`, or a construct path), the value, the
  * rule and the fix of the first problem. {@link GitLabCiPlatform} runs it at
  * construction.
+ *
+ * @param projectPath where the project name is configured, named by its violation (the project
+ *   is not the environment's own field): a caller that checks the project at that path itself
+ *   (the configuration pass, `config/project`) then gets one line for a bad name, not one per
+ *   environment. Defaults to `path`.
  */
-export function validateEnvironmentConfig(platform: PlatformInfo, env: EnvironmentConfig, path: string): void {
+export function validateEnvironmentConfig(platform: PlatformInfo, env: EnvironmentConfig, path: string, projectPath: string = path): void {
   check(NAME.test(platform.project), {
-    path,
+    path: projectPath,
     subject: "project name",
     value: platform.project,
     rule: "1-20 lower-case letters, digits and '-', starting with a letter (it prefixes resource names)",
