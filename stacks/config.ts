@@ -1,6 +1,7 @@
-import { validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
+import { ACCOUNT_ID, REGION, validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
 import { check, checkOneOf, collectViolations, ValidationError, type ValidationSection } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
+import { isUnresolved } from "../lib/core/tokens";
 import {
   CONFIG_NAME,
   repositoryPrefixOf,
@@ -14,7 +15,8 @@ import { tenantsOf } from "../lib/platform/tenancy";
 import { validateRegistrySettings } from "../lib/registry/registry-settings";
 import { validateDeployRole } from "./aws-provider";
 import { type BackendConfig } from "./backend";
-import { gitLabSharedStackName, sharedGitLabUrls } from "./gitlab-shared-stack";
+import { gitLabSharedStackName, sharedGitLabUrls, versionCheckSkipOf } from "./gitlab-shared-stack";
+import { versionMinimumsOf } from "./gitlab-version-config";
 import { validateConfigShape } from "./config-shape";
 import { validateIdentityConfig } from "./identity-config";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
@@ -57,7 +59,9 @@ export {
 export function validateCacheAndMirrorConfig(config: PlatformConfig, env: EnvironmentConfig, path: string): void {
   const mirror = env.mirror;
   if (mirror?.kind !== "ecr-pull-through") return;
-  const account = accountOf(config, env);
+  // Unknown while an account id or region is malformed (reported at its own field).
+  const account = deployedAccountOf(config, env);
+  if (account === undefined) return;
   const prefixes = (account.registry?.pullThroughCache ?? []).map((r) => r.prefix ?? r.upstream);
   check(prefixes.length > 0, {
     path: `${path}/mirror`,
@@ -103,6 +107,29 @@ export function accountOf(config: PlatformConfig, env: EnvironmentConfig): Accou
     });
   }
   return account;
+}
+
+/** A string value that a rule comparing it can trust: well-formed, or an unresolved token (compared as given). */
+function known(value: unknown, form: RegExp): value is string {
+  return typeof value === "string" && (form.test(value) || isUnresolved(value));
+}
+
+/**
+ * The account entry an environment deploys into, as {@link accountOf} finds it; undefined, with
+ * nothing reported, when a malformed account id or region (the environment's, or that of an entry
+ * that would match once fixed) leaves it unknown: that field's own check reports it, and "no
+ * account stack" would be a follow-on of it.
+ *
+ * @throws ValidationError as {@link accountOf} when no entry, fixed or not, can be it
+ */
+export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig): AccountConfig | undefined {
+  const exact = listOf(config.accounts).find((a) => a.accountId === env.accountId && a.region === env.region);
+  if (exact) return exact;
+  if (!known(env.accountId, ACCOUNT_ID) || !known(env.region, REGION)) return undefined;
+  const couldBe = listOf(config.accounts).some(
+    (a) => (a.accountId === env.accountId || !known(a.accountId, ACCOUNT_ID)) && (a.region === env.region || !known(a.region, REGION)),
+  );
+  return couldBe ? undefined : accountOf(config, env);
 }
 
 /**
@@ -175,7 +202,8 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   listOf(config.environments).forEach((env, i) => section(() => {
     const path = `config/environments[${i}]`;
     // Everything the environment alone decides (the platform construct runs the same checks).
-    validateEnvironmentConfig(config, env, path);
+    // The project name is config/project's: its violation is reported there (once, with the check above).
+    validateEnvironmentConfig(config, env, path, "config/project");
     validateDeployConfig(config, env, path);
     check(!envNames.has(env.name), {
       path,
@@ -192,7 +220,7 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
       rule: "the shared GitLab stack (CI templates and toolbox projects) has this name",
       fix: "rename the environment",
     });
-    accountOf(config, env);
+    deployedAccountOf(config, env);
     env.registry.repositories.forEach((repo, j) => {
       const name = `${env.accountId}/${env.region}/${repositoryPrefixOf(env)}/${repo.id}`;
       const other = repositoryNames.get(name);
@@ -212,6 +240,12 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   section(() => validateIdentityConfig(config));
   // What environments sharing a GitLab instance must not both own.
   section(() => validateGitLabSide(config));
+  // The GitLab version check of each instance: its minimum versions and its opt-out, which the
+  // instance's environments share (the stacks read them again when they build the check).
+  for (const url of new Set(listOf(config.environments).map((env) => env.gitlab.url))) {
+    section(() => versionMinimumsOf(config, url));
+    section(() => versionCheckSkipOf(config, url));
+  }
   // No job can land on the runners of two environments.
   section(() => validateRunnerIsolation(config));
   // Promotion by digest: sources exist, come earlier, and both accounts can grant the pull.
