@@ -1,7 +1,6 @@
-import { ACCOUNT_ID, REGION, validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
+import { isWellFormedAccountId, isWellFormedRegion, mayBeAccount, validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
 import { check, checkOneOf, collectViolations, ValidationError, type ValidationSection } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
-import { isUnresolved } from "../lib/core/tokens";
 import {
   CONFIG_NAME,
   repositoryPrefixOf,
@@ -109,11 +108,6 @@ export function accountOf(config: PlatformConfig, env: EnvironmentConfig): Accou
   return account;
 }
 
-/** A string value that a rule comparing it can trust: well-formed, or an unresolved token (compared as given). */
-function known(value: unknown, form: RegExp): value is string {
-  return typeof value === "string" && (form.test(value) || isUnresolved(value));
-}
-
 /**
  * The account entry an environment deploys into, as {@link accountOf} finds it; undefined, with
  * nothing reported, when a malformed account id or region (the environment's, or that of an entry
@@ -125,11 +119,7 @@ function known(value: unknown, form: RegExp): value is string {
 export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig): AccountConfig | undefined {
   const exact = listOf(config.accounts).find((a) => a.accountId === env.accountId && a.region === env.region);
   if (exact) return exact;
-  if (!known(env.accountId, ACCOUNT_ID) || !known(env.region, REGION)) return undefined;
-  const couldBe = listOf(config.accounts).some(
-    (a) => (a.accountId === env.accountId || !known(a.accountId, ACCOUNT_ID)) && (a.region === env.region || !known(a.region, REGION)),
-  );
-  return couldBe ? undefined : accountOf(config, env);
+  return listOf(config.accounts).some((a) => mayBeAccount(a, env)) ? undefined : accountOf(config, env);
 }
 
 /**
@@ -194,7 +184,9 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   }));
   // The account stack's registry settings, by the rules RegistrySettings enforces (upstreams, prefixes, credentials, scanning, expiry).
   listOf(config.accounts).forEach((account, i) => section(() => {
-    if (account.registry !== undefined) validateRegistrySettings(`config/accounts[${i}]/registry`, { ...account.registry, accountId: account.accountId, region: account.region });
+    // A malformed account id or region is reported at its own field: the secrets' account and region are not compared with it.
+    const where = { ...(isWellFormedAccountId(account.accountId) ? { accountId: account.accountId } : {}), ...(isWellFormedRegion(account.region) ? { region: account.region } : {}) };
+    if (account.registry !== undefined) validateRegistrySettings(`config/accounts[${i}]/registry`, { ...account.registry, ...where });
   }));
 
   const envNames = new Set<string>();

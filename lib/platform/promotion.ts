@@ -5,7 +5,7 @@
  * like tenancy.ts: the constructs, the variables and the deploy template derive
  * every name from here.
  */
-import { partitionOf, ssmParameterArn, validateSsmParameterName } from "../core/aws";
+import { mayBeAccount, partitionOf, ssmParameterArn, validateSsmParameterName } from "../core/aws";
 import { check } from "../core/errors";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, type RunnerRegistrationConfig, runnersOf } from "./config";
 import { DEPLOY_ACCESS_LEVELS } from "../gitlab/deploy-environments";
@@ -286,7 +286,8 @@ export function validatePromotion(config: PromotionConfigView): void {
       ["target", env],
     ] as const) {
       check(
-        config.accounts.some((a) => a.accountId === e.accountId && a.region === e.region),
+        // An entry whose id or region is malformed may be it once fixed (its own check reports it).
+        config.accounts.some((a) => mayBeAccount(a, e)),
         {
           path: at,
           subject: `${who} account`,
