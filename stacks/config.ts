@@ -127,8 +127,13 @@ export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig
  * shape first ({@link validateConfigShape}: required fields, lists, sections,
  * unknown keys), stopping there when it is broken; then each
  * account, each environment and each cross-cutting part (backend, identity,
- * GitLab side) is checked on its own, so one mistake neither hides nor breaks
- * the checks of the others.
+ * GitLab side, each GitLab instance's version check) is checked on its own, so
+ * one mistake neither hides nor breaks the checks of the others. Each mistake is
+ * one problem, at every path that holds it: a field of the wrong type or form is
+ * not checked further by the rules that read it (a deploy role against a
+ * malformed account id, an environment against an account entry whose id is
+ * malformed), and a value read by several checks (the project name) is
+ * reported at its own path once.
  *
  * @throws ValidationError naming the config path, the value, the rule and the
  *   fix, when there is one problem; ValidationErrors (a
