@@ -1,5 +1,15 @@
 import { isWellFormedAccountId, isWellFormedRegion, mayBeAccount, validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
-import { check, checkOneOf, collectViolations, ValidationError, type ValidationSection } from "../lib/core/errors";
+import {
+  check,
+  checkOneOf,
+  collectViolations,
+  describeValue,
+  ValidationError,
+  type ValidationSection,
+  validationErrorOf,
+  type Violation,
+  violationsOf,
+} from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
 import {
   CONFIG_NAME,
@@ -16,7 +26,7 @@ import { validateDeployRole } from "./aws-provider";
 import { type BackendConfig } from "./backend";
 import { gitLabSharedStackName, sharedGitLabUrls, versionCheckSkipOf } from "./gitlab-shared-stack";
 import { versionMinimumsOf } from "./gitlab-version-config";
-import { validateConfigShape } from "./config-shape";
+import { type MistypedField, mistypedLooseFields, validateConfigShape } from "./config-shape";
 import { validateIdentityConfig } from "./identity-config";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
@@ -142,7 +152,36 @@ export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig
 export function validateConfig(config: PlatformConfig): void {
   // Shape first: the rules below read fields the shape check guarantees.
   validateConfigShape(config);
+  const mistyped = mistypedLooseFields(config);
+  if (mistyped.length > 0) throw mistypedError(config, mistyped);
   collectViolations((section) => validateConfigSections(config, section));
+}
+
+/** Whether config path `ancestor` is `path` or a section or list above it. */
+function isAtOrAbove(ancestor: string, path: string): boolean {
+  return path === ancestor || path.startsWith(`${ancestor}/`) || path.startsWith(`${ancestor}[`);
+}
+
+/**
+ * The error for fields whose type the shape leaves to their rule and that hold a value of another
+ * kind: each once, as its own rule words it (the rule that explains the type best, e.g. an account
+ * id "given as a string"), found by running the rules and keeping only the violation that names
+ * the field's value at the field or its section; the shape's wording where no rule names it. Every
+ * other violation of that run is dropped: the rules ran on values of the wrong type, so what they
+ * report besides is a follow-on (or hides behind one), as after a shape problem.
+ */
+function mistypedError(config: PlatformConfig, mistyped: readonly MistypedField[]): ValidationError {
+  let reported: readonly Violation[] = [];
+  try {
+    collectViolations((section) => validateConfigSections(config, section));
+  } catch (error) {
+    // Anything else thrown by rules reading a value of the wrong type leaves the shape's wording.
+    if (error instanceof ValidationError) reported = violationsOf(error);
+  }
+  const problems = mistyped.map(
+    ({ fieldPath, violation }) => reported.find((v) => isAtOrAbove(v.path, fieldPath) && describeValue(v.value) === describeValue(violation.value)) ?? violation,
+  );
+  return validationErrorOf(problems);
 }
 
 function validateConfigSections(config: PlatformConfig, section: ValidationSection): void {

@@ -165,7 +165,7 @@ export function collectViolations<T>(fn: (section: ValidationSection) => T): T {
 }
 
 /**
- * One error for the violations found. A violation is dropped only when it repeats one already
+ * One error for the violations found (see {@link validationErrorOf}). A violation is dropped only when it repeats one already
  * found at the same path: the same subject and value there, whatever the rule (one value at one
  * path is reported once, with the first rule it breaks: checks run the most specific rule first,
  * e.g. a GitLab URL's port before its general form). The same mistake at two paths (two
@@ -174,6 +174,18 @@ export function collectViolations<T>(fn: (section: ValidationSection) => T): T {
  * reports it at the owner's path, so it repeats the owner's violation and is dropped here.
  */
 function errorOf(violations: readonly Violation[]): ValidationError {
+  return validationErrorOf(violations);
+}
+
+/**
+ * The error {@link collectViolations} throws for `violations` (at least one): repeats at one path
+ * dropped as described there, a plain {@link ValidationError} for one, {@link ValidationErrors}
+ * for several. For validations that gather their violations themselves.
+ *
+ * @throws RangeError for an empty list
+ */
+export function validationErrorOf(violations: readonly Violation[]): ValidationError {
+  if (violations.length === 0) throw new RangeError("validationErrorOf needs at least one violation");
   const seen = new Set<string>();
   const unique = violations.filter((v) => {
     const key = JSON.stringify([v.path, v.subject, describeValue(v.value)]);
