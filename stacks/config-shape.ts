@@ -1,4 +1,4 @@
-import { ValidationError, ValidationErrors, type Violation } from "../lib/core/errors";
+import { describeValue, ValidationError, ValidationErrors, validationErrorOf, type Violation, violationsOf } from "../lib/core/errors";
 import { CONFIG_SHAPE, type Field, type Kind, type Shape, shapeOfValue } from "./config-fields";
 import { type PlatformConfig } from "./platform-config";
 
@@ -175,4 +175,34 @@ function walk(config: unknown): Findings {
  */
 export function mistypedLooseFields(config: PlatformConfig): readonly MistypedField[] {
   return walk(config).mistyped;
+}
+
+/** Whether config path `ancestor` is `path` or a section or list above it. */
+function isAtOrAbove(ancestor: string, path: string): boolean {
+  return path === ancestor || path.startsWith(`${ancestor}/`) || path.startsWith(`${ancestor}[`);
+}
+
+/**
+ * The error for fields whose type the shape leaves to their rule and that hold a value of another
+ * kind: each once, as its own rule words it (the rule that explains the type best, e.g. an account
+ * id "given as a string"), found by running the rules and keeping only the violation that names
+ * the field's value at the field or its section; the shape's wording where no rule names it. Every
+ * other violation of that run is dropped: the rules ran on values of the wrong type, so what they
+ * report besides is a follow-on (or hides behind one), as after a shape problem.
+ *
+ * @param mistyped what {@link mistypedLooseFields} found (at least one)
+ * @param runRules runs the configuration's rules, throwing what they found
+ */
+export function mistypedError(mistyped: readonly MistypedField[], runRules: () => void): ValidationError {
+  let reported: readonly Violation[] = [];
+  try {
+    runRules();
+  } catch (error) {
+    // Anything else thrown by rules reading a value of the wrong type leaves the shape's wording.
+    if (error instanceof ValidationError) reported = violationsOf(error);
+  }
+  const problems = mistyped.map(
+    ({ fieldPath, violation }) => reported.find((v) => isAtOrAbove(v.path, fieldPath) && describeValue(v.value) === describeValue(violation.value)) ?? violation,
+  );
+  return validationErrorOf(problems);
 }

@@ -1,36 +1,25 @@
 import { isWellFormedAccountId, isWellFormedRegion, mayBeAccount, validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
-import {
-  check,
-  checkOneOf,
-  collectViolations,
-  describeValue,
-  ValidationError,
-  type ValidationSection,
-  validationErrorOf,
-  type Violation,
-  violationsOf,
-} from "../lib/core/errors";
+import { check, checkOneOf, collectViolations, ValidationError, type ValidationSection } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
 import {
   CONFIG_NAME,
   repositoryPrefixOf,
-  runnersOf,
   validateEnvironmentConfig,
   validateEnvironmentGitLab,
 } from "../lib/platform/config";
-import { runnerPoolsOf, tagsOverlap } from "../lib/platform/runner-pools";
 import { validateDeployConfig, validatePromotion } from "../lib/platform/promotion";
-import { tenantsOf } from "../lib/platform/tenancy";
 import { validateRegistrySettings } from "../lib/registry/registry-settings";
 import { validateDeployRole } from "./aws-provider";
 import { type BackendConfig } from "./backend";
 import { gitLabSharedStackName, sharedGitLabUrls, versionCheckSkipOf } from "./gitlab-shared-stack";
 import { versionMinimumsOf } from "./gitlab-version-config";
-import { type MistypedField, mistypedLooseFields, validateConfigShape } from "./config-shape";
+import { mistypedError, mistypedLooseFields, validateConfigShape } from "./config-shape";
+import { validateRunnerIsolation } from "./validate-runner-isolation";
 import { validateIdentityConfig } from "./identity-config";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
 export { type AccountConfig, type AccountIdentityConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
+export { validateRunnerIsolation } from "./validate-runner-isolation";
 
 // The environment configuration, its defaults and its per-environment checks live with the
 // platform construct (lib/platform/config.ts) and are re-exported here, so the app and its
@@ -153,35 +142,8 @@ export function validateConfig(config: PlatformConfig): void {
   // Shape first: the rules below read fields the shape check guarantees.
   validateConfigShape(config);
   const mistyped = mistypedLooseFields(config);
-  if (mistyped.length > 0) throw mistypedError(config, mistyped);
+  if (mistyped.length > 0) throw mistypedError(mistyped, () => collectViolations((section) => validateConfigSections(config, section)));
   collectViolations((section) => validateConfigSections(config, section));
-}
-
-/** Whether config path `ancestor` is `path` or a section or list above it. */
-function isAtOrAbove(ancestor: string, path: string): boolean {
-  return path === ancestor || path.startsWith(`${ancestor}/`) || path.startsWith(`${ancestor}[`);
-}
-
-/**
- * The error for fields whose type the shape leaves to their rule and that hold a value of another
- * kind: each once, as its own rule words it (the rule that explains the type best, e.g. an account
- * id "given as a string"), found by running the rules and keeping only the violation that names
- * the field's value at the field or its section; the shape's wording where no rule names it. Every
- * other violation of that run is dropped: the rules ran on values of the wrong type, so what they
- * report besides is a follow-on (or hides behind one), as after a shape problem.
- */
-function mistypedError(config: PlatformConfig, mistyped: readonly MistypedField[]): ValidationError {
-  let reported: readonly Violation[] = [];
-  try {
-    collectViolations((section) => validateConfigSections(config, section));
-  } catch (error) {
-    // Anything else thrown by rules reading a value of the wrong type leaves the shape's wording.
-    if (error instanceof ValidationError) reported = violationsOf(error);
-  }
-  const problems = mistyped.map(
-    ({ fieldPath, violation }) => reported.find((v) => isAtOrAbove(v.path, fieldPath) && describeValue(v.value) === describeValue(violation.value)) ?? violation,
-  );
-  return validationErrorOf(problems);
 }
 
 function validateConfigSections(config: PlatformConfig, section: ValidationSection): void {
@@ -286,45 +248,6 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   section(() => validateRunnerIsolation(config));
   // Promotion by digest: sources exist, come earlier, and both accounts can grant the pull.
   section(() => validatePromotion(config));
-}
-
-/** Whether a job of a project under `a` can see a runner scoped to `b` or the other way round (same path, or one contains the other). */
-function scopesOverlap(a: string, b: string): boolean {
-  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
-}
-
-/**
- * No job can land on the runners of two environments: across environments on
- * one GitLab instance, two registrations whose scopes overlap (the same group,
- * a group and one of its projects or subgroups, the same project) must not
- * share a tag or both take untagged jobs. GitLab runs a job on any runner
- * whose tags include all of the job's tags, and untagged jobs on any runner
- * that takes untagged jobs; a job landing on another environment's runner
- * reaches that environment's hosts, tokens and caches.
- */
-export function validateRunnerIsolation(config: PlatformConfig): void {
-  const seen: { env: string; url: string; scopes: string[]; tags: readonly string[]; untagged: boolean; name: string }[] = [];
-  config.environments.forEach((env, i) => {
-    const registrations = runnersOf(config, env);
-    const pools = runnerPoolsOf(env, registrations);
-    const tenants = tenantsOf(env).map((t) => t.path);
-    registrations.forEach((registration, j) => {
-      const project = pools.find((p) => p.name === registration.name)?.scope === "project" && registration.existingTokenParameter === undefined;
-      const mine = { env: env.name, url: env.gitlab.url, scopes: project ? tenants : [env.gitlab.group], tags: registration.tags ?? [], untagged: registration.untagged ?? false, name: registration.name };
-      for (const other of seen) {
-        if (other.env === env.name || other.url !== mine.url) continue;
-        const shared = mine.scopes.some((a) => other.scopes.some((b) => scopesOverlap(a, b)));
-        check(!shared || !tagsOverlap(mine, other), {
-          path: `config/environments[${i}]/gitlab/runners[${j}]`,
-          subject: "runner registration",
-          value: { runner: registration.name, tags: mine.tags, untagged: mine.untagged, scope: mine.scopes },
-          rule: `runners of different environments must not take the same jobs, but runner "${other.name}" of environment ${other.env} serves an overlapping scope (${other.scopes.join(", ")}) with ${mine.untagged && other.untagged ? "untagged jobs on both" : `the shared tag(s) ${mine.tags.filter((t) => other.tags.includes(t)).join(", ")}`}: a job of one environment could land on the other's hosts`,
-          fix: "use the default tags (<project>-<environment>-<pool>-<runner>), give each environment's runners tags of their own, and let at most one environment take untagged jobs",
-        });
-      }
-      seen.push(mine);
-    });
-  });
 }
 
 /** `accounts` and `environments` are lists (a plain-JavaScript or JSON configuration may get that wrong). */
