@@ -89,6 +89,28 @@ describe("the synth command", () => {
     expectNoTrace(r);
   });
 
+  test("the same mistake in two environments prints a line for each; an account id given as a number prints one line", () => {
+    const twice = synth(`
+      import { exampleConfig } from ${example};
+      const [dev, staging, production] = exampleConfig.environments;
+      export const config = { ...exampleConfig, environments: [{ ...dev, cache: { expirationDays: 0 } }, { ...staging, cache: { expirationDays: 0 } }, production] };
+    `);
+    expect(twice.status).toBe(1);
+    expect(problemsOf(twice.stderr).map((line) => /^(\S+): invalid (\S+)/.exec(line)?.slice(1, 3).join(" "))).toEqual([
+      "config/environments[0]/cache expirationDays",
+      "config/environments[1]/cache expirationDays",
+    ]);
+    const numeric = synth(`
+      import { exampleConfig } from ${example};
+      const [nonprod, prod] = exampleConfig.accounts;
+      export const config = { ...exampleConfig, accounts: [{ ...nonprod, accountId: 111111111111 }, prod] };
+    `);
+    expect(numeric.status).toBe(1);
+    expect(problemsOf(numeric.stderr)).toEqual([expect.stringMatching(/^config\/accounts\[0\]: invalid accountId 111111111111\. Rule: an AWS account id is exactly 12 digits, given as a string/)]);
+    expectNoTrace(twice);
+    expectNoTrace(numeric);
+  });
+
   test("a valid configuration synthesizes and exits 0", () => {
     const r = synth(`export { exampleConfig as config } from ${example};`);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
