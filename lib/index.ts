@@ -804,3 +804,7 @@ export { deployScript } from "./gitlab/deploy-template";
 export { JOB_REDIRECTS, DEFAULT_DEPLOY_SEARCH_PATH } from "./gitlab/deploy-targets";
 export { IAM_ROLE_ARN } from "./core/aws";
 export { isTenantProjectPath } from "./platform/tenancy-validation";
+
+// One error for violations a validation gathered itself; account look-ups that treat a malformed id or region as unknown.
+export { validationErrorOf } from "./core/errors";
+export { isWellFormedAccountId, isWellFormedRegion, mayBeAccount } from "./core/aws";
