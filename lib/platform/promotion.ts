@@ -354,14 +354,16 @@ function validateDeployAccess(env: EnvironmentConfig, at: string): void {
 }
 
 /**
- * The GitLab instance a URL names, by host (and path), for grouping environments: a malformed URL
- * (`http://`, a trailing slash, upper case) is reported by the URL check alone, not again by every
- * check that groups environments by instance.
+ * The GitLab instance a URL names, by host, for grouping environments: a malformed URL
+ * (`http://`, a port, credentials, a path, query or trailing slash, upper case) is reported by the
+ * URL check alone, not again by every check that groups environments by instance (an environment
+ * split off its instance would find no toolbox project there).
  */
 function instanceOf(url: string): string {
-  return url
-    .replace(/^[a-z]+:\/\//i, "")
-    .replace(/\/+$/, "")
+  const authority = url.replace(/^[a-z]+:\/\//i, "").split(/[/?#]/, 1)[0] ?? "";
+  return authority
+    .replace(/^[^@]*@/, "")
+    .replace(/:\d*$/, "")
     .toLowerCase();
 }
 

@@ -36,6 +36,13 @@ describe("each mistake once, at every path that holds it", () => {
     expect(regions.map((v) => v.path)).toEqual(["config/environments[0]", "config/environments[1]"]);
   });
 
+  test("a malformed GitLab URL in the environment declaring the toolbox project is one problem (the others of the instance still find the toolbox project)", () => {
+    for (const url of ["https://gitlab.example.com:8443", "https://ci:secret@gitlab.example.com", "https://gitlab.example.com/gitlab", "https://gitlab.example.com?x=1", "http://gitlab.example.com"]) {
+      const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, gitlab: { ...env.gitlab, url } } : env)));
+      expect({ url, problems: problems.map(at) }).toEqual({ url, problems: ["config/environments[0]/gitlab GitLab URL"] });
+    }
+  });
+
   test("a bad project name is one line at config/project, not one more per environment that reads it", () => {
     const problems = violationsFor({ ...exampleConfig, project: "Acme CI" });
     expect(problems.map(at)).toEqual(["config/project project name"]);
