@@ -1,6 +1,6 @@
 import { isWellFormedAccountId, isWellFormedRegion, mayBeAccount, validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
 import { check, checkOneOf, collectViolations, ValidationError, type ValidationSection } from "../lib/core/errors";
-import { validateGitLabUrl } from "../lib/core/gitlab-url";
+import { isGitLabInstanceUrl, validateGitLabUrl } from "../lib/core/gitlab-url";
 import {
   CONFIG_NAME,
   repositoryPrefixOf,
@@ -318,7 +318,8 @@ function validateBackend(config: PlatformConfig): void {
   const stacks = [
     ...config.accounts.map((a, i) => ({ path: `config/accounts[${i}]`, name: accountStackName(a), configured: a.stateKey, key: stateKeyOf(config, accountStackName(a), a.stateKey) })),
     ...config.environments.map((e, i) => ({ path: `config/environments[${i}]`, name: e.name, configured: e.stateKey, key: stateKeyOf(config, e.name, e.stateKey) })),
-    ...sharedGitLabUrls(config).map((url) => {
+    // A malformed URL is reported by the URL check; its shared stack's name and key would be follow-ons.
+    ...sharedGitLabUrls(config).filter(isGitLabInstanceUrl).map((url) => {
       const name = gitLabSharedStackName(config, url);
       return { path: `config/environments[${config.environments.findIndex((e) => e.gitlab.url === url && (e.gitlab.ciTemplates || e.gitlab.toolboxProject))}]/gitlab`, name, configured: undefined, key: stateKeyOf(config, name, undefined) };
     }),

@@ -5,9 +5,9 @@
  * like tenancy.ts: the constructs, the variables and the deploy template derive
  * every name from here.
  */
-import { mayBeAccount, partitionOf, ssmParameterArn, validateSsmParameterName } from "../core/aws";
+import { isWellFormedRegion, mayBeAccount, partitionOf, ssmParameterArn, validateSsmParameterName } from "../core/aws";
 import { check } from "../core/errors";
-import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, type RunnerRegistrationConfig, runnersOf } from "./config";
+import { type EnvironmentConfig, imageRolesOf, isTopLevelGroupPath, type PlatformInfo, type RunnerRegistrationConfig, runnersOf } from "./config";
 import { DEPLOY_ACCESS_LEVELS } from "../gitlab/deploy-environments";
 import { controlsHost, type PoolRunner, runnerPoolsOf, takesUnprotectedJobs } from "./runner-pools";
 import { registryHostOf, type Tenant, tenantRepositoryName, tenantsOf } from "./tenancy";
@@ -260,21 +260,24 @@ export function validatePromotion(config: PromotionConfigView): void {
       return;
     }
     const source = config.environments[index]!;
-    check(instanceOf(source.gitlab.url) === instanceOf(env.gitlab.url) && source.gitlab.group === env.gitlab.group, {
+    // A malformed group or region is reported at its own field, not again as a mismatch here.
+    const groups = !isTopLevelGroupPath(source.gitlab.group) || !isTopLevelGroupPath(env.gitlab.group) || source.gitlab.group === env.gitlab.group;
+    const regions = isWellFormedRegion(source.region) && isWellFormedRegion(env.region);
+    check(instanceOf(source.gitlab.url) === instanceOf(env.gitlab.url) && groups, {
       path: `${at}/from`,
       subject: "promotion source",
       value: name,
       rule: `a promotion copies a project's own images, so both environments serve the same GitLab group (${source.gitlab.url}/${source.gitlab.group} vs ${env.gitlab.url}/${env.gitlab.group})`,
       fix: "promote between environments of one GitLab group",
     });
-    check(partitionOf(source.region) === partitionOf(env.region), {
+    check(!regions || partitionOf(source.region) === partitionOf(env.region), {
       path: `${at}/from`,
       subject: "promotion source",
       value: name,
       rule: `IAM grants do not cross AWS partitions (${partitionOf(source.region)} vs ${partitionOf(env.region)}), so the target's role cannot pull the source's images`,
       fix: "promote between environments of one partition, and copy across partitions with credentials of both",
     });
-    check(partitionOf(source.region) !== partitionOf(env.region) || source.region === env.region, {
+    check(!regions || partitionOf(source.region) !== partitionOf(env.region) || source.region === env.region, {
       path: `${at}/from`,
       subject: "promotion source",
       value: name,

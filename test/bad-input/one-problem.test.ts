@@ -43,6 +43,25 @@ describe("each mistake once, at every path that holds it", () => {
     }
   });
 
+  test("an upper-case or scheme-less GitLab URL is one problem (its shared stack does not also clash on a state key at an impossible path)", () => {
+    for (const url of ["https://GitLab.example.com", "gitlab.example.com"]) {
+      const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, gitlab: { ...env.gitlab, url } } : env)));
+      expect({ url, problems: problems.map(at) }).toEqual({ url, problems: ["config/environments[0]/gitlab GitLab URL"] });
+    }
+  });
+
+  test("a malformed group is one problem (its projects are not also 'outside the group', its promotion not 'another group')", () => {
+    for (const group of ["acme/", "/acme", "acme/platform", ""]) {
+      const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, gitlab: { ...env.gitlab, group } } : env)));
+      expect({ group, problems: problems.map(at) }).toEqual({ group, problems: ["config/environments[0]/gitlab group"] });
+    }
+  });
+
+  test("a malformed region is one problem (the promotion from it is not also 'across regions')", () => {
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, region: "eu-central1" } : env)));
+    expect(problems.map(at)).toEqual(["config/environments[0] region"]);
+  });
+
   test("a bad project name is one line at config/project, not one more per environment that reads it", () => {
     const problems = violationsFor({ ...exampleConfig, project: "Acme CI" });
     expect(problems.map(at)).toEqual(["config/project project name"]);
