@@ -284,18 +284,17 @@ export function validatePromotion(config: PromotionConfigView): void {
       rule: `the promote job looks the image up and pulls it with the target's region (${env.region}), and the source's registry is in ${source.region}: the lookup would report the image missing`,
       fix: "promote between environments of one region (cross-region promotion is not supported yet), or give the environments one region",
     });
-    for (const [who, e] of [
-      ["source", source],
-      ["target", env],
-    ] as const) {
+    for (const e of [source, env]) {
       check(
         // An entry whose id or region is malformed may be it once fixed (its own check reports it).
         config.accounts.some((a) => mayBeAccount(a, e)),
         {
-          path: at,
-          subject: `${who} account`,
+          // At the environment's own fields, as the configuration's account-stack check reports the
+          // same missing entry: one line per environment, not one more per promotion that reads it.
+          path: `config/environments[${config.environments.indexOf(e)}]`,
+          subject: "account and region",
           value: `${e.accountId}/${e.region}`,
-          rule: `promotion from ${source.name} to ${env.name} needs grants in both accounts (the source repository's policy, the target role's identity policy), and account ${e.accountId} in ${e.region} has no entry in config.accounts`,
+          rule: `promotion from ${source.name} to ${env.name} needs grants in both accounts (the source repository's policy, the target role's identity policy), and ${e === source ? "the source" : "the target"} account ${e.accountId} in ${e.region} has no entry in config.accounts`,
           fix: `add { name: "...", accountId: "${e.accountId}", region: "${e.region}" } to config.accounts`,
         },
       );

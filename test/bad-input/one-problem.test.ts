@@ -62,6 +62,11 @@ describe("each mistake once, at every path that holds it", () => {
     expect(problems.map(at)).toEqual(["config/environments[0] region"]);
   });
 
+  test("an account entry left out is one line per environment deploying there, not one more per promotion between them", () => {
+    const problems = violationsFor({ ...exampleConfig, accounts: [prod] });
+    expect(problems.map(at)).toEqual(["config/environments[0] account and region", "config/environments[1] account and region"]);
+  });
+
   test("a bad project name is one line at config/project, not one more per environment that reads it", () => {
     const problems = violationsFor({ ...exampleConfig, project: "Acme CI" });
     expect(problems.map(at)).toEqual(["config/project project name"]);
