@@ -67,6 +67,13 @@ describe("each mistake once, at every path that holds it", () => {
     expect(problems.map(at)).toEqual(["config/environments[0] account and region", "config/environments[1] account and region"]);
   });
 
+  test("a misspelt dockerAccess is one problem (the runner's builder is not also compared with it)", () => {
+    const dev = exampleConfig.environments[0]!;
+    const unprotected = dev.runners!.unprotected!;
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, runners: { ...dev.runners!, unprotected: { ...unprotected, runners: [{ ...unprotected.runners[0]!, dockerAccess: "None" as never }] } } } : env)));
+    expect(problems.map(at)).toEqual(["config/environments[0]/runners/unprotected/runners[0] dockerAccess"]);
+  });
+
   test("a bad project name is one line at config/project, not one more per environment that reads it", () => {
     const problems = violationsFor({ ...exampleConfig, project: "Acme CI" });
     expect(problems.map(at)).toEqual(["config/project project name"]);
