@@ -222,7 +222,8 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
     env.registry.repositories.forEach((repo, j) => {
       const name = `${env.accountId}/${env.region}/${repositoryPrefixOf(env)}/${repo.id}`;
       const other = repositoryNames.get(name);
-      check(other === undefined, {
+      // Another environment of the same name: the name check reports it (the default prefix derives from the name).
+      check(other === undefined || other === env.name, {
         path: `${path}/registry/repositories[${j}]`,
         subject: "repository name",
         value: `${repositoryPrefixOf(env)}/${repo.id}`,
@@ -314,7 +315,7 @@ function validateBackend(config: PlatformConfig): void {
     validateBucketName("config/backend", "bucket", config.backend.bucket);
     validateRegion("config/backend", "region", config.backend.region);
   }
-  const keys = new Map<string, string>();
+  const keys = new Map<string, { readonly name: string; readonly path: string }>();
   const stacks = [
     ...config.accounts.map((a, i) => ({ path: `config/accounts[${i}]`, name: accountStackName(a), configured: a.stateKey, key: stateKeyOf(config, accountStackName(a), a.stateKey) })),
     ...config.environments.map((e, i) => ({ path: `config/environments[${i}]`, name: e.name, configured: e.stateKey, key: stateKeyOf(config, e.name, e.stateKey) })),
@@ -345,14 +346,17 @@ function validateBackend(config: PlatformConfig): void {
       fix: "use a key such as acme-ci/dev.tfstate",
     });
     const other = keys.get(stack.key);
-    check(other === undefined, {
+    // Another environment (or account stack) of the same name: the name checks report it (the default
+    // key derives from the name). An environment named like an account stack is reported here.
+    const sameKindSameName = other !== undefined && other.name === stack.name && other.path.split("[")[0] === stack.path.split("[")[0];
+    check(other === undefined || sameKindSameName, {
       path: stack.path,
       subject: "stateKey",
       value: stack.key,
-      rule: `every stack needs its own state, but stack ${other} already uses this key (two stacks on one state destroy each other's resources)`,
+      rule: `every stack needs its own state, but stack ${other?.name} already uses this key (two stacks on one state destroy each other's resources)`,
       fix: "give the stacks different stateKey values",
     });
-    keys.set(stack.key, stack.name);
+    keys.set(stack.key, { name: stack.name, path: stack.path });
   }
 }
 

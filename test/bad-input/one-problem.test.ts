@@ -74,6 +74,17 @@ describe("each mistake once, at every path that holds it", () => {
     expect(problems.map(at)).toEqual(["config/environments[0]/runners/unprotected/runners[0] dockerAccess"]);
   });
 
+  test("two environments with one name: the repository names and state keys derived from it are not reported again", () => {
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, name: "staging" } : env)));
+    expect(problems.map(at)).toContain("config/environments[1] environment name");
+    expect(problems.filter((v) => v.subject === "repository name" || v.subject === "stateKey")).toEqual([]);
+  });
+
+  test("an environment named like an account stack still clashes on its state key", () => {
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, name: "account-nonprod" } : env)));
+    expect(problems.map(at)).toContain("config/environments[0] stateKey");
+  });
+
   test("a bad project name is one line at config/project, not one more per environment that reads it", () => {
     const problems = violationsFor({ ...exampleConfig, project: "Acme CI" });
     expect(problems.map(at)).toEqual(["config/project project name"]);
