@@ -807,3 +807,7 @@ export { isTenantProjectPath } from "./platform/tenancy-validation";
 
 // The plan-time condition that a project runs no merged-results pipelines (ProtectedRefs uses it).
 export { mergedResultsCondition } from "./gitlab/protected-refs";
+
+// One error for violations a validation gathered itself; account look-ups that treat a malformed id or region as unknown.
+export { validationErrorOf } from "./core/errors";
+export { isWellFormedAccountId, isWellFormedRegion, mayBeAccount } from "./core/aws";

@@ -1,6 +1,6 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { type TerraformStack } from "cdktf";
-import { ACCOUNT_ID, partitionOf } from "../lib/core/aws";
+import { ACCOUNT_ID, partitionOf, REGION } from "../lib/core/aws";
 import { check } from "../lib/core/errors";
 import { isUnresolved } from "../lib/core/tokens";
 
@@ -48,6 +48,11 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
  * @throws ValidationError naming `path`, the value, the rule and the fix
  */
 export function validateDeployRole(path: string, role: AccountDeployRole, accountId: string, region: string): void {
+  // A malformed account id or region (or one of the wrong type: RegExp.test would read the number
+  // 111111111111 as "111111111111") is reported at its own field; the comparisons below skip it.
+  const knownAccount = typeof accountId === "string" && ACCOUNT_ID.test(accountId);
+  const knownRegion = typeof region === "string" && REGION.test(region);
+  const partition = knownRegion ? partitionOf(region) : "aws";
   if (!isUnresolved(role.roleArn)) {
     const match = ROLE_ARN.exec(role.roleArn);
     check(match !== null, {
@@ -55,23 +60,24 @@ export function validateDeployRole(path: string, role: AccountDeployRole, accoun
       subject: "roleArn",
       value: role.roleArn,
       rule: "a role ARN looks like arn:aws:iam::<12-digit account>:role/<name>",
-      fix: `copy the role's ARN from \`aws iam get-role --role-name <name> --query Role.Arn\`, e.g. arn:${partitionOf(region)}:iam::${accountId}:role/platform-deploy`,
+      fix: `copy the role's ARN from \`aws iam get-role --role-name <name> --query Role.Arn\`, e.g. arn:${partition}:iam::${knownAccount ? accountId : "<account id>"}:role/platform-deploy`,
     });
-    // An account id that is itself malformed is reported on its own; comparing with it adds nothing.
-    check(match[2] === accountId || !ACCOUNT_ID.test(accountId), {
-      path,
-      subject: "roleArn",
-      value: role.roleArn,
-      rule: `the role is in the account its stacks deploy into (${accountId}), or the stacks would deploy into account ${match[2]}`,
-      fix: `name a role in account ${accountId}, or move the stacks to an account entry for ${match[2]}`,
-    });
-    check(match[1] === partitionOf(region), {
-      path,
-      subject: "roleArn",
-      value: role.roleArn,
-      rule: `the role is in the partition of region ${region} (${partitionOf(region)})`,
-      fix: `use an arn:${partitionOf(region)}:iam:: ARN`,
-    });
+    if (match !== null) {
+      check(!knownAccount || match[2] === accountId, {
+        path,
+        subject: "roleArn",
+        value: role.roleArn,
+        rule: `the role is in the account its stacks deploy into (${accountId}), or the stacks would deploy into account ${match[2]}`,
+        fix: `name a role in account ${accountId}, or move the stacks to an account entry for ${match[2]}`,
+      });
+      check(!knownRegion || match[1] === partition, {
+        path,
+        subject: "roleArn",
+        value: role.roleArn,
+        rule: `the role is in the partition of region ${region} (${partition})`,
+        fix: `use an arn:${partition}:iam:: ARN`,
+      });
+    }
   }
   if (role.sessionName !== undefined && !isUnresolved(role.sessionName)) {
     check(SESSION_NAME.test(role.sessionName), {

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationErrors, type Violation } from "../lib/core/errors";
+import { describeValue, ValidationError, ValidationErrors, validationErrorOf, type Violation, violationsOf } from "../lib/core/errors";
 import { CONFIG_SHAPE, type Field, type Kind, type Shape, shapeOfValue } from "./config-fields";
 import { type PlatformConfig } from "./platform-config";
 
@@ -53,12 +53,26 @@ function fieldsOf(shape: Shape): readonly (readonly [string, Field])[] {
   return fields;
 }
 
-function checkObject(found: Violation[], path: string, value: Record<string, unknown>, shape: Shape, variant: string | undefined): void {
+/** A field whose kind the shape leaves to its rule (`loose`), holding a value of another kind. */
+export interface MistypedField {
+  /** The field's own config path, e.g. `config/accounts[0]/accountId`. */
+  readonly fieldPath: string;
+  /** The shape's report of it, at the section's path with the field as subject (used when no rule names it). */
+  readonly violation: Violation;
+}
+
+/** What the walk found: shape problems, and loose fields of another kind. */
+interface Findings {
+  readonly found: Violation[];
+  readonly mistyped: MistypedField[];
+}
+
+function checkObject(found: Findings, path: string, value: Record<string, unknown>, shape: Shape, variant: string | undefined): void {
   for (const key of Object.keys(value)) {
     if (Object.hasOwn(shape, key)) continue;
     const known = Object.keys(shape);
     const close = closestKey(key, known);
-    found.push({
+    found.found.push({
       path,
       subject: "key",
       value: key,
@@ -78,10 +92,10 @@ function reportedAt(path: string): string {
   return path.endsWith("]") ? path : path.slice(0, path.lastIndexOf("/")) || path;
 }
 
-function checkField(found: Violation[], path: string, value: unknown, field: Field, key: string): void {
+function checkField(found: Findings, path: string, value: unknown, field: Field, key: string): void {
   if (value === undefined) {
     if (!field.required) return;
-    found.push({
+    found.found.push({
       path: reportedAt(path),
       subject: key,
       value,
@@ -91,18 +105,20 @@ function checkField(found: Violation[], path: string, value: unknown, field: Fie
     return;
   }
   const kind = kindOf(value);
-  if (!field.loose && !(field.kinds as readonly string[]).includes(kind)) {
-    found.push({
+  if (!(field.kinds as readonly string[]).includes(kind)) {
+    const violation: Violation = {
       path: reportedAt(path),
       subject: key,
       value,
       rule: `${key} is ${example(field.kinds)}, not ${kind === "object" ? "an object" : kind === "array" ? "a list" : kind === "null" || kind === "undefined" ? kind : `a ${kind}`}`,
       fix: `give ${key} as ${example(field.kinds)}`,
-    });
+    };
+    if (field.loose) found.mistyped.push({ fieldPath: path, violation });
+    else found.found.push(violation);
     return;
   }
   if (kind === "boolean" && field.falseOnly && value === true) {
-    found.push({
+    found.found.push({
       path: reportedAt(path),
       subject: key,
       value,
@@ -137,9 +153,56 @@ function checkField(found: Violation[], path: string, value: unknown, field: Fie
  *   the rule and the fix
  */
 export function validateConfigShape(config: unknown): asserts config is PlatformConfig {
-  const found: Violation[] = [];
-  checkField(found, "config", config, CONFIG_SHAPE, "configuration");
+  const { found } = walk(config);
   // Every shape problem is its own (no de-duplication: the same missing key in two environments is two fixes).
   if (found.length === 1) throw new ValidationError(found[0]!);
   if (found.length > 1) throw new ValidationErrors(found);
+}
+
+function walk(config: unknown): Findings {
+  const findings: Findings = { found: [], mistyped: [] };
+  checkField(findings, "config", config, CONFIG_SHAPE, "configuration");
+  return findings;
+}
+
+/**
+ * The fields whose kind {@link validateConfigShape} leaves to their rule (an account id given as
+ * a number, an enum or a bounded number given as something else, null for an optional one) that
+ * hold a value of another kind. Such a configuration is broken like one with a shape problem: the
+ * rules that read the field would run on a value of the wrong type (a cascade of follow-on
+ * problems, or the value taken as absent), so `validateConfig` reports each of these once and
+ * runs no other rule on the configuration.
+ */
+export function mistypedLooseFields(config: PlatformConfig): readonly MistypedField[] {
+  return walk(config).mistyped;
+}
+
+/** Whether config path `ancestor` is `path` or a section or list above it. */
+function isAtOrAbove(ancestor: string, path: string): boolean {
+  return path === ancestor || path.startsWith(`${ancestor}/`) || path.startsWith(`${ancestor}[`);
+}
+
+/**
+ * The error for fields whose type the shape leaves to their rule and that hold a value of another
+ * kind: each once, as its own rule words it (the rule that explains the type best, e.g. an account
+ * id "given as a string"), found by running the rules and keeping only the violation that names
+ * the field's value at the field or its section; the shape's wording where no rule names it. Every
+ * other violation of that run is dropped: the rules ran on values of the wrong type, so what they
+ * report besides is a follow-on (or hides behind one), as after a shape problem.
+ *
+ * @param mistyped what {@link mistypedLooseFields} found (at least one)
+ * @param runRules runs the configuration's rules, throwing what they found
+ */
+export function mistypedError(mistyped: readonly MistypedField[], runRules: () => void): ValidationError {
+  let reported: readonly Violation[] = [];
+  try {
+    runRules();
+  } catch (error) {
+    // Anything else thrown by rules reading a value of the wrong type leaves the shape's wording.
+    if (error instanceof ValidationError) reported = violationsOf(error);
+  }
+  const problems = mistyped.map(
+    ({ fieldPath, violation }) => reported.find((v) => isAtOrAbove(v.path, fieldPath) && describeValue(v.value) === describeValue(violation.value)) ?? violation,
+  );
+  return validationErrorOf(problems);
 }

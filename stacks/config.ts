@@ -1,25 +1,25 @@
-import { validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
+import { isWellFormedAccountId, isWellFormedRegion, mayBeAccount, validateAccountId, validateBucketName, validateRegion } from "../lib/core/aws";
 import { check, checkOneOf, collectViolations, ValidationError, type ValidationSection } from "../lib/core/errors";
-import { validateGitLabUrl } from "../lib/core/gitlab-url";
+import { isGitLabInstanceUrl, validateGitLabUrl } from "../lib/core/gitlab-url";
 import {
   CONFIG_NAME,
   repositoryPrefixOf,
-  runnersOf,
   validateEnvironmentConfig,
   validateEnvironmentGitLab,
 } from "../lib/platform/config";
-import { runnerPoolsOf, tagsOverlap } from "../lib/platform/runner-pools";
 import { validateDeployConfig, validatePromotion } from "../lib/platform/promotion";
-import { tenantsOf } from "../lib/platform/tenancy";
 import { validateRegistrySettings } from "../lib/registry/registry-settings";
 import { validateDeployRole } from "./aws-provider";
 import { type BackendConfig } from "./backend";
 import { gitLabSharedStackName, sharedGitLabUrls } from "./gitlab-shared-stack";
-import { validateConfigShape } from "./config-shape";
+import { versionCheckSkipOf, versionMinimumsOf } from "./gitlab-version-config";
+import { mistypedError, mistypedLooseFields, validateConfigShape } from "./config-shape";
+import { validateRunnerIsolation } from "./validate-runner-isolation";
 import { validateIdentityConfig } from "./identity-config";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
 export { type AccountConfig, type AccountIdentityConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
+export { validateRunnerIsolation } from "./validate-runner-isolation";
 
 // The environment configuration, its defaults and its per-environment checks live with the
 // platform construct (lib/platform/config.ts) and are re-exported here, so the app and its
@@ -57,7 +57,9 @@ export {
 export function validateCacheAndMirrorConfig(config: PlatformConfig, env: EnvironmentConfig, path: string): void {
   const mirror = env.mirror;
   if (mirror?.kind !== "ecr-pull-through") return;
-  const account = accountOf(config, env);
+  // Unknown while an account id or region is malformed (reported at its own field).
+  const account = deployedAccountOf(config, env);
+  if (account === undefined) return;
   const prefixes = (account.registry?.pullThroughCache ?? []).map((r) => r.prefix ?? r.upstream);
   check(prefixes.length > 0, {
     path: `${path}/mirror`,
@@ -106,12 +108,31 @@ export function accountOf(config: PlatformConfig, env: EnvironmentConfig): Accou
 }
 
 /**
+ * The account entry an environment deploys into, as {@link accountOf} finds it; undefined, with
+ * nothing reported, when a malformed account id or region (the environment's, or that of an entry
+ * that would match once fixed) leaves it unknown: that field's own check reports it, and "no
+ * account stack" would be a follow-on of it.
+ *
+ * @throws ValidationError as {@link accountOf} when no entry, fixed or not, can be it
+ */
+export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig): AccountConfig | undefined {
+  const exact = listOf(config.accounts).find((a) => a.accountId === env.accountId && a.region === env.region);
+  if (exact) return exact;
+  return listOf(config.accounts).some((a) => mayBeAccount(a, env)) ? undefined : accountOf(config, env);
+}
+
+/**
  * Validates the whole configuration and reports every problem at once. Its
  * shape first ({@link validateConfigShape}: required fields, lists, sections,
  * unknown keys), stopping there when it is broken; then each
  * account, each environment and each cross-cutting part (backend, identity,
- * GitLab side) is checked on its own, so one mistake neither hides nor breaks
- * the checks of the others.
+ * GitLab side, each GitLab instance's version check) is checked on its own, so
+ * one mistake neither hides nor breaks the checks of the others. Each mistake is
+ * one problem, at every path that holds it: a field of the wrong type or form is
+ * not checked further by the rules that read it (a deploy role against a
+ * malformed account id, an environment against an account entry whose id is
+ * malformed), and a value read by several checks (the project name) is
+ * reported at its own path once.
  *
  * @throws ValidationError naming the config path, the value, the rule and the
  *   fix, when there is one problem; ValidationErrors (a
@@ -120,6 +141,8 @@ export function accountOf(config: PlatformConfig, env: EnvironmentConfig): Accou
 export function validateConfig(config: PlatformConfig): void {
   // Shape first: the rules below read fields the shape check guarantees.
   validateConfigShape(config);
+  const mistyped = mistypedLooseFields(config);
+  if (mistyped.length > 0) throw mistypedError(mistyped, () => collectViolations((section) => validateConfigSections(config, section)));
   collectViolations((section) => validateConfigSections(config, section));
 }
 
@@ -167,7 +190,9 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   }));
   // The account stack's registry settings, by the rules RegistrySettings enforces (upstreams, prefixes, credentials, scanning, expiry).
   listOf(config.accounts).forEach((account, i) => section(() => {
-    if (account.registry !== undefined) validateRegistrySettings(`config/accounts[${i}]/registry`, { ...account.registry, accountId: account.accountId, region: account.region });
+    // A malformed account id or region is reported at its own field: the secrets' account and region are not compared with it.
+    const where = { ...(isWellFormedAccountId(account.accountId) ? { accountId: account.accountId } : {}), ...(isWellFormedRegion(account.region) ? { region: account.region } : {}) };
+    if (account.registry !== undefined) validateRegistrySettings(`config/accounts[${i}]/registry`, { ...account.registry, ...where });
   }));
 
   const envNames = new Set<string>();
@@ -175,7 +200,8 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   listOf(config.environments).forEach((env, i) => section(() => {
     const path = `config/environments[${i}]`;
     // Everything the environment alone decides (the platform construct runs the same checks).
-    validateEnvironmentConfig(config, env, path);
+    // The project name is config/project's: its violation is reported there (once, with the check above).
+    validateEnvironmentConfig(config, env, path, "config/project");
     validateDeployConfig(config, env, path);
     check(!envNames.has(env.name), {
       path,
@@ -192,11 +218,12 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
       rule: "the shared GitLab stack (CI templates and toolbox projects) has this name",
       fix: "rename the environment",
     });
-    accountOf(config, env);
+    deployedAccountOf(config, env);
     env.registry.repositories.forEach((repo, j) => {
       const name = `${env.accountId}/${env.region}/${repositoryPrefixOf(env)}/${repo.id}`;
       const other = repositoryNames.get(name);
-      check(other === undefined, {
+      // Another environment of the same name: the name check reports it (the default prefix derives from the name).
+      check(other === undefined || other === env.name, {
         path: `${path}/registry/repositories[${j}]`,
         subject: "repository name",
         value: `${repositoryPrefixOf(env)}/${repo.id}`,
@@ -212,49 +239,16 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   section(() => validateIdentityConfig(config));
   // What environments sharing a GitLab instance must not both own.
   section(() => validateGitLabSide(config));
+  // The GitLab version check of each instance: its minimum versions and its opt-out, which the
+  // instance's environments share (the stacks read them again when they build the check).
+  for (const url of new Set(listOf(config.environments).map((env) => env.gitlab.url))) {
+    section(() => versionMinimumsOf(config, url));
+    section(() => versionCheckSkipOf(config, url));
+  }
   // No job can land on the runners of two environments.
   section(() => validateRunnerIsolation(config));
   // Promotion by digest: sources exist, come earlier, and both accounts can grant the pull.
   section(() => validatePromotion(config));
-}
-
-/** Whether a job of a project under `a` can see a runner scoped to `b` or the other way round (same path, or one contains the other). */
-function scopesOverlap(a: string, b: string): boolean {
-  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
-}
-
-/**
- * No job can land on the runners of two environments: across environments on
- * one GitLab instance, two registrations whose scopes overlap (the same group,
- * a group and one of its projects or subgroups, the same project) must not
- * share a tag or both take untagged jobs. GitLab runs a job on any runner
- * whose tags include all of the job's tags, and untagged jobs on any runner
- * that takes untagged jobs; a job landing on another environment's runner
- * reaches that environment's hosts, tokens and caches.
- */
-export function validateRunnerIsolation(config: PlatformConfig): void {
-  const seen: { env: string; url: string; scopes: string[]; tags: readonly string[]; untagged: boolean; name: string }[] = [];
-  config.environments.forEach((env, i) => {
-    const registrations = runnersOf(config, env);
-    const pools = runnerPoolsOf(env, registrations);
-    const tenants = tenantsOf(env).map((t) => t.path);
-    registrations.forEach((registration, j) => {
-      const project = pools.find((p) => p.name === registration.name)?.scope === "project" && registration.existingTokenParameter === undefined;
-      const mine = { env: env.name, url: env.gitlab.url, scopes: project ? tenants : [env.gitlab.group], tags: registration.tags ?? [], untagged: registration.untagged ?? false, name: registration.name };
-      for (const other of seen) {
-        if (other.env === env.name || other.url !== mine.url) continue;
-        const shared = mine.scopes.some((a) => other.scopes.some((b) => scopesOverlap(a, b)));
-        check(!shared || !tagsOverlap(mine, other), {
-          path: `config/environments[${i}]/gitlab/runners[${j}]`,
-          subject: "runner registration",
-          value: { runner: registration.name, tags: mine.tags, untagged: mine.untagged, scope: mine.scopes },
-          rule: `runners of different environments must not take the same jobs, but runner "${other.name}" of environment ${other.env} serves an overlapping scope (${other.scopes.join(", ")}) with ${mine.untagged && other.untagged ? "untagged jobs on both" : `the shared tag(s) ${mine.tags.filter((t) => other.tags.includes(t)).join(", ")}`}: a job of one environment could land on the other's hosts`,
-          fix: "use the default tags (<project>-<environment>-<pool>-<runner>), give each environment's runners tags of their own, and let at most one environment take untagged jobs",
-        });
-      }
-      seen.push(mine);
-    });
-  });
 }
 
 /** `accounts` and `environments` are lists (a plain-JavaScript or JSON configuration may get that wrong). */
@@ -321,11 +315,12 @@ function validateBackend(config: PlatformConfig): void {
     validateBucketName("config/backend", "bucket", config.backend.bucket);
     validateRegion("config/backend", "region", config.backend.region);
   }
-  const keys = new Map<string, string>();
+  const keys = new Map<string, { readonly name: string; readonly path: string }>();
   const stacks = [
     ...config.accounts.map((a, i) => ({ path: `config/accounts[${i}]`, name: accountStackName(a), configured: a.stateKey, key: stateKeyOf(config, accountStackName(a), a.stateKey) })),
     ...config.environments.map((e, i) => ({ path: `config/environments[${i}]`, name: e.name, configured: e.stateKey, key: stateKeyOf(config, e.name, e.stateKey) })),
-    ...sharedGitLabUrls(config).map((url) => {
+    // A malformed URL is reported by the URL check; its shared stack's name and key would be follow-ons.
+    ...sharedGitLabUrls(config).filter(isGitLabInstanceUrl).map((url) => {
       const name = gitLabSharedStackName(config, url);
       return { path: `config/environments[${config.environments.findIndex((e) => e.gitlab.url === url && (e.gitlab.ciTemplates || e.gitlab.toolboxProject))}]/gitlab`, name, configured: undefined, key: stateKeyOf(config, name, undefined) };
     }),
@@ -351,14 +346,17 @@ function validateBackend(config: PlatformConfig): void {
       fix: "use a key such as acme-ci/dev.tfstate",
     });
     const other = keys.get(stack.key);
-    check(other === undefined, {
+    // Another environment (or account stack) of the same name: the name checks report it (the default
+    // key derives from the name). An environment named like an account stack is reported here.
+    const sameKindSameName = other !== undefined && other.name === stack.name && other.path.split("[")[0] === stack.path.split("[")[0];
+    check(other === undefined || sameKindSameName, {
       path: stack.path,
       subject: "stateKey",
       value: stack.key,
-      rule: `every stack needs its own state, but stack ${other} already uses this key (two stacks on one state destroy each other's resources)`,
+      rule: `every stack needs its own state, but stack ${other?.name} already uses this key (two stacks on one state destroy each other's resources)`,
       fix: "give the stacks different stateKey values",
     });
-    keys.set(stack.key, stack.name);
+    keys.set(stack.key, { name: stack.name, path: stack.path });
   }
 }
 

@@ -192,3 +192,25 @@ export function checkedBoundary(path: string, arn: string, region?: string): str
   validatePermissionsBoundaryArn(path, arn, region);
   return arn;
 }
+
+/** Whether an account id is one a rule comparing it can trust: 12 digits as a string, or an unresolved token (compared as given). */
+export function isWellFormedAccountId(value: unknown): value is string {
+  return typeof value === "string" && (ACCOUNT_ID.test(value) || isUnresolved(value));
+}
+
+/** Whether a region is one a rule comparing it can trust: a region code, or an unresolved token (compared as given). */
+export function isWellFormedRegion(value: unknown): value is string {
+  return typeof value === "string" && (REGION.test(value) || isUnresolved(value));
+}
+
+/**
+ * Whether an (account id, region) entry may be the one a reference names: both parts equal, or
+ * unknown where either side's part is malformed (that field's own check reports it). Rules that
+ * look an account entry up use it so that a malformed or mistyped id is one problem, not also
+ * "no entry for this account".
+ */
+export function mayBeAccount(entry: { readonly accountId: unknown; readonly region: unknown }, ref: { readonly accountId: unknown; readonly region: unknown }): boolean {
+  const id = entry.accountId === ref.accountId || !isWellFormedAccountId(entry.accountId) || !isWellFormedAccountId(ref.accountId);
+  const region = entry.region === ref.region || !isWellFormedRegion(entry.region) || !isWellFormedRegion(ref.region);
+  return id && region;
+}

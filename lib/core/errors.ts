@@ -121,9 +121,9 @@ export type ValidationSection = (body: () => void) => void;
  * Runs `fn` in collecting mode: every failed {@link check} inside it (however
  * deeply nested) is recorded instead of thrown, and `fn` continues. When `fn`
  * returns, throws the violations found: a plain {@link ValidationError} for
- * one, a {@link ValidationErrors} for several (the same subject, value and rule
- * found again at another path is dropped), nothing for
- * none. Split `fn` into independent parts with the `section` it is given, so a
+ * one, a {@link ValidationErrors} for several (a violation repeating the subject
+ * and value of one found before at the same path is dropped; see `errorOf`),
+ * nothing for none. Split `fn` into independent parts with the `section` it is given, so a
  * follow-on error of one part does not hide the violations of the others.
  * Nested calls join the outer collection. Synchronous code only.
  *
@@ -165,19 +165,32 @@ export function collectViolations<T>(fn: (section: ValidationSection) => T): T {
 }
 
 /**
- * One error for the violations found. The same problem reached through several paths (a value
- * checked by each part that uses it: the same subject, value and rule) is reported once, at the
- * first path it was found; and one value at one path is reported once, with the first rule it
- * breaks (checks run the most specific rule first, e.g. a GitLab URL's port before its general
- * form), so one mistake is one line.
+ * One error for the violations found (see {@link validationErrorOf}). A violation is dropped only when it repeats one already
+ * found at the same path: the same subject and value there, whatever the rule (one value at one
+ * path is reported once, with the first rule it breaks: checks run the most specific rule first,
+ * e.g. a GitLab URL's port before its general form). The same mistake at two paths (two
+ * environments with the same bad cache expiry) is two lines: each path needs its own fix. A check
+ * that re-reads a value owned by another path (the project name inside an environment's checks)
+ * reports it at the owner's path, so it repeats the owner's violation and is dropped here.
  */
 function errorOf(violations: readonly Violation[]): ValidationError {
+  return validationErrorOf(violations);
+}
+
+/**
+ * The error {@link collectViolations} throws for `violations` (at least one): repeats at one path
+ * dropped as described there, a plain {@link ValidationError} for one, {@link ValidationErrors}
+ * for several. For validations that gather their violations themselves.
+ *
+ * @throws RangeError for an empty list
+ */
+export function validationErrorOf(violations: readonly Violation[]): ValidationError {
+  if (violations.length === 0) throw new RangeError("validationErrorOf needs at least one violation");
   const seen = new Set<string>();
   const unique = violations.filter((v) => {
-    const value = describeValue(v.value);
-    const keys = [JSON.stringify(["rule", v.subject, value, v.rule]), JSON.stringify(["at", v.path, v.subject, value])];
-    if (keys.some((key) => seen.has(key))) return false;
-    for (const key of keys) seen.add(key);
+    const key = JSON.stringify([v.path, v.subject, describeValue(v.value)]);
+    if (seen.has(key)) return false;
+    seen.add(key);
     return true;
   });
   return unique.length === 1 ? new ValidationError(unique[0]!) : new ValidationErrors(unique);

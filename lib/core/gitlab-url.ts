@@ -61,6 +61,18 @@ export function validateGitLabUrl(path: string, url: string): void {
   });
 }
 
+/**
+ * Whether {@link validateGitLabUrl} accepts `url` (tokens included). Rules that group or name
+ * things by the URL skip a malformed one: the URL check reports it, and what they derive from it
+ * (a shared stack's name and state key) would be its follow-on.
+ */
+export function isGitLabInstanceUrl(url: unknown): boolean {
+  if (typeof url !== "string") return false;
+  if (isUnresolved(url)) return true;
+  const parsed = parse(url);
+  return isInstanceUrl(url, parsed) && url === `https://${parsed.hostname}`;
+}
+
 /** The host of a GitLab instance URL, e.g. `gitlab.example.com`. */
 export function gitLabHostOf(url: string): string {
   return url.replace(/^https:\/\//, "");

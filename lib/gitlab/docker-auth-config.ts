@@ -1,5 +1,7 @@
 import { Fn } from "cdktf";
+import { Construct } from "constructs";
 import { validateEcrRegistryHost } from "../core/aws";
+import { constructArgs } from "../core/construct-args";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 import { type CiVariableOptions } from "./ci-variable";
@@ -80,6 +82,9 @@ const REGISTRY_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$/
  * `user:password`) for registries with static credentials, merged into one
  * value. Validated on construction.
  *
+ * A construct that creates no resource: its value goes into a CI/CD variable
+ * ({@link DockerAuthConfig.toVariable}), and its errors name its construct path.
+ *
  * A credHelpers-only value holds no secret and is plain JSON. A value with
  * `auths` is built with Terraform functions (`jsonencode`, `base64encode`,
  * `zipmap`) from tokens, so the secret appears in the synthesized JSON only as
@@ -91,25 +96,41 @@ const REGISTRY_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$/
  * always meets that: the literal hosts and user names are checked here.
  *
  * @example
- * const auth = new DockerAuthConfig("dev/docker-auth", {
+ * const auth = new DockerAuthConfig(this, "docker-auth", {
  *   ecrRegistries: [repository.registryHost],
  *   staticCredentials: [{ registry: "registry.cn-hangzhou.aliyuncs.com", username: "acme", password: acrPassword.stringValue }],
  * });
  * new CiVariables(this, "auth", { target: { group: "acme" }, variables: [auth.toVariable()] });
  */
-export class DockerAuthConfig {
+export class DockerAuthConfig extends Construct {
+  /** Where it is configured, as named in error messages: its construct path (or the path given to the deprecated form). */
+  public readonly path: string;
   /** The ECR hosts served by the credential helper. */
   public readonly ecrRegistries: readonly string[];
   /** All static credentials (static registries and deploy tokens). */
   public readonly staticCredentials: readonly RegistryCredentials[];
 
   /**
+   * @deprecated Use `new DockerAuthConfig(scope, id, props)`: errors then name the construct path.
+   *   This form takes a hand-built path for error messages and is not part of a construct tree.
    * @param path where it is configured (construct or config path), for error messages
    */
-  public constructor(
-    public readonly path: string,
-    props: DockerAuthConfigProps,
-  ) {
+  public constructor(path: string, props: DockerAuthConfigProps);
+  /**
+   * @param scope the construct it belongs to
+   * @param id construct id
+   * @param props the registries and their credentials
+   * @throws ValidationError for no registry at all, a registry that is not host[:port], a registry
+   *   listed twice, an ECR host whose account or region is malformed, a literal password, a user
+   *   name with white space or ':', or a deploy token without the `read_registry` scope
+   */
+  public constructor(scope: Construct, id: string, props: DockerAuthConfigProps);
+  public constructor(first: Construct | string, second: string | DockerAuthConfigProps, third?: DockerAuthConfigProps) {
+    const args = constructArgs<DockerAuthConfigProps>("DockerAuthConfig", first, second, third, {});
+    super(args.scope as Construct, args.id);
+    const { props } = args;
+    const path = args.legacyPath ?? this.node.path;
+    this.path = path;
     this.ecrRegistries = props.ecrRegistries ?? [];
     (props.deployTokens ?? []).forEach((token, i) => validateDeployTokenForPull(`${path}/deployTokens[${i}]`, token));
     this.staticCredentials = [...(props.staticCredentials ?? []), ...(props.deployTokens ?? [])];

@@ -73,13 +73,17 @@ export function versionAtLeastExpression(versionRef: string, minimums: readonly 
  *   {@link FORK_MERGE_REQUEST_SUB_MINIMUM}, or an unpatched release of its line
  */
 export function checkMinimumVersions(minimums: unknown, path: string, fixExample = `["${FORK_MERGE_REQUEST_SUB_MINIMUM}"]`): asserts minimums is readonly string[] {
-  check(Array.isArray(minimums) && minimums.length > 0 && minimums.every((m) => typeof m === "string" && VERSION.test(m)), {
+  const wellFormed = Array.isArray(minimums) && minimums.length > 0 && minimums.every((m) => typeof m === "string" && VERSION.test(m));
+  check(wellFormed, {
     path,
     subject: "minimumVersions",
     value: minimums,
     rule: "minimum GitLab versions are one or more <major>.<minor>.<patch> versions",
     fix: `use e.g. ${fixExample}`,
   });
+  // Collecting every problem (the configuration pass), a malformed list is that one problem: the
+  // rules below read versions it does not hold (an empty list's newest is -Infinity, "18.2" has no patch).
+  if (!wellFormed) return;
   const [major, minor, patch] = FORK_MERGE_REQUEST_SUB_MINIMUM.split(".").map(Number) as [number, number, number];
   const fixed = encode(major, minor, patch);
   const numbers = minimums.map((v) => v.split(".").map(Number) as [number, number, number]);

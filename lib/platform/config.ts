@@ -231,6 +231,15 @@ export function validateRunnersConfig(platform: PlatformInfo, env: EnvironmentCo
 
 
 /**
+ * Whether `group` is a top-level GitLab group path (letters, digits, '_', '.', '-', no '/'): the
+ * group check's rule. Rules that compare other paths with the group skip a malformed one (the
+ * group check reports it; "not inside the group" for every project would be its follow-on).
+ */
+export function isTopLevelGroupPath(group: unknown): group is string {
+  return typeof group === "string" && GITLAB_PATH.test(group) && !group.includes("/");
+}
+
+/**
  * The environment's own fields: name, account and region, GitLab URL, group
  * and project paths, and repository ids unique within the environment.
  */
@@ -245,7 +254,8 @@ export function validateEnvironmentBasics(path: string, env: EnvironmentConfig):
   validateAccountId(path, "accountId", env.accountId);
   validateRegion(path, "region", env.region);
   validateGitLabUrl(`${path}/gitlab`, env.gitlab.url);
-  check(GITLAB_PATH.test(env.gitlab.group) && !env.gitlab.group.includes("/"), {
+  const group = isTopLevelGroupPath(env.gitlab.group);
+  check(group, {
     path: `${path}/gitlab`,
     subject: "group",
     value: env.gitlab.group,
@@ -253,7 +263,7 @@ export function validateEnvironmentBasics(path: string, env: EnvironmentConfig):
     fix: `use the top-level group's path as in its URL: ${JSON.stringify(suggestTopLevelGroup(env.gitlab.group))} (subgroup projects are listed in gitlab.projects)`,
   });
   tenantsOf(env).forEach(({ path: project }, j) => {
-    check(GITLAB_PATH.test(project) && project.startsWith(`${env.gitlab.group}/`), {
+    check(GITLAB_PATH.test(project) && (!group || project.startsWith(`${env.gitlab.group}/`)), {
       path: `${path}/gitlab/projects[${j}]`,
       subject: "project path",
       value: project,
@@ -332,7 +342,7 @@ export function validateEnvironmentGitLab(platform: PlatformInfo, env: Environme
     });
   });
   if (gitlab.ciTemplates) {
-    check(GITLAB_PATH.test(gitlab.ciTemplates.project) && gitlab.ciTemplates.project.startsWith(`${gitlab.group}/`), {
+    check(GITLAB_PATH.test(gitlab.ciTemplates.project) && (!isTopLevelGroupPath(gitlab.group) || gitlab.ciTemplates.project.startsWith(`${gitlab.group}/`)), {
       path: `${path}/ciTemplates`,
       subject: "project",
       value: gitlab.ciTemplates.project,
@@ -364,10 +374,15 @@ export function validateEnvironmentGitLab(platform: PlatformInfo, env: Environme
  * such as `config/environments[0]`, or a construct path), the value, the
  * rule and the fix of the first problem. {@link GitLabCiPlatform} runs it at
  * construction.
+ *
+ * @param projectPath where the project name is configured, named by its violation (the project
+ *   is not the environment's own field): a caller that checks the project at that path itself
+ *   (the configuration pass, `config/project`) then gets one line for a bad name, not one per
+ *   environment. Defaults to `path`.
  */
-export function validateEnvironmentConfig(platform: PlatformInfo, env: EnvironmentConfig, path: string): void {
+export function validateEnvironmentConfig(platform: PlatformInfo, env: EnvironmentConfig, path: string, projectPath: string = path): void {
   check(NAME.test(platform.project), {
-    path,
+    path: projectPath,
     subject: "project name",
     value: platform.project,
     rule: "1-20 lower-case letters, digits and '-', starting with a letter (it prefixes resource names)",

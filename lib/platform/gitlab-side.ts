@@ -131,7 +131,7 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
  *
  * Construct ids: `gitlab-group` (data source), `project-<tenant>` (data source of the project
  * owning project runners), `runner-<name>`, `docker-auth-config`
- * (a path only), `registry-pull-token`, `group-variables`, `project-variables-<tenant>`,
+ * (no resource of its own), `registry-pull-token`, `group-variables`, `project-variables-<tenant>`,
  * `ci-templates`, `toolbox-project`, `protected-refs`. The sensitive password variables of external registries keep
  * their configured names (`passwordVariable`) as Terraform variable names, so that
  * `TF_VAR_<name>` sets them wherever this construct sits.
@@ -252,7 +252,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     const environmentScope = gitlab.variables?.environmentScope ?? "*";
     const isProtected = gitlab.variables?.protected ?? env.production ?? false;
 
-    const dockerAuth = new DockerAuthConfig(`${this.node.path}/docker-auth-config`, {
+    const dockerAuth = new DockerAuthConfig(this, "docker-auth-config", {
       ecrRegistries: registryHost ? [registryHost] : [],
       staticCredentials: (gitlab.externalRegistries ?? []).map((ext) => {
         const password = new TerraformVariable(this, ext.passwordVariable, {

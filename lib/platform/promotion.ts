@@ -5,9 +5,9 @@
  * like tenancy.ts: the constructs, the variables and the deploy template derive
  * every name from here.
  */
-import { partitionOf, ssmParameterArn, validateSsmParameterName } from "../core/aws";
+import { isWellFormedRegion, mayBeAccount, partitionOf, ssmParameterArn, validateSsmParameterName } from "../core/aws";
 import { check } from "../core/errors";
-import { type EnvironmentConfig, imageRolesOf, type PlatformInfo, type RunnerRegistrationConfig, runnersOf } from "./config";
+import { type EnvironmentConfig, imageRolesOf, isTopLevelGroupPath, type PlatformInfo, type RunnerRegistrationConfig, runnersOf } from "./config";
 import { DEPLOY_ACCESS_LEVELS } from "../gitlab/deploy-environments";
 import { controlsHost, type PoolRunner, runnerPoolsOf, takesUnprotectedJobs } from "./runner-pools";
 import { registryHostOf, type Tenant, tenantRepositoryName, tenantsOf } from "./tenancy";
@@ -261,38 +261,41 @@ export function validatePromotion(config: PromotionConfigView): void {
       return;
     }
     const source = config.environments[index]!;
-    check(instanceOf(source.gitlab.url) === instanceOf(env.gitlab.url) && source.gitlab.group === env.gitlab.group, {
+    // A malformed group or region is reported at its own field, not again as a mismatch here.
+    const groups = !isTopLevelGroupPath(source.gitlab.group) || !isTopLevelGroupPath(env.gitlab.group) || source.gitlab.group === env.gitlab.group;
+    const regions = isWellFormedRegion(source.region) && isWellFormedRegion(env.region);
+    check(instanceOf(source.gitlab.url) === instanceOf(env.gitlab.url) && groups, {
       path: `${at}/from`,
       subject: "promotion source",
       value: name,
       rule: `a promotion copies a project's own images, so both environments serve the same GitLab group (${source.gitlab.url}/${source.gitlab.group} vs ${env.gitlab.url}/${env.gitlab.group})`,
       fix: "promote between environments of one GitLab group",
     });
-    check(partitionOf(source.region) === partitionOf(env.region), {
+    check(!regions || partitionOf(source.region) === partitionOf(env.region), {
       path: `${at}/from`,
       subject: "promotion source",
       value: name,
       rule: `IAM grants do not cross AWS partitions (${partitionOf(source.region)} vs ${partitionOf(env.region)}), so the target's role cannot pull the source's images`,
       fix: "promote between environments of one partition, and copy across partitions with credentials of both",
     });
-    check(partitionOf(source.region) !== partitionOf(env.region) || source.region === env.region, {
+    check(!regions || partitionOf(source.region) !== partitionOf(env.region) || source.region === env.region, {
       path: `${at}/from`,
       subject: "promotion source",
       value: name,
       rule: `the promote job looks the image up and pulls it with the target's region (${env.region}), and the source's registry is in ${source.region}: the lookup would report the image missing`,
       fix: "promote between environments of one region (cross-region promotion is not supported yet), or give the environments one region",
     });
-    for (const [who, e] of [
-      ["source", source],
-      ["target", env],
-    ] as const) {
+    for (const e of [source, env]) {
       check(
-        config.accounts.some((a) => a.accountId === e.accountId && a.region === e.region),
+        // An entry whose id or region is malformed may be it once fixed (its own check reports it).
+        config.accounts.some((a) => mayBeAccount(a, e)),
         {
-          path: at,
-          subject: `${who} account`,
+          // At the environment's own fields, as the configuration's account-stack check reports the
+          // same missing entry: one line per environment, not one more per promotion that reads it.
+          path: `config/environments[${config.environments.indexOf(e)}]`,
+          subject: "account and region",
           value: `${e.accountId}/${e.region}`,
-          rule: `promotion from ${source.name} to ${env.name} needs grants in both accounts (the source repository's policy, the target role's identity policy), and account ${e.accountId} in ${e.region} has no entry in config.accounts`,
+          rule: `promotion from ${source.name} to ${env.name} needs grants in both accounts (the source repository's policy, the target role's identity policy), and ${e === source ? "the source" : "the target"} account ${e.accountId} in ${e.region} has no entry in config.accounts`,
           fix: `add { name: "...", accountId: "${e.accountId}", region: "${e.region}" } to config.accounts`,
         },
       );
@@ -354,14 +357,16 @@ function validateDeployAccess(env: EnvironmentConfig, at: string): void {
 }
 
 /**
- * The GitLab instance a URL names, by host (and path), for grouping environments: a malformed URL
- * (`http://`, a trailing slash, upper case) is reported by the URL check alone, not again by every
- * check that groups environments by instance.
+ * The GitLab instance a URL names, by host, for grouping environments: a malformed URL
+ * (`http://`, a port, credentials, a path, query or trailing slash, upper case) is reported by the
+ * URL check alone, not again by every check that groups environments by instance (an environment
+ * split off its instance would find no toolbox project there).
  */
 function instanceOf(url: string): string {
-  return url
-    .replace(/^[a-z]+:\/\//i, "")
-    .replace(/\/+$/, "")
+  const authority = url.replace(/^[a-z]+:\/\//i, "").split(/[/?#]/, 1)[0] ?? "";
+  return authority
+    .replace(/^[^@]*@/, "")
+    .replace(/:\d*$/, "")
     .toLowerCase();
 }
 

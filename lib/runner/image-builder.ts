@@ -1,5 +1,6 @@
 import { check } from "../core/errors";
 import { BUILDKIT_ROOTLESS_SECURITY_OPT, type DockerAccess } from "./config-toml";
+import { DOCKER_ACCESS_MODES } from "./runner-config-model";
 
 /**
  * How jobs on a runner build container images, published to every job as
@@ -54,6 +55,8 @@ export function validateImageBuilder(path: string, builder: ImageBuilder, docker
     rule: `one of ${IMAGE_BUILDERS.join(", ")}`,
     fix: 'use "buildkit-rootless" for runners without a docker daemon',
   });
+  // A dockerAccess that is not one of the modes is reported by its own check: the builder is not compared with it.
+  if (!(DOCKER_ACCESS_MODES as readonly unknown[]).includes(dockerAccess)) return;
   if (builder === "docker") {
     check(dockerAccess !== "none", {
       path,

@@ -1,6 +1,5 @@
 import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
-import { versionCheckSkipOf, versionMinimumsOf } from "../../stacks/gitlab-version-config";
 import { withConfig, withEnv } from "../support/example-variants";
 import { deployRows } from "./deploy-rows";
 import { type BadInput } from "./matrix";
@@ -20,6 +19,9 @@ const nexus = production.mirror as Nexus;
 const withGitLab = (patch: Record<string, unknown>, index = 0) => withEnv({ gitlab: { ...exampleConfig.environments[index]!.gitlab, ...patch } }, index);
 const withNexus = (patch: Record<string, unknown>) => withEnv({ mirror: { ...nexus, ...patch } }, 2);
 const withRaw = (remoteUrl: string) => withNexus({ rawProxies: [{ name: "files", remoteUrl }] });
+/** validateConfig of the example with every environment's gitlab section patched (settings the environments of one instance share). */
+const withEveryGitLab = (patch: Record<string, unknown>) => () =>
+  validateConfig({ ...exampleConfig, environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, ...patch } }) as EnvironmentConfig) });
 const withAccount = (patch: Record<string, unknown>) => withConfig({ accounts: [{ ...exampleConfig.accounts[0]!, ...patch }, exampleConfig.accounts[1]!] });
 
 const region = (value: unknown, fix: RegExp): BadInput => ({ name: `region ${JSON.stringify(value)}`, run: withEnv({ region: value }), path: E0, subject: "region", value, rule: /an AWS region looks like eu-central-1/, fix });
@@ -188,7 +190,7 @@ export const configRows: readonly BadInput[] = [
   // The GitLab version check (fork merge-request sub claims) is shared by the environments of one instance.
   {
     name: "one environment skipping the GitLab version check while another on the instance checks",
-    run: () => versionCheckSkipOf({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i === 1 ? { ...e, gitlab: { ...e.gitlab, skipVersionCheck: { reason: "no forks" } } } : e)) }, dev.gitlab.url),
+    run: withGitLab({ skipVersionCheck: { reason: "no forks" } }, 1),
     path: `${E0}/gitlab/skipVersionCheck`,
     subject: "skipVersionCheck",
     value: undefined,
@@ -197,7 +199,7 @@ export const configRows: readonly BadInput[] = [
   },
   {
     name: "skipping the GitLab version check without a reason",
-    run: () => versionCheckSkipOf({ ...exampleConfig, environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, skipVersionCheck: { reason: "  " } } })) }, dev.gitlab.url),
+    run: withEveryGitLab({ skipVersionCheck: { reason: "  " } }),
     path: `${E0}/gitlab/skipVersionCheck`,
     subject: "reason",
     value: "  ",
@@ -206,7 +208,7 @@ export const configRows: readonly BadInput[] = [
   },
   {
     name: "GitLab minimum versions whose newest is before 18.2.2 (a backport line alone)",
-    run: () => versionMinimumsOf({ ...exampleConfig, environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, minimumVersions: ["18.1.5"] } })) }, dev.gitlab.url),
+    run: withEveryGitLab({ minimumVersions: ["18.1.5"] }),
     path: `${E0}/gitlab/minimumVersions`,
     subject: "minimumVersions",
     value: ["18.1.5"],
@@ -215,7 +217,7 @@ export const configRows: readonly BadInput[] = [
   },
   {
     name: "GitLab minimum versions with an unpatched 18.2 release beside a newer one",
-    run: () => versionMinimumsOf({ ...exampleConfig, environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, minimumVersions: ["19.0.0", "18.2.1"] } })) }, dev.gitlab.url),
+    run: withEveryGitLab({ minimumVersions: ["19.0.0", "18.2.1"] }),
     path: `${E0}/gitlab/minimumVersions`,
     subject: "minimumVersions",
     value: ["19.0.0", "18.2.1"],
@@ -224,13 +226,19 @@ export const configRows: readonly BadInput[] = [
   },
   {
     name: "GitLab minimum versions given by only some environments of an instance",
-    run: () => versionMinimumsOf({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i === 1 ? { ...e, gitlab: { ...e.gitlab, minimumVersions: ["18.2.2", "18.1.5"] } } : e)) }, dev.gitlab.url),
+    run: withGitLab({ minimumVersions: ["18.2.2", "18.1.5"] }, 1),
     path: `${E0}/gitlab/minimumVersions`,
     subject: "minimumVersions",
     value: undefined,
     rule: /share one version check, and config\/environments\[1\]\/gitlab\/minimumVersions sets/,
     fix: /the same minimumVersions, or drop it everywhere/,
   },
+  { name: "a GitLab minimum version without a patch number", run: withEveryGitLab({ minimumVersions: ["18.2"] }), path: `${E0}/gitlab/minimumVersions`, subject: "minimumVersions", value: ["18.2"], rule: /one or more <major>\.<minor>\.<patch> versions/, fix: /use e\.g\. \["18\.2\.2", "18\.1\.5"\]/ },
+  { name: "an empty list of GitLab minimum versions", run: withEveryGitLab({ minimumVersions: [] }), path: `${E0}/gitlab/minimumVersions`, subject: "minimumVersions", value: [], rule: /one or more <major>\.<minor>\.<patch> versions/, fix: /or drop it for 18\.2\.2/ },
+  // The same mistake at two paths is reported at each (the second environment's line is not dropped as a repeat of the first).
+  { name: "the same bad cache expiry in a second environment", run: () => validateConfig({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => (i < 2 ? { ...e, cache: { ...e.cache, expirationDays: 0 } } : e)) }), path: "config/environments[1]/cache", subject: "expirationDays", value: 0, rule: /a whole number of days, at least 1/, fix: /use e\.g\. 14/ },
+  // A field of the wrong type is reported at its own path (the deploy role's account comparison skips it).
+  { name: "an account stack's id given as a number (with a deploy role)", run: withAccount({ accountId: 111111111111 }), path: "config/accounts[0]", subject: "accountId", value: 111111111111, rule: /given as a string, and this one has the type number/, fix: /quote it as a string/ },
   // Shape: what TypeScript checks for a typed configuration, checked for .js and .json ones too, before any rule reads it.
   { name: "a configuration without accounts", run: () => validateConfig({ project: "x" } as unknown as PlatformConfig), path: "config", subject: "accounts", value: undefined, rule: /accounts is required \(a list/, fix: /add accounts/ },
   { name: "gitLab instead of gitlab", run: () => validateConfig({ ...exampleConfig, environments: [{ ...dev, gitLab: dev.gitlab } as unknown as EnvironmentConfig] }), path: E0, subject: "key", value: "gitLab", rule: /a known setting of config\/environments\[0\]/, fix: /did you mean "gitlab"/ },

@@ -17,19 +17,20 @@ export const deployRows: readonly BadInput[] = [
   {
     name: "promotion into an account without an account stack",
     run: withConfig({ accounts: [exampleConfig.accounts[0]!] }),
-    path: `${E2}/promotion`,
-    subject: "target account",
+    // Reported once, at the environment's own fields (the promotion's grants need the same entry).
+    path: E2,
+    subject: "account and region",
     value: "222222222222/eu-central-1",
-    rule: /promotion from staging to production needs grants in both accounts .* has no entry in config\.accounts/,
+    rule: /every environment deploys into an \(account, region\) that has an account stack/,
     fix: /add \{ name: "\.\.\.", accountId: "222222222222", region: "eu-central-1" \} to config\.accounts/,
   },
   {
     name: "promotion from an account without an account stack",
     run: withConfig({ accounts: [exampleConfig.accounts[1]!] }),
-    path: `${E2}/promotion`,
-    subject: "source account",
+    path: E1,
+    subject: "account and region",
     value: "111111111111/eu-central-1",
-    rule: /needs grants in both accounts/,
+    rule: /every environment deploys into an \(account, region\) that has an account stack/,
     fix: /accountId: "111111111111"/,
   },
   {

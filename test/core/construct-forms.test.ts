@@ -1,5 +1,5 @@
 /**
- * TagScheme, ExistingNetwork and ExistingRunnerTokenParameter are constructs with (scope, id,
+ * TagScheme, ExistingNetwork, ExistingRunnerTokenParameter and DockerAuthConfig are constructs with (scope, id,
  * props): their errors carry the construct path, account and region come from (and are checked
  * against) the stack's AWS provider, and the deprecated (path, props) form still works.
  */
@@ -7,6 +7,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { type TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { PolicyDocument } from "../../lib/core/iam";
+import { DockerAuthConfig } from "../../lib/gitlab/docker-auth-config";
 import { ExistingRunnerTokenParameter } from "../../lib/gitlab/existing-runner-token";
 import { ExistingNetwork } from "../../lib/network/existing-network";
 import { TagScheme } from "../../lib/registry/tag-scheme";
@@ -20,6 +21,7 @@ function providerStack(accounts: string[] = ["111111111111"]): TerraformStack {
 }
 
 const network = { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0a1b2c3d"] };
+const ECR = "111111111111.dkr.ecr.eu-central-1.amazonaws.com";
 
 describe("construct form", () => {
   test("each is a construct in the tree under its scope and id", () => {
@@ -28,9 +30,12 @@ describe("construct form", () => {
     const scheme = new TagScheme(team, "tags");
     const net = new ExistingNetwork(team, "network", network);
     const token = new ExistingRunnerTokenParameter(team, "token", { parameterName: "/ci/runner/token" });
-    expect([scheme, net, token].map((c) => c.node.path)).toEqual(["test/team/tags", "test/team/network", "test/team/token"]);
-    expect(team.node.children).toEqual([scheme, net, token]);
+    const auth = new DockerAuthConfig(team, "docker-auth", { ecrRegistries: [ECR] });
+    expect([scheme, net, token, auth].map((c) => c.node.path)).toEqual(["test/team/tags", "test/team/network", "test/team/token", "test/team/docker-auth"]);
+    expect(team.node.children).toEqual([scheme, net, token, auth]);
     expect(scheme.path).toBe("test/team/tags");
+    expect(auth.path).toBe("test/team/docker-auth");
+    expect(JSON.parse(auth.render())).toEqual({ credHelpers: { [ECR]: "ecr-login" } });
   });
 
   test("errors name the construct path", () => {
@@ -41,6 +46,8 @@ describe("construct form", () => {
     );
     expect(violationOf(() => new ExistingNetwork(stack, "network", { ...network, vpcId: "vpc-12" })).message).toMatch(/^test\/network: invalid vpcId "vpc-12"/);
     expect(violationOf(() => new ExistingRunnerTokenParameter(stack, "token", { parameterName: "has space" })).message).toMatch(/^test\/token: invalid parameterName/);
+    expect(violationOf(() => new DockerAuthConfig(stack, "docker-auth", {})).message).toMatch(/^test\/docker-auth: invalid registries \{\}\. Rule: DOCKER_AUTH_CONFIG needs at least one registry/);
+    expect(violationOf(() => new DockerAuthConfig(stack, "docker-auth-2", { ecrRegistries: [`https://${ECR}/app`] })).path).toBe("test/docker-auth-2/ecrRegistries[0]");
   });
 
   test("plain-JavaScript callers that pass no scope or no id get a clear error", () => {
@@ -49,6 +56,7 @@ describe("construct form", () => {
       /^ExistingNetwork: invalid scope \{\}\. Rule: ExistingNetwork takes \(scope, id, props\) like every construct of the library/,
     );
     expect(violationOf(() => new TagScheme(stack, {} as never)).message).toMatch(/^test\/TagScheme: invalid construct id \{\}\. Rule: a construct id is a non-empty string/);
+    expect(violationOf(() => new DockerAuthConfig(undefined as never, "docker-auth", { ecrRegistries: [ECR] })).message).toMatch(/^DockerAuthConfig: invalid scope undefined\. Rule: DockerAuthConfig takes \(scope, id, props\)/);
   });
 });
 
@@ -99,5 +107,8 @@ describe("the deprecated (path, props) form still works", () => {
     const token = new ExistingRunnerTokenParameter("cfg/runner", { parameterName: "/ci/t", accountId: "111111111111", region: "eu-west-1" });
     expect(token.parameterArn).toBe("arn:aws:ssm:eu-west-1:111111111111:parameter/ci/t");
     expect(violationOf(() => new ExistingRunnerTokenParameter("cfg/runner", { parameterName: "/ci/t" })).message).toMatch(/^cfg\/runner: invalid accountId undefined/);
+    const auth = new DockerAuthConfig("cfg/docker-auth", { ecrRegistries: [ECR] });
+    expect({ path: auth.path, scope: auth.node.scope, ecr: auth.ecrRegistries }).toEqual({ path: "cfg/docker-auth", scope: undefined, ecr: [ECR] });
+    expect(violationOf(() => new DockerAuthConfig("cfg/docker-auth", {})).message).toMatch(/^cfg\/docker-auth: invalid registries/);
   });
 });

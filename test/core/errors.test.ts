@@ -88,14 +88,52 @@ describe("collectViolations", () => {
     expect(violationsOf(error as ValidationError).map((v) => v.path)).toEqual(["config/thrown", "config/next"]);
   });
 
-  test("the same problem found at a second path is reported once, at the first", () => {
-    const same = (path: string): Violation => ({ path, subject: "project name", value: "Bad", rule: "lower case", fix: "rename" });
+  test("the same subject, value and rule at two paths is two lines: each path needs its own fix", () => {
+    const expiry = (path: string): Violation => ({ path, subject: "expirationDays", value: 0, rule: "a whole number of days, at least 1", fix: "use e.g. 14" });
+    const error = (() => {
+      try {
+        collectViolations(() => {
+          check(false, expiry("config/environments[0]/cache"));
+          check(false, expiry("config/environments[1]/cache"));
+        });
+      } catch (e) {
+        return e as ValidationError;
+      }
+      throw new Error("no error");
+    })();
+    expect(violationsOf(error).map((v) => v.path)).toEqual(["config/environments[0]/cache", "config/environments[1]/cache"]);
+    expect(error.message.split("\n")).toHaveLength(2);
+  });
+
+  test("a true repeat (same path, subject and value: a value re-checked where it is owned) is one line", () => {
+    const project: Violation = { path: "config/project", subject: "project name", value: "Bad", rule: "lower case", fix: "rename" };
     expect(() =>
       collectViolations(() => {
-        check(false, same("config/project"));
-        check(false, same("config/environments[0]"));
+        check(false, project);
+        check(false, { ...project });
+        check(false, { ...project });
       }),
-    ).toThrow(new ValidationError(same("config/project")));
+    ).toThrow(new ValidationError(project));
+  });
+
+  test("property: the distinct (path, subject, value) triples found are exactly the lines reported, first found first", () => {
+    const paths = fc.constantFrom("config/project", "config/environments[0]/cache", "config/environments[1]/cache", "config/accounts[0]");
+    const entry = fc.record({ path: paths, subject: fc.constantFrom("a", "b"), value: fc.constantFrom<unknown>(0, "x", [1]), rule: fc.constantFrom("r1", "r2") });
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 10 }), (entries) => {
+        const found = entries.map((e): Violation => ({ ...e, fix: "fix it" }));
+        let error: unknown;
+        try {
+          collectViolations(() => found.forEach((v) => check(false, v)));
+        } catch (e) {
+          error = e;
+        }
+        const key = (v: Violation) => JSON.stringify([v.path, v.subject, v.value]);
+        const expected = found.filter((v, i) => found.findIndex((w) => key(w) === key(v)) === i);
+        const reported = violationsOf(error as ValidationError).map(({ path, subject, value, rule, fix }) => ({ path, subject, value, rule, fix }));
+        expect(reported).toEqual(expected);
+      }),
+    );
   });
 
   test("one value at one path breaking two rules is one line, with the first (most specific) rule", () => {

@@ -69,17 +69,46 @@ describe("the synth command", () => {
     expect(r.stderr).not.toMatch(/Error:|\.ts:\d+/);
   });
 
-  test("an error only a construct finds is printed the same way, with the construct path, and nothing is synthesized", () => {
+  test("an error only a construct finds keeps its construct path: printed like configuration errors, exit 1, nothing synthesized, no stack trace", () => {
+    // A name derived from several fields, which only the construct builds: the cache's access-log
+    // bucket <project>-<environment>-cache-<account>-logs is 64 characters here (S3 allows 63),
+    // while every field, and the cache bucket's own name (59), passes the configuration pass.
     const r = synth(`
       import { exampleConfig } from ${example};
-      const [dev, ...rest] = exampleConfig.environments;
-      export const config = { ...exampleConfig, environments: [{ ...dev, cache: { ...dev.cache, expirationDays: 0 } }, ...rest] };
+      const [dev, staging, production] = exampleConfig.environments;
+      export const config = { ...exampleConfig, project: "acme-ci-platform-xyz", environments: [dev, { ...staging, name: "staging-eu-central1" }, production] };
     `);
     expect(r.status).toBe(1);
     expect(r.synthesized).toBe(false);
-    // The cache bucket construct checks it (a configuration-level check would name config/environments[0]/cache).
-    expect(r.stderr).toMatch(/^1 problem found; nothing was synthesized:\n {2}- (dev\/platform\/runner-cache|config\/environments\[0\]\/cache)\S*: invalid expirationDays 0\. Rule: .+\. Fix: .+\n$/);
-    expect(r.stderr).not.toMatch(/^\s+at /m);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toBe("1 problem found; nothing was synthesized:");
+    expect(lines).toHaveLength(2);
+    // The construct path of the log bucket construct (the stack, the platform, the cache, its log bucket), not a config path.
+    expect(lines[1]).toMatch(/^ {2}- staging-eu-central1\/platform\/\S*access-log\S*: invalid accessLogs\.bucketName "acme-ci-platform-xyz-staging-eu-central1-cache-111111111111-logs"\. Rule: .+ 63 characters\. Fix: .+$/);
+    expect(lines[1]).not.toMatch(/ - config\//);
+    expectNoTrace(r);
+  });
+
+  test("the same mistake in two environments prints a line for each; an account id given as a number prints one line", () => {
+    const twice = synth(`
+      import { exampleConfig } from ${example};
+      const [dev, staging, production] = exampleConfig.environments;
+      export const config = { ...exampleConfig, environments: [{ ...dev, cache: { expirationDays: 0 } }, { ...staging, cache: { expirationDays: 0 } }, production] };
+    `);
+    expect(twice.status).toBe(1);
+    expect(problemsOf(twice.stderr).map((line) => /^(\S+): invalid (\S+)/.exec(line)?.slice(1, 3).join(" "))).toEqual([
+      "config/environments[0]/cache expirationDays",
+      "config/environments[1]/cache expirationDays",
+    ]);
+    const numeric = synth(`
+      import { exampleConfig } from ${example};
+      const [nonprod, prod] = exampleConfig.accounts;
+      export const config = { ...exampleConfig, accounts: [{ ...nonprod, accountId: 111111111111 }, prod] };
+    `);
+    expect(numeric.status).toBe(1);
+    expect(problemsOf(numeric.stderr)).toEqual([expect.stringMatching(/^config\/accounts\[0\]: invalid accountId 111111111111\. Rule: an AWS account id is exactly 12 digits, given as a string/)]);
+    expectNoTrace(twice);
+    expectNoTrace(numeric);
   });
 
   test("a valid configuration synthesizes and exits 0", () => {

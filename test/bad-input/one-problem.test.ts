@@ -1,0 +1,142 @@
+import { ValidationError, type Violation, violationsOf } from "../../lib/core/errors";
+import { type AccountConfig, type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
+import { exampleConfig } from "../../stacks/example-config";
+
+/*
+ * Every configuration mistake is reported once, and every path that holds it is reported: a
+ * value checked again by a rule that reads it (the project name inside each environment's
+ * checks) is not a second line, the same mistake in two environments is two lines, and a field
+ * of the wrong type is one problem, not the start of a cascade through the rules that read it.
+ */
+
+/** The violations validateConfig reports for `config` (none when it accepts it). */
+function violationsFor(config: unknown): readonly Violation[] {
+  try {
+    validateConfig(config as PlatformConfig);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return violationsOf(error);
+  }
+}
+
+const at = (v: Violation) => `${v.path} ${v.subject}`;
+const [nonprod, prod] = exampleConfig.accounts as [AccountConfig, AccountConfig];
+const withEnvironments = (patch: (env: EnvironmentConfig, i: number) => EnvironmentConfig): PlatformConfig => ({ ...exampleConfig, environments: exampleConfig.environments.map(patch) });
+
+describe("each mistake once, at every path that holds it", () => {
+  test("the same bad cache expiry in two environments is reported for each of them", () => {
+    const config = withEnvironments((env, i) => (i < 2 ? { ...env, cache: { ...env.cache, expirationDays: 0 } } : env));
+    expect(violationsFor(config).map(at)).toEqual(["config/environments[0]/cache expirationDays", "config/environments[1]/cache expirationDays"]);
+  });
+
+  test("the same bad region in two environments is reported for each of them", () => {
+    const config = withEnvironments((env, i) => (i < 2 ? { ...env, region: "eu-central1" } : env));
+    const regions = violationsFor(config).filter((v) => v.subject === "region");
+    expect(regions.map((v) => v.path)).toEqual(["config/environments[0]", "config/environments[1]"]);
+  });
+
+  test("a malformed GitLab URL in the environment declaring the toolbox project is one problem (the others of the instance still find the toolbox project)", () => {
+    for (const url of ["https://gitlab.example.com:8443", "https://ci:secret@gitlab.example.com", "https://gitlab.example.com/gitlab", "https://gitlab.example.com?x=1", "http://gitlab.example.com"]) {
+      const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, gitlab: { ...env.gitlab, url } } : env)));
+      expect({ url, problems: problems.map(at) }).toEqual({ url, problems: ["config/environments[0]/gitlab GitLab URL"] });
+    }
+  });
+
+  test("an upper-case or scheme-less GitLab URL is one problem (its shared stack does not also clash on a state key at an impossible path)", () => {
+    for (const url of ["https://GitLab.example.com", "gitlab.example.com"]) {
+      const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, gitlab: { ...env.gitlab, url } } : env)));
+      expect({ url, problems: problems.map(at) }).toEqual({ url, problems: ["config/environments[0]/gitlab GitLab URL"] });
+    }
+  });
+
+  test("a malformed group is one problem (its projects are not also 'outside the group', its promotion not 'another group')", () => {
+    for (const group of ["acme/", "/acme", "acme/platform", ""]) {
+      const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, gitlab: { ...env.gitlab, group } } : env)));
+      expect({ group, problems: problems.map(at) }).toEqual({ group, problems: ["config/environments[0]/gitlab group"] });
+    }
+  });
+
+  test("a malformed region is one problem (the promotion from it is not also 'across regions')", () => {
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, region: "eu-central1" } : env)));
+    expect(problems.map(at)).toEqual(["config/environments[0] region"]);
+  });
+
+  test("an account entry left out is one line per environment deploying there, not one more per promotion between them", () => {
+    const problems = violationsFor({ ...exampleConfig, accounts: [prod] });
+    expect(problems.map(at)).toEqual(["config/environments[0] account and region", "config/environments[1] account and region"]);
+  });
+
+  test("a misspelt dockerAccess is one problem (the runner's builder is not also compared with it)", () => {
+    const dev = exampleConfig.environments[0]!;
+    const unprotected = dev.runners!.unprotected!;
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, runners: { ...dev.runners!, unprotected: { ...unprotected, runners: [{ ...unprotected.runners[0]!, dockerAccess: "None" as never }] } } } : env)));
+    expect(problems.map(at)).toEqual(["config/environments[0]/runners/unprotected/runners[0] dockerAccess"]);
+  });
+
+  test("two environments with one name: the repository names and state keys derived from it are not reported again", () => {
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, name: "staging" } : env)));
+    expect(problems.map(at)).toContain("config/environments[1] environment name");
+    expect(problems.filter((v) => v.subject === "repository name" || v.subject === "stateKey")).toEqual([]);
+  });
+
+  test("an environment named like an account stack still clashes on its state key", () => {
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, name: "account-nonprod" } : env)));
+    expect(problems.map(at)).toContain("config/environments[0] stateKey");
+  });
+
+  test("a bad project name is one line at config/project, not one more per environment that reads it", () => {
+    const problems = violationsFor({ ...exampleConfig, project: "Acme CI" });
+    expect(problems.map(at)).toEqual(["config/project project name"]);
+  });
+});
+
+describe("a field of the wrong type is one problem, at its path", () => {
+  test("an account id given as a number (on an account with a deploy role) is one problem, not a cascade", () => {
+    const problems = violationsFor({ ...exampleConfig, accounts: [{ ...nonprod, accountId: 111111111111 as unknown as string }, prod] });
+    expect(problems.map(at)).toEqual(["config/accounts[0] accountId"]);
+    expect(problems[0]!.rule).toMatch(/given as a string, and this one has the type number/);
+  });
+
+  test("an environment's account id given as a number is one problem", () => {
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, accountId: 111111111111 as unknown as string } : env)));
+    expect(problems.map(at)).toEqual(["config/environments[0] accountId"]);
+  });
+
+  test("a malformed account id on an account is one problem (environments of that account are not also 'without an account stack')", () => {
+    const problems = violationsFor({ ...exampleConfig, accounts: [{ ...nonprod, accountId: "11111111111" }, prod] });
+    expect(problems.map(at)).toEqual(["config/accounts[0] accountId"]);
+  });
+
+  test("an environment no account entry can serve, fixed or not, is still reported when another account's id is malformed", () => {
+    // The malformed entry is in eu-central-1: it may be 333333333333 once fixed, but not in eu-west-1.
+    const problems = violationsFor({
+      ...exampleConfig,
+      accounts: [{ ...nonprod, accountId: "11111111111" }, prod],
+      environments: exampleConfig.environments.map((env, i) => (i === 2 ? { ...env, accountId: "333333333333", region: "eu-west-1" } : env)),
+    });
+    expect(problems.map(at)).toEqual(expect.arrayContaining(["config/accounts[0] accountId", "config/environments[2] account and region"]));
+  });
+});
+
+describe("the GitLab version check's rules run in the configuration pass, every problem collected", () => {
+  test("bad minimum versions in several environments are all reported by validateConfig (stack building stopped at the first)", () => {
+    const problems = violationsFor(withEnvironments((env) => ({ ...env, gitlab: { ...env.gitlab, minimumVersions: ["18.1.5"] } })));
+    expect(problems.map(at)).toEqual([0, 1, 2].map((i) => `config/environments[${i}]/gitlab/minimumVersions minimumVersions`));
+  });
+
+  test("a malformed minimum version is one problem per environment (not also 'newest below 18.2.2')", () => {
+    for (const minimumVersions of [["18.2"], []]) {
+      const problems = violationsFor(withEnvironments((env) => ({ ...env, gitlab: { ...env.gitlab, minimumVersions } })));
+      expect(problems.map(at)).toEqual([0, 1, 2].map((i) => `config/environments[${i}]/gitlab/minimumVersions minimumVersions`));
+      for (const problem of problems) expect(problem.rule).toMatch(/one or more <major>\.<minor>\.<patch> versions/);
+    }
+  });
+
+  test("a skip without a reason and a version problem elsewhere come out together", () => {
+    const problems = violationsFor(
+      withEnvironments((env, i) => ({ ...env, gitlab: { ...env.gitlab, skipVersionCheck: { reason: i === 0 ? "" : "no merge-request pipelines from forks" } }, ...(i === 1 ? { cache: { expirationDays: -1 } } : {}) })),
+    );
+    expect(problems.map(at)).toEqual(["config/environments[1]/cache expirationDays", "config/environments[0]/gitlab/skipVersionCheck reason"]);
+  });
+});
