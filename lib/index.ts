@@ -804,3 +804,8 @@ export { deployScript } from "./gitlab/deploy-template";
 export { JOB_REDIRECTS, DEFAULT_DEPLOY_SEARCH_PATH } from "./gitlab/deploy-targets";
 export { IAM_ROLE_ARN } from "./core/aws";
 export { isTenantProjectPath } from "./platform/tenancy-validation";
+
+// Deploy hosts: every runner sharing a deploy route's hosts is judged (no unprotected, hand-registered or
+// host-controlling runner of several projects); promotion grants cover exactly the promoted repositories.
+export { type DeployHostProblem, deployHostProblems, hostPoolsOf, rootOnHost, takesJobTagged, validateDeployHosts } from "./platform/deploy-hosts";
+export { type PromotedRepository, promotedRepositoriesOf } from "./platform/promotion-grants";
