@@ -72,6 +72,7 @@ export const deployRows: readonly BadInput[] = [
         runners: [
           { name: "build", tags: ["acme-ci-staging-protected-build"], protectedRefsOnly: true },
           { name: "test", tags: ["acme-ci-staging-protected-test"], allowUnprotectedJobs: { reason: "a plain test runner without docker access for every branch" } },
+          { name: "deploy", tags: ["acme-ci-staging-deploy"], protectedRefsOnly: true },
         ],
       },
     }, 1),
