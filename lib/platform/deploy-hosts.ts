@@ -3,7 +3,10 @@
  * role's credentials of its project (in its container's environment and process memory). A job on
  * the same host that is root there (docker socket binding, docker-in-docker or privileged mode, or
  * a host path that controls the host) reads every container of the host: `docker inspect` and
- * `docker exec` through the socket, or the host's /proc from a privileged container. So the
+ * `docker exec` through the socket, or the host's /proc from a privileged container (GitLab docs,
+ * "Use Docker to build Docker images", "Use the Docker executor with Docker socket binding": jobs
+ * share the host's daemon and can act on its other containers; gitlab-org/gitlab#347404: a job
+ * on a socket-binding runner is root on the runner host). So the
  * question is asked of the deploy route's HOSTS, not of the one runner registration a deploy job
  * names: every runner registration of a pool shares that pool's hosts (one fleet, one
  * `config.toml` with one `[[runners]]` entry per runner, lib/platform/runner-fleets.ts), and GitLab
