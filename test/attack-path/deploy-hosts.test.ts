@@ -118,11 +118,11 @@ describe("deploy jobs' hosts (synthesized example stacks)", () => {
     expect(found.every((p) => p.includes("-staging of "))).toBe(true);
     // The build runner does take those protected jobs, and shares the test runner's hosts.
     const staging = example.models.find((m) => m.stack === "staging")!;
-    const build = staging.registrations.find((r) => r.tags.includes("acme-ci-staging-protected-build"))!;
-    const test = staging.registrations.find((r) => r.tags.includes("acme-ci-staging-protected-test"))!;
-    expect(landsOn({ projectPath: "acme/web", refProtected: true, tags: ["acme-ci-staging-protected-build"] }, build)).toBe(true);
-    expect(controlsHost(build, example.models)).toBe(true);
-    expect(hostsOf(build, example.models).map((h) => h.id)).toEqual(hostsOf(test, example.models).map((h) => h.id));
+    const buildRunner = staging.registrations.find((r) => r.tags.includes("acme-ci-staging-protected-build"))!;
+    const testRunner = staging.registrations.find((r) => r.tags.includes("acme-ci-staging-protected-test"))!;
+    expect(landsOn({ projectPath: "acme/web", refProtected: true, tags: ["acme-ci-staging-protected-build"] }, buildRunner)).toBe(true);
+    expect(controlsHost(buildRunner, example.models)).toBe(true);
+    expect(hostsOf(buildRunner, example.models).map((h) => h.id)).toEqual(hostsOf(testRunner, example.models).map((h) => h.id));
   });
 
   test("the check can fail: deploy jobs on dev's unprotected pool share its hosts with unprotected jobs", () => {
