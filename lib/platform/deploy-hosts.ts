@@ -17,7 +17,7 @@
  * This module imports only types of the configuration (like runner-pools.ts).
  */
 import { check } from "../core/errors";
-import { hostSensitiveVolume } from "../runner/config-toml";
+import { forbiddenHostPathOf } from "../core/host-path";
 import { type RunnerRegistrationConfig } from "./environment-config";
 import { controlsHost, type PoolRunner, type RunnerPoolName, takesUnprotectedJobs } from "./runner-pools";
 
@@ -35,11 +35,20 @@ export interface DeployHostProblem {
 
 /**
  * Whether a runner's jobs are root on their host: the docker socket, docker-in-docker or privileged
- * mode ({@link controlsHost}), or a job volume naming a host path that controls the host
- * ({@link hostSensitiveVolume}, e.g. `/var/run/docker.sock`, `/`, `/proc`).
+ * mode ({@link controlsHost}), or a job volume (docker `-v` syntax, `<host path>:<container path>`)
+ * whose host part gives the host ({@link forbiddenHostPathOf}: `/`, a container runtime socket,
+ * the runner's configuration, `/proc`, ...). The configuration check refuses such volumes on every
+ * runner; a library caller's pools are judged the same. A plain host directory (`/srv/gomod`) is
+ * shared state, not root.
  */
 export function rootOnHost(runner: Pick<PoolRunner, "dockerAccess" | "privileged" | "volumes">): boolean {
-  return controlsHost(runner) || (runner.volumes ?? []).some((volume) => hostSensitiveVolume(volume) !== undefined);
+  return controlsHost(runner) || (runner.volumes ?? []).some(givesTheHost);
+}
+
+function givesTheHost(volume: string): boolean {
+  if (volume.includes("docker.sock") || volume.includes("containerd.sock")) return true;
+  const [source, target] = volume.split(":");
+  return target !== undefined && source!.startsWith("/") && forbiddenHostPathOf(source!) !== undefined;
 }
 
 /**

@@ -78,6 +78,10 @@ describe("the deploy route's hosts", () => {
     expect(stagingWith((e) => socketVolume(withoutDeployPool(e))).problems).toEqual(["build: controls-host"]);
     expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["/var/run/docker.sock:/var/run/docker.sock"] })).toBe(true);
     expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["gomod:/go/pkg/mod"] })).toBe(false);
+    expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["/:/host:ro"] })).toBe(true);
+    expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["/etc/gitlab-runner:/x"] })).toBe(true);
+    // A host directory is shared state between the runner's jobs, not the host.
+    expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["/srv/gomod:/go/pkg/mod", "/cache"] })).toBe(false);
     expect(rootOnHost({ dockerAccess: "none", privileged: true })).toBe(true);
   });
 
