@@ -111,6 +111,23 @@ export const deployRows: readonly BadInput[] = [
     rule: /runner build \(protected pool\), which shares the hosts of deploy runner test, takes jobs of unprotected refs: a deploy job routed to a pool that takes unprotected jobs/,
     fix: /give deploy jobs hosts of their own \(runners\.deploy\), or register runner build .* protectedRefsOnly: true/,
   },
+  {
+    name: "a deploy pool without a registration in an explicit gitlab.runners list (its deploy jobs fell back to the protected pool)",
+    run: withEnv({
+      gitlab: {
+        ...staging.gitlab,
+        runners: [
+          { name: "build", tags: ["acme-ci-staging-protected-build"], protectedRefsOnly: true },
+          { name: "test", tags: ["acme-ci-staging-protected-test"], protectedRefsOnly: true },
+        ],
+      },
+    }, 1),
+    path: `${E1}/runners/deploy`,
+    subject: "runner",
+    value: "deploy",
+    rule: /the deploy pool's runner needs a GitLab registration named "deploy", and gitlab\.runners \(an explicit list\) has none/,
+    fix: /add \{ name: "deploy", tags: \["acme-ci-staging-deploy"\], protectedRefsOnly: true \} to gitlab\.runners, or drop runners\.deploy/,
+  },
   { name: "deploy jobs in an environment without runners", run: withEnv({ runners: undefined }, 1), path: `${E1}/deploy`, subject: "deploy runner", value: undefined, rule: /deploy jobs need a registered runner of the environment that takes protected refs only/, fix: /add runners\.deploy/ },
   // A rollback configured without a place to record the last good digest.
   {
