@@ -91,9 +91,9 @@ const example = build(exampleConfig);
 const exampleJobs = deployJobsOf(example.deployYml);
 
 describe("deploy jobs' hosts (synthesized example stacks)", () => {
-  test("the published deploy jobs are read: promote, deploy, smoke test and rollback of staging and production, each pinning the deploying projects' deployment roles", () => {
+  test("the published deploy jobs are read: promote, deploy (with its smoke test) and rollback of staging and production, each pinning the deploying projects' deployment roles", () => {
     expect(exampleJobs.map((j) => j.name).sort()).toEqual(
-      ["promote", "deploy", "smoke-test", "rollback"].flatMap((kind) => ["staging", "production"].map((env) => `${kind}-${env}`)).sort(),
+      ["promote", "deploy", "rollback"].flatMap((kind) => ["staging", "production"].map((env) => `${kind}-${env}`)).sort(),
     );
     for (const job of exampleJobs) {
       expect({ job: job.name, projects: [...job.projects.keys()] }).toEqual({ job: job.name, projects: ["acme/app", "acme/web"] });
@@ -113,7 +113,7 @@ describe("deploy jobs' hosts (synthesized example stacks)", () => {
     const found = deployTakeovers(example, deployJobsOf(old));
     expect(found).toContain("deploy-staging of acme/app (arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment): a protected job of acme/web on acme-ci staging build is root on its hosts");
     expect(found).toContain("rollback-staging of acme/web (arn:aws:iam::111111111111:role/acme-ci-staging-web-deployment): a protected job of acme/app on acme-ci staging build is root on its hosts");
-    expect(found).toContain("smoke-test-staging of acme/app (arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment): a protected job of acme/toolbox on acme-ci staging build is root on its hosts");
+    expect(found).toContain("promote-staging of acme/app (arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment): a protected job of acme/toolbox on acme-ci staging build is root on its hosts");
     // Production is untouched by the plant: every finding is staging's.
     expect(found.every((p) => p.includes("-staging of "))).toBe(true);
     // The build runner does take those protected jobs, and shares the test runner's hosts.
