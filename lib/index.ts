@@ -811,3 +811,8 @@ export { mergedResultsCondition } from "./gitlab/protected-refs";
 // One error for violations a validation gathered itself; account look-ups that treat a malformed id or region as unknown.
 export { validationErrorOf } from "./core/errors";
 export { isWellFormedAccountId, isWellFormedRegion, mayBeAccount } from "./core/aws";
+
+// Deploy hosts: every runner sharing a deploy route's hosts is judged (no unprotected, hand-registered or
+// host-controlling runner of several projects); promotion grants cover exactly the promoted repositories.
+export { type DeployHostProblem, deployHostProblems, hostPoolsOf, rootOnHost, takesJobTagged, validateDeployHosts } from "./platform/deploy-hosts";
+export { type PromotedRepository, promotedRepositoriesOf } from "./platform/promotion-grants";

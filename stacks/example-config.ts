@@ -164,8 +164,17 @@ export const exampleConfig: PlatformConfig = {
       promotion: {},
       deploy: {},
       mirror: { kind: "ecr-pull-through", prefixes: ["ecr-public", "quay"] },
-      // Runner fleet: like dev, smaller.
-      runners: { network: { cidr: "10.20.0.0/16" }, runners: exampleRunners, capacity: { minSize: 1, maxSize: 2 }, officeHours: { ...officeHours, maxSize: 2 } },
+      // Runner fleet: like dev, smaller. Deploy jobs run on hosts of their own, as in production: the
+      // protected pool's hosts also run the socket-binding build runner of three projects, whose jobs are
+      // root there and would read another project's deploy credentials. One on-demand host is the
+      // smallest deploy pool (job-slot scaling cannot start a host from zero).
+      runners: {
+        network: { cidr: "10.20.0.0/16" },
+        runners: exampleRunners,
+        capacity: { minSize: 1, maxSize: 2 },
+        officeHours: { ...officeHours, maxSize: 2 },
+        deploy: { capacity: { minSize: 1, maxSize: 1 } },
+      },
     },
     {
       name: "production",

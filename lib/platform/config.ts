@@ -52,7 +52,7 @@ export function protectsData(env: EnvironmentConfig, explicit: boolean | undefin
 
 /**
  * Registrations and fleets agree: every registration runs on a fleet, every
- * fleet runner has a token, and no registration lets a job run longer than
+ * fleet runner has a token (the deploy pool's from its registration), and no registration lets a job run longer than
  * the drain on scale-in covers.
  */
 export function validateRunnerRegistrations(platform: PlatformInfo, env: EnvironmentConfig, path: string): void {
@@ -93,6 +93,14 @@ export function validateRunnerRegistrations(platform: PlatformInfo, env: Environ
       rule: "a fleet runner needs a token: a GitLab registration of the same name, or tokenParameterName for a token made outside Terraform",
       fix: `add { name: "${runner.name}", tags: [...] } to gitlab.runners, or give tokenParameterName`,
     });
+  });
+  // The deploy pool's runner takes its token from its registration only (no tokenParameterName).
+  check(!env.runners.deploy || registered.has(DEPLOY_RUNNER), {
+    path: `${path}/runners/deploy`,
+    subject: "runner",
+    value: DEPLOY_RUNNER,
+    rule: `the deploy pool's runner needs a GitLab registration named "${DEPLOY_RUNNER}", and gitlab.runners (an explicit list) has none: its hosts would start without a token, and deploy jobs would fall back to a runner of another pool`,
+    fix: `add { name: "${DEPLOY_RUNNER}", tags: ["${platform.project}-${env.name}-${DEPLOY_RUNNER}"], protectedRefsOnly: true } to gitlab.runners, or drop runners.deploy`,
   });
 }
 

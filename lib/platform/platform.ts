@@ -189,9 +189,11 @@ export class GitLabCiPlatform extends Construct {
     validateEnvironmentConfig(platform, env, this.node.path);
     validateDeployConfig(platform, env, this.node.path);
     const promotion = props.promotion ?? {};
+    // The GitLab instance's toolbox project: its toolbox image is promoted, no application image of it.
+    const toolboxProject = props.toolboxProject ?? env.gitlab.toolboxProject?.path;
 
     this.tagScheme = new TagScheme(this, "tagScheme", env.registry.tagScheme);
-    this.tenantRepositories = tenantRepositoriesOf(this, env, this.tagScheme, (tenant, repositoryId) => promotionPullPrincipals(platform, env, promotion.targets ?? [], tenant, repositoryId));
+    this.tenantRepositories = tenantRepositoriesOf(this, env, this.tagScheme, (tenant, repositoryId) => promotionPullPrincipals(platform, env, promotion.targets ?? [], tenant, repositoryId, toolboxProject));
     const firstTenant = [...this.tenantRepositories.values()][0];
     this.repositories = firstTenant?.protected ?? new Map<string, ContainerRepository>();
 
@@ -254,8 +256,8 @@ export class GitLabCiPlatform extends Construct {
       ...(secretsKey ? { secretsKeyArn: secretsKey.keyArn } : {}),
       ...(props.toolboxProject ? { toolboxProject: props.toolboxProject } : {}),
     });
-    // Promotion into this environment: each tenant's protected role pulls its own images from the source environment.
-    if (promotion.source) grantPromotionPull(promotion.source, env, this.identity);
+    // Promotion into this environment: each tenant's protected role pulls the source environment's images its promote jobs copy.
+    if (promotion.source) grantPromotionPull(promotion.source, env, this.identity, toolboxProject);
     // Each tenant's last good digest (its deployment role's only) and, on Premium and Ultimate, protected environments.
     const deploy = buildDeployRecords(this, platform, env, this.identity.deployments);
     this.deployRecords = deploy.records;
@@ -279,7 +281,6 @@ export class GitLabCiPlatform extends Construct {
       if (roles.unprotected) pullThrough?.grantPullThrough(roles.unprotected, { trustLevel: "unprotected" });
     }
     // Build and review jobs of every tenant run the toolbox image: its CI roles pull (never push) it.
-    const toolboxProject = props.toolboxProject ?? env.gitlab.toolboxProject?.path;
     for (const tenant of tenantsOf(env)) {
       const source = toolboxSourceOf(env, tenant, toolboxProject);
       const roles = this.identity.tenantRoles.get(tenant.name);

@@ -23,7 +23,10 @@ export interface DeployConfig {
    */
   readonly image?: string;
   /**
-   * Name of the runner registration deploy jobs run on; it must take protected refs only.
+   * Name of the runner registration deploy jobs run on; it must take protected refs only, and so
+   * must every runner on its hosts (its whole pool, and the pool of any registration carrying its
+   * tags); a runner there whose jobs are root on the host (docker socket, docker-in-docker,
+   * privileged, a host path volume) is refused unless every job of those hosts is of one project.
    * @default the deploy pool's runner (`runners.deploy`) when there is one, else the protected pool's first runner without docker socket or privileged mode, else its first runner
    */
   readonly runner?: string;

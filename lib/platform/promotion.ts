@@ -10,6 +10,7 @@ import { check } from "../core/errors";
 import { type EnvironmentConfig, imageRolesOf, isTopLevelGroupPath, type PlatformInfo, type RunnerRegistrationConfig, runnersOf } from "./config";
 import { DEPLOY_ACCESS_LEVELS } from "../gitlab/deploy-environments";
 import { controlsHost, type PoolRunner, runnerPoolsOf, takesUnprotectedJobs } from "./runner-pools";
+import { validateDeployHosts } from "./deploy-hosts";
 import { registryHostOf, type Tenant, tenantRepositoryName, tenantsOf } from "./tenancy";
 import { hasRepository, toolboxBuilderOf } from "./toolbox-source";
 
@@ -117,7 +118,9 @@ const BRANCH = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
 /**
  * The checks of an environment's `deploy` section that need nothing but the environment:
  * an image role it has, a deployment role to deploy with, a runner that takes protected refs
- * only, a place to record the last good digest when rolling back, an exact branch name.
+ * only on hosts where no other job can take a deploy over (`validateDeployHosts`: the whole
+ * pool is judged, not the one registration), a place to record the last good digest when
+ * rolling back, an exact branch name.
  * @throws ValidationError naming `<path>/deploy/...`
  */
 export function validateDeployConfig(platform: PlatformInfo, env: EnvironmentConfig, path: string): void {
@@ -200,6 +203,8 @@ export function validateDeployConfig(platform: PlatformInfo, env: EnvironmentCon
       "a runner that also takes unprotected jobs lets any branch's job share the host with a deploy",
     fix: "route deploy jobs to the deploy pool or a protected-pool runner (protectedRefsOnly: true), or remove allowUnprotectedJobs from the runner",
   });
+  const registrations = runnersOf(platform, env);
+  validateDeployHosts(runnerPoolsOf(env, registrations), registrations, route, deploy.runner !== undefined ? `${at}/runner` : at);
 }
 
 /** The environments and accounts {@link validatePromotion} reads (`PlatformConfig` fits). */

@@ -116,6 +116,7 @@ describe("which tenants a runner serves (named faults)", () => {
         runners: [
           { name: "build", tags: ["acme-ci-staging-protected-build"], protectedRefsOnly: true, groupRunner: { reason: "every project of the group is released by one team" } },
           { name: "test", tags: ["acme-ci-staging-protected-test"], protectedRefsOnly: true },
+          { name: "deploy", tags: ["acme-ci-staging-deploy"], protectedRefsOnly: true },
         ],
       };
     });

@@ -131,6 +131,7 @@ describe("attack paths: who decrypts the SecureStrings (key policies evaluated w
       "dev:/acme-ci/dev/legacy-pull/secret-access-key": [],
       "staging:/acme-ci/staging/runner/build/token": ["acme-ci-staging-runner-host"],
       "staging:/acme-ci/staging/runner/test/token": ["acme-ci-staging-runner-host"],
+      "staging:/acme-ci/staging/runner/deploy/token": ["acme-ci-staging-deploy-runner-host"],
       "production:/acme-ci/production/runner/build/token": ["acme-ci-production-runner-host"],
       "production:/acme-ci/production/runner/test/token": ["acme-ci-production-runner-host"],
       "production:/acme-ci/production/runner/deploy/token": ["acme-ci-production-deploy-runner-host"],

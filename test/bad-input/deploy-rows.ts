@@ -73,6 +73,7 @@ export const deployRows: readonly BadInput[] = [
         runners: [
           { name: "build", tags: ["acme-ci-staging-protected-build"], protectedRefsOnly: true },
           { name: "test", tags: ["acme-ci-staging-protected-test"], allowUnprotectedJobs: { reason: "a plain test runner without docker access for every branch" } },
+          { name: "deploy", tags: ["acme-ci-staging-deploy"], protectedRefsOnly: true },
         ],
       },
     }, 1),
@@ -81,6 +82,52 @@ export const deployRows: readonly BadInput[] = [
     value: { runner: "test", pool: "protected", protectedRefsOnly: false },
     rule: /lets any branch's job share the host with a deploy/,
     fix: /remove allowUnprotectedJobs/,
+  },
+  // ... and its hosts: every runner sharing the deploy route's hosts is judged, not only the one it names.
+  {
+    name: "deploy jobs on the protected pool, whose hosts also run the socket-binding build runner of three projects",
+    run: withEnv({ runners: { ...staging.runners!, deploy: undefined } }, 1),
+    path: `${E1}/deploy`,
+    subject: "deploy hosts",
+    value: { deployRunner: "test", pool: "protected", sharesHostsWith: "build", dockerAccess: "socket-binding", privileged: false, protectedRefsOnly: true, projects: ["acme/app", "acme/web", "acme/toolbox"] },
+    rule: /runner build \(protected pool\), which shares the hosts of deploy runner test, runs jobs that are root on the host \(docker access socket-binding\).*several projects \(acme\/app, acme\/web, acme\/toolbox\), so a protected job of one project takes over another project's deploy/,
+    fix: /give deploy jobs hosts of their own \(runners\.deploy.*or let the hosts serve one project \(projects: \["acme\/app"\] on every runner of the protected pool, no group runner\)/,
+  },
+  {
+    name: "deploy jobs on a protected runner whose hosts also run a runner opened to unprotected jobs",
+    run: withEnv({
+      deploy: { runner: "test" },
+      gitlab: {
+        ...staging.gitlab,
+        runners: [
+          { name: "build", tags: ["acme-ci-staging-protected-build"], allowUnprotectedJobs: { reason: "every branch of these projects builds with the warm layer cache" } },
+          { name: "test", tags: ["acme-ci-staging-protected-test"], protectedRefsOnly: true },
+          { name: "deploy", tags: ["acme-ci-staging-deploy"], protectedRefsOnly: true },
+        ],
+      },
+    }, 1),
+    path: `${E1}/deploy/runner`,
+    subject: "deploy hosts",
+    value: { deployRunner: "test", pool: "protected", sharesHostsWith: "build", dockerAccess: "socket-binding", privileged: false, protectedRefsOnly: null, projects: ["acme/app", "acme/web", "acme/toolbox"] },
+    rule: /runner build \(protected pool\), which shares the hosts of deploy runner test, takes jobs of unprotected refs: a deploy job routed to a pool that takes unprotected jobs/,
+    fix: /give deploy jobs hosts of their own \(runners\.deploy\), or register runner build .* protectedRefsOnly: true/,
+  },
+  {
+    name: "a deploy pool without a registration in an explicit gitlab.runners list (its deploy jobs fell back to the protected pool)",
+    run: withEnv({
+      gitlab: {
+        ...staging.gitlab,
+        runners: [
+          { name: "build", tags: ["acme-ci-staging-protected-build"], protectedRefsOnly: true },
+          { name: "test", tags: ["acme-ci-staging-protected-test"], protectedRefsOnly: true },
+        ],
+      },
+    }, 1),
+    path: `${E1}/runners/deploy`,
+    subject: "runner",
+    value: "deploy",
+    rule: /the deploy pool's runner needs a GitLab registration named "deploy", and gitlab\.runners \(an explicit list\) has none/,
+    fix: /add \{ name: "deploy", tags: \["acme-ci-staging-deploy"\], protectedRefsOnly: true \} to gitlab\.runners, or drop runners\.deploy/,
   },
   { name: "deploy jobs in an environment without runners", run: withEnv({ runners: undefined }, 1), path: `${E1}/deploy`, subject: "deploy runner", value: undefined, rule: /deploy jobs need a registered runner of the environment that takes protected refs only/, fix: /add runners\.deploy/ },
   // A rollback configured without a place to record the last good digest.

@@ -42,7 +42,7 @@ describe("deploy template of the example (published as deploy.yml)", () => {
 
   test.each(["staging", "production"])("%s: every job carries environment:, protected-only rules, the deploy runner's tags and one resource group", (env) => {
     const tags = published.environments.find((e) => e.name === env)!.runnerTags;
-    expect(tags).toEqual([env === "production" ? "acme-ci-production-deploy" : "acme-ci-staging-protected-test"]);
+    expect(tags).toEqual([`acme-ci-${env}-deploy`]);
     for (const name of [`promote-${env}`, `deploy-${env}`, `rollback-${env}`]) {
       const job = jobs[name]!;
       expect({ name, environment: job.environment!.name, tags: job.tags, extends: job.extends, resource_group: job.resource_group }).toEqual({

@@ -99,10 +99,12 @@ describe("protected environments for the deploy jobs (GitLab Premium and Ultimat
     ...exampleConfig,
     environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, tier }, ...(e.deploy ? { deploy: { ...e.deploy, ...deploy } } : {}) }) as EnvironmentConfig),
   });
-  // On Free, environments of one group cannot all scope their group variables: one environment that builds and deploys.
+  // On Free, environments of one group cannot all scope their group variables: one environment that builds and deploys
+  // (on a deploy pool: its protected pool's hosts run the socket-binding build runner of three projects).
+  const dev = exampleConfig.environments[0]!;
   const freeConfig: PlatformConfig = {
     ...exampleConfig,
-    environments: [{ ...exampleConfig.environments[0]!, gitlab: { ...exampleConfig.environments[0]!.gitlab, tier: "free" }, deploy: {} } as EnvironmentConfig],
+    environments: [{ ...dev, gitlab: { ...dev.gitlab, tier: "free" }, deploy: {}, runners: { ...dev.runners!, deploy: { capacity: { minSize: 1, maxSize: 1 } } } } as EnvironmentConfig],
   };
 
   test("premium (the example): every deploying project's staging and production environments (not the toolbox project's, which deploys nothing), deploy access Maintainer; nothing where nothing deploys", () => {

@@ -51,7 +51,7 @@ describe("runner pools: bad input gets a clear error", () => {
   test("two environments registering untagged runners in one group", () => {
     const both = (env: EnvironmentConfig): EnvironmentConfig => ({
       ...env,
-      gitlab: { ...env.gitlab, runners: [{ name: "build", untagged: true, protectedRefsOnly: true }, { name: "test", tags: [`t-${env.name}`], protectedRefsOnly: true }, ...(env.runners?.unprotected ? [{ name: "mr", tags: ["mr"] }] : [])] },
+      gitlab: { ...env.gitlab, runners: [{ name: "build", untagged: true, protectedRefsOnly: true }, { name: "test", tags: [`t-${env.name}`], protectedRefsOnly: true }, ...(env.runners?.unprotected ? [{ name: "mr", tags: ["mr"] }] : []), ...(env.runners?.deploy ? [{ name: "deploy", tags: [`d-${env.name}`], protectedRefsOnly: true }] : [])] },
     });
     const config = withEnvironment(1, both);
     const twice = { ...config, environments: config.environments.map((e, i) => (i === 0 ? both(e) : e)) };

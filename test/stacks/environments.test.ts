@@ -35,14 +35,20 @@ describe.each(["dev", "staging"])("%s: cheap and off at night", (env) => {
     );
   });
 
-  test("no deploy fleet; the protected pool's registrations are ref_protected, only dev has an unprotected pool", () => {
-    expect(stacks.environments.get(env)!.deployFleet).toBeUndefined();
+  test("dev has no deploy fleet, staging one on-demand deploy host (its deploy jobs must not share the socket-binding build runner's hosts); the protected and deploy pools' registrations are ref_protected, only dev has an unprotected pool", () => {
+    expect(stacks.environments.get(env)!.deployFleet === undefined).toBe(env === "dev");
     const unprotected = env === "dev" ? [`acme-ci-${env}-unprotected-manager`, `acme-ci-${env}-unprotected-mr-workers`] : [];
-    expect(groups(env).map((g) => g.name)).toEqual([`acme-ci-${env}-runners`, ...unprotected]);
+    const deploy = env === "staging" ? [`acme-ci-${env}-deploy-runners`] : [];
+    expect(groups(env).map((g) => g.name).sort()).toEqual([`acme-ci-${env}-runners`, ...unprotected, ...deploy].sort());
+    if (env === "staging") {
+      expect({ min: group(env, "acme-ci-staging-deploy-runners").min_size, max: group(env, "acme-ci-staging-deploy-runners").max_size }).toEqual({ min: 1, max: 1 });
+      expect(distribution(env, "acme-ci-staging-deploy-runners")).toEqual(expect.objectContaining({ on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 100 }));
+    }
     expect(values(env, "gitlab_user_runner").map((r) => r.access_level).sort()).toEqual([
       ...(env === "dev" ? ["not_protected"] : []),
       "ref_protected",
       "ref_protected",
+      ...(env === "staging" ? ["ref_protected"] : []),
     ]);
   });
 
@@ -134,7 +140,7 @@ describe("outputs", () => {
     expect(Object.keys(of(env).output!)).toEqual(expect.arrayContaining(common));
   });
 
-  test("staging has exactly the common ones; dev adds the unprotected pool (its hosts, and the tenants' unprotected roles and repositories), production the deploy fleet and the Nexus mirror", () => {
+  test("staging has the common ones and its deploy fleet; dev adds the unprotected pool (its hosts, and the tenants' unprotected roles and repositories), production the deploy fleet and the Nexus mirror", () => {
     expect(Object.keys(of("dev").output!).filter((k) => !common.includes(k)).sort()).toEqual([
       "repository-url-app-unprotected-app",
       "repository-url-app-unprotected-app-ci",
@@ -149,7 +155,7 @@ describe("outputs", () => {
       "role-arn-web-unprotected",
       "unprotected-runner-group-name",
     ]);
-    expect(Object.keys(of("staging").output!).sort()).toEqual([...common].sort());
+    expect(Object.keys(of("staging").output!).filter((k) => !common.includes(k)).sort()).toEqual(["deploy-runner-group-name", "role-arn-deploy-runner-host"]);
     expect(Object.keys(of("production").output!).filter((k) => !common.includes(k)).sort()).toEqual([
       "deploy-runner-group-name",
       "mirror-admin-password-parameter",

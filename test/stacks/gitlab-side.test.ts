@@ -201,6 +201,7 @@ describe("configuration: GitLab side", () => {
       runners: [
         { name: "build", tags: ["acme-ci-staging-build"], protectedRefsOnly: true, existingTokenParameter: "/acme-ci/staging/runner/manual-token" },
         { name: "test", tags: ["acme-ci-staging-test"], protectedRefsOnly: true, existingTokenParameter: "/acme-ci/staging/runner/manual-test-token" },
+        { name: "deploy", tags: ["acme-ci-staging-deploy"], protectedRefsOnly: true, existingTokenParameter: "/acme-ci/staging/runner/manual-deploy-token" },
       ],
     });
     const built = buildPlatform(Testing.app(), config);

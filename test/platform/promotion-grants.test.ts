@@ -1,0 +1,102 @@
+import { Testing } from "cdktf";
+import { deployPinsOf } from "../../lib/platform/promotion-targets";
+import { promotedRepositoriesOf } from "../../lib/platform/promotion-grants";
+import { promotionSourceUrl } from "../../lib/platform/promotion";
+import { buildPlatform } from "../../stacks/app";
+import { type EnvironmentConfig, type PlatformConfig } from "../../stacks/config";
+import { exampleConfig } from "../../stacks/example-config";
+import { resourcesOf, type SynthJson } from "../support/synth";
+
+/*
+ * Promotion pull grants, read from the synthesized policies: a target environment's protected role
+ * of a tenant pulls exactly the source repositories its promote jobs copy (least privilege), and a
+ * cross-account source repository's policy names the target role only on those repositories.
+ */
+const synthAll = (config: PlatformConfig) => {
+  const stacks = buildPlatform(Testing.app(), config);
+  return new Map([...stacks.environments].map(([name, stack]) => [name, JSON.parse(Testing.synth(stack)) as SynthJson]));
+};
+type Statement = { Effect: string; Action: string[]; Resource: string[] };
+
+/** The literal ECR repository ARNs of other environments the role named `roleName` may pull (`ecr:BatchGetImage`), read from its inline policies. */
+function crossEnvironmentPulls(json: SynthJson, env: string, roleName: string): string[] {
+  const roleId = Object.entries(resourcesOf(json, "aws_iam_role")).find(([, r]) => r.name === roleName)![0];
+  const statements = Object.values(resourcesOf(json, "aws_iam_role_policy"))
+    .filter((p) => p.role === `\${aws_iam_role.${roleId}.name}`)
+    .flatMap((p) => (JSON.parse(String(p.policy)) as { Statement: Statement[] }).Statement);
+  return statements
+    .filter((s) => s.Effect === "Allow" && s.Action.includes("ecr:BatchGetImage"))
+    .flatMap((s) => s.Resource)
+    // Platform repositories (`acme/<environment>/...`) of another environment; pull-through prefixes are not promotion.
+    .filter((arn) => arn.startsWith("arn:aws:ecr:") && arn.includes(":repository/acme/") && !arn.includes(`:repository/acme/${env}/`))
+    .sort();
+}
+
+/** The repositories of a stack that carry a repository policy, by name. */
+function repositoriesWithPolicy(json: SynthJson): string[] {
+  const names = new Map(Object.entries(resourcesOf(json, "aws_ecr_repository")).map(([id, r]) => [`\${aws_ecr_repository.${id}.name}`, String(r.name)]));
+  return Object.values(resourcesOf(json, "aws_ecr_repository_policy"))
+    .map((p) => names.get(String(p.repository))!)
+    .sort();
+}
+
+const repo = (account: string, name: string) => `arn:aws:ecr:eu-central-1:${account}:repository/${name}`;
+const json = synthAll(exampleConfig);
+
+describe("promotion pull grants cover exactly the promoted repositories (synthesized example policies)", () => {
+  test.each([
+    ["staging", "111111111111", "dev"],
+    ["production", "111111111111", "staging"],
+  ])("fault: %s's protected roles pulled every repository of their tenant in the source (app, app-ci, toolbox); now the deployed app image of a deploying tenant, the toolbox image of the toolbox project", (env, sourceAccount, source) => {
+    const stack = json.get(env)!;
+    expect(crossEnvironmentPulls(stack, env, `acme-ci-${env}-app-protected`)).toEqual([repo(sourceAccount, `acme/${source}/app/app`)]);
+    expect(crossEnvironmentPulls(stack, env, `acme-ci-${env}-web-protected`)).toEqual([repo(sourceAccount, `acme/${source}/web/app`)]);
+    expect(crossEnvironmentPulls(stack, env, `acme-ci-${env}-toolbox-protected`)).toEqual([repo(sourceAccount, `acme/${source}/toolbox/toolbox`)]);
+  });
+
+  test("dev (the build environment, promoted from nothing) pulls no other environment's repository", () => {
+    for (const tenant of ["app", "web", "toolbox"]) expect(crossEnvironmentPulls(json.get("dev")!, "dev", `acme-ci-dev-${tenant}-protected`)).toEqual([]);
+  });
+
+  test("fault: every staging repository of a promoted tenant named production's role in its policy; now only the three promoted ones (cross-account half of the grant)", () => {
+    expect(repositoriesWithPolicy(json.get("staging")!)).toEqual(["acme/staging/app/app", "acme/staging/toolbox/toolbox", "acme/staging/web/app"]);
+    // Same account (dev -> staging): the identity policy alone grants it; no repository policy.
+    expect(repositoriesWithPolicy(json.get("dev")!)).toEqual([]);
+  });
+
+  test("the check can fail: deploying the ci image role instead promotes (and grants) app-ci, not app", () => {
+    const ci: PlatformConfig = { ...exampleConfig, environments: exampleConfig.environments.map((e) => (e.deploy ? ({ ...e, deploy: { ...e.deploy, image: "ci" } } as EnvironmentConfig) : e)) };
+    const synth = synthAll(ci);
+    expect(crossEnvironmentPulls(synth.get("production")!, "production", "acme-ci-production-web-protected")).toEqual([repo("111111111111", "acme/staging/web/app-ci")]);
+    expect(repositoriesWithPolicy(synth.get("staging")!)).toEqual(["acme/staging/app/app-ci", "acme/staging/toolbox/toolbox", "acme/staging/web/app-ci"]);
+  });
+
+  test("an environment promoted into without deploy jobs has no promote jobs, so no promotion grant", () => {
+    const noProductionDeploy: PlatformConfig = {
+      ...exampleConfig,
+      environments: exampleConfig.environments.map((e) => (e.name === "production" ? ({ ...e, deploy: undefined } as EnvironmentConfig) : e)),
+    };
+    const synth = synthAll(noProductionDeploy);
+    for (const tenant of ["app", "web", "toolbox"]) expect(crossEnvironmentPulls(synth.get("production")!, "production", `acme-ci-production-${tenant}-protected`)).toEqual([]);
+    expect(repositoriesWithPolicy(synth.get("staging")!)).toEqual([]);
+  });
+});
+
+describe("the granted repositories are the ones the promote jobs pin", () => {
+  test.each(["staging", "production"])("%s: promotedRepositoriesOf names exactly the promoteFrom rows of deploy.yml and the toolbox promotion", (name) => {
+    const env = exampleConfig.environments.find((e) => e.name === name)!;
+    const source = exampleConfig.environments[exampleConfig.environments.indexOf(env) - 1]!;
+    const pins = deployPinsOf(exampleConfig, env, source, "acme/toolbox");
+    const pinned = [...pins.targets, ...(pins.toolbox ? [pins.toolbox] : [])].map((t) => t.promoteFrom).sort();
+    const granted = promotedRepositoriesOf(env, source, "acme/toolbox")
+      .map((p) => promotionSourceUrl(source, p.tenant, p.repositoryId))
+      .sort();
+    expect(granted).toEqual(pinned);
+    expect(granted).toHaveLength(3);
+  });
+
+  test("without a toolbox project every tenant deploys: acme/toolbox has no app repository, so nothing of it is promoted", () => {
+    const [dev, staging] = exampleConfig.environments as [EnvironmentConfig, EnvironmentConfig];
+    expect(promotedRepositoriesOf(staging, dev, undefined).map((p) => `${p.tenant.path} ${p.repositoryId}`)).toEqual(["acme/app app", "acme/web app"]);
+  });
+});
