@@ -17,7 +17,7 @@
  * This module imports only types of the configuration (like runner-pools.ts).
  */
 import { check } from "../core/errors";
-import { forbiddenHostPathOf } from "../core/host-path";
+import { forbiddenHostPathOf, type untrustedJobVolumeProblem } from "../core/host-path";
 import { type RunnerRegistrationConfig } from "./environment-config";
 import { controlsHost, type PoolRunner, type RunnerPoolName, takesUnprotectedJobs } from "./runner-pools";
 
@@ -35,11 +35,16 @@ export interface DeployHostProblem {
 
 /**
  * Whether a runner's jobs are root on their host: the docker socket, docker-in-docker or privileged
- * mode ({@link controlsHost}), or a job volume (docker `-v` syntax, `<host path>:<container path>`)
- * whose host part gives the host ({@link forbiddenHostPathOf}: `/`, a container runtime socket,
- * the runner's configuration, `/proc`, ...). The configuration check refuses such volumes on every
- * runner; a library caller's pools are judged the same. A plain host directory (`/srv/gomod`) is
- * shared state, not root.
+ * mode ({@link controlsHost}), or a job volume (docker `-v` syntax,
+ * `<host path>:<container path>[:<mode>]`) that gives the host:
+ * - a host part that is, holds or lies inside a path that controls the host
+ *   ({@link forbiddenHostPathOf}: `/`, a container runtime socket, the runner's configuration,
+ *   `/proc`, ...), read-only or not;
+ * - any other host directory mounted writable: a job can plant what root or another job runs
+ *   there (`/usr/local/bin`, `/etc/systemd/system`, `/etc/cron.d` are run by the host; a denylist
+ *   misses the next such directory, the reasoning of {@link untrustedJobVolumeProblem}).
+ * A read-only host directory outside those paths, a container path (`/cache`) and a named docker
+ * volume (`gomod:/go/pkg/mod`) do not.
  */
 export function rootOnHost(runner: Pick<PoolRunner, "dockerAccess" | "privileged" | "volumes">): boolean {
   return controlsHost(runner) || (runner.volumes ?? []).some(givesTheHost);
@@ -47,8 +52,10 @@ export function rootOnHost(runner: Pick<PoolRunner, "dockerAccess" | "privileged
 
 function givesTheHost(volume: string): boolean {
   if (volume.includes("docker.sock") || volume.includes("containerd.sock")) return true;
-  const [source, target] = volume.split(":");
-  return target !== undefined && source!.startsWith("/") && forbiddenHostPathOf(source!) !== undefined;
+  const [source, target, mode] = volume.split(":");
+  if (target === undefined || !source!.startsWith("/")) return false;
+  if (forbiddenHostPathOf(source!) !== undefined) return true;
+  return !(mode ?? "").split(",").includes("ro");
 }
 
 /**

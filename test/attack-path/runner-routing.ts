@@ -59,11 +59,20 @@ export function hostsOf(registration: RegistrationModel, stacks: readonly StackM
   return stack.hosts.filter((h) => h.runners.some((r) => r.tokenParameter === registration.tokenParameter));
 }
 
-/** Whether any job of the registration runs with the docker socket or privileged on its hosts. */
+/**
+ * Whether any job of the registration is root on its hosts: the docker socket, privileged mode, or a
+ * host directory mounted writable into the job (`<host>:<container>` without `:ro`; the host runs
+ * what a job plants in `/usr/local/bin`, systemd units or cron), read from the rendered config.toml.
+ */
 export function controlsHost(registration: RegistrationModel, stacks: readonly StackModel[]): boolean {
   return hostsOf(registration, stacks)
     .flatMap((h) => h.runners)
-    .some((r) => r.tokenParameter === registration.tokenParameter && (r.socketBinding || r.privileged));
+    .some((r) => r.tokenParameter === registration.tokenParameter && (r.socketBinding || r.privileged || r.volumes.some(writableHostDirectory)));
+}
+
+function writableHostDirectory(volume: string): boolean {
+  const [host, container, mode] = volume.split(":");
+  return container !== undefined && host!.startsWith("/") && !(mode ?? "").split(",").includes("ro");
 }
 
 /** IAM wildcard match (`*` any characters, `?` one), case-insensitive for actions. */

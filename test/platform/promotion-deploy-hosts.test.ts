@@ -80,9 +80,23 @@ describe("the deploy route's hosts", () => {
     expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["gomod:/go/pkg/mod"] })).toBe(false);
     expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["/:/host:ro"] })).toBe(true);
     expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["/etc/gitlab-runner:/x"] })).toBe(true);
-    // A host directory is shared state between the runner's jobs, not the host.
-    expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["/srv/gomod:/go/pkg/mod", "/cache"] })).toBe(false);
+    // A read-only host directory, a container path and a named volume do not give the host.
+    expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["/srv/gomod:/go/pkg/mod:ro", "/cache", "gomod:/go/pkg/mod"] })).toBe(false);
     expect(rootOnHost({ dockerAccess: "none", privileged: true })).toBe(true);
+  });
+
+  test("fault: a writable host directory outside the forbidden list (/usr/local/bin, systemd units, cron) let a build job of another project plant what the host runs as root, and the deploy jobs were still routed to its hosts", () => {
+    for (const volume of ["/usr/local/bin:/tools", "/etc/systemd/system:/units", "/etc/cron.d:/cron", "/usr:/hostusr", "/var/log:/logs", "/srv/gomod:/go/pkg/mod", "/srv/gomod:/go/pkg/mod:rw", "/opt:/opt:z"]) {
+      const hostVolume = (e: EnvironmentConfig): EnvironmentConfig => ({
+        ...e,
+        runners: { ...e.runners!, runners: e.runners!.runners.map((r): RunnerConfigEntry => (r.name === "build" ? { ...r, dockerAccess: "none", builder: "none", volumes: [volume] } : r)) },
+      });
+      expect({ volume, problems: stagingWith((e) => hostVolume(withoutDeployPool(e))).problems }).toEqual({ volume, problems: ["build: controls-host"] });
+      expect({ volume, root: rootOnHost({ dockerAccess: "none", privileged: false, volumes: [volume] }) }).toEqual({ volume, root: true });
+    }
+    // Read-only: files leak, nothing is planted; unless the path itself controls the host.
+    expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["/usr/local/bin:/tools:ro"] })).toBe(false);
+    expect(rootOnHost({ dockerAccess: "none", privileged: false, volumes: ["/var/lib/docker:/d:ro"] })).toBe(true);
   });
 
   test("fault kind: a registration of another pool carrying the deploy jobs' tag adds its hosts (GitLab gives the job to any runner with all its tags)", () => {
