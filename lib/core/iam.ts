@@ -122,8 +122,14 @@ export class PolicyDocument implements IGrantable {
     statements.forEach((s) => this.addToPrincipalPolicy(s));
   }
 
-  /** Adds a statement. */
+  /**
+   * Adds a statement.
+   * @throws ValidationError when the statement names both `resources` and `notResources` (IAM takes
+   *   one of `Resource` and `NotResource` per statement: IAM User Guide, "IAM JSON policy elements:
+   *   NotResource").
+   */
   public addToPrincipalPolicy(statement: PolicyStatement): void {
+    checkStatementTarget(statement);
     this.statements.push(statement);
   }
 
@@ -168,8 +174,27 @@ export function mergeStatements(statements: readonly PolicyStatement[]): PolicyS
   return [...byActions.values()];
 }
 
-/** One statement as IAM JSON. */
+/**
+ * Refuses a statement that names both `resources` and `notResources`: IAM takes one of `Resource`
+ * and `NotResource` per statement (IAM User Guide, "IAM JSON policy elements: NotResource"), and
+ * rendering one would silently drop the other.
+ */
+function checkStatementTarget(s: PolicyStatement): void {
+  check(!(s.notResources && s.notResources.length > 0 && s.resources.length > 0), {
+    path: `policy statement ${s.sid ?? JSON.stringify(s.actions)}`,
+    subject: "resources",
+    value: s.resources,
+    rule: "a statement names resources or notResources, not both (IAM's Resource and NotResource elements exclude each other)",
+    fix: "leave resources empty ([]) with notResources, or split it into two statements",
+  });
+}
+
+/**
+ * One statement as IAM JSON.
+ * @throws ValidationError when the statement names both `resources` and `notResources`.
+ */
 export function statementToJson(s: PolicyStatement): Record<string, unknown> {
+  checkStatementTarget(s);
   return {
     ...(s.sid ? { Sid: s.sid } : {}),
     Effect: s.effect ?? "Allow",

@@ -1,5 +1,6 @@
 import { Lazy } from "cdktf";
-import { mergeStatements } from "../../lib/core/iam";
+import { mergeStatements, PolicyDocument, statementToJson } from "../../lib/core/iam";
+import { ValidationError } from "../../lib/core/errors";
 
 /** What cdktf writes for the n-th string token of an app. */
 const token = (n: number) => `\${TfToken[TOKEN.${n}]}`;
@@ -25,5 +26,20 @@ describe("mergeStatements resource order", () => {
     const first = Lazy.stringValue({ produce: () => "a" });
     const second = Lazy.stringValue({ produce: () => "b" });
     expect(mergeStatements([{ actions: ["x:Y"], resources: [second, first] }])[0]!.resources).toEqual([first, second]);
+  });
+});
+
+describe("statements with resources and notResources", () => {
+  const both = { actions: ["kms:Decrypt"], resources: ["arn:aws:kms:eu-central-1:111111111111:key/a"], notResources: ["arn:aws:kms:eu-central-1:111111111111:key/b"] };
+
+  test("fault: statementToJson rendered NotResource and silently dropped the resources; now both are refused when the statement is added and when it is rendered", () => {
+    expect(() => new PolicyDocument([both])).toThrow(ValidationError);
+    expect(() => new PolicyDocument([both])).toThrow(/names resources or notResources, not both/);
+    expect(() => statementToJson(both)).toThrow(/leave resources empty/);
+  });
+
+  test("either alone renders its own element", () => {
+    expect(statementToJson({ ...both, notResources: undefined })).toEqual({ Effect: "Allow", Action: ["kms:Decrypt"], Resource: both.resources });
+    expect(statementToJson({ ...both, effect: "Deny", resources: [] })).toEqual({ Effect: "Deny", Action: ["kms:Decrypt"], NotResource: both.notResources });
   });
 });
