@@ -109,7 +109,36 @@ export function parsePolicyInput(path: string, json: unknown): LifecyclePolicyDo
   return doc;
 }
 
-/** Reads images: an array of `{ digest, tags, pushedAt, lastPulledAt? }` or `aws ecr describe-images` output. */
+/**
+ * The pagination tokens an incomplete `aws ecr describe-images` output carries: `NextToken` is what
+ * the AWS CLI prints when `--max-items` cut the list, `nextToken` the API's own token, printed as is
+ * with `--no-paginate` (AWS CLI User Guide, "Using the pagination options in the AWS CLI"; Amazon ECR
+ * API Reference, DescribeImages, response element `nextToken`).
+ */
+export const PAGINATION_TOKENS = ["NextToken", "nextToken"] as const;
+
+/**
+ * Refuses a describe-images output holding a pagination token: its `imageDetails` is one page, and
+ * the rules count images (`imageCountMoreThan`) and pick the oldest among all of them, so a preview of
+ * one page answers wrongly without saying so.
+ */
+function checkComplete(path: string, json: Record<string, unknown>): void {
+  const token = PAGINATION_TOKENS.find((key) => json[key] !== undefined && json[key] !== null);
+  check(token === undefined, {
+    path,
+    subject: token ?? "NextToken",
+    value: token === undefined ? undefined : json[token],
+    rule: "the images must be the repository's complete list: describe-images output with a pagination token is one page of it, and count rules and the oldest-first order need every image",
+    fix: "rerun `aws ecr describe-images --repository-name <name>` without --max-items and without --no-paginate (the AWS CLI then follows every page), or merge all pages' imageDetails into one file",
+  });
+}
+
+/**
+ * Reads images: an array of `{ digest, tags, pushedAt, lastPulledAt? }` or `aws ecr describe-images` output.
+ *
+ * @throws ValidationError when the input is malformed, or when describe-images output carries a
+ *   pagination token ({@link PAGINATION_TOKENS}: an incomplete list).
+ */
 export function parseImagesInput(path: string, json: unknown): readonly LifecycleImage[] {
   const describe = isRecord(json) && Array.isArray(json.imageDetails);
   const list: unknown = describe ? json.imageDetails : json;
@@ -120,6 +149,7 @@ export function parseImagesInput(path: string, json: unknown): readonly Lifecycl
     rule: 'images are an array of { digest, tags, pushedAt, lastPulledAt? } or describe-images output { "imageDetails": [...] }',
     fix: "pass a JSON array of images or the output of `aws ecr describe-images`",
   });
+  if (describe) checkComplete(path, json);
   const digests = new Set<string>();
   return list.map((item: unknown, i: number): LifecycleImage => {
     const at = describe ? `imageDetails[${i}]` : `[${i}]`;

@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lifecyclePreviewMain as main, parseImagesInput } from "../../../lib/registry/lifecycle";
+import { EXIT_BAD_INPUT, PAGINATION_TOKENS } from "../../../lib/registry/lifecycle/cli";
 
 const fixtures = join(__dirname, "fixtures");
 const fixture = (name: string) => join(fixtures, name);
@@ -125,6 +126,23 @@ describe("lifecycle:preview", () => {
     }
   });
 
+  it("refuses describe-images output cut by --max-items (a NextToken): exit 2, nothing previewed, the fix named", () => {
+    const complete = JSON.parse(readFileSync(fixture("describe-images.json"), "utf8")) as { imageDetails: unknown[] };
+    const dir = mkdtempSync(join(tmpdir(), "lifecycle-page-"));
+    try {
+      // The first page of two: count rules would keep what the missing page's newer images push out.
+      const page = join(dir, "page.json");
+      writeFileSync(page, JSON.stringify({ imageDetails: complete.imageDetails.slice(0, 4), NextToken: "eyJuZXh0VG9rZW4iOiBudWxsfQ==" }));
+      const { code, stdout, stderr } = run(fixture("get-lifecycle-policy.json"), page, ...NOW);
+      expect({ code, stdout }).toEqual({ code: EXIT_BAD_INPUT, stdout: "" });
+      expect(stderr).toMatch(/page\.json: invalid NextToken "eyJ.*Rule: the images must be the repository's complete list.*Fix: rerun `aws ecr describe-images .*without --max-items/);
+      // The complete output of the same images is previewed.
+      expect(run(fixture("get-lifecycle-policy.json"), fixture("describe-images.json"), ...NOW).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("exits with the code of main when run as a script", () => {
     const cli = join(__dirname, "../../../lib/registry/lifecycle/cli.ts");
     const spawn = (...args: string[]) => spawnSync(process.execPath, ["-r", "@swc-node/register", cli, ...args], { encoding: "utf8" });
@@ -146,5 +164,15 @@ describe("parseImagesInput", () => {
     expect(() => parseImagesInput("d.json", { imageDetails: [{ imageDigest: "d", imageTags: "latest", imagePushedAt: "2024-06-01" }] })).toThrow(
       /^d\.json: invalid imageDetails\[0\]\.imageTags "latest"\. Rule: tags are an array of strings/,
     );
+  });
+
+  it.each(PAGINATION_TOKENS)("refuses describe-images output holding a pagination token (%s): an incomplete list", (token) => {
+    const details = [{ imageDigest: "sha256:x", imageTags: ["sha-a"], imagePushedAt: "2024-06-01T00:00:00Z" }];
+    expect(() => parseImagesInput("d.json", { imageDetails: details, [token]: "abc" })).toThrow(
+      new RegExp(`^d\\.json: invalid ${token} "abc"\\. Rule: the images must be the repository's complete list`),
+    );
+    // Without a token (or with the null a last page may carry) the same list is read.
+    expect(parseImagesInput("d.json", { imageDetails: details })).toHaveLength(1);
+    expect(parseImagesInput("d.json", { imageDetails: details, [token]: null })).toHaveLength(1);
   });
 });
