@@ -23,10 +23,12 @@
  * keeps the newest {@link MAX_ENTRIES}. A read or write that fails (read-only checkout, corrupt
  * entry) falls back to evaluating.
  *
- * Turned on by `PLATFORM_RULE_CACHE=<directory>`; `0`, an empty value or none leaves it off here
- * (the library has no default directory). The platform's app command and the test set-up read
- * the variable as they read the other cache variables (`stacks/cache-directory.cjs`: unset, empty
- * or `1` is their default directory, `.gen/rule-cache` for the app) and pass the result on.
+ * Turned on by `PLATFORM_RULE_CACHE=<directory>`. The variable reads by the rule of the platform's
+ * other cache variables (`stacks/cache-directory.cjs`): `0` is off; unset, empty or `1` is the
+ * default directory; anything else names the directory. The library has no default directory, so
+ * here unset, empty, `1` and `0` all leave the cache off (`1` is never a folder named `1`). The
+ * platform's app command and the test set-up give the default one (`.gen/rule-cache` for the
+ * app) and pass the resolved directory on.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
@@ -58,10 +60,19 @@ export interface CachedFinding {
 /** Entries kept in the directory; older ones are removed when a new one is written. */
 export const MAX_ENTRIES = 256;
 
-/** The cache directory named by `PLATFORM_RULE_CACHE`, or undefined when the cache is off. */
+/**
+ * Values of `PLATFORM_RULE_CACHE` that name no directory: `0` (off) and `1` and the empty value
+ * (the default directory, which the library does not have).
+ */
+export const NO_DIRECTORY_VALUES: readonly string[] = ["", "0", "1"];
+
+/**
+ * The cache directory named by `PLATFORM_RULE_CACHE` (resolved against the working directory), or
+ * undefined when the cache is off: the variable unset, or one of {@link NO_DIRECTORY_VALUES}.
+ */
 export function findingsCacheDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const dir = env.PLATFORM_RULE_CACHE;
-  return dir === undefined || dir === "" || dir === "0" ? undefined : path.resolve(dir);
+  return dir === undefined || NO_DIRECTORY_VALUES.includes(dir) ? undefined : path.resolve(dir);
 }
 
 /** Packages whose code the rules run (parsers) and whose data they read (the IAM dataset is read by its version). */

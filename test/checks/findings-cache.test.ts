@@ -3,11 +3,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { type TerraformStack } from "cdktf";
+import fc from "fast-check";
 import { codeHash, findingsCacheDirectory, findingsKey, MAX_ENTRIES, readFindings, writeFindings } from "../../lib/checks/findings-cache";
 import { suppressRule } from "../../lib/checks/suppressions";
 import { type RuleOptions } from "../../lib/checks/rule";
 import { checkStack, findingsOf } from "../support/annotations";
 import { setProcessEnv } from "../support/env";
+
+const { cacheDirectory } = require("../../stacks/cache-directory.cjs") as {
+  cacheDirectory: (variable: string, fallback: string, env?: NodeJS.ProcessEnv) => string | undefined;
+};
 
 /**
  * The findings cache may only return what evaluating the rules would: a changed stack, changed
@@ -40,6 +45,27 @@ describe("findings cache", () => {
     delete process.env.PLATFORM_RULE_CACHE;
     expect(findingsOf(checkStack(repository(true)), "ECR002")).toHaveLength(1);
     expect(entries()).toEqual([]);
+  });
+
+  test("fault: PLATFORM_RULE_CACHE=1 was a folder named 1; it is the default directory, which the library has none of (off)", () => {
+    expect(findingsCacheDirectory({ PLATFORM_RULE_CACHE: "1" })).toBeUndefined();
+    process.env.PLATFORM_RULE_CACHE = "1";
+    expect(findingsOf(checkStack(repository(true)), "ECR002")).toHaveLength(1);
+    expect(entries()).toEqual([]);
+  });
+
+  test("reads the variable as the app command does, with no default directory", () => {
+    const DEFAULT = "\0app-default"; // relative: no resolved directory equals it
+    const value = fc.oneof(fc.constantFrom(undefined, "", "0", "1", "01", "1 ", "x", "/abs/dir"), fc.string());
+    fc.assert(
+      fc.property(value, (v) => {
+        const env = v === undefined ? {} : { PLATFORM_RULE_CACHE: v };
+        const app = cacheDirectory("PLATFORM_RULE_CACHE", DEFAULT, env);
+        // Where the app takes its default, the library is off; elsewhere both name the same directory.
+        expect(findingsCacheDirectory(env)).toBe(app === DEFAULT ? undefined : app);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test("a second synth of the same stack reads the entry, with the same annotations", () => {
