@@ -12,7 +12,7 @@
  * and the IAM model resolves `${aws_launch_template.X.arn}` to the same ARN (as it names KMS keys).
  * Group ARNs carry a made-up group id (any id matches the group's name in a grant).
  */
-import { type SynthJson } from "../support/synth";
+import { resourceEntriesOf, type SynthJson } from "../support/synth";
 import { stackModelOf } from "./runner-model";
 
 type Json = Record<string, unknown>;
@@ -33,7 +33,6 @@ export interface FleetResource {
   readonly unprotected: boolean;
 }
 
-const resourcesOf = (json: SynthJson, type: string): [string, Json][] => Object.entries(((json.resource ?? {}) as Record<string, Record<string, Json>>)[type] ?? {});
 const providerOf = (json: SynthJson) => (json.provider as { aws?: Json[] } | undefined)?.aws?.[0];
 
 /** The logical id of the launch template a group launches (`launch_template`, or a mixed instances policy's). */
@@ -61,12 +60,12 @@ export function fleetResourcesOf(json: ReadonlyMap<string, SynthJson>): FleetRes
         .flatMap((h) => h.runners.map((r) => r.autoscaler?.groupName))
         .filter((g): g is string => g !== undefined),
     );
-    const groups = resourcesOf(j, "aws_autoscaling_group").map(([, g]) => ({ name: String(g.name), template: launchTemplateOf(g) }));
+    const groups = resourceEntriesOf(j, "aws_autoscaling_group").map(([, g]) => ({ name: String(g.name), template: launchTemplateOf(g) }));
     for (const group of groups) {
       const unprotected = workerGroups.has(group.name) || (group.template !== undefined && unprotectedHosts.has(group.template));
       found.push({ stack, arn: autoScalingGroupArn(region, account, group.name), what: `the Auto Scaling group ${group.name} of ${stack}`, unprotected });
     }
-    for (const [id, template] of resourcesOf(j, "aws_launch_template")) {
+    for (const [id, template] of resourceEntriesOf(j, "aws_launch_template")) {
       const launchedBy = groups.filter((g) => g.template === id);
       const unprotected = unprotectedHosts.has(id) || (launchedBy.length > 0 && launchedBy.every((g) => workerGroups.has(g.name)));
       found.push({ stack, arn: launchTemplateArn(region, account, stack, id), what: `the launch template ${String(template.name ?? id)} of ${stack}`, unprotected });

@@ -20,7 +20,7 @@
 import { actionName, actionsOfService, arnFormatsOf, coversEveryResourceOfAccount, expandAction, iamServiceKeys, type IamAction } from "../../lib/core/iam-data";
 import { cachePathOf } from "../../lib/platform/tenancy";
 import { wildcardMatch } from "../support/iam-evaluator";
-import { type SynthJson } from "../support/synth";
+import { resourceEntriesOf, type SynthJson } from "../support/synth";
 import { chainedFrom, type RoleNode } from "./iam-model";
 import { managedPolicyOf } from "./managed-policies";
 import { stackModelOf } from "./runner-model";
@@ -149,7 +149,6 @@ interface Target {
 
 const accountOf = (json: SynthJson) => String(((json.provider as { aws?: Json[] } | undefined)?.aws?.[0]?.allowed_account_ids as string[] | undefined)?.[0]);
 const regionOf = (json: SynthJson) => String((json.provider as { aws?: Json[] } | undefined)?.aws?.[0]?.region);
-const resourceEntriesOf = (json: SynthJson, type: string): [string, Json][] => Object.entries(((json.resource ?? {}) as Record<string, Record<string, Json>>)[type] ?? {});
 
 /** {@link fleetResourcesOf} once per scenario JSON (it reads every launch template's user data). */
 const fleetsByJson = new WeakMap<object, FleetResource[]>();

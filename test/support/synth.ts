@@ -27,6 +27,11 @@ export function resourcesOf(json: SynthJson, type: string): Record<string, Recor
   return json.resource?.[type] ?? {};
 }
 
+/** The resources of one type as `[logical id, config]` pairs (the entries of {@link resourcesOf}). */
+export function resourceEntriesOf(json: SynthJson, type: string): [string, Record<string, unknown>][] {
+  return Object.entries(resourcesOf(json, type));
+}
+
 /** The single resource of a type (fails when there is not exactly one). */
 export function onlyResource(json: SynthJson, type: string): Record<string, unknown> {
   const all = Object.values(resourcesOf(json, type));
