@@ -25,6 +25,11 @@ export interface PromotedRepository {
   readonly tenant: Tenant;
   /** The repository's config id, the same in both environments. */
   readonly repositoryId: string;
+  /**
+   * The image role promoted (`deploy.image` of the environment for a deploying tenant, `toolbox`
+   * for the toolbox project): its `PLATFORM_<ROLE>_PROMOTE_FROM` variable names the source repository.
+   */
+  readonly role: string;
 }
 
 /**
@@ -43,13 +48,14 @@ export function promotedRepositoriesOf(env: EnvironmentConfig, source: Environme
   const sourceTenants = tenantsOf(source);
   const inBoth = (tenant: Tenant, id: string | undefined): id is string =>
     id !== undefined && tenant.repositories.some((r) => r.id === id) && (sourceTenants.find((t) => t.path === tenant.path)?.repositories.some((r) => r.id === id) ?? false);
-  const appId = roles[deployedImageOf(env)];
+  const appRole = deployedImageOf(env);
+  const appId = roles[appRole];
   const toolboxId = roles.toolbox;
   const out: PromotedRepository[] = [];
   for (const tenant of tenantsOf(env)) {
     if (deploysTenant(tenant, toolboxProject)) {
-      if (inBoth(tenant, appId)) out.push({ tenant, repositoryId: appId });
-    } else if (inBoth(tenant, toolboxId)) out.push({ tenant, repositoryId: toolboxId });
+      if (inBoth(tenant, appId)) out.push({ tenant, repositoryId: appId, role: appRole });
+    } else if (inBoth(tenant, toolboxId)) out.push({ tenant, repositoryId: toolboxId, role: "toolbox" });
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { type EnvironmentConfig, imageRolesOf, type PlatformInfo } from "./confi
 import { protectedRunnerTagVariables } from "./job-routing";
 import { lastGoodDigestParameterName, promotionSourceUrl, recordsLastGoodDigest } from "./promotion";
 import { audienceOf, registryHostOf, servesUnprotected, type Tenant, tenantDeploymentRoleName, tenantRepositoryName, tenantRoleName } from "./tenancy";
+import { promotedRepositoriesOf } from "./promotion-grants";
 import { deploysTenant, toolboxSourceOf } from "./toolbox-source";
 
 /** Options of {@link tenantVariables}. */
@@ -43,7 +44,10 @@ export interface TenantVariablesOptions {
  * - with `deploy`, for a tenant that deploys (not the toolbox project): `PLATFORM_DEPLOY_ROLE_ARN` (its own deployment role) and, when the
  *   last good digest is recorded, `PLATFORM_LAST_GOOD_DIGEST_PARAMETER`, both protected;
  * - with a promotion `source`: `PLATFORM_<ROLE>_PROMOTE_FROM`, the source environment's
- *   protected repository of each image role both have.
+ *   protected repository of each repository promoted into `env` (`promotedRepositoriesOf`: with
+ *   `deploy`, the deployed image role of a deploying tenant, the toolbox role of the toolbox
+ *   project), which is exactly what the tenant's protected role may pull there; no variable names a
+ *   source repository the role cannot pull.
  * No value is secret: none is masked; all are raw (no `$` expansion).
  *
  * @param environmentScope GitLab environment scope (project variables have scopes on every tier)
@@ -75,7 +79,7 @@ export function tenantVariables(platform: PlatformInfo, env: EnvironmentConfig, 
     { key: PLATFORM_VARIABLES.audience, value: audienceOf(platform, env), description: "Audience of the GitLab OIDC token for this environment", protected: false, ...common },
     ...toolboxUrl,
     ...protectedRunnerTagVariables(platform, env, environmentScope),
-    ...deployVariables(platform, env, tenant, common, options.promotionSource, deploysTenant(tenant, options.toolboxProject ?? env.gitlab.toolboxProject?.path)),
+    ...deployVariables(platform, env, tenant, common, options.promotionSource, options.toolboxProject ?? env.gitlab.toolboxProject?.path),
   ];
 }
 
@@ -86,16 +90,18 @@ function deployVariables(
   tenant: Tenant,
   common: { readonly environmentScope: string; readonly raw: true; readonly masked: false },
   source: EnvironmentConfig | undefined,
-  deploys: boolean,
+  toolboxProject: string | undefined,
 ): CiVariableOptions[] {
-  const own = new Set(tenant.repositories.map((r) => r.id));
+  const deploys = deploysTenant(tenant, toolboxProject);
+  // Exactly the repositories the target's protected role may pull (the promotion grant's rows):
+  // a variable naming any other source repository would name one the role cannot pull.
   const promoted = source
-    ? Object.entries(imageRolesOf(env))
-        .filter(([, id]) => own.has(id))
-        .map(([role, id]): CiVariableOptions => ({
-          key: promoteFromVariable(role),
-          value: promotionSourceUrl(source, tenant, id),
-          description: `Repository of ${source.name} the ${role} image is promoted from (${tenant.path})`,
+    ? promotedRepositoriesOf(env, source, toolboxProject)
+        .filter((p) => p.tenant.path === tenant.path)
+        .map((p): CiVariableOptions => ({
+          key: promoteFromVariable(p.role),
+          value: promotionSourceUrl(source, tenant, p.repositoryId),
+          description: `Repository of ${source.name} the ${p.role} image is promoted from (${tenant.path})`,
           protected: false,
           ...common,
         }))

@@ -82,6 +82,47 @@ describe("promotion pull grants cover exactly the promoted repositories (synthes
   });
 });
 
+type Variable = { project: string; key: string; value: string };
+
+/** The `PLATFORM_<ROLE>_PROMOTE_FROM` variables of a stack, as `<project> <repository ARN>` (the URL's host is `<account>.dkr.ecr.<region>.amazonaws.com`). */
+function promoteFromVariables(json: SynthJson): string[] {
+  return (Object.values(resourcesOf(json, "gitlab_project_variable")) as Variable[])
+    .filter((v) => /^PLATFORM_[A-Z0-9_]+_PROMOTE_FROM$/.test(v.key))
+    .map((v) => {
+      const [, account, region, name] = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/(.+)$/.exec(v.value)!;
+      return `${v.project} arn:aws:ecr:${region}:${account}:repository/${name}`;
+    })
+    .sort();
+}
+
+/** The source repositories each tenant's protected role of `env` may pull, as `<project> <repository ARN>`. */
+function promotionPulls(json: SynthJson, env: string): string[] {
+  return ["app", "web", "toolbox"].flatMap((tenant) => crossEnvironmentPulls(json, env, `acme-ci-${env}-${tenant}-protected`).map((arn) => `acme/${tenant} ${arn}`)).sort();
+}
+
+describe("the promotion variables name exactly the repositories the protected roles may pull (synthesized example)", () => {
+  const variants: [string, PlatformConfig][] = [
+    ["the example", exampleConfig],
+    ["deploying the ci image role", { ...exampleConfig, environments: exampleConfig.environments.map((e) => (e.deploy ? ({ ...e, deploy: { ...e.deploy, image: "ci" } } as EnvironmentConfig) : e)) }],
+    ["production promoted into without deploy", { ...exampleConfig, environments: exampleConfig.environments.map((e) => (e.name === "production" ? ({ ...e, deploy: undefined } as EnvironmentConfig) : e)) }],
+  ];
+  const synths = new Map(variants.map(([name, config]) => [name, name === "the example" ? json : synthAll(config)]));
+
+  test.each(variants.flatMap(([name]) => ["dev", "staging", "production"].map((env) => [name, env] as const)))(
+    "fault: PLATFORM_<ROLE>_PROMOTE_FROM was published for every image role of a tenant (app-ci, and everything where the environment does not deploy) while the role pulls only the promoted repository; now the variables and the pull grant are the same set (%s, %s)",
+    (variant, env) => {
+      const stack = synths.get(variant)!.get(env)!;
+      expect(promoteFromVariables(stack)).toEqual(promotionPulls(stack, env));
+    },
+  );
+
+  test("the check can fail: the example's staging and production publish three promotion variables each, production without deploy none", () => {
+    for (const env of ["staging", "production"]) expect(promoteFromVariables(json.get(env)!)).toHaveLength(3);
+    expect(promoteFromVariables(synths.get("production promoted into without deploy")!.get("production")!)).toEqual([]);
+    expect(promoteFromVariables(json.get("staging")!)).not.toContainEqual(expect.stringContaining("app-ci"));
+  });
+});
+
 describe("the granted repositories are the ones the promote jobs pin", () => {
   test.each(["staging", "production"])("%s: promotedRepositoriesOf names exactly the promoteFrom rows of deploy.yml and the toolbox promotion", (name) => {
     const env = exampleConfig.environments.find((e) => e.name === name)!;

@@ -28,10 +28,11 @@ const plain = synthAll(exampleConfig);
 describe("promotion and deploy variables of the example", () => {
   const json = plain;
 
-  test("staging's app variables: the dev repositories it promotes from, the deployment role and the last-good-digest parameter, scoped to staging", () => {
+  test("staging's app variables: the dev repository it promotes from (the deployed app image only), the deployment role and the last-good-digest parameter, scoped to staging", () => {
     const app = variablesOf(json.get("staging")!, "acme/app");
     expect(app.PLATFORM_APP_PROMOTE_FROM).toEqual(["111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/dev/app/app", false, "staging"]);
-    expect(app.PLATFORM_CI_PROMOTE_FROM).toEqual(["111111111111.dkr.ecr.eu-central-1.amazonaws.com/acme/dev/app/app-ci", false, "staging"]);
+    // The CI image is not promoted: staging's protected role may not pull dev's app-ci, so no variable names it.
+    expect(app.PLATFORM_CI_PROMOTE_FROM).toBeUndefined();
     expect(app.PLATFORM_DEPLOY_ROLE_ARN).toEqual(["arn:aws:iam::111111111111:role/acme-ci-staging-app-deployment", true, "staging"]);
     expect(app.PLATFORM_LAST_GOOD_DIGEST_PARAMETER).toEqual(["/acme-ci/staging/deploy/app/last-good-digest", true, "staging"]);
   });
