@@ -816,3 +816,6 @@ export { isWellFormedAccountId, isWellFormedRegion, mayBeAccount } from "./core/
 // host-controlling runner of several projects); promotion grants cover exactly the promoted repositories.
 export { type DeployHostProblem, deployHostProblems, hostPoolsOf, rootOnHost, takesJobTagged, validateDeployHosts } from "./platform/deploy-hosts";
 export { type PromotedRepository, promotedRepositoriesOf } from "./platform/promotion-grants";
+
+// Deploy jobs: the fresh HOME of the pinned script
+export { PINNED_HOME_TEMPLATE } from "./gitlab/deploy-targets";

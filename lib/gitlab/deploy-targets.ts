@@ -133,8 +133,10 @@ export const AWS_CLI_REDIRECTS = [
  * (`BASH_ENV`, `ENV`, `LD_PRELOAD`, `LD_LIBRARY_PATH`, `PYTHONPATH`, `PYTHONHOME`, `PYTHONSTARTUP`);
  * and the git variables that would make `platform_branch_head` read another repository
  * (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_COMMON_DIR`, `GIT_NAMESPACE`, `GIT_CONFIG_PARAMETERS`,
- * `GIT_CONFIG_COUNT`; git reference, "Environment Variables"). `PATH` is not unset but pinned
- * ({@link DEFAULT_DEPLOY_SEARCH_PATH}).
+ * `GIT_CONFIG_COUNT`; git reference, "Environment Variables") or another configuration file or
+ * program (`GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM`, git 2.32 and later; `GIT_EXEC_PATH`;
+ * `XDG_CONFIG_HOME`, whose `git/config` git reads: git-config, "FILES"). `PATH` and `HOME` are not
+ * unset but pinned ({@link DEFAULT_DEPLOY_SEARCH_PATH}, {@link PINNED_HOME_TEMPLATE}).
  */
 export const JOB_REDIRECTS = [
   "DOCKER_HOST",
@@ -169,6 +171,10 @@ export const JOB_REDIRECTS = [
   "GIT_NAMESPACE",
   "GIT_CONFIG_PARAMETERS",
   "GIT_CONFIG_COUNT",
+  "GIT_CONFIG_GLOBAL",
+  "GIT_CONFIG_SYSTEM",
+  "GIT_EXEC_PATH",
+  "XDG_CONFIG_HOME",
 ] as const;
 
 /**
@@ -180,6 +186,21 @@ export const JOB_REDIRECTS = [
  * itself, in its own script file.
  */
 export const DEFAULT_DEPLOY_SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * The `mktemp -d` template of the `HOME` every pinned job's script sets right after `PATH`: a fresh
+ * directory (mode 0700, created by the job, empty), so no `HOME` variable chooses the files the
+ * programs read from it: the AWS CLI's `~/.aws/config` and `~/.aws/credentials` (`endpoint_url`,
+ * `ca_bundle`, `credential_process`, profiles; AWS CLI User Guide, "Configuration and credential
+ * file settings": default location `~/.aws/config`), the docker CLI's `~/.docker` (`config.json`
+ * with credential helpers, contexts; docker CLI reference, "Configuration files": default
+ * `$HOME/.docker`) and git's `~/.gitconfig` (git-config, "FILES"). An absolute template, so
+ * `TMPDIR` plays no part; the script stops when the directory cannot be made (an empty `HOME` would
+ * make the CLIs read `.aws` of the working directory).
+ */
+export const PINNED_HOME_TEMPLATE = "/tmp/platform-home.XXXXXXXXXX";
+
+const PINNED_HOME_COMMENT = "A fresh HOME: no variable picks the .aws, .docker or .gitconfig the AWS CLI, docker and git read.";
 
 /** The variables that survive the pinned script's unset of every `AWS_*` variable (the region is pinned again where it is given). */
 const AWS_KEPT = ["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_REGION", "AWS_DEFAULT_REGION"] as const;
@@ -247,7 +268,7 @@ function quoted(value: string | undefined): string {
 
 /**
  * The first line of each pinned job's script: pins `PATH` (`searchPath`) before it runs any
- * program, unsets {@link AWS_CLI_REDIRECTS}, {@link JOB_REDIRECTS} and every other exported `AWS_*`
+ * program, then `HOME` to a fresh private directory ({@link PINNED_HOME_TEMPLATE}), unsets {@link AWS_CLI_REDIRECTS}, {@link JOB_REDIRECTS} and every other exported `AWS_*`
  * variable but the web-identity token file and the region, pins `AWS_PAGER` empty (no pager
  * program runs; AWS CLI User Guide, "Using the pagination options in the AWS CLI", client-side pager: an empty `AWS_PAGER` disables it), assigns and exports
  * {@link PINNED_VARIABLES} from the row of `CI_PROJECT_PATH` (failing for a project without a
@@ -302,6 +323,9 @@ export function deployPinScript(path: string, pins: DeployPins): string {
     `# Pinned for ${pins.environment}: literals, which no CI/CD variable (pipeline, trigger, schedule, project, dotenv) can change.`,
     `PATH=${quoted(searchPath)}`,
     "export PATH",
+    `# ${PINNED_HOME_COMMENT}`,
+    `HOME=$(mktemp -d ${PINNED_HOME_TEMPLATE}) || exit 1`,
+    "export HOME",
     `unset ${AWS_CLI_REDIRECTS.join(" ")}`,
     `unset ${JOB_REDIRECTS.join(" ")}`,
     "# Every other AWS_* variable too (AWS_ENDPOINT_URL_<SERVICE> of any service): only the token file and the region stay.",

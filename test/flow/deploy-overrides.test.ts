@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { exampleConfig } from "../../stacks/example-config";
@@ -50,8 +50,10 @@ const ATTACK = {
  * Pipeline variables that would send the jobs' AWS and docker calls, their credentials or their
  * trust elsewhere: the docker daemon and config, proxies (both spellings), the AWS CLI's CA bundle,
  * config and credentials files, botocore data, endpoints (one of a service the jobs never call,
- * for the per-service form), and `PATH` (added in the test: a directory whose `aws` and `docker`
- * log the job that ran them before they pass the call on). The fake registry refuses a deploy
+ * for the per-service form), `PATH` (added in the test: a directory whose `aws` and `docker`
+ * log the job that ran them before they pass the call on) and `HOME` (added in the test: a
+ * directory holding `.aws/config` with an `endpoint_url` and `.docker/config.json`, as an artifact
+ * of an earlier stage would). The fake registry refuses a deploy
  * job's call made with any of these set (`FAKE_PINNED_JOBS`); build jobs, which the platform does
  * not pin, still run (their calls are not judged here).
  */
@@ -86,6 +88,8 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer 
     const evil = mkdtempSync(path.join(tmpdir(), "flow-attacker-bin-"));
     const evilLog = path.join(evil, "calls.log");
     const evilCalls = () => (existsSync(evilLog) ? readFileSync(evilLog, "utf8").split("\n").filter(Boolean) : []);
+    // A HOME whose AWS CLI and docker configuration send the calls elsewhere.
+    const evilHome = mkdtempSync(path.join(tmpdir(), "flow-attacker-home-"));
 
     beforeAll(async () => {
       restoreEnv = setProcessEnv({
@@ -99,7 +103,11 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer 
         writeFileSync(path.join(evil, tool), `#!/bin/sh\nprintf '%s %s\\n' "\${CI_JOB_NAME:-?}" "${tool}" >> ${JSON.stringify(evilLog)}\nexec ${JSON.stringify(shim)} "$@"\n`);
         chmodSync(path.join(evil, tool), 0o755);
       }
-      const attack = { ...ATTACK, ...REDIRECTS, PATH: `${evil}:${process.env.PATH ?? "/usr/bin:/bin"}` };
+      mkdirSync(path.join(evilHome, ".aws"));
+      writeFileSync(path.join(evilHome, ".aws", "config"), "[default]\nendpoint_url = https://aws.attacker.example\nca_bundle = /tmp/attacker-ca.pem\n");
+      mkdirSync(path.join(evilHome, ".docker"));
+      writeFileSync(path.join(evilHome, ".docker", "config.json"), JSON.stringify({ credsStore: "attacker" }));
+      const attack = { ...ATTACK, ...REDIRECTS, PATH: `${evil}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: evilHome };
       p.steered = await project.pipeline("main: pipeline variables aim elsewhere", { kind: "push", branch: "main" }, 0, { override: attack });
       project.repo.git("checkout", "-q", "main");
       project.repo.commit({ "src/index.js": "console.log(3);\n", BROKEN: "the app of this commit fails its smoke test\n" }, "broken change");
@@ -109,6 +117,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer 
       restoreEnv();
       flow.remove();
       rmSync(evil, { recursive: true, force: true });
+      rmSync(evilHome, { recursive: true, force: true });
     });
 
     const state = (): RegistryState & { parameters?: Record<string, string> } => project.registry();
@@ -142,7 +151,7 @@ describeWithTool(GITLAB_CI_LOCAL, "deploy flow: pipeline variables cannot steer 
       expect(state().parameters).toEqual({ "/acme-ci/staging/deploy/app/last-good-digest": built, "/acme-ci/production/deploy/app/last-good-digest": built });
     });
 
-    test("fault: DOCKER_HOST, DOCKER_CONFIG, the proxies (both cases), PATH, AWS_DATA_PATH, the AWS CLI's CA bundle, config and credentials files and endpoints as pipeline variables reached the deploy jobs' aws and docker calls; now PATH is pinned and the rest is unset before any call", () => {
+    test("fault: DOCKER_HOST, DOCKER_CONFIG, the proxies (both cases), PATH, HOME (a folder with .aws/config naming an endpoint_url), AWS_DATA_PATH, the AWS CLI's CA bundle, config and credentials files and endpoints as pipeline variables reached the deploy jobs' aws and docker calls; now PATH and HOME are pinned and the rest is unset before any call", () => {
       const pipeline = p.steered!;
       // The fake registry refused every deploy-job call made with one of them set: all deploy jobs passed, so none was.
       expect({ status: pipeline.run.run.status, passed: pipeline.run.passed.filter((j) => DEPLOY_JOBS.includes(j)).sort(), failed: pipeline.run.run.status === 0 ? "" : failure(pipeline) }).toEqual({

@@ -1,10 +1,13 @@
 import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import fc from "fast-check";
 import { parse } from "yaml";
 import { ValidationError } from "../../lib/core/errors";
 import { type CiJob } from "../../lib/gitlab/ci-yaml";
 import { DEPLOY_FUNCTIONS } from "../../lib/gitlab/deploy-script";
-import { AWS_CLI_REDIRECTS, DEFAULT_DEPLOY_SEARCH_PATH, JOB_REDIRECTS, PINNED_VARIABLES } from "../../lib/gitlab/deploy-targets";
+import { AWS_CLI_REDIRECTS, DEFAULT_DEPLOY_SEARCH_PATH, JOB_REDIRECTS, PINNED_HOME_TEMPLATE, PINNED_VARIABLES } from "../../lib/gitlab/deploy-targets";
 import { DEPLOY_JOB, deployScript, deployTemplate, type DeployTemplateEnvironment, UNPROTECTED_REF } from "../../lib/gitlab/deploy-template";
 import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { platformCiTemplates } from "../../lib/gitlab/platform-templates";
@@ -99,14 +102,16 @@ describe("deploy template of the example (published as deploy.yml)", () => {
   });
 
   // What a pipeline variable of each name could hold: anything (an attacker's repository, role, PATH, proxy, endpoint, empty).
-  const ATTACKED = [...PINNED_VARIABLES, ...AWS_CLI_REDIRECTS, ...JOB_REDIRECTS, "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PAGER", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_S3", "PATH"];
+  const ATTACKED = [...PINNED_VARIABLES, ...AWS_CLI_REDIRECTS, ...JOB_REDIRECTS, "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PAGER", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_S3", "PATH", "HOME"];
+  // Removes the fresh HOME a pinned script made when the test's shell exits (only a directory of the pinned template).
+  const CLEAN_HOME = `trap 'case $HOME in ${PINNED_HOME_TEMPLATE.replace(/X+$/, "")}*) rm -rf "$HOME" ;; esac' EXIT\n`;
   const hostile = fc.record(Object.fromEntries(ATTACKED.map((k) => [k, fc.string({ maxLength: 40 }).filter((v) => !v.includes("\0"))])) as Record<string, fc.Arbitrary<string>>);
 
   test("property: whatever the environment holds for the pinned names, the pinned script leaves the platform's values, pins PATH, and unsets what would redirect the AWS CLI or docker (every other AWS_* variable too)", () => {
     const pin = jobs["deploy-production"]!.script![0]!;
     const names = [...PINNED_VARIABLES, "AWS_REGION", "AWS_DEFAULT_REGION", "PATH"];
     const redirects = [...AWS_CLI_REDIRECTS, ...JOB_REDIRECTS];
-    const show = `${pin}\nfor v in ${names.join(" ")}; do printenv "$v" || echo "-"; done; for v in ${redirects.join(" ")}; do printenv "$v" && echo "SET $v"; done; echo "pager=[$AWS_PAGER]"; env | sed -n 's/^\\(AWS_[A-Za-z0-9_]*\\)=.*/\\1/p' | sort | tr '\\n' ' '`;
+    const show = `${CLEAN_HOME}${pin}\nfor v in ${names.join(" ")}; do printenv "$v" || echo "-"; done; for v in ${redirects.join(" ")}; do printenv "$v" && echo "SET $v"; done; echo "pager=[$AWS_PAGER]"; env | sed -n 's/^\\(AWS_[A-Za-z0-9_]*\\)=.*/\\1/p' | sort | tr '\\n' ' '`;
     const expected = [
       "arn:aws:iam::222222222222:role/acme-ci-production-app-protected",
       "222222222222.dkr.ecr.eu-central-1.amazonaws.com/acme/production/app/app",
@@ -139,13 +144,43 @@ describe("deploy template of the example (published as deploy.yml)", () => {
     expect(pin.filter((l) => !l.startsWith("#")).slice(0, 2)).toEqual([`PATH='${DEFAULT_DEPLOY_SEARCH_PATH}'`, "export PATH"]);
   });
 
+  test("fault: HOME was not pinned, so a HOME variable naming a folder with .aws/config (endpoint_url, ca_bundle, credential_process) or .docker/config.json redirected the STS, ECR and docker calls; now HOME is a fresh empty private directory, set right after PATH, before any other program runs", () => {
+    for (const [name, job] of Object.entries(jobs).filter(([n]) => /^(promote|deploy|rollback)-/.test(n))) {
+      const lines = job.script![0]!.split("\n").filter((l) => !l.startsWith("#"));
+      expect({ name, first: lines.slice(0, 4) }).toEqual({ name, first: [`PATH='${DEFAULT_DEPLOY_SEARCH_PATH}'`, "export PATH", `HOME=$(mktemp -d ${PINNED_HOME_TEMPLATE}) || exit 1`, "export HOME"] });
+      // The pin is the script's first entry: every aws, docker and git call of the job comes after it.
+      expect({ name, rest: job.script!.slice(1).some((l) => l.includes("PATH=") || l.includes("HOME=")) }).toEqual({ name, rest: false });
+    }
+    const pin = jobs["deploy-staging"]!.script![0]!;
+    const evil = mkdtempSync(path.join(tmpdir(), "deploy-attacker-home-"));
+    try {
+      mkdirSync(path.join(evil, ".aws"));
+      writeFileSync(path.join(evil, ".aws", "config"), "[default]\nendpoint_url = https://sts.attacker.example\n");
+      const out = execFileSync("/bin/sh", ["-c", `${CLEAN_HOME}${pin}\nprintf '%s\\n' "$HOME"; ls -A "$HOME" | wc -l; stat -c %a "$HOME"; printenv HOME`], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, HOME: evil, CI_PROJECT_PATH: "acme/app", CI_COMMIT_SHA: "0123abc" },
+      });
+      const [home, entries, mode, exported] = out.trimEnd().split("\n");
+      expect({ home, entries: entries?.trim(), mode, exported }).toEqual({ home: expect.stringMatching(/^\/tmp\/platform-home\.[A-Za-z0-9]{10}$/), entries: "0", mode: "700", exported: home });
+      // The shell removed it on exit; the attacker's file is still where it was, unread.
+      expect(existsSync(home!)).toBe(false);
+      expect(existsSync(path.join(evil, ".aws", "config"))).toBe(true);
+    } finally {
+      rmSync(evil, { recursive: true, force: true });
+    }
+  });
+
+  test("fault: GIT_CONFIG_GLOBAL, GIT_CONFIG_SYSTEM, GIT_EXEC_PATH and XDG_CONFIG_HOME (another git configuration or git program for platform_branch_head) were not unset; now they are", () => {
+    for (const name of ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_EXEC_PATH", "XDG_CONFIG_HOME"]) expect(JOB_REDIRECTS).toContain(name);
+  });
+
   test("a project without a row (another group's, or the toolbox project) fails before any AWS call", () => {
     const pin = jobs["deploy-staging"]!.script![0]!;
     for (const project of ["acme/toolbox", "other/app", ""]) {
       let status = 0;
       let stderr = "";
       try {
-        execFileSync("/bin/sh", ["-c", `${pin}\necho reached`], { encoding: "utf8", env: { PATH: process.env.PATH, CI_PROJECT_PATH: project }, stdio: ["ignore", "pipe", "pipe"] });
+        execFileSync("/bin/sh", ["-c", `${CLEAN_HOME}${pin}\necho reached`], { encoding: "utf8", env: { PATH: process.env.PATH, CI_PROJECT_PATH: project }, stdio: ["ignore", "pipe", "pipe"] });
       } catch (error) {
         status = (error as { status: number }).status;
         stderr = String((error as { stderr: string }).stderr);

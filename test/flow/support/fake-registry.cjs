@@ -36,7 +36,8 @@
 // - with $FAKE_PINNED_JOBS (a regular expression of job names), a docker or aws call of such a job
 //   fails when its environment holds a variable that would send a real CLI's call, credentials or
 //   trust elsewhere (REDIRECTING_VARIABLES: endpoints, CA bundles, config and credential files,
-//   botocore data, proxies, the docker daemon and config): what a pipeline variable must not reach;
+//   botocore data, proxies, the docker daemon and config), or a HOME holding an AWS CLI or docker
+//   configuration file: what a pipeline variable must not reach;
 // Every build, push and tag operation is appended to state.events for the assertions.
 "use strict";
 const fs = require("node:fs");
@@ -63,6 +64,13 @@ const REDIRECTING_VARIABLES = [
 function refuseRedirects(env, tool) {
   if (!env.FAKE_PINNED_JOBS || !new RegExp(env.FAKE_PINNED_JOBS).test(env.CI_JOB_NAME || "")) return;
   const set = Object.keys(env).filter((k) => (env[k] ?? "") !== "" && (REDIRECTING_VARIABLES.includes(k) || k.startsWith("AWS_ENDPOINT_URL")));
+  // Files a real AWS CLI and docker CLI read from $HOME (~/.aws/config: endpoint_url, ca_bundle,
+  // credential_process; ~/.docker/config.json: credential helpers, contexts): a HOME a variable chose
+  // would redirect the call as well as the variables do.
+  const home = env.HOME || "";
+  for (const file of [".aws/config", ".aws/credentials", ".docker/config.json", ".docker/contexts"]) {
+    if (home !== "" && fs.existsSync(path.join(home, file))) set.push(`HOME (${path.join(home, file)})`);
+  }
   if (set.length > 0) throw new RegistryError("Redirected", `${tool} in ${env.CI_JOB_NAME} ran with ${set.sort().join(", ")} set: a real CLI would send the call, its credentials or its trust elsewhere`);
 }
 
