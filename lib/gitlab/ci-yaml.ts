@@ -140,6 +140,14 @@ export interface CiJob {
    */
   readonly needs?: readonly (string | CiNeed)[];
   /**
+   * Jobs whose artifacts this job downloads; `[]` downloads none (GitLab CI/CD YAML syntax
+   * reference, `dependencies`: "Set to an empty array ([]) to configure the job to not download
+   * any artifacts"). Without it, a job without `needs` downloads the artifacts of every job of
+   * earlier stages.
+   * @default omitted (GitLab's default applies)
+   */
+  readonly dependencies?: readonly string[];
+  /**
    * Rules.
    * @default omitted (GitLab's default applies)
    */

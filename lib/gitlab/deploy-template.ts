@@ -264,6 +264,9 @@ export function deployTemplate(path: string, props: DeployTemplateProps): CiTemp
       jobs[`promote-${env.name}`] = {
         ...common(),
         ...after,
+        // It copies by digest and reads no file of the pipeline: no artifact of an earlier stage (a HOME or
+        // tool configuration a job left there) lands in its directory.
+        dependencies: [],
         environment: { name: env.name, action: "prepare" },
         rules: rules(when),
         ...(env.targets === undefined ? { variables: { PLATFORM_PROMOTE_FROM: `$${promoteFromVariable(image)}` } } : {}),

@@ -170,6 +170,12 @@ describe("deploy template of the example (published as deploy.yml)", () => {
     }
   });
 
+  test("fault: a promote job without needs downloaded every artifact of the earlier stages into its directory; now it downloads none (dependencies: [])", () => {
+    const promotes = Object.entries(jobs).filter(([n]) => n.startsWith("promote-"));
+    expect(promotes.map(([n]) => n).sort()).toEqual(["promote-production", "promote-staging"]);
+    for (const [name, job] of promotes) expect({ name, dependencies: job.dependencies }).toEqual({ name, dependencies: [] });
+  });
+
   test("fault: GIT_CONFIG_GLOBAL, GIT_CONFIG_SYSTEM, GIT_EXEC_PATH and XDG_CONFIG_HOME (another git configuration or git program for platform_branch_head) were not unset; now they are", () => {
     for (const name of ["GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_EXEC_PATH", "XDG_CONFIG_HOME"]) expect(JOB_REDIRECTS).toContain(name);
   });
