@@ -61,10 +61,16 @@ export interface MistypedField {
   readonly violation: Violation;
 }
 
-/** What the walk found: shape problems, and loose fields of another kind. */
+/** What the walk found: every problem in walk order (shape problems and loose fields of another kind), and the loose ones. */
 interface Findings {
   readonly found: Violation[];
   readonly mistyped: MistypedField[];
+}
+
+/** The shape problems of a walk, without the loose fields of another kind (left to their rules). */
+function shapeProblemsOf({ found, mistyped }: Findings): Violation[] {
+  const loose = new Set(mistyped.map((m) => m.violation));
+  return found.filter((v) => !loose.has(v));
 }
 
 function checkObject(found: Findings, path: string, value: Record<string, unknown>, shape: Shape, variant: string | undefined): void {
@@ -114,7 +120,7 @@ function checkField(found: Findings, path: string, value: unknown, field: Field,
       fix: `give ${key} as ${example(field.kinds)}`,
     };
     if (field.loose) found.mistyped.push({ fieldPath: path, violation });
-    else found.found.push(violation);
+    found.found.push(violation);
     return;
   }
   if (kind === "boolean" && field.falseOnly && value === true) {
@@ -153,7 +159,7 @@ function checkField(found: Findings, path: string, value: unknown, field: Field,
  *   the rule and the fix
  */
 export function validateConfigShape(config: unknown): asserts config is PlatformConfig {
-  const { found } = walk(config);
+  const found = shapeProblemsOf(walk(config));
   // Every shape problem is its own (no de-duplication: the same missing key in two environments is two fixes).
   if (found.length === 1) throw new ValidationError(found[0]!);
   if (found.length > 1) throw new ValidationErrors(found);
@@ -175,6 +181,22 @@ function walk(config: unknown): Findings {
  */
 export function mistypedLooseFields(config: PlatformConfig): readonly MistypedField[] {
   return walk(config).mistyped;
+}
+
+/**
+ * Like {@link validateConfigShape}, for the configuration pass: when the shape is broken, the
+ * error lists the loose fields of another kind too (in the shape's wording, as no rule runs), so
+ * an account whose id is a number and whose region is a number is two problems, not one.
+ *
+ * @returns the loose fields of another kind when the shape is otherwise sound
+ * @throws ValidationError (or ValidationErrors for several) as validateConfigShape
+ */
+export function checkedShapeOf(config: unknown): readonly MistypedField[] {
+  const findings = walk(config);
+  if (shapeProblemsOf(findings).length === 0) return findings.mistyped;
+  const { found } = findings;
+  if (found.length === 1) throw new ValidationError(found[0]!);
+  throw new ValidationErrors(found);
 }
 
 /** Whether config path `ancestor` is `path` or a section or list above it. */
@@ -201,8 +223,45 @@ export function mistypedError(mistyped: readonly MistypedField[], runRules: () =
     // Anything else thrown by rules reading a value of the wrong type leaves the shape's wording.
     if (error instanceof ValidationError) reported = violationsOf(error);
   }
-  const problems = mistyped.map(
-    ({ fieldPath, violation }) => reported.find((v) => isAtOrAbove(v.path, fieldPath) && describeValue(v.value) === describeValue(violation.value)) ?? violation,
-  );
-  return validationErrorOf(problems);
+  return validationErrorOf(problemsOfMistyped(mistyped, reported));
+}
+
+/** The last key of a config path (`minSize` of `config/environments[0]/runners/capacity/minSize`). */
+function lastKeyOf(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/**
+ * Whether a rule's violation names the field at `fieldPath`: reported at the field itself, or at
+ * a section above it with the field as subject (`capacity.minSize` at `.../runners`, `accountId`
+ * at `config/environments[0]`).
+ */
+function namesField(v: Violation, fieldPath: string): boolean {
+  if (v.path === fieldPath) return true;
+  if (!isAtOrAbove(v.path, fieldPath)) return false;
+  if (`${v.path}/${v.subject.replace(/\./g, "/")}` === fieldPath) return true;
+  const words = v.subject.split(/[.\s/]/);
+  return words[words.length - 1] === lastKeyOf(fieldPath);
+}
+
+/**
+ * Each mistyped field's problem, once per field: the rule's violation that names the field and its
+ * value; else one at or above the field with its value that names no other mistyped field (a rule
+ * worded by its section, e.g. a group size); else the shape's wording. Two mistyped fields of one
+ * section are two problems, even with one value.
+ */
+function problemsOfMistyped(mistyped: readonly MistypedField[], reported: readonly Violation[]): Violation[] {
+  const sameValue = (v: Violation, m: MistypedField): boolean => describeValue(v.value) === describeValue(m.violation.value);
+  const used = new Set<Violation>();
+  const exact = mistyped.map((m) => reported.find((v) => !used.has(v) && sameValue(v, m) && namesField(v, m.fieldPath)));
+  exact.forEach((v) => v && used.add(v));
+  return mistyped.map((m, i) => {
+    const own = exact[i];
+    if (own) return own;
+    const worded = reported.find(
+      (v) => !used.has(v) && sameValue(v, m) && isAtOrAbove(v.path, m.fieldPath) && !mistyped.some((other) => other !== m && namesField(v, other.fieldPath)),
+    );
+    if (worded) used.add(worded);
+    return worded ?? m.violation;
+  });
 }

@@ -13,7 +13,7 @@ import { validateDeployRole } from "./aws-provider";
 import { type BackendConfig } from "./backend";
 import { gitLabSharedStackName, sharedGitLabUrls } from "./gitlab-shared-stack";
 import { versionCheckSkipOf, versionMinimumsOf } from "./gitlab-version-config";
-import { mistypedError, mistypedLooseFields, validateConfigShape } from "./config-shape";
+import { checkedShapeOf, mistypedError } from "./config-shape";
 import { validateRunnerIsolation } from "./validate-runner-isolation";
 import { validateIdentityConfig } from "./identity-config";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
@@ -140,8 +140,7 @@ export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig
  */
 export function validateConfig(config: PlatformConfig): void {
   // Shape first: the rules below read fields the shape check guarantees.
-  validateConfigShape(config);
-  const mistyped = mistypedLooseFields(config);
+  const mistyped = checkedShapeOf(config);
   if (mistyped.length > 0) throw mistypedError(mistyped, () => collectViolations((section) => validateConfigSections(config, section)));
   collectViolations((section) => validateConfigSections(config, section));
 }

@@ -119,6 +119,33 @@ describe("a field of the wrong type is one problem, at its path", () => {
   });
 });
 
+describe("several mistyped fields in one section: each is its own problem", () => {
+  const dev = exampleConfig.environments[0]!;
+  const withCapacity = (capacity: Record<string, unknown>): PlatformConfig => withEnvironments((env, i) => (i === 0 ? { ...env, runners: { ...dev.runners!, capacity: capacity as never } } : env));
+
+  test("two group sizes given as strings are two problems (not one matched by section and value)", () => {
+    const problems = violationsFor(withCapacity({ minSize: "1", maxSize: "1" }));
+    expect(problems.map(at)).toEqual(["config/environments[0]/runners capacity.minSize", "config/environments[0]/runners capacity.maxSize"]);
+  });
+
+  test("three capacity fields given as strings are three problems", () => {
+    const problems = violationsFor(withCapacity({ minSize: "1", maxSize: "1", desiredCapacity: "1" }));
+    expect(problems.map(at)).toEqual(expect.arrayContaining(["config/environments[0]/runners capacity.minSize", "config/environments[0]/runners capacity.maxSize"]));
+    expect(problems.map(at).filter((p) => /desiredCapacity/.test(p))).toHaveLength(1);
+    expect(problems).toHaveLength(3);
+  });
+
+  test("an environment's account id and region both given as numbers are two problems", () => {
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, accountId: 1 as unknown as string, region: 1 as unknown as string } : env)));
+    expect(problems.map(at)).toEqual(["config/environments[0] accountId", "config/environments[0] region"]);
+  });
+
+  test("an account's id and region both given as booleans are two problems", () => {
+    const problems = violationsFor({ ...exampleConfig, accounts: [{ ...nonprod, accountId: true as unknown as string, region: true as unknown as string }, prod] });
+    expect(problems.map(at)).toEqual(["config/accounts[0] accountId", "config/accounts[0] region"]);
+  });
+});
+
 describe("the GitLab version check's rules run in the configuration pass, every problem collected", () => {
   test("bad minimum versions in several environments are all reported by validateConfig (stack building stopped at the first)", () => {
     const problems = violationsFor(withEnvironments((env) => ({ ...env, gitlab: { ...env.gitlab, minimumVersions: ["18.1.5"] } })));
