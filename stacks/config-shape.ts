@@ -95,7 +95,9 @@ function checkObject(found: Findings, path: string, value: Record<string, unknow
 
 /** Where a field's problems are reported: at its section's path, with the field as subject; an element of a list at its own path. */
 function reportedAt(path: string): string {
-  return path.endsWith("]") ? path : path.slice(0, path.lastIndexOf("/")) || path;
+  const slash = path.lastIndexOf("/");
+  // The configuration itself (`config`) has no section above it: it is reported at its own path.
+  return path.endsWith("]") || slash < 0 ? path : path.slice(0, slash);
 }
 
 function checkField(found: Findings, path: string, value: unknown, field: Field, key: string): void {

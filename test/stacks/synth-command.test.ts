@@ -175,6 +175,15 @@ describe("the synth command", () => {
     expectNoTrace(r);
   });
 
+  test("a JSON configuration that is not an object (null, a list, a number) is one problem at config, not at a truncated path", () => {
+    for (const [json, kind] of [["null", "null"], ["[]", "a list"], ["5", "a number"]] as const) {
+      const r = synth(json, "platform.json");
+      expect({ json, status: r.status, synthesized: r.synthesized }).toEqual({ json, status: 1, synthesized: false });
+      expect({ json, problems: problemsOf(r.stderr) }).toEqual({ json, problems: [expect.stringMatching(new RegExp(`^config: invalid configuration ${json.replace(/[[\]]/g, "\\$&")}\\. Rule: configuration is an object .*, not ${kind}\\.`))] });
+      expectNoTrace(r);
+    }
+  });
+
   test("a missing configuration file is one clear line, exit 1", () => {
     const r = synth(undefined, "no-such.config.ts");
     expect(r.status).toBe(1);
