@@ -176,10 +176,10 @@ function walk(config: unknown): Findings {
 /**
  * The fields whose kind {@link validateConfigShape} leaves to their rule (an account id given as
  * a number, an enum or a bounded number given as something else, null for an optional one) that
- * hold a value of another kind. Such a configuration is broken like one with a shape problem: the
- * rules that read the field would run on a value of the wrong type (a cascade of follow-on
- * problems, or the value taken as absent), so `validateConfig` reports each of these once and
- * runs no other rule on the configuration.
+ * hold a value of another kind. The rules that read such a field run on a value of the wrong type
+ * (a cascade of follow-on problems, or the value taken as absent), so `validateConfig` reports
+ * each of these once (see {@link mistypedError}) and, of the rules' other problems, only those
+ * that cannot follow from it.
  */
 export function mistypedLooseFields(config: PlatformConfig): readonly MistypedField[] {
   return walk(config).mistyped;
@@ -209,10 +209,11 @@ function isAtOrAbove(ancestor: string, path: string): boolean {
 /**
  * The error for fields whose type the shape leaves to their rule and that hold a value of another
  * kind: each once, as its own rule words it (the rule that explains the type best, e.g. an account
- * id "given as a string"), found by running the rules and keeping only the violation that names
- * the field's value at the field or its section; the shape's wording where no rule names it. Every
- * other violation of that run is dropped: the rules ran on values of the wrong type, so what they
- * report besides is a follow-on (or hides behind one), as after a shape problem.
+ * id "given as a string"), found by running the rules and keeping the violation that names the
+ * field and its value; the shape's wording where no rule names it. With them, every other
+ * violation of that run that cannot follow from a mistyped field: one at or under the section
+ * holding it, about that section from above, or naming its value is dropped (the rules read the
+ * wrong type there), any other (another environment's expiry, the project name) is reported.
  *
  * @param mistyped what {@link mistypedLooseFields} found (at least one)
  * @param runRules runs the configuration's rules, throwing what they found
@@ -225,7 +226,24 @@ export function mistypedError(mistyped: readonly MistypedField[], runRules: () =
     // Anything else thrown by rules reading a value of the wrong type leaves the shape's wording.
     if (error instanceof ValidationError) reported = violationsOf(error);
   }
-  return validationErrorOf(problemsOfMistyped(mistyped, reported));
+  const own = problemsOfMistyped(mistyped, reported);
+  const claimed = new Set(own);
+  // The rules' other problems, but those a mistyped value may cause: at or under its section, or naming its value.
+  const independent = reported.filter((v) => !claimed.has(v) && !mistyped.some((m) => mayFollowFrom(v, m)));
+  return validationErrorOf([...own, ...independent]);
+}
+
+/**
+ * Whether a rule's violation may be a follow-on of a mistyped field: it is at or under the section
+ * (or list) holding the field, or is about that section from above it (its subject starts with the
+ * section's key: `capacity minSize > maxSize` at `.../runners`, `scanning.frequency` at
+ * `.../registry`, a rule comparing the field with its siblings), or it names the field's value (a
+ * rule reading the field from elsewhere). Such a violation is dropped; every other one is reported.
+ */
+function mayFollowFrom(v: Violation, m: MistypedField): boolean {
+  const section = m.fieldPath.endsWith("]") ? m.fieldPath.replace(/\[\d+\]$/, "") : reportedAt(m.fieldPath);
+  const about = `${v.path}/${v.subject.split(/[.\s]/)[0]!}`;
+  return isAtOrAbove(section, v.path) || isAtOrAbove(section, about) || describeValue(v.value) === describeValue(m.violation.value);
 }
 
 /** The last key of a config path (`minSize` of `config/environments[0]/runners/capacity/minSize`). */

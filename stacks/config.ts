@@ -68,6 +68,8 @@ export function validateCacheAndMirrorConfig(config: PlatformConfig, env: Enviro
     rule: `an ECR pull-through mirror uses the pull-through cache rules of its account stack, and account ${account.name} has none`,
     fix: `add registry.pullThroughCache rules to account ${account.name}, or use kind "nexus"`,
   });
+  // A rule's upstream or prefix of the wrong type is reported at its own field; the prefixes are unknown until it is fixed.
+  if (prefixes.some((p) => typeof p !== "string")) return;
   (mirror.prefixes ?? []).forEach((prefix, i) => {
     check(prefixes.includes(prefix), {
       path: `${path}/mirror/prefixes[${i}]`,
@@ -124,7 +126,9 @@ export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig
 /**
  * Validates the whole configuration and reports every problem at once. Its
  * shape first ({@link validateConfigShape}: required fields, lists, sections,
- * unknown keys), stopping there when it is broken; then each
+ * unknown keys), stopping there when it is broken (a field of the wrong type
+ * whose rule words it better is reported with the rules' other problems, less
+ * those that may follow from it; see `mistypedError`); then each
  * account, each environment and each cross-cutting part (backend, identity,
  * GitLab side, each GitLab instance's version check) is checked on its own, so
  * one mistake neither hides nor breaks the checks of the others. Each mistake is

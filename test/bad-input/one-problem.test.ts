@@ -146,6 +146,30 @@ describe("several mistyped fields in one section: each is its own problem", () =
   });
 });
 
+describe("a mistyped field hides no other problem", () => {
+  test("a cache expiry given as a string, another environment's negative expiry and a URL with a port are three problems", () => {
+    const config = withEnvironments((env, i) =>
+      i === 0
+        ? { ...env, cache: { ...env.cache, expirationDays: "7" as unknown as number }, gitlab: { ...env.gitlab, url: "https://gitlab.example.com:8443" } }
+        : i === 1
+          ? { ...env, cache: { ...env.cache, expirationDays: -1 } }
+          : env,
+    );
+    expect(violationsFor(config).map(at)).toEqual(["config/environments[0]/cache expirationDays", "config/environments[0]/gitlab GitLab URL", "config/environments[1]/cache expirationDays"]);
+  });
+
+  test("an account id given as a number and a bad project name are both reported, and nothing that follows from the account id", () => {
+    const problems = violationsFor({ ...exampleConfig, project: "Acme CI", accounts: [{ ...nonprod, accountId: 111111111111 as unknown as string }, prod] });
+    expect(problems.map(at)).toEqual(["config/accounts[0] accountId", "config/project project name"]);
+  });
+
+  test("a group size given as a string keeps its sibling comparison quiet but not another environment's region", () => {
+    const dev = exampleConfig.environments[0]!;
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, runners: { ...dev.runners!, capacity: { minSize: "9" as unknown as number, maxSize: 1 } } } : i === 2 ? { ...env, region: "eu-central1" } : env)));
+    expect(problems.map(at)).toEqual(["config/environments[0]/runners capacity.minSize", "config/environments[2] region"]);
+  });
+});
+
 describe("the GitLab version check's rules run in the configuration pass, every problem collected", () => {
   test("bad minimum versions in several environments are all reported by validateConfig (stack building stopped at the first)", () => {
     const problems = violationsFor(withEnvironments((env) => ({ ...env, gitlab: { ...env.gitlab, minimumVersions: ["18.1.5"] } })));
