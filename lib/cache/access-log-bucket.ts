@@ -60,6 +60,32 @@ export interface CacheAccessLogBucketProps extends CacheAccessLogOptions {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
+/** The name of a cache bucket's access-log bucket: the given one, or `<cache bucket>-logs`. */
+export function accessLogBucketNameOf(sourceBucketName: string, options: CacheAccessLogOptions = {}): string {
+  return options.bucketName ?? `${sourceBucketName}-logs`;
+}
+
+/**
+ * Checks an access-log bucket name ({@link accessLogBucketNameOf}): at most 63 characters (a
+ * default name is never cut), then S3's bucket naming rules (`validateBucketName`). The
+ * construct runs it, and the platform's configuration pass with the config path of the cache
+ * section, so every environment's too-long default name is reported in one run.
+ * Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (3-63 characters).
+ *
+ * @param path where the name is reported (construct path, or a config path such as `config/environments[1]/cache`)
+ * @throws ValidationError naming the path, the name, the rule and the fix
+ */
+export function validateAccessLogBucketName(path: string, bucketName: string): void {
+  check(isUnresolved(bucketName) || bucketName.length <= 63, {
+    path,
+    subject: "accessLogs.bucketName",
+    value: bucketName,
+    rule: "the default log bucket name <cache bucket>-logs must fit S3's 63 characters",
+    fix: "pass accessLogs.bucketName (at most 63 characters), e.g. a shorter <project>-<env>-cache-logs-<account>, or shorten the project or environment name",
+  });
+  validateBucketName(path, "accessLogs.bucketName", bucketName);
+}
+
 /** The key prefix of the access logs in the log bucket. */
 export const ACCESS_LOG_PREFIX = "s3-access-logs/";
 
@@ -79,15 +105,8 @@ export class CacheAccessLogBucket extends Construct {
     super(scope, id);
     const path = this.node.path;
     checkAgainstAwsProvider(this, path, { region: props.region });
-    this.bucketName = props.bucketName ?? `${props.sourceBucketName}-logs`;
-    check(isUnresolved(this.bucketName) || this.bucketName.length <= 63, {
-      path,
-      subject: "accessLogs.bucketName",
-      value: this.bucketName,
-      rule: "the default log bucket name <cache bucket>-logs must fit S3's 63 characters",
-      fix: "pass accessLogs.bucketName (at most 63 characters), e.g. a shorter <project>-<env>-cache-logs-<account>",
-    });
-    validateBucketName(path, "accessLogs.bucketName", this.bucketName);
+    this.bucketName = accessLogBucketNameOf(props.sourceBucketName, props);
+    validateAccessLogBucketName(path, this.bucketName);
     const retentionDays = props.retentionDays ?? 90;
     check(isUnresolved(retentionDays) || (Number.isInteger(retentionDays) && retentionDays >= 1), {
       path,

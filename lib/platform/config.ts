@@ -1,4 +1,4 @@
-import { validateAccountId, validateRegion } from "../core/aws";
+import { isWellFormedAccountId, validateAccountId, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { validateGitLabUrl } from "../core/gitlab-url";
 import { validateBuildpackVariableName } from "../gitlab/buildpack-variables";
@@ -399,7 +399,9 @@ export function validateEnvironmentConfig(platform: PlatformInfo, env: Environme
   validateEnvironmentLists(path, env);
   validateEnvironmentBasics(path, env);
   // Rules the constructs enforce, at the config fields that feed them (before checks that could stop the section).
-  validateConstructRules(env, path);
+  // The default access-log bucket name derives from the project, environment and account: checked only when they are valid (each reports itself otherwise).
+  const cacheBucketName = NAME.test(platform.project) && NAME.test(env.name) && isWellFormedAccountId(env.accountId) ? cacheBucketNameOf(platform, env) : undefined;
+  validateConstructRules(env, path, cacheBucketName);
   validateEnvironmentInputs(env, path, runnersOf(platform, env), DEPLOY_RUNNER);
   validateTenancy(path, platform, env);
   validateRunnersConfig(platform, env, path);

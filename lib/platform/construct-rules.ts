@@ -1,4 +1,5 @@
 import { checkOneOf, collectViolations, type ValidationSection } from "../core/errors";
+import { accessLogBucketNameOf, validateAccessLogBucketName } from "../cache/access-log-bucket";
 import { validateCacheExpirationDays } from "../cache/cache-validation";
 import { validateDeploymentPermissions } from "../identity/deployment-role";
 import { validateManagedPolicyArns, validateMaxSessionDuration } from "../identity/role-policy";
@@ -23,7 +24,9 @@ import { type RunnersConfig } from "./runners-config";
 /**
  * The construct rules reachable from one environment's configuration:
  * - `runners.network.cidr` / `natGateways` (Network: an IPv4 /16-/24, `single` or `per-az`),
- * - `cache.expirationDays` (RunnerCacheBucket: a whole number ≥ 1),
+ * - `cache.expirationDays` (RunnerCacheBucket: a whole number ≥ 1) and the access-log bucket's
+ *   name (CacheAccessLogBucket: {@link validateAccessLogBucketName}): `cache.accessLogs.bucketName`,
+ *   or the default `<cache bucket>-logs` when the cache bucket's name is given,
  * - each runner's `limit` (config.toml: a whole number ≥ 1) and `dockerAccess` (one of the modes),
  *   in the protected and unprotected pools, and the deploy pool's `limit`,
  * - `runners.maxJobTimeoutSeconds` (RunnerFleet: ≥ 60 s, within the lifecycle hook's 48 h),
@@ -39,13 +42,16 @@ import { type RunnersConfig } from "./runners-config";
  * Each group runs on its own, so a rule that stops at its first problem hides no other group's.
  *
  * @param path the environment's config path, e.g. `config/environments[0]`
+ * @param cacheBucketName the environment's cache bucket name (`cacheBucketNameOf`), when the
+ *   names it derives from are valid; without it the default access-log bucket name is not checked
  * @throws ValidationError (recorded inside `collectViolations`) naming the config path, value, rule and fix
  */
-export function validateConstructRules(env: EnvironmentConfig, path: string): void {
+export function validateConstructRules(env: EnvironmentConfig, path: string, cacheBucketName?: string): void {
   collectViolations((section) => {
     section(() => {
       if (env.cache?.expirationDays !== undefined) validateCacheExpirationDays(`${path}/cache`, env.cache.expirationDays);
     });
+    section(() => validateAccessLogRule(env, `${path}/cache`, cacheBucketName));
     if (env.runners) validateRunnerRules(section, env.runners, `${path}/runners`);
     validateRegistryRules(section, env, path);
     validateIdentityRules(section, env, `${path}/identity`);
@@ -151,4 +157,13 @@ function validateIdentityRules(section: ValidationSection, env: EnvironmentConfi
   if (!deployment) return;
   section(() => validateDeploymentPermissions(`${at}/deployment`, deployment.managedPolicyArns ?? [], deployment.statements ?? []));
   section(() => validateManagedPolicyArns(`${at}/deployment`, deployment.managedPolicyArns ?? []));
+}
+
+/** The name rule of the cache's access-log bucket (see {@link validateConstructRules}). */
+function validateAccessLogRule(env: EnvironmentConfig, at: string, cacheBucketName: string | undefined): void {
+  const accessLogs = env.cache?.accessLogs;
+  // Off, or not an options object (reported by the cache inputs' own check).
+  if (accessLogs === false || (accessLogs !== undefined && (typeof accessLogs !== "object" || accessLogs === null))) return;
+  if (typeof accessLogs?.bucketName === "string") validateAccessLogBucketName(at, accessLogs.bucketName);
+  else if (cacheBucketName !== undefined) validateAccessLogBucketName(at, accessLogBucketNameOf(cacheBucketName));
 }

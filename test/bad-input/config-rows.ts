@@ -101,6 +101,15 @@ export const configRows: readonly BadInput[] = [
   cachePath("cache/*/x", /IAM wildcards/, /"cache\/x"/),
   cachePath("cache?", /IAM wildcards/, /"cache"/),
   cachePath("runner cache", /S3's safe key characters/, /use e\.g\./),
+  {
+    name: "default access-log bucket name over 63 characters (derived from project, environment and account)",
+    run: withConfig({ project: "acme-ci-platform-xyz", environments: exampleConfig.environments.map((e, i) => (i === 1 ? { ...e, name: "staging-eu-central1" } : e)) }),
+    path: "config/environments[1]/cache",
+    subject: "accessLogs.bucketName",
+    value: "acme-ci-platform-xyz-staging-eu-central1-cache-111111111111-logs",
+    rule: /must fit S3's 63 characters/,
+    fix: /shorten the project or environment name/,
+  },
   { name: "cache accessLogs as a string (plain JavaScript)", run: withEnv({ cache: { accessLogs: "yes" } }), path: `${E0}/cache`, subject: "accessLogs", value: "yes", rule: /false \(no audit trail\) or an options object/, fix: /pass false/ },
   { name: "a misspelt mirror kind (plain JavaScript)", run: withEnv({ mirror: { kind: "Nexus" } }), path: `${E0}/mirror`, subject: "kind", value: "Nexus", rule: /kind is one of "nexus", "ecr-pull-through"/, fix: /case-sensitive/ },
   // Nexus: admin network, upstreams (SSRF), credentialed anonymous pull.

@@ -170,6 +170,35 @@ describe("a mistyped field hides no other problem", () => {
   });
 });
 
+describe("names derived from several fields, reported in the configuration pass", () => {
+  test("two environments' default access-log bucket names over 63 characters are both reported, at config paths, in one run", () => {
+    const problems = violationsFor({
+      ...exampleConfig,
+      project: "acme-ci-platform-xyz",
+      environments: exampleConfig.environments.map((env, i) => (i === 1 ? { ...env, name: "staging-eu-central1" } : i === 2 ? { ...env, name: "production-eu-cent1" } : env)),
+    });
+    expect(problems.map(at)).toEqual(["config/environments[1]/cache accessLogs.bucketName", "config/environments[2]/cache accessLogs.bucketName"]);
+    expect(problems.map((v) => v.value)).toEqual(["acme-ci-platform-xyz-staging-eu-central1-cache-111111111111-logs", "acme-ci-platform-xyz-production-eu-cent1-cache-222222222222-logs"]);
+  });
+
+  test("a name too long because the project name is invalid is reported once, at config/project", () => {
+    const problems = violationsFor({ ...exampleConfig, project: "acme-ci-platform-xyz-too-long", environments: exampleConfig.environments.map((env, i) => (i === 1 ? { ...env, name: "staging-eu-central1" } : env)) });
+    expect(problems.filter((v) => v.subject === "accessLogs.bucketName")).toEqual([]);
+    expect(problems.map(at)).toContain("config/project project name");
+  });
+
+  test("accessLogs false or a short bucketName of its own is accepted with the same long names", () => {
+    for (const accessLogs of [false, { bucketName: "acme-staging-cache-logs" }]) {
+      const problems = violationsFor({
+        ...exampleConfig,
+        project: "acme-ci-platform-xyz",
+        environments: exampleConfig.environments.map((env, i) => (i === 0 ? env : { ...env, name: i === 1 ? "staging-eu-central1" : "production-eu-cent1", cache: { ...env.cache, accessLogs } })),
+      });
+      expect({ accessLogs, problems: problems.map(at) }).toEqual({ accessLogs, problems: [] });
+    }
+  });
+});
+
 describe("the GitLab version check's rules run in the configuration pass, every problem collected", () => {
   test("bad minimum versions in several environments are all reported by validateConfig (stack building stopped at the first)", () => {
     const problems = violationsFor(withEnvironments((env) => ({ ...env, gitlab: { ...env.gitlab, minimumVersions: ["18.1.5"] } })));
