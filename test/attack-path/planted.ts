@@ -4,7 +4,7 @@
  */
 import { type SynthJson } from "../support/synth";
 import { buildIamModel } from "./iam-model";
-import { type Scenario } from "./scenario";
+import { type Scenario, withJson } from "./scenario";
 
 export type Json = Record<string, unknown>;
 
@@ -22,7 +22,7 @@ export function copiedStacks(json: ReadonlyMap<string, SynthJson>): Map<string, 
 export function plantedIn(base: Scenario, mutate: (json: Map<string, SynthJson>) => void): Scenario {
   const json = copiedStacks(base.json);
   mutate(json);
-  return { ...base, json, model: buildIamModel(json) };
+  return withJson(base, json, buildIamModel(json));
 }
 
 /**

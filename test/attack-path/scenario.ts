@@ -3,11 +3,17 @@
  * configuration, its IAM model, and GitLab's actors for every environment and
  * tenant with the claims GitLab would issue to them.
  */
-import { Testing } from "cdktf";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type * as Cdktf from "cdktf";
 import { gitLabHostOf } from "../../lib/core/gitlab-url";
 import { audienceOf, DEFAULT_SUB_CLAIM_COMPONENTS, type Tenant, tenantsOf } from "../../lib/platform/tenancy";
-import { buildPlatform, type PlatformStacks } from "../../stacks/app";
+import type * as AppModule from "../../stacks/app";
+import { type PlatformStacks } from "../../stacks/app";
 import { type EnvironmentConfig, type PlatformConfig } from "../../stacks/config";
+import { exampleConfig } from "../../stacks/example-config";
+import { sourceHash } from "../support/source-hash";
 import { type Actor, actorsFor, type ActorOptions, subClaimOf } from "../support/gitlab-actors";
 import { type SynthJson } from "../support/synth";
 import { buildIamModel, type IamModel, type Token } from "./iam-model";
@@ -29,18 +35,75 @@ export interface Scenario {
   readonly environments: readonly ScenarioEnvironment[];
 }
 
-/** Builds every stack of `config` (validating it, as the app does) and reads the IAM model from their JSON. */
-export function buildScenario(config: PlatformConfig): Scenario {
-  const stacks = buildPlatform(Testing.app(), config);
-  const json = new Map<string, SynthJson>(
-    [...stacks.accounts.values(), ...stacks.environments.values(), ...stacks.gitlabShared.values()].map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as SynthJson]),
-  );
+/** Every stack of `config`, built (validating it, as the app does); cdktf and the stacks are loaded on the first call only. */
+function platformOf(config: PlatformConfig): PlatformStacks {
+  const { Testing } = require("cdktf") as typeof Cdktf;
+  const { buildPlatform } = require("../../stacks/app") as typeof AppModule;
+  return buildPlatform(Testing.app(), config);
+}
+
+/** The synthesized JSON of every stack, by stack name. */
+function jsonOf(stacks: PlatformStacks): Map<string, SynthJson> {
+  const { Testing } = require("cdktf") as typeof Cdktf;
+  return new Map([...stacks.accounts.values(), ...stacks.environments.values(), ...stacks.gitlabShared.values()].map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as SynthJson]));
+}
+
+/**
+ * A scenario of `config` from its synthesized JSON, with `stacks` built on first read (from
+ * `built` when given): questions that read only the JSON and the model never construct it.
+ */
+function scenarioOf(config: PlatformConfig, json: ReadonlyMap<string, SynthJson>, model: IamModel, built?: PlatformStacks): Scenario {
+  let stacks = built;
   return {
     config,
-    stacks,
+    get stacks() {
+      return (stacks ??= platformOf(config));
+    },
     json,
-    model: buildIamModel(json),
+    model,
     environments: config.environments.map((env) => ({ config: env, audience: audienceOf(config, env), host: gitLabHostOf(env.gitlab.url), tenants: tenantsOf(env) })),
+  };
+}
+
+/** Builds every stack of `config` (validating it, as the app does) and reads the IAM model from their JSON. */
+export function buildScenario(config: PlatformConfig): Scenario {
+  const stacks = platformOf(config);
+  const json = jsonOf(stacks);
+  return scenarioOf(config, json, buildIamModel(json), stacks);
+}
+
+/**
+ * The example app's scenario, as {@link buildScenario} builds it, with its synthesized JSON cached
+ * in the temp directory under a hash of lib/, stacks/, this module and package-lock.json: the
+ * attack-path files of a test run synthesize the example once between them (about a second of CPU
+ * each, and the load of cdktf and the provider classes), then read the JSON and build the IAM
+ * model from it. The example is validated when its JSON is synthesized; a cached JSON was made by
+ * the same sources. `stacks` is built on first read.
+ */
+export function exampleScenario(): Scenario {
+  const file = path.join(tmpdir(), `attack-path-example-${sourceHash([__filename, path.join(__dirname, "../../package-lock.json")])}.json`);
+  let json: Map<string, SynthJson>;
+  if (existsSync(file)) {
+    json = new Map(Object.entries(JSON.parse(readFileSync(file, "utf8")) as Record<string, SynthJson>));
+  } else {
+    json = jsonOf(platformOf(exampleConfig));
+    const partial = `${file}.${process.pid}`;
+    writeFileSync(partial, JSON.stringify(Object.fromEntries(json)));
+    renameSync(partial, file);
+  }
+  return scenarioOf(exampleConfig, json, buildIamModel(json));
+}
+
+/** `base` with another JSON and model (a planted copy), its stacks still built on first read only. */
+export function withJson(base: Scenario, json: ReadonlyMap<string, SynthJson>, model: IamModel): Scenario {
+  return {
+    config: base.config,
+    get stacks() {
+      return base.stacks;
+    },
+    json,
+    model,
+    environments: base.environments,
   };
 }
 

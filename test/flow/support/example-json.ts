@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type * as Cdktf from "cdktf";
@@ -8,22 +7,12 @@ import type * as ConfigModule from "../../../stacks/config";
 import type * as EnvironmentStackModule from "../../../stacks/environment-stack";
 import type * as ExampleConfigModule from "../../../stacks/example-config";
 import type * as SharedStackModule from "../../../stacks/gitlab-shared-stack";
+import { sourceHash as hashOfSources } from "../../support/source-hash";
 import { type SynthJson } from "../../support/synth";
-
-const ROOT = path.resolve(__dirname, "../../..");
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? sourceFiles(full) : full.endsWith(".ts") ? [full] : [];
-  });
-}
 
 /** A hash of every source the synthesized stacks depend on (lib/, stacks/, this module) and of `extra` files. */
 export function sourceHash(extra: readonly string[] = []): string {
-  const hash = createHash("sha256");
-  for (const file of [...sourceFiles(path.join(ROOT, "lib")), ...sourceFiles(path.join(ROOT, "stacks")), __filename, ...extra].sort()) hash.update(file).update(readFileSync(file));
-  return hash.digest("hex").slice(0, 24);
+  return hashOfSources([__filename, ...extra]);
 }
 
 /**
