@@ -5,16 +5,15 @@
  * grant, in a copy of the example's JSON, is caught by boundaryViolations; the old boundaries saw
  * only deployment roles by name (and hosts not at all).
  */
-import { exampleConfig } from "../../stacks/example-config";
 import { type SynthJson } from "../support/synth";
 import { administratorPowerOf } from "./admin-power";
 import { boundaryViolations, runnerHostReach } from "./boundaries";
 import { deploys } from "./iam-model";
 import { grantRoleIn, type Json, plantedIn, plantableResources, roleIdIn } from "./planted";
 import { stackModelOf } from "./runner-model";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 
-const base = buildScenario(exampleConfig);
+const base = exampleScenario();
 const ACCOUNT = "111111111111";
 const UNPROTECTED = "acme-ci-dev-app-unprotected";
 const dev = base.json.get("dev")!;

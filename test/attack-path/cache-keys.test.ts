@@ -16,9 +16,9 @@ import { copiedStack, grantRoleIn, type Json, plantedIn, plantableResources } fr
 import { stackModelOf } from "./runner-model";
 import { reachOf } from "./runner-routing";
 import { bucketsOf } from "./secret-reach";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 
-const base = buildScenario(exampleConfig);
+const base = exampleScenario();
 const UNPROTECTED = "acme-ci-dev-app-unprotected";
 const dev = exampleConfig.environments.find((e) => e.name === "dev")!;
 const PROTECTED = cachePathOf(dev, "protected");

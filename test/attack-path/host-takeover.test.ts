@@ -5,13 +5,12 @@
  * planted grant, in a copy of the example's JSON, is caught by boundaryViolations. Grants narrowed
  * by a resource-tag condition are judged against the tags the synthesized instances carry.
  */
-import { exampleConfig } from "../../stacks/example-config";
 import { boundaryViolations } from "./boundaries";
 import { type Json, grantRoleIn, plantedIn } from "./planted";
 import { instancesOf, tagContextsOf } from "./host-takeover";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 
-const base = buildScenario(exampleConfig);
+const base = exampleScenario();
 const UNPROTECTED = "acme-ci-dev-app-unprotected";
 const HOST = "acme-ci-dev-runner-host";
 const ACCOUNT = "111111111111";

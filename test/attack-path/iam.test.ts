@@ -7,13 +7,21 @@ import { exampleConfig } from "../../stacks/example-config";
 import { type Actor } from "../support/gitlab-actors";
 import { boundaryViolations, crossAudienceAcceptances, protectedRepositories, reachedBy } from "./boundaries";
 import { assumableWithToken, buildIamModel, chainedFrom, deploys, isProtected, pushableBy, reachableWithToken } from "./iam-model";
-import { buildScenario, tenantActors, tokenOf } from "./scenario";
+import { buildScenario, exampleScenario, tenantActors, tokenOf } from "./scenario";
 
 describe("attack paths on the example app (IAM)", () => {
   const scenario = buildScenario(exampleConfig);
   const dev = scenario.environments.find((e) => e.config.name === "dev")!;
   const app = dev.tenants.find((t) => t.name === "app")!;
   const actor = (kind: Actor["kind"], options = {}) => tenantActors(app, options).find((a) => a.kind === kind)!;
+
+  test("the example's scenario the other attack-path files read (its JSON cached between files) is this one, built from the example now", () => {
+    const cached = exampleScenario();
+    expect([...cached.json.keys()]).toEqual([...scenario.json.keys()]);
+    expect(Object.fromEntries(cached.json)).toEqual(Object.fromEntries(scenario.json));
+    expect(cached.model.roles.map((r) => r.arn)).toEqual(scenario.model.roles.map((r) => r.arn));
+    expect([...cached.stacks.environments.keys()]).toEqual([...scenario.stacks.environments.keys()]);
+  });
 
   test("the model holds every stack's roles, repositories and providers", () => {
     expect(scenario.model.roles.length).toBeGreaterThanOrEqual(18);

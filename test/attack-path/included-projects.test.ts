@@ -9,7 +9,7 @@
 import { exampleConfig } from "../../stacks/example-config";
 import { type PlatformConfig } from "../../stacks/config";
 import { type SynthJson } from "../support/synth";
-import { buildScenario } from "./scenario";
+import { buildScenario, exampleScenario } from "./scenario";
 
 type Block = Record<string, unknown>;
 const ref = (value: unknown): { type: string; name: string } | undefined => {
@@ -77,7 +77,7 @@ function variant(templatesExist: boolean, toolboxManaged: boolean): PlatformConf
 
 describe("attack paths: projects whose files protected pipelines include or run", () => {
   test("example app: the templates and toolbox projects' default branches are protected (gitlab-shared)", () => {
-    const json = buildScenario(exampleConfig).json;
+    const json = exampleScenario().json;
     const shared = json.get("gitlab-shared")!;
     const projects = new Set(Object.values(shared.resource?.gitlab_repository_file ?? {}).map((f) => projectPathOf(shared, f.project)));
     expect([...projects].sort()).toEqual(["acme/ci-templates", "acme/toolbox"]);
@@ -97,6 +97,6 @@ describe("attack paths: projects whose files protected pipelines include or run"
     expect(unprotectedPublishedBranches(json)).toEqual([]);
     const protections = (j: SynthJson) => Object.values(j.resource?.gitlab_branch_protection ?? {}).filter((p) => projectPathOf(j, p.project) === "acme/toolbox" && p.branch === "main").length;
     expect(protections(json.get("gitlab-shared")!)).toBe(1);
-    expect(protections(buildScenario(exampleConfig).json.get("gitlab-shared")!)).toBe(1);
+    expect(protections(exampleScenario().json.get("gitlab-shared")!)).toBe(1);
   });
 });

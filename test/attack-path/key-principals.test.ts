@@ -4,8 +4,7 @@
  * the root, "AWS JSON policy elements: Principal", AWS account principals). It uses the same
  * evaluator as the IAM model (evaluateResourcePolicy), so the two cannot disagree.
  */
-import { exampleConfig } from "../../stacks/example-config";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 import { stackModelOf } from "./runner-model";
 import { canDecrypt, canReadParameter, tokensReadBy } from "./runner-routing";
 import { buildIamModel, decryptsWithKey } from "./iam-model";
@@ -13,7 +12,7 @@ import { copiedStack } from "./planted";
 import { type SynthJson } from "../support/synth";
 
 type Json = Record<string, unknown>;
-const base = buildScenario(exampleConfig);
+const base = exampleScenario();
 const devJson = base.json.get("dev")!;
 const ACCOUNT = "111111111111";
 const model = stackModelOf("dev", devJson);

@@ -3,15 +3,14 @@
  * the synthesized stacks leave the setting open; on the example app every environment stack checks
  * it at plan time, so the actor does not exist; without the check the suite reports the path.
  */
-import { exampleConfig } from "../../stacks/example-config";
 import { subClaimOf } from "../support/gitlab-actors";
 import { type SynthJson } from "../support/synth";
 import { admittedActors, boundaryViolations } from "./boundaries";
 import { checksMergedResults, mergedResultsPossible, projectsKeepingMergedResultsOff } from "./merged-results";
 import { type Json, plantedIn } from "./planted";
-import { buildScenario, tenantActors } from "./scenario";
+import { exampleScenario, tenantActors } from "./scenario";
 
-const base = buildScenario(exampleConfig);
+const base = exampleScenario();
 const dev = base.environments.find((e) => e.config.name === "dev")!;
 const app = dev.tenants.find((t) => t.name === "app")!;
 const toolbox = dev.tenants.find((t) => t.name === "toolbox")!;

@@ -8,12 +8,11 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { exampleConfig } from "../../stacks/example-config";
 import { describeWithTool, runTool } from "../support/conformance";
 import { type SynthJson } from "../support/synth";
 import { evaluateConditions } from "../gitlab/terraform-console";
 import { buildIamModel } from "./iam-model";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 
 /** A ref a role trusts: the concrete ref of a `<host>:sub` condition. */
 interface TrustedRef {
@@ -54,7 +53,7 @@ const ENVIRONMENTS = ["dev", "staging", "production"];
 const key = (r: { project: string; type: string; ref: string }) => `${r.project} ${r.type} ${r.ref}`;
 
 describe("protected refs on the example app (attack paths)", () => {
-  const scenario = buildScenario(exampleConfig);
+  const scenario = exampleScenario();
   const trusted = trustedRefsOf(scenario.json);
   const protectionsIn = (stack: string) => {
     const j = scenario.json.get(stack)!;
@@ -102,7 +101,7 @@ describe("protected refs on the example app (attack paths)", () => {
 });
 
 describeWithTool("jq", "every trusted ref has a protection or a plan-time check (jq over the synthesized stacks)", () => {
-  const scenario = buildScenario(exampleConfig);
+  const scenario = exampleScenario();
   const write = (stacks: ReadonlyMap<string, SynthJson>): string[] => {
     const dir = mkdtempSync(path.join(tmpdir(), "refs-jq-"));
     return [...stacks].map(([name, j]) => {
@@ -137,7 +136,7 @@ describeWithTool(
   "terraform",
   "a Developer who may push or tag a trusted ref fails every environment's plan",
   () => {
-    const scenario = buildScenario(exampleConfig);
+    const scenario = exampleScenario();
     type Postcondition = { condition: string; error_message: string };
     const checksOf = (env: string, type: string) =>
       Object.values(scenario.json.get(env)!.data?.[type] ?? {}).map((d) => (d.lifecycle as { postcondition: Postcondition[] }).postcondition);

@@ -11,14 +11,13 @@
  * (BatchImportUpstreamImage) but not create them; protected CI roles and protected runner hosts may.
  * Decided by the IAM evaluator over every synthesized stack of the example app.
  */
-import { exampleConfig } from "../../stacks/example-config";
 import { boundaryViolations, reachedBy, runnerHostReach } from "./boundaries";
 import { isProtected, principalMay, type RepositoryNode, type RoleNode } from "./iam-model";
 import { type Json, grantRoleIn, plantedIn } from "./planted";
-import { buildScenario, tenantActors } from "./scenario";
+import { exampleScenario, tenantActors } from "./scenario";
 import { netRolesOf } from "./write-net";
 
-const base = buildScenario(exampleConfig);
+const base = exampleScenario();
 const accountOf = (arn: string) => arn.split(":")[4]!;
 const may = (role: RoleNode, action: string, repo: RepositoryNode) => principalMay(role, action, { arn: repo.arn, account: accountOf(repo.arn), policies: repo.policies });
 /** The pull-through probe repositories (`<prefix>/library/pull-through-probe`) in a role's own account. */

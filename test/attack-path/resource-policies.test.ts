@@ -3,14 +3,13 @@
  * account-root principals in repository and trust policies. Each test plants one grant in a
  * copy of the example app's synthesized JSON and checks that the boundaries catch it.
  */
-import { exampleConfig } from "../../stacks/example-config";
 import { type SynthJson } from "../support/synth";
 import { boundaryViolations } from "./boundaries";
 import { principalMay, pullThroughPushableBy, type RoleNode } from "./iam-model";
 import { grantRoleIn, type Json, plantedIn, policyText, plantableResources, roleIdIn } from "./planted";
-import { buildScenario, type Scenario } from "./scenario";
+import { exampleScenario, type Scenario } from "./scenario";
 
-const base = buildScenario(exampleConfig);
+const base = exampleScenario();
 
 const repositoryId = (json: SynthJson, name: string) => Object.entries(plantableResources(json, "aws_ecr_repository")).find(([, r]) => r.name === name)![0];
 /** Adds a repository policy. */

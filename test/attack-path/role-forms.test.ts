@@ -5,17 +5,16 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { exampleConfig } from "../../stacks/example-config";
 import { boundaryViolations } from "./boundaries";
 import { buildIamModel, roleAllows } from "./iam-model";
 import { copiedStack, copiedStacks, plantedIn, policyText, plantableResources, roleIdIn } from "./planted";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 import { UNMODELLED_GRANT_FORMS } from "./unmodelled-grants";
 
 const PROVIDER_LIB = path.dirname(path.dirname(require.resolve("@cdktf/provider-aws/lib/kms-grant")));
 
 
-const base = buildScenario(exampleConfig);
+const base = exampleScenario();
 const UNPROTECTED = "acme-ci-dev-app-unprotected";
 const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
 const caught = expect.arrayContaining([expect.stringMatching(new RegExp(`reaches ${UNPROTECTED}, which pushes acme/dev/app/app, run by protected pipelines$`))]);

@@ -15,7 +15,7 @@ import { hostPullViolations, modelsOf } from "./host-pulls";
 import { type SynthJson } from "../support/synth";
 import { copiedStacks, policyText, plantableResources } from "./planted";
 import { type StackModel, stackModelOf } from "./runner-model";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 import { controlsHost, hostsOf, type Job, reachOf, registrationsFor, tokensReadBy } from "./runner-routing";
 
 const tenantsIn = (config: PlatformConfig) => [...new Set(config.environments.flatMap((e) => e.gitlab.projects.map((p) => (typeof p === "string" ? p : p.path))))];
@@ -151,7 +151,7 @@ describe("attack paths through the runners: the example app", () => {
   });
 
   test("fault: a customer-managed policy (aws_iam_policy + attachment) on the unprotected manager's role with s3 and ecr on * changes its reach and fails the checks (the runner model read inline policies only)", () => {
-    const json = new Map([...buildScenario(exampleConfig).json].filter(([stack]) => exampleConfig.environments.some((e) => e.name === stack)));
+    const json = new Map([...exampleScenario().json].filter(([stack]) => exampleConfig.environments.some((e) => e.name === stack)));
     const dev = models.find((m) => m.stack === "dev")!;
     const mr = dev.registrations.find((r) => r.accessLevel === "not_protected")!;
     const manager = hostsOf(mr, models).find((h) => h.runners.length > 0)!.role;

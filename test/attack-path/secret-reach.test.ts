@@ -4,16 +4,15 @@
  * token or any other SecureString (ssm:GetParameter AND the key policy's decrypt), or reads or
  * writes a protected cache prefix. Each planted grant, in a copy of the example's JSON, is caught.
  */
-import { exampleConfig } from "../../stacks/example-config";
 import { type SynthJson } from "../support/synth";
 import { boundaryViolations, reachedBy } from "./boundaries";
 import { copiedStack, copiedStacks, grantRoleIn, type Json, plantedIn, plantableResources, roleIdIn } from "./planted";
-import { buildScenario, tenantActors } from "./scenario";
+import { exampleScenario, tenantActors } from "./scenario";
 import { stackModelOf } from "./runner-model";
 import { canReadParameter } from "./runner-routing";
 import { bucketsOf, protectedCacheAccess, protectedCachePrefixes, readsSecret, secretsOf } from "./secret-reach";
 
-const base = buildScenario(exampleConfig);
+const base = exampleScenario();
 const UNPROTECTED = "acme-ci-dev-app-unprotected";
 const UNPROTECTED_ARN = `arn:aws:iam::111111111111:role/${UNPROTECTED}`;
 const BUILD_TOKEN = "arn:aws:ssm:eu-central-1:111111111111:parameter/acme-ci/dev/runner/build/token";

@@ -6,10 +6,9 @@
  * must read a parameter (and the principal applying Terraform) decrypt it: an
  * IAM policy granting `kms:Decrypt`, even an administrator's, does not.
  */
-import { exampleConfig } from "../../stacks/example-config";
 import { type SynthJson } from "../support/synth";
 import { decryptsWithKey, type KeyNode, type RoleNode } from "./iam-model";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 import { readsSecret, secretsOf } from "./secret-reach";
 
 interface SecureString {
@@ -37,7 +36,7 @@ function kmsKeyOf(keyId: unknown): string | undefined {
 }
 
 describe("attack paths: secrets at rest", () => {
-  const scenario = buildScenario(exampleConfig);
+  const scenario = exampleScenario();
   const parameters = secureStringsOf(scenario.json);
 
   it("the example app has SecureStrings to check, the legacy-pull secret access key among them", () => {
@@ -66,7 +65,7 @@ describe("attack paths: secrets at rest", () => {
 });
 
 describe("attack paths: who decrypts the SecureStrings (key policies evaluated with the IAM model)", () => {
-  const scenario = buildScenario(exampleConfig);
+  const scenario = exampleScenario();
   const parameters = secureStringsOf(scenario.json);
   const regionOf = (stack: string) => String((scenario.json.get(stack)?.provider as { aws?: { region?: string }[] } | undefined)?.aws?.[0]?.region);
   const accountOf = (stack: string) => scenario.model.roles.find((r) => r.stack === stack)?.account ?? "";

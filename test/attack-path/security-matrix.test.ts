@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { exampleConfig } from "../../stacks/example-config";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 import { MATRIX_END, MATRIX_START, RULED_OUT, securityMatrix, withMatrix } from "./security-matrix";
 
 describe("the security model's actor matrix", () => {
-  const scenario = buildScenario(exampleConfig);
+  const scenario = exampleScenario();
   const table = securityMatrix(scenario);
 
   test("docs/security-model.md holds the matrix generated from the example app (run `npm run security-matrix` when this fails)", () => {

@@ -6,10 +6,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { exampleConfig } from "../../stacks/example-config";
 import { buildIamModel, NON_ROLE_POLICY_FORMS, ROLE_POLICY_FORMS } from "./iam-model";
 import { copiedStack, plantableResources } from "./planted";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 import { MODELLED_GRANT_FORMS, NOT_GRANT_FORMS, UNMODELLED_GRANT_ARGUMENTS, UNMODELLED_GRANT_FORMS } from "./unmodelled-grants";
 
 const PROVIDER_LIB = path.dirname(path.dirname(require.resolve("@cdktf/provider-aws/lib/kms-grant")));
@@ -35,7 +34,7 @@ function grantLikeTypes(): string[] {
     .map((dir) => `aws_${dir.replace(/-/g, "_")}`);
 }
 
-const base = buildScenario(exampleConfig);
+const base = exampleScenario();
 /** A copy of the dev stack's JSON alone (the model reads each stack on its own; the others would only slow the loops). */
 const copy = () => new Map([["dev", copiedStack(base.json.get("dev")!)]]);
 

@@ -4,11 +4,10 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { exampleConfig } from "../../stacks/example-config";
-import { buildScenario } from "./scenario";
+import { exampleScenario } from "./scenario";
 import { securityMatrix, withMatrix } from "./security-matrix";
 
-const table = securityMatrix(buildScenario(exampleConfig));
+const table = securityMatrix(exampleScenario());
 for (const doc of [join(__dirname, "..", "..", "docs", "security-model.md"), join(__dirname, "..", "..", "README.md")]) {
   writeFileSync(doc, withMatrix(readFileSync(doc, "utf8"), table));
   process.stdout.write(`updated ${doc}\n`);
