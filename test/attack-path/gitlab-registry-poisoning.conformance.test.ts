@@ -8,24 +8,20 @@
  * stack synthesizes are fed to the fake registry (a push to a matching path by
  * a user below Maintainer is denied, as GitLab decides by the job token's user).
  */
-import { Testing } from "cdktf";
 import { EXAMPLE_PROJECT_JOBS, projectCiFile } from "../../lib/gitlab/ci-templates-project";
 import { IMAGE_REUSE_GITLAB_REGISTRY_TEMPLATE, platformCiTemplates } from "../../lib/gitlab/platform-templates";
 import { TagScheme } from "../../lib/registry/tag-scheme";
-import { buildPlatform } from "../../stacks/app";
-import { exampleConfig } from "../../stacks/example-config";
 import { describeWithTool } from "../support/conformance";
 import { GITLAB_CI_LOCAL } from "../support/gitlab-ci-local";
-import { type SynthJson } from "../support/synth";
 import { FlowProject, type FlowPipeline, type RegistryState } from "../flow/support/flow-harness";
+import { exampleSynthJson } from "../support/example-synth";
 
 const REGISTRY = "registry.gitlab.example.com";
 const PROJECT = "acme/app";
 
 /** The protected container repository patterns the example's gitlab-shared stack creates for a project. */
 function protectedRepositoryPatterns(projectPath: string): string[] {
-  const shared = [...buildPlatform(Testing.app(), exampleConfig).gitlabShared.values()][0]!;
-  const json = JSON.parse(Testing.synth(shared)) as SynthJson;
+  const json = exampleSynthJson().get("gitlab-shared")!;
   return Object.values(json.resource?.gitlab_project_container_repository_protection ?? {})
     .filter((r) => String(r.minimum_access_level_for_push) === "maintainer" && String(r.repository_path_pattern).startsWith(`${projectPath}/`))
     .map((r) => String(r.repository_path_pattern));

@@ -3,9 +3,6 @@
  * configuration, its IAM model, and GitLab's actors for every environment and
  * tenant with the claims GitLab would issue to them.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type * as Cdktf from "cdktf";
 import { gitLabHostOf } from "../../lib/core/gitlab-url";
 import { audienceOf, DEFAULT_SUB_CLAIM_COMPONENTS, type Tenant, tenantsOf } from "../../lib/platform/tenancy";
@@ -13,7 +10,7 @@ import type * as AppModule from "../../stacks/app";
 import { type PlatformStacks } from "../../stacks/app";
 import { type EnvironmentConfig, type PlatformConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
-import { sourceHash } from "../support/source-hash";
+import { exampleSynthJson } from "../support/example-synth";
 import { type Actor, actorsFor, type ActorOptions, subClaimOf } from "../support/gitlab-actors";
 import { type SynthJson } from "../support/synth";
 import { buildIamModel, type IamModel, type Token } from "./iam-model";
@@ -73,24 +70,13 @@ export function buildScenario(config: PlatformConfig): Scenario {
 }
 
 /**
- * The example app's scenario, as {@link buildScenario} builds it, with its synthesized JSON cached
- * in the temp directory under a hash of lib/, stacks/, this module and package-lock.json: the
- * attack-path files of a test run synthesize the example once between them (about a second of CPU
- * each, and the load of cdktf and the provider classes), then read the JSON and build the IAM
- * model from it. The example is validated when its JSON is synthesized; a cached JSON was made by
- * the same sources. `stacks` is built on first read.
+ * The example app's scenario, as {@link buildScenario} builds it, from the example's synthesized
+ * JSON cached between test files ({@link exampleSynthJson}): the attack-path files of a test run
+ * synthesize the example once between them (about a second of CPU each, and the load of cdktf and
+ * the provider classes), then build the IAM model from the JSON. `stacks` is built on first read.
  */
 export function exampleScenario(): Scenario {
-  const file = path.join(tmpdir(), `attack-path-example-${sourceHash([__filename, path.join(__dirname, "../../package-lock.json")])}.json`);
-  let json: Map<string, SynthJson>;
-  if (existsSync(file)) {
-    json = new Map(Object.entries(JSON.parse(readFileSync(file, "utf8")) as Record<string, SynthJson>));
-  } else {
-    json = jsonOf(platformOf(exampleConfig));
-    const partial = `${file}.${process.pid}`;
-    writeFileSync(partial, JSON.stringify(Object.fromEntries(json)));
-    renameSync(partial, file);
-  }
+  const json = exampleSynthJson();
   return scenarioOf(exampleConfig, json, buildIamModel(json));
 }
 

@@ -2,12 +2,11 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Testing } from "cdktf";
-import { buildPlatform } from "../../stacks/app";
 import { writeCiTemplates } from "../../stacks/ci-templates";
 import { exampleConfig } from "../../stacks/example-config";
 import { describeWithTool, runTool } from "../support/conformance";
-import { resourcesOf, type SynthJson } from "../support/synth";
+import { resourcesOf } from "../support/synth";
+import { exampleSynthJson } from "../support/example-synth";
 
 /*
  * The published CI files (deploy.yml with its pinned scripts, the image-reuse templates, the toolbox
@@ -23,7 +22,7 @@ describeWithTool("terraform", "published CI files through Terraform's template r
     rmSync(dir, { recursive: true, force: true });
   });
   writeCiTemplates(exampleConfig, out);
-  const shared = JSON.parse(Testing.synth(buildPlatform(Testing.app(), exampleConfig).gitlabShared.get("https://gitlab.example.com")!)) as SynthJson;
+  const shared = exampleSynthJson().get("gitlab-shared")!;
   const files = Object.values(resourcesOf(shared, "gitlab_repository_file")).map((f) => ({
     name: String(f.file_path),
     content: String(f.content),

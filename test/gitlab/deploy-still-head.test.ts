@@ -4,12 +4,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DEPLOY_FUNCTIONS } from "../../lib/gitlab/deploy-script";
 import { IMAGE_FLOW_FUNCTIONS } from "../../lib/gitlab/image-flow-script";
-import { Testing } from "cdktf";
-import { buildPlatform } from "../../stacks/app";
 import { tenantsOf } from "../../lib/platform/tenancy";
 import { exampleConfig } from "../../stacks/example-config";
 import { fakeIdToken } from "../flow/support/flow-harness";
-import { resourcesOf, type SynthJson } from "../support/synth";
+import { resourcesOf } from "../support/synth";
+import { exampleSynthJson } from "../support/example-synth";
 
 /*
  * platform_still_head (retag-script.ts, in the deploy and image-flow functions) decides whether a
@@ -80,7 +79,7 @@ describe("platform_still_head reads the branch from the job's ID token", () => {
 
 describe("why the branch cannot come from CI_COMMIT_BRANCH: pipeline variables are forbidden only where the platform creates the project", () => {
   test("the projects the platform creates (templates, toolbox) forbid pipeline variables; the tenant projects, whose build jobs move latest, are read, not created, so the setting does not reach them", () => {
-    const shared = JSON.parse(Testing.synth(buildPlatform(Testing.app(), exampleConfig).gitlabShared.get("https://gitlab.example.com")!)) as SynthJson;
+    const shared = exampleSynthJson().get("gitlab-shared")!;
     const created = Object.values(resourcesOf(shared, "gitlab_project"));
     expect(created.map((p) => p.path).sort()).toEqual(["ci-templates", "toolbox"]);
     for (const project of created) expect({ path: project.path, role: project.ci_pipeline_variables_minimum_override_role }).toEqual({ path: project.path, role: "no_one_allowed" });

@@ -1,13 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Testing } from "cdktf";
 import { escapeTerraformTemplate } from "../../lib/core/terraform-text";
-import { buildPlatform } from "../../stacks/app";
 import { exampleProjectCiFile, writeCiTemplates } from "../../stacks/ci-templates";
 import { exampleConfig } from "../../stacks/example-config";
 import { runTool } from "../support/conformance";
-import { resourcesOf, type SynthJson } from "../support/synth";
+import { resourcesOf } from "../support/synth";
+import { exampleSynthJson } from "../support/example-synth";
 
 const root = path.resolve(__dirname, "../..");
 
@@ -22,7 +21,7 @@ describe("npm run ci-templates", () => {
         path.normalize(f),
       ),
     );
-    const shared = JSON.parse(Testing.synth(buildPlatform(Testing.app(), exampleConfig).gitlabShared.get("https://gitlab.example.com")!)) as SynthJson;
+    const shared = exampleSynthJson().get("gitlab-shared")!;
     const published = Object.values(resourcesOf(shared, "gitlab_repository_file"));
     expect(published).toHaveLength(5);
     for (const file of published) {

@@ -1,8 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { Testing } from "cdktf";
-import { buildPlatform } from "../../stacks/app";
-import { exampleConfig } from "../../stacks/example-config";
 import { conformanceRequired } from "../support/conformance";
+import { exampleSynthJson } from "../support/example-synth";
 
 /*
  * Every string in Terraform's JSON configuration is a string template: `${…}` is an interpolation
@@ -56,8 +54,7 @@ function unintended(sequence: { kind: string; rest: string }, resourceTypes: Rea
 
 describe("Terraform string templates in the synthesized stacks", () => {
   const functions = terraformFunctions();
-  const stacks = buildPlatform(Testing.app(), exampleConfig);
-  const all = [...stacks.accounts.values(), ...stacks.environments.values(), ...stacks.gitlabShared.values()].map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as Record<string, unknown>] as const);
+  const all = [...exampleSynthJson()].map(([id, json]) => [id, json as Record<string, unknown>] as const);
 
   test("every ${…} in every string of every stack is a Terraform expression the stack means; no %{…}", () => {
     const found: string[] = [];
