@@ -1,9 +1,9 @@
 import { check } from "../core/errors";
 import { kindsSelectingTagsOf, retentionType } from "../registry/kind-overlaps";
 import { selectsEveryTag } from "../registry/lifecycle/scheme-policy";
-import { describeSelector, patternRegex } from "../registry/glob";
+import { describeSelector } from "../registry/glob";
 import { globIncludes, validateReleaseTagPattern } from "../identity/ref-patterns";
-import { gitTagsOf, releaseTagPatternOf } from "../registry/release-tags";
+import { gitTagRuleRegex, gitTagsOf, releaseTagPatternOf } from "../registry/release-tags";
 import { ciTagVariables } from "../registry/tag-kinds";
 import { INPUTS_HASH_VARIABLE, type TagKind, type TagScheme } from "../registry/tag-scheme";
 import { type TrustLevel } from "../platform/tenancy";
@@ -139,7 +139,10 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
  * from the Git tag: for a tag template `<before>${CI_COMMIT_TAG}<after>` every Git tag of the pattern
  * must give a tag the kind's selector selects (the selector's quotient by the literal text,
  * `gitTagsOf`), or that kind's tag of a release would escape its retention rule. The built-in release
- * kind (`pattern: "v*.*.*"`, `ciTag: "${CI_COMMIT_TAG}"`) gives `$CI_COMMIT_TAG =~ /^v.*\..*\..*$/`;
+ * kind (`pattern: "v*.*.*"`, `ciTag: "${CI_COMMIT_TAG}"`) gives
+ * `$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*$/` (wildcards match only
+ * the Docker tag alphabet, `gitTagRuleRegex`: `v1.2.3+build.7` starts no pipeline, its image tag
+ * would be refused);
  * `prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}"` admits every Git tag, so the pattern stays
  * `v*.*.*` (`v1.2.3` pushes `release-v1.2.3`). GitLab evaluates `=~` with RE2 against the variable's
  * value (GitLab docs, "Specify when jobs run with rules", `rules:if`, "CI/CD variable expressions").
@@ -190,7 +193,7 @@ function gitTagRule(path: string, scheme: TagScheme, list: readonly string[], re
       },
     );
   });
-  return `$CI_COMMIT_TAG =~ /^${patternRegex(pattern)}$/`;
+  return `$CI_COMMIT_TAG =~ /^${gitTagRuleRegex(pattern)}$/`;
 }
 
 /**

@@ -10,7 +10,7 @@
  * template (`<before>${CI_COMMIT_TAG}<after>`) gives a tag its selector selects.
  */
 import { DEFAULT_RELEASE_TAG_PATTERN } from "../platform/tenancy";
-import { quotientPatterns, selectorPattern } from "./glob";
+import { patternRegex, quotientPatterns, selectorPattern } from "./glob";
 import { DEFAULT_TAG_KINDS, resolveKind, type TagKind, type TagKindOptions, type TagKindName } from "./tag-kinds";
 
 /** A tag template that is the Git tag with literal text around it: `<before>${CI_COMMIT_TAG}<after>`. */
@@ -72,4 +72,27 @@ export function releasableGitTags(release: TagKind | undefined): string[] {
 export function releaseKindOf(path: string, props: { readonly kinds?: Readonly<Record<string, TagKindOptions>>; readonly use?: readonly TagKindName[] } = {}): TagKind | undefined {
   if (props.use !== undefined && !props.use.includes("release")) return undefined;
   return resolveKind(path, "release", props.kinds?.release, DEFAULT_TAG_KINDS.release);
+}
+
+/** The characters a wildcard of the Git tag rule matches: the Docker tag alphabet (distribution/reference, `tag` = `[\w][\w.-]{0,127}`). */
+export const GIT_TAG_RULE_WILDCARD = "[A-Za-z0-9_.-]*";
+
+/**
+ * The release pattern as the unanchored RE2 body of the templates' Git tag rule
+ * (`$CI_COMMIT_TAG =~ /^…$/`): literal characters escaped, each `*` as {@link GIT_TAG_RULE_WILDCARD},
+ * so the rule matches only Git tags that the pattern matches AND whose characters an image tag may
+ * hold (distribution/reference, reference.go: `tag := /[\w][\w.-]{0,127}/`; OCI distribution-spec,
+ * "Pulling manifests": `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`). `v*.*.*` gives
+ * `v[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*`: `v1.2.3` starts a release pipeline,
+ * `v1.2.3+build.7` (SemVer build metadata) does not, though GitLab protects it and the protected
+ * roles trust it (their OIDC `sub` pattern, IAM `StringLike`, cannot restrict the alphabet); its
+ * image tag `v1.2.3+build.7` would be refused by the registry. Not restricted: the 128-character
+ * limit and the first character of the image tag (a Git tag cannot start with `.` or `-` in practice).
+ * The literal characters are checked by `validateReleaseTagPattern` (Docker tag alphabet only).
+ */
+export function gitTagRuleRegex(pattern: string): string {
+  return pattern
+    .split("*")
+    .map((part) => patternRegex(part))
+    .join(GIT_TAG_RULE_WILDCARD);
 }
