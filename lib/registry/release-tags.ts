@@ -5,7 +5,9 @@
  * - GitLab protects it (`gitlab_tag_protection` per trusted pattern, `ProtectedRefs`);
  * - the image-reuse templates run their Git tag pipelines for it (`$CI_COMMIT_TAG =~ /^…$/`,
  *   `pipelineKinds`), so no Git tag pipeline starts that the roles would refuse (failing closed at
- *   `AssumeRoleWithWebIdentity`), and every Git tag the roles trust gets its pipeline.
+ *   `AssumeRoleWithWebIdentity`), and every Git tag the roles trust gets its pipeline unless its
+ *   image tag would not be a valid Docker tag (the rule's wildcards match only `[A-Za-z0-9_.-]`,
+ *   {@link gitTagRuleRegex}: `v1.2.3+build.7` is trusted and protected but starts no pipeline).
  * The pattern must lie within the Git tags the release kind can release: those for which its tag
  * template (`<before>${CI_COMMIT_TAG}<after>`) gives a tag its selector selects.
  */
@@ -39,7 +41,10 @@ const trustable = (pattern: string) => /[^*?]/.test(pattern) && !pattern.include
  * it; else the Git tags the release kind releases when that is one pattern a role may trust
  * (`v*.*.*` for the built-in kind, `*.*.*` for `pattern: "*.*.*"`); else
  * {@link DEFAULT_RELEASE_TAG_PATTERN} (`v*.*.*`: with `prefix: "release-", ciTag:
- * "release-${CI_COMMIT_TAG}"` every Git tag could release, and a role may not trust every tag).
+ * "release-${CI_COMMIT_TAG}"` every Git tag would give a tag the kind selects, and a role may not
+ * trust every tag). The result, not the kind's selector, is what Git tag pipelines run for: their
+ * rule admits only its Git tags, so checks of what those pipelines push (`pipelineKinds`: kinds
+ * per image, selectors met) read `${CI_COMMIT_TAG}` as a value of it.
  * Not checked here: `validateReleaseTagPattern` with {@link releasableGitTags} checks the result.
  *
  * @param release the tag scheme's release kind (undefined when the scheme does not use it)

@@ -199,6 +199,19 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
     expect(refused).toBeLessThan(300);
   });
 
+  test("kinds per image in Git tag pipelines: release kind *.*.* with releaseTags 1.*.* is accepted (its tags 1.x.y meet no other kind's selector); without releaseTags it is refused, and the fix names releaseTags", () => {
+    const plan = (releaseTags?: string) => pipelineKinds("t", new TagScheme("t/tagScheme", { kinds: { release: { pattern: "*.*.*" } } }), {}, releaseTags);
+    expect(plan("1.*.*").find((k) => k.name === "gitTag")!.if).toBe("$CI_COMMIT_TAG =~ /^1\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/");
+    // Any Git tag of *.*.* could be sha-1.2.3 or MR-1.2.3, which the retained kinds select.
+    const error = violationOf(() => plan());
+    expect(error).toMatchObject({ path: "t/tags/gitTag", subject: "tag kinds" });
+    expect(error.rule).toMatch(/gitTag pipelines put \d+ retained primary kinds on the commit image/);
+    expect(error.fix).toContain('narrow identity.releaseTags (now "*.*.*"');
+    // A narrower pattern that still reaches the other kinds' tags keeps the refusal: *-*.*.* admits sha-1.2.3, MR-1.2.3, pipeline-1.2.3 ...
+    expect(violationOf(() => plan("*-*.*.*")).path).toBe("t/tags/gitTag");
+    expect(() => plan("MR-*.*.*")).not.toThrow(); // MR-… and the commit kind: 2 of 3
+  });
+
   test("a release tag with another variable next to the Git tag is refused (the rule cannot be derived)", () => {
     const error = violationOf(() => gitTagIf({ release: { prefix: "v", ciTag: "v${CI_COMMIT_TAG}-${CI_COMMIT_SHORT_SHA}" } }));
     expect(error).toMatchObject({ path: "test/tags/gitTag[1]", subject: "tag kind", value: "release" });
