@@ -7,7 +7,7 @@
 import { ValidationError } from "../core/errors";
 import { describeSelector, selectorPattern, selectorsOverlap } from "./glob";
 import { type TagKind } from "./tag-kinds";
-import { ciTagTokens, type Retention, selectorSelectsAll, selectorTokens, tagLanguagesOverlap } from "./tag-rules";
+import { ciTagTokens, type Retention, selectorSelectsAll, selectorTokens, tagLanguagesOverlap, type TagToken } from "./tag-rules";
 
 /**
  * A protected kind keeps every image it selects forever (its keep rule comes first), so its
@@ -157,7 +157,7 @@ function throwUnless(condition: boolean, violation: ConstructorParameters<typeof
  */
 export function kindsSelectingTagsOf(kinds: readonly TagKind[], pushed: TagKind, gitTags?: string): TagKind[] {
   if (pushed.ciTag === undefined) return [];
-  const values = gitTags === undefined ? {} : { CI_COMMIT_TAG: selectorTokens({ pattern: gitTags }) };
+  const values: Record<string, TagToken[]> = gitTags === undefined ? {} : { CI_COMMIT_TAG: selectorTokens({ pattern: gitTags }) };
   const tags = [ciTagTokens(pushed.ciTag, values), selectorTokens(pushed.selector)];
   return kinds.filter((k) => k.name === pushed.name || tagLanguagesOverlap(...tags, selectorTokens(k.selector)));
 }
