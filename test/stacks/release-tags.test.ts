@@ -90,6 +90,19 @@ describe("the Git tags that release: one pattern for roles, tag protection and t
     }
   });
 
+  test("one GitLab instance, one release pattern: production with releaseTags v1.*.* next to the shared templates' v*.*.* is refused at its path; the same pattern everywhere is what roles, protection and the shared template use", () => {
+    const onProduction = withEnvironments((env) => (env.name === "production" ? { ...env, identity: { ...env.identity, releaseTags: "v1.*.*" } } : env));
+    const error = violationOf(() => validateConfig(onProduction));
+    expect(error).toMatchObject({ path: "config/environments[2]/identity/releaseTags", subject: "release tag pattern", value: "v1.*.*" });
+    expect(error.rule).toMatch(/share its published CI templates, whose Git tag pipelines run for one release pattern, but environments\[0\] \(dev\) releases "v\*\.\*\.\*"/);
+    const everywhere = withEnvironments((env) => ({ ...env, identity: { ...env.identity, releaseTags: "v1.*.*" } }));
+    const { subs, protections, gitTag } = consumersOf(everywhere);
+    expect(subs).toContain("project_path:acme/app:ref_type:tag:ref:v1.*.*");
+    expect(new Set(protections)).toEqual(new Set(["v1.*.*"]));
+    expect(evaluateIf(gitTag.if, { CI_COMMIT_TAG: "v2.0.0" })).toBe(false);
+    expect(evaluateIf(gitTag.if, { CI_COMMIT_TAG: "v1.4.0" })).toBe(true);
+  });
+
   describe("bad input", () => {
     const PATH = "config/environments\\[0\\]/identity/releaseTags";
     const onDev = (kinds: Record<string, TagKindOptions>, releaseTags: string) =>
