@@ -819,3 +819,8 @@ export { type PromotedRepository, promotedRepositoriesOf } from "./platform/prom
 
 // Deploy jobs: the fresh HOME of the pinned script
 export { PINNED_HOME_TEMPLATE } from "./gitlab/deploy-targets";
+
+// Release tags: the templates' Git tag rule matches only Git tags whose image tag is a valid Docker tag.
+export { GIT_TAG_RULE_WILDCARD, gitTagRuleRegex } from "./registry/release-tags";
+// Environments sharing one GitLab instance's published CI templates release the same Git tags.
+export { validateSharedReleaseTags } from "./platform/identity-config";

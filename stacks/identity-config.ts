@@ -1,6 +1,6 @@
 import { check } from "../lib/core/errors";
 import { validateGitLabUrl } from "../lib/core/gitlab-url";
-import { validateEnvironmentIdentity } from "../lib/platform/identity-config";
+import { validateEnvironmentIdentity, validateSharedReleaseTags } from "../lib/platform/identity-config";
 import { audienceOf, tenantsOf } from "../lib/platform/tenancy";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
@@ -63,6 +63,7 @@ export function validateIdentityConfig(config: PlatformConfig): void {
     );
   });
   config.environments.forEach((env, i) => validateEnvironmentIdentity(`config/environments[${i}]/identity`, env));
+  validateSharedReleaseTags(config.environments);
   // One audience per environment: two environments sharing one would accept each other's tokens.
   const seen = new Map<string, number>();
   config.environments.forEach((env, i) => {

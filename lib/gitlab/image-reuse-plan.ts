@@ -1,9 +1,9 @@
 import { check } from "../core/errors";
 import { kindsSelectingTagsOf, retentionType } from "../registry/kind-overlaps";
 import { selectsEveryTag } from "../registry/lifecycle/scheme-policy";
-import { describeSelector, patternRegex } from "../registry/glob";
+import { describeSelector } from "../registry/glob";
 import { globIncludes, validateReleaseTagPattern } from "../identity/ref-patterns";
-import { gitTagsOf, releaseTagPatternOf } from "../registry/release-tags";
+import { gitTagRuleRegex, gitTagsOf, releaseTagPatternOf } from "../registry/release-tags";
 import { ciTagVariables } from "../registry/tag-kinds";
 import { INPUTS_HASH_VARIABLE, type TagKind, type TagScheme } from "../registry/tag-scheme";
 import { type TrustLevel } from "../platform/tenancy";
@@ -83,6 +83,8 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
     defaultBranch: tags.defaultBranch ?? ["commit", "latest"],
     gitTag: tags.gitTag ?? (scheme.has("release") ? ["commit", "release"] : []),
   };
+  // Git tag pipelines run only for the Git tags that release (the Git tag rule below), so ${CI_COMMIT_TAG} takes only those values.
+  const gitTags = releaseTagPatternOf(scheme.has("release") ? scheme.kind("release") : undefined, releaseTags);
   const resolved = {} as Record<keyof PipelineTagPlan, { commitKind?: TagKind; extraKinds: TagKind[] }>;
   for (const [name, list] of Object.entries(planned) as Array<[keyof PipelineTagPlan, readonly string[]]>) {
     const entry: { commitKind?: TagKind; extraKinds: TagKind[] } = { extraKinds: [] };
@@ -121,7 +123,7 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
       rule: "jobs run the image of their commit, so each pipeline pushes one immutable kind whose tag contains ${CI_COMMIT_SHA}",
       fix: `add a per-commit kind first, e.g. ${name === "mergeRequest" ? '"mergeRequest"' : '"commit"'}`,
     });
-    if (entry.commitKind) assertKindsPerImage(path, name, scheme, [entry.commitKind, ...entry.extraKinds]);
+    if (entry.commitKind) assertKindsPerImage(path, name, scheme, [entry.commitKind, ...entry.extraKinds], name === "gitTag" ? gitTags : undefined);
     resolved[name] = entry;
   }
   const gitTagIf = gitTagRule(path, scheme, planned.gitTag, releaseTags);
@@ -139,7 +141,10 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
  * from the Git tag: for a tag template `<before>${CI_COMMIT_TAG}<after>` every Git tag of the pattern
  * must give a tag the kind's selector selects (the selector's quotient by the literal text,
  * `gitTagsOf`), or that kind's tag of a release would escape its retention rule. The built-in release
- * kind (`pattern: "v*.*.*"`, `ciTag: "${CI_COMMIT_TAG}"`) gives `$CI_COMMIT_TAG =~ /^v.*\..*\..*$/`;
+ * kind (`pattern: "v*.*.*"`, `ciTag: "${CI_COMMIT_TAG}"`) gives
+ * `$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*$/` (wildcards match only
+ * the Docker tag alphabet, `gitTagRuleRegex`: `v1.2.3+build.7` starts no pipeline, its image tag
+ * would be refused);
  * `prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}"` admits every Git tag, so the pattern stays
  * `v*.*.*` (`v1.2.3` pushes `release-v1.2.3`). GitLab evaluates `=~` with RE2 against the variable's
  * value (GitLab docs, "Specify when jobs run with rules", `rules:if`, "CI/CD variable expressions").
@@ -190,7 +195,7 @@ function gitTagRule(path: string, scheme: TagScheme, list: readonly string[], re
       },
     );
   });
-  return `$CI_COMMIT_TAG =~ /^${patternRegex(pattern)}$/`;
+  return `$CI_COMMIT_TAG =~ /^${gitTagRuleRegex(pattern)}$/`;
 }
 
 /**
@@ -252,10 +257,13 @@ function assertOneRetentionType(path: string, pipeline: keyof PipelineTagPlan, l
  * @param pipeline the pipeline kind whose list is checked
  * @param scheme the tag scheme
  * @param planned the list's resolved kinds (all on the commit image)
+ * @param gitTags for Git tag pipelines, the release pattern their rule admits (`releaseTagPatternOf`):
+ *   `${CI_COMMIT_TAG}` takes only its values, so a kind selecting other Git tags' tags is not carried
+ *   (release kind `*.*.*` with `releaseTags: "1.*.*"` pushes `1.x.y`, which `sha-*` or `MR-*` never select)
  * @throws ValidationError when a group of retained kinds on the commit image is larger than `maxKindsPerImage`
  */
-function assertKindsPerImage(path: string, pipeline: keyof PipelineTagPlan, scheme: TagScheme, planned: readonly TagKind[]): void {
-  const carried = new Set(planned.flatMap((k) => kindsSelectingTagsOf(scheme.retainedKinds, k)).map((k) => k.name));
+function assertKindsPerImage(path: string, pipeline: keyof PipelineTagPlan, scheme: TagScheme, planned: readonly TagKind[], gitTags?: string): void {
+  const carried = new Set(planned.flatMap((k) => kindsSelectingTagsOf(scheme.retainedKinds, k, gitTags)).map((k) => k.name));
   for (const group of [scheme.primaryKinds, scheme.secondaryKinds]) {
     const counted = group.filter((k) => carried.has(k.name) && !selectsEveryTag(k));
     if (counted.length <= scheme.maxKindsPerImage) continue;
@@ -268,7 +276,9 @@ function assertKindsPerImage(path: string, pipeline: keyof PipelineTagPlan, sche
         `${pipeline} pipelines put ${counted.length} retained ${group[0]!.secondary ? "secondary" : "primary"} kinds on the commit image (${counted.map((k) => k.name).join(", ")}: ` +
         `the planned kinds and the kinds whose selectors select their tags; the content image is a manifest of its own), but the tag scheme at ${scheme.path} has maxKindsPerImage ${scheme.maxKindsPerImage}; ` +
         "the lifecycle policy has no rule for that combination, and the first rule that selects the image (a shorter-lived kind's) would expire it before the other kinds' retention",
-      fix: `raise maxKindsPerImage of the tag scheme to ${counted.length}, or drop a kind from the plan (or narrow the selector of a kind that selects its tags)`,
+      fix:
+        `raise maxKindsPerImage of the tag scheme to ${counted.length}, or drop a kind from the plan (or narrow the selector of a kind that selects its tags)` +
+        (pipeline === "gitTag" ? `, or narrow identity.releaseTags (now ${JSON.stringify(gitTags)}: the Git tags these pipelines run for, whose tags the kinds select)` : ""),
     });
   }
 }

@@ -17,6 +17,9 @@ import { check } from "../core/errors";
 import { recall } from "../core/memo";
 import { isUnresolved } from "../core/tokens";
 
+/** The characters of a Docker image tag (distribution/reference, `tag` = `[\w][\w.-]{0,127}`), as a global character class. */
+const DOCKER_TAG_CHARS = /[A-Za-z0-9_.-]/g;
+
 /** One step of a glob NFA: the pattern position it has consumed up to. */
 function closure(pattern: string, states: Iterable<number>): Set<number> {
   const out = new Set<number>();
@@ -89,6 +92,16 @@ function searchInclusion(outer: string, inner: string): boolean {
  *   `release-`): `v*` next to the default also trusts `v0-x`, whose pipeline
  *   would push a tag no release rule keeps.
  *
+ * - no literal character outside the Docker tag alphabet (letters, digits,
+ *   `_`, `.`, `-`): the release kinds build image tags from the Git tag
+ *   (`${CI_COMMIT_TAG}`), and a tag is `[\w][\w.-]{0,127}`
+ *   (distribution/reference, reference.go, `tag`; OCI distribution-spec,
+ *   "Pulling manifests": `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`), so every Git tag
+ *   of `rel/*` or `v+*` would push `release-rel/1.0`, refused by the registry.
+ *   A wildcard can still match such characters (`v1.2.3+build.7` under
+ *   `v*.*.*`): the templates' Git tag rule runs no pipeline for those
+ *   (`gitTagRuleRegex` of registry/release-tags.ts).
+ *
  * @param path where the pattern is configured, for error messages
  * @param pattern the trusted tag name or pattern
  * @param releasable the Git tags the templates can release, as a union of `*` globs (one glob or several)
@@ -111,6 +124,16 @@ export function validateReleaseTagPattern(path: string, pattern: string, releasa
     value: pattern,
     rule: "'?' is one character for IAM (StringLike) but a literal '?' for GitLab's protected tags (Gitlab::RefMatcher), so the role would trust tags no protection covers",
     fix: `use '*' only, e.g. ${JSON.stringify(example)}`,
+  });
+  const foreign = [...new Set(pattern.replace(/\*/g, "").replace(DOCKER_TAG_CHARS, ""))];
+  check(foreign.length === 0, {
+    path,
+    subject: "release tag pattern",
+    value: pattern,
+    rule:
+      `the pattern holds ${foreign.map((c) => JSON.stringify(c)).join(", ")}, outside the Docker tag alphabet (letters, digits, '_', '.', '-'; distribution/reference: [\\w][\\w.-]{0,127}); ` +
+      "the release kind builds its image tag from the Git tag, so every release job of a matching Git tag would push a tag the registry refuses",
+    fix: `use only letters, digits, '_', '.', '-' and '*', e.g. ${JSON.stringify(example)}`,
   });
   check(
     within.some((r) => globIncludes(r, pattern)),

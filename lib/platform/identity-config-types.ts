@@ -86,8 +86,13 @@ export interface EnvironmentIdentityConfig {
    * templates run their Git tag pipelines for them (one derivation,
    * `releaseTagPatternOf` of registry/release-tags.ts). It may not be wider
    * than the Git tags whose tag the tag scheme's `release` kind selects
-   * (`releasableGitTags`), may not be wildcards only and may not hold `?` (see
-   * `validateReleaseTagPattern`).
+   * (`releasableGitTags`), may not be wildcards only, may not hold `?` and may
+   * hold no character outside the Docker tag alphabet (letters, digits, `_`,
+   * `.`, `-`; see `validateReleaseTagPattern`). The templates' `*` matches
+   * only that alphabet, so a trusted, protected Git tag such as
+   * `v1.2.3+build.7` starts no release pipeline. Environments of one GitLab
+   * instance with published CI templates must give the same pattern
+   * (`validateSharedReleaseTags`).
    * @default the Git tags the release kind releases when that is one pattern a
    *   role may trust (`v*.*.*` for the built-in kind), else "v*.*.*" (`DEFAULT_RELEASE_TAG_PATTERN`)
    */

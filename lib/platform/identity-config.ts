@@ -108,6 +108,45 @@ export function releaseTagsOf(env: EnvironmentConfig): string {
 }
 
 /**
+ * Environments of one GitLab instance share its published CI templates (the instance's
+ * `gitlab-shared` stack publishes one `image-reuse.yml` and `deploy.yml`, built with the release
+ * pattern of the environment that declares `gitlab.ciTemplates`), and those templates run their
+ * Git tag pipelines for one release pattern. So on an instance with published templates every
+ * environment must release the same Git tags ({@link releaseTagsOf}): with production's roles
+ * trusting `v1.*.*` next to the templates' `v*.*.*`, Git tag `v2.0.0` would start a release
+ * pipeline whose production jobs the roles refuse; with a wider production pattern, tags it trusts
+ * would start no pipeline. Instances without published templates are not checked (each project's
+ * own CI configuration decides there).
+ *
+ * @param environments the configuration's environments, in order (paths `config/environments[i]`)
+ * @throws ValidationError at `config/environments[i]/identity/releaseTags` of the first environment
+ *   whose release pattern differs from that of the first environment on the same GitLab URL
+ */
+export function validateSharedReleaseTags(environments: readonly EnvironmentConfig[]): void {
+  const published = new Set(environments.filter((e) => e.gitlab.ciTemplates !== undefined).map((e) => e.gitlab.url));
+  const first = new Map<string, number>();
+  environments.forEach((env, i) => {
+    if (!published.has(env.gitlab.url)) return;
+    const j = first.get(env.gitlab.url);
+    if (j === undefined) {
+      first.set(env.gitlab.url, i);
+      return;
+    }
+    const mine = releaseTagsOf(env);
+    const theirs = releaseTagsOf(environments[j]!);
+    check(mine === theirs, {
+      path: `config/environments[${i}]/identity/releaseTags`,
+      subject: "release tag pattern",
+      value: mine,
+      rule:
+        `the environments on ${env.gitlab.url} share its published CI templates, whose Git tag pipelines run for one release pattern, but environments[${j}] (${environments[j]!.name}) releases ${JSON.stringify(theirs)}; ` +
+        "a Git tag inside one pattern and outside the other would start a release pipeline whose jobs this environment's roles refuse, or a tag they trust would start none",
+      fix: `give every environment on ${env.gitlab.url} the same identity.releaseTags (e.g. ${JSON.stringify(theirs)}), or leave it unset on all of them with the same release kind`,
+    });
+  });
+}
+
+/**
  * The release tag selector the CI templates push: the tag scheme's `release`
  * kind (its pattern, or its prefix followed by `*`).
  * @default "v*.*.*" when the scheme does not override it

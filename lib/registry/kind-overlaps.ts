@@ -7,7 +7,7 @@
 import { ValidationError } from "../core/errors";
 import { describeSelector, selectorPattern, selectorsOverlap } from "./glob";
 import { type TagKind } from "./tag-kinds";
-import { ciTagTokens, type Retention, selectorSelectsAll, selectorTokens, tagLanguagesOverlap } from "./tag-rules";
+import { ciTagTokens, type Retention, selectorSelectsAll, selectorTokens, tagLanguagesOverlap, type TagToken } from "./tag-rules";
 
 /**
  * A protected kind keeps every image it selects forever (its keep rule comes first), so its
@@ -152,10 +152,13 @@ function throwUnless(condition: boolean, violation: ConstructorParameters<typeof
  *
  * @param kinds the kinds to test (e.g. a scheme's retained kinds)
  * @param pushed the kind whose pushed tags are looked at
+ * @param gitTags in Git tag pipelines, the Git tags they run for (the release pattern, `*` globs):
+ *   `${CI_COMMIT_TAG}` then takes only values of it; otherwise any tag characters
  */
-export function kindsSelectingTagsOf(kinds: readonly TagKind[], pushed: TagKind): TagKind[] {
+export function kindsSelectingTagsOf(kinds: readonly TagKind[], pushed: TagKind, gitTags?: string): TagKind[] {
   if (pushed.ciTag === undefined) return [];
-  const tags = [ciTagTokens(pushed.ciTag), selectorTokens(pushed.selector)];
+  const values: Record<string, TagToken[]> = gitTags === undefined ? {} : { CI_COMMIT_TAG: selectorTokens({ pattern: gitTags }) };
+  const tags = [ciTagTokens(pushed.ciTag, values), selectorTokens(pushed.selector)];
   return kinds.filter((k) => k.name === pushed.name || tagLanguagesOverlap(...tags, selectorTokens(k.selector)));
 }
 

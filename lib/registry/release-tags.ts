@@ -5,12 +5,14 @@
  * - GitLab protects it (`gitlab_tag_protection` per trusted pattern, `ProtectedRefs`);
  * - the image-reuse templates run their Git tag pipelines for it (`$CI_COMMIT_TAG =~ /^…$/`,
  *   `pipelineKinds`), so no Git tag pipeline starts that the roles would refuse (failing closed at
- *   `AssumeRoleWithWebIdentity`), and every Git tag the roles trust gets its pipeline.
+ *   `AssumeRoleWithWebIdentity`), and every Git tag the roles trust gets its pipeline unless its
+ *   image tag would not be a valid Docker tag (the rule's wildcards match only `[A-Za-z0-9_.-]`,
+ *   {@link gitTagRuleRegex}: `v1.2.3+build.7` is trusted and protected but starts no pipeline).
  * The pattern must lie within the Git tags the release kind can release: those for which its tag
  * template (`<before>${CI_COMMIT_TAG}<after>`) gives a tag its selector selects.
  */
 import { DEFAULT_RELEASE_TAG_PATTERN } from "../platform/tenancy";
-import { quotientPatterns, selectorPattern } from "./glob";
+import { patternRegex, quotientPatterns, selectorPattern } from "./glob";
 import { DEFAULT_TAG_KINDS, resolveKind, type TagKind, type TagKindOptions, type TagKindName } from "./tag-kinds";
 
 /** A tag template that is the Git tag with literal text around it: `<before>${CI_COMMIT_TAG}<after>`. */
@@ -39,7 +41,10 @@ const trustable = (pattern: string) => /[^*?]/.test(pattern) && !pattern.include
  * it; else the Git tags the release kind releases when that is one pattern a role may trust
  * (`v*.*.*` for the built-in kind, `*.*.*` for `pattern: "*.*.*"`); else
  * {@link DEFAULT_RELEASE_TAG_PATTERN} (`v*.*.*`: with `prefix: "release-", ciTag:
- * "release-${CI_COMMIT_TAG}"` every Git tag could release, and a role may not trust every tag).
+ * "release-${CI_COMMIT_TAG}"` every Git tag would give a tag the kind selects, and a role may not
+ * trust every tag). The result, not the kind's selector, is what Git tag pipelines run for: their
+ * rule admits only its Git tags, so checks of what those pipelines push (`pipelineKinds`: kinds
+ * per image, selectors met) read `${CI_COMMIT_TAG}` as a value of it.
  * Not checked here: `validateReleaseTagPattern` with {@link releasableGitTags} checks the result.
  *
  * @param release the tag scheme's release kind (undefined when the scheme does not use it)
@@ -72,4 +77,27 @@ export function releasableGitTags(release: TagKind | undefined): string[] {
 export function releaseKindOf(path: string, props: { readonly kinds?: Readonly<Record<string, TagKindOptions>>; readonly use?: readonly TagKindName[] } = {}): TagKind | undefined {
   if (props.use !== undefined && !props.use.includes("release")) return undefined;
   return resolveKind(path, "release", props.kinds?.release, DEFAULT_TAG_KINDS.release);
+}
+
+/** The characters a wildcard of the Git tag rule matches: the Docker tag alphabet (distribution/reference, `tag` = `[\w][\w.-]{0,127}`). */
+export const GIT_TAG_RULE_WILDCARD = "[A-Za-z0-9_.-]*";
+
+/**
+ * The release pattern as the unanchored RE2 body of the templates' Git tag rule
+ * (`$CI_COMMIT_TAG =~ /^…$/`): literal characters escaped, each `*` as {@link GIT_TAG_RULE_WILDCARD},
+ * so the rule matches only Git tags that the pattern matches AND whose characters an image tag may
+ * hold (distribution/reference, reference.go: `tag := /[\w][\w.-]{0,127}/`; OCI distribution-spec,
+ * "Pulling manifests": `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`). `v*.*.*` gives
+ * `v[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*`: `v1.2.3` starts a release pipeline,
+ * `v1.2.3+build.7` (SemVer build metadata) does not, though GitLab protects it and the protected
+ * roles trust it (their OIDC `sub` pattern, IAM `StringLike`, cannot restrict the alphabet); its
+ * image tag `v1.2.3+build.7` would be refused by the registry. Not restricted: the 128-character
+ * limit and the first character of the image tag (a Git tag cannot start with `.` or `-` in practice).
+ * The literal characters are checked by `validateReleaseTagPattern` (Docker tag alphabet only).
+ */
+export function gitTagRuleRegex(pattern: string): string {
+  return pattern
+    .split("*")
+    .map((part) => patternRegex(part))
+    .join(GIT_TAG_RULE_WILDCARD);
 }

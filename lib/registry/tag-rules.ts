@@ -114,16 +114,22 @@ export function ciTagVariables(ciTag: string): string[] {
   return [...ciTag.matchAll(new RegExp(CI_VARIABLE.source, "g"))].map((m) => m[1]!);
 }
 
-/** A CI tag template (`sha-${CI_COMMIT_SHA}`) as the set of tags it can produce: each variable at least one character of its class. */
-export function ciTagTokens(ciTag: string): TagToken[] {
+/**
+ * A CI tag template (`sha-${CI_COMMIT_SHA}`) as the set of tags it can produce: each variable at least
+ * one character of its class, or the language `values` gives it (e.g. `CI_COMMIT_TAG` in Git tag
+ * pipelines, which the templates' Git tag rule limits to the release pattern).
+ */
+export function ciTagTokens(ciTag: string, values: Readonly<Record<string, readonly TagToken[]>> = {}): TagToken[] {
   const tokens: TagToken[] = [];
   const variable = new RegExp(CI_VARIABLE.source, "y");
   for (let i = 0; i < ciTag.length; ) {
     variable.lastIndex = i;
     const m = ciTag[i] === "$" ? variable.exec(ciTag) : null;
     if (m) {
+      const given = values[m[1]!];
       const chars = CI_VARIABLE_CHARS[m[1]!] ?? ANY_TAG_CHAR;
-      tokens.push({ chars, repeat: false }, { chars, repeat: true });
+      if (given) tokens.push(...given);
+      else tokens.push({ chars, repeat: false }, { chars, repeat: true });
       i = variable.lastIndex;
     } else {
       tokens.push({ chars: ciTag[i]!, repeat: false });

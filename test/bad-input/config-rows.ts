@@ -306,5 +306,23 @@ export const configRows: readonly BadInput[] = [
     rule: /a pattern of wildcards only trusts every tag, and any Developer can push a tag/,
     fix: /use the release selector of the CI templates, "v\*\.\*\.\*"/,
   },
+  {
+    name: "production releasing v1.*.* next to the instance's published templates releasing v*.*.* (one GitLab instance, one release pattern)",
+    run: withEnv({ identity: { ...production.identity, releaseTags: "v1.*.*" } }, 2),
+    path: `${E2}/identity/releaseTags`,
+    subject: "release tag pattern",
+    value: "v1.*.*",
+    rule: /the environments on https:\/\/gitlab\.example\.com share its published CI templates, whose Git tag pipelines run for one release pattern, but environments\[0\] \(dev\) releases "v\*\.\*\.\*"/,
+    fix: /give every environment on https:\/\/gitlab\.example\.com the same identity\.releaseTags \(e\.g\. "v\*\.\*\.\*"\)/,
+  },
+  {
+    name: "release tags rel/* with the documented release kind (its image tags release-rel/… are no Docker tags)",
+    run: withEnv({ registry: { ...dev.registry, tagScheme: { kinds: { release: { prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}" } } } }, identity: { ...dev.identity, releaseTags: "rel/*" } }),
+    path: `${E0}/identity/releaseTags`,
+    subject: "release tag pattern",
+    value: "rel/*",
+    rule: /the pattern holds "\/", outside the Docker tag alphabet/,
+    fix: /use only letters, digits, '_', '\.', '-' and '\*'/,
+  },
   ...deployRows,
 ];

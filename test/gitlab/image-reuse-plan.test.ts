@@ -106,24 +106,33 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
 
   test("release kind prefix release- with ciTag release-${CI_COMMIT_TAG}: Git tags v*.*.* release (v1.2.3 pushes release-v1.2.3), other Git tags start no pipeline the roles would refuse", () => {
     const rule = gitTagIf(releasePrefix);
-    expect(rule).toBe("$CI_COMMIT_TAG =~ /^v.*\\..*\\..*$/");
+    expect(rule).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/");
     expect(runs(rule, "v1.2.3")).toBe(true);
     expect(runs(rule, "nightly")).toBe(false);
     expect(matchesSelector("release-v1.2.3", { prefix: "release-" })).toBe(true);
     // The configured release pattern is the rule: the same pattern the roles trust.
-    expect(gitTagIf(releasePrefix, undefined, "2*")).toBe("$CI_COMMIT_TAG =~ /^2.*$/");
+    expect(gitTagIf(releasePrefix, undefined, "2*")).toBe("$CI_COMMIT_TAG =~ /^2[A-Za-z0-9_.-]*$/");
   });
 
   test("the Git tag is not matched against the pushed tag's selector: release-1 is not required to start with release-", () => {
     const kinds = { release: { prefix: "release-v", ciTag: "release-${CI_COMMIT_TAG}" } };
     const rule = gitTagIf(kinds);
-    expect(rule).toBe("$CI_COMMIT_TAG =~ /^v.*$/");
+    expect(rule).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*$/");
     expect(runs(rule, "v1")).toBe(true);
     expect(runs(rule, "release-1")).toBe(false);
   });
 
+  test("release tag v1.2.3+build.7: the rule's wildcards match only the Docker tag alphabet, so no pipeline runs for a Git tag whose image tag the registry refuses", () => {
+    const rule = gitTagIf({});
+    for (const tag of ["v1.2.3+build.7", "v1.2/3.4", "v1.2.3~1", "v1.2. 3"]) expect({ tag, runs: runs(rule, tag) }).toEqual({ tag, runs: false });
+    for (const tag of ["v1.2.3", "v1.2.3-rc.1", "v1.2.3_x", "v1.2.3.4"]) expect({ tag, runs: runs(rule, tag) }).toEqual({ tag, runs: true });
+    // The custom prefix: release-<Git tag> is pushed, so the same holds for any pattern.
+    expect(runs(gitTagIf(releasePrefix, undefined, "2*"), "2.0+meta")).toBe(false);
+    expect(runs(gitTagIf(releasePrefix, undefined, "2*"), "2.0-rc1")).toBe(true);
+  });
+
   test("the built-in release kind keeps its rule (v*.*.*)", () => {
-    expect(gitTagIf({})).toBe("$CI_COMMIT_TAG =~ /^v.*\\..*\\..*$/");
+    expect(gitTagIf({})).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/");
   });
 
   test("bad input: a release pattern wider than the Git tags the release kind releases, of wildcards only, or with '?'", () => {
@@ -188,6 +197,19 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
     // Both outcomes occur: schemes whose release pattern lies within the kind's Git tags, and schemes refused.
     expect(refused).toBeGreaterThan(0);
     expect(refused).toBeLessThan(300);
+  });
+
+  test("kinds per image in Git tag pipelines: release kind *.*.* with releaseTags 1.*.* is accepted (its tags 1.x.y meet no other kind's selector); without releaseTags it is refused, and the fix names releaseTags", () => {
+    const plan = (releaseTags?: string) => pipelineKinds("t", new TagScheme("t/tagScheme", { kinds: { release: { pattern: "*.*.*" } } }), {}, releaseTags);
+    expect(plan("1.*.*").find((k) => k.name === "gitTag")!.if).toBe("$CI_COMMIT_TAG =~ /^1\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/");
+    // Any Git tag of *.*.* could be sha-1.2.3 or MR-1.2.3, which the retained kinds select.
+    const error = violationOf(() => plan());
+    expect(error).toMatchObject({ path: "t/tags/gitTag", subject: "tag kinds" });
+    expect(error.rule).toMatch(/gitTag pipelines put \d+ retained primary kinds on the commit image/);
+    expect(error.fix).toContain('narrow identity.releaseTags (now "*.*.*"');
+    // A narrower pattern that still reaches the other kinds' tags keeps the refusal: *-*.*.* admits sha-1.2.3, MR-1.2.3, pipeline-1.2.3 ...
+    expect(violationOf(() => plan("*-*.*.*")).path).toBe("t/tags/gitTag");
+    expect(() => plan("MR-*.*.*")).not.toThrow(); // MR-… and the commit kind: 2 of 3
   });
 
   test("a release tag with another variable next to the Git tag is refused (the rule cannot be derived)", () => {

@@ -55,7 +55,7 @@ describe("imageReuseTemplate", () => {
         },
       ],
       [
-        "$CI_COMMIT_TAG =~ /^v.*\\..*\\..*$/",
+        "$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/",
         expect.objectContaining({ PLATFORM_TRUST: "protected", PLATFORM_IMAGE_TAG: "sha-${CI_COMMIT_SHA}", PLATFORM_FIXED_TAGS: "${CI_COMMIT_TAG}", PLATFORM_MOVING_TAGS: "" }),
       ],
     ]);

@@ -56,6 +56,38 @@ describe("validateReleaseTagPattern", () => {
     expect(error("v?.*.*")).toMatch(/Rule: '\?' is one character for IAM \(StringLike\) but a literal '\?' for GitLab's protected tags/);
   });
 
+  test.each([
+    ["rel/*", "/"],
+    ["*/*", "/"],
+    ["v+*", "+"],
+    ["v*.*.* build", " "],
+  ])("refuses %s: a literal outside the Docker tag alphabet makes every matching release push an invalid image tag", (pattern, char) => {
+    const message = violationOf(() => validateReleaseTagPattern("config/identity/releaseTags", pattern, "*")).message;
+    expect(message).toContain(`invalid release tag pattern ${JSON.stringify(pattern)}`);
+    expect(message).toContain(`the pattern holds ${JSON.stringify(char)}, outside the Docker tag alphabet`);
+    expect(message).toMatch(/Fix: use only letters, digits, '_', '\.', '-' and '\*'/);
+  });
+
+  test("property: a pattern of Docker tag characters and '*' passes the alphabet rule; one with any other character does not", () => {
+    const docker = fc.constantFrom("v", "1", ".", "-", "_", "A");
+    const other = fc.constantFrom("/", "+", "~", ":", "@", "#", " ");
+    fc.assert(
+      fc.property(fc.array(docker, { minLength: 1, maxLength: 5 }), fc.option(other), fc.nat(5), (chars, bad, at) => {
+        const parts = ["*", ...chars];
+        if (bad !== null) parts.splice(at % (parts.length + 1), 0, bad);
+        const pattern = parts.join("");
+        let message = "";
+        try {
+          validateReleaseTagPattern("p", pattern, "*");
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        expect(message.includes("outside the Docker tag alphabet")).toBe(bad !== null);
+      }),
+      { seed: 12 },
+    );
+  });
+
   test("release tag v0-x: refuses v*, which a Developer's tag v0-x matches", () => {
     expect(error("v*")).toMatch(/invalid release tag pattern "v\*"\. Rule: the pattern may trust only tags the CI templates release \("v\*\.\*\.\*"\); a wider one trusts tags such as v0-x/);
   });

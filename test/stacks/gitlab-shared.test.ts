@@ -14,7 +14,12 @@ const tagsOf = (json: SynthJson) => Object.values(resourcesOf(json, "gitlab_tag_
 
 describe("gitlab-shared: protected refs of every environment", () => {
   test("environments trusting different release patterns: each pattern is protected once per project, every resource with prevent_destroy", () => {
-    const config = withEnvironments((env) => (env.name === "production" ? { ...env, identity: { ...env.identity, releaseTags: "v1.*.*" } } : env));
+    // Different patterns on one instance only without published templates (they run one Git tag rule for every environment).
+    const withoutTemplates = (env: EnvironmentConfig): EnvironmentConfig => ({ ...env, gitlab: { ...env.gitlab, ciTemplates: undefined } });
+    const config = withEnvironments((env) => withoutTemplates(env.name === "production" ? { ...env, identity: { ...env.identity, releaseTags: "v1.*.*" } } : env));
+    expect(violationOf(() => sharedOf(withEnvironments((env) => (env.name === "production" ? { ...env, identity: { ...env.identity, releaseTags: "v1.*.*" } } : env)))).path).toBe(
+      "config/environments[2]/identity/releaseTags",
+    );
     const json = sharedOf(config);
     expect(tagsOf(json).sort()).toEqual(["app v*.*.*", "app v1.*.*", "toolbox v*.*.*", "toolbox v1.*.*", "web v*.*.*", "web v1.*.*"]);
     for (const type of ["gitlab_tag_protection", "gitlab_branch_protection", "gitlab_project_container_repository_protection"]) {

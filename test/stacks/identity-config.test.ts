@@ -90,11 +90,10 @@ describe("trust boundaries in the configuration", () => {
   });
 
   test("a release pattern inside a custom release selector of the tag scheme is accepted, one outside it refused", () => {
+    // Every environment: the environments of one GitLab instance share its templates' release pattern.
     const custom = (releaseTags: string): PlatformConfig => ({
       ...exampleConfig,
-      environments: exampleConfig.environments.map((e, i) =>
-        i === 0 ? { ...e, registry: { ...e.registry, tagScheme: { kinds: { release: { pattern: "release-*" } } } }, identity: { releaseTags } } : e,
-      ),
+      environments: exampleConfig.environments.map((e) => ({ ...e, registry: { ...e.registry, tagScheme: { kinds: { release: { pattern: "release-*" } } } }, identity: { ...e.identity, releaseTags } })),
     });
     expect(() => validateConfig(custom("release-2*"))).not.toThrow();
     expect(violationOf(() => validateConfig(custom("v*.*.*"))).message).toMatch(/may trust only tags the CI templates release \("release-\*"\)/);

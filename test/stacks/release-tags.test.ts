@@ -72,7 +72,35 @@ describe("the Git tags that release: one pattern for roles, tag protection and t
     const { subs, protections, gitTag } = consumersOf(exampleConfig);
     expect(subs).toContain("project_path:acme/app:ref_type:tag:ref:v*.*.*");
     expect(new Set(protections)).toEqual(new Set(["v*.*.*"]));
-    expect(gitTag.if).toBe("$CI_COMMIT_TAG =~ /^v.*\\..*\\..*$/");
+    expect(gitTag.if).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/");
+  });
+
+  test("release tag v1.2.3+build.7 (SemVer build metadata): GitLab protects it and the roles trust it (v*.*.*), but no release pipeline runs, since its image tag is no valid Docker tag", () => {
+    const { subs, protections, gitTag } = consumersOf(exampleConfig);
+    const tag = "v1.2.3+build.7";
+    expect(subs.some((s) => subMatches(s, `project_path:acme/app:ref_type:tag:ref:${tag}`))).toBe(true);
+    expect(protections.some((p) => gitlabRefMatches(p, tag))).toBe(true);
+    expect(evaluateIf(gitTag.if, { CI_COMMIT_TAG: tag })).toBe(false);
+    expect(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)).toBe(false);
+    // Whatever the rule admits is protected and trusted (protection may be wider than the rule, never narrower).
+    for (const admitted of ["v1.2.3", "v1.2.3-rc.1", "v1_2.3.4"]) {
+      expect(evaluateIf(gitTag.if, { CI_COMMIT_TAG: admitted })).toBe(true);
+      expect(protections.some((p) => gitlabRefMatches(p, admitted))).toBe(true);
+      expect(subs.some((s) => subMatches(s, `project_path:acme/app:ref_type:tag:ref:${admitted}`))).toBe(true);
+    }
+  });
+
+  test("one GitLab instance, one release pattern: production with releaseTags v1.*.* next to the shared templates' v*.*.* is refused at its path; the same pattern everywhere is what roles, protection and the shared template use", () => {
+    const onProduction = withEnvironments((env) => (env.name === "production" ? { ...env, identity: { ...env.identity, releaseTags: "v1.*.*" } } : env));
+    const error = violationOf(() => validateConfig(onProduction));
+    expect(error).toMatchObject({ path: "config/environments[2]/identity/releaseTags", subject: "release tag pattern", value: "v1.*.*" });
+    expect(error.rule).toMatch(/share its published CI templates, whose Git tag pipelines run for one release pattern, but environments\[0\] \(dev\) releases "v\*\.\*\.\*"/);
+    const everywhere = withEnvironments((env) => ({ ...env, identity: { ...env.identity, releaseTags: "v1.*.*" } }));
+    const { subs, protections, gitTag } = consumersOf(everywhere);
+    expect(subs).toContain("project_path:acme/app:ref_type:tag:ref:v1.*.*");
+    expect(new Set(protections)).toEqual(new Set(["v1.*.*"]));
+    expect(evaluateIf(gitTag.if, { CI_COMMIT_TAG: "v2.0.0" })).toBe(false);
+    expect(evaluateIf(gitTag.if, { CI_COMMIT_TAG: "v1.4.0" })).toBe(true);
   });
 
   describe("bad input", () => {
@@ -85,6 +113,10 @@ describe("the Git tags that release: one pattern for roles, tag protection and t
       ["a pattern wider than the built-in release selector", {}, "v*", /may trust only tags the CI templates release \("v\*\.\*\.\*"\)/],
       ["?* (wildcards only)", { release: RELEASE_PREFIX }, "?*", /a pattern of wildcards only trusts every tag/],
       ["* with the custom prefix (every Git tag could release, but no role may trust every tag)", { release: RELEASE_PREFIX }, "*", /a pattern of wildcards only trusts every tag/],
+      // Each Git tag of these pushes release-rel/1.0, release-a/b or release-v+1: no valid Docker tag ([\w][\w.-]{0,127}), so every release job failed.
+      ["rel/* with the custom prefix (a Docker tag has no '/')", { release: RELEASE_PREFIX }, "rel/*", /holds "\/", outside the Docker tag alphabet/],
+      ["*/* with the custom prefix", { release: RELEASE_PREFIX }, "*/*", /holds "\/", outside the Docker tag alphabet/],
+      ["v+* with the custom prefix (a Docker tag has no '+')", { release: RELEASE_PREFIX }, "v+*", /holds "\+", outside the Docker tag alphabet/],
     ])("%s is refused at the config path", (_, kinds, releaseTags, rule) => {
       const error = violationOf(() => validateConfig(onDev(kinds, releaseTags)));
       expect(error.message).toMatch(new RegExp(`^${PATH}: invalid release tag pattern `));
