@@ -1,12 +1,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DEPLOY_FUNCTIONS } from "../../lib/gitlab/deploy-script";
 import { ACCEPTED_MEDIA_TYPES_OPTION } from "../../lib/gitlab/ecr-media-types";
 import { IMAGE_FLOW_FUNCTIONS } from "../../lib/gitlab/image-flow-script";
 import { fakeRegistry, HOST, type RegistryState } from "./support/flow-harness";
-import { shimScript } from "./support/registry-server";
+import { scriptSandbox } from "./support/registry-server";
 
 /*
  * Re-tagging keeps the digest. A registry names a manifest by the sha256 of its bytes, so a re-tag
@@ -25,14 +24,7 @@ const NOW = "2026-01-05T09:00:00Z";
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), "retag-"));
-  mkdirSync(path.join(dir, "bin"));
-  for (const tool of ["docker", "aws"]) {
-    writeFileSync(path.join(dir, "bin", tool), shimScript(tool, SCRIPT));
-    chmodSync(path.join(dir, "bin", tool), 0o755);
-  }
-  mkdirSync(path.join(dir, "ctx"));
-  writeFileSync(path.join(dir, "ctx", "Dockerfile"), "FROM alpine:3.20\nRUN echo app\n");
+  dir = scriptSandbox("retag-", SCRIPT);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,10 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { IMAGE_FLOW_FUNCTIONS } from "../../lib/gitlab/image-flow-script";
 import { fakeRegistry, HOST, type RegistryState } from "./support/flow-harness";
-import { shimScript } from "./support/registry-server";
+import { scriptSandbox } from "./support/registry-server";
 
 /*
  * `reuse: false` in the generated functions, run in sh against the fake registry (ECR's tag rules):
@@ -21,14 +20,7 @@ const BUILD = 'platform_build() { docker build --label "platform.inputs=$6" --ta
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), "reuse-off-"));
-  mkdirSync(path.join(dir, "bin"));
-  for (const tool of ["docker", "aws"]) {
-    writeFileSync(path.join(dir, "bin", tool), shimScript(tool, SCRIPT));
-    chmodSync(path.join(dir, "bin", tool), 0o755);
-  }
-  mkdirSync(path.join(dir, "ctx"));
-  writeFileSync(path.join(dir, "ctx", "Dockerfile"), "FROM alpine:3.20\nRUN echo app\n");
+  dir = scriptSandbox("reuse-off-", SCRIPT);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

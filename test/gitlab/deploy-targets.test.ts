@@ -1,24 +1,16 @@
 import fc from "fast-check";
 import { IAM_ROLE_ARN, validateRegion } from "../../lib/core/aws";
-import { ValidationError } from "../../lib/core/errors";
 import { deployPinScript, type DeployTarget, validateDeployTargets } from "../../lib/gitlab/deploy-targets";
 import { ciSnippet } from "../../lib/identity/ci-access";
 import { isTenantProjectPath } from "../../lib/platform/tenancy-validation";
+import { validationMessageOf } from "../support/violations";
 
 /*
  * The pinned rows of the deploy jobs (deploy-targets.ts): the project path, role ARNs and region
  * follow the same rules as the configuration (tenancy-validation.ts, core/aws.ts, ci-access.ts),
  * and validateDeployTargets' own refusals name the path, the value, the rule and the fix.
  */
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.message;
-    throw error;
-  }
-  return "";
-};
+const messageOf = validationMessageOf;
 const target: DeployTarget = {
   project: "acme/app",
   roleArn: "arn:aws:iam::111111111111:role/acme-ci-staging-app-protected",

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { ValidationError } from "../../lib/core/errors";
 import { type CiJob } from "../../lib/gitlab/ci-yaml";
 import { DEPLOY_FUNCTIONS } from "../../lib/gitlab/deploy-script";
 import { AWS_CLI_REDIRECTS, DEFAULT_DEPLOY_SEARCH_PATH, JOB_REDIRECTS, PINNED_HOME_TEMPLATE, PINNED_VARIABLES } from "../../lib/gitlab/deploy-targets";
@@ -15,6 +14,7 @@ import { TagScheme } from "../../lib/registry/tag-scheme";
 import { exampleConfig } from "../../stacks/example-config";
 import { deployTemplateOf } from "../../stacks/promotion";
 import { describeWithTool, runTool } from "../support/conformance";
+import { validationMessageOf } from "../support/violations";
 
 const scheme = new TagScheme("cfg/tagScheme");
 const published = deployTemplateOf(exampleConfig, "https://gitlab.example.com")!;
@@ -24,15 +24,7 @@ const envs: DeployTemplateEnvironment[] = [
   { name: "staging", runnerTags: ["acme-ci-staging-deploy"], promoteFrom: "dev" },
   { name: "production", runnerTags: ["acme-ci-production-deploy"], promoteFrom: "staging", manual: true },
 ];
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.message;
-    throw error;
-  }
-  throw new Error("no ValidationError");
-};
+const messageOf = validationMessageOf;
 
 describe("deploy template of the example (published as deploy.yml)", () => {
   test("per environment in promotion order: promote, deploy (deploy, smoke test, record), rollback; production promoted from staging", () => {

@@ -1,4 +1,4 @@
-import { type ValidationError } from "../../lib/core/errors";
+import { ValidationError } from "../../lib/core/errors";
 import { violationOf } from "./synth";
 
 /** What a test expects of a validation error: where, what, which rule, which fix. */
@@ -31,4 +31,18 @@ export function expectViolation(fn: () => unknown, expected: ExpectedViolation):
   expect(error.message.startsWith(`${expected.path}: invalid ${expected.subject} `)).toBe(true);
   expect(error.message).toContain(`Rule: ${error.rule}. Fix: ${error.fix}`);
   return error;
+}
+
+/**
+ * The message of the ValidationError `fn` throws, or "" when it throws none (for tests that
+ * compare acceptance with a refusal); any other error is rethrown.
+ */
+export function validationMessageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ValidationError) return error.message;
+    throw error;
+  }
+  return "";
 }

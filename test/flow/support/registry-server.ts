@@ -1,4 +1,6 @@
-import { appendFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { createServer, type Server } from "node:net";
 
 /*
@@ -135,4 +137,20 @@ export function startRegistryServer(registry: RegistryModule): Promise<{ server:
       resolve({ server, port: (server.address() as { port: number }).port });
     });
   });
+}
+
+/**
+ * A scratch directory for running the generated shell functions against the fake registry: `bin/`
+ * holds the `docker` and `aws` shims of `script`, `ctx/` a one-stage Dockerfile. The caller removes it.
+ */
+export function scriptSandbox(prefix: string, script: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  mkdirSync(path.join(dir, "bin"));
+  for (const tool of ["docker", "aws"]) {
+    writeFileSync(path.join(dir, "bin", tool), shimScript(tool, script));
+    chmodSync(path.join(dir, "bin", tool), 0o755);
+  }
+  mkdirSync(path.join(dir, "ctx"));
+  writeFileSync(path.join(dir, "ctx", "Dockerfile"), "FROM alpine:3.20\nRUN echo app\n");
+  return dir;
 }
