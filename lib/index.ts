@@ -824,3 +824,6 @@ export { PINNED_HOME_TEMPLATE } from "./gitlab/deploy-targets";
 export { GIT_TAG_RULE_WILDCARD, gitTagRuleRegex } from "./registry/release-tags";
 // Environments sharing one GitLab instance's published CI templates release the same Git tags.
 export { validateSharedReleaseTags } from "./platform/identity-config";
+
+// Environments of one GitLab instance share the published CI templates, so their tag kinds must agree (retention may differ).
+export { validateSharedTagSchemes } from "./platform/shared-tag-scheme";

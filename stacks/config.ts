@@ -16,6 +16,7 @@ import { versionCheckSkipOf, versionMinimumsOf } from "./gitlab-version-config";
 import { checkedShapeOf, mistypedError } from "./config-shape";
 import { validateRunnerIsolation } from "./validate-runner-isolation";
 import { validateIdentityConfig } from "./identity-config";
+import { validateSharedTagSchemes } from "../lib/platform/shared-tag-scheme";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
 export { type AccountConfig, type AccountIdentityConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
@@ -240,6 +241,7 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   section(() => validateBackend(config));
   // The accounts' existing OIDC providers.
   section(() => validateIdentityConfig(config));
+  section(() => validateSharedTagSchemes(config.environments));
   // What environments sharing a GitLab instance must not both own.
   section(() => validateGitLabSide(config));
   // The GitLab version check of each instance: its minimum versions and its opt-out, which the

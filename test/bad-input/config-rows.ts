@@ -307,6 +307,15 @@ export const configRows: readonly BadInput[] = [
     fix: /use the release selector of the CI templates, "v\*\.\*\.\*"/,
   },
   {
+    name: "production protecting live-* deploy tags while the instance's published templates (dev's tag scheme) push deployed-<env> (one GitLab instance, one set of tag kinds)",
+    run: withEnv({ registry: { ...production.registry, tagScheme: { ...production.registry.tagScheme, kinds: { ...production.registry.tagScheme?.kinds, deployed: { prefix: "live-", ciTag: "live-${CI_ENVIRONMENT_NAME}", protected: true, mutable: true } } } } }, 2),
+    path: `${E2}/registry/tagScheme/kinds/deployed`,
+    subject: "tag kind",
+    value: { selector: { prefix: "live-" }, ciTag: "live-${CI_ENVIRONMENT_NAME}", mutable: true, protected: true },
+    rule: /a kind's selector, CI tag, mutability and protection are those of environments\[0\] \(dev\), whose tag scheme the published CI templates of https:\/\/gitlab\.example\.com are built from/,
+    fix: /give kind deployed the same prefix or pattern, ciTag, mutable and protected in every environment/,
+  },
+  {
     name: "production releasing v1.*.* next to the instance's published templates releasing v*.*.* (one GitLab instance, one release pattern)",
     run: withEnv({ identity: { ...production.identity, releaseTags: "v1.*.*" } }, 2),
     path: `${E2}/identity/releaseTags`,
