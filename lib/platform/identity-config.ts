@@ -119,19 +119,19 @@ export function releaseTagsOf(env: EnvironmentConfig): string {
  * own CI configuration decides there).
  *
  * @param environments the configuration's environments, in order (paths `config/environments[i]`)
- * @throws ValidationError at `config/environments[i]/identity/releaseTags` of the first environment
- *   whose release pattern differs from that of the first environment on the same GitLab URL
+ * @throws ValidationError at `config/environments[i]/identity/releaseTags` of each environment
+ *   whose release pattern differs from that of the environment declaring `gitlab.ciTemplates` on
+ *   the same GitLab URL (the templates are built from its pattern)
  */
 export function validateSharedReleaseTags(environments: readonly EnvironmentConfig[]): void {
-  const published = new Set(environments.filter((e) => e.gitlab.ciTemplates !== undefined).map((e) => e.gitlab.url));
-  const first = new Map<string, number>();
+  // The reference is the environment the templates are built from (it declares gitlab.ciTemplates).
+  const templatesOf = new Map<string, number>();
   environments.forEach((env, i) => {
-    if (!published.has(env.gitlab.url)) return;
-    const j = first.get(env.gitlab.url);
-    if (j === undefined) {
-      first.set(env.gitlab.url, i);
-      return;
-    }
+    if (env.gitlab.ciTemplates !== undefined && !templatesOf.has(env.gitlab.url)) templatesOf.set(env.gitlab.url, i);
+  });
+  environments.forEach((env, i) => {
+    const j = templatesOf.get(env.gitlab.url);
+    if (j === undefined || j === i) return;
     const mine = releaseTagsOf(env);
     const theirs = releaseTagsOf(environments[j]!);
     check(mine === theirs, {

@@ -8,6 +8,7 @@ import { exampleConfig } from "../../stacks/example-config";
 import { gitlabRefMatches, subMatches } from "../attack-path/iam-model";
 import { evaluateIf } from "../flow/support/flow-harness";
 import { resourcesOf, type SynthJson, violationOf } from "../support/synth";
+import { validationMessageOf } from "../support/violations";
 
 /*
  * One source of truth for the Git tags that release (registry/release-tags.ts): the tenants' protected
@@ -101,6 +102,12 @@ describe("the Git tags that release: one pattern for roles, tag protection and t
     expect(new Set(protections)).toEqual(new Set(["v1.*.*"]));
     expect(evaluateIf(gitTag.if, { CI_COMMIT_TAG: "v2.0.0" })).toBe(false);
     expect(evaluateIf(gitTag.if, { CI_COMMIT_TAG: "v1.4.0" })).toBe(true);
+  });
+
+  test("the reference is the environment the templates are built from (dev declares gitlab.ciTemplates): with dev changed, every other environment is named as differing from it", () => {
+    const onDev = withEnvironments((env) => (env.name === "dev" ? { ...env, identity: { ...env.identity, releaseTags: "v1.*.*" } } : env));
+    const paths = validationMessageOf(() => validateConfig(onDev)).split("\n").filter((l) => l.includes("/identity/releaseTags")).map((l) => l.slice(0, l.indexOf(":")));
+    expect(paths).toEqual(["config/environments[1]/identity/releaseTags", "config/environments[2]/identity/releaseTags"]);
   });
 
   describe("bad input", () => {
