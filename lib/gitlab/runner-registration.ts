@@ -227,6 +227,23 @@ export class RunnerRegistration extends Construct implements RunnerTokenSource {
 const RUNNER_TAG = /^[^,\s](?:[^,]{0,253}[^,\s])?$/;
 
 /** Checks runner props: tags or untagged, tag format, timeout >= 600 s, ids for group/project runners. */
+/**
+ * A runner tag: 1-255 characters, no comma (the API's `tag_list` is comma-separated) and no
+ * leading or trailing white space (`"build "` and `"build"` look like two tags to the platform's
+ * overlap checks, and a job's tag would have to carry the same blanks).
+ * @throws ValidationError at `path`
+ */
+export function validateRunnerTag(path: string, tag: string): void {
+  if (isUnresolved(tag)) return;
+  check(typeof tag === "string" && RUNNER_TAG.test(tag), {
+    path,
+    subject: "runner tag",
+    value: tag,
+    rule: "a runner tag is 1-255 characters without commas and without leading or trailing white space",
+    fix: typeof tag === "string" && tag.includes(",") ? "split it into separate tags" : "remove the white space around the tag (and give it at least one character)",
+  });
+}
+
 export function validateRunnerProps(path: string, props: RunnerRegistrationProps): void {
   const tags = props.tags ?? [];
   check(tags.length > 0 || props.untagged === true, {
@@ -236,16 +253,7 @@ export function validateRunnerProps(path: string, props: RunnerRegistrationProps
     rule: "a runner with neither tags nor `untagged: true` never receives a job",
     fix: "give the tags its jobs use (e.g. tags: [\"acme-ci-build\"]), or set `untagged: true` to take untagged jobs",
   });
-  tags.forEach((tag, i) => {
-    if (isUnresolved(tag)) return;
-    check(RUNNER_TAG.test(tag), {
-      path: `${path}/tags[${i}]`,
-      subject: "runner tag",
-      value: tag,
-      rule: "a runner tag is 1-255 characters without commas and without leading or trailing white space",
-      fix: "split it into separate tags",
-    });
-  });
+  tags.forEach((tag, i) => validateRunnerTag(`${path}/tags[${i}]`, tag));
   check(new Set(tags).size === tags.length, {
     path,
     subject: "tags",

@@ -2,6 +2,7 @@ import { validatePermissionsBoundaryArn } from "../core/aws";
 import { check, checkOneOf } from "../core/errors";
 import { suggestGitLabPath } from "../core/gitlab-url";
 import { validateHostMount } from "../core/host-path";
+import { validateRunnerTag } from "../gitlab/runner-registration";
 import { validateCachePath } from "../cache/cache-validation";
 import { TAG_VALUE_MAX_LENGTH } from "../registry/repository";
 import { validateAdminCidr, validateCredentialedAnonymousPull, validateUpstreamUrl } from "../mirror/nexus-validation";
@@ -90,6 +91,8 @@ export function validateEnvironmentInputs(env: EnvironmentConfig, path: string, 
   }
   validateExternalRegistries(env, `${path}/gitlab`);
   validateDeployRegistration(env, path, registrations, deployRunner);
+  // Tags at their config path: the overlap checks compare them as written, GitLab strips white space.
+  (env.gitlab.runners ?? []).forEach((r, i) => (r.tags ?? []).forEach((tag, j) => validateRunnerTag(`${path}/gitlab/runners[${i}]/tags[${j}]`, tag)));
 }
 
 /**
