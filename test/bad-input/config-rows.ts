@@ -312,9 +312,9 @@ export const configRows: readonly BadInput[] = [
     run: withEnv({ registry: { ...production.registry, tagScheme: { ...production.registry.tagScheme, kinds: { ...production.registry.tagScheme?.kinds, deployed: { prefix: "live-", ciTag: "live-${CI_ENVIRONMENT_NAME}", protected: true, mutable: true } } } } }, 2),
     path: `${E2}/registry/tagScheme/kinds/deployed`,
     subject: "tag kind",
-    value: { selector: { prefix: "live-" }, ciTag: "live-${CI_ENVIRONMENT_NAME}", mutable: true, protected: true },
-    rule: /a kind's selector, CI tag, mutability and protection are those of environments\[0\] \(dev\), whose tag scheme the published CI templates of https:\/\/gitlab\.example\.com are built from/,
-    fix: /give kind deployed the same prefix or pattern, ciTag, mutable and protected in every environment/,
+    value: { selector: { prefix: "live-" }, ciTag: "live-${CI_ENVIRONMENT_NAME}", mutable: true, protected: true, retentionBy: null, secondary: false },
+    rule: /a kind's selector, CI tag, mutability, protection, retention type \(count or age\) and secondary flag are those of environments\[0\] \(dev\), whose tag scheme the published CI templates of https:\/\/gitlab\.example\.com are built from/,
+    fix: /give kind deployed the same prefix or pattern, ciTag, mutable, protected, secondary and kind of retention/,
   },
   {
     name: "production releasing v1.*.* next to the instance's published templates releasing v*.*.* (one GitLab instance, one release pattern)",
