@@ -6,6 +6,7 @@ import { type TagKind } from "../registry/tag-kinds";
 import { validateDeploymentStatements } from "./deployment-statements";
 import { type EnvironmentConfig } from "./environment-config";
 import { DEFAULT_RELEASE_TAG_PATTERN, DEFAULT_SUB_CLAIM_COMPONENTS, tenantsOf } from "./tenancy";
+import { templatesEnvironmentsOf } from "./shared-tag-scheme";
 
 export { type DeploymentConfig, type EnvironmentIdentityConfig, type StaticCredentialsConfig } from "./identity-config-types";
 
@@ -125,10 +126,7 @@ export function releaseTagsOf(env: EnvironmentConfig): string {
  */
 export function validateSharedReleaseTags(environments: readonly EnvironmentConfig[]): void {
   // The reference is the environment the templates are built from (it declares gitlab.ciTemplates).
-  const templatesOf = new Map<string, number>();
-  environments.forEach((env, i) => {
-    if (env.gitlab.ciTemplates !== undefined && !templatesOf.has(env.gitlab.url)) templatesOf.set(env.gitlab.url, i);
-  });
+  const templatesOf = templatesEnvironmentsOf(environments);
   environments.forEach((env, i) => {
     const j = templatesOf.get(env.gitlab.url);
     if (j === undefined || j === i) return;

@@ -13,6 +13,19 @@ import { resolveTagScheme } from "../registry/tag-scheme";
 import { type TagKind } from "../registry/tag-kinds";
 import { type EnvironmentConfig } from "./environment-config";
 
+/**
+ * Per GitLab URL, the index of the environment the instance's published CI templates are built
+ * from: the first environment on that URL declaring `gitlab.ciTemplates` (the one whose templates
+ * project the `gitlab-shared` stack publishes). URLs without published templates are absent.
+ */
+export function templatesEnvironmentsOf(environments: readonly EnvironmentConfig[]): ReadonlyMap<string, number> {
+  const templatesOf = new Map<string, number>();
+  environments.forEach((env, i) => {
+    if (env.gitlab.ciTemplates !== undefined && !templatesOf.has(env.gitlab.url)) templatesOf.set(env.gitlab.url, i);
+  });
+  return templatesOf;
+}
+
 /** What of a kind the published templates and the environment's registry must agree on. */
 function pushedShapeOf(kind: TagKind): string {
   const retentionBy = kind.retention === undefined ? null : "maxCount" in kind.retention ? "count" : "age";
@@ -51,10 +64,7 @@ function kindsOf(env: EnvironmentConfig, i: number): { kinds: Map<string, TagKin
  *   environment whose kinds differ from the templates' environment on the same GitLab URL
  */
 export function validateSharedTagSchemes(environments: readonly EnvironmentConfig[]): void {
-  const templatesOf = new Map<string, number>();
-  environments.forEach((env, i) => {
-    if (env.gitlab.ciTemplates !== undefined && !templatesOf.has(env.gitlab.url)) templatesOf.set(env.gitlab.url, i);
-  });
+  const templatesOf = templatesEnvironmentsOf(environments);
   environments.forEach((env, i) => {
     const j = templatesOf.get(env.gitlab.url);
     if (j === undefined || j === i) return;
