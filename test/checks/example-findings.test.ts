@@ -1,10 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { App } from "cdktf";
 import { evaluateSecurityRules, type Finding, type SecurityRulePackProps } from "../../lib/checks/pack";
-import { buildPlatform } from "../../stacks/app";
-import { exampleConfig } from "../../stacks/example-config";
+import { exampleStackTexts } from "../support/example-stacks";
 
 /**
  * Pins every finding of the rule pack on the example app's synthesized stacks, as written, under
@@ -12,19 +7,7 @@ import { exampleConfig } from "../../stacks/example-config";
  * cannot change what they find without this test failing.
  */
 
-/** The example app's cdk.tf.json texts, by stack name (synthesized once for the file). */
-function synthesizedStacks(): Map<string, string> {
-  const outdir = mkdtempSync(path.join(tmpdir(), "checks-findings-"));
-  try {
-    const app = new App({ outdir, stackTraces: false });
-    buildPlatform(app, exampleConfig);
-    app.synth();
-    const dir = path.join(outdir, "stacks");
-    return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(path.join(dir, name, "cdk.tf.json"), "utf8")]));
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
-}
+const synthesizedStacks = (): Map<string, string> => exampleStackTexts("checks-findings-");
 
 /** Weakens a stack: every runner registration takes unprotected jobs, grants use action wildcards. */
 function weakened(json: string): unknown {

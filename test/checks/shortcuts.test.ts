@@ -6,30 +6,13 @@
  * comparison would prove nothing and the saving would not exist), and not taken for what was
  * planted.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { App } from "cdktf";
 import { evaluateSecurityRules, type Finding, type SecurityRulePackProps } from "../../lib/checks/pack";
 import { RULE_SHORTCUTS, ruleShortcutUses, setRuleShortcut, type RuleShortcut } from "../../lib/checks/shortcuts";
-import { buildPlatform } from "../../stacks/app";
-import { exampleConfig } from "../../stacks/example-config";
+import { exampleStackTexts } from "../support/example-stacks";
 
 type StackJson = { resource?: Record<string, Record<string, Record<string, unknown>>> };
 
-/** The example app's cdk.tf.json texts, by stack name, synthesized in this process. */
-function synthesizedStacks(): Map<string, string> {
-  const outdir = mkdtempSync(path.join(tmpdir(), "checks-shortcuts-"));
-  try {
-    const app = new App({ outdir, stackTraces: false });
-    buildPlatform(app, exampleConfig);
-    app.synth();
-    const dir = path.join(outdir, "stacks");
-    return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(path.join(dir, name, "cdk.tf.json"), "utf8")]));
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
-}
+const synthesizedStacks = (): Map<string, string> => exampleStackTexts("checks-shortcuts-");
 
 /** Every runner registration takes unprotected jobs; the user data texts stay as rendered (registered). */
 function unprotectedRegistrations(json: string): StackJson {
