@@ -294,7 +294,12 @@ export function validateGitLabSide(config: PlatformConfig): void {
     const gitlab = env.gitlab;
     validateEnvironmentGitLab(config, env, path);
     const scope = gitlab.variables?.environmentScope ?? "*";
-    own("group variables", `${gitlab.group} (environment scope ${scope})`, env, `${path}/variables`, "give the environments sharing the group distinct variables.environmentScope values (e.g. * for the build environment, staging, production)");
+    // GitLab Free has no environment scopes on group variables (docs/gitlab-tiers.md): there the only fix is a group per environment.
+    const variablesFix =
+      (gitlab.tier ?? "free") === "free"
+        ? "give each environment a GitLab group of its own (gitlab.group): GitLab Free has no environment scopes on group variables, so environments sharing a group cannot have distinct variables"
+        : "give the environments sharing the group distinct variables.environmentScope values (e.g. * for the build environment, staging, production)";
+    own("group variables", `${gitlab.group} (environment scope ${scope})`, env, `${path}/variables`, variablesFix);
     if (Object.keys(gitlab.buildpackVariables ?? {}).length > 0 || gitlab.autoDevOps) {
       // Scoped * whatever the environment's scope: one environment per group publishes them.
       own("buildpack variables", `${gitlab.group} (environment scope *)`, env, `${path}/buildpackVariables`, "set buildpackVariables and autoDevOps in one environment of the group only");

@@ -155,6 +155,18 @@ describe("configuration: GitLab side", () => {
     );
   });
 
+  test("on GitLab Free, two environments of one group owning its group variables are told to use a group each, not environment scopes (a Premium feature)", () => {
+    const free: PlatformConfig = {
+      ...exampleConfig,
+      environments: exampleConfig.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, tier: "free" as const, variables: undefined } })),
+    };
+    const message = violationOf(() => validateConfig(free)).message;
+    const line = message.split("\n").find((l) => l.includes("invalid group variables"));
+    expect(line).toMatch(/^config\/environments\[1\]\/gitlab\/variables: invalid group variables "acme \(environment scope \*\)"\. Rule: only one environment may own the group variables/);
+    expect(line).toMatch(/Fix: give each environment a GitLab group of its own \(gitlab\.group\): GitLab Free has no environment scopes on group variables/);
+    expect(line).not.toMatch(/environmentScope/);
+  });
+
   test("a group-wide DOCKER_AUTH_CONFIG holding an external registry's password (a sensitive variable of the environment's stack) is refused: the shared stack cannot refer to it", () => {
     const external = { externalRegistries: [{ registry: "registry.example.org", username: "ci", passwordVariable: "example_password" }] };
     const error = violationOf(() => buildPlatform(Testing.app(), withGitLab(0, external)));
