@@ -68,7 +68,8 @@ export interface TemplateImage {
    * `inputs-<hash>` is looked up or pushed, so an existing one (immutable, and a rebuild has another
    * digest) neither stands in for the build nor fails it, and every pipeline succeeds whether its
    * inputs changed or not. Re-runs and retries of a commit still reuse its commit image. An image built
-   * FROM it names this pipeline's commit image of it as its base. The cost is one build per commit.
+   * FROM it names this pipeline's commit image of it as its base, and must set `reuse: false` too
+   * (refused otherwise: its inputs hash would not change with the base). The cost is one build per commit.
    * @default true
    */
   readonly reuse?: boolean;
@@ -348,6 +349,16 @@ function validateImages(path: string, images: readonly TemplateImage[]): void {
       value: image.baseImage,
       rule: `a base image must be one of the images listed before this one (${[...seen].join(", ") || "none"})`,
       fix: "list the base image first, or fix its name",
+    });
+    // A base without reuse is rebuilt by every commit, but the derived image's inputs hash names only
+    // the base's inputs: the derived image would be reused across commits, built FROM an older base.
+    const base = image.baseImage === undefined ? undefined : images.find((other) => other.name === image.baseImage);
+    check(base === undefined || base.reuse !== false || image.reuse === false, {
+      path: `${where}/reuse`,
+      subject: "reuse",
+      value: image.reuse ?? true,
+      rule: `image ${image.name} is built FROM ${base?.name}, which has reuse: false (rebuilt by every commit), so ${image.name} cannot be reused by its inputs: its content image would be built FROM an older commit's ${base?.name}`,
+      fix: `set reuse: false on ${image.name} too, or reuse ${base?.name}`,
     });
     seen.add(image.name);
   });

@@ -141,6 +141,14 @@ describe("imageReuseTemplate validation", () => {
     expect(error.message).toMatch(/^cfg\/templates\/images\[0\]: invalid baseImage "app"\. Rule: a base image must be one of the images listed before this one \(none\)/);
   });
 
+  test("an image built FROM a base with reuse: false must not be reused by its inputs (it would run an older commit's base)", () => {
+    const error = violationOf(() => generate({ images: [{ name: "app", reuse: false }, { name: "ci", dockerfile: "Dockerfile.ci", baseImage: "app" }] }));
+    expect(error.message).toMatch(/^cfg\/templates\/images\[1\]\/reuse: invalid reuse true\. Rule: image ci is built FROM app, which has reuse: false .*Fix: set reuse: false on ci too, or reuse app/);
+    // Both without reuse, or the base reused and the derived image not, are consistent.
+    expect(() => generate({ images: [{ name: "app", reuse: false }, { name: "ci", dockerfile: "Dockerfile.ci", baseImage: "app", reuse: false }] })).not.toThrow();
+    expect(() => generate({ images: [{ name: "app" }, { name: "ci", dockerfile: "Dockerfile.ci", baseImage: "app", reuse: false }] })).not.toThrow();
+  });
+
   test("an image name that cannot name jobs", () => {
     expect(violationOf(() => generate({ images: [{ name: "App Image" }] })).message).toMatch(/invalid image name "App Image"/);
   });
