@@ -76,3 +76,15 @@ function load(filename) {
 require.extensions[".ts"] = function (module, filename) {
   module._compile(load(filename), filename);
 };
+
+// The module bundle (stacks/module-bundle.cjs) lives with the V8 code cache; off when that is off.
+const bundleDir = compileCacheDir && cacheDirectory("PLATFORM_MODULE_BUNDLE", path.join(compileCacheDir, "bundle"));
+if (bundleDir !== undefined) {
+  const root = fs.realpathSync(path.join(__dirname, ".."));
+  const nodeModules = path.join(root, "node_modules");
+  require("./module-bundle.cjs").installModuleBundle(bundleDir, {
+    roots: [root, ...(fs.existsSync(nodeModules) ? [fs.realpathSync(nodeModules)] : [])],
+    version: VERSION,
+    locks: [path.join(root, "package-lock.json"), path.join(nodeModules, ".package-lock.json")],
+  });
+}

@@ -1,0 +1,245 @@
+// The module bundle of the app command (loaded by stacks/register.cjs): every CommonJS module a
+// synth loaded from the project or its node_modules (this library's transpiled TypeScript, cdktf,
+// the provider classes, yaml, smol-toml) kept as one script, `bundle-<key>.js`, with one V8 code
+// cache, `bundle-<key>.cache`, and the module resolutions that synth made, `manifest.json`. The next
+// synth resolves those requests from the manifest and runs each module from the bundle, instead of
+// resolving every request on disk (Module._resolveFilename: package.json reads, stat calls and
+// realpath per request) and reading, checking and deserializing ~740 files one by one (the
+// JavaScript, the TypeScript cache entry, the code cache entry). Measured in bench/README.md.
+//
+// Modules keep their identity: each runs with its own module object, require, __filename and
+// __dirname (reads relative to __dirname, e.g. lib/runner/host-files.ts and
+// lib/mirror/nexus-user-data.ts, find their files), in require.cache under its own file name. What
+// differs: a stack frame of a bundled module names the bundle file and the bundle's line.
+// PLATFORM_MODULE_BUNDLE=0 turns the bundle off (e.g. to read a stack trace), and
+// PLATFORM_MODULE_BUNDLE=<directory> moves it; unset, empty or 1 is `bundle/` in the V8 code
+// cache's directory (stacks/cache-directory.cjs), so PLATFORM_COMPILE_CACHE moves it too and a
+// fresh clone starts without one.
+//
+// When it is used: the manifest names the same Node.js version and loader version (the TypeScript
+// options of stacks/register.cjs), and every bundled file still has the size and modification time
+// it had, every directory a module was resolved from or found in (and their parents) the same
+// modification time (a file added or removed there could change a resolution), and package-lock.json
+// and node_modules/.package-lock.json (npm rewrites it on every install) the same size and
+// modification time. Anything else: the synth runs the usual way and records a new bundle at exit.
+// A module the bundle does not hold (another PLATFORM_CONFIG, a module only an error path loads)
+// loads the usual way and is added to the bundle at exit. Modules whose text contains `import(`
+// are left to Node (as in stacks/compile-cache.cjs). Files outside the given roots (a
+// PLATFORM_CONFIG in a temporary directory) are never bundled.
+//
+// The bundle is written at the exit of the synth that recorded it; its code cache at the exit of the
+// first synth that ran it (so the functions that synth compiled lazily are in it). V8 rejects a
+// cache made by another V8 version or other flags (script.cachedDataRejected); the script is then
+// compiled from its text and the cache written anew. Files are written to a temporary name and
+// renamed, and the manifest last, so a concurrent synth reads either the old or the new bundle.
+// Costs: ~12 MB (bundle) + ~8 MB (code cache) of disk; a synth that records writes the bundle.
+"use strict";
+const Module = require("node:module");
+const vm = require("node:vm");
+const fs = require("node:fs");
+const path = require("node:path");
+const zlib = require("node:zlib");
+const { installBundleStackTraces } = require("./bundle-stack-traces.cjs");
+
+const FORMAT = 2;
+const EXTENSIONS = [".js", ".cjs", ".ts"];
+const WRAPPER = "(function (exports, require, module, __filename, __dirname) {";
+/** A checksum of the bundle's text for its file name: CRC-32 where zlib has it (Node.js 20.15 and later), else SHA-1. */
+const checksum =
+  typeof zlib.crc32 === "function"
+    ? (text) => zlib.crc32(text).toString(16).padStart(8, "0")
+    : (text) => require("node:crypto").createHash("sha1").update(text).digest("hex");
+
+/** The require function Node gives a module (makeRequireFunction in lib/internal/modules/helpers.js). */
+function requireFor(mod) {
+  const require = (id) => mod.require(id);
+  require.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+  require.resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
+  require.main = process.mainModule;
+  require.extensions = Module._extensions;
+  require.cache = Module._cache;
+  return require;
+}
+
+const statOf = (file) => {
+  const s = fs.statSync(file, { throwIfNoEntry: false });
+  return s === undefined ? null : [s.size, s.mtimeMs];
+};
+const sameStat = (a, b) => (a === null ? b === null : b !== null && a[0] === b[0] && a[1] === b[1]);
+
+/** A directory and its parents up to the file system's root. */
+function withParents(dir, into) {
+  for (let d = dir; !into.has(d); d = path.dirname(d)) {
+    into.add(d);
+    if (path.dirname(d) === d) break;
+  }
+}
+
+/**
+ * Reads a valid manifest and its bundle from `dir`, or returns undefined.
+ * @returns {{ manifest: object, source: string, cachedData: Buffer | undefined, bundleFile: string, cacheFile: string } | undefined}
+ */
+function readBundle(dir, version, locks) {
+  let manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8"));
+  } catch {
+    return undefined;
+  }
+  if (manifest.format !== FORMAT || manifest.node !== process.version || manifest.version !== version) return undefined;
+  if (locks.some((file, i) => !sameStat(statOf(file), manifest.locks[i] ?? null))) return undefined;
+  for (const [file, size, mtimeMs] of manifest.modules) if (!sameStat(statOf(file), [size, mtimeMs])) return undefined;
+  for (const [dirname, mtimeMs] of manifest.directories) {
+    const s = statOf(dirname);
+    if (s === null || s[1] !== mtimeMs) return undefined;
+  }
+  const bundleFile = path.join(dir, `bundle-${manifest.key}.js`);
+  const cacheFile = path.join(dir, `bundle-${manifest.key}.cache`);
+  let source;
+  try {
+    source = fs.readFileSync(bundleFile, "utf8");
+  } catch {
+    return undefined;
+  }
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    // written at the exit of this synth
+  }
+  return { manifest, source, cachedData, bundleFile, cacheFile };
+}
+
+/**
+ * A module's text as the bundle holds it: a leading "#!" line turned into a comment of the same
+ * length (allowed in a module, a syntax error inside a function), and the inline source map that
+ * stacks/register.cjs's SWC options append to transpiled TypeScript dropped (11 of the bundle's 17 MB;
+ * a bundled module's stack frames name the bundle anyway).
+ */
+function bundledText(content) {
+  const text = content.startsWith("#!") ? `//${content.slice(2)}` : content;
+  const map = text.lastIndexOf("\n//# sourceMappingURL=data:");
+  return map >= 0 && !text.includes("\n", map + 1) ? text.slice(0, map + 1) : text;
+}
+
+/** The number of "\n" in `text`. */
+function lineBreaks(text) {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+/** Writes `file` atomically (a temporary name, then rename). */
+function writeAtomic(file, data) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Installs the bundle kept in `dir`.
+ * @param {string} dir the bundle's directory
+ * @param {{ roots: string[], version: string, locks: string[] }} options `roots`: real paths of the
+ *   directories whose modules may be bundled; `version`: the loader's version (a different one
+ *   discards the bundle); `locks`: files whose size and modification time the bundle depends on
+ * @returns {"bundle" | "record"} whether this process runs from the bundle or records one
+ */
+function installModuleBundle(dir, { roots, version, locks }) {
+  const eligible = (filename) => roots.some((root) => filename === root || filename.startsWith(root + path.sep));
+  const existing = readBundle(dir, version, locks);
+  /** Modules to bundle at exit: filename -> text (compiled the usual way in this process). */
+  const added = new Map();
+  /** Resolutions to keep: "<directory>\0<request>" -> filename. */
+  const resolutions = new Map(existing ? Object.entries(existing.manifest.resolutions) : []);
+  const resolutionsBefore = resolutions.size;
+
+  const nodeResolve = Module._resolveFilename;
+  Module._resolveFilename = function resolveFilename(request, parent, isMain, options) {
+    const from = !isMain && options === undefined && parent && typeof parent.filename === "string" ? path.dirname(parent.filename) : undefined;
+    const key = from === undefined ? undefined : `${from}\0${request}`;
+    const hit = key === undefined ? undefined : resolutions.get(key);
+    if (hit !== undefined) return hit;
+    const filename = nodeResolve.call(this, request, parent, isMain, options);
+    if (key !== undefined && path.isAbsolute(filename) && eligible(from) && eligible(filename)) resolutions.set(key, filename);
+    return filename;
+  };
+
+  const nodeCompile = Module.prototype._compile;
+  Module.prototype._compile = function compile(content, filename) {
+    if (eligible(filename) && !content.includes("import(")) added.set(filename, content);
+    return nodeCompile.call(this, content, filename);
+  };
+
+  let script;
+  let index;
+  let functions;
+  if (existing) {
+    script = new vm.Script(existing.source, { filename: existing.bundleFile, cachedData: existing.cachedData });
+    functions = script.runInThisContext();
+    index = new Map(existing.manifest.modules.map(([filename], i) => [filename, i]));
+    installBundleStackTraces(
+      existing.bundleFile,
+      existing.manifest.modules.map(([filename, , , , , line]) => [filename, line]),
+      WRAPPER.length,
+    );
+    for (const ext of EXTENSIONS) {
+      const load = Module._extensions[ext];
+      if (typeof load !== "function") continue;
+      Module._extensions[ext] = function loadFromBundle(module, filename) {
+        const i = index.get(filename);
+        if (i === undefined) return load(module, filename);
+        return functions[i].call(module.exports, module.exports, requireFor(module), module, filename, path.dirname(filename));
+      };
+    }
+  }
+
+  process.once("exit", () => {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      if (existing && added.size === 0 && resolutions.size === resolutionsBefore) {
+        if (existing.cachedData === undefined || script.cachedDataRejected) writeAtomic(existing.cacheFile, script.createCachedData());
+        return;
+      }
+      // Record: the modules of the bundle read (their text is the bundle's slice) and those added.
+      const texts = new Map();
+      if (existing) existing.manifest.modules.forEach(([filename, , , start, end]) => texts.set(filename, existing.source.slice(start, end)));
+      for (const [filename, content] of added) texts.set(filename, bundledText(content));
+      let source = "[\n";
+      let line = 2;
+      const modules = [];
+      const directories = new Set();
+      for (const [filename, text] of texts) {
+        const stat = statOf(filename);
+        if (stat === null) continue;
+        source += WRAPPER;
+        const start = source.length;
+        source += text;
+        modules.push([filename, stat[0], stat[1], start, source.length, line]);
+        source += "\n}),\n";
+        line += lineBreaks(text) + 2;
+        withParents(path.dirname(filename), directories);
+      }
+      source += "]\n";
+      for (const key of resolutions.keys()) withParents(key.slice(0, key.indexOf("\0")), directories);
+      const key = `${checksum(source)}-${source.length}`;
+      const manifest = {
+        format: FORMAT,
+        node: process.version,
+        version,
+        key,
+        locks: locks.map(statOf),
+        modules,
+        directories: [...directories].map((d) => [d, statOf(d)?.[1] ?? -1]),
+        resolutions: Object.fromEntries(resolutions),
+      };
+      writeAtomic(path.join(dir, `bundle-${key}.js`), source);
+      writeAtomic(path.join(dir, "manifest.json"), JSON.stringify(manifest));
+      for (const f of fs.readdirSync(dir)) if (f.startsWith("bundle-") && !f.startsWith(`bundle-${key}.`)) fs.rmSync(path.join(dir, f), { force: true });
+    } catch {
+      // a read-only checkout runs without the bundle
+    }
+  });
+  return existing ? "bundle" : "record";
+}
+
+module.exports = { installModuleBundle, requireFor };
