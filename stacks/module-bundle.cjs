@@ -129,6 +129,15 @@ function lineBreaks(text) {
   return n;
 }
 
+/**
+ * A module's bundled text kept for the exit as UTF-8 bytes (so the process does not keep the text it
+ * was compiled from, with its source map), with its length in UTF-16 code units (the bundle's
+ * offsets are positions in the text V8 reads) and its line breaks.
+ */
+function encoded(text) {
+  return { bytes: Buffer.from(text, "utf8"), length: text.length, lines: lineBreaks(text) };
+}
+
 /** Writes `file` atomically (a temporary name, then rename). */
 function writeAtomic(file, data) {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -166,7 +175,7 @@ function installModuleBundle(dir, { roots, version, locks }) {
 
   const nodeCompile = Module.prototype._compile;
   Module.prototype._compile = function compile(content, filename) {
-    if (eligible(filename) && !content.includes("import(")) added.set(filename, content);
+    if (eligible(filename) && !content.includes("import(")) added.set(filename, encoded(bundledText(content)));
     return nodeCompile.call(this, content, filename);
   };
 
@@ -202,24 +211,27 @@ function installModuleBundle(dir, { roots, version, locks }) {
       }
       // Record: the modules of the bundle read (their text is the bundle's slice) and those added.
       const texts = new Map();
-      if (existing) existing.manifest.modules.forEach(([filename, , , start, end]) => texts.set(filename, existing.source.slice(start, end)));
-      for (const [filename, content] of added) texts.set(filename, bundledText(content));
-      let source = "[\n";
+      if (existing) existing.manifest.modules.forEach(([filename, , , start, end]) => texts.set(filename, encoded(existing.source.slice(start, end))));
+      for (const [filename, text] of added) texts.set(filename, text);
+      const parts = [Buffer.from("[\n")];
+      const wrapper = Buffer.from(WRAPPER);
+      const close = Buffer.from("\n}),\n");
+      let position = 2;
       let line = 2;
       const modules = [];
       const directories = new Set();
       for (const [filename, text] of texts) {
         const stat = statOf(filename);
         if (stat === null) continue;
-        source += WRAPPER;
-        const start = source.length;
-        source += text;
-        modules.push([filename, stat[0], stat[1], start, source.length, line]);
-        source += "\n}),\n";
-        line += lineBreaks(text) + 2;
+        parts.push(wrapper, text.bytes, close);
+        const start = position + WRAPPER.length;
+        modules.push([filename, stat[0], stat[1], start, start + text.length, line]);
+        position = start + text.length + 5;
+        line += text.lines + 2;
         withParents(path.dirname(filename), directories);
       }
-      source += "]\n";
+      parts.push(Buffer.from("]\n"));
+      const source = Buffer.concat(parts);
       for (const key of resolutions.keys()) withParents(key.slice(0, key.indexOf("\0")), directories);
       const key = `${checksum(source)}-${source.length}`;
       const manifest = {
