@@ -17,12 +17,14 @@
 // fresh clone starts without one.
 //
 // When it is used: the manifest names the same Node.js version and loader version (the TypeScript
-// options of stacks/register.cjs), and every bundled file still has the size and modification time
-// it had, every directory a module was resolved from or found in (and their parents) the same
-// modification time (a file added or removed there could change a resolution), and package-lock.json
-// and node_modules/.package-lock.json (npm rewrites it on every install) the same size and
-// modification time. Anything else: the synth runs the usual way and records a new bundle at exit.
-// A module the bundle does not hold (another PLATFORM_CONFIG, a module only an error path loads)
+// options of stacks/register.cjs); every bundled file still has the size and modification time it
+// had; so do package-lock.json, node_modules/.package-lock.json (npm rewrites it on every install)
+// and the package.json of every package a name was resolved into; and every directory a resolution
+// depends on has the same modification time (a file added or removed there changes it): the one
+// holding a relative request's target, the one the file was found in, and each node_modules
+// directory Node.js looked in for a package name (one that did not exist must still not exist).
+// Anything else: the synth runs the usual way and records a new bundle at exit. A module the
+// bundle does not hold (another PLATFORM_CONFIG, a module only an error path loads)
 // loads the usual way and is added to the bundle at exit. Modules whose text contains `import(`
 // are left to Node (as in stacks/compile-cache.cjs). Files outside the given roots (a
 // PLATFORM_CONFIG in a temporary directory) are never bundled.
@@ -41,7 +43,7 @@ const path = require("node:path");
 const zlib = require("node:zlib");
 const { installBundleStackTraces } = require("./bundle-stack-traces.cjs");
 
-const FORMAT = 2;
+const FORMAT = 3;
 const EXTENSIONS = [".js", ".cjs", ".ts"];
 const WRAPPER = "(function (exports, require, module, __filename, __dirname) {";
 /** A checksum of the bundle's text for its file name: CRC-32 where zlib has it (Node.js 20.15 and later), else SHA-1. */
@@ -67,12 +69,39 @@ const statOf = (file) => {
 };
 const sameStat = (a, b) => (a === null ? b === null : b !== null && a[0] === b[0] && a[1] === b[1]);
 
-/** A directory and its parents up to the file system's root. */
-function withParents(dir, into) {
-  for (let d = dir; !into.has(d); d = path.dirname(d)) {
-    into.add(d);
-    if (path.dirname(d) === d) break;
+/**
+ * What the resolutions depend on, besides the bundled files themselves: for a relative or absolute
+ * request, the directory that holds (or would hold) its target (`./x` is x, x.js, x.ts or x/index.js
+ * there) and the one the file was found in; for a package name, every node_modules directory Node.js
+ * looks in from the requesting directory (Module._nodeModulePaths: one per parent that is not itself
+ * named node_modules; a missing one must stay missing) and the package's package.json ("main",
+ * "exports"). A file added or removed in a directory changes its modification time.
+ * @param {Map<string, string>} resolutions "<directory>\0<request>" -> filename
+ * @returns {{ directories: Set<string>, files: Set<string> }}
+ */
+function dependenciesOf(resolutions) {
+  const directories = new Set();
+  const files = new Set();
+  for (const [key, filename] of resolutions) {
+    const from = key.slice(0, key.indexOf("\0"));
+    const request = key.slice(from.length + 1);
+    directories.add(path.dirname(filename));
+    if (request.startsWith(".") || path.isAbsolute(request)) {
+      directories.add(path.dirname(path.resolve(from, request)));
+      continue;
+    }
+    for (let d = from; ; d = path.dirname(d)) {
+      if (path.basename(d) !== "node_modules") directories.add(path.join(d, "node_modules"));
+      if (path.dirname(d) === d) break;
+    }
+    const inPackage = filename.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+    if (inPackage >= 0) {
+      const segments = filename.slice(inPackage + 14).split(path.sep);
+      const name = segments[0].startsWith("@") ? segments.slice(0, 2) : segments.slice(0, 1);
+      files.add(path.join(filename.slice(0, inPackage + 13), ...name, "package.json"));
+    }
   }
+  return { directories, files };
 }
 
 /**
@@ -89,10 +118,8 @@ function readBundle(dir, version, locks) {
   if (manifest.format !== FORMAT || manifest.node !== process.version || manifest.version !== version) return undefined;
   if (locks.some((file, i) => !sameStat(statOf(file), manifest.locks[i] ?? null))) return undefined;
   for (const [file, size, mtimeMs] of manifest.modules) if (!sameStat(statOf(file), [size, mtimeMs])) return undefined;
-  for (const [dirname, mtimeMs] of manifest.directories) {
-    const s = statOf(dirname);
-    if (s === null || s[1] !== mtimeMs) return undefined;
-  }
+  for (const [file, stat] of manifest.files) if (!sameStat(statOf(file), stat)) return undefined;
+  for (const [directory, mtimeMs] of manifest.directories) if ((statOf(directory)?.[1] ?? null) !== mtimeMs) return undefined;
   const bundleFile = path.join(dir, `bundle-${manifest.key}.js`);
   const cacheFile = path.join(dir, `bundle-${manifest.key}.cache`);
   let source;
@@ -204,6 +231,7 @@ function installModuleBundle(dir, { roots, version, locks }) {
 
   process.once("exit", () => {
     try {
+      if (!existing && added.size === 0) return;
       fs.mkdirSync(dir, { recursive: true });
       if (existing && added.size === 0 && resolutions.size === resolutionsBefore) {
         if (existing.cachedData === undefined || script.cachedDataRejected) writeAtomic(existing.cacheFile, script.createCachedData());
@@ -219,7 +247,6 @@ function installModuleBundle(dir, { roots, version, locks }) {
       let position = 2;
       let line = 2;
       const modules = [];
-      const directories = new Set();
       for (const [filename, text] of texts) {
         const stat = statOf(filename);
         if (stat === null) continue;
@@ -228,11 +255,10 @@ function installModuleBundle(dir, { roots, version, locks }) {
         modules.push([filename, stat[0], stat[1], start, start + text.length, line]);
         position = start + text.length + 5;
         line += text.lines + 2;
-        withParents(path.dirname(filename), directories);
       }
       parts.push(Buffer.from("]\n"));
       const source = Buffer.concat(parts);
-      for (const key of resolutions.keys()) withParents(key.slice(0, key.indexOf("\0")), directories);
+      const { directories, files } = dependenciesOf(resolutions);
       const key = `${checksum(source)}-${source.length}`;
       const manifest = {
         format: FORMAT,
@@ -241,7 +267,8 @@ function installModuleBundle(dir, { roots, version, locks }) {
         key,
         locks: locks.map(statOf),
         modules,
-        directories: [...directories].map((d) => [d, statOf(d)?.[1] ?? -1]),
+        files: [...files].map((f) => [f, statOf(f)]),
+        directories: [...directories].map((d) => [d, statOf(d)?.[1] ?? null]),
         resolutions: Object.fromEntries(resolutions),
       };
       writeAtomic(path.join(dir, `bundle-${key}.js`), source);
