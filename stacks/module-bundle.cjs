@@ -38,12 +38,17 @@
 "use strict";
 const Module = require("node:module");
 const vm = require("node:vm");
+const v8 = require("node:v8");
 const fs = require("node:fs");
 const path = require("node:path");
 const zlib = require("node:zlib");
 const { installBundleStackTraces } = require("./bundle-stack-traces.cjs");
 
 const FORMAT = 3;
+/** Modules or resolutions a synth may take from outside the bundle before it is recorded again (or 5 % of its modules). */
+const MAX_OUTSIDE = 16;
+/** Bytecode a synth may compile beyond what the synth that wrote the code cache compiled before the cache is written again. */
+const GROWTH_BYTES = 32 * 1024;
 const EXTENSIONS = [".js", ".cjs", ".ts"];
 const WRAPPER = "(function (exports, require, module, __filename, __dirname) {";
 /** A checksum of the bundle's text for its file name: CRC-32 where zlib has it (Node.js 20.15 and later), else SHA-1. */
@@ -82,31 +87,37 @@ const sameStat = (a, b) => (a === null ? b === null : b !== null && a[0] === b[0
 function dependenciesOf(resolutions) {
   const directories = new Set();
   const files = new Set();
-  for (const [key, filename] of resolutions) {
-    const from = key.slice(0, key.indexOf("\0"));
-    const request = key.slice(from.length + 1);
-    directories.add(path.dirname(filename));
-    if (request.startsWith(".") || path.isAbsolute(request)) {
-      directories.add(path.dirname(path.resolve(from, request)));
-      continue;
-    }
-    for (let d = from; ; d = path.dirname(d)) {
-      if (path.basename(d) !== "node_modules") directories.add(path.join(d, "node_modules"));
-      if (path.dirname(d) === d) break;
-    }
-    const inPackage = filename.lastIndexOf(`${path.sep}node_modules${path.sep}`);
-    if (inPackage >= 0) {
-      const segments = filename.slice(inPackage + 14).split(path.sep);
-      const name = segments[0].startsWith("@") ? segments.slice(0, 2) : segments.slice(0, 1);
-      files.add(path.join(filename.slice(0, inPackage + 13), ...name, "package.json"));
-    }
-  }
+  for (const [key, filename] of resolutions) dependOn(key, filename, directories, files);
   return { directories, files };
 }
 
+/** Adds what the resolution of `key` ("<directory>\0<request>") to `filename` depends on to `directories` and `files`. */
+function dependOn(key, filename, directories, files) {
+  const from = key.slice(0, key.indexOf("\0"));
+  const request = key.slice(from.length + 1);
+  directories.add(path.dirname(filename));
+  if (request.startsWith(".") || path.isAbsolute(request)) {
+    directories.add(path.dirname(path.resolve(from, request)));
+    return;
+  }
+  for (let d = from; ; d = path.dirname(d)) {
+    if (path.basename(d) !== "node_modules") directories.add(path.join(d, "node_modules"));
+    if (path.dirname(d) === d) break;
+  }
+  const inPackage = filename.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+  if (inPackage >= 0) {
+    const segments = filename.slice(inPackage + 14).split(path.sep);
+    const name = segments[0].startsWith("@") ? segments.slice(0, 2) : segments.slice(0, 1);
+    files.add(path.join(filename.slice(0, inPackage + 13), ...name, "package.json"));
+  }
+}
+
 /**
- * Reads a valid manifest and its bundle from `dir`, or returns undefined.
- * @returns {{ manifest: object, source: string, cachedData: Buffer | undefined, bundleFile: string, cacheFile: string } | undefined}
+ * Reads the manifest and its bundle from `dir`; undefined when there is none, or it was made by
+ * another Node.js or loader version, after another install (lock files, a package.json), or its
+ * bundle file is gone. Modules whose file changed are `stale` (loaded the usual way), and
+ * resolutions depending on a directory that changed are left out (resolved the usual way).
+ * @returns {{ manifest: object, source: string, cachedData: Buffer | undefined, bundleFile: string, cacheFile: string, stale: Set<number>, resolutions: Map<string, string>, dropped: number } | undefined}
  */
 function readBundle(dir, version, locks) {
   let manifest;
@@ -117,9 +128,19 @@ function readBundle(dir, version, locks) {
   }
   if (manifest.format !== FORMAT || manifest.node !== process.version || manifest.version !== version) return undefined;
   if (locks.some((file, i) => !sameStat(statOf(file), manifest.locks[i] ?? null))) return undefined;
-  for (const [file, size, mtimeMs] of manifest.modules) if (!sameStat(statOf(file), [size, mtimeMs])) return undefined;
   for (const [file, stat] of manifest.files) if (!sameStat(statOf(file), stat)) return undefined;
-  for (const [directory, mtimeMs] of manifest.directories) if ((statOf(directory)?.[1] ?? null) !== mtimeMs) return undefined;
+  const stale = new Set();
+  manifest.modules.forEach(([file, size, mtimeMs], i) => sameStat(statOf(file), [size, mtimeMs]) || stale.add(i));
+  const changed = new Set(manifest.directories.filter(([directory, mtimeMs]) => (statOf(directory)?.[1] ?? null) !== mtimeMs).map(([directory]) => directory));
+  const resolutions = new Map();
+  for (const [key, filename] of Object.entries(manifest.resolutions)) {
+    if (changed.size > 0) {
+      const directories = new Set();
+      dependOn(key, filename, directories, new Set());
+      if ([...directories].some((d) => changed.has(d))) continue;
+    }
+    resolutions.set(key, filename);
+  }
   const bundleFile = path.join(dir, `bundle-${manifest.key}.js`);
   const cacheFile = path.join(dir, `bundle-${manifest.key}.cache`);
   let source;
@@ -134,7 +155,7 @@ function readBundle(dir, version, locks) {
   } catch {
     // written at the exit of this synth
   }
-  return { manifest, source, cachedData, bundleFile, cacheFile };
+  return { manifest, source, cachedData, bundleFile, cacheFile, stale, resolutions, dropped: Object.keys(manifest.resolutions).length - resolutions.size };
 }
 
 /**
@@ -165,6 +186,29 @@ function encoded(text) {
   return { bytes: Buffer.from(text, "utf8"), length: text.length, lines: lineBreaks(text) };
 }
 
+/**
+ * Writes the bundle's code cache when it has none (or V8 rejected it), or when this synth compiled
+ * noticeably more of the bundle's functions than the synth that wrote it (V8 caches the functions
+ * compiled so far, and lazily compiled ones only run on some synths: the rule pack's with an empty
+ * findings cache). Measured as the growth of the heap's bytecode since the bundle was compiled
+ * (v8.getHeapCodeStatistics), kept next to the cache; creating the cache costs ~45 ms.
+ */
+function writeCodeCache(existing, script, bytecodeAtStart) {
+  const grown = v8.getHeapCodeStatistics().bytecode_and_metadata_size - bytecodeAtStart;
+  const grownFile = `${existing.cacheFile}.grown`;
+  let before = -Infinity;
+  if (existing.cachedData !== undefined && !script.cachedDataRejected) {
+    try {
+      before = Number(fs.readFileSync(grownFile, "utf8"));
+    } catch {
+      before = 0;
+    }
+    if (!(grown > before + GROWTH_BYTES)) return;
+  }
+  writeAtomic(existing.cacheFile, script.createCachedData());
+  writeAtomic(grownFile, String(grown));
+}
+
 /** Writes `file` atomically (a temporary name, then rename). */
 function writeAtomic(file, data) {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -186,7 +230,7 @@ function installModuleBundle(dir, { roots, version, locks }) {
   /** Modules to bundle at exit: filename -> text (compiled the usual way in this process). */
   const added = new Map();
   /** Resolutions to keep: "<directory>\0<request>" -> filename. */
-  const resolutions = new Map(existing ? Object.entries(existing.manifest.resolutions) : []);
+  const resolutions = existing ? existing.resolutions : new Map();
   const resolutionsBefore = resolutions.size;
 
   const nodeResolve = Module._resolveFilename;
@@ -207,12 +251,14 @@ function installModuleBundle(dir, { roots, version, locks }) {
   };
 
   let script;
+  let bytecodeAtStart;
   let index;
   let functions;
   if (existing) {
     script = new vm.Script(existing.source, { filename: existing.bundleFile, cachedData: existing.cachedData });
     functions = script.runInThisContext();
-    index = new Map(existing.manifest.modules.map(([filename], i) => [filename, i]));
+    index = new Map(existing.manifest.modules.flatMap(([filename], i) => (existing.stale.has(i) ? [] : [[filename, i]])));
+    bytecodeAtStart = v8.getHeapCodeStatistics().bytecode_and_metadata_size;
     installBundleStackTraces(
       existing.bundleFile,
       existing.manifest.modules.map(([filename, , , , , line]) => [filename, line]),
@@ -233,13 +279,18 @@ function installModuleBundle(dir, { roots, version, locks }) {
     try {
       if (!existing && added.size === 0) return;
       fs.mkdirSync(dir, { recursive: true });
-      if (existing && added.size === 0 && resolutions.size === resolutionsBefore) {
-        if (existing.cachedData === undefined || script.cachedDataRejected) writeAtomic(existing.cacheFile, script.createCachedData());
+      // A bundle in use is recorded again only when many of its modules or resolutions were not
+      // used (edited files, changed directories, new modules): recording discards its code cache.
+      const outside = existing ? added.size + existing.dropped + (resolutions.size - resolutionsBefore) : Infinity;
+      if (existing && outside <= Math.max(MAX_OUTSIDE, existing.manifest.modules.length / 20)) {
+        writeCodeCache(existing, script, bytecodeAtStart);
         return;
       }
       // Record: the modules of the bundle read (their text is the bundle's slice) and those added.
       const texts = new Map();
-      if (existing) existing.manifest.modules.forEach(([filename, , , start, end]) => texts.set(filename, encoded(existing.source.slice(start, end))));
+      if (existing) {
+        existing.manifest.modules.forEach(([filename, , , start, end], i) => existing.stale.has(i) || texts.set(filename, encoded(existing.source.slice(start, end))));
+      }
       for (const [filename, text] of added) texts.set(filename, text);
       const parts = [Buffer.from("[\n")];
       const wrapper = Buffer.from(WRAPPER);
