@@ -47,8 +47,8 @@ const { installBundleStackTraces } = require("./bundle-stack-traces.cjs");
 const FORMAT = 3;
 /** Modules or resolutions a synth may take from outside the bundle before it is recorded again (or 5 % of its modules). */
 const MAX_OUTSIDE = 16;
-/** Bytecode a synth may compile beyond what the synth that wrote the code cache compiled before the cache is written again. */
-const GROWTH_BYTES = 32 * 1024;
+/** Bytecode a synth may compile outside the bundle's code cache before the cache is written again. */
+const GROWTH_BYTES = 64 * 1024;
 const EXTENSIONS = [".js", ".cjs", ".ts"];
 const WRAPPER = "(function (exports, require, module, __filename, __dirname) {";
 /** A checksum of the bundle's text for its file name: CRC-32 where zlib has it (Node.js 20.15 and later), else SHA-1. */
@@ -188,25 +188,17 @@ function encoded(text) {
 
 /**
  * Writes the bundle's code cache when it has none (or V8 rejected it), or when this synth compiled
- * noticeably more of the bundle's functions than the synth that wrote it (V8 caches the functions
- * compiled so far, and lazily compiled ones only run on some synths: the rule pack's with an empty
- * findings cache). Measured as the growth of the heap's bytecode since the bundle was compiled
- * (v8.getHeapCodeStatistics), kept next to the cache; creating the cache costs ~45 ms.
+ * more than GROWTH_BYTES of bytecode after the bundle was compiled (v8.getHeapCodeStatistics): V8
+ * caches the functions compiled so far, and lazily compiled ones run on some synths only (the rule
+ * pack's with an empty findings cache: ~120 kB). A synth whose functions are all in the cache grows
+ * by less than nothing (old bytecode is flushed). The new cache holds what the old one held and what
+ * this synth compiled. Creating it costs ~45 ms; modules loaded from their files (edited ones) count
+ * too, so a large edit makes every synth write it until the bundle is recorded again.
  */
 function writeCodeCache(existing, script, bytecodeAtStart) {
   const grown = v8.getHeapCodeStatistics().bytecode_and_metadata_size - bytecodeAtStart;
-  const grownFile = `${existing.cacheFile}.grown`;
-  let before = -Infinity;
-  if (existing.cachedData !== undefined && !script.cachedDataRejected) {
-    try {
-      before = Number(fs.readFileSync(grownFile, "utf8"));
-    } catch {
-      before = 0;
-    }
-    if (!(grown > before + GROWTH_BYTES)) return;
-  }
+  if (existing.cachedData !== undefined && !script.cachedDataRejected && grown <= GROWTH_BYTES) return;
   writeAtomic(existing.cacheFile, script.createCachedData());
-  writeAtomic(grownFile, String(grown));
 }
 
 /** Writes `file` atomically (a temporary name, then rename). */
