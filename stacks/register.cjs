@@ -18,7 +18,8 @@
 // It also installs a V8 code cache for every module the app loads (stacks/compile-cache.cjs;
 // PLATFORM_COMPILE_CACHE=0 turns it off, PLATFORM_COMPILE_CACHE=<directory> moves it), and turns
 // off cdktf's token creation stacks (stacks/token-traces.cjs; PLATFORM_TOKEN_STACK_TRACES=1 keeps
-// them).
+// them). Last, the module bundle (stacks/module-bundle.cjs; in the code cache's directory,
+// PLATFORM_MODULE_BUNDLE=0 turns it off) runs the modules a synth loaded from one script.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
