@@ -218,12 +218,11 @@ function writeAtomic(file, data) {
  */
 function installModuleBundle(dir, { roots, version, locks }) {
   const eligible = (filename) => roots.some((root) => filename === root || filename.startsWith(root + path.sep));
-  const existing = readBundle(dir, version, locks);
+  let existing = readBundle(dir, version, locks);
   /** Modules to bundle at exit: filename -> text (compiled the usual way in this process). */
   const added = new Map();
   /** Resolutions to keep: "<directory>\0<request>" -> filename. */
   const resolutions = existing ? existing.resolutions : new Map();
-  const resolutionsBefore = resolutions.size;
 
   const nodeResolve = Module._resolveFilename;
   Module._resolveFilename = function resolveFilename(request, parent, isMain, options) {
@@ -247,8 +246,19 @@ function installModuleBundle(dir, { roots, version, locks }) {
   let index;
   let functions;
   if (existing) {
-    script = new vm.Script(existing.source, { filename: existing.bundleFile, cachedData: existing.cachedData });
-    functions = script.runInThisContext();
+    try {
+      script = new vm.Script(existing.source, { filename: existing.bundleFile, cachedData: existing.cachedData });
+      functions = script.runInThisContext();
+    } catch {
+      functions = undefined;
+    }
+    // A bundle file that does not compile to one function per module (damaged on disk) is recorded again.
+    if (!Array.isArray(functions) || functions.length !== existing.manifest.modules.length || !functions.every((f) => typeof f === "function")) {
+      existing = undefined;
+      resolutions.clear();
+    }
+  }
+  if (existing) {
     index = new Map(existing.manifest.modules.flatMap(([filename], i) => (existing.stale.has(i) ? [] : [[filename, i]])));
     bytecodeAtStart = v8.getHeapCodeStatistics().bytecode_and_metadata_size;
     installBundleStackTraces(
@@ -267,6 +277,7 @@ function installModuleBundle(dir, { roots, version, locks }) {
     }
   }
 
+  const resolutionsBefore = resolutions.size;
   process.once("exit", () => {
     try {
       if (!existing && added.size === 0) return;

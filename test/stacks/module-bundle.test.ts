@@ -157,6 +157,19 @@ test("a file added where a request was resolved: that request is resolved again 
   expect(added.out).toMatchObject({ value: 105, note: "the new file", resolved: path.join("lib", "util") });
 });
 
+test("a damaged bundle file is recorded again; a damaged code cache is rejected by V8 and written again", () => {
+  run();
+  run();
+  const script = path.join(bundle, bundleFiles()[0]!);
+  writeFileSync(script, "[ not JavaScript");
+  expect(run()).toEqual({ mode: "record", out: expected(ownFrame()) });
+  run();
+  const cache = path.join(bundle, files().find((f) => f.endsWith(".cache"))!);
+  writeFileSync(cache, "not a V8 code cache");
+  expect(run()).toEqual({ mode: "bundle", out: expected(ownFrame()) });
+  expect(readFileSync(cache, "utf8")).not.toBe("not a V8 code cache");
+});
+
 test("a changed lock file or loader version makes the bundle stale; PLATFORM_MODULE_BUNDLE=0 writes nothing", () => {
   run();
   expect(run().mode).toBe("bundle");
