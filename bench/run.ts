@@ -151,8 +151,9 @@ record(`  plain program: ${elementCount} resources, data sources and providers; 
 // Each round: the app command as a second synth runs it (its loader caches and the rule pack's findings
 // cache warm), the plain program, the app command with an empty findings cache (every rule evaluated;
 // the loader's caches warm, as after an edit), and the app command as the first synth of a fresh clone
-// runs it (every cache empty: a new directory for the TypeScript cache, the V8 code cache and the
-// findings cache, named by the variables stacks/register.cjs and main.ts read).
+// runs it (every cache empty: a new directory for the TypeScript cache, the V8 code cache (which
+// holds the module bundle, stacks/module-bundle.cjs) and the findings cache, named by the variables
+// stacks/register.cjs and main.ts read).
 const pairs = Array.from({ length: runs }, (_, i) => {
   const app = measure(APP, { CDKTF_OUTDIR: path.join(work, `app-${i}`) });
   const plain = measure([plainProgram, path.join(work, `plain-${i}`)]);

@@ -1,6 +1,7 @@
-// How the platform's cache variables read, one rule for all three: PLATFORM_TS_CACHE (the
+// How the platform's cache variables read, one rule for all four: PLATFORM_TS_CACHE (the
 // TypeScript cache of stacks/register.cjs), PLATFORM_COMPILE_CACHE (the V8 code cache,
-// stacks/compile-cache.cjs) and PLATFORM_RULE_CACHE (the rule pack's findings cache, which main.ts
+// stacks/compile-cache.cjs), PLATFORM_MODULE_BUNDLE (stacks/module-bundle.cjs; its default is in
+// the code cache's directory) and PLATFORM_RULE_CACHE (the rule pack's findings cache, which main.ts
 // and the jest set-up turn on). `0` turns the cache off; unset, empty or `1` is the default
 // directory; anything else names the directory (relative to the working directory).
 // Plain CommonJS: stacks/register.cjs reads it before any TypeScript can load.

@@ -18,7 +18,8 @@
 // It also installs a V8 code cache for every module the app loads (stacks/compile-cache.cjs;
 // PLATFORM_COMPILE_CACHE=0 turns it off, PLATFORM_COMPILE_CACHE=<directory> moves it), and turns
 // off cdktf's token creation stacks (stacks/token-traces.cjs; PLATFORM_TOKEN_STACK_TRACES=1 keeps
-// them).
+// them). Last, the module bundle (stacks/module-bundle.cjs; in the code cache's directory,
+// PLATFORM_MODULE_BUNDLE=0 turns it off) runs the modules a synth loaded from one script.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -76,3 +77,15 @@ function load(filename) {
 require.extensions[".ts"] = function (module, filename) {
   module._compile(load(filename), filename);
 };
+
+// The module bundle (stacks/module-bundle.cjs) lives with the V8 code cache; off when that is off.
+const bundleDir = compileCacheDir && cacheDirectory("PLATFORM_MODULE_BUNDLE", path.join(compileCacheDir, "bundle"));
+if (bundleDir !== undefined) {
+  const root = fs.realpathSync(path.join(__dirname, ".."));
+  const nodeModules = path.join(root, "node_modules");
+  require("./module-bundle.cjs").installModuleBundle(bundleDir, {
+    roots: [root, ...(fs.existsSync(nodeModules) ? [fs.realpathSync(nodeModules)] : [])],
+    version: VERSION,
+    locks: [path.join(root, "package-lock.json"), path.join(nodeModules, ".package-lock.json")],
+  });
+}
