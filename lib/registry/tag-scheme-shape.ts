@@ -1,23 +1,27 @@
 /**
- * The shape of {@link TagSchemeProps} given as data (a JSON file, or props from plain JavaScript):
+ * The shape of `TagSchemeProps` given as data (a JSON file, or props from plain JavaScript):
  * known keys only, each of its JavaScript type. TypeScript checks this for typed callers; without
  * it, `{ "Kinds": ... }`, `{ "kinds": 5 }` or `{ "kinds": { "latest": null } }` read as "no
  * options" and the default scheme applies in silence. The values' own rules (selectors,
- * retentions, flags, overlaps) are {@link resolveTagScheme}'s.
+ * retentions, flags, overlaps) are `resolveTagScheme`'s. `TagScheme` checks its props with it.
  */
 import { closestKey } from "../core/closest-key";
 import { type Violation } from "../core/errors";
-import { type TagKindOptions, type TagSchemeProps } from "./tag-scheme";
+import { type TagKindOptions } from "./tag-kinds";
 
-type JsonKind = "string" | "number" | "boolean" | "array" | "object";
+/** The JSON types a tag scheme's values have. */
+export type JsonKind = "string" | "number" | "boolean" | "array" | "object";
 
-/** The settings of a tag scheme and their types. */
-const SCHEME_KEYS: Readonly<Record<keyof TagSchemeProps, JsonKind>> = {
+/**
+ * The settings of a tag scheme (the keys of `TagSchemeProps`, which `tag-scheme.ts` defines and
+ * which imports this module; a type test keeps the two key sets equal) and their types.
+ */
+export const TAG_SCHEME_KEYS = {
   kinds: "object",
   use: "array",
   untaggedExpiryDays: "number",
   maxKindsPerImage: "number",
-};
+} as const satisfies Readonly<Record<string, JsonKind>>;
 
 /** The options of one tag kind and their types. */
 const KIND_KEYS: Readonly<Record<keyof TagKindOptions, JsonKind>> = {
@@ -63,6 +67,13 @@ function typed(found: Violation[], path: string, subject: string, value: unknown
   return false;
 }
 
+/**
+ * The fields whose type the tag scheme's own rules check, with their wording (`secondary is true
+ * or false`, `must be a whole number greater than 0`): here only `null` is refused, which those
+ * rules would read as absent (`maxKindsPerImage: null` as the default 3).
+ */
+const RULE_TYPED = new Set(["protected", "mutable", "secondary", "untaggedExpiryDays", "maxKindsPerImage", "maxCount", "maxAgeDays"]);
+
 /** Checks an object's keys against `known`, and the type of each known key present. */
 function keysOf(found: Violation[], path: string, what: string, value: Record<string, unknown>, known: Readonly<Record<string, JsonKind>>): void {
   const names = Object.keys(known);
@@ -76,17 +87,18 @@ function keysOf(found: Violation[], path: string, what: string, value: Record<st
         rule: `the settings of ${what} are ${names.join(", ")}`,
         fix: close ? `did you mean ${JSON.stringify(close)}? Rename the key` : "remove the key or fix its spelling",
       });
-    } else typed(found, `${path}/${key}`, key, entry, known[key]!);
+    } else if (!RULE_TYPED.has(key) || entry === null) typed(found, `${path}/${key}`, key, entry, known[key]!);
   }
 }
 
 /**
  * The shape problems of tag scheme props given as data: the props are an object whose keys are
- * those of {@link TagSchemeProps} (an unknown key is reported with the closest known one), `kinds`
+ * those of `TagSchemeProps` (an unknown key is reported with the closest known one), `kinds`
  * maps names to objects with the keys of {@link TagKindOptions}, a `retention` has `maxCount` or
  * `maxAgeDays`, `use` lists strings, and every value present (`null` included) has its type.
  * Each problem names its own path: `<path>/<key>`, `<path>/kinds/<name>/<option>`,
- * `<path>/use/<index>`. An absent key is fine (its default applies).
+ * `<path>/use/<index>`. An absent key is fine (its default applies). The flags and numbers are
+ * typed by the tag scheme's rules ({@link RULE_TYPED}); here only `null` is refused for them.
  * @param path where the props are given (a construct path, config path or `<file>:`)
  * @returns every problem found, in document order; empty when the shape is sound
  */
@@ -94,7 +106,7 @@ export function tagSchemeShapeViolations(path: string, props: unknown): Violatio
   const found: Violation[] = [];
   if (!typed(found, path, "tag scheme", props, "object")) return found;
   const scheme = props as Record<string, unknown>;
-  keysOf(found, path, "a tag scheme", scheme, SCHEME_KEYS);
+  keysOf(found, path, "a tag scheme", scheme, TAG_SCHEME_KEYS);
   if (kindOf(scheme.use) === "array") {
     (scheme.use as unknown[]).forEach((name, i) => typed(found, `${path}/use/${i}`, `use[${i}]`, name, "string"));
   }

@@ -82,7 +82,7 @@ describe("--tag-scheme: a file that is not a tag scheme is refused, not read as 
   });
 
   it("lists every shape problem at once", () => {
-    const { path, lines } = refusedScheme('{"kindz":{},"use":["commit",7],"kinds":{"golden":{"prefix":5},"old":null},"maxKindsPerImage":"2"}');
+    const { path, lines } = refusedScheme('{"kindz":{},"use":["commit",7],"kinds":{"golden":{"prefix":5},"old":null},"maxKindsPerImage":null}');
     expect(lines.map((line) => line.slice(0, line.indexOf(": invalid")))).toEqual([
       `${path}:/kindz`,
       `${path}:/maxKindsPerImage`,
@@ -93,10 +93,11 @@ describe("--tag-scheme: a file that is not a tag scheme is refused, not read as 
   });
 
   it("a sound shape is checked with the tag scheme's own rules, every problem listed", () => {
-    const { path, lines } = refusedScheme('{"kinds":{"golden":{"prefix":"golden-"}},"untaggedExpiryDays":0}');
+    const { path, lines } = refusedScheme('{"kinds":{"golden":{"prefix":"golden-"},"nightly":{"prefix":"nightly-","retention":{"maxCount":7},"secondary":"yes"}},"untaggedExpiryDays":"3"}');
     expect(lines).toEqual([
       expect.stringMatching(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:/kinds/golden: invalid retention undefined\\. Rule: an unprotected tag kind needs a retention`)),
-      expect.stringMatching(/:\/: invalid untaggedExpiryDays 0\. Rule: must be a whole number greater than 0/),
+      expect.stringMatching(/:\/kinds\/nightly: invalid secondary "yes"\. Rule: secondary is true or false/),
+      expect.stringMatching(/:\/: invalid untaggedExpiryDays "3"\. Rule: must be a whole number greater than 0/),
     ]);
   });
 
