@@ -230,6 +230,14 @@ export function main(argv: readonly string[], io: CliIo = processIo): number {
       }),
     );
     const patterns = protectedPatternsOf(args);
+    // A gate with nothing to guard passes every policy: say so rather than exit 0.
+    check(!args.failOnProtected || patterns.length > 0, {
+      path: args.tagSchemePath === undefined ? "command line" : `${args.tagSchemePath}:/`,
+      subject: "protected tags",
+      value: patterns,
+      rule: "--fail-on-protected needs at least one protected tag, and the tag scheme has no protected kind (the build cache, which a build writes again, is not guarded)",
+      fix: "mark the kinds the gate must guard protected: true (or keep latest, release or deployed in use), or give --protected <pattern>",
+    });
     const result = simulateLifecycle(policy, images, args.now);
     const protectedHits = protectedExpiries(result, patterns);
     io.stdout(

@@ -161,6 +161,15 @@ describe("the other inputs: no silent default either", () => {
     expect(stderr).toContain('Fix: did you mean "lastPulledAt"? Rename the key');
   });
 
+  it("--fail-on-protected with a tag scheme that protects nothing is exit 2, not a gate that always passes", () => {
+    const scheme = file(JSON.stringify({ use: ["commit", "buildCache"] }));
+    const { code, stdout, stderr } = run(fixture("expires-latest-policy.json"), fixture("images.json"), ...NOW, "--tag-scheme", scheme, "--fail-on-protected");
+    expect({ code, stdout }).toEqual({ code: EXIT_BAD_INPUT, stdout: "" });
+    expect(stderr).toContain(`${scheme}:/: invalid protected tags []. Rule: --fail-on-protected needs at least one protected tag`);
+    // Without the gate the same scheme previews as before.
+    expect(run(fixture("expires-latest-policy.json"), fixture("images.json"), ...NOW, "--tag-scheme", scheme).code).toBe(0);
+  });
+
   it("describe-images output keeps its other fields (sizes, scan status): read as before", () => {
     expect(run(fixture("get-lifecycle-policy.json"), fixture("describe-images.json"), ...NOW).code).toBe(0);
   });
