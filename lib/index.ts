@@ -827,3 +827,9 @@ export { validateSharedReleaseTags } from "./platform/identity-config";
 
 // Environments of one GitLab instance share the published CI templates, so their tag kinds must agree (retention may differ).
 export { validateSharedTagSchemes } from "./platform/shared-tag-scheme";
+
+// Tag schemes given as data (a JSON file, plain JavaScript): their shape, and the lifecycle preview's
+// --tag-scheme file checked in full; "did you mean" for misspelt keys.
+export { tagSchemeShapeViolations } from "./registry/tag-scheme-shape";
+export { parseTagSchemeInput, type TagSchemeInput } from "./registry/lifecycle/tag-scheme-input";
+export { closestKey } from "./core/closest-key";

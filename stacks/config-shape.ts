@@ -1,3 +1,4 @@
+import { closestKey } from "../lib/core/closest-key";
 import { describeValue, ValidationError, ValidationErrors, validationErrorOf, type Violation, violationsOf } from "../lib/core/errors";
 import { CONFIG_SHAPE, type Field, type Kind, type Shape, shapeOfValue } from "./config-fields";
 import { type PlatformConfig } from "./platform-config";
@@ -19,26 +20,8 @@ function kindOf(value: unknown): Kind | "null" | "undefined" | "function" | "big
   return typeof value as Kind;
 }
 
-/** The edit distance of two short strings (Levenshtein), for "did you mean". */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
-/** The known key an unknown one is most likely a misspelling of: same letters in another case, or at most two edits away. */
-export function closestKey(key: string, known: readonly string[]): string | undefined {
-  const lower = key.toLowerCase();
-  const sameCase = known.find((k) => k.toLowerCase() === lower);
-  if (sameCase) return sameCase;
-  const scored = known.map((k) => ({ k, d: distance(lower, k.toLowerCase()) })).filter(({ d }) => d <= Math.min(2, Math.floor(key.length / 3)));
-  scored.sort((a, b) => a.d - b.d);
-  return scored[0]?.k;
-}
+/** The known key an unknown one is most likely a misspelling of (moved to lib/core, re-exported here). */
+export { closestKey };
 
 function example(kinds: readonly Kind[]): string {
   const samples: Record<Kind, string> = { string: '"..."', number: "a number such as 14", boolean: "true or false", array: "a list [...]", object: "an object { ... }" };

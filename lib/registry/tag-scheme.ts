@@ -5,11 +5,12 @@
  */
 import { Construct } from "constructs";
 import { constructArgs } from "../core/construct-args";
-import { check, ValidationError } from "../core/errors";
+import { check, ValidationError, validationErrorOf } from "../core/errors";
 import { matchesSelector } from "./glob";
 import { assertKindsPerTag, assertOrderedOverlaps, assertProtectedKindsNarrow, assertRetentionTypesApart } from "./kind-overlaps";
 import { assertKnownKind, DEFAULT_TAG_KINDS, resolveKind, TAG_KIND_NAME, TAG_KINDS, type TagKind, type TagKindName, type TagKindOptions } from "./tag-kinds";
 import { assertPositiveInteger } from "./tag-rules";
+import { tagSchemeShapeViolations } from "./tag-scheme-shape";
 
 export { type Retention, validateRetention, validateSelector } from "./tag-rules";
 export {
@@ -174,7 +175,9 @@ export class TagScheme extends Construct {
    * @param scope the construct it belongs to
    * @param id construct id
    * @param props the kinds and their retention
-   * @throws ValidationError for an unknown built-in kind in `use`, a bad selector, retention or
+   * @throws ValidationError (ValidationErrors for several) for props of the wrong shape (an
+   *   unknown key, with the closest known one; a value of another type, `null` included; see
+   *   `tagSchemeShapeViolations`), an unknown built-in kind in `use`, a bad selector, retention or
    *   CI tag, a protected kind with a retention, a protected kind whose selector matches tags of
    *   an unprotected kind or more than the one fixed tag the templates push for it, or (with
    *   `maxKindsPerImage: 1`) overlapping kinds whose order would expire the longer-lived one early,
@@ -189,6 +192,10 @@ export class TagScheme extends Construct {
     super(args.scope as Construct, args.id);
     const path = args.legacyPath ?? this.node.path;
     this.path = path;
+    // Plain JavaScript (or props read from JSON) may carry a misspelt key or a value of another
+    // type, which the checks below would read as absent: the default scheme in silence.
+    const shape = tagSchemeShapeViolations(path, args.props);
+    if (shape.length > 0) throw validationErrorOf(shape);
     const resolved = resolveTagScheme(path, args.props);
     this.kinds = resolved.kinds;
     this.untaggedExpiryDays = resolved.untaggedExpiryDays;

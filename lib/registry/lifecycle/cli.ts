@@ -12,17 +12,20 @@
  * Options: `--now <ISO date>` (preview at that time), `--json`, `--fail-on-protected` (exit 1
  * when an image carrying a protected tag would expire), `--protected <pattern>` (repeatable: the
  * protected tags as ECR wildcard patterns, replacing the default), `--tag-scheme <file.json>`
- * (the protected kinds of a `TagSchemeProps` document, replacing the default).
+ * (the protected kinds of a `TagSchemeProps` document, replacing the default; the document is
+ * checked in full first, see `parseTagSchemeInput`). `--now` and `--tag-scheme` are given at most once.
  * The default protected tags are the protected kinds of the default tag scheme.
  *
  * Exit codes: 0 success; 1 `--fail-on-protected` and a protected image would expire; 2 bad input.
  */
-import { readFileSync } from "node:fs";
 import { check, ValidationError } from "../../core/errors";
 import { matchesPattern, selectorPattern } from "../glob";
-import { TagScheme, type TagSchemeProps, validateSelector } from "../tag-scheme";
-import { validateLifecyclePolicy, type LifecyclePolicyDocument } from "./policy";
+import { TagScheme, validateSelector } from "../tag-scheme";
+import { parseImagesInput, parsePolicyInput, parseTime, readJson } from "./cli-inputs";
 import { simulateLifecycle, type ImageDecision, type LifecycleImage, type SimulationResult } from "./simulator";
+import { parseTagSchemeInput } from "./tag-scheme-input";
+
+export { PAGINATION_TOKENS, parseImagesInput, parsePolicyInput } from "./cli-inputs";
 
 /** Where {@link main} writes. */
 export interface CliIo {
@@ -42,141 +45,6 @@ export const EXIT_PROTECTED_EXPIRES = 1;
 export const EXIT_BAD_INPUT = 2;
 
 const processIo: CliIo = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function parseJson(path: string, what: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError({ path, subject: what, value: (error as Error).message, rule: "must be valid JSON", fix: "fix the JSON syntax" });
-  }
-}
-
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new ValidationError({ path, subject: "file", value: (error as Error).message, rule: "the file must exist and be readable", fix: "check the path" });
-  }
-  return parseJson(path, "file content", text);
-}
-
-/** Parses a time: an ISO 8601 string, or (`aws ecr describe-images` wire format) epoch seconds. */
-function parseTime(path: string, subject: string, value: unknown, epochSeconds: boolean): Date {
-  const date =
-    typeof value === "string" && ISO_DATE.test(value) ? new Date(value) : epochSeconds && typeof value === "number" ? new Date(value * 1000) : undefined;
-  check(date !== undefined && Number.isFinite(date.getTime()), {
-    path,
-    subject,
-    value,
-    rule: `a time is an ISO 8601 date such as "2024-06-01T12:00:00Z"${epochSeconds ? " or epoch seconds" : ""}`,
-    fix: "correct the date",
-  });
-  return date;
-}
-
-function parseTags(path: string, subject: string, value: unknown): readonly string[] {
-  check(Array.isArray(value) && value.every((tag) => typeof tag === "string"), {
-    path,
-    subject,
-    value,
-    rule: "tags are an array of strings (empty for an untagged image)",
-    fix: "list the image's tags",
-  });
-  return value;
-}
-
-/** Reads a policy: the document itself or `aws ecr get-lifecycle-policy` output; validated without protected selectors. */
-export function parsePolicyInput(path: string, json: unknown): LifecyclePolicyDocument {
-  let doc = json;
-  if (isRecord(json) && "lifecyclePolicyText" in json) {
-    const text = json.lifecyclePolicyText;
-    check(typeof text === "string", {
-      path,
-      subject: "lifecyclePolicyText",
-      value: text,
-      rule: "get-lifecycle-policy output holds the policy as a JSON string",
-      fix: "pass the unmodified output of `aws ecr get-lifecycle-policy`",
-    });
-    doc = parseJson(path, "lifecyclePolicyText", text);
-  }
-  validateLifecyclePolicy(path, doc);
-  return doc;
-}
-
-/**
- * The pagination tokens an incomplete `aws ecr describe-images` output carries: `NextToken` is what
- * the AWS CLI prints when `--max-items` cut the list, `nextToken` the API's own token, printed as is
- * with `--no-paginate` (AWS CLI User Guide, "Using the pagination options in the AWS CLI"; Amazon ECR
- * API Reference, DescribeImages, response element `nextToken`).
- */
-export const PAGINATION_TOKENS = ["NextToken", "nextToken"] as const;
-
-/**
- * Refuses a describe-images output holding a pagination token: its `imageDetails` is one page, and
- * the rules count images (`imageCountMoreThan`) and pick the oldest among all of them, so a preview of
- * one page answers wrongly without saying so.
- */
-function checkComplete(path: string, json: Record<string, unknown>): void {
-  const token = PAGINATION_TOKENS.find((key) => json[key] !== undefined && json[key] !== null);
-  check(token === undefined, {
-    path,
-    subject: token ?? "NextToken",
-    value: token === undefined ? undefined : json[token],
-    rule: "the images must be the repository's complete list: describe-images output with a pagination token is one page of it, and count rules and the oldest-first order need every image",
-    fix: "rerun `aws ecr describe-images --repository-name <name>` without --max-items and without --no-paginate (the AWS CLI then follows every page), or merge all pages' imageDetails into one file",
-  });
-}
-
-/**
- * Reads images: an array of `{ digest, tags, pushedAt, lastPulledAt? }` or `aws ecr describe-images` output.
- *
- * @throws ValidationError when the input is malformed, or when describe-images output carries a
- *   pagination token ({@link PAGINATION_TOKENS}: an incomplete list).
- */
-export function parseImagesInput(path: string, json: unknown): readonly LifecycleImage[] {
-  const describe = isRecord(json) && Array.isArray(json.imageDetails);
-  const list: unknown = describe ? json.imageDetails : json;
-  check(Array.isArray(list), {
-    path,
-    subject: "images",
-    value: json,
-    rule: 'images are an array of { digest, tags, pushedAt, lastPulledAt? } or describe-images output { "imageDetails": [...] }',
-    fix: "pass a JSON array of images or the output of `aws ecr describe-images`",
-  });
-  if (describe) checkComplete(path, json);
-  const digests = new Set<string>();
-  return list.map((item: unknown, i: number): LifecycleImage => {
-    const at = describe ? `imageDetails[${i}]` : `[${i}]`;
-    check(isRecord(item), { path, subject: at, value: item, rule: "each image is a JSON object", fix: "remove or fix the entry" });
-    const [digestKey, tagsKey, pushedKey, pulledKey] = describe
-      ? ["imageDigest", "imageTags", "imagePushedAt", "lastRecordedPullTime"]
-      : ["digest", "tags", "pushedAt", "lastPulledAt"];
-    const digest = item[digestKey];
-    check(typeof digest === "string" && digest.length > 0 && !digests.has(digest), {
-      path,
-      subject: `${at}.${digestKey}`,
-      value: digest,
-      rule: "every image has a digest, unique in the list",
-      fix: "give each image its own digest",
-    });
-    digests.add(digest);
-    // describe-images omits imageTags for untagged images.
-    const tags = describe && item[tagsKey] === undefined ? [] : parseTags(path, `${at}.${tagsKey}`, item[tagsKey]);
-    const pulled = item[pulledKey];
-    return {
-      digest,
-      tags,
-      pushedAt: parseTime(path, `${at}.${pushedKey}`, item[pushedKey], describe),
-      ...(pulled === undefined ? {} : { lastPulledAt: parseTime(path, `${at}.${pulledKey}`, pulled, describe) }),
-    };
-  });
-}
 
 interface Args {
   readonly policyPath: string;
@@ -207,17 +75,32 @@ function parseArgs(argv: readonly string[]): Args | "help" {
     });
     return value;
   };
+  // A second --now or --tag-scheme would silently replace the first.
+  const once = (option: string, earlier: unknown): void =>
+    check(earlier === undefined, {
+      path: "command line",
+      subject: option,
+      value: earlier instanceof Date ? earlier.toISOString() : earlier,
+      rule: `${option} is given at most once`,
+      fix: `keep one ${option}`,
+    });
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--help" || arg === "-h") return "help";
     if (arg === "--json") json = true;
     else if (arg === "--fail-on-protected") failOnProtected = true;
-    else if (arg === "--now") now = parseTime("command line", "--now", argv[++i], false);
+    else if (arg === "--now") {
+      once(arg, now);
+      now = parseTime("command line", "--now", argv[++i], false);
+    }
     else if (arg === "--protected") {
       const pattern = valueOf(arg, argv[++i]);
       validateSelector("command line --protected", { pattern });
       (protectedPatterns ??= []).push(pattern);
-    } else if (arg === "--tag-scheme") tagSchemePath = valueOf(arg, argv[++i]);
+    } else if (arg === "--tag-scheme") {
+      once(arg, tagSchemePath);
+      tagSchemePath = valueOf(arg, argv[++i]);
+    }
     else {
       check(!arg.startsWith("-"), { path: "command line", subject: "option", value: arg, rule: `the options are ${OPTIONS}`, fix: "remove the option" });
       positional.push(arg);
@@ -251,7 +134,7 @@ function parseArgs(argv: readonly string[]): Args | "help" {
 /** The protected tag patterns: given, from a tag scheme file, or the default scheme's protected kinds. */
 function protectedPatternsOf(args: Args): readonly string[] {
   if (args.protectedPatterns) return args.protectedPatterns;
-  const props = args.tagSchemePath === undefined ? undefined : (readJson(args.tagSchemePath) as TagSchemeProps);
+  const props = args.tagSchemePath === undefined ? undefined : parseTagSchemeInput(args.tagSchemePath, readJson(args.tagSchemePath)).props;
   const scheme = new TagScheme(args.tagSchemePath ?? "ecr-lifecycle-preview/default tag scheme", props);
   return scheme.irreplaceableKinds.map((kind) => selectorPattern(kind.selector));
 }
@@ -347,6 +230,14 @@ export function main(argv: readonly string[], io: CliIo = processIo): number {
       }),
     );
     const patterns = protectedPatternsOf(args);
+    // A gate with nothing to guard passes every policy: say so rather than exit 0.
+    check(!args.failOnProtected || patterns.length > 0, {
+      path: args.tagSchemePath === undefined ? "command line" : `${args.tagSchemePath}:/`,
+      subject: "protected tags",
+      value: patterns,
+      rule: "--fail-on-protected needs at least one protected tag, and the tag scheme has no protected kind (the build cache, which a build writes again, is not guarded)",
+      fix: "mark the kinds the gate must guard protected: true (or keep latest, release or deployed in use), or give --protected <pattern>",
+    });
     const result = simulateLifecycle(policy, images, args.now);
     const protectedHits = protectedExpiries(result, patterns);
     io.stdout(
