@@ -254,34 +254,41 @@ function lastKeyOf(path: string): string {
 /**
  * Whether a rule's violation names the field at `fieldPath`: reported at the field itself, or at
  * a section above it with the field as subject (`capacity.minSize` at `.../runners`, `accountId`
- * at `config/environments[0]`).
+ * at `config/environments[0]`), or at the section holding the field with a subject ending in the
+ * field's key (`group size minSize` at `.../capacity`). A subject ending in the key at a section
+ * further up names a field of that section, not this one: `capacity.minSize` at `.../runners`
+ * is not `.../runners/unprotected/capacity/minSize`.
  */
 function namesField(v: Violation, fieldPath: string): boolean {
   if (v.path === fieldPath) return true;
   if (!isAtOrAbove(v.path, fieldPath)) return false;
   if (`${v.path}/${v.subject.replace(/\./g, "/")}` === fieldPath) return true;
   const words = v.subject.split(/[.\s/]/);
-  return words[words.length - 1] === lastKeyOf(fieldPath);
+  return v.path === reportedAt(fieldPath) && words[words.length - 1] === lastKeyOf(fieldPath);
 }
 
 /**
  * Each mistyped field's problem, once per field: the rule's violation that names the field and its
  * value; else one at or above the field with its value that names no other mistyped field (a rule
- * worded by its section, e.g. a group size); else the shape's wording. Two mistyped fields of one
- * section are two problems, even with one value.
+ * worded by its section, e.g. a group size); else the shape's wording. A violation is claimed by
+ * one field only, as soon as it is matched: two mistyped fields of one section, or of two
+ * sections one above the other, are two problems, even with one value.
  */
 function problemsOfMistyped(mistyped: readonly MistypedField[], reported: readonly Violation[]): Violation[] {
   const sameValue = (v: Violation, m: MistypedField): boolean => describeValue(v.value) === describeValue(m.violation.value);
   const used = new Set<Violation>();
-  const exact = mistyped.map((m) => reported.find((v) => !used.has(v) && sameValue(v, m) && namesField(v, m.fieldPath)));
-  exact.forEach((v) => v && used.add(v));
+  const claim = (v: Violation | undefined): Violation | undefined => {
+    if (v) used.add(v);
+    return v;
+  };
+  // Every field's own violation first, so that a rule worded by its section cannot take another field's.
+  const exact = mistyped.map((m) => claim(reported.find((v) => !used.has(v) && sameValue(v, m) && namesField(v, m.fieldPath))));
   return mistyped.map((m, i) => {
     const own = exact[i];
     if (own) return own;
     const worded = reported.find(
       (v) => !used.has(v) && sameValue(v, m) && isAtOrAbove(v.path, m.fieldPath) && !mistyped.some((other) => other !== m && namesField(v, other.fieldPath)),
     );
-    if (worded) used.add(worded);
-    return worded ?? m.violation;
+    return claim(worded) ?? m.violation;
   });
 }

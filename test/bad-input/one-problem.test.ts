@@ -135,6 +135,14 @@ describe("several mistyped fields in one section: each is its own problem", () =
     expect(problems).toHaveLength(3);
   });
 
+  test("the protected and the unprotected pool's minSize given as strings are two problems (the section above does not claim the one below)", () => {
+    const unprotected = dev.runners!.unprotected!;
+    const config = withEnvironments((env, i) =>
+      i === 0 ? { ...env, runners: { ...dev.runners!, capacity: { minSize: "1", maxSize: 3 } as never, unprotected: { ...unprotected, capacity: { minSize: "1", maxSize: 2 } as never } } } : env,
+    );
+    expect(violationsFor(config).map(at)).toEqual(["config/environments[0]/runners capacity.minSize", "config/environments[0]/runners/unprotected capacity.minSize"]);
+  });
+
   test("an environment's account id and region both given as numbers are two problems", () => {
     const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, accountId: 1 as unknown as string, region: 1 as unknown as string } : env)));
     expect(problems.map(at)).toEqual(["config/environments[0] accountId", "config/environments[0] region"]);
