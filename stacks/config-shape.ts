@@ -212,8 +212,8 @@ function isAtOrAbove(ancestor: string, path: string): boolean {
  * id "given as a string"), found by running the rules and keeping the violation that names the
  * field and its value; the shape's wording where no rule names it. With them, every other
  * violation of that run that cannot follow from a mistyped field: one at or under the section
- * holding it, about that section from above, or naming its value is dropped (the rules read the
- * wrong type there), any other (another environment's expiry, the project name) is reported.
+ * holding it, or about that section from above, is dropped (the rules read the wrong type there),
+ * any other (another environment's expiry, the project name) is reported, whatever its value.
  *
  * @param mistyped what {@link mistypedLooseFields} found (at least one)
  * @param runRules runs the configuration's rules, throwing what they found
@@ -228,22 +228,23 @@ export function mistypedError(mistyped: readonly MistypedField[], runRules: () =
   }
   const own = problemsOfMistyped(mistyped, reported);
   const claimed = new Set(own);
-  // The rules' other problems, but those a mistyped value may cause: at or under its section, or naming its value.
+  // The rules' other problems, but those a mistyped value may cause: at or under its section, or about it from above.
   const independent = reported.filter((v) => !claimed.has(v) && !mistyped.some((m) => mayFollowFrom(v, m)));
   return validationErrorOf([...own, ...independent]);
 }
 
 /**
- * Whether a rule's violation may be a follow-on of a mistyped field: it is at or under the section
- * (or list) holding the field, or is about that section from above it (its subject starts with the
- * section's key: `capacity minSize > maxSize` at `.../runners`, `scanning.frequency` at
- * `.../registry`, a rule comparing the field with its siblings), or it names the field's value (a
- * rule reading the field from elsewhere). Such a violation is dropped; every other one is reported.
+ * Whether a rule's violation may be a follow-on of a mistyped field, judged by its path only: it is
+ * at or under the section (or list) holding the field, or is about that section from above it (its
+ * subject starts with the section's key: `capacity minSize > maxSize` at `.../runners`,
+ * `scanning.frequency` at `.../registry`, a rule comparing the field with its siblings). Such a
+ * violation is dropped; every other one is reported, whatever its value (another environment's
+ * cache expiry of 0 beside a repository description given as 0 is its own problem).
  */
 function mayFollowFrom(v: Violation, m: MistypedField): boolean {
   const section = m.fieldPath.endsWith("]") ? m.fieldPath.replace(/\[\d+\]$/, "") : reportedAt(m.fieldPath);
   const about = `${v.path}/${v.subject.split(/[.\s]/)[0]!}`;
-  return isAtOrAbove(section, v.path) || isAtOrAbove(section, about) || describeValue(v.value) === describeValue(m.violation.value);
+  return isAtOrAbove(section, v.path) || isAtOrAbove(section, about);
 }
 
 /** The last key of a config path (`minSize` of `config/environments[0]/runners/capacity/minSize`). */

@@ -166,6 +166,28 @@ describe("a mistyped field hides no other problem", () => {
     expect(violationsFor(config).map(at)).toEqual(["config/environments[0]/cache expirationDays", "config/environments[0]/gitlab GitLab URL", "config/environments[1]/cache expirationDays"]);
   });
 
+  test("a value equal to a mistyped field's is no follow-on of it: a repository description 0 and production's cache expiry 0 are both reported, with a bad project, bucket and URL port", () => {
+    const problems = violationsFor({
+      ...exampleConfig,
+      project: "Acme CI",
+      backend: { kind: "s3", bucket: "Bad_Bucket", region: "eu-central-1" },
+      environments: exampleConfig.environments.map((env, i) =>
+        i === 0
+          ? { ...env, gitlab: { ...env.gitlab, url: "https://gitlab.example.com:8443" }, registry: { ...env.registry, repositories: env.registry.repositories.map((r, j) => (j === 0 ? { ...r, description: 0 as unknown as string } : r)) } }
+          : i === 2
+            ? { ...env, cache: { ...env.cache, expirationDays: 0 } }
+            : env,
+      ),
+    });
+    expect(problems.map(at)).toEqual([
+      "config/environments[0]/registry/repositories[0] description",
+      "config/project project name",
+      "config/environments[0]/gitlab GitLab URL",
+      "config/environments[2]/cache expirationDays",
+      "config/backend bucket",
+    ]);
+  });
+
   test("an account id given as a number and a bad project name are both reported, and nothing that follows from the account id", () => {
     const problems = violationsFor({ ...exampleConfig, project: "Acme CI", accounts: [{ ...nonprod, accountId: 111111111111 as unknown as string }, prod] });
     expect(problems.map(at)).toEqual(["config/accounts[0] accountId", "config/project project name"]);
