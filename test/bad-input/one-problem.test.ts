@@ -200,6 +200,42 @@ describe("a mistyped field hides no other problem", () => {
   });
 });
 
+describe("the rules run beside shape problems: every mistake in one run", () => {
+  const [dev, staging, production] = exampleConfig.environments as [EnvironmentConfig, EnvironmentConfig, EnvironmentConfig];
+  const fourRuleMistakes = (environments: readonly EnvironmentConfig[]): PlatformConfig => ({
+    ...exampleConfig,
+    project: "Acme CI",
+    accounts: [{ ...nonprod, name: "Non_Prod" }, prod],
+    environments: environments.map((env, i) => (i === 1 ? { ...env, name: "Staging" } : env)),
+    backend: { kind: "s3", bucket: "Bad_Bucket", region: "eu-central-1" },
+  });
+  const FOUR = ["config/project project name", "config/accounts[0] account stack name", "config/environments[1] environment name", "config/backend bucket"];
+
+  test("gitlab.urll instead of url, with four rule mistakes elsewhere: the key, the missing url and the four (not 'url missing' from the rules, nor a toolbox the other environments no longer find)", () => {
+    const { url, ...gitlab } = dev.gitlab;
+    const problems = violationsFor(fourRuleMistakes([{ ...dev, gitlab: { ...gitlab, urll: url } as never }, staging, production]));
+    expect(problems.map(at)).toEqual(["config/environments[0]/gitlab key", "config/environments[0]/gitlab url", ...FOUR]);
+    expect(problems[0]!.fix).toMatch(/did you mean "url"/);
+  });
+
+  test("an unknown key is reported and otherwise ignored: its own section's rules still report", () => {
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, cache: { expirationDay: 7, path: "runner cache" } as never } : env)));
+    expect(problems.map(at)).toEqual(["config/environments[0]/cache key", "config/environments[0]/cache path"]);
+  });
+
+  test("a list given as a string is judged by its shape line, and the same environment's other sections and the other environments still report", () => {
+    const problems = violationsFor(
+      fourRuleMistakes([{ ...dev, cache: { expirationDays: 0 }, runners: { ...dev.runners!, instanceTypes: "m7i.large" as never } }, staging, production]),
+    );
+    expect(problems.map(at)).toEqual(["config/environments[0]/runners instanceTypes", "config/project project name", "config/accounts[0] account stack name", "config/environments[0]/cache expirationDays", "config/environments[1] environment name", "config/backend bucket"]);
+  });
+
+  test("a missing environments list or a configuration that is not an object is its shape lines only (every rule reads them)", () => {
+    expect(violationsFor({ project: "Acme CI", accounts: [nonprod] }).map(at)).toEqual(["config environments"]);
+    expect(violationsFor(null).map(at)).toEqual(["config configuration"]);
+  });
+});
+
 describe("names derived from several fields, reported in the configuration pass", () => {
   test("two environments' default access-log bucket names over 63 characters are both reported, at config paths, in one run", () => {
     const problems = violationsFor({
