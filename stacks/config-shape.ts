@@ -8,7 +8,8 @@ import { type PlatformConfig } from "./platform-config";
  * top level or a section. TypeScript checks this for a typed `.ts` configuration, but not for a
  * `.js` or `.json` one (and the app runs `.ts` without type checking): without this pass such a
  * mistake ends in a TypeError deep in a check instead of a message naming the config path.
- * Every object field has its keys (config-fields.ts), so no rule reads a field of unchecked kind.
+ * Every object field has its keys (config-fields.ts). The rules run beside what this pass finds:
+ * config-follow-ons.ts decides which of their problems are reported with it.
  */
 
 export { CONFIG_SHAPE } from "./config-fields";
