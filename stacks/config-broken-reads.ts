@@ -36,9 +36,9 @@ const INDEX = /^(?:0|[1-9]\d*)$/;
 /**
  * Tracks the reads of the fields at `brokenPaths` (config paths such as
  * `config/environments[0]/gitlab/url`; reads under them too) by the rules run on `input`, by
- * section (see {@link BrokenReads}). Reads through a copy a rule made (`{ ...env.gitlab }`) are
- * not seen; a value the Proxy invariants forbid wrapping (a frozen object's property) is given
- * as it is, unwatched below it.
+ * section (see {@link BrokenReads}). Only the objects at or above a broken field are seen through a
+ * Proxy; reads through a copy a rule made (`{ ...env.gitlab }`) are not seen, and a value the Proxy
+ * invariants forbid wrapping (a frozen object's property) is given as it is, unwatched below it.
  */
 export function trackBrokenReads<T extends object>(config: T, brokenPaths: readonly string[]): BrokenReads<T> {
   const kinds = new Map<Violation, MarkerKind>();
@@ -59,7 +59,9 @@ export function trackBrokenReads<T extends object>(config: T, brokenPaths: reado
 
   const proxies = new WeakMap<object, Map<string, object>>();
   const view = (value: unknown, path: string): unknown => {
-    if (typeof value !== "object" || value === null) return value;
+    // Only the objects on the way to a broken field (and a broken object itself) are watched: a read
+    // under any other object cannot be of a broken field, and the rules there run at full speed.
+    if (typeof value !== "object" || value === null || !brokenPaths.some((broken) => isAtOrAbove(path, broken))) return value;
     let byPath = proxies.get(value);
     if (!byPath) proxies.set(value, (byPath = new Map()));
     let proxy = byPath.get(path);
