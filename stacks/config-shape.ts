@@ -1,5 +1,5 @@
 import { closestKey } from "../lib/core/closest-key";
-import { describeValue, ValidationError, ValidationErrors, validationErrorOf, type Violation, violationsOf } from "../lib/core/errors";
+import { ValidationError, ValidationErrors, type Violation } from "../lib/core/errors";
 import { CONFIG_SHAPE, type Field, type Kind, type Shape, shapeOfValue } from "./config-fields";
 import { type PlatformConfig } from "./platform-config";
 
@@ -9,7 +9,8 @@ import { type PlatformConfig } from "./platform-config";
  * top level or a section. TypeScript checks this for a typed `.ts` configuration, but not for a
  * `.js` or `.json` one (and the app runs `.ts` without type checking): without this pass such a
  * mistake ends in a TypeError deep in a check instead of a message naming the config path.
- * Every object field has its keys (config-fields.ts), so no rule reads a field of unchecked kind.
+ * Every object field has its keys (config-fields.ts). The rules run beside what this pass finds:
+ * config-follow-ons.ts decides which of their problems are reported with it.
  */
 
 export { CONFIG_SHAPE } from "./config-fields";
@@ -44,10 +45,33 @@ export interface MistypedField {
   readonly violation: Violation;
 }
 
-/** What the walk found: every problem in walk order (shape problems and loose fields of another kind), and the loose ones. */
+/**
+ * A field the rules cannot read: a required field that is missing, or a field of another kind than
+ * its shape's (a list given as an object, `true` for an option that is false or its settings),
+ * whose kind is not left to its rule.
+ */
+export interface BrokenField {
+  /** The field's own config path, e.g. `config/environments[0]/gitlab/url`. */
+  readonly fieldPath: string;
+  /** The shape's report of it. */
+  readonly violation: Violation;
+}
+
+/**
+ * What the shape pass found in a configuration: every problem in walk order (unknown keys, broken
+ * fields, loose fields of another kind), and the broken and the loose fields among them.
+ */
+export interface ConfigShape {
+  readonly found: readonly Violation[];
+  readonly mistyped: readonly MistypedField[];
+  readonly broken: readonly BrokenField[];
+}
+
+/** What the walk found, while it walks. */
 interface Findings {
   readonly found: Violation[];
   readonly mistyped: MistypedField[];
+  readonly broken: BrokenField[];
 }
 
 /** The shape problems of a walk, without the loose fields of another kind (left to their rules). */
@@ -77,16 +101,22 @@ function checkObject(found: Findings, path: string, value: Record<string, unknow
 }
 
 /** Where a field's problems are reported: at its section's path, with the field as subject; an element of a list at its own path. */
-function reportedAt(path: string): string {
+export function reportedAt(path: string): string {
   const slash = path.lastIndexOf("/");
   // The configuration itself (`config`) has no section above it: it is reported at its own path.
   return path.endsWith("]") || slash < 0 ? path : path.slice(0, slash);
 }
 
+/** Records a broken field's shape problem. */
+function brokenAt(found: Findings, fieldPath: string, violation: Violation): void {
+  found.broken.push({ fieldPath, violation });
+  found.found.push(violation);
+}
+
 function checkField(found: Findings, path: string, value: unknown, field: Field, key: string): void {
   if (value === undefined) {
     if (!field.required) return;
-    found.found.push({
+    brokenAt(found, path, {
       path: reportedAt(path),
       subject: key,
       value,
@@ -104,12 +134,16 @@ function checkField(found: Findings, path: string, value: unknown, field: Field,
       rule: `${key} is ${example(field.kinds)}, not ${kind === "object" ? "an object" : kind === "array" ? "a list" : kind === "null" || kind === "undefined" ? kind : `a ${kind}`}`,
       fix: `give ${key} as ${example(field.kinds)}`,
     };
-    if (field.loose) found.mistyped.push({ fieldPath: path, violation });
-    found.found.push(violation);
+    if (field.loose) {
+      found.mistyped.push({ fieldPath: path, violation });
+      found.found.push(violation);
+    } else {
+      brokenAt(found, path, violation);
+    }
     return;
   }
   if (kind === "boolean" && field.falseOnly && value === true) {
-    found.found.push({
+    brokenAt(found, path, {
       path: reportedAt(path),
       subject: key,
       value,
@@ -151,120 +185,21 @@ export function validateConfigShape(config: unknown): asserts config is Platform
 }
 
 function walk(config: unknown): Findings {
-  const findings: Findings = { found: [], mistyped: [] };
+  const findings: Findings = { found: [], mistyped: [], broken: [] };
   checkField(findings, "config", config, CONFIG_SHAPE, "configuration");
   return findings;
 }
 
 /**
- * The fields whose kind {@link validateConfigShape} leaves to their rule (an account id given as
- * a number, an enum or a bounded number given as something else, null for an optional one) that
- * hold a value of another kind. The rules that read such a field run on a value of the wrong type
- * (a cascade of follow-on problems, or the value taken as absent), so `validateConfig` reports
- * each of these once (see {@link mistypedError}) and, of the rules' other problems, only those
- * that cannot follow from it.
+ * What the shape pass finds in a configuration, for the configuration pass (`validateConfig`),
+ * which reports it with the rules' problems (see `configErrorOf` in config-follow-ons.ts).
  */
-export function mistypedLooseFields(config: PlatformConfig): readonly MistypedField[] {
-  return walk(config).mistyped;
-}
-
-/**
- * Like {@link validateConfigShape}, for the configuration pass: when the shape is broken, the
- * error lists the loose fields of another kind too (in the shape's wording, as no rule runs), so
- * an account whose id is a number and whose region is a number is two problems, not one.
- *
- * @returns the loose fields of another kind when the shape is otherwise sound
- * @throws ValidationError (or ValidationErrors for several) as validateConfigShape
- */
-export function checkedShapeOf(config: unknown): readonly MistypedField[] {
-  const findings = walk(config);
-  if (shapeProblemsOf(findings).length === 0) return findings.mistyped;
-  const { found } = findings;
-  if (found.length === 1) throw new ValidationError(found[0]!);
-  throw new ValidationErrors(found);
+export function configShapeOf(config: unknown): ConfigShape {
+  return walk(config);
 }
 
 /** Whether config path `ancestor` is `path` or a section or list above it. */
-function isAtOrAbove(ancestor: string, path: string): boolean {
+export function isAtOrAbove(ancestor: string, path: string): boolean {
   return path === ancestor || path.startsWith(`${ancestor}/`) || path.startsWith(`${ancestor}[`);
 }
 
-/**
- * The error for fields whose type the shape leaves to their rule and that hold a value of another
- * kind: each once, as its own rule words it (the rule that explains the type best, e.g. an account
- * id "given as a string"), found by running the rules and keeping the violation that names the
- * field and its value; the shape's wording where no rule names it. With them, every other
- * violation of that run that cannot follow from a mistyped field: one at or under the section
- * holding it, about that section from above, or naming its value is dropped (the rules read the
- * wrong type there), any other (another environment's expiry, the project name) is reported.
- *
- * @param mistyped what {@link mistypedLooseFields} found (at least one)
- * @param runRules runs the configuration's rules, throwing what they found
- */
-export function mistypedError(mistyped: readonly MistypedField[], runRules: () => void): ValidationError {
-  let reported: readonly Violation[] = [];
-  try {
-    runRules();
-  } catch (error) {
-    // Anything else thrown by rules reading a value of the wrong type leaves the shape's wording.
-    if (error instanceof ValidationError) reported = violationsOf(error);
-  }
-  const own = problemsOfMistyped(mistyped, reported);
-  const claimed = new Set(own);
-  // The rules' other problems, but those a mistyped value may cause: at or under its section, or naming its value.
-  const independent = reported.filter((v) => !claimed.has(v) && !mistyped.some((m) => mayFollowFrom(v, m)));
-  return validationErrorOf([...own, ...independent]);
-}
-
-/**
- * Whether a rule's violation may be a follow-on of a mistyped field: it is at or under the section
- * (or list) holding the field, or is about that section from above it (its subject starts with the
- * section's key: `capacity minSize > maxSize` at `.../runners`, `scanning.frequency` at
- * `.../registry`, a rule comparing the field with its siblings), or it names the field's value (a
- * rule reading the field from elsewhere). Such a violation is dropped; every other one is reported.
- */
-function mayFollowFrom(v: Violation, m: MistypedField): boolean {
-  const section = m.fieldPath.endsWith("]") ? m.fieldPath.replace(/\[\d+\]$/, "") : reportedAt(m.fieldPath);
-  const about = `${v.path}/${v.subject.split(/[.\s]/)[0]!}`;
-  return isAtOrAbove(section, v.path) || isAtOrAbove(section, about) || describeValue(v.value) === describeValue(m.violation.value);
-}
-
-/** The last key of a config path (`minSize` of `config/environments[0]/runners/capacity/minSize`). */
-function lastKeyOf(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
-}
-
-/**
- * Whether a rule's violation names the field at `fieldPath`: reported at the field itself, or at
- * a section above it with the field as subject (`capacity.minSize` at `.../runners`, `accountId`
- * at `config/environments[0]`).
- */
-function namesField(v: Violation, fieldPath: string): boolean {
-  if (v.path === fieldPath) return true;
-  if (!isAtOrAbove(v.path, fieldPath)) return false;
-  if (`${v.path}/${v.subject.replace(/\./g, "/")}` === fieldPath) return true;
-  const words = v.subject.split(/[.\s/]/);
-  return words[words.length - 1] === lastKeyOf(fieldPath);
-}
-
-/**
- * Each mistyped field's problem, once per field: the rule's violation that names the field and its
- * value; else one at or above the field with its value that names no other mistyped field (a rule
- * worded by its section, e.g. a group size); else the shape's wording. Two mistyped fields of one
- * section are two problems, even with one value.
- */
-function problemsOfMistyped(mistyped: readonly MistypedField[], reported: readonly Violation[]): Violation[] {
-  const sameValue = (v: Violation, m: MistypedField): boolean => describeValue(v.value) === describeValue(m.violation.value);
-  const used = new Set<Violation>();
-  const exact = mistyped.map((m) => reported.find((v) => !used.has(v) && sameValue(v, m) && namesField(v, m.fieldPath)));
-  exact.forEach((v) => v && used.add(v));
-  return mistyped.map((m, i) => {
-    const own = exact[i];
-    if (own) return own;
-    const worded = reported.find(
-      (v) => !used.has(v) && sameValue(v, m) && isAtOrAbove(v.path, m.fieldPath) && !mistyped.some((other) => other !== m && namesField(v, other.fieldPath)),
-    );
-    if (worded) used.add(worded);
-    return worded ?? m.violation;
-  });
-}

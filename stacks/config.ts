@@ -13,7 +13,8 @@ import { validateDeployRole } from "./aws-provider";
 import { type BackendConfig } from "./backend";
 import { gitLabSharedStackName, sharedGitLabUrls } from "./gitlab-shared-stack";
 import { versionCheckSkipOf, versionMinimumsOf } from "./gitlab-version-config";
-import { checkedShapeOf, mistypedError } from "./config-shape";
+import { configShapeOf } from "./config-shape";
+import { configErrorOf } from "./config-follow-ons";
 import { validateRunnerIsolation } from "./validate-runner-isolation";
 import { validateIdentityConfig } from "./identity-config";
 import { validateSharedTagSchemes } from "../lib/platform/shared-tag-scheme";
@@ -126,13 +127,15 @@ export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig
 
 /**
  * Validates the whole configuration and reports every problem at once. Its
- * shape first ({@link validateConfigShape}: required fields, lists, sections,
- * unknown keys), stopping there when it is broken (a field of the wrong type
- * whose rule words it better is reported with the rules' other problems, less
- * those that may follow from it; see `mistypedError`); then each
- * account, each environment and each cross-cutting part (backend, identity,
- * GitLab side, each GitLab instance's version check) is checked on its own, so
- * one mistake neither hides nor breaks the checks of the others. Each mistake is
+ * shape ({@link validateConfigShape}: required fields, lists, sections, unknown
+ * keys) and its rules, in one run: each account, each environment and each
+ * cross-cutting part (backend, identity, GitLab side, each GitLab instance's
+ * version check) is checked on its own, so one mistake neither hides nor breaks
+ * the checks of the others. A shape problem is reported with the rules' other
+ * problems, less those that may follow from it (see `configErrorOf`): an
+ * unknown key hides nothing, a missing or misshapen field's section is judged by
+ * its shape line, and a field of the wrong type whose rule words it better is
+ * reported in its rule's words. Each mistake is
  * one problem, at every path that holds it: a field of the wrong type or form is
  * not checked further by the rules that read it (a deploy role against a
  * malformed account id, an environment against an account entry whose id is
@@ -144,10 +147,12 @@ export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig
  *   `ValidationError` whose `violations` list them all) when there are several
  */
 export function validateConfig(config: PlatformConfig): void {
-  // Shape first: the rules below read fields the shape check guarantees.
-  const mistyped = checkedShapeOf(config);
-  if (mistyped.length > 0) throw mistypedError(mistyped, () => collectViolations((section) => validateConfigSections(config, section)));
-  collectViolations((section) => validateConfigSections(config, section));
+  const shape = configShapeOf(config);
+  if (shape.found.length === 0) {
+    collectViolations((section) => validateConfigSections(config, section));
+    return;
+  }
+  throw configErrorOf(shape, config, (input, wrap) => collectViolations((section) => validateConfigSections(input, wrap(section))));
 }
 
 function validateConfigSections(config: PlatformConfig, section: ValidationSection): void {
@@ -246,10 +251,12 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   section(() => validateGitLabSide(config));
   // The GitLab version check of each instance: its minimum versions and its opt-out, which the
   // instance's environments share (the stacks read them again when they build the check).
-  for (const url of new Set(listOf(config.environments).map((env) => env.gitlab.url))) {
-    section(() => versionMinimumsOf(config, url));
-    section(() => versionCheckSkipOf(config, url));
-  }
+  section(() => {
+    for (const url of new Set(listOf(config.environments).map((env) => env.gitlab.url))) {
+      section(() => versionMinimumsOf(config, url));
+      section(() => versionCheckSkipOf(config, url));
+    }
+  });
   // No job can land on the runners of two environments.
   section(() => validateRunnerIsolation(config));
   // Promotion by digest: sources exist, come earlier, and both accounts can grant the pull.

@@ -135,6 +135,14 @@ describe("several mistyped fields in one section: each is its own problem", () =
     expect(problems).toHaveLength(3);
   });
 
+  test("the protected and the unprotected pool's minSize given as strings are two problems (the section above does not claim the one below)", () => {
+    const unprotected = dev.runners!.unprotected!;
+    const config = withEnvironments((env, i) =>
+      i === 0 ? { ...env, runners: { ...dev.runners!, capacity: { minSize: "1", maxSize: 3 } as never, unprotected: { ...unprotected, capacity: { minSize: "1", maxSize: 2 } as never } } } : env,
+    );
+    expect(violationsFor(config).map(at)).toEqual(["config/environments[0]/runners capacity.minSize", "config/environments[0]/runners/unprotected capacity.minSize"]);
+  });
+
   test("an environment's account id and region both given as numbers are two problems", () => {
     const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, accountId: 1 as unknown as string, region: 1 as unknown as string } : env)));
     expect(problems.map(at)).toEqual(["config/environments[0] accountId", "config/environments[0] region"]);
@@ -158,6 +166,28 @@ describe("a mistyped field hides no other problem", () => {
     expect(violationsFor(config).map(at)).toEqual(["config/environments[0]/cache expirationDays", "config/environments[0]/gitlab GitLab URL", "config/environments[1]/cache expirationDays"]);
   });
 
+  test("a value equal to a mistyped field's is no follow-on of it: a repository description 0 and production's cache expiry 0 are both reported, with a bad project, bucket and URL port", () => {
+    const problems = violationsFor({
+      ...exampleConfig,
+      project: "Acme CI",
+      backend: { kind: "s3", bucket: "Bad_Bucket", region: "eu-central-1" },
+      environments: exampleConfig.environments.map((env, i) =>
+        i === 0
+          ? { ...env, gitlab: { ...env.gitlab, url: "https://gitlab.example.com:8443" }, registry: { ...env.registry, repositories: env.registry.repositories.map((r, j) => (j === 0 ? { ...r, description: 0 as unknown as string } : r)) } }
+          : i === 2
+            ? { ...env, cache: { ...env.cache, expirationDays: 0 } }
+            : env,
+      ),
+    });
+    expect(problems.map(at)).toEqual([
+      "config/environments[0]/registry/repositories[0] description",
+      "config/project project name",
+      "config/environments[0]/gitlab GitLab URL",
+      "config/environments[2]/cache expirationDays",
+      "config/backend bucket",
+    ]);
+  });
+
   test("an account id given as a number and a bad project name are both reported, and nothing that follows from the account id", () => {
     const problems = violationsFor({ ...exampleConfig, project: "Acme CI", accounts: [{ ...nonprod, accountId: 111111111111 as unknown as string }, prod] });
     expect(problems.map(at)).toEqual(["config/accounts[0] accountId", "config/project project name"]);
@@ -167,6 +197,42 @@ describe("a mistyped field hides no other problem", () => {
     const dev = exampleConfig.environments[0]!;
     const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, runners: { ...dev.runners!, capacity: { minSize: "9" as unknown as number, maxSize: 1 } } } : i === 2 ? { ...env, region: "eu-central1" } : env)));
     expect(problems.map(at)).toEqual(["config/environments[0]/runners capacity.minSize", "config/environments[2] region"]);
+  });
+});
+
+describe("the rules run beside shape problems: every mistake in one run", () => {
+  const [dev, staging, production] = exampleConfig.environments as [EnvironmentConfig, EnvironmentConfig, EnvironmentConfig];
+  const fourRuleMistakes = (environments: readonly EnvironmentConfig[]): PlatformConfig => ({
+    ...exampleConfig,
+    project: "Acme CI",
+    accounts: [{ ...nonprod, name: "Non_Prod" }, prod],
+    environments: environments.map((env, i) => (i === 1 ? { ...env, name: "Staging" } : env)),
+    backend: { kind: "s3", bucket: "Bad_Bucket", region: "eu-central-1" },
+  });
+  const FOUR = ["config/project project name", "config/accounts[0] account stack name", "config/environments[1] environment name", "config/backend bucket"];
+
+  test("gitlab.urll instead of url, with four rule mistakes elsewhere: the key, the missing url and the four (not 'url missing' from the rules, nor a toolbox the other environments no longer find)", () => {
+    const { url, ...gitlab } = dev.gitlab;
+    const problems = violationsFor(fourRuleMistakes([{ ...dev, gitlab: { ...gitlab, urll: url } as never }, staging, production]));
+    expect(problems.map(at)).toEqual(["config/environments[0]/gitlab key", "config/environments[0]/gitlab url", ...FOUR]);
+    expect(problems[0]!.fix).toMatch(/did you mean "url"/);
+  });
+
+  test("an unknown key is reported and otherwise ignored: its own section's rules still report", () => {
+    const problems = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, cache: { expirationDay: 7, path: "runner cache" } as never } : env)));
+    expect(problems.map(at)).toEqual(["config/environments[0]/cache key", "config/environments[0]/cache path"]);
+  });
+
+  test("a list given as a string is judged by its shape line, and the same environment's other sections and the other environments still report", () => {
+    const problems = violationsFor(
+      fourRuleMistakes([{ ...dev, cache: { expirationDays: 0 }, runners: { ...dev.runners!, instanceTypes: "m7i.large" as never } }, staging, production]),
+    );
+    expect(problems.map(at)).toEqual(["config/environments[0]/runners instanceTypes", "config/project project name", "config/accounts[0] account stack name", "config/environments[0]/cache expirationDays", "config/environments[1] environment name", "config/backend bucket"]);
+  });
+
+  test("a missing environments list or a configuration that is not an object is its shape lines only (every rule reads them)", () => {
+    expect(violationsFor({ project: "Acme CI", accounts: [nonprod] }).map(at)).toEqual(["config environments"]);
+    expect(violationsFor(null).map(at)).toEqual(["config configuration"]);
   });
 });
 

@@ -1,6 +1,7 @@
-import { ValidationError, violationsOf } from "../../lib/core/errors";
+import { formatViolation, ValidationError, type Violation, violationsOf } from "../../lib/core/errors";
 import { validateConfig } from "../../stacks/config";
 import { CONFIG_SHAPE, type Field } from "../../stacks/config-fields";
+import { configShapeOf } from "../../stacks/config-shape";
 import { enrichedExample, type Json, placesOf, withValue, WRONG } from "./shape-walk";
 
 /**
@@ -9,20 +10,30 @@ import { enrichedExample, type Json, placesOf, withValue, WRONG } from "./shape-
  * absent from both) is replaced in turn by null, a number, a string, a list and an object, and the
  * configuration pass the synth command runs (`validateConfig`, in-process) either accepts it or
  * fails with validation errors naming config paths, never with another error (which the synth
- * command would print as a stack trace). The walk is shape-walk.ts; the wrong-kind sweep of the
- * loose fields is shape-wrong-kind.test.ts.
+ * command would print as a stack trace). The rules run beside shape problems, so the same sweep
+ * checks that a missing or misshapen field on the otherwise valid example is reported by its shape
+ * lines only: any rule line beside it would be a follow-on of it. The walk is shape-walk.ts; the
+ * wrong-kind sweep of the loose fields is shape-wrong-kind.test.ts.
  */
 
-/** undefined when the configuration pass accepts the configuration or refuses it with config paths; otherwise what went wrong. */
-function problemOf(config: Json): string | undefined {
+/** What the configuration pass did with a configuration: accepted it, refused it with violations, or failed otherwise. */
+type Outcome = { readonly violations: readonly Violation[] } | { readonly failure: string };
+
+function outcomeOf(config: Json): Outcome {
   try {
     validateConfig(config as Parameters<typeof validateConfig>[0]);
-    return undefined;
+    return { violations: [] };
   } catch (error) {
-    if (!(error instanceof ValidationError)) return `${String(error)}\n${(error as Error).stack ?? ""}`;
-    const unnamed = violationsOf(error).filter((v) => !/^config(\/|\[|$)/.test(v.path));
-    return unnamed.length === 0 ? undefined : `violations without a config path: ${unnamed.map((v) => v.path).join(", ")}`;
+    if (!(error instanceof ValidationError)) return { failure: `${String(error)}\n${(error as Error).stack ?? ""}` };
+    return { violations: violationsOf(error) };
   }
+}
+
+/** undefined when the configuration pass accepted the configuration or refused it with config paths; otherwise what went wrong. */
+function problemIn(outcome: Outcome): string | undefined {
+  if ("failure" in outcome) return outcome.failure;
+  const unnamed = outcome.violations.filter((v) => !/^config(\/|\[|$)/.test(v.path));
+  return unnamed.length === 0 ? undefined : `violations without a config path: ${unnamed.map((v) => v.path).join(", ")}`;
 }
 
 /** Every object field of a shape, at any depth, with the field path it is declared at (a union section's shape holds every variant's keys). */
@@ -43,7 +54,7 @@ const places = placesOf(enriched, CONFIG_SHAPE);
 
 describe("every field of the configuration, each replaced by a value of every other kind", () => {
   test("the enriched example (the example plus the optional sections it leaves out) is a valid configuration", () => {
-    expect(problemOf(enriched)).toBeUndefined();
+    expect(problemIn(outcomeOf(enriched))).toBeUndefined();
     expect(() => validateConfig(enriched as Parameters<typeof validateConfig>[0])).not.toThrow();
   });
 
@@ -77,14 +88,40 @@ describe("every field of the configuration, each replaced by a value of every ot
     expect(bare.map(({ at }) => at)).toEqual([]);
   });
 
+  /** Every place given every wrong value, with what the configuration pass did (computed once, read by the two sweeps below). */
+  let damaged: { readonly label: string; readonly config: Json; readonly outcome: Outcome }[] | undefined;
+  const sweep = (): NonNullable<typeof damaged> => {
+    damaged ??= places.flatMap((place) =>
+      WRONG.map((wrong) => {
+        const config = withValue(enriched, place.path, wrong.value);
+        return { label: `${place.path.join("/")} = ${wrong.name}${place.present ? "" : " (absent from the example)"}`, config, outcome: outcomeOf(config) };
+      }),
+    );
+    return damaged;
+  };
+
   test("null, a number, a string, a list or an object anywhere ends in validation errors with config paths, or is accepted", () => {
     const problems: string[] = [];
-    for (const place of places) {
-      for (const wrong of WRONG) {
-        const problem = problemOf(withValue(enriched, place.path, wrong.value));
-        if (problem) problems.push(`${place.path.join("/")} = ${wrong.name}${place.present ? "" : " (absent from the example)"}: ${problem}`);
-      }
+    for (const { label, outcome } of sweep()) {
+      const problem = problemIn(outcome);
+      if (problem) problems.push(`${label}: ${problem}`);
     }
+    expect(problems).toEqual([]);
+  });
+
+  test("a missing or misshapen field of the otherwise valid example is its shape lines only: no rule line follows from it", () => {
+    const problems: string[] = [];
+    let broken = 0;
+    for (const { label, config, outcome } of sweep()) {
+      const shape = configShapeOf(config);
+      if (shape.broken.length === 0 || "failure" in outcome) continue;
+      broken++;
+      const own = new Set(shape.found.map(formatViolation));
+      const others = outcome.violations.map(formatViolation).filter((line) => !own.has(line));
+      if (others.length > 0) problems.push(`${label}: ${others.join(" | ")}`);
+    }
+    // Not vacuous: most wrong values break their field.
+    expect(broken).toBeGreaterThan(1000);
     expect(problems).toEqual([]);
   });
 });

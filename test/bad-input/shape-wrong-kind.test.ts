@@ -41,7 +41,7 @@ function violationsFor(config: Json): readonly Violation[] {
 
 describe("a field of the wrong type is one problem, at its path (no rule that reads it runs on it)", () => {
   // Loose fields: the shape pass leaves their type to the field's rule (which explains it better),
-  // so the rules run with the wrong type in place. Every other field's wrong type stops at the shape pass.
+  // so the rules run with the wrong type in place. Every other field's wrong type is its shape line (shape-exhaustive.test.ts).
   const loose = places.filter((p) => p.present && p.field.loose);
 
   test("the walk reaches the loose fields (account ids, enums, numbers with ranges)", () => {

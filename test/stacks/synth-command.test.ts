@@ -69,6 +69,39 @@ describe("the synth command", () => {
     expect(r.stderr).not.toMatch(/Error:|\.ts:\d+/);
   });
 
+  test("reports five mistakes in one run when one is a misspelt key and one a value of the wrong type (the rules run beside shape problems)", () => {
+    const r = synth(`
+      import { exampleConfig } from ${example};
+      const [nonprod, prod] = exampleConfig.accounts;
+      const [dev, staging, production] = exampleConfig.environments;
+      export const config = {
+        ...exampleConfig,
+        project: "Acme CI",                                             // 1. not a valid name
+        accounts: [{ ...nonprod, name: "Non_Prod" }, prod],            // 2. not a valid stack name
+        environments: [
+          { ...dev, cache: { ...dev.cache, expirationDay: 7 } },        // 3. a misspelt key (expirationDays)
+          { ...staging, runners: { ...staging.runners, instanceTypes: "m7i.large" } }, // 4. a list given as a string
+          production,
+        ],
+        backend: { kind: "s3", bucket: "Bad_Bucket", region: "eu-central-1" }, // 5. not a bucket name
+      };
+    `);
+    expect(r.status).toBe(1);
+    expect(r.synthesized).toBe(false);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toBe("5 problems found; nothing was synthesized:");
+    expect(problemsOf(r.stderr).map((line) => /^(\S+): invalid (\S+)/.exec(line)?.slice(1, 3).join(" "))).toEqual([
+      "config/environments[0]/cache key",
+      "config/environments[1]/runners instanceTypes",
+      "config/project project",
+      "config/accounts[0] account",
+      "config/backend bucket",
+    ]);
+    expect(problemsOf(r.stderr)[0]).toMatch(/did you mean "expirationDays"\?/);
+    for (const line of problemsOf(r.stderr)) expect(line).toMatch(/: invalid .+\. Rule: .+\. Fix: .+/);
+    expectNoTrace(r);
+  });
+
   test("a name derived from several fields (the access-log bucket) is reported for every environment at config paths in one run, exit 1, nothing synthesized, no stack trace", () => {
     // The cache's access-log bucket <project>-<environment>-cache-<account>-logs is 64 characters in
     // both environments here (S3 allows 63), while every field, and each cache bucket's own name, is valid.
