@@ -2,6 +2,7 @@ import { Testing } from "cdktf";
 import { buildPlatform } from "../../stacks/app";
 import { type EnvironmentConfig, type PlatformConfig, validateConfig } from "../../stacks/config";
 import { exampleConfig } from "../../stacks/example-config";
+import { annotationsOf, findingsOf } from "../support/annotations";
 import { resourcesOf, type SynthJson, violationOf } from "../support/synth";
 
 /*
@@ -58,6 +59,12 @@ describe("unprotectedPull: the group's * DOCKER_AUTH_CONFIG", () => {
     expect(variables.acr_pull_password).toEqual(expect.objectContaining({ sensitive: true, type: "string" }));
     expect((built.production as { variable?: Record<string, unknown> }).variable).not.toHaveProperty("acr_pull_password");
     for (const json of [built.shared, built.production]) expect(JSON.stringify(json)).not.toMatch(/"auth"\s*:\s*"/);
+  });
+
+  test("the rule pack accepts the unprotected variable (its only secret is declared pull-only) and no error finding fails synth", () => {
+    const shared = built.stacks.gitlabShared.get("https://gitlab.example.com")!;
+    expect(findingsOf(annotationsOf(shared), "GL001")).toEqual([]);
+    expect(annotationsOf(shared).filter((a) => a.level === "error")).toEqual([]);
   });
 
   test("without an opt-in the * DOCKER_AUTH_CONFIG holds the credential helpers only (no secret, not masked)", () => {
