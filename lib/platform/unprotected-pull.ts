@@ -183,8 +183,9 @@ export function validateUnprotectedPull(environments: readonly EnvironmentConfig
  * The group's `*`-scoped DOCKER_AUTH_CONFIG with the pull-only credentials added: the ECR hosts
  * of `groupWide` (the owner's variable, `credHelpers`) and one `auths` entry per registry, each
  * password from a sensitive Terraform variable declared under `scope` with the configured name
- * (`TF_VAR_<name>`). Masked and hidden (it now holds a secret); the owner's protection kept
- * (unprotected: {@link unprotectedPullRegistriesOf} refuses protected owners).
+ * (`TF_VAR_<name>`). Masked (it now holds a secret); the owner's protection and hidden flag kept
+ * (unprotected: {@link unprotectedPullRegistriesOf} refuses protected owners; not hidden, as the
+ * owner's credential-helper variable was created, so opting in or out updates it in place).
  *
  * @param scope where the variables and the `DockerAuthConfig` are declared (the gitlab-shared stack)
  * @param id construct id of the `DockerAuthConfig`
@@ -206,5 +207,8 @@ export function withUnprotectedPull(scope: Construct, id: string, ecrRegistries:
       return { registry: r.registry, username: r.username, password: password.stringValue };
     }),
   });
-  return { ...auth.toVariable({ protected: groupWide.protected ?? false, environmentScope: "*" }), description: "Registry credentials for job images: credential helpers and pull-only credentials every job may read; managed by Terraform" };
+  // hidden as the owner's variable had it (false): GitLab sets "masked and hidden" only when a variable is created
+  // (docs.gitlab.com/ci/variables/#hide-a-cicd-variable), so the provider replaces a variable whose hidden flag
+  // changes (terraform-provider-gitlab issue 6685), which the shared stack's prevent_destroy refuses.
+  return { ...auth.toVariable({ protected: groupWide.protected ?? false, environmentScope: "*", hidden: groupWide.hidden ?? false }), description: "Registry credentials for job images: credential helpers and pull-only credentials every job may read; managed by Terraform" };
 }

@@ -33,9 +33,11 @@ const built = synthOf(optedIn);
 const authOf = (variables: readonly Variable[], scope: string) => variables.find((v) => v.key === "DOCKER_AUTH_CONFIG" && v.environment_scope === scope)!;
 
 describe("unprotectedPull: the group's * DOCKER_AUTH_CONFIG", () => {
-  test("holds the opted-in registry's pull-only credential next to dev's ECR credential helper, unprotected, masked and hidden", () => {
+  test("holds the opted-in registry's pull-only credential next to dev's ECR credential helper, unprotected and masked, hidden as before (a change of hidden replaces the variable, which prevent_destroy refuses)", () => {
     const auth = authOf(built.sharedVariables, "*");
-    expect(auth).toEqual(expect.objectContaining({ protected: false, masked: true, hidden: true, raw: true }));
+    expect(auth).toEqual(expect.objectContaining({ protected: false, masked: true, raw: true }));
+    // Not hidden, as without the opt-in: the provider sets hidden only where it is true.
+    expect([auth.hidden, authOf(synthOf(exampleConfig).sharedVariables, "*").hidden]).toEqual([undefined, undefined]);
     expect(auth.value).toContain(`base64encode(join(":", ["acme-ci-pull@acme", var.acr_pull_password]))`);
     expect(auth.value).toContain(ACR);
     expect(auth.value).toContain("111111111111.dkr.ecr.eu-central-1.amazonaws.com");
