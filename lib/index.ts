@@ -833,3 +833,8 @@ export { validateSharedTagSchemes } from "./platform/shared-tag-scheme";
 export { tagSchemeShapeViolations } from "./registry/tag-scheme-shape";
 export { parseTagSchemeInput, type TagSchemeInput } from "./registry/lifecycle/tag-scheme-input";
 export { closestKey } from "./core/closest-key";
+
+// An external registry's pull-only credential for every job of a group (merge requests included): the group's * DOCKER_AUTH_CONFIG.
+export { type UnprotectedPullConfig } from "./platform/gitlab-config";
+export { type UnprotectedPullRegistry, unprotectedPullRegistriesOf, validateUnprotectedPull, validateUnprotectedPullEntries, withUnprotectedPull } from "./platform/unprotected-pull";
+export { UNPROTECTED_PULL_DESCRIPTION } from "./gitlab/docker-auth-config";

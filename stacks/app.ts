@@ -1,6 +1,8 @@
 import { Aspects, type App } from "cdktf";
 import { protectedTagPatterns, SecurityRulePack } from "../lib/checks/pack";
 import { UniquePhysicalNames } from "../lib/checks/unique-names";
+import { DOCKER_AUTH_CONFIG } from "../lib/gitlab/docker-auth-config";
+import { unprotectedPullRegistriesOf } from "../lib/platform/unprotected-pull";
 import { AccountStack } from "./account-stack";
 import { applyBackend } from "./backend";
 import { accountOf, accountStackName, type PlatformConfig, stateKeyOf, validateConfig } from "./config";
@@ -57,7 +59,12 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     const on = config.environments.filter((e) => e.gitlab.url === url);
     // The union of what every environment's roles trust, read from the roles themselves.
     const refs = on.flatMap((e) => environments.get(e.name)!.identity.requiredProtectedRefs);
-    const groupVariables = on.map((e) => ({ environment: e.name, group: e.gitlab.group, variables: environments.get(e.name)!.gitlab.groupWideVariables }));
+    const groupVariables = on.map((e) => {
+      const side = environments.get(e.name)!.gitlab;
+      // The group's pull-only credentials join the * DOCKER_AUTH_CONFIG of the environment defining it.
+      const registries = side.groupWideVariables.some((v) => v.key === DOCKER_AUTH_CONFIG) ? unprotectedPullRegistriesOf(config.environments, url, e.gitlab.group) : [];
+      return { environment: e.name, group: e.gitlab.group, variables: side.groupWideVariables, unprotectedPull: { ecrRegistries: side.dockerAuth.ecrRegistries, registries } };
+    });
     const stack = new GitLabSharedStack(app, name, { ...sharedGitLabPiecesOf(config, url), protectedRefs: { projects: sharedProtectedProjects(config, url), refs }, groupVariables });
     for (const e of on) environments.get(e.name)!.addDependency(stack);
     applyBackend(stack, config.backend ?? { kind: "local" }, stateKeyOf(config, name, undefined));

@@ -21,6 +21,7 @@ import {
   type RunnersConfig,
   type StaticCredentialsConfig,
   type UnprotectedPoolConfig,
+  type UnprotectedPullConfig,
 } from "../lib/platform/config";
 import { type ProjectConfig, type RepositoryConfig } from "../lib/platform/tenancy";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
@@ -221,7 +222,14 @@ const gitlab = {
   runners: listOf(section(registration)),
   variables: section({ environmentScope: str, protected: bool } satisfies ShapeOf<NonNullable<GitLabConfig["variables"]>>),
   imageRoles: mapOf(str),
-  externalRegistries: listOf(section({ registry: required(str), username: required(str), passwordVariable: required(str) } satisfies ShapeOf<ExternalRegistryConfig>)),
+  externalRegistries: listOf(
+    section({
+      registry: required(str),
+      username: required(str),
+      passwordVariable: required(str),
+      unprotectedPull: section({ username: required(str), passwordVariable: required(str) } satisfies ShapeOf<UnprotectedPullConfig>),
+    } satisfies ShapeOf<ExternalRegistryConfig>),
+  ),
   containerRegistryHost: str,
   ciTemplates: section({ project: required(str), create: bool } satisfies ShapeOf<NonNullable<GitLabConfig["ciTemplates"]>>),
   toolboxProject: section({ path: required(str), dockerfile: str } satisfies ShapeOf<NonNullable<GitLabConfig["toolboxProject"]>>),

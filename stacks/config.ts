@@ -18,6 +18,7 @@ import { configErrorOf } from "./config-follow-ons";
 import { validateRunnerIsolation } from "./validate-runner-isolation";
 import { validateIdentityConfig } from "./identity-config";
 import { validateSharedTagSchemes } from "../lib/platform/shared-tag-scheme";
+import { validateUnprotectedPull } from "../lib/platform/unprotected-pull";
 import { type AccountConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 
 export { type AccountConfig, type AccountIdentityConfig, type EnvironmentConfig, type PlatformConfig } from "./platform-config";
@@ -249,6 +250,8 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   section(() => validateSharedTagSchemes(config.environments));
   // What environments sharing a GitLab instance must not both own.
   section(() => validateGitLabSide(config));
+  // Pull-only credentials of external registries in each group's * DOCKER_AUTH_CONFIG (gitlab-shared stack).
+  section(() => validateUnprotectedPull(listOf(config.environments)));
   // The GitLab version check of each instance: its minimum versions and its opt-out, which the
   // instance's environments share (the stacks read them again when they build the check).
   section(() => {

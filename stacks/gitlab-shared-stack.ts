@@ -6,6 +6,7 @@ import { check } from "../lib/core/errors";
 import { gitLabHostOf } from "../lib/core/gitlab-url";
 import { CiTemplatesProject } from "../lib/gitlab/ci-templates-project";
 import { type CiVariableOptions, CiVariables } from "../lib/gitlab/ci-variable";
+import { DOCKER_AUTH_CONFIG } from "../lib/gitlab/docker-auth-config";
 import { protectCreatedBranch } from "../lib/gitlab/default-branch-protection";
 import { ProtectedContainerRepositories, protectedRegistryRepositoriesOf } from "../lib/gitlab/gitlab-registry";
 import { GitLabVersionCheck } from "../lib/gitlab/gitlab-version-check";
@@ -15,6 +16,7 @@ import { distinctRefs, ProtectedRefs, type ProtectedRefsProject } from "../lib/g
 import { ToolboxImageProject } from "../lib/gitlab/toolbox-project";
 import { type ProtectedRefRequirement } from "../lib/identity/gitlab-subject";
 import { tenantsOf } from "../lib/platform/tenancy";
+import { type UnprotectedPullRegistry, withUnprotectedPull } from "../lib/platform/unprotected-pull";
 import { TagScheme } from "../lib/registry/tag-scheme";
 import { type EnvironmentConfig, type PlatformConfig } from "./platform-config";
 import { toolboxDeclarerOf } from "./gitlab-instance";
@@ -77,6 +79,13 @@ export interface SharedGroupVariables {
   readonly group: string;
   /** The variables (literal values). */
   readonly variables: readonly CiVariableOptions[];
+  /**
+   * Pull-only credentials of external registries (`externalRegistries[].unprotectedPull` of the
+   * group's environments) added to these variables' DOCKER_AUTH_CONFIG, next to the owner's ECR
+   * hosts; their sensitive Terraform variables are declared here (`TF_VAR_<passwordVariable>`).
+   * @default none
+   */
+  readonly unprotectedPull?: { readonly ecrRegistries: readonly string[]; readonly registries: readonly UnprotectedPullRegistry[] };
 }
 
 /** The shared pieces of `gitlabUrl`: which environment declares the templates and the toolbox project. */
@@ -174,7 +183,9 @@ const lastSegment = (projectPath: string): string => projectPath.slice(projectPa
  * change first). Group CI/CD variables with environment scope `*` (registry host,
  * region, runner tags of unprotected jobs, `DOCKER_AUTH_CONFIG`, mirror prefixes,
  * buildpack variables) live here too (`group-variables-<environment>`): every
- * pipeline reads them, whichever environment it deploys to. Scoped group variables
+ * pipeline reads them, whichever environment it deploys to. Their DOCKER_AUTH_CONFIG also holds
+ * the group's pull-only credentials of external registries (`unprotectedPull`), whose sensitive
+ * Terraform variables this stack declares. Scoped group variables
  * and the tenants' project variables stay in the environment stacks.
  *
  * Protected refs: one `ProtectedRefs` (construct id `protected-refs`) for the
@@ -302,7 +313,12 @@ export class GitLabSharedStack extends TerraformStack {
     this.protectedContainerRepositories = registries;
     // Group-wide variables every pipeline reads: here, so that destroying an environment keeps them.
     for (const shared of pieces.groupVariables ?? []) {
-      if (shared.variables.length > 0) new CiVariables(this, `group-variables-${shared.environment}`, { target: { group: shared.group }, variables: shared.variables });
+      const pull = shared.unprotectedPull;
+      const variables =
+        pull && pull.registries.length > 0
+          ? shared.variables.map((v) => (v.key === DOCKER_AUTH_CONFIG ? withUnprotectedPull(this, `docker-auth-config-${shared.environment}`, pull.ecrRegistries, pull.registries, v) : v))
+          : shared.variables;
+      if (variables.length > 0) new CiVariables(this, `group-variables-${shared.environment}`, { target: { group: shared.group }, variables });
     }
     // prevent_destroy on every resource (data sources are not resources), set here, where the
     // stack is built (the rule pack reads the stack after every aspect, so it would see an

@@ -68,6 +68,12 @@ export interface DockerAuthVariableOptions {
 
 /** The variable the runner reads registry credentials from. */
 export const DOCKER_AUTH_CONFIG = "DOCKER_AUTH_CONFIG";
+/**
+ * How the description of a sensitive Terraform variable starts when it holds a pull-only
+ * credential that jobs of unprotected refs may read: the rule pack (GL001) accepts it in an
+ * unprotected DOCKER_AUTH_CONFIG, and no other secret.
+ */
+export const UNPROTECTED_PULL_DESCRIPTION = "Pull-only credential for every job (read-only robot):";
 /** The credential helper of amazon-ecr-credential-helper. */
 export const ECR_CREDENTIAL_HELPER = "ecr-login";
 /** Deploy-token scope needed to pull from the GitLab container registry. */

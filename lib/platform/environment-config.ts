@@ -8,7 +8,7 @@ import { type RunnersConfig } from "./runners-config";
 import { type GitLabConfig } from "./gitlab-config";
 import { type RepositoryConfig } from "./tenancy";
 
-export { type ExternalRegistryConfig, GITLAB_TIERS, type GitLabConfig, type GitLabTier, type RunnerRegistrationConfig } from "./gitlab-config";
+export { type ExternalRegistryConfig, GITLAB_TIERS, type GitLabConfig, type GitLabTier, type RunnerRegistrationConfig, type UnprotectedPullConfig } from "./gitlab-config";
 
 /*
  * The typed configuration of one platform environment (types only): the

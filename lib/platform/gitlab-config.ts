@@ -201,4 +201,32 @@ export interface ExternalRegistryConfig {
   readonly username: string;
   /** Name of the sensitive stack variable holding the password (a Terraform identifier). */
   readonly passwordVariable: string;
+  /**
+   * A second, pull-only credential of this registry for every job of the group, unprotected
+   * ones included (merge requests, forks, other branches), so that their `image:` and
+   * Dockerfile `FROM` can name the registry. It goes into the group's DOCKER_AUTH_CONFIG with
+   * environment scope `*`, unprotected, which the app's gitlab-shared stack creates; the
+   * credential above stays in this environment's own (scoped) DOCKER_AUTH_CONFIG.
+   *
+   * Nothing here can check what the credential may do: it MUST be a read-only robot account or
+   * token (e.g. an ACR instance's robot with pull permission only, a Harbor robot with `pull`),
+   * as any developer who can push a branch reads it from a job.
+   *
+   * GitLab gives a job the variable of the most specific matching environment scope, so deploy
+   * jobs with `environment: <name>` keep this environment's scoped DOCKER_AUTH_CONFIG.
+   * @default none: jobs without an environment (builds, merge requests) get no credential of this registry
+   */
+  readonly unprotectedPull?: UnprotectedPullConfig;
+}
+
+/** A pull-only credential of an external registry for every job, unprotected ones included. */
+export interface UnprotectedPullConfig {
+  /** User name of the read-only robot account or token (non-empty, no white space or ':'). */
+  readonly username: string;
+  /**
+   * Name of the sensitive Terraform variable holding its password, declared by the gitlab-shared
+   * stack (set it with `TF_VAR_<name>` where that stack is applied): a Terraform identifier that
+   * differs from every `passwordVariable` of the instance's external registries.
+   */
+  readonly passwordVariable: string;
 }

@@ -151,6 +151,11 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
   public readonly groupWideVariables: readonly CiVariableOptions[];
   /** Each tenant's project CI/CD variables (image URLs, role ARNs, audience), by tenant name. */
   public readonly projectVariables: ReadonlyMap<string, CiVariables>;
+  /**
+   * The environment's DOCKER_AUTH_CONFIG (its ECR hosts and static credentials): the app's
+   * gitlab-shared stack reads its `ecrRegistries` to add the group's pull-only credentials.
+   */
+  public readonly dockerAuth: DockerAuthConfig;
   /** OIDC access the variables point jobs at (the build role's). */
   public readonly ciAwsAccess: CiAwsAccess;
   /**
@@ -252,6 +257,17 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     const environmentScope = gitlab.variables?.environmentScope ?? "*";
     const isProtected = gitlab.variables?.protected ?? env.production ?? false;
 
+    // Pull-only credentials go into the group's * DOCKER_AUTH_CONFIG, which a stack outliving
+    // every environment builds from all environments of the group (stacks/gitlab-shared-stack.ts).
+    (gitlab.externalRegistries ?? []).forEach((ext, i) =>
+      check(ext.unprotectedPull === undefined || props.groupWideVariablesElsewhere === true, {
+        path: `${this.node.path}/docker-auth-config`,
+        subject: `externalRegistries[${i}].unprotectedPull`,
+        value: ext.registry,
+        rule: "the pull-only credential goes into the group's DOCKER_AUTH_CONFIG with environment scope *, built from every environment of the group by the app's gitlab-shared stack (buildPlatform); this construct alone does not build it",
+        fix: "deploy with buildPlatform (stacks/app.ts), or add the registry to a DockerAuthConfig of your own with environment scope * and protected false",
+      }),
+    );
     const dockerAuth = new DockerAuthConfig(this, "docker-auth-config", {
       ecrRegistries: registryHost ? [registryHost] : [],
       staticCredentials: (gitlab.externalRegistries ?? []).map((ext) => {
@@ -268,6 +284,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
         ? [new RegistryDeployToken(this, "registry-pull-token", { target: { group: gitlab.group }, name: `${platform.project}-${env.name}-ci-pull`, registryHost: gitlab.containerRegistryHost })]
         : [],
     });
+    this.dockerAuth = dockerAuth;
     const variables = [
       ...(registryHost
         ? platformVariables(`${this.node.path}/group-variables`, {

@@ -7,6 +7,7 @@ import { validateCachePath } from "../cache/cache-validation";
 import { TAG_VALUE_MAX_LENGTH } from "../registry/repository";
 import { validateAdminCidr, validateCredentialedAnonymousPull, validateUpstreamUrl } from "../mirror/nexus-validation";
 import { type EnvironmentConfig, type RunnerRegistrationConfig } from "./environment-config";
+import { validateUnprotectedPullEntries } from "./unprotected-pull";
 
 /*
  * Checks of an environment's configuration that close silently accepted
@@ -126,6 +127,7 @@ export function validateExternalRegistries(env: EnvironmentConfig, path: string)
     });
     hosts.set(host, i);
   });
+  validateUnprotectedPullEntries(env, path);
 }
 
 /**

@@ -15,6 +15,7 @@ import { GitLabOidcProvider } from "../../lib/identity/gitlab-oidc-provider";
 import { InstanceRole } from "../../lib/identity/instance-role";
 import { StaticCredentials, type StaticCredentialsProps } from "../../lib/identity/static-credentials";
 import { NexusMirror, type NexusMirrorProps } from "../../lib/mirror/nexus-mirror";
+import { GitLabCiPlatform } from "../../lib/platform/platform";
 import { Network, type NetworkProps } from "../../lib/network/network";
 import { ContainerRepository, type ContainerRepositoryProps } from "../../lib/registry/repository";
 import { TagScheme, type TagKindOptions } from "../../lib/registry/tag-scheme";
@@ -335,6 +336,25 @@ export const constructRows: readonly BadInput[] = [
   { name: "an ECR host with an 11-digit account", run: () => new DockerAuthConfig(testStack(), "auth", { ecrRegistries: ["11111111111.dkr.ecr.eu-central-1.amazonaws.com"] }), path: "test/auth/ecrRegistries[0]", subject: "ECR registry host account id", value: "11111111111", rule: /11 digits/, fix: /get-caller-identity/ },
   { name: "an ECR host with a region typo", run: () => new DockerAuthConfig(testStack(), "auth", { ecrRegistries: ["111111111111.dkr.ecr.eu-central1.amazonaws.com"] }), path: "test/auth/ecrRegistries[0]", subject: "ECR registry host region", value: "eu-central1", rule: /looks like eu-central-1/, fix: /"eu-central-1"/ },
   { name: "a non-ECR host in credHelpers", run: () => new DockerAuthConfig(testStack(), "auth", { ecrRegistries: ["registry.example.com"] }), path: "test/auth/ecrRegistries[0]", subject: "ECR registry host", value: "registry.example.com", rule: /serves only ECR/, fix: /staticCredentials/ },
+  {
+    name: "a pull-only registry credential on the platform construct alone (nothing builds the group's * DOCKER_AUTH_CONFIG)",
+    run: () =>
+      new GitLabCiPlatform(testStack(), "ci", {
+        platform: { project: "acme" },
+        environment: {
+          name: "sandbox",
+          accountId: "111111111111",
+          region: "eu-central-1",
+          gitlab: { url: "https://gitlab.example.com", group: "acme", projects: ["acme/app"], externalRegistries: [{ registry: "registry.example.com", username: "ci", passwordVariable: "pw", unprotectedPull: { username: "robot", passwordVariable: "pw_pull" } }] },
+          registry: { repositories: [{ id: "app", description: "The application image" }] },
+        },
+      }),
+    path: "test/ci/gitlab/docker-auth-config",
+    subject: "externalRegistries[0].unprotectedPull",
+    value: "registry.example.com",
+    rule: /built from every environment of the group by the app's gitlab-shared stack/,
+    fix: /buildPlatform/,
+  },
   { name: "DOCKER_AUTH_CONFIG with no registry", run: () => new DockerAuthConfig(testStack(), "auth", {}), path: "test/auth", subject: "registries", value: {}, rule: /needs at least one registry/, fix: /registry\.repositories/ },
   { name: "a literal registry password", run: () => new DockerAuthConfig(testStack(), "auth", { staticCredentials: [{ registry: "registry.example.com", username: "ci", password: "hunter2" }] }), path: "test/auth/staticCredentials[0]", subject: "password", value: "<literal, hidden>", rule: /must not be a literal/, fix: /sensitive TerraformVariable/ },
   { name: "a registry given as a URL", run: () => new DockerAuthConfig(testStack(), "auth", { ecrRegistries: [`https://${ECR}/app`] }), path: "test/auth/ecrRegistries[0]", subject: "registry host", value: `https://${ECR}/app`, rule: /host\[:port\]/, fix: new RegExp(ECR.replace(/\./g, "\\.")) },

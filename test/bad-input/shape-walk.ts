@@ -65,6 +65,7 @@ export function enrichedExample(): PlatformConfig {
       },
       {
         ...production,
+        gitlab: { ...production.gitlab, externalRegistries: (production.gitlab.externalRegistries ?? []).map((r) => ({ ...r, unprotectedPull: { username: "acme-ci-pull@acme", passwordVariable: "acr_pull_password" } })) },
         registry: { ...production.registry, tagScheme: { ...production.registry.tagScheme, kinds: { ...production.registry.tagScheme?.kinds, semver: { pattern: "*.*.*", protected: true } }, untaggedExpiryDays: 1, maxKindsPerImage: 3 } },
         deploy: { ...production.deploy, lastGoodDigest: { parameterPrefix: "/acme-ci/production/deploy" }, rollback: true },
         mirror: { ...production.mirror, instanceType: "m7i.large", dataVolumeSizeGiB: 200, snapshotRetentionCount: 7, dnsZoneName: "ci.internal" },

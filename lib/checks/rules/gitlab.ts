@@ -1,3 +1,4 @@
+import { DOCKER_AUTH_CONFIG, UNPROTECTED_PULL_DESCRIPTION } from "../../gitlab/docker-auth-config";
 import { type SecurityRule } from "../rule";
 import { expressionSpans, isRecord, isTrue, referencesIn, type StackModel } from "../stack-model";
 import { findSecrets, findTokens } from "../secrets";
@@ -73,6 +74,17 @@ function literalSecrets(model: StackModel, key: unknown, value: unknown): string
 
 const VARIABLE_TYPES = ["gitlab_project_variable", "gitlab_group_variable", "gitlab_instance_variable"];
 
+/**
+ * True when an unprotected variable may hold these secrets: it is DOCKER_AUTH_CONFIG and every
+ * secret is a sensitive variable (referenced directly, not through a local) declared a pull-only
+ * credential for every job (its description starts with {@link UNPROTECTED_PULL_DESCRIPTION}:
+ * `externalRegistries[].unprotectedPull`, a read-only robot the configuration opts in).
+ */
+function pullOnlyCredentials(model: StackModel, key: unknown, sources: readonly string[]): boolean {
+  const declared = (source: string) => /^var\.[A-Za-z_][A-Za-z0-9_-]*$/.test(source) && String(model.get(source)?.config.description ?? "").startsWith(UNPROTECTED_PULL_DESCRIPTION);
+  return key === DOCKER_AUTH_CONFIG && sources.length > 0 && sources.every(declared);
+}
+
 /** GL001: CI/CD variables carrying secrets are masked (or hidden) and protected. */
 export const secretVariableExposed: SecurityRule = {
   id: "GL001",
@@ -87,7 +99,7 @@ export const secretVariableExposed: SecurityRule = {
       if (sources.length === 0) return [];
       const missing = [
         ...(isTrue(e.config.masked) || isTrue(e.config.hidden) ? [] : ["not masked or hidden"]),
-        ...(isTrue(e.config.protected) ? [] : ["not protected"]),
+        ...(isTrue(e.config.protected) || pullOnlyCredentials(model, e.config.key, sources) ? [] : ["not protected"]),
       ];
       return missing.length > 0 ? [`the value of ${JSON.stringify(e.config.key)} comes from ${sources.join(", ")} but the variable is ${missing.join(" and ")}`] : [];
     }),
