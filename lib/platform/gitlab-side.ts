@@ -23,6 +23,7 @@ import { type PoolRunner, runnerPoolsOf } from "./runner-pools";
 import { unprotectedRunnerTagVariables } from "./job-routing";
 import { registryHostOf, tenantsOf } from "./tenancy";
 import { tenantVariables } from "./tenant-variables";
+import { variablesAreProtected } from "./input-checks";
 import { type ISecretsKey } from "../secrets/secrets-key-ref";
 
 /** What the GitLab side of an environment exposes. */
@@ -255,7 +256,7 @@ export class EnvironmentGitLabSide extends Construct implements GitLabSide {
     // variables then depend on no tenant.
     const registryHost = repositories.size > 0 ? registryHostOf(env) : undefined;
     const environmentScope = gitlab.variables?.environmentScope ?? "*";
-    const isProtected = gitlab.variables?.protected ?? env.production ?? false;
+    const isProtected = variablesAreProtected(env);
 
     // Pull-only credentials go into the group's * DOCKER_AUTH_CONFIG, which a stack outliving
     // every environment builds from all environments of the group (stacks/gitlab-shared-stack.ts).

@@ -96,8 +96,14 @@ export function validateEnvironmentInputs(env: EnvironmentConfig, path: string, 
   (env.gitlab.runners ?? []).forEach((r, i) => (r.tags ?? []).forEach((tag, j) => validateRunnerTag(`${path}/gitlab/runners[${i}]/tags[${j}]`, tag)));
 }
 
+/** Whether the environment's group variables are protected: `gitlab.variables.protected`, default `production`. */
+export function variablesAreProtected(env: EnvironmentConfig): boolean {
+  return env.gitlab.variables?.protected ?? env.production ?? false;
+}
+
 /**
- * External registries: one password variable and one entry per registry. Two
+ * External registries: one password variable and one entry per registry, and only in protected
+ * variables. Two
  * registries sharing a variable would declare one Terraform variable twice
  * (and two registries would share a password); two entries for one host would
  * leave docker to pick one.
@@ -126,6 +132,15 @@ export function validateExternalRegistries(env: EnvironmentConfig, path: string)
       fix: "remove one of the two entries",
     });
     hosts.set(host, i);
+    // Unprotected variables reach every job of unprotected refs (with its scope, any job naming the
+    // environment): a merge request could push to the registry what protected jobs pull.
+    check(variablesAreProtected(env), {
+      path: where,
+      subject: "registry",
+      value: ext.registry,
+      rule: `the registry's credential goes into the environment's DOCKER_AUTH_CONFIG, whose group variables are not protected (gitlab.variables.protected ${JSON.stringify(env.gitlab.variables?.protected ?? null)}, production ${JSON.stringify(env.production ?? false)}), so every job of an unprotected ref could read it (GitLab gives unprotected variables to every pipeline; an environment scope only narrows by the environment a job names, which any job may name)`,
+      fix: "protect the environment's variables (gitlab.variables.protected: true, the default in production), and give merge requests a separate read-only credential with unprotectedPull",
+    });
   });
   validateUnprotectedPullEntries(env, path);
 }

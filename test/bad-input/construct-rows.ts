@@ -345,7 +345,7 @@ export const constructRows: readonly BadInput[] = [
           name: "sandbox",
           accountId: "111111111111",
           region: "eu-central-1",
-          gitlab: { url: "https://gitlab.example.com", group: "acme", projects: ["acme/app"], externalRegistries: [{ registry: "registry.example.com", username: "ci", passwordVariable: "pw", unprotectedPull: { username: "robot", passwordVariable: "pw_pull" } }] },
+          gitlab: { url: "https://gitlab.example.com", group: "acme", projects: ["acme/app"], variables: { protected: true }, externalRegistries: [{ registry: "registry.example.com", username: "ci", passwordVariable: "pw", unprotectedPull: { username: "robot", passwordVariable: "pw_pull" } }] },
           registry: { repositories: [{ id: "app", description: "The application image" }] },
         },
       }),

@@ -78,7 +78,7 @@ describe("unprotectedPull: the group's * DOCKER_AUTH_CONFIG", () => {
   });
 
   test("environments declaring one registry's pull-only credential alike give one entry", () => {
-    const both = withGitLab(1, { externalRegistries: [{ registry: ACR, username: "acme-ci-staging@acme", passwordVariable: "acr_staging_password", unprotectedPull: pull }] }, optedIn);
+    const both = withGitLab(1, { variables: { environmentScope: "staging", protected: true }, externalRegistries: [{ registry: ACR, username: "acme-ci-staging@acme", passwordVariable: "acr_staging_password", unprotectedPull: pull }] }, optedIn);
     const auth = authOf(synthOf(both).sharedVariables, "*");
     expect(auth.value.match(/acr_pull_password/g)).toHaveLength(1);
   });
