@@ -1,4 +1,5 @@
 import { check } from "../core/errors";
+import { BUILD_CACHE_KIND } from "./build-cache";
 import { kindsSelectingTagsOf, retentionType } from "../registry/kind-overlaps";
 import { selectsEveryTag } from "../registry/lifecycle/scheme-policy";
 import { describeSelector } from "../registry/glob";
@@ -47,6 +48,33 @@ export interface PipelineKind {
   readonly extraKinds: readonly TagKind[];
 }
 
+/**
+ * The plan with its defaults applied for `scheme` (see {@link PipelineTagPlan}): the kind names
+ * each kind of pipeline pushes onto its commit image. Not checked here ({@link pipelineKinds} checks).
+ */
+export function plannedTagsOf(scheme: Pick<TagScheme, "has">, tags: PipelineTagPlan = {}): Record<keyof PipelineTagPlan, readonly string[]> {
+  return {
+    mergeRequest: tags.mergeRequest ?? ["mergeRequest"],
+    defaultBranch: tags.defaultBranch ?? ["commit", "latest"],
+    gitTag: tags.gitTag ?? (scheme.has("release") ? ["commit", "release"] : []),
+  };
+}
+
+/**
+ * The plan of the toolbox project's CI file (`toolboxCiFile`): the merge-request kind in merge
+ * requests, the commit kind and `latest` on the default branch, no Git tag pipelines.
+ */
+export const TOOLBOX_TAG_PLAN: Readonly<Required<PipelineTagPlan>> = Object.freeze({ mergeRequest: ["mergeRequest"], defaultBranch: ["commit", "latest"], gitTag: [] });
+
+/**
+ * The scheme's moving kind with a fixed tag (`latest` with the built-in scheme): the first mutable
+ * kind, the build cache aside, whose tag has no variable. Jobs start from the toolbox image's tag
+ * of this kind, and the toolbox project promotes it into the deploying environments.
+ */
+export function movingKindOf(scheme: Pick<TagScheme, "kinds">): TagKind | undefined {
+  return scheme.kinds.find((k) => k.mutable && k.name !== BUILD_CACHE_KIND && k.ciTag !== undefined && !k.ciTag.includes("$"));
+}
+
 /** CI expressions of the pipeline kinds. */
 export const MERGE_REQUEST_PIPELINE = '$CI_PIPELINE_SOURCE == "merge_request_event"';
 /** Default-branch pipelines. */
@@ -78,11 +106,7 @@ const GIT_TAG_VARIABLE = /\$\{?CI_COMMIT_TAG\b/;
  *   (`releaseTagPatternOf`, registry/release-tags.ts)
  */
 export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTagPlan, releaseTags?: string): PipelineKind[] {
-  const planned: Record<keyof PipelineTagPlan, readonly string[]> = {
-    mergeRequest: tags.mergeRequest ?? ["mergeRequest"],
-    defaultBranch: tags.defaultBranch ?? ["commit", "latest"],
-    gitTag: tags.gitTag ?? (scheme.has("release") ? ["commit", "release"] : []),
-  };
+  const planned = plannedTagsOf(scheme, tags);
   // Git tag pipelines run only for the Git tags that release (the Git tag rule below), so ${CI_COMMIT_TAG} takes only those values.
   const gitTags = releaseTagPatternOf(scheme.has("release") ? scheme.kind("release") : undefined, releaseTags);
   const resolved = {} as Record<keyof PipelineTagPlan, { commitKind?: TagKind; extraKinds: TagKind[] }>;
