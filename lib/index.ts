@@ -844,3 +844,6 @@ export { violationsIn } from "./core/errors";
 export { movingKindOf, plannedTagsOf, TOOLBOX_TAG_PLAN } from "./gitlab/image-reuse-plan";
 export { configuredSchemeOf, type PublishedFile, type PublishedFilesInput, publishedFilesOf, planViolationsWith, sameSelection } from "./platform/published-tag-plans";
 export { type InstanceReference, instanceReferencesOf, templatesEnvironmentsOf } from "./platform/shared-tag-scheme";
+
+// The templates' Git tag rule admits only Git tags whose image tags are Docker tags (first character, 128 characters).
+export { DOCKER_TAG_MAX_LENGTH, gitTagImageTagRegex, gitTagRoom, gitTagTemplateOf } from "./registry/release-tags";
