@@ -123,7 +123,7 @@ export function gitTagTemplateOf(ciTag: string): { readonly before: string; read
  * at most 128 minus the longest literal text around it long (`release-${CI_COMMIT_TAG}`: 120 characters).
  * The alphabet of the rest is the Git tag rule's wildcard alphabet. RE2 syntax, bounded repetition
  * only (RE2 allows counts up to 1000); GitLab evaluates `=~` with RE2 and `&&` as conjunction (GitLab
- * docs, "CI/CD variable expressions").
+ * docs, "Choose when to run jobs", "Join variable expressions together with `&&` or `||`", since 12.0).
  *
  * @param templates the literal text around `${CI_COMMIT_TAG}` of each tag Git tag pipelines build from the Git tag
  * @returns the unanchored RE2 body, or undefined when no tag is built from the Git tag (no bound
