@@ -160,7 +160,7 @@ export function validateSharedTagSchemes(environments: readonly EnvironmentConfi
         path,
         subject: "tag kinds",
         value: mine.kinds.map((k) => k.name),
-        rule: `every environment on one GitLab instance has the tag kinds ${publishing} of ${url} push into its registry, those of ${reference}: ${pushed.join(", ")}; missing ${missing.join(", ")}`,
+        rule: `every environment on one GitLab instance has the tag kinds whose tags are pushed into its registry by ${publishing} of ${url}, as ${reference} has them: ${pushed.join(", ")}; missing ${missing.join(", ")}`,
         fix: `add ${missing.join(", ")} (registry.tagScheme.use and kinds) as in ${reference}; retention may differ`,
       });
       let agree = missing.length === 0;
@@ -173,7 +173,7 @@ export function validateSharedTagSchemes(environments: readonly EnvironmentConfi
           path: `${path}/kinds/${name}`,
           subject: "tag kind",
           value: pushedShapeOf(kind),
-          rule: `a kind ${publishing} push selects the same tags and has the CI tag, mutability and protection of ${reference} (${JSON.stringify(pushedShapeOf(other))}): they push those tags into this environment's registry, and its lifecycle policy would otherwise select tags nobody pushes, miss the pushed ones, or let a protected or immutable tag move or expire`,
+          rule: `a kind whose tags are pushed into this environment's registry by ${publishing} of ${url} selects the same tags and has the CI tag, mutability and protection it has in ${reference} (${JSON.stringify(pushedShapeOf(other))}), or this environment's lifecycle policy selects tags nobody pushes, misses the pushed ones, or lets a protected or immutable tag move or expire`,
           fix: `give kind ${name} the same prefix or pattern (as far as the tags it selects), ciTag, mutable and protected in every environment on ${url}; the retention may differ`,
         });
       }
@@ -196,8 +196,8 @@ function relocated(v: Violation, file: PublishedFile, path: string, url: string,
     subject: v.subject,
     value: v.value,
     rule:
-      `${file.name} of ${url} are built from the tag scheme of ${declarer} and push into this environment's registry, whose lifecycle policy comes from this scheme, ` +
-      `so their checks of what one pipeline pushes must hold with it too; with this scheme, ${where}: ${v.rule}`,
+      `images tagged by ${file.name} of ${url} (built from the tag scheme of ${declarer}) land in this environment's registry, whose lifecycle policy comes from this scheme, ` +
+      `so the checks of what one pipeline pushes must hold with it too; with this scheme, ${where}: ${v.rule}`,
     fix: `${v.fix} (in this environment's registry.tagScheme or identity.releaseTags; the files' plan is that of ${declarer})`,
   };
 }

@@ -333,7 +333,7 @@ export const configRows: readonly BadInput[] = [
     path: `${E2}/registry/tagScheme/kinds/deployed`,
     subject: "tag kind",
     value: { selector: 'prefix "live-"', ciTag: "live-${CI_ENVIRONMENT_NAME}", mutable: true, protected: true },
-    rule: /a kind the published CI templates \(image-reuse\.yml, deploy\.yml\) and the toolbox project's CI file \(acme\/toolbox\/\.gitlab-ci\.yml\) push selects the same tags and has the CI tag, mutability and protection of environments\[0\] \(dev\)/,
+    rule: /a kind whose tags are pushed into this environment's registry by the published CI templates \(image-reuse\.yml, deploy\.yml\) and the toolbox project's CI file \(acme\/toolbox\/\.gitlab-ci\.yml\) of https:\/\/gitlab\.example\.com selects the same tags and has the CI tag, mutability and protection it has in environments\[0\] \(dev\)/,
     fix: /give kind deployed the same prefix or pattern \(as far as the tags it selects\), ciTag, mutable and protected in every environment on https:\/\/gitlab\.example\.com/,
   },
   {
@@ -347,7 +347,7 @@ export const configRows: readonly BadInput[] = [
     path: `${E2}/registry/tagScheme`,
     subject: "tag kinds",
     value: ["commit", "release"],
-    rule: /built from the tag scheme of environments\[0\] \(dev\) .*so their checks of what one pipeline pushes must hold with it too; with this scheme, tags\/gitTag: gitTag pipelines put 4 retained primary kinds on the commit image \(commit, release, shaKeep, vKeep/,
+    rule: /built from the tag scheme of environments\[0\] \(dev\)\) .*so the checks of what one pipeline pushes must hold with it too; with this scheme, tags\/gitTag: gitTag pipelines put 4 retained primary kinds on the commit image \(commit, release, shaKeep, vKeep/,
     fix: /raise maxKindsPerImage of the tag scheme to 4.*the files' plan is that of environments\[0\] \(dev\)/,
   },
   {

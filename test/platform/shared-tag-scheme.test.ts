@@ -20,7 +20,7 @@ describe("tag kinds on one GitLab instance", () => {
   test("fault: dev (the templates' environment) tags deploys live-<env>, production still protects deployed-: production's running image could expire; now refused at production's kind, and at staging's", () => {
     const found = problems(withSchemes({ 0: { kinds: { deployed: live } } }));
     expect(found.filter((p) => p.includes("registry/tagScheme/kinds/deployed"))).toEqual([
-      expect.stringMatching(/^config\/environments\[1\]\/registry\/tagScheme\/kinds\/deployed: invalid tag kind .*"selector":"prefix \\"deployed-\\"".*Rule: a kind the published CI templates \(image-reuse\.yml, deploy\.yml\).* push selects the same tags and has the CI tag, mutability and protection of environments\[0\] \(dev\).*"selector":"prefix \\"live-\\""/),
+      expect.stringMatching(/^config\/environments\[1\]\/registry\/tagScheme\/kinds\/deployed: invalid tag kind .*"selector":"prefix \\"deployed-\\"".*Rule: a kind whose tags are pushed into this environment's registry by the published CI templates \(image-reuse\.yml, deploy\.yml\).* selects the same tags and has the CI tag, mutability and protection it has in environments\[0\] \(dev\).*"selector":"prefix \\"live-\\""/),
       expect.stringMatching(/^config\/environments\[2\]\/registry\/tagScheme\/kinds\/deployed: invalid tag kind .*Fix: give kind deployed the same prefix or pattern \(as far as the tags it selects\), ciTag, mutable and protected in every environment on https:\/\/gitlab\.example\.com; the retention may differ/),
     ]);
   });
@@ -44,7 +44,7 @@ describe("tag kinds on one GitLab instance", () => {
   test("fault: production alone with maxKindsPerImage 1 (release kinds by count): its policy expired release images by the sha- count rule, while the templates were checked with dev's limit; now refused by the templates' kinds-per-image check run with production's scheme", () => {
     const release = { protected: false, retention: { maxCount: 1000 } } as const;
     const found = problems(withSchemes({ 0: { kinds: { release } }, 1: { kinds: { release } }, 2: { kinds: { release }, maxKindsPerImage: 1 } }));
-    expect(found).toEqual([expect.stringMatching(/^config\/environments\[2\]\/registry\/tagScheme: invalid tag kinds \["commit","release"\]\. Rule: the published CI templates .* built from the tag scheme of environments\[0\] \(dev\).*tags\/gitTag: gitTag pipelines put 2 retained primary kinds .*maxKindsPerImage 1/)]);
+    expect(found).toEqual([expect.stringMatching(/^config\/environments\[2\]\/registry\/tagScheme: invalid tag kinds \["commit","release"\]\. Rule: images tagged by the published CI templates .*\(built from the tag scheme of environments\[0\] \(dev\).*tags\/gitTag: gitTag pipelines put 2 retained primary kinds .*maxKindsPerImage 1/)]);
   });
 
   test("fault: production's own kinds without a CI tag (shaKeep sha-*0*, vKeep v*.*) select the release pipeline's pushed tags: 4 retained kinds on one image, more than the 3 its policy has rules for (the old comparison skipped kinds without a CI tag); refused, the fix names the templates' environment", () => {
@@ -97,7 +97,7 @@ describe("tag kinds on one GitLab instance", () => {
   test("fault: an instance with a toolbox project but no published templates was not compared, though the toolbox CI file (built from dev's scheme) promotes sha-… and latest into staging and production; production with latest as current is now refused, with its commit kind's own retention accepted", () => {
     const toolboxOnly = (config: PlatformConfig): PlatformConfig => ({ ...config, environments: config.environments.map((e) => ({ ...e, gitlab: { ...e.gitlab, ciTemplates: undefined } })) });
     expect(problems(toolboxOnly(withSchemes({ 2: { kinds: { latest: { pattern: "current", ciTag: "current" } } } }))).filter((p) => p.includes("tagScheme"))).toEqual([
-      expect.stringMatching(/^config\/environments\[2\]\/registry\/tagScheme\/kinds\/latest: invalid tag kind .*Rule: a kind the toolbox project's CI file \(acme\/toolbox\/\.gitlab-ci\.yml\) push.*environments\[0\] \(dev\)/),
+      expect.stringMatching(/^config\/environments\[2\]\/registry\/tagScheme\/kinds\/latest: invalid tag kind .*Rule: a kind whose tags are pushed into this environment's registry by the toolbox project's CI file \(acme\/toolbox\/\.gitlab-ci\.yml\).*environments\[0\] \(dev\)/),
     ]);
     // The kinds the toolbox file never pushes (deployed, release: no deploy.yml, no Git tag pipelines) may differ.
     expect(problems(toolboxOnly(withSchemes({ 2: { kinds: { deployed: live } } }))).filter((p) => p.includes("tagScheme"))).toEqual([]);
