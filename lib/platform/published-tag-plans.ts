@@ -10,6 +10,7 @@
  * environment's own `registry.tagScheme`.
  */
 import { type Violation, violationsIn } from "../core/errors";
+import { recall } from "../core/memo";
 import { buildCacheKind } from "../gitlab/build-cache";
 import { movingKindOf, pipelineKinds, type PipelineTagPlan, plannedTagsOf, TOOLBOX_TAG_PLAN } from "../gitlab/image-reuse-plan";
 import { type TagSelector, selectorPattern } from "../registry/glob";
@@ -98,8 +99,13 @@ export function publishedFilesOf(environments: readonly EnvironmentConfig[], inp
  * judged by that environment's lifecycle policy. Paths are `<file.path>/tags/<pipeline>…`.
  */
 export function planViolationsWith(file: PublishedFile, scheme: TagScheme, releaseTags: string | undefined): readonly Violation[] {
-  return violationsIn(() => pipelineKinds(file.path, scheme, file.plan, releaseTags));
+  const answers = planAnswers.get(scheme) ?? new Map<string, readonly Violation[]>();
+  planAnswers.set(scheme, answers);
+  return recall(answers, JSON.stringify([file.path, file.plan, releaseTags ?? null]), () => violationsIn(() => pipelineKinds(file.path, scheme, file.plan, releaseTags)));
 }
+
+/** Answers of {@link planViolationsWith} per scheme (schemes are immutable; {@link configuredSchemeOf} hands out the same one for the same props). */
+const planAnswers = new WeakMap<TagScheme, Map<string, readonly Violation[]>>();
 
 /**
  * Whether two selectors select the same tags. ECR reads `tagPrefixList` entries as prefixes and
@@ -118,12 +124,20 @@ export function sameSelection(a: TagSelector, b: TagSelector): boolean {
 
 /** The resolved tag scheme of `env`, or undefined when it is invalid (its own configuration check reports that). */
 export function configuredSchemeOf(env: EnvironmentConfig, i: number): TagScheme | undefined {
-  let scheme: TagScheme | undefined;
-  const found = violationsIn(() => {
-    // The path form names the configuration path in the plan checks' messages (`the tag scheme at …`).
-    scheme = new TagScheme(`config/environments[${i}]/registry/tagScheme`, env.registry.tagScheme ?? {});
+  const path = `config/environments[${i}]/registry/tagScheme`;
+  const props = env.registry.tagScheme ?? {};
+  // A configuration check runs many times over the same schemes (every configuration of a test sweep): resolved once per path and props.
+  return recall(schemes, JSON.stringify([path, props]), () => {
+    let scheme: TagScheme | undefined;
+    const found = violationsIn(() => {
+      // The path form names the configuration path in the plan checks' messages (`the tag scheme at …`).
+      scheme = new TagScheme(path, props);
+    });
+    return found.length === 0 ? scheme : undefined;
   });
-  return found.length === 0 ? scheme : undefined;
 }
+
+/** Resolved schemes by path and props (see {@link configuredSchemeOf}). Bounded. */
+const schemes = new Map<string, TagScheme | undefined>();
 
 const distinct = (names: readonly string[]): string[] => [...new Set(names)];
