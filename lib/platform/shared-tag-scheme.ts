@@ -117,7 +117,8 @@ function validateOneDeclarerPerInstance(environments: readonly EnvironmentConfig
  *   type per image, at most `maxKindsPerImage` retained kinds per image, the Git tag rule) hold with
  *   the environment's own scheme and `identity.releaseTags`: those checks ran with the declarer's
  *   scheme only, and the environment's lifecycle policy, built from its own scheme, judges the
- *   images they push there.
+ *   images they push there (the declarer is checked too, so the configuration pass reports it
+ *   before the `gitlab-shared` stack is built).
  * And one `ciTemplates` and one `toolboxProject` per instance (only the first is published).
  *
  * Why: with production protecting `live-*` while the shared `deploy.yml` pushes `deployed-production`
@@ -179,8 +180,8 @@ export function validateSharedTagSchemes(environments: readonly EnvironmentConfi
       }
       // With the kinds in place, the files' own checks with this environment's scheme (its counts, types, limits).
       if (!agree) return;
+      // The declarer too: its own templates are checked again when the stack is built, at the construct path.
       for (const file of files) {
-        if (file.declarer === i) continue;
         for (const v of planViolationsWith(file, mine, env.identity?.releaseTags)) check(false, relocated(v, file, path, url, environments));
       }
     });

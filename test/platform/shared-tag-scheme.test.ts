@@ -58,6 +58,12 @@ describe("tag kinds on one GitLab instance", () => {
     expect(problems(withSchemes({ 0: { kinds: { release } }, 1: { kinds: { release } }, 2: { kinds: { release, vKeep: own.vKeep } } }))).toEqual([]);
   });
 
+  test("the templates' own environment is checked in the configuration pass too (before, only when the gitlab-shared stack was built, at its construct path): dev alone with maxKindsPerImage 1 and release by count is refused at dev's scheme", () => {
+    const release = { protected: false, retention: { maxCount: 1000 } } as const;
+    const found = problems(withSchemes({ 0: { kinds: { release }, maxKindsPerImage: 1 }, 1: { kinds: { release } }, 2: { kinds: { release } } }));
+    expect(found).toEqual([expect.stringMatching(/^config\/environments\[0\]\/registry\/tagScheme: invalid tag kinds \["commit","release"\]\. .*tags\/gitTag: gitTag pipelines put 2 retained primary kinds .*maxKindsPerImage 1/)]);
+  });
+
   test("fault kind: a retention of another type on one image (release by age next to the commit kind by count in production) is refused by the templates' retention-type check run with production's scheme; a mutable commit kind is refused at the kind", () => {
     const byCount = { protected: false, retention: { maxCount: 1000 } } as const;
     const byAge = { protected: false, retention: { maxAgeDays: 365 } } as const;
