@@ -838,3 +838,12 @@ export { closestKey } from "./core/closest-key";
 export { type UnprotectedPullConfig } from "./platform/gitlab-config";
 export { type UnprotectedPullRegistry, unprotectedPullRegistriesOf, validateUnprotectedPull, validateUnprotectedPullEntries, withUnprotectedPull } from "./platform/unprotected-pull";
 export { UNPROTECTED_PULL_DESCRIPTION } from "./gitlab/docker-auth-config";
+
+// What the files one GitLab instance publishes push, and their plan checks run with each environment's tag scheme.
+export { violationsIn } from "./core/errors";
+export { movingKindOf, plannedTagsOf, TOOLBOX_TAG_PLAN } from "./gitlab/image-reuse-plan";
+export { configuredSchemeOf, type PublishedFile, type PublishedFilesInput, publishedFilesOf, planViolationsWith, sameSelection } from "./platform/published-tag-plans";
+export { type InstanceReference, instanceReferencesOf, templatesEnvironmentsOf } from "./platform/shared-tag-scheme";
+
+// The templates' Git tag rule admits only Git tags whose image tags are Docker tags (first character, 128 characters).
+export { DOCKER_TAG_MAX_LENGTH, gitTagImageTagRegex, gitTagRoom, gitTagTemplateOf } from "./registry/release-tags";

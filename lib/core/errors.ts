@@ -165,6 +165,32 @@ export function collectViolations<T>(fn: (section: ValidationSection) => T): T {
 }
 
 /**
+ * Runs `fn` apart from any {@link collectViolations} in progress and returns the violations it
+ * found: its failed {@link check}s (recorded, so `fn` continues) and the violations of a
+ * {@link ValidationError} it throws. Nothing is added to the outer collection. For a check that
+ * runs another check on other input and reports what it finds in its own words, at its own path
+ * (the agreement of the environments sharing one GitLab instance runs the templates' checks with
+ * each environment's tag scheme). Another error thrown after a violation was recorded is taken
+ * as a follow-on of it and dropped; thrown before, it propagates. Synchronous code only.
+ *
+ * @returns the violations, in the order found (empty when `fn` found none)
+ */
+export function violationsIn(fn: () => void): readonly Violation[] {
+  const outer = collector;
+  const found: Violation[] = [];
+  collector = found;
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ValidationError) found.push(...violationsOf(error));
+    else if (found.length === 0) throw error;
+  } finally {
+    collector = outer;
+  }
+  return found;
+}
+
+/**
  * One error for the violations found (see {@link validationErrorOf}). A violation is dropped only when it repeats one already
  * found at the same path: the same subject and value there, whatever the rule (one value at one
  * path is reported once, with the first rule it breaks: checks run the most specific rule first,

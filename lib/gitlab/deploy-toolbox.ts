@@ -1,10 +1,10 @@
 import { check } from "../core/errors";
-import { BUILD_CACHE_KIND } from "./build-cache";
 import { type CiJob, type CiNeed } from "./ci-yaml";
 import { DEPLOY_FUNCTIONS } from "./deploy-script";
 import { deployPinScript, type DeployTarget, validateDeployTargets } from "./deploy-targets";
 import { promoteFromVariable } from "./deploy-variables";
 import { awsOidcRole, DOCKER_CLI_IMAGE } from "./image-reuse-template";
+import { movingKindOf } from "./image-reuse-plan";
 import { imageVariable, PLATFORM_VARIABLES } from "./platform-variables";
 import { type TagScheme } from "../registry/tag-scheme";
 
@@ -66,7 +66,7 @@ export interface ToolboxPromotionEnvironment {
  * @throws ValidationError when the scheme has no such kind
  */
 export function toolboxImageTag(path: string, scheme: TagScheme): string {
-  const moving = scheme.kinds.find((k) => k.mutable && k.name !== BUILD_CACHE_KIND && k.ciTag !== undefined && !k.ciTag.includes("$"));
+  const moving = movingKindOf(scheme);
   check(moving !== undefined, {
     path: `${path}/tagScheme`,
     subject: "tag scheme",

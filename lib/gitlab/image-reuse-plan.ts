@@ -1,9 +1,10 @@
 import { check } from "../core/errors";
+import { BUILD_CACHE_KIND } from "./build-cache";
 import { kindsSelectingTagsOf, retentionType } from "../registry/kind-overlaps";
 import { selectsEveryTag } from "../registry/lifecycle/scheme-policy";
 import { describeSelector } from "../registry/glob";
 import { globIncludes, validateReleaseTagPattern } from "../identity/ref-patterns";
-import { gitTagRuleRegex, gitTagsOf, releaseTagPatternOf } from "../registry/release-tags";
+import { DOCKER_TAG_MAX_LENGTH, gitTagImageTagRegex, gitTagRoom, gitTagRuleRegex, gitTagsOf, gitTagTemplateOf, releaseTagPatternOf } from "../registry/release-tags";
 import { ciTagVariables } from "../registry/tag-kinds";
 import { INPUTS_HASH_VARIABLE, type TagKind, type TagScheme } from "../registry/tag-scheme";
 import { type TrustLevel } from "../platform/tenancy";
@@ -47,6 +48,33 @@ export interface PipelineKind {
   readonly extraKinds: readonly TagKind[];
 }
 
+/**
+ * The plan with its defaults applied for `scheme` (see {@link PipelineTagPlan}): the kind names
+ * each kind of pipeline pushes onto its commit image. Not checked here ({@link pipelineKinds} checks).
+ */
+export function plannedTagsOf(scheme: Pick<TagScheme, "has">, tags: PipelineTagPlan = {}): Record<keyof PipelineTagPlan, readonly string[]> {
+  return {
+    mergeRequest: tags.mergeRequest ?? ["mergeRequest"],
+    defaultBranch: tags.defaultBranch ?? ["commit", "latest"],
+    gitTag: tags.gitTag ?? (scheme.has("release") ? ["commit", "release"] : []),
+  };
+}
+
+/**
+ * The plan of the toolbox project's CI file (`toolboxCiFile`): the merge-request kind in merge
+ * requests, the commit kind and `latest` on the default branch, no Git tag pipelines.
+ */
+export const TOOLBOX_TAG_PLAN: Readonly<Required<PipelineTagPlan>> = Object.freeze({ mergeRequest: ["mergeRequest"], defaultBranch: ["commit", "latest"], gitTag: [] });
+
+/**
+ * The scheme's moving kind with a fixed tag (`latest` with the built-in scheme): the first mutable
+ * kind, the build cache aside, whose tag has no variable. Jobs start from the toolbox image's tag
+ * of this kind, and the toolbox project promotes it into the deploying environments.
+ */
+export function movingKindOf(scheme: Pick<TagScheme, "kinds">): TagKind | undefined {
+  return scheme.kinds.find((k) => k.mutable && k.name !== BUILD_CACHE_KIND && k.ciTag !== undefined && !k.ciTag.includes("$"));
+}
+
 /** CI expressions of the pipeline kinds. */
 export const MERGE_REQUEST_PIPELINE = '$CI_PIPELINE_SOURCE == "merge_request_event"';
 /** Default-branch pipelines. */
@@ -78,11 +106,7 @@ const GIT_TAG_VARIABLE = /\$\{?CI_COMMIT_TAG\b/;
  *   (`releaseTagPatternOf`, registry/release-tags.ts)
  */
 export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTagPlan, releaseTags?: string): PipelineKind[] {
-  const planned: Record<keyof PipelineTagPlan, readonly string[]> = {
-    mergeRequest: tags.mergeRequest ?? ["mergeRequest"],
-    defaultBranch: tags.defaultBranch ?? ["commit", "latest"],
-    gitTag: tags.gitTag ?? (scheme.has("release") ? ["commit", "release"] : []),
-  };
+  const planned = plannedTagsOf(scheme, tags);
   // Git tag pipelines run only for the Git tags that release (the Git tag rule below), so ${CI_COMMIT_TAG} takes only those values.
   const gitTags = releaseTagPatternOf(scheme.has("release") ? scheme.kind("release") : undefined, releaseTags);
   const resolved = {} as Record<keyof PipelineTagPlan, { commitKind?: TagKind; extraKinds: TagKind[] }>;
@@ -142,9 +166,11 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
  * must give a tag the kind's selector selects (the selector's quotient by the literal text,
  * `gitTagsOf`), or that kind's tag of a release would escape its retention rule. The built-in release
  * kind (`pattern: "v*.*.*"`, `ciTag: "${CI_COMMIT_TAG}"`) gives
- * `$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*$/` (wildcards match only
- * the Docker tag alphabet, `gitTagRuleRegex`: `v1.2.3+build.7` starts no pipeline, its image tag
- * would be refused);
+ * `$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*$/ && $CI_COMMIT_TAG =~ /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/`
+ * (wildcards match only the Docker tag alphabet, `gitTagRuleRegex`: `v1.2.3+build.7` starts no
+ * pipeline, its image tag would be refused; and every image tag built from the Git tag starts with a
+ * letter, digit or `_` and has at most 128 characters, `gitTagImageTagRegex`: the second half bounds
+ * the Git tag by 128 minus the literal text around it, `{0,119}` for `release-${CI_COMMIT_TAG}`);
  * `prefix: "release-", ciTag: "release-${CI_COMMIT_TAG}"` admits every Git tag, so the pattern stays
  * `v*.*.*` (`v1.2.3` pushes `release-v1.2.3`). GitLab evaluates `=~` with RE2 against the variable's
  * value (GitLab docs, "Specify when jobs run with rules", `rules:if`, "CI/CD variable expressions").
@@ -156,7 +182,8 @@ export function pipelineKinds(path: string, scheme: TagScheme, tags: PipelineTag
  * @throws ValidationError for a kind whose tag uses `${CI_COMMIT_TAG}` together with another
  *   variable or twice (what the Git tag must look like cannot be derived), whose selector no
  *   Git tag can meet, or whose selector some Git tag of the release pattern does not meet; for a
- *   release pattern of wildcards only or with `?`
+ *   release pattern of wildcards only or with `?`, or whose shortest Git tag gives an image tag over
+ *   128 characters
  */
 function gitTagRule(path: string, scheme: TagScheme, list: readonly string[], releaseTags: string | undefined): string {
   if (list.length === 0) return "$CI_COMMIT_TAG";
@@ -195,7 +222,19 @@ function gitTagRule(path: string, scheme: TagScheme, list: readonly string[], re
       },
     );
   });
-  return `$CI_COMMIT_TAG =~ /^${gitTagRuleRegex(pattern)}$/`;
+  // Every image tag built from the Git tag must be a Docker tag: its first character and 128 characters at most.
+  const templates = list.map((name) => gitTagTemplateOf(scheme.kind(name).ciTag!)).filter((t): t is { before: string; after: string } => t !== undefined);
+  const room = gitTagRoom(templates);
+  const shortest = pattern.replace(/\*/g, "").length;
+  check(templates.length === 0 || shortest <= room, {
+    path: `${path}/releaseTags`,
+    subject: "release tag pattern",
+    value: pattern,
+    rule: `an image tag is at most ${DOCKER_TAG_MAX_LENGTH} characters (distribution/reference), and the Git tag pipelines build image tags from the Git tag with up to ${DOCKER_TAG_MAX_LENGTH - room} characters around it, so no Git tag of this pattern (${shortest} characters at least) gives a valid image tag`,
+    fix: "shorten the release pattern's literal text, or the text around ${CI_COMMIT_TAG} in the release kind's ciTag",
+  });
+  const bound = gitTagImageTagRegex(templates);
+  return `$CI_COMMIT_TAG =~ /^${gitTagRuleRegex(pattern)}$/${bound === undefined ? "" : ` && $CI_COMMIT_TAG =~ /^${bound}$/`}`;
 }
 
 /**

@@ -7,6 +7,7 @@ import { managedProject, publishFile } from "./ci-templates-project";
 import { type CleanupPolicyOptions, cleanupPolicyFromTagScheme } from "./gitlab-registry";
 import { renderCiYaml } from "./ci-yaml";
 import { type CiTemplate, DOCKER_CLI_IMAGE, imageReuseTemplate, type TemplateRegistry } from "./image-reuse-template";
+import { TOOLBOX_TAG_PLAN } from "./image-reuse-plan";
 import { imageVariable } from "./platform-variables";
 import { type ToolboxPromotionEnvironment, toolboxPromotionJobs } from "./deploy-toolbox";
 
@@ -150,7 +151,7 @@ export function toolboxCiFile(path: string, tagScheme: TagScheme, registry: Temp
         changes: [".gitlab-ci.yml"],
       },
     ],
-    tags: { mergeRequest: ["mergeRequest"], defaultBranch: ["commit", "latest"], gitTag: [] },
+    tags: TOOLBOX_TAG_PLAN,
     builderImage: DOCKER_CLI_IMAGE,
     builderSetup: registry === "ecr" ? BOOTSTRAP_BUILDER_SETUP : [],
     ...(runnerTags ? { runnerTags } : {}),

@@ -7,7 +7,8 @@
  *   `pipelineKinds`), so no Git tag pipeline starts that the roles would refuse (failing closed at
  *   `AssumeRoleWithWebIdentity`), and every Git tag the roles trust gets its pipeline unless its
  *   image tag would not be a valid Docker tag (the rule's wildcards match only `[A-Za-z0-9_.-]`,
- *   {@link gitTagRuleRegex}: `v1.2.3+build.7` is trusted and protected but starts no pipeline).
+ *   {@link gitTagRuleRegex}: `v1.2.3+build.7` is trusted and protected but starts no pipeline; and
+ *   {@link gitTagImageTagRegex} bounds the image tag's first character and length).
  * The pattern must lie within the Git tags the release kind can release: those for which its tag
  * template (`<before>${CI_COMMIT_TAG}<after>`) gives a tag its selector selects.
  */
@@ -91,8 +92,9 @@ export const GIT_TAG_RULE_WILDCARD = "[A-Za-z0-9_.-]*";
  * `v[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*\.[A-Za-z0-9_.-]*`: `v1.2.3` starts a release pipeline,
  * `v1.2.3+build.7` (SemVer build metadata) does not, though GitLab protects it and the protected
  * roles trust it (their OIDC `sub` pattern, IAM `StringLike`, cannot restrict the alphabet); its
- * image tag `v1.2.3+build.7` would be refused by the registry. Not restricted: the 128-character
- * limit and the first character of the image tag (a Git tag cannot start with `.` or `-` in practice).
+ * image tag `v1.2.3+build.7` would be refused by the registry. The image tag's first character and
+ * its 128-character limit are the second half of the rule ({@link gitTagImageTagRegex}): one RE2
+ * expression without lookarounds cannot hold both a `*` pattern and a length bound.
  * The literal characters are checked by `validateReleaseTagPattern` (Docker tag alphabet only).
  */
 export function gitTagRuleRegex(pattern: string): string {
@@ -100,4 +102,42 @@ export function gitTagRuleRegex(pattern: string): string {
     .split("*")
     .map((part) => patternRegex(part))
     .join(GIT_TAG_RULE_WILDCARD);
+}
+
+/** The longest image tag a registry accepts: distribution/reference, reference.go, `tag = [\w][\w.-]{0,127}` (128 characters). */
+export const DOCKER_TAG_MAX_LENGTH = 128;
+
+/** The literal text around `${CI_COMMIT_TAG}` in a tag template (`<before>${CI_COMMIT_TAG}<after>`), or undefined when it is not of that form ({@link AROUND_GIT_TAG}). */
+export function gitTagTemplateOf(ciTag: string): { readonly before: string; readonly after: string } | undefined {
+  const parts = AROUND_GIT_TAG.exec(ciTag);
+  return parts ? { before: parts[1]!, after: parts[2]! } : undefined;
+}
+
+/**
+ * The second half of the templates' Git tag rule (`… && $CI_COMMIT_TAG =~ /^…$/`): the Git tags whose
+ * every image tag built from them is a Docker tag, `[\w][\w.-]{0,127}` (distribution/reference,
+ * reference.go, `tag`; OCI distribution-spec, "Pulling manifests": `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`).
+ * A template `<before>${CI_COMMIT_TAG}<after>` with nothing before the Git tag makes the Git tag's first
+ * character the image tag's, so it must be a letter, digit or `_` (a Git tag `-rc1` or `.hidden`
+ * under the pattern `*`-anything would push an image tag the registry refuses); and the Git tag may be
+ * at most 128 minus the longest literal text around it long (`release-${CI_COMMIT_TAG}`: 120 characters).
+ * The alphabet of the rest is the Git tag rule's wildcard alphabet. RE2 syntax, bounded repetition
+ * only (RE2 allows counts up to 1000); GitLab evaluates `=~` with RE2 and `&&` as conjunction (GitLab
+ * docs, "Choose when to run jobs", "Join variable expressions together with `&&` or `||`", since 12.0).
+ *
+ * @param templates the literal text around `${CI_COMMIT_TAG}` of each tag Git tag pipelines build from the Git tag
+ * @returns the unanchored RE2 body, or undefined when no tag is built from the Git tag (no bound
+ *   applies) or the literal text leaves no room (128 characters or more: the caller refuses it)
+ */
+export function gitTagImageTagRegex(templates: readonly { readonly before: string; readonly after: string }[]): string | undefined {
+  if (templates.length === 0) return undefined;
+  const room = gitTagRoom(templates);
+  if (room < 1) return undefined;
+  const first = templates.some((t) => t.before === "") ? "[A-Za-z0-9_]" : "[A-Za-z0-9_.-]";
+  return room === 1 ? first : `${first}[A-Za-z0-9_.-]{0,${room - 1}}`;
+}
+
+/** The most characters a Git tag may have so that every image tag built from it by `templates` is at most {@link DOCKER_TAG_MAX_LENGTH} long. */
+export function gitTagRoom(templates: readonly { readonly before: string; readonly after: string }[]): number {
+  return DOCKER_TAG_MAX_LENGTH - Math.max(0, ...templates.map((t) => t.before.length + t.after.length));
 }

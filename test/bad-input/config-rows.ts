@@ -3,6 +3,7 @@ import { exampleConfig } from "../../stacks/example-config";
 import { withConfig, withEnv } from "../support/example-variants";
 import { deployRows } from "./deploy-rows";
 import { type BadInput } from "./matrix";
+import { type TagKindOptions } from "../../lib/registry/tag-scheme";
 
 /*
  * Bad inputs of the app's configuration, checked by `validateConfig` before
@@ -332,9 +333,32 @@ export const configRows: readonly BadInput[] = [
     run: withEnv({ registry: { ...production.registry, tagScheme: { ...production.registry.tagScheme, kinds: { ...production.registry.tagScheme?.kinds, deployed: { prefix: "live-", ciTag: "live-${CI_ENVIRONMENT_NAME}", protected: true, mutable: true } } } } }, 2),
     path: `${E2}/registry/tagScheme/kinds/deployed`,
     subject: "tag kind",
-    value: { selector: { prefix: "live-" }, ciTag: "live-${CI_ENVIRONMENT_NAME}", mutable: true, protected: true, retentionBy: null, secondary: false },
-    rule: /a kind's selector, CI tag, mutability, protection, retention type \(count or age\) and secondary flag are those of environments\[0\] \(dev\), whose tag scheme the published CI templates of https:\/\/gitlab\.example\.com are built from/,
-    fix: /give kind deployed the same prefix or pattern, ciTag, mutable, protected, secondary and kind of retention/,
+    value: { selector: 'prefix "live-"', ciTag: "live-${CI_ENVIRONMENT_NAME}", mutable: true, protected: true },
+    rule: /a kind whose tags are pushed into this environment's registry by the published CI templates \(image-reuse\.yml, deploy\.yml\) and the toolbox project's CI file \(acme\/toolbox\/\.gitlab-ci\.yml\) of https:\/\/gitlab\.example\.com selects the same tags and has the CI tag, mutability and protection it has in environments\[0\] \(dev\)/,
+    fix: /give kind deployed the same prefix or pattern \(as far as the tags it selects\), ciTag, mutable and protected in every environment on https:\/\/gitlab\.example\.com/,
+  },
+  {
+    name: "production's own kinds without a CI tag (sha-*0*, v*.*) selecting the tags the published templates push in release pipelines: 4 retained kinds on one image, more than its maxKindsPerImage 3",
+    run: () => {
+      // The release kind by count in every environment (as the templates' dev has it); only production adds kinds of its own.
+      const release = { protected: false, retention: { maxCount: 1000 } };
+      const own = (i: number): Record<string, TagKindOptions> => (i === 2 ? { shaKeep: { pattern: "sha-*0*", retention: { maxCount: 500 } }, vKeep: { pattern: "v*.*", retention: { maxCount: 200 } } } : {});
+      validateConfig({ ...exampleConfig, environments: exampleConfig.environments.map((e, i) => ({ ...e, registry: { ...e.registry, tagScheme: { ...e.registry.tagScheme, kinds: { ...e.registry.tagScheme?.kinds, release, ...own(i) } } } })) });
+    },
+    path: `${E2}/registry/tagScheme`,
+    subject: "tag kinds",
+    value: ["commit", "release"],
+    rule: /built from the tag scheme of environments\[0\] \(dev\)\) .*so the checks of what one pipeline pushes must hold with it too; with this scheme, tags\/gitTag: gitTag pipelines put 4 retained primary kinds on the commit image \(commit, release, shaKeep, vKeep/,
+    fix: /raise maxKindsPerImage of the tag scheme to 4.*the files' plan is that of environments\[0\] \(dev\)/,
+  },
+  {
+    name: "a second environment on one GitLab instance declaring gitlab.ciTemplates (another project, never published)",
+    run: withGitLab({ ciTemplates: { project: "acme/prod-templates" } }, 2),
+    path: `${E2}/gitlab/ciTemplates`,
+    subject: "ciTemplates",
+    value: "acme/prod-templates",
+    rule: /one ciTemplates per GitLab instance: the shared GitLab stack of https:\/\/gitlab\.example\.com publishes the CI templates of the first environment declaring it, environments\[0\] \(dev: acme\/ci-templates\)/,
+    fix: /declare gitlab\.ciTemplates in one environment per GitLab instance/,
   },
   {
     name: "production releasing v1.*.* next to the instance's published templates releasing v*.*.* (one GitLab instance, one release pattern)",

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { validateGitLabUrl } from "../../lib/core/gitlab-url";
-import { check, collectViolations, formatViolation, ValidationError, ValidationErrors, type Violation, violationsOf } from "../../lib/core/errors";
+import { check, collectViolations, formatViolation, ValidationError, ValidationErrors, type Violation, violationsIn, violationsOf } from "../../lib/core/errors";
 
 const violation = (path: string, value: unknown = "x"): Violation => ({ path, subject: "field", value, rule: `rule of ${path}`, fix: "fix it" });
 
@@ -190,5 +190,40 @@ describe("collectViolations", () => {
         return JSON.stringify(violationsOf(error as ValidationError).map((v) => v.path)) === JSON.stringify(failing);
       }),
     );
+  });
+});
+
+describe("violationsIn", () => {
+  test("inside a collection, the inner checks' violations are returned, not added to the outer collection; the outer check still is", () => {
+    let inner: readonly Violation[] = [];
+    let thrown: unknown;
+    try {
+      collectViolations(() => {
+        inner = violationsIn(() => {
+          check(false, violation("inner/a"));
+          check(false, violation("inner/b"));
+        });
+        check(false, violation("outer"));
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(inner.map((i) => i.path)).toEqual(["inner/a", "inner/b"]);
+    expect(thrown instanceof ValidationError ? violationsOf(thrown).map((i) => i.path) : thrown).toEqual(["outer"]);
+  });
+
+  test("outside a collection: a thrown ValidationError's violations are returned, none found is empty, another error before any violation propagates, after one it is dropped as a follow-on", () => {
+    const throwing = (error: Error) => () => {
+      throw error;
+    };
+    expect(violationsIn(throwing(new ValidationErrors([violation("a"), violation("b")]))).map((i) => i.path)).toEqual(["a", "b"]);
+    expect(violationsIn(() => undefined)).toEqual([]);
+    expect(() => violationsIn(throwing(new TypeError("defect")))).toThrow(TypeError);
+    expect(
+      violationsIn(() => {
+        check(false, violation("first"));
+        throw new TypeError("follow-on");
+      }).map((i) => i.path),
+    ).toEqual(["first"]);
   });
 });

@@ -10,6 +10,9 @@ import { imageReuseTemplate } from "../../lib/gitlab/image-reuse-template";
 import { lifecyclePolicyFromTagScheme, simulateLifecycle, type LifecycleImage } from "../../lib/registry/lifecycle";
 import { violationOf } from "../support/synth";
 
+/** A Docker tag (distribution/reference, reference.go: `[\w][\w.-]{0,127}`). */
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
 /*
  * A tag plan may put an extra kind on a pipeline's commit image only when the second pipeline with
  * the same tag value can still write it: the kind moves (mutable), or its value is per commit
@@ -106,18 +109,18 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
 
   test("release kind prefix release- with ciTag release-${CI_COMMIT_TAG}: Git tags v*.*.* release (v1.2.3 pushes release-v1.2.3), other Git tags start no pipeline the roles would refuse", () => {
     const rule = gitTagIf(releasePrefix);
-    expect(rule).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/");
+    expect(rule).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/ && $CI_COMMIT_TAG =~ /^[A-Za-z0-9_.-][A-Za-z0-9_.-]{0,119}$/");
     expect(runs(rule, "v1.2.3")).toBe(true);
     expect(runs(rule, "nightly")).toBe(false);
     expect(matchesSelector("release-v1.2.3", { prefix: "release-" })).toBe(true);
     // The configured release pattern is the rule: the same pattern the roles trust.
-    expect(gitTagIf(releasePrefix, undefined, "2*")).toBe("$CI_COMMIT_TAG =~ /^2[A-Za-z0-9_.-]*$/");
+    expect(gitTagIf(releasePrefix, undefined, "2*")).toBe("$CI_COMMIT_TAG =~ /^2[A-Za-z0-9_.-]*$/ && $CI_COMMIT_TAG =~ /^[A-Za-z0-9_.-][A-Za-z0-9_.-]{0,119}$/");
   });
 
   test("the Git tag is not matched against the pushed tag's selector: release-1 is not required to start with release-", () => {
     const kinds = { release: { prefix: "release-v", ciTag: "release-${CI_COMMIT_TAG}" } };
     const rule = gitTagIf(kinds);
-    expect(rule).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*$/");
+    expect(rule).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*$/ && $CI_COMMIT_TAG =~ /^[A-Za-z0-9_.-][A-Za-z0-9_.-]{0,119}$/");
     expect(runs(rule, "v1")).toBe(true);
     expect(runs(rule, "release-1")).toBe(false);
   });
@@ -132,7 +135,7 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
   });
 
   test("the built-in release kind keeps its rule (v*.*.*)", () => {
-    expect(gitTagIf({})).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/");
+    expect(gitTagIf({})).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/ && $CI_COMMIT_TAG =~ /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/");
   });
 
   test("bad input: a release pattern wider than the Git tags the release kind releases, of wildcards only, or with '?'", () => {
@@ -154,7 +157,7 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
     expect(refusedWith("1.*", { release: { prefix: "release-v", ciTag: "release-${CI_COMMIT_TAG}" } }).rule).toMatch(/only Git tags "v\*"/);
   });
 
-  test("property: a Git tag gets a pipeline exactly when the release pattern (the roles' trust) admits it, and then every tag the plan builds from it is selected by its kind", () => {
+  test("property: a Git tag gets a pipeline exactly when the release pattern (the roles' trust) admits it and its image tag is a Docker tag, and then every tag the plan builds from it is selected by its kind", () => {
     const chars = fc.constantFrom("v", "1", ".", "-", "r", "c", "a");
     const literal = fc.array(chars, { maxLength: 3 }).map((a) => a.join(""));
     const selector = fc.oneof(
@@ -187,7 +190,8 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
         for (const tag of tags) {
           checked++;
           const pushed = ciTag.replace("${CI_COMMIT_TAG}", tag);
-          expect({ ciTag, sel, tag, runs: runs(rule, tag) }).toEqual({ ciTag, sel, tag, runs: globIncludes(pattern, tag) });
+          // And the image tag built from it is a Docker tag (a Git tag .v with ciTag ${CI_COMMIT_TAG} would push .v, which the registry refuses).
+          expect({ ciTag, sel, tag, runs: runs(rule, tag) }).toEqual({ ciTag, sel, tag, runs: globIncludes(pattern, tag) && DOCKER_TAG.test(pushed) });
           if (runs(rule, tag)) expect({ ciTag, sel, tag, selected: matchesSelector(pushed, release.selector) }).toEqual({ ciTag, sel, tag, selected: true });
         }
       }),
@@ -201,7 +205,7 @@ describe("pipeline tag plans: the Git tag pipelines' rule", () => {
 
   test("kinds per image in Git tag pipelines: release kind *.*.* with releaseTags 1.*.* is accepted (its tags 1.x.y meet no other kind's selector); without releaseTags it is refused, and the fix names releaseTags", () => {
     const plan = (releaseTags?: string) => pipelineKinds("t", new TagScheme("t/tagScheme", { kinds: { release: { pattern: "*.*.*" } } }), {}, releaseTags);
-    expect(plan("1.*.*").find((k) => k.name === "gitTag")!.if).toBe("$CI_COMMIT_TAG =~ /^1\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/");
+    expect(plan("1.*.*").find((k) => k.name === "gitTag")!.if).toBe("$CI_COMMIT_TAG =~ /^1\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/ && $CI_COMMIT_TAG =~ /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/");
     // Any Git tag of *.*.* could be sha-1.2.3 or MR-1.2.3, which the retained kinds select.
     const error = violationOf(() => plan());
     expect(error).toMatchObject({ path: "t/tags/gitTag", subject: "tag kinds" });

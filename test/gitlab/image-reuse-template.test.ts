@@ -55,7 +55,7 @@ describe("imageReuseTemplate", () => {
         },
       ],
       [
-        "$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/",
+        "$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/ && $CI_COMMIT_TAG =~ /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/",
         expect.objectContaining({ PLATFORM_TRUST: "protected", PLATFORM_IMAGE_TAG: "sha-${CI_COMMIT_SHA}", PLATFORM_FIXED_TAGS: "${CI_COMMIT_TAG}", PLATFORM_MOVING_TAGS: "" }),
       ],
     ]);

@@ -73,7 +73,7 @@ describe("the Git tags that release: one pattern for roles, tag protection and t
     const { subs, protections, gitTag } = consumersOf(exampleConfig);
     expect(subs).toContain("project_path:acme/app:ref_type:tag:ref:v*.*.*");
     expect(new Set(protections)).toEqual(new Set(["v*.*.*"]));
-    expect(gitTag.if).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/");
+    expect(gitTag.if).toBe("$CI_COMMIT_TAG =~ /^v[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*\\.[A-Za-z0-9_.-]*$/ && $CI_COMMIT_TAG =~ /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/");
   });
 
   test("release tag v1.2.3+build.7 (SemVer build metadata): GitLab protects it and the roles trust it (v*.*.*), but no release pipeline runs, since its image tag is no valid Docker tag", () => {

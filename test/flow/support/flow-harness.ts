@@ -109,6 +109,8 @@ export function fakeIdToken(claims: Readonly<Record<string, string>>): string {
 
 /** Evaluates the `if:` forms the templates emit (GitLab CI expression syntax, a subset). */
 export function evaluateIf(expression: string, vars: Readonly<Record<string, string>>): boolean {
+  // A conjunction of the forms below (the templates' Git tag rule: pattern && image tag bound); no regex they emit holds " && ".
+  if (expression.includes(" && ")) return expression.split(" && ").every((part) => evaluateIf(part, vars));
   const value = (token: string) => (token.startsWith("$") ? (vars[token.slice(1)] ?? "") : JSON.parse(token));
   let m = /^(\$\w+) == ("[^"]*"|\$\w+)$/.exec(expression);
   if (m) return vars[m[1]!.slice(1)] !== undefined && value(m[1]!) === value(m[2]!);
