@@ -12,16 +12,19 @@ import { type PlatformConfig } from "./platform-config";
  * makes its section's rules read what is not there: that section is judged by the shape's line.
  */
 
-/** The top-level lists every rule iterates (environments refer to accounts): broken, they leave no rule a sound input. */
-const SKELETON = new Set(["config/accounts", "config/environments"]);
+/**
+ * The top-level lists every rule iterates (environments refer to accounts) and the project every
+ * resource name derives from: broken, they leave no rule a sound input.
+ */
+const SKELETON = new Set(["config/project", "config/accounts", "config/environments"]);
 
 /**
  * The part of the configuration whose rules' problems a broken field may cause (undefined: the
  * whole configuration). Its section (the object holding it: `url` missing from
  * `config/environments[0]/gitlab` is that section's); an element of a list of another kind (an
- * account given as a string) is its own; a top-level field (`project`, `backend`) is its own, but a
- * broken `accounts` or `environments` list, or a configuration that is not an object, is the whole
- * configuration's.
+ * account given as a string) is its own; a top-level field (`backend`) is its own, but a broken
+ * `project`, `accounts` or `environments` list, or a configuration that is not an object, is the
+ * whole configuration's.
  */
 function scopeOfBroken(b: BrokenField): string | undefined {
   if (b.fieldPath === "config" || SKELETON.has(b.fieldPath)) return undefined;

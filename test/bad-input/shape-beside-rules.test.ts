@@ -7,7 +7,7 @@ import { enrichedExample, type Json, placesOf, withValue, WRONG } from "./shape-
 
 /**
  * The rules run beside shape problems: a shape problem anywhere but in production (and but a
- * broken accounts or environments list, which every rule reads) leaves production's rule problem
+ * broken project, accounts or environments list, which every rule reads) leaves production's rule problem
  * (a cache expiry of 0) reported in the same run, beside the shape's lines.
  */
 
@@ -24,10 +24,16 @@ function violationsFor(config: Json): readonly Violation[] {
 const enriched = enrichedExample();
 const planted = withValue(enriched, ["environments", 2, "cache", "expirationDays"], 0);
 const EXPIRY = "config/environments[2]/cache expirationDays";
-// Anywhere but production and the two lists themselves (their elements are fair game).
-const places = placesOf(enriched, CONFIG_SHAPE).filter((p) => !(p.path[0] === "environments" && (p.path.length === 1 || p.path[1] === 2)) && !(p.path[0] === "accounts" && p.path.length === 1));
+// Anywhere but production, the project and the two lists themselves (their elements are fair game).
+const places = placesOf(enriched, CONFIG_SHAPE).filter(
+  (p) => !(p.path[0] === "environments" && (p.path.length === 1 || p.path[1] === 2)) && !(p.path[0] === "accounts" && p.path.length === 1) && !(p.path[0] === "project"),
+);
 
 describe("a shape problem hides no rule problem of another section", () => {
+  test("a broken project is its shape line only (every resource name derives from it)", () => {
+    expect(violationsFor(withValue(planted, ["project"], null)).map((v) => `${v.path} ${v.subject}`)).toEqual(["config project"]);
+  });
+
   test("the planted expiry alone is one problem", () => {
     expect(violationsFor(planted).map((v) => `${v.path} ${v.subject}`)).toEqual([EXPIRY]);
   });
