@@ -102,7 +102,7 @@ export function pullThroughPermissionTable(cacheRepositories: readonly string[],
     const repositories: Record<string, string[]> = Object.fromEntries(model.repositories.filter((r) => r.stack === "dev").map((repo) => [repo.name, ECR_ACTIONS.filter((action) => roleAllows(role, action, repo.arn))]));
     for (const name of cacheRepositories) {
       // The model's one cache repository per rule, `<prefix>/library/pull-through-probe`, carries the policies that apply there.
-      const probe = model.pullThrough.find((p) => name.startsWith(`${p.name.slice(0, -PROBE.length)}/`));
+      const probe = model.pullThrough.find((p) => p.name.endsWith(PROBE) && name.startsWith(`${p.name.slice(0, -PROBE.length)}/`));
       if (!probe) throw new Error(`${name} is under no pull-through cache rule of ${accountName}`);
       const resource = { arn: `${probe.arn.slice(0, -probe.name.length)}${name}`, account: probe.arn.split(":")[4]!, policies: probe.policies };
       repositories[name] = [...ECR_ACTIONS, ...PULL_THROUGH_IMPORT_ACTIONS].filter((action) => principalMay(role, action, resource));
