@@ -838,3 +838,12 @@ export { closestKey } from "./core/closest-key";
 export { type UnprotectedPullConfig } from "./platform/gitlab-config";
 export { type UnprotectedPullRegistry, unprotectedPullRegistriesOf, validateUnprotectedPull, validateUnprotectedPullEntries, withUnprotectedPull } from "./platform/unprotected-pull";
 export { UNPROTECTED_PULL_DESCRIPTION } from "./gitlab/docker-auth-config";
+
+// Pull-through cache repositories created up front (RegistrySettings pullThroughCache[].cachedRepositories).
+export {
+  type CacheRepositorySettings,
+  cachedRepositoryName,
+  createCachedRepository,
+  encryptionConfigurationOf,
+  validateCachedRepositories,
+} from "./registry/pull-through-repositories";
