@@ -1,15 +1,17 @@
 // The ECR pull-through cache of the fake registry (fake-registry.cjs), for the pipeline flow suite.
 //
-// With $FAKE_PULL_THROUGH (a JSON list of rules `{ prefix, upstreamRegistryUrl, resourceTags }`, read
-// from the synthesized aws_ecr_pull_through_cache_rule and aws_ecr_repository_creation_template
-// resources, see pull-through.ts), a pull by tag of `<prefix>/<upstream path>:<tag>` that the
+// With $FAKE_PULL_THROUGH (a JSON list of rules `{ prefix, upstreamRegistryUrl, resourceTags, repositories }`,
+// read from the synthesized aws_ecr_pull_through_cache_rule and aws_ecr_repository_creation_template
+// resources, and `repositories` from the account stack's aws_ecr_repository resources under the
+// prefix, the cache repositories created up front; see pull-through.ts), a pull by tag of `<prefix>/<upstream path>:<tag>` that the
 // registry does not hold yet imports the upstream image `<upstreamRegistryUrl>/<upstream path>:<tag>`
 // with the caller's credentials, as ECR does (Amazon ECR User Guide, "IAM permissions required to
 // sync an upstream registry with an Amazon ECR private registry", pull-through-cache-iam.html):
 // - `ecr:BatchImportUpstreamImage` "to retrieve the external image and import it to your private
 //   registry", on the cache repository;
 // - `ecr:CreateRepository` as well when the cache repository does not exist yet ("required if the
-//   repository storing the cached images doesn't already exist"): the first pull creates it;
+//   repository storing the cached images doesn't already exist"): the first pull creates it. A
+//   repository of the rule's `repositories` exists from the start (the account stack created it);
 // - `ecr:TagResource` as well when that creation applies resource tags from the repository
 //   creation template ("If tags are specified in the resource-creating action, AWS performs
 //   additional authorization on the ecr:CreateRepository action to verify if users have permissions
@@ -35,9 +37,14 @@ function ruleOf(env, repo) {
     .sort((a, b) => b.prefix.length - a.prefix.length)[0];
 }
 
+/** Whether the account stack created the cache repository `repo` up front (a synthesized aws_ecr_repository of `rule`). */
+function createdUpFront(rule, repo) {
+  return (rule.repositories ?? []).includes(repo);
+}
+
 /** The ECR actions a pull of `repo:tag` through `rule` needs besides the pull actions, in the registry's state now. */
 function importActions(state, rule, repo) {
-  if (state.repos[repo] !== undefined) return ["ecr:BatchImportUpstreamImage"];
+  if (state.repos[repo] !== undefined || createdUpFront(rule, repo)) return ["ecr:BatchImportUpstreamImage"];
   return ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository", ...(rule.resourceTags ? ["ecr:TagResource"] : [])];
 }
 
@@ -61,7 +68,10 @@ function importOnPull(state, env, repo, tag, deps) {
   }
   const role = env.AWS_ROLE_ARN || "";
   const at = { at: env.FAKE_NOW, pipeline: env.CI_PIPELINE_ID, run: env.FAKE_RUN, job: env.CI_JOB_NAME, role };
-  if (state.repos[repo] === undefined) {
+  if (state.repos[repo] === undefined && createdUpFront(rule, repo)) {
+    // Created by the account stack before any pull: nobody's pull creates it.
+    state.repos[repo] = { images: {}, pullThrough: { upstreamRegistryUrl: rule.upstreamRegistryUrl, createdUpFront: true } };
+  } else if (state.repos[repo] === undefined) {
     state.repos[repo] = { images: {}, pullThrough: { upstreamRegistryUrl: rule.upstreamRegistryUrl, createdBy: role, createdAt: env.FAKE_NOW } };
     state.events.push({ ...at, op: "pull-through-create", repo });
   }
@@ -75,4 +85,4 @@ function importOnPull(state, env, repo, tag, deps) {
   return "imported";
 }
 
-module.exports = { importOnPull, importActions, ruleOf };
+module.exports = { importOnPull, importActions, ruleOf, createdUpFront };

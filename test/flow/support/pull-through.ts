@@ -22,6 +22,11 @@ export interface PullThroughRule {
   readonly upstreamRegistryUrl: string;
   /** Whether the repository creation template that applies adds resource tags (the first pull then also needs `ecr:TagResource`). */
   readonly resourceTags: boolean;
+  /**
+   * The cache repositories that exist before any pull: the account stack's synthesized
+   * `aws_ecr_repository` resources whose name lies under the prefix (`cachedRepositories`).
+   */
+  readonly repositories: readonly string[];
 }
 
 /** The actions a pull through the cache may need besides the pull actions (Amazon ECR User Guide, pull-through-cache-iam.html). */
@@ -45,16 +50,19 @@ export function devAccountStack(stacks: ReadonlyMap<string, SynthJson> = example
  * The pull-through cache rules of a synthesized account stack (`aws_ecr_pull_through_cache_rule`), each
  * with whether its repository creation template (`applied_for` PULL_THROUGH_CACHE, the rule's prefix or
  * `ROOT`; Amazon ECR User Guide, "Templates to control repositories created during a pull through cache
- * action") adds resource tags.
+ * action") adds resource tags, and the cache repositories the stack creates up front (its
+ * `aws_ecr_repository` resources under the rule's prefix).
  */
 export function pullThroughRulesOf(account: SynthJson): PullThroughRule[] {
   const templates = resourceEntriesOf(account, "aws_ecr_repository_creation_template")
     .map(([, t]) => t)
     .filter((t) => (t.applied_for as string[] | undefined)?.includes("PULL_THROUGH_CACHE"));
+  const names = resourceEntriesOf(account, "aws_ecr_repository").map(([, repo]) => String(repo.name));
   return resourceEntriesOf(account, "aws_ecr_pull_through_cache_rule").map(([, rule]) => {
     const prefix = String(rule.ecr_repository_prefix);
     const template = templates.find((t) => t.prefix === prefix) ?? templates.find((t) => t.prefix === "ROOT");
-    return { prefix, upstreamRegistryUrl: String(rule.upstream_registry_url), resourceTags: Object.keys((template?.resource_tags ?? {}) as Json).length > 0 };
+    const repositories = names.filter((name) => name.startsWith(`${prefix}/`));
+    return { prefix, upstreamRegistryUrl: String(rule.upstream_registry_url), resourceTags: Object.keys((template?.resource_tags ?? {}) as Json).length > 0, repositories };
   });
 }
 
