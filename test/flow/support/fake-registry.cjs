@@ -12,8 +12,8 @@
 //   it, a role whose ARN contains "unprotected" may push only repositories under "/unprotected/";
 // - FROM / BASE_IMAGE references must exist in the registry;
 // - with $FAKE_PULL_THROUGH, ECR's pull-through cache: a pull of an image under a pull-through prefix
-//   that the registry does not hold imports it, and creates its repository on the first pull, only
-//   when the caller may (fake-pull-through.cjs);
+//   that the registry does not hold imports it, and creates its repository on the first pull (unless
+//   the account stack created it up front), only when the caller may (fake-pull-through.cjs);
 // - BuildKit registry caches (`docker buildx build --cache-to type=registry,ref=…`, buildctl
 //   `--export-cache type=registry,ref=…`) are pushed like images, under the same IAM and tag rules
 //   (a cache export into a protected repository by an unprotected role is refused); a cache import
