@@ -847,3 +847,12 @@ export { type InstanceReference, instanceReferencesOf, templatesEnvironmentsOf }
 
 // The templates' Git tag rule admits only Git tags whose image tags are Docker tags (first character, 128 characters).
 export { DOCKER_TAG_MAX_LENGTH, gitTagImageTagRegex, gitTagRoom, gitTagTemplateOf } from "./registry/release-tags";
+
+// Pull-through cache repositories created up front (RegistrySettings pullThroughCache[].cachedRepositories).
+export {
+  type CacheRepositorySettings,
+  cachedRepositoryName,
+  createCachedRepository,
+  encryptionConfigurationOf,
+  validateCachedRepositories,
+} from "./registry/pull-through-repositories";

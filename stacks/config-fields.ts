@@ -344,7 +344,7 @@ const account = {
   stateKey: str,
   registry: section({
     scanning: section({ scanType: loose(str), frequency: loose(str) } satisfies ShapeOf<RegistryScanningOptions>),
-    pullThroughCache: listOf(section({ upstream: required(loose(str)), prefix: str, credentialSecretArn: str } satisfies ShapeOf<PullThroughCacheRuleOptions>)),
+    pullThroughCache: listOf(section({ upstream: required(loose(str)), prefix: str, credentialSecretArn: str, cachedRepositories: strings } satisfies ShapeOf<PullThroughCacheRuleOptions>)),
     cachedImageExpiryDays: loose(num),
   } satisfies ShapeOf<NonNullable<AccountConfig["registry"]>>),
   identity: section({ existingOidcProviders: strings } satisfies ShapeOf<AccountIdentityConfig>),

@@ -116,7 +116,13 @@ export const exampleConfig: PlatformConfig = {
       // The role every nonprod stack's AWS provider assumes (see docs/deploy.md, "Credentials").
       deployRole: { roleArn: "arn:aws:iam::111111111111:role/acme-ci-deploy" },
       registry: {
-        pullThroughCache: [{ upstream: "ecr-public" }, { upstream: "quay" }, { upstream: "k8s" }],
+        pullThroughCache: [
+          // alpine is the base image of the example's applications: its cache repository exists before
+          // any pull, so a merge request may pull a new alpine tag before a protected pipeline did.
+          { upstream: "ecr-public", cachedRepositories: ["docker/library/alpine"] },
+          { upstream: "quay" },
+          { upstream: "k8s" },
+        ],
       },
     },
     {

@@ -8,6 +8,14 @@ import { isUnresolved } from "../core/tokens";
 import { renderLifecyclePolicy, validateLifecyclePolicy, type LifecyclePolicyDocument } from "./lifecycle/policy";
 import { type RepositoryEncryption } from "./repository";
 import { checkAgainstAwsProvider } from "../core/provider-context";
+import { type EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import {
+  type CacheRepositorySettings,
+  cachedRepositoryName,
+  createCachedRepository,
+  encryptionConfigurationOf,
+  validateCachedRepositories,
+} from "./pull-through-repositories";
 
 /** Upstream registries ECR pull-through cache supports, with their registry URL. */
 export const PULL_THROUGH_UPSTREAMS = {
@@ -38,6 +46,22 @@ export interface PullThroughCacheRuleOptions {
    * @default none
    */
   readonly credentialSecretArn?: string;
+  /**
+   * Upstream repository paths (the image's path in the upstream registry, without registry host
+   * and tag, e.g. `docker/library/alpine` for `public.ecr.aws/docker/library/alpine`) whose cache
+   * repositories `<prefix>/<path>` the account stack creates up front, with the settings the
+   * repository creation template gives the repositories ECR creates on a first pull (encryption,
+   * tag mutability, lifecycle policy, repository policy and resource tags: one
+   * {@link CacheRepositorySettings} for both; no `force_delete`). A first pull needs
+   * `ecr:CreateRepository` only when the cache repository does not exist yet (Amazon ECR User
+   * Guide, pull-through-cache-iam.html), which unprotected CI roles may not do: list the base
+   * images merge requests pull before a protected pipeline has pulled them. The full name must be
+   * an ECR repository name (2-256 characters: Amazon ECR API Reference, CreateRepository).
+   * @default none (every cache repository is created by its first pull)
+   * @throws ValidationError for an empty path, a path starting with the prefix, a full name outside
+   *   the ECR repository name grammar, or a repository listed twice in the registry
+   */
+  readonly cachedRepositories?: readonly string[];
 }
 
 /**
@@ -128,6 +152,13 @@ export class RegistrySettings extends Construct {
   public readonly pullThroughCacheRules: readonly PullThroughCacheRuleInfo[];
   /** The lifecycle policy applied to repositories created by pull-through cache. */
   public readonly cacheLifecyclePolicy: LifecyclePolicyDocument;
+  /**
+   * The settings of every pull-through cache repository: those the creation template gives and
+   * those of the repositories created up front (undefined without pull-through cache rules).
+   */
+  public readonly cacheRepositorySettings?: CacheRepositorySettings;
+  /** The cache repositories created up front (`cachedRepositories` of each rule), by full name. */
+  public readonly cachedRepositories: ReadonlyMap<string, EcrRepository>;
 
   public constructor(scope: Construct, id: string, props: RegistrySettingsProps = {}) {
     super(scope, id);
@@ -161,6 +192,7 @@ export class RegistrySettings extends Construct {
 
     this.cacheLifecyclePolicy = cacheLifecyclePolicyOf(props.cachedImageExpiryDays ?? 30);
 
+    const cached = new Map<string, EcrRepository>();
     if (rules.size > 0) {
       const encryption = props.cacheEncryption ?? { type: "AES256" };
       check(encryption.type !== "KMS" || props.creationTemplateRoleArn !== undefined, {
@@ -170,20 +202,31 @@ export class RegistrySettings extends Construct {
         rule: "a repository creation template with KMS encryption needs a role ECR can assume to use the key",
         fix: "pass creationTemplateRoleArn, or use AES256 encryption for cached repositories",
       });
+      const settings: CacheRepositorySettings = {
+        imageTagMutability: "MUTABLE",
+        encryption,
+        lifecyclePolicy: renderLifecyclePolicy(this.cacheLifecyclePolicy),
+      };
+      this.cacheRepositorySettings = settings;
       new EcrRepositoryCreationTemplate(this, "pull-through-template", {
         prefix: "ROOT",
         appliedFor: ["PULL_THROUGH_CACHE"],
         description: "Repositories created on first pull through the cache",
-        imageTagMutability: "MUTABLE",
-        encryptionConfiguration: [
-          encryption.type === "KMS"
-            ? { encryptionType: "KMS", ...(encryption.kmsKeyArn ? { kmsKey: encryption.kmsKeyArn } : {}) }
-            : { encryptionType: "AES256" },
-        ],
-        lifecyclePolicy: renderLifecyclePolicy(this.cacheLifecyclePolicy),
+        imageTagMutability: settings.imageTagMutability,
+        encryptionConfiguration: [encryptionConfigurationOf(settings.encryption)],
+        lifecyclePolicy: settings.lifecyclePolicy,
+        ...(settings.repositoryPolicy !== undefined ? { repositoryPolicy: settings.repositoryPolicy } : {}),
+        ...(settings.resourceTags !== undefined ? { resourceTags: { ...settings.resourceTags } } : {}),
         ...(props.creationTemplateRoleArn ? { customRoleArn: props.creationTemplateRoleArn } : {}),
       });
+      ruleInfos.forEach((info, i) => {
+        for (const upstreamPath of props.pullThroughCache![i]!.cachedRepositories ?? []) {
+          const name = cachedRepositoryName(info.prefix, upstreamPath);
+          cached.set(name, createCachedRepository(this, name, settings));
+        }
+      });
     }
+    this.cachedRepositories = cached;
   }
 }
 
@@ -224,10 +267,11 @@ export const REGISTRY_SCAN_FREQUENCIES = ["SCAN_ON_PUSH", "CONTINUOUS_SCAN", "MA
  * scanning type and frequency (ENHANCED for continuous scans), each pull-through rule's upstream
  * ({@link PULL_THROUGH_UPSTREAMS}), prefix (2-30 characters, unique) and credential (a
  * Secrets Manager secret named `ecr-pullthroughcache/…` in the registry's account and region, for
- * the upstreams that need one; none for the others), and the cached images' expiry (the lifecycle
+ * the upstreams that need one; none for the others), the cache repositories it creates up front
+ * (`cachedRepositories`: see {@link validateCachedRepositories}), and the cached images' expiry (the lifecycle
  * policy's rules). Unresolved tokens are not checked.
  * @param path where the settings are given: a construct path or a config path such as `config/accounts[0]/registry`
- * @throws ValidationError naming `path` (or `<path>/pullThroughCache[<i>]`), the value, the rule and the fix
+ * @throws ValidationError naming `path` (or `<path>/pullThroughCache[<i>]`, `.../cachedRepositories[<j>]`), the value, the rule and the fix
  */
 export function validateRegistrySettings(path: string, props: RegistrySettingsProps): void {
   const { scanType, frequency } = scanningOf(props.scanning);
@@ -241,6 +285,7 @@ export function validateRegistrySettings(path: string, props: RegistrySettingsPr
     fix: 'use frequency "SCAN_ON_PUSH", or scanType "ENHANCED"',
   });
   const prefixes = new Set<string>();
+  const cachedNames = new Set<string>();
   (props.pullThroughCache ?? []).forEach((options, i) => {
     const where = `${path}/pullThroughCache[${i}]`;
     const upstream = Object.hasOwn(PULL_THROUGH_UPSTREAMS, options.upstream) ? PULL_THROUGH_UPSTREAMS[options.upstream] : undefined;
@@ -263,6 +308,7 @@ export function validateRegistrySettings(path: string, props: RegistrySettingsPr
     });
     prefixes.add(prefix);
     validateCredential(where, options, upstream.needsCredential, props);
+    validateCachedRepositories(where, prefix, options.cachedRepositories, cachedNames);
   });
   validateLifecyclePolicy(`${path}/cachedImageExpiryDays`, cacheLifecyclePolicyOf(props.cachedImageExpiryDays ?? 30));
 }

@@ -72,8 +72,9 @@ export interface IamModel {
   readonly repositories: readonly RepositoryNode[];
   /**
    * The repositories ECR creates on a first pull through a pull-through cache rule (one
-   * representative, `<prefix>/library/pull-through-probe`, per rule): what every job's
-   * base images come from.
+   * representative, `<prefix>/library/pull-through-probe`, per rule), and the cache repositories
+   * the account stack creates up front under a rule's prefix (`cachedRepositories`): what every
+   * job's base images come from.
    */
   readonly pullThrough: readonly RepositoryNode[];
   readonly keys: readonly KeyNode[];
@@ -168,10 +169,16 @@ export function buildIamModel(stacks: ReadonlyMap<string, SynthJson>): IamModel 
       const name = resolve(String(policy.repository));
       repositoryPolicies.set(name, [...(repositoryPolicies.get(name) ?? []), JSON.parse(resolve(String(policy.policy))) as Doc]);
     }
+    const cachePrefixes = values(json, "aws_ecr_pull_through_cache_rule").map(([, rule]) => String(rule.ecr_repository_prefix));
     for (const [, repo] of values(json, "aws_ecr_repository")) {
       const name = String(repo.name);
       const tags = (repo.tags ?? {}) as Record<string, string>;
       const arn = `arn:aws:ecr:${region}:${account}:repository/${name}`;
+      // A pull-through cache repository created up front (cachedRepositories): every pull through the rule caches into it.
+      if (cachePrefixes.some((prefix) => name.startsWith(`${prefix}/`))) {
+        pullThrough.push({ stack, name, arn, trust: "pull-through", policies: [...(repositoryPolicies.get(name) ?? []), ...registryPolicies] });
+        continue;
+      }
       repositories.push({ stack, name, arn, ...(tags.tenant ? { tenant: tags.tenant } : {}), ...(tags.trust ? { trust: tags.trust } : {}), policies: [...(repositoryPolicies.get(name) ?? []), ...registryPolicies] });
     }
     const templates = values(json, "aws_ecr_repository_creation_template").map(([, t]) => t);

@@ -9,6 +9,8 @@
  * pull, and every later pull (protected builds too) would cache into it. So every role an unprotected
  * actor or an unprotected runner host reaches may import into existing cache repositories
  * (BatchImportUpstreamImage) but not create them; protected CI roles and protected runner hosts may.
+ * The account stack may create cache repositories up front (`cachedRepositories`, with the template's
+ * settings): unprotected roles import into those as into any existing one.
  * Decided by the IAM evaluator over every synthesized stack of the example app.
  */
 import { boundaryViolations, reachedBy, runnerHostReach } from "./boundaries";
@@ -49,6 +51,16 @@ describe("attack paths: creating pull-through cache repositories", () => {
     const dev = unprotected.find((r) => r.name === "acme-ci-dev-app-unprotected")!;
     expect(probesOf(dev).length).toBeGreaterThan(0);
     expect(probesOf(dev).filter((repo) => !may(dev, "ecr:BatchImportUpstreamImage", repo) || !may(dev, "ecr:BatchGetImage", repo))).toEqual([]);
+  });
+
+  test("cache repositories created up front (cachedRepositories): pull-through repositories, which unprotected CI roles import into and still may not create", () => {
+    const listed = base.model.pullThrough.filter((r) => !r.name.endsWith("/library/pull-through-probe"));
+    expect(listed.map((r) => `${r.stack} ${r.name}`)).toEqual(["account-nonprod ecr-public/docker/library/alpine"]);
+    expect(base.model.repositories.filter((r) => listed.some((l) => l.arn === r.arn))).toEqual([]);
+    const dev = unprotected.find((r) => r.name === "acme-ci-dev-app-unprotected")!;
+    const alpine = listed[0]!;
+    expect(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:PutImage"].filter((a) => may(dev, a, alpine))).toEqual(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage"]);
+    expect(unprotected.filter((role) => may(role, "ecr:CreateRepository", alpine) || may(role, "ecr:PutImage", alpine)).map((r) => r.name)).toEqual([]);
   });
 
   test("protected CI roles and the protected pool's runner hosts may create them (the first pull of a new upstream image)", () => {

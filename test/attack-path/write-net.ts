@@ -226,7 +226,7 @@ export function protectedWritesOf(scenario: Scenario, role: RoleNode, tenants: R
   const ownCache = env ? buckets.map((b) => `${b}/${cachePathOf(env.config, "unprotected")}`) : [];
   const targets = targetsFor(scenario, { repositories: ownRepositories, cache: ownCache, stack: role.stack });
   const pullThroughPrefixes = scenario.model.pullThrough
-    .filter((r) => r.arn.split(":")[4] === role.account)
+    .filter((r) => r.arn.split(":")[4] === role.account && r.name.endsWith("/library/pull-through-probe"))
     .map((r) => r.arn.slice(0, r.arn.length - "/library/pull-through-probe".length) + "/*");
   // The Auto Scaling groups the role itself scales (the docker-autoscaler manager's own worker groups), in its stack.
   // (Read from the statements as written: their ARNs hold Terraform references for partition, region and account.)

@@ -8,6 +8,7 @@ import { evaluateValue } from "../terraform-eval";
 import { blocks, isExpression, isTrue, type StackModel } from "../stack-model";
 import { noteRuleShortcut, ruleShortcutOn } from "../shortcuts";
 import { keepRulesShield } from "./lifecycle-shield";
+import { isCacheRepositoryPolicy, pullThroughCacheRepositories } from "./pull-through-cache";
 import { violationsOf } from "./violations";
 
 const REPOSITORY = "aws_ecr_repository";
@@ -186,7 +187,7 @@ function lifecycleProblems(address: string, policy: unknown, protectedTags: read
   });
 }
 
-/** ECR003: simulated lifecycle policies never expire an image carrying a protected tag. */
+/** ECR003: simulated lifecycle policies never expire an image carrying a protected tag (the policies of pull-through cache repositories, see {@link pullThroughCacheRepositories}, are not simulated: they hold upstream images). */
 export const lifecycleExpiresProtectedTags: SecurityRule = {
   id: "ECR003",
   title: "ECR lifecycle policy can expire protected tags",
@@ -197,7 +198,9 @@ export const lifecycleExpiresProtectedTags: SecurityRule = {
   check: (model, options) => {
     // Repositories of one tag scheme share their policy text: simulate each text once.
     const byText = new Map<unknown, readonly string[]>();
-    return violationsOf(model.resources("aws_ecr_lifecycle_policy"), (e) => {
+    // Pull-through cache repositories created up front hold upstream images, not the platform's protected tags.
+    const cache = pullThroughCacheRepositories(model);
+    return violationsOf(model.resources("aws_ecr_lifecycle_policy").filter((e) => !isCacheRepositoryPolicy(e, cache)), (e) => {
       const policy = e.config.policy;
       if (!byText.has(policy)) byText.set(policy, problemsOfText(e.address, policy, options.protectedTags, options.protectedKeepCount));
       return [...byText.get(policy)!];
@@ -223,8 +226,9 @@ function problemsOfText(address: string, policy: unknown, protectedTags: readonl
  * ECR004: repositories (and repository creation templates for pushed or replicated repositories)
  * keep image tags immutable. The provider's default for `image_tag_mutability` is `MUTABLE`;
  * `IMMUTABLE` and `IMMUTABLE_WITH_EXCLUSION` (immutable except for the tags of the exclusion
- * filters, e.g. `latest`, `MR-*`) pass. Pull-through-cache templates are not checked: the cache
- * updates upstream tags such as `latest` in place.
+ * filters, e.g. `latest`, `MR-*`) pass. Pull-through-cache templates, and the cache repositories
+ * created up front under a pull-through cache rule's prefix in the same stack, are not checked: the
+ * cache updates upstream tags such as `latest` in place.
  * Source: Amazon ECR User Guide, "Preventing image tags from being overwritten"; Terraform AWS
  * provider docs for aws_ecr_repository (`image_tag_mutability`, default MUTABLE).
  */
@@ -242,10 +246,11 @@ export const mutableTags: SecurityRule = {
     ).concat(uncheckedMutability(model)),
 };
 
-/** Repositories, and creation templates other than pull-through-cache-only ones. */
+/** Repositories other than pull-through cache repositories, and creation templates other than pull-through-cache-only ones. */
 function mutabilityTargets(model: StackModel) {
+  const cache = pullThroughCacheRepositories(model);
   return [
-    ...model.resources(REPOSITORY),
+    ...model.resources(REPOSITORY).filter((e) => !cache.includes(e)),
     ...model
       .resources("aws_ecr_repository_creation_template")
       .filter((t) => !(Array.isArray(t.config.applied_for) && t.config.applied_for.length === 1 && t.config.applied_for[0] === "PULL_THROUGH_CACHE")),

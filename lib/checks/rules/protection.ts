@@ -1,5 +1,6 @@
 import { type SecurityRule } from "../rule";
 import { blocks, isTrue, type StackElement } from "../stack-model";
+import { pullThroughCacheRepositories } from "./pull-through-cache";
 import { violationsOf } from "./violations";
 
 const DATA_TYPES = ["aws_ecr_repository", "aws_ecrpublic_repository", "aws_ebs_volume", "aws_instance"];
@@ -19,7 +20,7 @@ function unprotectedData(e: StackElement): string[] {
     .map((d) => `its data volume ${typeof d.device_name === "string" ? d.device_name : "(ebs_block_device)"} is deleted with the instance (no prevent_destroy, delete_on_termination is not false)`);
 }
 
-/** DATA001: in production, registries and data volumes carry Terraform's prevent_destroy. */
+/** DATA001: in production, registries and data volumes carry Terraform's prevent_destroy (pull-through cache repositories excepted, see {@link pullThroughCacheRepositories}). */
 export const productionDestroyProtection: SecurityRule = {
   id: "DATA001",
   title: "Production data without destroy protection",
@@ -27,5 +28,11 @@ export const productionDestroyProtection: SecurityRule = {
   severity: "error",
   resourceTypes: DATA_TYPES,
   fix: "add lifecycle { prevent_destroy = true } (ContainerRepository: preventDestroy: true; other constructs: resource.lifecycle or addOverride(\"lifecycle.prevent_destroy\", true))",
-  check: (model, options) => (options.production ? violationsOf(model.resources(...DATA_TYPES), unprotectedData) : []),
+  // Pull-through cache repositories created up front hold copies of upstream images (the next pull fetches them
+  // again) and have no force_delete, so Terraform cannot delete one that holds images: not checked.
+  check: (model, options) => {
+    if (!options.production) return [];
+    const cache = pullThroughCacheRepositories(model);
+    return violationsOf(model.resources(...DATA_TYPES).filter((e) => !cache.includes(e)), unprotectedData);
+  },
 };

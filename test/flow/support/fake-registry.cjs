@@ -11,6 +11,9 @@
 //   allowed only when the job's role ($AWS_ROLE_ARN) holds the action on that repository; without
 //   it, a role whose ARN contains "unprotected" may push only repositories under "/unprotected/";
 // - FROM / BASE_IMAGE references must exist in the registry;
+// - with $FAKE_PULL_THROUGH, ECR's pull-through cache: a pull of an image under a pull-through prefix
+//   that the registry does not hold imports it, and creates its repository on the first pull (unless
+//   the account stack created it up front), only when the caller may (fake-pull-through.cjs);
 // - BuildKit registry caches (`docker buildx build --cache-to type=registry,ref=…`, buildctl
 //   `--export-cache type=registry,ref=…`) are pushed like images, under the same IAM and tag rules
 //   (a cache export into a protected repository by an unprotected role is refused); a cache import
@@ -43,6 +46,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const crypto = require("node:crypto");
+const pullThrough = require("./fake-pull-through.cjs");
 
 const MAX_TAGS_PER_IMAGE = 1000;
 const OCI_IMAGE_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -286,6 +290,8 @@ function exportCache(state, env, value) {
 function requireImage(state, env, ref, why) {
   const { repo, tag, digest } = parseRef(ref);
   authorize(env, repo, ...PULL);
+  // A pull under a pull-through prefix imports what the cache does not hold yet (with the caller's credentials).
+  if (digest === undefined) pullThrough.importOnPull(state, env, repo, tag, { authorize, RegistryError });
   const byDigest = digest !== undefined && state.repos[repo]?.images[digest];
   const found = digest !== undefined ? (byDigest ? { digest, image: byDigest } : undefined) : findTag(state, repo, tag);
   if (!found) throw new RegistryError("ImageNotFoundException", `${why}: ${ref} does not exist`);

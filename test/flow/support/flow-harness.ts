@@ -11,7 +11,9 @@ import { shimScript, startRegistryServer } from "./registry-server";
 export interface RegistryImage {
   tags: string[];
   pushedAt: string;
-  kind: "content" | "commit" | "cache";
+  kind: "content" | "commit" | "cache" | "upstream";
+  /** The upstream reference an image imported through a pull-through cache rule came from. */
+  upstream?: string;
   inputs?: string;
   commit?: string;
   base?: string;
@@ -52,7 +54,8 @@ export interface RegistryEvent {
   from?: string;
 }
 export interface RegistryState {
-  repos: Record<string, { images: Record<string, RegistryImage> }>;
+  /** Repositories by name; a pull-through cache repository records who created it (fake-pull-through.cjs). */
+  repos: Record<string, { images: Record<string, RegistryImage>; pullThrough?: { upstreamRegistryUrl: string; createdBy: string; createdAt: string } }>;
   events: RegistryEvent[];
 }
 interface FakeRegistryModule {

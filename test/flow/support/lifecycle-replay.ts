@@ -66,6 +66,8 @@ export function recordedShapes(state: RegistryState, pipelines: readonly FlowPip
         digest = `old:${origin.repo}:${templateOf(origin.tag)}`;
       }
       const image = state.repos[e.repo!]?.images[e.digest!];
+      // Images imported through the pull-through cache are never tagged by a pipeline (no role may push there).
+      if (image?.kind === "upstream") throw new Error(`${pipeline.name} tagged ${e.repo}:${e.tag}, an image imported through the pull-through cache`);
       const kind = e.tag === "buildcache" ? "cache" : e.tag!.startsWith("inputs-") ? "content" : (image?.kind ?? "commit");
       return { repo: e.repo!, tag: templateOf(e.tag!), role: e.role!, offsetMs: Date.parse(e.at) - start, digest, kind };
     });
