@@ -37,7 +37,7 @@ import { toolboxSourceOf } from "./toolbox-source";
 import { tenantRepositoriesOf } from "./tenant-repositories";
 import { buildDeployRecords, type LastGoodDigestRecords } from "./deploy-records";
 import { grantPromotionPull, promotionPullPrincipals } from "./promotion-grants";
-import { validateDeployConfig } from "./promotion";
+import { validateDeployConfig } from "./deploy-config";
 import { type ProtectedDeployEnvironments } from "../gitlab/deploy-environments";
 
 import { type GitLabCiPlatformProps, type RunnerPoolInfo } from "./platform-props";
