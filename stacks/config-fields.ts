@@ -26,7 +26,7 @@ import {
 import { type ProjectConfig, type RepositoryConfig } from "../lib/platform/tenancy";
 import { type PullThroughCacheRuleOptions, type RegistryScanningOptions } from "../lib/registry/registry-settings";
 import { type TagKindOptions, type TagSchemeProps } from "../lib/registry/tag-scheme";
-import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../lib/runner/fleet-props";
+import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../lib/runner/fleet-group-options";
 import { type OfficeHoursOptions } from "../lib/runner/schedule";
 import { type RunnerHostVersions } from "../lib/runner/user-data";
 import { type AccountDeployRole } from "./aws-provider";

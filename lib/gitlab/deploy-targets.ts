@@ -1,7 +1,7 @@
 import { IAM_ROLE_ARN, validateRegion } from "../core/aws";
 import { check } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
-import { isTenantProjectPath } from "../platform/tenancy-validation";
+import { isTenantProjectPath } from "./project-path";
 
 /*
  * The values a protected promote, deploy (with its smoke test) or rollback job acts on, pinned as literals

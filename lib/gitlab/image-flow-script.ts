@@ -1,4 +1,5 @@
 import { INPUTS_HASH_FUNCTION_LINES } from "./image-inputs-script";
+import { PLATFORM_VARIABLES } from "./platform-variables";
 import { RETAG_FUNCTION_LINES } from "./retag-script";
 /**
  * The shell functions of the image-reuse templates' build jobs (POSIX sh, shellcheck-clean,
@@ -68,14 +69,12 @@ import { RETAG_FUNCTION_LINES } from "./retag-script";
  * two-line Dockerfile that needs no cache.
  */
 
-import { IMAGE_BUILDER_VARIABLE } from "../runner/image-builder";
-
 /** Variables the functions read besides their arguments. */
 export const IMAGE_FLOW_ENVIRONMENT = {
   /** `ecr` or `gitlab`: how tags are looked up and copied. */
   registryKind: "PLATFORM_REGISTRY_KIND",
-  /** The runner pool's builder (`IMAGE_BUILDERS` of runner/image-builder): `docker` (default), `buildkit-rootless`, or `none` (builds fail with a message). */
-  builder: IMAGE_BUILDER_VARIABLE,
+  /** The runner pool's builder (`IMAGE_BUILDERS` of runner/image-builder, which sets it on the runner): `docker` (default), `buildkit-rootless`, or `none` (builds fail with a message). */
+  builder: PLATFORM_VARIABLES.imageBuilder,
 } as const;
 
 const LINES = [

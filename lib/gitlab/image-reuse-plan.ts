@@ -7,7 +7,7 @@ import { globIncludes, validateReleaseTagPattern } from "../identity/ref-pattern
 import { DOCKER_TAG_MAX_LENGTH, gitTagImageTagRegex, gitTagRoom, gitTagRuleRegex, gitTagsOf, gitTagTemplateOf, releaseTagPatternOf } from "../registry/release-tags";
 import { ciTagVariables } from "../registry/tag-kinds";
 import { INPUTS_HASH_VARIABLE, type TagKind, type TagScheme } from "../registry/tag-scheme";
-import { type TrustLevel } from "../platform/tenancy";
+import { type TrustLevel } from "../core/trust";
 
 /**
  * Which tag kinds each kind of pipeline pushes. Each list names exactly one per-commit kind

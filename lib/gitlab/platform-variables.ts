@@ -34,7 +34,7 @@ export const PLATFORM_VARIABLES = {
   trust: "PLATFORM_TRUST",
   /** The per-commit tag of the pipeline's images, set by the templates' workflow rules. */
   imageTag: "PLATFORM_IMAGE_TAG",
-  /** The runner pool's image builder, `docker` or `buildkit-rootless` (set on the runner). */
+  /** The runner pool's image builder, `docker`, `buildkit-rootless` or `none` (set on the runner: `IMAGE_BUILDER_VARIABLE`). */
   imageBuilder: "PLATFORM_IMAGE_BUILDER",
   /** Audience of the OIDC token (`id_tokens:aud`). */
   audience: "PLATFORM_OIDC_AUDIENCE",

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { dnsSuffixOf, partitionOf, validateAccountId, validateRegion } from "../core/aws";
 import { check, checkOneOf } from "../core/errors";
-import { TRUST_LEVELS, type TrustLevel } from "../platform/tenancy";
+import { TRUST_LEVELS, type TrustLevel } from "../core/trust";
 import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { ECR_AUTH_ACTION, ECR_PULL_ACTIONS } from "../registry/repository";
 import { type PullThroughCacheRuleInfo } from "../registry/registry-settings";

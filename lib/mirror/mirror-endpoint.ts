@@ -1,5 +1,5 @@
 import { type IGrantable } from "../core/iam";
-import { type TrustLevel } from "../platform/tenancy";
+import { type TrustLevel } from "../core/trust";
 
 /**
  * What a registry mirror offers runner hosts and CI templates. Produced by

@@ -6,7 +6,7 @@ import { validateManagedPolicyArns, validateMaxSessionDuration } from "../identi
 import { validateNetworkAddressing } from "../network/network";
 import { resolveTagScheme, validateRetention } from "../registry/tag-scheme";
 import { validateRunnerLimit } from "../runner/config-toml-validation";
-import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../runner/fleet-props";
+import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../runner/fleet-group-options";
 import { validateFleetCapacity, validateImageStorage, validateMaxJobTimeout, validatePurchaseOptions } from "../runner/fleet-validation";
 import { DOCKER_ACCESS_MODES } from "../runner/runner-config-model";
 import { officeHours, type RunnerSchedule } from "../runner/schedule";

@@ -17,7 +17,7 @@
  * This module imports only types of the configuration (like runner-pools.ts).
  */
 import { check } from "../core/errors";
-import { forbiddenHostPathOf, type untrustedJobVolumeProblem } from "../core/host-path";
+import { forbiddenHostPathOf } from "../core/host-path";
 import { type RunnerRegistrationConfig } from "./environment-config";
 import { controlsHost, type PoolRunner, type RunnerPoolName, takesUnprotectedJobs } from "./runner-pools";
 
@@ -42,7 +42,7 @@ export interface DeployHostProblem {
  *   `/proc`, ...), read-only or not;
  * - any other host directory mounted writable: a job can plant what root or another job runs
  *   there (`/usr/local/bin`, `/etc/systemd/system`, `/etc/cron.d` are run by the host; a denylist
- *   misses the next such directory, the reasoning of {@link untrustedJobVolumeProblem}).
+ *   misses the next such directory, the reasoning of `untrustedJobVolumeProblem` in lib/core/host-path.ts).
  * A read-only host directory outside those paths, a container path (`/cache`) and a named docker
  * volume (`gomod:/go/pkg/mod`) do not.
  */

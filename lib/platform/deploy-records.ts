@@ -4,7 +4,7 @@ import { check } from "../core/errors";
 import { type IGrantable } from "../core/iam";
 import { type EnvironmentConfig, type PlatformInfo } from "./config";
 import { ProtectedDeployEnvironments } from "../gitlab/deploy-environments";
-import { lastGoodDigestParameterArn, lastGoodDigestParameterName, protectsDeployEnvironment, recordsLastGoodDigest } from "./promotion";
+import { lastGoodDigestParameterArn, lastGoodDigestParameterName, protectsDeployEnvironment, recordsLastGoodDigest } from "./deploy-config";
 import { tenantsOf } from "./tenancy";
 
 /** What the deploy jobs write before the first smoke test passes: no digest to roll back to yet. */

@@ -91,7 +91,7 @@ export interface EnvironmentConfig {
    * @default none
    */
   readonly runners?: RunnersConfig;
-  // ---- Promotion and deployment (lib/platform/promotion.ts) ----
+  // ---- Promotion and deployment (lib/platform/promotion.ts, lib/platform/deploy-config.ts) ----
   /**
    * Promote images into this environment by digest from another one (`{}`: the environment
    * listed before this one), with a protected job of this environment per pipeline.

@@ -1,10 +1,9 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { RunnerCacheBucket } from "../cache/cache-bucket";
-import { check } from "../core/errors";
-import { EcrPullThroughMirror, type PullThroughCacheRuleSource } from "../mirror/ecr-pull-through-mirror";
+import { EcrPullThroughMirror } from "../mirror/ecr-pull-through-mirror";
 import { type MirrorEndpoint } from "../mirror/mirror-endpoint";
-import { NexusMirror } from "../mirror/nexus-mirror";
+import { type NexusMirror } from "../mirror/nexus-mirror";
 import { ExistingNetwork } from "../network/existing-network";
 import { Network } from "../network/network";
 import { type NetworkRef } from "../network/network-ref";
@@ -15,19 +14,9 @@ import { type DockerAutoscalerFleet } from "../runner/autoscaler/docker-autoscal
 import { type RunnerFleet } from "../runner/fleet";
 import { IMAGE_BUILDER_VARIABLE } from "../runner/image-builder";
 import { SecretsKey } from "../secrets/secrets-key";
-import {
-  cacheBucketNameOf,
-  type EnvironmentConfig,
-  type NexusMirrorConfig,
-  type PlatformInfo,
-  runnerFleetName,
-  runnersOf,
-  validateEnvironmentConfig,
-} from "./config";
+import { cacheBucketNameOf, runnerFleetName, runnersOf, validateEnvironmentConfig } from "./config";
 import { buildRunnerFleets } from "./runner-fleets";
-import { architectureOfInstanceType } from "../runner/architecture";
 import { type RunnerFleetDashboard } from "../runner/dashboard";
-import { type RunnerHostArchitecture } from "../runner/user-data";
 import { runnerPoolsOf } from "./runner-pools";
 import { tenantsOf } from "./tenancy";
 import { EnvironmentIdentity, type TenantRepositories } from "./environment-identity";
@@ -37,7 +26,8 @@ import { toolboxSourceOf } from "./toolbox-source";
 import { tenantRepositoriesOf } from "./tenant-repositories";
 import { buildDeployRecords, type LastGoodDigestRecords } from "./deploy-records";
 import { grantPromotionPull, promotionPullPrincipals } from "./promotion-grants";
-import { validateDeployConfig } from "./promotion";
+import { validateDeployConfig } from "./deploy-config";
+import { buildPlatformMirror } from "./platform-mirror";
 import { type ProtectedDeployEnvironments } from "../gitlab/deploy-environments";
 
 import { type GitLabCiPlatformProps, type RunnerPoolInfo } from "./platform-props";
@@ -46,7 +36,7 @@ export { type GitLabCiPlatformProps, type PlatformPromotion, type RunnerPoolInfo
 
 /**
  * The GitLab CI platform of one environment: it composes, from one typed
- * {@link EnvironmentConfig}, the container repositories (one tag scheme for
+ * {@link GitLabCiPlatformProps.environment | EnvironmentConfig}, the container repositories (one tag scheme for
  * lifecycle rules, templates and variables), the runner network, the S3
  * runner cache, the registry mirror (Nexus host or ECR pull-through), the CI
  * identities, the GitLab side (runner registrations, group CI/CD variables,
@@ -221,28 +211,14 @@ export class GitLabCiPlatform extends Construct {
 
     this.cache = new RunnerCacheBucket(this, "runner-cache", { bucketName: cacheBucketNameOf(platform, env), region: env.region, ...env.cache });
     new TerraformOutput(this, "runner-cache-bucket", { staticId: true, value: this.cache.bucketName, description: "S3 bucket of the runner cache" });
-    this.mirror = this.buildMirror(platform, env, props.registrySettings);
+    this.mirror = buildPlatformMirror(this, {
+      platform,
+      env,
+      ...(props.registrySettings ? { registrySettings: props.registrySettings } : {}),
+      ...(this.network ? { network: this.network } : {}),
+      ...(secretsKey ? { secretsKey } : {}),
+    });
     this.mirrorEndpoint = this.mirror?.endpoint;
-    if (this.mirror) {
-      new TerraformOutput(this, "mirror-image-prefixes", {
-        staticId: true,
-        value: this.mirror.endpoint.imagePrefixes,
-        description: "Image-name prefixes that pull through the mirror, by upstream registry",
-      });
-      new TerraformOutput(this, "mirror-registry-mirrors", {
-        staticId: true,
-        value: this.mirror.endpoint.registryMirrors,
-        description: "Docker Hub registry mirrors for daemon.json (none for an ECR pull-through mirror: use the image prefixes)",
-      });
-    }
-    if (this.mirror instanceof NexusMirror) {
-      new TerraformOutput(this, "mirror-url", { staticId: true, value: this.mirror.url, description: "Nexus UI and REST API" });
-      new TerraformOutput(this, "mirror-admin-password-parameter", {
-        staticId: true,
-        value: this.mirror.adminPasswordParameterName,
-        description: "SSM parameter the mirror host writes its admin password to (never in Terraform state)",
-      });
-    }
 
     const release = this.tagScheme.has("release") ? this.tagScheme.kind("release", `${this.node.path}/identity`) : undefined;
     this.identity = new EnvironmentIdentity(this, "identity", {
@@ -361,63 +337,4 @@ export class GitLabCiPlatform extends Construct {
       this.runnerDashboards = fleets.dashboards;
     }
   }
-
-  /** The registry mirror: an ECR pull-through mirror over the account's rules, or a Nexus host. */
-  private buildMirror(platform: PlatformInfo, env: EnvironmentConfig, registrySettings: PullThroughCacheRuleSource | undefined): NexusMirror | EcrPullThroughMirror | undefined {
-    const mirror = env.mirror;
-    if (mirror === undefined) return undefined;
-    if (mirror.kind === "ecr-pull-through") {
-      check(registrySettings !== undefined, {
-        path: `${this.node.path}/mirror`,
-        subject: "registry settings",
-        value: undefined,
-        rule: "an ECR pull-through mirror reuses the pull-through cache rules of the environment's account and region",
-        fix: "pass registrySettings (the account's RegistrySettings; with EnvironmentStack, pass the AccountStack, as buildPlatform does)",
-      });
-      return new EcrPullThroughMirror(this, "mirror", {
-        registry: registrySettings,
-        accountId: env.accountId,
-        region: env.region,
-        ...(mirror.prefixes ? { prefixes: mirror.prefixes } : {}),
-        runnerArchitecture: runnerArchitectureOf(env),
-      });
-    }
-    return new NexusMirror(this, "mirror", {
-      name: `${platform.project}-${env.name}-mirror`,
-      accountId: env.accountId,
-      region: env.region,
-      network: this.mirrorNetworkOf(mirror),
-      ...(mirror.instanceType ? { instanceType: mirror.instanceType } : {}),
-      dataVolume: {
-        ...(mirror.dataVolumeSizeGiB !== undefined ? { sizeGiB: mirror.dataVolumeSizeGiB } : {}),
-        ...(mirror.snapshotRetentionCount !== undefined ? { snapshotRetentionCount: mirror.snapshotRetentionCount } : {}),
-      },
-      ...(mirror.adminCidr ? { adminCidr: mirror.adminCidr } : {}),
-      ...(mirror.dockerHubCredentialSecretArn ? { dockerHubCredentialSecretArn: mirror.dockerHubCredentialSecretArn } : {}),
-      ...(mirror.credentialedAnonymousPull ? { credentialedAnonymousPull: mirror.credentialedAnonymousPull } : {}),
-      ...(mirror.rawProxies ? { rawProxies: mirror.rawProxies } : {}),
-      ...(mirror.dnsZoneName ? { dns: { zoneName: mirror.dnsZoneName } } : {}),
-      ...(this.secretsKey ? { adminPasswordSecretsKey: this.secretsKey } : {}),
-      runnerArchitecture: runnerArchitectureOf(env),
-    });
-  }
-
-  /** The Nexus host's network: its own, or the runners' (so the fleet reaches it without peering). */
-  private mirrorNetworkOf(mirror: NexusMirrorConfig): NetworkRef {
-    const network = mirror.network ?? this.network;
-    check(network !== undefined, {
-      path: `${this.node.path}/mirror`,
-      subject: "network",
-      value: undefined,
-      rule: "a Nexus mirror host needs a network: its own, or the environment's runner network",
-      fix: "give mirror.network, or add a runners section",
-    });
-    return network;
-  }
-}
-
-/** The CPU architecture of an environment's runner hosts (the fleet refuses mixed types itself). */
-function runnerArchitectureOf(env: EnvironmentConfig): RunnerHostArchitecture {
-  const first = env.runners?.instanceTypes?.[0];
-  return first === undefined ? "x86_64" : architectureOfInstanceType(first);
 }

@@ -1,5 +1,5 @@
 /*
- * The configuration of promotion and deploy jobs (types only; checks in promotion.ts).
+ * The configuration of promotion and deploy jobs (types only; checks in deploy-config.ts and promotion.ts).
  */
 import { type DeployAccessLevel } from "../gitlab/deploy-environments";
 /**

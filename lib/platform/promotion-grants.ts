@@ -3,7 +3,8 @@ import { iamRoleArn } from "../core/iam";
 import { ECR_AUTH_ACTION, ECR_PULL_ACTIONS, type RepositoryPullPrincipal } from "../registry/repository";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo } from "./config";
 import { type EnvironmentIdentity } from "./environment-identity";
-import { deployedImageOf, promotionSourceArn } from "./promotion";
+import { deployedImageOf } from "./deploy-config";
+import { promotionSourceArn } from "./promotion";
 import { type Tenant, tenantRoleName, tenantsOf } from "./tenancy";
 import { deploysTenant } from "./toolbox-source";
 

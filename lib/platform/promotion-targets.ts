@@ -7,7 +7,8 @@ import { partitionOf } from "../core/aws";
 import { iamRoleArn } from "../core/iam";
 import { type DeployTarget } from "../gitlab/deploy-targets";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo } from "./config";
-import { deployedImageOf, lastGoodDigestParameterName, promotionSourceUrl, recordsLastGoodDigest } from "./promotion";
+import { deployedImageOf, lastGoodDigestParameterName, recordsLastGoodDigest } from "./deploy-config";
+import { promotionSourceUrl } from "./promotion";
 import { audienceOf, registryHostOf, type Tenant, tenantDeploymentRoleName, tenantRepositoryName, tenantRoleName } from "./tenancy";
 import { deployingTenantsOf, hasRepository, toolboxBuilderOf } from "./toolbox-source";
 

@@ -53,11 +53,11 @@ export interface TenancyPlatform {
   readonly project: string;
 }
 
-/** The platform's two trust levels (defined in the core layer, which the runner and cache constructs read too). */
-export { TRUST_LEVELS, type TrustLevel } from "../core/trust";
-
-/** Default release tag pattern: what the CI templates release (`v1.2.3`), as a GitLab/IAM wildcard. */
-export const DEFAULT_RELEASE_TAG_PATTERN = "v*.*.*";
+/**
+ * The platform's two trust levels and the default release tag pattern (defined in the core layer,
+ * which the runner, cache, mirror, registry and GitLab modules read too).
+ */
+export { DEFAULT_RELEASE_TAG_PATTERN, TRUST_LEVELS, type TrustLevel } from "../core/trust";
 
 /** Default branch when neither the project nor the environment names one. */
 export const DEFAULT_BRANCH = "main";

@@ -5,7 +5,8 @@ import { imageVariable, PLATFORM_VARIABLES, unprotectedImageVariable } from "../
 import { DEPLOY_VARIABLES, promoteFromVariable } from "../gitlab/deploy-variables";
 import { type EnvironmentConfig, imageRolesOf, type PlatformInfo } from "./config";
 import { protectedRunnerTagVariables } from "./job-routing";
-import { lastGoodDigestParameterName, promotionSourceUrl, recordsLastGoodDigest } from "./promotion";
+import { lastGoodDigestParameterName, recordsLastGoodDigest } from "./deploy-config";
+import { promotionSourceUrl } from "./promotion";
 import { audienceOf, registryHostOf, servesUnprotected, type Tenant, tenantDeploymentRoleName, tenantRepositoryName, tenantRoleName } from "./tenancy";
 import { promotedRepositoriesOf } from "./promotion-grants";
 import { deploysTenant, toolboxSourceOf } from "./toolbox-source";

@@ -1,4 +1,5 @@
 import { check } from "../core/errors";
+import { PLATFORM_VARIABLES } from "../gitlab/platform-variables";
 import { BUILDKIT_ROOTLESS_SECURITY_OPT, type DockerAccess } from "./config-toml";
 import { DOCKER_ACCESS_MODES } from "./runner-config-model";
 
@@ -18,8 +19,11 @@ export type ImageBuilder = "docker" | "buildkit-rootless" | "none";
 /** The image builders, for run-time checks of plain-JavaScript input. */
 export const IMAGE_BUILDERS: readonly ImageBuilder[] = ["docker", "buildkit-rootless", "none"];
 
-/** The job variable naming a runner's image builder (`docker`, `buildkit-rootless` or `none`). */
-export const IMAGE_BUILDER_VARIABLE = "PLATFORM_IMAGE_BUILDER";
+/**
+ * The job variable naming a runner's image builder (`docker`, `buildkit-rootless` or `none`):
+ * `PLATFORM_IMAGE_BUILDER`, the platform CI/CD variable name the templates read ({@link PLATFORM_VARIABLES}).
+ */
+export const IMAGE_BUILDER_VARIABLE = PLATFORM_VARIABLES.imageBuilder;
 
 /**
  * The BuildKit daemon flag rootless BuildKit needs in an unprivileged container: no

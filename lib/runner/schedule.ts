@@ -170,6 +170,23 @@ export function timeZoneProblem(timeZone: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Checks an IANA time zone name by {@link timeZoneProblem}: the one rule of the fleet's schedules
+ * and the docker-autoscaler's policies.
+ * @param subject how the caller names the field (`time zone` of a schedule, `timeZone` of a policy)
+ * @throws ValidationError naming `path`, the zone, the problem and the fix
+ */
+export function validateTimeZone(path: string, subject: string, timeZone: string): void {
+  const zone = timeZoneProblem(timeZone);
+  check(zone === undefined, {
+    path,
+    subject,
+    value: timeZone,
+    rule: `an IANA time zone name, but ${zone}`,
+    fix: "use a name such as Europe/Berlin, America/New_York or UTC",
+  });
+}
+
 const resolvedTimeZones = new Map<string, string | undefined>();
 
 /** The runtime's canonical zone names (`Intl.supportedValuesOf("timeZone")`), read on first use. */
@@ -264,14 +281,7 @@ export function validateSchedule(path: string, schedule: RunnerSchedule, jobSlot
     rule: `a five-field Unix cron expression (minute hour day-of-month month day-of-week), but ${cron}`,
     fix: 'write e.g. "0 7 * * MON-FRI" (07:00 on working days)',
   });
-  const zone = timeZoneProblem(schedule.timeZone);
-  check(zone === undefined, {
-    path,
-    subject: "time zone",
-    value: schedule.timeZone,
-    rule: `an IANA time zone name, but ${zone}`,
-    fix: "use a name such as Europe/Berlin, America/New_York or UTC",
-  });
+  validateTimeZone(path, "time zone", schedule.timeZone);
   check(schedule.minSize !== undefined || schedule.maxSize !== undefined || schedule.desiredCapacity !== undefined, {
     path,
     subject: "schedule sizes",

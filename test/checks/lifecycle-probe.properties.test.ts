@@ -4,11 +4,12 @@
  * some repository content would lose.
  */
 import fc from "fast-check";
-import { lifecyclePolicyFromTagScheme, simulateLifecycle, validateLifecyclePolicy, type LifecycleImage, type LifecycleRule } from "../../lib/registry/lifecycle";
+import { lifecyclePolicyFromTagScheme, simulateLifecycle, type LifecycleImage } from "../../lib/registry/lifecycle";
 import { matchesPattern, type TagSelector } from "../../lib/registry/glob";
 import { TAG_KINDS, TagScheme, type Retention, type TagKindOptions } from "../../lib/registry/tag-scheme";
 import { protectedTagPatterns } from "../../lib/checks/pack";
 import { protectedTagExpiries } from "../../lib/checks/rules/ecr";
+import { isValidLifecyclePolicy, ruleOfGenerated } from "../support/generated-lifecycle-rules";
 
 const KEEP = 100_000;
 const now = new Date("2024-06-15T12:00:00Z");
@@ -42,23 +43,10 @@ const rule = fc.record({
   ),
 });
 /** Valid policies only (ECR003 reports invalid ones as such before simulating). */
-const policies = fc.array(rule, { minLength: 1, maxLength: 5 }).map((list) => ({
-  rules: list.map(({ selection, count }, i): LifecycleRule => {
-    const sel = Array.isArray(selection)
-      ? selection.every((s) => "prefix" in s)
-        ? { tagStatus: "tagged" as const, tagPrefixList: selection.map((s) => ("prefix" in s ? s.prefix : "")) }
-        : { tagStatus: "tagged" as const, tagPatternList: selection.map((s) => ("prefix" in s ? `${s.prefix}*` : s.pattern)) }
-      : selection;
-    return { rulePriority: i + 1, selection: { ...sel, ...count }, action: { type: "expire" } };
-  }),
-})).filter((doc) => {
-  try {
-    validateLifecyclePolicy("prop", doc);
-    return true;
-  } catch {
-    return false;
-  }
-});
+const policies = fc
+  .array(rule, { minLength: 1, maxLength: 5 })
+  .map((list) => ({ rules: list.map(ruleOfGenerated) }))
+  .filter(isValidLifecyclePolicy);
 
 /** Repository content: each tag on one image at most, as in ECR. */
 const tagPool = ["latest", "v1.2.3", "v2.0.10", "v1.0.0", "a1", "a", "ab", "MR-5", "MR-61", "v1.1", "x1", "sha-abc", "zzz", "vx"];

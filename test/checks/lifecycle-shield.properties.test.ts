@@ -11,6 +11,7 @@ import { TAG_KINDS, TagScheme, type Retention, type TagKindOptions } from "../..
 import { protectedTagPatterns } from "../../lib/checks/pack";
 import { protectedTagExpiries } from "../../lib/checks/rules/ecr";
 import { keepRulesShield } from "../../lib/checks/rules/lifecycle-shield";
+import { isValidLifecyclePolicy, ruleOfGenerated } from "../support/generated-lifecycle-rules";
 
 const KEEP = 100_000;
 
@@ -46,27 +47,8 @@ const cases = fc
       rules: fc.array(ruleFor(keep), { minLength: 1, maxLength: 7 }),
     }),
   )
-  .map(({ keep, protectedTags, rules }) => {
-    const doc: LifecyclePolicyDocument = {
-      rules: rules.map(({ selection, count }, i): LifecycleRule => {
-        const sel = Array.isArray(selection)
-          ? selection.every((s) => "prefix" in s)
-            ? { tagStatus: "tagged" as const, tagPrefixList: selection.map((s) => ("prefix" in s ? s.prefix : "")) }
-            : { tagStatus: "tagged" as const, tagPatternList: selection.map((s) => ("prefix" in s ? `${s.prefix}*` : s.pattern)) }
-          : selection;
-        return { rulePriority: i + 1, selection: { ...sel, ...count }, action: { type: "expire" } };
-      }),
-    };
-    return { keep, protectedTags, doc };
-  })
-  .filter(({ doc }) => {
-    try {
-      validateLifecyclePolicy("prop", doc);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  .map(({ keep, protectedTags, rules }) => ({ keep, protectedTags, doc: { rules: rules.map(ruleOfGenerated) } }))
+  .filter(({ doc }) => isValidLifecyclePolicy(doc));
 
 describe("ECR003's keep-rule shortcut", () => {
   test("taken only where the probe simulation finds no protected expiry", () => {

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { IAM_ROLE_ARN, validateRegion } from "../../lib/core/aws";
 import { deployPinScript, type DeployTarget, validateDeployTargets } from "../../lib/gitlab/deploy-targets";
 import { ciSnippet } from "../../lib/identity/ci-access";
-import { isTenantProjectPath } from "../../lib/platform/tenancy-validation";
+import { isTenantProjectPath } from "../../lib/gitlab/project-path";
 import { validationMessageOf } from "../support/violations";
 
 /*

@@ -22,9 +22,8 @@ import { type SecurityRule, type RuleViolation } from "../rule";
 import { type StackModel } from "../stack-model";
 
 const POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role", "data.aws_iam_policy_document"];
-/** Every type whose policies IAM001 reads. */
-export const ALL_POLICY_TYPES = [
-  ...POLICY_TYPES,
+/** The types that carry a resource policy (read by IAM001 with the identity policies, and by RES001). */
+export const RESOURCE_POLICY_TYPES = [
   "aws_s3_bucket_policy",
   "aws_ecr_repository_policy",
   "aws_ecr_registry_policy",
@@ -33,6 +32,8 @@ export const ALL_POLICY_TYPES = [
   "aws_secretsmanager_secret",
   "aws_kms_key",
 ];
+/** Every type whose policies IAM001 reads. */
+export const ALL_POLICY_TYPES = [...POLICY_TYPES, ...RESOURCE_POLICY_TYPES];
 
 /** True for `*` or a whole service, e.g. `s3:*` (the S3 TLS-only guard denies exactly these). */
 export function isWildcardAction(action: string): boolean {

@@ -5,7 +5,7 @@
 import { includesEveryone, policiesOf, type NormalizedStatement, type PolicyCondition } from "../policy-statements";
 import { type SecurityRule } from "../rule";
 import { isExpression, soleReference, type StackModel } from "../stack-model";
-import { allowStatements, perElement } from "./iam";
+import { allowStatements, perElement, RESOURCE_POLICY_TYPES } from "./iam";
 
 const WEB_IDENTITY = "sts:assumerolewithwebidentity";
 
@@ -142,15 +142,7 @@ export const publicResourcePolicy: SecurityRule = {
   title: 'Resource policy allows Principal "*" without a narrowing condition',
   rationale: 'A resource policy statement for Principal "*" is public: every AWS account (and anonymous callers where the service allows) gets the actions.',
   severity: "error",
-  resourceTypes: [
-    "aws_s3_bucket_policy",
-    "aws_ecr_repository_policy",
-    "aws_ecr_registry_policy",
-    "aws_ecr_repository_creation_template",
-    "aws_secretsmanager_secret_policy",
-    "aws_secretsmanager_secret",
-    "aws_kms_key",
-  ],
+  resourceTypes: RESOURCE_POLICY_TYPES,
   fix: 'name the principals (account or role ARNs), or add a condition on the caller such as StringEquals "aws:PrincipalOrgID" or "aws:PrincipalAccount"',
   check: (model) =>
     perElement(

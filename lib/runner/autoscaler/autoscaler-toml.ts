@@ -2,7 +2,7 @@ import { stringify } from "smol-toml";
 import { check } from "../../core/errors";
 import { isUnresolved } from "../../core/tokens";
 import { type RunnerEntry, type RunnerManagerConfig, runnerConfigDocument, validateRunnerConfig } from "../config-toml";
-import { cronProblem, timeZoneProblem } from "../schedule";
+import { cronProblem, validateTimeZone } from "../schedule";
 import { fleetingAwsPluginReference, validatePluginVersion } from "./plugin";
 
 /**
@@ -143,14 +143,7 @@ export function validatePolicy(path: string, policy: AutoscalerPolicy): void {
       fix: 'write e.g. "* 7-19 * * MON-FRI" (07:00 to 19:59 on working days)',
     });
   });
-  const zone = timeZoneProblem(policy.timeZone);
-  check(zone === undefined, {
-    path,
-    subject: "timeZone",
-    value: policy.timeZone,
-    rule: `an IANA time zone name, but ${zone}`,
-    fix: "use a name such as Europe/Berlin, America/New_York or UTC",
-  });
+  validateTimeZone(path, "timeZone", policy.timeZone);
   check(wholeAtLeast(policy.idleCount, 0), {
     path,
     subject: "idleCount",

@@ -3,7 +3,8 @@ import { validateLogRetention } from "../../core/log-retention";
 import { isUnresolved } from "../../core/tokens";
 import { TRUST_LEVELS } from "../../core/trust";
 import { validateUntrustedJobVolumes } from "../docker-volumes";
-import { DRAIN_MARGIN_SECONDS, MAX_LIFECYCLE_WAIT_SECONDS, type RunnerCacheAccess } from "../fleet";
+import { type RunnerCacheAccess } from "../fleet";
+import { validateMaxJobTimeout } from "../fleet-validation";
 import { DEFAULT_RUNNER_HOST_VERSIONS, validateVersions } from "../user-data";
 import { validateWorkerCapacity } from "./capacity";
 import { type AutoscalerRunnerDefinition, DEFAULT_MAX_USE_COUNT, type DockerAutoscalerFleetProps } from "./fleet-props";
@@ -85,14 +86,8 @@ export function validateAutoscalerFleetProps(path: string, props: DockerAutoscal
     });
   }
   validatePluginVersion(path, props.pluginVersion ?? DEFAULT_FLEETING_AWS_PLUGIN_VERSION);
-  const maxJob = props.maxJobTimeoutSeconds ?? 3600;
-  check(Number.isInteger(maxJob) && maxJob >= 60 && maxJob + DRAIN_MARGIN_SECONDS <= MAX_LIFECYCLE_WAIT_SECONDS, {
-    path,
-    subject: "maxJobTimeoutSeconds",
-    value: maxJob,
-    rule: `a whole number of seconds ≥ 60 that, plus the drain margin of ${DRAIN_MARGIN_SECONDS} s, fits a lifecycle hook's ${MAX_LIFECYCLE_WAIT_SECONDS} s`,
-    fix: "use the longest job timeout of the projects served, e.g. 3600",
-  });
+  // The manager drains like a fleet host: the same rule as RunnerFleet's.
+  validateMaxJobTimeout(path, props.maxJobTimeoutSeconds ?? 3600);
   const retention = props.logRetentionDays ?? 30;
   validateLogRetention(path, "logRetentionDays", retention);
   const managerType = managerInstanceTypeOf(props);

@@ -232,6 +232,22 @@ describe("policies and limits", () => {
   });
 });
 
+describe("maxJobTimeoutSeconds: the rule RunnerFleet and the configuration apply", () => {
+  test("a timeout under a minute is refused as by RunnerFleet", () => {
+    expectViolation(() => autoscalerFleet({ maxJobTimeoutSeconds: 30 }), { path: PATH, subject: "maxJobTimeoutSeconds", value: 30, rule: /^a whole number of seconds ≥ 60$/, fix: /longest job timeout/ });
+  });
+
+  test("a timeout whose drain outlasts the lifecycle hook's 48 h names the largest timeout that fits", () => {
+    expectViolation(() => autoscalerFleet({ maxJobTimeoutSeconds: 172_600 }), {
+      path: PATH,
+      subject: "maxJobTimeoutSeconds",
+      value: 172_600,
+      rule: /holds an instance at most 172800 s .* longest job plus 300 s/,
+      fix: /at most 172500 s/,
+    });
+  });
+});
+
 describe("one fleet serves one trust level", () => {
   test("a fleet mixing an unprotected and a protected runner is refused (pulls and credHelpers are fleet-wide)", () => {
     expectViolation(() => autoscalerFleet({ runners: [mrRunner, protectedRunner] }), {
