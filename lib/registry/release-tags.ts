@@ -12,7 +12,7 @@
  * The pattern must lie within the Git tags the release kind can release: those for which its tag
  * template (`<before>${CI_COMMIT_TAG}<after>`) gives a tag its selector selects.
  */
-import { DEFAULT_RELEASE_TAG_PATTERN } from "../platform/tenancy";
+import { DEFAULT_RELEASE_TAG_PATTERN } from "../core/trust";
 import { patternRegex, quotientPatterns, selectorPattern } from "./glob";
 import { DEFAULT_TAG_KINDS, resolveKind, type TagKind, type TagKindOptions, type TagKindName } from "./tag-kinds";
 
