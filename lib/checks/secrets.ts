@@ -7,22 +7,9 @@
 import { gunzipSync } from "node:zlib";
 import { blocks, isExpression, strings, type StackElement, type StackModel } from "./stack-model";
 import { evaluateString } from "./terraform-eval";
+import { findTokens, mask, type SecretMatch } from "../core/secret-tokens";
 
-/** A secret-looking match. The secret itself is never repeated in full. */
-export interface SecretMatch {
-  /** What it looks like, e.g. `a GitLab token (glrt-…)`. */
-  readonly kind: string;
-  /** The match with everything after its first characters masked, e.g. `glrt-ab…`. */
-  readonly excerpt: string;
-}
-
-/** Token formats that are secrets wherever they appear. */
-export const TOKEN_PATTERNS: ReadonlyArray<{ readonly kind: string; readonly pattern: RegExp }> = [
-  { kind: "a GitLab token", pattern: /\b(?:glpat|glrt|gldt|glptt|glft|glimt|glagent|gloas|glcbt|glsoat|glffct)-[A-Za-z0-9_-]{10,}/ },
-  { kind: "a GitLab runner registration token", pattern: /\bGR1348941[A-Za-z0-9_-]{10,}/ },
-  { kind: "an AWS access key id", pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
-  { kind: "a private key", pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/ },
-];
+export { findTokens, type SecretMatch, TOKEN_PATTERNS } from "../core/secret-tokens";
 
 /**
  * `key = value` / `key: value` assignments of secret-named keys. The value is a secret unless it
@@ -38,11 +25,6 @@ const PLACEHOLDER_NAME = /^[A-Z][A-Z0-9_]*$/;
 /** Shorter values are too often flags or units (`token: none`, `secret=yes`) to report. */
 const MIN_LITERAL_LENGTH = 6;
 
-/** The first characters of a secret and an ellipsis, so messages never repeat it. */
-function mask(text: string): string {
-  return `${text.slice(0, Math.min(7, Math.floor(text.length / 2)))}…`;
-}
-
 /**
  * True when the key starting at `index` is in a key position: first on its line (after indentation,
  * `export`, `local`, `declare`, `readonly`, `-` or `--`), or after `{`, `,`, `(`, `[` or a quote.
@@ -52,24 +34,6 @@ function atKeyPosition(text: string, index: number): boolean {
   const lineStart = text.lastIndexOf("\n", index - 1) + 1;
   const before = text.slice(lineStart, index).trimEnd();
   return before === "" || /(?:^|\s)(?:export|local|declare|readonly|-|--)$/.test(before) || /[{,(["']$/.test(before);
-}
-
-/**
- * A literal text every match of a {@link TOKEN_PATTERNS} entry contains (its token prefix, the
- * registration token's `GR1348941`, `AKIA`/`ASIA`, `-----BEGIN `): a text without one holds no
- * token, so {@link findTokens} runs the four patterns only on texts with one. SEC002 asks for every
- * string of every stack (thousands), nearly none with a marker. `test/checks/secrets.test.ts`
- * checks that the answer is the patterns' own, with and without markers.
- */
-const TOKEN_MARKERS = /gl(?:pat|rt|dt|ptt|ft|imt|agent|oas|cbt|soat|ffct)-|GR1348941|AKIA|ASIA|-----BEGIN /;
-
-/** The token-format secrets in `text` (GitLab tokens, AWS key ids, private keys). */
-export function findTokens(text: string): SecretMatch[] {
-  if (!TOKEN_MARKERS.test(text)) return [];
-  return TOKEN_PATTERNS.flatMap(({ kind, pattern }) => {
-    const m = pattern.exec(text);
-    return m ? [{ kind, excerpt: mask(m[0]) }] : [];
-  });
 }
 
 /** Token-format secrets plus literal assignments to secret-named keys (user data, scripts, config files). */

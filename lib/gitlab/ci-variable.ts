@@ -2,7 +2,7 @@ import { GroupVariable } from "@cdktf/provider-gitlab/lib/group-variable";
 import { ProjectVariable } from "@cdktf/provider-gitlab/lib/project-variable";
 import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { findTokens } from "../checks/secrets";
+import { findTokens } from "../core/secret-tokens";
 import { check, checkOneOf } from "../core/errors";
 import { isUnresolved } from "../core/tokens";
 
