@@ -301,6 +301,35 @@ export function principalMay(
   resource: { readonly arn: string; readonly account: string; readonly policies: readonly Doc[] },
   options: { readonly resourcePolicyRequired?: boolean; readonly context?: IamRequest["context"] } = {},
 ): boolean {
+  // As roleAllows: a model's roles and policy documents do not change once built (a planted scenario
+  // builds new ones), and a scenario's checks ask the same questions many times (the attack-path
+  // files asked about 800,000 times for 50,000 answers). The key holds everything the answer reads:
+  // the role (per-role map), the action, the resource's ARN, account and policy documents (by
+  // identity), and the options.
+  let answers = mayAnswers.get(role);
+  if (!answers) mayAnswers.set(role, (answers = new Map()));
+  const key = `${action}\u0000${resource.arn}\u0000${resource.account}\u0000${resource.policies.map(documentId).join(",")}\u0000${options.resourcePolicyRequired === true}\u0000${options.context === undefined ? "" : JSON.stringify(options.context)}`;
+  let answer = answers.get(key);
+  if (answer === undefined) answers.set(key, (answer = evaluatePrincipal(role, action, resource, options)));
+  return answer;
+}
+const mayAnswers = new WeakMap<RoleNode, Map<string, boolean>>();
+const documentIds = new WeakMap<Doc, number>();
+let nextDocumentId = 0;
+/** A number per policy document object, for memo keys. */
+function documentId(document: Doc): number {
+  let id = documentIds.get(document);
+  if (id === undefined) documentIds.set(document, (id = ++nextDocumentId));
+  return id;
+}
+
+/** {@link principalMay} without the memo. */
+function evaluatePrincipal(
+  role: RoleNode,
+  action: string,
+  resource: { readonly arn: string; readonly account: string; readonly policies: readonly Doc[] },
+  options: { readonly resourcePolicyRequired?: boolean; readonly context?: IamRequest["context"] },
+): boolean {
   const context = { ...sessionContext(role), ...options.context };
   const decisions = resource.policies.map((doc) => evaluateResourcePolicy(doc, { principal: { type: "AWS", id: role.arn }, action, resource: resource.arn, context }));
   if (decisions.includes("explicit-deny")) return false;

@@ -1,8 +1,6 @@
-import { formatViolation, ValidationError, type Violation, violationsOf } from "../../lib/core/errors";
 import { validateConfig } from "../../stacks/config";
 import { CONFIG_SHAPE, type Field } from "../../stacks/config-fields";
-import { configShapeOf } from "../../stacks/config-shape";
-import { enrichedExample, type Json, placesOf, withValue, WRONG } from "./shape-walk";
+import { damageOf, followOnsOf, outcomeOf, problemIn, SWEEP_SECTIONS, sweepOf, sweepPlaces } from "./shape-sweep";
 
 /**
  * Every field of the configuration, not only those a random run happens to hit: each value of
@@ -12,29 +10,11 @@ import { enrichedExample, type Json, placesOf, withValue, WRONG } from "./shape-
  * fails with validation errors naming config paths, never with another error (which the synth
  * command would print as a stack trace). The rules run beside shape problems, so the same sweep
  * checks that a missing or misshapen field on the otherwise valid example is reported by its shape
- * lines only: any rule line beside it would be a follow-on of it. The walk is shape-walk.ts; the
- * wrong-kind sweep of the loose fields is shape-wrong-kind.test.ts.
+ * lines only: any rule line beside it would be a follow-on of it. The walk is shape-walk.ts, the
+ * sweep shape-sweep.ts: this file sweeps every place outside the environments' runners, identity
+ * and GitLab sections, which shape-exhaustive-runners.test.ts and shape-exhaustive-access.test.ts
+ * sweep; the wrong-kind sweep of the loose fields is shape-wrong-kind.test.ts.
  */
-
-/** What the configuration pass did with a configuration: accepted it, refused it with violations, or failed otherwise. */
-type Outcome = { readonly violations: readonly Violation[] } | { readonly failure: string };
-
-function outcomeOf(config: Json): Outcome {
-  try {
-    validateConfig(config as Parameters<typeof validateConfig>[0]);
-    return { violations: [] };
-  } catch (error) {
-    if (!(error instanceof ValidationError)) return { failure: `${String(error)}\n${(error as Error).stack ?? ""}` };
-    return { violations: violationsOf(error) };
-  }
-}
-
-/** undefined when the configuration pass accepted the configuration or refused it with config paths; otherwise what went wrong. */
-function problemIn(outcome: Outcome): string | undefined {
-  if ("failure" in outcome) return outcome.failure;
-  const unnamed = outcome.violations.filter((v) => !/^config(\/|\[|$)/.test(v.path));
-  return unnamed.length === 0 ? undefined : `violations without a config path: ${unnamed.map((v) => v.path).join(", ")}`;
-}
 
 /** Every object field of a shape, at any depth, with the field path it is declared at (a union section's shape holds every variant's keys). */
 function objectFieldsOf(field: Field, at: string, seen = new Set<Field>()): { at: string; field: Field }[] {
@@ -49,8 +29,7 @@ function objectFieldsOf(field: Field, at: string, seen = new Set<Field>()): { at
   return [...own, ...children.flat()];
 }
 
-const enriched = enrichedExample();
-const places = placesOf(enriched, CONFIG_SHAPE);
+const { enriched, places } = sweepPlaces();
 
 describe("every field of the configuration, each replaced by a value of every other kind", () => {
   test("the enriched example (the example plus the optional sections it leaves out) is a valid configuration", () => {
@@ -88,40 +67,25 @@ describe("every field of the configuration, each replaced by a value of every ot
     expect(bare.map(({ at }) => at)).toEqual([]);
   });
 
-  /** Every place given every wrong value, with what the configuration pass did (computed once, read by the two sweeps below). */
-  let damaged: { readonly label: string; readonly config: Json; readonly outcome: Outcome }[] | undefined;
-  const sweep = (): NonNullable<typeof damaged> => {
-    damaged ??= places.flatMap((place) =>
-      WRONG.map((wrong) => {
-        const config = withValue(enriched, place.path, wrong.value);
-        return { label: `${place.path.join("/")} = ${wrong.name}${place.present ? "" : " (absent from the example)"}`, config, outcome: outcomeOf(config) };
-      }),
-    );
-    return damaged;
-  };
-
-  test("null, a number, a string, a list or an object anywhere ends in validation errors with config paths, or is accepted", () => {
-    const problems: string[] = [];
-    for (const { label, outcome } of sweep()) {
-      const problem = problemIn(outcome);
-      if (problem) problems.push(`${label}: ${problem}`);
-    }
-    expect(problems).toEqual([]);
+  test("the sweep's three sections (runners, identity and GitLab, the rest) each hold places and together every place once", () => {
+    const counts = Object.values(SWEEP_SECTIONS).map((inSection) => places.filter(inSection).length);
+    for (const count of counts) expect(count).toBeGreaterThan(100);
+    expect(places.filter((place) => Object.values(SWEEP_SECTIONS).filter((inSection) => inSection(place)).length !== 1)).toEqual([]);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(places.length);
   });
 
-  test("a missing or misshapen field of the otherwise valid example is its shape lines only: no rule line follows from it", () => {
-    const problems: string[] = [];
-    let broken = 0;
-    for (const { label, config, outcome } of sweep()) {
-      const shape = configShapeOf(config);
-      if (shape.broken.length === 0 || "failure" in outcome) continue;
-      broken++;
-      const own = new Set(shape.found.map(formatViolation));
-      const others = outcome.violations.map(formatViolation).filter((line) => !own.has(line));
-      if (others.length > 0) problems.push(`${label}: ${others.join(" | ")}`);
-    }
-    // Not vacuous: most wrong values break their field.
-    expect(broken).toBeGreaterThan(1000);
+  /** The places of this file given every wrong value (computed once, read by the two sweeps below). */
+  let damaged: ReturnType<typeof sweepOf> | undefined;
+  const sweep = () => (damaged ??= sweepOf(enriched, places.filter(SWEEP_SECTIONS.rest)));
+
+  test("null, a number, a string, a list or an object anywhere outside the runners, identity and GitLab sections ends in validation errors with config paths, or is accepted", () => {
+    expect(damageOf(sweep())).toEqual([]);
+  });
+
+  test("a missing or misshapen field outside the runners, identity and GitLab sections is its shape lines only: no rule line follows from it", () => {
+    const { broken, problems } = followOnsOf(sweep());
+    // Not vacuous: many wrong values break their field (over 1,000 in the three files together, as in one file before).
+    expect(broken).toBeGreaterThan(sweep().length / 3);
     expect(problems).toEqual([]);
   });
 });

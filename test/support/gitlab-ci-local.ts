@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { parse } from "yaml";
 import { runTool, type ToolRun } from "./conformance";
 
 /**
@@ -14,10 +16,53 @@ import { runTool, type ToolRun } from "./conformance";
  * arguments, so a test sees exactly which images a pipeline pushes.
  *
  * gitlab-ci-local takes about a second per run (most of it JSON-schema
- * validation), so the calls are asynchronous, each with its own state
- * directory and shim log: a test file starts all its runs at once.
+ * validation, done once per configuration: see schemaKey), so the calls are
+ * asynchronous, each with its own state directory and shim log: a test file
+ * starts all its runs at once.
  */
 export const GITLAB_CI_LOCAL = path.resolve(__dirname, "../../node_modules/.bin/gitlab-ci-local");
+
+/** Where {@link schemaKey}s of configurations gitlab-ci-local validated are marked (one empty file each). */
+const SCHEMA_VALIDATED = path.join(tmpdir(), "gcl-schema-validated");
+const GITLAB_CI_LOCAL_VERSION = (JSON.parse(readFileSync(path.resolve(__dirname, "../../node_modules/gitlab-ci-local/package.json"), "utf8")) as { version: string }).version;
+
+/**
+ * The key of what gitlab-ci-local's JSON-schema check reads in a repository, or undefined when it
+ * cannot be told from the files. gitlab-ci-local 4.70 validates the configuration after includes
+ * and `extends` (`Parser.create`: `jsonSchemaValidation({ gitLabCiConfig: gitlabData })`, before
+ * any rule or job runs), so the result follows from the YAML files of the repository (the
+ * `.gitlab-ci.yml` and the local files it includes) and gitlab-ci-local's version, not from the
+ * variables (`.gitlab-ci-local-variables.yml`, `--variable`), except where an `include` has
+ * `rules` or a variable in its path: such a repository gets no key (every run validates). About 0.8 s of
+ * CPU of a 1.4 s `--list-json` run is the schema check; a configuration validated once (in this or
+ * an earlier test file) is not validated again.
+ */
+export function schemaKey(dir: string): string | undefined {
+  const hash = createHash("sha256").update(`gitlab-ci-local ${GITLAB_CI_LOCAL_VERSION}\0`);
+  const walk = (at: string): boolean => {
+    for (const name of readdirSync(at).sort()) {
+      if (name === ".git" || name === ".home" || name === ".shims" || name === "node_modules" || name.startsWith(".gitlab-ci-local-")) continue;
+      const full = path.join(at, name);
+      const stat = statSync(full, { throwIfNoEntry: false });
+      if (stat?.isDirectory()) {
+        if (!walk(full)) return false;
+      } else if (stat?.isFile() && /\.ya?ml$/.test(name) && name !== ".gitlab-ci-local-variables.yml") {
+        const text = readFileSync(full, "utf8");
+        let includes: unknown;
+        try {
+          includes = (parse(text) as { include?: unknown } | null)?.include;
+        } catch {
+          return false;
+        }
+        const entries = includes === undefined ? [] : Array.isArray(includes) ? includes : [includes];
+        if (entries.some((entry) => JSON.stringify(entry).includes("$") || (typeof entry === "object" && entry !== null && "rules" in entry))) return false;
+        hash.update(`${path.relative(dir, full)}\0${text}\0`);
+      }
+    }
+    return true;
+  };
+  return walk(dir) ? hash.digest("hex").slice(0, 32) : undefined;
+}
 
 /** Commands replaced by logging shims in pipeline runs. */
 export const SHIMMED_COMMANDS = ["docker", "aws", "terraform", "npm", "apk"] as const;
@@ -84,8 +129,12 @@ export class CiRepo {
   public gitlabCiLocal(args: readonly string[], variables: Readonly<Record<string, string>>, unset: readonly string[], log: string, env: Readonly<Record<string, string>> = {}): Promise<ToolRun> {
     const run = ++this.runs;
     const predefined = Object.keys(variables).filter((k) => k.startsWith("CI_"));
+    // A configuration gitlab-ci-local validated before is not validated again (see schemaKey).
+    const key = args.includes("--no-json-schema-validation") ? undefined : schemaKey(this.dir);
+    const validated = key !== undefined && existsSync(path.join(SCHEMA_VALIDATED, key));
     const argv = [
       ...args,
+      ...(validated ? ["--no-json-schema-validation"] : []),
       "--state-dir",
       `.gitlab-ci-local-${run}`,
       "--home",
@@ -102,7 +151,14 @@ export class CiRepo {
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       child.on("error", reject);
-      child.on("close", (status) => resolve({ status, stdout, stderr }));
+      child.on("close", (status) => {
+        // gitlab-ci-local prints this line only when the configuration passed the schema check.
+        if (key !== undefined && !validated && /json schema validated in /.test(stderr)) {
+          mkdirSync(SCHEMA_VALIDATED, { recursive: true });
+          writeFileSync(path.join(SCHEMA_VALIDATED, key), "");
+        }
+        resolve({ status, stdout, stderr });
+      });
     });
   }
 
