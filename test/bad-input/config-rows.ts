@@ -303,6 +303,15 @@ export const configRows: readonly BadInput[] = [
   { name: "cached repository listed twice", run: withAccount({ registry: { pullThroughCache: [{ upstream: "ecr-public", cachedRepositories: ["docker/library/alpine", "docker/library/alpine"] }] } }), path: "config/accounts[0]/registry/pullThroughCache[0]/cachedRepositories[1]", subject: "cached repository", value: "ecr-public/docker/library/alpine", rule: /each cached repository is created once/, fix: /list the upstream path once/ },
   { name: "registry scan type in lower case", run: withAccount({ registry: { scanning: { scanType: "basic" } } }), path: "config/accounts[0]/registry", subject: "scanning.scanType", value: "basic", rule: /"BASIC", "ENHANCED"/, fix: /case-sensitive/ },
   { name: "tag kind retention of 0 images", run: withEnv({ registry: { ...production.registry, tagScheme: { kinds: { commit: { retention: { maxCount: 0 } } } } } }, 2), path: `${E2}/registry/tagScheme/kinds/commit`, subject: "retention maxCount", value: 0, rule: /a whole number greater than 0/, fix: /keep at least 1 image/ },
+  {
+    name: "a branch kind tagged by the branch name (feature/x pushes branch-feature/x, no Docker tag)",
+    run: withEnv({ registry: { ...production.registry, tagScheme: { kinds: { branch: { ciTag: "branch-${CI_COMMIT_REF_NAME}", mutable: true } } } } }, 2),
+    path: `${E2}/registry/tagScheme/kinds/branch`,
+    subject: "ciTag",
+    value: "branch-${CI_COMMIT_REF_NAME}",
+    rule: /\$\{CI_COMMIT_REF_NAME\} is the branch or tag name: feature\/x gives branch-feature\/x, which the registry refuses at push/,
+    fix: /use \$\{CI_COMMIT_REF_SLUG\}/,
+  },
   { name: "tag scheme using an unknown kind", run: withEnv({ registry: { ...production.registry, tagScheme: { use: ["commits"] } } }, 2), path: `${E2}/registry/tagScheme`, subject: "use", value: "commits", rule: /`use` lists built-in tag kinds/, fix: /name a built-in kind/ },
   { name: "catch-all retention with count and age", run: withEnv({ registry: { ...dev.registry, repositories: [{ ...dev.registry.repositories[0]!, catchAllRetention: { maxCount: 10, maxAgeDays: 30 } }, ...dev.registry.repositories.slice(1)] } }), path: `${E0}/registry/repositories[0]/catchAllRetention`, subject: "retention", rule: /either \{ maxCount \} or \{ maxAgeDays \}/, fix: /exactly one/ },
   // Sections of a union type take only their variant's keys (nothing is silently ignored).
