@@ -312,6 +312,15 @@ export const configRows: readonly BadInput[] = [
     rule: /\$\{CI_COMMIT_REF_NAME\} is the branch or tag name: feature\/x gives branch-feature\/x, which the registry refuses at push/,
     fix: /use \$\{CI_COMMIT_REF_SLUG\}/,
   },
+  {
+    name: "unprotected repository age bound of 0 days",
+    run: withEnv({ registry: { ...dev.registry, repositories: [{ ...dev.registry.repositories[0]!, unprotectedMaxAgeDays: 0 }, ...dev.registry.repositories.slice(1)] } }),
+    path: `${E0}/registry/repositories[0]`,
+    subject: "unprotectedMaxAgeDays",
+    value: 0,
+    rule: /must be a whole number greater than 0/,
+    fix: /expire the unprotected repository's other images after at least 1 day/,
+  },
   { name: "tag scheme using an unknown kind", run: withEnv({ registry: { ...production.registry, tagScheme: { use: ["commits"] } } }, 2), path: `${E2}/registry/tagScheme`, subject: "use", value: "commits", rule: /`use` lists built-in tag kinds/, fix: /name a built-in kind/ },
   { name: "catch-all retention with count and age", run: withEnv({ registry: { ...dev.registry, repositories: [{ ...dev.registry.repositories[0]!, catchAllRetention: { maxCount: 10, maxAgeDays: 30 } }, ...dev.registry.repositories.slice(1)] } }), path: `${E0}/registry/repositories[0]/catchAllRetention`, subject: "retention", rule: /either \{ maxCount \} or \{ maxAgeDays \}/, fix: /exactly one/ },
   // Sections of a union type take only their variant's keys (nothing is silently ignored).
