@@ -10,22 +10,23 @@ import { exampleSynthJson } from "../support/example-synth";
  * The example's unprotected repositories (merge-request pushes) get a policy of their own: no keep
  * rule for protected kinds, and a catch-all by age; the protected repositories keep theirs.
  */
-type Resource = { name?: string; repository?: string; policy?: string };
+type Resource = { name?: string; repository?: string; policy?: string; tags?: Record<string, string> };
 const resources = (json: unknown, type: string): Record<string, Resource> => ((json as { resource?: Record<string, Record<string, Resource>> }).resource ?? {})[type] ?? {};
 
 describe("lifecycle policies of the example's repositories by trust level", () => {
-  const policies: { name: string; policy: LifecyclePolicyDocument }[] = [];
+  const policies: { name: string; trust?: string; policy: LifecyclePolicyDocument }[] = [];
   for (const json of exampleSynthJson().values()) {
     const repos = resources(json, "aws_ecr_repository");
     for (const lifecycle of Object.values(resources(json, "aws_ecr_lifecycle_policy"))) {
       const id = /aws_ecr_repository\.([^.]+)\.name/.exec(lifecycle.repository ?? "")?.[1];
-      policies.push({ name: repos[id!]!.name!, policy: JSON.parse(lifecycle.policy!) as LifecyclePolicyDocument });
+      policies.push({ name: repos[id!]!.name!, trust: repos[id!]!.tags?.trust, policy: JSON.parse(lifecycle.policy!) as LifecyclePolicyDocument });
     }
   }
-  const unprotected = policies.filter((p) => p.name.includes("/unprotected/"));
+  const unprotected = policies.filter((p) => p.trust === "unprotected");
 
   test("unprotected repositories keep no protected kind and expire other images after 14 days", () => {
     expect(unprotected.length).toBeGreaterThan(0);
+    expect(unprotected.every((p) => p.name.includes("/unprotected/"))).toBe(true);
     for (const { name, policy } of unprotected) {
       expect({ name, keeps: policy.rules.filter((r) => /^Keep /.test(r.description ?? "")).map((r) => r.description) }).toEqual({ name, keeps: [] });
       expect({ name, last: policy.rules.at(-1)!.selection }).toEqual({ name, last: { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: 14 } });
@@ -33,7 +34,8 @@ describe("lifecycle policies of the example's repositories by trust level", () =
   });
 
   test("protected repositories keep latest, releases, the build cache and deployed-*", () => {
-    const guarded = policies.filter((p) => !p.name.includes("/unprotected/"));
+    // The tenants' protected repositories (pull-through cache repositories hold upstream images and have a policy of their own).
+    const guarded = policies.filter((p) => p.trust === "protected");
     expect(guarded.length).toBeGreaterThan(0);
     for (const { policy } of guarded) expect(policy.rules.filter((r) => /^Keep every image tagged/.test(r.description ?? "")).length).toBe(4);
   });
