@@ -856,3 +856,6 @@ export {
   encryptionConfigurationOf,
   validateCachedRepositories,
 } from "./registry/pull-through-repositories";
+
+// Tag templates: what each CI variable a tag may use expands to, and the check that every expansion is a Docker tag.
+export { CI_TAG_VALUES, DOCKER_TAG_ALPHABET, DOCKER_TAG_FIRST, DOCKER_TAG_LENGTH, GITLAB_ID_DIGITS, PLATFORM_ENVIRONMENT_NAME, type TagSafeValue, type TagUnsafeValue, validateCiTagValues } from "./registry/ci-tag-values";

@@ -182,7 +182,7 @@ const runners = {
 /** `{ maxCount }` or `{ maxAgeDays }`: which one, and the number, are the retention rule's (validateRetention). */
 const retention = section({ maxCount: loose(num), maxAgeDays: loose(num) } satisfies ShapeOf<{ maxCount?: number; maxAgeDays?: number }>);
 
-const repository = section({ id: required(str), description: required(loose(str)), catchAllRetention: retention } satisfies ShapeOf<RepositoryConfig>);
+const repository = section({ id: required(str), description: required(loose(str)), catchAllRetention: retention, unprotectedMaxAgeDays: loose(num) } satisfies ShapeOf<RepositoryConfig>);
 
 const tagKind = { prefix: str, pattern: str, ciTag: str, retention, protected: loose(bool), mutable: loose(bool), secondary: loose(bool) } satisfies ShapeOf<TagKindOptions>;
 const tagScheme = section({ kinds: mapOf(section(tagKind)), use: strings, untaggedExpiryDays: loose(num), maxKindsPerImage: loose(num) } satisfies ShapeOf<TagSchemeProps>);

@@ -5,6 +5,7 @@ import { validateDeploymentPermissions } from "../identity/deployment-role";
 import { validateManagedPolicyArns, validateMaxSessionDuration } from "../identity/role-policy";
 import { validateNetworkAddressing } from "../network/network";
 import { resolveTagScheme, validateRetention } from "../registry/tag-scheme";
+import { assertPositiveInteger } from "../registry/tag-rules";
 import { validateRunnerLimit } from "../runner/config-toml-validation";
 import { type RunnerFleetCapacity, type RunnerFleetPurchaseOptions } from "../runner/fleet-group-options";
 import { validateFleetCapacity, validateImageStorage, validateMaxJobTimeout, validatePurchaseOptions } from "../runner/fleet-validation";
@@ -142,6 +143,7 @@ function validateRegistryRules(section: ValidationSection, env: EnvironmentConfi
     repositories.forEach((repo, j) =>
       section(() => {
         if (repo.catchAllRetention !== undefined) validateRetention(`${where}[${j}]/catchAllRetention`, repo.catchAllRetention);
+        if (repo.unprotectedMaxAgeDays !== undefined) assertPositiveInteger(`${where}[${j}]`, "unprotectedMaxAgeDays", repo.unprotectedMaxAgeDays, "expire the unprotected repository's other images after at least 1 day");
       }),
     );
   }

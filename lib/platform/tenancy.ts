@@ -34,6 +34,14 @@ export interface RepositoryConfig {
    * @default none
    */
   readonly catchAllRetention?: Retention;
+  /**
+   * Days after push at which the unprotected copy of the repository (merge-request pushes) expires
+   * images no retained tag kind selects: untyped tags, the protected kinds' tags (`latest`,
+   * `v1.2.3`, `deployed-*`, `buildcache`: nothing there is released or deployed) and
+   * count-and-age combinations. A whole number of days, at least 1. Ignored by the protected copy.
+   * @default DEFAULT_UNPROTECTED_MAX_AGE_DAYS (14)
+   */
+  readonly unprotectedMaxAgeDays?: number;
 }
 
 /**

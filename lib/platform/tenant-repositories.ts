@@ -14,7 +14,9 @@ import { type Tenant, tenantRepositoryName, tenantsOf, trustLevelsOf } from "./t
  * `repository-<tenant>-unprotected-<id>`, only in an environment with an
  * unprotected runner pool: `servesUnprotected`), each with a static-id output of its
  * URL (`repository-url-<tenant>-<id>`, `repository-url-<tenant>-unprotected-<id>`)
- * and tags naming its tenant and trust level.
+ * and tags naming its tenant and trust level. The unprotected repository's lifecycle policy keeps
+ * no protected kind and expires images no retained kind selects after the repository's
+ * `unprotectedMaxAgeDays` (see `ContainerRepositoryProps.unprotected`).
  * @param pullPrincipalsOf roles of other accounts that may pull a tenant's protected repository
  *   (the protected roles of the environments images are promoted to); none by default
  * @returns the repositories by tenant name, then trust level, then repository id
@@ -37,6 +39,7 @@ export function tenantRepositoriesOf(
           tagScheme,
           preventDestroy: protectsData(env, env.registry.preventDestroy),
           ...(repo.catchAllRetention ? { catchAllRetention: repo.catchAllRetention } : {}),
+          ...(trust === "unprotected" ? { unprotected: repo.unprotectedMaxAgeDays !== undefined ? { maxAgeDays: repo.unprotectedMaxAgeDays } : {} } : {}),
           ...(pullPrincipals.length > 0 ? { pullPrincipals } : {}),
           tags: { description: repo.description, tenant: tenant.name, trust },
         });

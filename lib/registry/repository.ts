@@ -9,7 +9,7 @@ import { check, checkOneOf, ValidationError } from "../core/errors";
 import { type IGrantable, type PolicyStatement } from "../core/iam";
 import { isUnresolved } from "../core/tokens";
 import { selectorPattern } from "./glob";
-import { lifecyclePolicyFromTagScheme } from "./lifecycle/scheme-policy";
+import { DEFAULT_UNPROTECTED_MAX_AGE_DAYS, lifecyclePolicyFromTagScheme } from "./lifecycle/scheme-policy";
 import {
   renderLifecyclePolicy,
   validateLifecyclePolicy,
@@ -117,6 +117,15 @@ export interface ContainerRepositoryProps {
    */
   readonly catchAllRetention?: Retention;
   /**
+   * The repository takes unprotected pushes (merge-request pipelines): its derived lifecycle policy
+   * keeps no protected kind (nothing there is released or deployed, and any merge-request job could
+   * push `latest` or `v9.9.9`), keeps the retained kinds' retention, and expires every other image
+   * (other tags, the protected kinds' tags, count-and-age combinations) `maxAgeDays` days after push,
+   * or by `catchAllRetention` when given (see `lifecyclePolicyFromTagScheme`, option `unprotected`).
+   * @default undefined: a repository of protected pushes, whose protected kinds are kept
+   */
+  readonly unprotected?: { readonly maxAgeDays?: number };
+  /**
    * A hand-written lifecycle policy replacing the one derived from the tag scheme.
    * It is still checked against every ECR rule and must keep the scheme's protected tags.
    * @default derived from the tag scheme
@@ -207,7 +216,7 @@ export class ContainerRepository extends Construct {
 
     const policy = props.lifecyclePolicy
       ? checkedPolicy(`${path}/lifecyclePolicy`, this.tagScheme, props.lifecyclePolicy)
-      : derivedPolicy(`${path}/lifecyclePolicy`, this.tagScheme, props.catchAllRetention);
+      : derivedPolicy(`${path}/lifecyclePolicy`, this.tagScheme, props.catchAllRetention, props.unprotected ? (props.unprotected.maxAgeDays ?? DEFAULT_UNPROTECTED_MAX_AGE_DAYS) : undefined);
     this.lifecyclePolicy = policy.document;
     new EcrLifecyclePolicy(this, "lifecycle", {
       repository: this.resource.name,
@@ -318,8 +327,8 @@ interface CheckedPolicy {
 }
 
 /** Validates a policy against ECR's rules and the scheme's protected kinds, and renders it. */
-function checkedPolicy(path: string, scheme: TagScheme, document: LifecyclePolicyDocument): CheckedPolicy {
-  validateLifecyclePolicy(path, document, { protectedSelectors: scheme.protectedKinds.map((k) => k.selector) });
+function checkedPolicy(path: string, scheme: TagScheme, document: LifecyclePolicyDocument, unprotected = false): CheckedPolicy {
+  validateLifecyclePolicy(path, document, { protectedSelectors: unprotected ? [] : scheme.protectedKinds.map((k) => k.selector) });
   return { document, text: renderLifecyclePolicy(document) };
 }
 
@@ -332,13 +341,14 @@ function checkedPolicy(path: string, scheme: TagScheme, document: LifecyclePolic
  */
 const derivedPolicies = new WeakMap<TagScheme, Map<string, CheckedPolicy>>();
 
-function derivedPolicy(path: string, scheme: TagScheme, catchAll: Retention | undefined): CheckedPolicy {
-  const key = catchAll ? JSON.stringify(catchAll) : "";
+function derivedPolicy(path: string, scheme: TagScheme, catchAll: Retention | undefined, unprotectedAge: number | undefined): CheckedPolicy {
+  const key = JSON.stringify([catchAll ?? null, unprotectedAge ?? null]);
   const byCatchAll = derivedPolicies.get(scheme) ?? new Map<string, CheckedPolicy>();
   derivedPolicies.set(scheme, byCatchAll);
   const known = byCatchAll.get(key);
   if (known) return known;
-  const policy = checkedPolicy(path, scheme, lifecyclePolicyFromTagScheme(scheme, { catchAll }));
+  const unprotected = unprotectedAge !== undefined;
+  const policy = checkedPolicy(path, scheme, lifecyclePolicyFromTagScheme(scheme, { catchAll, ...(unprotected ? { unprotected: { maxAgeDays: unprotectedAge } } : {}) }), unprotected);
   byCatchAll.set(key, policy);
   return policy;
 }

@@ -3,6 +3,7 @@
  * {@link TagKind} (selector, retention, protection, mutability, the tag CI writes).
  */
 import { check, ValidationError } from "../core/errors";
+import { PLATFORM_ENVIRONMENT_NAME, type TagSafeValue, validateCiTagValues } from "./ci-tag-values";
 import { describeSelector, type TagSelector } from "./glob";
 import { ciTagHasKnownShape, ciTagTokens, ciTagVariables, type Retention, selectorSelectsAll, selectorTokens, TAG_CHARS, tagLanguagesOverlap, validateRetention, validateSelector } from "./tag-rules";
 
@@ -35,7 +36,7 @@ export const INPUTS_HASH_VARIABLE = "PLATFORM_INPUTS_HASH";
  * inputs, so every later build would "reuse" it); the commit and merge-request kinds name the
  * image of one commit (`CI_COMMIT_SHA`, the full SHA the deploy jobs and the per-commit lookup
  * use), the merge-request kind also its merge request (`CI_MERGE_REQUEST_IID`); the branch kind
- * its branch, the release kind its Git tag (`CI_COMMIT_TAG`), the deployed kind its environment
+ * its branch (`CI_COMMIT_REF_SLUG`: the branch name itself may hold `/`, no tag character), the release kind its Git tag (`CI_COMMIT_TAG`), the deployed kind its environment
  * (`CI_ENVIRONMENT_NAME`, as the deploy template requires), the pipeline kind its pipeline.
  * `latest` and `buildCache` are one fixed tag each and need none. Variable meanings: GitLab docs,
  * "Predefined CI/CD variables reference".
@@ -44,7 +45,7 @@ export const REQUIRED_CI_TAG_VARIABLES: Readonly<Record<TagKindName, readonly (r
   pipeline: [["CI_PIPELINE_ID", "CI_PIPELINE_IID"]],
   mergeRequest: [["CI_MERGE_REQUEST_IID"], ["CI_COMMIT_SHA"]],
   commit: [["CI_COMMIT_SHA"]],
-  branch: [["CI_COMMIT_REF_SLUG", "CI_COMMIT_REF_NAME", "CI_COMMIT_BRANCH"]],
+  branch: [["CI_COMMIT_REF_SLUG"]],
   latest: [],
   release: [["CI_COMMIT_TAG"]],
   inputs: [[INPUTS_HASH_VARIABLE]],
@@ -75,6 +76,11 @@ export interface TagKindOptions {
    * at their documented shapes (GitLab docs, "Predefined CI/CD variables reference": `CI_COMMIT_SHA`
    * is a hex commit SHA, `CI_MERGE_REQUEST_IID` and `CI_PIPELINE_ID` are numbers; see
    * `CI_VARIABLE_CHARS`); a tag with a variable of another shape (`${CI_COMMIT_TAG}`) must meet it.
+   * Every value of its variables must give a Docker tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`), so a
+   * tag uses only the variables of `CI_TAG_VALUES` whose values are tag text (`${CI_COMMIT_REF_SLUG}`,
+   * not `${CI_COMMIT_REF_NAME}`: `feature/x` holds a `/`), is at most 128 characters long with each
+   * variable at its longest (`CI_COMMIT_SHA` 40, `CI_COMMIT_REF_SLUG` 63, IDs and IIDs 19 digits),
+   * and never starts with `.` or `-`. `${CI_ENVIRONMENT_NAME}` only in the built-in `deployed` kind.
    * @default the built-in kind's template (see {@link DEFAULT_TAG_KINDS})
    */
   readonly ciTag?: string;
@@ -183,7 +189,8 @@ export function assertKnownKind(path: string, name: string, subject: string): as
 /**
  * Resolves one kind's options over its built-in defaults (`base`, undefined for a kind of one's own).
  * @throws ValidationError naming `<path>/kinds/<name>` for both or no selector, a bad selector,
- *   retention or CI tag (one its selector does not select in full, see {@link TagKindOptions.ciTag}), a protected kind with a retention, an unprotected kind without one,
+ *   retention or CI tag (one its selector does not select in full, see {@link TagKindOptions.ciTag}; one some
+ *   value of whose variables gives no Docker tag, see `validateCiTagValues`), a protected kind with a retention, an unprotected kind without one,
  *   the content-hash variable in another kind's tag, or a built-in kind's tag without the variables of its role
  *   ({@link REQUIRED_CI_TAG_VARIABLES}; the content kind's tag with any other variable)
  */
@@ -260,6 +267,7 @@ export function resolveKind(path: string, name: string, options: TagKindOptions 
       rule: "a docker tag uses only letters, digits, '_', '.', '-' and GitLab CI variables ($VAR or ${VAR})",
       fix: "remove other characters from the tag template",
     });
+    if (typeof ciTag === "string") validateCiTagValues(where, ciTag, name === "deployed" && base !== undefined ? DEPLOYED_VALUES : {});
     const pushed = ciTagTokens(ciTag);
     const knownShape = ciTagHasKnownShape(ciTag);
     check(knownShape ? selectorSelectsAll(pushed, selector) : tagLanguagesOverlap(pushed, selectorTokens(selector)), {
@@ -320,6 +328,14 @@ function assertRoleVariables(where: string, name: TagKindName, ciTag: string): v
     });
   }
 }
+
+/**
+ * The deployed kind's `CI_ENVIRONMENT_NAME`: the deploy jobs push its tag, and they run in the
+ * platform's environments, whose names are tag text ({@link PLATFORM_ENVIRONMENT_NAME}).
+ */
+const DEPLOYED_VALUES: Readonly<Record<string, TagSafeValue>> = {
+  CI_ENVIRONMENT_NAME: { ...PLATFORM_ENVIRONMENT_NAME, mayBeEmpty: false, what: "the deploy job's environment name, [a-z][a-z0-9-], at most 20 characters" },
+};
 
 /** What each built-in kind's tag names, for error messages. */
 const ROLE_OF: Readonly<Record<TagKindName, string>> = {

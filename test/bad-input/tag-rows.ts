@@ -3,7 +3,9 @@ import { TagScheme, type TagKindOptions } from "../../lib/registry/tag-scheme";
 import { type BadInput } from "./matrix";
 
 /*
- * Bad tag schemes and tag plans: a built-in kind's tag without the variables of its role, kinds one
+ * Bad tag schemes and tag plans: a built-in kind's tag without the variables of its role, a tag
+ * template some value of whose variables gives no Docker tag (too long, a leading '-', a variable
+ * that may hold '/' or whose value is unknown), kinds one
  * tag can match beyond maxKindsPerImage whose first rule would cut a longer-lived kind short, and
  * Git tag pipelines whose rule cannot be derived from the tag template.
  */
@@ -93,6 +95,43 @@ export const tagRows: readonly BadInput[] = [
     value: "v1.2.3",
     rule: /the built-in kind "release" names the image of one Git tag, so its tag must contain \$\{CI_COMMIT_TAG\}/,
     fix: /put \$\{CI_COMMIT_TAG\} into the tag/,
+  },
+  // TagScheme: a tag template some value of whose variables gives no Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}).
+  {
+    name: "a commit kind of 100 literal characters and the commit SHA (140 characters, over 128)",
+    run: scheme({ commit: { prefix: "x".repeat(100), ciTag: `${"x".repeat(100)}\${CI_COMMIT_SHA}` } }),
+    path: "test/tagScheme/kinds/commit",
+    subject: "ciTag",
+    value: `${"x".repeat(100)}\${CI_COMMIT_SHA}`,
+    rule: /an image tag has at most 128 characters .*gives up to 140: 100 of literal text \+ \$\{CI_COMMIT_SHA\} 40/,
+    fix: /shorten the literal text by 12 characters or more/,
+  },
+  {
+    name: "a kind of one's own tagged by the environment name (review/mr 1 has '/' and a space)",
+    run: scheme({ preview: { prefix: "env-", ciTag: "env-${CI_ENVIRONMENT_NAME}", retention: { maxAgeDays: 7 } } }),
+    path: "test/tagScheme/kinds/preview",
+    subject: "ciTag",
+    value: "env-${CI_ENVIRONMENT_NAME}",
+    rule: /\$\{CI_ENVIRONMENT_NAME\} is the environment name .*, which the registry refuses at push/,
+    fix: /use \$\{CI_ENVIRONMENT_SLUG\}/,
+  },
+  {
+    name: "a tag template that can start with '-' (pattern *, tag -${CI_COMMIT_SHA})",
+    run: scheme({ nightly: { pattern: "*", ciTag: "-${CI_COMMIT_SHA}", retention: { maxAgeDays: 7 } } }),
+    path: "test/tagScheme/kinds/nightly",
+    subject: "ciTag",
+    value: "-${CI_COMMIT_SHA}",
+    rule: /an image tag starts with a letter, digit or '_' .*can start with '-'/,
+    fix: /start the template with a literal letter, digit or '_'/,
+  },
+  {
+    name: "a tag template with a variable the platform does not know (${NIGHTLY_NAME})",
+    run: scheme({ nightly: { prefix: "nightly-", ciTag: "nightly-${NIGHTLY_NAME}", retention: { maxAgeDays: 7 } } }),
+    path: "test/tagScheme/kinds/nightly",
+    subject: "ciTag",
+    value: "nightly-${NIGHTLY_NAME}",
+    rule: /what \$NIGHTLY_NAME holds is not known to the platform/,
+    fix: /build the tag from .*\$\{CI_COMMIT_REF_SLUG\}.* or leave ciTag out/,
   },
   // TagScheme: overlapping kinds whose order would expire a longer-lived kind early (one tag, more kinds than maxKindsPerImage).
   {

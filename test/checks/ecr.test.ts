@@ -100,6 +100,19 @@ describe("ECR003 lifecycle policies and protected tags (simulated)", () => {
     expect(onlyFinding(broken, "ECR003", "test/lifecycle").message).toContain("the policy is not valid JSON");
   });
 
+  test("a repository of unprotected pushes (tagged trust = unprotected) may expire latest and releases; the same policy on a protected one fires", () => {
+    const rules = JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: "any", countType: "sinceImagePushed", countUnit: "days", countNumber: 14 }, action: { type: "expire" } }] });
+    const withTrust = (trust: string) => (s: Construct) => {
+      const repo = new EcrRepository(s, "repo", { name: "acme/app/unprotected/app", imageTagMutability: "IMMUTABLE", tags: { trust } });
+      new EcrLifecyclePolicy(s, "lifecycle", { repository: repo.name, policy: rules });
+    };
+    expect(findingsOf(checkStack(withTrust("unprotected")), "ECR003")).toEqual([]);
+    expect(onlyFinding(checkStack(withTrust("protected")), "ECR003", "test/lifecycle").message).toContain('would expire an image tagged latest');
+    // ContainerRepository with `unprotected` passes only on such a repository.
+    expect(findingsOf(checkStack((s) => new ContainerRepository(s, "app", { repositoryName: "acme/unprotected/app", unprotected: {}, tags: { trust: "unprotected" } })), "ECR003")).toEqual([]);
+    expect(findingsOf(checkStack((s) => new ContainerRepository(s, "app", { repositoryName: "acme/unprotected/app", unprotected: {} })), "ECR003")).toHaveLength(1);
+  });
+
   test("protectedTags names the tags to protect", () => {
     const rules = [keep(1, "latest"), keep(2, "v*.*.*"), keep(3, "deployed-*"), expireAfter(4, "stable-", 14)];
     expect(checkStack((s) => lifecycle(s, rules))).toEqual([]);

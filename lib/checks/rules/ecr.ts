@@ -5,7 +5,7 @@ import { ruleSelectors, validateLifecyclePolicy, type LifecyclePolicyDocument, t
 import { simulateLifecycle, type ImageDecision, type LifecycleImage } from "../../registry/lifecycle/simulator";
 import { type RuleViolation, type SecurityRule } from "../rule";
 import { evaluateValue } from "../terraform-eval";
-import { blocks, isExpression, isTrue, type StackModel } from "../stack-model";
+import { blocks, isExpression, isRecord, isTrue, soleReference, type StackElement, type StackModel } from "../stack-model";
 import { noteRuleShortcut, ruleShortcutOn } from "../shortcuts";
 import { keepRulesShield } from "./lifecycle-shield";
 import { isCacheRepositoryPolicy, pullThroughCacheRepositories } from "./pull-through-cache";
@@ -187,13 +187,26 @@ function lifecycleProblems(address: string, policy: unknown, protectedTags: read
   });
 }
 
-/** ECR003: simulated lifecycle policies never expire an image carrying a protected tag (the policies of pull-through cache repositories, see {@link pullThroughCacheRepositories}, are not simulated: they hold upstream images). */
+/**
+ * Whether a lifecycle policy belongs to a repository of unprotected pushes: its `repository` is the
+ * name of an `aws_ecr_repository` tagged `trust = "unprotected"` (as the platform tags the tenants'
+ * merge-request repositories, tenant-repositories.ts). Nothing there is released or deployed and any
+ * merge-request job can push `latest` or `v9.9.9`, so its policy expires those tags by design.
+ */
+function ofUnprotectedRepository(model: StackModel, policy: StackElement): boolean {
+  const ref = soleReference(policy.config.repository);
+  const repository = ref?.type === "aws_ecr_repository" ? model.get(ref.address) : undefined;
+  const tags = repository?.config.tags;
+  return isRecord(tags) && tags.trust === "unprotected";
+}
+
+/** ECR003: simulated lifecycle policies never expire an image carrying a protected tag (the policies of pull-through cache repositories, see {@link pullThroughCacheRepositories}, are not simulated: they hold upstream images; nor those of repositories of unprotected pushes, see {@link ofUnprotectedRepository}). */
 export const lifecycleExpiresProtectedTags: SecurityRule = {
   id: "ECR003",
   title: "ECR lifecycle policy can expire protected tags",
   rationale: "Expiring an image deletes all its tags, so a rule that claims an image tagged MR-12 and latest deletes latest; protected tags need top-priority keep rules.",
   severity: "error",
-  resourceTypes: ["aws_ecr_lifecycle_policy"],
+  resourceTypes: ["aws_ecr_lifecycle_policy", "aws_ecr_repository"],
   fix: 'give each protected tag its own keep rule before every other tagged rule (tagged, tagPatternList ["latest"], imageCountMoreThan 100000), as ContainerRepository derives from the TagScheme',
   check: (model, options) => {
     // Repositories of one tag scheme share their policy text: simulate each text once.
@@ -201,6 +214,7 @@ export const lifecycleExpiresProtectedTags: SecurityRule = {
     // Pull-through cache repositories created up front hold upstream images, not the platform's protected tags.
     const cache = pullThroughCacheRepositories(model);
     return violationsOf(model.resources("aws_ecr_lifecycle_policy").filter((e) => !isCacheRepositoryPolicy(e, cache)), (e) => {
+      if (ofUnprotectedRepository(model, e)) return [];
       const policy = e.config.policy;
       if (!byText.has(policy)) byText.set(policy, problemsOfText(e.address, policy, options.protectedTags, options.protectedKeepCount));
       return [...byText.get(policy)!];

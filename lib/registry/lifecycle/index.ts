@@ -15,6 +15,6 @@ export {
   type TagStatus,
   type ValidateLifecyclePolicyOptions,
 } from "./policy";
-export { combinedRetention, lifecyclePolicyFromTagScheme, selectsEveryTag, type TagSchemePolicyOptions } from "./scheme-policy";
+export { combinedRetention, DEFAULT_UNPROTECTED_MAX_AGE_DAYS, lifecyclePolicyFromTagScheme, selectsEveryTag, type TagSchemePolicyOptions } from "./scheme-policy";
 export { simulateLifecycle, type ImageDecision, type LifecycleImage, type RuleReference, type SimulationResult } from "./simulator";
 export { main as lifecyclePreviewMain, parseImagesInput, parsePolicyInput, USAGE as LIFECYCLE_PREVIEW_USAGE, type CliIo } from "./cli";

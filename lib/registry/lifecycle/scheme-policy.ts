@@ -33,6 +33,7 @@ import { ValidationError } from "../../core/errors";
 import { selectorPattern } from "../glob";
 import { combinationKindSets, combinedRetention, ownRuleOrder, selectsEveryTag } from "../kind-overlaps";
 import { type Retention, type TagKind, type TagScheme, validateRetention } from "../tag-scheme";
+import { assertPositiveInteger } from "../tag-rules";
 import { checkedKeepCount, type LifecyclePolicyDocument, type LifecycleRule, type LifecycleSelection, MAX_LIFECYCLE_RULES, validateLifecyclePolicy } from "./policy";
 
 /** Options of {@link lifecyclePolicyFromTagScheme}. */
@@ -50,7 +51,26 @@ export interface TagSchemePolicyOptions {
    * @default DEFAULT_PROTECTED_KEEP_COUNT (100,000: at least the default ECR quota, see there)
    */
   readonly protectedKeepCount?: number;
+  /**
+   * The policy of a repository that takes unprotected pushes (merge-request pipelines, which any
+   * developer can change): nothing there is released or deployed, so protected kinds get no keep
+   * rule there and their tags (`latest`, `v*.*.*`, `deployed-*`, `buildcache`) are other tags; a
+   * combination of a count kind and an age kind, which no single rule can keep exactly, is expired
+   * after the longest of its ages and `maxAgeDays` instead of kept; and a last `tagStatus: "any"`
+   * rule expires every image no kind selects `maxAgeDays` after push (or by `catchAll` when given).
+   * So no image a merge-request job pushes is kept longer than the retention of the kinds it
+   * carries, and the repository cannot fill ECR's images-per-repository quota with images nothing expires.
+   * @default undefined: a protected repository's policy
+   */
+  readonly unprotected?: { readonly maxAgeDays: number };
 }
+
+/**
+ * Days after push at which an unprotected repository expires images no retained kind selects
+ * (other tags, the protected kinds' tags, combinations of count and age kinds): two weeks, long
+ * enough for a merge request's review and re-runs, short enough that untyped pushes cannot pile up.
+ */
+export const DEFAULT_UNPROTECTED_MAX_AGE_DAYS = 14;
 
 type Rule = Omit<LifecycleRule, "rulePriority">;
 
@@ -83,14 +103,19 @@ export { combinedRetention, selectsEveryTag };
  * come longest first, so the first rule that selects an image is its longest-lived kind's, however
  * many kinds (a `*` kind too) it carries.
  */
-function combinationRules(group: readonly TagKind[], maxKindsPerImage: number, keepCount: number): Rule[] {
+function combinationRules(group: readonly TagKind[], maxKindsPerImage: number, keepCount: number, unprotectedAge?: number): Rule[] {
   return combinationKindSets(group, maxKindsPerImage).map((combo): Rule => {
-    const retention = combinedRetention(combo);
     const names = combo.map((k) => k.name).join(" + ");
+    const combined = combinedRetention(combo);
+    // In an unprotected repository a count-and-age combination expires by age: the longest age of its members, at least the repository's bound.
+    const ages = combo.flatMap((k) => (k.retention && "maxAgeDays" in k.retention ? [k.retention.maxAgeDays] : []));
+    const retention = combined ?? (unprotectedAge !== undefined ? { maxAgeDays: Math.max(unprotectedAge, ...ages) } : undefined);
     return {
-      description: retention
-        ? `Images carrying ${names}: expire ${retentionText(retention)} (the longest of the kinds)`
-        : `Keep images carrying ${names} (count and age kinds: no single rule expires only when both would)`,
+      description: combined
+        ? `Images carrying ${names}: expire ${retentionText(combined)} (the longest of the kinds)`
+        : retention
+          ? `Images carrying ${names}: expire ${retentionText(retention)} (count and age kinds in an unprotected repository: the longest age, at least the repository's bound)`
+          : `Keep images carrying ${names} (count and age kinds: no single rule expires only when both would)`,
       selection: {
         tagStatus: "tagged",
         tagPatternList: combo.map((k) => selectorPattern(k.selector)),
@@ -121,6 +146,8 @@ function kindRules(group: readonly TagKind[], maxKindsPerImage: number): Rule[] 
  * 4. the same two steps for the secondary kinds (decisive only for images without a primary kind);
  * 5. untagged images expire `scheme.untaggedExpiryDays` days after push;
  * 6. optionally a `tagStatus: "any"` catch-all.
+ * With `unprotected` (a repository of merge-request pushes): no step 1, count-and-age combinations
+ * expire by age, and the catch-all defaults to `unprotected.maxAgeDays` days after push.
  *
  * The result passes `validateLifecyclePolicy` with the scheme's protected selectors.
  *
@@ -130,14 +157,18 @@ function kindRules(group: readonly TagKind[], maxKindsPerImage: number): Rule[] 
 export function lifecyclePolicyFromTagScheme(scheme: TagScheme, options: TagSchemePolicyOptions = {}): LifecyclePolicyDocument {
   const keepCount = checkedKeepCount(scheme.path, options.protectedKeepCount);
   if (options.catchAll) validateRetention(`${scheme.path}/catchAll`, options.catchAll);
+  const unprotectedAge = options.unprotected?.maxAgeDays;
+  if (unprotectedAge !== undefined) assertPositiveInteger(`${scheme.path}/unprotected`, "maxAgeDays", unprotectedAge, "expire other images of an unprotected repository after at least 1 day");
+  const catchAll = options.catchAll ?? (unprotectedAge !== undefined ? { maxAgeDays: unprotectedAge } : undefined);
+  const protectedKinds = unprotectedAge === undefined ? scheme.protectedKinds : [];
   const rules: Rule[] = [
-    ...scheme.protectedKinds.map((kind) => ({
+    ...protectedKinds.map((kind) => ({
       description: `Keep every image tagged ${selectorPattern(kind.selector)} (protected tag kind ${kind.name})`,
       selection: { tagStatus: "tagged", ...kindList(kind), countType: "imageCountMoreThan", countNumber: keepCount } as const,
       action: { type: "expire" } as const,
     })),
     ...[scheme.primaryKinds, scheme.secondaryKinds].flatMap((group) => [
-      ...combinationRules(group, scheme.maxKindsPerImage, keepCount),
+      ...combinationRules(group, scheme.maxKindsPerImage, keepCount, unprotectedAge),
       ...kindRules(group, scheme.maxKindsPerImage),
     ]),
     {
@@ -145,11 +176,11 @@ export function lifecyclePolicyFromTagScheme(scheme: TagScheme, options: TagSche
       selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: scheme.untaggedExpiryDays },
       action: { type: "expire" },
     },
-    ...(options.catchAll
+    ...(catchAll
       ? [
           {
-            description: `Expire images no earlier rule selects ${"maxCount" in options.catchAll ? `beyond the newest ${options.catchAll.maxCount} in the repository` : retentionText(options.catchAll)}`,
-            selection: { tagStatus: "any", ...retentionSelection(options.catchAll) } as const,
+            description: `Expire images no earlier rule selects ${"maxCount" in catchAll ? `beyond the newest ${catchAll.maxCount} in the repository` : retentionText(catchAll)}`,
+            selection: { tagStatus: "any", ...retentionSelection(catchAll) } as const,
             action: { type: "expire" } as const,
           },
         ]
@@ -165,6 +196,6 @@ export function lifecyclePolicyFromTagScheme(scheme: TagScheme, options: TagSche
     });
   }
   const doc: LifecyclePolicyDocument = { rules: rules.map((rule, i) => ({ rulePriority: i + 1, ...rule })) };
-  validateLifecyclePolicy(scheme.path, doc, { protectedSelectors: scheme.protectedKinds.map((k) => k.selector), protectedKeepCount: keepCount });
+  validateLifecyclePolicy(scheme.path, doc, { protectedSelectors: protectedKinds.map((k) => k.selector), protectedKeepCount: keepCount });
   return doc;
 }
