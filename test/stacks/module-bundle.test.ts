@@ -3,9 +3,9 @@
  * project in a temporary directory: modules run the same from the bundle (require, resolution,
  * __dirname reads, module identity), it is recorded, then used; an edited module runs from its file
  * (many edited modules: the bundle is recorded again), a file added where a request was resolved is
- * found, a lock file or package.json change or another loader version make it stale; stack frames
- * name the module's own file and line; PLATFORM_MODULE_BUNDLE=0 turns it off (read by
- * stacks/register.cjs).
+ * found, so is a package added ahead of the bundled one in Node.js's lookup paths; a lock file or
+ * package.json change or another loader version make it stale; stack frames name the module's own
+ * file and line; PLATFORM_MODULE_BUNDLE=0 turns it off (read by stacks/register.cjs).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -155,6 +155,31 @@ test("a file added where a request was resolved: that request is resolved again 
   const added = run();
   expect(added.mode).toBe("bundle");
   expect(added.out).toMatchObject({ value: 105, note: "the new file", resolved: path.join("lib", "util") });
+});
+
+test("a package directory added ahead of the bundled one in Node.js's lookup paths is found: a new node_modules, or a package added to an existing one", () => {
+  // lib/twice.js asks for "dep" from lib/: Node.js looks in lib/node_modules before node_modules.
+  writeFileSync(path.join(work, "lib", "twice.js"), 'module.exports = require("dep").twice(21);\n');
+  writeFileSync(path.join(work, "twice-main.js"), 'console.log(JSON.stringify({ value: require("./lib/twice") }));\n');
+  const twice = () => run({}, "v1", "./twice-main.js");
+  const addPackage = (factor: number) => {
+    const dir = path.join(work, "lib", "node_modules", "dep");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "dep", main: "main.js" }));
+    writeFileSync(path.join(dir, "main.js"), `exports.twice = (n) => ${factor} * n;\n`);
+  };
+  expect(twice()).toEqual({ mode: "record", out: { value: 42 } });
+  expect(twice()).toEqual({ mode: "bundle", out: { value: 42 } });
+  // lib/node_modules did not exist when the bundle was recorded: it must still not exist.
+  addPackage(7);
+  expect(twice()).toEqual({ mode: "bundle", out: { value: 147 } });
+  // lib/node_modules exists (empty of "dep") when the bundle is recorded: a package added there is found.
+  rmSync(path.join(work, "lib", "node_modules", "dep"), { recursive: true });
+  rmSync(bundle, { recursive: true, force: true });
+  expect(twice()).toEqual({ mode: "record", out: { value: 42 } });
+  expect(twice()).toEqual({ mode: "bundle", out: { value: 42 } });
+  addPackage(9);
+  expect(twice()).toEqual({ mode: "bundle", out: { value: 189 } });
 });
 
 test("a damaged bundle file is recorded again; a damaged code cache is rejected by V8 and written again", () => {

@@ -14,6 +14,8 @@
  * protected tags as ECR wildcard patterns, replacing the default), `--tag-scheme <file.json>`
  * (the protected kinds of a `TagSchemeProps` document, replacing the default; the document is
  * checked in full first, see `parseTagSchemeInput`). `--now` and `--tag-scheme` are given at most once.
+ * An option's value is the next argument: `--tag-scheme=file.json` is refused, its fix names
+ * `--tag-scheme file.json`.
  * The default protected tags are the protected kinds of the default tag scheme.
  *
  * Exit codes: 0 success; 1 `--fail-on-protected` and a protected image would expire; 2 bad input.
@@ -57,6 +59,25 @@ interface Args {
 }
 
 const OPTIONS = "--now <ISO date>, --json, --fail-on-protected, --protected <pattern>, --tag-scheme <file> and --help";
+/** The options that take a value, given as the next argument (`--tag-scheme file.json`), with the value's placeholder. */
+const VALUE_OPTIONS: Readonly<Record<string, string>> = { "--now": "<ISO date>", "--protected": "<pattern>", "--tag-scheme": "<file>" };
+/** The options that take no value. */
+const FLAGS = new Set(["--json", "--fail-on-protected", "--help"]);
+
+/**
+ * The fix for an argument starting with "-" that is no option: a known option written with "="
+ * (`--tag-scheme=file.json`) is given as two arguments (`--tag-scheme file.json`); a flag with "="
+ * without its value; anything else is removed or replaced by one of the options.
+ */
+function unknownOptionFix(arg: string): string {
+  const eq = arg.indexOf("=");
+  const name = eq > 0 ? arg.slice(0, eq) : arg;
+  const value = eq > 0 ? arg.slice(eq + 1) : "";
+  const placeholder = VALUE_OPTIONS[name];
+  if (eq > 0 && placeholder !== undefined) return `give the value as the next argument: ${name} ${value === "" ? placeholder : value}`;
+  if (eq > 0 && FLAGS.has(name)) return `give ${name} without a value`;
+  return "remove it or use one of the options";
+}
 
 function parseArgs(argv: readonly string[]): Args | "help" {
   const positional: string[] = [];
@@ -102,7 +123,7 @@ function parseArgs(argv: readonly string[]): Args | "help" {
       tagSchemePath = valueOf(arg, argv[++i]);
     }
     else {
-      check(!arg.startsWith("-"), { path: "command line", subject: "option", value: arg, rule: `the options are ${OPTIONS}`, fix: "remove the option" });
+      check(!arg.startsWith("-"), { path: "command line", subject: "option", value: arg, rule: `the options are ${OPTIONS}`, fix: unknownOptionFix(arg) });
       positional.push(arg);
     }
   }

@@ -183,3 +183,20 @@ describe("the other inputs: no silent default either", () => {
     expect(stderr).toMatch(message);
   });
 });
+
+describe("an option written with '='", () => {
+  it.each([
+    [["--tag-scheme=scheme.json"], /invalid option "--tag-scheme=scheme\.json"\. Rule: the options are .*\. Fix: give the value as the next argument: --tag-scheme scheme\.json/],
+    [["--tag-scheme="], /invalid option "--tag-scheme="\. Rule: .*\. Fix: give the value as the next argument: --tag-scheme <file>/],
+    [["--now=2024-06-15T12:00:00Z"], /Fix: give the value as the next argument: --now 2024-06-15T12:00:00Z/],
+    [["--protected=v*"], /Fix: give the value as the next argument: --protected v\*/],
+    [["--json=true"], /invalid option "--json=true"\. Rule: .*\. Fix: give --json without a value/],
+    [["--verbose"], /invalid option "--verbose"\. Rule: .*\. Fix: remove it or use one of the options/],
+    [["--verbose=1"], /Fix: remove it or use one of the options/],
+  ])("%j is exit 2 with a fix that names the option's own form", (options, message) => {
+    const { code, stdout, stderr } = run(fixture("policy.json"), fixture("images.json"), ...NOW, ...options);
+    expect({ code, stdout }).toEqual({ code: EXIT_BAD_INPUT, stdout: "" });
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toContain("remove the option");
+  });
+});
