@@ -115,7 +115,7 @@ describe("pull-through cache repositories created up front (cachedRepositories)"
     });
 
     test("a Docker Hub official image without library/ (docker-hub/alpine is a repository no pull uses: official images are pulled as docker-hub/library/<name>)", () => {
-      const dockerHub = (path: string) => ({ pullThroughCache: [{ upstream: "docker-hub", credentialSecretArn: DOCKER_HUB_SECRET, cachedRepositories: [path] }] });
+      const dockerHub = (path: string) => ({ pullThroughCache: [{ upstream: "docker-hub" as const, credentialSecretArn: DOCKER_HUB_SECRET, cachedRepositories: [path] }] });
       const error = violationOf(() => build(dockerHub("alpine")));
       expect(error.message).toMatch(/^test\/registry\/pullThroughCache\[0\]\/cachedRepositories\[0\]: invalid upstream repository path "alpine"\. Rule: Docker Hub's official images are pulled through the cache as docker-hub\/library\/<name>.*docker-hub\/alpine would be a repository no pull uses.*Fix: .*library\/alpine/s);
       // The same at the config path, and the fix is accepted (other users' images keep their namespace).
