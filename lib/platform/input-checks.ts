@@ -102,13 +102,27 @@ export function variablesAreProtected(env: EnvironmentConfig): boolean {
 }
 
 /**
- * External registries: one password variable and one entry per registry, and only in protected
- * variables. Two
+ * External registries: one password variable and one entry per registry, only on GitLab Premium or
+ * Ultimate (`gitlab.tier`), and only in protected variables with an environment scope other than `*`
+ * (merge requests get a read-only credential through `unprotectedPull`). Two
  * registries sharing a variable would declare one Terraform variable twice
  * (and two registries would share a password); two entries for one host would
  * leave docker to pick one.
  */
 export function validateExternalRegistries(env: EnvironmentConfig, path: string): void {
+  const external = env.gitlab.externalRegistries ?? [];
+  const tier = env.gitlab.tier ?? "free";
+  // Before the scope rule: on Free no environment can hold the credential, so no scope is the fix.
+  check(external.length === 0 || tier !== "free", {
+    path: `${path}/externalRegistries[0]`,
+    subject: "registry",
+    value: external[0]?.registry,
+    rule:
+      "an external registry's credential needs group variables with an environment scope other than *, and gitlab.tier is free: GitLab Free has no environment scopes on group variables " +
+      "(GitLab docs, CI/CD variables, group variables: environment scope is Premium, Ultimate), so no environment can hold it",
+    fix: 'set gitlab.tier: "premium" (or "ultimate") if the instance or group has it, or pull the images through the ECR pull-through cache (registry.pullThroughCache) or the Nexus mirror (mirror) instead',
+  });
+  if (external.length > 0 && tier === "free") return;
   const variables = new Map<string, number>();
   const hosts = new Map<string, number>();
   (env.gitlab.externalRegistries ?? []).forEach((ext, i) => {
@@ -132,14 +146,24 @@ export function validateExternalRegistries(env: EnvironmentConfig, path: string)
       fix: "remove one of the two entries",
     });
     hosts.set(host, i);
-    // Unprotected variables reach every job of unprotected refs (with its scope, any job naming the
-    // environment): a merge request could push to the registry what protected jobs pull.
-    check(variablesAreProtected(env), {
+    // One rule, so every fix leads to a configuration that is accepted: the credential needs
+    // protected variables (unprotected ones reach every job of unprotected refs, and an environment
+    // scope only narrows by the environment a job names, which any job may name) with a scope other
+    // than * (GitLab has one variable per key and scope in a group, and the * variables serve every
+    // job: merge requests included; the app also keeps them in the gitlab-shared stack, which cannot
+    // refer to this environment's sensitive Terraform variable).
+    const scope = env.gitlab.variables?.environmentScope ?? "*";
+    check(variablesAreProtected(env) && scope !== "*", {
       path: where,
       subject: "registry",
       value: ext.registry,
-      rule: `the registry's credential goes into the environment's DOCKER_AUTH_CONFIG, whose group variables are not protected (gitlab.variables.protected ${JSON.stringify(env.gitlab.variables?.protected ?? null)}, production ${JSON.stringify(env.production ?? false)}), so every job of an unprotected ref could read it (GitLab gives unprotected variables to every pipeline; an environment scope only narrows by the environment a job names, which any job may name)`,
-      fix: "protect the environment's variables (gitlab.variables.protected: true, the default in production), and give merge requests a separate read-only credential with unprotectedPull",
+      rule:
+        `the registry's credential goes into the environment's DOCKER_AUTH_CONFIG, so the environment's group variables must be protected and have an environment scope other than * ` +
+        `(they are ${variablesAreProtected(env) ? "protected" : "not protected"} (gitlab.variables.protected ${JSON.stringify(env.gitlab.variables?.protected ?? null)}, production ${JSON.stringify(env.production ?? false)}) with scope ${JSON.stringify(scope)}): ` +
+        "unprotected variables reach every job of unprotected refs, and the group's * variables serve every job (GitLab has one variable per key and environment scope in a group)",
+      fix:
+        `set gitlab.variables.protected: true and gitlab.variables.environmentScope: ${JSON.stringify(env.name)} in this environment; merge-request and build jobs then get a read-only credential ` +
+        "through unprotectedPull in this same entry, which goes into the group's * DOCKER_AUTH_CONFIG of the environment without a scope",
     });
   });
   validateUnprotectedPullEntries(env, path);

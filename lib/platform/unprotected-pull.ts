@@ -123,7 +123,7 @@ export function unprotectedPullRegistriesOf(environments: readonly EnvironmentCo
         subject: "unprotectedPull",
         value: ext.registry,
         rule: `the pull-only credential goes into the group's DOCKER_AUTH_CONFIG with environment scope *, and no environment of ${group} on ${url} defines the * group variables`,
-        fix: "leave gitlab.variables.environmentScope unset (or *) in the environment whose variables build jobs read, or remove unprotectedPull",
+        fix: `give another environment of ${group} no gitlab.variables.environmentScope (or *) and unprotected variables: it owns the * variables build and merge-request jobs read (this environment keeps its scope and protection), or remove unprotectedPull`,
       });
       const ownerProtected = owner!.env.gitlab.variables?.protected ?? owner!.env.production ?? false;
       check(!ownerProtected, {
@@ -131,7 +131,7 @@ export function unprotectedPullRegistriesOf(environments: readonly EnvironmentCo
         subject: "unprotectedPull",
         value: ext.registry,
         rule: `the pull-only credential is for unprotected jobs, but the * group variables of ${group}, defined by environment ${owner!.env.name}, are protected: unprotected jobs get no DOCKER_AUTH_CONFIG from them`,
-        fix: `set gitlab.variables.protected: false in environment ${owner!.env.name} (its * variables hold no secret besides the pull-only credentials), or remove unprotectedPull`,
+        fix: `set gitlab.variables.protected: false in environment ${owner!.env.name}, the owner of the * variables (its * variables hold no secret besides the pull-only credentials; this environment keeps its protected, scoped credential), or remove unprotectedPull`,
       });
       const entry: UnprotectedPullRegistry = { registry: ext.registry, username: pull.username, passwordVariable: pull.passwordVariable, configPath };
       const host = String(ext.registry).toLowerCase();

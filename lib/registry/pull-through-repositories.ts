@@ -65,10 +65,15 @@ export function cachedRepositoryName(prefix: string, upstreamPath: string): stri
  * full name `<prefix>/<path>` of the ECR repository name grammar (2-256 characters,
  * `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`: Amazon ECR API Reference,
  * CreateRepository, `repositoryName`); no full name appears twice in `seen` (every rule of the
- * registry). Plain-JavaScript callers get the same checks (a path that is not a string is refused).
+ * registry). For the `docker-hub` upstream a path has at least two segments: Docker Hub's official
+ * images are pulled through the cache as `<prefix>/library/<name>` (AWS ECR User Guide, "Pulling an
+ * image with a pull through cache rule in Amazon ECR": "For Docker Hub official images, the /library
+ * prefix must be included"), so `alpine` would create a repository no pull uses.
+ * Plain-JavaScript callers get the same checks (a path that is not a string is refused).
+ * @param upstream the rule's upstream (`PULL_THROUGH_UPSTREAMS` key); when omitted, no upstream-specific rule applies
  * @throws ValidationError naming `<path>/cachedRepositories[<j>]`, the value, the rule and the fix
  */
-export function validateCachedRepositories(path: string, prefix: string, upstreamPaths: readonly unknown[] | undefined, seen: Set<string>): void {
+export function validateCachedRepositories(path: string, prefix: string, upstreamPaths: readonly unknown[] | undefined, seen: Set<string>, upstream?: string): void {
   check(upstreamPaths === undefined || Array.isArray(upstreamPaths), {
     path,
     subject: "cachedRepositories",
@@ -92,6 +97,13 @@ export function validateCachedRepositories(path: string, prefix: string, upstrea
       value,
       rule: `the path is the upstream repository path without the rule's prefix (this one would create ${cachedRepositoryName(prefix, value)})`,
       fix: `remove the leading ${prefix}/`,
+    });
+    check(upstream !== "docker-hub" || value.includes("/"), {
+      path: where,
+      subject: "upstream repository path",
+      value,
+      rule: `Docker Hub's official images are pulled through the cache as ${prefix}/library/<name> (AWS ECR User Guide, "Pulling an image with a pull through cache rule": the /library prefix must be included), so ${cachedRepositoryName(prefix, value)} would be a repository no pull uses`,
+      fix: `write the Docker Hub path with its namespace: library/${value} for the official image, or <user>/${value}`,
     });
     const name = cachedRepositoryName(prefix, value);
     validateRepositoryName(where, name);

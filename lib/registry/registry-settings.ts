@@ -308,7 +308,7 @@ export function validateRegistrySettings(path: string, props: RegistrySettingsPr
     });
     prefixes.add(prefix);
     validateCredential(where, options, upstream.needsCredential, props);
-    validateCachedRepositories(where, prefix, options.cachedRepositories, cachedNames);
+    validateCachedRepositories(where, prefix, options.cachedRepositories, cachedNames, options.upstream);
   });
   validateLifecyclePolicy(`${path}/cachedImageExpiryDays`, cacheLifecyclePolicyOf(props.cachedImageExpiryDays ?? 30));
 }

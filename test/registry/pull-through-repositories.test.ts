@@ -5,6 +5,7 @@ import { onlyResource, resourcesOf, synth, testStack, violationOf } from "../sup
 
 type Json = Record<string, unknown>;
 const KMS_KEY = "arn:aws:kms:eu-central-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const DOCKER_HUB_SECRET = "arn:aws:secretsmanager:eu-central-1:111111111111:secret:ecr-pullthroughcache/docker-hub-AbCdEf";
 const TEMPLATE_ROLE = "arn:aws:iam::111111111111:role/ecr-template";
 
 function build(props: RegistrySettingsProps = {}) {
@@ -111,6 +112,18 @@ describe("pull-through cache repositories created up front (cachedRepositories)"
     test("an empty path names the prefix itself", () => {
       const error = violationOf(() => build(rule([""])));
       expect(error.message).toMatch(/^test\/registry\/pullThroughCache\[0\]\/cachedRepositories\[0\]: invalid upstream repository path ""\. Rule: .*names the prefix ecr-public itself/);
+    });
+
+    test("a Docker Hub official image without library/ (docker-hub/alpine is a repository no pull uses: official images are pulled as docker-hub/library/<name>)", () => {
+      const dockerHub = (path: string) => ({ pullThroughCache: [{ upstream: "docker-hub" as const, credentialSecretArn: DOCKER_HUB_SECRET, cachedRepositories: [path] }] });
+      const error = violationOf(() => build(dockerHub("alpine")));
+      expect(error.message).toMatch(/^test\/registry\/pullThroughCache\[0\]\/cachedRepositories\[0\]: invalid upstream repository path "alpine"\. Rule: Docker Hub's official images are pulled through the cache as docker-hub\/library\/<name>.*docker-hub\/alpine would be a repository no pull uses.*Fix: .*library\/alpine/s);
+      // The same at the config path, and the fix is accepted (other users' images keep their namespace).
+      expect(violationOf(() => validateRegistrySettings("config/accounts[0]/registry", dockerHub("alpine"))).message).toMatch(/^config\/accounts\[0\]\/registry\/pullThroughCache\[0\]\/cachedRepositories\[0\]: invalid upstream repository path "alpine"/);
+      expect(() => build(dockerHub("library/alpine"))).not.toThrow();
+      expect(() => build(dockerHub("bitnami/redis"))).not.toThrow();
+      // Other upstreams have no such namespace rule.
+      expect(() => build(rule(["pause"], { upstream: "k8s" }))).not.toThrow();
     });
 
     test("a path that repeats the rule's prefix", () => {

@@ -167,23 +167,12 @@ describe("configuration: GitLab side", () => {
     expect(line).not.toMatch(/environmentScope/);
   });
 
-  test("a group-wide DOCKER_AUTH_CONFIG holding an external registry's password (a sensitive variable of the environment's stack) is refused: the shared stack cannot refer to it", () => {
-    const external = { externalRegistries: [{ registry: "registry.example.org", username: "ci", passwordVariable: "example_password" }] };
-    const error = violationOf(() => buildPlatform(Testing.app(), withGitLab(0, { ...external, variables: { protected: true } })));
+  test("a group-wide DOCKER_AUTH_CONFIG referring to the environment's stack (a deploy token) is refused by the construct: the shared stack cannot refer to it", () => {
+    const error = violationOf(() => buildPlatform(Testing.app(), withGitLab(0, { containerRegistryHost: "registry.gitlab.example.com" })));
     expect(error.message).toMatch(/^dev\/platform\/gitlab\/group-variables: invalid DOCKER_AUTH_CONFIG .*Rule: group variables with environment scope \* live in the stack that outlives every environment.*Fix: give the environment's variables a scope \(gitlab\.variables\.environmentScope\)/s);
-    // Scoped, the same registry is fine: the variable stays in the environment's stack.
-    const scoped = buildPlatform(Testing.app(), withGitLab(0, { ...external, variables: { environmentScope: "dev", protected: true } }));
+    // Scoped, the variable stays in the environment's stack.
+    const scoped = buildPlatform(Testing.app(), withGitLab(0, { containerRegistryHost: "registry.gitlab.example.com", variables: { environmentScope: "dev" } }));
     expect(scoped.environments.get("dev")!.gitlab.groupWideVariables).toEqual([]);
-  });
-
-  test("an external registry's credential in unprotected group variables is refused: every job of an unprotected ref could read it, and push to what protected jobs pull", () => {
-    const external = { externalRegistries: [{ registry: "registry.example.org", username: "ci", passwordVariable: "example_password" }] };
-    const message = violationOf(() => validateConfig(withGitLab(1, external))).message;
-    expect(message).toMatch(
-      /^config\/environments\[1\]\/gitlab\/externalRegistries\[0\]: invalid registry "registry\.example\.org"\. Rule: the registry's credential goes into the environment's DOCKER_AUTH_CONFIG, whose group variables are not protected .*Fix: protect the environment's variables \(gitlab\.variables\.protected: true.*unprotectedPull/m,
-    );
-    // Protected, the same registry is accepted (production's, in the example, is).
-    expect(() => validateConfig(withGitLab(1, { ...external, variables: { environmentScope: "staging", protected: true } }))).not.toThrow();
   });
 
   test("two environments publishing the templates", () => {
