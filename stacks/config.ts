@@ -270,7 +270,7 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   // No job can land on the runners of two environments.
   section(() => validateRunnerIsolation(config));
   // Promotion by digest: sources exist, come earlier, and both accounts can grant the pull.
-  section(() => validatePromotion(config));
+  section(() => validatePromotion(config, section));
 }
 
 /**

@@ -58,6 +58,12 @@ describe("a shape problem hides no rule problem of another section", () => {
     }
   });
 
+  test("staging's url missing hides no promotion problem that needs no URL (its promotion's region check, dev's account)", () => {
+    const config = withValue(withValue(enriched, ["environments", 1, "gitlab", "url"], undefined), ["environments", 0, "region"], "eu-centrall-1");
+    const found = violationsFor(config).map((v) => `${v.path} ${v.subject}`);
+    expect(found).toEqual(["config/environments[1]/gitlab url", "config/environments[0] account and region", "config/environments[1]/promotion/from promotion source"]);
+  });
+
   test("a broken environment entry hides no account problem of production (its error path is its own, not looked up in the list)", () => {
     const found = violationsFor(withValue(planted, ["environments", 0], null)).map((v) => `${v.path} ${v.subject}`);
     expect(found).toEqual(expect.arrayContaining([EXPIRY, ACCOUNT]));
