@@ -80,23 +80,34 @@ function shapeProblemsOf({ found, mistyped }: Findings): Violation[] {
   return found.filter((v) => !loose.has(v));
 }
 
+/**
+ * Checks a section's keys and fields. An unknown key whose closest known key is a required field
+ * the section lacks (`urll` without `url`) is one mistake, reported once: its line says the
+ * required key is missing and names the misspelling; the missing field is still broken (its
+ * section's rules are judged by that line) but gets no line of its own.
+ */
 function checkObject(found: Findings, path: string, value: Record<string, unknown>, shape: Shape, variant: string | undefined): void {
+  /** Required keys the section lacks that an unknown key is the misspelling of (reported by that key's line). */
+  const misspelt = new Set<string>();
   for (const key of Object.keys(value)) {
     if (Object.hasOwn(shape, key)) continue;
     const known = Object.keys(shape);
     const close = closestKey(key, known);
+    const setting = `a known setting of ${path}${variant === undefined ? "" : ` for ${variant}`} (${known.join(", ")})`;
+    const required = close !== undefined && !misspelt.has(close) && shape[close]!.required === true && value[close] === undefined ? shape[close]! : undefined;
+    if (required) misspelt.add(close!);
     found.found.push({
       path,
       subject: "key",
       value: key,
-      rule: `a known setting of ${path}${variant === undefined ? "" : ` for ${variant}`} (${known.join(", ")})`,
+      rule: required ? `${close} is required (${example(required.kinds)}) and missing, and ${JSON.stringify(key)} is not ${setting}` : setting,
       fix: close ? `did you mean ${JSON.stringify(close)}? Rename the key` : variant === undefined ? "remove the key or fix its spelling" : `remove the key: it does not apply to ${variant}`,
     });
   }
   for (const [key, field] of fieldsOf(shape)) {
     const entry = value[key];
     // An absent optional field has nothing to check (most fields of a section are absent).
-    if (entry !== undefined || field.required) checkField(found, `${path}/${key}`, entry, field, key);
+    if (entry !== undefined || field.required) checkField(found, `${path}/${key}`, entry, field, key, misspelt.has(key));
   }
 }
 
@@ -107,13 +118,14 @@ export function reportedAt(path: string): string {
   return path.endsWith("]") || slash < 0 ? path : path.slice(0, slash);
 }
 
-/** Records a broken field's shape problem. */
-function brokenAt(found: Findings, fieldPath: string, violation: Violation): void {
+/** Records a broken field's shape problem (`reported`: false when another line already says it). */
+function brokenAt(found: Findings, fieldPath: string, violation: Violation, reported = true): void {
   found.broken.push({ fieldPath, violation });
-  found.found.push(violation);
+  if (reported) found.found.push(violation);
 }
 
-function checkField(found: Findings, path: string, value: unknown, field: Field, key: string): void {
+/** Checks one field; `misspelt`: a missing required field an unknown key's line already reports. */
+function checkField(found: Findings, path: string, value: unknown, field: Field, key: string, misspelt = false): void {
   if (value === undefined) {
     if (!field.required) return;
     brokenAt(found, path, {
@@ -122,7 +134,7 @@ function checkField(found: Findings, path: string, value: unknown, field: Field,
       value,
       rule: `${key} is required (${example(field.kinds)})`,
       fix: `add ${key}; see docs/configuration.md`,
-    });
+    }, !misspelt);
     return;
   }
   const kind = kindOf(value);

@@ -11,7 +11,7 @@ import { validateDeployConfig, validatePromotion } from "../lib/platform/promoti
 import { validateRegistrySettings } from "../lib/registry/registry-settings";
 import { validateDeployRole } from "./aws-provider";
 import { type BackendConfig } from "./backend";
-import { gitLabSharedStackName, sharedGitLabUrls } from "./gitlab-shared-stack";
+import { gitLabSharedStackNameAmong, needsSharedGitLabStack } from "./gitlab-shared-stack";
 import { versionCheckSkipOf, versionMinimumsOf } from "./gitlab-version-config";
 import { configShapeOf } from "./config-shape";
 import { configErrorOf } from "./config-follow-ons";
@@ -61,7 +61,7 @@ export function validateCacheAndMirrorConfig(config: PlatformConfig, env: Enviro
   const mirror = env.mirror;
   if (mirror?.kind !== "ecr-pull-through") return;
   // Unknown while an account id or region is malformed (reported at its own field).
-  const account = deployedAccountOf(config, env);
+  const account = deployedAccountOf(config, env, path);
   if (account === undefined) return;
   const prefixes = (account.registry?.pullThroughCache ?? []).map((r) => r.prefix ?? r.upstream);
   check(prefixes.length > 0, {
@@ -97,12 +97,16 @@ export function accountStackName(account: AccountConfig): string {
   return `account-${account.name}`;
 }
 
-/** The account config an environment deploys into. */
-export function accountOf(config: PlatformConfig, env: EnvironmentConfig): AccountConfig {
+/**
+ * The account config an environment deploys into.
+ * @param path the environment's config path, named by the error (default: found by its place in
+ *   `config.environments`; a rule section passes its own, so that it reads no other environment)
+ */
+export function accountOf(config: PlatformConfig, env: EnvironmentConfig, path?: string): AccountConfig {
   const account = config.accounts.find((a) => a.accountId === env.accountId && a.region === env.region);
   if (!account) {
     throw new ValidationError({
-      path: `config/environments[${config.environments.indexOf(env)}]`,
+      path: path ?? `config/environments[${config.environments.indexOf(env)}]`,
       subject: "account and region",
       value: `${env.accountId}/${env.region}`,
       rule: "every environment deploys into an (account, region) that has an account stack for its registry-wide settings",
@@ -120,10 +124,10 @@ export function accountOf(config: PlatformConfig, env: EnvironmentConfig): Accou
  *
  * @throws ValidationError as {@link accountOf} when no entry, fixed or not, can be it
  */
-export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig): AccountConfig | undefined {
+export function deployedAccountOf(config: PlatformConfig, env: EnvironmentConfig, path?: string): AccountConfig | undefined {
   const exact = listOf(config.accounts).find((a) => a.accountId === env.accountId && a.region === env.region);
   if (exact) return exact;
-  return listOf(config.accounts).some((a) => mayBeAccount(a, env)) ? undefined : accountOf(config, env);
+  return listOf(config.accounts).some((a) => mayBeAccount(a, env)) ? undefined : accountOf(config, env, path);
 }
 
 /**
@@ -205,6 +209,9 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
     if (account.registry !== undefined) validateRegistrySettings(`config/accounts[${i}]/registry`, { ...account.registry, ...where });
   }));
 
+  // Read once, here, and not inside each environment's section: a section that read another
+  // environment's broken field (a missing gitlab.url) would lose every problem it found after it.
+  const sharedUrls = wellFormedSharedGitLabUrls(config);
   const envNames = new Set<string>();
   const repositoryNames = new Map<string, string>();
   listOf(config.environments).forEach((env, i) => section(() => {
@@ -221,14 +228,14 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
       fix: "rename one of the environments",
     });
     envNames.add(env.name);
-    check(!sharedGitLabUrls(config).some((url) => gitLabSharedStackName(config, url) === env.name), {
+    check(!sharedUrls.some((url) => gitLabSharedStackNameAmong(sharedUrls, url) === env.name), {
       path,
       subject: "environment name",
       value: env.name,
       rule: "the shared GitLab stack (CI templates and toolbox projects) has this name",
       fix: "rename the environment",
     });
-    deployedAccountOf(config, env);
+    deployedAccountOf(config, env, path);
     env.registry.repositories.forEach((repo, j) => {
       const name = `${env.accountId}/${env.region}/${repositoryPrefixOf(env)}/${repo.id}`;
       const other = repositoryNames.get(name);
@@ -244,7 +251,7 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
     });
     validateCacheAndMirrorConfig(config, env, path);
   }));
-  section(() => validateBackend(config));
+  section(() => validateBackend(config, sharedUrls));
   // The accounts' existing OIDC providers.
   section(() => validateIdentityConfig(config));
   section(() => validateSharedTagSchemes(config.environments));
@@ -263,7 +270,28 @@ function validateConfigSections(config: PlatformConfig, section: ValidationSecti
   // No job can land on the runners of two environments.
   section(() => validateRunnerIsolation(config));
   // Promotion by digest: sources exist, come earlier, and both accounts can grant the pull.
-  section(() => validatePromotion(config));
+  section(() => validatePromotion(config, section));
+}
+
+/**
+ * The GitLab instances with a shared stack ({@link sharedGitLabUrls}), judged from the environments
+ * whose `gitlab.url` is a well-formed instance URL only: an environment without one (missing, of
+ * another type, malformed: reported at its own field) or whose GitLab section the judgement cannot
+ * read (a field of another type) counts for no instance. Read outside every rule section, so that
+ * no environment's section reads another environment's GitLab fields.
+ */
+function wellFormedSharedGitLabUrls(config: PlatformConfig): string[] {
+  const urls = listOf(config.environments).flatMap((env) => {
+    const gitlab: unknown = typeof env === "object" && env !== null ? env.gitlab : undefined;
+    if (typeof gitlab !== "object" || gitlab === null || !isGitLabInstanceUrl((gitlab as { url?: unknown }).url)) return [];
+    try {
+      return needsSharedGitLabStack(env) ? [env.gitlab.url] : [];
+    } catch {
+      // A field of another type in the GitLab section: reported by the shape, and no instance is judged from it.
+      return [];
+    }
+  });
+  return [...new Set(urls)];
 }
 
 /** `accounts` and `environments` are lists (a plain-JavaScript or JSON configuration may get that wrong). */
@@ -328,8 +356,8 @@ const BACKEND_KINDS: readonly BackendConfig["kind"][] = ["local", "s3"];
 
 const STATE_KEY = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 
-/** The backend: a valid bucket, and one state key per stack. */
-function validateBackend(config: PlatformConfig): void {
+/** The backend: a valid bucket, and one state key per stack (`sharedUrls`: the instances with a shared GitLab stack). */
+function validateBackend(config: PlatformConfig, sharedUrls: readonly string[]): void {
   if (config.backend !== undefined) checkOneOf("config/backend", "kind", config.backend.kind, BACKEND_KINDS);
   if (config.backend?.kind === "s3") {
     validateBucketName("config/backend", "bucket", config.backend.bucket);
@@ -340,9 +368,9 @@ function validateBackend(config: PlatformConfig): void {
     ...config.accounts.map((a, i) => ({ path: `config/accounts[${i}]`, name: accountStackName(a), configured: a.stateKey, key: stateKeyOf(config, accountStackName(a), a.stateKey) })),
     ...config.environments.map((e, i) => ({ path: `config/environments[${i}]`, name: e.name, configured: e.stateKey, key: stateKeyOf(config, e.name, e.stateKey) })),
     // A malformed URL is reported by the URL check; its shared stack's name and key would be follow-ons.
-    ...sharedGitLabUrls(config).filter(isGitLabInstanceUrl).map((url) => {
-      const name = gitLabSharedStackName(config, url);
-      return { path: `config/environments[${config.environments.findIndex((e) => e.gitlab.url === url && (e.gitlab.ciTemplates || e.gitlab.toolboxProject))}]/gitlab`, name, configured: undefined, key: stateKeyOf(config, name, undefined) };
+    ...sharedUrls.map((url) => {
+      const name = gitLabSharedStackNameAmong(sharedUrls, url);
+      return { path: `config/environments[${config.environments.findIndex((e) => e.gitlab?.url === url && (e.gitlab.ciTemplates || e.gitlab.toolboxProject))}]/gitlab`, name, configured: undefined, key: stateKeyOf(config, name, undefined) };
     }),
   ];
   // A default key is `<keyPrefix or project>/<stack>.tfstate`: project and stack names are checked

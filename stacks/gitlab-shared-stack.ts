@@ -153,10 +153,17 @@ export function hasGroupWideVariables(env: EnvironmentConfig): boolean {
   return (env.gitlab.variables?.environmentScope ?? "*") === "*" || Object.keys(env.gitlab.buildpackVariables ?? {}).length > 0 || env.gitlab.autoDevOps === true;
 }
 
+/**
+ * Whether the environment puts pieces into its GitLab instance's shared stack: CI templates, a
+ * toolbox project, tenants whose protected refs the platform manages, or group-wide variables.
+ */
+export function needsSharedGitLabStack(e: EnvironmentConfig): boolean {
+  return Boolean(e.gitlab.ciTemplates || e.gitlab.toolboxProject || tenantsOf(e).some((t) => t.protectedRefs === "manage") || hasGroupWideVariables(e));
+}
+
 /** GitLab instances with shared pieces or tenants whose refs need protections, in configuration order. */
 export function sharedGitLabUrls(config: PlatformConfig): string[] {
-  const needsShared = (e: EnvironmentConfig) => e.gitlab.ciTemplates || e.gitlab.toolboxProject || tenantsOf(e).some((t) => t.protectedRefs === "manage") || hasGroupWideVariables(e);
-  return [...new Set(config.environments.filter(needsShared).map((e) => e.gitlab.url))];
+  return [...new Set(config.environments.filter(needsSharedGitLabStack).map((e) => e.gitlab.url))];
 }
 
 /**
@@ -164,7 +171,15 @@ export function sharedGitLabUrls(config: PlatformConfig): string[] {
  * instance has shared pieces, else `gitlab-shared-<host>` (dots become `-`).
  */
 export function gitLabSharedStackName(config: PlatformConfig, gitlabUrl: string): string {
-  return sharedGitLabUrls(config).length <= 1 ? "gitlab-shared" : `gitlab-shared-${gitLabHostOf(gitlabUrl).replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`;
+  return gitLabSharedStackNameAmong(sharedGitLabUrls(config), gitlabUrl);
+}
+
+/**
+ * {@link gitLabSharedStackName} given the instances with shared stacks (`sharedUrls`, as
+ * {@link sharedGitLabUrls} lists them), so that a caller can compute that list once.
+ */
+export function gitLabSharedStackNameAmong(sharedUrls: readonly string[], gitlabUrl: string): string {
+  return sharedUrls.length <= 1 ? "gitlab-shared" : `gitlab-shared-${gitLabHostOf(gitlabUrl).replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`;
 }
 
 /** The last segment of a project path. */

@@ -69,11 +69,14 @@ export interface PromotionConfigView extends PlatformInfo {
  * account stack like the target (both accounts need grants), lists every tenant of the target
  * with the repositories the target promotes (else there is nothing to pull and no role to
  * pull with), and records its deployments if the target deploys a promoted image.
+ * @param each runs the checks of one environment (default: at once); a caller collecting every
+ *   problem passes its section wrapper, so that one environment's broken field (a missing
+ *   `gitlab.url`) stops the checks of that environment only
  * @throws ValidationError naming `config/environments[i]/promotion`
  */
-export function validatePromotion(config: PromotionConfigView): void {
+export function validatePromotion(config: PromotionConfigView, each: (body: () => void) => void = (body) => body()): void {
   const images = new Map<string, { image: string; index: number }>();
-  config.environments.forEach((env, i) => {
+  config.environments.forEach((env, i) => each(() => {
     if (env.deploy === undefined) return;
     const first = images.get(env.gitlab.url);
     check(first === undefined || first.image === deployedImageOf(env), {
@@ -83,10 +86,11 @@ export function validatePromotion(config: PromotionConfigView): void {
       rule: `the published deploy template deploys one image role per GitLab instance, and environments[${first?.index}] deploys ${first?.image}`,
       fix: "deploy the same image role in every environment of the instance",
     });
-    if (!first) images.set(env.gitlab.url, { image: deployedImageOf(env), index: i });
-  });
-  validateDeployJobImages(config);
-  config.environments.forEach((env, i) => {
+    // Only a well-formed role is compared with (one of another type is reported at its own field).
+    if (!first && typeof deployedImageOf(env) === "string") images.set(env.gitlab.url, { image: deployedImageOf(env), index: i });
+  }));
+  validateDeployJobImages(config, each);
+  config.environments.forEach((env, i) => each(() => {
     if (env.promotion === undefined) return;
     const at = `config/environments[${i}]/promotion`;
     const name = promotionSourceName(config.environments, env);
@@ -113,16 +117,8 @@ export function validatePromotion(config: PromotionConfigView): void {
       return;
     }
     const source = config.environments[index]!;
-    // A malformed group or region is reported at its own field, not again as a mismatch here.
-    const groups = !isTopLevelGroupPath(source.gitlab.group) || !isTopLevelGroupPath(env.gitlab.group) || source.gitlab.group === env.gitlab.group;
+    // A malformed region is reported at its own field, not again as a mismatch here.
     const regions = isWellFormedRegion(source.region) && isWellFormedRegion(env.region);
-    check(instanceOf(source.gitlab.url) === instanceOf(env.gitlab.url) && groups, {
-      path: `${at}/from`,
-      subject: "promotion source",
-      value: name,
-      rule: `a promotion copies a project's own images, so both environments serve the same GitLab group (${source.gitlab.url}/${source.gitlab.group} vs ${env.gitlab.url}/${env.gitlab.group})`,
-      fix: "promote between environments of one GitLab group",
-    });
     check(!regions || partitionOf(source.region) === partitionOf(env.region), {
       path: `${at}/from`,
       subject: "promotion source",
@@ -137,14 +133,14 @@ export function validatePromotion(config: PromotionConfigView): void {
       rule: `the promote job looks the image up and pulls it with the target's region (${env.region}), and the source's registry is in ${source.region}: the lookup would report the image missing`,
       fix: "promote between environments of one region (cross-region promotion is not supported yet), or give the environments one region",
     });
-    for (const e of [source, env]) {
+    for (const [e, at] of [[source, index], [env, i]] as const) {
       check(
         // An entry whose id or region is malformed may be it once fixed (its own check reports it).
         config.accounts.some((a) => mayBeAccount(a, e)),
         {
           // At the environment's own fields, as the configuration's account-stack check reports the
           // same missing entry: one line per environment, not one more per promotion that reads it.
-          path: `config/environments[${config.environments.indexOf(e)}]`,
+          path: `config/environments[${at}]`,
           subject: "account and region",
           value: `${e.accountId}/${e.region}`,
           rule: `promotion from ${source.name} to ${env.name} needs grants in both accounts (the source repository's policy, the target role's identity policy), and ${e === source ? "the source" : "the target"} account ${e.accountId} in ${e.region} has no entry in config.accounts`,
@@ -180,7 +176,17 @@ export function validatePromotion(config: PromotionConfigView): void {
         });
       }
     });
-  });
+    // Last, after the checks that need no GitLab URL: a missing url (its shape line) leaves them standing.
+    // A malformed group is reported at its own field, not again as a mismatch here.
+    const groups = !isTopLevelGroupPath(source.gitlab.group) || !isTopLevelGroupPath(env.gitlab.group) || source.gitlab.group === env.gitlab.group;
+    check(instanceOf(source.gitlab.url) === instanceOf(env.gitlab.url) && groups, {
+      path: `${at}/from`,
+      subject: "promotion source",
+      value: name,
+      rule: `a promotion copies a project's own images, so both environments serve the same GitLab group (${source.gitlab.url}/${source.gitlab.group} vs ${env.gitlab.url}/${env.gitlab.group})`,
+      fix: "promote between environments of one GitLab group",
+    });
+  }));
 }
 
 /**
@@ -207,11 +213,12 @@ function instanceOf(url: string): string {
  * would fill the image at all); an operator who maintains the deploy jobs' image outside the
  * platform says so explicitly with `deploy.jobImage`. Deploying environments of one instance
  * share one template, so their `jobImage` must agree.
+ * @param each runs the checks of one environment (default: at once), as in {@link validatePromotion}
  * @throws ValidationError naming `config/environments[i]/deploy/jobImage`
  */
-export function validateDeployJobImages(config: Pick<PromotionConfigView, "environments">): void {
+export function validateDeployJobImages(config: Pick<PromotionConfigView, "environments">, each: (body: () => void) => void = (body) => body()): void {
   const first = new Map<string, { jobImage: string | undefined; index: number }>();
-  config.environments.forEach((env, i) => {
+  config.environments.forEach((env, i) => each(() => {
     if (env?.deploy === undefined || env.gitlab === undefined) return;
     const at = `config/environments[${i}]/deploy/jobImage`;
     const jobImage = env.deploy.jobImage;
@@ -230,7 +237,8 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
       rule: "an image reference (a non-empty string without CI/CD variables): an empty one would leave deploy jobs on the toolbox image the option exists to replace, and a variable would let a pipeline variable choose the image that runs with the deployment role",
       fix: "name the image deploy jobs run (e.g. registry.example.com/tools/deploy:1.4), or leave deploy.jobImage unset to run the toolbox image",
     });
-    if (!seen) first.set(instanceOf(env.gitlab.url), { jobImage, index: i });
+    // Only a job image of its type is compared with (one of another type is reported at its own field).
+    if (!seen && (jobImage === undefined || typeof jobImage === "string")) first.set(instanceOf(env.gitlab.url), { jobImage, index: i });
     if (jobImage !== undefined) return;
     // The toolbox project of this GitLab instance only: the stacks fill the image from the toolbox project of the same instance.
     const declaring = config.environments.find((e) => typeof e?.gitlab?.url === "string" && instanceOf(e.gitlab.url) === instanceOf(env.gitlab!.url) && e.gitlab.toolboxProject);
@@ -253,5 +261,5 @@ export function validateDeployJobImages(config: Pick<PromotionConfigView, "envir
           ? `declare the toolbox project (gitlab.toolboxProject, e.g. { path: "${env.gitlab.group}/toolbox" } in the environment that creates the shared GitLab pieces) and list it with its toolbox repository in ${env.name}'s gitlab.projects, or set deploy.jobImage to an image you maintain with sh, the AWS CLI and docker buildx (the explicit choice of an image the platform does not fill)`
           : `list ${toolboxProject} with its toolbox repository in ${env.name}'s gitlab.projects (and declare gitlab.toolboxProject), or set deploy.jobImage to an image with sh, the AWS CLI and docker buildx`,
     });
-  });
+  }));
 }

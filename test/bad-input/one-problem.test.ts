@@ -211,11 +211,25 @@ describe("the rules run beside shape problems: every mistake in one run", () => 
   });
   const FOUR = ["config/project project name", "config/accounts[0] account stack name", "config/environments[1] environment name", "config/backend bucket"];
 
-  test("gitlab.urll instead of url, with four rule mistakes elsewhere: the key, the missing url and the four (not 'url missing' from the rules, nor a toolbox the other environments no longer find)", () => {
+  test("gitlab.urll instead of url, with four rule mistakes elsewhere: one line for the key that says url is missing, and the four (not 'url missing' again, nor a toolbox the other environments no longer find)", () => {
     const { url, ...gitlab } = dev.gitlab;
     const problems = violationsFor(fourRuleMistakes([{ ...dev, gitlab: { ...gitlab, urll: url } as never }, staging, production]));
-    expect(problems.map(at)).toEqual(["config/environments[0]/gitlab key", "config/environments[0]/gitlab url", ...FOUR]);
+    expect(problems.map(at)).toEqual(["config/environments[0]/gitlab key", ...FOUR]);
+    expect(problems[0]!.value).toBe("urll");
+    expect(problems[0]!.rule).toMatch(/^url is required \("\.\.\."\) and missing, and "urll" is not a known setting of config\/environments\[0\]\/gitlab/);
     expect(problems[0]!.fix).toMatch(/did you mean "url"/);
+  });
+
+  test("a misspelt key close to an optional or present key keeps the plain unknown-key line; two misspellings of one missing key: the first says it is missing", () => {
+    const { url, ...gitlab } = dev.gitlab;
+    const optional = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, gitlab: { ...env.gitlab, gruop: "x", autoDevOp: true } as never } : env)));
+    expect(optional.map((v) => [at(v), v.value])).toEqual([["config/environments[0]/gitlab key", "gruop"], ["config/environments[0]/gitlab key", "autoDevOp"]]);
+    for (const v of optional) expect(v.rule).toMatch(/^a known setting of/);
+    const twice = violationsFor(withEnvironments((env, i) => (i === 0 ? { ...env, gitlab: { ...gitlab, urll: url, ur: url } as never } : env)));
+    expect(twice.map((v) => [at(v), v.value, /is required/.test(v.rule)])).toEqual([
+      ["config/environments[0]/gitlab key", "urll", true],
+      ["config/environments[0]/gitlab key", "ur", false],
+    ]);
   });
 
   test("an unknown key is reported and otherwise ignored: its own section's rules still report", () => {
