@@ -19,7 +19,7 @@
  *   suite's wall time in the same run, the consumer test <= 120 s;
  * - the scale benchmark (bench/scale-run.ts): 1,000 projects <= 8 s of CPU time, linear growth.
  *
- * Exits 1 when a target is missed. Options: --runs N (synth pairs, default 5), --scale-runs N
+ * Exits 1 when a target is missed. Options: --runs N (synth rounds, default 9), --scale-runs N
  * (default 3), --skip-jest, --skip-cdktf, --skip-scale.
  */
 import { spawnSync } from "node:child_process";
@@ -37,7 +37,7 @@ const numberFlag = (flag: string, fallback: number): number => {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} takes a whole number >= 1, got ${args[i + 1]}`);
   return value;
 };
-const runs = numberFlag("--runs", 5);
+const runs = numberFlag("--runs", 9);
 const scaleRuns = numberFlag("--scale-runs", 3);
 const env = { ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1" };
 const work = mkdtempSync(path.join(tmpdir(), "bench-"));
