@@ -209,6 +209,6 @@ export function withUnprotectedPull(scope: Construct, id: string, ecrRegistries:
   });
   // hidden as the owner's variable had it (false): GitLab sets "masked and hidden" only when a variable is created
   // (docs.gitlab.com/ci/variables/#hide-a-cicd-variable), so the provider replaces a variable whose hidden flag
-  // changes (terraform-provider-gitlab issue 6685), which the shared stack's prevent_destroy refuses.
+  // changes (gitlab-org/terraform-provider-gitlab#6685), which the shared stack's prevent_destroy refuses.
   return { ...auth.toVariable({ protected: groupWide.protected ?? false, environmentScope: "*", hidden: groupWide.hidden ?? false }), description: "Registry credentials for job images: credential helpers and pull-only credentials every job may read; managed by Terraform" };
 }
