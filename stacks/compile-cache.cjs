@@ -58,14 +58,7 @@ function installCompileCache(dir) {
     const source = content.startsWith("#!") ? `//${content.slice(2)}` : content;
     const script = new vm.Script(Module.wrap(source), { filename, cachedData });
     if (cachedData === undefined || script.cachedDataRejected) pending.push({ script, file });
-    const mod = this;
-    const require = (id) => mod.require(id);
-    require.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
-    require.resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
-    require.main = process.mainModule;
-    require.extensions = Module._extensions;
-    require.cache = Module._cache;
-    return script.runInThisContext({ displayErrors: true }).call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));
+    return script.runInThisContext({ displayErrors: true }).call(this.exports, this.exports, requireFor(this), this, filename, path.dirname(filename));
   };
   process.once("exit", () => {
     if (pending.length === 0) return;
@@ -83,4 +76,15 @@ function installCompileCache(dir) {
   return "hook";
 }
 
-module.exports = { installCompileCache };
+/** The require function Node gives a module (makeRequireFunction in lib/internal/modules/helpers.js); the module bundle uses it too. */
+function requireFor(mod) {
+  const require = (id) => mod.require(id);
+  require.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+  require.resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
+  require.main = process.mainModule;
+  require.extensions = Module._extensions;
+  require.cache = Module._cache;
+  return require;
+}
+
+module.exports = { installCompileCache, requireFor };

@@ -43,6 +43,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const zlib = require("node:zlib");
 const { installBundleStackTraces } = require("./bundle-stack-traces.cjs");
+const { requireFor } = require("./compile-cache.cjs");
 
 const FORMAT = 3;
 /** Modules or resolutions a synth may take from outside the bundle before it is recorded again (or 5 % of its modules). */
@@ -57,16 +58,6 @@ const checksum =
     ? (text) => zlib.crc32(text).toString(16).padStart(8, "0")
     : (text) => require("node:crypto").createHash("sha1").update(text).digest("hex");
 
-/** The require function Node gives a module (makeRequireFunction in lib/internal/modules/helpers.js). */
-function requireFor(mod) {
-  const require = (id) => mod.require(id);
-  require.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
-  require.resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
-  require.main = process.mainModule;
-  require.extensions = Module._extensions;
-  require.cache = Module._cache;
-  return require;
-}
 
 const statOf = (file) => {
   const s = fs.statSync(file, { throwIfNoEntry: false });

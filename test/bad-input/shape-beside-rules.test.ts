@@ -1,9 +1,7 @@
 import fc from "fast-check";
-import { ValidationError, type Violation, violationsOf } from "../../lib/core/errors";
-import { validateConfig } from "../../stacks/config";
 import { CONFIG_SHAPE } from "../../stacks/config-fields";
 import { configShapeOf } from "../../stacks/config-shape";
-import { enrichedExample, type Json, placesOf, withValue, WRONG } from "./shape-walk";
+import { enrichedExample, type Json, placesOf, violationsFor, withValue, WRONG } from "./shape-walk";
 
 /**
  * The rules run beside shape problems: a shape problem anywhere but in production (and but a
@@ -14,16 +12,6 @@ import { enrichedExample, type Json, placesOf, withValue, WRONG } from "./shape-
  * must not read another environment's broken fields. Only a broken account entry may hide the
  * account problem (the environment's account is looked up among them).
  */
-
-function violationsFor(config: Json): readonly Violation[] {
-  try {
-    validateConfig(config as Parameters<typeof validateConfig>[0]);
-    return [];
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    return violationsOf(error);
-  }
-}
 
 const enriched = enrichedExample();
 const planted = withValue(withValue(enriched, ["environments", 2, "cache", "expirationDays"], 0), ["environments", 2, "accountId"], "999999999999");

@@ -4,7 +4,8 @@
  * configuration's shape, and a copy of it with one value replaced.
  */
 import { DEFAULT_RUNNER_HOST_VERSIONS } from "../../lib/runner/user-data";
-import { type PlatformConfig } from "../../stacks/config";
+import { type PlatformConfig, validateConfig } from "../../stacks/config";
+import { ValidationError, type Violation, violationsOf } from "../../lib/core/errors";
 import { type Field, shapeOfValue } from "../../stacks/config-fields";
 import { exampleConfig } from "../../stacks/example-config";
 
@@ -121,3 +122,13 @@ export function withValue(root: Json, path: Path, value: Json): Json {
   return copy;
 }
 
+/** The violations validateConfig reports for `config` (none when it accepts it). */
+export function violationsFor(config: Json): readonly Violation[] {
+  try {
+    validateConfig(config as Parameters<typeof validateConfig>[0]);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return violationsOf(error);
+  }
+}

@@ -1,7 +1,5 @@
-import { ValidationError, type Violation, violationsOf } from "../../lib/core/errors";
-import { validateConfig } from "../../stacks/config";
 import { CONFIG_SHAPE, type Kind } from "../../stacks/config-fields";
-import { enrichedExample, type Json, type Path, placesOf, withValue, WRONG } from "./shape-walk";
+import { enrichedExample, type Json, type Path, placesOf, violationsFor, withValue, WRONG } from "./shape-walk";
 
 /**
  * A field of the wrong type is one problem, at its path: each loose field of the enriched example
@@ -26,17 +24,6 @@ function configPathOf(path: Path): string {
 /** Whether `ancestor` is `path` or a section or list above it. */
 function isAtOrAbove(ancestor: string, path: string): boolean {
   return path === ancestor || path.startsWith(`${ancestor}/`) || path.startsWith(`${ancestor}[`);
-}
-
-/** The violations validateConfig reports for `config` (none when it accepts it). */
-function violationsFor(config: Json): readonly Violation[] {
-  try {
-    validateConfig(config as Parameters<typeof validateConfig>[0]);
-    return [];
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    return violationsOf(error);
-  }
 }
 
 describe("a field of the wrong type is one problem, at its path (no rule that reads it runs on it)", () => {
